@@ -1,0 +1,161 @@
+/**
+ * bench:core — median milliseconds per training step of the two reference workloads of the
+ * fast-backend issue, on the chosen backend (or several, each in its own process):
+ *   DQN update: MLP 4-128-128-2, batch 128, Huber TD loss against a target network, Adam
+ *   VAE step:   784-400-20 encoder / 20-400-784 decoder, batch 128, summed BCE + KL, Adam
+ *
+ *   node dist/bench/core.js [--backends wasm,cpu,native] [--steps N]
+ * Prints a table and writes bench/results/core.json.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { initBackend } from '../core/backend.js';
+import { buildMlp } from '../core/nn.js';
+import { makeOptimizer } from '../core/optim.js';
+import { bceWithLogits, huber } from '../core/losses.js';
+import { Rng } from '../core/rng.js';
+import { trainableVariables } from '../core/tensors.js';
+
+export interface StepTiming {
+  workload: string;
+  backend: string;
+  medianMs: number;
+  p10Ms: number;
+  p90Ms: number;
+  steps: number;
+}
+
+function quantile(xs: number[], q: number): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+
+function time(workload: string, backend: string, steps: number, warmup: number, step: () => void): StepTiming {
+  for (let i = 0; i < warmup; i++) step();
+  const ms: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    step();
+    ms.push(performance.now() - t0);
+  }
+  return { workload, backend, medianMs: quantile(ms, 0.5), p10Ms: quantile(ms, 0.1), p90Ms: quantile(ms, 0.9), steps };
+}
+
+/** One DQN update as the agents issue will run it (loss read back each step, as a learner logs it). */
+export function dqnStep(batch = 128): { step: () => void; dispose: () => void } {
+  const rng = new Rng(1);
+  const spec = { name: 'q', inputDim: 4, hidden: [128, 128], outputDim: 2 };
+  const q = buildMlp(spec, rng.split());
+  const qTarget = buildMlp({ ...spec, name: 'qTarget' }, rng.split());
+  const opt = makeOptimizer({ name: 'adam', lr: 2.5e-4 });
+  const vars = trainableVariables(q);
+  const obs = rng.fillNormal(new Float32Array(batch * 4));
+  const nextObs = rng.fillNormal(new Float32Array(batch * 4));
+  const actions = new Int32Array(batch).map(() => rng.int(2));
+  const rewards = new Float32Array(batch).fill(1);
+  const notDone = new Float32Array(batch).map(() => (rng.random() < 0.05 ? 0 : 1));
+  const gamma = 0.99;
+  const step = () => {
+    // tdTarget = r + γ (1 − terminated) max_a′ Q_target(s′, a′), outside the gradient tape
+    const tdTarget = tf.tidy(() => {
+      const nextQ = tf.max(qTarget.predict(tf.tensor2d(nextObs, [batch, 4])) as tf.Tensor2D, 1);
+      return tf.add(tf.tensor1d(rewards), tf.mul(gamma, tf.mul(tf.tensor1d(notDone), nextQ)));
+    });
+    const loss = opt.minimize(
+      () =>
+        tf.tidy(() => {
+          const qTaken = tf.sum(tf.mul(q.apply(tf.tensor2d(obs, [batch, 4])) as tf.Tensor2D, tf.oneHot(tf.tensor1d(actions, 'int32'), 2)), 1);
+          return huber(qTaken, tdTarget) as tf.Scalar;
+        }),
+      vars,
+    );
+    loss.dataSync();
+    tf.dispose([loss, tdTarget]);
+  };
+  return { step, dispose: () => (q.dispose(), qTarget.dispose(), opt.dispose()) };
+}
+
+/** One VAE step (Kingma & Welling 2014): loss = Σ BCE(x̂, x) + KL(q(z|x) ‖ N(0, I)), averaged per image. */
+export function vaeStep(batch = 128): { step: () => void; dispose: () => void } {
+  const rng = new Rng(2);
+  const latent = 20;
+  const encoder = buildMlp({ name: 'enc', inputDim: 784, hidden: [400], outputDim: 2 * latent }, rng.split());
+  const decoder = buildMlp({ name: 'dec', inputDim: latent, hidden: [400], outputDim: 784 }, rng.split());
+  const opt = makeOptimizer({ name: 'adam', lr: 1e-3 });
+  const vars = trainableVariables(encoder, decoder);
+  const x = new Float32Array(batch * 784).map(() => (rng.random() < 0.2 ? 1 : 0));
+  const epsRng = rng.split();
+  const eps = new Float32Array(batch * latent);
+  const step = () => {
+    epsRng.fillNormal(eps);
+    const loss = opt.minimize(
+      () =>
+        tf.tidy(() => {
+          const xb = tf.tensor2d(x, [batch, 784]);
+          const h = encoder.apply(xb) as tf.Tensor2D;
+          const mu = tf.slice(h, [0, 0], [batch, latent]);
+          const logVar = tf.slice(h, [0, latent], [batch, latent]);
+          // reparameterisation: z = μ + σ ⊙ ε, σ = exp(½ log σ²)
+          const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logVar)), tf.tensor2d(eps, [batch, latent])));
+          const recon = bceWithLogits(decoder.apply(z) as tf.Tensor, xb, 'sum');
+          // KL = −½ Σ (1 + log σ² − μ² − σ²)
+          const kl = tf.mul(-0.5, tf.sum(tf.sub(tf.sub(tf.add(1, logVar), tf.square(mu)), tf.exp(logVar))));
+          return tf.div(tf.add(recon, kl), batch) as tf.Scalar;
+        }),
+      vars,
+    );
+    loss.dataSync();
+    loss.dispose();
+  };
+  return { step, dispose: () => (encoder.dispose(), decoder.dispose(), opt.dispose()) };
+}
+
+async function runHere(steps: number): Promise<StepTiming[]> {
+  const { name } = await initBackend();
+  const out: StepTiming[] = [];
+  const dqn = dqnStep();
+  out.push(time('DQN update (4-128-128-2, b128, Huber, Adam)', name, steps, 5, dqn.step));
+  dqn.dispose();
+  const vae = vaeStep();
+  const slow = name === 'cpu';
+  out.push(time('VAE step (784-400-20, b128, BCE+KL, Adam)', name, slow ? Math.min(steps, 8) : steps, slow ? 2 : 5, vae.step));
+  vae.dispose();
+  return out;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { backends: { type: 'string' }, steps: { type: 'string' }, child: { type: 'boolean' } } });
+  const steps = Number(values.steps ?? 30);
+  if (values.child) {
+    process.stdout.write(JSON.stringify(await runHere(steps)));
+    return;
+  }
+  let results: StepTiming[];
+  if (values.backends === undefined) {
+    results = await runHere(steps);
+  } else {
+    results = values.backends.split(',').flatMap((b) => {
+      const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', '--steps', String(steps)], {
+        env: { ...process.env, NNLAB_BACKEND: b },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      return JSON.parse(out) as StepTiming[];
+    });
+  }
+  console.log('workload'.padEnd(46) + 'backend'.padEnd(9) + 'median ms'.padStart(10) + 'p10'.padStart(9) + 'p90'.padStart(9) + 'steps'.padStart(7));
+  for (const r of results) {
+    console.log(r.workload.padEnd(46) + r.backend.padEnd(9) + r.medianMs.toFixed(2).padStart(10) + r.p10Ms.toFixed(2).padStart(9) + r.p90Ms.toFixed(2).padStart(9) + String(r.steps).padStart(7));
+  }
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/core.json', JSON.stringify({ date: new Date().toISOString(), node: process.version, results }, null, 2));
+  console.log('written bench/results/core.json');
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,50 @@
+/** nnlab/core: the one tensor and optimiser core shared by agents and generative models. */
+export { initBackend, backendInfo, BACKENDS, DEFAULT_ORDER, isBackendName, type BackendName, type BackendInfo } from './backend.js';
+export { Rng, type RngState } from './rng.js';
+export {
+  buildSequential,
+  buildMlp,
+  initValues,
+  fans,
+  countParams,
+  ACTIVATIONS,
+  type Activation,
+  type Init,
+  type LayerSpec,
+  type SequentialSpec,
+  type MlpSpec,
+} from './nn.js';
+export { mse, huber, softmaxCrossEntropy, bceWithLogits, bce, type Reduction } from './losses.js';
+export { makeOptimizer, Optimizer, clipGradients, globalNorm, validateOptimizerSpec, OPTIMIZER_NAMES, type OptimizerSpec, type OptimizerName } from './optim.js';
+export {
+  packr,
+  encode,
+  decode,
+  namedVariables,
+  trainableVariables,
+  readTensors,
+  getParams,
+  setParams,
+  computeGradients,
+  gradientTensors,
+  averageGradients,
+  allFinite,
+  type TensorData,
+  type TensorMap,
+} from './tensors.js';
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  latestCheckpoint,
+  saveModelFiles,
+  loadModelFiles,
+  loadWeightsInto,
+  modelArtifacts,
+  writeFileAtomic,
+  type CheckpointContent,
+  type LoadTargets,
+  type SaveOptions,
+} from './checkpoint.js';
+export { ReplayBuffer, type ReplayConfig, type TransitionBatch, type ReplayState } from './replay.js';
+export { RolloutBuffer, computeGae, discountedReturns, type RolloutConfig, type GaeInput } from './rollout.js';
+export { version } from './version.js';

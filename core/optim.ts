@@ -1,0 +1,190 @@
+/**
+ * Optimisers of the course seed (001, "优化"), over tfjs's implementations, behind one factory
+ * `makeOptimizer(spec)`, plus gradient clipping by global norm and by value.
+ *
+ * Update rules (g_t the gradient, α the learning rate, θ the parameters):
+ * - sgd:       θ ← θ − α g
+ * - momentum:  v ← μ v + g;            θ ← θ − α v                      (= the seed's Δθ_t = ρΔθ_{t−1} − αg_t)
+ * - nesterov:  v ← μ v + g;            θ ← θ − α (g + μ v)              (Sutskever et al. 2013, PyTorch form)
+ * - adagrad:   G ← G + g²;             θ ← θ − α g / √(G + ε)            (Duchi et al. 2011; G₀ = 0.1 as tfjs)
+ * - adadelta:  E[g²] ← ρE[g²] + (1−ρ)g²;  Δ = √(E[Δ²]+ε)/√(E[g²]+ε) · g;  E[Δ²] ← ρE[Δ²] + (1−ρ)Δ²;  θ ← θ − αΔ   (Zeiler 2012; nnlab's own: tfjs 4.22 divides by the previous E[g²], see adadelta.ts)
+ * - rmsprop:   E[g²] ← ρE[g²] + (1−ρ)g²;  m ← μm + α g / √(E[g²] + ε);  θ ← θ − m   (Tieleman & Hinton 2012; centered optional)
+ * - adam:      m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − α m̂ / (√v̂ + ε),  m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)   (Kingma & Ba 2015)
+ *
+ * Clipping happens before the update: by global norm (PyTorch's clip_grad_norm_: every gradient
+ * scaled by min(1, maxNorm / (‖g‖₂ + 1e-6)), ‖g‖₂ over all tensors together) and/or by value
+ * (each element clipped to [−clipValue, clipValue]).
+ *
+ * Gradients are always applied in the order of the variable list given, because tfjs keeps
+ * optimiser slots by position; this is what makes `getState`/`setState` restore exactly.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { AdadeltaOptimizer } from './adadelta.js';
+import { gradientTensors, type TensorData, type TensorMap } from './tensors.js';
+
+export const OPTIMIZER_NAMES = ['sgd', 'momentum', 'nesterov', 'adagrad', 'adadelta', 'rmsprop', 'adam'] as const;
+export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
+
+export interface OptimizerSpec {
+  name: OptimizerName;
+  /** Learning rate α. */
+  lr: number;
+  /** μ of momentum / nesterov / rmsprop (default 0.9 for momentum and nesterov, 0 for rmsprop). */
+  momentum?: number;
+  /** Adam β₁ (default 0.9). */
+  beta1?: number;
+  /** Adam β₂ (default 0.999). */
+  beta2?: number;
+  /** ρ, the decay of the squared-gradient average of adadelta / rmsprop (default 0.95 / 0.99 as PyTorch). */
+  rho?: number;
+  /** ε added for numerical stability (default 1e-8, PyTorch's; adadelta 1e-6). */
+  epsilon?: number;
+  /** RMSprop: normalise by the centred second moment (default false). */
+  centered?: boolean;
+  /** AdaGrad: initial accumulator value (default 0.1 as tfjs / TensorFlow). */
+  initialAccumulator?: number;
+  /** Clip gradients to this global L2 norm before the update. */
+  clipNorm?: number;
+  /** Clip each gradient element to [−clipValue, clipValue] before the update. */
+  clipValue?: number;
+}
+
+function positive(spec: OptimizerSpec, field: keyof OptimizerSpec, v: unknown, allowZero = false): void {
+  if (v === undefined) return;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) {
+    throw new RangeError(`optimizer ${spec.name}: '${field}' must be a ${allowZero ? 'non-negative' : 'positive'} finite number, got ${String(v)}`);
+  }
+}
+
+/** Throws a RangeError naming the first bad field. */
+export function validateOptimizerSpec(spec: OptimizerSpec): void {
+  if (spec === null || typeof spec !== 'object') throw new TypeError('optimizer spec must be an object');
+  if (!(OPTIMIZER_NAMES as readonly string[]).includes(spec.name)) {
+    throw new RangeError(`optimizer 'name' must be one of ${OPTIMIZER_NAMES.join(', ')}, got '${String(spec.name)}'`);
+  }
+  positive(spec, 'lr', spec.lr);
+  if (spec.lr === undefined) throw new RangeError(`optimizer ${spec.name}: 'lr' is required`);
+  positive(spec, 'momentum', spec.momentum, true);
+  positive(spec, 'epsilon', spec.epsilon);
+  positive(spec, 'clipNorm', spec.clipNorm);
+  positive(spec, 'clipValue', spec.clipValue);
+  positive(spec, 'initialAccumulator', spec.initialAccumulator, true);
+  for (const f of ['beta1', 'beta2', 'rho'] as const) {
+    const v = spec[f];
+    if (v !== undefined && !(typeof v === 'number' && v >= 0 && v < 1)) {
+      throw new RangeError(`optimizer ${spec.name}: '${f}' must be in [0, 1), got ${String(v)}`);
+    }
+  }
+}
+
+function makeTfOptimizer(spec: OptimizerSpec): tf.Optimizer {
+  const eps = spec.epsilon ?? 1e-8;
+  switch (spec.name) {
+    case 'sgd':
+      return tf.train.sgd(spec.lr);
+    case 'momentum':
+      return tf.train.momentum(spec.lr, spec.momentum ?? 0.9, false);
+    case 'nesterov':
+      return tf.train.momentum(spec.lr, spec.momentum ?? 0.9, true);
+    case 'adagrad':
+      return tf.train.adagrad(spec.lr, spec.initialAccumulator ?? 0.1);
+    case 'adadelta':
+      return new AdadeltaOptimizer(spec.lr, spec.rho ?? 0.95, spec.epsilon ?? 1e-6);
+    case 'rmsprop':
+      return tf.train.rmsprop(spec.lr, spec.rho ?? 0.99, spec.momentum ?? 0, eps, spec.centered ?? false);
+    case 'adam':
+      return tf.train.adam(spec.lr, spec.beta1 ?? 0.9, spec.beta2 ?? 0.999, eps);
+  }
+}
+
+/** Global L2 norm of a list of tensors, √Σ‖gᵢ‖². */
+export function globalNorm(grads: tf.Tensor[]): tf.Scalar {
+  return tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
+}
+
+/** Clips by global norm and/or value; returns new tensors (call inside tidy). */
+export function clipGradients(grads: tf.Tensor[], clipNorm?: number, clipValue?: number): tf.Tensor[] {
+  let out = grads;
+  if (clipValue !== undefined) out = out.map((g) => tf.clipByValue(g, -clipValue, clipValue));
+  if (clipNorm !== undefined) {
+    const scale = tf.minimum(1, tf.div(clipNorm, tf.add(globalNorm(out), 1e-6)));
+    out = out.map((g) => tf.mul(g, scale));
+  }
+  return out;
+}
+
+/** A tfjs optimiser with clipping, positional slots and serialisable state. */
+export class Optimizer {
+  readonly spec: Readonly<OptimizerSpec>;
+  readonly tfOptimizer: tf.Optimizer;
+
+  constructor(spec: OptimizerSpec) {
+    validateOptimizerSpec(spec);
+    this.spec = Object.freeze({ ...spec });
+    this.tfOptimizer = makeTfOptimizer(spec);
+  }
+
+  /**
+   * One step on `lossFn` over `vars`: gradients, clipping, update. Returns the loss tensor (a
+   * scalar the caller disposes or reads); every intermediate is freed.
+   */
+  minimize(lossFn: () => tf.Scalar, vars: tf.Variable[]): tf.Scalar {
+    const { value, grads } = tf.variableGrads(lossFn, vars);
+    this.applyGradients(
+      vars,
+      vars.map((v) => grads[v.name]!),
+    );
+    tf.dispose(grads);
+    return value;
+  }
+
+  /** Applies gradients (tensors, in the order of `vars`), clipping first. Does not dispose `grads`. */
+  applyGradients(vars: tf.Variable[], grads: tf.Tensor[]): void {
+    if (grads.length !== vars.length) throw new Error(`applyGradients: ${grads.length} gradients for ${vars.length} variables`);
+    tf.tidy(() => {
+      const clipped = clipGradients(grads, this.spec.clipNorm, this.spec.clipValue);
+      this.tfOptimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: clipped[i]! })));
+    });
+  }
+
+  /** Applies gradients given as data (e.g. averaged from workers) to named variables. */
+  applyGradientMap(vars: Map<string, tf.Variable>, grads: TensorMap): void {
+    const tensors = gradientTensors(vars, grads);
+    try {
+      this.applyGradients([...vars.values()], tensors);
+    } finally {
+      tf.dispose(tensors);
+    }
+  }
+
+  /** Slot variables and iteration count as plain arrays (positional; names kept for reading). */
+  async getState(): Promise<{ name: string; value: TensorData }[]> {
+    const weights = await this.tfOptimizer.getWeights();
+    const out: { name: string; value: TensorData }[] = [];
+    for (const w of weights) {
+      out.push({ name: w.name, value: { shape: w.tensor.shape.slice(), data: (await w.tensor.data()) as Float32Array } });
+    }
+    // saveIterations() creates a fresh scalar tensor for the iteration count: free it.
+    weights[0]?.tensor.dispose();
+    return out;
+  }
+
+  async setState(state: { name: string; value: TensorData }[]): Promise<void> {
+    // The old slot variables are replaced, not reused: free them first.
+    const old = await this.tfOptimizer.getWeights();
+    old[0]?.tensor.dispose();
+    const slots = old.slice(1).map((w) => w.tensor);
+    const named = state.map((s) => ({ name: s.name, tensor: tf.tensor(s.value.data, s.value.shape) }));
+    await this.tfOptimizer.setWeights(named);
+    tf.dispose(named.map((n) => n.tensor));
+    tf.dispose(slots);
+  }
+
+  dispose(): void {
+    this.tfOptimizer.dispose();
+  }
+}
+
+export function makeOptimizer(spec: OptimizerSpec): Optimizer {
+  return new Optimizer(spec);
+}

@@ -1,0 +1,136 @@
+/**
+ * Parameters and gradients as data: named Float32Arrays that cross threads and sockets (never
+ * tensors), their exact msgpack encoding, and averaging of gradient sets from data-parallel workers.
+ *
+ * msgpack: always the configured `new Packr({ moreTypes: true })` — msgpackr's default `pack`
+ * silently corrupts Float32Array. With moreTypes, typed arrays round-trip bit-exactly.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Packr } from 'msgpackr';
+
+/** One tensor's values, row-major, with its shape. */
+export interface TensorData {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Named tensors in a fixed order (insertion order is the variable order). */
+export type TensorMap = Record<string, TensorData>;
+
+/** The one msgpack codec of nnlab (see module doc). */
+export const packr = new Packr({ moreTypes: true, useRecords: false });
+
+export function encode(value: unknown): Uint8Array {
+  return packr.pack(value);
+}
+
+export function decode<T = unknown>(bytes: Uint8Array): T {
+  return packr.unpack(bytes) as T;
+}
+
+/** A model's trainable variables keyed by their stable layer-scoped name (`layer/kernel`). */
+export function namedVariables(model: tf.LayersModel): Map<string, tf.Variable> {
+  const out = new Map<string, tf.Variable>();
+  for (const w of model.trainableWeights) {
+    if (out.has(w.originalName)) throw new Error(`duplicate weight name '${w.originalName}' in model ${model.name}`);
+    out.set(w.originalName, w.read() as tf.Variable);
+  }
+  return out;
+}
+
+/** The trainable variables of one or more models, in order; names prefixed by model when several. */
+export function trainableVariables(...models: tf.LayersModel[]): tf.Variable[] {
+  return models.flatMap((m) => [...namedVariables(m).values()]);
+}
+
+/** Reads tensors into a TensorMap (one awaitable readback per tensor avoided: dataSync in order). */
+export function readTensors(named: Map<string, tf.Tensor> | [string, tf.Tensor][]): TensorMap {
+  const out: TensorMap = {};
+  for (const [name, t] of named) {
+    out[name] = { shape: t.shape.slice(), data: Float32Array.from(t.dataSync() as Float32Array) };
+  }
+  return out;
+}
+
+/** A model's trainable parameters as data. */
+export function getParams(model: tf.LayersModel): TensorMap {
+  return readTensors(namedVariables(model));
+}
+
+/** Assigns parameters by name; every variable of the model must be present with the same shape. */
+export function setParams(model: tf.LayersModel, params: TensorMap): void {
+  for (const [name, v] of namedVariables(model)) {
+    const p = params[name];
+    if (p === undefined) throw new Error(`setParams: no value for '${name}' (model ${model.name})`);
+    checkShape(name, v.shape, p);
+    tf.tidy(() => v.assign(tf.tensor(p.data, p.shape)));
+  }
+}
+
+function checkShape(name: string, shape: number[], d: TensorData): void {
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (d.shape.length !== shape.length || d.shape.some((s, i) => s !== shape[i]) || d.data.length !== size) {
+    throw new Error(`'${name}': expected shape [${shape}], got [${d.shape}] with ${d.data.length} values`);
+  }
+}
+
+/**
+ * Gradients of a scalar loss with respect to named variables, read back as data.
+ * Returns the loss value too. No tensor survives the call.
+ */
+export function computeGradients(
+  lossFn: () => tf.Scalar,
+  vars: Map<string, tf.Variable>,
+): { loss: number; grads: TensorMap } {
+  const list = [...vars.values()];
+  const { value, grads } = tf.variableGrads(lossFn, list);
+  const names = [...vars.keys()];
+  const out = readTensors(names.map((n, i) => [n, grads[list[i]!.name]!]));
+  const loss = value.dataSync()[0]!;
+  tf.dispose([value, ...Object.values(grads)]);
+  return { loss, grads: out };
+}
+
+/** Converts named gradient data into tensors in the order of `vars` (caller disposes). */
+export function gradientTensors(vars: Map<string, tf.Variable>, grads: TensorMap): tf.Tensor[] {
+  return [...vars].map(([name, v]) => {
+    const g = grads[name];
+    if (g === undefined) throw new Error(`gradient for '${name}' is missing`);
+    checkShape(name, v.shape, g);
+    return tf.tensor(g.data, g.shape);
+  });
+}
+
+/**
+ * Weighted average of gradient sets, Σ wᵢ gᵢ / Σ wᵢ (weights default to 1: the plain mean; pass
+ * shard batch sizes to reproduce the full-batch mean gradient). Pure typed-array arithmetic.
+ */
+export function averageGradients(sets: TensorMap[], weights?: number[]): TensorMap {
+  if (sets.length === 0) throw new Error('averageGradients: no gradient sets');
+  const w = weights ?? sets.map(() => 1);
+  if (w.length !== sets.length) throw new Error(`averageGradients: ${w.length} weights for ${sets.length} sets`);
+  const total = w.reduce((a, b) => a + b, 0);
+  const out: TensorMap = {};
+  for (const name of Object.keys(sets[0]!)) {
+    const first = sets[0]![name]!;
+    const acc = new Float64Array(first.data.length);
+    sets.forEach((set, k) => {
+      const g = set[name];
+      if (g === undefined || g.data.length !== acc.length) throw new Error(`averageGradients: set ${k} lacks '${name}' or has another shape`);
+      const wk = w[k]!;
+      for (let i = 0; i < acc.length; i++) acc[i] += wk * g.data[i]!;
+    });
+    const data = new Float32Array(acc.length);
+    for (let i = 0; i < acc.length; i++) data[i] = acc[i]! / total;
+    out[name] = { shape: first.shape.slice(), data };
+  }
+  return out;
+}
+
+/** True if every value of every tensor is finite. */
+export function allFinite(map: TensorMap): boolean {
+  for (const { data } of Object.values(map)) {
+    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return false;
+  }
+  return true;
+}

@@ -1,0 +1,92 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ReplayBuffer } from '../core/replay.js';
+import { RolloutBuffer, computeGae, discountedReturns } from '../core/rollout.js';
+import { Rng } from '../core/rng.js';
+import { decode, encode } from '../core/tensors.js';
+import { close } from './helpers.js';
+
+test('replay buffer wraps around: capacity 3 after 5 adds holds transitions 2, 3, 4', () => {
+  const buf = new ReplayBuffer({ capacity: 3, obsDim: 2 });
+  for (let i = 0; i < 5; i++) buf.add([i, -i], i % 2, i * 10, [i + 1, -i - 1], i === 4);
+  assert.is(buf.size, 3);
+  const seen = new Set<number>();
+  const batch = buf.sample(200, new Rng(1));
+  for (let k = 0; k < batch.size; k++) {
+    const i = batch.obs[k * 2]!;
+    seen.add(i);
+    // every field of a row belongs to the same transition
+    assert.is(batch.obs[k * 2 + 1], -i);
+    assert.is(batch.rewards[k], i * 10);
+    assert.is(batch.nextObs[k * 2], i + 1);
+    assert.is(batch.actions[k], i % 2);
+    assert.is(batch.terminated[k], i === 4 ? 1 : 0);
+  }
+  assert.equal([...seen].sort(), [2, 3, 4]);
+});
+
+test('sampling is reproducible from the Rng seed and reuses the out batch', () => {
+  const buf = new ReplayBuffer({ capacity: 100, obsDim: 1 });
+  for (let i = 0; i < 100; i++) buf.add([i], 0, 0, [i], false);
+  const a = buf.sample(16, new Rng(7));
+  const out = buf.allocBatch(16);
+  const b = buf.sample(16, new Rng(7), out);
+  assert.is(b, out);
+  assert.equal([...b.obs], [...a.obs]);
+  assert.not.equal([...buf.sample(16, new Rng(8)).obs], [...a.obs]);
+});
+
+test('replay state survives a msgpack round trip and continues identically', () => {
+  const buf = new ReplayBuffer({ capacity: 4, obsDim: 1, actionDim: 2, actionType: 'continuous' });
+  for (let i = 0; i < 6; i++) buf.add([i], [i / 2, -i / 2], i, [i + 1], false);
+  const copy = ReplayBuffer.fromState(decode(encode(buf.getState())));
+  buf.add([9], [1, 1], 9, [10], true);
+  copy.add([9], [1, 1], 9, [10], true);
+  assert.equal([...copy.sample(8, new Rng(3)).actions], [...buf.sample(8, new Rng(3)).actions]);
+});
+
+test('replay rejects bad configs and wrong-sized transitions', () => {
+  assert.throws(() => new ReplayBuffer({ capacity: 0, obsDim: 1 }), /'capacity' must be a positive integer, got 0/);
+  const buf = new ReplayBuffer({ capacity: 2, obsDim: 3 });
+  assert.throws(() => buf.add([1, 2], 0, 0, [1, 2, 3], false), /must have 3 numbers, got 2/);
+  assert.throws(() => buf.sample(1, new Rng(1)), /empty/);
+});
+
+test('discounted reward-to-go: γ = 0.5 over [1, 1, 1] is [1.75, 1.5, 1]', () => {
+  close(discountedReturns([1, 1, 1], 0.5), [1.75, 1.5, 1]);
+});
+
+test('GAE(λ) on a 3-step rollout worked on paper', () => {
+  // r = [1, 1, 1], V = [0.5, 0.4, 0.3], done after step 2, γ = 0.9, λ = 0.8 (γλ = 0.72):
+  // δ₂ = 1 − 0.3 = 0.7                    A₂ = 0.7
+  // δ₁ = 1 + 0.9·0.3 − 0.4 = 0.87          A₁ = 0.87 + 0.72·0.7 = 1.374
+  // δ₀ = 1 + 0.9·0.4 − 0.5 = 0.86          A₀ = 0.86 + 0.72·1.374 = 1.84928
+  // returns = A + V = [2.34928, 1.774, 1.0]; lastValue 9 is ignored because the episode ended
+  const { advantages, returns } = computeGae({
+    numSteps: 3, numEnvs: 1, rewards: [1, 1, 1], values: [0.5, 0.4, 0.3], dones: [0, 0, 1], lastValues: [9], gamma: 0.9, lambda: 0.8,
+  });
+  close(advantages, [1.84928, 1.374, 0.7]);
+  close(returns, [2.34928, 1.774, 1.0]);
+});
+
+test('GAE bootstraps from lastValues when not done; λ = 1 gives Monte-Carlo, λ = 0 the TD error', () => {
+  const base = { numSteps: 2, numEnvs: 1, rewards: [1, 2], values: [0, 0], dones: [0, 0], lastValues: [10], gamma: 0.5 };
+  // λ = 1: A₁ = 2 + 0.5·10 = 7, A₀ = 1 + 0.5·7 = 4.5
+  close(computeGae({ ...base, lambda: 1 }).advantages, [4.5, 7]);
+  // λ = 0: A₀ = δ₀ = 1 + 0.5·0 − 0 = 1
+  close(computeGae({ ...base, lambda: 0 }).advantages, [1, 7]);
+});
+
+test('rollout buffer over 2 envs keeps step-major order and bootstraps truncation', () => {
+  const rb = new RolloutBuffer({ numSteps: 2, numEnvs: 2, obsDim: 1 });
+  rb.add({ obs: new Float32Array([0, 10]), actions: [0, 1], rewards: [1, 1], dones: [0, 1], values: [0, 0], logProbs: [-1, -2] });
+  rb.bootstrapTruncated(1, 4, 0.5); // env 1 was truncated with V(final) = 4: r ← 1 + 0.5·4 = 3
+  rb.add({ obs: new Float32Array([1, 11]), actions: [1, 0], rewards: [1, 1], dones: [0, 0], values: [0, 0], logProbs: [-1, -2] });
+  assert.ok(rb.full);
+  rb.computeReturnsAndAdvantages([0, 0], 0.5, 1);
+  // env 0: A₁ = 1, A₀ = 1 + 0.5·1 = 1.5; env 1: A₀ = 3 (done), A₁ = 1
+  close(rb.advantages, [1.5, 3, 1, 1]);
+  assert.throws(() => rb.add({ obs: new Float32Array(2), actions: [0, 0], rewards: [0, 0], dones: [0, 0], values: [0, 0], logProbs: [0, 0] }), /full/);
+});
+
+test.run();

@@ -1,0 +1,120 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { latestCheckpoint, loadCheckpoint, loadModelFiles, saveCheckpoint } from '../core/checkpoint.js';
+import { buildMlp } from '../core/nn.js';
+import { makeOptimizer } from '../core/optim.js';
+import { Rng, type RngState } from '../core/rng.js';
+import { huber } from '../core/losses.js';
+import { getParams, trainableVariables } from '../core/tensors.js';
+import { close, useCpu } from './helpers.js';
+
+test.before(useCpu);
+
+const dirs: string[] = [];
+function tmp(): string {
+  const d = mkdtempSync(path.join(tmpdir(), 'nnlab-ckpt-'));
+  dirs.push(d);
+  return d;
+}
+test.after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+let X: tf.Tensor2D;
+let Y: tf.Tensor2D;
+test.before(() => {
+  X = tf.tensor2d([[0.1, -0.2, 0.3, 0.4], [1, 0.5, -0.5, 0], [0, 0, 1, -1]]);
+  Y = tf.tensor2d([[1, 0], [0, 1], [0.5, 0.5]]);
+});
+const spec = { name: 'q', inputDim: 4, hidden: [16, 16], outputDim: 2 };
+
+function step(model: tf.LayersModel, opt: ReturnType<typeof makeOptimizer>): number {
+  const loss = opt.minimize(() => huber(model.apply(X) as tf.Tensor, Y) as tf.Scalar, trainableVariables(model));
+  const v = loss.dataSync()[0]!;
+  loss.dispose();
+  return v;
+}
+
+test('train 3 steps, save, load into a fresh model: same outputs and the same next Adam step', async () => {
+  const root = tmp();
+  const model = buildMlp(spec, new Rng(1));
+  const opt = makeOptimizer({ name: 'adam', lr: 1e-2 });
+  for (let i = 0; i < 3; i++) step(model, opt);
+  const rng = new Rng(99);
+  rng.uint32();
+  await saveCheckpoint(root, { models: { q: model }, optimizers: { q: opt }, state: { envSteps: 3, rng: rng.getState() } }, { step: 3 });
+
+  const fresh = buildMlp(spec, new Rng(2));
+  const freshOpt = makeOptimizer({ name: 'adam', lr: 1e-2 });
+  const { state, meta } = await loadCheckpoint<{ envSteps: number; rng: RngState }>(root, { models: { q: fresh }, optimizers: { q: freshOpt } });
+  assert.is(state.envSteps, 3);
+  assert.is(meta.step, 3);
+  assert.is(Rng.fromState(state.rng).uint32(), rng.uint32());
+  const out = (m: tf.LayersModel) => tf.tidy(() => [...(m.predict(X) as tf.Tensor).dataSync()]);
+  assert.equal(out(fresh), out(model));
+
+  // the next step: same loss, same parameters after it (Adam moments and t restored)
+  const l1 = step(model, opt);
+  const l2 = step(fresh, freshOpt);
+  assert.is(l2, l1);
+  const [pa, pb] = [getParams(model), getParams(fresh)];
+  for (const k of Object.keys(pa)) close(pb[k]!.data, pa[k]!.data, 0, k);
+  [model, fresh].forEach((m) => m.dispose());
+  [opt, freshOpt].forEach((o) => o.dispose());
+});
+
+test('a saved model.json is a tfjs layers model a browser can load (weights manifest + bin)', async () => {
+  const root = tmp();
+  const model = buildMlp(spec, new Rng(3));
+  const dir = await saveCheckpoint(root, { models: { policy: model } });
+  const json = JSON.parse(readFileSync(path.join(dir, 'models/policy/model.json'), 'utf8'));
+  assert.is(json.format, 'layers-model');
+  assert.equal(json.weightsManifest[0].paths, ['weights.bin']);
+  assert.is(json.weightsManifest[0].weights.length, 6);
+  const loaded = await loadModelFiles(path.join(dir, 'models/policy'));
+  const out = (m: tf.LayersModel) => tf.tidy(() => [...(m.predict(X) as tf.Tensor).dataSync()]);
+  assert.equal(out(loaded), out(model));
+  model.dispose();
+  loaded.dispose();
+});
+
+test('a failed save leaves LATEST on the previous complete checkpoint and no temp files', async () => {
+  const root = tmp();
+  const model = buildMlp(spec, new Rng(4));
+  const good = await saveCheckpoint(root, { models: { q: model }, state: { n: 1 } });
+  // a state whose encoding throws makes the second save fail after the model files were written
+  const failing = {
+    get bad(): number {
+      throw new Error('cannot encode');
+    },
+  };
+  await saveCheckpoint(root, { models: { q: model }, state: failing }).then(
+    () => assert.unreachable('save should fail'),
+    (e: Error) => assert.match(e.message, /cannot encode/),
+  );
+  assert.is(await latestCheckpoint(root), good);
+  assert.equal(readdirSync(root).sort(), ['LATEST', path.basename(good)]);
+  const { state } = await loadCheckpoint<{ n: number }>(root);
+  assert.is(state.n, 1);
+  model.dispose();
+});
+
+test('old checkpoints are pruned to `keep`; bad names and missing checkpoints are clear errors', async () => {
+  const root = tmp();
+  for (let i = 0; i < 4; i++) await saveCheckpoint(root, { state: i }, { keep: 2 });
+  assert.equal(readdirSync(root).filter((n) => n.startsWith('ckpt-')), ['ckpt-000000002', 'ckpt-000000003']);
+  await saveCheckpoint(root, { state: 0, models: { 'a/b': buildMlp(spec, new Rng(1)) } }).then(
+    () => assert.unreachable('should reject'),
+    (e: Error) => assert.match(e.message, /model name 'a\/b'/),
+  );
+  await loadCheckpoint(tmp()).then(
+    () => assert.unreachable('should reject'),
+    (e: Error) => assert.match(e.message, /no checkpoint found/),
+  );
+});
+
+test.after(() => tf.dispose([X, Y]));
+
+test.run();

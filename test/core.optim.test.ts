@@ -1,0 +1,139 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as tf from '@tensorflow/tfjs';
+import { makeOptimizer, type OptimizerSpec } from '../core/optim.js';
+import { close, useCpu } from './helpers.js';
+
+test.before(useCpu);
+
+/**
+ * Two steps on L(θ) = ½ Σ θ², so g = θ, from θ₀ = [1, −2]. Returns [θ₁, θ₂].
+ */
+function twoSteps(spec: OptimizerSpec, theta0 = [1, -2]): [number[], number[]] {
+  const opt = makeOptimizer(spec);
+  const theta = tf.variable(tf.tensor1d(theta0));
+  const out: number[][] = [];
+  for (let k = 0; k < 2; k++) {
+    tf.dispose(opt.minimize(() => tf.mul(0.5, tf.sum(tf.square(theta))) as tf.Scalar, [theta]));
+    out.push([...theta.dataSync()]);
+  }
+  theta.dispose();
+  opt.dispose();
+  return out as [number[], number[]];
+}
+
+/** Applies the same per-element rule by hand, for both elements. */
+function byHand(theta0: number[], step: (theta: number, state: Record<string, number>, t: number) => number): [number[], number[]] {
+  const states = theta0.map(() => ({}) as Record<string, number>);
+  let theta = theta0.slice();
+  const out: number[][] = [];
+  for (let t = 1; t <= 2; t++) {
+    theta = theta.map((th, i) => step(th, states[i]!, t));
+    out.push(theta);
+  }
+  return out as [number[], number[]];
+}
+
+test('sgd: θ ← θ − αg gives 0.9θ₀ then 0.81θ₀', () => {
+  const [t1, t2] = twoSteps({ name: 'sgd', lr: 0.1 });
+  close(t1, [0.9, -1.8]);
+  close(t2, [0.81, -1.62]);
+});
+
+test('momentum: v ← μv + g, θ ← θ − αv gives 0.9θ₀ then 0.72θ₀', () => {
+  // v₁ = θ₀, θ₁ = 0.9θ₀; v₂ = 0.9θ₀ + 0.9θ₀ = 1.8θ₀, θ₂ = 0.9θ₀ − 0.18θ₀ = 0.72θ₀
+  const [t1, t2] = twoSteps({ name: 'momentum', lr: 0.1, momentum: 0.9 });
+  close(t1, [0.9, -1.8]);
+  close(t2, [0.72, -1.44]);
+});
+
+test('nesterov: θ ← θ − α(g + μv) gives 0.81θ₀ then 0.5751θ₀', () => {
+  // v₁ = θ₀, θ₁ = θ₀ − 0.1(θ₀ + 0.9θ₀) = 0.81θ₀
+  // g₁ = 0.81θ₀, v₂ = 0.9θ₀ + 0.81θ₀ = 1.71θ₀, θ₂ = 0.81θ₀ − 0.1(0.81 + 1.539)θ₀ = 0.5751θ₀
+  const [t1, t2] = twoSteps({ name: 'nesterov', lr: 0.1, momentum: 0.9 });
+  close(t1, [0.81, -1.62]);
+  close(t2, [0.5751, -1.1502]);
+});
+
+test('adagrad: G ← G + g², θ ← θ − αg/√(G + ε), G₀ = 0.1', () => {
+  const eps = 1e-7; // tfjs uses the backend epsilon
+  const expected = byHand([1, -2], (th, s) => {
+    s.G = (s.G ?? 0.1) + th * th;
+    return th - (0.1 * th) / Math.sqrt(s.G + eps);
+  });
+  // θ₁[0] = 1 − 0.1/√1.1 = 0.904654 (worked by hand)
+  close([expected[0][0]!], [0.9046537], 1e-6);
+  const [t1, t2] = twoSteps({ name: 'adagrad', lr: 0.1 });
+  close(t1, expected[0], 1e-5);
+  close(t2, expected[1], 1e-5);
+});
+
+test('adadelta: Zeiler’s rule with ρ = 0.95, ε = 1e-6, α = 1', () => {
+  const rho = 0.95;
+  const eps = 1e-6;
+  const expected = byHand([1, -2], (th, s) => {
+    s.Eg = rho * (s.Eg ?? 0) + (1 - rho) * th * th;
+    const delta = (Math.sqrt((s.Ed ?? 0) + eps) / Math.sqrt(s.Eg + eps)) * th;
+    s.Ed = rho * (s.Ed ?? 0) + (1 - rho) * delta * delta;
+    return th - delta;
+  });
+  // θ₁[0] = 1 − √1e-6/√(0.05 + 1e-6) · 1 = 1 − 0.0044721 = 0.9955279
+  close([expected[0][0]!], [0.9955279], 1e-6);
+  const [t1, t2] = twoSteps({ name: 'adadelta', lr: 1 });
+  close(t1, expected[0], 1e-5);
+  close(t2, expected[1], 1e-5);
+});
+
+test('rmsprop: E[g²] ← ρE[g²] + (1−ρ)g², θ ← θ − αg/√(E[g²] + ε)', () => {
+  const rho = 0.99;
+  const expected = byHand([1, -2], (th, s) => {
+    s.ms = rho * (s.ms ?? 0) + (1 - rho) * th * th;
+    return th - (0.01 * th) / Math.sqrt(s.ms + 1e-8);
+  });
+  // θ₁ = θ₀ − 0.01·θ₀/√(0.01θ₀²) = θ₀ − 0.1·sign(θ₀) = [0.9, −1.9]
+  close(expected[0], [0.9, -1.9], 1e-6);
+  const [t1, t2] = twoSteps({ name: 'rmsprop', lr: 0.01 });
+  close(t1, expected[0], 1e-5);
+  close(t2, expected[1], 1e-5);
+});
+
+test('adam: bias-corrected moments, first step moves each θ by α·sign(g)', () => {
+  const [b1, b2, lr, eps] = [0.9, 0.999, 0.1, 1e-8];
+  const expected = byHand([1, -2], (th, s, t) => {
+    s.m = b1 * (s.m ?? 0) + (1 - b1) * th;
+    s.v = b2 * (s.v ?? 0) + (1 - b2) * th * th;
+    const mHat = s.m / (1 - b1 ** t);
+    const vHat = s.v / (1 - b2 ** t);
+    return th - (lr * mHat) / (Math.sqrt(vHat) + eps);
+  });
+  close(expected[0], [0.9, -1.9], 1e-6);
+  const [t1, t2] = twoSteps({ name: 'adam', lr, beta1: b1, beta2: b2, epsilon: eps });
+  close(t1, expected[0], 1e-5);
+  close(t2, expected[1], 1e-5);
+});
+
+test('clipping by global norm scales [3, 4] to norm 1; by value clips each element', () => {
+  const run = (spec: OptimizerSpec) => {
+    const opt = makeOptimizer(spec);
+    const theta = tf.variable(tf.zeros([2]));
+    // L = 3θ₀ + 4θ₁ → g = [3, 4], ‖g‖ = 5
+    tf.dispose(opt.minimize(() => tf.sum(tf.mul(tf.tensor1d([3, 4]), theta)) as tf.Scalar, [theta]));
+    const out = [...theta.dataSync()];
+    theta.dispose();
+    opt.dispose();
+    return out;
+  };
+  close(run({ name: 'sgd', lr: 1, clipNorm: 1 }), [-0.6, -0.8], 1e-5);
+  close(run({ name: 'sgd', lr: 1, clipNorm: 10 }), [-3, -4], 1e-5);
+  close(run({ name: 'sgd', lr: 1, clipValue: 2 }), [-2, -2], 1e-6);
+});
+
+test('bad optimizer specs get errors naming the field', () => {
+  assert.throws(() => makeOptimizer({ name: 'adamw' as never, lr: 1 }), /'name' must be one of sgd, momentum/);
+  assert.throws(() => makeOptimizer({ name: 'adam', lr: -1 }), /'lr' must be a positive/);
+  assert.throws(() => makeOptimizer({ name: 'adam', lr: 1e-3, beta1: 1 }), /'beta1' must be in \[0, 1\)/);
+  assert.throws(() => makeOptimizer({ name: 'sgd', lr: 0.1, clipNorm: 0 }), /'clipNorm'/);
+  assert.throws(() => makeOptimizer({ name: 'sgd' } as OptimizerSpec), /'lr' is required/);
+});
+
+test.run();
