@@ -1,0 +1,36 @@
+/**
+ * Greedy (or any deterministic-policy) evaluation on a single env made through the registry, so
+ * the registered TimeLimit applies. Each episode resets with seed, seed + 1, …
+ */
+import { make } from '../envs/index.js';
+import type { Env } from '../envs/index.js';
+
+export interface EvalResult {
+  meanReturn: number;
+  stdReturn: number;
+  returns: number[];
+  meanLength: number;
+}
+
+/** Runs `episodes` episodes of `policy` (a function of one observation) and summarises the returns. */
+export function evaluatePolicy<O, A>(envOrId: string | Env<O, A>, policy: (obs: O) => A, episodes: number, seed: number, kwargs: Record<string, unknown> = {}): EvalResult {
+  const env = (typeof envOrId === 'string' ? make(envOrId, kwargs) : envOrId) as Env<O, A>;
+  const returns: number[] = [];
+  let lengths = 0;
+  for (let ep = 0; ep < episodes; ep++) {
+    let [obs] = env.reset({ seed: seed + ep });
+    let ret = 0;
+    for (;;) {
+      const [next, r, terminated, truncated] = env.step(policy(obs));
+      ret += r;
+      lengths++;
+      if (terminated || truncated) break;
+      obs = next;
+    }
+    returns.push(ret);
+  }
+  if (typeof envOrId === 'string') env.close();
+  const mean = returns.reduce((a, b) => a + b, 0) / episodes;
+  const std = Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / episodes);
+  return { meanReturn: mean, stdReturn: std, returns, meanLength: lengths / episodes };
+}

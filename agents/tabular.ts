@@ -1,0 +1,200 @@
+/**
+ * What the tabular agents share: the Q table, the ε-greedy actor, and the on-policy step loop that
+ * SARSA needs (choose a′ in s′ before updating Q(s, a), then take a′). The agents differ only in
+ * their TD target (sarsa.ts, qlearning.ts, expectedSarsa.ts):
+ *   Q(s, a) ← Q(s, a) + α (tdTarget − Q(s, a))
+ * A terminated step has no bootstrap term; a truncated one (time limit) keeps it.
+ */
+import type { Env } from '../envs/index.js';
+import { Discrete } from '../envs/index.js';
+import { Rng } from '../core/rng.js';
+import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
+import { checkKnownKeys, checkNumber, type Learner, type Metrics, type MetricsCallback, type VersionedParams } from './types.js';
+
+export interface TabularConfig {
+  /** Step size α. */
+  alpha: number;
+  /** Discount γ. */
+  gamma: number;
+  /** Exploration rate ε of the ε-greedy behaviour policy. */
+  epsilon: number;
+  /** Initial value of every Q(s, a). */
+  initialQ: number;
+  /** Seed of the agent's Rng (action choice, tie-breaking). */
+  seed: number;
+}
+
+export const TABULAR_DEFAULTS: Readonly<TabularConfig> = Object.freeze({ alpha: 0.5, gamma: 1, epsilon: 0.1, initialQ: 0, seed: 0 });
+
+export type QParams = { q: Float64Array; numStates: number; numActions: number };
+
+/** One transition with the next action a′ already chosen by the behaviour policy (−1 at episode end). */
+export interface TabularTransition {
+  s: number;
+  a: number;
+  r: number;
+  s2: number;
+  a2: number;
+  terminated: boolean;
+}
+
+/** A TD target: r + γ·(bootstrap from s′), zero bootstrap when terminated. */
+export type TdTarget = (p: QParams, t: TabularTransition, gamma: number, epsilon: number) => number;
+
+/** Greedy action in s; ties broken uniformly at random when an Rng is given (else the first). */
+export function greedyAction(p: QParams, s: number, rng?: Rng): number {
+  const { q, numActions } = p;
+  const base = s * numActions;
+  let best = q[base]!;
+  let bestA = 0;
+  let ties = 1;
+  for (let a = 1; a < numActions; a++) {
+    const v = q[base + a]!;
+    if (v > best) {
+      best = v;
+      bestA = a;
+      ties = 1;
+    } else if (v === best && rng !== undefined) {
+      // reservoir choice among equal maxima
+      ties++;
+      if (rng.int(ties) === 0) bestA = a;
+    }
+  }
+  return bestA;
+}
+
+/** max_a Q(s, a). */
+export function maxQ(p: QParams, s: number): number {
+  let m = -Infinity;
+  for (let a = 0; a < p.numActions; a++) m = Math.max(m, p.q[s * p.numActions + a]!);
+  return m;
+}
+
+/** The ε-greedy actor: a pure function of the Q table, the state and the Rng. */
+export function epsilonGreedy(p: QParams, s: number, epsilon: number, rng: Rng): number {
+  if (rng.random() < epsilon) return rng.int(p.numActions);
+  return greedyAction(p, s, rng);
+}
+
+export class TabularAgent implements Learner<TabularTransition, QParams> {
+  readonly config: Readonly<TabularConfig>;
+  readonly params: QParams;
+  readonly rng: Rng;
+  private version = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly tdTarget: TdTarget,
+    numStates: number,
+    numActions: number,
+    config: Partial<TabularConfig> = {},
+  ) {
+    checkKnownKeys(name, config, TABULAR_DEFAULTS);
+    const c = { ...TABULAR_DEFAULTS, ...config };
+    checkNumber(name, 'alpha', c.alpha, { min: 0, max: 1, minExclusive: true });
+    checkNumber(name, 'gamma', c.gamma, { min: 0, max: 1 });
+    checkNumber(name, 'epsilon', c.epsilon, { min: 0, max: 1 });
+    checkNumber(name, 'initialQ', c.initialQ);
+    checkNumber(name, 'seed', c.seed, { min: 0, integer: true });
+    checkNumber(name, 'numStates', numStates, { min: 1, integer: true });
+    checkNumber(name, 'numActions', numActions, { min: 1, integer: true });
+    this.config = Object.freeze(c);
+    this.params = { q: new Float64Array(numStates * numActions).fill(c.initialQ), numStates, numActions };
+    this.rng = new Rng(c.seed);
+  }
+
+  /** Builds the agent for an env with Discrete observation and action spaces. */
+  static sizesOf(env: Env<number, number>, agent: string): { numStates: number; numActions: number } {
+    const { observationSpace: obs, actionSpace: act } = env;
+    if (!(obs instanceof Discrete) || !(act instanceof Discrete)) {
+      throw new TypeError(`${agent} needs Discrete observation and action spaces, got ${String(obs)} and ${String(act)}`);
+    }
+    if (obs.start !== 0 || act.start !== 0) throw new TypeError(`${agent} needs Discrete spaces starting at 0 (got start ${obs.start} and ${act.start})`);
+    return { numStates: obs.n, numActions: act.n };
+  }
+
+  /** The behaviour policy (ε-greedy). */
+  act(s: number): number {
+    return epsilonGreedy(this.params, s, this.config.epsilon, this.rng);
+  }
+
+  /** Q(s, a) ← Q(s, a) + α (tdTarget − Q(s, a)). */
+  update(t: TabularTransition): Metrics {
+    const { q, numActions } = this.params;
+    const i = t.s * numActions + t.a;
+    const tdError = this.tdTarget(this.params, t, this.config.gamma, this.config.epsilon) - q[i]!;
+    q[i]! += this.config.alpha * tdError;
+    this.version++;
+    return { 'losses/td_error': tdError };
+  }
+
+  getPolicyParams(): VersionedParams<QParams> {
+    return { version: this.version, params: { ...this.params, q: this.params.q.slice() } };
+  }
+
+  async save(dir: string): Promise<void> {
+    await saveCheckpoint(dir, { state: { q: this.params.q, version: this.version, rng: this.rng.getState(), config: this.config }, meta: { agent: this.name } }, { step: this.version });
+  }
+
+  async load(dir: string): Promise<void> {
+    const { state } = await loadCheckpoint<{ q: Float64Array; version: number; rng: [number, number, number, number] }>(dir);
+    if (state.q.length !== this.params.q.length) throw new Error(`${this.name}.load: table of ${state.q.length} values, expected ${this.params.q.length}`);
+    this.params.q.set(state.q);
+    this.version = state.version;
+    this.rng.setState(state.rng);
+  }
+
+  dispose(): void {}
+}
+
+export interface TabularRunOptions {
+  episodes: number;
+  /** Seed of the first reset (episode k resets with seed + k); default: the agent's seed. */
+  seed?: number;
+  onMetrics?: MetricsCallback;
+}
+
+/**
+ * The shared on-policy loop: a ← π(s); repeat { s′, r ← step(a); a′ ← π(s′); update(s, a, r, s′, a′);
+ * s, a ← s′, a′ } until the episode ends. Returns each episode's undiscounted return.
+ */
+export function trainTabular(env: Env<number, number>, agent: TabularAgent, opts: TabularRunOptions): Float64Array {
+  const returns = new Float64Array(opts.episodes);
+  const seed = opts.seed ?? agent.config.seed;
+  let envStep = 0;
+  for (let ep = 0; ep < opts.episodes; ep++) {
+    let [s] = env.reset({ seed: seed + ep });
+    let a = agent.act(s);
+    let ret = 0;
+    let length = 0;
+    for (;;) {
+      const [s2, r, terminated, truncated] = env.step(a);
+      const a2 = terminated ? -1 : agent.act(s2);
+      agent.update({ s, a, r, s2, a2, terminated });
+      ret += r;
+      length++;
+      envStep++;
+      if (terminated || truncated) break;
+      s = s2;
+      a = a2;
+    }
+    returns[ep] = ret;
+    opts.onMetrics?.({ 'charts/episodic_return': ret, 'charts/episodic_length': length }, envStep);
+  }
+  return returns;
+}
+
+/** Mean undiscounted return of the greedy policy over `episodes` (resets seeded seed, seed+1, …). */
+export function evaluateGreedy(env: Env<number, number>, p: QParams, episodes: number, seed: number, maxSteps = 10_000): number {
+  let total = 0;
+  for (let ep = 0; ep < episodes; ep++) {
+    let [s] = env.reset({ seed: seed + ep });
+    for (let t = 0; t < maxSteps; t++) {
+      const [s2, r, terminated, truncated] = env.step(greedyAction(p, s));
+      total += r;
+      if (terminated || truncated) break;
+      s = s2;
+    }
+  }
+  return total / episodes;
+}

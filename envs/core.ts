@@ -1,0 +1,209 @@
+/**
+ * The Env API of nnlab, named as Gymnasium 1.x (`gymnasium.Env`, `gymnasium.Wrapper`) in
+ * camelCase:
+ *
+ * - `reset({ seed?, options? }) → [obs, info]`
+ * - `step(action) → [obs, reward, terminated, truncated, info]` — `terminated`: the MDP reached a
+ *   terminal state (stop bootstrapping); `truncated`: cut short (time limit), keep bootstrapping.
+ * - `actionSpace`, `observationSpace`, `close()`, `unwrapped`, `spec`, `npRandom` (the env's own
+ *   seeded generator, Gymnasium's `np_random`; seeded by `reset({ seed })`).
+ *
+ * Box observations are Float32Arrays; Discrete observations are numbers. Envs never import tfjs.
+ */
+import { Rng } from '../core/rng.js';
+import { checkSeed, entropySeed, type Space } from './spaces/space.js';
+
+/** Auxiliary diagnostic information returned by reset and step. */
+export type Info = Record<string, unknown>;
+
+/** Arguments of `reset`. */
+export interface ResetArgs {
+  /** Re-seed the env's generator (a non-negative integer); omit to continue the current stream. */
+  seed?: number | null;
+  /** Env-specific options (e.g. `{ low, high }` for CartPole's starting-state bounds). */
+  options?: Record<string, unknown> | null;
+}
+
+/** What `reset` returns. */
+export type ResetReturn<O> = [obs: O, info: Info];
+/** What `step` returns. */
+export type StepReturn<O> = [obs: O, reward: number, terminated: boolean, truncated: boolean, info: Info];
+
+/** Render metadata (Gymnasium `metadata`). */
+export interface EnvMetadata {
+  renderModes: readonly string[];
+  renderFps?: number;
+}
+
+/** A registered environment's specification (Gymnasium `EnvSpec`). */
+export interface EnvSpec {
+  /** `[namespace/]Name-vN`. */
+  readonly id: string;
+  /** A constructor / factory, or `"module.js:ExportName"` (resolved by `makeAsync`). */
+  entryPoint: EnvCreator | string;
+  readonly namespace: string | null;
+  readonly name: string;
+  readonly version: number | null;
+  readonly rewardThreshold: number | null;
+  readonly nondeterministic: boolean;
+  /** TimeLimit added by `make` (null: none). */
+  readonly maxEpisodeSteps: number | null;
+  readonly orderEnforce: boolean;
+  readonly disableEnvChecker: boolean;
+  /** Default keyword arguments passed to the entry point (merged under the user's). */
+  readonly kwargs: Readonly<Record<string, unknown>>;
+  /** Optional batched implementation used by `makeVec` (Gymnasium `vector_entry_point`). */
+  readonly vectorEntryPoint: VectorEnvCreator | null;
+}
+
+/** Options a batched (vector) entry point receives from `makeVec`. */
+export interface VectorEntryOptions {
+  numEnvs: number;
+  autoresetMode: 'next-step' | 'same-step';
+  maxEpisodeSteps: number | null;
+  kwargs: Record<string, unknown>;
+}
+
+/** A factory of a batched vector env (see `vector/`). Returns a `VectorEnv`. */
+export type VectorEnvCreator = (options: VectorEntryOptions) => import('./vector/vectorEnv.js').VectorEnv;
+
+/** An env class (constructed with the kwargs object) or a factory function taking the kwargs. */
+export type EnvCreator = (new (kwargs?: any) => Env<any, any>) | ((kwargs?: any) => Env<any, any>);
+
+/** The environment interface. Implement it (or extend `BaseEnv`) to write a custom env. */
+export interface Env<O = unknown, A = unknown> {
+  readonly observationSpace: Space<O>;
+  readonly actionSpace: Space<A>;
+  readonly metadata?: EnvMetadata;
+  readonly renderMode?: string | null;
+  /** Set by `make` to the spec it was made from (null for envs constructed directly). */
+  spec: EnvSpec | null;
+  /** The innermost env (itself for a non-wrapper). */
+  readonly unwrapped: Env<any, any>;
+  /** The env's seeded generator (Gymnasium `np_random`). */
+  readonly npRandom: Rng;
+  reset(args?: ResetArgs): ResetReturn<O>;
+  step(action: A): StepReturn<O>;
+  /** Render according to `renderMode` (toy-text envs: `'ansi'` returns a string). */
+  render?(): unknown;
+  close(): void;
+}
+
+/**
+ * Convenience base class with Gymnasium's seeding semantics: `resetRng(seed)` (call it first in
+ * `reset`, like `super().reset(seed=seed)`) re-seeds `npRandom` when a seed is given; an env
+ * used without ever being seeded draws its seed from entropy.
+ */
+export abstract class BaseEnv<O = unknown, A = unknown> implements Env<O, A> {
+  abstract readonly observationSpace: Space<O>;
+  abstract readonly actionSpace: Space<A>;
+  metadata: EnvMetadata = { renderModes: [] };
+  renderMode: string | null = null;
+  spec: EnvSpec | null = null;
+  private _npRandom: Rng | null = null;
+  /** The last seed given to `reset` (Gymnasium `np_random_seed`), or null. */
+  npRandomSeed: number | null = null;
+
+  get npRandom(): Rng {
+    if (this._npRandom === null) {
+      this.npRandomSeed = entropySeed();
+      this._npRandom = new Rng(this.npRandomSeed);
+    }
+    return this._npRandom;
+  }
+
+  set npRandom(rng: Rng) {
+    this._npRandom = rng;
+  }
+
+  get unwrapped(): Env<O, A> {
+    return this;
+  }
+
+  /** Re-seed `npRandom` when `seed` is given (Gymnasium `Env.reset(seed=...)`). */
+  protected resetRng(seed: number | null | undefined): void {
+    if (seed === undefined || seed === null) return;
+    checkSeed(seed, `${this.constructor.name}.reset`);
+    this._npRandom = new Rng(seed);
+    this.npRandomSeed = seed;
+  }
+
+  abstract reset(args?: ResetArgs): ResetReturn<O>;
+  abstract step(action: A): StepReturn<O>;
+
+  render(): unknown {
+    return undefined;
+  }
+
+  close(): void {}
+
+  toString(): string {
+    return this.spec ? `${this.constructor.name}<${this.spec.id}>` : this.constructor.name;
+  }
+}
+
+/**
+ * Base wrapper (Gymnasium `Wrapper`): forwards everything to `env`; subclasses override
+ * `step` / `reset` or the spaces.
+ */
+export class Wrapper<O = unknown, A = unknown, WO = O, WA = A> implements Env<WO, WA> {
+  private _observationSpace: Space<WO> | null = null;
+  private _actionSpace: Space<WA> | null = null;
+
+  constructor(readonly env: Env<O, A>) {
+    if (env === null || typeof env !== 'object' || typeof env.step !== 'function') {
+      throw new TypeError(`${new.target.name}: expected an Env to wrap, got ${String(env)}`);
+    }
+  }
+
+  get observationSpace(): Space<WO> {
+    return this._observationSpace ?? (this.env.observationSpace as unknown as Space<WO>);
+  }
+  set observationSpace(space: Space<WO>) {
+    this._observationSpace = space;
+  }
+  get actionSpace(): Space<WA> {
+    return this._actionSpace ?? (this.env.actionSpace as unknown as Space<WA>);
+  }
+  set actionSpace(space: Space<WA>) {
+    this._actionSpace = space;
+  }
+  get metadata(): EnvMetadata | undefined {
+    return this.env.metadata;
+  }
+  get renderMode(): string | null | undefined {
+    return this.env.renderMode;
+  }
+  get spec(): EnvSpec | null {
+    return this.env.spec;
+  }
+  set spec(spec: EnvSpec | null) {
+    this.env.spec = spec;
+  }
+  get unwrapped(): Env<any, any> {
+    return this.env.unwrapped;
+  }
+  get npRandom(): Rng {
+    return this.env.npRandom;
+  }
+
+  reset(args?: ResetArgs): ResetReturn<WO> {
+    return this.env.reset(args) as unknown as ResetReturn<WO>;
+  }
+
+  step(action: WA): StepReturn<WO> {
+    return this.env.step(action as unknown as A) as unknown as StepReturn<WO>;
+  }
+
+  render(): unknown {
+    return this.env.render?.();
+  }
+
+  close(): void {
+    this.env.close();
+  }
+
+  toString(): string {
+    return `${this.constructor.name}<${String(this.env)}>`;
+  }
+}

@@ -1,0 +1,262 @@
+import { InvalidArgument } from '../errors.js';
+import { isNumericArrayLike, Space } from './space.js';
+
+/**
+ * `{start, start+1, ..., start+n-1}` (Gymnasium `Discrete(n, start)`); elements are integers
+ * (JavaScript numbers).
+ */
+export class Discrete extends Space<number> {
+  constructor(
+    readonly n: number,
+    readonly start = 0,
+  ) {
+    super([]);
+    if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgument(`Discrete: n must be a positive integer, got ${n}`);
+    if (!Number.isSafeInteger(start)) throw new InvalidArgument(`Discrete: start must be an integer, got ${start}`);
+  }
+
+  /**
+   * Uniform element; with a mask (length n, 1 = allowed), uniform over allowed elements, or
+   * `start` when none is allowed (as Gymnasium).
+   */
+  sample(mask?: ArrayLike<number>): number {
+    if (mask === undefined) return this.start + this.npRandom.int(this.n);
+    if (mask.length !== this.n) throw new InvalidArgument(`Discrete(${this.n}).sample: mask must have length ${this.n}, got ${mask.length}`);
+    let count = 0;
+    for (let i = 0; i < this.n; i++) if (mask[i] === 1) count++;
+    if (count === 0) return this.start;
+    let k = this.npRandom.int(count);
+    for (let i = 0; i < this.n; i++) if (mask[i] === 1 && k-- === 0) return this.start + i;
+    return this.start;
+  }
+
+  contains(x: unknown): boolean {
+    return typeof x === 'number' && Number.isInteger(x) && x >= this.start && x < this.start + this.n;
+  }
+
+  equals(other: Space<unknown>): boolean {
+    return other instanceof Discrete && other.n === this.n && other.start === this.start;
+  }
+
+  toString(): string {
+    return this.start === 0 ? `Discrete(${this.n})` : `Discrete(${this.n}, start=${this.start})`;
+  }
+}
+
+/** Element types a Box may hold. */
+export type BoxDtype = 'float32' | 'float64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'uint16' | 'uint32';
+/** The typed array used for a Box's values. */
+export type BoxArray = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array | Uint32Array;
+
+const ARRAY_OF: Record<BoxDtype, new (n: number) => BoxArray> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int32: Int32Array,
+  int16: Int16Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  uint16: Uint16Array,
+  uint32: Uint32Array,
+};
+
+function castTo(dtype: BoxDtype, v: number): number {
+  if (dtype === 'float32') return Math.fround(v);
+  return v;
+}
+
+/**
+ * A (possibly unbounded) box in R^shape (Gymnasium `Box(low, high, shape, dtype)`). Values are
+ * typed arrays of the dtype (Float32Array by default) holding the elements in row-major order.
+ * Bounds are stored cast to the dtype, as numpy does (`low`, `high` are Float64Arrays holding
+ * those values so that ±Infinity works for every dtype).
+ */
+export class Box<T extends BoxArray = BoxArray> extends Space<T> {
+  readonly low: Float64Array;
+  readonly high: Float64Array;
+  /** Number of elements (product of the shape). */
+  readonly size: number;
+  readonly boundedBelow: Uint8Array;
+  readonly boundedAbove: Uint8Array;
+
+  constructor(
+    low: number | ArrayLike<number>,
+    high: number | ArrayLike<number>,
+    shape?: readonly number[],
+    readonly dtype: BoxDtype = 'float32',
+  ) {
+    const inferred =
+      shape ?? (isNumericArrayLike(low) ? [low.length] : isNumericArrayLike(high) ? [high.length] : undefined);
+    if (inferred === undefined) throw new InvalidArgument('Box: give a shape when low and high are both scalars');
+    if (inferred.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new InvalidArgument(`Box: bad shape [${inferred.join(', ')}]`);
+    super([...inferred]);
+    if (!(dtype in ARRAY_OF)) throw new InvalidArgument(`Box: unknown dtype '${String(dtype)}'`);
+    const size = inferred.reduce((a, b) => a * b, 1);
+    this.size = size;
+    const fill = (v: number | ArrayLike<number>, what: string): Float64Array => {
+      const out = new Float64Array(size);
+      if (typeof v === 'number') out.fill(castTo(dtype, v));
+      else {
+        if (v.length !== size) throw new InvalidArgument(`Box: ${what} has ${v.length} elements but the shape [${inferred.join(', ')}] needs ${size}`);
+        for (let i = 0; i < size; i++) out[i] = castTo(dtype, v[i]!);
+      }
+      for (let i = 0; i < size; i++) if (Number.isNaN(out[i])) throw new InvalidArgument(`Box: ${what} contains NaN`);
+      return out;
+    };
+    this.low = fill(low, 'low');
+    this.high = fill(high, 'high');
+    this.boundedBelow = new Uint8Array(size);
+    this.boundedAbove = new Uint8Array(size);
+    for (let i = 0; i < size; i++) {
+      if (this.low[i]! > this.high[i]!) throw new InvalidArgument(`Box: low[${i}] = ${this.low[i]} > high[${i}] = ${this.high[i]}`);
+      this.boundedBelow[i] = this.low[i]! > -Infinity ? 1 : 0;
+      this.boundedAbove[i] = this.high[i]! < Infinity ? 1 : 0;
+    }
+  }
+
+  /** Whether the dtype is a float type. */
+  get isFloat(): boolean {
+    return this.dtype === 'float32' || this.dtype === 'float64';
+  }
+
+  /** A new zero-filled array of this Box's dtype and size. */
+  zeros(): T {
+    return new ARRAY_OF[this.dtype](this.size) as T;
+  }
+
+  /**
+   * Gymnasium's sampling: uniform on bounded coordinates, `low + Exp(1)` / `high − Exp(1)` on
+   * half-bounded ones, standard normal on unbounded ones; integer dtypes sample on
+   * `[low, high + 1)` and floor.
+   */
+  sample(): T {
+    const rng = this.npRandom;
+    const out = this.zeros();
+    const isInt = !this.isFloat;
+    for (let i = 0; i < this.size; i++) {
+      const lo = this.low[i]!;
+      const hi = isInt ? this.high[i]! + 1 : this.high[i]!;
+      let v: number;
+      if (this.boundedBelow[i] && this.boundedAbove[i]) v = rng.uniform(lo, hi);
+      else if (this.boundedBelow[i]) v = lo - Math.log(1 - rng.random());
+      else if (this.boundedAbove[i]) v = hi + Math.log(1 - rng.random());
+      else v = rng.normal();
+      out[i] = isInt ? Math.floor(v) : v;
+    }
+    return out;
+  }
+
+  /** Same number of elements, each (cast to the dtype) within [low, high]; integers for int dtypes. */
+  contains(x: unknown): boolean {
+    if (!isNumericArrayLike(x) || x.length !== this.size) return false;
+    const isInt = !this.isFloat;
+    for (let i = 0; i < this.size; i++) {
+      const raw = x[i];
+      if (typeof raw !== 'number') return false;
+      if (isInt && !Number.isInteger(raw)) return false;
+      const v = castTo(this.dtype, raw);
+      if (!(v >= this.low[i]! && v <= this.high[i]!)) return false;
+    }
+    return true;
+  }
+
+  equals(other: Space<unknown>): boolean {
+    if (!(other instanceof Box) || other.dtype !== this.dtype || other.shape.length !== this.shape.length) return false;
+    if (other.shape.some((d, i) => d !== this.shape[i])) return false;
+    for (let i = 0; i < this.size; i++) if (other.low[i] !== this.low[i] || other.high[i] !== this.high[i]) return false;
+    return true;
+  }
+
+  toString(): string {
+    const uniform = (a: Float64Array) => a.every((v) => v === a[0]);
+    const fmt = (a: Float64Array) => (uniform(a) && a.length > 0 ? String(a[0]) : `[${Array.from(a).join(', ')}]`);
+    return `Box(${fmt(this.low)}, ${fmt(this.high)}, (${this.shape.join(', ')}${this.shape.length === 1 ? ',' : ''}), ${this.dtype})`;
+  }
+}
+
+/**
+ * Several discrete variables, the k-th in `{start[k], ..., start[k] + nvec[k] − 1}`
+ * (Gymnasium `MultiDiscrete(nvec, start)`); elements are Int32Arrays.
+ */
+export class MultiDiscrete extends Space<Int32Array> {
+  readonly nvec: Int32Array;
+  readonly start: Int32Array;
+
+  constructor(nvec: ArrayLike<number>, start?: ArrayLike<number>) {
+    super([nvec.length]);
+    this.nvec = Int32Array.from(nvec);
+    this.start = start === undefined ? new Int32Array(nvec.length) : Int32Array.from(start);
+    if (this.start.length !== this.nvec.length) throw new InvalidArgument('MultiDiscrete: start and nvec lengths differ');
+    for (let i = 0; i < nvec.length; i++) {
+      if (!Number.isInteger(nvec[i]) || nvec[i]! <= 0) throw new InvalidArgument(`MultiDiscrete: nvec[${i}] must be a positive integer, got ${nvec[i]}`);
+    }
+  }
+
+  /** Uniform element; with a mask (one 0/1 array per variable), uniform over allowed values. */
+  sample(mask?: ArrayLike<ArrayLike<number>>): Int32Array {
+    const out = new Int32Array(this.nvec.length);
+    for (let k = 0; k < out.length; k++) {
+      const n = this.nvec[k]!;
+      const m = mask?.[k];
+      if (m === undefined) out[k] = this.start[k]! + this.npRandom.int(n);
+      else {
+        const allowed: number[] = [];
+        for (let i = 0; i < n; i++) if (m[i] === 1) allowed.push(i);
+        out[k] = this.start[k]! + (allowed.length ? allowed[this.npRandom.int(allowed.length)]! : 0);
+      }
+    }
+    return out;
+  }
+
+  contains(x: unknown): boolean {
+    if (!isNumericArrayLike(x) || x.length !== this.nvec.length) return false;
+    for (let k = 0; k < x.length; k++) {
+      const v = x[k]!;
+      if (!Number.isInteger(v) || v < this.start[k]! || v >= this.start[k]! + this.nvec[k]!) return false;
+    }
+    return true;
+  }
+
+  equals(other: Space<unknown>): boolean {
+    return (
+      other instanceof MultiDiscrete &&
+      other.nvec.length === this.nvec.length &&
+      other.nvec.every((v, i) => v === this.nvec[i] && other.start[i] === this.start[i])
+    );
+  }
+
+  toString(): string {
+    return `MultiDiscrete([${Array.from(this.nvec).join(', ')}])`;
+  }
+}
+
+/** n binary variables (Gymnasium `MultiBinary(n)`); elements are Int8Arrays of 0/1. */
+export class MultiBinary extends Space<Int8Array> {
+  constructor(readonly n: number) {
+    super([n]);
+    if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgument(`MultiBinary: n must be a positive integer, got ${n}`);
+  }
+
+  /** Uniform element; with a mask, entries 0/1 force the value and 2 leaves it random (as Gymnasium). */
+  sample(mask?: ArrayLike<number>): Int8Array {
+    const out = new Int8Array(this.n);
+    for (let i = 0; i < this.n; i++) {
+      const m = mask?.[i];
+      out[i] = m === 0 || m === 1 ? m : this.npRandom.int(2);
+    }
+    return out;
+  }
+
+  contains(x: unknown): boolean {
+    if (!isNumericArrayLike(x) || x.length !== this.n) return false;
+    for (let i = 0; i < this.n; i++) if (x[i] !== 0 && x[i] !== 1) return false;
+    return true;
+  }
+
+  equals(other: Space<unknown>): boolean {
+    return other instanceof MultiBinary && other.n === this.n;
+  }
+
+  toString(): string {
+    return `MultiBinary(${this.n})`;
+  }
+}

@@ -1,0 +1,68 @@
+import { InvalidArgument } from '../errors.js';
+import { didYouMean } from './didYouMean.js';
+
+/** A validator returns an error message for a bad value, or undefined when the value is fine. */
+export type KwargCheck = (value: unknown) => string | undefined;
+
+/** Validators for the keyword arguments an env accepts (Gymnasium's names in camelCase). */
+export type KwargsSchema = Readonly<Record<string, KwargCheck>>;
+
+/**
+ * Throws `InvalidArgument` for an unknown keyword (with a "did you mean" suggestion, so
+ * `is_slippery` points at `isSlippery`) or for a value its validator rejects. `undefined` values
+ * count as absent. Custom envs may use this for their own kwargs.
+ */
+export function validateKwargs(envName: string, kwargs: object | undefined, schema: KwargsSchema): void {
+  if (kwargs === undefined || kwargs === null) return;
+  if (typeof kwargs !== 'object' || Array.isArray(kwargs)) {
+    throw new InvalidArgument(`${envName}: keyword arguments must be an object, got ${describe(kwargs)}`);
+  }
+  for (const [key, value] of Object.entries(kwargs)) {
+    const check = schema[key];
+    if (check === undefined) {
+      const accepted = Object.keys(schema);
+      throw new InvalidArgument(
+        `${envName}: unknown keyword argument \`${key}\`.${didYouMean(key, accepted)} ` +
+          `Accepted: ${accepted.length ? accepted.join(', ') : '(none)'}.`,
+      );
+    }
+    if (value === undefined) continue;
+    const problem = check(value);
+    if (problem !== undefined) {
+      throw new InvalidArgument(`${envName}: bad value for \`${key}\`: ${problem} (got ${describe(value)})`);
+    }
+  }
+}
+
+/** Short printable description of a value, for error messages. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
+    return String(value);
+  }
+  if (ArrayBuffer.isView(value)) return `${value.constructor.name}[${Array.from(value as unknown as ArrayLike<number>).join(', ')}]`;
+  try {
+    const s = JSON.stringify(value);
+    return s.length > 80 ? s.slice(0, 77) + '...' : s;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/** Common validators. */
+export const is = {
+  boolean: ((v) => (typeof v === 'boolean' ? undefined : 'expected a boolean')) as KwargCheck,
+  finiteNumber: ((v) => (typeof v === 'number' && Number.isFinite(v) ? undefined : 'expected a finite number')) as KwargCheck,
+  probability: ((v) =>
+    typeof v === 'number' && v >= 0 && v <= 1 ? undefined : 'expected a probability in [0, 1]') as KwargCheck,
+  oneOf:
+    (...options: unknown[]): KwargCheck =>
+    (v) =>
+      options.includes(v) ? undefined : `expected one of ${options.map((o) => describe(o)).join(', ')}`,
+  renderMode:
+    (...modes: string[]): KwargCheck =>
+    (v) =>
+      v === null || modes.includes(v as string)
+        ? undefined
+        : `render mode not supported; this env renders ${modes.length ? modes.map((m) => `'${m}'`).join(', ') : 'nothing'} (or null)`,
+};

@@ -1,0 +1,72 @@
+import type { EnvSpec } from '../core.js';
+import { InvalidArgument } from '../errors.js';
+import { make, resolveSpecAsync, spec as findSpec, splitModuleRef, registry, type MakeOptions } from '../registration.js';
+import { SyncVectorEnv } from './syncVectorEnv.js';
+import type { AutoresetMode, VectorEnv } from './vectorEnv.js';
+
+/** Options of `makeVec` (Gymnasium `make_vec`). */
+export interface MakeVecOptions {
+  /** Number of sub-envs. Default 1. */
+  numEnvs?: number;
+  /** Default `'next-step'` (Gymnasium 1.x default). */
+  autoresetMode?: AutoresetMode;
+  /**
+   * `'vector-entry-point'`: the registered batched kernel (e.g. CartPole-v1's); `'sync'`: a
+   * SyncVectorEnv of `make(id)` sub-envs; `'auto'` (default): the batched kernel when the spec has
+   * one and the autoreset mode is supported, else sync.
+   */
+  vectorizationMode?: 'auto' | 'sync' | 'vector-entry-point';
+  /** Env kwargs for every sub-env. */
+  kwargs?: Record<string, unknown>;
+  /** Override the spec's time limit. */
+  maxEpisodeSteps?: number | null;
+  /** Return fresh arrays from step/reset instead of reused buffers (sync mode). Default false. */
+  copy?: boolean;
+  /** `make` options for sync sub-envs. */
+  makeOptions?: Omit<MakeOptions, 'maxEpisodeSteps'>;
+}
+
+function build(envSpec: EnvSpec, options: MakeVecOptions): VectorEnv {
+  const numEnvs = options.numEnvs ?? 1;
+  if (!Number.isSafeInteger(numEnvs) || numEnvs <= 0) throw new InvalidArgument(`makeVec: numEnvs must be a positive integer, got ${numEnvs}`);
+  const autoresetMode = options.autoresetMode ?? 'next-step';
+  if (!['next-step', 'same-step', 'disabled'].includes(autoresetMode)) {
+    throw new InvalidArgument(`makeVec: autoresetMode must be 'next-step', 'same-step' or 'disabled', got '${String(autoresetMode)}'`);
+  }
+  const mode = options.vectorizationMode ?? 'auto';
+  const kwargs = { ...envSpec.kwargs, ...(options.kwargs ?? {}) };
+  const maxEpisodeSteps = options.maxEpisodeSteps !== undefined ? options.maxEpisodeSteps : envSpec.maxEpisodeSteps;
+  const batched = envSpec.vectorEntryPoint !== null && autoresetMode !== 'disabled';
+  if (mode === 'vector-entry-point' && !batched) {
+    throw new InvalidArgument(
+      envSpec.vectorEntryPoint === null
+        ? `makeVec('${envSpec.id}'): this env has no vector entry point (batched kernel); use vectorizationMode 'sync'`
+        : `makeVec('${envSpec.id}'): the batched kernel supports autoresetMode 'next-step' and 'same-step' only`,
+    );
+  }
+  if (mode !== 'auto' && mode !== 'sync' && mode !== 'vector-entry-point') throw new InvalidArgument(`makeVec: unknown vectorizationMode '${String(mode)}'`);
+  if (batched && mode !== 'sync') {
+    const venv = envSpec.vectorEntryPoint!({ numEnvs, autoresetMode: autoresetMode as 'next-step' | 'same-step', maxEpisodeSteps, kwargs });
+    (venv as { spec: EnvSpec | null }).spec = { ...envSpec, kwargs, maxEpisodeSteps };
+    return venv;
+  }
+  const fns = Array.from({ length: numEnvs }, () => () => make(envSpec, kwargs, { ...(options.makeOptions ?? {}), maxEpisodeSteps }));
+  return new SyncVectorEnv(fns, { autoresetMode, copy: options.copy ?? false });
+}
+
+/**
+ * Make a vector env of a registered id (Gymnasium `make_vec`). Uses the batched kernel when the
+ * env registers one (CartPole-v1 does), otherwise a SyncVectorEnv.
+ */
+export function makeVec(id: string | EnvSpec, options: MakeVecOptions = {}): VectorEnv {
+  if (typeof id === 'string') {
+    const ref = splitModuleRef(id);
+    return build(findSpec(ref !== null && !registry.has(id) ? ref.name : id), options);
+  }
+  return build(id, options);
+}
+
+/** `makeVec` for `"module:Env-v0"` ids (imports the module first). */
+export async function makeVecAsync(id: string | EnvSpec, options: MakeVecOptions = {}): Promise<VectorEnv> {
+  return build(await resolveSpecAsync(id), options);
+}

@@ -1,0 +1,170 @@
+import type { Env, EnvSpec, Info } from '../core.js';
+import { InvalidArgument } from '../errors.js';
+import { Box, Discrete, MultiBinary, MultiDiscrete } from '../spaces/fundamental.js';
+import type { Space } from '../spaces/space.js';
+import { batchSpace, flatdim, flatten } from '../spaces/utils.js';
+import {
+  addInfo,
+  subEnvSeeds,
+  type AutoresetMode,
+  type VectorEnv,
+  type VectorInfo,
+  type VectorResetArgs,
+  type VectorResetReturn,
+  type VectorStepReturn,
+} from './vectorEnv.js';
+
+/** Floats per element of `space` in a batch row (see `vectorEnv.ts`). */
+export function batchDim(space: Space<unknown>): number {
+  if (space instanceof Discrete) return 1;
+  if (space instanceof Box) return space.size;
+  if (space instanceof MultiDiscrete) return space.nvec.length;
+  if (space instanceof MultiBinary) return space.n;
+  return flatdim(space);
+}
+
+function writeRow(space: Space<unknown>, obs: unknown, out: Float32Array, offset: number, dim: number): void {
+  if (typeof obs === 'number') out[offset] = obs;
+  else if (space instanceof Box || space instanceof MultiDiscrete || space instanceof MultiBinary) {
+    const a = obs as ArrayLike<number>;
+    for (let j = 0; j < dim; j++) out[offset + j] = a[j]!;
+  } else out.set(flatten(space, obs), offset);
+}
+
+export interface SyncVectorEnvOptions {
+  autoresetMode?: AutoresetMode;
+  /** Return fresh arrays from step / reset instead of the env's reused buffers. Default false. */
+  copy?: boolean;
+}
+
+/**
+ * Steps sub-envs one after another in this thread (Gymnasium `SyncVectorEnv`), with
+ * Gymnasium's autoreset semantics (see `vectorEnv.ts`).
+ */
+export class SyncVectorEnv implements VectorEnv {
+  readonly envs: Env<any, any>[];
+  readonly numEnvs: number;
+  readonly singleObservationSpace: Space<unknown>;
+  readonly singleActionSpace: Space<unknown>;
+  readonly actionSpace: Space<unknown>;
+  readonly obsDim: number;
+  readonly actDim: number;
+  readonly autoresetMode: AutoresetMode;
+  readonly copy: boolean;
+  private readonly obs: Float32Array;
+  private readonly rewards: Float64Array;
+  private readonly terminations: Uint8Array;
+  private readonly truncations: Uint8Array;
+  private readonly autoresetEnvs: Uint8Array;
+  private readonly actionIsScalar: boolean;
+
+  constructor(envFns: readonly (() => Env<any, any>)[] | readonly Env<any, any>[], options: SyncVectorEnvOptions = {}) {
+    if (envFns.length === 0) throw new InvalidArgument('SyncVectorEnv needs at least one env');
+    this.envs = envFns.map((e) => (typeof e === 'function' ? e() : e));
+    this.numEnvs = this.envs.length;
+    this.singleObservationSpace = this.envs[0]!.observationSpace;
+    this.singleActionSpace = this.envs[0]!.actionSpace;
+    for (const [i, e] of this.envs.entries()) {
+      if (!e.observationSpace.equals(this.singleObservationSpace) || !e.actionSpace.equals(this.singleActionSpace)) {
+        throw new InvalidArgument(`SyncVectorEnv: sub-env ${i} has different spaces than sub-env 0`);
+      }
+    }
+    this.actionSpace = batchSpace(this.singleActionSpace, this.numEnvs);
+    this.obsDim = batchDim(this.singleObservationSpace);
+    this.actDim = batchDim(this.singleActionSpace);
+    this.actionIsScalar = this.singleActionSpace instanceof Discrete;
+    this.autoresetMode = options.autoresetMode ?? 'next-step';
+    if (!['next-step', 'same-step', 'disabled'].includes(this.autoresetMode)) {
+      throw new InvalidArgument(`SyncVectorEnv: autoresetMode must be 'next-step', 'same-step' or 'disabled', got '${String(this.autoresetMode)}'`);
+    }
+    this.copy = options.copy ?? false;
+    this.obs = new Float32Array(this.numEnvs * this.obsDim);
+    this.rewards = new Float64Array(this.numEnvs);
+    this.terminations = new Uint8Array(this.numEnvs);
+    this.truncations = new Uint8Array(this.numEnvs);
+    this.autoresetEnvs = new Uint8Array(this.numEnvs);
+  }
+
+  get spec(): EnvSpec | null {
+    return this.envs[0]!.spec;
+  }
+
+  reset(args: VectorResetArgs = {}): VectorResetReturn {
+    const seeds = subEnvSeeds(args.seed, this.numEnvs);
+    const options = args.options ?? undefined;
+    const resetMask = options?.['resetMask'] as ArrayLike<number | boolean> | undefined;
+    const subOptions = resetMask === undefined ? options : Object.fromEntries(Object.entries(options!).filter(([k]) => k !== 'resetMask'));
+    let infos: VectorInfo = {};
+    for (let i = 0; i < this.numEnvs; i++) {
+      if (resetMask !== undefined && !resetMask[i]) continue;
+      const [o, info] = this.envs[i]!.reset({ seed: seeds[i], options: subOptions });
+      writeRow(this.singleObservationSpace, o, this.obs, i * this.obsDim, this.obsDim);
+      infos = addInfo(infos, info, i, this.numEnvs);
+      this.autoresetEnvs[i] = 0;
+      this.terminations[i] = 0;
+      this.truncations[i] = 0;
+    }
+    return [this.copy ? this.obs.slice() : this.obs, infos];
+  }
+
+  private actionFor(actions: ArrayLike<number>, i: number): unknown {
+    if (this.actionIsScalar) return actions[i];
+    const d = this.actDim;
+    if (this.singleActionSpace instanceof Box) {
+      const a = this.singleActionSpace.zeros();
+      for (let j = 0; j < d; j++) a[j] = actions[i * d + j]!;
+      return a;
+    }
+    if (this.singleActionSpace instanceof MultiDiscrete) return Int32Array.from({ length: d }, (_, j) => actions[i * d + j]!);
+    if (this.singleActionSpace instanceof MultiBinary) return Int8Array.from({ length: d }, (_, j) => actions[i * d + j]!);
+    throw new InvalidArgument(`SyncVectorEnv: batched actions for ${this.singleActionSpace.toString()} are not supported`);
+  }
+
+  step(actions: ArrayLike<number>): VectorStepReturn {
+    if (actions === null || typeof actions !== 'object' || actions.length !== this.numEnvs * this.actDim) {
+      throw new InvalidArgument(`SyncVectorEnv.step: expected ${this.numEnvs * this.actDim} actions (numEnvs × actDim), got ${actions?.length}`);
+    }
+    let infos: VectorInfo = {};
+    for (let i = 0; i < this.numEnvs; i++) {
+      const env = this.envs[i]!;
+      let obs: unknown;
+      let envInfo: Info;
+      if (this.autoresetMode === 'next-step' && this.autoresetEnvs[i]) {
+        [obs, envInfo] = env.reset();
+        this.rewards[i] = 0;
+        this.terminations[i] = 0;
+        this.truncations[i] = 0;
+      } else {
+        const [o, r, te, tr, info] = env.step(this.actionFor(actions, i));
+        obs = o;
+        envInfo = info;
+        this.rewards[i] = r;
+        this.terminations[i] = te ? 1 : 0;
+        this.truncations[i] = tr ? 1 : 0;
+        if (this.autoresetMode === 'same-step' && (te || tr)) {
+          infos = addInfo(infos, { finalObs: obs, finalInfo: info }, i, this.numEnvs);
+          [obs, envInfo] = env.reset();
+        }
+      }
+      writeRow(this.singleObservationSpace, obs, this.obs, i * this.obsDim, this.obsDim);
+      infos = addInfo(infos, envInfo, i, this.numEnvs);
+    }
+    if (infos.finalInfo !== undefined) infos.finalInfo = aggregateFinalInfo(infos.finalInfo as unknown as (Info | null)[], this.numEnvs);
+    for (let i = 0; i < this.numEnvs; i++) this.autoresetEnvs[i] = this.terminations[i]! | this.truncations[i]!;
+    if (this.copy) return [this.obs.slice(), this.rewards.slice(), this.terminations.slice(), this.truncations.slice(), infos];
+    return [this.obs, this.rewards, this.terminations, this.truncations, infos];
+  }
+
+  close(): void {
+    for (const e of this.envs) e.close();
+  }
+}
+
+/** Turn the per-env `finalInfo` entries into one batched info (Gymnasium nests `final_info` the same way). */
+export function aggregateFinalInfo(perEnv: readonly (Info | null)[], numEnvs: number): VectorInfo {
+  let out: VectorInfo = {};
+  perEnv.forEach((info, i) => {
+    if (info !== null) out = addInfo(out, info, i, numEnvs);
+  });
+  return out;
+}

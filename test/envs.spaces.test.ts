@@ -1,0 +1,91 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Box, Dict, Discrete, MultiBinary, MultiDiscrete, Tuple, batchSpace, flatdim, flatten, flattenSpace, unflatten, InvalidArgument } from '../envs/index.js';
+
+test('Discrete: contains, seeded sample, mask, start', () => {
+  const d = new Discrete(3, -1);
+  assert.ok(d.contains(-1) && d.contains(1));
+  assert.not.ok(d.contains(2) || d.contains(0.5) || d.contains('1'));
+  d.seed(7);
+  const a = Array.from({ length: 20 }, () => d.sample());
+  d.seed(7);
+  assert.equal(Array.from({ length: 20 }, () => d.sample()), a);
+  assert.ok(a.every((v) => d.contains(v)));
+  for (let i = 0; i < 20; i++) assert.is(d.sample([0, 1, 0]), 0);
+  assert.is(d.sample([0, 0, 0]), -1);
+  assert.is(d.toString(), 'Discrete(3, start=-1)');
+  assert.throws(() => new Discrete(0), (e: Error) => e instanceof InvalidArgument);
+});
+
+test('Box: float32 bounds, contains with shape and bounds, sampling by boundedness', () => {
+  const b = new Box([-1, -Infinity, 0, -Infinity], [1, Infinity, Infinity, 2], [4]);
+  assert.is(b.low[0], -1);
+  assert.ok(b.contains(Float32Array.of(0.5, 1e30, 3, -5)));
+  assert.not.ok(b.contains(Float32Array.of(1.5, 0, 0, 0)));
+  assert.not.ok(b.contains(Float32Array.of(0, 0, 0)));
+  assert.not.ok(b.contains(Float32Array.of(0, NaN, 0, 0)));
+  b.seed(1);
+  for (let i = 0; i < 200; i++) {
+    const s = b.sample();
+    assert.ok(s instanceof Float32Array && b.contains(s));
+    assert.ok(s[2]! >= 0 && s[3]! <= 2);
+  }
+  const f = new Box(0, 0.1, [2, 3]);
+  assert.equal(f.shape, [2, 3]);
+  assert.is(f.size, 6);
+  assert.is(f.high[0], Math.fround(0.1)); // cast to float32 like numpy
+  const ints = new Box(0, 3, [5], 'int32');
+  ints.seed(3);
+  const seen = new Set<number>();
+  for (let i = 0; i < 200; i++) for (const v of ints.sample()) seen.add(v);
+  assert.equal([...seen].sort(), [0, 1, 2, 3]);
+  assert.throws(() => new Box([0, 1], [1], undefined), (e: Error) => e instanceof InvalidArgument);
+  assert.throws(() => new Box(1, 0, [1]), (e: Error) => e instanceof InvalidArgument && /low\[0\]/.test(e.message));
+});
+
+test('MultiDiscrete and MultiBinary', () => {
+  const md = new MultiDiscrete([2, 3], [0, 1]);
+  assert.ok(md.contains([1, 3]));
+  assert.not.ok(md.contains([1, 0]) || md.contains([2, 1]) || md.contains([1]));
+  md.seed(0);
+  for (let i = 0; i < 50; i++) assert.ok(md.contains(md.sample()));
+  const mb = new MultiBinary(4);
+  mb.seed(0);
+  assert.ok(mb.contains(mb.sample()));
+  assert.not.ok(mb.contains([0, 2, 0, 0]));
+  assert.equal(Array.from(mb.sample([1, 0, 1, 0])), [1, 0, 1, 0]);
+});
+
+test('Tuple and Dict: contains, sample, seeding, sorted keys', () => {
+  const t = new Tuple([new Discrete(2), new Box(0, 1, [2])]);
+  t.seed(5);
+  const s1 = t.sample();
+  t.seed(5);
+  assert.equal(t.sample(), s1);
+  assert.ok(t.contains(s1));
+  const d = new Dict({ pos: new Box(-1, 1, [2]), flag: new Discrete(2) });
+  assert.equal(d.keys, ['flag', 'pos']);
+  assert.ok(d.contains({ flag: 1, pos: Float32Array.of(0, 0) }));
+  assert.not.ok(d.contains({ flag: 1 }));
+});
+
+test('flatten / unflatten / flattenSpace (one-hot for discrete)', () => {
+  const space = new Dict({ a: new Discrete(3, 1), b: new Box(-2, 2, [2]), c: new MultiDiscrete([2, 2]) });
+  assert.is(flatdim(space), 3 + 2 + 4);
+  const x = { a: 2, b: Float32Array.of(0.5, -1.5), c: Int32Array.of(1, 0) };
+  const flat = flatten(space, x);
+  assert.equal(Array.from(flat), [0, 1, 0, 0.5, -1.5, 0, 1, 1, 0]);
+  assert.equal(unflatten(space, flat), x);
+  const fs = flattenSpace(space);
+  assert.equal(Array.from(fs.low), [0, 0, 0, -2, -2, 0, 0, 0, 0]);
+  assert.ok(fs.contains(flat));
+});
+
+test('batchSpace: Discrete → MultiDiscrete, Box → leading batch dimension', () => {
+  const b = batchSpace(new Discrete(2), 3) as MultiDiscrete;
+  assert.equal(Array.from(b.nvec), [2, 2, 2]);
+  const bb = batchSpace(new Box(0, 1, [4]), 2) as Box;
+  assert.equal(bb.shape, [2, 4]);
+});
+
+test.run();

@@ -1,0 +1,115 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Rng } from '../core/rng.js';
+import { CartPoleEnv, CartPoleVectorEnv, InvalidArgument, SyncVectorEnv, logger, make, makeVec, type VectorEnv } from '../envs/index.js';
+
+logger.level = 'error';
+
+test('makeVec picks the batched CartPole kernel; sync on request; layout and spaces', () => {
+  const v = makeVec('CartPole-v1', { numEnvs: 3 });
+  assert.ok(v instanceof CartPoleVectorEnv);
+  assert.is(v.spec!.id, 'CartPole-v1');
+  const s = makeVec('CartPole-v1', { numEnvs: 3, vectorizationMode: 'sync' });
+  assert.ok(s instanceof SyncVectorEnv);
+  const [obs] = s.reset({ seed: 0 });
+  assert.ok(obs instanceof Float32Array && obs.length === 12);
+  assert.is(s.obsDim, 4);
+  assert.is(s.actDim, 1);
+  assert.ok(makeVec('FrozenLake-v1', { numEnvs: 2 }) instanceof SyncVectorEnv);
+  assert.throws(() => makeVec('FrozenLake-v1', { vectorizationMode: 'vector-entry-point' }), (e: Error) => e instanceof InvalidArgument && /no vector entry point/.test(e.message));
+  assert.throws(() => makeVec('CartPole-v1', { autoresetMode: 'later' as never }), (e: Error) => e instanceof InvalidArgument);
+});
+
+test('vector seeding: sub-env i is seeded with seed + i, as Gymnasium', () => {
+  const v = makeVec('CartPole-v1', { numEnvs: 3, vectorizationMode: 'sync' });
+  const [obs] = v.reset({ seed: 10 });
+  for (let i = 0; i < 3; i++) {
+    const [o] = new CartPoleEnv().reset({ seed: 10 + i });
+    assert.equal(Array.from(obs.subarray(4 * i, 4 * i + 4)), Array.from(o));
+  }
+  const [again] = makeVec('CartPole-v1', { numEnvs: 3 }).reset({ seed: 10 });
+  assert.equal(Array.from(again), Array.from(obs));
+});
+
+test('next-step autoreset: the step after an episode end resets with reward 0 and ignores the action', () => {
+  const v = makeVec('CartPole-v1', { numEnvs: 2, vectorizationMode: 'sync' }) as SyncVectorEnv;
+  v.reset({ seed: 0 });
+  (v.envs[0]!.unwrapped as CartPoleEnv).state = [0, 0, 0.3, 0];
+  const [, rew, term, trunc] = v.step([0, 1]);
+  assert.equal(Array.from(term), [1, 0]);
+  assert.equal(Array.from(rew), [1, 1]);
+  assert.equal(Array.from(trunc), [0, 0]);
+  const [obs2, rew2, term2] = v.step([0, 1]);
+  assert.equal(Array.from(rew2), [0, 1]);
+  assert.equal(Array.from(term2), [0, 0]);
+  assert.equal(Array.from(obs2.subarray(0, 4)), Array.from((v.envs[0]!.unwrapped as CartPoleEnv).state!).map(Math.fround));
+});
+
+test('same-step autoreset: final observation and info in info.finalObs / info.finalInfo', () => {
+  for (const mode of ['sync', 'vector-entry-point'] as const) {
+    const v = makeVec('CartPole-v1', { numEnvs: 2, autoresetMode: 'same-step', vectorizationMode: mode });
+    v.reset({ seed: 0 });
+    const setTheta = (i: number) => {
+      if (v instanceof SyncVectorEnv) (v.envs[i]!.unwrapped as CartPoleEnv).state = [0, 0, 0.3, 0];
+      else {
+        const b = v as CartPoleVectorEnv;
+        [b.x[i], b.xDot[i], b.theta[i], b.thetaDot[i]] = [0, 0, 0.3, 0];
+      }
+    };
+    setTheta(1);
+    const [obs, , term, , info] = v.step([0, 0]);
+    assert.equal(Array.from(term), [0, 1], mode);
+    assert.equal(Array.from(info._finalObs!), [0, 1], mode);
+    const fin = info.finalObs![1] as Float32Array;
+    assert.ok(Math.abs(fin[2]! - 0.3) < 1e-6, mode);
+    assert.is(info.finalObs![0], null);
+    assert.ok(Math.abs(obs[6]!) < 0.05, `${mode}: row 1 already holds the reset observation`);
+    assert.ok(info.finalInfo !== undefined && info._finalInfo![1] === 1);
+  }
+});
+
+function rollout(v: VectorEnv, steps: number, seed: number): string[] {
+  const rng = new Rng(seed);
+  const n = v.numEnvs;
+  const actions = new Int32Array(n);
+  const [o0] = v.reset({ seed: 100 });
+  const trace = [Array.from(o0).join(',')];
+  for (let t = 0; t < steps; t++) {
+    for (let i = 0; i < n; i++) actions[i] = rng.int(2);
+    const [obs, rew, term, trunc, info] = v.step(actions);
+    trace.push([Array.from(obs).join(','), Array.from(rew).join(','), Array.from(term).join(''), Array.from(trunc).join(''), info.finalObs ? info.finalObs.map((f) => (f ? Array.from(f as Float32Array).join(',') : '-')).join('/') : ''].join(';'));
+  }
+  return trace;
+}
+
+test('the batched CartPole kernel equals SyncVectorEnv(make("CartPole-v1")) step for step, with autoresets', () => {
+  for (const autoresetMode of ['next-step', 'same-step'] as const) {
+    const opts = { numEnvs: 5, autoresetMode, maxEpisodeSteps: 40 };
+    const batched = rollout(makeVec('CartPole-v1', { ...opts, vectorizationMode: 'vector-entry-point' }), 300, 1);
+    const sync = rollout(makeVec('CartPole-v1', { ...opts, vectorizationMode: 'sync' }), 300, 1);
+    assert.equal(batched, sync, autoresetMode);
+    assert.ok(batched.some((l) => l.includes(';1')), 'episodes ended during the rollout');
+  }
+});
+
+test('disabled autoreset (sync): resetMask resets chosen sub-envs', () => {
+  const v = makeVec('CartPole-v1', { numEnvs: 2, autoresetMode: 'disabled' }) as SyncVectorEnv;
+  v.reset({ seed: 0 });
+  v.step([1, 1]);
+  const before = Array.from(v.reset({ options: { resetMask: [0, 0] } })[0]);
+  v.step([1, 1]);
+  const [after] = v.reset({ options: { resetMask: [1, 0] } });
+  assert.not.equal(Array.from(after.subarray(0, 4)), before.slice(0, 4));
+});
+
+test('vector envs over Discrete observations store the index; infos are batched with masks', () => {
+  const v = makeVec('Taxi-v4', { numEnvs: 2 });
+  const [obs, info] = v.reset({ seed: 1 });
+  const single = make<number, number>('Taxi-v4');
+  assert.is(obs[0], single.reset({ seed: 1 })[0]);
+  assert.equal(Array.from(info['_prob'] as Uint8Array), [1, 1]);
+  assert.is((info['actionMask'] as Int8Array[]).length, 2);
+  assert.throws(() => v.step([0]), (e: Error) => e instanceof InvalidArgument && /expected 2 actions/.test(e.message));
+});
+
+test.run();
