@@ -1,0 +1,350 @@
+/**
+ * DQN — Mnih et al. 2015, "Human-level control through deep reinforcement learning" (Nature 518),
+ * with the Double DQN target of van Hasselt et al. 2016 as an option. Checked against
+ * Stable-Baselines3's DQN (huber loss, Adam, global-norm clipping, hard/Polyak target updates)
+ * and CleanRL's dqn.py.
+ *
+ * Update, for a minibatch (s, a, r, s′, terminated) sampled uniformly from the replay buffer:
+ *   tdTarget = r + γ (1 − terminated) max_a′ Q_target(s′, a′)                 (DQN)
+ *   tdTarget = r + γ (1 − terminated) Q_target(s′, argmax_a′ Q(s′, a′))        (Double DQN)
+ *   tdLoss   = Huber(Q(s, a) − tdTarget)                                       (δ = 1)
+ *   θ ← Adam(θ, ∇θ tdLoss), gradients clipped to global norm maxGradNorm
+ *   θ_target ← τ θ + (1 − τ) θ_target every targetUpdateInterval env steps     (τ = 1: hard copy)
+ * Only `terminated` stops bootstrapping: a time-limit truncation is stored with its true final
+ * observation and bootstraps like any other step.
+ *
+ * The actor (`dqnActor`) is ε-greedy over Q computed by `MlpForward` from the published
+ * parameters: no tfjs in rollout workers.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { buildMlp, type Activation } from '../core/nn.js';
+import { makeOptimizer, type Optimizer, type OptimizerSpec } from '../core/optim.js';
+import { huber } from '../core/losses.js';
+import { getParams, namedVariables, computeGradients, type TensorMap } from '../core/tensors.js';
+import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
+import { MlpForward, type ForwardActivation } from '../core/mlpForward.js';
+import type { TransitionBatch } from '../core/replay.js';
+import { Rng as RngClass, type Rng } from '../core/rng.js';
+import { make } from '../envs/index.js';
+import { Discrete } from '../envs/index.js';
+import { runOffPolicy, type OffPolicyOptions } from './offPolicy.js';
+import { evaluatePolicy, type EvalResult } from './evaluate.js';
+import { checkKnownKeys, checkNumber, type DataParallelLearner, type Learner, type Metrics, type MetricsCallback, type VersionedParams } from './types.js';
+
+export interface DqnConfig {
+  /** Hidden layer sizes of the Q network. */
+  hidden: number[];
+  /** Hidden activation. */
+  activation: 'relu' | 'tanh';
+  /** Adam learning rate. */
+  learningRate: number;
+  /** Discount γ. */
+  gamma: number;
+  /** Minibatch size of each gradient step. */
+  batchSize: number;
+  /** Replay buffer capacity (transitions). */
+  bufferSize: number;
+  /** Env steps of pure exploration before learning starts. */
+  learningStarts: number;
+  /** Collect this many env steps (summed over envs) between training phases. */
+  trainFrequency: number;
+  /** Gradient steps per training phase. */
+  gradientSteps: number;
+  /** Env steps between target network updates. */
+  targetUpdateInterval: number;
+  /** Polyak coefficient τ of the target update (1 = hard copy). */
+  tau: number;
+  /** ε at the start of training. */
+  explorationInitialEps: number;
+  /** ε after the decay. */
+  explorationFinalEps: number;
+  /** Fraction of totalTimesteps over which ε decays linearly. */
+  explorationFraction: number;
+  /** Clip gradients to this global L2 norm. */
+  maxGradNorm: number;
+  /** Use the Double DQN target. */
+  doubleQ: boolean;
+  /** Seed of weights, replay sampling and exploration. */
+  seed: number;
+}
+
+/** Stable-Baselines3 rl-zoo's tuned CartPole-v1 hyperparameters (reaches 500 in ~50k steps there). */
+export const DQN_DEFAULTS: Readonly<DqnConfig> = Object.freeze({
+  hidden: [256, 256],
+  activation: 'relu',
+  learningRate: 2.3e-3,
+  gamma: 0.99,
+  batchSize: 64,
+  bufferSize: 100_000,
+  learningStarts: 1000,
+  trainFrequency: 256,
+  gradientSteps: 128,
+  targetUpdateInterval: 10,
+  tau: 1,
+  explorationInitialEps: 1,
+  explorationFinalEps: 0.04,
+  explorationFraction: 0.16,
+  maxGradNorm: 10,
+  doubleQ: false,
+  seed: 0,
+});
+
+export function resolveDqnConfig(config: Partial<DqnConfig>): DqnConfig {
+  checkKnownKeys('DQN', config, DQN_DEFAULTS);
+  const c: DqnConfig = { ...DQN_DEFAULTS, ...config, hidden: [...(config.hidden ?? DQN_DEFAULTS.hidden)] };
+  if (!Array.isArray(c.hidden) || c.hidden.length === 0 || c.hidden.some((h) => !Number.isInteger(h) || h <= 0)) {
+    throw new RangeError(`DQN config: 'hidden' must be a non-empty list of positive integers, got ${JSON.stringify(config.hidden)}`);
+  }
+  if (c.activation !== 'relu' && c.activation !== 'tanh') throw new RangeError(`DQN config: 'activation' must be 'relu' or 'tanh', got ${JSON.stringify(c.activation)}`);
+  checkNumber('DQN', 'learningRate', c.learningRate, { min: 0, minExclusive: true });
+  checkNumber('DQN', 'gamma', c.gamma, { min: 0, max: 1 });
+  for (const f of ['batchSize', 'bufferSize', 'trainFrequency', 'gradientSteps', 'targetUpdateInterval'] as const) checkNumber('DQN', f, c[f], { min: 1, integer: true });
+  checkNumber('DQN', 'learningStarts', c.learningStarts, { min: 0, integer: true });
+  checkNumber('DQN', 'tau', c.tau, { min: 0, max: 1, minExclusive: true });
+  for (const f of ['explorationInitialEps', 'explorationFinalEps', 'explorationFraction'] as const) checkNumber('DQN', f, c[f], { min: 0, max: 1 });
+  checkNumber('DQN', 'maxGradNorm', c.maxGradNorm, { min: 0, minExclusive: true });
+  if (typeof c.doubleQ !== 'boolean') throw new RangeError(`DQN config: 'doubleQ' must be true or false, got ${JSON.stringify(c.doubleQ)}`);
+  checkNumber('DQN', 'seed', c.seed, { min: 0, integer: true });
+  return c;
+}
+
+/** Linear ε schedule: from initial to final over explorationFraction · totalTimesteps, then flat. */
+export function epsilonAt(c: Pick<DqnConfig, 'explorationInitialEps' | 'explorationFinalEps' | 'explorationFraction'>, step: number, totalTimesteps: number): number {
+  const span = c.explorationFraction * totalTimesteps;
+  if (span <= 0) return c.explorationFinalEps;
+  const progress = Math.min(1, step / span);
+  return c.explorationInitialEps + progress * (c.explorationFinalEps - c.explorationInitialEps);
+}
+
+/**
+ * The DQN actor: ε-greedy over Q(s, ·) = MlpForward(params)(obs), for a batch of envs.
+ * Writes actions into `out` (one per env) and returns it.
+ */
+export function dqnActor(q: MlpForward, obs: Float32Array, numEnvs: number, epsilon: number, rng: Rng, out: Int32Array): Int32Array {
+  const numActions = q.outDim;
+  const values = q.forward(obs, numEnvs);
+  for (let e = 0; e < numEnvs; e++) {
+    if (epsilon > 0 && rng.random() < epsilon) {
+      out[e] = rng.int(numActions);
+      continue;
+    }
+    let best = 0;
+    for (let a = 1; a < numActions; a++) if (values[e * numActions + a]! > values[e * numActions + best]!) best = a;
+    out[e] = best;
+  }
+  return out;
+}
+
+/** The DQN learner: online and target Q networks, Adam, the TD update. */
+export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataParallelLearner<TransitionBatch> {
+  readonly config: Readonly<DqnConfig>;
+  readonly q: tf.Sequential;
+  readonly qTarget: tf.Sequential;
+  readonly optimizer: Optimizer;
+  private readonly vars: Map<string, tf.Variable>;
+  private version = 0;
+  /** Gradient steps taken. */
+  updates = 0;
+
+  constructor(
+    readonly obsDim: number,
+    readonly numActions: number,
+    config: Partial<DqnConfig>,
+    rng: Rng,
+  ) {
+    this.config = Object.freeze(resolveDqnConfig(config));
+    const spec = { name: 'q', inputDim: obsDim, hidden: this.config.hidden, outputDim: numActions, activation: this.config.activation as Activation, init: 'torchDefault' as const };
+    this.q = buildMlp(spec, rng);
+    this.qTarget = buildMlp({ ...spec, name: 'qTarget' }, rng);
+    this.qTarget.setWeights(this.q.getWeights());
+    const opt: OptimizerSpec = { name: 'adam', lr: this.config.learningRate, clipNorm: this.config.maxGradNorm };
+    this.optimizer = makeOptimizer(opt);
+    this.vars = namedVariables(this.q);
+  }
+
+  /** tdTarget = r + γ (1 − terminated) · bootstrap(s′), no gradient. */
+  private tdTarget(b: TransitionBatch): tf.Tensor1D {
+    return tf.tidy(() => {
+      const nextObs = tf.tensor2d(b.nextObs, [b.size, this.obsDim]);
+      const qNextTarget = this.qTarget.predict(nextObs) as tf.Tensor2D;
+      let bootstrap: tf.Tensor1D;
+      if (this.config.doubleQ) {
+        const aStar = tf.argMax(this.q.predict(nextObs) as tf.Tensor2D, 1) as tf.Tensor1D;
+        bootstrap = tf.sum(tf.mul(qNextTarget, tf.oneHot(aStar, this.numActions)), 1);
+      } else {
+        bootstrap = tf.max(qNextTarget, 1);
+      }
+      const notTerminated = tf.sub(1, tf.tensor1d(b.terminated, 'float32'));
+      return tf.add(tf.tensor1d(b.rewards), tf.mul(this.config.gamma, tf.mul(notTerminated, bootstrap)));
+    });
+  }
+
+  /** The TD targets of a batch as data (for inspection and tests). */
+  tdTargets(b: TransitionBatch): Float32Array {
+    const t = this.tdTarget(b);
+    const out = t.dataSync() as Float32Array;
+    t.dispose();
+    return out;
+  }
+
+  private lossFn(b: TransitionBatch, tdTarget: tf.Tensor1D): () => tf.Scalar {
+    return () =>
+      tf.tidy(() => {
+        const qAll = this.q.apply(tf.tensor2d(b.obs, [b.size, this.obsDim])) as tf.Tensor2D;
+        const qTaken = tf.sum(tf.mul(qAll, tf.oneHot(tf.tensor1d(b.actions as Int32Array, 'int32'), this.numActions)), 1);
+        return huber(qTaken, tdTarget) as tf.Scalar;
+      });
+  }
+
+  /** One gradient step on a minibatch. */
+  update(b: TransitionBatch): Metrics {
+    const tdTarget = this.tdTarget(b);
+    const loss = this.optimizer.minimize(this.lossFn(b, tdTarget), [...this.vars.values()]);
+    const tdLoss = loss.dataSync()[0]!;
+    tf.dispose([loss, tdTarget]);
+    this.updates++;
+    this.version++;
+    return { 'losses/td_loss': tdLoss };
+  }
+
+  computeGradients(b: TransitionBatch): { grads: TensorMap; metrics: Metrics } {
+    const tdTarget = this.tdTarget(b);
+    try {
+      const { loss, grads } = computeGradients(this.lossFn(b, tdTarget), this.vars);
+      return { grads, metrics: { 'losses/td_loss': loss } };
+    } finally {
+      tdTarget.dispose();
+    }
+  }
+
+  applyGradients(grads: TensorMap): Metrics {
+    this.optimizer.applyGradientMap(this.vars, grads);
+    this.updates++;
+    this.version++;
+    return {};
+  }
+
+  /** θ_target ← τ θ + (1 − τ) θ_target. */
+  updateTarget(tau = this.config.tau): void {
+    const online = this.q.trainableWeights;
+    const target = this.qTarget.trainableWeights;
+    tf.tidy(() => {
+      online.forEach((w, i) => {
+        const t = target[i]!;
+        t.write(tau === 1 ? w.read() : tf.add(tf.mul(tau, w.read()), tf.mul(1 - tau, t.read())));
+      });
+    });
+  }
+
+  getPolicyParams(): VersionedParams<TensorMap> {
+    return { version: this.version, params: getParams(this.q) };
+  }
+
+  async save(dir: string): Promise<void> {
+    await saveCheckpoint(
+      dir,
+      { models: { q: this.q, qTarget: this.qTarget }, optimizers: { q: this.optimizer }, state: { version: this.version, updates: this.updates, config: this.config } },
+      { step: this.updates },
+    );
+  }
+
+  async load(dir: string): Promise<void> {
+    const { state } = await loadCheckpoint<{ version: number; updates: number }>(dir, { models: { q: this.q, qTarget: this.qTarget }, optimizers: { q: this.optimizer } });
+    this.version = state.version;
+    this.updates = state.updates;
+  }
+
+  dispose(): void {
+    this.q.dispose();
+    this.qTarget.dispose();
+    this.optimizer.dispose();
+  }
+}
+
+/** The actor's network for published DQN parameters. */
+export function dqnForward(params: TensorMap, activation: ForwardActivation = 'relu'): MlpForward {
+  return new MlpForward(params, activation, 'linear');
+}
+
+export interface TrainDqnOptions {
+  envId: string;
+  kwargs?: Record<string, unknown>;
+  config?: Partial<DqnConfig>;
+  totalTimesteps: number;
+  numEnvs?: number;
+  onMetrics?: MetricsCallback;
+  /** Evaluate the greedy policy every evalInterval env steps over evalEpisodes episodes … */
+  evalInterval?: number;
+  evalEpisodes?: number;
+  /** … and stop once its mean return reaches this. */
+  goal?: number;
+}
+
+export interface TrainDqnResult {
+  learner: DqnLearner;
+  envSteps: number;
+  wallSeconds: number;
+  /** Env steps at which the greedy evaluation first reached the goal (undefined if never). */
+  goalReachedAt?: number;
+  lastEval?: EvalResult;
+}
+
+/** The greedy policy of published DQN parameters, for evaluation. */
+export function greedyPolicy(params: TensorMap, activation: ForwardActivation = 'relu'): (obs: Float32Array) => number {
+  const forward = dqnForward(params, activation);
+  const out = new Int32Array(1);
+  const noRng = undefined as unknown as Rng;
+  return (obs) => dqnActor(forward, obs, 1, 0, noRng, out)[0]!;
+}
+
+/** Trains DQN on a registered env with the shared off-policy loop. */
+export function trainDqn(opts: TrainDqnOptions): TrainDqnResult {
+  const config = resolveDqnConfig(opts.config ?? {});
+  const rng = new RngClass(config.seed);
+  const probe = make(opts.envId, opts.kwargs ?? {});
+  const obsDim = probe.observationSpace.shape?.reduce((a: number, b: number) => a * b, 1) ?? 1;
+  const actionSpace = probe.actionSpace;
+  probe.close();
+  if (!(actionSpace instanceof Discrete)) throw new TypeError(`DQN needs a Discrete action space; ${opts.envId} has ${String(actionSpace)}`);
+  const learner = new DqnLearner(obsDim, actionSpace.n, config, rng.split());
+  const actorRng = rng.split();
+  const replayRng = rng.split();
+  let forward = dqnForward(learner.getPolicyParams().params, config.activation);
+  let goalReachedAt: number | undefined;
+  let lastEval: EvalResult | undefined;
+  const evaluate =
+    opts.evalInterval === undefined
+      ? undefined
+      : (envStep: number) => {
+          lastEval = evaluatePolicy(opts.envId, greedyPolicy(learner.getPolicyParams().params, config.activation), opts.evalEpisodes ?? 10, 1_000_000 + config.seed * 1000, opts.kwargs);
+          opts.onMetrics?.({ 'eval/mean_return': lastEval.meanReturn }, envStep);
+          if (opts.goal !== undefined && lastEval.meanReturn >= opts.goal) {
+            goalReachedAt = envStep;
+            return true;
+          }
+          return false;
+        };
+  const loopOpts: OffPolicyOptions = {
+    envId: opts.envId,
+    numEnvs: opts.numEnvs ?? 1,
+    totalTimesteps: opts.totalTimesteps,
+    seed: config.seed,
+    learner,
+    rng: replayRng,
+    act: (obs, numEnvs, envStep, out) => dqnActor(forward, obs, numEnvs, envStep < config.learningStarts ? 1 : epsilonAt(config, envStep, opts.totalTimesteps), actorRng, out),
+    onParamsUpdated: () => {
+      forward = dqnForward(learner.getPolicyParams().params, config.activation);
+    },
+  };
+  if (opts.kwargs !== undefined) loopOpts.kwargs = opts.kwargs;
+  if (opts.onMetrics !== undefined) loopOpts.onMetrics = opts.onMetrics;
+  if (evaluate !== undefined) {
+    loopOpts.evaluate = evaluate;
+    loopOpts.evalInterval = opts.evalInterval!;
+  }
+  const result = runOffPolicy(loopOpts);
+  const out: TrainDqnResult = { learner, envSteps: result.envSteps, wallSeconds: result.wallSeconds };
+  if (goalReachedAt !== undefined) out.goalReachedAt = goalReachedAt;
+  if (lastEval !== undefined) out.lastEval = lastEval;
+  return out;
+}

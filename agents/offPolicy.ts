@@ -1,0 +1,118 @@
+/**
+ * The shared off-policy loop (Stable-Baselines3's collect_rollouts → train, CleanRL's dqn.py main
+ * loop), over a vector env in same-step autoreset mode so the true final observation of each
+ * episode is stored as nextObs:
+ *
+ *   for each vector step:
+ *     actions ← actor(latest published params, obs, ε(step))
+ *     obs′, r, terminated, truncated ← envs.step(actions)
+ *     replay.add(obs, a, r, finalObs-or-obs′, terminated)      (truncation still bootstraps)
+ *     every trainFrequency steps after learningStarts: gradientSteps × learner.update(replay.sample)
+ *     every targetUpdateInterval steps: learner.updateTarget()
+ *
+ * The actor only ever sees parameters as data (getPolicyParams), as it would in a rollout worker.
+ */
+import { makeVec } from '../envs/index.js';
+import type { VectorEnv } from '../envs/index.js';
+import { ReplayBuffer, type TransitionBatch } from '../core/replay.js';
+import type { Rng } from '../core/rng.js';
+import type { Metrics, MetricsCallback } from './types.js';
+
+export interface OffPolicyLearner {
+  readonly config: {
+    batchSize: number;
+    bufferSize: number;
+    learningStarts: number;
+    trainFrequency: number;
+    gradientSteps: number;
+    targetUpdateInterval: number;
+  };
+  update(batch: TransitionBatch): Metrics;
+  updateTarget(): void;
+}
+
+export interface OffPolicyOptions {
+  envId: string;
+  kwargs?: Record<string, unknown>;
+  numEnvs?: number;
+  totalTimesteps: number;
+  seed: number;
+  learner: OffPolicyLearner;
+  /** Chooses actions for all envs from the latest parameters; called once per vector step. */
+  act: (obs: Float32Array, numEnvs: number, envStep: number, out: Int32Array) => Int32Array;
+  /** Called after each training phase so the actor can pull the new parameters. */
+  onParamsUpdated: () => void;
+  /** Rng of replay sampling. */
+  rng: Rng;
+  onMetrics?: MetricsCallback;
+  /** Called every `evalInterval` env steps; return true to stop early (e.g. goal reached). */
+  evaluate?: (envStep: number) => boolean;
+  evalInterval?: number;
+}
+
+export interface OffPolicyResult {
+  envSteps: number;
+  wallSeconds: number;
+  stoppedEarly: boolean;
+  replay: ReplayBuffer;
+}
+
+export function runOffPolicy(opts: OffPolicyOptions): OffPolicyResult {
+  const numEnvs = opts.numEnvs ?? 1;
+  const envs: VectorEnv = makeVec(opts.envId, { numEnvs, autoresetMode: 'same-step', kwargs: opts.kwargs ?? {} } as Parameters<typeof makeVec>[1]);
+  const obsDim = envs.singleObservationSpace.shape?.reduce((a: number, b: number) => a * b, 1) ?? 1;
+  const c = opts.learner.config;
+  const replay = new ReplayBuffer({ capacity: c.bufferSize, obsDim });
+  const batch = replay.allocBatch(c.batchSize);
+  const actions = new Int32Array(numEnvs);
+  const episodeReturn = new Float64Array(numEnvs);
+  const episodeLength = new Int32Array(numEnvs);
+  let [obs] = envs.reset({ seed: opts.seed });
+  obs = obs.slice();
+  const t0 = performance.now();
+  let envStep = 0;
+  let lastTrain = 0;
+  let lastTarget = 0;
+  let lastEval = 0;
+  let stoppedEarly = false;
+  while (envStep < opts.totalTimesteps) {
+    opts.act(obs, numEnvs, envStep, actions);
+    const [nextObs, rewards, terminated, truncated, info] = envs.step(actions);
+    const finalObs = info.finalObs as (Float32Array | null)[] | undefined;
+    for (let e = 0; e < numEnvs; e++) {
+      const done = terminated[e] === 1 || truncated[e] === 1;
+      const real = done && finalObs?.[e] ? finalObs[e]! : nextObs.subarray(e * obsDim, (e + 1) * obsDim);
+      replay.add(obs.subarray(e * obsDim, (e + 1) * obsDim), actions[e]!, rewards[e]!, real, terminated[e] === 1);
+      episodeReturn[e]! += rewards[e]!;
+      episodeLength[e]!++;
+      if (done) {
+        opts.onMetrics?.({ 'charts/episodic_return': episodeReturn[e]!, 'charts/episodic_length': episodeLength[e]! }, envStep + e + 1);
+        episodeReturn[e] = 0;
+        episodeLength[e] = 0;
+      }
+    }
+    obs.set(nextObs);
+    envStep += numEnvs;
+    if (envStep >= c.learningStarts && envStep - lastTrain >= c.trainFrequency) {
+      lastTrain = envStep;
+      let sum = 0;
+      for (let g = 0; g < c.gradientSteps; g++) sum += opts.learner.update(replay.sample(c.batchSize, opts.rng, batch))['losses/td_loss'] ?? 0;
+      opts.onParamsUpdated();
+      const seconds = (performance.now() - t0) / 1000;
+      opts.onMetrics?.({ 'losses/td_loss': sum / c.gradientSteps, 'charts/sps': envStep / seconds }, envStep);
+    }
+    if (envStep - lastTarget >= c.targetUpdateInterval) {
+      lastTarget = envStep;
+      opts.learner.updateTarget();
+    }
+    if (opts.evaluate !== undefined && envStep - lastEval >= (opts.evalInterval ?? 10_000)) {
+      lastEval = envStep;
+      if (opts.evaluate(envStep)) {
+        stoppedEarly = true;
+        break;
+      }
+    }
+  }
+  envs.close();
+  return { envSteps: envStep, wallSeconds: (performance.now() - t0) / 1000, stoppedEarly, replay };
+}

@@ -1,0 +1,142 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DqnLearner, dqnActor, dqnForward, epsilonAt, trainDqn, resolveDqnConfig } from '../agents/dqn.js';
+import { ReplayBuffer, type TransitionBatch } from '../core/replay.js';
+import { Rng } from '../core/rng.js';
+import { getParams, setParams, type TensorMap } from '../core/tensors.js';
+import { close, useCpu } from './helpers.js';
+
+test.before(useCpu);
+
+/** Parameters of a 1-16-2 MLP whose output is the constant `bias` (all kernels zero). */
+function constantQ(learner: DqnLearner, which: 'q' | 'qTarget', bias: number[]): void {
+  const model = which === 'q' ? learner.q : learner.qTarget;
+  const p = getParams(model);
+  const out: TensorMap = {};
+  const names = Object.keys(p);
+  names.forEach((k, i) => {
+    const data = new Float32Array(p[k]!.data.length);
+    if (i === names.length - 1) data.set(bias);
+    out[k] = { shape: p[k]!.shape, data };
+  });
+  setParams(model, out);
+}
+
+function batch(rewards: number[], terminated: number[]): TransitionBatch {
+  const n = rewards.length;
+  return { size: n, obs: new Float32Array(n), actions: new Int32Array(n), rewards: new Float32Array(rewards), nextObs: new Float32Array(n), terminated: new Uint8Array(terminated) };
+}
+
+test('DQN target: r + γ max Q_target(s′) when not terminated, r alone when terminated (truncation bootstraps)', () => {
+  const learner = new DqnLearner(1, 2, { hidden: [16], gamma: 0.99 }, new Rng(1));
+  constantQ(learner, 'qTarget', [1, 3]);
+  // a truncated step is stored with terminated = 0, so it bootstraps like the second row
+  close(learner.tdTargets(batch([1, 1], [1, 0])), [1, 1 + 0.99 * 3], 1e-6);
+  learner.dispose();
+});
+
+test('Double DQN target evaluates the online argmax with the target net: 1 + 0.99·Q_target(s′, 0) = 1.99', () => {
+  const learner = new DqnLearner(1, 2, { hidden: [16], gamma: 0.99, doubleQ: true }, new Rng(1));
+  constantQ(learner, 'qTarget', [1, 3]);
+  constantQ(learner, 'q', [5, 0]);
+  close(learner.tdTargets(batch([1], [0])), [1.99], 1e-6);
+  learner.dispose();
+});
+
+test('hard and Polyak target updates', () => {
+  const learner = new DqnLearner(1, 2, { hidden: [4] }, new Rng(2));
+  constantQ(learner, 'q', [2, 2]);
+  constantQ(learner, 'qTarget', [0, 0]);
+  learner.updateTarget(0.25);
+  const last = (m: tf.LayersModel) => Object.values(getParams(m)).at(-1)!.data;
+  close(last(learner.qTarget), [0.5, 0.5]);
+  learner.updateTarget(1);
+  close(last(learner.qTarget), [2, 2]);
+  learner.dispose();
+});
+
+test('ε decays linearly over explorationFraction of the run, then stays at the final value', () => {
+  const c = { explorationInitialEps: 1, explorationFinalEps: 0.05, explorationFraction: 0.5 };
+  close([epsilonAt(c, 0, 1000), epsilonAt(c, 250, 1000), epsilonAt(c, 500, 1000), epsilonAt(c, 900, 1000)], [1, 0.525, 0.05, 0.05]);
+});
+
+test('the actor is greedy on the published parameters at ε = 0 and uniform at ε = 1', () => {
+  const learner = new DqnLearner(1, 3, { hidden: [4] }, new Rng(3));
+  constantQ(learner, 'q', [0, 2, 1]);
+  const fwd = dqnForward(learner.getPolicyParams().params);
+  const out = new Int32Array(4);
+  assert.equal([...dqnActor(fwd, new Float32Array(4), 4, 0, new Rng(1), out)], [1, 1, 1, 1]);
+  const counts = [0, 0, 0];
+  for (let i = 0; i < 300; i++) counts[dqnActor(fwd, new Float32Array(4), 1, 1, new Rng(i), out)[0]!]!++;
+  assert.ok(counts.every((c) => c > 70), `counts ${counts}`);
+  learner.dispose();
+});
+
+test('a DQN update leaks no tensors', () => {
+  const learner = new DqnLearner(4, 2, { hidden: [32, 32], batchSize: 16 }, new Rng(4));
+  const replay = new ReplayBuffer({ capacity: 64, obsDim: 4 });
+  const rng = new Rng(5);
+  for (let i = 0; i < 64; i++) replay.add(rng.fillNormal(new Float32Array(4)), rng.int(2), 1, rng.fillNormal(new Float32Array(4)), rng.random() < 0.1);
+  learner.update(replay.sample(16, rng));
+  const before = tf.memory().numTensors;
+  learner.update(replay.sample(16, rng));
+  learner.updateTarget(0.5);
+  learner.computeGradients(replay.sample(16, rng));
+  assert.is(tf.memory().numTensors, before);
+  learner.dispose();
+});
+
+test('save → load gives identical actions and an identical next update', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'nnlab-dqn-'));
+  try {
+    const rng = new Rng(6);
+    const replay = new ReplayBuffer({ capacity: 64, obsDim: 4 });
+    for (let i = 0; i < 64; i++) replay.add(rng.fillNormal(new Float32Array(4)), rng.int(2), 1, rng.fillNormal(new Float32Array(4)), false);
+    const a = new DqnLearner(4, 2, { hidden: [16] }, new Rng(7));
+    for (let i = 0; i < 3; i++) a.update(replay.sample(8, rng));
+    await a.save(dir);
+    const b = new DqnLearner(4, 2, { hidden: [16] }, new Rng(8));
+    await b.load(dir);
+    const obs = new Rng(9).fillNormal(new Float32Array(40));
+    const act = (l: DqnLearner) => [...dqnActor(dqnForward(l.getPolicyParams().params), obs, 10, 0, new Rng(1), new Int32Array(10))];
+    assert.equal(act(b), act(a));
+    const mb = replay.sample(8, new Rng(10));
+    assert.equal(b.update(mb), a.update(mb));
+    const [pa, pb] = [getParams(a.q), getParams(b.q)];
+    for (const k of Object.keys(pa)) close(pb[k]!.data, pa[k]!.data, 0, k);
+    a.dispose();
+    b.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('DQN improves on CartPole in a short seeded run', () => {
+  const returns: number[] = [];
+  const result = trainDqn({
+    envId: 'CartPole-v1',
+    totalTimesteps: 6000,
+    config: { seed: 1, hidden: [64, 64], learningStarts: 500, trainFrequency: 64, gradientSteps: 32, explorationFraction: 0.3, targetUpdateInterval: 64 },
+    onMetrics: (m) => {
+      if (m['charts/episodic_return'] !== undefined) returns.push(m['charts/episodic_return']);
+    },
+  });
+  const first = returns.slice(0, 20).reduce((a, b) => a + b, 0) / 20;
+  const last = returns.slice(-5).reduce((a, b) => a + b, 0) / 5;
+  assert.ok(last >= 2 * first, `first 20 episodes ${first.toFixed(1)}, last 5 ${last.toFixed(1)}`);
+  result.learner.dispose();
+});
+
+test('bad DQN configs get errors naming the field', () => {
+  assert.throws(() => resolveDqnConfig({ gamma: 1.5 }), /DQN config: 'gamma' must be a number ≥ 0 and ≤ 1, got 1.5/);
+  assert.throws(() => resolveDqnConfig({ batchSize: 0 }), /'batchSize' must be an integer ≥ 1, got 0/);
+  assert.throws(() => resolveDqnConfig({ hidden: [] }), /'hidden' must be a non-empty list/);
+  assert.throws(() => resolveDqnConfig({ lr: 1 } as never), /unknown field 'lr'/);
+  assert.throws(() => trainDqn({ envId: 'Pendulum-v1', totalTimesteps: 10 }), /needs a Discrete action space/);
+});
+
+test.run();
