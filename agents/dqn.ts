@@ -20,7 +20,8 @@ import * as tf from '@tensorflow/tfjs';
 import { buildMlp, type Activation } from '../core/nn.js';
 import { makeOptimizer, type Optimizer, type OptimizerSpec } from '../core/optim.js';
 import { huber } from '../core/losses.js';
-import { getParams, namedVariables, computeGradients, type TensorMap } from '../core/tensors.js';
+import { getParams, setParams, namedVariables, computeGradients, type TensorMap } from '../core/tensors.js';
+import { FusedAdam, FusedMlp, type FusedAdamState } from '../core/fused.js';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
 import { MlpForward, type ForwardActivation } from '../core/mlpForward.js';
 import type { TransitionBatch } from '../core/replay.js';
@@ -64,6 +65,9 @@ export interface DqnConfig {
   maxGradNorm: number;
   /** Use the Double DQN target. */
   doubleQ: boolean;
+  /** Train with the fused MLP path (core/fused.ts: one flat forward/backward/Adam, native SGEMM)
+   *  instead of tfjs autograd op by op; same equations, ~10x fewer milliseconds per update. */
+  fused: boolean;
   /** Seed of weights, replay sampling and exploration. */
   seed: number;
 }
@@ -86,6 +90,7 @@ export const DQN_DEFAULTS: Readonly<DqnConfig> = Object.freeze({
   explorationFraction: 0.16,
   maxGradNorm: 10,
   doubleQ: false,
+  fused: true,
   seed: 0,
 });
 
@@ -103,7 +108,9 @@ export function resolveDqnConfig(config: Partial<DqnConfig>): DqnConfig {
   checkNumber('DQN', 'tau', c.tau, { min: 0, max: 1, minExclusive: true });
   for (const f of ['explorationInitialEps', 'explorationFinalEps', 'explorationFraction'] as const) checkNumber('DQN', f, c[f], { min: 0, max: 1 });
   checkNumber('DQN', 'maxGradNorm', c.maxGradNorm, { min: 0, minExclusive: true });
-  if (typeof c.doubleQ !== 'boolean') throw new RangeError(`DQN config: 'doubleQ' must be true or false, got ${JSON.stringify(c.doubleQ)}`);
+  for (const f of ['doubleQ', 'fused'] as const) {
+    if (typeof c[f] !== 'boolean') throw new RangeError(`DQN config: '${f}' must be true or false, got ${JSON.stringify(c[f])}`);
+  }
   checkNumber('DQN', 'seed', c.seed, { min: 0, integer: true });
   return c;
 }
@@ -142,6 +149,8 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
   readonly qTarget: tf.Sequential;
   readonly optimizer: Optimizer;
   private readonly vars: Map<string, tf.Variable>;
+  /** The fused training state when config.fused (the tfjs models are then synced on save). */
+  private readonly fused?: { online: FusedMlp; target: FusedMlp; adam: FusedAdam; gOut: Float32Array; tdTarget: Float32Array };
   private version = 0;
   /** Gradient steps taken. */
   updates = 0;
@@ -160,6 +169,75 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
     const opt: OptimizerSpec = { name: 'adam', lr: this.config.learningRate, clipNorm: this.config.maxGradNorm };
     this.optimizer = makeOptimizer(opt);
     this.vars = namedVariables(this.q);
+    if (this.config.fused) {
+      const act = this.config.activation;
+      const online = new FusedMlp(getParams(this.q), act);
+      this.fused = {
+        online,
+        target: new FusedMlp(getParams(this.qTarget), act),
+        adam: new FusedAdam(online.params.length, this.config.learningRate, 0.9, 0.999, 1e-8, this.config.maxGradNorm),
+        gOut: new Float32Array(0),
+        tdTarget: new Float32Array(0),
+      };
+    }
+  }
+
+  /** Sets the parameters of the online or target network (tfjs model and fused copy). */
+  setNetworkParams(which: 'q' | 'qTarget', params: TensorMap): void {
+    setParams(which === 'q' ? this.q : this.qTarget, params);
+    if (this.fused !== undefined) {
+      const net = which === 'q' ? this.fused.online : this.fused.target;
+      net.flatten(params, net.params);
+    }
+  }
+
+  /** Fused: tdTarget = r + γ (1 − terminated) · bootstrap(s′), into a reused array. */
+  private fusedTdTarget(b: TransitionBatch): Float32Array {
+    const f = this.fused!;
+    if (f.tdTarget.length !== b.size) f.tdTarget = new Float32Array(b.size);
+    const nA = this.numActions;
+    let greedy: Int32Array | undefined;
+    if (this.config.doubleQ) {
+      const qNext = f.online.forward(b.nextObs, b.size);
+      greedy = new Int32Array(b.size);
+      for (let r = 0; r < b.size; r++) {
+        let best = 0;
+        for (let a = 1; a < nA; a++) if (qNext[r * nA + a]! > qNext[r * nA + best]!) best = a;
+        greedy[r] = best;
+      }
+    }
+    const qNextTarget = f.target.forward(b.nextObs, b.size);
+    for (let r = 0; r < b.size; r++) {
+      let bootstrap: number;
+      if (greedy !== undefined) bootstrap = qNextTarget[r * nA + greedy[r]!]!;
+      else {
+        bootstrap = qNextTarget[r * nA]!;
+        for (let a = 1; a < nA; a++) bootstrap = Math.max(bootstrap, qNextTarget[r * nA + a]!);
+      }
+      f.tdTarget[r] = b.rewards[r]! + this.config.gamma * (1 - b.terminated[r]!) * bootstrap;
+    }
+    return f.tdTarget;
+  }
+
+  /** Fused: Huber loss of Q(s, a) against the TD target; leaves ∂loss/∂θ in online.grads. */
+  private fusedLossAndGrad(b: TransitionBatch): number {
+    const f = this.fused!;
+    const td = this.fusedTdTarget(b);
+    const nA = this.numActions;
+    const q = f.online.forward(b.obs, b.size);
+    if (f.gOut.length !== b.size * nA) f.gOut = new Float32Array(b.size * nA);
+    f.gOut.fill(0);
+    let loss = 0;
+    for (let r = 0; r < b.size; r++) {
+      const a = b.actions[r]!;
+      const x = q[r * nA + a]! - td[r]!;
+      const ax = Math.abs(x);
+      // Huber (δ = 1): ½x² inside, |x| − ½ outside; ∂/∂Q = clip(x, −1, 1), mean over the batch
+      loss += ax <= 1 ? 0.5 * x * x : ax - 0.5;
+      f.gOut[r * nA + a] = Math.max(-1, Math.min(1, x)) / b.size;
+    }
+    f.online.backward(f.gOut);
+    return loss / b.size;
   }
 
   /** tdTarget = r + γ (1 − terminated) · bootstrap(s′), no gradient. */
@@ -181,6 +259,7 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
 
   /** The TD targets of a batch as data (for inspection and tests). */
   tdTargets(b: TransitionBatch): Float32Array {
+    if (this.fused !== undefined) return this.fusedTdTarget(b).slice();
     const t = this.tdTarget(b);
     const out = t.dataSync() as Float32Array;
     t.dispose();
@@ -198,6 +277,13 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
 
   /** One gradient step on a minibatch. */
   update(b: TransitionBatch): Metrics {
+    if (this.fused !== undefined) {
+      const tdLoss = this.fusedLossAndGrad(b);
+      this.fused.adam.step(this.fused.online.params, this.fused.online.grads);
+      this.updates++;
+      this.version++;
+      return { 'losses/td_loss': tdLoss };
+    }
     const tdTarget = this.tdTarget(b);
     const loss = this.optimizer.minimize(this.lossFn(b, tdTarget), [...this.vars.values()]);
     const tdLoss = loss.dataSync()[0]!;
@@ -208,6 +294,10 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
   }
 
   computeGradients(b: TransitionBatch): { grads: TensorMap; metrics: Metrics } {
+    if (this.fused !== undefined) {
+      const loss = this.fusedLossAndGrad(b);
+      return { grads: this.fused.online.gradMap(), metrics: { 'losses/td_loss': loss } };
+    }
     const tdTarget = this.tdTarget(b);
     try {
       const { loss, grads } = computeGradients(this.lossFn(b, tdTarget), this.vars);
@@ -218,7 +308,8 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
   }
 
   applyGradients(grads: TensorMap): Metrics {
-    this.optimizer.applyGradientMap(this.vars, grads);
+    if (this.fused !== undefined) this.fused.adam.step(this.fused.online.params, this.fused.online.flatten(grads));
+    else this.optimizer.applyGradientMap(this.vars, grads);
     this.updates++;
     this.version++;
     return {};
@@ -226,6 +317,10 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
 
   /** θ_target ← τ θ + (1 − τ) θ_target. */
   updateTarget(tau = this.config.tau): void {
+    if (this.fused !== undefined) {
+      this.fused.target.blendFrom(this.fused.online, tau);
+      return;
+    }
     const online = this.q.trainableWeights;
     const target = this.qTarget.trainableWeights;
     tf.tidy(() => {
@@ -237,21 +332,38 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
   }
 
   getPolicyParams(): VersionedParams<TensorMap> {
-    return { version: this.version, params: getParams(this.q) };
+    return { version: this.version, params: this.fused !== undefined ? this.fused.online.toMap() : getParams(this.q) };
+  }
+
+  /** Copies the fused parameters into the tfjs models (before saving or exporting them). */
+  syncModels(): void {
+    if (this.fused === undefined) return;
+    setParams(this.q, this.fused.online.toMap());
+    setParams(this.qTarget, this.fused.target.toMap());
   }
 
   async save(dir: string): Promise<void> {
+    this.syncModels();
+    const state = { version: this.version, updates: this.updates, config: this.config, adam: this.fused?.adam.getState() };
     await saveCheckpoint(
       dir,
-      { models: { q: this.q, qTarget: this.qTarget }, optimizers: { q: this.optimizer }, state: { version: this.version, updates: this.updates, config: this.config } },
+      { models: { q: this.q, qTarget: this.qTarget }, optimizers: this.fused === undefined ? { q: this.optimizer } : {}, state },
       { step: this.updates },
     );
   }
 
   async load(dir: string): Promise<void> {
-    const { state } = await loadCheckpoint<{ version: number; updates: number }>(dir, { models: { q: this.q, qTarget: this.qTarget }, optimizers: { q: this.optimizer } });
+    const optimizers: Record<string, Optimizer> = this.fused === undefined ? { q: this.optimizer } : {};
+    const targets = { models: { q: this.q, qTarget: this.qTarget }, optimizers };
+    const { state } = await loadCheckpoint<{ version: number; updates: number; adam?: FusedAdamState }>(dir, targets);
     this.version = state.version;
     this.updates = state.updates;
+    if (this.fused !== undefined) {
+      if (state.adam === undefined) throw new Error(`DQN.load: ${dir} was saved without fused optimiser state (config.fused was false)`);
+      this.fused.online.flatten(getParams(this.q), this.fused.online.params);
+      this.fused.target.flatten(getParams(this.qTarget), this.fused.target.params);
+      this.fused.adam.setState(state.adam);
+    }
   }
 
   dispose(): void {

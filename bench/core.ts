@@ -18,6 +18,9 @@ import { makeOptimizer } from '../core/optim.js';
 import { bceWithLogits, huber } from '../core/losses.js';
 import { Rng } from '../core/rng.js';
 import { trainableVariables } from '../core/tensors.js';
+import { fusedGemm } from '../core/fused.js';
+import { ReplayBuffer } from '../core/replay.js';
+import { DqnLearner } from '../agents/dqn.js';
 
 export interface StepTiming {
   workload: string;
@@ -113,12 +116,25 @@ export function vaeStep(batch = 128): { step: () => void; dispose: () => void } 
   return { step, dispose: () => (encoder.dispose(), decoder.dispose(), opt.dispose()) };
 }
 
+/** The same DQN update through nnlab's DqnLearner on the fused path (core/fused.ts). */
+export function fusedDqnStep(batch = 128): { step: () => void; dispose: () => void } {
+  const rng = new Rng(1);
+  const replay = new ReplayBuffer({ capacity: 1024, obsDim: 4 });
+  for (let i = 0; i < 1024; i++) replay.add(rng.fillNormal(new Float32Array(4)), rng.int(2), 1, rng.fillNormal(new Float32Array(4)), rng.random() < 0.05);
+  const learner = new DqnLearner(4, 2, { hidden: [128, 128], batchSize: batch, learningRate: 2.5e-4, fused: true }, rng.split());
+  const b = replay.sample(batch, rng);
+  return { step: () => void learner.update(b), dispose: () => learner.dispose() };
+}
+
 async function runHere(steps: number): Promise<StepTiming[]> {
   const { name } = await initBackend();
   const out: StepTiming[] = [];
   const dqn = dqnStep();
   out.push(time('DQN update (4-128-128-2, b128, Huber, Adam)', name, steps, 5, dqn.step));
   dqn.dispose();
+  const fused = fusedDqnStep();
+  out.push(time(`  same, fused path (${(await fusedGemm()).kind} GEMM)`, name, steps * 10, 20, fused.step));
+  fused.dispose();
   const vae = vaeStep();
   const slow = name === 'cpu';
   out.push(time('VAE step (784-400-20, b128, BCE+KL, Adam)', name, slow ? Math.min(steps, 8) : steps, slow ? 2 : 5, vae.step));

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fusedGemm } from './fused.js';
 
 export const BACKENDS = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -88,6 +89,7 @@ export async function initBackend(opts: { backend?: string } = {}): Promise<Back
       throw new Error(`backend '${asked}' was asked for but could not be initialised: ${(e as Error).message}`);
     }
     current = { name: tf.getBackend(), skipped: [] };
+    await fusedGemm();
     return current;
   }
   const skipped: BackendInfo['skipped'] = [];
@@ -95,6 +97,7 @@ export async function initBackend(opts: { backend?: string } = {}): Promise<Back
     try {
       await activate(candidate);
       current = { name: tf.getBackend(), skipped };
+      await fusedGemm();
       return current;
     } catch (e) {
       skipped.push({ backend: candidate, reason: (e as Error).message });

@@ -7,15 +7,14 @@ import path from 'node:path';
 import { DqnLearner, dqnActor, dqnForward, epsilonAt, trainDqn, resolveDqnConfig } from '../agents/dqn.js';
 import { ReplayBuffer, type TransitionBatch } from '../core/replay.js';
 import { Rng } from '../core/rng.js';
-import { getParams, setParams, type TensorMap } from '../core/tensors.js';
+import { getParams, type TensorMap } from '../core/tensors.js';
 import { close, useCpu } from './helpers.js';
 
 test.before(useCpu);
 
 /** Parameters of a 1-16-2 MLP whose output is the constant `bias` (all kernels zero). */
 function constantQ(learner: DqnLearner, which: 'q' | 'qTarget', bias: number[]): void {
-  const model = which === 'q' ? learner.q : learner.qTarget;
-  const p = getParams(model);
+  const p = getParams(which === 'q' ? learner.q : learner.qTarget);
   const out: TensorMap = {};
   const names = Object.keys(p);
   names.forEach((k, i) => {
@@ -23,7 +22,7 @@ function constantQ(learner: DqnLearner, which: 'q' | 'qTarget', bias: number[]):
     if (i === names.length - 1) data.set(bias);
     out[k] = { shape: p[k]!.shape, data };
   });
-  setParams(model, out);
+  learner.setNetworkParams(which, out);
 }
 
 function batch(rewards: number[], terminated: number[]): TransitionBatch {
@@ -52,9 +51,11 @@ test('hard and Polyak target updates', () => {
   constantQ(learner, 'q', [2, 2]);
   constantQ(learner, 'qTarget', [0, 0]);
   learner.updateTarget(0.25);
+  learner.syncModels();
   const last = (m: tf.LayersModel) => Object.values(getParams(m)).at(-1)!.data;
   close(last(learner.qTarget), [0.5, 0.5]);
   learner.updateTarget(1);
+  learner.syncModels();
   close(last(learner.qTarget), [2, 2]);
   learner.dispose();
 });
@@ -106,7 +107,7 @@ test('save → load gives identical actions and an identical next update', async
     assert.equal(act(b), act(a));
     const mb = replay.sample(8, new Rng(10));
     assert.equal(b.update(mb), a.update(mb));
-    const [pa, pb] = [getParams(a.q), getParams(b.q)];
+    const [pa, pb] = [a.getPolicyParams().params, b.getPolicyParams().params];
     for (const k of Object.keys(pa)) close(pb[k]!.data, pa[k]!.data, 0, k);
     a.dispose();
     b.dispose();
