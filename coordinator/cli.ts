@@ -13,6 +13,11 @@ const HELP = `nnlab ${version} — a reinforcement-learning and generative-model
 Usage: nnlab <command> [options]
 
 Commands:
+  train AGENT [--env ID] [--seed N] [--steps N] [--goal R]
+                                 train one agent on one env in this process: dqn (default env
+                                 CartPole-v1, --steps env steps, stops at --goal), qlearning, sarsa,
+                                 expected-sarsa (default env CliffWalking-v1, --steps episodes);
+                                 metrics JSONL, checkpoint and final greedy score under runs/
   demo [--seed N] [--epochs N]   train a small classifier with the core and print results
   info                           version, tensor backend in use, Node, CPU cores
   help                           this text
@@ -54,17 +59,21 @@ async function acceleratedKernels(backend: string): Promise<string | undefined> 
 
 async function main(argv: string[]): Promise<void> {
   const [command = 'help', ...rest] = argv;
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: rest,
     options: {
       backend: { type: 'string' },
       seed: { type: 'string' },
       epochs: { type: 'string' },
+      env: { type: 'string' },
+      steps: { type: 'string' },
+      goal: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
-    allowPositionals: false,
+    allowPositionals: true,
   });
+  if (positionals.length > 0 && command !== 'train') throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if (values.help || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(HELP);
     return;
@@ -77,6 +86,28 @@ async function main(argv: string[]): Promise<void> {
       const { runDemo } = await import('./demo.js');
       await initBackend(values.backend === undefined ? {} : { backend: values.backend });
       await runDemo({ seed: intOption('seed', values.seed, 1), epochs: intOption('epochs', values.epochs, 60), backend: backendInfo()!.name });
+      return;
+    }
+    case 'train': {
+      const agent = positionals[0];
+      if (agent === undefined) throw new UsageError('train needs an agent: nnlab train dqn|qlearning|sarsa|expected-sarsa');
+      if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
+      const { runTrain, TRAINABLE } = await import('./train.js');
+      if (!(TRAINABLE as readonly string[]).includes(agent)) throw new UsageError(`unknown agent '${agent}' (expected one of ${TRAINABLE.join(', ')})`);
+      await initBackend(values.backend === undefined ? {} : { backend: values.backend });
+      const opts: Parameters<typeof runTrain>[0] = {
+        agent,
+        env: values.env ?? (agent === 'dqn' ? 'CartPole-v1' : 'CliffWalking-v1'),
+        seed: intOption('seed', values.seed, 0),
+        backend: backendInfo()!.name,
+      };
+      if (values.steps !== undefined) opts.budget = intOption('steps', values.steps, 0);
+      if (values.goal !== undefined) {
+        const g = Number(values.goal);
+        if (!Number.isFinite(g)) throw new UsageError(`--goal must be a number, got '${values.goal}'`);
+        opts.goal = g;
+      }
+      await runTrain(opts);
       return;
     }
     default:

@@ -1,0 +1,74 @@
+/**
+ * `nnlab train <agent>`: a single-process training run of one agent on one env, with progress
+ * lines, metrics as JSONL under runs/<id>/metrics.jsonl, a final greedy evaluation and a saved
+ * agent. (Multi-worker runs from experiment specs come with the coordinator.)
+ */
+import { mkdirSync, createWriteStream } from 'node:fs';
+import path from 'node:path';
+import { make, type Env } from '../envs/index.js';
+import { QLearning } from '../agents/qlearning.js';
+import { Sarsa } from '../agents/sarsa.js';
+import { ExpectedSarsa } from '../agents/expectedSarsa.js';
+import { evaluateGreedy, trainTabular } from '../agents/tabular.js';
+import { trainDqn, greedyPolicy, resolveDqnConfig } from '../agents/dqn.js';
+import { evaluatePolicy } from '../agents/evaluate.js';
+import type { Metrics } from '../agents/types.js';
+
+export const TRAINABLE = ['dqn', 'qlearning', 'sarsa', 'expected-sarsa'] as const;
+export type Trainable = (typeof TRAINABLE)[number];
+
+export interface TrainOptions {
+  agent: string;
+  env: string;
+  seed: number;
+  /** Env steps (DQN) or episodes (tabular). */
+  budget?: number;
+  /** Stop when the greedy evaluation reaches this mean return (DQN). */
+  goal?: number;
+  runDir?: string;
+  backend: string;
+  log?: (line: string) => void;
+}
+
+export async function runTrain(opts: TrainOptions): Promise<{ meanReturn: number; runDir: string }> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  if (!(TRAINABLE as readonly string[]).includes(opts.agent)) {
+    throw new Error(`unknown agent '${opts.agent}' (expected one of ${TRAINABLE.join(', ')})`);
+  }
+  const runDir = opts.runDir ?? path.join('runs', `${opts.agent}-${opts.env}-${opts.seed}-${Date.now().toString(36)}`);
+  mkdirSync(runDir, { recursive: true });
+  const metricsFile = createWriteStream(path.join(runDir, 'metrics.jsonl'));
+  const t0 = performance.now();
+  let lastLog = 0;
+  const onMetrics = (m: Metrics, step: number) => {
+    metricsFile.write(JSON.stringify({ step, time: +((performance.now() - t0) / 1000).toFixed(3), ...m }) + '\n');
+    const now = performance.now();
+    if (m['eval/mean_return'] !== undefined || now - lastLog > 2000) {
+      lastLog = now;
+      const fields = Object.entries(m).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`);
+      log(`step ${String(step).padStart(7)}  ${fields.join('  ')}`);
+    }
+  };
+  log(`nnlab train ${opts.agent} on ${opts.env}, seed ${opts.seed}, backend ${opts.backend}; metrics in ${runDir}/metrics.jsonl`);
+  let meanReturn: number;
+  if (opts.agent === 'dqn') {
+    const totalTimesteps = opts.budget ?? 100_000;
+    const result = trainDqn({ envId: opts.env, config: { seed: opts.seed }, totalTimesteps, evalInterval: 5000, evalEpisodes: 10, goal: opts.goal ?? Infinity, onMetrics });
+    const final = evaluatePolicy(opts.env, greedyPolicy(result.learner.getPolicyParams().params, resolveDqnConfig({}).activation), 100, 2_000_000 + opts.seed);
+    meanReturn = final.meanReturn;
+    await result.learner.save(path.join(runDir, 'checkpoints'));
+    log(`trained ${result.envSteps} env steps, ${result.learner.updates} updates in ${result.wallSeconds.toFixed(1)} s${result.goalReachedAt !== undefined ? `; goal reached at ${result.goalReachedAt}` : ''}`);
+    log(`greedy evaluation over 100 episodes: mean return ${final.meanReturn.toFixed(1)} ± ${final.stdReturn.toFixed(1)}; model in ${runDir}/checkpoints (tfjs format)`);
+    result.learner.dispose();
+  } else {
+    const env = make(opts.env) as Env<number, number>;
+    const Agent = opts.agent === 'sarsa' ? Sarsa : opts.agent === 'qlearning' ? QLearning : ExpectedSarsa;
+    const agent = Agent.forEnv(env, { seed: opts.seed });
+    trainTabular(env, agent, { episodes: opts.budget ?? 500, onMetrics });
+    meanReturn = evaluateGreedy(env, agent.params, 100, 2_000_000 + opts.seed, 10_000);
+    await agent.save(path.join(runDir, 'checkpoints'));
+    log(`greedy evaluation over 100 episodes: mean return ${meanReturn.toFixed(3)}; Q table in ${runDir}/checkpoints`);
+  }
+  await new Promise<void>((resolve) => metricsFile.end(resolve));
+  return { meanReturn, runDir };
+}

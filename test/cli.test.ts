@@ -1,0 +1,56 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'coordinator', 'cli.js');
+const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, NNLAB_BACKEND: 'cpu' } });
+
+test('nnlab info prints the backend actually in use', () => {
+  const r = run('info');
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^backend\s+cpu$/m);
+  assert.match(r.stdout, /^cpu cores\s+\d+$/m);
+});
+
+test('nnlab help lists the commands', () => {
+  const r = run('help');
+  assert.is(r.status, 0);
+  for (const c of ['train AGENT', 'demo', 'info']) assert.ok(r.stdout.includes(c), c);
+});
+
+test('usage errors exit 2 with a one-line message naming the problem', () => {
+  const cases: [string[], RegExp][] = [
+    [['frobnicate'], /unknown command 'frobnicate'/],
+    [['info', '--colour'], /Unknown option '--colour'/],
+    [['train', 'ppo'], /unknown agent 'ppo' \(expected one of dqn, qlearning, sarsa, expected-sarsa\)/],
+    [['train', 'sarsa', '--seed=-3'], /--seed must be a non-negative integer, got '-3'/],
+    [['info', '--backend', 'tpu'], /unknown backend 'tpu'/],
+  ];
+  for (const [args, message] of cases) {
+    const r = run(...args);
+    assert.ok(r.status === 2 || r.status === 1, `${args.join(' ')}: status ${r.status}`);
+    assert.match(r.stderr, message);
+  }
+  assert.is(run('frobnicate').status, 2);
+});
+
+test('nnlab train sarsa learns CliffWalking and writes metrics and a checkpoint', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'nnlab-cli-'));
+  try {
+    const r = spawnSync(process.execPath, [cli, 'train', 'sarsa', '--seed', '1'], { encoding: 'utf8', cwd: dir, env: { ...process.env, NNLAB_BACKEND: 'cpu' } });
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.stdout, /greedy evaluation over 100 episodes: mean return -1[57]\.000/);
+    const runDir = /metrics in (\S+)\/metrics\.jsonl/.exec(r.stdout)![1]!;
+    const lines = readFileSync(path.join(dir, runDir, 'metrics.jsonl'), 'utf8').trim().split('\n');
+    assert.is(lines.length, 500);
+    assert.ok('charts/episodic_return' in JSON.parse(lines[0]!));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
