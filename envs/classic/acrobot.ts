@@ -1,5 +1,6 @@
-import { BaseEnv, type ResetArgs, type ResetReturn, type StepReturn } from '../core.js';
-import { InvalidAction, ResetNeeded } from '../errors.js';
+import { type ResetArgs, type ResetReturn, type StepReturn } from '../core.js';
+import { InvalidAction } from '../errors.js';
+import { ClassicControlEnv } from './classicEnv.js';
 import { Box, Discrete } from '../spaces/fundamental.js';
 import { describe, is, validateKwargs } from '../utils/kwargs.js';
 import { isDiscreteAction, maybeParseResetBounds } from './utils.js';
@@ -73,7 +74,7 @@ export function bound(x: number, m: number, M: number): number {
  * - v1: Maximum number of steps increased from 200 to 500. Observations are cos/sin of the angles.
  * - v0: Initial versions release.
  */
-export class AcrobotEnv extends BaseEnv<Float32Array, number> {
+export class AcrobotEnv extends ClassicControlEnv<number> {
   override metadata = { renderModes: [] as string[], renderFps: 15 };
   readonly dt = 0.2;
   readonly LINK_LENGTH_1 = 1.0;
@@ -95,27 +96,11 @@ export class AcrobotEnv extends BaseEnv<Float32Array, number> {
     [6],
     'float32',
   );
-  private readonly _state = new Float64Array(4);
-  private hasState = false;
 
   constructor(kwargs: AcrobotKwargs = {}) {
-    super();
+    super(4, 'Acrobot'); // state = [theta1, theta2, dtheta1, dtheta2]
     validateKwargs('Acrobot', kwargs, ACROBOT_KWARGS);
     this.renderMode = kwargs.renderMode ?? null;
-  }
-
-  /** `[theta1, theta2, dtheta1, dtheta2]` (live view), or null before the first reset. */
-  get state(): Float64Array | null {
-    return this.hasState ? this._state : null;
-  }
-  set state(s: ArrayLike<number> | null) {
-    if (s === null) {
-      this.hasState = false;
-      return;
-    }
-    if (s.length !== 4) throw new RangeError(`Acrobot state must have 4 elements, got ${s.length}`);
-    this._state.set(s);
-    this.hasState = true;
   }
 
   reset(args: ResetArgs = {}): ResetReturn<Float32Array> {
@@ -128,7 +113,7 @@ export class AcrobotEnv extends BaseEnv<Float32Array, number> {
 
   step(a: number): StepReturn<Float32Array> {
     if (!isDiscreteAction(a, 3)) throw new InvalidAction(`Acrobot: action ${describe(a)} is not in the action space Discrete(3)`);
-    if (!this.hasState) throw new ResetNeeded('Acrobot: call reset before using step method.');
+    this.requireState();
     let torque: number = this.AVAIL_TORQUE[a];
     // Add noise to the force action
     if (this.torqueNoiseMax > 0) torque += this.npRandom.uniform(-this.torqueNoiseMax, this.torqueNoiseMax);

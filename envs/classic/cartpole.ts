@@ -1,5 +1,6 @@
-import { BaseEnv, type ResetArgs, type ResetReturn, type StepReturn } from '../core.js';
-import { InvalidAction, ResetNeeded } from '../errors.js';
+import { type ResetArgs, type ResetReturn, type StepReturn } from '../core.js';
+import { InvalidAction } from '../errors.js';
+import { ClassicControlEnv } from './classicEnv.js';
 import { Box, Discrete } from '../spaces/fundamental.js';
 import { logger } from '../utils/logger.js';
 import { describe, is, validateKwargs } from '../utils/kwargs.js';
@@ -68,7 +69,7 @@ export const CARTPOLE_KWARGS = {
  *   was added.
  * - v0: Initial versions release.
  */
-export class CartPoleEnv extends BaseEnv<Float32Array, number> {
+export class CartPoleEnv extends ClassicControlEnv<number> {
   override metadata = { renderModes: [] as string[], renderFps: 50 };
   readonly gravity = 9.8;
   readonly masscart = 1.0;
@@ -89,12 +90,10 @@ export class CartPoleEnv extends BaseEnv<Float32Array, number> {
   readonly actionSpace = new Discrete(2);
   readonly observationSpace: Box<Float32Array>;
 
-  private readonly _state = new Float64Array(4);
-  private hasState = false;
   stepsBeyondTerminated: number | null = null;
 
   constructor(kwargs: CartPoleKwargs = {}) {
-    super();
+    super(4, 'CartPole'); // state = [x, xDot, theta, thetaDot]
     validateKwargs('CartPole', kwargs, CARTPOLE_KWARGS);
     this.suttonBartoReward = kwargs.suttonBartoReward ?? false;
     this.renderMode = kwargs.renderMode ?? null;
@@ -108,26 +107,11 @@ export class CartPoleEnv extends BaseEnv<Float32Array, number> {
     );
   }
 
-  /** `[x, xDot, theta, thetaDot]` (float64, live view), or null before the first reset. */
-  get state(): Float64Array | null {
-    return this.hasState ? this._state : null;
-  }
-
-  set state(s: ArrayLike<number> | null) {
-    if (s === null) {
-      this.hasState = false;
-      return;
-    }
-    if (s.length !== 4) throw new RangeError(`CartPole state must have 4 elements, got ${s.length}`);
-    this._state.set(s);
-    this.hasState = true;
-  }
-
   step(action: number): StepReturn<Float32Array> {
     if (action !== 0 && action !== 1) {
       throw new InvalidAction(`CartPole: action ${describe(action)} is not in the action space Discrete(2) (0 = push left, 1 = push right)`);
     }
-    if (!this.hasState) throw new ResetNeeded('CartPole: call reset before using step method.');
+    this.requireState();
     const s = this._state;
     let x = s[0]!;
     let xDot = s[1]!;

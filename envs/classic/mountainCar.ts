@@ -1,5 +1,6 @@
-import { BaseEnv, type ResetArgs, type ResetReturn, type StepReturn } from '../core.js';
-import { InvalidAction, ResetNeeded } from '../errors.js';
+import { type ResetArgs, type ResetReturn, type StepReturn } from '../core.js';
+import { InvalidAction } from '../errors.js';
+import { ClassicControlEnv } from './classicEnv.js';
 import { Box, Discrete } from '../spaces/fundamental.js';
 import { describe, is, validateKwargs } from '../utils/kwargs.js';
 import { isDiscreteAction, maybeParseResetBounds } from './utils.js';
@@ -53,7 +54,7 @@ export const MOUNTAIN_CAR_KWARGS = { goalVelocity: is.finiteNumber, renderMode: 
  * ## Version History
  * - v0: Initial versions release.
  */
-export class MountainCarEnv extends BaseEnv<Float32Array, number> {
+export class MountainCarEnv extends ClassicControlEnv<number> {
   override metadata = { renderModes: [] as string[], renderFps: 30 };
   readonly minPosition = -1.2;
   readonly maxPosition = 0.6;
@@ -64,35 +65,19 @@ export class MountainCarEnv extends BaseEnv<Float32Array, number> {
   readonly gravity = 0.0025;
   readonly actionSpace = new Discrete(3);
   readonly observationSpace = new Box<Float32Array>([this.minPosition, -this.maxSpeed], [this.maxPosition, this.maxSpeed], [2], 'float32');
-  private readonly _state = new Float64Array(2);
-  private hasState = false;
 
   constructor(kwargs: MountainCarKwargs = {}) {
-    super();
+    super(2, 'MountainCar'); // state = [position, velocity]
     validateKwargs('MountainCar', kwargs, MOUNTAIN_CAR_KWARGS);
     this.goalVelocity = kwargs.goalVelocity ?? 0;
     this.renderMode = kwargs.renderMode ?? null;
-  }
-
-  /** `[position, velocity]` (live view), or null before the first reset. */
-  get state(): Float64Array | null {
-    return this.hasState ? this._state : null;
-  }
-  set state(s: ArrayLike<number> | null) {
-    if (s === null) {
-      this.hasState = false;
-      return;
-    }
-    if (s.length !== 2) throw new RangeError(`MountainCar state must have 2 elements, got ${s.length}`);
-    this._state.set(s);
-    this.hasState = true;
   }
 
   step(action: number): StepReturn<Float32Array> {
     if (!isDiscreteAction(action, 3)) {
       throw new InvalidAction(`MountainCar: action ${describe(action)} is not in the action space Discrete(3)`);
     }
-    if (!this.hasState) throw new ResetNeeded('MountainCar: call reset before using step method.');
+    this.requireState();
     let position = this._state[0]!;
     let velocity = this._state[1]!;
     velocity += (action - 1) * this.force + Math.cos(3 * position) * -this.gravity;

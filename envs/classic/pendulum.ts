@@ -1,5 +1,6 @@
-import { BaseEnv, type ResetArgs, type ResetReturn, type StepReturn } from '../core.js';
-import { InvalidAction, ResetNeeded } from '../errors.js';
+import { type ResetArgs, type ResetReturn, type StepReturn } from '../core.js';
+import { InvalidAction } from '../errors.js';
+import { ClassicControlEnv } from './classicEnv.js';
 import { isNumericArrayLike } from '../spaces/space.js';
 import { Box } from '../spaces/fundamental.js';
 import { describe, is, validateKwargs } from '../utils/kwargs.js';
@@ -68,7 +69,7 @@ export function angleNormalize(x: number): number {
  * - v1: Simplify the math equations, no difference in behavior.
  * - v0: Initial versions release.
  */
-export class PendulumEnv extends BaseEnv<Float32Array, Float32Array> {
+export class PendulumEnv extends ClassicControlEnv<Float32Array> {
   override metadata = { renderModes: [] as string[], renderFps: 30 };
   readonly maxSpeed = 8;
   readonly maxTorque = 2.0;
@@ -80,28 +81,12 @@ export class PendulumEnv extends BaseEnv<Float32Array, Float32Array> {
   readonly observationSpace = new Box<Float32Array>([-1, -1, -this.maxSpeed], [1, 1, this.maxSpeed], [3], 'float32');
   /** Last clipped torque (for rendering), or null. */
   lastU: number | null = null;
-  private readonly _state = new Float64Array(2);
-  private hasState = false;
 
   constructor(kwargs: PendulumKwargs = {}) {
-    super();
+    super(2, 'Pendulum'); // state = [theta, thetaDot]
     validateKwargs('Pendulum', kwargs, PENDULUM_KWARGS);
     this.g = kwargs.g ?? 10.0;
     this.renderMode = kwargs.renderMode ?? null;
-  }
-
-  /** `[theta, thetaDot]` (live view), or null before the first reset. */
-  get state(): Float64Array | null {
-    return this.hasState ? this._state : null;
-  }
-  set state(s: ArrayLike<number> | null) {
-    if (s === null) {
-      this.hasState = false;
-      return;
-    }
-    if (s.length !== 2) throw new RangeError(`Pendulum state must have 2 elements, got ${s.length}`);
-    this._state.set(s);
-    this.hasState = true;
   }
 
   step(action: Float32Array | readonly number[]): StepReturn<Float32Array> {
@@ -109,7 +94,7 @@ export class PendulumEnv extends BaseEnv<Float32Array, Float32Array> {
     if (typeof raw !== 'number' || Number.isNaN(raw)) {
       throw new InvalidAction(`Pendulum: action ${describe(action)} is not in the action space ${this.actionSpace.toString()} (expected one torque value)`);
     }
-    if (!this.hasState) throw new ResetNeeded('Pendulum: call reset before using step method.');
+    this.requireState();
     const th = this._state[0]!;
     const thdot = this._state[1]!;
     const g = this.g;
