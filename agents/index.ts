@@ -1,4 +1,4 @@
-/** nnlab/agents: tabular SARSA, Q-learning, Expected SARSA; DQN (policy-gradient agents land with issue 4). */
+/** nnlab/agents: tabular SARSA, Q-learning, Expected SARSA; REINFORCE, Actor-Critic, A2C; DQN. */
 export * from './types.js';
 export { TabularAgent, TABULAR_DEFAULTS, trainTabular, evaluateGreedy, epsilonGreedy, greedyAction, maxQ, type TabularConfig, type TabularTransition, type TdTarget, type QParams, type TabularRunOptions } from './tabular.js';
 export { Sarsa, sarsaTarget } from './sarsa.js';
@@ -7,3 +7,8 @@ export { ExpectedSarsa, expectedSarsaTarget } from './expectedSarsa.js';
 export { evaluatePolicy, type EvalResult } from './evaluate.js';
 export { DqnLearner, DQN_DEFAULTS, trainDqn, dqnActor, dqnForward, greedyPolicy, epsilonAt, resolveDqnConfig, type DqnConfig, type TrainDqnOptions, type TrainDqnResult } from './dqn.js';
 export { runOffPolicy, type OffPolicyLearner, type OffPolicyOptions, type OffPolicyResult } from './offPolicy.js';
+export * from './policies.js';
+export { runOnPolicy, runEpisodes, goalEvaluator, type StepRollout, type EpisodeBatch, type LoopResult, type OnPolicyOptions, type EpisodeLoopOptions, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
+export { ReinforceLearner, REINFORCE_DEFAULTS, resolveReinforceConfig, trainReinforce, type ReinforceConfig } from './reinforce.js';
+export { ActorCriticLearner, ACTOR_CRITIC_DEFAULTS, resolveActorCriticConfig, trainActorCritic, acBatch, type ActorCriticConfig, type AcBatch } from './actorCritic.js';
+export { A2cLearner, A2C_DEFAULTS, resolveA2cConfig, trainA2c, a2cBatch, type A2cConfig, type A2cBatch } from './a2c.js';

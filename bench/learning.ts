@@ -3,7 +3,7 @@
  * how many wall seconds, per seed; and PyTorch's DQN on the same CartPole with the same
  * hyperparameters, side by side, reported as a wall-time-to-goal ratio.
  *
- *   node dist/bench/learning.js [--only tabular,dqn] [--seeds 5] [--dqn-steps 100000] [--no-torch]
+ *   node dist/bench/learning.js [--only tabular,pg,dqn] [--seeds 5] [--dqn-steps 100000] [--no-torch]
  *
  * Prints a table and writes bench/results/learning.json.
  */
@@ -19,6 +19,10 @@ import { QLearning } from '../agents/qlearning.js';
 import { Sarsa } from '../agents/sarsa.js';
 import { evaluateGreedy, trainTabular, type QParams, type TabularAgent } from '../agents/tabular.js';
 import { trainDqn, DQN_DEFAULTS } from '../agents/dqn.js';
+import { trainReinforce } from '../agents/reinforce.js';
+import { trainActorCritic } from '../agents/actorCritic.js';
+import { trainA2c } from '../agents/a2c.js';
+import type { TrainPgOptions, TrainPgResult } from '../agents/onPolicy.js';
 
 interface Row {
   agent: string;
@@ -130,6 +134,27 @@ function greedyOf(p: QParams, s: number): number {
   return best;
 }
 
+/** The policy-gradient agents with their default configs; each run stops at its goal. */
+function policyGradient(seeds: number): void {
+  const cases: { agent: string; env: string; goal: number; totalTimesteps: number; evalInterval: number; train: (o: TrainPgOptions<never>) => TrainPgResult<{ dispose(): void }> }[] = [
+    { agent: 'REINFORCE', env: 'CartPole-v1', goal: 475, totalTimesteps: 300_000, evalInterval: 5000, train: trainReinforce as never },
+    { agent: 'Actor-Critic (one-step)', env: 'CartPole-v1', goal: 475, totalTimesteps: 500_000, evalInterval: 10_000, train: trainActorCritic as never },
+    { agent: 'A2C', env: 'CartPole-v1', goal: 475, totalTimesteps: 500_000, evalInterval: 10_000, train: trainA2c as never },
+    { agent: 'A2C', env: 'Acrobot-v1', goal: -100, totalTimesteps: 500_000, evalInterval: 10_000, train: trainA2c as never },
+  ];
+  for (const c of cases) {
+    for (let seed = 0; seed < seeds; seed++) {
+      const r = c.train({ envId: c.env, config: { seed } as never, totalTimesteps: c.totalTimesteps, evalInterval: c.evalInterval, evalEpisodes: 10, goalEpisodes: 100, goal: c.goal });
+      rows.push({
+        agent: c.agent, env: c.env, seed, goal: `greedy 100-ep mean ≥ ${c.goal}`, met: r.goalReachedAt !== undefined,
+        score: r.lastEval?.meanReturn ?? Number.NaN, envSteps: r.envSteps, wallSeconds: r.wallSeconds, note: `${r.updates} updates`,
+      });
+      r.learner.dispose();
+      console.log(`  ${c.agent} ${c.env} seed ${seed}: ${r.goalReachedAt !== undefined ? 'goal' : 'no goal'} at ${r.envSteps} steps, ${r.wallSeconds.toFixed(1)} s`);
+    }
+  }
+}
+
 function python(): string | undefined {
   for (const exe of ['python3', '/usr/bin/python3']) {
     try {
@@ -153,6 +178,7 @@ function dqn(seeds: number, totalTimesteps: number, withTorch: boolean, backend:
       score: final, envSteps: r.envSteps, wallSeconds: r.wallSeconds, note: `${r.learner.updates} updates`,
     });
     r.learner.dispose();
+    console.log(`  DQN seed ${seed}: ${r.goalReachedAt !== undefined ? 'goal' : 'no goal'} at ${r.envSteps} steps, ${r.wallSeconds.toFixed(1)} s`);
     if (py !== undefined) {
       const out = execFileSync(py, [path.join(pythonDir, 'dqn_cartpole.py'), '--seed', String(seed), '--total-timesteps', String(totalTimesteps)], {
         encoding: 'utf8',
@@ -173,11 +199,12 @@ function dqn(seeds: number, totalTimesteps: number, withTorch: boolean, backend:
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' }, seeds: { type: 'string' }, 'dqn-steps': { type: 'string' }, 'no-torch': { type: 'boolean' } } });
-  const only = new Set((values.only ?? 'tabular,dqn').split(','));
+  const only = new Set((values.only ?? 'tabular,pg,dqn').split(','));
   const seeds = Number(values.seeds ?? 5);
   const { name: backend } = await initBackend();
   console.log(`bench:learning — backend ${backend}, ${seeds} seeds; DQN hyperparameters: SB3 rl-zoo CartPole (${JSON.stringify(DQN_DEFAULTS)})`);
   if (only.has('tabular')) tabular(seeds);
+  if (only.has('pg')) policyGradient(seeds);
   if (only.has('dqn')) dqn(seeds, Number(values['dqn-steps'] ?? 100_000), !values['no-torch'], backend);
 
   const header = ['agent', 'env', 'seed', 'goal', 'met', 'score', 'env steps', 'wall s', 'note'];

@@ -1,0 +1,352 @@
+/**
+ * The shared on-policy loops (Stable-Baselines3's OnPolicyAlgorithm.collect_rollouts → train):
+ * the actor (published parameters as data, no tfjs) acts, the loop stores what happened as typed
+ * arrays, then hands the batch to the agent's update and republishes parameters.
+ *
+ * - `runOnPolicy`: numSteps steps of a vector env in same-step autoreset mode per update
+ *   (A2C with numSteps = n; one-step Actor-Critic with numSteps = 1). Each stored transition has
+ *   its true next observation (`info.finalObs` at an episode end), `terminated` and `truncated`
+ *   apart (only terminated stops bootstrapping), and its step index t within the episode.
+ * - `runEpisodes`: whole episodes of one env per update (REINFORCE, which needs G_t to the end).
+ *
+ * Gaussian actions are clipped to the Box before the env sees them; the unclipped action is stored
+ * (it is the one whose log-probability the update differentiates).
+ */
+import { make, makeVec, type Env, type VectorEnv } from '../envs/index.js';
+import { actionDimOf, clipToBox, headFor, type ActorOutput, type PolicyActor, type PolicyHead } from './policies.js';
+import { evaluatePolicy, type EvalResult } from './evaluate.js';
+import type { Metrics, MetricsCallback } from './types.js';
+
+/** numSteps × numEnvs transitions, step-major (index t·numEnvs + e). Arrays are reused between updates. */
+export interface StepRollout {
+  numSteps: number;
+  numEnvs: number;
+  obsDim: number;
+  actionDim: number;
+  obs: Float32Array;
+  actions: Int32Array | Float32Array;
+  rewards: Float32Array;
+  /** s′: the observation after the step (the episode's last observation when it ended). */
+  nextObs: Float32Array;
+  terminated: Uint8Array;
+  truncated: Uint8Array;
+  /** Actor outputs at collection time. */
+  values: Float32Array;
+  logProbs: Float32Array;
+  /** t: the index of the step within its episode (0 at the first step after a reset). */
+  episodeStep: Int32Array;
+}
+
+/** Whole episodes, concatenated. */
+export interface EpisodeBatch {
+  /** Total steps. */
+  size: number;
+  obsDim: number;
+  obs: Float32Array;
+  /** size actions (categorical) or size × actionDim (Gaussian). */
+  actions: Int32Array | Float32Array;
+  rewards: Float32Array;
+  /** Length of each episode, in order. */
+  episodeLengths: number[];
+  /** Whether each episode ended by termination (false: time-limit truncation). */
+  terminated: boolean[];
+}
+
+export interface LoopResult {
+  envSteps: number;
+  updates: number;
+  wallSeconds: number;
+  stoppedEarly: boolean;
+}
+
+interface LoopCommon {
+  envId: string;
+  kwargs?: Record<string, unknown>;
+  head: PolicyHead;
+  totalTimesteps: number;
+  seed: number;
+  /** Samples actions for a batch of observations from the latest published parameters. */
+  act: (obs: Float32Array, numEnvs: number) => ActorOutput;
+  /** Called after each update so the actor can pull the new parameters. */
+  onParamsUpdated: () => void;
+  onMetrics?: MetricsCallback;
+  /** Called every `evalInterval` env steps (after an update); return true to stop (goal reached). */
+  evaluate?: (envStep: number) => boolean;
+  evalInterval?: number;
+}
+
+export interface OnPolicyOptions extends LoopCommon {
+  numEnvs: number;
+  numSteps: number;
+  update: (rollout: StepRollout, envStep: number) => Metrics;
+}
+
+export interface EpisodeLoopOptions extends LoopCommon {
+  episodesPerUpdate: number;
+  update: (batch: EpisodeBatch, envStep: number) => Metrics;
+}
+
+function obsDimOf(shape: readonly number[] | null | undefined): number {
+  return shape?.reduce((a, b) => a * b, 1) ?? 1;
+}
+
+/** Collects n-step rollouts over a vector env and updates after each (see module doc). */
+export function runOnPolicy(opts: OnPolicyOptions): LoopResult {
+  const { numEnvs, numSteps, head } = opts;
+  const envs: VectorEnv = makeVec(opts.envId, { numEnvs, autoresetMode: 'same-step', kwargs: opts.kwargs ?? {} });
+  const obsDim = envs.obsDim;
+  const actionDim = actionDimOf(head);
+  const n = numSteps * numEnvs;
+  const r: StepRollout = {
+    numSteps,
+    numEnvs,
+    obsDim,
+    actionDim,
+    obs: new Float32Array(n * obsDim),
+    actions: head.kind === 'categorical' ? new Int32Array(n) : new Float32Array(n * actionDim),
+    rewards: new Float32Array(n),
+    nextObs: new Float32Array(n * obsDim),
+    terminated: new Uint8Array(n),
+    truncated: new Uint8Array(n),
+    values: new Float32Array(n),
+    logProbs: new Float32Array(n),
+    episodeStep: new Int32Array(n),
+  };
+  const envActions = head.kind === 'gaussian' ? new Float32Array(numEnvs * actionDim) : undefined;
+  const episodeReturn = new Float64Array(numEnvs);
+  const episodeLength = new Int32Array(numEnvs);
+  let [obs] = envs.reset({ seed: opts.seed });
+  obs = obs.slice();
+  const t0 = performance.now();
+  let envStep = 0;
+  let updates = 0;
+  let lastEval = 0;
+  let stoppedEarly = false;
+  try {
+    while (envStep < opts.totalTimesteps) {
+      for (let t = 0; t < numSteps; t++) {
+        const base = t * numEnvs;
+        const out = opts.act(obs, numEnvs);
+        r.obs.set(obs, base * obsDim);
+        r.actions.set(out.actions, base * actionDim);
+        r.values.set(out.values, base);
+        r.logProbs.set(out.logProbs, base);
+        r.episodeStep.set(episodeLength, base);
+        const stepActions = envActions === undefined ? out.actions : clipToBox(out.actions as Float32Array, head as PolicyHead & { kind: 'gaussian' }, numEnvs, envActions);
+        const [next, rewards, terminated, truncated, info] = envs.step(stepActions);
+        r.nextObs.set(next, base * obsDim);
+        const finalObs = info.finalObs as (ArrayLike<number> | null)[] | undefined;
+        for (let e = 0; e < numEnvs; e++) {
+          const i = base + e;
+          r.rewards[i] = rewards[e]!;
+          r.terminated[i] = terminated[e]!;
+          r.truncated[i] = truncated[e]!;
+          episodeReturn[e]! += rewards[e]!;
+          episodeLength[e]!++;
+          if (terminated[e] === 1 || truncated[e] === 1) {
+            const last = finalObs?.[e];
+            if (last == null) throw new Error(`runOnPolicy: env ${e} ended without info.finalObs (same-step autoreset expected)`);
+            r.nextObs.set(last, i * obsDim);
+            opts.onMetrics?.({ 'charts/episodic_return': episodeReturn[e]!, 'charts/episodic_length': episodeLength[e]! }, envStep + (t + 1) * numEnvs);
+            episodeReturn[e] = 0;
+            episodeLength[e] = 0;
+          }
+        }
+        obs.set(next);
+      }
+      envStep += n;
+      const metrics = opts.update(r, envStep);
+      updates++;
+      opts.onParamsUpdated();
+      opts.onMetrics?.({ ...metrics, 'charts/sps': envStep / ((performance.now() - t0) / 1000) }, envStep);
+      if (opts.evaluate !== undefined && envStep - lastEval >= (opts.evalInterval ?? 10_000)) {
+        lastEval = envStep;
+        if (opts.evaluate(envStep)) {
+          stoppedEarly = true;
+          break;
+        }
+      }
+    }
+  } finally {
+    envs.close();
+  }
+  return { envSteps: envStep, updates, wallSeconds: (performance.now() - t0) / 1000, stoppedEarly };
+}
+
+/** Collects `episodesPerUpdate` whole episodes of one env per update (see module doc). */
+export function runEpisodes(opts: EpisodeLoopOptions): LoopResult {
+  const { head } = opts;
+  const env = make(opts.envId, opts.kwargs ?? {}) as Env<Float32Array, number | Float32Array>;
+  const obsDim = obsDimOf(env.observationSpace.shape);
+  const actionDim = actionDimOf(head);
+  let cap = 1024;
+  let obsBuf = new Float32Array(cap * obsDim);
+  let actBuf: Int32Array | Float32Array = head.kind === 'categorical' ? new Int32Array(cap) : new Float32Array(cap * actionDim);
+  let rewBuf = new Float32Array(cap);
+  const grow = (need: number) => {
+    if (need <= cap) return;
+    while (cap < need) cap *= 2;
+    const o = new Float32Array(cap * obsDim);
+    o.set(obsBuf);
+    obsBuf = o;
+    const a = head.kind === 'categorical' ? new Int32Array(cap) : new Float32Array(cap * actionDim);
+    a.set(actBuf);
+    actBuf = a;
+    const rw = new Float32Array(cap);
+    rw.set(rewBuf);
+    rewBuf = rw;
+  };
+  const envAction = head.kind === 'gaussian' ? new Float32Array(actionDim) : undefined;
+  const t0 = performance.now();
+  let envStep = 0;
+  let episode = 0;
+  let updates = 0;
+  let lastEval = 0;
+  let stoppedEarly = false;
+  try {
+    while (envStep < opts.totalTimesteps && !stoppedEarly) {
+      const lengths: number[] = [];
+      const terminatedFlags: boolean[] = [];
+      let size = 0;
+      for (let k = 0; k < opts.episodesPerUpdate; k++) {
+        let [obs] = env.reset({ seed: opts.seed + episode });
+        episode++;
+        let ret = 0;
+        let length = 0;
+        for (;;) {
+          grow(size + 1);
+          const o = obs instanceof Float32Array ? obs : Float32Array.from(obs as ArrayLike<number>);
+          obsBuf.set(o, size * obsDim);
+          const out = opts.act(o, 1);
+          actBuf.set(out.actions.subarray(0, actionDim), size * actionDim);
+          const action = envAction === undefined ? out.actions[0]! : clipToBox(out.actions as Float32Array, head as PolicyHead & { kind: 'gaussian' }, 1, envAction).slice();
+          const [next, reward, terminated, truncated] = env.step(action);
+          rewBuf[size] = reward;
+          size++;
+          ret += reward;
+          length++;
+          if (terminated || truncated) {
+            terminatedFlags.push(terminated);
+            break;
+          }
+          obs = next;
+        }
+        envStep += length;
+        lengths.push(length);
+        opts.onMetrics?.({ 'charts/episodic_return': ret, 'charts/episodic_length': length }, envStep);
+      }
+      const batch: EpisodeBatch = {
+        size,
+        obsDim,
+        obs: obsBuf.subarray(0, size * obsDim),
+        actions: actBuf.subarray(0, size * actionDim),
+        rewards: rewBuf.subarray(0, size),
+        episodeLengths: lengths,
+        terminated: terminatedFlags,
+      };
+      const metrics = opts.update(batch, envStep);
+      updates++;
+      opts.onParamsUpdated();
+      opts.onMetrics?.({ ...metrics, 'charts/sps': envStep / ((performance.now() - t0) / 1000) }, envStep);
+      if (opts.evaluate !== undefined && envStep - lastEval >= (opts.evalInterval ?? 10_000)) {
+        lastEval = envStep;
+        stoppedEarly = opts.evaluate(envStep);
+      }
+    }
+  } finally {
+    env.close();
+  }
+  return { envSteps: envStep, updates, wallSeconds: (performance.now() - t0) / 1000, stoppedEarly };
+}
+
+export interface GoalEvalOptions {
+  envId: string;
+  kwargs?: Record<string, unknown>;
+  /** The deterministic policy of the current parameters (rebuilt at each evaluation). */
+  policy: () => (obs: Float32Array) => number | Float32Array;
+  /** Episodes of the quick check at each evaluation. */
+  evalEpisodes: number;
+  /** Episodes of the confirming evaluation once the quick check passes (the goal's own count). */
+  goalEpisodes: number;
+  goal?: number;
+  /** First reset seed of evaluation episodes (kept apart from training seeds). */
+  seed: number;
+  onMetrics?: MetricsCallback;
+}
+
+/**
+ * A periodic greedy evaluation with a goal: a quick `evalEpisodes` check, then, if it reaches the
+ * goal, the full `goalEpisodes` evaluation; stops training when that one reaches the goal too.
+ */
+export function goalEvaluator(o: GoalEvalOptions): { evaluate: (envStep: number) => boolean; result: { goalReachedAt?: number; lastEval?: EvalResult } } {
+  const result: { goalReachedAt?: number; lastEval?: EvalResult } = {};
+  const evaluate = (envStep: number): boolean => {
+    const policy = o.policy();
+    let ev = evaluatePolicy<Float32Array, number | Float32Array>(o.envId, policy, o.evalEpisodes, o.seed, o.kwargs);
+    if (o.goal !== undefined && ev.meanReturn >= o.goal && o.goalEpisodes > o.evalEpisodes) ev = evaluatePolicy<Float32Array, number | Float32Array>(o.envId, policy, o.goalEpisodes, o.seed, o.kwargs);
+    result.lastEval = ev;
+    o.onMetrics?.({ 'eval/mean_return': ev.meanReturn, 'eval/episodes': ev.returns.length }, envStep);
+    if (o.goal !== undefined && ev.meanReturn >= o.goal && ev.returns.length >= o.goalEpisodes) {
+      result.goalReachedAt = envStep;
+      return true;
+    }
+    return false;
+  };
+  return { evaluate, result };
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the policy-gradient trainers (trainReinforce, trainActorCritic, trainA2c) share
+
+export interface TrainPgOptions<C> {
+  envId: string;
+  kwargs?: Record<string, unknown>;
+  config?: Partial<C>;
+  totalTimesteps: number;
+  onMetrics?: MetricsCallback;
+  /** Evaluate the deterministic policy every evalInterval env steps over evalEpisodes episodes … */
+  evalInterval?: number;
+  evalEpisodes?: number;
+  /** … confirm with goalEpisodes episodes (default 100) when the quick check passes … */
+  goalEpisodes?: number;
+  /** … and stop once that mean return reaches the goal. */
+  goal?: number;
+}
+
+export interface TrainPgResult<L> {
+  learner: L;
+  envSteps: number;
+  updates: number;
+  wallSeconds: number;
+  /** Env steps at which the evaluation first reached the goal (undefined if never). */
+  goalReachedAt?: number;
+  lastEval?: EvalResult;
+}
+
+/** Probes an env's observation size and action head. */
+export function probeEnv(envId: string, kwargs: Record<string, unknown> | undefined, agent: string): { obsDim: number; head: PolicyHead } {
+  const probe = make(envId, kwargs ?? {});
+  const obsDim = probe.observationSpace.shape?.reduce((a: number, b: number) => a * b, 1) ?? 1;
+  const head = headFor(probe.actionSpace as never, agent);
+  probe.close();
+  return { obsDim, head };
+}
+
+/** The deterministic-evaluation hook shared by the policy-gradient trainers. */
+export function pgEvaluator(opts: TrainPgOptions<unknown>, seed: number, actor: () => PolicyActor) {
+  if (opts.evalInterval === undefined) return undefined;
+  return goalEvaluator({
+    envId: opts.envId,
+    kwargs: opts.kwargs ?? {},
+    policy: () => {
+      const a = actor();
+      return (obs) => a.greedy(obs);
+    },
+    evalEpisodes: opts.evalEpisodes ?? 10,
+    goalEpisodes: opts.goalEpisodes ?? 100,
+    ...(opts.goal !== undefined ? { goal: opts.goal } : {}),
+    seed: 1_000_000 + seed * 1000,
+    ...(opts.onMetrics !== undefined ? { onMetrics: opts.onMetrics } : {}),
+  });
+}
+
