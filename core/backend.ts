@@ -1,7 +1,7 @@
 /**
  * Backend choice for the tensor core.
  *
- * `NNLAB_BACKEND=tensorflow|webgpu|wasm|cpu` (or `initBackend({ backend })`) picks one; without it
+ * `NNLAB_BACKEND=tensorflow|native|webgpu|wasm|cpu` (or `initBackend({ backend })`) picks one; without it
  * nnlab takes the fastest that initialises, in the order of `DEFAULT_ORDER`. Optional backends
  * (tfjs-node, tfjs-node-gpu, webgpu) are used only when the user installed their packages.
  *
@@ -14,11 +14,11 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fusedGemm } from './fused.js';
 
-export const BACKENDS = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['tensorflow', 'native', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 /** Tried in this order when no backend is named; each is skipped if it cannot initialise. */
-export const DEFAULT_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+export const DEFAULT_ORDER: readonly BackendName[] = ['tensorflow', 'native', 'wasm', 'cpu'];
 
 export interface BackendInfo {
   /** The backend in use, as `tf.getBackend()` reports it. */
@@ -56,6 +56,12 @@ async function load(name: BackendName): Promise<string> {
       throw new Error(
         failures.length === 0 ? 'neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed' : `tfjs-node failed to load (${failures.join('; ')})`,
       );
+    }
+    case 'native': {
+      // nnlab's N-API addon (core/native.ts); absent when node-gyp failed at install.
+      const { registerNativeBackend } = await import('./native.js');
+      registerNativeBackend();
+      return 'native';
     }
     case 'webgpu': {
       const { initWebGpu } = await import('./webgpu.js');

@@ -1,0 +1,53 @@
+# nnlab native tfjs kernels (see native/src/addon.cc). Built by node-gyp at `npm install`; a failed
+# build is not fatal (package.json "install" falls back to scripts/native-fallback.cjs).
+# The AVX2/FMA micro-kernel is its own static library, the only code compiled with -mavx2 -mfma;
+# gemm.cc picks it at run time with __builtin_cpu_supports, so the addon runs on any x86-64.
+# Other architectures build the portable kernel only.
+{
+  "targets": [
+    {
+      "target_name": "nnlab_native",
+      "sources": [
+        "native/src/addon.cc",
+        "native/src/gemm.cc",
+        "native/src/conv.cc",
+        "native/src/elementwise.cc"
+      ],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags": ["-O3", "-fvisibility=hidden"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fvisibility=hidden"],
+      "ldflags": ["-pthread"],
+      "xcode_settings": {
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "GCC_OPTIMIZATION_LEVEL": "3"
+      },
+      "conditions": [
+        ["target_arch=='x64' or target_arch=='ia32'", {
+          "dependencies": ["nnlab_avx2"],
+          "defines": ["NNLAB_HAVE_AVX2_TU"]
+        }]
+      ]
+    }
+  ],
+  "conditions": [
+    ["target_arch=='x64' or target_arch=='ia32'", {
+      "targets": [
+        {
+          "target_name": "nnlab_avx2",
+          "type": "static_library",
+          "sources": ["native/src/gemm_avx2.cc"],
+          "cflags": ["-O3", "-fPIC", "-mavx2", "-mfma"],
+          "cflags_cc": ["-O3", "-std=c++17", "-fPIC", "-mavx2", "-mfma"],
+          "xcode_settings": {
+            "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+            "GCC_OPTIMIZATION_LEVEL": "3",
+            "OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma"]
+          },
+          "msvs_settings": {
+            "VCCLCompilerTool": { "AdditionalOptions": ["/arch:AVX2"] }
+          }
+        }
+      ]
+    }]
+  ]
+}

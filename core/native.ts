@@ -1,0 +1,499 @@
+/**
+ * The `native` tfjs backend: tfjs's own CPU backend (`MathBackendCPU`, every cpu kernel copied
+ * over) with the hot kernels replaced by nnlab's N-API addon (`build/Release/nnlab_native.node`,
+ * built from native/src by node-gyp at `npm install`):
+ *
+ *   BatchMatMul, _FusedMatMul   blocked SGEMM, AVX2/FMA micro-kernel (scalar fallback), 2 threads
+ *                               above a size threshold, bias + activation fused into the epilogue
+ *   Conv2D, FusedConv2D         im2col + SGEMM (NHWC, dilation 1)
+ *   Conv2DBackpropInput         SGEMM + col2im (also what conv2dTranspose runs)
+ *   Conv2DBackpropFilter        im2col + SGEMM, per-thread partial sums
+ *   Add Sub Multiply RealDiv Maximum Minimum SquaredDifference (same shape, scalar or trailing
+ *   broadcast), Relu Sqrt Square Exp Log Neg Abs Step Sigmoid Tanh Rsqrt Reciprocal, and Sum over
+ *   one contiguous block of axes: plain C++ loops. tfjs's cpu versions cost 10-20 ns per element,
+ *   which made a DQN step (~200 small ops) slower on this backend than on wasm.
+ *
+ * Each accelerated kernel mirrors the attribute handling of the cpu kernel it replaces. Cases the
+ * addon does not cover (non-float32 dtypes, NCHW, dilation > 1, batch shapes the cpu kernel
+ * broadcasts by modulo, empty tensors) run the original cpu kernel; bias shapes other than [N] or
+ * a scalar, and prelu, run the native product followed by the cpu Add / activation kernels.
+ *
+ * If the addon is missing (the build failed or was skipped at install) `registerNativeBackend`
+ * throws a one-line reason, and backend choice falls through to wasm.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The addon's exports (native/src/addon.cc). */
+export interface NativeAddon {
+  matmul(
+    a: Float32Array, b: Float32Array, out: Float32Array,
+    batch: number, batchA: number, batchB: number, M: number, N: number, K: number,
+    transA: number, transB: number,
+    bias: Float32Array | null, biasMode: number, activation: number, alpha: number,
+  ): void;
+  conv2d(
+    x: Float32Array, filter: Float32Array, y: Float32Array, geom: Int32Array,
+    bias: Float32Array | null, biasMode: number, activation: number, alpha: number,
+  ): void;
+  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geom: Int32Array): void;
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: Int32Array): void;
+  info(): { simd: string; threads: number; parallelThreshold: number };
+  setThreads(n: number): void;
+  setParallelThreshold(multiplyAdds: number): void;
+  setScalar(on: boolean): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, mode: number): void;
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  sum(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number): void;
+}
+
+/** Package root: this file runs as dist/core/native.js. */
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Where node-gyp puts the addon; NNLAB_NATIVE_ADDON overrides (tests, relocated builds). */
+export function nativeAddonPath(): string {
+  return process.env.NNLAB_NATIVE_ADDON ?? path.join(ROOT, 'build', 'Release', 'nnlab_native.node');
+}
+
+/** Binary elementwise kernels and their op codes (native/src/elementwise.h BinaryOp). */
+const BINARY: Record<string, number> = {
+  [tf.Add]: 0, [tf.Sub]: 1, [tf.Multiply]: 2, [tf.RealDiv]: 3, [tf.Maximum]: 4, [tf.Minimum]: 5, [tf.SquaredDifference]: 6,
+};
+/** Unary elementwise kernels and their op codes (native/src/elementwise.h UnaryOp). */
+const UNARY: Record<string, number> = {
+  [tf.Relu]: 0, [tf.Sqrt]: 1, [tf.Square]: 2, [tf.Exp]: 3, [tf.Log]: 4, [tf.Neg]: 5, [tf.Abs]: 6, [tf.Step]: 7,
+  [tf.Sigmoid]: 8, [tf.Tanh]: 9, [tf.Rsqrt]: 10, [tf.Reciprocal]: 11,
+};
+
+const NATIVE_KERNELS: string[] = [
+  tf.BatchMatMul,
+  tf._FusedMatMul,
+  tf.Conv2D,
+  tf.Conv2DBackpropInput,
+  tf.Conv2DBackpropFilter,
+  tf.FusedConv2D,
+  ...Object.keys(BINARY),
+  ...Object.keys(UNARY),
+  tf.Sum,
+];
+
+/** Names of the tfjs kernels the native backend runs in C++ (the rest are the cpu backend's). */
+export function nativeKernelNames(): string[] {
+  return [...NATIVE_KERNELS];
+}
+
+let addon: NativeAddon | undefined;
+
+/** Loads the addon once; throws a one-line reason when it is missing or cannot load. */
+export function loadNativeAddon(): NativeAddon {
+  if (addon) return addon;
+  const file = nativeAddonPath();
+  if (!existsSync(file)) {
+    throw new Error(
+      `native addon not built (${path.relative(process.cwd(), file) || file} missing: node-gyp failed or was skipped at install; run 'npm rebuild' with a C++17 compiler)`,
+    );
+  }
+  try {
+    addon = createRequire(import.meta.url)(file) as NativeAddon;
+  } catch (e) {
+    throw new Error(`native addon failed to load (${file}): ${(e as Error).message.split('\n')[0]}`);
+  }
+  return addon;
+}
+
+/** True when the addon loads (without registering anything). */
+export function nativeAvailable(): boolean {
+  try {
+    loadNativeAddon();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIMD path and thread count of the loaded addon. */
+export function nativeInfo(): { simd: string; threads: number; parallelThreshold: number } {
+  return loadNativeAddon().info();
+}
+
+// ---- kernels ---------------------------------------------------------------------------------
+
+type Backend = MathBackendCPU;
+interface Args {
+  inputs: tf.NamedTensorInfoMap;
+  backend: Backend;
+  attrs?: tf.NamedAttrMap;
+}
+type TensorInfo = tf.TensorInfo;
+
+/** Activation codes understood by the addon (native/src/gemm.h `Act`). */
+const ACT: Record<string, number> = { linear: 0, relu: 1, relu6: 2, elu: 3, leakyrelu: 4, sigmoid: 5 };
+const BIAS_NONE = 0;
+const BIAS_SCALAR = 1;
+const BIAS_PER_COLUMN = 2;
+
+function cpuKernel(name: string): tf.KernelFunc {
+  const k = tf.getKernel(name, 'cpu');
+  if (!k) throw new Error(`tfjs cpu kernel ${name} is not registered`);
+  return k.kernelFunc;
+}
+
+const counts = new Map<string, { native: number; fallback: number }>();
+function count(name: string, kind: 'native' | 'fallback'): void {
+  let c = counts.get(name);
+  if (!c) counts.set(name, (c = { native: 0, fallback: 0 }));
+  c[kind]++;
+}
+
+/** How often each accelerated kernel ran natively or fell back to the cpu kernel (diagnostics). */
+export function nativeCallCounts(): Record<string, { native: number; fallback: number }> {
+  return Object.fromEntries([...counts].map(([k, v]) => [k, { ...v }]));
+}
+
+function fallback(name: string, args: Args): TensorInfo {
+  count(name, 'fallback');
+  return cpuKernel(name)(args as unknown as Parameters<tf.KernelFunc>[0]) as TensorInfo;
+}
+
+/** The Float32Array behind a float32 tensor, or undefined if it is anything else. */
+function f32(backend: Backend, t: TensorInfo | undefined): Float32Array | undefined {
+  if (!t || t.dtype !== 'float32') return undefined;
+  const v = backend.data.get(t.dataId).values;
+  return v instanceof Float32Array ? v : undefined;
+}
+
+/** The cpu backend's applyActivation, through the registered cpu kernels. */
+function applyActivationCpu(
+  backend: Backend, x: TensorInfo, activation: string, prelu: TensorInfo | undefined, alpha: number | undefined,
+): TensorInfo {
+  const run = (name: string, inputs: tf.NamedTensorInfoMap, attrs?: tf.NamedAttrMap) =>
+    cpuKernel(name)({ inputs, backend, attrs } as unknown as Parameters<tf.KernelFunc>[0]) as TensorInfo;
+  switch (activation) {
+    case 'linear': return run(tf.Identity, { x });
+    case 'relu': return run(tf.Relu, { x });
+    case 'elu': return run(tf.Elu, { x });
+    case 'relu6': return run(tf.Relu6, { x });
+    case 'prelu': return run(tf.Prelu, { x, alpha: prelu as TensorInfo });
+    case 'leakyrelu': return run(tf.LeakyRelu, { x }, { alpha: alpha as number });
+    case 'sigmoid': return run(tf.Sigmoid, { x });
+  }
+  throw new Error(`Activation ${activation} has not been implemented for the CPU backend.`);
+}
+
+/**
+ * How a bias tensor broadcasts onto an output whose last dimension is `cols`: one scalar, one
+ * value per column ([cols], [1, cols], ...), or anything else (undefined: use the cpu Add).
+ */
+function biasMode(bias: TensorInfo, outRank: number, cols: number): number | undefined {
+  if (bias.shape.length > outRank) return undefined;
+  const size = tf.util.sizeFromShape(bias.shape);
+  if (size === 1) return BIAS_SCALAR;
+  const last = bias.shape[bias.shape.length - 1];
+  if (last === cols && size === cols) return BIAS_PER_COLUMN;
+  return undefined;
+}
+
+/**
+ * Runs the native product with as much of bias + activation fused as the addon supports, then
+ * the rest with cpu kernels (in the order the cpu fused kernels apply them).
+ */
+function withEpilogue(
+  backend: Backend, outShape: number[], cols: number,
+  bias: TensorInfo | undefined, activation: string | undefined, prelu: TensorInfo | undefined, alpha: number | undefined,
+  run: (out: Float32Array, bias: Float32Array | null, mode: number, act: number, alpha: number) => void,
+): TensorInfo {
+  const act = activation ?? 'linear';
+  const biasVals = bias ? f32(backend, bias) : undefined;
+  const mode = bias ? (biasVals ? biasMode(bias, outShape.length, cols) : undefined) : BIAS_NONE;
+  const fuseBias = mode !== undefined;
+  const fuseAct = fuseBias && ACT[act] !== undefined;
+  const out = new Float32Array(tf.util.sizeFromShape(outShape));
+  run(out, fuseBias && mode !== BIAS_NONE ? (biasVals as Float32Array) : null, fuseBias ? (mode as number) : BIAS_NONE,
+    fuseAct ? (ACT[act] as number) : 0, alpha ?? 0.2);
+  let current = backend.makeTensorInfo(outShape, 'float32', out);
+  if (bias && !fuseBias) {
+    const added = cpuKernel(tf.Add)({ inputs: { a: current, b: bias }, backend } as unknown as Parameters<tf.KernelFunc>[0]) as TensorInfo;
+    backend.disposeIntermediateTensorInfo(current);
+    current = added;
+  }
+  if (activation && !fuseAct) {
+    const activated = applyActivationCpu(backend, current, activation, prelu, alpha);
+    backend.disposeIntermediateTensorInfo(current);
+    current = activated;
+  }
+  return current;
+}
+
+interface MatMulPlan {
+  outShape: number[];
+  batch: number; batchA: number; batchB: number;
+  M: number; N: number; K: number;
+}
+
+/** Shapes of a (batched) matmul as the cpu BatchMatMul kernel computes them; undefined = use cpu. */
+function planMatMul(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): MatMulPlan | undefined {
+  const aRank = a.shape.length;
+  const bRank = b.shape.length;
+  if (aRank < 2 || bRank < 2) return undefined;
+  const K = transposeA ? a.shape[aRank - 2]! : a.shape[aRank - 1]!;
+  const kB = transposeB ? b.shape[bRank - 1]! : b.shape[bRank - 2]!;
+  if (K !== kB) return undefined; // the cpu kernel throws the proper error
+  const M = transposeA ? a.shape[aRank - 1]! : a.shape[aRank - 2]!;
+  const N = transposeB ? b.shape[bRank - 2]! : b.shape[bRank - 1]!;
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  const batchA = tf.util.sizeFromShape(outerA);
+  const batchB = tf.util.sizeFromShape(outerB);
+  const outer = tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
+  const batch = Math.max(batchA, batchB);
+  // The cpu kernel pairs batch bi with (bi % batchA, bi % batchB); that is a true broadcast only
+  // when the batches agree or one side has one. Leave anything else to it.
+  if (batchA === 0 || batchB === 0 || M === 0 || N === 0) return undefined;
+  if (!(batchA === batchB || batchA === 1 || batchB === 1)) return undefined;
+  if (tf.util.sizeFromShape(outer) !== batch) return undefined;
+  return { outShape: [...outer, M, N], batch, batchA, batchB, M, N, K };
+}
+
+function batchMatMul(args: Args): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+  const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
+  const av = f32(backend, a);
+  const bv = f32(backend, b);
+  const plan = av && bv ? planMatMul(a, b, transposeA, transposeB) : undefined;
+  if (!av || !bv || !plan) return fallback(tf.BatchMatMul, args);
+  count(tf.BatchMatMul, 'native');
+  const out = new Float32Array(plan.batch * plan.M * plan.N);
+  loadNativeAddon().matmul(av, bv, out, plan.batch, plan.batchA, plan.batchB, plan.M, plan.N, plan.K,
+    transposeA ? 1 : 0, transposeB ? 1 : 0, null, BIAS_NONE, 0, 0);
+  return backend.makeTensorInfo(plan.outShape, 'float32', out);
+}
+
+function fusedMatMul(args: Args): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { a, b, bias, preluActivationWeights } = inputs as {
+    a: TensorInfo; b: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo;
+  };
+  const { transposeA, transposeB, activation, leakyreluAlpha } = attrs as unknown as tf._FusedMatMulAttrs;
+  const av = f32(backend, a);
+  const bv = f32(backend, b);
+  const plan = av && bv ? planMatMul(a, b, transposeA, transposeB) : undefined;
+  if (!av || !bv || !plan) return fallback(tf._FusedMatMul, args);
+  count(tf._FusedMatMul, 'native');
+  const addon = loadNativeAddon();
+  return withEpilogue(backend, plan.outShape, plan.N, bias, activation, preluActivationWeights, leakyreluAlpha,
+    (out, biasV, mode, act, alpha) =>
+      addon.matmul(av, bv, out, plan.batch, plan.batchA, plan.batchB, plan.M, plan.N, plan.K,
+        transposeA ? 1 : 0, transposeB ? 1 : 0, biasV, mode, act, alpha));
+}
+
+type Conv2DInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
+
+/** [B,H,W,Ci,OH,OW,Co,fh,fw,sh,sw,padTop,padLeft] for the addon, or undefined if it cannot run it. */
+function geometry(info: Conv2DInfo): Int32Array | undefined {
+  if (info.dataFormat !== 'channelsLast' || info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
+  const g = [
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels,
+    info.outHeight, info.outWidth, info.outChannels,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth,
+    info.padInfo.top, info.padInfo.left,
+  ];
+  if (g.some((v) => !Number.isInteger(v) || v < 0 || v > 0x7fffffff)) return undefined;
+  if (g.slice(0, 7).some((v) => v === 0)) return undefined;
+  return Int32Array.from(g);
+}
+
+function convInfoFor(
+  xShape: number[], filterShape: number[], attrs: tf.NamedAttrMap, dilations: unknown,
+): Conv2DInfo {
+  const { strides, pad, dataFormat, dimRoundingMode } = attrs as unknown as tf.Conv2DAttrs;
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number], filterShape as [number, number, number, number],
+    strides, dilations as number | [number, number], pad, dimRoundingMode, false,
+    tf.backend_util.convertConv2DDataFormat(dataFormat));
+}
+
+function conv2D(args: Args): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { x, filter } = inputs as { x: TensorInfo; filter: TensorInfo };
+  const xv = f32(backend, x);
+  const wv = f32(backend, filter);
+  if (!xv || !wv || x.shape.length !== 4 || filter.shape.length !== 4) return fallback(tf.Conv2D, args);
+  const a = attrs as tf.NamedAttrMap;
+  const info = convInfoFor(x.shape, filter.shape, a, a.dilations);
+  const geom = geometry(info);
+  if (!geom || filter.shape[2] !== info.inChannels) return fallback(tf.Conv2D, args);
+  count(tf.Conv2D, 'native');
+  const y = new Float32Array(tf.util.sizeFromShape(info.outShape));
+  loadNativeAddon().conv2d(xv, wv, y, geom, null, BIAS_NONE, 0, 0);
+  return backend.makeTensorInfo(info.outShape, 'float32', y);
+}
+
+function fusedConv2D(args: Args): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { x, filter, bias, preluActivationWeights } = inputs as {
+    x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo;
+  };
+  const a = attrs as tf.NamedAttrMap;
+  const { activation, leakyreluAlpha } = a as unknown as tf.FusedConv2DAttrs;
+  const xv = f32(backend, x);
+  const wv = f32(backend, filter);
+  if (!xv || !wv || x.shape.length !== 4 || filter.shape.length !== 4) return fallback(tf.FusedConv2D, args);
+  const info = convInfoFor(x.shape, filter.shape, a, a.dilations);
+  const geom = geometry(info);
+  if (!geom || filter.shape[2] !== info.inChannels) return fallback(tf.FusedConv2D, args);
+  count(tf.FusedConv2D, 'native');
+  const addon = loadNativeAddon();
+  return withEpilogue(backend, info.outShape, info.outChannels, bias, activation, preluActivationWeights, leakyreluAlpha,
+    (out, biasV, mode, act, alpha) => addon.conv2d(xv, wv, out, geom, biasV, mode, act, alpha));
+}
+
+function conv2DBackpropInput(args: Args): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+  const a = attrs as tf.NamedAttrMap;
+  const { inputShape } = a as unknown as tf.Conv2DBackpropInputAttrs;
+  const dyv = f32(backend, dy);
+  const wv = f32(backend, filter);
+  if (!dyv || !wv || filter.shape.length !== 4 || dy.shape.length !== 4) return fallback(tf.Conv2DBackpropInput, args);
+  const info = convInfoFor(inputShape, filter.shape, a, 1);
+  const geom = geometry(info);
+  if (!geom || !tf.util.arraysEqual(dy.shape, info.outShape)) return fallback(tf.Conv2DBackpropInput, args);
+  count(tf.Conv2DBackpropInput, 'native');
+  const dx = new Float32Array(tf.util.sizeFromShape(info.inShape));
+  loadNativeAddon().conv2dBackpropInput(dyv, wv, dx, geom);
+  return backend.makeTensorInfo(info.inShape, 'float32', dx);
+}
+
+function conv2DBackpropFilter(args: Args): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+  const a = attrs as tf.NamedAttrMap;
+  const { filterShape } = a as unknown as tf.Conv2DBackpropFilterAttrs;
+  const xv = f32(backend, x);
+  const dyv = f32(backend, dy);
+  if (!xv || !dyv || x.shape.length !== 4 || dy.shape.length !== 4) return fallback(tf.Conv2DBackpropFilter, args);
+  const info = convInfoFor(x.shape, filterShape, a, 1);
+  const geom = geometry(info);
+  if (!geom || !tf.util.arraysEqual(dy.shape, info.outShape)) return fallback(tf.Conv2DBackpropFilter, args);
+  count(tf.Conv2DBackpropFilter, 'native');
+  const dw = new Float32Array(tf.util.sizeFromShape(info.filterShape));
+  loadNativeAddon().conv2dBackpropFilter(xv, dyv, dw, geom);
+  return backend.makeTensorInfo(info.filterShape, 'float32', dw);
+}
+
+const SAME = 0;
+const B_SCALAR = 1;
+const A_SCALAR = 2;
+const B_PERIODIC = 3;
+const A_PERIODIC = 4;
+
+/** True when `s` without its leading 1s equals the trailing dimensions of `out`. */
+function trailing(s: number[], out: number[]): boolean {
+  let i = 0;
+  while (i < s.length && s[i] === 1) i++;
+  const t = s.slice(i);
+  return t.length <= out.length && tf.util.arraysEqual(t, out.slice(out.length - t.length));
+}
+
+function binaryKernel(name: string, op: number) {
+  return (args: Args): TensorInfo => {
+    const { inputs, backend } = args;
+    const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+    const av = f32(backend, a);
+    const bv = f32(backend, b);
+    if (!av || !bv) return fallback(name, args);
+    const out = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const n = tf.util.sizeFromShape(out);
+    const na = av.length;
+    const nb = bv.length;
+    let mode: number | undefined;
+    if (n === 0) mode = undefined;
+    else if (na === n && nb === n) mode = SAME; // sizes equal: only size-1 dims differ, same layout
+    else if (na === n && nb === 1) mode = B_SCALAR;
+    else if (nb === n && na === 1) mode = A_SCALAR;
+    else if (na === n && trailing(b.shape, out)) mode = B_PERIODIC;
+    else if (nb === n && trailing(a.shape, out)) mode = A_PERIODIC;
+    if (mode === undefined) return fallback(name, args);
+    count(name, 'native');
+    const vals = new Float32Array(n);
+    loadNativeAddon().binary(op, av, bv, vals, mode);
+    return backend.makeTensorInfo(out, 'float32', vals);
+  };
+}
+
+function unaryKernel(name: string, op: number) {
+  return (args: Args): TensorInfo => {
+    const { inputs, backend, attrs } = args;
+    const { x } = inputs as { x: TensorInfo };
+    const xv = f32(backend, x);
+    if (!xv || xv.length === 0) return fallback(name, args);
+    count(name, 'native');
+    const vals = new Float32Array(xv.length);
+    const alpha = name === tf.Step ? Number((attrs as unknown as tf.StepAttrs).alpha) : 0;
+    loadNativeAddon().unary(op, xv, vals, alpha);
+    return backend.makeTensorInfo(x.shape, 'float32', vals);
+  };
+}
+
+function sum(args: Args): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { x } = inputs as { x: TensorInfo };
+  const { axis, keepDims } = attrs as unknown as tf.SumAttrs;
+  const xv = f32(backend, x);
+  if (!xv || xv.length === 0) return fallback(tf.Sum, args);
+  const axes = [...new Set(tf.util.parseAxisParam(axis, x.shape))].sort((p, q) => p - q);
+  // One contiguous block of axes: x is [outer, reduce, inner] and the sum runs over the middle.
+  if (axes.length === 0 || axes[axes.length - 1]! - axes[0]! !== axes.length - 1) return fallback(tf.Sum, args);
+  count(tf.Sum, 'native');
+  const first = axes[0]!;
+  const last = axes[axes.length - 1]!;
+  const outer = tf.util.sizeFromShape(x.shape.slice(0, first));
+  const reduce = tf.util.sizeFromShape(x.shape.slice(first, last + 1));
+  const inner = tf.util.sizeFromShape(x.shape.slice(last + 1));
+  let outShape = x.shape.filter((_, i) => i < first || i > last);
+  if (keepDims) outShape = tf.backend_util.expandShapeToKeepDim(outShape, axes);
+  const vals = new Float32Array(outer * inner);
+  loadNativeAddon().sum(xv, vals, outer, reduce, inner);
+  return backend.makeTensorInfo(outShape, 'float32', vals);
+}
+
+const IMPLS: Record<string, (args: Args) => TensorInfo> = {
+  ...Object.fromEntries(Object.entries(BINARY).map(([name, op]) => [name, binaryKernel(name, op)])),
+  ...Object.fromEntries(Object.entries(UNARY).map(([name, op]) => [name, unaryKernel(name, op)])),
+  [tf.Sum]: sum,
+  [tf.BatchMatMul]: batchMatMul,
+  [tf._FusedMatMul]: fusedMatMul,
+  [tf.Conv2D]: conv2D,
+  [tf.Conv2DBackpropInput]: conv2DBackpropInput,
+  [tf.Conv2DBackpropFilter]: conv2DBackpropFilter,
+  [tf.FusedConv2D]: fusedConv2D,
+};
+
+/** Registered with this priority: above wasm (2) and cpu (1), so tf.ready() alone picks it. */
+export const NATIVE_PRIORITY = 3;
+
+let registered = false;
+
+/**
+ * Registers the tfjs backend 'native' (does not select it: `tf.setBackend('native')`).
+ * Throws a one-line reason when the addon is missing or fails to load.
+ */
+export function registerNativeBackend(): void {
+  loadNativeAddon();
+  if (registered) return;
+  if (!tf.findBackendFactory('native')) tf.registerBackend('native', () => new MathBackendCPU(), NATIVE_PRIORITY);
+  const replaced = new Set<string>(NATIVE_KERNELS);
+  for (const config of tf.getKernelsForBackend('cpu')) {
+    if (replaced.has(config.kernelName) || tf.getKernel(config.kernelName, 'native')) continue;
+    tf.registerKernel({ ...config, backendName: 'native' });
+  }
+  for (const name of NATIVE_KERNELS) {
+    if (tf.getKernel(name, 'native')) continue;
+    tf.registerKernel({ kernelName: name, backendName: 'native', kernelFunc: IMPLS[name] as unknown as tf.KernelFunc });
+  }
+  registered = true;
+}

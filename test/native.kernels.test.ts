@@ -1,0 +1,362 @@
+/**
+ * The native backend's accelerated kernels (BatchMatMul, _FusedMatMul, Conv2D, FusedConv2D,
+ * Conv2DBackpropInput, Conv2DBackpropFilter) against tfjs's cpu backend: forward outputs and
+ * gradients (tf.grads through the op, which runs the backprop kernels) on random shapes with odd
+ * sizes, transposes, batch broadcasting, strides, padding modes and conv2dTranspose.
+ * Skips (logs, does not fail) only when the addon is not built.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as tf from '@tensorflow/tfjs'; // the union package also registers the gradients
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { nativeAvailable, nativeCallCounts, nativeKernelNames, registerNativeBackend, loadNativeAddon } from '../core/native.js';
+
+tf.env().set('PROD', true);
+
+/** Deterministic uniform [-1, 1) data. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  };
+}
+const rand = rng(12345);
+const int = (lo: number, hi: number) => lo + Math.floor(((rand() + 1) / 2) * (hi - lo + 1));
+const data = (shape: number[]) => Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rand());
+
+type Out = { shape: number[]; values: Float32Array }[];
+
+/** Runs fn on a backend with fresh tensors made from the same data; returns every output. */
+function on(backend: string, inputs: { shape: number[]; values: Float32Array }[], fn: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Out {
+  tf.setBackend(backend);
+  assert.is(tf.getBackend(), backend);
+  return tf.tidy(() => {
+    const xs = inputs.map((i) => tf.tensor(i.values, i.shape));
+    const r = fn(...xs);
+    return (Array.isArray(r) ? r : [r]).map((t) => ({ shape: t.shape, values: t.dataSync() as Float32Array }));
+  });
+}
+
+/** |native − cpu| ≤ tol · max(1, max|cpu|) for every output, shapes equal. */
+function same(what: string, inputs: { shape: number[]; values: Float32Array }[], fn: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[], tol = 2e-5): void {
+  const want = on('cpu', inputs, fn);
+  const got = on('native', inputs, fn);
+  assert.is(got.length, want.length, `${what}: output count`);
+  want.forEach((w, o) => {
+    const g = got[o]!;
+    assert.equal(g.shape, w.shape, `${what}: output ${o} shape`);
+    let scale = 1;
+    for (const v of w.values) scale = Math.max(scale, Math.abs(v));
+    for (let i = 0; i < w.values.length; i++) {
+      const d = Math.abs(g.values[i]! - w.values[i]!);
+      if (!(d <= tol * scale)) {
+        assert.unreachable(`${what}: output ${o} [${i}] native ${g.values[i]} vs cpu ${w.values[i]} (scale ${scale})`);
+      }
+    }
+  });
+}
+
+const inp = (...shapes: number[][]) => shapes.map((shape) => ({ shape, values: data(shape) }));
+
+/** Loss Σ w ⊙ f(xs) with fixed random weights w, so upstream gradients are not uniform. */
+function weighted(f: (...xs: tf.Tensor[]) => tf.Tensor, wSeed: number) {
+  return (...xs: tf.Tensor[]) => {
+    const y = f(...xs);
+    const r = rng(wSeed); // same weights on both backends
+    const w = tf.tensor(Float32Array.from({ length: y.size }, () => r()), y.shape);
+    return tf.sum(tf.mul(y, w));
+  };
+}
+
+/** Forward output and the gradient w.r.t. every input. */
+function fwdAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, seed = 1) {
+  return (...xs: tf.Tensor[]) => [f(...xs), ...tf.grads(weighted(f, seed))(xs)];
+}
+
+if (!nativeAvailable()) {
+  test('native kernels (skipped: addon not built)', () => {
+    let reason = '';
+    try {
+      loadNativeAddon();
+    } catch (e) {
+      reason = (e as Error).message;
+    }
+    console.log(`  skip native.kernels: ${reason}`);
+  });
+} else {
+  test.before(async () => {
+    registerNativeBackend();
+    await tf.setBackend('native');
+    await tf.setBackend('cpu');
+  });
+
+  test('native backend: all cpu kernels present, the accelerated ones replaced', () => {
+    const cpu = tf.getKernelsForBackend('cpu').map((k) => k.kernelName).sort();
+    const nat = tf.getKernelsForBackend('native').map((k) => k.kernelName).sort();
+    assert.equal(nat, cpu);
+    for (const name of nativeKernelNames()) {
+      assert.ok(tf.getKernel(name, 'native')!.kernelFunc !== tf.getKernel(name, 'cpu')!.kernelFunc, name);
+    }
+    const info = loadNativeAddon().info();
+    assert.ok(info.threads >= 1);
+    assert.ok(['avx2-fma', 'scalar'].includes(info.simd));
+    registerNativeBackend(); // idempotent
+  });
+
+  function matMulCases(): void {
+    const cases: [number, number, number][] = [[1, 1, 1], [7, 5, 3], [128, 4, 128], [128, 128, 2], [33, 130, 17], [6, 16, 256], [50, 70, 300]];
+    for (let t = 0; t < 6; t++) cases.push([int(1, 70), int(1, 70), int(1, 90)]);
+    cases.forEach(([M, N, K], c) => {
+      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        const sa = ta ? [K, M] : [M, K];
+        const sb = tb ? [N, K] : [K, N];
+        same(`matMul ${M}x${N}x${K} ta=${ta} tb=${tb}`, inp(sa, sb),
+          fwdAndGrads((a, b) => tf.matMul(a!, b!, ta, tb), c));
+      }
+    });
+  }
+
+  function batchMatMulCases(): void {
+    // [a shape, b shape, transposeA, transposeB, gradients?]: tfjs's own BatchMatMul gradient does
+    // not reduce broadcast batch dimensions, so broadcast cases compare the forward pass only.
+    const cases: [number[], number[], boolean, boolean, boolean][] = [
+      [[3, 5, 7], [3, 7, 4], false, false, true],
+      [[4, 6, 5], [4, 7, 6], true, true, true],
+      [[5, 13, 2], [5, 13, 9], true, false, true],
+      [[2, 2, 3, 8], [2, 2, 8, 3], false, false, true],
+      [[2, 3, 9, 6], [6, 5], false, false, false], // b broadcast over a's batch
+      [[1, 8, 3], [4, 3, 11], false, false, false], // a broadcast
+      [[4, 6, 5], [1, 7, 6], true, true, false],
+      [[2, 1, 5, 3], [1, 3, 3, 4], false, false, false], // [2,1] x [1,3]: the cpu kernel's modulo pairing
+    ];
+    for (const [sa, sb, ta, tb, grads] of cases) {
+      const f = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b, ta, tb);
+      same(`batchMatMul ${sa} x ${sb} ta=${ta} tb=${tb}`, inp(sa, sb),
+        grads ? fwdAndGrads((a, b) => f(a!, b!)) : (a, b) => f(a!, b!));
+    }
+  }
+
+  test('matMul: random shapes and transposes, outputs and gradients', matMulCases);
+  test('batched matMul: equal batches and broadcasting, outputs and gradients', batchMatMulCases);
+  test('conv2d: strides, padding modes, odd sizes; outputs and both gradients', conv2dCases);
+  test('conv2dTranspose (Conv2DBackpropInput forward): outputs and gradients', conv2dTransposeCases);
+
+  test('threaded paths (parallel threshold 0): matMul, conv2d, conv2dTranspose', () => {
+    const addon = loadNativeAddon();
+    const { parallelThreshold } = addon.info();
+    addon.setParallelThreshold(0);
+    try {
+      matMulCases();
+      batchMatMulCases();
+      conv2dCases();
+      conv2dTransposeCases();
+    } finally {
+      addon.setParallelThreshold(parallelThreshold);
+    }
+  });
+
+  test('portable (scalar) micro-kernel: matMul, conv2d, conv2dTranspose', () => {
+    const addon = loadNativeAddon();
+    addon.setScalar(true);
+    try {
+      assert.is(addon.info().simd, 'scalar');
+      matMulCases();
+      conv2dCases();
+      conv2dTransposeCases();
+    } finally {
+      addon.setScalar(false);
+    }
+  });
+
+  test('fused matMul: bias shapes and activations, outputs and gradients', () => {
+    const acts = ['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'sigmoid', 'prelu'] as const;
+    const M = 9, N = 21, K = 13;
+    for (const activation of acts) {
+      for (const biasShape of [null, [N], [1], [M, N], [1, N]]) {
+        for (const [ta, tb] of [[false, false], [true, true]] as const) {
+          const shapes = [ta ? [K, M] : [M, K], tb ? [N, K] : [K, N]];
+          if (biasShape) shapes.push(biasShape);
+          if (activation === 'prelu') shapes.push([N]);
+          const f = (a: tf.Tensor, b: tf.Tensor, ...rest: tf.Tensor[]) => {
+            const bias = biasShape ? rest.shift() : undefined;
+            const prelu = activation === 'prelu' ? rest.shift() : undefined;
+            return tf.fused.matMul({
+              a: a as tf.Tensor2D, b: b as tf.Tensor2D, transposeA: ta, transposeB: tb,
+              bias, activation, preluActivationWeights: prelu, leakyreluAlpha: 0.13,
+            });
+          };
+          const what = `fused matMul ${activation} bias=${biasShape} ta=${ta}`;
+          same(what, inp(...shapes), (...xs) => f(xs[0]!, xs[1]!, ...xs.slice(2)));
+          // Under tf.grads only linear stays fused (tfjs un-fuses the rest); both must agree.
+          same(`${what} grads`, inp(...shapes), (...xs) => tf.grads(weighted((...ys) => f(ys[0]!, ys[1]!, ...ys.slice(2)), 3))(xs));
+        }
+      }
+    }
+    // Batched fused matmul with a per-column bias.
+    same('fused batched matMul', inp([3, 4, 5], [3, 5, 6], [6]), (a, b, bias) =>
+      tf.fused.matMul({ a: a as tf.Tensor3D, b: b as tf.Tensor3D, bias, activation: 'relu' }));
+  });
+
+  function conv2dCases(): void {
+    type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+    const fixed: [number[], number[], [number, number], Pad][] = [
+      [[2, 28, 28, 1], [5, 5, 1, 8], [2, 2], 'same'], // DCGAN D layer 1 (smaller channels)
+      [[2, 14, 14, 8], [5, 5, 8, 6], [2, 2], 'same'],
+      [[1, 7, 9, 3], [3, 3, 3, 5], [1, 1], 'valid'],
+      [[3, 6, 6, 4], [1, 1, 4, 7], [1, 1], 'valid'], // pointwise
+      [[2, 9, 8, 3], [3, 2, 3, 4], [2, 3], [[0, 0], [1, 2], [0, 1], [0, 0]]],
+      [[1, 5, 5, 2], [4, 4, 2, 3], [3, 3], 'same'],
+      [[2, 10, 7, 2], [3, 3, 2, 3], [2, 2], 1],
+    ];
+    for (let t = 0; t < 6; t++) {
+      const fh = int(1, 5), fw = int(1, 5);
+      fixed.push([[int(1, 3), int(fh, 12), int(fw, 12), int(1, 5)], [fh, fw, 0, int(1, 7)], [int(1, 3), int(1, 3)],
+        (['same', 'valid'] as const)[int(0, 1)]!]);
+    }
+    for (const [xs, fs, strides, pad] of fixed) {
+      if (fs[2] === 0) fs[2] = xs[3]!;
+      const rounding = typeof pad === 'number' ? 'floor' : undefined;
+      same(`conv2d x${xs} f${fs} s${strides} ${JSON.stringify(pad)}`, inp(xs, fs),
+        fwdAndGrads((x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, strides, pad, 'NHWC', 1, rounding)));
+    }
+  }
+
+  function conv2dTransposeCases(): void {
+    const cases: [number[], number[], number[], number, 'same' | 'valid'][] = [
+      [[2, 7, 7, 16], [5, 5, 8, 16], [2, 14, 14, 8], 2, 'same'], // DCGAN G 7 -> 14 (smaller channels)
+      [[2, 14, 14, 8], [5, 5, 1, 8], [2, 28, 28, 1], 2, 'same'], // DCGAN G 14 -> 28
+      [[1, 3, 4, 3], [3, 3, 2, 3], [1, 5, 6, 2], 1, 'valid'],
+      [[3, 5, 5, 2], [4, 4, 3, 2], [3, 15, 15, 3], 3, 'same'],
+      [[1, 4, 3, 5], [3, 2, 4, 5], [1, 9, 6, 4], 2, 'valid'],
+    ];
+    for (const [xs, fs, out, s, pad] of cases) {
+      same(`conv2dTranspose x${xs} f${fs} -> ${out} s${s} ${pad}`, inp(xs, fs),
+        fwdAndGrads((x, f) => tf.conv2dTranspose(x as tf.Tensor4D, f as tf.Tensor4D, out as [number, number, number, number], s, pad)));
+    }
+  }
+
+  test('fused conv2d: bias + activations, outputs and gradients; fallbacks', () => {
+    for (const activation of ['linear', 'relu', 'elu', 'leakyrelu', 'sigmoid', 'relu6', 'prelu'] as const) {
+      for (const biasShape of [[6], [1], null]) {
+        const shapes = [[2, 9, 9, 3], [3, 3, 3, 6]];
+        if (biasShape) shapes.push(biasShape);
+        if (activation === 'prelu') shapes.push([6]);
+        const f = (...xs: tf.Tensor[]) => tf.fused.conv2d({
+          x: xs[0] as tf.Tensor4D, filter: xs[1] as tf.Tensor4D, strides: 2, pad: 'same',
+          bias: biasShape ? xs[2] : undefined, activation, leakyreluAlpha: 0.3,
+          preluActivationWeights: activation === 'prelu' ? xs[xs.length - 1] : undefined,
+        });
+        same(`fused conv2d ${activation} bias=${biasShape}`, inp(...shapes), f);
+        same(`fused conv2d ${activation} bias=${biasShape} grads`, inp(...shapes), (...xs) => tf.grads(weighted(f, 5))(xs));
+      }
+    }
+    // Dilation 2 is not accelerated: the native backend runs the cpu kernel.
+    same('conv2d dilation 2 (cpu fallback)', inp([1, 9, 9, 2], [3, 3, 2, 3]), (x, f) =>
+      tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same', 'NHWC', 2));
+  });
+
+  test('elementwise kernels and Sum: broadcast modes, outputs and gradients', () => {
+    const pairs: [number[], number[]][] = [
+      [[7, 13], [7, 13]], [[5, 7, 13], []], [[], [5, 7, 13]], [[1], [6, 3]], [[5, 7, 13], [13]], [[5, 7, 13], [1, 7, 13]],
+      [[13], [5, 7, 13]], [[1, 13], [7, 13]], [[128, 128], [128]], [[2, 3], [1, 2, 3]],
+      [[7, 1], [7, 13]], [[7, 13], [7, 1]], // column broadcast: cpu kernel
+    ];
+    const binary: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
+      ['add', tf.add], ['sub', tf.sub], ['mul', tf.mul], ['div', tf.div], ['maximum', tf.maximum],
+      ['minimum', tf.minimum], ['squaredDifference', tf.squaredDifference],
+    ];
+    for (const [sa, sb] of pairs) {
+      for (const [name, f] of binary) {
+        // tfjs's Maximum/Minimum/SquaredDifference gradients do not reduce broadcast dims: forward only.
+        const grads = !['maximum', 'minimum', 'squaredDifference'].includes(name) || tf.util.arraysEqual(sa, sb);
+        same(`${name} ${JSON.stringify(sa)} ${JSON.stringify(sb)}`, inp(sa, sb),
+          grads ? fwdAndGrads((a, b) => f(a!, b!)) : (a, b) => f(a!, b!));
+      }
+    }
+    const pos = (x: tf.Tensor) => tf.add(tf.abs(x), 0.1);
+    const unary: [string, (x: tf.Tensor) => tf.Tensor][] = [
+      ['relu', tf.relu], ['sqrt', (x) => tf.sqrt(pos(x))], ['square', tf.square], ['exp', tf.exp],
+      ['log', (x) => tf.log(pos(x))], ['neg', tf.neg], ['abs', tf.abs], ['step', (x) => tf.step(x, 0.25)],
+      ['sigmoid', tf.sigmoid], ['tanh', tf.tanh], ['rsqrt', (x) => tf.rsqrt(pos(x))], ['reciprocal', (x) => tf.reciprocal(pos(x))],
+    ];
+    for (const shape of [[1], [3, 17], [2, 3, 4, 5]]) {
+      for (const [name, f] of unary) same(`${name} ${shape}`, inp(shape), fwdAndGrads((x) => f(x!)));
+    }
+    const sums: [number[], number | number[] | null, boolean][] = [
+      [[128, 128], 0, false], [[128, 128], 1, true], [[4, 5, 6], [1, 2], false], [[4, 5, 6], null, false],
+      [[4, 5, 6], -1, true], [[4, 5, 6], [0, 1], true], [[4, 5, 6], 1, false], [[7], 0, false],
+      [[4, 5, 6], [0, 2], false], // not one block of axes: cpu kernel
+    ];
+    for (const [shape, axis, keep] of sums) {
+      same(`sum ${shape} axis=${JSON.stringify(axis)} keepDims=${keep}`, inp(shape),
+        fwdAndGrads((x) => tf.sum(x!, axis ?? undefined, keep)), 1e-5);
+    }
+  });
+
+  test('accelerated kernels ran natively; only unsupported cases fell back', () => {
+    const c = nativeCallCounts();
+    for (const name of nativeKernelNames()) assert.ok((c[name]?.native ?? 0) > 0, `${name} never ran natively`);
+    assert.is(c.BatchMatMul!.fallback, 2, 'BatchMatMul fallbacks (the modulo-paired batch case, run in 2 modes)');
+    assert.is(c.Conv2D!.fallback, 1, 'Conv2D fallbacks (dilation 2)');
+    assert.ok(c.Add!.fallback > 0 && c.Sum!.fallback > 0, 'column broadcasts and split axes use the cpu kernels');
+    for (const name of ['_FusedMatMul', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']) {
+      assert.is(c[name]?.fallback ?? 0, 0, `${name} fallbacks`);
+    }
+  });
+
+  test('MLP training steps (variableGrads + Adam) match the cpu backend', () => {
+    const run = (backend: string) => {
+      tf.setBackend(backend);
+      const r = rng(7);
+      const mk = (shape: number[]) => tf.variable(tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => r() * 0.3), shape));
+      const vars = [mk([4, 32]), mk([32]), mk([32, 32]), mk([32]), mk([32, 2]), mk([2])];
+      const x = tf.tensor(Float32Array.from({ length: 64 * 4 }, () => r()), [64, 4]);
+      const y = tf.tensor(Float32Array.from({ length: 64 * 2 }, () => r()), [64, 2]);
+      const opt = tf.train.adam(1e-2);
+      for (let s = 0; s < 5; s++) {
+        tf.tidy(() => {
+          const { grads } = tf.variableGrads(() => {
+            let h = tf.relu(tf.add(tf.matMul(x, vars[0]!), vars[1]!));
+            h = tf.relu(tf.add(tf.matMul(h, vars[2]!), vars[3]!));
+            const q = tf.add(tf.matMul(h, vars[4]!), vars[5]!);
+            return tf.losses.huberLoss(y, q) as tf.Scalar;
+          }, vars as tf.Variable[]);
+          opt.applyGradients(grads as tf.NamedTensorMap as Parameters<typeof opt.applyGradients>[0]);
+        });
+      }
+      const out = vars.map((v) => v.dataSync().slice() as Float32Array);
+      tf.dispose([...vars, x, y]);
+      opt.dispose();
+      return out;
+    };
+    const want = run('cpu');
+    const got = run('native');
+    want.forEach((w, i) => w.forEach((v, j) => assert.ok(Math.abs(got[i]![j]! - v) < 1e-4, `param ${i}[${j}]`)));
+  });
+}
+
+test('missing addon: one-line error, and initBackend falls back to wasm', () => {
+  const dist = fileURLToPath(new URL('../core/', import.meta.url));
+  const script = `
+    const { registerNativeBackend } = await import(${JSON.stringify(dist + 'native.js')});
+    let msg = 'no error';
+    try { registerNativeBackend(); } catch (e) { msg = e.message; }
+    const { initBackend } = await import(${JSON.stringify(dist + 'backend.js')});
+    const info = await initBackend();
+    console.log(JSON.stringify({ msg, name: info.name, skipped: info.skipped.map((s) => s.backend) }));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, NNLAB_NATIVE_ADDON: '/nonexistent/nnlab_native.node', NNLAB_BACKEND: '' },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.is(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { msg: string; name: string; skipped: string[] };
+  assert.match(out.msg, /^native addon not built/);
+  assert.not.match(out.msg, /\n/);
+  assert.ok(out.skipped.includes('native'));
+  assert.ok(['wasm', 'tensorflow'].includes(out.name), out.name);
+});
+
+test.run();
