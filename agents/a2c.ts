@@ -17,13 +17,13 @@
  * state-independent log σ (policies.ts); sampled actions are clipped to the Box by the loop.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../core/rng.js';
 import { RolloutBuffer } from '../core/rollout.js';
 import type { OptimizerName } from '../core/optim.js';
 import type { TensorMap } from '../core/tensors.js';
 import { pgEvaluator, probeEnv, runOnPolicy, type StepRollout, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
-import { PolicyActor, PolicyValueNets, checkChoice, checkHidden, type PolicyHead } from './policies.js';
-import { checkKnownKeys, checkNumber, type DataParallelLearner, type Learner, type Metrics, type VersionedParams } from './types.js';
+import { PolicyGradientLearner } from './pgLearner.js';
+import { checkChoice, checkHidden, type LossParts, type PolicyActor, type PolicyHead } from './policies.js';
+import { checkKnownKeys, checkNumber, type DataParallelLearner, type Learner } from './types.js';
 
 export interface A2cConfig {
   /** Hidden layer sizes of the policy and of the value network (separate networks). */
@@ -147,34 +147,16 @@ export function a2cBatch(r: StepRollout, actor: PolicyActor, gamma: number, lamb
 }
 
 /** The A2C learner: policy and value networks, one optimiser over the summed loss. */
-export class A2cLearner implements Learner<A2cBatch, TensorMap>, DataParallelLearner<A2cBatch> {
-  readonly config: Readonly<A2cConfig>;
-  readonly nets: PolicyValueNets;
-  /** The actor's Rng (action sampling), checkpointed with the learner. */
-  readonly rng: Rng;
-  private version = 0;
-  /** Gradient steps taken. */
-  updates = 0;
-
-  constructor(
-    readonly obsDim: number,
-    readonly head: PolicyHead,
-    config: Partial<A2cConfig> = {},
-  ) {
-    this.config = Object.freeze(resolveA2cConfig(config));
-    checkNumber('A2C', 'obsDim', obsDim, { min: 1, integer: true });
-    const rng = new Rng(this.config.seed);
-    const c = this.config;
-    this.nets = new PolicyValueNets(
-      { obsDim, head, hidden: c.hidden, activation: c.activation, withValue: true, initLogStd: c.initLogStd, optimizers: 'shared', optimizer: c.optimizer, policyLr: c.learningRate, valueLr: c.learningRate, maxGradNorm: c.maxGradNorm },
-      rng.split(),
-    );
-    this.rng = rng.split();
+export class A2cLearner extends PolicyGradientLearner<A2cBatch, A2cConfig> implements Learner<A2cBatch, TensorMap>, DataParallelLearner<A2cBatch> {
+  /** One optimiser (lr = learningRate) over the summed loss, θ and φ clipped together to maxGradNorm (> 0 by resolveA2cConfig). */
+  constructor(obsDim: number, head: PolicyHead, config: Partial<A2cConfig> = {}) {
+    const c = resolveA2cConfig(config);
+    super('A2C', obsDim, head, c, { withValue: true, optimizers: 'shared', policyLr: c.learningRate, valueLr: c.learningRate });
   }
 
-  private lossFn(b: A2cBatch) {
+  protected override withLoss<T>(b: A2cBatch, run: (f: () => LossParts) => T): T {
     const { vfCoef, entCoef } = this.config;
-    return () => {
+    return run(() => {
       const obs = tf.tensor2d(b.obs.subarray(0, b.size * this.obsDim), [b.size, this.obsDim]);
       const advantages = tf.tensor1d(b.advantages.subarray(0, b.size));
       const { logProb, entropy: h } = this.nets.logProbAndEntropy(obs, b.actions);
@@ -183,49 +165,7 @@ export class A2cLearner implements Learner<A2cBatch, TensorMap>, DataParallelLea
       const entropy = tf.mean(h) as tf.Scalar;
       const loss = tf.sub(tf.add(policyLoss, tf.mul(vfCoef, valueLoss)), tf.mul(entCoef, entropy)) as tf.Scalar;
       return { loss, report: { 'losses/policy_loss': policyLoss, 'losses/value_loss': valueLoss, 'losses/entropy': entropy } };
-    };
-  }
-
-  update(b: A2cBatch): Metrics {
-    const metrics = this.nets.step(this.lossFn(b));
-    this.updates++;
-    this.version++;
-    return metrics;
-  }
-
-  computeGradients(b: A2cBatch): { grads: TensorMap; metrics: Metrics } {
-    return this.nets.computeGradients(this.lossFn(b));
-  }
-
-  applyGradients(grads: TensorMap): Metrics {
-    this.nets.applyGradients(grads);
-    this.updates++;
-    this.version++;
-    return {};
-  }
-
-  getPolicyParams(): VersionedParams<TensorMap> {
-    return { version: this.version, params: this.nets.getParams() };
-  }
-
-  /** An actor for the current parameters. */
-  actor(): PolicyActor {
-    return new PolicyActor(this.nets.getParams(), this.head, this.config.activation);
-  }
-
-  async save(dir: string): Promise<void> {
-    await this.nets.save(dir, { version: this.version, updates: this.updates, rng: this.rng.getState(), config: this.config }, this.updates, 'A2C');
-  }
-
-  async load(dir: string): Promise<void> {
-    const s = await this.nets.load<{ version: number; updates: number; rng: [number, number, number, number] }>(dir);
-    this.version = s.version;
-    this.updates = s.updates;
-    this.rng.setState(s.rng);
-  }
-
-  dispose(): void {
-    this.nets.dispose();
+    });
   }
 }
 

@@ -15,12 +15,12 @@
  * with two optimisers, step sizes α (actorLr) and β (criticLr).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../core/rng.js';
 import type { OptimizerName } from '../core/optim.js';
 import type { TensorMap } from '../core/tensors.js';
 import { pgEvaluator, probeEnv, runOnPolicy, type StepRollout, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
-import { PolicyActor, PolicyValueNets, checkChoice, checkHidden, type PolicyHead } from './policies.js';
-import { checkKnownKeys, checkNumber, type DataParallelLearner, type Learner, type Metrics, type VersionedParams } from './types.js';
+import { PolicyGradientLearner } from './pgLearner.js';
+import { checkChoice, checkHidden, type LossParts, type PolicyHead } from './policies.js';
+import { checkKnownKeys, checkNumber, type DataParallelLearner, type Learner } from './types.js';
 
 export interface ActorCriticConfig {
   /** Hidden layer sizes of the actor and of the critic (separate networks). */
@@ -107,39 +107,10 @@ export function acBatch(r: StepRollout, gamma: number, discountI: boolean): AcBa
 }
 
 /** The one-step Actor-Critic learner: actor and critic networks with step sizes α and β. */
-export class ActorCriticLearner implements Learner<AcBatch, TensorMap>, DataParallelLearner<AcBatch> {
-  readonly config: Readonly<ActorCriticConfig>;
-  readonly nets: PolicyValueNets;
-  readonly rng: Rng;
-  private version = 0;
-  updates = 0;
-
-  constructor(
-    readonly obsDim: number,
-    readonly head: PolicyHead,
-    config: Partial<ActorCriticConfig> = {},
-  ) {
-    this.config = Object.freeze(resolveActorCriticConfig(config));
-    checkNumber('ActorCritic', 'obsDim', obsDim, { min: 1, integer: true });
-    const c = this.config;
-    const rng = new Rng(c.seed);
-    this.nets = new PolicyValueNets(
-      {
-        obsDim,
-        head,
-        hidden: c.hidden,
-        activation: c.activation,
-        withValue: true,
-        initLogStd: c.initLogStd,
-        optimizers: 'split',
-        optimizer: c.optimizer,
-        policyLr: c.actorLr,
-        valueLr: c.criticLr,
-        ...(c.maxGradNorm > 0 ? { maxGradNorm: c.maxGradNorm } : {}),
-      },
-      rng.split(),
-    );
-    this.rng = rng.split();
+export class ActorCriticLearner extends PolicyGradientLearner<AcBatch, ActorCriticConfig> implements Learner<AcBatch, TensorMap>, DataParallelLearner<AcBatch> {
+  constructor(obsDim: number, head: PolicyHead, config: Partial<ActorCriticConfig> = {}) {
+    const c = resolveActorCriticConfig(config);
+    super('ActorCritic', obsDim, head, c, { withValue: true, optimizers: 'split', policyLr: c.actorLr, valueLr: c.criticLr });
   }
 
   /** G(s) = r + γ (1 − terminated) V_φ(s′) and δ = G(s) − V_φ(s), as constants [B]. */
@@ -157,7 +128,8 @@ export class ActorCriticLearner implements Learner<AcBatch, TensorMap>, DataPara
     });
   }
 
-  private withLoss<T>(b: AcBatch, run: (f: () => { loss: tf.Scalar; report: Record<string, tf.Scalar> }) => T): T {
+  /** The loss closure holds δ and G(s) of the batch; they are freed once `run` returns. */
+  protected override withLoss<T>(b: AcBatch, run: (f: () => LossParts) => T): T {
     const { tdTarget, tdError } = this.tdTargetAndError(b);
     const { entCoef } = this.config;
     try {
@@ -173,47 +145,6 @@ export class ActorCriticLearner implements Learner<AcBatch, TensorMap>, DataPara
     } finally {
       tf.dispose([tdTarget, tdError]);
     }
-  }
-
-  update(b: AcBatch): Metrics {
-    const metrics = this.withLoss(b, (f) => this.nets.step(f));
-    this.updates++;
-    this.version++;
-    return metrics;
-  }
-
-  computeGradients(b: AcBatch): { grads: TensorMap; metrics: Metrics } {
-    return this.withLoss(b, (f) => this.nets.computeGradients(f));
-  }
-
-  applyGradients(grads: TensorMap): Metrics {
-    this.nets.applyGradients(grads);
-    this.updates++;
-    this.version++;
-    return {};
-  }
-
-  getPolicyParams(): VersionedParams<TensorMap> {
-    return { version: this.version, params: this.nets.getParams() };
-  }
-
-  actor(): PolicyActor {
-    return new PolicyActor(this.nets.getParams(), this.head, this.config.activation);
-  }
-
-  async save(dir: string): Promise<void> {
-    await this.nets.save(dir, { version: this.version, updates: this.updates, rng: this.rng.getState(), config: this.config }, this.updates, 'ActorCritic');
-  }
-
-  async load(dir: string): Promise<void> {
-    const s = await this.nets.load<{ version: number; updates: number; rng: [number, number, number, number] }>(dir);
-    this.version = s.version;
-    this.updates = s.updates;
-    this.rng.setState(s.rng);
-  }
-
-  dispose(): void {
-    this.nets.dispose();
   }
 }
 

@@ -9,6 +9,7 @@ export { DqnLearner, DQN_DEFAULTS, trainDqn, dqnActor, dqnForward, greedyPolicy,
 export { runOffPolicy, type OffPolicyLearner, type OffPolicyOptions, type OffPolicyResult } from './offPolicy.js';
 export * from './policies.js';
 export { runOnPolicy, runEpisodes, goalEvaluator, type StepRollout, type EpisodeBatch, type LoopResult, type OnPolicyOptions, type EpisodeLoopOptions, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
+export { PolicyGradientLearner, type PgLearnerConfig, type PgNetsChoice } from './pgLearner.js';
 export { ReinforceLearner, REINFORCE_DEFAULTS, resolveReinforceConfig, trainReinforce, type ReinforceConfig } from './reinforce.js';
 export { ActorCriticLearner, ACTOR_CRITIC_DEFAULTS, resolveActorCriticConfig, trainActorCritic, acBatch, type ActorCriticConfig, type AcBatch } from './actorCritic.js';
 export { A2cLearner, A2C_DEFAULTS, resolveA2cConfig, trainA2c, a2cBatch, type A2cConfig, type A2cBatch } from './a2c.js';

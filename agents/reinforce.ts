@@ -17,13 +17,13 @@
  * valueLoss = mean_t ½ (G_t − V_φ(s_t))².
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../core/rng.js';
 import { discountedReturns } from '../core/rollout.js';
 import type { OptimizerName } from '../core/optim.js';
 import type { TensorMap } from '../core/tensors.js';
 import { pgEvaluator, probeEnv, runEpisodes, type EpisodeBatch, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
-import { PolicyActor, PolicyValueNets, checkChoice, checkHidden, type PolicyHead } from './policies.js';
-import { checkKnownKeys, checkNumber, type DataParallelLearner, type Learner, type Metrics, type VersionedParams } from './types.js';
+import { PolicyGradientLearner } from './pgLearner.js';
+import { checkChoice, checkHidden, type LossParts, type PolicyHead } from './policies.js';
+import { checkKnownKeys, checkNumber, type DataParallelLearner, type Learner } from './types.js';
 
 export interface ReinforceConfig {
   /** Hidden layer sizes of the policy (and baseline) network; [] is a linear softmax policy. */
@@ -95,40 +95,10 @@ export function resolveReinforceConfig(config: Partial<ReinforceConfig>): Reinfo
 }
 
 /** The REINFORCE learner: a policy network, an optional baseline network, α and β optimisers. */
-export class ReinforceLearner implements Learner<EpisodeBatch, TensorMap>, DataParallelLearner<EpisodeBatch> {
-  readonly config: Readonly<ReinforceConfig>;
-  readonly nets: PolicyValueNets;
-  /** The actor's Rng (action sampling), checkpointed with the learner. */
-  readonly rng: Rng;
-  private version = 0;
-  updates = 0;
-
-  constructor(
-    readonly obsDim: number,
-    readonly head: PolicyHead,
-    config: Partial<ReinforceConfig> = {},
-  ) {
-    this.config = Object.freeze(resolveReinforceConfig(config));
-    checkNumber('REINFORCE', 'obsDim', obsDim, { min: 1, integer: true });
-    const c = this.config;
-    const rng = new Rng(c.seed);
-    this.nets = new PolicyValueNets(
-      {
-        obsDim,
-        head,
-        hidden: c.hidden,
-        activation: c.activation,
-        withValue: c.baseline,
-        initLogStd: c.initLogStd,
-        optimizers: 'split',
-        optimizer: c.optimizer,
-        policyLr: c.learningRate,
-        valueLr: c.valueLearningRate,
-        ...(c.maxGradNorm > 0 ? { maxGradNorm: c.maxGradNorm } : {}),
-      },
-      rng.split(),
-    );
-    this.rng = rng.split();
+export class ReinforceLearner extends PolicyGradientLearner<EpisodeBatch, ReinforceConfig> implements Learner<EpisodeBatch, TensorMap>, DataParallelLearner<EpisodeBatch> {
+  constructor(obsDim: number, head: PolicyHead, config: Partial<ReinforceConfig> = {}) {
+    const c = resolveReinforceConfig(config);
+    super('REINFORCE', obsDim, head, c, { withValue: c.baseline, optimizers: 'split', policyLr: c.learningRate, valueLr: c.valueLearningRate });
   }
 
   /**
@@ -169,11 +139,11 @@ export class ReinforceLearner implements Learner<EpisodeBatch, TensorMap>, DataP
     return { returns, coef };
   }
 
-  private lossFn(b: EpisodeBatch) {
+  protected override withLoss<T>(b: EpisodeBatch, run: (f: () => LossParts) => T): T {
     const { returns, coef } = this.coefficients(b);
     const withValue = this.nets.value !== undefined;
     const { entCoef } = this.config;
-    return () => {
+    return run(() => {
       const obs = tf.tensor2d(b.obs.subarray(0, b.size * this.obsDim), [b.size, this.obsDim]);
       const { logProb, entropy: h } = this.nets.logProbAndEntropy(obs, b.actions);
       const policyLoss = tf.neg(tf.sum(tf.mul(tf.tensor1d(coef), logProb))) as tf.Scalar; // −Σ_t γ^t A_t log π / N
@@ -181,48 +151,7 @@ export class ReinforceLearner implements Learner<EpisodeBatch, TensorMap>, DataP
       const valueLoss = withValue ? (tf.mul(0.5, tf.mean(tf.squaredDifference(tf.tensor1d(returns), this.nets.values(obs)))) as tf.Scalar) : tf.scalar(0); // ½ mean (G − V)²
       const loss = tf.sub(tf.add(policyLoss, valueLoss), tf.mul(entCoef, entropy)) as tf.Scalar;
       return { loss, report: { 'losses/policy_loss': policyLoss, 'losses/value_loss': valueLoss, 'losses/entropy': entropy } };
-    };
-  }
-
-  update(b: EpisodeBatch): Metrics {
-    const metrics = this.nets.step(this.lossFn(b));
-    this.updates++;
-    this.version++;
-    return metrics;
-  }
-
-  computeGradients(b: EpisodeBatch): { grads: TensorMap; metrics: Metrics } {
-    return this.nets.computeGradients(this.lossFn(b));
-  }
-
-  applyGradients(grads: TensorMap): Metrics {
-    this.nets.applyGradients(grads);
-    this.updates++;
-    this.version++;
-    return {};
-  }
-
-  getPolicyParams(): VersionedParams<TensorMap> {
-    return { version: this.version, params: this.nets.getParams() };
-  }
-
-  actor(): PolicyActor {
-    return new PolicyActor(this.nets.getParams(), this.head, this.config.activation);
-  }
-
-  async save(dir: string): Promise<void> {
-    await this.nets.save(dir, { version: this.version, updates: this.updates, rng: this.rng.getState(), config: this.config }, this.updates, 'REINFORCE');
-  }
-
-  async load(dir: string): Promise<void> {
-    const s = await this.nets.load<{ version: number; updates: number; rng: [number, number, number, number] }>(dir);
-    this.version = s.version;
-    this.updates = s.updates;
-    this.rng.setState(s.rng);
-  }
-
-  dispose(): void {
-    this.nets.dispose();
+    });
   }
 }
 

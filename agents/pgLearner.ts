@@ -1,0 +1,118 @@
+/**
+ * The shared shell of the policy-gradient learners — REINFORCE (reinforce.ts), one-step
+ * Actor-Critic (actorCritic.ts) and A2C (a2c.ts). Each holds a PolicyValueNets (policy π_θ,
+ * optional value V_φ, their optimisers) and the actor's Rng, and updates by
+ *   (θ, φ) ← opt(∇ loss(b))            (update: one step on batch b)
+ * or, data-parallel, by ∇ loss on each worker's shard (computeGradients) and one step on their
+ * mean (applyGradients). A subclass resolves its config, chooses the nets' layout and step sizes,
+ * and gives the loss of a batch through `withLoss` (which may free per-batch tensors after it).
+ */
+import { Rng } from '../core/rng.js';
+import type { OptimizerName } from '../core/optim.js';
+import type { TensorMap } from '../core/tensors.js';
+import { PolicyActor, PolicyValueNets, type LossParts, type NetsSpec, type PolicyHead } from './policies.js';
+import { checkNumber, type DataParallelLearner, type Learner, type Metrics, type VersionedParams } from './types.js';
+
+/** The config fields every policy-gradient learner has: network shape, optimiser, clipping, seed. */
+export interface PgLearnerConfig {
+  hidden: number[];
+  activation: 'tanh' | 'relu';
+  optimizer: OptimizerName;
+  /** Global L2 norm to clip gradients to (0: no clipping). */
+  maxGradNorm: number;
+  initLogStd: number;
+  seed: number;
+}
+
+/** The NetsSpec fields a learner chooses itself: a value network, one or two optimisers, α and β. */
+export type PgNetsChoice = Pick<NetsSpec, 'withValue' | 'optimizers' | 'policyLr' | 'valueLr'>;
+
+/** Policy-gradient learner over batches `Batch`: the nets, the actor's Rng, update, checkpoints. */
+export abstract class PolicyGradientLearner<Batch, Config extends PgLearnerConfig> implements Learner<Batch, TensorMap>, DataParallelLearner<Batch> {
+  readonly config: Readonly<Config>;
+  readonly nets: PolicyValueNets;
+  /** The actor's Rng (action sampling), checkpointed with the learner. */
+  readonly rng: Rng;
+  private version = 0;
+  /** Gradient steps taken. */
+  updates = 0;
+
+  /**
+   * `agent` names the learner in errors and checkpoints; `config` is already resolved. The nets'
+   * weights take the first split of Rng(seed), the actor the second.
+   */
+  protected constructor(
+    protected readonly agent: string,
+    readonly obsDim: number,
+    readonly head: PolicyHead,
+    config: Config,
+    nets: PgNetsChoice,
+  ) {
+    this.config = Object.freeze(config);
+    checkNumber(agent, 'obsDim', obsDim, { min: 1, integer: true });
+    const c = this.config;
+    const rng = new Rng(c.seed);
+    this.nets = new PolicyValueNets(
+      {
+        obsDim,
+        head,
+        hidden: c.hidden,
+        activation: c.activation,
+        withValue: nets.withValue,
+        initLogStd: c.initLogStd,
+        optimizers: nets.optimizers,
+        optimizer: c.optimizer,
+        policyLr: nets.policyLr,
+        valueLr: nets.valueLr,
+        ...(c.maxGradNorm > 0 ? { maxGradNorm: c.maxGradNorm } : {}),
+      },
+      rng.split(),
+    );
+    this.rng = rng.split();
+  }
+
+  /** Runs `run` with the loss closure f = () → {loss(b), report} of batch b; returns its result. */
+  protected abstract withLoss<T>(b: Batch, run: (f: () => LossParts) => T): T;
+
+  update(b: Batch): Metrics {
+    const metrics = this.withLoss(b, (f) => this.nets.step(f));
+    this.updates++;
+    this.version++;
+    return metrics;
+  }
+
+  computeGradients(b: Batch): { grads: TensorMap; metrics: Metrics } {
+    return this.withLoss(b, (f) => this.nets.computeGradients(f));
+  }
+
+  applyGradients(grads: TensorMap): Metrics {
+    this.nets.applyGradients(grads);
+    this.updates++;
+    this.version++;
+    return {};
+  }
+
+  getPolicyParams(): VersionedParams<TensorMap> {
+    return { version: this.version, params: this.nets.getParams() };
+  }
+
+  /** An actor for the current parameters. */
+  actor(): PolicyActor {
+    return new PolicyActor(this.nets.getParams(), this.head, this.config.activation);
+  }
+
+  async save(dir: string): Promise<void> {
+    await this.nets.save(dir, { version: this.version, updates: this.updates, rng: this.rng.getState(), config: this.config }, this.updates, this.agent);
+  }
+
+  async load(dir: string): Promise<void> {
+    const s = await this.nets.load<{ version: number; updates: number; rng: [number, number, number, number] }>(dir);
+    this.version = s.version;
+    this.updates = s.updates;
+    this.rng.setState(s.rng);
+  }
+
+  dispose(): void {
+    this.nets.dispose();
+  }
+}
