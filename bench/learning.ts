@@ -180,7 +180,8 @@ function dqn(seeds: number, totalTimesteps: number, withTorch: boolean, backend:
     r.learner.dispose();
     console.log(`  DQN seed ${seed}: ${r.goalReachedAt !== undefined ? 'goal' : 'no goal'} at ${r.envSteps} steps, ${r.wallSeconds.toFixed(1)} s`);
     if (py !== undefined) {
-      const out = execFileSync(py, [path.join(pythonDir, 'dqn_cartpole.py'), '--seed', String(seed), '--total-timesteps', String(totalTimesteps)], {
+      const peerArgs = [path.join(pythonDir, 'dqn_cartpole.py'), '--seed', String(seed), '--total-timesteps', String(totalTimesteps), ...(DQN_DEFAULTS.doubleQ ? ['--double-q'] : [])];
+      const out = execFileSync(py, peerArgs, {
         encoding: 'utf8',
         env: { ...process.env, OMP_NUM_THREADS: '2' },
       });

@@ -31,7 +31,7 @@ function batch(rewards: number[], terminated: number[]): TransitionBatch {
 }
 
 test('DQN target: r + γ max Q_target(s′) when not terminated, r alone when terminated (truncation bootstraps)', () => {
-  const learner = new DqnLearner(1, 2, { hidden: [16], gamma: 0.99 }, new Rng(1));
+  const learner = new DqnLearner(1, 2, { hidden: [16], gamma: 0.99, doubleQ: false }, new Rng(1));
   constantQ(learner, 'qTarget', [1, 3]);
   // a truncated step is stored with terminated = 0, so it bootstraps like the second row
   close(learner.tdTargets(batch([1, 1], [1, 0])), [1, 1 + 0.99 * 3], 1e-6);

@@ -1,7 +1,7 @@
 """PyTorch DQN on CartPole-v1, the peer of nnlab's DQN in bench/learning.ts.
 
 Same algorithm, hyperparameters and loop as agents/dqn.ts + agents/offPolicy.ts (SB3 rl-zoo
-CartPole settings by default): MLP 4-256-256-2 (ReLU, PyTorch default init), Adam, Huber loss,
+CartPole settings by default; `--double-q` for the Double DQN target, which nnlab uses by default): MLP 4-256-256-2 (ReLU, PyTorch default init), Adam, Huber loss,
 global-norm clipping 10, uniform replay, hard target copy every `target_update_interval` env
 steps, `gradient_steps` updates every `train_freq` env steps after `learning_starts`, linear
 epsilon schedule; greedy evaluation over `eval_episodes` every `eval_interval` steps, stopping when
@@ -42,6 +42,7 @@ def main():
     p.add_argument("--final-eps", type=float, default=0.04)
     p.add_argument("--max-grad-norm", type=float, default=10.0)
     p.add_argument("--hidden", type=str, default="256,256")
+    p.add_argument("--double-q", action="store_true", help="Double DQN target (van Hasselt et al. 2016)")
     p.add_argument("--eval-interval", type=int, default=5000)
     p.add_argument("--eval-episodes", type=int, default=10)
     p.add_argument("--goal", type=float, default=475.0)
@@ -118,7 +119,11 @@ def main():
                 o = torch.from_numpy(obs_buf[idx])
                 no = torch.from_numpy(next_buf[idx])
                 with torch.no_grad():
-                    target = torch.from_numpy(rew_buf[idx]) + a.gamma * (1 - torch.from_numpy(term_buf[idx])) * q_target(no).max(1).values
+                    if a.double_q:
+                        bootstrap = q_target(no).gather(1, q(no).argmax(1, keepdim=True)).squeeze(1)
+                    else:
+                        bootstrap = q_target(no).max(1).values
+                    target = torch.from_numpy(rew_buf[idx]) + a.gamma * (1 - torch.from_numpy(term_buf[idx])) * bootstrap
                 q_taken = q(o).gather(1, torch.from_numpy(act_buf[idx]).unsqueeze(1)).squeeze(1)
                 loss = F.smooth_l1_loss(q_taken, target)
                 opt.zero_grad()
