@@ -82,6 +82,11 @@ export async function fusedGemm(): Promise<{ gemm: Gemm; kind: 'native' | 'js' }
   return chosen;
 }
 
+/** Which GEMM `fusedGemm()` chose ('js' before it ran). */
+export function currentGemmKind(): 'native' | 'js' {
+  return chosen?.kind ?? 'js';
+}
+
 /** The GEMM already chosen by `fusedGemm()`, or jsGemm before that. */
 export function currentGemm(): Gemm {
   return chosen?.gemm ?? jsGemm;

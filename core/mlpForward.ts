@@ -2,9 +2,14 @@
  * A typed-array forward pass of an MLP built by `buildMlp`, outside tfjs: what rollout workers run
  * every env step on parameters received as data (no tensors, no backend, no per-op dispatch).
  * It computes y = act(x W + b) layer by layer in float32 storage (as tfjs-cpu does), and
- * matches the tfjs model to float32 rounding (test/core.mlpForward.test.ts).
+ * matches the tfjs model to float32 rounding (test/core.mlpForward.test.ts). From batch 8 on, the
+ * layers run on the native SGEMM when the addon is loaded (the JS loops win below that).
  */
 import type { TensorMap } from './tensors.js';
+import { currentGemm, currentGemmKind, type FusedActivation } from './fused.js';
+
+/** From this batch size on, layers run on the native SGEMM when the addon is loaded. */
+const NATIVE_MIN_BATCH = 8;
 
 export type ForwardActivation = 'linear' | 'relu' | 'tanh' | 'sigmoid' | 'elu' | 'softplus';
 
@@ -75,6 +80,8 @@ export class MlpForward {
   /** Outputs for `batch` rows of `x` (batch × inDim); the returned array is reused by the next call. */
   forward(x: Float32Array, batch: number): Float32Array {
     if (x.length < batch * this.inDim) throw new RangeError(`mlpForward: input has ${x.length} numbers, need ${batch} × ${this.inDim}`);
+    const gemmable = (a: ForwardActivation): a is FusedActivation => a === 'relu' || a === 'tanh' || a === 'linear';
+    const useGemm = batch >= NATIVE_MIN_BATCH && currentGemmKind() === 'native' && gemmable(this.hiddenActivation) && gemmable(this.outputActivation);
     let input = x;
     this.layers.forEach((layer, li) => {
       const size = batch * layer.outDim;
@@ -85,6 +92,12 @@ export class MlpForward {
       }
       const act = li === this.layers.length - 1 ? this.outputActivation : this.hiddenActivation;
       const { inDim, outDim, kernel, bias } = layer;
+      if (useGemm) {
+        // y = act(x W + b) in one native call (bias and activation fused in its epilogue)
+        currentGemm()(input.length === batch * inDim ? input : input.subarray(0, batch * inDim), kernel, out.length === size ? out : out.subarray(0, size), batch, outDim, inDim, false, false, bias, act as FusedActivation);
+        input = out;
+        return;
+      }
       for (let b = 0; b < batch; b++) {
         const xo = b * inDim;
         const yo = b * outDim;

@@ -1,0 +1,105 @@
+"""PyTorch side of bench/compare-torch.ts: median milliseconds per step of the reference
+workloads, with the same models, batch sizes and optimisers as nnlab's side.
+
+- dqn: MLP 4-128-128-2 (ReLU), batch 128, Huber TD loss against a target network, Adam 2.5e-4
+- vae: encoder 784-400-(20+20), decoder 20-400-784, batch 128, summed BCE + KL per image, Adam 1e-3
+- policy_b1 / policy_b64: forward of an MLP 4-64-64-2 (ReLU) under no_grad
+
+Prints one JSON line {"torch", "threads", "results": {name: median_ms}}.
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def timeit(fn, steps, warmup):
+    for _ in range(warmup):
+        fn()
+    ts = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        fn()
+        ts.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(ts)
+
+
+def mlp(sizes):
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--steps", type=int, default=200)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    out = {}
+
+    # DQN update
+    q, qt = mlp([4, 128, 128, 2]), mlp([4, 128, 128, 2])
+    qt.load_state_dict(q.state_dict())
+    opt = torch.optim.Adam(q.parameters(), lr=2.5e-4)
+    b = 128
+    obs, nxt = torch.randn(b, 4), torch.randn(b, 4)
+    act = torch.randint(0, 2, (b,))
+    rew = torch.ones(b)
+    not_done = (torch.rand(b) > 0.05).float()
+
+    def dqn_step():
+        with torch.no_grad():
+            target = rew + 0.99 * not_done * qt(nxt).max(1).values
+        q_taken = q(obs).gather(1, act.unsqueeze(1)).squeeze(1)
+        loss = F.smooth_l1_loss(q_taken, target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        loss.item()
+
+    out["dqn"] = timeit(dqn_step, a.steps, 20)
+
+    # VAE step
+    enc, dec = mlp([784, 400, 40]), mlp([20, 400, 784])
+    vopt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=1e-3)
+    x = (torch.rand(b, 784) < 0.2).float()
+
+    def vae_step():
+        h = enc(x)
+        mu, log_var = h[:, :20], h[:, 20:]
+        z = mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)
+        recon = F.binary_cross_entropy_with_logits(dec(z), x, reduction="sum")
+        kl = -0.5 * torch.sum(1 + log_var - mu.pow(2) - log_var.exp())
+        loss = (recon + kl) / b
+        vopt.zero_grad()
+        loss.backward()
+        vopt.step()
+        loss.item()
+
+    out["vae"] = timeit(vae_step, max(20, a.steps // 5), 5)
+
+    # policy forward
+    pi = mlp([4, 64, 64, 2])
+    for batch in (1, 64):
+        o = torch.randn(batch, 4)
+
+        def fwd():
+            with torch.no_grad():
+                pi(o).numpy()
+
+        out[f"policy_b{batch}"] = timeit(fwd, a.steps * 10, 100)
+
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "results": out}))
+
+
+if __name__ == "__main__":
+    main()
