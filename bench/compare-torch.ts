@@ -4,8 +4,9 @@
  *
  *   node dist/bench/compare-torch.js [--steps 200]
  *
- * nnlab's columns: the DQN update on the fused path (core/fused.ts) and through tfjs ops on the
- * chosen backend; the VAE step through tfjs ops; the rollout workers' policy forward (MlpForward).
+ * nnlab's columns: the DQN update and the VAE step on the fused path (core/fused.ts,
+ * core/fusedVae.ts) and through tfjs ops on the chosen backend; the rollout workers' policy
+ * forward (MlpForward).
  * The PyTorch side is bench/python/compare_torch.py (`apt-get install -y python3-torch
  * libopenblas0-openmp`). Writes bench/results/compare-torch.json.
  */
@@ -23,6 +24,7 @@ import { getParams } from '../core/tensors.js';
 import { ReplayBuffer } from '../core/replay.js';
 import { DqnLearner } from '../agents/dqn.js';
 import { dqnStep, vaeStep } from './core.js';
+import { FusedVae } from '../core/fusedVae.js';
 
 function median(fn: () => void, steps: number, warmup: number): number {
   for (let i = 0; i < warmup; i++) fn();
@@ -67,8 +69,21 @@ async function main(): Promise<void> {
   ours.dqn_tfjs = median(tfDqn.step, Math.max(20, steps / 5), 5);
   tfDqn.dispose();
   const vae = vaeStep();
-  ours.vae = median(vae.step, Math.max(20, steps / 5), 5);
+  ours.vae_tfjs = median(vae.step, Math.max(20, steps / 5), 5);
   vae.dispose();
+  {
+    // the same VAE step on the fused path (core/fusedVae.ts), same init and shapes
+    const r = new Rng(2);
+    const enc = buildMlp({ name: 'enc', inputDim: 784, hidden: [400], outputDim: 40 }, r.split());
+    const dec = buildMlp({ name: 'dec', inputDim: 20, hidden: [400], outputDim: 784 }, r.split());
+    const fused = new FusedVae(getParams(enc), getParams(dec), 20, 1e-3);
+    enc.dispose();
+    dec.dispose();
+    const x = new Float32Array(128 * 784).map(() => (r.random() < 0.2 ? 1 : 0));
+    const eps = new Float32Array(128 * 20);
+    const epsRng = r.split();
+    ours.vae = median(() => void fused.step(x, epsRng.fillNormal(eps), 128), Math.max(20, steps / 5), 5);
+  }
   const pi = buildMlp({ name: 'pi', inputDim: 4, hidden: [64, 64], outputDim: 2, init: 'torchDefault' }, new Rng(2));
   const fwd = new MlpForward(getParams(pi), 'relu');
   pi.dispose();
@@ -92,7 +107,8 @@ async function main(): Promise<void> {
   const rows: [string, string, number, number | undefined][] = [
     ['DQN update 4-128-128-2 b128, Huber, Adam', `nnlab fused (${gemm} GEMM)`, ours.dqn!, theirs.dqn],
     ['DQN update 4-128-128-2 b128, Huber, Adam', `nnlab tfjs ops (${backend})`, ours.dqn_tfjs!, theirs.dqn],
-    ['VAE step 784-400-20 b128, BCE+KL, Adam', `nnlab tfjs ops (${backend})`, ours.vae!, theirs.vae],
+    ['VAE step 784-400-20 b128, BCE+KL, Adam', `nnlab fused (${gemm} GEMM)`, ours.vae!, theirs.vae],
+    ['VAE step 784-400-20 b128, BCE+KL, Adam', `nnlab tfjs ops (${backend})`, ours.vae_tfjs!, theirs.vae],
     ['policy forward 4-64-64-2, batch 1', 'nnlab MlpForward', ours.policy_b1!, theirs.policy_b1],
     ['policy forward 4-64-64-2, batch 64', 'nnlab MlpForward', ours.policy_b64!, theirs.policy_b64],
   ];

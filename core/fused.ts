@@ -174,8 +174,11 @@ export class FusedMlp {
     return a;
   }
 
-  /** Fills `grads` with ∂loss/∂θ given gOut = ∂loss/∂A_L (batch × outDim) of the last forward. */
-  backward(gOut: Float32Array): Float32Array {
+  /**
+   * Fills `grads` with ∂loss/∂θ given gOut = ∂loss/∂A_L (batch × outDim) of the last forward.
+   * With `gInput`, also writes ∂loss/∂X (batch × inDim) there, for a network feeding this one.
+   */
+  backward(gOut: Float32Array, gInput?: Float32Array): Float32Array {
     const batch = this.batch;
     for (let i = this.layers.length - 1; i >= 0; i--) {
       const l = this.layers[i]!;
@@ -195,6 +198,7 @@ export class FusedMlp {
       for (let r = 0; r < batch; r++) for (let j = 0; j < l.outDim; j++) l.db[j]! += dZ[r * l.outDim + j]!;
       // G_{l−1} = dZ W_lᵀ, into the previous layer's delta buffer (its act′ is applied next turn)
       if (i > 0) this.gemm(dZ, l.W, this.deltas[i - 1]!, batch, l.inDim, l.outDim, false, true, null, 'linear');
+      else if (gInput !== undefined) this.gemm(dZ, l.W, gInput, batch, l.inDim, l.outDim, false, true, null, 'linear');
     }
     return this.grads;
   }

@@ -2,6 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { FusedAdam, FusedMlp, fusedGemm, jsGemm } from '../core/fused.js';
+import { FusedVae } from '../core/fusedVae.js';
+import { bceWithLogits } from '../core/losses.js';
 import { buildMlp } from '../core/nn.js';
 import { makeOptimizer } from '../core/optim.js';
 import { Rng } from '../core/rng.js';
@@ -72,6 +74,37 @@ test('DQN: the fused path gives the same TD targets, loss and gradients as the t
     fused.dispose();
     plain.dispose();
   }
+});
+
+test('fused VAE: loss and encoder/decoder gradients match tfjs autograd of Σ BCE + KL', () => {
+  const [D, H, L, B] = [12, 8, 3, 5];
+  const enc = buildMlp({ name: 'enc', inputDim: D, hidden: [H], outputDim: 2 * L }, new Rng(11));
+  const dec = buildMlp({ name: 'dec', inputDim: L, hidden: [H], outputDim: D }, new Rng(12));
+  const rng = new Rng(13);
+  const x = new Float32Array(B * D).map(() => (rng.random() < 0.3 ? 1 : 0));
+  const eps = rng.fillNormal(new Float32Array(B * L));
+  const vae = new FusedVae(getParams(enc), getParams(dec), L);
+  const loss = vae.lossAndGrad(x, eps, B);
+  const vars = new Map([...namedVariables(enc), ...namedVariables(dec)]);
+  const expected = computeGradients(
+    () =>
+      tf.tidy(() => {
+        const xb = tf.tensor2d(x, [B, D]);
+        const h = enc.apply(xb) as tf.Tensor2D;
+        const mu = tf.slice(h, [0, 0], [B, L]);
+        const logVar = tf.slice(h, [0, L], [B, L]);
+        const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logVar)), tf.tensor2d(eps, [B, L])));
+        const recon = bceWithLogits(dec.apply(z) as tf.Tensor, xb, 'sum');
+        const kl = tf.mul(-0.5, tf.sum(tf.sub(tf.sub(tf.add(1, logVar), tf.square(mu)), tf.exp(logVar))));
+        return tf.div(tf.add(recon, kl), B) as tf.Scalar;
+      }),
+    vars,
+  );
+  close([loss], [expected.loss], 1e-5, 'loss');
+  const mine = { ...vae.encoder.gradMap(), ...vae.decoder.gradMap() };
+  for (const k of Object.keys(expected.grads)) close(mine[k]!.data, expected.grads[k]!.data, 1e-4, k);
+  enc.dispose();
+  dec.dispose();
 });
 
 test('a FusedMlp rejects parameter maps that are not dense kernel/bias pairs', () => {
