@@ -1,8 +1,7 @@
-import { BaseEnv, type ResetArgs, type ResetReturn, type StepReturn } from '../core.js';
-import { InvalidAction, ResetNeeded } from '../errors.js';
 import { Discrete } from '../spaces/fundamental.js';
-import { describe, is, validateKwargs } from '../utils/kwargs.js';
-import { categoricalSample, sampleTransition, type Transition, type TransitionTable } from './utils.js';
+import { is, validateKwargs } from '../utils/kwargs.js';
+import { TransitionTableEnv } from './transitionTableEnv.js';
+import type { Transition, TransitionTable } from './utils.js';
 
 const UP = 0;
 const RIGHT = 1;
@@ -59,7 +58,7 @@ export const CLIFF_WALKING_KWARGS = { isSlippery: is.boolean, renderMode: is.ren
  * - v1: Add slippery version of cliffwalking.
  * - v0: Initial version release.
  */
-export class CliffWalkingEnv extends BaseEnv<number, number> {
+export class CliffWalkingEnv extends TransitionTableEnv {
   override metadata = { renderModes: ['ansi'] as string[], renderFps: 4 };
   readonly shape = [4, 12] as const;
   readonly startStateIndex = 3 * 12 + 0;
@@ -68,15 +67,13 @@ export class CliffWalkingEnv extends BaseEnv<number, number> {
   readonly isSlippery: boolean;
   /** `cliff[row][col]`. */
   readonly cliff: readonly (readonly boolean[])[];
-  readonly P: TransitionTable;
-  readonly initialStateDistrib: Float64Array;
+  override readonly P: TransitionTable;
+  override readonly initialStateDistrib: Float64Array;
   readonly observationSpace = new Discrete(48);
   readonly actionSpace = new Discrete(4);
-  s: number | null = null;
-  lastaction: number | null = null;
 
   constructor(kwargs: CliffWalkingKwargs = {}) {
-    super();
+    super('CliffWalking', '0 up, 1 right, 2 down, 3 left');
     validateKwargs('CliffWalking', kwargs, CLIFF_WALKING_KWARGS);
     this.isSlippery = kwargs.isSlippery ?? false;
     this.renderMode = kwargs.renderMode ?? null;
@@ -109,23 +106,6 @@ export class CliffWalkingEnv extends BaseEnv<number, number> {
     return outcomes;
   }
 
-  step(a: number): StepReturn<number> {
-    if (!this.actionSpace.contains(a)) {
-      throw new InvalidAction(`CliffWalking: action ${describe(a)} is not in the action space Discrete(4) (0 up, 1 right, 2 down, 3 left)`);
-    }
-    if (this.s === null) throw new ResetNeeded('CliffWalking: call reset before using step method.');
-    const [p, s, r, t] = sampleTransition(this.P[this.s]![a]!, this.npRandom);
-    this.s = s;
-    this.lastaction = a;
-    return [s, r, t, false, { prob: p }];
-  }
-
-  reset(args: ResetArgs = {}): ResetReturn<number> {
-    this.resetRng(args.seed);
-    this.s = categoricalSample(this.initialStateDistrib, this.npRandom);
-    this.lastaction = null;
-    return [this.s, { prob: 1 }];
-  }
 
   /** `'ansi'`: ` x ` for the player, ` T ` goal, ` C ` cliff, ` o ` elsewhere (Gymnasium's text render). */
   override render(): string | undefined {

@@ -1,9 +1,9 @@
 import { Rng } from '../../core/rng.js';
-import { BaseEnv, type ResetArgs, type ResetReturn, type StepReturn } from '../core.js';
-import { InvalidAction, InvalidArgument, ResetNeeded } from '../errors.js';
+import { InvalidArgument, ResetNeeded } from '../errors.js';
 import { Discrete } from '../spaces/fundamental.js';
-import { describe, is, validateKwargs, type KwargCheck } from '../utils/kwargs.js';
-import { categoricalSample, colorize, sampleTransition, type Transition, type TransitionTable } from './utils.js';
+import { is, validateKwargs, type KwargCheck } from '../utils/kwargs.js';
+import { TransitionTableEnv } from './transitionTableEnv.js';
+import { colorize, type Transition, type TransitionTable } from './utils.js';
 
 const LEFT = 0;
 const DOWN = 1;
@@ -141,23 +141,20 @@ export const FROZEN_LAKE_KWARGS = {
  * - v1: Bug fixes to rewards (Gymnasium 1.x adds `success_rate` and `reward_schedule`).
  * - v0: Initial version release.
  */
-export class FrozenLakeEnv extends BaseEnv<number, number> {
+export class FrozenLakeEnv extends TransitionTableEnv {
   override metadata = { renderModes: ['ansi'] as string[], renderFps: 4 };
   readonly desc: readonly string[];
   readonly nrow: number;
   readonly ncol: number;
   readonly rewardRange: readonly [number, number];
-  readonly initialStateDistrib: Float64Array;
+  override readonly initialStateDistrib: Float64Array;
   /** Transition table `P[s][a]`. */
-  readonly P: TransitionTable;
+  override readonly P: TransitionTable;
   readonly observationSpace: Discrete;
   readonly actionSpace = new Discrete(4);
-  /** Current state, or null before the first reset. */
-  s: number | null = null;
-  lastaction: number | null = null;
 
   constructor(kwargs: FrozenLakeKwargs = {}) {
-    super();
+    super('FrozenLake', '0 left, 1 down, 2 right, 3 up');
     validateKwargs('FrozenLake', kwargs, FROZEN_LAKE_KWARGS);
     const mapName = kwargs.mapName === undefined ? '4x4' : kwargs.mapName;
     let desc = kwargs.desc ?? null;
@@ -220,23 +217,6 @@ export class FrozenLakeEnv extends BaseEnv<number, number> {
     this.observationSpace = new Discrete(nS);
   }
 
-  step(a: number): StepReturn<number> {
-    if (!this.actionSpace.contains(a)) {
-      throw new InvalidAction(`FrozenLake: action ${describe(a)} is not in the action space Discrete(4) (0 left, 1 down, 2 right, 3 up)`);
-    }
-    if (this.s === null) throw new ResetNeeded('FrozenLake: call reset before using step method.');
-    const [p, s, r, t] = sampleTransition(this.P[this.s]![a]!, this.npRandom);
-    this.s = s;
-    this.lastaction = a;
-    return [s, r, t, false, { prob: p }];
-  }
-
-  reset(args: ResetArgs = {}): ResetReturn<number> {
-    this.resetRng(args.seed);
-    this.s = categoricalSample(this.initialStateDistrib, this.npRandom);
-    this.lastaction = null;
-    return [this.s, { prob: 1 }];
-  }
 
   /** `'ansi'`: the map with the player's tile highlighted in red, preceded by the last action. */
   override render(): string | undefined {
