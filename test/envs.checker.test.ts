@@ -16,12 +16,14 @@ test('checkEnv passes on every registered env (through make and unwrapped)', () 
   assert.ok(checkEnv(make('Pendulum-v1')).warnings.some((w) => /not symmetric and normalized/.test(w)));
 });
 
+/** Ignores its seed: every reset returns the next state, so two resets with one seed always differ. */
 class Nondeterministic extends BaseEnv<number, number> {
   readonly observationSpace = new Discrete(10);
   readonly actionSpace = new Discrete(2);
+  private resets = 0;
   reset(args: ResetArgs = {}): ResetReturn<number> {
     this.resetRng(args.seed);
-    return [Math.floor(Math.random() * 10), {}];
+    return [this.resets++ % 10, {}];
   }
   step(): StepReturn<number> {
     return [0, 0, false, false, {}];
