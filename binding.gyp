@@ -11,6 +11,7 @@
         "native/src/addon.cc",
         "native/src/gemm.cc",
         "native/src/conv.cc",
+        "native/src/optim.cc",
         "native/src/elementwise.cc"
       ],
       "defines": ["NAPI_VERSION=8"],

@@ -57,7 +57,19 @@ type NativeMatmul = (
   bias: Float32Array | null, biasMode: number, activation: number, alpha: number,
 ) => void;
 
+/** The addon's element-wise tails (native/src/optim.cc), when it loaded. */
+interface NativeTails {
+  adamStep(theta: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, scale: number, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number): void;
+  bceLogits(logits: Float32Array, x: Float32Array, dLogits: Float32Array, gscale: number): number;
+}
+
 let chosen: { gemm: Gemm; kind: 'native' | 'js' } | undefined;
+let tails: NativeTails | undefined;
+
+/** Native Adam and BCE loops when the addon is loaded (after `fusedGemm()`), else undefined. */
+export function nativeTails(): NativeTails | undefined {
+  return tails;
+}
 
 /**
  * The GEMM the fused path uses: the native addon's SGEMM when it loads (see core/native.ts),
@@ -68,8 +80,10 @@ export async function fusedGemm(): Promise<{ gemm: Gemm; kind: 'native' | 'js' }
   if (process.env.NNLAB_FUSED_GEMM !== 'js') {
     try {
       const nativeModule = './native.js'; // optional: absent when the addon is not part of this build
-      const mod = (await import(nativeModule)) as { loadNativeAddon: () => { matmul: NativeMatmul } };
-      const matmul = mod.loadNativeAddon().matmul;
+      const mod = (await import(nativeModule)) as { loadNativeAddon: () => { matmul: NativeMatmul } & Partial<NativeTails> };
+      const addon = mod.loadNativeAddon();
+      const matmul = addon.matmul;
+      if (addon.adamStep !== undefined && addon.bceLogits !== undefined) tails = addon as NativeTails;
       const gemm: Gemm = (a, b, out, M, N, K, transA, transB, bias, activation) =>
         matmul(a, b, out, 1, 1, 1, M, N, K, transA ? 1 : 0, transB ? 1 : 0, bias, bias === null ? 0 : 2, NATIVE_ACT[activation], 0);
       chosen = { gemm, kind: 'native' };
@@ -286,6 +300,11 @@ export class FusedAdam {
     const { beta1: b1, beta2: b2, epsilon: eps } = this;
     const c1 = 1 - b1 ** this.t;
     const c2 = 1 - b2 ** this.t;
+    const native = nativeTails();
+    if (native !== undefined) {
+      native.adamStep(theta as Float32Array, g as Float32Array, this.m, this.v, scale, this.lr, b1, b2, eps, c1, c2);
+      return norm;
+    }
     const m = this.m;
     const v = this.v;
     for (let i = 0; i < theta.length; i++) {

@@ -9,7 +9,7 @@
  * then Adam on encoder and decoder (element-wise, so two Adams equal one joint Adam).
  * Tested against tfjs autograd on the same loss (test/core.fused.test.ts).
  */
-import { FusedAdam, FusedMlp } from './fused.js';
+import { FusedAdam, FusedMlp, nativeTails } from './fused.js';
 import type { TensorMap } from './tensors.js';
 
 export class FusedVae {
@@ -53,8 +53,10 @@ export class FusedVae {
       }
     }
     const logits = this.decoder.forward(z, batch);
+    const native = nativeTails();
     let recon = 0;
-    for (let i = 0; i < batch * D; i++) {
+    if (native !== undefined) recon = native.bceLogits(logits as Float32Array, x, dLogits, 1 / batch);
+    else for (let i = 0; i < batch * D; i++) {
       const l = logits[i]!;
       const t = x[i]!;
       // stable BCE with logits: max(l, 0) − l·t + log(1 + e^−|l|)

@@ -22,6 +22,7 @@
 #include "conv.h"
 #include "elementwise.h"
 #include "gemm.h"
+#include "optim.h"
 
 namespace {
 
@@ -325,6 +326,46 @@ napi_value Sum(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// adamStep(theta, g, m, v, scale, lr, b1, b2, eps, c1, c2)
+napi_value AdamStep(napi_env env, napi_callback_info info) {
+  napi_value argv[11];
+  if (!get_args(env, info, argv)) return nullptr;
+  float *theta, *g, *m, *v;
+  std::size_t lt, lg, lm, lv;
+  double h[7];
+  const char* names[7] = {"scale", "lr", "beta1", "beta2", "epsilon", "c1", "c2"};
+  if (!get_f32(env, argv[0], "theta", &theta, &lt) || !get_f32(env, argv[1], "g", &g, &lg) ||
+      !get_f32(env, argv[2], "m", &m, &lm) || !get_f32(env, argv[3], "v", &v, &lv))
+    return nullptr;
+  for (int k = 0; k < 7; ++k)
+    if (!get_f64(env, argv[4 + k], names[k], &h[k])) return nullptr;
+  if (lg < lt || lm < lt || lv < lt) {
+    napi_throw_range_error(env, "NNLAB_NATIVE", "adamStep: g, m and v must be as long as theta");
+    return nullptr;
+  }
+  nnlab::adam_step(theta, g, m, v, lt, h[0], h[1], h[2], h[3], h[4], h[5], h[6]);
+  return nullptr;
+}
+
+// bceLogits(logits, x, dlogits, gscale) -> summed loss
+napi_value BceLogits(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!get_args(env, info, argv)) return nullptr;
+  float *l, *x, *d;
+  std::size_t ll, lx, ld;
+  double gscale;
+  if (!get_f32(env, argv[0], "logits", &l, &ll) || !get_f32(env, argv[1], "x", &x, &lx) ||
+      !get_f32(env, argv[2], "dlogits", &d, &ld) || !get_f64(env, argv[3], "gscale", &gscale))
+    return nullptr;
+  if (lx < ll || ld < ll) {
+    napi_throw_range_error(env, "NNLAB_NATIVE", "bceLogits: x and dlogits must be as long as logits");
+    return nullptr;
+  }
+  napi_value out;
+  napi_create_double(env, nnlab::bce_logits(l, x, d, ll, gscale), &out);
+  return out;
+}
+
 // info() -> { simd, threads, parallelThreshold }
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj, simd, threads, thr;
@@ -376,6 +417,8 @@ NAPI_MODULE_INIT() {
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"sum", nullptr, Sum, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"adamStep", nullptr, AdamStep, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"bceLogits", nullptr, BceLogits, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setParallelThreshold", nullptr, SetParallelThreshold, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
