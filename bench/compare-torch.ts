@@ -13,7 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../core/backend.js';
 import { fusedGemm } from '../core/fused.js';
@@ -25,6 +25,55 @@ import { ReplayBuffer } from '../core/replay.js';
 import { DqnLearner } from '../agents/dqn.js';
 import { dqnStep, vaeStep } from './core.js';
 import { FusedVae } from '../core/fusedVae.js';
+import * as tf from '@tensorflow/tfjs';
+import { buildSequential } from '../core/nn.js';
+import { makeOptimizer } from '../core/optim.js';
+import { bceWithLogits } from '../core/losses.js';
+import { trainableVariables } from '../core/tensors.js';
+
+/**
+ * One DCGAN step (Radford et al. 2016) at 28x28, batch 64: a discriminator step on real and fake
+ * images, then a generator step with the non-saturating loss; Adam 2e-4, β₁ 0.5; batchnorm in
+ * training mode. G: 100 → 7·7·128 (BN, ReLU) → convT 64 5x5/2 (BN, ReLU) → convT 1 5x5/2 (tanh).
+ * D: conv 64 5x5/2 (LeakyReLU 0.2) → conv 128 5x5/2 (BN, LeakyReLU) → flatten → dense 1 (logit).
+ */
+export function dcganStep(batch = 64): { step: () => void; dispose: () => void } {
+  const rng = new Rng(4);
+  const init = { normal: 0.02 } as const;
+  const G = buildSequential({ name: 'g', inputShape: [100], init, layers: [
+    { type: 'dense', units: 7 * 7 * 128, batchNorm: true, activation: 'relu' },
+    { type: 'reshape', targetShape: [7, 7, 128] },
+    { type: 'conv2dTranspose', filters: 64, kernelSize: 5, strides: 2, batchNorm: true, activation: 'relu' },
+    { type: 'conv2dTranspose', filters: 1, kernelSize: 5, strides: 2, activation: 'tanh' },
+  ] }, rng.split());
+  const D = buildSequential({ name: 'd', inputShape: [28, 28, 1], init, layers: [
+    { type: 'conv2d', filters: 64, kernelSize: 5, strides: 2, activation: 'leakyRelu' },
+    { type: 'conv2d', filters: 128, kernelSize: 5, strides: 2, batchNorm: true, activation: 'leakyRelu' },
+    { type: 'flatten' },
+    { type: 'dense', units: 1 },
+  ] }, rng.split());
+  const optD = makeOptimizer({ name: 'adam', lr: 2e-4, beta1: 0.5 });
+  const optG = makeOptimizer({ name: 'adam', lr: 2e-4, beta1: 0.5 });
+  const real = rng.fillUniform(new Float32Array(batch * 784), -1, 1);
+  const zs = new Float32Array(batch * 100);
+  const step = () => {
+    rng.fillNormal(zs);
+    const lossD = optD.minimize(() => tf.tidy(() => {
+      const fake = G.apply(tf.tensor2d(zs, [batch, 100]), { training: true }) as tf.Tensor;
+      const dReal = D.apply(tf.tensor4d(real, [batch, 28, 28, 1]), { training: true }) as tf.Tensor;
+      const dFake = D.apply(fake, { training: true }) as tf.Tensor;
+      return tf.add(bceWithLogits(dReal, tf.onesLike(dReal)), bceWithLogits(dFake, tf.zerosLike(dFake))) as tf.Scalar;
+    }), trainableVariables(D));
+    const lossG = optG.minimize(() => tf.tidy(() => {
+      const dFake = D.apply(G.apply(tf.tensor2d(zs, [batch, 100]), { training: true }), { training: true }) as tf.Tensor;
+      return bceWithLogits(dFake, tf.onesLike(dFake)) as tf.Scalar;
+    }), trainableVariables(G));
+    lossD.dataSync();
+    lossG.dataSync();
+    tf.dispose([lossD, lossG]);
+  };
+  return { step, dispose: () => (G.dispose(), D.dispose(), optD.dispose(), optG.dispose()) };
+}
 
 function median(fn: () => void, steps: number, warmup: number): number {
   for (let i = 0; i < warmup; i++) fn();
@@ -84,6 +133,9 @@ async function main(): Promise<void> {
     const epsRng = r.split();
     ours.vae = median(() => void fused.step(x, epsRng.fillNormal(eps), 128), Math.max(20, steps / 5), 5);
   }
+  const dcgan = dcganStep();
+  ours.dcgan = median(dcgan.step, Math.max(5, steps / 40), 2);
+  dcgan.dispose();
   const pi = buildMlp({ name: 'pi', inputDim: 4, hidden: [64, 64], outputDim: 2, init: 'torchDefault' }, new Rng(2));
   const fwd = new MlpForward(getParams(pi), 'relu');
   pi.dispose();
@@ -109,6 +161,7 @@ async function main(): Promise<void> {
     ['DQN update 4-128-128-2 b128, Huber, Adam', `nnlab tfjs ops (${backend})`, ours.dqn_tfjs!, theirs.dqn],
     ['VAE step 784-400-20 b128, BCE+KL, Adam', `nnlab fused (${gemm} GEMM)`, ours.vae!, theirs.vae],
     ['VAE step 784-400-20 b128, BCE+KL, Adam', `nnlab tfjs ops (${backend})`, ours.vae_tfjs!, theirs.vae],
+    ['DCGAN D+G step 28x28 b64, BN, Adam', `nnlab tfjs ops (${backend})`, ours.dcgan!, theirs.dcgan],
     ['policy forward 4-64-64-2, batch 1', 'nnlab MlpForward', ours.policy_b1!, theirs.policy_b1],
     ['policy forward 4-64-64-2, batch 64', 'nnlab MlpForward', ours.policy_b64!, theirs.policy_b64],
   ];
@@ -117,13 +170,15 @@ async function main(): Promise<void> {
   for (const [w, pathName, a, b] of rows) {
     console.log(w.padEnd(44) + pathName.padEnd(28) + a.toFixed(3).padStart(10) + (b === undefined ? '' : b.toFixed(3)).padStart(10) + (b === undefined ? '' : `${(a / b).toFixed(2)}x`).padStart(8));
   }
-  console.log('DCGAN D+G step: not in this bench yet (issue #5/#6).');
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/compare-torch.json', JSON.stringify({ date: new Date().toISOString(), backend, gemm, torch: torchInfo, rows: rows.map(([workload, p, nnlab, torch]) => ({ workload, path: p, nnlabMs: nnlab, torchMs: torch ?? null })) }, null, 2));
   console.log('wrote bench/results/compare-torch.json');
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+// Run only as a script (the workloads can be imported for profiling).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

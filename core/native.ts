@@ -9,8 +9,8 @@
  *   Conv2DBackpropInput         SGEMM + col2im (also what conv2dTranspose runs)
  *   Conv2DBackpropFilter        im2col + SGEMM, per-thread partial sums
  *   Add Sub Multiply RealDiv Maximum Minimum SquaredDifference (same shape, scalar or trailing
- *   broadcast), Relu Sqrt Square Exp Log Neg Abs Step Sigmoid Tanh Rsqrt Reciprocal, and Sum over
- *   one contiguous block of axes: plain C++ loops. tfjs's cpu versions cost 10-20 ns per element,
+ *   broadcast), Relu Sqrt Square Exp Log Neg Abs Step Sigmoid Tanh Rsqrt Reciprocal, and Sum / Mean over
+ *   one contiguous block of axes: plain C++ loops. Tile of a vector over leading dims: block copies. tfjs's cpu versions cost 10-20 ns per element,
  *   which made a DQN step (~200 small ops) slower on this backend than on wasm.
  *
  * Each accelerated kernel mirrors the attribute handling of the cpu kernel it replaces. Cases the
@@ -78,6 +78,8 @@ const NATIVE_KERNELS: string[] = [
   ...Object.keys(BINARY),
   ...Object.keys(UNARY),
   tf.Sum,
+  tf.Mean,
+  tf.Tile,
 ];
 
 /** Names of the tfjs kernels the native backend runs in C++ (the rest are the cpu backend's). */
@@ -439,32 +441,61 @@ function unaryKernel(name: string, op: number) {
   };
 }
 
-function sum(args: Args): TensorInfo {
+/**
+ * Sum and Mean over one contiguous block of axes: x is [outer, reduce, inner] and the reduction
+ * runs over the middle (BatchNorm's moments over N, H, W of NHWC are this case with outer = 1).
+ */
+function reduceKernel(name: typeof tf.Sum | typeof tf.Mean) {
+  return (args: Args): TensorInfo => {
+    const { inputs, backend, attrs } = args;
+    const { x } = inputs as { x: TensorInfo };
+    const { axis, keepDims } = attrs as unknown as tf.SumAttrs;
+    const xv = f32(backend, x);
+    if (!xv || xv.length === 0) return fallback(name, args);
+    const axes = [...new Set(tf.util.parseAxisParam(axis, x.shape))].sort((p, q) => p - q);
+    if (axes.length === 0 || axes[axes.length - 1]! - axes[0]! !== axes.length - 1) return fallback(name, args);
+    count(name, 'native');
+    const first = axes[0]!;
+    const last = axes[axes.length - 1]!;
+    const outer = tf.util.sizeFromShape(x.shape.slice(0, first));
+    const reduce = tf.util.sizeFromShape(x.shape.slice(first, last + 1));
+    const inner = tf.util.sizeFromShape(x.shape.slice(last + 1));
+    let outShape = x.shape.filter((_, i) => i < first || i > last);
+    if (keepDims) outShape = tf.backend_util.expandShapeToKeepDim(outShape, axes);
+    const vals = new Float32Array(outer * inner);
+    loadNativeAddon().sum(xv, vals, outer, reduce, inner);
+    if (name === tf.Mean) for (let i = 0; i < vals.length; i++) vals[i]! /= reduce;
+    return backend.makeTensorInfo(outShape, 'float32', vals);
+  };
+}
+
+/**
+ * Tile when only leading size-1 dims repeat (x is [1, …, 1, rest], reps [r₀, …, r_k, 1, …, 1]):
+ * the output is x's values copied r₀·…·r_k times, block by block (what BatchNorm's gradient asks
+ * for when it tiles a per-channel vector over N, H, W). Other tilings run the cpu kernel.
+ */
+function tile(args: Args): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x } = inputs as { x: TensorInfo };
-  const { axis, keepDims } = attrs as unknown as tf.SumAttrs;
+  const { reps } = attrs as unknown as tf.TileAttrs;
   const xv = f32(backend, x);
-  if (!xv || xv.length === 0) return fallback(tf.Sum, args);
-  const axes = [...new Set(tf.util.parseAxisParam(axis, x.shape))].sort((p, q) => p - q);
-  // One contiguous block of axes: x is [outer, reduce, inner] and the sum runs over the middle.
-  if (axes.length === 0 || axes[axes.length - 1]! - axes[0]! !== axes.length - 1) return fallback(tf.Sum, args);
-  count(tf.Sum, 'native');
-  const first = axes[0]!;
-  const last = axes[axes.length - 1]!;
-  const outer = tf.util.sizeFromShape(x.shape.slice(0, first));
-  const reduce = tf.util.sizeFromShape(x.shape.slice(first, last + 1));
-  const inner = tf.util.sizeFromShape(x.shape.slice(last + 1));
-  let outShape = x.shape.filter((_, i) => i < first || i > last);
-  if (keepDims) outShape = tf.backend_util.expandShapeToKeepDim(outShape, axes);
-  const vals = new Float32Array(outer * inner);
-  loadNativeAddon().sum(xv, vals, outer, reduce, inner);
-  return backend.makeTensorInfo(outShape, 'float32', vals);
+  if (!xv || reps.length !== x.shape.length) return fallback(tf.Tile, args);
+  let k = 0;
+  while (k < reps.length && x.shape[k] === 1) k++;
+  if (reps.slice(k).some((r) => r !== 1)) return fallback(tf.Tile, args);
+  count(tf.Tile, 'native');
+  const copies = reps.slice(0, k).reduce((a, b) => a * b, 1);
+  const vals = new Float32Array(copies * xv.length);
+  for (let c = 0; c < copies; c++) vals.set(xv, c * xv.length);
+  return backend.makeTensorInfo(x.shape.map((d, i) => d * reps[i]!), 'float32', vals);
 }
 
 const IMPLS: Record<string, (args: Args) => TensorInfo> = {
+  [tf.Tile]: tile,
   ...Object.fromEntries(Object.entries(BINARY).map(([name, op]) => [name, binaryKernel(name, op)])),
   ...Object.fromEntries(Object.entries(UNARY).map(([name, op]) => [name, unaryKernel(name, op)])),
-  [tf.Sum]: sum,
+  [tf.Sum]: reduceKernel(tf.Sum),
+  [tf.Mean]: reduceKernel(tf.Mean),
   [tf.BatchMatMul]: batchMatMul,
   [tf._FusedMatMul]: fusedMatMul,
   [tf.Conv2D]: conv2D,

@@ -292,7 +292,17 @@ if (!nativeAvailable()) {
     for (const [shape, axis, keep] of sums) {
       same(`sum ${shape} axis=${JSON.stringify(axis)} keepDims=${keep}`, inp(shape),
         fwdAndGrads((x) => tf.sum(x!, axis ?? undefined, keep)), 1e-5);
+      same(`mean ${shape} axis=${JSON.stringify(axis)} keepDims=${keep}`, inp(shape),
+        fwdAndGrads((x) => tf.mean(x!, axis ?? undefined, keep)), 1e-5);
     }
+    // BatchNorm over NHWC: moments over N, H, W (Mean) and its gradient (Tile of per-channel vectors)
+    same('batchNorm NHWC moments and gradients', inp([4, 5, 5, 3]), fwdAndGrads((x) => {
+      const { mean, variance } = tf.moments(x!, [0, 1, 2]);
+      // offset and scale given: tfjs's batchNorm gradient fails without them (on every backend)
+      return tf.batchNorm(x!, mean, variance, tf.fill([3], 0.1), tf.fill([3], 1.5), 1e-5);
+    }), 1e-4);
+    const tiles: [number[], number[]][] = [[[1, 1, 1, 3], [4, 5, 5, 1]], [[1, 6], [3, 1]], [[2, 3], [2, 1]]]; // last: cpu kernel
+    for (const [shape, reps] of tiles) same(`tile ${shape} × ${reps}`, inp(shape), (x) => tf.tile(x!, reps));
   });
 
   test('accelerated kernels ran natively; only unsupported cases fell back', () => {
@@ -300,7 +310,7 @@ if (!nativeAvailable()) {
     for (const name of nativeKernelNames()) assert.ok((c[name]?.native ?? 0) > 0, `${name} never ran natively`);
     assert.is(c.BatchMatMul!.fallback, 2, 'BatchMatMul fallbacks (the modulo-paired batch case, run in 2 modes)');
     assert.is(c.Conv2D!.fallback, 1, 'Conv2D fallbacks (dilation 2)');
-    assert.ok(c.Add!.fallback > 0 && c.Sum!.fallback > 0, 'column broadcasts and split axes use the cpu kernels');
+    assert.ok(c.Add!.fallback > 0 && c.Sum!.fallback > 0 && c.Tile!.fallback > 0, 'column broadcasts, split axes and general tiles use the cpu kernels');
     for (const name of ['_FusedMatMul', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']) {
       assert.is(c[name]?.fallback ?? 0, 0, `${name} fallbacks`);
     }

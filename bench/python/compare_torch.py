@@ -3,6 +3,7 @@ workloads, with the same models, batch sizes and optimisers as nnlab's side.
 
 - dqn: MLP 4-128-128-2 (ReLU), batch 128, Huber TD loss against a target network, Adam 2.5e-4
 - vae: encoder 784-400-(20+20), decoder 20-400-784, batch 128, summed BCE + KL per image, Adam 1e-3
+- dcgan: DCGAN D step + G step (non-saturating), 28x28, batch 64, batchnorm, Adam 2e-4 (0.5, 0.999)
 - policy_b1 / policy_b64: forward of an MLP 4-64-64-2 (ReLU) under no_grad
 
 Prints one JSON line {"torch", "threads", "results": {name: median_ms}}.
@@ -86,6 +87,39 @@ def main():
         loss.item()
 
     out["vae"] = timeit(vae_step, max(20, a.steps // 5), 5)
+
+    # DCGAN D+G step (same architecture as bench/compare-torch.ts)
+    G = nn.Sequential(
+        nn.Linear(100, 7 * 7 * 128, bias=False), nn.BatchNorm1d(7 * 7 * 128), nn.ReLU(),
+        nn.Unflatten(1, (128, 7, 7)),
+        nn.ConvTranspose2d(128, 64, 5, 2, padding=2, output_padding=1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+        nn.ConvTranspose2d(64, 1, 5, 2, padding=2, output_padding=1), nn.Tanh(),
+    )
+    D = nn.Sequential(
+        nn.Conv2d(1, 64, 5, 2, padding=2), nn.LeakyReLU(0.2),
+        nn.Conv2d(64, 128, 5, 2, padding=2, bias=False), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
+        nn.Flatten(), nn.Linear(128 * 7 * 7, 1),
+    )
+    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    gb = 64
+    real = torch.rand(gb, 1, 28, 28) * 2 - 1
+    ones, zeros = torch.ones(gb, 1), torch.zeros(gb, 1)
+
+    def dcgan_step():
+        z = torch.randn(gb, 100)
+        fake = G(z)
+        loss_d = F.binary_cross_entropy_with_logits(D(real), ones) + F.binary_cross_entropy_with_logits(D(fake.detach()), zeros)
+        opt_d.zero_grad()
+        loss_d.backward()
+        opt_d.step()
+        loss_g = F.binary_cross_entropy_with_logits(D(G(z)), ones)
+        opt_g.zero_grad()
+        loss_g.backward()
+        opt_g.step()
+        loss_d.item(), loss_g.item()
+
+    out["dcgan"] = timeit(dcgan_step, max(5, a.steps // 40), 2)
 
     # policy forward
     pi = mlp([4, 64, 64, 2])
