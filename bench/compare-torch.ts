@@ -11,6 +11,7 @@
  * libopenblas0-openmp`). Writes bench/results/compare-torch.json.
  */
 import { execFileSync } from 'node:child_process';
+import { findTorchPython, median, timeSteps } from './stats.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -75,28 +76,9 @@ export function dcganStep(batch = 64): { step: () => void; dispose: () => void }
   return { step, dispose: () => (G.dispose(), D.dispose(), optD.dispose(), optG.dispose()) };
 }
 
-function median(fn: () => void, steps: number, warmup: number): number {
-  for (let i = 0; i < warmup; i++) fn();
-  const ts: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const t0 = performance.now();
-    fn();
-    ts.push(performance.now() - t0);
-  }
-  ts.sort((a, b) => a - b);
-  return ts[Math.floor(ts.length / 2)]!;
-}
-
-function python(): string | undefined {
-  for (const exe of ['python3', '/usr/bin/python3']) {
-    try {
-      execFileSync(exe, ['-c', 'import torch'], { stdio: 'ignore' });
-      return exe;
-    } catch {
-      // next
-    }
-  }
-  return undefined;
+/** Median ms per call of `fn`. */
+function medianMs(fn: () => void, steps: number, warmup: number): number {
+  return median(timeSteps(fn, steps, warmup));
 }
 
 async function main(): Promise<void> {
@@ -112,13 +94,13 @@ async function main(): Promise<void> {
   for (let i = 0; i < 1024; i++) replay.add(rng.fillNormal(new Float32Array(4)), rng.int(2), 1, rng.fillNormal(new Float32Array(4)), rng.random() < 0.05);
   const learner = new DqnLearner(4, 2, { hidden: [128, 128], batchSize: 128, learningRate: 2.5e-4, doubleQ: false, fused: true }, rng.split());
   const batch = replay.sample(128, rng);
-  ours.dqn = median(() => void learner.update(batch), steps, 20);
+  ours.dqn = medianMs(() => void learner.update(batch), steps, 20);
   learner.dispose();
   const tfDqn = dqnStep();
-  ours.dqn_tfjs = median(tfDqn.step, Math.max(20, steps / 5), 5);
+  ours.dqn_tfjs = medianMs(tfDqn.step, Math.max(20, steps / 5), 5);
   tfDqn.dispose();
   const vae = vaeStep();
-  ours.vae_tfjs = median(vae.step, Math.max(20, steps / 5), 5);
+  ours.vae_tfjs = medianMs(vae.step, Math.max(20, steps / 5), 5);
   vae.dispose();
   {
     // the same VAE step on the fused path (core/fusedVae.ts), same init and shapes
@@ -131,20 +113,20 @@ async function main(): Promise<void> {
     const x = new Float32Array(128 * 784).map(() => (r.random() < 0.2 ? 1 : 0));
     const eps = new Float32Array(128 * 20);
     const epsRng = r.split();
-    ours.vae = median(() => void fused.step(x, epsRng.fillNormal(eps), 128), Math.max(20, steps / 5), 5);
+    ours.vae = medianMs(() => void fused.step(x, epsRng.fillNormal(eps), 128), Math.max(20, steps / 5), 5);
   }
   const dcgan = dcganStep();
-  ours.dcgan = median(dcgan.step, Math.max(5, steps / 40), 2);
+  ours.dcgan = medianMs(dcgan.step, Math.max(5, steps / 40), 2);
   dcgan.dispose();
   const pi = buildMlp({ name: 'pi', inputDim: 4, hidden: [64, 64], outputDim: 2, init: 'torchDefault' }, new Rng(2));
   const fwd = new MlpForward(getParams(pi), 'relu');
   pi.dispose();
   for (const b of [1, 64]) {
     const x = new Rng(3).fillNormal(new Float32Array(b * 4));
-    ours[`policy_b${b}`] = median(() => void fwd.forward(x, b), steps * 10, 100);
+    ours[`policy_b${b}`] = medianMs(() => void fwd.forward(x, b), steps * 10, 100);
   }
 
-  const py = python();
+  const py = findTorchPython();
   let theirs: Record<string, number> = {};
   let torchInfo = 'not installed';
   if (py !== undefined) {

@@ -21,6 +21,7 @@ import { trainableVariables } from '../core/tensors.js';
 import { fusedGemm } from '../core/fused.js';
 import { ReplayBuffer } from '../core/replay.js';
 import { DqnLearner } from '../agents/dqn.js';
+import { quantile, timeSteps } from './stats.js';
 
 export interface StepTiming {
   workload: string;
@@ -31,19 +32,8 @@ export interface StepTiming {
   steps: number;
 }
 
-function quantile(xs: number[], q: number): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-}
-
 function time(workload: string, backend: string, steps: number, warmup: number, step: () => void): StepTiming {
-  for (let i = 0; i < warmup; i++) step();
-  const ms: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const t0 = performance.now();
-    step();
-    ms.push(performance.now() - t0);
-  }
+  const ms = timeSteps(step, steps, warmup);
   return { workload, backend, medianMs: quantile(ms, 0.5), p10Ms: quantile(ms, 0.1), p90Ms: quantile(ms, 0.9), steps };
 }
 

@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng } from '../core/rng.js';
 import { CartPoleEnv, make, makeVec, type Env } from '../envs/index.js';
+import { median } from './stats.js';
 
 const REPEATS = Number(process.env['BENCH_REPEATS'] ?? 5);
 const SINGLE_STEPS = Number(process.env['BENCH_SINGLE_STEPS'] ?? 2_000_000);
@@ -21,12 +22,6 @@ const VEC_STEPS = Number(process.env['BENCH_VEC_STEPS'] ?? 20_000_000);
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '..', '..');
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function benchSingle(env: Env<Float32Array, number>, steps: number, seed: number): number {
   const rng = new Rng(seed);

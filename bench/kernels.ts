@@ -26,6 +26,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadNativeAddon, nativeAvailable, registerNativeBackend } from '../core/native.js';
+import { median } from './stats.js';
 
 tf.env().set('PROD', true);
 
@@ -38,12 +39,6 @@ const { values: opts } = parseArgs({
   },
 });
 const budgetMs = Number(opts['budget-ms']);
-
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /** Deterministic uniform [-1, 1). */
 function rng(seed: number): () => number {

@@ -17,12 +17,13 @@ import { make } from '../envs/index.js';
 import type { Env } from '../envs/index.js';
 import { QLearning } from '../agents/qlearning.js';
 import { Sarsa } from '../agents/sarsa.js';
-import { evaluateGreedy, trainTabular, type QParams, type TabularAgent } from '../agents/tabular.js';
+import { evaluateGreedy, greedyAction, trainTabular, type QParams, type TabularAgent } from '../agents/tabular.js';
 import { trainDqn, DQN_DEFAULTS } from '../agents/dqn.js';
 import { trainReinforce } from '../agents/reinforce.js';
 import { trainActorCritic } from '../agents/actorCritic.js';
 import { trainA2c } from '../agents/a2c.js';
 import type { TrainPgOptions, TrainPgResult } from '../agents/onPolicy.js';
+import { findTorchPython, median } from './stats.js';
 
 interface Row {
   agent: string;
@@ -100,7 +101,7 @@ function tabular(seeds: number): void {
           vStar += V[s]!;
           let ret = 0;
           for (let t = 0; t < 200; t++) {
-            const [s2, r, term, trunc] = env.step(greedyOf(p, s));
+            const [s2, r, term, trunc] = env.step(greedyAction(p, s));
             ret += r;
             if (term || trunc) break;
             s = s2;
@@ -128,12 +129,6 @@ function tabular(seeds: number): void {
   }
 }
 
-function greedyOf(p: QParams, s: number): number {
-  let best = 0;
-  for (let a = 1; a < p.numActions; a++) if (p.q[s * p.numActions + a]! > p.q[s * p.numActions + best]!) best = a;
-  return best;
-}
-
 /** The policy-gradient agents with their default configs; each run stops at its goal. */
 function policyGradient(seeds: number): void {
   const cases: { agent: string; env: string; goal: number; totalTimesteps: number; evalInterval: number; train: (o: TrainPgOptions<never>) => TrainPgResult<{ dispose(): void }> }[] = [
@@ -155,21 +150,9 @@ function policyGradient(seeds: number): void {
   }
 }
 
-function python(): string | undefined {
-  for (const exe of ['python3', '/usr/bin/python3']) {
-    try {
-      execFileSync(exe, ['-c', 'import torch, numpy'], { stdio: 'ignore' });
-      return exe;
-    } catch {
-      // try the next interpreter
-    }
-  }
-  return undefined;
-}
-
 function dqn(seeds: number, totalTimesteps: number, withTorch: boolean, backend: string): { torch: Row[] } {
   const torchRows: Row[] = [];
-  const py = withTorch ? python() : undefined;
+  const py = withTorch ? findTorchPython() : undefined;
   for (let seed = 0; seed < seeds; seed++) {
     const r = trainDqn({ envId: 'CartPole-v1', config: { seed }, totalTimesteps, evalInterval: 5000, evalEpisodes: 10, goal: 475 });
     const final = r.lastEval?.meanReturn ?? Number.NaN;
@@ -216,7 +199,6 @@ async function main(): Promise<void> {
 
   const dqnOurs = rows.filter((r) => r.agent.startsWith('DQN (') && !r.agent.includes('PyTorch'));
   const dqnTorch = rows.filter((r) => r.agent.includes('PyTorch'));
-  const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   if (dqnOurs.length > 0 && dqnTorch.length > 0) {
     const ours = median(dqnOurs.map((r) => r.wallSeconds));
     const theirs = median(dqnTorch.map((r) => r.wallSeconds));

@@ -1,0 +1,43 @@
+/** What the benchmarks share: medians and quantiles, step timing, and finding the PyTorch peer. */
+import { execFileSync } from 'node:child_process';
+
+/** The middle value (mean of the two middle ones for an even count). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** The q-quantile by rank (q = 0.1 → the 10th percentile). */
+export function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+
+/** Milliseconds of each of `steps` calls of `step`, after `warmup` untimed calls. */
+export function timeSteps(step: () => void, steps: number, warmup: number): number[] {
+  for (let i = 0; i < warmup; i++) step();
+  const ms: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    step();
+    ms.push(performance.now() - t0);
+  }
+  return ms;
+}
+
+/**
+ * A Python interpreter that imports torch (and numpy): `python3` first, then Debian's
+ * `/usr/bin/python3` (where `apt-get install python3-torch` puts it). Undefined when neither has it.
+ */
+export function findTorchPython(): string | undefined {
+  for (const exe of ['python3', '/usr/bin/python3']) {
+    try {
+      execFileSync(exe, ['-c', 'import torch, numpy'], { stdio: 'ignore' });
+      return exe;
+    } catch {
+      // try the next interpreter
+    }
+  }
+  return undefined;
+}
