@@ -17,6 +17,7 @@ import type { VectorEnv } from '../envs/index.js';
 import { ReplayBuffer, type TransitionBatch } from '../core/replay.js';
 import type { Rng } from '../core/rng.js';
 import type { Metrics, MetricsCallback } from './types.js';
+import { EpisodeStats } from './episodeStats.js';
 
 export interface OffPolicyLearner {
   readonly config: {
@@ -65,8 +66,7 @@ export function runOffPolicy(opts: OffPolicyOptions): OffPolicyResult {
   const replay = new ReplayBuffer({ capacity: c.bufferSize, obsDim });
   const batch = replay.allocBatch(c.batchSize);
   const actions = new Int32Array(numEnvs);
-  const episodeReturn = new Float64Array(numEnvs);
-  const episodeLength = new Int32Array(numEnvs);
+  const episodes = new EpisodeStats(numEnvs);
   let [obs] = envs.reset({ seed: opts.seed });
   obs = obs.slice();
   const t0 = performance.now();
@@ -83,13 +83,7 @@ export function runOffPolicy(opts: OffPolicyOptions): OffPolicyResult {
       const done = terminated[e] === 1 || truncated[e] === 1;
       const real = done && finalObs?.[e] ? finalObs[e]! : nextObs.subarray(e * obsDim, (e + 1) * obsDim);
       replay.add(obs.subarray(e * obsDim, (e + 1) * obsDim), actions[e]!, rewards[e]!, real, terminated[e] === 1);
-      episodeReturn[e]! += rewards[e]!;
-      episodeLength[e]!++;
-      if (done) {
-        opts.onMetrics?.({ 'charts/episodic_return': episodeReturn[e]!, 'charts/episodic_length': episodeLength[e]! }, envStep + e + 1);
-        episodeReturn[e] = 0;
-        episodeLength[e] = 0;
-      }
+      episodes.step(e, rewards[e]!, done, envStep + e + 1, opts.onMetrics);
     }
     obs.set(nextObs);
     envStep += numEnvs;

@@ -16,6 +16,7 @@ import { make, makeVec, type Env, type VectorEnv } from '../envs/index.js';
 import { actionDimOf, clipToBox, headFor, type ActorOutput, type PolicyActor, type PolicyHead } from './policies.js';
 import { evaluatePolicy, type EvalResult } from './evaluate.js';
 import type { Metrics, MetricsCallback } from './types.js';
+import { EpisodeStats } from './episodeStats.js';
 
 /** numSteps × numEnvs transitions, step-major (index t·numEnvs + e). Arrays are reused between updates. */
 export interface StepRollout {
@@ -113,8 +114,7 @@ export function runOnPolicy(opts: OnPolicyOptions): LoopResult {
     episodeStep: new Int32Array(n),
   };
   const envActions = head.kind === 'gaussian' ? new Float32Array(numEnvs * actionDim) : undefined;
-  const episodeReturn = new Float64Array(numEnvs);
-  const episodeLength = new Int32Array(numEnvs);
+  const episodes = new EpisodeStats(numEnvs);
   let [obs] = envs.reset({ seed: opts.seed });
   obs = obs.slice();
   const t0 = performance.now();
@@ -131,7 +131,7 @@ export function runOnPolicy(opts: OnPolicyOptions): LoopResult {
         r.actions.set(out.actions, base * actionDim);
         r.values.set(out.values, base);
         r.logProbs.set(out.logProbs, base);
-        r.episodeStep.set(episodeLength, base);
+        r.episodeStep.set(episodes.lengths, base);
         const stepActions = envActions === undefined ? out.actions : clipToBox(out.actions as Float32Array, head as PolicyHead & { kind: 'gaussian' }, numEnvs, envActions);
         const [next, rewards, terminated, truncated, info] = envs.step(stepActions);
         r.nextObs.set(next, base * obsDim);
@@ -141,16 +141,13 @@ export function runOnPolicy(opts: OnPolicyOptions): LoopResult {
           r.rewards[i] = rewards[e]!;
           r.terminated[i] = terminated[e]!;
           r.truncated[i] = truncated[e]!;
-          episodeReturn[e]! += rewards[e]!;
-          episodeLength[e]!++;
-          if (terminated[e] === 1 || truncated[e] === 1) {
+          const done = terminated[e] === 1 || truncated[e] === 1;
+          if (done) {
             const last = finalObs?.[e];
             if (last == null) throw new Error(`runOnPolicy: env ${e} ended without info.finalObs (same-step autoreset expected)`);
             r.nextObs.set(last, i * obsDim);
-            opts.onMetrics?.({ 'charts/episodic_return': episodeReturn[e]!, 'charts/episodic_length': episodeLength[e]! }, envStep + (t + 1) * numEnvs);
-            episodeReturn[e] = 0;
-            episodeLength[e] = 0;
           }
+          episodes.step(e, rewards[e]!, done, envStep + (t + 1) * numEnvs, opts.onMetrics);
         }
         obs.set(next);
       }
