@@ -146,6 +146,15 @@ export function dqnActor(q: MlpForward, obs: Float32Array, numEnvs: number, epsi
   return out;
 }
 
+/** A DQN learner's complete training state as data (see DqnLearner.getTrainingState). */
+export interface DqnTrainingState {
+  online: Float32Array;
+  target: Float32Array;
+  adam: FusedAdamState;
+  updates: number;
+  version: number;
+}
+
 /** The DQN learner: online and target Q networks, Adam, the TD update. */
 export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataParallelLearner<TransitionBatch> {
   readonly config: Readonly<DqnConfig>;
@@ -337,6 +346,32 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
 
   getPolicyParams(): VersionedParams<TensorMap> {
     return { version: this.version, params: this.fused !== undefined ? this.fused.online.toMap() : getParams(this.q) };
+  }
+
+  /**
+   * Everything needed to continue training exactly (online and target parameters, Adam moments,
+   * counters) as flat typed arrays, for a learner process the coordinator may restart. Fused path only.
+   */
+  getTrainingState(): DqnTrainingState {
+    const f = this.requireFused('getTrainingState');
+    return { online: f.online.params.slice(), target: f.target.params.slice(), adam: f.adam.getState(), updates: this.updates, version: this.version };
+  }
+
+  setTrainingState(s: DqnTrainingState): void {
+    const f = this.requireFused('setTrainingState');
+    if (s.online.length !== f.online.params.length || s.target.length !== f.target.params.length) {
+      throw new Error(`DQN.setTrainingState: ${s.online.length} parameters for a network of ${f.online.params.length}`);
+    }
+    f.online.params.set(s.online);
+    f.target.params.set(s.target);
+    f.adam.setState(s.adam);
+    this.updates = s.updates;
+    this.version = s.version;
+  }
+
+  private requireFused(what: string): NonNullable<DqnLearner['fused']> {
+    if (this.fused === undefined) throw new Error(`DQN.${what} needs the fused training path (config.fused = true, the default)`);
+    return this.fused;
   }
 
   /** Copies the fused parameters into the tfjs models (before saving or exporting them). */

@@ -13,6 +13,15 @@ const HELP = `nnlab ${version} — a reinforcement-learning and generative-model
 Usage: nnlab <command> [options]
 
 Commands:
+  run SPEC [--workers N] [--port P] [--host H] [--token T] [--resume RUN_DIR]
+                                 run an experiment spec (JSON or YAML; see experiments/): rollout
+                                 threads, a learner process, remote workers, a sweep if the spec has
+                                 one; prints the dashboard URL; metrics, checkpoints under runs/<id>/
+                                 (--resume RUN_DIR: continue a run from its newest checkpoint)
+  sweep SPEC [...]               the same, for a spec with a sweep section (trials run in parallel)
+  worker --connect URL --token T [--threads N] [--name NAME]
+                                 join a running experiment from this machine as a remote worker
+  eval RUN_DIR [--episodes N]    greedy evaluation of a run's newest checkpoint
   train AGENT [--env ID] [--seed N] [--steps N] [--goal R]
                                  train one agent on one env in this process: dqn (default env
                                  CartPole-v1, --steps env steps, stops at --goal), qlearning, sarsa,
@@ -68,12 +77,21 @@ async function main(argv: string[]): Promise<void> {
       env: { type: 'string' },
       steps: { type: 'string' },
       goal: { type: 'string' },
+      workers: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      token: { type: 'string' },
+      resume: { type: 'string' },
+      connect: { type: 'string' },
+      threads: { type: 'string' },
+      name: { type: 'string' },
+      episodes: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
     allowPositionals: true,
   });
-  if (positionals.length > 0 && command !== 'train') throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  if (positionals.length > 0 && !['train', 'run', 'sweep', 'eval'].includes(command)) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if (values.help || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(HELP);
     return;
@@ -108,6 +126,45 @@ async function main(argv: string[]): Promise<void> {
         opts.goal = g;
       }
       await runTrain(opts);
+      return;
+    }
+    case 'run':
+    case 'sweep': {
+      if (values.backend !== undefined) process.env.NNLAB_BACKEND = values.backend;
+      const file = positionals[0];
+      if (file === undefined && values.resume === undefined) throw new UsageError(`${command} needs a spec file (e.g. experiments/cartpole-dqn.json) or --resume RUN_DIR`);
+      if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
+      const { runExperiment } = await import('./run.js');
+      const { loadSpecFile } = await import('./spec.js');
+      const spec = file !== undefined ? loadSpecFile(file) : undefined;
+      if (command === 'sweep' && spec !== undefined && spec.sweep === undefined) throw new UsageError(`${file} has no sweep section (use nnlab run)`);
+      const opts: Parameters<typeof runExperiment>[0] = { port: intOption('port', values.port, 7070) };
+      if (spec !== undefined) opts.spec = spec;
+      if (values.resume !== undefined) opts.resume = values.resume;
+      if (values.workers !== undefined) opts.workers = intOption('workers', values.workers, 2);
+      if (values.host !== undefined) opts.host = values.host;
+      if (values.token !== undefined) opts.token = values.token;
+      await runExperiment(opts);
+      return;
+    }
+    case 'worker': {
+      if (values.connect === undefined) throw new UsageError('worker needs --connect ws://HOST:PORT');
+      const token = values.token ?? process.env.NNLAB_TOKEN;
+      if (token === undefined) throw new UsageError('worker needs --token T (printed by nnlab run) or NNLAB_TOKEN');
+      const { runRemoteWorker } = await import('../workers/remote.js');
+      const opts: Parameters<typeof runRemoteWorker>[0] = { url: values.connect, token };
+      if (values.threads !== undefined) opts.threads = Math.max(1, intOption('threads', values.threads, 1));
+      if (values.name !== undefined) opts.name = values.name;
+      const done = await runRemoteWorker(opts);
+      console.log(`the run ended; this worker did ${done} tasks`);
+      return;
+    }
+    case 'eval': {
+      const dir = positionals[0];
+      if (dir === undefined) throw new UsageError('eval needs a run directory (runs/<id>)');
+      await initBackend(values.backend === undefined ? {} : { backend: values.backend });
+      const { evalRun } = await import('./evalRun.js');
+      await evalRun(dir, intOption('episodes', values.episodes, 100));
       return;
     }
     default:

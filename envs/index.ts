@@ -48,3 +48,4 @@ export { CliffWalkingEnv, type CliffWalkingKwargs } from './toyText/cliffWalking
 export { TaxiEnv, TAXI_MAP, type TaxiKwargs } from './toyText/taxi.js';
 export { categoricalSample, colorize, type Transition, type TransitionTable } from './toyText/utils.js';
 export { BUILTIN_ENV_IDS } from './builtins.js';
+export { snapshotState, restoreState, type StateTree } from './snapshot.js';

@@ -18,7 +18,7 @@ import {
   type ResetReturn,
   type StepReturn,
   type Transition,
-} from '../envs/index.js';
+} from 'nnlab/envs';
 
 /** The default 5x5 maze: S start, G goal, # wall, . floor. */
 export const DEFAULT_MAZE: readonly string[] = ['S.#..', '.#..#', '...#.', '#.#..', '....G'];

@@ -1,0 +1,321 @@
+/**
+ * A distributed DQN run (the data flow of DESIGN.md): rollout tasks go to executors (piscina
+ * threads, remote workers, or the coordinator's own thread) with the latest published parameters;
+ * their transitions enter the coordinator's replay buffer; every `trainFrequency` env steps the
+ * coordinator samples `gradientSteps` minibatches and sends them to the learner (its own process),
+ * which returns its complete new state and the parameters to publish. Counts are exact: a rollout
+ * task's transitions are accepted once, when its result arrives; a task whose executor died is
+ * redone elsewhere.
+ *
+ * With `workers.rollout = 0` and `learner.process = false` everything runs in order in one
+ * thread, and checkpoints hold the envs' state too: an interrupted and resumed run ends with the
+ * same weights as an uninterrupted one.
+ */
+import { ReplayBuffer, type ReplayState } from '../core/replay.js';
+import { Rng, type RngState } from '../core/rng.js';
+import type { TensorMap } from '../core/tensors.js';
+import { allFinite, setParams } from '../core/tensors.js';
+import { buildMlp } from '../core/nn.js';
+import { resolveDqnConfig, greedyPolicy, type DqnConfig } from '../agents/dqn.js';
+import { evaluatePolicy } from '../agents/evaluate.js';
+import { Discrete, make } from '../envs/index.js';
+import { RolloutRunner, type RolloutRunnerState } from '../workers/rollout.js';
+import type { EnvRef, RolloutResult, RolloutTask } from '../workers/tasks.js';
+import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from './protocol.js';
+import { LearnerLost, type LearnerClient } from './learner.js';
+import type { RunContext, RunOutcome } from './runContext.js';
+
+/** What a DQN run's checkpoint holds (besides the model files). */
+export interface DqnRunState {
+  envSteps: number;
+  dispatched: number;
+  rolloutTasks: number;
+  episodes: number;
+  lastTrainStep: number;
+  lastTargetStep: number;
+  lastEvalStep: number;
+  lastCheckpointStep: number;
+  trainRounds: number;
+  nextSeed: number;
+  replay: ReplayState;
+  replayRng: RngState;
+  learner: DqnLearnerState;
+  params: TensorMap;
+  paramsVersion: number;
+  recentReturns: number[];
+  /** The single-process runner's envs (exact resume). */
+  inline?: RolloutRunnerState;
+  metrics: { jsonl: number; csv: number; time: number };
+  bestEval?: number;
+}
+
+export class NonFiniteError extends Error {}
+
+export function dqnLearnerInit(ctx: RunContext): { init: LearnerInit; config: DqnConfig; obsDim: number; numActions: number } {
+  const spec = ctx.spec;
+  const config = resolveDqnConfig({ seed: spec.seed, ...(spec.agent!.config as Partial<DqnConfig>) });
+  if (!config.fused) throw new RangeError(`spec.agent.config.fused: distributed DQN trains on the fused path; set it to true (the default)`);
+  const probe = make(ctx.envRef.id, ctx.envRef.kwargs);
+  const obsDim = probe.observationSpace.shape?.reduce((a: number, b: number) => a * b, 1) ?? 1;
+  const actionSpace = probe.actionSpace;
+  probe.close();
+  if (!(actionSpace instanceof Discrete)) throw new TypeError(`DQN needs a Discrete action space; ${ctx.envRef.id} has ${String(actionSpace)}`);
+  return { init: { type: 'init', obsDim, numActions: actionSpace.n, config: { ...config } }, config, obsDim, numActions: actionSpace.n };
+}
+
+export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: DqnRunState): Promise<RunOutcome> {
+  const { spec } = ctx;
+  const { config, obsDim, numActions } = dqnLearnerInit(ctx);
+  const budget = spec.budget.envSteps ?? 100_000;
+  const numEnvs = spec.workers.numEnvs;
+  const taskSteps = spec.workers.rolloutSteps;
+  const stepsPerTask = taskSteps * numEnvs;
+  const single = ctx.singleProcess;
+  let learner = learner0;
+
+  // ---- state (all of it checkpointed) ----
+  const replay = resume !== undefined ? ReplayBuffer.fromState(resume.replay) : new ReplayBuffer({ capacity: config.bufferSize, obsDim });
+  const replayRng = new Rng(config.seed).split().split();
+  let s: Omit<DqnRunState, 'replay' | 'replayRng' | 'metrics' | 'inline'>;
+  if (resume !== undefined) {
+    replayRng.setState(resume.replayRng);
+    const { replay: _r, replayRng: _g, metrics: _m, inline: _i, ...counters } = resume;
+    s = counters;
+    s.dispatched = s.envSteps; // tasks in flight at the checkpoint were never accepted: redo them
+  } else {
+    const first = await learner.train({ type: 'train', id: 0, obs: new Float32Array(0), actions: new Int32Array(0), rewards: new Float32Array(0), nextObs: new Float32Array(0), terminated: new Uint8Array(0), batchSize: config.batchSize, phases: [] });
+    s = {
+      envSteps: 0,
+      dispatched: 0,
+      rolloutTasks: 0,
+      episodes: 0,
+      lastTrainStep: 0,
+      lastTargetStep: 0,
+      lastEvalStep: 0,
+      lastCheckpointStep: 0,
+      trainRounds: 0,
+      nextSeed: spec.seed,
+      learner: first.state,
+      params: first.params,
+      paramsVersion: first.state.version,
+      recentReturns: [],
+    };
+  }
+  let learnerHasState = resume === undefined;
+  const inline = single ? new RolloutRunner(numEnvs, ctx.envRef.id, ctx.envRef.kwargs, spec.seed) : undefined;
+  if (inline !== undefined && resume?.inline !== undefined) inline.setState(resume.inline);
+
+  const epsilon = { initial: config.explorationInitialEps, final: config.explorationFinalEps, fraction: config.explorationFraction, totalTimesteps: budget, learningStarts: config.learningStarts };
+  const rolloutTask = (): RolloutTask => {
+    const envStep = s.dispatched;
+    s.dispatched += stepsPerTask;
+    const task: RolloutTask = {
+      kind: 'rollout',
+      runId: ctx.runId,
+      env: ctx.envRef as EnvRef,
+      numEnvs,
+      steps: taskSteps,
+      envStep,
+      seed: s.nextSeed++,
+      policy: { algo: 'dqn', activation: config.activation, params: s.params, version: s.paramsVersion, epsilon },
+    };
+    if (ctx.faults?.crashRolloutAt !== undefined && envStep >= ctx.faults.crashRolloutAt) {
+      task.crash = true; // fault injection (tests): the thread running this task dies
+      delete ctx.faults.crashRolloutAt;
+    }
+    return task;
+  };
+
+  const accept = (r: RolloutResult): void => {
+    const n = r.count;
+    if (n !== stepsPerTask || r.obs.length !== n * obsDim || r.nextObs.length !== n * obsDim || r.actions.length !== n || r.rewards.length !== n || r.terminated.length !== n) {
+      throw new Error(`a rollout result has inconsistent sizes (count ${n}, expected ${stepsPerTask} transitions of ${obsDim} numbers)`);
+    }
+    if (r.episodeReturns.length !== r.episodeLengths.length || r.episodeEnds.length !== r.episodeReturns.length) throw new Error('a rollout result has inconsistent episode arrays');
+    replay.addBatch(r.obs, r.actions, r.rewards, r.nextObs, r.terminated);
+    for (let k = 0; k < r.episodeReturns.length; k++) {
+      s.episodes++;
+      s.recentReturns.push(r.episodeReturns[k]!);
+      if (s.recentReturns.length > 20) s.recentReturns.shift();
+      ctx.metrics.write(s.envSteps + r.episodeEnds[k]! + 1, { 'charts/episodic_return': r.episodeReturns[k]!, 'charts/episodic_length': r.episodeLengths[k]! });
+    }
+    s.envSteps += n;
+    s.rolloutTasks++;
+  };
+
+  // Rollouts may run ahead of the learner by at most `maxAhead` env steps, so the ratio of gradient
+  // steps to env steps (and how stale the acting policy is) stays what the config says, however
+  // fast the rollout workers are: collection of the next trainFrequency steps overlaps training.
+  let plannedThrough = s.lastTrainStep;
+  let appliedThrough = s.lastTrainStep;
+  const maxAhead = 2 * config.trainFrequency + stepsPerTask;
+  const mayDispatch = (): boolean => s.dispatched < budget && (s.dispatched < config.learningStarts || s.dispatched - appliedThrough < maxAhead);
+
+  /** Plans a training round if due; samples its minibatches now. */
+  const planTrain = (): TrainRequest | undefined => {
+    if (s.envSteps < config.learningStarts || s.envSteps - s.lastTrainStep < config.trainFrequency) return undefined;
+    const phases: TrainRequest['phases'] = [];
+    while (s.envSteps - s.lastTrainStep >= config.trainFrequency) {
+      s.lastTrainStep += config.trainFrequency;
+      const due = s.lastTrainStep - s.lastTargetStep >= config.targetUpdateInterval;
+      if (due) s.lastTargetStep = s.lastTrainStep;
+      phases.push({ gradientSteps: config.gradientSteps, updateTarget: due });
+    }
+    const rows = phases.length * config.gradientSteps * config.batchSize;
+    const b = replay.sample(rows, replayRng);
+    plannedThrough = s.lastTrainStep;
+    return { type: 'train', id: ++s.trainRounds, obs: b.obs, actions: b.actions as Int32Array, rewards: b.rewards, nextObs: b.nextObs, terminated: b.terminated, batchSize: config.batchSize, phases };
+  };
+
+  const sendTrain = async (req: TrainRequest): Promise<TrainReply> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const r = await learner.train(learnerHasState ? req : { ...req, state: s.learner });
+        learnerHasState = true;
+        return r;
+      } catch (e) {
+        if (!(e instanceof LearnerLost) || attempt >= 3) throw e;
+        ctx.log(`${e.message}; starting a new learner process with the state after update ${s.learner.updates}`);
+        ctx.event({ type: 'learner-restart', reason: e.message });
+        learner = await ctx.restartLearner();
+        learnerHasState = false;
+      }
+    }
+  };
+
+  const applyTrain = (r: TrainReply): void => {
+    if (!Number.isFinite(r.meanLoss) || !allFinite(r.params)) {
+      throw new NonFiniteError(`non-finite TD loss (${r.meanLoss}) in training round ${r.id}, updates ${s.learner.updates + 1}–${r.state.updates}, at env step ${s.envSteps}: the run stops; the last good checkpoint stays loadable`);
+    }
+    s.learner = r.state;
+    appliedThrough = plannedThrough;
+    s.params = r.params;
+    s.paramsVersion = r.state.version;
+    ctx.metrics.write(s.envSteps, { 'losses/td_loss': r.meanLoss, 'charts/sps': s.envSteps / Math.max(1e-9, ctx.metrics.time - startTime), 'charts/updates': r.state.updates });
+    ctx.publish(s.params, s.paramsVersion);
+  };
+
+  const startTime = resume?.metrics.time ?? 0;
+  let goalReached: number | undefined;
+  let lastEval: number | undefined = resume?.bestEval;
+  const evaluate = (): boolean => {
+    if (spec.eval.interval === 0 || s.envSteps - s.lastEvalStep < spec.eval.interval) return false;
+    s.lastEvalStep = s.envSteps;
+    const policy = greedyPolicy(s.params, config.activation);
+    const seed = 1_000_000 + config.seed * 1000;
+    let ev = evaluatePolicy(ctx.envRef.id, policy, spec.eval.episodes, seed, ctx.envRef.kwargs);
+    const goal = spec.eval.goal;
+    // a quick check first; the goal counts only when the full final-size evaluation confirms it
+    if (goal !== undefined && ev.meanReturn >= goal && spec.eval.finalEpisodes > spec.eval.episodes) ev = evaluatePolicy(ctx.envRef.id, policy, spec.eval.finalEpisodes, seed, ctx.envRef.kwargs);
+    lastEval = ev.meanReturn;
+    ctx.metrics.write(s.envSteps, { 'eval/mean_return': ev.meanReturn, 'eval/episodes': ev.returns.length });
+    if (goal !== undefined && ev.meanReturn >= goal) {
+      goalReached = s.envSteps;
+      return true;
+    }
+    return false;
+  };
+
+  const checkpoint = async (why: string): Promise<void> => {
+    const state: DqnRunState = { ...s, replay: replay.getState(), replayRng: replayRng.getState(), metrics: ctx.metrics.mark(), ...(inline !== undefined ? { inline: inline.getState() } : {}), ...(lastEval !== undefined ? { bestEval: lastEval } : {}) };
+    s.lastCheckpointStep = s.envSteps;
+    state.lastCheckpointStep = s.envSteps;
+    const q = buildMlp({ name: 'q', inputDim: obsDim, hidden: config.hidden, outputDim: numActions, activation: config.activation }, new Rng(0));
+    setParams(q, s.params);
+    const dir = await ctx.saveCheckpoint(s.envSteps, state, { q });
+    q.dispose();
+    ctx.log(`checkpoint (${why}) at env step ${s.envSteps}: ${dir}`);
+  };
+
+  // a task dispatched again after its worker died acts with the current parameters
+  // (and an injected crash happens once: the task's second attempt runs normally)
+  ctx.scheduler.prepare = (task, attempt) => {
+    if (task.kind !== 'rollout' || task.runId !== ctx.runId || attempt === 1) return task;
+    const { crash: _crash, ...rest } = task;
+    return { ...rest, policy: { ...task.policy, params: s.params, version: s.paramsVersion } };
+  };
+
+  // ---- the loop ----
+  type Done = { kind: 'rollout'; id: number; result: RolloutResult } | { kind: 'train'; reply: TrainReply };
+  const inFlight = new Map<number, Promise<Done>>();
+  let nextLocal = 0;
+  let training: Promise<Done> | undefined;
+  let stopReason: string | undefined;
+  const progress = () =>
+    ctx.progress(s.envSteps, budget, {
+      return: s.recentReturns.length > 0 ? s.recentReturns.reduce((a, b) => a + b, 0) / s.recentReturns.length : undefined,
+      eval: lastEval,
+      updates: s.learner.updates,
+      'steps/s': Math.round(s.envSteps / Math.max(1e-9, ctx.metrics.time - startTime)),
+      workers: ctx.workersAlive(),
+    });
+  const finishTraining = async (): Promise<void> => {
+    if (training === undefined) return;
+    const t = await training;
+    training = undefined;
+    if (t.kind === 'train') applyTrain(t.reply);
+  };
+
+  try {
+    while (s.envSteps < budget) {
+      stopReason = ctx.stopRequested();
+      if (stopReason !== undefined) break;
+      // keep every rollout slot busy (in a single-process run: one task at a time, in order)
+      const slots = single ? 1 : Math.max(1, ctx.scheduler.capacity('rollout'));
+      while (inFlight.size < slots && mayDispatch()) {
+        const id = nextLocal++;
+        const task = rolloutTask();
+        const run = single ? Promise.resolve(inline!.run(task)) : (ctx.scheduler.submit(task) as Promise<RolloutResult>);
+        inFlight.set(id, run.then((result): Done => ({ kind: 'rollout', id, result })));
+      }
+      if (inFlight.size === 0 && training === undefined) throw new Error(`DQN run stalled at env step ${s.envSteps} (nothing in flight)`);
+      const next = await Promise.race(training === undefined ? inFlight.values() : [training, ...inFlight.values()]);
+      if (next.kind === 'rollout') {
+        inFlight.delete(next.id);
+        accept(next.result);
+      } else {
+        training = undefined;
+        applyTrain(next.reply);
+      }
+      if (training === undefined) {
+        const req = planTrain();
+        if (req !== undefined) {
+          if (single) applyTrain(await sendTrain(req));
+          else training = sendTrain(req).then((reply): Done => ({ kind: 'train', reply }));
+        }
+      }
+      if (evaluate()) break;
+      const requested = ctx.checkpointRequested();
+      if (requested || (spec.checkpoint.interval > 0 && s.envSteps - s.lastCheckpointStep >= spec.checkpoint.interval)) {
+        await finishTraining();
+        await checkpoint(requested ? 'requested' : 'periodic');
+        ctx.checkpointDone();
+      }
+      progress();
+    }
+    await finishTraining();
+  } catch (e) {
+    // the other in-flight work settles quietly
+    for (const p of inFlight.values()) p.catch(() => undefined);
+    training?.catch(() => undefined);
+    throw e;
+  }
+  for (const p of inFlight.values()) p.catch(() => undefined);
+  progress();
+  ctx.progressBreak();
+  await checkpoint(stopReason !== undefined ? stopReason : 'final');
+  if (stopReason !== undefined) return { state: 'stopped', message: `stopped (${stopReason}) at env step ${s.envSteps}; continue with --resume ${ctx.runDir}`, envSteps: s.envSteps, counts: { ...ctx.scheduler.counts, rolloutTasks: s.rolloutTasks } };
+
+  const final = evaluatePolicy(ctx.envRef.id, greedyPolicy(s.params, config.activation), spec.eval.finalEpisodes, 2_000_000 + config.seed, ctx.envRef.kwargs);
+  ctx.metrics.write(s.envSteps, { 'eval/final_mean_return': final.meanReturn });
+  const outcome: RunOutcome = {
+    state: 'finished',
+    message: `greedy evaluation over ${spec.eval.finalEpisodes} episodes: mean return ${final.meanReturn.toFixed(1)} ± ${final.stdReturn.toFixed(1)}`,
+    envSteps: s.envSteps,
+    finalScore: final.meanReturn,
+    counts: { ...ctx.scheduler.counts, rolloutTasks: s.rolloutTasks },
+    params: s.params,
+  };
+  if (goalReached !== undefined) outcome.goalReachedAt = goalReached;
+  return outcome;
+}

@@ -1,0 +1,29 @@
+/**
+ * `nnlab eval RUN_DIR`: loads a run's resolved spec and newest checkpoint and evaluates the saved
+ * agent greedily (its Q network from the tfjs-format model files, the same files a browser loads).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { latestCheckpoint, loadModelFiles } from '../core/checkpoint.js';
+import { getParams } from '../core/tensors.js';
+import { greedyPolicy, resolveDqnConfig, type DqnConfig } from '../agents/dqn.js';
+import { evaluatePolicy } from '../agents/evaluate.js';
+import { ensureModule, moduleRef } from '../workers/envModules.js';
+import { parseSpec } from './spec.js';
+
+export async function evalRun(runDir: string, episodes: number, log: (l: string) => void = console.log): Promise<number> {
+  const specFile = path.join(runDir, 'spec.json');
+  if (!existsSync(specFile)) throw new Error(`${runDir} is not a run directory (no spec.json)`);
+  const spec = parseSpec(JSON.parse(readFileSync(specFile, 'utf8')), specFile);
+  if (spec.agent?.algo !== 'dqn') throw new Error(`nnlab eval: runs of '${spec.agent?.algo ?? spec.model?.kind}' are evaluated at the end of the run (see ${path.join(runDir, 'result.json')})`);
+  const ckpt = await latestCheckpoint(path.join(runDir, 'checkpoints'));
+  if (ckpt === undefined) throw new Error(`${runDir} has no complete checkpoint`);
+  if (spec.env!.module !== undefined) await ensureModule(moduleRef(spec.env!.module));
+  const config = resolveDqnConfig(spec.agent.config as Partial<DqnConfig>);
+  const model = await loadModelFiles(path.join(ckpt, 'models', 'q'));
+  const params = getParams(model);
+  model.dispose();
+  const r = evaluatePolicy(spec.env!.id, greedyPolicy(params, config.activation), episodes, 3_000_000 + spec.seed, spec.env!.kwargs);
+  log(`${path.basename(ckpt)} of ${runDir}: greedy evaluation over ${episodes} episodes on ${spec.env!.id}: mean return ${r.meanReturn.toFixed(1)} ± ${r.stdReturn.toFixed(1)}`);
+  return r.meanReturn;
+}

@@ -1,0 +1,57 @@
+/**
+ * Runs that train in the coordinator's own process, with metrics streamed as they happen: the
+ * policy-gradient agents (REINFORCE, Actor-Critic, A2C — their rollouts are on-policy and short,
+ * so they step their vector envs inline) and the generative models.
+ */
+import path from 'node:path';
+import { trainA2c } from '../agents/a2c.js';
+import { trainActorCritic } from '../agents/actorCritic.js';
+import { trainReinforce } from '../agents/reinforce.js';
+import type { TrainPgOptions } from '../agents/onPolicy.js';
+import type { RunContext, RunOutcome } from './runContext.js';
+
+const PG_TRAINERS = { reinforce: trainReinforce, 'actor-critic': trainActorCritic, a2c: trainA2c } as const;
+
+export async function runInProcess(ctx: RunContext): Promise<RunOutcome> {
+  const { spec } = ctx;
+  if (spec.model !== undefined) return runGenerative(ctx);
+  const algo = spec.agent!.algo as keyof typeof PG_TRAINERS;
+  const train = PG_TRAINERS[algo];
+  if (train === undefined) throw new RangeError(`spec.agent.algo: '${algo}' cannot run in process`);
+  const budget = spec.budget.envSteps ?? 200_000;
+  let last = 0;
+  const opts: TrainPgOptions<Record<string, unknown>> = {
+    envId: ctx.envRef.id,
+    kwargs: ctx.envRef.kwargs,
+    config: { seed: spec.seed, ...spec.agent!.config },
+    totalTimesteps: budget,
+    onMetrics: (m, step) => {
+      ctx.metrics.write(step, m);
+      if (m['charts/episodic_return'] !== undefined) last = m['charts/episodic_return'];
+      ctx.progress(step, budget, { return: last });
+    },
+    evalEpisodes: spec.eval.episodes,
+    goalEpisodes: spec.eval.finalEpisodes,
+  };
+  if (spec.eval.interval > 0) opts.evalInterval = spec.eval.interval;
+  if (spec.eval.goal !== undefined) opts.goal = spec.eval.goal;
+  const result = (train as (o: TrainPgOptions<Record<string, unknown>>) => ReturnType<typeof trainA2c>)(opts);
+  ctx.progressBreak();
+  await result.learner.save(path.join(ctx.runDir, 'checkpoints'));
+  const params = result.learner.getPolicyParams();
+  ctx.publish(params.params, params.version);
+  result.learner.dispose();
+  const score = result.lastEval?.meanReturn;
+  const outcome: RunOutcome = {
+    state: 'finished',
+    message: `${result.envSteps} env steps in ${result.wallSeconds.toFixed(1)} s${score !== undefined ? `; last greedy evaluation (${result.lastEval!.returns.length} episodes): mean return ${score.toFixed(1)}` : ''}`,
+    envSteps: result.envSteps,
+  };
+  if (score !== undefined) outcome.finalScore = score;
+  if (result.goalReachedAt !== undefined) outcome.goalReachedAt = result.goalReachedAt;
+  return outcome;
+}
+
+async function runGenerative(_ctx: RunContext): Promise<RunOutcome> {
+  throw new RangeError('spec.model: generative runs from specs are not wired yet');
+}

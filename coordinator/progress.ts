@@ -1,0 +1,48 @@
+/**
+ * A terminal progress bar: one line redrawn in place on a TTY (steps/budget, return, losses,
+ * steps/s, workers alive), or a plain line every few seconds when the output is a file or pipe.
+ */
+export class Progress {
+  private last = 0;
+  private readonly tty: boolean;
+  private drawn = false;
+
+  constructor(
+    private readonly total: number,
+    private readonly unit: string,
+    private readonly out: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean } = process.stdout,
+    private readonly everyMs = 3000,
+  ) {
+    this.tty = out.isTTY === true;
+  }
+
+  update(done: number, fields: Record<string, string | number | undefined>, force = false): void {
+    const now = performance.now();
+    if (!force && now - this.last < (this.tty ? 200 : this.everyMs)) return;
+    this.last = now;
+    const frac = this.total > 0 ? Math.min(1, done / this.total) : 0;
+    const width = 20;
+    const filled = Math.round(frac * width);
+    const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+    const parts = Object.entries(fields)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k} ${typeof v === 'number' ? fmt(v) : v}`);
+    const line = `${bar} ${done}/${this.total} ${this.unit}  ${parts.join('  ')}`;
+    if (this.tty) {
+      this.out.write(`\r\x1b[2K${line}`);
+      this.drawn = true;
+    } else this.out.write(line + '\n');
+  }
+
+  /** Ends the in-place line before other output. */
+  break(): void {
+    if (this.tty && this.drawn) this.out.write('\n');
+    this.drawn = false;
+  }
+}
+
+function fmt(v: number): string {
+  if (Number.isInteger(v)) return String(v);
+  const a = Math.abs(v);
+  return a >= 100 ? v.toFixed(0) : a >= 1 ? v.toFixed(2) : v.toPrecision(3);
+}

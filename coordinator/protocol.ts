@@ -1,0 +1,209 @@
+/**
+ * The one message protocol between the coordinator and everything that talks to it: remote
+ * workers and dashboards over WebSocket (msgpack frames, `new Packr({ moreTypes: true })`), and
+ * the learner process over Node IPC (structured clone). Every message is a member of a
+ * discriminated union on `type`, validated where it arrives (zod schemas below); the protocol
+ * version travels in the hello.
+ */
+import { z } from 'zod';
+import type { Task, TaskKind, TaskResult } from '../workers/tasks.js';
+import type { TensorMap } from '../core/tensors.js';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Close codes (4000–4999 are the application's). */
+export const CLOSE = {
+  /** Bad or missing token. */
+  unauthorized: 4401,
+  /** Protocol version mismatch or a malformed hello. */
+  badHello: 4400,
+  /** No hello within the deadline. */
+  helloTimeout: 4408,
+  /** The run is over. */
+  runEnded: 4000,
+} as const;
+
+export type Role = 'worker' | 'dashboard';
+
+// ---- peer → coordinator ----------------------------------------------------------------------
+
+export interface HelloMessage {
+  type: 'hello';
+  protocol: number;
+  token: string;
+  role: Role;
+  name: string;
+  /** Tasks a worker runs at once. */
+  threads?: number;
+  kinds?: TaskKind[];
+}
+export interface ResultMessage {
+  type: 'result';
+  taskId: number;
+  result: TaskResult;
+}
+export interface TaskErrorMessage {
+  type: 'task_error';
+  taskId: number;
+  message: string;
+}
+export interface ControlMessage {
+  type: 'control';
+  action: 'stop' | 'checkpoint';
+}
+export type PeerMessage = HelloMessage | ResultMessage | TaskErrorMessage | ControlMessage;
+
+// ---- coordinator → peer ----------------------------------------------------------------------
+
+export interface WelcomeMessage {
+  type: 'welcome';
+  protocol: number;
+  peerId: number;
+  runId: string;
+}
+export interface TaskMessage {
+  type: 'task';
+  taskId: number;
+  task: Task;
+}
+export interface ErrorMessage {
+  type: 'error';
+  code: 'bad_msgpack' | 'bad_message' | 'unauthorized' | 'protocol_version' | 'not_allowed' | 'unknown_task' | 'internal';
+  message: string;
+}
+/** Metric points of a run, as they happen (the dashboard also gets the history first). */
+export interface MetricsMessage {
+  type: 'metrics';
+  runId: string;
+  points: { step: number; time: number; metrics: Record<string, number> }[];
+}
+/** The state of the run and its workers, sent to dashboards when it changes. */
+export interface RunStateMessage {
+  type: 'run_state';
+  run: RunSummary;
+  workers: WorkerSummary[];
+}
+/** Published policy parameters (dashboards run the policy in the page). */
+export interface ParamsMessage {
+  type: 'params';
+  runId: string;
+  version: number;
+  params: TensorMap;
+}
+export type CoordinatorMessage = WelcomeMessage | TaskMessage | ErrorMessage | MetricsMessage | RunStateMessage | ParamsMessage;
+
+export interface RunSummary {
+  runId: string;
+  name: string;
+  state: 'starting' | 'running' | 'stopping' | 'finished' | 'failed';
+  kind: string;
+  env?: string;
+  backend: string;
+  startedAt: string;
+  message?: string;
+}
+
+export interface WorkerSummary {
+  id: string;
+  kind: 'thread' | 'learner' | 'remote' | 'inline';
+  alive: boolean;
+  tasksDone: number;
+  /** Env steps (or items) per second over the last tasks. */
+  throughput: number;
+  lastSeen: number;
+  current?: string;
+}
+
+// ---- validation of what arrives over the socket ----------------------------------------------
+
+const f32 = z.instanceof(Float32Array);
+const f64 = z.instanceof(Float64Array);
+const i32 = z.instanceof(Int32Array);
+const u8 = z.instanceof(Uint8Array);
+const count = z.number().int().nonnegative();
+
+const rolloutResult = z.object({
+  kind: z.literal('rollout'),
+  count,
+  obs: f32,
+  actions: i32,
+  rewards: f32,
+  nextObs: f32,
+  terminated: u8,
+  episodeReturns: f64,
+  episodeLengths: i32,
+  episodeEnds: i32,
+  policyVersion: count,
+});
+const trialResult = z.object({ kind: z.literal('trial'), trial: count, finalScore: z.number(), curve: f64, seconds: z.number().nonnegative() });
+
+export const peerMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('hello'),
+    protocol: z.number().int(),
+    token: z.string().max(256),
+    role: z.enum(['worker', 'dashboard']),
+    name: z.string().max(128),
+    threads: z.number().int().min(1).max(1024).optional(),
+    kinds: z.array(z.enum(['rollout', 'trial'])).optional(),
+  }),
+  z.object({ type: z.literal('result'), taskId: count, result: z.discriminatedUnion('kind', [rolloutResult, trialResult]) }),
+  z.object({ type: z.literal('task_error'), taskId: count, message: z.string().max(10_000) }),
+  z.object({ type: z.literal('control'), action: z.enum(['stop', 'checkpoint']) }),
+]);
+
+/** Validates a decoded frame; returns the message or a one-line reason naming the bad field. */
+export function parsePeerMessage(value: unknown): { ok: true; message: PeerMessage } | { ok: false; reason: string } {
+  const r = peerMessageSchema.safeParse(value);
+  if (r.success) return { ok: true, message: r.data as PeerMessage };
+  const issue = r.error.issues[0]!;
+  const where = issue.path.length > 0 ? issue.path.join('.') : 'message';
+  return { ok: false, reason: `${where}: ${issue.message}` };
+}
+
+// ---- the learner process (Node IPC, structured clone) ----------------------------------------
+
+/** Everything a DQN learner needs to continue exactly where it was. */
+export interface DqnLearnerState {
+  online: Float32Array;
+  target: Float32Array;
+  adam: { t: number; m: Float32Array; v: Float32Array };
+  updates: number;
+  version: number;
+}
+
+/** One training round: `phases` of gradient steps, each followed by an optional target update. */
+export interface TrainRequest {
+  type: 'train';
+  id: number;
+  /** Sent when the learner process is new (or was restarted) so it continues from this state. */
+  state?: DqnLearnerState;
+  /** Minibatches, concatenated: phase p has gradientSteps batches of batchSize rows. */
+  obs: Float32Array;
+  actions: Int32Array;
+  rewards: Float32Array;
+  nextObs: Float32Array;
+  terminated: Uint8Array;
+  batchSize: number;
+  /** Per phase: number of gradient steps and whether the target is updated after it. */
+  phases: { gradientSteps: number; updateTarget: boolean }[];
+}
+
+export interface TrainReply {
+  type: 'trained';
+  id: number;
+  state: DqnLearnerState;
+  params: TensorMap;
+  meanLoss: number;
+  seconds: number;
+}
+
+export interface LearnerInit {
+  type: 'init';
+  obsDim: number;
+  numActions: number;
+  config: Record<string, unknown>;
+}
+
+export type ToLearner = LearnerInit | TrainRequest | { type: 'shutdown' };
+export type FromLearner = { type: 'ready'; backend: string; pid: number } | TrainReply | { type: 'failed'; id: number; message: string };

@@ -1,0 +1,273 @@
+/**
+ * `nnlab run SPEC`: runs one experiment end to end. It validates the spec, creates runs/<id>/
+ * (resolved spec, meta with seed, git commit and backend, metrics JSONL + CSV, checkpoints), starts
+ * the coordinator's http + WebSocket server (token printed in the URL), the rollout threads
+ * (piscina) and the learner process, then hands the run to its driver: dqnRun for DQN, sweep for
+ * tabular runs and sweeps, in-process trainers for the policy-gradient agents and generative models.
+ * SIGINT/SIGTERM checkpoint and stop; `--resume RUN_DIR` continues from the newest checkpoint.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../core/backend.js';
+import { saveCheckpoint, loadCheckpoint, latestCheckpoint } from '../core/checkpoint.js';
+import type { TensorMap } from '../core/tensors.js';
+import { spec as findEnvSpec } from '../envs/index.js';
+import { ensureModule, moduleRef } from '../workers/envModules.js';
+import type { EnvRef } from '../workers/tasks.js';
+import { parseSpec, type ExperimentSpec } from './spec.js';
+import { MetricsLog, readMetrics, writeRunFiles } from './runDir.js';
+import { Scheduler } from './scheduler.js';
+import { InlineExecutor, ThreadPoolExecutor } from './executors.js';
+import { CoordinatorServer } from './server.js';
+import { InlineLearner, ProcessLearner, type LearnerClient } from './learner.js';
+import { Progress } from './progress.js';
+import { dqnLearnerInit, runDqn, type DqnRunState } from './dqnRun.js';
+import { runTrials } from './sweep.js';
+import { runInProcess } from './inProcess.js';
+import type { Faults, RunContext, RunEvent, RunOutcome } from './runContext.js';
+import type { RunSummary, WorkerSummary, CoordinatorMessage } from './protocol.js';
+
+export interface RunOptions {
+  /** A validated spec (or raw object, validated here); ignored with `resume`. */
+  spec?: ExperimentSpec | unknown;
+  /** Continue the run in this directory from its newest checkpoint. */
+  resume?: string;
+  runsDir?: string;
+  /** Override spec.workers.rollout. */
+  workers?: number;
+  port?: number;
+  host?: string;
+  token?: string;
+  log?: (line: string) => void;
+  /** Where the progress bar goes (default stdout; null: none). */
+  progressOut?: { write(s: string): unknown; isTTY?: boolean } | null;
+  onEvent?: (e: RunEvent) => void;
+  /** Called once the server listens. */
+  onListening?: (info: { port: number; token: string; url: string; runDir: string }) => void;
+  /** Handle SIGINT/SIGTERM (checkpoint, then stop). Default true. */
+  handleSignals?: boolean;
+  faults?: Faults;
+  /** Serves the dashboard page on the coordinator's port. */
+  httpHandler?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;
+  /** Stop when this aborts (as SIGINT does). */
+  signal?: AbortSignal;
+}
+
+export interface RunResult extends RunOutcome {
+  runId: string;
+  runDir: string;
+  token: string;
+  port: number;
+}
+
+function resolveEnvRef(spec: ExperimentSpec): EnvRef | undefined {
+  if (spec.env === undefined) return undefined;
+  const ref: EnvRef = { id: spec.env.id, kwargs: spec.env.kwargs };
+  if (spec.env.module !== undefined) ref.module = moduleRef(spec.env.module);
+  return ref;
+}
+
+export async function runExperiment(opts: RunOptions): Promise<RunResult> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  // ---- spec, run directory, checkpoint to resume from ----
+  let spec: ExperimentSpec;
+  let runDir: string;
+  let resumeState: unknown;
+  if (opts.resume !== undefined) {
+    runDir = opts.resume;
+    const specFile = path.join(runDir, 'spec.json');
+    if (!existsSync(specFile)) throw new Error(`--resume ${runDir}: not a run directory (no spec.json)`);
+    spec = parseSpec(JSON.parse(readFileSync(specFile, 'utf8')), specFile);
+    const ckptRoot = path.join(runDir, 'checkpoints');
+    if ((await latestCheckpoint(ckptRoot)) === undefined) throw new Error(`--resume ${runDir}: no complete checkpoint under ${ckptRoot}`);
+    resumeState = (await loadCheckpoint(ckptRoot)).state;
+  } else {
+    spec = parseSpec(opts.spec);
+    runDir = path.join(opts.runsDir ?? 'runs', `${spec.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`);
+  }
+  if (opts.workers !== undefined) spec = { ...spec, workers: { ...spec.workers, rollout: opts.workers } };
+  const runId = path.basename(runDir);
+  const backend = await initBackend();
+  const envRef = resolveEnvRef(spec);
+  if (envRef?.module !== undefined) await ensureModule(envRef.module);
+  if (envRef !== undefined) findEnvSpec(envRef.id); // unknown id: "did you mean" error before anything starts
+  const singleProcess = spec.workers.rollout === 0 && !spec.workers.learner.process;
+  mkdirSync(runDir, { recursive: true });
+  if (opts.resume === undefined) writeRunFiles(runDir, spec, { runId, seed: spec.seed, backend: backend.name, learnerBackend: spec.workers.learner.backend ?? 'default', startedAt: new Date().toISOString() });
+  const resumeMark = (resumeState as { metrics?: { jsonl: number; csv: number; time: number } } | undefined)?.metrics;
+  const metrics = new MetricsLog(runDir, resumeMark);
+
+  // ---- scheduler, server, executors ----
+  const token = opts.token ?? process.env.NNLAB_TOKEN ?? randomBytes(16).toString('hex');
+  const scheduler = new Scheduler();
+  const summary: RunSummary = { runId, name: spec.name, state: 'starting', kind: spec.agent?.algo ?? spec.model!.kind, backend: backend.name, startedAt: new Date().toISOString() };
+  if (spec.env !== undefined) summary.env = spec.env.id;
+  let learner: LearnerClient | undefined;
+  let latestParams: { params: TensorMap; version: number } | undefined;
+  let stopReason: string | undefined;
+  let checkpointWanted = false;
+  const workerTable = (): WorkerSummary[] => {
+    const rows: WorkerSummary[] = scheduler.stats().map((e) => ({ id: e.id, kind: e.kind, alive: e.alive, tasksDone: e.tasksDone, throughput: e.throughput, lastSeen: e.lastSeen, ...(e.busy > 0 ? { current: `${e.busy}/${e.capacity} busy` } : {}) }));
+    if (learner !== undefined) rows.push({ id: `learner${learner.pid !== undefined ? `-${learner.pid}` : ''}`, kind: learner.kind === 'process' ? 'learner' : 'inline', alive: true, tasksDone: 0, throughput: 0, lastSeen: Date.now(), current: learner.backend });
+    return rows;
+  };
+  const runState = (): CoordinatorMessage => ({ type: 'run_state', run: { ...summary }, workers: workerTable() });
+  const server = new CoordinatorServer({
+    token,
+    runId,
+    port: opts.port ?? 0,
+    host: opts.host ?? '127.0.0.1',
+    scheduler,
+    log,
+    ...(opts.httpHandler !== undefined ? { httpHandler: opts.httpHandler } : {}),
+    onControl: (action) => {
+      if (action === 'stop') stopReason ??= 'stopped from the dashboard';
+      else checkpointWanted = true;
+    },
+    onDashboard: (send) => {
+      send(runState());
+      send({ type: 'metrics', runId, points: readMetrics(runDir) });
+      if (latestParams !== undefined) send({ type: 'params', runId, ...latestParams });
+    },
+  });
+  const port = await server.listen();
+  const url = `http://${opts.host ?? '127.0.0.1'}:${port}/?token=${token}`;
+  log(`nnlab run ${runId}: ${spec.agent?.algo ?? spec.model!.kind}${spec.env ? ` on ${spec.env.id}` : ''}, seed ${spec.seed}, backend ${backend.name}`);
+  log(`dashboard: ${url}`);
+  log(`remote workers: nnlab worker --connect ws://HOST:${port} --token ${token}`);
+  opts.onListening?.({ port, token, url, runDir });
+
+  let pending: CoordinatorMessage[] = [];
+  const unsubscribe = metrics.subscribe((p) => {
+    if (server.dashboards > 0) pending.push({ type: 'metrics', runId, points: [p] });
+  });
+  const flush = setInterval(() => {
+    if (pending.length === 0) return;
+    const points = pending.flatMap((m) => (m.type === 'metrics' ? m.points : []));
+    pending = [];
+    server.broadcast({ type: 'metrics', runId, points });
+  }, 250);
+  scheduler.onChange = () => server.broadcast(runState());
+  scheduler.onLost = (executor, tasks, reason) => {
+    log(`worker ${executor} lost (${reason}); ${tasks.length} task(s) requeued`);
+    opts.onEvent?.({ type: 'worker-lost', executor, tasks, reason });
+  };
+  if (singleProcess || spec.workers.rollout === 0) scheduler.addExecutor(new InlineExecutor());
+  else scheduler.addExecutor(new ThreadPoolExecutor('threads', spec.workers.rollout));
+  if (spec.workers.remote > 0) {
+    log(`waiting for ${spec.workers.remote} remote worker(s)…`);
+    while (scheduler.stats().filter((e) => e.kind === 'remote' && e.alive).length < spec.workers.remote) await new Promise((r) => setTimeout(r, 100));
+  }
+
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopReason !== undefined) {
+      log(`second ${sig}: exiting now`);
+      process.exit(130);
+    }
+    stopReason = sig;
+    log(`${sig}: checkpointing and stopping (again to exit at once)`);
+  };
+  if (opts.handleSignals !== false) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  opts.signal?.addEventListener('abort', () => (stopReason ??= 'aborted'));
+
+  const progressBar = opts.progressOut === null ? undefined : new Progress(0, spec.agent?.algo === 'dqn' ? 'steps' : 'trials', opts.progressOut ?? process.stdout);
+  const workersAlive = () => {
+    const s = scheduler.stats();
+    const threads = s.filter((e) => e.kind === 'thread' && e.alive).reduce((a, e) => a + e.capacity, 0);
+    const remote = s.filter((e) => e.kind === 'remote' && e.alive).length;
+    return `${threads}t${remote > 0 ? `+${remote}r` : ''}${learner?.kind === 'process' ? '+L' : ''}`;
+  };
+  const ctx: RunContext = {
+    spec,
+    runId,
+    runDir,
+    envRef: envRef ?? { id: '', kwargs: {} },
+    singleProcess,
+    scheduler,
+    metrics,
+    log: (l) => {
+      progressBar?.break();
+      log(l);
+    },
+    event: (e) => opts.onEvent?.(e),
+    progress: (done, total, fields) => {
+      if (progressBar === undefined) return;
+      (progressBar as unknown as { total: number }).total = total;
+      progressBar.update(done, fields);
+    },
+    progressBreak: () => progressBar?.break(),
+    workersAlive,
+    publish: (params, version) => {
+      latestParams = { params, version };
+      if (server.dashboards > 0) server.broadcast({ type: 'params', runId, params, version });
+    },
+    restartLearner: async () => {
+      learner = await startLearner();
+      return learner;
+    },
+    stopRequested: () => stopReason,
+    checkpointRequested: () => checkpointWanted,
+    checkpointDone: () => {
+      checkpointWanted = false;
+    },
+    saveCheckpoint: async (step: number, state: unknown, models: Record<string, tf.LayersModel>) => {
+      const dir = await saveCheckpoint(path.join(runDir, 'checkpoints'), { models, state, meta: { runId, envStep: step, spec: spec.name } }, { step, keep: spec.checkpoint.keep });
+      opts.onEvent?.({ type: 'checkpoint', dir, step });
+      return dir;
+    },
+    ...(opts.faults !== undefined ? { faults: { ...opts.faults } } : {}),
+  };
+
+  const startLearner = async (): Promise<LearnerClient> => {
+    const { init } = dqnLearnerInit(ctx);
+    if (!spec.workers.learner.process) return new InlineLearner(init, backend.name);
+    const l = await ProcessLearner.start(init, spec.workers.learner.backend);
+    log(`learner process ${l.pid} ready (backend ${l.backend})`);
+    opts.onEvent?.({ type: 'learner-started', pid: l.pid });
+    server.broadcast(runState());
+    return l;
+  };
+
+  let outcome: RunOutcome;
+  summary.state = 'running';
+  server.broadcast(runState());
+  try {
+    if (spec.agent?.algo === 'dqn' && spec.sweep === undefined) {
+      learner = await startLearner();
+      outcome = await runDqn(ctx, learner, resumeState as DqnRunState | undefined);
+    } else if (spec.agent !== undefined && (spec.sweep !== undefined || ['qlearning', 'sarsa', 'expected-sarsa'].includes(spec.agent.algo))) {
+      outcome = await runTrials(ctx);
+    } else {
+      outcome = await runInProcess(ctx);
+    }
+    summary.state = 'finished';
+    summary.message = outcome.message;
+  } catch (e) {
+    summary.state = 'failed';
+    summary.message = (e as Error).message;
+    server.broadcast(runState());
+    throw e;
+  } finally {
+    if (opts.handleSignals !== false) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    progressBar?.break();
+    clearInterval(flush);
+    unsubscribe();
+    server.broadcast(runState());
+    writeFileSync(path.join(runDir, 'result.json'), JSON.stringify({ state: summary.state, message: summary.message, finishedAt: new Date().toISOString() }, null, 2) + '\n');
+    metrics.close();
+    await learner?.close();
+    await scheduler.close();
+    await server.close();
+  }
+  log(outcome.message);
+  const { params: _p, ...rest } = outcome;
+  return { ...rest, ...(outcome.params !== undefined ? { params: outcome.params } : {}), runId, runDir, token, port };
+}

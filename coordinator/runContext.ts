@@ -1,0 +1,55 @@
+/**
+ * What a run driver (dqnRun, sweep, …) gets from the coordinator: the validated spec, the run's
+ * directory and metrics log, the scheduler, the learner, and the hooks for progress, publishing
+ * parameters, checkpoints and stop requests. Drivers never touch the socket or the terminal.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { TensorMap } from '../core/tensors.js';
+import type { EnvRef } from '../workers/tasks.js';
+import type { ExperimentSpec } from './spec.js';
+import type { MetricsLog } from './runDir.js';
+import type { Scheduler, SchedulerCounts } from './scheduler.js';
+import type { LearnerClient } from './learner.js';
+
+export interface Faults {
+  /** The rollout task starting at or after this env step crashes its thread. */
+  crashRolloutAt?: number;
+}
+
+export type RunEvent = { type: 'learner-started'; pid: number | undefined } | { type: 'learner-restart'; reason: string } | { type: 'checkpoint'; dir: string; step: number } | { type: 'worker-lost'; executor: string; tasks: number[]; reason: string };
+
+export interface RunContext {
+  spec: ExperimentSpec;
+  runId: string;
+  runDir: string;
+  envRef: EnvRef;
+  /** Everything in this thread, in order (no threads, no learner process). */
+  singleProcess: boolean;
+  scheduler: Scheduler;
+  metrics: MetricsLog;
+  faults?: Faults;
+  log(line: string): void;
+  event(e: RunEvent): void;
+  progress(done: number, total: number, fields: Record<string, string | number | undefined>): void;
+  progressBreak(): void;
+  workersAlive(): string;
+  /** Publishes policy parameters (dashboards). */
+  publish(params: TensorMap, version: number): void;
+  restartLearner(): Promise<LearnerClient>;
+  stopRequested(): string | undefined;
+  checkpointRequested(): boolean;
+  checkpointDone(): void;
+  saveCheckpoint(step: number, state: unknown, models: Record<string, tf.LayersModel>): Promise<string>;
+}
+
+export interface RunOutcome {
+  state: 'finished' | 'stopped';
+  message: string;
+  envSteps?: number;
+  finalScore?: number;
+  goalReachedAt?: number;
+  counts?: SchedulerCounts & { rolloutTasks?: number };
+  params?: TensorMap;
+  /** Sweep results: one row per trial. */
+  trials?: { index: number; overrides: Record<string, unknown>; finalScore: number; seconds: number }[];
+}

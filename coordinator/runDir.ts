@@ -1,0 +1,109 @@
+/**
+ * A run's directory, runs/<id>/: the resolved spec, meta (seed, git commit, backend, versions),
+ * metrics as JSONL and CSV (appended synchronously, so a checkpoint can record their exact byte
+ * lengths and a resumed run truncates them back to that point), and checkpoints/.
+ */
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { version } from '../core/version.js';
+
+export interface MetricPoint {
+  step: number;
+  time: number;
+  metrics: Record<string, number>;
+}
+
+export function gitCommit(): string {
+  try {
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+export class MetricsLog {
+  private readonly jsonl: number;
+  private readonly csv: number;
+  private jsonlBytes: number;
+  private csvBytes: number;
+  private readonly listeners = new Set<(p: MetricPoint) => void>();
+  private timeOffset: number;
+  private readonly t0 = performance.now();
+
+  constructor(readonly dir: string, resumeAt?: { jsonl: number; csv: number; time: number }) {
+    const jsonlFile = path.join(dir, 'metrics.jsonl');
+    const csvFile = path.join(dir, 'metrics.csv');
+    const fresh = !existsSync(csvFile);
+    this.jsonl = openSync(jsonlFile, 'a+');
+    this.csv = openSync(csvFile, 'a+');
+    if (resumeAt !== undefined) {
+      ftruncateSync(this.jsonl, resumeAt.jsonl);
+      ftruncateSync(this.csv, resumeAt.csv);
+    }
+    this.jsonlBytes = statSync(jsonlFile).size;
+    this.csvBytes = statSync(csvFile).size;
+    this.timeOffset = resumeAt?.time ?? 0;
+    if (fresh || this.csvBytes === 0) this.csvBytes += writeSync(this.csv, 'step,time,metric,value\n');
+  }
+
+  /** Seconds since the run started (continuing across resumes). */
+  get time(): number {
+    return this.timeOffset + (performance.now() - this.t0) / 1000;
+  }
+
+  write(step: number, metrics: Record<string, number>): void {
+    const time = +this.time.toFixed(3);
+    this.jsonlBytes += writeSync(this.jsonl, JSON.stringify({ step, time, ...metrics }) + '\n');
+    let rows = '';
+    for (const [k, v] of Object.entries(metrics)) rows += `${step},${time},${k},${v}\n`;
+    this.csvBytes += writeSync(this.csv, rows);
+    const point = { step, time, metrics };
+    for (const l of this.listeners) l(point);
+  }
+
+  /** Byte lengths and time now (stored in checkpoints). */
+  mark(): { jsonl: number; csv: number; time: number } {
+    return { jsonl: this.jsonlBytes, csv: this.csvBytes, time: this.time };
+  }
+
+  subscribe(listener: (p: MetricPoint) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    closeSync(this.jsonl);
+    closeSync(this.csv);
+  }
+}
+
+/** Reads a run's metrics history (for a dashboard attaching mid-run). */
+export function readMetrics(dir: string): MetricPoint[] {
+  const file = path.join(dir, 'metrics.jsonl');
+  if (!existsSync(file)) return [];
+  const out: MetricPoint[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line === '') continue;
+    try {
+      const { step, time, ...metrics } = JSON.parse(line) as Record<string, number>;
+      out.push({ step: step!, time: time!, metrics });
+    } catch {
+      // a torn last line after a crash: skipped
+    }
+  }
+  return out;
+}
+
+export function writeRunFiles(dir: string, spec: unknown, meta: Record<string, unknown>): void {
+  mkdirSync(dir, { recursive: true });
+  const write = (name: string, value: unknown) => {
+    const fd = openSync(path.join(dir, name), 'w');
+    writeSync(fd, JSON.stringify(value, null, 2) + '\n');
+    closeSync(fd);
+  };
+  write('spec.json', spec);
+  write('meta.json', { nnlab: version, node: process.version, gitCommit: gitCommit(), ...meta });
+}

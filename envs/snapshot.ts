@@ -1,0 +1,74 @@
+/**
+ * Env state as data, for exact checkpoint and resume of a run in progress: `snapshotState(env)`
+ * captures every own data property reachable from an env object (numbers, strings, booleans,
+ * null, typed arrays, arrays, nested objects — the physics state, the seeded generators, TimeLimit
+ * counters, a vector env's autoreset flags), and `restoreState(env, snap)` writes it back into an
+ * env built the same way (same id, kwargs and number of sub-envs). Functions are skipped; an
+ * object reached twice is captured once. This works for custom envs too, as long as their state
+ * lives in ordinary properties (not in closures or `#private` fields).
+ */
+
+/** A snapshot: plain data that structuredClone and msgpack (moreTypes) carry exactly. */
+export type StateTree = null | boolean | number | string | ArrayBufferView | StateTree[] | { [key: string]: StateTree };
+
+const SKIP = Symbol('skip');
+
+export function snapshotState(root: object): StateTree {
+  const seen = new WeakSet<object>();
+  const walk = (value: unknown): StateTree | typeof SKIP => {
+    if (value === null || typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value;
+    if (value === undefined || typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') return SKIP;
+    if (ArrayBuffer.isView(value)) return (value as unknown as { slice(): ArrayBufferView }).slice();
+    const obj = value as object;
+    if (seen.has(obj)) return SKIP;
+    seen.add(obj);
+    if (Array.isArray(obj)) return obj.map((v) => { const w = walk(v); return w === SKIP ? null : w; });
+    const out: Record<string, StateTree> = {};
+    for (const key of Object.keys(obj)) {
+      const w = walk((obj as Record<string, unknown>)[key]);
+      if (w !== SKIP) out[key] = w;
+    }
+    return out;
+  };
+  const s = walk(root);
+  return s === SKIP ? null : s;
+}
+
+/** Writes a snapshot back into a live env of the same construction; throws naming the first path that does not fit. */
+export function restoreState(root: object, snap: StateTree): void {
+  const seen = new WeakSet<object>();
+  const fit = (target: Record<string, unknown> | unknown[], key: string | number, saved: StateTree, where: string): void => {
+    const current = (target as Record<string | number, unknown>)[key];
+    if (ArrayBuffer.isView(saved)) {
+      const live = current as unknown as { length: number; set(a: ArrayLike<number>): void } | undefined;
+      const savedArr = saved as unknown as ArrayLike<number>;
+      if (!ArrayBuffer.isView(live) || live.length !== savedArr.length) {
+        throw new Error(`restoreState: ${where} is not a typed array of length ${savedArr.length}`);
+      }
+      live.set(savedArr);
+      return;
+    }
+    if (saved !== null && typeof saved === 'object') {
+      if (current === null || typeof current !== 'object') {
+        (target as Record<string | number, unknown>)[key] = structuredClone(saved);
+        return;
+      }
+      into(current as object, saved, where);
+      return;
+    }
+    (target as Record<string | number, unknown>)[key] = saved;
+  };
+  const into = (obj: object, saved: StateTree, where: string): void => {
+    if (seen.has(obj)) return;
+    seen.add(obj);
+    if (Array.isArray(saved)) {
+      if (!Array.isArray(obj)) throw new Error(`restoreState: ${where} is not an array`);
+      if (obj.length !== saved.length) obj.length = saved.length;
+      saved.forEach((v, i) => fit(obj, i, v, `${where}[${i}]`));
+      return;
+    }
+    for (const [key, v] of Object.entries(saved as Record<string, StateTree>)) fit(obj as Record<string, unknown>, key, v, `${where}.${key}`);
+  };
+  if (snap === null || typeof snap !== 'object' || ArrayBuffer.isView(snap)) throw new Error('restoreState: the snapshot is not an object');
+  into(root, snap, 'env');
+}

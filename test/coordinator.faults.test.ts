@@ -1,0 +1,165 @@
+/**
+ * Reliability of real runs on loopback (small budgets): a rollout thread, the learner process or
+ * a remote worker killed mid-run; the coordinator killed and resumed; a single-process run
+ * interrupted and resumed ends with exactly the weights of an uninterrupted one; a NaN loss stops
+ * the run naming the step while the last good checkpoint stays loadable.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runExperiment, type RunOptions, type RunResult } from '../coordinator/run.js';
+import { loadCheckpoint, latestCheckpoint } from '../core/checkpoint.js';
+import { evalRun } from '../coordinator/evalRun.js';
+import type { RunEvent } from '../coordinator/runContext.js';
+
+const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'coordinator', 'cli.js');
+const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-faults-'));
+test.after(() => rmSync(runsDir, { recursive: true, force: true }));
+
+/** A small DQN CartPole spec: fast updates, training after 500 steps. */
+function dqnSpec(over: Record<string, unknown> = {}, config: Record<string, unknown> = {}) {
+  return {
+    name: 'faults',
+    env: { id: 'CartPole-v1' },
+    agent: { algo: 'dqn', config: { hidden: [32, 32], learningStarts: 500, trainFrequency: 128, gradientSteps: 16, batchSize: 32, ...config } },
+    budget: { envSteps: 4096 },
+    workers: { rollout: 2, numEnvs: 2, rolloutSteps: 32, learner: { process: true } },
+    eval: { interval: 0, finalEpisodes: 2 },
+    checkpoint: { interval: 1024 },
+    ...over,
+  };
+}
+
+function run(opts: Partial<RunOptions>, events: RunEvent[] = []): Promise<RunResult> {
+  return runExperiment({ runsDir, log: () => {}, progressOut: null, handleSignals: false, onEvent: (e) => events.push(e), ...opts });
+}
+
+/** Every rollout task's transitions were accepted exactly once. */
+function assertExactCounts(r: RunResult, stepsPerTask: number): void {
+  const c = r.counts!;
+  assert.is(c.duplicates, 0, 'no result accepted twice');
+  assert.is(r.envSteps, c.rolloutTasks! * stepsPerTask, 'env steps = accepted tasks × task size');
+  assert.ok(r.envSteps! >= 4096);
+}
+
+test('a rollout thread killed mid-run: its task is redone by a new thread, nothing lost or counted twice', async () => {
+  const events: RunEvent[] = [];
+  const r = await run({ spec: dqnSpec(), faults: { crashRolloutAt: 1500 } }, events);
+  assert.is(r.state, 'finished');
+  assert.ok(events.some((e) => e.type === 'worker-lost'), 'the thread death was seen');
+  assert.ok(r.counts!.requeued >= 1);
+  assertExactCounts(r, 64);
+});
+
+test('the learner process killed mid-run: a new one continues from the last state', async () => {
+  const events: RunEvent[] = [];
+  let killed = false;
+  const r = await run(
+    {
+      spec: dqnSpec(),
+      onEvent: (e) => {
+        events.push(e);
+        // kill -9 the learner as soon as the first checkpoint shows training is under way
+        if (!killed && e.type === 'checkpoint') {
+          const started = events.find((x) => x.type === 'learner-started') as { pid: number };
+          killed = true;
+          process.kill(started.pid, 'SIGKILL');
+        }
+      },
+    },
+    events,
+  );
+  assert.ok(killed);
+  assert.ok(events.some((e) => e.type === 'learner-restart'), 'the learner was restarted');
+  assert.is(events.filter((e) => e.type === 'learner-started').length, 2);
+  assert.is(r.state, 'finished');
+  assertExactCounts(r, 64);
+});
+
+test('a remote worker killed with SIGKILL mid-run: its tasks are requeued and the run completes', async () => {
+  const events: RunEvent[] = [];
+  let child: ReturnType<typeof spawn> | undefined;
+  const r = await run(
+    {
+      spec: dqnSpec({ workers: { rollout: 1, numEnvs: 2, rolloutSteps: 32, remote: 1, learner: { process: false } } }),
+      token: 'remote-test-token',
+      onListening: ({ port }) => {
+        child = spawn(process.execPath, [CLI, 'worker', '--connect', `ws://127.0.0.1:${port}`, '--token', 'remote-test-token', '--threads', '1'], { stdio: 'ignore' });
+      },
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === 'checkpoint' && child?.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      },
+    },
+    events,
+  );
+  assert.is(child!.signalCode, 'SIGKILL');
+  assert.ok(events.some((e) => e.type === 'worker-lost' && e.executor.startsWith('remote-')), 'the remote worker was marked lost');
+  assert.is(r.state, 'finished');
+  assertExactCounts(r, 64);
+});
+
+test('the coordinator killed mid-run: --resume continues from the last checkpoint', async () => {
+  const specFile = path.join(runsDir, 'resume.json');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(specFile, JSON.stringify(dqnSpec({ name: 'killed', budget: { envSteps: 12_000 }, workers: { rollout: 1, numEnvs: 2, rolloutSteps: 32, learner: { process: true } } })));
+  const child = spawn(process.execPath, [CLI, 'run', specFile, '--port', '0'], { cwd: runsDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const t0 = Date.now();
+  let runDir: string | undefined;
+  while (runDir === undefined || (await latestCheckpoint(path.join(runDir, 'checkpoints'))) === undefined) {
+    if (Date.now() - t0 > 60_000 || child.exitCode !== null) throw new Error(`no checkpoint appeared: ${out}`);
+    const m = /checkpoint \(periodic\) at env step \d+: (\S+)\/checkpoints/.exec(out);
+    if (m) runDir = path.join(runsDir, m[1]!);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  const ckpt = await loadCheckpoint<{ envSteps: number }>(path.join(runDir, 'checkpoints'));
+  const events: RunEvent[] = [];
+  const r = await run({ resume: runDir }, events);
+  assert.is(r.runDir, runDir);
+  assert.is(r.state, 'finished');
+  assert.ok(r.envSteps! >= 12_000);
+  const firstNew = events.find((e) => e.type === 'checkpoint') as { step: number };
+  assert.ok(firstNew.step > ckpt.state.envSteps, 'the resumed run started from the checkpoint');
+  // metrics after the checkpoint were truncated: steps never go back by more than one task
+  const steps = readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
+  assert.ok(steps.length > 10);
+});
+
+test('a single-process run interrupted and resumed ends with the same weights as an uninterrupted one', async () => {
+  const spec = dqnSpec({ name: 'exact', workers: { rollout: 0, numEnvs: 2, rolloutSteps: 32, learner: { process: false } } });
+  const whole = await run({ spec });
+  const stop = new AbortController();
+  const first = await run({ spec, signal: stop.signal, onEvent: (e) => e.type === 'checkpoint' && e.step >= 2048 && stop.abort() });
+  assert.is(first.state, 'stopped');
+  assert.ok(first.envSteps! < 4096);
+  const resumed = await run({ resume: first.runDir });
+  assert.is(resumed.envSteps, whole.envSteps);
+  for (const [name, t] of Object.entries(whole.params!)) {
+    assert.equal(Array.from(resumed.params![name]!.data), Array.from(t.data), `weights of ${name}`);
+  }
+});
+
+test('a non-finite loss stops the run naming the step; the last good checkpoint stays loadable', async () => {
+  let runDir = '';
+  try {
+    await run({ spec: dqnSpec({ checkpoint: { interval: 256 }, workers: { rollout: 0, numEnvs: 2, rolloutSteps: 32, learner: { process: false } } }, { learningRate: 1e38, maxGradNorm: 1e38 }), onListening: (i) => (runDir = i.runDir) });
+    assert.unreachable('the run did not stop');
+  } catch (e) {
+    assert.match((e as Error).message, /non-finite TD loss .* at env step \d+/);
+  }
+  const ckpt = await latestCheckpoint(path.join(runDir, 'checkpoints'));
+  assert.ok(ckpt !== undefined && existsSync(ckpt));
+  const score = await evalRun(runDir, 2, () => {});
+  assert.ok(Number.isFinite(score));
+  assert.match(readFileSync(path.join(runDir, 'result.json'), 'utf8'), /"failed"/);
+});
+
+test.run();

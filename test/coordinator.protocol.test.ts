@@ -1,0 +1,161 @@
+/**
+ * The coordinator's socket under abuse (loopback, bounded): malformed msgpack, unknown message
+ * types, wrong protocol versions, frames without a valid token, oversized and text frames — each
+ * is rejected with an error frame or a close code, the coordinator stays up, and a legitimate
+ * remote worker doing real tasks at the same time gets every result right.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { WebSocket } from 'ws';
+import { packr } from '../core/tensors.js';
+import { Rng } from '../core/rng.js';
+import { Scheduler } from '../coordinator/scheduler.js';
+import { CoordinatorServer } from '../coordinator/server.js';
+import { CLOSE, PROTOCOL_VERSION, type CoordinatorMessage } from '../coordinator/protocol.js';
+import { runRemoteWorker } from '../workers/remote.js';
+import { runTrial } from '../workers/trial.js';
+import type { TrialResult, TrialTask } from '../workers/tasks.js';
+
+const TOKEN = 'fuzz-token-0123456789';
+let scheduler: Scheduler;
+let server: CoordinatorServer;
+let url: string;
+
+test.before(async () => {
+  scheduler = new Scheduler();
+  server = new CoordinatorServer({ token: TOKEN, runId: 'fuzz', scheduler, maxPayload: 64 * 1024, heartbeatMs: 1000, helloTimeoutMs: 2000, maxBadFrames: 2000 });
+  url = `ws://127.0.0.1:${await server.listen()}/ws`;
+});
+
+test.after(async () => {
+  await scheduler.close();
+  await server.close();
+});
+
+interface Conn {
+  ws: WebSocket;
+  errors: CoordinatorMessage[];
+  closed: Promise<{ code: number; reason: string }>;
+  opened: Promise<void>;
+}
+
+function connect(query = ''): Conn {
+  const ws = new WebSocket(url + query);
+  const errors: CoordinatorMessage[] = [];
+  ws.on('message', (d) => errors.push(packr.unpack(d as Buffer) as CoordinatorMessage));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const opened = new Promise<void>((resolve, reject) => {
+    ws.on('open', () => resolve());
+    ws.on('error', reject);
+  });
+  return { ws, errors, closed, opened };
+}
+
+const until = async (cond: () => boolean, ms = 5000) => {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+test('a frame before the hello, or a hello with a wrong token, closes with 4401', async () => {
+  const a = connect();
+  await a.opened;
+  a.ws.send(packr.pack({ type: 'control', action: 'stop' }));
+  assert.is((await a.closed).code, CLOSE.unauthorized);
+  assert.is((a.errors[0] as { code: string }).code, 'unauthorized');
+  const b = connect();
+  await b.opened;
+  b.ws.send(packr.pack({ type: 'hello', protocol: PROTOCOL_VERSION, token: 'wrong', role: 'dashboard', name: 'x' }));
+  assert.is((await b.closed).code, CLOSE.unauthorized);
+});
+
+test('a wrong token in the URL is refused at the upgrade with HTTP 401', async () => {
+  const ws = new WebSocket(`${url}?token=nope`);
+  ws.on('error', () => undefined);
+  const status = await new Promise<number>((resolve) => ws.on('unexpected-response', (req, res) => {
+    resolve(res.statusCode ?? 0);
+    req.destroy();
+  }));
+  assert.is(status, 401);
+});
+
+test('a wrong protocol version closes with 4400 and says which version the coordinator speaks', async () => {
+  const c = connect();
+  await c.opened;
+  c.ws.send(packr.pack({ type: 'hello', protocol: PROTOCOL_VERSION + 1, token: TOKEN, role: 'worker', name: 'future' }));
+  assert.is((await c.closed).code, CLOSE.badHello);
+  assert.match((c.errors[0] as { message: string }).message, new RegExp(`speaks ${PROTOCOL_VERSION}`));
+});
+
+test('an oversized frame closes the connection with 1009; a silent peer is closed at the hello deadline', async () => {
+  const c = connect(`?token=${TOKEN}`);
+  await c.opened;
+  c.ws.send(new Uint8Array(200 * 1024));
+  assert.is((await c.closed).code, 1009);
+  const silent = connect();
+  await silent.opened;
+  assert.is((await silent.closed).code, CLOSE.helloTimeout);
+});
+
+test('10k malformed frames are each rejected while a real worker computes correct results', async () => {
+  // a legitimate remote worker doing real trial tasks during the fuzzing
+  const worker = runRemoteWorker({ url, token: TOKEN, threads: 1, name: 'honest', log: () => {} });
+  await until(() => scheduler.capacity('trial') > 0);
+  const tasks: TrialTask[] = [0, 1, 2, 3].map((i) => ({ kind: 'trial', runId: 'fuzz', trial: i, env: { id: 'CliffWalking-v1', kwargs: {} }, algo: 'qlearning', config: { seed: i }, episodes: 60, evalEpisodes: 1 }));
+  const results = Promise.all(tasks.map((t) => scheduler.submit(t) as Promise<TrialResult>));
+
+  const rng = new Rng(7);
+  const garbage = (k: number): Uint8Array | string => {
+    switch (k % 6) {
+      case 0: // random bytes (mostly invalid msgpack)
+        return Uint8Array.from({ length: 1 + rng.int(64) }, () => rng.int(256));
+      case 1: // valid msgpack, unknown message type
+        return packr.pack({ type: `nope-${k}`, x: k });
+      case 2: // known type, wrong fields
+        return packr.pack({ type: 'result', taskId: -k, result: { kind: 'rollout', count: 'many' } });
+      case 3: // a result for a task this peer does not hold
+        return packr.pack({ type: 'task_error', taskId: 1_000_000 + k, message: 'x' });
+      case 4: // not even an object
+        return packr.pack([k, 'hello', null]);
+      default: // a text frame
+        return `{"type":"hello","n":${k}}`;
+    }
+  };
+  let sent = 0;
+  let rejectedFrames = 0;
+  while (sent < 10_000) {
+    const c = connect(`?token=${TOKEN}`);
+    await c.opened;
+    c.ws.send(packr.pack({ type: 'hello', protocol: PROTOCOL_VERSION, token: TOKEN, role: 'dashboard', name: 'fuzzer' }));
+    const batch = 1000;
+    for (let k = 0; k < batch; k++) c.ws.send(garbage(sent + k));
+    sent += batch;
+    // welcome (+ nothing else for a bare scheduler) then one error frame per bad frame
+    await until(() => c.errors.filter((m) => m.type === 'error').length >= batch, 10_000);
+    const errs = c.errors.filter((m) => m.type === 'error') as { code: string }[];
+    assert.ok(errs.every((e) => ['bad_msgpack', 'bad_message', 'not_allowed', 'unknown_task'].includes(e.code)), JSON.stringify(errs.find((e) => !['bad_msgpack', 'bad_message', 'not_allowed', 'unknown_task'].includes(e.code))));
+    rejectedFrames += errs.length;
+    c.ws.close();
+    await c.closed;
+  }
+  assert.is(rejectedFrames, 10_000);
+
+  // the coordinator is still up, and the honest worker's results are exactly the inline ones
+  const res = await fetch(`http://127.0.0.1:${server.port}/healthz`);
+  assert.is(res.status, 200);
+  const got = await results;
+  for (const t of tasks) {
+    const expected = await runTrial(t);
+    const r = got[t.trial]!;
+    assert.is(r.finalScore, expected.finalScore);
+    assert.equal(Array.from(r.curve), Array.from(expected.curve));
+  }
+  assert.is(scheduler.counts.completed, 4);
+  assert.is(scheduler.counts.duplicates, 0);
+  await server.close();
+  assert.is(await worker, 4);
+});
+
+test.run();

@@ -1,0 +1,133 @@
+/**
+ * Rollout: steps a vector env with the actor of the published policy parameters and returns the
+ * transitions as typed arrays. One `RolloutRunner` per executor and run keeps its envs between
+ * tasks, so episodes continue across tasks (as in RLlib's and SB3's rollout workers). The actor is
+ * a typed-array forward (core/mlpForward): no tfjs, no tensors.
+ *
+ * Same-step autoreset: when a sub-env's episode ends, the transition stores the true final
+ * observation as nextObs (truncations still bootstrap; only `terminated` is stored as terminal).
+ */
+import { makeVec, snapshotState, restoreState, type StateTree, type VectorEnv } from '../envs/index.js';
+import { Rng, type RngState } from '../core/rng.js';
+import { dqnActor, dqnForward, epsilonAt } from '../agents/dqn.js';
+import type { MlpForward } from '../core/mlpForward.js';
+import { ensureModule } from './envModules.js';
+import type { RolloutResult, RolloutTask } from './tasks.js';
+
+/** What a runner's state looks like in a checkpoint. */
+export interface RolloutRunnerState {
+  env: StateTree;
+  obs: Float32Array;
+  returns: Float64Array;
+  lengths: Int32Array;
+  rng: RngState;
+}
+
+export class RolloutRunner {
+  private readonly envs: VectorEnv;
+  private readonly obs: Float32Array;
+  readonly obsDim: number;
+  private readonly rng: Rng;
+  private readonly returns: Float64Array;
+  private readonly lengths: Int32Array;
+  private forward: { version: number; net: MlpForward } | undefined;
+
+  constructor(readonly numEnvs: number, envId: string, kwargs: Record<string, unknown>, seed: number) {
+    this.envs = makeVec(envId, { numEnvs, autoresetMode: 'same-step', kwargs });
+    this.obsDim = this.envs.singleObservationSpace.shape?.reduce((a: number, b: number) => a * b, 1) ?? 1;
+    const [obs] = this.envs.reset({ seed });
+    this.obs = Float32Array.from(obs as Float32Array);
+    this.rng = new Rng(seed).split();
+    this.returns = new Float64Array(numEnvs);
+    this.lengths = new Int32Array(numEnvs);
+  }
+
+  /** Runs `task.steps` vector steps. */
+  run(task: RolloutTask): RolloutResult {
+    const { numEnvs, obsDim } = this;
+    if (task.numEnvs !== numEnvs) throw new Error(`rollout: task has ${task.numEnvs} envs, runner ${numEnvs}`);
+    if (this.forward?.version !== task.policy.version) this.forward = { version: task.policy.version, net: dqnForward(task.policy.params, task.policy.activation) };
+    const net = this.forward.net;
+    const n = task.steps * numEnvs;
+    const out: RolloutResult = {
+      kind: 'rollout',
+      count: n,
+      obs: new Float32Array(n * obsDim),
+      actions: new Int32Array(n),
+      rewards: new Float32Array(n),
+      nextObs: new Float32Array(n * obsDim),
+      terminated: new Uint8Array(n),
+      episodeReturns: new Float64Array(0),
+      episodeLengths: new Int32Array(0),
+      episodeEnds: new Int32Array(0),
+      policyVersion: task.policy.version,
+    };
+    const ends: [number, number, number][] = [];
+    const actions = new Int32Array(numEnvs);
+    const eps = task.policy.epsilon;
+    for (let t = 0; t < task.steps; t++) {
+      const envStep = task.envStep + t * numEnvs;
+      const epsilon = envStep < eps.learningStarts ? 1 : epsilonAt({ explorationInitialEps: eps.initial, explorationFinalEps: eps.final, explorationFraction: eps.fraction }, envStep, eps.totalTimesteps);
+      dqnActor(net, this.obs, numEnvs, epsilon, this.rng, actions);
+      const [nextObs, rewards, terminated, truncated, info] = this.envs.step(actions);
+      const finalObs = info.finalObs as (Float32Array | null)[] | undefined;
+      for (let e = 0; e < numEnvs; e++) {
+        const row = t * numEnvs + e;
+        const done = terminated[e] === 1 || truncated[e] === 1;
+        out.obs.set(this.obs.subarray(e * obsDim, (e + 1) * obsDim), row * obsDim);
+        out.nextObs.set(done && finalObs?.[e] ? finalObs[e]! : (nextObs as Float32Array).subarray(e * obsDim, (e + 1) * obsDim), row * obsDim);
+        out.actions[row] = actions[e]!;
+        out.rewards[row] = rewards[e]!;
+        out.terminated[row] = terminated[e] === 1 ? 1 : 0;
+        this.returns[e]! += rewards[e]!;
+        this.lengths[e]!++;
+        if (done) {
+          ends.push([this.returns[e]!, this.lengths[e]!, row]);
+          this.returns[e] = 0;
+          this.lengths[e] = 0;
+        }
+      }
+      this.obs.set(nextObs as Float32Array);
+    }
+    out.episodeReturns = Float64Array.from(ends, (x) => x[0]);
+    out.episodeLengths = Int32Array.from(ends, (x) => x[1]);
+    out.episodeEnds = Int32Array.from(ends, (x) => x[2]);
+    return out;
+  }
+
+  /** Env, observation, episode counters and generator as data (exact resume of a single-process run). */
+  getState(): RolloutRunnerState {
+    return { env: snapshotState(this.envs), obs: this.obs.slice(), returns: this.returns.slice(), lengths: this.lengths.slice(), rng: this.rng.getState() };
+  }
+
+  setState(s: RolloutRunnerState): void {
+    restoreState(this.envs, s.env);
+    this.obs.set(s.obs);
+    this.returns.set(s.returns);
+    this.lengths.set(s.lengths);
+    this.rng.setState(s.rng);
+  }
+
+  close(): void {
+    this.envs.close();
+  }
+}
+
+/** Runners of this thread, one per run: a thread keeps its envs between the tasks of a run. */
+const runners = new Map<string, RolloutRunner>();
+
+export async function runRollout(task: RolloutTask): Promise<RolloutResult> {
+  if (task.env.module !== undefined) await ensureModule(task.env.module);
+  let runner = runners.get(task.runId);
+  if (runner === undefined) {
+    runner = new RolloutRunner(task.numEnvs, task.env.id, task.env.kwargs, task.seed);
+    runners.set(task.runId, runner);
+  }
+  return runner.run(task);
+}
+
+/** Forgets a run's envs (when the run ends). */
+export function closeRollouts(runId: string): void {
+  runners.get(runId)?.close();
+  runners.delete(runId);
+}

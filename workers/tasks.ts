@@ -1,0 +1,102 @@
+/**
+ * The task kinds every executor (a piscina thread, the coordinator's own thread in a
+ * single-process run, a remote `nnlab worker`) takes, with one typed argument and one typed
+ * result each. Tasks and results are plain data — typed arrays and numbers, never tensors — so
+ * they cross threads (structured clone, buffers moved) and sockets (msgpack with moreTypes).
+ */
+import type { TensorMap } from '../core/tensors.js';
+
+/** A custom env module, shipped so any executor can import it: by path on this machine, by source elsewhere. */
+export interface ModuleRef {
+  /** sha256 of the source, hex. */
+  hash: string;
+  /** Base file name (e.g. `gridmaze.js`). */
+  filename: string;
+  /** Absolute path on the coordinator's machine. */
+  path: string;
+  /** The module source; sent to remote executors that have not cached this hash yet. */
+  source?: string;
+}
+
+/** Which env to build. */
+export interface EnvRef {
+  id: string;
+  kwargs: Record<string, unknown>;
+  /** Import this module first (it registers `id`). */
+  module?: ModuleRef;
+}
+
+/** DQN's ε-greedy schedule (agents/dqn.ts epsilonAt), evaluated at each global env step. */
+export interface EpsilonSchedule {
+  initial: number;
+  final: number;
+  fraction: number;
+  totalTimesteps: number;
+  /** Before this many env steps actions are uniformly random. */
+  learningStarts: number;
+}
+
+/** Collect `steps` vector steps of `numEnvs` envs with the given policy version. */
+export interface RolloutTask {
+  kind: 'rollout';
+  runId: string;
+  env: EnvRef;
+  numEnvs: number;
+  steps: number;
+  /** Global env step of this task's first transition (for the ε schedule). */
+  envStep: number;
+  policy: { algo: 'dqn'; activation: 'relu' | 'tanh'; params: TensorMap; version: number; epsilon: EpsilonSchedule };
+  /** Seeds this executor's envs and actor generator the first time it works for this run. */
+  seed: number;
+  /** Fault injection for the reliability tests: the executing thread dies mid-task. */
+  crash?: boolean;
+}
+
+/** Transitions of a rollout (row i of each array is one transition) and the episodes that ended. */
+export interface RolloutResult {
+  kind: 'rollout';
+  count: number;
+  obs: Float32Array;
+  actions: Int32Array;
+  rewards: Float32Array;
+  nextObs: Float32Array;
+  terminated: Uint8Array;
+  /** Returns, lengths and (task-relative) end index of the episodes that ended during the task. */
+  episodeReturns: Float64Array;
+  episodeLengths: Int32Array;
+  episodeEnds: Int32Array;
+  policyVersion: number;
+}
+
+/** One whole tabular training trial (a sweep point): train, then evaluate greedily. */
+export interface TrialTask {
+  kind: 'trial';
+  runId: string;
+  trial: number;
+  env: EnvRef;
+  algo: 'qlearning' | 'sarsa' | 'expected-sarsa';
+  config: Record<string, unknown>;
+  episodes: number;
+  evalEpisodes: number;
+}
+
+export interface TrialResult {
+  kind: 'trial';
+  trial: number;
+  /** Greedy mean return after training. */
+  finalScore: number;
+  /** Return of every training episode. */
+  curve: Float64Array;
+  seconds: number;
+}
+
+export type Task = RolloutTask | TrialTask;
+export type TaskResult = RolloutResult | TrialResult;
+export type TaskKind = Task['kind'];
+export const TASK_KINDS: readonly TaskKind[] = ['rollout', 'trial'];
+
+/** The transferable buffers of a result (moved, not copied, across threads). */
+export function resultBuffers(r: TaskResult): ArrayBuffer[] {
+  const views = r.kind === 'rollout' ? [r.obs, r.actions, r.rewards, r.nextObs, r.terminated, r.episodeReturns, r.episodeLengths, r.episodeEnds] : [r.curve];
+  return [...new Set(views.map((v) => v.buffer as ArrayBuffer))];
+}
