@@ -1,5 +1,5 @@
 # nnlab native tfjs kernels (see native/src/addon.cc). Built by node-gyp at `npm install`; a failed
-# build is not fatal (package.json "install" falls back to scripts/native-fallback.cjs).
+# build is not fatal (package.json "install" runs scripts/build-native.cjs, which warns in one line).
 # The AVX2/FMA micro-kernel is its own static library, the only code compiled with -mavx2 -mfma;
 # gemm.cc picks it at run time with __builtin_cpu_supports, so the addon runs on any x86-64.
 # Other architectures build the portable kernel only.

@@ -8,6 +8,7 @@
  * 2. Conv kernels of a DCGAN on 28x28, batch 64, 5x5 stride 2 'same':
  *    D: conv 1→64 (28→14), conv 64→128 (14→7); G: conv2dTranspose 128→64 (7→14), 64→1 (14→28);
  *    forward, input gradient and filter gradient (Conv2D / Conv2DBackpropInput / Conv2DBackpropFilter).
+ *    Their batchnorm and LeakyReLU kernels on [64, 14, 14, 64] (FusedBatchNorm, LeakyRelu, Greater).
  * 3. Native threading: one thread vs two on the matmul shapes (where the parallel threshold sits).
  * 4. A DQN-update-like step per backend (tf.variableGrads over a 4-128-128-2 MLP, Huber TD loss
  *    against a target net, Adam via applyGradients, raw tf ops), plus a tf.profile breakdown of
@@ -154,6 +155,14 @@ for (const [g, s, z, f, out] of tconvLayers) {
   kernelRow(g, s, 'dz   Conv2D', 'Conv2D', { x: out, filter: f }, conv, true);
   kernelRow(g, s, 'dW   BackpropFilter', 'Conv2DBackpropFilter', { x: out, dy: z }, { ...conv, filterShape: f }, true);
 }
+
+// The DCGAN's batchnorm and LeakyReLU layers (training mode) on its largest activation.
+console.log('DCGAN batchnorm / LeakyReLU kernels, [64, 14, 14, 64] ...');
+const act = [N, 14, 14, 64];
+kernelRow('DCGAN', '64x14x14x64', 'FusedBatchNorm', 'FusedBatchNorm',
+  { x: act, mean: [64], variance: [64], offset: [64], scale: [64] }, { varianceEpsilon: 1e-3 });
+kernelRow('DCGAN', '64x14x14x64', 'LeakyRelu 0.2', 'LeakyRelu', { x: act }, { alpha: 0.2 });
+kernelRow('DCGAN', '64x14x14x64', 'Greater x > 0', 'Greater', { a: act, b: [] }, {});
 
 // ---- 3. native threads: 1 vs 2 ------------------------------------------------------------------
 

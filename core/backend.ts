@@ -25,6 +25,8 @@ export interface BackendInfo {
   name: string;
   /** Why each earlier candidate was skipped (empty when the first one worked). */
   skipped: { backend: BackendName; reason: string }[];
+  /** The device behind it, where there is one to name (webgpu: Dawn's adapter, e.g. llvmpipe over OpenGL ES). */
+  device?: string;
 }
 
 const require = createRequire(import.meta.url);
@@ -94,7 +96,7 @@ export async function initBackend(opts: { backend?: string } = {}): Promise<Back
     } catch (e) {
       throw new Error(`backend '${asked}' was asked for but could not be initialised: ${(e as Error).message}`);
     }
-    current = { name: tf.getBackend(), skipped: [] };
+    current = { name: tf.getBackend(), skipped: [], ...(await deviceOf(asked)) };
     await fusedGemm();
     return current;
   }
@@ -119,6 +121,13 @@ async function activate(name: BackendName): Promise<void> {
   if (!ok || tf.getBackend() !== registered) {
     throw new Error(`tfjs reports backend '${tf.getBackend()}' after setBackend('${registered}')`);
   }
+}
+
+async function deviceOf(name: BackendName): Promise<{ device?: string }> {
+  if (name !== 'webgpu') return {};
+  const { webGpuAdapterInfo } = await import('./webgpu.js');
+  const device = webGpuAdapterInfo();
+  return device === undefined ? {} : { device };
 }
 
 /** The backend chosen by the last initBackend, or undefined before it. */

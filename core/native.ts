@@ -8,10 +8,15 @@
  *   Conv2D, FusedConv2D         im2col + SGEMM (NHWC, dilation 1)
  *   Conv2DBackpropInput         SGEMM + col2im (also what conv2dTranspose runs)
  *   Conv2DBackpropFilter        im2col + SGEMM, per-thread partial sums
- *   Add Sub Multiply RealDiv Maximum Minimum SquaredDifference (same shape, scalar or trailing
- *   broadcast), Relu Sqrt Square Exp Log Neg Abs Step Sigmoid Tanh Rsqrt Reciprocal, and Sum / Mean over
- *   one contiguous block of axes: plain C++ loops. Tile of a vector over leading dims: block copies. tfjs's cpu versions cost 10-20 ns per element,
- *   which made a DQN step (~200 small ops) slower on this backend than on wasm.
+ *   Add Sub Multiply RealDiv Maximum Minimum SquaredDifference Prelu (same shape, scalar or trailing
+ *   broadcast), Relu Sqrt Square Exp Log Neg Abs Step Sigmoid Tanh Rsqrt Reciprocal LeakyRelu,
+ *   Greater GreaterEqual Less LessEqual Equal NotEqual (bool results), Select (tf.where), and Sum /
+ *   Mean over one contiguous block of axes: plain C++ loops. Tile of a vector over leading dims:
+ *   block copies. tfjs's cpu versions cost 10-20 ns per element, which made a DQN step (~200 small
+ *   ops) slower on this backend than on wasm.
+ *   FusedBatchNorm (tf.batchNorm), and its gradient as one kernel (BATCH_NORM_GRAD, one pass
+ *   instead of ~20 ops); Mean's gradient as one broadcast copy. These two gradients are registered
+ *   over tfjs's and apply only while the native backend is active (see registerBatchNormGradient).
  *
  * Each accelerated kernel mirrors the attribute handling of the cpu kernel it replaces. Cases the
  * addon does not cover (non-float32 dtypes, NCHW, dilation > 1, batch shapes the cpu kernel
@@ -49,6 +54,22 @@ export interface NativeAddon {
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, mode: number): void;
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   sum(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number): void;
+  compare(op: number, a: Float32Array, b: Float32Array, out: Uint8Array, mode: number): void;
+  select(cond: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array): void;
+  batchNorm(
+    x: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array, offset: Float32Array,
+    eps: number, out: Float32Array,
+  ): void;
+  adamTfjs(
+    value: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
+    newValue: Float32Array, newM: Float32Array, newV: Float32Array,
+    b1: number, c1: number, b2: number, c2: number, om1: number, om2: number, eps: number, negLr: number,
+  ): void;
+  batchNormGrad(
+    x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array, eps: number,
+    dx: Float32Array | null, dmean: Float32Array | null, dvariance: Float32Array | null,
+    dscale: Float32Array | null, doffset: Float32Array | null,
+  ): void;
 }
 
 /** Package root: this file runs as dist/core/native.js. */
@@ -65,8 +86,22 @@ const BINARY: Record<string, number> = {
 /** Unary elementwise kernels and their op codes (native/src/elementwise.h UnaryOp). */
 const UNARY: Record<string, number> = {
   [tf.Relu]: 0, [tf.Sqrt]: 1, [tf.Square]: 2, [tf.Exp]: 3, [tf.Log]: 4, [tf.Neg]: 5, [tf.Abs]: 6, [tf.Step]: 7,
-  [tf.Sigmoid]: 8, [tf.Tanh]: 9, [tf.Rsqrt]: 10, [tf.Reciprocal]: 11,
+  [tf.Sigmoid]: 8, [tf.Tanh]: 9, [tf.Rsqrt]: 10, [tf.Reciprocal]: 11, [tf.LeakyRelu]: 12,
 };
+/** Comparison kernels (bool results) and their op codes (native/src/elementwise.h CompareOp). */
+const COMPARE: Record<string, number> = {
+  [tf.Greater]: 0, [tf.GreaterEqual]: 1, [tf.Less]: 2, [tf.LessEqual]: 3, [tf.Equal]: 4, [tf.NotEqual]: 5,
+};
+/** Prelu's op code among the binary ops. */
+const PRELU_OP = 7;
+/** nnlab's own kernel: FusedBatchNorm's whole gradient in one pass (registered for 'native' only). */
+export const BATCH_NORM_GRAD = 'NnlabFusedBatchNormGrad';
+/**
+ * nnlab's own kernel: tfjs's Adam update of one variable in one pass (registered for 'native'
+ * only; core/optim.ts uses it). Inputs value, gradient, m, v and the scalars oneMinusAccBeta1/2;
+ * attrs beta1, beta2, epsilon, learningRate; outputs the new value, m and v.
+ */
+export const ADAM_UPDATE = 'NnlabAdamUpdate';
 
 const NATIVE_KERNELS: string[] = [
   tf.BatchMatMul,
@@ -77,6 +112,10 @@ const NATIVE_KERNELS: string[] = [
   tf.FusedConv2D,
   ...Object.keys(BINARY),
   ...Object.keys(UNARY),
+  ...Object.keys(COMPARE),
+  tf.Prelu,
+  tf.Select,
+  tf.FusedBatchNorm,
   tf.Sum,
   tf.Mean,
   tf.Tile,
@@ -401,30 +440,184 @@ function trailing(s: number[], out: number[]): boolean {
   return t.length <= out.length && tf.util.arraysEqual(t, out.slice(out.length - t.length));
 }
 
+/**
+ * How a and b broadcast onto their output, as the addon's binary / compare loops take it; undefined
+ * when neither is the output's size with the other a scalar or its trailing dims (cpu kernel).
+ */
+function broadcastPlan(a: TensorInfo, b: TensorInfo, na: number, nb: number): { out: number[]; n: number; mode: number } | undefined {
+  const out = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+  const n = tf.util.sizeFromShape(out);
+  let mode: number | undefined;
+  if (n === 0) mode = undefined;
+  else if (na === n && nb === n) mode = SAME; // sizes equal: only size-1 dims differ, same layout
+  else if (na === n && nb === 1) mode = B_SCALAR;
+  else if (nb === n && na === 1) mode = A_SCALAR;
+  else if (na === n && trailing(b.shape, out)) mode = B_PERIODIC;
+  else if (nb === n && trailing(a.shape, out)) mode = A_PERIODIC;
+  return mode === undefined ? undefined : { out, n, mode };
+}
+
 function binaryKernel(name: string, op: number) {
+  return (args: Args): TensorInfo => {
+    const { inputs, backend } = args;
+    // Prelu names its inputs x and alpha; the rest a and b.
+    const { a, b } = (name === tf.Prelu ? { a: inputs.x, b: inputs.alpha } : inputs) as { a: TensorInfo; b: TensorInfo };
+    const av = f32(backend, a);
+    const bv = f32(backend, b);
+    const plan = av && bv ? broadcastPlan(a, b, av.length, bv.length) : undefined;
+    if (!av || !bv || !plan) return fallback(name, args);
+    count(name, 'native');
+    const vals = new Float32Array(plan.n);
+    loadNativeAddon().binary(op, av, bv, vals, plan.mode);
+    return backend.makeTensorInfo(plan.out, 'float32', vals);
+  };
+}
+
+/** Greater, Less, Equal, ... on float32 inputs: bool (Uint8Array) results, binary broadcasts. */
+function compareKernel(name: string, op: number) {
   return (args: Args): TensorInfo => {
     const { inputs, backend } = args;
     const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
     const av = f32(backend, a);
     const bv = f32(backend, b);
-    if (!av || !bv) return fallback(name, args);
-    const out = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    const n = tf.util.sizeFromShape(out);
-    const na = av.length;
-    const nb = bv.length;
-    let mode: number | undefined;
-    if (n === 0) mode = undefined;
-    else if (na === n && nb === n) mode = SAME; // sizes equal: only size-1 dims differ, same layout
-    else if (na === n && nb === 1) mode = B_SCALAR;
-    else if (nb === n && na === 1) mode = A_SCALAR;
-    else if (na === n && trailing(b.shape, out)) mode = B_PERIODIC;
-    else if (nb === n && trailing(a.shape, out)) mode = A_PERIODIC;
-    if (mode === undefined) return fallback(name, args);
+    const plan = av && bv ? broadcastPlan(a, b, av.length, bv.length) : undefined;
+    if (!av || !bv || !plan) return fallback(name, args);
     count(name, 'native');
-    const vals = new Float32Array(n);
-    loadNativeAddon().binary(op, av, bv, vals, mode);
-    return backend.makeTensorInfo(out, 'float32', vals);
+    const vals = new Uint8Array(plan.n);
+    loadNativeAddon().compare(op, av, bv, vals, plan.mode);
+    return backend.makeTensorInfo(plan.out, 'bool', vals);
   };
+}
+
+/** Select (tf.where) with condition, t and e of one shape, t and e float32. */
+function select(args: Args): TensorInfo {
+  const { inputs, backend } = args;
+  const { condition, t, e } = inputs as { condition: TensorInfo; t: TensorInfo; e: TensorInfo };
+  const tv = f32(backend, t);
+  const ev = f32(backend, e);
+  const cv = condition.dtype === 'bool' ? backend.data.get(condition.dataId).values : undefined;
+  if (!tv || !ev || !(cv instanceof Uint8Array) || tv.length === 0 ||
+    !tf.util.arraysEqual(condition.shape, t.shape) || !tf.util.arraysEqual(t.shape, e.shape)) {
+    return fallback(tf.Select, args);
+  }
+  count(tf.Select, 'native');
+  const vals = new Float32Array(tv.length);
+  loadNativeAddon().select(cv, tv, ev, vals);
+  return backend.makeTensorInfo(t.shape, 'float32', vals);
+}
+
+/** FusedBatchNorm (tf.batchNorm): x normalised by per-element-periodic mean, variance, scale, offset. */
+function batchNorm(args: Args): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { x, mean, variance, offset, scale } = inputs as {
+    x: TensorInfo; mean: TensorInfo; variance: TensorInfo; offset?: TensorInfo; scale?: TensorInfo;
+  };
+  const xv = f32(backend, x);
+  const mv = f32(backend, mean);
+  const vv = f32(backend, variance);
+  const sv = scale ? f32(backend, scale) : ONE;
+  const ov = offset ? f32(backend, offset) : ZERO;
+  if (!xv || !mv || !vv || !sv || !ov || xv.length === 0 || mv.length === 0 || vv.length === 0 || sv.length === 0 || ov.length === 0 ||
+    mean.shape.length !== variance.shape.length) {
+    return fallback(tf.FusedBatchNorm, args);
+  }
+  count(tf.FusedBatchNorm, 'native');
+  const eps = (attrs as unknown as tf.FusedBatchNormAttrs).varianceEpsilon ?? 0.001;
+  const vals = new Float32Array(xv.length);
+  loadNativeAddon().batchNorm(xv, mv, vv, sv, ov, eps, vals);
+  return backend.makeTensorInfo(x.shape, 'float32', vals);
+}
+const ONE = new Float32Array([1]);
+const ZERO = new Float32Array([0]);
+
+/**
+ * FusedBatchNorm's gradient in one pass (nnlab kernel BATCH_NORM_GRAD): inputs x, dy, mean,
+ * variance, scale (per-channel, x's last dim); outputs dx, dmean, dvariance, dscale, doffset.
+ */
+function batchNormGrad(args: Args): TensorInfo[] {
+  const { inputs, backend, attrs } = args;
+  const { x, dy, mean, variance, scale } = inputs as Record<'x' | 'dy' | 'mean' | 'variance' | 'scale', TensorInfo>;
+  const [xv, dyv, mv, vv, sv] = [x, dy, mean, variance, scale].map((t) => f32(backend, t));
+  if (!xv || !dyv || !mv || !vv || !sv) throw new Error(`${BATCH_NORM_GRAD}: float32 inputs expected`);
+  count(BATCH_NORM_GRAD, 'native');
+  const C = mv.length;
+  const [dx, dmean, dvariance, dscale, doffset] = [xv.length, C, C, C, C].map((n) => new Float32Array(n)) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+  const eps = (attrs as unknown as tf.FusedBatchNormAttrs).varianceEpsilon ?? 0.001;
+  loadNativeAddon().batchNormGrad(xv, dyv, mv, vv, sv, eps, dx, dmean, dvariance, dscale, doffset);
+  return [backend.makeTensorInfo(x.shape, 'float32', dx), ...[dmean, dvariance, dscale, doffset].map((o) => backend.makeTensorInfo(mean.shape, 'float32', o))];
+}
+
+function adamUpdate(args: Args): TensorInfo[] {
+  const { inputs, backend, attrs } = args;
+  const { value, gradient, m, v, oneMinusAccBeta1, oneMinusAccBeta2 } =
+    inputs as Record<'value' | 'gradient' | 'm' | 'v' | 'oneMinusAccBeta1' | 'oneMinusAccBeta2', TensorInfo>;
+  const [xv, gv, mv, vv, o1, o2] = [value, gradient, m, v, oneMinusAccBeta1, oneMinusAccBeta2].map((t) => f32(backend, t));
+  if (!xv || !gv || !mv || !vv || !o1 || !o2 || gv.length !== xv.length || mv.length !== xv.length || vv.length !== xv.length) {
+    throw new Error(`${ADAM_UPDATE}: float32 value, gradient, m, v of one size expected`);
+  }
+  count(ADAM_UPDATE, 'native');
+  const { beta1, beta2, epsilon, learningRate } = attrs as { beta1: number; beta2: number; epsilon: number; learningRate: number };
+  const [nx, nm, nv] = [0, 1, 2].map(() => new Float32Array(xv.length)) as [Float32Array, Float32Array, Float32Array];
+  loadNativeAddon().adamTfjs(xv, gv, mv, vv, nx, nm, nv, beta1, 1 - beta1, beta2, 1 - beta2, o1[0]!, o2[0]!, epsilon, -learningRate);
+  return [nx, nm, nv].map((a) => backend.makeTensorInfo(value.shape, 'float32', a));
+}
+
+/**
+ * FusedBatchNorm's gradient: on the native backend, with per-channel (rank-1) mean, variance and
+ * scale over x's last dim, one BATCH_NORM_GRAD kernel computes every input's gradient; anything
+ * else (other backends included) runs tfjs's own gradient, which composes ~20 elementwise and
+ * reduction ops. The equations are tfjs's (tfjs-core/src/gradients/FusedBatchNorm_grad.ts).
+ */
+function registerBatchNormGradient(): void {
+  const original = tf.getGradient(tf.FusedBatchNorm);
+  if (!original || (original as { nnlab?: boolean }).nnlab) return;
+  const config: tf.GradConfig & { nnlab: boolean } = {
+    ...original,
+    nnlab: true,
+    gradFunc: (dy, saved, attrs) => {
+      const [x, mean, variance, scale] = saved as tf.Tensor[];
+      const C = mean?.shape[0];
+      const fusable = tf.getBackend() === 'native' && x !== undefined && mean !== undefined && variance !== undefined &&
+        scale !== undefined && !Array.isArray(dy) && mean.rank === 1 && C !== undefined && C > 0 &&
+        x.shape[x.rank - 1] === C && tf.util.arraysEqual(variance.shape, mean.shape) &&
+        tf.util.arraysEqual(scale.shape, mean.shape) && tf.util.arraysEqual(dy.shape, x.shape) &&
+        [x, mean, variance, scale, dy].every((t) => t.dtype === 'float32');
+      if (!fusable) return original.gradFunc(dy, saved, attrs);
+      // Computed here, not in the thunks: tfjs runs each thunk in its own tidy, which would dispose
+      // the outputs meant for the others. Outputs nobody asks for go with the backward pass's tidy.
+      const [dx, dmean, dvariance, dscale, doffset] = tf.engine().runKernel(
+        BATCH_NORM_GRAD, { x, dy: dy as tf.Tensor, mean, variance, scale }, attrs) as tf.Tensor[];
+      return { x: () => dx!, mean: () => dmean!, variance: () => dvariance!, scale: () => dscale!, offset: () => doffset! };
+    },
+  };
+  tf.registerGradient(config);
+}
+
+/**
+ * Mean's gradient, dy / n broadcast over the reduced axes: tfjs builds it as
+ * div(mul(dy, ones(x.shape)), n), three passes over x's size (BatchNorm's moments take it twice per
+ * layer). On the native backend: div(dy, n) on dy's size, then one broadcast copy (Tile). The
+ * same values: dy·1/n = dy/n exactly.
+ */
+function registerMeanGradient(): void {
+  const original = tf.getGradient(tf.Mean);
+  if (!original || (original as { nnlab?: boolean }).nnlab) return;
+  const config: tf.GradConfig & { nnlab: boolean } = {
+    ...original,
+    nnlab: true,
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as tf.Tensor[];
+      if (tf.getBackend() !== 'native' || x === undefined || Array.isArray(dy) || dy.dtype !== 'float32') {
+        return original.gradFunc(dy, saved, attrs);
+      }
+      const axes = tf.util.parseAxisParam((attrs as unknown as tf.MeanAttrs).axis, x.shape);
+      const expanded = x.shape.slice();
+      for (const a of axes) expanded[a] = 1;
+      const reduceSize = tf.util.sizeFromShape(axes.map((a) => x.shape[a]!));
+      return { x: () => tf.broadcastTo(tf.div(tf.reshape(dy, expanded), reduceSize), x.shape) };
+    },
+  };
+  tf.registerGradient(config);
 }
 
 function unaryKernel(name: string, op: number) {
@@ -435,7 +628,7 @@ function unaryKernel(name: string, op: number) {
     if (!xv || xv.length === 0) return fallback(name, args);
     count(name, 'native');
     const vals = new Float32Array(xv.length);
-    const alpha = name === tf.Step ? Number((attrs as unknown as tf.StepAttrs).alpha) : 0;
+    const alpha = name === tf.Step || name === tf.LeakyRelu ? Number((attrs as unknown as tf.StepAttrs).alpha) : 0;
     loadNativeAddon().unary(op, xv, vals, alpha);
     return backend.makeTensorInfo(x.shape, 'float32', vals);
   };
@@ -494,6 +687,10 @@ const IMPLS: Record<string, (args: Args) => TensorInfo> = {
   [tf.Tile]: tile,
   ...Object.fromEntries(Object.entries(BINARY).map(([name, op]) => [name, binaryKernel(name, op)])),
   ...Object.fromEntries(Object.entries(UNARY).map(([name, op]) => [name, unaryKernel(name, op)])),
+  ...Object.fromEntries(Object.entries(COMPARE).map(([name, op]) => [name, compareKernel(name, op)])),
+  [tf.Prelu]: binaryKernel(tf.Prelu, PRELU_OP),
+  [tf.Select]: select,
+  [tf.FusedBatchNorm]: batchNorm,
   [tf.Sum]: reduceKernel(tf.Sum),
   [tf.Mean]: reduceKernel(tf.Mean),
   [tf.BatchMatMul]: batchMatMul,
@@ -526,5 +723,13 @@ export function registerNativeBackend(): void {
     if (tf.getKernel(name, 'native')) continue;
     tf.registerKernel({ kernelName: name, backendName: 'native', kernelFunc: IMPLS[name] as unknown as tf.KernelFunc });
   }
+  if (!tf.getKernel(BATCH_NORM_GRAD, 'native')) {
+    tf.registerKernel({ kernelName: BATCH_NORM_GRAD, backendName: 'native', kernelFunc: batchNormGrad as unknown as tf.KernelFunc });
+  }
+  if (!tf.getKernel(ADAM_UPDATE, 'native')) {
+    tf.registerKernel({ kernelName: ADAM_UPDATE, backendName: 'native', kernelFunc: adamUpdate as unknown as tf.KernelFunc });
+  }
+  registerBatchNormGradient();
+  registerMeanGradient();
   registered = true;
 }

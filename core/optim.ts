@@ -21,6 +21,64 @@
 import * as tf from '@tensorflow/tfjs';
 import { AdadeltaOptimizer } from './adadelta.js';
 import { gradientTensors, type TensorData, type TensorMap } from './tensors.js';
+import { ADAM_UPDATE } from './native.js';
+
+/** The AdamOptimizer fields tfjs declares private (read here to run the same update fused). */
+interface AdamInternals {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+  accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
+  accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
+  incrementIterations(): void;
+}
+
+/**
+ * tfjs's Adam, with the per-variable update (~13 elementwise kernels, each a pass over the
+ * variable) as one kernel where the backend has it (ADAM_UPDATE: the native backend). The same
+ * equations, float32 op by op, the same slot variables and serialisation as tf.train.adam; other
+ * backends run tfjs's own applyGradients.
+ */
+export class FusedKernelAdam extends tf.AdamOptimizer {
+  override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
+    if (!tf.getKernel(ADAM_UPDATE, tf.getBackend())) {
+      super.applyGradients(variableGradients);
+      return;
+    }
+    const self = this as unknown as AdamInternals;
+    const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
+    tf.tidy(() => {
+      const oneMinusAccBeta1 = tf.sub(1, self.accBeta1);
+      const oneMinusAccBeta2 = tf.sub(1, self.accBeta2);
+      names.forEach((name, i) => {
+        const value = tf.engine().registeredVariables[name]!;
+        self.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+        self.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+        const gradient = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : (variableGradients as tf.NamedTensorMap)[name];
+        if (gradient == null) return;
+        const m = self.accumulatedFirstMoment[i]!.variable;
+        const v = self.accumulatedSecondMoment[i]!.variable;
+        if ([value, gradient, m, v].some((t) => t.dtype !== 'float32')) {
+          throw new Error(`adam: variable '${name}' and its gradient must be float32`);
+        }
+        const [newValue, newM, newV] = tf.engine().runKernel(
+          ADAM_UPDATE,
+          { value, gradient, m, v, oneMinusAccBeta1, oneMinusAccBeta2 },
+          { beta1: self.beta1, beta2: self.beta2, epsilon: self.epsilon, learningRate: self.learningRate },
+        ) as tf.Tensor[];
+        m.assign(newM!);
+        v.assign(newV!);
+        value.assign(newValue!);
+      });
+      self.accBeta1.assign(tf.mul(self.accBeta1, self.beta1));
+      self.accBeta2.assign(tf.mul(self.accBeta2, self.beta2));
+    });
+    self.incrementIterations();
+  }
+}
 
 export const OPTIMIZER_NAMES = ['sgd', 'momentum', 'nesterov', 'adagrad', 'adadelta', 'rmsprop', 'adam'] as const;
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
@@ -93,7 +151,7 @@ function makeTfOptimizer(spec: OptimizerSpec): tf.Optimizer {
     case 'rmsprop':
       return tf.train.rmsprop(spec.lr, spec.rho ?? 0.99, spec.momentum ?? 0, eps, spec.centered ?? false);
     case 'adam':
-      return tf.train.adam(spec.lr, spec.beta1 ?? 0.9, spec.beta2 ?? 0.999, eps);
+      return new FusedKernelAdam(spec.lr, spec.beta1 ?? 0.9, spec.beta2 ?? 0.999, eps);
   }
 }
 

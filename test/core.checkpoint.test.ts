@@ -10,7 +10,7 @@ import { makeOptimizer } from '../core/optim.js';
 import { Rng, type RngState } from '../core/rng.js';
 import { huber } from '../core/losses.js';
 import { getParams, trainableVariables } from '../core/tensors.js';
-import { close, useCpu } from './helpers.js';
+import { close, TEST_BACKEND, useCpu } from './helpers.js';
 
 test.before(useCpu);
 
@@ -60,7 +60,10 @@ test('train 3 steps, save, load into a fresh model: same outputs and the same ne
   const l2 = step(fresh, freshOpt);
   assert.is(l2, l1);
   const [pa, pb] = [getParams(model), getParams(fresh)];
-  for (const k of Object.keys(pa)) close(pb[k]!.data, pa[k]!.data, 0, k);
+  // Bit-exact on cpu. tfjs restores Adam's β^t as pow(β, t) where training multiplied β in step by
+  // step; WGSL's pow (exp2·log2) differs from that product in the last bits, so on a GPU: float32 tolerance.
+  const tol = TEST_BACKEND === 'cpu' ? 0 : 1e-5;
+  for (const k of Object.keys(pa)) close(pb[k]!.data, pa[k]!.data, tol, k);
   [model, fresh].forEach((m) => m.dispose());
   [opt, freshOpt].forEach((o) => o.dispose());
 });

@@ -9,8 +9,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs'; // the union package also registers the gradients
 import { spawnSync } from 'node:child_process';
+import { makeOptimizer } from '../core/optim.js';
 import { fileURLToPath } from 'node:url';
-import { nativeAvailable, nativeCallCounts, nativeKernelNames, registerNativeBackend, loadNativeAddon } from '../core/native.js';
+import { ADAM_UPDATE, BATCH_NORM_GRAD, nativeAvailable, nativeCallCounts, nativeKernelNames, registerNativeBackend, loadNativeAddon } from '../core/native.js';
 
 tf.env().set('PROD', true);
 
@@ -94,8 +95,9 @@ if (!nativeAvailable()) {
 
   test('native backend: all cpu kernels present, the accelerated ones replaced', () => {
     const cpu = tf.getKernelsForBackend('cpu').map((k) => k.kernelName).sort();
-    const nat = tf.getKernelsForBackend('native').map((k) => k.kernelName).sort();
+    const nat = tf.getKernelsForBackend('native').map((k) => k.kernelName).filter((n) => n !== BATCH_NORM_GRAD && n !== ADAM_UPDATE).sort();
     assert.equal(nat, cpu);
+    assert.ok(tf.getKernel(BATCH_NORM_GRAD, 'native'), 'nnlab\'s fused batchnorm gradient kernel');
     for (const name of nativeKernelNames()) {
       assert.ok(tf.getKernel(name, 'native')!.kernelFunc !== tf.getKernel(name, 'cpu')!.kernelFunc, name);
     }
@@ -281,9 +283,39 @@ if (!nativeAvailable()) {
       ['log', (x) => tf.log(pos(x))], ['neg', tf.neg], ['abs', tf.abs], ['step', (x) => tf.step(x, 0.25)],
       ['sigmoid', tf.sigmoid], ['tanh', tf.tanh], ['rsqrt', (x) => tf.rsqrt(pos(x))], ['reciprocal', (x) => tf.reciprocal(pos(x))],
     ];
+    unary.push(['leakyRelu 0.2', (x) => tf.leakyRelu(x, 0.2)], ['leakyRelu 0.01', (x) => tf.leakyRelu(x, 0.01)]);
     for (const shape of [[1], [3, 17], [2, 3, 4, 5]]) {
       for (const [name, f] of unary) same(`${name} ${shape}`, inp(shape), fwdAndGrads((x) => f(x!)));
     }
+    // LeakyRelu's and Prelu's gradients run Greater and Select (tf.where); bit-exact with the cpu.
+    for (const [sx, sa] of [[[2, 5, 5, 6], [6]], [[7, 13], []], [[3, 4], [3, 4]]] as [number[], number[]][]) {
+      same(`prelu x${sx} alpha${JSON.stringify(sa)}`, inp(sx, sa), fwdAndGrads((x, a) => tf.prelu(x!, a!)), 0);
+    }
+    same('leakyRelu DCGAN-sized, outputs and gradient', inp([4, 14, 14, 64]), fwdAndGrads((x) => tf.leakyRelu(x!, 0.2)), 0);
+    const compare: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
+      ['greater', tf.greater], ['greaterEqual', tf.greaterEqual], ['less', tf.less], ['lessEqual', tf.lessEqual],
+      ['equal', tf.equal], ['notEqual', tf.notEqual],
+    ];
+    for (const [sa, sb] of pairs) {
+      for (const [name, f] of compare) {
+        same(`${name} ${JSON.stringify(sa)} ${JSON.stringify(sb)}`, inp(sa, sb), (a, b) => {
+          const r = f(a!, b!);
+          assert.is(r.dtype, 'bool');
+          return tf.cast(r, 'float32');
+        }, 0);
+      }
+    }
+    // equal inputs where the values tie, and NaN
+    same('compare ties and NaN', [{ shape: [4], values: new Float32Array([1, NaN, -0, 2]) }, { shape: [4], values: new Float32Array([1, NaN, 0, 3]) }],
+      (a, b) => compare.map(([, f]) => tf.cast(f(a!, b!), 'float32')), 0);
+    for (const shape of [[5], [3, 17], [2, 3, 4, 5]]) {
+      same(`where ${shape}, outputs and gradients`, inp(shape, shape, shape), (c, t, e) => {
+        const mask = tf.greater(c!, 0);
+        const f = (t_: tf.Tensor, e_: tf.Tensor) => tf.where(mask, t_, e_);
+        return [f(t!, e!), ...tf.grads(weighted((t_, e_) => f(t_!, e_!), 4))([t!, e!])];
+      }, 0);
+    }
+    same('where with a broadcast condition', inp([3, 1], [3, 4], [3, 4]), (c, t, e) => tf.where(tf.greater(c!, 0), t!, e!), 0);
     const sums: [number[], number | number[] | null, boolean][] = [
       [[128, 128], 0, false], [[128, 128], 1, true], [[4, 5, 6], [1, 2], false], [[4, 5, 6], null, false],
       [[4, 5, 6], -1, true], [[4, 5, 6], [0, 1], true], [[4, 5, 6], 1, false], [[7], 0, false],
@@ -301,6 +333,23 @@ if (!nativeAvailable()) {
       // offset and scale given: tfjs's batchNorm gradient fails without them (on every backend)
       return tf.batchNorm(x!, mean, variance, tf.fill([3], 0.1), tf.fill([3], 1.5), 1e-5);
     }), 1e-4);
+    // The DCGAN's batchnorms (training mode, as tf.layers.batchNormalization runs them): NHWC conv
+    // features and dense features, through moments, with FusedBatchNorm's fused native gradient.
+    for (const shape of [[8, 7, 7, 16], [16, 40], [3, 5, 4, 6]]) {
+      const C = shape[shape.length - 1]!;
+      const axes = shape.slice(0, -1).map((_, i) => i);
+      same(`batchNorm training ${shape}: outputs and gradients (x, gamma, beta)`, inp(shape, [C], [C]), fwdAndGrads((x, gamma, beta) => {
+        const { mean, variance } = tf.moments(x!, axes);
+        return tf.batchNorm(x!, mean, variance, beta!, gamma!, 1e-3);
+      }, 9), 1e-4);
+      // mean and variance as leaves: every output of the fused gradient is compared directly
+      same(`batchNorm ${shape}: gradients w.r.t. x, mean, variance, offset, scale`, inp(shape, [C], [C], [C], [C]), (x, m, v, o, g) =>
+        tf.grads(weighted((x_, m_, v_, o_, g_) => tf.batchNorm(x_!, m_!, tf.add(tf.abs(v_!), 0.5), o_!, g_!, 1e-3), 11))([x!, m!, v!, o!, g!]), 1e-4);
+    }
+    // Forward only: without scale/offset (tfjs's gradient needs them), and periodic [W, C] statistics.
+    same('batchNorm no scale/offset', inp([4, 3, 5], [5], [5]), (x, m, v) => tf.batchNorm(x!, m!, tf.add(tf.abs(v!), 0.1)));
+    same('batchNorm [H, W, C] statistics', inp([2, 3, 4, 5], [4, 5], [4, 5], [4, 5], [4, 5]), (x, m, v, o, g) =>
+      tf.batchNorm(x!, m!, tf.add(tf.abs(v!), 0.1), o!, g!, 1e-3));
     const tiles: [number[], number[]][] = [[[1, 1, 1, 3], [4, 5, 5, 1]], [[1, 6], [3, 1]], [[2, 3], [2, 1]]]; // last: cpu kernel
     for (const [shape, reps] of tiles) same(`tile ${shape} × ${reps}`, inp(shape), (x) => tf.tile(x!, reps));
   });
@@ -314,6 +363,35 @@ if (!nativeAvailable()) {
     for (const name of ['_FusedMatMul', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']) {
       assert.is(c[name]?.fallback ?? 0, 0, `${name} fallbacks`);
     }
+  });
+
+  test('Adam as one kernel (makeOptimizer adam) gives tf.train.adam\'s bits on cpu', () => {
+    const run = (backend: string, make: () => tf.Optimizer) => {
+      tf.setBackend(backend);
+      const r = rng(21);
+      const mk = (shape: number[]) => tf.variable(tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => r()), shape));
+      const vars = [mk([37, 5]), mk([5]), mk([3, 3, 2, 4])];
+      const opt = make();
+      for (let s = 0; s < 4; s++) {
+        tf.tidy(() => {
+          const grads = vars.map((v, i) => tf.mul(tf.sin(tf.add(v, s + i)), 1e-3 * (i + 1)));
+          opt.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: grads[i]! })));
+        });
+      }
+      const out = vars.map((v) => v.dataSync().slice() as Float32Array);
+      const slots = tf.tidy(() => (opt as unknown as { accumulatedFirstMoment: { variable: tf.Variable }[]; accumulatedSecondMoment: { variable: tf.Variable }[] })
+        .accumulatedFirstMoment.concat((opt as unknown as { accumulatedSecondMoment: { variable: tf.Variable }[] }).accumulatedSecondMoment)
+        .map((s) => s.variable.dataSync().slice() as Float32Array));
+      tf.dispose(vars);
+      opt.dispose();
+      return [...out, ...slots];
+    };
+    const want = run('cpu', () => tf.train.adam(3e-3, 0.5, 0.999, 1e-8));
+    const before = nativeCallCounts()[ADAM_UPDATE]?.native ?? 0;
+    const got = run('native', () => makeOptimizer({ name: 'adam', lr: 3e-3, beta1: 0.5 }).tfOptimizer);
+    assert.ok((nativeCallCounts()[ADAM_UPDATE]?.native ?? 0) >= before + 12, 'the fused Adam kernel ran for every variable and step');
+    assert.is(got.length, want.length);
+    want.forEach((w, i) => assert.equal([...got[i]!], [...w], `array ${i}`));
   });
 
   test('MLP training steps (variableGrads + Adam) match the cpu backend', () => {

@@ -7,9 +7,11 @@
 //   conv2d               Conv2D / FusedConv2D (NHWC, dilation 1), im2col + SGEMM + epilogue
 //   conv2dBackpropInput  Conv2DBackpropInput (also conv2dTranspose), SGEMM + col2im
 //   conv2dBackpropFilter Conv2DBackpropFilter, im2col + SGEMM with per-thread partial sums
-//   binary / unary / sum Add Sub Mul RealDiv Maximum Minimum SquaredDifference (same shape, scalar
-//                        or trailing broadcast), Relu Sqrt Square Exp Log Neg Abs Step Sigmoid Tanh
-//                        Rsqrt Reciprocal, Sum over one contiguous block of axes (elementwise.cc)
+//   binary / unary / sum Add Sub Mul RealDiv Maximum Minimum SquaredDifference Prelu (same shape,
+//                        scalar or trailing broadcast), Relu Sqrt Square Exp Log Neg Abs Step Sigmoid
+//                        Tanh Rsqrt Reciprocal LeakyRelu, Sum over one contiguous block of axes
+//   compare / select     Greater GreaterEqual Less LessEqual Equal NotEqual (bool out), Select
+//   batchNorm(Grad)      FusedBatchNorm and its gradient (per-channel, one pass) (elementwise.cc)
 // All arrays are Float32Arrays owned by JS; outputs are preallocated by the caller, so nothing is
 // copied. Work runs synchronously on the calling JS thread plus the addon's thread pool.
 // The module is context-aware (NAPI_MODULE_INIT) and may be loaded by several worker threads.
@@ -299,9 +301,115 @@ napi_value Unary(napi_env env, napi_callback_info info) {
   if (!get_i32(env, argv[0], "op", &op) || !get_f32(env, argv[1], "x", &x, &lx) ||
       !get_f32(env, argv[2], "out", &out, &lo) || !get_f64(env, argv[3], "alpha", &alpha))
     return nullptr;
-  if (lx < lo || !nnlab::unary_op(op, x, out, lo, static_cast<float>(alpha))) {
+  if (lx < lo || !nnlab::unary_op(op, x, out, lo, alpha)) {
     napi_throw_range_error(env, "NNLAB_NATIVE", "unary: bad op or sizes");
   }
+  return nullptr;
+}
+
+// A Uint8Array argument (tfjs bool tensors on the cpu backend).
+bool get_u8(napi_env env, napi_value v, const char* name, std::uint8_t** data, std::size_t* len) {
+  bool is_ta = false;
+  napi_is_typedarray(env, v, &is_ta);
+  napi_typedarray_type type;
+  void* ptr = nullptr;
+  if (!is_ta || napi_get_typedarray_info(env, v, &type, len, &ptr, nullptr, nullptr) != napi_ok ||
+      type != napi_uint8_array) {
+    throw_type(env, std::string(name) + " must be a Uint8Array");
+    return false;
+  }
+  *data = static_cast<std::uint8_t*>(ptr);
+  return true;
+}
+
+// compare(op, a, b, out: Uint8Array, mode)
+napi_value Compare(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (!get_args(env, info, argv)) return nullptr;
+  int op, mode;
+  float *a, *b;
+  std::uint8_t* out;
+  std::size_t la, lb, lo;
+  if (!get_i32(env, argv[0], "op", &op) || !get_f32(env, argv[1], "a", &a, &la) ||
+      !get_f32(env, argv[2], "b", &b, &lb) || !get_u8(env, argv[3], "out", &out, &lo) ||
+      !get_i32(env, argv[4], "mode", &mode))
+    return nullptr;
+  using namespace nnlab;
+  const bool ok = (mode == kSame && la >= lo && lb >= lo) || (mode == kBScalar && lb >= 1 && la >= lo) ||
+                  (mode == kAScalar && la >= 1 && lb >= lo) || (mode == kBPeriodic && la >= lo) ||
+                  (mode == kAPeriodic && lb >= lo);
+  if (!ok || (lo > 0 && !compare_op(op, a, la, b, lb, out, lo, mode))) {
+    napi_throw_range_error(env, "NNLAB_NATIVE", "compare: bad op, mode or sizes");
+  }
+  return nullptr;
+}
+
+// select(cond: Uint8Array, t, e, out)
+napi_value Select(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!get_args(env, info, argv)) return nullptr;
+  std::uint8_t* c;
+  float *t, *e, *out;
+  std::size_t lc, lt, le, lo;
+  if (!get_u8(env, argv[0], "cond", &c, &lc) || !get_f32(env, argv[1], "t", &t, &lt) ||
+      !get_f32(env, argv[2], "e", &e, &le) || !get_f32(env, argv[3], "out", &out, &lo))
+    return nullptr;
+  if (lc < lo || lt < lo || le < lo) {
+    napi_throw_range_error(env, "NNLAB_NATIVE", "select: cond, t and e must be as long as out");
+    return nullptr;
+  }
+  nnlab::select_op(c, t, e, out, lo);
+  return nullptr;
+}
+
+// batchNorm(x, mean, variance, scale, offset, eps, out)
+napi_value BatchNorm(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  if (!get_args(env, info, argv)) return nullptr;
+  float *x, *m, *v, *sc, *of, *out;
+  std::size_t lx, lm, lv, ls, lf, lo;
+  double eps;
+  if (!get_f32(env, argv[0], "x", &x, &lx) || !get_f32(env, argv[1], "mean", &m, &lm) ||
+      !get_f32(env, argv[2], "variance", &v, &lv) || !get_f32(env, argv[3], "scale", &sc, &ls) ||
+      !get_f32(env, argv[4], "offset", &of, &lf) || !get_f64(env, argv[5], "eps", &eps) ||
+      !get_f32(env, argv[6], "out", &out, &lo))
+    return nullptr;
+  if (lo > lx || lm == 0 || lv == 0 || ls == 0 || lf == 0) {
+    napi_throw_range_error(env, "NNLAB_NATIVE", "batchNorm: bad sizes");
+    return nullptr;
+  }
+  nnlab::batch_norm(x, lo, m, lm, v, lv, sc, ls, of, lf, eps, out);
+  return nullptr;
+}
+
+// batchNormGrad(x, dy, mean, variance, scale, eps, dx, dmean, dvariance, dscale, doffset): x and dy
+// are [rows, C] with C = mean.length; outputs may be null.
+napi_value BatchNormGrad(napi_env env, napi_callback_info info) {
+  napi_value argv[11];
+  if (!get_args(env, info, argv)) return nullptr;
+  float *x, *dy, *m, *v, *sc;
+  std::size_t lx, ldy, lm, lv, ls;
+  double eps;
+  if (!get_f32(env, argv[0], "x", &x, &lx) || !get_f32(env, argv[1], "dy", &dy, &ldy) ||
+      !get_f32(env, argv[2], "mean", &m, &lm) || !get_f32(env, argv[3], "variance", &v, &lv) ||
+      !get_f32(env, argv[4], "scale", &sc, &ls) || !get_f64(env, argv[5], "eps", &eps))
+    return nullptr;
+  float* outs[5];
+  std::size_t lens[5];
+  const char* names[5] = {"dx", "dmean", "dvariance", "dscale", "doffset"};
+  for (int k = 0; k < 5; ++k)
+    if (!get_f32_opt(env, argv[6 + k], names[k], &outs[k], &lens[k])) return nullptr;
+  const std::size_t C = lm;
+  if (C == 0 || lv != C || ls != C || lx % C != 0 || ldy != lx || (outs[0] && lens[0] < lx)) {
+    napi_throw_range_error(env, "NNLAB_NATIVE", "batchNormGrad: bad sizes");
+    return nullptr;
+  }
+  for (int k = 1; k < 5; ++k)
+    if (outs[k] && lens[k] < C) {
+      napi_throw_range_error(env, "NNLAB_NATIVE", "batchNormGrad: per-channel outputs too short");
+      return nullptr;
+    }
+  nnlab::batch_norm_grad(x, dy, lx / C, C, m, v, sc, eps, outs[0], outs[1], outs[2], outs[3], outs[4]);
   return nullptr;
 }
 
@@ -344,6 +452,31 @@ napi_value AdamStep(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   nnlab::adam_step(theta, g, m, v, lt, h[0], h[1], h[2], h[3], h[4], h[5], h[6]);
+  return nullptr;
+}
+
+// adamTfjs(value, g, m, v, newValue, newM, newV, b1, c1, b2, c2, om1, om2, eps, negLr)
+napi_value AdamTfjs(napi_env env, napi_callback_info info) {
+  napi_value argv[15];
+  if (!get_args(env, info, argv)) return nullptr;
+  float* a[7];
+  std::size_t len[7];
+  const char* names[7] = {"value", "g", "m", "v", "newValue", "newM", "newV"};
+  for (int k = 0; k < 7; ++k)
+    if (!get_f32(env, argv[k], names[k], &a[k], &len[k])) return nullptr;
+  double h[8];
+  const char* hn[8] = {"b1", "c1", "b2", "c2", "om1", "om2", "eps", "negLr"};
+  for (int k = 0; k < 8; ++k)
+    if (!get_f64(env, argv[7 + k], hn[k], &h[k])) return nullptr;
+  const std::size_t n = len[0];
+  for (int k = 1; k < 7; ++k)
+    if (len[k] != n) {
+      napi_throw_range_error(env, "NNLAB_NATIVE", "adamTfjs: all arrays must have the same length");
+      return nullptr;
+    }
+  auto f = [](double x) { return static_cast<float>(x); };
+  nnlab::adam_tfjs(a[0], a[1], a[2], a[3], n, f(h[0]), f(h[1]), f(h[2]), f(h[3]), f(h[4]), f(h[5]), f(h[6]), f(h[7]),
+                   a[4], a[5], a[6]);
   return nullptr;
 }
 
@@ -417,7 +550,12 @@ NAPI_MODULE_INIT() {
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"sum", nullptr, Sum, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"compare", nullptr, Compare, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"select", nullptr, Select, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"batchNormGrad", nullptr, BatchNormGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"adamStep", nullptr, AdamStep, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"adamTfjs", nullptr, AdamTfjs, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"bceLogits", nullptr, BceLogits, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -22,15 +22,19 @@ namespace nnlab {
 namespace {
 
 constexpr int kColSlot = 2;
+constexpr int kWtSlot = 3;
 
 bool pointwise(const ConvGeom& g) {
   return g.fh == 1 && g.fw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 &&
          g.OH == g.H && g.OW == g.W;
 }
 
-// Rows of col per chunk: about 64K floats (256 KiB) of patches, a multiple of 6 (the GEMM's MR).
+// Rows of col per chunk: about kChunkFloats (64K floats, 256 KiB) of patches, a multiple of 6 (the
+// GEMM's MR). Measured on the DCGAN's K = 1600 convolutions: 4x taller chunks (fewer repacks of the
+// filter) made the backprop-input kernel slower (its col2im then misses L2) and the forward no faster.
+constexpr int kChunkFloats = 65536;
 int chunk_rows(int K, int P) {
-  int r = std::clamp(65536 / std::max(K, 1), 24, 1024);
+  int r = std::clamp(kChunkFloats / std::max(K, 1), 24, 1024);
   r = (r + 5) / 6 * 6;
   return std::min(r, std::max(P, 1));
 }
@@ -119,17 +123,25 @@ void conv2d_backprop_input(const ConvGeom& g, const float* dy, const float* w, f
   const int K = g.fh * g.fw * g.Ci;
   const int P = g.B * g.OH * g.OW;
   const std::ptrdiff_t image = static_cast<std::ptrdiff_t>(g.H) * g.W * g.Ci;
-  const ConstView Wt{w, 1, g.Co};  // W^T[Co, K]: element (co, k) = w[k * Co + co]
   if (pointwise(g)) {
+    const ConstView Wt{w, 1, g.Co};  // W^T[Co, K]: element (co, k) = w[k * Co + co]
     sgemm(P, K, g.Co, ConstView{dy, g.Co, 1}, Wt, dx, K, false, nullptr);
     return;
   }
+  // W^T[Co, K] copied once into rows (packing reads it per chunk; strided reads cost 2x there).
+  float* wt = scratch(kWtSlot, static_cast<std::size_t>(K) * g.Co);
+  for (int k = 0; k < K; ++k)
+    for (int co = 0; co < g.Co; ++co) wt[static_cast<std::ptrdiff_t>(co) * K + k] = w[static_cast<std::ptrdiff_t>(k) * g.Co + co];
+  const ConstView Wt{wt, K, 1};
   const int plane = g.OH * g.OW;
   const long long work = static_cast<long long>(P) * K * g.Co;
   // Images are independent in dx, so whole images are the tasks (no write races in col2im).
   // A lone image instead parallelises inside the GEMM of each chunk.
   const bool by_image = g.B >= 2 && threads_for(work) > 1;
-  const int R = chunk_rows(K, plane);
+  // By image, an image of up to 2R rows goes in one chunk: otherwise its last chunk packs the
+  // whole filter for a few rows (7 of the DCGAN's 49).
+  const int R0 = chunk_rows(K, plane);
+  const int R = by_image && plane <= 2 * R0 ? plane : R0;
   auto do_images = [&](int b0, int b1, bool inner_parallel) {
     std::memset(dx + b0 * image, 0, sizeof(float) * image * (b1 - b0));
     const int p0 = b0 * plane;

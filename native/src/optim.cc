@@ -25,6 +25,24 @@ void adam_step(float* theta, const float* g, float* m, float* v, std::size_t n, 
   }
 }
 
+void adam_tfjs(const float* value, const float* g, const float* m, const float* v, std::size_t n, float b1,
+               float c1, float b2, float c2, float om1, float om2, float eps, float neg_lr, float* new_value,
+               float* new_m, float* new_v) {
+  // Each line is one tfjs op; float arithmetic rounds as JS's double-then-Float32Array does for
+  // + - * / and sqrt (double has more than 2 * 24 + 2 bits), so the results are the same bits.
+  for (std::size_t i = 0; i < n; ++i) {
+    const float gi = g[i];
+    const float nm = m[i] * b1 + gi * c1;             // add(mul(m, beta1), mul(g, 1 - beta1))
+    const float nv = v[i] * b2 + (gi * gi) * c2;      // add(mul(v, beta2), mul(square(g), 1 - beta2))
+    const float bm = nm / om1;                        // div(newM, 1 - accBeta1)
+    const float bv = nv / om2;                        // div(newV, 1 - accBeta2)
+    const float q = bm / (std::sqrt(bv) + eps);       // div(bm, add(sqrt(bv), epsilon))
+    new_value[i] = q * neg_lr + value[i];             // add(mul(q, -lr), value)
+    new_m[i] = nm;
+    new_v[i] = nv;
+  }
+}
+
 double bce_logits(const float* logits, const float* x, float* dlogits, std::size_t n, double gscale) {
   double loss = 0;
   for (std::size_t i = 0; i < n; ++i) {
