@@ -27,7 +27,7 @@ import { DqnLearner } from '../agents/dqn.js';
 import { dqnStep, vaeStep } from './core.js';
 import { FusedVae } from '../core/fusedVae.js';
 import * as tf from '@tensorflow/tfjs';
-import { buildSequential } from '../core/nn.js';
+import { buildDiscriminator, buildGenerator } from '../generative/dcgan.js';
 import { makeOptimizer } from '../core/optim.js';
 import { bceWithLogits } from '../core/losses.js';
 import { trainableVariables } from '../core/tensors.js';
@@ -40,19 +40,9 @@ import { trainableVariables } from '../core/tensors.js';
  */
 export function dcganStep(batch = 64): { step: () => void; dispose: () => void } {
   const rng = new Rng(4);
-  const init = { normal: 0.02 } as const;
-  const G = buildSequential({ name: 'g', inputShape: [100], init, layers: [
-    { type: 'dense', units: 7 * 7 * 128, batchNorm: true, activation: 'relu' },
-    { type: 'reshape', targetShape: [7, 7, 128] },
-    { type: 'conv2dTranspose', filters: 64, kernelSize: 5, strides: 2, batchNorm: true, activation: 'relu' },
-    { type: 'conv2dTranspose', filters: 1, kernelSize: 5, strides: 2, activation: 'tanh' },
-  ] }, rng.split());
-  const D = buildSequential({ name: 'd', inputShape: [28, 28, 1], init, layers: [
-    { type: 'conv2d', filters: 64, kernelSize: 5, strides: 2, activation: 'leakyRelu' },
-    { type: 'conv2d', filters: 128, kernelSize: 5, strides: 2, batchNorm: true, activation: 'leakyRelu' },
-    { type: 'flatten' },
-    { type: 'dense', units: 1 },
-  ] }, rng.split());
+  // the models of generative/dcgan.ts at their defaults (latent 100, ngf = ndf = 64, 5x5 kernels)
+  const G = buildGenerator({}, rng.split());
+  const D = buildDiscriminator({}, rng.split());
   const optD = makeOptimizer({ name: 'adam', lr: 2e-4, beta1: 0.5 });
   const optG = makeOptimizer({ name: 'adam', lr: 2e-4, beta1: 0.5 });
   const real = rng.fillUniform(new Float32Array(batch * 784), -1, 1);

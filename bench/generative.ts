@@ -1,0 +1,199 @@
+/**
+ * bench:generative — trains each generative model on MNIST for a few seeds and checks the
+ * quality goals of issue #6 with the project's classifier (generative/eval.ts):
+ *
+ *   VAE (MLP, 20-d latent)  test −ELBO ≤ 100 nats/image
+ *   GAN (MLP)               classifier score ≥ 8.0
+ *   WGAN (clip)             classifier score ≥ 8.5
+ *   WGAN-GP                 classifier score ≥ 9.0, every class ≥ 7% of samples
+ *   DCGAN / cDCGAN          classifier score ≥ 9.3, every class ≥ 7%, Fréchet distance below the MLP GAN's
+ *
+ * Metrics and wall time per epoch are printed and written, with every run's sample grids
+ * (samples/epoch-NNN.png), interpolation strip and generator, under bench/results/generative/.
+ *
+ *   node dist/bench/generative.js [--models vae,gan,wgan,wgan-gp] [--seeds 2 | --seeds 1,7]
+ *                                 [--epochs N | --epochs vae=10,gan=30] [--eval-samples 10000] [--backend native]
+ *                                 [--results results-2.json]   (runs of other seeds side by side, in another process)
+ *                                 [--config '{"vae":{"hidden":[512,512]}}' --tag wide]   (a variant)
+ *   node dist/bench/generative.js --report [--models …]   (the tables again from every results*.json, no training)
+ */
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { initBackend } from '../core/backend.js';
+import { GENERATIVE_MODELS } from '../generative/models.js';
+import { trainGenerative, type EpochSummary } from '../generative/train.js';
+
+/** Epochs per model when --epochs does not say (chosen to fit the bench in about an hour on 2 cores). */
+const DEFAULT_EPOCHS: Record<string, number> = { vae: 20, 'vae-conv': 5, gan: 15, wgan: 15, 'wgan-gp': 15, dcgan: 5, cdcgan: 5 };
+
+interface Goal {
+  text: string;
+  check: (last: EpochSummary, ganFrechet?: number) => boolean;
+  result: (last: EpochSummary) => string;
+}
+
+const cs = (e: EpochSummary) => e.metrics['eval/classifier_score'] ?? Number.NaN;
+const minClass = (e: EpochSummary) => e.metrics['eval/min_class_fraction'] ?? Number.NaN;
+const fd = (e: EpochSummary) => e.metrics['eval/frechet_distance'] ?? Number.NaN;
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+const csGoal = (min: number, classes = false): Goal => ({
+  text: `CS ≥ ${min}${classes ? ', every class ≥ 7%' : ''}`,
+  check: (e) => cs(e) >= min && (!classes || minClass(e) >= 0.07),
+  result: (e) => `CS ${cs(e).toFixed(2)}${classes ? `, min class ${pct(minClass(e))}` : ''}`,
+});
+
+const dcganGoal: Goal = {
+  text: 'CS ≥ 9.3, every class ≥ 7%, FD < MLP GAN',
+  check: (e, ganFd) => cs(e) >= 9.3 && minClass(e) >= 0.07 && (ganFd === undefined || fd(e) < ganFd),
+  result: (e) => `CS ${cs(e).toFixed(2)}, min class ${pct(minClass(e))}, FD ${fd(e).toFixed(2)}`,
+};
+
+const GOALS: Record<string, Goal> = {
+  vae: {
+    text: 'test −ELBO ≤ 100 nats',
+    check: (e) => (e.metrics['eval/test_neg_elbo'] ?? Infinity) <= 100,
+    result: (e) => `${(e.metrics['eval/test_neg_elbo'] ?? Number.NaN).toFixed(1)} nats`,
+  },
+  'vae-conv': {
+    text: 'test −ELBO ≤ 100 nats',
+    check: (e) => (e.metrics['eval/test_neg_elbo'] ?? Infinity) <= 100,
+    result: (e) => `${(e.metrics['eval/test_neg_elbo'] ?? Number.NaN).toFixed(1)} nats`,
+  },
+  gan: csGoal(8.0),
+  wgan: csGoal(8.5),
+  'wgan-gp': csGoal(9.0, true),
+  dcgan: dcganGoal,
+  cdcgan: dcganGoal,
+};
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function parseEpochs(spec: string | undefined, model: string): number {
+  if (spec === undefined) return DEFAULT_EPOCHS[model] ?? 5;
+  if (/^\d+$/.test(spec)) return Number(spec);
+  for (const part of spec.split(',')) {
+    const [k, v] = part.split('=');
+    if (k === model && v !== undefined && /^\d+$/.test(v)) return Number(v);
+  }
+  return DEFAULT_EPOCHS[model] ?? 5;
+}
+
+interface Run {
+  /** Registry kind, plus --tag when given. */
+  model: string;
+  config?: Record<string, unknown>;
+  seed: number;
+  epochs: EpochSummary[];
+  wallSeconds: number;
+}
+
+async function main(): Promise<void> {
+  const backend = await initBackend(arg('backend') !== undefined ? { backend: arg('backend')! } : {});
+  const available = Object.keys(GENERATIVE_MODELS);
+  const models = (arg('models') ?? ['vae', 'gan', 'wgan', 'wgan-gp', 'dcgan', 'cdcgan'].filter((m) => available.includes(m)).join(',')).split(',');
+  for (const m of models) if (!available.includes(m)) throw new Error(`--models: unknown model '${m}' (known: ${available.join(', ')})`);
+  const seedsArg = arg('seeds') ?? '2';
+  // a list ("1,7"; "2," for seed 2 alone) or a count N (seeds 1..N)
+  const seeds = seedsArg.includes(',') ? seedsArg.split(',').filter((x) => x !== '').map(Number) : Array.from({ length: Number(seedsArg) }, (_, i) => i + 1);
+  const evalSamples = Number(arg('eval-samples') ?? 10_000);
+  // --config '{"vae":{"hidden":[512,512]}}' overrides model configs; --tag names such a variant (outDir, tables)
+  const configs = JSON.parse(arg('config') ?? '{}') as Record<string, Record<string, unknown>>;
+  const tag = arg('tag') !== undefined ? `-${arg('tag')}` : '';
+  const root = path.join('bench', 'results', 'generative');
+  mkdirSync(root, { recursive: true });
+  console.log(`bench:generative on backend ${backend.name}: models ${models.join(', ')}; seeds ${seeds.join(', ')}; ${evalSamples} samples per evaluation`);
+  const runs: Run[] = [];
+  // --results NAME lets runs of different seeds go side by side (separate processes); --report merges results*.json
+  const resultsFile = path.join(root, arg('results') ?? 'results.json');
+  const write = () =>
+    writeFileSync(
+      resultsFile,
+      JSON.stringify({ date: new Date().toISOString(), node: process.version, backend: backend.name, argv: process.argv.slice(2), runs }, null, 2),
+    );
+  // seed-major: an interrupted bench still has every model for the first seed
+  if (process.argv.includes('--report')) {
+    for (const file of readdirSync(root).filter((f) => /^results.*\.json$/.test(f)).sort()) {
+      const saved = JSON.parse(readFileSync(path.join(root, file), 'utf8')) as { runs: Run[] };
+      runs.push(...saved.runs.filter((r) => models.some((m) => r.model === m || r.model.startsWith(`${m}-`))));
+    }
+    const base = (m: string) => models.findIndex((x) => m === x || m.startsWith(`${x}-`));
+    runs.sort((a, b) => base(a.model) - base(b.model) || a.model.localeCompare(b.model) || a.seed - b.seed);
+  } else {
+    for (const seed of seeds) {
+      for (const model of models) {
+        const epochs = parseEpochs(arg('epochs'), model);
+        const t0 = performance.now();
+        const outDir = path.join(root, `${model}${tag}-seed${seed}`);
+        const run: Run = { model: model + tag, seed, epochs: [], wallSeconds: 0, ...(configs[model] !== undefined ? { config: configs[model] } : {}) };
+        runs.push(run);
+        await trainGenerative({
+          kind: model,
+          config: configs[model] ?? {},
+          epochs,
+          seed,
+          outDir,
+          evalSamples,
+          log: (line) => console.log(line),
+          onEpoch: (s) => {
+            run.epochs.push(s);
+            run.wallSeconds = (performance.now() - t0) / 1000;
+            write();
+          },
+        });
+        run.wallSeconds = (performance.now() - t0) / 1000;
+        write();
+      }
+    }
+  }
+
+  // per-epoch table
+  console.log('\nper epoch (train s = wall-clock training time of the epoch, evaluation excluded)');
+  console.log('| model | seed | epoch | train s | steps/s | losses | test −ELBO | CS | FD | min class |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of runs) {
+    for (const e of r.epochs) {
+      const losses = Object.entries(e.metrics)
+        .filter(([k]) => k.startsWith('losses/'))
+        .map(([k, v]) => `${k.slice(7)} ${v.toFixed(3)}`)
+        .join(', ');
+      const f = (k: string, d = 2) => (e.metrics[k] === undefined ? '—' : e.metrics[k]!.toFixed(d));
+      console.log(`| ${r.model} | ${r.seed} | ${e.epoch} | ${e.trainSeconds.toFixed(1)} | ${f('charts/steps_per_s', 1)} | ${losses} | ${f('eval/test_neg_elbo', 1)} | ${f('eval/classifier_score')} | ${f('eval/frechet_distance')} | ${e.metrics['eval/min_class_fraction'] === undefined ? '—' : pct(e.metrics['eval/min_class_fraction'])} |`);
+    }
+  }
+
+  // goals
+  const ganRuns = runs.filter((r) => r.model === 'gan' && r.epochs.length > 0);
+  const ganFd = ganRuns.length > 0 ? ganRuns.reduce((s, r) => s + fd(r.epochs[r.epochs.length - 1]!), 0) / ganRuns.length : undefined;
+  console.log('\ngoals (last epoch of each seed)');
+  console.log('| model | epochs | s/epoch (train) | goal | result per seed | met |');
+  console.log('|---|---|---|---|---|---|');
+  const table: { model: string; goal: string; results: string[]; met: boolean }[] = [];
+  for (const model of [...new Set(runs.map((r) => r.model))]) {
+    const goal = GOALS[model] ?? GOALS[model.replace(/-[a-z0-9]+$/i, '')];
+    const rs = runs.filter((r) => r.model === model && r.epochs.length > 0);
+    if (rs.length === 0) continue;
+    const lasts = rs.map((r) => r.epochs[r.epochs.length - 1]!);
+    const results = rs.map((r, i) => `seed ${r.seed}: ${goal ? goal.result(lasts[i]!) : '—'}`);
+    const met = goal !== undefined && lasts.every((e) => goal.check(e, ganFd));
+    const secPerEpoch = rs.flatMap((r) => r.epochs.map((e) => e.trainSeconds));
+    const meanSec = secPerEpoch.reduce((a, b) => a + b, 0) / secPerEpoch.length;
+    table.push({ model, goal: goal?.text ?? '—', results, met });
+    console.log(`| ${model} | ${rs[0]!.epochs.length} | ${meanSec.toFixed(1)} | ${goal?.text ?? '—'} | ${results.join('; ')} | ${goal === undefined ? '—' : met ? 'yes' : 'no'} |`);
+  }
+  if (!process.argv.includes('--report')) {
+    writeFileSync(
+      resultsFile,
+      JSON.stringify({ date: new Date().toISOString(), node: process.version, backend: backend.name, argv: process.argv.slice(2), ganFrechet: ganFd, goals: table, runs }, null, 2),
+    );
+  }
+  console.log(`\nwritten ${resultsFile} and the sample grids under ${root}/<model>-seed<N>/samples/`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,449 @@
+/**
+ * DCGAN — Radford, Metz & Chintala 2016, "Unsupervised Representation Learning with Deep
+ * Convolutional Generative Adversarial Networks" (ICLR 2016, arXiv:1511.06434), trained with the
+ * GAN algorithm of Goodfellow et al. 2014 (the course seed's algorithm 13.1: K discriminator steps,
+ * then one generator step), and its conditional form, CGAN — Mirza & Osindero 2014, "Conditional
+ * Generative Adversarial Nets" (arXiv:1411.1784): G and D both see the label y.
+ *
+ * Architecture (28×28 MNIST; the paper's rules, the layer sizes of TensorFlow's DCGAN tutorial and
+ * of nnlab's PyTorch side-by-side bench):
+ *   G: [z ; onehot(y)] → dense 7·7·2ngf (BN, ReLU) → reshape 7×7×2ngf
+ *      → convT ngf 5×5 stride 2 (BN, ReLU) → 14×14 → convT 1 5×5 stride 2 (tanh) → 28×28×1
+ *   D: [x ; y-maps] → conv ndf 5×5 stride 2 (LeakyReLU 0.2) → 14×14
+ *      → conv 2ndf 5×5 stride 2 (BN, LeakyReLU 0.2) → 7×7 → flatten → dense 1 (logit)
+ * Paper rules kept: strided convolutions instead of pooling in D, fractionally-strided (transposed)
+ * convolutions in G, batchnorm in both except the G output layer and the D input layer, ReLU in G
+ * with tanh at its output, LeakyReLU(0.2) in D, every weight from N(0, 0.02), Adam lr 2e-4 with
+ * β₁ = 0.5, minibatch 64. Pixels are scaled to [−1, 1] to match tanh. The conditional model
+ * concatenates the one-hot label to z for G and stacks it as 10 constant 28×28 maps on D's input
+ * channels (CGAN's "y fed into both the discriminator and generator as additional input layer").
+ *
+ * Losses, with D(·) = σ(logit) and M the minibatch size (bceWithLogits, the stable form):
+ *   L_D = −1/M Σₘ [ log D(x⁽ᵐ⁾ | y⁽ᵐ⁾) + log(1 − D(G(z⁽ᵐ⁾ | y⁽ᵐ⁾) | y⁽ᵐ⁾)) ]   (ascent on algorithm 13.1, line 6)
+ *   L_G = −1/M Σₘ log D(G(z⁽ᵐ⁾ | y⁽ᵐ⁾) | y⁽ᵐ⁾)                              (non-saturating, Goodfellow 2014 §3)
+ * with z ~ N(0, I) drawn afresh for every phase (lines 5 and 8) and y the labels of the phase's batch.
+ * Batchnorm runs in training mode (batch statistics) in both phases, as in PyTorch's reference
+ * DCGAN (pytorch/examples dcgan/main.py, whose update this follows; the step is timed against
+ * PyTorch in bench/compare-torch.ts, not compared value by value); its running averages
+ * (momentum 0.1 in PyTorch's convention) are used by `sample()` and by the saved generator, so a
+ * browser's `model.predict` gives the same images as `sample()`.
+ *
+ * Data-parallel use: `computeGradients` also advances the batchnorm running averages of the
+ * process that runs it; `getParams` includes them (`…_bn/moving_mean`, `…_bn/moving_variance`)
+ * so a learner can adopt a worker's averages with `setParams`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { buildSequential, type Init } from '../core/nn.js';
+import { makeOptimizer, type Optimizer } from '../core/optim.js';
+import { bceWithLogits } from '../core/losses.js';
+import { computeGradients, decode, encode, namedVariables, readTensors, type TensorData, type TensorMap } from '../core/tensors.js';
+import { loadWeightsInto, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
+import { Rng, type RngState } from '../core/rng.js';
+import { checkBoolean, checkKnownKeys, checkNumber } from './config.js';
+import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
+
+/** Classes of MNIST (length of the one-hot label of the conditional model). */
+export const NUM_CLASSES = 10;
+const SIDE = 28;
+const PIXELS = SIDE * SIDE;
+
+export interface DcganConfig {
+  /** Dimension of the latent z ~ N(0, I). */
+  latentDim: number;
+  /** CGAN: G gets [z ; onehot(y)], D gets 10 label maps stacked on the image; sample() honours labels. */
+  conditional: boolean;
+  /** ngf: channels of G's 14×14 map (its 7×7 map has 2·ngf). */
+  gFilters: number;
+  /** ndf: channels of D's 14×14 map (its 7×7 map has 2·ndf). */
+  dFilters: number;
+  /** Square kernel size of every (transposed) convolution. */
+  kernelSize: number;
+  /** Adam learning rate of both G and D. */
+  learningRate: number;
+  /** Adam β₁ (the paper lowers it from 0.9 to 0.5 for stability). */
+  beta1: number;
+  /** Adam β₂. */
+  beta2: number;
+  /** Standard deviation of the N(0, σ²) initialisation of every kernel. */
+  initStd: number;
+  /** Slope of D's LeakyReLU for x < 0. */
+  leakySlope: number;
+  /** Minibatch size M that a training loop draws per phase. */
+  batchSize: number;
+  /** K: discriminator steps per generator step (algorithm 13.1). */
+  criticSteps: number;
+  /** Seed of weights and latents when no Rng is passed to the constructor. */
+  seed: number;
+}
+
+/** Radford et al.'s settings (batch 64, Adam 2e-4 / β₁ 0.5, N(0, 0.02), LeakyReLU 0.2), K = 1. */
+export const DCGAN_DEFAULTS: Readonly<DcganConfig> = Object.freeze({
+  latentDim: 100,
+  conditional: false,
+  gFilters: 64,
+  dFilters: 64,
+  kernelSize: 5,
+  learningRate: 2e-4,
+  beta1: 0.5,
+  beta2: 0.999,
+  initStd: 0.02,
+  leakySlope: 0.2,
+  batchSize: 64,
+  criticSteps: 1,
+  seed: 0,
+});
+
+const M = 'DCGAN';
+
+/** Defaults overridden by `config`; throws a RangeError naming the first unknown or bad field. */
+export function resolveDcganConfig(config: Partial<DcganConfig> = {}): DcganConfig {
+  checkKnownKeys(M, config, DCGAN_DEFAULTS);
+  const c: DcganConfig = { ...DCGAN_DEFAULTS, ...config };
+  for (const f of ['latentDim', 'gFilters', 'dFilters', 'kernelSize', 'batchSize', 'criticSteps'] as const) checkNumber(M, f, c[f], { min: 1, integer: true });
+  checkNumber(M, 'learningRate', c.learningRate, { min: 0, minExclusive: true });
+  checkNumber(M, 'beta1', c.beta1, { min: 0, max: 1, maxExclusive: true });
+  checkNumber(M, 'beta2', c.beta2, { min: 0, max: 1, maxExclusive: true });
+  checkNumber(M, 'initStd', c.initStd, { min: 0, minExclusive: true });
+  checkNumber(M, 'leakySlope', c.leakySlope, { min: 0, max: 1 });
+  checkNumber(M, 'seed', c.seed, { min: 0, integer: true });
+  checkBoolean(M, 'conditional', c.conditional);
+  return c;
+}
+
+/** The architecture fields of a config (what the builders need). */
+export type DcganArchitecture = Pick<DcganConfig, 'latentDim' | 'conditional' | 'gFilters' | 'dFilters' | 'kernelSize' | 'initStd' | 'leakySlope'>;
+
+/**
+ * G: [z ; onehot(y)] → 28×28×1 in [−1, 1]. Pure: the same spec and Rng state give the same weights.
+ * Input width latentDim (+ 10 when conditional).
+ */
+export function buildGenerator(arch: Partial<DcganArchitecture>, rng: Rng): tf.Sequential {
+  const a = { ...DCGAN_DEFAULTS, ...arch };
+  const init: Init = { normal: a.initStd };
+  const k = a.kernelSize;
+  return buildSequential(
+    {
+      name: 'g',
+      inputShape: [a.latentDim + (a.conditional ? NUM_CLASSES : 0)],
+      init,
+      layers: [
+        { type: 'dense', units: 7 * 7 * 2 * a.gFilters, batchNorm: true, activation: 'relu' },
+        { type: 'reshape', targetShape: [7, 7, 2 * a.gFilters] },
+        { type: 'conv2dTranspose', filters: a.gFilters, kernelSize: k, strides: 2, batchNorm: true, activation: 'relu' },
+        { type: 'conv2dTranspose', filters: 1, kernelSize: k, strides: 2, activation: 'tanh' }, // output: no BN
+      ],
+    },
+    rng,
+  );
+}
+
+/** D: [x ; y-maps] (28×28×1, or ×11 when conditional) → one logit. Pure, as buildGenerator. */
+export function buildDiscriminator(arch: Partial<DcganArchitecture>, rng: Rng): tf.Sequential {
+  const a = { ...DCGAN_DEFAULTS, ...arch };
+  const init: Init = { normal: a.initStd };
+  const k = a.kernelSize;
+  return buildSequential(
+    {
+      name: 'd',
+      inputShape: [SIDE, SIDE, 1 + (a.conditional ? NUM_CLASSES : 0)],
+      init,
+      leakyAlpha: a.leakySlope,
+      layers: [
+        { type: 'conv2d', filters: a.dFilters, kernelSize: k, strides: 2, activation: 'leakyRelu' }, // input: no BN
+        { type: 'conv2d', filters: 2 * a.dFilters, kernelSize: k, strides: 2, batchNorm: true, activation: 'leakyRelu' },
+        { type: 'flatten' },
+        { type: 'dense', units: 1 },
+      ],
+    },
+    rng,
+  );
+}
+
+type GanPhase = 'critic' | 'generator';
+
+function checkPhase(phase: Phase): GanPhase {
+  if (phase !== 'critic' && phase !== 'generator') throw new RangeError(`DCGAN has phases 'critic' and 'generator', got '${phase}'`);
+  return phase;
+}
+
+function checkLabels(labels: Uint8Array, n: number, what: string): void {
+  if (labels.length !== n) throw new RangeError(`${what}: ${labels.length} labels for ${n} images`);
+  for (let i = 0; i < n; i++) if (labels[i]! >= NUM_CLASSES) throw new RangeError(`${what}: label ${labels[i]} at index ${i} is not a digit 0–9`);
+}
+
+function checkBatch(batch: ImageBatch): void {
+  if (!Number.isInteger(batch.n) || batch.n < 1) throw new RangeError(`batch.n must be a positive integer, got ${batch.n}`);
+  if (batch.images.length !== batch.n * PIXELS) throw new RangeError(`batch.images has ${batch.images.length} values, expected n·784 = ${batch.n * PIXELS}`);
+  checkLabels(batch.labels, batch.n, 'batch');
+}
+
+/** The label channels of D's input as data [n·784, 11]: channel 0 (the image's) zero, channel 1 + y one. */
+export function labelMaps(labels: Uint8Array): Float32Array {
+  const channels = 1 + NUM_CLASSES;
+  const maps = new Float32Array(labels.length * PIXELS * channels);
+  labels.forEach((y, k) => {
+    for (let p = 0; p < PIXELS; p++) maps[(k * PIXELS + p) * channels + 1 + y] = 1;
+  });
+  return maps;
+}
+
+/** Saved learner state besides the models and optimisers. */
+interface DcganState {
+  kind: string;
+  config: DcganConfig;
+  iterations: number;
+  rng: RngState;
+  sampleRng: RngState;
+  optimizers: Record<GanPhase, { name: string; value: TensorData }[]>;
+}
+
+/** DCGAN (or, with `conditional: true`, conditional DCGAN) as a GenerativeLearner. */
+export class Dcgan implements GenerativeLearner {
+  readonly kind: 'dcgan' | 'cdcgan';
+  readonly config: Readonly<DcganConfig>;
+  readonly latentDim: number;
+  /** CGAN: sample(z, labels) draws digit labels[k] in row k. */
+  readonly conditional: boolean;
+  /** Pixel scaling of the training images: G ends in tanh. */
+  readonly pixelScale = 'tanh' as const;
+  readonly generator: tf.Sequential;
+  readonly discriminator: tf.Sequential;
+  /** Full training iterations (K critic steps + 1 generator step) done by trainStep. */
+  iterations = 0;
+  private readonly optimizers: Record<GanPhase, Optimizer>;
+  private readonly vars: Record<GanPhase, Map<string, tf.Variable>>;
+  /** Latents of training phases. */
+  private readonly rng: Rng;
+  /** Labels for unlabelled sample() calls of the conditional model. */
+  private readonly sampleRng: Rng;
+
+  constructor(config: Partial<DcganConfig> = {}, rng?: Rng) {
+    this.config = Object.freeze(resolveDcganConfig(config));
+    const c = this.config;
+    const root = rng ?? new Rng(c.seed);
+    this.kind = c.conditional ? 'cdcgan' : 'dcgan';
+    this.latentDim = c.latentDim;
+    this.conditional = c.conditional;
+    this.generator = buildGenerator(c, root.split());
+    this.discriminator = buildDiscriminator(c, root.split());
+    this.rng = root.split();
+    this.sampleRng = root.split();
+    const adam = { name: 'adam', lr: c.learningRate, beta1: c.beta1, beta2: c.beta2 } as const;
+    this.optimizers = { critic: makeOptimizer(adam), generator: makeOptimizer(adam) };
+    this.vars = { critic: namedVariables(this.discriminator), generator: namedVariables(this.generator) };
+  }
+
+  schedule(): Phase[] {
+    return [...Array<Phase>(this.config.criticSteps).fill('critic'), 'generator'];
+  }
+
+  trainStep(batches: ImageBatch[]): Metrics {
+    const phases = this.schedule();
+    if (batches.length !== phases.length) throw new RangeError(`trainStep: ${batches.length} batches for the ${phases.length} phases of schedule()`);
+    const sums: Metrics = {};
+    phases.forEach((phase, i) => {
+      const m = this.runPhase(phase as GanPhase, batches[i]!, (lossFn, vars) => {
+        const loss = this.optimizers[phase as GanPhase].minimize(lossFn, [...vars.values()]);
+        const value = loss.dataSync()[0]!;
+        loss.dispose();
+        return { loss: value };
+      }).metrics;
+      for (const [k, v] of Object.entries(m)) sums[k] = (sums[k] ?? 0) + v;
+    });
+    // means over the K critic steps (one generator step)
+    const k = this.config.criticSteps;
+    for (const key of Object.keys(sums)) if (!key.endsWith('g_loss')) sums[key]! /= k;
+    this.iterations++;
+    return sums;
+  }
+
+  computeGradients(phase: Phase, batch: ImageBatch): { grads: TensorMap; metrics: Metrics } {
+    const { grads, metrics } = this.runPhase(checkPhase(phase), batch, (lossFn, vars) => computeGradients(lossFn, vars));
+    return { grads: grads!, metrics };
+  }
+
+  applyGradients(phase: Phase, grads: TensorMap): Metrics {
+    const p = checkPhase(phase);
+    this.optimizers[p].applyGradientMap(this.vars[p], grads);
+    if (p === 'generator') this.iterations++;
+    return {};
+  }
+
+  /** G's input [z ; onehot(y)] (y only when conditional), built as data (inside a tidy). */
+  private generatorInput(z: Float32Array, n: number, labels: Uint8Array | undefined): tf.Tensor2D {
+    if (labels === undefined) return tf.tensor2d(z, [n, this.latentDim]);
+    const width = this.latentDim + NUM_CLASSES;
+    const input = new Float32Array(n * width);
+    for (let k = 0; k < n; k++) {
+      input.set(z.subarray(k * this.latentDim, (k + 1) * this.latentDim), k * width);
+      input[k * width + this.latentDim + labels[k]!] = 1;
+    }
+    return tf.tensor2d(input, [n, width]);
+  }
+
+  /**
+   * D's input [x ; y-maps] (inside a tidy): `maps` from `labelMaps` (undefined: x alone). Written
+   * as x·e₀ᵀ + maps, a matmul and an add, because tfjs-cpu's concat gradient (slice) and tile index
+   * element by element: with concat + tile the conditional step took 3x the unconditional one.
+   */
+  private discriminatorInput(images: tf.Tensor4D, maps: tf.Tensor2D | undefined): tf.Tensor4D {
+    if (maps === undefined) return images;
+    const n = images.shape[0];
+    const e0 = tf.oneHot(tf.tensor1d([0], 'int32'), 1 + NUM_CLASSES); // [1, 11] = (1, 0, …, 0)
+    return tf.reshape(tf.add(tf.matMul(tf.reshape(images, [n * PIXELS, 1]), e0), maps), [n, SIDE, SIDE, 1 + NUM_CLASSES]);
+  }
+
+  /**
+   * Builds the loss of one phase on `batch` (fresh z from the learner's Rng) and hands it to
+   * `differentiate` (minimise, or gradients as data). G's samples for the critic phase are drawn
+   * outside the gradient tape. Every tensor made here is freed before returning.
+   */
+  private runPhase(
+    phase: GanPhase,
+    batch: ImageBatch,
+    differentiate: (lossFn: () => tf.Scalar, vars: Map<string, tf.Variable>) => { loss: number; grads?: TensorMap },
+  ): { grads?: TensorMap; metrics: Metrics } {
+    checkBatch(batch);
+    const n = batch.n;
+    const z = this.rng.fillNormal(new Float32Array(n * this.latentDim));
+    const kept: tf.Tensor[] = [];
+    const inputs = tf.tidy(() => {
+      const labels = this.config.conditional ? batch.labels : undefined;
+      const maps = labels === undefined ? undefined : tf.tensor2d(labelMaps(labels), [n * PIXELS, 1 + NUM_CLASSES]);
+      const zIn = this.generatorInput(z, n, labels);
+      if (phase === 'generator') return { zIn, maps };
+      const real = this.discriminatorInput(tf.tensor4d(batch.images, [n, SIDE, SIDE, 1]), maps);
+      const fake = this.discriminatorInput(this.generator.apply(zIn, { training: true }) as tf.Tensor4D, maps);
+      return { real, fake };
+    }) as { zIn?: tf.Tensor2D; maps?: tf.Tensor2D; real?: tf.Tensor4D; fake?: tf.Tensor4D };
+    const D = (x: tf.Tensor4D) => this.discriminator.apply(x, { training: true }) as tf.Tensor2D;
+    try {
+      if (phase === 'critic') {
+        const lossFn = () =>
+          tf.tidy(() => {
+            const dReal = D(inputs.real!); // logits of D(x | y)
+            const dFake = D(inputs.fake!); // logits of D(G(z | y) | y)
+            kept.push(tf.keep(tf.mean(tf.sigmoid(dReal))), tf.keep(tf.mean(tf.sigmoid(dFake))));
+            // L_D = −mean log D(x) − mean log(1 − D(G(z)))
+            return tf.add(bceWithLogits(dReal, tf.onesLike(dReal)), bceWithLogits(dFake, tf.zerosLike(dFake))) as tf.Scalar;
+          });
+        const { loss, grads } = differentiate(lossFn, this.vars.critic);
+        const [dx, dgz] = kept.map((t) => t.dataSync()[0]!);
+        return { grads, metrics: { 'losses/d_loss': loss, 'charts/d_x': dx!, 'charts/d_g_z': dgz! } };
+      }
+      const lossFn = () =>
+        tf.tidy(() => {
+          const fake = this.generator.apply(inputs.zIn!, { training: true }) as tf.Tensor4D;
+          const dFake = D(this.discriminatorInput(fake, inputs.maps));
+          // L_G = −mean log D(G(z)) (non-saturating)
+          return bceWithLogits(dFake, tf.onesLike(dFake)) as tf.Scalar;
+        });
+      const { loss, grads } = differentiate(lossFn, this.vars.generator);
+      return { grads, metrics: { 'losses/g_loss': loss } };
+    } finally {
+      tf.dispose([...Object.values(inputs), ...kept]);
+    }
+  }
+
+  /**
+   * n = z.length / latentDim images in [0, 1] ([n, 28, 28] row-major), G in inference mode
+   * (batchnorm running averages). The conditional model draws row k from label `labels[k]`; without
+   * labels it draws labels uniformly (a sample of p(x) = Σ_y p(y) p(x | y)). The unconditional
+   * model ignores labels.
+   */
+  sample(z: Float32Array, labels?: Uint8Array): Float32Array {
+    const d = this.latentDim;
+    if (z.length === 0 || z.length % d !== 0) throw new RangeError(`sample: z has ${z.length} values, not a positive multiple of latentDim ${d}`);
+    const n = z.length / d;
+    let y: Uint8Array | undefined;
+    if (this.config.conditional) {
+      if (labels !== undefined) checkLabels(labels, n, 'sample');
+      y = labels ?? Uint8Array.from({ length: n }, () => this.sampleRng.int(NUM_CLASSES));
+    }
+    const out = new Float32Array(n * PIXELS);
+    const chunk = 500;
+    for (let start = 0; start < n; start += chunk) {
+      const m = Math.min(chunk, n - start);
+      const images = tf.tidy(() => {
+        const x = this.generator.apply(this.generatorInput(z.subarray(start * d, (start + m) * d), m, y?.subarray(start, start + m)), { training: false }) as tf.Tensor;
+        return tf.clipByValue(tf.mul(tf.add(x, 1), 0.5), 0, 1); // [−1, 1] → [0, 1]
+      });
+      out.set(images.dataSync() as Float32Array, start * PIXELS);
+      images.dispose();
+    }
+    return out;
+  }
+
+  /** Every weight of G and D by name: the trainable ones and batchnorm's running averages. */
+  getParams(): TensorMap {
+    // read() returns the variables themselves: nothing to free (and no tidy around typed arrays)
+    const weights = [...this.generator.weights, ...this.discriminator.weights];
+    return readTensors(weights.map((w) => [w.originalName, w.read()] as [string, tf.Tensor]));
+  }
+
+  /** Assigns weights by name: every trainable one must be present; running averages when present. */
+  setParams(params: TensorMap): void {
+    for (const w of [...this.generator.weights, ...this.discriminator.weights]) {
+      const p = params[w.originalName];
+      if (p === undefined) {
+        if (w.trainable) throw new Error(`setParams: no value for '${w.originalName}'`);
+        continue;
+      }
+      if (p.shape.join() !== w.shape.join() || p.data.length !== w.shape.reduce((a: number, b) => a * (b ?? 1), 1)) {
+        throw new Error(`setParams: '${w.originalName}' expects shape [${w.shape}], got [${p.shape}] with ${p.data.length} values`);
+      }
+      tf.tidy(() => {
+        w.write(tf.tensor(p.data, p.shape));
+      });
+    }
+  }
+
+  /**
+   * Writes `dir`/generator (model.json + weights.bin: the tfjs layers model a browser loads with
+   * `tf.loadLayersModel`; input [z ; onehot(y)] when conditional, output tanh images in [−1, 1]
+   * of shape [n, 28, 28, 1]), `dir`/critic (D) and `dir`/state.msgpack (config, both Adam states,
+   * the Rngs, the iteration count): the layout of the other generative models.
+   */
+  async save(dir: string): Promise<void> {
+    for (const [sub, model] of [['generator', this.generator], ['critic', this.discriminator]] as const) {
+      await mkdir(path.join(dir, sub), { recursive: true });
+      await saveModelFiles(model, path.join(dir, sub));
+    }
+    const state: DcganState = {
+      kind: this.kind,
+      config: { ...this.config },
+      iterations: this.iterations,
+      rng: this.rng.getState(),
+      sampleRng: this.sampleRng.getState(),
+      optimizers: { critic: await this.optimizers.critic.getState(), generator: await this.optimizers.generator.getState() },
+    };
+    await writeFileAtomic(path.join(dir, 'state.msgpack'), encode(state));
+  }
+
+  /** Restores what `save` wrote, into a learner of the same kind and architecture. */
+  async load(dir: string): Promise<void> {
+    const state = decode<DcganState>(await readFile(path.join(dir, 'state.msgpack')));
+    if (state.kind !== this.kind) throw new Error(`Dcgan.load: ${dir} holds a '${state.kind}' model, this learner is a '${this.kind}'`);
+    await loadWeightsInto(this.generator, path.join(dir, 'generator'));
+    await loadWeightsInto(this.discriminator, path.join(dir, 'critic'));
+    await this.optimizers.critic.setState(state.optimizers.critic);
+    await this.optimizers.generator.setState(state.optimizers.generator);
+    this.iterations = state.iterations;
+    this.rng.setState(state.rng);
+    this.sampleRng.setState(state.sampleRng);
+  }
+
+  dispose(): void {
+    this.generator.dispose();
+    this.discriminator.dispose();
+    this.optimizers.critic.dispose();
+    this.optimizers.generator.dispose();
+  }
+}
+
+/** The registry's constructor: `createDcgan(cfg, rng)` (a 'cdcgan' is `{ ...cfg, conditional: true }`). */
+export function createDcgan(config: Partial<DcganConfig> = {}, rng?: Rng): Dcgan {
+  return new Dcgan(config, rng);
+}

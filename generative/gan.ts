@@ -1,0 +1,164 @@
+/**
+ * GAN — Goodfellow et al. 2014, "Generative Adversarial Nets" (NeurIPS), algorithm 1 (the seed's
+ * algorithm 13.1): for each training iteration, k steps of the discriminator, then one of the
+ * generator. MLP G and D (as the paper's MNIST model, without maxout and dropout), checked
+ * against the PyTorch-GAN / pytorch tutorials' MLP GAN (Adam 2e-4, β₁ 0.5, batch 64).
+ *
+ * D(x) = sigmoid(a(x)), a = the discriminator network's logit; z ~ N(0, I).
+ *   Discriminator (ascends log D(x) + log(1 − D(G(z))), i.e. minimises BCE with targets 1 / 0):
+ *     dLoss = −(1/m) Σ [log D(x⁽ⁱ⁾) + log(1 − D(G(z⁽ⁱ⁾)))]
+ *           = mean softplus(−a(x)) + mean softplus(a(G(z)))
+ *   Generator, minimax form (the game's value, saturates when D wins early):
+ *     gLoss = (1/m) Σ log(1 − D(G(z⁽ⁱ⁾)))  = −mean softplus(a(G(z)))
+ *   Generator, non-saturating form (the paper's practical advice; default):
+ *     gLoss = −(1/m) Σ log D(G(z⁽ⁱ⁾))      = mean softplus(−a(G(z)))
+ * Gradients w.r.t. the logit: ∂dLoss/∂a_real = (σ(a) − 1)/m, ∂dLoss/∂a_fake = σ(a)/m;
+ * minimax ∂gLoss/∂a = −σ(a)/m; non-saturating ∂gLoss/∂a = (σ(a) − 1)/m; then backpropagation
+ * through D (and into G for the generator step) on the fused engine (mlp.ts). Adam on each.
+ */
+import { FusedAdam } from '../core/fused.js';
+import type { Rng } from '../core/rng.js';
+import { checkChoice, checkKnownKeys, checkLayerSizes, checkNumber } from './config.js';
+import { MlpGanLearner, PIXELS, type MlpGanArchitecture } from './mlpGan.js';
+import type { Metrics, Phase } from './types.js';
+
+export interface GanConfig extends MlpGanArchitecture {
+  /** Dimension of the noise z. */
+  latentDim: number;
+  /** Hidden layer sizes of G (latentDim → … → 784, tanh output). */
+  generatorHidden: number[];
+  /** Hidden layer sizes of D (784 → … → 1 logit). */
+  criticHidden: number[];
+  /** Hidden activation of G. */
+  generatorActivation: 'relu' | 'leakyRelu';
+  /** Hidden activation of D. */
+  criticActivation: 'relu' | 'leakyRelu';
+  /** Slope of LeakyReLU for x < 0. */
+  leakyAlpha: number;
+  /** 'nonSaturating' (−log D(G(z))) or 'minimax' (log(1 − D(G(z)))). */
+  generatorLoss: 'nonSaturating' | 'minimax';
+  /** k: discriminator steps per generator step (algorithm 13.1). */
+  k: number;
+  /** Adam learning rate of G and D. */
+  learningRate: number;
+  /** Adam β₁. */
+  beta1: number;
+  /** Adam β₂. */
+  beta2: number;
+  /** Minibatch size m trainGenerative uses unless told otherwise. */
+  batchSize: number;
+}
+
+export const GAN_DEFAULTS: Readonly<GanConfig> = Object.freeze({
+  latentDim: 100,
+  generatorHidden: Object.freeze([256, 512]) as unknown as number[],
+  criticHidden: Object.freeze([512, 256]) as unknown as number[],
+  generatorActivation: 'leakyRelu',
+  criticActivation: 'leakyRelu',
+  leakyAlpha: 0.2,
+  generatorLoss: 'nonSaturating',
+  k: 1,
+  learningRate: 2e-4,
+  beta1: 0.5,
+  beta2: 0.999,
+  batchSize: 64,
+});
+
+export function resolveGanConfig(config: Partial<GanConfig> = {}): GanConfig {
+  checkKnownKeys('GAN', config, GAN_DEFAULTS);
+  const c: GanConfig = { ...GAN_DEFAULTS, ...config };
+  c.generatorHidden = [...c.generatorHidden];
+  c.criticHidden = [...c.criticHidden];
+  checkMlpGanArchitecture('GAN', c);
+  checkChoice('GAN', 'generatorLoss', c.generatorLoss, ['nonSaturating', 'minimax'] as const);
+  checkNumber('GAN', 'k', c.k, { min: 1, integer: true });
+  checkNumber('GAN', 'learningRate', c.learningRate, { min: 0, minExclusive: true });
+  checkNumber('GAN', 'beta1', c.beta1, { min: 0, max: 1, maxExclusive: true });
+  checkNumber('GAN', 'beta2', c.beta2, { min: 0, max: 1, maxExclusive: true });
+  checkNumber('GAN', 'batchSize', c.batchSize, { min: 1, integer: true });
+  return c;
+}
+
+/** Validation of the fields every MLP GAN has. */
+export function checkMlpGanArchitecture(model: string, c: MlpGanArchitecture): void {
+  checkNumber(model, 'latentDim', c.latentDim, { min: 1, integer: true });
+  checkLayerSizes(model, 'generatorHidden', c.generatorHidden);
+  checkLayerSizes(model, 'criticHidden', c.criticHidden, true);
+  checkChoice(model, 'generatorActivation', c.generatorActivation, ['relu', 'leakyRelu'] as const);
+  checkChoice(model, 'criticActivation', c.criticActivation, ['relu', 'leakyRelu'] as const);
+  checkNumber(model, 'leakyAlpha', c.leakyAlpha, { min: 0, max: 1 });
+}
+
+/** softplus(x) = log(1 + eˣ), stable. */
+export function softplus(x: number): number {
+  return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+}
+
+function sigmoid(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}
+
+export class Gan extends MlpGanLearner {
+  readonly kind = 'gan';
+  readonly config: Readonly<GanConfig>;
+  protected readonly gOpt: FusedAdam;
+  protected readonly dOpt: FusedAdam;
+
+  constructor(config: Partial<GanConfig>, rng: Rng) {
+    const c = resolveGanConfig(config);
+    super(c, rng);
+    this.config = Object.freeze(c);
+    this.gOpt = new FusedAdam(this.G.params.length, c.learningRate, c.beta1, c.beta2);
+    this.dOpt = new FusedAdam(this.D.params.length, c.learningRate, c.beta1, c.beta2);
+  }
+
+  schedule(): Phase[] {
+    return [...new Array<Phase>(this.config.k).fill('critic'), 'generator'];
+  }
+
+  criticLossAndGrad(x: Float32Array, z: Float32Array, n: number): Metrics {
+    const fake = this.generate(z, n);
+    const xCat = new Float32Array(2 * n * PIXELS);
+    xCat.set(x.subarray(0, n * PIXELS));
+    xCat.set(fake, n * PIXELS);
+    const a = this.D.forward(xCat, 2 * n);
+    const gOut = new Float32Array(2 * n);
+    let dLoss = 0;
+    let dReal = 0;
+    let dFake = 0;
+    for (let i = 0; i < n; i++) {
+      const ar = a[i]!;
+      const af = a[n + i]!;
+      // dLoss = mean softplus(−a_real) + mean softplus(a_fake)
+      dLoss += softplus(-ar) + softplus(af);
+      dReal += sigmoid(ar);
+      dFake += sigmoid(af);
+      gOut[i] = (sigmoid(ar) - 1) / n;
+      gOut[n + i] = sigmoid(af) / n;
+    }
+    this.D.backward(gOut);
+    return { 'losses/d_loss': dLoss / n, 'losses/d_real': dReal / n, 'losses/d_fake': dFake / n };
+  }
+
+  generatorLossAndGrad(z: Float32Array, n: number): Metrics {
+    const fake = this.G.forward(z, n);
+    const a = this.D.forward(fake, n);
+    const gOut = new Float32Array(n);
+    let gLoss = 0;
+    const nonSaturating = this.config.generatorLoss === 'nonSaturating';
+    for (let i = 0; i < n; i++) {
+      const s = sigmoid(a[i]!);
+      if (nonSaturating) {
+        gLoss += softplus(-a[i]!); // −log D(G(z))
+        gOut[i] = (s - 1) / n;
+      } else {
+        gLoss -= softplus(a[i]!); // log(1 − D(G(z)))
+        gOut[i] = -s / n;
+      }
+    }
+    const gFake = new Float32Array(n * PIXELS);
+    this.D.backward(gOut, gFake);
+    this.G.backward(gFake);
+    return { 'losses/g_loss': gLoss / n };
+  }
+}

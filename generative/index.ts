@@ -1,0 +1,24 @@
+/** nnlab/generative: GAN, WGAN, WGAN-GP and VAE on MNIST, their evaluation and outputs. */
+export type { GenerativeLearner, ImageBatch, Phase, Metrics } from './types.js';
+export { parseIdx, loadMnist, mnistDataDir, scalePixels, gather, epochBatches, type IdxArray, type Mnist, type MnistSplit, type PixelScale } from './mnist.js';
+export { Vae, VAE_DEFAULTS, resolveVaeConfig, buildConvVae, negElboLoss, type VaeConfig } from './vae.js';
+export { Gan, GAN_DEFAULTS, resolveGanConfig, softplus, type GanConfig } from './gan.js';
+export { Wgan, WGAN_DEFAULTS, WGAN_GP_DEFAULTS, resolveWganConfig, type WganConfig } from './wgan.js';
+export { MlpGanLearner, type MlpGanArchitecture } from './mlpGan.js';
+export { FusedNet, FusedRmsprop, type NetActivation } from './mlp.js';
+export { GENERATIVE_MODELS, generativeKinds, makeGenerativeLearner, type LearnerFactory } from './models.js';
+export { trainGenerative, type TrainGenerativeOptions, type TrainGenerativeResult, type EpochSummary } from './train.js';
+export {
+  classifierScore,
+  classHistogram,
+  featureStats,
+  frechetDistance,
+  frechetFromStats,
+  symmetricEigen,
+  sqrtPsd,
+  evaluateGenerator,
+  type FeatureStats,
+  type GeneratorEval,
+} from './eval.js';
+export { Classifier, buildLenet, trainLenet, loadOrTrainClassifier, defaultClassifierDir, LENET_DEFAULTS, type LenetConfig } from './lenet.js';
+export { encodePng, sampleGrid, interpolateLatents, interpolationStrip, crc32, type GrayImage } from './png.js';

@@ -1,0 +1,183 @@
+/**
+ * The project's MNIST classifier for evaluating generators: a LeNet-style CNN (LeCun et al. 1998;
+ * the seeds' CNN digit recogniser) with strided convolutions instead of pooling:
+ *   Conv(32, 5×5, stride 2, ReLU) → Conv(64, 5×5, stride 2, ReLU) → Dense(128, ReLU) = features
+ *   → Dropout(0.3) → Dense(10) logits,   softmax cross-entropy, Adam 1e-3 (1e-4 in the last epoch),
+ *   batch 64, 4 epochs.
+ * Trained once (seeded) on the 60k training images and cached in tfjs format under
+ * models/lenet-mnist/ (model.json, weights.bin, meta.json with its test accuracy); later runs load it.
+ * The 128 penultimate features feed the Fréchet distance (eval.ts).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { mkdir, readFile, writeFile, rename, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildSequential } from '../core/nn.js';
+import { makeOptimizer } from '../core/optim.js';
+import { softmaxCrossEntropy } from '../core/losses.js';
+import { trainableVariables } from '../core/tensors.js';
+import { loadModelFiles, saveModelFiles } from '../core/checkpoint.js';
+import { backendInfo } from '../core/backend.js';
+import { Rng } from '../core/rng.js';
+import { epochBatches, loadMnist, scalePixels, type Mnist } from './mnist.js';
+
+const PIXELS = 28 * 28;
+
+export interface LenetConfig {
+  /** Passes over the 60k training images. */
+  epochs: number;
+  /** Minibatch size. */
+  batchSize: number;
+  /** Adam learning rate. */
+  learningRate: number;
+  /** The learning rate of the last epoch (a one-step decay). */
+  finalLearningRate: number;
+  /** Seed of the weights and the batch order. */
+  seed: number;
+}
+
+export const LENET_DEFAULTS: Readonly<LenetConfig> = Object.freeze({ epochs: 4, batchSize: 64, learningRate: 1e-3, finalLearningRate: 1e-4, seed: 0 });
+
+/** The classifier network (pure builder). */
+export function buildLenet(rng: Rng): tf.Sequential {
+  return buildSequential(
+    {
+      name: 'lenet',
+      inputShape: [28, 28, 1],
+      init: 'heUniform',
+      layers: [
+        { type: 'conv2d', filters: 32, kernelSize: 5, strides: 2, activation: 'relu' },
+        { type: 'conv2d', filters: 64, kernelSize: 5, strides: 2, activation: 'relu' },
+        { type: 'flatten' },
+        { type: 'dense', units: 128, activation: 'relu' },
+        { type: 'dropout', rate: 0.3 },
+        { type: 'dense', units: 10, init: 'glorotUniform' },
+      ],
+    },
+    rng,
+  );
+}
+
+/** A loaded classifier: class probabilities and penultimate features of images in [0, 1]. */
+export class Classifier {
+  readonly featureDim: number;
+
+  constructor(
+    readonly model: tf.LayersModel,
+    readonly testAccuracy: number,
+  ) {
+    const dense = model.layers.filter((l) => l.getClassName() === 'Dense');
+    this.featureDim = (dense[dense.length - 2]!.getConfig() as { units: number }).units;
+  }
+
+  /** probs (n × 10) and features (n × featureDim) of n images (row-major n × 784, values in [0, 1]). */
+  predict(images: Float32Array, n: number): { probs: Float32Array; features: Float32Array } {
+    if (images.length !== n * PIXELS) throw new Error(`Classifier.predict: ${n} images need ${n * PIXELS} values, got ${images.length}`);
+    const probs = new Float32Array(n * 10);
+    const features = new Float32Array(n * this.featureDim);
+    const chunk = 500;
+    const layers = this.model.layers;
+    for (let s = 0; s < n; s += chunk) {
+      const m = Math.min(chunk, n - s);
+      const [p, f] = tf.tidy(() => {
+        let h = tf.tensor4d(images.subarray(s * PIXELS, (s + m) * PIXELS), [m, 28, 28, 1]) as tf.Tensor;
+        // every layer but the last (dropout is the identity at inference) gives the features
+        for (const layer of layers.slice(0, -1)) h = layer.apply(h) as tf.Tensor;
+        const logits = layers[layers.length - 1]!.apply(h) as tf.Tensor;
+        return [tf.softmax(logits), h];
+      });
+      probs.set(p!.dataSync() as Float32Array, s * 10);
+      features.set(f!.dataSync() as Float32Array, s * this.featureDim);
+      tf.dispose([p!, f!]);
+    }
+    return { probs, features };
+  }
+
+  /** Accuracy on labelled images. */
+  accuracy(images: Float32Array, labels: Uint8Array): number {
+    const { probs } = this.predict(images, labels.length);
+    let correct = 0;
+    for (let i = 0; i < labels.length; i++) {
+      let best = 0;
+      for (let k = 1; k < 10; k++) if (probs[i * 10 + k]! > probs[i * 10 + best]!) best = k;
+      if (best === labels[i]) correct++;
+    }
+    return correct / labels.length;
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+/** Trains the classifier from scratch; returns it with its test accuracy. */
+export async function trainLenet(mnist: Mnist, config: Partial<LenetConfig> = {}, log: (line: string) => void = () => {}): Promise<Classifier> {
+  const c = { ...LENET_DEFAULTS, ...config };
+  const rng = new Rng(c.seed);
+  const model = buildLenet(rng.split());
+  let optimizer = makeOptimizer({ name: 'adam', lr: c.learningRate });
+  const vars = trainableVariables(model);
+  const batchRng = rng.split();
+  const t0 = performance.now();
+  for (let epoch = 1; epoch <= c.epochs; epoch++) {
+    if (epoch === c.epochs && c.epochs > 1) {
+      optimizer.dispose();
+      optimizer = makeOptimizer({ name: 'adam', lr: c.finalLearningRate });
+    }
+    let step = 0;
+    for (const batch of epochBatches(mnist.train, c.batchSize, batchRng, 'unit')) {
+      const loss = optimizer.minimize(
+        () =>
+          tf.tidy(() => {
+            const logits = model.apply(tf.tensor4d(batch.images, [batch.n, 28, 28, 1]), { training: true }) as tf.Tensor2D;
+            return softmaxCrossEntropy(logits, tf.tensor1d(batch.labels, 'int32')) as tf.Scalar;
+          }),
+        vars,
+      );
+      if (++step % 200 === 0) log(`lenet epoch ${epoch} step ${step} loss ${loss.dataSync()[0]!.toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+      loss.dispose();
+      await Promise.resolve();
+    }
+  }
+  optimizer.dispose();
+  const probe = new Classifier(model, Number.NaN);
+  const acc = probe.accuracy(scalePixels(mnist.test.images, 'unit'), mnist.test.labels);
+  log(`lenet test accuracy ${(100 * acc).toFixed(2)}% after ${c.epochs} epochs (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  return new Classifier(model, acc);
+}
+
+/** Package root (this file runs as dist/generative/lenet.js). */
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Where the cached classifier lives: $NNLAB_MODELS_DIR/lenet-mnist or <package>/models/lenet-mnist. */
+export function defaultClassifierDir(): string {
+  return path.join(process.env.NNLAB_MODELS_DIR ?? path.join(ROOT, 'models'), 'lenet-mnist');
+}
+
+/**
+ * The cached classifier, trained (and saved, atomically) on first use. Refuses a cached model
+ * below `minAccuracy` on the test set.
+ */
+export async function loadOrTrainClassifier(opts: { dir?: string; log?: (line: string) => void; minAccuracy?: number } = {}): Promise<Classifier> {
+  const dir = opts.dir ?? defaultClassifierDir();
+  const log = opts.log ?? (() => {});
+  if (existsSync(path.join(dir, 'model.json')) && existsSync(path.join(dir, 'meta.json'))) {
+    const meta = JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8')) as { testAccuracy: number };
+    return new Classifier(await loadModelFiles(dir), meta.testAccuracy);
+  }
+  log(`training the MNIST classifier once (cached in ${dir})`);
+  const classifier = await trainLenet(await loadMnist(), {}, log);
+  if (classifier.testAccuracy < (opts.minAccuracy ?? 0.99)) {
+    log(`warning: classifier test accuracy ${(100 * classifier.testAccuracy).toFixed(2)}% is below ${(100 * (opts.minAccuracy ?? 0.99)).toFixed(0)}%`);
+  }
+  const tmp = `${dir}.tmp-${process.pid}`;
+  await mkdir(tmp, { recursive: true });
+  await saveModelFiles(classifier.model, tmp);
+  const meta = { testAccuracy: classifier.testAccuracy, config: LENET_DEFAULTS, backend: backendInfo()?.name, trainedAt: new Date().toISOString() };
+  await writeFile(path.join(tmp, 'meta.json'), JSON.stringify(meta, null, 2));
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(path.dirname(dir), { recursive: true });
+  await rename(tmp, dir);
+  return classifier;
+}

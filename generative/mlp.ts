@@ -1,0 +1,361 @@
+/**
+ * The fused MLP engine of the MLP GANs: forward, backward and the input-gradient penalty's double
+ * backward of a dense network on flat Float32Arrays, matrix products on the native SGEMM
+ * (core/fused.ts `currentGemm()`; a JavaScript GEMM without the addon). Same idea as core/fused.ts
+ * `FusedMlp` (which the VAE uses), extended with what GANs need: a per-layer activation
+ * (LeakyReLU, sigmoid, tanh outputs) and ∂‖∇ₓf‖/∂θ for WGAN-GP. Every equation below is what tfjs
+ * autograd computes for the same tfjs model (tested against it, nested tf.grad included).
+ *
+ * Layer l (1..L), A₀ = X, W_l [in, out] row-major as tfjs Dense kernels:
+ *   Z_l = A_{l−1} W_l + b_l,   A_l = act_l(Z_l)
+ * Backward from G_L = ∂loss/∂A_L, with act′ written from A (relu: [A > 0]; leakyRelu: A > 0 ? 1 : α;
+ * tanh: 1 − A²; sigmoid: A(1 − A)):
+ *   dZ_l = G_l ⊙ act′_l,   ∂W_l = A_{l−1}ᵀ dZ_l,   ∂b_l = Σ_rows dZ_l,   G_{l−1} = dZ_l W_lᵀ
+ *
+ * Input gradient of a scalar critic (units 1, linear output, piecewise-linear hidden activations,
+ * slopes s_l = act′_l constant between kinks):
+ *   δ_L = 1;   v_l = δ_l W_lᵀ;   δ_{l−1} = v_l ⊙ s_{l−1};   ∇ₓf = g = v_1
+ * g is linear in each W_l given the slopes, so for a loss P(g), with v̄_1 = ∂P/∂g:
+ *   ∂W_l = v̄_lᵀ δ_l,   δ̄_l = v̄_l W_l,   v̄_{l+1} = δ̄_l ⊙ s_l        (biases: 0 almost everywhere)
+ */
+import { currentGemm, type Gemm } from '../core/fused.js';
+import type { TensorMap } from '../core/tensors.js';
+import type { LayerSpec } from '../core/nn.js';
+
+export type NetActivation = 'linear' | 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid';
+
+interface Layer {
+  inDim: number;
+  outDim: number;
+  act: NetActivation;
+  W: Float32Array;
+  b: Float32Array;
+  dW: Float32Array;
+  db: Float32Array;
+}
+
+/** The layer specs of `buildSequential` for the same network (so the tfjs twin has the same parameters). */
+export function denseSpecs(sizes: number[], activations: NetActivation[]): LayerSpec[] {
+  return sizes.map((units, i) => ({ type: 'dense' as const, units, activation: activations[i]! }));
+}
+
+/** A dense network over one flat parameter vector and one flat gradient vector of the same layout. */
+export class FusedNet {
+  readonly params: Float32Array;
+  readonly grads: Float32Array;
+  readonly names: string[];
+  readonly shapes: number[][];
+  private readonly layers: Layer[];
+  private acts: Float32Array[] = [];
+  private deltas: Float32Array[] = [];
+  private rows = 0;
+  private input: Float32Array = new Float32Array(0);
+
+  /**
+   * From a parameter map laid out as `getParams(buildSequential(...))` returns it for dense layers
+   * (kernel then bias per layer) and one activation per layer.
+   */
+  constructor(
+    params: TensorMap,
+    activations: NetActivation[],
+    readonly leakyAlpha = 0.2,
+    private readonly gemm: Gemm = currentGemm(),
+  ) {
+    const entries = Object.entries(params);
+    this.names = entries.map(([n]) => n);
+    this.shapes = entries.map(([, t]) => t.shape.slice());
+    const total = entries.reduce((n, [, t]) => n + t.data.length, 0);
+    this.params = new Float32Array(total);
+    this.grads = new Float32Array(total);
+    this.layers = [];
+    if (entries.length !== 2 * activations.length) throw new Error(`FusedNet: ${entries.length / 2} dense layers but ${activations.length} activations`);
+    let offset = 0;
+    for (let i = 0; i < entries.length; i += 2) {
+      const [kName, kernel] = entries[i]!;
+      const bias = entries[i + 1]![1];
+      if (kernel.shape.length !== 2 || bias.shape.length !== 1 || bias.shape[0] !== kernel.shape[1]) {
+        throw new Error(`FusedNet: expected dense kernel/bias pairs, got '${kName}' [${kernel.shape}]`);
+      }
+      if (i > 0 && kernel.shape[0] !== this.layers[this.layers.length - 1]!.outDim) throw new Error(`FusedNet: '${kName}' does not follow the previous layer`);
+      const [inDim, outDim] = kernel.shape as [number, number];
+      const W = this.params.subarray(offset, offset + inDim * outDim);
+      const dW = this.grads.subarray(offset, offset + inDim * outDim);
+      W.set(kernel.data);
+      offset += inDim * outDim;
+      const b = this.params.subarray(offset, offset + outDim);
+      const db = this.grads.subarray(offset, offset + outDim);
+      b.set(bias.data);
+      offset += outDim;
+      this.layers.push({ inDim, outDim, act: activations[i / 2]!, W, b, dW, db });
+    }
+  }
+
+  get inDim(): number {
+    return this.layers[0]!.inDim;
+  }
+
+  get outDim(): number {
+    return this.layers[this.layers.length - 1]!.outDim;
+  }
+
+  /** Activation buffers per row count (a GAN alternates a few batch shapes; kept, not reallocated). */
+  private readonly bufferSets = new Map<number, { acts: Float32Array[]; deltas: Float32Array[] }>();
+
+  private buffers(rows: number): void {
+    if (this.rows === rows) return;
+    this.rows = rows;
+    let set = this.bufferSets.get(rows);
+    if (set === undefined) {
+      set = { acts: this.layers.map((l) => new Float32Array(rows * l.outDim)), deltas: this.layers.map((l) => new Float32Array(rows * l.outDim)) };
+      if (this.bufferSets.size >= 4) this.bufferSets.clear();
+      this.bufferSets.set(rows, set);
+    }
+    this.acts = set.acts;
+    this.deltas = set.deltas;
+  }
+
+  /** A_L for `rows` rows of x; activations are kept for `backward`. The result array is reused. */
+  forward(x: Float32Array, rows: number): Float32Array {
+    if (x.length < rows * this.inDim) throw new Error(`FusedNet.forward: ${x.length} inputs for ${rows} rows of ${this.inDim}`);
+    this.buffers(rows);
+    this.input = x;
+    let a = x;
+    this.layers.forEach((l, i) => {
+      const out = this.acts[i]!;
+      const native = l.act === 'relu' || l.act === 'tanh' || l.act === 'linear';
+      this.gemm(a, l.W, out, rows, l.outDim, l.inDim, false, false, l.b, native ? (l.act as 'relu' | 'tanh' | 'linear') : 'linear');
+      const n = rows * l.outDim;
+      if (l.act === 'leakyRelu') {
+        const alpha = this.leakyAlpha;
+        for (let k = 0; k < n; k++) if (out[k]! < 0) out[k]! *= alpha;
+      } else if (l.act === 'sigmoid') {
+        for (let k = 0; k < n; k++) out[k] = 1 / (1 + Math.exp(-out[k]!));
+      }
+      a = out;
+    });
+    return a;
+  }
+
+  /** act′ of layer i at its last forward, written from A into `out` (length rows × outDim). */
+  private slope(i: number, out: Float32Array): void {
+    const l = this.layers[i]!;
+    const A = this.acts[i]!;
+    const n = this.rows * l.outDim;
+    switch (l.act) {
+      case 'linear':
+        out.fill(1, 0, n);
+        break;
+      case 'relu':
+        for (let k = 0; k < n; k++) out[k] = A[k]! > 0 ? 1 : 0;
+        break;
+      case 'leakyRelu':
+        for (let k = 0; k < n; k++) out[k] = A[k]! > 0 ? 1 : this.leakyAlpha;
+        break;
+      case 'tanh':
+        for (let k = 0; k < n; k++) out[k] = 1 - A[k]! * A[k]!;
+        break;
+      case 'sigmoid':
+        for (let k = 0; k < n; k++) out[k] = A[k]! * (1 - A[k]!);
+        break;
+    }
+  }
+
+  /**
+   * Writes ∂loss/∂θ into `grads` given gOut = ∂loss/∂A_L (rows × outDim) of the last forward
+   * With `gInput`, also writes ∂loss/∂X there.
+   */
+  backward(gOut: Float32Array, gInput?: Float32Array): Float32Array {
+    const rows = this.rows;
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const l = this.layers[i]!;
+      const A = this.acts[i]!;
+      const dZ = this.deltas[i]!;
+      const G = i === this.layers.length - 1 ? gOut : dZ;
+      const n = rows * l.outDim;
+      // dZ_l = G_l ⊙ act′_l
+      switch (l.act) {
+        case 'linear':
+          if (G !== dZ) dZ.set(G.subarray(0, n));
+          break;
+        case 'relu':
+          for (let k = 0; k < n; k++) dZ[k] = A[k]! > 0 ? G[k]! : 0;
+          break;
+        case 'leakyRelu':
+          for (let k = 0; k < n; k++) dZ[k] = A[k]! > 0 ? G[k]! : G[k]! * this.leakyAlpha;
+          break;
+        case 'tanh':
+          for (let k = 0; k < n; k++) dZ[k] = G[k]! * (1 - A[k]! * A[k]!);
+          break;
+        case 'sigmoid':
+          for (let k = 0; k < n; k++) dZ[k] = G[k]! * A[k]! * (1 - A[k]!);
+          break;
+      }
+      const prev = i === 0 ? this.input : this.acts[i - 1]!;
+      // ∂W = A_{l−1}ᵀ dZ
+      this.gemm(prev, dZ, l.dW, l.inDim, l.outDim, rows, true, false, null, 'linear');
+      // ∂b = Σ_rows dZ
+      l.db.fill(0);
+      for (let r = 0; r < rows; r++) {
+        const o = r * l.outDim;
+        for (let j = 0; j < l.outDim; j++) l.db[j]! += dZ[o + j]!;
+      }
+      // G_{l−1} = dZ W_lᵀ
+      if (i > 0) this.gemm(dZ, l.W, this.deltas[i - 1]!, rows, l.inDim, l.outDim, false, true, null, 'linear');
+      else if (gInput !== undefined) this.gemm(dZ, l.W, gInput, rows, l.inDim, l.outDim, false, true, null, 'linear');
+    }
+    return this.grads;
+  }
+
+  /**
+   * WGAN-GP's penalty λ · mean_rows (‖∇ₓf(x̂)‖₂ − 1)² at the rows [rowStart, rowStart + count) of
+   * the last forward (module doc), for a scalar critic with piecewise-linear activations. Adds its
+   * gradient to `grads` (kernels only; biases get 0) and returns the penalty and the mean norm.
+   * `divisor` is the batch size the mean is over (default `count`).
+   */
+  addGradientPenalty(lambda: number, rowStart: number, count: number, divisor = count): { penalty: number; gradNorm: number } {
+    const L = this.layers.length;
+    if (this.outDim !== 1 || this.layers[L - 1]!.act !== 'linear') throw new Error('gradient penalty needs a critic with one linear output');
+    for (let i = 0; i < L - 1; i++) {
+      const a = this.layers[i]!.act;
+      if (a !== 'relu' && a !== 'leakyRelu' && a !== 'linear') throw new Error(`gradient penalty: activation '${a}' is not piecewise linear`);
+    }
+    // slopes s_l of the hidden layers for the x̂ rows
+    const slopes: Float32Array[] = [];
+    for (let i = 0; i < L - 1; i++) {
+      const l = this.layers[i]!;
+      const all = new Float32Array(this.rows * l.outDim);
+      this.slope(i, all);
+      slopes.push(all.slice(rowStart * l.outDim, (rowStart + count) * l.outDim));
+    }
+    // forward chain: δ_L = 1, v_l = δ_l W_lᵀ, δ_{l−1} = v_l ⊙ s_{l−1}
+    const delta: Float32Array[] = new Array<Float32Array>(L);
+    const v: Float32Array[] = new Array<Float32Array>(L);
+    delta[L - 1] = new Float32Array(count).fill(1);
+    for (let i = L - 1; i >= 0; i--) {
+      const l = this.layers[i]!;
+      v[i] = new Float32Array(count * l.inDim);
+      this.gemm(delta[i]!, l.W, v[i]!, count, l.inDim, l.outDim, false, true, null, 'linear');
+      if (i > 0) {
+        const s = slopes[i - 1]!;
+        const d = new Float32Array(count * l.inDim);
+        for (let k = 0; k < d.length; k++) d[k] = v[i]![k]! * s[k]!;
+        delta[i - 1] = d;
+      }
+    }
+    // P = λ mean (‖g‖ − 1)², v̄_1 = ∂P/∂g = λ · 2(‖g‖ − 1) / ‖g‖ · g / divisor
+    const g = v[0]!;
+    const D = this.inDim;
+    const vBar = new Float32Array(count * D);
+    let penalty = 0;
+    let normSum = 0;
+    for (let r = 0; r < count; r++) {
+      let sq = 0;
+      for (let j = 0; j < D; j++) sq += g[r * D + j]! * g[r * D + j]!;
+      const norm = Math.sqrt(sq);
+      normSum += norm;
+      penalty += (norm - 1) ** 2;
+      const coef = norm > 0 ? (lambda * 2 * (norm - 1)) / norm / divisor : 0;
+      for (let j = 0; j < D; j++) vBar[r * D + j] = coef * g[r * D + j]!;
+    }
+    // backward of the chain: ∂W_l += v̄_lᵀ δ_l; δ̄_l = v̄_l W_l; v̄_{l+1} = δ̄_l ⊙ s_l
+    let vb = vBar;
+    for (let i = 0; i < L; i++) {
+      const l = this.layers[i]!;
+      const dW = new Float32Array(l.inDim * l.outDim);
+      this.gemm(vb, delta[i]!, dW, l.inDim, l.outDim, count, true, false, null, 'linear');
+      for (let k = 0; k < dW.length; k++) l.dW[k]! += dW[k]!;
+      if (i < L - 1) {
+        const dBar = new Float32Array(count * l.outDim);
+        this.gemm(vb, l.W, dBar, count, l.outDim, l.inDim, false, false, null, 'linear');
+        const s = slopes[i]!;
+        for (let k = 0; k < dBar.length; k++) dBar[k]! *= s[k]!;
+        vb = dBar;
+      }
+    }
+    return { penalty: (lambda * penalty) / divisor, gradNorm: normSum / count };
+  }
+
+  /** θ ← clip(θ, −c, c) for every parameter (WGAN's weight clipping; biases included, as the paper's code). */
+  clip(c: number): void {
+    const p = this.params;
+    for (let k = 0; k < p.length; k++) {
+      const x = p[k]!;
+      p[k] = x > c ? c : x < -c ? -c : x;
+    }
+  }
+
+  /** The parameters as a TensorMap with the tfjs names (copies). */
+  toMap(): TensorMap {
+    return this.slices(this.params);
+  }
+
+  /** The gradient as a TensorMap with the parameter names (copies). */
+  gradMap(): TensorMap {
+    return this.slices(this.grads);
+  }
+
+  private slices(flat: Float32Array): TensorMap {
+    const out: TensorMap = {};
+    let offset = 0;
+    this.names.forEach((name, i) => {
+      const shape = this.shapes[i]!;
+      const n = shape.reduce((a, b) => a * b, 1);
+      out[name] = { shape: shape.slice(), data: flat.slice(offset, offset + n) };
+      offset += n;
+    });
+    return out;
+  }
+
+  /** Copies a named map (same names and sizes) into `into` (default: the parameters). */
+  flatten(map: TensorMap, into: Float32Array = this.params): Float32Array {
+    let offset = 0;
+    this.names.forEach((name, i) => {
+      const t = map[name];
+      const n = this.shapes[i]!.reduce((a, b) => a * b, 1);
+      if (t === undefined || t.data.length !== n) throw new Error(`FusedNet: '${name}' missing or of the wrong size (expected ${n} values)`);
+      into.set(t.data, offset);
+      offset += n;
+    });
+    return into;
+  }
+}
+
+/**
+ * RMSprop as PyTorch's `torch.optim.RMSprop` (the WGAN paper's optimiser) on a flat vector:
+ *   E[g²] ← ρ E[g²] + (1 − ρ) g²;   θ ← θ − α g / (√E[g²] + ε)
+ */
+export class FusedRmsprop {
+  private sq: Float32Array;
+  t = 0;
+
+  constructor(
+    size: number,
+    readonly lr: number,
+    readonly rho = 0.99,
+    readonly epsilon = 1e-8,
+  ) {
+    this.sq = new Float32Array(size);
+  }
+
+  step(theta: Float32Array, g: Float32Array): void {
+    const { lr, rho, epsilon } = this;
+    const sq = this.sq;
+    this.t++;
+    for (let i = 0; i < theta.length; i++) {
+      const gi = g[i]!;
+      const s = rho * sq[i]! + (1 - rho) * gi * gi;
+      sq[i] = s;
+      theta[i]! -= (lr * gi) / (Math.sqrt(s) + epsilon);
+    }
+  }
+
+  getState(): { t: number; sq: Float32Array } {
+    return { t: this.t, sq: this.sq.slice() };
+  }
+
+  setState(s: { t: number; sq: Float32Array }): void {
+    if (s.sq.length !== this.sq.length) throw new Error(`FusedRmsprop.setState: ${s.sq.length} values for ${this.sq.length} parameters`);
+    this.t = s.t;
+    this.sq.set(s.sq);
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * What the MLP GANs (gan.ts, wgan.ts) share — the loop, not the math: a generator G: z → x
+ * (tanh output, images in [−1, 1]) and a critic/discriminator D: x → one number, both dense
+ * networks on the fused engine (mlp.ts) with tfjs-layers twins that hold the same parameters
+ * for saving (the generator's model.json loads in a browser); noise z ~ N(0, I) from the
+ * learner's Rng; the phase plumbing of GenerativeLearner (trainStep runs exactly the arithmetic
+ * of computeGradients + applyGradients, phase by phase); save/load.
+ *
+ * A subclass supplies the losses (criticLossAndGrad, generatorLossAndGrad), the schedule and
+ * the optimisers, and may act after a critic update (WGAN's weight clipping).
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { buildSequential } from '../core/nn.js';
+import { decode, encode, getParams, setParams, type TensorMap } from '../core/tensors.js';
+import { loadWeightsInto, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
+import type { Rng } from '../core/rng.js';
+import { FusedNet, denseSpecs, type NetActivation } from './mlp.js';
+import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
+import type { PixelScale } from './mnist.js';
+
+export const PIXELS = 28 * 28;
+
+/** A flat-vector optimiser (FusedAdam, FusedRmsprop). */
+export interface FlatOptimizer {
+  step(theta: Float32Array, g: Float32Array): unknown;
+  getState(): unknown;
+  setState(s: never): void;
+}
+
+export interface MlpGanArchitecture {
+  latentDim: number;
+  generatorHidden: number[];
+  criticHidden: number[];
+  generatorActivation: 'relu' | 'leakyRelu';
+  criticActivation: 'relu' | 'leakyRelu';
+  leakyAlpha: number;
+}
+
+/** Builds the tfjs twin of an MLP (PyTorch's default nn.Linear initialisation). */
+export function buildMlpNet(name: string, inputDim: number, hidden: number[], outputDim: number, hiddenAct: NetActivation, outAct: NetActivation, leakyAlpha: number, rng: Rng): { model: tf.Sequential; activations: NetActivation[] } {
+  const activations: NetActivation[] = [...hidden.map(() => hiddenAct), outAct];
+  const model = buildSequential({ name, inputShape: [inputDim], layers: denseSpecs([...hidden, outputDim], activations), init: 'torchDefault', leakyAlpha }, rng);
+  return { model, activations };
+}
+
+interface GanState {
+  kind: string;
+  rng: [number, number, number, number];
+  generatorIterations: number;
+  criticSteps: number;
+  gOpt: unknown;
+  dOpt: unknown;
+}
+
+export abstract class MlpGanLearner implements GenerativeLearner {
+  abstract readonly kind: string;
+  readonly pixelScale: PixelScale = 'tanh';
+  readonly conditional = false;
+  readonly latentDim: number;
+  /** tfjs twin of G (tanh output); synced on save / getParams. */
+  readonly generator: tf.Sequential;
+  /** tfjs twin of D (linear output: a logit or a critic value). */
+  readonly critic: tf.Sequential;
+  /** The fused G and D that train. */
+  readonly G: FusedNet;
+  readonly D: FusedNet;
+  protected readonly rng: Rng;
+  protected abstract readonly gOpt: FlatOptimizer;
+  protected abstract readonly dOpt: FlatOptimizer;
+  /** Generator updates so far. */
+  generatorIterations = 0;
+  /** Critic (discriminator) updates so far. */
+  criticSteps = 0;
+
+  constructor(arch: MlpGanArchitecture, rng: Rng) {
+    this.latentDim = arch.latentDim;
+    const g = buildMlpNet('generator', arch.latentDim, arch.generatorHidden, PIXELS, arch.generatorActivation, 'tanh', arch.leakyAlpha, rng);
+    const d = buildMlpNet('critic', PIXELS, arch.criticHidden, 1, arch.criticActivation, 'linear', arch.leakyAlpha, rng);
+    this.generator = g.model;
+    this.critic = d.model;
+    this.G = new FusedNet(getParams(g.model), g.activations, arch.leakyAlpha);
+    this.D = new FusedNet(getParams(d.model), d.activations, arch.leakyAlpha);
+    this.rng = rng.split();
+  }
+
+  abstract schedule(): Phase[];
+
+  /** Fills D.grads with ∂criticLoss/∂θ_D for real images x (n × 784, in [−1, 1]) and latents z. */
+  abstract criticLossAndGrad(x: Float32Array, z: Float32Array, n: number): Metrics;
+
+  /** Fills G.grads with ∂generatorLoss/∂θ_G for latents z. */
+  abstract generatorLossAndGrad(z: Float32Array, n: number): Metrics;
+
+  /** Called after every critic update (WGAN clips weights here). */
+  protected afterCriticUpdate(): void {}
+
+  /** Draws the noise of a phase from the learner's stream: z ~ N(0, I), n × latentDim. */
+  protected noise(n: number): Float32Array {
+    return this.rng.fillNormal(new Float32Array(n * this.latentDim));
+  }
+
+  /** G(z) as a fresh array in [−1, 1]. */
+  protected generate(z: Float32Array, n: number): Float32Array {
+    return this.G.forward(z, n).slice(0, n * PIXELS);
+  }
+
+  private phaseGradients(phase: Phase, batch: ImageBatch): Metrics {
+    const n = batch.n;
+    if (phase === 'critic') {
+      if (batch.images.length !== n * PIXELS) throw new Error(`${this.kind}: batch of ${n} needs ${n * PIXELS} pixels, got ${batch.images.length}`);
+      return this.criticLossAndGrad(batch.images, this.noise(n), n);
+    }
+    if (phase === 'generator') return this.generatorLossAndGrad(this.noise(n), n);
+    throw new Error(`${this.kind}: unknown phase '${phase}' (expected 'critic' or 'generator')`);
+  }
+
+  private step(phase: Phase): void {
+    if (phase === 'critic') {
+      this.dOpt.step(this.D.params, this.D.grads);
+      this.afterCriticUpdate();
+      this.criticSteps++;
+    } else {
+      this.gOpt.step(this.G.params, this.G.grads);
+      this.generatorIterations++;
+    }
+  }
+
+  computeGradients(phase: Phase, batch: ImageBatch): { grads: TensorMap; metrics: Metrics } {
+    const metrics = this.phaseGradients(phase, batch);
+    return { grads: phase === 'critic' ? this.D.gradMap() : this.G.gradMap(), metrics };
+  }
+
+  applyGradients(phase: Phase, grads: TensorMap): Metrics {
+    if (phase !== 'critic' && phase !== 'generator') throw new Error(`${this.kind}: unknown phase '${phase}'`);
+    const net = phase === 'critic' ? this.D : this.G;
+    net.flatten(grads, net.grads);
+    this.step(phase);
+    return {};
+  }
+
+  /** One iteration: the phases of schedule() in order, one batch each; metrics of the last of each phase. */
+  trainStep(batches: ImageBatch[]): Metrics {
+    const phases = this.schedule();
+    if (batches.length !== phases.length) throw new Error(`${this.kind}.trainStep: schedule has ${phases.length} phases, got ${batches.length} batches`);
+    const metrics: Metrics = {};
+    phases.forEach((phase, i) => {
+      Object.assign(metrics, this.phaseGradients(phase, batches[i]!));
+      this.step(phase);
+    });
+    return metrics;
+  }
+
+  /** Images in [0, 1] = (G(z) + 1) / 2, row-major [n, 28, 28]. */
+  sample(z: Float32Array): Float32Array {
+    const L = this.latentDim;
+    if (z.length % L !== 0) throw new Error(`${this.kind}.sample: ${z.length} values is not a multiple of latentDim ${L}`);
+    const n = z.length / L;
+    const out = new Float32Array(n * PIXELS);
+    const chunk = 500;
+    for (let s = 0; s < n; s += chunk) {
+      const m = Math.min(chunk, n - s);
+      const x = this.G.forward(z.subarray(s * L, (s + m) * L), m);
+      for (let i = 0; i < m * PIXELS; i++) out[s * PIXELS + i] = (x[i]! + 1) / 2;
+    }
+    return out;
+  }
+
+  getParams(): TensorMap {
+    return { ...this.G.toMap(), ...this.D.toMap() };
+  }
+
+  setParams(params: TensorMap): void {
+    this.G.flatten(params);
+    this.D.flatten(params);
+  }
+
+  /** Writes generator/ and critic/ (tfjs format) and state.msgpack (optimisers, Rng, counters). */
+  async save(dir: string): Promise<void> {
+    setParams(this.generator, this.G.toMap());
+    setParams(this.critic, this.D.toMap());
+    for (const [sub, model] of [['generator', this.generator], ['critic', this.critic]] as const) {
+      await mkdir(path.join(dir, sub), { recursive: true });
+      await saveModelFiles(model, path.join(dir, sub));
+    }
+    const state: GanState = {
+      kind: this.kind,
+      rng: [...this.rng.getState()],
+      generatorIterations: this.generatorIterations,
+      criticSteps: this.criticSteps,
+      gOpt: this.gOpt.getState(),
+      dOpt: this.dOpt.getState(),
+    };
+    await writeFileAtomic(path.join(dir, 'state.msgpack'), encode(state));
+  }
+
+  async load(dir: string): Promise<void> {
+    const state = decode<GanState>(await readFile(path.join(dir, 'state.msgpack')));
+    if (state.kind !== this.kind) throw new Error(`${dir} holds a '${state.kind}' model, not '${this.kind}'`);
+    await loadWeightsInto(this.generator, path.join(dir, 'generator'));
+    await loadWeightsInto(this.critic, path.join(dir, 'critic'));
+    this.G.flatten(getParams(this.generator));
+    this.D.flatten(getParams(this.critic));
+    this.gOpt.setState(state.gOpt as never);
+    this.dOpt.setState(state.dOpt as never);
+    this.rng.setState(state.rng);
+    this.generatorIterations = state.generatorIterations;
+    this.criticSteps = state.criticSteps;
+  }
+
+  dispose(): void {
+    this.generator.dispose();
+    this.critic.dispose();
+  }
+}

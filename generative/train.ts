@@ -1,0 +1,254 @@
+/**
+ * The one training loop of the generative models: epochs of seeded shuffled MNIST minibatches
+ * (mnist.ts epochBatches, drop-last), each iteration the phases of `learner.schedule()` (a
+ * critic phase takes a fresh batch of real images; a generator phase reuses the iteration's last
+ * batch, whose labels a conditional model conditions on, as algorithm 13.1 samples only noise
+ * there), progress lines through `log`, namespaced metrics through `onMetrics`, and per epoch:
+ *   - a 10 × 10 sample grid from FIXED latents (digit c in column c for conditional models) at
+ *     outDir/samples/epoch-NNN.png, so progress is visible from grid to grid;
+ *   - evaluation with the project's classifier (eval.ts): `eval/classifier_score`,
+ *     `eval/frechet_distance` (against the test set), `eval/min_class_fraction`; for a VAE
+ *     `eval/test_neg_elbo` in nats per image.
+ * At the end: a latent interpolation strip (outDir/interpolation.png), the model saved with
+ * `learner.save(outDir)` (outDir/generator/model.json is the tfjs generator a browser loads) and
+ * outDir/summary.json.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Rng } from '../core/rng.js';
+import { epochBatches, loadMnist, scalePixels, type Mnist } from './mnist.js';
+import { makeGenerativeLearner } from './models.js';
+import { encodePng, interpolationStrip, sampleGrid } from './png.js';
+import { evaluateGenerator, featureStats, type FeatureStats } from './eval.js';
+import { loadOrTrainClassifier, type Classifier } from './lenet.js';
+import type { GenerativeLearner, ImageBatch, Metrics } from './types.js';
+
+export interface TrainGenerativeOptions {
+  /** Registry kind: 'vae', 'vae-conv', 'gan', 'wgan', 'wgan-gp', … (models.ts). */
+  kind: string;
+  /** The model's config (partial; defaults per model). */
+  config?: Record<string, unknown>;
+  /** Passes over the 60k training images. */
+  epochs: number;
+  /** Seed of weights, noise, batch order and the fixed sample latents. */
+  seed?: number;
+  /** Minibatch size (default: the model config's batchSize). */
+  batchSize?: number;
+  /** Where samples/, interpolation.png, generator/ and summary.json go. */
+  outDir: string;
+  /** Namespaced metrics: averages every `metricsEvery` iterations, and each epoch's evaluation. */
+  onMetrics?: (metrics: Metrics, step: number) => void;
+  /** Called after each epoch with its summary. */
+  onEpoch?: (summary: EpochSummary) => void;
+  /** Progress lines (default: none). */
+  log?: (line: string) => void;
+  /** Stops after the current iteration; the model is still saved. */
+  signal?: AbortSignal;
+  /** Evaluate with the classifier each epoch (default true; trains it once if not cached). */
+  evaluate?: boolean;
+  /** Samples per evaluation (default 10000). */
+  evalSamples?: number;
+  /** Iterations between metric callbacks (default 50). */
+  metricsEvery?: number;
+  /** Seconds between progress lines (default 10). */
+  logIntervalSeconds?: number;
+  /** Stop an epoch after this many iterations (short runs and tests; default: the whole epoch). */
+  maxStepsPerEpoch?: number;
+  /** Folder of the cached classifier (default models/lenet-mnist). */
+  classifierDir?: string;
+  /** MNIST to use (default: loadMnist()). */
+  mnist?: Mnist;
+  /** Replaces `learner.trainStep` (the coordinator's data-parallel step over gradient workers). */
+  trainStep?: (learner: GenerativeLearner, batches: ImageBatch[]) => Promise<Metrics> | Metrics;
+}
+
+export interface EpochSummary {
+  epoch: number;
+  /** Iterations (trainStep calls) so far. */
+  steps: number;
+  /** Wall-clock seconds of this epoch's training (evaluation excluded). */
+  trainSeconds: number;
+  /** Wall-clock seconds of this epoch's evaluation and sample grid. */
+  evalSeconds: number;
+  /** Epoch means of the training metrics, `charts/steps_per_s`, and the `eval/…` metrics. */
+  metrics: Metrics;
+  /** Fraction of samples per digit (when evaluated). */
+  histogram?: number[];
+  samplePath: string;
+}
+
+export interface TrainGenerativeResult {
+  kind: string;
+  seed: number;
+  batchSize: number;
+  epochs: EpochSummary[];
+  aborted: boolean;
+  outDir: string;
+}
+
+const testStatsCache = new Map<string, FeatureStats>();
+
+function fmt(x: number): string {
+  return Math.abs(x) >= 100 ? x.toFixed(1) : Math.abs(x) >= 1 ? x.toFixed(3) : x.toPrecision(3);
+}
+
+function short(metrics: Metrics): string {
+  return Object.entries(metrics)
+    .map(([k, v]) => `${k.replace(/^[a-z]+\//, '')} ${fmt(v)}`)
+    .join(' ');
+}
+
+/** Trains a generative model on MNIST (module doc). */
+export async function trainGenerative(opts: TrainGenerativeOptions): Promise<TrainGenerativeResult> {
+  const seed = opts.seed ?? 0;
+  if (!Number.isInteger(opts.epochs) || opts.epochs < 0) throw new RangeError(`epochs must be a non-negative integer, got ${opts.epochs}`);
+  const log = opts.log ?? (() => {});
+  const root = new Rng(seed);
+  const learner = makeGenerativeLearner(opts.kind, opts.config ?? {}, root.split());
+  try {
+    return await run(learner, opts, seed, root, log);
+  } finally {
+    learner.dispose();
+  }
+}
+
+async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, seed: number, root: Rng, log: (line: string) => void): Promise<TrainGenerativeResult> {
+  const kind = opts.kind;
+  const configBatch = (learner as { config?: { batchSize?: number } }).config?.batchSize;
+  const batchSize = opts.batchSize ?? configBatch ?? 64;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  const scale = learner.pixelScale ?? 'tanh';
+  const conditional = learner.conditional ?? false;
+  const dataRng = root.split();
+  const fixedRng = root.split();
+  const L = learner.latentDim;
+  const fixedZ = fixedRng.fillNormal(new Float32Array(100 * L));
+  const fixedLabels = conditional ? Uint8Array.from({ length: 100 }, (_, i) => i % 10) : undefined;
+  const mnist = opts.mnist ?? (await loadMnist());
+  await mkdir(path.join(opts.outDir, 'samples'), { recursive: true });
+
+  const evaluate = opts.evaluate ?? true;
+  let classifier: Classifier | undefined;
+  let testStats: FeatureStats | undefined;
+  const testUnit = scalePixels(mnist.test.images, 'unit');
+  if (evaluate) {
+    classifier = await loadOrTrainClassifier({ ...(opts.classifierDir !== undefined ? { dir: opts.classifierDir } : {}), log });
+    const key = `${opts.classifierDir ?? ''}|${mnist.test.n}`;
+    testStats = testStatsCache.get(key);
+    if (testStats === undefined) {
+      testStats = featureStats(classifier.predict(testUnit, mnist.test.n).features, mnist.test.n, classifier.featureDim);
+      testStatsCache.set(key, testStats);
+    }
+  }
+
+  const metricsEvery = opts.metricsEvery ?? 50;
+  const logInterval = (opts.logIntervalSeconds ?? 10) * 1000;
+  const itersPerEpoch = Math.floor(mnist.train.n / batchSize);
+  const epochs: EpochSummary[] = [];
+  let step = 0;
+  let aborted = false;
+  log(`${kind}: ${opts.epochs} epochs, batch ${batchSize}, seed ${seed}, schedule ${learner.schedule().join(',')}`);
+  try {
+    for (let epoch = 1; epoch <= opts.epochs && !aborted; epoch++) {
+      const t0 = performance.now();
+      const batches = epochBatches(mnist.train, batchSize, dataRng, scale);
+      const sums = new Map<string, { sum: number; n: number }>();
+      const window = new Map<string, { sum: number; n: number }>();
+      let epochSteps = 0;
+      let batchesUsed = 0;
+      let lastLog = t0;
+      let windowStart = t0;
+      let windowSteps = 0;
+      for (;;) {
+        if (opts.signal?.aborted) {
+          aborted = true;
+          break;
+        }
+        if (opts.maxStepsPerEpoch !== undefined && epochSteps >= opts.maxStepsPerEpoch) break;
+        const phases = learner.schedule();
+        const iterBatches: ImageBatch[] = [];
+        let done = false;
+        for (const phase of phases) {
+          const prev = iterBatches[iterBatches.length - 1];
+          if (phase === 'generator' && prev !== undefined) {
+            iterBatches.push(prev);
+            continue;
+          }
+          const next = batches.next();
+          if (next.done) {
+            done = true;
+            break;
+          }
+          batchesUsed++;
+          iterBatches.push(next.value);
+        }
+        if (done) break;
+        const m = opts.trainStep !== undefined ? await opts.trainStep(learner, iterBatches) : learner.trainStep(iterBatches);
+        step++;
+        epochSteps++;
+        windowSteps++;
+        for (const [k, v] of Object.entries(m)) {
+          for (const acc of [sums, window]) {
+            const s = acc.get(k) ?? { sum: 0, n: 0 };
+            s.sum += v;
+            s.n++;
+            acc.set(k, s);
+          }
+        }
+        const now = performance.now();
+        if (step % metricsEvery === 0) {
+          const out: Metrics = {};
+          for (const [k, s] of window) out[k] = s.sum / s.n;
+          out['charts/steps_per_s'] = windowSteps / ((now - windowStart) / 1000);
+          opts.onMetrics?.(out, step);
+          window.clear();
+          windowStart = now;
+          windowSteps = 0;
+        }
+        if (now - lastLog >= logInterval) {
+          lastLog = now;
+          const mean: Metrics = {};
+          for (const [k, s] of sums) mean[k] = s.sum / s.n;
+          const pct = Math.min(100, (100 * batchesUsed) / itersPerEpoch);
+          log(`${kind} epoch ${epoch}/${opts.epochs} ${pct.toFixed(0).padStart(3)}% step ${step} | ${short(mean)} | ${(epochSteps / ((now - t0) / 1000)).toFixed(1)} steps/s`);
+        }
+        if (step % 20 === 0) await new Promise((r) => setImmediate(r));
+      }
+      const trainSeconds = (performance.now() - t0) / 1000;
+      const t1 = performance.now();
+      const metrics: Metrics = {};
+      for (const [k, s] of sums) metrics[k] = s.sum / s.n;
+      metrics['charts/steps_per_s'] = epochSteps / trainSeconds;
+      const samplePath = path.join(opts.outDir, 'samples', `epoch-${String(epoch).padStart(3, '0')}.png`);
+      await writeFile(samplePath, encodePng(sampleGrid(learner.sample(fixedZ, fixedLabels), 10, 10)));
+      let histogram: number[] | undefined;
+      if (learner.negElbo !== undefined) metrics['eval/test_neg_elbo'] = learner.negElbo(testUnit, mnist.test.n);
+      if (classifier !== undefined && testStats !== undefined) {
+        const ev = evaluateGenerator(learner, classifier, testStats, { samples: opts.evalSamples ?? 10_000, seed: seed + 1 });
+        metrics['eval/classifier_score'] = ev.classifierScore;
+        metrics['eval/frechet_distance'] = ev.frechetDistance;
+        metrics['eval/min_class_fraction'] = ev.minClassFraction;
+        histogram = ev.histogram;
+      }
+      const evalSeconds = (performance.now() - t1) / 1000;
+      const summary: EpochSummary = { epoch, steps: step, trainSeconds, evalSeconds, metrics, samplePath, ...(histogram !== undefined ? { histogram } : {}) };
+      epochs.push(summary);
+      opts.onMetrics?.(metrics, step);
+      opts.onEpoch?.(summary);
+      log(`${kind} epoch ${epoch}/${opts.epochs} done in ${trainSeconds.toFixed(1)} s (+${evalSeconds.toFixed(1)} s eval) | ${short(metrics)}`);
+    }
+  } finally {
+    classifier?.dispose();
+  }
+
+  // interpolation strip: 10 rows, each between two fixed latents (same digit per row if conditional)
+  const a = fixedRng.fillNormal(new Float32Array(10 * L));
+  const b = fixedRng.fillNormal(new Float32Array(10 * L));
+  const stripLabels = conditional ? Uint8Array.from({ length: 10 }, (_, i) => i) : undefined;
+  await writeFile(path.join(opts.outDir, 'interpolation.png'), encodePng(interpolationStrip((z, l) => learner.sample(z, l), a, b, L, 10, stripLabels)));
+  await learner.save(opts.outDir);
+  const result: TrainGenerativeResult = { kind, seed, batchSize, epochs, aborted, outDir: opts.outDir };
+  await writeFile(path.join(opts.outDir, 'summary.json'), JSON.stringify({ ...result, config: (learner as { config?: unknown }).config ?? opts.config ?? {} }, null, 2));
+  log(`${kind}: saved the generator to ${path.join(opts.outDir, 'generator', 'model.json')}`);
+  return result;
+}

@@ -1,0 +1,56 @@
+/**
+ * Shapes shared by every generative model. As with agents, a model is split so the distributed
+ * coordinator can spread minibatch work: a **learner** owns the variables and optimisers, computes
+ * gradients of one phase on a batch (as data: named Float32Arrays, never tensors) and applies
+ * averaged gradients; a **sampler** is the generator alone, loadable in a browser.
+ *
+ * Metrics are namespaced as in the agents (`losses/d_loss`, `losses/g_loss`, `losses/neg_elbo`, …)
+ * and leave through the return values; models never print.
+ */
+import type { TensorMap } from '../core/tensors.js';
+
+export type Metrics = Record<string, number>;
+
+/** A minibatch of MNIST: images row-major [n, 28, 28, 1] scaled for the model, labels 0–9. */
+export interface ImageBatch {
+  n: number;
+  images: Float32Array;
+  labels: Uint8Array;
+}
+
+/**
+ * One optimisation phase of a model. GANs have two ('critic' updates D, 'generator' updates G,
+ * K critic steps per generator step as algorithm 13.1); a VAE has one ('elbo').
+ */
+export type Phase = 'critic' | 'generator' | 'elbo';
+
+export interface GenerativeLearner {
+  /** Model kind, e.g. 'dcgan'. */
+  readonly kind: string;
+  /** The phases of one training iteration, in order (e.g. 5× 'critic' then 'generator'). */
+  schedule(): Phase[];
+  /** One full iteration (all phases of `schedule()`), each phase consuming one batch. */
+  trainStep(batches: ImageBatch[]): Metrics;
+  /** Gradients of one phase's loss on a batch (data-parallel shard), as data. */
+  computeGradients(phase: Phase, batch: ImageBatch): { grads: TensorMap; metrics: Metrics };
+  /** Applies (averaged) gradients of a phase with that phase's optimiser (+ e.g. weight clipping). */
+  applyGradients(phase: Phase, grads: TensorMap): Metrics;
+  /** n samples as images in [0, 1], row-major [n, 28, 28], from latents `z` (n × latentDim) and labels. */
+  sample(z: Float32Array, labels?: Uint8Array): Float32Array;
+  readonly latentDim: number;
+  /**
+   * Pixel scaling of the training images: 'tanh' → [−1, 1] (GANs with a tanh generator, the
+   * default when absent), 'unit' → [0, 1] (VAE).
+   */
+  readonly pixelScale?: 'tanh' | 'unit';
+  /** True when G (and D) take the digit label: `sample(z, labels)` then needs labels (default false). */
+  readonly conditional?: boolean;
+  /** Test negative ELBO in nats per image of n images in [0, 1] (VAEs only). */
+  negElbo?(images: Float32Array, n: number): number;
+  /** All trainable parameters by name (for publishing to workers / checkpoints). */
+  getParams(): TensorMap;
+  setParams(params: TensorMap): void;
+  save(dir: string): Promise<void>;
+  load(dir: string): Promise<void>;
+  dispose(): void;
+}

@@ -1,0 +1,351 @@
+/**
+ * VAE — Kingma & Welling 2014, "Auto-Encoding Variational Bayes" (arXiv:1312.6114), with the
+ * settings of pytorch/examples' vae/main.py (MLP 784-400-20, ReLU, Adam 1e-3, batch 128).
+ *
+ * Encoder q_φ(z|x) = N(μ, diag σ²) with [μ, log σ²] = Enc(x); decoder p_θ(x|z) = Bernoulli(sigmoid(Dec(z))).
+ * Reparameterisation: z = μ + σ ⊙ ε, ε ~ N(0, I), σ = exp(½ log σ²), so ∇ flows through μ and σ.
+ * Loss per image (the negative ELBO, in nats, one z sample):
+ *   −ELBO = Σ_pixels BCE(Dec(z), x) + KL(N(μ, σ²) ‖ N(0, I)),   KL = −½ Σ_j (1 + log σ²_j − μ_j² − σ²_j)
+ * averaged over the minibatch; Adam on φ and θ together.
+ *
+ * Two architectures:
+ * - 'mlp' (default): 784 → 400 → 2·20 | 20 → 400 → 784, trained on core/fusedVae.ts (the same
+ *   equations by hand on the native SGEMM, tested against tfjs autograd in test/core.fused.test.ts);
+ * - 'conv': Conv(32, 4, s2) → Conv(64, 4, s2) → Dense(2·L) | Dense(7·7·64) → ConvT(32, 4, s2) → ConvT(1, 4, s2)
+ *   (filters `convFilters`),
+ *   ReLU, trained with tfjs autograd and the core Adam.
+ * The generator saved for the browser is the decoder with a sigmoid output: z → pixel probabilities.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { buildMlp, buildSequential, type LayerSpec } from '../core/nn.js';
+import { FusedVae } from '../core/fusedVae.js';
+import { FusedAdam, type FusedAdamState } from '../core/fused.js';
+import { makeOptimizer, type Optimizer } from '../core/optim.js';
+import { bceWithLogits } from '../core/losses.js';
+import { computeGradients, decode, encode, getParams, namedVariables, setParams, type TensorData, type TensorMap } from '../core/tensors.js';
+import { loadWeightsInto, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
+import { Rng } from '../core/rng.js';
+import { checkChoice, checkKnownKeys, checkLayerSizes, checkNumber } from './config.js';
+import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
+import type { PixelScale } from './mnist.js';
+
+const PIXELS = 28 * 28;
+
+export interface VaeConfig {
+  /** 'mlp' (784-hidden-latent, fused path) or 'conv' (strided convolutions, tfjs autograd). */
+  architecture: 'mlp' | 'conv';
+  /** Dimension of z. */
+  latentDim: number;
+  /** Hidden units of the MLP encoder ('mlp' only): a number (one layer) or a list; the decoder mirrors it. */
+  hidden: number | number[];
+  /** Filters of the conv variant's two stride-2 layers (encoder; the decoder mirrors them). */
+  convFilters: number[];
+  /** Adam learning rate. */
+  learningRate: number;
+  /** Minibatch size trainGenerative uses unless told otherwise. */
+  batchSize: number;
+}
+
+/** pytorch/examples' VAE. */
+export const VAE_DEFAULTS: Readonly<VaeConfig> = Object.freeze({
+  architecture: 'mlp',
+  latentDim: 20,
+  hidden: 400,
+  convFilters: Object.freeze([32, 64]) as unknown as number[],
+  learningRate: 1e-3,
+  batchSize: 128,
+});
+
+export function resolveVaeConfig(config: Partial<VaeConfig> = {}): VaeConfig {
+  checkKnownKeys('VAE', config, VAE_DEFAULTS);
+  const c: VaeConfig = { ...VAE_DEFAULTS, ...config };
+  c.convFilters = Array.isArray(c.convFilters) ? [...c.convFilters] : c.convFilters;
+  checkChoice('VAE', 'architecture', c.architecture, ['mlp', 'conv'] as const);
+  checkNumber('VAE', 'latentDim', c.latentDim, { min: 1, integer: true });
+  if (Array.isArray(c.hidden)) {
+    checkLayerSizes('VAE', 'hidden', c.hidden);
+    c.hidden = [...c.hidden];
+  } else checkNumber('VAE', 'hidden', c.hidden, { min: 1, integer: true });
+  checkLayerSizes('VAE', 'convFilters', c.convFilters);
+  if (c.convFilters.length !== 2) throw new RangeError(`VAE config: 'convFilters' must list 2 filter counts, got ${JSON.stringify(c.convFilters)}`);
+  checkNumber('VAE', 'learningRate', c.learningRate, { min: 0, minExclusive: true });
+  checkNumber('VAE', 'batchSize', c.batchSize, { min: 1, integer: true });
+  return c;
+}
+
+/**
+ * −ELBO per image in nats, averaged over the n rows (call inside tf.tidy / a gradient closure):
+ *   recon = (1/n) Σ BCE(logits, x),   kl = (1/n) · −½ Σ (1 + log σ² − μ² − σ²),   loss = recon + kl.
+ */
+export function negElboLoss(x: tf.Tensor2D, logits: tf.Tensor2D, mu: tf.Tensor2D, logVar: tf.Tensor2D): { loss: tf.Scalar; recon: tf.Scalar; kl: tf.Scalar } {
+  const n = x.shape[0];
+  const recon = tf.div(bceWithLogits(logits, x, 'sum'), n) as tf.Scalar;
+  // KL(N(μ, σ²) ‖ N(0, I)) = −½ Σ (1 + log σ² − μ² − σ²)
+  const kl = tf.div(tf.mul(-0.5, tf.sum(tf.sub(tf.sub(tf.add(1, logVar), tf.square(mu)), tf.exp(logVar)))), n) as tf.Scalar;
+  return { loss: tf.add(recon, kl) as tf.Scalar, recon, kl };
+}
+
+/** The conv variant's encoder and decoder (decoder output: logits, or probabilities with `sigmoidOutput`). */
+export function buildConvVae(latentDim: number, rng: Rng, sigmoidOutput = false, filters: number[] = [32, 64]): { encoder: tf.Sequential; decoder: tf.Sequential } {
+  const [f1, f2] = filters as [number, number];
+  const enc: LayerSpec[] = [
+    { type: 'conv2d', filters: f1, kernelSize: 4, strides: 2, activation: 'relu' },
+    { type: 'conv2d', filters: f2, kernelSize: 4, strides: 2, activation: 'relu' },
+    { type: 'flatten' },
+    { type: 'dense', units: 2 * latentDim },
+  ];
+  const dec: LayerSpec[] = [
+    { type: 'dense', units: 7 * 7 * f2, activation: 'relu' },
+    { type: 'reshape', targetShape: [7, 7, f2] },
+    { type: 'conv2dTranspose', filters: f1, kernelSize: 4, strides: 2, activation: 'relu' },
+    { type: 'conv2dTranspose', filters: 1, kernelSize: 4, strides: 2, activation: sigmoidOutput ? 'sigmoid' : 'linear' },
+  ];
+  return {
+    encoder: buildSequential({ name: 'encoder', inputShape: [28, 28, 1], layers: enc, init: 'torchDefault' }, rng),
+    decoder: buildSequential({ name: 'decoder', inputShape: [latentDim], layers: dec, init: 'torchDefault' }, rng),
+  };
+}
+
+interface VaeState {
+  kind: string;
+  config: VaeConfig;
+  rng: [number, number, number, number];
+  steps: number;
+  adam?: { enc: FusedAdamState; dec: FusedAdamState };
+  slots?: { name: string; value: TensorData }[];
+}
+
+/** The VAE learner (one phase, 'elbo'). */
+export class Vae implements GenerativeLearner {
+  readonly kind: string;
+  readonly config: Readonly<VaeConfig>;
+  readonly pixelScale: PixelScale = 'unit';
+  readonly conditional = false;
+  readonly latentDim: number;
+  /** tfjs encoder (conv: trained; mlp: holds the parameters at save time). */
+  readonly encoder: tf.Sequential;
+  /** tfjs decoder; output logits (conv) or probabilities (mlp twin). */
+  readonly decoder: tf.Sequential;
+  private readonly rng: Rng;
+  private readonly fused?: { vae: FusedVae; encAdam: FusedAdam; decAdam: FusedAdam };
+  private readonly tfPath?: { vars: Map<string, tf.Variable>; optimizer: Optimizer };
+  /** Optimisation steps taken. */
+  steps = 0;
+
+  constructor(config: Partial<VaeConfig>, rng: Rng) {
+    this.config = Object.freeze(resolveVaeConfig(config));
+    const { latentDim: L, hidden, learningRate } = this.config;
+    this.latentDim = L;
+    this.kind = this.config.architecture === 'mlp' ? 'vae' : 'vae-conv';
+    if (this.config.architecture === 'mlp') {
+      const layers = typeof hidden === 'number' ? [hidden] : hidden;
+      this.encoder = buildMlp({ name: 'encoder', inputDim: PIXELS, hidden: layers, outputDim: 2 * L, init: 'torchDefault' }, rng);
+      this.decoder = buildMlp({ name: 'decoder', inputDim: L, hidden: [...layers].reverse(), outputDim: PIXELS, outputActivation: 'sigmoid', init: 'torchDefault' }, rng);
+      const vae = new FusedVae(getParams(this.encoder), getParams(this.decoder), L, learningRate);
+      this.fused = { vae, encAdam: new FusedAdam(vae.encoder.params.length, learningRate), decAdam: new FusedAdam(vae.decoder.params.length, learningRate) };
+    } else {
+      const { encoder, decoder } = buildConvVae(L, rng, false, this.config.convFilters);
+      this.encoder = encoder;
+      this.decoder = decoder;
+      this.tfPath = { vars: new Map([...namedVariables(encoder), ...namedVariables(decoder)]), optimizer: makeOptimizer({ name: 'adam', lr: learningRate }) };
+    }
+    this.rng = rng.split();
+  }
+
+  schedule(): Phase[] {
+    return ['elbo'];
+  }
+
+  /** −ELBO of the conv model as a tfjs scalar (call inside tidy / variableGrads). */
+  private convLoss(x: tf.Tensor, eps: tf.Tensor, n: number): { loss: tf.Scalar; recon: tf.Scalar; kl: tf.Scalar } {
+    const L = this.latentDim;
+    const h = this.encoder.apply(tf.reshape(x, [n, 28, 28, 1])) as tf.Tensor2D;
+    const mu = tf.slice(h, [0, 0], [n, L]);
+    const logVar = tf.slice(h, [0, L], [n, L]);
+    // reparameterisation: z = μ + σ ⊙ ε
+    const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logVar)), eps));
+    const logits = tf.reshape(this.decoder.apply(z) as tf.Tensor, [n, PIXELS]) as tf.Tensor2D;
+    return negElboLoss(tf.reshape(x, [n, PIXELS]) as tf.Tensor2D, logits, mu, logVar);
+  }
+
+  private checkBatch(phase: Phase, batch: ImageBatch): void {
+    if (phase !== 'elbo') throw new Error(`${this.kind}: unknown phase '${phase}' (a VAE has only 'elbo')`);
+    if (batch.images.length !== batch.n * PIXELS) throw new Error(`${this.kind}: batch of ${batch.n} needs ${batch.n * PIXELS} pixels, got ${batch.images.length}`);
+  }
+
+  computeGradients(phase: Phase, batch: ImageBatch): { grads: TensorMap; metrics: Metrics } {
+    this.checkBatch(phase, batch);
+    const n = batch.n;
+    const eps = this.rng.fillNormal(new Float32Array(n * this.latentDim));
+    if (this.fused !== undefined) {
+      const { vae } = this.fused;
+      const loss = vae.lossAndGrad(batch.images, eps, n);
+      return { grads: { ...vae.encoder.gradMap(), ...vae.decoder.gradMap() }, metrics: { 'losses/neg_elbo': loss } };
+    }
+    const { loss, grads } = computeGradients(
+      () => tf.tidy(() => this.convLoss(tf.tensor2d(batch.images, [n, PIXELS]), tf.tensor2d(eps, [n, this.latentDim]), n).loss),
+      this.tfPath!.vars,
+    );
+    return { grads, metrics: { 'losses/neg_elbo': loss } };
+  }
+
+  applyGradients(phase: Phase, grads: TensorMap): Metrics {
+    if (phase !== 'elbo') throw new Error(`${this.kind}: unknown phase '${phase}' (a VAE has only 'elbo')`);
+    if (this.fused !== undefined) {
+      const { vae, encAdam, decAdam } = this.fused;
+      vae.encoder.flatten(grads, vae.encoder.grads);
+      vae.decoder.flatten(grads, vae.decoder.grads);
+      encAdam.step(vae.encoder.params, vae.encoder.grads);
+      decAdam.step(vae.decoder.params, vae.decoder.grads);
+    } else {
+      this.tfPath!.optimizer.applyGradientMap(this.tfPath!.vars, grads);
+    }
+    this.steps++;
+    return {};
+  }
+
+  trainStep(batches: ImageBatch[]): Metrics {
+    if (batches.length !== 1) throw new Error(`${this.kind}.trainStep: expected 1 batch (schedule ['elbo']), got ${batches.length}`);
+    const batch = batches[0]!;
+    this.checkBatch('elbo', batch);
+    const n = batch.n;
+    const eps = this.rng.fillNormal(new Float32Array(n * this.latentDim));
+    let loss: number;
+    if (this.fused !== undefined) {
+      const { vae, encAdam, decAdam } = this.fused;
+      loss = vae.lossAndGrad(batch.images, eps, n);
+      encAdam.step(vae.encoder.params, vae.encoder.grads);
+      decAdam.step(vae.decoder.params, vae.decoder.grads);
+    } else {
+      const { vars, optimizer } = this.tfPath!;
+      const value = optimizer.minimize(
+        () => tf.tidy(() => this.convLoss(tf.tensor2d(batch.images, [n, PIXELS]), tf.tensor2d(eps, [n, this.latentDim]), n).loss),
+        [...vars.values()],
+      );
+      loss = value.dataSync()[0]!;
+      value.dispose();
+    }
+    this.steps++;
+    return { 'losses/neg_elbo': loss };
+  }
+
+  /** Pixel probabilities sigmoid(Dec(z)) for n = z.length / latentDim latents, row-major [n, 28, 28]. */
+  sample(z: Float32Array): Float32Array {
+    const L = this.latentDim;
+    if (z.length % L !== 0) throw new Error(`${this.kind}.sample: ${z.length} values is not a multiple of latentDim ${L}`);
+    const n = z.length / L;
+    const out = new Float32Array(n * PIXELS);
+    const chunk = 256;
+    for (let s = 0; s < n; s += chunk) {
+      const m = Math.min(chunk, n - s);
+      const zc = z.subarray(s * L, (s + m) * L);
+      if (this.fused !== undefined) {
+        const logits = this.fused.vae.decoder.forward(zc, m);
+        for (let i = 0; i < m * PIXELS; i++) out[s * PIXELS + i] = 1 / (1 + Math.exp(-logits[i]!));
+      } else {
+        const probs = tf.tidy(() => tf.sigmoid(this.decoder.apply(tf.tensor2d(zc, [m, L])) as tf.Tensor));
+        out.set(probs.dataSync() as Float32Array, s * PIXELS);
+        probs.dispose();
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Test negative ELBO in nats per image (one z sample per image, as pytorch/examples' test loss),
+   * with a fixed noise seed so evaluations are comparable. `images` in [0, 1], n × 784.
+   */
+  negElbo(images: Float32Array, n: number, seed = 12345): number {
+    const rng = new Rng(seed);
+    const L = this.latentDim;
+    const chunk = 500;
+    let total = 0;
+    for (let s = 0; s < n; s += chunk) {
+      const m = Math.min(chunk, n - s);
+      const x = images.subarray(s * PIXELS, (s + m) * PIXELS);
+      const eps = rng.fillNormal(new Float32Array(m * L));
+      if (this.fused !== undefined) {
+        total += this.fused.vae.lossAndGrad(x, eps, m) * m;
+      } else {
+        const loss = tf.tidy(() => this.convLoss(tf.tensor2d(x, [m, PIXELS]), tf.tensor2d(eps, [m, L]), m).loss);
+        total += loss.dataSync()[0]! * m;
+        loss.dispose();
+      }
+    }
+    return total / n;
+  }
+
+  getParams(): TensorMap {
+    if (this.fused !== undefined) return { ...this.fused.vae.encoder.toMap(), ...this.fused.vae.decoder.toMap() };
+    return { ...getParams(this.encoder), ...getParams(this.decoder) };
+  }
+
+  setParams(params: TensorMap): void {
+    if (this.fused !== undefined) {
+      this.fused.vae.encoder.flatten(params, this.fused.vae.encoder.params);
+      this.fused.vae.decoder.flatten(params, this.fused.vae.decoder.params);
+    } else {
+      setParams(this.encoder, params);
+      setParams(this.decoder, params);
+    }
+  }
+
+  /** Writes generator/ (the decoder with sigmoid output, tfjs format), encoder/ and state.msgpack. */
+  async save(dir: string): Promise<void> {
+    const params = this.getParams();
+    await mkdir(path.join(dir, 'generator'), { recursive: true });
+    await mkdir(path.join(dir, 'encoder'), { recursive: true });
+    if (this.fused !== undefined) {
+      setParams(this.encoder, params);
+      setParams(this.decoder, params);
+      await saveModelFiles(this.decoder, path.join(dir, 'generator'));
+    } else {
+      const sampler = buildConvVae(this.latentDim, new Rng(0), true, this.config.convFilters).decoder;
+      try {
+        setParams(sampler, params);
+        await saveModelFiles(sampler, path.join(dir, 'generator'));
+      } finally {
+        sampler.dispose();
+      }
+    }
+    await saveModelFiles(this.encoder, path.join(dir, 'encoder'));
+    const state: VaeState = { kind: this.kind, config: { ...this.config }, rng: [...this.rng.getState()], steps: this.steps };
+    if (this.fused !== undefined) state.adam = { enc: this.fused.encAdam.getState(), dec: this.fused.decAdam.getState() };
+    else state.slots = await this.tfPath!.optimizer.getState();
+    await writeFileAtomic(path.join(dir, 'state.msgpack'), encode(state));
+  }
+
+  async load(dir: string): Promise<void> {
+    const state = decode<VaeState>(await readFile(path.join(dir, 'state.msgpack')));
+    if (state.kind !== this.kind) throw new Error(`${dir} holds a '${state.kind}' model, not '${this.kind}'`);
+    await loadWeightsInto(this.encoder, path.join(dir, 'encoder'));
+    if (this.fused !== undefined) {
+      await loadWeightsInto(this.decoder, path.join(dir, 'generator'));
+      this.setParams({ ...getParams(this.encoder), ...getParams(this.decoder) });
+      if (state.adam !== undefined) {
+        this.fused.encAdam.setState(state.adam.enc);
+        this.fused.decAdam.setState(state.adam.dec);
+      }
+    } else {
+      const sampler = buildConvVae(this.latentDim, new Rng(0), true, this.config.convFilters).decoder;
+      try {
+        await loadWeightsInto(sampler, path.join(dir, 'generator'));
+        setParams(this.decoder, getParams(sampler));
+      } finally {
+        sampler.dispose();
+      }
+      // tfjs's Adam.setWeights creates its slot variables from the saved values.
+      if (state.slots !== undefined && state.slots.length > 0) await this.tfPath!.optimizer.setState(state.slots);
+    }
+    this.rng.setState(state.rng);
+    this.steps = state.steps;
+  }
+
+  dispose(): void {
+    this.encoder.dispose();
+    this.decoder.dispose();
+    this.tfPath?.optimizer.dispose();
+  }
+}

@@ -1,0 +1,196 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as tf from '@tensorflow/tfjs';
+import { FusedVae } from '../core/fusedVae.js';
+import { Rng } from '../core/rng.js';
+import { getParams, namedVariables, type TensorMap } from '../core/tensors.js';
+import { negElboLoss } from '../generative/vae.js';
+import { FusedNet, type NetActivation } from '../generative/mlp.js';
+import { Gan, softplus } from '../generative/gan.js';
+import { Wgan } from '../generative/wgan.js';
+import { close, useCpu } from './helpers.js';
+
+test.before(useCpu);
+
+// The 2-pixel example: x = (1, 0), decoder probabilities (0.5, 0.75), μ = 1, log σ² = 0.
+//   BCE = −ln 0.5 − ln(1 − 0.75) = ln 2 + ln 4 = 3 ln 2;   KL = −½(1 + 0 − 1 − 1) = ½
+const HAND_NEG_ELBO = 3 * Math.LN2 + 0.5;
+
+test('summed BCE + KL of a 2-pixel image matches the hand-worked value (tfjs loss)', () => {
+  const { loss, recon, kl } = tf.tidy(() => {
+    const out = negElboLoss(tf.tensor2d([[1, 0]]), tf.tensor2d([[0, Math.log(3)]]), tf.tensor2d([[1]]), tf.tensor2d([[0]]));
+    return { loss: out.loss.dataSync()[0]!, recon: out.recon.dataSync()[0]!, kl: out.kl.dataSync()[0]! };
+  });
+  close([recon, kl, loss], [3 * Math.LN2, 0.5, HAND_NEG_ELBO], 1e-6);
+});
+
+test('the fused VAE step computes the same 2-pixel −ELBO (zero weights, biases set μ, log σ², logits)', () => {
+  // encoder 2 → [μ, log σ²] and decoder 1 → 2 logits, weights zero so only the biases speak
+  const enc: TensorMap = { 'e/kernel': { shape: [2, 2], data: new Float32Array(4) }, 'e/bias': { shape: [2], data: Float32Array.from([1, 0]) } };
+  const dec: TensorMap = { 'd/kernel': { shape: [1, 2], data: new Float32Array(2) }, 'd/bias': { shape: [2], data: Float32Array.from([0, Math.log(3)]) } };
+  const vae = new FusedVae(enc, dec, 1);
+  const loss = vae.lossAndGrad(Float32Array.from([1, 0]), Float32Array.from([0.3]), 1);
+  close([loss], [HAND_NEG_ELBO], 1e-6);
+  // averaged over the batch: two copies of the image give the same per-image value
+  close([vae.lossAndGrad(Float32Array.from([1, 0, 1, 0]), Float32Array.from([0.3, -1]), 2)], [HAND_NEG_ELBO], 1e-6);
+});
+
+test('gradient penalty of a linear critic f(x) = w·x + b is λ(‖w‖ − 1)², with gradient 2λ(‖w‖ − 1) w/‖w‖', () => {
+  const w = [0.6, -1.2, 2.0];
+  const norm = Math.hypot(...w);
+  const net = new FusedNet({ 'c/kernel': { shape: [3, 1], data: Float32Array.from(w) }, 'c/bias': { shape: [1], data: Float32Array.from([0.5]) } }, ['linear']);
+  const rng = new Rng(3);
+  const n = 5;
+  net.forward(rng.fillNormal(new Float32Array(n * 3)), n);
+  net.grads.fill(0);
+  const lambda = 10;
+  const { penalty, gradNorm } = net.addGradientPenalty(lambda, 0, n);
+  close([penalty, gradNorm], [lambda * (norm - 1) ** 2, norm], 1e-6);
+  const g = net.gradMap();
+  close(g['c/kernel']!.data, w.map((wi) => (2 * lambda * (norm - 1) * wi) / norm), 1e-5);
+  close(g['c/bias']!.data, [0]);
+});
+
+/** f(x) for a dense critic written with raw tf ops (LeakyReLU as αh + (1 − α)relu(h), twice differentiable in tfjs). */
+function criticTf(params: tf.Tensor[], acts: NetActivation[], x: tf.Tensor2D, alpha: number): tf.Tensor {
+  let h: tf.Tensor = x;
+  acts.forEach((a, i) => {
+    h = tf.add(tf.matMul(h as tf.Tensor2D, params[2 * i] as tf.Tensor2D), params[2 * i + 1]!);
+    if (a === 'relu') h = tf.relu(h);
+    if (a === 'leakyRelu') h = tf.add(tf.mul(alpha, h), tf.mul(1 - alpha, tf.relu(h)));
+  });
+  return h;
+}
+
+for (const act of ['relu', 'leakyRelu'] as const) {
+  test(`the hand double-backward of the gradient penalty equals nested tf.grad (${act} critic)`, () => {
+    const rng = new Rng(11);
+    const dims = [6, 5, 4, 1];
+    const acts: NetActivation[] = [act, act, 'linear'];
+    const map: TensorMap = {};
+    for (let i = 0; i < 3; i++) {
+      map[`c${i}/kernel`] = { shape: [dims[i]!, dims[i + 1]!], data: rng.fillNormal(new Float32Array(dims[i]! * dims[i + 1]!), 0, 0.7) };
+      map[`c${i}/bias`] = { shape: [dims[i + 1]!], data: rng.fillNormal(new Float32Array(dims[i + 1]!), 0, 0.3) };
+    }
+    const n = 7;
+    const xHat = rng.fillNormal(new Float32Array(n * 6));
+    const net = new FusedNet(map, acts, 0.2);
+    net.forward(xHat, n);
+    net.grads.fill(0);
+    const { penalty } = net.addGradientPenalty(10, 0, n);
+    const fused = net.gradMap();
+    const vars = Object.values(map).map((t) => tf.variable(tf.tensor(t.data, t.shape)));
+    const { value, grads } = tf.variableGrads(() =>
+      tf.tidy(() => {
+        const x = tf.tensor2d(xHat, [n, 6]);
+        const g = tf.grad((xx: tf.Tensor) => tf.sum(criticTf(vars, acts, xx as tf.Tensor2D, 0.2)))(x);
+        // + 1e-12: a row with every ReLU dead has ∇ = 0, where √ has no derivative (the hand version uses 0)
+        const norms = tf.sqrt(tf.add(tf.sum(tf.square(g), 1), 1e-12));
+        return tf.mul(10, tf.mean(tf.square(tf.sub(norms, 1)))) as tf.Scalar;
+      }),
+      vars,
+    );
+    close([penalty], [value.dataSync()[0]!], 1e-5, 'penalty');
+    // biases only move the kinks: tfjs returns no gradient for them (0), as the hand version
+    Object.keys(map).forEach((name, i) => close(fused[name]!.data, grads[vars[i]!.name]?.dataSync() ?? new Float32Array(fused[name]!.data.length), 1e-4, name));
+    tf.dispose([value, ...Object.values(grads), ...vars]);
+  });
+}
+
+const TINY = { latentDim: 4, generatorHidden: [16], criticHidden: [12, 8] };
+
+function realImages(n: number, rng: Rng): Float32Array {
+  return Float32Array.from({ length: n * 784 }, () => rng.uniform(-1, 1));
+}
+
+test('GAN: fused discriminator and generator gradients equal tfjs autograd on the twin models (both G losses)', () => {
+  for (const generatorLoss of ['nonSaturating', 'minimax'] as const) {
+    const gan = new Gan({ ...TINY, generatorLoss }, new Rng(5));
+    const rng = new Rng(6);
+    const n = 3;
+    const x = realImages(n, rng);
+    const z = rng.fillNormal(new Float32Array(n * 4));
+    // twins hold the initial parameters (the fused nets were built from them)
+    const dVars = namedVariables(gan.critic);
+    const gVars = namedVariables(gan.generator);
+    const m = gan.criticLossAndGrad(x, z, n);
+    const dFused = gan.D.gradMap();
+    const dRef = tf.variableGrads(() =>
+      tf.tidy(() => {
+        const aReal = gan.critic.apply(tf.tensor2d(x, [n, 784])) as tf.Tensor;
+        const aFake = gan.critic.apply(gan.generator.apply(tf.tensor2d(z, [n, 4]))) as tf.Tensor;
+        return tf.add(tf.mean(tf.softplus(tf.neg(aReal))), tf.mean(tf.softplus(aFake))) as tf.Scalar;
+      }),
+      [...dVars.values()],
+    );
+    close([m['losses/d_loss']!], [dRef.value.dataSync()[0]!], 1e-5, 'd_loss');
+    [...dVars].forEach(([name, v]) => close(dFused[name]!.data, dRef.grads[v.name]!.dataSync(), 1e-4, `D ${name}`));
+    const gm = gan.generatorLossAndGrad(z, n);
+    const gFused = gan.G.gradMap();
+    const gRef = tf.variableGrads(() =>
+      tf.tidy(() => {
+        const a = gan.critic.apply(gan.generator.apply(tf.tensor2d(z, [n, 4]))) as tf.Tensor;
+        return (generatorLoss === 'nonSaturating' ? tf.mean(tf.softplus(tf.neg(a))) : tf.neg(tf.mean(tf.softplus(a)))) as tf.Scalar;
+      }),
+      [...gVars.values()],
+    );
+    close([gm['losses/g_loss']!], [gRef.value.dataSync()[0]!], 1e-5, 'g_loss');
+    [...gVars].forEach(([name, v]) => close(gFused[name]!.data, gRef.grads[v.name]!.dataSync(), 1e-4, `G ${name}`));
+    tf.dispose([dRef.value, gRef.value, ...Object.values(dRef.grads), ...Object.values(gRef.grads)]);
+    gan.dispose();
+  }
+});
+
+test('softplus is stable: softplus(x) = log(1 + eˣ) and softplus(−x) − softplus(x) = −x', () => {
+  close([softplus(0), softplus(50), softplus(-50), softplus(-3) - softplus(3)], [Math.LN2, 50, Math.exp(-50), -3], 1e-12);
+});
+
+test('WGAN weight clipping keeps every critic weight in [−c, c] (from the start and after each update)', () => {
+  const c = 0.01;
+  const wgan = new Wgan({ ...TINY, clipValue: c, learningRate: 0.05 }, new Rng(7), 'clip');
+  const inRange = () => wgan.D.params.every((p) => p >= -c && p <= c);
+  assert.ok(inRange(), 'clipped at construction');
+  const rng = new Rng(8);
+  const n = 4;
+  const batch = () => ({ n, images: realImages(n, rng), labels: new Uint8Array(n) });
+  for (let it = 0; it < 3; it++) {
+    const phases = wgan.schedule();
+    wgan.trainStep(phases.map(() => batch()));
+    assert.ok(inRange(), `after iteration ${it}`);
+  }
+  assert.ok(wgan.D.params.some((p) => Math.abs(p) === Math.fround(c)), 'some weights sit at the bound');
+  wgan.dispose();
+});
+
+test('WGAN-GP critic gradient (Wasserstein term + penalty) equals autograd with nested tf.grad', () => {
+  const wgan = new Wgan({ ...TINY }, new Rng(9), 'gp');
+  const n = 3;
+  const rng = new Rng(10);
+  const x = realImages(n, rng);
+  const z = rng.fillNormal(new Float32Array(n * 4));
+  // the ε of x̂ come from the learner's stream right after z: replay them from a copy of its state
+  const epsRng = Rng.fromState((wgan as unknown as { rng: Rng }).rng.getState());
+  const eps = Array.from({ length: n }, () => epsRng.random());
+  const params = Object.values(getParams(wgan.critic)).map((t) => tf.variable(tf.tensor(t.data, t.shape)));
+  const m = wgan.criticLossAndGrad(x, z, n);
+  const fused = wgan.D.gradMap();
+  const acts: NetActivation[] = ['leakyRelu', 'leakyRelu', 'linear'];
+  const ref = tf.variableGrads(() =>
+    tf.tidy(() => {
+      const real = tf.tensor2d(x, [n, 784]);
+      const fake = wgan.generator.apply(tf.tensor2d(z, [n, 4])) as tf.Tensor2D;
+      const e = tf.tensor2d(eps, [n, 1]);
+      const xHat = tf.add(tf.mul(e, real), tf.mul(tf.sub(1, e), fake)) as tf.Tensor2D;
+      const g = tf.grad((xx: tf.Tensor) => tf.sum(criticTf(params, acts, xx as tf.Tensor2D, 0.2)))(xHat);
+      const gp = tf.mul(10, tf.mean(tf.square(tf.sub(tf.sqrt(tf.sum(tf.square(g), 1)), 1))));
+      return tf.add(tf.sub(tf.mean(criticTf(params, acts, fake, 0.2)), tf.mean(criticTf(params, acts, real, 0.2))), gp) as tf.Scalar;
+    }),
+    params,
+  );
+  close([m['losses/critic_loss']!], [ref.value.dataSync()[0]!], 1e-4, 'critic_loss');
+  Object.keys(fused).forEach((name, i) => close(fused[name]!.data, ref.grads[params[i]!.name]!.dataSync(), 1e-4, name));
+  tf.dispose([ref.value, ...Object.values(ref.grads), ...params]);
+  wgan.dispose();
+});
+
+test.run();

@@ -1,0 +1,198 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as tf from '@tensorflow/tfjs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Rng } from '../core/rng.js';
+import { loadModelFiles } from '../core/checkpoint.js';
+import { averageGradients } from '../core/tensors.js';
+import { makeGenerativeLearner, generativeKinds } from '../generative/models.js';
+import { trainGenerative } from '../generative/train.js';
+import type { GenerativeLearner, ImageBatch } from '../generative/types.js';
+import type { Mnist } from '../generative/mnist.js';
+import { close, useCpu } from './helpers.js';
+
+test.before(useCpu);
+
+/** Small configs so a step takes milliseconds on the cpu backend. */
+const SMALL: Record<string, Record<string, unknown>> = {
+  vae: { hidden: 32, latentDim: 3 },
+  'vae-conv': { latentDim: 3, convFilters: [2, 4] },
+  gan: { latentDim: 4, generatorHidden: [16], criticHidden: [16, 8] },
+  wgan: { latentDim: 4, generatorHidden: [16], criticHidden: [16, 8], nCritic: 2 },
+  'wgan-gp': { latentDim: 4, generatorHidden: [16], criticHidden: [16, 8], nCritic: 2 },
+};
+const KINDS = Object.keys(SMALL);
+
+function batch(n: number, rng: Rng, learner: GenerativeLearner): ImageBatch {
+  const unit = learner.pixelScale === 'unit';
+  return {
+    n,
+    images: Float32Array.from({ length: n * 784 }, () => (unit ? rng.random() : rng.uniform(-1, 1))),
+    labels: Uint8Array.from({ length: n }, () => rng.int(10)),
+  };
+}
+
+function batches(learner: GenerativeLearner, rng: Rng, n = 4): ImageBatch[] {
+  return learner.schedule().map(() => batch(n, rng, learner));
+}
+
+test('the registry holds vae, vae-conv, gan, wgan, wgan-gp and rejects an unknown kind by listing the known ones', () => {
+  for (const k of KINDS) assert.ok(generativeKinds().includes(k), k);
+  assert.throws(() => makeGenerativeLearner('gam'), /unknown generative model 'gam' \(known: .*gan/);
+});
+
+test('a bad config is a RangeError naming the field', () => {
+  assert.throws(() => makeGenerativeLearner('gan', { k: 0 }), (e: Error) => e instanceof RangeError && /'k'/.test(e.message));
+  assert.throws(() => makeGenerativeLearner('gan', { generatorLoss: 'hinge' }), /'generatorLoss' must be one of 'nonSaturating', 'minimax'/);
+  assert.throws(() => makeGenerativeLearner('vae', { latentDim: 2.5 }), /VAE config: 'latentDim' must be an integer/);
+  assert.throws(() => makeGenerativeLearner('wgan', { clipValue: -1 }), /WGAN config: 'clipValue'/);
+  assert.throws(() => makeGenerativeLearner('wgan-gp', { lambda: 'ten' }), /WGAN-GP config: 'lambda'/);
+  assert.throws(() => makeGenerativeLearner('wgan', { variant: 'gp' }), /'variant'/);
+  assert.throws(() => makeGenerativeLearner('vae', { latent: 20 }), /unknown field 'latent'/);
+  assert.throws(() => makeGenerativeLearner('vae', { hidden: [64, 0] }), /VAE config: 'hidden' must be a non-empty list of positive integers/);
+});
+
+for (const kind of KINDS) {
+  test(`${kind}: one training step leaks no tensors and changes the parameters`, () => {
+    const learner = makeGenerativeLearner(kind, SMALL[kind], 1);
+    const rng = new Rng(2);
+    learner.trainStep(batches(learner, rng)); // burn-in: optimiser slots
+    const before = tf.memory().numTensors;
+    const p0 = learner.getParams();
+    const metrics = learner.trainStep(batches(learner, rng));
+    learner.sample(rng.fillNormal(new Float32Array(3 * learner.latentDim)));
+    assert.is(tf.memory().numTensors, before, 'tensors after a step and a sample');
+    assert.ok(Object.values(metrics).every(Number.isFinite), JSON.stringify(metrics));
+    const p1 = learner.getParams();
+    assert.ok(Object.keys(p0).some((name) => p0[name]!.data.some((v, i) => v !== p1[name]!.data[i])), 'parameters moved');
+    learner.dispose();
+  });
+
+  test(`${kind}: computeGradients + applyGradients phase by phase equals trainStep (data-parallel path)`, () => {
+    const a = makeGenerativeLearner(kind, SMALL[kind], 3);
+    const b = makeGenerativeLearner(kind, SMALL[kind], 3);
+    const rng = new Rng(4);
+    for (let it = 0; it < 2; it++) {
+      const bs = batches(a, rng);
+      a.trainStep(bs);
+      b.schedule().forEach((phase, i) => {
+        const { grads } = b.computeGradients(phase, bs[i]!);
+        // as a coordinator would: average over one shard (weights = shard size) and apply
+        b.applyGradients(phase, averageGradients([grads], [bs[i]!.n]));
+      });
+    }
+    const pa = a.getParams();
+    const pb = b.getParams();
+    for (const name of Object.keys(pa)) close(pb[name]!.data, pa[name]!.data, 1e-6, name);
+    a.dispose();
+    b.dispose();
+  });
+
+  test(`${kind}: save → load round-trips parameters, optimiser state and noise stream`, async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), `nnlab-${kind}-`));
+    try {
+      const a = makeGenerativeLearner(kind, SMALL[kind], 5);
+      const rng = new Rng(6);
+      a.trainStep(batches(a, rng));
+      await a.save(dir);
+      await stat(path.join(dir, 'generator', 'model.json'));
+      const b = makeGenerativeLearner(kind, SMALL[kind], 99);
+      await b.load(dir);
+      const pa = a.getParams();
+      const pb = b.getParams();
+      for (const name of Object.keys(pa)) close(pb[name]!.data, pa[name]!.data, 0, name);
+      // the next step is the same on both: Adam/RMSprop moments and the Rng came back too
+      const next = batches(a, rng);
+      a.trainStep(next);
+      b.trainStep(next);
+      const qa = a.getParams();
+      const qb = b.getParams();
+      for (const name of Object.keys(qa)) close(qb[name]!.data, qa[name]!.data, 1e-6, `after a step: ${name}`);
+      // the saved generator is a plain tfjs model: z → 784 values in [0, 1] or [−1, 1]
+      const g = await loadModelFiles(path.join(dir, 'generator'));
+      const out = tf.tidy(() => g.predict(tf.zeros([2, a.latentDim])) as tf.Tensor);
+      assert.equal(out.shape.slice(1).reduce((x, y) => (x as number) * (y as number), 1), 784);
+      tf.dispose([out]);
+      g.dispose();
+      a.dispose();
+      b.dispose();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('an MLP VAE with two hidden layers (a list) mirrors them in the decoder and trains', () => {
+  const vae = makeGenerativeLearner('vae', { hidden: [24, 16], latentDim: 3 }, 1);
+  const p = vae.getParams();
+  assert.equal(Object.values(p).filter((t) => t.shape.length === 2).map((t) => t.shape), [[784, 24], [24, 16], [16, 6], [3, 16], [16, 24], [24, 784]]);
+  const m = vae.trainStep([batch(4, new Rng(2), vae)]);
+  assert.ok(Number.isFinite(m['losses/neg_elbo']!));
+  vae.dispose();
+});
+
+test('sample() gives n images in [0, 1] from n latents', () => {
+  for (const kind of ['vae', 'gan']) {
+    const learner = makeGenerativeLearner(kind, SMALL[kind], 7);
+    const x = learner.sample(new Rng(8).fillNormal(new Float32Array(5 * learner.latentDim)));
+    assert.is(x.length, 5 * 784);
+    assert.ok(x.every((v) => v >= 0 && v <= 1), kind);
+    learner.dispose();
+  }
+});
+
+/** A tiny stand-in for MNIST: 96 training and 16 test images of random strokes. */
+function tinyMnist(): Mnist {
+  const rng = new Rng(9);
+  const split = (n: number) => ({ n, images: Uint8Array.from({ length: n * 784 }, () => (rng.random() < 0.2 ? 255 : 0)), labels: Uint8Array.from({ length: n }, () => rng.int(10)) });
+  return { train: split(96), test: split(16) };
+}
+
+test('trainGenerative writes per-epoch sample grids, an interpolation strip, the tfjs generator and a summary', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'nnlab-train-'));
+  try {
+    const lines: string[] = [];
+    const metricSteps: number[] = [];
+    const epochs: number[] = [];
+    const result = await trainGenerative({
+      kind: 'gan',
+      config: SMALL.gan,
+      epochs: 2,
+      seed: 1,
+      batchSize: 16,
+      outDir: dir,
+      evaluate: false,
+      mnist: tinyMnist(),
+      metricsEvery: 2,
+      logIntervalSeconds: 0,
+      log: (l) => lines.push(l),
+      onMetrics: (_m, step) => metricSteps.push(step),
+      onEpoch: (s) => epochs.push(s.epoch),
+    });
+    assert.equal(epochs, [1, 2]);
+    assert.equal(result.epochs.map((e) => e.steps), [6, 12], '96 / 16 = 6 batches per epoch, one per GAN iteration (k = 1)');
+    assert.ok(metricSteps.length >= 3);
+    assert.ok('losses/d_loss' in result.epochs[0]!.metrics && 'charts/steps_per_s' in result.epochs[0]!.metrics);
+    assert.ok(lines.some((l) => /gan epoch 1\/2 .*step \d+ .*d_loss .*steps\/s/.test(l)), lines.join('\n'));
+    for (const f of ['samples/epoch-001.png', 'samples/epoch-002.png', 'interpolation.png', 'generator/model.json', 'summary.json']) await stat(path.join(dir, f));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('trainGenerative stops on an aborted signal and still saves the model', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'nnlab-abort-'));
+  try {
+    const ac = new AbortController();
+    ac.abort();
+    const result = await trainGenerative({ kind: 'vae', config: SMALL.vae, epochs: 3, outDir: dir, evaluate: false, mnist: tinyMnist(), signal: ac.signal });
+    assert.ok(result.aborted);
+    await stat(path.join(dir, 'generator', 'model.json'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
