@@ -46,6 +46,7 @@ async function info(backend: string | undefined): Promise<void> {
   const lines: [string, string][] = [
     ['nnlab', version],
     ['backend', chosen.name],
+    ...(chosen.device !== undefined ? ([['device', chosen.device]] as [string, string][]) : []),
     ['node', process.version],
     ['platform', `${process.platform} ${process.arch}`],
     ['cpu cores', String(os.availableParallelism?.() ?? os.cpus().length)],

@@ -260,6 +260,10 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
     while (s.envSteps < budget) {
       stopReason = ctx.stopRequested();
       if (stopReason !== undefined) break;
+      if (spec.budget.wallSeconds !== undefined && ctx.metrics.time - startTime >= spec.budget.wallSeconds) {
+        ctx.log(`wall-time budget of ${spec.budget.wallSeconds} s reached at env step ${s.envSteps}`);
+        break;
+      }
       // keep every rollout slot busy (in a single-process run: one task at a time, in order)
       const slots = single ? 1 : Math.max(1, ctx.scheduler.capacity('rollout'));
       while (inFlight.size < slots && mayDispatch()) {

@@ -1,6 +1,7 @@
 /**
  * `nnlab eval RUN_DIR`: loads a run's resolved spec and newest checkpoint and evaluates the saved
- * agent greedily (its Q network from the tfjs-format model files, the same files a browser loads).
+ * agent greedily (its Q network from the tfjs-format model files, the same files a browser loads),
+ * or, for a generative run, loads the saved model and writes a grid of fresh samples.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,12 +11,33 @@ import { greedyPolicy, resolveDqnConfig, type DqnConfig } from '../agents/dqn.js
 import { evaluatePolicy } from '../agents/evaluate.js';
 import { ensureModule, moduleRef } from '../workers/envModules.js';
 import { parseSpec } from './spec.js';
+import { makeGenerativeLearner } from '../generative/models.js';
+import { encodePng, sampleGrid } from '../generative/png.js';
+import { Rng } from '../core/rng.js';
+import { writeFileSync } from 'node:fs';
+
+/** Loads a generative run's saved model and writes a 10×10 grid of fresh samples (row k: digit k when conditional). */
+async function sampleGenerator(runDir: string, kind: string, config: Record<string, unknown>, seed: number, log: (l: string) => void): Promise<number> {
+  const learner = makeGenerativeLearner(kind, config, seed);
+  try {
+    await learner.load(runDir);
+    const z = new Rng(seed + 4242).fillNormal(new Float32Array(100 * learner.latentDim));
+    const labels = learner.conditional === true ? Uint8Array.from({ length: 100 }, (_, i) => Math.floor(i / 10)) : undefined;
+    const file = path.join(runDir, 'eval-samples.png');
+    writeFileSync(file, encodePng(sampleGrid(learner.sample(z, labels), 10, 10)));
+    log(`${kind} of ${runDir}: 100 fresh samples in ${file}`);
+    return 100;
+  } finally {
+    learner.dispose();
+  }
+}
 
 export async function evalRun(runDir: string, episodes: number, log: (l: string) => void = console.log): Promise<number> {
   const specFile = path.join(runDir, 'spec.json');
   if (!existsSync(specFile)) throw new Error(`${runDir} is not a run directory (no spec.json)`);
   const spec = parseSpec(JSON.parse(readFileSync(specFile, 'utf8')), specFile);
-  if (spec.agent?.algo !== 'dqn') throw new Error(`nnlab eval: runs of '${spec.agent?.algo ?? spec.model?.kind}' are evaluated at the end of the run (see ${path.join(runDir, 'result.json')})`);
+  if (spec.model !== undefined) return sampleGenerator(runDir, spec.model.kind, spec.model.config, spec.seed, log);
+  if (spec.agent?.algo !== 'dqn') throw new Error(`nnlab eval: runs of '${spec.agent?.algo}' are evaluated at the end of the run (see ${path.join(runDir, 'result.json')})`);
   const ckpt = await latestCheckpoint(path.join(runDir, 'checkpoints'));
   if (ckpt === undefined) throw new Error(`${runDir} has no complete checkpoint`);
   if (spec.env!.module !== undefined) await ensureModule(moduleRef(spec.env!.module));

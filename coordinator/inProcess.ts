@@ -9,6 +9,7 @@ import { trainActorCritic } from '../agents/actorCritic.js';
 import { trainReinforce } from '../agents/reinforce.js';
 import type { TrainPgOptions } from '../agents/onPolicy.js';
 import type { RunContext, RunOutcome } from './runContext.js';
+import { runGenerative } from './generativeRun.js';
 
 const PG_TRAINERS = { reinforce: trainReinforce, 'actor-critic': trainActorCritic, a2c: trainA2c } as const;
 
@@ -52,6 +53,3 @@ export async function runInProcess(ctx: RunContext): Promise<RunOutcome> {
   return outcome;
 }
 
-async function runGenerative(_ctx: RunContext): Promise<RunOutcome> {
-  throw new RangeError('spec.model: generative runs from specs are not wired yet');
-}

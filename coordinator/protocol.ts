@@ -90,12 +90,19 @@ export interface ParamsMessage {
   version: number;
   params: TensorMap;
 }
-export type CoordinatorMessage = WelcomeMessage | TaskMessage | ErrorMessage | MetricsMessage | RunStateMessage | ParamsMessage;
+/** The newest sample grid of a generative run (fixed latents, one per epoch), as PNG bytes. */
+export interface SamplesMessage {
+  type: 'samples';
+  runId: string;
+  epoch: number;
+  png: Uint8Array;
+}
+export type CoordinatorMessage = WelcomeMessage | TaskMessage | ErrorMessage | MetricsMessage | RunStateMessage | ParamsMessage | SamplesMessage;
 
 export interface RunSummary {
   runId: string;
   name: string;
-  state: 'starting' | 'running' | 'stopping' | 'finished' | 'failed';
+  state: 'starting' | 'running' | 'stopping' | 'stopped' | 'finished' | 'failed';
   kind: string;
   env?: string;
   backend: string;
@@ -135,6 +142,12 @@ const rolloutResult = z.object({
   episodeEnds: i32,
   policyVersion: count,
 });
+const gradientResult = z.object({
+  kind: z.literal('gradient'),
+  grads: z.record(z.string(), z.object({ shape: z.array(count), data: f32 })),
+  metrics: z.record(z.string(), z.number()),
+  n: count,
+});
 const trialResult = z.object({ kind: z.literal('trial'), trial: count, finalScore: z.number(), curve: f64, seconds: z.number().nonnegative() });
 
 export const peerMessageSchema = z.discriminatedUnion('type', [
@@ -145,9 +158,9 @@ export const peerMessageSchema = z.discriminatedUnion('type', [
     role: z.enum(['worker', 'dashboard']),
     name: z.string().max(128),
     threads: z.number().int().min(1).max(1024).optional(),
-    kinds: z.array(z.enum(['rollout', 'trial'])).optional(),
+    kinds: z.array(z.enum(['rollout', 'trial', 'gradient'])).optional(),
   }),
-  z.object({ type: z.literal('result'), taskId: count, result: z.discriminatedUnion('kind', [rolloutResult, trialResult]) }),
+  z.object({ type: z.literal('result'), taskId: count, result: z.discriminatedUnion('kind', [rolloutResult, trialResult, gradientResult]) }),
   z.object({ type: z.literal('task_error'), taskId: count, message: z.string().max(10_000) }),
   z.object({ type: z.literal('control'), action: z.enum(['stop', 'checkpoint']) }),
 ]);

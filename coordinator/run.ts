@@ -26,6 +26,7 @@ import { Progress } from './progress.js';
 import { dqnLearnerInit, runDqn, type DqnRunState } from './dqnRun.js';
 import { runTrials } from './sweep.js';
 import { runInProcess } from './inProcess.js';
+import { dashboardHandler } from './dashboardHttp.js';
 import type { Faults, RunContext, RunEvent, RunOutcome } from './runContext.js';
 import type { RunSummary, WorkerSummary, CoordinatorMessage } from './protocol.js';
 
@@ -49,7 +50,7 @@ export interface RunOptions {
   /** Handle SIGINT/SIGTERM (checkpoint, then stop). Default true. */
   handleSignals?: boolean;
   faults?: Faults;
-  /** Serves the dashboard page on the coordinator's port. */
+  /** Serves HTTP on the coordinator's port (default: the dashboard page, coordinator/dashboardHttp.ts). */
   httpHandler?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;
   /** Stop when this aborts (as SIGINT does). */
   signal?: AbortSignal;
@@ -106,6 +107,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   if (spec.env !== undefined) summary.env = spec.env.id;
   let learner: LearnerClient | undefined;
   let latestParams: { params: TensorMap; version: number } | undefined;
+  let latestSamples: { epoch: number; png: Uint8Array } | undefined;
   let stopReason: string | undefined;
   let checkpointWanted = false;
   const workerTable = (): WorkerSummary[] => {
@@ -121,7 +123,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     host: opts.host ?? '127.0.0.1',
     scheduler,
     log,
-    ...(opts.httpHandler !== undefined ? { httpHandler: opts.httpHandler } : {}),
+    httpHandler: opts.httpHandler ?? dashboardHandler({ token, runDir }),
     onControl: (action) => {
       if (action === 'stop') stopReason ??= 'stopped from the dashboard';
       else checkpointWanted = true;
@@ -130,6 +132,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
       send(runState());
       send({ type: 'metrics', runId, points: readMetrics(runDir) });
       if (latestParams !== undefined) send({ type: 'params', runId, ...latestParams });
+      if (latestSamples !== undefined) send({ type: 'samples', runId, ...latestSamples });
     },
   });
   const port = await server.listen();
@@ -143,19 +146,21 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   const unsubscribe = metrics.subscribe((p) => {
     if (server.dashboards > 0) pending.push({ type: 'metrics', runId, points: [p] });
   });
-  const flush = setInterval(() => {
+  const flushMetrics = () => {
     if (pending.length === 0) return;
     const points = pending.flatMap((m) => (m.type === 'metrics' ? m.points : []));
     pending = [];
     server.broadcast({ type: 'metrics', runId, points });
-  }, 250);
+  };
+  const flush = setInterval(flushMetrics, 250);
   scheduler.onChange = () => server.broadcast(runState());
   scheduler.onLost = (executor, tasks, reason) => {
     log(`worker ${executor} lost (${reason}); ${tasks.length} task(s) requeued`);
     opts.onEvent?.({ type: 'worker-lost', executor, tasks, reason });
   };
-  if (singleProcess || spec.workers.rollout === 0) scheduler.addExecutor(new InlineExecutor());
-  else scheduler.addExecutor(new ThreadPoolExecutor('threads', spec.workers.rollout));
+  const threads = spec.model !== undefined ? spec.workers.gradient : spec.workers.rollout;
+  if (singleProcess || threads === 0) scheduler.addExecutor(new InlineExecutor());
+  else scheduler.addExecutor(new ThreadPoolExecutor('threads', threads));
   if (spec.workers.remote > 0) {
     log(`waiting for ${spec.workers.remote} remote worker(s)…`);
     while (scheduler.stats().filter((e) => e.kind === 'remote' && e.alive).length < spec.workers.remote) await new Promise((r) => setTimeout(r, 100));
@@ -175,7 +180,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   }
   opts.signal?.addEventListener('abort', () => (stopReason ??= 'aborted'));
 
-  const progressBar = opts.progressOut === null ? undefined : new Progress(0, spec.agent?.algo === 'dqn' ? 'steps' : 'trials', opts.progressOut ?? process.stdout);
+  const progressBar = opts.progressOut === null ? undefined : new Progress(0, spec.model !== undefined ? 'iterations' : spec.sweep !== undefined || ['qlearning', 'sarsa', 'expected-sarsa'].includes(spec.agent!.algo) ? 'trials' : 'env steps', opts.progressOut ?? process.stdout);
   const workersAlive = () => {
     const s = scheduler.stats();
     const threads = s.filter((e) => e.kind === 'thread' && e.alive).reduce((a, e) => a + e.capacity, 0);
@@ -205,6 +210,10 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     publish: (params, version) => {
       latestParams = { params, version };
       if (server.dashboards > 0) server.broadcast({ type: 'params', runId, params, version });
+    },
+    publishSamples: (epoch, png) => {
+      latestSamples = { epoch, png };
+      server.broadcast({ type: 'samples', runId, epoch, png });
     },
     restartLearner: async () => {
       learner = await startLearner();
@@ -245,7 +254,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     } else {
       outcome = await runInProcess(ctx);
     }
-    summary.state = 'finished';
+    summary.state = outcome.state === 'stopped' ? 'stopped' : 'finished';
     summary.message = outcome.message;
   } catch (e) {
     summary.state = 'failed';
@@ -259,6 +268,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     }
     progressBar?.break();
     clearInterval(flush);
+    flushMetrics(); // the last points (a final score) reach dashboards before the socket closes
     unsubscribe();
     server.broadcast(runState());
     writeFileSync(path.join(runDir, 'result.json'), JSON.stringify({ state: summary.state, message: summary.message, finishedAt: new Date().toISOString() }, null, 2) + '\n');

@@ -35,6 +35,8 @@ export interface RunContext {
   workersAlive(): string;
   /** Publishes policy parameters (dashboards). */
   publish(params: TensorMap, version: number): void;
+  /** Publishes a generative run's newest sample grid (PNG bytes) to dashboards. */
+  publishSamples(epoch: number, png: Uint8Array): void;
   restartLearner(): Promise<LearnerClient>;
   stopRequested(): string | undefined;
   checkpointRequested(): boolean;

@@ -255,8 +255,8 @@ export class RemoteExecutor implements Executor {
     return new Promise((resolve, reject) => {
       this.waiting.set(taskId, { resolve, reject });
       let out = task;
-      const mod = task.env.module;
-      if (mod !== undefined && !this.modulesSent.has(mod.hash)) {
+      const mod = 'env' in task ? task.env.module : undefined;
+      if (mod !== undefined && 'env' in task && !this.modulesSent.has(mod.hash)) {
         out = { ...task, env: { ...task.env, module: withSource(mod) } } as Task;
         this.modulesSent.add(mod.hash);
       }

@@ -46,6 +46,8 @@ export const specSchema = z
         episodes: posInt.optional(),
         /** Epochs (generative models). */
         epochs: posInt.optional(),
+        /** Cap on iterations per epoch (generative models; quick tries and tests). */
+        stepsPerEpoch: posInt.optional(),
         /** Stop after this many seconds of wall time, whatever else is left. */
         wallSeconds: z.number().positive().optional(),
       })

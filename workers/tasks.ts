@@ -5,6 +5,7 @@
  * they cross threads (structured clone, buffers moved) and sockets (msgpack with moreTypes).
  */
 import type { TensorMap } from '../core/tensors.js';
+import type { ImageBatch, Phase } from '../generative/types.js';
 
 /** A custom env module, shipped so any executor can import it: by path on this machine, by source elsewhere. */
 export interface ModuleRef {
@@ -90,13 +91,39 @@ export interface TrialResult {
   seconds: number;
 }
 
-export type Task = RolloutTask | TrialTask;
-export type TaskResult = RolloutResult | TrialResult;
+/** The gradient of one phase's loss on one shard of a minibatch (data-parallel training). */
+export interface GradientTask {
+  kind: 'gradient';
+  runId: string;
+  /** The model to hold a copy of (generative/models.ts registry). */
+  model: { kind: string; config: Record<string, unknown>; seed: number };
+  phase: Phase;
+  /** Current parameters and their version (a thread re-reads them only when the version changed). */
+  params: TensorMap;
+  paramsVersion: number;
+  batch: ImageBatch;
+}
+
+export interface GradientResult {
+  kind: 'gradient';
+  grads: TensorMap;
+  metrics: Record<string, number>;
+  /** Shard size (the weight of this gradient in the average). */
+  n: number;
+}
+
+export type Task = RolloutTask | TrialTask | GradientTask;
+export type TaskResult = RolloutResult | TrialResult | GradientResult;
 export type TaskKind = Task['kind'];
-export const TASK_KINDS: readonly TaskKind[] = ['rollout', 'trial'];
+export const TASK_KINDS: readonly TaskKind[] = ['rollout', 'trial', 'gradient'];
 
 /** The transferable buffers of a result (moved, not copied, across threads). */
 export function resultBuffers(r: TaskResult): ArrayBuffer[] {
-  const views = r.kind === 'rollout' ? [r.obs, r.actions, r.rewards, r.nextObs, r.terminated, r.episodeReturns, r.episodeLengths, r.episodeEnds] : [r.curve];
+  const views =
+    r.kind === 'rollout'
+      ? [r.obs, r.actions, r.rewards, r.nextObs, r.terminated, r.episodeReturns, r.episodeLengths, r.episodeEnds]
+      : r.kind === 'trial'
+        ? [r.curve]
+        : Object.values(r.grads).map((t) => t.data);
   return [...new Set(views.map((v) => v.buffer as ArrayBuffer))];
 }

@@ -14,6 +14,8 @@ export async function execute(task: Task): Promise<TaskResult> {
       return runRollout(task);
     case 'trial':
       return runTrial(task);
+    case 'gradient':
+      return (await import('./gradient.js')).runGradient(task);
     default:
       throw new Error(`unknown task kind '${(task as { kind: unknown }).kind}'`);
   }

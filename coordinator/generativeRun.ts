@@ -1,0 +1,109 @@
+/**
+ * Generative runs from a spec (`model: { kind, config }`): trains on MNIST for `budget.epochs`
+ * with generative/train.ts (per-epoch sample grids from fixed latents, classifier score, Fréchet
+ * distance, the generator saved in the tfjs format), metrics streamed to runs/<id>/.
+ *
+ * With `workers.gradient = N > 0` each phase of each iteration is data-parallel (synchronous SGD):
+ * the minibatch is cut into N shards, each shard's gradient is computed by a `gradient` task on a
+ * piscina thread (or a remote worker) holding a copy of the model with the current parameters, and
+ * the learner applies the shard-size-weighted mean — the full batch's mean gradient.
+ */
+import { readFileSync } from 'node:fs';
+import { averageGradients } from '../core/tensors.js';
+import { trainGenerative, type TrainGenerativeOptions } from '../generative/train.js';
+import type { GenerativeLearner, ImageBatch, Metrics } from '../generative/types.js';
+import type { GradientResult, GradientTask } from '../workers/tasks.js';
+import type { Scheduler } from './scheduler.js';
+import type { RunContext, RunOutcome } from './runContext.js';
+
+/** Cuts a batch into `k` contiguous shards of near-equal size. */
+export function shardBatch(b: ImageBatch, k: number): ImageBatch[] {
+  const px = b.images.length / b.n;
+  const out: ImageBatch[] = [];
+  for (let i = 0; i < k; i++) {
+    const lo = Math.floor((i * b.n) / k);
+    const hi = Math.floor(((i + 1) * b.n) / k);
+    if (hi > lo) out.push({ n: hi - lo, images: b.images.subarray(lo * px, hi * px), labels: b.labels.subarray(lo, hi) });
+  }
+  return out;
+}
+
+/** One data-parallel training iteration over the learner's schedule. */
+export function dataParallelStep(scheduler: Scheduler, runId: string, model: GradientTask['model'], shards: number): (learner: GenerativeLearner, batches: ImageBatch[]) => Promise<Metrics> {
+  let version = 0;
+  return async (learner, batches) => {
+    const metrics: Metrics = {};
+    const phases = learner.schedule();
+    for (let p = 0; p < phases.length; p++) {
+      const phase = phases[p]!;
+      const params = learner.getParams();
+      version++;
+      const parts = shardBatch(batches[p]!, shards);
+      const results = (await Promise.all(parts.map((batch) => scheduler.submit({ kind: 'gradient', runId, model, phase, params, paramsVersion: version, batch })))) as GradientResult[];
+      const ns = results.map((r) => r.n);
+      const total = ns.reduce((a, b) => a + b, 0);
+      Object.assign(metrics, learner.applyGradients(phase, averageGradients(results.map((r) => r.grads), ns)));
+      for (const key of Object.keys(results[0]!.metrics)) metrics[key] = results.reduce((a, r) => a + (r.metrics[key] ?? 0) * r.n, 0) / total;
+    }
+    return metrics;
+  };
+}
+
+export async function runGenerative(ctx: RunContext): Promise<RunOutcome> {
+  const { spec } = ctx;
+  const model = spec.model!;
+  const epochs = spec.budget.epochs ?? 5;
+  if (spec.workers.learner.process) ctx.log('note: generative models train in the coordinator process (a separate learner process is used by DQN runs); spread the work with workers.gradient');
+  const stop = new AbortController();
+  const poll = setInterval(() => {
+    if (ctx.stopRequested() !== undefined) stop.abort();
+  }, 200);
+  let last: Metrics = {};
+  const perEpoch = Math.min(Math.floor(60_000 / (model.batchSize ?? ((model.config.batchSize as number | undefined) ?? 64))), spec.budget.stepsPerEpoch ?? Infinity);
+  const opts: TrainGenerativeOptions = {
+    kind: model.kind,
+    config: model.config,
+    epochs,
+    seed: spec.seed,
+    outDir: ctx.runDir,
+    signal: stop.signal,
+    log: (l) => ctx.log(l),
+    logIntervalSeconds: 30,
+    onEpoch: (e) => {
+      try {
+        ctx.publishSamples(e.epoch, readFileSync(e.samplePath));
+      } catch {
+        // no grid written this epoch: nothing to show
+      }
+    },
+    onMetrics: (m, step) => {
+      ctx.metrics.write(step, m);
+      last = { ...last, ...m };
+      ctx.progress(step, epochs * perEpoch, Object.fromEntries(Object.entries(last).map(([k, v]) => [k.replace(/^[a-z]+\//, ''), v])));
+    },
+  };
+  if (model.batchSize !== undefined) opts.batchSize = model.batchSize;
+  if (spec.budget.stepsPerEpoch !== undefined) opts.maxStepsPerEpoch = spec.budget.stepsPerEpoch;
+  // eval.interval 0 turns the per-epoch evaluation (classifier score, Fréchet distance) off
+  if (spec.eval.interval === 0) opts.evaluate = false;
+  if (spec.workers.gradient > 0) opts.trainStep = dataParallelStep(ctx.scheduler, ctx.runId, { kind: model.kind, config: model.config, seed: spec.seed }, spec.workers.gradient);
+  try {
+    const r = await trainGenerative(opts);
+    ctx.progressBreak();
+    const lastEpoch = r.epochs.at(-1);
+    const ev = lastEpoch?.metrics ?? {};
+    const parts = Object.entries(ev)
+      .filter(([k]) => k.startsWith('eval/'))
+      .map(([k, v]) => `${k.slice(5)} ${v.toFixed(3)}`);
+    const outcome: RunOutcome = {
+      state: r.aborted ? 'stopped' : 'finished',
+      counts: { ...ctx.scheduler.counts },
+      message: `${model.kind}: ${r.epochs.length} epoch(s)${parts.length > 0 ? `; ${parts.join(', ')}` : ''}; samples in ${ctx.runDir}/samples, generator in ${ctx.runDir}/generator (tfjs format)`,
+    };
+    const score = ev['eval/classifier_score'] ?? (ev['eval/test_neg_elbo'] !== undefined ? -ev['eval/test_neg_elbo'] : undefined);
+    if (score !== undefined) outcome.finalScore = score;
+    return outcome;
+  } finally {
+    clearInterval(poll);
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * nnlab's dashboard page. It reads the run token from its URL (`/?token=T`, printed by
+ * `nnlab run`), opens the coordinator's WebSocket, and renders what arrives: run_state (header,
+ * worker table), metrics (history first, then live batches), params (the live policy view).
+ * The two controls send `control` frames on the same authenticated socket.
+ */
+import { LineChart, PALETTE, align, type SeriesDef } from './charts.js';
+import { PolicyView } from './policyView.js';
+import { Connection, type ConnectionStatus } from './socket.js';
+import { MetricStore, movingAverage } from './store.js';
+import type { CoordinatorMessage, RunSummary } from './types.js';
+import { $, TrialTable, describeTrials, fmt, refreshAges, renderRun, renderWorkers } from './views.js';
+
+/** Episodes in the smoothed return (trailing mean). */
+const SMOOTHING = 20;
+/** Charts redraw at most this often (ms). */
+const REDRAW_MS = 300;
+
+const token = new URLSearchParams(location.search).get('token') ?? '';
+const store = new MetricStore();
+let run: RunSummary | undefined;
+let status: ConnectionStatus = 'connecting';
+
+const returnChart = new LineChart($('chart-return'), []);
+const evalChart = new LineChart($('chart-eval'), []);
+const lossChart = new LineChart($('chart-loss'), []);
+const spsChart = new LineChart($('chart-sps'), []);
+const moreCharts = new Map<string, LineChart>();
+const sweepChart = new LineChart($('chart-sweep'), [], 'episode', 300);
+const trialTable = new TrialTable($<HTMLTableElement>('trials'));
+const policyView = new PolicyView($<HTMLCanvasElement>('policy-canvas'), $('policy-caption'));
+let trialLabels: string[] | undefined;
+let trialLabelsAsked = false;
+
+/** Metrics drawn by a named panel; the rest get a small chart each under "more metrics". */
+const isReturn = (n: string) => n === 'charts/episodic_return';
+const isEval = (n: string) => n.startsWith('eval/') && n !== 'eval/episodes';
+const isLoss = (n: string) => n.startsWith('losses/');
+const isSps = (n: string) => n === 'charts/sps' || n === 'charts/SPS';
+const isTrial = (n: string) => n.startsWith('trial/');
+
+function show(id: string, visible: boolean): void {
+  $(id).hidden = !visible;
+}
+
+function drawCharts(): void {
+  const names = store.names();
+  const ret = store.get('charts/episodic_return');
+  if (ret !== undefined) {
+    const [x, y] = ret.sorted();
+    returnChart.set(
+      [
+        { label: 'episodic return', stroke: '#9ab8d8', pointsOnly: true },
+        { label: `mean of last ${SMOOTHING}`, stroke: '#1f4e89', width: 2 },
+      ],
+      [x, y, movingAverage(y, SMOOTHING)],
+    );
+    $('latest-return').textContent = `latest ${fmt(ret.last)}, mean of last ${SMOOTHING} ${fmt(movingAverage(y, SMOOTHING).at(-1))}, ${ret.steps.length} episodes`;
+  }
+  show('panel-return', ret !== undefined);
+  const group = (pick: (n: string) => boolean, chart: LineChart, panel: string, pointsOnly = false): void => {
+    const picked = names.filter(pick).sort();
+    show(panel, picked.length > 0);
+    if (picked.length === 0) return;
+    const defs: SeriesDef[] = picked.map((n, i) => ({ label: n, stroke: PALETTE[i % PALETTE.length]!, pointsOnly: pointsOnly && n.endsWith('final_mean_return') }));
+    chart.set(defs, align(picked.map((n) => store.get(n)!.sorted())));
+  };
+  group(isEval, evalChart, 'panel-eval', true);
+  group(isLoss, lossChart, 'panel-loss');
+  group(isSps, spsChart, 'panel-sps');
+  for (const n of names) {
+    if (n === 'eval/episodes') continue; // a count, not a curve
+    if (isReturn(n) || isEval(n) || isLoss(n) || isSps(n) || isTrial(n)) continue;
+    let chart = moreCharts.get(n);
+    if (chart === undefined) {
+      const panel = document.createElement('div');
+      panel.className = 'panel';
+      const h = document.createElement('h3');
+      h.textContent = n;
+      const host = document.createElement('div');
+      host.className = 'chart';
+      host.dataset.metric = n;
+      panel.append(h, host);
+      $('more-charts').append(panel);
+      moreCharts.set(n, (chart = new LineChart(host, [], 'step', 160)));
+    }
+    const [x, y] = store.get(n)!.sorted();
+    chart.set([{ label: n, stroke: PALETTE[0]! }], [x, y]);
+  }
+  show('sec-more', moreCharts.size > 0);
+  drawSweep(names);
+  $('env-step').textContent = fmt(store.lastStep);
+}
+
+function drawSweep(names: string[]): void {
+  const trials = new Map<number, { curve?: string; final?: string }>();
+  for (const n of names) {
+    const m = /^trial\/(\d+)\/(charts\/episodic_return|eval\/final_mean_return)$/.exec(n);
+    if (m === null) continue;
+    const t = trials.get(Number(m[1])) ?? {};
+    if (m[2] === 'charts/episodic_return') t.curve = n;
+    else t.final = n;
+    trials.set(Number(m[1]), t);
+  }
+  show('sec-sweep', trials.size > 0);
+  if (trials.size === 0) return;
+  if (!trialLabelsAsked) {
+    trialLabelsAsked = true;
+    void fetch(`/api/trials?token=${encodeURIComponent(token)}`, { cache: 'no-store' })
+      .then((r) => (r.ok ? (r.json() as Promise<{ index: number; overrides: Record<string, unknown> }[]>) : undefined))
+      .then((rows) => {
+        if (rows === undefined) return;
+        trialLabels = describeTrials(rows.sort((a, b) => a.index - b.index).map((r) => r.overrides));
+        store.revision++;
+      })
+      .catch(() => undefined);
+  }
+  const label = (i: number) => `trial ${i}${trialLabels?.[i] !== undefined ? ` (${trialLabels[i]})` : ''}`;
+  const ids = [...trials.keys()].sort((a, b) => a - b);
+  const withCurve = ids.filter((i) => trials.get(i)!.curve !== undefined);
+  sweepChart.set(
+    withCurve.map((i, k) => ({ label: label(i), stroke: PALETTE[k % PALETTE.length]! })),
+    align(
+      withCurve.map((i) => {
+        const [x, y] = store.get(trials.get(i)!.curve!)!.sorted();
+        return [x, movingAverage(y, 10)];
+      }),
+    ),
+  );
+  trialTable.render(
+    ids.map((i) => ({
+      index: i,
+      config: trialLabels?.[i] ?? '',
+      finalScore: trials.get(i)!.final !== undefined ? store.get(trials.get(i)!.final!)!.last : undefined,
+      episodes: trials.get(i)!.curve !== undefined ? store.get(trials.get(i)!.curve!)!.steps.length : 0,
+    })),
+  );
+}
+
+let drawnRevision = -1;
+setInterval(() => {
+  if (store.revision === drawnRevision) return;
+  drawnRevision = store.revision;
+  drawCharts();
+}, REDRAW_MS);
+setInterval(refreshAges, 1000);
+
+function setControls(): void {
+  const live = status === 'open' && run !== undefined && (run.state === 'running' || run.state === 'starting');
+  $<HTMLButtonElement>('btn-stop').disabled = !live;
+  $<HTMLButtonElement>('btn-checkpoint').disabled = !live;
+}
+
+function onMessage(m: CoordinatorMessage): void {
+  switch (m.type) {
+    case 'welcome':
+      store.clear(); // the coordinator resends the whole history on every attach
+      return;
+    case 'run_state':
+      run = m.run;
+      renderRun(m.run);
+      renderWorkers(m.workers);
+      policyView.setEnv(m.run.env);
+      setControls();
+      return;
+    case 'metrics':
+      store.add(m.points);
+      return;
+    case 'params':
+      policyView.setParams(m);
+      $('params-version').textContent = `v${m.version}`;
+      return;
+    case 'error':
+      $('control-status').textContent = `coordinator: ${m.message}`;
+      return;
+    case 'samples': {
+      const img = $<HTMLImageElement>('samples-img');
+      const old = img.src;
+      img.src = URL.createObjectURL(new Blob([m.png as Uint8Array<ArrayBuffer>], { type: 'image/png' }));
+      if (old.startsWith('blob:')) URL.revokeObjectURL(old);
+      $('samples-epoch').textContent = `epoch ${m.epoch} · fixed latents${run?.kind === 'cdcgan' ? ' · row k: digit k' : ''}`;
+      show('sec-samples', true);
+      return;
+    }
+    case 'task':
+      return;
+  }
+}
+
+function onStatus(s: ConnectionStatus, detail: string): void {
+  status = s;
+  const c = $('connection');
+  c.textContent = detail;
+  c.className = `conn conn-${s}`;
+  document.body.dataset.connection = s;
+  if (s === 'unauthorised') showRefusal(detail);
+  if (s === 'ended') $('banner').textContent = 'The run ended: this page shows its final state.';
+  show('banner', s === 'ended' || s === 'lost');
+  if (s === 'lost') $('banner').textContent = detail;
+  setControls();
+}
+
+function showRefusal(detail: string): void {
+  document.body.replaceChildren();
+  const box = document.createElement('div');
+  box.id = 'refused';
+  const h = document.createElement('h1');
+  h.textContent = 'Not authorised';
+  const p = document.createElement('p');
+  p.textContent = `The coordinator refused this dashboard (${detail}). Open the exact URL printed by nnlab run (dashboard: http://HOST:PORT/?token=…).`;
+  box.append(h, p);
+  document.body.append(box);
+}
+
+function control(action: 'stop' | 'checkpoint'): void {
+  if (action === 'stop' && !window.confirm('Stop this run? It checkpoints first and can be resumed with --resume.')) return;
+  const sent = conn.send({ type: 'control', action });
+  $('control-status').textContent = sent ? (action === 'stop' ? 'stop requested…' : 'checkpoint requested') : 'not connected';
+}
+
+$('btn-stop').addEventListener('click', () => control('stop'));
+$('btn-checkpoint').addEventListener('click', () => control('checkpoint'));
+
+const conn = new Connection(token, { message: onMessage, status: onStatus });
+if (token === '') showRefusal('no token in the page URL');
+else conn.open();

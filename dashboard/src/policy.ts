@@ -1,0 +1,108 @@
+/**
+ * The streamed policy, run in the page with TensorFlow.js (tfjs-core + the cpu backend, bundled):
+ * the dense layers of the published parameters become tensors, and each env step is
+ * y = act(x W + b) layer by layer — DQN's Q network (greedy action: argmax Q), a policy-gradient
+ * actor (`pi_*`: argmax of the logits, or the Gaussian mean for a Box action), or a Q-table.
+ *
+ * The params message carries no activation: the agents' defaults are used (DQN relu,
+ * REINFORCE / Actor-Critic / A2C tanh).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import type { TensorMap } from './types.js';
+
+/** Selects tfjs's cpu backend (tiny networks at batch 1: faster than webgl's round trips). */
+export async function initTf(): Promise<string> {
+  await tf.setBackend('cpu');
+  await tf.ready();
+  return tf.getBackend();
+}
+
+interface Dense {
+  kernel: tf.Tensor2D;
+  bias: tf.Tensor1D;
+}
+
+export type Action = { discrete: number } | { continuous: number[] };
+
+export class Policy {
+  private readonly layers: Dense[] = [];
+  private readonly table: { data: Float32Array; states: number; actions: number } | undefined;
+  readonly hidden: 'relu' | 'tanh';
+  readonly net: string;
+  readonly inDim: number;
+  readonly outDim: number;
+
+  constructor(params: TensorMap) {
+    const names = Object.keys(params);
+    const nets = new Set(names.filter((n) => /^[A-Za-z]+_\d+_.*\/(kernel|bias)$/.test(n)).map((n) => n.slice(0, n.indexOf('_'))));
+    this.net = nets.has('q') ? 'q' : nets.has('pi') ? 'pi' : ([...nets][0] ?? '');
+    this.hidden = this.net === 'q' ? 'relu' : 'tanh';
+    const layerIndex = (n: string) => Number(/^[A-Za-z]+_(\d+)_/.exec(n)![1]);
+    const kernels = names.filter((n) => n.startsWith(`${this.net}_`) && n.endsWith('/kernel')).sort((a, b) => layerIndex(a) - layerIndex(b));
+    for (const k of kernels) {
+      const kernel = params[k]!;
+      const bias = params[k.replace(/\/kernel$/, '/bias')];
+      if (kernel.shape.length !== 2 || bias === undefined) throw new Error(`'${k}' is not a dense layer`);
+      this.layers.push({
+        kernel: tf.tensor2d(kernel.data, kernel.shape as [number, number], 'float32'),
+        bias: tf.tensor1d(bias.data, 'float32'),
+      });
+    }
+    if (this.layers.length > 0) {
+      this.table = undefined;
+      this.inDim = this.layers[0]!.kernel.shape[0];
+      this.outDim = this.layers[this.layers.length - 1]!.kernel.shape[1];
+      return;
+    }
+    // a tabular agent: one [states, actions] table
+    const t = Object.values(params).find((v) => v.shape.length === 2);
+    if (t === undefined) throw new Error(`no dense layers or Q-table among ${names.join(', ') || 'no parameters'}`);
+    this.table = { data: t.data, states: t.shape[0]!, actions: t.shape[1]! };
+    this.net = 'table';
+    this.inDim = 1;
+    this.outDim = t.shape[1]!;
+  }
+
+  get isTable(): boolean {
+    return this.table !== undefined;
+  }
+
+  /** The network's outputs for one observation (Q-values, logits or the Gaussian mean). */
+  forward(obs: ArrayLike<number>): Float32Array {
+    if (this.table !== undefined) {
+      const s = Math.max(0, Math.min(this.table.states - 1, Math.round(obs[0]!)));
+      return this.table.data.slice(s * this.table.actions, (s + 1) * this.table.actions);
+    }
+    return tf.tidy(() => {
+      let x: tf.Tensor2D = tf.tensor2d(Array.from(obs), [1, obs.length]);
+      this.layers.forEach((l, i) => {
+        const y = tf.add(tf.matMul(x, l.kernel), l.bias) as tf.Tensor2D;
+        x = i === this.layers.length - 1 ? y : this.hidden === 'relu' ? tf.relu(y) : tf.tanh(y);
+      });
+      return x.dataSync() as Float32Array;
+    });
+  }
+
+  /** The greedy action: argmax for discrete actions, the mean (clipped by the env) for Box actions. */
+  act(obs: ArrayLike<number>, discrete: boolean): Action {
+    const y = this.forward(obs);
+    if (!discrete) return { continuous: Array.from(y) };
+    let best = 0;
+    for (let i = 1; i < y.length; i++) if (y[i]! > y[best]!) best = i;
+    return { discrete: best };
+  }
+
+  dispose(): void {
+    for (const l of this.layers) {
+      l.kernel.dispose();
+      l.bias.dispose();
+    }
+    this.layers.length = 0;
+  }
+}
+
+/** Live tensors (the page checks it stays flat while the policy runs). */
+export function numTensors(): number {
+  return tf.memory().numTensors;
+}

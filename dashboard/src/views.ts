@@ -1,0 +1,126 @@
+/** The page's views other than charts and the policy: run header, worker table, sweep table. */
+import type { RunSummary, WorkerSummary } from './types.js';
+
+export const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (el === null) throw new Error(`#${id} missing from index.html`);
+  return el as T;
+};
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (text !== undefined) e.textContent = text; // never innerHTML: worker names come from remote peers
+  if (cls !== undefined) e.className = cls;
+  return e;
+}
+
+export function fmt(v: number | undefined, digits = 1): string {
+  if (v === undefined || !Number.isFinite(v)) return '–';
+  const a = Math.abs(v);
+  if (a >= 1e6) return `${(v / 1e6).toFixed(2)}M`;
+  if (a >= 1e4) return `${(v / 1e3).toFixed(1)}k`;
+  if (Number.isInteger(v)) return String(v);
+  return v.toFixed(a < 1 ? 3 : digits);
+}
+
+export function ago(ms: number): string {
+  const s = Math.max(0, (Date.now() - ms) / 1000);
+  if (s < 1.5) return 'just now';
+  if (s < 90) return `${s.toFixed(0)} s ago`;
+  return `${(s / 60).toFixed(0)} min ago`;
+}
+
+export function renderRun(run: RunSummary): void {
+  $('run-name').textContent = run.name;
+  const state = $('run-state');
+  state.textContent = run.state;
+  state.className = `badge state-${run.state}`;
+  $('run-kind').textContent = run.kind;
+  $('run-env').textContent = run.env ?? '–';
+  $('run-backend').textContent = run.backend;
+  const started = new Date(run.startedAt);
+  $('run-started').textContent = Number.isNaN(started.getTime()) ? run.startedAt : started.toLocaleString();
+  $('run-id').textContent = run.runId;
+  $('run-message').textContent = run.message ?? '';
+  document.title = `${run.name} · ${run.state} · nnlab`;
+}
+
+export function renderWorkers(workers: readonly WorkerSummary[]): void {
+  const body = $<HTMLTableSectionElement>('workers-body');
+  body.replaceChildren(
+    ...workers.map((w) => {
+      const tr = el('tr');
+      tr.dataset.worker = w.id;
+      tr.dataset.alive = String(w.alive);
+      if (!w.alive) tr.className = 'dead';
+      const status = el('td');
+      status.append(el('span', w.alive ? 'alive' : 'dead', `badge ${w.alive ? 'alive' : 'dead'}`));
+      const seen = el('td', w.alive ? ago(w.lastSeen) : `${ago(w.lastSeen)}`);
+      seen.title = new Date(w.lastSeen).toLocaleString();
+      seen.dataset.lastSeen = String(w.lastSeen);
+      tr.append(el('td', w.id, 'mono'), el('td', w.kind), status, el('td', String(w.tasksDone), 'num'), el('td', w.throughput > 0 ? `${fmt(w.throughput, 0)}/s` : '–', 'num'), seen, el('td', w.current ?? ''));
+      return tr;
+    }),
+  );
+  $('workers-summary').textContent = `${workers.filter((w) => w.alive).length} alive, ${workers.filter((w) => !w.alive).length} dead`;
+}
+
+/** Refreshes the "last heartbeat" cells (called every second). */
+export function refreshAges(): void {
+  for (const td of document.querySelectorAll<HTMLElement>('#workers-body td[data-last-seen]')) td.textContent = ago(Number(td.dataset.lastSeen));
+}
+
+export interface TrialRow {
+  index: number;
+  config: string;
+  finalScore: number | undefined;
+  episodes: number;
+}
+
+type SortKey = 'index' | 'config' | 'finalScore' | 'episodes';
+
+/** A table of trials sorted by the clicked column (final score, best first, by default). */
+export class TrialTable {
+  private key: SortKey = 'finalScore';
+  private descending = true;
+  private rows: TrialRow[] = [];
+
+  constructor(private readonly table: HTMLTableElement) {
+    for (const th of table.querySelectorAll<HTMLElement>('th[data-key]')) {
+      th.addEventListener('click', () => {
+        const key = th.dataset.key as SortKey;
+        this.descending = key === this.key ? !this.descending : key === 'finalScore';
+        this.key = key;
+        this.render(this.rows);
+      });
+    }
+  }
+
+  render(rows: TrialRow[]): void {
+    this.rows = rows;
+    const dir = this.descending ? -1 : 1;
+    const value = (r: TrialRow): number | string => (this.key === 'config' ? r.config : (r[this.key] ?? -Infinity));
+    const sorted = [...rows].sort((a, b) => {
+      const x = value(a);
+      const y = value(b);
+      return (x < y ? -1 : x > y ? 1 : 0) * dir || a.index - b.index;
+    });
+    for (const th of this.table.querySelectorAll<HTMLElement>('th[data-key]')) th.dataset.sort = th.dataset.key === this.key ? (this.descending ? 'desc' : 'asc') : '';
+    this.table.tBodies[0]!.replaceChildren(
+      ...sorted.map((r) => {
+        const tr = el('tr');
+        tr.dataset.trial = String(r.index);
+        tr.append(el('td', String(r.index), 'num'), el('td', r.config, 'mono'), el('td', fmt(r.finalScore, 2), 'num'), el('td', String(r.episodes), 'num'));
+        return tr;
+      }),
+    );
+  }
+}
+
+/** "alpha=0.1 algo=sarsa seed=1" from a trial's overrides, keeping only the keys that differ between trials. */
+export function describeTrials(overrides: Record<string, unknown>[]): string[] {
+  const keys = [...new Set(overrides.flatMap((o) => Object.keys(o)))];
+  const differing = keys.filter((k) => new Set(overrides.map((o) => JSON.stringify(o[k]))).size > 1);
+  const shown = differing.length > 0 ? differing : keys;
+  return overrides.map((o) => shown.map((k) => `${k.split('.').pop()}=${typeof o[k] === 'number' ? +(o[k] as number).toPrecision(4) : String(o[k])}`).join(' '));
+}
