@@ -8,7 +8,11 @@
  * piscina thread (or a remote worker) holding a copy of the model with the current parameters, and
  * the learner applies the shard-size-weighted mean — the full batch's mean gradient.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { readdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from '../core/checkpoint.js';
+import type { GenerativeCheckpoint } from '../generative/train.js';
 import { averageGradients } from '../core/tensors.js';
 import { trainGenerative, type TrainGenerativeOptions } from '../generative/train.js';
 import type { GenerativeLearner, ImageBatch, Metrics } from '../generative/types.js';
@@ -49,7 +53,43 @@ export function dataParallelStep(scheduler: Scheduler, runId: string, model: Gra
   };
 }
 
-export async function runGenerative(ctx: RunContext): Promise<RunOutcome> {
+/** What the newest generative checkpoint of a run holds: the loop's position, the metrics' lengths, the model's folder. */
+export interface GenerativeRunState extends GenerativeCheckpoint {
+  dir: string;
+  metrics: { jsonl: number; csv: number; time: number };
+}
+
+const LATEST = 'LATEST-epoch.json';
+
+/** The newest complete epoch checkpoint of a generative run, or undefined. */
+export function latestGenerativeCheckpoint(runDir: string): GenerativeRunState | undefined {
+  const file = path.join(runDir, 'checkpoints', LATEST);
+  if (!existsSync(file)) return undefined;
+  const s = JSON.parse(readFileSync(file, 'utf8')) as GenerativeRunState;
+  return { ...s, dir: path.join(runDir, 'checkpoints', s.dir) };
+}
+
+/**
+ * Saves the learner (weights and optimiser state) into checkpoints/epoch-NNN atomically (written
+ * under a temporary name, renamed), then points LATEST-epoch.json at it; keeps the newest `keep`.
+ */
+async function saveEpochCheckpoint(ctx: RunContext, c: GenerativeCheckpoint & { learner: GenerativeLearner }): Promise<void> {
+  const root = path.join(ctx.runDir, 'checkpoints');
+  const name = `epoch-${String(c.epoch).padStart(4, '0')}`;
+  const tmp = path.join(root, `.tmp-${name}-${process.pid}`);
+  await rm(tmp, { recursive: true, force: true });
+  await c.learner.save(tmp);
+  await rm(path.join(root, name), { recursive: true, force: true });
+  await rename(tmp, path.join(root, name));
+  const state: GenerativeRunState = { epoch: c.epoch, step: c.step, dataRng: c.dataRng, dir: name, metrics: ctx.metrics.mark() };
+  await writeFileAtomic(path.join(root, LATEST), JSON.stringify(state, null, 2) + '\n');
+  const old = (await readdir(root)).filter((n) => /^epoch-\d+$/.test(n)).sort();
+  for (const n of old.slice(0, Math.max(0, old.length - ctx.spec.checkpoint.keep))) await rm(path.join(root, n), { recursive: true, force: true });
+  ctx.log(`checkpoint after epoch ${c.epoch}: ${path.join(root, name)}`);
+  ctx.event({ type: 'checkpoint', dir: path.join(root, name), step: c.step });
+}
+
+export async function runGenerative(ctx: RunContext, resume?: GenerativeRunState): Promise<RunOutcome> {
   const { spec } = ctx;
   const model = spec.model!;
   const epochs = spec.budget.epochs ?? 5;
@@ -83,6 +123,8 @@ export async function runGenerative(ctx: RunContext): Promise<RunOutcome> {
     },
   };
   if (model.batchSize !== undefined) opts.batchSize = model.batchSize;
+  opts.onCheckpoint = (c) => saveEpochCheckpoint(ctx, c);
+  if (resume !== undefined) opts.resume = resume;
   if (spec.budget.stepsPerEpoch !== undefined) opts.maxStepsPerEpoch = spec.budget.stepsPerEpoch;
   // eval.interval 0 turns the per-epoch evaluation (classifier score, Fréchet distance) off
   if (spec.eval.interval === 0) opts.evaluate = false;
@@ -98,7 +140,7 @@ export async function runGenerative(ctx: RunContext): Promise<RunOutcome> {
     const outcome: RunOutcome = {
       state: r.aborted ? 'stopped' : 'finished',
       counts: { ...ctx.scheduler.counts },
-      message: `${model.kind}: ${r.epochs.length} epoch(s)${parts.length > 0 ? `; ${parts.join(', ')}` : ''}; samples in ${ctx.runDir}/samples, generator in ${ctx.runDir}/generator (tfjs format)`,
+      message: `${r.aborted ? `stopped; continue with --resume ${ctx.runDir}. ` : ''}${model.kind}: ${r.epochs.length} epoch(s)${parts.length > 0 ? `; ${parts.join(', ')}` : ''}; samples in ${ctx.runDir}/samples, generator in ${ctx.runDir}/generator (tfjs format)`,
     };
     const score = ev['eval/classifier_score'] ?? (ev['eval/test_neg_elbo'] !== undefined ? -ev['eval/test_neg_elbo'] : undefined);
     if (score !== undefined) outcome.finalScore = score;

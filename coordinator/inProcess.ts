@@ -9,13 +9,14 @@ import { trainActorCritic } from '../agents/actorCritic.js';
 import { trainReinforce } from '../agents/reinforce.js';
 import type { TrainPgOptions } from '../agents/onPolicy.js';
 import type { RunContext, RunOutcome } from './runContext.js';
-import { runGenerative } from './generativeRun.js';
+import { runGenerative, type GenerativeRunState } from './generativeRun.js';
 
 const PG_TRAINERS = { reinforce: trainReinforce, 'actor-critic': trainActorCritic, a2c: trainA2c } as const;
 
-export async function runInProcess(ctx: RunContext): Promise<RunOutcome> {
+export async function runInProcess(ctx: RunContext, resume?: unknown): Promise<RunOutcome> {
   const { spec } = ctx;
-  if (spec.model !== undefined) return runGenerative(ctx);
+  if (spec.model !== undefined) return runGenerative(ctx, resume as GenerativeRunState | undefined);
+  if (resume !== undefined) throw new Error(`--resume: ${spec.agent!.algo} runs are not checkpointed mid-run (DQN and generative runs are)`);
   const algo = spec.agent!.algo as keyof typeof PG_TRAINERS;
   const train = PG_TRAINERS[algo];
   if (train === undefined) throw new RangeError(`spec.agent.algo: '${algo}' cannot run in process`);

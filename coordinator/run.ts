@@ -26,6 +26,7 @@ import { Progress } from './progress.js';
 import { dqnLearnerInit, runDqn, type DqnRunState } from './dqnRun.js';
 import { runTrials } from './sweep.js';
 import { runInProcess } from './inProcess.js';
+import { latestGenerativeCheckpoint } from './generativeRun.js';
 import { dashboardHandler } from './dashboardHttp.js';
 import type { Faults, RunContext, RunEvent, RunOutcome } from './runContext.js';
 import type { RunSummary, WorkerSummary, CoordinatorMessage } from './protocol.js';
@@ -82,8 +83,13 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     if (!existsSync(specFile)) throw new Error(`--resume ${runDir}: not a run directory (no spec.json)`);
     spec = parseSpec(JSON.parse(readFileSync(specFile, 'utf8')), specFile);
     const ckptRoot = path.join(runDir, 'checkpoints');
-    if ((await latestCheckpoint(ckptRoot)) === undefined) throw new Error(`--resume ${runDir}: no complete checkpoint under ${ckptRoot}`);
-    resumeState = (await loadCheckpoint(ckptRoot)).state;
+    if (spec.model !== undefined) {
+      resumeState = latestGenerativeCheckpoint(runDir);
+      if (resumeState === undefined) throw new Error(`--resume ${runDir}: no complete epoch checkpoint under ${ckptRoot}`);
+    } else {
+      if ((await latestCheckpoint(ckptRoot)) === undefined) throw new Error(`--resume ${runDir}: no complete checkpoint under ${ckptRoot}`);
+      resumeState = (await loadCheckpoint(ckptRoot)).state;
+    }
   } else {
     spec = parseSpec(opts.spec);
     runDir = path.join(opts.runsDir ?? 'runs', `${spec.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`);
@@ -252,7 +258,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     } else if (spec.agent !== undefined && (spec.sweep !== undefined || ['qlearning', 'sarsa', 'expected-sarsa'].includes(spec.agent.algo))) {
       outcome = await runTrials(ctx);
     } else {
-      outcome = await runInProcess(ctx);
+      outcome = await runInProcess(ctx, resumeState);
     }
     summary.state = outcome.state === 'stopped' ? 'stopped' : 'finished';
     summary.message = outcome.message;

@@ -15,7 +15,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Rng } from '../core/rng.js';
+import { Rng, type RngState } from '../core/rng.js';
 import { epochBatches, loadMnist, scalePixels, type Mnist } from './mnist.js';
 import { makeGenerativeLearner } from './models.js';
 import { encodePng, interpolationStrip, sampleGrid } from './png.js';
@@ -58,8 +58,22 @@ export interface TrainGenerativeOptions {
   classifierDir?: string;
   /** MNIST to use (default: loadMnist()). */
   mnist?: Mnist;
+  /** Called after each completed epoch (not after an aborted one) to save a checkpoint. */
+  onCheckpoint?: (c: GenerativeCheckpoint & { learner: GenerativeLearner }) => Promise<void>;
+  /** Continue from a checkpoint: the learner is loaded from `dir`, training resumes after `epoch`. */
+  resume?: GenerativeCheckpoint & { dir: string };
   /** Replaces `learner.trainStep` (the coordinator's data-parallel step over gradient workers). */
   trainStep?: (learner: GenerativeLearner, batches: ImageBatch[]) => Promise<Metrics> | Metrics;
+}
+
+/** Where an epoch-boundary checkpoint leaves the training loop. */
+export interface GenerativeCheckpoint {
+  /** Epochs completed. */
+  epoch: number;
+  /** Iterations so far. */
+  step: number;
+  /** State of the batch-order generator (the next epoch's shuffle continues from it). */
+  dataRng: RngState;
 }
 
 export interface EpochSummary {
@@ -146,10 +160,18 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
   const itersPerEpoch = Math.floor(mnist.train.n / batchSize);
   const epochs: EpochSummary[] = [];
   let step = 0;
+  let firstEpoch = 1;
+  if (opts.resume !== undefined) {
+    await learner.load(opts.resume.dir);
+    dataRng.setState(opts.resume.dataRng);
+    step = opts.resume.step;
+    firstEpoch = opts.resume.epoch + 1;
+    log(`${kind}: resumed after epoch ${opts.resume.epoch} (step ${step}) from ${opts.resume.dir}`);
+  }
   let aborted = false;
   log(`${kind}: ${opts.epochs} epochs, batch ${batchSize}, seed ${seed}, schedule ${learner.schedule().join(',')}`);
   try {
-    for (let epoch = 1; epoch <= opts.epochs && !aborted; epoch++) {
+    for (let epoch = firstEpoch; epoch <= opts.epochs && !aborted; epoch++) {
       const t0 = performance.now();
       const batches = epochBatches(mnist.train, batchSize, dataRng, scale);
       const sums = new Map<string, { sum: number; n: number }>();
@@ -235,6 +257,7 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
       epochs.push(summary);
       opts.onMetrics?.(metrics, step);
       opts.onEpoch?.(summary);
+      if (!aborted) await opts.onCheckpoint?.({ epoch, step, learner, dataRng: dataRng.getState() });
       log(`${kind} epoch ${epoch}/${opts.epochs} done in ${trainSeconds.toFixed(1)} s (+${evalSeconds.toFixed(1)} s eval) | ${short(metrics)}`);
     }
   } finally {

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { shardBatch } from '../coordinator/generativeRun.js';
+import { shardBatch, latestGenerativeCheckpoint } from '../coordinator/generativeRun.js';
 import { runExperiment } from '../coordinator/run.js';
 
 test('shards cover every row of a batch exactly once, in order', () => {
@@ -45,6 +45,27 @@ test('a VAE trained with 2 gradient threads lowers its loss, one task per shard 
     const last = losses.at(-1)!['losses/neg_elbo']!;
     assert.ok(last < first || losses.length === 1, `neg ELBO ${first} → ${last}`);
     assert.ok(last < 400, `after ${steps} steps the per-image neg ELBO is ${last}`);
+  } finally {
+    rmSync(runsDir, { recursive: true, force: true });
+  }
+});
+
+test('a generative run stopped after an epoch resumes from its epoch checkpoint', async () => {
+  const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-gres-'));
+  try {
+    const spec = { name: 'gres', model: { kind: 'vae', config: {}, batchSize: 64 }, budget: { epochs: 3, stepsPerEpoch: 8 }, workers: { rollout: 0, gradient: 0, learner: { process: false } }, eval: { interval: 0 } };
+    const stop = new AbortController();
+    const first = await runExperiment({ spec, runsDir, log: () => {}, progressOut: null, handleSignals: false, signal: stop.signal, onEvent: (e) => e.type === 'checkpoint' && stop.abort() });
+    assert.is(first.state, 'stopped');
+    assert.match(first.message, /--resume/);
+    const k = latestGenerativeCheckpoint(first.runDir)!.epoch;
+    assert.ok(k >= 1 && k < 3, `stopped after epoch ${k}`);
+    const lines: string[] = [];
+    const resumed = await runExperiment({ resume: first.runDir, log: (l) => lines.push(l), progressOut: null, handleSignals: false });
+    assert.is(resumed.state, 'finished');
+    assert.ok(lines.some((l) => l.includes(`resumed after epoch ${k} (step ${8 * k})`)), lines.join('\n'));
+    const summary = JSON.parse(readFileSync(path.join(first.runDir, 'summary.json'), 'utf8')) as { epochs: { epoch: number; steps: number }[] };
+    assert.equal(summary.epochs.map((e) => [e.epoch, e.steps]), [[2, 16], [3, 24]].slice(k - 1));
   } finally {
     rmSync(runsDir, { recursive: true, force: true });
   }
