@@ -11,6 +11,7 @@ import { makeVec, snapshotState, restoreState, type StateTree, type VectorEnv } 
 import { Rng, type RngState } from '../core/rng.js';
 import { dqnActor, dqnForward, epsilonAt } from '../agents/dqn.js';
 import type { MlpForward } from '../core/mlpForward.js';
+import { fusedGemm } from '../core/fused.js';
 import { ensureModule } from './envModules.js';
 import type { RolloutResult, RolloutTask } from './tasks.js';
 
@@ -117,6 +118,7 @@ export class RolloutRunner {
 const runners = new Map<string, RolloutRunner>();
 
 export async function runRollout(task: RolloutTask): Promise<RolloutResult> {
+  await fusedGemm(); // the actor's forward uses the native SGEMM (context-aware addon) when it loads
   if (task.env.module !== undefined) await ensureModule(task.env.module);
   let runner = runners.get(task.runId);
   if (runner === undefined) {
