@@ -22,6 +22,10 @@ Commands:
   worker --connect URL --token T [--threads N] [--name NAME]
                                  join a running experiment from this machine as a remote worker
   eval RUN_DIR [--episodes N]    greedy evaluation of a run's newest checkpoint
+  train MODEL [--epochs N] [--seed N] [--workers N]
+                                 train a generative model on MNIST (vae, vae-conv, gan, wgan, wgan-gp,
+                                 dcgan, cdcgan): sample grid per epoch, classifier score, Fréchet
+                                 distance, checkpoints, the dashboard; --workers: gradient threads
   train AGENT [--env ID] [--seed N] [--steps N] [--goal R]
                                  train one agent on one env in this process: dqn (default env
                                  CartPole-v1, --steps env steps, stops at --goal), qlearning, sarsa,
@@ -111,8 +115,23 @@ async function main(argv: string[]): Promise<void> {
       const agent = positionals[0];
       if (agent === undefined) throw new UsageError('train needs an agent: nnlab train dqn|qlearning|sarsa|expected-sarsa');
       if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
+      const { GENERATIVE_KINDS } = await import('./spec.js');
+      if ((GENERATIVE_KINDS as readonly string[]).includes(agent)) {
+        // a generative model: the same run as a spec with model.kind (samples, checkpoints, dashboard)
+        if (values.backend !== undefined) process.env.NNLAB_BACKEND = values.backend;
+        const { runExperiment } = await import('./run.js');
+        const spec = {
+          name: agent,
+          model: { kind: agent, config: {} },
+          seed: intOption('seed', values.seed, 0),
+          budget: { epochs: Math.max(1, intOption('epochs', values.epochs, 5)) },
+          workers: { rollout: 0, gradient: values.workers === undefined ? 0 : intOption('workers', values.workers, 0), learner: { process: false } },
+        };
+        await runExperiment({ spec, port: intOption('port', values.port, 0) });
+        return;
+      }
       const { runTrain, TRAINABLE } = await import('./train.js');
-      if (!(TRAINABLE as readonly string[]).includes(agent)) throw new UsageError(`unknown agent '${agent}' (expected one of ${TRAINABLE.join(', ')})`);
+      if (!(TRAINABLE as readonly string[]).includes(agent)) throw new UsageError(`unknown agent or model '${agent}' (expected one of ${[...TRAINABLE, ...GENERATIVE_KINDS].join(', ')})`);
       await initBackend(values.backend === undefined ? {} : { backend: values.backend });
       const opts: Parameters<typeof runTrain>[0] = {
         agent,

@@ -26,7 +26,7 @@ test('usage errors exit 2 with a one-line message naming the problem', () => {
   const cases: [string[], RegExp][] = [
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['info', '--colour'], /Unknown option '--colour'/],
-    [['train', 'ppo'], /unknown agent 'ppo' \(expected one of dqn, qlearning, sarsa, expected-sarsa\)/],
+    [['train', 'ppo'], /unknown agent or model 'ppo' \(expected one of dqn, qlearning, sarsa, expected-sarsa, vae, /],
     [['train', 'sarsa', '--seed=-3'], /--seed must be a non-negative integer, got '-3'/],
     [['info', '--backend', 'tpu'], /unknown backend 'tpu'/],
   ];
