@@ -55,13 +55,24 @@ export class MetricsLog {
   }
 
   write(step: number, metrics: Record<string, number>): void {
+    this.writeMany([{ step, metrics }]);
+  }
+
+  /** Appends many points with one write per file (a trial's whole curve). */
+  writeMany(points: { step: number; metrics: Record<string, number> }[]): void {
     const time = +this.time.toFixed(3);
-    this.jsonlBytes += writeSync(this.jsonl, JSON.stringify({ step, time, ...metrics }) + '\n');
+    let lines = '';
     let rows = '';
-    for (const [k, v] of Object.entries(metrics)) rows += `${step},${time},${k},${v}\n`;
+    for (const { step, metrics } of points) {
+      lines += JSON.stringify({ step, time, ...metrics }) + '\n';
+      for (const [k, v] of Object.entries(metrics)) rows += `${step},${time},${k},${v}\n`;
+    }
+    this.jsonlBytes += writeSync(this.jsonl, lines);
     this.csvBytes += writeSync(this.csv, rows);
-    const point = { step, time, metrics };
-    for (const l of this.listeners) l(point);
+    for (const { step, metrics } of points) {
+      const point = { step, time, metrics };
+      for (const l of this.listeners) l(point);
+    }
   }
 
   /** Byte lengths and time now (stored in checkpoints). */

@@ -36,8 +36,8 @@ export async function runTrials(ctx: RunContext): Promise<RunOutcome> {
     const r = (await ctx.scheduler.submit(task)) as TrialResult;
     if (r.trial !== trial.index || !Number.isFinite(r.finalScore)) throw new Error(`trial ${trial.index}: a malformed result came back`);
     const prefix = trials.length > 1 ? `trial/${trial.index}/` : '';
-    r.curve.forEach((ret, ep) => ctx.metrics.write(ep + 1, { [`${prefix}charts/episodic_return`]: ret }));
-    ctx.metrics.write(r.curve.length, { [`${prefix}eval/final_mean_return`]: r.finalScore });
+    const key = `${prefix}charts/episodic_return`;
+    ctx.metrics.writeMany([...Array.from(r.curve, (ret, ep) => ({ step: ep + 1, metrics: { [key]: ret } })), { step: r.curve.length, metrics: { [`${prefix}eval/final_mean_return`]: r.finalScore } }]);
     rows.push({ index: trial.index, overrides: trial.overrides, finalScore: r.finalScore, seconds: r.seconds });
     done++;
     ctx.progress(done, trials.length, { last: r.finalScore, workers: ctx.workersAlive() });
