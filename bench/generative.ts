@@ -190,7 +190,7 @@ async function main(): Promise<void> {
       JSON.stringify({ date: new Date().toISOString(), node: process.version, backend: backend.name, argv: process.argv.slice(2), ganFrechet: ganFd, goals: table, runs }, null, 2),
     );
   }
-  console.log(`\nwritten ${resultsFile} and the sample grids under ${root}/<model>-seed<N>/samples/`);
+  if (!process.argv.includes('--report')) console.log(`\nwritten ${resultsFile} and the sample grids under ${root}/<model>-seed<N>/samples/`);
 }
 
 main().catch((e: unknown) => {
