@@ -2,7 +2,10 @@
  * GAN — Goodfellow et al. 2014, "Generative Adversarial Nets" (NeurIPS), algorithm 1 (the seed's
  * algorithm 13.1): for each training iteration, k steps of the discriminator, then one of the
  * generator. MLP G and D (as the paper's MNIST model, without maxout and dropout), checked
- * against the PyTorch-GAN / pytorch tutorials' MLP GAN (Adam 2e-4, β₁ 0.5, batch 64).
+ * against the PyTorch-GAN / pytorch tutorials' MLP GAN (Adam 2e-4, β₁ 0.5, batch 64). G's hidden
+ * layers are batch-normalised by default (DCGAN's rule, as PyTorch-GAN's gan.py; Ioffe & Szegedy
+ * 2015): on MNIST it lifts the classifier score of epochs 1–3 from 1.9/1.9/3.4 to 2.6/3.8/4.3
+ * (bench:generative, seed 1) and keeps every class present from the second epoch.
  *
  * D(x) = sigmoid(a(x)), a = the discriminator network's logit; z ~ N(0, I).
  *   Discriminator (ascends log D(x) + log(1 − D(G(z))), i.e. minimises BCE with targets 1 / 0):
@@ -18,7 +21,7 @@
  */
 import { FusedAdam } from '../core/fused.js';
 import type { Rng } from '../core/rng.js';
-import { checkChoice, checkKnownKeys, checkLayerSizes, checkNumber } from './config.js';
+import { checkBoolean, checkChoice, checkKnownKeys, checkLayerSizes, checkNumber } from './config.js';
 import { MlpGanLearner, PIXELS, type MlpGanArchitecture } from './mlpGan.js';
 import type { Metrics, Phase } from './types.js';
 
@@ -35,6 +38,8 @@ export interface GanConfig extends MlpGanArchitecture {
   criticActivation: 'relu' | 'leakyRelu';
   /** Slope of LeakyReLU for x < 0. */
   leakyAlpha: number;
+  /** Batchnorm after each hidden layer of G (DCGAN's rule carried to the MLP). */
+  generatorBatchNorm: boolean;
   /** 'nonSaturating' (−log D(G(z))) or 'minimax' (log(1 − D(G(z)))). */
   generatorLoss: 'nonSaturating' | 'minimax';
   /** k: discriminator steps per generator step (algorithm 13.1). */
@@ -56,6 +61,7 @@ export const GAN_DEFAULTS: Readonly<GanConfig> = Object.freeze({
   generatorActivation: 'leakyRelu',
   criticActivation: 'leakyRelu',
   leakyAlpha: 0.2,
+  generatorBatchNorm: true,
   generatorLoss: 'nonSaturating',
   k: 1,
   learningRate: 2e-4,
@@ -87,6 +93,7 @@ export function checkMlpGanArchitecture(model: string, c: MlpGanArchitecture): v
   checkChoice(model, 'generatorActivation', c.generatorActivation, ['relu', 'leakyRelu'] as const);
   checkChoice(model, 'criticActivation', c.criticActivation, ['relu', 'leakyRelu'] as const);
   checkNumber(model, 'leakyAlpha', c.leakyAlpha, { min: 0, max: 1 });
+  checkBoolean(model, 'generatorBatchNorm', c.generatorBatchNorm);
 }
 
 /** softplus(x) = log(1 + eˣ), stable. */

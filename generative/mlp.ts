@@ -12,6 +12,13 @@
  * tanh: 1 − A²; sigmoid: A(1 − A)):
  *   dZ_l = G_l ⊙ act′_l,   ∂W_l = A_{l−1}ᵀ dZ_l,   ∂b_l = Σ_rows dZ_l,   G_{l−1} = dZ_l W_lᵀ
  *
+ * A batchnorm layer (Ioffe & Szegedy 2015; a dense layer without bias, then BN, then act, as
+ * core/nn.ts builds it) normalises Z over the N rows of the batch in training mode:
+ *   μ = mean Z,  σ² = mean (Z − μ)²,  Ẑ = (Z − μ)/√(σ² + ε),  A = act(γ Ẑ + β)
+ *   running averages (tfjs convention, momentum m = 0.9): μ̄ ← m μ̄ + (1 − m) μ, σ̄² ← m σ̄² + (1 − m) σ²
+ * and uses μ̄, σ̄² at inference (`forward(x, rows, false)`). Backward, with dY = G ⊙ act′:
+ *   ∂γ = Σ dY ⊙ Ẑ,  ∂β = Σ dY,  dẐ = γ dY,  dZ = (N dẐ − Σ dẐ − Ẑ Σ(dẐ ⊙ Ẑ)) / (N √(σ² + ε))
+ *
  * Input gradient of a scalar critic (units 1, linear output, piecewise-linear hidden activations,
  * slopes s_l = act′_l constant between kinks):
  *   δ_L = 1;   v_l = δ_l W_lᵀ;   δ_{l−1} = v_l ⊙ s_{l−1};   ∇ₓf = g = v_1
@@ -29,14 +36,35 @@ interface Layer {
   outDim: number;
   act: NetActivation;
   W: Float32Array;
+  /** Bias, or β of a batchnorm layer. */
   b: Float32Array;
   dW: Float32Array;
   db: Float32Array;
+  bn?: BatchNorm;
 }
 
+interface BatchNorm {
+  gamma: Float32Array;
+  dGamma: Float32Array;
+  /** Running averages μ̄ and σ̄² (not trained; in `stats`). */
+  mean: Float32Array;
+  variance: Float32Array;
+  /** Names of the running averages in the tfjs twin (`…_bn/moving_mean`, `…_bn/moving_variance`). */
+  meanName: string;
+  varianceName: string;
+  /** 1/√(σ² + ε) of the last training forward. */
+  invStd: Float32Array;
+  /** Whether the last forward used batch statistics (backward needs it). */
+  training: boolean;
+}
+
+/** tfjs BatchNormalization defaults as core/nn.ts builds it. */
+export const BN_MOMENTUM = 0.9;
+export const BN_EPSILON = 1e-5;
+
 /** The layer specs of `buildSequential` for the same network (so the tfjs twin has the same parameters). */
-export function denseSpecs(sizes: number[], activations: NetActivation[]): LayerSpec[] {
-  return sizes.map((units, i) => ({ type: 'dense' as const, units, activation: activations[i]! }));
+export function denseSpecs(sizes: number[], activations: NetActivation[], batchNorm: boolean[] = []): LayerSpec[] {
+  return sizes.map((units, i) => ({ type: 'dense' as const, units, activation: activations[i]!, ...(batchNorm[i] ? { batchNorm: true } : {}) }));
 }
 
 /** A dense network over one flat parameter vector and one flat gradient vector of the same layout. */
@@ -53,7 +81,9 @@ export class FusedNet {
 
   /**
    * From a parameter map laid out as `getParams(buildSequential(...))` returns it for dense layers
-   * (kernel then bias per layer) and one activation per layer.
+   * (kernel then bias per layer, or kernel then `…_bn/gamma`, `…_bn/beta` for a batchnorm layer)
+   * and one activation per layer. A batchnorm layer's running averages start at μ̄ = 0, σ̄² = 1
+   * (as tfjs's) and are read and written with `statsMap` / `flatten`.
    */
   constructor(
     params: TensorMap,
@@ -68,26 +98,55 @@ export class FusedNet {
     this.params = new Float32Array(total);
     this.grads = new Float32Array(total);
     this.layers = [];
-    if (entries.length !== 2 * activations.length) throw new Error(`FusedNet: ${entries.length / 2} dense layers but ${activations.length} activations`);
     let offset = 0;
-    for (let i = 0; i < entries.length; i += 2) {
+    const take = (n: number, data: Float32Array): [Float32Array, Float32Array] => {
+      const p = this.params.subarray(offset, offset + n);
+      const g = this.grads.subarray(offset, offset + n);
+      p.set(data);
+      offset += n;
+      return [p, g];
+    };
+    for (let i = 0; i < entries.length; ) {
       const [kName, kernel] = entries[i]!;
-      const bias = entries[i + 1]![1];
-      if (kernel.shape.length !== 2 || bias.shape.length !== 1 || bias.shape[0] !== kernel.shape[1]) {
-        throw new Error(`FusedNet: expected dense kernel/bias pairs, got '${kName}' [${kernel.shape}]`);
+      const next = entries[i + 1];
+      if (kernel.shape.length !== 2 || next === undefined || next[1].shape.length !== 1 || next[1].shape[0] !== kernel.shape[1]) {
+        throw new Error(`FusedNet: expected dense kernel/bias pairs (or kernel/gamma/beta), got '${kName}' [${kernel.shape}]`);
       }
       if (i > 0 && kernel.shape[0] !== this.layers[this.layers.length - 1]!.outDim) throw new Error(`FusedNet: '${kName}' does not follow the previous layer`);
       const [inDim, outDim] = kernel.shape as [number, number];
-      const W = this.params.subarray(offset, offset + inDim * outDim);
-      const dW = this.grads.subarray(offset, offset + inDim * outDim);
-      W.set(kernel.data);
-      offset += inDim * outDim;
-      const b = this.params.subarray(offset, offset + outDim);
-      const db = this.grads.subarray(offset, offset + outDim);
-      b.set(bias.data);
-      offset += outDim;
-      this.layers.push({ inDim, outDim, act: activations[i / 2]!, W, b, dW, db });
+      const act = activations[this.layers.length];
+      if (act === undefined) throw new Error(`FusedNet: more dense layers than the ${activations.length} activations`);
+      const [W, dW] = take(inDim * outDim, kernel.data);
+      if (next[0].endsWith('/gamma')) {
+        const beta = entries[i + 2];
+        if (beta === undefined || !beta[0].endsWith('/beta') || beta[1].data.length !== outDim) throw new Error(`FusedNet: '${next[0]}' must be followed by its beta`);
+        const [gamma, dGamma] = take(outDim, next[1].data);
+        const [b, db] = take(outDim, beta[1].data);
+        const prefix = next[0].slice(0, -'/gamma'.length);
+        const bn: BatchNorm = {
+          gamma,
+          dGamma,
+          mean: new Float32Array(outDim),
+          variance: new Float32Array(outDim).fill(1),
+          meanName: `${prefix}/moving_mean`,
+          varianceName: `${prefix}/moving_variance`,
+          invStd: new Float32Array(outDim),
+          training: true,
+        };
+        this.layers.push({ inDim, outDim, act, W, b, dW, db, bn });
+        i += 3;
+      } else {
+        const [b, db] = take(outDim, next[1].data);
+        this.layers.push({ inDim, outDim, act, W, b, dW, db });
+        i += 2;
+      }
     }
+    if (this.layers.length !== activations.length) throw new Error(`FusedNet: ${this.layers.length} dense layers but ${activations.length} activations`);
+  }
+
+  /** Whether any layer is batch-normalised (its output then depends on the whole batch). */
+  get hasBatchNorm(): boolean {
+    return this.layers.some((l) => l.bn !== undefined);
   }
 
   get inDim(): number {
@@ -99,41 +158,134 @@ export class FusedNet {
   }
 
   /** Activation buffers per row count (a GAN alternates a few batch shapes; kept, not reallocated). */
-  private readonly bufferSets = new Map<number, { acts: Float32Array[]; deltas: Float32Array[] }>();
+  private readonly bufferSets = new Map<number, { acts: Float32Array[]; deltas: Float32Array[]; zHats: Float32Array[] }>();
+  /** Ẑ of each batchnorm layer at the last forward (empty arrays elsewhere). */
+  private zHats: Float32Array[] = [];
 
   private buffers(rows: number): void {
     if (this.rows === rows) return;
     this.rows = rows;
     let set = this.bufferSets.get(rows);
     if (set === undefined) {
-      set = { acts: this.layers.map((l) => new Float32Array(rows * l.outDim)), deltas: this.layers.map((l) => new Float32Array(rows * l.outDim)) };
+      set = {
+        acts: this.layers.map((l) => new Float32Array(rows * l.outDim)),
+        deltas: this.layers.map((l) => new Float32Array(rows * l.outDim)),
+        zHats: this.layers.map((l) => new Float32Array(l.bn ? rows * l.outDim : 0)),
+      };
       if (this.bufferSets.size >= 4) this.bufferSets.clear();
       this.bufferSets.set(rows, set);
     }
     this.acts = set.acts;
     this.deltas = set.deltas;
+    this.zHats = set.zHats;
   }
 
-  /** A_L for `rows` rows of x; activations are kept for `backward`. The result array is reused. */
-  forward(x: Float32Array, rows: number): Float32Array {
+  /**
+   * A_L for `rows` rows of x; activations are kept for `backward`. The result array is reused.
+   * `training` (default true) normalises batchnorm layers with the batch's statistics and updates
+   * their running averages; false uses the running averages (sampling, the saved generator).
+   */
+  forward(x: Float32Array, rows: number, training = true): Float32Array {
     if (x.length < rows * this.inDim) throw new Error(`FusedNet.forward: ${x.length} inputs for ${rows} rows of ${this.inDim}`);
     this.buffers(rows);
     this.input = x;
     let a = x;
     this.layers.forEach((l, i) => {
       const out = this.acts[i]!;
-      const native = l.act === 'relu' || l.act === 'tanh' || l.act === 'linear';
-      this.gemm(a, l.W, out, rows, l.outDim, l.inDim, false, false, l.b, native ? (l.act as 'relu' | 'tanh' | 'linear') : 'linear');
+      const native = l.bn === undefined && (l.act === 'relu' || l.act === 'tanh' || l.act === 'linear');
+      this.gemm(a, l.W, out, rows, l.outDim, l.inDim, false, false, l.bn ? null : l.b, native ? (l.act as 'relu' | 'tanh' | 'linear') : 'linear');
+      if (l.bn) this.batchNorm(l, l.bn, out, this.zHats[i]!, rows, training);
       const n = rows * l.outDim;
       if (l.act === 'leakyRelu') {
         const alpha = this.leakyAlpha;
         for (let k = 0; k < n; k++) if (out[k]! < 0) out[k]! *= alpha;
       } else if (l.act === 'sigmoid') {
         for (let k = 0; k < n; k++) out[k] = 1 / (1 + Math.exp(-out[k]!));
+      } else if (l.bn && l.act === 'relu') {
+        for (let k = 0; k < n; k++) if (out[k]! < 0) out[k] = 0;
+      } else if (l.bn && l.act === 'tanh') {
+        for (let k = 0; k < n; k++) out[k] = Math.tanh(out[k]!);
       }
       a = out;
     });
     return a;
+  }
+
+  /** Z (rows × outDim, in place) → γ Ẑ + β, keeping Ẑ; module doc. */
+  private batchNorm(l: Layer, bn: BatchNorm, z: Float32Array, zHat: Float32Array, rows: number, training: boolean): void {
+    const d = l.outDim;
+    bn.training = training;
+    if (!training) {
+      for (let j = 0; j < d; j++) bn.invStd[j] = 1 / Math.sqrt(bn.variance[j]! + BN_EPSILON);
+      for (let r = 0; r < rows; r++) {
+        const o = r * d;
+        for (let j = 0; j < d; j++) {
+          const h = (z[o + j]! - bn.mean[j]!) * bn.invStd[j]!;
+          zHat[o + j] = h;
+          z[o + j] = bn.gamma[j]! * h + l.b[j]!;
+        }
+      }
+      return;
+    }
+    const mu = new Float64Array(d);
+    const sq = new Float64Array(d);
+    for (let r = 0; r < rows; r++) {
+      const o = r * d;
+      for (let j = 0; j < d; j++) mu[j]! += z[o + j]!;
+    }
+    for (let j = 0; j < d; j++) mu[j]! /= rows;
+    for (let r = 0; r < rows; r++) {
+      const o = r * d;
+      for (let j = 0; j < d; j++) {
+        const c = z[o + j]! - mu[j]!;
+        sq[j]! += c * c;
+      }
+    }
+    for (let j = 0; j < d; j++) {
+      const variance = sq[j]! / rows;
+      bn.invStd[j] = 1 / Math.sqrt(variance + BN_EPSILON);
+      bn.mean[j] = BN_MOMENTUM * bn.mean[j]! + (1 - BN_MOMENTUM) * mu[j]!;
+      bn.variance[j] = BN_MOMENTUM * bn.variance[j]! + (1 - BN_MOMENTUM) * variance;
+    }
+    for (let r = 0; r < rows; r++) {
+      const o = r * d;
+      for (let j = 0; j < d; j++) {
+        const h = (z[o + j]! - mu[j]!) * bn.invStd[j]!;
+        zHat[o + j] = h;
+        z[o + j] = bn.gamma[j]! * h + l.b[j]!;
+      }
+    }
+  }
+
+  /** dY (rows × outDim, in place) → dZ; writes ∂γ and ∂β. Module doc. */
+  private batchNormBackward(l: Layer, bn: BatchNorm, dY: Float32Array, zHat: Float32Array, rows: number): void {
+    const d = l.outDim;
+    const sumD = new Float64Array(d);
+    const sumDH = new Float64Array(d);
+    for (let r = 0; r < rows; r++) {
+      const o = r * d;
+      for (let j = 0; j < d; j++) {
+        sumD[j]! += dY[o + j]!;
+        sumDH[j]! += dY[o + j]! * zHat[o + j]!;
+      }
+    }
+    for (let j = 0; j < d; j++) {
+      l.db[j] = sumD[j]!;
+      bn.dGamma[j] = sumDH[j]!;
+    }
+    if (!bn.training) {
+      // inference statistics are constants: dZ = γ dY / √(σ̄² + ε)
+      for (let r = 0; r < rows; r++) for (let j = 0; j < d; j++) dY[r * d + j]! *= bn.gamma[j]! * bn.invStd[j]!;
+      return;
+    }
+    // with dẐ = γ dY: Σ dẐ = γ Σ dY, Σ dẐ Ẑ = γ Σ dY Ẑ
+    for (let r = 0; r < rows; r++) {
+      const o = r * d;
+      for (let j = 0; j < d; j++) {
+        const g = bn.gamma[j]!;
+        dY[o + j] = ((g * bn.invStd[j]!) / rows) * (rows * dY[o + j]! - sumD[j]! - zHat[o + j]! * sumDH[j]!);
+      }
+    }
   }
 
   /** act′ of layer i at its last forward, written from A into `out` (length rows × outDim). */
@@ -191,14 +343,19 @@ export class FusedNet {
           break;
       }
       const prev = i === 0 ? this.input : this.acts[i - 1]!;
+      if (l.bn) {
+        // dZ holds dY = G ⊙ act′ here: ∂γ, ∂β, then dY → dZ through the normalisation
+        this.batchNormBackward(l, l.bn, dZ, this.zHats[i]!, rows);
+      } else {
+        // ∂b = Σ_rows dZ
+        l.db.fill(0);
+        for (let r = 0; r < rows; r++) {
+          const o = r * l.outDim;
+          for (let j = 0; j < l.outDim; j++) l.db[j]! += dZ[o + j]!;
+        }
+      }
       // ∂W = A_{l−1}ᵀ dZ
       this.gemm(prev, dZ, l.dW, l.inDim, l.outDim, rows, true, false, null, 'linear');
-      // ∂b = Σ_rows dZ
-      l.db.fill(0);
-      for (let r = 0; r < rows; r++) {
-        const o = r * l.outDim;
-        for (let j = 0; j < l.outDim; j++) l.db[j]! += dZ[o + j]!;
-      }
       // G_{l−1} = dZ W_lᵀ
       if (i > 0) this.gemm(dZ, l.W, this.deltas[i - 1]!, rows, l.inDim, l.outDim, false, true, null, 'linear');
       else if (gInput !== undefined) this.gemm(dZ, l.W, gInput, rows, l.inDim, l.outDim, false, true, null, 'linear');
@@ -215,6 +372,7 @@ export class FusedNet {
   addGradientPenalty(lambda: number, rowStart: number, count: number, divisor = count): { penalty: number; gradNorm: number } {
     const L = this.layers.length;
     if (this.outDim !== 1 || this.layers[L - 1]!.act !== 'linear') throw new Error('gradient penalty needs a critic with one linear output');
+    if (this.hasBatchNorm) throw new Error('gradient penalty: a batch-normalised critic has no per-sample input gradient (WGAN-GP §4 drops critic batchnorm)');
     for (let i = 0; i < L - 1; i++) {
       const a = this.layers[i]!.act;
       if (a !== 'relu' && a !== 'leakyRelu' && a !== 'linear') throw new Error(`gradient penalty: activation '${a}' is not piecewise linear`);
@@ -284,9 +442,20 @@ export class FusedNet {
     }
   }
 
-  /** The parameters as a TensorMap with the tfjs names (copies). */
+  /** The parameters as a TensorMap with the tfjs names (copies); batchnorm running averages are in `statsMap`. */
   toMap(): TensorMap {
     return this.slices(this.params);
+  }
+
+  /** The running averages of the batchnorm layers by their tfjs names (copies; empty without batchnorm). */
+  statsMap(): TensorMap {
+    const out: TensorMap = {};
+    for (const l of this.layers) {
+      if (!l.bn) continue;
+      out[l.bn.meanName] = { shape: [l.outDim], data: l.bn.mean.slice() };
+      out[l.bn.varianceName] = { shape: [l.outDim], data: l.bn.variance.slice() };
+    }
+    return out;
   }
 
   /** The gradient as a TensorMap with the parameter names (copies). */
@@ -306,8 +475,22 @@ export class FusedNet {
     return out;
   }
 
-  /** Copies a named map (same names and sizes) into `into` (default: the parameters). */
+  /**
+   * Copies a named map (same names and sizes) into `into` (default: the parameters). Into the
+   * parameters, batchnorm running averages present in the map are copied too.
+   */
   flatten(map: TensorMap, into: Float32Array = this.params): Float32Array {
+    if (into === this.params) {
+      for (const l of this.layers) {
+        if (!l.bn) continue;
+        for (const [name, target] of [[l.bn.meanName, l.bn.mean], [l.bn.varianceName, l.bn.variance]] as const) {
+          const t = map[name];
+          if (t === undefined) continue;
+          if (t.data.length !== target.length) throw new Error(`FusedNet: '${name}' has ${t.data.length} values, expected ${target.length}`);
+          target.set(t.data);
+        }
+      }
+    }
     let offset = 0;
     this.names.forEach((name, i) => {
       const t = map[name];

@@ -9,11 +9,11 @@
  * A subclass supplies the losses (criticLossAndGrad, generatorLossAndGrad), the schedule and
  * the optimisers, and may act after a critic update (WGAN's weight clipping).
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildSequential } from '../core/nn.js';
-import { decode, encode, getParams, setParams, type TensorMap } from '../core/tensors.js';
+import { decode, encode, getParams, readTensors, setParams, type TensorMap } from '../core/tensors.js';
 import { loadWeightsInto, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
 import type { Rng } from '../core/rng.js';
 import { FusedNet, denseSpecs, type NetActivation } from './mlp.js';
@@ -36,13 +36,32 @@ export interface MlpGanArchitecture {
   generatorActivation: 'relu' | 'leakyRelu';
   criticActivation: 'relu' | 'leakyRelu';
   leakyAlpha: number;
+  /** Batchnorm after each hidden layer of G (not its output), as DCGAN's rules; D never has it. */
+  generatorBatchNorm: boolean;
 }
 
 /** Builds the tfjs twin of an MLP (PyTorch's default nn.Linear initialisation). */
-export function buildMlpNet(name: string, inputDim: number, hidden: number[], outputDim: number, hiddenAct: NetActivation, outAct: NetActivation, leakyAlpha: number, rng: Rng): { model: tf.Sequential; activations: NetActivation[] } {
+export function buildMlpNet(name: string, inputDim: number, hidden: number[], outputDim: number, hiddenAct: NetActivation, outAct: NetActivation, leakyAlpha: number, rng: Rng, hiddenBatchNorm = false): { model: tf.Sequential; activations: NetActivation[] } {
   const activations: NetActivation[] = [...hidden.map(() => hiddenAct), outAct];
-  const model = buildSequential({ name, inputShape: [inputDim], layers: denseSpecs([...hidden, outputDim], activations), init: 'torchDefault', leakyAlpha }, rng);
+  const batchNorm = [...hidden.map(() => hiddenBatchNorm), false];
+  const model = buildSequential({ name, inputShape: [inputDim], layers: denseSpecs([...hidden, outputDim], activations, batchNorm), init: 'torchDefault', leakyAlpha }, rng);
   return { model, activations };
+}
+
+/** Every weight of a tfjs twin by name, batchnorm running averages included. */
+function twinWeights(model: tf.LayersModel): TensorMap {
+  return readTensors(model.weights.map((w) => [w.originalName, w.read()] as [string, tf.Tensor]));
+}
+
+/** Writes the named weights of `map` into the twin (trainable ones and running averages). */
+function setTwinWeights(model: tf.LayersModel, map: TensorMap): void {
+  for (const w of model.weights) {
+    const p = map[w.originalName];
+    if (p === undefined) throw new Error(`${model.name}: no value for '${w.originalName}'`);
+    tf.tidy(() => {
+      w.write(tf.tensor(p.data, p.shape));
+    });
+  }
 }
 
 interface GanState {
@@ -76,7 +95,7 @@ export abstract class MlpGanLearner implements GenerativeLearner {
 
   constructor(arch: MlpGanArchitecture, rng: Rng) {
     this.latentDim = arch.latentDim;
-    const g = buildMlpNet('generator', arch.latentDim, arch.generatorHidden, PIXELS, arch.generatorActivation, 'tanh', arch.leakyAlpha, rng);
+    const g = buildMlpNet('generator', arch.latentDim, arch.generatorHidden, PIXELS, arch.generatorActivation, 'tanh', arch.leakyAlpha, rng, arch.generatorBatchNorm);
     const d = buildMlpNet('critic', PIXELS, arch.criticHidden, 1, arch.criticActivation, 'linear', arch.leakyAlpha, rng);
     this.generator = g.model;
     this.critic = d.model;
@@ -152,7 +171,7 @@ export abstract class MlpGanLearner implements GenerativeLearner {
     return metrics;
   }
 
-  /** Images in [0, 1] = (G(z) + 1) / 2, row-major [n, 28, 28]. */
+  /** Images in [0, 1] = (G(z) + 1) / 2, row-major [n, 28, 28]; batchnorm uses its running averages. */
   sample(z: Float32Array): Float32Array {
     const L = this.latentDim;
     if (z.length % L !== 0) throw new Error(`${this.kind}.sample: ${z.length} values is not a multiple of latentDim ${L}`);
@@ -161,14 +180,15 @@ export abstract class MlpGanLearner implements GenerativeLearner {
     const chunk = 500;
     for (let s = 0; s < n; s += chunk) {
       const m = Math.min(chunk, n - s);
-      const x = this.G.forward(z.subarray(s * L, (s + m) * L), m);
+      const x = this.G.forward(z.subarray(s * L, (s + m) * L), m, false);
       for (let i = 0; i < m * PIXELS; i++) out[s * PIXELS + i] = (x[i]! + 1) / 2;
     }
     return out;
   }
 
+  /** Every weight of G and D by name: the trainable ones and G's batchnorm running averages. */
   getParams(): TensorMap {
-    return { ...this.G.toMap(), ...this.D.toMap() };
+    return { ...this.G.toMap(), ...this.G.statsMap(), ...this.D.toMap() };
   }
 
   setParams(params: TensorMap): void {
@@ -178,7 +198,7 @@ export abstract class MlpGanLearner implements GenerativeLearner {
 
   /** Writes generator/ and critic/ (tfjs format) and state.msgpack (optimisers, Rng, counters). */
   async save(dir: string): Promise<void> {
-    setParams(this.generator, this.G.toMap());
+    setTwinWeights(this.generator, { ...this.G.toMap(), ...this.G.statsMap() });
     setParams(this.critic, this.D.toMap());
     for (const [sub, model] of [['generator', this.generator], ['critic', this.critic]] as const) {
       await mkdir(path.join(dir, sub), { recursive: true });
@@ -200,7 +220,7 @@ export abstract class MlpGanLearner implements GenerativeLearner {
     if (state.kind !== this.kind) throw new Error(`${dir} holds a '${state.kind}' model, not '${this.kind}'`);
     await loadWeightsInto(this.generator, path.join(dir, 'generator'));
     await loadWeightsInto(this.critic, path.join(dir, 'critic'));
-    this.G.flatten(getParams(this.generator));
+    this.G.flatten(twinWeights(this.generator));
     this.D.flatten(getParams(this.critic));
     this.gOpt.setState(state.gOpt as never);
     this.dOpt.setState(state.dOpt as never);

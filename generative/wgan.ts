@@ -39,6 +39,8 @@ export interface WganConfig extends MlpGanArchitecture {
   criticActivation: 'relu' | 'leakyRelu';
   /** Slope of LeakyReLU for x < 0. */
   leakyAlpha: number;
+  /** Batchnorm after each hidden layer of G (never in the critic: WGAN-GP's penalty is per sample). */
+  generatorBatchNorm: boolean;
   /** n_critic: critic steps per generator step. */
   nCritic: number;
   /** Paper's schedule (WGAN code): 100 critic steps for the first 25 generator steps and every 500th. */
@@ -66,6 +68,7 @@ const ARCH = {
   generatorActivation: 'leakyRelu' as const,
   criticActivation: 'leakyRelu' as const,
   leakyAlpha: 0.2,
+  generatorBatchNorm: false,
 };
 
 /** WGAN with weight clipping: the paper's RMSprop 5e-5, c = 0.01, n_critic = 5, batch 64. */

@@ -8,6 +8,9 @@ import { negElboLoss } from '../generative/vae.js';
 import { FusedNet, type NetActivation } from '../generative/mlp.js';
 import { Gan, softplus } from '../generative/gan.js';
 import { Wgan } from '../generative/wgan.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { close, useCpu } from './helpers.js';
 
 test.before(useCpu);
@@ -103,9 +106,11 @@ function realImages(n: number, rng: Rng): Float32Array {
   return Float32Array.from({ length: n * 784 }, () => rng.uniform(-1, 1));
 }
 
-test('GAN: fused discriminator and generator gradients equal tfjs autograd on the twin models (both G losses)', () => {
-  for (const generatorLoss of ['nonSaturating', 'minimax'] as const) {
-    const gan = new Gan({ ...TINY, generatorLoss }, new Rng(5));
+test('GAN: fused discriminator and generator gradients equal tfjs autograd on the twin models (both G losses, G with and without batchnorm)', () => {
+  for (const [generatorLoss, generatorBatchNorm] of [['nonSaturating', true], ['minimax', true], ['nonSaturating', false]] as const) {
+    const gan = new Gan({ ...TINY, generatorHidden: [16, 8], generatorLoss, generatorBatchNorm }, new Rng(5));
+    // batchnorm in training mode (batch statistics), as the fused G during training
+    const G = (z: tf.Tensor) => gan.generator.apply(z, { training: true }) as tf.Tensor;
     const rng = new Rng(6);
     const n = 3;
     const x = realImages(n, rng);
@@ -118,7 +123,7 @@ test('GAN: fused discriminator and generator gradients equal tfjs autograd on th
     const dRef = tf.variableGrads(() =>
       tf.tidy(() => {
         const aReal = gan.critic.apply(tf.tensor2d(x, [n, 784])) as tf.Tensor;
-        const aFake = gan.critic.apply(gan.generator.apply(tf.tensor2d(z, [n, 4]))) as tf.Tensor;
+        const aFake = gan.critic.apply(G(tf.tensor2d(z, [n, 4]))) as tf.Tensor;
         return tf.add(tf.mean(tf.softplus(tf.neg(aReal))), tf.mean(tf.softplus(aFake))) as tf.Scalar;
       }),
       [...dVars.values()],
@@ -129,14 +134,70 @@ test('GAN: fused discriminator and generator gradients equal tfjs autograd on th
     const gFused = gan.G.gradMap();
     const gRef = tf.variableGrads(() =>
       tf.tidy(() => {
-        const a = gan.critic.apply(gan.generator.apply(tf.tensor2d(z, [n, 4]))) as tf.Tensor;
+        const a = gan.critic.apply(G(tf.tensor2d(z, [n, 4]))) as tf.Tensor;
         return (generatorLoss === 'nonSaturating' ? tf.mean(tf.softplus(tf.neg(a))) : tf.neg(tf.mean(tf.softplus(a)))) as tf.Scalar;
       }),
       [...gVars.values()],
     );
     close([gm['losses/g_loss']!], [gRef.value.dataSync()[0]!], 1e-5, 'g_loss');
+    assert.equal(Object.keys(gFused).some((k) => k.endsWith('/gamma')), generatorBatchNorm);
     [...gVars].forEach(([name, v]) => close(gFused[name]!.data, gRef.grads[v.name]!.dataSync(), 1e-4, `G ${name}`));
     tf.dispose([dRef.value, gRef.value, ...Object.values(dRef.grads), ...Object.values(gRef.grads)]);
+    gan.dispose();
+  }
+});
+
+test('a batchnorm layer of the fused net keeps running averages as tfjs (m = 0.9) and uses them at inference', () => {
+  const rng = new Rng(12);
+  const map: TensorMap = {
+    'g_0/kernel': { shape: [3, 4], data: rng.fillNormal(new Float32Array(12)) },
+    'g_0_bn/gamma': { shape: [4], data: Float32Array.from([1, 2, 0.5, -1]) },
+    'g_0_bn/beta': { shape: [4], data: Float32Array.from([0, 0.1, -0.2, 0.3]) },
+    'g_1/kernel': { shape: [4, 2], data: rng.fillNormal(new Float32Array(8)) },
+    'g_1/bias': { shape: [2], data: new Float32Array(2) },
+  };
+  const net = new FusedNet(map, ['relu', 'linear'], 0.2);
+  const n = 5;
+  const x = rng.fillNormal(new Float32Array(n * 3), 1, 2);
+  net.forward(x, n);
+  // Z = X W (no bias), batch mean and biased variance per unit
+  const Z = tf.tidy(() => tf.matMul(tf.tensor2d(x, [n, 3]), tf.tensor2d(map['g_0/kernel']!.data, [3, 4])).arraySync() as number[][]);
+  const mu = [0, 1, 2, 3].map((j) => Z.reduce((s, r) => s + r[j]!, 0) / n);
+  const v = [0, 1, 2, 3].map((j) => Z.reduce((s, r) => s + (r[j]! - mu[j]!) ** 2, 0) / n);
+  const stats = net.statsMap();
+  close(stats['g_0_bn/moving_mean']!.data, mu.map((m) => 0.1 * m), 1e-5, 'moving mean');
+  close(stats['g_0_bn/moving_variance']!.data, v.map((s) => 0.9 + 0.1 * s), 1e-5, 'moving variance');
+  // inference: (Z − μ̄)/√(σ̄² + ε) with the running averages, not the batch's
+  const out = net.forward(x, n, false).slice();
+  const ref = tf.tidy(() => {
+    const h = tf.relu(tf.add(tf.mul(tf.div(tf.sub(tf.tensor2d(Z), stats['g_0_bn/moving_mean']!.data), tf.sqrt(tf.add(stats['g_0_bn/moving_variance']!.data, 1e-5))), map['g_0_bn/gamma']!.data), map['g_0_bn/beta']!.data));
+    return tf.matMul(h, tf.tensor2d(map['g_1/kernel']!.data, [4, 2])).dataSync();
+  });
+  close(out, ref, 1e-5, 'inference output');
+  // and the statistics did not move at inference
+  close(net.statsMap()['g_0_bn/moving_mean']!.data, stats['g_0_bn/moving_mean']!.data, 0, 'unchanged');
+});
+
+test('GAN with generator batchnorm: sample() equals the saved tfjs generator (running averages included)', async () => {
+  const gan = new Gan({ ...TINY, generatorBatchNorm: true }, new Rng(13));
+  const rng = new Rng(14);
+  const n = 6;
+  for (let it = 0; it < 3; it++) gan.trainStep(gan.schedule().map(() => ({ n, images: realImages(n, rng), labels: new Uint8Array(n) })));
+  const dir = await mkdtemp(path.join(tmpdir(), 'nnlab-gan-bn-'));
+  try {
+    await gan.save(dir);
+    const z = rng.fillNormal(new Float32Array(n * 4));
+    const twin = tf.tidy(() => (gan.generator.predict(tf.tensor2d(z, [n, 4])) as tf.Tensor).dataSync());
+    close(gan.sample(z), Float32Array.from(twin, (v) => (v + 1) / 2), 1e-5, 'sample vs tfjs generator');
+    const means = gan.getParams()['generator_0_dense_bn/moving_mean'];
+    assert.ok(means !== undefined && means.data.some((m) => m !== 0), 'running mean moved from 0 and is in getParams');
+    // a fresh learner loaded from the checkpoint samples the same images
+    const other = new Gan({ ...TINY, generatorBatchNorm: true }, new Rng(99));
+    await other.load(dir);
+    close(other.sample(z), gan.sample(z), 0, 'loaded');
+    other.dispose();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
     gan.dispose();
   }
 });
