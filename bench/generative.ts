@@ -9,7 +9,9 @@
  *   DCGAN / cDCGAN          classifier score ≥ 9.3, every class ≥ 7%, Fréchet distance below the MLP GAN's
  *
  * Metrics and wall time per epoch are printed and written, with every run's sample grids
- * (samples/epoch-NNN.png), interpolation strip and generator, under bench/results/generative/.
+ * (samples/epoch-NNN.png), interpolation strip and generator, under bench/results/generative/
+ * <model>-seed<N>/ (not committed: weights); each run's last grid is copied to
+ * bench/results/generative/<model>-seed<N>.png and `--report` writes report.md (both committed).
  *
  *   node dist/bench/generative.js [--models vae,gan,wgan,wgan-gp] [--seeds 2 | --seeds 1,7]
  *                                 [--epochs N | --epochs vae=10,gan=30] [--eval-samples 10000] [--backend native]
@@ -17,7 +19,7 @@
  *                                 [--config '{"vae":{"hidden":[512,512]}}' --tag wide]   (a variant)
  *   node dist/bench/generative.js --report [--models …]   (the tables again from every results*.json, no training)
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initBackend } from '../core/backend.js';
 import { GENERATIVE_MODELS } from '../generative/models.js';
@@ -146,14 +148,21 @@ async function main(): Promise<void> {
         });
         run.wallSeconds = (performance.now() - t0) / 1000;
         write();
+        const lastGrid = path.join(outDir, 'samples', `epoch-${String(epochs).padStart(3, '0')}.png`);
+        if (existsSync(lastGrid)) copyFileSync(lastGrid, path.join(root, `${model}${tag}-seed${seed}.png`));
       }
     }
   }
+  const lines: string[] = [];
+  const out = (line: string) => {
+    lines.push(line);
+    console.log(line);
+  };
 
   // per-epoch table
-  console.log('\nper epoch (train s = wall-clock training time of the epoch, evaluation excluded)');
-  console.log('| model | seed | epoch | train s | steps/s | losses | test −ELBO | CS | FD | min class |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  out('\nper epoch (train s = wall-clock training time of the epoch, evaluation excluded)');
+  out('| model | seed | epoch | train s | steps/s | losses | test −ELBO | CS | FD | min class |');
+  out('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of runs) {
     for (const e of r.epochs) {
       const losses = Object.entries(e.metrics)
@@ -161,16 +170,16 @@ async function main(): Promise<void> {
         .map(([k, v]) => `${k.slice(7)} ${v.toFixed(3)}`)
         .join(', ');
       const f = (k: string, d = 2) => (e.metrics[k] === undefined ? '—' : e.metrics[k]!.toFixed(d));
-      console.log(`| ${r.model} | ${r.seed} | ${e.epoch} | ${e.trainSeconds.toFixed(1)} | ${f('charts/steps_per_s', 1)} | ${losses} | ${f('eval/test_neg_elbo', 1)} | ${f('eval/classifier_score')} | ${f('eval/frechet_distance')} | ${e.metrics['eval/min_class_fraction'] === undefined ? '—' : pct(e.metrics['eval/min_class_fraction'])} |`);
+      out(`| ${r.model} | ${r.seed} | ${e.epoch} | ${e.trainSeconds.toFixed(1)} | ${f('charts/steps_per_s', 1)} | ${losses} | ${f('eval/test_neg_elbo', 1)} | ${f('eval/classifier_score')} | ${f('eval/frechet_distance')} | ${e.metrics['eval/min_class_fraction'] === undefined ? '—' : pct(e.metrics['eval/min_class_fraction'])} |`);
     }
   }
 
   // goals
   const ganRuns = runs.filter((r) => r.model === 'gan' && r.epochs.length > 0);
   const ganFd = ganRuns.length > 0 ? ganRuns.reduce((s, r) => s + fd(r.epochs[r.epochs.length - 1]!), 0) / ganRuns.length : undefined;
-  console.log('\ngoals (last epoch of each seed)');
-  console.log('| model | epochs | s/epoch (train) | goal | result per seed | met |');
-  console.log('|---|---|---|---|---|---|');
+  out('\ngoals (last epoch of each seed)');
+  out('| model | epochs | s/epoch (train) | goal | result per seed | met |');
+  out('|---|---|---|---|---|---|');
   const table: { model: string; goal: string; results: string[]; met: boolean }[] = [];
   for (const model of [...new Set(runs.map((r) => r.model))]) {
     const goal = GOALS[model] ?? GOALS[model.replace(/-[a-z0-9]+$/i, '')];
@@ -182,7 +191,7 @@ async function main(): Promise<void> {
     const secPerEpoch = rs.flatMap((r) => r.epochs.map((e) => e.trainSeconds));
     const meanSec = secPerEpoch.reduce((a, b) => a + b, 0) / secPerEpoch.length;
     table.push({ model, goal: goal?.text ?? '—', results, met });
-    console.log(`| ${model} | ${rs[0]!.epochs.length} | ${meanSec.toFixed(1)} | ${goal?.text ?? '—'} | ${results.join('; ')} | ${goal === undefined ? '—' : met ? 'yes' : 'no'} |`);
+    out(`| ${model} | ${rs[0]!.epochs.length} | ${meanSec.toFixed(1)} | ${goal?.text ?? '—'} | ${results.join('; ')} | ${goal === undefined ? '—' : met ? 'yes' : 'no'} |`);
   }
   if (!process.argv.includes('--report')) {
     writeFileSync(
@@ -190,7 +199,11 @@ async function main(): Promise<void> {
       JSON.stringify({ date: new Date().toISOString(), node: process.version, backend: backend.name, argv: process.argv.slice(2), ganFrechet: ganFd, goals: table, runs }, null, 2),
     );
   }
-  if (!process.argv.includes('--report')) console.log(`\nwritten ${resultsFile} and the sample grids under ${root}/<model>-seed<N>/samples/`);
+  if (process.argv.includes('--report')) {
+    const header = `# bench:generative report\n\n\`node dist/bench/generative.js ${process.argv.slice(2).join(' ')}\` on backend ${backend.name}, from ${[...new Set(runs.map((r) => r.model))].join(', ')} runs in ${root}/results*.json; sample grids: ${root}/<model>-seed<N>.png\n`;
+    writeFileSync(path.join(root, 'report.md'), `${header}\n${lines.join('\n')}\n`);
+    console.log(`\nwritten ${path.join(root, 'report.md')}`);
+  } else console.log(`\nwritten ${resultsFile} and the sample grids under ${root}/<model>-seed<N>/samples/`);
 }
 
 main().catch((e: unknown) => {
