@@ -1,7 +1,9 @@
 /**
  * Fused MLP training: forward, backward and Adam for a dense network in a few calls, on flat
  * Float32Arrays, with the matrix products done by the native SGEMM (core/native.ts) when the
- * addon is built and by a JavaScript GEMM otherwise.
+ * addon is built and by a JavaScript GEMM otherwise. This file holds the GEMM choice and the flat
+ * optimisers (Adam, RMSprop); the networks (FusedNet, and FusedMlp for the agents and the VAE)
+ * are in fusedNet.ts.
  *
  * Why: a small network's training step through tfjs's op-by-op engine launches ~270 kernels and
  * costs 10–25 ms on 2 cores whatever the backend (bench:core), while the arithmetic is well under
@@ -106,165 +108,6 @@ export function currentGemm(): Gemm {
   return chosen?.gemm ?? jsGemm;
 }
 
-interface LayerView {
-  inDim: number;
-  outDim: number;
-  W: Float32Array;
-  b: Float32Array;
-  dW: Float32Array;
-  db: Float32Array;
-}
-
-/** A dense network over one flat parameter vector (and one flat gradient vector of the same layout). */
-export class FusedMlp {
-  readonly params: Float32Array<ArrayBufferLike>;
-  readonly grads: Float32Array<ArrayBufferLike>;
-  readonly names: string[];
-  readonly shapes: number[][];
-  private readonly layers: LayerView[];
-  private acts: Float32Array[] = [];
-  private deltas: Float32Array[] = [];
-  private batch = 0;
-  private input: Float32Array = new Float32Array(0);
-
-  /** Builds the network from a parameter map laid out as `getParams(buildMlp(...))` returns it. */
-  constructor(
-    params: TensorMap,
-    readonly hiddenActivation: FusedActivation,
-    private readonly gemm: Gemm = currentGemm(),
-  ) {
-    const entries = Object.entries(params);
-    this.names = entries.map(([n]) => n);
-    this.shapes = entries.map(([, t]) => t.shape.slice());
-    const total = entries.reduce((n, [, t]) => n + t.data.length, 0);
-    this.params = new Float32Array(total);
-    this.grads = new Float32Array(total);
-    this.layers = [];
-    let offset = 0;
-    for (let i = 0; i < entries.length; i += 2) {
-      const [kName, kernel] = entries[i]!;
-      const bias = entries[i + 1]?.[1];
-      if (kernel.shape.length !== 2 || bias === undefined || bias.shape.length !== 1 || bias.shape[0] !== kernel.shape[1]) {
-        throw new Error(`FusedMlp: expected dense kernel/bias pairs, got '${kName}' [${kernel.shape}]`);
-      }
-      const [inDim, outDim] = kernel.shape as [number, number];
-      const W = this.params.subarray(offset, offset + inDim * outDim);
-      const dW = this.grads.subarray(offset, offset + inDim * outDim);
-      W.set(kernel.data);
-      offset += inDim * outDim;
-      const b = this.params.subarray(offset, offset + outDim);
-      const db = this.grads.subarray(offset, offset + outDim);
-      b.set(bias.data);
-      offset += outDim;
-      this.layers.push({ inDim, outDim, W, b, dW, db });
-    }
-  }
-
-  get inDim(): number {
-    return this.layers[0]!.inDim;
-  }
-
-  get outDim(): number {
-    return this.layers[this.layers.length - 1]!.outDim;
-  }
-
-  private buffers(batch: number): void {
-    if (this.batch === batch) return;
-    this.batch = batch;
-    this.acts = this.layers.map((l) => new Float32Array(batch * l.outDim));
-    this.deltas = this.layers.map((l) => new Float32Array(batch * l.outDim));
-  }
-
-  /** A_L for `batch` rows of x; the activations are kept for `backward`. The result is reused. */
-  forward(x: Float32Array, batch: number): Float32Array {
-    this.buffers(batch);
-    this.input = x;
-    let a = x;
-    this.layers.forEach((l, i) => {
-      const act = i === this.layers.length - 1 ? 'linear' : this.hiddenActivation;
-      this.gemm(a, l.W, this.acts[i]!, batch, l.outDim, l.inDim, false, false, l.b, act);
-      a = this.acts[i]!;
-    });
-    return a;
-  }
-
-  /**
-   * Fills `grads` with ∂loss/∂θ given gOut = ∂loss/∂A_L (batch × outDim) of the last forward.
-   * With `gInput`, also writes ∂loss/∂X (batch × inDim) there, for a network feeding this one.
-   */
-  backward(gOut: Float32Array, gInput?: Float32Array): Float32Array {
-    const batch = this.batch;
-    for (let i = this.layers.length - 1; i >= 0; i--) {
-      const l = this.layers[i]!;
-      const A = this.acts[i]!;
-      // dZ_l = G_l ⊙ act′(Z_l), written into deltas[i]
-      const dZ = this.deltas[i]!;
-      const G = i === this.layers.length - 1 ? gOut : dZ;
-      const n = batch * l.outDim;
-      if (i === this.layers.length - 1) dZ.set(G.subarray(0, n));
-      else if (this.hiddenActivation === 'relu') for (let k = 0; k < n; k++) dZ[k] = A[k]! > 0 ? G[k]! : 0;
-      else for (let k = 0; k < n; k++) dZ[k] = G[k]! * (1 - A[k]! * A[k]!);
-      const prev = i === 0 ? this.input : this.acts[i - 1]!;
-      // ∂W = A_{l−1}ᵀ dZ      ([in × batch] · [batch × out])
-      this.gemm(prev, dZ, l.dW, l.inDim, l.outDim, batch, true, false, null, 'linear');
-      // ∂b = Σ_rows dZ
-      l.db.fill(0);
-      for (let r = 0; r < batch; r++) for (let j = 0; j < l.outDim; j++) l.db[j]! += dZ[r * l.outDim + j]!;
-      // G_{l−1} = dZ W_lᵀ, into the previous layer's delta buffer (its act′ is applied next turn)
-      if (i > 0) this.gemm(dZ, l.W, this.deltas[i - 1]!, batch, l.inDim, l.outDim, false, true, null, 'linear');
-      else if (gInput !== undefined) this.gemm(dZ, l.W, gInput, batch, l.inDim, l.outDim, false, true, null, 'linear');
-    }
-    return this.grads;
-  }
-
-  /** The parameters as a TensorMap with the original names (copies). */
-  toMap(): TensorMap {
-    const out: TensorMap = {};
-    let offset = 0;
-    this.names.forEach((name, i) => {
-      const shape = this.shapes[i]!;
-      const n = shape.reduce((a, b) => a * b, 1);
-      out[name] = { shape: shape.slice(), data: this.params.slice(offset, offset + n) };
-      offset += n;
-    });
-    return out;
-  }
-
-  /** The gradient as a TensorMap with the parameter names (copies). */
-  gradMap(): TensorMap {
-    const out: TensorMap = {};
-    let offset = 0;
-    this.names.forEach((name, i) => {
-      const shape = this.shapes[i]!;
-      const n = shape.reduce((a, b) => a * b, 1);
-      out[name] = { shape: shape.slice(), data: this.grads.slice(offset, offset + n) };
-      offset += n;
-    });
-    return out;
-  }
-
-  /** Flattens a named map (same names and sizes) into `into` (default: a new array). */
-  flatten(map: TensorMap, into?: Float32Array): Float32Array {
-    const out: Float32Array = into ?? new Float32Array(this.params.length);
-    let offset = 0;
-    this.names.forEach((name, i) => {
-      const t = map[name];
-      const n = this.shapes[i]!.reduce((a, b) => a * b, 1);
-      if (t === undefined || t.data.length !== n) throw new Error(`FusedMlp: '${name}' missing or of the wrong size`);
-      out.set(t.data, offset);
-      offset += n;
-    });
-    return out;
-  }
-
-  /** θ ← τ θ_other + (1 − τ) θ. */
-  blendFrom(other: FusedMlp, tau: number): void {
-    if (other.params.length !== this.params.length) throw new Error('FusedMlp.blendFrom: different sizes');
-    if (tau === 1) this.params.set(other.params);
-    else for (let i = 0; i < this.params.length; i++) this.params[i] = tau * other.params[i]! + (1 - tau) * this.params[i]!;
-  }
-}
-
 export interface FusedAdamState {
   t: number;
   m: Float32Array;
@@ -327,5 +170,45 @@ export class FusedAdam {
     this.t = s.t;
     this.m.set(s.m);
     this.v.set(s.v);
+  }
+}
+
+/**
+ * RMSprop as PyTorch's `torch.optim.RMSprop` (the WGAN paper's optimiser) on a flat vector:
+ *   E[g²] ← ρ E[g²] + (1 − ρ) g²;   θ ← θ − α g / (√E[g²] + ε)
+ */
+export class FusedRmsprop {
+  private sq: Float32Array;
+  t = 0;
+
+  constructor(
+    size: number,
+    readonly lr: number,
+    readonly rho = 0.99,
+    readonly epsilon = 1e-8,
+  ) {
+    this.sq = new Float32Array(size);
+  }
+
+  step(theta: Float32Array, g: Float32Array): void {
+    const { lr, rho, epsilon } = this;
+    const sq = this.sq;
+    this.t++;
+    for (let i = 0; i < theta.length; i++) {
+      const gi = g[i]!;
+      const s = rho * sq[i]! + (1 - rho) * gi * gi;
+      sq[i] = s;
+      theta[i]! -= (lr * gi) / (Math.sqrt(s) + epsilon);
+    }
+  }
+
+  getState(): { t: number; sq: Float32Array } {
+    return { t: this.t, sq: this.sq.slice() };
+  }
+
+  setState(s: { t: number; sq: Float32Array }): void {
+    if (s.sq.length !== this.sq.length) throw new Error(`FusedRmsprop.setState: ${s.sq.length} values for ${this.sq.length} parameters`);
+    this.t = s.t;
+    this.sq.set(s.sq);
   }
 }

@@ -9,7 +9,8 @@
  * then Adam on encoder and decoder (element-wise, so two Adams equal one joint Adam).
  * Tested against tfjs autograd on the same loss (test/core.fused.test.ts).
  */
-import { FusedAdam, FusedMlp, nativeTails } from './fused.js';
+import { FusedAdam, nativeTails } from './fused.js';
+import { FusedMlp } from './fusedNet.js';
 import type { TensorMap } from './tensors.js';
 
 export class FusedVae {

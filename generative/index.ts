@@ -6,7 +6,8 @@ export { Gan, GAN_DEFAULTS, resolveGanConfig, softplus, type GanConfig } from '.
 export { Dcgan, DCGAN_DEFAULTS, resolveDcganConfig, buildGenerator, buildDiscriminator, labelMaps, type DcganConfig } from './dcgan.js';
 export { Wgan, WGAN_DEFAULTS, WGAN_GP_DEFAULTS, resolveWganConfig, type WganConfig } from './wgan.js';
 export { MlpGanLearner, type MlpGanArchitecture } from './mlpGan.js';
-export { FusedNet, FusedRmsprop, type NetActivation } from './mlp.js';
+export { FusedNet, type NetActivation } from '../core/fusedNet.js';
+export { FusedRmsprop } from '../core/fused.js';
 export { GENERATIVE_MODELS, generativeKinds, makeGenerativeLearner, type LearnerFactory } from './models.js';
 export { trainGenerative, type TrainGenerativeOptions, type TrainGenerativeResult, type EpochSummary } from './train.js';
 export {

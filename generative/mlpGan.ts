@@ -16,7 +16,7 @@ import { buildSequential } from '../core/nn.js';
 import { decode, encode, getParams, readTensors, setParams, type TensorMap } from '../core/tensors.js';
 import { loadWeightsInto, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
 import type { Rng } from '../core/rng.js';
-import { FusedNet, denseSpecs, type NetActivation } from './mlp.js';
+import { FusedNet, denseSpecs, type NetActivation } from '../core/fusedNet.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
 import type { PixelScale } from './mnist.js';
 

@@ -19,7 +19,7 @@
 import { FusedAdam } from '../core/fused.js';
 import type { Rng } from '../core/rng.js';
 import { checkBoolean, checkChoice, checkKnownKeys, checkNumber } from './config.js';
-import { FusedRmsprop } from './mlp.js';
+import { FusedRmsprop } from '../core/fused.js';
 import { checkMlpGanArchitecture } from './gan.js';
 import { MlpGanLearner, PIXELS, type FlatOptimizer, type MlpGanArchitecture } from './mlpGan.js';
 import type { Metrics, Phase } from './types.js';

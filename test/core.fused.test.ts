@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
-import { FusedAdam, FusedMlp, fusedGemm, jsGemm } from '../core/fused.js';
+import { FusedAdam, fusedGemm, jsGemm } from '../core/fused.js';
+import { FusedMlp } from '../core/fusedNet.js';
 import { FusedVae } from '../core/fusedVae.js';
 import { bceWithLogits } from '../core/losses.js';
 import { buildMlp } from '../core/nn.js';

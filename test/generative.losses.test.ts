@@ -5,7 +5,7 @@ import { FusedVae } from '../core/fusedVae.js';
 import { Rng } from '../core/rng.js';
 import { getParams, namedVariables, type TensorMap } from '../core/tensors.js';
 import { negElboLoss } from '../generative/vae.js';
-import { FusedNet, type NetActivation } from '../generative/mlp.js';
+import { FusedNet, type NetActivation } from '../core/fusedNet.js';
 import { Gan, softplus } from '../generative/gan.js';
 import { Wgan } from '../generative/wgan.js';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -1,10 +1,11 @@
 /**
- * The fused MLP engine of the MLP GANs: forward, backward and the input-gradient penalty's double
- * backward of a dense network on flat Float32Arrays, matrix products on the native SGEMM
- * (core/fused.ts `currentGemm()`; a JavaScript GEMM without the addon). Same idea as core/fused.ts
- * `FusedMlp` (which the VAE uses), extended with what GANs need: a per-layer activation
- * (LeakyReLU, sigmoid, tanh outputs) and ∂‖∇ₓf‖/∂θ for WGAN-GP. Every equation below is what tfjs
- * autograd computes for the same tfjs model (tested against it, nested tf.grad included).
+ * The fused dense-network engine shared by the agents (DQN), the VAE and the MLP GANs: forward,
+ * backward and the input-gradient penalty's double backward of a dense network on flat
+ * Float32Arrays, matrix products on the native SGEMM (fused.ts `currentGemm()`; a JavaScript GEMM
+ * without the addon). A per-layer activation (ReLU, LeakyReLU, tanh, sigmoid, linear), optional
+ * batchnorm, and ∂‖∇ₓf‖/∂θ for WGAN-GP. Every equation below is what tfjs autograd computes for
+ * the same tfjs model (tested against it, nested tf.grad included). `FusedMlp` is the common
+ * case: one hidden activation, a linear output, and Polyak blending for target networks.
  *
  * Layer l (1..L), A₀ = X, W_l [in, out] row-major as tfjs Dense kernels:
  *   Z_l = A_{l−1} W_l + b_l,   A_l = act_l(Z_l)
@@ -25,9 +26,9 @@
  * g is linear in each W_l given the slopes, so for a loss P(g), with v̄_1 = ∂P/∂g:
  *   ∂W_l = v̄_lᵀ δ_l,   δ̄_l = v̄_l W_l,   v̄_{l+1} = δ̄_l ⊙ s_l        (biases: 0 almost everywhere)
  */
-import { currentGemm, type Gemm } from '../core/fused.js';
-import type { TensorMap } from '../core/tensors.js';
-import type { LayerSpec } from '../core/nn.js';
+import { currentGemm, type FusedActivation, type Gemm } from './fused.js';
+import type { TensorMap } from './tensors.js';
+import type { LayerSpec } from './nn.js';
 
 export type NetActivation = 'linear' | 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid';
 
@@ -504,41 +505,23 @@ export class FusedNet {
 }
 
 /**
- * RMSprop as PyTorch's `torch.optim.RMSprop` (the WGAN paper's optimiser) on a flat vector:
- *   E[g²] ← ρ E[g²] + (1 − ρ) g²;   θ ← θ − α g / (√E[g²] + ε)
+ * A dense network with one hidden activation and a linear output (the layout `getParams(buildMlp(...))`
+ * returns: kernel/bias pairs), as the DQN's Q-network and the VAE's encoder and decoder use it.
  */
-export class FusedRmsprop {
-  private sq: Float32Array;
-  t = 0;
-
+export class FusedMlp extends FusedNet {
   constructor(
-    size: number,
-    readonly lr: number,
-    readonly rho = 0.99,
-    readonly epsilon = 1e-8,
+    params: TensorMap,
+    readonly hiddenActivation: FusedActivation,
+    gemm: Gemm = currentGemm(),
   ) {
-    this.sq = new Float32Array(size);
+    const layers = Math.max(1, Math.floor(Object.keys(params).length / 2));
+    super(params, [...new Array<NetActivation>(layers - 1).fill(hiddenActivation), 'linear'], 0.2, gemm);
   }
 
-  step(theta: Float32Array, g: Float32Array): void {
-    const { lr, rho, epsilon } = this;
-    const sq = this.sq;
-    this.t++;
-    for (let i = 0; i < theta.length; i++) {
-      const gi = g[i]!;
-      const s = rho * sq[i]! + (1 - rho) * gi * gi;
-      sq[i] = s;
-      theta[i]! -= (lr * gi) / (Math.sqrt(s) + epsilon);
-    }
-  }
-
-  getState(): { t: number; sq: Float32Array } {
-    return { t: this.t, sq: this.sq.slice() };
-  }
-
-  setState(s: { t: number; sq: Float32Array }): void {
-    if (s.sq.length !== this.sq.length) throw new Error(`FusedRmsprop.setState: ${s.sq.length} values for ${this.sq.length} parameters`);
-    this.t = s.t;
-    this.sq.set(s.sq);
+  /** θ ← τ θ_other + (1 − τ) θ. */
+  blendFrom(other: FusedNet, tau: number): void {
+    if (other.params.length !== this.params.length) throw new Error('FusedMlp.blendFrom: different sizes');
+    if (tau === 1) this.params.set(other.params);
+    else for (let i = 0; i < this.params.length; i++) this.params[i] = tau * other.params[i]! + (1 - tau) * this.params[i]!;
   }
 }
