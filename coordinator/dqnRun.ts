@@ -192,7 +192,7 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
     s.params = r.params;
     s.paramsVersion = r.state.version;
     ctx.metrics.write(s.envSteps, { 'losses/td_loss': r.meanLoss, 'charts/sps': s.envSteps / Math.max(1e-9, ctx.metrics.time - startTime), 'charts/updates': r.state.updates });
-    ctx.publish(s.params, s.paramsVersion);
+    ctx.publish(s.params, s.paramsVersion, config.activation);
   };
 
   const startTime = resume?.metrics.time ?? 0;

@@ -41,7 +41,7 @@ export async function runInProcess(ctx: RunContext, resume?: unknown): Promise<R
   ctx.progressBreak();
   await result.learner.save(path.join(ctx.runDir, 'checkpoints'));
   const params = result.learner.getPolicyParams();
-  ctx.publish(params.params, params.version);
+  ctx.publish(params.params, params.version, result.learner.config.activation);
   result.learner.dispose();
   const score = result.lastEval?.meanReturn;
   const outcome: RunOutcome = {

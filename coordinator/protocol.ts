@@ -89,6 +89,8 @@ export interface ParamsMessage {
   runId: string;
   version: number;
   params: TensorMap;
+  /** Hidden activation of the network (the agent's `activation`); absent for a Q-table. */
+  activation?: 'relu' | 'tanh';
 }
 /** The newest sample grid of a generative run (fixed latents, one per epoch), as PNG bytes. */
 export interface SamplesMessage {

@@ -112,7 +112,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   const summary: RunSummary = { runId, name: spec.name, state: 'starting', kind: spec.agent?.algo ?? spec.model!.kind, backend: backend.name, startedAt: new Date().toISOString() };
   if (spec.env !== undefined) summary.env = spec.env.id;
   let learner: LearnerClient | undefined;
-  let latestParams: { params: TensorMap; version: number } | undefined;
+  let latestParams: { params: TensorMap; version: number; activation?: 'relu' | 'tanh' } | undefined;
   let latestSamples: { epoch: number; png: Uint8Array } | undefined;
   let stopReason: string | undefined;
   let checkpointWanted = false;
@@ -213,9 +213,9 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     },
     progressBreak: () => progressBar?.break(),
     workersAlive,
-    publish: (params, version) => {
-      latestParams = { params, version };
-      if (server.dashboards > 0) server.broadcast({ type: 'params', runId, params, version });
+    publish: (params, version, activation) => {
+      latestParams = { params, version, ...(activation !== undefined ? { activation } : {}) };
+      if (server.dashboards > 0) server.broadcast({ type: 'params', runId, ...latestParams });
     },
     publishSamples: (epoch, png) => {
       latestSamples = { epoch, png };

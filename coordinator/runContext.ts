@@ -33,8 +33,8 @@ export interface RunContext {
   progress(done: number, total: number, fields: Record<string, string | number | undefined>): void;
   progressBreak(): void;
   workersAlive(): string;
-  /** Publishes policy parameters (dashboards). */
-  publish(params: TensorMap, version: number): void;
+  /** Publishes policy parameters and the network's hidden activation (dashboards). */
+  publish(params: TensorMap, version: number, activation?: 'relu' | 'tanh'): void;
   /** Publishes a generative run's newest sample grid (PNG bytes) to dashboards. */
   publishSamples(epoch: number, png: Uint8Array): void;
   restartLearner(): Promise<LearnerClient>;

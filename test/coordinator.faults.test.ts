@@ -15,6 +15,9 @@ import { runExperiment, type RunOptions, type RunResult } from '../coordinator/r
 import { loadCheckpoint, latestCheckpoint } from '../core/checkpoint.js';
 import { evalRun } from '../coordinator/evalRun.js';
 import type { RunEvent } from '../coordinator/runContext.js';
+import { WebSocket } from 'ws';
+import { packr } from '../core/tensors.js';
+import { PROTOCOL_VERSION, type CoordinatorMessage, type ParamsMessage } from '../coordinator/protocol.js';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'coordinator', 'cli.js');
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-faults-'));
@@ -45,6 +48,25 @@ function assertExactCounts(r: RunResult, stepsPerTask: number): void {
   assert.is(r.envSteps, c.rolloutTasks! * stepsPerTask, 'env steps = accepted tasks × task size');
   assert.ok(r.envSteps! >= 4096);
 }
+
+test("a dashboard receives the policy with the agent's hidden activation (a tanh DQN)", async () => {
+  const got: ParamsMessage[] = [];
+  let ws: WebSocket | undefined;
+  await run({
+    spec: dqnSpec({ name: 'activation', budget: { envSteps: 2048 }, workers: { rollout: 0, numEnvs: 2, rolloutSteps: 32, learner: { process: false } } }, { activation: 'tanh' }),
+    onListening: ({ port, token }) => {
+      ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token}`);
+      ws.on('open', () => ws!.send(packr.pack({ type: 'hello', protocol: PROTOCOL_VERSION, token, role: 'dashboard', name: 'test' })));
+      ws.on('message', (data: Buffer) => {
+        const m = packr.unpack(data) as CoordinatorMessage;
+        if (m.type === 'params') got.push(m);
+      });
+    },
+  });
+  ws?.close();
+  assert.ok(got.length > 0, 'no params message reached the dashboard');
+  for (const m of got) assert.is(m.activation, 'tanh');
+});
 
 test('a rollout thread killed mid-run: its task is redone by a new thread, nothing lost or counted twice', async () => {
   const events: RunEvent[] = [];

@@ -25,7 +25,7 @@ interface SimLike {
   [field: string]: unknown;
 }
 type PageEnvs = { makeSim(id: string): SimLike | undefined };
-type PagePolicy = { Policy: new (p: TensorMap) => { forward(obs: ArrayLike<number>): Float32Array; act(obs: ArrayLike<number>, discrete: boolean): { discrete: number }; dispose(): void; net: string; hidden: string } };
+type PagePolicy = { Policy: new (p: TensorMap, activation?: 'relu' | 'tanh') => { forward(obs: ArrayLike<number>): Float32Array; act(obs: ArrayLike<number>, discrete: boolean): { discrete: number }; dispose(): void; net: string; hidden: string } };
 
 async function bundle<T>(name: string): Promise<T> {
   const { build } = await import('esbuild');
@@ -127,6 +127,15 @@ test("the page's tfjs policy gives MlpForward's Q-values and argmax", async () =
     assert.is(policy.act(obs, true).discrete, q[1]! > q[0]! ? 1 : 0);
   }
   policy.dispose();
+  // a DQN configured with tanh: the params message names it and the page follows
+  const tanhPolicy = new Policy(params, 'tanh');
+  assert.is(tanhPolicy.hidden, 'tanh');
+  const tanhOracle = dqnForward(params, 'tanh');
+  const obs = Float32Array.from([0.5, -1, 2, 0.3]);
+  const qTanh = Array.from(tanhOracle.forward(obs, 1).slice(0, 2));
+  close(tanhPolicy.forward(obs), qTanh, 1e-5, 'tanh Q-values');
+  assert.ok(Math.abs(qTanh[0]! - oracle.forward(obs, 1)[0]!) > 1e-3, 'the activation changes the Q-values');
+  tanhPolicy.dispose();
 });
 
 test.run();

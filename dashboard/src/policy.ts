@@ -4,8 +4,8 @@
  * y = act(x W + b) layer by layer — DQN's Q network (greedy action: argmax Q), a policy-gradient
  * actor (`pi_*`: argmax of the logits, or the Gaussian mean for a Box action), or a Q-table.
  *
- * The params message carries no activation: the agents' defaults are used (DQN relu,
- * REINFORCE / Actor-Critic / A2C tanh).
+ * The hidden activation is the params message's `activation` (the agent's config); without it,
+ * the agents' defaults (DQN relu, REINFORCE / Actor-Critic / A2C tanh).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -33,11 +33,11 @@ export class Policy {
   readonly inDim: number;
   readonly outDim: number;
 
-  constructor(params: TensorMap) {
+  constructor(params: TensorMap, activation?: 'relu' | 'tanh') {
     const names = Object.keys(params);
     const nets = new Set(names.filter((n) => /^[A-Za-z]+_\d+_.*\/(kernel|bias)$/.test(n)).map((n) => n.slice(0, n.indexOf('_'))));
     this.net = nets.has('q') ? 'q' : nets.has('pi') ? 'pi' : ([...nets][0] ?? '');
-    this.hidden = this.net === 'q' ? 'relu' : 'tanh';
+    this.hidden = activation ?? (this.net === 'q' ? 'relu' : 'tanh');
     const layerIndex = (n: string) => Number(/^[A-Za-z]+_(\d+)_/.exec(n)![1]);
     const kernels = names.filter((n) => n.startsWith(`${this.net}_`) && n.endsWith('/kernel')).sort((a, b) => layerIndex(a) - layerIndex(b));
     for (const k of kernels) {

@@ -54,7 +54,7 @@ export class PolicyView {
   setParams(m: ParamsMessage): void {
     let next: Policy;
     try {
-      next = new Policy(m.params);
+      next = new Policy(m.params, m.activation);
     } catch (e) {
       this.error = `cannot run these parameters: ${(e as Error).message}`;
       this.describe();
