@@ -47,6 +47,8 @@ export function dataParallelStep(scheduler: Scheduler, runId: string, model: Gra
       const ns = results.map((r) => r.n);
       const total = ns.reduce((a, b) => a + b, 0);
       Object.assign(metrics, learner.applyGradients(phase, averageGradients(results.map((r) => r.grads), ns)));
+      // batchnorm: each shard moved its copy of the running averages; the learner takes their weighted mean
+      if (results.every((r) => r.stats !== undefined)) learner.setRunningStats?.(averageGradients(results.map((r) => r.stats!), ns));
       for (const key of Object.keys(results[0]!.metrics)) metrics[key] = results.reduce((a, r) => a + (r.metrics[key] ?? 0) * r.n, 0) / total;
     }
     return metrics;

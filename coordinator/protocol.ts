@@ -149,6 +149,7 @@ const gradientResult = z.object({
   grads: z.record(z.string(), z.object({ shape: z.array(count), data: f32 })),
   metrics: z.record(z.string(), z.number()),
   n: count,
+  stats: z.record(z.string(), z.object({ shape: z.array(count), data: f32 })).optional(),
 });
 const trialResult = z.object({ kind: z.literal('trial'), trial: count, finalScore: z.number(), curve: f64, seconds: z.number().nonnegative() });
 

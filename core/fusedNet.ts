@@ -459,6 +459,19 @@ export class FusedNet {
     return out;
   }
 
+  /** Sets the running averages named in `stats` (others keep their values). */
+  setStats(stats: TensorMap): void {
+    for (const l of this.layers) {
+      if (!l.bn) continue;
+      for (const [name, target] of [[l.bn.meanName, l.bn.mean], [l.bn.varianceName, l.bn.variance]] as const) {
+        const t = stats[name];
+        if (t === undefined) continue;
+        if (t.data.length !== target.length) throw new Error(`FusedNet: '${name}' has ${t.data.length} values, expected ${target.length}`);
+        target.set(t.data);
+      }
+    }
+  }
+
   /** The gradient as a TensorMap with the parameter names (copies). */
   gradMap(): TensorMap {
     return this.slices(this.grads);
@@ -481,17 +494,7 @@ export class FusedNet {
    * parameters, batchnorm running averages present in the map are copied too.
    */
   flatten(map: TensorMap, into: Float32Array = this.params): Float32Array {
-    if (into === this.params) {
-      for (const l of this.layers) {
-        if (!l.bn) continue;
-        for (const [name, target] of [[l.bn.meanName, l.bn.mean], [l.bn.varianceName, l.bn.variance]] as const) {
-          const t = map[name];
-          if (t === undefined) continue;
-          if (t.data.length !== target.length) throw new Error(`FusedNet: '${name}' has ${t.data.length} values, expected ${target.length}`);
-          target.set(t.data);
-        }
-      }
-    }
+    if (into === this.params) this.setStats(map);
     let offset = 0;
     this.names.forEach((name, i) => {
       const t = map[name];

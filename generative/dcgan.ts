@@ -383,6 +383,23 @@ export class Dcgan implements GenerativeLearner {
     return readTensors(weights.map((w) => [w.originalName, w.read()] as [string, tf.Tensor]));
   }
 
+  /** Batchnorm running averages of G and D by name. */
+  runningStats(): TensorMap {
+    const weights = [...this.generator.weights, ...this.discriminator.weights].filter((w) => !w.trainable);
+    return readTensors(weights.map((w) => [w.originalName, w.read()] as [string, tf.Tensor]));
+  }
+
+  setRunningStats(stats: TensorMap): void {
+    for (const w of [...this.generator.weights, ...this.discriminator.weights]) {
+      const p = stats[w.originalName];
+      if (w.trainable || p === undefined) continue;
+      if (p.data.length !== w.shape.reduce((a: number, b) => a * (b ?? 1), 1)) throw new Error(`setRunningStats: '${w.originalName}' expects shape [${w.shape}], got ${p.data.length} values`);
+      tf.tidy(() => {
+        w.write(tf.tensor(p.data, w.shape as number[]));
+      });
+    }
+  }
+
   /** Assigns weights by name: every trainable one must be present; running averages when present. */
   setParams(params: TensorMap): void {
     for (const w of [...this.generator.weights, ...this.discriminator.weights]) {

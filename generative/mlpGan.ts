@@ -186,6 +186,14 @@ export abstract class MlpGanLearner implements GenerativeLearner {
     return out;
   }
 
+  runningStats(): TensorMap {
+    return this.G.statsMap();
+  }
+
+  setRunningStats(stats: TensorMap): void {
+    this.G.setStats(stats);
+  }
+
   /** Every weight of G and D by name: the trainable ones and G's batchnorm running averages. */
   getParams(): TensorMap {
     return { ...this.G.toMap(), ...this.G.statsMap(), ...this.D.toMap() };

@@ -49,6 +49,14 @@ export interface GenerativeLearner {
   negElbo?(images: Float32Array, n: number): number;
   /** All trainable parameters by name (for publishing to workers / checkpoints). */
   getParams(): TensorMap;
+  /**
+   * Batchnorm running averages by name (`…_bn/moving_mean`, `…_bn/moving_variance`), for models
+   * with batchnorm. A data-parallel learner's shards each update their own copy; the learner
+   * adopts their shard-size-weighted mean with `setRunningStats`, so `sample()` and the saved
+   * generator use averages of the batches it trained on.
+   */
+  runningStats?(): TensorMap;
+  setRunningStats?(stats: TensorMap): void;
   setParams(params: TensorMap): void;
   save(dir: string): Promise<void>;
   load(dir: string): Promise<void>;

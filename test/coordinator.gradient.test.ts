@@ -8,7 +8,11 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { shardBatch, latestGenerativeCheckpoint } from '../coordinator/generativeRun.js';
+import { dataParallelStep, shardBatch, latestGenerativeCheckpoint } from '../coordinator/generativeRun.js';
+import { Scheduler } from '../coordinator/scheduler.js';
+import { InlineExecutor } from '../coordinator/executors.js';
+import { makeGenerativeLearner } from '../generative/models.js';
+import { Rng } from '../core/rng.js';
 import { runExperiment } from '../coordinator/run.js';
 
 test('shards cover every row of a batch exactly once, in order', () => {
@@ -19,6 +23,32 @@ test('shards cover every row of a batch exactly once, in order', () => {
   assert.equal(shards.map((s) => s.n), [2, 2, 3]);
   assert.equal(shards.flatMap((s) => Array.from(s.labels)), Array.from(labels));
   assert.equal(shards.flatMap((s) => Array.from(s.images)), Array.from(images));
+});
+
+test("data-parallel training brings the shards' batchnorm running averages back to the learner (GAN with batchnorm in G)", async () => {
+  // learning rate ~0: the weights stay put, so the running variance of G's first layer must
+  // approach the population variance of Z = zW over z ~ N(0, I), Σₖ W²ₖⱼ, times (1 − 1/n) for the
+  // biased variance of shards of n = 8 rows (it would stay at its initial 1 if the learner never
+  // heard of the shards' averages)
+  const model = { kind: 'gan', config: { latentDim: 4, generatorHidden: [16], criticHidden: [8], generatorBatchNorm: true, learningRate: 1e-9 }, seed: 3 };
+  const learner = makeGenerativeLearner(model.kind, model.config, model.seed);
+  const scheduler = new Scheduler();
+  scheduler.addExecutor(new InlineExecutor());
+  const step = dataParallelStep(scheduler, 'bn-test', model, 2);
+  const rng = new Rng(4);
+  const batch = () => ({ n: 16, images: Float32Array.from({ length: 16 * 784 }, () => rng.uniform(-1, 1)), labels: new Uint8Array(16) });
+  for (let i = 0; i < 30; i++) await step(learner, [batch(), batch()]);
+  const W = learner.getParams()['generator_0_dense/kernel']!;
+  const stats = learner.runningStats!();
+  const runVar = stats['generator_0_dense_bn/moving_variance']!.data;
+  let err = 0;
+  for (let j = 0; j < 16; j++) {
+    let pop = 0;
+    for (let k = 0; k < 4; k++) pop += W.data[k * 16 + j]! ** 2;
+    err += Math.abs(runVar[j]! / ((7 / 8) * pop) - 1) / 16;
+  }
+  assert.ok(err < 0.2, `running variance off the population's by ${(100 * err).toFixed(0)}% on average`);
+  learner.dispose();
 });
 
 test('a VAE trained with 2 gradient threads lowers its loss, one task per shard per step', async () => {

@@ -143,6 +143,25 @@ test('computeGradients + applyGradients of each phase give the same parameters a
   b.dispose();
 });
 
+test('runningStats gives the batchnorm running averages of G and D; setRunningStats makes another copy sample the same images', () => {
+  const a = new Dcgan(SMALL, new Rng(9));
+  const b = new Dcgan(SMALL, new Rng(9));
+  const rng = new Rng(10);
+  a.trainStep(a.schedule().map(() => batch(rng)));
+  const stats = a.runningStats();
+  const names = Object.keys(stats);
+  assert.ok(names.length > 0 && names.every((n) => /_bn\/moving_(mean|variance)$/.test(n)), names.join(', '));
+  assert.ok(names.some((n) => n.startsWith('g_')) && names.some((n) => n.startsWith('d_')), 'both networks');
+  const z = rng.fillNormal(new Float32Array(3 * SMALL.latentDim!));
+  // the trainable weights alone leave b's averages at their initial values: other images
+  b.setParams(Object.fromEntries(Object.entries(a.getParams()).filter(([n]) => !/moving_/.test(n))));
+  assert.ok(b.sample(z).some((v, i) => v !== a.sample(z)[i]), 'initial running averages');
+  b.setRunningStats(stats);
+  close(b.sample(z), a.sample(z), 0, 'samples');
+  a.dispose();
+  b.dispose();
+});
+
 test('the conditional generator honours labels: row k depends on its own z and label only', () => {
   const learner = new Dcgan({ ...SMALL, conditional: true }, new Rng(9));
   const rng = new Rng(10);

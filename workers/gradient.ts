@@ -24,7 +24,8 @@ export async function runGradient(task: GradientTask): Promise<GradientResult> {
     m.version = task.paramsVersion;
   }
   const { grads, metrics } = m.learner.computeGradients(task.phase, task.batch);
-  return { kind: 'gradient', grads, metrics, n: task.batch.n };
+  const stats = m.learner.runningStats?.();
+  return { kind: 'gradient', grads, metrics, n: task.batch.n, ...(stats !== undefined && Object.keys(stats).length > 0 ? { stats } : {}) };
 }
 
 /** Forgets a run's model copy. */

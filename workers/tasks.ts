@@ -110,6 +110,8 @@ export interface GradientResult {
   metrics: Record<string, number>;
   /** Shard size (the weight of this gradient in the average). */
   n: number;
+  /** The worker's batchnorm running averages after this phase (models with batchnorm). */
+  stats?: TensorMap;
 }
 
 export type Task = RolloutTask | TrialTask | GradientTask;
