@@ -18,12 +18,15 @@
  *                                 [--results results-2.json]   (runs of other seeds side by side, in another process)
  *                                 [--config '{"vae":{"hidden":[512,512]}}' --tag wide]   (a variant)
  *   node dist/bench/generative.js --report [--models …]   (the tables again from every results*.json, no training)
+ *   node dist/bench/generative.js --continue --models dcgan --epochs 12 --results results-dcgan.json
+ *       (continues the finished runs of that results file from the models they saved, to 12 epochs:
+ *        the same epochs an uninterrupted 12-epoch run has, so long runs can span several sittings)
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initBackend } from '../core/backend.js';
 import { GENERATIVE_MODELS } from '../generative/models.js';
-import { trainGenerative, type EpochSummary } from '../generative/train.js';
+import { finishedRunCheckpoint, trainGenerative, type EpochSummary } from '../generative/train.js';
 
 /**
  * Epochs per model when --epochs does not say: those of the reported runs (README), where the
@@ -128,14 +131,32 @@ async function main(): Promise<void> {
     const base = (m: string) => models.findIndex((x) => m === x || m.startsWith(`${x}-`));
     runs.sort((a, b) => base(a.model) - base(b.model) || a.model.localeCompare(b.model) || a.seed - b.seed);
   } else {
+    // --continue: the runs already in the results file, to extend from the models they saved
+    const previous = process.argv.includes('--continue') && existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as { runs: Run[] }).runs : [];
     for (const seed of seeds) {
       for (const model of models) {
         const epochs = parseEpochs(arg('epochs'), model);
-        const t0 = performance.now();
         const outDir = path.join(root, `${model}${tag}-seed${seed}`);
-        const run: Run = { model: model + tag, seed, epochs: [], wallSeconds: 0, ...(configs[model] !== undefined ? { config: configs[model] } : {}) };
+        const prior = previous.find((r) => r.model === model + tag && r.seed === seed);
+        const run: Run = prior ?? { model: model + tag, seed, epochs: [], wallSeconds: 0, ...(configs[model] !== undefined ? { config: configs[model] } : {}) };
+        const done = run.epochs.length;
+        if (prior !== undefined && JSON.stringify(prior.config ?? {}) !== JSON.stringify(configs[model] ?? {})) {
+          throw new Error(`--continue: ${model + tag} seed ${seed} was trained with config ${JSON.stringify(prior.config ?? {})}, not ${JSON.stringify(configs[model] ?? {})}`);
+        }
+        let resume: Parameters<typeof trainGenerative>[0]['resume'];
+        if (done > 0) {
+          const summaryFile = path.join(outDir, 'summary.json');
+          if (!existsSync(summaryFile) || !existsSync(path.join(outDir, 'state.msgpack'))) throw new Error(`--continue: ${outDir} holds no finished run to continue (summary.json, state.msgpack)`);
+          const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as { batchSize: number; epochs: unknown[] };
+          resume = { dir: outDir, ...finishedRunCheckpoint(seed, done, summary.batchSize) };
+          console.log(`${model + tag} seed ${seed}: continuing after epoch ${done} from ${outDir}`);
+        }
         runs.push(run);
+        if (done >= epochs) continue;
+        const t0 = performance.now();
+        const wallBefore = run.wallSeconds;
         await trainGenerative({
+          ...(resume !== undefined ? { resume } : {}),
           kind: model,
           config: configs[model] ?? {},
           epochs,
@@ -145,11 +166,11 @@ async function main(): Promise<void> {
           log: (line) => console.log(line),
           onEpoch: (s) => {
             run.epochs.push(s);
-            run.wallSeconds = (performance.now() - t0) / 1000;
+            run.wallSeconds = wallBefore + (performance.now() - t0) / 1000;
             write();
           },
         });
-        run.wallSeconds = (performance.now() - t0) / 1000;
+        run.wallSeconds = wallBefore + (performance.now() - t0) / 1000;
         write();
         const lastGrid = path.join(outDir, 'samples', `epoch-${String(epochs).padStart(3, '0')}.png`);
         if (existsSync(lastGrid)) copyFileSync(lastGrid, path.join(root, `${model}${tag}-seed${seed}.png`));
