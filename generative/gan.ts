@@ -18,7 +18,7 @@
  *     gLoss = −(1/m) Σ log D(G(z⁽ⁱ⁾))      = mean softplus(−a(G(z)))
  * Gradients w.r.t. the logit: ∂dLoss/∂a_real = (σ(a) − 1)/m, ∂dLoss/∂a_fake = σ(a)/m;
  * minimax ∂gLoss/∂a = −σ(a)/m; non-saturating ∂gLoss/∂a = (σ(a) − 1)/m; then backpropagation
- * through D (and into G for the generator step) on the fused engine (mlp.ts). Adam on each.
+ * through D (and into G for the generator step) on the fused engine (core/fusedNet.ts). Adam on each.
  */
 import { FusedAdam } from '../core/fused.js';
 import type { Rng } from '../core/rng.js';

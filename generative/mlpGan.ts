@@ -1,7 +1,7 @@
 /**
  * What the MLP GANs (gan.ts, wgan.ts) share — the loop, not the math: a generator G: z → x
  * (tanh output, images in [−1, 1]) and a critic/discriminator D: x → one number, both dense
- * networks on the fused engine (mlp.ts) with tfjs-layers twins that hold the same parameters
+ * networks on the fused engine (core/fusedNet.ts) with tfjs-layers twins that hold the same parameters
  * for saving (the generator's model.json loads in a browser); noise z ~ N(0, I) from the
  * learner's Rng; the phase plumbing of GenerativeLearner (trainStep runs exactly the arithmetic
  * of computeGradients + applyGradients, phase by phase); save/load.
