@@ -216,37 +216,28 @@ export class FusedNet {
   private batchNorm(l: Layer, bn: BatchNorm, z: Float32Array, zHat: Float32Array, rows: number, training: boolean): void {
     const d = l.outDim;
     bn.training = training;
-    if (!training) {
-      for (let j = 0; j < d; j++) bn.invStd[j] = 1 / Math.sqrt(bn.variance[j]! + BN_EPSILON);
+    // μ and 1/√(σ² + ε): the batch's (updating the running averages) or the running averages
+    let mu: ArrayLike<number> = bn.mean;
+    if (training) {
+      const mean = new Float64Array(d);
+      const sq = new Float64Array(d);
+      for (let r = 0; r < rows; r++) for (let j = 0; j < d; j++) mean[j]! += z[r * d + j]!;
+      for (let j = 0; j < d; j++) mean[j]! /= rows;
       for (let r = 0; r < rows; r++) {
-        const o = r * d;
         for (let j = 0; j < d; j++) {
-          const h = (z[o + j]! - bn.mean[j]!) * bn.invStd[j]!;
-          zHat[o + j] = h;
-          z[o + j] = bn.gamma[j]! * h + l.b[j]!;
+          const c = z[r * d + j]! - mean[j]!;
+          sq[j]! += c * c;
         }
       }
-      return;
-    }
-    const mu = new Float64Array(d);
-    const sq = new Float64Array(d);
-    for (let r = 0; r < rows; r++) {
-      const o = r * d;
-      for (let j = 0; j < d; j++) mu[j]! += z[o + j]!;
-    }
-    for (let j = 0; j < d; j++) mu[j]! /= rows;
-    for (let r = 0; r < rows; r++) {
-      const o = r * d;
       for (let j = 0; j < d; j++) {
-        const c = z[o + j]! - mu[j]!;
-        sq[j]! += c * c;
+        const variance = sq[j]! / rows;
+        bn.invStd[j] = 1 / Math.sqrt(variance + BN_EPSILON);
+        bn.mean[j] = BN_MOMENTUM * bn.mean[j]! + (1 - BN_MOMENTUM) * mean[j]!;
+        bn.variance[j] = BN_MOMENTUM * bn.variance[j]! + (1 - BN_MOMENTUM) * variance;
       }
-    }
-    for (let j = 0; j < d; j++) {
-      const variance = sq[j]! / rows;
-      bn.invStd[j] = 1 / Math.sqrt(variance + BN_EPSILON);
-      bn.mean[j] = BN_MOMENTUM * bn.mean[j]! + (1 - BN_MOMENTUM) * mu[j]!;
-      bn.variance[j] = BN_MOMENTUM * bn.variance[j]! + (1 - BN_MOMENTUM) * variance;
+      mu = mean;
+    } else {
+      for (let j = 0; j < d; j++) bn.invStd[j] = 1 / Math.sqrt(bn.variance[j]! + BN_EPSILON);
     }
     for (let r = 0; r < rows; r++) {
       const o = r * d;

@@ -57,6 +57,16 @@ export function getParams(model: tf.LayersModel): TensorMap {
   return readTensors(namedVariables(model));
 }
 
+/**
+ * Every weight of the models by name, batchnorm running averages included (`getParams` has the
+ * trainable ones only); `nonTrainableOnly` keeps just the running averages and other state.
+ */
+export function readWeights(models: tf.LayersModel[], nonTrainableOnly = false): TensorMap {
+  const weights = models.flatMap((m) => m.weights).filter((w) => !nonTrainableOnly || !w.trainable);
+  // read() returns the variables themselves: nothing to free
+  return readTensors(weights.map((w) => [w.originalName, w.read()] as [string, tf.Tensor]));
+}
+
 /** Assigns parameters by name; every variable of the model must be present with the same shape. */
 export function setParams(model: tf.LayersModel, params: TensorMap): void {
   for (const [name, v] of namedVariables(model)) {

@@ -38,7 +38,7 @@ import path from 'node:path';
 import { buildSequential, type Init } from '../core/nn.js';
 import { makeOptimizer, type Optimizer } from '../core/optim.js';
 import { bceWithLogits } from '../core/losses.js';
-import { computeGradients, decode, encode, namedVariables, readTensors, type TensorData, type TensorMap } from '../core/tensors.js';
+import { computeGradients, decode, encode, namedVariables, readWeights, type TensorData, type TensorMap } from '../core/tensors.js';
 import { loadWeightsInto, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
 import { Rng, type RngState } from '../core/rng.js';
 import { checkBoolean, checkKnownKeys, checkNumber } from './config.js';
@@ -378,15 +378,12 @@ export class Dcgan implements GenerativeLearner {
 
   /** Every weight of G and D by name: the trainable ones and batchnorm's running averages. */
   getParams(): TensorMap {
-    // read() returns the variables themselves: nothing to free (and no tidy around typed arrays)
-    const weights = [...this.generator.weights, ...this.discriminator.weights];
-    return readTensors(weights.map((w) => [w.originalName, w.read()] as [string, tf.Tensor]));
+    return readWeights([this.generator, this.discriminator]);
   }
 
   /** Batchnorm running averages of G and D by name. */
   runningStats(): TensorMap {
-    const weights = [...this.generator.weights, ...this.discriminator.weights].filter((w) => !w.trainable);
-    return readTensors(weights.map((w) => [w.originalName, w.read()] as [string, tf.Tensor]));
+    return readWeights([this.generator, this.discriminator], true);
   }
 
   setRunningStats(stats: TensorMap): void {

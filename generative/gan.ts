@@ -26,21 +26,8 @@ import { checkBoolean, checkChoice, checkKnownKeys, checkLayerSizes, checkNumber
 import { MlpGanLearner, PIXELS, type MlpGanArchitecture } from './mlpGan.js';
 import type { Metrics, Phase } from './types.js';
 
+/** The MLP architecture fields (MlpGanArchitecture), then the GAN's own. */
 export interface GanConfig extends MlpGanArchitecture {
-  /** Dimension of the noise z. */
-  latentDim: number;
-  /** Hidden layer sizes of G (latentDim → … → 784, tanh output). */
-  generatorHidden: number[];
-  /** Hidden layer sizes of D (784 → … → 1 logit). */
-  criticHidden: number[];
-  /** Hidden activation of G. */
-  generatorActivation: 'relu' | 'leakyRelu';
-  /** Hidden activation of D. */
-  criticActivation: 'relu' | 'leakyRelu';
-  /** Slope of LeakyReLU for x < 0. */
-  leakyAlpha: number;
-  /** Batchnorm after each hidden layer of G (DCGAN's rule carried to the MLP). */
-  generatorBatchNorm: boolean;
   /** 'nonSaturating' (−log D(G(z))) or 'minimax' (log(1 − D(G(z)))). */
   generatorLoss: 'nonSaturating' | 'minimax';
   /** k: discriminator steps per generator step (algorithm 13.1). */

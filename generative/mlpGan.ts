@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildSequential } from '../core/nn.js';
-import { decode, encode, getParams, readTensors, setParams, type TensorMap } from '../core/tensors.js';
+import { decode, encode, getParams, readWeights, setParams, type TensorMap } from '../core/tensors.js';
 import { loadWeightsInto, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
 import type { Rng } from '../core/rng.js';
 import { FusedNet, denseSpecs, type NetActivation } from '../core/fusedNet.js';
@@ -29,14 +29,21 @@ export interface FlatOptimizer {
   setState(s: never): void;
 }
 
+/** The config fields every MLP GAN has (GAN, WGAN, WGAN-GP). */
 export interface MlpGanArchitecture {
+  /** Dimension of the noise z. */
   latentDim: number;
+  /** Hidden layer sizes of G (latentDim → … → 784, tanh output). */
   generatorHidden: number[];
+  /** Hidden layer sizes of D / the critic (784 → … → 1, linear output: a logit or a critic value). */
   criticHidden: number[];
+  /** Hidden activation of G. */
   generatorActivation: 'relu' | 'leakyRelu';
+  /** Hidden activation of D (piecewise linear, so WGAN-GP's double backward is exact). */
   criticActivation: 'relu' | 'leakyRelu';
+  /** Slope of LeakyReLU for x < 0. */
   leakyAlpha: number;
-  /** Batchnorm after each hidden layer of G (not its output), as DCGAN's rules; D never has it. */
+  /** Batchnorm after each hidden layer of G (not its output), as DCGAN's rules; D never has it (WGAN-GP's penalty is per sample). */
   generatorBatchNorm: boolean;
 }
 
@@ -46,11 +53,6 @@ export function buildMlpNet(name: string, inputDim: number, hidden: number[], ou
   const batchNorm = [...hidden.map(() => hiddenBatchNorm), false];
   const model = buildSequential({ name, inputShape: [inputDim], layers: denseSpecs([...hidden, outputDim], activations, batchNorm), init: 'torchDefault', leakyAlpha }, rng);
   return { model, activations };
-}
-
-/** Every weight of a tfjs twin by name, batchnorm running averages included. */
-function twinWeights(model: tf.LayersModel): TensorMap {
-  return readTensors(model.weights.map((w) => [w.originalName, w.read()] as [string, tf.Tensor]));
 }
 
 /** Writes the named weights of `map` into the twin (trainable ones and running averages). */
@@ -228,7 +230,7 @@ export abstract class MlpGanLearner implements GenerativeLearner {
     if (state.kind !== this.kind) throw new Error(`${dir} holds a '${state.kind}' model, not '${this.kind}'`);
     await loadWeightsInto(this.generator, path.join(dir, 'generator'));
     await loadWeightsInto(this.critic, path.join(dir, 'critic'));
-    this.G.flatten(twinWeights(this.generator));
+    this.G.flatten(readWeights([this.generator]));
     this.D.flatten(getParams(this.critic));
     this.gOpt.setState(state.gOpt as never);
     this.dOpt.setState(state.dOpt as never);

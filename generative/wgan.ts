@@ -24,23 +24,10 @@ import { checkMlpGanArchitecture } from './gan.js';
 import { MlpGanLearner, PIXELS, type FlatOptimizer, type MlpGanArchitecture } from './mlpGan.js';
 import type { Metrics, Phase } from './types.js';
 
+/** The MLP architecture fields (MlpGanArchitecture), then the WGAN's own. */
 export interface WganConfig extends MlpGanArchitecture {
   /** 'clip' (weight clipping, WGAN) or 'gp' (gradient penalty, WGAN-GP). */
   variant: 'clip' | 'gp';
-  /** Dimension of the noise z. */
-  latentDim: number;
-  /** Hidden layer sizes of G (latentDim → … → 784, tanh output). */
-  generatorHidden: number[];
-  /** Hidden layer sizes of the critic (784 → … → 1, linear output). */
-  criticHidden: number[];
-  /** Hidden activation of G. */
-  generatorActivation: 'relu' | 'leakyRelu';
-  /** Hidden activation of the critic (piecewise linear, so the penalty's double backward is exact). */
-  criticActivation: 'relu' | 'leakyRelu';
-  /** Slope of LeakyReLU for x < 0. */
-  leakyAlpha: number;
-  /** Batchnorm after each hidden layer of G (never in the critic: WGAN-GP's penalty is per sample). */
-  generatorBatchNorm: boolean;
   /** n_critic: critic steps per generator step. */
   nCritic: number;
   /** Paper's schedule (WGAN code): 100 critic steps for the first 25 generator steps and every 500th. */
