@@ -46,6 +46,8 @@ test('the registry holds vae, vae-conv, gan, wgan, wgan-gp and rejects an unknow
 test('a bad config is a RangeError naming the field', () => {
   assert.throws(() => makeGenerativeLearner('gan', { k: 0 }), (e: Error) => e instanceof RangeError && /'k'/.test(e.message));
   assert.throws(() => makeGenerativeLearner('gan', { generatorLoss: 'hinge' }), /'generatorLoss' must be one of 'nonSaturating', 'minimax'/);
+  assert.throws(() => makeGenerativeLearner('gan', { generatorBatchNorm: 'yes' }), /GAN config: 'generatorBatchNorm' must be true or false, got "yes"/);
+  assert.throws(() => makeGenerativeLearner('wgan-gp', { generatorBatchNorm: 1 }), /WGAN-GP config: 'generatorBatchNorm' must be true or false, got 1/);
   assert.throws(() => makeGenerativeLearner('vae', { latentDim: 2.5 }), /VAE config: 'latentDim' must be an integer/);
   assert.throws(() => makeGenerativeLearner('wgan', { clipValue: -1 }), /WGAN config: 'clipValue'/);
   assert.throws(() => makeGenerativeLearner('wgan-gp', { lambda: 'ten' }), /WGAN-GP config: 'lambda'/);
