@@ -45,6 +45,8 @@ test('a bad config is a RangeError naming the field', () => {
   assert.throws(() => new Dcgan({ learningRate: -1 }), (e: Error) => e instanceof RangeError && /'learningRate'/.test(e.message));
   assert.throws(() => new Dcgan({ beta1: 1 }), (e: Error) => e instanceof RangeError && /'beta1'/.test(e.message));
   assert.throws(() => new Dcgan({ gFilters: 2.5 }), (e: Error) => e instanceof RangeError && /'gFilters'/.test(e.message));
+  assert.throws(() => new Dcgan({ denseUnits: -1 }), (e: Error) => e instanceof RangeError && /'denseUnits'/.test(e.message));
+  assert.throws(() => new Dcgan({ denseUnits: 10.5 }), (e: Error) => e instanceof RangeError && /'denseUnits'/.test(e.message));
   assert.throws(() => new Dcgan({ conditional: 'yes' as unknown as boolean }), (e: Error) => e instanceof RangeError && /'conditional'/.test(e.message));
   assert.throws(() => new Dcgan({ ngf: 64 } as Partial<DcganConfig>), (e: Error) => e instanceof RangeError && /unknown field 'ngf'/.test(e.message));
   assert.ok(Object.isFrozen(DCGAN_DEFAULTS));
@@ -88,23 +90,42 @@ test('the architecture follows DCGAN: strided convs in D, transposed convs in G,
   cD.dispose();
 });
 
+test('denseUnits adds one fully connected BN layer after z in G (ReLU) and before the logit in D (LeakyReLU), as InfoGAN\'s MNIST networks', () => {
+  const G = buildGenerator({ denseUnits: 32, kernelSize: 4 }, new Rng(1));
+  const D = buildDiscriminator({ denseUnits: 32, kernelSize: 4 }, new Rng(2));
+  const classes = (m: tf.LayersModel) => m.layers.map((l) => l.getClassName());
+  assert.equal(classes(G), ['Dense', 'BatchNormalization', 'Activation', 'Dense', 'BatchNormalization', 'Activation', 'Reshape', 'Conv2DTranspose', 'BatchNormalization', 'Activation', 'Conv2DTranspose']);
+  assert.equal(G.layers[0]!.outputShape, [null, 32]);
+  assert.equal(classes(D), ['Conv2D', 'LeakyReLU', 'Conv2D', 'BatchNormalization', 'LeakyReLU', 'Flatten', 'Dense', 'BatchNormalization', 'LeakyReLU', 'Dense']);
+  assert.equal(D.layers[6]!.outputShape, [null, 32]);
+  assert.equal(G.outputs[0]!.shape, [null, 28, 28, 1]);
+  for (const l of [...G.layers, ...D.layers].filter((l) => /Conv/.test(l.getClassName()))) assert.equal((l.getConfig() as { kernelSize: number[] }).kernelSize, [4, 4]);
+  G.dispose();
+  D.dispose();
+});
+
+/** One training step and both gradient computations after a burn-in step leave the tensor count unchanged. */
+function leakCheck(config: Partial<DcganConfig>): void {
+  const learner = new Dcgan(config, new Rng(3));
+  const rng = new Rng(4);
+  assert.equal(learner.schedule(), ['critic', 'generator']);
+  learner.trainStep([batch(rng), batch(rng)]); // burn-in: Adam creates its slots
+  const before = tf.memory().numTensors;
+  const m = learner.trainStep([batch(rng), batch(rng)]);
+  assert.is(tf.memory().numTensors, before);
+  for (const key of ['losses/d_loss', 'losses/g_loss', 'charts/d_x', 'charts/d_g_z']) assert.ok(Number.isFinite(m[key]), key);
+  learner.computeGradients('critic', batch(rng));
+  learner.computeGradients('generator', batch(rng));
+  learner.sample(rng.fillNormal(new Float32Array(3 * 8)));
+  assert.is(tf.memory().numTensors, before);
+  learner.dispose();
+}
+
 for (const conditional of [false, true]) {
   const kind = conditional ? 'cdcgan' : 'dcgan';
 
-  test(`${kind}: a training step (critic then generator) and a gradient computation leak no tensors`, () => {
-    const learner = new Dcgan({ ...SMALL, conditional }, new Rng(3));
-    const rng = new Rng(4);
-    assert.equal(learner.schedule(), ['critic', 'generator']);
-    learner.trainStep([batch(rng), batch(rng)]); // burn-in: Adam creates its slots
-    const before = tf.memory().numTensors;
-    const m = learner.trainStep([batch(rng), batch(rng)]);
-    assert.is(tf.memory().numTensors, before);
-    for (const key of ['losses/d_loss', 'losses/g_loss', 'charts/d_x', 'charts/d_g_z']) assert.ok(Number.isFinite(m[key]), key);
-    learner.computeGradients('critic', batch(rng));
-    learner.computeGradients('generator', batch(rng));
-    learner.sample(rng.fillNormal(new Float32Array(3 * 8)));
-    assert.is(tf.memory().numTensors, before);
-    learner.dispose();
+  test(`${kind}: a training step (critic then generator) and a gradient computation leak no tensors (with and without dense layers)`, () => {
+    for (const denseUnits of [0, 8]) leakCheck({ ...SMALL, conditional, denseUnits });
   });
 
   test(`${kind}: sample() gives n images in [0, 1] of 28×28 from n latents, and rejects a bad z`, () => {
