@@ -1,10 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseSpec, loadSpecFile, expandSweep, SpecError } from '../coordinator/spec.js';
 import { runExperiment } from '../coordinator/run.js';
+import { makeGenerativeLearner } from '../generative/models.js';
 
 const base = { env: { id: 'CliffWalking-v1' }, agent: { algo: 'qlearning' } };
 
@@ -92,6 +94,17 @@ test('an unknown env id fails before anything starts, with a did-you-mean', asyn
     assert.unreachable('accepted');
   } catch (e) {
     assert.match((e as Error).message, /CartPole-v1/);
+  }
+});
+
+test('every example spec in experiments/ loads, and its generative model config builds a learner', () => {
+  const dir = fileURLToPath(new URL('../../experiments', import.meta.url));
+  const files = readdirSync(dir).filter((f) => /\.(json|ya?ml)$/.test(f));
+  assert.ok(files.length >= 7, files.join(', '));
+  for (const f of files) {
+    const spec = loadSpecFile(path.join(dir, f));
+    assert.ok(spec.agent !== undefined || spec.model !== undefined, f);
+    if (spec.model !== undefined) makeGenerativeLearner(spec.model.kind, spec.model.config, spec.seed).dispose(); // a bad config field throws here
   }
 });
 
