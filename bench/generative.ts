@@ -32,7 +32,7 @@ import { finishedRunCheckpoint, trainGenerative, type EpochSummary } from '../ge
  * Epochs per model when --epochs does not say: those of the reported runs (README), where the
  * goals are met or the scores had flattened; a DCGAN epoch is 6–8 minutes on 2 cores.
  */
-const DEFAULT_EPOCHS: Record<string, number> = { vae: 30, 'vae-conv': 5, gan: 20, wgan: 12, 'wgan-gp': 12, dcgan: 4, cdcgan: 4 };
+const DEFAULT_EPOCHS: Record<string, number> = { vae: 30, 'vae-conv': 5, gan: 20, wgan: 12, 'wgan-gp': 12, dcgan: 6, cdcgan: 4 };
 
 interface Goal {
   text: string;
