@@ -404,26 +404,28 @@ export class Dcgan implements GenerativeLearner {
   }
 
   setRunningStats(stats: TensorMap): void {
-    for (const w of [...this.generator.weights, ...this.discriminator.weights]) {
-      const p = stats[w.originalName];
-      if (w.trainable || p === undefined) continue;
-      if (p.data.length !== w.shape.reduce((a: number, b) => a * (b ?? 1), 1)) throw new Error(`setRunningStats: '${w.originalName}' expects shape [${w.shape}], got ${p.data.length} values`);
-      tf.tidy(() => {
-        w.write(tf.tensor(p.data, w.shape as number[]));
-      });
-    }
+    this.writeWeights(stats, 'setRunningStats');
   }
 
   /** Assigns weights by name: every trainable one must be present; running averages when present. */
   setParams(params: TensorMap): void {
+    this.writeWeights(params, 'setParams');
+  }
+
+  /**
+   * Writes values into the G and D weights they name, each checked against the weight's shape:
+   * for setParams every trainable weight must be present; setRunningStats writes running averages only.
+   */
+  private writeWeights(values: TensorMap, caller: 'setParams' | 'setRunningStats'): void {
     for (const w of [...this.generator.weights, ...this.discriminator.weights]) {
-      const p = params[w.originalName];
+      if (caller === 'setRunningStats' && w.trainable) continue;
+      const p = values[w.originalName];
       if (p === undefined) {
-        if (w.trainable) throw new Error(`setParams: no value for '${w.originalName}'`);
+        if (w.trainable) throw new Error(`${caller}: no value for '${w.originalName}'`);
         continue;
       }
       if (p.shape.join() !== w.shape.join() || p.data.length !== w.shape.reduce((a: number, b) => a * (b ?? 1), 1)) {
-        throw new Error(`setParams: '${w.originalName}' expects shape [${w.shape}], got [${p.shape}] with ${p.data.length} values`);
+        throw new Error(`${caller}: '${w.originalName}' expects shape [${w.shape}], got [${p.shape}] with ${p.data.length} values`);
       }
       tf.tidy(() => {
         w.write(tf.tensor(p.data, p.shape));
