@@ -78,6 +78,23 @@ export class FusedKernelAdam extends tf.AdamOptimizer {
     });
     self.incrementIterations();
   }
+
+  /**
+   * tfjs restores β^(t+1) with pow(); training reaches it by t float32 multiplications, which can
+   * differ in the last bit (from t = 2 on with β₂ = 0.999): recomputed here as the product, so a
+   * restored optimiser continues bit for bit.
+   */
+  override async setWeights(weightValues: Parameters<tf.AdamOptimizer['setWeights']>[0]): Promise<void> {
+    await super.setWeights(weightValues);
+    const self = this as unknown as AdamInternals;
+    const [b1, b2] = [Math.fround(self.beta1), Math.fround(self.beta2)];
+    let [acc1, acc2] = [b1, b2];
+    for (let t = 0; t < this.iterations; t++) [acc1, acc2] = [Math.fround(acc1 * b1), Math.fround(acc2 * b2)];
+    tf.tidy(() => {
+      self.accBeta1.assign(tf.scalar(acc1));
+      self.accBeta2.assign(tf.scalar(acc2));
+    });
+  }
 }
 
 export const OPTIMIZER_NAMES = ['sgd', 'momentum', 'nesterov', 'adagrad', 'adadelta', 'rmsprop', 'adam'] as const;

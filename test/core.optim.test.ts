@@ -112,6 +112,26 @@ test('adam: bias-corrected moments, first step moves each θ by α·sign(g)', ()
   close(t2, expected[1], 1e-5);
 });
 
+test('adam: getState → setState into a fresh optimiser continues bit for bit after any number of steps (β^t restored as the product training built)', async () => {
+  const loss = (theta: tf.Variable) => () => tf.sum(tf.mul(tf.square(theta), tf.tensor1d([0.5, 1.5, 3, 0.1]))) as tf.Scalar;
+  for (let steps = 1; steps <= 8; steps++) {
+    const opt = makeOptimizer({ name: 'adam', lr: 0.01, beta1: 0.5, beta2: 0.999 });
+    const theta = tf.variable(tf.tensor1d([1, -2, 0.3, 5]));
+    for (let k = 0; k < steps; k++) tf.dispose(opt.minimize(loss(theta), [theta]));
+    const fresh = makeOptimizer({ name: 'adam', lr: 0.01, beta1: 0.5, beta2: 0.999 });
+    const copy = tf.variable(theta.clone());
+    await fresh.setState(await opt.getState());
+    for (let k = 0; k < 3; k++) {
+      tf.dispose(opt.minimize(loss(theta), [theta]));
+      tf.dispose(fresh.minimize(loss(copy), [copy]));
+    }
+    assert.equal([...copy.dataSync()], [...theta.dataSync()], `restored after ${steps} steps`);
+    tf.dispose([theta, copy]);
+    opt.dispose();
+    fresh.dispose();
+  }
+});
+
 test('clipping by global norm scales [3, 4] to norm 1; by value clips each element', () => {
   const run = (spec: OptimizerSpec) => {
     const opt = makeOptimizer(spec);
