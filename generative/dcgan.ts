@@ -34,11 +34,20 @@
  * (momentum 0.1 in PyTorch's convention) are used by `sample()` and by the saved generator, so a
  * browser's `model.predict` gives the same images as `sample()`.
  *
+ * Generator averaging (`emaDecay`: β > 0, off by default): an exponential moving average of G's
+ * trainable weights, θ̄ ← β θ̄ + (1 − β) θ after every generator step — Yazıcı et al. 2019, "The
+ * Unusual Effectiveness of Averaging in GAN Training" (ICLR 2019); ProGAN's G_s (Karras et al. 2018)
+ * uses β = 0.999. Training never reads θ̄: with it on, D and G train exactly as without it. θ̄ is a
+ * second generator whose batchnorm running averages are recomputed for its own weights (the
+ * online G's averages belong to other weights) from `calibrationBatches` batches of fresh z before
+ * it samples or is saved; `sample()` and the saved `generator/` then use it.
+ *
  * Data-parallel use: `computeGradients` also advances the batchnorm running averages of the
  * process that runs it; `getParams` includes them (`…_bn/moving_mean`, `…_bn/moving_variance`)
  * so a learner can adopt a worker's averages with `setParams`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildSequential, type Init } from '../core/nn.js';
@@ -87,6 +96,11 @@ export interface DcganConfig {
   batchSize: number;
   /** K: discriminator steps per generator step (algorithm 13.1). */
   criticSteps: number;
+  /**
+   * β of the exponential moving average of G's weights that samples and is saved (Yazıcı et al.
+   * 2019); 0 = off, G itself samples (the paper's).
+   */
+  emaDecay: number;
   /** Seed of weights and latents when no Rng is passed to the constructor. */
   seed: number;
 }
@@ -106,8 +120,12 @@ export const DCGAN_DEFAULTS: Readonly<DcganConfig> = Object.freeze({
   leakySlope: 0.2,
   batchSize: 64,
   criticSteps: 1,
+  emaDecay: 0,
   seed: 0,
 });
+
+/** Batches (of batchSize fresh z) that recompute the averaged generator's batchnorm averages. */
+const CALIBRATION_BATCHES = 100;
 
 const M = 'DCGAN';
 
@@ -122,6 +140,7 @@ export function resolveDcganConfig(config: Partial<DcganConfig> = {}): DcganConf
   checkNumber(M, 'beta2', c.beta2, { min: 0, max: 1, maxExclusive: true });
   checkNumber(M, 'initStd', c.initStd, { min: 0, minExclusive: true });
   checkNumber(M, 'leakySlope', c.leakySlope, { min: 0, max: 1 });
+  checkNumber(M, 'emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
   checkNumber(M, 'seed', c.seed, { min: 0, integer: true });
   checkBoolean(M, 'conditional', c.conditional);
   return c;
@@ -227,6 +246,8 @@ export class Dcgan implements GenerativeLearner {
   readonly pixelScale = 'tanh' as const;
   readonly generator: tf.Sequential;
   readonly discriminator: tf.Sequential;
+  /** θ̄, the moving average of G's weights (when `emaDecay` > 0): it samples and is saved as `generator/`. */
+  readonly generatorEma: tf.Sequential | undefined;
   /** Full training iterations (K critic steps + 1 generator step) done by trainStep. */
   iterations = 0;
   private readonly optimizers: Record<GanPhase, Optimizer>;
@@ -235,6 +256,10 @@ export class Dcgan implements GenerativeLearner {
   private readonly rng: Rng;
   /** Labels for unlabelled sample() calls of the conditional model. */
   private readonly sampleRng: Rng;
+  /** (θ̄, θ) pairs of G's trainable weights, when averaging. */
+  private readonly emaPairs: [tf.LayerVariable, tf.LayerVariable][] = [];
+  /** θ̄ moved since its batchnorm averages were last recomputed. */
+  private emaStale = false;
 
   constructor(config: Partial<DcganConfig> = {}, rng?: Rng) {
     this.config = Object.freeze(resolveDcganConfig(config));
@@ -247,6 +272,21 @@ export class Dcgan implements GenerativeLearner {
     this.discriminator = buildDiscriminator(c, root.split());
     this.rng = root.split();
     this.sampleRng = root.split();
+    if (c.emaDecay > 0) {
+      // θ̄ starts at θ (the same init: built from a copy of G's Rng state would cost a split that
+      // shifts nothing else, but copying is plainer); built after every other split so the
+      // online training is the same with averaging on or off.
+      this.generatorEma = buildGenerator(c, root.split());
+      this.generatorEma.weights.forEach((w, i) => {
+        const src = this.generator.weights[i]!;
+        tf.tidy(() => {
+          w.write(src.read());
+        });
+        if (w.trainable) this.emaPairs.push([w, src]);
+      });
+    } else {
+      this.generatorEma = undefined;
+    }
     const adam = { name: 'adam', lr: c.learningRate, beta1: c.beta1, beta2: c.beta2 } as const;
     this.optimizers = { critic: makeOptimizer(adam), generator: makeOptimizer(adam) };
     this.vars = { critic: namedVariables(this.discriminator), generator: namedVariables(this.generator) };
@@ -268,6 +308,7 @@ export class Dcgan implements GenerativeLearner {
         return { loss: value };
       }).metrics;
       for (const [k, v] of Object.entries(m)) sums[k] = (sums[k] ?? 0) + v;
+      if (phase === 'generator') this.updateEma();
     });
     // means over the K critic steps (one generator step)
     const k = this.config.criticSteps;
@@ -284,8 +325,44 @@ export class Dcgan implements GenerativeLearner {
   applyGradients(phase: Phase, grads: TensorMap): Metrics {
     const p = checkPhase(phase);
     this.optimizers[p].applyGradientMap(this.vars[p], grads);
-    if (p === 'generator') this.iterations++;
+    if (p === 'generator') {
+      this.updateEma();
+      this.iterations++;
+    }
     return {};
+  }
+
+  /** θ̄ ← β θ̄ + (1 − β) θ, after a generator step. */
+  private updateEma(): void {
+    if (this.emaPairs.length === 0) return;
+    const beta = this.config.emaDecay;
+    tf.tidy(() => {
+      for (const [avg, w] of this.emaPairs) avg.write(tf.add(tf.mul(avg.read(), beta), tf.mul(w.read(), 1 - beta)));
+    });
+    this.emaStale = true;
+  }
+
+  /**
+   * The generator that samples: θ̄ when averaging (its batchnorm running averages first recomputed
+   * for θ̄ by running it in training mode on CALIBRATION_BATCHES batches of fresh z, from an Rng
+   * seeded by the iteration count so training's Rngs are untouched), else G.
+   */
+  private sampler(): tf.Sequential {
+    const ema = this.generatorEma;
+    if (ema === undefined) return this.generator;
+    if (this.emaStale) {
+      const rng = new Rng(this.config.seed * 1_000_003 + this.iterations);
+      const m = this.config.batchSize;
+      for (let b = 0; b < CALIBRATION_BATCHES; b++) {
+        const z = rng.fillNormal(new Float32Array(m * this.latentDim));
+        const y = this.conditional ? Uint8Array.from({ length: m }, () => rng.int(NUM_CLASSES)) : undefined;
+        tf.tidy(() => {
+          ema.apply(this.generatorInput(z, m, y), { training: true });
+        });
+      }
+      this.emaStale = false;
+    }
+    return ema;
   }
 
   /** G's input [z ; onehot(y)] (y only when conditional), built as data (inside a tidy). */
@@ -365,13 +442,14 @@ export class Dcgan implements GenerativeLearner {
   }
 
   /**
-   * n = z.length / latentDim images in [0, 1] ([n, 28, 28] row-major), G in inference mode
-   * (batchnorm running averages). The conditional model draws row k from label `labels[k]`; without
+   * n = z.length / latentDim images in [0, 1] ([n, 28, 28] row-major), G (θ̄ when averaging) in
+   * inference mode (batchnorm running averages). The conditional model draws row k from label `labels[k]`; without
    * labels it draws labels uniformly (a sample of p(x) = Σ_y p(y) p(x | y)). The unconditional
    * model ignores labels.
    */
   sample(z: Float32Array, labels?: Uint8Array): Float32Array {
     const d = this.latentDim;
+    const generator = this.sampler();
     if (z.length === 0 || z.length % d !== 0) throw new RangeError(`sample: z has ${z.length} values, not a positive multiple of latentDim ${d}`);
     const n = z.length / d;
     let y: Uint8Array | undefined;
@@ -384,7 +462,7 @@ export class Dcgan implements GenerativeLearner {
     for (let start = 0; start < n; start += chunk) {
       const m = Math.min(chunk, n - start);
       const images = tf.tidy(() => {
-        const x = this.generator.apply(this.generatorInput(z.subarray(start * d, (start + m) * d), m, y?.subarray(start, start + m)), { training: false }) as tf.Tensor;
+        const x = generator.apply(this.generatorInput(z.subarray(start * d, (start + m) * d), m, y?.subarray(start, start + m)), { training: false }) as tf.Tensor;
         return tf.clipByValue(tf.mul(tf.add(x, 1), 0.5), 0, 1); // [−1, 1] → [0, 1]
       });
       out.set(images.dataSync() as Float32Array, start * PIXELS);
@@ -437,10 +515,13 @@ export class Dcgan implements GenerativeLearner {
    * Writes `dir`/generator (model.json + weights.bin: the tfjs layers model a browser loads with
    * `tf.loadLayersModel`; input [z ; onehot(y)] when conditional, output tanh images in [−1, 1]
    * of shape [n, 28, 28, 1]), `dir`/critic (D) and `dir`/state.msgpack (config, both Adam states,
-   * the Rngs, the iteration count): the layout of the other generative models.
+   * the Rngs, the iteration count): the layout of the other generative models. When averaging,
+   * `generator/` is θ̄ (what samples) and `generator-online/` the G that trains.
    */
   async save(dir: string): Promise<void> {
-    for (const [sub, model] of [['generator', this.generator], ['critic', this.discriminator]] as const) {
+    const models: [string, tf.Sequential][] = [['generator', this.sampler()], ['critic', this.discriminator]];
+    if (this.generatorEma !== undefined) models.push(['generator-online', this.generator]);
+    for (const [sub, model] of models) {
       await mkdir(path.join(dir, sub), { recursive: true });
       await saveModelFiles(model, path.join(dir, sub));
     }
@@ -459,7 +540,16 @@ export class Dcgan implements GenerativeLearner {
   async load(dir: string): Promise<void> {
     const state = decode<DcganState>(await readFile(path.join(dir, 'state.msgpack')));
     if (state.kind !== this.kind) throw new Error(`Dcgan.load: ${dir} holds a '${state.kind}' model, this learner is a '${this.kind}'`);
-    await loadWeightsInto(this.generator, path.join(dir, 'generator'));
+    if (this.generatorEma !== undefined) {
+      if (!existsSync(path.join(dir, 'generator-online', 'model.json'))) {
+        throw new Error(`Dcgan.load: ${dir} has no generator-online/ (saved without emaDecay), this learner averages G (emaDecay ${this.config.emaDecay})`);
+      }
+      await loadWeightsInto(this.generator, path.join(dir, 'generator-online'));
+      await loadWeightsInto(this.generatorEma, path.join(dir, 'generator'));
+      this.emaStale = false;
+    } else {
+      await loadWeightsInto(this.generator, path.join(dir, 'generator'));
+    }
     await loadWeightsInto(this.discriminator, path.join(dir, 'critic'));
     await this.optimizers.critic.setState(state.optimizers.critic);
     await this.optimizers.generator.setState(state.optimizers.generator);
@@ -470,6 +560,7 @@ export class Dcgan implements GenerativeLearner {
 
   dispose(): void {
     this.generator.dispose();
+    this.generatorEma?.dispose();
     this.discriminator.dispose();
     this.optimizers.critic.dispose();
     this.optimizers.generator.dispose();

@@ -47,6 +47,8 @@ test('a bad config is a RangeError naming the field', () => {
   assert.throws(() => new Dcgan({ gFilters: 2.5 }), (e: Error) => e instanceof RangeError && /'gFilters'/.test(e.message));
   assert.throws(() => new Dcgan({ denseUnits: -1 }), (e: Error) => e instanceof RangeError && /'denseUnits'/.test(e.message));
   assert.throws(() => new Dcgan({ denseUnits: 10.5 }), (e: Error) => e instanceof RangeError && /'denseUnits'/.test(e.message));
+  assert.throws(() => new Dcgan({ emaDecay: 1 }), (e: Error) => e instanceof RangeError && /'emaDecay'/.test(e.message));
+  assert.throws(() => new Dcgan({ emaDecay: -0.1 }), (e: Error) => e instanceof RangeError && /'emaDecay'/.test(e.message));
   assert.throws(() => new Dcgan({ conditional: 'yes' as unknown as boolean }), (e: Error) => e instanceof RangeError && /'conditional'/.test(e.message));
   assert.throws(() => new Dcgan({ ngf: 64 } as Partial<DcganConfig>), (e: Error) => e instanceof RangeError && /unknown field 'ngf'/.test(e.message));
   assert.ok(Object.isFrozen(DCGAN_DEFAULTS));
@@ -126,6 +128,10 @@ for (const conditional of [false, true]) {
 
   test(`${kind}: a training step (critic then generator) and a gradient computation leak no tensors (with and without dense layers)`, () => {
     for (const denseUnits of [0, 8]) leakCheck({ ...SMALL, conditional, denseUnits });
+  });
+
+  test(`${kind}: with generator averaging, training, gradients and sampling (which recomputes θ̄'s batchnorm averages) leak no tensors`, () => {
+    leakCheck({ ...SMALL, conditional, emaDecay: 0.9 });
   });
 
   test(`${kind}: sample() gives n images in [0, 1] of 28×28 from n latents, and rejects a bad z`, () => {
@@ -244,6 +250,80 @@ test('save → load reproduces samples exactly, training continues identically, 
     await plain.load(dir).catch((e: Error) => (err = e));
     assert.match(err?.message ?? '', /holds a 'cdcgan'/);
     for (const m of [a, b, c, plain]) m.dispose();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+/** G's trainable weights of a model, by name. */
+function trainable(model: tf.LayersModel): Record<string, Float32Array> {
+  return Object.fromEntries(model.trainableWeights.map((w) => [w.originalName, w.read().dataSync() as Float32Array]));
+}
+
+test('generator averaging: θ̄ ← β θ̄ + (1 − β) θ after each generator step (trainStep or applyGradients), and D and G train exactly as without it', () => {
+  const beta = 0.75;
+  const avg = new Dcgan({ ...SMALL, emaDecay: beta }, new Rng(13));
+  const split = new Dcgan({ ...SMALL, emaDecay: beta }, new Rng(13));
+  const plain = new Dcgan(SMALL, new Rng(13));
+  const rng = new Rng(14);
+  let expected = trainable(avg.generator);
+  assert.equal(trainable(avg.generatorEma!), expected, 'θ̄ starts at θ');
+  for (let it = 0; it < 3; it++) {
+    const batches = [batch(rng), batch(rng)];
+    avg.trainStep(batches);
+    plain.trainStep(batches);
+    split.schedule().forEach((phase, i) => split.applyGradients(phase, split.computeGradients(phase, batches[i]!).grads));
+    const theta = trainable(avg.generator);
+    expected = Object.fromEntries(Object.entries(expected).map(([k, e]) => [k, e.map((v, j) => beta * v + (1 - beta) * theta[k]![j]!)]));
+    for (const [k, e] of Object.entries(expected)) {
+      close(trainable(avg.generatorEma!)[k]!, e, 1e-6, `θ̄ ${k} after step ${it + 1}`);
+      close(trainable(split.generatorEma!)[k]!, e, 1e-6, `θ̄ ${k} (applyGradients) after step ${it + 1}`);
+    }
+  }
+  assertSameParams(avg, plain, 0);
+  assert.is(plain.generatorEma, undefined);
+  // θ̄ ≠ θ after training, and θ̄ is what samples
+  const z = rng.fillNormal(new Float32Array(3 * 8));
+  assert.ok(avg.sample(z).some((v, i) => v !== plain.sample(z)[i]), 'the averaged generator samples');
+  for (const m of [avg, split, plain]) m.dispose();
+});
+
+test('generator averaging: sample() recomputes θ̄\'s batchnorm averages; save → load continues exactly; the saved generator/ is θ̄ and predicts the same images', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'nnlab-dcgan-ema-'));
+  try {
+    const config = { ...SMALL, emaDecay: 0.5 };
+    const a = new Dcgan(config, new Rng(15));
+    const rng = new Rng(16);
+    for (let i = 0; i < 2; i++) a.trainStep([batch(rng), batch(rng)]);
+    const statsOf = (m: tf.LayersModel) => m.weights.filter((w) => !w.trainable).map((w) => w.read().dataSync()[0]!);
+    const before = statsOf(a.generatorEma!);
+    const z = rng.fillNormal(new Float32Array(4 * 8));
+    const sa = a.sample(z);
+    assert.ok(statsOf(a.generatorEma!).every((v, i) => v !== before[i]), 'θ̄\'s running averages were recomputed');
+    close(a.sample(z), sa, 0, 'no recomputation without a new step');
+    await a.save(dir);
+    const b = new Dcgan(config, new Rng(99));
+    await b.load(dir);
+    assert.equal(b.sample(z), sa);
+    const next = [batch(rng), batch(rng)];
+    assert.equal(b.trainStep(next), a.trainStep(next));
+    assertSameParams(a, b, 0);
+    close(trainable(b.generatorEma!)[b.generatorEma!.trainableWeights[0]!.originalName]!, trainable(a.generatorEma!)[a.generatorEma!.trainableWeights[0]!.originalName]!, 0, 'θ̄');
+    assert.equal(b.sample(z), a.sample(z));
+    // what a browser would do: tf.loadLayersModel(generator/model.json), predict(z)
+    const g = await loadModelFiles(path.join(dir, 'generator'));
+    const pred = tf.tidy(() => tf.mul(tf.add(g.predict(tf.tensor2d(z, [4, 8])) as tf.Tensor, 1), 0.5));
+    close(pred.dataSync(), sa, 1e-6, 'browser generator = θ̄');
+    pred.dispose();
+    g.dispose();
+    // a model saved without averaging cannot be continued with it
+    const plain = new Dcgan(SMALL, new Rng(1));
+    const plainDir = path.join(dir, 'plain');
+    await plain.save(plainDir);
+    let err: Error | undefined;
+    await new Dcgan(config, new Rng(1)).load(plainDir).catch((e: Error) => (err = e));
+    assert.match(err?.message ?? '', /no generator-online\/.*emaDecay/);
+    for (const m of [a, b, plain]) m.dispose();
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
