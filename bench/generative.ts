@@ -206,7 +206,11 @@ async function main(): Promise<void> {
   out('|---|---|---|---|---|---|');
   const table: { model: string; goal: string; results: string[]; met: boolean }[] = [];
   for (const model of [...new Set(runs.map((r) => r.model))]) {
-    const goal = GOALS[model] ?? GOALS[model.replace(/-[a-z0-9]+$/i, '')];
+    // a variant (--tag, which may hold dashes) has the goal of its model kind
+    const kind = Object.keys(GOALS)
+      .filter((k) => model === k || model.startsWith(`${k}-`))
+      .sort((a, b) => b.length - a.length)[0];
+    const goal = kind === undefined ? undefined : GOALS[kind];
     const rs = runs.filter((r) => r.model === model && r.epochs.length > 0);
     if (rs.length === 0) continue;
     const lasts = rs.map((r) => r.epochs[r.epochs.length - 1]!);
