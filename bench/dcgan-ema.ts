@@ -17,11 +17,7 @@ import { Dcgan, type DcganConfig } from '../generative/dcgan.js';
 import { classifierScore, evaluateGenerator, featureStats, type GeneratorEval } from '../generative/eval.js';
 import { loadOrTrainClassifier } from '../generative/lenet.js';
 import { loadMnist, scalePixels } from '../generative/mnist.js';
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+import { arg } from './stats.js';
 
 const root = path.join('bench', 'results', 'generative');
 

@@ -27,6 +27,7 @@ import path from 'node:path';
 import { initBackend } from '../core/backend.js';
 import { GENERATIVE_MODELS } from '../generative/models.js';
 import { finishedRunCheckpoint, trainGenerative, type EpochSummary } from '../generative/train.js';
+import { arg } from './stats.js';
 
 /**
  * Epochs per model when --epochs does not say: those of the reported runs (README), where the
@@ -74,11 +75,6 @@ const GOALS: Record<string, Goal> = {
   dcgan: dcganGoal,
   cdcgan: dcganGoal,
 };
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 function parseEpochs(spec: string | undefined, model: string): number {
   if (spec === undefined) return DEFAULT_EPOCHS[model] ?? 5;

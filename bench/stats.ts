@@ -1,5 +1,11 @@
-/** What the benchmarks share: medians and quantiles, step timing, and finding the PyTorch peer. */
+/** What the benchmarks share: medians and quantiles, step timing, finding the PyTorch peer, `--name value` arguments. */
 import { execFileSync } from 'node:child_process';
+
+/** The value after `--name` on the command line, if given. */
+export function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
 
 /** The middle value (mean of the two middle ones for an even count). */
 export function median(xs: number[]): number {
