@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildMlp, type Activation } from '../core/nn.js';
 import { makeOptimizer, type Optimizer, type OptimizerSpec } from '../core/optim.js';
 import { huber } from '../core/losses.js';
-import { getParams, setParams, namedVariables, computeGradients, type TensorMap } from '../core/tensors.js';
+import { blendWeights, getParams, setParams, namedVariables, computeGradients, type TensorMap } from '../core/tensors.js';
 import { FusedAdam, type FusedAdamState } from '../core/fused.js';
 import { FusedMlp } from '../core/fusedNet.js';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
@@ -335,14 +335,7 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
       this.fused.target.blendFrom(this.fused.online, tau);
       return;
     }
-    const online = this.q.trainableWeights;
-    const target = this.qTarget.trainableWeights;
-    tf.tidy(() => {
-      online.forEach((w, i) => {
-        const t = target[i]!;
-        t.write(tau === 1 ? w.read() : tf.add(tf.mul(tau, w.read()), tf.mul(1 - tau, t.read())));
-      });
-    });
+    blendWeights(this.qTarget.trainableWeights, this.q.trainableWeights, tau);
   }
 
   getPolicyParams(): VersionedParams<TensorMap> {

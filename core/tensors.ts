@@ -67,6 +67,21 @@ export function readWeights(models: tf.LayersModel[], nonTrainableOnly = false):
   return readTensors(weights.map((w) => [w.originalName, w.read()] as [string, tf.Tensor]));
 }
 
+/**
+ * Polyak averaging of one model's weights into a twin of the same architecture, position by
+ * position: target ← τ·source + (1 − τ)·target (τ = 1 copies). A DQN's soft target update; a
+ * generator's moving average θ̄ with τ = 1 − β.
+ */
+export function blendWeights(target: tf.LayerVariable[], source: tf.LayerVariable[], tau: number): void {
+  if (target.length !== source.length) throw new Error(`blendWeights: ${target.length} target weights for ${source.length} source weights`);
+  tf.tidy(() => {
+    source.forEach((w, i) => {
+      const t = target[i]!;
+      t.write(tau === 1 ? w.read() : tf.add(tf.mul(tau, w.read()), tf.mul(1 - tau, t.read())));
+    });
+  });
+}
+
 /** Assigns parameters by name; every variable of the model must be present with the same shape. */
 export function setParams(model: tf.LayersModel, params: TensorMap): void {
   for (const [name, v] of namedVariables(model)) {

@@ -39,7 +39,7 @@
  * Unusual Effectiveness of Averaging in GAN Training" (ICLR 2019); ProGAN's G_s (Karras et al. 2018)
  * uses β = 0.999. Training never reads θ̄: with it on, D and G train exactly as without it. θ̄ is a
  * second generator whose batchnorm running averages are recomputed for its own weights (the
- * online G's averages belong to other weights) from `calibrationBatches` batches of fresh z before
+ * online G's averages belong to other weights) from CALIBRATION_BATCHES batches of fresh z before
  * it samples or is saved; `sample()` and the saved `generator/` then use it.
  *
  * Data-parallel use: `computeGradients` also advances the batchnorm running averages of the
@@ -53,7 +53,7 @@ import path from 'node:path';
 import { buildSequential, type Init } from '../core/nn.js';
 import { makeOptimizer, type Optimizer } from '../core/optim.js';
 import { bceWithLogits } from '../core/losses.js';
-import { computeGradients, decode, encode, namedVariables, readWeights, type TensorData, type TensorMap } from '../core/tensors.js';
+import { blendWeights, computeGradients, decode, encode, namedVariables, readWeights, type TensorData, type TensorMap } from '../core/tensors.js';
 import { loadWeightsInto, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
 import { Rng, type RngState } from '../core/rng.js';
 import { checkBoolean, checkKnownKeys, checkNumber } from './config.js';
@@ -256,8 +256,6 @@ export class Dcgan implements GenerativeLearner {
   private readonly rng: Rng;
   /** Labels for unlabelled sample() calls of the conditional model. */
   private readonly sampleRng: Rng;
-  /** (θ̄, θ) pairs of G's trainable weights, when averaging. */
-  private readonly emaPairs: [tf.LayerVariable, tf.LayerVariable][] = [];
   /** θ̄ moved since its batchnorm averages were last recomputed. */
   private emaStale = false;
 
@@ -273,17 +271,10 @@ export class Dcgan implements GenerativeLearner {
     this.rng = root.split();
     this.sampleRng = root.split();
     if (c.emaDecay > 0) {
-      // θ̄ starts at θ (the same init: built from a copy of G's Rng state would cost a split that
-      // shifts nothing else, but copying is plainer); built after every other split so the
-      // online training is the same with averaging on or off.
+      // built after every other split, so the online training is the same with averaging on or
+      // off; θ̄ starts as a copy of θ (running averages included)
       this.generatorEma = buildGenerator(c, root.split());
-      this.generatorEma.weights.forEach((w, i) => {
-        const src = this.generator.weights[i]!;
-        tf.tidy(() => {
-          w.write(src.read());
-        });
-        if (w.trainable) this.emaPairs.push([w, src]);
-      });
+      blendWeights(this.generatorEma.weights, this.generator.weights, 1);
     } else {
       this.generatorEma = undefined;
     }
@@ -334,11 +325,8 @@ export class Dcgan implements GenerativeLearner {
 
   /** θ̄ ← β θ̄ + (1 − β) θ, after a generator step. */
   private updateEma(): void {
-    if (this.emaPairs.length === 0) return;
-    const beta = this.config.emaDecay;
-    tf.tidy(() => {
-      for (const [avg, w] of this.emaPairs) avg.write(tf.add(tf.mul(avg.read(), beta), tf.mul(w.read(), 1 - beta)));
-    });
+    if (this.generatorEma === undefined) return;
+    blendWeights(this.generatorEma.trainableWeights, this.generator.trainableWeights, 1 - this.config.emaDecay);
     this.emaStale = true;
   }
 
@@ -449,7 +437,6 @@ export class Dcgan implements GenerativeLearner {
    */
   sample(z: Float32Array, labels?: Uint8Array): Float32Array {
     const d = this.latentDim;
-    const generator = this.sampler();
     if (z.length === 0 || z.length % d !== 0) throw new RangeError(`sample: z has ${z.length} values, not a positive multiple of latentDim ${d}`);
     const n = z.length / d;
     let y: Uint8Array | undefined;
@@ -457,6 +444,7 @@ export class Dcgan implements GenerativeLearner {
       if (labels !== undefined) checkLabels(labels, n, 'sample');
       y = labels ?? Uint8Array.from({ length: n }, () => this.sampleRng.int(NUM_CLASSES));
     }
+    const generator = this.sampler();
     const out = new Float32Array(n * PIXELS);
     const chunk = 500;
     for (let start = 0; start < n; start += chunk) {
@@ -548,6 +536,10 @@ export class Dcgan implements GenerativeLearner {
       await loadWeightsInto(this.generatorEma, path.join(dir, 'generator'));
       this.emaStale = false;
     } else {
+      // generator/ of an averaging model is θ̄: training on from it would silently drop the online G
+      if (existsSync(path.join(dir, 'generator-online', 'model.json'))) {
+        throw new Error(`Dcgan.load: ${dir} holds an averaging model (generator-online/, saved with emaDecay ${state.config.emaDecay}), this learner has emaDecay 0`);
+      }
       await loadWeightsInto(this.generator, path.join(dir, 'generator'));
     }
     await loadWeightsInto(this.discriminator, path.join(dir, 'critic'));

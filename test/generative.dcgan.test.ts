@@ -288,7 +288,7 @@ test('generator averaging: θ̄ ← β θ̄ + (1 − β) θ after each generator
   for (const m of [avg, split, plain]) m.dispose();
 });
 
-test('generator averaging: sample() recomputes θ̄\'s batchnorm averages; save → load continues exactly; the saved generator/ is θ̄ and predicts the same images', async () => {
+test('generator averaging: sample() recomputes θ̄\'s batchnorm averages; save → load continues exactly; the saved generator/ is θ̄ and predicts the same images; a model is not loaded across emaDecay on/off', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'nnlab-dcgan-ema-'));
   try {
     const config = { ...SMALL, emaDecay: 0.5 };
@@ -320,10 +320,12 @@ test('generator averaging: sample() recomputes θ̄\'s batchnorm averages; save 
     const plain = new Dcgan(SMALL, new Rng(1));
     const plainDir = path.join(dir, 'plain');
     await plain.save(plainDir);
-    let err: Error | undefined;
-    await new Dcgan(config, new Rng(1)).load(plainDir).catch((e: Error) => (err = e));
-    assert.match(err?.message ?? '', /no generator-online\/.*emaDecay/);
-    for (const m of [a, b, plain]) m.dispose();
+    const averaging = new Dcgan(config, new Rng(1));
+    const loadError = (m: Dcgan, from: string) => m.load(from).then(() => undefined, (e: Error) => e);
+    assert.match((await loadError(averaging, plainDir))?.message ?? '', /no generator-online\/.*emaDecay/);
+    // nor an averaging model with it off: its generator/ is θ̄, not the G that trains
+    assert.match((await loadError(plain, dir))?.message ?? '', /holds an averaging model.*emaDecay 0/);
+    for (const m of [a, b, plain, averaging]) m.dispose();
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
