@@ -30,7 +30,7 @@ import { Rng as RngClass, type Rng } from '../core/rng.js';
 import { make } from '../envs/index.js';
 import { Discrete } from '../envs/index.js';
 import { runOffPolicy, type OffPolicyOptions } from './offPolicy.js';
-import { evaluatePolicy, type EvalResult } from './evaluate.js';
+import { EVAL_SEEDS, evaluatePolicy, type EvalResult } from './evaluate.js';
 import { checkKnownKeys, checkNumber, type DataParallelLearner, type Learner, type Metrics, type MetricsCallback, type VersionedParams } from './types.js';
 
 export interface DqnConfig {
@@ -461,7 +461,7 @@ export function trainDqn(opts: TrainDqnOptions): TrainDqnResult {
     opts.evalInterval === undefined
       ? undefined
       : (envStep: number) => {
-          lastEval = evaluatePolicy(opts.envId, greedyPolicy(learner.getPolicyParams().params, config.activation), opts.evalEpisodes ?? 10, 1_000_000 + config.seed * 1000, opts.kwargs);
+          lastEval = evaluatePolicy(opts.envId, greedyPolicy(learner.getPolicyParams().params, config.activation), opts.evalEpisodes ?? 10, EVAL_SEEDS.check(config.seed), opts.kwargs);
           opts.onMetrics?.({ 'eval/mean_return': lastEval.meanReturn }, envStep);
           if (opts.goal !== undefined && lastEval.meanReturn >= opts.goal) {
             goalReachedAt = envStep;

@@ -5,6 +5,16 @@
 import { make } from '../envs/index.js';
 import type { Env } from '../envs/index.js';
 
+/**
+ * The evaluation seeds, defined once. Episode k of a periodic or goal-confirming check resets with
+ * `EVAL_SEEDS.check(seed) + k`; episode k of a run's final report with `EVAL_SEEDS.final(seed) + k`.
+ * The final report therefore plays episodes the goal check never saw.
+ */
+export const EVAL_SEEDS = Object.freeze({
+  check: (seed: number): number => 1_000_000 + seed * 1000,
+  final: (seed: number): number => 2_000_000 + seed,
+});
+
 export interface EvalResult {
   meanReturn: number;
   stdReturn: number;

@@ -14,7 +14,7 @@
  */
 import { make, makeVec, type Env, type VectorEnv } from '../envs/index.js';
 import { actionDimOf, clipToBox, headFor, type ActorOutput, type PolicyActor, type PolicyHead } from './policies.js';
-import { evaluatePolicy, type EvalResult } from './evaluate.js';
+import { EVAL_SEEDS, evaluatePolicy, type EvalResult } from './evaluate.js';
 import type { Metrics, MetricsCallback } from './types.js';
 import { EpisodeStats } from './episodeStats.js';
 
@@ -342,7 +342,7 @@ export function pgEvaluator(opts: TrainPgOptions<unknown>, seed: number, actor: 
     evalEpisodes: opts.evalEpisodes ?? 10,
     goalEpisodes: opts.goalEpisodes ?? 100,
     ...(opts.goal !== undefined ? { goal: opts.goal } : {}),
-    seed: 1_000_000 + seed * 1000,
+    seed: EVAL_SEEDS.check(seed),
     ...(opts.onMetrics !== undefined ? { onMetrics: opts.onMetrics } : {}),
   });
 }

@@ -102,7 +102,12 @@ export abstract class PolicyGradientLearner<Batch, Config extends PgLearnerConfi
   }
 
   async save(dir: string): Promise<void> {
-    await this.nets.save(dir, { version: this.version, updates: this.updates, rng: this.rng.getState(), config: this.config }, this.updates, this.agent);
+    await this.saveCheckpoint(dir);
+  }
+
+  /** Saves a checkpoint under `dir` (its meta.json names the policy version it holds); returns its directory. */
+  saveCheckpoint(dir: string): Promise<string> {
+    return this.nets.save(dir, { version: this.version, updates: this.updates, rng: this.rng.getState(), config: this.config }, this.updates, { agent: this.agent, policyVersion: this.version, updates: this.updates });
   }
 
   async load(dir: string): Promise<void> {

@@ -433,10 +433,10 @@ export class PolicyValueNets {
     return this.value === undefined ? { policy: this.policy } : { policy: this.policy, value: this.value };
   }
 
-  /** Saves weights, optimiser slots, log σ and the agent's own state. */
-  async save(dir: string, state: Record<string, unknown>, step: number, agent: string): Promise<void> {
+  /** Saves weights, optimiser slots, log σ and the agent's own state; returns the checkpoint's directory. */
+  async save(dir: string, state: Record<string, unknown>, step: number, meta: Record<string, string | number>): Promise<string> {
     const logStd = this.logStd === undefined ? null : Float32Array.from(this.logStd.dataSync() as Float32Array);
-    await saveCheckpoint(dir, { models: this.models(), optimizers: this.optimizers, state: { ...state, logStd }, meta: { agent } }, { step });
+    return saveCheckpoint(dir, { models: this.models(), optimizers: this.optimizers, state: { ...state, logStd }, meta }, { step });
   }
 
   /** Restores what `save` wrote; returns the agent's state. */

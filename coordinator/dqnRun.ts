@@ -17,7 +17,7 @@ import type { TensorMap } from '../core/tensors.js';
 import { allFinite, setParams } from '../core/tensors.js';
 import { buildMlp } from '../core/nn.js';
 import { resolveDqnConfig, greedyPolicy, type DqnConfig } from '../agents/dqn.js';
-import { evaluatePolicy } from '../agents/evaluate.js';
+import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
 import { Discrete, make } from '../envs/index.js';
 import { RolloutRunner, type RolloutRunnerState } from '../workers/rollout.js';
 import type { EnvRef, RolloutResult, RolloutTask } from '../workers/tasks.js';
@@ -46,7 +46,18 @@ export interface DqnRunState {
   /** The single-process runner's envs (exact resume). */
   inline?: RolloutRunnerState;
   metrics: { jsonl: number; csv: number; time: number };
-  bestEval?: number;
+  /** The newest greedy evaluation and the policy version it scored (not necessarily the one saved beside it). */
+  lastEvaluation?: EvaluationRecord;
+}
+
+/** What one evaluation scored: a frozen policy version, on which seeds, with what mean return. */
+export interface EvaluationRecord {
+  envStep: number;
+  policyVersion: number;
+  updates: number;
+  meanReturn: number;
+  episodes: number;
+  firstSeed: number;
 }
 
 export class NonFiniteError extends Error {}
@@ -152,8 +163,10 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
   const mayDispatch = (): boolean => s.dispatched < budget && (s.dispatched < config.learningStarts || s.dispatched - appliedThrough < maxAhead);
 
   /** Plans a training round if due; samples its minibatches now. */
+  let undoPlan: { lastTrainStep: number; lastTargetStep: number; trainRounds: number; replayRng: RngState; plannedThrough: number } | undefined;
   const planTrain = (): TrainRequest | undefined => {
     if (s.envSteps < config.learningStarts || s.envSteps - s.lastTrainStep < config.trainFrequency) return undefined;
+    undoPlan = { lastTrainStep: s.lastTrainStep, lastTargetStep: s.lastTargetStep, trainRounds: s.trainRounds, replayRng: replayRng.getState(), plannedThrough };
     const phases: TrainRequest['phases'] = [];
     while (s.envSteps - s.lastTrainStep >= config.trainFrequency) {
       s.lastTrainStep += config.trainFrequency;
@@ -196,35 +209,42 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
   };
 
   const startTime = resume?.metrics.time ?? 0;
-  let goalReached: number | undefined;
-  let lastEval: number | undefined = resume?.bestEval;
+  /** The snapshot whose evaluation confirmed the goal: what the run saves and reports. */
+  let goalSnapshot: EvaluationRecord | undefined;
+  let lastEvaluation: EvaluationRecord | undefined = resume?.lastEvaluation;
+  /**
+   * Scores the published policy as it is now: one frozen snapshot (s.params is replaced, never
+   * mutated, when a training round lands), named by its version and update count.
+   */
   const evaluate = (): boolean => {
     if (spec.eval.interval === 0 || s.envSteps - s.lastEvalStep < spec.eval.interval) return false;
     s.lastEvalStep = s.envSteps;
     const policy = greedyPolicy(s.params, config.activation);
-    const seed = 1_000_000 + config.seed * 1000;
-    let ev = evaluatePolicy(ctx.envRef.id, policy, spec.eval.episodes, seed, ctx.envRef.kwargs);
+    const firstSeed = EVAL_SEEDS.check(config.seed);
+    let ev = evaluatePolicy(ctx.envRef.id, policy, spec.eval.episodes, firstSeed, ctx.envRef.kwargs);
     const goal = spec.eval.goal;
     // a quick check first; the goal counts only when the full final-size evaluation confirms it
-    if (goal !== undefined && ev.meanReturn >= goal && spec.eval.finalEpisodes > spec.eval.episodes) ev = evaluatePolicy(ctx.envRef.id, policy, spec.eval.finalEpisodes, seed, ctx.envRef.kwargs);
-    lastEval = ev.meanReturn;
-    ctx.metrics.write(s.envSteps, { 'eval/mean_return': ev.meanReturn, 'eval/episodes': ev.returns.length });
-    if (goal !== undefined && ev.meanReturn >= goal) {
-      goalReached = s.envSteps;
+    if (goal !== undefined && ev.meanReturn >= goal && spec.eval.finalEpisodes > spec.eval.episodes) ev = evaluatePolicy(ctx.envRef.id, policy, spec.eval.finalEpisodes, firstSeed, ctx.envRef.kwargs);
+    lastEvaluation = { envStep: s.envSteps, policyVersion: s.paramsVersion, updates: s.learner.updates, meanReturn: ev.meanReturn, episodes: ev.returns.length, firstSeed };
+    ctx.metrics.write(s.envSteps, { 'eval/mean_return': ev.meanReturn, 'eval/episodes': ev.returns.length, 'eval/policy_version': s.paramsVersion });
+    if (goal !== undefined && ev.meanReturn >= goal && ev.returns.length >= spec.eval.finalEpisodes) {
+      goalSnapshot = lastEvaluation;
       return true;
     }
     return false;
   };
 
-  const checkpoint = async (why: string): Promise<void> => {
-    const state: DqnRunState = { ...s, replay: replay.getState(), replayRng: replayRng.getState(), metrics: ctx.metrics.mark(), ...(inline !== undefined ? { inline: inline.getState() } : {}), ...(lastEval !== undefined ? { bestEval: lastEval } : {}) };
+  /** Saves everything; the model `q` holds the published parameters, version s.paramsVersion (named in meta.json). */
+  const checkpoint = async (why: string): Promise<string> => {
+    const state: DqnRunState = { ...s, replay: replay.getState(), replayRng: replayRng.getState(), metrics: ctx.metrics.mark(), ...(inline !== undefined ? { inline: inline.getState() } : {}), ...(lastEvaluation !== undefined ? { lastEvaluation } : {}) };
     s.lastCheckpointStep = s.envSteps;
     state.lastCheckpointStep = s.envSteps;
     const q = buildMlp({ name: 'q', inputDim: obsDim, hidden: config.hidden, outputDim: numActions, activation: config.activation }, new Rng(0));
     setParams(q, s.params);
-    const dir = await ctx.saveCheckpoint(s.envSteps, state, { q });
+    const dir = await ctx.saveCheckpoint(s.envSteps, state, { q }, { policyVersion: s.paramsVersion, updates: s.learner.updates });
     q.dispose();
     ctx.log(`checkpoint (${why}) at env step ${s.envSteps}: ${dir}`);
+    return dir;
   };
 
   // a task dispatched again after its worker died acts with the current parameters
@@ -244,7 +264,7 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
   const progress = () =>
     ctx.progress(s.envSteps, budget, {
       return: s.recentReturns.length > 0 ? s.recentReturns.reduce((a, b) => a + b, 0) / s.recentReturns.length : undefined,
-      eval: lastEval,
+      eval: lastEvaluation?.meanReturn,
       updates: s.learner.updates,
       'steps/s': Math.round(s.envSteps / Math.max(1e-9, ctx.metrics.time - startTime)),
       workers: ctx.workersAlive(),
@@ -254,6 +274,24 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
     const t = await training;
     training = undefined;
     if (t.kind === 'train') applyTrain(t.reply);
+  };
+  /**
+   * Drops the round in flight, as if it had never been planned: the run keeps the snapshot that
+   * met the goal. Its counters and replay sampling stream go back to before the round; the
+   * learner, which applied it, gets the kept state with the next request.
+   */
+  const abandonTraining = async (): Promise<void> => {
+    if (training === undefined) return;
+    const t = training;
+    training = undefined;
+    await t;
+    const u = undoPlan!;
+    s.lastTrainStep = u.lastTrainStep;
+    s.lastTargetStep = u.lastTargetStep;
+    s.trainRounds = u.trainRounds;
+    replayRng.setState(u.replayRng);
+    plannedThrough = u.plannedThrough;
+    learnerHasState = false;
   };
 
   try {
@@ -288,7 +326,10 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
           else training = sendTrain(req).then((reply): Done => ({ kind: 'train', reply }));
         }
       }
-      if (evaluate()) break;
+      if (evaluate()) {
+        await abandonTraining();
+        break;
+      }
       const requested = ctx.checkpointRequested();
       if (requested || (spec.checkpoint.interval > 0 && s.envSteps - s.lastCheckpointStep >= spec.checkpoint.interval)) {
         await finishTraining();
@@ -307,19 +348,26 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
   for (const p of inFlight.values()) p.catch(() => undefined);
   progress();
   ctx.progressBreak();
-  await checkpoint(stopReason !== undefined ? stopReason : 'final');
-  if (stopReason !== undefined) return { state: 'stopped', message: `stopped (${stopReason}) at env step ${s.envSteps}; continue with --resume ${ctx.runDir}`, envSteps: s.envSteps, counts: { ...ctx.scheduler.counts, rolloutTasks: s.rolloutTasks } };
+  if (goalSnapshot !== undefined && goalSnapshot.policyVersion !== s.paramsVersion) {
+    throw new Error(`internal: the goal was met by policy version ${goalSnapshot.policyVersion}, but version ${s.paramsVersion} is about to be saved`);
+  }
+  const saved = await checkpoint(stopReason !== undefined ? stopReason : goalSnapshot !== undefined ? 'goal' : 'final');
+  const counts = { ...ctx.scheduler.counts, rolloutTasks: s.rolloutTasks };
+  if (stopReason !== undefined) return { state: 'stopped', message: `stopped (${stopReason}) at env step ${s.envSteps}; continue with --resume ${ctx.runDir}`, envSteps: s.envSteps, counts };
 
-  const final = evaluatePolicy(ctx.envRef.id, greedyPolicy(s.params, config.activation), spec.eval.finalEpisodes, 2_000_000 + config.seed, ctx.envRef.kwargs);
+  // the reported score is the saved model's, on episodes the goal check never played
+  const firstSeed = EVAL_SEEDS.final(config.seed);
+  const final = evaluatePolicy(ctx.envRef.id, greedyPolicy(s.params, config.activation), spec.eval.finalEpisodes, firstSeed, ctx.envRef.kwargs);
   ctx.metrics.write(s.envSteps, { 'eval/final_mean_return': final.meanReturn });
   const outcome: RunOutcome = {
     state: 'finished',
     message: `greedy evaluation over ${spec.eval.finalEpisodes} episodes: mean return ${final.meanReturn.toFixed(1)} ± ${final.stdReturn.toFixed(1)}`,
     envSteps: s.envSteps,
     finalScore: final.meanReturn,
-    counts: { ...ctx.scheduler.counts, rolloutTasks: s.rolloutTasks },
+    evaluation: { finalScore: final.meanReturn, finalStd: final.stdReturn, finalEpisodes: final.returns.length, firstSeed, policyVersion: s.paramsVersion, updates: s.learner.updates, checkpoint: saved, model: 'q' },
+    counts,
     params: s.params,
   };
-  if (goalReached !== undefined) outcome.goalReachedAt = goalReached;
+  if (goalSnapshot !== undefined) outcome.goalReachedAt = goalSnapshot.envStep;
   return outcome;
 }

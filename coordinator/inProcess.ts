@@ -4,6 +4,7 @@
  * so they step their vector envs inline) and the generative models.
  */
 import path from 'node:path';
+import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
 import { trainA2c } from '../agents/a2c.js';
 import { trainActorCritic } from '../agents/actorCritic.js';
 import { trainReinforce } from '../agents/reinforce.js';
@@ -39,17 +40,23 @@ export async function runInProcess(ctx: RunContext, resume?: unknown): Promise<R
   if (spec.eval.goal !== undefined) opts.goal = spec.eval.goal;
   const result = (train as (o: TrainPgOptions<Record<string, unknown>>) => ReturnType<typeof trainA2c>)(opts);
   ctx.progressBreak();
-  await result.learner.save(path.join(ctx.runDir, 'checkpoints'));
-  const params = result.learner.getPolicyParams();
-  ctx.publish(params.params, params.version, result.learner.config.activation);
-  result.learner.dispose();
-  const score = result.lastEval?.meanReturn;
+  // the reported score is the saved parameters', on episodes no evaluation during training played
+  const learner = result.learner;
+  const saved = await learner.saveCheckpoint(path.join(ctx.runDir, 'checkpoints'));
+  const { params, version } = learner.getPolicyParams();
+  ctx.publish(params, version, learner.config.activation);
+  const actor = learner.actor();
+  const firstSeed = EVAL_SEEDS.final(learner.config.seed);
+  const final = evaluatePolicy<Float32Array, number | Float32Array>(ctx.envRef.id, (obs) => actor.greedy(obs), spec.eval.finalEpisodes, firstSeed, ctx.envRef.kwargs);
+  ctx.metrics.write(result.envSteps, { 'eval/final_mean_return': final.meanReturn });
+  learner.dispose();
   const outcome: RunOutcome = {
     state: 'finished',
-    message: `${result.envSteps} env steps in ${result.wallSeconds.toFixed(1)} s${score !== undefined ? `; last greedy evaluation (${result.lastEval!.returns.length} episodes): mean return ${score.toFixed(1)}` : ''}`,
+    message: `${result.envSteps} env steps in ${result.wallSeconds.toFixed(1)} s; greedy evaluation over ${final.returns.length} episodes: mean return ${final.meanReturn.toFixed(1)} ± ${final.stdReturn.toFixed(1)}`,
     envSteps: result.envSteps,
+    finalScore: final.meanReturn,
+    evaluation: { finalScore: final.meanReturn, finalStd: final.stdReturn, finalEpisodes: final.returns.length, firstSeed, policyVersion: version, updates: learner.updates, checkpoint: saved, model: 'policy' },
   };
-  if (score !== undefined) outcome.finalScore = score;
   if (result.goalReachedAt !== undefined) outcome.goalReachedAt = result.goalReachedAt;
   return outcome;
 }

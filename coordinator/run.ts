@@ -17,7 +17,7 @@ import { spec as findEnvSpec } from '../envs/index.js';
 import { ensureModule, moduleRef } from '../workers/envModules.js';
 import type { EnvRef } from '../workers/tasks.js';
 import { parseSpec, type ExperimentSpec } from './spec.js';
-import { MetricsLog, readMetrics, writeRunFiles } from './runDir.js';
+import { MetricsLog, readMetrics, resultFile, writeRunFiles } from './runDir.js';
 import { Scheduler } from './scheduler.js';
 import { InlineExecutor, ThreadPoolExecutor } from './executors.js';
 import { CoordinatorServer } from './server.js';
@@ -230,8 +230,8 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     checkpointDone: () => {
       checkpointWanted = false;
     },
-    saveCheckpoint: async (step: number, state: unknown, models: Record<string, tf.LayersModel>) => {
-      const dir = await saveCheckpoint(path.join(runDir, 'checkpoints'), { models, state, meta: { runId, envStep: step, spec: spec.name } }, { step, keep: spec.checkpoint.keep });
+    saveCheckpoint: async (step: number, state: unknown, models: Record<string, tf.LayersModel>, meta?: Record<string, number | string>) => {
+      const dir = await saveCheckpoint(path.join(runDir, 'checkpoints'), { models, state, meta: { runId, envStep: step, spec: spec.name, ...meta } }, { step, keep: spec.checkpoint.keep });
       opts.onEvent?.({ type: 'checkpoint', dir, step });
       return dir;
     },
@@ -248,7 +248,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     return l;
   };
 
-  let outcome: RunOutcome;
+  let outcome: RunOutcome | undefined;
   summary.state = 'running';
   server.broadcast(runState());
   try {
@@ -277,7 +277,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     flushMetrics(); // the last points (a final score) reach dashboards before the socket closes
     unsubscribe();
     server.broadcast(runState());
-    writeFileSync(path.join(runDir, 'result.json'), JSON.stringify({ state: summary.state, message: summary.message, finishedAt: new Date().toISOString() }, null, 2) + '\n');
+    writeFileSync(path.join(runDir, 'result.json'), JSON.stringify(resultFile(runDir, summary.state, summary.message, outcome), null, 2) + '\n');
     metrics.close();
     await learner?.close();
     await scheduler.close();

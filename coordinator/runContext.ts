@@ -41,7 +41,25 @@ export interface RunContext {
   stopRequested(): string | undefined;
   checkpointRequested(): boolean;
   checkpointDone(): void;
-  saveCheckpoint(step: number, state: unknown, models: Record<string, tf.LayersModel>): Promise<string>;
+  /** Saves a checkpoint; `meta` (e.g. the policy version its models hold) goes into its meta.json. */
+  saveCheckpoint(step: number, state: unknown, models: Record<string, tf.LayersModel>, meta?: Record<string, number | string>): Promise<string>;
+}
+
+/**
+ * Exactly what a run's reported score scored: the saved model (in `checkpoint`, `models/<model>`),
+ * the policy version and update count it holds, and the episodes played (seeds firstSeed, firstSeed + 1, …).
+ */
+export interface ReportedEvaluation {
+  finalScore: number;
+  finalStd: number;
+  finalEpisodes: number;
+  firstSeed: number;
+  policyVersion: number;
+  updates: number;
+  /** The checkpoint directory that holds the evaluated model. */
+  checkpoint: string;
+  /** The model's name under the checkpoint's models/. */
+  model: string;
 }
 
 export interface RunOutcome {
@@ -50,6 +68,8 @@ export interface RunOutcome {
   envSteps?: number;
   finalScore?: number;
   goalReachedAt?: number;
+  /** What finalScore scored (runs whose score is a saved model's). */
+  evaluation?: ReportedEvaluation;
   counts?: SchedulerCounts & { rolloutTasks?: number };
   params?: TensorMap;
   /** Sweep results: one row per trial. */

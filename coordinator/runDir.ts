@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { version } from '../core/version.js';
+import type { RunOutcome } from './runContext.js';
 
 export interface MetricPoint {
   step: number;
@@ -117,4 +118,41 @@ export function writeRunFiles(dir: string, spec: unknown, meta: Record<string, u
   };
   write('spec.json', spec);
   write('meta.json', { nnlab: version, node: process.version, gitCommit: gitCommit(), ...meta });
+}
+
+/**
+ * runs/<id>/result.json: how the run ended and, for a run that reports a saved model's score,
+ * exactly what was scored (see README "Run directory"). Paths are relative to the run directory.
+ */
+export interface ResultFile {
+  state: string;
+  message: string | undefined;
+  finishedAt: string;
+  envSteps?: number;
+  finalScore?: number;
+  finalStd?: number;
+  finalEpisodes?: number;
+  /** Episode k of the final evaluation reset with seed firstSeed + k. */
+  firstSeed?: number;
+  /** The policy version and learner update count of the evaluated (and saved) parameters. */
+  policyVersion?: number;
+  updates?: number;
+  /** The checkpoint holding the evaluated model, and the model itself (tfjs layers format). */
+  checkpoint?: string;
+  model?: string;
+  /** The env step at which a goal-confirming evaluation first met `eval.goal`. */
+  goalReachedAt?: number;
+}
+
+export function resultFile(runDir: string, state: string, message: string | undefined, outcome: RunOutcome | undefined): ResultFile {
+  const r: ResultFile = { state, message, finishedAt: new Date().toISOString() };
+  if (outcome === undefined) return r;
+  if (outcome.envSteps !== undefined) r.envSteps = outcome.envSteps;
+  const e = outcome.evaluation;
+  if (e !== undefined) {
+    const checkpoint = path.relative(runDir, e.checkpoint);
+    Object.assign(r, { finalScore: e.finalScore, finalStd: e.finalStd, finalEpisodes: e.finalEpisodes, firstSeed: e.firstSeed, policyVersion: e.policyVersion, updates: e.updates, checkpoint, model: path.join(checkpoint, 'models', e.model) });
+  } else if (outcome.finalScore !== undefined) r.finalScore = outcome.finalScore;
+  if (outcome.goalReachedAt !== undefined) r.goalReachedAt = outcome.goalReachedAt;
+  return r;
 }

@@ -11,7 +11,7 @@ import { Sarsa } from '../agents/sarsa.js';
 import { ExpectedSarsa } from '../agents/expectedSarsa.js';
 import { evaluateGreedy, trainTabular } from '../agents/tabular.js';
 import { trainDqn, greedyPolicy, resolveDqnConfig } from '../agents/dqn.js';
-import { evaluatePolicy } from '../agents/evaluate.js';
+import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
 import type { Metrics } from '../agents/types.js';
 
 export const TRAINABLE = ['dqn', 'qlearning', 'sarsa', 'expected-sarsa'] as const;
@@ -54,7 +54,7 @@ export async function runTrain(opts: TrainOptions): Promise<{ meanReturn: number
   if (opts.agent === 'dqn') {
     const totalTimesteps = opts.budget ?? 100_000;
     const result = trainDqn({ envId: opts.env, config: { seed: opts.seed }, totalTimesteps, evalInterval: 5000, evalEpisodes: 10, goal: opts.goal ?? Infinity, onMetrics });
-    const final = evaluatePolicy(opts.env, greedyPolicy(result.learner.getPolicyParams().params, resolveDqnConfig({}).activation), 100, 2_000_000 + opts.seed);
+    const final = evaluatePolicy(opts.env, greedyPolicy(result.learner.getPolicyParams().params, resolveDqnConfig({}).activation), 100, EVAL_SEEDS.final(opts.seed));
     meanReturn = final.meanReturn;
     await result.learner.save(path.join(runDir, 'checkpoints'));
     log(`trained ${result.envSteps} env steps, ${result.learner.updates} updates in ${result.wallSeconds.toFixed(1)} s${result.goalReachedAt !== undefined ? `; goal reached at ${result.goalReachedAt}` : ''}`);
@@ -65,7 +65,7 @@ export async function runTrain(opts: TrainOptions): Promise<{ meanReturn: number
     const Agent = opts.agent === 'sarsa' ? Sarsa : opts.agent === 'qlearning' ? QLearning : ExpectedSarsa;
     const agent = Agent.forEnv(env, { seed: opts.seed });
     trainTabular(env, agent, { episodes: opts.budget ?? 500, onMetrics });
-    meanReturn = evaluateGreedy(env, agent.params, 100, 2_000_000 + opts.seed, 10_000);
+    meanReturn = evaluateGreedy(env, agent.params, 100, EVAL_SEEDS.final(opts.seed), 10_000);
     await agent.save(path.join(runDir, 'checkpoints'));
     log(`greedy evaluation over 100 episodes: mean return ${meanReturn.toFixed(3)}; Q table in ${runDir}/checkpoints`);
   }
