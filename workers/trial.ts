@@ -7,6 +7,7 @@ import { QLearning } from '../agents/qlearning.js';
 import { Sarsa } from '../agents/sarsa.js';
 import { ExpectedSarsa } from '../agents/expectedSarsa.js';
 import { evaluateGreedy, trainTabular, type TabularConfig } from '../agents/tabular.js';
+import { EVAL_SEEDS } from '../agents/evaluate.js';
 import { ensureModule } from './envModules.js';
 import type { TrialResult, TrialTask } from './tasks.js';
 
@@ -21,7 +22,7 @@ export async function runTrial(task: TrialTask): Promise<TrialResult> {
   try {
     const agent = Agent.forEnv(env, task.config as Partial<TabularConfig>);
     const curve = trainTabular(env, agent, { episodes: task.episodes });
-    const finalScore = evaluateGreedy(env, agent.params, task.evalEpisodes, 2_000_000 + agent.config.seed);
+    const finalScore = evaluateGreedy(env, agent.params, task.evalEpisodes, EVAL_SEEDS.final(agent.config.seed));
     return { kind: 'trial', trial: task.trial, finalScore, curve, seconds: (performance.now() - t0) / 1000 };
   } finally {
     env.close();
