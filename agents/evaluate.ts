@@ -13,6 +13,8 @@ import type { Env } from '../envs/index.js';
 export const EVAL_SEEDS = Object.freeze({
   check: (seed: number): number => 1_000_000 + seed * 1000,
   final: (seed: number): number => 2_000_000 + seed,
+  /** `nnlab eval`'s re-evaluation of a saved model: episodes neither the run's checks nor its report played. */
+  recheck: (seed: number): number => 3_000_000 + seed,
 });
 
 export interface EvalResult {

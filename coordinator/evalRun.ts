@@ -8,7 +8,7 @@ import path from 'node:path';
 import { latestCheckpoint, loadModelFiles } from '../core/checkpoint.js';
 import { getParams } from '../core/tensors.js';
 import { greedyPolicy, resolveDqnConfig, type DqnConfig } from '../agents/dqn.js';
-import { evaluatePolicy } from '../agents/evaluate.js';
+import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
 import { ensureModule, moduleRef } from '../workers/envModules.js';
 import { parseSpec } from './spec.js';
 import { makeGenerativeLearner } from '../generative/models.js';
@@ -45,7 +45,7 @@ export async function evalRun(runDir: string, episodes: number, log: (l: string)
   const model = await loadModelFiles(path.join(ckpt, 'models', 'q'));
   const params = getParams(model);
   model.dispose();
-  const r = evaluatePolicy(spec.env!.id, greedyPolicy(params, config.activation), episodes, 3_000_000 + spec.seed, spec.env!.kwargs);
+  const r = evaluatePolicy(spec.env!.id, greedyPolicy(params, config.activation), episodes, EVAL_SEEDS.recheck(spec.seed), spec.env!.kwargs);
   log(`${path.basename(ckpt)} of ${runDir}: greedy evaluation over ${episodes} episodes on ${spec.env!.id}: mean return ${r.meanReturn.toFixed(1)} ± ${r.stdReturn.toFixed(1)}`);
   return r.meanReturn;
 }
