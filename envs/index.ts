@@ -49,3 +49,5 @@ export { TaxiEnv, TAXI_MAP, type TaxiKwargs } from './toyText/taxi.js';
 export { categoricalSample, colorize, type Transition, type TransitionTable } from './toyText/utils.js';
 export { BUILTIN_ENV_IDS } from './builtins.js';
 export { snapshotState, restoreState, type StateTree } from './snapshot.js';
+export { NpGenerator, npRandom, type IntDtype } from './utils/npGenerator.js';
+export { PCG64, SeedSequence, type PCG64State } from './utils/pcg64.js';
