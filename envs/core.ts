@@ -93,7 +93,8 @@ export interface Env<O = unknown, A = unknown> {
 /**
  * Convenience base class with Gymnasium's seeding semantics: `resetRng(seed)` (call it first in
  * `reset`, like `super().reset(seed=seed)`) re-seeds `npRandom` when a seed is given; an env
- * used without ever being seeded draws its seed from entropy.
+ * used without ever being seeded draws its seed from entropy (at construction, where Gymnasium
+ * waits for first use: the same draws, and a generator `restoreState` can write a checkpoint into).
  */
 export abstract class BaseEnv<O = unknown, A = unknown> implements Env<O, A> {
   abstract readonly observationSpace: Space<O>;
@@ -101,12 +102,15 @@ export abstract class BaseEnv<O = unknown, A = unknown> implements Env<O, A> {
   metadata: EnvMetadata = { renderModes: [] };
   renderMode: string | null = null;
   spec: EnvSpec | null = null;
-  private _npRandom: NpGenerator | null = null;
-  /** The last seed given to `reset` (Gymnasium `np_random_seed`), or null. */
-  npRandomSeed: number | null = null;
+  private _npRandom: NpGenerator;
+  /** The seed of `npRandom` (Gymnasium `np_random_seed`): the last seed given to `reset`, the entropy seed, or -1 once replaced. */
+  npRandomSeed: number;
+
+  constructor() {
+    [this._npRandom, this.npRandomSeed] = npRandom();
+  }
 
   get npRandom(): NpGenerator {
-    if (this._npRandom === null) [this._npRandom, this.npRandomSeed] = npRandom();
     return this._npRandom;
   }
 

@@ -2,7 +2,7 @@
  * nnlab/envs — Gymnasium-exact environments, spaces, registry, wrappers, vector envs and the env
  * checker. Importing this module registers the built-in envs:
  * CartPole-v1, MountainCar-v0, Acrobot-v1, Pendulum-v1, FrozenLake-v1, FrozenLake8x8-v1,
- * CliffWalking-v1, Taxi-v4.
+ * CliffWalking-v1, CliffWalkingSlippery-v1, Taxi-v4.
  *
  * ```ts
  * import { make, makeVec, makeAsync } from 'nnlab/envs';

@@ -9,20 +9,19 @@ export { checkSeed, entropySeed } from '../utils/npGenerator.js';
  * `Space.seed(n)` (`seeding.np_random(n)`), or lazily from entropy.
  */
 export abstract class Space<T = unknown> {
-  protected _npRandom: NpGenerator | null = null;
+  /**
+   * Created from entropy at construction (Gymnasium creates it on first use; the draws are the
+   * same, and a generator that always exists is one `restoreState` can write a checkpoint into).
+   */
+  protected _npRandom: NpGenerator = npRandom()[0];
 
   constructor(
     /** Shape of one value (empty for scalars such as Discrete). */
     readonly shape: readonly number[] = [],
   ) {}
 
-  /**
-   * The space's generator. Never seeded: `seed()` first (entropy), and if that did not set it (a
-   * composite space seeds only its subspaces), a generator from entropy, as Gymnasium.
-   */
+  /** The space's generator (from entropy until `seed` is called). */
   get npRandom(): NpGenerator {
-    if (this._npRandom === null) this.seed();
-    if (this._npRandom === null) this._npRandom = npRandom()[0];
     return this._npRandom;
   }
 
