@@ -89,6 +89,7 @@ const M5 = 0x1fc6;
 const M6 = 0xed05;
 const M7 = 0x2360;
 const LIMB = 65536;
+const INV_LIMB = 1 / 65536;
 
 /** The 64-bit output of the last `nextUint64`, as two uint32 halves (module scratch: no allocation per draw). */
 let outHi = 0;
@@ -179,32 +180,36 @@ export class PCG64 {
     [this.i0, this.i1, this.i2, this.i3, this.i4, this.i5, this.i6, this.i7] = inc as [number, number, number, number, number, number, number, number];
   }
 
-  /** One LCG step: state ← state·M + inc (mod 2^128), schoolbook on 16-bit limbs. */
+  /**
+   * One LCG step: state ← state·M + inc (mod 2^128), schoolbook on 16-bit limbs. Each column sum
+   * is below 2^36, exact in a double; the carry is `floor(c / 2^16)` (a multiplication and a floor:
+   * `%` on doubles would be a slow fmod call).
+   */
   private step(): void {
     const a0 = this.s0, a1 = this.s1, a2 = this.s2, a3 = this.s3, a4 = this.s4, a5 = this.s5, a6 = this.s6, a7 = this.s7;
     let c = a0 * M0 + this.i0;
-    let l = c % LIMB;
-    this.s0 = l;
-    c = (c - l) / LIMB + a0 * M1 + a1 * M0 + this.i1;
-    l = c % LIMB;
-    this.s1 = l;
-    c = (c - l) / LIMB + a0 * M2 + a1 * M1 + a2 * M0 + this.i2;
-    l = c % LIMB;
-    this.s2 = l;
-    c = (c - l) / LIMB + a0 * M3 + a1 * M2 + a2 * M1 + a3 * M0 + this.i3;
-    l = c % LIMB;
-    this.s3 = l;
-    c = (c - l) / LIMB + a0 * M4 + a1 * M3 + a2 * M2 + a3 * M1 + a4 * M0 + this.i4;
-    l = c % LIMB;
-    this.s4 = l;
-    c = (c - l) / LIMB + a0 * M5 + a1 * M4 + a2 * M3 + a3 * M2 + a4 * M1 + a5 * M0 + this.i5;
-    l = c % LIMB;
-    this.s5 = l;
-    c = (c - l) / LIMB + a0 * M6 + a1 * M5 + a2 * M4 + a3 * M3 + a4 * M2 + a5 * M1 + a6 * M0 + this.i6;
-    l = c % LIMB;
-    this.s6 = l;
-    c = (c - l) / LIMB + a0 * M7 + a1 * M6 + a2 * M5 + a3 * M4 + a4 * M3 + a5 * M2 + a6 * M1 + a7 * M0 + this.i7;
-    this.s7 = c % LIMB;
+    let k = Math.floor(c * INV_LIMB);
+    this.s0 = c - k * LIMB;
+    c = k + a0 * M1 + a1 * M0 + this.i1;
+    k = Math.floor(c * INV_LIMB);
+    this.s1 = c - k * LIMB;
+    c = k + a0 * M2 + a1 * M1 + a2 * M0 + this.i2;
+    k = Math.floor(c * INV_LIMB);
+    this.s2 = c - k * LIMB;
+    c = k + a0 * M3 + a1 * M2 + a2 * M1 + a3 * M0 + this.i3;
+    k = Math.floor(c * INV_LIMB);
+    this.s3 = c - k * LIMB;
+    c = k + a0 * M4 + a1 * M3 + a2 * M2 + a3 * M1 + a4 * M0 + this.i4;
+    k = Math.floor(c * INV_LIMB);
+    this.s4 = c - k * LIMB;
+    c = k + a0 * M5 + a1 * M4 + a2 * M3 + a3 * M2 + a4 * M1 + a5 * M0 + this.i5;
+    k = Math.floor(c * INV_LIMB);
+    this.s5 = c - k * LIMB;
+    c = k + a0 * M6 + a1 * M5 + a2 * M4 + a3 * M3 + a4 * M2 + a5 * M1 + a6 * M0 + this.i6;
+    k = Math.floor(c * INV_LIMB);
+    this.s6 = c - k * LIMB;
+    c = k + a0 * M7 + a1 * M6 + a2 * M5 + a3 * M4 + a4 * M3 + a5 * M2 + a6 * M1 + a7 * M0 + this.i7;
+    this.s7 = c - Math.floor(c * INV_LIMB) * LIMB;
   }
 
   /** Step, then leave the XSL-RR output in the module's `outHi` / `outLo`. */
