@@ -21,6 +21,7 @@ export const BUILTIN_ENV_IDS = [
   'FrozenLake-v1',
   'FrozenLake8x8-v1',
   'CliffWalking-v1',
+  'CliffWalkingSlippery-v1',
   'Taxi-v4',
 ] as const;
 
@@ -37,4 +38,5 @@ register({ id: 'Pendulum-v1', entryPoint: PendulumEnv, maxEpisodeSteps: 200 });
 register({ id: 'FrozenLake-v1', entryPoint: FrozenLakeEnv, kwargs: { mapName: '4x4' }, maxEpisodeSteps: 100, rewardThreshold: 0.7 });
 register({ id: 'FrozenLake8x8-v1', entryPoint: FrozenLakeEnv, kwargs: { mapName: '8x8' }, maxEpisodeSteps: 200, rewardThreshold: 0.85 });
 register({ id: 'CliffWalking-v1', entryPoint: CliffWalkingEnv });
+register({ id: 'CliffWalkingSlippery-v1', entryPoint: CliffWalkingEnv, kwargs: { isSlippery: true } });
 register({ id: 'Taxi-v4', entryPoint: TaxiEnv, rewardThreshold: 8, maxEpisodeSteps: 200 });

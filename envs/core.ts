@@ -6,12 +6,13 @@
  * - `step(action) → [obs, reward, terminated, truncated, info]` — `terminated`: the MDP reached a
  *   terminal state (stop bootstrapping); `truncated`: cut short (time limit), keep bootstrapping.
  * - `actionSpace`, `observationSpace`, `close()`, `unwrapped`, `spec`, `npRandom` (the env's own
- *   seeded generator, Gymnasium's `np_random`; seeded by `reset({ seed })`).
+ *   seeded generator, Gymnasium's `np_random`: numpy's `Generator(PCG64(SeedSequence(seed)))`,
+ *   so a seeded env draws the same numbers as in Gymnasium; seeded by `reset({ seed })`).
  *
  * Box observations are Float32Arrays; Discrete observations are numbers. Envs never import tfjs.
  */
-import { Rng } from '../core/rng.js';
-import { checkSeed, entropySeed, type Space } from './spaces/space.js';
+import type { Space } from './spaces/space.js';
+import { npRandom, type NpGenerator } from './utils/npGenerator.js';
 
 /** Auxiliary diagnostic information returned by reset and step. */
 export type Info = Record<string, unknown>;
@@ -81,7 +82,7 @@ export interface Env<O = unknown, A = unknown> {
   /** The innermost env (itself for a non-wrapper). */
   readonly unwrapped: Env<any, any>;
   /** The env's seeded generator (Gymnasium `np_random`). */
-  readonly npRandom: Rng;
+  readonly npRandom: NpGenerator;
   reset(args?: ResetArgs): ResetReturn<O>;
   step(action: A): StepReturn<O>;
   /** Render according to `renderMode` (toy-text envs: `'ansi'` returns a string). */
@@ -92,7 +93,8 @@ export interface Env<O = unknown, A = unknown> {
 /**
  * Convenience base class with Gymnasium's seeding semantics: `resetRng(seed)` (call it first in
  * `reset`, like `super().reset(seed=seed)`) re-seeds `npRandom` when a seed is given; an env
- * used without ever being seeded draws its seed from entropy.
+ * used without ever being seeded draws its seed from entropy (at construction, where Gymnasium
+ * waits for first use: the same draws, and a generator `restoreState` can write a checkpoint into).
  */
 export abstract class BaseEnv<O = unknown, A = unknown> implements Env<O, A> {
   abstract readonly observationSpace: Space<O>;
@@ -100,32 +102,32 @@ export abstract class BaseEnv<O = unknown, A = unknown> implements Env<O, A> {
   metadata: EnvMetadata = { renderModes: [] };
   renderMode: string | null = null;
   spec: EnvSpec | null = null;
-  private _npRandom: Rng | null = null;
-  /** The last seed given to `reset` (Gymnasium `np_random_seed`), or null. */
-  npRandomSeed: number | null = null;
+  private _npRandom: NpGenerator;
+  /** The seed of `npRandom` (Gymnasium `np_random_seed`): the last seed given to `reset`, the entropy seed, or -1 once replaced. */
+  npRandomSeed: number;
 
-  get npRandom(): Rng {
-    if (this._npRandom === null) {
-      this.npRandomSeed = entropySeed();
-      this._npRandom = new Rng(this.npRandomSeed);
-    }
+  constructor() {
+    [this._npRandom, this.npRandomSeed] = npRandom();
+  }
+
+  get npRandom(): NpGenerator {
     return this._npRandom;
   }
 
-  set npRandom(rng: Rng) {
+  /** Replace the generator (Gymnasium's setter: the seed becomes unknown, -1). */
+  set npRandom(rng: NpGenerator) {
     this._npRandom = rng;
+    this.npRandomSeed = -1;
   }
 
   get unwrapped(): Env<O, A> {
     return this;
   }
 
-  /** Re-seed `npRandom` when `seed` is given (Gymnasium `Env.reset(seed=...)`). */
+  /** Re-seed `npRandom` when `seed` is given (Gymnasium `Env.reset(seed=...)`: `seeding.np_random(seed)`). */
   protected resetRng(seed: number | null | undefined): void {
     if (seed === undefined || seed === null) return;
-    checkSeed(seed, `${this.constructor.name}.reset`);
-    this._npRandom = new Rng(seed);
-    this.npRandomSeed = seed;
+    [this._npRandom, this.npRandomSeed] = npRandom(seed, `${this.constructor.name}.reset`);
   }
 
   abstract reset(args?: ResetArgs): ResetReturn<O>;
@@ -183,7 +185,7 @@ export class Wrapper<O = unknown, A = unknown, WO = O, WA = A> implements Env<WO
   get unwrapped(): Env<any, any> {
     return this.env.unwrapped;
   }
-  get npRandom(): Rng {
+  get npRandom(): NpGenerator {
     return this.env.npRandom;
   }
 

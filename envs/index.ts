@@ -2,7 +2,7 @@
  * nnlab/envs — Gymnasium-exact environments, spaces, registry, wrappers, vector envs and the env
  * checker. Importing this module registers the built-in envs:
  * CartPole-v1, MountainCar-v0, Acrobot-v1, Pendulum-v1, FrozenLake-v1, FrozenLake8x8-v1,
- * CliffWalking-v1, Taxi-v4.
+ * CliffWalking-v1, CliffWalkingSlippery-v1, Taxi-v4.
  *
  * ```ts
  * import { make, makeVec, makeAsync } from 'nnlab/envs';
@@ -49,3 +49,5 @@ export { TaxiEnv, TAXI_MAP, type TaxiKwargs } from './toyText/taxi.js';
 export { categoricalSample, colorize, type Transition, type TransitionTable } from './toyText/utils.js';
 export { BUILTIN_ENV_IDS } from './builtins.js';
 export { snapshotState, restoreState, type StateTree } from './snapshot.js';
+export { NpGenerator, npRandom, type IntDtype } from './utils/npGenerator.js';
+export { PCG64, SeedSequence, type PCG64State } from './utils/pcg64.js';

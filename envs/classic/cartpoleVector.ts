@@ -1,7 +1,6 @@
-import { Rng } from '../../core/rng.js';
 import type { EnvSpec, VectorEntryOptions } from '../core.js';
 import { InvalidAction, InvalidArgument, ResetNeeded } from '../errors.js';
-import { checkSeed, entropySeed } from '../spaces/space.js';
+import { npRandom, type NpGenerator } from '../utils/npGenerator.js';
 import { batchSpace } from '../spaces/utils.js';
 import { describe, validateKwargs } from '../utils/kwargs.js';
 import { CARTPOLE_KWARGS, CartPoleEnv } from './cartpole.js';
@@ -50,7 +49,7 @@ export class CartPoleVectorEnv implements VectorEnv {
   /** Steps since each sub-env's last reset. */
   readonly steps: Int32Array;
   /** Per-sub-env generators (sub-env i seeded with seed + i). */
-  readonly rngs: Rng[];
+  readonly rngs: NpGenerator[];
   private low = -0.05;
   private high = 0.05;
   private hasReset = false;
@@ -77,7 +76,7 @@ export class CartPoleVectorEnv implements VectorEnv {
     this.theta = new Float64Array(n);
     this.thetaDot = new Float64Array(n);
     this.steps = new Int32Array(n);
-    this.rngs = Array.from({ length: n }, () => new Rng(entropySeed()));
+    this.rngs = Array.from({ length: n }, () => npRandom()[0]);
     this.obs = new Float32Array(4 * n);
     this.rewards = new Float64Array(n);
     this.terminations = new Uint8Array(n);
@@ -122,7 +121,7 @@ export class CartPoleVectorEnv implements VectorEnv {
     [this.low, this.high] = maybeParseResetBounds(args.options, -0.05, 0.05);
     for (let i = 0; i < this.numEnvs; i++) {
       const s = seeds[i];
-      if (s !== undefined) this.rngs[i] = new Rng(checkSeed(s, 'CartPoleVectorEnv.reset'));
+      if (s !== undefined) this.rngs[i] = npRandom(s, 'CartPoleVectorEnv.reset')[0];
       this.resetOne(i);
       this.writeObs(i);
       this.autoresetEnvs[i] = 0;

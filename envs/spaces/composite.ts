@@ -1,6 +1,9 @@
 import { InvalidArgument } from '../errors.js';
 import { Space } from './space.js';
 
+/** `np.iinfo(np.int32).max`: the exclusive bound of the subspace seeds a composite space draws. */
+const INT32_MAX = 2147483647;
+
 /** Elements of a Tuple space: one element per subspace. */
 export type TupleValue = unknown[];
 /** Elements of a Dict space: one element per key. */
@@ -13,10 +16,22 @@ export class Tuple extends Space<TupleValue> {
     if (!spaces.every((s) => s instanceof Space)) throw new InvalidArgument('Tuple: every element must be a Space');
   }
 
-  /** Seeds subspace k with `seed + k` (one seed per subspace is returned). */
-  override seed(seed?: number): number[] {
-    const base = super.seed(seed)[0]!;
-    return [base, ...this.spaces.flatMap((s, k) => s.seed((base + k + 1) % Number.MAX_SAFE_INTEGER))];
+  /**
+   * Gymnasium's `Tuple.seed`: an integer seeds the Tuple's own generator, which draws one seed
+   * per subspace (`np_random.integers(2^31 − 1, size=k)`); an array gives each subspace its seed;
+   * nothing seeds every subspace from entropy. Returns the subspaces' seeds, flattened.
+   */
+  override seed(seed?: number | readonly number[]): number[] {
+    if (seed === undefined) return this.spaces.flatMap((s) => s.seed());
+    if (typeof seed !== 'number') {
+      if (!Array.isArray(seed) || seed.length !== this.spaces.length) {
+        throw new InvalidArgument(`${this.toString()}.seed: expected an integer or ${this.spaces.length} seeds, got ${String(seed)}`);
+      }
+      return this.spaces.flatMap((s, k) => s.seed(seed[k]));
+    }
+    super.seed(seed);
+    const sub = this.npRandom.integersFill(new Array<number>(this.spaces.length), 0, INT32_MAX);
+    return this.spaces.flatMap((s, k) => s.seed(sub[k]));
   }
 
   sample(mask?: readonly unknown[]): TupleValue {
@@ -52,9 +67,23 @@ export class Dict extends Space<DictValue> {
     this.spaces = Object.fromEntries(keys.map((k) => [k, spaces[k]!]));
   }
 
-  override seed(seed?: number): number[] {
-    const base = super.seed(seed)[0]!;
-    return [base, ...this.keys.flatMap((k, i) => this.spaces[k]!.seed((base + i + 1) % Number.MAX_SAFE_INTEGER))];
+  /**
+   * Gymnasium's `Dict.seed`: an integer seeds the Dict's own generator, which draws one seed per
+   * key in key order (`np_random.integers(2^31 − 1, size=k)`); an object gives each key its seed;
+   * nothing seeds every subspace from entropy. Returns the subspaces' seeds, flattened in key order.
+   */
+  override seed(seed?: number | Readonly<Record<string, number>>): number[] {
+    if (seed === undefined) return this.keys.flatMap((k) => this.spaces[k]!.seed());
+    if (typeof seed !== 'number') {
+      const given = seed !== null && typeof seed === 'object' ? Object.keys(seed).sort() : [];
+      if (given.length !== this.keys.length || given.some((k, i) => k !== this.keys[i])) {
+        throw new InvalidArgument(`${this.toString()}.seed: the seed keys [${given.join(', ')}] are not the space keys [${this.keys.join(', ')}]`);
+      }
+      return this.keys.flatMap((k) => this.spaces[k]!.seed(seed[k]));
+    }
+    super.seed(seed);
+    const sub = this.npRandom.integersFill(new Array<number>(this.keys.length), 0, INT32_MAX);
+    return this.keys.flatMap((k, i) => this.spaces[k]!.seed(sub[i]));
   }
 
   sample(mask?: Record<string, unknown>): DictValue {

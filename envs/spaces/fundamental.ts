@@ -16,18 +16,19 @@ export class Discrete extends Space<number> {
   }
 
   /**
-   * Uniform element; with a mask (length n, 1 = allowed), uniform over allowed elements, or
-   * `start` when none is allowed (as Gymnasium).
+   * Uniform element, as Gymnasium (`start + np_random.integers(n)`); with a mask (length n,
+   * 1 = allowed), `start + np_random.choice(allowed indices)`, or `start` (no draw) when none is
+   * allowed.
    */
   sample(mask?: ArrayLike<number>): number {
-    if (mask === undefined) return this.start + this.npRandom.int(this.n);
+    if (mask === undefined) return this.start + this.npRandom.integers(this.n);
     if (mask.length !== this.n) throw new InvalidArgument(`Discrete(${this.n}).sample: mask must have length ${this.n}, got ${mask.length}`);
-    let count = 0;
-    for (let i = 0; i < this.n; i++) if (mask[i] === 1) count++;
-    if (count === 0) return this.start;
-    let k = this.npRandom.int(count);
-    for (let i = 0; i < this.n; i++) if (mask[i] === 1 && k-- === 0) return this.start + i;
-    return this.start;
+    const allowed: number[] = [];
+    for (let i = 0; i < this.n; i++) {
+      if (mask[i] === 1) allowed.push(i);
+      else if (mask[i] !== 0) throw new InvalidArgument(`Discrete(${this.n}).sample: mask values must be 0 or 1, got mask[${i}] = ${mask[i]}`);
+    }
+    return allowed.length === 0 ? this.start : this.start + this.npRandom.choice(allowed);
   }
 
   contains(x: unknown): boolean {
@@ -57,6 +58,16 @@ const ARRAY_OF: Record<BoxDtype, new (n: number) => BoxArray> = {
   uint8: Uint8Array,
   uint16: Uint16Array,
   uint32: Uint32Array,
+};
+
+/** The range Gymnasium 1.4 clips integer Box samples to: the dtype's, 2 inside it for signed dtypes. */
+const INT_RANGE: Partial<Record<BoxDtype, readonly [number, number]>> = {
+  int32: [-2147483648 + 2, 2147483647 - 2],
+  int16: [-32768 + 2, 32767 - 2],
+  int8: [-128 + 2, 127 - 2],
+  uint8: [0, 255],
+  uint16: [0, 65535],
+  uint32: [0, 4294967295],
 };
 
 function castTo(dtype: BoxDtype, v: number): number {
@@ -124,24 +135,28 @@ export class Box<T extends BoxArray = BoxArray> extends Space<T> {
   }
 
   /**
-   * Gymnasium's sampling: uniform on bounded coordinates, `low + Exp(1)` / `high − Exp(1)` on
-   * half-bounded ones, standard normal on unbounded ones; integer dtypes sample on
-   * `[low, high + 1)` and floor.
+   * Gymnasium's `Box.sample`, draw for draw: standard normal on unbounded coordinates, then
+   * `low + Exp(1)` on those bounded below only, then `high − Exp(1)` on those bounded above only,
+   * then uniform on bounded ones (each group in element order, as numpy's masked assignments
+   * draw them). Integer dtypes sample on `[low, high + 1)`, floor, and clip to the dtype's range
+   * (2 inside it for signed dtypes, as Gymnasium 1.4); values are then cast to the dtype.
    */
   sample(): T {
     const rng = this.npRandom;
     const out = this.zeros();
     const isInt = !this.isFloat;
-    for (let i = 0; i < this.size; i++) {
-      const lo = this.low[i]!;
-      const hi = isInt ? this.high[i]! + 1 : this.high[i]!;
-      let v: number;
-      if (this.boundedBelow[i] && this.boundedAbove[i]) v = rng.uniform(lo, hi);
-      else if (this.boundedBelow[i]) v = lo - Math.log(1 - rng.random());
-      else if (this.boundedAbove[i]) v = hi + Math.log(1 - rng.random());
-      else v = rng.normal();
-      out[i] = isInt ? Math.floor(v) : v;
-    }
+    const n = this.size;
+    const v = new Float64Array(n);
+    const below = this.boundedBelow;
+    const above = this.boundedAbove;
+    for (let i = 0; i < n; i++) if (!below[i] && !above[i]) v[i] = rng.normal();
+    for (let i = 0; i < n; i++) if (below[i] && !above[i]) v[i] = rng.exponential() + this.low[i]!;
+    for (let i = 0; i < n; i++) if (!below[i] && above[i]) v[i] = -rng.exponential() + (isInt ? this.high[i]! + 1 : this.high[i]!);
+    for (let i = 0; i < n; i++) if (below[i] && above[i]) v[i] = rng.uniform(this.low[i]!, isInt ? this.high[i]! + 1 : this.high[i]!);
+    if (isInt) {
+      const [min, max] = INT_RANGE[this.dtype]!;
+      for (let i = 0; i < n; i++) out[i] = Math.min(Math.max(Math.floor(v[i]!), min), max);
+    } else out.set(v);
     return out;
   }
 
@@ -191,18 +206,29 @@ export class MultiDiscrete extends Space<Int32Array> {
     }
   }
 
-  /** Uniform element; with a mask (one 0/1 array per variable), uniform over allowed values. */
+  /**
+   * Uniform element, as Gymnasium: `trunc(np_random.random(k) · nvec) + start` (one uniform per
+   * variable). With a mask (one 0/1 array per variable, as Gymnasium's tuple of masks), variable
+   * k is `start[k] + np_random.choice(allowed)`, or `start[k]` (no draw) when none is allowed.
+   */
   sample(mask?: ArrayLike<ArrayLike<number>>): Int32Array {
     const out = new Int32Array(this.nvec.length);
+    const rng = this.npRandom;
+    if (mask === undefined) {
+      for (let k = 0; k < out.length; k++) out[k] = Math.trunc(rng.random() * this.nvec[k]!) + this.start[k]!;
+      return out;
+    }
+    if (mask.length !== this.nvec.length) throw new InvalidArgument(`${this.toString()}.sample: expected ${this.nvec.length} masks, got ${mask.length}`);
     for (let k = 0; k < out.length; k++) {
       const n = this.nvec[k]!;
-      const m = mask?.[k];
-      if (m === undefined) out[k] = this.start[k]! + this.npRandom.int(n);
-      else {
-        const allowed: number[] = [];
-        for (let i = 0; i < n; i++) if (m[i] === 1) allowed.push(i);
-        out[k] = this.start[k]! + (allowed.length ? allowed[this.npRandom.int(allowed.length)]! : 0);
+      const m = mask[k]!;
+      if (m === undefined || m === null || m.length !== n) throw new InvalidArgument(`${this.toString()}.sample: mask[${k}] must have length ${n}`);
+      const allowed: number[] = [];
+      for (let i = 0; i < n; i++) {
+        if (m[i] === 1) allowed.push(i);
+        else if (m[i] !== 0) throw new InvalidArgument(`${this.toString()}.sample: mask values must be 0 or 1, got mask[${k}][${i}] = ${m[i]}`);
       }
+      out[k] = this.start[k]! + (allowed.length ? rng.choice(allowed) : 0);
     }
     return out;
   }
@@ -236,12 +262,20 @@ export class MultiBinary extends Space<Int8Array> {
     if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgument(`MultiBinary: n must be a positive integer, got ${n}`);
   }
 
-  /** Uniform element; with a mask, entries 0/1 force the value and 2 leaves it random (as Gymnasium). */
+  /**
+   * Uniform element, as Gymnasium (`np_random.integers(0, 2, size=n, dtype=int8)`: numpy slices
+   * 32-bit draws into bytes); with a mask, entries 0/1 force the value and 2 leaves it random
+   * (all n values are still drawn, as Gymnasium's `np.where` does).
+   */
   sample(mask?: ArrayLike<number>): Int8Array {
-    const out = new Int8Array(this.n);
-    for (let i = 0; i < this.n; i++) {
-      const m = mask?.[i];
-      out[i] = m === 0 || m === 1 ? m : this.npRandom.int(2);
+    if (mask !== undefined && mask.length !== this.n) throw new InvalidArgument(`MultiBinary(${this.n}).sample: mask must have length ${this.n}, got ${mask.length}`);
+    const out = this.npRandom.integersFill(new Int8Array(this.n), 0, 2, 'int8');
+    if (mask !== undefined) {
+      for (let i = 0; i < this.n; i++) {
+        const m = mask[i];
+        if (m === 0 || m === 1) out[i] = m;
+        else if (m !== 2) throw new InvalidArgument(`MultiBinary(${this.n}).sample: mask values must be 0, 1 or 2, got mask[${i}] = ${m}`);
+      }
     }
     return out;
   }

@@ -1,41 +1,34 @@
-import { Rng } from '../../core/rng.js';
+import { npRandom, type NpGenerator } from '../utils/npGenerator.js';
 
-/** A seed drawn from Math.random, used when a space or env is sampled before being seeded. */
-export function entropySeed(): number {
-  return Math.floor(Math.random() * 4294967296) * 2048 + Math.floor(Math.random() * 2048);
-}
-
-/** Check a user seed (Gymnasium: a non-negative int) and return it. */
-export function checkSeed(seed: unknown, who: string): number {
-  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
-    throw new RangeError(`${who}: seed must be a non-negative safe integer, got ${String(seed)}`);
-  }
-  return seed;
-}
+export { checkSeed, entropySeed } from '../utils/npGenerator.js';
 
 /**
  * Base of every space (Gymnasium `gymnasium.spaces.Space`): a set of values with `contains`,
- * a seeded `sample`, and a `shape`. Each space has its own generator (`npRandom`), seeded by
- * `seed(n)` or lazily from entropy.
+ * a seeded `sample`, and a `shape`. Each space has its own generator (`npRandom`, numpy's
+ * `Generator(PCG64)` as Gymnasium's `np_random`), seeded by `seed(n)` exactly as Gymnasium's
+ * `Space.seed(n)` (`seeding.np_random(n)`), or lazily from entropy.
  */
 export abstract class Space<T = unknown> {
-  protected _npRandom: Rng | null = null;
+  /**
+   * Created from entropy at construction (Gymnasium creates it on first use; the draws are the
+   * same, and a generator that always exists is one `restoreState` can write a checkpoint into).
+   */
+  protected _npRandom: NpGenerator = npRandom()[0];
 
   constructor(
     /** Shape of one value (empty for scalars such as Discrete). */
     readonly shape: readonly number[] = [],
   ) {}
 
-  /** The space's generator (created from entropy on first use if never seeded). */
-  get npRandom(): Rng {
-    if (this._npRandom === null) this._npRandom = new Rng(entropySeed());
+  /** The space's generator (from entropy until `seed` is called). */
+  get npRandom(): NpGenerator {
     return this._npRandom;
   }
 
   /** Seed the space's generator; returns the seeds used (one for fundamental spaces). */
   seed(seed?: number): number[] {
-    const s = seed === undefined ? entropySeed() : checkSeed(seed, `${this.toString()}.seed`);
-    this._npRandom = new Rng(s);
+    const [rng, s] = npRandom(seed, `${this.toString()}.seed`);
+    this._npRandom = rng;
     return [s];
   }
 

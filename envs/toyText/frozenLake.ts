@@ -1,9 +1,9 @@
-import { Rng } from '../../core/rng.js';
 import { InvalidArgument, ResetNeeded } from '../errors.js';
 import { Discrete } from '../spaces/fundamental.js';
 import { is, validateKwargs, type KwargCheck } from '../utils/kwargs.js';
 import { TransitionTableEnv } from './transitionTableEnv.js';
 import { colorize, type Transition, type TransitionTable } from './utils.js';
+import { npRandom } from '../utils/npGenerator.js';
 
 const LEFT = 0;
 const DOWN = 1;
@@ -42,18 +42,17 @@ export function isValidMap(board: readonly string[], maxSize: number): boolean {
 
 /**
  * A random valid map (one with a path from start to goal), each tile frozen with probability p
- * (Gymnasium `generate_random_map`; same distribution, nnlab's generator).
+ * (Gymnasium `generate_random_map`, draw for draw: `np_random.choice(['F', 'H'], (size, size),
+ * p=[p, 1 − p])` from `seeding.np_random(seed)` until the map is valid).
  */
-export function generateRandomMap(size = 8, p = 0.8, seed?: number): string[] {
-  const rng = new Rng(seed ?? Math.floor(Math.random() * 2 ** 32));
+export function generateRandomMap(size = 8, p = 0.8, seed?: number | null): string[] {
+  const [rng] = npRandom(seed, 'generateRandomMap');
   p = Math.min(1, p);
+  const tiles = new Int32Array(size * size);
   for (;;) {
+    rng.choicePFill([p, 1 - p], tiles);
     const board: string[][] = [];
-    for (let r = 0; r < size; r++) {
-      const row: string[] = [];
-      for (let c = 0; c < size; c++) row.push(rng.random() < p ? 'F' : 'H');
-      board.push(row);
-    }
+    for (let r = 0; r < size; r++) board.push(Array.from(tiles.subarray(r * size, (r + 1) * size), (t) => (t === 0 ? 'F' : 'H')));
     board[0]![0] = 'S';
     board[size - 1]![size - 1] = 'G';
     const rows = board.map((r) => r.join(''));

@@ -160,7 +160,6 @@ export class TaxiEnv extends BaseEnv<number, number> {
     for (const v of this.initialStateDistrib) total += v;
     for (let i = 0; i < numStates; i++) this.initialStateDistrib[i]! /= total;
     this.P = P;
-    if (this.ficklePassenger) this.fickleStep = this.npRandom.random() < this.fickleProbability;
   }
 
   /** Position after a move, staying put at the border or a wall (`|` between columns). */
@@ -256,7 +255,7 @@ export class TaxiEnv extends BaseEnv<number, number> {
       if (prevPass === IN_TAXI && (row !== prevRow || col !== prevCol)) {
         this.fickleStep = false;
         const possible = [0, 1, 2, 3].filter((d) => d !== prevDest);
-        s = this.encode(row, col, pass, possible[this.npRandom.int(possible.length)]!);
+        s = this.encode(row, col, pass, this.npRandom.choice(possible));
       }
     }
     this.s = s;

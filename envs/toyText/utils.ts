@@ -1,4 +1,4 @@
-import type { Rng } from '../../core/rng.js';
+import type { NpGenerator } from '../utils/npGenerator.js';
 
 /** A transition-table entry: `[probability, nextState, reward, terminated]` (Gymnasium's `P[s][a]` tuples). */
 export type Transition = [prob: number, nextState: number, reward: number, terminated: boolean];
@@ -9,7 +9,7 @@ export type TransitionTable = Transition[][][];
  * Gymnasium `categorical_sample`: index of the first cumulative probability exceeding one
  * uniform draw (`argmax(cumsum(p) > u)`, 0 when none does).
  */
-export function categoricalSample(probs: ArrayLike<number>, rng: Rng): number {
+export function categoricalSample(probs: ArrayLike<number>, rng: NpGenerator): number {
   const u = rng.random();
   let c = 0;
   for (let i = 0; i < probs.length; i++) {
@@ -20,7 +20,7 @@ export function categoricalSample(probs: ArrayLike<number>, rng: Rng): number {
 }
 
 /** Sample a transition of `P[s][a]` (draws one uniform, as Gymnasium). */
-export function sampleTransition(transitions: readonly Transition[], rng: Rng): Transition {
+export function sampleTransition(transitions: readonly Transition[], rng: NpGenerator): Transition {
   const u = rng.random();
   let c = 0;
   for (let i = 0; i < transitions.length; i++) {
