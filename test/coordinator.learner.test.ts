@@ -1,0 +1,90 @@
+/**
+ * The learner process as the DQN driver uses it: a learner killed with SIGKILL loses nothing. A new
+ * process given the last state the coordinator acknowledged continues bit for bit as an
+ * uninterrupted learner does, and the round the dead one held is answered by the new one exactly.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { resolveDqnConfig } from '../agents/dqn.js';
+import { Rng } from '../core/rng.js';
+import { InlineLearner, LearnerLost, ProcessLearner, type LearnerClient } from '../coordinator/learner.js';
+import { useCpu } from './helpers.js';
+import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../coordinator/protocol.js';
+
+const obsDim = 4;
+const batchSize = 16;
+const gradientSteps = 4;
+// the learner process runs on the cpu backend, as the in-process reference does
+process.env.NNLAB_BACKEND = 'cpu';
+const init: LearnerInit = { type: 'init', obsDim, numActions: 2, config: { ...resolveDqnConfig({ seed: 5, hidden: [16, 16], batchSize }) } };
+
+/** Round `id`'s minibatches, drawn from a fixed generator so every learner sees the same data. */
+function round(id: number): TrainRequest {
+  const rng = new Rng(100 + id);
+  const rows = gradientSteps * batchSize;
+  const normal = (n: number) => rng.fillNormal(new Float32Array(n));
+  return {
+    type: 'train',
+    id,
+    obs: normal(rows * obsDim),
+    actions: Int32Array.from({ length: rows }, () => rng.int(2)),
+    rewards: Float32Array.from({ length: rows }, () => 1),
+    nextObs: normal(rows * obsDim),
+    terminated: Uint8Array.from({ length: rows }, () => (rng.uniform(0, 1) < 0.1 ? 1 : 0)),
+    batchSize,
+    phases: [{ gradientSteps, updateTarget: id % 2 === 0 }],
+  };
+}
+
+test.before(useCpu);
+
+const empty: TrainRequest = { type: 'train', id: 0, obs: new Float32Array(0), actions: new Int32Array(0), rewards: new Float32Array(0), nextObs: new Float32Array(0), terminated: new Uint8Array(0), batchSize, phases: [] };
+
+function sameState(a: DqnLearnerState, b: DqnLearnerState, what: string): void {
+  const bytes = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+  assert.is(a.updates, b.updates, `${what}: updates`);
+  assert.is(a.version, b.version, `${what}: version`);
+  assert.is(a.adam.t, b.adam.t, `${what}: Adam t`);
+  for (const k of ['online', 'target'] as const) assert.ok(bytes(a[k]).equals(bytes(b[k])), `${what}: ${k} weights differ`);
+  assert.ok(bytes(a.adam.m).equals(bytes(b.adam.m)) && bytes(a.adam.v).equals(bytes(b.adam.v)), `${what}: Adam moments differ`);
+}
+
+test('a learner process killed with SIGKILL: a new one given the last acknowledged state continues bit for bit', async () => {
+  const rounds = 6;
+  const killAfter = 3;
+  // the reference: one uninterrupted learner process
+  const whole = await ProcessLearner.start(init);
+  let reference: TrainReply = await whole.train(empty);
+  const start = reference.state;
+  for (let id = 1; id <= rounds; id++) reference = await whole.train(round(id));
+  await whole.close();
+
+  // the same rounds, with the learner killed while it holds round killAfter + 1
+  let learner: LearnerClient = await ProcessLearner.start(init);
+  let acknowledged = (await learner.train({ ...empty, state: start })).state;
+  for (let id = 1; id <= killAfter; id++) acknowledged = (await learner.train(round(id))).state;
+  // stopped first, so the round is surely held (not already answered) when the SIGKILL lands
+  process.kill(learner.pid!, 'SIGSTOP');
+  const held = learner.train(round(killAfter + 1));
+  process.kill(learner.pid!, 'SIGKILL');
+  await held.then(
+    () => assert.unreachable('a killed learner answered'),
+    (e: Error) => assert.ok(e instanceof LearnerLost, `expected LearnerLost, got ${e.message}`),
+  );
+  await learner.close();
+  learner = await ProcessLearner.start(init);
+  let last = await learner.train({ ...round(killAfter + 1), state: acknowledged });
+  for (let id = killAfter + 2; id <= rounds; id++) last = await learner.train(round(id));
+  await learner.close();
+  sameState(last.state, reference.state, 'after the restart');
+  assert.is(last.meanLoss, reference.meanLoss);
+
+  // and an in-process learner from the same start agrees too (the process adds nothing)
+  const inline = new InlineLearner(init, 'cpu');
+  let inl = await inline.train({ ...empty, state: start });
+  for (let id = 1; id <= rounds; id++) inl = await inline.train(round(id));
+  await inline.close();
+  sameState(inl.state, reference.state, 'in process');
+});
+
+test.run();
