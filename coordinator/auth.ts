@@ -64,7 +64,7 @@ export function resolveToken(flags: { token?: string | undefined; tokenFile?: st
     token = text.split(/\r?\n/)[0]!.trim();
     if (token === '') throw new Error(`--token-file ${flags.tokenFile}: the first line is empty (expected the run token)`);
   }
-  token ??= env.NNLAB_TOKEN;
+  token ??= env.NNLAB_TOKEN === '' ? undefined : env.NNLAB_TOKEN;
   if (token !== undefined && token.length === 0) throw new Error('the run token is empty');
   return token;
 }
