@@ -65,6 +65,7 @@ export async function runRemoteWorker(opts: RemoteWorkerOptions): Promise<number
       ws.on('error', (e) => fail(`cannot reach coordinator at ${url.href}: ${e.message}`));
       ws.on('close', (code, reason) => {
         if (state === 'ready' && (code === CLOSE.runEnded || code === 1000)) resolve(done);
+        else if (code === CLOSE.codeRefused) reject(new Error(`this worker refused the run's shipped code (${reason.toString()}); the coordinator let it go. Start it with --allow-code (or --allow-module SHA256) only if you trust that coordinator's operator to run code here`));
         else reject(new Error(`coordinator closed the connection (${code}${reason.length > 0 ? `: ${reason.toString()}` : ''})`));
       });
       ws.on('message', (data) => {
