@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import { initBackend, backendInfo } from '../core/backend.js';
 import { version } from '../core/version.js';
 
@@ -13,14 +14,18 @@ const HELP = `nnlab ${version} — a reinforcement-learning and generative-model
 Usage: nnlab <command> [options]
 
 Commands:
-  run SPEC [--workers N] [--port P] [--host H] [--token T] [--resume RUN_DIR]
+  run SPEC [--workers N] [--port P] [--host H] [--token-file F] [--tls-cert F --tls-key F] [--resume RUN_DIR]
                                  run an experiment spec (JSON or YAML; see experiments/): rollout
                                  threads, a learner process, remote workers, a sweep if the spec has
                                  one; prints the dashboard URL; metrics, checkpoints under runs/<id>/
-                                 (--resume RUN_DIR: continue a run from its newest checkpoint)
+                                 (--resume RUN_DIR: continue a run from its newest checkpoint;
+                                 --tls-cert/--tls-key: serve https and wss)
   sweep SPEC [...]               the same, for a spec with a sweep section (trials run in parallel)
-  worker --connect URL --token T [--threads N] [--name NAME]
-                                 join a running experiment from this machine as a remote worker
+  worker --connect URL [--token-file F] [--tls-ca F] [--allow-code] [--allow-module SHA256]
+         [--threads N] [--name NAME]
+                                 join a running experiment from this machine as a remote worker;
+                                 it checks that the coordinator knows the token and never sends it;
+                                 shipped env modules run only with --allow-code / --allow-module
   eval RUN_DIR [--episodes N]    greedy evaluation of a run's newest checkpoint
   train MODEL [--epochs N] [--seed N] [--workers N]
                                  train a generative model on MNIST (vae, vae-conv, gan, wgan, wgan-gp,
@@ -39,8 +44,12 @@ Options (every command):
   --backend NAME                 tensorflow | native | webgpu | wasm | cpu (default: NNLAB_BACKEND or the
                                  fastest that initialises)
 
+  --token T                      the run token (shown to every local user by ps: prefer
+                                 NNLAB_TOKEN or --token-file; see docs/security.md)
+
 Environment:
   NNLAB_BACKEND                  same as --backend
+  NNLAB_TOKEN                    the run token (run, sweep, worker)
 `;
 
 class UsageError extends Error {}
@@ -86,6 +95,12 @@ async function main(argv: string[]): Promise<void> {
       port: { type: 'string' },
       host: { type: 'string' },
       token: { type: 'string' },
+      'token-file': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-ca': { type: 'string' },
+      'allow-code': { type: 'boolean' },
+      'allow-module': { type: 'string', multiple: true },
       resume: { type: 'string' },
       connect: { type: 'string' },
       threads: { type: 'string' },
@@ -163,16 +178,23 @@ async function main(argv: string[]): Promise<void> {
       if (values.resume !== undefined) opts.resume = values.resume;
       if (values.workers !== undefined) opts.workers = intOption('workers', values.workers, 2);
       if (values.host !== undefined) opts.host = values.host;
-      if (values.token !== undefined) opts.token = values.token;
+      const token = await runToken(values);
+      if (token !== undefined) opts.token = token;
+      if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('TLS needs both --tls-cert FILE and --tls-key FILE');
+      if (values['tls-cert'] !== undefined && values['tls-key'] !== undefined) opts.tls = { cert: readFlagFile('tls-cert', values['tls-cert']), key: readFlagFile('tls-key', values['tls-key']) };
       await runExperiment(opts);
       return;
     }
     case 'worker': {
       if (values.connect === undefined) throw new UsageError('worker needs --connect ws://HOST:PORT');
-      const token = values.token ?? process.env.NNLAB_TOKEN;
-      if (token === undefined) throw new UsageError('worker needs --token T (printed by nnlab run) or NNLAB_TOKEN');
+      const token = await runToken(values);
+      if (token === undefined) throw new UsageError('worker needs the run token (printed by nnlab run): NNLAB_TOKEN, --token-file FILE or --token T');
+      const allowModules = values['allow-module'] ?? [];
+      const badHash = allowModules.find((h) => !/^[0-9a-f]{64}$/.test(h));
+      if (badHash !== undefined) throw new UsageError(`--allow-module needs a sha256 in hex (64 characters 0-9a-f), got '${badHash}'`);
       const { runRemoteWorker } = await import('../workers/remote.js');
-      const opts: Parameters<typeof runRemoteWorker>[0] = { url: values.connect, token };
+      const opts: Parameters<typeof runRemoteWorker>[0] = { url: values.connect, token, allowCode: values['allow-code'] === true, allowModules };
+      if (values['tls-ca'] !== undefined) opts.ca = readFlagFile('tls-ca', values['tls-ca']);
       if (values.threads !== undefined) opts.threads = Math.max(1, intOption('threads', values.threads, 1));
       if (values.name !== undefined) opts.name = values.name;
       const done = await runRemoteWorker(opts);
@@ -189,6 +211,25 @@ async function main(argv: string[]): Promise<void> {
     }
     default:
       throw new UsageError(`unknown command '${command}' (try: nnlab help)`);
+  }
+}
+
+/** The run token from --token, --token-file or NNLAB_TOKEN (coordinator/auth.ts); bad combinations are usage errors. */
+async function runToken(values: { token?: string | undefined; 'token-file'?: string | undefined }): Promise<string | undefined> {
+  const { resolveToken } = await import('./auth.js');
+  try {
+    return resolveToken({ token: values.token, tokenFile: values['token-file'] });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** Reads a file named by a flag (a certificate, a key), naming the flag when it cannot. */
+function readFlagFile(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new UsageError(`--${flag} ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
 }
 

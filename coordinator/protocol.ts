@@ -3,13 +3,21 @@
  * workers and dashboards over WebSocket (msgpack frames, `new Packr({ moreTypes: true })`), and
  * the learner process over Node IPC (structured clone). Every message is a member of a
  * discriminated union on `type`, validated where it arrives (zod schemas below); the protocol
- * version travels in the hello.
+ * version travels in the challenge and the auth frame.
+ *
+ * A remote worker and the coordinator prove to each other that they know the run's token without
+ * sending it (docs/security.md): coordinator → `challenge` (nonce_c); worker → `auth` (nonce_w and
+ * HMAC-SHA256(token, "nnlab worker" | nonce_c | nonce_w)); coordinator → `proof`
+ * (HMAC-SHA256(token, "nnlab coordinator" | nonce_w | nonce_c)); only then the worker's `hello`
+ * and the coordinator's `welcome`. A dashboard (a browser page that already holds the token in its
+ * URL) authenticates at the upgrade with `?token=` and says hello at once.
  */
 import { z } from 'zod';
 import type { Task, TaskKind, TaskResult } from '../workers/tasks.js';
 import type { TensorMap } from '../core/tensors.js';
 
-export const PROTOCOL_VERSION = 1;
+/** 2: mutual challenge–response instead of the token in the hello; `refused`. */
+export const PROTOCOL_VERSION = 2;
 
 /** Close codes (4000–4999 are the application's). */
 export const CLOSE = {
@@ -21,16 +29,34 @@ export const CLOSE = {
   helloTimeout: 4408,
   /** The run is over. */
   runEnded: 4000,
+  /** A worker refused this run's shipped code (it runs without --allow-code). */
+  codeRefused: 4403,
+  /** Too many connections are still unauthenticated: try again later (the standard code). */
+  tryAgainLater: 1013,
+  /** A frame larger than allowed (before authentication: 64 KiB; the standard code). */
+  tooLarge: 1009,
 } as const;
+
+/** Bytes of a challenge nonce (each side sends one). */
+export const NONCE_BYTES = 32;
+
 
 export type Role = 'worker' | 'dashboard';
 
 // ---- peer → coordinator ----------------------------------------------------------------------
 
+/** A worker's answer to the challenge: its own nonce and its proof that it knows the token. */
+export interface AuthMessage {
+  type: 'auth';
+  protocol: number;
+  nonce: Uint8Array;
+  /** HMAC-SHA256(token, "nnlab worker" | nonce_c | nonce_w). */
+  proof: Uint8Array;
+}
+/** Sent once the peer is authenticated (a worker: after it checked the coordinator's proof). */
 export interface HelloMessage {
   type: 'hello';
   protocol: number;
-  token: string;
   role: Role;
   name: string;
   /** Tasks a worker runs at once. */
@@ -47,14 +73,32 @@ export interface TaskErrorMessage {
   taskId: number;
   message: string;
 }
+/** A worker will not run this task, and no task like it (shipped code it does not allow, a tampered cache). */
+export interface RefusedMessage {
+  type: 'refused';
+  taskId: number;
+  code: 'code_not_allowed' | 'module_unusable';
+  message: string;
+}
 export interface ControlMessage {
   type: 'control';
   action: 'stop' | 'checkpoint';
 }
-export type PeerMessage = HelloMessage | ResultMessage | TaskErrorMessage | ControlMessage;
+export type PeerMessage = AuthMessage | HelloMessage | ResultMessage | TaskErrorMessage | RefusedMessage | ControlMessage;
 
 // ---- coordinator → peer ----------------------------------------------------------------------
 
+/** The coordinator's first frame to a peer that did not authenticate at the upgrade. */
+export interface ChallengeMessage {
+  type: 'challenge';
+  protocol: number;
+  nonce: Uint8Array;
+}
+/** The coordinator's proof that it knows the token: HMAC-SHA256(token, "nnlab coordinator" | nonce_w | nonce_c). */
+export interface ProofMessage {
+  type: 'proof';
+  proof: Uint8Array;
+}
 export interface WelcomeMessage {
   type: 'welcome';
   protocol: number;
@@ -99,7 +143,7 @@ export interface SamplesMessage {
   epoch: number;
   png: Uint8Array;
 }
-export type CoordinatorMessage = WelcomeMessage | TaskMessage | ErrorMessage | MetricsMessage | RunStateMessage | ParamsMessage | SamplesMessage;
+export type CoordinatorMessage = ChallengeMessage | ProofMessage | WelcomeMessage | TaskMessage | ErrorMessage | MetricsMessage | RunStateMessage | ParamsMessage | SamplesMessage;
 
 export interface RunSummary {
   runId: string;
@@ -154,10 +198,10 @@ const gradientResult = z.object({
 const trialResult = z.object({ kind: z.literal('trial'), trial: count, finalScore: z.number(), curve: f64, seconds: z.number().nonnegative() });
 
 export const peerMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('auth'), protocol: z.number().int(), nonce: u8.refine((b) => b.length === NONCE_BYTES, `a ${NONCE_BYTES}-byte nonce`), proof: u8.refine((b) => b.length === 32, 'a 32-byte HMAC-SHA256') }),
   z.object({
     type: z.literal('hello'),
     protocol: z.number().int(),
-    token: z.string().max(256),
     role: z.enum(['worker', 'dashboard']),
     name: z.string().max(128),
     threads: z.number().int().min(1).max(1024).optional(),
@@ -165,6 +209,7 @@ export const peerMessageSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('result'), taskId: count, result: z.discriminatedUnion('kind', [rolloutResult, trialResult, gradientResult]) }),
   z.object({ type: z.literal('task_error'), taskId: count, message: z.string().max(10_000) }),
+  z.object({ type: z.literal('refused'), taskId: count, code: z.enum(['code_not_allowed', 'module_unusable']), message: z.string().max(10_000) }),
   z.object({ type: z.literal('control'), action: z.enum(['stop', 'checkpoint']) }),
 ]);
 

@@ -42,6 +42,8 @@ export interface RunOptions {
   port?: number;
   host?: string;
   token?: string;
+  /** Serve the dashboard and the workers' socket over TLS (https / wss) with this certificate and key (PEM). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   log?: (line: string) => void;
   /** Where the progress bar goes (default stdout; null: none). */
   progressOut?: { write(s: string): unknown; isTTY?: boolean } | null;
@@ -116,8 +118,13 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   let latestSamples: { epoch: number; png: Uint8Array } | undefined;
   let stopReason: string | undefined;
   let checkpointWanted = false;
+  /** Why each dead executor left (e.g. a remote worker that refused shipped code): the dashboard row shows it. */
+  const lostReasons = new Map<string, string>();
   const workerTable = (): WorkerSummary[] => {
-    const rows: WorkerSummary[] = scheduler.stats().map((e) => ({ id: e.id, kind: e.kind, alive: e.alive, tasksDone: e.tasksDone, throughput: e.throughput, lastSeen: e.lastSeen, ...(e.busy > 0 ? { current: `${e.busy}/${e.capacity} busy` } : {}) }));
+    const rows: WorkerSummary[] = scheduler.stats().map((e) => {
+      const why = e.alive ? undefined : lostReasons.get(e.id);
+      return { id: e.id, kind: e.kind, alive: e.alive, tasksDone: e.tasksDone, throughput: e.throughput, lastSeen: e.lastSeen, ...(e.busy > 0 ? { current: `${e.busy}/${e.capacity} busy` } : why !== undefined ? { current: why } : {}) };
+    });
     if (learner !== undefined) rows.push({ id: `learner${learner.pid !== undefined ? `-${learner.pid}` : ''}`, kind: learner.kind === 'process' ? 'learner' : 'inline', alive: true, tasksDone: 0, throughput: 0, lastSeen: Date.now(), current: learner.backend });
     return rows;
   };
@@ -127,6 +134,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     runId,
     port: opts.port ?? 0,
     host: opts.host ?? '127.0.0.1',
+    ...(opts.tls !== undefined ? { tls: opts.tls } : {}),
     scheduler,
     log,
     httpHandler: opts.httpHandler ?? dashboardHandler({ token, runDir }),
@@ -142,10 +150,11 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     },
   });
   const port = await server.listen();
-  const url = `http://${opts.host ?? '127.0.0.1'}:${port}/?token=${token}`;
+  const secure = opts.tls !== undefined;
+  const url = `${secure ? 'https' : 'http'}://${opts.host ?? '127.0.0.1'}:${port}/?token=${token}`;
   log(`nnlab run ${runId}: ${spec.agent?.algo ?? spec.model!.kind}${spec.env ? ` on ${spec.env.id}` : ''}, seed ${spec.seed}, backend ${backend.name}`);
   log(`dashboard: ${url}`);
-  log(`remote workers: nnlab worker --connect ws://HOST:${port} --token ${token}`);
+  log(`remote workers: NNLAB_TOKEN=${token} nnlab worker --connect ${secure ? 'wss' : 'ws'}://HOST:${port}${secure ? ' --tls-ca CA.pem' : ''}${envRef?.module !== undefined ? ' --allow-code' : ''}   (docs/security.md)`);
   opts.onListening?.({ port, token, url, runDir });
 
   let pending: CoordinatorMessage[] = [];
@@ -161,6 +170,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   const flush = setInterval(flushMetrics, 250);
   scheduler.onChange = () => server.broadcast(runState());
   scheduler.onLost = (executor, tasks, reason) => {
+    lostReasons.set(executor, reason);
     log(`worker ${executor} lost (${reason}); ${tasks.length} task(s) requeued`);
     opts.onEvent?.({ type: 'worker-lost', executor, tasks, reason });
   };

@@ -1,30 +1,47 @@
 /**
- * The coordinator's network face: one `http.Server` with a `ws` WebSocketServer on it (the
- * dashboard's page is served from the same port). Every peer authenticates with the run's token —
- * in the URL (`?token=`) or in its hello — and speaks msgpack frames of protocol.ts's union.
+ * The coordinator's network face: one `http.Server` (or `https.Server` with `tls`) with a `ws`
+ * WebSocketServer on it (the dashboard's page is served from the same port). Peers speak msgpack
+ * frames of protocol.ts's union. A remote worker and the coordinator authenticate each other by
+ * challenge–response over the run's token (coordinator/auth.ts), so the token never travels; a
+ * dashboard page shows the token in the upgrade URL (`?token=`), as its own page URL does.
  *
- * Defences: `maxPayload` (oversized frames close with 1009), msgpack decoding and schema
- * validation of every frame (an error frame names the problem; the connection survives bad
- * frames from an authenticated peer up to a limit), nothing but a hello before authentication
- * (else close 4401), a hello deadline, protocol version check, ping/pong heartbeats that
- * `terminate()` dead peers. Remote workers become scheduler executors.
+ * Defences (docs/security.md): the `Origin` of browser peers must be the coordinator's own (403);
+ * at most `maxPending` connections may be unauthenticated at once (more close with 1013); a peer
+ * may send `preAuthBytes` (64 KiB) before its hello is accepted — counted on the raw socket, so a
+ * large frame is refused with 1009 as its first bytes arrive, not after it was buffered; then
+ * `maxPayload` (64 MiB). Every frame is msgpack-decoded and schema-validated (an error frame names
+ * the problem; an authenticated peer survives bad frames up to a limit); nothing but the
+ * handshake before authentication (else 4401); a hello deadline; the protocol version check; and
+ * heartbeats that `terminate()` a peer from which nothing at all (no pong, no byte of any frame)
+ * arrived for a whole interval. Remote workers become scheduler executors; one that refuses the
+ * run's shipped code is removed with the reason.
  */
 import http from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { packr } from '../core/tensors.js';
 import { withSource } from '../workers/envModules.js';
 import type { Task, TaskKind, TaskResult } from '../workers/tasks.js';
 import { ExecutorLost, type Executor, type Scheduler } from './scheduler.js';
-import { CLOSE, PROTOCOL_VERSION, parsePeerMessage, type CoordinatorMessage, type ErrorMessage, type HelloMessage, type PeerMessage } from './protocol.js';
+import { coordinatorProof, newNonce, proofsEqual, tokensEqual, workerProof } from './auth.js';
+import { CLOSE, PROTOCOL_VERSION, parsePeerMessage, type CoordinatorMessage, type ErrorMessage, type HelloMessage, type PeerMessage, type RefusedMessage } from './protocol.js';
+
+export { tokensEqual } from './auth.js';
 
 export interface ServerOptions {
   token: string;
   runId: string;
   port?: number;
   host?: string;
-  /** Largest accepted frame in bytes (default 64 MiB: a rollout of a big vector env fits). */
+  /** Serve https / wss with this certificate chain and key (PEM). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Largest accepted frame in bytes once a peer is authenticated (default 64 MiB: a rollout of a big vector env fits). */
   maxPayload?: number;
+  /** Bytes a peer may send before its hello is accepted (default 64 KiB; the handshake needs ~200). */
+  preAuthBytes?: number;
+  /** Connections that are not yet authenticated, at most (default 16); more are closed with 1013. */
+  maxPending?: number;
   heartbeatMs?: number;
   helloTimeoutMs?: number;
   /** Invalid frames tolerated from an authenticated peer before it is closed. */
@@ -42,18 +59,18 @@ export interface ServerOptions {
 interface Peer {
   id: number;
   ws: WebSocket;
-  authed: boolean;
+  /**
+   * challenged: sent a challenge, waits for the worker's proof; proven: the peer showed the token
+   * (its proof, or `?token=` at the upgrade) and may say hello; ready: hello accepted.
+   */
+  state: 'challenged' | 'proven' | 'ready';
+  /** The nonce of the challenge sent to it. */
+  nonce?: Uint8Array;
   role?: HelloMessage['role'];
   name?: string;
   alive: boolean;
   badFrames: number;
   executor?: RemoteExecutor;
-}
-
-export function tokensEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 export class CoordinatorServer {
@@ -62,11 +79,11 @@ export class CoordinatorServer {
   private readonly peers = new Set<Peer>();
   private nextPeer = 1;
   private heartbeat?: NodeJS.Timeout;
-  /** Frames rejected, by reason (the fuzz test reads these). */
+  /** Frames and connections rejected, by reason (the tests read these). */
   readonly rejected: Record<string, number> = {};
 
   constructor(private readonly opts: ServerOptions) {
-    this.http = http.createServer((req, res) => {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
       if (req.url?.startsWith('/healthz')) {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ ok: true, runId: opts.runId, protocol: PROTOCOL_VERSION }));
@@ -75,22 +92,24 @@ export class CoordinatorServer {
       if (opts.httpHandler !== undefined) return opts.httpHandler(req, res);
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found\n');
-    });
+    };
+    this.http = opts.tls !== undefined ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, handler) : http.createServer(handler);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload ?? 64 * 1024 * 1024 });
-    this.http.on('upgrade', (req, socket, head) => {
+    this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy());
       const url = new URL(req.url ?? '/', 'http://x');
-      if (url.pathname !== '/ws') {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-        return;
+      if (url.pathname !== '/ws') return refuseUpgrade(socket, 404, 'Not Found', 'no such socket: connect to /ws\n');
+      const origin = req.headers.origin;
+      if (origin !== undefined && origin.toLowerCase() !== `${opts.tls !== undefined ? 'https' : 'http'}://${req.headers.host ?? ''}`.toLowerCase()) {
+        this.count('bad_origin');
+        return refuseUpgrade(socket, 403, 'Forbidden', `a page from ${origin} may not open this coordinator's socket\n`);
       }
       const token = url.searchParams.get('token');
       if (token !== null && !tokensEqual(token, opts.token)) {
         this.count('unauthorized');
-        socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\nnot authorised: wrong token\n');
-        return;
+        return refuseUpgrade(socket, 401, 'Unauthorized', 'not authorised: wrong token\n');
       }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, token !== null));
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket, token !== null));
     });
   }
 
@@ -114,12 +133,12 @@ export class CoordinatorServer {
   broadcast(msg: CoordinatorMessage): void {
     let bytes: Uint8Array | undefined;
     for (const p of this.peers) {
-      if (p.authed && p.role === 'dashboard' && p.ws.readyState === WebSocket.OPEN) p.ws.send((bytes ??= packr.pack(msg)));
+      if (p.state === 'ready' && p.role === 'dashboard' && p.ws.readyState === WebSocket.OPEN) p.ws.send((bytes ??= packr.pack(msg)));
     }
   }
 
   get dashboards(): number {
-    return [...this.peers].filter((p) => p.authed && p.role === 'dashboard').length;
+    return [...this.peers].filter((p) => p.state === 'ready' && p.role === 'dashboard').length;
   }
 
   async close(reason = 'run ended'): Promise<void> {
@@ -137,21 +156,46 @@ export class CoordinatorServer {
     this.rejected[reason] = (this.rejected[reason] ?? 0) + 1;
   }
 
-  private accept(ws: WebSocket, tokenInUrl: boolean): void {
-    const peer: Peer = { id: this.nextPeer++, ws, authed: false, alive: true, badFrames: 0 };
+  private accept(ws: WebSocket, socket: Duplex, tokenInUrl: boolean): void {
     ws.on('error', () => ws.terminate());
+    const pending = [...this.peers].filter((p) => p.state !== 'ready').length;
+    const peer: Peer = { id: this.nextPeer++, ws, state: tokenInUrl ? 'proven' : 'challenged', alive: true, badFrames: 0 };
+    // Every byte from the peer is life (a slow upload of a big frame has no room for a pong), and
+    // until its hello is accepted it may send `preAuthBytes` in all. ws has one maxPayload per
+    // server and no public way to change it per connection, so the small limit is counted here,
+    // on the raw socket, as the bytes arrive: the first chunk past it stops reading (ws.pause(),
+    // which ws does not undo) and closes with 1009, and nothing more of the frame is buffered.
+    let received = 0;
+    const limit = this.opts.preAuthBytes ?? 64 * 1024;
+    socket.on('data', (chunk: Buffer) => {
+      peer.alive = true;
+      if (peer.executor !== undefined) this.opts.scheduler.touch(peer.executor.id);
+      if (peer.state === 'ready' || ws.isPaused) return;
+      received += chunk.length;
+      if (received > limit) {
+        this.count('too_large_before_auth');
+        ws.pause();
+        ws.close(CLOSE.tooLarge, `more than ${limit} bytes before authentication`);
+        setTimeout(() => ws.terminate(), 200).unref();
+      }
+    });
+    if (pending >= (this.opts.maxPending ?? 16)) {
+      this.count('too_many_pending');
+      ws.close(CLOSE.tryAgainLater, `too many unauthenticated connections (${pending}); try again later`);
+      setTimeout(() => ws.terminate(), 1000).unref();
+      return;
+    }
     this.peers.add(peer);
     const deadline = setTimeout(() => {
-      if (!peer.authed) {
+      if (peer.state !== 'ready') {
         this.count('hello_timeout');
         ws.close(CLOSE.helloTimeout, 'no hello');
       }
     }, this.opts.helloTimeoutMs ?? 10_000);
     ws.on('pong', () => {
       peer.alive = true;
-      if (peer.executor !== undefined) this.opts.scheduler.touch(peer.executor.id);
     });
-    ws.on('message', (data, isBinary) => this.onFrame(peer, data, isBinary, tokenInUrl));
+    ws.on('message', (data, isBinary) => this.onFrame(peer, data, isBinary));
     ws.on('close', () => {
       clearTimeout(deadline);
       this.peers.delete(peer);
@@ -160,19 +204,24 @@ export class CoordinatorServer {
         this.opts.scheduler.removeExecutor(peer.executor.id, 'disconnected');
       }
     });
+    if (peer.state === 'challenged') {
+      peer.nonce = newNonce();
+      this.send(peer, { type: 'challenge', protocol: PROTOCOL_VERSION, nonce: peer.nonce });
+    }
   }
 
   private reject(peer: Peer, code: ErrorMessage['code'], message: string): void {
     this.count(code);
     this.send(peer, { type: 'error', code, message });
-    if (!peer.authed) {
+    if (peer.state !== 'ready') {
       peer.ws.close(code === 'protocol_version' ? CLOSE.badHello : CLOSE.unauthorized, message.slice(0, 100));
       return;
     }
     if (++peer.badFrames > (this.opts.maxBadFrames ?? 100)) peer.ws.close(1008, 'too many invalid frames');
   }
 
-  private onFrame(peer: Peer, data: RawData, isBinary: boolean, tokenInUrl: boolean): void {
+  private onFrame(peer: Peer, data: RawData, isBinary: boolean): void {
+    if (peer.ws.isPaused) return; // closing: over the pre-authentication limit
     if (!isBinary) return this.reject(peer, 'bad_message', 'text frames are not accepted: send msgpack binary frames');
     let decoded: unknown;
     try {
@@ -184,17 +233,23 @@ export class CoordinatorServer {
     const parsed = parsePeerMessage(decoded);
     if (!parsed.ok) return this.reject(peer, 'bad_message', parsed.reason);
     const msg = parsed.message;
-    if (!peer.authed) {
-      if (msg.type !== 'hello') return this.reject(peer, 'unauthorized', `send a hello with the run token first (got '${msg.type}')`);
-      if (msg.protocol !== PROTOCOL_VERSION) return this.reject(peer, 'protocol_version', `protocol version ${msg.protocol} is not supported (coordinator speaks ${PROTOCOL_VERSION})`);
-      if (!tokensEqual(msg.token, this.opts.token)) return this.reject(peer, 'unauthorized', 'not authorised: wrong token');
-      return this.welcome(peer, msg);
+    if (peer.state === 'ready') return this.handle(peer, msg);
+    if ((msg.type === 'auth' || msg.type === 'hello') && msg.protocol !== PROTOCOL_VERSION) {
+      return this.reject(peer, 'protocol_version', `protocol version ${msg.protocol} is not supported (coordinator speaks ${PROTOCOL_VERSION})`);
     }
-    this.handle(peer, msg, tokenInUrl);
+    if (peer.state === 'challenged') {
+      if (msg.type !== 'auth') return this.reject(peer, 'unauthorized', `answer the challenge first (got '${msg.type}')`);
+      if (!proofsEqual(msg.proof, workerProof(this.opts.token, peer.nonce!, msg.nonce))) return this.reject(peer, 'unauthorized', "not authorised: the proof does not match this run's token");
+      peer.state = 'proven';
+      this.send(peer, { type: 'proof', proof: coordinatorProof(this.opts.token, msg.nonce, peer.nonce!) });
+      return;
+    }
+    if (msg.type !== 'hello') return this.reject(peer, 'unauthorized', `send a hello first (got '${msg.type}')`);
+    this.welcome(peer, msg);
   }
 
   private welcome(peer: Peer, hello: HelloMessage): void {
-    peer.authed = true;
+    peer.state = 'ready';
     peer.role = hello.role;
     peer.name = hello.name;
     this.send(peer, { type: 'welcome', protocol: PROTOCOL_VERSION, peerId: peer.id, runId: this.opts.runId });
@@ -206,8 +261,9 @@ export class CoordinatorServer {
     } else this.opts.onDashboard?.((m) => this.send(peer, m));
   }
 
-  private handle(peer: Peer, msg: PeerMessage, _tokenInUrl: boolean): void {
+  private handle(peer: Peer, msg: PeerMessage): void {
     switch (msg.type) {
+      case 'auth':
       case 'hello':
         return this.reject(peer, 'not_allowed', 'already said hello');
       case 'result':
@@ -215,11 +271,23 @@ export class CoordinatorServer {
         if (peer.executor === undefined) return this.reject(peer, 'not_allowed', `a ${peer.role} cannot send ${msg.type}`);
         if (!peer.executor.settle(msg)) this.reject(peer, 'unknown_task', `task ${msg.taskId} is not held by this worker`);
         return;
+      case 'refused':
+        if (peer.executor === undefined) return this.reject(peer, 'not_allowed', `a ${peer.role} cannot send ${msg.type}`);
+        return this.refused(peer, peer.executor, msg);
       case 'control':
         if (peer.role !== 'dashboard') return this.reject(peer, 'not_allowed', 'only dashboards send control messages');
         this.opts.onControl?.(msg.action);
         return;
     }
+  }
+
+  /** A worker will not run this run's tasks: it leaves the scheduler (its tasks go to others) with the reason, and is closed. */
+  private refused(peer: Peer, executor: RemoteExecutor, msg: RefusedMessage): void {
+    const reason = `refused task ${msg.taskId} (${msg.code}): ${msg.message}`;
+    this.opts.log?.(`remote worker ${executor.id} ${reason}`);
+    this.opts.scheduler.removeExecutor(executor.id, reason);
+    executor.lost(reason);
+    peer.ws.close(CLOSE.codeRefused, msg.code);
   }
 
   private send(peer: Peer, msg: CoordinatorMessage): void {
@@ -236,6 +304,11 @@ export class CoordinatorServer {
       p.ws.ping();
     }
   }
+}
+
+/** Answers an upgrade request with an HTTP error and closes the socket. */
+function refuseUpgrade(socket: Duplex, status: number, statusText: string, body: string): void {
+  socket.end(`HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
 /** A remote worker as a scheduler executor: tasks go out as frames, results come back by task id. */

@@ -56,7 +56,7 @@ test("a dashboard receives the policy with the agent's hidden activation (a tanh
     spec: dqnSpec({ name: 'activation', budget: { envSteps: 2048 }, workers: { rollout: 0, numEnvs: 2, rolloutSteps: 32, learner: { process: false } } }, { activation: 'tanh' }),
     onListening: ({ port, token }) => {
       ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token}`);
-      ws.on('open', () => ws!.send(packr.pack({ type: 'hello', protocol: PROTOCOL_VERSION, token, role: 'dashboard', name: 'test' })));
+      ws.on('open', () => ws!.send(packr.pack({ type: 'hello', protocol: PROTOCOL_VERSION, role: 'dashboard', name: 'test' })));
       ws.on('message', (data: Buffer) => {
         const m = packr.unpack(data) as CoordinatorMessage;
         if (m.type === 'params') got.push(m);

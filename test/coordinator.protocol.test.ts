@@ -1,6 +1,6 @@
 /**
  * The coordinator's socket under abuse (loopback, bounded): malformed msgpack, unknown message
- * types, wrong protocol versions, frames without a valid token, oversized and text frames — each
+ * types, wrong protocol versions, frames before the handshake, proofs made with a wrong token, oversized and text frames — each
  * is rejected with an error frame or a close code, the coordinator stays up, and a legitimate
  * remote worker doing real tasks at the same time gets every result right.
  */
@@ -11,7 +11,8 @@ import { packr } from '../core/tensors.js';
 import { Rng } from '../core/rng.js';
 import { Scheduler } from '../coordinator/scheduler.js';
 import { CoordinatorServer } from '../coordinator/server.js';
-import { CLOSE, PROTOCOL_VERSION, type CoordinatorMessage } from '../coordinator/protocol.js';
+import { CLOSE, PROTOCOL_VERSION, type ChallengeMessage, type CoordinatorMessage } from '../coordinator/protocol.js';
+import { newNonce, workerProof } from '../coordinator/auth.js';
 import { runRemoteWorker } from '../workers/remote.js';
 import { runTrial } from '../workers/trial.js';
 import type { TrialResult, TrialTask } from '../workers/tasks.js';
@@ -59,16 +60,22 @@ const until = async (cond: () => boolean, ms = 5000) => {
   }
 };
 
-test('a frame before the hello, or a hello with a wrong token, closes with 4401', async () => {
+test('a frame before the handshake, or a proof made with a wrong token, closes with 4401', async () => {
   const a = connect();
   await a.opened;
+  await until(() => a.errors.length > 0);
+  assert.is(a.errors[0]!.type, 'challenge', 'an unauthenticated peer is challenged first');
   a.ws.send(packr.pack({ type: 'control', action: 'stop' }));
   assert.is((await a.closed).code, CLOSE.unauthorized);
-  assert.is((a.errors[0] as { code: string }).code, 'unauthorized');
+  assert.is((a.errors.find((m) => m.type === 'error') as { code: string }).code, 'unauthorized');
   const b = connect();
   await b.opened;
-  b.ws.send(packr.pack({ type: 'hello', protocol: PROTOCOL_VERSION, token: 'wrong', role: 'dashboard', name: 'x' }));
+  await until(() => b.errors.length > 0);
+  const { nonce } = b.errors[0] as ChallengeMessage;
+  const mine = newNonce();
+  b.ws.send(packr.pack({ type: 'auth', protocol: PROTOCOL_VERSION, nonce: mine, proof: workerProof('wrong', nonce, mine) }));
   assert.is((await b.closed).code, CLOSE.unauthorized);
+  assert.not.ok(b.errors.some((m) => m.type === 'proof'), 'no proof for a peer that failed its own');
 });
 
 test('a wrong token in the URL is refused at the upgrade with HTTP 401', async () => {
@@ -84,14 +91,19 @@ test('a wrong token in the URL is refused at the upgrade with HTTP 401', async (
 test('a wrong protocol version closes with 4400 and says which version the coordinator speaks', async () => {
   const c = connect();
   await c.opened;
-  c.ws.send(packr.pack({ type: 'hello', protocol: PROTOCOL_VERSION + 1, token: TOKEN, role: 'worker', name: 'future' }));
+  await until(() => c.errors.length > 0);
+  const { nonce } = c.errors[0] as ChallengeMessage;
+  const mine = newNonce();
+  c.ws.send(packr.pack({ type: 'auth', protocol: PROTOCOL_VERSION + 1, nonce: mine, proof: workerProof(TOKEN, nonce, mine) }));
   assert.is((await c.closed).code, CLOSE.badHello);
-  assert.match((c.errors[0] as { message: string }).message, new RegExp(`speaks ${PROTOCOL_VERSION}`));
+  assert.match((c.errors.find((m) => m.type === 'error') as { message: string }).message, new RegExp(`speaks ${PROTOCOL_VERSION}`));
 });
 
-test('an oversized frame closes the connection with 1009; a silent peer is closed at the hello deadline', async () => {
+test('an oversized frame from an authenticated peer closes with 1009; a silent peer is closed at the hello deadline', async () => {
   const c = connect(`?token=${TOKEN}`);
   await c.opened;
+  c.ws.send(packr.pack({ type: 'hello', protocol: PROTOCOL_VERSION, role: 'dashboard', name: 'big' }));
+  await until(() => c.errors.some((m) => m.type === 'welcome'));
   c.ws.send(new Uint8Array(200 * 1024));
   assert.is((await c.closed).code, 1009);
   const silent = connect();
@@ -128,7 +140,7 @@ test('10k malformed frames are each rejected while a real worker computes correc
   while (sent < 10_000) {
     const c = connect(`?token=${TOKEN}`);
     await c.opened;
-    c.ws.send(packr.pack({ type: 'hello', protocol: PROTOCOL_VERSION, token: TOKEN, role: 'dashboard', name: 'fuzzer' }));
+    c.ws.send(packr.pack({ type: 'hello', protocol: PROTOCOL_VERSION, role: 'dashboard', name: 'fuzzer' }));
     const batch = 1000;
     for (let k = 0; k < batch; k++) c.ws.send(garbage(sent + k));
     sent += batch;

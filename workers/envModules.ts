@@ -1,13 +1,15 @@
 /**
- * Imports custom env modules named by an experiment, on any executor. On the coordinator's machine
- * the module is imported from its path; a remote worker gets its source with a sha256 content hash,
- * checks the hash, writes it under this package's `.nnlab-modules/<hash>/` and imports it from
- * there — so a remote worker can always build the env ("env not registered on remote worker"
- * cannot happen). A shipped module should import nnlab by package name (`nnlab/envs`), which
- * resolves from inside the package.
+ * Custom env modules named by an experiment, on any executor. On the coordinator's machine the
+ * module is imported from its path. A remote worker runs shipped code only when its operator
+ * allows it (`nnlab worker --allow-code`, or `--allow-module SHA256` for one module): it checks the
+ * source against its sha256, writes it under this package's `.nnlab-modules/<hash>/` and imports
+ * it from there — never from a path the coordinator names. Every import re-hashes the file first,
+ * so a module edited on disk (in the cache or on the coordinator during a run) is refused, not run.
+ * A shipped module should import nnlab by package name (`nnlab/envs`), which resolves from inside
+ * the package.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ModuleRef } from './tasks.js';
@@ -42,7 +44,7 @@ export function moduleCacheDir(): string {
   return path.resolve(here, '..', '..', '.nnlab-modules');
 }
 
-/** Imports the module (once per hash per thread): local path if its content matches, else the shipped source. */
+/** Imports the module at `ref.path` (once per hash per thread), after checking the file still has `ref.hash`. */
 export function ensureModule(ref: ModuleRef): Promise<void> {
   let p = imported.get(ref.hash);
   if (p === undefined) {
@@ -53,20 +55,52 @@ export function ensureModule(ref: ModuleRef): Promise<void> {
   return p;
 }
 
-async function load(ref: ModuleRef): Promise<void> {
+/** Throws unless the ref's hash and file name have the shape of a sha256 and a plain .js/.mjs name. */
+function checkRef(ref: ModuleRef): void {
   if (!/^[0-9a-f]{64}$/.test(ref.hash)) throw new Error(`env module: bad content hash '${ref.hash}'`);
-  if (!/^[\w.-]+\.(m?js)$/.test(ref.filename)) throw new Error(`env module: bad file name '${ref.filename}' (a .js or .mjs file)`);
-  let file: string | undefined;
-  if (existsSync(ref.path) && sha256(readFileSync(ref.path)) === ref.hash) file = ref.path;
-  else {
-    const cached = path.join(moduleCacheDir(), ref.hash, ref.filename);
-    if (!existsSync(cached)) {
-      if (ref.source === undefined) throw new Error(`env module ${ref.filename} (${ref.hash.slice(0, 12)}) is not on this machine and no source was sent`);
-      if (sha256(ref.source) !== ref.hash) throw new Error(`env module ${ref.filename}: source does not match its hash ${ref.hash.slice(0, 12)}`);
-      mkdirSync(path.dirname(cached), { recursive: true });
-      writeFileSync(cached, ref.source);
-    }
-    file = cached;
+  if (!/^[\w.-]+\.(m?js)$/.test(ref.filename) || ref.filename.startsWith('.')) throw new Error(`env module: bad file name '${ref.filename}' (a .js or .mjs file)`);
+}
+
+async function load(ref: ModuleRef): Promise<void> {
+  checkRef(ref);
+  if (!existsSync(ref.path)) throw new Error(`env module ${ref.filename}: ${ref.path} does not exist`);
+  if (sha256(readFileSync(ref.path)) !== ref.hash) throw new Error(`env module ${ref.path} does not match its sha256 ${ref.hash.slice(0, 12)}… (modified on disk?): not imported`);
+  await import(pathToFileURL(ref.path).href);
+}
+
+/** Which shipped modules a remote worker may run: any (`--allow-code`) or these sha256 hashes (`--allow-module`). */
+export interface CodePolicy {
+  allowCode: boolean;
+  allowModules: ReadonlySet<string>;
+}
+
+export type Installed = { ok: true; ref: ModuleRef } | { ok: false; code: 'code_not_allowed' | 'module_unusable'; message: string };
+
+/**
+ * On a remote worker: puts a shipped module into this worker's cache if the policy allows it, and
+ * returns a ref to the cached file (the coordinator's `path` is dropped). A cached file whose
+ * content no longer has its hash is refused, not overwritten: something edited it.
+ */
+export function installShipped(ref: ModuleRef, policy: CodePolicy): Installed {
+  try {
+    checkRef(ref);
+  } catch (e) {
+    return { ok: false, code: 'module_unusable', message: (e as Error).message };
   }
-  await import(pathToFileURL(file).href);
+  const name = `env module ${ref.filename} (sha256 ${ref.hash})`;
+  if (!policy.allowCode && !policy.allowModules.has(ref.hash)) {
+    return { ok: false, code: 'code_not_allowed', message: `${name} is shipped code, and this worker runs without --allow-code or --allow-module ${ref.hash}` };
+  }
+  const cached = path.join(moduleCacheDir(), ref.hash, ref.filename);
+  if (existsSync(cached)) {
+    if (sha256(readFileSync(cached)) !== ref.hash) return { ok: false, code: 'module_unusable', message: `${name}: the cached copy ${cached} does not match its hash (modified on disk?); remove it` };
+  } else {
+    if (ref.source === undefined) return { ok: false, code: 'module_unusable', message: `${name} is not in this worker's cache and no source was sent` };
+    if (sha256(ref.source) !== ref.hash) return { ok: false, code: 'module_unusable', message: `${name}: the source sent does not match its hash` };
+    mkdirSync(path.dirname(cached), { recursive: true });
+    const tmp = `${cached}.${randomBytes(6).toString('hex')}.tmp`;
+    writeFileSync(tmp, ref.source);
+    renameSync(tmp, cached); // atomic: a crash never leaves a half-written module under its hash
+  }
+  return { ok: true, ref: { hash: ref.hash, filename: ref.filename, path: cached } };
 }

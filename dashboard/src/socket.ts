@@ -1,7 +1,8 @@
 /**
  * The page's WebSocket to the coordinator: msgpack binary frames (the coordinator's own Packr
- * settings, so Float32Array parameters arrive intact), the token both in the upgrade URL and in
- * the hello. A refused upgrade (HTTP 401) cannot be read from a browser WebSocket, so a socket
+ * settings, so Float32Array parameters arrive intact). The page authenticates with the token in
+ * the upgrade URL — the secret its own URL already holds, so no new exposure (docs/security.md) —
+ * and then says hello; the coordinator checks the Origin is its own. A refused upgrade (HTTP 401) cannot be read from a browser WebSocket, so a socket
  * that closes before opening asks the page URL whether the token is still good.
  */
 import { Packr } from 'msgpackr';
@@ -39,7 +40,7 @@ export class Connection {
     ws.onopen = () => {
       opened = true;
       this.retries = 0;
-      this.send({ type: 'hello', protocol: PROTOCOL_VERSION, token: this.token, role: 'dashboard', name: `browser ${navigator.userAgent.slice(0, 80)}` });
+      this.send({ type: 'hello', protocol: PROTOCOL_VERSION, role: 'dashboard', name: `browser ${navigator.userAgent.slice(0, 80)}` });
     };
     ws.onmessage = (ev: MessageEvent<ArrayBuffer | string>) => {
       if (typeof ev.data === 'string') return;

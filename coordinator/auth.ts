@@ -1,0 +1,70 @@
+/**
+ * The run token, handled so it never travels: where it comes from (argv, `NNLAB_TOKEN`, a token
+ * file), constant-time comparison, and the two HMAC-SHA256 proofs of the mutual challenge–response
+ * between a remote worker and the coordinator (coordinator/protocol.ts, docs/security.md).
+ *
+ * Each proof is keyed with the token and covers both fresh nonces, with a label per direction
+ * ("nnlab worker" / "nnlab coordinator") and the nonces in opposite order, so a proof seen in one
+ * direction can never be reflected back as the other.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { NONCE_BYTES } from './protocol.js';
+
+/** Constant-time string comparison (lengths may differ: then false). */
+export function tokensEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Constant-time comparison of two proofs. */
+export function proofsEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function newNonce(): Uint8Array {
+  return new Uint8Array(randomBytes(NONCE_BYTES));
+}
+
+function hmac(token: string, label: string, first: Uint8Array, second: Uint8Array): Uint8Array {
+  const h = createHmac('sha256', token);
+  h.update(label);
+  h.update(Uint8Array.of(0));
+  h.update(first);
+  h.update(second);
+  return new Uint8Array(h.digest());
+}
+
+/** What a worker sends: HMAC(token, "nnlab worker" ‖ 0 ‖ nonce_c ‖ nonce_w). */
+export function workerProof(token: string, nonceC: Uint8Array, nonceW: Uint8Array): Uint8Array {
+  return hmac(token, 'nnlab worker', nonceC, nonceW);
+}
+
+/** What the coordinator answers: HMAC(token, "nnlab coordinator" ‖ 0 ‖ nonce_w ‖ nonce_c). */
+export function coordinatorProof(token: string, nonceW: Uint8Array, nonceC: Uint8Array): Uint8Array {
+  return hmac(token, 'nnlab coordinator', nonceW, nonceC);
+}
+
+/**
+ * The run token from, in order: `--token` (visible to every local user in `ps`), `--token-file`
+ * (first line, trimmed), `NNLAB_TOKEN`. Undefined when none is given; an error for both flags at
+ * once, an unreadable file or an empty token.
+ */
+export function resolveToken(flags: { token?: string | undefined; tokenFile?: string | undefined }, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (flags.token !== undefined && flags.tokenFile !== undefined) throw new Error('give the token once: --token or --token-file, not both');
+  let token = flags.token;
+  if (flags.tokenFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(flags.tokenFile, 'utf8');
+    } catch (e) {
+      throw new Error(`--token-file ${flags.tokenFile}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    token = text.split(/\r?\n/)[0]!.trim();
+    if (token === '') throw new Error(`--token-file ${flags.tokenFile}: the first line is empty (expected the run token)`);
+  }
+  token ??= env.NNLAB_TOKEN === '' ? undefined : env.NNLAB_TOKEN;
+  if (token !== undefined && token.length === 0) throw new Error('the run token is empty');
+  return token;
+}
