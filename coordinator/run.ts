@@ -7,7 +7,8 @@
  * SIGINT/SIGTERM checkpoint and stop; `--resume RUN_DIR` continues from the newest checkpoint.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../core/backend.js';
@@ -17,7 +18,8 @@ import { spec as findEnvSpec } from '../envs/index.js';
 import { ensureModule, moduleRef } from '../workers/envModules.js';
 import type { EnvRef } from '../workers/tasks.js';
 import { parseSpec, type ExperimentSpec } from './spec.js';
-import { MetricsLog, readMetrics, resultFile, writeRunFiles } from './runDir.js';
+import { checkExperiment } from './specCheck.js';
+import { fsErrorMessage, makeRunDir, MetricsLog, readMetrics, resultFile, writeRunFiles } from './runDir.js';
 import { Scheduler } from './scheduler.js';
 import { InlineExecutor, ThreadPoolExecutor } from './executors.js';
 import { CoordinatorServer } from './server.js';
@@ -73,9 +75,59 @@ function resolveEnvRef(spec: ExperimentSpec): EnvRef | undefined {
   return ref;
 }
 
+/** What the start-up signal handler and the run share. */
+interface RunSignals {
+  /** The run directory once it is decided (a start-up signal records result.json there if it exists). */
+  runDir?: string;
+  /** Why the run should stop (a signal, the dashboard, an AbortSignal); undefined while it should go on. */
+  stopReason?: string;
+  /** Start-up is over: from now a signal checkpoints and stops instead of exiting. */
+  endStartup(): void;
+}
+
+const exitCodeOf = (sig: NodeJS.Signals) => 128 + (os.constants.signals[sig] ?? 1);
+
 export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   const log = opts.log ?? ((l: string) => console.log(l));
-  // ---- spec, run directory, checkpoint to resume from ----
+  // During start-up nothing is trained yet, so the first signal ends the process at once.
+  const onStartupSignal = (sig: NodeJS.Signals) => {
+    log(`${sig} during start-up: exiting before the run began`);
+    try {
+      if (signals.runDir !== undefined && existsSync(path.join(signals.runDir, 'spec.json'))) writeResultFile(signals.runDir, 'stopped', `${sig} during start-up`);
+    } catch (e) {
+      log((e as Error).message);
+    }
+    process.exit(exitCodeOf(sig));
+  };
+  const handleSignals = opts.handleSignals !== false;
+  const endStartup = () => {
+    process.off('SIGINT', onStartupSignal);
+    process.off('SIGTERM', onStartupSignal);
+  };
+  const signals: RunSignals = { endStartup };
+  if (handleSignals) {
+    process.on('SIGINT', onStartupSignal);
+    process.on('SIGTERM', onStartupSignal);
+  }
+  try {
+    return await startAndRun(opts, log, signals);
+  } finally {
+    endStartup();
+  }
+}
+
+/** Writes runs/<id>/result.json; throws an Error that names the file and the cause when it cannot. */
+function writeResultFile(runDir: string, state: string, message: string | undefined, outcome?: RunOutcome): void {
+  const file = path.join(runDir, 'result.json');
+  try {
+    writeFileSync(file, JSON.stringify(resultFile(runDir, state, message, outcome), null, 2) + '\n');
+  } catch (e) {
+    throw new Error(`could not write ${file} (the run ${state}${message !== undefined ? `: ${message}` : ''}): ${fsErrorMessage(e)}`);
+  }
+}
+
+async function startAndRun(opts: RunOptions, log: (line: string) => void, signals: RunSignals): Promise<RunResult> {
+  // ---- spec (every trial's agent/model config included), run directory, checkpoint to resume from ----
   let spec: ExperimentSpec;
   let runDir: string;
   let resumeState: unknown;
@@ -97,13 +149,15 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     runDir = path.join(opts.runsDir ?? 'runs', `${spec.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`);
   }
   if (opts.workers !== undefined) spec = { ...spec, workers: { ...spec.workers, rollout: opts.workers } };
+  checkExperiment(spec, opts.resume !== undefined ? path.join(runDir, 'spec.json') : '');
   const runId = path.basename(runDir);
   const backend = await initBackend();
   const envRef = resolveEnvRef(spec);
   if (envRef?.module !== undefined) await ensureModule(envRef.module);
   if (envRef !== undefined) findEnvSpec(envRef.id); // unknown id: "did you mean" error before anything starts
   const singleProcess = spec.workers.rollout === 0 && !spec.workers.learner.process;
-  mkdirSync(runDir, { recursive: true });
+  signals.runDir = runDir;
+  makeRunDir(runDir);
   if (opts.resume === undefined) writeRunFiles(runDir, spec, { runId, seed: spec.seed, backend: backend.name, learnerBackend: spec.workers.learner.backend ?? 'default', startedAt: new Date().toISOString() });
   const resumeMark = (resumeState as { metrics?: { jsonl: number; csv: number; time: number } } | undefined)?.metrics;
   const metrics = new MetricsLog(runDir, resumeMark);
@@ -116,7 +170,6 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   let learner: LearnerClient | undefined;
   let latestParams: { params: TensorMap; version: number; activation?: 'relu' | 'tanh' } | undefined;
   let latestSamples: { epoch: number; png: Uint8Array } | undefined;
-  let stopReason: string | undefined;
   let checkpointWanted = false;
   /** Why each dead executor left (e.g. a remote worker that refused shipped code): the dashboard row shows it. */
   const lostReasons = new Map<string, string>();
@@ -139,7 +192,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     log,
     httpHandler: opts.httpHandler ?? dashboardHandler({ token, runDir }),
     onControl: (action) => {
-      if (action === 'stop') stopReason ??= 'stopped from the dashboard';
+      if (action === 'stop') signals.stopReason ??= 'stopped from the dashboard';
       else checkpointWanted = true;
     },
     onDashboard: (send) => {
@@ -182,19 +235,22 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     while (scheduler.stats().filter((e) => e.kind === 'remote' && e.alive).length < spec.workers.remote) await new Promise((r) => setTimeout(r, 100));
   }
 
+  // ---- signals from here on: checkpoint and stop (a second one exits at once) ----
   const onSignal = (sig: NodeJS.Signals) => {
-    if (stopReason !== undefined) {
+    if (signals.stopReason !== undefined) {
       log(`second ${sig}: exiting now`);
-      process.exit(130);
+      process.exit(exitCodeOf(sig));
     }
-    stopReason = sig;
+    signals.stopReason = sig;
     log(`${sig}: checkpointing and stopping (again to exit at once)`);
   };
-  if (opts.handleSignals !== false) {
+  const handleSignals = opts.handleSignals !== false;
+  if (handleSignals) {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   }
-  opts.signal?.addEventListener('abort', () => (stopReason ??= 'aborted'));
+  signals.endStartup();
+  opts.signal?.addEventListener('abort', () => (signals.stopReason ??= 'aborted'));
 
   const progressBar = opts.progressOut === null ? undefined : new Progress(0, spec.model !== undefined ? 'iterations' : spec.sweep !== undefined || ['qlearning', 'sarsa', 'expected-sarsa'].includes(spec.agent!.algo) ? 'trials' : 'env steps', opts.progressOut ?? process.stdout);
   const workersAlive = () => {
@@ -235,7 +291,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
       learner = await startLearner();
       return learner;
     },
-    stopRequested: () => stopReason,
+    stopRequested: () => signals.stopReason,
     checkpointRequested: () => checkpointWanted,
     checkpointDone: () => {
       checkpointWanted = false;
@@ -259,6 +315,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   };
 
   let outcome: RunOutcome | undefined;
+  let failed = false;
   summary.state = 'running';
   server.broadcast(runState());
   try {
@@ -268,17 +325,25 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     } else if (spec.agent !== undefined && (spec.sweep !== undefined || ['qlearning', 'sarsa', 'expected-sarsa'].includes(spec.agent.algo))) {
       outcome = await runTrials(ctx);
     } else {
+      // REINFORCE, Actor-Critic and A2C train synchronously in this thread and are not checkpointed
+      // mid-run: a signal could not be handled before they finish, so it gets its default action
+      // (the process ends at once) instead of waiting.
+      if (spec.agent !== undefined && handleSignals) {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
       outcome = await runInProcess(ctx, resumeState);
     }
     summary.state = outcome.state === 'stopped' ? 'stopped' : 'finished';
     summary.message = outcome.message;
   } catch (e) {
+    failed = true;
     summary.state = 'failed';
     summary.message = (e as Error).message;
     server.broadcast(runState());
     throw e;
   } finally {
-    if (opts.handleSignals !== false) {
+    if (handleSignals) {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
@@ -287,11 +352,20 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     flushMetrics(); // the last points (a final score) reach dashboards before the socket closes
     unsubscribe();
     server.broadcast(runState());
-    writeFileSync(path.join(runDir, 'result.json'), JSON.stringify(resultFile(runDir, summary.state, summary.message, outcome), null, 2) + '\n');
+    // result.json is the run's record of how it ended: if it cannot be written, the run fails with
+    // that message (after the rest is closed), or the error is logged beside the one already failing it.
+    let resultError: Error | undefined;
+    try {
+      writeResultFile(runDir, summary.state, summary.message, outcome);
+    } catch (e) {
+      resultError = e as Error;
+      log(resultError.message);
+    }
     metrics.close();
     await learner?.close();
     await scheduler.close();
     await server.close();
+    if (resultError !== undefined && !failed) throw resultError;
   }
   log(outcome.message);
   const { params: _p, ...rest } = outcome;

@@ -3,12 +3,69 @@
  * metrics as JSONL and CSV (appended synchronously, so a checkpoint can record their exact byte
  * lengths and a resumed run truncates them back to that point), and checkpoints/.
  */
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { version } from '../core/version.js';
 import type { RunOutcome } from './runContext.js';
+
+/** Why a file-system call failed, in words (read-only, not writable, full disk, …), from its error code. */
+export function fsErrorMessage(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const where = err.path ?? 'the path';
+  switch (err.code) {
+    case 'EROFS':
+      return `${where} is not writable: the file system is read-only (EROFS)`;
+    case 'EACCES':
+    case 'EPERM':
+      return `${where} is not writable: permission denied (${err.code})`;
+    case 'ENOSPC':
+      return `no space left on the device holding ${where} (ENOSPC)`;
+    case 'EDQUOT':
+      return `the disk quota is exhausted for ${where} (EDQUOT)`;
+    case 'ENOTDIR':
+      return `${where}: a file stands where a directory is needed (ENOTDIR)`;
+    case 'EISDIR':
+      return `${where} is a directory, not a file (EISDIR)`;
+    case 'EEXIST':
+      return `${where} exists and is not a directory (EEXIST)`;
+    default:
+      return err.message ?? String(e);
+  }
+}
+
+/**
+ * The nearest existing ancestor of `dir` (itself if it exists). mkdir reports some failures with
+ * the wrong code (ENOENT on a read-only mount when runs/ is missing); asking the ancestor for
+ * write access gives the real one.
+ */
+function nearestAncestor(dir: string): string {
+  let d = path.resolve(dir);
+  while (!existsSync(d) && path.dirname(d) !== d) d = path.dirname(d);
+  return d;
+}
+
+/** Creates a run directory; a failure is an Error that says which directory and why (not writable, read-only, full). */
+export function makeRunDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+    return;
+  } catch (e) {
+    let cause = e as NodeJS.ErrnoException;
+    const ancestor = nearestAncestor(dir);
+    if (!statSync(ancestor).isDirectory()) cause = Object.assign(new Error(`${ancestor} is a file`), { code: 'ENOTDIR', path: ancestor });
+    else {
+      try {
+        accessSync(ancestor, constants.W_OK);
+      } catch (a) {
+        cause = a as NodeJS.ErrnoException; // names the directory that refuses, with the real code
+      }
+    }
+    throw new Error(`cannot create the run directory ${dir}: ${fsErrorMessage(cause)}`);
+  }
+}
 
 export interface MetricPoint {
   step: number;
@@ -110,11 +167,18 @@ export function readMetrics(dir: string): MetricPoint[] {
 }
 
 export function writeRunFiles(dir: string, spec: unknown, meta: Record<string, unknown>): void {
-  mkdirSync(dir, { recursive: true });
+  makeRunDir(dir);
   const write = (name: string, value: unknown) => {
-    const fd = openSync(path.join(dir, name), 'w');
-    writeSync(fd, JSON.stringify(value, null, 2) + '\n');
-    closeSync(fd);
+    try {
+      const fd = openSync(path.join(dir, name), 'w');
+      try {
+        writeSync(fd, JSON.stringify(value, null, 2) + '\n');
+      } finally {
+        closeSync(fd);
+      }
+    } catch (e) {
+      throw new Error(`cannot write ${path.join(dir, name)}: ${fsErrorMessage(e)}`);
+    }
   };
   write('spec.json', spec);
   write('meta.json', { nnlab: version, node: process.version, gitCommit: gitCommit(), ...meta });

@@ -73,6 +73,30 @@ interface Peer {
   executor?: RemoteExecutor;
 }
 
+/**
+ * `/healthz` (exactly; GET or HEAD, else 405): `{"ok":true}` to anyone, for liveness probes; with
+ * the run's `?token=` also the run id and protocol version. Returns false for any other path.
+ */
+function healthzRequest(req: http.IncomingMessage, res: http.ServerResponse, token: string, runId: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://x');
+  } catch {
+    return false;
+  }
+  if (url.pathname !== '/healthz') return false;
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' });
+    res.end('method not allowed\n');
+    return true;
+  }
+  const given = url.searchParams.get('token');
+  const body = JSON.stringify(given !== null && tokensEqual(given, token) ? { ok: true, runId, protocol: PROTOCOL_VERSION } : { ok: true });
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'cache-control': 'no-store' });
+  res.end(req.method === 'HEAD' ? undefined : body);
+  return true;
+}
+
 export class CoordinatorServer {
   readonly http: http.Server;
   private readonly wss: WebSocketServer;
@@ -84,11 +108,7 @@ export class CoordinatorServer {
 
   constructor(private readonly opts: ServerOptions) {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-      if (req.url?.startsWith('/healthz')) {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ ok: true, runId: opts.runId, protocol: PROTOCOL_VERSION }));
-        return;
-      }
+      if (healthzRequest(req, res, opts.token, opts.runId)) return;
       if (opts.httpHandler !== undefined) return opts.httpHandler(req, res);
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found\n');

@@ -4,7 +4,7 @@
  * zod so every bad field gets an error naming its path and what was expected. Unknown fields are
  * errors too (a typo must not be silently ignored).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
@@ -14,42 +14,89 @@ export const RL_ALGOS = ['dqn', 'qlearning', 'sarsa', 'expected-sarsa', 'reinfor
 export const TABULAR_ALGOS = ['qlearning', 'sarsa', 'expected-sarsa'] as const;
 export const GENERATIVE_KINDS = ['vae', 'vae-conv', 'gan', 'wgan', 'wgan-gp', 'dcgan', 'cdcgan'] as const;
 
+/**
+ * Caps on every spec field whose size costs memory or time before the first step: generous for
+ * real experiments, small enough that a hostile or mistyped spec fails at validation instead of
+ * exhausting the machine. docs/experiments.md ("Limits") lists them; the errors quote them.
+ */
+export const SPEC_LIMITS = Object.freeze({
+  /** Trials a sweep may expand to (points × seeds), counted before expanding. */
+  trials: 10_000,
+  /** Seeds per sweep configuration. */
+  seeds: 1_000,
+  /** Random-search configurations. */
+  samples: 10_000,
+  /** Swept parameters, and values in one parameter's list. */
+  sweepParameters: 32,
+  sweepValues: 1_000,
+  /** The spec's own seed (seeds of a sweep run up from it; all stay safe integers for Rng). */
+  seed: 2 ** 31 - 1,
+  /** Budget fields. */
+  envSteps: 1_000_000_000,
+  episodes: 1_000_000,
+  epochs: 10_000,
+  stepsPerEpoch: 1_000_000,
+  wallSeconds: 30 * 24 * 3600,
+  /** Vector steps per rollout task, and numEnvs × rolloutSteps (the task's arrays). */
+  rolloutSteps: 100_000,
+  rolloutTransitions: 1_000_000,
+  remoteWorkers: 256,
+  evalEpisodes: 100_000,
+  /** Env steps / epochs between evaluations and checkpoints. */
+  interval: 1_000_000_000,
+  keepCheckpoints: 1_000,
+  /** Minibatch sizes (spec.model.batchSize and every config's batchSize). */
+  batchSize: 65_536,
+  /** Characters of the run name (it names a directory). */
+  name: 100,
+  /** Bytes of a spec file. */
+  fileBytes: 1024 * 1024,
+});
+
+/** Keys that reach Object.prototype when assigned: never spec fields, never swept, never config keys. */
+const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+/** A free-form object's key (agent.config, model.config, env.kwargs). */
+const recordKey = z.string().refine((k) => !FORBIDDEN_KEYS.has(k), { message: 'a reserved key (__proto__, constructor, prototype)' });
+
 const posInt = z.number().int().positive();
 const nonNegInt = z.number().int().nonnegative();
+/** An integer in [lo, max] whose error quotes the cap. */
+const capped = (lo: 0 | 1, max: number, what = '') =>
+  (lo === 0 ? nonNegInt : posInt).max(max, `at most ${max.toLocaleString('en-US')}${what ? ` ${what}` : ''}`);
 
 const sweepValue = z.union([
-  z.array(z.union([z.number(), z.string(), z.boolean()])).min(1),
+  z.array(z.union([z.number(), z.string().max(1000), z.boolean()])).min(1),
   z.strictObject({ min: z.number(), max: z.number(), log: z.boolean().default(false), integer: z.boolean().default(false) }),
 ]);
 
-export const specSchema = z
+const specObject = z
   .strictObject({
     /** A name for the run directory and the dashboard. */
-    name: z.string().regex(/^[\w.-]+$/, 'letters, digits, _ . - only').default('experiment'),
+    name: z.string().regex(/^[\w.-]+$/, 'letters, digits, _ . - only').max(SPEC_LIMITS.name, `at most ${SPEC_LIMITS.name} characters`).default('experiment'),
     env: z
       .strictObject({
         /** A registered id (CartPole-v1) or one registered by `module`. */
         id: z.string().min(1),
         /** A custom env module (a .js file, path relative to the spec file) that registers `id`. */
         module: z.string().min(1).optional(),
-        kwargs: z.record(z.string(), z.unknown()).default({}),
+        kwargs: z.record(recordKey, z.unknown()).default({}),
       })
       .optional(),
-    agent: z.strictObject({ algo: z.enum(RL_ALGOS), config: z.record(z.string(), z.unknown()).default({}) }).optional(),
-    model: z.strictObject({ kind: z.enum(GENERATIVE_KINDS), config: z.record(z.string(), z.unknown()).default({}), batchSize: posInt.optional() }).optional(),
-    seed: nonNegInt.default(0),
+    agent: z.strictObject({ algo: z.enum(RL_ALGOS), config: z.record(recordKey, z.unknown()).default({}) }).optional(),
+    model: z.strictObject({ kind: z.enum(GENERATIVE_KINDS), config: z.record(recordKey, z.unknown()).default({}), batchSize: capped(1, SPEC_LIMITS.batchSize).optional() }).optional(),
+    seed: capped(0, SPEC_LIMITS.seed).default(0),
     budget: z
       .strictObject({
         /** Env steps (deep agents). */
-        envSteps: posInt.optional(),
+        envSteps: capped(1, SPEC_LIMITS.envSteps).optional(),
         /** Episodes (tabular agents). */
-        episodes: posInt.optional(),
+        episodes: capped(1, SPEC_LIMITS.episodes).optional(),
         /** Epochs (generative models). */
-        epochs: posInt.optional(),
+        epochs: capped(1, SPEC_LIMITS.epochs).optional(),
         /** Cap on iterations per epoch (generative models; quick tries and tests). */
-        stepsPerEpoch: posInt.optional(),
+        stepsPerEpoch: capped(1, SPEC_LIMITS.stepsPerEpoch).optional(),
         /** Stop after this many seconds of wall time, whatever else is left. */
-        wallSeconds: z.number().positive().optional(),
+        wallSeconds: z.number().positive().max(SPEC_LIMITS.wallSeconds, `at most ${SPEC_LIMITS.wallSeconds} (30 days)`).optional(),
       })
       .default({}),
     workers: z
@@ -59,7 +106,7 @@ export const specSchema = z
         /** Envs stepped together by each rollout task. */
         numEnvs: posInt.max(4096).default(1),
         /** Vector steps per rollout task. */
-        rolloutSteps: posInt.default(64),
+        rolloutSteps: capped(1, SPEC_LIMITS.rolloutSteps).default(64),
         /** Data-parallel gradient threads for generative models (0: the learner alone). */
         gradient: nonNegInt.max(64).default(0),
         learner: z
@@ -71,51 +118,117 @@ export const specSchema = z
           })
           .default({ process: true }),
         /** Wait for this many remote workers before starting. */
-        remote: nonNegInt.default(0),
+        remote: capped(0, SPEC_LIMITS.remoteWorkers).default(0),
       })
       .default({ rollout: 2, numEnvs: 1, rolloutSteps: 64, gradient: 0, learner: { process: true }, remote: 0 }),
     eval: z
       .strictObject({
         /** Env steps between greedy evaluations (0: none). */
-        interval: nonNegInt.default(5000),
-        episodes: posInt.default(10),
+        interval: capped(0, SPEC_LIMITS.interval).default(5000),
+        episodes: capped(1, SPEC_LIMITS.evalEpisodes).default(10),
         /** Stop when the greedy mean return reaches this. */
         goal: z.number().optional(),
         /** Episodes of the final evaluation. */
-        finalEpisodes: posInt.default(100),
+        finalEpisodes: capped(1, SPEC_LIMITS.evalEpisodes).default(100),
       })
       .default({ interval: 5000, episodes: 10, finalEpisodes: 100 }),
     checkpoint: z
       .strictObject({
         /** Env steps (or epochs for generative models) between checkpoints (0: only at the end and on SIGINT/SIGTERM). */
-        interval: nonNegInt.default(10_000),
-        keep: posInt.default(3),
+        interval: capped(0, SPEC_LIMITS.interval).default(10_000),
+        keep: capped(1, SPEC_LIMITS.keepCheckpoints).default(3),
       })
       .default({ interval: 10_000, keep: 3 }),
     sweep: z
       .strictObject({
         method: z.enum(['grid', 'random']).default('grid'),
         /** Dotted spec paths (e.g. `agent.config.alpha`) → values (grid/random choice) or {min, max, log} (random). */
-        parameters: z.record(z.string().regex(/^[\w]+(\.[\w]+)*$/, 'a dotted path like agent.config.alpha'), sweepValue),
+        parameters: z
+          .record(z.string().regex(/^[\w]+(\.[\w]+)*$/, 'a dotted path like agent.config.alpha'), sweepValue)
+          .refine((p) => Object.keys(p).length <= SPEC_LIMITS.sweepParameters, `at most ${SPEC_LIMITS.sweepParameters} swept parameters`),
         /** Random search: number of configurations. */
-        samples: posInt.optional(),
+        samples: capped(1, SPEC_LIMITS.samples).optional(),
         /** Seeds per configuration (seed, seed + 1, …). */
-        seeds: posInt.default(1),
+        seeds: capped(1, SPEC_LIMITS.seeds).default(1),
       })
       .optional(),
-  })
-  .superRefine((s, ctx) => {
-    if ((s.agent === undefined) === (s.model === undefined)) ctx.addIssue({ code: 'custom', path: ['agent'], message: 'give exactly one of agent (RL) or model (generative)' });
-    if (s.agent !== undefined && s.env === undefined) ctx.addIssue({ code: 'custom', path: ['env'], message: 'an agent needs an env' });
-    if (s.sweep !== undefined) {
-      for (const [p, v] of Object.entries(s.sweep.parameters)) {
-        if (!Array.isArray(v) && s.sweep.method === 'grid') ctx.addIssue({ code: 'custom', path: ['sweep', 'parameters', p], message: 'grid search needs a list of values' });
-        if (!Array.isArray(v) && v.min >= v.max) ctx.addIssue({ code: 'custom', path: ['sweep', 'parameters', p], message: `min (${v.min}) must be < max (${v.max})` });
-        if (!Array.isArray(v) && v.log && v.min <= 0) ctx.addIssue({ code: 'custom', path: ['sweep', 'parameters', p], message: 'a log range needs min > 0' });
-      }
-      if (s.sweep.method === 'random' && s.sweep.samples === undefined) ctx.addIssue({ code: 'custom', path: ['sweep', 'samples'], message: 'random search needs samples' });
-    }
   });
+
+export const specSchema = specObject.superRefine((s, ctx) => {
+  if ((s.agent === undefined) === (s.model === undefined)) ctx.addIssue({ code: 'custom', path: ['agent'], message: 'give exactly one of agent (RL) or model (generative)' });
+  if (s.agent !== undefined && s.env === undefined) ctx.addIssue({ code: 'custom', path: ['env'], message: 'an agent needs an env' });
+  const transitions = s.workers.numEnvs * s.workers.rolloutSteps;
+  if (s.workers.rolloutSteps <= SPEC_LIMITS.rolloutSteps && transitions > SPEC_LIMITS.rolloutTransitions) {
+    ctx.addIssue({ code: 'custom', path: ['workers', 'rolloutSteps'], message: `numEnvs × rolloutSteps = ${transitions} transitions per rollout task; at most ${SPEC_LIMITS.rolloutTransitions.toLocaleString('en-US')}` });
+  }
+  if (s.sweep !== undefined) {
+    for (const p of Object.keys(s.sweep.parameters)) {
+      const bad = sweepPathProblem(p);
+      if (bad !== undefined) ctx.addIssue({ code: 'custom', path: ['sweep', 'parameters', p], message: bad });
+    }
+    const n = sweepTrialCount(s.sweep);
+    if (n > SPEC_LIMITS.trials) ctx.addIssue({ code: 'custom', path: ['sweep'], message: `expands to ${n.toLocaleString('en-US')} trials (${describeCount(s.sweep)}); at most ${SPEC_LIMITS.trials.toLocaleString('en-US')}` });
+    for (const [p, v] of Object.entries(s.sweep.parameters)) {
+      if (Array.isArray(v) && v.length > SPEC_LIMITS.sweepValues) ctx.addIssue({ code: 'custom', path: ['sweep', 'parameters', p], message: `at most ${SPEC_LIMITS.sweepValues.toLocaleString('en-US')} values, got ${v.length}` });
+      if (!Array.isArray(v) && s.sweep.method === 'grid') ctx.addIssue({ code: 'custom', path: ['sweep', 'parameters', p], message: 'grid search needs a list of values' });
+      if (!Array.isArray(v) && v.min >= v.max) ctx.addIssue({ code: 'custom', path: ['sweep', 'parameters', p], message: `min (${v.min}) must be < max (${v.max})` });
+      if (!Array.isArray(v) && v.log && v.min <= 0) ctx.addIssue({ code: 'custom', path: ['sweep', 'parameters', p], message: 'a log range needs min > 0' });
+    }
+    if (s.sweep.method === 'random' && s.sweep.samples === undefined) ctx.addIssue({ code: 'custom', path: ['sweep', 'samples'], message: 'random search needs samples' });
+  }
+});
+
+/** The schema under ZodDefault / ZodOptional wrappers. */
+function unwrap(schema: z.ZodType): z.ZodType {
+  let s = schema;
+  while (s instanceof z.ZodDefault || s instanceof z.ZodOptional) s = s.unwrap() as z.ZodType;
+  return s;
+}
+
+/**
+ * Why a dotted sweep path names no field of the spec schema, or undefined when it does. Inside a
+ * free-form record (agent.config, model.config, env.kwargs) any key but the forbidden ones is
+ * accepted here; the agent's or model's own resolver then rejects unknown keys.
+ */
+export function sweepPathProblem(dotted: string): string | undefined {
+  const keys = dotted.split('.');
+  const forbidden = keys.find((k) => FORBIDDEN_KEYS.has(k));
+  if (forbidden !== undefined) return `'${forbidden}' is not a spec field and cannot be swept`;
+  if (keys[0] === 'sweep') return 'a sweep cannot set its own sweep section';
+  let schema: z.ZodType = specObject;
+  for (const [i, k] of keys.entries()) {
+    schema = unwrap(schema);
+    if (schema instanceof z.ZodObject) {
+      const shape = schema.shape as Record<string, z.ZodType>;
+      const where = i === 0 ? 'the spec' : `spec.${keys.slice(0, i).join('.')}`;
+      if (!Object.hasOwn(shape, k)) return `${where} has no field '${k}' (it has ${Object.keys(shape).join(', ')})`;
+      schema = shape[k]!;
+    } else if (schema instanceof z.ZodRecord) {
+      return undefined;
+    } else {
+      return `spec.${keys.slice(0, i).join('.')} is a value, not an object with fields`;
+    }
+  }
+  return undefined;
+}
+
+type SweepSection = NonNullable<z.infer<typeof specObject>['sweep']>;
+
+/** Configurations of a sweep (grid: the product of the list lengths; random: samples), without expanding it. */
+function sweepPoints(sweep: SweepSection): number {
+  if (sweep.method === 'random') return sweep.samples ?? 0;
+  return Object.values(sweep.parameters).reduce((n, v) => n * (Array.isArray(v) ? v.length : 1), 1);
+}
+
+/** How many trials a sweep expands to (configurations × seeds), computed arithmetically. */
+export function sweepTrialCount(sweep: SweepSection): number {
+  return sweepPoints(sweep) * sweep.seeds;
+}
+
+function describeCount(sweep: SweepSection): string {
+  const points = sweep.method === 'random' ? `${sweep.samples ?? 0} samples` : Object.values(sweep.parameters).map((v) => (Array.isArray(v) ? v.length : 1)).join(' × ') + ' grid points';
+  return `${points} × ${sweep.seeds} seed${sweep.seeds === 1 ? '' : 's'}`;
+}
 
 export type ExperimentSpec = z.infer<typeof specSchema>;
 export type SpecInput = z.input<typeof specSchema>;
@@ -145,6 +258,7 @@ export function parseSpec(input: unknown, source = ''): ExperimentSpec {
   if (r.success) return r.data;
   const problems = r.error.issues.map((i) => {
     const where = ['spec', ...i.path.map(String)].join('.');
+    if (i.code === 'invalid_key') return `${where}: a reserved key (__proto__, constructor, prototype) is not allowed`;
     if (i.code === 'unrecognized_keys') return `${where}: unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}`;
     const got = i.code === 'custom' ? '' : `, got ${describe(valueAt(input, i.path))}`;
     return `${where}: ${i.message}${got}`;
@@ -156,8 +270,11 @@ export function parseSpec(input: unknown, source = ''): ExperimentSpec {
 export function loadSpecFile(file: string): ExperimentSpec {
   let text: string;
   try {
+    const bytes = statSync(file).size;
+    if (bytes > SPEC_LIMITS.fileBytes) throw new SpecError([`${file}: ${bytes} bytes; a spec file has at most ${SPEC_LIMITS.fileBytes} bytes`], '');
     text = readFileSync(file, 'utf8');
   } catch (e) {
+    if (e instanceof SpecError) throw e;
     throw new SpecError([`cannot read ${file}: ${(e as Error).message}`], '');
   }
   let raw: unknown;
@@ -171,17 +288,27 @@ export function loadSpecFile(file: string): ExperimentSpec {
   return spec;
 }
 
-/** Sets a dotted path in a plain object, creating objects on the way. */
+/**
+ * Sets a dotted path in a plain object, creating objects on the way. Only own fields are followed
+ * and written (defineProperty, never a setter), so no path can reach Object.prototype.
+ */
 function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): void {
   const keys = dotted.split('.');
+  const problem = sweepPathProblem(dotted);
+  if (problem !== undefined) throw new SpecError([`spec.sweep.parameters.${dotted}: ${problem}`], '');
+  const own = (o: Record<string, unknown>, k: string, v: unknown) => Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
   let o = obj;
   for (const k of keys.slice(0, -1)) {
-    if (o[k] === undefined) o[k] = {};
-    if (o[k] === null || typeof o[k] !== 'object') throw new SpecError([`spec.sweep.parameters.${dotted}: '${k}' is not an object in the spec`], '');
-    o = o[k] as Record<string, unknown>;
+    if (!Object.hasOwn(o, k) || o[k] === undefined) own(o, k, {});
+    const next = o[k];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) throw new SpecError([`spec.sweep.parameters.${dotted}: '${k}' is not an object in the spec`], '');
+    o = next as Record<string, unknown>;
   }
-  o[keys[keys.length - 1]!] = value;
+  own(o, keys[keys.length - 1]!, value);
 }
+
+/** Sweeps already expanded, by spec object (validation and the run expand the same spec once). */
+const expanded = new WeakMap<ExperimentSpec, Trial[]>();
 
 export interface Trial {
   index: number;
@@ -193,10 +320,15 @@ export interface Trial {
 /**
  * Expands a sweep into trials: the grid's cartesian product (or `samples` random draws from lists
  * and ranges, seeded by the spec's seed), each repeated for `seeds` seeds. Each trial's spec is
- * validated again, so a swept value out of range is reported with its path.
+ * validated again, so a swept value out of range is reported with its path. The trial count is
+ * checked against SPEC_LIMITS.trials before anything is expanded.
  */
 export function expandSweep(spec: ExperimentSpec): Trial[] {
   if (spec.sweep === undefined) return [{ index: 0, overrides: {}, spec }];
+  const cached = expanded.get(spec);
+  if (cached !== undefined) return cached;
+  const count = sweepTrialCount(spec.sweep);
+  if (count > SPEC_LIMITS.trials) throw new SpecError([`spec.sweep: expands to ${count.toLocaleString('en-US')} trials (${describeCount(spec.sweep)}); at most ${SPEC_LIMITS.trials.toLocaleString('en-US')}`], '');
   const { method, parameters, samples, seeds } = spec.sweep;
   const names = Object.keys(parameters);
   let points: Record<string, unknown>[] = [{}];
@@ -233,5 +365,6 @@ export function expandSweep(spec: ExperimentSpec): Trial[] {
       trials.push({ index: trials.length, overrides, spec: parseSpec(raw, `(sweep trial ${trials.length}: ${JSON.stringify(overrides)})`) });
     }
   }
+  expanded.set(spec, trials);
   return trials;
 }

@@ -11,6 +11,22 @@ import { expandSweep, TABULAR_ALGOS } from './spec.js';
 import type { TrialResult, TrialTask } from '../workers/tasks.js';
 import type { RunContext, RunOutcome } from './runContext.js';
 
+/** Resolves when any of `promises` settles or after `ms` milliseconds, whichever comes first. */
+function settledOrTimeout(promises: Iterable<Promise<unknown>>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const tick = new Promise<void>((r) => (timer = setTimeout(r, ms)));
+  return Promise.race([...promises, tick]).then(
+    () => clearTimeout(timer),
+    () => clearTimeout(timer),
+  );
+}
+
+/**
+ * Runs the spec's trials as tasks. At most twice the executors' capacity are queued at a time, so
+ * a stop (SIGINT/SIGTERM, the dashboard) takes effect within a fraction of a second: no new trial
+ * starts, the ones running are abandoned (the scheduler's close ends them), and the trials
+ * finished so far are written.
+ */
 export async function runTrials(ctx: RunContext): Promise<RunOutcome> {
   const trials = expandSweep(ctx.spec);
   for (const t of trials) {
@@ -22,7 +38,7 @@ export async function runTrials(ctx: RunContext): Promise<RunOutcome> {
   const rows: NonNullable<RunOutcome['trials']> = [];
   let done = 0;
   const t0 = performance.now();
-  const results = trials.map(async (trial) => {
+  const runOne = async (trial: (typeof trials)[number]) => {
     const task: TrialTask = {
       kind: 'trial',
       runId: ctx.runId,
@@ -34,6 +50,7 @@ export async function runTrials(ctx: RunContext): Promise<RunOutcome> {
       evalEpisodes: trial.spec.eval.finalEpisodes,
     };
     const r = (await ctx.scheduler.submit(task)) as TrialResult;
+    if (ctx.stopRequested() !== undefined) return;
     if (r.trial !== trial.index || !Number.isFinite(r.finalScore)) throw new Error(`trial ${trial.index}: a malformed result came back`);
     const prefix = trials.length > 1 ? `trial/${trial.index}/` : '';
     const key = `${prefix}charts/episodic_return`;
@@ -41,11 +58,30 @@ export async function runTrials(ctx: RunContext): Promise<RunOutcome> {
     rows.push({ index: trial.index, overrides: trial.overrides, finalScore: r.finalScore, seconds: r.seconds });
     done++;
     ctx.progress(done, trials.length, { last: r.finalScore, workers: ctx.workersAlive() });
-  });
-  await Promise.all(results);
+  };
+  const running = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  const stopped = () => ctx.stopRequested() !== undefined || failure !== undefined;
+  for (const trial of trials) {
+    while (running.size >= Math.max(2, 2 * ctx.scheduler.capacity('trial')) && !stopped()) await settledOrTimeout(running, 100);
+    if (stopped()) break;
+    const p: Promise<void> = runOne(trial)
+      .catch((error: unknown) => {
+        if (ctx.stopRequested() === undefined) failure ??= { error };
+      })
+      .finally(() => running.delete(p));
+    running.add(p);
+  }
+  while (running.size > 0 && !stopped()) await settledOrTimeout(running, 100);
+  if (failure !== undefined) throw failure.error;
   ctx.progressBreak();
   rows.sort((a, b) => b.finalScore - a.finalScore || a.index - b.index);
   writeFileSync(path.join(ctx.runDir, 'trials.json'), JSON.stringify(rows, null, 2) + '\n');
+  const stopReason = ctx.stopRequested();
+  if (stopReason !== undefined) {
+    const best = rows[0];
+    return { state: 'stopped', message: `stopped (${stopReason}) after ${rows.length} of ${trials.length} trials${best !== undefined ? `; best so far ${best.finalScore.toFixed(2)} with ${JSON.stringify(best.overrides)}` : ''}`, trials: rows, counts: { ...ctx.scheduler.counts }, ...(best !== undefined ? { finalScore: best.finalScore } : {}) };
+  }
   const wall = (performance.now() - t0) / 1000;
   const best = rows[0]!;
   const message =

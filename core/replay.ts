@@ -142,23 +142,35 @@ export class ReplayBuffer {
     return b;
   }
 
-  /** Everything needed to restore the buffer exactly (for checkpoints); arrays are copies. */
+  /**
+   * Everything needed to restore the buffer exactly (for checkpoints): the filled rows only (the
+   * rows past `size` were never written), so a checkpoint grows with the data, not the capacity.
+   * Arrays are copies.
+   */
   getState(): ReplayState {
+    const { obsDim, actionDim } = this.config;
+    const n = this.count;
     return {
       config: { ...this.config },
       pos: this.pos,
-      size: this.count,
-      obs: this.obs.slice(),
-      actions: this.actions.slice(),
-      rewards: this.rewards.slice(),
-      nextObs: this.nextObs.slice(),
-      terminated: this.terminated.slice(),
+      size: n,
+      obs: this.obs.slice(0, n * obsDim),
+      actions: this.actions.slice(0, n * actionDim),
+      rewards: this.rewards.slice(0, n),
+      nextObs: this.nextObs.slice(0, n * obsDim),
+      terminated: this.terminated.slice(0, n),
     };
   }
 
+  /** Restores a buffer from `getState()`: the filled rows, or (older checkpoints) all `capacity` rows. */
   static fromState(s: ReplayState): ReplayBuffer {
     const buf = new ReplayBuffer(s.config);
-    if (s.obs.length !== buf.obs.length || s.actions.length !== buf.actions.length) {
+    const { capacity, obsDim, actionDim } = buf.config;
+    if (!Number.isInteger(s.size) || s.size < 0 || s.size > capacity || !Number.isInteger(s.pos) || s.pos < 0 || s.pos >= capacity) {
+      throw new Error(`ReplayBuffer.fromState: size ${s.size} and pos ${s.pos} do not fit capacity ${capacity}`);
+    }
+    const rows = s.rewards.length;
+    if ((rows !== s.size && rows !== capacity) || s.obs.length !== rows * obsDim || s.nextObs.length !== rows * obsDim || s.actions.length !== rows * actionDim || s.terminated.length !== rows) {
       throw new Error('ReplayBuffer.fromState: array sizes do not match the config');
     }
     buf.obs.set(s.obs);

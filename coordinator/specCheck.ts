@@ -1,0 +1,147 @@
+/**
+ * The whole-spec check `nnlab run` does before anything listens or is written: the schema
+ * (spec.ts), then every sweep trial's agent or model config through that algorithm's own resolver
+ * (resolveDqnConfig, resolveVaeConfig, …: unknown keys and bad values fail there, naming the
+ * field), then caps on each config size that allocates memory up front (replay capacity, layer
+ * widths, batch sizes, filters). A spec that passes builds; one that does not fails with every
+ * problem listed, each naming its field, before the run directory exists.
+ */
+import { resolveDqnConfig, type DqnConfig } from '../agents/dqn.js';
+import { resolveA2cConfig, type A2cConfig } from '../agents/a2c.js';
+import { resolveActorCriticConfig, type ActorCriticConfig } from '../agents/actorCritic.js';
+import { resolveReinforceConfig, type ReinforceConfig } from '../agents/reinforce.js';
+import { QLearning } from '../agents/qlearning.js';
+import { Sarsa } from '../agents/sarsa.js';
+import { ExpectedSarsa } from '../agents/expectedSarsa.js';
+import type { TabularConfig } from '../agents/tabular.js';
+import { resolveVaeConfig, type VaeConfig } from '../generative/vae.js';
+import { resolveGanConfig, type GanConfig } from '../generative/gan.js';
+import { resolveWganConfig, type WganConfig } from '../generative/wgan.js';
+import { resolveDcganConfig, type DcganConfig } from '../generative/dcgan.js';
+import { expandSweep, SpecError, SPEC_LIMITS, TABULAR_ALGOS, type ExperimentSpec, type Trial } from './spec.js';
+
+/**
+ * Caps on agent and model config sizes (docs/experiments.md, "Limits"). Each is far above what the
+ * examples and papers use, and small enough that the buffers it sizes fit in memory.
+ */
+export const CONFIG_LIMITS = Object.freeze({
+  /** Replay capacity in transitions (SB3's default is 1e6). */
+  bufferSize: 1_000_000,
+  batchSize: SPEC_LIMITS.batchSize,
+  /** Vector envs of A2C / Actor-Critic, A2C's steps per update, and their product. */
+  numEnvs: 4096,
+  numSteps: 100_000,
+  rolloutTransitions: SPEC_LIMITS.rolloutTransitions,
+  episodesPerUpdate: 10_000,
+  /** Hidden layers of an MLP, units in each, and weights between consecutive hidden layers (Σ hᵢ·hᵢ₊₁). */
+  layers: 16,
+  layerWidth: 4096,
+  hiddenWeights: 2 ** 24,
+  latentDim: 1024,
+  /** Convolution filters (DCGAN gFilters / dFilters, conv VAE convFilters). */
+  filters: 256,
+  /** DCGAN's fully connected hidden layer. */
+  denseUnits: 2048,
+  kernelSize: 28,
+});
+
+type Resolver = (config: Record<string, unknown>) => object;
+
+/** Each algorithm's and model's own config resolver (the models' variants as generative/models.ts builds them). */
+const RESOLVERS: Record<string, Resolver> = {
+  dqn: (c) => resolveDqnConfig(c as Partial<DqnConfig>),
+  reinforce: (c) => resolveReinforceConfig(c as Partial<ReinforceConfig>),
+  'actor-critic': (c) => resolveActorCriticConfig(c as Partial<ActorCriticConfig>),
+  a2c: (c) => resolveA2cConfig(c as Partial<A2cConfig>),
+  qlearning: (c) => new QLearning(1, 1, c as Partial<TabularConfig>).config,
+  sarsa: (c) => new Sarsa(1, 1, c as Partial<TabularConfig>).config,
+  'expected-sarsa': (c) => new ExpectedSarsa(1, 1, c as Partial<TabularConfig>).config,
+  vae: (c) => resolveVaeConfig(c as Partial<VaeConfig>),
+  'vae-conv': (c) => resolveVaeConfig({ ...c, architecture: 'conv' } as Partial<VaeConfig>),
+  gan: (c) => resolveGanConfig(c as Partial<GanConfig>),
+  wgan: (c) => resolveWganConfig(c as Partial<WganConfig>, 'clip'),
+  'wgan-gp': (c) => resolveWganConfig(c as Partial<WganConfig>, 'gp'),
+  dcgan: (c) => resolveDcganConfig(c as Partial<DcganConfig>),
+  cdcgan: (c) => resolveDcganConfig({ ...c, conditional: true } as Partial<DcganConfig>),
+};
+
+const SCALAR_CAPS: [field: string, max: number, unit: string][] = [
+  ['bufferSize', CONFIG_LIMITS.bufferSize, 'transitions'],
+  ['batchSize', CONFIG_LIMITS.batchSize, ''],
+  ['numEnvs', CONFIG_LIMITS.numEnvs, 'envs'],
+  ['numSteps', CONFIG_LIMITS.numSteps, 'steps'],
+  ['episodesPerUpdate', CONFIG_LIMITS.episodesPerUpdate, 'episodes'],
+  ['latentDim', CONFIG_LIMITS.latentDim, ''],
+  ['gFilters', CONFIG_LIMITS.filters, 'filters'],
+  ['dFilters', CONFIG_LIMITS.filters, 'filters'],
+  ['denseUnits', CONFIG_LIMITS.denseUnits, 'units'],
+  ['kernelSize', CONFIG_LIMITS.kernelSize, ''],
+];
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+/** Problems with layer sizes `value` (a list of widths, or one width) of field `where`. */
+function layerProblems(where: string, value: unknown, maxWidth: number): string[] {
+  const widths = typeof value === 'number' ? [value] : Array.isArray(value) ? value.filter((v): v is number => typeof v === 'number') : [];
+  const out: string[] = [];
+  if (widths.length > CONFIG_LIMITS.layers) out.push(`${where}: at most ${CONFIG_LIMITS.layers} layers, got ${widths.length}`);
+  const wide = widths.find((w) => w > maxWidth);
+  if (wide !== undefined) out.push(`${where}: each layer has at most ${fmt(maxWidth)} units, got ${wide}`);
+  let weights = 0;
+  for (let i = 1; i < widths.length; i++) weights += widths[i - 1]! * widths[i]!;
+  if (wide === undefined && weights > CONFIG_LIMITS.hiddenWeights) out.push(`${where}: ${fmt(weights)} weights between hidden layers; at most ${fmt(CONFIG_LIMITS.hiddenWeights)}`);
+  return out;
+}
+
+/** Problems with the sizes of a resolved config (fields it does not have are skipped). */
+export function configSizeProblems(where: string, config: object): string[] {
+  const c = new Map(Object.entries(config));
+  const out: string[] = [];
+  for (const [field, max, unit] of SCALAR_CAPS) {
+    const v = c.get(field);
+    if (typeof v === 'number' && v > max) out.push(`${where}.${field}: at most ${fmt(max)}${unit ? ` ${unit}` : ''}, got ${v}`);
+  }
+  const envs = c.get('numEnvs');
+  const steps = c.get('numSteps');
+  if (typeof envs === 'number' && typeof steps === 'number' && envs <= CONFIG_LIMITS.numEnvs && steps <= CONFIG_LIMITS.numSteps && envs * steps > CONFIG_LIMITS.rolloutTransitions) {
+    out.push(`${where}.numSteps: numEnvs × numSteps = ${fmt(envs * steps)} transitions per update; at most ${fmt(CONFIG_LIMITS.rolloutTransitions)}`);
+  }
+  for (const field of ['hidden', 'generatorHidden', 'criticHidden']) if (c.has(field)) out.push(...layerProblems(`${where}.${field}`, c.get(field), CONFIG_LIMITS.layerWidth));
+  if (c.has('convFilters')) out.push(...layerProblems(`${where}.convFilters`, c.get('convFilters'), CONFIG_LIMITS.filters));
+  return out;
+}
+
+/** Problems with one (sweep-free) spec's agent or model config: its resolver's error, or its sizes. */
+export function configProblems(spec: ExperimentSpec): string[] {
+  const [where, key, config] = spec.agent !== undefined ? ['spec.agent.config', spec.agent.algo, { seed: spec.seed, ...spec.agent.config }] : ['spec.model.config', spec.model!.kind, spec.model!.config];
+  const resolve = RESOLVERS[key];
+  if (resolve === undefined) return [`${where}: no config resolver for '${key}'`];
+  let resolved: object;
+  try {
+    resolved = resolve(config);
+  } catch (e) {
+    return [`${where}: ${(e as Error).message}`];
+  }
+  return configSizeProblems(where, resolved);
+}
+
+/**
+ * Checks a parsed spec completely, every sweep trial included, and returns its trials. Throws a
+ * SpecError listing each distinct problem once (with the first trial that has it).
+ */
+export function checkExperiment(spec: ExperimentSpec, source = ''): Trial[] {
+  if (spec.model !== undefined && spec.sweep !== undefined) throw new SpecError([`spec.sweep: sweeps run tabular agents (${TABULAR_ALGOS.join(', ')}); a generative model runs one configuration at a time`], source);
+  const trials = expandSweep(spec);
+  const problems = new Map<string, string>();
+  const asTasks = spec.agent !== undefined && (spec.sweep !== undefined || (TABULAR_ALGOS as readonly string[]).includes(spec.agent.algo));
+  for (const t of trials) {
+    const found = configProblems(t.spec);
+    const algo = t.spec.agent?.algo;
+    if (asTasks && algo !== undefined && !(TABULAR_ALGOS as readonly string[]).includes(algo)) {
+      found.push(`spec.agent.algo: a sweep runs each trial as one task, which supports ${TABULAR_ALGOS.join(', ')}; '${algo}' runs one experiment at a time`);
+    }
+    for (const p of found) if (!problems.has(p)) problems.set(p, trials.length > 1 ? ` (sweep trial ${t.index}: ${JSON.stringify(t.overrides)})` : '');
+  }
+  if (problems.size > 0) throw new SpecError([...problems].map(([p, trial]) => p + trial), source);
+  return trials;
+}
