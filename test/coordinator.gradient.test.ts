@@ -3,7 +3,7 @@
  * step is split over 2 gradient threads (shard gradients averaged by shard size, applied by the
  * learner) trains: the loss falls, and every step sent exactly one gradient task per shard.
  */
-import { test } from 'uvu';
+import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';

@@ -4,7 +4,6 @@
  * and its tfjs policy gives the Q-values of the typed-array forward pass the rollout workers run.
  * dashboard/src is bundled with esbuild for Node (tfjs kept external: the installed one).
  */
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -13,7 +12,7 @@ import { make } from '../envs/index.js';
 import { dqnForward } from '../agents/dqn.js';
 import { Rng } from '../core/rng.js';
 import type { TensorMap } from '../core/tensors.js';
-import { close, useCpu } from './helpers.js';
+import { close, useCpu, test } from './helpers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const OUT = path.join(ROOT, 'dist', 'test', 'dashboard-page');
