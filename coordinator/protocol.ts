@@ -151,6 +151,8 @@ export interface RunSummary {
   state: 'starting' | 'running' | 'stopping' | 'stopped' | 'finished' | 'failed';
   kind: string;
   env?: string;
+  /** The spec's env kwargs: the dashboard makes the same env (FrozenLake's isSlippery, a map). */
+  envKwargs?: Record<string, unknown>;
   backend: string;
   startedAt: string;
   message?: string;

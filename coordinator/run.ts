@@ -166,7 +166,10 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   const token = opts.token ?? process.env.NNLAB_TOKEN ?? randomBytes(16).toString('hex');
   const scheduler = new Scheduler();
   const summary: RunSummary = { runId, name: spec.name, state: 'starting', kind: spec.agent?.algo ?? spec.model!.kind, backend: backend.name, startedAt: new Date().toISOString() };
-  if (spec.env !== undefined) summary.env = spec.env.id;
+  if (spec.env !== undefined) {
+    summary.env = spec.env.id;
+    summary.envKwargs = spec.env.kwargs;
+  }
   let learner: LearnerClient | undefined;
   let latestParams: { params: TensorMap; version: number; activation?: 'relu' | 'tanh' } | undefined;
   let latestSamples: { epoch: number; png: Uint8Array } | undefined;

@@ -23,8 +23,8 @@
  * broadcasts by modulo, empty tensors) run the original cpu kernel; bias shapes other than [N] or
  * a scalar, and prelu, run the native product followed by the cpu Add / activation kernels.
  *
- * If the addon is missing (the build failed or was skipped at install) `registerNativeBackend`
- * throws a one-line reason, and backend choice falls through to wasm.
+ * If the addon is missing (the build failed or was skipped at install) or `NNLAB_NATIVE=off`,
+ * `registerNativeBackend` throws a one-line reason, and backend choice falls through to wasm.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
@@ -130,6 +130,9 @@ let addon: NativeAddon | undefined;
 
 /** Loads the addon once; throws a one-line reason when it is missing or cannot load. */
 export function loadNativeAddon(): NativeAddon {
+  // NNLAB_NATIVE=off: the wasm / JavaScript fallback on purpose (how a machine without a C++
+  // compiler runs, tested by test/native.kernels.test.ts).
+  if (process.env.NNLAB_NATIVE === 'off') throw new Error('native addon disabled (NNLAB_NATIVE=off)');
   if (addon) return addon;
   const file = nativeAddonPath();
   if (!existsSync(file)) {

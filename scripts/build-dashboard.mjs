@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Builds the dashboard page: esbuild bundles dashboard/src/main.ts (uPlot, msgpackr, tfjs-core and
- * its cpu backend included; types from coordinator/protocol.ts erased) into dashboard/static/app.js,
+ * its cpu backend and envs/ included; types from coordinator/protocol.ts erased) into dashboard/static/app.js,
  * and copies uPlot's stylesheet next to it, so the coordinator serves everything offline.
  * `node scripts/build-dashboard.mjs [--check]` (--check also type-checks dashboard/tsconfig.json).
  * The browser test imports buildDashboard() and builds before it starts.
@@ -13,6 +13,17 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * envs/registration.ts imports node:path and node:url for custom env modules, which the page
+ * never loads: in the page they are dashboard/src/nodeStubs/ (as in dashboard/tsconfig.json).
+ */
+export const nodeStubs = {
+  name: 'nnlab-node-stubs',
+  setup(build) {
+    build.onResolve({ filter: /^node:(path|url)$/ }, (args) => ({ path: path.join(root, 'dashboard', 'src', 'nodeStubs', `${args.path.slice('node:'.length)}.ts`) }));
+  },
+};
 
 /** Bundles the page into dashboard/static/; resolves with the bundle's size in bytes. */
 export async function buildDashboard({ minify = true } = {}) {
@@ -31,6 +42,7 @@ export async function buildDashboard({ minify = true } = {}) {
     define: { 'process.env.NODE_ENV': '"production"' },
     metafile: true,
     logLevel: 'warning',
+    plugins: [nodeStubs],
   });
   const require = createRequire(import.meta.url);
   copyFileSync(path.join(path.dirname(require.resolve('uplot/package.json')), 'dist', 'uPlot.min.css'), path.join(out, 'uPlot.min.css'));

@@ -1,4 +1,3 @@
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,7 +7,7 @@ import { DqnLearner, dqnActor, dqnForward, epsilonAt, trainDqn, resolveDqnConfig
 import { ReplayBuffer, type TransitionBatch } from '../core/replay.js';
 import { Rng } from '../core/rng.js';
 import { getParams, type TensorMap } from '../core/tensors.js';
-import { close, useCpu } from './helpers.js';
+import { close, useCpu, test } from './helpers.js';
 
 test.before(useCpu);
 

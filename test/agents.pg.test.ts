@@ -1,4 +1,3 @@
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,7 +23,7 @@ import { ReinforceLearner, trainReinforce } from '../agents/reinforce.js';
 import { ActorCriticLearner, acBatch, trainActorCritic, type AcBatch } from '../agents/actorCritic.js';
 import { A2cLearner, a2cBatch, trainA2c, type A2cBatch } from '../agents/a2c.js';
 import type { Metrics } from '../agents/types.js';
-import { close, useCpu } from './helpers.js';
+import { close, useCpu, test } from './helpers.js';
 
 test.before(useCpu);
 

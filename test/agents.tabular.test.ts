@@ -1,4 +1,3 @@
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +8,7 @@ import { Sarsa, sarsaTarget } from '../agents/sarsa.js';
 import { QLearning, qLearningTarget } from '../agents/qlearning.js';
 import { ExpectedSarsa, expectedSarsaTarget } from '../agents/expectedSarsa.js';
 import { evaluateGreedy, trainTabular, type QParams } from '../agents/tabular.js';
-import { close } from './helpers.js';
+import { close, test } from './helpers.js';
 
 // A two-state MDP worked by hand: Q(1, ·) = [2, 4], transition s=0, a=0, r=1 → s′=1, α = 0.5, γ = 0.9.
 function twoState(): QParams {

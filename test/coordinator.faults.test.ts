@@ -4,7 +4,7 @@
  * interrupted and resumed ends with exactly the weights of an uninterrupted one; a NaN loss stops
  * the run naming the step while the last good checkpoint stays loadable.
  */
-import { test } from 'uvu';
+import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

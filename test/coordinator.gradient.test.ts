@@ -4,7 +4,7 @@
  * learner) trains: the loss falls, and every step sent exactly one gradient task per shard. A
  * generative run stopped and resumed saves the same weights as an uninterrupted one.
  */
-import { test } from 'uvu';
+import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';

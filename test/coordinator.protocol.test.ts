@@ -4,7 +4,7 @@
  * is rejected with an error frame or a close code, the coordinator stays up, and a legitimate
  * remote worker doing real tasks at the same time gets every result right.
  */
-import { test } from 'uvu';
+import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { WebSocket } from 'ws';
 import { packr } from '../core/tensors.js';

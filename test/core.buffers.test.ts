@@ -1,10 +1,9 @@
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ReplayBuffer } from '../core/replay.js';
 import { RolloutBuffer, computeGae, discountedReturns } from '../core/rollout.js';
 import { Rng } from '../core/rng.js';
 import { decode, encode } from '../core/tensors.js';
-import { close } from './helpers.js';
+import { close, test } from './helpers.js';
 
 test('replay buffer wraps around: capacity 3 after 5 adds holds transitions 2, 3, 4', () => {
   const buf = new ReplayBuffer({ capacity: 3, obsDim: 2 });

@@ -1,4 +1,3 @@
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -10,7 +9,7 @@ import { makeOptimizer } from '../core/optim.js';
 import { Rng, type RngState } from '../core/rng.js';
 import { huber } from '../core/losses.js';
 import { getParams, trainableVariables } from '../core/tensors.js';
-import { close, TEST_BACKEND, useCpu } from './helpers.js';
+import { close, TEST_BACKEND, useCpu, test } from './helpers.js';
 
 test.before(useCpu);
 

@@ -1,7 +1,6 @@
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
-import { FusedAdam, fusedGemm, jsGemm } from '../core/fused.js';
+import { FusedAdam, fusedGemm, jsGemm, nativeTails, type FusedActivation } from '../core/fused.js';
 import { FusedMlp } from '../core/fusedNet.js';
 import { FusedVae } from '../core/fusedVae.js';
 import { bceWithLogits } from '../core/losses.js';
@@ -11,9 +10,45 @@ import { Rng } from '../core/rng.js';
 import { computeGradients, getParams, namedVariables, trainableVariables } from '../core/tensors.js';
 import { DqnLearner } from '../agents/dqn.js';
 import { ReplayBuffer } from '../core/replay.js';
-import { close, useCpu } from './helpers.js';
+import { close, NATIVE_REQUIRED, useCpu, test } from './helpers.js';
 
 test.before(useCpu);
+
+test('the fused path runs on the native GEMM and Adam (the JavaScript ones with NNLAB_NATIVE=off)', async () => {
+  const { kind } = await fusedGemm();
+  if (NATIVE_REQUIRED && kind !== 'native') {
+    const { loadNativeAddon } = await import('../core/native.js');
+    loadNativeAddon(); // throws why the addon is missing
+  }
+  assert.is(kind, NATIVE_REQUIRED ? 'native' : 'js', 'fusedGemm() kind');
+  assert.is(nativeTails() !== undefined, NATIVE_REQUIRED, 'FusedAdam.step runs the native loop');
+});
+
+if (NATIVE_REQUIRED) {
+  test('native GEMM matches the JavaScript GEMM: odd sizes, transposes, bias, activations', async () => {
+    const { gemm, kind } = await fusedGemm();
+    assert.is(kind, 'native');
+    const rng = new Rng(21);
+    for (const [M, N, K] of [[1, 1, 1], [7, 5, 3], [33, 17, 65], [64, 130, 9]] as const) {
+      for (const transA of [false, true]) {
+        for (const transB of [false, true]) {
+          for (const [bias, activation] of [[false, 'linear'], [true, 'relu'], [true, 'tanh'], [false, 'relu']] as [boolean, FusedActivation][]) {
+            const a = rng.fillNormal(new Float32Array(M * K));
+            const b = rng.fillNormal(new Float32Array(K * N));
+            const c = bias ? rng.fillNormal(new Float32Array(N)) : null;
+            const want = new Float32Array(M * N);
+            const got = new Float32Array(M * N).fill(Number.NaN);
+            jsGemm(a, b, want, M, N, K, transA, transB, c, activation);
+            gemm(a, b, got, M, N, K, transA, transB, c, activation);
+            close(got, want, 1e-5, `${M}x${N}x${K} transA=${transA} transB=${transB} bias=${bias} ${activation}`);
+          }
+        }
+      }
+    }
+  });
+} else {
+  test.skip('native GEMM matches the JavaScript GEMM (skipped: NNLAB_NATIVE=off)');
+}
 
 for (const act of ['relu', 'tanh'] as const) {
   test(`fused ${act} MLP: outputs and gradients match tfjs autograd (loss = Σ C ⊙ Y)`, async () => {

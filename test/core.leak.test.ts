@@ -1,4 +1,3 @@
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { buildMlp } from '../core/nn.js';
@@ -6,7 +5,7 @@ import { makeOptimizer } from '../core/optim.js';
 import { huber } from '../core/losses.js';
 import { Rng } from '../core/rng.js';
 import { computeGradients, namedVariables, trainableVariables } from '../core/tensors.js';
-import { useCpu } from './helpers.js';
+import { useCpu, test } from './helpers.js';
 
 test.before(useCpu);
 

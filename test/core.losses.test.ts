@@ -1,9 +1,8 @@
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { bce, bceWithLogits, huber, mse, softmaxCrossEntropy } from '../core/losses.js';
 import { Rng } from '../core/rng.js';
-import { close, useCpu } from './helpers.js';
+import { close, useCpu, test } from './helpers.js';
 
 test.before(useCpu);
 

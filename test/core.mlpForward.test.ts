@@ -1,11 +1,10 @@
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { buildMlp, type Activation } from '../core/nn.js';
 import { MlpForward, type ForwardActivation } from '../core/mlpForward.js';
 import { Rng } from '../core/rng.js';
 import { getParams } from '../core/tensors.js';
-import { close, useCpu } from './helpers.js';
+import { close, useCpu, test } from './helpers.js';
 
 test.before(useCpu);
 

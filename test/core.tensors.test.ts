@@ -1,4 +1,3 @@
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { averageGradients, computeGradients, decode, encode, getParams, namedVariables, setParams, type TensorMap } from '../core/tensors.js';
@@ -6,7 +5,7 @@ import { buildMlp } from '../core/nn.js';
 import { makeOptimizer } from '../core/optim.js';
 import { Rng } from '../core/rng.js';
 import { mse } from '../core/losses.js';
-import { close, useCpu } from './helpers.js';
+import { close, useCpu, test } from './helpers.js';
 
 test.before(useCpu);
 

@@ -9,7 +9,8 @@
  * Needs /usr/bin/chromium (or NNLAB_CHROMIUM); skipped with a message when it is absent, except
  * under CI, where it fails instead.
  */
-import { test } from 'uvu';
+// test-timeout: 600s (a real DQN run driven through chromium; scripts/test.mjs reads this line)
+import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -30,6 +31,7 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 const available = existsSync(CHROMIUM);
 if (!available && process.env.CI === undefined) {
   console.log(`dashboard.browser: SKIPPED — ${CHROMIUM} not found (apt-get install -y chromium); these tests run in CI`);
+  test.skip('the dashboard in chromium (skipped: no chromium)');
 } else if (!available) {
   test('chromium is installed (CI runs the browser tests)', () => {
     assert.unreachable(`CI is set but ${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);

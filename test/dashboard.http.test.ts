@@ -4,7 +4,7 @@
  * fixed list with their content types, nothing else from the file system, a clear 503 when the
  * page is not built, and the sweep's trial labels behind the token.
  */
-import { test } from 'uvu';
+import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import http from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,30 +1,33 @@
 /**
- * The page's own code, outside the browser: its small copies of the envs' dynamics step exactly
- * like envs/ (the oracle: same state, same actions → same observations, rewards, terminations),
- * and its tfjs policy gives the Q-values of the typed-array forward pass the rollout workers run.
+ * The page's own code, outside the browser: its live envs are the run's (envs/ bundled, made with
+ * the run's kwargs, which run_state carries: FrozenLake slippery by default, a custom map, the
+ * env's own time limit), and its tfjs policy gives the Q-values of the typed-array forward pass
+ * the rollout workers run.
  * dashboard/src is bundled with esbuild for Node (tfjs kept external: the installed one).
  */
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { make } from '../envs/index.js';
 import { dqnForward } from '../agents/dqn.js';
 import { Rng } from '../core/rng.js';
 import type { TensorMap } from '../core/tensors.js';
-import { close, useCpu } from './helpers.js';
+import { close, useCpu, test } from './helpers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const OUT = path.join(ROOT, 'dist', 'test', 'dashboard-page');
 
 interface SimLike {
+  id: string;
   discrete: boolean;
+  obsDim: number;
+  fps: number;
+  maxEpisodeSteps: number | null;
   reset(): number[];
-  step(a: number | number[]): { obs: number[]; reward: number; terminated: boolean };
-  [field: string]: unknown;
+  step(a: number | number[]): { obs: number[]; reward: number; terminated: boolean; truncated: boolean };
+  close(): void;
 }
-type PageEnvs = { makeSim(id: string): SimLike | undefined };
+type PageEnvs = { makeSim(id: string, kwargs?: Record<string, unknown>): SimLike };
 type PagePolicy = { Policy: new (p: TensorMap, activation?: 'relu' | 'tanh') => { forward(obs: ArrayLike<number>): Float32Array; act(obs: ArrayLike<number>, discrete: boolean): { discrete: number }; dispose(): void; net: string; hidden: string } };
 
 async function bundle<T>(name: string): Promise<T> {
@@ -35,75 +38,83 @@ async function bundle<T>(name: string): Promise<T> {
   return (await import(pathToFileURL(outfile).href)) as T;
 }
 
-/** Copies the env's state into the page's sim. */
-function syncState(id: string, sim: SimLike, env: ReturnType<typeof make>, obs: unknown): void {
-  const state = (env.unwrapped as unknown as { state?: Float64Array | null }).state;
-  switch (id) {
-    case 'CartPole-v1':
-      [sim.x, sim.xDot, sim.theta, sim.thetaDot] = state!;
-      return;
-    case 'MountainCar-v0':
-      [sim.position, sim.velocity] = state!;
-      return;
-    case 'Acrobot-v1':
-      sim.s = Array.from(state!);
-      return;
-    case 'Pendulum-v1':
-      [sim.th, sim.thDot] = state!;
-      return;
-    case 'Taxi-v4': {
-      let s = obs as number;
-      sim.destination = s % 4;
-      s = Math.floor(s / 4);
-      sim.passenger = s % 5;
-      s = Math.floor(s / 5);
-      sim.col = s % 5;
-      sim.row = Math.floor(s / 5);
-      return;
-    }
-    default:
-      sim.state = obs as number;
+/** Where FrozenLake's agent lands after one RIGHT from the start, over `n` fresh episodes. */
+function firstMoves(sim: SimLike, n: number): Set<number> {
+  const seen = new Set<number>();
+  for (let i = 0; i < n; i++) {
+    assert.equal(sim.reset(), [0]);
+    seen.add(sim.step(2).obs[0]!);
   }
+  return seen;
 }
 
-const CASES: [string, Record<string, unknown>, number][] = [
-  ['CartPole-v1', {}, 2],
-  ['MountainCar-v0', {}, 3],
-  ['Acrobot-v1', {}, 3],
-  ['Pendulum-v1', {}, 0],
-  ['FrozenLake-v1', { isSlippery: false }, 4],
-  ['FrozenLake8x8-v1', { isSlippery: false }, 4],
-  ['CliffWalking-v1', {}, 4],
-  ['Taxi-v4', {}, 6],
-];
+test("the page's FrozenLake-v1 is slippery by default, as the env (Gymnasium's is_slippery=True)", async () => {
+  const { makeSim } = await bundle<PageEnvs>('envs');
+  // from (0, 0), RIGHT slips UP (stays at 0) or DOWN (to 4) with probability 1/3 each
+  assert.equal([...firstMoves(makeSim('FrozenLake-v1'), 200)].sort((a, b) => a - b), [0, 1, 4]);
+  assert.equal([...firstMoves(makeSim('FrozenLake-v1', { isSlippery: true }), 200)].sort((a, b) => a - b), [0, 1, 4]);
+  assert.equal([...firstMoves(makeSim('FrozenLake-v1', { isSlippery: false }), 50)], [1]);
+});
 
-for (const [id, kwargs, numActions] of CASES) {
-  test(`the page's ${id} steps like envs/ (same state and actions → same obs, rewards, ends)`, async () => {
-    const { makeSim } = await bundle<PageEnvs>('envs');
-    const sim = makeSim(id)!;
-    assert.ok(sim, `a sim for ${id}`);
-    const rng = new Rng(7);
-    for (let episode = 0; episode < 3; episode++) {
-      const env = make(id, kwargs);
-      let [obs] = env.reset({ seed: 100 + episode });
-      sim.reset();
-      syncState(id, sim, env, obs);
-      for (let t = 0; t < 60; t++) {
-        const action = numActions > 0 ? rng.int(numActions) : [rng.uniform() * 4 - 2];
-        const [eObs, eReward, terminated, truncated] = env.step(action as never);
-        const r = sim.step(action);
-        const expected = typeof eObs === 'number' ? [eObs] : Array.from(eObs as Float32Array);
-        close(r.obs, expected, 1e-5, `${id} obs at step ${t}`);
-        close([r.reward], [eReward], 1e-5, `${id} reward at step ${t}`);
-        assert.is(r.terminated, terminated, `${id} terminated at step ${t}`);
-        if (terminated || truncated) break;
-        syncState(id, sim, env, eObs); // continue from the env's float32-rounded state
-        obs = eObs;
-      }
-      env.close();
-    }
-  });
-}
+test("the page follows the run's kwargs: a custom FrozenLake map, and CliffWalking's isSlippery", async () => {
+  const { makeSim } = await bundle<PageEnvs>('envs');
+  const lake = makeSim('FrozenLake-v1', { desc: ['SF', 'HG'], isSlippery: false });
+  assert.equal(lake.reset(), [0]);
+  let r = lake.step(1); // DOWN into the hole of this map (the 4x4 map has ice there)
+  assert.equal([r.obs, r.reward, r.terminated], [[2], 0, true]);
+  lake.reset();
+  lake.step(2); // RIGHT
+  r = lake.step(1); // DOWN onto the goal
+  assert.equal([r.obs, r.reward, r.terminated], [[3], 1, true]);
+  const cliff = makeSim('CliffWalking-v1', { isSlippery: true });
+  const ups = new Set<number>();
+  for (let i = 0; i < 100; i++) {
+    cliff.reset();
+    ups.add(cliff.step(0).obs[0]!); // UP from the start (36): slips RIGHT into the cliff (back to 36) or LEFT (stays)
+  }
+  assert.ok(ups.size > 1 && ups.has(24), `slippery CliffWalking: UP from the start reached ${[...ups]}`);
+});
+
+test("the page applies the env's own time limit: FrozenLake-v1 truncates at 100 steps, CliffWalking-v1 never", async () => {
+  const { makeSim } = await bundle<PageEnvs>('envs');
+  const lake = makeSim('FrozenLake-v1', { isSlippery: false });
+  assert.is(lake.maxEpisodeSteps, 100);
+  lake.reset();
+  for (let t = 1; t <= 100; t++) {
+    const r = lake.step(0); // LEFT at the left edge: stays on the start tile
+    assert.is(r.terminated, false);
+    assert.is(r.truncated, t === 100, `truncated at step ${t}`);
+  }
+  const cliff = makeSim('CliffWalking-v1');
+  assert.is(cliff.maxEpisodeSteps, null);
+  cliff.reset();
+  for (let t = 1; t <= 1000; t++) {
+    const r = cliff.step(0); // UP at the top edge after three steps: walks on forever
+    assert.ok(!r.terminated && !r.truncated, `CliffWalking-v1 ended at step ${t}`);
+  }
+});
+
+test("the page makes every built-in env with the env's spaces and frame rate; an unknown id says why", async () => {
+  const { makeSim } = await bundle<PageEnvs>('envs');
+  const cases: [string, boolean, number, number][] = [
+    ['CartPole-v1', true, 4, 50],
+    ['MountainCar-v0', true, 2, 30],
+    ['Acrobot-v1', true, 6, 15],
+    ['Pendulum-v1', false, 3, 30],
+    ['FrozenLake8x8-v1', true, 1, 4],
+    ['Taxi-v4', true, 1, 4],
+  ];
+  for (const [id, discrete, obsDim, fps] of cases) {
+    const sim = makeSim(id);
+    assert.equal([sim.discrete, sim.obsDim, sim.fps], [discrete, obsDim, fps], id);
+    assert.is(sim.reset().length, obsDim, `${id} reset`);
+    const r = sim.step(discrete ? 0 : [0.5]);
+    assert.is(r.obs.length, obsDim, `${id} step`);
+    assert.ok(Number.isFinite(r.reward), `${id} reward`);
+    sim.close();
+  }
+  assert.throws(() => makeSim('CartPol-v1'), /CartPole-v1/);
+});
 
 test("the page's tfjs policy gives MlpForward's Q-values and argmax", async () => {
   await useCpu();

@@ -1,4 +1,4 @@
-import { test } from 'uvu';
+import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { BaseEnv, Box, Discrete, EnvCheckError, checkEnv, logger, make, registeredIds, type ResetArgs, type ResetReturn, type StepReturn } from '../envs/index.js';
 

@@ -7,7 +7,7 @@
  * state set, then the listed actions. We require the float64 state to match bit for bit, the
  * float32 observations exactly, and rewards / terminated exactly.
  */
-import { test } from 'uvu';
+import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { AcrobotEnv, CartPoleEnv, MountainCarEnv, PendulumEnv, angleNormalize, InvalidAction, InvalidArgument, ResetNeeded, logger, make, type Env } from '../envs/index.js';
 

@@ -1,4 +1,4 @@
-import { test } from 'uvu';
+import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { Box, Dict, Discrete, MultiBinary, MultiDiscrete, Tuple, batchSpace, flatdim, flatten, flattenSpace, unflatten, InvalidArgument } from '../envs/index.js';
 

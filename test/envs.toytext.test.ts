@@ -5,7 +5,7 @@
  * Gymnasium's table-building code (frozen_lake.py, cliffwalking.py, taxi.py) run under Python.
  * Specific entries are checked against values worked by hand.
  */
-import { test } from 'uvu';
+import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { CliffWalkingEnv, FrozenLakeEnv, InvalidAction, InvalidArgument, ResetNeeded, TaxiEnv, logger, make, type TransitionTable } from '../envs/index.js';
 

@@ -1,4 +1,4 @@
-import { test } from 'uvu';
+import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { Rng } from '../core/rng.js';
 import { CartPoleEnv, CartPoleVectorEnv, InvalidArgument, SyncVectorEnv, logger, make, makeVec, type VectorEnv } from '../envs/index.js';

@@ -1,4 +1,4 @@
-import { test } from 'uvu';
+import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import {
   Box,

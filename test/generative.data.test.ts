@@ -1,4 +1,3 @@
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { inflateSync } from 'node:zlib';
 import { parseIdx } from '../generative/mnist.js';
@@ -6,7 +5,7 @@ import { crc32, encodePng, interpolateLatents, sampleGrid } from '../generative/
 import { classHistogram, classifierScore, featureStats, frechetDistance, symmetricEigen } from '../generative/eval.js';
 import { Rng } from '../core/rng.js';
 import { Classifier, buildLenet } from '../generative/lenet.js';
-import { close, useCpu } from './helpers.js';
+import { close, useCpu, test } from './helpers.js';
 
 test.before(useCpu);
 

@@ -1,4 +1,3 @@
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,7 +9,7 @@ import { loadModelFiles } from '../core/checkpoint.js';
 import { buildDiscriminator, buildGenerator, Dcgan, DCGAN_DEFAULTS, type DcganConfig } from '../generative/dcgan.js';
 import { makeGenerativeLearner } from '../generative/models.js';
 import type { ImageBatch } from '../generative/types.js';
-import { close, useCpu } from './helpers.js';
+import { close, useCpu, test } from './helpers.js';
 
 // The default backend's kernels (native when the addon built: the cpu backend's conv filter
 // gradient alone makes this file ~5x slower), else cpu.

@@ -1,4 +1,3 @@
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { FusedVae } from '../core/fusedVae.js';
@@ -11,7 +10,7 @@ import { Wgan } from '../generative/wgan.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { close, useCpu } from './helpers.js';
+import { close, useCpu, test } from './helpers.js';
 
 test.before(useCpu);
 

@@ -1,4 +1,3 @@
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -11,7 +10,7 @@ import { makeGenerativeLearner, generativeKinds } from '../generative/models.js'
 import { trainGenerative } from '../generative/train.js';
 import type { GenerativeLearner, ImageBatch } from '../generative/types.js';
 import type { Mnist } from '../generative/mnist.js';
-import { close, useCpu } from './helpers.js';
+import { close, useCpu, test } from './helpers.js';
 
 test.before(useCpu);
 

@@ -1,20 +1,112 @@
 /**
- * Shared test set-up: the cpu backend (deterministic, available everywhere) and small asserts.
- * `NNLAB_TEST_BACKEND=webgpu` (what `npm run test:webgpu` sets) runs the same suites on another backend.
+ * Shared test set-up: strict uvu suites, the cpu backend (deterministic, available everywhere) and
+ * small asserts. `NNLAB_TEST_BACKEND=webgpu` (what `npm run test:webgpu` sets) runs the same suites
+ * on another backend.
+ *
+ * Test files import `test` / `suite` from here, not from 'uvu'. They are uvu's, with the failures
+ * uvu 0.5 lets through made fatal: its runner returns from a `finally` block, so a `before` hook
+ * that throws skips the suite's tests and the process still exits 0. Here a throwing hook is
+ * reported (suite, hook, stack) and the process exits 1; so does a file that registers no test
+ * or a suite whose `.run()` is never called. scripts/test.mjs runs each file in its own process
+ * on top of this (docs/testing.md).
  */
 import * as assert from 'uvu/assert';
-import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../core/backend.js';
+import { suite as uvuSuite, type Callback, type Test } from 'uvu';
+import path from 'node:path';
 
 /** The backend the suites run on: cpu, unless NNLAB_TEST_BACKEND names another. */
 export const TEST_BACKEND = process.env.NNLAB_TEST_BACKEND ?? 'cpu';
 
 /** Selects the test backend (cpu by default) and checks tfjs really runs on it. */
 export async function useCpu(): Promise<void> {
+  const tf = await import('@tensorflow/tfjs');
+  const { initBackend } = await import('../core/backend.js');
   const info = await initBackend({ backend: TEST_BACKEND });
   assert.is(tf.getBackend(), TEST_BACKEND, `tests asked for backend ${TEST_BACKEND}`);
   assert.is(info.name, TEST_BACKEND);
 }
+
+/**
+ * Whether this run must exercise the native addon: yes unless `NNLAB_NATIVE=off` says the wasm /
+ * JavaScript fallback is wanted. Native tests fail (they do not skip) when the addon is absent
+ * without that setting, so a broken build cannot pass as a green run.
+ */
+export const NATIVE_REQUIRED = process.env.NNLAB_NATIVE !== 'off';
+
+// ---- strict suites -----------------------------------------------------------------------------
+
+/** What made this file fail outside uvu's own test accounting (printed again at exit). */
+const failures: string[] = [];
+/** Suites created here, with how many tests each registered and whether `.run()` was called. */
+const suites: { name: string; tests: number; ran: boolean }[] = [];
+const FILE = path.basename(process.argv[1] ?? 'test file');
+
+function fail(message: string): void {
+  failures.push(message);
+  process.stderr.write(`\n  ✘ ${FILE}: ${message}\n`);
+}
+
+process.on('exit', () => {
+  const registered = suites.reduce((n, s) => n + s.tests, 0);
+  if (registered === 0) fail('registered no tests (a file with nothing to run fails; use test.skip to record a skip)');
+  for (const s of suites) if (s.tests > 0 && !s.ran) fail(`suite ${JSON.stringify(s.name)} registered ${s.tests} test(s) but .run() was never called`);
+  if (failures.length > 0) {
+    process.stderr.write(`\n  ${FILE}: FAILED outside the tests' results: ${failures.length} problem(s) above\n`);
+    process.exitCode = 1;
+  }
+});
+
+type HookKind = 'before' | 'after' | 'before.each' | 'after.each';
+
+/**
+ * uvu's `suite`, made strict: hooks that throw fail the file, every test and skip is counted, and
+ * `.run()` is tracked. A throwing `before` / `before.each` / `after.each` still throws into uvu
+ * (so the suite's tests do not run on a broken set-up); a throwing `after` is recorded without
+ * rethrowing, so uvu finishes and prints its summary before the process exits 1.
+ */
+export function suite<T extends Record<string, unknown> = Record<string, unknown>>(name = '', context?: T): Test<T> {
+  const inner = context === undefined ? uvuSuite<T>(name) : uvuSuite<T>(name, context);
+  const entry = { name: name === '' ? '(default)' : name, tests: 0, ran: false };
+  suites.push(entry);
+  const guard = (kind: HookKind, hook: Callback<T>, rethrow: boolean): Callback<T> => async (ctx) => {
+    try {
+      await hook(ctx);
+    } catch (e) {
+      const where = kind.endsWith('each') && ctx.__test__ ? ` (test ${JSON.stringify(ctx.__test__)})` : '';
+      fail(`${kind} hook of suite ${JSON.stringify(entry.name)}${where} threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      if (rethrow) throw e;
+    }
+  };
+  const add = (name: string, fn: Callback<T>) => {
+    entry.tests++;
+    inner(name, fn);
+  };
+  return Object.assign(add, {
+    only: (name: string, fn: Callback<T>) => {
+      entry.tests++;
+      inner.only(name, fn);
+    },
+    skip: (name?: string, fn?: Callback<T>) => {
+      entry.tests++;
+      inner.skip(name, fn);
+    },
+    before: Object.assign((hook: Callback<T>) => inner.before(guard('before', hook, true)), {
+      each: (hook: Callback<T>) => inner.before.each(guard('before.each', hook, true)),
+    }),
+    after: Object.assign((hook: Callback<T>) => inner.after(guard('after', hook, false)), {
+      each: (hook: Callback<T>) => inner.after.each(guard('after.each', hook, true)),
+    }),
+    run: () => {
+      entry.ran = true;
+      inner.run();
+    },
+  });
+}
+
+/** The file's default suite (uvu's `test`, strict). */
+export const test = suite();
+
+// ---- asserts -----------------------------------------------------------------------------------
 
 /** Asserts |a − b| ≤ tol elementwise, naming the first bad index. */
 export function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-6, what = 'value'): void {

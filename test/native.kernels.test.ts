@@ -3,12 +3,15 @@
  * Conv2DBackpropInput, Conv2DBackpropFilter) against tfjs's cpu backend: forward outputs and
  * gradients (tf.grads through the op, which runs the backprop kernels) on random shapes with odd
  * sizes, transposes, batch broadcasting, strides, padding modes and conv2dTranspose.
- * Skips (logs, does not fail) only when the addon is not built.
+ * Fails when the addon is not built, unless NNLAB_NATIVE=off asks for the fallback (then skipped).
  */
-import { test } from 'uvu';
+import { NATIVE_REQUIRED, test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs'; // the union package also registers the gradients
 import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { makeOptimizer } from '../core/optim.js';
 import { fileURLToPath } from 'node:url';
 import { ADAM_UPDATE, BATCH_NORM_GRAD, nativeAvailable, nativeCallCounts, nativeKernelNames, registerNativeBackend, loadNativeAddon } from '../core/native.js';
@@ -76,15 +79,11 @@ function fwdAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, seed = 1) {
   return (...xs: tf.Tensor[]) => [f(...xs), ...tf.grads(weighted(f, seed))(xs)];
 }
 
-if (!nativeAvailable()) {
-  test('native kernels (skipped: addon not built)', () => {
-    let reason = '';
-    try {
-      loadNativeAddon();
-    } catch (e) {
-      reason = (e as Error).message;
-    }
-    console.log(`  skip native.kernels: ${reason}`);
+if (!NATIVE_REQUIRED) {
+  test.skip('native kernels (skipped: NNLAB_NATIVE=off)');
+} else if (!nativeAvailable()) {
+  test('the native addon is built and loads (set NNLAB_NATIVE=off to test without it)', () => {
+    loadNativeAddon(); // throws the one-line reason
   });
 } else {
   test.before(async () => {
@@ -435,7 +434,7 @@ test('missing addon: one-line error, and initBackend falls back to wasm', () => 
     const info = await initBackend();
     console.log(JSON.stringify({ msg, name: info.name, skipped: info.skipped.map((s) => s.backend) }));`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    env: { ...process.env, NNLAB_NATIVE_ADDON: '/nonexistent/nnlab_native.node', NNLAB_BACKEND: '' },
+    env: { ...process.env, NNLAB_NATIVE_ADDON: '/nonexistent/nnlab_native.node', NNLAB_NATIVE: '', NNLAB_BACKEND: '' },
     encoding: 'utf8',
     timeout: 30_000,
   });
@@ -445,6 +444,54 @@ test('missing addon: one-line error, and initBackend falls back to wasm', () => 
   assert.not.match(out.msg, /\n/);
   assert.ok(out.skipped.includes('native'));
   assert.ok(['wasm', 'tensorflow'].includes(out.name), out.name);
+});
+
+test('NNLAB_NATIVE=off: nnlab info runs on wasm and names the native backend as skipped, and why', () => {
+  const cli = fileURLToPath(new URL('../coordinator/cli.js', import.meta.url));
+  const r = spawnSync(process.execPath, [cli, 'info'], {
+    env: { ...process.env, NNLAB_NATIVE: 'off', NNLAB_BACKEND: '' },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^backend\s+wasm$/m);
+  assert.match(r.stdout, /^skipped native\s+native addon disabled \(NNLAB_NATIVE=off\)$/m);
+});
+
+test('scripts/build-native.cjs: a failed build is an error under CI with a compiler or NNLAB_NATIVE=required, else a warning', () => {
+  // A copy in a scratch root (its log goes there), run where node-gyp cannot start: a real failed build.
+  const root = mkdtempSync(path.join(os.tmpdir(), 'nnlab-build-native-'));
+  mkdirSync(path.join(root, 'scripts'));
+  copyFileSync(fileURLToPath(new URL('../../scripts/build-native.cjs', import.meta.url)), path.join(root, 'scripts', 'build-native.cjs'));
+  const build = (env: Record<string, string>) => {
+    const base: Record<string, string> = { PATH: path.join(root, 'scripts') };
+    const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-native.cjs')], { cwd: root, env: { ...base, ...env }, encoding: 'utf8', timeout: 30_000 });
+    return { status: r.status, stderr: r.stderr };
+  };
+  try {
+    // no compiler on PATH and no CXX: the wasm fallback, said once
+    let r = build({ CI: 'true' });
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.stderr, /nnlab: warning: native kernels unavailable \(node-gyp did not start: ENOENT; log: build\/native-build\.log\); falling back to wasm/);
+    // a compiler (anything answering --version: here node itself) under CI: the build broke
+    r = build({ CI: 'true', CXX: process.execPath });
+    assert.is(r.status, 1, r.stderr);
+    assert.match(r.stderr, /nnlab: error: native kernels failed to build .* because CI is set and a C\+\+ compiler is present/);
+    // the same machine outside CI: a warning
+    r = build({ CXX: process.execPath });
+    assert.is(r.status, 0, r.stderr);
+    r = build({ NNLAB_NATIVE: 'required' });
+    assert.is(r.status, 1, r.stderr);
+    assert.match(r.stderr, /because NNLAB_NATIVE=required/);
+    r = build({ NNLAB_NATIVE: 'off', CI: 'true', CXX: process.execPath });
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.stderr, /not built \(NNLAB_NATIVE=off\)/);
+    r = build({ NNLAB_NATIVE: 'yes' });
+    assert.is(r.status, 1, r.stderr);
+    assert.match(r.stderr, /NNLAB_NATIVE=yes is not understood: expected 'off' or 'required'/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test.run();

@@ -1,94 +1,141 @@
 /**
- * Small copies of the environments' dynamics for the live policy view (the page imports nothing
- * of envs/: it only talks to the coordinator). Constants and equations are Gymnasium's
- * (classic_control/cartpole.py, mountain_car.py, acrobot.py, pendulum.py; toy_text), as in envs/;
- * resets use Math.random — this is a viewer, not a benchmark. Each sim also draws itself.
+ * The live policy view's envs: the run's own environments from envs/ (bundled into the page),
+ * made with the run's id and kwargs (`make(id, kwargs)`), so the page steps exactly what the run
+ * steps: FrozenLake's slipperiness, a custom map, Taxi's rain, and the registered time limit
+ * (`TimeLimit`: truncation where the env has one, none where it has not, as CliffWalking-v1).
+ * Resets draw their seed from entropy: this is a viewer, not a benchmark. This module adds only the
+ * drawing: each env is drawn from its observation (and its map, for the grid worlds).
  */
+import { AcrobotEnv, Box, CartPoleEnv, CliffWalkingEnv, Discrete, FrozenLakeEnv, make, MountainCarEnv, PendulumEnv, TaxiEnv, type Env } from '../../envs/index.js';
 
 export interface StepResult {
   obs: number[];
   reward: number;
+  /** The MDP ended (a hole, the goal, the pole fell). */
   terminated: boolean;
+  /** The env's time limit ended the episode. */
+  truncated: boolean;
 }
 
 export interface Sim {
   readonly id: string;
   readonly discrete: boolean;
   readonly obsDim: number;
-  readonly maxSteps: number;
-  /** Steps per second shown (Gymnasium's render_fps). */
+  /** Steps per second shown (the env's renderFps, Gymnasium's render_fps). */
   readonly fps: number;
+  /** The time limit the env applies (its registration's maxEpisodeSteps), or null for none. */
+  readonly maxEpisodeSteps: number | null;
   reset(): number[];
   step(action: number | number[]): StepResult;
   draw(ctx: CanvasRenderingContext2D, w: number, h: number): void;
+  /** Releases the env. */
+  close(): void;
 }
 
-const uniform = (lo: number, hi: number) => lo + (hi - lo) * Math.random();
-const clip = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
-const wrap = (v: number) => ((((v + Math.PI) % (2 * Math.PI)) + 2 * Math.PI) % (2 * Math.PI)) - Math.PI;
+/** Draws an env's current frame from its last observation and action. */
+type Painter = (ctx: CanvasRenderingContext2D, w: number, h: number, obs: readonly number[], action: number | number[] | undefined) => void;
+
+const wrapAngle = (v: number) => ((((v + Math.PI) % (2 * Math.PI)) + 2 * Math.PI) % (2 * Math.PI)) - Math.PI;
 
 function clear(ctx: CanvasRenderingContext2D, w: number, h: number): void {
   ctx.fillStyle = '#fff';
   ctx.fillRect(0, 0, w, h);
 }
 
-// ---- CartPole-v1 ------------------------------------------------------------------------------
+/** A number or typed array observation as a plain array. */
+function toArray(obs: unknown): number[] {
+  if (typeof obs === 'number') return [obs];
+  if (obs instanceof Float32Array || obs instanceof Float64Array || obs instanceof Int32Array || obs instanceof Int8Array || obs instanceof Uint8Array) return Array.from(obs);
+  throw new Error(`the page cannot show observations of this kind (${typeof obs})`);
+}
 
-export class CartPole implements Sim {
-  readonly id = 'CartPole-v1';
-  readonly discrete = true;
-  readonly obsDim = 4;
-  readonly maxSteps = 500;
-  readonly fps = 50;
-  static readonly gravity = 9.8;
-  static readonly massCart = 1.0;
-  static readonly massPole = 0.1;
-  static readonly totalMass = CartPole.massCart + CartPole.massPole;
-  /** Half the pole's length. */
-  static readonly length = 0.5;
-  static readonly poleMassLength = CartPole.massPole * CartPole.length;
-  static readonly forceMag = 10.0;
-  static readonly tau = 0.02;
-  static readonly thetaThreshold = (12 * 2 * Math.PI) / 360;
-  static readonly xThreshold = 2.4;
-  x = 0;
-  xDot = 0;
-  theta = 0;
-  thetaDot = 0;
+/** A registered env stepped for the page (see the module doc). */
+class LiveEnv implements Sim {
+  readonly discrete: boolean;
+  readonly obsDim: number;
+  readonly fps: number;
+  readonly maxEpisodeSteps: number | null;
+  private obs: number[] = [];
+  private action: number | number[] | undefined;
+
+  constructor(
+    readonly id: string,
+    private readonly env: Env<unknown, unknown>,
+    private readonly paint: Painter,
+  ) {
+    const { actionSpace, observationSpace } = env;
+    if (!(actionSpace instanceof Discrete) && !(actionSpace instanceof Box)) throw new Error(`${id}: the page runs Discrete or Box actions only`);
+    this.discrete = actionSpace instanceof Discrete;
+    if (observationSpace instanceof Discrete) this.obsDim = 1;
+    else if (observationSpace instanceof Box) this.obsDim = observationSpace.shape.reduce((a, b) => a * b, 1);
+    else throw new Error(`${id}: the page shows Discrete or Box observations only`);
+    this.fps = env.metadata?.renderFps ?? 30;
+    this.maxEpisodeSteps = env.spec?.maxEpisodeSteps ?? null;
+  }
 
   reset(): number[] {
-    [this.x, this.xDot, this.theta, this.thetaDot] = [0, 0, 0, 0].map(() => uniform(-0.05, 0.05)) as [number, number, number, number];
-    return [this.x, this.xDot, this.theta, this.thetaDot];
+    const [obs] = this.env.reset();
+    this.obs = toArray(obs);
+    this.action = undefined;
+    return this.obs;
   }
 
   step(action: number | number[]): StepResult {
-    const C = CartPole;
-    const force = action === 1 ? C.forceMag : -C.forceMag;
-    const cosTheta = Math.cos(this.theta);
-    const sinTheta = Math.sin(this.theta);
-    const temp = (force + C.poleMassLength * this.thetaDot ** 2 * sinTheta) / C.totalMass;
-    const thetaAcc = (C.gravity * sinTheta - cosTheta * temp) / (C.length * (4 / 3 - (C.massPole * cosTheta ** 2) / C.totalMass));
-    const xAcc = temp - (C.poleMassLength * thetaAcc * cosTheta) / C.totalMass;
-    // explicit Euler, as Gymnasium's default kinematics_integrator
-    this.x += C.tau * this.xDot;
-    this.xDot += C.tau * xAcc;
-    this.theta += C.tau * this.thetaDot;
-    this.thetaDot += C.tau * thetaAcc;
-    const terminated = Math.abs(this.x) > C.xThreshold || Math.abs(this.theta) > C.thetaThreshold;
-    return { obs: [this.x, this.xDot, this.theta, this.thetaDot], reward: 1, terminated };
+    const [obs, reward, terminated, truncated] = this.env.step(typeof action === 'number' ? action : Float32Array.from(action));
+    this.obs = toArray(obs);
+    this.action = action;
+    return { obs: this.obs, reward, terminated, truncated };
   }
 
   draw(ctx: CanvasRenderingContext2D, w: number, h: number): void {
+    this.paint(ctx, w, h, this.obs, this.action);
+  }
+
+  close(): void {
+    this.env.close();
+  }
+}
+
+/**
+ * The page's live copy of the run's env: `make(id, kwargs)` from envs/. Throws with the reason when
+ * the id is not registered in the page (a custom env module) or the page cannot draw it.
+ */
+export function makeSim(id: string, kwargs: Record<string, unknown> = {}): Sim {
+  const env = make<unknown, unknown>(id, kwargs);
+  const paint = painterFor(env.unwrapped);
+  if (paint === undefined) {
+    env.close();
+    throw new Error(`the page has no drawing for ${id}`);
+  }
+  return new LiveEnv(id, env, paint);
+}
+
+function painterFor(env: Env<unknown, unknown>): Painter | undefined {
+  if (env instanceof CartPoleEnv) return cartPole(env);
+  if (env instanceof MountainCarEnv) return mountainCar(env);
+  if (env instanceof AcrobotEnv) return acrobot;
+  if (env instanceof PendulumEnv) return pendulum(env);
+  if (env instanceof FrozenLakeEnv) return grid(env.desc);
+  if (env instanceof CliffWalkingEnv) return grid(cliffMap(env));
+  if (env instanceof TaxiEnv) return taxi(env);
+  return undefined;
+}
+
+// ---- classic control ---------------------------------------------------------------------------
+
+function cartPole(env: CartPoleEnv): Painter {
+  return (ctx, w, h, obs) => {
     clear(ctx, w, h);
-    const scale = w / (2 * CartPole.xThreshold * 1.1);
+    const [x = 0, , theta = 0] = obs;
+    const scale = w / (2 * env.xThreshold * 1.1);
     const trackY = h * 0.72;
-    const cartX = w / 2 + this.x * scale;
+    const cartX = w / 2 + x * scale;
     ctx.strokeStyle = '#999';
     ctx.beginPath();
     ctx.moveTo(0, trackY);
     ctx.lineTo(w, trackY);
     ctx.stroke();
-    for (const edge of [-CartPole.xThreshold, CartPole.xThreshold]) {
+    for (const edge of [-env.xThreshold, env.xThreshold]) {
       ctx.fillStyle = '#e88';
       ctx.fillRect(w / 2 + edge * scale - 1, trackY - 8, 2, 16);
     }
@@ -96,77 +143,45 @@ export class CartPole implements Sim {
     const cartH = 30;
     ctx.fillStyle = '#333';
     ctx.fillRect(cartX - cartW / 2, trackY - cartH / 2, cartW, cartH);
-    const poleLen = scale * 2 * CartPole.length;
+    const poleLen = scale * 2 * env.length;
     ctx.strokeStyle = '#ca9865';
     ctx.lineWidth = 9;
     ctx.lineCap = 'round';
     ctx.beginPath();
     ctx.moveTo(cartX, trackY - cartH / 4);
-    ctx.lineTo(cartX + poleLen * Math.sin(this.theta), trackY - cartH / 4 - poleLen * Math.cos(this.theta));
+    ctx.lineTo(cartX + poleLen * Math.sin(theta), trackY - cartH / 4 - poleLen * Math.cos(theta));
     ctx.stroke();
     ctx.lineWidth = 1;
     ctx.fillStyle = '#8184cb';
     ctx.beginPath();
     ctx.arc(cartX, trackY - cartH / 4, 4.5, 0, 2 * Math.PI);
     ctx.fill();
-  }
+  };
 }
 
-// ---- MountainCar-v0 ---------------------------------------------------------------------------
-
-export class MountainCar implements Sim {
-  readonly id = 'MountainCar-v0';
-  readonly discrete = true;
-  readonly obsDim = 2;
-  readonly maxSteps = 200;
-  readonly fps = 30;
-  static readonly minPosition = -1.2;
-  static readonly maxPosition = 0.6;
-  static readonly maxSpeed = 0.07;
-  static readonly goalPosition = 0.5;
-  static readonly force = 0.001;
-  static readonly gravity = 0.0025;
-  position = 0;
-  velocity = 0;
-
-  reset(): number[] {
-    this.position = uniform(-0.6, -0.4);
-    this.velocity = 0;
-    return [this.position, this.velocity];
-  }
-
-  step(action: number | number[]): StepResult {
-    const C = MountainCar;
-    const a = action as number;
-    this.velocity = clip(this.velocity + (a - 1) * C.force + Math.cos(3 * this.position) * -C.gravity, -C.maxSpeed, C.maxSpeed);
-    this.position = clip(this.position + this.velocity, C.minPosition, C.maxPosition);
-    if (this.position === C.minPosition && this.velocity < 0) this.velocity = 0;
-    const terminated = this.position >= C.goalPosition && this.velocity >= 0;
-    return { obs: [this.position, this.velocity], reward: -1, terminated };
-  }
-
-  draw(ctx: CanvasRenderingContext2D, w: number, h: number): void {
+function mountainCar(env: MountainCarEnv): Painter {
+  return (ctx, w, h, obs) => {
     clear(ctx, w, h);
-    const C = MountainCar;
+    const [position = env.minPosition] = obs;
     const height = (x: number) => Math.sin(3 * x) * 0.45 + 0.55;
-    const sx = w / (C.maxPosition - C.minPosition);
+    const sx = w / (env.maxPosition - env.minPosition);
     const sy = h * 0.8;
-    const px = (x: number) => (x - C.minPosition) * sx;
+    const px = (x: number) => (x - env.minPosition) * sx;
     const py = (x: number) => h - 10 - height(x) * sy;
     ctx.strokeStyle = '#333';
     ctx.beginPath();
     for (let i = 0; i <= 100; i++) {
-      const x = C.minPosition + ((C.maxPosition - C.minPosition) * i) / 100;
+      const x = env.minPosition + ((env.maxPosition - env.minPosition) * i) / 100;
       if (i === 0) ctx.moveTo(px(x), py(x));
       else ctx.lineTo(px(x), py(x));
     }
     ctx.stroke();
     ctx.fillStyle = '#cc0';
-    ctx.fillRect(px(C.goalPosition) - 1, py(C.goalPosition) - 30, 2, 30);
-    ctx.fillRect(px(C.goalPosition), py(C.goalPosition) - 30, 16, 9);
-    const angle = Math.atan(Math.cos(3 * this.position) * 0.45 * 3 * (sy / sx));
+    ctx.fillRect(px(env.goalPosition) - 1, py(env.goalPosition) - 30, 2, 30);
+    ctx.fillRect(px(env.goalPosition), py(env.goalPosition) - 30, 16, 9);
+    const angle = Math.atan(Math.cos(3 * position) * 0.45 * 3 * (sy / sx));
     ctx.save();
-    ctx.translate(px(this.position), py(this.position));
+    ctx.translate(px(position), py(position));
     ctx.rotate(-angle);
     ctx.fillStyle = '#333';
     ctx.fillRect(-20, -22, 40, 16);
@@ -177,137 +192,50 @@ export class MountainCar implements Sim {
       ctx.fill();
     }
     ctx.restore();
-  }
+  };
 }
 
-// ---- Acrobot-v1 ('book' dynamics, RK4 over dt) ------------------------------------------------
-
-export class Acrobot implements Sim {
-  readonly id = 'Acrobot-v1';
-  readonly discrete = true;
-  readonly obsDim = 6;
-  readonly maxSteps = 500;
-  readonly fps = 15;
-  static readonly dt = 0.2;
-  static readonly l1 = 1.0;
-  static readonly m1 = 1.0;
-  static readonly m2 = 1.0;
-  static readonly lc1 = 0.5;
-  static readonly lc2 = 0.5;
-  static readonly moi = 1.0;
-  static readonly maxVel1 = 4 * Math.PI;
-  static readonly maxVel2 = 9 * Math.PI;
-  static readonly torques = [-1, 0, 1];
-  s = [0, 0, 0, 0];
-
-  private obs(): number[] {
-    const [t1, t2, d1, d2] = this.s as [number, number, number, number];
-    return [Math.cos(t1), Math.sin(t1), Math.cos(t2), Math.sin(t2), d1, d2];
-  }
-
-  reset(): number[] {
-    this.s = this.s.map(() => uniform(-0.1, 0.1));
-    return this.obs();
-  }
-
-  /** ds/dt of (theta1, theta2, dtheta1, dtheta2) under torque a on the second joint. */
-  static dsdt(s: number[], a: number): number[] {
-    const { m1, m2, l1, lc1, lc2, moi: I1 } = Acrobot;
-    const I2 = Acrobot.moi;
-    const g = 9.8;
-    const [theta1, theta2, dtheta1, dtheta2] = s as [number, number, number, number];
-    const d1 = m1 * lc1 ** 2 + m2 * (l1 ** 2 + lc2 ** 2 + 2 * l1 * lc2 * Math.cos(theta2)) + I1 + I2;
-    const d2 = m2 * (lc2 ** 2 + l1 * lc2 * Math.cos(theta2)) + I2;
-    const phi2 = m2 * lc2 * g * Math.cos(theta1 + theta2 - Math.PI / 2);
-    const phi1 = -m2 * l1 * lc2 * dtheta2 ** 2 * Math.sin(theta2) - 2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * Math.sin(theta2) + (m1 * lc1 + m2 * l1) * g * Math.cos(theta1 - Math.PI / 2) + phi2;
-    const ddtheta2 = (a + (d2 / d1) * phi1 - m2 * l1 * lc2 * dtheta1 ** 2 * Math.sin(theta2) - phi2) / (m2 * lc2 ** 2 + I2 - d2 ** 2 / d1);
-    const ddtheta1 = -(d2 * ddtheta2 + phi1) / d1;
-    return [dtheta1, dtheta2, ddtheta1, ddtheta2];
-  }
-
-  step(action: number | number[]): StepResult {
-    const a = Acrobot.torques[action as number] ?? 0;
-    const dt = Acrobot.dt;
-    const add = (s: number[], k: number[], h: number) => s.map((v, i) => v + h * k[i]!);
-    // one classical Runge–Kutta step over [0, dt], as Gymnasium's rk4
-    const k1 = Acrobot.dsdt(this.s, a);
-    const k2 = Acrobot.dsdt(add(this.s, k1, dt / 2), a);
-    const k3 = Acrobot.dsdt(add(this.s, k2, dt / 2), a);
-    const k4 = Acrobot.dsdt(add(this.s, k3, dt), a);
-    const ns = this.s.map((v, i) => v + (dt / 6) * (k1[i]! + 2 * k2[i]! + 2 * k3[i]! + k4[i]!));
-    this.s = [wrap(ns[0]!), wrap(ns[1]!), clip(ns[2]!, -Acrobot.maxVel1, Acrobot.maxVel1), clip(ns[3]!, -Acrobot.maxVel2, Acrobot.maxVel2)];
-    const terminated = -Math.cos(this.s[0]!) - Math.cos(this.s[1]! + this.s[0]!) > 1.0;
-    return { obs: this.obs(), reward: terminated ? 0 : -1, terminated };
-  }
-
-  draw(ctx: CanvasRenderingContext2D, w: number, h: number): void {
-    clear(ctx, w, h);
-    const scale = Math.min(w, h) / 4.6;
-    const cx = w / 2;
-    const cy = h / 2;
-    const [t1, t2] = this.s as [number, number];
-    const p1 = [cx + scale * Math.sin(t1), cy + scale * Math.cos(t1)] as const;
-    const p2 = [p1[0] + scale * Math.sin(t1 + t2), p1[1] + scale * Math.cos(t1 + t2)] as const;
-    ctx.strokeStyle = '#aaa';
+/** Acrobot: obs = [cos θ1, sin θ1, cos θ2, sin θ2, θ1', θ2']. */
+const acrobot: Painter = (ctx, w, h, obs) => {
+  clear(ctx, w, h);
+  const [c1 = 1, s1 = 0, c2 = 1, s2 = 0] = obs;
+  const t1 = Math.atan2(s1, c1);
+  const t2 = Math.atan2(s2, c2);
+  const scale = Math.min(w, h) / 4.6;
+  const cx = w / 2;
+  const cy = h / 2;
+  const p1 = [cx + scale * Math.sin(t1), cy + scale * Math.cos(t1)] as const;
+  const p2 = [p1[0] + scale * Math.sin(t1 + t2), p1[1] + scale * Math.cos(t1 + t2)] as const;
+  ctx.strokeStyle = '#aaa';
+  ctx.beginPath();
+  ctx.moveTo(cx - scale * 2.2, cy - scale);
+  ctx.lineTo(cx + scale * 2.2, cy - scale);
+  ctx.stroke();
+  ctx.strokeStyle = '#008080';
+  ctx.lineWidth = 8;
+  ctx.lineCap = 'round';
+  ctx.beginPath();
+  ctx.moveTo(cx, cy);
+  ctx.lineTo(p1[0], p1[1]);
+  ctx.lineTo(p2[0], p2[1]);
+  ctx.stroke();
+  ctx.lineWidth = 1;
+  ctx.fillStyle = '#cc0';
+  for (const [x, y] of [[cx, cy], p1]) {
     ctx.beginPath();
-    ctx.moveTo(cx - scale * 2.2, cy - scale);
-    ctx.lineTo(cx + scale * 2.2, cy - scale);
-    ctx.stroke();
-    ctx.strokeStyle = '#008080';
-    ctx.lineWidth = 8;
-    ctx.lineCap = 'round';
-    ctx.beginPath();
-    ctx.moveTo(cx, cy);
-    ctx.lineTo(p1[0], p1[1]);
-    ctx.lineTo(p2[0], p2[1]);
-    ctx.stroke();
-    ctx.lineWidth = 1;
-    ctx.fillStyle = '#cc0';
-    for (const [x, y] of [[cx, cy], p1]) {
-      ctx.beginPath();
-      ctx.arc(x!, y!, 5, 0, 2 * Math.PI);
-      ctx.fill();
-    }
+    ctx.arc(x!, y!, 5, 0, 2 * Math.PI);
+    ctx.fill();
   }
-}
+};
 
-// ---- Pendulum-v1 (Box action: the torque) -----------------------------------------------------
-
-export class Pendulum implements Sim {
-  readonly id = 'Pendulum-v1';
-  readonly discrete = false;
-  readonly obsDim = 3;
-  readonly maxSteps = 200;
-  readonly fps = 30;
-  static readonly maxSpeed = 8;
-  static readonly maxTorque = 2;
-  static readonly dt = 0.05;
-  static readonly g = 10;
-  static readonly m = 1;
-  static readonly l = 1;
-  th = 0;
-  thDot = 0;
-  lastU = 0;
-
-  reset(): number[] {
-    this.th = uniform(-Math.PI, Math.PI);
-    this.thDot = uniform(-1, 1);
-    return [Math.cos(this.th), Math.sin(this.th), this.thDot];
-  }
-
-  step(action: number | number[]): StepResult {
-    const P = Pendulum;
-    const u = clip(Array.isArray(action) ? action[0]! : action, -P.maxTorque, P.maxTorque);
-    this.lastU = u;
-    const costs = wrap(this.th) ** 2 + 0.1 * this.thDot ** 2 + 0.001 * u ** 2;
-    const newThDot = clip(this.thDot + ((3 * P.g) / (2 * P.l)) * Math.sin(this.th) * P.dt + (3 / (P.m * P.l ** 2)) * u * P.dt, -P.maxSpeed, P.maxSpeed);
-    this.th += newThDot * P.dt;
-    this.thDot = newThDot;
-    return { obs: [Math.cos(this.th), Math.sin(this.th), this.thDot], reward: -costs, terminated: false };
-  }
-
-  draw(ctx: CanvasRenderingContext2D, w: number, h: number): void {
+/** Pendulum: obs = [cos θ, sin θ, θ']; the arc shows the last torque. */
+function pendulum(env: PendulumEnv): Painter {
+  return (ctx, w, h, obs, action) => {
     clear(ctx, w, h);
+    const [c = 1, s = 0] = obs;
+    const th = wrapAngle(Math.atan2(s, c));
+    const raw = action === undefined ? 0 : typeof action === 'number' ? action : (action[0] ?? 0);
+    const u = Math.min(env.maxTorque, Math.max(-env.maxTorque, raw));
     const cx = w / 2;
     const cy = h / 2;
     const r = Math.min(w, h) * 0.38;
@@ -316,95 +244,42 @@ export class Pendulum implements Sim {
     ctx.lineCap = 'round';
     ctx.beginPath();
     ctx.moveTo(cx, cy);
-    ctx.lineTo(cx + r * Math.sin(this.th), cy - r * Math.cos(this.th));
+    ctx.lineTo(cx + r * Math.sin(th), cy - r * Math.cos(th));
     ctx.stroke();
     ctx.lineWidth = 2;
     ctx.strokeStyle = '#333';
     ctx.beginPath();
-    ctx.arc(cx, cy, 22, -Math.PI / 2, -Math.PI / 2 + (this.lastU / Pendulum.maxTorque) * Math.PI * 0.9, this.lastU < 0);
+    ctx.arc(cx, cy, 22, -Math.PI / 2, -Math.PI / 2 + (u / env.maxTorque) * Math.PI * 0.9, u < 0);
     ctx.stroke();
     ctx.lineWidth = 1;
     ctx.fillStyle = '#000';
     ctx.beginPath();
     ctx.arc(cx, cy, 4, 0, 2 * Math.PI);
     ctx.fill();
-  }
+  };
 }
 
-// ---- toy text: grids drawn as tiles (deterministic moves: the viewer does not know the kwargs) --
+// ---- toy text: grids drawn as tiles ------------------------------------------------------------
 
-const FROZEN_LAKE_4 = ['SFFF', 'FHFH', 'FFFH', 'HFFG'];
-const FROZEN_LAKE_8 = ['SFFFFFFF', 'FFFFFFFF', 'FFFHFFFF', 'FFFFFHFF', 'FFFHFFFF', 'FHHFFFHF', 'FHFFHFHF', 'FFFHFFFG'];
-const CLIFF = ['............', '............', '............', 'SCCCCCCCCCCG'];
 const TILE_COLOURS: Record<string, string> = { S: '#cfe8ff', F: '#e8f4fb', H: '#1d3557', G: '#8fd694', C: '#8b5a2b', '.': '#f4f4f4' };
 
-const LAKE_MOVES: [number, number][] = [
-  [0, -1],
-  [1, 0],
-  [0, 1],
-  [-1, 0],
-];
-const CLIFF_MOVES: [number, number][] = [
-  [-1, 0],
-  [0, 1],
-  [1, 0],
-  [0, -1],
-];
-
-/** FrozenLake and CliffWalking: obs = row * cols + col. */
-export class GridWorld implements Sim {
-  readonly discrete = true;
-  readonly obsDim = 1;
-  readonly fps = 4;
-  readonly rows: number;
-  readonly cols: number;
-  state = 0;
-
-  constructor(
-    readonly id: string,
-    readonly map: string[],
-    readonly maxSteps: number,
-  ) {
-    this.rows = map.length;
-    this.cols = map[0]!.length;
-  }
-
-  private start(): number {
-    const flat = this.map.join('');
-    return flat.indexOf('S');
-  }
-
-  reset(): number[] {
-    this.state = this.start();
-    return [this.state];
-  }
-
-  step(action: number | number[]): StepResult {
-    let r = Math.floor(this.state / this.cols);
-    let c = this.state % this.cols;
-    // FrozenLake: 0 left, 1 down, 2 right, 3 up; CliffWalking: 0 up, 1 right, 2 down, 3 left
-    const [dr, dc] = (this.id.startsWith('CliffWalking') ? CLIFF_MOVES : LAKE_MOVES)[action as number] ?? [0, 0];
-    r = clip(r + dr, 0, this.rows - 1);
-    c = clip(c + dc, 0, this.cols - 1);
-    this.state = r * this.cols + c;
-    const tile = this.map[r]![c]!;
-    if (this.id.startsWith('CliffWalking')) {
-      if (tile === 'C') {
-        this.state = this.start();
-        return { obs: [this.state], reward: -100, terminated: false };
-      }
-      return { obs: [this.state], reward: -1, terminated: tile === 'G' };
-    }
-    return { obs: [this.state], reward: tile === 'G' ? 1 : 0, terminated: tile === 'G' || tile === 'H' };
-  }
-
-  draw(ctx: CanvasRenderingContext2D, w: number, h: number): void {
+/** FrozenLake (the env's own map: named, custom or random) and CliffWalking: obs = row * cols + col. */
+function grid(map: readonly string[]): Painter {
+  const cols = map[0]?.length ?? 1;
+  return (ctx, w, h, obs) => {
     clear(ctx, w, h);
-    drawTiles(ctx, w, h, this.map, (r, c) => r * this.cols + c === this.state);
-  }
+    drawTiles(ctx, w, h, map, (r, c) => r * cols + c === obs[0]);
+  };
 }
 
-function drawTiles(ctx: CanvasRenderingContext2D, w: number, h: number, map: string[], agentAt: (r: number, c: number) => boolean, label?: (r: number, c: number) => string | undefined): { size: number; ox: number; oy: number } {
+/** CliffWalking's grid as tiles: the cliff, the start, the goal (the bottom-right corner). */
+function cliffMap(env: CliffWalkingEnv): string[] {
+  const [rows, cols] = env.shape;
+  const goal = rows * cols - 1;
+  return env.cliff.map((row, r) => row.map((isCliff, c) => (isCliff ? 'C' : r * cols + c === env.startStateIndex ? 'S' : r * cols + c === goal ? 'G' : '.')).join(''));
+}
+
+function drawTiles(ctx: CanvasRenderingContext2D, w: number, h: number, map: readonly string[], agentAt: (r: number, c: number) => boolean, label?: (r: number, c: number) => string | undefined): { size: number; ox: number; oy: number } {
   const rows = map.length;
   const cols = map[0]!.length;
   const size = Math.floor(Math.min((w - 10) / cols, (h - 10) / rows));
@@ -436,78 +311,33 @@ function drawTiles(ctx: CanvasRenderingContext2D, w: number, h: number, map: str
   return { size, ox, oy };
 }
 
-/** Taxi-v4: obs = ((taxiRow * 5 + taxiCol) * 5 + passenger) * 4 + destination. */
-export class Taxi implements Sim {
-  readonly id = 'Taxi-v4';
-  readonly discrete = true;
-  readonly obsDim = 1;
-  readonly maxSteps = 200;
-  readonly fps = 4;
-  static readonly map = ['+---------+', '|R: | : :G|', '| : | : : |', '| : : : : |', '| | : | : |', '|Y| : |B: |', '+---------+'];
-  static readonly locs: [number, number][] = [
-    [0, 0],
-    [0, 4],
-    [4, 0],
-    [4, 3],
-  ];
-  row = 0;
-  col = 0;
-  passenger = 0;
-  destination = 1;
 
-  private encode(): number {
-    return ((this.row * 5 + this.col) * 5 + this.passenger) * 4 + this.destination;
-  }
-
-  reset(): number[] {
-    this.row = Math.floor(Math.random() * 5);
-    this.col = Math.floor(Math.random() * 5);
-    this.passenger = Math.floor(Math.random() * 4);
-    do this.destination = Math.floor(Math.random() * 4);
-    while (this.destination === this.passenger);
-    return [this.encode()];
-  }
-
-  step(action: number | number[]): StepResult {
-    const a = action as number;
-    let reward = -1;
-    let terminated = false;
-    const m = Taxi.map;
-    if (a === 0) this.row = Math.min(this.row + 1, 4);
-    else if (a === 1) this.row = Math.max(this.row - 1, 0);
-    else if (a === 2 && m[1 + this.row]![2 * this.col + 2] === ':') this.col = Math.min(this.col + 1, 4);
-    else if (a === 3 && m[1 + this.row]![2 * this.col] === ':') this.col = Math.max(this.col - 1, 0);
-    else if (a === 4) {
-      const at = Taxi.locs.findIndex(([r, c]) => r === this.row && c === this.col);
-      if (this.passenger < 4 && at === this.passenger) this.passenger = 4;
-      else reward = -10;
-    } else if (a === 5) {
-      const at = Taxi.locs.findIndex(([r, c]) => r === this.row && c === this.col);
-      if (this.passenger === 4 && at === this.destination) {
-        this.passenger = at;
-        terminated = true;
-        reward = 20;
-      } else if (this.passenger === 4 && at >= 0) this.passenger = at;
-      else reward = -10;
-    }
-    return { obs: [this.encode()], reward, terminated };
-  }
-
-  draw(ctx: CanvasRenderingContext2D, w: number, h: number): void {
+/** Taxi: obs = ((taxiRow * 5 + taxiCol) * 5 + passenger) * 4 + destination; walls from the env's map. */
+function taxi(env: TaxiEnv): Painter {
+  const names = ['R', 'G', 'Y', 'B'];
+  const rows = env.maxRow + 1;
+  const cols = env.maxCol + 1;
+  const blank = Array.from({ length: rows }, () => '.'.repeat(cols));
+  return (ctx, w, h, obs) => {
     clear(ctx, w, h);
-    const grid = ['.....', '.....', '.....', '.....', '.....'];
-    const names = ['R', 'G', 'Y', 'B'];
-    const { size, ox, oy } = drawTiles(ctx, w, h, grid, (r, c) => r === this.row && c === this.col, (r, c) => {
-      const i = Taxi.locs.findIndex(([lr, lc]) => lr === r && lc === c);
+    let s = obs[0] ?? 0;
+    const destination = s % 4;
+    s = Math.floor(s / 4);
+    const passenger = s % 5;
+    s = Math.floor(s / 5);
+    const col = s % cols;
+    const row = Math.floor(s / cols);
+    const { size, ox, oy } = drawTiles(ctx, w, h, blank, (r, c) => r === row && c === col, (r, c) => {
+      const i = env.locs.findIndex(([lr, lc]) => lr === r && lc === c);
       if (i < 0) return undefined;
-      return names[i]! + (i === this.passenger ? '·p' : '') + (i === this.destination ? '·d' : '');
+      return names[i]! + (i === passenger ? '·p' : '') + (i === destination ? '·d' : '');
     });
     // walls: a '|' between columns in the map
     ctx.strokeStyle = '#333';
     ctx.lineWidth = 3;
-    for (let r = 0; r < 5; r++) {
-      for (let c = 0; c < 4; c++) {
-        if (Taxi.map[1 + r]![2 * c + 2] === '|') {
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols - 1; c++) {
+        if (env.desc[1 + r]![2 * c + 2] === '|') {
           ctx.beginPath();
           ctx.moveTo(ox + (c + 1) * size, oy + r * size);
           ctx.lineTo(ox + (c + 1) * size, oy + (r + 1) * size);
@@ -516,35 +346,11 @@ export class Taxi implements Sim {
       }
     }
     ctx.lineWidth = 1;
-    if (this.passenger === 4) {
+    if (passenger === 4) {
       ctx.fillStyle = '#ffd166';
       ctx.beginPath();
-      ctx.arc(ox + (this.col + 0.5) * size, oy + (this.row + 0.5) * size, size * 0.12, 0, 2 * Math.PI);
+      ctx.arc(ox + (col + 0.5) * size, oy + (row + 0.5) * size, size * 0.12, 0, 2 * Math.PI);
       ctx.fill();
     }
-  }
-}
-
-/** The viewer's copy of an env, or undefined when the page cannot draw it. */
-export function makeSim(id: string | undefined): Sim | undefined {
-  switch (id) {
-    case 'CartPole-v1':
-      return new CartPole();
-    case 'MountainCar-v0':
-      return new MountainCar();
-    case 'Acrobot-v1':
-      return new Acrobot();
-    case 'Pendulum-v1':
-      return new Pendulum();
-    case 'FrozenLake-v1':
-      return new GridWorld(id, FROZEN_LAKE_4, 100);
-    case 'FrozenLake8x8-v1':
-      return new GridWorld(id, FROZEN_LAKE_8, 200);
-    case 'CliffWalking-v1':
-      return new GridWorld(id, CLIFF, 200);
-    case 'Taxi-v4':
-      return new Taxi();
-    default:
-      return undefined;
-  }
+  };
 }

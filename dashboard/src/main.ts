@@ -160,7 +160,7 @@ function onMessage(m: CoordinatorMessage): void {
       run = m.run;
       renderRun(m.run);
       renderWorkers(m.workers);
-      policyView.setEnv(m.run.env);
+      policyView.setEnv(m.run.env, m.run.envKwargs ?? {});
       setControls();
       return;
     case 'metrics':

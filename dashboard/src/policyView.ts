@@ -11,6 +11,10 @@ import { fmt } from './views.js';
 export class PolicyView {
   private sim: Sim | undefined;
   private envId: string | undefined;
+  /** id and kwargs of the env in use, to notice a change. */
+  private envKey: string | undefined;
+  /** Why the page has no live copy of the run's env (e.g. a custom env module). */
+  private simError = '';
   private envKnown = false;
   private policy: Policy | undefined;
   private version = 0;
@@ -41,13 +45,24 @@ export class PolicyView {
     );
   }
 
-  /** The run's env (from run_state). */
-  setEnv(id: string | undefined): void {
+  /** The run's env and its kwargs (from run_state): the page makes the same env (dashboard/src/envs.ts). */
+  setEnv(id: string | undefined, kwargs: Record<string, unknown>): void {
     const first = !this.envKnown;
     this.envKnown = true;
-    if (id === this.envId && !first) return;
+    const key = id === undefined ? undefined : `${id} ${JSON.stringify(kwargs)}`;
+    if (key === this.envKey && !first) return;
+    this.envKey = key;
     this.envId = id;
-    this.sim = makeSim(id);
+    this.sim?.close();
+    this.sim = undefined;
+    this.simError = '';
+    if (id !== undefined) {
+      try {
+        this.sim = makeSim(id, kwargs);
+      } catch (e) {
+        this.simError = (e as Error).message;
+      }
+    }
     this.restart();
   }
 
@@ -103,7 +118,7 @@ export class PolicyView {
     this.episodeReturn += r.reward;
     this.episodeSteps++;
     this.steps++;
-    if (r.terminated || this.episodeSteps >= sim.maxSteps) {
+    if (r.terminated || r.truncated) {
       this.episodes++;
       this.lastReturn = this.episodeReturn;
       this.obs = sim.reset();
@@ -121,7 +136,7 @@ export class PolicyView {
     if (this.error !== '') text = this.error;
     else if (!this.envKnown) text = 'waiting for the run state…';
     else if (this.envId === undefined) text = 'this run has no env to show';
-    else if (this.sim === undefined) text = `no live view for ${this.envId}`;
+    else if (this.sim === undefined) text = `no live view for ${this.envId}${this.simError !== '' ? `: ${this.simError}` : ''}`;
     else if (this.policy === undefined) text = `${this.sim.id}: waiting for policy parameters…`;
     else {
       const what = this.policy.isTable ? 'greedy on the Q-table' : `greedy ${this.policy.net} network (${this.policy.inDim}→${this.policy.outDim}, ${this.policy.hidden})`;
