@@ -6,7 +6,6 @@
  * is life, not death; an unauthenticated peer cannot make the coordinator buffer a big frame nor
  * hold more than 16 unauthenticated connections; a page from another origin cannot open the socket.
  */
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,7 +26,7 @@ import { CoordinatorServer } from '../coordinator/server.js';
 import { ensureModule, moduleCacheDir, moduleRef, sha256 } from '../workers/envModules.js';
 import { runTrial } from '../workers/trial.js';
 import type { ModuleRef, TrialResult, TrialTask } from '../workers/tasks.js';
-import { useCpu } from './helpers.js';
+import { test, useCpu } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../coordinator/cli.js', import.meta.url));
 const GRIDMAZE = pathToFileURL(fileURLToPath(new URL('../experiments/gridmaze.js', import.meta.url))).href;

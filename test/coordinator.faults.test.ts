@@ -102,27 +102,59 @@ test('the learner process killed mid-run: a new one continues from the last stat
   assertExactCounts(r, 64);
 });
 
-test('a remote worker killed with SIGKILL mid-run: its tasks are requeued and the run completes', async () => {
+/**
+ * Runs a DQN run with one rollout thread and one real `nnlab worker` process, which is stopped
+ * (SIGSTOP) after the first checkpoint: from then on the coordinator's next task for it sits there
+ * unanswered. `then` decides what happens to the stopped worker.
+ */
+async function runWithStoppedWorker(then: (child: ReturnType<typeof spawn>) => void, heartbeatMs?: number): Promise<{ r: RunResult; events: RunEvent[]; child: ReturnType<typeof spawn> }> {
   const events: RunEvent[] = [];
   let child: ReturnType<typeof spawn> | undefined;
   const r = await run(
     {
       spec: dqnSpec({ workers: { rollout: 1, numEnvs: 2, rolloutSteps: 32, remote: 1, learner: { process: false } } }),
       token: 'remote-test-token',
+      ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
       onListening: ({ port }) => {
-        child = spawn(process.execPath, [CLI, 'worker', '--connect', `ws://127.0.0.1:${port}`, '--token', 'remote-test-token', '--threads', '1'], { stdio: 'ignore' });
+        child = spawn(process.execPath, [CLI, 'worker', '--connect', `ws://127.0.0.1:${port}`, '--threads', '1'], { stdio: 'ignore', env: { ...process.env, NNLAB_TOKEN: 'remote-test-token' } });
       },
       onEvent: (e) => {
         events.push(e);
-        if (e.type === 'checkpoint' && child?.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        if (e.type === 'checkpoint' && child?.exitCode === null && child.signalCode === null && !events.some((x) => x.type === 'checkpoint' && x !== e)) {
+          child.kill('SIGSTOP');
+          then(child);
+        }
       },
     },
     events,
   );
-  assert.is(child!.signalCode, 'SIGKILL');
-  assert.ok(events.some((e) => e.type === 'worker-lost' && e.executor.startsWith('remote-')), 'the remote worker was marked lost');
+  child!.kill('SIGKILL');
+  return { r, events, child: child! };
+}
+
+/** The remote worker was lost holding at least one task, and every task it held was requeued. */
+function assertRequeued(r: RunResult, events: RunEvent[], reason: RegExp): void {
+  const lost = events.filter((e): e is Extract<RunEvent, { type: 'worker-lost' }> => e.type === 'worker-lost' && e.executor.startsWith('remote-'));
+  assert.is(lost.length, 1, 'the remote worker was marked lost once');
+  assert.match(lost[0]!.reason, reason);
+  assert.ok(lost[0]!.tasks.length >= 1, 'it was holding a task');
+  assert.ok(r.counts!.requeued >= lost[0]!.tasks.length, `${lost[0]!.tasks.length} task(s) lost, ${r.counts!.requeued} requeued`);
+}
+
+test('a remote worker killed with SIGKILL mid-run: the task it held is requeued and the run completes exactly', async () => {
+  const { r, events } = await runWithStoppedWorker((child) => setTimeout(() => child.kill('SIGKILL'), 500));
   assert.is(r.state, 'finished');
+  assertRequeued(r, events, /closed|disconnect|1006/i);
   assertExactCounts(r, 64);
+});
+
+test('a remote worker that stops answering (SIGSTOP) is found by the heartbeat, its task requeued, and the run completes exactly', async () => {
+  const t0 = Date.now();
+  const { r, events } = await runWithStoppedWorker(() => {}, 300);
+  assert.is(r.state, 'finished');
+  assertRequeued(r, events, /heartbeat|pong|no answer/i);
+  assertExactCounts(r, 64);
+  assert.ok(Date.now() - t0 < 60_000);
 });
 
 test('the coordinator killed mid-run: --resume continues from the last checkpoint', async () => {

@@ -2,7 +2,7 @@
  * `/healthz` is a liveness probe: the exact path, GET or HEAD only, and nothing about the run
  * (its id) without the run's token. A real server on loopback.
  */
-import { test } from 'uvu';
+import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { Scheduler } from '../coordinator/scheduler.js';
 import { CoordinatorServer } from '../coordinator/server.js';

@@ -4,7 +4,7 @@
  * validation, before the coordinator listens or writes anything. The CLI cases spawn the real
  * `nnlab run` in a temporary directory.
  */
-import { test } from 'uvu';
+import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

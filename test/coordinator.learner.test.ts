@@ -3,12 +3,11 @@
  * process given the last state the coordinator acknowledged continues bit for bit as an
  * uninterrupted learner does, and the round the dead one held is answered by the new one exactly.
  */
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { resolveDqnConfig } from '../agents/dqn.js';
 import { Rng } from '../core/rng.js';
 import { InlineLearner, LearnerLost, ProcessLearner, type LearnerClient } from '../coordinator/learner.js';
-import { useCpu } from './helpers.js';
+import { test, useCpu } from './helpers.js';
 import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../coordinator/protocol.js';
 
 const obsDim = 4;

@@ -5,7 +5,6 @@
  * again must reproduce both the logged goal-check score and the reported final score.
  * The policy-gradient driver's report is checked the same way.
  */
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -17,7 +16,7 @@ import { greedyPolicy } from '../agents/dqn.js';
 import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
 import { PolicyActor } from '../agents/policies.js';
 import { readMetrics, type ResultFile } from '../coordinator/runDir.js';
-import { useCpu } from './helpers.js';
+import { test, useCpu } from './helpers.js';
 
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-result-'));
 test.before(useCpu);

@@ -2,7 +2,7 @@
  * A DQN checkpoint holds the replay buffer: only its filled rows are saved, so 5k transitions in
  * a 100k buffer make a checkpoint of 5k rows; old checkpoints holding every row still load.
  */
-import { test } from 'uvu';
+import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { test } from 'uvu';
+import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import {
   Box,
