@@ -59,6 +59,8 @@ export interface RunOptions {
   httpHandler?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;
   /** Stop when this aborts (as SIGINT does). */
   signal?: AbortSignal;
+  /** Ping remote peers this often; one that sends nothing for two periods is dropped (default 5000 ms). */
+  heartbeatMs?: number;
 }
 
 export interface RunResult extends RunOutcome {
@@ -191,6 +193,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     port: opts.port ?? 0,
     host: opts.host ?? '127.0.0.1',
     ...(opts.tls !== undefined ? { tls: opts.tls } : {}),
+    ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
     scheduler,
     log,
     httpHandler: opts.httpHandler ?? dashboardHandler({ token, runDir }),

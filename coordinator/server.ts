@@ -56,6 +56,9 @@ export interface ServerOptions {
   log?: (line: string) => void;
 }
 
+/** How often peers are pinged by default; a peer that sent nothing for a whole period is dropped. */
+const HEARTBEAT_MS = 5000;
+
 interface Peer {
   id: number;
   ws: WebSocket;
@@ -69,6 +72,8 @@ interface Peer {
   role?: HelloMessage['role'];
   name?: string;
   alive: boolean;
+  /** Why the coordinator dropped it (the heartbeat), when it was not the peer that left. */
+  dropped?: string;
   badFrames: number;
   executor?: RemoteExecutor;
 }
@@ -139,7 +144,7 @@ export class CoordinatorServer {
       this.http.once('error', reject);
       this.http.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', () => resolve());
     });
-    const every = this.opts.heartbeatMs ?? 5000;
+    const every = this.opts.heartbeatMs ?? HEARTBEAT_MS;
     this.heartbeat = setInterval(() => this.beat(), every);
     this.heartbeat.unref();
     return (this.http.address() as { port: number }).port;
@@ -220,8 +225,9 @@ export class CoordinatorServer {
       clearTimeout(deadline);
       this.peers.delete(peer);
       if (peer.executor !== undefined) {
-        peer.executor.lost(`remote worker ${peer.executor.id} disconnected`);
-        this.opts.scheduler.removeExecutor(peer.executor.id, 'disconnected');
+        const why = peer.dropped ?? 'disconnected';
+        peer.executor.lost(`remote worker ${peer.executor.id} ${why}`);
+        this.opts.scheduler.removeExecutor(peer.executor.id, why);
       }
     });
     if (peer.state === 'challenged') {
@@ -317,6 +323,7 @@ export class CoordinatorServer {
   private beat(): void {
     for (const p of this.peers) {
       if (!p.alive) {
+        p.dropped = `sent nothing for a heartbeat period (${this.opts.heartbeatMs ?? HEARTBEAT_MS} ms): no answer to the ping`;
         p.ws.terminate();
         continue;
       }
