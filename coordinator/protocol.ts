@@ -21,9 +21,17 @@ export const CLOSE = {
   helloTimeout: 4408,
   /** The run is over. */
   runEnded: 4000,
+  /** The worker sent repeated bad results, task errors or missed deadlines (scheduler.ts). */
+  quarantined: 4403,
 } as const;
 
 export type Role = 'worker' | 'dashboard';
+
+/** Why a task was taken back from a worker (the error frame's code; scheduler.ts). */
+export type RefusalCode = 'bad_result' | 'task_error' | 'task_timeout';
+
+/** alive: takes tasks; suspect: missed a deadline, no new tasks until it answers; quarantined: dropped for bad answers; dead: gone. */
+export type ExecutorState = 'alive' | 'suspect' | 'quarantined' | 'dead';
 
 // ---- peer → coordinator ----------------------------------------------------------------------
 
@@ -68,8 +76,11 @@ export interface TaskMessage {
 }
 export interface ErrorMessage {
   type: 'error';
-  code: 'bad_msgpack' | 'bad_message' | 'unauthorized' | 'protocol_version' | 'not_allowed' | 'unknown_task' | 'internal';
+  /** bad_result, task_error, task_timeout: the task was taken back from this worker and goes to another (scheduler.ts). */
+  code: 'bad_msgpack' | 'bad_message' | 'unauthorized' | 'protocol_version' | 'not_allowed' | 'unknown_task' | 'internal' | RefusalCode;
   message: string;
+  /** The task a refusal (bad_result, task_error, task_timeout) is about. */
+  taskId?: number;
 }
 /** Metric points of a run, as they happen (the dashboard also gets the history first). */
 export interface MetricsMessage {
@@ -116,6 +127,10 @@ export interface WorkerSummary {
   id: string;
   kind: 'thread' | 'learner' | 'remote' | 'inline';
   alive: boolean;
+  /** Finer than alive: suspect (missed a deadline), quarantined (dropped for bad answers). */
+  state?: ExecutorState;
+  /** Why it is suspect, quarantined or dead. */
+  reason?: string;
   tasksDone: number;
   /** Env steps (or items) per second over the last tasks. */
   throughput: number;

@@ -108,7 +108,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
 
   // ---- scheduler, server, executors ----
   const token = opts.token ?? process.env.NNLAB_TOKEN ?? randomBytes(16).toString('hex');
-  const scheduler = new Scheduler();
+  const scheduler = new Scheduler(spec.workers.taskTimeout !== undefined ? { taskTimeout: spec.workers.taskTimeout } : {});
   const summary: RunSummary = { runId, name: spec.name, state: 'starting', kind: spec.agent?.algo ?? spec.model!.kind, backend: backend.name, startedAt: new Date().toISOString() };
   if (spec.env !== undefined) summary.env = spec.env.id;
   let learner: LearnerClient | undefined;
@@ -117,7 +117,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   let stopReason: string | undefined;
   let checkpointWanted = false;
   const workerTable = (): WorkerSummary[] => {
-    const rows: WorkerSummary[] = scheduler.stats().map((e) => ({ id: e.id, kind: e.kind, alive: e.alive, tasksDone: e.tasksDone, throughput: e.throughput, lastSeen: e.lastSeen, ...(e.busy > 0 ? { current: `${e.busy}/${e.capacity} busy` } : {}) }));
+    const rows: WorkerSummary[] = scheduler.stats().map((e) => ({ id: e.id, kind: e.kind, alive: e.alive, state: e.state, ...(e.reason !== undefined ? { reason: e.reason } : {}), tasksDone: e.tasksDone, throughput: e.throughput, lastSeen: e.lastSeen, ...(e.busy > 0 ? { current: `${e.busy}/${e.capacity} busy` } : {}) }));
     if (learner !== undefined) rows.push({ id: `learner${learner.pid !== undefined ? `-${learner.pid}` : ''}`, kind: learner.kind === 'process' ? 'learner' : 'inline', alive: true, tasksDone: 0, throughput: 0, lastSeen: Date.now(), current: learner.backend });
     return rows;
   };
@@ -163,6 +163,14 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   scheduler.onLost = (executor, tasks, reason) => {
     log(`worker ${executor} lost (${reason}); ${tasks.length} task(s) requeued`);
     opts.onEvent?.({ type: 'worker-lost', executor, tasks, reason });
+  };
+  scheduler.onFault = (executor, task, code, problem) => {
+    log(`worker ${executor} failed task ${task} (${problem}); the task goes to another worker`);
+    opts.onEvent?.({ type: 'task-fault', executor, task, code, problem });
+  };
+  scheduler.onQuarantine = (executor, reason) => {
+    log(`worker ${executor} quarantined: ${reason}`);
+    opts.onEvent?.({ type: 'worker-quarantined', executor, reason });
   };
   const threads = spec.model !== undefined ? spec.workers.gradient : spec.workers.rollout;
   if (singleProcess || threads === 0) scheduler.addExecutor(new InlineExecutor());

@@ -15,7 +15,7 @@ import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { packr } from '../core/tensors.js';
 import { withSource } from '../workers/envModules.js';
 import type { Task, TaskKind, TaskResult } from '../workers/tasks.js';
-import { ExecutorLost, type Executor, type Scheduler } from './scheduler.js';
+import { BadResult, ExecutorLost, type Executor, type RefusalCode, type Scheduler } from './scheduler.js';
 import { CLOSE, PROTOCOL_VERSION, parsePeerMessage, type CoordinatorMessage, type ErrorMessage, type HelloMessage, type PeerMessage } from './protocol.js';
 
 export interface ServerOptions {
@@ -182,7 +182,12 @@ export class CoordinatorServer {
       return this.reject(peer, 'bad_msgpack', `frame is not valid msgpack: ${(e as Error).message.split('\n')[0]}`);
     }
     const parsed = parsePeerMessage(decoded);
-    if (!parsed.ok) return this.reject(peer, 'bad_message', parsed.reason);
+    if (!parsed.ok) {
+      // a malformed answer to a task this worker holds fails the task (requeued elsewhere, a strike), it does not hold it forever
+      const taskId = answerTaskId(decoded);
+      if (peer.authed && taskId !== undefined && peer.executor?.fail(taskId, new BadResult(parsed.reason)) === true) return this.count('bad_message');
+      return this.reject(peer, 'bad_message', parsed.reason);
+    }
     const msg = parsed.message;
     if (!peer.authed) {
       if (msg.type !== 'hello') return this.reject(peer, 'unauthorized', `send a hello with the run token first (got '${msg.type}')`);
@@ -200,7 +205,11 @@ export class CoordinatorServer {
     this.send(peer, { type: 'welcome', protocol: PROTOCOL_VERSION, peerId: peer.id, runId: this.opts.runId });
     if (hello.role === 'worker') {
       const kinds = new Set<TaskKind>(hello.kinds ?? ['rollout', 'trial']);
-      peer.executor = new RemoteExecutor(`remote-${peer.id}-${hello.name}`, hello.threads ?? 1, kinds, (m) => this.send(peer, m));
+      peer.executor = new RemoteExecutor(`remote-${peer.id}-${hello.name}`, hello.threads ?? 1, kinds, (m) => this.send(peer, m), (reason) => {
+        // a close reason is at most 123 bytes: ASCII, cut
+        peer.ws.close(CLOSE.quarantined, `quarantined: ${reason}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 120));
+        setTimeout(() => peer.ws.terminate(), 1000).unref(); // a peer that does not answer the close is cut
+      });
       this.opts.log?.(`remote worker ${peer.executor.id} joined (${peer.executor.capacity} threads)`);
       this.opts.scheduler.addExecutor(peer.executor);
     } else this.opts.onDashboard?.((m) => this.send(peer, m));
@@ -238,6 +247,12 @@ export class CoordinatorServer {
   }
 }
 
+/** The task id of a frame that claims to answer a task (a result or task_error), if it has one. */
+function answerTaskId(v: unknown): number | undefined {
+  if (typeof v !== 'object' || v === null || !('type' in v) || !('taskId' in v)) return undefined;
+  return (v.type === 'result' || v.type === 'task_error') && typeof v.taskId === 'number' ? v.taskId : undefined;
+}
+
 /** A remote worker as a scheduler executor: tasks go out as frames, results come back by task id. */
 export class RemoteExecutor implements Executor {
   readonly kind = 'remote';
@@ -249,6 +264,7 @@ export class RemoteExecutor implements Executor {
     readonly capacity: number,
     readonly kinds: ReadonlySet<TaskKind>,
     private readonly sendFrame: (m: CoordinatorMessage) => void,
+    private readonly drop: (reason: string) => void = () => undefined,
   ) {}
 
   run(taskId: number, task: Task): Promise<TaskResult> {
@@ -272,6 +288,23 @@ export class RemoteExecutor implements Executor {
     if (msg.type === 'result') w.resolve(msg.result);
     else w.reject(new Error(msg.message));
     return true;
+  }
+
+  /** Fails a task this worker holds (its answer was malformed); false if it holds no such task. */
+  fail(taskId: number, error: Error): boolean {
+    const w = this.waiting.get(taskId);
+    if (w === undefined) return false;
+    this.waiting.delete(taskId);
+    w.reject(error);
+    return true;
+  }
+
+  refuse(taskId: number, code: RefusalCode, message: string): void {
+    this.sendFrame({ type: 'error', code, message, taskId });
+  }
+
+  quarantine(reason: string): void {
+    this.drop(reason);
   }
 
   lost(reason: string): void {

@@ -13,4 +13,4 @@ export type TensorMap = protocol.ParamsMessage['params'];
 export type MetricPoint = protocol.MetricsMessage['points'][number];
 
 export const PROTOCOL_VERSION: typeof protocol.PROTOCOL_VERSION = 1;
-export const CLOSE: typeof protocol.CLOSE = { unauthorized: 4401, badHello: 4400, helloTimeout: 4408, runEnded: 4000 };
+export const CLOSE: typeof protocol.CLOSE = { unauthorized: 4401, badHello: 4400, helloTimeout: 4408, runEnded: 4000, quarantined: 4403 };
