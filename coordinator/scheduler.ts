@@ -131,8 +131,6 @@ export interface SchedulerOptions {
 
 /** Median task times are taken over this many recent tasks of a kind. */
 const TIMES_KEPT = 64;
-/** Tasks of a kind that must finish before the default deadline applies. */
-const TIMES_NEEDED = 3;
 
 export class Scheduler {
   private readonly executors = new Map<string, Entry>();
@@ -226,11 +224,11 @@ export class Scheduler {
     if (e !== undefined) e.stats.lastSeen = Date.now();
   }
 
-  /** The deadline of a task of this kind in ms, or undefined while there is none (no fixed timeout and too few finished tasks for a median). */
+  /** The deadline of a task of this kind in ms, or undefined while there is none (no fixed timeout, and no task of the kind finished yet). */
   deadline(kind: TaskKind): number | undefined {
     if (this.opts.taskTimeout !== undefined) return this.opts.taskTimeout * 1000;
     const t = this.times.get(kind);
-    if (t === undefined || t.length < TIMES_NEEDED) return undefined;
+    if (t === undefined || t.length === 0) return undefined;
     const sorted = [...t].sort((a, b) => a - b);
     const median = sorted[sorted.length >> 1]!;
     return Math.max(this.opts.minTimeout * 1000, this.opts.timeoutFactor * median);
