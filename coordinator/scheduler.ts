@@ -420,9 +420,10 @@ export class Scheduler {
     p.failures.push({ executor: id, problem });
     p.avoid.add(id);
     delete p.holder;
-    entry.ex.refuse?.(d, code, `task ${d} refused: ${problem}; it goes to another worker`);
+    const last = p.failures.length >= this.opts.maxFailures;
+    entry.ex.refuse?.(d, code, `task ${d} refused: ${problem}; ${last ? `it failed ${p.failures.length} times: the run gives it up` : 'it goes to another worker'}`);
     this.onFault?.(id, p.id, code, problem);
-    if (p.failures.length >= this.opts.maxFailures) {
+    if (last) {
       this.counts.failed++;
       p.reject(new Error(`task ${p.id} (${p.task.kind}) failed ${p.failures.length} times: ${p.failures.map((f) => `${f.executor}: ${f.problem}`).join('; ')}`));
     } else {

@@ -7,7 +7,9 @@
  * validation of every frame (an error frame names the problem; the connection survives bad
  * frames from an authenticated peer up to a limit), nothing but a hello before authentication
  * (else close 4401), a hello deadline, protocol version check, ping/pong heartbeats that
- * `terminate()` dead peers. Remote workers become scheduler executors.
+ * `terminate()` dead peers. Remote workers become scheduler executors; a malformed answer to a
+ * task a worker holds fails that task at once (the scheduler requeues it and counts a strike), and
+ * a quarantined worker is closed with 4403 and the reason.
  */
 import http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
