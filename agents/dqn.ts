@@ -289,8 +289,17 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
       });
   }
 
+  /** Actions index Q's rows: one outside [0, numActions) would read and write past them (the coordinator validates results; this names what got through). */
+  private checkActions(b: TransitionBatch): void {
+    for (let r = 0; r < b.size; r++) {
+      const a = b.actions[r]!;
+      if (!Number.isInteger(a) || a < 0 || a >= this.numActions) throw new RangeError(`DQN minibatch row ${r}: action ${a} is outside the action space Discrete(${this.numActions})`);
+    }
+  }
+
   /** One gradient step on a minibatch. */
   update(b: TransitionBatch): Metrics {
+    this.checkActions(b);
     if (this.fused !== undefined) {
       const tdLoss = this.fusedLossAndGrad(b);
       this.fused.adam.step(this.fused.online.params, this.fused.online.grads);
@@ -308,6 +317,7 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
   }
 
   computeGradients(b: TransitionBatch): { grads: TensorMap; metrics: Metrics } {
+    this.checkActions(b);
     if (this.fused !== undefined) {
       const loss = this.fusedLossAndGrad(b);
       return { grads: this.fused.online.gradMap(), metrics: { 'losses/td_loss': loss } };

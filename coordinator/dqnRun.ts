@@ -24,6 +24,7 @@ import type { EnvRef, RolloutResult, RolloutTask } from '../workers/tasks.js';
 import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from './protocol.js';
 import { LearnerLost, type LearnerClient } from './learner.js';
 import type { RunContext, RunOutcome } from './runContext.js';
+import { checkedRollout } from './validate.js';
 
 /** What a DQN run's checkpoint holds (besides the model files). */
 export interface DqnRunState {
@@ -137,12 +138,9 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
     return task;
   };
 
+  /** Takes a validated result's transitions (the scheduler refuses bad ones and requeues their task; validate.ts). */
   const accept = (r: RolloutResult): void => {
     const n = r.count;
-    if (n !== stepsPerTask || r.obs.length !== n * obsDim || r.nextObs.length !== n * obsDim || r.actions.length !== n || r.rewards.length !== n || r.terminated.length !== n) {
-      throw new Error(`a rollout result has inconsistent sizes (count ${n}, expected ${stepsPerTask} transitions of ${obsDim} numbers)`);
-    }
-    if (r.episodeReturns.length !== r.episodeLengths.length || r.episodeEnds.length !== r.episodeReturns.length) throw new Error('a rollout result has inconsistent episode arrays');
     replay.addBatch(r.obs, r.actions, r.rewards, r.nextObs, r.terminated);
     for (let k = 0; k < r.episodeReturns.length; k++) {
       s.episodes++;
@@ -307,7 +305,7 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
       while (inFlight.size < slots && mayDispatch()) {
         const id = nextLocal++;
         const task = rolloutTask();
-        const run = single ? Promise.resolve(inline!.run(task)) : (ctx.scheduler.submit(task) as Promise<RolloutResult>);
+        const run = single ? Promise.resolve(inline!.run(task)).then((r) => checkedRollout(task, r)) : (ctx.scheduler.submit(task) as Promise<RolloutResult>);
         inFlight.set(id, run.then((result): Done => ({ kind: 'rollout', id, result })));
       }
       if (inFlight.size === 0 && training === undefined) throw new Error(`DQN run stalled at env step ${s.envSteps} (nothing in flight)`);

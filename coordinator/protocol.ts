@@ -35,6 +35,8 @@ export const CLOSE = {
   tryAgainLater: 1013,
   /** A frame larger than allowed (before authentication: 64 KiB; the standard code). */
   tooLarge: 1009,
+  /** The worker sent repeated bad results, task errors or missed deadlines (scheduler.ts). */
+  quarantined: 4409,
 } as const;
 
 /** Bytes of a challenge nonce (each side sends one). */
@@ -42,6 +44,12 @@ export const NONCE_BYTES = 32;
 
 
 export type Role = 'worker' | 'dashboard';
+
+/** Why a task was taken back from a worker (the error frame's code; scheduler.ts). */
+export type RefusalCode = 'bad_result' | 'task_error' | 'task_timeout';
+
+/** alive: takes tasks; suspect: missed a deadline, no new tasks until it answers; quarantined: dropped for bad answers; dead: gone. */
+export type ExecutorState = 'alive' | 'suspect' | 'quarantined' | 'dead';
 
 // ---- peer → coordinator ----------------------------------------------------------------------
 
@@ -112,8 +120,11 @@ export interface TaskMessage {
 }
 export interface ErrorMessage {
   type: 'error';
-  code: 'bad_msgpack' | 'bad_message' | 'unauthorized' | 'protocol_version' | 'not_allowed' | 'unknown_task' | 'internal';
+  /** bad_result, task_error, task_timeout: the task was taken back from this worker and goes to another (scheduler.ts). */
+  code: 'bad_msgpack' | 'bad_message' | 'unauthorized' | 'protocol_version' | 'not_allowed' | 'unknown_task' | 'internal' | RefusalCode;
   message: string;
+  /** The task a refusal (bad_result, task_error, task_timeout) is about. */
+  taskId?: number;
 }
 /** Metric points of a run, as they happen (the dashboard also gets the history first). */
 export interface MetricsMessage {
@@ -162,6 +173,10 @@ export interface WorkerSummary {
   id: string;
   kind: 'thread' | 'learner' | 'remote' | 'inline';
   alive: boolean;
+  /** Finer than alive: suspect (missed a deadline), quarantined (dropped for bad answers). */
+  state?: ExecutorState;
+  /** Why it is suspect, quarantined or dead. */
+  reason?: string;
   tasksDone: number;
   /** Env steps (or items) per second over the last tasks. */
   throughput: number;

@@ -166,7 +166,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
 
   // ---- scheduler, server, executors ----
   const token = opts.token ?? process.env.NNLAB_TOKEN ?? randomBytes(16).toString('hex');
-  const scheduler = new Scheduler();
+  const scheduler = new Scheduler(spec.workers.taskTimeout !== undefined ? { taskTimeout: spec.workers.taskTimeout } : {});
   const summary: RunSummary = { runId, name: spec.name, state: 'starting', kind: spec.agent?.algo ?? spec.model!.kind, backend: backend.name, startedAt: new Date().toISOString() };
   if (spec.env !== undefined) {
     summary.env = spec.env.id;
@@ -176,13 +176,8 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   let latestParams: { params: TensorMap; version: number; activation?: 'relu' | 'tanh' } | undefined;
   let latestSamples: { epoch: number; png: Uint8Array } | undefined;
   let checkpointWanted = false;
-  /** Why each dead executor left (e.g. a remote worker that refused shipped code): the dashboard row shows it. */
-  const lostReasons = new Map<string, string>();
   const workerTable = (): WorkerSummary[] => {
-    const rows: WorkerSummary[] = scheduler.stats().map((e) => {
-      const why = e.alive ? undefined : lostReasons.get(e.id);
-      return { id: e.id, kind: e.kind, alive: e.alive, tasksDone: e.tasksDone, throughput: e.throughput, lastSeen: e.lastSeen, ...(e.busy > 0 ? { current: `${e.busy}/${e.capacity} busy` } : why !== undefined ? { current: why } : {}) };
-    });
+    const rows: WorkerSummary[] = scheduler.stats().map((e) => ({ id: e.id, kind: e.kind, alive: e.alive, state: e.state, ...(e.reason !== undefined ? { reason: e.reason } : {}), tasksDone: e.tasksDone, throughput: e.throughput, lastSeen: e.lastSeen, ...(e.busy > 0 ? { current: `${e.busy}/${e.capacity} busy` } : {}) }));
     if (learner !== undefined) rows.push({ id: `learner${learner.pid !== undefined ? `-${learner.pid}` : ''}`, kind: learner.kind === 'process' ? 'learner' : 'inline', alive: true, tasksDone: 0, throughput: 0, lastSeen: Date.now(), current: learner.backend });
     return rows;
   };
@@ -229,9 +224,16 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   const flush = setInterval(flushMetrics, 250);
   scheduler.onChange = () => server.broadcast(runState());
   scheduler.onLost = (executor, tasks, reason) => {
-    lostReasons.set(executor, reason);
     log(`worker ${executor} lost (${reason}); ${tasks.length} task(s) requeued`);
     opts.onEvent?.({ type: 'worker-lost', executor, tasks, reason });
+  };
+  scheduler.onFault = (executor, task, code, problem) => {
+    log(`worker ${executor} failed task ${task} (${problem}); the task goes to another worker`);
+    opts.onEvent?.({ type: 'task-fault', executor, task, code, problem });
+  };
+  scheduler.onQuarantine = (executor, reason) => {
+    log(`worker ${executor} quarantined: ${reason}`);
+    opts.onEvent?.({ type: 'worker-quarantined', executor, reason });
   };
   const threads = spec.model !== undefined ? spec.workers.gradient : spec.workers.rollout;
   if (singleProcess || threads === 0) scheduler.addExecutor(new InlineExecutor());

@@ -8,7 +8,7 @@ import type { TensorMap } from '../core/tensors.js';
 import type { EnvRef } from '../workers/tasks.js';
 import type { ExperimentSpec } from './spec.js';
 import type { MetricsLog } from './runDir.js';
-import type { Scheduler, SchedulerCounts } from './scheduler.js';
+import type { RefusalCode, Scheduler, SchedulerCounts } from './scheduler.js';
 import type { LearnerClient } from './learner.js';
 
 export interface Faults {
@@ -16,7 +16,9 @@ export interface Faults {
   crashRolloutAt?: number;
 }
 
-export type RunEvent = { type: 'learner-started'; pid: number | undefined } | { type: 'learner-restart'; reason: string } | { type: 'checkpoint'; dir: string; step: number } | { type: 'worker-lost'; executor: string; tasks: number[]; reason: string };
+export type RunEvent = { type: 'learner-started'; pid: number | undefined } | { type: 'learner-restart'; reason: string } | { type: 'checkpoint'; dir: string; step: number } | { type: 'worker-lost'; executor: string; tasks: number[]; reason: string }
+  | { type: 'task-fault'; executor: string; task: number; code: RefusalCode; problem: string }
+  | { type: 'worker-quarantined'; executor: string; reason: string };
 
 export interface RunContext {
   spec: ExperimentSpec;

@@ -14,7 +14,9 @@
  * handshake before authentication (else 4401); a hello deadline; the protocol version check; and
  * heartbeats that `terminate()` a peer from which nothing at all (no pong, no byte of any frame)
  * arrived for a whole interval. Remote workers become scheduler executors; one that refuses the
- * run's shipped code is removed with the reason.
+ * run's shipped code is removed with the reason; a malformed answer to a task a worker holds fails
+ * that task at once (the scheduler requeues it and counts a strike), and a quarantined worker is
+ * closed with CLOSE.quarantined and the reason.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -23,7 +25,7 @@ import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { packr } from '../core/tensors.js';
 import { withSource } from '../workers/envModules.js';
 import type { Task, TaskKind, TaskResult } from '../workers/tasks.js';
-import { ExecutorLost, type Executor, type Scheduler } from './scheduler.js';
+import { BadResult, ExecutorLost, type Executor, type RefusalCode, type Scheduler } from './scheduler.js';
 import { coordinatorProof, newNonce, proofsEqual, tokensEqual, workerProof } from './auth.js';
 import { CLOSE, PROTOCOL_VERSION, parsePeerMessage, type CoordinatorMessage, type ErrorMessage, type HelloMessage, type PeerMessage, type RefusedMessage } from './protocol.js';
 
@@ -257,7 +259,12 @@ export class CoordinatorServer {
       return this.reject(peer, 'bad_msgpack', `frame is not valid msgpack: ${(e as Error).message.split('\n')[0]}`);
     }
     const parsed = parsePeerMessage(decoded);
-    if (!parsed.ok) return this.reject(peer, 'bad_message', parsed.reason);
+    if (!parsed.ok) {
+      // a malformed answer to a task this worker holds fails the task (requeued elsewhere, a strike), it does not hold it forever
+      const taskId = answerTaskId(decoded);
+      if (peer.state === 'ready' && taskId !== undefined && peer.executor?.fail(taskId, new BadResult(parsed.reason)) === true) return this.count('bad_message');
+      return this.reject(peer, 'bad_message', parsed.reason);
+    }
     const msg = parsed.message;
     if (peer.state === 'ready') return this.handle(peer, msg);
     if ((msg.type === 'auth' || msg.type === 'hello') && msg.protocol !== PROTOCOL_VERSION) {
@@ -281,7 +288,11 @@ export class CoordinatorServer {
     this.send(peer, { type: 'welcome', protocol: PROTOCOL_VERSION, peerId: peer.id, runId: this.opts.runId });
     if (hello.role === 'worker') {
       const kinds = new Set<TaskKind>(hello.kinds ?? ['rollout', 'trial']);
-      peer.executor = new RemoteExecutor(`remote-${peer.id}-${hello.name}`, hello.threads ?? 1, kinds, (m) => this.send(peer, m));
+      peer.executor = new RemoteExecutor(`remote-${peer.id}-${hello.name}`, hello.threads ?? 1, kinds, (m) => this.send(peer, m), (reason) => {
+        // a close reason is at most 123 bytes: ASCII, cut
+        peer.ws.close(CLOSE.quarantined, `quarantined: ${reason}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 120));
+        setTimeout(() => peer.ws.terminate(), 1000).unref(); // a peer that does not answer the close is cut
+      });
       this.opts.log?.(`remote worker ${peer.executor.id} joined (${peer.executor.capacity} threads)`);
       this.opts.scheduler.addExecutor(peer.executor);
     } else this.opts.onDashboard?.((m) => this.send(peer, m));
@@ -338,6 +349,12 @@ function refuseUpgrade(socket: Duplex, status: number, statusText: string, body:
   socket.end(`HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
+/** The task id of a frame that claims to answer a task (a result or task_error), if it has one. */
+function answerTaskId(v: unknown): number | undefined {
+  if (typeof v !== 'object' || v === null || !('type' in v) || !('taskId' in v)) return undefined;
+  return (v.type === 'result' || v.type === 'task_error') && typeof v.taskId === 'number' ? v.taskId : undefined;
+}
+
 /** A remote worker as a scheduler executor: tasks go out as frames, results come back by task id. */
 export class RemoteExecutor implements Executor {
   readonly kind = 'remote';
@@ -349,6 +366,7 @@ export class RemoteExecutor implements Executor {
     readonly capacity: number,
     readonly kinds: ReadonlySet<TaskKind>,
     private readonly sendFrame: (m: CoordinatorMessage) => void,
+    private readonly drop: (reason: string) => void = () => undefined,
   ) {}
 
   run(taskId: number, task: Task): Promise<TaskResult> {
@@ -372,6 +390,23 @@ export class RemoteExecutor implements Executor {
     if (msg.type === 'result') w.resolve(msg.result);
     else w.reject(new Error(msg.message));
     return true;
+  }
+
+  /** Fails a task this worker holds (its answer was malformed); false if it holds no such task. */
+  fail(taskId: number, error: Error): boolean {
+    const w = this.waiting.get(taskId);
+    if (w === undefined) return false;
+    this.waiting.delete(taskId);
+    w.reject(error);
+    return true;
+  }
+
+  refuse(taskId: number, code: RefusalCode, message: string): void {
+    this.sendFrame({ type: 'error', code, message, taskId });
+  }
+
+  quarantine(reason: string): void {
+    this.drop(reason);
   }
 
   lost(reason: string): void {

@@ -45,6 +45,19 @@ test('Double DQN target evaluates the online argmax with the target net: 1 + 0.9
   learner.dispose();
 });
 
+test('an action outside the action space in a minibatch is named, not used as an index (fused and tfjs paths)', () => {
+  for (const fused of [true, false]) {
+    const learner = new DqnLearner(1, 2, { hidden: [4], fused }, new Rng(5));
+    for (const bad of [7, -3]) {
+      const b = batch([1, 1, 1], [0, 0, 0]);
+      b.actions[2] = bad;
+      assert.throws(() => learner.update(b), (e: Error) => e.message === `DQN minibatch row 2: action ${bad} is outside the action space Discrete(2)`);
+      assert.throws(() => learner.computeGradients(b), /row 2: action/);
+    }
+    learner.dispose();
+  }
+});
+
 test('hard and Polyak target updates', () => {
   const learner = new DqnLearner(1, 2, { hidden: [4] }, new Rng(2));
   constantQ(learner, 'q', [2, 2]);

@@ -239,7 +239,7 @@ test('a worker without --allow-code refuses shipped code: the coordinator logs w
   assert.ok(lines.some((l) => /remote worker remote-\d+-careful refused task \d+ \(code_not_allowed\)/.test(l)), lines.join('\n'));
   const row = states.flatMap((s) => s.workers).find((r) => r.id.endsWith('-careful') && !r.alive);
   assert.ok(row !== undefined, 'a dead row for the worker');
-  assert.match(row!.current ?? '', 'code_not_allowed');
+  assert.match(row!.reason ?? '', 'code_not_allowed');
   const remoteDone = states.flatMap((s) => s.workers).filter((r) => r.id.endsWith('-careful')).reduce((m, r) => Math.max(m, r.tasksDone), 0);
   assert.is(remoteDone, 0);
 });

@@ -13,4 +13,4 @@ export type TensorMap = protocol.ParamsMessage['params'];
 export type MetricPoint = protocol.MetricsMessage['points'][number];
 
 export const PROTOCOL_VERSION: typeof protocol.PROTOCOL_VERSION = 2;
-export const CLOSE: typeof protocol.CLOSE = { unauthorized: 4401, badHello: 4400, helloTimeout: 4408, runEnded: 4000, codeRefused: 4403, tryAgainLater: 1013, tooLarge: 1009 };
+export const CLOSE: typeof protocol.CLOSE = { unauthorized: 4401, badHello: 4400, helloTimeout: 4408, runEnded: 4000, codeRefused: 4403, tryAgainLater: 1013, tooLarge: 1009, quarantined: 4409 };

@@ -52,17 +52,23 @@ export function renderWorkers(workers: readonly WorkerSummary[]): void {
       const tr = el('tr');
       tr.dataset.worker = w.id;
       tr.dataset.alive = String(w.alive);
+      // suspect: missed a task deadline; quarantined: dropped for bad results (the reason says which)
+      const state = w.state ?? (w.alive ? 'alive' : 'dead');
+      tr.dataset.state = state;
       if (!w.alive) tr.className = 'dead';
       const status = el('td');
-      status.append(el('span', w.alive ? 'alive' : 'dead', `badge ${w.alive ? 'alive' : 'dead'}`));
+      const badge = el('span', state, `badge ${state}`);
+      if (w.reason !== undefined) badge.title = w.reason;
+      status.append(badge);
       const seen = el('td', w.alive ? ago(w.lastSeen) : `${ago(w.lastSeen)}`);
       seen.title = new Date(w.lastSeen).toLocaleString();
       seen.dataset.lastSeen = String(w.lastSeen);
-      tr.append(el('td', w.id, 'mono'), el('td', w.kind), status, el('td', String(w.tasksDone), 'num'), el('td', w.throughput > 0 ? `${fmt(w.throughput, 0)}/s` : '–', 'num'), seen, el('td', w.current ?? ''));
+      tr.append(el('td', w.id, 'mono'), el('td', w.kind), status, el('td', String(w.tasksDone), 'num'), el('td', w.throughput > 0 ? `${fmt(w.throughput, 0)}/s` : '–', 'num'), seen, el('td', w.reason ?? w.current ?? '', w.reason !== undefined ? 'reason' : undefined));
       return tr;
     }),
   );
-  $('workers-summary').textContent = `${workers.filter((w) => w.alive).length} alive, ${workers.filter((w) => !w.alive).length} dead`;
+  const quarantined = workers.filter((w) => w.state === 'quarantined').length;
+  $('workers-summary').textContent = `${workers.filter((w) => w.alive).length} alive, ${workers.filter((w) => !w.alive).length - quarantined} dead${quarantined > 0 ? `, ${quarantined} quarantined` : ''}`;
 }
 
 /** Refreshes the "last heartbeat" cells (called every second). */

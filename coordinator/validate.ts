@@ -1,0 +1,162 @@
+/**
+ * Content validation of task results, at the one boundary every result crosses (the scheduler,
+ * whichever executor sent it: a remote worker, a local thread, the coordinator's own thread).
+ * protocol.ts's schemas check types; this checks a result against the task it answers: sizes
+ * from the task (count = steps × numEnvs, obs rows of the env's observation size), finite floats,
+ * actions inside the env's action space, episode arrays that agree with each other and lie
+ * within the task, trial scores and curves that are finite and as long as asked, gradient shards
+ * shaped like the parameters they were computed for. A bad result is reported as one line naming
+ * the field and what was expected; the scheduler requeues its task (it never reaches the replay
+ * buffer or the learner).
+ *
+ * Observations are checked for shape and finiteness only: Gymnasium's Box bounds are not
+ * guarantees (CartPole's velocities are declared unbounded, its positions leave the declared box
+ * just before termination), so bounds would reject honest data.
+ */
+import { Box, Discrete, make } from '../envs/index.js';
+import type { TensorMap } from '../core/tensors.js';
+import type { EnvRef, GradientResult, GradientTask, RolloutResult, RolloutTask, Task, TaskResult, TrialResult, TrialTask } from '../workers/tasks.js';
+
+/** What a rollout result is checked against: the env's observation size and action space. */
+export interface EnvSpaces {
+  /** Numbers per observation (the product of the observation space's shape; 1 for Discrete). */
+  obsDim: number;
+  /** A Discrete observation space's n: observations are integers in [0, n). */
+  obsN?: number;
+  action: { kind: 'discrete'; n: number } | { kind: 'box'; low: ArrayLike<number>; high: ArrayLike<number> } | { kind: 'other'; name: string };
+}
+
+const probed = new Map<string, EnvSpaces>();
+
+/** The spaces of an env, probed once per env ref (id, kwargs, module) by building and closing one instance. */
+export function envSpaces(ref: EnvRef): EnvSpaces {
+  const key = JSON.stringify([ref.id, ref.kwargs, ref.module?.hash ?? null]);
+  let s = probed.get(key);
+  if (s === undefined) {
+    const env = make(ref.id, ref.kwargs);
+    try {
+      const o = env.observationSpace;
+      const a = env.actionSpace;
+      s = {
+        obsDim: o.shape.reduce((x: number, y: number) => x * y, 1),
+        ...(o instanceof Discrete ? { obsN: o.n } : {}),
+        action: a instanceof Discrete ? { kind: 'discrete', n: a.n } : a instanceof Box ? { kind: 'box', low: a.low, high: a.high } : { kind: 'other', name: String(a) },
+      };
+    } finally {
+      env.close();
+    }
+    probed.set(key, s);
+  }
+  return s;
+}
+
+/** Checks a result against the task it answers; returns the first problem as one line, or undefined if it is sound. */
+export function validateResult(task: Task, result: TaskResult): string | undefined {
+  if (result.kind !== task.kind) return `result.kind: '${result.kind}' answers a '${task.kind}' task`;
+  switch (task.kind) {
+    case 'rollout':
+      return validateRollout(task, result as RolloutResult, envSpaces(task.env));
+    case 'trial':
+      return validateTrial(task, result as TrialResult);
+    case 'gradient':
+      return validateGradient(task, result as GradientResult);
+  }
+}
+
+/** A single-process run's own rollout, checked like any executor's (nothing else could redo it: a problem stops the run). */
+export function checkedRollout(task: RolloutTask, r: RolloutResult): RolloutResult {
+  const problem = validateRollout(task, r, envSpaces(task.env));
+  if (problem !== undefined) throw new Error(`the rollout of env steps ${task.envStep}–${task.envStep + r.count - 1} is bad: ${problem}`);
+  return r;
+}
+
+/** Index of the first NaN or ±Infinity, or -1. */
+function firstNonFinite(a: ArrayLike<number>): number {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i;
+  return -1;
+}
+
+function finite(field: string, a: ArrayLike<number>): string | undefined {
+  const i = firstNonFinite(a);
+  return i < 0 ? undefined : `${field}[${i}]: ${a[i]} is not a finite number`;
+}
+
+function length(field: string, a: ArrayLike<number>, expected: number, why: string): string | undefined {
+  return a.length === expected ? undefined : `${field}: length ${a.length}, expected ${expected} (${why})`;
+}
+
+export function validateRollout(task: RolloutTask, r: RolloutResult, spaces: EnvSpaces): string | undefined {
+  const n = task.steps * task.numEnvs;
+  if (r.count !== n) return `result.count: ${r.count}, expected ${n} (steps ${task.steps} × numEnvs ${task.numEnvs})`;
+  const rows = `${n} transitions × ${spaces.obsDim} numbers`;
+  const problem =
+    length('result.obs', r.obs, n * spaces.obsDim, rows) ??
+    length('result.nextObs', r.nextObs, n * spaces.obsDim, rows) ??
+    length('result.actions', r.actions, n, `${n} transitions`) ??
+    length('result.rewards', r.rewards, n, `${n} transitions`) ??
+    length('result.terminated', r.terminated, n, `${n} transitions`) ??
+    finite('result.obs', r.obs) ??
+    finite('result.nextObs', r.nextObs) ??
+    finite('result.rewards', r.rewards);
+  if (problem !== undefined) return problem;
+  if (spaces.obsN !== undefined) {
+    for (const [field, a] of [['result.obs', r.obs], ['result.nextObs', r.nextObs]] as const) {
+      for (let i = 0; i < a.length; i++) {
+        const v = a[i]!;
+        if (!Number.isInteger(v) || v < 0 || v >= spaces.obsN) return `${field}[${i}]: ${v} is outside the observation space Discrete(${spaces.obsN})`;
+      }
+    }
+  }
+  const act = spaces.action;
+  if (act.kind !== 'discrete') return `result.actions: the env's action space is ${act.kind === 'box' ? 'a Box' : act.name}; rollout results carry Discrete actions only`;
+  for (let i = 0; i < n; i++) {
+    const a = r.actions[i]!;
+    if (!Number.isInteger(a) || a < 0 || a >= act.n) return `result.actions[${i}]: ${a} is outside the action space Discrete(${act.n})`;
+  }
+  for (let i = 0; i < n; i++) if (r.terminated[i] !== 0 && r.terminated[i] !== 1) return `result.terminated[${i}]: ${r.terminated[i]}, expected 0 or 1`;
+  const episodes = r.episodeReturns.length;
+  if (r.episodeLengths.length !== episodes || r.episodeEnds.length !== episodes) {
+    return `result.episodeReturns/episodeLengths/episodeEnds: lengths ${episodes}/${r.episodeLengths.length}/${r.episodeEnds.length} differ (one entry per ended episode)`;
+  }
+  if (episodes > n) return `result.episodeReturns: ${episodes} episodes ended in a task of ${n} transitions`;
+  const ret = finite('result.episodeReturns', r.episodeReturns);
+  if (ret !== undefined) return ret;
+  for (let k = 0; k < episodes; k++) {
+    const end = r.episodeEnds[k]!;
+    if (end < 0 || end >= n) return `result.episodeEnds[${k}]: ${end} is outside the task's transitions [0, ${n})`;
+    if (r.episodeLengths[k]! < 1) return `result.episodeLengths[${k}]: ${r.episodeLengths[k]}, expected a positive length`;
+  }
+  if (r.policyVersion > task.policy.version) return `result.policyVersion: ${r.policyVersion} is newer than the task's policy (version ${task.policy.version})`;
+  return undefined;
+}
+
+export function validateTrial(task: TrialTask, r: TrialResult): string | undefined {
+  if (r.trial !== task.trial) return `result.trial: ${r.trial} answers trial ${task.trial}`;
+  if (!Number.isFinite(r.finalScore)) return `result.finalScore: ${r.finalScore} is not a finite number`;
+  if (!Number.isFinite(r.seconds) || r.seconds < 0) return `result.seconds: ${r.seconds}, expected a finite non-negative number`;
+  return length('result.curve', r.curve, task.episodes, `one return per training episode`) ?? finite('result.curve', r.curve);
+}
+
+function tensors(field: string, map: TensorMap, like: TensorMap | undefined): string | undefined {
+  for (const [name, t] of Object.entries(map)) {
+    const size = t.shape.reduce((a, b) => a * b, 1);
+    if (t.data.length !== size) return `${field}.${name}: ${t.data.length} numbers for shape [${t.shape.join(', ')}]`;
+    if (like !== undefined) {
+      const p = like[name];
+      if (p === undefined) return `${field}.${name}: the model has no parameter of that name`;
+      if (p.shape.length !== t.shape.length || p.shape.some((d, i) => d !== t.shape[i])) return `${field}.${name}: shape [${t.shape.join(', ')}], expected [${p.shape.join(', ')}]`;
+    }
+    const bad = finite(`${field}.${name}.data`, t.data);
+    if (bad !== undefined) return bad;
+  }
+  return undefined;
+}
+
+export function validateGradient(task: GradientTask, r: GradientResult): string | undefined {
+  if (r.n !== task.batch.n) return `result.n: ${r.n}, expected the shard's ${task.batch.n} rows`;
+  if (Object.keys(r.grads).length === 0) return 'result.grads: no gradients';
+  const g = tensors('result.grads', r.grads, task.params);
+  if (g !== undefined) return g;
+  for (const [k, v] of Object.entries(r.metrics)) if (!Number.isFinite(v)) return `result.metrics.${k}: ${v} is not a finite number`;
+  return r.stats !== undefined ? tensors('result.stats', r.stats, undefined) : undefined;
+}

@@ -1,0 +1,185 @@
+/**
+ * The scheduler's handling of bad answers, on a real coordinator socket with a hand-written
+ * worker beside an honest in-process executor: a trial with a NaN score and a result frame that
+ * fails the schema are refused and redone elsewhere, a late answer after the deadline is dropped,
+ * a task failing everywhere stops with every executor's error; and the validator's messages for
+ * rollouts, trials and gradient shards.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Scheduler, type SchedulerOptions } from '../coordinator/scheduler.js';
+import { CoordinatorServer } from '../coordinator/server.js';
+import { InlineExecutor } from '../coordinator/executors.js';
+import { validateGradient, validateRollout, validateTrial, envSpaces } from '../coordinator/validate.js';
+import type { TaskMessage } from '../coordinator/protocol.js';
+import { runTrial } from '../workers/trial.js';
+import { execute } from '../workers/thread.js';
+import type { GradientTask, RolloutResult, RolloutTask, TrialResult, TrialTask } from '../workers/tasks.js';
+import { DqnLearner } from '../agents/dqn.js';
+import { Rng } from '../core/rng.js';
+import { connectPeer, type TestPeer } from './peer.js';
+
+const TOKEN = 'results-test-token';
+
+const until = async (cond: () => boolean, ms = 10_000) => {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+/** Coordinators still open (closed after each test, whether it passed or not). */
+const open: (() => Promise<void>)[] = [];
+test.after.each(async () => {
+  for (const close of open.splice(0)) await close();
+});
+
+/** A coordinator with the hand-written worker registered first (it gets the first task), then the honest inline executor. */
+async function setup(onTask: (peer: TestPeer, m: TaskMessage) => void, opts: SchedulerOptions = {}) {
+  const scheduler = new Scheduler(opts);
+  const server = new CoordinatorServer({ token: TOKEN, runId: 'results', scheduler });
+  const port = await server.listen();
+  const bad = connectPeer(`ws://127.0.0.1:${port}/ws`, TOKEN, { name: 'bad', kinds: ['trial'] });
+  bad.onMessage = (m) => m.type === 'task' && onTask(bad, m);
+  await until(() => scheduler.capacity('trial') === 1);
+  scheduler.addExecutor(new InlineExecutor());
+  open.push(async () => {
+    await scheduler.close();
+    await server.close();
+  });
+  return { scheduler, bad };
+}
+
+const trial = (over: Partial<TrialTask> = {}): TrialTask => ({ kind: 'trial', runId: 'results', trial: 0, env: { id: 'CliffWalking-v1', kwargs: {} }, algo: 'qlearning', config: { seed: 3 }, episodes: 30, evalEpisodes: 1, ...over });
+
+test('a trial result with a short curve is refused, named to the worker, and redone by another executor', async () => {
+  const c = await setup((p, m) => p.send({ type: 'result', taskId: m.taskId, result: { kind: 'trial', trial: 0, finalScore: -13, curve: new Float64Array(29), seconds: 0.1 } }));
+  const r = (await c.scheduler.submit(trial())) as TrialResult;
+  assert.is(r.finalScore, (await runTrial(trial())).finalScore);
+  await until(() => c.bad.errors().length > 0);
+  assert.equal(c.bad.errors().map((e) => [e.code, e.message]), [['bad_result', 'task 1 refused: bad result: result.curve: length 29, expected 30 (one return per training episode); it goes to another worker']]);
+  assert.is(c.scheduler.counts.invalid, 1);
+  assert.is(c.scheduler.counts.completed, 1);
+  assert.is(c.scheduler.stats().find((e) => e.kind === 'remote')!.strikes, 1);
+});
+
+test('a result frame that fails the schema (a NaN score) fails the task it answers at once, not at a deadline', async () => {
+  const c = await setup((p, m) => p.send({ type: 'result', taskId: m.taskId, result: { kind: 'trial', trial: 0, finalScore: NaN, curve: new Float64Array(30), seconds: 0.1 } }));
+  const t0 = Date.now();
+  await c.scheduler.submit(trial());
+  assert.ok(Date.now() - t0 < 5000);
+  await until(() => c.bad.errors().length > 0);
+  const e = c.bad.errors();
+  assert.is(e.length, 1);
+  assert.is(e[0]!.code, 'bad_result');
+  assert.match(e[0]!.message, /^task 1 refused: bad result: result\.finalScore: .*NaN/);
+  assert.is(e[0]!.taskId, 1);
+});
+
+test('an answer after the deadline is dropped, not counted; the worker is suspect until it answers', async () => {
+  let answer: (() => void) | undefined;
+  const c = await setup((p, m) => (answer = () => p.send({ type: 'result', taskId: m.taskId, result: { kind: 'trial', trial: 0, finalScore: 12345, curve: new Float64Array(30), seconds: 1 } })), { taskTimeout: 0.3 });
+  const r = (await c.scheduler.submit(trial())) as TrialResult;
+  assert.is.not(r.finalScore, 12345);
+  const remote = () => c.scheduler.stats().find((e) => e.kind === 'remote')!;
+  assert.is(remote().state, 'suspect');
+  assert.is(c.scheduler.capacity('trial'), 1, 'a suspect worker takes no new tasks');
+  await until(() => c.bad.errors().length > 0);
+  assert.is(c.bad.errors()[0]!.code, 'task_timeout');
+  answer!();
+  await until(() => c.scheduler.counts.late === 1);
+  assert.is(c.scheduler.counts.completed, 1);
+  assert.is(remote().state, 'alive');
+  assert.is(c.scheduler.capacity('trial'), 2);
+});
+
+test('a task that fails on every executor stops after 3 tries, naming each executor and its error', async () => {
+  const c = await setup((p, m) => p.send({ type: 'task_error', taskId: m.taskId, message: 'boom' }));
+  const err = await c.scheduler.submit(trial({ env: { id: 'NoSuchEnv-v0', kwargs: {} } })).then(
+    () => undefined,
+    (e: Error) => e,
+  );
+  assert.ok(err !== undefined, 'the task did not fail');
+  assert.match(err.message, /^task 1 \(trial\) failed 3 times: remote-\d+-bad: task error: boom; inline: task error: .*NoSuchEnv.*; remote-\d+-bad: task error: boom$/);
+  assert.is(c.scheduler.counts.failed, 1);
+});
+
+// ---- the validator's messages ----
+
+/** A DQN policy's parameters for an obsDim-input, 2- or 4-action network. */
+function policyParams(obsDim: number, actions: number) {
+  const learner = new DqnLearner(obsDim, actions, { hidden: [4] }, new Rng(0));
+  const params = learner.getPolicyParams().params;
+  learner.dispose();
+  return params;
+}
+
+const rolloutTask: RolloutTask = {
+  kind: 'rollout',
+  runId: 'v',
+  env: { id: 'CartPole-v1', kwargs: {} },
+  numEnvs: 2,
+  steps: 8,
+  envStep: 0,
+  seed: 1,
+  policy: { algo: 'dqn', activation: 'relu', params: policyParams(4, 2), version: 0, epsilon: { initial: 1, final: 1, fraction: 1, totalTimesteps: 100, learningStarts: 100 } },
+};
+
+test('rollout results: each inconsistency is named with its field', async () => {
+  const good = (await execute(rolloutTask)) as RolloutResult;
+  const spaces = envSpaces(rolloutTask.env);
+  assert.is(validateRollout(rolloutTask, good, spaces), undefined);
+  const cases: [string, (r: RolloutResult) => void][] = [
+    ['result.count: 15, expected 16 (steps 8 × numEnvs 2)', (r) => (r.count = 15)],
+    ['result.nextObs[3]: -Infinity is not a finite number', (r) => (r.nextObs[3] = -Infinity)],
+    ['result.terminated[4]: 2, expected 0 or 1', (r) => (r.terminated[4] = 2)],
+    ['result.episodeReturns/episodeLengths/episodeEnds: lengths 1/0/1 differ (one entry per ended episode)', (r) => Object.assign(r, { episodeReturns: new Float64Array([1]), episodeLengths: new Int32Array(0), episodeEnds: new Int32Array([3]) })],
+    ['result.episodeEnds[0]: 16 is outside the task\'s transitions [0, 16)', (r) => Object.assign(r, { episodeReturns: new Float64Array([1]), episodeLengths: new Int32Array([1]), episodeEnds: new Int32Array([16]) })],
+    ['result.episodeReturns[0]: NaN is not a finite number', (r) => Object.assign(r, { episodeReturns: new Float64Array([NaN]), episodeLengths: new Int32Array([1]), episodeEnds: new Int32Array([0]) })],
+    ['result.policyVersion: 4 is newer than the task\'s policy (version 0)', (r) => (r.policyVersion = 4)],
+  ];
+  for (const [message, spoil] of cases) {
+    const r: RolloutResult = { ...good, obs: good.obs.slice(), nextObs: good.nextObs.slice(), terminated: good.terminated.slice() };
+    spoil(r);
+    assert.is(validateRollout(rolloutTask, r, spaces), message);
+  }
+  // a Discrete observation space (FrozenLake): observations are states in [0, 16)
+  const lake: RolloutTask = { ...rolloutTask, runId: 'v-lake', env: { id: 'FrozenLake-v1', kwargs: {} }, policy: { ...rolloutTask.policy, params: policyParams(1, 4) } };
+  const lr = (await execute(lake)) as RolloutResult;
+  assert.is(validateRollout(lake, lr, envSpaces(lake.env)), undefined);
+  lr.obs[2] = 16;
+  assert.is(validateRollout(lake, lr, envSpaces(lake.env)), 'result.obs[2]: 16 is outside the observation space Discrete(16)');
+});
+
+test('trial results: the trial index, the score and the curve', () => {
+  const t = trial();
+  const ok: TrialResult = { kind: 'trial', trial: 0, finalScore: -13, curve: new Float64Array(30), seconds: 0.5 };
+  assert.is(validateTrial(t, ok), undefined);
+  assert.is(validateTrial(t, { ...ok, trial: 1 }), 'result.trial: 1 answers trial 0');
+  assert.is(validateTrial(t, { ...ok, finalScore: Infinity }), 'result.finalScore: Infinity is not a finite number');
+  assert.is(validateTrial(t, { ...ok, curve: new Float64Array(29) }), 'result.curve: length 29, expected 30 (one return per training episode)');
+  assert.is(validateTrial(t, { ...ok, curve: Float64Array.from({ length: 30 }, (_, i) => (i === 7 ? NaN : 0)) }), 'result.curve[7]: NaN is not a finite number');
+});
+
+test('gradient shards: named like the parameters, shaped like them, finite', () => {
+  const task: GradientTask = {
+    kind: 'gradient',
+    runId: 'v',
+    model: { kind: 'gan', config: {}, seed: 0 },
+    phase: 'critic',
+    params: { 'd/kernel': { shape: [2, 3], data: new Float32Array(6) }, 'd/bias': { shape: [3], data: new Float32Array(3) } },
+    paramsVersion: 1,
+    batch: { n: 4, images: new Float32Array(4 * 784), labels: new Uint8Array(4) },
+  };
+  const grads = { 'd/kernel': { shape: [2, 3], data: new Float32Array(6) } };
+  assert.is(validateGradient(task, { kind: 'gradient', grads, metrics: { loss: 1 }, n: 4 }), undefined);
+  assert.is(validateGradient(task, { kind: 'gradient', grads, metrics: {}, n: 3 }), "result.n: 3, expected the shard's 4 rows");
+  assert.is(validateGradient(task, { kind: 'gradient', grads: { 'x/kernel': grads['d/kernel'] }, metrics: {}, n: 4 }), 'result.grads.x/kernel: the model has no parameter of that name');
+  assert.is(validateGradient(task, { kind: 'gradient', grads: { 'd/kernel': { shape: [3, 2], data: new Float32Array(6) } }, metrics: {}, n: 4 }), 'result.grads.d/kernel: shape [3, 2], expected [2, 3]');
+  assert.is(validateGradient(task, { kind: 'gradient', grads: { 'd/bias': { shape: [3], data: new Float32Array([0, NaN, 0]) } }, metrics: {}, n: 4 }), 'result.grads.d/bias.data[1]: NaN is not a finite number');
+  assert.is(validateGradient(task, { kind: 'gradient', grads, metrics: { loss: NaN }, n: 4 }), 'result.metrics.loss: NaN is not a finite number');
+  assert.is(validateGradient(task, { kind: 'gradient', grads: {}, metrics: {}, n: 4 }), 'result.grads: no gradients');
+});
+
+test.run();
