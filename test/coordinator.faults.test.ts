@@ -1,6 +1,7 @@
 /**
  * Reliability of real runs on loopback (small budgets): a rollout thread, the learner process or
- * a remote worker killed mid-run; the coordinator killed and resumed; a single-process run
+ * a remote worker killed mid-run, a remote worker stopped (heartbeat); each checked against an
+ * independent ledger read from the transitions themselves; the coordinator killed and resumed; a single-process run
  * interrupted and resumed ends with exactly the weights of an uninterrupted one; a NaN loss stops
  * the run naming the step while the last good checkpoint stays loadable.
  */
@@ -17,6 +18,8 @@ import { evalRun } from '../coordinator/evalRun.js';
 import type { RunEvent } from '../coordinator/runContext.js';
 import { WebSocket } from 'ws';
 import { packr } from '../core/tensors.js';
+import type { DqnRunState } from '../coordinator/dqnRun.js';
+import { STEP_SCALE, TAG_DIMS } from './fixtures/taggedCartPole.js';
 import { PROTOCOL_VERSION, type CoordinatorMessage, type ParamsMessage } from '../coordinator/protocol.js';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'coordinator', 'cli.js');
@@ -41,12 +44,49 @@ function run(opts: Partial<RunOptions>, events: RunEvent[] = []): Promise<RunRes
   return runExperiment({ runsDir, log: () => {}, progressOut: null, handleSignals: false, onEvent: (e) => events.push(e), ...opts });
 }
 
-/** Every rollout task's transitions were accepted exactly once. */
-function assertExactCounts(r: RunResult, stepsPerTask: number): void {
-  const c = r.counts!;
-  assert.is(c.duplicates, 0, 'no result accepted twice');
-  assert.is(r.envSteps, c.rolloutTasks! * stepsPerTask, 'env steps = accepted tasks × task size');
-  assert.ok(r.envSteps! >= 4096);
+/** The tagged env of the ledger runs (test/fixtures/taggedCartPole.ts): observations name their env instance and step. */
+const TAGGED = { id: 'TaggedCartPole-v0', module: path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'taggedCartPole.js') };
+const ROLLOUT_STEPS = 32;
+const NUM_ENVS = 2;
+
+/**
+ * An independent ledger of what the run accepted, read from the data itself rather than from any
+ * counter: every transition in the final checkpoint's replay buffer names the env instance and
+ * step that made it (the tagged env), so
+ * - each transition is one step of one env (its nextObs is the same env's next step);
+ * - no (env, step) pair is there twice: nothing was accepted twice;
+ * - each env's steps come in whole task windows [k·rolloutSteps, (k + 1)·rolloutSteps): every accepted
+ *   task contributed all its transitions, and an attempt that was not accepted (a requeued task's
+ *   first try, a lost worker's) contributed none;
+ * - the windows add up to the accepted tasks, and the transitions to the budget.
+ */
+async function assertLedger(r: RunResult): Promise<void> {
+  assert.is(r.state, 'finished');
+  const { state } = await loadCheckpoint<DqnRunState>(path.join(r.runDir, 'checkpoints'));
+  const rb = state.replay;
+  const d = 4 + TAG_DIMS;
+  const stepsOf = new Map<string, Set<number>>();
+  for (let i = 0; i < rb.size; i++) {
+    const env = `${rb.obs[i * d + 4]}:${rb.obs[i * d + 5]}`;
+    const t = rb.obs[i * d + 6]! / STEP_SCALE;
+    assert.is(`${rb.nextObs[i * d + 4]}:${rb.nextObs[i * d + 5]}`, env, `transition ${i}: obs and nextObs come from different envs`);
+    assert.is(rb.nextObs[i * d + 6]! / STEP_SCALE, t + 1, `transition ${i}: nextObs is not the step after obs`);
+    const steps = stepsOf.get(env) ?? new Set<number>();
+    if (steps.has(t)) assert.unreachable(`step ${t} of env ${env} is in the replay buffer twice`);
+    steps.add(t);
+    stepsOf.set(env, steps);
+  }
+  let windows = 0;
+  for (const [env, steps] of stepsOf) {
+    const perWindow = new Map<number, number>();
+    for (const t of steps) perWindow.set(Math.floor(t / ROLLOUT_STEPS), (perWindow.get(Math.floor(t / ROLLOUT_STEPS)) ?? 0) + 1);
+    for (const [k, n] of perWindow) assert.is(n, ROLLOUT_STEPS, `env ${env}: task window ${k} holds ${n} of its ${ROLLOUT_STEPS} steps`);
+    windows += perWindow.size;
+  }
+  assert.is(windows, r.counts!.rolloutTasks! * NUM_ENVS, 'one window per env of each accepted task');
+  assert.is(rb.size, r.envSteps, 'the replay buffer holds every accepted transition');
+  assert.ok(r.envSteps! >= 4096 && r.envSteps! % (ROLLOUT_STEPS * NUM_ENVS) === 0);
+  assert.is(r.counts!.duplicates, 0);
 }
 
 test("a dashboard receives the policy with the agent's hidden activation (a tanh DQN)", async () => {
@@ -70,11 +110,11 @@ test("a dashboard receives the policy with the agent's hidden activation (a tanh
 
 test('a rollout thread killed mid-run: its task is redone by a new thread, nothing lost or counted twice', async () => {
   const events: RunEvent[] = [];
-  const r = await run({ spec: dqnSpec(), faults: { crashRolloutAt: 1500 } }, events);
+  const r = await run({ spec: dqnSpec({ env: TAGGED }), faults: { crashRolloutAt: 1500 } }, events);
   assert.is(r.state, 'finished');
   assert.ok(events.some((e) => e.type === 'worker-lost'), 'the thread death was seen');
   assert.ok(r.counts!.requeued >= 1);
-  assertExactCounts(r, 64);
+  await assertLedger(r);
 });
 
 test('the learner process killed mid-run: a new one continues from the last state', async () => {
@@ -82,7 +122,7 @@ test('the learner process killed mid-run: a new one continues from the last stat
   let killed = false;
   const r = await run(
     {
-      spec: dqnSpec(),
+      spec: dqnSpec({ env: TAGGED }),
       onEvent: (e) => {
         events.push(e);
         // kill -9 the learner as soon as the first checkpoint shows training is under way
@@ -99,7 +139,7 @@ test('the learner process killed mid-run: a new one continues from the last stat
   assert.ok(events.some((e) => e.type === 'learner-restart'), 'the learner was restarted');
   assert.is(events.filter((e) => e.type === 'learner-started').length, 2);
   assert.is(r.state, 'finished');
-  assertExactCounts(r, 64);
+  await assertLedger(r);
 });
 
 /**
@@ -112,11 +152,11 @@ async function runWithStoppedWorker(then: (child: ReturnType<typeof spawn>) => v
   let child: ReturnType<typeof spawn> | undefined;
   const r = await run(
     {
-      spec: dqnSpec({ workers: { rollout: 1, numEnvs: 2, rolloutSteps: 32, remote: 1, learner: { process: false } } }),
+      spec: dqnSpec({ env: TAGGED, workers: { rollout: 1, numEnvs: 2, rolloutSteps: 32, remote: 1, learner: { process: false } } }),
       token: 'remote-test-token',
       ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
       onListening: ({ port }) => {
-        child = spawn(process.execPath, [CLI, 'worker', '--connect', `ws://127.0.0.1:${port}`, '--threads', '1'], { stdio: 'ignore', env: { ...process.env, NNLAB_TOKEN: 'remote-test-token' } });
+        child = spawn(process.execPath, [CLI, 'worker', '--connect', `ws://127.0.0.1:${port}`, '--threads', '1', '--allow-code'], { stdio: 'ignore', env: { ...process.env, NNLAB_TOKEN: 'remote-test-token' } });
       },
       onEvent: (e) => {
         events.push(e);
@@ -145,7 +185,7 @@ test('a remote worker killed with SIGKILL mid-run: the task it held is requeued 
   const { r, events } = await runWithStoppedWorker((child) => setTimeout(() => child.kill('SIGKILL'), 500));
   assert.is(r.state, 'finished');
   assertRequeued(r, events, /closed|disconnect|1006/i);
-  assertExactCounts(r, 64);
+  await assertLedger(r);
 });
 
 test('a remote worker that stops answering (SIGSTOP) is found by the heartbeat, its task requeued, and the run completes exactly', async () => {
@@ -153,7 +193,7 @@ test('a remote worker that stops answering (SIGSTOP) is found by the heartbeat, 
   const { r, events } = await runWithStoppedWorker(() => {}, 300);
   assert.is(r.state, 'finished');
   assertRequeued(r, events, /heartbeat|pong|no answer/i);
-  assertExactCounts(r, 64);
+  await assertLedger(r);
   assert.ok(Date.now() - t0 < 60_000);
 });
 

@@ -5,7 +5,7 @@
  * answered. Each run finishes with exact counts; the replay buffer holds only transitions of
  * valid results; the worker gets error frames naming the problem and is quarantined.
  */
-import { test } from 'uvu';
+import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';

@@ -5,7 +5,7 @@
  * a task failing everywhere stops with every executor's error; and the validator's messages for
  * rollouts, trials and gradient shards.
  */
-import { test } from 'uvu';
+import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { Scheduler, type SchedulerOptions } from '../coordinator/scheduler.js';
 import { CoordinatorServer } from '../coordinator/server.js';
