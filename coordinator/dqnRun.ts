@@ -17,7 +17,7 @@ import type { TensorMap } from '../core/tensors.js';
 import { allFinite, setParams } from '../core/tensors.js';
 import { buildMlp } from '../core/nn.js';
 import { resolveDqnConfig, greedyPolicy, type DqnConfig } from '../agents/dqn.js';
-import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
+import { EVAL_SEEDS, evaluatePolicy, type EvalResult } from '../agents/evaluate.js';
 import { Discrete, make } from '../envs/index.js';
 import { RolloutRunner, type RolloutRunnerState } from '../workers/rollout.js';
 import type { EnvRef, RolloutResult, RolloutTask } from '../workers/tasks.js';
@@ -207,6 +207,10 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
   };
 
   const startTime = resume?.metrics.time ?? 0;
+  /** The final report: the published policy on finalEpisodes episodes no check plays. */
+  const finalSeed = EVAL_SEEDS.final(config.seed);
+  const finalEvaluation = (): EvalResult => evaluatePolicy(ctx.envRef.id, greedyPolicy(s.params, config.activation), spec.eval.finalEpisodes, finalSeed, ctx.envRef.kwargs);
+  let final: EvalResult | undefined;
   /** The snapshot whose evaluation confirmed the goal: what the run saves and reports. */
   let goalSnapshot: EvaluationRecord | undefined;
   let lastEvaluation: EvaluationRecord | undefined = resume?.lastEvaluation;
@@ -326,7 +330,14 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
       }
       if (evaluate()) {
         await abandonTraining();
-        break;
+        // the goal stands only when the final evaluation, on other episodes, agrees; else the
+        // snapshot was lucky on the check's seeds, and training goes on (the abandoned round is redone)
+        final = finalEvaluation();
+        if (final.meanReturn >= spec.eval.goal!) break;
+        ctx.log(`env step ${s.envSteps}: the goal check scored ${goalSnapshot!.meanReturn.toFixed(1)}, the final evaluation ${final.meanReturn.toFixed(1)} < ${spec.eval.goal}: training goes on`);
+        ctx.metrics.write(s.envSteps, { 'eval/final_mean_return': final.meanReturn });
+        goalSnapshot = undefined;
+        final = undefined;
       }
       const requested = ctx.checkpointRequested();
       if (requested || (spec.checkpoint.interval > 0 && s.envSteps - s.lastCheckpointStep >= spec.checkpoint.interval)) {
@@ -354,15 +365,14 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
   if (stopReason !== undefined) return { state: 'stopped', message: `stopped (${stopReason}) at env step ${s.envSteps}; continue with --resume ${ctx.runDir}`, envSteps: s.envSteps, counts };
 
   // the reported score is the saved model's, on episodes the goal check never played
-  const firstSeed = EVAL_SEEDS.final(config.seed);
-  const final = evaluatePolicy(ctx.envRef.id, greedyPolicy(s.params, config.activation), spec.eval.finalEpisodes, firstSeed, ctx.envRef.kwargs);
+  final ??= finalEvaluation();
   ctx.metrics.write(s.envSteps, { 'eval/final_mean_return': final.meanReturn });
   const outcome: RunOutcome = {
     state: 'finished',
     message: `greedy evaluation over ${spec.eval.finalEpisodes} episodes: mean return ${final.meanReturn.toFixed(1)} ± ${final.stdReturn.toFixed(1)}`,
     envSteps: s.envSteps,
     finalScore: final.meanReturn,
-    evaluation: { finalScore: final.meanReturn, finalStd: final.stdReturn, finalEpisodes: final.returns.length, firstSeed, policyVersion: s.paramsVersion, updates: s.learner.updates, checkpoint: saved, model: 'q' },
+    evaluation: { finalScore: final.meanReturn, finalStd: final.stdReturn, finalEpisodes: final.returns.length, firstSeed: finalSeed, policyVersion: s.paramsVersion, updates: s.learner.updates, checkpoint: saved, model: 'q' },
     counts,
     params: s.params,
   };

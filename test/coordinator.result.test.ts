@@ -56,6 +56,7 @@ test('DQN with rollout threads and a learner process: the saved model is the ver
   });
   assert.is(r.state, 'finished');
   assert.ok(r.goalReachedAt !== undefined, `the easy goal ${goal} was never met in ${r.envSteps} env steps`);
+  assert.ok(r.finalScore! >= goal, `a run stopped by its goal reports ${r.finalScore}: the final evaluation must agree with the check`);
   const result = readJson<ResultFile>(path.join(r.runDir, 'result.json'));
   assert.is(result.goalReachedAt, r.goalReachedAt);
   assert.is(result.finalEpisodes, finalEpisodes);
