@@ -164,7 +164,7 @@ export class Scheduler {
   validate: (task: Task, result: TaskResult) => string | undefined = validateResult;
 
   constructor(opts: SchedulerOptions = {}) {
-    this.opts = { maxAttempts: 5, maxFailures: 3, maxStrikes: 3, timeoutFactor: 10, minTimeout: 30, ...opts };
+    this.opts = { maxAttempts: 5, maxFailures: 3, maxStrikes: 3, timeoutFactor: 10, minTimeout: 10, ...opts };
   }
 
   addExecutor(ex: Executor): void {

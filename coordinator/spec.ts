@@ -119,7 +119,7 @@ const specObject = z
           .default({ process: true }),
         /** Wait for this many remote workers before starting. */
         remote: capped(0, SPEC_LIMITS.remoteWorkers).default(0),
-        /** Seconds a task may take before it is taken back and sent to another executor (default: 10 × the median task time of its kind, at least 30 s). */
+        /** Seconds a task may take before it is taken back and sent to another executor (default: 10 × the median task time of its kind, at least 10 s). */
         taskTimeout: z.number().positive().max(86_400).optional(),
       })
       .default({ rollout: 2, numEnvs: 1, rolloutSteps: 64, gradient: 0, learner: { process: true }, remote: 0 }),
