@@ -28,6 +28,13 @@ export function trialTask(runId: string, env: EnvRef, trial: Trial): TrialTask {
   return task;
 }
 
+/** Writes a finished trial's training curve and final score as metrics (namespaced by trial index in a sweep of several). */
+export function writeTrialMetrics(ctx: Pick<RunContext, 'metrics'>, total: number, index: number, curve: ArrayLike<number>, finalScore: number): void {
+  const prefix = total > 1 ? `trial/${index}/` : '';
+  const key = `${prefix}charts/episodic_return`;
+  ctx.metrics.writeMany([...Array.from(curve, (ret, ep) => ({ step: ep + 1, metrics: { [key]: ret } })), { step: curve.length, metrics: { [`${prefix}eval/final_mean_return`]: finalScore } }]);
+}
+
 /** Resolves when any of `promises` settles or after `ms` milliseconds, whichever comes first. */
 function settledOrTimeout(promises: Iterable<Promise<unknown>>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -54,9 +61,7 @@ export async function runTrials(ctx: RunContext): Promise<RunOutcome> {
     const r = (await ctx.scheduler.submit(task)) as TrialResult;
     if (ctx.stopRequested() !== undefined) return;
     if (r.trial !== trial.index || !Number.isFinite(r.finalScore)) throw new Error(`trial ${trial.index}: a malformed result came back`);
-    const prefix = trials.length > 1 ? `trial/${trial.index}/` : '';
-    const key = `${prefix}charts/episodic_return`;
-    ctx.metrics.writeMany([...Array.from(r.curve, (ret, ep) => ({ step: ep + 1, metrics: { [key]: ret } })), { step: r.curve.length, metrics: { [`${prefix}eval/final_mean_return`]: r.finalScore } }]);
+    writeTrialMetrics(ctx, trials.length, trial.index, r.curve, r.finalScore);
     rows.push({ index: trial.index, overrides: trial.overrides, finalScore: r.finalScore, seconds: r.seconds });
     done++;
     ctx.progress(done, trials.length, { last: r.finalScore, workers: ctx.workersAlive() });
