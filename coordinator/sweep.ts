@@ -11,14 +11,17 @@ import { expandSweep, type Trial } from './spec.js';
 import type { EnvRef, TrialResult, TrialTask } from '../workers/tasks.js';
 import type { RunContext, RunOutcome } from './runContext.js';
 
-/** The task that trains one trial of a sweep (its agent, config with its seed, and budget). */
+/**
+ * The task that trains one trial of a sweep: its agent, config with its seed, budget, and env
+ * (`env` — the run's, with its module — with the trial's own kwargs, which a sweep may set).
+ */
 export function trialTask(runId: string, env: EnvRef, trial: Trial): TrialTask {
   const { spec } = trial;
   const task: TrialTask = {
     kind: 'trial',
     runId,
     trial: trial.index,
-    env,
+    env: { ...env, kwargs: spec.env?.kwargs ?? env.kwargs },
     algo: spec.agent!.algo,
     config: { seed: spec.seed, ...spec.agent!.config },
     episodes: spec.budget.episodes ?? 500,
