@@ -8,6 +8,7 @@ import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { initBackend, backendInfo } from '../core/backend.js';
 import { version } from '../core/version.js';
+import { redisUrlProblem } from './redisUrl.js';
 
 const HELP = `nnlab ${version} — a reinforcement-learning and generative-model lab on TensorFlow.js
 
@@ -21,11 +22,21 @@ Commands:
                                  (--resume RUN_DIR: continue a run from its newest checkpoint;
                                  --tls-cert/--tls-key: serve https and wss)
   sweep SPEC [...]               the same, for a spec with a sweep section (trials run in parallel)
+  sweep SPEC --queue redis://[user:pass@]HOST:PORT[/DB]
+                                 enqueue the sweep's trials as jobs in Redis (rediss:// for TLS; also
+                                 the spec's queue field), follow them, write trials.json when done;
+                                 runs survive this process (docs/scale-out.md)
+  sweep --attach SWEEP_ID --queue URL
+                                 follow a queue-backed sweep from anywhere, also after its submitter
+                                 was killed
   worker --connect URL [--token-file F] [--tls-ca F] [--allow-code] [--allow-module SHA256]
          [--threads N] [--name NAME]
                                  join a running experiment from this machine as a remote worker;
                                  it checks that the coordinator knows the token and never sends it;
                                  shipped env modules run only with --allow-code / --allow-module
+  worker --queue URL [--concurrency N] [--allow-code] [--allow-module SHA256] [--name NAME]
+         [--lock-duration MS] [--stalled-interval MS]
+                                 run trial jobs of queue-backed sweeps on N threads until stopped
   eval RUN_DIR [--episodes N]    greedy evaluation of a run's newest checkpoint
   train MODEL [--epochs N] [--seed N] [--workers N]
                                  train a generative model on MNIST (vae, vae-conv, gan, wgan, wgan-gp,
@@ -106,6 +117,11 @@ async function main(argv: string[]): Promise<void> {
       threads: { type: 'string' },
       name: { type: 'string' },
       episodes: { type: 'string' },
+      queue: { type: 'string' },
+      attach: { type: 'string' },
+      concurrency: { type: 'string' },
+      'lock-duration': { type: 'string' },
+      'stalled-interval': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -167,6 +183,10 @@ async function main(argv: string[]): Promise<void> {
     case 'sweep': {
       if (values.backend !== undefined) process.env.NNLAB_BACKEND = values.backend;
       const file = positionals[0];
+      if (values.attach !== undefined) {
+        await attachSweep(command, values.attach, values.queue, file, values.port);
+        return;
+      }
       if (file === undefined && values.resume === undefined) throw new UsageError(`${command} needs a spec file (e.g. experiments/cartpole-dqn.json) or --resume RUN_DIR`);
       if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
       const { runExperiment } = await import('./run.js');
@@ -177,6 +197,7 @@ async function main(argv: string[]): Promise<void> {
       if (spec !== undefined) opts.spec = spec;
       if (values.resume !== undefined) opts.resume = values.resume;
       if (values.workers !== undefined) opts.workers = intOption('workers', values.workers, 2);
+      if (values.queue !== undefined) opts.queue = { url: queueUrl(values.queue) };
       if (values.host !== undefined) opts.host = values.host;
       const token = await runToken(values);
       if (token !== undefined) opts.token = token;
@@ -186,14 +207,26 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'worker': {
-      if (values.connect === undefined) throw new UsageError('worker needs --connect ws://HOST:PORT');
+      const allowed = values['allow-module'] ?? [];
+      const notHex = allowed.find((h) => !/^[0-9a-f]{64}$/.test(h));
+      if (notHex !== undefined) throw new UsageError(`--allow-module needs a sha256 in hex (64 characters 0-9a-f), got '${notHex}'`);
+      if (values.queue !== undefined) {
+        if (values.connect !== undefined) throw new UsageError('a worker serves either a run (--connect) or a queue (--queue), not both');
+        const { runQueueWorker } = await import('../workers/queueWorker.js');
+        const opts: Parameters<typeof runQueueWorker>[0] = { url: queueUrl(values.queue), allowCode: values['allow-code'] === true, allowModules: allowed };
+        if (values.concurrency !== undefined) opts.concurrency = Math.max(1, intOption('concurrency', values.concurrency, 1));
+        if (values.name !== undefined) opts.name = values.name;
+        if (values['lock-duration'] !== undefined) opts.lockDurationMs = Math.max(1, intOption('lock-duration', values['lock-duration'], 30_000));
+        if (values['stalled-interval'] !== undefined) opts.stalledIntervalMs = Math.max(1, intOption('stalled-interval', values['stalled-interval'], 30_000));
+        const done = await runQueueWorker(opts);
+        console.log(`worker stopped after ${done} trial(s)`);
+        return;
+      }
+      if (values.connect === undefined) throw new UsageError('worker needs --connect ws://HOST:PORT (a run) or --queue redis://HOST:PORT (queue-backed sweeps)');
       const token = await runToken(values);
       if (token === undefined) throw new UsageError('worker needs the run token (printed by nnlab run): NNLAB_TOKEN, --token-file FILE or --token T');
-      const allowModules = values['allow-module'] ?? [];
-      const badHash = allowModules.find((h) => !/^[0-9a-f]{64}$/.test(h));
-      if (badHash !== undefined) throw new UsageError(`--allow-module needs a sha256 in hex (64 characters 0-9a-f), got '${badHash}'`);
       const { runRemoteWorker } = await import('../workers/remote.js');
-      const opts: Parameters<typeof runRemoteWorker>[0] = { url: values.connect, token, allowCode: values['allow-code'] === true, allowModules };
+      const opts: Parameters<typeof runRemoteWorker>[0] = { url: values.connect, token, allowCode: values['allow-code'] === true, allowModules: allowed };
       if (values['tls-ca'] !== undefined) opts.ca = readFlagFile('tls-ca', values['tls-ca']);
       if (values.threads !== undefined) opts.threads = Math.max(1, intOption('threads', values.threads, 1));
       if (values.name !== undefined) opts.name = values.name;
@@ -212,6 +245,25 @@ async function main(argv: string[]): Promise<void> {
     default:
       throw new UsageError(`unknown command '${command}' (try: nnlab help)`);
   }
+}
+
+/** A --queue URL, checked (coordinator/redisUrl.ts). */
+function queueUrl(url: string): string {
+  const problem = redisUrlProblem(url);
+  if (problem !== undefined) throw new UsageError(`--queue ${problem}`);
+  return url;
+}
+
+/** `nnlab sweep --attach SWEEP_ID --queue URL`: follows a queue-backed sweep with its spec as Redis holds it. */
+async function attachSweep(command: string, sweepId: string, url: string | undefined, file: string | undefined, port: string | undefined): Promise<void> {
+  if (command !== 'sweep') throw new UsageError('--attach belongs to nnlab sweep');
+  if (file !== undefined) throw new UsageError(`--attach follows the spec stored with the sweep; remove '${file}'`);
+  if (url === undefined) throw new UsageError('--attach needs --queue redis://HOST:PORT (where the sweep was submitted)');
+  const checked = queueUrl(url);
+  const { loadSweep } = await import('./queue.js');
+  const spec = await loadSweep(checked, sweepId, (l) => console.error(l));
+  const { runExperiment } = await import('./run.js');
+  await runExperiment({ spec, port: intOption('port', port, 7070), queue: { url: checked, attach: sweepId } });
 }
 
 /** The run token from --token, --token-file or NNLAB_TOKEN (coordinator/auth.ts); bad combinations are usage errors. */

@@ -5,14 +5,11 @@
  */
 import path from 'node:path';
 import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
-import { trainA2c } from '../agents/a2c.js';
-import { trainActorCritic } from '../agents/actorCritic.js';
-import { trainReinforce } from '../agents/reinforce.js';
+import type { trainA2c } from '../agents/a2c.js';
+import { PG_TRAINERS } from '../workers/trial.js';
 import type { TrainPgOptions } from '../agents/onPolicy.js';
 import type { RunContext, RunOutcome } from './runContext.js';
 import { runGenerative, type GenerativeRunState } from './generativeRun.js';
-
-const PG_TRAINERS = { reinforce: trainReinforce, 'actor-critic': trainActorCritic, a2c: trainA2c } as const;
 
 export async function runInProcess(ctx: RunContext, resume?: unknown): Promise<RunOutcome> {
   const { spec } = ctx;

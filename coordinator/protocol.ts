@@ -167,6 +167,23 @@ export interface RunSummary {
   backend: string;
   startedAt: string;
   message?: string;
+  /** A queue-backed sweep's trials (coordinator/queue.ts). */
+  trials?: TrialStatus[];
+}
+
+/** One trial of a queue-backed sweep as the dashboard's sweep table shows it. */
+export interface TrialStatus {
+  index: number;
+  /** `retried`: waiting for another try after a failed one. */
+  state: 'waiting' | 'active' | 'completed' | 'failed' | 'retried';
+  /** The worker running it (or that ran it). */
+  worker?: string;
+  attempts: number;
+  /** Training episodes reported so far (the whole curve once completed). */
+  episodes: number;
+  finalScore?: number;
+  /** The last failure (a failed trial's, or a retried one's). */
+  error?: string;
 }
 
 export interface WorkerSummary {

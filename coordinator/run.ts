@@ -27,6 +27,8 @@ import { InlineLearner, ProcessLearner, type LearnerClient } from './learner.js'
 import { Progress } from './progress.js';
 import { dqnLearnerInit, runDqn, type DqnRunState } from './dqnRun.js';
 import { runTrials } from './sweep.js';
+import { clearFollowerMetrics, runQueueSweep, sweepIdOf, type QueueTuning } from './queue.js';
+import { redactRedisUrl } from './redisUrl.js';
 import { runInProcess } from './inProcess.js';
 import { latestGenerativeCheckpoint } from './generativeRun.js';
 import { dashboardHandler } from './dashboardHttp.js';
@@ -61,6 +63,12 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Ping remote peers this often; one that sends nothing for two periods is dropped (default 5000 ms). */
   heartbeatMs?: number;
+  /**
+   * Run the sweep's trials as jobs of the Redis queue at `url` (overrides spec.queue), in
+   * runs/<sweep id>/; with `attach`, follow that sweep (its spec as Redis holds it) instead of
+   * submitting (coordinator/queue.ts).
+   */
+  queue?: { url: string; attach?: string } & QueueTuning;
 }
 
 export interface RunResult extends RunOutcome {
@@ -152,14 +160,23 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   }
   if (opts.workers !== undefined) spec = { ...spec, workers: { ...spec.workers, rollout: opts.workers } };
   checkExperiment(spec, opts.resume !== undefined ? path.join(runDir, 'spec.json') : '');
+  // a queue-backed sweep: its run directory is named by the sweep id, and whoever follows it rewrites it from Redis
+  const queueUrl = opts.queue?.url ?? spec.queue;
+  const attach = opts.queue?.attach;
+  if (queueUrl !== undefined) {
+    if (opts.resume !== undefined) throw new Error('--resume: a queue-backed sweep is re-attached with --attach SWEEP_ID, not resumed');
+    runDir = path.join(opts.runsDir ?? 'runs', sweepIdOf(spec));
+  }
   const runId = path.basename(runDir);
   const backend = await initBackend();
-  const envRef = resolveEnvRef(spec);
+  // attaching, the env module is on the submitter's machine: the jobs carry it, and nothing here makes the env
+  const envRef = attach === undefined ? resolveEnvRef(spec) : undefined;
   if (envRef?.module !== undefined) await ensureModule(envRef.module);
   if (envRef !== undefined) findEnvSpec(envRef.id); // unknown id: "did you mean" error before anything starts
   const singleProcess = spec.workers.rollout === 0 && !spec.workers.learner.process;
   signals.runDir = runDir;
   makeRunDir(runDir);
+  if (queueUrl !== undefined) clearFollowerMetrics(runDir);
   if (opts.resume === undefined) writeRunFiles(runDir, spec, { runId, seed: spec.seed, backend: backend.name, learnerBackend: spec.workers.learner.backend ?? 'default', startedAt: new Date().toISOString() });
   const resumeMark = (resumeState as { metrics?: { jsonl: number; csv: number; time: number } } | undefined)?.metrics;
   const metrics = new MetricsLog(runDir, resumeMark);
@@ -208,7 +225,8 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   const url = `${secure ? 'https' : 'http'}://${opts.host ?? '127.0.0.1'}:${port}/?token=${token}`;
   log(`nnlab run ${runId}: ${spec.agent?.algo ?? spec.model!.kind}${spec.env ? ` on ${spec.env.id}` : ''}, seed ${spec.seed}, backend ${backend.name}`);
   log(`dashboard: ${url}`);
-  log(`remote workers: NNLAB_TOKEN=${token} nnlab worker --connect ${secure ? 'wss' : 'ws'}://HOST:${port}${secure ? ' --tls-ca CA.pem' : ''}${envRef?.module !== undefined ? ' --allow-code' : ''}   (docs/security.md)`);
+  if (queueUrl !== undefined) log(`queue workers: nnlab worker --queue ${redactRedisUrl(queueUrl)}${envRef?.module !== undefined ? ' --allow-code' : ''}   (docs/scale-out.md)`);
+  else log(`remote workers: NNLAB_TOKEN=${token} nnlab worker --connect ${secure ? 'wss' : 'ws'}://HOST:${port}${secure ? ' --tls-ca CA.pem' : ''}${envRef?.module !== undefined ? ' --allow-code' : ''}   (docs/security.md)`);
   opts.onListening?.({ port, token, url, runDir });
 
   let pending: CoordinatorMessage[] = [];
@@ -235,7 +253,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     log(`worker ${executor} quarantined: ${reason}`);
     opts.onEvent?.({ type: 'worker-quarantined', executor, reason });
   };
-  const threads = spec.model !== undefined ? spec.workers.gradient : spec.workers.rollout;
+  const threads = queueUrl !== undefined ? 0 : spec.model !== undefined ? spec.workers.gradient : spec.workers.rollout;
   if (singleProcess || threads === 0) scheduler.addExecutor(new InlineExecutor());
   else scheduler.addExecutor(new ThreadPoolExecutor('threads', threads));
   if (spec.workers.remote > 0) {
@@ -291,6 +309,10 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
       latestParams = { params, version, ...(activation !== undefined ? { activation } : {}) };
       if (server.dashboards > 0) server.broadcast({ type: 'params', runId, ...latestParams });
     },
+    publishTrials: (trials) => {
+      summary.trials = trials;
+      server.broadcast(runState());
+    },
     publishSamples: (epoch, png) => {
       latestSamples = { epoch, png };
       server.broadcast({ type: 'samples', runId, epoch, png });
@@ -327,7 +349,9 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   summary.state = 'running';
   server.broadcast(runState());
   try {
-    if (spec.agent?.algo === 'dqn' && spec.sweep === undefined) {
+    if (queueUrl !== undefined) {
+      outcome = await runQueueSweep(ctx, { ...opts.queue, url: queueUrl, attach: attach !== undefined });
+    } else if (spec.agent?.algo === 'dqn' && spec.sweep === undefined) {
       learner = await startLearner();
       outcome = await runDqn(ctx, learner, resumeState as DqnRunState | undefined);
     } else if (spec.agent !== undefined && (spec.sweep !== undefined || ['qlearning', 'sarsa', 'expected-sarsa'].includes(spec.agent.algo))) {

@@ -10,6 +10,7 @@ import type { ExperimentSpec } from './spec.js';
 import type { MetricsLog } from './runDir.js';
 import type { RefusalCode, Scheduler, SchedulerCounts } from './scheduler.js';
 import type { LearnerClient } from './learner.js';
+import type { TrialStatus } from './protocol.js';
 
 export interface Faults {
   /** The rollout task starting at or after this env step crashes its thread. */
@@ -39,6 +40,8 @@ export interface RunContext {
   publish(params: TensorMap, version: number, activation?: 'relu' | 'tanh'): void;
   /** Publishes a generative run's newest sample grid (PNG bytes) to dashboards. */
   publishSamples(epoch: number, png: Uint8Array): void;
+  /** Publishes a queue-backed sweep's trial states to dashboards (in run_state). */
+  publishTrials(trials: TrialStatus[]): void;
   restartLearner(): Promise<LearnerClient>;
   stopRequested(): string | undefined;
   checkpointRequested(): boolean;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { Rng } from '../core/rng.js';
+import { redisUrlProblem } from './redisUrl.js';
 
 export const RL_ALGOS = ['dqn', 'qlearning', 'sarsa', 'expected-sarsa', 'reinforce', 'actor-critic', 'a2c'] as const;
 export const TABULAR_ALGOS = ['qlearning', 'sarsa', 'expected-sarsa'] as const;
@@ -154,10 +155,20 @@ const specObject = z
         seeds: capped(1, SPEC_LIMITS.seeds).default(1),
       })
       .optional(),
+    /** Run the trials as jobs of a Redis-backed queue (docs/scale-out.md): redis://[user:pass@]HOST:PORT[/DB], rediss:// for TLS. */
+    queue: z
+      .string()
+      .max(2048)
+      .superRefine((url, ctx) => {
+        const problem = redisUrlProblem(url);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
   });
 
 export const specSchema = specObject.superRefine((s, ctx) => {
   if ((s.agent === undefined) === (s.model === undefined)) ctx.addIssue({ code: 'custom', path: ['agent'], message: 'give exactly one of agent (RL) or model (generative)' });
+  if (s.queue !== undefined && s.agent === undefined) ctx.addIssue({ code: 'custom', path: ['queue'], message: 'a queue runs RL trials (an agent on an env); a generative model runs on this machine' });
   if (s.agent !== undefined && s.env === undefined) ctx.addIssue({ code: 'custom', path: ['env'], message: 'an agent needs an env' });
   const transitions = s.workers.numEnvs * s.workers.rolloutSteps;
   if (s.workers.rolloutSteps <= SPEC_LIMITS.rolloutSteps && transitions > SPEC_LIMITS.rolloutTransitions) {
@@ -197,6 +208,7 @@ export function sweepPathProblem(dotted: string): string | undefined {
   const forbidden = keys.find((k) => FORBIDDEN_KEYS.has(k));
   if (forbidden !== undefined) return `'${forbidden}' is not a spec field and cannot be swept`;
   if (keys[0] === 'sweep') return 'a sweep cannot set its own sweep section';
+  if (keys[0] === 'queue') return 'a sweep runs on one queue; it cannot be swept';
   let schema: z.ZodType = specObject;
   for (const [i, k] of keys.entries()) {
     schema = unwrap(schema);

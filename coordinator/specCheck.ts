@@ -18,7 +18,7 @@ import { resolveVaeConfig, type VaeConfig } from '../generative/vae.js';
 import { resolveGanConfig, type GanConfig } from '../generative/gan.js';
 import { resolveWganConfig, type WganConfig } from '../generative/wgan.js';
 import { resolveDcganConfig, type DcganConfig } from '../generative/dcgan.js';
-import { expandSweep, SpecError, SPEC_LIMITS, TABULAR_ALGOS, type ExperimentSpec, type Trial } from './spec.js';
+import { expandSweep, SpecError, SPEC_LIMITS, type ExperimentSpec, type Trial } from './spec.js';
 
 /**
  * Caps on agent and model config sizes (docs/experiments.md, "Limits"). Each is far above what the
@@ -130,16 +130,11 @@ export function configProblems(spec: ExperimentSpec): string[] {
  * SpecError listing each distinct problem once (with the first trial that has it).
  */
 export function checkExperiment(spec: ExperimentSpec, source = ''): Trial[] {
-  if (spec.model !== undefined && spec.sweep !== undefined) throw new SpecError([`spec.sweep: sweeps run tabular agents (${TABULAR_ALGOS.join(', ')}); a generative model runs one configuration at a time`], source);
+  if (spec.model !== undefined && spec.sweep !== undefined) throw new SpecError([`spec.sweep: sweeps run RL agents (each trial a whole run); a generative model runs one configuration at a time`], source);
   const trials = expandSweep(spec);
   const problems = new Map<string, string>();
-  const asTasks = spec.agent !== undefined && (spec.sweep !== undefined || (TABULAR_ALGOS as readonly string[]).includes(spec.agent.algo));
   for (const t of trials) {
     const found = configProblems(t.spec);
-    const algo = t.spec.agent?.algo;
-    if (asTasks && algo !== undefined && !(TABULAR_ALGOS as readonly string[]).includes(algo)) {
-      found.push(`spec.agent.algo: a sweep runs each trial as one task, which supports ${TABULAR_ALGOS.join(', ')}; '${algo}' runs one experiment at a time`);
-    }
     for (const p of found) if (!problems.has(p)) problems.set(p, trials.length > 1 ? ` (sweep trial ${t.index}: ${JSON.stringify(t.overrides)})` : '');
   }
   if (problems.size > 0) throw new SpecError([...problems].map(([p, trial]) => p + trial), source);

@@ -1,15 +1,42 @@
 /**
  * Sweeps and tabular runs: each trial (a point of the sweep, one seed) is a whole training run
- * sent as one `trial` task to whichever executor is free — local threads or remote workers — so
+ * (tabular or deep: workers/trial.ts) sent as one `trial` task to whichever executor is free — local threads or remote workers — so
  * 8 trials on 2 threads take about half the time of running them one after another. Results are
  * written as metrics (one curve per trial, namespaced by trial index) and as trials.json sorted by
  * final score.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { expandSweep, TABULAR_ALGOS } from './spec.js';
-import type { TrialResult, TrialTask } from '../workers/tasks.js';
+import { expandSweep, type Trial } from './spec.js';
+import type { EnvRef, TrialResult, TrialTask } from '../workers/tasks.js';
 import type { RunContext, RunOutcome } from './runContext.js';
+
+/**
+ * The task that trains one trial of a sweep: its agent, config with its seed, budget, and env
+ * (`env` — the run's, with its module — with the trial's own kwargs, which a sweep may set).
+ */
+export function trialTask(runId: string, env: EnvRef, trial: Trial): TrialTask {
+  const { spec } = trial;
+  const task: TrialTask = {
+    kind: 'trial',
+    runId,
+    trial: trial.index,
+    env: { ...env, kwargs: spec.env?.kwargs ?? env.kwargs },
+    algo: spec.agent!.algo,
+    config: { seed: spec.seed, ...spec.agent!.config },
+    episodes: spec.budget.episodes ?? 500,
+    evalEpisodes: spec.eval.finalEpisodes,
+  };
+  if (spec.budget.envSteps !== undefined) task.envSteps = spec.budget.envSteps;
+  return task;
+}
+
+/** Writes a finished trial's training curve and final score as metrics (namespaced by trial index in a sweep of several). */
+export function writeTrialMetrics(ctx: Pick<RunContext, 'metrics'>, total: number, index: number, curve: ArrayLike<number>, finalScore: number): void {
+  const prefix = total > 1 ? `trial/${index}/` : '';
+  const key = `${prefix}charts/episodic_return`;
+  ctx.metrics.writeMany([...Array.from(curve, (ret, ep) => ({ step: ep + 1, metrics: { [key]: ret } })), { step: curve.length, metrics: { [`${prefix}eval/final_mean_return`]: finalScore } }]);
+}
 
 /** Resolves when any of `promises` settles or after `ms` milliseconds, whichever comes first. */
 function settledOrTimeout(promises: Iterable<Promise<unknown>>, ms: number): Promise<void> {
@@ -29,32 +56,15 @@ function settledOrTimeout(promises: Iterable<Promise<unknown>>, ms: number): Pro
  */
 export async function runTrials(ctx: RunContext): Promise<RunOutcome> {
   const trials = expandSweep(ctx.spec);
-  for (const t of trials) {
-    const algo = t.spec.agent!.algo;
-    if (!(TABULAR_ALGOS as readonly string[]).includes(algo)) {
-      throw new RangeError(`spec.agent.algo: trials as tasks (sweeps, tabular runs) support ${TABULAR_ALGOS.join(', ')}; '${algo}' runs one experiment at a time`);
-    }
-  }
   const rows: NonNullable<RunOutcome['trials']> = [];
   let done = 0;
   const t0 = performance.now();
   const runOne = async (trial: (typeof trials)[number]) => {
-    const task: TrialTask = {
-      kind: 'trial',
-      runId: ctx.runId,
-      trial: trial.index,
-      env: ctx.envRef,
-      algo: trial.spec.agent!.algo as TrialTask['algo'],
-      config: { seed: trial.spec.seed, ...trial.spec.agent!.config },
-      episodes: trial.spec.budget.episodes ?? 500,
-      evalEpisodes: trial.spec.eval.finalEpisodes,
-    };
+    const task = trialTask(ctx.runId, ctx.envRef, trial);
     const r = (await ctx.scheduler.submit(task)) as TrialResult;
     if (ctx.stopRequested() !== undefined) return;
     if (r.trial !== trial.index || !Number.isFinite(r.finalScore)) throw new Error(`trial ${trial.index}: a malformed result came back`);
-    const prefix = trials.length > 1 ? `trial/${trial.index}/` : '';
-    const key = `${prefix}charts/episodic_return`;
-    ctx.metrics.writeMany([...Array.from(r.curve, (ret, ep) => ({ step: ep + 1, metrics: { [key]: ret } })), { step: r.curve.length, metrics: { [`${prefix}eval/final_mean_return`]: r.finalScore } }]);
+    writeTrialMetrics(ctx, trials.length, trial.index, r.curve, r.finalScore);
     rows.push({ index: trial.index, overrides: trial.overrides, finalScore: r.finalScore, seconds: r.seconds });
     done++;
     ctx.progress(done, trials.length, { last: r.finalScore, workers: ctx.workersAlive() });

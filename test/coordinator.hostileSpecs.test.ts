@@ -124,8 +124,10 @@ test("every sweep trial's config is resolved during validation, and the trial th
   const p = problemsOf(() => checkExperiment(spec));
   assert.equal(p.length, 1);
   assert.match(p[0]!, /^spec\.agent\.config: QLearning config: 'alpha' must be .*got 7 \(sweep trial 1: \{"agent\.config\.alpha":7,"seed":0\}\)$/);
-  assert.match(problemsOf(() => checkExperiment(parseSpec({ ...cartpoleDqn, sweep: { parameters: { 'agent.config.gamma': [0.9] } } }))).join(), /spec\.agent\.algo: a sweep runs each trial as one task/);
-  assert.match(problemsOf(() => checkExperiment(parseSpec({ model: { kind: 'vae' }, sweep: { parameters: { 'model.config.latentDim': [2, 4] } } }))).join(), /spec\.sweep: sweeps run tabular agents/);
+  // deep agents sweep too (each trial one whole run), and their configs are resolved the same way
+  assert.is(checkExperiment(parseSpec({ ...cartpoleDqn, sweep: { parameters: { 'agent.config.gamma': [0.9, 0.99] } } })).length, 2);
+  assert.match(problemsOf(() => checkExperiment(parseSpec({ ...cartpoleDqn, sweep: { parameters: { 'agent.config.gamma': [0.9, 2] } } }))).join(), /spec\.agent\.config: DQN config: 'gamma'.*got 2 \(sweep trial 1: /);
+  assert.match(problemsOf(() => checkExperiment(parseSpec({ model: { kind: 'vae' }, sweep: { parameters: { 'model.config.latentDim': [2, 4] } } }))).join(), /spec\.sweep: sweeps run RL agents/);
 });
 
 /** Runs `nnlab run` on a spec in a fresh directory; returns the result and whether runs/ was created. */

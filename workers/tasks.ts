@@ -69,15 +69,28 @@ export interface RolloutResult {
   policyVersion: number;
 }
 
-/** One whole tabular training trial (a sweep point): train, then evaluate greedily. */
+/** The RL algorithms a trial task trains (coordinator/spec.ts RL_ALGOS). */
+export const TRIAL_ALGOS = ['qlearning', 'sarsa', 'expected-sarsa', 'dqn', 'reinforce', 'actor-critic', 'a2c'] as const;
+export type TrialAlgo = (typeof TRIAL_ALGOS)[number];
+/** A deep trial's env-step budget when its spec names none (as a single `nnlab run` of that agent). */
+export const DEEP_TRIAL_ENV_STEPS = 200_000;
+
+/**
+ * One whole training trial (a sweep point), trained and then evaluated greedily in the executing
+ * thread: tabular agents for `episodes` episodes, deep agents (DQN, REINFORCE, Actor-Critic, A2C)
+ * for `envSteps` env steps.
+ */
 export interface TrialTask {
   kind: 'trial';
   runId: string;
   trial: number;
   env: EnvRef;
-  algo: 'qlearning' | 'sarsa' | 'expected-sarsa';
+  algo: TrialAlgo;
   config: Record<string, unknown>;
+  /** Training episodes (tabular agents). */
   episodes: number;
+  /** Training env steps (deep agents; default DEEP_TRIAL_ENV_STEPS). */
+  envSteps?: number;
   evalEpisodes: number;
 }
 

@@ -1,0 +1,107 @@
+/**
+ * bench:queue — a queue-backed sweep (docs/scale-out.md) on this machine: 8 tabular trials
+ * (CliffWalking, Q-learning, --episodes each) through Redis + BullMQ on 2 `nnlab worker --queue`
+ * processes (one thread each), against the same 8 trials one after another in this process.
+ * The workers are started (and their Redis connections ready) before the clock starts; the
+ * queue's time runs from submitting to the last result read back from Redis. Needs redis-server
+ * (started here on a free port, in a temporary directory). Goal: ≥ 1.5x.
+ *
+ *   npm run bench:queue -- [--repeats 3] [--episodes 40000]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { initBackend } from '../core/backend.js';
+import { expandSweep, parseSpec } from '../coordinator/spec.js';
+import { jobIdOf, openQueue, submitSweep } from '../coordinator/queue.js';
+import { trialTask } from '../coordinator/sweep.js';
+import { runTrial } from '../workers/trial.js';
+import { median } from './stats.js';
+
+const { values } = parseArgs({ options: { repeats: { type: 'string', default: '3' }, episodes: { type: 'string', default: '40000' } } });
+const repeats = Number(values.repeats);
+const episodes = Number(values.episodes);
+const CLI = fileURLToPath(new URL('../coordinator/cli.js', import.meta.url));
+const backend = await initBackend({ backend: 'cpu' });
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'nnlab-bench-queue-'));
+
+const freePort = async () => {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+};
+const waitFor = (child: ChildProcess, pattern: RegExp, what: string) =>
+  new Promise<void>((resolve, reject) => {
+    let out = '';
+    const on = (d: Buffer) => {
+      out += d.toString();
+      if (pattern.test(out)) resolve();
+    };
+    child.stdout!.on('data', on);
+    child.stderr!.on('data', on);
+    child.once('exit', (code) => reject(new Error(`${what} exited (${code}) before it was ready:\n${out}`)));
+  });
+
+const port = await freePort();
+const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', tmp, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+await waitFor(redis, /Ready to accept connections/, 'redis-server');
+const url = `redis://127.0.0.1:${port}`;
+const workers = ['bench-w1', 'bench-w2'].map((name) => spawn(process.execPath, [CLI, 'worker', '--queue', url, '--concurrency', '1', '--name', name, '--backend', 'cpu'], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] }));
+await Promise.all(workers.map((w, i) => waitFor(w, /nnlab worker/, `worker ${i + 1}`)));
+await new Promise((r) => setTimeout(r, 1000)); // their connections to Redis
+
+const { queue } = openQueue(url, (l) => console.error(l));
+const seq: number[] = [];
+const par: number[] = [];
+try {
+  for (let rep = 0; rep < repeats; rep++) {
+    const spec = parseSpec({
+      name: `bench-queue-${rep}-${Date.now()}`,
+      env: { id: 'CliffWalking-v1' },
+      agent: { algo: 'qlearning' },
+      budget: { episodes },
+      eval: { finalEpisodes: 10 },
+      sweep: { parameters: { 'agent.config.alpha': [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8] } },
+    });
+    const env = { id: 'CliffWalking-v1', kwargs: {} };
+    let t0 = performance.now();
+    for (const t of expandSweep(spec)) await runTrial(trialTask('bench', env, t));
+    seq.push((performance.now() - t0) / 1000);
+    t0 = performance.now();
+    const { sweepId } = await submitSweep(queue, spec, env);
+    for (;;) {
+      const states = await Promise.all(expandSweep(spec).map(async (t) => (await queue.getJob(jobIdOf(sweepId, t.index)))?.getState()));
+      if (states.some((s) => s === 'failed')) throw new Error(`a benchmark trial failed: ${states.join(', ')}`);
+      if (states.every((s) => s === 'completed')) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    par.push((performance.now() - t0) / 1000);
+    console.log(`repeat ${rep + 1}: sequential ${seq.at(-1)!.toFixed(2)} s, queue on 2 workers ${par.at(-1)!.toFixed(2)} s`);
+  }
+} finally {
+  await queue.close();
+  for (const w of workers) w.kill('SIGTERM');
+  redis.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 500));
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+const row = {
+  what: `queue-backed sweep of 8 tabular trials (CliffWalking, ${episodes} episodes each), wall s`,
+  a: `${median(seq).toFixed(2)} (sequential, 1 process)`,
+  b: `${median(par).toFixed(2)} (Redis + 2 worker processes)`,
+  ratio: `${(median(seq) / median(par)).toFixed(2)}x`,
+  goal: '≥ 1.5x',
+};
+console.log(`\nbench:queue — backend ${backend.name}, ${os.availableParallelism?.() ?? os.cpus().length} CPUs, medians of ${repeats}\n`);
+console.log('| measure | baseline | distributed | ratio | goal |\n|---|---|---|---|---|');
+console.log(`| ${row.what} | ${row.a} | ${row.b} | ${row.ratio} | ${row.goal} |`);
+mkdirSync('bench/results', { recursive: true });
+writeFileSync('bench/results/queue.json', JSON.stringify({ backend: backend.name, cpus: os.availableParallelism?.() ?? os.cpus().length, node: process.version, date: new Date().toISOString(), seq, par, rows: [row] }, null, 2));
+console.log('\nwrote bench/results/queue.json');

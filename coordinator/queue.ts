@@ -1,0 +1,300 @@
+/**
+ * Queue-backed sweeps (docs/scale-out.md): the trials of a sweep are jobs of a BullMQ queue on
+ * Redis, so they outlive the process that submitted them. `nnlab sweep SPEC --queue URL` submits
+ * every trial as a job whose id is the sweep id plus the trial index (submitting twice adds
+ * nothing), stores the spec under the sweep id, and follows the jobs; `--attach SWEEP_ID` follows
+ * them from any machine, also after the submitter was killed. `nnlab worker --queue URL`
+ * (workers/queueWorker.ts) runs them. Redis keeps every result (removeOnComplete: false), and the
+ * follower rebuilds the run directory (metrics, trials.json) from what Redis holds.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Queue, type ConnectionOptions, type Job } from 'bullmq';
+import { z } from 'zod';
+import { withSource } from '../workers/envModules.js';
+import type { TrialTask } from '../workers/tasks.js';
+import type { TrialStatus } from './protocol.js';
+import { parseRedisUrl, redactRedisUrl } from './redisUrl.js';
+import { expandSweep, parseSpec, type ExperimentSpec, type Trial } from './spec.js';
+import { trialTask, writeTrialMetrics } from './sweep.js';
+import type { RunContext, RunOutcome } from './runContext.js';
+
+/** The one queue every sweep's trials go to: any worker serves any sweep. */
+export const QUEUE_NAME = 'nnlab-trials';
+
+/** How the submitter retries a trial that throws (BullMQ attempts and exponential backoff). */
+export interface QueueTuning {
+  /** Tries per trial before it is marked failed (default 3). */
+  attempts?: number;
+  /** Delay before the first retry; doubles each time (default 2000 ms). */
+  backoffMs?: number;
+  /** How often the follower reads the trials' states (default 1000 ms). */
+  pollMs?: number;
+}
+
+/** What a trial job carries: the trial task (an env module with its source) and its sweep point. */
+export interface TrialJobData {
+  sweepId: string;
+  overrides: Record<string, unknown>;
+  task: TrialTask;
+}
+
+/** A trial job's progress: who runs it, and the returns of the training episodes so far. */
+export interface TrialJobProgress {
+  worker: string;
+  host: string;
+  curve: number[];
+}
+
+/** What a worker stores as a trial job's result. */
+export interface TrialJobResult {
+  trial: number;
+  finalScore: number;
+  curve: number[];
+  seconds: number;
+  worker: string;
+  host: string;
+  /** The trial's directory on the worker's machine (its result.json). */
+  runDir: string;
+}
+
+const jobResultSchema = z.object({
+  trial: z.number().int().nonnegative(),
+  finalScore: z.number(),
+  curve: z.array(z.number()),
+  seconds: z.number().nonnegative(),
+  worker: z.string(),
+  host: z.string(),
+  runDir: z.string(),
+});
+const jobProgressSchema = z.object({ worker: z.string(), host: z.string(), curve: z.array(z.number()) });
+
+/** One row of a queue-backed sweep's trials.json. */
+export interface QueueTrialRow {
+  index: number;
+  overrides: Record<string, unknown>;
+  state: 'completed' | 'failed';
+  attempts: number;
+  finalScore?: number;
+  seconds?: number;
+  worker?: string;
+  host?: string;
+  runDir?: string;
+  error?: string;
+}
+
+/** The connection options of a Redis URL: commands wait while Redis is away, and reconnects back off up to 5 s. */
+export function connectionOptions(url: string): ConnectionOptions {
+  const t = parseRedisUrl(url);
+  return {
+    host: t.host,
+    port: t.port,
+    db: t.db,
+    ...(t.username !== undefined ? { username: t.username } : {}),
+    ...(t.password !== undefined ? { password: t.password } : {}),
+    ...(t.tls ? { tls: { servername: t.host } } : {}),
+    maxRetriesPerRequest: null,
+    retryStrategy: (times: number) => Math.min(5000, 100 * 2 ** Math.min(times, 6)),
+  };
+}
+
+/**
+ * Logs Redis connection errors as one line naming the (redacted) URL: the first at once, then at
+ * most one every `everyMs` while they go on, and a line when commands succeed again.
+ */
+export function redisErrorLogger(url: string, log: (line: string) => void, everyMs = 5000): { error(e: Error): void; ok(): void } {
+  let last = -Infinity;
+  let failing = false;
+  return {
+    error(e) {
+      failing = true;
+      const now = performance.now();
+      if (now - last < everyMs) return;
+      last = now;
+      log(`redis ${redactRedisUrl(url)} unreachable (${e.message}); reconnecting with backoff`);
+    },
+    ok() {
+      if (!failing) return;
+      failing = false;
+      last = -Infinity;
+      log(`redis ${redactRedisUrl(url)}: connected again`);
+    },
+  };
+}
+
+/** The JSON of a value with object keys sorted (a spec's identity, whatever order its file had). */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v));
+}
+
+/** The spec as stored and hashed: without its queue URL (which may hold a password). */
+function storedSpec(spec: ExperimentSpec): ExperimentSpec {
+  const { queue: _queue, ...rest } = spec;
+  return rest;
+}
+
+/** A sweep's id: its name and a hash of its spec, so submitting the same spec again finds the same jobs. */
+export function sweepIdOf(spec: ExperimentSpec): string {
+  return `${spec.name}-${createHash('sha256').update(canonicalJson(storedSpec(spec))).digest('hex').slice(0, 12)}`;
+}
+
+/** The job id of a sweep's trial (BullMQ ids may not contain ':'). */
+export function jobIdOf(sweepId: string, index: number): string {
+  return `${sweepId}.t${index}`;
+}
+
+const sweepKey = (sweepId: string) => `nnlab:sweep:${sweepId}`;
+
+/** Opens the trial queue on `url`, logging connection errors by URL. */
+export function openQueue(url: string, log: (line: string) => void): { queue: Queue; errors: ReturnType<typeof redisErrorLogger> } {
+  const errors = redisErrorLogger(url, log);
+  const queue = new Queue(QUEUE_NAME, { connection: connectionOptions(url) });
+  queue.on('error', (e) => errors.error(e));
+  return { queue, errors };
+}
+
+/**
+ * Enqueues every trial of `spec` as a job (idempotent: trials already in the queue, in any state,
+ * are left alone) and stores the spec under the sweep id for `--attach`.
+ */
+export async function submitSweep(queue: Queue, spec: ExperimentSpec, envRef: TrialTask['env'], tuning: QueueTuning = {}): Promise<{ sweepId: string; added: number; existing: number }> {
+  const sweepId = sweepIdOf(spec);
+  const trials = expandSweep(spec);
+  const client = await queue.client;
+  // the key is the spec's hash: two submitters racing here write the same spec
+  if ((await client.get(sweepKey(sweepId))) === null) await client.set(sweepKey(sweepId), JSON.stringify({ spec: storedSpec(spec), trials: trials.length, createdAt: new Date().toISOString() }));
+  const env = envRef.module !== undefined ? { ...envRef, module: withSource(envRef.module) } : envRef;
+  const existing = await Promise.all(trials.map((t) => queue.getJob(jobIdOf(sweepId, t.index))));
+  const missing = trials.filter((_t, i) => existing[i] === undefined);
+  await queue.addBulk(
+    missing.map((t) => ({
+      name: 'trial',
+      data: { sweepId, overrides: t.overrides, task: trialTask(sweepId, env, t) } satisfies TrialJobData,
+      opts: {
+        jobId: jobIdOf(sweepId, t.index),
+        attempts: tuning.attempts ?? 3,
+        backoff: { type: 'exponential', delay: tuning.backoffMs ?? 2000 },
+        removeOnComplete: false,
+        removeOnFail: false,
+      },
+    })),
+  );
+  return { sweepId, added: missing.length, existing: trials.length - missing.length };
+}
+
+/** The spec stored under a sweep id (what `--attach` follows); a clear error when Redis has none. */
+export async function loadSweep(url: string, sweepId: string, log: (line: string) => void): Promise<ExperimentSpec> {
+  const { queue } = openQueue(url, log);
+  try {
+    const client = await queue.client;
+    const text = await client.get(sweepKey(sweepId));
+    if (text === null) throw new Error(`--attach ${sweepId}: redis ${redactRedisUrl(url)} holds no sweep with that id (ids are printed by nnlab sweep --queue)`);
+    return parseSpec((JSON.parse(text) as { spec: unknown }).spec, `(sweep ${sweepId} in redis)`);
+  } finally {
+    await queue.close();
+  }
+}
+
+/** Where a job is: BullMQ's state, with a trial waiting for another try after a failure called `retried`. */
+function trialState(state: string, job: Job): TrialStatus['state'] {
+  if (state === 'completed' || state === 'failed' || state === 'active') return state;
+  return job.attemptsMade > 0 ? 'retried' : 'waiting';
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Deletes the metrics a previous follower of this sweep wrote: they are written again from Redis. */
+export function clearFollowerMetrics(runDir: string): void {
+  for (const f of ['metrics.jsonl', 'metrics.csv', 'trials.json']) if (existsSync(path.join(runDir, f))) rmSync(path.join(runDir, f));
+}
+
+/**
+ * A queue-backed sweep's run driver: submits the trials (unless attaching), then follows them
+ * until each is completed or failed, writing each finished trial's curve and final score as
+ * metrics, publishing every trial's state to dashboards, and trials.json at the end. A stop ends
+ * the following, not the trials: they go on in the queue, and `--attach` picks them up.
+ */
+export async function runQueueSweep(ctx: RunContext, q: { url: string; attach: boolean } & QueueTuning): Promise<RunOutcome> {
+  const trials = expandSweep(ctx.spec);
+  const { queue, errors } = openQueue(q.url, ctx.log);
+  try {
+    const sweepId = sweepIdOf(ctx.spec);
+    const attachHint = `nnlab sweep --attach ${sweepId} --queue ${redactRedisUrl(q.url)}`;
+    if (!q.attach) {
+      const s = await submitSweep(queue, ctx.spec, ctx.envRef, q);
+      ctx.log(`sweep ${sweepId}: ${s.added} trial job(s) enqueued on ${redactRedisUrl(q.url)}${s.existing > 0 ? `, ${s.existing} already there` : ''}; follow it from anywhere with: ${attachHint}`);
+    } else ctx.log(`sweep ${sweepId}: following ${trials.length} trial job(s) on ${redactRedisUrl(q.url)}`);
+    errors.ok();
+    return await follow(ctx, queue, sweepId, trials, q.pollMs ?? 1000, attachHint);
+  } finally {
+    await queue.close();
+  }
+}
+
+async function follow(ctx: RunContext, queue: Queue, sweepId: string, trials: Trial[], pollMs: number, attachHint: string): Promise<RunOutcome> {
+  const t0 = performance.now();
+  const rows = new Map<number, QueueTrialRow>();
+  let published = '';
+  let last: number | undefined;
+  while (ctx.stopRequested() === undefined) {
+    const jobs = await Promise.all(trials.map((t) => queue.getJob(jobIdOf(sweepId, t.index))));
+    const statuses: TrialStatus[] = [];
+    for (const [i, trial] of trials.entries()) {
+      const job = jobs[i];
+      if (job === undefined) {
+        statuses.push({ index: trial.index, state: 'waiting', attempts: 0, episodes: 0 });
+        continue;
+      }
+      const state = trialState(await job.getState(), job);
+      const progress = jobProgressSchema.safeParse(job.progress);
+      const status: TrialStatus = { index: trial.index, state, attempts: job.attemptsMade, episodes: progress.success ? progress.data.curve.length : 0 };
+      if (progress.success) status.worker = progress.data.worker;
+      if (state === 'completed') {
+        const r = jobResultSchema.safeParse(job.returnvalue);
+        if (!r.success) throw new Error(`sweep ${sweepId}: trial ${trial.index}'s stored result is malformed: ${r.error.issues[0]?.message ?? ''}`);
+        status.worker = r.data.worker;
+        status.finalScore = r.data.finalScore;
+        status.episodes = r.data.curve.length;
+        if (!rows.has(trial.index)) {
+          writeTrialMetrics(ctx, trials.length, trial.index, r.data.curve, r.data.finalScore);
+          rows.set(trial.index, { index: trial.index, overrides: trial.overrides, state, attempts: job.attemptsMade, finalScore: r.data.finalScore, seconds: r.data.seconds, worker: r.data.worker, host: r.data.host, runDir: r.data.runDir });
+          last = r.data.finalScore;
+        }
+      } else if (state === 'failed') {
+        status.error = job.failedReason;
+        if (!rows.has(trial.index)) {
+          rows.set(trial.index, { index: trial.index, overrides: trial.overrides, state, attempts: job.attemptsMade, error: job.failedReason, ...(status.worker !== undefined ? { worker: status.worker } : {}) });
+          ctx.log(`trial ${trial.index} failed after ${job.attemptsMade} attempt(s): ${job.failedReason}`);
+        }
+      } else if (job.failedReason) status.error = job.failedReason;
+      statuses.push(status);
+    }
+    const text = JSON.stringify(statuses);
+    if (text !== published) {
+      published = text;
+      ctx.publishTrials(statuses);
+    }
+    const busy = new Set(statuses.filter((s) => s.state === 'active' && s.worker !== undefined).map((s) => s.worker));
+    ctx.progress(rows.size, trials.length, { last, active: statuses.filter((s) => s.state === 'active').length, workers: busy.size });
+    if (rows.size === trials.length) break;
+    await sleep(pollMs);
+  }
+  ctx.progressBreak();
+  const all = [...rows.values()];
+  const completed = all.filter((r) => r.state === 'completed').sort((a, b) => b.finalScore! - a.finalScore! || a.index - b.index);
+  const failed = all.filter((r) => r.state === 'failed').sort((a, b) => a.index - b.index);
+  writeFileSync(path.join(ctx.runDir, 'trials.json'), JSON.stringify([...completed, ...failed], null, 2) + '\n');
+  const best = completed[0];
+  const outcomeRows = completed.map((r) => ({ index: r.index, overrides: r.overrides, finalScore: r.finalScore!, seconds: r.seconds! }));
+  const bestText = best !== undefined ? `; best ${best.finalScore!.toFixed(2)} with ${JSON.stringify(best.overrides)}` : '';
+  const failedText = failed.length > 0 ? `; ${failed.length} failed (trials ${failed.map((r) => r.index).join(', ')}; errors in trials.json)` : '';
+  const stopReason = ctx.stopRequested();
+  if (stopReason !== undefined) {
+    return { state: 'stopped', message: `stopped following (${stopReason}) after ${all.length} of ${trials.length} trials${bestText}; the rest go on in the queue: ${attachHint}`, trials: outcomeRows, ...(best !== undefined ? { finalScore: best.finalScore! } : {}) };
+  }
+  const wall = (performance.now() - t0) / 1000;
+  const message = `${trials.length} trials in ${wall.toFixed(1)} s${bestText}${failedText}; all in ${path.join(ctx.runDir, 'trials.json')}`;
+  return { state: 'finished', message, trials: outcomeRows, ...(best !== undefined ? { finalScore: best.finalScore! } : {}) };
+}
+

@@ -1,0 +1,333 @@
+/**
+ * Queue-backed sweeps on a real `redis-server` (started here on a free port, with a password and a
+ * temporary directory, one per test) and real `nnlab worker --queue` processes: idempotent submit,
+ * a worker killed with SIGKILL mid-trial (its trial handed on by the stalled-job check and
+ * recorded once), the submitter killed and the sweep re-attached, a trial that throws (retried,
+ * then failed with its error), and Redis stopped mid-sweep and restarted.
+ *
+ * Without redis-server the tests are skipped (counted as skipped); with CI set they fail.
+ */
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Queue } from 'bullmq';
+import { jobIdOf, loadSweep, openQueue, submitSweep, sweepIdOf, type QueueTrialRow, type TrialJobProgress } from '../coordinator/queue.js';
+import { runExperiment } from '../coordinator/run.js';
+import { parseSpec, type SpecInput } from '../coordinator/spec.js';
+import WebSocket from 'ws';
+import { PROTOCOL_VERSION, type CoordinatorMessage, type TrialStatus } from '../coordinator/protocol.js';
+import { packr } from '../core/tensors.js';
+import { useCpu, test } from './helpers.js';
+
+const CLI = fileURLToPath(new URL('../coordinator/cli.js', import.meta.url));
+const EXPLODING = fileURLToPath(new URL('./fixtures/explodingEnv.js', import.meta.url));
+const PASSWORD = 'queue-test-password';
+const REDIS = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((f) => existsSync(f)) ?? (spawnSync('which', ['redis-server'], { encoding: 'utf8' }).stdout.trim() || undefined);
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'nnlab-queue-'));
+/** Short lock and stalled-check intervals: a killed worker's trial is handed on within ~2 s. */
+const FAST = ['--lock-duration', '1500', '--stalled-interval', '500'];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** A redis-server of our own: append-only file in its own directory, so a restart keeps the queue. */
+class RedisServer {
+  private child: ChildProcess | undefined;
+  readonly dir: string;
+  constructor(readonly port: number) {
+    this.dir = mkdtempSync(path.join(tmp, 'redis-'));
+  }
+  get url(): string {
+    return `redis://:${PASSWORD}@127.0.0.1:${this.port}`;
+  }
+  async start(): Promise<void> {
+    const child = spawn(REDIS!, ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--requirepass', PASSWORD], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    await until(`redis-server on port ${this.port} (${out})`, () => /Ready to accept connections/.test(out) || undefined, 10_000);
+  }
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child === undefined || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+    this.child = undefined;
+  }
+}
+
+/** A real `nnlab worker --queue` process with its own working directory (its runs/). */
+class WorkerProcess {
+  readonly child: ChildProcess;
+  out = '';
+  readonly exited: Promise<number | null>;
+  constructor(readonly name: string, url: string, extra: string[] = []) {
+    const cwd = mkdtempSync(path.join(tmp, `${name}-`));
+    this.child = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--name', name, '--backend', 'cpu', ...FAST, ...extra], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (d: Buffer) => (this.out += d.toString()));
+    this.child.stderr!.on('data', (d: Buffer) => (this.out += d.toString()));
+    this.exited = new Promise((r) => this.child.once('exit', (code) => r(code)));
+  }
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+}
+
+/** A tabular sweep whose trials take a few seconds each (long enough to kill a worker mid-trial). */
+function sweepSpec(name: string, alphas: number[], episodes: number, url?: string): SpecInput {
+  return {
+    name,
+    env: { id: 'CliffWalking-v1' },
+    agent: { algo: 'qlearning', config: { epsilon: 0.1 } },
+    budget: { episodes },
+    eval: { finalEpisodes: 2 },
+    sweep: { parameters: { 'agent.config.alpha': alphas } },
+    ...(url !== undefined ? { queue: url } : {}),
+  };
+}
+
+function readRows(runDir: string): QueueTrialRow[] {
+  return JSON.parse(readFileSync(path.join(runDir, 'trials.json'), 'utf8')) as QueueTrialRow[];
+}
+
+/** Every trial index appears exactly once, completed, with a finite score. */
+function assertEachOnceCompleted(rows: QueueTrialRow[], n: number): void {
+  assert.equal(rows.map((r) => r.index).sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i), 'each trial exactly once');
+  for (const r of rows) {
+    assert.is(r.state, 'completed', `trial ${r.index}: ${r.error ?? ''}`);
+    assert.ok(Number.isFinite(r.finalScore), `trial ${r.index} score ${r.finalScore}`);
+  }
+}
+
+/** How many final scores metrics.jsonl holds per trial (each finished trial writes one). */
+function finalScoresPerTrial(runDir: string): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const line of readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').split('\n')) {
+    const m = /"trial\/(\d+)\/eval\/final_mean_return"/.exec(line);
+    if (m !== null) counts.set(Number(m[1]), (counts.get(Number(m[1])) ?? 0) + 1);
+  }
+  return counts;
+}
+
+const runs: (() => Promise<void>)[] = [];
+async function cleanup(): Promise<void> {
+  for (const c of runs.splice(0).reverse()) await c().catch(() => {});
+}
+
+async function withRedis<T>(body: (redis: RedisServer, queue: Queue) => Promise<T>): Promise<T> {
+  const redis = new RedisServer(await freePort());
+  await redis.start();
+  runs.push(() => redis.stop());
+  const { queue } = openQueue(redis.url, () => {});
+  runs.push(() => queue.close());
+  try {
+    return await body(redis, queue);
+  } finally {
+    await cleanup();
+  }
+}
+
+const quiet = { progressOut: null, handleSignals: false, port: 0 } as const;
+
+if (REDIS === undefined) {
+  if (process.env.CI !== undefined && process.env.CI !== '') {
+    test('queue-backed sweeps need redis-server (CI installs it: .ci/run)', () => {
+      assert.unreachable('redis-server is not installed, and CI is set: the queue tests must run in CI');
+    });
+  } else test.skip('queue-backed sweeps on Redis (skipped: no redis-server on this machine; apt-get install redis-server)');
+} else {
+  test.before(useCpu);
+  test.after(async () => {
+    await cleanup();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('submitting the same sweep twice enqueues each trial once; the spec is stored under the sweep id', async () => {
+    await withRedis(async (redis, queue) => {
+      const spec = parseSpec(sweepSpec('idem', [0.1, 0.2, 0.3], 50));
+      const first = await submitSweep(queue, spec, { id: 'CliffWalking-v1', kwargs: {} });
+      assert.equal([first.added, first.existing], [3, 0]);
+      // the same spec written with its keys in another order is the same sweep
+      const reordered = parseSpec(JSON.parse(JSON.stringify({ sweep: spec.sweep, agent: spec.agent, budget: spec.budget, eval: spec.eval, env: spec.env, name: spec.name })));
+      assert.is(sweepIdOf(reordered), first.sweepId);
+      const second = await submitSweep(queue, reordered, { id: 'CliffWalking-v1', kwargs: {} });
+      assert.equal([second.sweepId, second.added, second.existing], [first.sweepId, 0, 3]);
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
+      assert.equal([counts.waiting, counts.active, counts.delayed, counts.completed, counts.failed], [3, 0, 0, 0, 0]);
+      const job = await queue.getJob(jobIdOf(first.sweepId, 2));
+      assert.is((job?.data as { task: { config: { alpha: number } } }).task.config.alpha, 0.3);
+      const stored = await loadSweep(redis.url, first.sweepId, () => {});
+      assert.is(sweepIdOf(stored), first.sweepId);
+      // another spec is another sweep
+      const other = await submitSweep(queue, parseSpec(sweepSpec('idem', [0.1, 0.2, 0.4], 50)), { id: 'CliffWalking-v1', kwargs: {} });
+      assert.is.not(other.sweepId, first.sweepId);
+      assert.is(other.added, 3);
+    });
+  });
+
+  test('a worker killed with SIGKILL mid-trial: another worker takes the trial over, and it is recorded exactly once', async () => {
+    await withRedis(async (redis, queue) => {
+      const a = new WorkerProcess('wA', redis.url);
+      const b = new WorkerProcess('wB', redis.url);
+      runs.push(() => a.stop(), () => b.stop());
+      await until('both workers', () => (/nnlab worker wA/.test(a.out) && /nnlab worker wB/.test(b.out)) || undefined);
+      const spec = parseSpec(sweepSpec('killed-worker', [0.1, 0.3, 0.5], 6000));
+      const sweepId = sweepIdOf(spec);
+      const runsDir = mkdtempSync(path.join(tmp, 'runs-'));
+      const run = runExperiment({ ...quiet, spec, runsDir, log: () => {}, queue: { url: redis.url, pollMs: 100 } });
+      // the trial wA is running, seen through the job's progress
+      const victim = await until('a trial active on wA', async () => {
+        for (let i = 0; i < 3; i++) {
+          const job = await queue.getJob(jobIdOf(sweepId, i));
+          if (job !== undefined && (await job.getState()) === 'active' && (job.progress as TrialJobProgress).worker === 'wA') return i;
+        }
+        return undefined;
+      });
+      a.child.kill('SIGKILL');
+      await a.exited;
+      const r = await run;
+      assert.is(r.state, 'finished', r.message);
+      const rows = readRows(r.runDir);
+      assertEachOnceCompleted(rows, 3);
+      assert.is(rows.find((x) => x.index === victim)!.worker, 'wB', `trial ${victim} was taken over by wB`);
+      assert.match(b.out, new RegExp(`trial ${victim} of sweep ${sweepId}: final score`));
+      assert.not.match(a.out, new RegExp(`trial ${victim} of sweep ${sweepId}: final score`));
+      assert.equal([...finalScoresPerTrial(r.runDir).entries()].sort(), [[0, 1], [1, 1], [2, 1]]);
+      assert.ok(existsSync(path.join(rows.find((x) => x.index === victim)!.runDir!, 'result.json')));
+    });
+  });
+
+  test('the submitting process killed with SIGKILL: the jobs stay in Redis, and --attach follows the sweep to the end', async () => {
+    await withRedis(async (redis, queue) => {
+      const cwd = mkdtempSync(path.join(tmp, 'submitter-'));
+      const specFile = path.join(cwd, 'spec.json');
+      const input = sweepSpec('killed-submitter', [0.2, 0.4], 300);
+      writeFileSync(specFile, JSON.stringify(input));
+      const submitter = spawn(process.execPath, [CLI, 'sweep', specFile, '--queue', redis.url, '--port', '0', '--backend', 'cpu'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      submitter.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      submitter.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise((r) => submitter.once('exit', r));
+      const sweepId = await until(`the submitter's enqueue line (${out})`, () => /sweep (\S+): 2 trial job\(s\) enqueued/.exec(out)?.[1]);
+      assert.not.match(out, PASSWORD, 'the submitter printed the password');
+      submitter.kill('SIGKILL');
+      await exited;
+      assert.is((await queue.getJobCounts('waiting')).waiting, 2);
+      const w = new WorkerProcess('wC', redis.url);
+      runs.push(() => w.stop());
+      const spec = await loadSweep(redis.url, sweepId, () => {});
+      const runsDir = mkdtempSync(path.join(tmp, 'runs-'));
+      const lines: string[] = [];
+      const r = await runExperiment({ ...quiet, spec, runsDir, log: (l) => lines.push(l), queue: { url: redis.url, attach: sweepId, pollMs: 100 } });
+      assert.is(r.state, 'finished', r.message);
+      assert.is(path.basename(r.runDir), sweepId);
+      assertEachOnceCompleted(readRows(r.runDir), 2);
+      assert.ok(lines.some((l) => l.includes(`sweep ${sweepId}: following 2 trial job(s)`)), lines.join('\n'));
+    });
+  });
+
+  test('a trial that throws is retried with backoff, then failed with its error in trials.json and on the dashboard', async () => {
+    await withRedis(async (redis) => {
+      const w = new WorkerProcess('wD', redis.url, ['--allow-code']);
+      runs.push(() => w.stop());
+      const spec = parseSpec({
+        name: 'exploding',
+        env: { id: 'Exploding-v0', module: EXPLODING, kwargs: { explode: false } },
+        agent: { algo: 'qlearning' },
+        budget: { episodes: 50 },
+        eval: { finalEpisodes: 2 },
+        sweep: { parameters: { 'env.kwargs.explode': [false, true] } },
+      });
+      const runsDir = mkdtempSync(path.join(tmp, 'runs-'));
+      const lines: string[] = [];
+      // a dashboard's view: the trials of every run_state it receives
+      const seen: TrialStatus[][] = [];
+      const r = await runExperiment({
+        ...quiet,
+        spec,
+        runsDir,
+        log: (l) => lines.push(l),
+        queue: { url: redis.url, attempts: 2, backoffMs: 200, pollMs: 100 },
+        onListening: ({ port, token }) => {
+          const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token}`);
+          ws.on('open', () => ws.send(packr.pack({ type: 'hello', protocol: PROTOCOL_VERSION, role: 'dashboard', name: 'queue test' })));
+          ws.on('message', (data: Buffer) => {
+            const m = packr.unpack(data) as CoordinatorMessage;
+            if (m.type === 'run_state' && m.run.trials !== undefined) seen.push(m.run.trials);
+          });
+          ws.on('error', () => {});
+          runs.push(async () => ws.close());
+        },
+      });
+      assert.is(r.state, 'finished', r.message);
+      const rows = readRows(r.runDir);
+      assert.equal(rows.map((x) => [x.index, x.state]), [
+        [0, 'completed'],
+        [1, 'failed'],
+      ]);
+      const failed = rows[1]!;
+      assert.is(failed.attempts, 2);
+      assert.match(failed.error!, 'boom: this trial explodes by design');
+      assert.match(r.message, /1 failed \(trials 1; errors in trials\.json\)/);
+      assert.ok(lines.some((l) => /trial 1 failed after 2 attempt\(s\): .*boom/.test(l)), lines.join('\n'));
+      assert.equal(w.out.match(/trial job \S+\.t1 failed/g)?.length, 2, w.out);
+      // the dashboard saw trial 1 retried with its error, then failed with it, and trial 0 completed by wD
+      assert.ok(seen.some((t) => t[1]?.state === 'retried' && /boom/.test(t[1].error ?? '')), JSON.stringify(seen.map((t) => t[1]?.state)));
+      const lastSeen = seen[seen.length - 1]!;
+      assert.equal([lastSeen[0]!.state, lastSeen[0]!.worker, lastSeen[1]!.state, lastSeen[1]!.attempts], ['completed', 'wD', 'failed', 2]);
+      assert.match(lastSeen[1]!.error!, 'boom: this trial explodes by design');
+    });
+  });
+
+  test('Redis stopped mid-sweep and restarted: clients name the URL and reconnect, and every trial completes once', async () => {
+    await withRedis(async (redis, queue) => {
+      queue.on('error', () => {});
+      const w = new WorkerProcess('wE', redis.url);
+      runs.push(() => w.stop());
+      const spec = parseSpec(sweepSpec('redis-restart', [0.1, 0.3, 0.5], 2500));
+      const sweepId = sweepIdOf(spec);
+      const runsDir = mkdtempSync(path.join(tmp, 'runs-'));
+      const lines: string[] = [];
+      const run = runExperiment({ ...quiet, spec, runsDir, log: (l) => lines.push(l), queue: { url: redis.url, pollMs: 100 } });
+      await until('the first trial completed', async () => {
+        for (let i = 0; i < 3; i++) if ((await (await queue.getJob(jobIdOf(sweepId, i)))?.getState()) === 'completed') return true;
+        return undefined;
+      });
+      await redis.stop();
+      await sleep(1500);
+      await redis.start();
+      const r = await run;
+      assert.is(r.state, 'finished', r.message);
+      assertEachOnceCompleted(readRows(r.runDir), 3);
+      const redacted = `redis://:***@127.0.0.1:${redis.port}`;
+      assert.ok(lines.some((l) => l.startsWith(`redis ${redacted} unreachable`)), `the follower named the URL:\n${lines.join('\n')}`);
+      assert.match(w.out, `redis ${redacted} unreachable`);
+      assert.not.match(lines.join('\n') + w.out, PASSWORD);
+    });
+  });
+}
+
+test.run();

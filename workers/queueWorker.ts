@@ -1,0 +1,171 @@
+/**
+ * `nnlab worker --queue URL`: pulls trial jobs of queue-backed sweeps (coordinator/queue.ts) from
+ * Redis and runs them, `concurrency` at a time, on piscina threads (the main thread stays free to
+ * renew each job's lock). While a trial trains, its curve so far is the job's progress; when it
+ * ends, its result (final score, curve, seconds, worker, host, its directory here) is the job's
+ * return value, and result.json in runs/<sweep id>/trial-<index>/.
+ *
+ * Faults are BullMQ's: a worker that dies mid-trial stops renewing the job's lock, and another
+ * worker's stalled-job check hands the trial to a worker again (once the lock expires: the lock
+ * duration, 30 s by default); a trial that throws is retried with backoff as its submitter asked,
+ * then marked failed with its error. Shipped env modules run only with --allow-code or
+ * --allow-module SHA256 (workers/envModules.ts), as for WebSocket workers.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { z } from 'zod';
+import { connectionOptions, QUEUE_NAME, redisErrorLogger, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../coordinator/queue.js';
+import { redactRedisUrl } from '../coordinator/redisUrl.js';
+import { SPEC_LIMITS } from '../coordinator/spec.js';
+import { installShipped, type CodePolicy } from './envModules.js';
+import { TRIAL_ALGOS, type TrialResult, type TrialTask } from './tasks.js';
+
+const THREAD_FILE = new URL('./queueThread.js', import.meta.url).href;
+
+export interface QueueWorkerOptions {
+  /** redis://[user:pass@]HOST:PORT[/DB] or rediss://… */
+  url: string;
+  /** Trials run at once, each on its own thread (default 1). */
+  concurrency?: number;
+  /** This worker's name in results and on the dashboard (default HOST-PID). */
+  name?: string;
+  allowCode: boolean;
+  allowModules: readonly string[];
+  /** How long a job's lock lasts unless renewed (BullMQ lockDuration; default 30 000 ms): a dead worker's trial is handed on after it. */
+  lockDurationMs?: number;
+  /** How often this worker looks for stalled jobs (BullMQ stalledInterval; default 30 000 ms). */
+  stalledIntervalMs?: number;
+  /** Where trial directories go (default runs/). */
+  runsDir?: string;
+  log?: (line: string) => void;
+  /** Stop when this aborts: finish the trials running, take no new ones. */
+  signal?: AbortSignal;
+  /** SIGINT/SIGTERM stop the worker the same way, a second one exits at once (default true). */
+  handleSignals?: boolean;
+}
+
+const name = z.string().regex(/^[\w-][\w.-]*$/, 'letters, digits, _ . - only, not starting with a dot').max(200);
+const count = (max: number) => z.number().int().min(0).max(max);
+/** What a job must hold before a worker runs it: anyone who can write to the Redis can add jobs. */
+const jobDataSchema = z.object({
+  sweepId: name,
+  overrides: z.record(z.string(), z.unknown()),
+  task: z.object({
+    kind: z.literal('trial'),
+    runId: z.string().max(200),
+    trial: count(SPEC_LIMITS.trials),
+    env: z.object({
+      id: z.string().min(1).max(200),
+      kwargs: z.record(z.string(), z.unknown()),
+      module: z.object({ hash: z.string(), filename: z.string(), path: z.string(), source: z.string().optional() }).optional(),
+    }),
+    algo: z.enum(TRIAL_ALGOS),
+    config: z.record(z.string(), z.unknown()),
+    episodes: count(SPEC_LIMITS.episodes),
+    envSteps: count(SPEC_LIMITS.envSteps).optional(),
+    evalEpisodes: count(SPEC_LIMITS.evalEpisodes),
+  }),
+});
+
+/** Runs trial jobs until `signal` aborts (or SIGINT/SIGTERM); returns how many trials it completed. */
+export async function runQueueWorker(opts: QueueWorkerOptions): Promise<number> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const concurrency = Math.max(1, opts.concurrency ?? 1);
+  const me = opts.name ?? `${os.hostname()}-${process.pid}`;
+  const host = os.hostname();
+  const runsDir = path.resolve(opts.runsDir ?? 'runs');
+  const policy: CodePolicy = { allowCode: opts.allowCode, allowModules: new Set(opts.allowModules) };
+  const pool = new Piscina({ filename: THREAD_FILE, minThreads: concurrency, maxThreads: concurrency, idleTimeout: 60_000 });
+  const errors = redisErrorLogger(opts.url, log);
+  let done = 0;
+
+  const processor = async (job: Job): Promise<TrialJobResult> => {
+    const parsed = jobDataSchema.safeParse(job.data);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new UnrecoverableError(`job ${job.id ?? '?'} is not an nnlab trial: data.${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}`);
+    }
+    const data = parsed.data satisfies TrialJobData;
+    let task: TrialTask = data.task;
+    if (task.env.module !== undefined) {
+      const installed = installShipped(task.env.module, policy);
+      if (!installed.ok) throw new Error(`worker ${me}: ${installed.message}`);
+      task = { ...task, env: { ...task.env, module: installed.ref } };
+    }
+    log(`trial ${task.trial} of sweep ${data.sweepId}: started (attempt ${job.attemptsMade + 1})`);
+    const curve: number[] = [];
+    const progress = (): TrialJobProgress => ({ worker: me, host, curve });
+    await job.updateProgress(progress());
+    const { port1, port2 } = new MessageChannel();
+    let grown = false;
+    port1.on('message', (points: number[]) => {
+      curve.push(...points);
+      grown = true;
+    });
+    const report = setInterval(() => {
+      if (!grown) return;
+      grown = false;
+      job.updateProgress(progress()).catch((e: Error) => errors.error(e));
+    }, 1000);
+    let r: TrialResult;
+    try {
+      r = (await pool.run({ task, port: port2 }, { transferList: [port2] })) as TrialResult;
+    } finally {
+      clearInterval(report);
+      port1.close();
+    }
+    const runDir = path.join(runsDir, data.sweepId, `trial-${task.trial}`);
+    const result: TrialJobResult = { trial: r.trial, finalScore: r.finalScore, curve: Array.from(r.curve), seconds: r.seconds, worker: me, host, runDir };
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(path.join(runDir, 'result.json'), JSON.stringify({ sweepId: data.sweepId, overrides: data.overrides, attempt: job.attemptsMade + 1, ...result }, null, 2) + '\n');
+    log(`trial ${task.trial} of sweep ${data.sweepId}: final score ${r.finalScore.toFixed(2)} in ${r.seconds.toFixed(1)} s`);
+    done++;
+    return result;
+  };
+
+  const worker = new Worker(QUEUE_NAME, processor, {
+    connection: connectionOptions(opts.url),
+    concurrency,
+    lockDuration: opts.lockDurationMs ?? 30_000,
+    stalledInterval: opts.stalledIntervalMs ?? 30_000,
+    maxStalledCount: 2,
+    autorun: false,
+  });
+  worker.on('error', (e) => errors.error(e));
+  worker.on('ready', () => errors.ok());
+  worker.on('failed', (job, e) => {
+    if (job !== undefined) log(`trial job ${job.id ?? '?'} failed (attempt ${job.attemptsMade}): ${e.message}`);
+  });
+  log(`nnlab worker ${me}: ${concurrency} thread(s) on queue ${QUEUE_NAME} at ${redactRedisUrl(opts.url)}${opts.allowCode ? ' (runs shipped code)' : ''}`);
+
+  const stopped = new Promise<void>((resolve) => {
+    const onSig = (sig: NodeJS.Signals) => {
+      log(`${sig}: finishing the trials running, taking no new ones (again to exit at once)`);
+      process.off('SIGINT', onSig);
+      process.off('SIGTERM', onSig);
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      resolve();
+    };
+    if (opts.handleSignals !== false) {
+      process.once('SIGINT', onSig);
+      process.once('SIGTERM', onSig);
+    }
+    if (opts.signal?.aborted === true) resolve();
+    opts.signal?.addEventListener('abort', () => {
+      process.off('SIGINT', onSig);
+      process.off('SIGTERM', onSig);
+      resolve();
+    });
+  });
+  const running = worker.run();
+  await stopped;
+  await worker.close();
+  await running;
+  await pool.destroy();
+  return done;
+}
