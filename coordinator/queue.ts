@@ -241,12 +241,15 @@ async function follow(ctx: RunContext, queue: Queue, sweepId: string, trials: Tr
     const jobs = await Promise.all(trials.map((t) => queue.getJob(jobIdOf(sweepId, t.index))));
     const statuses: TrialStatus[] = [];
     for (const [i, trial] of trials.entries()) {
-      const job = jobs[i];
+      let job = jobs[i];
       if (job === undefined) {
         statuses.push({ index: trial.index, state: 'waiting', attempts: 0, episodes: 0 });
         continue;
       }
-      const state = trialState(await job.getState(), job);
+      const raw = await job.getState();
+      // the job was read before its state: one that completed in between is read again, with its result
+      if (raw === 'completed' && job.returnvalue == null) job = (await queue.getJob(jobIdOf(sweepId, trial.index))) ?? job;
+      const state = trialState(raw, job);
       const progress = jobProgressSchema.safeParse(job.progress);
       const status: TrialStatus = { index: trial.index, state, attempts: job.attemptsMade, episodes: progress.success ? progress.data.curve.length : 0 };
       if (progress.success) status.worker = progress.data.worker;

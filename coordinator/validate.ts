@@ -15,7 +15,7 @@
  */
 import { Box, Discrete, make } from '../envs/index.js';
 import type { TensorMap } from '../core/tensors.js';
-import type { EnvRef, GradientResult, GradientTask, RolloutResult, RolloutTask, Task, TaskResult, TrialResult, TrialTask } from '../workers/tasks.js';
+import { DEEP_TRIAL_ENV_STEPS, TABULAR_TRIAL_ALGOS, type EnvRef, type GradientResult, type GradientTask, type RolloutResult, type RolloutTask, type Task, type TaskResult, type TrialResult, type TrialTask } from '../workers/tasks.js';
 
 /** What a rollout result is checked against: the env's observation size and action space. */
 export interface EnvSpaces {
@@ -134,7 +134,11 @@ export function validateTrial(task: TrialTask, r: TrialResult): string | undefin
   if (r.trial !== task.trial) return `result.trial: ${r.trial} answers trial ${task.trial}`;
   if (!Number.isFinite(r.finalScore)) return `result.finalScore: ${r.finalScore} is not a finite number`;
   if (!Number.isFinite(r.seconds) || r.seconds < 0) return `result.seconds: ${r.seconds}, expected a finite non-negative number`;
-  return length('result.curve', r.curve, task.episodes, `one return per training episode`) ?? finite('result.curve', r.curve);
+  if (TABULAR_TRIAL_ALGOS.includes(task.algo)) return length('result.curve', r.curve, task.episodes, `one return per training episode`) ?? finite('result.curve', r.curve);
+  // a deep trial trains for env steps: at most one episode per step
+  const steps = task.envSteps ?? DEEP_TRIAL_ENV_STEPS;
+  if (r.curve.length > steps) return `result.curve: ${r.curve.length} episodes in ${steps} env steps`;
+  return finite('result.curve', r.curve);
 }
 
 function tensors(field: string, map: TensorMap, like: TensorMap | undefined): string | undefined {

@@ -72,6 +72,8 @@ export interface RolloutResult {
 /** The RL algorithms a trial task trains (coordinator/spec.ts RL_ALGOS). */
 export const TRIAL_ALGOS = ['qlearning', 'sarsa', 'expected-sarsa', 'dqn', 'reinforce', 'actor-critic', 'a2c'] as const;
 export type TrialAlgo = (typeof TRIAL_ALGOS)[number];
+/** The trial algorithms that train for a number of episodes (the others for env steps). */
+export const TABULAR_TRIAL_ALGOS: readonly TrialAlgo[] = ['qlearning', 'sarsa', 'expected-sarsa'];
 /** A deep trial's env-step budget when its spec names none (as a single `nnlab run` of that agent). */
 export const DEEP_TRIAL_ENV_STEPS = 200_000;
 
