@@ -26,7 +26,7 @@ import { FusedMlp } from '../core/fusedNet.js';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
 import { MlpForward, type ForwardActivation } from '../core/mlpForward.js';
 import type { TransitionBatch } from '../core/replay.js';
-import { Rng as RngClass, type Rng } from '../core/rng.js';
+import { Rng as RngClass, type Rng } from '../base/rng.js';
 import { make } from '../envs/index.js';
 import { Discrete } from '../envs/index.js';
 import { runOffPolicy, type OffPolicyOptions } from './offPolicy.js';

@@ -15,7 +15,7 @@
 import { makeVec } from '../envs/index.js';
 import type { VectorEnv } from '../envs/index.js';
 import { ReplayBuffer, type TransitionBatch } from '../core/replay.js';
-import type { Rng } from '../core/rng.js';
+import type { Rng } from '../base/rng.js';
 import type { Metrics, MetricsCallback } from './types.js';
 import { EpisodeStats } from './episodeStats.js';
 

@@ -25,7 +25,7 @@ import { makeOptimizer, type Optimizer, type OptimizerName, type OptimizerSpec }
 import { namedVariables, readTensors, type TensorMap } from '../core/tensors.js';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
 import { MlpForward } from '../core/mlpForward.js';
-import type { Rng } from '../core/rng.js';
+import type { Rng } from '../base/rng.js';
 import { Box, Discrete, type Space } from '../envs/index.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);

@@ -20,7 +20,7 @@ import { initBackend } from '../core/backend.js';
 import { fusedGemm } from '../core/fused.js';
 import { buildMlp } from '../core/nn.js';
 import { MlpForward } from '../core/mlpForward.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { getParams } from '../core/tensors.js';
 import { ReplayBuffer } from '../core/replay.js';
 import { DqnLearner } from '../agents/dqn.js';

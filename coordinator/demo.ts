@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { buildMlp } from '../core/nn.js';
 import { makeOptimizer } from '../core/optim.js';
 import { softmaxCrossEntropy } from '../core/losses.js';

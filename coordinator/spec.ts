@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 
 export const RL_ALGOS = ['dqn', 'qlearning', 'sarsa', 'expected-sarsa', 'reinforce', 'actor-critic', 'a2c'] as const;
 export const TABULAR_ALGOS = ['qlearning', 'sarsa', 'expected-sarsa'] as const;

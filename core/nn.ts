@@ -9,7 +9,7 @@
  * linear and softmax for output heads).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from './rng.js';
+import type { Rng } from '../base/rng.js';
 
 export const ACTIVATIONS = ['linear', 'sigmoid', 'tanh', 'relu', 'leakyRelu', 'elu', 'softplus', 'softmax'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];

@@ -21,7 +21,7 @@
  * through D (and into G for the generator step) on the fused engine (core/fusedNet.ts). Adam on each.
  */
 import { FusedAdam } from '../core/fused.js';
-import type { Rng } from '../core/rng.js';
+import type { Rng } from '../base/rng.js';
 import { checkBoolean, checkChoice, checkKnownKeys, checkLayerSizes, checkNumber } from './config.js';
 import { MlpGanLearner, PIXELS, type MlpGanArchitecture } from './mlpGan.js';
 import type { Metrics, Phase } from './types.js';

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { buildSequential } from '../core/nn.js';
 import { decode, encode, getParams, readWeights, setParams, type TensorMap } from '../core/tensors.js';
 import { loadWeightsInto, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
-import type { Rng } from '../core/rng.js';
+import type { Rng } from '../base/rng.js';
 import { FusedNet, denseSpecs, type NetActivation } from '../core/fusedNet.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
 import type { PixelScale } from './mnist.js';

@@ -2,7 +2,7 @@
  * The registry of generative models: kind → factory(config, rng). A kind's config is that model's
  * typed config (partial; unknown or bad fields are RangeErrors naming the field).
  */
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { Dcgan, type DcganConfig } from './dcgan.js';
 import { Gan, type GanConfig } from './gan.js';
 import { Vae, type VaeConfig } from './vae.js';

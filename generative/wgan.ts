@@ -17,7 +17,7 @@
  * −criticLoss without the penalty is the running estimate of W (`losses/wasserstein`).
  */
 import { FusedAdam } from '../core/fused.js';
-import type { Rng } from '../core/rng.js';
+import type { Rng } from '../base/rng.js';
 import { checkBoolean, checkChoice, checkKnownKeys, checkNumber } from './config.js';
 import { FusedRmsprop } from '../core/fused.js';
 import { checkMlpGanArchitecture } from './gan.js';

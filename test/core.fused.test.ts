@@ -6,7 +6,7 @@ import { FusedVae } from '../core/fusedVae.js';
 import { bceWithLogits } from '../core/losses.js';
 import { buildMlp } from '../core/nn.js';
 import { makeOptimizer } from '../core/optim.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { computeGradients, getParams, namedVariables, trainableVariables } from '../core/tensors.js';
 import { DqnLearner } from '../agents/dqn.js';
 import { ReplayBuffer } from '../core/replay.js';

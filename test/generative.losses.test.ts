@@ -1,7 +1,7 @@
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { FusedVae } from '../core/fusedVae.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { getParams, namedVariables, type TensorMap } from '../core/tensors.js';
 import { negElboLoss } from '../generative/vae.js';
 import { FusedNet, type NetActivation } from '../core/fusedNet.js';

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { loadModelFiles } from '../core/checkpoint.js';
 import { averageGradients } from '../core/tensors.js';
 import { makeGenerativeLearner, generativeKinds } from '../generative/models.js';

@@ -8,7 +8,7 @@
  * observation as nextObs (truncations still bootstrap; only `terminated` is stored as terminal).
  */
 import { makeVec, snapshotState, restoreState, type StateTree, type VectorEnv } from '../envs/index.js';
-import { Rng, type RngState } from '../core/rng.js';
+import { Rng, type RngState } from '../base/rng.js';
 import { dqnActor, dqnForward, epsilonAt } from '../agents/dqn.js';
 import type { MlpForward } from '../core/mlpForward.js';
 import { fusedGemm } from '../core/fused.js';
