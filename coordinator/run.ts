@@ -280,7 +280,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     event: (e) => opts.onEvent?.(e),
     progress: (done, total, fields) => {
       if (progressBar === undefined) return;
-      (progressBar as unknown as { total: number }).total = total;
+      progressBar.total = total;
       progressBar.update(done, fields);
     },
     progressBreak: () => progressBar?.break(),

@@ -130,7 +130,7 @@ export function buildSequential(spec: SequentialSpec, rng: Rng): tf.Sequential {
 export interface MlpSpec {
   name: string;
   inputDim: number;
-  hidden: number[];
+  hidden: readonly number[];
   outputDim: number;
   activation?: Activation;
   outputActivation?: Activation;

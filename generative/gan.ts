@@ -44,8 +44,8 @@ export interface GanConfig extends MlpGanArchitecture {
 
 export const GAN_DEFAULTS: Readonly<GanConfig> = Object.freeze({
   latentDim: 100,
-  generatorHidden: Object.freeze([256, 512, 1024]) as unknown as number[],
-  criticHidden: Object.freeze([512, 256]) as unknown as number[],
+  generatorHidden: Object.freeze([256, 512, 1024]),
+  criticHidden: Object.freeze([512, 256]),
   generatorActivation: 'leakyRelu',
   criticActivation: 'leakyRelu',
   leakyAlpha: 0.2,

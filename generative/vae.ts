@@ -39,9 +39,9 @@ export interface VaeConfig {
   /** Dimension of z. */
   latentDim: number;
   /** Hidden units of the MLP encoder ('mlp' only): a number (one layer) or a list; the decoder mirrors it. */
-  hidden: number | number[];
+  hidden: number | readonly number[];
   /** Filters of the conv variant's two stride-2 layers (encoder; the decoder mirrors them). */
-  convFilters: number[];
+  convFilters: readonly number[];
   /** Adam learning rate. */
   learningRate: number;
   /** Minibatch size trainGenerative uses unless told otherwise. */
@@ -53,7 +53,7 @@ export const VAE_DEFAULTS: Readonly<VaeConfig> = Object.freeze({
   architecture: 'mlp',
   latentDim: 20,
   hidden: 400,
-  convFilters: Object.freeze([32, 64]) as unknown as number[],
+  convFilters: Object.freeze([32, 64]),
   learningRate: 1e-3,
   batchSize: 128,
 });
@@ -88,7 +88,7 @@ export function negElboLoss(x: tf.Tensor2D, logits: tf.Tensor2D, mu: tf.Tensor2D
 }
 
 /** The conv variant's encoder and decoder (decoder output: logits, or probabilities with `sigmoidOutput`). */
-export function buildConvVae(latentDim: number, rng: Rng, sigmoidOutput = false, filters: number[] = [32, 64]): { encoder: tf.Sequential; decoder: tf.Sequential } {
+export function buildConvVae(latentDim: number, rng: Rng, sigmoidOutput = false, filters: readonly number[] = [32, 64]): { encoder: tf.Sequential; decoder: tf.Sequential } {
   const [f1, f2] = filters as [number, number];
   const enc: LayerSpec[] = [
     { type: 'conv2d', filters: f1, kernelSize: 4, strides: 2, activation: 'relu' },

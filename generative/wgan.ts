@@ -50,8 +50,8 @@ export interface WganConfig extends MlpGanArchitecture {
 
 const ARCH = {
   latentDim: 100,
-  generatorHidden: Object.freeze([256, 512]) as unknown as number[],
-  criticHidden: Object.freeze([512, 256]) as unknown as number[],
+  generatorHidden: Object.freeze([256, 512]),
+  criticHidden: Object.freeze([512, 256]),
   generatorActivation: 'leakyRelu' as const,
   criticActivation: 'leakyRelu' as const,
   leakyAlpha: 0.2,
