@@ -27,8 +27,7 @@ import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
 import { MlpForward, type ForwardActivation } from '../core/mlpForward.js';
 import type { TransitionBatch } from '../core/replay.js';
 import { Rng as RngClass, type Rng } from '../base/rng.js';
-import { make } from '../envs/index.js';
-import { Discrete } from '../envs/index.js';
+import { batchDim, Discrete, make } from '../envs/index.js';
 import { runOffPolicy, type OffPolicyOptions } from './offPolicy.js';
 import { EVAL_SEEDS, evaluatePolicy, type EvalResult } from './evaluate.js';
 import { checkKnownKeys, checkNumber, type DataParallelLearner, type Learner, type Metrics, type MetricsCallback, type VersionedParams } from './types.js';
@@ -450,7 +449,7 @@ export function trainDqn(opts: TrainDqnOptions): TrainDqnResult {
   const config = resolveDqnConfig(opts.config ?? {});
   const rng = new RngClass(config.seed);
   const probe = make(opts.envId, opts.kwargs ?? {});
-  const obsDim = probe.observationSpace.shape?.reduce((a: number, b: number) => a * b, 1) ?? 1;
+  const obsDim = batchDim(probe.observationSpace);
   const actionSpace = probe.actionSpace;
   probe.close();
   if (!(actionSpace instanceof Discrete)) throw new TypeError(`DQN needs a Discrete action space; ${opts.envId} has ${String(actionSpace)}`);
