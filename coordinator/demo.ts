@@ -1,5 +1,5 @@
 /**
- * The README's main job for now: train a small MLP classifier on the two-spirals problem with
+ * `nnlab demo`, a smoke test of the core: train a small MLP classifier on the two-spirals problem with
  * the shared core (seeded data and weights, Adam, softmax cross-entropy, a checkpoint at the end)
  * and print the learning curve and the final accuracy.
  */

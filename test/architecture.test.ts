@@ -263,4 +263,44 @@ test('self-check: each rule fails on a synthetic edge that breaks it', () => {
   assert.ok(probe.edges.some((e) => e.to === 'test/helpers.ts'), 'a relative import resolved to its .ts file');
 });
 
+/** GitHub's anchor of a markdown heading: lower case, punctuation dropped, spaces to hyphens. */
+function slug(heading: string): string {
+  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+}
+
+test('every link of README.md and docs/ points at a file (and heading) inside the repo', () => {
+  const pages = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const broken: string[] = [];
+  let links = 0;
+  for (const page of pages) {
+    const text = readFileSync(path.join(ROOT, page), 'utf8').replace(/```[\s\S]*?```/g, '');
+    for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      const target = m[1]!;
+      if (/^(https?|mailto):/.test(target)) continue;
+      links++;
+      const [file = '', anchor] = target.split('#');
+      const resolved = file === '' ? page : path.posix.normalize(path.posix.join(path.posix.dirname(page), file));
+      if (resolved.startsWith('../') || path.posix.isAbsolute(resolved)) {
+        broken.push(`${page}: '${target}' points outside the repo`);
+        continue;
+      }
+      let content: string;
+      try {
+        content = readFileSync(path.join(ROOT, resolved), 'utf8');
+      } catch {
+        broken.push(`${page}: '${target}': no file ${resolved}`);
+        continue;
+      }
+      if (anchor !== undefined && resolved.endsWith('.md')) {
+        const anchors = [...content.matchAll(/^#{1,6} (.+)$/gm)].map((h) => slug(h[1]!));
+        if (!anchors.includes(anchor)) broken.push(`${page}: '${target}': ${resolved} has no heading #${anchor}`);
+      }
+    }
+  }
+  assert.ok(links > 20, `found only ${links} links`);
+  assert.equal(broken, []);
+  assert.is(slug('What a run reports is what it saved'), 'what-a-run-reports-is-what-it-saved');
+  assert.is(slug('Environments (`nnlab/envs`)'), 'environments-nnlabenvs');
+});
+
 test.run();
