@@ -19,6 +19,7 @@
  * Adam (Kingma & Ba 2015), after clipping g to global norm c (scale min(1, c / (‖g‖ + 1e-6))):
  *   m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − α (m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε)
  */
+import type { FusedActivation } from './activation.js';
 import type { NativeAddon } from './native.js';
 import type { TensorMap } from './tensors.js';
 
@@ -29,7 +30,7 @@ export type Gemm = (
   bias: Float32Array | null, activation: FusedActivation,
 ) => void;
 
-export type FusedActivation = 'linear' | 'relu' | 'tanh';
+export type { FusedActivation };
 
 /** The addon's activation codes (native/src/gemm.h `Act`). */
 const NATIVE_ACT: Record<FusedActivation, number> = { linear: 0, relu: 1, tanh: 6 };

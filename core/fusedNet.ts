@@ -26,11 +26,12 @@
  * g is linear in each W_l given the slopes, so for a loss P(g), with v̄_1 = ∂P/∂g:
  *   ∂W_l = v̄_lᵀ δ_l,   δ̄_l = v̄_l W_l,   v̄_{l+1} = δ̄_l ⊙ s_l        (biases: 0 almost everywhere)
  */
+import type { NetActivation } from './activation.js';
 import { currentGemm, type FusedActivation, type Gemm } from './fused.js';
 import type { TensorMap } from './tensors.js';
 import type { LayerSpec } from './nn.js';
 
-export type NetActivation = 'linear' | 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid';
+export type { NetActivation };
 
 interface Layer {
   inDim: number;

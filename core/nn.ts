@@ -11,8 +11,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../base/rng.js';
 
-export const ACTIVATIONS = ['linear', 'sigmoid', 'tanh', 'relu', 'leakyRelu', 'elu', 'softplus', 'softmax'] as const;
-export type Activation = (typeof ACTIVATIONS)[number];
+import { ACTIVATIONS, type Activation } from './activation.js';
+
+export { ACTIVATIONS, type Activation };
 
 /**
  * Weight initialisers (fans as in Keras / PyTorch: fanIn = inputs × receptive field).

@@ -9,7 +9,7 @@
  * averaged over the minibatch; Adam on φ and θ together.
  *
  * Two architectures:
- * - 'mlp' (default): 784 → 400 → 2·20 | 20 → 400 → 784, trained on core/fusedVae.ts (the same
+ * - 'mlp' (default): 784 → 400 → 2·20 | 20 → 400 → 784, trained on generative/fusedVae.ts (the same
  *   equations by hand on the native SGEMM, tested against tfjs autograd in test/core.fused.test.ts);
  * - 'conv': Conv(32, 4, s2) → Conv(64, 4, s2) → Dense(2·L) | Dense(7·7·64) → ConvT(32, 4, s2) → ConvT(1, 4, s2)
  *   (filters `convFilters`),
@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildMlp, buildSequential, type LayerSpec } from '../core/nn.js';
-import { FusedVae } from '../core/fusedVae.js';
+import { FusedVae } from './fusedVae.js';
 import { FusedAdam, type FusedAdamState } from '../core/fused.js';
 import { makeOptimizer, type Optimizer } from '../core/optim.js';
 import { bceWithLogits } from '../core/losses.js';

@@ -2,7 +2,7 @@ import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { FusedAdam, fusedGemm, jsGemm, nativeTails, type FusedActivation } from '../core/fused.js';
 import { FusedMlp } from '../core/fusedNet.js';
-import { FusedVae } from '../core/fusedVae.js';
+import { FusedVae } from '../generative/fusedVae.js';
 import { bceWithLogits } from '../core/losses.js';
 import { buildMlp } from '../core/nn.js';
 import { makeOptimizer } from '../core/optim.js';

@@ -1,6 +1,6 @@
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
-import { FusedVae } from '../core/fusedVae.js';
+import { FusedVae } from '../generative/fusedVae.js';
 import { Rng } from '../base/rng.js';
 import { getParams, namedVariables, type TensorMap } from '../core/tensors.js';
 import { negElboLoss } from '../generative/vae.js';
