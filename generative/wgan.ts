@@ -13,7 +13,7 @@
  *   'gp' (WGAN-GP): x̂ = ε x + (1 − ε) G(z), ε ~ U[0, 1] per sample, and
  *       criticLoss += λ (1/m) Σ (‖∇ₓ̂ f(x̂)‖₂ − 1)²;   λ = 10, Adam α = 1e-4, β = (0.5, 0.9), n_critic = 5.
  *     The penalty's gradient w.r.t. the critic's weights is a gradient of a gradient: done by hand
- *     (FusedNet.addGradientPenalty) for the ReLU / LeakyReLU critic, tested against nested tf.grad.
+ *     (generative/gradientPenalty.ts) for the ReLU / LeakyReLU critic, tested against nested tf.grad.
  * −criticLoss without the penalty is the running estimate of W (`losses/wasserstein`).
  */
 import { FusedAdam } from '../core/fused.js';
@@ -21,6 +21,7 @@ import type { Rng } from '../base/rng.js';
 import { checkBoolean, checkChoice, checkKnownKeys, checkNumber } from './config.js';
 import { FusedRmsprop } from '../core/fused.js';
 import { checkMlpGanArchitecture } from './gan.js';
+import { addGradientPenalty } from './gradientPenalty.js';
 import { MlpGanLearner, PIXELS, type FlatOptimizer, type MlpGanArchitecture } from './mlpGan.js';
 import type { Metrics, Phase } from './types.js';
 
@@ -161,7 +162,7 @@ export class Wgan extends MlpGanLearner {
     const wasserstein = (fReal - fFake) / n;
     const metrics: Metrics = { 'losses/wasserstein': wasserstein };
     if (gp) {
-      const { penalty, gradNorm } = this.D.addGradientPenalty(this.config.lambda, 2 * n, n);
+      const { penalty, gradNorm } = addGradientPenalty(this.D, this.config.lambda, 2 * n, n);
       metrics['losses/gradient_penalty'] = penalty;
       metrics['losses/critic_grad_norm'] = gradNorm;
       metrics['losses/critic_loss'] = -wasserstein + penalty;
