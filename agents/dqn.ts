@@ -26,9 +26,8 @@ import { FusedMlp } from '../core/fusedNet.js';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
 import { MlpForward, type ForwardActivation } from '../core/mlpForward.js';
 import type { TransitionBatch } from '../core/replay.js';
-import { Rng as RngClass, type Rng } from '../core/rng.js';
-import { make } from '../envs/index.js';
-import { Discrete } from '../envs/index.js';
+import { Rng as RngClass, type Rng } from '../base/rng.js';
+import { batchDim, Discrete, make } from '../envs/index.js';
 import { runOffPolicy, type OffPolicyOptions } from './offPolicy.js';
 import { EVAL_SEEDS, evaluatePolicy, type EvalResult } from './evaluate.js';
 import { checkKnownKeys, checkNumber, type DataParallelLearner, type Learner, type Metrics, type MetricsCallback, type VersionedParams } from './types.js';
@@ -134,12 +133,16 @@ export function epsilonAt(c: Pick<DqnConfig, 'explorationInitialEps' | 'explorat
  */
 export function dqnActor(q: MlpForward, obs: Float32Array, numEnvs: number, epsilon: number, rng: Rng, out: Int32Array): Int32Array {
   const numActions = q.outDim;
+  greedyActions(q, obs, numEnvs, out);
+  if (epsilon > 0) for (let e = 0; e < numEnvs; e++) if (rng.random() < epsilon) out[e] = rng.int(numActions);
+  return out;
+}
+
+/** argmax_a Q(obs_e, a) for each of numEnvs observations (ties: the lowest action), into out. */
+export function greedyActions(q: MlpForward, obs: Float32Array, numEnvs: number, out: Int32Array): Int32Array {
+  const numActions = q.outDim;
   const values = q.forward(obs, numEnvs);
   for (let e = 0; e < numEnvs; e++) {
-    if (epsilon > 0 && rng.random() < epsilon) {
-      out[e] = rng.int(numActions);
-      continue;
-    }
     let best = 0;
     for (let a = 1; a < numActions; a++) if (values[e * numActions + a]! > values[e * numActions + best]!) best = a;
     out[e] = best;
@@ -448,8 +451,7 @@ export interface TrainDqnResult {
 export function greedyPolicy(params: TensorMap, activation: ForwardActivation = 'relu'): (obs: Float32Array) => number {
   const forward = dqnForward(params, activation);
   const out = new Int32Array(1);
-  const noRng = undefined as unknown as Rng;
-  return (obs) => dqnActor(forward, obs, 1, 0, noRng, out)[0]!;
+  return (obs) => greedyActions(forward, obs, 1, out)[0]!;
 }
 
 /** Trains DQN on a registered env with the shared off-policy loop. */
@@ -457,7 +459,7 @@ export function trainDqn(opts: TrainDqnOptions): TrainDqnResult {
   const config = resolveDqnConfig(opts.config ?? {});
   const rng = new RngClass(config.seed);
   const probe = make(opts.envId, opts.kwargs ?? {});
-  const obsDim = probe.observationSpace.shape?.reduce((a: number, b: number) => a * b, 1) ?? 1;
+  const obsDim = batchDim(probe.observationSpace);
   const actionSpace = probe.actionSpace;
   probe.close();
   if (!(actionSpace instanceof Discrete)) throw new TypeError(`DQN needs a Discrete action space; ${opts.envId} has ${String(actionSpace)}`);

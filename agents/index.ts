@@ -4,6 +4,7 @@ export { TabularAgent, TABULAR_DEFAULTS, trainTabular, evaluateGreedy, epsilonGr
 export { Sarsa, sarsaTarget } from './sarsa.js';
 export { QLearning, qLearningTarget } from './qlearning.js';
 export { ExpectedSarsa, expectedSarsaTarget } from './expectedSarsa.js';
+export { RL_ALGOS, TABULAR_ALGOS, isTabular, type RlAlgo, type TabularAlgo } from './algos.js';
 export { evaluatePolicy, EVAL_SEEDS, type EvalResult } from './evaluate.js';
 export { DqnLearner, DQN_DEFAULTS, trainDqn, dqnActor, dqnForward, greedyPolicy, epsilonAt, resolveDqnConfig, type DqnConfig, type TrainDqnOptions, type TrainDqnResult } from './dqn.js';
 export { runOffPolicy, type OffPolicyLearner, type OffPolicyOptions, type OffPolicyResult } from './offPolicy.js';

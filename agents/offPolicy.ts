@@ -15,7 +15,7 @@
 import { makeVec } from '../envs/index.js';
 import type { VectorEnv } from '../envs/index.js';
 import { ReplayBuffer, type TransitionBatch } from '../core/replay.js';
-import type { Rng } from '../core/rng.js';
+import type { Rng } from '../base/rng.js';
 import type { Metrics, MetricsCallback } from './types.js';
 import { EpisodeStats } from './episodeStats.js';
 
@@ -61,7 +61,7 @@ export interface OffPolicyResult {
 export function runOffPolicy(opts: OffPolicyOptions): OffPolicyResult {
   const numEnvs = opts.numEnvs ?? 1;
   const envs: VectorEnv = makeVec(opts.envId, { numEnvs, autoresetMode: 'same-step', kwargs: opts.kwargs ?? {} } as Parameters<typeof makeVec>[1]);
-  const obsDim = envs.singleObservationSpace.shape?.reduce((a: number, b: number) => a * b, 1) ?? 1;
+  const obsDim = envs.obsDim;
   const c = opts.learner.config;
   const replay = new ReplayBuffer({ capacity: c.bufferSize, obsDim });
   const batch = replay.allocBatch(c.batchSize);

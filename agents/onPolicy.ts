@@ -12,7 +12,7 @@
  * Gaussian actions are clipped to the Box before the env sees them; the unclipped action is stored
  * (it is the one whose log-probability the update differentiates).
  */
-import { make, makeVec, type Env, type VectorEnv } from '../envs/index.js';
+import { batchDim, make, makeVec, type Env, type VectorEnv } from '../envs/index.js';
 import { actionDimOf, clipToBox, headFor, type ActorOutput, type PolicyActor, type PolicyHead } from './policies.js';
 import { EVAL_SEEDS, evaluatePolicy, type EvalResult } from './evaluate.js';
 import type { Metrics, MetricsCallback } from './types.js';
@@ -323,7 +323,7 @@ export interface TrainPgResult<L> {
 /** Probes an env's observation size and action head. */
 export function probeEnv(envId: string, kwargs: Record<string, unknown> | undefined, agent: string): { obsDim: number; head: PolicyHead } {
   const probe = make(envId, kwargs ?? {});
-  const obsDim = probe.observationSpace.shape?.reduce((a: number, b: number) => a * b, 1) ?? 1;
+  const obsDim = batchDim(probe.observationSpace);
   const head = headFor(probe.actionSpace as never, agent);
   probe.close();
   return { obsDim, head };

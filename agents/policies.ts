@@ -25,7 +25,7 @@ import { makeOptimizer, type Optimizer, type OptimizerName, type OptimizerSpec }
 import { namedVariables, readTensors, type TensorMap } from '../core/tensors.js';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
 import { MlpForward } from '../core/mlpForward.js';
-import type { Rng } from '../core/rng.js';
+import type { Rng } from '../base/rng.js';
 import { Box, Discrete, type Space } from '../envs/index.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -308,7 +308,7 @@ export interface GradientResult {
 export class PolicyValueNets {
   readonly policy: tf.Sequential;
   readonly value: tf.Sequential | undefined;
-  readonly logStd: tf.Variable | undefined;
+  readonly logStd: tf.Variable<tf.Rank.R1> | undefined;
   /** Every trainable variable by name, in optimiser order (θ, log σ, φ). */
   readonly vars: Map<string, tf.Variable>;
   readonly policyVars: Map<string, tf.Variable>;
@@ -327,7 +327,7 @@ export class PolicyValueNets {
     this.value = spec.withValue ? buildMlp({ name: VALUE_NET, inputDim: obsDim, hidden, outputDim: 1, activation, init: 'torchDefault' }, rng) : undefined;
     this.policyVars = namedVariables(this.policy);
     if (head.kind === 'gaussian') {
-      this.logStd = tf.tidy(() => tf.variable(tf.fill([head.actionDim], spec.initLogStd), true));
+      this.logStd = tf.tidy(() => tf.variable(tf.fill<tf.Rank.R1>([head.actionDim], spec.initLogStd), true));
       this.policyVars.set(LOG_STD, this.logStd);
     }
     this.valueVars = this.value === undefined ? new Map() : namedVariables(this.value);
@@ -361,7 +361,8 @@ export class PolicyValueNets {
     }
     const b = obs.shape[0];
     const a = tf.tensor2d(actions instanceof Float32Array ? actions : Float32Array.from(actions), [b, head.actionDim]);
-    const logStd = this.logStd! as unknown as tf.Tensor1D;
+    const logStd = this.logStd;
+    if (logStd === undefined) throw new Error('PolicyValueNets: a Gaussian head without its logStd variable');
     return { logProb: gaussianLogProbTf(out, logStd, a), entropy: tf.broadcastTo(gaussianEntropyTf(logStd), [b]) as tf.Tensor1D };
   }
 

@@ -7,7 +7,7 @@
  */
 import type { Env } from '../envs/index.js';
 import { Discrete } from '../envs/index.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
 import { checkKnownKeys, checkNumber, type Learner, type Metrics, type MetricsCallback, type VersionedParams } from './types.js';
 

@@ -5,7 +5,7 @@
  *   node dist/bench/compare-torch.js [--steps 200]
  *
  * nnlab's columns: the DQN update and the VAE step on the fused path (core/fused.ts,
- * core/fusedVae.ts) and through tfjs ops on the chosen backend; the rollout workers' policy
+ * generative/fusedVae.ts) and through tfjs ops on the chosen backend; the rollout workers' policy
  * forward (MlpForward).
  * The PyTorch side is bench/python/compare_torch.py (`apt-get install -y python3-torch
  * libopenblas0-openmp`). Writes bench/results/compare-torch.json.
@@ -20,12 +20,12 @@ import { initBackend } from '../core/backend.js';
 import { fusedGemm } from '../core/fused.js';
 import { buildMlp } from '../core/nn.js';
 import { MlpForward } from '../core/mlpForward.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { getParams } from '../core/tensors.js';
 import { ReplayBuffer } from '../core/replay.js';
 import { DqnLearner } from '../agents/dqn.js';
 import { dqnStep, vaeStep } from './core.js';
-import { FusedVae } from '../core/fusedVae.js';
+import { FusedVae } from '../generative/fusedVae.js';
 import * as tf from '@tensorflow/tfjs';
 import { buildDiscriminator, buildGenerator } from '../generative/dcgan.js';
 import { makeOptimizer } from '../core/optim.js';
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   ours.vae_tfjs = medianMs(vae.step, Math.max(20, steps / 5), 5);
   vae.dispose();
   {
-    // the same VAE step on the fused path (core/fusedVae.ts), same init and shapes
+    // the same VAE step on the fused path (generative/fusedVae.ts), same init and shapes
     const r = new Rng(2);
     const enc = buildMlp({ name: 'enc', inputDim: 784, hidden: [400], outputDim: 40 }, r.split());
     const dec = buildMlp({ name: 'dec', inputDim: 20, hidden: [400], outputDim: 784 }, r.split());

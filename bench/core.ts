@@ -16,7 +16,7 @@ import { initBackend } from '../core/backend.js';
 import { buildMlp } from '../core/nn.js';
 import { makeOptimizer } from '../core/optim.js';
 import { bceWithLogits, huber } from '../core/losses.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { trainableVariables } from '../core/tensors.js';
 import { fusedGemm } from '../core/fused.js';
 import { ReplayBuffer } from '../core/replay.js';

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { initBackend } from '../core/backend.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { packr } from '../core/tensors.js';
 import { DqnLearner, trainDqn } from '../agents/dqn.js';
 import { Scheduler } from '../coordinator/scheduler.js';

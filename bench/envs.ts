@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { CartPoleEnv, make, makeVec, type Env } from '../envs/index.js';
 import { median } from './stats.js';
 

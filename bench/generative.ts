@@ -30,7 +30,7 @@ import { finishedRunCheckpoint, trainGenerative, type EpochSummary } from '../ge
 import { arg } from './stats.js';
 
 /**
- * Epochs per model when --epochs does not say: those of the reported runs (README), where the
+ * Epochs per model when --epochs does not say: those of the reported runs (docs/generative.md), where the
  * goals are met or the scores had flattened; a DCGAN epoch is 6–8 minutes on 2 cores.
  */
 const DEFAULT_EPOCHS: Record<string, number> = { vae: 30, 'vae-conv': 5, gan: 20, wgan: 12, 'wgan-gp': 12, dcgan: 6, cdcgan: 4 };

@@ -86,9 +86,8 @@ async function info(backend: string | undefined): Promise<void> {
 /** Lists the kernels the native addon accelerates, when that backend is in use. */
 async function acceleratedKernels(backend: string): Promise<string | undefined> {
   if (backend !== 'native') return undefined;
-  const modPath = '../core/native.js';
-  const mod = (await import(modPath)) as { nativeKernelNames?: () => string[] };
-  return mod.nativeKernelNames?.().join(', ');
+  const { nativeKernelNames } = await import('../core/native.js');
+  return nativeKernelNames().join(', ');
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -1,11 +1,11 @@
 /**
- * The README's main job for now: train a small MLP classifier on the two-spirals problem with
+ * `nnlab demo`, a smoke test of the core: train a small MLP classifier on the two-spirals problem with
  * the shared core (seeded data and weights, Adam, softmax cross-entropy, a checkpoint at the end)
  * and print the learning curve and the final accuracy.
  */
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { buildMlp } from '../core/nn.js';
 import { makeOptimizer } from '../core/optim.js';
 import { softmaxCrossEntropy } from '../core/losses.js';

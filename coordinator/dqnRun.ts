@@ -12,7 +12,7 @@
  * same weights as an uninterrupted one.
  */
 import { ReplayBuffer, type ReplayState } from '../core/replay.js';
-import { Rng, type RngState } from '../core/rng.js';
+import { Rng, type RngState } from '../base/rng.js';
 import type { TensorMap } from '../core/tensors.js';
 import { allFinite, setParams } from '../core/tensors.js';
 import { buildMlp } from '../core/nn.js';

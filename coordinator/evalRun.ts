@@ -13,7 +13,7 @@ import { ensureModule, moduleRef } from '../workers/envModules.js';
 import { parseSpec } from './spec.js';
 import { makeGenerativeLearner } from '../generative/models.js';
 import { encodePng, sampleGrid } from '../generative/png.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { writeFileSync } from 'node:fs';
 
 /** Loads a generative run's saved model and writes a 10×10 grid of fresh samples (row k: digit k when conditional). */

@@ -11,6 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
+import { isTabular } from '../agents/algos.js';
 import { initBackend } from '../core/backend.js';
 import { saveCheckpoint, loadCheckpoint, latestCheckpoint } from '../core/checkpoint.js';
 import type { TensorMap } from '../core/tensors.js';
@@ -278,7 +279,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   signals.endStartup();
   opts.signal?.addEventListener('abort', () => (signals.stopReason ??= 'aborted'));
 
-  const progressBar = opts.progressOut === null ? undefined : new Progress(0, spec.model !== undefined ? 'iterations' : spec.sweep !== undefined || ['qlearning', 'sarsa', 'expected-sarsa'].includes(spec.agent!.algo) ? 'trials' : 'env steps', opts.progressOut ?? process.stdout);
+  const progressBar = opts.progressOut === null ? undefined : new Progress(0, spec.model !== undefined ? 'iterations' : spec.sweep !== undefined || isTabular(spec.agent!.algo) ? 'trials' : 'env steps', opts.progressOut ?? process.stdout);
   const workersAlive = () => {
     const s = scheduler.stats();
     const threads = s.filter((e) => e.kind === 'thread' && e.alive).reduce((a, e) => a + e.capacity, 0);
@@ -300,7 +301,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     event: (e) => opts.onEvent?.(e),
     progress: (done, total, fields) => {
       if (progressBar === undefined) return;
-      (progressBar as unknown as { total: number }).total = total;
+      progressBar.total = total;
       progressBar.update(done, fields);
     },
     progressBreak: () => progressBar?.break(),
@@ -354,7 +355,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     } else if (spec.agent?.algo === 'dqn' && spec.sweep === undefined) {
       learner = await startLearner();
       outcome = await runDqn(ctx, learner, resumeState as DqnRunState | undefined);
-    } else if (spec.agent !== undefined && (spec.sweep !== undefined || ['qlearning', 'sarsa', 'expected-sarsa'].includes(spec.agent.algo))) {
+    } else if (spec.agent !== undefined && (spec.sweep !== undefined || isTabular(spec.agent.algo))) {
       outcome = await runTrials(ctx);
     } else {
       // REINFORCE, Actor-Critic and A2C train synchronously in this thread and are not checkpointed

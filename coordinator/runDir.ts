@@ -186,7 +186,7 @@ export function writeRunFiles(dir: string, spec: unknown, meta: Record<string, u
 
 /**
  * runs/<id>/result.json: how the run ended and, for a run that reports a saved model's score,
- * exactly what was scored (see README "Run directory"). Paths are relative to the run directory.
+ * exactly what was scored (docs/experiments.md, "What a run reports is what it saved"). Paths are relative to the run directory.
  */
 export interface ResultFile {
   state: string;

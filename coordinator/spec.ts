@@ -8,12 +8,13 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { redisUrlProblem } from './redisUrl.js';
 
-export const RL_ALGOS = ['dqn', 'qlearning', 'sarsa', 'expected-sarsa', 'reinforce', 'actor-critic', 'a2c'] as const;
-export const TABULAR_ALGOS = ['qlearning', 'sarsa', 'expected-sarsa'] as const;
-export const GENERATIVE_KINDS = ['vae', 'vae-conv', 'gan', 'wgan', 'wgan-gp', 'dcgan', 'cdcgan'] as const;
+import { RL_ALGOS, TABULAR_ALGOS } from '../agents/algos.js';
+import { GENERATIVE_KINDS } from '../generative/kinds.js';
+
+export { RL_ALGOS, TABULAR_ALGOS, GENERATIVE_KINDS };
 
 /**
  * Caps on every spec field whose size costs memory or time before the first step: generous for

@@ -14,10 +14,8 @@ import { QLearning } from '../agents/qlearning.js';
 import { Sarsa } from '../agents/sarsa.js';
 import { ExpectedSarsa } from '../agents/expectedSarsa.js';
 import type { TabularConfig } from '../agents/tabular.js';
-import { resolveVaeConfig, type VaeConfig } from '../generative/vae.js';
-import { resolveGanConfig, type GanConfig } from '../generative/gan.js';
-import { resolveWganConfig, type WganConfig } from '../generative/wgan.js';
-import { resolveDcganConfig, type DcganConfig } from '../generative/dcgan.js';
+import type { RlAlgo } from '../agents/algos.js';
+import { GENERATIVE_MODELS } from '../generative/models.js';
 import { expandSweep, SpecError, SPEC_LIMITS, type ExperimentSpec, type Trial } from './spec.js';
 
 /**
@@ -47,8 +45,8 @@ export const CONFIG_LIMITS = Object.freeze({
 
 type Resolver = (config: Record<string, unknown>) => object;
 
-/** Each algorithm's and model's own config resolver (the models' variants as generative/models.ts builds them). */
-const RESOLVERS: Record<string, Resolver> = {
+/** Each algorithm's own config resolver; a model's is its registry entry's (generative/models.ts). */
+const AGENT_RESOLVERS: Readonly<Record<RlAlgo, Resolver>> = {
   dqn: (c) => resolveDqnConfig(c as Partial<DqnConfig>),
   reinforce: (c) => resolveReinforceConfig(c as Partial<ReinforceConfig>),
   'actor-critic': (c) => resolveActorCriticConfig(c as Partial<ActorCriticConfig>),
@@ -56,13 +54,6 @@ const RESOLVERS: Record<string, Resolver> = {
   qlearning: (c) => new QLearning(1, 1, c as Partial<TabularConfig>).config,
   sarsa: (c) => new Sarsa(1, 1, c as Partial<TabularConfig>).config,
   'expected-sarsa': (c) => new ExpectedSarsa(1, 1, c as Partial<TabularConfig>).config,
-  vae: (c) => resolveVaeConfig(c as Partial<VaeConfig>),
-  'vae-conv': (c) => resolveVaeConfig({ ...c, architecture: 'conv' } as Partial<VaeConfig>),
-  gan: (c) => resolveGanConfig(c as Partial<GanConfig>),
-  wgan: (c) => resolveWganConfig(c as Partial<WganConfig>, 'clip'),
-  'wgan-gp': (c) => resolveWganConfig(c as Partial<WganConfig>, 'gp'),
-  dcgan: (c) => resolveDcganConfig(c as Partial<DcganConfig>),
-  cdcgan: (c) => resolveDcganConfig({ ...c, conditional: true } as Partial<DcganConfig>),
 };
 
 const SCALAR_CAPS: [field: string, max: number, unit: string][] = [
@@ -113,9 +104,10 @@ export function configSizeProblems(where: string, config: object): string[] {
 
 /** Problems with one (sweep-free) spec's agent or model config: its resolver's error, or its sizes. */
 export function configProblems(spec: ExperimentSpec): string[] {
-  const [where, key, config] = spec.agent !== undefined ? ['spec.agent.config', spec.agent.algo, { seed: spec.seed, ...spec.agent.config }] : ['spec.model.config', spec.model!.kind, spec.model!.config];
-  const resolve = RESOLVERS[key];
-  if (resolve === undefined) return [`${where}: no config resolver for '${key}'`];
+  const [where, resolve, config]: [string, Resolver, Record<string, unknown>] =
+    spec.agent !== undefined
+      ? ['spec.agent.config', AGENT_RESOLVERS[spec.agent.algo], { seed: spec.seed, ...spec.agent.config }]
+      : ['spec.model.config', GENERATIVE_MODELS[spec.model!.kind].resolve, spec.model!.config];
   let resolved: object;
   try {
     resolved = resolve(config);

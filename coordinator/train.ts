@@ -6,6 +6,7 @@
 import { mkdirSync, createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { make, type Env } from '../envs/index.js';
+import { TABULAR_ALGOS } from '../agents/algos.js';
 import { QLearning } from '../agents/qlearning.js';
 import { Sarsa } from '../agents/sarsa.js';
 import { ExpectedSarsa } from '../agents/expectedSarsa.js';
@@ -14,7 +15,8 @@ import { trainDqn, greedyPolicy, resolveDqnConfig } from '../agents/dqn.js';
 import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
 import type { Metrics } from '../agents/types.js';
 
-export const TRAINABLE = ['dqn', 'qlearning', 'sarsa', 'expected-sarsa'] as const;
+/** The agents `nnlab train` runs in this process: DQN and the tabular ones. */
+export const TRAINABLE = ['dqn', ...TABULAR_ALGOS] as const;
 export type Trainable = (typeof TRAINABLE)[number];
 
 export interface TrainOptions {

@@ -19,6 +19,8 @@
  * Adam (Kingma & Ba 2015), after clipping g to global norm c (scale min(1, c / (‖g‖ + 1e-6))):
  *   m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − α (m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε)
  */
+import type { FusedActivation } from './activation.js';
+import type { NativeAddon } from './native.js';
 import type { TensorMap } from './tensors.js';
 
 /** out[M×N] = op(A) op(B) (+ bias per column, then activation); op = transpose when the flag is set. */
@@ -28,7 +30,7 @@ export type Gemm = (
   bias: Float32Array | null, activation: FusedActivation,
 ) => void;
 
-export type FusedActivation = 'linear' | 'relu' | 'tanh';
+export type { FusedActivation };
 
 /** The addon's activation codes (native/src/gemm.h `Act`). */
 const NATIVE_ACT: Record<FusedActivation, number> = { linear: 0, relu: 1, tanh: 6 };
@@ -53,17 +55,8 @@ export const jsGemm: Gemm = (a, b, out, M, N, K, transA, transB, bias, activatio
   }
 };
 
-type NativeMatmul = (
-  a: Float32Array, b: Float32Array, out: Float32Array, batch: number, batchA: number, batchB: number,
-  M: number, N: number, K: number, transA: number, transB: number,
-  bias: Float32Array | null, biasMode: number, activation: number, alpha: number,
-) => void;
-
-/** The addon's element-wise tails (native/src/optim.cc), when it loaded. */
-interface NativeTails {
-  adamStep(theta: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, scale: number, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number): void;
-  bceLogits(logits: Float32Array, x: Float32Array, dLogits: Float32Array, gscale: number): number;
-}
+/** The addon's element-wise tails (native/src/optim.cc): fused Adam and BCE-with-logits loops. */
+type NativeTails = Pick<NativeAddon, 'adamStep' | 'bceLogits'>;
 
 let chosen: { gemm: Gemm; kind: 'native' | 'js' } | undefined;
 let tails: NativeTails | undefined;
@@ -81,11 +74,11 @@ export async function fusedGemm(): Promise<{ gemm: Gemm; kind: 'native' | 'js' }
   if (chosen !== undefined) return chosen;
   if (process.env.NNLAB_FUSED_GEMM !== 'js') {
     try {
-      const nativeModule = './native.js'; // optional: absent when the addon is not part of this build
-      const mod = (await import(nativeModule)) as { loadNativeAddon: () => { matmul: NativeMatmul } & Partial<NativeTails> };
-      const addon = mod.loadNativeAddon();
+      // loaded lazily: core/native.ts loads tfjs and the addon, which throws when it is not built
+      const { loadNativeAddon } = await import('./native.js');
+      const addon = loadNativeAddon();
       const matmul = addon.matmul;
-      if (addon.adamStep !== undefined && addon.bceLogits !== undefined) tails = addon as NativeTails;
+      tails = { adamStep: addon.adamStep, bceLogits: addon.bceLogits };
       const gemm: Gemm = (a, b, out, M, N, K, transA, transB, bias, activation) =>
         matmul(a, b, out, 1, 1, 1, M, N, K, transA ? 1 : 0, transB ? 1 : 0, bias, bias === null ? 0 : 2, NATIVE_ACT[activation], 0);
       chosen = { gemm, kind: 'native' };

@@ -1,11 +1,10 @@
 /**
- * The fused dense-network engine shared by the agents (DQN), the VAE and the MLP GANs: forward,
- * backward and the input-gradient penalty's double backward of a dense network on flat
- * Float32Arrays, matrix products on the native SGEMM (fused.ts `currentGemm()`; a JavaScript GEMM
- * without the addon). A per-layer activation (ReLU, LeakyReLU, tanh, sigmoid, linear), optional
- * batchnorm, and ∂‖∇ₓf‖/∂θ for WGAN-GP. Every equation below is what tfjs autograd computes for
- * the same tfjs model (tested against it, nested tf.grad included). `FusedMlp` is the common
- * case: one hidden activation, a linear output, and Polyak blending for target networks.
+ * The fused dense-network engine shared by the agents (DQN), the VAE and the MLP GANs: forward
+ * and backward of a dense network on flat Float32Arrays, matrix products on the native SGEMM
+ * (fused.ts `currentGemm()`; a JavaScript GEMM without the addon). A per-layer activation (ReLU,
+ * LeakyReLU, tanh, sigmoid, linear) and optional batchnorm. Every equation below is what tfjs
+ * autograd computes for the same tfjs model (tested against it). `FusedMlp` is the common case:
+ * one hidden activation, a linear output, and Polyak blending for target networks.
  *
  * Layer l (1..L), A₀ = X, W_l [in, out] row-major as tfjs Dense kernels:
  *   Z_l = A_{l−1} W_l + b_l,   A_l = act_l(Z_l)
@@ -20,17 +19,25 @@
  * and uses μ̄, σ̄² at inference (`forward(x, rows, false)`). Backward, with dY = G ⊙ act′:
  *   ∂γ = Σ dY ⊙ Ẑ,  ∂β = Σ dY,  dẐ = γ dY,  dZ = (N dẐ − Σ dẐ − Ẑ Σ(dẐ ⊙ Ẑ)) / (N √(σ² + ε))
  *
- * Input gradient of a scalar critic (units 1, linear output, piecewise-linear hidden activations,
- * slopes s_l = act′_l constant between kinks):
- *   δ_L = 1;   v_l = δ_l W_lᵀ;   δ_{l−1} = v_l ⊙ s_{l−1};   ∇ₓf = g = v_1
- * g is linear in each W_l given the slopes, so for a loss P(g), with v̄_1 = ∂P/∂g:
- *   ∂W_l = v̄_lᵀ δ_l,   δ̄_l = v̄_l W_l,   v̄_{l+1} = δ̄_l ⊙ s_l        (biases: 0 almost everywhere)
+ * WGAN-GP's input-gradient penalty, built on `denseLayers` and `slopeRows`, lives with the model in
+ * generative/gradientPenalty.ts.
  */
+import type { NetActivation } from './activation.js';
 import { currentGemm, type FusedActivation, type Gemm } from './fused.js';
 import type { TensorMap } from './tensors.js';
 import type { LayerSpec } from './nn.js';
 
-export type NetActivation = 'linear' | 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid';
+export type { NetActivation };
+
+/** What a dense layer shows outside FusedNet (generative/gradientPenalty.ts reads it). */
+export interface DenseView {
+  readonly inDim: number;
+  readonly outDim: number;
+  readonly act: NetActivation;
+  /** Kernel [inDim, outDim], row-major, and ∂loss/∂kernel. */
+  readonly W: Float32Array;
+  readonly dW: Float32Array;
+}
 
 interface Layer {
   inDim: number;
@@ -90,7 +97,8 @@ export class FusedNet {
     params: TensorMap,
     activations: NetActivation[],
     readonly leakyAlpha = 0.2,
-    private readonly gemm: Gemm = currentGemm(),
+    /** The GEMM this net multiplies with (the native SGEMM, or the JavaScript one). */
+    readonly gemm: Gemm = currentGemm(),
   ) {
     const entries = Object.entries(params);
     this.names = entries.map(([n]) => n);
@@ -355,74 +363,17 @@ export class FusedNet {
     return this.grads;
   }
 
-  /**
-   * WGAN-GP's penalty λ · mean_rows (‖∇ₓf(x̂)‖₂ − 1)² at the rows [rowStart, rowStart + count) of
-   * the last forward (module doc), for a scalar critic with piecewise-linear activations. Adds its
-   * gradient to `grads` (kernels only; biases get 0) and returns the penalty and the mean norm.
-   * `divisor` is the batch size the mean is over (default `count`).
-   */
-  addGradientPenalty(lambda: number, rowStart: number, count: number, divisor = count): { penalty: number; gradNorm: number } {
-    const L = this.layers.length;
-    if (this.outDim !== 1 || this.layers[L - 1]!.act !== 'linear') throw new Error('gradient penalty needs a critic with one linear output');
-    if (this.hasBatchNorm) throw new Error('gradient penalty: a batch-normalised critic has no per-sample input gradient (WGAN-GP §4 drops critic batchnorm)');
-    for (let i = 0; i < L - 1; i++) {
-      const a = this.layers[i]!.act;
-      if (a !== 'relu' && a !== 'leakyRelu' && a !== 'linear') throw new Error(`gradient penalty: activation '${a}' is not piecewise linear`);
-    }
-    // slopes s_l of the hidden layers for the x̂ rows
-    const slopes: Float32Array[] = [];
-    for (let i = 0; i < L - 1; i++) {
-      const l = this.layers[i]!;
-      const all = new Float32Array(this.rows * l.outDim);
-      this.slope(i, all);
-      slopes.push(all.slice(rowStart * l.outDim, (rowStart + count) * l.outDim));
-    }
-    // forward chain: δ_L = 1, v_l = δ_l W_lᵀ, δ_{l−1} = v_l ⊙ s_{l−1}
-    const delta: Float32Array[] = new Array<Float32Array>(L);
-    const v: Float32Array[] = new Array<Float32Array>(L);
-    delta[L - 1] = new Float32Array(count).fill(1);
-    for (let i = L - 1; i >= 0; i--) {
-      const l = this.layers[i]!;
-      v[i] = new Float32Array(count * l.inDim);
-      this.gemm(delta[i]!, l.W, v[i]!, count, l.inDim, l.outDim, false, true, null, 'linear');
-      if (i > 0) {
-        const s = slopes[i - 1]!;
-        const d = new Float32Array(count * l.inDim);
-        for (let k = 0; k < d.length; k++) d[k] = v[i]![k]! * s[k]!;
-        delta[i - 1] = d;
-      }
-    }
-    // P = λ mean (‖g‖ − 1)², v̄_1 = ∂P/∂g = λ · 2(‖g‖ − 1) / ‖g‖ · g / divisor
-    const g = v[0]!;
-    const D = this.inDim;
-    const vBar = new Float32Array(count * D);
-    let penalty = 0;
-    let normSum = 0;
-    for (let r = 0; r < count; r++) {
-      let sq = 0;
-      for (let j = 0; j < D; j++) sq += g[r * D + j]! * g[r * D + j]!;
-      const norm = Math.sqrt(sq);
-      normSum += norm;
-      penalty += (norm - 1) ** 2;
-      const coef = norm > 0 ? (lambda * 2 * (norm - 1)) / norm / divisor : 0;
-      for (let j = 0; j < D; j++) vBar[r * D + j] = coef * g[r * D + j]!;
-    }
-    // backward of the chain: ∂W_l += v̄_lᵀ δ_l; δ̄_l = v̄_l W_l; v̄_{l+1} = δ̄_l ⊙ s_l
-    let vb = vBar;
-    for (let i = 0; i < L; i++) {
-      const l = this.layers[i]!;
-      const dW = new Float32Array(l.inDim * l.outDim);
-      this.gemm(vb, delta[i]!, dW, l.inDim, l.outDim, count, true, false, null, 'linear');
-      for (let k = 0; k < dW.length; k++) l.dW[k]! += dW[k]!;
-      if (i < L - 1) {
-        const dBar = new Float32Array(count * l.outDim);
-        this.gemm(vb, l.W, dBar, count, l.outDim, l.inDim, false, false, null, 'linear');
-        const s = slopes[i]!;
-        for (let k = 0; k < dBar.length; k++) dBar[k]! *= s[k]!;
-        vb = dBar;
-      }
-    }
-    return { penalty: (lambda * penalty) / divisor, gradNorm: normSum / count };
+  /** The dense layers: kernels and their gradient slots are views into `params` and `grads`. */
+  get denseLayers(): readonly DenseView[] {
+    return this.layers;
+  }
+
+  /** act′ of layer i at the rows [rowStart, rowStart + count) of the last forward. */
+  slopeRows(i: number, rowStart: number, count: number): Float32Array {
+    const l = this.layers[i]!;
+    const all = new Float32Array(this.rows * l.outDim);
+    this.slope(i, all);
+    return all.slice(rowStart * l.outDim, (rowStart + count) * l.outDim);
   }
 
   /** θ ← clip(θ, −c, c) for every parameter (WGAN's weight clipping; biases included, as the paper's code). */

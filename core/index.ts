@@ -1,6 +1,6 @@
 /** nnlab/core: the one tensor and optimiser core shared by agents and generative models. */
 export { initBackend, backendInfo, BACKENDS, DEFAULT_ORDER, isBackendName, type BackendName, type BackendInfo } from './backend.js';
-export { Rng, type RngState } from './rng.js';
+export { Rng, type RngState } from '../base/rng.js';
 export {
   buildSequential,
   buildMlp,
@@ -48,4 +48,5 @@ export {
 export { ReplayBuffer, type ReplayConfig, type TransitionBatch, type ReplayState } from './replay.js';
 export { RolloutBuffer, computeGae, discountedReturns, type RolloutConfig, type GaeInput } from './rollout.js';
 export { version } from './version.js';
-export { MlpForward, denseLayers, type ForwardActivation, type DenseLayer } from './mlpForward.js';
+export { MlpForward, denseLayers, type DenseLayer } from './mlpForward.js';
+export { type ForwardActivation, type FusedActivation, type NetActivation } from './activation.js';

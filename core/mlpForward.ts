@@ -5,13 +5,14 @@
  * matches the tfjs model to float32 rounding (test/core.mlpForward.test.ts). From batch 8 on, the
  * layers run on the native SGEMM when the addon is loaded (the JS loops win below that).
  */
+import type { ForwardActivation } from './activation.js';
 import type { TensorMap } from './tensors.js';
 import { currentGemm, currentGemmKind, type FusedActivation } from './fused.js';
 
 /** From this batch size on, layers run on the native SGEMM when the addon is loaded. */
 const NATIVE_MIN_BATCH = 8;
 
-export type ForwardActivation = 'linear' | 'relu' | 'tanh' | 'sigmoid' | 'elu' | 'softplus';
+export type { ForwardActivation };
 
 export interface DenseLayer {
   inDim: number;

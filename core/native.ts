@@ -70,6 +70,10 @@ export interface NativeAddon {
     dx: Float32Array | null, dmean: Float32Array | null, dvariance: Float32Array | null,
     dscale: Float32Array | null, doffset: Float32Array | null,
   ): void;
+  /** One Adam step in place on theta, m and v (native/src/optim.cc; used by core/fused.ts). */
+  adamStep(theta: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, scale: number, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number): void;
+  /** Binary cross-entropy with logits: writes dLogits (scaled by gscale), returns the summed loss. */
+  bceLogits(logits: Float32Array, x: Float32Array, dLogits: Float32Array, gscale: number): number;
 }
 
 /** Package root: this file runs as dist/core/native.js. */

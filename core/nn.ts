@@ -9,10 +9,11 @@
  * linear and softmax for output heads).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from './rng.js';
+import type { Rng } from '../base/rng.js';
 
-export const ACTIVATIONS = ['linear', 'sigmoid', 'tanh', 'relu', 'leakyRelu', 'elu', 'softplus', 'softmax'] as const;
-export type Activation = (typeof ACTIVATIONS)[number];
+import { ACTIVATIONS, type Activation } from './activation.js';
+
+export { ACTIVATIONS, type Activation };
 
 /**
  * Weight initialisers (fans as in Keras / PyTorch: fanIn = inputs × receptive field).
@@ -130,7 +131,7 @@ export function buildSequential(spec: SequentialSpec, rng: Rng): tf.Sequential {
 export interface MlpSpec {
   name: string;
   inputDim: number;
-  hidden: number[];
+  hidden: readonly number[];
   outputDim: number;
   activation?: Activation;
   outputActivation?: Activation;

@@ -23,17 +23,30 @@ import { AdadeltaOptimizer } from './adadelta.js';
 import { gradientTensors, type TensorData, type TensorMap } from './tensors.js';
 import { ADAM_UPDATE } from './native.js';
 
-/** The AdamOptimizer fields tfjs declares private (read here to run the same update fused). */
-interface AdamInternals {
-  learningRate: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
+/** A slot variable of tfjs's Adam (first or second moment of one variable). */
+interface AdamSlot {
+  originalName: string;
+  variable: tf.Variable;
+}
+
+/** The AdamOptimizer state tfjs declares private, read here to run the same update fused. */
+interface AdamSlots {
   accBeta1: tf.Variable;
   accBeta2: tf.Variable;
-  accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
-  accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
-  incrementIterations(): void;
+  accumulatedFirstMoment: AdamSlot[];
+  accumulatedSecondMoment: AdamSlot[];
+}
+
+/** Reads tfjs's private Adam state by name, checking each field's kind at run time. */
+function adamSlots(opt: tf.AdamOptimizer): AdamSlots {
+  const accBeta1: unknown = Reflect.get(opt, 'accBeta1');
+  const accBeta2: unknown = Reflect.get(opt, 'accBeta2');
+  const accumulatedFirstMoment: unknown = Reflect.get(opt, 'accumulatedFirstMoment');
+  const accumulatedSecondMoment: unknown = Reflect.get(opt, 'accumulatedSecondMoment');
+  if (!(accBeta1 instanceof tf.Variable) || !(accBeta2 instanceof tf.Variable) || !Array.isArray(accumulatedFirstMoment) || !Array.isArray(accumulatedSecondMoment)) {
+    throw new Error(`FusedKernelAdam: tfjs ${tf.version_core}'s AdamOptimizer lacks the accBeta1/accBeta2 variables or the moment lists this update reads`);
+  }
+  return { accBeta1, accBeta2, accumulatedFirstMoment, accumulatedSecondMoment };
 }
 
 /**
@@ -48,35 +61,35 @@ export class FusedKernelAdam extends tf.AdamOptimizer {
       super.applyGradients(variableGradients);
       return;
     }
-    const self = this as unknown as AdamInternals;
+    const slots = adamSlots(this);
     const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
     tf.tidy(() => {
-      const oneMinusAccBeta1 = tf.sub(1, self.accBeta1);
-      const oneMinusAccBeta2 = tf.sub(1, self.accBeta2);
+      const oneMinusAccBeta1 = tf.sub(1, slots.accBeta1);
+      const oneMinusAccBeta2 = tf.sub(1, slots.accBeta2);
       names.forEach((name, i) => {
         const value = tf.engine().registeredVariables[name]!;
-        self.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-        self.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+        slots.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+        slots.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
         const gradient = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : (variableGradients as tf.NamedTensorMap)[name];
         if (gradient == null) return;
-        const m = self.accumulatedFirstMoment[i]!.variable;
-        const v = self.accumulatedSecondMoment[i]!.variable;
+        const m = slots.accumulatedFirstMoment[i]!.variable;
+        const v = slots.accumulatedSecondMoment[i]!.variable;
         if ([value, gradient, m, v].some((t) => t.dtype !== 'float32')) {
           throw new Error(`adam: variable '${name}' and its gradient must be float32`);
         }
         const [newValue, newM, newV] = tf.engine().runKernel(
           ADAM_UPDATE,
           { value, gradient, m, v, oneMinusAccBeta1, oneMinusAccBeta2 },
-          { beta1: self.beta1, beta2: self.beta2, epsilon: self.epsilon, learningRate: self.learningRate },
+          { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, learningRate: this.learningRate },
         ) as tf.Tensor[];
         m.assign(newM!);
         v.assign(newV!);
         value.assign(newValue!);
       });
-      self.accBeta1.assign(tf.mul(self.accBeta1, self.beta1));
-      self.accBeta2.assign(tf.mul(self.accBeta2, self.beta2));
+      slots.accBeta1.assign(tf.mul(slots.accBeta1, this.beta1));
+      slots.accBeta2.assign(tf.mul(slots.accBeta2, this.beta2));
     });
-    self.incrementIterations();
+    this.incrementIterations();
   }
 
   /**
@@ -86,13 +99,13 @@ export class FusedKernelAdam extends tf.AdamOptimizer {
    */
   override async setWeights(weightValues: Parameters<tf.AdamOptimizer['setWeights']>[0]): Promise<void> {
     await super.setWeights(weightValues);
-    const self = this as unknown as AdamInternals;
-    const [b1, b2] = [Math.fround(self.beta1), Math.fround(self.beta2)];
+    const slots = adamSlots(this);
+    const [b1, b2] = [Math.fround(this.beta1), Math.fround(this.beta2)];
     let [acc1, acc2] = [b1, b2];
     for (let t = 0; t < this.iterations; t++) [acc1, acc2] = [Math.fround(acc1 * b1), Math.fround(acc2 * b2)];
     tf.tidy(() => {
-      self.accBeta1.assign(tf.scalar(acc1));
-      self.accBeta2.assign(tf.scalar(acc2));
+      slots.accBeta1.assign(tf.scalar(acc1));
+      slots.accBeta2.assign(tf.scalar(acc2));
     });
   }
 }

@@ -6,7 +6,7 @@
  * (tdTarget = r + γ(1 − terminated) max Q(s′)), so the caller stores the real final observation as
  * `nextObs` and `terminated = false` for a truncated step.
  */
-import type { Rng } from './rng.js';
+import type { Rng } from '../base/rng.js';
 
 export interface ReplayConfig {
   /** Maximum number of transitions kept; the oldest are overwritten. */

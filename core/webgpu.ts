@@ -125,17 +125,16 @@ export async function initWebGpu(): Promise<void> {
 let dawnTick: (() => void) | undefined;
 
 function captureDawnTick(): void {
-  if (dawnTick !== undefined || (globalThis.setImmediate as { nnlabPatched?: boolean }).nnlabPatched) return;
+  if (dawnTick !== undefined || Reflect.get(globalThis.setImmediate, 'nnlabPatched') === true) return;
   const original = globalThis.setImmediate;
-  const patched = function (this: unknown, fn: (...a: unknown[]) => void, ...args: unknown[]) {
+  const wrapper = function (this: unknown, fn: (...a: unknown[]) => void, ...args: unknown[]): NodeJS.Immediate {
     if (typeof fn === 'function' && args.length === 0 && Function.prototype.toString.call(fn).includes('[native code]')) {
       dawnTick = fn as () => void;
     }
     return original.call(this, fn as never, ...(args as []));
-  } as unknown as typeof setImmediate & { nnlabPatched?: boolean };
-  patched.nnlabPatched = true;
-  Object.assign(patched, original);
-  globalThis.setImmediate = patched;
+  };
+  // setImmediate's own properties (its promisified form) are copied onto the wrapper
+  globalThis.setImmediate = Object.assign(wrapper, original, { nnlabPatched: true });
 }
 
 interface GpuBufferLike {
@@ -165,15 +164,22 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
  * which Node has not: read through a MAP_READ staging buffer as the async `read` does, and run
  * Dawn's event processing until the map completes.
  */
+/** A WebGPU flag constant from the globals Dawn installed (`GPUMapMode.READ`, …), checked to be a number. */
+function gpuFlag(namespace: 'GPUMapMode' | 'GPUBufferUsage', flag: string): number {
+  const ns: unknown = Reflect.get(globalThis, namespace);
+  const value: unknown = (typeof ns === 'object' && ns !== null) || typeof ns === 'function' ? Reflect.get(ns, flag) : undefined;
+  if (typeof value !== 'number') throw new Error(`webgpu: globalThis.${namespace}.${flag} is not a number (Dawn's globals are not installed)`);
+  return value;
+}
+
 function patchReadSync(proto: WebGpuBackendLike): void {
   const original = proto.readSync;
   proto.readSync = function (this: WebGpuBackendLike, dataId: object): unknown {
     const data = this.tensorMap.get(dataId);
     if (data.values != null || data.dtype === 'string' || data.dtype === 'complex64') return original.call(this, dataId);
     const source = data.resource;
-    const usage = (globalThis as unknown as { GPUBufferUsage: { COPY_DST: number; MAP_READ: number } }).GPUBufferUsage;
-    const mapRead = (globalThis as unknown as { GPUMapMode: { READ: number } }).GPUMapMode.READ;
-    const staging = this.bufferManager.acquireBuffer(source.size, usage.COPY_DST | usage.MAP_READ);
+    const mapRead = gpuFlag('GPUMapMode', 'READ');
+    const staging = this.bufferManager.acquireBuffer(source.size, gpuFlag('GPUBufferUsage', 'COPY_DST') | gpuFlag('GPUBufferUsage', 'MAP_READ'));
     this.ensureCommandEncoderReady();
     this.endComputePassEncoder();
     this.commandEncoder.copyBufferToBuffer(source, 0, staging, 0, source.size);

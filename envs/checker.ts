@@ -13,6 +13,7 @@
  * Warnings (returned, not thrown): non-finite observations, a Box action space that is not
  * symmetric and normalized (as Gymnasium warns).
  */
+import { isTypedArray } from '../base/typedArray.js';
 import type { Env } from './core.js';
 import { EnvCheckError } from './errors.js';
 import { Box } from './spaces/fundamental.js';
@@ -34,11 +35,9 @@ export interface CheckEnvReport {
 /** Deep equality for observations / infos (typed arrays element-wise, NaN equal to NaN). */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
-  if (ArrayBuffer.isView(a) && ArrayBuffer.isView(b)) {
-    const x = a as unknown as ArrayLike<number>;
-    const y = b as unknown as ArrayLike<number>;
-    if (a.constructor !== b.constructor || x.length !== y.length) return false;
-    for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false;
+  if (isTypedArray(a) && isTypedArray(b)) {
+    if (a.constructor !== b.constructor || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
     return true;
   }
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));

@@ -145,31 +145,22 @@ export abstract class BaseEnv<O = unknown, A = unknown> implements Env<O, A> {
 }
 
 /**
- * Base wrapper (Gymnasium `Wrapper`): forwards everything to `env`; subclasses override
- * `step` / `reset` or the spaces.
+ * What every wrapper shares (Gymnasium `Wrapper`): it holds `env` and forwards metadata, spec,
+ * unwrapped, npRandom, render and close. `Wrapper` keeps the observation and action types;
+ * `ObservationWrapper` maps observations to a new type with a space it is given.
  */
-export class Wrapper<O = unknown, A = unknown, WO = O, WA = A> implements Env<WO, WA> {
-  private _observationSpace: Space<WO> | null = null;
-  private _actionSpace: Space<WA> | null = null;
-
+export abstract class WrapperBase<O, A, WO, WA> implements Env<WO, WA> {
   constructor(readonly env: Env<O, A>) {
     if (env === null || typeof env !== 'object' || typeof env.step !== 'function') {
       throw new TypeError(`${new.target.name}: expected an Env to wrap, got ${String(env)}`);
     }
   }
 
-  get observationSpace(): Space<WO> {
-    return this._observationSpace ?? (this.env.observationSpace as unknown as Space<WO>);
-  }
-  set observationSpace(space: Space<WO>) {
-    this._observationSpace = space;
-  }
-  get actionSpace(): Space<WA> {
-    return this._actionSpace ?? (this.env.actionSpace as unknown as Space<WA>);
-  }
-  set actionSpace(space: Space<WA>) {
-    this._actionSpace = space;
-  }
+  abstract get observationSpace(): Space<WO>;
+  abstract get actionSpace(): Space<WA>;
+  abstract reset(args?: ResetArgs): ResetReturn<WO>;
+  abstract step(action: WA): StepReturn<WO>;
+
   get metadata(): EnvMetadata | undefined {
     return this.env.metadata;
   }
@@ -189,14 +180,6 @@ export class Wrapper<O = unknown, A = unknown, WO = O, WA = A> implements Env<WO
     return this.env.npRandom;
   }
 
-  reset(args?: ResetArgs): ResetReturn<WO> {
-    return this.env.reset(args) as unknown as ResetReturn<WO>;
-  }
-
-  step(action: WA): StepReturn<WO> {
-    return this.env.step(action as unknown as A) as unknown as StepReturn<WO>;
-  }
-
   render(): unknown {
     return this.env.render?.();
   }
@@ -207,5 +190,71 @@ export class Wrapper<O = unknown, A = unknown, WO = O, WA = A> implements Env<WO
 
   toString(): string {
     return `${this.constructor.name}<${String(this.env)}>`;
+  }
+}
+
+/**
+ * A wrapper that keeps the observation and action types (Gymnasium `Wrapper`): forwards
+ * everything to `env`; subclasses override `step` / `reset`, or set a space.
+ */
+export class Wrapper<O = unknown, A = unknown> extends WrapperBase<O, A, O, A> {
+  private _observationSpace: Space<O> | null = null;
+  private _actionSpace: Space<A> | null = null;
+
+  get observationSpace(): Space<O> {
+    return this._observationSpace ?? this.env.observationSpace;
+  }
+  set observationSpace(space: Space<O>) {
+    this._observationSpace = space;
+  }
+  get actionSpace(): Space<A> {
+    return this._actionSpace ?? this.env.actionSpace;
+  }
+  set actionSpace(space: Space<A>) {
+    this._actionSpace = space;
+  }
+
+  reset(args?: ResetArgs): ResetReturn<O> {
+    return this.env.reset(args);
+  }
+
+  step(action: A): StepReturn<O> {
+    return this.env.step(action);
+  }
+}
+
+/**
+ * A wrapper that maps every observation with `observation(obs)` (Gymnasium
+ * `ObservationWrapper`), in reset and step alike; its observation space is the one it is given.
+ */
+export abstract class ObservationWrapper<O, A, WO> extends WrapperBase<O, A, WO, A> {
+  private _observationSpace: Space<WO>;
+
+  constructor(env: Env<O, A>, observationSpace: Space<WO>) {
+    super(env);
+    this._observationSpace = observationSpace;
+  }
+
+  /** The wrapped observation of the inner env's `obs`. */
+  abstract observation(obs: O): WO;
+
+  get observationSpace(): Space<WO> {
+    return this._observationSpace;
+  }
+  set observationSpace(space: Space<WO>) {
+    this._observationSpace = space;
+  }
+  get actionSpace(): Space<A> {
+    return this.env.actionSpace;
+  }
+
+  reset(args?: ResetArgs): ResetReturn<WO> {
+    const [obs, info] = this.env.reset(args);
+    return [this.observation(obs), info];
+  }
+
+  step(action: A): StepReturn<WO> {
+    const [obs, reward, terminated, truncated, info] = this.env.step(action);
+    return [this.observation(obs), reward, terminated, truncated, info];
   }
 }

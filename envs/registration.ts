@@ -34,10 +34,19 @@ import { PassiveEnvChecker } from './wrappers/passiveEnvChecker.js';
 import { TimeLimit } from './wrappers/timeLimit.js';
 
 const REGISTRY_KEY = Symbol.for('nnlab.envs.registry');
-const globalStore = globalThis as unknown as Record<symbol, Map<string, EnvSpec> | undefined>;
+
+/** The registry on globalThis under REGISTRY_KEY, made on first use (shared across module copies). */
+function sharedRegistry(): Map<string, EnvSpec> {
+  const existing: unknown = Reflect.get(globalThis, REGISTRY_KEY);
+  if (existing instanceof Map) return existing;
+  if (existing !== undefined) throw new Error(`globalThis[Symbol.for('nnlab.envs.registry')] holds a ${typeof existing}, not the env registry's Map`);
+  const made = new Map<string, EnvSpec>();
+  Reflect.set(globalThis, REGISTRY_KEY, made);
+  return made;
+}
 
 /** All registered specs by id (shared across module copies). */
-export const registry: Map<string, EnvSpec> = (globalStore[REGISTRY_KEY] ??= new Map<string, EnvSpec>());
+export const registry: Map<string, EnvSpec> = sharedRegistry();
 
 const ENV_ID_RE = /^(?:([\w:.-]+)\/)?(?:([\w:.-]+?))(?:-v(\d+))?$/;
 

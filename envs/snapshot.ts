@@ -7,6 +7,7 @@
  * object reached twice is captured once. This works for custom envs too, as long as their state
  * lives in ordinary properties (not in closures or `#private` fields).
  */
+import { isNumberArray, isTypedArray } from '../base/typedArray.js';
 
 /** A snapshot: plain data that structuredClone and msgpack (moreTypes) carry exactly. */
 export type StateTree = null | boolean | number | string | ArrayBufferView | StateTree[] | { [key: string]: StateTree };
@@ -18,7 +19,7 @@ export function snapshotState(root: object): StateTree {
   const walk = (value: unknown): StateTree | typeof SKIP => {
     if (value === null || typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value;
     if (value === undefined || typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') return SKIP;
-    if (ArrayBuffer.isView(value)) return (value as unknown as { slice(): ArrayBufferView }).slice();
+    if (isTypedArray(value)) return value.slice();
     const obj = value as object;
     if (seen.has(obj)) return SKIP;
     seen.add(obj);
@@ -40,12 +41,11 @@ export function restoreState(root: object, snap: StateTree): void {
   const fit = (target: Record<string, unknown> | unknown[], key: string | number, saved: StateTree, where: string): void => {
     const current = (target as Record<string | number, unknown>)[key];
     if (ArrayBuffer.isView(saved)) {
-      const live = current as unknown as { length: number; set(a: ArrayLike<number>): void } | undefined;
-      const savedArr = saved as unknown as ArrayLike<number>;
-      if (!ArrayBuffer.isView(live) || live.length !== savedArr.length) {
-        throw new Error(`restoreState: ${where} is not a typed array of length ${savedArr.length}`);
+      if (!isNumberArray(saved)) throw new Error(`restoreState: the snapshot's ${where} is a ${saved.constructor.name}, not a typed array of numbers`);
+      if (!isNumberArray(current) || current.length !== saved.length) {
+        throw new Error(`restoreState: ${where} is not a typed array of length ${saved.length}`);
       }
-      live.set(savedArr);
+      current.set(saved);
       return;
     }
     if (saved !== null && typeof saved === 'object') {

@@ -55,7 +55,7 @@ import { makeOptimizer, type Optimizer } from '../core/optim.js';
 import { bceWithLogits } from '../core/losses.js';
 import { blendWeights, computeGradients, decode, encode, namedVariables, readWeights, type TensorData, type TensorMap } from '../core/tensors.js';
 import { loadWeightsInto, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
-import { Rng, type RngState } from '../core/rng.js';
+import { Rng, type RngState } from '../base/rng.js';
 import { checkBoolean, checkKnownKeys, checkNumber } from './config.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
 

@@ -12,7 +12,7 @@
  * - Class histogram: the fraction of samples the classifier assigns to each digit (mode
  *   collapse shows as missing classes).
  */
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import type { Classifier } from './lenet.js';
 import type { GenerativeLearner } from './types.js';
 

@@ -21,7 +21,7 @@
  * through D (and into G for the generator step) on the fused engine (core/fusedNet.ts). Adam on each.
  */
 import { FusedAdam } from '../core/fused.js';
-import type { Rng } from '../core/rng.js';
+import type { Rng } from '../base/rng.js';
 import { checkBoolean, checkChoice, checkKnownKeys, checkLayerSizes, checkNumber } from './config.js';
 import { MlpGanLearner, PIXELS, type MlpGanArchitecture } from './mlpGan.js';
 import type { Metrics, Phase } from './types.js';
@@ -44,8 +44,8 @@ export interface GanConfig extends MlpGanArchitecture {
 
 export const GAN_DEFAULTS: Readonly<GanConfig> = Object.freeze({
   latentDim: 100,
-  generatorHidden: Object.freeze([256, 512, 1024]) as unknown as number[],
-  criticHidden: Object.freeze([512, 256]) as unknown as number[],
+  generatorHidden: Object.freeze([256, 512, 1024]),
+  criticHidden: Object.freeze([512, 256]),
   generatorActivation: 'leakyRelu',
   criticActivation: 'leakyRelu',
   leakyAlpha: 0.2,

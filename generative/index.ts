@@ -8,7 +8,8 @@ export { Wgan, WGAN_DEFAULTS, WGAN_GP_DEFAULTS, resolveWganConfig, type WganConf
 export { MlpGanLearner, type MlpGanArchitecture } from './mlpGan.js';
 export { FusedNet, type NetActivation } from '../core/fusedNet.js';
 export { FusedRmsprop } from '../core/fused.js';
-export { GENERATIVE_MODELS, generativeKinds, makeGenerativeLearner, type LearnerFactory } from './models.js';
+export { GENERATIVE_MODELS, generativeKinds, makeGenerativeLearner, type LearnerFactory, type GenerativeModelEntry } from './models.js';
+export { GENERATIVE_KINDS, isGenerativeKind, type GenerativeKind } from './kinds.js';
 export { trainGenerative, type TrainGenerativeOptions, type TrainGenerativeResult, type EpochSummary } from './train.js';
 export {
   classifierScore,

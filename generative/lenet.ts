@@ -19,7 +19,7 @@ import { softmaxCrossEntropy } from '../core/losses.js';
 import { trainableVariables } from '../core/tensors.js';
 import { loadModelFiles, saveModelFiles } from '../core/checkpoint.js';
 import { backendInfo } from '../core/backend.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { epochBatches, loadMnist, scalePixels, type Mnist } from './mnist.js';
 
 const PIXELS = 28 * 28;

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { buildSequential } from '../core/nn.js';
 import { decode, encode, getParams, readWeights, setParams, type TensorMap } from '../core/tensors.js';
 import { loadWeightsInto, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
-import type { Rng } from '../core/rng.js';
+import type { Rng } from '../base/rng.js';
 import { FusedNet, denseSpecs, type NetActivation } from '../core/fusedNet.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
 import type { PixelScale } from './mnist.js';
@@ -34,9 +34,9 @@ export interface MlpGanArchitecture {
   /** Dimension of the noise z. */
   latentDim: number;
   /** Hidden layer sizes of G (latentDim → … → 784, tanh output). */
-  generatorHidden: number[];
+  generatorHidden: readonly number[];
   /** Hidden layer sizes of D / the critic (784 → … → 1, linear output: a logit or a critic value). */
-  criticHidden: number[];
+  criticHidden: readonly number[];
   /** Hidden activation of G. */
   generatorActivation: 'relu' | 'leakyRelu';
   /** Hidden activation of D (piecewise linear, so WGAN-GP's double backward is exact). */
@@ -48,7 +48,7 @@ export interface MlpGanArchitecture {
 }
 
 /** Builds the tfjs twin of an MLP (PyTorch's default nn.Linear initialisation). */
-export function buildMlpNet(name: string, inputDim: number, hidden: number[], outputDim: number, hiddenAct: NetActivation, outAct: NetActivation, leakyAlpha: number, rng: Rng, hiddenBatchNorm = false): { model: tf.Sequential; activations: NetActivation[] } {
+export function buildMlpNet(name: string, inputDim: number, hidden: readonly number[], outputDim: number, hiddenAct: NetActivation, outAct: NetActivation, leakyAlpha: number, rng: Rng, hiddenBatchNorm = false): { model: tf.Sequential; activations: NetActivation[] } {
   const activations: NetActivation[] = [...hidden.map(() => hiddenAct), outAct];
   const batchNorm = [...hidden.map(() => hiddenBatchNorm), false];
   const model = buildSequential({ name, inputShape: [inputDim], layers: denseSpecs([...hidden, outputDim], activations, batchNorm), init: 'torchDefault', leakyAlpha }, rng);

@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import type { ImageBatch } from './types.js';
 
 export interface IdxArray {

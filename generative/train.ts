@@ -15,7 +15,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Rng, type RngState } from '../core/rng.js';
+import { Rng, type RngState } from '../base/rng.js';
 import { epochBatches, loadMnist, scalePixels, type Mnist } from './mnist.js';
 import { makeGenerativeLearner } from './models.js';
 import { encodePng, interpolationStrip, sampleGrid } from './png.js';

@@ -9,7 +9,7 @@
  * averaged over the minibatch; Adam on φ and θ together.
  *
  * Two architectures:
- * - 'mlp' (default): 784 → 400 → 2·20 | 20 → 400 → 784, trained on core/fusedVae.ts (the same
+ * - 'mlp' (default): 784 → 400 → 2·20 | 20 → 400 → 784, trained on generative/fusedVae.ts (the same
  *   equations by hand on the native SGEMM, tested against tfjs autograd in test/core.fused.test.ts);
  * - 'conv': Conv(32, 4, s2) → Conv(64, 4, s2) → Dense(2·L) | Dense(7·7·64) → ConvT(32, 4, s2) → ConvT(1, 4, s2)
  *   (filters `convFilters`),
@@ -20,13 +20,13 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildMlp, buildSequential, type LayerSpec } from '../core/nn.js';
-import { FusedVae } from '../core/fusedVae.js';
+import { FusedVae } from './fusedVae.js';
 import { FusedAdam, type FusedAdamState } from '../core/fused.js';
 import { makeOptimizer, type Optimizer } from '../core/optim.js';
 import { bceWithLogits } from '../core/losses.js';
 import { computeGradients, decode, encode, getParams, namedVariables, setParams, type TensorData, type TensorMap } from '../core/tensors.js';
 import { loadWeightsInto, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { checkChoice, checkKnownKeys, checkLayerSizes, checkNumber } from './config.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
 import type { PixelScale } from './mnist.js';
@@ -39,9 +39,9 @@ export interface VaeConfig {
   /** Dimension of z. */
   latentDim: number;
   /** Hidden units of the MLP encoder ('mlp' only): a number (one layer) or a list; the decoder mirrors it. */
-  hidden: number | number[];
+  hidden: number | readonly number[];
   /** Filters of the conv variant's two stride-2 layers (encoder; the decoder mirrors them). */
-  convFilters: number[];
+  convFilters: readonly number[];
   /** Adam learning rate. */
   learningRate: number;
   /** Minibatch size trainGenerative uses unless told otherwise. */
@@ -53,7 +53,7 @@ export const VAE_DEFAULTS: Readonly<VaeConfig> = Object.freeze({
   architecture: 'mlp',
   latentDim: 20,
   hidden: 400,
-  convFilters: Object.freeze([32, 64]) as unknown as number[],
+  convFilters: Object.freeze([32, 64]),
   learningRate: 1e-3,
   batchSize: 128,
 });
@@ -88,7 +88,7 @@ export function negElboLoss(x: tf.Tensor2D, logits: tf.Tensor2D, mu: tf.Tensor2D
 }
 
 /** The conv variant's encoder and decoder (decoder output: logits, or probabilities with `sigmoidOutput`). */
-export function buildConvVae(latentDim: number, rng: Rng, sigmoidOutput = false, filters: number[] = [32, 64]): { encoder: tf.Sequential; decoder: tf.Sequential } {
+export function buildConvVae(latentDim: number, rng: Rng, sigmoidOutput = false, filters: readonly number[] = [32, 64]): { encoder: tf.Sequential; decoder: tf.Sequential } {
   const [f1, f2] = filters as [number, number];
   const enc: LayerSpec[] = [
     { type: 'conv2d', filters: f1, kernelSize: 4, strides: 2, activation: 'relu' },

@@ -13,14 +13,15 @@
  *   'gp' (WGAN-GP): x̂ = ε x + (1 − ε) G(z), ε ~ U[0, 1] per sample, and
  *       criticLoss += λ (1/m) Σ (‖∇ₓ̂ f(x̂)‖₂ − 1)²;   λ = 10, Adam α = 1e-4, β = (0.5, 0.9), n_critic = 5.
  *     The penalty's gradient w.r.t. the critic's weights is a gradient of a gradient: done by hand
- *     (FusedNet.addGradientPenalty) for the ReLU / LeakyReLU critic, tested against nested tf.grad.
+ *     (generative/gradientPenalty.ts) for the ReLU / LeakyReLU critic, tested against nested tf.grad.
  * −criticLoss without the penalty is the running estimate of W (`losses/wasserstein`).
  */
 import { FusedAdam } from '../core/fused.js';
-import type { Rng } from '../core/rng.js';
+import type { Rng } from '../base/rng.js';
 import { checkBoolean, checkChoice, checkKnownKeys, checkNumber } from './config.js';
 import { FusedRmsprop } from '../core/fused.js';
 import { checkMlpGanArchitecture } from './gan.js';
+import { addGradientPenalty } from './gradientPenalty.js';
 import { MlpGanLearner, PIXELS, type FlatOptimizer, type MlpGanArchitecture } from './mlpGan.js';
 import type { Metrics, Phase } from './types.js';
 
@@ -50,8 +51,8 @@ export interface WganConfig extends MlpGanArchitecture {
 
 const ARCH = {
   latentDim: 100,
-  generatorHidden: Object.freeze([256, 512]) as unknown as number[],
-  criticHidden: Object.freeze([512, 256]) as unknown as number[],
+  generatorHidden: Object.freeze([256, 512]),
+  criticHidden: Object.freeze([512, 256]),
   generatorActivation: 'leakyRelu' as const,
   criticActivation: 'leakyRelu' as const,
   leakyAlpha: 0.2,
@@ -161,7 +162,7 @@ export class Wgan extends MlpGanLearner {
     const wasserstein = (fReal - fFake) / n;
     const metrics: Metrics = { 'losses/wasserstein': wasserstein };
     if (gp) {
-      const { penalty, gradNorm } = this.D.addGradientPenalty(this.config.lambda, 2 * n, n);
+      const { penalty, gradNorm } = addGradientPenalty(this.D, this.config.lambda, 2 * n, n);
       metrics['losses/gradient_penalty'] = penalty;
       metrics['losses/critic_grad_norm'] = gradNorm;
       metrics['losses/critic_loss'] = -wasserstein + penalty;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DqnLearner, dqnActor, dqnForward, epsilonAt, trainDqn, resolveDqnConfig } from '../agents/dqn.js';
 import { ReplayBuffer, type TransitionBatch } from '../core/replay.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { getParams, type TensorMap } from '../core/tensors.js';
 import { close, useCpu, test } from './helpers.js';
 

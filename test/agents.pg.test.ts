@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { averageGradients, getParams, setParams, type TensorMap } from '../core/tensors.js';
 import { RolloutBuffer } from '../core/rollout.js';
 import {

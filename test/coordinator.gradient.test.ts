@@ -13,7 +13,7 @@ import { dataParallelStep, shardBatch, latestGenerativeCheckpoint } from '../coo
 import { Scheduler } from '../coordinator/scheduler.js';
 import { InlineExecutor } from '../coordinator/executors.js';
 import { makeGenerativeLearner } from '../generative/models.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { runExperiment } from '../coordinator/run.js';
 
 test('shards cover every row of a batch exactly once, in order', () => {

@@ -5,7 +5,7 @@
  */
 import * as assert from 'uvu/assert';
 import { resolveDqnConfig } from '../agents/dqn.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { InlineLearner, LearnerLost, ProcessLearner, type LearnerClient } from '../coordinator/learner.js';
 import { test, useCpu } from './helpers.js';
 import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../coordinator/protocol.js';

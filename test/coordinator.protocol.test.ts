@@ -8,7 +8,7 @@ import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { WebSocket } from 'ws';
 import { packr } from '../core/tensors.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { Scheduler } from '../coordinator/scheduler.js';
 import { CoordinatorServer } from '../coordinator/server.js';
 import { CLOSE, PROTOCOL_VERSION, type ChallengeMessage, type CoordinatorMessage } from '../coordinator/protocol.js';

@@ -16,7 +16,7 @@ import { runTrial } from '../workers/trial.js';
 import { execute } from '../workers/thread.js';
 import type { GradientTask, RolloutResult, RolloutTask, TrialResult, TrialTask } from '../workers/tasks.js';
 import { DqnLearner } from '../agents/dqn.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { connectPeer, type TestPeer } from './peer.js';
 
 const TOKEN = 'results-test-token';

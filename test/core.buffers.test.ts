@@ -1,7 +1,7 @@
 import * as assert from 'uvu/assert';
 import { ReplayBuffer } from '../core/replay.js';
 import { RolloutBuffer, computeGae, discountedReturns } from '../core/rollout.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { decode, encode } from '../core/tensors.js';
 import { close, test } from './helpers.js';
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { latestCheckpoint, loadCheckpoint, loadModelFiles, saveCheckpoint } from '../core/checkpoint.js';
 import { buildMlp } from '../core/nn.js';
 import { makeOptimizer } from '../core/optim.js';
-import { Rng, type RngState } from '../core/rng.js';
+import { Rng, type RngState } from '../base/rng.js';
 import { huber } from '../core/losses.js';
 import { getParams, trainableVariables } from '../core/tensors.js';
 import { close, TEST_BACKEND, useCpu, test } from './helpers.js';

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildMlp } from '../core/nn.js';
 import { makeOptimizer } from '../core/optim.js';
 import { huber } from '../core/losses.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { computeGradients, namedVariables, trainableVariables } from '../core/tensors.js';
 import { useCpu, test } from './helpers.js';
 

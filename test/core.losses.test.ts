@@ -1,7 +1,7 @@
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { bce, bceWithLogits, huber, mse, softmaxCrossEntropy } from '../core/losses.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { close, useCpu, test } from './helpers.js';
 
 test.before(useCpu);

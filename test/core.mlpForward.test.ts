@@ -2,7 +2,7 @@ import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { buildMlp, type Activation } from '../core/nn.js';
 import { MlpForward, type ForwardActivation } from '../core/mlpForward.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { getParams } from '../core/tensors.js';
 import { close, useCpu, test } from './helpers.js';
 

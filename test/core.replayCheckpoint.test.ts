@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ReplayBuffer, type ReplayState } from '../core/replay.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { saveCheckpoint, loadCheckpoint } from '../core/checkpoint.js';
 
 /** A CartPole-sized buffer (obsDim 4) after `steps` transitions from a fixed seed. */

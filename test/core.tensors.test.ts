@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { averageGradients, computeGradients, decode, encode, getParams, namedVariables, setParams, type TensorMap } from '../core/tensors.js';
 import { buildMlp } from '../core/nn.js';
 import { makeOptimizer } from '../core/optim.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { mse } from '../core/losses.js';
 import { close, useCpu, test } from './helpers.js';
 

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../core/backend.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { close, test } from './helpers.js';
 
 /** Relative tolerance, scaled by the largest |cpu value| of each output: float32 sums in another order. */

@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dqnForward } from '../agents/dqn.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import type { TensorMap } from '../core/tensors.js';
 import { close, useCpu, test } from './helpers.js';
 

@@ -1,5 +1,6 @@
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
 import {
   CartPoleEnv,
   DeprecatedEnv,
@@ -120,6 +121,18 @@ test('module ids: parsing, sync make before import, nonexistent module, string e
   }
   unregister('StringEntry-v0');
   unregister('StringEntry-v1');
+});
+
+test('the registry shared on globalThis: a foreign value under its key is an error, not silently used', () => {
+  const registration = new URL('../envs/registration.js', import.meta.url).href;
+  const load = (setup: string) =>
+    spawnSync(process.execPath, ['--input-type=module', '-e', `${setup}; const m = await import(${JSON.stringify(registration)}); console.log(m.registry.size);`], { encoding: 'utf8' });
+  const ok = load('');
+  assert.is(ok.status, 0, ok.stderr);
+  assert.is(ok.stdout.trim(), '0', 'a fresh process starts with an empty registry (built-ins register in envs/builtins.ts)');
+  const bad = load("globalThis[Symbol.for('nnlab.envs.registry')] = 42");
+  assert.is(bad.status, 1);
+  assert.match(bad.stderr, /globalThis\[Symbol\.for\('nnlab\.envs\.registry'\)\] holds a number, not the env registry's Map/);
 });
 
 test.run();

@@ -274,6 +274,17 @@ test('snapshotState / restoreState carry the PCG64 state, including the kept hal
   assert.equal(run(fresh), expected);
 });
 
+test('restoreState: a typed array that does not fit, or is not of numbers, is an error naming its path', () => {
+  const target = { state: new Float64Array(4), nested: { counts: new Int32Array(2) } };
+  restoreState(target, { state: new Float64Array([1, 2, 3, 4]), nested: { counts: new Int32Array([5, 6]) } });
+  assert.equal(Array.from(target.state), [1, 2, 3, 4]);
+  assert.equal(Array.from(target.nested.counts), [5, 6]);
+  assert.throws(() => restoreState(target, { state: new Float64Array(3) }), /restoreState: env\.state is not a typed array of length 3/);
+  assert.throws(() => restoreState({ state: [1, 2] }, { state: new Float64Array(2) }), /restoreState: env\.state is not a typed array of length 2/);
+  assert.throws(() => restoreState(target, { nested: { counts: new BigInt64Array(2) } }), /restoreState: the snapshot's env\.nested\.counts is a BigInt64Array, not a typed array of numbers/);
+  assert.equal(Array.from(target.nested.counts), [5, 6], 'a refused snapshot leaves the values');
+});
+
 test('numpy state round trip and bad input to the generator are clear errors', () => {
   const [rng] = npRandom(5);
   rng.integers(10); // leaves a kept half

@@ -1,6 +1,6 @@
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { CartPoleEnv, CartPoleVectorEnv, InvalidArgument, SyncVectorEnv, logger, make, makeVec, type VectorEnv } from '../envs/index.js';
 
 logger.level = 'error';

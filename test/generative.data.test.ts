@@ -3,7 +3,7 @@ import { inflateSync } from 'node:zlib';
 import { parseIdx } from '../generative/mnist.js';
 import { crc32, encodePng, interpolateLatents, sampleGrid } from '../generative/png.js';
 import { classHistogram, classifierScore, featureStats, frechetDistance, symmetricEigen } from '../generative/eval.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { Classifier, buildLenet } from '../generative/lenet.js';
 import { close, useCpu, test } from './helpers.js';
 

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initBackend } from '../core/backend.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { loadModelFiles } from '../core/checkpoint.js';
 import { buildDiscriminator, buildGenerator, Dcgan, DCGAN_DEFAULTS, type DcganConfig } from '../generative/dcgan.js';
 import { makeGenerativeLearner } from '../generative/models.js';

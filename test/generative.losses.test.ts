@@ -1,12 +1,13 @@
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
-import { FusedVae } from '../core/fusedVae.js';
-import { Rng } from '../core/rng.js';
+import { FusedVae } from '../generative/fusedVae.js';
+import { Rng } from '../base/rng.js';
 import { getParams, namedVariables, type TensorMap } from '../core/tensors.js';
 import { negElboLoss } from '../generative/vae.js';
 import { FusedNet, type NetActivation } from '../core/fusedNet.js';
 import { Gan, softplus } from '../generative/gan.js';
 import { Wgan } from '../generative/wgan.js';
+import { addGradientPenalty } from '../generative/gradientPenalty.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -46,7 +47,7 @@ test('gradient penalty of a linear critic f(x) = w·x + b is λ(‖w‖ − 1)²
   net.forward(rng.fillNormal(new Float32Array(n * 3)), n);
   net.grads.fill(0);
   const lambda = 10;
-  const { penalty, gradNorm } = net.addGradientPenalty(lambda, 0, n);
+  const { penalty, gradNorm } = addGradientPenalty(net, lambda, 0, n);
   close([penalty, gradNorm], [lambda * (norm - 1) ** 2, norm], 1e-6);
   const g = net.gradMap();
   close(g['c/kernel']!.data, w.map((wi) => (2 * lambda * (norm - 1) * wi) / norm), 1e-5);
@@ -79,7 +80,7 @@ for (const act of ['relu', 'leakyRelu'] as const) {
     const net = new FusedNet(map, acts, 0.2);
     net.forward(xHat, n);
     net.grads.fill(0);
-    const { penalty } = net.addGradientPenalty(10, 0, n);
+    const { penalty } = addGradientPenalty(net, 10, 0, n);
     const fused = net.gradMap();
     const vars = Object.values(map).map((t) => tf.variable(tf.tensor(t.data, t.shape)));
     const { value, grads } = tf.variableGrads(() =>

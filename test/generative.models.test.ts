@@ -3,10 +3,11 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import { loadModelFiles } from '../core/checkpoint.js';
 import { averageGradients } from '../core/tensors.js';
-import { makeGenerativeLearner, generativeKinds } from '../generative/models.js';
+import { GENERATIVE_MODELS, makeGenerativeLearner, generativeKinds } from '../generative/models.js';
+import { GENERATIVE_KINDS } from '../generative/kinds.js';
 import { trainGenerative } from '../generative/train.js';
 import type { GenerativeLearner, ImageBatch } from '../generative/types.js';
 import type { Mnist } from '../generative/mnist.js';
@@ -40,6 +41,24 @@ function batches(learner: GenerativeLearner, rng: Rng, n = 4): ImageBatch[] {
 test('the registry holds vae, vae-conv, gan, wgan, wgan-gp and rejects an unknown kind by listing the known ones', () => {
   for (const k of KINDS) assert.ok(generativeKinds().includes(k), k);
   assert.throws(() => makeGenerativeLearner('gam'), /unknown generative model 'gam' \(known: .*gan/);
+});
+
+test('each kind has one registry entry: its resolver and its learner agree on the variant', () => {
+  assert.equal(generativeKinds(), [...GENERATIVE_KINDS]);
+  const variant: Record<string, [string, unknown]> = {
+    vae: ['architecture', 'mlp'], 'vae-conv': ['architecture', 'conv'], wgan: ['variant', 'clip'], 'wgan-gp': ['variant', 'gp'], dcgan: ['conditional', false], cdcgan: ['conditional', true],
+  };
+  for (const kind of GENERATIVE_KINDS) {
+    const resolved = GENERATIVE_MODELS[kind].resolve({}) as Record<string, unknown>;
+    const expected = variant[kind];
+    if (expected !== undefined) assert.is(resolved[expected[0]], expected[1], `${kind}.${expected[0]}`);
+    assert.throws(() => GENERATIVE_MODELS[kind].resolve({ latentDimm: 8 }), /latentDimm/, `${kind} names an unknown field`);
+  }
+  for (const kind of ['vae-conv', 'wgan-gp'] as const) {
+    const learner = GENERATIVE_MODELS[kind].create({}, new Rng(1));
+    assert.is(learner.kind, kind);
+    learner.dispose();
+  }
 });
 
 test('a bad config is a RangeError naming the field', () => {

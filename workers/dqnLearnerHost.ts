@@ -5,7 +5,7 @@
  * Used inside the learner process (workers/learnerProcess.ts) and inline in single-process runs.
  */
 import { DqnLearner } from '../agents/dqn.js';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 import type { TransitionBatch } from '../core/replay.js';
 import type { LearnerInit, TrainReply, TrainRequest } from '../coordinator/protocol.js';
 

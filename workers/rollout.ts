@@ -8,7 +8,7 @@
  * observation as nextObs (truncations still bootstrap; only `terminated` is stored as terminal).
  */
 import { makeVec, snapshotState, restoreState, type StateTree, type VectorEnv } from '../envs/index.js';
-import { Rng, type RngState } from '../core/rng.js';
+import { Rng, type RngState } from '../base/rng.js';
 import { dqnActor, dqnForward, epsilonAt } from '../agents/dqn.js';
 import type { MlpForward } from '../core/mlpForward.js';
 import { fusedGemm } from '../core/fused.js';
@@ -35,7 +35,7 @@ export class RolloutRunner {
 
   constructor(readonly numEnvs: number, envId: string, kwargs: Record<string, unknown>, seed: number) {
     this.envs = makeVec(envId, { numEnvs, autoresetMode: 'same-step', kwargs });
-    this.obsDim = this.envs.singleObservationSpace.shape?.reduce((a: number, b: number) => a * b, 1) ?? 1;
+    this.obsDim = this.envs.obsDim;
     const [obs] = this.envs.reset({ seed });
     this.obs = Float32Array.from(obs as Float32Array);
     this.rng = new Rng(seed).split();

@@ -34,5 +34,5 @@ class Moved {
 
 export default async function (task: Task): Promise<unknown> {
   const result = await execute(task);
-  return move(new Moved(result) as unknown as ArrayBuffer);
+  return move(new Moved(result));
 }

@@ -6,7 +6,7 @@
  * Resets draw their seed from entropy: this is a viewer, not a benchmark. This module adds only the
  * drawing: each env is drawn from its observation (and its map, for the grid worlds).
  */
-import { AcrobotEnv, Box, CartPoleEnv, CliffWalkingEnv, Discrete, FrozenLakeEnv, make, MountainCarEnv, PendulumEnv, TaxiEnv, type Env } from '../../envs/index.js';
+import { AcrobotEnv, batchDim, Box, CartPoleEnv, CliffWalkingEnv, Discrete, FrozenLakeEnv, make, MountainCarEnv, PendulumEnv, TaxiEnv, type Env } from '../../envs/index.js';
 
 export interface StepResult {
   obs: number[];
@@ -66,9 +66,8 @@ class LiveEnv implements Sim {
     const { actionSpace, observationSpace } = env;
     if (!(actionSpace instanceof Discrete) && !(actionSpace instanceof Box)) throw new Error(`${id}: the page runs Discrete or Box actions only`);
     this.discrete = actionSpace instanceof Discrete;
-    if (observationSpace instanceof Discrete) this.obsDim = 1;
-    else if (observationSpace instanceof Box) this.obsDim = observationSpace.shape.reduce((a, b) => a * b, 1);
-    else throw new Error(`${id}: the page shows Discrete or Box observations only`);
+    if (!(observationSpace instanceof Discrete) && !(observationSpace instanceof Box)) throw new Error(`${id}: the page shows Discrete or Box observations only`);
+    this.obsDim = batchDim(observationSpace);
     this.fps = env.metadata?.renderFps ?? 30;
     this.maxEpisodeSteps = env.spec?.maxEpisodeSteps ?? null;
   }

@@ -134,11 +134,11 @@ function flatBounds(space: Space<unknown>, low: number[], high: number[]): void 
 }
 
 /** The float32 Box of flattened elements of `space`. */
-export function flattenSpace(space: Space<unknown>): Box {
+export function flattenSpace(space: Space<unknown>): Box<Float32Array> {
   const low: number[] = [];
   const high: number[] = [];
   flatBounds(space, low, high);
-  return new Box(low, high, [low.length], 'float32');
+  return new Box<Float32Array>(low, high, [low.length], 'float32');
 }
 
 /**

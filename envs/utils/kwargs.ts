@@ -1,3 +1,4 @@
+import { isTypedArray } from '../../base/typedArray.js';
 import { InvalidArgument } from '../errors.js';
 import { didYouMean } from './didYouMean.js';
 
@@ -40,7 +41,7 @@ export function describe(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
     return String(value);
   }
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name}[${Array.from(value as unknown as ArrayLike<number>).join(', ')}]`;
+  if (isTypedArray(value)) return `${value.constructor.name}[${value.join(', ')}]`;
   try {
     const s = JSON.stringify(value);
     return s.length > 80 ? s.slice(0, 77) + '...' : s;

@@ -95,6 +95,8 @@ export class SyncVectorEnv implements VectorEnv {
     const resetMask = options?.['resetMask'] as ArrayLike<number | boolean> | undefined;
     const subOptions = resetMask === undefined ? options : Object.fromEntries(Object.entries(options!).filter(([k]) => k !== 'resetMask'));
     let infos: VectorInfo = {};
+    /** Same-step mode: the info of each episode that ended this step (null elsewhere). */
+    let finalInfos: (Info | null)[] | undefined;
     for (let i = 0; i < this.numEnvs; i++) {
       if (resetMask !== undefined && !resetMask[i]) continue;
       const [o, info] = this.envs[i]!.reset({ seed: seeds[i], options: subOptions });
@@ -125,6 +127,8 @@ export class SyncVectorEnv implements VectorEnv {
       throw new InvalidArgument(`SyncVectorEnv.step: expected ${this.numEnvs * this.actDim} actions (numEnvs × actDim), got ${actions?.length}`);
     }
     let infos: VectorInfo = {};
+    /** Same-step mode: the info of each episode that ended this step (null elsewhere). */
+    let finalInfos: (Info | null)[] | undefined;
     for (let i = 0; i < this.numEnvs; i++) {
       const env = this.envs[i]!;
       let obs: unknown;
@@ -143,13 +147,14 @@ export class SyncVectorEnv implements VectorEnv {
         this.truncations[i] = tr ? 1 : 0;
         if (this.autoresetMode === 'same-step' && (te || tr)) {
           infos = addInfo(infos, { finalObs: obs, finalInfo: info }, i, this.numEnvs);
+          (finalInfos ??= new Array<Info | null>(this.numEnvs).fill(null))[i] = info;
           [obs, envInfo] = env.reset();
         }
       }
       writeRow(this.singleObservationSpace, obs, this.obs, i * this.obsDim, this.obsDim);
       infos = addInfo(infos, envInfo, i, this.numEnvs);
     }
-    if (infos.finalInfo !== undefined) infos.finalInfo = aggregateFinalInfo(infos.finalInfo as unknown as (Info | null)[], this.numEnvs);
+    if (finalInfos !== undefined) infos.finalInfo = aggregateFinalInfo(finalInfos, this.numEnvs);
     for (let i = 0; i < this.numEnvs; i++) this.autoresetEnvs[i] = this.terminations[i]! | this.truncations[i]!;
     if (this.copy) return [this.obs.slice(), this.rewards.slice(), this.terminations.slice(), this.truncations.slice(), infos];
     return [this.obs, this.rewards, this.terminations, this.truncations, infos];

@@ -1,4 +1,4 @@
-import { Wrapper, type Env, type ResetArgs, type ResetReturn, type StepReturn } from '../core.js';
+import { ObservationWrapper, Wrapper, type Env, type ResetArgs, type ResetReturn, type StepReturn } from '../core.js';
 import { InvalidArgument } from '../errors.js';
 import { Box } from '../spaces/fundamental.js';
 import { isNumericArrayLike } from '../spaces/space.js';
@@ -53,7 +53,7 @@ export class RunningMeanStd {
  * `NormalizeObservation`): `obs' = float32((obs − mean) / sqrt(var + epsilon))`, statistics
  * updated on every reset and step unless `updateRunningMean` is false.
  */
-export class NormalizeObservation<A = unknown> extends Wrapper<ArrayLike<number>, A, Float32Array, A> {
+export class NormalizeObservation<A = unknown> extends ObservationWrapper<ArrayLike<number>, A, Float32Array> {
   readonly obsRms: RunningMeanStd;
   updateRunningMean = true;
 
@@ -61,14 +61,13 @@ export class NormalizeObservation<A = unknown> extends Wrapper<ArrayLike<number>
     env: Env<ArrayLike<number>, A>,
     readonly epsilon = 1e-8,
   ) {
-    super(env);
     const space = env.observationSpace;
     if (!(space instanceof Box)) throw new InvalidArgument(`NormalizeObservation needs a Box observation space, got ${String(space)}`);
+    super(env, new Box<Float32Array>(-Infinity, Infinity, space.shape, 'float32'));
     this.obsRms = new RunningMeanStd(space.size);
-    this.observationSpace = new Box(-Infinity, Infinity, space.shape, 'float32') as never;
   }
 
-  private normalize(obs: ArrayLike<number>): Float32Array {
+  observation(obs: ArrayLike<number>): Float32Array {
     if (!isNumericArrayLike(obs)) throw new InvalidArgument('NormalizeObservation: observation is not numeric');
     if (this.updateRunningMean) this.obsRms.update(obs, 1);
     const out = new Float32Array(this.obsRms.size);
@@ -76,15 +75,6 @@ export class NormalizeObservation<A = unknown> extends Wrapper<ArrayLike<number>
     return out;
   }
 
-  override step(action: A): StepReturn<Float32Array> {
-    const [obs, reward, terminated, truncated, info] = this.env.step(action);
-    return [this.normalize(obs), reward, terminated, truncated, info];
-  }
-
-  override reset(args?: ResetArgs): ResetReturn<Float32Array> {
-    const [obs, info] = this.env.reset(args);
-    return [this.normalize(obs), info];
-  }
 }
 
 /**

@@ -9,9 +9,9 @@
  * then Adam on encoder and decoder (element-wise, so two Adams equal one joint Adam).
  * Tested against tfjs autograd on the same loss (test/core.fused.test.ts).
  */
-import { FusedAdam, nativeTails } from './fused.js';
-import { FusedMlp } from './fusedNet.js';
-import type { TensorMap } from './tensors.js';
+import { FusedAdam, nativeTails } from '../core/fused.js';
+import { FusedMlp } from '../core/fusedNet.js';
+import type { TensorMap } from '../core/tensors.js';
 
 export class FusedVae {
   readonly encoder: FusedMlp;

@@ -1,6 +1,6 @@
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
-import { Rng } from '../core/rng.js';
+import { Rng } from '../base/rng.js';
 
 test('xoshiro128** matches the reference outputs from state [1, 2, 3, 4]', () => {
   // First outputs of the reference C implementation for s = {1, 2, 3, 4}, worked by hand:

@@ -1,0 +1,12 @@
+/**
+ * The kinds of generative model a spec's `model.kind` may name, listed once (tfjs-free, so specs
+ * can be parsed without loading a backend). generative/models.ts gives each kind its one registry
+ * entry (config resolver and factory); its type makes every kind here have one.
+ */
+export const GENERATIVE_KINDS = ['vae', 'vae-conv', 'gan', 'wgan', 'wgan-gp', 'dcgan', 'cdcgan'] as const;
+export type GenerativeKind = (typeof GENERATIVE_KINDS)[number];
+
+/** Whether `kind` names a generative model. */
+export function isGenerativeKind(kind: string): kind is GenerativeKind {
+  return (GENERATIVE_KINDS as readonly string[]).includes(kind);
+}

@@ -1,0 +1,306 @@
+/**
+ * The layering of docs/architecture.md, checked on the source: every `.ts` file's imports (static
+ * `import` / `export … from`, `import('…')` calls and `import('…')` types, all with literal paths)
+ * are read with the TypeScript parser, each is mapped to the room it points into, and the rules
+ * below must hold. A dynamic `import()` whose path is not a literal hides the edge from tsc and
+ * from this check; it is allowed only where the target is outside the repo (an optional npm
+ * package, a user's env module), each listed with its reason.
+ *
+ * A self-check feeds `checkImports` synthetic edges that break each rule, so this test cannot pass
+ * by finding nothing.
+ */
+import { test } from './helpers.js';
+import * as assert from 'uvu/assert';
+import ts from 'typescript';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The rooms of the repo. `index` is the package entry index.ts; `dashboard` is dashboard/src. */
+const ROOMS = ['base', 'envs', 'core', 'agents', 'generative', 'workers', 'coordinator', 'dashboard', 'bench', 'test', 'experiments', 'index'] as const;
+type Room = (typeof ROOMS)[number];
+
+/** Which rooms each room may import (its own room is always allowed); 'any' for the top. */
+const MAY_IMPORT: Readonly<Record<Room, readonly Room[] | 'any'>> = {
+  base: [],
+  envs: ['base'],
+  core: ['base'],
+  agents: ['core', 'envs', 'base'],
+  generative: ['core', 'base'],
+  workers: ['agents', 'generative', 'envs', 'core', 'base'],
+  coordinator: 'any',
+  dashboard: ['envs', 'base'],
+  // experiments/ holds example specs and a user-style custom env: it may use what a user may.
+  experiments: ['envs', 'base'],
+  bench: 'any',
+  test: 'any',
+  index: 'any',
+};
+
+/** Rooms that may not load any npm package at all (node: built-ins included), or not tfjs. */
+const NO_PACKAGES: readonly Room[] = ['base'];
+const NO_TFJS: readonly Room[] = ['base', 'envs', 'experiments'];
+// dashboard/ may: the page runs the streamed policy with tfjs-core and its cpu backend, bundled.
+
+/**
+ * Edges into coordinator/ that exist today and are allowed until the contract (coordinator/
+ * protocol.ts, and the handshake of coordinator/auth.ts) moves out into its own protocol/ room;
+ * the lead removes this list with that move. Each key is `importer -> imported` (repo-relative);
+ * 'type' allows only a type-only import on that edge, 'value' any import.
+ */
+const CONTRACT_EDGES_ALLOWED: ReadonlyMap<string, 'type' | 'value'> = new Map([
+  ['workers/dqnLearnerHost.ts -> coordinator/protocol.ts', 'type'],
+  ['workers/learnerProcess.ts -> coordinator/protocol.ts', 'type'],
+  ['dashboard/src/types.ts -> coordinator/protocol.ts', 'type'],
+  // the remote worker speaks the handshake: PROTOCOL_VERSION, CLOSE codes, NONCE_BYTES, the proofs
+  ['workers/remote.ts -> coordinator/protocol.ts', 'value'],
+  ['workers/remote.ts -> coordinator/auth.ts', 'value'],
+]);
+
+/** `import(x)` with a non-literal x: allowed only here, where x is outside the repo. */
+const DYNAMIC_ALLOWED: ReadonlyMap<string, string> = new Map([
+  ['core/backend.ts', 'optional @tensorflow/tfjs-node(-gpu), present only when the user installed it'],
+  ['core/webgpu.ts', "optional npm packages 'webgpu' and '@tensorflow/tfjs-backend-webgpu'"],
+  ['envs/registration.ts', "a user's env module named in make('module:Id')"],
+  ['workers/envModules.ts', "a user's env module file shipped to a worker"],
+  ['test/dashboard.browser.test.ts', 'scripts/build-dashboard.mjs, outside the compiled tree'],
+  ['test/dashboard.page.test.ts', 'a dashboard module bundled by esbuild at test time'],
+]);
+
+/** One import edge: `from` and `to` are repo-relative paths, or `to` is an npm / node: package name. */
+interface Edge {
+  from: string;
+  to: string;
+  isPackage: boolean;
+  typeOnly: boolean;
+  line: number;
+}
+
+/** The room a repo-relative path belongs to, or undefined for paths outside every room. */
+function roomOf(file: string): Room | undefined {
+  if (file === 'index.ts') return 'index';
+  if (file.startsWith('dashboard/src/')) return 'dashboard';
+  const first = file.split('/')[0] as Room;
+  return (ROOMS as readonly string[]).includes(first) && first !== 'dashboard' && first !== 'index' ? first : undefined;
+}
+
+/** The package's own name resolved to its room: 'nnlab' → index.ts, 'nnlab/envs' → envs/index.ts. */
+function selfReference(spec: string): string | undefined {
+  if (spec === 'nnlab') return 'index.ts';
+  const m = /^nnlab\/([a-z]+)$/.exec(spec);
+  return m === null ? undefined : `${m[1]}/index.ts`;
+}
+
+/** Every rule violation among `edges`, one line each; `nonLiteral` lists files with `import(expr)`. */
+function checkImports(edges: readonly Edge[], nonLiteral: readonly { file: string; line: number }[] = []): string[] {
+  const problems: string[] = [];
+  for (const e of edges) {
+    const from = roomOf(e.from);
+    if (from === undefined) continue;
+    const where = `${e.from}:${e.line} imports '${e.to}'`;
+    if (e.isPackage) {
+      if (NO_PACKAGES.includes(from)) problems.push(`${where}: ${from}/ imports nothing outside itself`);
+      else if (NO_TFJS.includes(from) && e.to.startsWith('@tensorflow/')) problems.push(`${where}: ${from}/ never loads tfjs`);
+      continue;
+    }
+    const to = roomOf(e.to);
+    if (to === undefined || to === from) continue;
+    const allowed = CONTRACT_EDGES_ALLOWED.get(`${e.from} -> ${e.to}`);
+    if (allowed === 'value' || (allowed === 'type' && e.typeOnly)) continue;
+    const may = MAY_IMPORT[from];
+    if (to === 'coordinator' && !['coordinator', 'bench', 'test', 'index'].includes(from)) {
+      problems.push(`${where}: nothing imports coordinator/ except coordinator/, bench/, test/ and index.ts`);
+    } else if (may !== 'any' && !may.includes(to)) {
+      problems.push(`${where}: ${from}/ may import only ${may.length === 0 ? 'itself' : may.map((r) => `${r}/`).join(', ')}`);
+    }
+  }
+  for (const n of nonLiteral) {
+    if (!DYNAMIC_ALLOWED.has(n.file)) problems.push(`${n.file}:${n.line}: import() of a computed path hides the edge from tsc and from this check`);
+  }
+  return problems;
+}
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(path.join(ROOT, dir))) {
+    const rel = `${dir}/${name}`;
+    if (name === 'node_modules' || name === 'dist' || name === 'static') continue;
+    if (statSync(path.join(ROOT, rel)).isDirectory()) out.push(...sourceFiles(rel));
+    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(rel);
+  }
+  return out;
+}
+
+/** The import edges of one file, and its `import(expr)` calls with a computed path. */
+function importsOf(file: string): { edges: Edge[]; nonLiteral: { file: string; line: number }[] } {
+  const text = readFileSync(path.join(ROOT, file), 'utf8');
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
+  const edges: Edge[] = [];
+  const nonLiteral: { file: string; line: number }[] = [];
+  const lineOf = (n: ts.Node): number => sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1;
+  const add = (spec: string, typeOnly: boolean, node: ts.Node): void => {
+    const self = selfReference(spec);
+    if (spec.startsWith('.')) {
+      const to = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)).replace(/\.js$/, '.ts');
+      edges.push({ from: file, to, isPackage: false, typeOnly, line: lineOf(node) });
+    } else {
+      edges.push({ from: file, to: self ?? spec, isPackage: self === undefined, typeOnly, line: lineOf(node) });
+    }
+  };
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+      const c = node.importClause;
+      const typeOnly =
+        c !== undefined &&
+        (c.isTypeOnly ||
+          (c.name === undefined && c.namedBindings !== undefined && ts.isNamedImports(c.namedBindings) && c.namedBindings.elements.length > 0 && c.namedBindings.elements.every((el) => el.isTypeOnly)));
+      add(node.moduleSpecifier.text, typeOnly, node);
+    } else if (ts.isExportDeclaration(node) && node.moduleSpecifier !== undefined && ts.isStringLiteral(node.moduleSpecifier)) {
+      add(node.moduleSpecifier.text, node.isTypeOnly, node);
+    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+      const arg = node.arguments[0];
+      if (arg !== undefined && ts.isStringLiteralLike(arg)) add(arg.text, false, node);
+      else nonLiteral.push({ file, line: lineOf(node) });
+    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+      add(node.argument.literal.text, true, node);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return { edges, nonLiteral };
+}
+
+let scanned: { files: string[]; edges: Edge[]; nonLiteral: { file: string; line: number }[] } | undefined;
+
+/** Every source file of the rooms, parsed once. */
+function repoImports(): { files: string[]; edges: Edge[]; nonLiteral: { file: string; line: number }[] } {
+  if (scanned !== undefined) return scanned;
+  const files = ['index.ts', ...['base', 'envs', 'core', 'agents', 'generative', 'workers', 'coordinator', 'dashboard/src', 'bench', 'test', 'experiments'].flatMap(sourceFiles)];
+  const edges: Edge[] = [];
+  const nonLiteral: { file: string; line: number }[] = [];
+  for (const f of files) {
+    const r = importsOf(f);
+    edges.push(...r.edges);
+    nonLiteral.push(...r.nonLiteral);
+  }
+  scanned = { files, edges, nonLiteral };
+  return scanned;
+}
+
+test('the source follows the import rules of docs/architecture.md', () => {
+  const { files, edges, nonLiteral } = repoImports();
+  assert.ok(files.length > 100, `found only ${files.length} source files under ${ROOT}`);
+  assert.ok(edges.length > 500, `found only ${edges.length} imports`);
+  const problems = checkImports(edges, nonLiteral);
+  assert.equal(problems, [], `layering broken:\n  ${problems.join('\n  ')}`);
+});
+
+test('every relative import points at a file that exists', () => {
+  const { edges } = repoImports();
+  const missing = edges.filter((e) => !e.isPackage).filter((e) => {
+    try {
+      return !statSync(path.join(ROOT, e.to)).isFile();
+    } catch {
+      return true;
+    }
+  });
+  assert.equal(missing.map((e) => `${e.from}:${e.line} -> ${e.to}`), []);
+});
+
+test('the allow-lists name only edges and files that exist (so they shrink when the code does)', () => {
+  const { edges, nonLiteral } = repoImports();
+  for (const [entry, kind] of CONTRACT_EDGES_ALLOWED) {
+    const used = edges.filter((e) => `${e.from} -> ${e.to}` === entry);
+    assert.ok(used.length > 0, `CONTRACT_EDGES_ALLOWED has '${entry}', which no file imports any more: remove it`);
+    if (kind === 'value') assert.ok(used.some((e) => !e.typeOnly), `'${entry}' is type-only now: allow it as 'type'`);
+  }
+  for (const file of DYNAMIC_ALLOWED.keys()) {
+    assert.ok(nonLiteral.some((n) => n.file === file), `DYNAMIC_ALLOWED has ${file}, which no longer has a computed import(): remove it`);
+  }
+});
+
+test('self-check: each rule fails on a synthetic edge that breaks it', () => {
+  const edge = (from: string, to: string, typeOnly = false): Edge => ({ from, to, isPackage: !to.endsWith('.ts'), typeOnly, line: 1 });
+  const broken: [Edge, RegExp][] = [
+    [edge('base/rng.ts', 'core/nn.ts'), /base\/ may import only itself/],
+    [edge('base/rng.ts', 'node:fs'), /base\/ imports nothing outside itself/],
+    [edge('envs/core.ts', '@tensorflow/tfjs'), /envs\/ never loads tfjs/],
+    [edge('envs/core.ts', 'core/nn.ts', true), /envs\/ may import only base\//],
+    [edge('core/nn.ts', 'agents/dqn.ts'), /core\/ may import only base\//],
+    [edge('core/nn.ts', 'envs/core.ts'), /core\/ may import only base\//],
+    [edge('agents/dqn.ts', 'generative/gan.ts'), /agents\/ may import only core\/, envs\/, base\//],
+    [edge('generative/gan.ts', 'envs/core.ts'), /generative\/ may import only core\/, base\//],
+    [edge('generative/gan.ts', 'workers/thread.ts'), /generative\/ may import only/],
+    [edge('workers/rollout.ts', 'coordinator/spec.ts', true), /nothing imports coordinator\//],
+    [edge('workers/dqnLearnerHost.ts', 'coordinator/protocol.ts'), /nothing imports coordinator\//], // a value import on an allowed type-only edge
+    [edge('agents/dqn.ts', 'coordinator/protocol.ts', true), /nothing imports coordinator\//],
+    [edge('dashboard/src/main.ts', 'core/nn.ts'), /dashboard\/ may import only envs\/, base\//],
+    [edge('experiments/gridmaze.ts', '@tensorflow/tfjs'), /experiments\/ never loads tfjs/],
+    [edge('workers/remote.ts', 'coordinator/spec.ts'), /nothing imports coordinator\//],
+    [edge('experiments/gridmaze.ts', 'coordinator/cli.ts'), /nothing imports coordinator\//],
+  ];
+  for (const [e, message] of broken) {
+    const problems = checkImports([e]);
+    assert.is(problems.length, 1, `${e.from} -> ${e.to}: expected one problem, got ${JSON.stringify(problems)}`);
+    assert.match(problems[0]!, message);
+  }
+  const fine = [
+    edge('workers/dqnLearnerHost.ts', 'coordinator/protocol.ts', true),
+    edge('coordinator/cli.ts', 'workers/remote.ts'),
+    edge('test/x.test.ts', 'coordinator/server.ts'),
+    edge('envs/core.ts', 'base/rng.ts'),
+    edge('agents/dqn.ts', 'envs/core.ts'),
+    edge('core/nn.ts', '@tensorflow/tfjs'),
+  ];
+  assert.equal(checkImports(fine), []);
+  assert.equal(checkImports([], [{ file: 'core/fused.ts', line: 3 }]).length, 1, 'a computed import() outside the allow-list');
+  assert.equal(checkImports([], [{ file: 'core/backend.ts', line: 3 }]), []);
+  // The parser sees every import form.
+  const probe = importsOf('test/architecture.test.ts');
+  assert.ok(probe.edges.some((e) => e.to === 'typescript'), 'a default import');
+  assert.ok(probe.edges.some((e) => e.to === 'test/helpers.ts'), 'a relative import resolved to its .ts file');
+});
+
+/** GitHub's anchor of a markdown heading: lower case, punctuation dropped, spaces to hyphens. */
+function slug(heading: string): string {
+  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+}
+
+test('every link of README.md and docs/ points at a file (and heading) inside the repo', () => {
+  const pages = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const broken: string[] = [];
+  let links = 0;
+  for (const page of pages) {
+    const text = readFileSync(path.join(ROOT, page), 'utf8').replace(/```[\s\S]*?```/g, '');
+    for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      const target = m[1]!;
+      if (/^(https?|mailto):/.test(target)) continue;
+      links++;
+      const [file = '', anchor] = target.split('#');
+      const resolved = file === '' ? page : path.posix.normalize(path.posix.join(path.posix.dirname(page), file));
+      if (resolved.startsWith('../') || path.posix.isAbsolute(resolved)) {
+        broken.push(`${page}: '${target}' points outside the repo`);
+        continue;
+      }
+      let content: string;
+      try {
+        content = readFileSync(path.join(ROOT, resolved), 'utf8');
+      } catch {
+        broken.push(`${page}: '${target}': no file ${resolved}`);
+        continue;
+      }
+      if (anchor !== undefined && resolved.endsWith('.md')) {
+        const anchors = [...content.matchAll(/^#{1,6} (.+)$/gm)].map((h) => slug(h[1]!));
+        if (!anchors.includes(anchor)) broken.push(`${page}: '${target}': ${resolved} has no heading #${anchor}`);
+      }
+    }
+  }
+  assert.ok(links > 20, `found only ${links} links`);
+  assert.equal(broken, []);
+  assert.is(slug('What a run reports is what it saved'), 'what-a-run-reports-is-what-it-saved');
+  assert.is(slug('Environments (`nnlab/envs`)'), 'environments-nnlabenvs');
+});
+
+test.run();
