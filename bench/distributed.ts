@@ -24,10 +24,10 @@ import { DqnLearner, trainDqn } from '../agents/dqn.js';
 import { Scheduler } from '../coordinator/scheduler.js';
 import { ThreadPoolExecutor } from '../coordinator/executors.js';
 import { CoordinatorServer } from '../coordinator/server.js';
-import { PROTOCOL_VERSION } from '../coordinator/protocol.js';
+import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { runExperiment } from '../coordinator/run.js';
 import { loadSpecFile } from '../coordinator/spec.js';
-import type { RolloutTask, TaskResult } from '../workers/tasks.js';
+import type { RolloutTask, TaskResult } from '../protocol/tasks.js';
 import { median } from './stats.js';
 
 const { values } = parseArgs({ options: { repeats: { type: 'string', default: '5' }, seeds: { type: 'string', default: '0,1,2' }, skip: { type: 'string', default: '' } } });

@@ -8,7 +8,7 @@ import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { initBackend, backendInfo } from '../core/backend.js';
 import { version } from '../core/version.js';
-import { redisUrlProblem } from './redisUrl.js';
+import { redisUrlProblem } from '../protocol/redisUrl.js';
 
 const HELP = `nnlab ${version} — a reinforcement-learning and generative-model lab on TensorFlow.js
 
@@ -246,7 +246,7 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-/** A --queue URL, checked (coordinator/redisUrl.ts). */
+/** A --queue URL, checked (protocol/redisUrl.ts). */
 function queueUrl(url: string): string {
   const problem = redisUrlProblem(url);
   if (problem !== undefined) throw new UsageError(`--queue ${problem}`);
@@ -265,9 +265,9 @@ async function attachSweep(command: string, sweepId: string, url: string | undef
   await runExperiment({ spec, port: intOption('port', port, 7070), queue: { url: checked, attach: sweepId } });
 }
 
-/** The run token from --token, --token-file or NNLAB_TOKEN (coordinator/auth.ts); bad combinations are usage errors. */
+/** The run token from --token, --token-file or NNLAB_TOKEN (protocol/auth.ts); bad combinations are usage errors. */
 async function runToken(values: { token?: string | undefined; 'token-file'?: string | undefined }): Promise<string | undefined> {
-  const { resolveToken } = await import('./auth.js');
+  const { resolveToken } = await import('../protocol/auth.js');
   try {
     return resolveToken({ token: values.token, tokenFile: values['token-file'] });
   } catch (e) {

@@ -20,8 +20,8 @@ import { resolveDqnConfig, greedyPolicy, type DqnConfig } from '../agents/dqn.js
 import { EVAL_SEEDS, evaluatePolicy, type EvalResult } from '../agents/evaluate.js';
 import { Discrete, make } from '../envs/index.js';
 import { RolloutRunner, type RolloutRunnerState } from '../workers/rollout.js';
-import type { EnvRef, RolloutResult, RolloutTask } from '../workers/tasks.js';
-import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from './protocol.js';
+import type { EnvRef, RolloutResult, RolloutTask } from '../protocol/tasks.js';
+import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
 import { LearnerLost, type LearnerClient } from './learner.js';
 import type { RunContext, RunOutcome } from './runContext.js';
 import { checkedRollout } from './validate.js';

@@ -5,7 +5,7 @@
 import { Piscina } from 'piscina';
 import { execute } from '../workers/thread.js';
 import { ExecutorLost, type Executor } from './scheduler.js';
-import { TASK_KINDS, type Task, type TaskKind, type TaskResult } from '../workers/tasks.js';
+import { TASK_KINDS, type Task, type TaskKind, type TaskResult } from '../protocol/tasks.js';
 
 const THREAD_FILE = new URL('../workers/thread.js', import.meta.url).href;
 

@@ -16,7 +16,7 @@ import type { GenerativeCheckpoint } from '../generative/train.js';
 import { averageGradients } from '../core/tensors.js';
 import { trainGenerative, type TrainGenerativeOptions } from '../generative/train.js';
 import type { GenerativeLearner, ImageBatch, Metrics } from '../generative/types.js';
-import type { GradientResult, GradientTask } from '../workers/tasks.js';
+import type { GradientResult, GradientTask } from '../protocol/tasks.js';
 import type { Scheduler } from './scheduler.js';
 import type { RunContext, RunOutcome } from './runContext.js';
 

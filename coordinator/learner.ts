@@ -7,7 +7,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { DqnLearnerHost } from '../workers/dqnLearnerHost.js';
-import type { FromLearner, LearnerInit, TrainReply, TrainRequest } from './protocol.js';
+import type { FromLearner, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
 
 export class LearnerLost extends Error {}
 

@@ -13,16 +13,15 @@ import path from 'node:path';
 import { Queue, type ConnectionOptions, type Job } from 'bullmq';
 import { z } from 'zod';
 import { withSource } from '../workers/envModules.js';
-import type { TrialTask } from '../workers/tasks.js';
-import type { TrialStatus } from './protocol.js';
-import { parseRedisUrl, redactRedisUrl } from './redisUrl.js';
+import type { TrialTask } from '../protocol/tasks.js';
+import type { TrialStatus } from '../protocol/messages.js';
+import { redactRedisUrl } from '../protocol/redisUrl.js';
+import { connectionOptions, jobProgressSchema, jobResultSchema, QUEUE_NAME, redisErrorLogger, type TrialJobData } from '../protocol/queue.js';
 import { expandSweep, parseSpec, type ExperimentSpec, type Trial } from './spec.js';
 import { trialTask, writeTrialMetrics } from './sweep.js';
 import type { RunContext, RunOutcome } from './runContext.js';
 
 /** The one queue every sweep's trials go to: any worker serves any sweep. */
-export const QUEUE_NAME = 'nnlab-trials';
-
 /** How the submitter retries a trial that throws (BullMQ attempts and exponential backoff). */
 export interface QueueTuning {
   /** Tries per trial before it is marked failed (default 3). */
@@ -32,43 +31,6 @@ export interface QueueTuning {
   /** How often the follower reads the trials' states (default 1000 ms). */
   pollMs?: number;
 }
-
-/** What a trial job carries: the trial task (an env module with its source) and its sweep point. */
-export interface TrialJobData {
-  sweepId: string;
-  overrides: Record<string, unknown>;
-  task: TrialTask;
-}
-
-/** A trial job's progress: who runs it, and the returns of the training episodes so far. */
-export interface TrialJobProgress {
-  worker: string;
-  host: string;
-  curve: number[];
-}
-
-/** What a worker stores as a trial job's result. */
-export interface TrialJobResult {
-  trial: number;
-  finalScore: number;
-  curve: number[];
-  seconds: number;
-  worker: string;
-  host: string;
-  /** The trial's directory on the worker's machine (its result.json). */
-  runDir: string;
-}
-
-const jobResultSchema = z.object({
-  trial: z.number().int().nonnegative(),
-  finalScore: z.number(),
-  curve: z.array(z.number()),
-  seconds: z.number().nonnegative(),
-  worker: z.string(),
-  host: z.string(),
-  runDir: z.string(),
-});
-const jobProgressSchema = z.object({ worker: z.string(), host: z.string(), curve: z.array(z.number()) });
 
 /** One row of a queue-backed sweep's trials.json. */
 export interface QueueTrialRow {
@@ -82,45 +44,6 @@ export interface QueueTrialRow {
   host?: string;
   runDir?: string;
   error?: string;
-}
-
-/** The connection options of a Redis URL: commands wait while Redis is away, and reconnects back off up to 5 s. */
-export function connectionOptions(url: string): ConnectionOptions {
-  const t = parseRedisUrl(url);
-  return {
-    host: t.host,
-    port: t.port,
-    db: t.db,
-    ...(t.username !== undefined ? { username: t.username } : {}),
-    ...(t.password !== undefined ? { password: t.password } : {}),
-    ...(t.tls ? { tls: { servername: t.host } } : {}),
-    maxRetriesPerRequest: null,
-    retryStrategy: (times: number) => Math.min(5000, 100 * 2 ** Math.min(times, 6)),
-  };
-}
-
-/**
- * Logs Redis connection errors as one line naming the (redacted) URL: the first at once, then at
- * most one every `everyMs` while they go on, and a line when commands succeed again.
- */
-export function redisErrorLogger(url: string, log: (line: string) => void, everyMs = 5000): { error(e: Error): void; ok(): void } {
-  let last = -Infinity;
-  let failing = false;
-  return {
-    error(e) {
-      failing = true;
-      const now = performance.now();
-      if (now - last < everyMs) return;
-      last = now;
-      log(`redis ${redactRedisUrl(url)} unreachable (${e.message}); reconnecting with backoff`);
-    },
-    ok() {
-      if (!failing) return;
-      failing = false;
-      last = -Infinity;
-      log(`redis ${redactRedisUrl(url)}: connected again`);
-    },
-  };
 }
 
 /** The JSON of a value with object keys sorted (a spec's identity, whatever order its file had). */

@@ -17,7 +17,7 @@ import { saveCheckpoint, loadCheckpoint, latestCheckpoint } from '../core/checkp
 import type { TensorMap } from '../core/tensors.js';
 import { spec as findEnvSpec } from '../envs/index.js';
 import { ensureModule, moduleRef } from '../workers/envModules.js';
-import type { EnvRef } from '../workers/tasks.js';
+import type { EnvRef } from '../protocol/tasks.js';
 import { parseSpec, type ExperimentSpec } from './spec.js';
 import { checkExperiment } from './specCheck.js';
 import { fsErrorMessage, makeRunDir, MetricsLog, readMetrics, resultFile, writeRunFiles } from './runDir.js';
@@ -29,12 +29,12 @@ import { Progress } from './progress.js';
 import { dqnLearnerInit, runDqn, type DqnRunState } from './dqnRun.js';
 import { runTrials } from './sweep.js';
 import { clearFollowerMetrics, runQueueSweep, sweepIdOf, type QueueTuning } from './queue.js';
-import { redactRedisUrl } from './redisUrl.js';
+import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { runInProcess } from './inProcess.js';
 import { latestGenerativeCheckpoint } from './generativeRun.js';
 import { dashboardHandler } from './dashboardHttp.js';
 import type { Faults, RunContext, RunEvent, RunOutcome } from './runContext.js';
-import type { RunSummary, WorkerSummary, CoordinatorMessage } from './protocol.js';
+import type { RunSummary, WorkerSummary, CoordinatorMessage } from '../protocol/messages.js';
 
 export interface RunOptions {
   /** A validated spec (or raw object, validated here); ignored with `resume`. */

@@ -5,12 +5,12 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { TensorMap } from '../core/tensors.js';
-import type { EnvRef } from '../workers/tasks.js';
+import type { EnvRef } from '../protocol/tasks.js';
 import type { ExperimentSpec } from './spec.js';
 import type { MetricsLog } from './runDir.js';
 import type { RefusalCode, Scheduler, SchedulerCounts } from './scheduler.js';
 import type { LearnerClient } from './learner.js';
-import type { TrialStatus } from './protocol.js';
+import type { TrialStatus } from '../protocol/messages.js';
 
 export interface Faults {
   /** The rollout task starting at or after this env step crashes its thread. */

@@ -14,8 +14,8 @@
  * connection closed naming the reason. Local executors run this repository's code: they are never
  * quarantined, their failures only count against the task.
  */
-import type { Task, TaskKind, TaskResult } from '../workers/tasks.js';
-import type { ExecutorState, RefusalCode } from './protocol.js';
+import type { Task, TaskKind, TaskResult } from '../protocol/tasks.js';
+import type { ExecutorState, RefusalCode } from '../protocol/messages.js';
 import { validateResult } from './validate.js';
 
 export type { ExecutorState, RefusalCode };

@@ -2,7 +2,7 @@
  * The coordinator's network face: one `http.Server` (or `https.Server` with `tls`) with a `ws`
  * WebSocketServer on it (the dashboard's page is served from the same port). Peers speak msgpack
  * frames of protocol.ts's union. A remote worker and the coordinator authenticate each other by
- * challenge–response over the run's token (coordinator/auth.ts), so the token never travels; a
+ * challenge–response over the run's token (protocol/auth.ts), so the token never travels; a
  * dashboard page shows the token in the upgrade URL (`?token=`), as its own page URL does.
  *
  * Defences (docs/security.md): the `Origin` of browser peers must be the coordinator's own (403);
@@ -24,12 +24,12 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { packr } from '../core/tensors.js';
 import { withSource } from '../workers/envModules.js';
-import type { Task, TaskKind, TaskResult } from '../workers/tasks.js';
+import type { Task, TaskKind, TaskResult } from '../protocol/tasks.js';
 import { BadResult, ExecutorLost, type Executor, type RefusalCode, type Scheduler } from './scheduler.js';
-import { coordinatorProof, newNonce, proofsEqual, tokensEqual, workerProof } from './auth.js';
-import { CLOSE, PROTOCOL_VERSION, parsePeerMessage, type CoordinatorMessage, type ErrorMessage, type HelloMessage, type PeerMessage, type RefusedMessage } from './protocol.js';
+import { coordinatorProof, newNonce, proofsEqual, tokensEqual, workerProof } from '../protocol/auth.js';
+import { CLOSE, PROTOCOL_VERSION, parsePeerMessage, type CoordinatorMessage, type ErrorMessage, type HelloMessage, type PeerMessage, type RefusedMessage } from '../protocol/messages.js';
 
-export { tokensEqual } from './auth.js';
+export { tokensEqual } from '../protocol/auth.js';
 
 export interface ServerOptions {
   token: string;

@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expandSweep, type Trial } from './spec.js';
-import type { EnvRef, TrialResult, TrialTask } from '../workers/tasks.js';
+import type { EnvRef, TrialResult, TrialTask } from '../protocol/tasks.js';
 import type { RunContext, RunOutcome } from './runContext.js';
 
 /**

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Builds the dashboard page: esbuild bundles dashboard/src/main.ts (uPlot, msgpackr, tfjs-core and
- * its cpu backend and envs/ included; types from coordinator/protocol.ts erased) into dashboard/static/app.js,
+ * its cpu backend and envs/ included; types from protocol/messages.ts erased) into dashboard/static/app.js,
  * and copies uPlot's stylesheet next to it, so the coordinator serves everything offline.
  * `node scripts/build-dashboard.mjs [--check]` (--check also type-checks dashboard/tsconfig.json).
  * The browser test imports buildDashboard() and builds before it starts.

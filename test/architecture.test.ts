@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The rooms of the repo. `index` is the package entry index.ts; `dashboard` is dashboard/src. */
-const ROOMS = ['base', 'envs', 'core', 'agents', 'generative', 'workers', 'coordinator', 'dashboard', 'bench', 'test', 'experiments', 'index'] as const;
+const ROOMS = ['base', 'envs', 'core', 'agents', 'generative', 'protocol', 'workers', 'coordinator', 'dashboard', 'bench', 'test', 'experiments', 'index'] as const;
 type Room = (typeof ROOMS)[number];
 
 /** Which rooms each room may import (its own room is always allowed); 'any' for the top. */
@@ -29,7 +29,8 @@ const MAY_IMPORT: Readonly<Record<Room, readonly Room[] | 'any'>> = {
   core: ['base'],
   agents: ['core', 'envs', 'base'],
   generative: ['core', 'base'],
-  workers: ['agents', 'generative', 'envs', 'core', 'base'],
+  protocol: ['base'],
+  workers: ['protocol', 'agents', 'generative', 'envs', 'core', 'base'],
   coordinator: 'any',
   dashboard: ['envs', 'base'],
   // experiments/ holds example specs and a user-style custom env: it may use what a user may.
@@ -41,23 +42,17 @@ const MAY_IMPORT: Readonly<Record<Room, readonly Room[] | 'any'>> = {
 
 /** Rooms that may not load any npm package at all (node: built-ins included), or not tfjs. */
 const NO_PACKAGES: readonly Room[] = ['base'];
-const NO_TFJS: readonly Room[] = ['base', 'envs', 'experiments'];
+const NO_TFJS: readonly Room[] = ['base', 'envs', 'protocol', 'experiments'];
 // dashboard/ may: the page runs the streamed policy with tfjs-core and its cpu backend, bundled.
 
 /**
- * Edges into coordinator/ that exist today and are allowed until the contract (coordinator/
- * protocol.ts, and the handshake of coordinator/auth.ts) moves out into its own protocol/ room;
- * the lead removes this list with that move. Each key is `importer -> imported` (repo-relative);
- * 'type' allows only a type-only import on that edge, 'value' any import.
+ * Rooms whose types (type-only imports, erased at build time) a room may use beyond MAY_IMPORT:
+ * the contract names the tensors-as-data and image batches it carries, and the page the contract.
  */
-const CONTRACT_EDGES_ALLOWED: ReadonlyMap<string, 'type' | 'value'> = new Map([
-  ['workers/dqnLearnerHost.ts -> coordinator/protocol.ts', 'type'],
-  ['workers/learnerProcess.ts -> coordinator/protocol.ts', 'type'],
-  ['dashboard/src/types.ts -> coordinator/protocol.ts', 'type'],
-  // the remote worker speaks the handshake: PROTOCOL_VERSION, CLOSE codes, NONCE_BYTES, the proofs
-  ['workers/remote.ts -> coordinator/protocol.ts', 'value'],
-  ['workers/remote.ts -> coordinator/auth.ts', 'value'],
-]);
+const MAY_IMPORT_TYPES: Readonly<Partial<Record<Room, readonly Room[]>>> = {
+  protocol: ['core', 'generative'],
+  dashboard: ['protocol'],
+};
 
 /** `import(x)` with a non-literal x: allowed only here, where x is outside the repo. */
 const DYNAMIC_ALLOWED: ReadonlyMap<string, string> = new Map([
@@ -107,8 +102,7 @@ function checkImports(edges: readonly Edge[], nonLiteral: readonly { file: strin
     }
     const to = roomOf(e.to);
     if (to === undefined || to === from) continue;
-    const allowed = CONTRACT_EDGES_ALLOWED.get(`${e.from} -> ${e.to}`);
-    if (allowed === 'value' || (allowed === 'type' && e.typeOnly)) continue;
+    if (e.typeOnly && (MAY_IMPORT_TYPES[from] ?? []).includes(to)) continue;
     const may = MAY_IMPORT[from];
     if (to === 'coordinator' && !['coordinator', 'bench', 'test', 'index'].includes(from)) {
       problems.push(`${where}: nothing imports coordinator/ except coordinator/, bench/, test/ and index.ts`);
@@ -209,13 +203,8 @@ test('every relative import points at a file that exists', () => {
   assert.equal(missing.map((e) => `${e.from}:${e.line} -> ${e.to}`), []);
 });
 
-test('the allow-lists name only edges and files that exist (so they shrink when the code does)', () => {
-  const { edges, nonLiteral } = repoImports();
-  for (const [entry, kind] of CONTRACT_EDGES_ALLOWED) {
-    const used = edges.filter((e) => `${e.from} -> ${e.to}` === entry);
-    assert.ok(used.length > 0, `CONTRACT_EDGES_ALLOWED has '${entry}', which no file imports any more: remove it`);
-    if (kind === 'value') assert.ok(used.some((e) => !e.typeOnly), `'${entry}' is type-only now: allow it as 'type'`);
-  }
+test('the allow-list names only files that exist (so it shrinks when the code does)', () => {
+  const { nonLiteral } = repoImports();
   for (const file of DYNAMIC_ALLOWED.keys()) {
     assert.ok(nonLiteral.some((n) => n.file === file), `DYNAMIC_ALLOWED has ${file}, which no longer has a computed import(): remove it`);
   }
@@ -234,8 +223,11 @@ test('self-check: each rule fails on a synthetic edge that breaks it', () => {
     [edge('generative/gan.ts', 'envs/core.ts'), /generative\/ may import only core\/, base\//],
     [edge('generative/gan.ts', 'workers/thread.ts'), /generative\/ may import only/],
     [edge('workers/rollout.ts', 'coordinator/spec.ts', true), /nothing imports coordinator\//],
-    [edge('workers/dqnLearnerHost.ts', 'coordinator/protocol.ts'), /nothing imports coordinator\//], // a value import on an allowed type-only edge
-    [edge('agents/dqn.ts', 'coordinator/protocol.ts', true), /nothing imports coordinator\//],
+    [edge('workers/dqnLearnerHost.ts', 'coordinator/learner.ts', true), /nothing imports coordinator\//],
+    [edge('agents/dqn.ts', 'protocol/messages.ts', true), /agents\/ may import only/],
+    [edge('protocol/messages.ts', 'core/tensors.ts'), /protocol\/ may import only base\//], // a value import where only types may go
+    [edge('dashboard/src/socket.ts', 'protocol/messages.ts'), /dashboard\/ may import only/],
+    [edge('protocol/messages.ts', '@tensorflow/tfjs'), /protocol\/ never loads tfjs/],
     [edge('dashboard/src/main.ts', 'core/nn.ts'), /dashboard\/ may import only envs\/, base\//],
     [edge('experiments/gridmaze.ts', '@tensorflow/tfjs'), /experiments\/ never loads tfjs/],
     [edge('workers/remote.ts', 'coordinator/spec.ts'), /nothing imports coordinator\//],
@@ -247,7 +239,9 @@ test('self-check: each rule fails on a synthetic edge that breaks it', () => {
     assert.match(problems[0]!, message);
   }
   const fine = [
-    edge('workers/dqnLearnerHost.ts', 'coordinator/protocol.ts', true),
+    edge('workers/dqnLearnerHost.ts', 'protocol/messages.ts'),
+    edge('protocol/tasks.ts', 'core/tensors.ts', true),
+    edge('dashboard/src/types.ts', 'protocol/messages.ts', true),
     edge('coordinator/cli.ts', 'workers/remote.ts'),
     edge('test/x.test.ts', 'coordinator/server.ts'),
     edge('envs/core.ts', 'base/rng.ts'),

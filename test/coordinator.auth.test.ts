@@ -18,14 +18,14 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
 import { packr } from '../core/tensors.js';
-import { coordinatorProof, newNonce, workerProof } from '../coordinator/auth.js';
-import { CLOSE, PROTOCOL_VERSION, type CoordinatorMessage, type PeerMessage, type RunStateMessage } from '../coordinator/protocol.js';
+import { coordinatorProof, newNonce, workerProof } from '../protocol/auth.js';
+import { CLOSE, PROTOCOL_VERSION, type CoordinatorMessage, type PeerMessage, type RunStateMessage } from '../protocol/messages.js';
 import { runExperiment } from '../coordinator/run.js';
 import { Scheduler } from '../coordinator/scheduler.js';
 import { CoordinatorServer } from '../coordinator/server.js';
 import { ensureModule, moduleCacheDir, moduleRef, sha256 } from '../workers/envModules.js';
 import { runTrial } from '../workers/trial.js';
-import type { ModuleRef, TrialResult, TrialTask } from '../workers/tasks.js';
+import type { ModuleRef, TrialResult, TrialTask } from '../protocol/tasks.js';
 import { test, useCpu } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../coordinator/cli.js', import.meta.url));

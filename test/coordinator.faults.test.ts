@@ -20,7 +20,7 @@ import { WebSocket } from 'ws';
 import { packr } from '../core/tensors.js';
 import type { DqnRunState } from '../coordinator/dqnRun.js';
 import { STEP_SCALE, TAG_DIMS } from './fixtures/taggedCartPole.js';
-import { PROTOCOL_VERSION, type CoordinatorMessage, type ParamsMessage } from '../coordinator/protocol.js';
+import { PROTOCOL_VERSION, type CoordinatorMessage, type ParamsMessage } from '../protocol/messages.js';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'coordinator', 'cli.js');
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-faults-'));

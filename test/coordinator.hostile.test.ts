@@ -12,11 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { runExperiment, type RunResult } from '../coordinator/run.js';
 import { loadCheckpoint } from '../core/checkpoint.js';
-import { CLOSE, type RunStateMessage } from '../coordinator/protocol.js';
+import { CLOSE, type RunStateMessage } from '../protocol/messages.js';
 import type { RunEvent } from '../coordinator/runContext.js';
 import type { DqnRunState } from '../coordinator/dqnRun.js';
 import { execute } from '../workers/thread.js';
-import type { RolloutResult, RolloutTask } from '../workers/tasks.js';
+import type { RolloutResult, RolloutTask } from '../protocol/tasks.js';
 import { connectPeer, type TestPeer } from './peer.js';
 
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-hostile-'));

@@ -8,7 +8,7 @@ import { resolveDqnConfig } from '../agents/dqn.js';
 import { Rng } from '../base/rng.js';
 import { InlineLearner, LearnerLost, ProcessLearner, type LearnerClient } from '../coordinator/learner.js';
 import { test, useCpu } from './helpers.js';
-import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../coordinator/protocol.js';
+import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
 
 const obsDim = 4;
 const batchSize = 16;

@@ -11,11 +11,11 @@ import { packr } from '../core/tensors.js';
 import { Rng } from '../base/rng.js';
 import { Scheduler } from '../coordinator/scheduler.js';
 import { CoordinatorServer } from '../coordinator/server.js';
-import { CLOSE, PROTOCOL_VERSION, type ChallengeMessage, type CoordinatorMessage } from '../coordinator/protocol.js';
-import { newNonce, workerProof } from '../coordinator/auth.js';
+import { CLOSE, PROTOCOL_VERSION, type ChallengeMessage, type CoordinatorMessage } from '../protocol/messages.js';
+import { newNonce, workerProof } from '../protocol/auth.js';
 import { runRemoteWorker } from '../workers/remote.js';
 import { runTrial } from '../workers/trial.js';
-import type { TrialResult, TrialTask } from '../workers/tasks.js';
+import type { TrialResult, TrialTask } from '../protocol/tasks.js';
 
 const TOKEN = 'fuzz-token-0123456789';
 let scheduler: Scheduler;

@@ -5,10 +5,10 @@
  * handshake (a change of the handshake is made here only).
  */
 import { WebSocket } from 'ws';
-import { coordinatorProof, newNonce, proofsEqual, workerProof } from '../coordinator/auth.js';
+import { coordinatorProof, newNonce, proofsEqual, workerProof } from '../protocol/auth.js';
 import { packr } from '../core/tensors.js';
-import { PROTOCOL_VERSION, type CoordinatorMessage, type ErrorMessage, type PeerMessage, type Role } from '../coordinator/protocol.js';
-import type { TaskKind } from '../workers/tasks.js';
+import { PROTOCOL_VERSION, type CoordinatorMessage, type ErrorMessage, type PeerMessage, type Role } from '../protocol/messages.js';
+import type { TaskKind } from '../protocol/tasks.js';
 
 export interface TestPeer {
   ws: WebSocket;

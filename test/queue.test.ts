@@ -15,11 +15,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Queue } from 'bullmq';
-import { jobIdOf, loadSweep, openQueue, submitSweep, sweepIdOf, type QueueTrialRow, type TrialJobProgress } from '../coordinator/queue.js';
+import { jobIdOf, loadSweep, openQueue, submitSweep, sweepIdOf, type QueueTrialRow } from '../coordinator/queue.js';
+import type { TrialJobProgress } from '../protocol/queue.js';
 import { runExperiment } from '../coordinator/run.js';
 import { parseSpec, type SpecInput } from '../coordinator/spec.js';
 import WebSocket from 'ws';
-import { PROTOCOL_VERSION, type CoordinatorMessage, type TrialStatus } from '../coordinator/protocol.js';
+import { PROTOCOL_VERSION, type CoordinatorMessage, type TrialStatus } from '../protocol/messages.js';
 import { packr } from '../core/tensors.js';
 import { useCpu, test } from './helpers.js';
 

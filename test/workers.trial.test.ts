@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runTrial } from '../workers/trial.js';
 import { runExperiment } from '../coordinator/run.js';
-import type { TrialAlgo, TrialTask } from '../workers/tasks.js';
+import type { TrialAlgo, TrialTask } from '../protocol/tasks.js';
 import { useCpu, test } from './helpers.js';
 
 test.before(useCpu);

@@ -7,7 +7,7 @@
 import { DqnLearner } from '../agents/dqn.js';
 import { Rng } from '../base/rng.js';
 import type { TransitionBatch } from '../core/replay.js';
-import type { LearnerInit, TrainReply, TrainRequest } from '../coordinator/protocol.js';
+import type { LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
 
 export class DqnLearnerHost {
   readonly learner: DqnLearner;

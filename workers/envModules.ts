@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ModuleRef } from './tasks.js';
+import type { ModuleRef } from '../protocol/tasks.js';
 
 const imported = new Map<string, Promise<void>>();
 

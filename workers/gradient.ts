@@ -8,7 +8,7 @@
 import { initBackend, backendInfo } from '../core/backend.js';
 import { makeGenerativeLearner } from '../generative/models.js';
 import type { GenerativeLearner } from '../generative/types.js';
-import type { GradientResult, GradientTask } from './tasks.js';
+import type { GradientResult, GradientTask } from '../protocol/tasks.js';
 
 const models = new Map<string, { learner: GenerativeLearner; version: number }>();
 

@@ -6,7 +6,7 @@
  */
 import { initBackend } from '../core/backend.js';
 import { DqnLearnerHost } from './dqnLearnerHost.js';
-import type { FromLearner, ToLearner } from '../coordinator/protocol.js';
+import type { FromLearner, ToLearner } from '../protocol/messages.js';
 
 let host: DqnLearnerHost | undefined;
 

@@ -5,7 +5,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { runTrial } from './trial.js';
-import type { TrialResult, TrialTask } from './tasks.js';
+import type { TrialResult, TrialTask } from '../protocol/tasks.js';
 
 export default async function ({ task, port }: { task: TrialTask; port: MessagePort }): Promise<TrialResult> {
   let pending: number[] = [];

@@ -18,11 +18,11 @@ import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { z } from 'zod';
-import { connectionOptions, QUEUE_NAME, redisErrorLogger, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../coordinator/queue.js';
-import { redactRedisUrl } from '../coordinator/redisUrl.js';
-import { SPEC_LIMITS } from '../coordinator/spec.js';
+import { connectionOptions, QUEUE_NAME, redisErrorLogger, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../protocol/queue.js';
+import { redactRedisUrl } from '../protocol/redisUrl.js';
+import { SPEC_LIMITS } from '../protocol/limits.js';
 import { installShipped, type CodePolicy } from './envModules.js';
-import { TRIAL_ALGOS, type TrialResult, type TrialTask } from './tasks.js';
+import { TRIAL_ALGOS, type TrialResult, type TrialTask } from '../protocol/tasks.js';
 
 const THREAD_FILE = new URL('./queueThread.js', import.meta.url).href;
 

@@ -2,7 +2,7 @@
  * A remote worker: `nnlab worker --connect ws://HOST:PORT` (or `wss://` with `--tls-ca FILE`), the
  * run token from `NNLAB_TOKEN`, `--token-file` or `--token`. It connects to a coordinator and,
  * before it says anything about itself or takes a task, makes the coordinator prove that it knows
- * the token (challenge–response, coordinator/auth.ts): the token itself is never sent. Then it
+ * the token (challenge–response, protocol/auth.ts): the token itself is never sent. Then it
  * says hello (threads, task kinds) and runs the tasks it is sent on its own piscina threads — the
  * same task kinds as local threads. A task that needs a custom env module (shipped code) runs only
  * if this worker allows it (`--allow-code`, `--allow-module SHA256`); otherwise the worker answers
@@ -13,10 +13,10 @@ import os from 'node:os';
 import { Piscina } from 'piscina';
 import { WebSocket } from 'ws';
 import { packr } from '../core/tensors.js';
-import { coordinatorProof, newNonce, proofsEqual, workerProof } from '../coordinator/auth.js';
-import { PROTOCOL_VERSION, CLOSE, NONCE_BYTES, type CoordinatorMessage, type PeerMessage } from '../coordinator/protocol.js';
+import { coordinatorProof, newNonce, proofsEqual, workerProof } from '../protocol/auth.js';
+import { PROTOCOL_VERSION, CLOSE, NONCE_BYTES, type CoordinatorMessage, type PeerMessage } from '../protocol/messages.js';
 import { installShipped, type CodePolicy } from './envModules.js';
-import { TASK_KINDS, type Task, type TaskResult } from './tasks.js';
+import { TASK_KINDS, type Task, type TaskResult } from '../protocol/tasks.js';
 
 export interface RemoteWorkerOptions {
   url: string;

@@ -13,7 +13,7 @@ import { dqnActor, dqnForward, epsilonAt } from '../agents/dqn.js';
 import type { MlpForward } from '../core/mlpForward.js';
 import { fusedGemm } from '../core/fused.js';
 import { ensureModule } from './envModules.js';
-import type { RolloutResult, RolloutTask } from './tasks.js';
+import type { RolloutResult, RolloutTask } from '../protocol/tasks.js';
 
 /** What a runner's state looks like in a checkpoint. */
 export interface RolloutRunnerState {

@@ -5,7 +5,7 @@
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { runRollout } from './rollout.js';
 import { runTrial } from './trial.js';
-import { resultBuffers, type Task, type TaskResult } from './tasks.js';
+import { resultBuffers, type Task, type TaskResult } from '../protocol/tasks.js';
 
 export async function execute(task: Task): Promise<TaskResult> {
   switch (task.kind) {

@@ -19,7 +19,7 @@ import { trainReinforce } from '../agents/reinforce.js';
 import type { TrainPgOptions } from '../agents/onPolicy.js';
 import type { Metrics } from '../agents/types.js';
 import { ensureModule } from './envModules.js';
-import { DEEP_TRIAL_ENV_STEPS, type TrialResult, type TrialTask } from './tasks.js';
+import { DEEP_TRIAL_ENV_STEPS, type TrialResult, type TrialTask } from '../protocol/tasks.js';
 
 const TABULAR = { qlearning: QLearning, sarsa: Sarsa, 'expected-sarsa': ExpectedSarsa } as const;
 

@@ -1,12 +1,12 @@
 /**
- * The page's view of the protocol: types only, from coordinator/protocol.ts (erased by esbuild,
+ * The page's view of the protocol: types only, from protocol/messages.ts (erased by esbuild,
  * so nothing of the coordinator — zod included — reaches the bundle). The two values the page
  * needs are repeated here with the coordinator's literal types, so a protocol bump that the page
  * does not follow fails `tsc -p dashboard/tsconfig.json`.
  */
-import type * as protocol from '../../coordinator/protocol.js';
+import type * as protocol from '../../protocol/messages.js';
 
-export type { CoordinatorMessage, MetricsMessage, ParamsMessage, PeerMessage, RunStateMessage, RunSummary, WorkerSummary } from '../../coordinator/protocol.js';
+export type { CoordinatorMessage, MetricsMessage, ParamsMessage, PeerMessage, RunStateMessage, RunSummary, WorkerSummary } from '../../protocol/messages.js';
 
 /** One named tensor as it arrives over the socket (core/tensors.ts TensorMap). */
 export type TensorMap = protocol.ParamsMessage['params'];

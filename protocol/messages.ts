@@ -13,7 +13,7 @@
  * URL) authenticates at the upgrade with `?token=` and says hello at once.
  */
 import { z } from 'zod';
-import type { Task, TaskKind, TaskResult } from '../workers/tasks.js';
+import type { Task, TaskKind, TaskResult } from './tasks.js';
 import type { TensorMap } from '../core/tensors.js';
 
 /** 2: mutual challenge–response instead of the token in the hello; `refused`. */

@@ -1,7 +1,7 @@
 /**
  * The run token, handled so it never travels: where it comes from (argv, `NNLAB_TOKEN`, a token
  * file), constant-time comparison, and the two HMAC-SHA256 proofs of the mutual challenge–response
- * between a remote worker and the coordinator (coordinator/protocol.ts, docs/security.md).
+ * between a remote worker and the coordinator (protocol/messages.ts, docs/security.md).
  *
  * Each proof is keyed with the token and covers both fresh nonces, with a label per direction
  * ("nnlab worker" / "nnlab coordinator") and the nonces in opposite order, so a proof seen in one
@@ -9,7 +9,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { NONCE_BYTES } from './protocol.js';
+import { NONCE_BYTES } from './messages.js';
 
 /** Constant-time string comparison (lengths may differ: then false). */
 export function tokensEqual(a: string, b: string): boolean {

@@ -1,0 +1,89 @@
+/**
+ * The contract of queue-backed sweeps, shared by the submitter (coordinator/queue.ts) and the queue
+ * workers (workers/queueWorker.ts): the queue's name, what a trial job carries, reports as progress
+ * and returns, and how both sides connect to Redis.
+ */
+import type { ConnectionOptions } from 'bullmq';
+import { z } from 'zod';
+import { parseRedisUrl, redactRedisUrl } from './redisUrl.js';
+import type { TrialTask } from './tasks.js';
+
+export const QUEUE_NAME = 'nnlab-trials';
+
+
+/** What a trial job carries: the trial task (an env module with its source) and its sweep point. */
+export interface TrialJobData {
+  sweepId: string;
+  overrides: Record<string, unknown>;
+  task: TrialTask;
+}
+
+/** A trial job's progress: who runs it, and the returns of the training episodes so far. */
+export interface TrialJobProgress {
+  worker: string;
+  host: string;
+  curve: number[];
+}
+
+/** What a worker stores as a trial job's result. */
+export interface TrialJobResult {
+  trial: number;
+  finalScore: number;
+  curve: number[];
+  seconds: number;
+  worker: string;
+  host: string;
+  /** The trial's directory on the worker's machine (its result.json). */
+  runDir: string;
+}
+
+export const jobResultSchema = z.object({
+  trial: z.number().int().nonnegative(),
+  finalScore: z.number(),
+  curve: z.array(z.number()),
+  seconds: z.number().nonnegative(),
+  worker: z.string(),
+  host: z.string(),
+  runDir: z.string(),
+});
+export const jobProgressSchema = z.object({ worker: z.string(), host: z.string(), curve: z.array(z.number()) });
+
+
+/** The connection options of a Redis URL: commands wait while Redis is away, and reconnects back off up to 5 s. */
+export function connectionOptions(url: string): ConnectionOptions {
+  const t = parseRedisUrl(url);
+  return {
+    host: t.host,
+    port: t.port,
+    db: t.db,
+    ...(t.username !== undefined ? { username: t.username } : {}),
+    ...(t.password !== undefined ? { password: t.password } : {}),
+    ...(t.tls ? { tls: { servername: t.host } } : {}),
+    maxRetriesPerRequest: null,
+    retryStrategy: (times: number) => Math.min(5000, 100 * 2 ** Math.min(times, 6)),
+  };
+}
+
+/**
+ * Logs Redis connection errors as one line naming the (redacted) URL: the first at once, then at
+ * most one every `everyMs` while they go on, and a line when commands succeed again.
+ */
+export function redisErrorLogger(url: string, log: (line: string) => void, everyMs = 5000): { error(e: Error): void; ok(): void } {
+  let last = -Infinity;
+  let failing = false;
+  return {
+    error(e) {
+      failing = true;
+      const now = performance.now();
+      if (now - last < everyMs) return;
+      last = now;
+      log(`redis ${redactRedisUrl(url)} unreachable (${e.message}); reconnecting with backoff`);
+    },
+    ok() {
+      if (!failing) return;
+      failing = false;
+      last = -Infinity;
+      log(`redis ${redactRedisUrl(url)}: connected again`);
+    },
+  };
+}
