@@ -174,7 +174,7 @@ async function follow(ctx: RunContext, queue: Queue, sweepId: string, trials: Tr
       if (raw === 'completed' && job.returnvalue == null) job = (await queue.getJob(jobIdOf(sweepId, trial.index))) ?? job;
       const state = trialState(raw, job);
       const progress = jobProgressSchema.safeParse(job.progress);
-      const status: TrialStatus = { index: trial.index, state, attempts: job.attemptsMade, episodes: progress.success ? progress.data.curve.length : 0 };
+      const status: TrialStatus = { index: trial.index, state, attempts: job.attemptsMade, episodes: progress.success ? progress.data.episodes : 0 };
       if (progress.success) status.worker = progress.data.worker;
       if (state === 'completed') {
         const r = jobResultSchema.safeParse(job.returnvalue);

@@ -22,8 +22,14 @@ export interface TrialJobData {
 export interface TrialJobProgress {
   worker: string;
   host: string;
-  curve: number[];
+  /** Training episodes finished so far. */
+  episodes: number;
+  /** The returns of the last (at most PROGRESS_TAIL) of them: progress stays small however long the trial. */
+  recent: number[];
 }
+
+/** How many of the latest returns a progress report carries (the whole curve comes with the result). */
+export const PROGRESS_TAIL = 100;
 
 /** What a worker stores as a trial job's result. */
 export interface TrialJobResult {
@@ -46,7 +52,7 @@ export const jobResultSchema = z.object({
   host: z.string(),
   runDir: z.string(),
 });
-export const jobProgressSchema = z.object({ worker: z.string(), host: z.string(), curve: z.array(z.number()) });
+export const jobProgressSchema = z.object({ worker: z.string(), host: z.string(), episodes: z.number().int().nonnegative(), recent: z.array(z.number()).max(PROGRESS_TAIL) });
 
 
 /** The connection options of a Redis URL: commands wait while Redis is away, and reconnects back off up to 5 s. */

@@ -1,7 +1,7 @@
 /**
  * `nnlab worker --queue URL`: pulls trial jobs of queue-backed sweeps (coordinator/queue.ts) from
  * Redis and runs them, `concurrency` at a time, on piscina threads (the main thread stays free to
- * renew each job's lock). While a trial trains, its curve so far is the job's progress; when it
+ * renew each job's lock). While a trial trains, its episode count and latest returns are the job's progress; when it
  * ends, its result (final score, curve, seconds, worker, host, its directory here) is the job's
  * return value, and result.json in runs/<sweep id>/trial-<index>/.
  *
@@ -18,7 +18,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { z } from 'zod';
-import { connectionOptions, QUEUE_NAME, redisErrorLogger, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../protocol/queue.js';
+import { connectionOptions, PROGRESS_TAIL, QUEUE_NAME, redisErrorLogger, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../protocol/queue.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { SPEC_LIMITS } from '../protocol/limits.js';
 import { installShipped, type CodePolicy } from './envModules.js';
@@ -97,13 +97,16 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<number> 
       task = { ...task, env: { ...task.env, module: installed.ref } };
     }
     log(`trial ${task.trial} of sweep ${data.sweepId}: started (attempt ${job.attemptsMade + 1})`);
-    const curve: number[] = [];
-    const progress = (): TrialJobProgress => ({ worker: me, host, curve });
+    // progress is the episode count and the latest returns: a report costs the same at episode 10 and 10⁶
+    let episodes = 0;
+    let recent: number[] = [];
+    const progress = (): TrialJobProgress => ({ worker: me, host, episodes, recent });
     await job.updateProgress(progress());
     const { port1, port2 } = new MessageChannel();
     let grown = false;
     port1.on('message', (points: number[]) => {
-      curve.push(...points);
+      episodes += points.length;
+      recent = recent.concat(points.slice(-PROGRESS_TAIL)).slice(-PROGRESS_TAIL);
       grown = true;
     });
     const report = setInterval(() => {
