@@ -8,8 +8,8 @@ import { LineChart, PALETTE, align, type SeriesDef } from './charts.js';
 import { PolicyView } from './policyView.js';
 import { Connection, type ConnectionStatus } from './socket.js';
 import { MetricStore, movingAverage } from './store.js';
-import type { CoordinatorMessage, RunSummary } from './types.js';
-import { $, TrialTable, describeTrials, fmt, refreshAges, renderRun, renderWorkers } from './views.js';
+import type { CoordinatorMessage, RunSummary, TrialStatus } from './types.js';
+import { $, TrialTable, describeTrials, fmt, refreshAges, renderRun, renderWorkers, type TrialRow } from './views.js';
 
 /** Episodes in the smoothed return (trailing mean). */
 const SMOOTHING = 20;
@@ -31,6 +31,8 @@ const trialTable = new TrialTable($<HTMLTableElement>('trials'));
 const policyView = new PolicyView($<HTMLCanvasElement>('policy-canvas'), $('policy-caption'));
 let trialLabels: string[] | undefined;
 let trialLabelsAsked = false;
+/** Queue-backed sweeps: each trial's state in the queue, from run_state. */
+let queueTrials = new Map<number, TrialStatus>();
 
 /** Metrics drawn by a named panel; the rest get a small chart each under "more metrics". */
 const isReturn = (n: string) => n === 'charts/episodic_return';
@@ -102,6 +104,7 @@ function drawSweep(names: string[]): void {
     else t.final = n;
     trials.set(Number(m[1]), t);
   }
+  for (const i of queueTrials.keys()) if (!trials.has(i)) trials.set(i, {});
   show('sec-sweep', trials.size > 0);
   if (trials.size === 0) return;
   if (!trialLabelsAsked) {
@@ -128,12 +131,18 @@ function drawSweep(names: string[]): void {
     ),
   );
   trialTable.render(
-    ids.map((i) => ({
-      index: i,
-      config: trialLabels?.[i] ?? '',
-      finalScore: trials.get(i)!.final !== undefined ? store.get(trials.get(i)!.final!)!.last : undefined,
-      episodes: trials.get(i)!.curve !== undefined ? store.get(trials.get(i)!.curve!)!.steps.length : 0,
-    })),
+    ids.map((i) => {
+      const q = queueTrials.get(i);
+      const t = trials.get(i)!;
+      const row: TrialRow = {
+        index: i,
+        config: trialLabels?.[i] ?? '',
+        finalScore: t.final !== undefined ? store.get(t.final)!.last : q?.finalScore,
+        episodes: t.curve !== undefined ? store.get(t.curve)!.steps.length : (q?.episodes ?? 0),
+      };
+      if (q !== undefined) Object.assign(row, { state: q.state, attempts: q.attempts }, q.worker !== undefined ? { worker: q.worker } : {}, q.error !== undefined ? { error: q.error } : {});
+      return row;
+    }),
   );
 }
 
@@ -158,6 +167,10 @@ function onMessage(m: CoordinatorMessage): void {
       return;
     case 'run_state':
       run = m.run;
+      if (m.run.trials !== undefined) {
+        queueTrials = new Map(m.run.trials.map((t) => [t.index, t]));
+        store.revision++;
+      }
       renderRun(m.run);
       renderWorkers(m.workers);
       policyView.setEnv(m.run.env, m.run.envKwargs ?? {});

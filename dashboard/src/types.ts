@@ -6,7 +6,7 @@
  */
 import type * as protocol from '../../protocol/messages.js';
 
-export type { CoordinatorMessage, MetricsMessage, ParamsMessage, PeerMessage, RunStateMessage, RunSummary, WorkerSummary } from '../../protocol/messages.js';
+export type { CoordinatorMessage, MetricsMessage, ParamsMessage, PeerMessage, RunStateMessage, RunSummary, TrialStatus, WorkerSummary } from '../../protocol/messages.js';
 
 /** One named tensor as it arrives over the socket (core/tensors.ts TensorMap). */
 export type TensorMap = protocol.ParamsMessage['params'];

@@ -81,9 +81,14 @@ export interface TrialRow {
   config: string;
   finalScore: number | undefined;
   episodes: number;
+  /** Queue-backed sweeps: the trial's state in the queue, its worker, its tries and last error. */
+  state?: string;
+  worker?: string;
+  attempts?: number;
+  error?: string;
 }
 
-type SortKey = 'index' | 'config' | 'finalScore' | 'episodes';
+type SortKey = 'index' | 'config' | 'finalScore' | 'episodes' | 'state' | 'worker';
 
 /** A table of trials sorted by the clicked column (final score, best first, by default). */
 export class TrialTable {
@@ -105,7 +110,7 @@ export class TrialTable {
   render(rows: TrialRow[]): void {
     this.rows = rows;
     const dir = this.descending ? -1 : 1;
-    const value = (r: TrialRow): number | string => (this.key === 'config' ? r.config : (r[this.key] ?? -Infinity));
+    const value = (r: TrialRow): number | string => (this.key === 'config' || this.key === 'state' || this.key === 'worker' ? (r[this.key] ?? '') : (r[this.key] ?? -Infinity));
     const sorted = [...rows].sort((a, b) => {
       const x = value(a);
       const y = value(b);
@@ -116,7 +121,9 @@ export class TrialTable {
       ...sorted.map((r) => {
         const tr = el('tr');
         tr.dataset.trial = String(r.index);
-        tr.append(el('td', String(r.index), 'num'), el('td', r.config, 'mono'), el('td', fmt(r.finalScore, 2), 'num'), el('td', String(r.episodes), 'num'));
+        const state = el('td', r.state === undefined ? '' : `${r.state}${(r.attempts ?? 0) > 1 ? ` (${r.attempts} tries)` : ''}`, `trial-state ${r.state ?? ''}`);
+        if (r.error !== undefined) state.title = r.error;
+        tr.append(el('td', String(r.index), 'num'), el('td', r.config, 'mono'), el('td', fmt(r.finalScore, 2), 'num'), el('td', String(r.episodes), 'num'), state, el('td', r.worker ?? '', 'mono'));
         return tr;
       }),
     );
