@@ -71,6 +71,11 @@ export class ProcessLearner implements LearnerClient {
         }
       });
     });
+    // a failed send reports to its callback; any other error of the channel loses the rounds in flight (LearnerLost), not the run
+    l.child.on('error', (e) => {
+      for (const w of l.waiting.values()) w.reject(new LearnerLost(`learner process ${l.child.pid}: ${e.message}`));
+      l.waiting.clear();
+    });
     l.child.on('exit', (code, signal) => {
       for (const w of l.waiting.values()) w.reject(new LearnerLost(`learner process ${l.child.pid} died (${signal ?? `exit ${code}`})`));
       l.waiting.clear();
@@ -92,7 +97,12 @@ export class ProcessLearner implements LearnerClient {
         return;
       }
       this.waiting.set(req.id, { resolve, reject });
-      this.child.send(req);
+      // a learner that died a moment ago fails the write (EPIPE) before its exit is seen: the round is lost, not the run
+      this.child.send(req, (err) => {
+        if (err === null || !this.waiting.has(req.id)) return;
+        this.waiting.delete(req.id);
+        reject(new LearnerLost(`learner process ${this.child.pid} is gone (${err.message})`));
+      });
     });
   }
 

@@ -86,4 +86,17 @@ test('a learner process killed with SIGKILL: a new one given the last acknowledg
   sameState(inl.state, reference.state, 'in process');
 });
 
+test('a learner that died a moment ago, its exit not yet seen: the round is LearnerLost (EPIPE), the coordinator lives', async () => {
+  const learner = await ProcessLearner.start(init);
+  await learner.train(empty);
+  process.kill(learner.pid!, 'SIGKILL');
+  // block this thread (no event is handled, so its exit is not seen) until the child is surely gone
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+  await learner.train(round(1)).then(
+    () => assert.unreachable('a dead learner answered'),
+    (e: Error) => assert.ok(e instanceof LearnerLost, `expected LearnerLost, got ${e.message}`),
+  );
+  await learner.close();
+});
+
 test.run();
