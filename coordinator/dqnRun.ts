@@ -18,7 +18,7 @@ import { allFinite, setParams } from '../core/tensors.js';
 import { buildMlp } from '../core/nn.js';
 import { resolveDqnConfig, greedyPolicy, type DqnConfig } from '../agents/dqn.js';
 import { EVAL_SEEDS, evaluatePolicy, type EvalResult } from '../agents/evaluate.js';
-import { Discrete, make } from '../envs/index.js';
+import { batchDim, Discrete, make } from '../envs/index.js';
 import { RolloutRunner, type RolloutRunnerState } from '../workers/rollout.js';
 import type { EnvRef, RolloutResult, RolloutTask } from '../protocol/tasks.js';
 import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
@@ -68,7 +68,7 @@ export function dqnLearnerInit(ctx: RunContext): { init: LearnerInit; config: Dq
   const config = resolveDqnConfig({ seed: spec.seed, ...(spec.agent!.config as Partial<DqnConfig>) });
   if (!config.fused) throw new RangeError(`spec.agent.config.fused: distributed DQN trains on the fused path; set it to true (the default)`);
   const probe = make(ctx.envRef.id, ctx.envRef.kwargs);
-  const obsDim = probe.observationSpace.shape?.reduce((a: number, b: number) => a * b, 1) ?? 1;
+  const obsDim = batchDim(probe.observationSpace);
   const actionSpace = probe.actionSpace;
   probe.close();
   if (!(actionSpace instanceof Discrete)) throw new TypeError(`DQN needs a Discrete action space; ${ctx.envRef.id} has ${String(actionSpace)}`);
