@@ -88,7 +88,7 @@ export class NpGenerator {
     if (dtype === 'int8' || dtype === 'uint8' || dtype === 'int16' || dtype === 'uint16') {
       bcnt = 0;
       buf = 0;
-      return low + (dtype.endsWith('8') ? this.boundedUint8(rng) : this.boundedUint16(rng));
+      return low + this.boundedSmall(rng, dtype.endsWith('8') ? 8 : 16);
     }
     return low + this.boundedUint(rng);
   }
@@ -100,7 +100,7 @@ export class NpGenerator {
     buf = 0;
     const small = dtype === 'int8' || dtype === 'uint8' ? 8 : dtype === 'int16' || dtype === 'uint16' ? 16 : 0;
     for (let i = 0; i < out.length; i++) {
-      out[i] = low + (small === 8 ? this.boundedUint8(rng) : small === 16 ? this.boundedUint16(rng) : this.boundedUint(rng));
+      out[i] = low + (small === 8 || small === 16 ? this.boundedSmall(rng, small) : this.boundedUint(rng));
     }
     return out;
   }
@@ -186,38 +186,26 @@ export class NpGenerator {
     return buf & 0xffff;
   }
 
-  /** numpy `random_buffered_bounded_uint8` (Lemire on 8 bits). */
-  private boundedUint8(rng: number): number {
+  /**
+   * numpy `random_buffered_bounded_uint8` / `_uint16` (Lemire on 8 or 16 bits): a draw of `bits`
+   * bits from the buffered stream, scaled to [0, rng], redrawn below the threshold.
+   */
+  private boundedSmall(rng: number, bits: 8 | 16): number {
+    const mask = bits === 8 ? 0xff : 0xffff;
+    const draw = (): number => (bits === 8 ? this.bufferedUint8() : this.bufferedUint16());
     if (rng === 0) return 0;
-    if (rng === 0xff) return this.bufferedUint8();
+    if (rng === mask) return draw();
     const rngExcl = rng + 1;
-    let m = this.bufferedUint8() * rngExcl;
-    let leftover = m & 0xff;
+    let m = draw() * rngExcl;
+    let leftover = m & mask;
     if (leftover < rngExcl) {
-      const threshold = (0xff - rng) % rngExcl;
+      const threshold = (mask - rng) % rngExcl;
       while (leftover < threshold) {
-        m = this.bufferedUint8() * rngExcl;
-        leftover = m & 0xff;
+        m = draw() * rngExcl;
+        leftover = m & mask;
       }
     }
-    return m >>> 8;
-  }
-
-  /** numpy `random_buffered_bounded_uint16` (Lemire on 16 bits). */
-  private boundedUint16(rng: number): number {
-    if (rng === 0) return 0;
-    if (rng === 0xffff) return this.bufferedUint16();
-    const rngExcl = rng + 1;
-    let m = this.bufferedUint16() * rngExcl;
-    let leftover = m & 0xffff;
-    if (leftover < rngExcl) {
-      const threshold = (0xffff - rng) % rngExcl;
-      while (leftover < threshold) {
-        m = this.bufferedUint16() * rngExcl;
-        leftover = m & 0xffff;
-      }
-    }
-    return m >>> 16;
+    return m >>> bits;
   }
 
   /** Standard normal deviate: numpy `random_standard_normal` (ziggurat, 256 layers). */
