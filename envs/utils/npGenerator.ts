@@ -162,28 +162,16 @@ export class NpGenerator {
     return Number(m >> 64n);
   }
 
-  /** numpy `buffered_uint8`: bytes of a 32-bit draw, lowest first. */
-  private bufferedUint8(): number {
+  /** numpy `buffered_uint8` / `buffered_uint16`: the bytes or halves of a 32-bit draw, lowest first. */
+  private buffered(bits: 8 | 16): number {
     if (bcnt === 0) {
       buf = this.bitGenerator.nextUint32();
-      bcnt = 3;
+      bcnt = 32 / bits - 1;
     } else {
-      buf >>>= 8;
+      buf >>>= bits;
       bcnt -= 1;
     }
-    return buf & 0xff;
-  }
-
-  /** numpy `buffered_uint16`: halves of a 32-bit draw, lowest first. */
-  private bufferedUint16(): number {
-    if (bcnt === 0) {
-      buf = this.bitGenerator.nextUint32();
-      bcnt = 1;
-    } else {
-      buf >>>= 16;
-      bcnt -= 1;
-    }
-    return buf & 0xffff;
+    return buf & (bits === 8 ? 0xff : 0xffff);
   }
 
   /**
@@ -192,7 +180,7 @@ export class NpGenerator {
    */
   private boundedSmall(rng: number, bits: 8 | 16): number {
     const mask = bits === 8 ? 0xff : 0xffff;
-    const draw = (): number => (bits === 8 ? this.bufferedUint8() : this.bufferedUint16());
+    const draw = (): number => this.buffered(bits);
     if (rng === 0) return 0;
     if (rng === mask) return draw();
     const rngExcl = rng + 1;
