@@ -74,32 +74,26 @@ def episode(env_id: str, kwargs: dict, seed: int) -> dict:
     obs, _ = env.reset(seed=seed)
     env.action_space.seed(seed)
     record = flat(obs)
-    actions, steps, reward_at = [], 0, []
+    actions, steps = [], 0
     while steps < MAX_STEPS:
         a = env.action_space.sample()
         obs, r, term, trunc, _ = env.step(a)
         steps += 1
         actions.append(flat(a))
         record += flat(a) + flat(obs)
-        reward_at.append(len(record))
         record += [float(r), float(term), float(trunc)]
         if term or trunc:
             break
     obs2, _ = env.reset()
     record += flat(obs2)
     env.close()
-    # The same record with each reward rounded to float32: insensitive to last-ulp differences of
-    # float64 rewards (see docs/envs.md on Pendulum), still exact on everything else.
-    rounded = list(record)
-    for i in reward_at:
-        rounded[i] = float(np.float32(rounded[i]))
-    return {"steps": steps, "record": record, "rounded": rounded, "actions": actions}
+    return {"steps": steps, "record": record, "actions": actions}
 
 
 def env_cases() -> list[dict]:
     out = []
     for nn_id, nn_kwargs, gym_id, gym_kwargs in ENVS:
-        resets, samples, digests, rounded, lengths, full = [], [], [], [], [], {}
+        resets, samples, digests, lengths, full = [], [], [], [], {}
         for s in SEEDS:
             env = gym.make(gym_id, **gym_kwargs)
             resets.append(flat(env.reset(seed=s)[0]))
@@ -108,11 +102,10 @@ def env_cases() -> list[dict]:
             env.close()
             ep = episode(gym_id, gym_kwargs, s)
             digests.append(digest(ep["record"]))
-            rounded.append(digest(ep["rounded"]))
             lengths.append(ep["steps"])
             if s in FULL_SEEDS:
                 full[str(s)] = ep["record"]
-        out.append({"id": nn_id, "kwargs": nn_kwargs, "resets": resets, "samples": samples, "episodeSteps": lengths, "episodeDigests": digests, "episodeDigestsF32Rewards": rounded, "episodes": full})
+        out.append({"id": nn_id, "kwargs": nn_kwargs, "resets": resets, "samples": samples, "episodeSteps": lengths, "episodeDigests": digests, "episodes": full})
     return out
 
 

@@ -1,5 +1,7 @@
 import { type ResetArgs, type ResetReturn, type StepReturn } from '../core.js';
 import { InvalidAction } from '../errors.js';
+import { cos, sin } from '../../base/libm/sincos.js';
+import { pow } from '../../base/libm/pow.js';
 import { ClassicControlEnv } from './classicEnv.js';
 import { Box, Discrete } from '../spaces/fundamental.js';
 import { describe, is, validateKwargs } from '../utils/kwargs.js';
@@ -132,12 +134,12 @@ export class AcrobotEnv extends ClassicControlEnv<number> {
 
   private getOb(): Float32Array {
     const s = this._state;
-    return Float32Array.of(Math.cos(s[0]!), Math.sin(s[0]!), Math.cos(s[1]!), Math.sin(s[1]!), s[2]!, s[3]!);
+    return Float32Array.of(cos(s[0]!), sin(s[0]!), cos(s[1]!), sin(s[1]!), s[2]!, s[3]!);
   }
 
   private terminal(): boolean {
     const s = this._state;
-    return -Math.cos(s[0]!) - Math.cos(s[1]! + s[0]!) > 1.0;
+    return -cos(s[0]!) - cos(s[1]! + s[0]!) > 1.0;
   }
 
   /** Time derivative of the augmented state `[theta1, theta2, dtheta1, dtheta2, torque]`. */
@@ -155,23 +157,23 @@ export class AcrobotEnv extends ClassicControlEnv<number> {
     const theta2 = sAugmented[1]!;
     const dtheta1 = sAugmented[2]!;
     const dtheta2 = sAugmented[3]!;
-    const d1 = m1 * (lc1 * lc1) + m2 * (l1 * l1 + lc2 * lc2 + 2 * l1 * lc2 * Math.cos(theta2)) + I1 + I2;
-    const d2 = m2 * (lc2 * lc2 + l1 * lc2 * Math.cos(theta2)) + I2;
-    const phi2 = m2 * lc2 * g * Math.cos(theta1 + theta2 - PI / 2.0);
+    const d1 = m1 * pow(lc1, 2) + m2 * (pow(l1, 2) + pow(lc2, 2) + 2 * l1 * lc2 * cos(theta2)) + I1 + I2;
+    const d2 = m2 * (pow(lc2, 2) + l1 * lc2 * cos(theta2)) + I2;
+    const phi2 = m2 * lc2 * g * cos(theta1 + theta2 - PI / 2.0);
     const phi1 =
-      -m2 * l1 * lc2 * (dtheta2 * dtheta2) * Math.sin(theta2) -
-      2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * Math.sin(theta2) +
-      (m1 * lc1 + m2 * l1) * g * Math.cos(theta1 - PI / 2) +
+      -m2 * l1 * lc2 * pow(dtheta2, 2) * sin(theta2) -
+      2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin(theta2) +
+      (m1 * lc1 + m2 * l1) * g * cos(theta1 - PI / 2) +
       phi2;
     let ddtheta2: number;
     if (this.bookOrNips === 'nips') {
       // consistent with the description in the paper
-      ddtheta2 = (a + (d2 / d1) * phi1 - phi2) / (m2 * (lc2 * lc2) + I2 - (d2 * d2) / d1);
+      ddtheta2 = (a + (d2 / d1) * phi1 - phi2) / (m2 * pow(lc2, 2) + I2 - pow(d2, 2) / d1);
     } else {
       // consistent with the java implementation and the book
       ddtheta2 =
-        (a + (d2 / d1) * phi1 - m2 * l1 * lc2 * (dtheta1 * dtheta1) * Math.sin(theta2) - phi2) /
-        (m2 * (lc2 * lc2) + I2 - (d2 * d2) / d1);
+        (a + (d2 / d1) * phi1 - m2 * l1 * lc2 * pow(dtheta1, 2) * sin(theta2) - phi2) /
+        (m2 * pow(lc2, 2) + I2 - pow(d2, 2) / d1);
     }
     const ddtheta1 = -(d2 * ddtheta2 + phi1) / d1;
     return [dtheta1, dtheta2, ddtheta1, ddtheta2, 0.0];

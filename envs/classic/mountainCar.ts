@@ -1,5 +1,6 @@
 import { type ResetArgs, type ResetReturn, type StepReturn } from '../core.js';
 import { InvalidAction } from '../errors.js';
+import { cos } from '../../base/libm/sincos.js';
 import { ClassicControlEnv } from './classicEnv.js';
 import { Box, Discrete } from '../spaces/fundamental.js';
 import { describe, is, validateKwargs } from '../utils/kwargs.js';
@@ -80,7 +81,7 @@ export class MountainCarEnv extends ClassicControlEnv<number> {
     this.requireState();
     let position = this._state[0]!;
     let velocity = this._state[1]!;
-    velocity += (action - 1) * this.force + Math.cos(3 * position) * -this.gravity;
+    velocity += (action - 1) * this.force + cos(3 * position) * -this.gravity;
     velocity = Math.min(Math.max(velocity, -this.maxSpeed), this.maxSpeed);
     position += velocity;
     position = Math.min(Math.max(position, this.minPosition), this.maxPosition);

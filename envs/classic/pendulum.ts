@@ -1,5 +1,8 @@
 import { type ResetArgs, type ResetReturn, type StepReturn } from '../core.js';
 import { InvalidAction } from '../errors.js';
+import { cos, sin } from '../../base/libm/sincos.js';
+import { pow } from '../../base/libm/pow.js';
+import { powf } from '../../base/libm/powf.js';
 import { ClassicControlEnv } from './classicEnv.js';
 import { isNumericArrayLike } from '../spaces/space.js';
 import { Box } from '../spaces/fundamental.js';
@@ -105,10 +108,11 @@ export class PendulumEnv extends ClassicControlEnv<Float32Array> {
     const u = Math.fround(Math.min(Math.max(Math.fround(raw), -this.maxTorque), this.maxTorque));
     this.lastU = u;
     const an = angleNormalize(th);
-    // float32 terms as numpy 2 computes them: u**2 and 0.001 * u**2 are float32.
-    const costs = an * an + 0.1 * (thdot * thdot) + Math.fround(F32_0_001 * Math.fround(u * u));
+    // As numpy 2 computes them: the float64 squares with glibc's pow, the float32 ones (u**2, then
+    // 0.001 * u**2 and 3.0 / (m * l**2) * u with the Python float cast to float32) with its powf.
+    const costs = pow(an, 2) + 0.1 * pow(thdot, 2) + Math.fround(F32_0_001 * powf(u, 2));
 
-    let newthdot = thdot + (((3 * g) / (2 * l)) * Math.sin(th) + Math.fround((3.0 / (m * (l * l))) * u)) * dt;
+    let newthdot = thdot + (((3 * g) / (2 * l)) * sin(th) + Math.fround(Math.fround(3.0 / (m * pow(l, 2))) * u)) * dt;
     newthdot = Math.min(Math.max(newthdot, -this.maxSpeed), this.maxSpeed);
     const newth = th + newthdot * dt;
     this._state[0] = newth;
@@ -136,6 +140,6 @@ export class PendulumEnv extends ClassicControlEnv<Float32Array> {
 
   private getObs(): Float32Array {
     const theta = this._state[0]!;
-    return Float32Array.of(Math.cos(theta), Math.sin(theta), this._state[1]!);
+    return Float32Array.of(cos(theta), sin(theta), this._state[1]!);
   }
 }
