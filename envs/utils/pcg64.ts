@@ -104,7 +104,10 @@ function wordsToHex(w: ArrayLike<number>, at: number): string {
   return s;
 }
 
-function hexToWords(hex: unknown, what: string): [number, number, number, number] {
+/** A 128-bit number as uint32 words, lowest first. */
+type Words128 = readonly [number, number, number, number];
+
+function hexToWords(hex: unknown, what: string): Words128 {
   if (typeof hex !== 'string' || !/^[0-9a-fA-F]{32}$/.test(hex)) throw new TypeError(`PCG64 state: ${what} must be 32 hex digits, got ${String(hex)}`);
   const word = (i: number) => parseInt(hex.slice(24 - 8 * i, 32 - 8 * i), 16);
   return [word(0), word(1), word(2), word(3)];
@@ -148,7 +151,7 @@ export class PCG64 {
     const w = seedSeq.generateState(8);
     // uint64 words v[k] = w[2k] | w[2k+1] << 32; initstate = v0 << 64 | v1, initseq = v2 << 64 | v3.
     // pcg_setseq_128_srandom_r: inc = initseq << 1 | 1; state = 0; step; state += initstate; step.
-    const inc = [(w[6]! << 1) | 1, (w[7]! << 1) | (w[6]! >>> 31), (w[4]! << 1) | (w[7]! >>> 31), (w[5]! << 1) | (w[4]! >>> 31)];
+    const inc: Words128 = [((w[6]! << 1) | 1) >>> 0, ((w[7]! << 1) | (w[6]! >>> 31)) >>> 0, ((w[4]! << 1) | (w[7]! >>> 31)) >>> 0, ((w[5]! << 1) | (w[4]! >>> 31)) >>> 0];
     const initState = [w[2]!, w[3]!, w[0]!, w[1]!];
     const k = pcg64Kernel.words;
     k.set([0, 0, 0, 0], 0);
@@ -161,13 +164,13 @@ export class PCG64 {
       carry = v >= TWO_POW_32 ? 1 : 0;
     }
     pcg64Kernel.fill(1);
-    this.setWords([k[OUT_WORD + 2]!, k[OUT_WORD + 3]!, k[OUT_WORD + 4]!, k[OUT_WORD + 5]!], [k[4]!, k[5]!, k[6]!, k[7]!]);
+    this.setWords([k[OUT_WORD + 2]!, k[OUT_WORD + 3]!, k[OUT_WORD + 4]!, k[OUT_WORD + 5]!], inc);
   }
 
   /** Start a fresh block at state `s` with increment `inc`. */
-  private setWords(s: readonly number[], inc: readonly number[]): void {
-    [this.s0, this.s1, this.s2, this.s3] = s as [number, number, number, number];
-    [this.i0, this.i1, this.i2, this.i3] = inc as [number, number, number, number];
+  private setWords(s: Words128, inc: Words128): void {
+    [this.s0, this.s1, this.s2, this.s3] = s;
+    [this.i0, this.i1, this.i2, this.i3] = inc;
     this.fillBlock();
   }
 

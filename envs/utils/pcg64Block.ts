@@ -178,7 +178,7 @@ interface WasmApi {
   Instance: new (module: object) => { exports: { fill?: unknown; memory?: unknown } };
 }
 
-/** The WebAssembly kernel, or `undefined` where WebAssembly is missing or refused (its error as `reason`). */
+/** The WebAssembly kernel, or why there is none (WebAssembly missing, or compiling it refused: the error's message). */
 export function wasmKernel(): PCG64Kernel | { reason: string } {
   const api: WasmApi | undefined = Reflect.get(globalThis, 'WebAssembly');
   if (api === undefined) return { reason: 'WebAssembly is not defined' };
