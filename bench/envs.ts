@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng } from '../base/rng.js';
 import { CartPoleEnv, make, makeVec, type Env } from '../envs/index.js';
+import { pcg64Kernel } from '../envs/utils/pcg64Block.js';
 import { median } from './stats.js';
 
 const REPEATS = Number(process.env['BENCH_REPEATS'] ?? 5);
@@ -118,7 +119,7 @@ function runPython(): { numpy: boolean; results: PyResult[] } | { error: string 
 const fmt = (sps: number) => (sps >= 1e6 ? `${(sps / 1e6).toFixed(2)} M` : `${(sps / 1e3).toFixed(1)} k`);
 
 function main(): void {
-  console.log(`CartPole-v1 steps/s — node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'}, ${REPEATS} repeats (median)\n`);
+  console.log(`CartPole-v1 steps/s — node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'}, ${REPEATS} repeats (median), PCG64 kernel: ${pcg64Kernel.kind}\n`);
   const rows: Row[] = [
     measure('nnlab make() single (TimeLimit+OrderEnforcing+PassiveEnvChecker)', 1, (s) => benchSingle(make('CartPole-v1'), SINGLE_STEPS, s)),
     measure('nnlab raw CartPoleEnv single', 1, (s) => benchRaw(SINGLE_STEPS, s)),
@@ -158,6 +159,7 @@ function main(): void {
         node: process.version,
         cpu: os.cpus()[0]?.model ?? null,
         repeats: REPEATS,
+        pcg64Kernel: pcg64Kernel.kind,
         nnlab: rows,
         python: 'error' in py ? { error: py.error } : py,
       },

@@ -4,11 +4,12 @@
  * Together they are what `np.random.PCG64(np.random.SeedSequence(seed))` is, which is how
  * Gymnasium's `seeding.np_random(seed)` builds every env's and space's generator.
  *
- * The 128-bit LCG runs on eight 16-bit limbs held in plain number fields: every partial product
- * is below 2^32 and a column of them below 2^36, so double arithmetic is exact, no BigInt is
- * touched on the hot path (one `random()` is one LCG step), and the state is ordinary numeric
- * properties that `snapshotState` captures. This module imports nothing (envs never load tfjs).
+ * The 128-bit LCG runs in pcg64Block.ts, a block of draws per call (WebAssembly with native 64-bit
+ * integers, or exact 16-bit limbs in doubles where WebAssembly is unavailable); the generator's
+ * state is ordinary numeric properties and one Uint32Array, which `snapshotState` captures. This
+ * module imports only envs/utils (envs never load tfjs).
  */
+import { OUT_WORD, pcg64Kernel } from './pcg64Block.js';
 
 /** SeedSequence's hashing constants (bit_generator.pyx). */
 const INIT_A = 0x43b0d7e5;
@@ -79,21 +80,11 @@ export class SeedSequence {
   }
 }
 
-/** PCG's default 128-bit multiplier 2549297995355413924·2^64 + 4865540595714422341, in 16-bit limbs (lowest first). */
-const M0 = 0xf645;
-const M1 = 0x9fcc;
-const M2 = 0xdf64;
-const M3 = 0x4385;
-const M4 = 0x5da4;
-const M5 = 0x1fc6;
-const M6 = 0xed05;
-const M7 = 0x2360;
-const LIMB = 65536;
-const INV_LIMB = 1 / 65536;
+/** Draws per block: `PCG64` steps the LCG this many times per kernel call and hands the outputs out one by one. */
+export const PCG64_BLOCK = 16;
 
-/** The 64-bit output of the last `nextUint64`, as two uint32 halves (module scratch: no allocation per draw). */
-let outHi = 0;
-let outLo = 0;
+/** The scratch words of the block's outputs and the state after it (`fill(PCG64_BLOCK)`'s output). */
+const blockView = pcg64Kernel.words.subarray(OUT_WORD, OUT_WORD + 2 * PCG64_BLOCK + 4);
 
 /** A PCG64 state as numpy's `bit_generator.state` holds it (the 128-bit numbers as 32 hex digits). */
 export interface PCG64State {
@@ -107,17 +98,19 @@ export interface PCG64State {
   uinteger: number;
 }
 
-function limbsToHex(l: readonly number[]): string {
+function wordsToHex(w: ArrayLike<number>, at: number): string {
   let s = '';
-  for (let i = 7; i >= 0; i--) s += l[i]!.toString(16).padStart(4, '0');
+  for (let i = 3; i >= 0; i--) s += w[at + i]!.toString(16).padStart(8, '0');
   return s;
 }
 
-function hexToLimbs(hex: unknown, what: string): number[] {
+/** A 128-bit number as uint32 words, lowest first. */
+type Words128 = readonly [number, number, number, number];
+
+function hexToWords(hex: unknown, what: string): Words128 {
   if (typeof hex !== 'string' || !/^[0-9a-fA-F]{32}$/.test(hex)) throw new TypeError(`PCG64 state: ${what} must be 32 hex digits, got ${String(hex)}`);
-  const l: number[] = [];
-  for (let i = 0; i < 8; i++) l.push(parseInt(hex.slice(28 - 4 * i, 32 - 4 * i), 16));
-  return l;
+  const word = (i: number) => parseInt(hex.slice(24 - 8 * i, 32 - 8 * i), 16);
+  return [word(0), word(1), word(2), word(3)];
 }
 
 /**
@@ -125,26 +118,31 @@ function hexToLimbs(hex: unknown, what: string): number[] {
  * (`rotr64(hi ^ lo, state >> 122)`), after each step. `nextUint32` returns the low half of a
  * 64-bit draw and keeps the high half for the next call (`has_uint32` / `uinteger`), exactly as
  * numpy's `pcg64_next32`; `nextDouble` is `(next_uint64 >> 11) · 2^-53`.
+ *
+ * The outputs are computed `PCG64_BLOCK` at a time by the block kernel (pcg64Block.ts, WebAssembly
+ * where available) into `block`, which also holds the state after the block; `pos` counts the
+ * draws handed out. numpy's state is therefore `s` (the state at the block's start) stepped `pos`
+ * times, which is what `getState` reports, and every field is plain data: `snapshotState` captures
+ * `s`, `pos` and `block` together, and `restoreState` puts back a consistent generator.
  */
 export class PCG64 {
-  // state limbs (16 bits each, lowest first)
+  /** LCG state at the start of the block, uint32 words, lowest first. */
   s0 = 0;
   s1 = 0;
   s2 = 0;
   s3 = 0;
-  s4 = 0;
-  s5 = 0;
-  s6 = 0;
-  s7 = 0;
-  // increment limbs
+  /** LCG increment (odd), uint32 words, lowest first. */
   i0 = 1;
   i1 = 0;
   i2 = 0;
   i3 = 0;
-  i4 = 0;
-  i5 = 0;
-  i6 = 0;
-  i7 = 0;
+  /** Draws handed out from `block` (`PCG64_BLOCK` when it is used up). */
+  pos = 0;
+  /**
+   * The block: output k (the XSL-RR of `s` stepped k + 1 times) as words 2k (low) and 2k + 1
+   * (high), then `s` stepped `PCG64_BLOCK` times in the last four words.
+   */
+  readonly block = new Uint32Array(2 * PCG64_BLOCK + 4);
   hasUint32 = false;
   uinteger = 0;
 
@@ -152,92 +150,72 @@ export class PCG64 {
   constructor(seedSeq: SeedSequence) {
     const w = seedSeq.generateState(8);
     // uint64 words v[k] = w[2k] | w[2k+1] << 32; initstate = v0 << 64 | v1, initseq = v2 << 64 | v3.
-    const initState = [w[2]! & 0xffff, w[2]! >>> 16, w[3]! & 0xffff, w[3]! >>> 16, w[0]! & 0xffff, w[0]! >>> 16, w[1]! & 0xffff, w[1]! >>> 16];
-    const seq = [w[6]! & 0xffff, w[6]! >>> 16, w[7]! & 0xffff, w[7]! >>> 16, w[4]! & 0xffff, w[4]! >>> 16, w[5]! & 0xffff, w[5]! >>> 16];
     // pcg_setseq_128_srandom_r: inc = initseq << 1 | 1; state = 0; step; state += initstate; step.
-    const inc: number[] = [];
-    let carry = 1;
-    for (let k = 0; k < 8; k++) {
-      const v = seq[k]! * 2 + carry;
-      inc.push(v & 0xffff);
-      carry = v >>> 16;
+    const inc: Words128 = [((w[6]! << 1) | 1) >>> 0, ((w[7]! << 1) | (w[6]! >>> 31)) >>> 0, ((w[4]! << 1) | (w[7]! >>> 31)) >>> 0, ((w[5]! << 1) | (w[4]! >>> 31)) >>> 0];
+    const initState = [w[2]!, w[3]!, w[0]!, w[1]!];
+    const k = pcg64Kernel.words;
+    k.set([0, 0, 0, 0], 0);
+    k.set(inc, 4);
+    pcg64Kernel.fill(1);
+    let carry = 0;
+    for (let j = 0; j < 4; j++) {
+      const v = k[OUT_WORD + 2 + j]! + initState[j]! + carry;
+      k[j] = v; // mod 2^32
+      carry = v >= TWO_POW_32 ? 1 : 0;
     }
-    this.setLimbs([0, 0, 0, 0, 0, 0, 0, 0], inc);
-    this.step();
-    const st = [this.s0, this.s1, this.s2, this.s3, this.s4, this.s5, this.s6, this.s7];
-    carry = 0;
-    for (let k = 0; k < 8; k++) {
-      const v = st[k]! + initState[k]! + carry;
-      st[k] = v & 0xffff;
-      carry = v >>> 16;
-    }
-    this.setLimbs(st, inc);
-    this.step();
+    pcg64Kernel.fill(1);
+    this.setWords([k[OUT_WORD + 2]!, k[OUT_WORD + 3]!, k[OUT_WORD + 4]!, k[OUT_WORD + 5]!], inc);
   }
 
-  private setLimbs(s: readonly number[], inc: readonly number[]): void {
-    [this.s0, this.s1, this.s2, this.s3, this.s4, this.s5, this.s6, this.s7] = s as [number, number, number, number, number, number, number, number];
-    [this.i0, this.i1, this.i2, this.i3, this.i4, this.i5, this.i6, this.i7] = inc as [number, number, number, number, number, number, number, number];
+  /** Start a fresh block at state `s` with increment `inc`. */
+  private setWords(s: Words128, inc: Words128): void {
+    [this.s0, this.s1, this.s2, this.s3] = s;
+    [this.i0, this.i1, this.i2, this.i3] = inc;
+    this.fillBlock();
   }
 
-  /**
-   * One LCG step: state ← state·M + inc (mod 2^128), schoolbook on 16-bit limbs. Each column sum
-   * is below 2^36, exact in a double; the carry is `floor(c / 2^16)` (a multiplication and a floor:
-   * `%` on doubles would be a slow fmod call).
-   */
-  private step(): void {
-    const a0 = this.s0, a1 = this.s1, a2 = this.s2, a3 = this.s3, a4 = this.s4, a5 = this.s5, a6 = this.s6, a7 = this.s7;
-    let c = a0 * M0 + this.i0;
-    let k = Math.floor(c * INV_LIMB);
-    this.s0 = c - k * LIMB;
-    c = k + a0 * M1 + a1 * M0 + this.i1;
-    k = Math.floor(c * INV_LIMB);
-    this.s1 = c - k * LIMB;
-    c = k + a0 * M2 + a1 * M1 + a2 * M0 + this.i2;
-    k = Math.floor(c * INV_LIMB);
-    this.s2 = c - k * LIMB;
-    c = k + a0 * M3 + a1 * M2 + a2 * M1 + a3 * M0 + this.i3;
-    k = Math.floor(c * INV_LIMB);
-    this.s3 = c - k * LIMB;
-    c = k + a0 * M4 + a1 * M3 + a2 * M2 + a3 * M1 + a4 * M0 + this.i4;
-    k = Math.floor(c * INV_LIMB);
-    this.s4 = c - k * LIMB;
-    c = k + a0 * M5 + a1 * M4 + a2 * M3 + a3 * M2 + a4 * M1 + a5 * M0 + this.i5;
-    k = Math.floor(c * INV_LIMB);
-    this.s5 = c - k * LIMB;
-    c = k + a0 * M6 + a1 * M5 + a2 * M4 + a3 * M3 + a4 * M2 + a5 * M1 + a6 * M0 + this.i6;
-    k = Math.floor(c * INV_LIMB);
-    this.s6 = c - k * LIMB;
-    c = k + a0 * M7 + a1 * M6 + a2 * M5 + a3 * M4 + a4 * M3 + a5 * M2 + a6 * M1 + a7 * M0 + this.i7;
-    this.s7 = c - Math.floor(c * INV_LIMB) * LIMB;
+  /** Compute the block from `s` (the kernel's scratch is shared: load, fill, copy out). */
+  private fillBlock(): void {
+    const k = pcg64Kernel.words;
+    k[0] = this.s0;
+    k[1] = this.s1;
+    k[2] = this.s2;
+    k[3] = this.s3;
+    k[4] = this.i0;
+    k[5] = this.i1;
+    k[6] = this.i2;
+    k[7] = this.i3;
+    pcg64Kernel.fill(PCG64_BLOCK);
+    this.block.set(blockView);
+    this.pos = 0;
   }
 
-  /** Step, then leave the XSL-RR output in the module's `outHi` / `outLo`. */
-  private next(): void {
-    this.step();
-    const xh = (((this.s7 << 16) | this.s6) ^ ((this.s3 << 16) | this.s2)) >>> 0;
-    const xl = (((this.s5 << 16) | this.s4) ^ ((this.s1 << 16) | this.s0)) >>> 0;
-    let rot = this.s7 >>> 10; // state >> 122
-    let h = xh;
-    let lo = xl;
-    if (rot >= 32) {
-      h = xl;
-      lo = xh;
-      rot -= 32;
+  /** The next block: it starts where the used-up one ended. */
+  private nextBlock(): void {
+    const b = this.block;
+    const end = 2 * PCG64_BLOCK;
+    this.s0 = b[end]!;
+    this.s1 = b[end + 1]!;
+    this.s2 = b[end + 2]!;
+    this.s3 = b[end + 3]!;
+    this.fillBlock();
+  }
+
+  /** Hand out the next draw: the index of its low word in `block`. */
+  private take(): number {
+    let p = this.pos;
+    if (p === PCG64_BLOCK) {
+      this.nextBlock();
+      p = 0;
     }
-    if (rot === 0) {
-      outHi = h;
-      outLo = lo;
-    } else {
-      outHi = ((h >>> rot) | (lo << (32 - rot))) >>> 0;
-      outLo = ((lo >>> rot) | (h << (32 - rot))) >>> 0;
-    }
+    this.pos = p + 1;
+    return 2 * p;
   }
 
   /** The next 64 bits as `[high, low]` uint32 halves (numpy `next_uint64`). */
   nextUint64(): [hi: number, lo: number] {
-    this.next();
-    return [outHi, outLo];
+    const j = this.take();
+    return [this.block[j + 1]!, this.block[j]!];
   }
 
   /** numpy `next_uint32`: the low half of a fresh 64-bit draw, or the kept high half of the last one. */
@@ -246,16 +224,17 @@ export class PCG64 {
       this.hasUint32 = false;
       return this.uinteger;
     }
-    this.next();
+    const j = this.take();
     this.hasUint32 = true;
-    this.uinteger = outHi;
-    return outLo;
+    this.uinteger = this.block[j + 1]!;
+    return this.block[j]!;
   }
 
   /** numpy `next_double`: `(next_uint64 >> 11) · 2^-53`, uniform on [0, 1) with 53 random bits. */
   nextDouble(): number {
-    this.next();
-    return (outHi * 2097152 + (outLo >>> 11)) / 9007199254740992;
+    const j = this.take();
+    const b = this.block;
+    return (b[j + 1]! * 2097152 + (b[j]! >>> 11)) / 9007199254740992;
   }
 
   /**
@@ -263,21 +242,23 @@ export class PCG64 {
    * (saves allocating a pair on the ziggurat's hot path).
    */
   nextUint64Hi(): number {
-    this.next();
-    return outHi;
+    return this.block[this.take() + 1]!;
   }
 
   /** Low half of the draw made by the last `nextUint64Hi`. */
   lastLow(): number {
-    return outLo;
+    return this.block[2 * this.pos - 2]!;
   }
 
-  /** The state as numpy's `bit_generator.state` holds it. */
+  /** The state as numpy's `bit_generator.state` holds it: `s` stepped `pos` times. */
   getState(): PCG64State {
+    const k = pcg64Kernel.words;
+    k.set([this.s0, this.s1, this.s2, this.s3, this.i0, this.i1, this.i2, this.i3], 0);
+    pcg64Kernel.fill(this.pos);
     return {
       bitGenerator: 'PCG64',
-      state: limbsToHex([this.s0, this.s1, this.s2, this.s3, this.s4, this.s5, this.s6, this.s7]),
-      inc: limbsToHex([this.i0, this.i1, this.i2, this.i3, this.i4, this.i5, this.i6, this.i7]),
+      state: wordsToHex(k, OUT_WORD + 2 * this.pos),
+      inc: wordsToHex(k, 4),
       hasUint32: this.hasUint32 ? 1 : 0,
       uinteger: this.uinteger,
     };
@@ -286,12 +267,12 @@ export class PCG64 {
   /** Restore a state from `getState` (or numpy's, with the 128-bit numbers written as hex). */
   setState(st: PCG64State): this {
     if (st === null || typeof st !== 'object' || st.bitGenerator !== 'PCG64') throw new TypeError("PCG64 state: expected an object with bitGenerator 'PCG64'");
-    const s = hexToLimbs(st.state, 'state');
-    const inc = hexToLimbs(st.inc, 'inc');
-    if ((inc[0]! & 1) === 0) throw new RangeError('PCG64 state: inc must be odd');
+    const s = hexToWords(st.state, 'state');
+    const inc = hexToWords(st.inc, 'inc');
+    if ((inc[0] & 1) === 0) throw new RangeError('PCG64 state: inc must be odd');
     if (st.hasUint32 !== 0 && st.hasUint32 !== 1) throw new TypeError(`PCG64 state: hasUint32 must be 0 or 1, got ${String(st.hasUint32)}`);
     if (!Number.isInteger(st.uinteger) || st.uinteger < 0 || st.uinteger >= TWO_POW_32) throw new TypeError(`PCG64 state: uinteger must be a uint32, got ${String(st.uinteger)}`);
-    this.setLimbs(s, inc);
+    this.setWords(s, inc);
     this.hasUint32 = st.hasUint32 === 1;
     this.uinteger = st.uinteger;
     return this;
