@@ -14,7 +14,7 @@ import { validateGradient, validateRollout, validateTrial, envSpaces } from '../
 import type { TaskMessage } from '../protocol/messages.js';
 import { runTrial } from '../workers/trial.js';
 import { execute } from '../workers/thread.js';
-import type { GradientTask, RolloutResult, RolloutTask, TrialResult, TrialTask } from '../protocol/tasks.js';
+import type { GradientTask, RolloutResult, RolloutTask, RlTrialTask, TrialResult } from '../protocol/tasks.js';
 import { DqnLearner } from '../agents/dqn.js';
 import { Rng } from '../base/rng.js';
 import { connectPeer, type TestPeer } from './peer.js';
@@ -51,7 +51,7 @@ async function setup(onTask: (peer: TestPeer, m: TaskMessage) => void, opts: Sch
   return { scheduler, bad };
 }
 
-const trial = (over: Partial<TrialTask> = {}): TrialTask => ({ kind: 'trial', runId: 'results', trial: 0, env: { id: 'CliffWalking-v1', kwargs: {} }, algo: 'qlearning', config: { seed: 3 }, episodes: 30, evalEpisodes: 1, ...over });
+const trial = (over: Partial<RlTrialTask> = {}): RlTrialTask => ({ kind: 'trial', family: 'rl', runId: 'results', trial: 0, env: { id: 'CliffWalking-v1', kwargs: {} }, algo: 'qlearning', config: { seed: 3 }, episodes: 30, evalEpisodes: 1, ...over });
 
 test('a trial result with a short curve is refused, named to the worker, and redone by another executor', async () => {
   const c = await setup((p, m) => p.send({ type: 'result', taskId: m.taskId, result: { kind: 'trial', trial: 0, finalScore: -13, curve: new Float64Array(29), seconds: 0.1 } }));

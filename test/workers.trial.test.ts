@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runTrial } from '../workers/trial.js';
 import { runExperiment } from '../coordinator/run.js';
-import type { TrialAlgo, TrialTask } from '../protocol/tasks.js';
+import type { RlTrialTask, TrialAlgo } from '../protocol/tasks.js';
 import { useCpu, test } from './helpers.js';
 
 test.before(useCpu);
 
-function task(algo: TrialAlgo, config: Record<string, unknown>, env = 'CartPole-v1'): TrialTask {
-  return { kind: 'trial', runId: 'trial-test', trial: 3, env: { id: env, kwargs: {} }, algo, config: { seed: 5, ...config }, episodes: 40, envSteps: 400, evalEpisodes: 2 };
+function task(algo: TrialAlgo, config: Record<string, unknown>, env = 'CartPole-v1'): RlTrialTask {
+  return { kind: 'trial', family: 'rl', runId: 'trial-test', trial: 3, env: { id: env, kwargs: {} }, algo, config: { seed: 5, ...config }, episodes: 40, envSteps: 400, evalEpisodes: 2 };
 }
 
 test('a tabular trial reports every training episode to its callback, in order', async () => {
