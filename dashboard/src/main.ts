@@ -138,6 +138,7 @@ function drawSweep(names: string[]): void {
         return [x, movingAverage(y, smoothing)];
       }),
     ),
+    tm.unit,
   );
   trialTable.render(
     ids.map((i) => {
