@@ -166,7 +166,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   // a queue-backed sweep: its run directory is named by the sweep id, and whoever follows it rewrites it from Redis
   const queueUrl = opts.queue?.url ?? spec.queue;
   const attach = opts.queue?.attach;
-  checkExperiment(spec, opts.resume !== undefined ? path.join(runDir, 'spec.json') : '', { asTrials: queueUrl !== undefined });
+  const trials = checkExperiment(spec, opts.resume !== undefined ? path.join(runDir, 'spec.json') : '', { asTrials: queueUrl !== undefined });
   if (queueUrl !== undefined) {
     if (opts.resume !== undefined) throw new Error('--resume: a queue-backed sweep is re-attached with --attach SWEEP_ID, not resumed');
     runDir = path.join(opts.runsDir ?? 'runs', sweepIdOf(spec));
@@ -190,7 +190,8 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   const scheduler = new Scheduler(spec.workers.taskTimeout !== undefined ? { taskTimeout: spec.workers.taskTimeout } : {});
   const summary: RunSummary = { runId, name: spec.name, state: 'starting', kind: spec.agent?.algo ?? spec.model!.kind, backend: backend.name, startedAt: new Date().toISOString() };
   const asTrials = queueUrl !== undefined || spec.sweep !== undefined || (spec.agent !== undefined && isTabular(spec.agent.algo));
-  if (asTrials) summary.trialMetrics = trialMetrics(spec);
+  // every trial writes the same metrics (specCheck): the first's name them (the spec's own values may be swept away)
+  if (asTrials) summary.trialMetrics = trialMetrics(trials[0]!.spec);
   if (spec.env !== undefined) {
     summary.env = spec.env.id;
     summary.envKwargs = spec.env.kwargs;

@@ -127,7 +127,7 @@ export function configProblems(spec: ExperimentSpec): string[] {
  */
 function generativeTrialProblems(spec: ExperimentSpec, trials: Trial[]): string[] {
   const out: string[] = [];
-  if (spec.workers.gradient > 0) out.push(`spec.workers.gradient: each trial of a generative sweep trains whole on one thread (workers.rollout threads, or a worker); data-parallel gradient workers are for single runs: set it to 0`);
+  if (spec.workers.gradient > 0 || trials.some((t) => t.spec.workers.gradient > 0)) out.push(`spec.workers.gradient: each trial of a generative sweep trains whole on one thread (workers.rollout threads, or a worker); data-parallel gradient workers are for single runs: set it to 0`);
   const metrics = new Map<string, number>();
   for (const t of trials) {
     const metric = generativeScoreMetric(t.spec);
