@@ -91,7 +91,7 @@ const generativeTaskSchema = z.strictObject({
 });
 
 /** What a job must hold before a worker runs it: anyone who can write to the Redis can add jobs. */
-export const jobDataSchema = z.strictObject({
+const jobDataSchema = z.strictObject({
   sweepId: name,
   overrides: z.record(z.string(), z.unknown()),
   task: z.discriminatedUnion('family', [rlTaskSchema, generativeTaskSchema]),
