@@ -16,7 +16,9 @@ import type { GenerativeCheckpoint } from '../generative/train.js';
 import { averageGradients } from '../core/tensors.js';
 import { trainGenerative, type TrainGenerativeOptions } from '../generative/train.js';
 import type { GenerativeLearner, ImageBatch, Metrics } from '../generative/types.js';
-import type { GradientResult, GradientTask } from '../protocol/tasks.js';
+import { scoreMetric, scoreOf, type ScoreMetric } from '../generative/score.js';
+import { GENERATIVE_EPOCHS, type GradientResult, type GradientTask } from '../protocol/tasks.js';
+import type { ExperimentSpec } from './spec.js';
 import type { Scheduler } from './scheduler.js';
 import type { RunContext, RunOutcome } from './runContext.js';
 
@@ -91,10 +93,20 @@ async function saveEpochCheckpoint(ctx: RunContext, c: GenerativeCheckpoint & { 
   ctx.event({ type: 'checkpoint', dir: path.join(root, name), step: c.step });
 }
 
+/** Whether a generative spec evaluates with the classifier after each epoch: eval.interval 0 turns it off. */
+export function classifierEvaluation(spec: ExperimentSpec): boolean {
+  return spec.eval.interval !== 0;
+}
+
+/** The metric a generative spec's run (or sweep trial) is scored by (generative/score.ts); undefined: none. */
+export function generativeScoreMetric(spec: ExperimentSpec): ScoreMetric | undefined {
+  return spec.model === undefined ? undefined : scoreMetric(spec.model.kind, classifierEvaluation(spec));
+}
+
 export async function runGenerative(ctx: RunContext, resume?: GenerativeRunState): Promise<RunOutcome> {
   const { spec } = ctx;
   const model = spec.model!;
-  const epochs = spec.budget.epochs ?? 5;
+  const epochs = spec.budget.epochs ?? GENERATIVE_EPOCHS;
   if (spec.workers.learner.process) ctx.log('note: generative models train in the coordinator process (a separate learner process is used by DQN runs); spread the work with workers.gradient');
   const stop = new AbortController();
   const poll = setInterval(() => {
@@ -129,7 +141,8 @@ export async function runGenerative(ctx: RunContext, resume?: GenerativeRunState
   if (resume !== undefined) opts.resume = resume;
   if (spec.budget.stepsPerEpoch !== undefined) opts.maxStepsPerEpoch = spec.budget.stepsPerEpoch;
   // eval.interval 0 turns the per-epoch evaluation (classifier score, Fréchet distance) off
-  if (spec.eval.interval === 0) opts.evaluate = false;
+  opts.evaluate = classifierEvaluation(spec);
+  if (spec.eval.samples !== undefined) opts.evalSamples = spec.eval.samples;
   if (spec.workers.gradient > 0) opts.trainStep = dataParallelStep(ctx.scheduler, ctx.runId, { kind: model.kind, config: model.config, seed: spec.seed }, spec.workers.gradient);
   try {
     const r = await trainGenerative(opts);
@@ -144,7 +157,8 @@ export async function runGenerative(ctx: RunContext, resume?: GenerativeRunState
       counts: { ...ctx.scheduler.counts },
       message: `${r.aborted ? `stopped; continue with --resume ${ctx.runDir}. ` : ''}${model.kind}: ${r.epochs.length} epoch(s)${parts.length > 0 ? `; ${parts.join(', ')}` : ''}; samples in ${ctx.runDir}/samples, generator in ${ctx.runDir}/generator (tfjs format)`,
     };
-    const score = ev['eval/classifier_score'] ?? (ev['eval/test_neg_elbo'] !== undefined ? -ev['eval/test_neg_elbo'] : undefined);
+    const metric = generativeScoreMetric(spec);
+    const score = metric !== undefined ? scoreOf(metric, ev) : undefined;
     if (score !== undefined) outcome.finalScore = score;
     return outcome;
   } finally {

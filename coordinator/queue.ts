@@ -5,7 +5,8 @@
  * nothing), stores the spec under the sweep id, and follows the jobs; `--attach SWEEP_ID` follows
  * them from any machine, also after the submitter was killed. `nnlab worker --queue URL`
  * (workers/queueWorker.ts) runs them. Redis keeps every result (removeOnComplete: false), and the
- * follower rebuilds the run directory (metrics, trials.json) from what Redis holds.
+ * follower rebuilds the run directory (metrics, trials.json) from what Redis holds. Trials of
+ * agents and of generative models alike (protocol/tasks.ts TrialTask).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,12 +14,12 @@ import path from 'node:path';
 import { Queue, type ConnectionOptions, type Job } from 'bullmq';
 import { z } from 'zod';
 import { withSource } from '../workers/envModules.js';
-import type { TrialTask } from '../protocol/tasks.js';
+import type { EnvRef } from '../protocol/tasks.js';
 import type { TrialStatus } from '../protocol/messages.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
-import { connectionOptions, jobProgressSchema, jobResultSchema, QUEUE_NAME, redisErrorLogger, type TrialJobData } from '../protocol/queue.js';
+import { connectionOptions, jobProgressSchema, jobResultSchema, progressPoints, QUEUE_NAME, redisErrorLogger, type TrialJobData } from '../protocol/queue.js';
 import { expandSweep, parseSpec, type ExperimentSpec, type Trial } from './spec.js';
-import { trialTask, writeTrialMetrics } from './sweep.js';
+import { trialMetrics, trialTask, writeTrialMetrics } from './sweep.js';
 import type { RunContext, RunOutcome } from './runContext.js';
 
 /** The one queue every sweep's trials go to: any worker serves any sweep. */
@@ -81,7 +82,7 @@ export function openQueue(url: string, log: (line: string) => void): { queue: Qu
  * Enqueues every trial of `spec` as a job (idempotent: trials already in the queue, in any state,
  * are left alone) and stores the spec under the sweep id for `--attach`.
  */
-export async function submitSweep(queue: Queue, spec: ExperimentSpec, envRef: TrialTask['env'], tuning: QueueTuning = {}): Promise<{ sweepId: string; added: number; existing: number }> {
+export async function submitSweep(queue: Queue, spec: ExperimentSpec, envRef: EnvRef, tuning: QueueTuning = {}): Promise<{ sweepId: string; added: number; existing: number }> {
   const sweepId = sweepIdOf(spec);
   const trials = expandSweep(spec);
   const client = await queue.client;
@@ -166,7 +167,7 @@ async function follow(ctx: RunContext, queue: Queue, sweepId: string, trials: Tr
     for (const [i, trial] of trials.entries()) {
       let job = jobs[i];
       if (job === undefined) {
-        statuses.push({ index: trial.index, state: 'waiting', attempts: 0, episodes: 0 });
+        statuses.push({ index: trial.index, state: 'waiting', attempts: 0, points: 0 });
         continue;
       }
       const raw = await job.getState();
@@ -174,16 +175,16 @@ async function follow(ctx: RunContext, queue: Queue, sweepId: string, trials: Tr
       if (raw === 'completed' && job.returnvalue == null) job = (await queue.getJob(jobIdOf(sweepId, trial.index))) ?? job;
       const state = trialState(raw, job);
       const progress = jobProgressSchema.safeParse(job.progress);
-      const status: TrialStatus = { index: trial.index, state, attempts: job.attemptsMade, episodes: progress.success ? progress.data.episodes : 0 };
+      const status: TrialStatus = { index: trial.index, state, attempts: job.attemptsMade, points: progress.success ? progressPoints(progress.data) : 0 };
       if (progress.success) status.worker = progress.data.worker;
       if (state === 'completed') {
         const r = jobResultSchema.safeParse(job.returnvalue);
         if (!r.success) throw new Error(`sweep ${sweepId}: trial ${trial.index}'s stored result is malformed: ${r.error.issues[0]?.message ?? ''}`);
         status.worker = r.data.worker;
         status.finalScore = r.data.finalScore;
-        status.episodes = r.data.curve.length;
+        status.points = r.data.curve.length;
         if (!rows.has(trial.index)) {
-          writeTrialMetrics(ctx, trials.length, trial.index, r.data.curve, r.data.finalScore);
+          writeTrialMetrics(ctx, trials.length, trial.index, trialMetrics(trial.spec), r.data.curve, r.data.finalScore);
           rows.set(trial.index, { index: trial.index, overrides: trial.overrides, state, attempts: job.attemptsMade, finalScore: r.data.finalScore, seconds: r.data.seconds, worker: r.data.worker, host: r.data.host, runDir: r.data.runDir });
           last = r.data.finalScore;
         }

@@ -3,7 +3,8 @@
  * (resolved spec, meta with seed, git commit and backend, metrics JSONL + CSV, checkpoints), starts
  * the coordinator's http + WebSocket server (token printed in the URL), the rollout threads
  * (piscina) and the learner process, then hands the run to its driver: dqnRun for DQN, sweep for
- * tabular runs and sweeps, in-process trainers for the policy-gradient agents and generative models.
+ * tabular runs and sweeps (of agents or generative models), queue for queue-backed sweeps,
+ * in-process trainers for the policy-gradient agents and generative models.
  * SIGINT/SIGTERM checkpoint and stop; `--resume RUN_DIR` continues from the newest checkpoint.
  */
 import { randomBytes } from 'node:crypto';
@@ -27,7 +28,7 @@ import { CoordinatorServer } from './server.js';
 import { InlineLearner, ProcessLearner, type LearnerClient } from './learner.js';
 import { Progress } from './progress.js';
 import { dqnLearnerInit, runDqn, type DqnRunState } from './dqnRun.js';
-import { runTrials } from './sweep.js';
+import { runTrials, trialMetrics } from './sweep.js';
 import { clearFollowerMetrics, runQueueSweep, sweepIdOf, type QueueTuning } from './queue.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { runInProcess } from './inProcess.js';
@@ -147,6 +148,8 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     const specFile = path.join(runDir, 'spec.json');
     if (!existsSync(specFile)) throw new Error(`--resume ${runDir}: not a run directory (no spec.json)`);
     spec = parseSpec(JSON.parse(readFileSync(specFile, 'utf8')), specFile);
+    // each trial of a sweep is a whole run: there is no checkpoint of the sweep to continue from
+    if (spec.sweep !== undefined) throw new Error(`--resume ${runDir}: a sweep is not resumed (each trial is a whole run); run its spec again`);
     const ckptRoot = path.join(runDir, 'checkpoints');
     if (spec.model !== undefined) {
       resumeState = latestGenerativeCheckpoint(runDir);
@@ -160,10 +163,10 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     runDir = path.join(opts.runsDir ?? 'runs', `${spec.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`);
   }
   if (opts.workers !== undefined) spec = { ...spec, workers: { ...spec.workers, rollout: opts.workers } };
-  checkExperiment(spec, opts.resume !== undefined ? path.join(runDir, 'spec.json') : '');
   // a queue-backed sweep: its run directory is named by the sweep id, and whoever follows it rewrites it from Redis
   const queueUrl = opts.queue?.url ?? spec.queue;
   const attach = opts.queue?.attach;
+  const trials = checkExperiment(spec, opts.resume !== undefined ? path.join(runDir, 'spec.json') : '', { asTrials: queueUrl !== undefined });
   if (queueUrl !== undefined) {
     if (opts.resume !== undefined) throw new Error('--resume: a queue-backed sweep is re-attached with --attach SWEEP_ID, not resumed');
     runDir = path.join(opts.runsDir ?? 'runs', sweepIdOf(spec));
@@ -186,6 +189,9 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   const token = opts.token ?? process.env.NNLAB_TOKEN ?? randomBytes(16).toString('hex');
   const scheduler = new Scheduler(spec.workers.taskTimeout !== undefined ? { taskTimeout: spec.workers.taskTimeout } : {});
   const summary: RunSummary = { runId, name: spec.name, state: 'starting', kind: spec.agent?.algo ?? spec.model!.kind, backend: backend.name, startedAt: new Date().toISOString() };
+  const asTrials = queueUrl !== undefined || spec.sweep !== undefined || (spec.agent !== undefined && isTabular(spec.agent.algo));
+  // every trial writes the same metrics (specCheck): the first's name them (the spec's own values may be swept away)
+  if (asTrials) summary.trialMetrics = trialMetrics(trials[0]!.spec);
   if (spec.env !== undefined) {
     summary.env = spec.env.id;
     summary.envKwargs = spec.env.kwargs;
@@ -254,7 +260,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     log(`worker ${executor} quarantined: ${reason}`);
     opts.onEvent?.({ type: 'worker-quarantined', executor, reason });
   };
-  const threads = queueUrl !== undefined ? 0 : spec.model !== undefined ? spec.workers.gradient : spec.workers.rollout;
+  const threads = queueUrl !== undefined ? 0 : spec.model !== undefined && !asTrials ? spec.workers.gradient : spec.workers.rollout;
   if (singleProcess || threads === 0) scheduler.addExecutor(new InlineExecutor());
   else scheduler.addExecutor(new ThreadPoolExecutor('threads', threads));
   if (spec.workers.remote > 0) {
@@ -279,7 +285,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   signals.endStartup();
   opts.signal?.addEventListener('abort', () => (signals.stopReason ??= 'aborted'));
 
-  const progressBar = opts.progressOut === null ? undefined : new Progress(0, spec.model !== undefined ? 'iterations' : spec.sweep !== undefined || isTabular(spec.agent!.algo) ? 'trials' : 'env steps', opts.progressOut ?? process.stdout);
+  const progressBar = opts.progressOut === null ? undefined : new Progress(0, asTrials ? 'trials' : spec.model !== undefined ? 'iterations' : 'env steps', opts.progressOut ?? process.stdout);
   const workersAlive = () => {
     const s = scheduler.stats();
     const threads = s.filter((e) => e.kind === 'thread' && e.alive).reduce((a, e) => a + e.capacity, 0);
@@ -355,7 +361,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     } else if (spec.agent?.algo === 'dqn' && spec.sweep === undefined) {
       learner = await startLearner();
       outcome = await runDqn(ctx, learner, resumeState as DqnRunState | undefined);
-    } else if (spec.agent !== undefined && (spec.sweep !== undefined || isTabular(spec.agent.algo))) {
+    } else if (asTrials) {
       outcome = await runTrials(ctx);
     } else {
       // REINFORCE, Actor-Critic and A2C train synchronously in this thread and are not checkpointed

@@ -378,6 +378,11 @@ export class RemoteExecutor implements Executor {
         out = { ...task, env: { ...task.env, module: withSource(mod) } } as Task;
         this.modulesSent.add(mod.hash);
       }
+      // a generative trial's folder is a path on this machine: the remote worker writes in a temporary one of its own
+      if (out.kind === 'trial' && out.family === 'generative' && out.outDir !== undefined) {
+        const { outDir: _local, ...rest } = out;
+        out = rest;
+      }
       this.sendFrame({ type: 'task', taskId, task: out });
     });
   }

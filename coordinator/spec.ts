@@ -99,6 +99,8 @@ const specObject = z
         goal: z.number().optional(),
         /** Episodes of the final evaluation. */
         finalEpisodes: capped(1, SPEC_LIMITS.evalEpisodes).default(100),
+        /** Generated images per classifier evaluation of a generative model (default 10 000). */
+        samples: capped(1, SPEC_LIMITS.evalSamples, 'samples').optional(),
       })
       .default({ interval: 5000, episodes: 10, finalEpisodes: 100 }),
     checkpoint: z
@@ -111,7 +113,7 @@ const specObject = z
     sweep: z
       .strictObject({
         method: z.enum(['grid', 'random']).default('grid'),
-        /** Dotted spec paths (e.g. `agent.config.alpha`) → values (grid/random choice) or {min, max, log} (random). */
+        /** Dotted spec paths (e.g. `agent.config.alpha`, `model.config.learningRate`) → values (grid/random choice) or {min, max, log} (random). */
         parameters: z
           .record(z.string().regex(/^[\w]+(\.[\w]+)*$/, 'a dotted path like agent.config.alpha'), sweepValue)
           .refine((p) => Object.keys(p).length <= SPEC_LIMITS.sweepParameters, `at most ${SPEC_LIMITS.sweepParameters} swept parameters`),
@@ -134,7 +136,6 @@ const specObject = z
 
 export const specSchema = specObject.superRefine((s, ctx) => {
   if ((s.agent === undefined) === (s.model === undefined)) ctx.addIssue({ code: 'custom', path: ['agent'], message: 'give exactly one of agent (RL) or model (generative)' });
-  if (s.queue !== undefined && s.agent === undefined) ctx.addIssue({ code: 'custom', path: ['queue'], message: 'a queue runs RL trials (an agent on an env); a generative model runs on this machine' });
   if (s.agent !== undefined && s.env === undefined) ctx.addIssue({ code: 'custom', path: ['env'], message: 'an agent needs an env' });
   const transitions = s.workers.numEnvs * s.workers.rolloutSteps;
   if (s.workers.rolloutSteps <= SPEC_LIMITS.rolloutSteps && transitions > SPEC_LIMITS.rolloutTransitions) {

@@ -2,7 +2,8 @@
  * The whole-spec check `nnlab run` does before anything listens or is written: the schema
  * (spec.ts), then every sweep trial's agent or model config through that algorithm's own resolver
  * (resolveDqnConfig, resolveVaeConfig, …: unknown keys and bad values fail there, naming the
- * field), then caps on each config size that allocates memory up front (replay capacity, layer
+ * field; a swept `model.config.learningRate` is resolved per trial), that a generative sweep's
+ * trials can be scored, then caps on each config size that allocates memory up front (replay capacity, layer
  * widths, batch sizes, filters). A spec that passes builds; one that does not fails with every
  * problem listed, each naming its field, before the run directory exists.
  */
@@ -17,6 +18,7 @@ import type { TabularConfig } from '../agents/tabular.js';
 import type { RlAlgo } from '../agents/algos.js';
 import { GENERATIVE_MODELS } from '../generative/models.js';
 import { expandSweep, SpecError, SPEC_LIMITS, type ExperimentSpec, type Trial } from './spec.js';
+import { generativeScoreMetric } from './generativeRun.js';
 
 /**
  * Caps on agent and model config sizes (docs/experiments.md, "Limits"). Each is far above what the
@@ -118,17 +120,40 @@ export function configProblems(spec: ExperimentSpec): string[] {
 }
 
 /**
- * Checks a parsed spec completely, every sweep trial included, and returns its trials. Throws a
- * SpecError listing each distinct problem once (with the first trial that has it).
+ * Problems of a generative spec run as trials (a sweep, or jobs of a queue): each trial must have
+ * a score to be ranked by (generative/score.ts: a GAN needs the classifier evaluation), all trials
+ * the same one (their curves share one chart), and no data-parallel gradient workers (a trial
+ * trains whole on one thread).
  */
-export function checkExperiment(spec: ExperimentSpec, source = ''): Trial[] {
-  if (spec.model !== undefined && spec.sweep !== undefined) throw new SpecError([`spec.sweep: sweeps run RL agents (each trial a whole run); a generative model runs one configuration at a time`], source);
+function generativeTrialProblems(spec: ExperimentSpec, trials: Trial[]): string[] {
+  const out: string[] = [];
+  if (spec.workers.gradient > 0 || trials.some((t) => t.spec.workers.gradient > 0)) out.push(`spec.workers.gradient: each trial of a generative sweep trains whole on one thread (workers.rollout threads, or a worker); data-parallel gradient workers are for single runs: set it to 0`);
+  const metrics = new Map<string, number>();
+  for (const t of trials) {
+    const metric = generativeScoreMetric(t.spec);
+    if (metric === undefined) {
+      out.push(`spec.eval.interval: a ${t.spec.model!.kind} trial is ranked by eval/classifier_score, so the classifier evaluation must be on (eval.interval > 0; only a VAE can be ranked without it, by eval/test_elbo)${trials.length > 1 ? ` (sweep trial ${t.index}: ${JSON.stringify(t.overrides)})` : ''}`);
+      break;
+    }
+    if (!metrics.has(metric)) metrics.set(metric, t.index);
+  }
+  if (metrics.size > 1) out.push(`spec.sweep: its trials would be scored by different metrics (${[...metrics].map(([m, i]) => `${m} from trial ${i}`).join(', ')}); sweep values that keep the classifier evaluation on (or off) in every trial`);
+  return out;
+}
+
+/**
+ * Checks a parsed spec completely, every sweep trial included, and returns its trials. Throws a
+ * SpecError listing each distinct problem once (with the first trial that has it). `asTrials`:
+ * the spec runs as trials even without a sweep section (`--queue` given on the command line).
+ */
+export function checkExperiment(spec: ExperimentSpec, source = '', opts: { asTrials?: boolean } = {}): Trial[] {
   const trials = expandSweep(spec);
   const problems = new Map<string, string>();
   for (const t of trials) {
     const found = configProblems(t.spec);
     for (const p of found) if (!problems.has(p)) problems.set(p, trials.length > 1 ? ` (sweep trial ${t.index}: ${JSON.stringify(t.overrides)})` : '');
   }
+  if (spec.model !== undefined && (spec.sweep !== undefined || spec.queue !== undefined || opts.asTrials === true)) for (const p of generativeTrialProblems(spec, trials)) problems.set(p, '');
   if (problems.size > 0) throw new SpecError([...problems].map(([p, trial]) => p + trial), source);
   return trials;
 }

@@ -1,24 +1,48 @@
 /**
  * Sweeps and tabular runs: each trial (a point of the sweep, one seed) is a whole training run
- * (tabular or deep: workers/trial.ts) sent as one `trial` task to whichever executor is free — local threads or remote workers — so
- * 8 trials on 2 threads take about half the time of running them one after another. Results are
- * written as metrics (one curve per trial, namespaced by trial index) and as trials.json sorted by
- * final score.
+ * (tabular, deep or generative: workers/trial.ts) sent as one `trial` task to whichever executor
+ * is free — local threads or remote workers — so 8 trials on 2 threads take about half the time of
+ * running them one after another. Results are written as metrics (one curve per trial, namespaced
+ * by trial index: trialMetrics names them) and as trials.json sorted by final score. A generative
+ * trial run by this machine's threads writes its samples and generator in <run dir>/trial-<index>/;
+ * one run by a remote WebSocket worker keeps no files (its curve and score come back).
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { expandSweep, type Trial } from './spec.js';
-import type { EnvRef, TrialResult, TrialTask } from '../protocol/tasks.js';
+import { expandSweep, type ExperimentSpec, type Trial } from './spec.js';
+import { GENERATIVE_EPOCHS, type EnvRef, type GenerativeTrialTask, type RlTrialTask, type TrialResult, type TrialTask } from '../protocol/tasks.js';
+import type { TrialMetricNames } from '../protocol/messages.js';
+import { classifierEvaluation, generativeScoreMetric } from './generativeRun.js';
 import type { RunContext, RunOutcome } from './runContext.js';
 
 /**
- * The task that trains one trial of a sweep: its agent, config with its seed, budget, and env
- * (`env` — the run's, with its module — with the trial's own kwargs, which a sweep may set).
+ * The task that trains one trial of a sweep. An RL trial: its agent, config with its seed, budget,
+ * and env (`env` — the run's, with its module — with the trial's own kwargs, which a sweep may
+ * set). A generative trial: its model, seed, epochs and evaluation as a single generative run of
+ * its spec would have them (coordinator/generativeRun.ts), its files in `outDir` when given.
  */
-export function trialTask(runId: string, env: EnvRef, trial: Trial): TrialTask {
+export function trialTask(runId: string, env: EnvRef, trial: Trial, outDir?: string): TrialTask {
   const { spec } = trial;
-  const task: TrialTask = {
+  if (spec.model !== undefined) {
+    const task: GenerativeTrialTask = {
+      kind: 'trial',
+      family: 'generative',
+      runId,
+      trial: trial.index,
+      model: { kind: spec.model.kind, config: spec.model.config },
+      seed: spec.seed,
+      epochs: spec.budget.epochs ?? GENERATIVE_EPOCHS,
+      evaluate: classifierEvaluation(spec),
+    };
+    if (spec.budget.stepsPerEpoch !== undefined) task.stepsPerEpoch = spec.budget.stepsPerEpoch;
+    if (spec.model.batchSize !== undefined) task.batchSize = spec.model.batchSize;
+    if (spec.eval.samples !== undefined) task.evalSamples = spec.eval.samples;
+    if (outDir !== undefined) task.outDir = outDir;
+    return task;
+  }
+  const task: RlTrialTask = {
     kind: 'trial',
+    family: 'rl',
     runId,
     trial: trial.index,
     env: { ...env, kwargs: spec.env?.kwargs ?? env.kwargs },
@@ -31,11 +55,28 @@ export function trialTask(runId: string, env: EnvRef, trial: Trial): TrialTask {
   return task;
 }
 
+/** A trial's own directory in its run (or sweep) directory: where a generative trial writes its samples and generator. */
+export function trialDir(runDir: string, index: number): string {
+  return path.join(runDir, `trial-${index}`);
+}
+
+/**
+ * The names a trial's metrics are written under, and what one point of its curve is: an RL
+ * trial's training returns (one per episode) and greedy final mean return; a generative trial's
+ * score (generative/score.ts) after each epoch and the last one as its final score.
+ */
+export function trialMetrics(spec: ExperimentSpec): TrialMetricNames {
+  if (spec.model === undefined) return { curve: 'charts/episodic_return', final: 'eval/final_mean_return', unit: 'episode' };
+  const metric = generativeScoreMetric(spec);
+  if (metric === undefined) throw new Error(`a ${spec.model.kind} trial without the classifier evaluation (eval.interval 0) has no score`);
+  return { curve: metric, final: `eval/final_${metric.slice('eval/'.length)}`, unit: 'epoch' };
+}
+
 /** Writes a finished trial's training curve and final score as metrics (namespaced by trial index in a sweep of several). */
-export function writeTrialMetrics(ctx: Pick<RunContext, 'metrics'>, total: number, index: number, curve: ArrayLike<number>, finalScore: number): void {
+export function writeTrialMetrics(ctx: Pick<RunContext, 'metrics'>, total: number, index: number, names: TrialMetricNames, curve: ArrayLike<number>, finalScore: number): void {
   const prefix = total > 1 ? `trial/${index}/` : '';
-  const key = `${prefix}charts/episodic_return`;
-  ctx.metrics.writeMany([...Array.from(curve, (ret, ep) => ({ step: ep + 1, metrics: { [key]: ret } })), { step: curve.length, metrics: { [`${prefix}eval/final_mean_return`]: finalScore } }]);
+  const key = `${prefix}${names.curve}`;
+  ctx.metrics.writeMany([...Array.from(curve, (v, i) => ({ step: i + 1, metrics: { [key]: v } })), { step: curve.length, metrics: { [`${prefix}${names.final}`]: finalScore } }]);
 }
 
 /** Resolves when any of `promises` settles or after `ms` milliseconds, whichever comes first. */
@@ -60,11 +101,11 @@ export async function runTrials(ctx: RunContext): Promise<RunOutcome> {
   let done = 0;
   const t0 = performance.now();
   const runOne = async (trial: (typeof trials)[number]) => {
-    const task = trialTask(ctx.runId, ctx.envRef, trial);
+    const task = trialTask(ctx.runId, ctx.envRef, trial, trialDir(ctx.runDir, trial.index));
     const r = (await ctx.scheduler.submit(task)) as TrialResult;
     if (ctx.stopRequested() !== undefined) return;
     if (r.trial !== trial.index || !Number.isFinite(r.finalScore)) throw new Error(`trial ${trial.index}: a malformed result came back`);
-    writeTrialMetrics(ctx, trials.length, trial.index, r.curve, r.finalScore);
+    writeTrialMetrics(ctx, trials.length, trial.index, trialMetrics(trial.spec), r.curve, r.finalScore);
     rows.push({ index: trial.index, overrides: trial.overrides, finalScore: r.finalScore, seconds: r.seconds });
     done++;
     ctx.progress(done, trials.length, { last: r.finalScore, workers: ctx.workersAlive() });
@@ -94,9 +135,10 @@ export async function runTrials(ctx: RunContext): Promise<RunOutcome> {
   }
   const wall = (performance.now() - t0) / 1000;
   const best = rows[0]!;
+  const single = ctx.spec.model !== undefined ? `${ctx.spec.model.kind}: ${trialMetrics(trials[0]!.spec).curve} ${best.finalScore.toFixed(3)} after the last epoch` : `greedy evaluation over ${ctx.spec.eval.finalEpisodes} episodes: mean return ${best.finalScore.toFixed(2)}`;
   const message =
     trials.length === 1
-      ? `greedy evaluation over ${ctx.spec.eval.finalEpisodes} episodes: mean return ${best.finalScore.toFixed(2)}`
+      ? single
       : `${trials.length} trials in ${wall.toFixed(1)} s; best ${best.finalScore.toFixed(2)} with ${JSON.stringify(best.overrides)}; all in ${path.join(ctx.runDir, 'trials.json')}`;
   return { state: 'finished', message, finalScore: best.finalScore, trials: rows, counts: { ...ctx.scheduler.counts } };
 }

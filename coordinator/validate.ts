@@ -4,7 +4,8 @@
  * protocol.ts's schemas check types; this checks a result against the task it answers: sizes
  * from the task (count = steps × numEnvs, obs rows of the env's observation size), finite floats,
  * actions inside the env's action space, episode arrays that agree with each other and lie
- * within the task, trial scores and curves that are finite and as long as asked, gradient shards
+ * within the task, trial scores and curves that are finite and as long as asked (a generative
+ * trial's: one score per epoch, its final score the last, a classifier score within [1, 10]), gradient shards
  * shaped like the parameters they were computed for. A bad result is reported as one line naming
  * the field and what was expected; the scheduler requeues its task (it never reaches the replay
  * buffer or the learner).
@@ -15,7 +16,8 @@
  */
 import { Box, Discrete, make } from '../envs/index.js';
 import type { TensorMap } from '../core/tensors.js';
-import { DEEP_TRIAL_ENV_STEPS, TABULAR_TRIAL_ALGOS, type EnvRef, type GradientResult, type GradientTask, type RolloutResult, type RolloutTask, type Task, type TaskResult, type TrialResult, type TrialTask } from '../protocol/tasks.js';
+import { DEEP_TRIAL_ENV_STEPS, TABULAR_TRIAL_ALGOS, type EnvRef, type GradientResult, type GradientTask, type RolloutResult, type RolloutTask, type Task, type TaskResult, type TrialResult, type TrialTask, type GenerativeTrialTask } from '../protocol/tasks.js';
+import { CLASSIFIER_SCORE_RANGE, scoreMetric } from '../generative/score.js';
 
 /** What a rollout result is checked against: the env's observation size and action space. */
 export interface EnvSpaces {
@@ -134,11 +136,26 @@ export function validateTrial(task: TrialTask, r: TrialResult): string | undefin
   if (r.trial !== task.trial) return `result.trial: ${r.trial} answers trial ${task.trial}`;
   if (!Number.isFinite(r.finalScore)) return `result.finalScore: ${r.finalScore} is not a finite number`;
   if (!Number.isFinite(r.seconds) || r.seconds < 0) return `result.seconds: ${r.seconds}, expected a finite non-negative number`;
+  if (task.family === 'generative') return validateGenerativeTrial(task, r);
   if (TABULAR_TRIAL_ALGOS.includes(task.algo)) return length('result.curve', r.curve, task.episodes, `one return per training episode`) ?? finite('result.curve', r.curve);
   // a deep trial trains for env steps: at most one episode per step
   const steps = task.envSteps ?? DEEP_TRIAL_ENV_STEPS;
   if (r.curve.length > steps) return `result.curve: ${r.curve.length} episodes in ${steps} env steps`;
   return finite('result.curve', r.curve);
+}
+
+/** A generative trial's curve holds one score per epoch it was asked for; its final score is the last (generative/score.ts). */
+function validateGenerativeTrial(task: GenerativeTrialTask, r: TrialResult): string | undefined {
+  const problem = length('result.curve', r.curve, task.epochs, 'one score per training epoch') ?? finite('result.curve', r.curve);
+  if (problem !== undefined) return problem;
+  if (scoreMetric(task.model.kind, task.evaluate) === 'eval/classifier_score') {
+    const [lo, hi] = CLASSIFIER_SCORE_RANGE;
+    const i = r.curve.findIndex((v) => v < lo || v > hi);
+    if (i >= 0) return `result.curve[${i}]: ${r.curve[i]} is outside the classifier score's range [${lo}, ${hi}]`;
+  }
+  const last = r.curve[r.curve.length - 1];
+  if (r.finalScore !== last) return `result.finalScore: ${r.finalScore}, expected the last epoch's score ${last}`;
+  return undefined;
 }
 
 function tensors(field: string, map: TensorMap, like: TensorMap | undefined): string | undefined {

@@ -9,7 +9,8 @@ export { MlpGanLearner, type MlpGanArchitecture } from './mlpGan.js';
 export { FusedNet, type NetActivation } from '../core/fusedNet.js';
 export { FusedRmsprop } from '../core/fused.js';
 export { GENERATIVE_MODELS, generativeKinds, makeGenerativeLearner, type LearnerFactory, type GenerativeModelEntry } from './models.js';
-export { GENERATIVE_KINDS, isGenerativeKind, type GenerativeKind } from './kinds.js';
+export { GENERATIVE_KINDS, ELBO_KINDS, isGenerativeKind, type GenerativeKind } from './kinds.js';
+export { scoreMetric, scoreOf, CLASSIFIER_SCORE_RANGE, type ScoreMetric } from './score.js';
 export { trainGenerative, type TrainGenerativeOptions, type TrainGenerativeResult, type EpochSummary } from './train.js';
 export {
   classifierScore,

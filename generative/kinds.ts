@@ -10,3 +10,6 @@ export type GenerativeKind = (typeof GENERATIVE_KINDS)[number];
 export function isGenerativeKind(kind: string): kind is GenerativeKind {
   return (GENERATIVE_KINDS as readonly string[]).includes(kind);
 }
+
+/** The kinds whose learner measures a test negative ELBO each epoch (`eval/test_neg_elbo`): the VAEs. */
+export const ELBO_KINDS: readonly GenerativeKind[] = ['vae', 'vae-conv'];

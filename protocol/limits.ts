@@ -26,6 +26,8 @@ export const SPEC_LIMITS = Object.freeze({
   rolloutTransitions: 1_000_000,
   remoteWorkers: 256,
   evalEpisodes: 100_000,
+  /** Generated images per classifier evaluation of a generative model (50 000, the Inception score's usual count). */
+  evalSamples: 50_000,
   /** Env steps / epochs between evaluations and checkpoints. */
   interval: 1_000_000_000,
   keepCheckpoints: 1_000,

@@ -16,8 +16,8 @@ import { z } from 'zod';
 import type { Task, TaskKind, TaskResult } from './tasks.js';
 import type { TensorMap } from '../core/tensors.js';
 
-/** 2: mutual challenge–response instead of the token in the hello; `refused`. */
-export const PROTOCOL_VERSION = 2;
+/** 2: mutual challenge–response instead of the token in the hello; `refused`. 3: trial tasks are RL or generative (`family`). */
+export const PROTOCOL_VERSION = 3;
 
 /** Close codes (4000–4999 are the application's). */
 export const CLOSE = {
@@ -169,6 +169,18 @@ export interface RunSummary {
   message?: string;
   /** A queue-backed sweep's trials (coordinator/queue.ts). */
   trials?: TrialStatus[];
+  /** A sweep's (or tabular run's) trial metrics: what the dashboard's sweep chart and table show. */
+  trialMetrics?: TrialMetricNames;
+}
+
+/** The names a sweep's trials write their curve and final score under (`trial/<i>/` before each in a sweep of several). */
+export interface TrialMetricNames {
+  /** One point per episode (`charts/episodic_return`) or per epoch (a generative score, e.g. `eval/test_elbo`). */
+  curve: string;
+  /** The final score (`eval/final_mean_return`, `eval/final_test_elbo`, …). */
+  final: string;
+  /** What one point of the curve is. */
+  unit: 'episode' | 'epoch';
 }
 
 /** One trial of a queue-backed sweep as the dashboard's sweep table shows it. */
@@ -179,8 +191,8 @@ export interface TrialStatus {
   /** The worker running it (or that ran it). */
   worker?: string;
   attempts: number;
-  /** Training episodes reported so far (the whole curve once completed). */
-  episodes: number;
+  /** Points of the training curve reported so far (the whole curve once completed): episodes, or epochs of a generative trial (RunSummary.trialMetrics.unit). */
+  points: number;
   finalScore?: number;
   /** The last failure (a failed trial's, or a retried one's). */
   error?: string;

@@ -18,20 +18,22 @@ export interface TrialJobData {
   task: TrialTask;
 }
 
-/** A trial job's progress: who runs it, and the returns of the training episodes so far. */
-export interface TrialJobProgress {
-  worker: string;
-  host: string;
-  /** Training episodes finished so far. */
-  episodes: number;
-  /** The returns of the last (at most PROGRESS_TAIL) of them: progress stays small however long the trial. */
-  recent: number[];
+/**
+ * A trial job's progress: who runs it, how many points of its training curve it has reported
+ * (`episodes` of an RL trial, `epochs` of a generative one) and the latest of them (returns, or
+ * epoch scores).
+ */
+export type TrialJobProgress = { worker: string; host: string; /** The last (at most PROGRESS_TAIL) points: progress stays small however long the trial. */ recent: number[] } & ({ episodes: number } | { epochs: number });
+
+/** How many points of its curve a trial has reported: episodes or epochs. */
+export function progressPoints(p: TrialJobProgress): number {
+  return 'episodes' in p ? p.episodes : p.epochs;
 }
 
 /** How many of the latest returns a progress report carries (the whole curve comes with the result). */
 export const PROGRESS_TAIL = 100;
 
-/** What a worker stores as a trial job's result. */
+/** What a worker stores as a trial job's result (`curve`: one return per episode, or one score per epoch: TrialResult). */
 export interface TrialJobResult {
   trial: number;
   finalScore: number;
@@ -52,7 +54,8 @@ export const jobResultSchema = z.object({
   host: z.string(),
   runDir: z.string(),
 });
-export const jobProgressSchema = z.object({ worker: z.string(), host: z.string(), episodes: z.number().int().nonnegative(), recent: z.array(z.number()).max(PROGRESS_TAIL) });
+const progressBase = { worker: z.string(), host: z.string(), recent: z.array(z.number()).max(PROGRESS_TAIL) };
+export const jobProgressSchema = z.union([z.object({ ...progressBase, episodes: z.number().int().nonnegative() }), z.object({ ...progressBase, epochs: z.number().int().nonnegative() })]);
 
 
 /** The connection options of a Redis URL: commands wait while Redis is away, and reconnects back off up to 5 s. */

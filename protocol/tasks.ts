@@ -6,6 +6,7 @@
  */
 import type { TensorMap } from '../core/tensors.js';
 import type { ImageBatch, Phase } from '../generative/types.js';
+import type { GenerativeKind } from '../generative/kinds.js';
 
 /** A custom env module, shipped so any executor can import it: by path on this machine, by source elsewhere. */
 export interface ModuleRef {
@@ -76,16 +77,23 @@ export type TrialAlgo = (typeof TRIAL_ALGOS)[number];
 export const TABULAR_TRIAL_ALGOS: readonly TrialAlgo[] = ['qlearning', 'sarsa', 'expected-sarsa'];
 /** A deep trial's env-step budget when its spec names none (as a single `nnlab run` of that agent). */
 export const DEEP_TRIAL_ENV_STEPS = 200_000;
+/** A generative run's epochs when its spec names none (spec.budget.epochs), a sweep trial's as a single run's. */
+export const GENERATIVE_EPOCHS = 5;
 
-/**
- * One whole training trial (a sweep point), trained and then evaluated greedily in the executing
- * thread: tabular agents for `episodes` episodes, deep agents (DQN, REINFORCE, Actor-Critic, A2C)
- * for `envSteps` env steps.
- */
-export interface TrialTask {
+/** What every trial task carries, whatever it trains. */
+interface TrialTaskBase {
   kind: 'trial';
   runId: string;
   trial: number;
+}
+
+/**
+ * One whole RL training trial (a sweep point), trained and then evaluated greedily in the
+ * executing thread: tabular agents for `episodes` episodes, deep agents (DQN, REINFORCE,
+ * Actor-Critic, A2C) for `envSteps` env steps.
+ */
+export interface RlTrialTask extends TrialTaskBase {
+  family: 'rl';
   env: EnvRef;
   algo: TrialAlgo;
   config: Record<string, unknown>;
@@ -96,12 +104,46 @@ export interface TrialTask {
   evalEpisodes: number;
 }
 
+/**
+ * One whole generative training run (a sweep point): generative/train.ts trainGenerative on MNIST
+ * for `epochs` epochs, scored after each (generative/score.ts: the classifier score when
+ * `evaluate`, else a VAE's test ELBO).
+ */
+export interface GenerativeTrialTask extends TrialTaskBase {
+  family: 'generative';
+  model: { kind: GenerativeKind; config: Record<string, unknown> };
+  /** Seed of weights, noise, batch order and sample latents. */
+  seed: number;
+  epochs: number;
+  /** Cap on iterations per epoch (spec.budget.stepsPerEpoch). */
+  stepsPerEpoch?: number;
+  /** Minibatch size (spec.model.batchSize; default the model config's). */
+  batchSize?: number;
+  /** Evaluate with the classifier after each epoch (spec.eval.interval > 0). */
+  evaluate: boolean;
+  /** Samples per evaluation (spec.eval.samples; default trainGenerative's 10 000). */
+  evalSamples?: number;
+  /**
+   * Where the trial writes its samples, generator and summary.json on the executing machine. Set
+   * by the executor's owner only: the coordinator for its own threads, a queue worker for its
+   * jobs; a remote WebSocket worker drops it (it writes nothing it keeps). Absent: a temporary
+   * folder, deleted when the trial ends.
+   */
+  outDir?: string;
+}
+
+/** One whole training trial (a sweep point); `family` says what it trains. */
+export type TrialTask = RlTrialTask | GenerativeTrialTask;
+
+/**
+ * A trial's outcome. `curve` is the training curve: the return of every training episode (RL), or
+ * the score after every epoch (generative); `finalScore` what the trial is ranked by: the greedy
+ * mean return after training (RL), the last epoch's score (generative).
+ */
 export interface TrialResult {
   kind: 'trial';
   trial: number;
-  /** Greedy mean return after training. */
   finalScore: number;
-  /** Return of every training episode. */
   curve: Float64Array;
   seconds: number;
 }

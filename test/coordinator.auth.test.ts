@@ -64,7 +64,7 @@ function markerModule(marker: string): string {
 }
 
 function trialTask(trial: number, module?: ModuleRef): TrialTask {
-  return { kind: 'trial', runId: 'auth', trial, env: { id: 'CliffWalking-v1', kwargs: {}, ...(module !== undefined ? { module } : {}) }, algo: 'qlearning', config: { seed: trial }, episodes: 30, evalEpisodes: 1 };
+  return { kind: 'trial', family: 'rl', runId: 'auth', trial, env: { id: 'CliffWalking-v1', kwargs: {}, ...(module !== undefined ? { module } : {}) }, algo: 'qlearning', config: { seed: trial }, episodes: 30, evalEpisodes: 1 };
 }
 
 /**

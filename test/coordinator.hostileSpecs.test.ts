@@ -127,7 +127,34 @@ test("every sweep trial's config is resolved during validation, and the trial th
   // deep agents sweep too (each trial one whole run), and their configs are resolved the same way
   assert.is(checkExperiment(parseSpec({ ...cartpoleDqn, sweep: { parameters: { 'agent.config.gamma': [0.9, 0.99] } } })).length, 2);
   assert.match(problemsOf(() => checkExperiment(parseSpec({ ...cartpoleDqn, sweep: { parameters: { 'agent.config.gamma': [0.9, 2] } } }))).join(), /spec\.agent\.config: DQN config: 'gamma'.*got 2 \(sweep trial 1: /);
-  assert.match(problemsOf(() => checkExperiment(parseSpec({ model: { kind: 'vae' }, sweep: { parameters: { 'model.config.latentDim': [2, 4] } } }))).join(), /spec\.sweep: sweeps run RL agents/);
+});
+
+test("a generative sweep: each trial's model config goes through that model's resolver, and its trials must be scorable alike", () => {
+  const vae = { model: { kind: 'vae' }, budget: { epochs: 1 } };
+  assert.equal(checkExperiment(parseSpec({ ...vae, sweep: { parameters: { 'model.config.learningRate': [1e-3, 3e-3], 'model.kind': ['vae', 'vae-conv'] } } })).map((t) => t.spec.model!.kind), ['vae', 'vae-conv', 'vae', 'vae-conv']);
+  const cases: [input: unknown, message: RegExp][] = [
+    // a swept key the model does not have, and a swept value its resolver refuses, each naming the trial
+    [{ ...vae, sweep: { parameters: { 'model.config.lr': [0.1, 0.2] } } }, /^spec\.model\.config: VAE config: unknown field 'lr' \(known: .*\) \(sweep trial 0: \{"model\.config\.lr":0\.1,"seed":0\}\)$/],
+    [{ ...vae, sweep: { parameters: { 'model.config.learningRate': [1e-3, -1] } } }, /^spec\.model\.config: VAE config: 'learningRate' must be a number > 0, got -1 \(sweep trial 1: /],
+    [{ model: { kind: 'gan' }, sweep: { parameters: { 'model.config.beta1': [0.5, 1] } } }, /^spec\.model\.config: GAN config: 'beta1' must be a number ≥ 0 and < 1, got 1 \(sweep trial 1: /],
+    [{ model: { kind: 'dcgan' }, sweep: { parameters: { 'model.config.gFilters': [32, 1e4] } } }, /^spec\.model\.config\.gFilters: at most 256 filters, got 10000 \(sweep trial 1: /],
+    // a GAN has nothing to be ranked by without the classifier evaluation
+    [{ model: { kind: 'gan' }, eval: { interval: 0 }, sweep: { parameters: { 'model.config.learningRate': [1e-4, 2e-4] } } }, /^spec\.eval\.interval: a gan trial is ranked by eval\/classifier_score, so the classifier evaluation must be on/],
+    [{ ...vae, eval: { interval: 0 }, sweep: { parameters: { 'model.kind': ['vae', 'wgan'] } } }, /^spec\.eval\.interval: a wgan trial is ranked by eval\/classifier_score.*\(sweep trial 1: \{"model\.kind":"wgan","seed":0\}\)$/],
+    [{ ...vae, sweep: { parameters: { 'eval.interval': [0, 1] } } }, /^spec\.sweep: its trials would be scored by different metrics \(eval\/test_elbo from trial 0, eval\/classifier_score from trial 1\)/],
+    [{ ...vae, workers: { gradient: 2 }, sweep: { parameters: { seed: [1, 2] } } }, /^spec\.workers\.gradient: each trial of a generative sweep trains whole on one thread/],
+    // a queue runs trials too: the same checks without a sweep
+    [{ model: { kind: 'gan' }, eval: { interval: 0 }, queue: 'redis://127.0.0.1:6379' }, /^spec\.eval\.interval: a gan trial is ranked by eval\/classifier_score/],
+    [{ ...vae, eval: { samples: 1e6 } }, /^spec\.eval\.samples: at most 50,000 samples, got 1000000$/],
+  ];
+  for (const [input, message] of cases) {
+    const p = problemsOf(() => checkExperiment(parseSpec(input)));
+    assert.ok(p.some((line) => message.test(line)), `${JSON.stringify(input)}:\n${p.join('\n')}`);
+  }
+  // without a sweep or a queue a GAN may run unevaluated (a single run needs no score); with --queue it runs as a trial
+  const single = parseSpec({ model: { kind: 'gan' }, eval: { interval: 0 } });
+  assert.is(checkExperiment(single).length, 1);
+  assert.match(problemsOf(() => checkExperiment(single, '', { asTrials: true })).join(), /spec\.eval\.interval: a gan trial is ranked by eval\/classifier_score/);
 });
 
 /** Runs `nnlab run` on a spec in a fresh directory; returns the result and whether runs/ was created. */

@@ -115,7 +115,7 @@ test('10k malformed frames are each rejected while a real worker computes correc
   // a legitimate remote worker doing real trial tasks during the fuzzing
   const worker = runRemoteWorker({ url, token: TOKEN, threads: 1, name: 'honest', log: () => {} });
   await until(() => scheduler.capacity('trial') > 0);
-  const tasks: TrialTask[] = [0, 1, 2, 3].map((i) => ({ kind: 'trial', runId: 'fuzz', trial: i, env: { id: 'CliffWalking-v1', kwargs: {} }, algo: 'qlearning', config: { seed: i }, episodes: 60, evalEpisodes: 1 }));
+  const tasks: TrialTask[] = [0, 1, 2, 3].map((i) => ({ kind: 'trial', family: 'rl', runId: 'fuzz', trial: i, env: { id: 'CliffWalking-v1', kwargs: {} }, algo: 'qlearning', config: { seed: i }, episodes: 60, evalEpisodes: 1 }));
   const results = Promise.all(tasks.map((t) => scheduler.submit(t) as Promise<TrialResult>));
 
   const rng = new Rng(7);

@@ -3,7 +3,8 @@
  * worker beside an honest in-process executor: a trial with a NaN score and a result frame that
  * fails the schema are refused and redone elsewhere, a late answer after the deadline is dropped,
  * a task failing everywhere stops with every executor's error; and the validator's messages for
- * rollouts, trials and gradient shards.
+ * rollouts, trials (RL and generative) and gradient shards; a generative trial's local folder is
+ * never sent to a remote worker.
  */
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
@@ -14,7 +15,10 @@ import { validateGradient, validateRollout, validateTrial, envSpaces } from '../
 import type { TaskMessage } from '../protocol/messages.js';
 import { runTrial } from '../workers/trial.js';
 import { execute } from '../workers/thread.js';
-import type { GradientTask, RolloutResult, RolloutTask, TrialResult, TrialTask } from '../protocol/tasks.js';
+import type { GenerativeTrialTask, GradientTask, RolloutResult, RolloutTask, RlTrialTask, Task, TrialResult } from '../protocol/tasks.js';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { DqnLearner } from '../agents/dqn.js';
 import { Rng } from '../base/rng.js';
 import { connectPeer, type TestPeer } from './peer.js';
@@ -51,7 +55,7 @@ async function setup(onTask: (peer: TestPeer, m: TaskMessage) => void, opts: Sch
   return { scheduler, bad };
 }
 
-const trial = (over: Partial<TrialTask> = {}): TrialTask => ({ kind: 'trial', runId: 'results', trial: 0, env: { id: 'CliffWalking-v1', kwargs: {} }, algo: 'qlearning', config: { seed: 3 }, episodes: 30, evalEpisodes: 1, ...over });
+const trial = (over: Partial<RlTrialTask> = {}): RlTrialTask => ({ kind: 'trial', family: 'rl', runId: 'results', trial: 0, env: { id: 'CliffWalking-v1', kwargs: {} }, algo: 'qlearning', config: { seed: 3 }, episodes: 30, evalEpisodes: 1, ...over });
 
 test('a trial result with a short curve is refused, named to the worker, and redone by another executor', async () => {
   const c = await setup((p, m) => p.send({ type: 'result', taskId: m.taskId, result: { kind: 'trial', trial: 0, finalScore: -13, curve: new Float64Array(29), seconds: 0.1 } }));
@@ -160,6 +164,46 @@ test('trial results: the trial index, the score and the curve', () => {
   assert.is(validateTrial(t, { ...ok, finalScore: Infinity }), 'result.finalScore: Infinity is not a finite number');
   assert.is(validateTrial(t, { ...ok, curve: new Float64Array(29) }), 'result.curve: length 29, expected 30 (one return per training episode)');
   assert.is(validateTrial(t, { ...ok, curve: Float64Array.from({ length: 30 }, (_, i) => (i === 7 ? NaN : 0)) }), 'result.curve[7]: NaN is not a finite number');
+});
+
+test('generative trial results: one finite score per epoch, the last as the final score, a classifier score within [1, 10]', () => {
+  const vae: GenerativeTrialTask = { kind: 'trial', family: 'generative', runId: 'v', trial: 2, model: { kind: 'vae', config: {} }, seed: 0, epochs: 3, evaluate: false };
+  const ok: TrialResult = { kind: 'trial', trial: 2, finalScore: -120, curve: Float64Array.from([-200, -150, -120]), seconds: 1 };
+  assert.is(validateTrial(vae, ok), undefined);
+  assert.is(validateTrial(vae, { ...ok, trial: 0 }), 'result.trial: 0 answers trial 2');
+  assert.is(validateTrial(vae, { ...ok, curve: Float64Array.from([-150, -120]) }), 'result.curve: length 2, expected 3 (one score per training epoch)');
+  assert.is(validateTrial(vae, { ...ok, curve: Float64Array.from([-200, Infinity, -120]) }), 'result.curve[1]: Infinity is not a finite number');
+  assert.is(validateTrial(vae, { ...ok, finalScore: NaN }), 'result.finalScore: NaN is not a finite number');
+  assert.is(validateTrial(vae, { ...ok, finalScore: -100 }), "result.finalScore: -100, expected the last epoch's score -120");
+  // evaluated with the classifier, the scores are classifier scores: exp(E KL) over 10 classes
+  const gan: GenerativeTrialTask = { ...vae, model: { kind: 'gan', config: {} }, evaluate: true, epochs: 2 };
+  const scored: TrialResult = { ...ok, finalScore: 7.5, curve: Float64Array.from([3, 7.5]) };
+  assert.is(validateTrial(gan, scored), undefined);
+  assert.is(validateTrial(gan, { ...scored, curve: Float64Array.from([0.5, 7.5]) }), "result.curve[0]: 0.5 is outside the classifier score's range [1, 10]");
+  assert.is(validateTrial(gan, { ...scored, finalScore: 42, curve: Float64Array.from([3, 42]) }), "result.curve[1]: 42 is outside the classifier score's range [1, 10]");
+});
+
+test('a malformed generative trial result from a remote worker is refused and the trial redone here; the remote never sees the local folder', async () => {
+  // the rogue peer answers with a curve one epoch short; the honest inline executor retrains the trial into outDir
+  let seen: Task | undefined;
+  const c = await setup((p, m) => {
+    seen = m.task;
+    p.send({ type: 'result', taskId: m.taskId, result: { kind: 'trial', trial: 0, finalScore: -100, curve: Float64Array.from([-100]), seconds: 0.1 } });
+  });
+  const outDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-gen-trial-'));
+  try {
+    const task: GenerativeTrialTask = { kind: 'trial', family: 'generative', runId: 'results', trial: 0, model: { kind: 'vae', config: { hidden: [16], latentDim: 2 } }, seed: 1, epochs: 2, stepsPerEpoch: 2, batchSize: 16, evaluate: false, outDir };
+    const r = (await c.scheduler.submit(task)) as TrialResult;
+    assert.is(r.curve.length, 2);
+    assert.is(r.finalScore, r.curve[1]);
+    assert.ok(r.curve.every((x) => Number.isFinite(x) && x < 0), `test ELBOs ${Array.from(r.curve).join(', ')}`);
+    await until(() => c.bad.errors().length > 0);
+    assert.equal(c.bad.errors().map((e) => e.message), ['task 1 refused: bad result: result.curve: length 1, expected 2 (one score per training epoch); it goes to another worker']);
+    assert.ok(seen !== undefined && seen.kind === 'trial' && seen.family === 'generative' && !('outDir' in seen), `the remote got ${JSON.stringify(seen)}`);
+    assert.ok(existsSync(path.join(outDir, 'generator', 'model.json')), 'the local executor wrote the generator into outDir');
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
 });
 
 test('gradient shards: named like the parameters, shaped like them, finite', () => {

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseSpec, loadSpecFile, expandSweep, SpecError } from '../coordinator/spec.js';
 import { runExperiment } from '../coordinator/run.js';
 import { makeGenerativeLearner } from '../generative/models.js';
+import { checkExperiment } from '../coordinator/specCheck.js';
 
 const base = { env: { id: 'CliffWalking-v1' }, agent: { algo: 'qlearning' } };
 
@@ -97,13 +98,14 @@ test('an unknown env id fails before anything starts, with a did-you-mean', asyn
   }
 });
 
-test('every example spec in experiments/ loads, and its generative model config builds a learner', () => {
+test('every example spec in experiments/ loads and passes the whole-spec check (every sweep trial), and its generative model config builds a learner', () => {
   const dir = fileURLToPath(new URL('../../experiments', import.meta.url));
   const files = readdirSync(dir).filter((f) => /\.(json|ya?ml)$/.test(f));
   assert.ok(files.length >= 7, files.join(', '));
   for (const f of files) {
     const spec = loadSpecFile(path.join(dir, f));
     assert.ok(spec.agent !== undefined || spec.model !== undefined, f);
+    checkExperiment(spec, f);
     if (spec.model !== undefined) makeGenerativeLearner(spec.model.kind, spec.model.config, spec.seed).dispose(); // a bad config field throws here
   }
 });

@@ -3,8 +3,9 @@
  * DQN CartPole run on loopback: the page attaches mid-run and shows the history, live points make
  * the return chart grow, the worker table lists the workers and marks a SIGKILLed remote worker
  * dead, the policy runs in the page with tfjs from the streamed parameters, a wrong token gets the
- * "not authorised" page, and the page's checkpoint and stop buttons act on the run. Screenshots go
- * to test-artifacts/dashboard/.
+ * "not authorised" page, and the page's checkpoint and stop buttons act on the run; sweeps of an
+ * agent and of a generative model show their trials' curves and scores. Screenshots go to
+ * test-artifacts/dashboard/.
  *
  * Needs /usr/bin/chromium (or NNLAB_CHROMIUM); skipped with a message when it is absent, except
  * under CI, where it fails instead.
@@ -244,6 +245,53 @@ if (!available && process.env.CI === undefined) {
     assert.is(await attr(p, '#trials th[data-key="finalScore"]', 'sort'), 'asc');
     await shot(p, 'sweep');
     await p.close();
+  });
+
+  test("a generative sweep's chart and table show its score per epoch, named by the run", async () => {
+    let sweepInfo: typeof info | undefined;
+    const sweep = runExperiment({
+      spec: {
+        name: 'dashboard-vae-sweep',
+        model: { kind: 'vae', config: { hidden: [16], latentDim: 2 }, batchSize: 16 },
+        budget: { epochs: 2, stepsPerEpoch: 3 },
+        eval: { interval: 0 },
+        workers: { rollout: 1, remote: 1 },
+        sweep: { parameters: { 'model.config.learningRate': [1e-3, 1e-2] } },
+      },
+      runsDir: tmp,
+      token: TOKEN,
+      port: 0,
+      log: () => {},
+      progressOut: null,
+      handleSignals: false,
+      signal: abort.signal,
+      onListening: (i) => (sweepInfo = i),
+    });
+    sweep.catch(() => undefined);
+    await until('the sweep to listen', () => sweepInfo !== undefined);
+    const p = await context.newPage();
+    await p.goto(sweepInfo!.url);
+    await p.waitForSelector('#run-state:text("starting")');
+    const remote = spawn(process.execPath, [CLI, 'worker', '--connect', `ws://127.0.0.1:${sweepInfo!.port}`, '--token', TOKEN, '--threads', '1', '--name', 'gen'], { stdio: 'ignore' });
+    try {
+      const result = await sweep;
+      assert.is(result.trials?.length, 2);
+      await p.waitForSelector('body[data-connection="ended"]', { timeout: 10_000 });
+      await p.waitForSelector('#sec-sweep:not([hidden])');
+      await poll('2 rows with scores', async () => (await p.$$('#trials tbody tr')).length === 2 && !((await p.textContent('#trials tbody')) ?? '–').includes('–'));
+      assert.is(Number(await attr(p, '#chart-sweep', 'points')), 2, 'epochs 1..2 on the x axis');
+      assert.is((await p.$$('#chart-sweep .u-legend .u-series')).length, 3, 'x + one series per trial');
+      assert.match((await p.textContent('#chart-sweep .u-legend .u-series:first-child')) ?? '', 'epoch', 'the x axis counts epochs');
+      assert.match((await p.textContent('#sweep-title')) ?? '', 'eval/test_elbo per trial');
+      assert.is(await p.textContent('#trials-unit'), 'epochs');
+      assert.equal(await p.$$eval('#trials tbody tr td:nth-child(4)', (tds) => tds.map((td) => td.textContent)), ['2', '2'], 'two epochs each');
+      const scores = (await p.$$eval('#trials tbody tr td:nth-child(3)', (tds) => tds.map((td) => td.textContent ?? ''))).map(Number);
+      assert.equal(scores, [...result.trials!].sort((a, b) => b.finalScore - a.finalScore).map((t) => +t.finalScore.toFixed(2)), 'final test ELBOs, best first');
+      await shot(p, 'generative-sweep');
+    } finally {
+      remote.kill('SIGKILL');
+      await p.close();
+    }
   });
 }
 

@@ -7,7 +7,8 @@ import { Rng } from '../base/rng.js';
 import { loadModelFiles } from '../core/checkpoint.js';
 import { averageGradients } from '../core/tensors.js';
 import { GENERATIVE_MODELS, makeGenerativeLearner, generativeKinds } from '../generative/models.js';
-import { GENERATIVE_KINDS } from '../generative/kinds.js';
+import { ELBO_KINDS, GENERATIVE_KINDS } from '../generative/kinds.js';
+import { scoreMetric, scoreOf } from '../generative/score.js';
 import { trainGenerative } from '../generative/train.js';
 import type { GenerativeLearner, ImageBatch } from '../generative/types.js';
 import type { Mnist } from '../generative/mnist.js';
@@ -59,6 +60,24 @@ test('each kind has one registry entry: its resolver and its learner agree on th
     assert.is(learner.kind, kind);
     learner.dispose();
   }
+});
+
+test('the score of a run: the classifier score when evaluated, else the test ELBO of exactly the kinds that measure one', () => {
+  for (const kind of GENERATIVE_KINDS) {
+    const learner = makeGenerativeLearner(kind, {}, 1);
+    try {
+      assert.is(ELBO_KINDS.includes(kind), learner.negElbo !== undefined, `${kind}: in ELBO_KINDS iff its learner measures a test neg ELBO`);
+    } finally {
+      learner.dispose();
+    }
+    assert.is(scoreMetric(kind, true), 'eval/classifier_score');
+    assert.is(scoreMetric(kind, false), ELBO_KINDS.includes(kind) ? 'eval/test_elbo' : undefined, kind);
+  }
+  const epoch = { 'eval/classifier_score': 8.5, 'eval/test_neg_elbo': 101.25, 'losses/neg_elbo': 99 };
+  assert.is(scoreOf('eval/classifier_score', epoch), 8.5);
+  assert.is(scoreOf('eval/test_elbo', epoch), -101.25);
+  assert.is(scoreOf('eval/test_elbo', { 'eval/classifier_score': 8.5 }), undefined);
+  assert.is(scoreOf('eval/classifier_score', { 'eval/test_neg_elbo': 101.25 }), undefined);
 });
 
 test('a bad config is a RangeError naming the field', () => {

@@ -3,7 +3,8 @@
  * temporary directory, one per test) and real `nnlab worker --queue` processes: idempotent submit,
  * a worker killed with SIGKILL mid-trial (its trial handed on by the stalled-job check and
  * recorded once), the submitter killed and the sweep re-attached, a trial that throws (retried,
- * then failed with its error), and Redis stopped mid-sweep and restarted.
+ * then failed with its error), a generative sweep (and a job that names its own folder, refused),
+ * and Redis stopped mid-sweep and restarted.
  *
  * Without redis-server the tests are skipped (counted as skipped); with CI set they fail.
  */
@@ -300,6 +301,46 @@ if (REDIS === undefined) {
       const lastSeen = seen[seen.length - 1]!;
       assert.equal([lastSeen[0]!.state, lastSeen[0]!.worker, lastSeen[1]!.state, lastSeen[1]!.attempts], ['completed', 'wD', 'failed', 2]);
       assert.match(lastSeen[1]!.error!, 'boom: this trial explodes by design');
+    });
+  });
+
+  test('a generative sweep through a real worker: scores per epoch as progress and metrics, files beside result.json; a job naming its own folder is refused', async () => {
+    await withRedis(async (redis, queue) => {
+      const w = new WorkerProcess('wG', redis.url);
+      runs.push(() => w.stop());
+      const spec = parseSpec({
+        name: 'vae-queue',
+        model: { kind: 'vae', config: { hidden: [16], latentDim: 2 }, batchSize: 16 },
+        budget: { epochs: 2, stepsPerEpoch: 3 },
+        eval: { interval: 0 },
+        sweep: { parameters: { 'model.config.learningRate': [1e-3, 1e-2] } },
+      });
+      const sweepId = sweepIdOf(spec);
+      // a job anyone with access to Redis could add: a generative trial that names where to write
+      const evil = await queue.add('trial', { sweepId: 'evil', overrides: {}, task: { kind: 'trial', family: 'generative', runId: 'evil', trial: 0, model: { kind: 'vae', config: {} }, seed: 0, epochs: 1, evaluate: false, outDir: '/tmp/elsewhere' } }, { jobId: 'evil.t0', attempts: 3 });
+      const runsDir = mkdtempSync(path.join(tmp, 'runs-'));
+      const r = await runExperiment({ ...quiet, spec, runsDir, log: () => {}, queue: { url: redis.url, pollMs: 100 } });
+      assert.is(r.state, 'finished', r.message);
+      const rows = readRows(r.runDir);
+      assertEachOnceCompleted(rows, 2);
+      const metrics = readFileSync(path.join(r.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+      for (const row of rows) {
+        assert.is(row.worker, 'wG');
+        const result = JSON.parse(readFileSync(path.join(row.runDir!, 'result.json'), 'utf8')) as { curve: number[]; finalScore: number };
+        assert.is(result.curve.length, 2, 'one score per epoch');
+        assert.is(result.finalScore, result.curve[1]);
+        assert.is(row.finalScore, result.finalScore);
+        for (const f of ['generator/model.json', 'samples/epoch-002.png', 'summary.json']) assert.ok(existsSync(path.join(row.runDir!, f)), `${row.runDir}/${f}`);
+        assert.equal(metrics.filter((m) => m[`trial/${row.index}/eval/test_elbo`] !== undefined).map((m) => m[`trial/${row.index}/eval/test_elbo`]), result.curve);
+        assert.equal(metrics.filter((m) => m[`trial/${row.index}/eval/final_test_elbo`] !== undefined).map((m) => m[`trial/${row.index}/eval/final_test_elbo`]), [result.finalScore]);
+        // progress counts epochs, not episodes
+        const progress = (await queue.getJob(jobIdOf(sweepId, row.index)))!.progress as TrialJobProgress;
+        assert.ok('epochs' in progress && !('episodes' in progress), JSON.stringify(progress));
+      }
+      const refused = await until('the job naming its folder failed', async () => ((await queue.getJob(evil.id!))?.failedReason ? queue.getJob(evil.id!) : undefined));
+      assert.is(refused!.attemptsMade, 1, 'refused at once, not retried');
+      assert.match(refused!.failedReason, /is not an nnlab trial: data\.task: .*outDir/);
+      assert.not.ok(existsSync('/tmp/elsewhere'));
     });
   });
 

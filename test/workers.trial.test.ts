@@ -1,21 +1,23 @@
 /**
- * One whole trial of any RL agent (workers/trial.ts), as sweeps over threads, WebSocket workers
- * and queue workers run it: the curve it returns is the one its episode callback saw, the final
- * score is a greedy evaluation, and a deep agent's sweep runs through `nnlab run` as trial tasks.
+ * One whole trial of any RL agent or generative model (workers/trial.ts), as sweeps over threads,
+ * WebSocket workers and queue workers run it: the curve it returns is the one its callback saw, an
+ * RL trial's final score is a greedy evaluation, a generative trial's the score of its last epoch
+ * (trainGenerative's own), and deep-agent and generative sweeps run through `nnlab run` as trial tasks.
  */
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runTrial } from '../workers/trial.js';
 import { runExperiment } from '../coordinator/run.js';
-import type { TrialAlgo, TrialTask } from '../protocol/tasks.js';
+import type { GenerativeTrialTask, RlTrialTask, TrialAlgo } from '../protocol/tasks.js';
+import { trainGenerative } from '../generative/train.js';
 import { useCpu, test } from './helpers.js';
 
 test.before(useCpu);
 
-function task(algo: TrialAlgo, config: Record<string, unknown>, env = 'CartPole-v1'): TrialTask {
-  return { kind: 'trial', runId: 'trial-test', trial: 3, env: { id: env, kwargs: {} }, algo, config: { seed: 5, ...config }, episodes: 40, envSteps: 400, evalEpisodes: 2 };
+function task(algo: TrialAlgo, config: Record<string, unknown>, env = 'CartPole-v1'): RlTrialTask {
+  return { kind: 'trial', family: 'rl', runId: 'trial-test', trial: 3, env: { id: env, kwargs: {} }, algo, config: { seed: 5, ...config }, episodes: 40, envSteps: 400, evalEpisodes: 2 };
 }
 
 test('a tabular trial reports every training episode to its callback, in order', async () => {
@@ -63,6 +65,77 @@ test('a sweep of a deep agent runs each trial as a whole-run task and writes tri
     assert.equal(rows.map((x) => x.index).sort(), [0, 1]);
     assert.equal(rows.map((x) => x.overrides['agent.config.learningRate']).sort(), [0.001, 0.01]);
     for (const row of rows) assert.ok(row.finalScore >= 1, `trial ${row.index}: ${row.finalScore}`);
+  } finally {
+    rmSync(runsDir, { recursive: true, force: true });
+  }
+});
+
+const TINY_VAE = { hidden: [16], latentDim: 2 };
+
+function generativeTask(over: Partial<GenerativeTrialTask> = {}): GenerativeTrialTask {
+  return { kind: 'trial', family: 'generative', runId: 'trial-test', trial: 4, model: { kind: 'vae', config: TINY_VAE }, seed: 7, epochs: 2, stepsPerEpoch: 3, batchSize: 16, evaluate: false, ...over };
+}
+
+test("a generative trial is trainGenerative's run: its curve is the test ELBO after each epoch, and its temporary folder is removed", async () => {
+  const temps = () => readdirSync(tmpdir()).filter((n) => n.startsWith('nnlab-trial-4-')).length;
+  const before = temps();
+  const seen: number[] = [];
+  const r = await runTrial(generativeTask(), (score) => seen.push(score));
+  assert.is(r.trial, 4);
+  assert.equal(seen, Array.from(r.curve));
+  assert.is(r.finalScore, r.curve[1]);
+  // the same run through trainGenerative itself: the trial's scores are its −eval/test_neg_elbo, epoch by epoch
+  const dir = mkdtempSync(path.join(tmpdir(), 'nnlab-direct-'));
+  try {
+    const direct = await trainGenerative({ kind: 'vae', config: TINY_VAE, epochs: 2, seed: 7, batchSize: 16, maxStepsPerEpoch: 3, evaluate: false, outDir: dir });
+    assert.equal(Array.from(r.curve), direct.epochs.map((e) => -e.metrics['eval/test_neg_elbo']!));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.is(temps(), before, 'the trial removed its temporary folder');
+});
+
+test('a GAN trial without the classifier evaluation has no score: it fails before training, saying why', async () => {
+  try {
+    await runTrial(generativeTask({ model: { kind: 'gan', config: {} } }));
+    assert.unreachable('the trial ran');
+  } catch (e) {
+    assert.match((e as Error).message, 'trial 4: a gan trial without the classifier evaluation has no score to rank it by');
+  }
+});
+
+test('a generative sweep of 2 trials on 2 threads: trials.json, each epoch\'s score as metrics, each trial\'s files in its folder', async () => {
+  const runsDir = mkdtempSync(path.join(tmpdir(), 'nnlab-gen-sweep-'));
+  try {
+    const spec = {
+      name: 'vae-sweep',
+      model: { kind: 'vae', config: TINY_VAE, batchSize: 16 },
+      budget: { epochs: 2, stepsPerEpoch: 3 },
+      eval: { interval: 0 },
+      workers: { rollout: 2 },
+      sweep: { parameters: { 'model.config.learningRate': [1e-3, 1e-2] } },
+    };
+    const r = await runExperiment({ spec, runsDir, port: 0, log: () => {}, progressOut: null, handleSignals: false });
+    assert.is(r.state, 'finished', r.message);
+    assert.is(r.counts!.completed, 2, 'one trial task per trial');
+    const rows = JSON.parse(readFileSync(path.join(r.runDir, 'trials.json'), 'utf8')) as { index: number; overrides: Record<string, unknown>; finalScore: number }[];
+    assert.equal(rows.map((x) => x.overrides['model.config.learningRate']).sort(), [0.001, 0.01]);
+    assert.ok(rows[0]!.finalScore >= rows[1]!.finalScore, 'sorted best first');
+    const points = readFileSync(path.join(r.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    for (const row of rows) {
+      const curve = points.filter((p) => p[`trial/${row.index}/eval/test_elbo`] !== undefined).map((p) => [p['step'], p[`trial/${row.index}/eval/test_elbo`]]);
+      assert.is(curve.length, 2, `trial ${row.index}: one score per epoch`);
+      assert.equal(curve.map(([step]) => step), [1, 2]);
+      assert.ok(curve.every(([, v]) => v! < 0 && v! > -1000), `trial ${row.index}: test ELBOs ${JSON.stringify(curve)}`);
+      const final = points.filter((p) => p[`trial/${row.index}/eval/final_test_elbo`] !== undefined);
+      assert.equal(final.map((p) => [p['step'], p[`trial/${row.index}/eval/final_test_elbo`]]), [[2, row.finalScore]]);
+      assert.is(curve[1]![1], row.finalScore, "the final score is the last epoch's");
+      const dir = path.join(r.runDir, `trial-${row.index}`);
+      for (const f of ['generator/model.json', 'samples/epoch-001.png', 'samples/epoch-002.png', 'summary.json']) assert.ok(existsSync(path.join(dir, f)), `${dir}/${f}`);
+      const summary = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as { config: { learningRate: number } };
+      assert.is(summary.config.learningRate, row.overrides['model.config.learningRate'], 'each folder holds its own trial');
+    }
+    assert.not.ok(points.some((p) => Object.keys(p).some((k) => k.includes('episodic_return'))), 'no episodic returns in a generative sweep');
   } finally {
     rmSync(runsDir, { recursive: true, force: true });
   }

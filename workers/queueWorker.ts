@@ -1,9 +1,11 @@
 /**
  * `nnlab worker --queue URL`: pulls trial jobs of queue-backed sweeps (coordinator/queue.ts) from
  * Redis and runs them, `concurrency` at a time, on piscina threads (the main thread stays free to
- * renew each job's lock). While a trial trains, its episode count and latest returns are the job's progress; when it
- * ends, its result (final score, curve, seconds, worker, host, its directory here) is the job's
- * return value, and result.json in runs/<sweep id>/trial-<index>/.
+ * renew each job's lock). Trials of RL agents and of generative models alike (workers/trial.ts).
+ * While a trial trains, its episode count (epoch count) and latest returns (epoch scores) are the
+ * job's progress; when it ends, its result (final score, curve, seconds, worker, host, its
+ * directory here) is the job's return value, and result.json in runs/<sweep id>/trial-<index>/,
+ * where a generative trial also leaves its samples, generator and summary.json.
  *
  * Faults are BullMQ's: a worker that dies mid-trial stops renewing the job's lock, and another
  * worker's stalled-job check hands the trial to a worker again (once the lock expires: the lock
@@ -23,6 +25,7 @@ import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { SPEC_LIMITS } from '../protocol/limits.js';
 import { installShipped, type CodePolicy } from './envModules.js';
 import { TRIAL_ALGOS, type TrialResult, type TrialTask } from '../protocol/tasks.js';
+import { GENERATIVE_KINDS } from '../generative/kinds.js';
 
 const THREAD_FILE = new URL('./queueThread.js', import.meta.url).href;
 
@@ -50,25 +53,48 @@ export interface QueueWorkerOptions {
 
 const name = z.string().regex(/^[\w-][\w.-]*$/, 'letters, digits, _ . - only, not starting with a dot').max(200);
 const count = (max: number) => z.number().int().min(0).max(max);
+const positive = (max: number) => z.number().int().min(1).max(max);
+/** An RL trial job's task (protocol/tasks.ts RlTrialTask). */
+const rlTaskSchema = z.strictObject({
+  kind: z.literal('trial'),
+  family: z.literal('rl'),
+  runId: z.string().max(200),
+  trial: count(SPEC_LIMITS.trials),
+  env: z.strictObject({
+    id: z.string().min(1).max(200),
+    kwargs: z.record(z.string(), z.unknown()),
+    module: z.strictObject({ hash: z.string(), filename: z.string(), path: z.string(), source: z.string().optional() }).optional(),
+  }),
+  algo: z.enum(TRIAL_ALGOS),
+  config: z.record(z.string(), z.unknown()),
+  episodes: count(SPEC_LIMITS.episodes),
+  envSteps: count(SPEC_LIMITS.envSteps).optional(),
+  evalEpisodes: count(SPEC_LIMITS.evalEpisodes),
+});
+
+/**
+ * A generative trial job's task (protocol/tasks.ts GenerativeTrialTask), without `outDir`: this
+ * worker decides where a trial writes (runs/<sweep id>/trial-<index>/), a job cannot.
+ */
+const generativeTaskSchema = z.strictObject({
+  kind: z.literal('trial'),
+  family: z.literal('generative'),
+  runId: z.string().max(200),
+  trial: count(SPEC_LIMITS.trials),
+  model: z.strictObject({ kind: z.enum(GENERATIVE_KINDS), config: z.record(z.string(), z.unknown()) }),
+  seed: count(SPEC_LIMITS.seed),
+  epochs: positive(SPEC_LIMITS.epochs),
+  stepsPerEpoch: positive(SPEC_LIMITS.stepsPerEpoch).optional(),
+  batchSize: positive(SPEC_LIMITS.batchSize).optional(),
+  evaluate: z.boolean(),
+  evalSamples: positive(SPEC_LIMITS.evalSamples).optional(),
+});
+
 /** What a job must hold before a worker runs it: anyone who can write to the Redis can add jobs. */
-const jobDataSchema = z.object({
+const jobDataSchema = z.strictObject({
   sweepId: name,
   overrides: z.record(z.string(), z.unknown()),
-  task: z.object({
-    kind: z.literal('trial'),
-    runId: z.string().max(200),
-    trial: count(SPEC_LIMITS.trials),
-    env: z.object({
-      id: z.string().min(1).max(200),
-      kwargs: z.record(z.string(), z.unknown()),
-      module: z.object({ hash: z.string(), filename: z.string(), path: z.string(), source: z.string().optional() }).optional(),
-    }),
-    algo: z.enum(TRIAL_ALGOS),
-    config: z.record(z.string(), z.unknown()),
-    episodes: count(SPEC_LIMITS.episodes),
-    envSteps: count(SPEC_LIMITS.envSteps).optional(),
-    evalEpisodes: count(SPEC_LIMITS.evalEpisodes),
-  }),
+  task: z.discriminatedUnion('family', [rlTaskSchema, generativeTaskSchema]),
 });
 
 /** Runs trial jobs until `signal` aborts (or SIGINT/SIGTERM); returns how many trials it completed. */
@@ -91,22 +117,26 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<number> 
     }
     const data = parsed.data satisfies TrialJobData;
     let task: TrialTask = data.task;
-    if (task.env.module !== undefined) {
+    const runDir = path.join(runsDir, data.sweepId, `trial-${task.trial}`);
+    if (task.family === 'rl' && task.env.module !== undefined) {
       const installed = installShipped(task.env.module, policy);
       if (!installed.ok) throw new Error(`worker ${me}: ${installed.message}`);
       task = { ...task, env: { ...task.env, module: installed.ref } };
     }
+    // a generative trial's samples, generator and summary.json go beside its result.json
+    if (task.family === 'generative') task = { ...task, outDir: runDir };
     log(`trial ${task.trial} of sweep ${data.sweepId}: started (attempt ${job.attemptsMade + 1})`);
-    // progress is the episode count and the latest returns: a report costs the same at episode 10 and 10⁶
-    let episodes = 0;
+    // progress is the curve's length and its latest points: a report costs the same at episode 10 and 10⁶
+    let points = 0;
     let recent: number[] = [];
-    const progress = (): TrialJobProgress => ({ worker: me, host, episodes, recent });
+    const generative = task.family === 'generative';
+    const progress = (): TrialJobProgress => (generative ? { worker: me, host, epochs: points, recent } : { worker: me, host, episodes: points, recent });
     await job.updateProgress(progress());
     const { port1, port2 } = new MessageChannel();
     let grown = false;
-    port1.on('message', (points: number[]) => {
-      episodes += points.length;
-      recent = recent.concat(points.slice(-PROGRESS_TAIL)).slice(-PROGRESS_TAIL);
+    port1.on('message', (values: number[]) => {
+      points += values.length;
+      recent = recent.concat(values.slice(-PROGRESS_TAIL)).slice(-PROGRESS_TAIL);
       grown = true;
     });
     const report = setInterval(() => {
@@ -121,7 +151,6 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<number> 
       clearInterval(report);
       port1.close();
     }
-    const runDir = path.join(runsDir, data.sweepId, `trial-${task.trial}`);
     const result: TrialJobResult = { trial: r.trial, finalScore: r.finalScore, curve: Array.from(r.curve), seconds: r.seconds, worker: me, host, runDir };
     mkdirSync(runDir, { recursive: true });
     writeFileSync(path.join(runDir, 'result.json'), JSON.stringify({ sweepId: data.sweepId, overrides: data.overrides, attempt: job.attemptsMade + 1, ...result }, null, 2) + '\n');

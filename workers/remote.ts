@@ -7,7 +7,8 @@
  * same task kinds as local threads. A task that needs a custom env module (shipped code) runs only
  * if this worker allows it (`--allow-code`, `--allow-module SHA256`); otherwise the worker answers
  * with a `refused` frame naming the reason. Results go back as msgpack frames with their typed
- * arrays intact.
+ * arrays intact. A generative trial's files (samples, generator) stay in a temporary folder that
+ * is removed when it ends: the coordinator gets its curve and score, and this machine keeps nothing.
  */
 import os from 'node:os';
 import { Piscina } from 'piscina';
@@ -106,7 +107,12 @@ export async function runRemoteWorker(opts: RemoteWorkerOptions): Promise<number
           case 'task': {
             const { taskId } = msg;
             let task: Task = msg.task;
-            if (task.kind !== 'gradient' && task.env.module !== undefined) {
+            // a generative trial writes its files in a temporary folder here, whatever the coordinator named
+            if (task.kind === 'trial' && task.family === 'generative' && task.outDir !== undefined) {
+              const { outDir: _ignored, ...rest } = task;
+              task = rest;
+            }
+            if ((task.kind === 'rollout' || (task.kind === 'trial' && task.family === 'rl')) && task.env.module !== undefined) {
               const installed = installShipped(task.env.module, policy);
               if (!installed.ok) {
                 log(`refusing task ${taskId}: ${installed.message}`);

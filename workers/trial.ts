@@ -1,10 +1,14 @@
 /**
- * A trial: one whole training run of any RL agent (a sweep point), trained and then evaluated
- * greedily in the executing thread. Tabular agents train for `episodes` episodes; the deep agents
- * (DQN, REINFORCE, Actor-Critic, A2C) for `envSteps` env steps with their single-process trainers.
- * The same function runs a sweep's trial tasks (threads, WebSocket workers) and the trial jobs of
- * a queue-backed sweep (workers/queueWorker.ts).
+ * A trial: one whole training run (a sweep point) in the executing thread. An RL trial trains an
+ * agent and evaluates it greedily: tabular agents for `episodes` episodes, the deep agents (DQN,
+ * REINFORCE, Actor-Critic, A2C) for `envSteps` env steps with their single-process trainers. A
+ * generative trial trains a model with generative/train.ts (the one generative training loop) and
+ * scores it after every epoch (generative/score.ts). The same function runs a sweep's trial tasks
+ * (threads, WebSocket workers) and the trial jobs of a queue-backed sweep (workers/queueWorker.ts).
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { make, type Env } from '../envs/index.js';
 import { initBackend, backendInfo } from '../core/backend.js';
 import { QLearning } from '../agents/qlearning.js';
@@ -18,26 +22,70 @@ import { trainActorCritic } from '../agents/actorCritic.js';
 import { trainReinforce } from '../agents/reinforce.js';
 import type { TrainPgOptions } from '../agents/onPolicy.js';
 import type { Metrics } from '../agents/types.js';
+import { trainGenerative } from '../generative/train.js';
+import { scoreMetric, scoreOf } from '../generative/score.js';
 import { ensureModule } from './envModules.js';
-import { DEEP_TRIAL_ENV_STEPS, type TrialResult, type TrialTask } from '../protocol/tasks.js';
+import { DEEP_TRIAL_ENV_STEPS, type GenerativeTrialTask, type RlTrialTask, type TrialResult, type TrialTask } from '../protocol/tasks.js';
 
 const TABULAR = { qlearning: QLearning, sarsa: Sarsa, 'expected-sarsa': ExpectedSarsa } as const;
 
 /** The policy-gradient trainers (also what `nnlab run` trains in process: coordinator/inProcess.ts). */
 export const PG_TRAINERS = { reinforce: trainReinforce, 'actor-critic': trainActorCritic, a2c: trainA2c } as const;
 
-/** Called with the return of each training episode as it ends (a queue job reports these as progress). */
-export type OnEpisode = (episodicReturn: number) => void;
+/**
+ * Called with each new point of the training curve: the return of a training episode as it ends
+ * (RL), the score of an epoch (generative). A queue job reports these as progress.
+ */
+export type OnPoint = (value: number) => void;
 
-/** Runs one whole trial (module doc); `onEpisode` sees the training curve as it grows. */
-export async function runTrial(task: TrialTask, onEpisode?: OnEpisode): Promise<TrialResult> {
+/** Runs one whole trial (module doc); `onPoint` sees the training curve as it grows. */
+export async function runTrial(task: TrialTask, onPoint?: OnPoint): Promise<TrialResult> {
   const t0 = performance.now();
-  if (task.env.module !== undefined) await ensureModule(task.env.module);
-  const { curve, finalScore } = Object.hasOwn(TABULAR, task.algo) ? runTabular(task, onEpisode) : await runDeep(task, onEpisode);
+  const { curve, finalScore } = task.family === 'generative' ? await runGenerativeTrial(task, onPoint) : await runRlTrial(task, onPoint);
   return { kind: 'trial', trial: task.trial, finalScore, curve, seconds: (performance.now() - t0) / 1000 };
 }
 
-function runTabular(task: TrialTask, onEpisode: OnEpisode | undefined): { curve: Float64Array; finalScore: number } {
+async function runRlTrial(task: RlTrialTask, onEpisode: OnPoint | undefined): Promise<{ curve: Float64Array; finalScore: number }> {
+  if (task.env.module !== undefined) await ensureModule(task.env.module);
+  return Object.hasOwn(TABULAR, task.algo) ? runTabular(task, onEpisode) : await runDeep(task, onEpisode);
+}
+
+/**
+ * Trains the trial's model with trainGenerative, its samples, generator and summary.json in
+ * `task.outDir` (or a temporary folder removed afterwards); the curve is the score after each epoch.
+ */
+async function runGenerativeTrial(task: GenerativeTrialTask, onEpoch: OnPoint | undefined): Promise<{ curve: Float64Array; finalScore: number }> {
+  const metric = scoreMetric(task.model.kind, task.evaluate);
+  if (metric === undefined) throw new Error(`trial ${task.trial}: a ${task.model.kind} trial without the classifier evaluation has no score to rank it by (only a VAE measures its test ELBO)`);
+  if (backendInfo() === undefined) await initBackend();
+  const outDir = task.outDir ?? (await mkdtemp(path.join(os.tmpdir(), `nnlab-trial-${task.trial}-`)));
+  const curve: number[] = [];
+  try {
+    await trainGenerative({
+      kind: task.model.kind,
+      config: task.model.config,
+      epochs: task.epochs,
+      seed: task.seed,
+      outDir,
+      evaluate: task.evaluate,
+      ...(task.evalSamples !== undefined ? { evalSamples: task.evalSamples } : {}),
+      ...(task.batchSize !== undefined ? { batchSize: task.batchSize } : {}),
+      ...(task.stepsPerEpoch !== undefined ? { maxStepsPerEpoch: task.stepsPerEpoch } : {}),
+      onEpoch: (e) => {
+        const score = scoreOf(metric, e.metrics);
+        if (score === undefined) throw new Error(`trial ${task.trial}: epoch ${e.epoch} measured no ${metric}`);
+        curve.push(score);
+        onEpoch?.(score);
+      },
+    });
+  } finally {
+    if (task.outDir === undefined) await rm(outDir, { recursive: true, force: true });
+  }
+  if (curve.length === 0) throw new Error(`trial ${task.trial}: no epoch was trained (epochs ${task.epochs})`);
+  return { curve: Float64Array.from(curve), finalScore: curve[curve.length - 1]! };
+}
+
+function runTabular(task: RlTrialTask, onEpisode: OnPoint | undefined): { curve: Float64Array; finalScore: number } {
   const Agent = TABULAR[task.algo as keyof typeof TABULAR];
   const env = make(task.env.id, task.env.kwargs) as Env<number, number>;
   try {
@@ -51,7 +99,7 @@ function runTabular(task: TrialTask, onEpisode: OnEpisode | undefined): { curve:
   }
 }
 
-async function runDeep(task: TrialTask, onEpisode: OnEpisode | undefined): Promise<{ curve: Float64Array; finalScore: number }> {
+async function runDeep(task: RlTrialTask, onEpisode: OnPoint | undefined): Promise<{ curve: Float64Array; finalScore: number }> {
   if (backendInfo() === undefined) await initBackend();
   const returns: number[] = [];
   const onMetrics = (m: Metrics) => {

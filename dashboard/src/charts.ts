@@ -19,7 +19,7 @@ export class LineChart {
   constructor(
     readonly host: HTMLElement,
     defs: SeriesDef[],
-    private readonly xLabel = 'env steps',
+    private xLabel = 'env steps',
     private readonly height = 220,
   ) {
     this.defs = defs;
@@ -61,9 +61,10 @@ export class LineChart {
     );
   }
 
-  /** Replaces the series (when their set changed) and the data. */
-  set(defs: SeriesDef[], data: uPlot.AlignedData): void {
-    const changed = defs.length !== this.defs.length || defs.some((d, i) => d.label !== this.defs[i]!.label);
+  /** Replaces the series (when their set or the x axis label changed) and the data. */
+  set(defs: SeriesDef[], data: uPlot.AlignedData, xLabel = this.xLabel): void {
+    const changed = xLabel !== this.xLabel || defs.length !== this.defs.length || defs.some((d, i) => d.label !== this.defs[i]!.label);
+    this.xLabel = xLabel;
     this.defs = defs;
     this.data = data;
     if (this.plot === undefined || changed) this.build();

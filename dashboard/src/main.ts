@@ -8,7 +8,7 @@ import { LineChart, PALETTE, align, type SeriesDef } from './charts.js';
 import { PolicyView } from './policyView.js';
 import { Connection, type ConnectionStatus } from './socket.js';
 import { MetricStore, movingAverage } from './store.js';
-import type { CoordinatorMessage, RunSummary, TrialStatus } from './types.js';
+import type { CoordinatorMessage, RunSummary, TrialMetricNames, TrialStatus } from './types.js';
 import { $, TrialTable, describeTrials, fmt, refreshAges, renderRun, renderWorkers, type TrialRow } from './views.js';
 
 /** Episodes in the smoothed return (trailing mean). */
@@ -64,7 +64,7 @@ function drawCharts(): void {
     const picked = names.filter(pick).sort();
     show(panel, picked.length > 0);
     if (picked.length === 0) return;
-    const defs: SeriesDef[] = picked.map((n, i) => ({ label: n, stroke: PALETTE[i % PALETTE.length]!, pointsOnly: pointsOnly && n.endsWith('final_mean_return') }));
+    const defs: SeriesDef[] = picked.map((n, i) => ({ label: n, stroke: PALETTE[i % PALETTE.length]!, pointsOnly: pointsOnly && n.startsWith('eval/final_') }));
     chart.set(defs, align(picked.map((n) => store.get(n)!.sorted())));
   };
   group(isEval, evalChart, 'panel-eval', true);
@@ -94,16 +94,25 @@ function drawCharts(): void {
   $('env-step').textContent = fmt(store.lastStep);
 }
 
+/** An RL sweep's trial metrics: what a coordinator that names none (an older one) writes. */
+const RL_TRIAL_METRICS: TrialMetricNames = { curve: 'charts/episodic_return', final: 'eval/final_mean_return', unit: 'episode' };
+
 function drawSweep(names: string[]): void {
+  // the run says which metrics its trials write (episodic returns, or a generative score per epoch)
+  const tm = run?.trialMetrics ?? RL_TRIAL_METRICS;
   const trials = new Map<number, { curve?: string; final?: string }>();
   for (const n of names) {
-    const m = /^trial\/(\d+)\/(charts\/episodic_return|eval\/final_mean_return)$/.exec(n);
-    if (m === null) continue;
+    const m = /^trial\/(\d+)\/(.+)$/.exec(n);
+    if (m === null || (m[2] !== tm.curve && m[2] !== tm.final)) continue;
     const t = trials.get(Number(m[1])) ?? {};
-    if (m[2] === 'charts/episodic_return') t.curve = n;
+    if (m[2] === tm.curve) t.curve = n;
     else t.final = n;
     trials.set(Number(m[1]), t);
   }
+  // episode returns are noisy (a trailing mean of 10); an epoch's score is drawn as it is
+  const smoothing = tm.unit === 'episode' ? 10 : 1;
+  $('sweep-title').textContent = tm.unit === 'episode' ? 'Episodic return per trial (mean of last 10)' : `${tm.curve} per trial, after each epoch`;
+  $('trials-unit').textContent = `${tm.unit}s`;
   for (const i of queueTrials.keys()) if (!trials.has(i)) trials.set(i, {});
   show('sec-sweep', trials.size > 0);
   if (trials.size === 0) return;
@@ -126,9 +135,10 @@ function drawSweep(names: string[]): void {
     align(
       withCurve.map((i) => {
         const [x, y] = store.get(trials.get(i)!.curve!)!.sorted();
-        return [x, movingAverage(y, 10)];
+        return [x, movingAverage(y, smoothing)];
       }),
     ),
+    tm.unit,
   );
   trialTable.render(
     ids.map((i) => {
@@ -138,7 +148,7 @@ function drawSweep(names: string[]): void {
         index: i,
         config: trialLabels?.[i] ?? '',
         finalScore: t.final !== undefined ? store.get(t.final)!.last : q?.finalScore,
-        episodes: t.curve !== undefined ? store.get(t.curve)!.steps.length : (q?.episodes ?? 0),
+        points: t.curve !== undefined ? store.get(t.curve)!.steps.length : (q?.points ?? 0),
       };
       if (q !== undefined) Object.assign(row, { state: q.state, attempts: q.attempts }, q.worker !== undefined ? { worker: q.worker } : {}, q.error !== undefined ? { error: q.error } : {});
       return row;

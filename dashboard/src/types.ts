@@ -6,11 +6,11 @@
  */
 import type * as protocol from '../../protocol/messages.js';
 
-export type { CoordinatorMessage, MetricsMessage, ParamsMessage, PeerMessage, RunStateMessage, RunSummary, TrialStatus, WorkerSummary } from '../../protocol/messages.js';
+export type { CoordinatorMessage, MetricsMessage, ParamsMessage, PeerMessage, RunStateMessage, RunSummary, TrialMetricNames, TrialStatus, WorkerSummary } from '../../protocol/messages.js';
 
 /** One named tensor as it arrives over the socket (core/tensors.ts TensorMap). */
 export type TensorMap = protocol.ParamsMessage['params'];
 export type MetricPoint = protocol.MetricsMessage['points'][number];
 
-export const PROTOCOL_VERSION: typeof protocol.PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION: typeof protocol.PROTOCOL_VERSION = 3;
 export const CLOSE: typeof protocol.CLOSE = { unauthorized: 4401, badHello: 4400, helloTimeout: 4408, runEnded: 4000, codeRefused: 4403, tryAgainLater: 1013, tooLarge: 1009, quarantined: 4409 };

@@ -80,7 +80,8 @@ export interface TrialRow {
   index: number;
   config: string;
   finalScore: number | undefined;
-  episodes: number;
+  /** Points of the trial's curve so far: episodes, or epochs of a generative trial. */
+  points: number;
   /** Queue-backed sweeps: the trial's state in the queue, its worker, its tries and last error. */
   state?: string;
   worker?: string;
@@ -88,7 +89,7 @@ export interface TrialRow {
   error?: string;
 }
 
-type SortKey = 'index' | 'config' | 'finalScore' | 'episodes' | 'state' | 'worker';
+type SortKey = 'index' | 'config' | 'finalScore' | 'points' | 'state' | 'worker';
 
 /** A table of trials sorted by the clicked column (final score, best first, by default). */
 export class TrialTable {
@@ -123,7 +124,7 @@ export class TrialTable {
         tr.dataset.trial = String(r.index);
         const state = el('td', r.state === undefined ? '' : `${r.state}${(r.attempts ?? 0) > 1 ? ` (${r.attempts} tries)` : ''}`, `trial-state ${r.state ?? ''}`);
         if (r.error !== undefined) state.title = r.error;
-        tr.append(el('td', String(r.index), 'num'), el('td', r.config, 'mono'), el('td', fmt(r.finalScore, 2), 'num'), el('td', String(r.episodes), 'num'), state, el('td', r.worker ?? '', 'mono'));
+        tr.append(el('td', String(r.index), 'num'), el('td', r.config, 'mono'), el('td', fmt(r.finalScore, 2), 'num'), el('td', String(r.points), 'num'), state, el('td', r.worker ?? '', 'mono'));
         return tr;
       }),
     );
