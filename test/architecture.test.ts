@@ -60,6 +60,7 @@ const DYNAMIC_ALLOWED: ReadonlyMap<string, string> = new Map([
   ['core/webgpu.ts', "optional npm packages 'webgpu' and '@tensorflow/tfjs-backend-webgpu'"],
   ['envs/registration.ts', "a user's env module named in make('module:Id')"],
   ['workers/envModules.ts', "a user's env module file shipped to a worker"],
+  ['bench/envsAb.ts', "another nnlab build's envs (a baseline checkout's dist/), timed against this one"],
   ['test/dashboard.browser.test.ts', 'scripts/build-dashboard.mjs, outside the compiled tree'],
   ['test/dashboard.page.test.ts', 'a dashboard module bundled by esbuild at test time'],
 ]);
