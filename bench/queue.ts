@@ -3,10 +3,13 @@
  * (CliffWalking, Q-learning, --episodes each) through Redis + BullMQ on 2 `nnlab worker --queue`
  * processes (one thread each), against the same 8 trials one after another in this process.
  * The workers are started (and their Redis connections ready) before the clock starts; the
- * queue's time runs from submitting to the last result read back from Redis. Needs redis-server
- * (started here on a free port, in a temporary directory). Goal: ≥ 1.5x.
+ * queue's time runs from submitting to the last result read back from Redis. A first, uncounted
+ * round warms both sides up (the workers' threads compile the trial code on their first trials,
+ * as this process does on its first sequential pass). Each round also prints the trial seconds
+ * each worker spent, so queue overhead (wall minus the busier worker's seconds) is visible.
+ * Needs redis-server (started here on a free port, in a temporary directory). Goal: ≥ 1.5x.
  *
- *   npm run bench:queue -- [--repeats 3] [--episodes 40000]
+ *   npm run bench:queue -- [--repeats 5] [--episodes 100000]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,8 +24,10 @@ import { jobIdOf, openQueue, submitSweep } from '../coordinator/queue.js';
 import { trialTask } from '../coordinator/sweep.js';
 import { runTrial } from '../workers/trial.js';
 import { median } from './stats.js';
+import { QueueEvents } from 'bullmq';
+import { connectionOptions, QUEUE_NAME } from '../protocol/queue.js';
 
-const { values } = parseArgs({ options: { repeats: { type: 'string', default: '3' }, episodes: { type: 'string', default: '40000' } } });
+const { values } = parseArgs({ options: { repeats: { type: 'string', default: '5' }, episodes: { type: 'string', default: '100000' } } });
 const repeats = Number(values.repeats);
 const episodes = Number(values.episodes);
 const CLI = fileURLToPath(new URL('../coordinator/cli.js', import.meta.url));
@@ -57,10 +62,12 @@ await Promise.all(workers.map((w, i) => waitFor(w, /nnlab worker/, `worker ${i +
 await new Promise((r) => setTimeout(r, 1000)); // their connections to Redis
 
 const { queue } = openQueue(url, (l) => console.error(l));
+const events = new QueueEvents(QUEUE_NAME, { connection: connectionOptions(url) });
+await events.waitUntilReady();
 const seq: number[] = [];
 const par: number[] = [];
 try {
-  for (let rep = 0; rep < repeats; rep++) {
+  for (let rep = -1; rep < repeats; rep++) {
     const spec = parseSpec({
       name: `bench-queue-${rep}-${Date.now()}`,
       env: { id: 'CliffWalking-v1' },
@@ -72,19 +79,24 @@ try {
     const env = { id: 'CliffWalking-v1', kwargs: {} };
     let t0 = performance.now();
     for (const t of expandSweep(spec)) await runTrial(trialTask('bench', env, t));
-    seq.push((performance.now() - t0) / 1000);
+    const sequential = (performance.now() - t0) / 1000;
     t0 = performance.now();
     const { sweepId } = await submitSweep(queue, spec, env);
-    for (;;) {
-      const states = await Promise.all(expandSweep(spec).map(async (t) => (await queue.getJob(jobIdOf(sweepId, t.index)))?.getState()));
-      if (states.some((s) => s === 'failed')) throw new Error(`a benchmark trial failed: ${states.join(', ')}`);
-      if (states.every((s) => s === 'completed')) break;
-      await new Promise((r) => setTimeout(r, 20));
+    // wait on BullMQ's completion events (polling 8 jobs every few ms would take CPU from the workers)
+    const jobs = await Promise.all(expandSweep(spec).map((t) => queue.getJob(jobIdOf(sweepId, t.index))));
+    await Promise.all(jobs.map((job) => job!.waitUntilFinished(events)));
+    const queued = (performance.now() - t0) / 1000;
+    const results = await Promise.all(expandSweep(spec).map(async (t) => (await queue.getJob(jobIdOf(sweepId, t.index)))!.returnvalue as { seconds: number; worker: string }));
+    const perWorker = new Map<string, number>();
+    for (const r of results) perWorker.set(r.worker, (perWorker.get(r.worker) ?? 0) + r.seconds);
+    if (rep >= 0) {
+      seq.push(sequential);
+      par.push(queued);
     }
-    par.push((performance.now() - t0) / 1000);
-    console.log(`repeat ${rep + 1}: sequential ${seq.at(-1)!.toFixed(2)} s, queue on 2 workers ${par.at(-1)!.toFixed(2)} s`);
+    console.log(`${rep < 0 ? 'warm-up' : `repeat ${rep + 1}`}: sequential ${sequential.toFixed(2)} s, queue on 2 workers ${queued.toFixed(2)} s (trial seconds per worker: ${[...perWorker].map(([w, s]) => `${w} ${s.toFixed(2)}`).join(', ')})`);
   }
 } finally {
+  await events.close();
   await queue.close();
   for (const w of workers) w.kill('SIGTERM');
   redis.kill('SIGTERM');
