@@ -26,7 +26,7 @@ import { ThreadPoolExecutor } from '../coordinator/executors.js';
 import { CoordinatorServer } from '../coordinator/server.js';
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { runExperiment } from '../coordinator/run.js';
-import { loadSpecFile } from '../coordinator/spec.js';
+import { loadSpecFile } from '../drivers/spec.js';
 import type { RolloutTask, TaskResult } from '../protocol/tasks.js';
 import { median } from './stats.js';
 

@@ -136,7 +136,7 @@ async function main(argv: string[]): Promise<void> {
       await info(values.backend);
       return;
     case 'demo': {
-      const { runDemo } = await import('./demo.js');
+      const { runDemo } = await import('../drivers/demo.js');
       await initBackend(values.backend === undefined ? {} : { backend: values.backend });
       await runDemo({ seed: intOption('seed', values.seed, 1), epochs: intOption('epochs', values.epochs, 60), backend: backendInfo()!.name });
       return;
@@ -145,7 +145,7 @@ async function main(argv: string[]): Promise<void> {
       const agent = positionals[0];
       if (agent === undefined) throw new UsageError('train needs an agent: nnlab train dqn|qlearning|sarsa|expected-sarsa');
       if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
-      const { GENERATIVE_KINDS } = await import('./spec.js');
+      const { GENERATIVE_KINDS } = await import('../drivers/spec.js');
       if ((GENERATIVE_KINDS as readonly string[]).includes(agent)) {
         // a generative model: the same run as a spec with model.kind (samples, checkpoints, dashboard)
         if (values.backend !== undefined) process.env.NNLAB_BACKEND = values.backend;
@@ -160,7 +160,7 @@ async function main(argv: string[]): Promise<void> {
         await runExperiment({ spec, port: intOption('port', values.port, 0) });
         return;
       }
-      const { runTrain, TRAINABLE } = await import('./train.js');
+      const { runTrain, TRAINABLE } = await import('../drivers/train.js');
       if (!(TRAINABLE as readonly string[]).includes(agent)) throw new UsageError(`unknown agent or model '${agent}' (expected one of ${[...TRAINABLE, ...GENERATIVE_KINDS].join(', ')})`);
       await initBackend(values.backend === undefined ? {} : { backend: values.backend });
       const opts: Parameters<typeof runTrain>[0] = {
@@ -189,7 +189,7 @@ async function main(argv: string[]): Promise<void> {
       if (file === undefined && values.resume === undefined) throw new UsageError(`${command} needs a spec file (e.g. experiments/cartpole-dqn.json) or --resume RUN_DIR`);
       if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
       const { runExperiment } = await import('./run.js');
-      const { loadSpecFile } = await import('./spec.js');
+      const { loadSpecFile } = await import('../drivers/spec.js');
       const spec = file !== undefined ? loadSpecFile(file) : undefined;
       if (command === 'sweep' && spec !== undefined && spec.sweep === undefined) throw new UsageError(`${file} has no sweep section (use nnlab run)`);
       const opts: Parameters<typeof runExperiment>[0] = { port: intOption('port', values.port, 7070) };
@@ -237,7 +237,7 @@ async function main(argv: string[]): Promise<void> {
       const dir = positionals[0];
       if (dir === undefined) throw new UsageError('eval needs a run directory (runs/<id>)');
       await initBackend(values.backend === undefined ? {} : { backend: values.backend });
-      const { evalRun } = await import('./evalRun.js');
+      const { evalRun } = await import('../drivers/eval.js');
       await evalRun(dir, intOption('episodes', values.episodes, 100));
       return;
     }
@@ -259,7 +259,7 @@ async function attachSweep(command: string, sweepId: string, url: string | undef
   if (file !== undefined) throw new UsageError(`--attach follows the spec stored with the sweep; remove '${file}'`);
   if (url === undefined) throw new UsageError('--attach needs --queue redis://HOST:PORT (where the sweep was submitted)');
   const checked = queueUrl(url);
-  const { loadSweep } = await import('./queue.js');
+  const { loadSweep } = await import('../drivers/queue.js');
   const spec = await loadSweep(checked, sweepId, (l) => console.error(l));
   const { runExperiment } = await import('./run.js');
   await runExperiment({ spec, port: intOption('port', port, 7070), queue: { url: checked, attach: sweepId } });

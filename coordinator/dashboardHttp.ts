@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tokensEqual } from './server.js';
-import { expandSweep, parseSpec } from './spec.js';
+import { expandSweep, parseSpec } from '../drivers/spec.js';
 
 /** dashboard/static of this package (dist/coordinator/ → ../../dashboard/static). */
 export const DASHBOARD_STATIC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dashboard', 'static');

@@ -19,22 +19,22 @@ import type { TensorMap } from '../core/tensors.js';
 import { spec as findEnvSpec } from '../envs/index.js';
 import { ensureModule, moduleRef } from '../workers/envModules.js';
 import type { EnvRef } from '../protocol/tasks.js';
-import { parseSpec, type ExperimentSpec } from './spec.js';
-import { checkExperiment } from './specCheck.js';
+import { parseSpec, type ExperimentSpec } from '../drivers/spec.js';
+import { checkExperiment } from '../drivers/specCheck.js';
 import { fsErrorMessage, makeRunDir, MetricsLog, readMetrics, resultFile, writeRunFiles } from './runDir.js';
 import { Scheduler } from './scheduler.js';
 import { InlineExecutor, ThreadPoolExecutor } from './executors.js';
 import { CoordinatorServer } from './server.js';
-import { InlineLearner, ProcessLearner, type LearnerClient } from './learner.js';
+import { InlineLearner, ProcessLearner, type LearnerClient } from '../drivers/learner.js';
 import { Progress } from './progress.js';
-import { dqnLearnerInit, runDqn, type DqnRunState } from './dqnRun.js';
-import { runTrials, trialMetrics } from './sweep.js';
-import { clearFollowerMetrics, runQueueSweep, sweepIdOf, type QueueTuning } from './queue.js';
+import { dqnLearnerInit, runDqn, type DqnRunState } from '../drivers/offPolicy.js';
+import { runTrials, trialMetrics } from '../drivers/trials.js';
+import { clearFollowerMetrics, runQueueSweep, sweepIdOf, type QueueTuning } from '../drivers/queue.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
-import { runInProcess } from './inProcess.js';
-import { latestGenerativeCheckpoint } from './generativeRun.js';
+import { runInProcess } from '../drivers/onPolicy.js';
+import { latestGenerativeCheckpoint } from '../drivers/generative.js';
 import { dashboardHandler } from './dashboardHttp.js';
-import type { Faults, RunContext, RunEvent, RunOutcome } from './runContext.js';
+import type { Faults, RunContext, RunEvent, RunOutcome } from '../drivers/context.js';
 import type { RunSummary, WorkerSummary, CoordinatorMessage } from '../protocol/messages.js';
 
 export interface RunOptions {
@@ -68,7 +68,7 @@ export interface RunOptions {
   /**
    * Run the sweep's trials as jobs of the Redis queue at `url` (overrides spec.queue), in
    * runs/<sweep id>/; with `attach`, follow that sweep (its spec as Redis holds it) instead of
-   * submitting (coordinator/queue.ts).
+   * submitting (drivers/queue.ts).
    */
   queue?: { url: string; attach?: string } & QueueTuning;
 }

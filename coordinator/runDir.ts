@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { version } from '../core/version.js';
-import type { RunOutcome } from './runContext.js';
+import type { RunMetrics, RunOutcome } from '../drivers/context.js';
 
 /** Why a file-system call failed, in words (read-only, not writable, full disk, …), from its error code. */
 export function fsErrorMessage(e: unknown): string {
@@ -82,7 +82,7 @@ export function gitCommit(): string {
   }
 }
 
-export class MetricsLog {
+export class MetricsLog implements RunMetrics {
   private readonly jsonl: number;
   private readonly csv: number;
   private jsonlBytes: number;

@@ -16,7 +16,10 @@
  */
 import type { Task, TaskKind, TaskResult } from '../protocol/tasks.js';
 import type { ExecutorState, RefusalCode } from '../protocol/messages.js';
-import { validateResult } from './validate.js';
+import { validateResult } from '../drivers/validate.js';
+import type { SchedulerCounts, TaskScheduler } from '../drivers/context.js';
+
+export type { SchedulerCounts };
 
 export type { ExecutorState, RefusalCode };
 
@@ -94,26 +97,6 @@ interface Entry {
   silent?: { since: number; ms: number };
 }
 
-export interface SchedulerCounts {
-  submitted: number;
-  completed: number;
-  /** Dispatches put back because their executor died, failed them or missed their deadline. */
-  requeued: number;
-  /** Tasks given up (their failures or losses exceeded the limits). */
-  failed: number;
-  /** Answers dropped because their dispatch was no longer live (cancelled, or its executor was closed). */
-  duplicates: number;
-  /** Results refused by validation. */
-  invalid: number;
-  /** `task_error` answers. */
-  taskErrors: number;
-  /** Deadlines missed. */
-  timeouts: number;
-  /** Answers that came after their deadline (dropped, not counted). */
-  late: number;
-  /** Workers quarantined. */
-  quarantined: number;
-}
 
 export interface SchedulerOptions {
   /** Times a task may lose its executor (a death) before it fails. */
@@ -132,7 +115,7 @@ export interface SchedulerOptions {
 /** Median task times are taken over this many recent tasks of a kind. */
 const TIMES_KEPT = 64;
 
-export class Scheduler {
+export class Scheduler implements TaskScheduler {
   private readonly executors = new Map<string, Entry>();
   private readonly queue: Pending[] = [];
   /** Live dispatches by dispatch id. */

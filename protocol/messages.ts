@@ -167,7 +167,7 @@ export interface RunSummary {
   backend: string;
   startedAt: string;
   message?: string;
-  /** A queue-backed sweep's trials (coordinator/queue.ts). */
+  /** A queue-backed sweep's trials (drivers/queue.ts). */
   trials?: TrialStatus[];
   /** A sweep's (or tabular run's) trial metrics: what the dashboard's sweep chart and table show. */
   trialMetrics?: TrialMetricNames;

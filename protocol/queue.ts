@@ -1,5 +1,5 @@
 /**
- * The contract of queue-backed sweeps, shared by the submitter (coordinator/queue.ts) and the queue
+ * The contract of queue-backed sweeps, shared by the submitter (drivers/queue.ts) and the queue
  * workers (workers/queueWorker.ts): the queue's name, what a trial job carries, reports as progress
  * and returns, and how both sides connect to Redis.
  */

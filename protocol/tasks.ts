@@ -70,7 +70,7 @@ export interface RolloutResult {
   policyVersion: number;
 }
 
-/** The RL algorithms a trial task trains (coordinator/spec.ts RL_ALGOS). */
+/** The RL algorithms a trial task trains (drivers/spec.ts RL_ALGOS). */
 export const TRIAL_ALGOS = ['qlearning', 'sarsa', 'expected-sarsa', 'dqn', 'reinforce', 'actor-critic', 'a2c'] as const;
 export type TrialAlgo = (typeof TRIAL_ALGOS)[number];
 /** The trial algorithms that train for a number of episodes (the others for env steps). */

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The rooms of the repo. `index` is the package entry index.ts; `dashboard` is dashboard/src. */
-const ROOMS = ['base', 'envs', 'core', 'agents', 'generative', 'protocol', 'workers', 'coordinator', 'dashboard', 'bench', 'test', 'experiments', 'index'] as const;
+const ROOMS = ['base', 'envs', 'core', 'agents', 'generative', 'protocol', 'workers', 'drivers', 'coordinator', 'dashboard', 'bench', 'test', 'experiments', 'index'] as const;
 type Room = (typeof ROOMS)[number];
 
 /** Which rooms each room may import (its own room is always allowed); 'any' for the top. */
@@ -31,6 +31,8 @@ const MAY_IMPORT: Readonly<Record<Room, readonly Room[] | 'any'>> = {
   generative: ['core', 'base'],
   protocol: ['base'],
   workers: ['protocol', 'agents', 'generative', 'envs', 'core', 'base'],
+  // drivers train (off-policy, on-policy, generative, trials) on the executors' code; the coordinator calls them
+  drivers: ['protocol', 'workers', 'agents', 'generative', 'envs', 'core', 'base'],
   coordinator: 'any',
   dashboard: ['envs', 'base'],
   // experiments/ holds example specs and a user-style custom env: it may use what a user may.
@@ -223,15 +225,17 @@ test('self-check: each rule fails on a synthetic edge that breaks it', () => {
     [edge('agents/dqn.ts', 'generative/gan.ts'), /agents\/ may import only core\/, envs\/, base\//],
     [edge('generative/gan.ts', 'envs/core.ts'), /generative\/ may import only core\/, base\//],
     [edge('generative/gan.ts', 'workers/thread.ts'), /generative\/ may import only/],
-    [edge('workers/rollout.ts', 'coordinator/spec.ts', true), /nothing imports coordinator\//],
-    [edge('workers/dqnLearnerHost.ts', 'coordinator/learner.ts', true), /nothing imports coordinator\//],
+    [edge('workers/rollout.ts', 'drivers/spec.ts', true), /workers\/ may import only/],
+    [edge('drivers/offPolicy.ts', 'coordinator/scheduler.ts', true), /nothing imports coordinator\//],
+    [edge('workers/dqnLearnerHost.ts', 'drivers/learner.ts', true), /workers\/ may import only/],
     [edge('agents/dqn.ts', 'protocol/messages.ts', true), /agents\/ may import only/],
     [edge('protocol/messages.ts', 'core/tensors.ts'), /protocol\/ may import only base\//], // a value import where only types may go
     [edge('dashboard/src/socket.ts', 'protocol/messages.ts'), /dashboard\/ may import only/],
     [edge('protocol/messages.ts', '@tensorflow/tfjs'), /protocol\/ never loads tfjs/],
     [edge('dashboard/src/main.ts', 'core/nn.ts'), /dashboard\/ may import only envs\/, base\//],
     [edge('experiments/gridmaze.ts', '@tensorflow/tfjs'), /experiments\/ never loads tfjs/],
-    [edge('workers/remote.ts', 'coordinator/spec.ts'), /nothing imports coordinator\//],
+    [edge('workers/remote.ts', 'coordinator/server.ts'), /nothing imports coordinator\//],
+    [edge('agents/dqn.ts', 'drivers/offPolicy.ts'), /agents\/ may import only/],
     [edge('experiments/gridmaze.ts', 'coordinator/cli.ts'), /nothing imports coordinator\//],
   ];
   for (const [e, message] of broken) {

@@ -14,11 +14,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runExperiment, type RunOptions, type RunResult } from '../coordinator/run.js';
 import { loadCheckpoint, latestCheckpoint } from '../core/checkpoint.js';
-import { evalRun } from '../coordinator/evalRun.js';
-import type { RunEvent } from '../coordinator/runContext.js';
+import { evalRun } from '../drivers/eval.js';
+import type { RunEvent } from '../drivers/context.js';
 import { WebSocket } from 'ws';
 import { packr } from '../core/tensors.js';
-import type { DqnRunState } from '../coordinator/dqnRun.js';
+import type { DqnRunState } from '../drivers/offPolicy.js';
 import { STEP_SCALE, TAG_DIMS } from './fixtures/taggedCartPole.js';
 import { PROTOCOL_VERSION, type CoordinatorMessage, type ParamsMessage } from '../protocol/messages.js';
 

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { dataParallelStep, shardBatch, latestGenerativeCheckpoint } from '../coordinator/generativeRun.js';
+import { dataParallelStep, shardBatch, latestGenerativeCheckpoint } from '../drivers/generative.js';
 import { Scheduler } from '../coordinator/scheduler.js';
 import { InlineExecutor } from '../coordinator/executors.js';
 import { makeGenerativeLearner } from '../generative/models.js';

@@ -11,8 +11,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseSpec, expandSweep, SpecError, SPEC_LIMITS, sweepTrialCount } from '../coordinator/spec.js';
-import { checkExperiment, CONFIG_LIMITS } from '../coordinator/specCheck.js';
+import { parseSpec, expandSweep, SpecError, SPEC_LIMITS, sweepTrialCount } from '../drivers/spec.js';
+import { checkExperiment, CONFIG_LIMITS } from '../drivers/specCheck.js';
 import { runExperiment } from '../coordinator/run.js';
 import { fsErrorMessage } from '../coordinator/runDir.js';
 

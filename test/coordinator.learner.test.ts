@@ -6,7 +6,7 @@
 import * as assert from 'uvu/assert';
 import { resolveDqnConfig } from '../agents/dqn.js';
 import { Rng } from '../base/rng.js';
-import { InlineLearner, LearnerLost, ProcessLearner, type LearnerClient } from '../coordinator/learner.js';
+import { InlineLearner, LearnerLost, ProcessLearner, type LearnerClient } from '../drivers/learner.js';
 import { test, useCpu } from './helpers.js';
 import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
 

@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { Scheduler, type SchedulerOptions } from '../coordinator/scheduler.js';
 import { CoordinatorServer } from '../coordinator/server.js';
 import { InlineExecutor } from '../coordinator/executors.js';
-import { validateGradient, validateRollout, validateTrial, envSpaces } from '../coordinator/validate.js';
+import { validateGradient, validateRollout, validateTrial, envSpaces } from '../drivers/validate.js';
 import type { TaskMessage } from '../protocol/messages.js';
 import { runTrial } from '../workers/trial.js';
 import { execute } from '../workers/thread.js';

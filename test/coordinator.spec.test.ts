@@ -4,10 +4,10 @@ import { mkdtempSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseSpec, loadSpecFile, expandSweep, SpecError } from '../coordinator/spec.js';
+import { parseSpec, loadSpecFile, expandSweep, SpecError } from '../drivers/spec.js';
 import { runExperiment } from '../coordinator/run.js';
 import { makeGenerativeLearner } from '../generative/models.js';
-import { checkExperiment } from '../coordinator/specCheck.js';
+import { checkExperiment } from '../drivers/specCheck.js';
 
 const base = { env: { id: 'CliffWalking-v1' }, agent: { algo: 'qlearning' } };
 

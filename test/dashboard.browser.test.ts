@@ -20,7 +20,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { runExperiment, type RunResult } from '../coordinator/run.js';
-import type { RunEvent } from '../coordinator/runContext.js';
+import type { RunEvent } from '../drivers/context.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = path.join(ROOT, 'dist', 'coordinator', 'cli.js');

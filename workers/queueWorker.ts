@@ -1,5 +1,5 @@
 /**
- * `nnlab worker --queue URL`: pulls trial jobs of queue-backed sweeps (coordinator/queue.ts) from
+ * `nnlab worker --queue URL`: pulls trial jobs of queue-backed sweeps (drivers/queue.ts) from
  * Redis and runs them, `concurrency` at a time, on piscina threads (the main thread stays free to
  * renew each job's lock). Trials of RL agents and of generative models alike (workers/trial.ts).
  * While a trial trains, its episode count (epoch count) and latest returns (epoch scores) are the

@@ -29,7 +29,7 @@ import { DEEP_TRIAL_ENV_STEPS, type GenerativeTrialTask, type RlTrialTask, type 
 
 const TABULAR = { qlearning: QLearning, sarsa: Sarsa, 'expected-sarsa': ExpectedSarsa } as const;
 
-/** The policy-gradient trainers (also what `nnlab run` trains in process: coordinator/inProcess.ts). */
+/** The policy-gradient trainers (also what `nnlab run` trains in process: drivers/onPolicy.ts). */
 export const PG_TRAINERS = { reinforce: trainReinforce, 'actor-critic': trainActorCritic, a2c: trainA2c } as const;
 
 /**

@@ -19,8 +19,8 @@ import type { TrialStatus } from '../protocol/messages.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { connectionOptions, jobProgressSchema, jobResultSchema, progressPoints, QUEUE_NAME, redisErrorLogger, type TrialJobData } from '../protocol/queue.js';
 import { expandSweep, parseSpec, type ExperimentSpec, type Trial } from './spec.js';
-import { trialMetrics, trialTask, writeTrialMetrics } from './sweep.js';
-import type { RunContext, RunOutcome } from './runContext.js';
+import { trialMetrics, trialTask, writeTrialMetrics } from './trials.js';
+import type { RunContext, RunOutcome } from './context.js';
 
 /** The one queue every sweep's trials go to: any worker serves any sweep. */
 /** How the submitter retries a trial that throws (BullMQ attempts and exponential backoff). */

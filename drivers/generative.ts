@@ -19,8 +19,8 @@ import type { GenerativeLearner, ImageBatch, Metrics } from '../generative/types
 import { scoreMetric, scoreOf, type ScoreMetric } from '../generative/score.js';
 import { GENERATIVE_EPOCHS, type GradientResult, type GradientTask } from '../protocol/tasks.js';
 import type { ExperimentSpec } from './spec.js';
-import type { Scheduler } from './scheduler.js';
-import type { RunContext, RunOutcome } from './runContext.js';
+import type { TaskScheduler } from './context.js';
+import type { RunContext, RunOutcome } from './context.js';
 
 /** Cuts a batch into `k` contiguous shards of near-equal size. */
 export function shardBatch(b: ImageBatch, k: number): ImageBatch[] {
@@ -35,7 +35,7 @@ export function shardBatch(b: ImageBatch, k: number): ImageBatch[] {
 }
 
 /** One data-parallel training iteration over the learner's schedule. */
-export function dataParallelStep(scheduler: Scheduler, runId: string, model: GradientTask['model'], shards: number): (learner: GenerativeLearner, batches: ImageBatch[]) => Promise<Metrics> {
+export function dataParallelStep(scheduler: TaskScheduler, runId: string, model: GradientTask['model'], shards: number): (learner: GenerativeLearner, batches: ImageBatch[]) => Promise<Metrics> {
   let version = 0;
   return async (learner, batches) => {
     const metrics: Metrics = {};

@@ -23,7 +23,7 @@ import { RolloutRunner, type RolloutRunnerState } from '../workers/rollout.js';
 import type { EnvRef, RolloutResult, RolloutTask } from '../protocol/tasks.js';
 import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
 import { LearnerLost, type LearnerClient } from './learner.js';
-import type { RunContext, RunOutcome } from './runContext.js';
+import type { RunContext, RunOutcome } from './context.js';
 import { checkedRollout } from './validate.js';
 
 /** What a DQN run's checkpoint holds (besides the model files). */

@@ -8,8 +8,8 @@ import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
 import type { trainA2c } from '../agents/a2c.js';
 import { PG_TRAINERS } from '../workers/trial.js';
 import type { TrainPgOptions } from '../agents/onPolicy.js';
-import type { RunContext, RunOutcome } from './runContext.js';
-import { runGenerative, type GenerativeRunState } from './generativeRun.js';
+import type { RunContext, RunOutcome } from './context.js';
+import { runGenerative, type GenerativeRunState } from './generative.js';
 
 export async function runInProcess(ctx: RunContext, resume?: unknown): Promise<RunOutcome> {
   const { spec } = ctx;

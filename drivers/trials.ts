@@ -12,14 +12,14 @@ import path from 'node:path';
 import { expandSweep, type ExperimentSpec, type Trial } from './spec.js';
 import { GENERATIVE_EPOCHS, type EnvRef, type GenerativeTrialTask, type RlTrialTask, type TrialResult, type TrialTask } from '../protocol/tasks.js';
 import type { TrialMetricNames } from '../protocol/messages.js';
-import { classifierEvaluation, generativeScoreMetric } from './generativeRun.js';
-import type { RunContext, RunOutcome } from './runContext.js';
+import { classifierEvaluation, generativeScoreMetric } from './generative.js';
+import type { RunContext, RunOutcome } from './context.js';
 
 /**
  * The task that trains one trial of a sweep. An RL trial: its agent, config with its seed, budget,
  * and env (`env` — the run's, with its module — with the trial's own kwargs, which a sweep may
  * set). A generative trial: its model, seed, epochs and evaluation as a single generative run of
- * its spec would have them (coordinator/generativeRun.ts), its files in `outDir` when given.
+ * its spec would have them (drivers/generative.ts), its files in `outDir` when given.
  */
 export function trialTask(runId: string, env: EnvRef, trial: Trial, outDir?: string): TrialTask {
   const { spec } = trial;

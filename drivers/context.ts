@@ -1,16 +1,60 @@
 /**
- * What a run driver (dqnRun, sweep, …) gets from the coordinator: the validated spec, the run's
- * directory and metrics log, the scheduler, the learner, and the hooks for progress, publishing
- * parameters, checkpoints and stop requests. Drivers never touch the socket or the terminal.
+ * What a run driver (offPolicy, onPolicy, generative, trials, queue) gets from the coordinator: the
+ * validated spec, the run's directory and metrics log, the scheduler, the learner, and the hooks
+ * for progress, publishing parameters, checkpoints and stop requests. Drivers never touch the
+ * socket or the terminal; they see the coordinator's scheduler and metrics log through the two
+ * interfaces below, which coordinator/scheduler.ts and coordinator/runDir.ts implement.
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { TensorMap } from '../core/tensors.js';
 import type { EnvRef } from '../protocol/tasks.js';
 import type { ExperimentSpec } from './spec.js';
-import type { MetricsLog } from './runDir.js';
-import type { RefusalCode, Scheduler, SchedulerCounts } from './scheduler.js';
+import type { Task, TaskKind, TaskResult } from '../protocol/tasks.js';
 import type { LearnerClient } from './learner.js';
-import type { TrialStatus } from '../protocol/messages.js';
+import type { RefusalCode, TrialStatus } from '../protocol/messages.js';
+
+/** What a scheduler has counted over a run (reported in result.json). */
+export interface SchedulerCounts {
+  submitted: number;
+  completed: number;
+  /** Dispatches put back because their executor died, failed them or missed their deadline. */
+  requeued: number;
+  /** Tasks given up (their failures or losses exceeded the limits). */
+  failed: number;
+  /** Answers dropped because their dispatch was no longer live (cancelled, or its executor was closed). */
+  duplicates: number;
+  /** Results refused by validation. */
+  invalid: number;
+  /** `task_error` answers. */
+  taskErrors: number;
+  /** Deadlines missed. */
+  timeouts: number;
+  /** Answers that came after their deadline (dropped, not counted). */
+  late: number;
+  /** Workers quarantined. */
+  quarantined: number;
+}
+
+/** The coordinator's scheduler as a driver uses it: tasks in, validated results out. */
+export interface TaskScheduler {
+  /** Runs a task on whichever executor is free; resolves with its validated result. */
+  submit(task: Task): Promise<TaskResult>;
+  /** How many tasks of a kind can run at once now. */
+  capacity(kind: TaskKind): number;
+  readonly counts: SchedulerCounts;
+  /** Rewrites a task before each dispatch (attempt 1, 2, …), e.g. to act with newer parameters. */
+  prepare: ((task: Task, attempt: number) => Task) | undefined;
+}
+
+/** The run's metrics log as a driver uses it (metrics.jsonl and metrics.csv). */
+export interface RunMetrics {
+  /** Seconds since the run started (resumed runs continue their clock). */
+  readonly time: number;
+  write(step: number, metrics: Record<string, number>): void;
+  writeMany(points: { step: number; metrics: Record<string, number> }[]): void;
+  /** Where the logs end now (a checkpoint records it, so a resume can truncate them back). */
+  mark(): { jsonl: number; csv: number; time: number };
+}
 
 export interface Faults {
   /** The rollout task starting at or after this env step crashes its thread. */
@@ -28,8 +72,8 @@ export interface RunContext {
   envRef: EnvRef;
   /** Everything in this thread, in order (no threads, no learner process). */
   singleProcess: boolean;
-  scheduler: Scheduler;
-  metrics: MetricsLog;
+  scheduler: TaskScheduler;
+  metrics: RunMetrics;
   faults?: Faults;
   log(line: string): void;
   event(e: RunEvent): void;

@@ -18,7 +18,7 @@ import type { TabularConfig } from '../agents/tabular.js';
 import type { RlAlgo } from '../agents/algos.js';
 import { GENERATIVE_MODELS } from '../generative/models.js';
 import { expandSweep, SpecError, SPEC_LIMITS, type ExperimentSpec, type Trial } from './spec.js';
-import { generativeScoreMetric } from './generativeRun.js';
+import { generativeScoreMetric } from './generative.js';
 
 /**
  * Caps on agent and model config sizes (docs/experiments.md, "Limits"). Each is far above what the
