@@ -21,6 +21,7 @@ import { GENERATIVE_EPOCHS, type GradientResult, type GradientTask } from '../pr
 import type { ExperimentSpec } from './spec.js';
 import type { TaskScheduler } from './context.js';
 import type { RunContext, RunOutcome } from './context.js';
+import { GenerativeProcessLearner } from './learner.js';
 
 /** Cuts a batch into `k` contiguous shards of near-equal size. */
 export function shardBatch(b: ImageBatch, k: number): ImageBatch[] {
@@ -77,12 +78,12 @@ export function latestGenerativeCheckpoint(runDir: string): GenerativeRunState |
  * Saves the learner (weights and optimiser state) into checkpoints/epoch-NNN atomically (written
  * under a temporary name, renamed), then points LATEST-epoch.json at it; keeps the newest `keep`.
  */
-async function saveEpochCheckpoint(ctx: RunContext, c: GenerativeCheckpoint & { learner: GenerativeLearner }): Promise<void> {
+async function saveEpochCheckpoint(ctx: RunContext, c: GenerativeCheckpoint & { save: (dir: string) => Promise<void> }): Promise<void> {
   const root = path.join(ctx.runDir, 'checkpoints');
   const name = `epoch-${String(c.epoch).padStart(4, '0')}`;
   const tmp = path.join(root, `.tmp-${name}-${process.pid}`);
   await rm(tmp, { recursive: true, force: true });
-  await c.learner.save(tmp);
+  await c.save(tmp);
   await rm(path.join(root, name), { recursive: true, force: true });
   await rename(tmp, path.join(root, name));
   const state: GenerativeRunState = { epoch: c.epoch, step: c.step, dataRng: c.dataRng, dir: name, metrics: ctx.metrics.mark() };
@@ -107,7 +108,10 @@ export async function runGenerative(ctx: RunContext, resume?: GenerativeRunState
   const { spec } = ctx;
   const model = spec.model!;
   const epochs = spec.budget.epochs ?? GENERATIVE_EPOCHS;
-  if (spec.workers.learner.process) ctx.log('note: generative models train in the coordinator process (a separate learner process is used by DQN runs); spread the work with workers.gradient');
+  // the model trains in the learner process unless the spec says otherwise, or spreads its
+  // gradients over workers.gradient threads (then the coordinator applies them: one copy, here)
+  const remote = spec.workers.learner.process && spec.workers.gradient === 0 ? new GenerativeProcessLearner(spec.workers.learner.backend) : undefined;
+  if (spec.workers.learner.process && remote === undefined) ctx.log(`note: with workers.gradient ${spec.workers.gradient}, the gradient threads' average is applied in the coordinator process, not a learner process`);
   const stop = new AbortController();
   const poll = setInterval(() => {
     if (ctx.stopRequested() !== undefined) stop.abort();
@@ -144,8 +148,10 @@ export async function runGenerative(ctx: RunContext, resume?: GenerativeRunState
   opts.evaluate = classifierEvaluation(spec);
   if (spec.eval.samples !== undefined) opts.evalSamples = spec.eval.samples;
   if (spec.workers.gradient > 0) opts.trainStep = dataParallelStep(ctx.scheduler, ctx.runId, { kind: model.kind, config: model.config, seed: spec.seed }, spec.workers.gradient);
+  if (remote !== undefined) opts.remote = remote;
   try {
     const r = await trainGenerative(opts);
+    if (remote !== undefined) ctx.log(`${model.kind} trained in learner process ${remote.pid ?? '?'} (backend ${remote.backend})`);
     ctx.progressBreak();
     const lastEpoch = r.epochs.at(-1);
     const ev = lastEpoch?.metrics ?? {};
@@ -163,5 +169,6 @@ export async function runGenerative(ctx: RunContext, resume?: GenerativeRunState
     return outcome;
   } finally {
     clearInterval(poll);
+    await remote?.close();
   }
 }

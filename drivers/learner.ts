@@ -7,7 +7,10 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { DqnLearnerHost } from '../workers/dqnLearnerHost.js';
-import type { FromLearner, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
+import type { FromLearner, GenerativeLearnerInit, GenerativeLearnerRequest, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
+import type { RngState } from '../base/rng.js';
+import type { GenerativeLearner, ImageBatch, Metrics } from '../generative/types.js';
+import type { RemoteLearner } from '../generative/train.js';
 
 export class LearnerLost extends Error {}
 
@@ -36,10 +39,17 @@ export class InlineLearner implements LearnerClient {
 
 const ENTRY = new URL('../workers/learnerProcess.js', import.meta.url);
 
-export class ProcessLearner implements LearnerClient {
-  readonly kind = 'process';
+/** A reply to a request with an id (everything the learner process answers but 'ready'). */
+type Reply = Exclude<FromLearner, { type: 'ready' }>;
+
+/**
+ * The learner process itself: forked with its own NNLAB_BACKEND, initialised with one learner
+ * (`init` for DQN, `init-generative` for a generative model), then answering requests by id. A
+ * request in flight when the process dies or its channel breaks fails with `LearnerLost`.
+ */
+export class LearnerProcess {
   private child!: ChildProcess;
-  private readonly waiting = new Map<number, { resolve: (r: TrainReply) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
   backend = 'unknown';
   private closing = false;
   /** Called when the process exits unexpectedly. */
@@ -47,9 +57,9 @@ export class ProcessLearner implements LearnerClient {
 
   private constructor() {}
 
-  /** Forks the process, initialises the learner in it, and resolves once it is ready. */
-  static async start(init: LearnerInit, backend?: string): Promise<ProcessLearner> {
-    const l = new ProcessLearner();
+  /** Forks the process, initialises its learner, and resolves once it is ready. */
+  static async start(init: LearnerInit | GenerativeLearnerInit, backend?: string): Promise<LearnerProcess> {
+    const l = new LearnerProcess();
     const env = { ...process.env };
     if (backend !== undefined) env.NNLAB_BACKEND = backend;
     l.child = fork(ENTRY, [], { serialization: 'advanced', env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -62,16 +72,20 @@ export class ProcessLearner implements LearnerClient {
           l.backend = msg.backend;
           l.child.off('exit', early);
           resolve();
-        } else if (msg.type === 'trained') {
-          l.waiting.get(msg.id)?.resolve(msg);
-          l.waiting.delete(msg.id);
+        } else if (msg.type === 'failed' && msg.id === -1) {
+          l.child.off('exit', early);
+          l.child.kill('SIGKILL');
+          reject(new Error(`learner process: ${msg.message}`));
         } else if (msg.type === 'failed') {
           l.waiting.get(msg.id)?.reject(new Error(`learner: ${msg.message}`));
+          l.waiting.delete(msg.id);
+        } else {
+          l.waiting.get(msg.id)?.resolve(msg);
           l.waiting.delete(msg.id);
         }
       });
     });
-    // a failed send reports to its callback; any other error of the channel loses the rounds in flight (LearnerLost), not the run
+    // a failed send reports to its callback; any other error of the channel loses the requests in flight (LearnerLost), not the run
     l.child.on('error', (e) => {
       for (const w of l.waiting.values()) w.reject(new LearnerLost(`learner process ${l.child.pid}: ${e.message}`));
       l.waiting.clear();
@@ -90,14 +104,15 @@ export class ProcessLearner implements LearnerClient {
     return this.child.pid;
   }
 
-  train(req: TrainRequest): Promise<TrainReply> {
+  /** Sends a request and resolves with the reply of the same id. */
+  request(req: TrainRequest | GenerativeLearnerRequest): Promise<Reply> {
     return new Promise((resolve, reject) => {
       if (this.child.exitCode !== null || this.child.signalCode !== null) {
         reject(new LearnerLost(`learner process ${this.child.pid} is gone`));
         return;
       }
       this.waiting.set(req.id, { resolve, reject });
-      // a learner that died a moment ago fails the write (EPIPE) before its exit is seen: the round is lost, not the run
+      // a learner that died a moment ago fails the write (EPIPE) before its exit is seen: the request is lost, not the run
       this.child.send(req, (err) => {
         if (err === null || !this.waiting.has(req.id)) return;
         this.waiting.delete(req.id);
@@ -118,5 +133,84 @@ export class ProcessLearner implements LearnerClient {
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 3000);
     await exited;
     clearTimeout(timer);
+  }
+}
+
+/** A DQN learner in its own process. */
+export class ProcessLearner implements LearnerClient {
+  readonly kind = 'process';
+  private constructor(readonly proc: LearnerProcess) {}
+
+  static async start(init: LearnerInit, backend?: string): Promise<ProcessLearner> {
+    return new ProcessLearner(await LearnerProcess.start(init, backend));
+  }
+
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  get backend(): string {
+    return this.proc.backend;
+  }
+
+  async train(req: TrainRequest): Promise<TrainReply> {
+    const r = await this.proc.request(req);
+    if (r.type !== 'trained') throw new Error(`learner: a '${r.type}' reply to training round ${req.id}`);
+    return r;
+  }
+
+  close(): Promise<void> {
+    return this.proc.close();
+  }
+}
+
+/**
+ * A generative model trained in the learner process (generative/train.ts `RemoteLearner`): one
+ * iteration per request; the driver's copy pulls the parameters before it samples or evaluates;
+ * saves are the process's own, optimiser state included.
+ */
+export class GenerativeProcessLearner implements RemoteLearner {
+  private nextId = 1;
+  private proc: LearnerProcess | undefined;
+
+  constructor(private readonly backendName?: string) {}
+
+  async start(kind: string, config: Record<string, unknown>, rng: RngState, loadDir?: string): Promise<void> {
+    this.proc = await LearnerProcess.start({ type: 'init-generative', kind, config, rng, ...(loadDir !== undefined ? { loadDir } : {}) }, this.backendName);
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  get backend(): string {
+    return this.proc?.backend ?? 'unknown';
+  }
+
+  private async ask(req: GenerativeLearnerRequest): Promise<Reply> {
+    if (this.proc === undefined) throw new Error('generative learner process: not started');
+    return this.proc.request(req);
+  }
+
+  async trainStep(batches: ImageBatch[]): Promise<Metrics> {
+    const r = await this.ask({ type: 'gen-step', id: this.nextId++, batches });
+    if (r.type !== 'gen-stepped') throw new Error(`learner: a '${r.type}' reply to a training step`);
+    return r.metrics;
+  }
+
+  async pull(local: GenerativeLearner): Promise<void> {
+    const r = await this.ask({ type: 'gen-pull', id: this.nextId++ });
+    if (r.type !== 'gen-params') throw new Error(`learner: a '${r.type}' reply to a parameter pull`);
+    local.setParams(r.params);
+    if (r.stats !== undefined) local.setRunningStats?.(r.stats);
+  }
+
+  async save(dir: string): Promise<void> {
+    const r = await this.ask({ type: 'gen-save', id: this.nextId++, dir });
+    if (r.type !== 'gen-saved') throw new Error(`learner: a '${r.type}' reply to a save`);
+  }
+
+  async close(): Promise<void> {
+    await this.proc?.close();
   }
 }

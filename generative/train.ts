@@ -58,12 +58,33 @@ export interface TrainGenerativeOptions {
   classifierDir?: string;
   /** MNIST to use (default: loadMnist()). */
   mnist?: Mnist;
-  /** Called after each completed epoch (not after an aborted one) to save a checkpoint. */
-  onCheckpoint?: (c: GenerativeCheckpoint & { learner: GenerativeLearner }) => Promise<void>;
+  /**
+   * Called after each completed epoch (not after an aborted one) to save a checkpoint; `save(dir)`
+   * writes the learner there (the remote one when training is remote).
+   */
+  onCheckpoint?: (c: GenerativeCheckpoint & { learner: GenerativeLearner; save: (dir: string) => Promise<void> }) => Promise<void>;
   /** Continue from a checkpoint: the learner is loaded from `dir`, training resumes after `epoch`. */
   resume?: GenerativeCheckpoint & { dir: string };
   /** Replaces `learner.trainStep` (the coordinator's data-parallel step over gradient workers). */
   trainStep?: (learner: GenerativeLearner, batches: ImageBatch[]) => Promise<Metrics> | Metrics;
+  /**
+   * Train a copy of the model elsewhere (the learner process): the loop's own learner is then
+   * only the copy it samples and evaluates with, refreshed from the remote one before each use,
+   * and every save (checkpoints, the final model) is the remote's, optimiser state included.
+   */
+  remote?: RemoteLearner;
+}
+
+/** A learner trained outside this thread (drivers/learner.ts GenerativeProcessLearner). */
+export interface RemoteLearner {
+  /** Builds the same model from the same generator state (`rng` before the model drew from it), then loads `loadDir` if given. */
+  start(kind: string, config: Record<string, unknown>, rng: RngState, loadDir?: string): Promise<void>;
+  /** One training iteration, as `learner.trainStep`. */
+  trainStep(batches: ImageBatch[]): Promise<Metrics>;
+  /** Copies the remote parameters (and batchnorm averages) into `local`. */
+  pull(local: GenerativeLearner): Promise<void>;
+  /** Saves the remote learner to `dir`, as `learner.save`. */
+  save(dir: string): Promise<void>;
 }
 
 /** Where an epoch-boundary checkpoint leaves the training loop. */
@@ -132,8 +153,11 @@ export async function trainGenerative(opts: TrainGenerativeOptions): Promise<Tra
   if (!Number.isInteger(opts.epochs) || opts.epochs < 0) throw new RangeError(`epochs must be a non-negative integer, got ${opts.epochs}`);
   const log = opts.log ?? (() => {});
   const root = new Rng(seed);
-  const learner = makeGenerativeLearner(opts.kind, opts.config ?? {}, root.split());
+  const learnerRng = root.split();
+  const remoteRng = learnerRng.getState();
+  const learner = makeGenerativeLearner(opts.kind, opts.config ?? {}, learnerRng);
   try {
+    await opts.remote?.start(opts.kind, opts.config ?? {}, remoteRng, opts.resume?.dir);
     return await run(learner, opts, seed, root, log);
   } finally {
     learner.dispose();
@@ -183,6 +207,7 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
     log(`${kind}: resumed after epoch ${opts.resume.epoch} (step ${step}) from ${opts.resume.dir}`);
   }
   let aborted = false;
+  const save = (dir: string): Promise<void> => (opts.remote !== undefined ? opts.remote.save(dir) : learner.save(dir));
   log(`${kind}: ${opts.epochs} epochs, batch ${batchSize}, seed ${seed}, schedule ${learner.schedule().join(',')}`);
   try {
     for (let epoch = firstEpoch; epoch <= opts.epochs && !aborted; epoch++) {
@@ -219,7 +244,7 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
           iterBatches.push(next.value);
         }
         if (done) break;
-        const m = opts.trainStep !== undefined ? await opts.trainStep(learner, iterBatches) : learner.trainStep(iterBatches);
+        const m = opts.remote !== undefined ? await opts.remote.trainStep(iterBatches) : opts.trainStep !== undefined ? await opts.trainStep(learner, iterBatches) : learner.trainStep(iterBatches);
         step++;
         epochSteps++;
         windowSteps++;
@@ -255,6 +280,7 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
       const metrics: Metrics = {};
       for (const [k, s] of sums) metrics[k] = s.sum / s.n;
       metrics['charts/steps_per_s'] = epochSteps / trainSeconds;
+      await opts.remote?.pull(learner);
       const samplePath = path.join(opts.outDir, 'samples', `epoch-${String(epoch).padStart(3, '0')}.png`);
       await writeFile(samplePath, encodePng(sampleGrid(learner.sample(fixedZ, fixedLabels), 10, 10)));
       let histogram: number[] | undefined;
@@ -271,7 +297,7 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
       epochs.push(summary);
       opts.onMetrics?.(metrics, step);
       opts.onEpoch?.(summary);
-      if (!aborted) await opts.onCheckpoint?.({ epoch, step, learner, dataRng: dataRng.getState() });
+      if (!aborted) await opts.onCheckpoint?.({ epoch, step, learner, dataRng: dataRng.getState(), save });
       log(`${kind} epoch ${epoch}/${opts.epochs} done in ${trainSeconds.toFixed(1)} s (+${evalSeconds.toFixed(1)} s eval) | ${short(metrics)}`);
     }
   } finally {
@@ -283,7 +309,7 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
   const b = fixedRng.fillNormal(new Float32Array(10 * L));
   const stripLabels = conditional ? Uint8Array.from({ length: 10 }, (_, i) => i) : undefined;
   await writeFile(path.join(opts.outDir, 'interpolation.png'), encodePng(interpolationStrip((z, l) => learner.sample(z, l), a, b, L, 10, stripLabels)));
-  await learner.save(opts.outDir);
+  await save(opts.outDir);
   const result: TrainGenerativeResult = { kind, seed, batchSize, epochs, aborted, outDir: opts.outDir };
   await writeFile(path.join(opts.outDir, 'summary.json'), JSON.stringify({ ...result, config: (learner as { config?: unknown }).config ?? opts.config ?? {} }, null, 2));
   log(`${kind}: saved the generator to ${path.join(opts.outDir, 'generator', 'model.json')}`);

@@ -15,6 +15,7 @@
 import { z } from 'zod';
 import type { Task, TaskKind, TaskResult } from './tasks.js';
 import type { TensorMap } from '../core/tensors.js';
+import type { ImageBatch } from '../generative/types.js';
 
 /** 2: mutual challenge–response instead of the token in the hello; `refused`. 3: trial tasks are RL or generative (`family`). */
 export const PROTOCOL_VERSION = 3;
@@ -312,5 +313,31 @@ export interface LearnerInit {
   config: Record<string, unknown>;
 }
 
-export type ToLearner = LearnerInit | TrainRequest | { type: 'shutdown' };
-export type FromLearner = { type: 'ready'; backend: string; pid: number } | TrainReply | { type: 'failed'; id: number; message: string };
+/**
+ * A generative run's learner in the learner process: the same model the driver builds, from the
+ * same generator state (or loaded from a checkpoint), so both copies start identical; the driver
+ * keeps a copy for sampling and evaluation and pulls the trained parameters into it.
+ */
+export interface GenerativeLearnerInit {
+  type: 'init-generative';
+  kind: string;
+  config: Record<string, unknown>;
+  /** State of the Rng the model is built from (base/rng.ts RngState). */
+  rng: readonly [number, number, number, number];
+  /** Load this checkpoint directory after building (a resumed run). */
+  loadDir?: string;
+}
+
+/** One training iteration (`learner.trainStep`), or a request for the parameters, or a save. */
+export type GenerativeLearnerRequest =
+  | { type: 'gen-step'; id: number; batches: ImageBatch[] }
+  | { type: 'gen-pull'; id: number }
+  | { type: 'gen-save'; id: number; dir: string };
+
+export type GenerativeLearnerReply =
+  | { type: 'gen-stepped'; id: number; metrics: Record<string, number> }
+  | { type: 'gen-params'; id: number; params: TensorMap; stats?: TensorMap }
+  | { type: 'gen-saved'; id: number };
+
+export type ToLearner = LearnerInit | TrainRequest | GenerativeLearnerInit | GenerativeLearnerRequest | { type: 'shutdown' };
+export type FromLearner = { type: 'ready'; backend: string; pid: number } | TrainReply | GenerativeLearnerReply | { type: 'failed'; id: number; message: string };

@@ -2,7 +2,9 @@
  * Data-parallel generative training: shards cover a batch exactly once, and a VAE run whose every
  * step is split over 2 gradient threads (shard gradients averaged by shard size, applied by the
  * learner) trains: the loss falls, and every step sent exactly one gradient task per shard. A
- * generative run stopped and resumed saves the same weights as an uninterrupted one.
+ * generative run stopped and resumed saves the same weights as an uninterrupted one. A run whose
+ * model trains in the learner process (workers.learner.process, the default) trains, samples,
+ * saves and resumes exactly as one that trains in the coordinator's process.
  */
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
@@ -112,6 +114,69 @@ test('a generative run stopped after an epoch and resumed ends with the weights 
     assert.equal(Object.keys(b).sort(), Object.keys(a).sort());
     const bytes = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
     for (const [name, t] of Object.entries(a)) assert.ok(bytes(b[name]!.data).equals(bytes(t.data)), `weights of ${name} differ after the resume`);
+  } finally {
+    rmSync(runsDir, { recursive: true, force: true });
+  }
+});
+
+/** A saved generative model's parameters (a checkpoint or a run directory). */
+async function savedParams(kind: string, config: Record<string, unknown>, dir: string) {
+  const l = makeGenerativeLearner(kind, config, 0);
+  await l.load(dir);
+  const p = l.getParams();
+  const stats = l.runningStats?.() ?? {};
+  l.dispose();
+  return { ...p, ...stats };
+}
+
+function assertSameParams(a: Record<string, { data: Float32Array }>, b: Record<string, { data: Float32Array }>, what: string): void {
+  assert.equal(Object.keys(b).sort(), Object.keys(a).sort(), what);
+  const bytes = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+  for (const [name, t] of Object.entries(a)) assert.ok(bytes(b[name]!.data).equals(bytes(t.data)), `${what}: ${name} differs`);
+}
+
+test('a model trained in the learner process is the model trained in process: weights, batchnorm averages, samples, losses, resume', async () => {
+  const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-glp-'));
+  try {
+    const quiet = { runsDir, progressOut: null, handleSignals: false } as const;
+    for (const model of [
+      { kind: 'vae', config: {}, batchSize: 64 },
+      { kind: 'gan', config: { latentDim: 4, generatorHidden: [16], criticHidden: [8], generatorBatchNorm: true }, batchSize: 32 },
+    ]) {
+      const spec = (process: boolean) => ({ name: `glp-${model.kind}-${process}`, model, budget: { epochs: 2, stepsPerEpoch: 6 }, workers: { rollout: 0, gradient: 0, learner: { process } }, eval: { interval: 0 } });
+      const inProcess = await runExperiment({ spec: spec(false), ...quiet, log: () => {} });
+      const lines: string[] = [];
+      const remote = await runExperiment({ spec: spec(true), ...quiet, log: (l) => lines.push(l) });
+      assert.is(remote.state, 'finished');
+      const pid = /trained in learner process (\d+)/.exec(lines.join('\n'));
+      assert.ok(pid !== null && Number(pid[1]) !== process.pid, `the model trained in another process:\n${lines.join('\n')}`);
+      assertSameParams(await savedParams(model.kind, model.config, inProcess.runDir), await savedParams(model.kind, model.config, remote.runDir), `${model.kind} saved model`);
+      // the loop's own copy samples what the learner process trained (pulled before each grid)
+      for (const f of ['samples/epoch-001.png', 'samples/epoch-002.png', 'interpolation.png']) {
+        assert.ok(readFileSync(path.join(remote.runDir, f)).equals(readFileSync(path.join(inProcess.runDir, f))), `${model.kind} ${f}`);
+      }
+      const losses = (dir: string) => (JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as { epochs: { metrics: Record<string, number> }[] }).epochs.map((e) => Object.entries(e.metrics).filter(([k]) => k.startsWith('losses/')));
+      assert.equal(losses(remote.runDir), losses(inProcess.runDir), `${model.kind} losses`);
+    }
+  } finally {
+    rmSync(runsDir, { recursive: true, force: true });
+  }
+});
+
+test('a model trained in the learner process, stopped after a checkpoint the process wrote, resumes to the uninterrupted weights', async () => {
+  const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-glr-'));
+  try {
+    const quiet = { runsDir, log: () => {}, progressOut: null, handleSignals: false } as const;
+    const spec = (process: boolean) => ({ name: `glr-${process}`, model: { kind: 'vae', config: {}, batchSize: 64 }, budget: { epochs: 3, stepsPerEpoch: 8 }, workers: { rollout: 0, gradient: 0, learner: { process } }, eval: { interval: 0 } });
+    const whole = await runExperiment({ spec: spec(false), ...quiet });
+    const stop = new AbortController();
+    const first = await runExperiment({ spec: spec(true), ...quiet, signal: stop.signal, onEvent: (e) => e.type === 'checkpoint' && stop.abort() });
+    assert.is(first.state, 'stopped');
+    const k = latestGenerativeCheckpoint(first.runDir)!.epoch;
+    assert.ok(k >= 1 && k < 3, `stopped after epoch ${k}`);
+    const resumed = await runExperiment({ resume: first.runDir, ...quiet });
+    assert.is(resumed.state, 'finished');
+    assertSameParams(await savedParams('vae', {}, whole.runDir), await savedParams('vae', {}, first.runDir), `resumed after epoch ${k} in the learner process`);
   } finally {
     rmSync(runsDir, { recursive: true, force: true });
   }
