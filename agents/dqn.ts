@@ -29,7 +29,7 @@ import type { TransitionBatch } from '../core/replay.js';
 import { Rng as RngClass, type Rng } from '../base/rng.js';
 import { batchDim, Discrete, make } from '../envs/index.js';
 import { runOffPolicy, type OffPolicyOptions } from './offPolicy.js';
-import { EVAL_SEEDS, evaluatePolicy, type EvalResult } from './evaluate.js';
+import { goalEvaluator, type EvalResult } from './evaluate.js';
 import { checkKnownKeys, checkNumber, type DataParallelLearner, type Learner, type Metrics, type MetricsCallback, type VersionedParams } from './types.js';
 
 export interface DqnConfig {
@@ -434,7 +434,8 @@ export interface TrainDqnOptions {
   /** Evaluate the greedy policy every evalInterval env steps over evalEpisodes episodes … */
   evalInterval?: number;
   evalEpisodes?: number;
-  /** … and stop once its mean return reaches this. */
+  /** … and stop at the goal (evaluate.ts `goalEvaluator`: confirmed over goalEpisodes episodes, default 100, twice). */
+  goalEpisodes?: number;
   goal?: number;
 }
 
@@ -445,6 +446,8 @@ export interface TrainDqnResult {
   /** Env steps at which the greedy evaluation first reached the goal (undefined if never). */
   goalReachedAt?: number;
   lastEval?: EvalResult;
+  /** The evaluation on fresh episodes that confirmed the goal (or the last one that failed to). */
+  final?: EvalResult;
 }
 
 /** The greedy policy of published DQN parameters, for evaluation. */
@@ -467,20 +470,19 @@ export function trainDqn(opts: TrainDqnOptions): TrainDqnResult {
   const actorRng = rng.split();
   const replayRng = rng.split();
   let forward = dqnForward(learner.getPolicyParams().params, config.activation);
-  let goalReachedAt: number | undefined;
-  let lastEval: EvalResult | undefined;
-  const evaluate =
+  const goalCheck =
     opts.evalInterval === undefined
       ? undefined
-      : (envStep: number) => {
-          lastEval = evaluatePolicy(opts.envId, greedyPolicy(learner.getPolicyParams().params, config.activation), opts.evalEpisodes ?? 10, EVAL_SEEDS.check(config.seed), opts.kwargs);
-          opts.onMetrics?.({ 'eval/mean_return': lastEval.meanReturn }, envStep);
-          if (opts.goal !== undefined && lastEval.meanReturn >= opts.goal) {
-            goalReachedAt = envStep;
-            return true;
-          }
-          return false;
-        };
+      : goalEvaluator({
+          envId: opts.envId,
+          ...(opts.kwargs !== undefined ? { kwargs: opts.kwargs } : {}),
+          policy: () => greedyPolicy(learner.getPolicyParams().params, config.activation),
+          evalEpisodes: opts.evalEpisodes ?? 10,
+          goalEpisodes: opts.goalEpisodes ?? 100,
+          ...(opts.goal !== undefined ? { goal: opts.goal } : {}),
+          seed: config.seed,
+          ...(opts.onMetrics !== undefined ? { onMetrics: opts.onMetrics } : {}),
+        });
   const loopOpts: OffPolicyOptions = {
     envId: opts.envId,
     numEnvs: opts.numEnvs ?? 1,
@@ -495,13 +497,14 @@ export function trainDqn(opts: TrainDqnOptions): TrainDqnResult {
   };
   if (opts.kwargs !== undefined) loopOpts.kwargs = opts.kwargs;
   if (opts.onMetrics !== undefined) loopOpts.onMetrics = opts.onMetrics;
-  if (evaluate !== undefined) {
-    loopOpts.evaluate = evaluate;
+  if (goalCheck !== undefined) {
+    loopOpts.evaluate = goalCheck.evaluate;
     loopOpts.evalInterval = opts.evalInterval!;
   }
   const result = runOffPolicy(loopOpts);
   const out: TrainDqnResult = { learner, envSteps: result.envSteps, wallSeconds: result.wallSeconds };
-  if (goalReachedAt !== undefined) out.goalReachedAt = goalReachedAt;
-  if (lastEval !== undefined) out.lastEval = lastEval;
+  if (goalCheck?.result.goalReachedAt !== undefined) out.goalReachedAt = goalCheck.result.goalReachedAt;
+  if (goalCheck?.result.lastEval !== undefined) out.lastEval = goalCheck.result.lastEval;
+  if (goalCheck?.result.final !== undefined) out.final = goalCheck.result.final;
   return out;
 }

@@ -14,7 +14,7 @@
  */
 import { batchDim, make, makeVec, type Env, type VectorEnv } from '../envs/index.js';
 import { actionDimOf, clipToBox, headFor, type ActorOutput, type PolicyActor, type PolicyHead } from './policies.js';
-import { EVAL_SEEDS, evaluatePolicy, type EvalResult } from './evaluate.js';
+import { goalEvaluator, type EvalResult } from './evaluate.js';
 import type { Metrics, MetricsCallback } from './types.js';
 import { EpisodeStats } from './episodeStats.js';
 
@@ -256,42 +256,6 @@ export function runEpisodes(opts: EpisodeLoopOptions): LoopResult {
   return { envSteps: envStep, updates, wallSeconds: (performance.now() - t0) / 1000, stoppedEarly };
 }
 
-export interface GoalEvalOptions {
-  envId: string;
-  kwargs?: Record<string, unknown>;
-  /** The deterministic policy of the current parameters (rebuilt at each evaluation). */
-  policy: () => (obs: Float32Array) => number | Float32Array;
-  /** Episodes of the quick check at each evaluation. */
-  evalEpisodes: number;
-  /** Episodes of the confirming evaluation once the quick check passes (the goal's own count). */
-  goalEpisodes: number;
-  goal?: number;
-  /** First reset seed of evaluation episodes (kept apart from training seeds). */
-  seed: number;
-  onMetrics?: MetricsCallback;
-}
-
-/**
- * A periodic greedy evaluation with a goal: a quick `evalEpisodes` check, then, if it reaches the
- * goal, the full `goalEpisodes` evaluation; stops training when that one reaches the goal too.
- */
-export function goalEvaluator(o: GoalEvalOptions): { evaluate: (envStep: number) => boolean; result: { goalReachedAt?: number; lastEval?: EvalResult } } {
-  const result: { goalReachedAt?: number; lastEval?: EvalResult } = {};
-  const evaluate = (envStep: number): boolean => {
-    const policy = o.policy();
-    let ev = evaluatePolicy<Float32Array, number | Float32Array>(o.envId, policy, o.evalEpisodes, o.seed, o.kwargs);
-    if (o.goal !== undefined && ev.meanReturn >= o.goal && o.goalEpisodes > o.evalEpisodes) ev = evaluatePolicy<Float32Array, number | Float32Array>(o.envId, policy, o.goalEpisodes, o.seed, o.kwargs);
-    result.lastEval = ev;
-    o.onMetrics?.({ 'eval/mean_return': ev.meanReturn, 'eval/episodes': ev.returns.length }, envStep);
-    if (o.goal !== undefined && ev.meanReturn >= o.goal && ev.returns.length >= o.goalEpisodes) {
-      result.goalReachedAt = envStep;
-      return true;
-    }
-    return false;
-  };
-  return { evaluate, result };
-}
-
 // ---------------------------------------------------------------------------------------------
 // What the policy-gradient trainers (trainReinforce, trainActorCritic, trainA2c) share
 
@@ -304,9 +268,8 @@ export interface TrainPgOptions<C> {
   /** Evaluate the deterministic policy every evalInterval env steps over evalEpisodes episodes … */
   evalInterval?: number;
   evalEpisodes?: number;
-  /** … confirm with goalEpisodes episodes (default 100) when the quick check passes … */
+  /** … and stop at the goal (evaluate.ts `goalEvaluator`: confirmed over goalEpisodes episodes, default 100, twice). */
   goalEpisodes?: number;
-  /** … and stop once that mean return reaches the goal. */
   goal?: number;
 }
 
@@ -318,6 +281,8 @@ export interface TrainPgResult<L> {
   /** Env steps at which the evaluation first reached the goal (undefined if never). */
   goalReachedAt?: number;
   lastEval?: EvalResult;
+  /** The evaluation on fresh episodes that confirmed the goal (or the last one that failed to). */
+  final?: EvalResult;
 }
 
 /** Probes an env's observation size and action head. */
@@ -342,7 +307,7 @@ export function pgEvaluator(opts: TrainPgOptions<unknown>, seed: number, actor: 
     evalEpisodes: opts.evalEpisodes ?? 10,
     goalEpisodes: opts.goalEpisodes ?? 100,
     ...(opts.goal !== undefined ? { goal: opts.goal } : {}),
-    seed: EVAL_SEEDS.check(seed),
+    seed,
     ...(opts.onMetrics !== undefined ? { onMetrics: opts.onMetrics } : {}),
   });
 }

@@ -17,7 +17,7 @@ import type { TensorMap } from '../core/tensors.js';
 import { allFinite, setParams } from '../core/tensors.js';
 import { buildMlp } from '../core/nn.js';
 import { resolveDqnConfig, greedyPolicy, type DqnConfig } from '../agents/dqn.js';
-import { EVAL_SEEDS, evaluatePolicy, type EvalResult } from '../agents/evaluate.js';
+import { EVAL_SEEDS, evaluatePolicy, goalEvaluator, type EvalResult } from '../agents/evaluate.js';
 import { batchDim, Discrete, make } from '../envs/index.js';
 import { RolloutRunner, type RolloutRunnerState } from '../workers/rollout.js';
 import type { EnvRef, RolloutResult, RolloutTask } from '../protocol/tasks.js';
@@ -216,25 +216,38 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
   let lastEvaluation: EvaluationRecord | undefined = resume?.lastEvaluation;
   /**
    * Scores the published policy as it is now: one frozen snapshot (s.params is replaced, never
-   * mutated, when a training round lands), named by its version and update count.
+   * mutated, when a training round lands), named by its version and update count. The goal stands
+   * as agents/evaluate.ts `goalEvaluator` defines it for every trainer: the quick check, its
+   * confirmation on the check seeds, and `finalEpisodes` fresh episodes, which are then the report.
    */
+  const goalCheck = goalEvaluator({
+    envId: ctx.envRef.id,
+    kwargs: ctx.envRef.kwargs,
+    policy: () => greedyPolicy(s.params, config.activation),
+    evalEpisodes: spec.eval.episodes,
+    goalEpisodes: spec.eval.finalEpisodes,
+    ...(spec.eval.goal !== undefined ? { goal: spec.eval.goal } : {}),
+    seed: config.seed,
+    onMetrics: (m) => ctx.metrics.write(s.envSteps, { ...m, 'eval/policy_version': s.paramsVersion }),
+  });
   const evaluate = (): boolean => {
     if (spec.eval.interval === 0 || s.envSteps - s.lastEvalStep < spec.eval.interval) return false;
     s.lastEvalStep = s.envSteps;
-    const policy = greedyPolicy(s.params, config.activation);
-    const firstSeed = EVAL_SEEDS.check(config.seed);
-    let ev = evaluatePolicy(ctx.envRef.id, policy, spec.eval.episodes, firstSeed, ctx.envRef.kwargs);
-    const goal = spec.eval.goal;
-    // a quick check first; the goal counts only when the full final-size evaluation confirms it
-    if (goal !== undefined && ev.meanReturn >= goal && spec.eval.finalEpisodes > spec.eval.episodes) ev = evaluatePolicy(ctx.envRef.id, policy, spec.eval.finalEpisodes, firstSeed, ctx.envRef.kwargs);
-    lastEvaluation = { envStep: s.envSteps, policyVersion: s.paramsVersion, updates: s.learner.updates, meanReturn: ev.meanReturn, episodes: ev.returns.length, firstSeed };
-    ctx.metrics.write(s.envSteps, { 'eval/mean_return': ev.meanReturn, 'eval/episodes': ev.returns.length, 'eval/policy_version': s.paramsVersion });
-    if (goal !== undefined && ev.meanReturn >= goal && ev.returns.length >= spec.eval.finalEpisodes) {
+    const reached = goalCheck.evaluate(s.envSteps);
+    const ev = goalCheck.result.lastEval!;
+    lastEvaluation = { envStep: s.envSteps, policyVersion: s.paramsVersion, updates: s.learner.updates, meanReturn: ev.meanReturn, episodes: ev.returns.length, firstSeed: EVAL_SEEDS.check(config.seed) };
+    if (reached) {
       goalSnapshot = lastEvaluation;
-      return true;
+      final = goalCheck.result.final!;
+    } else if (goalCheck.result.final !== undefined && goalCheck.result.final !== lastFinal) {
+      // the check passed on its seeds, fresh episodes did not: a lucky snapshot, training goes on
+      lastFinal = goalCheck.result.final;
+      ctx.log(`env step ${s.envSteps}: the goal check scored ${ev.meanReturn.toFixed(1)}, fresh episodes ${lastFinal.meanReturn.toFixed(1)} < ${spec.eval.goal}: training goes on`);
+      ctx.metrics.write(s.envSteps, { 'eval/final_mean_return': lastFinal.meanReturn });
     }
-    return false;
+    return reached;
   };
+  let lastFinal: EvalResult | undefined;
 
   /** Saves everything; the model `q` holds the published parameters, version s.paramsVersion (named in meta.json). */
   const checkpoint = async (why: string): Promise<string> => {
@@ -329,15 +342,9 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
         }
       }
       if (evaluate()) {
+        // the snapshot that met the goal is what the run saves: the round in flight is dropped
         await abandonTraining();
-        // the goal stands only when the final evaluation, on other episodes, agrees; else the
-        // snapshot was lucky on the check's seeds, and training goes on (the abandoned round is redone)
-        final = finalEvaluation();
-        if (final.meanReturn >= spec.eval.goal!) break;
-        ctx.log(`env step ${s.envSteps}: the goal check scored ${goalSnapshot!.meanReturn.toFixed(1)}, the final evaluation ${final.meanReturn.toFixed(1)} < ${spec.eval.goal}: training goes on`);
-        ctx.metrics.write(s.envSteps, { 'eval/final_mean_return': final.meanReturn });
-        goalSnapshot = undefined;
-        final = undefined;
+        break;
       }
       const requested = ctx.checkpointRequested();
       if (requested || (spec.checkpoint.interval > 0 && s.envSteps - s.lastCheckpointStep >= spec.checkpoint.interval)) {

@@ -1,0 +1,68 @@
+/**
+ * agents/evaluate.ts `goalEvaluator`, the one definition of "the goal is reached" that every
+ * trainer and the DQN driver use: the quick check, its confirmation on the check seeds, and fresh
+ * episodes that must agree. An env whose return depends on the reset seed tells them apart.
+ */
+import { test } from './helpers.js';
+import * as assert from 'uvu/assert';
+import { BaseEnv, Box, Discrete, register, type ResetArgs, type ResetReturn, type StepReturn } from '../envs/index.js';
+import { EVAL_SEEDS, goalEvaluator } from '../agents/evaluate.js';
+
+/** One step per episode; reward 1 on the seeds of the checks (below the final seeds), `lucky` of them only, 0 elsewhere. */
+class SeedLuck extends BaseEnv<Float32Array, number> {
+  readonly observationSpace = new Box<Float32Array>(0, 1, [1], 'float32');
+  readonly actionSpace = new Discrete(2);
+  private seed = 0;
+  constructor(private readonly finalToo: boolean) {
+    super();
+  }
+  reset(args: ResetArgs = {}): ResetReturn<Float32Array> {
+    this.resetRng(args.seed);
+    this.seed = args.seed ?? 0;
+    return [new Float32Array(1), {}];
+  }
+  step(): StepReturn<Float32Array> {
+    const onCheckSeeds = this.seed < EVAL_SEEDS.final(0);
+    return [new Float32Array(1), onCheckSeeds || this.finalToo ? 1 : 0, true, false, {}];
+  }
+}
+register({ id: 'test/SeedLuck-v0', entryPoint: (kwargs: Record<string, unknown>) => new SeedLuck(kwargs.finalToo === true) });
+
+const options = (finalToo: boolean, metrics: Record<string, number>[]) => ({
+  envId: 'test/SeedLuck-v0',
+  kwargs: { finalToo },
+  policy: () => () => 0,
+  evalEpisodes: 10,
+  goalEpisodes: 100,
+  goal: 1,
+  seed: 3,
+  onMetrics: (m: Record<string, number>) => metrics.push(m),
+});
+
+test('a snapshot that reaches the goal on the check seeds but not on fresh episodes does not stop training', () => {
+  const metrics: Record<string, number>[] = [];
+  const g = goalEvaluator(options(false, metrics));
+  assert.is(g.evaluate(5000), false);
+  assert.is(g.result.goalReachedAt, undefined);
+  assert.is(g.result.lastEval!.meanReturn, 1);
+  assert.is(g.result.lastEval!.returns.length, 100, 'the quick check passed, so 100 check episodes confirmed it');
+  assert.is(g.result.final!.meanReturn, 0, 'the fresh episodes disagreed');
+  assert.equal(metrics, [{ 'eval/mean_return': 1, 'eval/episodes': 100 }]);
+});
+
+test('the goal stands when the fresh episodes agree; they are the score to report', () => {
+  const g = goalEvaluator(options(true, []));
+  assert.is(g.evaluate(7000), true);
+  assert.is(g.result.goalReachedAt, 7000);
+  assert.is(g.result.final!.returns.length, 100);
+  assert.is(g.result.final!.meanReturn, 1);
+});
+
+test('no goal: a plain periodic check, never a stop', () => {
+  const g = goalEvaluator({ ...options(true, []), goal: undefined });
+  assert.is(g.evaluate(1000), false);
+  assert.is(g.result.lastEval!.returns.length, 10);
+  assert.is(g.result.final, undefined);
+});
+
+test.run();
