@@ -13,7 +13,7 @@
  * in float32 storage as tfjs-cpu computes it. ReLU, tanh and linear run in the GEMM's epilogue;
  * the others after it (sigmoid 1/(1 + e^−z), ELU z > 0 ? z : e^z − 1, softplus log(1 + e^z),
  * z past 20 taken as z). Every batch size runs on the net's GEMM, an actor's single row included:
- * with the addon, one native call per layer beats the JavaScript loops from 1 row on (1.3–7× at
+ * with the addon, one native call per layer beats the JavaScript loops from 1 row on (2–20× at
  * batch 1–4 on 4-64-64-2 and 4-256-256-2, docs/core.md).
  * Backward from G_L = ∂loss/∂A_L, with act′ written from A (relu: [A > 0]; leakyRelu: A > 0 ? 1 : α;
  * tanh: 1 − A²; sigmoid: A(1 − A); elu: A ≥ 0 ? 1 : A + 1; softplus: σ(Z) = 1 − e^−A):
