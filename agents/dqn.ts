@@ -13,8 +13,8 @@
  * Only `terminated` stops bootstrapping: a time-limit truncation is stored with its true final
  * observation and bootstraps like any other step.
  *
- * The actor (`dqnActor`) is ε-greedy over Q computed by `MlpForward` from the published
- * parameters: no tfjs in rollout workers.
+ * The actor (`dqnActor`) is ε-greedy over Q computed from the published parameters by
+ * `dqnForward` (a FusedMlp: the one typed-array MLP forward, core/fusedNet.ts): no tensors.
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildMlp, type Activation } from '../core/nn.js';
@@ -22,9 +22,8 @@ import { makeOptimizer, type Optimizer, type OptimizerSpec } from '../core/optim
 import { huber } from '../core/losses.js';
 import { blendWeights, getParams, setParams, namedVariables, computeGradients, type TensorMap } from '../core/tensors.js';
 import { FusedAdam, type FusedAdamState } from '../core/fused.js';
-import { FusedMlp } from '../core/fusedNet.js';
+import { FusedMlp, type FusedNet } from '../core/fusedNet.js';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
-import { MlpForward, type ForwardActivation } from '../core/mlpForward.js';
 import type { TransitionBatch } from '../core/replay.js';
 import { Rng as RngClass, type Rng } from '../base/rng.js';
 import { batchDim, Discrete, make } from '../envs/index.js';
@@ -128,10 +127,10 @@ export function epsilonAt(c: Pick<DqnConfig, 'explorationInitialEps' | 'explorat
 }
 
 /**
- * The DQN actor: ε-greedy over Q(s, ·) = MlpForward(params)(obs), for a batch of envs.
+ * The DQN actor: ε-greedy over Q(s, ·) = q.forward(obs), for a batch of envs.
  * Writes actions into `out` (one per env) and returns it.
  */
-export function dqnActor(q: MlpForward, obs: Float32Array, numEnvs: number, epsilon: number, rng: Rng, out: Int32Array): Int32Array {
+export function dqnActor(q: FusedNet, obs: Float32Array, numEnvs: number, epsilon: number, rng: Rng, out: Int32Array): Int32Array {
   const numActions = q.outDim;
   greedyActions(q, obs, numEnvs, out);
   if (epsilon > 0) for (let e = 0; e < numEnvs; e++) if (rng.random() < epsilon) out[e] = rng.int(numActions);
@@ -139,7 +138,7 @@ export function dqnActor(q: MlpForward, obs: Float32Array, numEnvs: number, epsi
 }
 
 /** argmax_a Q(obs_e, a) for each of numEnvs observations (ties: the lowest action), into out. */
-export function greedyActions(q: MlpForward, obs: Float32Array, numEnvs: number, out: Int32Array): Int32Array {
+export function greedyActions(q: FusedNet, obs: Float32Array, numEnvs: number, out: Int32Array): Int32Array {
   const numActions = q.outDim;
   const values = q.forward(obs, numEnvs);
   for (let e = 0; e < numEnvs; e++) {
@@ -420,8 +419,8 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
 }
 
 /** The actor's network for published DQN parameters. */
-export function dqnForward(params: TensorMap, activation: ForwardActivation = 'relu'): MlpForward {
-  return new MlpForward(params, activation, 'linear');
+export function dqnForward(params: TensorMap, activation: DqnConfig['activation'] = 'relu'): FusedMlp {
+  return new FusedMlp(params, activation);
 }
 
 export interface TrainDqnOptions {
@@ -451,7 +450,7 @@ export interface TrainDqnResult {
 }
 
 /** The greedy policy of published DQN parameters, for evaluation. */
-export function greedyPolicy(params: TensorMap, activation: ForwardActivation = 'relu'): (obs: Float32Array) => number {
+export function greedyPolicy(params: TensorMap, activation: DqnConfig['activation'] = 'relu'): (obs: Float32Array) => number {
   const forward = dqnForward(params, activation);
   const out = new Int32Array(1);
   return (obs) => greedyActions(forward, obs, 1, out)[0]!;

@@ -17,14 +17,15 @@
  * Each agent supplies only its loss. Parameters leave as data (`getParams`), gradients as data
  * (`computeGradients` / `applyGradients`) for data-parallel learners.
  *
- * The actor (`PolicyActor`) reads those parameters with `MlpForward`: no tfjs in rollout workers.
+ * The actor (`PolicyActor`) runs those parameters on FusedMlp, the one typed-array MLP forward
+ * (core/fusedNet.ts): no tensors in rollout workers.
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildMlp, type Init } from '../core/nn.js';
 import { makeOptimizer, type Optimizer, type OptimizerName, type OptimizerSpec } from '../core/optim.js';
 import { namedVariables, readTensors, type TensorMap } from '../core/tensors.js';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
-import { MlpForward } from '../core/mlpForward.js';
+import { FusedMlp } from '../core/fusedNet.js';
 import type { Rng } from '../base/rng.js';
 import { Box, Discrete, type Space } from '../envs/index.js';
 
@@ -154,8 +155,8 @@ export interface ActorOutput {
  * Built once per parameter version (it keeps scratch buffers).
  */
 export class PolicyActor {
-  readonly pi: MlpForward;
-  readonly vf: MlpForward | undefined;
+  readonly pi: FusedMlp;
+  readonly vf: FusedMlp | undefined;
   readonly logStd: Float32Array | undefined;
   private out: ActorOutput | undefined;
   private readonly scratch: Float64Array;
@@ -165,9 +166,9 @@ export class PolicyActor {
     readonly head: PolicyHead,
     activation: 'tanh' | 'relu',
   ) {
-    this.pi = new MlpForward(pickNet(params, POLICY_NET), activation, 'linear');
+    this.pi = new FusedMlp(pickNet(params, POLICY_NET), activation);
     const v = pickNet(params, VALUE_NET);
-    this.vf = Object.keys(v).length > 0 ? new MlpForward(v, activation, 'linear') : undefined;
+    this.vf = Object.keys(v).length > 0 ? new FusedMlp(v, activation) : undefined;
     this.logStd = params[LOG_STD]?.data;
     if (head.kind === 'gaussian' && this.logStd === undefined) throw new Error(`PolicyActor: Gaussian parameters lack '${LOG_STD}'`);
     if (this.pi.outDim !== policyOutputDim(head)) throw new Error(`PolicyActor: policy net has ${this.pi.outDim} outputs, the head needs ${policyOutputDim(head)}`);

@@ -6,7 +6,7 @@
  *
  * nnlab's columns: the DQN update and the VAE step on the fused path (core/fused.ts,
  * generative/fusedVae.ts) and through tfjs ops on the chosen backend; the rollout workers' policy
- * forward (MlpForward).
+ * forward (FusedMlp.forward, core/fusedNet.ts).
  * The PyTorch side is bench/python/compare_torch.py (`apt-get install -y python3-torch
  * libopenblas0-openmp`). Writes bench/results/compare-torch.json.
  */
@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { initBackend } from '../core/backend.js';
 import { fusedGemm } from '../core/fused.js';
 import { buildMlp } from '../core/nn.js';
-import { MlpForward } from '../core/mlpForward.js';
+import { FusedMlp } from '../core/fusedNet.js';
 import { Rng } from '../base/rng.js';
 import { getParams } from '../core/tensors.js';
 import { ReplayBuffer } from '../core/replay.js';
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   ours.dcgan = medianMs(dcgan.step, Math.max(5, steps / 40), 2);
   dcgan.dispose();
   const pi = buildMlp({ name: 'pi', inputDim: 4, hidden: [64, 64], outputDim: 2, init: 'torchDefault' }, new Rng(2));
-  const fwd = new MlpForward(getParams(pi), 'relu');
+  const fwd = new FusedMlp(getParams(pi), 'relu');
   pi.dispose();
   for (const b of [1, 64]) {
     const x = new Rng(3).fillNormal(new Float32Array(b * 4));
@@ -134,8 +134,8 @@ async function main(): Promise<void> {
     ['VAE step 784-400-20 b128, BCE+KL, Adam', `nnlab fused (${gemm} GEMM)`, ours.vae!, theirs.vae],
     ['VAE step 784-400-20 b128, BCE+KL, Adam', `nnlab tfjs ops (${backend})`, ours.vae_tfjs!, theirs.vae],
     ['DCGAN D+G step 28x28 b64, BN, Adam', `nnlab tfjs ops (${backend})`, ours.dcgan!, theirs.dcgan],
-    ['policy forward 4-64-64-2, batch 1', 'nnlab MlpForward', ours.policy_b1!, theirs.policy_b1],
-    ['policy forward 4-64-64-2, batch 64', 'nnlab MlpForward', ours.policy_b64!, theirs.policy_b64],
+    ['policy forward 4-64-64-2, batch 1', 'nnlab FusedMlp.forward', ours.policy_b1!, theirs.policy_b1],
+    ['policy forward 4-64-64-2, batch 64', 'nnlab FusedMlp.forward', ours.policy_b64!, theirs.policy_b64],
   ];
   console.log(`bench:torch — nnlab backend ${backend}, fused GEMM ${gemm}; peer: ${torchInfo}; median ms per step`);
   console.log('workload'.padEnd(44) + 'nnlab path'.padEnd(28) + 'nnlab ms'.padStart(10) + 'torch ms'.padStart(10) + 'ratio'.padStart(8));

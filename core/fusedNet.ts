@@ -1,15 +1,22 @@
 /**
- * The fused dense-network engine shared by the agents (DQN), the VAE and the MLP GANs: forward
- * and backward of a dense network on flat Float32Arrays, matrix products on the native SGEMM
- * (fused.ts `currentGemm()`; a JavaScript GEMM without the addon). A per-layer activation (ReLU,
- * LeakyReLU, tanh, sigmoid, linear) and optional batchnorm. Every equation below is what tfjs
- * autograd computes for the same tfjs model (tested against it). `FusedMlp` is the common case:
- * one hidden activation, a linear output, and Polyak blending for target networks.
+ * The one typed-array dense-network engine of nnlab, outside tfjs: forward and backward of a dense
+ * network on flat Float32Arrays, matrix products on the native SGEMM (fused.ts `currentGemm()`; a
+ * JavaScript GEMM without the addon). Everything that runs an MLP without tfjs runs this forward:
+ * the rollout actors (agents/dqn.ts `dqnForward`, agents/policies.ts `PolicyActor`, a batch of
+ * numEnvs rows per env step), the DQN learner (batched, with backward), the VAE and the MLP GANs.
+ * A per-layer activation (any `Activation` but softmax) and optional batchnorm. Every equation
+ * below is what tfjs autograd computes for the same tfjs model (tested against it). `FusedMlp` is
+ * the common case: one hidden activation, a linear output, and Polyak blending for target networks.
  *
  * Layer l (1..L), A₀ = X, W_l [in, out] row-major as tfjs Dense kernels:
  *   Z_l = A_{l−1} W_l + b_l,   A_l = act_l(Z_l)
+ * in float32 storage as tfjs-cpu computes it. ReLU, tanh and linear run in the GEMM's epilogue;
+ * the others after it (sigmoid 1/(1 + e^−z), ELU z > 0 ? z : e^z − 1, softplus log(1 + e^z),
+ * z past 20 taken as z). Every batch size runs on the net's GEMM, an actor's single row included:
+ * with the addon, one native call per layer beats the JavaScript loops from 1 row on (2–20× at
+ * batch 1–4 on 4-64-64-2 and 4-256-256-2, docs/core.md).
  * Backward from G_L = ∂loss/∂A_L, with act′ written from A (relu: [A > 0]; leakyRelu: A > 0 ? 1 : α;
- * tanh: 1 − A²; sigmoid: A(1 − A)):
+ * tanh: 1 − A²; sigmoid: A(1 − A); elu: A ≥ 0 ? 1 : A + 1; softplus: σ(Z) = 1 − e^−A):
  *   dZ_l = G_l ⊙ act′_l,   ∂W_l = A_{l−1}ᵀ dZ_l,   ∂b_l = Σ_rows dZ_l,   G_{l−1} = dZ_l W_lᵀ
  *
  * A batchnorm layer (Ioffe & Szegedy 2015; a dense layer without bias, then BN, then act, as
@@ -28,6 +35,37 @@ import type { TensorMap } from './tensors.js';
 import type { LayerSpec } from './nn.js';
 
 export type { NetActivation };
+
+/** Whether the GEMM's epilogue applies this activation (then the forward does it in the same call). */
+function inEpilogue(act: NetActivation): act is FusedActivation {
+  return act === 'relu' || act === 'tanh' || act === 'linear';
+}
+
+/** Z → act(Z) in place over the first n values (for the activations not applied in the GEMM's epilogue). */
+function activate(z: Float32Array, n: number, act: NetActivation, leakyAlpha: number): void {
+  switch (act) {
+    case 'linear':
+      break;
+    case 'relu':
+      for (let k = 0; k < n; k++) if (z[k]! < 0) z[k] = 0;
+      break;
+    case 'leakyRelu':
+      for (let k = 0; k < n; k++) if (z[k]! < 0) z[k]! *= leakyAlpha;
+      break;
+    case 'tanh':
+      for (let k = 0; k < n; k++) z[k] = Math.tanh(z[k]!);
+      break;
+    case 'sigmoid':
+      for (let k = 0; k < n; k++) z[k] = 1 / (1 + Math.exp(-z[k]!));
+      break;
+    case 'elu':
+      for (let k = 0; k < n; k++) if (z[k]! <= 0) z[k] = Math.expm1(z[k]!);
+      break;
+    case 'softplus':
+      for (let k = 0; k < n; k++) if (z[k]! <= 20) z[k] = Math.log1p(Math.exp(z[k]!));
+      break;
+  }
+}
 
 /** What a dense layer shows outside FusedNet (generative/gradientPenalty.ts reads it). */
 export interface DenseView {
@@ -101,6 +139,7 @@ export class FusedNet {
     readonly gemm: Gemm = currentGemm(),
   ) {
     const entries = Object.entries(params);
+    if (entries.length === 0) throw new Error('FusedNet: the parameter map has no dense layers');
     this.names = entries.map(([n]) => n);
     this.shapes = entries.map(([, t]) => t.shape.slice());
     const total = entries.reduce((n, [, t]) => n + t.data.length, 0);
@@ -118,10 +157,12 @@ export class FusedNet {
     for (let i = 0; i < entries.length; ) {
       const [kName, kernel] = entries[i]!;
       const next = entries[i + 1];
-      if (kernel.shape.length !== 2 || next === undefined || next[1].shape.length !== 1 || next[1].shape[0] !== kernel.shape[1]) {
+      if (kernel.shape.length !== 2 || next === undefined || next[1].shape.length !== 1) {
         throw new Error(`FusedNet: expected dense kernel/bias pairs (or kernel/gamma/beta), got '${kName}' [${kernel.shape}]`);
       }
-      if (i > 0 && kernel.shape[0] !== this.layers[this.layers.length - 1]!.outDim) throw new Error(`FusedNet: '${kName}' does not follow the previous layer`);
+      if (next[1].shape[0] !== kernel.shape[1]) throw new Error(`FusedNet: '${next[0]}' has ${next[1].shape[0]} values, expected ${kernel.shape[1]} (the units of '${kName}')`);
+      const prev = this.layers[this.layers.length - 1];
+      if (prev !== undefined && kernel.shape[0] !== prev.outDim) throw new Error(`FusedNet: '${kName}' takes ${kernel.shape[0]} inputs after a layer of ${prev.outDim}`);
       const [inDim, outDim] = kernel.shape as [number, number];
       const act = activations[this.layers.length];
       if (act === undefined) throw new Error(`FusedNet: more dense layers than the ${activations.length} activations`);
@@ -195,28 +236,22 @@ export class FusedNet {
    * their running averages; false uses the running averages (sampling, the saved generator).
    */
   forward(x: Float32Array, rows: number, training = true): Float32Array {
-    if (x.length < rows * this.inDim) throw new Error(`FusedNet.forward: ${x.length} inputs for ${rows} rows of ${this.inDim}`);
+    if (x.length < rows * this.inDim) throw new RangeError(`FusedNet.forward: ${x.length} inputs for ${rows} rows of ${this.inDim}`);
     this.buffers(rows);
     this.input = x;
+    const gemm = this.gemm;
     let a = x;
-    this.layers.forEach((l, i) => {
+    for (let i = 0; i < this.layers.length; i++) {
+      const l = this.layers[i]!;
       const out = this.acts[i]!;
-      const native = l.bn === undefined && (l.act === 'relu' || l.act === 'tanh' || l.act === 'linear');
-      this.gemm(a, l.W, out, rows, l.outDim, l.inDim, false, false, l.bn ? null : l.b, native ? (l.act as 'relu' | 'tanh' | 'linear') : 'linear');
+      // Z = A W + b, with act in the same call when the epilogue has it (not under batchnorm: BN comes first)
+      const act = l.act;
+      const fused = l.bn === undefined && inEpilogue(act);
+      gemm(a, l.W, out, rows, l.outDim, l.inDim, false, false, l.bn ? null : l.b, fused ? act : 'linear');
       if (l.bn) this.batchNorm(l, l.bn, out, this.zHats[i]!, rows, training);
-      const n = rows * l.outDim;
-      if (l.act === 'leakyRelu') {
-        const alpha = this.leakyAlpha;
-        for (let k = 0; k < n; k++) if (out[k]! < 0) out[k]! *= alpha;
-      } else if (l.act === 'sigmoid') {
-        for (let k = 0; k < n; k++) out[k] = 1 / (1 + Math.exp(-out[k]!));
-      } else if (l.bn && l.act === 'relu') {
-        for (let k = 0; k < n; k++) if (out[k]! < 0) out[k] = 0;
-      } else if (l.bn && l.act === 'tanh') {
-        for (let k = 0; k < n; k++) out[k] = Math.tanh(out[k]!);
-      }
+      if (!fused) activate(out, rows * l.outDim, act, this.leakyAlpha);
       a = out;
-    });
+    }
     return a;
   }
 
@@ -309,6 +344,12 @@ export class FusedNet {
       case 'sigmoid':
         for (let k = 0; k < n; k++) out[k] = A[k]! * (1 - A[k]!);
         break;
+      case 'elu':
+        for (let k = 0; k < n; k++) out[k] = A[k]! >= 0 ? 1 : A[k]! + 1;
+        break;
+      case 'softplus':
+        for (let k = 0; k < n; k++) out[k] = -Math.expm1(-A[k]!);
+        break;
     }
   }
 
@@ -340,6 +381,12 @@ export class FusedNet {
           break;
         case 'sigmoid':
           for (let k = 0; k < n; k++) dZ[k] = G[k]! * A[k]! * (1 - A[k]!);
+          break;
+        case 'elu':
+          for (let k = 0; k < n; k++) dZ[k] = A[k]! >= 0 ? G[k]! : G[k]! * (A[k]! + 1);
+          break;
+        case 'softplus':
+          for (let k = 0; k < n; k++) dZ[k] = G[k]! * -Math.expm1(-A[k]!);
           break;
       }
       const prev = i === 0 ? this.input : this.acts[i - 1]!;
@@ -456,7 +503,7 @@ export class FusedNet {
 export class FusedMlp extends FusedNet {
   constructor(
     params: TensorMap,
-    readonly hiddenActivation: FusedActivation,
+    readonly hiddenActivation: NetActivation,
     gemm: Gemm = currentGemm(),
   ) {
     const layers = Math.max(1, Math.floor(Object.keys(params).length / 2));

@@ -48,5 +48,4 @@ export {
 export { ReplayBuffer, type ReplayConfig, type TransitionBatch, type ReplayState } from './replay.js';
 export { RolloutBuffer, computeGae, discountedReturns, type RolloutConfig, type GaeInput } from './rollout.js';
 export { version } from './version.js';
-export { MlpForward, denseLayers, type DenseLayer } from './mlpForward.js';
-export { type ForwardActivation, type FusedActivation, type NetActivation } from './activation.js';
+export { type FusedActivation, type NetActivation } from './activation.js';

@@ -2,6 +2,7 @@ import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { FusedAdam, fusedGemm, jsGemm, nativeTails, type FusedActivation } from '../core/fused.js';
 import { FusedMlp } from '../core/fusedNet.js';
+import type { NetActivation } from '../core/activation.js';
 import { FusedVae } from '../generative/fusedVae.js';
 import { bceWithLogits } from '../core/losses.js';
 import { buildMlp } from '../core/nn.js';
@@ -50,26 +51,60 @@ if (NATIVE_REQUIRED) {
   test.skip('native GEMM matches the JavaScript GEMM (skipped: NNLAB_NATIVE=off)');
 }
 
-for (const act of ['relu', 'tanh'] as const) {
-  test(`fused ${act} MLP: outputs and gradients match tfjs autograd (loss = Σ C ⊙ Y)`, async () => {
+const NET_ACTIVATIONS: readonly NetActivation[] = ['relu', 'tanh', 'linear', 'sigmoid', 'leakyRelu', 'elu', 'softplus'];
+
+for (const act of NET_ACTIVATIONS) {
+  test(`fused ${act} MLP: outputs and gradients match tfjs autograd (loss = Σ C ⊙ Y), batch 1 and 9`, async () => {
     for (const gemm of [jsGemm, (await fusedGemm()).gemm]) {
-      const model = buildMlp({ name: 'm', inputDim: 5, hidden: [33, 17], outputDim: 3, activation: act, init: 'torchDefault' }, new Rng(1));
-      const rng = new Rng(2);
-      const batch = 9;
-      const x = rng.fillNormal(new Float32Array(batch * 5));
-      const c = rng.fillNormal(new Float32Array(batch * 3));
-      const fused = new FusedMlp(getParams(model), act, gemm);
-      const y = fused.forward(x, batch);
-      const expectedY = tf.tidy(() => (model.predict(tf.tensor2d(x, [batch, 5])) as tf.Tensor).dataSync());
-      close(y, expectedY, 1e-5, 'forward');
-      fused.backward(c);
-      const { grads } = computeGradients(() => tf.tidy(() => tf.sum(tf.mul(model.apply(tf.tensor2d(x, [batch, 5])) as tf.Tensor, tf.tensor2d(c, [batch, 3]))) as tf.Scalar), namedVariables(model));
-      const mine = fused.gradMap();
-      for (const k of Object.keys(grads)) close(mine[k]!.data, grads[k]!.data, 1e-4, `∂${k}`);
-      model.dispose();
+      for (const batch of [1, 9]) {
+        const model = buildMlp({ name: 'm', inputDim: 5, hidden: [33, 17], outputDim: 3, activation: act, init: 'torchDefault' }, new Rng(1));
+        const rng = new Rng(2);
+        const x = rng.fillNormal(new Float32Array(batch * 5));
+        const c = rng.fillNormal(new Float32Array(batch * 3));
+        const fused = new FusedMlp(getParams(model), act, gemm);
+        const y = fused.forward(x, batch);
+        const expectedY = tf.tidy(() => (model.predict(tf.tensor2d(x, [batch, 5])) as tf.Tensor).dataSync());
+        close(y, expectedY, 1e-5, `forward b${batch}`);
+        fused.backward(c);
+        const { grads } = computeGradients(() => tf.tidy(() => tf.sum(tf.mul(model.apply(tf.tensor2d(x, [batch, 5])) as tf.Tensor, tf.tensor2d(c, [batch, 3]))) as tf.Scalar), namedVariables(model));
+        const mine = fused.gradMap();
+        for (const k of Object.keys(grads)) close(mine[k]!.data, grads[k]!.data, 1e-4, `∂${k} b${batch}`);
+        model.dispose();
+      }
     }
   });
 }
+
+test('the actors\' forward (4-64-64-2, batch 1 and 64) matches the tfjs model to 1e-6 for each activation', async () => {
+  await fusedGemm();
+  for (const act of NET_ACTIVATIONS) {
+    const model = buildMlp({ name: 'pi', inputDim: 4, hidden: [64, 64], outputDim: 2, activation: act, init: 'torchDefault' }, new Rng(1));
+    const fwd = new FusedMlp(getParams(model), act);
+    for (const batch of [1, 64]) {
+      const x = new Rng(batch).fillNormal(new Float32Array(batch * 4));
+      const expected = tf.tidy(() => (model.predict(tf.tensor2d(x, [batch, 4])) as tf.Tensor).dataSync());
+      close(fwd.forward(x, batch, false), expected, 1e-6, `${act} b${batch}`);
+    }
+    model.dispose();
+  }
+});
+
+test('the forward is one GEMM call per layer (bias and ReLU in its epilogue) at every batch size, 1 included', async () => {
+  const { gemm } = await fusedGemm();
+  const model = buildMlp({ name: 'q', inputDim: 4, hidden: [64, 64], outputDim: 2, init: 'torchDefault' }, new Rng(4));
+  const calls: string[] = [];
+  const counting: typeof jsGemm = (a, b, out, M, N, K, transA, transB, bias, activation) => {
+    calls.push(`${M}x${N}x${K} ${bias === null ? 'no bias' : 'bias'} ${activation}`);
+    gemm(a, b, out, M, N, K, transA, transB, bias, activation);
+  };
+  const net = new FusedMlp(getParams(model), 'relu', counting);
+  for (const rows of [1, 4, 64]) {
+    calls.length = 0;
+    net.forward(new Rng(rows).fillNormal(new Float32Array(rows * 4)), rows);
+    assert.equal(calls, [`${rows}x64x4 bias relu`, `${rows}x64x64 bias relu`, `${rows}x2x64 bias linear`], `GEMM calls at ${rows} rows`);
+  }
+  model.dispose();
+});
 
 test('fused Adam with global-norm clipping matches tfjs Adam through makeOptimizer for three steps', () => {
   const model = buildMlp({ name: 'a', inputDim: 3, hidden: [8], outputDim: 2 }, new Rng(3));
@@ -143,8 +178,23 @@ test('fused VAE: loss and encoder/decoder gradients match tfjs autograd of Σ BC
   dec.dispose();
 });
 
-test('a FusedMlp rejects parameter maps that are not dense kernel/bias pairs', () => {
+test('a FusedMlp rejects parameter maps that are not dense kernel/bias pairs, naming the layer', () => {
   assert.throws(() => new FusedMlp({ 'c/kernel': { shape: [3, 3, 1, 4], data: new Float32Array(36) } }, 'relu'), /dense kernel\/bias pairs/);
+  const bias2 = { 'a/kernel': { shape: [4, 3], data: new Float32Array(12) }, 'a/bias': { shape: [2], data: new Float32Array(2) } };
+  assert.throws(() => new FusedMlp(bias2, 'relu'), /'a\/bias' has 2 values, expected 3 \(the units of 'a\/kernel'\)/);
+  const chain = {
+    'a/kernel': { shape: [4, 3], data: new Float32Array(12) },
+    'a/bias': { shape: [3], data: new Float32Array(3) },
+    'b/kernel': { shape: [5, 2], data: new Float32Array(10) },
+    'b/bias': { shape: [2], data: new Float32Array(2) },
+  };
+  assert.throws(() => new FusedMlp(chain, 'relu'), /'b\/kernel' takes 5 inputs after a layer of 3/);
+  assert.throws(() => new FusedMlp({}, 'relu'), /no dense layers/);
+});
+
+test('FusedNet.forward rejects an input shorter than rows × inDim', () => {
+  const net = new FusedMlp({ 'a/kernel': { shape: [4, 3], data: new Float32Array(12) }, 'a/bias': { shape: [3], data: new Float32Array(3) } }, 'relu');
+  assert.throws(() => net.forward(new Float32Array(7), 2), /FusedNet.forward: 7 inputs for 2 rows of 4/);
 });
 
 test.run();

@@ -116,7 +116,7 @@ test("the page makes every built-in env with the env's spaces and frame rate; an
   assert.throws(() => makeSim('CartPol-v1'), /CartPole-v1/);
 });
 
-test("the page's tfjs policy gives MlpForward's Q-values and argmax", async () => {
+test("the page's tfjs policy gives dqnForward's Q-values and argmax", async () => {
   await useCpu();
   const { Policy } = await bundle<PagePolicy>('policy');
   const rng = new Rng(3);

@@ -2,7 +2,7 @@
  * Rollout: steps a vector env with the actor of the published policy parameters and returns the
  * transitions as typed arrays. One `RolloutRunner` per executor and run keeps its envs between
  * tasks, so episodes continue across tasks (as in RLlib's and SB3's rollout workers). The actor is
- * a typed-array forward (core/mlpForward): no tfjs, no tensors.
+ * the typed-array forward of core/fusedNet.ts (`dqnForward`): no tensors.
  *
  * Same-step autoreset: when a sub-env's episode ends, the transition stores the true final
  * observation as nextObs (truncations still bootstrap; only `terminated` is stored as terminal).
@@ -10,7 +10,7 @@
 import { makeVec, snapshotState, restoreState, type StateTree, type VectorEnv } from '../envs/index.js';
 import { Rng, type RngState } from '../base/rng.js';
 import { dqnActor, dqnForward, epsilonAt } from '../agents/dqn.js';
-import type { MlpForward } from '../core/mlpForward.js';
+import type { FusedMlp } from '../core/fusedNet.js';
 import { fusedGemm } from '../core/fused.js';
 import { ensureModule } from './envModules.js';
 import type { RolloutResult, RolloutTask } from '../protocol/tasks.js';
@@ -31,7 +31,7 @@ export class RolloutRunner {
   private readonly rng: Rng;
   private readonly returns: Float64Array;
   private readonly lengths: Int32Array;
-  private forward: { version: number; net: MlpForward } | undefined;
+  private forward: { version: number; net: FusedMlp } | undefined;
 
   constructor(readonly numEnvs: number, envId: string, kwargs: Record<string, unknown>, seed: number) {
     this.envs = makeVec(envId, { numEnvs, autoresetMode: 'same-step', kwargs });
