@@ -359,14 +359,15 @@ if (REDIS === undefined) {
         return undefined;
       });
       await redis.stop();
-      await sleep(1500);
+      // Redis stays down until both clients have said so, naming the URL (a fixed pause could end
+      // before a loaded machine's clients tried to reconnect)
+      const redacted = `redis://:***@127.0.0.1:${redis.port}`;
+      await until('the follower to name the URL as unreachable', () => lines.some((l) => l.startsWith(`redis ${redacted} unreachable`)), 20_000).catch((e: Error) => assert.unreachable(`${e.message}:\n${lines.join('\n')}`));
+      await until('the worker to name the URL as unreachable', () => w.out.includes(`redis ${redacted} unreachable`), 20_000).catch((e: Error) => assert.unreachable(`${e.message}:\n${w.out}`));
       await redis.start();
       const r = await run;
       assert.is(r.state, 'finished', r.message);
       assertEachOnceCompleted(readRows(r.runDir), 3);
-      const redacted = `redis://:***@127.0.0.1:${redis.port}`;
-      assert.ok(lines.some((l) => l.startsWith(`redis ${redacted} unreachable`)), `the follower named the URL:\n${lines.join('\n')}`);
-      assert.match(w.out, `redis ${redacted} unreachable`);
       assert.not.match(lines.join('\n') + w.out, PASSWORD);
     });
   });
