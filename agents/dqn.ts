@@ -13,8 +13,9 @@
  * Only `terminated` stops bootstrapping: a time-limit truncation is stored with its true final
  * observation and bootstraps like any other step.
  *
- * The actor (`dqnActor`) is ε-greedy over Q computed from the published parameters by
- * `dqnForward` (a FusedMlp: the one typed-array MLP forward, core/fusedNet.ts): no tensors.
+ * The actor (`dqnActor`, in dqnActor.ts) is ε-greedy over Q computed by `dqnForward` (a
+ * FusedMlp: the one typed-array MLP forward, core/fusedNet.ts) from the published parameters:
+ * no tfjs in rollout workers, which import only that module.
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildMlp, type Activation } from '../core/nn.js';
@@ -26,10 +27,14 @@ import { FusedMlp, type FusedNet } from '../core/fusedNet.js';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
 import type { TransitionBatch } from '../core/replay.js';
 import { Rng as RngClass, type Rng } from '../base/rng.js';
+import { dqnActor, dqnForward, epsilonAt, greedyPolicy } from './dqnActor.js';
 import { batchDim, Discrete, make } from '../envs/index.js';
 import { runOffPolicy, type OffPolicyOptions } from './offPolicy.js';
 import { goalEvaluator, type EvalResult } from './evaluate.js';
 import { checkKnownKeys, checkNumber, type DataParallelLearner, type Learner, type Metrics, type MetricsCallback, type VersionedParams } from './types.js';
+
+/** The actor side (no tfjs): defined in dqnActor.ts, part of DQN's API here. */
+export { epsilonAt, dqnActor, greedyActions, dqnForward, greedyPolicy } from './dqnActor.js';
 
 export interface DqnConfig {
   /** Hidden layer sizes of the Q network. */
@@ -116,37 +121,6 @@ export function resolveDqnConfig(config: Partial<DqnConfig>): DqnConfig {
   }
   checkNumber('DQN', 'seed', c.seed, { min: 0, integer: true });
   return c;
-}
-
-/** Linear ε schedule: from initial to final over explorationFraction · totalTimesteps, then flat. */
-export function epsilonAt(c: Pick<DqnConfig, 'explorationInitialEps' | 'explorationFinalEps' | 'explorationFraction'>, step: number, totalTimesteps: number): number {
-  const span = c.explorationFraction * totalTimesteps;
-  if (span <= 0) return c.explorationFinalEps;
-  const progress = Math.min(1, step / span);
-  return c.explorationInitialEps + progress * (c.explorationFinalEps - c.explorationInitialEps);
-}
-
-/**
- * The DQN actor: ε-greedy over Q(s, ·) = q.forward(obs), for a batch of envs.
- * Writes actions into `out` (one per env) and returns it.
- */
-export function dqnActor(q: FusedNet, obs: Float32Array, numEnvs: number, epsilon: number, rng: Rng, out: Int32Array): Int32Array {
-  const numActions = q.outDim;
-  greedyActions(q, obs, numEnvs, out);
-  if (epsilon > 0) for (let e = 0; e < numEnvs; e++) if (rng.random() < epsilon) out[e] = rng.int(numActions);
-  return out;
-}
-
-/** argmax_a Q(obs_e, a) for each of numEnvs observations (ties: the lowest action), into out. */
-export function greedyActions(q: FusedNet, obs: Float32Array, numEnvs: number, out: Int32Array): Int32Array {
-  const numActions = q.outDim;
-  const values = q.forward(obs, numEnvs);
-  for (let e = 0; e < numEnvs; e++) {
-    let best = 0;
-    for (let a = 1; a < numActions; a++) if (values[e * numActions + a]! > values[e * numActions + best]!) best = a;
-    out[e] = best;
-  }
-  return out;
 }
 
 /** A DQN learner's complete training state as data (see DqnLearner.getTrainingState). */
@@ -418,11 +392,6 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
   }
 }
 
-/** The actor's network for published DQN parameters. */
-export function dqnForward(params: TensorMap, activation: DqnConfig['activation'] = 'relu'): FusedMlp {
-  return new FusedMlp(params, activation);
-}
-
 export interface TrainDqnOptions {
   envId: string;
   kwargs?: Record<string, unknown>;
@@ -447,13 +416,6 @@ export interface TrainDqnResult {
   lastEval?: EvalResult;
   /** The evaluation on fresh episodes that confirmed the goal (or the last one that failed to). */
   final?: EvalResult;
-}
-
-/** The greedy policy of published DQN parameters, for evaluation. */
-export function greedyPolicy(params: TensorMap, activation: DqnConfig['activation'] = 'relu'): (obs: Float32Array) => number {
-  const forward = dqnForward(params, activation);
-  const out = new Int32Array(1);
-  return (obs) => greedyActions(forward, obs, 1, out)[0]!;
 }
 
 /** Trains DQN on a registered env with the shared off-policy loop. */

@@ -8,7 +8,6 @@
 import type { Env } from '../envs/index.js';
 import { Discrete } from '../envs/index.js';
 import { Rng } from '../base/rng.js';
-import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
 import { checkKnownKeys, checkNumber, type Learner, type Metrics, type MetricsCallback, type VersionedParams } from './types.js';
 
 export interface TabularConfig {
@@ -132,11 +131,14 @@ export class TabularAgent implements Learner<TabularTransition, QParams> {
     return { version: this.version, params: { ...this.params, q: this.params.q.slice() } };
   }
 
+  // core/checkpoint.js loads tfjs: imported only when a table is saved or loaded, so a tabular trial thread never loads it
   async save(dir: string): Promise<void> {
+    const { saveCheckpoint } = await import('../core/checkpoint.js');
     await saveCheckpoint(dir, { state: { q: this.params.q, version: this.version, rng: this.rng.getState(), config: this.config }, meta: { agent: this.name } }, { step: this.version });
   }
 
   async load(dir: string): Promise<void> {
+    const { loadCheckpoint } = await import('../core/checkpoint.js');
     const { state } = await loadCheckpoint<{ q: Float64Array; version: number; rng: [number, number, number, number] }>(dir);
     if (state.q.length !== this.params.q.length) throw new Error(`${this.name}.load: table of ${state.q.length} values, expected ${this.params.q.length}`);
     this.params.q.set(state.q);

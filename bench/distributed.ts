@@ -2,19 +2,25 @@
  * bench:distributed — what the coordinator's distribution buys on this machine:
  *   1. rollout env-steps/s through the scheduler with 1 and 2 piscina threads (DQN's actor, an
  *      MLP 4-256-256-2, on CartPole vector envs);
+ *   1b. the same with an env whose step costs real compute (bench/heavyEnv.ts: CartPole plus
+ *      ~0.2 ms of arithmetic per step), shipped to the threads as an env module;
  *   2. DQN CartPole-v1 wall time to a greedy 475: one process (`nnlab train dqn`'s loop) vs
  *      experiments/cartpole-dqn.json (2 rollout threads + a learner process);
  *   2b. DCGAN training throughput with 1 and 2 data-parallel gradient threads;
  *   3. coordinator overhead per message: a frame's round trip on loopback (msgpack decode, schema
  *      validation, reply);
- *   4. a sweep of 8 tabular trials on 2 threads vs one after another.
+ *   4. a sweep of 8 tabular trials (100k episodes each) on 2 threads vs one after another, beside
+ *      this machine's raw capacity for two trials at once (the same trial alone and two at once on
+ *      warm threads): what two threads can give here at most, so product overhead and machine
+ *      limits can be told apart.
  * Prints a table, writes bench/results/distributed.json. Medians of --repeats runs.
  *
- *   npm run bench:distributed -- [--repeats 5] [--seeds 0,1,2] [--skip rollout,dqn,gradient,message,sweep]
+ *   npm run bench:distributed -- [--repeats 5] [--seeds 0,1,2] [--skip rollout,heavy,dqn,gradient,message,sweep]
  */
 import { mkdirSync, writeFileSync, rmSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { initBackend } from '../core/backend.js';
@@ -26,20 +32,35 @@ import { ThreadPoolExecutor } from '../coordinator/executors.js';
 import { CoordinatorServer } from '../coordinator/server.js';
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { runExperiment } from '../coordinator/run.js';
-import { loadSpecFile } from '../drivers/spec.js';
-import type { RolloutTask, TaskResult } from '../protocol/tasks.js';
+import { expandSweep, loadSpecFile } from '../drivers/spec.js';
+import { trialTask } from '../drivers/trials.js';
+import { moduleRef } from '../workers/envModules.js';
+import type { EnvRef, RolloutTask, TaskResult } from '../protocol/tasks.js';
+import { DEFAULT_WORK, HEAVY_ENV_ID } from './heavyEnv.js';
 import { median } from './stats.js';
 
 const { values } = parseArgs({ options: { repeats: { type: 'string', default: '5' }, seeds: { type: 'string', default: '0,1,2' }, skip: { type: 'string', default: '' } } });
 const repeats = Number(values.repeats);
 const seeds = values.seeds!.split(',').map(Number);
+const SECTIONS = ['rollout', 'heavy', 'dqn', 'gradient', 'message', 'sweep'];
 const skip = new Set(values.skip!.split(',').filter(Boolean));
+for (const name of skip) if (!SECTIONS.includes(name)) throw new Error(`--skip: unknown section '${name}' (sections: ${SECTIONS.join(', ')})`);
 const backend = await initBackend();
 const rows: { what: string; a: string; b: string; ratio: string; goal: string }[] = [];
 const json: Record<string, unknown> = { backend: backend.name, cpus: os.availableParallelism?.() ?? os.cpus().length, node: process.version, date: new Date().toISOString() };
 
 // ---- 1. rollout throughput -------------------------------------------------------------------
-async function rolloutRate(threads: number): Promise<number> {
+/** What a rollout measurement steps: the env, and each task's vector width and steps. */
+interface RolloutLoad {
+  env: EnvRef;
+  numEnvs: number;
+  steps: number;
+}
+
+const CARTPOLE: RolloutLoad = { env: { id: 'CartPole-v1', kwargs: {} }, numEnvs: 16, steps: 256 };
+
+/** Env steps per second of `8 × threads` rollout tasks at once on warm threads (median of --repeats). */
+async function rolloutRate(threads: number, load: RolloutLoad = CARTPOLE): Promise<number> {
   const scheduler = new Scheduler();
   scheduler.addExecutor(new ThreadPoolExecutor('threads', threads));
   const learner = new DqnLearner(4, 2, {}, new Rng(0));
@@ -48,9 +69,9 @@ async function rolloutRate(threads: number): Promise<number> {
   const task = (i: number): RolloutTask => ({
     kind: 'rollout',
     runId: `bench-${threads}`,
-    env: { id: 'CartPole-v1', kwargs: {} },
-    numEnvs: 16,
-    steps: 256,
+    env: load.env,
+    numEnvs: load.numEnvs,
+    steps: load.steps,
     envStep: 50_000,
     seed: i,
     policy: { algo: 'dqn', activation: 'relu', params, version, epsilon: { initial: 1, final: 0.05, fraction: 0.1, totalTimesteps: 100_000, learningStarts: 0 } },
@@ -74,6 +95,17 @@ const r2 = await rolloutRate(2);
 rows.push({ what: 'rollout env-steps/s (CartPole ×16, MLP 4-256-256-2 actor)', a: `${Math.round(r1)} (1 thread)`, b: `${Math.round(r2)} (2 threads)`, ratio: `${(r2 / r1).toFixed(2)}x`, goal: '≥ 1.8x' });
 json.rollout = { oneThread: r1, twoThreads: r2, speedup: r2 / r1 };
 console.log(rows.at(-1));
+}
+
+// ---- 1b. rollout throughput of an env whose step costs real compute -------------------------------
+if (!skip.has('heavy')) {
+  // the module is imported by path in each thread (workers/envModules.ts), as a custom env of an experiment is
+  const heavy: RolloutLoad = { env: { id: HEAVY_ENV_ID, kwargs: {}, module: moduleRef(fileURLToPath(new URL('./heavyEnv.js', import.meta.url))) }, numEnvs: 8, steps: 64 };
+  const h1 = await rolloutRate(1, heavy);
+  const h2 = await rolloutRate(2, heavy);
+  rows.push({ what: `rollout env-steps/s, env step + ~0.2 ms compute (${HEAVY_ENV_ID}, ${DEFAULT_WORK} busy iterations; ×8, MLP actor)`, a: `${Math.round(h1)} (1 thread)`, b: `${Math.round(h2)} (2 threads)`, ratio: `${(h2 / h1).toFixed(2)}x`, goal: '≥ 1.7x' });
+  json.heavyRollout = { env: HEAVY_ENV_ID, work: DEFAULT_WORK, oneThread: h1, twoThreads: h2, speedup: h2 / h1 };
+  console.log(rows.at(-1));
 }
 
 // ---- 2. DQN CartPole wall time to 475 ----------------------------------------------------------
@@ -165,23 +197,59 @@ if (!skip.has('message')) {
 
 // ---- 4. a sweep of 8 tabular trials -----------------------------------------------------------
 if (!skip.has('sweep')) {
-  const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-bench-sweep-'));
+  const EPISODES = 100_000; // one trial ≈ 0.5–1 s here: long enough that the per-trial costs (a task's trip, its curve's metrics) are small
   const spec = loadSpecFile('experiments/cliffwalking-sarsa-vs-q.json');
-  spec.budget.episodes = 40_000;
-  const time = async (rollout: number) => {
-    const t0 = performance.now();
-    await runExperiment({ spec: { ...spec, workers: { ...spec.workers, rollout } }, runsDir, log: () => {}, progressOut: null, handleSignals: false });
-    return (performance.now() - t0) / 1000;
+  spec.budget.episodes = EPISODES;
+  const trials = expandSweep(spec);
+
+  // This machine's capacity for two trials at once: the sweep's 8 trial tasks sent to two warm
+  // threads one at a time, then all at once (two run, the rest queue) — the sweep's compute with
+  // no run around it and no thread start. Its ratio bounds what a 2-thread sweep can reach here.
+  const envRef = { id: spec.env!.id, kwargs: spec.env!.kwargs ?? {} };
+  const pool = new Scheduler();
+  const t0 = performance.now();
+  pool.addExecutor(new ThreadPoolExecutor('threads', 2));
+  const first = trials[0]!;
+  const tiny = trialTask('bench-start', envRef, { ...first, spec: { ...first.spec, budget: { ...first.spec.budget, episodes: 1 } } });
+  await Promise.all([pool.submit(tiny), pool.submit(tiny)]);
+  const poolStart = (performance.now() - t0) / 1000; // 2 threads up, their modules imported, one 1-episode trial each
+  const tasks = trials.map((t) => trialTask('bench-capacity', envRef, t));
+  await Promise.all(tasks.slice(0, 2).map((t) => pool.submit(t))); // warm-up: both threads JIT the trials' code
+  const timed = async (f: () => Promise<unknown>) => {
+    const t = performance.now();
+    await f();
+    return (performance.now() - t) / 1000;
   };
+  const oneAtATime = () => tasks.reduce<Promise<unknown>>((p, t) => p.then(() => pool.submit(t)), Promise.resolve());
+  const allAtOnce = () => Promise.all(tasks.map((t) => pool.submit(t)));
+
+  const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-bench-sweep-'));
+  const sweep = (rollout: number) => timed(() => runExperiment({ spec: { ...spec, workers: { ...spec.workers, rollout } }, runsDir, log: () => {}, progressOut: null, handleSignals: false }));
+  const alone: number[] = [];
+  const pair: number[] = [];
   const seq: number[] = [];
   const par: number[] = [];
   for (let k = 0; k < Math.min(repeats, 3); k++) {
-    seq.push(await time(0));
-    par.push(await time(2));
+    // interleaved, so a change in the machine's load falls on both measures alike
+    alone.push(await timed(oneAtATime));
+    pair.push(await timed(allAtOnce));
+    seq.push(await sweep(0));
+    par.push(await sweep(2));
+    console.log(`trials on warm threads: one at a time ${alone.at(-1)!.toFixed(2)} s, two at once ${pair.at(-1)!.toFixed(2)} s; sweep: sequential ${seq.at(-1)!.toFixed(2)} s, 2 threads ${par.at(-1)!.toFixed(2)} s`);
   }
+  await pool.close();
+  const capacity = median(alone) / median(pair);
   rmSync(runsDir, { recursive: true, force: true });
-  rows.push({ what: 'sweep of 8 tabular trials (CliffWalking, 40k episodes each), wall s (thread start included)', a: `${median(seq).toFixed(2)} (sequential)`, b: `${median(par).toFixed(2)} (2 threads)`, ratio: `${(median(seq) / median(par)).toFixed(2)}x`, goal: 'report' });
-  json.sweep = { sequentialSeconds: seq, twoThreadSeconds: par };
+  const speedup = median(seq) / median(par);
+  rows.push({
+    what: `sweep of 8 tabular trials (CliffWalking, ${EPISODES / 1000}k episodes each), wall s, its own 2-thread pool's start included (${poolStart.toFixed(2)} s); this machine's capacity: the 8 trial tasks on warm threads ${median(alone).toFixed(2)} s one at a time, ${median(pair).toFixed(2)} s two at once = ${capacity.toFixed(2)}x`,
+    a: `${median(seq).toFixed(2)} (sequential)`,
+    b: `${median(par).toFixed(2)} (2 threads)`,
+    ratio: `${speedup.toFixed(2)}x (${Math.round((100 * speedup) / capacity)}% of capacity)`,
+    goal: '≥ 1.5x',
+  });
+  json.sweep = { episodes: EPISODES, sequentialSeconds: seq, twoThreadSeconds: par, speedup, poolStartSeconds: poolStart, capacity: { oneAtATimeSeconds: alone, twoAtOnceSeconds: pair, speedup: capacity } };
+  console.log(rows.at(-1));
 }
 
 console.log(`\nbench:distributed — backend ${backend.name}, ${json.cpus} CPUs, medians of ${repeats}\n`);

@@ -20,7 +20,7 @@
  *   m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − α (m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε)
  */
 import type { FusedActivation } from './activation.js';
-import type { NativeAddon } from './native.js';
+import { loadNativeAddon, type NativeAddon } from './nativeAddon.js';
 import type { TensorMap } from './tensors.js';
 
 /** out[M×N] = op(A) op(B) (+ bias per column, then activation); op = transpose when the flag is set. */
@@ -74,8 +74,7 @@ export async function fusedGemm(): Promise<{ gemm: Gemm; kind: 'native' | 'js' }
   if (chosen !== undefined) return chosen;
   if (process.env.NNLAB_FUSED_GEMM !== 'js') {
     try {
-      // loaded lazily: core/native.ts loads tfjs and the addon, which throws when it is not built
-      const { loadNativeAddon } = await import('./native.js');
+      // throws when the addon is not built or NNLAB_NATIVE=off
       const addon = loadNativeAddon();
       const matmul = addon.matmul;
       tails = { adamStep: addon.adamStep, bceLogits: addon.bceLogits };

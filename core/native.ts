@@ -28,60 +28,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadNativeAddon } from './nativeAddon.js';
 
-/** The addon's exports (native/src/addon.cc). */
-export interface NativeAddon {
-  matmul(
-    a: Float32Array, b: Float32Array, out: Float32Array,
-    batch: number, batchA: number, batchB: number, M: number, N: number, K: number,
-    transA: number, transB: number,
-    bias: Float32Array | null, biasMode: number, activation: number, alpha: number,
-  ): void;
-  conv2d(
-    x: Float32Array, filter: Float32Array, y: Float32Array, geom: Int32Array,
-    bias: Float32Array | null, biasMode: number, activation: number, alpha: number,
-  ): void;
-  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geom: Int32Array): void;
-  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: Int32Array): void;
-  info(): { simd: string; threads: number; parallelThreshold: number };
-  setThreads(n: number): void;
-  setParallelThreshold(multiplyAdds: number): void;
-  setScalar(on: boolean): void;
-  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, mode: number): void;
-  unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
-  sum(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number): void;
-  compare(op: number, a: Float32Array, b: Float32Array, out: Uint8Array, mode: number): void;
-  select(cond: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array): void;
-  batchNorm(
-    x: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array, offset: Float32Array,
-    eps: number, out: Float32Array,
-  ): void;
-  adamTfjs(
-    value: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
-    newValue: Float32Array, newM: Float32Array, newV: Float32Array,
-    b1: number, c1: number, b2: number, c2: number, om1: number, om2: number, eps: number, negLr: number,
-  ): void;
-  batchNormGrad(
-    x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array, eps: number,
-    dx: Float32Array | null, dmean: Float32Array | null, dvariance: Float32Array | null,
-    dscale: Float32Array | null, doffset: Float32Array | null,
-  ): void;
-  /** One Adam step in place on theta, m and v (native/src/optim.cc; used by core/fused.ts). */
-  adamStep(theta: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, scale: number, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number): void;
-  /** Binary cross-entropy with logits: writes dLogits (scaled by gscale), returns the summed loss. */
-  bceLogits(logits: Float32Array, x: Float32Array, dLogits: Float32Array, gscale: number): number;
-}
-
-/** Package root: this file runs as dist/core/native.js. */
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** Where node-gyp puts the addon; NNLAB_NATIVE_ADDON overrides (tests, relocated builds). */
-export function nativeAddonPath(): string {
-  return process.env.NNLAB_NATIVE_ADDON ?? path.join(ROOT, 'build', 'Release', 'nnlab_native.node');
-}
+/** Loading the addon (no tfjs): defined in nativeAddon.ts, part of this backend's API here. */
+export { loadNativeAddon, nativeAddonPath, nativeAvailable, nativeInfo, type NativeAddon } from './nativeAddon.js';
 
 /** Binary elementwise kernels and their op codes (native/src/elementwise.h BinaryOp). */
 const BINARY: Record<string, number> = {
@@ -128,43 +78,6 @@ const NATIVE_KERNELS: string[] = [
 /** Names of the tfjs kernels the native backend runs in C++ (the rest are the cpu backend's). */
 export function nativeKernelNames(): string[] {
   return [...NATIVE_KERNELS];
-}
-
-let addon: NativeAddon | undefined;
-
-/** Loads the addon once; throws a one-line reason when it is missing or cannot load. */
-export function loadNativeAddon(): NativeAddon {
-  // NNLAB_NATIVE=off: the wasm / JavaScript fallback on purpose (how a machine without a C++
-  // compiler runs, tested by test/native.kernels.test.ts).
-  if (process.env.NNLAB_NATIVE === 'off') throw new Error('native addon disabled (NNLAB_NATIVE=off)');
-  if (addon) return addon;
-  const file = nativeAddonPath();
-  if (!existsSync(file)) {
-    throw new Error(
-      `native addon not built (${path.relative(process.cwd(), file) || file} missing: node-gyp failed or was skipped at install; run 'npm rebuild' with a C++17 compiler)`,
-    );
-  }
-  try {
-    addon = createRequire(import.meta.url)(file) as NativeAddon;
-  } catch (e) {
-    throw new Error(`native addon failed to load (${file}): ${(e as Error).message.split('\n')[0]}`);
-  }
-  return addon;
-}
-
-/** True when the addon loads (without registering anything). */
-export function nativeAvailable(): boolean {
-  try {
-    loadNativeAddon();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** SIMD path and thread count of the loaded addon. */
-export function nativeInfo(): { simd: string; threads: number; parallelThreshold: number } {
-  return loadNativeAddon().info();
 }
 
 // ---- kernels ---------------------------------------------------------------------------------

@@ -52,6 +52,8 @@ export interface RunMetrics {
   readonly time: number;
   write(step: number, metrics: Record<string, number>): void;
   writeMany(points: { step: number; metrics: Record<string, number> }[]): void;
+  /** One metric's whole series, value i at step firstStep + i (a trial's curve), written in bulk. */
+  writeSeries(name: string, values: ArrayLike<number>, firstStep?: number): void;
   /** Where the logs end now (a checkpoint records it, so a resume can truncate them back). */
   mark(): { jsonl: number; csv: number; time: number };
 }

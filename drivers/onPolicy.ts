@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
 import type { trainA2c } from '../agents/a2c.js';
-import { PG_TRAINERS } from '../workers/trial.js';
+import { PG_TRAINERS } from '../workers/deepTrial.js';
 import type { TrainPgOptions } from '../agents/onPolicy.js';
 import type { RunContext, RunOutcome } from './context.js';
 import { runGenerative, type GenerativeRunState } from './generative.js';

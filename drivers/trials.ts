@@ -75,8 +75,8 @@ export function trialMetrics(spec: ExperimentSpec): TrialMetricNames {
 /** Writes a finished trial's training curve and final score as metrics (namespaced by trial index in a sweep of several). */
 export function writeTrialMetrics(ctx: Pick<RunContext, 'metrics'>, total: number, index: number, names: TrialMetricNames, curve: ArrayLike<number>, finalScore: number): void {
   const prefix = total > 1 ? `trial/${index}/` : '';
-  const key = `${prefix}${names.curve}`;
-  ctx.metrics.writeMany([...Array.from(curve, (v, i) => ({ step: i + 1, metrics: { [key]: v } })), { step: curve.length, metrics: { [`${prefix}${names.final}`]: finalScore } }]);
+  ctx.metrics.writeSeries(`${prefix}${names.curve}`, curve);
+  ctx.metrics.write(curve.length, { [`${prefix}${names.final}`]: finalScore });
 }
 
 /** Resolves when any of `promises` settles or after `ms` milliseconds, whichever comes first. */

@@ -8,9 +8,16 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { runTrial } from '../workers/trial.js';
+import { moduleRef } from '../workers/envModules.js';
 import { runExperiment } from '../coordinator/run.js';
-import type { GenerativeTrialTask, RlTrialTask, TrialAlgo } from '../protocol/tasks.js';
+import { Scheduler } from '../coordinator/scheduler.js';
+import { ThreadPoolExecutor } from '../coordinator/executors.js';
+import { DqnLearner } from '../agents/dqn.js';
+import { Rng } from '../base/rng.js';
+import type { GenerativeTrialTask, RlTrialTask, RolloutTask, TrialAlgo, TrialResult } from '../protocol/tasks.js';
+import { PROBE_ID, tfjsModulesLoaded } from './fixtures/tfjsProbe.js';
 import { trainGenerative } from '../generative/train.js';
 import { useCpu, test } from './helpers.js';
 
@@ -46,6 +53,28 @@ for (const [algo, config] of [
     assert.ok(r.finalScore >= 1 && r.finalScore <= 500, `${algo}: final score ${r.finalScore}`);
   });
 }
+
+test('a thread loads tfjs for its first deep trial, not for rollouts or tabular trials', async () => {
+  assert.ok(tfjsModulesLoaded() > 0, 'the probe sees the tfjs this (main) thread has loaded');
+  const probe: RlTrialTask = { ...task('qlearning', {}, PROBE_ID), env: { id: PROBE_ID, kwargs: {}, module: moduleRef(path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'tfjsProbe.js')) }, episodes: 3 };
+  const learner = new DqnLearner(4, 2, { hidden: [8] }, new Rng(0));
+  const { params, version } = learner.getPolicyParams();
+  learner.dispose();
+  const rollout: RolloutTask = { kind: 'rollout', runId: 'probe', env: { id: 'CartPole-v1', kwargs: {} }, numEnvs: 2, steps: 8, envStep: 0, seed: 1, policy: { algo: 'dqn', activation: 'relu', params, version, epsilon: { initial: 1, final: 0.05, fraction: 0.1, totalTimesteps: 1000, learningStarts: 0 } } };
+  const scheduler = new Scheduler();
+  scheduler.addExecutor(new ThreadPoolExecutor('threads', 1));
+  try {
+    await scheduler.submit(rollout);
+    await scheduler.submit(task('sarsa', {}, 'CliffWalking-v1'));
+    const before = (await scheduler.submit(probe)) as TrialResult;
+    assert.equal(Array.from(before.curve), [0, 0, 0], 'tfjs modules loaded by a thread that ran a rollout and tabular trials');
+    await scheduler.submit(task('dqn', { learningStarts: 100, bufferSize: 1000, batchSize: 16, hidden: [8] }));
+    const after = (await scheduler.submit(probe)) as TrialResult;
+    assert.ok(after.curve.every((r) => r < 0), `after a DQN trial the thread has tfjs loaded: probe returns ${Array.from(after.curve).join(', ')}`);
+  } finally {
+    await scheduler.close();
+  }
+});
 
 test('a sweep of a deep agent runs each trial as a whole-run task and writes trials.json', async () => {
   const runsDir = mkdtempSync(path.join(tmpdir(), 'nnlab-deep-sweep-'));

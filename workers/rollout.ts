@@ -9,7 +9,7 @@
  */
 import { makeVec, snapshotState, restoreState, type StateTree, type VectorEnv } from '../envs/index.js';
 import { Rng, type RngState } from '../base/rng.js';
-import { dqnActor, dqnForward, epsilonAt } from '../agents/dqn.js';
+import { dqnActor, dqnForward, epsilonAt } from '../agents/dqnActor.js';
 import type { FusedMlp } from '../core/fusedNet.js';
 import { fusedGemm } from '../core/fused.js';
 import { ensureModule } from './envModules.js';

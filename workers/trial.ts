@@ -5,32 +5,23 @@
  * generative trial trains a model with generative/train.ts (the one generative training loop) and
  * scores it after every epoch (generative/score.ts). The same function runs a sweep's trial tasks
  * (threads, WebSocket workers) and the trial jobs of a queue-backed sweep (workers/queueWorker.ts).
+ * The deep trainers (deepTrial.ts) and generative training import tfjs, so they load on a thread's
+ * first trial that needs them: a thread running tabular trials starts in tens of milliseconds.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { make, type Env } from '../envs/index.js';
-import { initBackend, backendInfo } from '../core/backend.js';
 import { QLearning } from '../agents/qlearning.js';
 import { Sarsa } from '../agents/sarsa.js';
 import { ExpectedSarsa } from '../agents/expectedSarsa.js';
 import { evaluateGreedy, trainTabular, type TabularConfig } from '../agents/tabular.js';
-import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
-import { trainDqn, greedyPolicy, type DqnConfig } from '../agents/dqn.js';
-import { trainA2c } from '../agents/a2c.js';
-import { trainActorCritic } from '../agents/actorCritic.js';
-import { trainReinforce } from '../agents/reinforce.js';
-import type { TrainPgOptions } from '../agents/onPolicy.js';
-import type { Metrics } from '../agents/types.js';
-import { trainGenerative } from '../generative/train.js';
+import { EVAL_SEEDS } from '../agents/evaluate.js';
 import { scoreMetric, scoreOf } from '../generative/score.js';
 import { ensureModule } from './envModules.js';
-import { DEEP_TRIAL_ENV_STEPS, type GenerativeTrialTask, type RlTrialTask, type TrialResult, type TrialTask } from '../protocol/tasks.js';
+import type { GenerativeTrialTask, RlTrialTask, TrialResult, TrialTask } from '../protocol/tasks.js';
 
 const TABULAR = { qlearning: QLearning, sarsa: Sarsa, 'expected-sarsa': ExpectedSarsa } as const;
-
-/** The policy-gradient trainers (also what `nnlab run` trains in process: drivers/onPolicy.ts). */
-export const PG_TRAINERS = { reinforce: trainReinforce, 'actor-critic': trainActorCritic, a2c: trainA2c } as const;
 
 /**
  * Called with each new point of the training curve: the return of a training episode as it ends
@@ -47,7 +38,9 @@ export async function runTrial(task: TrialTask, onPoint?: OnPoint): Promise<Tria
 
 async function runRlTrial(task: RlTrialTask, onEpisode: OnPoint | undefined): Promise<{ curve: Float64Array; finalScore: number }> {
   if (task.env.module !== undefined) await ensureModule(task.env.module);
-  return Object.hasOwn(TABULAR, task.algo) ? runTabular(task, onEpisode) : await runDeep(task, onEpisode);
+  if (Object.hasOwn(TABULAR, task.algo)) return runTabular(task, onEpisode);
+  // the deep trainers (and tfjs) load on a thread's first deep trial: a tabular sweep's threads never pay for them
+  return (await import('./deepTrial.js')).runDeepTrial(task, onEpisode);
 }
 
 /**
@@ -57,6 +50,7 @@ async function runRlTrial(task: RlTrialTask, onEpisode: OnPoint | undefined): Pr
 async function runGenerativeTrial(task: GenerativeTrialTask, onEpoch: OnPoint | undefined): Promise<{ curve: Float64Array; finalScore: number }> {
   const metric = scoreMetric(task.model.kind, task.evaluate);
   if (metric === undefined) throw new Error(`trial ${task.trial}: a ${task.model.kind} trial without the classifier evaluation has no score to rank it by (only a VAE measures its test ELBO)`);
+  const [{ trainGenerative }, { backendInfo, initBackend }] = await Promise.all([import('../generative/train.js'), import('../core/backend.js')]);
   if (backendInfo() === undefined) await initBackend();
   const outDir = task.outDir ?? (await mkdtemp(path.join(os.tmpdir(), `nnlab-trial-${task.trial}-`)));
   const curve: number[] = [];
@@ -97,37 +91,4 @@ function runTabular(task: RlTrialTask, onEpisode: OnPoint | undefined): { curve:
   } finally {
     env.close();
   }
-}
-
-async function runDeep(task: RlTrialTask, onEpisode: OnPoint | undefined): Promise<{ curve: Float64Array; finalScore: number }> {
-  if (backendInfo() === undefined) await initBackend();
-  const returns: number[] = [];
-  const onMetrics = (m: Metrics) => {
-    const r = m['charts/episodic_return'];
-    if (r === undefined) return;
-    returns.push(r);
-    onEpisode?.(r);
-  };
-  const common = { envId: task.env.id, kwargs: task.env.kwargs, totalTimesteps: task.envSteps ?? DEEP_TRIAL_ENV_STEPS, onMetrics };
-  let finalScore: number;
-  if (task.algo === 'dqn') {
-    const { learner } = trainDqn({ ...common, config: task.config as Partial<DqnConfig> });
-    try {
-      const policy = greedyPolicy(learner.getPolicyParams().params, learner.config.activation);
-      finalScore = evaluatePolicy(task.env.id, policy, task.evalEpisodes, EVAL_SEEDS.final(learner.config.seed), task.env.kwargs).meanReturn;
-    } finally {
-      learner.dispose();
-    }
-  } else {
-    const train = PG_TRAINERS[task.algo as keyof typeof PG_TRAINERS];
-    if (train === undefined) throw new Error(`trial: unknown algorithm '${String(task.algo)}'`);
-    const { learner } = (train as (o: TrainPgOptions<Record<string, unknown>>) => ReturnType<typeof trainA2c>)({ ...common, config: task.config });
-    try {
-      const actor = learner.actor();
-      finalScore = evaluatePolicy<Float32Array, number | Float32Array>(task.env.id, (obs) => actor.greedy(obs), task.evalEpisodes, EVAL_SEEDS.final(learner.config.seed), task.env.kwargs).meanReturn;
-    } finally {
-      learner.dispose();
-    }
-  }
-  return { curve: Float64Array.from(returns), finalScore };
 }

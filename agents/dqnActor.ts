@@ -1,0 +1,53 @@
+/**
+ * DQN's actor side, apart from the learner (dqn.ts) so that a rollout thread imports no tfjs:
+ * the linear ε schedule, the ε-greedy actor and the greedy policy over Q(s, ·) computed by
+ * `dqnForward` (a FusedMlp: the one typed-array MLP forward, core/fusedNet.ts) from published
+ * parameters.
+ */
+import { FusedMlp, type FusedNet } from '../core/fusedNet.js';
+import type { TensorMap } from '../core/tensors.js';
+import type { Rng } from '../base/rng.js';
+import type { DqnConfig } from './dqn.js';
+
+/** Linear ε schedule: from initial to final over explorationFraction · totalTimesteps, then flat. */
+export function epsilonAt(c: Pick<DqnConfig, 'explorationInitialEps' | 'explorationFinalEps' | 'explorationFraction'>, step: number, totalTimesteps: number): number {
+  const span = c.explorationFraction * totalTimesteps;
+  if (span <= 0) return c.explorationFinalEps;
+  const progress = Math.min(1, step / span);
+  return c.explorationInitialEps + progress * (c.explorationFinalEps - c.explorationInitialEps);
+}
+
+/**
+ * The DQN actor: ε-greedy over Q(s, ·) = q.forward(obs), for a batch of envs.
+ * Writes actions into `out` (one per env) and returns it.
+ */
+export function dqnActor(q: FusedNet, obs: Float32Array, numEnvs: number, epsilon: number, rng: Rng, out: Int32Array): Int32Array {
+  const numActions = q.outDim;
+  greedyActions(q, obs, numEnvs, out);
+  if (epsilon > 0) for (let e = 0; e < numEnvs; e++) if (rng.random() < epsilon) out[e] = rng.int(numActions);
+  return out;
+}
+
+/** argmax_a Q(obs_e, a) for each of numEnvs observations (ties: the lowest action), into out. */
+export function greedyActions(q: FusedNet, obs: Float32Array, numEnvs: number, out: Int32Array): Int32Array {
+  const numActions = q.outDim;
+  const values = q.forward(obs, numEnvs);
+  for (let e = 0; e < numEnvs; e++) {
+    let best = 0;
+    for (let a = 1; a < numActions; a++) if (values[e * numActions + a]! > values[e * numActions + best]!) best = a;
+    out[e] = best;
+  }
+  return out;
+}
+
+/** The actor's network for published DQN parameters. */
+export function dqnForward(params: TensorMap, activation: DqnConfig['activation'] = 'relu'): FusedMlp {
+  return new FusedMlp(params, activation);
+}
+
+/** The greedy policy of published DQN parameters, for evaluation. */
+export function greedyPolicy(params: TensorMap, activation: DqnConfig['activation'] = 'relu'): (obs: Float32Array) => number {
+  const forward = dqnForward(params, activation);
+  const out = new Int32Array(1);
+  return (obs) => greedyActions(forward, obs, 1, out)[0]!;
+}

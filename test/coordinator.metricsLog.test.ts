@@ -1,0 +1,50 @@
+/**
+ * MetricsLog.writeSeries (a trial's whole curve in one call) writes exactly the lines writeMany
+ * writes for the same points, one point per step: the same JSONL (non-finite values as null, an
+ * escaped name) and CSV rows, across its write chunks, and the same points to listeners.
+ */
+import * as assert from 'uvu/assert';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MetricsLog, readMetrics, type MetricPoint } from '../coordinator/runDir.js';
+import { test } from './helpers.js';
+
+const root = mkdtempSync(path.join(os.tmpdir(), 'nnlab-metricslog-'));
+test.after(() => rmSync(root, { recursive: true, force: true }));
+
+/** The log's files with each line's time replaced (the two logs write at different times). */
+function linesOf(dir: string): { jsonl: string[]; csv: string[] } {
+  const jsonl = readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').split('\n').map((l) => l.replace(/"time":[^,]*,/, '"time":T,'));
+  const csv = readFileSync(path.join(dir, 'metrics.csv'), 'utf8').split('\n').map((l) => l.replace(/^([^,]*),[^,]*,/, '$1,T,'));
+  return { jsonl, csv };
+}
+
+test('writeSeries writes the lines of writeMany with one point per step, across chunks', () => {
+  const name = 'trial/3/charts/"episodic"_return';
+  const special = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0.1 + 0.2, 1e21, -1e-7, 5e-324];
+  const values = Float64Array.from({ length: 20_000 }, (_, i) => special[i % 97] ?? -((i * 7919) % 1013) / 8);
+  const first = 41;
+  const seen: MetricPoint[][] = [[], []];
+  const dirs = ['many', 'series'].map((d) => path.join(root, d));
+  const logs = dirs.map((d) => {
+    mkdirSync(d);
+    return new MetricsLog(d);
+  });
+  logs.forEach((l, k) => l.subscribe((p) => seen[k]!.push(p)));
+  logs[0]!.writeMany(Array.from(values, (v, i) => ({ step: first + i, metrics: { [name]: v } })));
+  logs[1]!.writeSeries(name, values, first);
+  for (const l of logs) l.close();
+  const [many, series] = dirs.map(linesOf);
+  assert.is(series!.jsonl.length, values.length + 1);
+  assert.equal(series!.jsonl, many!.jsonl);
+  assert.equal(series!.csv, many!.csv);
+  assert.is(series!.jsonl[97], `{"step":${first + 97},"time":T,${JSON.stringify(name)}:null}`);
+  const strip = (ps: MetricPoint[]) => ps.map((p) => ({ step: p.step, metrics: p.metrics }));
+  assert.equal(strip(seen[1]!), strip(seen[0]!));
+  const read = readMetrics(dirs[1]!);
+  assert.is(read.length, values.length);
+  assert.is(read[12_345]!.metrics[name], values[12_345]);
+});
+
+test.run();
