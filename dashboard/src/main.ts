@@ -97,6 +97,26 @@ function drawCharts(): void {
 /** An RL sweep's trial metrics: what a coordinator that names none (an older one) writes. */
 const RL_TRIAL_METRICS: TrialMetricNames = { curve: 'charts/episodic_return', final: 'eval/final_mean_return', unit: 'episode' };
 
+/**
+ * Fetches a sweep's trial labels (the values each trial sets) once: as soon as the run says it is a
+ * sweep, while its server is surely up (a sweep of quick trials can end before its first curve is
+ * drawn); asked again later if that failed.
+ */
+function askTrialLabels(): void {
+  if (trialLabelsAsked) return;
+  trialLabelsAsked = true;
+  void fetch(`/api/trials?token=${encodeURIComponent(token)}`, { cache: 'no-store' })
+    .then((r) => (r.ok ? (r.json() as Promise<{ index: number; overrides: Record<string, unknown> }[]>) : undefined))
+    .then((rows) => {
+      if (rows === undefined) return;
+      trialLabels = describeTrials(rows.sort((a, b) => a.index - b.index).map((r) => r.overrides));
+      store.revision++;
+    })
+    .catch(() => {
+      trialLabelsAsked = false;
+    });
+}
+
 function drawSweep(names: string[]): void {
   // the run says which metrics its trials write (episodic returns, or a generative score per epoch)
   const tm = run?.trialMetrics ?? RL_TRIAL_METRICS;
@@ -116,17 +136,7 @@ function drawSweep(names: string[]): void {
   for (const i of queueTrials.keys()) if (!trials.has(i)) trials.set(i, {});
   show('sec-sweep', trials.size > 0);
   if (trials.size === 0) return;
-  if (!trialLabelsAsked) {
-    trialLabelsAsked = true;
-    void fetch(`/api/trials?token=${encodeURIComponent(token)}`, { cache: 'no-store' })
-      .then((r) => (r.ok ? (r.json() as Promise<{ index: number; overrides: Record<string, unknown> }[]>) : undefined))
-      .then((rows) => {
-        if (rows === undefined) return;
-        trialLabels = describeTrials(rows.sort((a, b) => a.index - b.index).map((r) => r.overrides));
-        store.revision++;
-      })
-      .catch(() => undefined);
-  }
+  askTrialLabels();
   const label = (i: number) => `trial ${i}${trialLabels?.[i] !== undefined ? ` (${trialLabels[i]})` : ''}`;
   const ids = [...trials.keys()].sort((a, b) => a - b);
   const withCurve = ids.filter((i) => trials.get(i)!.curve !== undefined);
@@ -177,6 +187,7 @@ function onMessage(m: CoordinatorMessage): void {
       return;
     case 'run_state':
       run = m.run;
+      if (m.run.trialMetrics !== undefined) askTrialLabels();
       if (m.run.trials !== undefined) {
         queueTrials = new Map(m.run.trials.map((t) => [t.index, t]));
         store.revision++;
