@@ -201,19 +201,14 @@ if (!available && process.env.CI === undefined) {
     assert.equal(pageErrors, [], 'no errors in the page');
   });
 
-  test('a sweep shows one curve per trial and a sortable table of final scores', async () => {
-    // the run waits for one remote worker, so the page is attached before any trial ends
+  /**
+   * Starts a sweep that waits for one remote worker, attaches a page while it is starting (so the
+   * page sees every trial), then starts that worker (`name`); returns the run, the page and the worker.
+   */
+  async function sweepWithPage(spec: Record<string, unknown>, name: string) {
     let sweepInfo: typeof info | undefined;
     const sweep = runExperiment({
-      spec: {
-        name: 'dashboard-sweep',
-        env: { id: 'CliffWalking-v1' },
-        agent: { algo: 'sarsa', config: { epsilon: 0.1 } },
-        budget: { episodes: 300 },
-        workers: { rollout: 1, remote: 1 },
-        eval: { finalEpisodes: 1 },
-        sweep: { method: 'grid', parameters: { 'agent.algo': ['sarsa', 'qlearning'], 'agent.config.alpha': [0.1, 0.5] }, seeds: 1 },
-      },
+      spec: { ...spec, workers: { rollout: 1, remote: 1 } },
       runsDir: tmp,
       token: TOKEN,
       port: 0,
@@ -228,7 +223,24 @@ if (!available && process.env.CI === undefined) {
     const p = await context.newPage();
     await p.goto(sweepInfo!.url);
     await p.waitForSelector('#run-state:text("starting")');
-    worker = spawn(process.execPath, [CLI, 'worker', '--connect', `ws://127.0.0.1:${sweepInfo!.port}`, '--token', TOKEN, '--threads', '1', '--name', 'sweeper'], { stdio: 'ignore' });
+    const remote = spawn(process.execPath, [CLI, 'worker', '--connect', `ws://127.0.0.1:${sweepInfo!.port}`, '--token', TOKEN, '--threads', '1', '--name', name], { stdio: 'ignore' });
+    return { sweep, p, remote };
+  }
+
+  test('a sweep shows one curve per trial and a sortable table of final scores', async () => {
+    // the run waits for one remote worker, so the page is attached before any trial ends
+    const { sweep, p, remote } = await sweepWithPage(
+      {
+        name: 'dashboard-sweep',
+        env: { id: 'CliffWalking-v1' },
+        agent: { algo: 'sarsa', config: { epsilon: 0.1 } },
+        budget: { episodes: 300 },
+        eval: { finalEpisodes: 1 },
+        sweep: { method: 'grid', parameters: { 'agent.algo': ['sarsa', 'qlearning'], 'agent.config.alpha': [0.1, 0.5] }, seeds: 1 },
+      },
+      'sweeper',
+    );
+    worker = remote;
     const result = await sweep;
     assert.is(result.trials?.length, 4);
     await p.waitForSelector('body[data-connection="ended"]', { timeout: 10_000 });
@@ -248,31 +260,16 @@ if (!available && process.env.CI === undefined) {
   });
 
   test("a generative sweep's chart and table show its score per epoch, named by the run", async () => {
-    let sweepInfo: typeof info | undefined;
-    const sweep = runExperiment({
-      spec: {
+    const { sweep, p, remote } = await sweepWithPage(
+      {
         name: 'dashboard-vae-sweep',
         model: { kind: 'vae', config: { hidden: [16], latentDim: 2 }, batchSize: 16 },
         budget: { epochs: 2, stepsPerEpoch: 3 },
         eval: { interval: 0 },
-        workers: { rollout: 1, remote: 1 },
         sweep: { parameters: { 'model.config.learningRate': [1e-3, 1e-2] } },
       },
-      runsDir: tmp,
-      token: TOKEN,
-      port: 0,
-      log: () => {},
-      progressOut: null,
-      handleSignals: false,
-      signal: abort.signal,
-      onListening: (i) => (sweepInfo = i),
-    });
-    sweep.catch(() => undefined);
-    await until('the sweep to listen', () => sweepInfo !== undefined);
-    const p = await context.newPage();
-    await p.goto(sweepInfo!.url);
-    await p.waitForSelector('#run-state:text("starting")');
-    const remote = spawn(process.execPath, [CLI, 'worker', '--connect', `ws://127.0.0.1:${sweepInfo!.port}`, '--token', TOKEN, '--threads', '1', '--name', 'gen'], { stdio: 'ignore' });
+      'gen',
+    );
     try {
       const result = await sweep;
       assert.is(result.trials?.length, 2);
