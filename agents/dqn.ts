@@ -26,15 +26,15 @@ import { FusedAdam, type FusedAdamState } from '../core/fused.js';
 import { FusedMlp, type FusedNet } from '../core/fusedNet.js';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
 import type { TransitionBatch } from '../core/replay.js';
-import { Rng as RngClass, type Rng } from '../base/rng.js';
-import { dqnActor, dqnForward, epsilonAt, greedyPolicy } from './dqnActor.js';
+import type { Rng } from '../base/rng.js';
+import { dqnActor, dqnForward, dqnStreams, epsilonAt, greedyPolicy } from './dqnActor.js';
 import { batchDim, Discrete, make } from '../envs/index.js';
 import { runOffPolicy, type OffPolicyOptions } from './offPolicy.js';
 import { goalEvaluator, type EvalResult } from './evaluate.js';
 import { checkKnownKeys, checkNumber, type DataParallelLearner, type Learner, type Metrics, type MetricsCallback, type VersionedParams } from './types.js';
 
 /** The actor side (no tfjs): defined in dqnActor.ts, part of DQN's API here. */
-export { epsilonAt, dqnActor, greedyActions, dqnForward, greedyPolicy } from './dqnActor.js';
+export { epsilonAt, dqnActor, greedyActions, dqnForward, greedyPolicy, dqnStreams } from './dqnActor.js';
 
 export interface DqnConfig {
   /** Hidden layer sizes of the Q network. */
@@ -421,15 +421,15 @@ export interface TrainDqnResult {
 /** Trains DQN on a registered env with the shared off-policy loop. */
 export function trainDqn(opts: TrainDqnOptions): TrainDqnResult {
   const config = resolveDqnConfig(opts.config ?? {});
-  const rng = new RngClass(config.seed);
+  const streams = dqnStreams(config.seed);
   const probe = make(opts.envId, opts.kwargs ?? {});
   const obsDim = batchDim(probe.observationSpace);
   const actionSpace = probe.actionSpace;
   probe.close();
   if (!(actionSpace instanceof Discrete)) throw new TypeError(`DQN needs a Discrete action space; ${opts.envId} has ${String(actionSpace)}`);
-  const learner = new DqnLearner(obsDim, actionSpace.n, config, rng.split());
-  const actorRng = rng.split();
-  const replayRng = rng.split();
+  const learner = new DqnLearner(obsDim, actionSpace.n, config, streams.learner);
+  const actorRng = streams.actor;
+  const replayRng = streams.replay;
   let forward = dqnForward(learner.getPolicyParams().params, config.activation);
   const goalCheck =
     opts.evalInterval === undefined

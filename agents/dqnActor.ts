@@ -6,7 +6,7 @@
  */
 import { FusedMlp, type FusedNet } from '../core/fusedNet.js';
 import type { TensorMap } from '../core/tensors.js';
-import type { Rng } from '../base/rng.js';
+import { Rng } from '../base/rng.js';
 import type { DqnConfig } from './dqn.js';
 
 /** Linear ε schedule: from initial to final over explorationFraction · totalTimesteps, then flat. */
@@ -50,4 +50,17 @@ export function greedyPolicy(params: TensorMap, activation: DqnConfig['activatio
   const forward = dqnForward(params, activation);
   const out = new Int32Array(1);
   return (obs) => greedyActions(forward, obs, 1, out)[0]!;
+}
+
+/**
+ * The random streams of one DQN seed, split in this order from `new Rng(seed)`: the learner's
+ * initialisation, the actor's ε draws, replay sampling. The one-process loop (dqn.ts `trainDqn`)
+ * and a distributed run (its learner, its first rollout runner, its replay) draw from the same
+ * streams, so a run with no threads is the one-process loop, number for number.
+ */
+export function dqnStreams(seed: number): { learner: Rng; actor: Rng; replay: Rng } {
+  const root = new Rng(seed);
+  const learner = root.split();
+  const actor = root.split();
+  return { learner, actor, replay: root.split() };
 }

@@ -10,7 +10,10 @@
  *     every trainFrequency steps after learningStarts: gradientSteps × learner.update(replay.sample)
  *     every targetUpdateInterval steps: learner.updateTarget()
  *
- * The actor only ever sees parameters as data (getPolicyParams), as it would in a rollout worker.
+ * The last two lines are `OffPolicySchedule`, the one definition of when off-policy learners train
+ * and copy their target: this loop and the distributed DQN driver (drivers/offPolicy.ts) both ask
+ * it, env step by env step. The actor only ever sees parameters as data (getPolicyParams), as it
+ * would in a rollout worker.
  */
 import { makeVec } from '../envs/index.js';
 import type { VectorEnv } from '../envs/index.js';
@@ -19,14 +22,72 @@ import type { Rng } from '../base/rng.js';
 import type { Metrics, MetricsCallback } from './types.js';
 import { EpisodeStats } from './episodeStats.js';
 
+/** The schedule's part of an off-policy config (SB3's learning_starts, train_freq, gradient_steps, target_update_interval). */
+export interface ScheduleConfig {
+  learningStarts: number;
+  trainFrequency: number;
+  gradientSteps: number;
+  targetUpdateInterval: number;
+}
+
+/** What the learner does at one point of the schedule: `gradientSteps` minibatch updates, then θ_target ← θ if `updateTarget`. */
+export interface TrainPhase {
+  gradientSteps: number;
+  updateTarget: boolean;
+}
+
+/**
+ * When an off-policy learner trains and copies its target, counted in env steps, as SB3 and
+ * CleanRL count them: after the vector step that brings the count to `envStep`,
+ *
+ *   train   if envStep ≥ learningStarts and envStep − lastTrain ≥ trainFrequency   (lastTrain ← envStep)
+ *   target  if envStep − lastTarget ≥ targetUpdateInterval                        (lastTarget ← envStep)
+ *
+ * (training first). Its state is the two counters, so a checkpoint holds it as numbers.
+ */
+export class OffPolicySchedule {
+  constructor(
+    private readonly c: ScheduleConfig,
+    public lastTrain = 0,
+    public lastTarget = 0,
+  ) {}
+
+  /** Whether training is due after the vector step that ends at `envStep`, without advancing. */
+  trainDue(envStep: number): boolean {
+    return envStep >= this.c.learningStarts && envStep - this.lastTrain >= this.c.trainFrequency;
+  }
+
+  /** Advances past the vector step that ends at `envStep` and says what is due there. */
+  step(envStep: number): { train: boolean; target: boolean } {
+    const train = this.trainDue(envStep);
+    if (train) this.lastTrain = envStep;
+    const target = envStep - this.lastTarget >= this.c.targetUpdateInterval;
+    if (target) this.lastTarget = envStep;
+    return { train, target };
+  }
+
+  /**
+   * Advances over `steps` vector steps of `numEnvs` envs after `envStep` and appends what is due to
+   * `phases` in order: a training event opens a phase, a target copy closes the last open one (or
+   * stands alone). The learner replaying the phases does what the per-step loop does.
+   */
+  advance(envStep: number, steps: number, numEnvs: number, phases: TrainPhase[]): void {
+    for (let t = 1; t <= steps; t++) {
+      const due = this.step(envStep + t * numEnvs);
+      if (due.train) phases.push({ gradientSteps: this.c.gradientSteps, updateTarget: false });
+      if (due.target) {
+        const last = phases.at(-1);
+        if (last !== undefined && !last.updateTarget) last.updateTarget = true;
+        else phases.push({ gradientSteps: 0, updateTarget: true });
+      }
+    }
+  }
+}
+
 export interface OffPolicyLearner {
-  readonly config: {
+  readonly config: ScheduleConfig & {
     batchSize: number;
     bufferSize: number;
-    learningStarts: number;
-    trainFrequency: number;
-    gradientSteps: number;
-    targetUpdateInterval: number;
   };
   update(batch: TransitionBatch): Metrics;
   updateTarget(): void;
@@ -71,8 +132,7 @@ export function runOffPolicy(opts: OffPolicyOptions): OffPolicyResult {
   obs = obs.slice();
   const t0 = performance.now();
   let envStep = 0;
-  let lastTrain = 0;
-  let lastTarget = 0;
+  const schedule = new OffPolicySchedule(c);
   let lastEval = 0;
   let stoppedEarly = false;
   while (envStep < opts.totalTimesteps) {
@@ -87,18 +147,15 @@ export function runOffPolicy(opts: OffPolicyOptions): OffPolicyResult {
     }
     obs.set(nextObs);
     envStep += numEnvs;
-    if (envStep >= c.learningStarts && envStep - lastTrain >= c.trainFrequency) {
-      lastTrain = envStep;
+    const due = schedule.step(envStep);
+    if (due.train) {
       let sum = 0;
       for (let g = 0; g < c.gradientSteps; g++) sum += opts.learner.update(replay.sample(c.batchSize, opts.rng, batch))['losses/td_loss'] ?? 0;
       opts.onParamsUpdated();
       const seconds = (performance.now() - t0) / 1000;
       opts.onMetrics?.({ 'losses/td_loss': sum / c.gradientSteps, 'charts/sps': envStep / seconds }, envStep);
     }
-    if (envStep - lastTarget >= c.targetUpdateInterval) {
-      lastTarget = envStep;
-      opts.learner.updateTarget();
-    }
+    if (due.target) opts.learner.updateTarget();
     if (opts.evaluate !== undefined && envStep - lastEval >= (opts.evalInterval ?? 10_000)) {
       lastEval = envStep;
       if (opts.evaluate(envStep)) {

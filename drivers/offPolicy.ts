@@ -3,13 +3,17 @@
  * threads, remote workers, or the coordinator's own thread) with the latest published parameters;
  * their transitions enter the coordinator's replay buffer; every `trainFrequency` env steps the
  * coordinator samples `gradientSteps` minibatches and sends them to the learner (its own process),
- * which returns its complete new state and the parameters to publish. Counts are exact: a rollout
+ * which returns its complete new state and the parameters to publish. When to train and copy the
+ * target is agents/offPolicy.ts `OffPolicySchedule`, asked env step by env step as transitions are
+ * accepted: the one schedule of the one-process loop. Counts are exact: a rollout
  * task's transitions are accepted once, when its result arrives; a task whose executor died is
  * redone elsewhere.
  *
  * With `workers.rollout = 0` and `learner.process = false` everything runs in order in one
- * thread, and checkpoints hold the envs' state too: an interrupted and resumed run ends with the
- * same weights as an uninterrupted one.
+ * thread, each rollout ending where the schedule trains or the goal check evaluates, on the
+ * streams of agents/dqnActor.ts `dqnStreams`: that run is agents/dqn.ts `trainDqn`, number for
+ * number (tested). Its checkpoints hold the envs' state too: an interrupted and resumed run ends
+ * with the same weights as an uninterrupted one.
  */
 import { ReplayBuffer, type ReplayState } from '../core/replay.js';
 import { Rng, type RngState } from '../base/rng.js';
@@ -17,6 +21,8 @@ import type { TensorMap } from '../core/tensors.js';
 import { allFinite, setParams } from '../core/tensors.js';
 import { buildMlp } from '../core/nn.js';
 import { resolveDqnConfig, greedyPolicy, type DqnConfig } from '../agents/dqn.js';
+import { dqnStreams } from '../agents/dqnActor.js';
+import { OffPolicySchedule, type TrainPhase } from '../agents/offPolicy.js';
 import { EVAL_SEEDS, evaluatePolicy, goalEvaluator, type EvalResult } from '../agents/evaluate.js';
 import { batchDim, Discrete, make } from '../envs/index.js';
 import { RolloutRunner, type RolloutRunnerState } from '../workers/rollout.js';
@@ -32,8 +38,11 @@ export interface DqnRunState {
   dispatched: number;
   rolloutTasks: number;
   episodes: number;
+  /** The schedule's counters (OffPolicySchedule) over the accepted env steps. */
   lastTrainStep: number;
   lastTargetStep: number;
+  /** Phases the schedule made due that no training round has taken yet (absent: none). */
+  pendingPhases?: TrainPhase[];
   lastEvalStep: number;
   lastCheckpointStep: number;
   trainRounds: number;
@@ -87,11 +96,11 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
 
   // ---- state (all of it checkpointed) ----
   const replay = resume !== undefined ? ReplayBuffer.fromState(resume.replay) : new ReplayBuffer({ capacity: config.bufferSize, obsDim });
-  const replayRng = new Rng(config.seed).split().split();
+  const replayRng = dqnStreams(config.seed).replay;
   let s: Omit<DqnRunState, 'replay' | 'replayRng' | 'metrics' | 'inline'>;
   if (resume !== undefined) {
     replayRng.setState(resume.replayRng);
-    const { replay: _r, replayRng: _g, metrics: _m, inline: _i, ...counters } = resume;
+    const { replay: _r, replayRng: _g, metrics: _m, inline: _i, pendingPhases: _p, ...counters } = resume;
     s = counters;
     s.dispatched = s.envSteps; // tasks in flight at the checkpoint were never accepted: redo them
   } else {
@@ -106,7 +115,7 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
       lastEvalStep: 0,
       lastCheckpointStep: 0,
       trainRounds: 0,
-      nextSeed: spec.seed,
+      nextSeed: config.seed,
       learner: first.state,
       params: first.params,
       paramsVersion: first.state.version,
@@ -114,19 +123,35 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
     };
   }
   let learnerHasState = resume === undefined;
-  const inline = single ? new RolloutRunner(numEnvs, ctx.envRef.id, ctx.envRef.kwargs, spec.seed) : undefined;
+  const schedule = new OffPolicySchedule(config, s.lastTrainStep, s.lastTargetStep);
+  let pending: TrainPhase[] = resume?.pendingPhases?.map((p) => ({ ...p })) ?? [];
+  const inline = single ? new RolloutRunner(numEnvs, ctx.envRef.id, ctx.envRef.kwargs, config.seed) : undefined;
   if (inline !== undefined && resume?.inline !== undefined) inline.setState(resume.inline);
 
   const epsilon = { initial: config.explorationInitialEps, final: config.explorationFinalEps, fraction: config.explorationFraction, totalTimesteps: budget, learningStarts: config.learningStarts };
+  /**
+   * Vector steps of the next task: `rolloutSteps`, but in a one-thread run it ends where training is
+   * due, where the goal check evaluates or where the budget ends, so the actor acts with the
+   * parameters of every training round from the step after it, as in the one-process loop.
+   */
+  const nextTaskSteps = (envStep: number): number => {
+    if (!single) return taskSteps;
+    for (let t = 1; t < taskSteps; t++) {
+      const e = envStep + t * numEnvs;
+      if (e >= budget || schedule.trainDue(e) || (spec.eval.interval > 0 && e - s.lastEvalStep >= spec.eval.interval)) return t;
+    }
+    return taskSteps;
+  };
   const rolloutTask = (): RolloutTask => {
     const envStep = s.dispatched;
-    s.dispatched += stepsPerTask;
+    const steps = nextTaskSteps(envStep);
+    s.dispatched += steps * numEnvs;
     const task: RolloutTask = {
       kind: 'rollout',
       runId: ctx.runId,
       env: ctx.envRef as EnvRef,
       numEnvs,
-      steps: taskSteps,
+      steps,
       envStep,
       seed: s.nextSeed++,
       policy: { algo: 'dqn', activation: config.activation, params: s.params, version: s.paramsVersion, epsilon },
@@ -142,6 +167,9 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
   const accept = (r: RolloutResult): void => {
     const n = r.count;
     replay.addBatch(r.obs, r.actions, r.rewards, r.nextObs, r.terminated);
+    schedule.advance(s.envSteps, n / numEnvs, numEnvs, pending);
+    s.lastTrainStep = schedule.lastTrain;
+    s.lastTargetStep = schedule.lastTarget;
     for (let k = 0; k < r.episodeReturns.length; k++) {
       s.episodes++;
       s.recentReturns.push(r.episodeReturns[k]!);
@@ -155,26 +183,24 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
   // Rollouts may run ahead of the learner by at most `maxAhead` env steps, so the ratio of gradient
   // steps to env steps (and how stale the acting policy is) stays what the config says, however
   // fast the rollout workers are: collection of the next trainFrequency steps overlaps training.
-  let plannedThrough = s.lastTrainStep;
-  let appliedThrough = s.lastTrainStep;
+  let plannedThrough = s.envSteps;
+  let appliedThrough = s.envSteps;
   const maxAhead = 2 * config.trainFrequency + stepsPerTask;
   const mayDispatch = (): boolean => s.dispatched < budget && (s.dispatched < config.learningStarts || s.dispatched - appliedThrough < maxAhead);
 
-  /** Plans a training round if due; samples its minibatches now. */
-  let undoPlan: { lastTrainStep: number; lastTargetStep: number; trainRounds: number; replayRng: RngState; plannedThrough: number } | undefined;
+  /**
+   * Plans a training round once the schedule made gradient steps due: it takes every pending phase
+   * (target copies due before them included) and samples their minibatches now, in order.
+   */
+  let undoPlan: { phases: TrainPhase[]; trainRounds: number; replayRng: RngState; plannedThrough: number } | undefined;
   const planTrain = (): TrainRequest | undefined => {
-    if (s.envSteps < config.learningStarts || s.envSteps - s.lastTrainStep < config.trainFrequency) return undefined;
-    undoPlan = { lastTrainStep: s.lastTrainStep, lastTargetStep: s.lastTargetStep, trainRounds: s.trainRounds, replayRng: replayRng.getState(), plannedThrough };
-    const phases: TrainRequest['phases'] = [];
-    while (s.envSteps - s.lastTrainStep >= config.trainFrequency) {
-      s.lastTrainStep += config.trainFrequency;
-      const due = s.lastTrainStep - s.lastTargetStep >= config.targetUpdateInterval;
-      if (due) s.lastTargetStep = s.lastTrainStep;
-      phases.push({ gradientSteps: config.gradientSteps, updateTarget: due });
-    }
-    const rows = phases.length * config.gradientSteps * config.batchSize;
+    if (!pending.some((p) => p.gradientSteps > 0)) return undefined;
+    const phases = pending;
+    pending = [];
+    undoPlan = { phases, trainRounds: s.trainRounds, replayRng: replayRng.getState(), plannedThrough };
+    const rows = phases.reduce((a, p) => a + p.gradientSteps, 0) * config.batchSize;
     const b = replay.sample(rows, replayRng);
-    plannedThrough = s.lastTrainStep;
+    plannedThrough = s.envSteps;
     return { type: 'train', id: ++s.trainRounds, obs: b.obs, actions: b.actions as Int32Array, rewards: b.rewards, nextObs: b.nextObs, terminated: b.terminated, batchSize: config.batchSize, phases };
   };
 
@@ -251,7 +277,7 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
 
   /** Saves everything; the model `q` holds the published parameters, version s.paramsVersion (named in meta.json). */
   const checkpoint = async (why: string): Promise<string> => {
-    const state: DqnRunState = { ...s, replay: replay.getState(), replayRng: replayRng.getState(), metrics: ctx.metrics.mark(), ...(inline !== undefined ? { inline: inline.getState() } : {}), ...(lastEvaluation !== undefined ? { lastEvaluation } : {}) };
+    const state: DqnRunState = { ...s, replay: replay.getState(), replayRng: replayRng.getState(), pendingPhases: pending.map((p) => ({ ...p })), metrics: ctx.metrics.mark(), ...(inline !== undefined ? { inline: inline.getState() } : {}), ...(lastEvaluation !== undefined ? { lastEvaluation } : {}) };
     s.lastCheckpointStep = s.envSteps;
     state.lastCheckpointStep = s.envSteps;
     const q = buildMlp({ name: 'q', inputDim: obsDim, hidden: config.hidden, outputDim: numActions, activation: config.activation }, new Rng(0));
@@ -301,8 +327,7 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
     training = undefined;
     await t;
     const u = undoPlan!;
-    s.lastTrainStep = u.lastTrainStep;
-    s.lastTargetStep = u.lastTargetStep;
+    pending = [...u.phases, ...pending];
     s.trainRounds = u.trainRounds;
     replayRng.setState(u.replayRng);
     plannedThrough = u.plannedThrough;

@@ -5,7 +5,7 @@
  * Used inside the learner process (workers/learnerProcess.ts) and inline in single-process runs.
  */
 import { DqnLearner } from '../agents/dqn.js';
-import { Rng } from '../base/rng.js';
+import { dqnStreams } from '../agents/dqnActor.js';
 import type { TransitionBatch } from '../core/replay.js';
 import type { LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
 
@@ -14,7 +14,7 @@ export class DqnLearnerHost {
 
   constructor(init: LearnerInit) {
     const seed = typeof init.config.seed === 'number' ? init.config.seed : 0;
-    this.learner = new DqnLearner(init.obsDim, init.numActions, init.config, new Rng(seed));
+    this.learner = new DqnLearner(init.obsDim, init.numActions, init.config, dqnStreams(seed).learner);
   }
 
   train(req: TrainRequest): TrainReply {

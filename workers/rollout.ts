@@ -8,8 +8,8 @@
  * observation as nextObs (truncations still bootstrap; only `terminated` is stored as terminal).
  */
 import { makeVec, snapshotState, restoreState, type StateTree, type VectorEnv } from '../envs/index.js';
-import { Rng, type RngState } from '../base/rng.js';
-import { dqnActor, dqnForward, epsilonAt } from '../agents/dqnActor.js';
+import type { Rng, RngState } from '../base/rng.js';
+import { dqnActor, dqnForward, dqnStreams, epsilonAt } from '../agents/dqnActor.js';
 import type { FusedMlp } from '../core/fusedNet.js';
 import { fusedGemm } from '../core/fused.js';
 import { ensureModule } from './envModules.js';
@@ -38,7 +38,7 @@ export class RolloutRunner {
     this.obsDim = this.envs.obsDim;
     const [obs] = this.envs.reset({ seed });
     this.obs = Float32Array.from(obs as Float32Array);
-    this.rng = new Rng(seed).split();
+    this.rng = dqnStreams(seed).actor; // the one-process loop's actor stream (agents/dqnActor.ts)
     this.returns = new Float64Array(numEnvs);
     this.lengths = new Int32Array(numEnvs);
   }

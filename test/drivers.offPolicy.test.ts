@@ -1,0 +1,75 @@
+/**
+ * One DQN schedule, one code path: a spec run with no threads and no learner process
+ * (drivers/offPolicy.ts) is agents/dqn.ts `trainDqn`, number for number, for a schedule whose
+ * training, target copies, rollout length and evaluation interval do not line up; and
+ * `OffPolicySchedule.advance` over a block of steps makes the phases the per-step loop makes.
+ */
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runExperiment } from '../coordinator/run.js';
+import { trainDqn, type DqnConfig } from '../agents/dqn.js';
+import { OffPolicySchedule, type TrainPhase } from '../agents/offPolicy.js';
+import { test, useCpu } from './helpers.js';
+
+const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-offpolicy-'));
+test.before(useCpu);
+test.after(() => rmSync(runsDir, { recursive: true, force: true }));
+
+const config: Partial<DqnConfig> = { hidden: [32, 32], learningStarts: 300, trainFrequency: 7, gradientSteps: 3, batchSize: 16, targetUpdateInterval: 50, explorationFraction: 0.3, learningRate: 1e-3 };
+
+test('a spec with no threads trains exactly as trainDqn: same weights, same evaluations', async () => {
+  const steps = 2500;
+  const single = trainDqn({ envId: 'CartPole-v1', config: { ...config, seed: 3 }, totalTimesteps: steps, evalInterval: 1000, evalEpisodes: 3, goalEpisodes: 3 });
+  const singleParams = single.learner.getPolicyParams().params;
+  const run = await runExperiment({
+    runsDir,
+    log: () => {},
+    progressOut: null,
+    handleSignals: false,
+    spec: {
+      name: 'no-threads',
+      env: { id: 'CartPole-v1' },
+      agent: { algo: 'dqn', config },
+      seed: 3,
+      budget: { envSteps: steps },
+      workers: { rollout: 0, numEnvs: 1, rolloutSteps: 64, learner: { process: false } },
+      eval: { interval: 1000, episodes: 3, finalEpisodes: 3 },
+      checkpoint: { interval: 0 },
+    },
+  });
+  assert.is(run.state, 'finished');
+  assert.is(run.envSteps, steps);
+  assert.is(run.evaluation!.updates, single.learner.updates, 'gradient steps');
+  assert.ok(single.learner.updates > 0);
+  const params = run.params!;
+  assert.equal(Object.keys(params).sort(), Object.keys(singleParams).sort());
+  for (const [name, t] of Object.entries(singleParams)) assert.equal(Array.from(params[name]!.data), Array.from(t.data), `parameter ${name}`);
+  single.learner.dispose();
+});
+
+test('OffPolicySchedule: phases from a block of steps = the per-step loop, target copies in order', () => {
+  const c = { learningStarts: 20, trainFrequency: 6, gradientSteps: 2, targetUpdateInterval: 15 };
+  for (const numEnvs of [1, 4]) {
+    // the per-step loop's events
+    const byStep = new OffPolicySchedule(c);
+    const events: string[] = [];
+    for (let e = numEnvs; e <= 200; e += numEnvs) {
+      const due = byStep.step(e);
+      if (due.train) events.push('train');
+      if (due.target) events.push('target');
+    }
+    // the same steps in blocks of 7 vector steps, replayed as phases
+    const byBlock = new OffPolicySchedule(c);
+    const phases: TrainPhase[] = [];
+    for (let e = 0; e < 200; e += 7 * numEnvs) byBlock.advance(e, Math.min(7, (200 - e) / numEnvs), numEnvs, phases);
+    const replayed = phases.flatMap((p) => [...(p.gradientSteps > 0 ? ['train'] : []), ...(p.updateTarget ? ['target'] : [])]);
+    assert.equal(replayed, events, `numEnvs ${numEnvs}`);
+    assert.ok(events.includes('train') && events[0] === 'target', 'the first target copy comes before learning starts');
+    assert.is(byBlock.lastTrain, byStep.lastTrain);
+    assert.is(byBlock.lastTarget, byStep.lastTarget);
+  }
+});
+
+test.run();
