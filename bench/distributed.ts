@@ -4,7 +4,7 @@
  *      MLP 4-256-256-2, on CartPole vector envs);
  *   1b. the same with an env whose step costs real compute (bench/heavyEnv.ts: CartPole plus
  *      ~0.2 ms of arithmetic per step), shipped to the threads as an env module;
- *   2. DQN CartPole-v1 wall time to a greedy 475: one process (`nnlab train dqn`'s loop) vs
+ *   2. DQN CartPole-v1 wall time to a greedy 475: one process (`nnlab train dqn`: the spec, no threads) vs
  *      experiments/cartpole-dqn.json (2 rollout threads + a learner process);
  *   2b. DCGAN training throughput with 1 and 2 data-parallel gradient threads;
  *   3. coordinator overhead per message: a frame's round trip on loopback (msgpack decode, schema
@@ -26,7 +26,7 @@ import { WebSocket } from 'ws';
 import { initBackend } from '../core/backend.js';
 import { Rng } from '../base/rng.js';
 import { packr } from '../core/tensors.js';
-import { DqnLearner, trainDqn } from '../agents/dqn.js';
+import { DqnLearner } from '../agents/dqn.js';
 import { Scheduler } from '../coordinator/scheduler.js';
 import { ThreadPoolExecutor } from '../coordinator/executors.js';
 import { CoordinatorServer } from '../coordinator/server.js';
@@ -116,15 +116,16 @@ if (!skip.has('dqn')) {
   const singleSteps: number[] = [];
   const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-bench-dist-'));
   for (const seed of seeds) {
-    const t0 = performance.now();
-    // both stop by the one goal rule (agents/evaluate.ts goalEvaluator), as the spec says it:
-    // a 10-episode check every 5000 env steps, confirmed over 100 check episodes and 100 fresh ones
-    const r = trainDqn({ envId: 'CartPole-v1', config: { seed }, totalTimesteps: 100_000, evalInterval: 5000, evalEpisodes: 10, goalEpisodes: 100, goal: 475 });
-    single.push((performance.now() - t0) / 1000);
-    singleSteps.push(r.goalReachedAt ?? Number.NaN);
-    r.learner.dispose();
+    // one process: the spec with no threads and no learner process, as `nnlab train dqn` runs it
+    // (trainDqn's loop, number for number: test/drivers.offPolicy.test.ts); both stop by the one
+    // goal rule of the spec: a 10-episode check every 5000 env steps, confirmed over 100 check
+    // episodes and 100 fresh ones
     const spec = loadSpecFile('experiments/cartpole-dqn.json');
     spec.seed = seed;
+    const t0 = performance.now();
+    const r = await runExperiment({ spec: { ...spec, workers: { ...spec.workers, rollout: 0, learner: { ...spec.workers.learner, process: false } } }, runsDir, log: () => {}, progressOut: null, handleSignals: false });
+    single.push((performance.now() - t0) / 1000);
+    singleSteps.push(r.goalReachedAt ?? Number.NaN);
     const t1 = performance.now();
     const d = await runExperiment({ spec, runsDir, log: () => {}, progressOut: null, handleSignals: false });
     dist.push((performance.now() - t1) / 1000);

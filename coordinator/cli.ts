@@ -160,21 +160,36 @@ async function main(argv: string[]): Promise<void> {
         await runExperiment({ spec, port: intOption('port', values.port, 0) });
         return;
       }
+      if (agent === 'dqn') {
+        // DQN: the same run as a spec with no threads and no learner process (drivers/offPolicy.ts:
+        // agents/dqn.ts trainDqn's loop, number for number), with checkpoints and the dashboard
+        if (values.backend !== undefined) process.env.NNLAB_BACKEND = values.backend;
+        const { runExperiment } = await import('./run.js');
+        const goal = values.goal === undefined ? undefined : Number(values.goal);
+        if (goal !== undefined && !Number.isFinite(goal)) throw new UsageError(`--goal must be a number, got '${values.goal}'`);
+        const spec = {
+          name: 'dqn',
+          env: { id: values.env ?? 'CartPole-v1' },
+          agent: { algo: 'dqn', config: {} },
+          seed: intOption('seed', values.seed, 0),
+          budget: { envSteps: values.steps === undefined ? 100_000 : intOption('steps', values.steps, 0) },
+          workers: { rollout: 0, learner: { process: false } },
+          eval: { interval: 5000, episodes: 10, finalEpisodes: 100, ...(goal !== undefined ? { goal } : {}) },
+        };
+        await runExperiment({ spec, port: intOption('port', values.port, 0) });
+        return;
+      }
       const { runTrain, TRAINABLE } = await import('../drivers/train.js');
-      if (!(TRAINABLE as readonly string[]).includes(agent)) throw new UsageError(`unknown agent or model '${agent}' (expected one of ${[...TRAINABLE, ...GENERATIVE_KINDS].join(', ')})`);
+      if (!(TRAINABLE as readonly string[]).includes(agent)) throw new UsageError(`unknown agent or model '${agent}' (expected one of ${['dqn', ...TRAINABLE, ...GENERATIVE_KINDS].join(', ')})`);
       await initBackend(values.backend === undefined ? {} : { backend: values.backend });
       const opts: Parameters<typeof runTrain>[0] = {
         agent,
-        env: values.env ?? (agent === 'dqn' ? 'CartPole-v1' : 'CliffWalking-v1'),
+        env: values.env ?? 'CliffWalking-v1',
         seed: intOption('seed', values.seed, 0),
         backend: backendInfo()!.name,
       };
       if (values.steps !== undefined) opts.budget = intOption('steps', values.steps, 0);
-      if (values.goal !== undefined) {
-        const g = Number(values.goal);
-        if (!Number.isFinite(g)) throw new UsageError(`--goal must be a number, got '${values.goal}'`);
-        opts.goal = g;
-      }
+      if (values.goal !== undefined) throw new UsageError(`--goal is for dqn; ${agent} trains for --steps episodes`);
       await runTrain(opts);
       return;
     }

@@ -1,7 +1,7 @@
 /**
- * `nnlab train <agent>`: a single-process training run of one agent on one env, with progress
- * lines, metrics as JSONL under runs/<id>/metrics.jsonl, a final greedy evaluation and a saved
- * agent. (Multi-worker runs from experiment specs come with the coordinator.)
+ * `nnlab train <tabular agent>`: a single-process training run of one tabular agent on one env,
+ * with progress lines, metrics as JSONL under runs/<id>/metrics.jsonl, a final greedy evaluation and
+ * a saved Q table. (`nnlab train dqn` and the generative kinds run as specs with no threads.)
  */
 import { mkdirSync, createWriteStream } from 'node:fs';
 import path from 'node:path';
@@ -11,22 +11,19 @@ import { QLearning } from '../agents/qlearning.js';
 import { Sarsa } from '../agents/sarsa.js';
 import { ExpectedSarsa } from '../agents/expectedSarsa.js';
 import { evaluateGreedy, trainTabular } from '../agents/tabular.js';
-import { trainDqn, greedyPolicy, resolveDqnConfig } from '../agents/dqn.js';
-import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
+import { EVAL_SEEDS } from '../agents/evaluate.js';
 import type { Metrics } from '../agents/types.js';
 
-/** The agents `nnlab train` runs in this process: DQN and the tabular ones. */
-export const TRAINABLE = ['dqn', ...TABULAR_ALGOS] as const;
+/** The agents `nnlab train` runs here: the tabular ones (DQN runs as a spec with no threads: coordinator/cli.ts). */
+export const TRAINABLE = TABULAR_ALGOS;
 export type Trainable = (typeof TRAINABLE)[number];
 
 export interface TrainOptions {
   agent: string;
   env: string;
   seed: number;
-  /** Env steps (DQN) or episodes (tabular). */
+  /** Episodes. */
   budget?: number;
-  /** Stop when the greedy evaluation reaches this mean return (DQN). */
-  goal?: number;
   runDir?: string;
   backend: string;
   log?: (line: string) => void;
@@ -52,25 +49,13 @@ export async function runTrain(opts: TrainOptions): Promise<{ meanReturn: number
     }
   };
   log(`nnlab train ${opts.agent} on ${opts.env}, seed ${opts.seed}, backend ${opts.backend}; metrics in ${runDir}/metrics.jsonl`);
-  let meanReturn: number;
-  if (opts.agent === 'dqn') {
-    const totalTimesteps = opts.budget ?? 100_000;
-    const result = trainDqn({ envId: opts.env, config: { seed: opts.seed }, totalTimesteps, evalInterval: 5000, evalEpisodes: 10, goal: opts.goal ?? Infinity, onMetrics });
-    const final = evaluatePolicy(opts.env, greedyPolicy(result.learner.getPolicyParams().params, resolveDqnConfig({}).activation), 100, EVAL_SEEDS.final(opts.seed));
-    meanReturn = final.meanReturn;
-    await result.learner.save(path.join(runDir, 'checkpoints'));
-    log(`trained ${result.envSteps} env steps, ${result.learner.updates} updates in ${result.wallSeconds.toFixed(1)} s${result.goalReachedAt !== undefined ? `; goal reached at ${result.goalReachedAt}` : ''}`);
-    log(`greedy evaluation over 100 episodes: mean return ${final.meanReturn.toFixed(1)} ± ${final.stdReturn.toFixed(1)}; model in ${runDir}/checkpoints (tfjs format)`);
-    result.learner.dispose();
-  } else {
-    const env = make(opts.env) as Env<number, number>;
-    const Agent = opts.agent === 'sarsa' ? Sarsa : opts.agent === 'qlearning' ? QLearning : ExpectedSarsa;
-    const agent = Agent.forEnv(env, { seed: opts.seed });
-    trainTabular(env, agent, { episodes: opts.budget ?? 500, onMetrics });
-    meanReturn = evaluateGreedy(env, agent.params, 100, EVAL_SEEDS.final(opts.seed), 10_000);
-    await agent.save(path.join(runDir, 'checkpoints'));
-    log(`greedy evaluation over 100 episodes: mean return ${meanReturn.toFixed(3)}; Q table in ${runDir}/checkpoints`);
-  }
+  const env = make(opts.env) as Env<number, number>;
+  const Agent = opts.agent === 'sarsa' ? Sarsa : opts.agent === 'qlearning' ? QLearning : ExpectedSarsa;
+  const agent = Agent.forEnv(env, { seed: opts.seed });
+  trainTabular(env, agent, { episodes: opts.budget ?? 500, onMetrics });
+  const meanReturn = evaluateGreedy(env, agent.params, 100, EVAL_SEEDS.final(opts.seed), 10_000);
+  await agent.save(path.join(runDir, 'checkpoints'));
+  log(`greedy evaluation over 100 episodes: mean return ${meanReturn.toFixed(3)}; Q table in ${runDir}/checkpoints`);
   await new Promise<void>((resolve) => metricsFile.end(resolve));
   return { meanReturn, runDir };
 }
