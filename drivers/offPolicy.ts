@@ -5,7 +5,9 @@
  * coordinator samples `gradientSteps` minibatches and sends them to the learner (its own process),
  * which returns its complete new state and the parameters to publish. When to train and copy the
  * target is agents/offPolicy.ts `OffPolicySchedule`, asked env step by env step as transitions are
- * accepted: the one schedule of the one-process loop. Counts are exact: a rollout
+ * accepted: the one schedule of the one-process loop. Tasks that start after the data a round was
+ * planned on act with the parameters that round returns (the metric `charts/policy_lag` says how
+ * far past that data they started). Counts are exact: a rollout
  * task's transitions are accepted once, when its result arrives; a task whose executor died is
  * redone elsewhere.
  *
@@ -84,13 +86,16 @@ export function dqnLearnerInit(ctx: RunContext): { init: LearnerInit; config: Dq
   return { init: { type: 'init', obsDim, numActions: actionSpace.n, config: { ...config } }, config, obsDim, numActions: actionSpace.n };
 }
 
+/**
+ * Runs a DQN spec to its budget, its goal or a stop request. The learner is `learner0` (a process,
+ * or in process); rollouts go to the scheduler's executors, or run inline in a one-thread run.
+ */
 export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: DqnRunState): Promise<RunOutcome> {
   const { spec } = ctx;
   const { config, obsDim, numActions } = dqnLearnerInit(ctx);
   const budget = spec.budget.envSteps ?? 100_000;
   const numEnvs = spec.workers.numEnvs;
   const taskSteps = spec.workers.rolloutSteps;
-  const stepsPerTask = taskSteps * numEnvs;
   const single = ctx.singleProcess;
   let learner = learner0;
 
@@ -145,6 +150,7 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
   const rolloutTask = (): RolloutTask => {
     const envStep = s.dispatched;
     const steps = nextTaskSteps(envStep);
+    if (s.learner.updates > 0) policyLag = Math.max(policyLag, envStep - appliedThrough);
     s.dispatched += steps * numEnvs;
     const task: RolloutTask = {
       kind: 'rollout',
@@ -180,13 +186,17 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
     s.rolloutTasks++;
   };
 
-  // Rollouts may run ahead of the learner by at most `maxAhead` env steps, so the ratio of gradient
-  // steps to env steps (and how stale the acting policy is) stays what the config says, however
-  // fast the rollout workers are: collection of the next trainFrequency steps overlaps training.
+  // The acting policy is as fresh as in the one-process loop: the steps after the data a round was
+  // planned on are collected with the parameters it returns, so rollouts wait while the learner
+  // trains (a task that spans a training point acts with the older parameters to its end, at most
+  // rolloutSteps × numEnvs steps). Letting them run two rounds ahead instead
+  // overlapped collection with training but cost about 1.4x the env steps to reach CartPole's goal
+  // (docs/distributed.md): on two cores the learner is the bottleneck, and collection is cheap.
   let plannedThrough = s.envSteps;
   let appliedThrough = s.envSteps;
-  const maxAhead = 2 * config.trainFrequency + stepsPerTask;
-  const mayDispatch = (): boolean => s.dispatched < budget && (s.dispatched < config.learningStarts || s.dispatched - appliedThrough < maxAhead);
+  /** The largest gap (env steps) between the data a dispatched task's parameters were trained on and the step it starts at, since the last round landed. */
+  let policyLag = 0;
+  const mayDispatch = (): boolean => s.dispatched < budget && (s.dispatched < config.learningStarts || s.dispatched - appliedThrough < config.trainFrequency);
 
   /**
    * Plans a training round once the schedule made gradient steps due: it takes every pending phase
@@ -228,7 +238,8 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
     appliedThrough = plannedThrough;
     s.params = r.params;
     s.paramsVersion = r.state.version;
-    ctx.metrics.write(s.envSteps, { 'losses/td_loss': r.meanLoss, 'charts/sps': s.envSteps / Math.max(1e-9, ctx.metrics.time - startTime), 'charts/updates': r.state.updates });
+    ctx.metrics.write(s.envSteps, { 'losses/td_loss': r.meanLoss, 'charts/sps': s.envSteps / Math.max(1e-9, ctx.metrics.time - startTime), 'charts/updates': r.state.updates, 'charts/policy_lag': policyLag });
+    policyLag = 0;
     ctx.publish(s.params, s.paramsVersion, config.activation);
   };
 

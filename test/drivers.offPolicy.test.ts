@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runExperiment } from '../coordinator/run.js';
+import { readMetrics } from '../coordinator/runDir.js';
 import { trainDqn, type DqnConfig } from '../agents/dqn.js';
 import { OffPolicySchedule, type TrainPhase } from '../agents/offPolicy.js';
 import { test, useCpu } from './helpers.js';
@@ -47,6 +48,33 @@ test('a spec with no threads trains exactly as trainDqn: same weights, same eval
   assert.equal(Object.keys(params).sort(), Object.keys(singleParams).sort());
   for (const [name, t] of Object.entries(singleParams)) assert.equal(Array.from(params[name]!.data), Array.from(t.data), `parameter ${name}`);
   single.learner.dispose();
+});
+
+test('on rollout threads, tasks that start after the data of a training round act with its parameters', async () => {
+  // rollouts would run ahead of the learner if they could: 2 threads, 3 tasks per training round
+  const c = { ...config, trainFrequency: 48, gradientSteps: 2 };
+  const run = await runExperiment({
+    runsDir,
+    log: () => {},
+    progressOut: null,
+    handleSignals: false,
+    spec: {
+      name: 'threads-lag',
+      env: { id: 'CartPole-v1' },
+      agent: { algo: 'dqn', config: c },
+      seed: 1,
+      budget: { envSteps: 1536 },
+      workers: { rollout: 2, numEnvs: 1, rolloutSteps: 16, learner: { process: false } },
+      eval: { interval: 0 },
+      checkpoint: { interval: 0 },
+    },
+  });
+  assert.is(run.state, 'finished');
+  assert.is(run.envSteps, 1536);
+  const lags = readMetrics(run.runDir).flatMap((p) => (p.metrics['charts/policy_lag'] !== undefined ? [p.metrics['charts/policy_lag']] : []));
+  assert.ok(lags.length >= (1536 - 300) / 48 - 1, `one lag per training round (${lags.length})`);
+  assert.ok(Math.max(...lags) < c.trainFrequency, `policy lag at most ${c.trainFrequency - 1} env steps, got ${Math.max(...lags)}`);
+  assert.ok(Math.max(...lags) > 0, 'tasks started after a training point');
 });
 
 test('OffPolicySchedule: phases from a block of steps = the per-step loop, target copies in order', () => {
