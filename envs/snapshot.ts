@@ -35,8 +35,23 @@ export function snapshotState(root: object): StateTree {
   return s === SKIP ? null : s;
 }
 
-/** Writes a snapshot back into a live env of the same construction; throws naming the first path that does not fit. */
+/**
+ * Writes a snapshot back into a live env of the same construction. The whole snapshot is checked
+ * before anything is written, so a refused one leaves the env as it was; the error names the first
+ * path that does not fit: a typed array of another length or type, an array where the env has none,
+ * or, in a sealed object (a fixed layout, as the PCG64 generator's), a key one side has and the
+ * other lacks: a generator state from an older nnlab is refused rather than mixed in. Other objects
+ * may gain properties as they run (a custom env's field first set in `step`), so a snapshot key the
+ * fresh env lacks there is added.
+ */
 export function restoreState(root: object, snap: StateTree): void {
+  if (snap === null || typeof snap !== 'object' || ArrayBuffer.isView(snap)) throw new Error('restoreState: the snapshot is not an object');
+  walkInto(root, snap, false);
+  walkInto(root, snap, true);
+}
+
+/** One pass of restoreState: checks every path, and writes only when `write`. */
+function walkInto(root: object, snap: StateTree, write: boolean): void {
   const seen = new WeakSet<object>();
   const fit = (target: Record<string, unknown> | unknown[], key: string | number, saved: StateTree, where: string): void => {
     const current = (target as Record<string | number, unknown>)[key];
@@ -45,30 +60,40 @@ export function restoreState(root: object, snap: StateTree): void {
       if (!isNumberArray(current) || current.length !== saved.length) {
         throw new Error(`restoreState: ${where} is not a typed array of length ${saved.length}`);
       }
-      current.set(saved);
+      if (write) current.set(saved);
       return;
     }
     if (saved !== null && typeof saved === 'object') {
       if (current === null || typeof current !== 'object') {
-        (target as Record<string | number, unknown>)[key] = structuredClone(saved);
+        if (write) (target as Record<string | number, unknown>)[key] = structuredClone(saved);
         return;
       }
       into(current as object, saved, where);
       return;
     }
-    (target as Record<string | number, unknown>)[key] = saved;
+    if (write) (target as Record<string | number, unknown>)[key] = saved;
   };
   const into = (obj: object, saved: StateTree, where: string): void => {
     if (seen.has(obj)) return;
     seen.add(obj);
     if (Array.isArray(saved)) {
       if (!Array.isArray(obj)) throw new Error(`restoreState: ${where} is not an array`);
-      if (obj.length !== saved.length) obj.length = saved.length;
+      if (write && obj.length !== saved.length) obj.length = saved.length;
       saved.forEach((v, i) => fit(obj, i, v, `${where}[${i}]`));
       return;
     }
-    for (const [key, v] of Object.entries(saved as Record<string, StateTree>)) fit(obj as Record<string, unknown>, key, v, `${where}.${key}`);
+    const fields = saved as Record<string, StateTree>;
+    if (Object.isSealed(obj)) {
+      for (const key of Object.keys(fields)) {
+        if (!Object.hasOwn(obj, key)) throw new Error(`restoreState: the snapshot's ${where}.${key} has no counterpart in the live env (another layout of its state, e.g. an older nnlab's)`);
+      }
+      for (const key of Object.keys(obj)) {
+        const v = (obj as Record<string, unknown>)[key];
+        const data = typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' || ArrayBuffer.isView(v);
+        if (data && !Object.hasOwn(fields, key)) throw new Error(`restoreState: the snapshot has no ${where}.${key} (another layout of its state, e.g. an older nnlab's)`);
+      }
+    }
+    for (const [key, v] of Object.entries(fields)) fit(obj as Record<string, unknown>, key, v, `${where}.${key}`);
   };
-  if (snap === null || typeof snap !== 'object' || ArrayBuffer.isView(snap)) throw new Error('restoreState: the snapshot is not an object');
   into(root, snap, 'env');
 }

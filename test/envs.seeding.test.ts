@@ -24,6 +24,7 @@ import {
   restoreState,
   snapshotState,
   type BoxDtype,
+  type StateTree,
   type Space,
 } from '../envs/index.js';
 
@@ -270,6 +271,49 @@ test('restoreState: a typed array that does not fit, or is not of numbers, is an
   assert.throws(() => restoreState(target, { nested: { counts: new BigInt64Array(2) } }), /restoreState: the snapshot's env\.nested\.counts is a BigInt64Array, not a typed array of numbers/);
   assert.equal(Array.from(target.nested.counts), [5, 6], 'a refused snapshot leaves the values');
 });
+
+test('restoreState: a sealed layout (the PCG64 generator) refuses other keys, before anything is written', () => {
+  const loose = { a: 1 };
+  restoreState(loose, { a: 2, addedInStep: 3 });
+  assert.equal(loose, { a: 2, addedInStep: 3 }, 'an ordinary object gains a field a custom env sets as it runs');
+  const target = Object.seal({ a: 1, state: new Float64Array(2) });
+  assert.throws(() => restoreState(target, { a: 5, state: new Float64Array([7, 8]), extra: 1 }), /restoreState: the snapshot's env\.extra has no counterpart in the live env/);
+  assert.is(target.a, 1, 'a refused snapshot writes no number');
+  assert.equal(Array.from(target.state), [0, 0], 'a refused snapshot writes no array');
+  assert.throws(() => restoreState(target, { a: 5 }), /restoreState: the snapshot has no env\.state/);
+  // a generator's state in another layout (as an older nnlab wrote it) is refused, not mixed in
+  const env = make('CartPole-v1');
+  env.reset({ seed: 1 });
+  env.step(0);
+  const snap = snapshotState(env);
+  const gen = findObjectWith(snap, 'hasUint32');
+  assert.ok(gen !== undefined, 'the snapshot holds a PCG64 state');
+  gen.limbs16 = new Uint16Array(8);
+  delete gen.s0;
+  const [fresh, twin] = [make('CartPole-v1'), make('CartPole-v1')];
+  fresh.reset({ seed: 2 });
+  twin.reset({ seed: 2 });
+  assert.throws(() => restoreState(fresh, snap), /bitGenerator\.limbs16 has no counterpart in the live env/);
+  for (let t = 0; t < 5; t++) assert.equal(Array.from(fresh.step(1)[0]), Array.from(twin.step(1)[0]), `step ${t}: the refused restore changed the env`);
+});
+
+/** The first object in a snapshot tree with the key `key`. */
+function findObjectWith(tree: StateTree, key: string): { [k: string]: StateTree } | undefined {
+  if (tree === null || typeof tree !== 'object' || ArrayBuffer.isView(tree)) return undefined;
+  if (Array.isArray(tree)) {
+    for (const t of tree) {
+      const f = findObjectWith(t, key);
+      if (f !== undefined) return f;
+    }
+    return undefined;
+  }
+  if (key in tree) return tree;
+  for (const t of Object.values(tree)) {
+    const f = findObjectWith(t, key);
+    if (f !== undefined) return f;
+  }
+  return undefined;
+}
 
 test('numpy state round trip and bad input to the generator are clear errors', () => {
   const [rng] = npRandom(5);

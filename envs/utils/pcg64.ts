@@ -123,7 +123,8 @@ function hexToWords(hex: unknown, what: string): Words128 {
  * where available) into `block`, which also holds the state after the block; `pos` counts the
  * draws handed out. numpy's state is therefore `s` (the state at the block's start) stepped `pos`
  * times, which is what `getState` reports, and every field is plain data: `snapshotState` captures
- * `s`, `pos` and `block` together, and `restoreState` puts back a consistent generator.
+ * `s`, `pos` and `block` together, and `restoreState` puts back a consistent generator. Instances are
+ * sealed, so a snapshot of another layout (an older nnlab's) is refused instead of half applied.
  */
 export class PCG64 {
   /** LCG state at the start of the block, uint32 words, lowest first. */
@@ -165,6 +166,7 @@ export class PCG64 {
     }
     pcg64Kernel.fill(1);
     this.setWords([k[OUT_WORD + 2]!, k[OUT_WORD + 3]!, k[OUT_WORD + 4]!, k[OUT_WORD + 5]!], inc);
+    Object.seal(this); // a fixed layout: restoreState refuses a snapshot of another one (envs/snapshot.ts)
   }
 
   /** Start a fresh block at state `s` with increment `inc`. */
