@@ -20,26 +20,31 @@ test.after(() => rmSync(runsDir, { recursive: true, force: true }));
 
 const config: Partial<DqnConfig> = { hidden: [32, 32], learningStarts: 300, trainFrequency: 7, gradientSteps: 3, batchSize: 16, targetUpdateInterval: 50, explorationFraction: 0.3, learningRate: 1e-3 };
 
-test('a spec with no threads trains exactly as trainDqn: same weights, same evaluations', async () => {
-  const steps = 2500;
-  const single = trainDqn({ envId: 'CartPole-v1', config: { ...config, seed: 3 }, totalTimesteps: steps, evalInterval: 1000, evalEpisodes: 3, goalEpisodes: 3 });
-  const singleParams = single.learner.getPolicyParams().params;
-  const run = await runExperiment({
+/** Runs a CartPole DQN spec with no checkpoints in this file's runs folder. */
+function runCartPole(name: string, agentConfig: Partial<DqnConfig>, seed: number, envSteps: number, workers: { rollout: number; rolloutSteps: number }, evaluation: { interval: number; episodes?: number; finalEpisodes?: number }) {
+  return runExperiment({
     runsDir,
     log: () => {},
     progressOut: null,
     handleSignals: false,
     spec: {
-      name: 'no-threads',
+      name,
       env: { id: 'CartPole-v1' },
-      agent: { algo: 'dqn', config },
-      seed: 3,
-      budget: { envSteps: steps },
-      workers: { rollout: 0, numEnvs: 1, rolloutSteps: 64, learner: { process: false } },
-      eval: { interval: 1000, episodes: 3, finalEpisodes: 3 },
+      agent: { algo: 'dqn', config: agentConfig },
+      seed,
+      budget: { envSteps },
+      workers: { ...workers, numEnvs: 1, learner: { process: false } },
+      eval: evaluation,
       checkpoint: { interval: 0 },
     },
   });
+}
+
+test('a spec with no threads trains exactly as trainDqn: same weights, same evaluations', async () => {
+  const steps = 2500;
+  const single = trainDqn({ envId: 'CartPole-v1', config: { ...config, seed: 3 }, totalTimesteps: steps, evalInterval: 1000, evalEpisodes: 3, goalEpisodes: 3 });
+  const singleParams = single.learner.getPolicyParams().params;
+  const run = await runCartPole('no-threads', config, 3, steps, { rollout: 0, rolloutSteps: 64 }, { interval: 1000, episodes: 3, finalEpisodes: 3 });
   assert.is(run.state, 'finished');
   assert.is(run.envSteps, steps);
   assert.is(run.evaluation!.updates, single.learner.updates, 'gradient steps');
@@ -53,22 +58,7 @@ test('a spec with no threads trains exactly as trainDqn: same weights, same eval
 test('on rollout threads, tasks that start after the data of a training round act with its parameters', async () => {
   // rollouts would run ahead of the learner if they could: 2 threads, 3 tasks per training round
   const c = { ...config, trainFrequency: 48, gradientSteps: 2 };
-  const run = await runExperiment({
-    runsDir,
-    log: () => {},
-    progressOut: null,
-    handleSignals: false,
-    spec: {
-      name: 'threads-lag',
-      env: { id: 'CartPole-v1' },
-      agent: { algo: 'dqn', config: c },
-      seed: 1,
-      budget: { envSteps: 1536 },
-      workers: { rollout: 2, numEnvs: 1, rolloutSteps: 16, learner: { process: false } },
-      eval: { interval: 0 },
-      checkpoint: { interval: 0 },
-    },
-  });
+  const run = await runCartPole('threads-lag', c, 1, 1536, { rollout: 2, rolloutSteps: 16 }, { interval: 0 });
   assert.is(run.state, 'finished');
   assert.is(run.envSteps, 1536);
   const lags = readMetrics(run.runDir).flatMap((p) => (p.metrics['charts/policy_lag'] !== undefined ? [p.metrics['charts/policy_lag']] : []));
