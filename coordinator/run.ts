@@ -177,7 +177,6 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   const envRef = attach === undefined ? resolveEnvRef(spec) : undefined;
   if (envRef?.module !== undefined) await ensureModule(envRef.module);
   if (envRef !== undefined) findEnvSpec(envRef.id); // unknown id: "did you mean" error before anything starts
-  const singleProcess = spec.workers.rollout === 0 && !spec.workers.learner.process;
   signals.runDir = runDir;
   makeRunDir(runDir);
   if (queueUrl !== undefined) clearFollowerMetrics(runDir);
@@ -190,6 +189,11 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   const scheduler = new Scheduler(spec.workers.taskTimeout !== undefined ? { taskTimeout: spec.workers.taskTimeout } : {});
   const summary: RunSummary = { runId, name: spec.name, state: 'starting', kind: spec.agent?.algo ?? spec.model!.kind, backend: backend.name, startedAt: new Date().toISOString() };
   const asTrials = queueUrl !== undefined || spec.sweep !== undefined || (spec.agent !== undefined && isTabular(spec.agent.algo));
+  // a single generative run's threads compute its gradient shards; every other run's threads are its rollout (or trial) threads
+  const threads = queueUrl !== undefined ? 0 : spec.model !== undefined && !asTrials ? spec.workers.gradient : spec.workers.rollout;
+  // one thread, in order: no threads of either kind and no learner process (`workers.gradient: 2` with
+  // rollout 0 must still get its 2 gradient threads, or it would only cut each batch in two inline)
+  const singleProcess = threads === 0 && spec.workers.rollout === 0 && !spec.workers.learner.process;
   // every trial writes the same metrics (specCheck): the first's name them (the spec's own values may be swept away)
   if (asTrials) summary.trialMetrics = trialMetrics(trials[0]!.spec);
   if (spec.env !== undefined) {
@@ -260,8 +264,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     log(`worker ${executor} quarantined: ${reason}`);
     opts.onEvent?.({ type: 'worker-quarantined', executor, reason });
   };
-  const threads = queueUrl !== undefined ? 0 : spec.model !== undefined && !asTrials ? spec.workers.gradient : spec.workers.rollout;
-  if (singleProcess || threads === 0) scheduler.addExecutor(new InlineExecutor());
+  if (threads === 0) scheduler.addExecutor(new InlineExecutor());
   else scheduler.addExecutor(new ThreadPoolExecutor('threads', threads));
   if (spec.workers.remote > 0) {
     log(`waiting for ${spec.workers.remote} remote worker(s)…`);

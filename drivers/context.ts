@@ -42,6 +42,8 @@ export interface TaskScheduler {
   /** How many tasks of a kind can run at once now. */
   capacity(kind: TaskKind): number;
   readonly counts: SchedulerCounts;
+  /** Each executor (its kind: 'thread', 'inline', 'remote'; tasks it can run at once) and the tasks it finished: where the work ran. */
+  stats(): readonly { id: string; kind: string; capacity: number; tasksDone: number }[];
   /** Rewrites a task before each dispatch (attempt 1, 2, …), e.g. to act with newer parameters. */
   prepare: ((task: Task, attempt: number) => Task) | undefined;
 }

@@ -7,6 +7,11 @@
  * the minibatch is cut into N shards, each shard's gradient is computed by a `gradient` task on a
  * piscina thread (or a remote worker) holding a copy of the model with the current parameters, and
  * the learner applies the shard-size-weighted mean — the full batch's mean gradient.
+ *
+ * Sharding pays only when the threads have cores to spare: the native conv kernels already use
+ * every core of a small machine, and there a DCGAN step over 2 threads was slower than the learner
+ * alone. So with `workers.gradientMode: 'auto'` (the default) the run times its first iterations
+ * both ways, interleaved, and keeps the faster (`gradientStep`); `'threads'` always shards.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { readdir, rename, rm } from 'node:fs/promises';
@@ -18,7 +23,7 @@ import { trainGenerative, type TrainGenerativeOptions } from '../generative/trai
 import type { GenerativeLearner, ImageBatch, Metrics } from '../generative/types.js';
 import { scoreMetric, scoreOf, type ScoreMetric } from '../generative/score.js';
 import { GENERATIVE_EPOCHS, type GradientResult, type GradientTask } from '../protocol/tasks.js';
-import type { ExperimentSpec } from './spec.js';
+import type { ExperimentSpec, GradientMode } from './spec.js';
 import type { TaskScheduler } from './context.js';
 import type { RunContext, RunOutcome } from './context.js';
 import { GenerativeProcessLearner } from './learner.js';
@@ -35,8 +40,11 @@ export function shardBatch(b: ImageBatch, k: number): ImageBatch[] {
   return out;
 }
 
+/** One training iteration of a learner on its schedule's batches (what `trainGenerative` calls per step). */
+export type TrainStep = (learner: GenerativeLearner, batches: ImageBatch[]) => Promise<Metrics>;
+
 /** One data-parallel training iteration over the learner's schedule. */
-export function dataParallelStep(scheduler: TaskScheduler, runId: string, model: GradientTask['model'], shards: number): (learner: GenerativeLearner, batches: ImageBatch[]) => Promise<Metrics> {
+export function dataParallelStep(scheduler: TaskScheduler, runId: string, model: GradientTask['model'], shards: number): TrainStep {
   let version = 0;
   return async (learner, batches) => {
     const metrics: Metrics = {};
@@ -56,6 +64,68 @@ export function dataParallelStep(scheduler: TaskScheduler, runId: string, model:
     }
     return metrics;
   };
+}
+
+/**
+ * How an 'auto' run calibrates: per path, `warmup` untimed iterations (thread start, module
+ * imports, JIT) and then `timed` timed ones, all of them real training iterations.
+ */
+export const CALIBRATION = Object.freeze({ warmup: 1, timed: 3 });
+
+/** What an 'auto' run measured, and the path it kept. */
+export interface GradientChoice {
+  /** Gradient threads the run goes on with: N (sharded) or 0 (the learner alone). */
+  threadsUsed: number;
+  dataParallelStepsPerSecond: number;
+  learnerAloneStepsPerSecond: number;
+  /** Iterations the calibration took (both paths together). */
+  iterations: number;
+}
+
+/** The learner's own iteration, in this thread: what a run without gradient threads does. */
+export const learnerAlone: TrainStep = async (learner, batches) => learner.trainStep(batches);
+
+/**
+ * The training step of a run with `threads` > 0 gradient threads. 'threads': always
+ * `dataParallel`. 'auto': the first 2 × (warmup + timed) iterations alternate between
+ * `dataParallel` and `alone` (the learner's own `trainStep`: `learnerAlone`), in rounds whose order flips each time (DP then
+ * alone, alone then DP, …) so that a drift of the machine's speed falls on both alike; each path's
+ * rate is 1 / its median timed iteration. `onChoice` hears the result, and the faster path trains
+ * the rest of the run. Both paths compute the same update (the full batch's mean gradient through
+ * the same optimiser), so calibrating wastes no work; they are not the same to the bit (each
+ * thread's model copy draws its own latents and noise, and sums the batch in shards), so an auto
+ * run's weights depend on the path it kept.
+ */
+export function gradientStep(mode: GradientMode, threads: number, dataParallel: TrainStep, alone: TrainStep, onChoice: (c: GradientChoice) => void): TrainStep {
+  if (mode === 'threads') return dataParallel;
+  const times: { dp: number[]; alone: number[] } = { dp: [], alone: [] };
+  const calibrating = 2 * (CALIBRATION.warmup + CALIBRATION.timed);
+  let iteration = 0;
+  let chosen: TrainStep | undefined;
+  return async (learner, batches) => {
+    if (chosen !== undefined) return chosen(learner, batches);
+    const round = Math.floor(iteration / 2);
+    const dpFirst = round % 2 === 0;
+    const useDp = (iteration % 2 === 0) === dpFirst;
+    iteration++;
+    const t0 = performance.now();
+    const m = await (useDp ? dataParallel : alone)(learner, batches);
+    if (round >= CALIBRATION.warmup) (useDp ? times.dp : times.alone).push((performance.now() - t0) / 1000);
+    if (iteration === calibrating) {
+      const dataParallelStepsPerSecond = 1 / median(times.dp);
+      const learnerAloneStepsPerSecond = 1 / median(times.alone);
+      const sharded = dataParallelStepsPerSecond > learnerAloneStepsPerSecond;
+      chosen = sharded ? dataParallel : alone;
+      onChoice({ threadsUsed: sharded ? threads : 0, dataParallelStepsPerSecond, learnerAloneStepsPerSecond, iterations: iteration });
+    }
+    return m;
+  };
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /** What the newest generative checkpoint of a run holds: the loop's position, the metrics' lengths, the model's folder. */
@@ -141,17 +211,40 @@ export async function runGenerative(ctx: RunContext, resume?: GenerativeRunState
     },
   };
   if (model.batchSize !== undefined) opts.batchSize = model.batchSize;
-  opts.onCheckpoint = (c) => saveEpochCheckpoint(ctx, c);
+  opts.onCheckpoint = async (c) => {
+    await saveEpochCheckpoint(ctx, c);
+    // a stop asked for during the epoch takes effect here, at the checkpoint, not at the next poll
+    if (ctx.stopRequested() !== undefined) stop.abort();
+  };
   if (resume !== undefined) opts.resume = resume;
   if (spec.budget.stepsPerEpoch !== undefined) opts.maxStepsPerEpoch = spec.budget.stepsPerEpoch;
   // eval.interval 0 turns the per-epoch evaluation (classifier score, Fréchet distance) off
   opts.evaluate = classifierEvaluation(spec);
   if (spec.eval.samples !== undefined) opts.evalSamples = spec.eval.samples;
-  if (spec.workers.gradient > 0) opts.trainStep = dataParallelStep(ctx.scheduler, ctx.runId, { kind: model.kind, config: model.config, seed: spec.seed }, spec.workers.gradient);
+  const threads = spec.workers.gradient;
+  let choice: GradientChoice | undefined;
+  if (threads > 0) {
+    const dp = dataParallelStep(ctx.scheduler, ctx.runId, { kind: model.kind, config: model.config, seed: spec.seed }, threads);
+    const startStep = resume?.step ?? 0;
+    if (spec.workers.gradientMode === 'threads') ctx.log(`each minibatch is sharded over ${threads} gradient thread(s) (workers.gradientMode 'threads')`);
+    else ctx.log(`workers.gradientMode 'auto': timing the first ${2 * (CALIBRATION.warmup + CALIBRATION.timed)} iterations sharded over ${threads} gradient thread(s) and by the learner alone, alternately; the faster trains the rest`);
+    opts.trainStep = gradientStep(spec.workers.gradientMode, threads, dp, learnerAlone, (c) => {
+      choice = c;
+      const rate = (x: number) => `${x.toFixed(2)} steps/s`;
+      ctx.log(`gradient threads: ${threads} thread(s) ${rate(c.dataParallelStepsPerSecond)}, learner alone ${rate(c.learnerAloneStepsPerSecond)} → ${c.threadsUsed > 0 ? `sharding over ${c.threadsUsed} thread(s)` : 'the learner alone'} for the rest of the run`);
+      ctx.metrics.write(startStep + c.iterations, { 'charts/gradient_threads_used': c.threadsUsed, 'charts/data_parallel_steps_per_s': c.dataParallelStepsPerSecond, 'charts/learner_alone_steps_per_s': c.learnerAloneStepsPerSecond });
+    });
+  }
   if (remote !== undefined) opts.remote = remote;
   try {
     const r = await trainGenerative(opts);
     if (remote !== undefined) ctx.log(`${model.kind} trained in learner process ${remote.pid ?? '?'} (backend ${remote.backend})`);
+    if (threads > 0) {
+      if (spec.workers.gradientMode === 'auto' && choice === undefined) ctx.log(`the run ended before the gradient-mode calibration did (${2 * (CALIBRATION.warmup + CALIBRATION.timed)} iterations): it trained on both paths`);
+      // where the shards' gradient tasks ran, as the scheduler counted them (threads, inline, remote workers)
+      const ran = ctx.scheduler.stats().filter((e) => e.tasksDone > 0);
+      ctx.log(`gradient tasks ran on: ${ran.length > 0 ? ran.map((e) => `${e.id} (${e.kind} ×${e.capacity}) ${e.tasksDone}`).join(', ') : 'none'}`);
+    }
     ctx.progressBreak();
     const lastEpoch = r.epochs.at(-1);
     const ev = lastEpoch?.metrics ?? {};

@@ -25,6 +25,10 @@ const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor',
 /** A free-form object's key (agent.config, model.config, env.kwargs). */
 const recordKey = z.string().refine((k) => !FORBIDDEN_KEYS.has(k), { message: 'a reserved key (__proto__, constructor, prototype)' });
 
+/** How a generative run with gradient threads picks its step (`workers.gradientMode`). */
+export const GRADIENT_MODES = ['auto', 'threads'] as const;
+export type GradientMode = (typeof GRADIENT_MODES)[number];
+
 const posInt = z.number().int().positive();
 const nonNegInt = z.number().int().nonnegative();
 /** An integer in [lo, max] whose error quotes the cap. */
@@ -76,6 +80,12 @@ const specObject = z
         rolloutSteps: capped(1, SPEC_LIMITS.rolloutSteps).default(64),
         /** Data-parallel gradient threads for generative models (0: the learner alone). */
         gradient: nonNegInt.max(64).default(0),
+        /**
+         * With gradient > 0: 'auto' times the first iterations both ways (sharded over the threads,
+         * and the learner alone) and keeps the faster, since kernels that already use every core can
+         * make sharding slower; 'threads' always shards.
+         */
+        gradientMode: z.enum(GRADIENT_MODES).default('auto'),
         learner: z
           .strictObject({
             /** Run the learner in its own process (the "GPU worker process"). */
@@ -89,7 +99,7 @@ const specObject = z
         /** Seconds a task may take before it is taken back and sent to another executor (default: 10 × the median task time of its kind, at least 10 s). */
         taskTimeout: z.number().positive().max(86_400).optional(),
       })
-      .default({ rollout: 2, numEnvs: 1, rolloutSteps: 64, gradient: 0, learner: { process: true }, remote: 0 }),
+      .default({ rollout: 2, numEnvs: 1, rolloutSteps: 64, gradient: 0, gradientMode: 'auto', learner: { process: true }, remote: 0 }),
     eval: z
       .strictObject({
         /** Env steps between greedy evaluations (0: none). */
@@ -137,6 +147,7 @@ const specObject = z
 export const specSchema = specObject.superRefine((s, ctx) => {
   if ((s.agent === undefined) === (s.model === undefined)) ctx.addIssue({ code: 'custom', path: ['agent'], message: 'give exactly one of agent (RL) or model (generative)' });
   if (s.agent !== undefined && s.env === undefined) ctx.addIssue({ code: 'custom', path: ['env'], message: 'an agent needs an env' });
+  if (s.workers.gradientMode === 'threads' && s.workers.gradient === 0) ctx.addIssue({ code: 'custom', path: ['workers', 'gradientMode'], message: "'threads' shards each minibatch over the gradient threads, but workers.gradient is 0: give workers.gradient ≥ 1, or leave gradientMode out" });
   const transitions = s.workers.numEnvs * s.workers.rolloutSteps;
   if (s.workers.rolloutSteps <= SPEC_LIMITS.rolloutSteps && transitions > SPEC_LIMITS.rolloutTransitions) {
     ctx.addIssue({ code: 'custom', path: ['workers', 'rolloutSteps'], message: `numEnvs × rolloutSteps = ${transitions} transitions per rollout task; at most ${SPEC_LIMITS.rolloutTransitions.toLocaleString('en-US')}` });

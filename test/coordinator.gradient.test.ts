@@ -1,7 +1,10 @@
 /**
  * Data-parallel generative training: shards cover a batch exactly once, and a VAE run whose every
  * step is split over 2 gradient threads (shard gradients averaged by shard size, applied by the
- * learner) trains: the loss falls, and every step sent exactly one gradient task per shard. A
+ * learner) trains: the loss falls, and every step sent exactly one gradient task per shard, each
+ * run on the pool's 2 threads (never inline). With workers.gradientMode 'auto' a run times its
+ * first iterations on both paths, interleaved, keeps the faster, records both rates and its
+ * choice, and calibrates again after a resume; 'threads' always shards. A
  * generative run stopped and resumed saves the same weights as an uninterrupted one. A run whose
  * model trains in the learner process (workers.learner.process, the default) trains, samples,
  * saves and resumes exactly as one that trains in the coordinator's process.
@@ -11,7 +14,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { dataParallelStep, shardBatch, latestGenerativeCheckpoint } from '../drivers/generative.js';
+import { CALIBRATION, dataParallelStep, gradientStep, shardBatch, latestGenerativeCheckpoint, type GradientChoice, type TrainStep } from '../drivers/generative.js';
 import { Scheduler } from '../coordinator/scheduler.js';
 import { InlineExecutor } from '../coordinator/executors.js';
 import { makeGenerativeLearner } from '../generative/models.js';
@@ -56,18 +59,22 @@ test("data-parallel training brings the shards' batchnorm running averages back 
 
 test('a VAE trained with 2 gradient threads lowers its loss, one task per shard per step', async () => {
   const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-dp-'));
+  const lines: string[] = [];
   try {
     const stepsPerEpoch = 20;
     const r = await runExperiment({
-      spec: { name: 'dp', model: { kind: 'vae', config: {}, batchSize: 64 }, budget: { epochs: 2, stepsPerEpoch }, workers: { rollout: 0, gradient: 2, learner: { process: false } }, eval: { interval: 0 } },
+      // rollout 0 and no learner process: the gradient threads must still be real threads
+      spec: { name: 'dp', model: { kind: 'vae', config: {}, batchSize: 64 }, budget: { epochs: 2, stepsPerEpoch }, workers: { rollout: 0, gradient: 2, gradientMode: 'threads', learner: { process: false } }, eval: { interval: 0 } },
       runsDir,
-      log: () => {},
+      log: (l) => lines.push(l),
       progressOut: null,
       handleSignals: false,
     });
     assert.is(r.state, 'finished');
     assert.is(r.counts!.completed, 2 * stepsPerEpoch * 2, 'one gradient task per shard per step');
     assert.is(r.counts!.duplicates, 0);
+    // the scheduler's own tally: every gradient task ran on the 2-thread pool, none in this thread
+    assert.ok(lines.includes(`gradient tasks ran on: threads (thread ×2) ${2 * stepsPerEpoch * 2}`), lines.join('\n'));
     // each epoch logs its mean loss at its end: the second epoch's must be below the first's
     const losses = readFileSync(path.join(r.runDir, 'metrics.jsonl'), 'utf8')
       .trim()
@@ -114,6 +121,90 @@ test('a generative run stopped after an epoch and resumed ends with the weights 
     assert.equal(Object.keys(b).sort(), Object.keys(a).sort());
     const bytes = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
     for (const [name, t] of Object.entries(a)) assert.ok(bytes(b[name]!.data).equals(bytes(t.data)), `weights of ${name} differ after the resume`);
+  } finally {
+    rmSync(runsDir, { recursive: true, force: true });
+  }
+});
+
+/** An MLP GAN small enough that a run of a few iterations takes well under a second of compute. */
+const TINY_GAN = { latentDim: 4, generatorHidden: [16], criticHidden: [8] };
+
+test("'auto' alternates its first iterations between the two paths, order flipping each round, then keeps the faster; 'threads' always shards", async () => {
+  const learner = makeGenerativeLearner('gan', TINY_GAN, 0);
+  const busy = (ms: number) => {
+    const t = performance.now();
+    while (performance.now() - t < ms);
+  };
+  const calibrating = 2 * (CALIBRATION.warmup + CALIBRATION.timed);
+  for (const [dpMs, aloneMs, threadsUsed] of [[1, 8, 2], [8, 1, 0]] as const) {
+    const calls: string[] = [];
+    const fake = (name: string, ms: number): TrainStep => async () => {
+      calls.push(name);
+      busy(ms);
+      return { 'losses/x': calls.length };
+    };
+    const choices: GradientChoice[] = [];
+    const step = gradientStep('auto', 2, fake('dp', dpMs), fake('alone', aloneMs), (c) => choices.push(c));
+    const metrics = [];
+    for (let i = 0; i < calibrating + 4; i++) metrics.push(await step(learner, []));
+    assert.equal(metrics.map((m) => m['losses/x']), Array.from({ length: calibrating + 4 }, (_, i) => i + 1), 'every iteration trains and returns its metrics');
+    assert.equal(calls.slice(0, calibrating), ['dp', 'alone', 'alone', 'dp', 'dp', 'alone', 'alone', 'dp'].slice(0, calibrating));
+    assert.is(choices.length, 1, 'one choice');
+    const c = choices[0]!;
+    assert.is(c.threadsUsed, threadsUsed, JSON.stringify(c));
+    assert.is(c.iterations, calibrating);
+    const [fast, slow] = threadsUsed > 0 ? [c.dataParallelStepsPerSecond, c.learnerAloneStepsPerSecond] : [c.learnerAloneStepsPerSecond, c.dataParallelStepsPerSecond];
+    assert.ok(fast > slow && slow > 0 && slow <= 1000 / 8 + 1e-9, JSON.stringify(c));
+    assert.equal(calls.slice(calibrating), Array<string>(4).fill(threadsUsed > 0 ? 'dp' : 'alone'), 'the faster path trains the rest');
+  }
+  const calls: string[] = [];
+  const record = (name: string): TrainStep => async () => {
+    calls.push(name);
+    return {};
+  };
+  const step = gradientStep('threads', 2, record('dp'), record('alone'), () => assert.unreachable('threads mode never calibrates'));
+  for (let i = 0; i < calibrating + 2; i++) await step(learner, []);
+  assert.equal(calls, Array<string>(calibrating + 2).fill('dp'));
+  learner.dispose();
+});
+
+test("an 'auto' run on 2 real gradient threads records both rates and a choice that agrees with them; a resumed run calibrates again", async () => {
+  const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-dpauto-'));
+  try {
+    const stepsPerEpoch = 10;
+    const calibrating = 2 * (CALIBRATION.warmup + CALIBRATION.timed);
+    const phases = makeGenerativeLearner('gan', TINY_GAN, 0).schedule().length;
+    const spec = { name: 'dpauto', model: { kind: 'gan', config: TINY_GAN, batchSize: 32 }, budget: { epochs: 3, stepsPerEpoch }, workers: { rollout: 0, gradient: 2, learner: { process: false } }, eval: { interval: 0 } };
+    const quiet = { runsDir, progressOut: null, handleSignals: false } as const;
+    const stop = new AbortController();
+    const first = await runExperiment({ spec, ...quiet, log: () => {}, signal: stop.signal, onEvent: (e) => e.type === 'checkpoint' && stop.abort() });
+    assert.is(first.state, 'stopped');
+    const k = latestGenerativeCheckpoint(first.runDir)!.epoch;
+    assert.ok(k >= 1 && k < 3, `stopped after epoch ${k}`);
+    const lines: string[] = [];
+    const resumed = await runExperiment({ resume: first.runDir, ...quiet, log: (l) => lines.push(l) });
+    assert.is(resumed.state, 'finished');
+    const choices = readFileSync(path.join(first.runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>)
+      .filter((m) => m['charts/gradient_threads_used'] !== undefined);
+    // one choice by the first run (after its 8th iteration), one by the resumed run (8 iterations after the checkpoint's step)
+    assert.equal(choices.map((m) => m['step']), [calibrating, k * stepsPerEpoch + calibrating], JSON.stringify(choices));
+    for (const m of choices) {
+      const dp = m['charts/data_parallel_steps_per_s']!;
+      const alone = m['charts/learner_alone_steps_per_s']!;
+      assert.ok(Number.isFinite(dp) && dp > 0 && Number.isFinite(alone) && alone > 0, JSON.stringify(m));
+      assert.is(m['charts/gradient_threads_used'], dp > alone ? 2 : 0, JSON.stringify(m));
+    }
+    const used = choices[1]!['charts/gradient_threads_used']!;
+    assert.ok(lines.some((l) => l.startsWith("workers.gradientMode 'auto': timing the first 8 iterations")), lines.join('\n'));
+    assert.ok(lines.some((l) => l.startsWith('gradient threads: 2 thread(s) ') && l.includes(used > 0 ? 'sharding over 2 thread(s)' : 'the learner alone')), lines.join('\n'));
+    // the resumed run's iterations: half of the calibration sharded (2 shards × each phase), then the kept path
+    const left = (3 - k) * stepsPerEpoch;
+    const sharded = calibrating / 2 + (used > 0 ? left - calibrating : 0);
+    assert.is(resumed.counts!.completed, 2 * phases * sharded, `${phases} phase(s), ${sharded} sharded iteration(s)`);
+    assert.ok(lines.includes(`gradient tasks ran on: threads (thread ×2) ${2 * phases * sharded}`), lines.join('\n'));
   } finally {
     rmSync(runsDir, { recursive: true, force: true });
   }

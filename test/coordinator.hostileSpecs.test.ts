@@ -176,6 +176,8 @@ test('nnlab run refuses each bad spec before it listens or writes anything', () 
     [{ ...cartpoleDqn, workers: { rollout: 0, rolloutSteps: 2 ** 31, learner: { process: false } } }, /spec\.workers\.rolloutSteps: at most 100,000/],
     [{ ...cartpoleDqn, agent: { algo: 'dqn', config: { hidden: [1e5, 1e5] } } }, /spec\.agent\.config\.hidden: each layer has at most 4,096 units/],
     [{ ...tabular, sweep: { parameters: { '__proto__.polluted': [1] } } }, /spec\.sweep\.parameters\.__proto__\.polluted: '__proto__' is not a spec field/],
+    [{ model: { kind: 'vae' }, workers: { rollout: 0, gradient: 2, gradientMode: 'fastest', learner: { process: false } } }, /spec\.workers\.gradientMode: .*"auto".*"threads".*got "fastest"/],
+    [{ model: { kind: 'vae' }, workers: { rollout: 0, gradientMode: 'threads', learner: { process: false } } }, /spec\.workers\.gradientMode: 'threads' shards each minibatch over the gradient threads, but workers\.gradient is 0/],
   ];
   for (const [spec, message] of cases) {
     const r = runCli(spec);

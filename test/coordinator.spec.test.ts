@@ -29,6 +29,23 @@ test('a minimal spec gets the documented defaults', () => {
   assert.is(s.workers.learner.process, true);
   assert.is(s.eval.finalEpisodes, 100);
   assert.is(s.checkpoint.interval, 10_000);
+  assert.is(s.workers.gradient, 0);
+  assert.is(s.workers.gradientMode, 'auto');
+  assert.is(parseSpec({ ...base, workers: { rollout: 1 } }).workers.gradientMode, 'auto');
+});
+
+test('workers.gradientMode: only auto or threads, and threads needs gradient threads to shard over', () => {
+  const vae = { model: { kind: 'vae' } };
+  for (const bad of ['fast', 'Threads', '', 2, null, true]) {
+    const p = problems({ ...vae, workers: { gradient: 2, gradientMode: bad } });
+    assert.equal(p.length, 1, p.join('\n'));
+    assert.match(p[0]!, /^spec\.workers\.gradientMode: .*"auto".*"threads"/);
+    assert.ok(p[0]!.includes(`got ${JSON.stringify(bad)}`), p[0]);
+  }
+  assert.equal(problems({ ...vae, workers: { gradientMode: 'threads' } }), ["spec.workers.gradientMode: 'threads' shards each minibatch over the gradient threads, but workers.gradient is 0: give workers.gradient ≥ 1, or leave gradientMode out"]);
+  assert.match(problems({ ...vae, workers: { gradient: 0, gradientMode: 'threads' } }).join(), /^spec\.workers\.gradientMode: 'threads' .* workers\.gradient is 0/);
+  assert.is(parseSpec({ ...vae, workers: { gradient: 2, gradientMode: 'threads' } }).workers.gradientMode, 'threads');
+  assert.is(parseSpec({ ...vae, workers: { gradient: 0, gradientMode: 'auto' } }).workers.gradientMode, 'auto');
 });
 
 test('every bad field is reported with its path and the value given', () => {
