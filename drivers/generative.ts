@@ -197,13 +197,7 @@ export async function runGenerative(ctx: RunContext, resume?: GenerativeRunState
     signal: stop.signal,
     log: (l) => ctx.log(l),
     logIntervalSeconds: 30,
-    onEpoch: (e) => {
-      try {
-        ctx.publishSamples(e.epoch, readFileSync(e.samplePath));
-      } catch {
-        // no grid written this epoch: nothing to show
-      }
-    },
+    onEpoch: (e, png) => ctx.publishSamples(e.epoch, png),
     onMetrics: (m, step) => {
       ctx.metrics.write(step, m);
       last = { ...last, ...m };

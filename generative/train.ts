@@ -38,8 +38,8 @@ export interface TrainGenerativeOptions {
   outDir: string;
   /** Namespaced metrics: averages every `metricsEvery` iterations, and each epoch's evaluation. */
   onMetrics?: (metrics: Metrics, step: number) => void;
-  /** Called after each epoch with its summary. */
-  onEpoch?: (summary: EpochSummary) => void;
+  /** Called after each epoch with its summary and its sample grid (the PNG bytes written to `samplePath`, for a live view). */
+  onEpoch?: (summary: EpochSummary, samplesPng: Uint8Array) => void;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
   /** Stops after the current iteration; the model is still saved. */
@@ -282,7 +282,8 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
       metrics['charts/steps_per_s'] = epochSteps / trainSeconds;
       await opts.remote?.pull(learner);
       const samplePath = path.join(opts.outDir, 'samples', `epoch-${String(epoch).padStart(3, '0')}.png`);
-      await writeFile(samplePath, encodePng(sampleGrid(learner.sample(fixedZ, fixedLabels), 10, 10)));
+      const samplesPng = encodePng(sampleGrid(learner.sample(fixedZ, fixedLabels), 10, 10));
+      await writeFile(samplePath, samplesPng);
       let histogram: number[] | undefined;
       if (learner.negElbo !== undefined) metrics['eval/test_neg_elbo'] = learner.negElbo(testUnit, mnist.test.n);
       if (classifier !== undefined && testStats !== undefined) {
@@ -296,7 +297,7 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
       const summary: EpochSummary = { epoch, steps: step, trainSeconds, evalSeconds, metrics, samplePath, ...(histogram !== undefined ? { histogram } : {}) };
       epochs.push(summary);
       opts.onMetrics?.(metrics, step);
-      opts.onEpoch?.(summary);
+      opts.onEpoch?.(summary, samplesPng);
       if (!aborted) await opts.onCheckpoint?.({ epoch, step, learner, dataRng: dataRng.getState(), save });
       log(`${kind} epoch ${epoch}/${opts.epochs} done in ${trainSeconds.toFixed(1)} s (+${evalSeconds.toFixed(1)} s eval) | ${short(metrics)}`);
     }
