@@ -7,12 +7,7 @@ export function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-/** The middle value (mean of the two middle ones for an even count). */
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
+export { median } from '../base/stats.js';
 
 /** The q-quantile by rank (q = 0.1 → the 10th percentile). */
 export function quantile(xs: number[], q: number): number {

@@ -18,6 +18,7 @@ import type { Task, TaskKind, TaskResult } from '../protocol/tasks.js';
 import type { ExecutorState, RefusalCode } from '../protocol/messages.js';
 import { validateResult } from '../drivers/validate.js';
 import type { SchedulerCounts, TaskScheduler } from '../drivers/context.js';
+import { median } from '../base/stats.js';
 
 export type { SchedulerCounts };
 
@@ -212,9 +213,7 @@ export class Scheduler implements TaskScheduler {
     if (this.opts.taskTimeout !== undefined) return this.opts.taskTimeout * 1000;
     const t = this.times.get(kind);
     if (t === undefined || t.length === 0) return undefined;
-    const sorted = [...t].sort((a, b) => a - b);
-    const median = sorted[sorted.length >> 1]!;
-    return Math.max(this.opts.minTimeout * 1000, this.opts.timeoutFactor * median);
+    return Math.max(this.opts.minTimeout * 1000, this.opts.timeoutFactor * median(t));
   }
 
   /** Rejects everything still queued or running (the run is ending). */

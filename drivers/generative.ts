@@ -22,6 +22,7 @@ import { averageGradients } from '../core/tensors.js';
 import { trainGenerative, type TrainGenerativeOptions } from '../generative/train.js';
 import type { GenerativeLearner, ImageBatch, Metrics } from '../generative/types.js';
 import { scoreMetric, scoreOf, type ScoreMetric } from '../generative/score.js';
+import { median } from '../base/stats.js';
 import { GENERATIVE_EPOCHS, type GradientResult, type GradientTask } from '../protocol/tasks.js';
 import type { ExperimentSpec, GradientMode } from './spec.js';
 import type { TaskScheduler } from './context.js';
@@ -120,12 +121,6 @@ export function gradientStep(mode: GradientMode, threads: number, dataParallel: 
     }
     return m;
   };
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /** What the newest generative checkpoint of a run holds: the loop's position, the metrics' lengths, the model's folder. */
