@@ -189,9 +189,9 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
   // The acting policy is as fresh as in the one-process loop: the steps after the data a round was
   // planned on are collected with the parameters it returns, so rollouts wait while the learner
   // trains (a task that spans a training point acts with the older parameters to its end, at most
-  // rolloutSteps × numEnvs steps). Letting them run two rounds ahead instead
-  // overlapped collection with training but cost about 1.4x the env steps to reach CartPole's goal
-  // (docs/distributed.md): on two cores the learner is the bottleneck, and collection is cheap.
+  // rolloutSteps × numEnvs steps). Letting them run two rounds ahead overlapped collection with
+  // training but cost about 1.4x the env steps to reach CartPole's goal (docs/distributed.md); on
+  // two cores the learner is the bottleneck, and collection is cheap.
   let plannedThrough = s.envSteps;
   let appliedThrough = s.envSteps;
   /** The largest gap (env steps) between the data a dispatched task's parameters were trained on and the step it starts at, since the last round landed. */
