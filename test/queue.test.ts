@@ -349,13 +349,16 @@ if (REDIS === undefined) {
       queue.on('error', () => {});
       const w = new WorkerProcess('wE', redis.url);
       runs.push(() => w.stop());
-      const spec = parseSpec(sweepSpec('redis-restart', [0.1, 0.3, 0.5], 2500));
+      // enough work after the first trial that Redis goes down mid-sweep on a fast machine too
+      // (3 trials of 2500 episodes could all finish before the stop took effect)
+      const alphas = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6];
+      const spec = parseSpec(sweepSpec('redis-restart', alphas, 5000));
       const sweepId = sweepIdOf(spec);
       const runsDir = mkdtempSync(path.join(tmp, 'runs-'));
       const lines: string[] = [];
       const run = runExperiment({ ...quiet, spec, runsDir, log: (l) => lines.push(l), queue: { url: redis.url, pollMs: 100 } });
       await until('the first trial completed', async () => {
-        for (let i = 0; i < 3; i++) if ((await (await queue.getJob(jobIdOf(sweepId, i)))?.getState()) === 'completed') return true;
+        for (let i = 0; i < alphas.length; i++) if ((await (await queue.getJob(jobIdOf(sweepId, i)))?.getState()) === 'completed') return true;
         return undefined;
       });
       await redis.stop();
@@ -367,7 +370,7 @@ if (REDIS === undefined) {
       await redis.start();
       const r = await run;
       assert.is(r.state, 'finished', r.message);
-      assertEachOnceCompleted(readRows(r.runDir), 3);
+      assertEachOnceCompleted(readRows(r.runDir), alphas.length);
       assert.not.match(lines.join('\n') + w.out, PASSWORD);
     });
   });
