@@ -3,7 +3,7 @@
  * experiments/cartpole-dqn.json run in one process (no threads, no learner process, as
  * `nnlab train dqn` runs it) with `numEnvs` 1 and 2 (the same 64 env steps a rollout task), on
  * each seed, to the spec's goal (a greedy 475 by the goal rule of agents/evaluate.ts) or its
- * 100k-step budget. Distributed DQN on 2 rollout threads has two env streams, one per thread, so
+ * env-step budget. Distributed DQN on 2 rollout threads has two env streams, one per thread, so
  * this separates their sample cost from the cost of distribution (docs/distributed.md).
  * Writes bench/results/dqn-env-streams.json.
  *
