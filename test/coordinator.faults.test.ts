@@ -16,11 +16,10 @@ import { runExperiment, type RunOptions, type RunResult } from '../coordinator/r
 import { loadCheckpoint, latestCheckpoint } from '../core/checkpoint.js';
 import { evalRun } from '../drivers/eval.js';
 import type { RunEvent } from '../drivers/context.js';
-import { WebSocket } from 'ws';
-import { packr } from '../core/tensors.js';
 import type { DqnRunState } from '../drivers/offPolicy.js';
 import { STEP_SCALE, TAG_DIMS } from './fixtures/taggedCartPole.js';
-import { PROTOCOL_VERSION, type CoordinatorMessage, type ParamsMessage } from '../protocol/messages.js';
+import type { ParamsMessage } from '../protocol/messages.js';
+import { connectPeer, type TestPeer } from './peer.js';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'coordinator', 'cli.js');
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-faults-'));
@@ -91,19 +90,15 @@ async function assertLedger(r: RunResult): Promise<void> {
 
 test("a dashboard receives the policy with the agent's hidden activation (a tanh DQN)", async () => {
   const got: ParamsMessage[] = [];
-  let ws: WebSocket | undefined;
+  let dashboard: TestPeer | undefined;
   await run({
     spec: dqnSpec({ name: 'activation', budget: { envSteps: 2048 }, workers: { rollout: 0, numEnvs: 2, rolloutSteps: 32, learner: { process: false } } }, { activation: 'tanh' }),
     onListening: ({ port, token }) => {
-      ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token}`);
-      ws.on('open', () => ws!.send(packr.pack({ type: 'hello', protocol: PROTOCOL_VERSION, role: 'dashboard', name: 'test' })));
-      ws.on('message', (data: Buffer) => {
-        const m = packr.unpack(data) as CoordinatorMessage;
-        if (m.type === 'params') got.push(m);
-      });
+      dashboard = connectPeer(`ws://127.0.0.1:${port}/ws`, token, { role: 'dashboard' });
+      dashboard.onMessage = (m) => m.type === 'params' && got.push(m);
     },
   });
-  ws?.close();
+  dashboard?.ws.close();
   assert.ok(got.length > 0, 'no params message reached the dashboard');
   for (const m of got) assert.is(m.activation, 'tanh');
 });

@@ -20,9 +20,8 @@ import { InlineExecutor } from '../coordinator/executors.js';
 import { makeGenerativeLearner } from '../generative/models.js';
 import { Rng } from '../base/rng.js';
 import { runExperiment } from '../coordinator/run.js';
-import { WebSocket } from 'ws';
-import { packr } from '../core/tensors.js';
-import { PROTOCOL_VERSION, type CoordinatorMessage, type SamplesMessage } from '../protocol/messages.js';
+import type { SamplesMessage } from '../protocol/messages.js';
+import { connectPeer, type TestPeer } from './peer.js';
 
 test('shards cover every row of a batch exactly once, in order', () => {
   const n = 7;
@@ -260,7 +259,7 @@ test('a model trained in the learner process is the model trained in process: we
 test("a dashboard receives each epoch's sample grid: the bytes the run wrote", async () => {
   const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-gsm-'));
   const got: SamplesMessage[] = [];
-  let ws: WebSocket | undefined;
+  let dashboard: TestPeer | undefined;
   try {
     const model = { kind: 'gan', config: { latentDim: 4, generatorHidden: [16], criticHidden: [8] }, batchSize: 32 };
     const r = await runExperiment({
@@ -270,12 +269,8 @@ test("a dashboard receives each epoch's sample grid: the bytes the run wrote", a
       progressOut: null,
       handleSignals: false,
       onListening: ({ port, token }) => {
-        ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token}`);
-        ws.on('open', () => ws!.send(packr.pack({ type: 'hello', protocol: PROTOCOL_VERSION, role: 'dashboard', name: 'test' })));
-        ws.on('message', (data: Buffer) => {
-          const m = packr.unpack(data) as CoordinatorMessage;
-          if (m.type === 'samples') got.push(m);
-        });
+        dashboard = connectPeer(`ws://127.0.0.1:${port}/ws`, token, { role: 'dashboard' });
+        dashboard.onMessage = (m) => m.type === 'samples' && got.push(m);
       },
     });
     assert.is(r.state, 'finished');
@@ -283,7 +278,7 @@ test("a dashboard receives each epoch's sample grid: the bytes the run wrote", a
     assert.is(got.at(-1)!.epoch, 2, 'the last grid is the last epoch');
     for (const m of got) assert.ok(Buffer.from(m.png).equals(readFileSync(path.join(r.runDir, 'samples', `epoch-00${m.epoch}.png`))), `epoch ${m.epoch}: the grid sent is the one written`);
   } finally {
-    ws?.close();
+    dashboard?.ws.close();
     rmSync(runsDir, { recursive: true, force: true });
   }
 });

@@ -20,9 +20,8 @@ import { jobIdOf, loadSweep, openQueue, submitSweep, sweepIdOf, type QueueTrialR
 import type { TrialJobProgress } from '../protocol/queue.js';
 import { runExperiment } from '../coordinator/run.js';
 import { parseSpec, type SpecInput } from '../drivers/spec.js';
-import WebSocket from 'ws';
-import { PROTOCOL_VERSION, type CoordinatorMessage, type TrialStatus } from '../protocol/messages.js';
-import { packr } from '../core/tensors.js';
+import type { TrialStatus } from '../protocol/messages.js';
+import { connectPeer } from './peer.js';
 import { useCpu, test } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../coordinator/cli.js', import.meta.url));
@@ -274,14 +273,9 @@ if (REDIS === undefined) {
         log: (l) => lines.push(l),
         queue: { url: redis.url, attempts: 2, backoffMs: 200, pollMs: 100 },
         onListening: ({ port, token }) => {
-          const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token}`);
-          ws.on('open', () => ws.send(packr.pack({ type: 'hello', protocol: PROTOCOL_VERSION, role: 'dashboard', name: 'queue test' })));
-          ws.on('message', (data: Buffer) => {
-            const m = packr.unpack(data) as CoordinatorMessage;
-            if (m.type === 'run_state' && m.run.trials !== undefined) seen.push(m.run.trials);
-          });
-          ws.on('error', () => {});
-          runs.push(async () => ws.close());
+          const dashboard = connectPeer(`ws://127.0.0.1:${port}/ws`, token, { role: 'dashboard', name: 'queue test' });
+          dashboard.onMessage = (m) => m.type === 'run_state' && m.run.trials !== undefined && seen.push(m.run.trials);
+          runs.push(async () => dashboard.ws.close());
         },
       });
       assert.is(r.state, 'finished', r.message);
