@@ -89,7 +89,7 @@ function walkInto(root: object, snap: StateTree, write: boolean): void {
       }
       for (const key of Object.keys(obj)) {
         const v = (obj as Record<string, unknown>)[key];
-        const data = typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' || ArrayBuffer.isView(v);
+        const data = typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' || isTypedArray(v);
         if (data && !Object.hasOwn(fields, key)) throw new Error(`restoreState: the snapshot has no ${where}.${key} (another layout of its state, e.g. an older nnlab's)`);
       }
     }
