@@ -9,7 +9,7 @@
  * each worker spent, so queue overhead (wall minus the busier worker's seconds) is visible.
  * Needs redis-server (started here on a free port, in a temporary directory). Goal: ≥ 1.5x.
  *
- *   npm run bench:queue -- [--repeats 5] [--episodes 100000]
+ *   npm run bench:queue -- [--repeats 5] [--episodes 400000]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,7 +27,7 @@ import { median } from './stats.js';
 import { QueueEvents } from 'bullmq';
 import { connectionOptions, QUEUE_NAME } from '../protocol/queue.js';
 
-const { values } = parseArgs({ options: { repeats: { type: 'string', default: '5' }, episodes: { type: 'string', default: '100000' } } });
+const { values } = parseArgs({ options: { repeats: { type: 'string', default: '5' }, episodes: { type: 'string', default: '400000' } } });
 const repeats = Number(values.repeats);
 const episodes = Number(values.episodes);
 const CLI = fileURLToPath(new URL('../coordinator/cli.js', import.meta.url));

@@ -19,6 +19,9 @@ import { Rng } from '../base/rng.js';
 import type { GenerativeTrialTask, RlTrialTask, RolloutTask, TrialAlgo, TrialResult } from '../protocol/tasks.js';
 import { PROBE_ID, tfjsModulesLoaded } from './fixtures/tfjsProbe.js';
 import { trainGenerative } from '../generative/train.js';
+import { TrialProgress } from '../workers/trialProgress.js';
+import { PROGRESS_TAIL } from '../protocol/queue.js';
+import { Worker } from 'node:worker_threads';
 import { useCpu, test } from './helpers.js';
 
 test.before(useCpu);
@@ -34,6 +37,18 @@ test('a tabular trial reports every training episode to its callback, in order',
   assert.is(r.curve.length, 40);
   assert.equal(seen, Array.from(r.curve));
   assert.ok(Number.isFinite(r.finalScore) && r.finalScore <= 0, `CliffWalking returns are ≤ 0, got ${r.finalScore}`);
+});
+
+test("a queue worker's progress slot: points pushed on another thread are counted, and the latest PROGRESS_TAIL read back in order", async () => {
+  const slot = new TrialProgress();
+  assert.is(slot.points(), 0);
+  assert.equal(slot.recent(), []);
+  const url = new URL('../workers/trialProgress.js', import.meta.url).href;
+  const code = `const { workerData } = require('node:worker_threads'); import(${JSON.stringify(url)}).then(({ TrialProgress }) => { const s = new TrialProgress(workerData); for (let i = 0; i < 250; i++) s.push(i * 0.5); });`;
+  const thread = new Worker(code, { eval: true, workerData: slot.buffer });
+  await new Promise((resolve, reject) => thread.once('exit', resolve).once('error', reject));
+  assert.is(slot.points(), 250);
+  assert.equal(slot.recent(), Array.from({ length: PROGRESS_TAIL }, (_, i) => (250 - PROGRESS_TAIL + i) * 0.5));
 });
 
 for (const [algo, config] of [

@@ -1,26 +1,13 @@
 /**
  * The piscina thread entry of `nnlab worker --queue`: runs one trial job's task (workers/trial.ts)
- * and sends its training curve to the worker's main thread through `port` as it grows, a batch at
- * most every 250 ms, so the main thread (which holds the job's lock in Redis) stays free.
+ * and records its training curve as it grows in the shared `progress` slot (workers/trialProgress.ts),
+ * which the worker's main thread (it holds the job's lock in Redis) reads when it reports.
  */
-import type { MessagePort } from 'node:worker_threads';
 import { runTrial } from './trial.js';
+import { TrialProgress } from './trialProgress.js';
 import type { TrialResult, TrialTask } from '../protocol/tasks.js';
 
-export default async function ({ task, port }: { task: TrialTask; port: MessagePort }): Promise<TrialResult> {
-  let pending: number[] = [];
-  let last = performance.now();
-  try {
-    return await runTrial(task, (ret) => {
-      pending.push(ret);
-      const now = performance.now();
-      if (now - last < 250) return;
-      port.postMessage(pending);
-      pending = [];
-      last = now;
-    });
-  } finally {
-    if (pending.length > 0) port.postMessage(pending);
-    port.close();
-  }
+export default async function ({ task, progress }: { task: TrialTask; progress: SharedArrayBuffer }): Promise<TrialResult> {
+  const slot = new TrialProgress(progress);
+  return runTrial(task, (point) => slot.push(point));
 }

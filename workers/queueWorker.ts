@@ -16,14 +16,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { z } from 'zod';
-import { connectionOptions, PROGRESS_TAIL, QUEUE_NAME, redisErrorLogger, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../protocol/queue.js';
+import { connectionOptions, QUEUE_NAME, redisErrorLogger, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../protocol/queue.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { SPEC_LIMITS } from '../protocol/limits.js';
 import { installShipped, type CodePolicy } from './envModules.js';
+import { TrialProgress } from './trialProgress.js';
 import { TRIAL_ALGOS, type TrialResult, type TrialTask } from '../protocol/tasks.js';
 import { GENERATIVE_KINDS } from '../generative/kinds.js';
 
@@ -127,29 +127,21 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<number> 
     if (task.family === 'generative') task = { ...task, outDir: runDir };
     log(`trial ${task.trial} of sweep ${data.sweepId}: started (attempt ${job.attemptsMade + 1})`);
     // progress is the curve's length and its latest points: a report costs the same at episode 10 and 10⁶
-    let points = 0;
-    let recent: number[] = [];
+    const slot = new TrialProgress();
     const generative = task.family === 'generative';
-    const progress = (): TrialJobProgress => (generative ? { worker: me, host, epochs: points, recent } : { worker: me, host, episodes: points, recent });
+    const progress = (): TrialJobProgress => (generative ? { worker: me, host, epochs: slot.points(), recent: slot.recent() } : { worker: me, host, episodes: slot.points(), recent: slot.recent() });
     await job.updateProgress(progress());
-    const { port1, port2 } = new MessageChannel();
-    let grown = false;
-    port1.on('message', (values: number[]) => {
-      points += values.length;
-      recent = recent.concat(values.slice(-PROGRESS_TAIL)).slice(-PROGRESS_TAIL);
-      grown = true;
-    });
+    let reported = 0;
     const report = setInterval(() => {
-      if (!grown) return;
-      grown = false;
+      if (slot.points() === reported) return;
+      reported = slot.points();
       job.updateProgress(progress()).catch((e: Error) => errors.error(e));
     }, 1000);
     let r: TrialResult;
     try {
-      r = (await pool.run({ task, port: port2 }, { transferList: [port2] })) as TrialResult;
+      r = (await pool.run({ task, progress: slot.buffer })) as TrialResult;
     } finally {
       clearInterval(report);
-      port1.close();
     }
     const result: TrialJobResult = { trial: r.trial, finalScore: r.finalScore, curve: Array.from(r.curve), seconds: r.seconds, worker: me, host, runDir };
     mkdirSync(runDir, { recursive: true });
