@@ -16,7 +16,7 @@
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags": ["-O3", "-fvisibility=hidden"],
-      "cflags_cc": ["-O3", "-std=c++17", "-fvisibility=hidden"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fvisibility=hidden", "-fno-math-errno", "-ffp-contract=off"],
       "ldflags": ["-pthread"],
       "xcode_settings": {
         "CLANG_CXX_LANGUAGE_STANDARD": "c++17",

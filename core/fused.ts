@@ -55,13 +55,13 @@ export const jsGemm: Gemm = (a, b, out, M, N, K, transA, transB, bias, activatio
   }
 };
 
-/** The addon's element-wise tails (native/src/optim.cc): fused Adam and BCE-with-logits loops. */
-type NativeTails = Pick<NativeAddon, 'adamStep' | 'bceLogits'>;
+/** The addon's element-wise tails (native/src/optim.cc): fused Adam, a dense layer's backward tail and BCE-with-logits loops. */
+type NativeTails = Pick<NativeAddon, 'adamStep' | 'denseDelta' | 'bceLogits'>;
 
 let chosen: { gemm: Gemm; kind: 'native' | 'js' } | undefined;
 let tails: NativeTails | undefined;
 
-/** Native Adam and BCE loops when the addon is loaded (after `fusedGemm()`), else undefined. */
+/** Native Adam, dense-delta and BCE loops when the addon is loaded (after `fusedGemm()`), else undefined. */
 export function nativeTails(): NativeTails | undefined {
   return tails;
 }
@@ -77,7 +77,7 @@ export async function fusedGemm(): Promise<{ gemm: Gemm; kind: 'native' | 'js' }
       // throws when the addon is not built or NNLAB_NATIVE=off
       const addon = loadNativeAddon();
       const matmul = addon.matmul;
-      tails = { adamStep: addon.adamStep, bceLogits: addon.bceLogits };
+      tails = { adamStep: addon.adamStep, denseDelta: addon.denseDelta, bceLogits: addon.bceLogits };
       const gemm: Gemm = (a, b, out, M, N, K, transA, transB, bias, activation) =>
         matmul(a, b, out, 1, 1, 1, M, N, K, transA ? 1 : 0, transB ? 1 : 0, bias, bias === null ? 0 : 2, NATIVE_ACT[activation], 0);
       chosen = { gemm, kind: 'native' };

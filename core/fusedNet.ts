@@ -30,7 +30,7 @@
  * generative/gradientPenalty.ts.
  */
 import type { NetActivation } from './activation.js';
-import { currentGemm, type FusedActivation, type Gemm } from './fused.js';
+import { currentGemm, nativeTails, type FusedActivation, type Gemm } from './fused.js';
 import type { TensorMap } from './tensors.js';
 import type { LayerSpec } from './nn.js';
 
@@ -365,6 +365,14 @@ export class FusedNet {
       const dZ = this.deltas[i]!;
       const G = i === this.layers.length - 1 ? gOut : dZ;
       const n = rows * l.outDim;
+      const prev = i === 0 ? this.input : this.acts[i - 1]!;
+      const native = nativeTails();
+      if (native !== undefined && l.bn === undefined && (l.act === 'relu' || l.act === 'linear')) {
+        // the two loops below (act′ and ∂b) in one native pass, the same numbers
+        native.denseDelta(l.act === 'relu' ? 1 : 0, A, G, dZ, l.db, rows, l.outDim);
+        this.weightGrads(i, prev, gInput);
+        continue;
+      }
       // dZ_l = G_l ⊙ act′_l
       switch (l.act) {
         case 'linear':
@@ -389,7 +397,6 @@ export class FusedNet {
           for (let k = 0; k < n; k++) dZ[k] = G[k]! * -Math.expm1(-A[k]!);
           break;
       }
-      const prev = i === 0 ? this.input : this.acts[i - 1]!;
       if (l.bn) {
         // dZ holds dY = G ⊙ act′ here: ∂γ, ∂β, then dY → dZ through the normalisation
         this.batchNormBackward(l, l.bn, dZ, this.zHats[i]!, rows);
@@ -401,13 +408,19 @@ export class FusedNet {
           for (let j = 0; j < l.outDim; j++) l.db[j]! += dZ[o + j]!;
         }
       }
-      // ∂W = A_{l−1}ᵀ dZ
-      this.gemm(prev, dZ, l.dW, l.inDim, l.outDim, rows, true, false, null, 'linear');
-      // G_{l−1} = dZ W_lᵀ
-      if (i > 0) this.gemm(dZ, l.W, this.deltas[i - 1]!, rows, l.inDim, l.outDim, false, true, null, 'linear');
-      else if (gInput !== undefined) this.gemm(dZ, l.W, gInput, rows, l.inDim, l.outDim, false, true, null, 'linear');
+      this.weightGrads(i, prev, gInput);
     }
     return this.grads;
+  }
+
+  /** Layer i's ∂W = A_{l−1}ᵀ dZ, and the gradient it passes down, G_{l−1} = dZ W_lᵀ (∂X with `gInput` at layer 0). */
+  private weightGrads(i: number, prev: Float32Array, gInput: Float32Array | undefined): void {
+    const l = this.layers[i]!;
+    const dZ = this.deltas[i]!;
+    const rows = this.rows;
+    this.gemm(prev, dZ, l.dW, l.inDim, l.outDim, rows, true, false, null, 'linear');
+    if (i > 0) this.gemm(dZ, l.W, this.deltas[i - 1]!, rows, l.inDim, l.outDim, false, true, null, 'linear');
+    else if (gInput !== undefined) this.gemm(dZ, l.W, gInput, rows, l.inDim, l.outDim, false, true, null, 'linear');
   }
 
   /** The dense layers: kernels and their gradient slots are views into `params` and `grads`. */

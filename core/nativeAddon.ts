@@ -47,6 +47,8 @@ export interface NativeAddon {
   ): void;
   /** One Adam step in place on theta, m and v (native/src/optim.cc; used by core/fused.ts). */
   adamStep(theta: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, scale: number, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number): void;
+  /** A dense layer's backward tail: dZ = G ⊙ act′(A) (relu = 1, or linear = 0) and db = Σ_rows dZ, rows × cols (native/src/optim.cc). */
+  denseDelta(relu: number, a: Float32Array, g: Float32Array, dz: Float32Array, db: Float32Array, rows: number, cols: number): void;
   /** Binary cross-entropy with logits: writes dLogits (scaled by gscale), returns the summed loss. */
   bceLogits(logits: Float32Array, x: Float32Array, dLogits: Float32Array, gscale: number): number;
 }

@@ -26,6 +26,52 @@ test('the fused path runs on the native GEMM and Adam (the JavaScript ones with 
 });
 
 if (NATIVE_REQUIRED) {
+  test("native Adam and dense-delta tails give the JavaScript loops' numbers bit for bit (whatever vector width the CPU picks)", async () => {
+    await fusedGemm();
+    const native = nativeTails()!;
+    const rng = new Rng(31);
+    // Adam: the double-precision formula of native/src/optim.cc, in JavaScript (odd length: vector tails)
+    const n = 1037;
+    const theta = rng.fillNormal(new Float32Array(n));
+    const g = rng.fillNormal(new Float32Array(n));
+    const m = rng.fillNormal(new Float32Array(n)).map((x) => x * 0.1);
+    const v = rng.fillNormal(new Float32Array(n)).map((x) => x * x * 0.01);
+    const [scale, lr, b1, b2, eps, c1, c2] = [0.7, 1e-3, 0.9, 0.999, 1e-8, 1 - 0.9 ** 3, 1 - 0.999 ** 3];
+    const want = { theta: theta.slice(), m: m.slice(), v: v.slice() };
+    const step = lr / c1;
+    const invC2 = 1 / c2;
+    for (let i = 0; i < n; i++) {
+      const gi = g[i]! * scale;
+      const mi = b1 * want.m[i]! + (1 - b1) * gi;
+      const vi = b2 * want.v[i]! + (1 - b2) * gi * gi;
+      want.m[i] = mi;
+      want.v[i] = vi;
+      want.theta[i] = want.theta[i]! - (step * mi) / (Math.sqrt(vi * invC2) + eps);
+    }
+    native.adamStep(theta, g, m, v, scale, lr, b1, b2, eps, c1, c2);
+    assert.equal(theta, want.theta, 'theta');
+    assert.equal(m, want.m, 'm');
+    assert.equal(v, want.v, 'v');
+    // dense delta: core/fusedNet.ts's loops (act′ ⊙ G, then ∂b row by row), out of place and in place
+    for (const relu of [1, 0]) {
+      const [rows, cols] = [13, 37];
+      const A = rng.fillNormal(new Float32Array(rows * cols));
+      const G = rng.fillNormal(new Float32Array(rows * cols));
+      const dZ = new Float32Array(rows * cols);
+      const db = new Float32Array(cols).fill(5);
+      const wantZ = new Float32Array(rows * cols);
+      const wantB = new Float32Array(cols);
+      for (let k = 0; k < rows * cols; k++) wantZ[k] = relu === 1 ? (A[k]! > 0 ? G[k]! : 0) : G[k]!;
+      for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) wantB[j]! += wantZ[r * cols + j]!;
+      native.denseDelta(relu, A, G, dZ, db, rows, cols);
+      assert.equal(dZ, wantZ, `dZ (relu ${relu})`);
+      assert.equal(db, wantB, `db (relu ${relu})`);
+      native.denseDelta(relu, A, G, G, db, rows, cols);
+      assert.equal(G, wantZ, `dZ in place (relu ${relu})`);
+    }
+    assert.throws(() => native.denseDelta(1, new Float32Array(4), new Float32Array(4), new Float32Array(4), new Float32Array(1), 2, 3), /holds 4 floats, needs 6/);
+  });
+
   test('native GEMM matches the JavaScript GEMM: odd sizes, transposes, bias, activations', async () => {
     const { gemm, kind } = await fusedGemm();
     assert.is(kind, 'native');

@@ -455,6 +455,25 @@ napi_value AdamStep(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// denseDelta(relu, a, g, dz, db, rows, cols)
+napi_value DenseDelta(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  if (!get_args(env, info, argv)) return nullptr;
+  int relu, rows, cols;
+  float *a, *g, *dz, *db;
+  std::size_t la, lg, lz, lb;
+  if (!get_i32(env, argv[0], "relu", &relu) || !get_f32(env, argv[1], "a", &a, &la) || !get_f32(env, argv[2], "g", &g, &lg) ||
+      !get_f32(env, argv[3], "dz", &dz, &lz) || !get_f32(env, argv[4], "db", &db, &lb) || !get_i32(env, argv[5], "rows", &rows) ||
+      !get_i32(env, argv[6], "cols", &cols))
+    return nullptr;
+  if (rows < 0 || cols < 0) return throw_type(env, "denseDelta: rows and cols must be >= 0");
+  const long long n = 1LL * rows * cols;
+  if (!check_len(env, "a", la, n) || !check_len(env, "g", lg, n) || !check_len(env, "dz", lz, n) || !check_len(env, "db", lb, cols))
+    return nullptr;
+  nnlab::dense_delta(relu, a, g, dz, db, static_cast<std::size_t>(rows), static_cast<std::size_t>(cols));
+  return nullptr;
+}
+
 // adamTfjs(value, g, m, v, newValue, newM, newV, b1, c1, b2, c2, om1, om2, eps, negLr)
 napi_value AdamTfjs(napi_env env, napi_callback_info info) {
   napi_value argv[15];
@@ -555,6 +574,7 @@ NAPI_MODULE_INIT() {
       {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"batchNormGrad", nullptr, BatchNormGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"adamStep", nullptr, AdamStep, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"denseDelta", nullptr, DenseDelta, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"adamTfjs", nullptr, AdamTfjs, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"bceLogits", nullptr, BceLogits, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -5,14 +5,30 @@
 // clipping): m <- b1 m + (1-b1) g; v <- b2 v + (1-b2) g^2; theta <- theta - lr (m/c1) / (sqrt(v/c2) + eps),
 // with c1 = 1 - b1^t, c2 = 1 - b2^t. Float32 storage, double arithmetic, as the JS version.
 //
+// dense_delta: a dense layer's backward tail, dZ = G (.) act'(A) for act = relu (A > 0 ? G : 0) or
+// linear (G), then db[j] = sum over rows of dZ[r, j], added row by row with each sum rounded to
+// float (what core/fusedNet.ts's JavaScript loop computes, bit for bit). G may be dZ (in place).
+//
 // bce_logits: sum over i of max(l,0) - l x + log(1 + e^-|l|), and d/dl = (sigmoid(l) - x) * gscale.
 #include "optim.h"
 
 #include <cmath>
 
+// adam_step is compiled for AVX-512, AVX2 and baseline x86-64, picked at load time (an ifunc): the
+// loop is bound by double-precision sqrt and division, which the wide units run 4-8 at a time.
+// Every clone computes the same IEEE double operations in the same order (no FMA contraction under
+// -std=c++17), so the results are the same bits on any CPU. (binding.gyp's -fno-math-errno lets
+// the sqrt vectorise: the argument is never negative, so errno was never set.)
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
+#define NNLAB_WIDE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define NNLAB_WIDE_CLONES
+#endif
+
 namespace nnlab {
 
-void adam_step(float* theta, const float* g, float* m, float* v, std::size_t n, double scale,
+NNLAB_WIDE_CLONES void adam_step(float* __restrict theta, const float* __restrict g, float* __restrict m,
+                                   float* __restrict v, std::size_t n, double scale,
                double lr, double b1, double b2, double eps, double c1, double c2) {
   const double step = lr / c1, inv_c2 = 1.0 / c2;
   for (std::size_t i = 0; i < n; ++i) {
@@ -40,6 +56,21 @@ void adam_tfjs(const float* value, const float* g, const float* m, const float* 
     new_value[i] = q * neg_lr + value[i];             // add(mul(q, -lr), value)
     new_m[i] = nm;
     new_v[i] = nv;
+  }
+}
+
+void dense_delta(int relu, const float* __restrict a, const float* g, float* dz, float* __restrict db,
+                 std::size_t rows, std::size_t cols) {
+  for (std::size_t j = 0; j < cols; ++j) db[j] = 0;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const float* ar = a + r * cols;
+    const float* gr = g + r * cols;
+    float* zr = dz + r * cols;
+    for (std::size_t j = 0; j < cols; ++j) {
+      const float d = relu ? (ar[j] > 0 ? gr[j] : 0.0f) : gr[j];
+      zr[j] = d;
+      db[j] = static_cast<float>(static_cast<double>(db[j]) + static_cast<double>(d));
+    }
   }
 }
 

@@ -15,6 +15,9 @@ void adam_tfjs(const float* value, const float* g, const float* m, const float* 
                float c1, float b2, float c2, float om1, float om2, float eps, float neg_lr, float* new_value,
                float* new_m, float* new_v);
 
+// dZ = G (.) act'(A) (relu, or linear when relu is 0) and db = its column sums, rows x cols (optim.cc).
+void dense_delta(int relu, const float* a, const float* g, float* dz, float* db, std::size_t rows, std::size_t cols);
+
 // Returns the summed loss; writes the gradient times gscale into dlogits.
 double bce_logits(const float* logits, const float* x, float* dlogits, std::size_t n, double gscale);
 
