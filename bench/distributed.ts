@@ -19,7 +19,7 @@
  *
  *   npm run bench:distributed -- [--repeats 5] [--seeds 0,1,2] [--skip rollout,heavy,dqn,gradient,message,sweep]
  */
-import { mkdirSync, writeFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,11 +44,13 @@ import { median } from './stats.js';
 const { values } = parseArgs({ options: { repeats: { type: 'string', default: '5' }, seeds: { type: 'string', default: '0,1,2' }, skip: { type: 'string', default: '' } } });
 const repeats = Number(values.repeats);
 const seeds = values.seeds!.split(',').map(Number);
-const SECTIONS = ['rollout', 'heavy', 'dqn', 'gradient', 'message', 'sweep'];
+const SECTIONS = ['rollout', 'heavy', 'dqn', 'gradient', 'message', 'sweep'] as const;
 const skip = new Set(values.skip!.split(',').filter(Boolean));
-for (const name of skip) if (!SECTIONS.includes(name)) throw new Error(`--skip: unknown section '${name}' (sections: ${SECTIONS.join(', ')})`);
+for (const name of skip) if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`--skip: unknown section '${name}' (sections: ${SECTIONS.join(', ')})`);
 const backend = await initBackend();
-const rows: { what: string; a: string; b: string; ratio: string; goal: string }[] = [];
+type Section = (typeof SECTIONS)[number];
+interface Row { section: Section; what: string; a: string; b: string; ratio: string; goal: string }
+const rows: Row[] = [];
 const json: Record<string, unknown> = { backend: backend.name, cpus: os.availableParallelism?.() ?? os.cpus().length, node: process.version, date: new Date().toISOString() };
 
 // ---- 1. rollout throughput -------------------------------------------------------------------
@@ -94,7 +96,7 @@ async function rolloutRate(threads: number, load: RolloutLoad = CARTPOLE): Promi
 if (!skip.has('rollout')) {
 const r1 = await rolloutRate(1);
 const r2 = await rolloutRate(2);
-rows.push({ what: 'rollout env-steps/s (CartPole ×16, MLP 4-256-256-2 actor)', a: `${Math.round(r1)} (1 thread)`, b: `${Math.round(r2)} (2 threads)`, ratio: `${(r2 / r1).toFixed(2)}x`, goal: '≥ 1.8x' });
+rows.push({ section: 'rollout', what: 'rollout env-steps/s (CartPole ×16, MLP 4-256-256-2 actor)', a: `${Math.round(r1)} (1 thread)`, b: `${Math.round(r2)} (2 threads)`, ratio: `${(r2 / r1).toFixed(2)}x`, goal: '≥ 1.8x' });
 json.rollout = { oneThread: r1, twoThreads: r2, speedup: r2 / r1 };
 console.log(rows.at(-1));
 }
@@ -105,7 +107,7 @@ if (!skip.has('heavy')) {
   const heavy: RolloutLoad = { env: { id: HEAVY_ENV_ID, kwargs: {}, module: moduleRef(fileURLToPath(new URL('./heavyEnv.js', import.meta.url))) }, numEnvs: 8, steps: 64 };
   const h1 = await rolloutRate(1, heavy);
   const h2 = await rolloutRate(2, heavy);
-  rows.push({ what: `rollout env-steps/s, env step + ~0.2 ms compute (${HEAVY_ENV_ID}, ${DEFAULT_WORK} busy iterations; ×8, MLP actor)`, a: `${Math.round(h1)} (1 thread)`, b: `${Math.round(h2)} (2 threads)`, ratio: `${(h2 / h1).toFixed(2)}x`, goal: '≥ 1.7x' });
+  rows.push({ section: 'heavy', what: `rollout env-steps/s, env step + ~0.2 ms compute (${HEAVY_ENV_ID}, ${DEFAULT_WORK} busy iterations; ×8, MLP actor)`, a: `${Math.round(h1)} (1 thread)`, b: `${Math.round(h2)} (2 threads)`, ratio: `${(h2 / h1).toFixed(2)}x`, goal: '≥ 1.7x' });
   json.heavyRollout = { env: HEAVY_ENV_ID, work: DEFAULT_WORK, oneThread: h1, twoThreads: h2, speedup: h2 / h1 };
   console.log(rows.at(-1));
 }
@@ -135,7 +137,7 @@ if (!skip.has('dqn')) {
     console.log(`seed ${seed}: single ${single.at(-1)!.toFixed(1)} s (${singleSteps.at(-1)} steps), 2 threads + learner ${dist.at(-1)!.toFixed(1)} s (${distSteps.at(-1)} steps)`);
   }
   rmSync(runsDir, { recursive: true, force: true });
-  rows.push({ what: 'DQN CartPole-v1 wall s to greedy 475', a: `${median(single).toFixed(1)} (1 process)`, b: `${median(dist).toFixed(1)} (2 threads + learner)`, ratio: `${(median(single) / median(dist)).toFixed(2)}x`, goal: '≥ 1.0x' });
+  rows.push({ section: 'dqn', what: 'DQN CartPole-v1 wall s to greedy 475', a: `${median(single).toFixed(1)} (1 process)`, b: `${median(dist).toFixed(1)} (2 threads + learner)`, ratio: `${(median(single) / median(dist)).toFixed(2)}x`, goal: '≥ 1.0x' });
   json.dqn = { seeds, singleSeconds: single, distributedSeconds: dist, singleGoalSteps: singleSteps, distributedGoalSteps: distSteps };
 }
 
@@ -194,7 +196,7 @@ if (!skip.has('gradient')) {
   }
   rmSync(runsDir, { recursive: true, force: true });
   const kept = autoThreadsUsed.map((t) => (t === 0 ? 'alone' : `${t} threads`)).join(', ');
-  rows.push({
+  rows.push({ section: 'gradient',
     what: `DCGAN training, images/s in the 2nd of 2 epochs of ${STEPS} iterations (batch ${BATCH}; 1st epoch, with thread start and calibration: ${Math.round(median(aloneFirst))} alone, ${Math.round(median(autoFirst))} auto); forced shards: ${Math.round(median(one))} on 1 gradient thread, ${Math.round(median(two))} on 2 (${(median(two) / median(alone)).toFixed(2)}x); workers.gradientMode 'auto' over 2 threads kept: ${kept}`,
     a: `${Math.round(median(alone))} (learner alone)`,
     b: `${Math.round(median(auto))} (2 threads, auto)`,
@@ -232,7 +234,7 @@ if (!skip.has('message')) {
   ws.terminate();
   await server.close();
   await scheduler.close();
-  rows.push({ what: 'coordinator round trip per message (loopback)', a: `${median(samples).toFixed(1)} µs`, b: '', ratio: '', goal: 'report' });
+  rows.push({ section: 'message', what: 'coordinator round trip per message (loopback)', a: `${median(samples).toFixed(1)} µs`, b: '', ratio: '', goal: 'report' });
   json.messageRoundTripMicros = median(samples);
 }
 
@@ -282,7 +284,7 @@ if (!skip.has('sweep')) {
   const capacity = median(alone) / median(pair);
   rmSync(runsDir, { recursive: true, force: true });
   const speedup = median(seq) / median(par);
-  rows.push({
+  rows.push({ section: 'sweep',
     what: `sweep of 8 tabular trials (CliffWalking, ${EPISODES / 1000}k episodes each), wall s, its own 2-thread pool's start included (${poolStart.toFixed(2)} s); this machine's capacity: the 8 trial tasks on warm threads ${median(alone).toFixed(2)} s one at a time, ${median(pair).toFixed(2)} s two at once = ${capacity.toFixed(2)}x`,
     a: `${median(seq).toFixed(2)} (sequential)`,
     b: `${median(par).toFixed(2)} (2 threads)`,
@@ -297,5 +299,26 @@ console.log(`\nbench:distributed — backend ${backend.name}, ${json.cpus} CPUs,
 console.log('| measure | baseline | distributed | ratio | goal |\n|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.what} | ${r.a} | ${r.b} | ${r.ratio} | ${r.goal} |`);
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/distributed.json', JSON.stringify({ ...json, rows }, null, 2));
-console.log('\nwrote bench/results/distributed.json');
+// the sections skipped this time keep their previous figures, each with the date it was measured
+const FILE = 'bench/results/distributed.json';
+const JSON_KEY: Record<Section, string> = { rollout: 'rollout', heavy: 'heavyRollout', dqn: 'dqn', gradient: 'gradient', message: 'messageRoundTripMicros', sweep: 'sweep' };
+/** Rows written before they named their section are told by their text. */
+const sectionOf = (r: Partial<Row>): Section | undefined =>
+  r.section ?? (r.what?.startsWith('rollout env-steps/s (CartPole') ? 'rollout' : r.what?.startsWith('rollout env-steps/s, env step') ? 'heavy' : r.what?.startsWith('DQN') ? 'dqn' : r.what?.startsWith('DCGAN') ? 'gradient' : r.what?.startsWith('coordinator round trip') ? 'message' : r.what?.startsWith('sweep of') ? 'sweep' : undefined);
+const previous = existsSync(FILE) ? (JSON.parse(readFileSync(FILE, 'utf8')) as Record<string, unknown> & { rows?: Partial<Row>[]; dates?: Partial<Record<Section, string>> }) : undefined;
+const dates: Partial<Record<Section, string>> = {};
+const merged: Row[] = [];
+for (const section of SECTIONS) {
+  if (!skip.has(section)) {
+    merged.push(...rows.filter((r) => r.section === section));
+    dates[section] = json.date as string;
+  } else if (previous !== undefined) {
+    const kept = (previous.rows ?? []).filter((r) => sectionOf(r) === section).map((r) => ({ ...r, section }) as Row);
+    merged.push(...kept);
+    if (previous[JSON_KEY[section]] !== undefined) json[JSON_KEY[section]] = previous[JSON_KEY[section]];
+    const when = previous.dates?.[section] ?? (section === 'gradient' ? previous.gradientDate : undefined) ?? previous.date;
+    if (kept.length > 0 && typeof when === 'string') dates[section] = when;
+  }
+}
+writeFileSync(FILE, JSON.stringify({ ...json, dates, rows: merged }, null, 2));
+console.log(`\nwrote ${FILE}${skip.size > 0 ? ` (skipped sections keep their earlier figures: ${[...skip].join(', ')})` : ''}`);
