@@ -14,8 +14,8 @@
 
 #include <cmath>
 
-// adam_step is compiled for AVX-512, AVX2 and baseline x86-64, picked at load time (an ifunc): the
-// loop is bound by double-precision sqrt and division, which the wide units run 4-8 at a time.
+// adam_step and adam_tfjs are compiled for AVX-512, AVX2 and baseline x86-64, picked at load time
+// (an ifunc): their loops are bound by sqrt and division, which the wide units run 4-16 at a time.
 // Every clone computes the same IEEE double operations in the same order (no FMA contraction under
 // -std=c++17), so the results are the same bits on any CPU. (binding.gyp's -fno-math-errno lets
 // the sqrt vectorise: the argument is never negative, so errno was never set.)
@@ -41,9 +41,10 @@ NNLAB_WIDE_CLONES void adam_step(float* __restrict theta, const float* __restric
   }
 }
 
-void adam_tfjs(const float* value, const float* g, const float* m, const float* v, std::size_t n, float b1,
-               float c1, float b2, float c2, float om1, float om2, float eps, float neg_lr, float* new_value,
-               float* new_m, float* new_v) {
+NNLAB_WIDE_CLONES void adam_tfjs(const float* __restrict value, const float* __restrict g, const float* __restrict m,
+                                   const float* __restrict v, std::size_t n, float b1, float c1, float b2, float c2,
+                                   float om1, float om2, float eps, float neg_lr, float* __restrict new_value,
+                                   float* __restrict new_m, float* __restrict new_v) {
   // Each line is one tfjs op; float arithmetic rounds as JS's double-then-Float32Array does for
   // + - * / and sqrt (double has more than 2 * 24 + 2 bits), so the results are the same bits.
   for (std::size_t i = 0; i < n; ++i) {
