@@ -5,8 +5,10 @@
  *   node dist/bench/compare-torch.js [--steps 200]
  *
  * nnlab's columns: the DQN update and the VAE step on the fused path (core/fused.ts,
- * generative/fusedVae.ts) and through tfjs ops on the chosen backend; the rollout workers' policy
- * forward (FusedMlp.forward, core/fusedNet.ts).
+ * generative/fusedVae.ts) and through tfjs ops on the chosen backend; the paper DCGAN's D+G step
+ * (tfjs ops: the default `dcgan`); one iteration of the default `wgan-gp` (generative/wgan.ts: 5
+ * critic steps with the gradient penalty, one generator step, on the fused engine); the rollout
+ * workers' policy forward (FusedMlp.forward, core/fusedNet.ts).
  * The PyTorch side is bench/python/compare_torch.py (`apt-get install -y python3-torch
  * libopenblas0-openmp`). Writes bench/results/compare-torch.json.
  */
@@ -26,6 +28,7 @@ import { ReplayBuffer } from '../core/replay.js';
 import { DqnLearner } from '../agents/dqn.js';
 import { dqnStep, vaeStep } from './core.js';
 import { FusedVae } from '../generative/fusedVae.js';
+import { Wgan } from '../generative/wgan.js';
 import * as tf from '@tensorflow/tfjs';
 import { buildDiscriminator, buildGenerator } from '../generative/dcgan.js';
 import { makeOptimizer } from '../core/optim.js';
@@ -108,6 +111,15 @@ async function main(): Promise<void> {
   const dcgan = dcganStep();
   ours.dcgan = medianMs(dcgan.step, Math.max(5, steps / 40), 2);
   dcgan.dispose();
+  {
+    // nnlab's default WGAN-GP (generative/wgan.ts): one trainStep = 5 critic steps with the penalty + 1 generator step
+    const wgan = new Wgan({}, new Rng(4), 'gp');
+    const r = new Rng(5);
+    const images = new Float32Array(64 * 784).map(() => r.random() * 2 - 1);
+    const batches = wgan.schedule().map(() => ({ n: 64, images, labels: new Uint8Array(64) }));
+    ours.wgan_gp = medianMs(() => void wgan.trainStep(batches), Math.max(10, steps / 10), 3);
+    wgan.dispose();
+  }
   const pi = buildMlp({ name: 'pi', inputDim: 4, hidden: [64, 64], outputDim: 2, init: 'torchDefault' }, new Rng(2));
   const fwd = new FusedMlp(getParams(pi), 'relu');
   pi.dispose();
@@ -134,6 +146,7 @@ async function main(): Promise<void> {
     ['VAE step 784-400-20 b128, BCE+KL, Adam', `nnlab fused (${gemm} GEMM)`, ours.vae!, theirs.vae],
     ['VAE step 784-400-20 b128, BCE+KL, Adam', `nnlab tfjs ops (${backend})`, ours.vae_tfjs!, theirs.vae],
     ['DCGAN D+G step 28x28 b64, BN, Adam', `nnlab tfjs ops (${backend})`, ours.dcgan!, theirs.dcgan],
+    ['WGAN-GP 5 critic + 1 G steps, MLP b64', `nnlab fused (${gemm} GEMM)`, ours.wgan_gp!, theirs.wgan_gp],
     ['policy forward 4-64-64-2, batch 1', 'nnlab FusedMlp.forward', ours.policy_b1!, theirs.policy_b1],
     ['policy forward 4-64-64-2, batch 64', 'nnlab FusedMlp.forward', ours.policy_b64!, theirs.policy_b64],
   ];

@@ -4,6 +4,10 @@ workloads, with the same models, batch sizes and optimisers as nnlab's side.
 - dqn: MLP 4-128-128-2 (ReLU), batch 128, Huber TD loss against a target network, Adam 2.5e-4
 - vae: encoder 784-400-(20+20), decoder 20-400-784, batch 128, summed BCE + KL per image, Adam 1e-3
 - dcgan: DCGAN D step + G step (non-saturating), 28x28, batch 64, batchnorm, Adam 2e-4 (0.5, 0.999)
+- wgan_gp: nnlab's default WGAN-GP iteration: 5 critic steps with the gradient penalty (lambda 10)
+  and one generator step; G 100-256-512-784 (LeakyReLU 0.2, tanh), critic 784-512-256-1
+  (LeakyReLU 0.2), batch 64, Adam 1e-4 (0.5, 0.9); the penalty as Gulrajani et al.'s code computes
+  it (torch.autograd.grad with create_graph)
 - policy_b1 / policy_b64: forward of an MLP 4-64-64-2 (ReLU) under no_grad
 
 Prints one JSON line {"torch", "threads", "results": {name: median_ms}}.
@@ -120,6 +124,40 @@ def main():
         loss_d.item(), loss_g.item()
 
     out["dcgan"] = timeit(dcgan_step, max(5, a.steps // 40), 2)
+
+    # WGAN-GP iteration (nnlab's default WGAN-GP, generative/wgan.ts)
+    def leaky_mlp(sizes, out):
+        layers = []
+        for i in range(len(sizes) - 1):
+            layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+            layers.append(nn.LeakyReLU(0.2) if i < len(sizes) - 2 else out)
+        return nn.Sequential(*layers)
+
+    Gw = leaky_mlp([100, 256, 512, 784], nn.Tanh())
+    Cw = leaky_mlp([784, 512, 256, 1], nn.Identity())
+    opt_cw = torch.optim.Adam(Cw.parameters(), lr=1e-4, betas=(0.5, 0.9))
+    opt_gw = torch.optim.Adam(Gw.parameters(), lr=1e-4, betas=(0.5, 0.9))
+    real_w = torch.rand(gb, 784) * 2 - 1
+
+    def wgan_gp_step():
+        for _ in range(5):
+            with torch.no_grad():
+                fake = Gw(torch.randn(gb, 100))
+            eps = torch.rand(gb, 1)
+            x_hat = (eps * real_w + (1 - eps) * fake).requires_grad_(True)
+            (grad,) = torch.autograd.grad(Cw(x_hat).sum(), x_hat, create_graph=True)
+            penalty = 10 * ((grad.norm(2, dim=1) - 1) ** 2).mean()
+            loss_c = Cw(fake).mean() - Cw(real_w).mean() + penalty
+            opt_cw.zero_grad()
+            loss_c.backward()
+            opt_cw.step()
+        loss_g = -Cw(Gw(torch.randn(gb, 100))).mean()
+        opt_gw.zero_grad()
+        loss_g.backward()
+        opt_gw.step()
+        loss_c.item(), loss_g.item()
+
+    out["wgan_gp"] = timeit(wgan_gp_step, max(10, a.steps // 10), 3)
 
     # policy forward
     pi = mlp([4, 64, 64, 2])
