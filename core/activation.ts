@@ -7,6 +7,8 @@
  *   forward (rollout actors, learners, generative models): every name except softmax;
  * - `FusedActivation`: what the SGEMM applies in its epilogue (core/fused.ts), a kernel detail
  *   FusedNet uses when a layer's activation is one of them.
+ * - `ConvActivation`: FusedConvNet's (core/fusedConvNet.ts), the activations of the DCGAN family
+ *   that the native kernels apply and differentiate without JavaScript loops.
  * No imports (no tfjs): rollout workers load it.
  */
 export const ACTIVATIONS = ['linear', 'sigmoid', 'tanh', 'relu', 'leakyRelu', 'elu', 'softplus', 'softmax'] as const;
@@ -17,3 +19,10 @@ export type FusedActivation = Extract<Activation, 'linear' | 'relu' | 'tanh'>;
 
 /** What FusedNet evaluates and differentiates per layer (softmax is an output head, not a layer here). */
 export type NetActivation = Exclude<Activation, 'softmax'>;
+
+/** What FusedConvNet evaluates and differentiates per layer (all run natively; module doc). */
+export const CONV_ACTIVATIONS = ['linear', 'relu', 'leakyRelu', 'tanh', 'sigmoid'] as const satisfies readonly Activation[];
+export type ConvActivation = (typeof CONV_ACTIVATIONS)[number];
+
+/** LeakyReLU's slope for x < 0 when a spec names none: DCGAN's 0.2 (Radford et al. 2016), buildSequential's default. */
+export const LEAKY_RELU_ALPHA = 0.2;

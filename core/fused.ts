@@ -20,7 +20,7 @@
  *   m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − α (m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε)
  */
 import type { FusedActivation } from './activation.js';
-import { loadNativeAddon, type NativeAddon } from './nativeAddon.js';
+import { loadNativeAddon, NATIVE_ACT, NATIVE_BIAS, type NativeAddon } from './nativeAddon.js';
 import type { TensorMap } from './tensors.js';
 
 /** out[M×N] = op(A) op(B) (+ bias per column, then activation); op = transpose when the flag is set. */
@@ -32,8 +32,6 @@ export type Gemm = (
 
 export type { FusedActivation };
 
-/** The addon's activation codes (native/src/gemm.h `Act`). */
-const NATIVE_ACT: Record<FusedActivation, number> = { linear: 0, relu: 1, tanh: 6 };
 
 /** A plain JavaScript GEMM (i-k-j order, float32 storage); the fallback when no addon is built. */
 export const jsGemm: Gemm = (a, b, out, M, N, K, transA, transB, bias, activation) => {
@@ -79,7 +77,7 @@ export async function fusedGemm(): Promise<{ gemm: Gemm; kind: 'native' | 'js' }
       const matmul = addon.matmul;
       tails = { adamStep: addon.adamStep, denseDelta: addon.denseDelta, bceLogits: addon.bceLogits };
       const gemm: Gemm = (a, b, out, M, N, K, transA, transB, bias, activation) =>
-        matmul(a, b, out, 1, 1, 1, M, N, K, transA ? 1 : 0, transB ? 1 : 0, bias, bias === null ? 0 : 2, NATIVE_ACT[activation], 0);
+        matmul(a, b, out, 1, 1, 1, M, N, K, transA ? 1 : 0, transB ? 1 : 0, bias, bias === null ? NATIVE_BIAS.none : NATIVE_BIAS.perColumn, NATIVE_ACT[activation], 0);
       chosen = { gemm, kind: 'native' };
       return chosen;
     } catch {

@@ -29,7 +29,9 @@
  * WGAN-GP's input-gradient penalty, built on `denseLayers` and `slopeRows`, lives with the model in
  * generative/gradientPenalty.ts.
  */
-import type { NetActivation } from './activation.js';
+import { LEAKY_RELU_ALPHA, type NetActivation } from './activation.js';
+import { BN_EPSILON, BN_MOMENTUM } from './batchNorm.js';
+import { fillFromMap, sliceMap } from './flatParams.js';
 import { currentGemm, nativeTails, type FusedActivation, type Gemm } from './fused.js';
 import type { TensorMap } from './tensors.js';
 import type { LayerSpec } from './nn.js';
@@ -104,9 +106,7 @@ interface BatchNorm {
   training: boolean;
 }
 
-/** tfjs BatchNormalization defaults as core/nn.ts builds it. */
-export const BN_MOMENTUM = 0.9;
-export const BN_EPSILON = 1e-5;
+export { BN_MOMENTUM, BN_EPSILON };
 
 /** The layer specs of `buildSequential` for the same network (so the tfjs twin has the same parameters). */
 export function denseSpecs(sizes: number[], activations: NetActivation[], batchNorm: boolean[] = []): LayerSpec[] {
@@ -134,7 +134,7 @@ export class FusedNet {
   constructor(
     params: TensorMap,
     activations: NetActivation[],
-    readonly leakyAlpha = 0.2,
+    readonly leakyAlpha = LEAKY_RELU_ALPHA,
     /** The GEMM this net multiplies with (the native SGEMM, or the JavaScript one). */
     readonly gemm: Gemm = currentGemm(),
   ) {
@@ -480,15 +480,7 @@ export class FusedNet {
   }
 
   private slices(flat: Float32Array): TensorMap {
-    const out: TensorMap = {};
-    let offset = 0;
-    this.names.forEach((name, i) => {
-      const shape = this.shapes[i]!;
-      const n = shape.reduce((a, b) => a * b, 1);
-      out[name] = { shape: shape.slice(), data: flat.slice(offset, offset + n) };
-      offset += n;
-    });
-    return out;
+    return sliceMap(this.names, this.shapes, flat);
   }
 
   /**
@@ -497,15 +489,7 @@ export class FusedNet {
    */
   flatten(map: TensorMap, into: Float32Array = this.params): Float32Array {
     if (into === this.params) this.setStats(map);
-    let offset = 0;
-    this.names.forEach((name, i) => {
-      const t = map[name];
-      const n = this.shapes[i]!.reduce((a, b) => a * b, 1);
-      if (t === undefined || t.data.length !== n) throw new Error(`FusedNet: '${name}' missing or of the wrong size (expected ${n} values)`);
-      into.set(t.data, offset);
-      offset += n;
-    });
-    return into;
+    return fillFromMap(this.names, this.shapes, map, into, 'FusedNet');
   }
 }
 
@@ -520,7 +504,7 @@ export class FusedMlp extends FusedNet {
     gemm: Gemm = currentGemm(),
   ) {
     const layers = Math.max(1, Math.floor(Object.keys(params).length / 2));
-    super(params, [...new Array<NetActivation>(layers - 1).fill(hiddenActivation), 'linear'], 0.2, gemm);
+    super(params, [...new Array<NetActivation>(layers - 1).fill(hiddenActivation), 'linear'], LEAKY_RELU_ALPHA, gemm);
   }
 
   /** θ ← τ θ_other + (1 − τ) θ. */

@@ -28,26 +28,28 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { loadNativeAddon } from './nativeAddon.js';
+import { loadNativeAddon, NATIVE_ACT, NATIVE_BIAS, NATIVE_BINARY as B, NATIVE_BROADCAST, NATIVE_UNARY as U } from './nativeAddon.js';
 
 /** Loading the addon (no tfjs): defined in nativeAddon.ts, part of this backend's API here. */
 export { loadNativeAddon, nativeAddonPath, nativeAvailable, nativeInfo, type NativeAddon } from './nativeAddon.js';
 
 /** Binary elementwise kernels and their op codes (native/src/elementwise.h BinaryOp). */
 const BINARY: Record<string, number> = {
-  [tf.Add]: 0, [tf.Sub]: 1, [tf.Multiply]: 2, [tf.RealDiv]: 3, [tf.Maximum]: 4, [tf.Minimum]: 5, [tf.SquaredDifference]: 6,
+  [tf.Add]: B.add, [tf.Sub]: B.sub, [tf.Multiply]: B.mul, [tf.RealDiv]: B.div, [tf.Maximum]: B.max, [tf.Minimum]: B.min,
+  [tf.SquaredDifference]: B.squaredDifference,
 };
 /** Unary elementwise kernels and their op codes (native/src/elementwise.h UnaryOp). */
 const UNARY: Record<string, number> = {
-  [tf.Relu]: 0, [tf.Sqrt]: 1, [tf.Square]: 2, [tf.Exp]: 3, [tf.Log]: 4, [tf.Neg]: 5, [tf.Abs]: 6, [tf.Step]: 7,
-  [tf.Sigmoid]: 8, [tf.Tanh]: 9, [tf.Rsqrt]: 10, [tf.Reciprocal]: 11, [tf.LeakyRelu]: 12,
+  [tf.Relu]: U.relu, [tf.Sqrt]: U.sqrt, [tf.Square]: U.square, [tf.Exp]: U.exp, [tf.Log]: U.log, [tf.Neg]: U.neg, [tf.Abs]: U.abs,
+  [tf.Step]: U.step, [tf.Sigmoid]: U.sigmoid, [tf.Tanh]: U.tanh, [tf.Rsqrt]: U.rsqrt, [tf.Reciprocal]: U.reciprocal,
+  [tf.LeakyRelu]: U.leakyRelu,
 };
 /** Comparison kernels (bool results) and their op codes (native/src/elementwise.h CompareOp). */
 const COMPARE: Record<string, number> = {
   [tf.Greater]: 0, [tf.GreaterEqual]: 1, [tf.Less]: 2, [tf.LessEqual]: 3, [tf.Equal]: 4, [tf.NotEqual]: 5,
 };
 /** Prelu's op code among the binary ops. */
-const PRELU_OP = 7;
+const PRELU_OP = B.prelu;
 /** nnlab's own kernel: FusedBatchNorm's whole gradient in one pass (registered for 'native' only). */
 export const BATCH_NORM_GRAD = 'NnlabFusedBatchNormGrad';
 /**
@@ -90,11 +92,14 @@ interface Args {
 }
 type TensorInfo = tf.TensorInfo;
 
-/** Activation codes understood by the addon (native/src/gemm.h `Act`). */
-const ACT: Record<string, number> = { linear: 0, relu: 1, relu6: 2, elu: 3, leakyrelu: 4, sigmoid: 5 };
-const BIAS_NONE = 0;
-const BIAS_SCALAR = 1;
-const BIAS_PER_COLUMN = 2;
+/** tfjs's fused activation names the addon's epilogue applies, and their codes (native/src/gemm.h `Act`). */
+const ACT: Record<string, number> = {
+  linear: NATIVE_ACT.linear, relu: NATIVE_ACT.relu, relu6: NATIVE_ACT.relu6, elu: NATIVE_ACT.elu,
+  leakyrelu: NATIVE_ACT.leakyRelu, sigmoid: NATIVE_ACT.sigmoid,
+};
+const BIAS_NONE = NATIVE_BIAS.none;
+const BIAS_SCALAR = NATIVE_BIAS.scalar;
+const BIAS_PER_COLUMN = NATIVE_BIAS.perColumn;
 
 function cpuKernel(name: string): tf.KernelFunc {
   const k = tf.getKernel(name, 'cpu');
@@ -346,11 +351,7 @@ function conv2DBackpropFilter(args: Args): TensorInfo {
   return backend.makeTensorInfo(info.filterShape, 'float32', dw);
 }
 
-const SAME = 0;
-const B_SCALAR = 1;
-const A_SCALAR = 2;
-const B_PERIODIC = 3;
-const A_PERIODIC = 4;
+const { same: SAME, bScalar: B_SCALAR, aScalar: A_SCALAR, bPeriodic: B_PERIODIC, aPeriodic: A_PERIODIC } = NATIVE_BROADCAST;
 
 /** True when `s` without its leading 1s equals the trailing dimensions of `out`. */
 function trailing(s: number[], out: number[]): boolean {

@@ -53,6 +53,21 @@ export interface NativeAddon {
   bceLogits(logits: Float32Array, x: Float32Array, dLogits: Float32Array, gscale: number): number;
 }
 
+/**
+ * The addon's numeric codes, one table per enum of native/src (the ABI; core/native.ts, core/fused.ts
+ * and core/fusedConvNet.ts pass them): activations of the GEMM / convolution epilogue (gemm.h `Act`),
+ * bias broadcasts of that epilogue (gemm.h `BiasMode`), element-wise binary and unary ops and the
+ * binary broadcast modes (elementwise.h `BinaryOp`, `UnaryOp`, `BroadcastMode`).
+ */
+export const NATIVE_ACT = { linear: 0, relu: 1, relu6: 2, elu: 3, leakyRelu: 4, sigmoid: 5, tanh: 6 } as const;
+export const NATIVE_BIAS = { none: 0, scalar: 1, perColumn: 2 } as const;
+export const NATIVE_BINARY = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, squaredDifference: 6, prelu: 7 } as const;
+export const NATIVE_UNARY = {
+  relu: 0, sqrt: 1, square: 2, exp: 3, log: 4, neg: 5, abs: 6, step: 7, sigmoid: 8, tanh: 9, rsqrt: 10, reciprocal: 11, leakyRelu: 12,
+} as const;
+/** same: a, b and out one size; bScalar / aScalar: that operand has one value; bPeriodic / aPeriodic: that operand repeats (a bias row). */
+export const NATIVE_BROADCAST = { same: 0, bScalar: 1, aScalar: 2, bPeriodic: 3, aPeriodic: 4 } as const;
+
 /** Package root: this file runs as dist/core/native.js. */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Where node-gyp puts the addon; NNLAB_NATIVE_ADDON overrides (tests, relocated builds). */

@@ -11,7 +11,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../base/rng.js';
 
-import { ACTIVATIONS, type Activation } from './activation.js';
+import { ACTIVATIONS, LEAKY_RELU_ALPHA, type Activation } from './activation.js';
+import { BN_EPSILON, BN_MOMENTUM } from './batchNorm.js';
 
 export { ACTIVATIONS, type Activation };
 
@@ -59,7 +60,7 @@ export interface SequentialSpec {
   layers: LayerSpec[];
   /** Default initialiser for kernels (biases start at zero). Default glorotUniform as Keras. */
   init?: Init;
-  /** Slope of LeakyReLU for x < 0. Default 0.2 (DCGAN). */
+  /** Slope of LeakyReLU for x < 0. Default LEAKY_RELU_ALPHA = 0.2 (DCGAN). */
   leakyAlpha?: number;
 }
 
@@ -75,7 +76,7 @@ function fusable(act: Activation): act is Exclude<Activation, 'leakyRelu'> {
 
 /** Builds a Sequential from the spec and initialises every weight from `rng`. */
 export function buildSequential(spec: SequentialSpec, rng: Rng): tf.Sequential {
-  const leakyAlpha = spec.leakyAlpha ?? 0.2;
+  const leakyAlpha = spec.leakyAlpha ?? LEAKY_RELU_ALPHA;
   const model = tf.sequential({ name: spec.name });
   const inits: (Init | undefined)[] = [];
   let first = true;
@@ -105,7 +106,7 @@ export function buildSequential(spec: SequentialSpec, rng: Rng): tf.Sequential {
                 ...common,
               });
         add(layer, l.init ?? spec.init);
-        if (l.batchNorm) add(tf.layers.batchNormalization({ name: `${name}_bn`, momentum: 0.9, epsilon: 1e-5 }));
+        if (l.batchNorm) add(tf.layers.batchNormalization({ name: `${name}_bn`, momentum: BN_MOMENTUM, epsilon: BN_EPSILON }));
         if (inline !== act) add(activationLayer(act, `${name}_act`, leakyAlpha));
         break;
       }

@@ -50,7 +50,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildSequential, type Init } from '../core/nn.js';
+import { buildSequential, type SequentialSpec } from '../core/nn.js';
 import { makeOptimizer, type Optimizer } from '../core/optim.js';
 import { bceWithLogits } from '../core/losses.js';
 import { blendWeights, computeGradients, decode, encode, namedVariables, readWeights, type TensorData, type TensorMap } from '../core/tensors.js';
@@ -150,51 +150,53 @@ export function resolveDcganConfig(config: Partial<DcganConfig> = {}): DcganConf
 export type DcganArchitecture = Pick<DcganConfig, 'latentDim' | 'conditional' | 'gFilters' | 'dFilters' | 'kernelSize' | 'denseUnits' | 'initStd' | 'leakySlope'>;
 
 /**
- * G: [z ; onehot(y)] → 28×28×1 in [−1, 1]. Pure: the same spec and Rng state give the same weights.
- * Input width latentDim (+ 10 when conditional).
+ * G's layers: [z ; onehot(y)] → 28×28×1 in [−1, 1]. Input width latentDim (+ 10 when conditional).
+ * The spec is what both buildGenerator (tfjs) and core/fusedConvNet.ts `FusedConvNet` build from.
  */
-export function buildGenerator(arch: Partial<DcganArchitecture>, rng: Rng): tf.Sequential {
+export function generatorSpec(arch: Partial<DcganArchitecture>): SequentialSpec {
   const a = { ...DCGAN_DEFAULTS, ...arch };
-  const init: Init = { normal: a.initStd };
   const k = a.kernelSize;
-  return buildSequential(
-    {
-      name: 'g',
-      inputShape: [a.latentDim + (a.conditional ? NUM_CLASSES : 0)],
-      init,
-      layers: [
-        ...(a.denseUnits > 0 ? [{ type: 'dense', units: a.denseUnits, batchNorm: true, activation: 'relu' } as const] : []),
-        { type: 'dense', units: 7 * 7 * 2 * a.gFilters, batchNorm: true, activation: 'relu' },
-        { type: 'reshape', targetShape: [7, 7, 2 * a.gFilters] },
-        { type: 'conv2dTranspose', filters: a.gFilters, kernelSize: k, strides: 2, batchNorm: true, activation: 'relu' },
-        { type: 'conv2dTranspose', filters: 1, kernelSize: k, strides: 2, activation: 'tanh' }, // output: no BN
-      ],
-    },
-    rng,
-  );
+  return {
+    name: 'g',
+    inputShape: [a.latentDim + (a.conditional ? NUM_CLASSES : 0)],
+    init: { normal: a.initStd },
+    layers: [
+      ...(a.denseUnits > 0 ? [{ type: 'dense', units: a.denseUnits, batchNorm: true, activation: 'relu' } as const] : []),
+      { type: 'dense', units: 7 * 7 * 2 * a.gFilters, batchNorm: true, activation: 'relu' },
+      { type: 'reshape', targetShape: [7, 7, 2 * a.gFilters] },
+      { type: 'conv2dTranspose', filters: a.gFilters, kernelSize: k, strides: 2, batchNorm: true, activation: 'relu' },
+      { type: 'conv2dTranspose', filters: 1, kernelSize: k, strides: 2, activation: 'tanh' }, // output: no BN
+    ],
+  };
 }
 
-/** D: [x ; y-maps] (28×28×1, or ×11 when conditional) → one logit. Pure, as buildGenerator. */
-export function buildDiscriminator(arch: Partial<DcganArchitecture>, rng: Rng): tf.Sequential {
+/** G as a tfjs model. Pure: the same spec and Rng state give the same weights. */
+export function buildGenerator(arch: Partial<DcganArchitecture>, rng: Rng): tf.Sequential {
+  return buildSequential(generatorSpec(arch), rng);
+}
+
+/** D's layers: [x ; y-maps] (28×28×1, or ×11 when conditional) → one logit (as generatorSpec). */
+export function discriminatorSpec(arch: Partial<DcganArchitecture>): SequentialSpec {
   const a = { ...DCGAN_DEFAULTS, ...arch };
-  const init: Init = { normal: a.initStd };
   const k = a.kernelSize;
-  return buildSequential(
-    {
-      name: 'd',
-      inputShape: [SIDE, SIDE, 1 + (a.conditional ? NUM_CLASSES : 0)],
-      init,
-      leakyAlpha: a.leakySlope,
-      layers: [
-        { type: 'conv2d', filters: a.dFilters, kernelSize: k, strides: 2, activation: 'leakyRelu' }, // input: no BN
-        { type: 'conv2d', filters: 2 * a.dFilters, kernelSize: k, strides: 2, batchNorm: true, activation: 'leakyRelu' },
-        { type: 'flatten' },
-        ...(a.denseUnits > 0 ? [{ type: 'dense', units: a.denseUnits, batchNorm: true, activation: 'leakyRelu' } as const] : []),
-        { type: 'dense', units: 1 },
-      ],
-    },
-    rng,
-  );
+  return {
+    name: 'd',
+    inputShape: [SIDE, SIDE, 1 + (a.conditional ? NUM_CLASSES : 0)],
+    init: { normal: a.initStd },
+    leakyAlpha: a.leakySlope,
+    layers: [
+      { type: 'conv2d', filters: a.dFilters, kernelSize: k, strides: 2, activation: 'leakyRelu' }, // input: no BN
+      { type: 'conv2d', filters: 2 * a.dFilters, kernelSize: k, strides: 2, batchNorm: true, activation: 'leakyRelu' },
+      { type: 'flatten' },
+      ...(a.denseUnits > 0 ? [{ type: 'dense', units: a.denseUnits, batchNorm: true, activation: 'leakyRelu' } as const] : []),
+      { type: 'dense', units: 1 },
+    ],
+  };
+}
+
+/** D as a tfjs model. Pure, as buildGenerator. */
+export function buildDiscriminator(arch: Partial<DcganArchitecture>, rng: Rng): tf.Sequential {
+  return buildSequential(discriminatorSpec(arch), rng);
 }
 
 type GanPhase = 'critic' | 'generator';

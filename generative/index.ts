@@ -3,7 +3,7 @@ export type { GenerativeLearner, ImageBatch, Phase, Metrics } from './types.js';
 export { parseIdx, loadMnist, mnistDataDir, scalePixels, gather, epochBatches, type IdxArray, type Mnist, type MnistSplit, type PixelScale } from './mnist.js';
 export { Vae, VAE_DEFAULTS, resolveVaeConfig, buildConvVae, negElboLoss, type VaeConfig } from './vae.js';
 export { Gan, GAN_DEFAULTS, resolveGanConfig, softplus, type GanConfig } from './gan.js';
-export { Dcgan, DCGAN_DEFAULTS, resolveDcganConfig, buildGenerator, buildDiscriminator, labelMaps, type DcganConfig } from './dcgan.js';
+export { Dcgan, DCGAN_DEFAULTS, resolveDcganConfig, buildGenerator, buildDiscriminator, generatorSpec, discriminatorSpec, labelMaps, type DcganConfig } from './dcgan.js';
 export { Wgan, WGAN_DEFAULTS, WGAN_GP_DEFAULTS, resolveWganConfig, type WganConfig } from './wgan.js';
 export { MlpGanLearner, type MlpGanArchitecture } from './mlpGan.js';
 export { FusedNet, type NetActivation } from '../core/fusedNet.js';

@@ -1,0 +1,45 @@
+/**
+ * A network's parameters as one flat Float32Array of consecutive named slices, in the order of the
+ * tfjs twin's weights (`getParams(model)`): slice k holds `names[k]`, of shape `shapes[k]`,
+ * row-major. The fused engines (core/fusedNet.ts `FusedNet`, core/fusedConvNet.ts `FusedConvNet`)
+ * keep `params` and `grads` in this layout, so one optimiser step (core/fused.ts `FusedAdam`) covers
+ * the whole net, and these two functions convert between it and a TensorMap by name.
+ * No imports of tfjs (rollout workers load it).
+ */
+import type { TensorMap } from './tensors.js';
+
+function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** The slices of `flat` as a TensorMap with their names (copies). */
+export function sliceMap(names: readonly string[], shapes: readonly (readonly number[])[], flat: Float32Array): TensorMap {
+  const out: TensorMap = {};
+  let offset = 0;
+  names.forEach((name, i) => {
+    const shape = shapes[i]!;
+    const n = sizeOf(shape);
+    out[name] = { shape: shape.slice(), data: flat.slice(offset, offset + n) };
+    offset += n;
+  });
+  return out;
+}
+
+/**
+ * Copies the named tensors of `map` (every name, of the right size; other entries are ignored) into
+ * their slices of `into`, which it returns. `owner` prefixes the error that names a missing or
+ * wrongly sized entry.
+ */
+export function fillFromMap(
+  names: readonly string[], shapes: readonly (readonly number[])[], map: TensorMap, into: Float32Array, owner: string,
+): Float32Array {
+  let offset = 0;
+  names.forEach((name, i) => {
+    const t = map[name];
+    const n = sizeOf(shapes[i]!);
+    if (t === undefined || t.data.length !== n) throw new Error(`${owner}: '${name}' missing or of the wrong size (expected ${n} values)`);
+    into.set(t.data, offset);
+    offset += n;
+  });
+  return into;
+}
