@@ -495,6 +495,104 @@ export class FusedConvNet {
     return this.grads;
   }
 
+  /**
+   * Double backward for a scalar net (one linear output unit, no batchnorm, activations relu,
+   * leakyRelu or linear): at the rows [rowStart, rowStart + count) of the last forward, the input
+   * gradient g = ∂f/∂x, then, with v̄ = outer(g) = ∂P/∂g for a loss P(g) of it (WGAN-GP's penalty:
+   * generative/gradientPenalty.ts), adds ∂P/∂θ to `grads`. Given the activations' slopes s_l (constant
+   * between kinks), g is linear in each kernel, so (u_l = ∂f/∂A_l, δ_l = ∂f/∂Z_l):
+   *   u_L = 1;  δ_l = u_l ⊙ s_l;  u_{l−1} = B_l(δ_l, W_l)   with B_l the layer's input-gradient map
+   *   (dense δWᵀ, conv2d conv2dBackpropInput(δ, W), conv2dTranspose conv2d(δ, W));  g = u_0.
+   * B_l is bilinear; going back up with ū_0 = v̄: ∂W_l += ∂⟨B_l(δ_l, W_l), ū_{l−1}⟩/∂W_l (dense
+   * ū_{l−1}ᵀ δ_l, conv2d conv2dBackpropFilter(ū_{l−1}, δ_l), conv2dTranspose conv2dBackpropFilter(δ_l, ū_{l−1})),
+   * δ̄_l = ∂⟨B_l, ū_{l−1}⟩/∂δ_l (ū W, conv2d(ū, W), conv2dBackpropInput(ū, W)), ū_l = δ̄_l ⊙ s_l.
+   * The slopes' own derivative is 0 almost everywhere, and so is the biases' gradient. Returns g.
+   */
+  addInputGradientLoss(rowStart: number, count: number, outer: (g: Float32Array) => Float32Array): Float32Array {
+    const buf = this.buf;
+    if (buf === undefined) throw new Error('FusedConvNet.addInputGradientLoss: call forward first');
+    if (this.outSize !== 1) throw new Error(`FusedConvNet.addInputGradientLoss: needs one output unit, the net has ${this.outSize}`);
+    if (!Number.isInteger(rowStart) || !Number.isInteger(count) || rowStart < 0 || count < 1 || rowStart + count > this.rows) {
+      throw new RangeError(`FusedConvNet.addInputGradientLoss: rows [${rowStart}, ${rowStart + count}) are not within the ${this.rows} of the last forward`);
+    }
+    const layers = this.layers;
+    const last = layers[layers.length - 1]!;
+    if (last.kind === 'reshape' || last.act !== 'linear') throw new Error('FusedConvNet.addInputGradientLoss: the output must be linear');
+    for (const l of layers) {
+      if (batchNormOf(l) !== null) throw new Error(`FusedConvNet.addInputGradientLoss: '${l.name}' is batch-normalised, so a sample's input gradient depends on the others (WGAN-GP §4 drops critic batchnorm)`);
+      if (l.kind !== 'reshape' && l.act !== 'relu' && l.act !== 'leakyRelu' && l.act !== 'linear') throw new Error(`FusedConvNet.addInputGradientLoss: '${l.name}' has activation '${l.act}', which is not piecewise linear`);
+    }
+    const addon = this.addon;
+    const { none } = NATIVE_BIAS;
+    const linear = NATIVE_ACT.linear;
+    /** act′ of layer i's output at the chosen rows. */
+    const slope = (i: number, act: ConvActivation): Float32Array => {
+      const size = sizeOf(layers[i]!.outShape);
+      const A = buf.outs[i]!.subarray(rowStart * size, (rowStart + count) * size);
+      const s = new Float32Array(A.length);
+      if (act === 'linear') s.fill(1);
+      else addon.unary(NATIVE_UNARY.step, A, s, act === 'leakyRelu' ? this.leakyAlpha : 0);
+      return s;
+    };
+    const slopes: (Float32Array | undefined)[] = [];
+    const deltas: (Float32Array | undefined)[] = [];
+    try {
+      for (const l of layers) if (l.kind !== 'reshape' && l.kind !== 'activation') l.geom[0] = count;
+      // down: u_L = 1, δ_l = u_l ⊙ s_l, u_{l−1} = B_l(δ_l, W_l)
+      let u: Float32Array = new Float32Array(count).fill(1);
+      for (let i = layers.length - 1; i >= 0; i--) {
+        const l = layers[i]!;
+        if (l.kind === 'reshape') continue;
+        const s = slope(i, l.act);
+        slopes[i] = s;
+        const d = new Float32Array(u.length);
+        addon.binary(NATIVE_BINARY.mul, u, s, d, NATIVE_BROADCAST.same);
+        if (l.kind === 'activation') {
+          u = d;
+          continue;
+        }
+        deltas[i] = d;
+        const v = new Float32Array(count * sizeOf(l.inShape));
+        if (l.kind === 'dense') addon.matmul(d, l.kernel, v, 1, 1, 1, count, l.inShape[0]!, l.channels, 0, 1, null, none, linear, 0);
+        else if (l.kind === 'conv2d') addon.conv2dBackpropInput(d, l.kernel, v, l.geom);
+        else addon.conv2d(d, l.kernel, v, l.geom, null, none, linear, 0);
+        u = v;
+      }
+      const g = u;
+      // up: ∂W_l += ∂⟨B_l, ū_{l−1}⟩/∂W_l, δ̄_l, ū_l = δ̄_l ⊙ s_l
+      let uBar = outer(g);
+      if (uBar.length !== g.length) throw new RangeError(`FusedConvNet.addInputGradientLoss: outer returned ${uBar.length} values for ${g.length}`);
+      for (let i = 0; i < layers.length; i++) {
+        const l = layers[i]!;
+        if (l.kind === 'reshape') continue;
+        if (l.kind === 'activation') {
+          addon.binary(NATIVE_BINARY.mul, uBar, slopes[i]!, uBar, NATIVE_BROADCAST.same);
+          continue;
+        }
+        const d = deltas[i]!;
+        const dW = new Float32Array(l.dKernel.length);
+        const dBar = new Float32Array(d.length);
+        if (l.kind === 'dense') {
+          const inDim = l.inShape[0]!;
+          addon.matmul(uBar, d, dW, 1, 1, 1, inDim, l.channels, count, 1, 0, null, none, linear, 0);
+          addon.matmul(uBar, l.kernel, dBar, 1, 1, 1, count, l.channels, inDim, 0, 0, null, none, linear, 0);
+        } else if (l.kind === 'conv2d') {
+          addon.conv2dBackpropFilter(uBar, d, dW, l.geom);
+          addon.conv2d(uBar, l.kernel, dBar, l.geom, null, none, linear, 0);
+        } else {
+          addon.conv2dBackpropFilter(d, uBar, dW, l.geom);
+          addon.conv2dBackpropInput(uBar, l.kernel, dBar, l.geom);
+        }
+        addon.binary(NATIVE_BINARY.add, l.dKernel, dW, l.dKernel, NATIVE_BROADCAST.same);
+        addon.binary(NATIVE_BINARY.mul, dBar, slopes[i]!, dBar, NATIVE_BROADCAST.same);
+        uBar = dBar;
+      }
+      return g;
+    } finally {
+      for (const l of layers) if (l.kind !== 'reshape' && l.kind !== 'activation') l.geom[0] = this.rows;
+    }
+  }
+
   /** The parameters as a TensorMap with the tfjs names (copies); the running averages are in `statsMap`. */
   toMap(): TensorMap {
     return sliceMap(this.names, this.shapes, this.params);

@@ -1,7 +1,8 @@
 /**
- * WGAN-GP's gradient penalty (Gulrajani et al. 2017) on a FusedNet critic, with its gradient by
- * hand: the input gradient's own derivative, which tfjs gets from nested tf.grad (tested against
- * it in test/generative.losses.test.ts).
+ * WGAN-GP's gradient penalty (Gulrajani et al. 2017) on a FusedNet (MLP) or FusedConvNet (conv)
+ * critic, with its gradient by hand: the input gradient's own derivative, which tfjs gets from
+ * nested tf.grad (tested against it in test/generative.losses.test.ts). The conv critic's chain is
+ * core/fusedConvNet.ts `addInputGradientLoss`; this file supplies the penalty P(g) and ∂P/∂g.
  *
  * Input gradient of a scalar critic (units 1, linear output, piecewise-linear hidden activations,
  * slopes s_l = act′_l constant between kinks):
@@ -10,6 +11,7 @@
  *   ∂W_l = v̄_lᵀ δ_l,   δ̄_l = v̄_l W_l,   v̄_{l+1} = δ̄_l ⊙ s_l        (biases: 0 almost everywhere)
  */
 import type { FusedNet } from '../core/fusedNet.js';
+import type { FusedConvNet } from '../core/fusedConvNet.js';
 
 /**
  * The penalty λ · mean_rows (‖∇ₓf(x̂)‖₂ − 1)² at the rows [rowStart, rowStart + count) of the
@@ -44,21 +46,8 @@ export function addGradientPenalty(net: FusedNet, lambda: number, rowStart: numb
       delta[i - 1] = d;
     }
   }
-  // P = λ mean (‖g‖ − 1)², v̄_1 = ∂P/∂g = λ · 2(‖g‖ − 1) / ‖g‖ · g / divisor
   const g = v[0]!;
-  const D = net.inDim;
-  const vBar = new Float32Array(count * D);
-  let penalty = 0;
-  let normSum = 0;
-  for (let r = 0; r < count; r++) {
-    let sq = 0;
-    for (let j = 0; j < D; j++) sq += g[r * D + j]! * g[r * D + j]!;
-    const norm = Math.sqrt(sq);
-    normSum += norm;
-    penalty += (norm - 1) ** 2;
-    const coef = norm > 0 ? (lambda * 2 * (norm - 1)) / norm / divisor : 0;
-    for (let j = 0; j < D; j++) vBar[r * D + j] = coef * g[r * D + j]!;
-  }
+  const { vBar, penalty, normSum } = penaltyAndGradient(g, count, net.inDim, lambda, divisor);
   // backward of the chain: ∂W_l += v̄_lᵀ δ_l; δ̄_l = v̄_l W_l; v̄_{l+1} = δ̄_l ⊙ s_l
   let vb = vBar;
   for (let i = 0; i < L; i++) {
@@ -74,5 +63,40 @@ export function addGradientPenalty(net: FusedNet, lambda: number, rowStart: numb
       vb = dBar;
     }
   }
-  return { penalty: (lambda * penalty) / divisor, gradNorm: normSum / count };
+  return { penalty, gradNorm: normSum / count };
+}
+
+/**
+ * P = λ/divisor Σ_rows (‖g_r‖ − 1)² over `count` input gradients of D values each, and
+ * v̄ = ∂P/∂g = λ · 2(‖g_r‖ − 1) / ‖g_r‖ · g_r / divisor (0 for a row whose gradient is 0).
+ */
+function penaltyAndGradient(g: Float32Array, count: number, D: number, lambda: number, divisor: number): { vBar: Float32Array; penalty: number; normSum: number } {
+  const vBar = new Float32Array(count * D);
+  let sum = 0;
+  let normSum = 0;
+  for (let r = 0; r < count; r++) {
+    let sq = 0;
+    for (let j = 0; j < D; j++) sq += g[r * D + j]! * g[r * D + j]!;
+    const norm = Math.sqrt(sq);
+    normSum += norm;
+    sum += (norm - 1) ** 2;
+    const coef = norm > 0 ? (lambda * 2 * (norm - 1)) / norm / divisor : 0;
+    for (let j = 0; j < D; j++) vBar[r * D + j] = coef * g[r * D + j]!;
+  }
+  return { vBar, penalty: (lambda * sum) / divisor, normSum };
+}
+
+/**
+ * The same penalty on a conv critic (FusedConvNet: one linear output, no batchnorm, ReLU / LeakyReLU),
+ * at the rows [rowStart, rowStart + count) of its last forward; adds its gradient to the critic's
+ * `grads` (kernels only) and returns the penalty and the mean norm.
+ */
+export function addConvGradientPenalty(net: FusedConvNet, lambda: number, rowStart: number, count: number, divisor = count): { penalty: number; gradNorm: number } {
+  let result = { penalty: 0, normSum: 0 };
+  net.addInputGradientLoss(rowStart, count, (g) => {
+    const { vBar, ...r } = penaltyAndGradient(g, count, net.inSize, lambda, divisor);
+    result = r;
+    return vBar;
+  });
+  return { penalty: result.penalty, gradNorm: result.normSum / count };
 }

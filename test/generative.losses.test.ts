@@ -7,11 +7,13 @@ import { negElboLoss } from '../generative/vae.js';
 import { FusedNet, type NetActivation } from '../core/fusedNet.js';
 import { Gan, softplus } from '../generative/gan.js';
 import { Wgan } from '../generative/wgan.js';
-import { addGradientPenalty } from '../generative/gradientPenalty.js';
+import { addConvGradientPenalty, addGradientPenalty } from '../generative/gradientPenalty.js';
+import { FusedConvNet } from '../core/fusedConvNet.js';
+import { buildSequential, type SequentialSpec } from '../core/nn.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { close, useCpu, test } from './helpers.js';
+import { close, NATIVE_REQUIRED, useCpu, test } from './helpers.js';
 
 test.before(useCpu);
 
@@ -97,6 +99,99 @@ for (const act of ['relu', 'leakyRelu'] as const) {
     // biases only move the kinks: tfjs returns no gradient for them (0), as the hand version
     Object.keys(map).forEach((name, i) => close(fused[name]!.data, grads[vars[i]!.name]?.dataSync() ?? new Float32Array(fused[name]!.data.length), 1e-4, name));
     tf.dispose([value, ...Object.values(grads), ...vars]);
+  });
+}
+
+/**
+ * The critic of `spec` as plain tfjs ops on `model`'s weights (tfjs-layers' LeakyReLU has no second
+ * derivative: its gradient uses Greater), LeakyReLU written as α h + (1 − α) relu(h).
+ */
+function convCriticTf(spec: SequentialSpec, model: tf.LayersModel, x: tf.Tensor4D): tf.Tensor {
+  const w = (i: number, type: string, what: string) => model.weights.find((v) => v.originalName === `${spec.name}_${i}_${type}/${what}`)!.read();
+  const alpha = spec.leakyAlpha ?? 0.2;
+  let h: tf.Tensor = x;
+  spec.layers.forEach((l, i) => {
+    if (l.type === 'flatten') h = tf.reshape(h, [h.shape[0]!, -1]);
+    else if (l.type === 'conv2d') h = tf.add(tf.conv2d(h as tf.Tensor4D, w(i, l.type, 'kernel') as tf.Tensor4D, l.strides ?? 1, l.padding ?? 'same'), w(i, l.type, 'bias'));
+    else if (l.type === 'conv2dTranspose') {
+      const [n, H, W] = h.shape as number[];
+      const s = l.strides ?? 1;
+      h = tf.add(tf.conv2dTranspose(h as tf.Tensor4D, w(i, l.type, 'kernel') as tf.Tensor4D, [n!, H! * s, W! * s, l.filters], s, l.padding ?? 'same'), w(i, l.type, 'bias'));
+    } else if (l.type === 'dense') h = tf.add(tf.matMul(h as tf.Tensor2D, w(i, l.type, 'kernel') as tf.Tensor2D), w(i, l.type, 'bias'));
+    if ((l.type === 'conv2d' || l.type === 'conv2dTranspose' || l.type === 'dense') && l.activation !== undefined && l.activation !== 'linear') {
+      h = l.activation === 'relu' ? tf.relu(h) : tf.add(tf.mul(alpha, h), tf.mul(1 - alpha, tf.relu(h)));
+    }
+  });
+  return h;
+}
+
+if (NATIVE_REQUIRED) {
+  // WGAN-GP's conv critic (no batchnorm): stride-2 convolutions, a stride-1 'valid' one, a transposed
+  // convolution (the chain's third kind of layer), flatten, one linear unit
+  for (const act of ['relu', 'leakyRelu'] as const) {
+    test(`the conv critic's hand double-backward of the gradient penalty equals nested tf.grad (${act})`, () => {
+      const spec: SequentialSpec = {
+        name: 'gp',
+        inputShape: [7, 7, 2],
+        init: { normal: 0.4 },
+        leakyAlpha: 0.2,
+        layers: [
+          { type: 'conv2d', filters: 3, kernelSize: 3, strides: 2, activation: act },
+          { type: 'conv2dTranspose', filters: 2, kernelSize: 2, strides: 2, activation: act },
+          { type: 'conv2d', filters: 4, kernelSize: 3, strides: 1, padding: 'valid', activation: act },
+          { type: 'flatten' },
+          { type: 'dense', units: 5, activation: act },
+          { type: 'dense', units: 1 },
+        ],
+      };
+      const model = buildSequential(spec, new Rng(12));
+      const map = getParams(model);
+      const net = new FusedConvNet(spec, map);
+      const n = 4;
+      const rng = new Rng(13);
+      // rows 0–1 are other samples of the batch, rows 2–5 the x̂ the penalty is taken at
+      const x = rng.fillNormal(new Float32Array((n + 2) * 98));
+      net.forward(x, n + 2);
+      net.grads.fill(0);
+      const { penalty, gradNorm } = addConvGradientPenalty(net, 10, 2, n);
+      const fused = net.gradMap();
+      const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      const { value, grads } = tf.variableGrads(() =>
+        tf.tidy(() => {
+          const xHat = tf.tensor4d(x.subarray(2 * 98), [n, 7, 7, 2]);
+          const g = tf.grad((xx: tf.Tensor) => tf.sum(convCriticTf(spec, model, xx as tf.Tensor4D)))(xHat);
+          const norms = tf.sqrt(tf.add(tf.sum(tf.square(g), [1, 2, 3]), 1e-12));
+          return tf.mul(10, tf.mean(tf.square(tf.sub(norms, 1)))) as tf.Scalar;
+        }),
+        vars,
+      );
+      close([penalty], [value.dataSync()[0]!], 1e-5, 'penalty');
+      assert.ok(gradNorm > 0, 'the critic has an input gradient');
+      // kernels get the penalty's gradient; biases only move the kinks (0, as tfjs gives them)
+      const names = model.trainableWeights.map((w) => w.originalName);
+      names.forEach((name, i) => {
+        const want = grads[vars[i]!.name]?.dataSync() ?? new Float32Array(fused[name]!.data.length);
+        close(fused[name]!.data, want, 1e-4, name);
+      });
+      assert.ok(names.some((name) => name.endsWith('kernel') && fused[name]!.data.some((v) => v !== 0)), 'the kernels get a gradient');
+      tf.dispose([value, ...Object.values(grads)]);
+      model.dispose();
+    });
+  }
+
+  test('the conv gradient penalty refuses a batch-normalised critic and rows outside the last forward', () => {
+    const spec: SequentialSpec = { name: 'bn', inputShape: [4, 4, 1], layers: [{ type: 'conv2d', filters: 2, kernelSize: 3, strides: 2, batchNorm: true, activation: 'leakyRelu' }, { type: 'flatten' }, { type: 'dense', units: 1 }] };
+    const model = buildSequential(spec, new Rng(1));
+    const net = new FusedConvNet(spec, getParams(model));
+    net.forward(new Float32Array(3 * 16), 3);
+    assert.throws(() => addConvGradientPenalty(net, 10, 0, 3), /batch-normalised/);
+    const plain = { ...spec, layers: [{ type: 'conv2d', filters: 2, kernelSize: 3, strides: 2, activation: 'leakyRelu' }, { type: 'flatten' }, { type: 'dense', units: 1 }] } satisfies SequentialSpec;
+    const model2 = buildSequential(plain, new Rng(1));
+    const net2 = new FusedConvNet(plain, getParams(model2));
+    net2.forward(new Float32Array(3 * 16), 3);
+    assert.throws(() => addConvGradientPenalty(net2, 10, 2, 2), /not within the 3/);
+    model.dispose();
+    model2.dispose();
   });
 }
 
