@@ -593,6 +593,16 @@ export class FusedConvNet {
     }
   }
 
+  /** θ ← clip(θ, −c, c) for every parameter (WGAN's weight clipping: kernels, biases and batchnorm's γ, β, as the paper's code). */
+  clip(c: number): void {
+    if (!(c > 0)) throw new RangeError(`FusedConvNet.clip: c must be > 0, got ${c}`);
+    const p = this.params;
+    for (let k = 0; k < p.length; k++) {
+      const x = p[k]!;
+      p[k] = x > c ? c : x < -c ? -c : x;
+    }
+  }
+
   /** The parameters as a TensorMap with the tfjs names (copies); the running averages are in `statsMap`. */
   toMap(): TensorMap {
     return sliceMap(this.names, this.shapes, this.params);

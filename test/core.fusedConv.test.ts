@@ -179,6 +179,18 @@ if (NATIVE_REQUIRED) {
     close(net.statsMap()['g_0_dense_bn/moving_mean']!.data, new Float32Array(3 * 3 * 8), 0, 'running mean restored');
     model.dispose();
   });
+
+  test("clip(c) bounds every parameter to [−c, c] (WGAN's weight clipping) and leaves those inside alone; c must be > 0", () => {
+    const model = buildSequential(GENERATOR, new Rng(7));
+    const net = new FusedConvNet(GENERATOR, getParams(model));
+    const before = net.params.slice();
+    const c = 0.05;
+    net.clip(c);
+    for (let k = 0; k < before.length; k++) assert.is(net.params[k], Math.fround(Math.max(-c, Math.min(c, before[k]!))), `parameter ${k}`);
+    assert.ok(before.some((v) => Math.abs(v) > c) && before.some((v) => v !== 0 && Math.abs(v) < c), 'the net has parameters on both sides of c');
+    assert.throws(() => net.clip(0), /c must be > 0/);
+    model.dispose();
+  });
 } else {
   test.skip('FusedConvNet against tfjs (skipped: NNLAB_NATIVE=off; the engine runs on the native addon only)');
 }
