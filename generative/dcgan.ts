@@ -787,16 +787,13 @@ export class Dcgan implements GenerativeLearner {
   }
 
   /**
-   * Restores what `save` wrote, into a learner of the same kind, architecture and engine (the Adam
-   * state of one engine is not the other's: a checkpoint of the other engine is refused).
+   * Restores what `save` wrote, into a learner of the same kind and architecture, on either engine
+   * (the other engine's Adam state is converted: tfjs's slots, iterations then every first moment
+   * then every second in the variables' order, are FusedAdam's t, m and v over the flat parameters).
    */
   async load(dir: string): Promise<void> {
     const state = decode<DcganState>(await readFile(path.join(dir, 'state.msgpack')));
     if (state.kind !== this.kind) throw new Error(`Dcgan.load: ${dir} holds a '${state.kind}' model, this learner is a '${this.kind}'`);
-    const saved = state.engine ?? 'tfjs';
-    if (saved !== this.engine) {
-      throw new Error(`Dcgan.load: ${dir} was saved by the '${saved}' engine, this learner trains on the '${this.engine}' engine (their Adam states differ; load it into a learner on the '${saved}' engine)`);
-    }
     const g = this.gEmaModel;
     if (g !== undefined) {
       if (!existsSync(path.join(dir, 'generator-online', 'model.json'))) {
@@ -813,16 +810,23 @@ export class Dcgan implements GenerativeLearner {
       await loadWeightsInto(this.g, path.join(dir, 'generator'));
     }
     await loadWeightsInto(this.d, path.join(dir, 'critic'));
+    // Adam's state of either engine, converted when the other engine saved it
+    const slots = state.optimizers;
+    const adam = state.adam;
+    if (slots === undefined && adam === undefined) throw new Error(`Dcgan.load: ${dir}/state.msgpack has no Adam state`);
     const f = this.fusedEngine;
     if (f !== undefined) {
       this.syncEngine();
-      if (state.adam === undefined) throw new Error(`Dcgan.load: ${dir} has no fused Adam state`);
-      f.adam.critic.setState(state.adam.critic);
-      f.adam.generator.setState(state.adam.generator);
+      for (const p of ['critic', 'generator'] as const) {
+        const net = p === 'critic' ? f.D : f.G;
+        f.adam[p].setState(adam?.[p] ?? fusedAdamState(slots![p], net.names, net.shapes, `Dcgan.load: ${dir} ${p}`));
+      }
     } else {
-      if (state.optimizers === undefined) throw new Error(`Dcgan.load: ${dir} has no tfjs Adam state`);
-      await this.tfEngine!.optimizers.critic.setState(state.optimizers.critic);
-      await this.tfEngine!.optimizers.generator.setState(state.optimizers.generator);
+      const t = this.tfEngine!;
+      for (const p of ['critic', 'generator'] as const) {
+        const vars = [...t.vars[p]];
+        await t.optimizers[p].setState(slots?.[p] ?? tfjsAdamState(adam![p], vars.map(([n]) => n), vars.map(([, v]) => v.shape)));
+      }
     }
     this.iterations = state.iterations;
     this.rng.setState(state.rng);
@@ -836,6 +840,50 @@ export class Dcgan implements GenerativeLearner {
     this.tfEngine?.optimizers.critic.dispose();
     this.tfEngine?.optimizers.generator.dispose();
   }
+}
+
+function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * tfjs Adam slots ([iterations, m₁ … m_k, v₁ … v_k] for the variables `names`, or [iterations]
+ * before the first step) as FusedAdam's state over the flat vector of those variables.
+ */
+function fusedAdamState(slots: { name: string; value: TensorData }[], names: readonly string[], shapes: readonly (readonly number[])[], what: string): FusedAdamState {
+  const size = shapes.reduce((a, s) => a + sizeOf(s), 0);
+  const k = names.length;
+  const m = new Float32Array(size);
+  const v = new Float32Array(size);
+  if (slots.length !== 1 && slots.length !== 1 + 2 * k) throw new Error(`${what}: ${slots.length} tfjs Adam slots for ${k} variables (expected 1 or ${1 + 2 * k})`);
+  let offset = 0;
+  if (slots.length > 1) {
+    names.forEach((name, i) => {
+      const n = sizeOf(shapes[i]!);
+      const [mi, vi] = [slots[1 + i]!.value.data, slots[1 + k + i]!.value.data];
+      if (mi.length !== n || vi.length !== n) throw new Error(`${what}: the tfjs Adam moments of '${name}' have ${mi.length} / ${vi.length} values, expected ${n}`);
+      m.set(mi, offset);
+      v.set(vi, offset);
+      offset += n;
+    });
+  }
+  return { t: slots[0]?.value.data[0] ?? 0, m, v };
+}
+
+/** FusedAdam's state as tfjs Adam slots (fusedAdamState's inverse). */
+function tfjsAdamState(s: FusedAdamState, names: readonly string[], shapes: readonly (readonly number[])[]): { name: string; value: TensorData }[] {
+  const iter = { name: 'iter', value: { shape: [], data: Float32Array.of(s.t) } };
+  if (s.t === 0) return [iter];
+  const first: { name: string; value: TensorData }[] = [];
+  const second: { name: string; value: TensorData }[] = [];
+  let offset = 0;
+  names.forEach((name, i) => {
+    const n = sizeOf(shapes[i]!);
+    first.push({ name: `${name}/m`, value: { shape: shapes[i]!.slice(), data: s.m.slice(offset, offset + n) } });
+    second.push({ name: `${name}/v`, value: { shape: shapes[i]!.slice(), data: s.v.slice(offset, offset + n) } });
+    offset += n;
+  });
+  return [iter, ...first, ...second];
 }
 
 /** mean σ(l) over logits l (D's mean probability, a metric). */
