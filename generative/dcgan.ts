@@ -42,6 +42,20 @@
  * online G's averages belong to other weights) from CALIBRATION_BATCHES batches of fresh z before
  * it samples or is saved; `sample()` and the saved `generator/` then use it.
  *
+ * Engines (`fused`, default true): with the native addon built, G and D train on
+ * core/fusedConvNet.ts `FusedConvNet` (forward / backward on typed arrays, the native kernels) with
+ * core/fused.ts `FusedAdam` (ε = 1e-8, the ε makeOptimizer gives tfjs's Adam): `engine` is then
+ * 'fused'. Without the addon (not built, or NNLAB_NATIVE=off), or with `fused: false`, they train on
+ * tfjs autograd and tfjs's Adam: `engine` is 'tfjs'. Both run the same algorithm on the same random
+ * streams (z from the training Rng in the same order and amounts; the same losses, batchnorm in
+ * training mode in both phases, its running averages advanced in the same order: G, then D on the
+ * real batch, then D on the fake one); the critic's gradient is the sum of the gradients of the two
+ * BCE terms, ∂L_D/∂θ_D = ∂bce(D(x), 1)/∂θ_D + ∂bce(D(G(z)), 0)/∂θ_D, and the generator's is
+ * ∂L_G/∂θ_G = (∂L_G/∂x̃ at x̃ = G(z), D's input gradient, image channel only) back through G. The
+ * tfjs models (`generator`, `discriminator`, `generatorEma`) stay the saved and loaded format: on the
+ * fused engine they are written from the engine's parameters and running averages when read
+ * (these getters, `sample()`, `save()`), and `load()` writes them into the engine.
+ *
  * Data-parallel use: `computeGradients` also advances the batchnorm running averages of the
  * process that runs it; `getParams` includes them (`…_bn/moving_mean`, `…_bn/moving_variance`)
  * so a learner can adopt a worker's averages with `setParams`.
@@ -51,6 +65,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildSequential, type SequentialSpec } from '../core/nn.js';
+import { FusedConvNet } from '../core/fusedConvNet.js';
+import { FusedAdam, type FusedAdamState } from '../core/fused.js';
+import { loadNativeAddon, nativeAvailable, NATIVE_BINARY, NATIVE_BROADCAST, type NativeAddon } from '../core/nativeAddon.js';
 import { makeOptimizer, type Optimizer } from '../core/optim.js';
 import { bceWithLogits } from '../core/losses.js';
 import { blendWeights, computeGradients, decode, encode, namedVariables, readWeights, type TensorData, type TensorMap } from '../core/tensors.js';
@@ -103,6 +120,11 @@ export interface DcganConfig {
   emaDecay: number;
   /** Seed of weights and latents when no Rng is passed to the constructor. */
   seed: number;
+  /**
+   * true: train on the fused conv engine (core/fusedConvNet.ts) when the native addon loads, on
+   * tfjs otherwise; false: always on tfjs. `Dcgan.engine` says which one runs (module doc).
+   */
+  fused: boolean;
 }
 
 /** Radford et al.'s settings (batch 64, Adam 2e-4 / β₁ 0.5, N(0, 0.02), LeakyReLU 0.2), K = 1. */
@@ -122,6 +144,7 @@ export const DCGAN_DEFAULTS: Readonly<DcganConfig> = Object.freeze({
   criticSteps: 1,
   emaDecay: 0,
   seed: 0,
+  fused: true,
 });
 
 /** Batches (of batchSize fresh z) that recompute the averaged generator's batchnorm averages. */
@@ -143,6 +166,7 @@ export function resolveDcganConfig(config: Partial<DcganConfig> = {}): DcganConf
   checkNumber(M, 'emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
   checkNumber(M, 'seed', c.seed, { min: 0, integer: true });
   checkBoolean(M, 'conditional', c.conditional);
+  checkBoolean(M, 'fused', c.fused);
   return c;
 }
 
@@ -234,7 +258,58 @@ interface DcganState {
   iterations: number;
   rng: RngState;
   sampleRng: RngState;
-  optimizers: Record<GanPhase, { name: string; value: TensorData }[]>;
+  /** The engine that saved it (absent: 'tfjs', saved before the fused engine existed). */
+  engine?: DcganEngine;
+  /** tfjs engine: both tfjs Adam states (slot variables, positional). */
+  optimizers?: Record<GanPhase, { name: string; value: TensorData }[]>;
+  /** fused engine: both FusedAdam states (moments over the flat parameter vectors). */
+  adam?: Record<GanPhase, FusedAdamState>;
+}
+
+/** Which engine trains G and D (module doc). */
+export type DcganEngine = 'fused' | 'tfjs';
+
+/** The fused engine's state: G, D (and θ̄) as FusedConvNets, their Adams, scratch. */
+interface FusedEngine {
+  readonly addon: NativeAddon;
+  readonly G: FusedConvNet;
+  readonly D: FusedConvNet;
+  /** θ̄ in `params` (G's trainable weights' layout) and its own batchnorm running averages. */
+  readonly gEma: FusedConvNet | undefined;
+  readonly adam: Record<GanPhase, FusedAdam>;
+  /** ∂bce(D(x), 1)/∂θ_D while D runs on the fake batch. */
+  readonly realGrads: Float32Array;
+  /** (1 − β) θ, for the EMA update. */
+  readonly emaScratch: Float32Array;
+  readonly beta: Float32Array;
+  readonly oneMinusBeta: Float32Array;
+}
+
+/** The tfjs engine's state: Adam per phase and the variables it steps. */
+interface TfjsEngine {
+  readonly optimizers: Record<GanPhase, Optimizer>;
+  readonly vars: Record<GanPhase, Map<string, tf.Variable>>;
+}
+
+/** Writes every weight of `model` (trainable and running averages) from `values`, by name. */
+function writeModel(model: tf.LayersModel, values: TensorMap): void {
+  tf.tidy(() => {
+    for (const w of model.weights) {
+      const p = values[w.originalName];
+      if (p === undefined) throw new Error(`Dcgan: no value for '${w.originalName}' (model ${model.name})`);
+      w.write(tf.tensor(p.data, p.shape));
+    }
+  });
+}
+
+/** The keys of `map` in the order of `names` (the tfjs weight order getParams / runningStats report). */
+function ordered(names: readonly string[], map: TensorMap): TensorMap {
+  const out: TensorMap = {};
+  for (const name of names) {
+    const t = map[name];
+    if (t !== undefined) out[name] = t;
+  }
+  return out;
 }
 
 /** DCGAN (or, with `conditional: true`, conditional DCGAN) as a GenerativeLearner. */
@@ -246,20 +321,26 @@ export class Dcgan implements GenerativeLearner {
   readonly conditional: boolean;
   /** Pixel scaling of the training images: G ends in tanh. */
   readonly pixelScale = 'tanh' as const;
-  readonly generator: tf.Sequential;
-  readonly discriminator: tf.Sequential;
-  /** θ̄, the moving average of G's weights (when `emaDecay` > 0): it samples and is saved as `generator/`. */
-  readonly generatorEma: tf.Sequential | undefined;
+  /** What trains G and D: 'fused' (FusedConvNet, `fused: true` and the addon loads) or 'tfjs' (module doc). */
+  readonly engine: DcganEngine;
   /** Full training iterations (K critic steps + 1 generator step) done by trainStep. */
   iterations = 0;
-  private readonly optimizers: Record<GanPhase, Optimizer>;
-  private readonly vars: Record<GanPhase, Map<string, tf.Variable>>;
+  private readonly g: tf.Sequential;
+  private readonly d: tf.Sequential;
+  private readonly gEmaModel: tf.Sequential | undefined;
+  private readonly fusedEngine: FusedEngine | undefined;
+  private readonly tfEngine: TfjsEngine | undefined;
+  /** tfjs weight names of G and D in model order, all and running averages only (the order getParams reports). */
+  private readonly weightNames: readonly string[];
+  private readonly statNames: readonly string[];
   /** Latents of training phases. */
   private readonly rng: Rng;
   /** Labels for unlabelled sample() calls of the conditional model. */
   private readonly sampleRng: Rng;
   /** θ̄ moved since its batchnorm averages were last recomputed. */
   private emaStale = false;
+  /** Fused engine: its parameters or running averages changed since they were written into the tfjs models. */
+  private modelsStale = false;
 
   constructor(config: Partial<DcganConfig> = {}, rng?: Rng) {
     this.config = Object.freeze(resolveDcganConfig(config));
@@ -268,21 +349,88 @@ export class Dcgan implements GenerativeLearner {
     this.kind = c.conditional ? 'cdcgan' : 'dcgan';
     this.latentDim = c.latentDim;
     this.conditional = c.conditional;
-    this.generator = buildGenerator(c, root.split());
-    this.discriminator = buildDiscriminator(c, root.split());
+    this.g = buildGenerator(c, root.split());
+    this.d = buildDiscriminator(c, root.split());
     this.rng = root.split();
     this.sampleRng = root.split();
     if (c.emaDecay > 0) {
       // built after every other split, so the online training is the same with averaging on or
       // off; θ̄ starts as a copy of θ (running averages included)
-      this.generatorEma = buildGenerator(c, root.split());
-      blendWeights(this.generatorEma.weights, this.generator.weights, 1);
+      this.gEmaModel = buildGenerator(c, root.split());
+      blendWeights(this.gEmaModel.weights, this.g.weights, 1);
     } else {
-      this.generatorEma = undefined;
+      this.gEmaModel = undefined;
     }
-    const adam = { name: 'adam', lr: c.learningRate, beta1: c.beta1, beta2: c.beta2 } as const;
-    this.optimizers = { critic: makeOptimizer(adam), generator: makeOptimizer(adam) };
-    this.vars = { critic: namedVariables(this.discriminator), generator: namedVariables(this.generator) };
+    this.weightNames = [...this.g.weights, ...this.d.weights].map((w) => w.originalName);
+    this.statNames = [...this.g.weights, ...this.d.weights].filter((w) => !w.trainable).map((w) => w.originalName);
+    this.engine = c.fused && nativeAvailable() ? 'fused' : 'tfjs';
+    if (this.engine === 'fused') {
+      const G = new FusedConvNet(generatorSpec(c), readWeights([this.g]));
+      const D = new FusedConvNet(discriminatorSpec(c), readWeights([this.d]));
+      const gEma = this.gEmaModel === undefined ? undefined : new FusedConvNet(generatorSpec(c), readWeights([this.gEmaModel]));
+      // FusedAdam's ε 1e-8 is makeOptimizer's default, the tfjs engine's
+      const adam = (n: number) => new FusedAdam(n, c.learningRate, c.beta1, c.beta2, 1e-8);
+      this.fusedEngine = {
+        addon: loadNativeAddon(),
+        G,
+        D,
+        gEma,
+        adam: { critic: adam(D.params.length), generator: adam(G.params.length) },
+        realGrads: new Float32Array(D.grads.length),
+        emaScratch: new Float32Array(gEma === undefined ? 0 : G.params.length),
+        beta: Float32Array.of(c.emaDecay),
+        oneMinusBeta: Float32Array.of(1 - c.emaDecay),
+      };
+      this.tfEngine = undefined;
+    } else {
+      const adam = { name: 'adam', lr: c.learningRate, beta1: c.beta1, beta2: c.beta2 } as const;
+      this.tfEngine = {
+        optimizers: { critic: makeOptimizer(adam), generator: makeOptimizer(adam) },
+        vars: { critic: namedVariables(this.d), generator: namedVariables(this.g) },
+      };
+      this.fusedEngine = undefined;
+    }
+  }
+
+  /** G as a tfjs model (on the fused engine, written from the engine's weights first). */
+  get generator(): tf.Sequential {
+    this.syncModels();
+    return this.g;
+  }
+
+  /** D as a tfjs model (as `generator`). */
+  get discriminator(): tf.Sequential {
+    this.syncModels();
+    return this.d;
+  }
+
+  /**
+   * θ̄, the moving average of G's weights (when `emaDecay` > 0): it samples and is saved as
+   * `generator/`. Its running averages are the last recomputed ones (sample() and save() recompute them).
+   */
+  get generatorEma(): tf.Sequential | undefined {
+    this.syncModels();
+    return this.gEmaModel;
+  }
+
+  /** Fused engine: writes its parameters and running averages into the tfjs models, when they changed. */
+  private syncModels(): void {
+    const f = this.fusedEngine;
+    if (f === undefined || !this.modelsStale) return;
+    writeModel(this.g, { ...f.G.toMap(), ...f.G.statsMap() });
+    writeModel(this.d, { ...f.D.toMap(), ...f.D.statsMap() });
+    if (this.gEmaModel !== undefined && f.gEma !== undefined) writeModel(this.gEmaModel, { ...f.gEma.toMap(), ...f.gEma.statsMap() });
+    this.modelsStale = false;
+  }
+
+  /** Fused engine: takes the tfjs models' weights (after load). */
+  private syncEngine(): void {
+    const f = this.fusedEngine;
+    if (f === undefined) return;
+    f.G.flatten(readWeights([this.g]));
+    f.D.flatten(readWeights([this.d]));
+    if (this.gEmaModel !== undefined) f.gEma?.flatten(readWeights([this.gEmaModel]));
+    this.modelsStale = false;
   }
 
   schedule(): Phase[] {
@@ -294,12 +442,22 @@ export class Dcgan implements GenerativeLearner {
     if (batches.length !== phases.length) throw new RangeError(`trainStep: ${batches.length} batches for the ${phases.length} phases of schedule()`);
     const sums: Metrics = {};
     phases.forEach((phase, i) => {
-      const m = this.runPhase(phase as GanPhase, batches[i]!, (lossFn, vars) => {
-        const loss = this.optimizers[phase as GanPhase].minimize(lossFn, [...vars.values()]);
-        const value = loss.dataSync()[0]!;
-        loss.dispose();
-        return { loss: value };
-      }).metrics;
+      const p = phase as GanPhase;
+      let m: Metrics;
+      const f = this.fusedEngine;
+      if (f !== undefined) {
+        m = this.runFusedPhase(f, p, batches[i]!);
+        const net = p === 'critic' ? f.D : f.G;
+        f.adam[p].step(net.params, net.grads);
+      } else {
+        const t = this.tfEngine!;
+        m = this.runPhase(p, batches[i]!, (lossFn, vars) => {
+          const loss = t.optimizers[p].minimize(lossFn, [...vars.values()]);
+          const value = loss.dataSync()[0]!;
+          loss.dispose();
+          return { loss: value };
+        }).metrics;
+      }
       for (const [k, v] of Object.entries(m)) sums[k] = (sums[k] ?? 0) + v;
       if (phase === 'generator') this.updateEma();
     });
@@ -311,13 +469,27 @@ export class Dcgan implements GenerativeLearner {
   }
 
   computeGradients(phase: Phase, batch: ImageBatch): { grads: TensorMap; metrics: Metrics } {
-    const { grads, metrics } = this.runPhase(checkPhase(phase), batch, (lossFn, vars) => computeGradients(lossFn, vars));
+    const p = checkPhase(phase);
+    const f = this.fusedEngine;
+    if (f !== undefined) {
+      const metrics = this.runFusedPhase(f, p, batch);
+      return { grads: (p === 'critic' ? f.D : f.G).gradMap(), metrics };
+    }
+    const { grads, metrics } = this.runPhase(p, batch, (lossFn, vars) => computeGradients(lossFn, vars));
     return { grads: grads!, metrics };
   }
 
   applyGradients(phase: Phase, grads: TensorMap): Metrics {
     const p = checkPhase(phase);
-    this.optimizers[p].applyGradientMap(this.vars[p], grads);
+    const f = this.fusedEngine;
+    if (f !== undefined) {
+      const net = p === 'critic' ? f.D : f.G;
+      f.adam[p].step(net.params, net.flatten(grads, net.grads));
+      this.modelsStale = true;
+    } else {
+      const t = this.tfEngine!;
+      t.optimizers[p].applyGradientMap(t.vars[p], grads);
+    }
     if (p === 'generator') {
       this.updateEma();
       this.iterations++;
@@ -327,44 +499,68 @@ export class Dcgan implements GenerativeLearner {
 
   /** θ̄ ← β θ̄ + (1 − β) θ, after a generator step. */
   private updateEma(): void {
-    if (this.generatorEma === undefined) return;
-    blendWeights(this.generatorEma.trainableWeights, this.generator.trainableWeights, 1 - this.config.emaDecay);
+    if (this.gEmaModel === undefined) return;
+    const f = this.fusedEngine;
+    if (f !== undefined && f.gEma !== undefined) {
+      const { addon, emaScratch, beta, oneMinusBeta } = f;
+      const { mul, add } = NATIVE_BINARY;
+      const { same, bScalar } = NATIVE_BROADCAST;
+      const ema = f.gEma.params;
+      addon.binary(mul, f.G.params, oneMinusBeta, emaScratch, bScalar); // (1 − β) θ
+      addon.binary(mul, ema, beta, ema, bScalar); // β θ̄
+      addon.binary(add, ema, emaScratch, ema, same);
+      this.modelsStale = true;
+    } else {
+      blendWeights(this.gEmaModel.trainableWeights, this.g.trainableWeights, 1 - this.config.emaDecay);
+    }
     this.emaStale = true;
   }
 
   /**
-   * The generator that samples: θ̄ when averaging (its batchnorm running averages first recomputed
-   * for θ̄ by running it in training mode on CALIBRATION_BATCHES batches of fresh z, from an Rng
-   * seeded by the iteration count so training's Rngs are untouched), else G.
+   * The generator that samples, as a tfjs model: θ̄ when averaging (its batchnorm running averages
+   * first recomputed for θ̄ by running it in training mode on CALIBRATION_BATCHES batches of fresh
+   * z, from an Rng seeded by the iteration count so training's Rngs are untouched; on the fused
+   * engine θ̄'s FusedConvNet runs them), else G.
    */
   private sampler(): tf.Sequential {
-    const ema = this.generatorEma;
-    if (ema === undefined) return this.generator;
-    if (this.emaStale) {
+    const ema = this.gEmaModel;
+    if (ema !== undefined && this.emaStale) {
+      const f = this.fusedEngine;
       const rng = new Rng(this.config.seed * 1_000_003 + this.iterations);
       const m = this.config.batchSize;
       for (let b = 0; b < CALIBRATION_BATCHES; b++) {
         const z = rng.fillNormal(new Float32Array(m * this.latentDim));
         const y = this.conditional ? Uint8Array.from({ length: m }, () => rng.int(NUM_CLASSES)) : undefined;
-        tf.tidy(() => {
-          ema.apply(this.generatorInput(z, m, y), { training: true });
-        });
+        if (f?.gEma !== undefined) {
+          f.gEma.forward(this.generatorInputData(z, m, y), m, true);
+        } else {
+          tf.tidy(() => {
+            ema.apply(this.generatorInput(z, m, y), { training: true });
+          });
+        }
       }
       this.emaStale = false;
+      if (f !== undefined) this.modelsStale = true;
     }
-    return ema;
+    this.syncModels();
+    return ema ?? this.g;
   }
 
-  /** G's input [z ; onehot(y)] (y only when conditional), built as data (inside a tidy). */
-  private generatorInput(z: Float32Array, n: number, labels: Uint8Array | undefined): tf.Tensor2D {
-    if (labels === undefined) return tf.tensor2d(z, [n, this.latentDim]);
+  /** G's input [z ; onehot(y)] (y only when conditional) as data: n rows of latentDim (+ 10). */
+  private generatorInputData(z: Float32Array, n: number, labels: Uint8Array | undefined): Float32Array {
+    if (labels === undefined) return z.length === n * this.latentDim ? z : z.subarray(0, n * this.latentDim);
     const width = this.latentDim + NUM_CLASSES;
     const input = new Float32Array(n * width);
     for (let k = 0; k < n; k++) {
       input.set(z.subarray(k * this.latentDim, (k + 1) * this.latentDim), k * width);
       input[k * width + this.latentDim + labels[k]!] = 1;
     }
-    return tf.tensor2d(input, [n, width]);
+    return input;
+  }
+
+  /** G's input [z ; onehot(y)] as a tensor (inside a tidy). */
+  private generatorInput(z: Float32Array, n: number, labels: Uint8Array | undefined): tf.Tensor2D {
+    return tf.tensor2d(this.generatorInputData(z, n, labels), [n, this.latentDim + (labels === undefined ? 0 : NUM_CLASSES)]);
   }
 
   /**
@@ -399,10 +595,10 @@ export class Dcgan implements GenerativeLearner {
       const zIn = this.generatorInput(z, n, labels);
       if (phase === 'generator') return { zIn, maps };
       const real = this.discriminatorInput(tf.tensor4d(batch.images, [n, SIDE, SIDE, 1]), maps);
-      const fake = this.discriminatorInput(this.generator.apply(zIn, { training: true }) as tf.Tensor4D, maps);
+      const fake = this.discriminatorInput(this.g.apply(zIn, { training: true }) as tf.Tensor4D, maps);
       return { real, fake };
     }) as { zIn?: tf.Tensor2D; maps?: tf.Tensor2D; real?: tf.Tensor4D; fake?: tf.Tensor4D };
-    const D = (x: tf.Tensor4D) => this.discriminator.apply(x, { training: true }) as tf.Tensor2D;
+    const D = (x: tf.Tensor4D) => this.d.apply(x, { training: true }) as tf.Tensor2D;
     try {
       if (phase === 'critic') {
         const lossFn = () =>
@@ -413,22 +609,62 @@ export class Dcgan implements GenerativeLearner {
             // L_D = −mean log D(x) − mean log(1 − D(G(z)))
             return tf.add(bceWithLogits(dReal, tf.onesLike(dReal)), bceWithLogits(dFake, tf.zerosLike(dFake))) as tf.Scalar;
           });
-        const { loss, grads } = differentiate(lossFn, this.vars.critic);
+        const { loss, grads } = differentiate(lossFn, this.tfEngine!.vars.critic);
         const [dx, dgz] = kept.map((t) => t.dataSync()[0]!);
         return { grads, metrics: { 'losses/d_loss': loss, 'charts/d_x': dx!, 'charts/d_g_z': dgz! } };
       }
       const lossFn = () =>
         tf.tidy(() => {
-          const fake = this.generator.apply(inputs.zIn!, { training: true }) as tf.Tensor4D;
+          const fake = this.g.apply(inputs.zIn!, { training: true }) as tf.Tensor4D;
           const dFake = D(this.discriminatorInput(fake, inputs.maps));
           // L_G = −mean log D(G(z)) (non-saturating)
           return bceWithLogits(dFake, tf.onesLike(dFake)) as tf.Scalar;
         });
-      const { loss, grads } = differentiate(lossFn, this.vars.generator);
+      const { loss, grads } = differentiate(lossFn, this.tfEngine!.vars.generator);
       return { grads, metrics: { 'losses/g_loss': loss } };
     } finally {
       tf.dispose([...Object.values(inputs), ...kept]);
     }
+  }
+
+
+  /**
+   * One phase on the fused engine, runPhase's loss on `batch` with fresh z from the learner's Rng:
+   * its gradient into D.grads (critic: the sum of the real and the fake term's) or G.grads
+   * (generator: D's input gradient, image channel, back through G), the running averages advanced
+   * as runPhase does (G, then D on the real batch, then D on the fake one). Returns the metrics.
+   */
+  private runFusedPhase(f: FusedEngine, phase: GanPhase, batch: ImageBatch): Metrics {
+    checkBatch(batch);
+    const n = batch.n;
+    const z = this.rng.fillNormal(new Float32Array(n * this.latentDim));
+    const labels = this.conditional ? batch.labels : undefined;
+    const { G, D, addon } = f;
+    const dLogit = new Float32Array(n);
+    const ones = new Float32Array(n).fill(1);
+    this.modelsStale = true;
+    const fake = G.forward(this.generatorInputData(z, n, labels), n, true);
+    if (phase === 'critic') {
+      const fakeIn = discriminatorInputData(fake, labels);
+      // L_D = −mean log D(x) − mean log(1 − D(G(z))): one term per forward / backward of D
+      const realLogits = D.forward(discriminatorInputData(batch.images, labels), n, true);
+      const dx = meanSigmoid(realLogits);
+      const realLoss = addon.bceLogits(realLogits, ones, dLogit, 1 / n) / n;
+      f.realGrads.set(D.backward(dLogit));
+      const fakeLogits = D.forward(fakeIn, n, true);
+      const dgz = meanSigmoid(fakeLogits);
+      const fakeLoss = addon.bceLogits(fakeLogits, new Float32Array(n), dLogit, 1 / n) / n;
+      const grads = D.backward(dLogit);
+      addon.binary(NATIVE_BINARY.add, grads, f.realGrads, grads, NATIVE_BROADCAST.same);
+      return { 'losses/d_loss': realLoss + fakeLoss, 'charts/d_x': dx, 'charts/d_g_z': dgz };
+    }
+    // L_G = −mean log D(G(z)) (non-saturating): ∂L_G/∂x̃ from D, then back through G
+    const logits = D.forward(discriminatorInputData(fake, labels), n, true);
+    const loss = addon.bceLogits(logits, ones, dLogit, 1 / n) / n;
+    const gInput = new Float32Array(n * D.inSize);
+    D.backward(dLogit, gInput);
+    G.backward(labels === undefined ? gInput : imageChannel(gInput, n));
+    return { 'losses/g_loss': loss };
   }
 
   /**
@@ -463,12 +699,16 @@ export class Dcgan implements GenerativeLearner {
 
   /** Every weight of G and D by name: the trainable ones and batchnorm's running averages. */
   getParams(): TensorMap {
-    return readWeights([this.generator, this.discriminator]);
+    const f = this.fusedEngine;
+    if (f !== undefined) return ordered(this.weightNames, { ...f.G.toMap(), ...f.G.statsMap(), ...f.D.toMap(), ...f.D.statsMap() });
+    return readWeights([this.g, this.d]);
   }
 
   /** Batchnorm running averages of G and D by name. */
   runningStats(): TensorMap {
-    return readWeights([this.generator, this.discriminator], true);
+    const f = this.fusedEngine;
+    if (f !== undefined) return ordered(this.statNames, { ...f.G.statsMap(), ...f.D.statsMap() });
+    return readWeights([this.g, this.d], true);
   }
 
   setRunningStats(stats: TensorMap): void {
@@ -481,12 +721,13 @@ export class Dcgan implements GenerativeLearner {
   }
 
   /**
-   * Writes values into the G and D weights they name, each checked against the weight's shape:
-   * for setParams every trainable weight must be present; setRunningStats writes running averages only.
+   * Writes values into the G and D weights they name (into the engine's on the fused one), each
+   * checked against the weight's shape first: for setParams every trainable weight must be present;
+   * setRunningStats writes running averages only.
    */
   private writeWeights(values: TensorMap, caller: 'setParams' | 'setRunningStats'): void {
-    for (const w of [...this.generator.weights, ...this.discriminator.weights]) {
-      if (caller === 'setRunningStats' && w.trainable) continue;
+    const targets = [...this.g.weights, ...this.d.weights].filter((w) => caller === 'setParams' || !w.trainable);
+    for (const w of targets) {
       const p = values[w.originalName];
       if (p === undefined) {
         if (w.trainable) throw new Error(`${caller}: no value for '${w.originalName}'`);
@@ -495,6 +736,22 @@ export class Dcgan implements GenerativeLearner {
       if (p.shape.join() !== w.shape.join() || p.data.length !== w.shape.reduce((a: number, b) => a * (b ?? 1), 1)) {
         throw new Error(`${caller}: '${w.originalName}' expects shape [${w.shape}], got [${p.shape}] with ${p.data.length} values`);
       }
+    }
+    const f = this.fusedEngine;
+    if (f !== undefined) {
+      if (caller === 'setParams') {
+        f.G.flatten(values);
+        f.D.flatten(values);
+      } else {
+        f.G.setStats(values);
+        f.D.setStats(values);
+      }
+      this.modelsStale = true;
+      return;
+    }
+    for (const w of targets) {
+      const p = values[w.originalName];
+      if (p === undefined) continue;
       tf.tidy(() => {
         w.write(tf.tensor(p.data, p.shape));
       });
@@ -504,13 +761,13 @@ export class Dcgan implements GenerativeLearner {
   /**
    * Writes `dir`/generator (model.json + weights.bin: the tfjs layers model a browser loads with
    * `tf.loadLayersModel`; input [z ; onehot(y)] when conditional, output tanh images in [−1, 1]
-   * of shape [n, 28, 28, 1]), `dir`/critic (D) and `dir`/state.msgpack (config, both Adam states,
-   * the Rngs, the iteration count): the layout of the other generative models. When averaging,
-   * `generator/` is θ̄ (what samples) and `generator-online/` the G that trains.
+   * of shape [n, 28, 28, 1]), `dir`/critic (D) and `dir`/state.msgpack (config, both Adam states of
+   * the engine that trains, the Rngs, the iteration count): the layout of the other generative
+   * models. When averaging, `generator/` is θ̄ (what samples) and `generator-online/` the G that trains.
    */
   async save(dir: string): Promise<void> {
-    const models: [string, tf.Sequential][] = [['generator', this.sampler()], ['critic', this.discriminator]];
-    if (this.generatorEma !== undefined) models.push(['generator-online', this.generator]);
+    const models: [string, tf.Sequential][] = [['generator', this.sampler()], ['critic', this.d]];
+    if (this.gEmaModel !== undefined) models.push(['generator-online', this.g]);
     for (const [sub, model] of models) {
       await mkdir(path.join(dir, sub), { recursive: true });
       await saveModelFiles(model, path.join(dir, sub));
@@ -521,44 +778,139 @@ export class Dcgan implements GenerativeLearner {
       iterations: this.iterations,
       rng: this.rng.getState(),
       sampleRng: this.sampleRng.getState(),
-      optimizers: { critic: await this.optimizers.critic.getState(), generator: await this.optimizers.generator.getState() },
+      engine: this.engine,
     };
+    const f = this.fusedEngine;
+    if (f !== undefined) state.adam = { critic: f.adam.critic.getState(), generator: f.adam.generator.getState() };
+    else state.optimizers = { critic: await this.tfEngine!.optimizers.critic.getState(), generator: await this.tfEngine!.optimizers.generator.getState() };
     await writeFileAtomic(path.join(dir, 'state.msgpack'), encode(state));
   }
 
-  /** Restores what `save` wrote, into a learner of the same kind and architecture. */
+  /**
+   * Restores what `save` wrote, into a learner of the same kind and architecture, on either engine
+   * (the other engine's Adam state is converted: tfjs's slots, iterations then every first moment
+   * then every second in the variables' order, are FusedAdam's t, m and v over the flat parameters).
+   */
   async load(dir: string): Promise<void> {
     const state = decode<DcganState>(await readFile(path.join(dir, 'state.msgpack')));
     if (state.kind !== this.kind) throw new Error(`Dcgan.load: ${dir} holds a '${state.kind}' model, this learner is a '${this.kind}'`);
-    if (this.generatorEma !== undefined) {
+    const g = this.gEmaModel;
+    if (g !== undefined) {
       if (!existsSync(path.join(dir, 'generator-online', 'model.json'))) {
         throw new Error(`Dcgan.load: ${dir} has no generator-online/ (saved without emaDecay), this learner averages G (emaDecay ${this.config.emaDecay})`);
       }
-      await loadWeightsInto(this.generator, path.join(dir, 'generator-online'));
-      await loadWeightsInto(this.generatorEma, path.join(dir, 'generator'));
+      await loadWeightsInto(this.g, path.join(dir, 'generator-online'));
+      await loadWeightsInto(g, path.join(dir, 'generator'));
       this.emaStale = false;
     } else {
       // generator/ of an averaging model is θ̄: training on from it would silently drop the online G
       if (existsSync(path.join(dir, 'generator-online', 'model.json'))) {
         throw new Error(`Dcgan.load: ${dir} holds an averaging model (generator-online/, saved with emaDecay ${state.config.emaDecay}), this learner has emaDecay 0`);
       }
-      await loadWeightsInto(this.generator, path.join(dir, 'generator'));
+      await loadWeightsInto(this.g, path.join(dir, 'generator'));
     }
-    await loadWeightsInto(this.discriminator, path.join(dir, 'critic'));
-    await this.optimizers.critic.setState(state.optimizers.critic);
-    await this.optimizers.generator.setState(state.optimizers.generator);
+    await loadWeightsInto(this.d, path.join(dir, 'critic'));
+    // Adam's state of either engine, converted when the other engine saved it
+    const slots = state.optimizers;
+    const adam = state.adam;
+    if (slots === undefined && adam === undefined) throw new Error(`Dcgan.load: ${dir}/state.msgpack has no Adam state`);
+    const f = this.fusedEngine;
+    if (f !== undefined) {
+      this.syncEngine();
+      for (const p of ['critic', 'generator'] as const) {
+        const net = p === 'critic' ? f.D : f.G;
+        f.adam[p].setState(adam?.[p] ?? fusedAdamState(slots![p], net.names, net.shapes, `Dcgan.load: ${dir} ${p}`));
+      }
+    } else {
+      const t = this.tfEngine!;
+      for (const p of ['critic', 'generator'] as const) {
+        const vars = [...t.vars[p]];
+        await t.optimizers[p].setState(slots?.[p] ?? tfjsAdamState(adam![p], vars.map(([n]) => n), vars.map(([, v]) => v.shape)));
+      }
+    }
     this.iterations = state.iterations;
     this.rng.setState(state.rng);
     this.sampleRng.setState(state.sampleRng);
   }
 
   dispose(): void {
-    this.generator.dispose();
-    this.generatorEma?.dispose();
-    this.discriminator.dispose();
-    this.optimizers.critic.dispose();
-    this.optimizers.generator.dispose();
+    this.g.dispose();
+    this.gEmaModel?.dispose();
+    this.d.dispose();
+    this.tfEngine?.optimizers.critic.dispose();
+    this.tfEngine?.optimizers.generator.dispose();
   }
+}
+
+function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * tfjs Adam slots ([iterations, m₁ … m_k, v₁ … v_k] for the variables `names`, or [iterations]
+ * before the first step) as FusedAdam's state over the flat vector of those variables.
+ */
+function fusedAdamState(slots: { name: string; value: TensorData }[], names: readonly string[], shapes: readonly (readonly number[])[], what: string): FusedAdamState {
+  const size = shapes.reduce((a, s) => a + sizeOf(s), 0);
+  const k = names.length;
+  const m = new Float32Array(size);
+  const v = new Float32Array(size);
+  if (slots.length !== 1 && slots.length !== 1 + 2 * k) throw new Error(`${what}: ${slots.length} tfjs Adam slots for ${k} variables (expected 1 or ${1 + 2 * k})`);
+  let offset = 0;
+  if (slots.length > 1) {
+    names.forEach((name, i) => {
+      const n = sizeOf(shapes[i]!);
+      const [mi, vi] = [slots[1 + i]!.value.data, slots[1 + k + i]!.value.data];
+      if (mi.length !== n || vi.length !== n) throw new Error(`${what}: the tfjs Adam moments of '${name}' have ${mi.length} / ${vi.length} values, expected ${n}`);
+      m.set(mi, offset);
+      v.set(vi, offset);
+      offset += n;
+    });
+  }
+  return { t: slots[0]?.value.data[0] ?? 0, m, v };
+}
+
+/** FusedAdam's state as tfjs Adam slots (fusedAdamState's inverse). */
+function tfjsAdamState(s: FusedAdamState, names: readonly string[], shapes: readonly (readonly number[])[]): { name: string; value: TensorData }[] {
+  const iter = { name: 'iter', value: { shape: [], data: Float32Array.of(s.t) } };
+  if (s.t === 0) return [iter];
+  const first: { name: string; value: TensorData }[] = [];
+  const second: { name: string; value: TensorData }[] = [];
+  let offset = 0;
+  names.forEach((name, i) => {
+    const n = sizeOf(shapes[i]!);
+    first.push({ name: `${name}/m`, value: { shape: shapes[i]!.slice(), data: s.m.slice(offset, offset + n) } });
+    second.push({ name: `${name}/v`, value: { shape: shapes[i]!.slice(), data: s.v.slice(offset, offset + n) } });
+    offset += n;
+  });
+  return [iter, ...first, ...second];
+}
+
+/** mean σ(l) over logits l (D's mean probability, a metric). */
+function meanSigmoid(logits: Float32Array): number {
+  let s = 0;
+  for (const l of logits) s += 1 / (1 + Math.exp(-l));
+  return s / logits.length;
+}
+
+/**
+ * D's input as data: the images alone (unconditional, `labels` undefined), or [x ; y-maps]
+ * [n, 28, 28, 11]: `labelMaps(labels)` with channel 0 set to the image.
+ */
+function discriminatorInputData(images: Float32Array, labels: Uint8Array | undefined): Float32Array {
+  if (labels === undefined) return images;
+  const maps = labelMaps(labels);
+  const channels = 1 + NUM_CLASSES;
+  for (let k = 0; k < labels.length * PIXELS; k++) maps[k * channels] = images[k]!;
+  return maps;
+}
+
+/** Channel 0 (the image's) of n [28, 28, 11] maps: the image part of D's input gradient. */
+function imageChannel(maps: Float32Array, n: number): Float32Array {
+  const channels = 1 + NUM_CLASSES;
+  const out = new Float32Array(n * PIXELS);
+  for (let k = 0; k < out.length; k++) out[k] = maps[k * channels]!;
+  return out;
 }
 
 /** The registry's constructor: `createDcgan(cfg, rng)` (a 'cdcgan' is `{ ...cfg, conditional: true }`). */

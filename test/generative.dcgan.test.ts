@@ -17,8 +17,12 @@ test.before(async () => {
   await initBackend({ backend: 'native' }).catch(useCpu);
 });
 
-/** A narrow DCGAN (same layers, few channels) so a step takes milliseconds on the cpu backend. */
-const SMALL: Partial<DcganConfig> = { latentDim: 8, gFilters: 4, dFilters: 4 };
+/**
+ * A narrow DCGAN (same layers, few channels) so a step takes milliseconds on the cpu backend, on the
+ * tfjs engine (`fused: false`): test/generative.dcganFused.test.ts holds the fused engine to this one
+ * and runs its own data-parallel, save / load, averaging and leak checks.
+ */
+const SMALL: Partial<DcganConfig> = { latentDim: 8, gFilters: 4, dFilters: 4, fused: false };
 const N = 4;
 
 function batch(rng: Rng, n = N): ImageBatch {
