@@ -6,10 +6,10 @@
  *
  * nnlab's columns: the DQN update and the VAE step on the fused path (core/fused.ts,
  * generative/fusedVae.ts) and through tfjs ops on the chosen backend; the paper DCGAN's D+G step
- * (the default `dcgan`) through tfjs ops and on the fused conv engine (core/fusedConvNet.ts); one
- * iteration of the default `wgan-gp` (generative/wgan.ts: 5 critic steps with the gradient
- * penalty, one generator step, on the fused engine); the rollout workers' policy forward
- * (FusedMlp.forward, core/fusedNet.ts).
+ * (the default `dcgan`) through tfjs ops, and `Dcgan.trainStep` on the fused conv engine it trains
+ * on (core/fusedConvNet.ts); one iteration of the default `wgan-gp` (generative/wgan.ts: 5 critic
+ * steps with the gradient penalty, one generator step, on the fused engine); the rollout workers'
+ * policy forward (FusedMlp.forward, core/fusedNet.ts).
  * The PyTorch side is bench/python/compare_torch.py (`apt-get install -y python3-torch
  * libopenblas0-openmp`). Writes bench/results/compare-torch.json.
  */
@@ -20,9 +20,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../core/backend.js';
-import { FusedAdam, fusedGemm, nativeTails } from '../core/fused.js';
-import { buildMlp, buildSequential } from '../core/nn.js';
-import { FusedConvNet } from '../core/fusedConvNet.js';
+import { fusedGemm } from '../core/fused.js';
+import { buildMlp } from '../core/nn.js';
 import { FusedMlp } from '../core/fusedNet.js';
 import { Rng } from '../base/rng.js';
 import { getParams } from '../core/tensors.js';
@@ -32,7 +31,8 @@ import { dqnStep, vaeStep } from './core.js';
 import { FusedVae } from '../generative/fusedVae.js';
 import { Wgan } from '../generative/wgan.js';
 import * as tf from '@tensorflow/tfjs';
-import { buildDiscriminator, buildGenerator, discriminatorSpec, generatorSpec } from '../generative/dcgan.js';
+import { buildDiscriminator, buildGenerator, Dcgan } from '../generative/dcgan.js';
+import type { ImageBatch } from '../generative/types.js';
 import { makeOptimizer } from '../core/optim.js';
 import { bceWithLogits } from '../core/losses.js';
 import { trainableVariables } from '../core/tensors.js';
@@ -72,44 +72,15 @@ export function dcganStep(batch = 64): { step: () => void; dispose: () => void }
 }
 
 /**
- * The same D+G step (same models, weights, losses and Adam) on the fused conv engine
- * (core/fusedConvNet.ts): D on the real and on the fake batch (batch statistics each), the summed
- * BCE-with-logits gradients, one Adam step; then G's non-saturating step through D's input gradient.
+ * One `Dcgan.trainStep` (generative/dcgan.ts at its defaults: K = 1 critic step, then the generator
+ * step, each with fresh z) on the engine `nnlab train dcgan` uses (`fused: true`, core/fusedConvNet.ts).
  */
-export function dcganFusedStep(batch = 64): { step: () => void } {
+export function dcganLearnerStep(batch = 64): { step: () => void; engine: string; dispose: () => void } {
   const rng = new Rng(4);
-  const gSpec = generatorSpec({});
-  const dSpec = discriminatorSpec({});
-  const gModel = buildSequential(gSpec, rng.split());
-  const dModel = buildSequential(dSpec, rng.split());
-  const G = new FusedConvNet(gSpec, getParams(gModel));
-  const D = new FusedConvNet(dSpec, getParams(dModel));
-  gModel.dispose();
-  dModel.dispose();
-  const optD = new FusedAdam(D.params.length, 2e-4, 0.5, 0.999);
-  const optG = new FusedAdam(G.params.length, 2e-4, 0.5, 0.999);
-  const { bceLogits } = nativeTails()!;
-  const real = rng.fillUniform(new Float32Array(batch * 784), -1, 1);
-  const zs = new Float32Array(batch * 100);
-  const ones = new Float32Array(batch).fill(1);
-  const zeros = new Float32Array(batch);
-  const dLogit = new Float32Array(batch);
-  const dFakeImage = new Float32Array(batch * 784);
-  const realGrads = new Float32Array(D.grads.length);
-  const step = () => {
-    rng.fillNormal(zs);
-    const fake = G.forward(zs, batch).slice();
-    bceLogits(D.forward(real, batch), ones, dLogit, 1 / batch);
-    realGrads.set(D.backward(dLogit));
-    bceLogits(D.forward(fake, batch), zeros, dLogit, 1 / batch);
-    const grads = D.backward(dLogit);
-    for (let i = 0; i < grads.length; i++) grads[i]! += realGrads[i]!;
-    optD.step(D.params, grads);
-    bceLogits(D.forward(G.forward(zs, batch), batch), ones, dLogit, 1 / batch);
-    D.backward(dLogit, dFakeImage);
-    optG.step(G.params, G.backward(dFakeImage));
-  };
-  return { step };
+  const learner = new Dcgan({}, rng.split());
+  const real: ImageBatch = { n: batch, images: rng.fillUniform(new Float32Array(batch * 784), -1, 1), labels: new Uint8Array(batch) };
+  const batches = learner.schedule().map(() => real);
+  return { step: () => void learner.trainStep(batches), engine: learner.engine, dispose: () => learner.dispose() };
 }
 
 /** Median ms per call of `fn`. */
@@ -154,7 +125,9 @@ async function main(): Promise<void> {
   const dcgan = dcganStep();
   ours.dcgan = medianMs(dcgan.step, Math.max(5, steps / 40), 2);
   dcgan.dispose();
-  if (gemm === 'native') ours.dcgan_fused = medianMs(dcganFusedStep().step, Math.max(5, steps / 40), 2);
+  const dcganFused = dcganLearnerStep();
+  if (dcganFused.engine === 'fused') ours.dcgan_fused = medianMs(dcganFused.step, Math.max(5, steps / 40), 2);
+  dcganFused.dispose();
   {
     // nnlab's default WGAN-GP (generative/wgan.ts): one trainStep = 5 critic steps with the penalty + 1 generator step
     const wgan = new Wgan({}, new Rng(4), 'gp');
@@ -190,7 +163,7 @@ async function main(): Promise<void> {
     ['VAE step 784-400-20 b128, BCE+KL, Adam', `nnlab fused (${gemm} GEMM)`, ours.vae!, theirs.vae],
     ['VAE step 784-400-20 b128, BCE+KL, Adam', `nnlab tfjs ops (${backend})`, ours.vae_tfjs!, theirs.vae],
     ['DCGAN D+G step 28x28 b64, BN, Adam', `nnlab tfjs ops (${backend})`, ours.dcgan!, theirs.dcgan],
-    ...(ours.dcgan_fused !== undefined ? [['DCGAN D+G step 28x28 b64, BN, Adam', 'nnlab fused conv (native)', ours.dcgan_fused, theirs.dcgan] as [string, string, number, number | undefined]] : []),
+    ...(ours.dcgan_fused !== undefined ? [['DCGAN D+G step 28x28 b64, BN, Adam', 'nnlab Dcgan, fused conv', ours.dcgan_fused, theirs.dcgan] as [string, string, number, number | undefined]] : []),
     ['WGAN-GP 5 critic + 1 G steps, MLP b64', `nnlab fused (${gemm} GEMM)`, ours.wgan_gp!, theirs.wgan_gp],
     ['policy forward 4-64-64-2, batch 1', 'nnlab FusedMlp.forward', ours.policy_b1!, theirs.policy_b1],
     ['policy forward 4-64-64-2, batch 64', 'nnlab FusedMlp.forward', ours.policy_b64!, theirs.policy_b64],
