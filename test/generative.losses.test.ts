@@ -303,7 +303,7 @@ test('WGAN-GP critic gradient (Wasserstein term + penalty) equals autograd with 
   const x = realImages(n, rng);
   const z = rng.fillNormal(new Float32Array(n * 4));
   // the ε of x̂ come from the learner's stream right after z: replay them from a copy of its state
-  const epsRng = Rng.fromState((wgan as unknown as { rng: Rng }).rng.getState());
+  const epsRng = Rng.fromState(wgan.noiseState());
   const eps = Array.from({ length: n }, () => epsRng.random());
   const params = Object.values(getParams(wgan.critic)).map((t) => tf.variable(tf.tensor(t.data, t.shape)));
   const m = wgan.criticLossAndGrad(x, z, n);

@@ -9,6 +9,8 @@ import path from 'node:path';
 import { Rng } from '../base/rng.js';
 import { FusedConvNet } from '../core/fusedConvNet.js';
 import { namedVariables, type TensorMap } from '../core/tensors.js';
+import { parseSpec } from '../drivers/spec.js';
+import { configProblems } from '../drivers/specCheck.js';
 import { GENERATIVE_MODELS, makeGenerativeLearner } from '../generative/models.js';
 import { resolveWganConfig, Wgan, wganGpCriticSpec, WGAN_DEFAULTS, WGAN_GP_DEFAULTS, type WganConfig } from '../generative/wgan.js';
 import type { ImageBatch } from '../generative/types.js';
@@ -58,6 +60,11 @@ test('config: architecture defaults to mlp (both variants), is checked by name, 
   assert.throws(() => makeGenerativeLearner('wgan', { architecture: 'dcgan', gFilters: 0 }), /WGAN config: 'gFilters'/);
   assert.throws(() => makeGenerativeLearner('wgan-gp', { architecture: 'dcgan', kernelSize: 2.5 }), /WGAN-GP config: 'kernelSize'/);
   assert.throws(() => makeGenerativeLearner('wgan', { architecture: 'dcgan', initStd: 0 }), /WGAN config: 'initStd'/);
+  // a spec's model.config selects it (nnlab run / nnlab train wgan-gp --config), its sizes capped as DCGAN's
+  const problems = (kind: string, config: Record<string, unknown>) => configProblems(parseSpec({ name: 'w', model: { kind, config } }));
+  assert.equal(problems('wgan-gp', { architecture: 'dcgan' }), []);
+  assert.equal(problems('wgan', { architecture: 'conv' }), [`spec.model.config: WGAN config: 'architecture' must be one of 'mlp', 'dcgan', got "conv"`]);
+  assert.equal(problems('wgan-gp', { architecture: 'dcgan', dFilters: 1000 }), ['spec.model.config.dFilters: at most 256 filters, got 1000']);
 });
 
 test("without the native addon, architecture 'dcgan' fails naming the field", () => {
