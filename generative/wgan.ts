@@ -2,7 +2,8 @@
  * WGAN — Arjovsky, Chintala & Bottou 2017, "Wasserstein GAN" (ICML; algorithm 1), and WGAN-GP —
  * Gulrajani et al. 2017, "Improved Training of Wasserstein GANs" (NeurIPS; algorithm 1). Checked
  * against the authors' code (martinarjovsky/WassersteinGAN, igul222/improved_wgan_training
- * gan_mnist.py) for settings. MLP generator and critic on the fused engine (core/fusedNet.ts).
+ * gan_mnist.py) for settings. MLP nets on the fused engine (core/fusedNet.ts), or with `architecture:
+ * 'dcgan'` conv nets on the fused conv engine (core/fusedConvNet.ts; "Architectures" below).
  *
  * Kantorovich–Rubinstein duality: W(P_r, P_g) = sup_{‖f‖_L ≤ 1} E_{x~P_r} f(x) − E_{x~P_g} f(x);
  * the critic f (linear output, no sigmoid) approximates the sup over a Lipschitz family.
