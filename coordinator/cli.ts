@@ -38,10 +38,12 @@ Commands:
          [--lock-duration MS] [--stalled-interval MS]
                                  run trial jobs of queue-backed sweeps on N threads until stopped
   eval RUN_DIR [--episodes N]    greedy evaluation of a run's newest checkpoint
-  train MODEL [--epochs N] [--seed N] [--workers N]
+  train MODEL [--epochs N] [--seed N] [--workers N] [--config JSON]
                                  train a generative model on MNIST (vae, vae-conv, gan, wgan, wgan-gp,
                                  dcgan, cdcgan): sample grid per epoch, classifier score, Fréchet
-                                 distance, checkpoints, the dashboard; --workers: gradient threads
+                                 distance, checkpoints, the dashboard; --workers: gradient threads;
+                                 --config: the model's config (a spec's model.config), e.g.
+                                 '{"architecture":"dcgan"}' for WGAN-GP on the conv nets
   train AGENT [--env ID] [--seed N] [--steps N] [--goal R]
                                  train one agent on one env in this process: dqn (default env
                                  CartPole-v1, --steps env steps, stops at --goal), qlearning, sarsa,
@@ -102,6 +104,7 @@ async function main(argv: string[]): Promise<void> {
       steps: { type: 'string' },
       goal: { type: 'string' },
       workers: { type: 'string' },
+      config: { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
       token: { type: 'string' },
@@ -150,9 +153,10 @@ async function main(argv: string[]): Promise<void> {
         // a generative model: the same run as a spec with model.kind (samples, checkpoints, dashboard)
         if (values.backend !== undefined) process.env.NNLAB_BACKEND = values.backend;
         const { runExperiment } = await import('./run.js');
+        const config = await modelConfigOption(agent, values.config);
         const spec = {
           name: agent,
-          model: { kind: agent, config: {} },
+          model: { kind: agent, config },
           seed: intOption('seed', values.seed, 0),
           budget: { epochs: Math.max(1, intOption('epochs', values.epochs, 5)) },
           workers: { rollout: 0, gradient: values.workers === undefined ? 0 : intOption('workers', values.workers, 0), learner: { process: false } },
@@ -179,6 +183,7 @@ async function main(argv: string[]): Promise<void> {
         await runExperiment({ spec, port: intOption('port', values.port, 0) });
         return;
       }
+      if (values.config !== undefined) throw new UsageError(`--config is for the generative models (${GENERATIVE_KINDS.join(', ')}), not ${agent}`);
       const { runTrain, TRAINABLE } = await import('../drivers/train.js');
       if (!(TRAINABLE as readonly string[]).includes(agent)) throw new UsageError(`unknown agent or model '${agent}' (expected one of ${['dqn', ...TRAINABLE, ...GENERATIVE_KINDS].join(', ')})`);
       await initBackend(values.backend === undefined ? {} : { backend: values.backend });
@@ -297,6 +302,28 @@ function readFlagFile(flag: string, file: string): Buffer {
   } catch (e) {
     throw new UsageError(`--${flag} ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
+}
+
+/** `--config JSON` of `train MODEL`: a JSON object the model's resolver accepts (its RangeError names the field). */
+async function modelConfigOption(kind: string, value: string | undefined): Promise<Record<string, unknown>> {
+  if (value === undefined) return {};
+  let config: unknown;
+  try {
+    config = JSON.parse(value);
+  } catch (e) {
+    throw new UsageError(`--config must be a JSON object: ${(e as Error).message}`);
+  }
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new UsageError(`--config must be a JSON object, got ${value}`);
+  const { GENERATIVE_MODELS } = await import('../generative/models.js');
+  const { isGenerativeKind } = await import('../generative/kinds.js');
+  if (!isGenerativeKind(kind)) throw new UsageError(`unknown generative model '${kind}'`);
+  const record: Record<string, unknown> = Object.fromEntries(Object.entries(config));
+  try {
+    GENERATIVE_MODELS[kind].resolve(record);
+  } catch (e) {
+    throw new UsageError(`--config: ${(e as Error).message}`);
+  }
+  return record;
 }
 
 function intOption(name: string, value: string | undefined, fallback: number): number {

@@ -23,7 +23,7 @@
 import { FusedAdam } from '../core/fused.js';
 import type { Rng } from '../base/rng.js';
 import { checkBoolean, checkChoice, checkKnownKeys, checkLayerSizes, checkNumber } from './config.js';
-import { MlpGanLearner, PIXELS, type MlpGanArchitecture } from './mlpGan.js';
+import { buildMlpGanNets, MlpGanLearner, PIXELS, type MlpGanArchitecture } from './mlpGan.js';
 import type { Metrics, Phase } from './types.js';
 
 /** The MLP architecture fields (MlpGanArchitecture), then the GAN's own. */
@@ -101,7 +101,7 @@ export class Gan extends MlpGanLearner {
 
   constructor(config: Partial<GanConfig>, rng: Rng) {
     const c = resolveGanConfig(config);
-    super(c, rng);
+    super(c.latentDim, buildMlpGanNets(c, rng), rng);
     this.config = Object.freeze(c);
     this.gOpt = new FusedAdam(this.G.params.length, c.learningRate, c.beta1, c.beta2);
     this.dOpt = new FusedAdam(this.D.params.length, c.learningRate, c.beta1, c.beta2);

@@ -4,8 +4,8 @@ export { parseIdx, loadMnist, mnistDataDir, scalePixels, gather, epochBatches, t
 export { Vae, VAE_DEFAULTS, resolveVaeConfig, buildConvVae, negElboLoss, type VaeConfig } from './vae.js';
 export { Gan, GAN_DEFAULTS, resolveGanConfig, softplus, type GanConfig } from './gan.js';
 export { Dcgan, DCGAN_DEFAULTS, resolveDcganConfig, buildGenerator, buildDiscriminator, generatorSpec, discriminatorSpec, labelMaps, type DcganConfig } from './dcgan.js';
-export { Wgan, WGAN_DEFAULTS, WGAN_GP_DEFAULTS, resolveWganConfig, type WganConfig } from './wgan.js';
-export { MlpGanLearner, type MlpGanArchitecture } from './mlpGan.js';
+export { Wgan, WGAN_DEFAULTS, WGAN_GP_DEFAULTS, resolveWganConfig, wganGpCriticSpec, type WganConfig, type WganConvArchitecture } from './wgan.js';
+export { MlpGanLearner, buildMlpGanNets, type GanNet, type GanNets, type MlpGanArchitecture } from './mlpGan.js';
 export { FusedNet, type NetActivation } from '../core/fusedNet.js';
 export { FusedRmsprop } from '../core/fused.js';
 export { GENERATIVE_MODELS, generativeKinds, makeGenerativeLearner, type LearnerFactory, type GenerativeModelEntry } from './models.js';

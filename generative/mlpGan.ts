@@ -1,7 +1,9 @@
 /**
- * What the MLP GANs (gan.ts, wgan.ts) share — the loop, not the math: a generator G: z → x
+ * What the fused GANs (gan.ts, wgan.ts) share — the loop, not the math: a generator G: z → x
  * (tanh output, images in [−1, 1]) and a critic/discriminator D: x → one number, both dense
- * networks on the fused engine (core/fusedNet.ts) with tfjs-layers twins that hold the same parameters
+ * networks on the fused engine (core/fusedNet.ts), or for WGAN's `architecture: 'dcgan'` both
+ * convolutional on core/fusedConvNet.ts (`GanNets`: the subclass builds them), with tfjs-layers
+ * twins that hold the same parameters
  * for saving (the generator's model.json loads in a browser); noise z ~ N(0, I) from the
  * learner's Rng; the phase plumbing of GenerativeLearner (trainStep runs exactly the arithmetic
  * of computeGradients + applyGradients, phase by phase); save/load.
@@ -13,10 +15,11 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildSequential } from '../core/nn.js';
-import { decode, encode, getParams, readWeights, setParams, type TensorMap } from '../core/tensors.js';
+import { decode, encode, getParams, readWeights, type TensorMap } from '../core/tensors.js';
 import { loadWeightsInto, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
-import type { Rng } from '../base/rng.js';
+import type { Rng, RngState } from '../base/rng.js';
 import { FusedNet, denseSpecs, type NetActivation } from '../core/fusedNet.js';
+import type { FusedConvNet } from '../core/fusedConvNet.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
 import type { PixelScale } from './mnist.js';
 
@@ -55,6 +58,29 @@ export function buildMlpNet(name: string, inputDim: number, hidden: readonly num
   return { model, activations };
 }
 
+/** The fused nets a GAN learner trains: dense (FusedNet) or convolutional (FusedConvNet). */
+export type GanNet = FusedNet | FusedConvNet;
+
+/** G and D on a fused engine and their tfjs twins (same weight names), built from one Rng. */
+export interface GanNets<N extends GanNet> {
+  readonly generator: tf.Sequential;
+  readonly critic: tf.Sequential;
+  readonly G: N;
+  readonly D: N;
+}
+
+/** The MLP G (latentDim → … → 784, tanh) and D (784 → … → 1, linear) with their twins, G first from `rng`. */
+export function buildMlpGanNets(arch: MlpGanArchitecture, rng: Rng): GanNets<FusedNet> {
+  const g = buildMlpNet('generator', arch.latentDim, arch.generatorHidden, PIXELS, arch.generatorActivation, 'tanh', arch.leakyAlpha, rng, arch.generatorBatchNorm);
+  const d = buildMlpNet('critic', PIXELS, arch.criticHidden, 1, arch.criticActivation, 'linear', arch.leakyAlpha, rng);
+  return {
+    generator: g.model,
+    critic: d.model,
+    G: new FusedNet(getParams(g.model), g.activations, arch.leakyAlpha),
+    D: new FusedNet(getParams(d.model), d.activations, arch.leakyAlpha),
+  };
+}
+
 /** Writes the named weights of `map` into the twin (trainable ones and running averages). */
 function setTwinWeights(model: tf.LayersModel, map: TensorMap): void {
   for (const w of model.weights) {
@@ -75,18 +101,18 @@ interface GanState {
   dOpt: unknown;
 }
 
-export abstract class MlpGanLearner implements GenerativeLearner {
+export abstract class MlpGanLearner<N extends GanNet = FusedNet> implements GenerativeLearner {
   abstract readonly kind: string;
   readonly pixelScale: PixelScale = 'tanh';
   readonly conditional = false;
   readonly latentDim: number;
   /** tfjs twin of G (tanh output); synced on save / getParams. */
   readonly generator: tf.Sequential;
-  /** tfjs twin of D (linear output: a logit or a critic value). */
+  /** tfjs twin of D (linear output: a logit or a critic value); synced on save. */
   readonly critic: tf.Sequential;
   /** The fused G and D that train. */
-  readonly G: FusedNet;
-  readonly D: FusedNet;
+  readonly G: N;
+  readonly D: N;
   protected readonly rng: Rng;
   protected abstract readonly gOpt: FlatOptimizer;
   protected abstract readonly dOpt: FlatOptimizer;
@@ -95,15 +121,19 @@ export abstract class MlpGanLearner implements GenerativeLearner {
   /** Critic (discriminator) updates so far. */
   criticSteps = 0;
 
-  constructor(arch: MlpGanArchitecture, rng: Rng) {
-    this.latentDim = arch.latentDim;
-    const g = buildMlpNet('generator', arch.latentDim, arch.generatorHidden, PIXELS, arch.generatorActivation, 'tanh', arch.leakyAlpha, rng, arch.generatorBatchNorm);
-    const d = buildMlpNet('critic', PIXELS, arch.criticHidden, 1, arch.criticActivation, 'linear', arch.leakyAlpha, rng);
-    this.generator = g.model;
-    this.critic = d.model;
-    this.G = new FusedNet(getParams(g.model), g.activations, arch.leakyAlpha);
-    this.D = new FusedNet(getParams(d.model), d.activations, arch.leakyAlpha);
+  /** `nets` built from `rng` (buildMlpGanNets, or a subclass's conv nets); the noise stream splits off it after. */
+  constructor(latentDim: number, nets: GanNets<N>, rng: Rng) {
+    this.latentDim = latentDim;
+    this.generator = nets.generator;
+    this.critic = nets.critic;
+    this.G = nets.G;
+    this.D = nets.D;
     this.rng = rng.split();
+  }
+
+  /** The state of the training noise stream (z, and WGAN-GP's ε): a copy of it replays the next draws. */
+  noiseState(): RngState {
+    return this.rng.getState();
   }
 
   abstract schedule(): Phase[];
@@ -189,16 +219,17 @@ export abstract class MlpGanLearner implements GenerativeLearner {
   }
 
   runningStats(): TensorMap {
-    return this.G.statsMap();
+    return { ...this.G.statsMap(), ...this.D.statsMap() };
   }
 
   setRunningStats(stats: TensorMap): void {
     this.G.setStats(stats);
+    this.D.setStats(stats);
   }
 
-  /** Every weight of G and D by name: the trainable ones and G's batchnorm running averages. */
+  /** Every weight of G and D by name: the trainable ones and the batchnorm running averages. */
   getParams(): TensorMap {
-    return { ...this.G.toMap(), ...this.G.statsMap(), ...this.D.toMap() };
+    return { ...this.G.toMap(), ...this.G.statsMap(), ...this.D.toMap(), ...this.D.statsMap() };
   }
 
   setParams(params: TensorMap): void {
@@ -209,7 +240,7 @@ export abstract class MlpGanLearner implements GenerativeLearner {
   /** Writes generator/ and critic/ (tfjs format) and state.msgpack (optimisers, Rng, counters). */
   async save(dir: string): Promise<void> {
     setTwinWeights(this.generator, { ...this.G.toMap(), ...this.G.statsMap() });
-    setParams(this.critic, this.D.toMap());
+    setTwinWeights(this.critic, { ...this.D.toMap(), ...this.D.statsMap() });
     for (const [sub, model] of [['generator', this.generator], ['critic', this.critic]] as const) {
       await mkdir(path.join(dir, sub), { recursive: true });
       await saveModelFiles(model, path.join(dir, sub));
@@ -231,7 +262,7 @@ export abstract class MlpGanLearner implements GenerativeLearner {
     await loadWeightsInto(this.generator, path.join(dir, 'generator'));
     await loadWeightsInto(this.critic, path.join(dir, 'critic'));
     this.G.flatten(readWeights([this.generator]));
-    this.D.flatten(getParams(this.critic));
+    this.D.flatten(readWeights([this.critic]));
     this.gOpt.setState(state.gOpt as never);
     this.dOpt.setState(state.dOpt as never);
     this.rng.setState(state.rng);

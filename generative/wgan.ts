@@ -2,7 +2,8 @@
  * WGAN — Arjovsky, Chintala & Bottou 2017, "Wasserstein GAN" (ICML; algorithm 1), and WGAN-GP —
  * Gulrajani et al. 2017, "Improved Training of Wasserstein GANs" (NeurIPS; algorithm 1). Checked
  * against the authors' code (martinarjovsky/WassersteinGAN, igul222/improved_wgan_training
- * gan_mnist.py) for settings. MLP generator and critic on the fused engine (core/fusedNet.ts).
+ * gan_mnist.py) for settings. MLP nets on the fused engine (core/fusedNet.ts), or with `architecture:
+ * 'dcgan'` conv nets on the fused conv engine (core/fusedConvNet.ts; "Architectures" below).
  *
  * Kantorovich–Rubinstein duality: W(P_r, P_g) = sup_{‖f‖_L ≤ 1} E_{x~P_r} f(x) − E_{x~P_g} f(x);
  * the critic f (linear output, no sigmoid) approximates the sup over a Lipschitz family.
@@ -15,20 +16,54 @@
  *     The penalty's gradient w.r.t. the critic's weights is a gradient of a gradient: done by hand
  *     (generative/gradientPenalty.ts) for the ReLU / LeakyReLU critic, tested against nested tf.grad.
  * −criticLoss without the penalty is the running estimate of W (`losses/wasserstein`).
+ *
+ * Architectures (`architecture`; the default stays 'mlp' until long runs show the conv nets meet
+ * the quality goals):
+ *   'mlp': MLP G and critic (MlpGanArchitecture's fields) on core/fusedNet.ts.
+ *   'dcgan': the nets of the papers' main experiments, on core/fusedConvNet.ts (needs the native
+ *     addon: there is no JavaScript conv engine, so without it the constructor throws naming the field).
+ *     G is generative/dcgan.ts `generatorSpec` (dense 7·7·2gFilters BN ReLU → convT gFilters
+ *     (BN, ReLU) → convT 1 tanh; kernelSize, N(0, initStd)) in both variants — WGAN §4.3 trains
+ *     DCGAN's generator, WGAN-GP's MNIST G (gan_mnist.py) is the same shape of net.
+ *     'clip' critic: DCGAN's discriminator (`discriminatorSpec`: conv dFilters s2 LeakyReLU →
+ *       conv 2dFilters s2 BN LeakyReLU → flatten → dense 1), its linear output the critic value —
+ *       the WGAN paper's DCGAN critic (batchnorm included; martinarjovsky/WassersteinGAN
+ *       models/dcgan.py without the final mean). Clipping covers batchnorm's γ, β as in that code.
+ *       Batchnorm runs in training mode, the real and the fake batch in separate forwards (each
+ *       normalised by its own statistics, as netD(real), netD(fake) in the paper's code), and the
+ *       critic's gradient is the sum of the two terms' gradients.
+ *     'gp' critic: `wganGpCriticSpec`, gan_mnist.py's Discriminator (Gulrajani et al. 2017,
+ *       igul222/improved_wgan_training): conv dFilters → 2dFilters → 4dFilters, 5×5 (kernelSize)
+ *       stride 2 'same' (28 → 14 → 7 → 4), LeakyReLU 0.2 (leakyAlpha), flatten, dense 1; no
+ *       batchnorm (the penalty is per sample, §4 "No critic batch normalization"). Departure: its
+ *       kernels start from N(0, initStd) as DCGAN's, not gan_mnist.py's He-uniform. Real, fake and
+ *       x̂ rows go through it in one 3m-row forward, and the penalty's double backward is
+ *       core/fusedConvNet.ts `addInputGradientLoss` (generative/gradientPenalty.ts `addConvGradientPenalty`).
+ *   The MLP fields (generatorHidden, criticHidden, the activations, generatorBatchNorm) are unused
+ *   with 'dcgan'; the conv critic's LeakyReLU slope is leakyAlpha.
  */
-import { FusedAdam } from '../core/fused.js';
+import { FusedAdam, FusedRmsprop } from '../core/fused.js';
+import { FusedConvNet } from '../core/fusedConvNet.js';
+import { nativeAvailable } from '../core/nativeAddon.js';
+import { buildSequential, type SequentialSpec } from '../core/nn.js';
+import { readWeights } from '../core/tensors.js';
 import type { Rng } from '../base/rng.js';
 import { checkBoolean, checkChoice, checkKnownKeys, checkNumber } from './config.js';
-import { FusedRmsprop } from '../core/fused.js';
+import { DCGAN_DEFAULTS, discriminatorSpec, generatorSpec, type DcganArchitecture, type DcganConfig } from './dcgan.js';
 import { checkMlpGanArchitecture } from './gan.js';
-import { addGradientPenalty } from './gradientPenalty.js';
-import { MlpGanLearner, PIXELS, type FlatOptimizer, type MlpGanArchitecture } from './mlpGan.js';
+import { addConvGradientPenalty, addGradientPenalty } from './gradientPenalty.js';
+import { buildMlpGanNets, MlpGanLearner, PIXELS, type FlatOptimizer, type GanNet, type GanNets, type MlpGanArchitecture } from './mlpGan.js';
 import type { Metrics, Phase } from './types.js';
 
-/** The MLP architecture fields (MlpGanArchitecture), then the WGAN's own. */
-export interface WganConfig extends MlpGanArchitecture {
+/** The conv architecture's fields, as DCGAN's (generative/dcgan.ts DcganConfig). */
+export type WganConvArchitecture = Pick<DcganConfig, 'gFilters' | 'dFilters' | 'kernelSize' | 'initStd'>;
+
+/** The MLP architecture fields (MlpGanArchitecture), the conv ones, then the WGAN's own. */
+export interface WganConfig extends MlpGanArchitecture, WganConvArchitecture {
   /** 'clip' (weight clipping, WGAN) or 'gp' (gradient penalty, WGAN-GP). */
   variant: 'clip' | 'gp';
+  /** 'mlp' (fused MLPs) or 'dcgan' (DCGAN's G and the variant's conv critic on the fused conv engine; module doc). */
+  architecture: 'mlp' | 'dcgan';
   /** n_critic: critic steps per generator step. */
   nCritic: number;
   /** Paper's schedule (WGAN code): 100 critic steps for the first 25 generator steps and every 500th. */
@@ -62,7 +97,12 @@ const ARCH = {
 /** WGAN with weight clipping: the paper's RMSprop 5e-5, c = 0.01, n_critic = 5, batch 64. */
 export const WGAN_DEFAULTS: Readonly<WganConfig> = Object.freeze({
   variant: 'clip',
+  architecture: 'mlp',
   ...ARCH,
+  gFilters: DCGAN_DEFAULTS.gFilters,
+  dFilters: DCGAN_DEFAULTS.dFilters,
+  kernelSize: DCGAN_DEFAULTS.kernelSize,
+  initStd: DCGAN_DEFAULTS.initStd,
   nCritic: 5,
   criticWarmup: false,
   clipValue: 0.01,
@@ -91,7 +131,10 @@ export function resolveWganConfig(config: Partial<WganConfig> = {}, variant: 'cl
   c.generatorHidden = [...c.generatorHidden];
   c.criticHidden = [...c.criticHidden];
   checkChoice(name, 'variant', c.variant, ['clip', 'gp'] as const);
+  checkChoice(name, 'architecture', c.architecture, ['mlp', 'dcgan'] as const);
   checkMlpGanArchitecture(name, c);
+  for (const f of ['gFilters', 'dFilters', 'kernelSize'] as const) checkNumber(name, f, c[f], { min: 1, integer: true });
+  checkNumber(name, 'initStd', c.initStd, { min: 0, minExclusive: true });
   checkNumber(name, 'nCritic', c.nCritic, { min: 1, integer: true });
   checkBoolean(name, 'criticWarmup', c.criticWarmup);
   checkNumber(name, 'clipValue', c.clipValue, { min: 0, minExclusive: true });
@@ -104,21 +147,60 @@ export function resolveWganConfig(config: Partial<WganConfig> = {}, variant: 'cl
   return c;
 }
 
-export class Wgan extends MlpGanLearner {
+/** The DCGAN builders' view of a conv WGAN config (unconditional, no dense hidden layer). */
+function dcganArchitecture(c: WganConfig): DcganArchitecture {
+  const { latentDim, gFilters, dFilters, kernelSize, initStd } = c;
+  return { latentDim, gFilters, dFilters, kernelSize, initStd, conditional: false, denseUnits: 0, leakySlope: c.leakyAlpha };
+}
+
+/**
+ * WGAN-GP's conv critic (gan_mnist.py's Discriminator, module doc): 28×28×1 → conv dFilters →
+ * 2·dFilters → 4·dFilters (kernelSize, stride 2, LeakyReLU) → flatten → dense 1, no batchnorm.
+ */
+export function wganGpCriticSpec(c: Pick<WganConfig, 'dFilters' | 'kernelSize' | 'initStd' | 'leakyAlpha'>): SequentialSpec {
+  const conv = (filters: number) => ({ type: 'conv2d', filters, kernelSize: c.kernelSize, strides: 2, activation: 'leakyRelu' }) as const;
+  return {
+    name: 'critic',
+    inputShape: [28, 28, 1],
+    init: { normal: c.initStd },
+    leakyAlpha: c.leakyAlpha,
+    layers: [conv(c.dFilters), conv(2 * c.dFilters), conv(4 * c.dFilters), { type: 'flatten' }, { type: 'dense', units: 1 }],
+  };
+}
+
+/** G and the critic of `c.architecture`, G first from `rng` (module doc). */
+function buildWganNets(c: WganConfig, rng: Rng): GanNets<GanNet> {
+  if (c.architecture === 'mlp') return buildMlpGanNets(c, rng);
+  const name = c.variant === 'gp' ? 'WGAN-GP' : 'WGAN';
+  if (!nativeAvailable()) {
+    throw new Error(`${name} config: 'architecture' 'dcgan' needs the native addon (not built, or NNLAB_NATIVE=off): the conv nets train only on core/fusedConvNet.ts; use 'mlp'`);
+  }
+  const arch = dcganArchitecture(c);
+  const gSpec = generatorSpec(arch);
+  const dSpec = c.variant === 'gp' ? wganGpCriticSpec(c) : discriminatorSpec(arch);
+  const generator = buildSequential(gSpec, rng);
+  const critic = buildSequential(dSpec, rng);
+  return { generator, critic, G: new FusedConvNet(gSpec, readWeights([generator])), D: new FusedConvNet(dSpec, readWeights([critic])) };
+}
+
+export class Wgan extends MlpGanLearner<GanNet> {
   readonly kind: 'wgan' | 'wgan-gp';
   readonly config: Readonly<WganConfig>;
   protected readonly gOpt: FlatOptimizer;
   protected readonly dOpt: FlatOptimizer;
+  /** A batch-normalised critic's gradient of the real term while it runs on the fake batch. */
+  private readonly realGrads: Float32Array;
 
   constructor(config: Partial<WganConfig>, rng: Rng, variant: 'clip' | 'gp' = config.variant ?? 'clip') {
     const c = resolveWganConfig(config, variant);
-    super(c, rng);
+    super(c.latentDim, buildWganNets(c, rng), rng);
     this.config = Object.freeze(c);
     this.kind = c.variant === 'gp' ? 'wgan-gp' : 'wgan';
     const opt = (size: number): FlatOptimizer =>
       c.optimizer === 'adam' ? new FusedAdam(size, c.learningRate, c.beta1, c.beta2) : new FusedRmsprop(size, c.learningRate);
     this.gOpt = opt(this.G.params.length);
     this.dOpt = opt(this.D.params.length);
+    this.realGrads = new Float32Array(this.D.hasBatchNorm ? this.D.grads.length : 0);
     if (c.variant === 'clip') this.D.clip(c.clipValue);
   }
 
@@ -136,33 +218,49 @@ export class Wgan extends MlpGanLearner {
   criticLossAndGrad(x: Float32Array, z: Float32Array, n: number): Metrics {
     const gp = this.config.variant === 'gp';
     const fake = this.generate(z, n);
-    const rows = gp ? 3 * n : 2 * n;
-    const xCat = new Float32Array(rows * PIXELS);
-    xCat.set(x.subarray(0, n * PIXELS));
-    xCat.set(fake, n * PIXELS);
-    if (gp) {
-      // x̂ = ε x + (1 − ε) G(z), ε ~ U[0, 1] per sample
-      for (let i = 0; i < n; i++) {
-        const eps = this.rng.random();
-        const o = (2 * n + i) * PIXELS;
-        for (let j = 0; j < PIXELS; j++) xCat[o + j] = eps * x[i * PIXELS + j]! + (1 - eps) * fake[i * PIXELS + j]!;
-      }
-    }
-    const f = this.D.forward(xCat, rows);
-    const gOut = new Float32Array(rows);
+    const D = this.D;
+    const gReal = new Float32Array(n).fill(-1 / n);
+    const gFake = new Float32Array(n).fill(1 / n);
     let fReal = 0;
     let fFake = 0;
-    for (let i = 0; i < n; i++) {
-      fReal += f[i]!;
-      fFake += f[n + i]!;
-      gOut[i] = -1 / n;
-      gOut[n + i] = 1 / n;
+    if (D.hasBatchNorm) {
+      // batchnorm (the conv WGAN's critic): real and fake batches in separate forwards, gradients summed
+      const real = D.forward(x.subarray(0, n * PIXELS), n);
+      for (let i = 0; i < n; i++) fReal += real[i]!;
+      this.realGrads.set(D.backward(gReal));
+      const f = D.forward(fake, n);
+      for (let i = 0; i < n; i++) fFake += f[i]!;
+      const grads = D.backward(gFake);
+      for (let k = 0; k < grads.length; k++) grads[k]! += this.realGrads[k]!;
+    } else {
+      // no batchnorm: real, fake (and x̂) rows in one forward
+      const rows = gp ? 3 * n : 2 * n;
+      const xCat = new Float32Array(rows * PIXELS);
+      xCat.set(x.subarray(0, n * PIXELS));
+      xCat.set(fake, n * PIXELS);
+      if (gp) {
+        // x̂ = ε x + (1 − ε) G(z), ε ~ U[0, 1] per sample
+        for (let i = 0; i < n; i++) {
+          const eps = this.rng.random();
+          const o = (2 * n + i) * PIXELS;
+          for (let j = 0; j < PIXELS; j++) xCat[o + j] = eps * x[i * PIXELS + j]! + (1 - eps) * fake[i * PIXELS + j]!;
+        }
+      }
+      const f = D.forward(xCat, rows);
+      const gOut = new Float32Array(rows);
+      for (let i = 0; i < n; i++) {
+        fReal += f[i]!;
+        fFake += f[n + i]!;
+      }
+      gOut.set(gReal);
+      gOut.set(gFake, n);
+      D.backward(gOut);
     }
-    this.D.backward(gOut);
     const wasserstein = (fReal - fFake) / n;
     const metrics: Metrics = { 'losses/wasserstein': wasserstein };
     if (gp) {
-      const { penalty, gradNorm } = addGradientPenalty(this.D, this.config.lambda, 2 * n, n);
+      const lambda = this.config.lambda;
+      const { penalty, gradNorm } = D instanceof FusedConvNet ? addConvGradientPenalty(D, lambda, 2 * n, n) : addGradientPenalty(D, lambda, 2 * n, n);
       metrics['losses/gradient_penalty'] = penalty;
       metrics['losses/critic_grad_norm'] = gradNorm;
       metrics['losses/critic_loss'] = -wasserstein + penalty;

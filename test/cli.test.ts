@@ -28,6 +28,10 @@ test('usage errors exit 2 with a one-line message naming the problem', () => {
     [['info', '--colour'], /Unknown option '--colour'/],
     [['train', 'ppo'], /unknown agent or model 'ppo' \(expected one of dqn, qlearning, sarsa, expected-sarsa, vae, /],
     [['train', 'sarsa', '--seed=-3'], /--seed must be a non-negative integer, got '-3'/],
+    [['train', 'wgan-gp', '--config', '{"architecture":"conv"}'], /--config: WGAN-GP config: 'architecture' must be one of 'mlp', 'dcgan', got "conv"/],
+    [['train', 'wgan', '--config', '[1]'], /--config must be a JSON object/],
+    [['train', 'wgan', '--config', '{'], /--config must be a JSON object: /],
+    [['train', 'sarsa', '--config', '{}'], /--config is for the generative models \(vae, .*\), not sarsa/],
     [['info', '--backend', 'tpu'], /unknown backend 'tpu'/],
   ];
   for (const [args, message] of cases) {

@@ -14,6 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { close, NATIVE_REQUIRED, useCpu, test } from './helpers.js';
+import { convCriticTf } from './convCriticTf.js';
 
 test.before(useCpu);
 
@@ -100,29 +101,6 @@ for (const act of ['relu', 'leakyRelu'] as const) {
     Object.keys(map).forEach((name, i) => close(fused[name]!.data, grads[vars[i]!.name]?.dataSync() ?? new Float32Array(fused[name]!.data.length), 1e-4, name));
     tf.dispose([value, ...Object.values(grads), ...vars]);
   });
-}
-
-/**
- * The critic of `spec` as plain tfjs ops on `model`'s weights (tfjs-layers' LeakyReLU has no second
- * derivative: its gradient uses Greater), LeakyReLU written as α h + (1 − α) relu(h).
- */
-function convCriticTf(spec: SequentialSpec, model: tf.LayersModel, x: tf.Tensor4D): tf.Tensor {
-  const w = (i: number, type: string, what: string) => model.weights.find((v) => v.originalName === `${spec.name}_${i}_${type}/${what}`)!.read();
-  const alpha = spec.leakyAlpha ?? 0.2;
-  let h: tf.Tensor = x;
-  spec.layers.forEach((l, i) => {
-    if (l.type === 'flatten') h = tf.reshape(h, [h.shape[0]!, -1]);
-    else if (l.type === 'conv2d') h = tf.add(tf.conv2d(h as tf.Tensor4D, w(i, l.type, 'kernel') as tf.Tensor4D, l.strides ?? 1, l.padding ?? 'same'), w(i, l.type, 'bias'));
-    else if (l.type === 'conv2dTranspose') {
-      const [n, H, W] = h.shape as number[];
-      const s = l.strides ?? 1;
-      h = tf.add(tf.conv2dTranspose(h as tf.Tensor4D, w(i, l.type, 'kernel') as tf.Tensor4D, [n!, H! * s, W! * s, l.filters], s, l.padding ?? 'same'), w(i, l.type, 'bias'));
-    } else if (l.type === 'dense') h = tf.add(tf.matMul(h as tf.Tensor2D, w(i, l.type, 'kernel') as tf.Tensor2D), w(i, l.type, 'bias'));
-    if ((l.type === 'conv2d' || l.type === 'conv2dTranspose' || l.type === 'dense') && l.activation !== undefined && l.activation !== 'linear') {
-      h = l.activation === 'relu' ? tf.relu(h) : tf.add(tf.mul(alpha, h), tf.mul(1 - alpha, tf.relu(h)));
-    }
-  });
-  return h;
 }
 
 if (NATIVE_REQUIRED) {
@@ -325,7 +303,7 @@ test('WGAN-GP critic gradient (Wasserstein term + penalty) equals autograd with 
   const x = realImages(n, rng);
   const z = rng.fillNormal(new Float32Array(n * 4));
   // the ε of x̂ come from the learner's stream right after z: replay them from a copy of its state
-  const epsRng = Rng.fromState((wgan as unknown as { rng: Rng }).rng.getState());
+  const epsRng = Rng.fromState(wgan.noiseState());
   const eps = Array.from({ length: n }, () => epsRng.random());
   const params = Object.values(getParams(wgan.critic)).map((t) => tf.variable(tf.tensor(t.data, t.shape)));
   const m = wgan.criticLossAndGrad(x, z, n);
