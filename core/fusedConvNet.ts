@@ -32,9 +32,10 @@
  * `conv2d`) or followed by `binary` add and `unary` act (conv2dTranspose, and after batchnorm);
  * act′ ⊙ G with `unary` step / `binary` mul, sub; ∂b with `denseDelta` (relu, linear) or `sum`.
  *
- * Not covered: dropout, softmax / ELU / softplus activations, a dense layer on a non-flat input, and
- * second derivatives (WGAN-GP's gradient penalty needs ∂/∂θ of ‖∂D/∂x‖: not here). The addon is
- * required: the constructor throws without it (there is no JavaScript fallback).
+ * Second derivatives: `addInputGradientLoss` differentiates a loss of the input gradient (WGAN-GP's
+ * penalty) for piecewise-linear nets without batchnorm. Not covered: dropout, softmax / ELU /
+ * softplus activations, a dense layer on a non-flat input. The addon is required: the constructor
+ * throws without it (there is no JavaScript fallback).
  */
 import { CONV_ACTIVATIONS, LEAKY_RELU_ALPHA, type Activation, type ConvActivation } from './activation.js';
 import { NativeBatchNorm } from './batchNorm.js';
