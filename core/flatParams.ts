@@ -8,7 +8,8 @@
  */
 import type { TensorMap } from './tensors.js';
 
-function sizeOf(shape: readonly number[]): number {
+/** Values in a tensor of `shape` (1 for a scalar). */
+export function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 

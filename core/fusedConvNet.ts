@@ -39,7 +39,7 @@
  */
 import { CONV_ACTIVATIONS, LEAKY_RELU_ALPHA, type Activation, type ConvActivation } from './activation.js';
 import { NativeBatchNorm } from './batchNorm.js';
-import { fillFromMap, sliceMap } from './flatParams.js';
+import { fillFromMap, sizeOf, sliceMap } from './flatParams.js';
 import { loadNativeAddon, NATIVE_ACT, NATIVE_BIAS, NATIVE_BINARY, NATIVE_BROADCAST, NATIVE_UNARY, type NativeAddon } from './nativeAddon.js';
 import type { LayerSpec, SequentialSpec } from './nn.js';
 import type { TensorMap } from './tensors.js';
@@ -103,10 +103,6 @@ interface Buffers {
   /** Two scratch views per layer, rows × outSize each. */
   work1: Float32Array[];
   work2: Float32Array[];
-}
-
-function sizeOf(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
 }
 
 /** [OH, top padding] of a conv2d along one side, as tfjs's computeConv2DInfo resolves 'same' / 'valid'. */

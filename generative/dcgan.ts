@@ -66,6 +66,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildSequential, type SequentialSpec } from '../core/nn.js';
 import { FusedConvNet } from '../core/fusedConvNet.js';
+import { fillFromMap, sizeOf, sliceMap } from '../core/flatParams.js';
 import { FusedAdam, type FusedAdamState } from '../core/fused.js';
 import { loadNativeAddon, nativeAvailable, NATIVE_BINARY, NATIVE_BROADCAST, type NativeAddon } from '../core/nativeAddon.js';
 import { makeOptimizer, type Optimizer } from '../core/optim.js';
@@ -842,10 +843,6 @@ export class Dcgan implements GenerativeLearner {
   }
 }
 
-function sizeOf(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
 /**
  * tfjs Adam slots ([iterations, m₁ … m_k, v₁ … v_k] for the variables `names`, or [iterations]
  * before the first step) as FusedAdam's state over the flat vector of those variables.
@@ -853,37 +850,25 @@ function sizeOf(shape: readonly number[]): number {
 function fusedAdamState(slots: { name: string; value: TensorData }[], names: readonly string[], shapes: readonly (readonly number[])[], what: string): FusedAdamState {
   const size = shapes.reduce((a, s) => a + sizeOf(s), 0);
   const k = names.length;
-  const m = new Float32Array(size);
-  const v = new Float32Array(size);
   if (slots.length !== 1 && slots.length !== 1 + 2 * k) throw new Error(`${what}: ${slots.length} tfjs Adam slots for ${k} variables (expected 1 or ${1 + 2 * k})`);
-  let offset = 0;
-  if (slots.length > 1) {
-    names.forEach((name, i) => {
-      const n = sizeOf(shapes[i]!);
-      const [mi, vi] = [slots[1 + i]!.value.data, slots[1 + k + i]!.value.data];
-      if (mi.length !== n || vi.length !== n) throw new Error(`${what}: the tfjs Adam moments of '${name}' have ${mi.length} / ${vi.length} values, expected ${n}`);
-      m.set(mi, offset);
-      v.set(vi, offset);
-      offset += n;
-    });
-  }
-  return { t: slots[0]?.value.data[0] ?? 0, m, v };
+  const t = slots[0]?.value.data[0] ?? 0;
+  if (slots.length === 1) return { t, m: new Float32Array(size), v: new Float32Array(size) };
+  // slot 1 + j·k + i is moment j of variable i
+  const moment = (j: number): TensorMap => Object.fromEntries(names.map((name, i) => [name, slots[1 + j * k + i]!.value]));
+  return {
+    t,
+    m: fillFromMap(names, shapes, moment(0), new Float32Array(size), `${what}: tfjs Adam first moment`),
+    v: fillFromMap(names, shapes, moment(1), new Float32Array(size), `${what}: tfjs Adam second moment`),
+  };
 }
 
 /** FusedAdam's state as tfjs Adam slots (fusedAdamState's inverse). */
 function tfjsAdamState(s: FusedAdamState, names: readonly string[], shapes: readonly (readonly number[])[]): { name: string; value: TensorData }[] {
   const iter = { name: 'iter', value: { shape: [], data: Float32Array.of(s.t) } };
   if (s.t === 0) return [iter];
-  const first: { name: string; value: TensorData }[] = [];
-  const second: { name: string; value: TensorData }[] = [];
-  let offset = 0;
-  names.forEach((name, i) => {
-    const n = sizeOf(shapes[i]!);
-    first.push({ name: `${name}/m`, value: { shape: shapes[i]!.slice(), data: s.m.slice(offset, offset + n) } });
-    second.push({ name: `${name}/v`, value: { shape: shapes[i]!.slice(), data: s.v.slice(offset, offset + n) } });
-    offset += n;
-  });
-  return [iter, ...first, ...second];
+  const m = sliceMap(names, shapes, s.m);
+  const v = sliceMap(names, shapes, s.v);
+  return [iter, ...names.map((name) => ({ name: `${name}/m`, value: m[name]! })), ...names.map((name) => ({ name: `${name}/v`, value: v[name]! }))];
 }
 
 /** mean σ(l) over logits l (D's mean probability, a metric). */
