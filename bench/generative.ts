@@ -16,7 +16,7 @@
  *   node dist/bench/generative.js [--models vae,gan,wgan,wgan-gp] [--seeds 2 | --seeds 1,7]
  *                                 [--epochs N | --epochs vae=10,gan=30] [--eval-samples 10000] [--backend native]
  *                                 [--results results-2.json]   (runs of other seeds side by side, in another process)
- *                                 [--config '{"vae":{"hidden":[512,512]}}' --tag wide]   (a variant)
+ *                                 [--config '{"vae":{"hidden":400}}' --tag h400]   (a variant)
  *   node dist/bench/generative.js --report [--models …]   (the tables again from every results*.json, no training)
  *   node dist/bench/generative.js --continue --models dcgan --epochs 12 --results results-dcgan.json
  *       (continues the finished runs of that results file from the models they saved, to 12 epochs:
@@ -31,9 +31,9 @@ import { arg } from './stats.js';
 
 /**
  * Epochs per model when --epochs does not say: those of the reported runs (docs/generative.md), where the
- * goals are met or the scores had flattened; a DCGAN epoch is 6–8 minutes on 2 cores.
+ * goals are met or the scores had flattened; a default DCGAN epoch is about 3 minutes on 2 cores (fused engine).
  */
-const DEFAULT_EPOCHS: Record<string, number> = { vae: 30, 'vae-conv': 5, gan: 20, wgan: 12, 'wgan-gp': 12, dcgan: 6, cdcgan: 4 };
+const DEFAULT_EPOCHS: Record<string, number> = { vae: 30, 'vae-conv': 5, gan: 20, wgan: 12, 'wgan-gp': 12, dcgan: 10, cdcgan: 4 };
 
 interface Goal {
   text: string;
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   // a list ("1,7"; "2," for seed 2 alone) or a count N (seeds 1..N)
   const seeds = seedsArg.includes(',') ? seedsArg.split(',').filter((x) => x !== '').map(Number) : Array.from({ length: Number(seedsArg) }, (_, i) => i + 1);
   const evalSamples = Number(arg('eval-samples') ?? 10_000);
-  // --config '{"vae":{"hidden":[512,512]}}' overrides model configs; --tag names such a variant (outDir, tables)
+  // --config '{"vae":{"hidden":400}}' overrides model configs; --tag names such a variant (outDir, tables)
   const configs = JSON.parse(arg('config') ?? '{}') as Record<string, Record<string, unknown>>;
   const tag = arg('tag') !== undefined ? `-${arg('tag')}` : '';
   const root = path.join('bench', 'results', 'generative');

@@ -17,10 +17,17 @@
  * ("Are GANs Created Equal?"). The fully connected hidden layer departs from the paper's "remove fully
  * connected hidden layers" (a rule for its deeper 64×64 nets); on MNIST it lifts the unconditional
  * model's classifier score after one epoch from 5.6 to 7.3 (bench/results/generative/report.md).
+ *
+ * Defaults (DCGAN_DEFAULTS): InfoGAN's MNIST nets (h = 1024, 4×4), InfoGAN's learning rates (G 1e-3,
+ * D 2e-4: openai/InfoGAN launchers/run_mnist_exp.py) and G's moving average (β 0.999, below); the
+ * paper's all-convolutional nets with one rate and no averaging flatten near classifier score 7.3
+ * on MNIST (docs/generative.md). PAPER_DCGAN selects them; the registry's `cdcgan` starts from them
+ * (the conditional model meets its goals on the paper's nets).
+ *
  * Paper rules kept: strided convolutions instead of pooling in D, fractionally-strided (transposed)
  * convolutions in G, batchnorm in both except the G output layer and the D input layer, ReLU in G
- * with tanh at its output, LeakyReLU(0.2) in D, every weight from N(0, 0.02), Adam lr 2e-4 with
- * β₁ = 0.5, minibatch 64. Pixels are scaled to [−1, 1] to match tanh. The conditional model
+ * with tanh at its output, LeakyReLU(0.2) in D, every weight from N(0, 0.02), Adam with β₁ = 0.5
+ * (lr 2e-4 for D), minibatch 64. Pixels are scaled to [−1, 1] to match tanh. The conditional model
  * concatenates the one-hot label to z for G and stacks it as 10 constant 28×28 maps on D's input
  * channels (CGAN's "y fed into both the discriminator and generator as additional input layer").
  *
@@ -34,10 +41,10 @@
  * (momentum 0.1 in PyTorch's convention) are used by `sample()` and by the saved generator, so a
  * browser's `model.predict` gives the same images as `sample()`.
  *
- * Generator averaging (`emaDecay`: β > 0, off by default): an exponential moving average of G's
- * trainable weights, θ̄ ← β θ̄ + (1 − β) θ after every generator step — Yazıcı et al. 2019, "The
- * Unusual Effectiveness of Averaging in GAN Training" (ICLR 2019); ProGAN's G_s (Karras et al. 2018)
- * uses β = 0.999. Training never reads θ̄: with it on, D and G train exactly as without it. θ̄ is a
+ * Generator averaging (`emaDecay`: β > 0; 0.999 by default, 0 in PAPER_DCGAN): an exponential
+ * moving average of G's trainable weights, θ̄ ← β θ̄ + (1 − β) θ after every generator step —
+ * Yazıcı et al. 2019, "The Unusual Effectiveness of Averaging in GAN Training" (ICLR 2019);
+ * ProGAN's G_s (Karras et al. 2018) uses β = 0.999. Training never reads θ̄: with it on, D and G train exactly as without it. θ̄ is a
  * second generator whose batchnorm running averages are recomputed for its own weights (the
  * online G's averages belong to other weights) from CALIBRATION_BATCHES batches of fresh z before
  * it samples or is saved; `sample()` and the saved `generator/` then use it.
@@ -100,8 +107,13 @@ export interface DcganConfig {
    * (Chen et al. 2016, appendix C.1), the ones Lucic et al. 2018 ("Are GANs Created Equal?") use for MNIST.
    */
   denseUnits: number;
-  /** Adam learning rate of both G and D. */
+  /** Adam learning rate of D, and of G unless `generatorLearningRate` says otherwise. */
   learningRate: number;
+  /**
+   * Adam learning rate of G; 0 = `learningRate` (the paper's one rate). InfoGAN's MNIST runs
+   * (Chen et al. 2016; openai/InfoGAN launchers/run_mnist_exp.py) give G 1e-3 and D 2e-4.
+   */
+  generatorLearningRate: number;
   /** Adam β₁ (the paper lowers it from 0.9 to 0.5 for stability). */
   beta1: number;
   /** Adam β₂. */
@@ -128,25 +140,34 @@ export interface DcganConfig {
   fused: boolean;
 }
 
-/** Radford et al.'s settings (batch 64, Adam 2e-4 / β₁ 0.5, N(0, 0.02), LeakyReLU 0.2), K = 1. */
+/**
+ * Radford et al.'s settings (batch 64, Adam β₁ 0.5, N(0, 0.02), LeakyReLU 0.2, K = 1) on InfoGAN's
+ * MNIST networks (4×4 kernels, a fully connected 1024 layer in G and D) with InfoGAN's learning
+ * rates (G 1e-3, D 2e-4) and a moving average of G (β 0.999) that samples and is saved (results in
+ * docs/generative.md). PAPER_DCGAN gives the paper's nets and recipe.
+ */
 export const DCGAN_DEFAULTS: Readonly<DcganConfig> = Object.freeze({
   latentDim: 100,
   conditional: false,
   gFilters: 64,
   dFilters: 64,
-  kernelSize: 5,
-  denseUnits: 0,
+  kernelSize: 4,
+  denseUnits: 1024,
   learningRate: 2e-4,
+  generatorLearningRate: 1e-3,
   beta1: 0.5,
   beta2: 0.999,
   initStd: 0.02,
   leakySlope: 0.2,
   batchSize: 64,
   criticSteps: 1,
-  emaDecay: 0,
+  emaDecay: 0.999,
   seed: 0,
   fused: true,
 });
+
+/** The DCGAN paper's nets and recipe over DCGAN_DEFAULTS: 5×5 kernels, no fully connected hidden layer, Adam 2e-4 for both, G itself samples. */
+export const PAPER_DCGAN: Readonly<Partial<DcganConfig>> = Object.freeze({ kernelSize: 5, denseUnits: 0, generatorLearningRate: 0, emaDecay: 0 });
 
 /** Batches (of batchSize fresh z) that recompute the averaged generator's batchnorm averages. */
 const CALIBRATION_BATCHES = 100;
@@ -160,6 +181,7 @@ export function resolveDcganConfig(config: Partial<DcganConfig> = {}): DcganConf
   for (const f of ['latentDim', 'gFilters', 'dFilters', 'kernelSize', 'batchSize', 'criticSteps'] as const) checkNumber(M, f, c[f], { min: 1, integer: true });
   checkNumber(M, 'denseUnits', c.denseUnits, { min: 0, integer: true });
   checkNumber(M, 'learningRate', c.learningRate, { min: 0, minExclusive: true });
+  checkNumber(M, 'generatorLearningRate', c.generatorLearningRate, { min: 0 });
   checkNumber(M, 'beta1', c.beta1, { min: 0, max: 1, maxExclusive: true });
   checkNumber(M, 'beta2', c.beta2, { min: 0, max: 1, maxExclusive: true });
   checkNumber(M, 'initStd', c.initStd, { min: 0, minExclusive: true });
@@ -365,18 +387,19 @@ export class Dcgan implements GenerativeLearner {
     this.weightNames = [...this.g.weights, ...this.d.weights].map((w) => w.originalName);
     this.statNames = [...this.g.weights, ...this.d.weights].filter((w) => !w.trainable).map((w) => w.originalName);
     this.engine = c.fused && nativeAvailable() ? 'fused' : 'tfjs';
+    const gLearningRate = c.generatorLearningRate > 0 ? c.generatorLearningRate : c.learningRate;
     if (this.engine === 'fused') {
       const G = new FusedConvNet(generatorSpec(c), readWeights([this.g]));
       const D = new FusedConvNet(discriminatorSpec(c), readWeights([this.d]));
       const gEma = this.gEmaModel === undefined ? undefined : new FusedConvNet(generatorSpec(c), readWeights([this.gEmaModel]));
       // FusedAdam's ε 1e-8 is makeOptimizer's default, the tfjs engine's
-      const adam = (n: number) => new FusedAdam(n, c.learningRate, c.beta1, c.beta2, 1e-8);
+      const adam = (n: number, lr: number) => new FusedAdam(n, lr, c.beta1, c.beta2, 1e-8);
       this.fusedEngine = {
         addon: loadNativeAddon(),
         G,
         D,
         gEma,
-        adam: { critic: adam(D.params.length), generator: adam(G.params.length) },
+        adam: { critic: adam(D.params.length, c.learningRate), generator: adam(G.params.length, gLearningRate) },
         realGrads: new Float32Array(D.grads.length),
         emaScratch: new Float32Array(gEma === undefined ? 0 : G.params.length),
         beta: Float32Array.of(c.emaDecay),
@@ -384,9 +407,9 @@ export class Dcgan implements GenerativeLearner {
       };
       this.tfEngine = undefined;
     } else {
-      const adam = { name: 'adam', lr: c.learningRate, beta1: c.beta1, beta2: c.beta2 } as const;
+      const adam = (lr: number) => makeOptimizer({ name: 'adam', lr, beta1: c.beta1, beta2: c.beta2 });
       this.tfEngine = {
-        optimizers: { critic: makeOptimizer(adam), generator: makeOptimizer(adam) },
+        optimizers: { critic: adam(c.learningRate), generator: adam(gLearningRate) },
         vars: { critic: namedVariables(this.d), generator: namedVariables(this.g) },
       };
       this.fusedEngine = undefined;

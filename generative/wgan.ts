@@ -101,7 +101,7 @@ export const WGAN_DEFAULTS: Readonly<WganConfig> = Object.freeze({
   ...ARCH,
   gFilters: DCGAN_DEFAULTS.gFilters,
   dFilters: DCGAN_DEFAULTS.dFilters,
-  kernelSize: DCGAN_DEFAULTS.kernelSize,
+  kernelSize: 5, // the DCGAN paper's 5×5 and gan_mnist.py's (the default DCGAN's InfoGAN nets use 4×4)
   initStd: DCGAN_DEFAULTS.initStd,
   nCritic: 5,
   criticWarmup: false,

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { initBackend } from '../core/backend.js';
 import { Rng } from '../base/rng.js';
 import { loadModelFiles } from '../core/checkpoint.js';
-import { buildDiscriminator, buildGenerator, Dcgan, DCGAN_DEFAULTS, type DcganConfig } from '../generative/dcgan.js';
+import { buildDiscriminator, buildGenerator, Dcgan, DCGAN_DEFAULTS, PAPER_DCGAN, type DcganConfig } from '../generative/dcgan.js';
 import { makeGenerativeLearner } from '../generative/models.js';
 import type { ImageBatch } from '../generative/types.js';
 import { close, useCpu, test } from './helpers.js';
@@ -18,11 +18,12 @@ test.before(async () => {
 });
 
 /**
- * A narrow DCGAN (same layers, few channels) so a step takes milliseconds on the cpu backend, on the
- * tfjs engine (`fused: false`): test/generative.dcganFused.test.ts holds the fused engine to this one
- * and runs its own data-parallel, save / load, averaging and leak checks.
+ * A narrow DCGAN (the paper's layers, few channels) so a step takes milliseconds on the cpu backend,
+ * on the tfjs engine (`fused: false`): test/generative.dcganFused.test.ts holds the fused engine to
+ * this one and runs its own data-parallel, save / load, averaging and leak checks. The tests that
+ * need the default's fully connected layer, 4×4 kernels or averaging ask for them.
  */
-const SMALL: Partial<DcganConfig> = { latentDim: 8, gFilters: 4, dFilters: 4, fused: false };
+const SMALL: Partial<DcganConfig> = { ...PAPER_DCGAN, latentDim: 8, gFilters: 4, dFilters: 4, fused: false };
 const N = 4;
 
 function batch(rng: Rng, n = N): ImageBatch {
@@ -57,9 +58,9 @@ test('a bad config is a RangeError naming the field', () => {
   assert.ok(Object.isFrozen(DCGAN_DEFAULTS));
 });
 
-test('the architecture follows DCGAN: strided convs in D, transposed convs in G, no batchnorm at G output or D input, ReLU/tanh in G, LeakyReLU 0.2 in D, N(0, 0.02) weights', () => {
-  const G = buildGenerator({}, new Rng(1));
-  const D = buildDiscriminator({}, new Rng(2));
+test('the paper\'s architecture (PAPER_DCGAN) follows DCGAN: strided convs in D, transposed convs in G, no batchnorm at G output or D input, ReLU/tanh in G, LeakyReLU 0.2 in D, N(0, 0.02) weights', () => {
+  const G = buildGenerator(PAPER_DCGAN, new Rng(1));
+  const D = buildDiscriminator(PAPER_DCGAN, new Rng(2));
   const classes = (m: tf.LayersModel) => m.layers.map((l) => l.getClassName());
   const act = (l: tf.layers.Layer) => (l.getConfig() as { activation?: string }).activation;
   // G: dense → BN → ReLU → reshape → convT → BN → ReLU → convT(tanh)

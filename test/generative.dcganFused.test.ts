@@ -10,7 +10,7 @@ import path from 'node:path';
 import { initBackend } from '../core/backend.js';
 import { nativeAvailable } from '../core/nativeAddon.js';
 import { Rng } from '../base/rng.js';
-import { Dcgan, type DcganConfig } from '../generative/dcgan.js';
+import { Dcgan, PAPER_DCGAN, type DcganConfig } from '../generative/dcgan.js';
 import type { ImageBatch, Metrics } from '../generative/types.js';
 import type { TensorMap } from '../core/tensors.js';
 import { close, useCpu, NATIVE_REQUIRED, test } from './helpers.js';
@@ -19,8 +19,8 @@ test.before(async () => {
   await initBackend({ backend: 'native' }).catch(useCpu);
 });
 
-/** Narrow nets, batch 8, Radford et al.'s Adam (lr 2e-4, β₁ 0.5). */
-const SMALL: Partial<DcganConfig> = { latentDim: 8, gFilters: 4, dFilters: 6, batchSize: 8 };
+/** Narrow nets, batch 8, the paper's recipe (Adam 2e-4 for both, β₁ 0.5, no averaging); cases add the default's parts. */
+const SMALL: Partial<DcganConfig> = { ...PAPER_DCGAN, latentDim: 8, gFilters: 4, dFilters: 6, batchSize: 8 };
 const N = 8;
 /** Engines' agreement on metrics and running averages (absolute, relative above 1). */
 const TOL = 2e-5;
@@ -92,13 +92,13 @@ if (!NATIVE_REQUIRED || !nativeAvailable()) {
     for (const m of [byDefault, off, fallback]) m.dispose();
   });
 
-  const cases: { conditional: boolean; emaDecay: number; denseUnits: number; criticSteps: number }[] = [
+  const cases: { conditional: boolean; emaDecay: number; denseUnits: number; criticSteps: number; generatorLearningRate?: number }[] = [
     { conditional: false, emaDecay: 0, denseUnits: 0, criticSteps: 1 },
     { conditional: true, emaDecay: 0, denseUnits: 0, criticSteps: 2 },
-    { conditional: true, emaDecay: 0.75, denseUnits: 6, criticSteps: 1 },
+    { conditional: true, emaDecay: 0.75, denseUnits: 6, criticSteps: 1, generatorLearningRate: 1e-3 },
   ];
   for (const c of cases) {
-    test(`fused = tfjs engine after 3 trainSteps (${c.conditional ? 'cdcgan' : 'dcgan'}, K = ${c.criticSteps}, denseUnits ${c.denseUnits}, emaDecay ${c.emaDecay}): weights, running averages, θ̄, metrics`, () => {
+    test(`fused = tfjs engine after 3 trainSteps (${c.conditional ? 'cdcgan' : 'dcgan'}, K = ${c.criticSteps}, denseUnits ${c.denseUnits}, emaDecay ${c.emaDecay}, G's lr ${c.generatorLearningRate ?? 'D\'s'}): weights, running averages, θ̄, metrics`, () => {
       const config = { ...SMALL, ...c };
       const [f, t] = pair(config, 3);
       const initial = t.getParams();
@@ -128,6 +128,25 @@ if (!NATIVE_REQUIRED || !nativeAvailable()) {
       t.dispose();
     });
   }
+
+  test('generatorLearningRate: G\'s Adam steps by it, D\'s by learningRate, on both engines (first Adam step: |Δθ| ≤ lr, ≈ lr where the gradient is not tiny)', () => {
+    assert.throws(() => new Dcgan({ generatorLearningRate: -1 }), (e: Error) => e instanceof RangeError && /'generatorLearningRate'/.test(e.message));
+    const trainable = (m: tf.LayersModel) => m.trainableWeights.map((w) => w.originalName);
+    for (const [gLr, expectG] of [[1e-3, 1e-3], [0, 2e-4]] as const) {
+      for (const learner of pair({ ...SMALL, generatorLearningRate: gLr }, 11)) {
+        const before = learner.getParams();
+        learner.trainStep(learner.schedule().map(() => batch(new Rng(12))));
+        const after = learner.getParams();
+        const largestStep = (names: string[]) =>
+          Math.max(...names.map((k) => after[k]!.data.reduce((m, v, i) => Math.max(m, Math.abs(v - before[k]!.data[i]!)), 0)));
+        const gStep = largestStep(trainable(learner.generator));
+        const dStep = largestStep(trainable(learner.discriminator));
+        close([gStep], [expectG], 0.02 * expectG, `${learner.engine}: G's largest step with generatorLearningRate ${gLr}`);
+        close([dStep], [2e-4], 0.02 * 2e-4, `${learner.engine}: D's largest step`);
+        learner.dispose();
+      }
+    }
+  });
 
   test('step by step (tfjs learner set to the fused one\'s weights before each phase), the engines\' gradients agree to 1e-5 of each tensor\'s largest, lr 2e-3, 3 iterations', () => {
     for (const conditional of [false, true]) {

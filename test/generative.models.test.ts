@@ -55,6 +55,13 @@ test('each kind has one registry entry: its resolver and its learner agree on th
     if (expected !== undefined) assert.is(resolved[expected[0]], expected[1], `${kind}.${expected[0]}`);
     assert.throws(() => GENERATIVE_MODELS[kind].resolve({ latentDimm: 8 }), /latentDimm/, `${kind} names an unknown field`);
   }
+  // dcgan's defaults are InfoGAN's nets and rates with G averaging; cdcgan keeps the paper's (each meets
+  // its goal that way, docs/generative.md), and a spec may still set those fields
+  const pick = (c: object) => Object.fromEntries(Object.entries(c).filter(([k]) => ['kernelSize', 'denseUnits', 'generatorLearningRate', 'emaDecay'].includes(k)));
+  assert.equal(pick(GENERATIVE_MODELS.dcgan.resolve({})), { kernelSize: 4, denseUnits: 1024, generatorLearningRate: 1e-3, emaDecay: 0.999 });
+  assert.equal(pick(GENERATIVE_MODELS.cdcgan.resolve({})), { kernelSize: 5, denseUnits: 0, generatorLearningRate: 0, emaDecay: 0 });
+  assert.equal(pick(GENERATIVE_MODELS.cdcgan.resolve({ kernelSize: 4, emaDecay: 0.9 })), { kernelSize: 4, denseUnits: 0, generatorLearningRate: 0, emaDecay: 0.9 });
+  assert.is((GENERATIVE_MODELS.cdcgan.resolve({ conditional: false }) as { conditional: boolean }).conditional, true, 'cdcgan stays conditional');
   for (const kind of ['vae-conv', 'wgan-gp'] as const) {
     const learner = GENERATIVE_MODELS[kind].create({}, new Rng(1));
     assert.is(learner.kind, kind);
