@@ -94,6 +94,51 @@ test('every loss gradient matches central finite differences on random inputs', 
   tf.dispose([target, binary, labels]);
 });
 
+test('huber and bceWithLogits carry closed-form gradients: the same values and ∂/∂prediction, ∂/∂target as autograd through their formulas, every reduction', () => {
+  const rng = new Rng(12);
+  const n = 12;
+  const pVals = Array.from({ length: n }, () => rng.uniform(-3, 3));
+  const tVals = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? rng.uniform(-3, 3) : Math.round(rng.random())));
+  const weights = tf.tensor(Array.from({ length: n }, () => rng.uniform(-1, 2)), [3, 4]);
+  // the formulas as plain ops, differentiated by tfjs
+  const plainHuber = (p: tf.Tensor, t: tf.Tensor, delta: number) => {
+    const a = tf.abs(tf.sub(p, t));
+    const q = tf.minimum(a, delta);
+    return tf.add(tf.mul(0.5, tf.square(q)), tf.mul(delta, tf.sub(a, q)));
+  };
+  const plainBce = (z: tf.Tensor, y: tf.Tensor) => tf.add(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
+  const plainReduce = (x: tf.Tensor, r: 'mean' | 'sum' | 'none') => (r === 'mean' ? tf.mean(x) : r === 'sum' ? tf.sum(x) : x);
+  for (const reduction of ['mean', 'sum', 'none'] as const) {
+    // 'none': a weighted sum, so each element's upstream gradient differs
+    const scalar = (l: tf.Tensor) => (reduction === 'none' ? tf.sum(tf.mul(l, weights)) : l) as tf.Scalar;
+    const pairs: [string, (p: tf.Tensor, t: tf.Tensor) => tf.Tensor, (p: tf.Tensor, t: tf.Tensor) => tf.Tensor][] = [
+      ['huber δ 0.7', (p, t) => huber(p, t, 0.7, reduction), (p, t) => plainReduce(plainHuber(p, t, 0.7), reduction)],
+      ['bceWithLogits', (p, t) => bceWithLogits(p, t, reduction), (p, t) => plainReduce(plainBce(p, t), reduction)],
+    ];
+    for (const [name, closed, plain] of pairs) {
+      tf.tidy(() => {
+        const p = tf.tensor(pVals, [3, 4]);
+        const t = tf.tensor(tVals, [3, 4]);
+        const a = tf.valueAndGrads((pp: tf.Tensor, tt: tf.Tensor) => scalar(closed(pp, tt)))([p, t]);
+        const b = tf.valueAndGrads((pp: tf.Tensor, tt: tf.Tensor) => scalar(plain(pp, tt)))([p, t]);
+        close(a.value.dataSync(), b.value.dataSync(), 1e-6, `${name} ${reduction}: value`);
+        assert.equal(closed(p, t).shape, plain(p, t).shape, `${name} ${reduction}: shape`);
+        close(a.grads[0]!.dataSync(), b.grads[0]!.dataSync(), 1e-6, `${name} ${reduction}: ∂/∂prediction`);
+        close(a.grads[1]!.dataSync(), b.grads[1]!.dataSync(), 1e-6, `${name} ${reduction}: ∂/∂target`);
+      });
+    }
+  }
+  // broadcast shapes take the formula itself (autograd reduces the broadcast gradient)
+  tf.tidy(() => {
+    const p = tf.tensor(pVals, [3, 4]);
+    const t = tf.scalar(0.5);
+    const g = tf.grads((pp: tf.Tensor, tt: tf.Tensor) => huber(pp, tt) as tf.Scalar)([p, t]);
+    assert.equal(g[1]!.shape, []);
+    close(g[1]!.dataSync(), [-g[0]!.sum().dataSync()[0]!], 1e-6, 'broadcast target');
+  });
+  weights.dispose();
+});
+
 test('reductions: sum is N × mean and none keeps the shape', () => {
   tf.tidy(() => {
     const p = tf.tensor([1, 2, 3, 4]);
