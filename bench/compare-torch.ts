@@ -1,15 +1,17 @@
 /**
  * bench:torch — nnlab against PyTorch (with OpenBLAS) on the same machine, same models, batch
  * sizes and optimisers, side by side in one run; median ms per step and the ratio nnlab / PyTorch.
+ * The sides alternate over `--rounds` rounds (3 by default) and each figure is the median over them,
+ * so a drift of the machine's speed during the run does not land on one side.
  *
- *   node dist/bench/compare-torch.js [--steps 200]
+ *   node dist/bench/compare-torch.js [--steps 200] [--rounds 3]
  *
- * nnlab's columns: the DQN update and the VAE step on the fused path (core/fused.ts,
+ * nnlab's columns: the DQN update and the default VAE's step on the fused path (core/fused.ts,
  * generative/fusedVae.ts) and through tfjs ops on the chosen backend; the paper DCGAN's D+G step
- * (the default `dcgan`) through tfjs ops, and `Dcgan.trainStep` on the fused conv engine it trains
- * on (core/fusedConvNet.ts); one iteration of the default `wgan-gp` (generative/wgan.ts: 5 critic
- * steps with the gradient penalty, one generator step, on the fused engine); the rollout workers'
- * policy forward (FusedMlp.forward, core/fusedNet.ts).
+ * through tfjs ops and as `Dcgan.trainStep` on the fused conv engine (core/fusedConvNet.ts), and
+ * the default `dcgan`'s trainStep on that engine (its nets and recipe: DCGAN_DEFAULTS); one
+ * iteration of the default `wgan-gp` (generative/wgan.ts: 5 critic steps with the gradient penalty,
+ * one generator step, on the fused engine); the rollout workers' policy forward (FusedMlp.forward, core/fusedNet.ts).
  * The PyTorch side is bench/python/compare_torch.py (`apt-get install -y python3-torch
  * libopenblas0-openmp`). Writes bench/results/compare-torch.json.
  */
@@ -28,10 +30,11 @@ import { getParams } from '../core/tensors.js';
 import { ReplayBuffer } from '../core/replay.js';
 import { DqnLearner } from '../agents/dqn.js';
 import { dqnStep, vaeStep } from './core.js';
+import { VAE_DEFAULTS } from '../generative/vae.js';
 import { FusedVae } from '../generative/fusedVae.js';
 import { Wgan } from '../generative/wgan.js';
 import * as tf from '@tensorflow/tfjs';
-import { buildDiscriminator, buildGenerator, Dcgan } from '../generative/dcgan.js';
+import { buildDiscriminator, buildGenerator, Dcgan, DCGAN_DEFAULTS, PAPER_DCGAN, type DcganConfig } from '../generative/dcgan.js';
 import type { ImageBatch } from '../generative/types.js';
 import { makeOptimizer } from '../core/optim.js';
 import { bceWithLogits } from '../core/losses.js';
@@ -45,9 +48,9 @@ import { trainableVariables } from '../core/tensors.js';
  */
 export function dcganStep(batch = 64): { step: () => void; dispose: () => void } {
   const rng = new Rng(4);
-  // the models of generative/dcgan.ts at their defaults (latent 100, ngf = ndf = 64, 5x5 kernels)
-  const G = buildGenerator({}, rng.split());
-  const D = buildDiscriminator({}, rng.split());
+  // the paper's models of generative/dcgan.ts (latent 100, ngf = ndf = 64, 5x5 kernels)
+  const G = buildGenerator(PAPER_DCGAN, rng.split());
+  const D = buildDiscriminator(PAPER_DCGAN, rng.split());
   const optD = makeOptimizer({ name: 'adam', lr: 2e-4, beta1: 0.5 });
   const optG = makeOptimizer({ name: 'adam', lr: 2e-4, beta1: 0.5 });
   const real = rng.fillUniform(new Float32Array(batch * 784), -1, 1);
@@ -72,15 +75,27 @@ export function dcganStep(batch = 64): { step: () => void; dispose: () => void }
 }
 
 /**
- * One `Dcgan.trainStep` (generative/dcgan.ts at its defaults: K = 1 critic step, then the generator
- * step, each with fresh z) on the engine `nnlab train dcgan` uses (`fused: true`, core/fusedConvNet.ts).
+ * One `Dcgan.trainStep` (generative/dcgan.ts; K = 1 critic step, then the generator step, each with
+ * fresh z, then θ̄'s update when `emaDecay` > 0) on the engine `nnlab train dcgan` uses (`fused: true`,
+ * core/fusedConvNet.ts); `config` {} is the default DCGAN, PAPER_DCGAN the paper's.
  */
-export function dcganLearnerStep(batch = 64): { step: () => void; engine: string; dispose: () => void } {
+export function dcganLearnerStep(config: Partial<DcganConfig> = {}, batch = 64): { step: () => void; engine: string; dispose: () => void } {
   const rng = new Rng(4);
-  const learner = new Dcgan({}, rng.split());
+  const learner = new Dcgan(config, rng.split());
   const real: ImageBatch = { n: batch, images: rng.fillUniform(new Float32Array(batch * 784), -1, 1), labels: new Uint8Array(batch) };
   const batches = learner.schedule().map(() => real);
   return { step: () => void learner.trainStep(batches), engine: learner.engine, dispose: () => learner.dispose() };
+}
+
+/** The default VAE's hidden layers (generative/vae.ts): the VAE rows time the model `nnlab train vae` trains. */
+const VAE_HIDDEN: readonly number[] = typeof VAE_DEFAULTS.hidden === 'number' ? [VAE_DEFAULTS.hidden] : VAE_DEFAULTS.hidden;
+const VAE_NAME = `784-${VAE_HIDDEN.join('-')}-20`;
+
+/** The default DCGAN's architecture and recipe for the PyTorch side (bench/python/compare_torch.py). */
+function dcganArgs(): string[] {
+  const d = DCGAN_DEFAULTS;
+  const lrG = d.generatorLearningRate > 0 ? d.generatorLearningRate : d.learningRate;
+  return ['--dcgan-kernel', String(d.kernelSize), '--dcgan-dense', String(d.denseUnits), '--dcgan-lr-g', String(lrG), '--dcgan-ema', String(d.emaDecay)];
 }
 
 /** Median ms per call of `fn`. */
@@ -88,11 +103,8 @@ function medianMs(fn: () => void, steps: number, warmup: number): number {
   return median(timeSteps(fn, steps, warmup));
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { steps: { type: 'string' } } });
-  const steps = Number(values.steps ?? 200);
-  const { name: backend } = await initBackend();
-  const gemm = (await fusedGemm()).kind;
+/** nnlab's side: median ms per step of every workload, keyed as the PyTorch side's results. */
+function measureOurs(steps: number): Record<string, number> {
   const ours: Record<string, number> = {};
 
   // DQN update, fused path (plain max target, as the PyTorch side)
@@ -106,14 +118,14 @@ async function main(): Promise<void> {
   const tfDqn = dqnStep();
   ours.dqn_tfjs = medianMs(tfDqn.step, Math.max(20, steps / 5), 200); // steady state: tfjs's dispatch code needs a few hundred calls to be optimised by V8
   tfDqn.dispose();
-  const vae = vaeStep();
+  const vae = vaeStep(128, VAE_HIDDEN);
   ours.vae_tfjs = medianMs(vae.step, Math.max(20, steps / 5), 20);
   vae.dispose();
   {
     // the same VAE step on the fused path (generative/fusedVae.ts), same init and shapes
     const r = new Rng(2);
-    const enc = buildMlp({ name: 'enc', inputDim: 784, hidden: [400], outputDim: 40 }, r.split());
-    const dec = buildMlp({ name: 'dec', inputDim: 20, hidden: [400], outputDim: 784 }, r.split());
+    const enc = buildMlp({ name: 'enc', inputDim: 784, hidden: [...VAE_HIDDEN], outputDim: 40 }, r.split());
+    const dec = buildMlp({ name: 'dec', inputDim: 20, hidden: [...VAE_HIDDEN].reverse(), outputDim: 784 }, r.split());
     const fused = new FusedVae(getParams(enc), getParams(dec), 20, 1e-3);
     enc.dispose();
     dec.dispose();
@@ -125,9 +137,11 @@ async function main(): Promise<void> {
   const dcgan = dcganStep();
   ours.dcgan = medianMs(dcgan.step, Math.max(5, steps / 40), 2);
   dcgan.dispose();
-  const dcganFused = dcganLearnerStep();
-  if (dcganFused.engine === 'fused') ours.dcgan_fused = medianMs(dcganFused.step, Math.max(5, steps / 40), 2);
-  dcganFused.dispose();
+  for (const [key, config] of [['dcgan_fused', PAPER_DCGAN], ['dcgan_default', {}]] as const) {
+    const learner = dcganLearnerStep(config);
+    if (learner.engine === 'fused') ours[key] = medianMs(learner.step, Math.max(5, steps / 40), 2);
+    learner.dispose();
+  }
   {
     // nnlab's default WGAN-GP (generative/wgan.ts): one trainStep = 5 critic steps with the penalty + 1 generator step
     const wgan = new Wgan({}, new Rng(4), 'gp');
@@ -144,37 +158,75 @@ async function main(): Promise<void> {
     const x = new Rng(3).fillNormal(new Float32Array(b * 4));
     ours[`policy_b${b}`] = medianMs(() => void fwd.forward(x, b), steps * 10, 100);
   }
+  return ours;
+}
 
+/** PyTorch's side (bench/python/compare_torch.py) run by the interpreter `py`. */
+function measureTorch(py: string, steps: number): { results: Record<string, number>; info: string } {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const out = execFileSync(py, [path.resolve(here, '../../bench/python/compare_torch.py'), '--steps', String(steps), '--vae-hidden', VAE_HIDDEN.join(','), ...dcganArgs()], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '2' } });
+  const j = JSON.parse(out.trim().split('\n').at(-1)!) as { torch: string; threads: number; results: Record<string, number> };
+  return { results: j.results, info: `PyTorch ${j.torch}, ${j.threads} threads` };
+}
+
+/** Per key, the median over rounds. */
+function medianOf(rounds: Record<string, number>[]): Record<string, number> {
+  const keys = [...new Set(rounds.flatMap((r) => Object.keys(r)))];
+  return Object.fromEntries(keys.map((k) => [k, median(rounds.map((r) => r[k]).filter((v): v is number => v !== undefined))]));
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { steps: { type: 'string' }, rounds: { type: 'string' } } });
+  const steps = Number(values.steps ?? 200);
+  // the two sides alternate, round after round (ours first in even rounds, PyTorch first in odd
+  // ones), and each figure is the median over rounds: a machine whose speed drifts within a run
+  // moves both sides alike instead of whichever ran second
+  const roundCount = Number(values.rounds ?? 3);
+  if (!Number.isInteger(roundCount) || roundCount < 1) throw new RangeError(`--rounds must be a positive integer, got ${values.rounds}`);
+  const { name: backend } = await initBackend();
+  const gemm = (await fusedGemm()).kind;
   const py = findTorchPython();
-  let theirs: Record<string, number> = {};
+  if (py === undefined) console.log('PyTorch not found (apt-get install -y python3-torch libopenblas0-openmp): ratios skipped');
+  const oursRounds: Record<string, number>[] = [];
+  const theirsRounds: Record<string, number>[] = [];
   let torchInfo = 'not installed';
-  if (py !== undefined) {
-    const here = path.dirname(fileURLToPath(import.meta.url));
-    const out = execFileSync(py, [path.resolve(here, '../../bench/python/compare_torch.py'), '--steps', String(steps)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '2' } });
-    const j = JSON.parse(out.trim().split('\n').at(-1)!) as { torch: string; threads: number; results: Record<string, number> };
-    theirs = j.results;
-    torchInfo = `PyTorch ${j.torch}, ${j.threads} threads`;
-  } else {
-    console.log('PyTorch not found (apt-get install -y python3-torch libopenblas0-openmp): ratios skipped');
+  for (let round = 0; round < roundCount; round++) {
+    const torchRound = () => {
+      if (py === undefined) return;
+      const t = measureTorch(py, steps);
+      theirsRounds.push(t.results);
+      torchInfo = t.info;
+    };
+    if (round % 2 === 1) torchRound();
+    oursRounds.push(measureOurs(steps));
+    if (round % 2 === 0) torchRound();
+    console.log(`round ${round + 1} of ${roundCount} done`);
   }
+  const ours = medianOf(oursRounds);
+  const theirs = medianOf(theirsRounds);
+  const dcganDefault = `DCGAN default (${DCGAN_DEFAULTS.kernelSize}x${DCGAN_DEFAULTS.kernelSize}${DCGAN_DEFAULTS.denseUnits > 0 ? `, fc ${DCGAN_DEFAULTS.denseUnits}` : ''}${DCGAN_DEFAULTS.emaDecay > 0 ? ', G EMA' : ''}) D+G b64`;
   const rows: [string, string, number, number | undefined][] = [
     ['DQN update 4-128-128-2 b128, Huber, Adam', `nnlab fused (${gemm} GEMM)`, ours.dqn!, theirs.dqn],
     ['DQN update 4-128-128-2 b128, Huber, Adam', `nnlab tfjs ops (${backend})`, ours.dqn_tfjs!, theirs.dqn],
-    ['VAE step 784-400-20 b128, BCE+KL, Adam', `nnlab fused (${gemm} GEMM)`, ours.vae!, theirs.vae],
-    ['VAE step 784-400-20 b128, BCE+KL, Adam', `nnlab tfjs ops (${backend})`, ours.vae_tfjs!, theirs.vae],
-    ['DCGAN D+G step 28x28 b64, BN, Adam', `nnlab tfjs ops (${backend})`, ours.dcgan!, theirs.dcgan],
-    ...(ours.dcgan_fused !== undefined ? [['DCGAN D+G step 28x28 b64, BN, Adam', 'nnlab Dcgan, fused conv', ours.dcgan_fused, theirs.dcgan] as [string, string, number, number | undefined]] : []),
+    [`VAE step ${VAE_NAME} b128, BCE+KL, Adam`, `nnlab fused (${gemm} GEMM)`, ours.vae!, theirs.vae],
+    [`VAE step ${VAE_NAME} b128, BCE+KL, Adam`, `nnlab tfjs ops (${backend})`, ours.vae_tfjs!, theirs.vae],
+    ['DCGAN paper nets D+G step 28x28 b64, BN', `nnlab tfjs ops (${backend})`, ours.dcgan!, theirs.dcgan],
+    ...(ours.dcgan_fused !== undefined ? [['DCGAN paper nets D+G step 28x28 b64, BN', 'nnlab Dcgan, fused conv', ours.dcgan_fused, theirs.dcgan] as [string, string, number, number | undefined]] : []),
+    ...(ours.dcgan_default !== undefined ? [[dcganDefault, 'nnlab Dcgan, fused conv', ours.dcgan_default, theirs.dcgan_default] as [string, string, number, number | undefined]] : []),
     ['WGAN-GP 5 critic + 1 G steps, MLP b64', `nnlab fused (${gemm} GEMM)`, ours.wgan_gp!, theirs.wgan_gp],
     ['policy forward 4-64-64-2, batch 1', 'nnlab FusedMlp.forward', ours.policy_b1!, theirs.policy_b1],
     ['policy forward 4-64-64-2, batch 64', 'nnlab FusedMlp.forward', ours.policy_b64!, theirs.policy_b64],
   ];
-  console.log(`bench:torch — nnlab backend ${backend}, fused GEMM ${gemm}; peer: ${torchInfo}; median ms per step`);
+  console.log(`bench:torch — nnlab backend ${backend}, fused GEMM ${gemm}; peer: ${torchInfo}; ms per step, the median over ${roundCount} alternating rounds of each side's median`);
   console.log('workload'.padEnd(44) + 'nnlab path'.padEnd(28) + 'nnlab ms'.padStart(10) + 'torch ms'.padStart(10) + 'ratio'.padStart(8));
   for (const [w, pathName, a, b] of rows) {
     console.log(w.padEnd(44) + pathName.padEnd(28) + a.toFixed(3).padStart(10) + (b === undefined ? '' : b.toFixed(3)).padStart(10) + (b === undefined ? '' : `${(a / b).toFixed(2)}x`).padStart(8));
   }
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/compare-torch.json', JSON.stringify({ date: new Date().toISOString(), backend, gemm, torch: torchInfo, rows: rows.map(([workload, p, nnlab, torch]) => ({ workload, path: p, nnlabMs: nnlab, torchMs: torch ?? null })) }, null, 2));
+  writeFileSync(
+    'bench/results/compare-torch.json',
+    JSON.stringify({ date: new Date().toISOString(), backend, gemm, torch: torchInfo, rounds: { nnlab: oursRounds, torch: theirsRounds }, rows: rows.map(([workload, p, nnlab, torch]) => ({ workload, path: p, nnlabMs: nnlab, torchMs: torch ?? null })) }, null, 2),
+  );
   console.log('wrote bench/results/compare-torch.json');
 }
 

@@ -71,12 +71,15 @@ export function dqnStep(batch = 128): { step: () => void; dispose: () => void } 
   return { step, dispose: () => (q.dispose(), qTarget.dispose(), opt.dispose()) };
 }
 
-/** One VAE step (Kingma & Welling 2014): loss = Σ BCE(x̂, x) + KL(q(z|x) ‖ N(0, I)), averaged per image. */
-export function vaeStep(batch = 128): { step: () => void; dispose: () => void } {
+/**
+ * One VAE step (Kingma & Welling 2014): loss = Σ BCE(x̂, x) + KL(q(z|x) ‖ N(0, I)), averaged per image;
+ * encoder 784-hidden-2·20, decoder 20-hidden reversed-784.
+ */
+export function vaeStep(batch = 128, hidden: readonly number[] = [400]): { step: () => void; dispose: () => void } {
   const rng = new Rng(2);
   const latent = 20;
-  const encoder = buildMlp({ name: 'enc', inputDim: 784, hidden: [400], outputDim: 2 * latent }, rng.split());
-  const decoder = buildMlp({ name: 'dec', inputDim: latent, hidden: [400], outputDim: 784 }, rng.split());
+  const encoder = buildMlp({ name: 'enc', inputDim: 784, hidden: [...hidden], outputDim: 2 * latent }, rng.split());
+  const decoder = buildMlp({ name: 'dec', inputDim: latent, hidden: [...hidden].reverse(), outputDim: 784 }, rng.split());
   const opt = makeOptimizer({ name: 'adam', lr: 1e-3 });
   const vars = trainableVariables(encoder, decoder);
   const x = new Float32Array(batch * 784).map(() => (rng.random() < 0.2 ? 1 : 0));

@@ -2,8 +2,11 @@
 workloads, with the same models, batch sizes and optimisers as nnlab's side.
 
 - dqn: MLP 4-128-128-2 (ReLU), batch 128, Huber TD loss against a target network, Adam 2.5e-4
-- vae: encoder 784-400-(20+20), decoder 20-400-784, batch 128, summed BCE + KL per image, Adam 1e-3
-- dcgan: DCGAN D step + G step (non-saturating), 28x28, batch 64, batchnorm, Adam 2e-4 (0.5, 0.999)
+- vae: encoder 784-H-(20+20), decoder 20-reversed(H)-784 (H = --vae-hidden, default 400), batch 128, summed BCE + KL per image, Adam 1e-3
+- dcgan: DCGAN D step + G step (non-saturating), 28x28, batch 64, batchnorm, Adam 2e-4 (0.5, 0.999),
+  the paper's nets (5x5 kernels, no fully connected hidden layer)
+- dcgan_default: the same step on nnlab's default DCGAN (--dcgan-kernel, --dcgan-dense: a fully
+  connected hidden layer in G and D, --dcgan-lr-g, --dcgan-ema: G's moving average per G step)
 - wgan_gp: nnlab's default WGAN-GP iteration: 5 critic steps with the gradient penalty (lambda 10)
   and one generator step; G 100-256-512-784 (LeakyReLU 0.2, tanh), critic 784-512-256-1
   (LeakyReLU 0.2), batch 64, Adam 1e-4 (0.5, 0.9); the penalty as Gulrajani et al.'s code computes
@@ -46,6 +49,12 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--vae-hidden", default="400", help="hidden layer sizes of the VAE, comma-separated")
+    # the default DCGAN's architecture and recipe (generative/dcgan.ts DCGAN_DEFAULTS)
+    p.add_argument("--dcgan-kernel", type=int, default=5)
+    p.add_argument("--dcgan-dense", type=int, default=0)
+    p.add_argument("--dcgan-lr-g", type=float, default=2e-4)
+    p.add_argument("--dcgan-ema", type=float, default=0.0)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -74,7 +83,8 @@ def main():
     out["dqn"] = timeit(dqn_step, a.steps, 20)
 
     # VAE step
-    enc, dec = mlp([784, 400, 40]), mlp([20, 400, 784])
+    hidden = [int(h) for h in a.vae_hidden.split(",")]
+    enc, dec = mlp([784, *hidden, 40]), mlp([20, *reversed(hidden), 784])
     vopt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=1e-3)
     x = (torch.rand(b, 784) < 0.2).float()
 
@@ -92,40 +102,61 @@ def main():
 
     out["vae"] = timeit(vae_step, max(20, a.steps // 5), 5)
 
-    # DCGAN D+G step (same architecture as bench/compare-torch.ts)
-    G = nn.Sequential(
-        nn.Linear(100, 7 * 7 * 128, bias=False), nn.BatchNorm1d(7 * 7 * 128), nn.ReLU(),
-        nn.Unflatten(1, (128, 7, 7)),
-        nn.ConvTranspose2d(128, 64, 5, 2, padding=2, output_padding=1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
-        nn.ConvTranspose2d(64, 1, 5, 2, padding=2, output_padding=1), nn.Tanh(),
-    )
-    D = nn.Sequential(
-        nn.Conv2d(1, 64, 5, 2, padding=2), nn.LeakyReLU(0.2),
-        nn.Conv2d(64, 128, 5, 2, padding=2, bias=False), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
-        nn.Flatten(), nn.Linear(128 * 7 * 7, 1),
-    )
-    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    gb = 64
-    real = torch.rand(gb, 1, 28, 28) * 2 - 1
-    ones, zeros = torch.ones(gb, 1), torch.zeros(gb, 1)
+    # DCGAN D+G steps (the architectures of generative/dcgan.ts): the paper's nets, and the default's
+    def dcgan_step_fn(kernel, dense, lr_g, ema):
+        pad = (kernel - 1) // 2  # 'same' for stride 2: 5 -> 2, 4 -> 1
+        out_pad = 1 if kernel % 2 == 1 else 0
+        g_in = 100
+        g_layers = []
+        if dense > 0:
+            g_layers += [nn.Linear(100, dense, bias=False), nn.BatchNorm1d(dense), nn.ReLU()]
+            g_in = dense
+        G = nn.Sequential(
+            *g_layers,
+            nn.Linear(g_in, 7 * 7 * 128, bias=False), nn.BatchNorm1d(7 * 7 * 128), nn.ReLU(),
+            nn.Unflatten(1, (128, 7, 7)),
+            nn.ConvTranspose2d(128, 64, kernel, 2, padding=pad, output_padding=out_pad, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+            nn.ConvTranspose2d(64, 1, kernel, 2, padding=pad, output_padding=out_pad), nn.Tanh(),
+        )
+        d_tail = [nn.Linear(128 * 7 * 7, dense, bias=False), nn.BatchNorm1d(dense), nn.LeakyReLU(0.2), nn.Linear(dense, 1)] if dense > 0 else [nn.Linear(128 * 7 * 7, 1)]
+        D = nn.Sequential(
+            nn.Conv2d(1, 64, kernel, 2, padding=pad), nn.LeakyReLU(0.2),
+            nn.Conv2d(64, 128, kernel, 2, padding=pad, bias=False), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
+            nn.Flatten(), *d_tail,
+        )
+        assert G(torch.randn(2, 100)).shape == (2, 1, 28, 28)
+        opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=(0.5, 0.999))
+        # the generator's moving average (theta_bar <- ema theta_bar + (1 - ema) theta per G step)
+        g_bar = [q.detach().clone() for q in G.parameters()] if ema > 0 else []
+        gb = 64
+        real = torch.rand(gb, 1, 28, 28) * 2 - 1
+        ones, zeros = torch.ones(gb, 1), torch.zeros(gb, 1)
 
-    def dcgan_step():
-        z = torch.randn(gb, 100)
-        fake = G(z)
-        loss_d = F.binary_cross_entropy_with_logits(D(real), ones) + F.binary_cross_entropy_with_logits(D(fake.detach()), zeros)
-        opt_d.zero_grad()
-        loss_d.backward()
-        opt_d.step()
-        loss_g = F.binary_cross_entropy_with_logits(D(G(z)), ones)
-        opt_g.zero_grad()
-        loss_g.backward()
-        opt_g.step()
-        loss_d.item(), loss_g.item()
+        def step():
+            z = torch.randn(gb, 100)
+            fake = G(z)
+            loss_d = F.binary_cross_entropy_with_logits(D(real), ones) + F.binary_cross_entropy_with_logits(D(fake.detach()), zeros)
+            opt_d.zero_grad()
+            loss_d.backward()
+            opt_d.step()
+            loss_g = F.binary_cross_entropy_with_logits(D(G(z)), ones)
+            opt_g.zero_grad()
+            loss_g.backward()
+            opt_g.step()
+            if g_bar:
+                with torch.no_grad():
+                    for pb, q in zip(g_bar, G.parameters()):
+                        pb.mul_(ema).add_(q, alpha=1 - ema)
+            loss_d.item(), loss_g.item()
 
-    out["dcgan"] = timeit(dcgan_step, max(5, a.steps // 40), 2)
+        return step
+
+    out["dcgan"] = timeit(dcgan_step_fn(5, 0, 2e-4, 0), max(5, a.steps // 40), 2)
+    out["dcgan_default"] = timeit(dcgan_step_fn(a.dcgan_kernel, a.dcgan_dense, a.dcgan_lr_g, a.dcgan_ema), max(5, a.steps // 40), 2)
 
     # WGAN-GP iteration (nnlab's default WGAN-GP, generative/wgan.ts)
+    gb = 64
     def leaky_mlp(sizes, out):
         layers = []
         for i in range(len(sizes) - 1):
