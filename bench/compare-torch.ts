@@ -30,11 +30,11 @@ import { getParams } from '../core/tensors.js';
 import { ReplayBuffer } from '../core/replay.js';
 import { DqnLearner } from '../agents/dqn.js';
 import { dqnStep, vaeStep } from './core.js';
-import { VAE_DEFAULTS } from '../generative/vae.js';
+import { hiddenLayers, VAE_DEFAULTS } from '../generative/vae.js';
 import { FusedVae } from '../generative/fusedVae.js';
 import { Wgan } from '../generative/wgan.js';
 import * as tf from '@tensorflow/tfjs';
-import { buildDiscriminator, buildGenerator, Dcgan, DCGAN_DEFAULTS, PAPER_DCGAN, type DcganConfig } from '../generative/dcgan.js';
+import { buildDiscriminator, buildGenerator, Dcgan, DCGAN_DEFAULTS, generatorLearningRateOf, PAPER_DCGAN, type DcganConfig } from '../generative/dcgan.js';
 import type { ImageBatch } from '../generative/types.js';
 import { makeOptimizer } from '../core/optim.js';
 import { bceWithLogits } from '../core/losses.js';
@@ -88,14 +88,13 @@ export function dcganLearnerStep(config: Partial<DcganConfig> = {}, batch = 64):
 }
 
 /** The default VAE's hidden layers (generative/vae.ts): the VAE rows time the model `nnlab train vae` trains. */
-const VAE_HIDDEN: readonly number[] = typeof VAE_DEFAULTS.hidden === 'number' ? [VAE_DEFAULTS.hidden] : VAE_DEFAULTS.hidden;
+const VAE_HIDDEN = hiddenLayers(VAE_DEFAULTS);
 const VAE_NAME = `784-${VAE_HIDDEN.join('-')}-20`;
 
 /** The default DCGAN's architecture and recipe for the PyTorch side (bench/python/compare_torch.py). */
 function dcganArgs(): string[] {
   const d = DCGAN_DEFAULTS;
-  const lrG = d.generatorLearningRate > 0 ? d.generatorLearningRate : d.learningRate;
-  return ['--dcgan-kernel', String(d.kernelSize), '--dcgan-dense', String(d.denseUnits), '--dcgan-lr-g', String(lrG), '--dcgan-ema', String(d.emaDecay)];
+  return ['--dcgan-kernel', String(d.kernelSize), '--dcgan-dense', String(d.denseUnits), '--dcgan-lr-g', String(generatorLearningRateOf(d)), '--dcgan-ema', String(d.emaDecay)];
 }
 
 /** Median ms per call of `fn`. */

@@ -72,7 +72,7 @@ export function huber(pred: tf.Tensor, target: tf.Tensor, delta = 1, reduction: 
     // ½ q² + δ·l equals both branches: q = |x|, l = 0 inside; q = δ, l = |x| − δ outside.
     return tf.add(tf.mul(0.5, tf.square(quadratic)), tf.mul(delta, linear));
   };
-  if (!sameShape(pred, target)) return reduce(elementwise(tf.sub(pred, target)), reduction);
+  if (!tf.util.arraysEqual(pred.shape, target.shape)) return reduce(elementwise(tf.sub(pred, target)), reduction);
   // ∂ℓ/∂ŷ = clip(x, −δ, δ) = −∂ℓ/∂y
   return withClosedFormGrad(
     (p, t, save) => {
@@ -86,10 +86,6 @@ export function huber(pred: tf.Tensor, target: tf.Tensor, delta = 1, reduction: 
     },
     reduction,
   )(pred, target);
-}
-
-function sameShape(a: tf.Tensor, b: tf.Tensor): boolean {
-  return a.rank === b.rank && a.shape.every((d, i) => d === b.shape[i]);
 }
 
 /**
@@ -108,7 +104,7 @@ export function softmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor, redu
  */
 export function bceWithLogits(logits: tf.Tensor, targets: tf.Tensor, reduction: Reduction = 'mean'): tf.Tensor {
   const elementwise = (z: tf.Tensor, y: tf.Tensor) => tf.add(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
-  if (!sameShape(logits, targets)) return reduce(elementwise(logits, targets), reduction);
+  if (!tf.util.arraysEqual(logits.shape, targets.shape)) return reduce(elementwise(logits, targets), reduction);
   // ∂ℓ/∂z = σ(z) − y, ∂ℓ/∂y = −z
   return withClosedFormGrad(
     (z, y, save) => {

@@ -193,6 +193,11 @@ export function resolveDcganConfig(config: Partial<DcganConfig> = {}): DcganConf
   return c;
 }
 
+/** G's Adam learning rate: `generatorLearningRate`, or `learningRate` when that is 0. */
+export function generatorLearningRateOf(c: Pick<DcganConfig, 'learningRate' | 'generatorLearningRate'>): number {
+  return c.generatorLearningRate > 0 ? c.generatorLearningRate : c.learningRate;
+}
+
 /** The architecture fields of a config (what the builders need). */
 export type DcganArchitecture = Pick<DcganConfig, 'latentDim' | 'conditional' | 'gFilters' | 'dFilters' | 'kernelSize' | 'denseUnits' | 'initStd' | 'leakySlope'>;
 
@@ -387,7 +392,7 @@ export class Dcgan implements GenerativeLearner {
     this.weightNames = [...this.g.weights, ...this.d.weights].map((w) => w.originalName);
     this.statNames = [...this.g.weights, ...this.d.weights].filter((w) => !w.trainable).map((w) => w.originalName);
     this.engine = c.fused && nativeAvailable() ? 'fused' : 'tfjs';
-    const gLearningRate = c.generatorLearningRate > 0 ? c.generatorLearningRate : c.learningRate;
+    const gLearningRate = generatorLearningRateOf(c);
     if (this.engine === 'fused') {
       const G = new FusedConvNet(generatorSpec(c), readWeights([this.g]));
       const D = new FusedConvNet(discriminatorSpec(c), readWeights([this.d]));

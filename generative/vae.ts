@@ -61,6 +61,11 @@ export const VAE_DEFAULTS: Readonly<VaeConfig> = Object.freeze({
   batchSize: 128,
 });
 
+/** The MLP's hidden layer sizes as a list (`hidden` may be one number). */
+export function hiddenLayers(c: Pick<VaeConfig, 'hidden'>): readonly number[] {
+  return typeof c.hidden === 'number' ? [c.hidden] : c.hidden;
+}
+
 export function resolveVaeConfig(config: Partial<VaeConfig> = {}): VaeConfig {
   checkKnownKeys('VAE', config, VAE_DEFAULTS);
   const c: VaeConfig = { ...VAE_DEFAULTS, ...config };
@@ -139,12 +144,12 @@ export class Vae implements GenerativeLearner {
 
   constructor(config: Partial<VaeConfig>, rng: Rng) {
     this.config = Object.freeze(resolveVaeConfig(config));
-    const { latentDim: L, hidden, learningRate } = this.config;
+    const { latentDim: L, learningRate } = this.config;
     this.latentDim = L;
     this.kind = this.config.architecture === 'mlp' ? 'vae' : 'vae-conv';
     if (this.config.architecture === 'mlp') {
-      const layers = typeof hidden === 'number' ? [hidden] : hidden;
-      this.encoder = buildMlp({ name: 'encoder', inputDim: PIXELS, hidden: layers, outputDim: 2 * L, init: 'torchDefault' }, rng);
+      const layers = hiddenLayers(this.config);
+      this.encoder = buildMlp({ name: 'encoder', inputDim: PIXELS, hidden: [...layers], outputDim: 2 * L, init: 'torchDefault' }, rng);
       this.decoder = buildMlp({ name: 'decoder', inputDim: L, hidden: [...layers].reverse(), outputDim: PIXELS, outputActivation: 'sigmoid', init: 'torchDefault' }, rng);
       const vae = new FusedVae(getParams(this.encoder), getParams(this.decoder), L, learningRate);
       this.fused = { vae, encAdam: new FusedAdam(vae.encoder.params.length, learningRate), decAdam: new FusedAdam(vae.decoder.params.length, learningRate) };
