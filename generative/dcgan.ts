@@ -81,6 +81,7 @@ import { bceWithLogits } from '../core/losses.js';
 import { blendWeights, computeGradients, decode, encode, namedVariables, readWeights, type TensorData, type TensorMap } from '../core/tensors.js';
 import { loadWeightsInto, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
 import { Rng, type RngState } from '../base/rng.js';
+import { CALIBRATION_BATCHES } from './averaging.js';
 import { checkBoolean, checkKnownKeys, checkNumber } from './config.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
 
@@ -168,9 +169,6 @@ export const DCGAN_DEFAULTS: Readonly<DcganConfig> = Object.freeze({
 
 /** The DCGAN paper's nets and recipe over DCGAN_DEFAULTS: 5×5 kernels, no fully connected hidden layer, Adam 2e-4 for both, G itself samples. */
 export const PAPER_DCGAN: Readonly<Partial<DcganConfig>> = Object.freeze({ kernelSize: 5, denseUnits: 0, generatorLearningRate: 0, emaDecay: 0 });
-
-/** Batches (of batchSize fresh z) that recompute the averaged generator's batchnorm averages. */
-const CALIBRATION_BATCHES = 100;
 
 const M = 'DCGAN';
 

@@ -10,16 +10,23 @@
  *
  * A subclass supplies the losses (criticLossAndGrad, generatorLossAndGrad), the schedule and
  * the optimisers, and may act after a critic update (WGAN's weight clipping).
+ *
+ * Generator averaging (generative/averaging.ts, when the nets come with `Gbar`): θ̄ ← β θ̄ + (1 − β) θ
+ * after every generator step; θ̄ samples (`sample()`) and is the saved `generator/`, with its
+ * batchnorm running averages recomputed for its own weights first; `generator-online/` keeps the
+ * G that trains. Training never reads θ̄.
  */
 import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildSequential } from '../core/nn.js';
 import { decode, encode, getParams, readWeights, type TensorMap } from '../core/tensors.js';
 import { loadWeightsInto, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
-import type { Rng, RngState } from '../base/rng.js';
+import { Rng, type RngState } from '../base/rng.js';
 import { FusedNet, denseSpecs, type NetActivation } from '../core/fusedNet.js';
 import type { FusedConvNet } from '../core/fusedConvNet.js';
+import { averageInto, CALIBRATION_BATCHES } from './averaging.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
 import type { PixelScale } from './mnist.js';
 
@@ -67,17 +74,30 @@ export interface GanNets<N extends GanNet> {
   readonly critic: tf.Sequential;
   readonly G: N;
   readonly D: N;
+  /** θ̄, a second G built from the same weights, when the learner averages G (module doc). */
+  readonly Gbar?: N;
 }
 
-/** The MLP G (latentDim → … → 784, tanh) and D (784 → … → 1, linear) with their twins, G first from `rng`. */
-export function buildMlpGanNets(arch: MlpGanArchitecture, rng: Rng): GanNets<FusedNet> {
+/** Generator averaging's settings: β, and the batch size of θ̄'s batchnorm recalibration. */
+export interface GeneratorAveraging {
+  readonly decay: number;
+  readonly batchSize: number;
+}
+
+/**
+ * The MLP G (latentDim → … → 784, tanh) and D (784 → … → 1, linear) with their twins, G first from
+ * `rng`; with `average`, also θ̄ (`Gbar`), a copy of G's initial weights (no further draws).
+ */
+export function buildMlpGanNets(arch: MlpGanArchitecture, rng: Rng, average = false): GanNets<FusedNet> {
   const g = buildMlpNet('generator', arch.latentDim, arch.generatorHidden, PIXELS, arch.generatorActivation, 'tanh', arch.leakyAlpha, rng, arch.generatorBatchNorm);
   const d = buildMlpNet('critic', PIXELS, arch.criticHidden, 1, arch.criticActivation, 'linear', arch.leakyAlpha, rng);
+  const generatorNet = () => new FusedNet(getParams(g.model), g.activations, arch.leakyAlpha);
   return {
     generator: g.model,
     critic: d.model,
-    G: new FusedNet(getParams(g.model), g.activations, arch.leakyAlpha),
+    G: generatorNet(),
     D: new FusedNet(getParams(d.model), d.activations, arch.leakyAlpha),
+    ...(average ? { Gbar: generatorNet() } : {}),
   };
 }
 
@@ -113,6 +133,10 @@ export abstract class MlpGanLearner<N extends GanNet = FusedNet> implements Gene
   /** The fused G and D that train. */
   readonly G: N;
   readonly D: N;
+  /** θ̄ (`net`) and its settings, when averaging (module doc). */
+  private readonly averaging: (GeneratorAveraging & { readonly net: N }) | undefined;
+  /** θ̄ moved since its batchnorm running averages were last recomputed. */
+  private gbarStale = false;
   protected readonly rng: Rng;
   protected abstract readonly gOpt: FlatOptimizer;
   protected abstract readonly dOpt: FlatOptimizer;
@@ -121,14 +145,24 @@ export abstract class MlpGanLearner<N extends GanNet = FusedNet> implements Gene
   /** Critic (discriminator) updates so far. */
   criticSteps = 0;
 
-  /** `nets` built from `rng` (buildMlpGanNets, or a subclass's conv nets); the noise stream splits off it after. */
-  constructor(latentDim: number, nets: GanNets<N>, rng: Rng) {
+  /**
+   * `nets` built from `rng` (buildMlpGanNets, or a subclass's conv nets); the noise stream splits
+   * off it after. `averaging` (with `nets.Gbar`, and only with it) turns generator averaging on.
+   */
+  constructor(latentDim: number, nets: GanNets<N>, rng: Rng, averaging?: GeneratorAveraging) {
+    if ((nets.Gbar === undefined) !== (averaging === undefined)) throw new Error('MlpGanLearner: generator averaging needs both θ̄ (nets.Gbar) and its settings');
     this.latentDim = latentDim;
     this.generator = nets.generator;
     this.critic = nets.critic;
     this.G = nets.G;
     this.D = nets.D;
+    this.averaging = nets.Gbar !== undefined && averaging !== undefined ? { ...averaging, net: nets.Gbar } : undefined;
     this.rng = rng.split();
+  }
+
+  /** θ̄, the moving average of G's weights that samples and is saved, when averaging (module doc). */
+  get Gbar(): N | undefined {
+    return this.averaging?.net;
   }
 
   /** The state of the training noise stream (z, and WGAN-GP's ε): a copy of it replays the next draws. */
@@ -175,7 +209,28 @@ export abstract class MlpGanLearner<N extends GanNet = FusedNet> implements Gene
     } else {
       this.gOpt.step(this.G.params, this.G.grads);
       this.generatorIterations++;
+      const a = this.averaging;
+      if (a !== undefined) {
+        averageInto(a.net.params, this.G.params, a.decay);
+        this.gbarStale = true;
+      }
     }
+  }
+
+  /**
+   * The generator that samples: θ̄ when averaging (its batchnorm running averages first recomputed
+   * for θ̄ in training mode on CALIBRATION_BATCHES batches of fresh z, from an Rng seeded by the
+   * generator iteration count so the training stream is untouched), else G.
+   */
+  protected sampler(): N {
+    const a = this.averaging;
+    if (a === undefined) return this.G;
+    if (this.gbarStale && a.net.hasBatchNorm) {
+      const rng = new Rng(this.generatorIterations);
+      for (let b = 0; b < CALIBRATION_BATCHES; b++) a.net.forward(rng.fillNormal(new Float32Array(a.batchSize * this.latentDim)), a.batchSize, true);
+    }
+    this.gbarStale = false;
+    return a.net;
   }
 
   computeGradients(phase: Phase, batch: ImageBatch): { grads: TensorMap; metrics: Metrics } {
@@ -203,16 +258,17 @@ export abstract class MlpGanLearner<N extends GanNet = FusedNet> implements Gene
     return metrics;
   }
 
-  /** Images in [0, 1] = (G(z) + 1) / 2, row-major [n, 28, 28]; batchnorm uses its running averages. */
+  /** Images in [0, 1] = (G(z) + 1) / 2 (θ̄'s when averaging), row-major [n, 28, 28]; batchnorm uses its running averages. */
   sample(z: Float32Array): Float32Array {
     const L = this.latentDim;
     if (z.length % L !== 0) throw new Error(`${this.kind}.sample: ${z.length} values is not a multiple of latentDim ${L}`);
     const n = z.length / L;
     const out = new Float32Array(n * PIXELS);
     const chunk = 500;
+    const G = this.sampler();
     for (let s = 0; s < n; s += chunk) {
       const m = Math.min(chunk, n - s);
-      const x = this.G.forward(z.subarray(s * L, (s + m) * L), m, false);
+      const x = G.forward(z.subarray(s * L, (s + m) * L), m, false);
       for (let i = 0; i < m * PIXELS; i++) out[s * PIXELS + i] = (x[i]! + 1) / 2;
     }
     return out;
@@ -237,14 +293,20 @@ export abstract class MlpGanLearner<N extends GanNet = FusedNet> implements Gene
     this.D.flatten(params);
   }
 
-  /** Writes generator/ and critic/ (tfjs format) and state.msgpack (optimisers, Rng, counters). */
+  /**
+   * Writes generator/ and critic/ (tfjs format) and state.msgpack (optimisers, Rng, counters). When
+   * averaging, generator/ is θ̄ (what samples) and generator-online/ the G that trains; the
+   * `generator` twin is left holding θ̄.
+   */
   async save(dir: string): Promise<void> {
-    setTwinWeights(this.generator, { ...this.G.toMap(), ...this.G.statsMap() });
-    setTwinWeights(this.critic, { ...this.D.toMap(), ...this.D.statsMap() });
-    for (const [sub, model] of [['generator', this.generator], ['critic', this.critic]] as const) {
+    const write = async (sub: string, model: tf.Sequential, net: N) => {
+      setTwinWeights(model, { ...net.toMap(), ...net.statsMap() });
       await mkdir(path.join(dir, sub), { recursive: true });
       await saveModelFiles(model, path.join(dir, sub));
-    }
+    };
+    if (this.Gbar !== undefined) await write('generator-online', this.generator, this.G);
+    await write('generator', this.generator, this.sampler());
+    await write('critic', this.critic, this.D);
     const state: GanState = {
       kind: this.kind,
       rng: [...this.rng.getState()],
@@ -259,10 +321,19 @@ export abstract class MlpGanLearner<N extends GanNet = FusedNet> implements Gene
   async load(dir: string): Promise<void> {
     const state = decode<GanState>(await readFile(path.join(dir, 'state.msgpack')));
     if (state.kind !== this.kind) throw new Error(`${dir} holds a '${state.kind}' model, not '${this.kind}'`);
-    await loadWeightsInto(this.generator, path.join(dir, 'generator'));
-    await loadWeightsInto(this.critic, path.join(dir, 'critic'));
-    this.G.flatten(readWeights([this.generator]));
-    this.D.flatten(readWeights([this.critic]));
+    const averaged = existsSync(path.join(dir, 'generator-online', 'model.json'));
+    // generator/ of an averaging model is θ̄: training on from it would silently drop the online G
+    const a = this.averaging;
+    if (averaged && a === undefined) throw new Error(`${this.kind}.load: ${dir} holds an averaging model (generator-online/), this learner has emaDecay 0`);
+    if (!averaged && a !== undefined) throw new Error(`${this.kind}.load: ${dir} has no generator-online/ (saved without emaDecay), this learner averages G (emaDecay ${a.decay})`);
+    const read = async (sub: string, model: tf.Sequential, net: N) => {
+      await loadWeightsInto(model, path.join(dir, sub));
+      net.flatten(readWeights([model]));
+    };
+    if (a !== undefined) await read('generator-online', this.generator, this.G);
+    await read('generator', this.generator, a?.net ?? this.G);
+    await read('critic', this.critic, this.D);
+    this.gbarStale = false;
     this.gOpt.setState(state.gOpt as never);
     this.dOpt.setState(state.dOpt as never);
     this.rng.setState(state.rng);

@@ -16,6 +16,7 @@
  *     The penalty's gradient w.r.t. the critic's weights is a gradient of a gradient: done by hand
  *     (generative/gradientPenalty.ts) for the ReLU / LeakyReLU critic, tested against nested tf.grad.
  * −criticLoss without the penalty is the running estimate of W (`losses/wasserstein`).
+ * `emaDecay` > 0 samples from a moving average of G's weights (generative/averaging.ts; off by default).
  *
  * Architectures (`architecture`; the default stays 'mlp' until long runs show the conv nets meet
  * the quality goals):
@@ -82,6 +83,11 @@ export interface WganConfig extends MlpGanArchitecture, WganConvArchitecture {
   beta2: number;
   /** Minibatch size m trainGenerative uses unless told otherwise. */
   batchSize: number;
+  /**
+   * β of the moving average of G's weights that samples and is saved (generative/averaging.ts;
+   * Yazıcı et al. 2019 average WGAN-GP's generator among others); 0 = off, G itself samples (the papers').
+   */
+  emaDecay: number;
 }
 
 const ARCH = {
@@ -112,6 +118,7 @@ export const WGAN_DEFAULTS: Readonly<WganConfig> = Object.freeze({
   beta1: 0.5,
   beta2: 0.9,
   batchSize: 64,
+  emaDecay: 0,
 });
 
 /** WGAN-GP: λ = 10, Adam 1e-4 with β = (0.5, 0.9), n_critic = 5, batch 64. */
@@ -144,6 +151,7 @@ export function resolveWganConfig(config: Partial<WganConfig> = {}, variant: 'cl
   checkNumber(name, 'beta1', c.beta1, { min: 0, max: 1, maxExclusive: true });
   checkNumber(name, 'beta2', c.beta2, { min: 0, max: 1, maxExclusive: true });
   checkNumber(name, 'batchSize', c.batchSize, { min: 1, integer: true });
+  checkNumber(name, 'emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
   return c;
 }
 
@@ -168,9 +176,10 @@ export function wganGpCriticSpec(c: Pick<WganConfig, 'dFilters' | 'kernelSize' |
   };
 }
 
-/** G and the critic of `c.architecture`, G first from `rng` (module doc). */
+/** G and the critic of `c.architecture`, G first from `rng` (module doc), and θ̄ when `emaDecay` > 0. */
 function buildWganNets(c: WganConfig, rng: Rng): GanNets<GanNet> {
-  if (c.architecture === 'mlp') return buildMlpGanNets(c, rng);
+  const average = c.emaDecay > 0;
+  if (c.architecture === 'mlp') return buildMlpGanNets(c, rng, average);
   const name = c.variant === 'gp' ? 'WGAN-GP' : 'WGAN';
   if (!nativeAvailable()) {
     throw new Error(`${name} config: 'architecture' 'dcgan' needs the native addon (not built, or NNLAB_NATIVE=off): the conv nets train only on core/fusedConvNet.ts; use 'mlp'`);
@@ -180,7 +189,8 @@ function buildWganNets(c: WganConfig, rng: Rng): GanNets<GanNet> {
   const dSpec = c.variant === 'gp' ? wganGpCriticSpec(c) : discriminatorSpec(arch);
   const generator = buildSequential(gSpec, rng);
   const critic = buildSequential(dSpec, rng);
-  return { generator, critic, G: new FusedConvNet(gSpec, readWeights([generator])), D: new FusedConvNet(dSpec, readWeights([critic])) };
+  const generatorNet = () => new FusedConvNet(gSpec, readWeights([generator]));
+  return { generator, critic, G: generatorNet(), D: new FusedConvNet(dSpec, readWeights([critic])), ...(average ? { Gbar: generatorNet() } : {}) };
 }
 
 export class Wgan extends MlpGanLearner<GanNet> {
@@ -193,7 +203,7 @@ export class Wgan extends MlpGanLearner<GanNet> {
 
   constructor(config: Partial<WganConfig>, rng: Rng, variant: 'clip' | 'gp' = config.variant ?? 'clip') {
     const c = resolveWganConfig(config, variant);
-    super(c.latentDim, buildWganNets(c, rng), rng);
+    super(c.latentDim, buildWganNets(c, rng), rng, c.emaDecay > 0 ? { decay: c.emaDecay, batchSize: c.batchSize } : undefined);
     this.config = Object.freeze(c);
     this.kind = c.variant === 'gp' ? 'wgan-gp' : 'wgan';
     const opt = (size: number): FlatOptimizer =>
