@@ -19,13 +19,17 @@
  *                                 [--config '{"vae":{"hidden":400}}' --tag h400]   (a variant)
  *   node dist/bench/generative.js --report [--models …]   (the tables again from every results*.json, no training)
  *   node dist/bench/generative.js --continue --models dcgan --epochs 12 --results results-dcgan.json
- *       (continues the finished runs of that results file from the models they saved, to 12 epochs:
- *        the same epochs an uninterrupted 12-epoch run has, so long runs can span several sittings)
+ *       (continues the runs of that results file to 12 epochs from the models they saved: the same
+ *        epochs an uninterrupted 12-epoch run has, so long runs can span several sittings. Each
+ *        epoch ends with a checkpoint (<model>-seed<N>/checkpoints/, generative/epochCheckpoint.ts),
+ *        so an interrupted run continues too, from its last epoch; runs of the file that this
+ *        invocation does not train are kept as they are)
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initBackend } from '../core/backend.js';
 import { GENERATIVE_MODELS } from '../generative/models.js';
+import { latestEpochCheckpoint, saveEpochCheckpoint } from '../generative/epochCheckpoint.js';
 import { finishedRunCheckpoint, trainGenerative, type EpochSummary } from '../generative/train.js';
 import { arg } from './stats.js';
 
@@ -129,18 +133,34 @@ async function main(): Promise<void> {
   } else {
     // --continue: the runs already in the results file, to extend from the models they saved
     const previous = process.argv.includes('--continue') && existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as { runs: Run[] }).runs : [];
+    // the file's other runs stay in it
+    runs.push(...previous.filter((r) => !(seeds.includes(r.seed) && models.some((m) => r.model === m + tag))));
     for (const seed of seeds) {
       for (const model of models) {
         const epochs = parseEpochs(arg('epochs'), model);
         const outDir = path.join(root, `${model}${tag}-seed${seed}`);
         const prior = previous.find((r) => r.model === model + tag && r.seed === seed);
         const run: Run = prior ?? { model: model + tag, seed, epochs: [], wallSeconds: 0, ...(configs[model] !== undefined ? { config: configs[model] } : {}) };
-        const done = run.epochs.length;
         if (prior !== undefined && JSON.stringify(prior.config ?? {}) !== JSON.stringify(configs[model] ?? {})) {
           throw new Error(`--continue: ${model + tag} seed ${seed} was trained with config ${JSON.stringify(prior.config ?? {})}, not ${JSON.stringify(configs[model] ?? {})}`);
         }
+        const checkpoints = path.join(outDir, 'checkpoints');
+        // a fresh run starts from no checkpoint; a continued one from its newest, if it was interrupted
+        const latest = prior !== undefined ? latestEpochCheckpoint(checkpoints) : undefined;
+        if (prior === undefined) rmSync(checkpoints, { recursive: true, force: true });
         let resume: Parameters<typeof trainGenerative>[0]['resume'];
-        if (done > 0) {
+        if (latest !== undefined) {
+          // the results are written before the checkpoint at an epoch's end: they may be one epoch ahead
+          if (latest.epoch > run.epochs.length) throw new Error(`--continue: ${latest.dir} is after epoch ${latest.epoch}, but ${resultsFile} records ${run.epochs.length} epochs of ${model + tag} seed ${seed}`);
+          if (latest.epoch < run.epochs.length) {
+            console.log(`${model + tag} seed ${seed}: ${resultsFile} records ${run.epochs.length} epochs, the newest checkpoint is after epoch ${latest.epoch}: epochs ${latest.epoch + 1}–${run.epochs.length} are trained again`);
+            for (const e of run.epochs.splice(latest.epoch)) run.wallSeconds -= e.trainSeconds + e.evalSeconds;
+          }
+          resume = { dir: latest.dir, epoch: latest.epoch, step: latest.step, dataRng: latest.dataRng };
+          console.log(`${model + tag} seed ${seed}: continuing after epoch ${latest.epoch} from its checkpoint ${latest.dir}`);
+        }
+        const done = run.epochs.length;
+        if (resume === undefined && done > 0) {
           const summaryFile = path.join(outDir, 'summary.json');
           if (!existsSync(summaryFile) || !existsSync(path.join(outDir, 'state.msgpack'))) throw new Error(`--continue: ${outDir} holds no finished run to continue (summary.json, state.msgpack)`);
           const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as { batchSize: number; epochs: unknown[] };
@@ -165,7 +185,12 @@ async function main(): Promise<void> {
             run.wallSeconds = wallBefore + (performance.now() - t0) / 1000;
             write();
           },
+          onCheckpoint: async (c) => {
+            await saveEpochCheckpoint(checkpoints, c, 1);
+          },
         });
+        // finished: the run's own files (generator/, critic/, state.msgpack, summary.json) are where it continues from
+        rmSync(checkpoints, { recursive: true, force: true });
         run.wallSeconds = wallBefore + (performance.now() - t0) / 1000;
         write();
         const lastGrid = path.join(outDir, 'samples', `epoch-${String(epochs).padStart(3, '0')}.png`);

@@ -13,10 +13,8 @@
  * alone. So with `workers.gradientMode: 'auto'` (the default) the run times its first iterations
  * both ways, interleaved, and keeps the faster (`gradientStep`); `'threads'` always shards.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../core/checkpoint.js';
+import { latestEpochCheckpoint, saveEpochCheckpoint, type EpochCheckpoint } from '../generative/epochCheckpoint.js';
 import type { GenerativeCheckpoint } from '../generative/train.js';
 import { averageGradients } from '../core/tensors.js';
 import { trainGenerative, type TrainGenerativeOptions } from '../generative/train.js';
@@ -124,39 +122,18 @@ export function gradientStep(mode: GradientMode, threads: number, dataParallel: 
 }
 
 /** What the newest generative checkpoint of a run holds: the loop's position, the metrics' lengths, the model's folder. */
-export interface GenerativeRunState extends GenerativeCheckpoint {
-  dir: string;
-  metrics: { jsonl: number; csv: number; time: number };
-}
+export type GenerativeRunState = EpochCheckpoint<{ metrics: { jsonl: number; csv: number; time: number } }>;
 
-const LATEST = 'LATEST-epoch.json';
-
-/** The newest complete epoch checkpoint of a generative run, or undefined. */
+/** The newest complete epoch checkpoint of a generative run (runs/<id>/checkpoints/), or undefined. */
 export function latestGenerativeCheckpoint(runDir: string): GenerativeRunState | undefined {
-  const file = path.join(runDir, 'checkpoints', LATEST);
-  if (!existsSync(file)) return undefined;
-  const s = JSON.parse(readFileSync(file, 'utf8')) as GenerativeRunState;
-  return { ...s, dir: path.join(runDir, 'checkpoints', s.dir) };
+  return latestEpochCheckpoint(path.join(runDir, 'checkpoints'));
 }
 
-/**
- * Saves the learner (weights and optimiser state) into checkpoints/epoch-NNN atomically (written
- * under a temporary name, renamed), then points LATEST-epoch.json at it; keeps the newest `keep`.
- */
-async function saveEpochCheckpoint(ctx: RunContext, c: GenerativeCheckpoint & { save: (dir: string) => Promise<void> }): Promise<void> {
-  const root = path.join(ctx.runDir, 'checkpoints');
-  const name = `epoch-${String(c.epoch).padStart(4, '0')}`;
-  const tmp = path.join(root, `.tmp-${name}-${process.pid}`);
-  await rm(tmp, { recursive: true, force: true });
-  await c.save(tmp);
-  await rm(path.join(root, name), { recursive: true, force: true });
-  await rename(tmp, path.join(root, name));
-  const state: GenerativeRunState = { epoch: c.epoch, step: c.step, dataRng: c.dataRng, dir: name, metrics: ctx.metrics.mark() };
-  await writeFileAtomic(path.join(root, LATEST), JSON.stringify(state, null, 2) + '\n');
-  const old = (await readdir(root)).filter((n) => /^epoch-\d+$/.test(n)).sort();
-  for (const n of old.slice(0, Math.max(0, old.length - ctx.spec.checkpoint.keep))) await rm(path.join(root, n), { recursive: true, force: true });
-  ctx.log(`checkpoint after epoch ${c.epoch}: ${path.join(root, name)}`);
-  ctx.event({ type: 'checkpoint', dir: path.join(root, name), step: c.step });
+/** Saves the learner (weights and optimiser state) as the run's epoch checkpoint, with the metrics' lengths; keeps the newest `checkpoint.keep`. */
+async function saveRunCheckpoint(ctx: RunContext, c: GenerativeCheckpoint & { save: (dir: string) => Promise<void> }): Promise<void> {
+  const dir = await saveEpochCheckpoint(path.join(ctx.runDir, 'checkpoints'), c, ctx.spec.checkpoint.keep, { metrics: ctx.metrics.mark() });
+  ctx.log(`checkpoint after epoch ${c.epoch}: ${dir}`);
+  ctx.event({ type: 'checkpoint', dir, step: c.step });
 }
 
 /** Whether a generative spec evaluates with the classifier after each epoch: eval.interval 0 turns it off. */
@@ -201,7 +178,7 @@ export async function runGenerative(ctx: RunContext, resume?: GenerativeRunState
   };
   if (model.batchSize !== undefined) opts.batchSize = model.batchSize;
   opts.onCheckpoint = async (c) => {
-    await saveEpochCheckpoint(ctx, c);
+    await saveRunCheckpoint(ctx, c);
     // a stop asked for during the epoch takes effect here, at the checkpoint, not at the next poll
     if (ctx.stopRequested() !== undefined) stop.abort();
   };
