@@ -94,7 +94,7 @@ const VAE_NAME = `784-${VAE_HIDDEN.join('-')}-20`;
 /** The default DCGAN's architecture and recipe for the PyTorch side (bench/python/compare_torch.py). */
 function dcganArgs(): string[] {
   const d = DCGAN_DEFAULTS;
-  return ['--dcgan-kernel', String(d.kernelSize), '--dcgan-dense', String(d.denseUnits), '--dcgan-lr-g', String(generatorLearningRateOf(d)), '--dcgan-ema', String(d.emaDecay)];
+  return ['--dcgan-kernel', String(d.kernelSize), '--dcgan-dense', String(d.denseUnits), '--dcgan-lr-g', String(generatorLearningRateOf(d)), '--dcgan-ema', String(d.emaDecay), '--dcgan-batch', String(d.batchSize)];
 }
 
 /** Median ms per call of `fn`. */
@@ -136,8 +136,8 @@ function measureOurs(steps: number): Record<string, number> {
   const dcgan = dcganStep();
   ours.dcgan = medianMs(dcgan.step, Math.max(5, steps / 40), 2);
   dcgan.dispose();
-  for (const [key, config] of [['dcgan_fused', PAPER_DCGAN], ['dcgan_default', {}]] as const) {
-    const learner = dcganLearnerStep(config);
+  for (const [key, config, batch] of [['dcgan_fused', PAPER_DCGAN, 64], ['dcgan_default', {}, DCGAN_DEFAULTS.batchSize]] as const) {
+    const learner = dcganLearnerStep(config, batch);
     if (learner.engine === 'fused') ours[key] = medianMs(learner.step, Math.max(5, steps / 40), 2);
     learner.dispose();
   }
@@ -203,7 +203,7 @@ async function main(): Promise<void> {
   }
   const ours = medianOf(oursRounds);
   const theirs = medianOf(theirsRounds);
-  const dcganDefault = `DCGAN default (${DCGAN_DEFAULTS.kernelSize}x${DCGAN_DEFAULTS.kernelSize}${DCGAN_DEFAULTS.denseUnits > 0 ? `, fc ${DCGAN_DEFAULTS.denseUnits}` : ''}${DCGAN_DEFAULTS.emaDecay > 0 ? ', G EMA' : ''}) D+G b64`;
+  const dcganDefault = `DCGAN default (${DCGAN_DEFAULTS.kernelSize}x${DCGAN_DEFAULTS.kernelSize}${DCGAN_DEFAULTS.denseUnits > 0 ? `, fc ${DCGAN_DEFAULTS.denseUnits}` : ''}${DCGAN_DEFAULTS.emaDecay > 0 ? ', G EMA' : ''}) D+G b${DCGAN_DEFAULTS.batchSize}`;
   const rows: [string, string, number, number | undefined][] = [
     ['DQN update 4-128-128-2 b128, Huber, Adam', `nnlab fused (${gemm} GEMM)`, ours.dqn!, theirs.dqn],
     ['DQN update 4-128-128-2 b128, Huber, Adam', `nnlab tfjs ops (${backend})`, ours.dqn_tfjs!, theirs.dqn],

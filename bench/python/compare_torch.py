@@ -6,7 +6,8 @@ workloads, with the same models, batch sizes and optimisers as nnlab's side.
 - dcgan: DCGAN D step + G step (non-saturating), 28x28, batch 64, batchnorm, Adam 2e-4 (0.5, 0.999),
   the paper's nets (5x5 kernels, no fully connected hidden layer)
 - dcgan_default: the same step on nnlab's default DCGAN (--dcgan-kernel, --dcgan-dense: a fully
-  connected hidden layer in G and D, --dcgan-lr-g, --dcgan-ema: G's moving average per G step)
+  connected hidden layer in G and D, --dcgan-lr-g, --dcgan-ema: G's moving average per G step,
+  --dcgan-batch: its batch size)
 - wgan_gp: nnlab's default WGAN-GP iteration: 5 critic steps with the gradient penalty (lambda 10)
   and one generator step; G 100-256-512-784 (LeakyReLU 0.2, tanh), critic 784-512-256-1
   (LeakyReLU 0.2), batch 64, Adam 1e-4 (0.5, 0.9); the penalty as Gulrajani et al.'s code computes
@@ -55,6 +56,7 @@ def main():
     p.add_argument("--dcgan-dense", type=int, default=0)
     p.add_argument("--dcgan-lr-g", type=float, default=2e-4)
     p.add_argument("--dcgan-ema", type=float, default=0.0)
+    p.add_argument("--dcgan-batch", type=int, default=64)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -103,7 +105,7 @@ def main():
     out["vae"] = timeit(vae_step, max(20, a.steps // 5), 5)
 
     # DCGAN D+G steps (the architectures of generative/dcgan.ts): the paper's nets, and the default's
-    def dcgan_step_fn(kernel, dense, lr_g, ema):
+    def dcgan_step_fn(kernel, dense, lr_g, ema, gb):
         pad = (kernel - 1) // 2  # 'same' for stride 2: 5 -> 2, 4 -> 1
         out_pad = 1 if kernel % 2 == 1 else 0
         g_in = 100
@@ -129,7 +131,6 @@ def main():
         opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=(0.5, 0.999))
         # the generator's moving average (theta_bar <- ema theta_bar + (1 - ema) theta per G step)
         g_bar = [q.detach().clone() for q in G.parameters()] if ema > 0 else []
-        gb = 64
         real = torch.rand(gb, 1, 28, 28) * 2 - 1
         ones, zeros = torch.ones(gb, 1), torch.zeros(gb, 1)
 
@@ -152,8 +153,8 @@ def main():
 
         return step
 
-    out["dcgan"] = timeit(dcgan_step_fn(5, 0, 2e-4, 0), max(5, a.steps // 40), 2)
-    out["dcgan_default"] = timeit(dcgan_step_fn(a.dcgan_kernel, a.dcgan_dense, a.dcgan_lr_g, a.dcgan_ema), max(5, a.steps // 40), 2)
+    out["dcgan"] = timeit(dcgan_step_fn(5, 0, 2e-4, 0, 64), max(5, a.steps // 40), 2)
+    out["dcgan_default"] = timeit(dcgan_step_fn(a.dcgan_kernel, a.dcgan_dense, a.dcgan_lr_g, a.dcgan_ema, a.dcgan_batch), max(5, a.steps // 40), 2)
 
     # WGAN-GP iteration (nnlab's default WGAN-GP, generative/wgan.ts)
     gb = 64
