@@ -163,8 +163,10 @@ async function main(): Promise<void> {
         if (resume === undefined && done > 0) {
           const summaryFile = path.join(outDir, 'summary.json');
           if (!existsSync(summaryFile) || !existsSync(path.join(outDir, 'state.msgpack'))) throw new Error(`--continue: ${outDir} holds no finished run to continue (summary.json, state.msgpack)`);
-          const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as { batchSize: number; epochs: unknown[] };
-          resume = { dir: outDir, ...finishedRunCheckpoint(seed, done, summary.batchSize) };
+          const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as { epochs: EpochSummary[] };
+          const last = summary.epochs.at(-1);
+          if (last?.epoch !== done) throw new Error(`--continue: ${summaryFile} ends at epoch ${last?.epoch ?? 0}, but ${resultsFile} records ${done} epochs of ${model + tag} seed ${seed}`);
+          resume = { dir: outDir, ...finishedRunCheckpoint(seed, done, last.steps) };
           console.log(`${model + tag} seed ${seed}: continuing after epoch ${done} from ${outDir}`);
         }
         runs.push(run);

@@ -134,17 +134,18 @@ function short(metrics: Metrics): string {
 }
 
 /**
- * Where a finished run of `trainGenerative` (seed `seed`, `epochs` epochs over `trainSize` images)
- * left its loop, to continue it with `resume` from the model it saved in its outDir: the batch-order
- * generator replayed through its `epochs` shuffles, and the iteration count. Continuing this way
- * gives the epochs an uninterrupted longer run would have had.
+ * Where a finished run of `trainGenerative` (seed `seed`, `epochs` epochs over `trainSize` images,
+ * `step` iterations: its last EpochSummary's `steps`) left its loop, to continue it with `resume`
+ * from the model it saved in its outDir: the batch-order generator replayed through its `epochs`
+ * shuffles. Continuing this way gives the epochs an uninterrupted longer run would have had. (The
+ * iterations are not derived from the batch size: a WGAN iteration takes n_critic batches.)
  */
-export function finishedRunCheckpoint(seed: number, epochs: number, batchSize: number, trainSize = 60_000): GenerativeCheckpoint {
+export function finishedRunCheckpoint(seed: number, epochs: number, step: number, trainSize = 60_000): GenerativeCheckpoint {
   const root = new Rng(seed);
   root.split(); // the learner's stream
   const dataRng = root.split();
   for (let e = 0; e < epochs; e++) dataRng.permutation(trainSize);
-  return { epoch: epochs, step: epochs * Math.floor(trainSize / batchSize), dataRng: dataRng.getState() };
+  return { epoch: epochs, step, dataRng: dataRng.getState() };
 }
 
 /** Trains a generative model on MNIST (module doc). */
