@@ -11,7 +11,7 @@
  * A subclass supplies the losses (criticLossAndGrad, generatorLossAndGrad), the schedule and
  * the optimisers, and may act after a critic update (WGAN's weight clipping).
  *
- * Generator averaging (generative/averaging.ts, when the nets come with `Gbar`): θ̄ ← β θ̄ + (1 − β) θ
+ * Generator averaging (generative/averaging.ts, when the nets come with `averaging`): θ̄ ← β θ̄ + (1 − β) θ
  * after every generator step; θ̄ samples (`sample()`) and is the saved `generator/`, with its
  * batchnorm running averages recomputed for its own weights first; `generator-online/` keeps the
  * G that trains. Training never reads θ̄.
@@ -74,8 +74,8 @@ export interface GanNets<N extends GanNet> {
   readonly critic: tf.Sequential;
   readonly G: N;
   readonly D: N;
-  /** θ̄, a second G built from the same weights, when the learner averages G (module doc). */
-  readonly Gbar?: N;
+  /** θ̄ (a second G built from the same weights) and its settings, when the learner averages G (module doc). */
+  readonly averaging?: GeneratorAveraging & { readonly net: N };
 }
 
 /** Generator averaging's settings: β, and the batch size of θ̄'s batchnorm recalibration. */
@@ -86,9 +86,9 @@ export interface GeneratorAveraging {
 
 /**
  * The MLP G (latentDim → … → 784, tanh) and D (784 → … → 1, linear) with their twins, G first from
- * `rng`; with `average`, also θ̄ (`Gbar`), a copy of G's initial weights (no further draws).
+ * `rng`; with `averaging`, also θ̄, a copy of G's initial weights (no further draws).
  */
-export function buildMlpGanNets(arch: MlpGanArchitecture, rng: Rng, average = false): GanNets<FusedNet> {
+export function buildMlpGanNets(arch: MlpGanArchitecture, rng: Rng, averaging?: GeneratorAveraging): GanNets<FusedNet> {
   const g = buildMlpNet('generator', arch.latentDim, arch.generatorHidden, PIXELS, arch.generatorActivation, 'tanh', arch.leakyAlpha, rng, arch.generatorBatchNorm);
   const d = buildMlpNet('critic', PIXELS, arch.criticHidden, 1, arch.criticActivation, 'linear', arch.leakyAlpha, rng);
   const generatorNet = () => new FusedNet(getParams(g.model), g.activations, arch.leakyAlpha);
@@ -97,7 +97,7 @@ export function buildMlpGanNets(arch: MlpGanArchitecture, rng: Rng, average = fa
     critic: d.model,
     G: generatorNet(),
     D: new FusedNet(getParams(d.model), d.activations, arch.leakyAlpha),
-    ...(average ? { Gbar: generatorNet() } : {}),
+    ...(averaging !== undefined ? { averaging: { ...averaging, net: generatorNet() } } : {}),
   };
 }
 
@@ -145,18 +145,14 @@ export abstract class MlpGanLearner<N extends GanNet = FusedNet> implements Gene
   /** Critic (discriminator) updates so far. */
   criticSteps = 0;
 
-  /**
-   * `nets` built from `rng` (buildMlpGanNets, or a subclass's conv nets); the noise stream splits
-   * off it after. `averaging` (with `nets.Gbar`, and only with it) turns generator averaging on.
-   */
-  constructor(latentDim: number, nets: GanNets<N>, rng: Rng, averaging?: GeneratorAveraging) {
-    if ((nets.Gbar === undefined) !== (averaging === undefined)) throw new Error('MlpGanLearner: generator averaging needs both θ̄ (nets.Gbar) and its settings');
+  /** `nets` built from `rng` (buildMlpGanNets, or a subclass's conv nets); the noise stream splits off it after. */
+  constructor(latentDim: number, nets: GanNets<N>, rng: Rng) {
     this.latentDim = latentDim;
     this.generator = nets.generator;
     this.critic = nets.critic;
     this.G = nets.G;
     this.D = nets.D;
-    this.averaging = nets.Gbar !== undefined && averaging !== undefined ? { ...averaging, net: nets.Gbar } : undefined;
+    this.averaging = nets.averaging;
     this.rng = rng.split();
   }
 

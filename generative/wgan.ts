@@ -178,8 +178,8 @@ export function wganGpCriticSpec(c: Pick<WganConfig, 'dFilters' | 'kernelSize' |
 
 /** G and the critic of `c.architecture`, G first from `rng` (module doc), and θ̄ when `emaDecay` > 0. */
 function buildWganNets(c: WganConfig, rng: Rng): GanNets<GanNet> {
-  const average = c.emaDecay > 0;
-  if (c.architecture === 'mlp') return buildMlpGanNets(c, rng, average);
+  const averaging = c.emaDecay > 0 ? { decay: c.emaDecay, batchSize: c.batchSize } : undefined;
+  if (c.architecture === 'mlp') return buildMlpGanNets(c, rng, averaging);
   const name = c.variant === 'gp' ? 'WGAN-GP' : 'WGAN';
   if (!nativeAvailable()) {
     throw new Error(`${name} config: 'architecture' 'dcgan' needs the native addon (not built, or NNLAB_NATIVE=off): the conv nets train only on core/fusedConvNet.ts; use 'mlp'`);
@@ -190,7 +190,7 @@ function buildWganNets(c: WganConfig, rng: Rng): GanNets<GanNet> {
   const generator = buildSequential(gSpec, rng);
   const critic = buildSequential(dSpec, rng);
   const generatorNet = () => new FusedConvNet(gSpec, readWeights([generator]));
-  return { generator, critic, G: generatorNet(), D: new FusedConvNet(dSpec, readWeights([critic])), ...(average ? { Gbar: generatorNet() } : {}) };
+  return { generator, critic, G: generatorNet(), D: new FusedConvNet(dSpec, readWeights([critic])), ...(averaging !== undefined ? { averaging: { ...averaging, net: generatorNet() } } : {}) };
 }
 
 export class Wgan extends MlpGanLearner<GanNet> {
@@ -203,7 +203,7 @@ export class Wgan extends MlpGanLearner<GanNet> {
 
   constructor(config: Partial<WganConfig>, rng: Rng, variant: 'clip' | 'gp' = config.variant ?? 'clip') {
     const c = resolveWganConfig(config, variant);
-    super(c.latentDim, buildWganNets(c, rng), rng, c.emaDecay > 0 ? { decay: c.emaDecay, batchSize: c.batchSize } : undefined);
+    super(c.latentDim, buildWganNets(c, rng), rng);
     this.config = Object.freeze(c);
     this.kind = c.variant === 'gp' ? 'wgan-gp' : 'wgan';
     const opt = (size: number): FlatOptimizer =>
