@@ -123,8 +123,11 @@ export class FusedAdam {
     this.v = new Float32Array(size);
   }
 
-  /** One update of θ with gradient g (g is clipped in place when clipNorm is set). Returns ‖g‖ before clipping. */
-  step(theta: Float32Array, g: Float32Array): number {
+  /**
+   * One update of θ with gradient g (g is clipped in place when clipNorm is set), at learning rate
+   * `lr` (the constructor's unless a schedule passes another). Returns ‖g‖ before clipping.
+   */
+  step(theta: Float32Array, g: Float32Array, lr = this.lr): number {
     let sq = 0;
     for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
     const norm = Math.sqrt(sq);
@@ -135,7 +138,7 @@ export class FusedAdam {
     const c2 = 1 - b2 ** this.t;
     const native = nativeTails();
     if (native !== undefined) {
-      native.adamStep(theta as Float32Array, g as Float32Array, this.m, this.v, scale, this.lr, b1, b2, eps, c1, c2);
+      native.adamStep(theta as Float32Array, g as Float32Array, this.m, this.v, scale, lr, b1, b2, eps, c1, c2);
       return norm;
     }
     const m = this.m;
@@ -146,7 +149,7 @@ export class FusedAdam {
       const vi = b2 * v[i]! + (1 - b2) * gi * gi;
       m[i] = mi;
       v[i] = vi;
-      theta[i]! -= (this.lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
+      theta[i]! -= (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
     }
     return norm;
   }

@@ -56,6 +56,11 @@ function adamSlots(opt: tf.AdamOptimizer): AdamSlots {
  * backends run tfjs's own applyGradients.
  */
 export class FusedKernelAdam extends tf.AdamOptimizer {
+  /** Sets α for the next updates (a learning-rate schedule; tfjs keeps it protected). */
+  setLearningRate(lr: number): void {
+    this.learningRate = lr;
+  }
+
   override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
     if (!tf.getKernel(ADAM_UPDATE, tf.getBackend())) {
       super.applyGradients(variableGradients);
@@ -243,6 +248,17 @@ export class Optimizer {
     } finally {
       tf.dispose(tensors);
     }
+  }
+
+  /**
+   * Sets the learning rate α of the next updates (a schedule). tfjs lets it change on its SGD and
+   * momentum optimisers and nnlab's Adam; the others throw, naming the optimiser.
+   */
+  setLearningRate(lr: number): void {
+    if (!(typeof lr === 'number' && Number.isFinite(lr) && lr >= 0)) throw new RangeError(`optimizer ${this.spec.name}: learning rate must be a number ≥ 0, got ${String(lr)}`);
+    const o = this.tfOptimizer;
+    if (o instanceof FusedKernelAdam || o instanceof tf.SGDOptimizer) o.setLearningRate(lr);
+    else throw new Error(`optimizer ${this.spec.name}: its learning rate cannot change during training (only sgd, momentum, nesterov and adam's can)`);
   }
 
   /** Slot variables and iteration count as plain arrays (positional; names kept for reading). */

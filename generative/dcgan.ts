@@ -49,6 +49,10 @@
  * online G's averages belong to other weights) from CALIBRATION_BATCHES batches of fresh z before
  * it samples or is saved; `sample()` and the saved `generator/` then use it.
  *
+ * Learning-rate decay (`decayStart`, `decayIterations`; off by default): both rates fall linearly to
+ * zero over `decayIterations` iterations from iteration `decayStart`, as pix2pix and CycleGAN end
+ * their runs (generative/lrDecay.ts). The default run decays over its last three epochs.
+ *
  * Engines (`fused`, default true): with the native addon built, G and D train on
  * core/fusedConvNet.ts `FusedConvNet` (forward / backward on typed arrays, the native kernels) with
  * core/fused.ts `FusedAdam` (ε = 1e-8, the ε makeOptimizer gives tfjs's Adam): `engine` is then
@@ -73,6 +77,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildSequential, type SequentialSpec } from '../core/nn.js';
 import { FusedConvNet } from '../core/fusedConvNet.js';
+import { checkLrDecay, decayFactor } from './lrDecay.js';
 import { fillFromMap, sizeOf, sliceMap } from '../core/flatParams.js';
 import { FusedAdam, type FusedAdamState } from '../core/fused.js';
 import { loadNativeAddon, nativeAvailable, NATIVE_BINARY, NATIVE_BROADCAST, type NativeAddon } from '../core/nativeAddon.js';
@@ -132,6 +137,10 @@ export interface DcganConfig {
    * 2019); 0 = off, G itself samples (the paper's).
    */
   emaDecay: number;
+  /** Iteration from which both learning rates decay linearly to 0 (generative/lrDecay.ts). */
+  decayStart: number;
+  /** Iterations of that decay; 0 = none (the paper's constant rates). */
+  decayIterations: number;
   /** Seed of weights and latents when no Rng is passed to the constructor. */
   seed: number;
   /**
@@ -163,6 +172,8 @@ export const DCGAN_DEFAULTS: Readonly<DcganConfig> = Object.freeze({
   batchSize: 64,
   criticSteps: 1,
   emaDecay: 0.999,
+  decayStart: 0,
+  decayIterations: 0,
   seed: 0,
   fused: true,
 });
@@ -185,6 +196,7 @@ export function resolveDcganConfig(config: Partial<DcganConfig> = {}): DcganConf
   checkNumber(M, 'initStd', c.initStd, { min: 0, minExclusive: true });
   checkNumber(M, 'leakySlope', c.leakySlope, { min: 0, max: 1 });
   checkNumber(M, 'emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
+  checkLrDecay(M, c);
   checkNumber(M, 'seed', c.seed, { min: 0, integer: true });
   checkBoolean(M, 'conditional', c.conditional);
   checkBoolean(M, 'fused', c.fused);
@@ -475,9 +487,10 @@ export class Dcgan implements GenerativeLearner {
       if (f !== undefined) {
         m = this.runFusedPhase(f, p, batches[i]!);
         const net = p === 'critic' ? f.D : f.G;
-        f.adam[p].step(net.params, net.grads);
+        f.adam[p].step(net.params, net.grads, this.learningRate(p));
       } else {
         const t = this.tfEngine!;
+        t.optimizers[p].setLearningRate(this.learningRate(p));
         m = this.runPhase(p, batches[i]!, (lossFn, vars) => {
           const loss = t.optimizers[p].minimize(lossFn, [...vars.values()]);
           const value = loss.dataSync()[0]!;
@@ -511,10 +524,11 @@ export class Dcgan implements GenerativeLearner {
     const f = this.fusedEngine;
     if (f !== undefined) {
       const net = p === 'critic' ? f.D : f.G;
-      f.adam[p].step(net.params, net.flatten(grads, net.grads));
+      f.adam[p].step(net.params, net.flatten(grads, net.grads), this.learningRate(p));
       this.modelsStale = true;
     } else {
       const t = this.tfEngine!;
+      t.optimizers[p].setLearningRate(this.learningRate(p));
       t.optimizers[p].applyGradientMap(t.vars[p], grads);
     }
     if (p === 'generator') {
@@ -522,6 +536,12 @@ export class Dcgan implements GenerativeLearner {
       this.iterations++;
     }
     return {};
+  }
+
+  /** The phase's learning rate in the current iteration (its constant rate, decayed when the schedule says). */
+  learningRate(phase: GanPhase): number {
+    const c = this.config;
+    return (phase === 'critic' ? c.learningRate : generatorLearningRateOf(c)) * decayFactor(c, this.iterations);
   }
 
   /** θ̄ ← β θ̄ + (1 − β) θ, after a generator step. */

@@ -156,3 +156,22 @@ test('bad optimizer specs get errors naming the field', () => {
 });
 
 test.run();
+
+test('setLearningRate: the next steps of sgd, momentum and adam use the new α (adam\'s first step moves θ by α·sign(g)); optimisers that keep α fixed, and bad rates, throw naming the problem', () => {
+  for (const name of ['sgd', 'momentum', 'adam'] as const) {
+    const opt = makeOptimizer({ name, lr: 0.1 });
+    opt.setLearningRate(0.01);
+    const theta = tf.variable(tf.tensor1d([1, -2]));
+    tf.dispose(opt.minimize(() => tf.mul(0.5, tf.sum(tf.square(theta))) as tf.Scalar, [theta]));
+    // sgd and momentum (v₁ = g): θ − 0.01θ; adam: θ − 0.01 sign(θ)
+    close(theta.dataSync(), name === 'adam' ? [0.99, -1.99] : [0.99, -1.98], 1e-6, name);
+    theta.dispose();
+    assert.throws(() => opt.setLearningRate(-1), (e: Error) => e instanceof RangeError && e.message.includes(`optimizer ${name}: learning rate`));
+    opt.dispose();
+  }
+  for (const name of ['rmsprop', 'adagrad', 'adadelta'] as const) {
+    const opt = makeOptimizer({ name, lr: 0.1 });
+    assert.throws(() => opt.setLearningRate(0.01), (e: Error) => e.message.includes(`optimizer ${name}: its learning rate cannot change`));
+    opt.dispose();
+  }
+});

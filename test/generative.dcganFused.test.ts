@@ -11,6 +11,7 @@ import { initBackend } from '../core/backend.js';
 import { nativeAvailable } from '../core/nativeAddon.js';
 import { Rng } from '../base/rng.js';
 import { Dcgan, PAPER_DCGAN, type DcganConfig } from '../generative/dcgan.js';
+import { decayFactor } from '../generative/lrDecay.js';
 import type { ImageBatch, Metrics } from '../generative/types.js';
 import type { TensorMap } from '../core/tensors.js';
 import { close, useCpu, NATIVE_REQUIRED, test } from './helpers.js';
@@ -146,6 +147,45 @@ if (!NATIVE_REQUIRED || !nativeAvailable()) {
         learner.dispose();
       }
     }
+  });
+
+  test('learning-rate decay (decayStart, decayIterations): both rates scale by decayFactor of the iteration on both engines; 0 after the decay, and a run that stops before it is the run without it', () => {
+    const d = { decayStart: 10, decayIterations: 4 };
+    assert.equal([0, 9, 10, 11, 12, 13, 14, 99].map((t) => decayFactor(d, t)), [1, 1, 1, 0.75, 0.5, 0.25, 0, 0]);
+    assert.is(decayFactor({ decayStart: 0, decayIterations: 0 }, 5), 1);
+    for (const bad of [{ decayStart: -1 }, { decayIterations: 2.5 }]) {
+      assert.throws(() => new Dcgan(bad), (e: Error) => e instanceof RangeError && e.message.includes(`'${Object.keys(bad)[0]}'`));
+    }
+    const trainable = (m: tf.LayersModel) => m.trainableWeights.map((w) => w.originalName);
+    // the first Adam step moves the largest element by ≈ the rate: at iteration 12 that is half of each
+    for (const learner of pair({ ...SMALL, generatorLearningRate: 1e-3, ...d }, 11)) {
+      learner.iterations = 12;
+      assert.is(learner.learningRate('generator'), 5e-4);
+      assert.is(learner.learningRate('critic'), 1e-4);
+      const before = learner.getParams();
+      learner.trainStep(learner.schedule().map(() => batch(new Rng(12))));
+      const after = learner.getParams();
+      const largestStep = (names: string[]) => Math.max(...names.map((k) => after[k]!.data.reduce((m, v, i) => Math.max(m, Math.abs(v - before[k]!.data[i]!)), 0)));
+      close([largestStep(trainable(learner.generator))], [5e-4], 0.02 * 5e-4, `${learner.engine}: G's largest step at factor 0.5`);
+      close([largestStep(trainable(learner.discriminator))], [1e-4], 0.02 * 1e-4, `${learner.engine}: D's largest step at factor 0.5`);
+      // past the decay the rates are 0: no trainable weight moves
+      learner.iterations = 14;
+      learner.trainStep(learner.schedule().map(() => batch(new Rng(13))));
+      const frozen = learner.getParams();
+      for (const k of [...trainable(learner.generator), ...trainable(learner.discriminator)]) assert.equal(frozen[k]!.data, after[k]!.data, `${learner.engine} ${k} after the decay`);
+      learner.dispose();
+    }
+    // three steps before decayStart: bit for bit the learner without decay
+    const [a, b] = [new Dcgan({ ...SMALL, ...d }, new Rng(5)), new Dcgan(SMALL, new Rng(5))];
+    const rng = new Rng(6);
+    for (let it = 0; it < 3; it++) {
+      const batches = a.schedule().map(() => batch(rng));
+      a.trainStep(batches);
+      b.trainStep(batches);
+    }
+    sameMaps(a.getParams(), b.getParams(), 0, 'before decayStart');
+    a.dispose();
+    b.dispose();
   });
 
   test('step by step (tfjs learner set to the fused one\'s weights before each phase), the engines\' gradients agree to 1e-5 of each tensor\'s largest, lr 2e-3, 3 iterations', () => {
