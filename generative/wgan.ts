@@ -26,6 +26,10 @@
  *     G is generative/dcgan.ts `generatorSpec` (dense 7·7·2gFilters BN ReLU → convT gFilters
  *     (BN, ReLU) → convT 1 tanh; kernelSize, N(0, initStd)) in both variants — WGAN §4.3 trains
  *     DCGAN's generator, WGAN-GP's MNIST G (gan_mnist.py) is the same shape of net.
+ *     `denseUnits` h > 0 adds DCGAN's fully connected hidden layer (BN) to G and to the 'clip'
+ *     critic: with h = 1024 and kernelSize 4 these are InfoGAN's MNIST nets (Chen et al. 2016,
+ *     appendix C.1), on which Lucic et al. 2018 ("Are GANs Created Equal?") compare WGAN and
+ *     WGAN-GP with the other GANs on MNIST. The 'gp' critic stays gan_mnist.py's.
  *     'clip' critic: DCGAN's discriminator (`discriminatorSpec`: conv dFilters s2 LeakyReLU →
  *       conv 2dFilters s2 BN LeakyReLU → flatten → dense 1), its linear output the critic value —
  *       the WGAN paper's DCGAN critic (batchnorm included; martinarjovsky/WassersteinGAN
@@ -57,7 +61,7 @@ import { buildMlpGanNets, MlpGanLearner, PIXELS, type FlatOptimizer, type GanNet
 import type { Metrics, Phase } from './types.js';
 
 /** The conv architecture's fields, as DCGAN's (generative/dcgan.ts DcganConfig). */
-export type WganConvArchitecture = Pick<DcganConfig, 'gFilters' | 'dFilters' | 'kernelSize' | 'initStd'>;
+export type WganConvArchitecture = Pick<DcganConfig, 'gFilters' | 'dFilters' | 'kernelSize' | 'denseUnits' | 'initStd'>;
 
 /** The MLP architecture fields (MlpGanArchitecture), the conv ones, then the WGAN's own. */
 export interface WganConfig extends MlpGanArchitecture, WganConvArchitecture {
@@ -108,6 +112,7 @@ export const WGAN_DEFAULTS: Readonly<WganConfig> = Object.freeze({
   gFilters: DCGAN_DEFAULTS.gFilters,
   dFilters: DCGAN_DEFAULTS.dFilters,
   kernelSize: 5, // the DCGAN paper's 5×5 and gan_mnist.py's (the default DCGAN's InfoGAN nets use 4×4)
+  denseUnits: 0, // the DCGAN paper's nets have no fully connected hidden layer (InfoGAN's: 1024)
   initStd: DCGAN_DEFAULTS.initStd,
   nCritic: 5,
   criticWarmup: false,
@@ -141,6 +146,7 @@ export function resolveWganConfig(config: Partial<WganConfig> = {}, variant: 'cl
   checkChoice(name, 'architecture', c.architecture, ['mlp', 'dcgan'] as const);
   checkMlpGanArchitecture(name, c);
   for (const f of ['gFilters', 'dFilters', 'kernelSize'] as const) checkNumber(name, f, c[f], { min: 1, integer: true });
+  checkNumber(name, 'denseUnits', c.denseUnits, { min: 0, integer: true });
   checkNumber(name, 'initStd', c.initStd, { min: 0, minExclusive: true });
   checkNumber(name, 'nCritic', c.nCritic, { min: 1, integer: true });
   checkBoolean(name, 'criticWarmup', c.criticWarmup);
@@ -157,8 +163,8 @@ export function resolveWganConfig(config: Partial<WganConfig> = {}, variant: 'cl
 
 /** The DCGAN builders' view of a conv WGAN config (unconditional, no dense hidden layer). */
 function dcganArchitecture(c: WganConfig): DcganArchitecture {
-  const { latentDim, gFilters, dFilters, kernelSize, initStd } = c;
-  return { latentDim, gFilters, dFilters, kernelSize, initStd, conditional: false, denseUnits: 0, leakySlope: c.leakyAlpha };
+  const { latentDim, gFilters, dFilters, kernelSize, denseUnits, initStd } = c;
+  return { latentDim, gFilters, dFilters, kernelSize, denseUnits, initStd, conditional: false, leakySlope: c.leakyAlpha };
 }
 
 /**

@@ -79,7 +79,7 @@ test("without the native addon, architecture 'dcgan' fails naming the field", ()
 });
 
 if (NATIVE_REQUIRED) {
-  test('the nets: DCGAN G in both; WGAN critic = DCGAN D with batchnorm, WGAN-GP critic = 3 convs without', () => {
+  test('the nets: DCGAN G in both; WGAN critic = DCGAN D with batchnorm, WGAN-GP critic = 3 convs without; denseUnits adds the dense hidden layer to G and the WGAN critic', () => {
     const clip = new Wgan(SMALL, new Rng(1), 'clip');
     const gp = new Wgan(SMALL, new Rng(1), 'gp');
     for (const w of [clip, gp]) {
@@ -92,6 +92,19 @@ if (NATIVE_REQUIRED) {
     assert.equal(gp.critic.layers.filter((l) => l.getClassName() === 'Conv2D').map((l) => l.outputShape), [[null, 14, 14, 2], [null, 7, 7, 4], [null, 4, 4, 8]]);
     clip.dispose();
     gp.dispose();
+    // denseUnits: DCGAN's fully connected hidden layer (BN) in G and the clip critic (InfoGAN's nets at 1024); the gp critic stays gan_mnist.py's
+    const dense = (m: tf.Sequential) => m.layers.filter((l) => l.getClassName() === 'Dense').map((l) => l.outputShape);
+    const clipDense = new Wgan({ ...SMALL, denseUnits: 6, kernelSize: 4 }, new Rng(1), 'clip');
+    const gpDense = new Wgan({ ...SMALL, denseUnits: 6, kernelSize: 4 }, new Rng(1), 'gp');
+    assert.equal(dense(clipDense.generator), [[null, 6], [null, 7 * 7 * 4]]);
+    assert.equal(dense(clipDense.critic), [[null, 6], [null, 1]]);
+    assert.equal(dense(gpDense.generator), [[null, 6], [null, 7 * 7 * 4]]);
+    assert.equal(dense(gpDense.critic), [[null, 1]]);
+    const m = clipDense.trainStep(clipDense.schedule().map(() => batchOf(4, new Rng(2))));
+    assert.ok(Number.isFinite(m['losses/wasserstein']) && Number.isFinite(m['losses/g_loss']), JSON.stringify(m));
+    assert.throws(() => new Wgan({ ...SMALL, denseUnits: -1 }, new Rng(1), 'clip'), (e: Error) => e instanceof RangeError && /WGAN config: 'denseUnits'/.test(e.message));
+    clipDense.dispose();
+    gpDense.dispose();
   });
 
   test('conv WGAN-GP critic gradient (Wasserstein term + penalty) equals autograd with nested tf.grad (batch 4)', () => {
