@@ -232,7 +232,7 @@ function makeDqn() {
         const q = tf.sum(tf.mul(mlp(obs, params), tf.oneHot(actions, 2)), 1);
         return tf.losses.huberLoss(y, q) as tf.Scalar;
       }, params);
-      opt.applyGradients(grads as unknown as Parameters<typeof opt.applyGradients>[0]);
+      opt.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
       return value;
     });
     loss.dataSync(); // a learner reads the loss back to log it

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../core/backend.js';
-import { make } from '../envs/index.js';
+import { make, TaxiEnv } from '../envs/index.js';
 import type { Env } from '../envs/index.js';
 import { QLearning } from '../agents/qlearning.js';
 import { Sarsa } from '../agents/sarsa.js';
@@ -91,7 +91,8 @@ function tabular(seeds: number): void {
       make: (env, seed) => QLearning.forEnv(env, { alpha: 0.1, epsilon: 0.1, gamma: 0.99, seed }),
       goal: 'greedy optimal (issue: ≥ 8.0; optimum is 7.91)',
       check: (env, p) => {
-        const u = env.unwrapped as unknown as { P: [number, number, number, boolean][][][] };
+        const u = env.unwrapped;
+        if (!(u instanceof TaxiEnv)) throw new Error(`Taxi-v4 check: the env is a ${u.constructor.name}, not TaxiEnv`);
         const V = optimalValues(u.P, 500, 6);
         let optimalStarts = 0;
         let total = 0;

@@ -85,12 +85,80 @@ export function nativeKernelNames(): string[] {
 // ---- kernels ---------------------------------------------------------------------------------
 
 type Backend = MathBackendCPU;
-interface Args {
-  inputs: tf.NamedTensorInfoMap;
-  backend: Backend;
-  attrs?: tf.NamedAttrMap;
-}
+/** What tfjs passes a kernel (its KernelFunc's argument: the backend untyped, the attributes a NamedAttrMap). */
+type Args = Parameters<tf.KernelFunc>[0];
 type TensorInfo = tf.TensorInfo;
+
+/** The backend a kernel runs on: the native backend is a MathBackendCPU (registerNativeBackend). */
+function cpuOf(args: Args): Backend {
+  const b = args.backend;
+  if (!(b instanceof MathBackendCPU)) throw new Error('native kernel: called with a backend other than the native one (a MathBackendCPU)');
+  return b;
+}
+
+// Kernel attributes, checked as they are read: tfjs types them only as a NamedAttrMap.
+type Attrs = tf.NamedAttrMap | undefined;
+
+function badAttr(name: string, what: string, v: unknown): TypeError {
+  return new TypeError(`native kernel attribute '${name}': ${what} expected, got ${JSON.stringify(v)}`);
+}
+
+/** A boolean attribute; absent is false. */
+function boolAttr(a: Attrs, name: string): boolean {
+  const v = a?.[name];
+  if (v === undefined || v === null) return false;
+  if (typeof v !== 'boolean') throw badAttr(name, 'a boolean', v);
+  return v;
+}
+
+function numAttr(a: Attrs, name: string): number | undefined {
+  const v = a?.[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number') throw badAttr(name, 'a number', v);
+  return v;
+}
+
+function strAttr(a: Attrs, name: string): string | undefined {
+  const v = a?.[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw badAttr(name, 'a string', v);
+  return v;
+}
+
+/** A number or a list of numbers (axis, strides, dilations, shapes). */
+function numsAttr(a: Attrs, name: string): number | number[] | undefined {
+  const v = a?.[name];
+  if (v === undefined || v === null || typeof v === 'number') return v ?? undefined;
+  if (!Array.isArray(v)) throw badAttr(name, 'a number or a list of numbers', v);
+  const out: number[] = [];
+  for (const x of v) {
+    if (typeof x !== 'number') throw badAttr(name, 'a list of numbers', v);
+    out.push(x);
+  }
+  return out;
+}
+
+function listAttr(a: Attrs, name: string): number[] | undefined {
+  const v = numsAttr(a, name);
+  if (typeof v === 'number') throw badAttr(name, 'a list of numbers', v);
+  return v;
+}
+
+/** A pair attribute (strides, dilations): a number, or two. */
+function pairAttr(a: Attrs, name: string, otherwise: number): number | [number, number] {
+  const v = numsAttr(a, name) ?? otherwise;
+  if (typeof v === 'number') return v;
+  const [h, w] = v;
+  if (v.length !== 2 || h === undefined || w === undefined) throw badAttr(name, 'a number or two', v);
+  return [h, w];
+}
+
+/** A rank-4 shape as computeConv2DInfo takes it, or undefined. */
+function shape4(s: readonly number[] | undefined): [number, number, number, number] | undefined {
+  if (s === undefined || s.length !== 4) return undefined;
+  const [a, b, c, d] = s;
+  return a === undefined || b === undefined || c === undefined || d === undefined ? undefined : [a, b, c, d];
+}
 
 /** tfjs's fused activation names the addon's epilogue applies, and their codes (native/src/gemm.h `Act`). */
 const ACT: Record<string, number> = {
@@ -121,7 +189,13 @@ export function nativeCallCounts(): Record<string, { native: number; fallback: n
 
 function fallback(name: string, args: Args): TensorInfo {
   count(name, 'fallback');
-  return cpuKernel(name)(args as unknown as Parameters<tf.KernelFunc>[0]) as TensorInfo;
+  return single(name, cpuKernel(name)(args));
+}
+
+/** A kernel's one output (the cpu kernels these replace have one). */
+function single(name: string, out: TensorInfo | TensorInfo[]): TensorInfo {
+  if (Array.isArray(out)) throw new Error(`tfjs cpu kernel ${name}: one output expected, got ${out.length}`);
+  return out;
 }
 
 /** The Float32Array behind a float32 tensor, or undefined if it is anything else. */
@@ -136,7 +210,7 @@ function applyActivationCpu(
   backend: Backend, x: TensorInfo, activation: string, prelu: TensorInfo | undefined, alpha: number | undefined,
 ): TensorInfo {
   const run = (name: string, inputs: tf.NamedTensorInfoMap, attrs?: tf.NamedAttrMap) =>
-    cpuKernel(name)({ inputs, backend, attrs } as unknown as Parameters<tf.KernelFunc>[0]) as TensorInfo;
+    single(name, cpuKernel(name)(attrs === undefined ? { inputs, backend } : { inputs, backend, attrs }));
   switch (activation) {
     case 'linear': return run(tf.Identity, { x });
     case 'relu': return run(tf.Relu, { x });
@@ -181,7 +255,7 @@ function withEpilogue(
     fuseAct ? (ACT[act] as number) : 0, alpha ?? 0.2);
   let current = backend.makeTensorInfo(outShape, 'float32', out);
   if (bias && !fuseBias) {
-    const added = cpuKernel(tf.Add)({ inputs: { a: current, b: bias }, backend } as unknown as Parameters<tf.KernelFunc>[0]) as TensorInfo;
+    const added = single(tf.Add, cpuKernel(tf.Add)({ inputs: { a: current, b: bias }, backend }));
     backend.disposeIntermediateTensorInfo(current);
     current = added;
   }
@@ -224,9 +298,11 @@ function planMatMul(a: TensorInfo, b: TensorInfo, transposeA: boolean, transpose
 }
 
 function batchMatMul(args: Args): TensorInfo {
-  const { inputs, backend, attrs } = args;
+  const { inputs, attrs } = args;
+  const backend = cpuOf(args);
   const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
-  const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
+  const transposeA = boolAttr(attrs, 'transposeA');
+  const transposeB = boolAttr(attrs, 'transposeB');
   const av = f32(backend, a);
   const bv = f32(backend, b);
   const plan = av && bv ? planMatMul(a, b, transposeA, transposeB) : undefined;
@@ -239,11 +315,15 @@ function batchMatMul(args: Args): TensorInfo {
 }
 
 function fusedMatMul(args: Args): TensorInfo {
-  const { inputs, backend, attrs } = args;
+  const { inputs, attrs } = args;
+  const backend = cpuOf(args);
   const { a, b, bias, preluActivationWeights } = inputs as {
     a: TensorInfo; b: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo;
   };
-  const { transposeA, transposeB, activation, leakyreluAlpha } = attrs as unknown as tf._FusedMatMulAttrs;
+  const transposeA = boolAttr(attrs, 'transposeA');
+  const transposeB = boolAttr(attrs, 'transposeB');
+  const activation = strAttr(attrs, 'activation');
+  const leakyreluAlpha = numAttr(attrs, 'leakyreluAlpha');
   const av = f32(backend, a);
   const bv = f32(backend, b);
   const plan = av && bv ? planMatMul(a, b, transposeA, transposeB) : undefined;
@@ -272,26 +352,43 @@ function geometry(info: Conv2DInfo): Int32Array | undefined {
   return Int32Array.from(g);
 }
 
-function convInfoFor(
-  xShape: number[], filterShape: number[], attrs: tf.NamedAttrMap, dilations: unknown,
-): Conv2DInfo {
-  const { strides, pad, dataFormat, dimRoundingMode } = attrs as unknown as tf.Conv2DAttrs;
-  return tf.backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number], filterShape as [number, number, number, number],
-    strides, dilations as number | [number, number], pad, dimRoundingMode, false,
-    tf.backend_util.convertConv2DDataFormat(dataFormat));
+/** Convolution padding: 'same', 'valid', a number, or explicit [before, after] pairs for N, H, W, C. */
+function padOf(v: unknown): 'same' | 'valid' | number | tf.backend_util.ExplicitPadding {
+  if (v === 'same' || v === 'valid' || typeof v === 'number') return v;
+  const pair = (p: unknown): [number, number] => {
+    if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== 'number' || typeof p[1] !== 'number') throw badAttr('pad', "'same', 'valid', a number or four [before, after] pairs", v);
+    return [p[0], p[1]];
+  };
+  if (!Array.isArray(v) || v.length !== 4) throw badAttr('pad', "'same', 'valid', a number or four [before, after] pairs", v);
+  return [pair(v[0]), pair(v[1]), pair(v[2]), pair(v[3])];
+}
+
+/**
+ * The convolution's geometry from the kernel's attributes, or undefined for shapes of another rank
+ * (the cpu kernel's case).
+ */
+function convInfoFor(xShape: readonly number[] | undefined, filterShape: readonly number[] | undefined, attrs: Attrs, dilations: number | [number, number]): Conv2DInfo | undefined {
+  const x = shape4(xShape);
+  const w = shape4(filterShape);
+  if (x === undefined || w === undefined) return undefined;
+  const pad = padOf(attrs?.pad);
+  const rounding = strAttr(attrs, 'dimRoundingMode');
+  if (!(rounding === undefined || rounding === 'floor' || rounding === 'round' || rounding === 'ceil')) throw badAttr('dimRoundingMode', "'floor', 'round' or 'ceil'", rounding);
+  const format = strAttr(attrs, 'dataFormat') ?? 'NHWC';
+  if (!(format === 'NHWC' || format === 'NCHW')) throw badAttr('dataFormat', "'NHWC' or 'NCHW'", format);
+  return tf.backend_util.computeConv2DInfo(x, w, pairAttr(attrs, 'strides', 1), dilations, pad, rounding, false, tf.backend_util.convertConv2DDataFormat(format));
 }
 
 function conv2D(args: Args): TensorInfo {
-  const { inputs, backend, attrs } = args;
+  const { inputs, attrs } = args;
+  const backend = cpuOf(args);
   const { x, filter } = inputs as { x: TensorInfo; filter: TensorInfo };
   const xv = f32(backend, x);
   const wv = f32(backend, filter);
   if (!xv || !wv || x.shape.length !== 4 || filter.shape.length !== 4) return fallback(tf.Conv2D, args);
-  const a = attrs as tf.NamedAttrMap;
-  const info = convInfoFor(x.shape, filter.shape, a, a.dilations);
-  const geom = geometry(info);
-  if (!geom || filter.shape[2] !== info.inChannels) return fallback(tf.Conv2D, args);
+  const info = convInfoFor(x.shape, filter.shape, attrs, pairAttr(attrs, 'dilations', 1));
+  const geom = info && geometry(info);
+  if (!info || !geom || filter.shape[2] !== info.inChannels) return fallback(tf.Conv2D, args);
   count(tf.Conv2D, 'native');
   const y = new Float32Array(tf.util.sizeFromShape(info.outShape));
   loadNativeAddon().conv2d(xv, wv, y, geom, null, BIAS_NONE, 0, 0);
@@ -299,18 +396,19 @@ function conv2D(args: Args): TensorInfo {
 }
 
 function fusedConv2D(args: Args): TensorInfo {
-  const { inputs, backend, attrs } = args;
+  const { inputs, attrs } = args;
+  const backend = cpuOf(args);
   const { x, filter, bias, preluActivationWeights } = inputs as {
     x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo;
   };
-  const a = attrs as tf.NamedAttrMap;
-  const { activation, leakyreluAlpha } = a as unknown as tf.FusedConv2DAttrs;
+  const activation = strAttr(attrs, 'activation');
+  const leakyreluAlpha = numAttr(attrs, 'leakyreluAlpha');
   const xv = f32(backend, x);
   const wv = f32(backend, filter);
   if (!xv || !wv || x.shape.length !== 4 || filter.shape.length !== 4) return fallback(tf.FusedConv2D, args);
-  const info = convInfoFor(x.shape, filter.shape, a, a.dilations);
-  const geom = geometry(info);
-  if (!geom || filter.shape[2] !== info.inChannels) return fallback(tf.FusedConv2D, args);
+  const info = convInfoFor(x.shape, filter.shape, attrs, pairAttr(attrs, 'dilations', 1));
+  const geom = info && geometry(info);
+  if (!info || !geom || filter.shape[2] !== info.inChannels) return fallback(tf.FusedConv2D, args);
   count(tf.FusedConv2D, 'native');
   const addon = loadNativeAddon();
   return withEpilogue(backend, info.outShape, info.outChannels, bias, activation, preluActivationWeights, leakyreluAlpha,
@@ -318,16 +416,16 @@ function fusedConv2D(args: Args): TensorInfo {
 }
 
 function conv2DBackpropInput(args: Args): TensorInfo {
-  const { inputs, backend, attrs } = args;
+  const { inputs, attrs } = args;
+  const backend = cpuOf(args);
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-  const a = attrs as tf.NamedAttrMap;
-  const { inputShape } = a as unknown as tf.Conv2DBackpropInputAttrs;
+  const inputShape = listAttr(attrs, 'inputShape');
   const dyv = f32(backend, dy);
   const wv = f32(backend, filter);
   if (!dyv || !wv || filter.shape.length !== 4 || dy.shape.length !== 4) return fallback(tf.Conv2DBackpropInput, args);
-  const info = convInfoFor(inputShape, filter.shape, a, 1);
-  const geom = geometry(info);
-  if (!geom || !tf.util.arraysEqual(dy.shape, info.outShape)) return fallback(tf.Conv2DBackpropInput, args);
+  const info = convInfoFor(inputShape, filter.shape, attrs, 1);
+  const geom = info && geometry(info);
+  if (!info || !geom || !tf.util.arraysEqual(dy.shape, info.outShape)) return fallback(tf.Conv2DBackpropInput, args);
   count(tf.Conv2DBackpropInput, 'native');
   const dx = new Float32Array(tf.util.sizeFromShape(info.inShape));
   loadNativeAddon().conv2dBackpropInput(dyv, wv, dx, geom);
@@ -335,16 +433,16 @@ function conv2DBackpropInput(args: Args): TensorInfo {
 }
 
 function conv2DBackpropFilter(args: Args): TensorInfo {
-  const { inputs, backend, attrs } = args;
+  const { inputs, attrs } = args;
+  const backend = cpuOf(args);
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const a = attrs as tf.NamedAttrMap;
-  const { filterShape } = a as unknown as tf.Conv2DBackpropFilterAttrs;
+  const filterShape = listAttr(attrs, 'filterShape');
   const xv = f32(backend, x);
   const dyv = f32(backend, dy);
   if (!xv || !dyv || x.shape.length !== 4 || dy.shape.length !== 4) return fallback(tf.Conv2DBackpropFilter, args);
-  const info = convInfoFor(x.shape, filterShape, a, 1);
-  const geom = geometry(info);
-  if (!geom || !tf.util.arraysEqual(dy.shape, info.outShape)) return fallback(tf.Conv2DBackpropFilter, args);
+  const info = convInfoFor(x.shape, filterShape, attrs, 1);
+  const geom = info && geometry(info);
+  if (!info || !geom || !tf.util.arraysEqual(dy.shape, info.outShape)) return fallback(tf.Conv2DBackpropFilter, args);
   count(tf.Conv2DBackpropFilter, 'native');
   const dw = new Float32Array(tf.util.sizeFromShape(info.filterShape));
   loadNativeAddon().conv2dBackpropFilter(xv, dyv, dw, geom);
@@ -380,7 +478,8 @@ function broadcastPlan(a: TensorInfo, b: TensorInfo, na: number, nb: number): { 
 
 function binaryKernel(name: string, op: number) {
   return (args: Args): TensorInfo => {
-    const { inputs, backend } = args;
+    const { inputs } = args;
+    const backend = cpuOf(args);
     // Prelu names its inputs x and alpha; the rest a and b.
     const { a, b } = (name === tf.Prelu ? { a: inputs.x, b: inputs.alpha } : inputs) as { a: TensorInfo; b: TensorInfo };
     const av = f32(backend, a);
@@ -397,7 +496,8 @@ function binaryKernel(name: string, op: number) {
 /** Greater, Less, Equal, ... on float32 inputs: bool (Uint8Array) results, binary broadcasts. */
 function compareKernel(name: string, op: number) {
   return (args: Args): TensorInfo => {
-    const { inputs, backend } = args;
+    const { inputs } = args;
+    const backend = cpuOf(args);
     const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
     const av = f32(backend, a);
     const bv = f32(backend, b);
@@ -412,7 +512,8 @@ function compareKernel(name: string, op: number) {
 
 /** Select (tf.where) with condition, t and e of one shape, t and e float32. */
 function select(args: Args): TensorInfo {
-  const { inputs, backend } = args;
+  const { inputs } = args;
+  const backend = cpuOf(args);
   const { condition, t, e } = inputs as { condition: TensorInfo; t: TensorInfo; e: TensorInfo };
   const tv = f32(backend, t);
   const ev = f32(backend, e);
@@ -429,7 +530,8 @@ function select(args: Args): TensorInfo {
 
 /** FusedBatchNorm (tf.batchNorm): x normalised by per-element-periodic mean, variance, scale, offset. */
 function batchNorm(args: Args): TensorInfo {
-  const { inputs, backend, attrs } = args;
+  const { inputs, attrs } = args;
+  const backend = cpuOf(args);
   const { x, mean, variance, offset, scale } = inputs as {
     x: TensorInfo; mean: TensorInfo; variance: TensorInfo; offset?: TensorInfo; scale?: TensorInfo;
   };
@@ -443,7 +545,7 @@ function batchNorm(args: Args): TensorInfo {
     return fallback(tf.FusedBatchNorm, args);
   }
   count(tf.FusedBatchNorm, 'native');
-  const eps = (attrs as unknown as tf.FusedBatchNormAttrs).varianceEpsilon ?? 0.001;
+  const eps = numAttr(attrs, 'varianceEpsilon') ?? 0.001;
   const vals = new Float32Array(xv.length);
   loadNativeAddon().batchNorm(xv, mv, vv, sv, ov, eps, vals);
   return backend.makeTensorInfo(x.shape, 'float32', vals);
@@ -456,20 +558,22 @@ const ZERO = new Float32Array([0]);
  * variance, scale (per-channel, x's last dim); outputs dx, dmean, dvariance, dscale, doffset.
  */
 function batchNormGrad(args: Args): TensorInfo[] {
-  const { inputs, backend, attrs } = args;
+  const { inputs, attrs } = args;
+  const backend = cpuOf(args);
   const { x, dy, mean, variance, scale } = inputs as Record<'x' | 'dy' | 'mean' | 'variance' | 'scale', TensorInfo>;
   const [xv, dyv, mv, vv, sv] = [x, dy, mean, variance, scale].map((t) => f32(backend, t));
   if (!xv || !dyv || !mv || !vv || !sv) throw new Error(`${BATCH_NORM_GRAD}: float32 inputs expected`);
   count(BATCH_NORM_GRAD, 'native');
   const C = mv.length;
   const [dx, dmean, dvariance, dscale, doffset] = [xv.length, C, C, C, C].map((n) => new Float32Array(n)) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
-  const eps = (attrs as unknown as tf.FusedBatchNormAttrs).varianceEpsilon ?? 0.001;
+  const eps = numAttr(attrs, 'varianceEpsilon') ?? 0.001;
   loadNativeAddon().batchNormGrad(xv, dyv, mv, vv, sv, eps, dx, dmean, dvariance, dscale, doffset);
   return [backend.makeTensorInfo(x.shape, 'float32', dx), ...[dmean, dvariance, dscale, doffset].map((o) => backend.makeTensorInfo(mean.shape, 'float32', o))];
 }
 
 function adamUpdate(args: Args): TensorInfo[] {
-  const { inputs, backend, attrs } = args;
+  const { inputs, attrs } = args;
+  const backend = cpuOf(args);
   const { value, gradient, m, v, oneMinusAccBeta1, oneMinusAccBeta2 } =
     inputs as Record<'value' | 'gradient' | 'm' | 'v' | 'oneMinusAccBeta1' | 'oneMinusAccBeta2', TensorInfo>;
   const [xv, gv, mv, vv, o1, o2] = [value, gradient, m, v, oneMinusAccBeta1, oneMinusAccBeta2].map((t) => f32(backend, t));
@@ -477,7 +581,11 @@ function adamUpdate(args: Args): TensorInfo[] {
     throw new Error(`${ADAM_UPDATE}: float32 value, gradient, m, v of one size expected`);
   }
   count(ADAM_UPDATE, 'native');
-  const { beta1, beta2, epsilon, learningRate } = attrs as { beta1: number; beta2: number; epsilon: number; learningRate: number };
+  const [beta1, beta2, epsilon, learningRate] = ['beta1', 'beta2', 'epsilon', 'learningRate'].map((name) => {
+    const v = numAttr(attrs, name);
+    if (v === undefined) throw badAttr(name, 'a number', v);
+    return v;
+  }) as [number, number, number, number];
   const [nx, nm, nv] = [0, 1, 2].map(() => new Float32Array(xv.length)) as [Float32Array, Float32Array, Float32Array];
   loadNativeAddon().adamTfjs(xv, gv, mv, vv, nx, nm, nv, beta1, 1 - beta1, beta2, 1 - beta2, o1[0]!, o2[0]!, epsilon, -learningRate);
   return [nx, nm, nv].map((a) => backend.makeTensorInfo(value.shape, 'float32', a));
@@ -531,7 +639,7 @@ function registerMeanGradient(): void {
       if (tf.getBackend() !== 'native' || x === undefined || Array.isArray(dy) || dy.dtype !== 'float32') {
         return original.gradFunc(dy, saved, attrs);
       }
-      const axes = tf.util.parseAxisParam((attrs as unknown as tf.MeanAttrs).axis, x.shape);
+      const axes = tf.util.parseAxisParam(numsAttr(attrs, 'axis') ?? x.shape.map((_, i) => i), x.shape);
       const expanded = x.shape.slice();
       for (const a of axes) expanded[a] = 1;
       const reduceSize = tf.util.sizeFromShape(axes.map((a) => x.shape[a]!));
@@ -543,13 +651,14 @@ function registerMeanGradient(): void {
 
 function unaryKernel(name: string, op: number) {
   return (args: Args): TensorInfo => {
-    const { inputs, backend, attrs } = args;
+    const { inputs, attrs } = args;
+    const backend = cpuOf(args);
     const { x } = inputs as { x: TensorInfo };
     const xv = f32(backend, x);
     if (!xv || xv.length === 0) return fallback(name, args);
     count(name, 'native');
     const vals = new Float32Array(xv.length);
-    const alpha = name === tf.Step || name === tf.LeakyRelu ? Number((attrs as unknown as tf.StepAttrs).alpha) : 0;
+    const alpha = name === tf.Step || name === tf.LeakyRelu ? (numAttr(attrs, 'alpha') ?? 0) : 0;
     loadNativeAddon().unary(op, xv, vals, alpha);
     return backend.makeTensorInfo(x.shape, 'float32', vals);
   };
@@ -561,9 +670,11 @@ function unaryKernel(name: string, op: number) {
  */
 function reduceKernel(name: typeof tf.Sum | typeof tf.Mean) {
   return (args: Args): TensorInfo => {
-    const { inputs, backend, attrs } = args;
+    const { inputs, attrs } = args;
+    const backend = cpuOf(args);
     const { x } = inputs as { x: TensorInfo };
-    const { axis, keepDims } = attrs as unknown as tf.SumAttrs;
+    const axis = numsAttr(attrs, 'axis') ?? x.shape.map((_, i) => i);
+    const keepDims = boolAttr(attrs, 'keepDims');
     const xv = f32(backend, x);
     if (!xv || xv.length === 0) return fallback(name, args);
     const axes = [...new Set(tf.util.parseAxisParam(axis, x.shape))].sort((p, q) => p - q);
@@ -589,11 +700,12 @@ function reduceKernel(name: typeof tf.Sum | typeof tf.Mean) {
  * for when it tiles a per-channel vector over N, H, W). Other tilings run the cpu kernel.
  */
 function tile(args: Args): TensorInfo {
-  const { inputs, backend, attrs } = args;
+  const { inputs, attrs } = args;
+  const backend = cpuOf(args);
   const { x } = inputs as { x: TensorInfo };
-  const { reps } = attrs as unknown as tf.TileAttrs;
+  const reps = listAttr(attrs, 'reps');
   const xv = f32(backend, x);
-  if (!xv || reps.length !== x.shape.length) return fallback(tf.Tile, args);
+  if (!xv || reps === undefined || reps.length !== x.shape.length) return fallback(tf.Tile, args);
   let k = 0;
   while (k < reps.length && x.shape[k] === 1) k++;
   if (reps.slice(k).some((r) => r !== 1)) return fallback(tf.Tile, args);
@@ -642,13 +754,15 @@ export function registerNativeBackend(): void {
   }
   for (const name of NATIVE_KERNELS) {
     if (tf.getKernel(name, 'native')) continue;
-    tf.registerKernel({ kernelName: name, backendName: 'native', kernelFunc: IMPLS[name] as unknown as tf.KernelFunc });
+    const kernelFunc = IMPLS[name];
+    if (kernelFunc === undefined) throw new Error(`native backend: no implementation of ${name}`);
+    tf.registerKernel({ kernelName: name, backendName: 'native', kernelFunc });
   }
   if (!tf.getKernel(BATCH_NORM_GRAD, 'native')) {
-    tf.registerKernel({ kernelName: BATCH_NORM_GRAD, backendName: 'native', kernelFunc: batchNormGrad as unknown as tf.KernelFunc });
+    tf.registerKernel({ kernelName: BATCH_NORM_GRAD, backendName: 'native', kernelFunc: batchNormGrad });
   }
   if (!tf.getKernel(ADAM_UPDATE, 'native')) {
-    tf.registerKernel({ kernelName: ADAM_UPDATE, backendName: 'native', kernelFunc: adamUpdate as unknown as tf.KernelFunc });
+    tf.registerKernel({ kernelName: ADAM_UPDATE, backendName: 'native', kernelFunc: adamUpdate });
   }
   registerBatchNormGradient();
   registerMeanGradient();

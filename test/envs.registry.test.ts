@@ -64,7 +64,7 @@ test('wrong kwargs: unknown name (with suggestion) and bad values', () => {
   assert.throws(() => make('Pendulum-v1', { g: 'ten' }), is(InvalidArgument, /`g`.*finite number/));
   assert.throws(() => make('Taxi-v4', { rainyProbability: 2 }), is(InvalidArgument, /probability/));
   assert.throws(() => make('CartPole-v1', { renderMode: 'human' }), is(InvalidArgument, /render mode not supported/));
-  assert.is((make('Pendulum-v1', { g: 9.81 }).unwrapped as unknown as { g: number }).g, 9.81);
+  assert.is(Reflect.get(make('Pendulum-v1', { g: 9.81 }).unwrapped, 'g'), 9.81);
 });
 
 test('step before reset, step after termination, action outside the space', () => {
@@ -72,7 +72,7 @@ test('step before reset, step after termination, action outside the space', () =
   assert.throws(() => env.step(0), is(ResetNeeded, /Cannot call env.step\(\) before calling env.reset\(\)/));
   env.reset({ seed: 0 });
   assert.throws(() => env.step(3), is(InvalidAction, /action 3 is not in the action space Discrete\(2\)/));
-  assert.throws(() => env.step('left' as unknown as number), is(InvalidAction));
+  assert.throws(() => Reflect.apply(env.step, env, ['left']), is(InvalidAction)); // an untyped caller's action
   (env.unwrapped as CartPoleEnv).state = [0, 0, 0.3, 0];
   assert.is(env.step(0)[2], true);
   assert.throws(() => env.step(0), is(ResetNeeded, /after the episode terminated/));

@@ -82,7 +82,8 @@ const fixture = JSON.parse(readFileSync(new URL('../../test/fixtures/gymnasium_s
 function flat(x: unknown): number[] {
   if (typeof x === 'number') return [x];
   if (typeof x === 'boolean') return [x ? 1 : 0];
-  if (ArrayBuffer.isView(x)) return Array.from(x as unknown as ArrayLike<number>, Number);
+  if (x instanceof Float32Array || x instanceof Float64Array || x instanceof Int32Array || x instanceof Uint32Array || x instanceof Int16Array || x instanceof Uint16Array || x instanceof Int8Array || x instanceof Uint8Array) return Array.from(x, Number);
+  if (ArrayBuffer.isView(x)) throw new Error(`flat: no numbers from a ${x.constructor.name}`);
   if (Array.isArray(x)) return x.flatMap(flat);
   if (x !== null && typeof x === 'object') {
     const o = x as Record<string, unknown>;

@@ -7,7 +7,7 @@
  */
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
-import { CliffWalkingEnv, FrozenLakeEnv, InvalidAction, InvalidArgument, ResetNeeded, TaxiEnv, logger, make, type TransitionTable } from '../envs/index.js';
+import { CliffWalkingEnv, Discrete, FrozenLakeEnv, InvalidAction, InvalidArgument, ResetNeeded, TaxiEnv, logger, make, type TransitionTable } from '../envs/index.js';
 
 logger.level = 'error';
 
@@ -65,7 +65,7 @@ test('FrozenLake maps, registration and kwargs', () => {
   assert.is(env8.spec!.maxEpisodeSteps, 200);
   assert.is(env8.spec!.rewardThreshold, 0.85);
   const custom = make('FrozenLake-v1', { desc: ['SH', 'FG'], isSlippery: false });
-  assert.is((custom.observationSpace as unknown as { n: number }).n, 4);
+  assert.ok(custom.observationSpace instanceof Discrete && custom.observationSpace.n === 4, String(custom.observationSpace));
   const random = new FrozenLakeEnv({ desc: null, mapName: null });
   assert.is(random.nrow, 8);
   assert.throws(() => make('FrozenLake-v1', { is_slippery: false }), (e: Error) => e instanceof InvalidArgument && /unknown keyword argument `is_slippery`.*Did you mean `isSlippery`/.test(e.message));

@@ -378,9 +378,17 @@ if (!NATIVE_REQUIRED) {
         });
       }
       const out = vars.map((v) => v.dataSync().slice() as Float32Array);
-      const slots = tf.tidy(() => (opt as unknown as { accumulatedFirstMoment: { variable: tf.Variable }[]; accumulatedSecondMoment: { variable: tf.Variable }[] })
-        .accumulatedFirstMoment.concat((opt as unknown as { accumulatedSecondMoment: { variable: tf.Variable }[] }).accumulatedSecondMoment)
-        .map((s) => s.variable.dataSync().slice() as Float32Array));
+      // tfjs keeps Adam's moments private: read by name, checked
+      const moments = (name: string): tf.Variable[] => {
+        const list: unknown = Reflect.get(opt, name);
+        if (!Array.isArray(list)) throw new Error(`AdamOptimizer.${name} is not a list`);
+        return list.map((slot: unknown) => {
+          const v: unknown = slot !== null && typeof slot === 'object' ? Reflect.get(slot, 'variable') : undefined;
+          if (!(v instanceof tf.Variable)) throw new Error(`AdamOptimizer.${name}: a slot without a variable`);
+          return v;
+        });
+      };
+      const slots = [...moments('accumulatedFirstMoment'), ...moments('accumulatedSecondMoment')].map((v) => v.dataSync().slice() as Float32Array);
       tf.dispose(vars);
       opt.dispose();
       return [...out, ...slots];
