@@ -11,7 +11,8 @@
  * through tfjs ops and as `Dcgan.trainStep` on the fused conv engine (core/fusedConvNet.ts), and
  * the default `dcgan`'s trainStep on that engine (its nets and recipe: DCGAN_DEFAULTS); one
  * iteration of the default `wgan-gp` (generative/wgan.ts: 5 critic steps with the gradient penalty,
- * one generator step, on the fused engine); the rollout workers' policy forward (FusedMlp.forward, core/fusedNet.ts).
+ * one generator step, on the fused engine) and the same iteration on its conv nets (`architecture:
+ * 'dcgan'`, the fused conv engine); the rollout workers' policy forward (FusedMlp.forward, core/fusedNet.ts).
  * The PyTorch side is bench/python/compare_torch.py (`apt-get install -y python3-torch
  * libopenblas0-openmp`). Writes bench/results/compare-torch.json.
  */
@@ -23,6 +24,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../core/backend.js';
 import { fusedGemm } from '../core/fused.js';
+import { nativeAvailable } from '../core/nativeAddon.js';
 import { buildMlp } from '../core/nn.js';
 import { FusedMlp } from '../core/fusedNet.js';
 import { Rng } from '../base/rng.js';
@@ -149,6 +151,12 @@ function measureOurs(steps: number): Record<string, number> {
     const batches = wgan.schedule().map(() => ({ n: 64, images, labels: new Uint8Array(64) }));
     ours.wgan_gp = medianMs(() => void wgan.trainStep(batches), Math.max(10, steps / 10), 3);
     wgan.dispose();
+    if (nativeAvailable()) {
+      // the same iteration on WGAN-GP's conv nets (architecture 'dcgan': DCGAN's G, gan_mnist.py's critic)
+      const conv = new Wgan({ architecture: 'dcgan' }, new Rng(4), 'gp');
+      ours.wgan_gp_conv = medianMs(() => void conv.trainStep(batches), Math.max(3, steps / 50), 1);
+      conv.dispose();
+    }
   }
   const pi = buildMlp({ name: 'pi', inputDim: 4, hidden: [64, 64], outputDim: 2, init: 'torchDefault' }, new Rng(2));
   const fwd = new FusedMlp(getParams(pi), 'relu');
@@ -213,6 +221,7 @@ async function main(): Promise<void> {
     ...(ours.dcgan_fused !== undefined ? [['DCGAN paper nets D+G step 28x28 b64, BN', 'nnlab Dcgan, fused conv', ours.dcgan_fused, theirs.dcgan] as [string, string, number, number | undefined]] : []),
     ...(ours.dcgan_default !== undefined ? [[dcganDefault, 'nnlab Dcgan, fused conv', ours.dcgan_default, theirs.dcgan_default] as [string, string, number, number | undefined]] : []),
     ['WGAN-GP 5 critic + 1 G steps, MLP b64', `nnlab fused (${gemm} GEMM)`, ours.wgan_gp!, theirs.wgan_gp],
+    ...(ours.wgan_gp_conv !== undefined ? [['WGAN-GP 5 critic + 1 G steps, conv b64', 'nnlab Wgan, fused conv', ours.wgan_gp_conv, theirs.wgan_gp_conv] as [string, string, number, number | undefined]] : []),
     ['policy forward 4-64-64-2, batch 1', 'nnlab FusedMlp.forward', ours.policy_b1!, theirs.policy_b1],
     ['policy forward 4-64-64-2, batch 64', 'nnlab FusedMlp.forward', ours.policy_b64!, theirs.policy_b64],
   ];

@@ -12,6 +12,9 @@ workloads, with the same models, batch sizes and optimisers as nnlab's side.
   and one generator step; G 100-256-512-784 (LeakyReLU 0.2, tanh), critic 784-512-256-1
   (LeakyReLU 0.2), batch 64, Adam 1e-4 (0.5, 0.9); the penalty as Gulrajani et al.'s code computes
   it (torch.autograd.grad with create_graph)
+- wgan_gp_conv: the same iteration on WGAN-GP's conv nets (generative/wgan.ts architecture 'dcgan'):
+  DCGAN's G (100 -> 7*7*128 BN ReLU -> convT 64 5x5 s2 BN ReLU -> convT 1 5x5 s2 tanh) and
+  gan_mnist.py's critic (conv 64 -> 128 -> 256, 5x5 stride 2, LeakyReLU 0.2, linear 1), batch 64
 - policy_b1 / policy_b64: forward of an MLP 4-64-64-2 (ReLU) under no_grad
 
 Prints one JSON line {"torch", "threads", "results": {name: median_ms}}.
@@ -190,6 +193,44 @@ def main():
         loss_c.item(), loss_g.item()
 
     out["wgan_gp"] = timeit(wgan_gp_step, max(10, a.steps // 10), 3)
+
+    # the conv WGAN-GP iteration: DCGAN's G and gan_mnist.py's critic (28 -> 14 -> 7 -> 4)
+    Gc = nn.Sequential(
+        nn.Linear(100, 7 * 7 * 128, bias=False), nn.BatchNorm1d(7 * 7 * 128), nn.ReLU(),
+        nn.Unflatten(1, (128, 7, 7)),
+        nn.ConvTranspose2d(128, 64, 5, 2, padding=2, output_padding=1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+        nn.ConvTranspose2d(64, 1, 5, 2, padding=2, output_padding=1), nn.Tanh(),
+    )
+    Cc = nn.Sequential(
+        nn.Conv2d(1, 64, 5, 2, padding=2), nn.LeakyReLU(0.2),
+        nn.Conv2d(64, 128, 5, 2, padding=2), nn.LeakyReLU(0.2),
+        nn.Conv2d(128, 256, 5, 2, padding=2), nn.LeakyReLU(0.2),
+        nn.Flatten(), nn.Linear(256 * 4 * 4, 1),
+    )
+    assert Gc(torch.randn(2, 100)).shape == (2, 1, 28, 28) and Cc(torch.randn(2, 1, 28, 28)).shape == (2, 1)
+    opt_cc = torch.optim.Adam(Cc.parameters(), lr=1e-4, betas=(0.5, 0.9))
+    opt_gc = torch.optim.Adam(Gc.parameters(), lr=1e-4, betas=(0.5, 0.9))
+    real_c = torch.rand(gb, 1, 28, 28) * 2 - 1
+
+    def wgan_gp_conv_step():
+        for _ in range(5):
+            with torch.no_grad():
+                fake = Gc(torch.randn(gb, 100))
+            eps = torch.rand(gb, 1, 1, 1)
+            x_hat = (eps * real_c + (1 - eps) * fake).requires_grad_(True)
+            (grad,) = torch.autograd.grad(Cc(x_hat).sum(), x_hat, create_graph=True)
+            penalty = 10 * ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+            loss_c = Cc(fake).mean() - Cc(real_c).mean() + penalty
+            opt_cc.zero_grad()
+            loss_c.backward()
+            opt_cc.step()
+        loss_g = -Cc(Gc(torch.randn(gb, 100))).mean()
+        opt_gc.zero_grad()
+        loss_g.backward()
+        opt_gc.step()
+        loss_c.item(), loss_g.item()
+
+    out["wgan_gp_conv"] = timeit(wgan_gp_conv_step, max(3, a.steps // 50), 1)
 
     # policy forward
     pi = mlp([4, 64, 64, 2])
