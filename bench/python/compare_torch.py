@@ -168,31 +168,35 @@ def main():
             layers.append(nn.LeakyReLU(0.2) if i < len(sizes) - 2 else out)
         return nn.Sequential(*layers)
 
+    def wgan_gp_step_fn(G, C, real):
+        """One iteration: 5 critic steps with the penalty (x_hat per sample), then one G step; Adam 1e-4 (0.5, 0.9)."""
+        opt_c = torch.optim.Adam(C.parameters(), lr=1e-4, betas=(0.5, 0.9))
+        opt_g = torch.optim.Adam(G.parameters(), lr=1e-4, betas=(0.5, 0.9))
+        eps_shape = (gb,) + (1,) * (real.dim() - 1)
+
+        def step():
+            for _ in range(5):
+                with torch.no_grad():
+                    fake = G(torch.randn(gb, 100))
+                eps = torch.rand(eps_shape)
+                x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+                (grad,) = torch.autograd.grad(C(x_hat).sum(), x_hat, create_graph=True)
+                penalty = 10 * ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+                loss_c = C(fake).mean() - C(real).mean() + penalty
+                opt_c.zero_grad()
+                loss_c.backward()
+                opt_c.step()
+            loss_g = -C(G(torch.randn(gb, 100))).mean()
+            opt_g.zero_grad()
+            loss_g.backward()
+            opt_g.step()
+            loss_c.item(), loss_g.item()
+
+        return step
+
     Gw = leaky_mlp([100, 256, 512, 784], nn.Tanh())
     Cw = leaky_mlp([784, 512, 256, 1], nn.Identity())
-    opt_cw = torch.optim.Adam(Cw.parameters(), lr=1e-4, betas=(0.5, 0.9))
-    opt_gw = torch.optim.Adam(Gw.parameters(), lr=1e-4, betas=(0.5, 0.9))
-    real_w = torch.rand(gb, 784) * 2 - 1
-
-    def wgan_gp_step():
-        for _ in range(5):
-            with torch.no_grad():
-                fake = Gw(torch.randn(gb, 100))
-            eps = torch.rand(gb, 1)
-            x_hat = (eps * real_w + (1 - eps) * fake).requires_grad_(True)
-            (grad,) = torch.autograd.grad(Cw(x_hat).sum(), x_hat, create_graph=True)
-            penalty = 10 * ((grad.norm(2, dim=1) - 1) ** 2).mean()
-            loss_c = Cw(fake).mean() - Cw(real_w).mean() + penalty
-            opt_cw.zero_grad()
-            loss_c.backward()
-            opt_cw.step()
-        loss_g = -Cw(Gw(torch.randn(gb, 100))).mean()
-        opt_gw.zero_grad()
-        loss_g.backward()
-        opt_gw.step()
-        loss_c.item(), loss_g.item()
-
-    out["wgan_gp"] = timeit(wgan_gp_step, max(10, a.steps // 10), 3)
+    out["wgan_gp"] = timeit(wgan_gp_step_fn(Gw, Cw, torch.rand(gb, 784) * 2 - 1), max(10, a.steps // 10), 3)
 
     # the conv WGAN-GP iteration: DCGAN's G and gan_mnist.py's critic (28 -> 14 -> 7 -> 4)
     Gc = nn.Sequential(
@@ -208,29 +212,7 @@ def main():
         nn.Flatten(), nn.Linear(256 * 4 * 4, 1),
     )
     assert Gc(torch.randn(2, 100)).shape == (2, 1, 28, 28) and Cc(torch.randn(2, 1, 28, 28)).shape == (2, 1)
-    opt_cc = torch.optim.Adam(Cc.parameters(), lr=1e-4, betas=(0.5, 0.9))
-    opt_gc = torch.optim.Adam(Gc.parameters(), lr=1e-4, betas=(0.5, 0.9))
-    real_c = torch.rand(gb, 1, 28, 28) * 2 - 1
-
-    def wgan_gp_conv_step():
-        for _ in range(5):
-            with torch.no_grad():
-                fake = Gc(torch.randn(gb, 100))
-            eps = torch.rand(gb, 1, 1, 1)
-            x_hat = (eps * real_c + (1 - eps) * fake).requires_grad_(True)
-            (grad,) = torch.autograd.grad(Cc(x_hat).sum(), x_hat, create_graph=True)
-            penalty = 10 * ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
-            loss_c = Cc(fake).mean() - Cc(real_c).mean() + penalty
-            opt_cc.zero_grad()
-            loss_c.backward()
-            opt_cc.step()
-        loss_g = -Cc(Gc(torch.randn(gb, 100))).mean()
-        opt_gc.zero_grad()
-        loss_g.backward()
-        opt_gc.step()
-        loss_c.item(), loss_g.item()
-
-    out["wgan_gp_conv"] = timeit(wgan_gp_conv_step, max(3, a.steps // 50), 1)
+    out["wgan_gp_conv"] = timeit(wgan_gp_step_fn(Gc, Cc, torch.rand(gb, 1, 28, 28) * 2 - 1), max(3, a.steps // 50), 1)
 
     # policy forward
     pi = mlp([4, 64, 64, 2])
