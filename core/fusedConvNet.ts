@@ -429,23 +429,32 @@ export class FusedConvNet {
    * Writes ∂loss/∂θ into `grads` (returned) given gOut = ∂loss/∂output (rows × outSize) of the last
    * forward; with `gInput` (at least rows × inSize long), also ∂loss/∂x there (what a generator step
    * needs from the discriminator). Batchnorm layers differentiate the mode the forward ran in.
+   * `rows` < the forward's rows runs the backward over its first `rows` rows only, the others'
+   * output gradients being zero (WGAN-GP's x̂ rows, which only the penalty differentiates): the
+   * same gradients for fewer FLOPs. Not with batchnorm, which couples the rows.
    */
-  backward(gOut: Float32Array, gInput?: Float32Array): Float32Array {
+  backward(gOut: Float32Array, gInput?: Float32Array, rows = this.rows): Float32Array {
     const buf = this.buf;
     if (buf === undefined) throw new Error('FusedConvNet.backward: call forward first');
-    const rows = this.rows;
+    if (!Number.isInteger(rows) || rows < 1 || rows > this.rows) throw new RangeError(`FusedConvNet.backward: rows ${rows} is not within the ${this.rows} of the last forward`);
+    const partial = rows < this.rows;
+    if (partial && this.hasBatchNorm) throw new Error(`FusedConvNet.backward: ${rows} of ${this.rows} rows, but batchnorm couples the rows of a forward`);
     if (gOut.length < rows * this.outSize) throw new RangeError(`FusedConvNet.backward: ${gOut.length} output gradients for ${rows} rows of ${this.outSize}`);
     if (gInput !== undefined && gInput.length < rows * this.inSize) {
       throw new RangeError(`FusedConvNet.backward: gInput holds ${gInput.length} values for ${rows} rows of ${this.inSize}`);
     }
     const addon = this.addon;
+    /** The first `rows` rows of a buffer of the forward's rows. */
+    const head = (b: Float32Array): Float32Array => (partial ? b.subarray(0, (b.length / this.rows) * rows) : b);
     let g = gOut.length === rows * this.outSize ? gOut : gOut.subarray(0, rows * this.outSize);
+    if (partial) for (const l of this.layers) if (l.kind !== 'reshape' && l.kind !== 'activation') l.geom[0] = rows;
+    try {
     for (let i = this.layers.length - 1; i >= 0; i--) {
       const l = this.layers[i]!;
       if (l.kind === 'reshape') continue; // ∂ passes unchanged
       // where ∂loss/∂(this layer's input) goes: the buffer the layer below reads, gInput, or nowhere
-      const gradIn = i > 0 ? buf.gradIns[i]! : gInput?.subarray(0, rows * this.inSize);
-      const A = buf.outs[i]!;
+      const gradIn = i > 0 ? head(buf.gradIns[i]!) : gInput?.subarray(0, rows * this.inSize);
+      const A = head(buf.outs[i]!);
       if (l.kind === 'activation') {
         if (gradIn === undefined) break;
         this.activationDelta(l.act, A, g, gradIn);
@@ -462,14 +471,14 @@ export class FusedConvNet {
         l.bn.backward(buf.pres[i]!, dY, dZ, n);
       } else if (l.act === 'relu' || l.act === 'linear') {
         // dZ = G ⊙ act′ and ∂b = Σ dZ in one pass
-        dZ = buf.work1[i]!;
+        dZ = head(buf.work1[i]!);
         addon.denseDelta(l.act === 'relu' ? 1 : 0, A, g, dZ, l.dBias!, n, l.channels);
       } else {
-        dZ = buf.work1[i]!;
+        dZ = head(buf.work1[i]!);
         this.activationDelta(l.act, A, g, dZ);
         addon.sum(dZ, l.dBias!, 1, n, l.channels);
       }
-      const prev = this.inputs[i]!;
+      const prev = head(this.inputs[i]!);
       switch (l.kind) {
         case 'dense': {
           const inDim = l.inShape[0]!;
@@ -488,6 +497,9 @@ export class FusedConvNet {
       }
       if (gradIn === undefined) break;
       g = gradIn;
+    }
+    } finally {
+      if (partial) for (const l of this.layers) if (l.kind !== 'reshape' && l.kind !== 'activation') l.geom[0] = this.rows;
     }
     return this.grads;
   }

@@ -270,7 +270,9 @@ export class Wgan extends MlpGanLearner<GanNet> {
       }
       gOut.set(gReal);
       gOut.set(gFake, n);
-      D.backward(gOut);
+      // the x̂ rows' output gradients are 0 (only the penalty differentiates them): the conv engine skips them
+      if (D instanceof FusedConvNet) D.backward(gOut, undefined, 2 * n);
+      else D.backward(gOut);
     }
     const wasserstein = (fReal - fFake) / n;
     const metrics: Metrics = { 'losses/wasserstein': wasserstein };

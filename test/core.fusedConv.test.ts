@@ -191,6 +191,37 @@ if (NATIVE_REQUIRED) {
     assert.throws(() => net.clip(0), /c must be > 0/);
     model.dispose();
   });
+
+  test('backward over the first rows of a forward (the others\' output gradients zero) gives the full backward\'s ∂θ and ∂x; refused with batchnorm', () => {
+    const spec: SequentialSpec = { ...DISCRIMINATOR, layers: DISCRIMINATOR.layers.map((l) => ({ ...l, batchNorm: false })) };
+    const model = buildSequential(spec, new Rng(8));
+    const net = new FusedConvNet(spec, getParams(model));
+    const rows = 6;
+    const used = 4;
+    const rng = new Rng(9);
+    const x = rng.fillNormal(new Float32Array(rows * 9 * 9 * 2));
+    const gOut = rng.fillNormal(new Float32Array(rows));
+    gOut.fill(0, used);
+    net.forward(x, rows);
+    const gxFull = new Float32Array(rows * 9 * 9 * 2);
+    const full = net.backward(gOut, gxFull).slice();
+    net.forward(x, rows);
+    const gxPart = new Float32Array(used * 9 * 9 * 2);
+    const part = net.backward(gOut, gxPart, used);
+    close(part, full, 1e-6, '∂θ');
+    close(gxPart, gxFull.subarray(0, used * 9 * 9 * 2), 1e-6, '∂x of the rows used');
+    assert.ok(full.some((v) => v !== 0), 'nonzero gradients');
+    // the geometry is restored: a full backward after a partial one is the full backward again
+    net.forward(x, rows);
+    close(net.backward(gOut), full, 0, '∂θ after a partial backward');
+    assert.throws(() => net.backward(gOut, undefined, rows + 1), /rows 7 is not within the 6 of the last forward/);
+    const bnModel = buildSequential(DISCRIMINATOR, new Rng(8));
+    const bn = new FusedConvNet(DISCRIMINATOR, getParams(bnModel));
+    bn.forward(x, rows);
+    assert.throws(() => bn.backward(gOut, undefined, used), /batchnorm couples the rows/);
+    model.dispose();
+    bnModel.dispose();
+  });
 } else {
   test.skip('FusedConvNet against tfjs (skipped: NNLAB_NATIVE=off; the engine runs on the native addon only)');
 }
