@@ -447,59 +447,59 @@ export class FusedConvNet {
     /** The first `rows` rows of a buffer of the forward's rows. */
     const head = (b: Float32Array): Float32Array => (partial ? b.subarray(0, (b.length / this.rows) * rows) : b);
     let g = gOut.length === rows * this.outSize ? gOut : gOut.subarray(0, rows * this.outSize);
-    if (partial) for (const l of this.layers) if (l.kind !== 'reshape' && l.kind !== 'activation') l.geom[0] = rows;
+    if (partial) this.setGeometryRows(rows);
     try {
-    for (let i = this.layers.length - 1; i >= 0; i--) {
-      const l = this.layers[i]!;
-      if (l.kind === 'reshape') continue; // ∂ passes unchanged
-      // where ∂loss/∂(this layer's input) goes: the buffer the layer below reads, gInput, or nowhere
-      const gradIn = i > 0 ? head(buf.gradIns[i]!) : gInput?.subarray(0, rows * this.inSize);
-      const A = head(buf.outs[i]!);
-      if (l.kind === 'activation') {
-        if (gradIn === undefined) break;
-        this.activationDelta(l.act, A, g, gradIn);
-        g = gradIn;
-        continue;
-      }
-      const n = A.length / l.channels; // rows × OH × OW
-      let dZ: Float32Array;
-      if (l.bn) {
-        // dY = G ⊙ act′ (work1), then dZ through the normalisation (work2), ∂γ, ∂β
-        const dY = buf.work1[i]!;
-        this.activationDelta(l.act, A, g, dY);
-        dZ = buf.work2[i]!;
-        l.bn.backward(buf.pres[i]!, dY, dZ, n);
-      } else if (l.act === 'relu' || l.act === 'linear') {
-        // dZ = G ⊙ act′ and ∂b = Σ dZ in one pass
-        dZ = head(buf.work1[i]!);
-        addon.denseDelta(l.act === 'relu' ? 1 : 0, A, g, dZ, l.dBias!, n, l.channels);
-      } else {
-        dZ = head(buf.work1[i]!);
-        this.activationDelta(l.act, A, g, dZ);
-        addon.sum(dZ, l.dBias!, 1, n, l.channels);
-      }
-      const prev = head(this.inputs[i]!);
-      switch (l.kind) {
-        case 'dense': {
-          const inDim = l.inShape[0]!;
-          addon.matmul(prev, dZ, l.dKernel, 1, 1, 1, inDim, l.channels, rows, 1, 0, null, NATIVE_BIAS.none, NATIVE_ACT.linear, 0);
-          if (gradIn !== undefined) addon.matmul(dZ, l.kernel, gradIn, 1, 1, 1, rows, inDim, l.channels, 0, 1, null, NATIVE_BIAS.none, NATIVE_ACT.linear, 0);
-          break;
+      for (let i = this.layers.length - 1; i >= 0; i--) {
+        const l = this.layers[i]!;
+        if (l.kind === 'reshape') continue; // ∂ passes unchanged
+        // where ∂loss/∂(this layer's input) goes: the buffer the layer below reads, gInput, or nowhere
+        const gradIn = i > 0 ? head(buf.gradIns[i]!) : gInput?.subarray(0, rows * this.inSize);
+        const A = head(buf.outs[i]!);
+        if (l.kind === 'activation') {
+          if (gradIn === undefined) break;
+          this.activationDelta(l.act, A, g, gradIn);
+          g = gradIn;
+          continue;
         }
-        case 'conv2d':
-          addon.conv2dBackpropFilter(prev, dZ, l.dKernel, l.geom);
-          if (gradIn !== undefined) addon.conv2dBackpropInput(dZ, l.kernel, gradIn, l.geom);
-          break;
-        case 'conv2dTranspose':
-          addon.conv2dBackpropFilter(dZ, prev, l.dKernel, l.geom);
-          if (gradIn !== undefined) addon.conv2d(dZ, l.kernel, gradIn, l.geom, null, NATIVE_BIAS.none, NATIVE_ACT.linear, 0);
-          break;
+        const n = A.length / l.channels; // rows × OH × OW
+        let dZ: Float32Array;
+        if (l.bn) {
+          // dY = G ⊙ act′ (work1), then dZ through the normalisation (work2), ∂γ, ∂β
+          const dY = buf.work1[i]!;
+          this.activationDelta(l.act, A, g, dY);
+          dZ = buf.work2[i]!;
+          l.bn.backward(buf.pres[i]!, dY, dZ, n);
+        } else if (l.act === 'relu' || l.act === 'linear') {
+          // dZ = G ⊙ act′ and ∂b = Σ dZ in one pass
+          dZ = head(buf.work1[i]!);
+          addon.denseDelta(l.act === 'relu' ? 1 : 0, A, g, dZ, l.dBias!, n, l.channels);
+        } else {
+          dZ = head(buf.work1[i]!);
+          this.activationDelta(l.act, A, g, dZ);
+          addon.sum(dZ, l.dBias!, 1, n, l.channels);
+        }
+        const prev = head(this.inputs[i]!);
+        switch (l.kind) {
+          case 'dense': {
+            const inDim = l.inShape[0]!;
+            addon.matmul(prev, dZ, l.dKernel, 1, 1, 1, inDim, l.channels, rows, 1, 0, null, NATIVE_BIAS.none, NATIVE_ACT.linear, 0);
+            if (gradIn !== undefined) addon.matmul(dZ, l.kernel, gradIn, 1, 1, 1, rows, inDim, l.channels, 0, 1, null, NATIVE_BIAS.none, NATIVE_ACT.linear, 0);
+            break;
+          }
+          case 'conv2d':
+            addon.conv2dBackpropFilter(prev, dZ, l.dKernel, l.geom);
+            if (gradIn !== undefined) addon.conv2dBackpropInput(dZ, l.kernel, gradIn, l.geom);
+            break;
+          case 'conv2dTranspose':
+            addon.conv2dBackpropFilter(dZ, prev, l.dKernel, l.geom);
+            if (gradIn !== undefined) addon.conv2d(dZ, l.kernel, gradIn, l.geom, null, NATIVE_BIAS.none, NATIVE_ACT.linear, 0);
+            break;
+        }
+        if (gradIn === undefined) break;
+        g = gradIn;
       }
-      if (gradIn === undefined) break;
-      g = gradIn;
-    }
     } finally {
-      if (partial) for (const l of this.layers) if (l.kind !== 'reshape' && l.kind !== 'activation') l.geom[0] = this.rows;
+      if (partial) this.setGeometryRows(this.rows);
     }
     return this.grads;
   }
@@ -546,7 +546,7 @@ export class FusedConvNet {
     const slopes: (Float32Array | undefined)[] = [];
     const deltas: (Float32Array | undefined)[] = [];
     try {
-      for (const l of layers) if (l.kind !== 'reshape' && l.kind !== 'activation') l.geom[0] = count;
+      this.setGeometryRows(count);
       // down: u_L = 1, δ_l = u_l ⊙ s_l, u_{l−1} = B_l(δ_l, W_l)
       let u: Float32Array = new Float32Array(count).fill(1);
       for (let i = layers.length - 1; i >= 0; i--) {
@@ -598,8 +598,13 @@ export class FusedConvNet {
       }
       return g;
     } finally {
-      for (const l of layers) if (l.kind !== 'reshape' && l.kind !== 'activation') l.geom[0] = this.rows;
+      this.setGeometryRows(this.rows);
     }
+  }
+
+  /** Sets the batch size of every dense and conv layer's geometry (geom[0]): a pass over part of the last forward's rows, then back. */
+  private setGeometryRows(rows: number): void {
+    for (const l of this.layers) if (l.kind !== 'reshape' && l.kind !== 'activation') l.geom[0] = rows;
   }
 
   /** θ ← clip(θ, −c, c) for every parameter (WGAN's weight clipping: kernels, biases and batchnorm's γ, β, as the paper's code). */
