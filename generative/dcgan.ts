@@ -51,7 +51,8 @@
  *
  * Learning-rate decay (`decayStart`, `decayIterations`; off by default): both rates fall linearly to
  * zero over `decayIterations` iterations from iteration `decayStart`, as pix2pix and CycleGAN end
- * their runs (generative/lrDecay.ts). The default run decays over its last three epochs.
+ * their runs (generative/lrDecay.ts). Off in the defaults: decaying over three more epochs did not
+ * lift the default's classifier score (docs/generative.md).
  *
  * Engines (`fused`, default true): with the native addon built, G and D train on
  * core/fusedConvNet.ts `FusedConvNet` (forward / backward on typed arrays, the native kernels) with
