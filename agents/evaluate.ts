@@ -1,7 +1,7 @@
 /**
  * Greedy (or any deterministic-policy) evaluation on a single env made through the registry, so
  * the registered TimeLimit applies. Each episode resets with seed, seed + 1, … And what "the goal
- * is reached" means, for every trainer and driver (`goalEvaluator`).
+ * is reached" means, for every trainer and driver (`GoalRule`, played in order by `goalEvaluator`).
  */
 import { make } from '../envs/index.js';
 import type { Env } from '../envs/index.js';
@@ -23,30 +23,80 @@ export interface EvalResult {
   meanReturn: number;
   stdReturn: number;
   returns: number[];
+  /** Steps of each episode. */
+  lengths: number[];
   meanLength: number;
+}
+
+/** Mean, standard deviation and mean length of episodes played. */
+export function summarizeEpisodes(returns: ArrayLike<number>, lengths: ArrayLike<number>): EvalResult {
+  const r = Array.from(returns);
+  const l = Array.from(lengths);
+  const mean = r.reduce((a, b) => a + b, 0) / r.length;
+  const std = Math.sqrt(r.reduce((a, b) => a + (b - mean) ** 2, 0) / r.length);
+  return { meanReturn: mean, stdReturn: std, returns: r, lengths: l, meanLength: l.reduce((a, b) => a + b, 0) / l.length };
 }
 
 /** Runs `episodes` episodes of `policy` (a function of one observation) and summarises the returns. */
 export function evaluatePolicy<O, A>(envOrId: string | Env<O, A>, policy: (obs: O) => A, episodes: number, seed: number, kwargs: Record<string, unknown> = {}): EvalResult {
   const env = (typeof envOrId === 'string' ? make(envOrId, kwargs) : envOrId) as Env<O, A>;
   const returns: number[] = [];
-  let lengths = 0;
+  const lengths: number[] = [];
   for (let ep = 0; ep < episodes; ep++) {
     let [obs] = env.reset({ seed: seed + ep });
     let ret = 0;
+    let len = 0;
     for (;;) {
       const [next, r, terminated, truncated] = env.step(policy(obs));
       ret += r;
-      lengths++;
+      len++;
       if (terminated || truncated) break;
       obs = next;
     }
     returns.push(ret);
+    lengths.push(len);
   }
   if (typeof envOrId === 'string') env.close();
-  const mean = returns.reduce((a, b) => a + b, 0) / episodes;
-  const std = Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / episodes);
-  return { meanReturn: mean, stdReturn: std, returns, meanLength: lengths / episodes };
+  return summarizeEpisodes(returns, lengths);
+}
+
+/** Episodes to play: episode k resets with seed `firstSeed + k`. */
+export interface EpisodeBlock {
+  firstSeed: number;
+  episodes: number;
+}
+
+/**
+ * "The goal is reached", defined once, as the blocks of episodes it plays and how it judges them.
+ * A periodic check plays `evalEpisodes` episodes of a frozen policy on the check seeds (`quick`);
+ * if their mean return reaches the goal, the check is confirmed over `goalEpisodes` episodes of the
+ * check seeds (the quick ones and `rest`: a deterministic policy replays the quick ones exactly);
+ * and the goal stands only if `goalEpisodes` episodes the checks never play (`fresh`, the final
+ * seeds) reach it too — a snapshot that was lucky on the check's seeds does not stop training.
+ * `goalEvaluator` plays the blocks in order; a distributed run (drivers/offPolicy.ts) plays them as
+ * evaluation tasks on its threads while training goes on.
+ */
+export class GoalRule {
+  readonly quick: EpisodeBlock;
+  /** The confirmation's episodes after the quick ones (absent when goalEpisodes ≤ evalEpisodes). */
+  readonly rest: EpisodeBlock | undefined;
+  readonly fresh: EpisodeBlock;
+
+  constructor(readonly o: { goal?: number; evalEpisodes: number; goalEpisodes: number; seed: number }) {
+    const check = EVAL_SEEDS.check(o.seed);
+    this.quick = { firstSeed: check, episodes: o.evalEpisodes };
+    this.rest = o.goalEpisodes > o.evalEpisodes ? { firstSeed: check + o.evalEpisodes, episodes: o.goalEpisodes - o.evalEpisodes } : undefined;
+    this.fresh = { firstSeed: EVAL_SEEDS.final(o.seed), episodes: o.goalEpisodes };
+  }
+
+  reaches(e: EvalResult): boolean {
+    return this.o.goal !== undefined && e.meanReturn >= this.o.goal;
+  }
+
+  /** The confirmed check: the quick episodes and the rest. */
+  confirmed(quick: EvalResult, rest: EvalResult | undefined): EvalResult {
+    return rest === undefined ? quick : summarizeEpisodes([...quick.returns, ...rest.returns], [...quick.lengths, ...rest.lengths]);
+  }
 }
 
 export interface GoalEvalOptions {
@@ -75,25 +125,23 @@ export interface GoalEvalState {
 }
 
 /**
- * "The goal is reached", defined once. A periodic check plays `evalEpisodes` episodes of the
- * policy; if their mean return reaches the goal, `goalEpisodes` episodes from the same check seeds
- * confirm it; and the goal stands only if `goalEpisodes` episodes the checks never play (the final
- * seeds) reach it too — a snapshot that was lucky on the check's seeds does not stop training.
- * That last evaluation is `result.final`, the score a run reports with the goal.
+ * Plays `GoalRule`'s blocks in order on the policy as it is at each call (one frozen snapshot per
+ * call): the quick check, its confirmation if it passes, the fresh episodes if that passes. The
+ * fresh evaluation is `result.final`, the score a run reports with the goal.
  */
 export function goalEvaluator(o: GoalEvalOptions): { evaluate: (envStep: number) => boolean; result: GoalEvalState } {
   const result: GoalEvalState = {};
-  const checkSeed = EVAL_SEEDS.check(o.seed);
+  const rule = new GoalRule(o);
   const evaluate = (envStep: number): boolean => {
     const policy = o.policy();
-    let ev = evaluatePolicy<Float32Array, number | Float32Array>(o.envId, policy, o.evalEpisodes, checkSeed, o.kwargs);
-    const reaches = (e: EvalResult) => o.goal !== undefined && e.meanReturn >= o.goal;
-    if (reaches(ev) && o.goalEpisodes > o.evalEpisodes) ev = evaluatePolicy<Float32Array, number | Float32Array>(o.envId, policy, o.goalEpisodes, checkSeed, o.kwargs);
-    result.lastEval = ev;
-    o.onMetrics?.({ 'eval/mean_return': ev.meanReturn, 'eval/episodes': ev.returns.length }, envStep);
-    if (!reaches(ev) || ev.returns.length < o.goalEpisodes) return false;
-    result.final = evaluatePolicy<Float32Array, number | Float32Array>(o.envId, policy, o.goalEpisodes, EVAL_SEEDS.final(o.seed), o.kwargs);
-    if (!reaches(result.final)) return false;
+    const play = (b: EpisodeBlock) => evaluatePolicy<Float32Array, number | Float32Array>(o.envId, policy, b.episodes, b.firstSeed, o.kwargs);
+    const quick = play(rule.quick);
+    const check = rule.reaches(quick) ? rule.confirmed(quick, rule.rest !== undefined ? play(rule.rest) : undefined) : quick;
+    result.lastEval = check;
+    o.onMetrics?.({ 'eval/mean_return': check.meanReturn, 'eval/episodes': check.returns.length }, envStep);
+    if (!rule.reaches(check)) return false;
+    result.final = play(rule.fresh);
+    if (!rule.reaches(result.final)) return false;
     result.goalReachedAt = envStep;
     return true;
   };

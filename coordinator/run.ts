@@ -25,7 +25,7 @@ import { fsErrorMessage, makeRunDir, MetricsLog, readMetrics, resultFile, writeR
 import { Scheduler } from './scheduler.js';
 import { InlineExecutor, ThreadPoolExecutor } from './executors.js';
 import { CoordinatorServer } from './server.js';
-import { InlineLearner, ProcessLearner, type LearnerClient } from '../drivers/learner.js';
+import { InlineLearner, ProcessLearner, WarmStartLearner, type LearnerClient } from '../drivers/learner.js';
 import { Progress } from './progress.js';
 import { dqnLearnerInit, runDqn, type DqnRunState } from '../drivers/offPolicy.js';
 import { runTrials, trialMetrics } from '../drivers/trials.js';
@@ -347,11 +347,15 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   const startLearner = async (): Promise<LearnerClient> => {
     const { init } = dqnLearnerInit(ctx);
     if (!spec.workers.learner.process) return new InlineLearner(init, backend.name);
-    const l = await ProcessLearner.start(init, spec.workers.learner.backend);
-    log(`learner process ${l.pid} ready (backend ${l.backend})`);
-    opts.onEvent?.({ type: 'learner-started', pid: l.pid });
-    server.broadcast(runState());
-    return l;
+    const starting = ProcessLearner.start(init, spec.workers.learner.backend).then((l) => {
+      log(`learner process ${l.pid} ready (backend ${l.backend})`);
+      opts.onEvent?.({ type: 'learner-started', pid: l.pid });
+      server.broadcast(runState());
+      return l;
+    });
+    // on the coordinator's own backend, the coordinator trains the first rounds while the process starts
+    const sameBackend = spec.workers.learner.backend === undefined || spec.workers.learner.backend === backend.name;
+    return sameBackend ? new WarmStartLearner(init, backend.name, starting) : starting;
   };
 
   let outcome: RunOutcome | undefined;

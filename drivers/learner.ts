@@ -2,8 +2,9 @@
  * The learner as the coordinator sees it: in its own process (`child_process.fork` of
  * workers/learnerProcess.js with IPC in 'advanced' serialization and its own NNLAB_BACKEND — the
  * "GPU worker process"), or inline in single-process runs. The coordinator keeps the learner's
- * last complete state from each reply, so a learner process that dies is replaced and the
- * interrupted round is re-sent with that state: the result is the same as if it had not died.
+ * complete state as of its last checkpoint and the training rounds sent since, so a learner process
+ * that dies is replaced, given that state and those rounds again, then the interrupted round: the
+ * result is the same as if it had not died (drivers/offPolicy.ts).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { DqnLearnerHost } from '../workers/dqnLearnerHost.js';
@@ -13,6 +14,9 @@ import type { GenerativeLearner, ImageBatch, Metrics } from '../generative/types
 import type { RemoteLearner } from '../generative/train.js';
 
 export class LearnerLost extends Error {}
+
+/** A round of no gradient steps: with `wantState`, it asks a learner for its state (and is how a run gets its initial parameters). */
+export const EMPTY_ROUND: TrainRequest = { type: 'train', id: 0, obs: new Float32Array(0), actions: new Int32Array(0), rewards: new Float32Array(0), nextObs: new Float32Array(0), terminated: new Uint8Array(0), batchSize: 1, phases: [] };
 
 export interface LearnerClient {
   readonly kind: 'process' | 'inline';
@@ -161,6 +165,58 @@ export class ProcessLearner implements LearnerClient {
 
   close(): Promise<void> {
     return this.proc.close();
+  }
+}
+
+/**
+ * A DQN learner process that takes over once it is ready. Forking it and loading its imports take
+ * about half a second, several training rounds of a small net; until then the same learner
+ * (workers/dqnLearnerHost.ts, on the coordinator's backend) trains in the coordinator's thread, and
+ * the process's first round carries that learner's state, so every round's result is what the
+ * process alone would have computed. Used when the process runs on the coordinator's backend.
+ */
+export class WarmStartLearner implements LearnerClient {
+  readonly kind = 'process';
+  private inline: InlineLearner | undefined;
+  private proc: ProcessLearner | undefined;
+  private failure: Error | undefined;
+
+  constructor(
+    init: LearnerInit,
+    coordinatorBackend: string,
+    private readonly starting: Promise<ProcessLearner>,
+  ) {
+    this.inline = new InlineLearner(init, coordinatorBackend);
+    starting.then(
+      (p) => (this.proc = p),
+      (e: Error) => (this.failure = e),
+    );
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  get backend(): string {
+    return this.proc?.backend ?? this.inline?.backend ?? 'unknown';
+  }
+
+  async train(req: TrainRequest): Promise<TrainReply> {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.proc === undefined) return this.inline!.train(req);
+    if (this.inline !== undefined) {
+      // the hand-over: the process continues from the coordinator's learner as it is now
+      const state = req.state ?? (await this.inline.train({ ...EMPTY_ROUND, id: req.id, wantState: true })).state!;
+      await this.inline.close();
+      this.inline = undefined;
+      return this.proc.train({ ...req, state });
+    }
+    return this.proc.train(req);
+  }
+
+  async close(): Promise<void> {
+    await this.inline?.close();
+    await (await this.starting.catch(() => undefined))?.close();
   }
 }
 

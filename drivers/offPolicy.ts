@@ -1,7 +1,8 @@
 /**
  * A distributed DQN run (the data flow of DESIGN.md): rollout tasks go to executors (piscina
- * threads, remote workers, or the coordinator's own thread) with the latest published parameters;
- * their transitions enter the coordinator's replay buffer; every `trainFrequency` env steps the
+ * threads, remote workers, or the coordinator's own thread) with the latest published parameters
+ * and the run's one env stream (its state travels with the task, so whichever executor is free
+ * continues it); their transitions enter the coordinator's replay buffer; every `trainFrequency` env steps the
  * coordinator samples `gradientSteps` minibatches and sends them to the learner (its own process),
  * which returns its complete new state and the parameters to publish. When to train and copy the
  * target is agents/offPolicy.ts `OffPolicySchedule`, asked env step by env step as transitions are
@@ -9,7 +10,14 @@
  * planned on act with the parameters that round returns (the metric `charts/policy_lag` says how
  * far past that data they started). Counts are exact: a rollout
  * task's transitions are accepted once, when its result arrives; a task whose executor died is
- * redone elsewhere.
+ * redone elsewhere, from the stream state it carried.
+ *
+ * The goal checks (agents/evaluate.ts `GoalRule`) score frozen snapshots of the published policy
+ * as evaluation tasks on the run's threads, Ape-X's evaluator: the quick check runs beside
+ * training; when it passes, training waits while the confirmation's episodes are spread over every
+ * thread. A snapshot that meets the goal is what the run saves and reports, whatever training did
+ * after it. Tasks end where training or a check is due, so with one stream the run takes the
+ * one-process run's steps and checks the same snapshots.
  *
  * With `workers.rollout = 0` and `learner.process = false` everything runs in order in one
  * thread, each rollout ending where the schedule trains or the goal check evaluates, on the
@@ -25,12 +33,12 @@ import { buildMlp } from '../core/nn.js';
 import { resolveDqnConfig, greedyPolicy, type DqnConfig } from '../agents/dqn.js';
 import { dqnStreams } from '../agents/dqnActor.js';
 import { OffPolicySchedule, type TrainPhase } from '../agents/offPolicy.js';
-import { EVAL_SEEDS, evaluatePolicy, goalEvaluator, type EvalResult } from '../agents/evaluate.js';
+import { EVAL_SEEDS, evaluatePolicy, GoalRule, summarizeEpisodes, type EpisodeBlock, type EvalResult } from '../agents/evaluate.js';
 import { batchDim, Discrete, make } from '../envs/index.js';
 import { RolloutRunner, type RolloutRunnerState } from '../workers/rollout.js';
-import type { EnvRef, RolloutResult, RolloutTask } from '../protocol/tasks.js';
+import type { EnvRef, EvaluateResult, EvaluateTask, RolloutResult, RolloutTask } from '../protocol/tasks.js';
 import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
-import { LearnerLost, type LearnerClient } from './learner.js';
+import { EMPTY_ROUND, LearnerLost, type LearnerClient } from './learner.js';
 import type { RunContext, RunOutcome } from './context.js';
 import { checkedRollout } from './validate.js';
 
@@ -55,8 +63,10 @@ export interface DqnRunState {
   params: TensorMap;
   paramsVersion: number;
   recentReturns: number[];
-  /** The single-process runner's envs (exact resume). */
-  inline?: RolloutRunnerState;
+  /** The env streams (exact resume): the single-process runners', or the last accepted rollouts'. */
+  streams?: RolloutRunnerState[];
+  /** Snapshots whose goal check had not finished (checked again on resume). */
+  pendingChecks?: PolicySnapshot[];
   metrics: { jsonl: number; csv: number; time: number };
   /** The newest greedy evaluation and the policy version it scored (not necessarily the one saved beside it). */
   lastEvaluation?: EvaluationRecord;
@@ -72,7 +82,18 @@ export interface EvaluationRecord {
   firstSeed: number;
 }
 
+/** A frozen published policy: its parameters, version and update count, and the env step it was taken at. */
+export interface PolicySnapshot {
+  envStep: number;
+  params: TensorMap;
+  version: number;
+  updates: number;
+}
+
 export class NonFiniteError extends Error {}
+
+/** Rounds a run keeps for a learner restart before it asks the learner for its whole state again. */
+const MAX_LOGGED_ROUNDS = 64;
 
 export function dqnLearnerInit(ctx: RunContext): { init: LearnerInit; config: DqnConfig; obsDim: number; numActions: number } {
   const spec = ctx.spec;
@@ -102,14 +123,14 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
   // ---- state (all of it checkpointed) ----
   const replay = resume !== undefined ? ReplayBuffer.fromState(resume.replay) : new ReplayBuffer({ capacity: config.bufferSize, obsDim });
   const replayRng = dqnStreams(config.seed).replay;
-  let s: Omit<DqnRunState, 'replay' | 'replayRng' | 'metrics' | 'inline'>;
+  let s: Omit<DqnRunState, 'replay' | 'replayRng' | 'metrics' | 'streams' | 'pendingChecks'>;
   if (resume !== undefined) {
     replayRng.setState(resume.replayRng);
-    const { replay: _r, replayRng: _g, metrics: _m, inline: _i, pendingPhases: _p, ...counters } = resume;
+    const { replay: _r, replayRng: _g, metrics: _m, streams: _i, pendingPhases: _p, pendingChecks: _c, ...counters } = resume;
     s = counters;
     s.dispatched = s.envSteps; // tasks in flight at the checkpoint were never accepted: redo them
   } else {
-    const first = await learner.train({ type: 'train', id: 0, obs: new Float32Array(0), actions: new Int32Array(0), rewards: new Float32Array(0), nextObs: new Float32Array(0), terminated: new Uint8Array(0), batchSize: config.batchSize, phases: [] });
+    const first = await learner.train({ ...EMPTY_ROUND, wantState: true });
     s = {
       envSteps: 0,
       dispatched: 0,
@@ -121,36 +142,53 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
       lastCheckpointStep: 0,
       trainRounds: 0,
       nextSeed: config.seed,
-      learner: first.state,
+      learner: first.state!,
       params: first.params,
-      paramsVersion: first.state.version,
+      paramsVersion: first.version,
       recentReturns: [],
     };
   }
   let learnerHasState = resume === undefined;
+  /**
+   * The rounds sent since `s.learner` (the learner's complete state as the coordinator last had it):
+   * replies carry only the parameters to publish, and a new learner process is given that state and
+   * these rounds again (deterministic: it ends in the state the lost one had). The state is fetched
+   * at each checkpoint, and with every MAX_LOGGED_ROUNDS-th round so the log stays small.
+   */
+  let roundLog: TrainRequest[] = [];
+  /** Gradient updates so far (the latest reply's). */
+  let updates = s.learner.updates;
   const schedule = new OffPolicySchedule(config, s.lastTrainStep, s.lastTargetStep);
   let pending: TrainPhase[] = resume?.pendingPhases?.map((p) => ({ ...p })) ?? [];
-  const inline = single ? new RolloutRunner(numEnvs, ctx.envRef.id, ctx.envRef.kwargs, config.seed) : undefined;
-  if (inline !== undefined && resume?.inline !== undefined) inline.setState(resume.inline);
+  // the run's env streams (workers.streams; stream k seeded with seed + k): in a one-thread run these
+  // runners step them, in turn; otherwise each stream's state travels with its rollout tasks
+  const numStreams = spec.workers.streams;
+  const runners = Array.from({ length: numStreams }, (_, k) => new RolloutRunner(numEnvs, ctx.envRef.id, ctx.envRef.kwargs, config.seed + k));
+  if (resume?.streams !== undefined) {
+    if (resume.streams.length !== numStreams) throw new RangeError(`spec.workers.streams: the run was checkpointed with ${resume.streams.length} env streams; resume it with that many`);
+    runners.forEach((r, k) => r.setState(resume.streams![k]!));
+  }
+  const streams = runners.map((r) => r.getState());
+  if (!single) for (const r of runners) r.close();
+  let nextStream = 0;
 
   const epsilon = { initial: config.explorationInitialEps, final: config.explorationFinalEps, fraction: config.explorationFraction, totalTimesteps: budget, learningStarts: config.learningStarts };
   /**
-   * Vector steps of the next task: `rolloutSteps`, but in a one-thread run it ends where training is
-   * due, where the goal check evaluates or where the budget ends, so the actor acts with the
-   * parameters of every training round from the step after it, as in the one-process loop.
+   * Vector steps of the next task: `rolloutSteps`, but it ends where training is due, where the
+   * goal check evaluates or where the budget ends, so the actor acts with the parameters of every
+   * training round from the step after it, as in the one-process loop.
    */
   const nextTaskSteps = (envStep: number): number => {
-    if (!single) return taskSteps;
     for (let t = 1; t < taskSteps; t++) {
       const e = envStep + t * numEnvs;
       if (e >= budget || schedule.trainDue(e) || (spec.eval.interval > 0 && e - s.lastEvalStep >= spec.eval.interval)) return t;
     }
     return taskSteps;
   };
-  const rolloutTask = (): RolloutTask => {
+  const rolloutTask = (k: number): RolloutTask => {
     const envStep = s.dispatched;
     const steps = nextTaskSteps(envStep);
-    if (s.learner.updates > 0) policyLag = Math.max(policyLag, envStep - appliedThrough);
+    if (updates > 0) policyLag = Math.max(policyLag, envStep - appliedThrough);
     s.dispatched += steps * numEnvs;
     const task: RolloutTask = {
       kind: 'rollout',
@@ -161,6 +199,7 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
       envStep,
       seed: s.nextSeed++,
       policy: { algo: 'dqn', activation: config.activation, params: s.params, version: s.paramsVersion, epsilon },
+      ...(single ? {} : { stream: streams[k]! }),
     };
     if (ctx.faults?.crashRolloutAt !== undefined && envStep >= ctx.faults.crashRolloutAt) {
       task.crash = true; // fault injection (tests): the thread running this task dies
@@ -170,7 +209,7 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
   };
 
   /** Takes a validated result's transitions (the scheduler refuses bad ones and requeues their task; validate.ts). */
-  const accept = (r: RolloutResult): void => {
+  const accept = (r: RolloutResult, k: number): void => {
     const n = r.count;
     replay.addBatch(r.obs, r.actions, r.rewards, r.nextObs, r.terminated);
     schedule.advance(s.envSteps, n / numEnvs, numEnvs, pending);
@@ -184,6 +223,7 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
     }
     s.envSteps += n;
     s.rolloutTasks++;
+    if (!single) streams[k] = r.stream!; // validated: a task that carries a stream gets it back
   };
 
   // The acting policy is as fresh as in the one-process loop: the steps after the data a round was
@@ -202,27 +242,35 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
    * Plans a training round once the schedule made gradient steps due: it takes every pending phase
    * (target copies due before them included) and samples their minibatches now, in order.
    */
-  let undoPlan: { phases: TrainPhase[]; trainRounds: number; replayRng: RngState; plannedThrough: number } | undefined;
   const planTrain = (): TrainRequest | undefined => {
     if (!pending.some((p) => p.gradientSteps > 0)) return undefined;
     const phases = pending;
     pending = [];
-    undoPlan = { phases, trainRounds: s.trainRounds, replayRng: replayRng.getState(), plannedThrough };
     const rows = phases.reduce((a, p) => a + p.gradientSteps, 0) * config.batchSize;
     const b = replay.sample(rows, replayRng);
     plannedThrough = s.envSteps;
-    return { type: 'train', id: ++s.trainRounds, obs: b.obs, actions: b.actions as Int32Array, rewards: b.rewards, nextObs: b.nextObs, terminated: b.terminated, batchSize: config.batchSize, phases };
+    const wantState = roundLog.length + 1 >= MAX_LOGGED_ROUNDS;
+    return { type: 'train', id: ++s.trainRounds, obs: b.obs, actions: b.actions as Int32Array, rewards: b.rewards, nextObs: b.nextObs, terminated: b.terminated, batchSize: config.batchSize, phases, ...(wantState ? { wantState } : {}) };
   };
 
   const sendTrain = async (req: TrainRequest): Promise<TrainReply> => {
     for (let attempt = 0; ; attempt++) {
       try {
-        const r = await learner.train(learnerHasState ? req : { ...req, state: s.learner });
-        learnerHasState = true;
+        if (!learnerHasState) {
+          // a new learner: the state the coordinator holds, then the rounds since, again
+          await learner.train({ ...EMPTY_ROUND, state: s.learner });
+          for (const logged of roundLog) await learner.train(logged);
+          learnerHasState = true;
+        }
+        const r = await learner.train(req);
+        if (r.state !== undefined) {
+          s.learner = r.state;
+          roundLog = [];
+        } else if (req.phases.length > 0) roundLog.push(req);
         return r;
       } catch (e) {
         if (!(e instanceof LearnerLost) || attempt >= 3) throw e;
-        ctx.log(`${e.message}; starting a new learner process with the state after update ${s.learner.updates}`);
+        ctx.log(`${e.message}; starting a new learner process with the state after update ${s.learner.updates} and the ${roundLog.length} round(s) since`);
         ctx.event({ type: 'learner-restart', reason: e.message });
         learner = await ctx.restartLearner();
         learnerHasState = false;
@@ -232,13 +280,13 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
 
   const applyTrain = (r: TrainReply): void => {
     if (!Number.isFinite(r.meanLoss) || !allFinite(r.params)) {
-      throw new NonFiniteError(`non-finite TD loss (${r.meanLoss}) in training round ${r.id}, updates ${s.learner.updates + 1}–${r.state.updates}, at env step ${s.envSteps}: the run stops; the last good checkpoint stays loadable`);
+      throw new NonFiniteError(`non-finite TD loss (${r.meanLoss}) in training round ${r.id}, updates ${updates + 1}–${r.updates}, at env step ${s.envSteps}: the run stops; the last good checkpoint stays loadable`);
     }
-    s.learner = r.state;
+    updates = r.updates;
     appliedThrough = plannedThrough;
     s.params = r.params;
-    s.paramsVersion = r.state.version;
-    ctx.metrics.write(s.envSteps, { 'losses/td_loss': r.meanLoss, 'charts/sps': s.envSteps / Math.max(1e-9, ctx.metrics.time - startTime), 'charts/updates': r.state.updates, 'charts/policy_lag': policyLag });
+    s.paramsVersion = r.version;
+    ctx.metrics.write(s.envSteps, { 'losses/td_loss': r.meanLoss, 'charts/sps': s.envSteps / Math.max(1e-9, ctx.metrics.time - startTime), 'charts/updates': r.updates, 'charts/policy_lag': policyLag });
     policyLag = 0;
     ctx.publish(s.params, s.paramsVersion, config.activation);
   };
@@ -249,51 +297,92 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
   const finalEvaluation = (): EvalResult => evaluatePolicy(ctx.envRef.id, greedyPolicy(s.params, config.activation), spec.eval.finalEpisodes, finalSeed, ctx.envRef.kwargs);
   let final: EvalResult | undefined;
   /** The snapshot whose evaluation confirmed the goal: what the run saves and reports. */
-  let goalSnapshot: EvaluationRecord | undefined;
+  let goalSnapshot: PolicySnapshot | undefined;
   let lastEvaluation: EvaluationRecord | undefined = resume?.lastEvaluation;
-  /**
-   * Scores the published policy as it is now: one frozen snapshot (s.params is replaced, never
-   * mutated, when a training round lands), named by its version and update count. The goal stands
-   * as agents/evaluate.ts `goalEvaluator` defines it for every trainer: the quick check, its
-   * confirmation on the check seeds, and `finalEpisodes` fresh episodes, which are then the report.
-   */
-  const goalCheck = goalEvaluator({
-    envId: ctx.envRef.id,
-    kwargs: ctx.envRef.kwargs,
-    policy: () => greedyPolicy(s.params, config.activation),
-    evalEpisodes: spec.eval.episodes,
-    goalEpisodes: spec.eval.finalEpisodes,
-    ...(spec.eval.goal !== undefined ? { goal: spec.eval.goal } : {}),
-    seed: config.seed,
-    onMetrics: (m) => ctx.metrics.write(s.envSteps, { ...m, 'eval/policy_version': s.paramsVersion }),
-  });
-  const evaluate = (): boolean => {
-    if (spec.eval.interval === 0 || s.envSteps - s.lastEvalStep < spec.eval.interval) return false;
-    s.lastEvalStep = s.envSteps;
-    const reached = goalCheck.evaluate(s.envSteps);
-    const ev = goalCheck.result.lastEval!;
-    lastEvaluation = { envStep: s.envSteps, policyVersion: s.paramsVersion, updates: s.learner.updates, meanReturn: ev.meanReturn, episodes: ev.returns.length, firstSeed: EVAL_SEEDS.check(config.seed) };
-    if (reached) {
-      goalSnapshot = lastEvaluation;
-      final = goalCheck.result.final!;
-    } else if (goalCheck.result.final !== undefined && goalCheck.result.final !== lastFinal) {
-      // the check passed on its seeds, fresh episodes did not: a lucky snapshot, training goes on
-      lastFinal = goalCheck.result.final;
-      ctx.log(`env step ${s.envSteps}: the goal check scored ${ev.meanReturn.toFixed(1)}, fresh episodes ${lastFinal.meanReturn.toFixed(1)} < ${spec.eval.goal}: training goes on`);
-      ctx.metrics.write(s.envSteps, { 'eval/final_mean_return': lastFinal.meanReturn });
-    }
-    return reached;
-  };
-  let lastFinal: EvalResult | undefined;
 
-  /** Saves everything; the model `q` holds the published parameters, version s.paramsVersion (named in meta.json). */
-  const checkpoint = async (why: string): Promise<string> => {
-    const state: DqnRunState = { ...s, replay: replay.getState(), replayRng: replayRng.getState(), pendingPhases: pending.map((p) => ({ ...p })), metrics: ctx.metrics.mark(), ...(inline !== undefined ? { inline: inline.getState() } : {}), ...(lastEvaluation !== undefined ? { lastEvaluation } : {}) };
+  // ---- goal checks (agents/evaluate.ts GoalRule) on frozen snapshots, as evaluation tasks ----
+  const rule = new GoalRule({ ...(spec.eval.goal !== undefined ? { goal: spec.eval.goal } : {}), evalEpisodes: spec.eval.episodes, goalEpisodes: spec.eval.finalEpisodes, seed: config.seed });
+  /** Snapshots waiting for their check, oldest first, and the one being checked. */
+  const dueChecks: PolicySnapshot[] = resume?.pendingChecks ?? [];
+  let checking: PolicySnapshot | undefined;
+  /** An evaluation is due at the step just accepted: its snapshot is taken once the round planned on that step's data has landed. */
+  let evalDue = false;
+  /** Training waits while a snapshot's confirmation has every thread. */
+  let holding = false;
+  const snapshot = (): PolicySnapshot => ({ envStep: s.envSteps, params: s.params, version: s.paramsVersion, updates });
+  /** Plays a block of episodes of a snapshot as `parts` evaluation tasks (consecutive seeds), joined in seed order. */
+  const play = async (snap: PolicySnapshot, block: EpisodeBlock, parts: number): Promise<EvalResult> => {
+    const n = Math.max(1, Math.min(parts, block.episodes));
+    const tasks: EvaluateTask[] = [];
+    for (let p = 0, first = 0; p < n; p++) {
+      const episodes = Math.floor((block.episodes * (p + 1)) / n) - first;
+      tasks.push({ kind: 'evaluate', runId: ctx.runId, env: ctx.envRef as EnvRef, policy: { algo: 'dqn', activation: config.activation, params: snap.params, version: snap.version }, firstSeed: block.firstSeed + first, episodes });
+      first += episodes;
+    }
+    const results = (await Promise.all(tasks.map((t) => ctx.scheduler.submit(t)))) as EvaluateResult[];
+    return summarizeEpisodes(
+      results.flatMap((r) => Array.from(r.returns)),
+      results.flatMap((r) => Array.from(r.lengths)),
+    );
+  };
+  type Verdict = { snap: PolicySnapshot; check: EvalResult; fresh?: EvalResult };
+  /**
+   * One goal check of a snapshot. In a one-thread run it plays the blocks in order, as
+   * `goalEvaluator` does; otherwise the quick check is one task beside training, and its
+   * confirmation (the rest of the check seeds and the fresh episodes, together) is spread over
+   * every evaluating thread while training waits.
+   */
+  const checkSnapshot = async (snap: PolicySnapshot): Promise<Verdict> => {
+    const quick = await play(snap, rule.quick, 1);
+    if (!rule.reaches(quick)) return { snap, check: quick };
+    if (single) {
+      const check = rule.confirmed(quick, rule.rest !== undefined ? await play(snap, rule.rest, 1) : undefined);
+      return rule.reaches(check) ? { snap, check, fresh: await play(snap, rule.fresh, 1) } : { snap, check };
+    }
+    holding = true;
+    try {
+      const parts = Math.max(1, ctx.scheduler.capacity('evaluate'));
+      const [rest, fresh] = await Promise.all([rule.rest !== undefined ? play(snap, rule.rest, parts) : undefined, play(snap, rule.fresh, parts)]);
+      return { snap, check: rule.confirmed(quick, rest), fresh };
+    } finally {
+      holding = false;
+    }
+  };
+  /** Records a check; true when its snapshot met the goal (and becomes what the run saves). */
+  const judge = (v: Verdict): boolean => {
+    ctx.metrics.write(v.snap.envStep, { 'eval/mean_return': v.check.meanReturn, 'eval/episodes': v.check.returns.length, 'eval/policy_version': v.snap.version });
+    lastEvaluation = { envStep: v.snap.envStep, policyVersion: v.snap.version, updates: v.snap.updates, meanReturn: v.check.meanReturn, episodes: v.check.returns.length, firstSeed: rule.quick.firstSeed };
+    if (v.fresh === undefined || !rule.reaches(v.check)) return false;
+    if (rule.reaches(v.fresh)) {
+      goalSnapshot = v.snap;
+      final = v.fresh;
+      return true;
+    }
+    // the check passed on its seeds, fresh episodes did not: a lucky snapshot, training goes on
+    ctx.log(`env step ${v.snap.envStep}: the goal check scored ${v.check.meanReturn.toFixed(1)}, fresh episodes ${v.fresh.meanReturn.toFixed(1)} < ${spec.eval.goal}: training goes on`);
+    ctx.metrics.write(v.snap.envStep, { 'eval/final_mean_return': v.fresh.meanReturn });
+    return false;
+  };
+
+  /** Saves everything; the model `q` holds `model` (default: the published parameters), named in meta.json. */
+  const checkpoint = async (why: string, model: PolicySnapshot = snapshot()): Promise<string> => {
+    if (roundLog.length > 0) await sendTrain({ ...EMPTY_ROUND, wantState: true }); // the learner's state as it is now
+    const checks = [...(checking !== undefined ? [checking] : []), ...dueChecks];
+    const state: DqnRunState = {
+      ...s,
+      replay: replay.getState(),
+      replayRng: replayRng.getState(),
+      pendingPhases: pending.map((p) => ({ ...p })),
+      metrics: ctx.metrics.mark(),
+      streams: single ? runners.map((r) => r.getState()) : streams.slice(),
+      ...(checks.length > 0 ? { pendingChecks: checks } : {}),
+      ...(lastEvaluation !== undefined ? { lastEvaluation } : {}),
+    };
     s.lastCheckpointStep = s.envSteps;
     state.lastCheckpointStep = s.envSteps;
     const q = buildMlp({ name: 'q', inputDim: obsDim, hidden: config.hidden, outputDim: numActions, activation: config.activation }, new Rng(0));
-    setParams(q, s.params);
-    const dir = await ctx.saveCheckpoint(s.envSteps, state, { q }, { policyVersion: s.paramsVersion, updates: s.learner.updates });
+    setParams(q, model.params);
+    const dir = await ctx.saveCheckpoint(s.envSteps, state, { q }, { policyVersion: model.version, updates: model.updates });
     q.dispose();
     ctx.log(`checkpoint (${why}) at env step ${s.envSteps}: ${dir}`);
     return dir;
@@ -308,16 +397,17 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
   };
 
   // ---- the loop ----
-  type Done = { kind: 'rollout'; id: number; result: RolloutResult } | { kind: 'train'; reply: TrainReply };
-  const inFlight = new Map<number, Promise<Done>>();
-  let nextLocal = 0;
+  type Done = { kind: 'rollout'; stream: number; result: RolloutResult } | { kind: 'train'; reply: TrainReply } | { kind: 'check'; verdict: Verdict };
+  /** The rollout in flight on each stream. */
+  const rollouts = new Map<number, Promise<Done>>();
   let training: Promise<Done> | undefined;
+  let evaluation: Promise<Done> | undefined;
   let stopReason: string | undefined;
   const progress = () =>
     ctx.progress(s.envSteps, budget, {
       return: s.recentReturns.length > 0 ? s.recentReturns.reduce((a, b) => a + b, 0) / s.recentReturns.length : undefined,
       eval: lastEvaluation?.meanReturn,
-      updates: s.learner.updates,
+      updates,
       'steps/s': Math.round(s.envSteps / Math.max(1e-9, ctx.metrics.time - startTime)),
       workers: ctx.workersAlive(),
     });
@@ -327,24 +417,36 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
     training = undefined;
     if (t.kind === 'train') applyTrain(t.reply);
   };
-  /**
-   * Drops the round in flight, as if it had never been planned: the run keeps the snapshot that
-   * met the goal. Its counters and replay sampling stream go back to before the round; the
-   * learner, which applied it, gets the kept state with the next request.
-   */
-  const abandonTraining = async (): Promise<void> => {
-    if (training === undefined) return;
-    const t = training;
-    training = undefined;
-    await t;
-    const u = undoPlan!;
-    pending = [...u.phases, ...pending];
-    s.trainRounds = u.trainRounds;
-    replayRng.setState(u.replayRng);
-    plannedThrough = u.plannedThrough;
-    learnerHasState = false;
+  /** Takes the due snapshot once the round planned on its step has landed, and starts the next check (a one-thread run waits for it). */
+  const startChecks = async (): Promise<boolean> => {
+    if (evalDue && training === undefined) {
+      dueChecks.push(snapshot());
+      evalDue = false;
+    }
+    if (evaluation !== undefined || dueChecks.length === 0) return false;
+    const snap = dueChecks.shift()!;
+    checking = snap;
+    evaluation = checkSnapshot(snap).then((verdict): Done => ({ kind: 'check', verdict }));
+    if (!single) return false;
+    const v = await evaluation;
+    evaluation = undefined;
+    checking = undefined;
+    return v.kind === 'check' && judge(v.verdict);
+  };
+  /** Waits for every check due or running (at the budget's end): true when one met the goal. */
+  const drainChecks = async (): Promise<boolean> => {
+    await finishTraining();
+    for (;;) {
+      if (await startChecks()) return true;
+      if (evaluation === undefined) return false;
+      const v = await evaluation;
+      evaluation = undefined;
+      checking = undefined;
+      if (v.kind === 'check' && judge(v.verdict)) return true;
+    }
   };
 
+  let reached = false;
   try {
     while (s.envSteps < budget) {
       stopReason = ctx.stopRequested();
@@ -353,33 +455,44 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
         ctx.log(`wall-time budget of ${spec.budget.wallSeconds} s reached at env step ${s.envSteps}`);
         break;
       }
-      // keep every rollout slot busy (in a single-process run: one task at a time, in order)
-      const slots = single ? 1 : Math.max(1, ctx.scheduler.capacity('rollout'));
-      while (inFlight.size < slots && mayDispatch()) {
-        const id = nextLocal++;
-        const task = rolloutTask();
-        const run = single ? Promise.resolve(inline!.run(task)).then((r) => checkedRollout(task, r)) : (ctx.scheduler.submit(task) as Promise<RolloutResult>);
-        inFlight.set(id, run.then((result): Done => ({ kind: 'rollout', id, result })));
+      // a task on each idle stream, on whichever executor is free (a one-thread run: one task at a time, streams in turn)
+      while (rollouts.size < (single ? 1 : numStreams) && mayDispatch()) {
+        const k = single ? nextStream : [...streams.keys()].find((j) => !rollouts.has(j))!;
+        nextStream = (k + 1) % numStreams;
+        const task = rolloutTask(k);
+        const run = single ? Promise.resolve(runners[k]!.run(task)).then((r) => checkedRollout(task, r)) : (ctx.scheduler.submit(task) as Promise<RolloutResult>);
+        rollouts.set(k, run.then((result): Done => ({ kind: 'rollout', stream: k, result })));
       }
-      if (inFlight.size === 0 && training === undefined) throw new Error(`DQN run stalled at env step ${s.envSteps} (nothing in flight)`);
-      const next = await Promise.race(training === undefined ? inFlight.values() : [training, ...inFlight.values()]);
+      const racing = [...rollouts.values(), training, evaluation].filter((p): p is Promise<Done> => p !== undefined);
+      if (racing.length === 0) throw new Error(`DQN run stalled at env step ${s.envSteps} (nothing in flight)`);
+      const next = await Promise.race(racing);
       if (next.kind === 'rollout') {
-        inFlight.delete(next.id);
-        accept(next.result);
-      } else {
+        rollouts.delete(next.stream);
+        accept(next.result, next.stream);
+        if (spec.eval.interval > 0 && s.envSteps - s.lastEvalStep >= spec.eval.interval) {
+          s.lastEvalStep = s.envSteps;
+          evalDue = true;
+        }
+      } else if (next.kind === 'train') {
         training = undefined;
         applyTrain(next.reply);
+      } else {
+        evaluation = undefined;
+        checking = undefined;
+        if (judge(next.verdict)) {
+          reached = true;
+          break;
+        }
       }
-      if (training === undefined) {
+      if (training === undefined && !holding) {
         const req = planTrain();
         if (req !== undefined) {
           if (single) applyTrain(await sendTrain(req));
           else training = sendTrain(req).then((reply): Done => ({ kind: 'train', reply }));
         }
       }
-      if (evaluate()) {
-        // the snapshot that met the goal is what the run saves: the round in flight is dropped
-        await abandonTraining();
+      if (await startChecks()) {
+        reached = true;
         break;
       }
       const requested = ctx.checkpointRequested();
@@ -390,34 +503,33 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
       }
       progress();
     }
+    if (!reached && stopReason === undefined) reached = await drainChecks();
     await finishTraining();
   } catch (e) {
     // the other in-flight work settles quietly
-    for (const p of inFlight.values()) p.catch(() => undefined);
-    training?.catch(() => undefined);
+    for (const p of [...rollouts.values(), training, evaluation]) p?.catch(() => undefined);
     throw e;
   }
-  for (const p of inFlight.values()) p.catch(() => undefined);
+  for (const p of rollouts.values()) p.catch(() => undefined);
+  evaluation?.catch(() => undefined);
   progress();
   ctx.progressBreak();
-  if (goalSnapshot !== undefined && goalSnapshot.policyVersion !== s.paramsVersion) {
-    throw new Error(`internal: the goal was met by policy version ${goalSnapshot.policyVersion}, but version ${s.paramsVersion} is about to be saved`);
-  }
-  const saved = await checkpoint(stopReason !== undefined ? stopReason : goalSnapshot !== undefined ? 'goal' : 'final');
+  const saved = await checkpoint(stopReason !== undefined ? stopReason : reached ? 'goal' : 'final', goalSnapshot);
   const counts = { ...ctx.scheduler.counts, rolloutTasks: s.rolloutTasks };
   if (stopReason !== undefined) return { state: 'stopped', message: `stopped (${stopReason}) at env step ${s.envSteps}; continue with --resume ${ctx.runDir}`, envSteps: s.envSteps, counts };
 
   // the reported score is the saved model's, on episodes the goal check never played
   final ??= finalEvaluation();
   ctx.metrics.write(s.envSteps, { 'eval/final_mean_return': final.meanReturn });
+  const model = goalSnapshot ?? snapshot();
   const outcome: RunOutcome = {
     state: 'finished',
     message: `greedy evaluation over ${spec.eval.finalEpisodes} episodes: mean return ${final.meanReturn.toFixed(1)} ± ${final.stdReturn.toFixed(1)}`,
     envSteps: s.envSteps,
     finalScore: final.meanReturn,
-    evaluation: { finalScore: final.meanReturn, finalStd: final.stdReturn, finalEpisodes: final.returns.length, firstSeed: finalSeed, policyVersion: s.paramsVersion, updates: s.learner.updates, checkpoint: saved, model: 'q' },
+    evaluation: { finalScore: final.meanReturn, finalStd: final.stdReturn, finalEpisodes: final.returns.length, firstSeed: finalSeed, policyVersion: model.version, updates: model.updates, checkpoint: saved, model: 'q' },
     counts,
-    params: s.params,
+    params: model.params,
   };
   if (goalSnapshot !== undefined) outcome.goalReachedAt = goalSnapshot.envStep;
   return outcome;

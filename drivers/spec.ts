@@ -76,8 +76,14 @@ const specObject = z
         rollout: nonNegInt.max(64).default(2),
         /** Envs stepped together by each rollout task. */
         numEnvs: posInt.max(4096).default(1),
-        /** Vector steps per rollout task. */
+        /** Vector steps per rollout task (at most: a DQN task ends where training or a goal check is due). */
         rolloutSteps: capped(1, SPEC_LIMITS.rolloutSteps).default(64),
+        /**
+         * Env streams a DQN run collects at once, each a vector env of numEnvs whose state travels with
+         * its tasks. 1 (the default) takes the one-process run's env steps; more collect in parallel
+         * (an env whose step is expensive) at the cost of staler data per update.
+         */
+        streams: posInt.max(64).default(1),
         /** Data-parallel gradient threads for generative models (0: the learner alone). */
         gradient: nonNegInt.max(64).default(0),
         /**
@@ -99,7 +105,7 @@ const specObject = z
         /** Seconds a task may take before it is taken back and sent to another executor (default: 10 × the median task time of its kind, at least 10 s). */
         taskTimeout: z.number().positive().max(86_400).optional(),
       })
-      .default({ rollout: 2, numEnvs: 1, rolloutSteps: 64, gradient: 0, gradientMode: 'auto', learner: { process: true }, remote: 0 }),
+      .default({ rollout: 2, numEnvs: 1, rolloutSteps: 64, streams: 1, gradient: 0, gradientMode: 'auto', learner: { process: true }, remote: 0 }),
     eval: z
       .strictObject({
         /** Env steps between greedy evaluations (0: none). */

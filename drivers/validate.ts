@@ -14,9 +14,9 @@
  * guarantees (CartPole's velocities are declared unbounded, its positions leave the declared box
  * just before termination), so bounds would reject honest data.
  */
-import { Box, Discrete, make } from '../envs/index.js';
+import { Box, Discrete, make, makeVec, restoreState, type StateTree, type VectorEnv } from '../envs/index.js';
 import type { TensorMap } from '../core/tensors.js';
-import { DEEP_TRIAL_ENV_STEPS, TABULAR_TRIAL_ALGOS, type EnvRef, type GradientResult, type GradientTask, type RolloutResult, type RolloutTask, type Task, type TaskResult, type TrialResult, type TrialTask, type GenerativeTrialTask } from '../protocol/tasks.js';
+import { DEEP_TRIAL_ENV_STEPS, TABULAR_TRIAL_ALGOS, type EnvRef, type EnvStreamState, type EvaluateResult, type EvaluateTask, type GradientResult, type GradientTask, type RolloutResult, type RolloutTask, type Task, type TaskResult, type TrialResult, type TrialTask, type GenerativeTrialTask } from '../protocol/tasks.js';
 import { CLASSIFIER_SCORE_RANGE, scoreMetric } from '../generative/score.js';
 
 /** What a rollout result is checked against: the env's observation size and action space. */
@@ -62,6 +62,8 @@ export function validateResult(task: Task, result: TaskResult): string | undefin
       return validateTrial(task, result as TrialResult);
     case 'gradient':
       return validateGradient(task, result as GradientResult);
+    case 'evaluate':
+      return validateEvaluate(task, result as EvaluateResult);
   }
 }
 
@@ -129,6 +131,84 @@ export function validateRollout(task: RolloutTask, r: RolloutResult, spaces: Env
     if (r.episodeLengths[k]! < 1) return `result.episodeLengths[${k}]: ${r.episodeLengths[k]}, expected a positive length`;
   }
   if (r.policyVersion > task.policy.version) return `result.policyVersion: ${r.policyVersion} is newer than the task's policy (version ${task.policy.version})`;
+  if (task.stream !== undefined) {
+    if (r.stream === undefined) return 'result.stream: missing (the task continues an env stream; its result carries the stream on)';
+    return validateStream(task, task.stream, r.stream, spaces);
+  }
+  return undefined;
+}
+
+/** Scratch vector envs (one per env ref and size) that returned streams are restored into before any thread gets them. */
+const scratch = new Map<string, VectorEnv>();
+
+/**
+ * An env stream a result carries on must be one the next executor can continue: the same layout
+ * as the stream the task sent (it restores into a fresh env of the run's construction), no number
+ * that was finite turned non-finite, and observations, episode counters and generator of the
+ * right sizes. A stream that passes continues on any thread; one that fails is refused with its
+ * result, and the task (with the stream it carried) goes to another executor.
+ */
+function validateStream(task: RolloutTask, sent: EnvStreamState, got: EnvStreamState, spaces: EnvSpaces): string | undefined {
+  const n = task.numEnvs;
+  const problem =
+    length('result.stream.obs', got.obs, n * spaces.obsDim, `${n} envs × ${spaces.obsDim} numbers`) ??
+    length('result.stream.returns', got.returns, n, `${n} envs`) ??
+    length('result.stream.lengths', got.lengths, n, `${n} envs`) ??
+    finite('result.stream.obs', got.obs) ??
+    finite('result.stream.returns', got.returns);
+  if (problem !== undefined) return problem;
+  for (let e = 0; e < n; e++) if (got.lengths[e]! < 0) return `result.stream.lengths[${e}]: ${got.lengths[e]}, expected a non-negative count`;
+  if (got.rng.length !== 4 || got.rng.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)) return 'result.stream.rng: expected four 32-bit unsigned words';
+  const turned = newlyNonFinite(sent.env, got.env, 'result.stream.env');
+  if (turned !== undefined) return turned;
+  const key = JSON.stringify([task.env.id, task.env.kwargs, task.env.module?.hash ?? null, n]);
+  let env = scratch.get(key);
+  if (env === undefined) {
+    env = makeVec(task.env.id, { numEnvs: n, autoresetMode: 'same-step', kwargs: task.env.kwargs });
+    scratch.set(key, env);
+  }
+  try {
+    restoreState(env, got.env);
+  } catch (e) {
+    return `result.stream.env: ${(e as Error).message}`;
+  }
+  return undefined;
+}
+
+/** The first path where `got` holds a non-finite number that `sent` held finite (or did not hold). */
+function newlyNonFinite(sent: StateTree | undefined, got: StateTree, where: string): string | undefined {
+  if (typeof got === 'number') return Number.isFinite(got) || (typeof sent === 'number' && !Number.isFinite(sent)) ? undefined : `${where}: ${got} is not a finite number`;
+  if (got === null || typeof got !== 'object') return undefined;
+  if (ArrayBuffer.isView(got)) {
+    if (!(got instanceof Float32Array || got instanceof Float64Array)) return undefined;
+    const was = sent instanceof Float32Array || sent instanceof Float64Array ? sent : undefined;
+    for (let i = 0; i < got.length; i++) if (!Number.isFinite(got[i]!) && (was === undefined || Number.isFinite(was[i]!))) return `${where}[${i}]: ${got[i]} is not a finite number`;
+    return undefined;
+  }
+  const child = (k: string | number): StateTree | undefined => (sent !== null && typeof sent === 'object' && !ArrayBuffer.isView(sent) ? (sent as Record<string | number, StateTree>)[k] : undefined);
+  if (Array.isArray(got)) {
+    for (let i = 0; i < got.length; i++) {
+      const p = newlyNonFinite(child(i), got[i]!, `${where}[${i}]`);
+      if (p !== undefined) return p;
+    }
+    return undefined;
+  }
+  for (const [k, v] of Object.entries(got)) {
+    const p = newlyNonFinite(child(k), v, `${where}.${k}`);
+    if (p !== undefined) return p;
+  }
+  return undefined;
+}
+
+/** An evaluation's returns: one finite return and a positive length per episode asked for. */
+export function validateEvaluate(task: EvaluateTask, r: EvaluateResult): string | undefined {
+  const problem =
+    length('result.returns', r.returns, task.episodes, 'one return per episode') ??
+    length('result.lengths', r.lengths, task.episodes, 'one length per episode') ??
+    finite('result.returns', r.returns);
+  if (problem !== undefined) return problem;
+  for (let k = 0; k < task.episodes; k++) if (r.lengths[k]! < 1) return `result.lengths[${k}]: ${r.lengths[k]}, expected a positive length`;
+  if (r.policyVersion !== task.policy.version) return `result.policyVersion: ${r.policyVersion}, expected the task's ${task.policy.version}`;
   return undefined;
 }
 

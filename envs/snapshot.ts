@@ -40,7 +40,8 @@ export function snapshotState(root: object): StateTree {
  * before anything is written, so a refused one leaves the env as it was; the error names the first
  * path that does not fit: a typed array of another length or type, an array where the env has none,
  * or, in a sealed object (a fixed layout, as the PCG64 generator's), a key one side has and the
- * other lacks: a generator state from an older nnlab is refused rather than mixed in. Other objects
+ * other lacks: a generator state from an older nnlab is refused rather than mixed in; a key that
+ * would replace a method or name a prototype (`__proto__`, `constructor`). Other objects
  * may gain properties as they run (a custom env's field first set in `step`), so a snapshot key the
  * fresh env lacks there is added.
  */
@@ -54,7 +55,9 @@ export function restoreState(root: object, snap: StateTree): void {
 function walkInto(root: object, snap: StateTree, write: boolean): void {
   const seen = new WeakSet<object>();
   const fit = (target: Record<string, unknown> | unknown[], key: string | number, saved: StateTree, where: string): void => {
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') throw new Error(`restoreState: the snapshot's ${where} names an object's prototype, not its state`);
     const current = (target as Record<string | number, unknown>)[key];
+    if (typeof current === 'function') throw new Error(`restoreState: the snapshot's ${where} would replace a method of the live env`);
     if (ArrayBuffer.isView(saved)) {
       if (!isNumberArray(saved)) throw new Error(`restoreState: the snapshot's ${where} is a ${saved.constructor.name}, not a typed array of numbers`);
       if (!isNumberArray(current) || current.length !== saved.length) {

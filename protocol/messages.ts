@@ -13,7 +13,8 @@
  * URL) authenticates at the upgrade with `?token=` and says hello at once.
  */
 import { z } from 'zod';
-import type { Task, TaskKind, TaskResult } from './tasks.js';
+import { REMOTE_TASK_KINDS, type EnvStreamState, type Task, type TaskKind, type TaskResult } from './tasks.js';
+import type { StateTree } from '../envs/index.js';
 import type { TensorMap } from '../core/tensors.js';
 import type { ImageBatch } from '../generative/types.js';
 
@@ -222,6 +223,24 @@ const i32 = z.instanceof(Int32Array);
 const u8 = z.instanceof(Uint8Array);
 const count = z.number().int().nonnegative();
 
+/** Env state as data (envs/snapshot.ts StateTree): plain values, typed arrays, lists and records, at most 32 levels deep. */
+const stateTree: z.ZodType<StateTree> = z.lazy(() =>
+  z.union([z.null(), z.boolean(), z.number(), z.string().max(10_000), z.instanceof(Float64Array), f32, i32, u8, z.instanceof(Uint32Array), z.instanceof(Int8Array), z.instanceof(Int16Array), z.instanceof(Uint16Array), z.array(stateTree).max(100_000), z.record(z.string(), stateTree)]),
+).refine((t) => depth(t) <= 32, 'a state tree at most 32 levels deep');
+function depth(t: StateTree): number {
+  if (t === null || typeof t !== 'object' || ArrayBuffer.isView(t)) return 0;
+  let d = 0;
+  for (const v of Array.isArray(t) ? t : Object.values(t)) d = Math.max(d, depth(v));
+  return d + 1;
+}
+const envStream: z.ZodType<EnvStreamState> = z.object({
+  env: stateTree,
+  obs: f32,
+  returns: f64,
+  lengths: i32,
+  rng: z.tuple([z.number(), z.number(), z.number(), z.number()]).readonly(),
+});
+
 const rolloutResult = z.object({
   kind: z.literal('rollout'),
   count,
@@ -234,6 +253,7 @@ const rolloutResult = z.object({
   episodeLengths: i32,
   episodeEnds: i32,
   policyVersion: count,
+  stream: envStream.optional(),
 });
 const gradientResult = z.object({
   kind: z.literal('gradient'),
@@ -252,7 +272,7 @@ export const peerMessageSchema = z.discriminatedUnion('type', [
     role: z.enum(['worker', 'dashboard']),
     name: z.string().max(128),
     threads: z.number().int().min(1).max(1024).optional(),
-    kinds: z.array(z.enum(['rollout', 'trial', 'gradient'])).optional(),
+    kinds: z.array(z.enum(REMOTE_TASK_KINDS)).optional(),
   }),
   z.object({ type: z.literal('result'), taskId: count, result: z.discriminatedUnion('kind', [rolloutResult, trialResult, gradientResult]) }),
   z.object({ type: z.literal('task_error'), taskId: count, message: z.string().max(10_000) }),
@@ -295,12 +315,18 @@ export interface TrainRequest {
   batchSize: number;
   /** Per phase: number of gradient steps and whether the target is updated after it. */
   phases: { gradientSteps: number; updateTarget: boolean }[];
+  /** Reply with the complete state too (for a checkpoint or a hand-over); otherwise only the parameters to publish. */
+  wantState?: boolean;
 }
 
 export interface TrainReply {
   type: 'trained';
   id: number;
-  state: DqnLearnerState;
+  /** The complete state after the round, when the request asked for it (`wantState`). */
+  state?: DqnLearnerState;
+  /** Gradient updates so far and the version of `params`. */
+  updates: number;
+  version: number;
   params: TensorMap;
   meanLoss: number;
   seconds: number;

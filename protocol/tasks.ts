@@ -7,6 +7,8 @@
 import type { TensorMap } from '../core/tensors.js';
 import type { ImageBatch, Phase } from '../generative/types.js';
 import type { GenerativeKind } from '../generative/kinds.js';
+import type { StateTree } from '../envs/index.js';
+import type { RngState } from '../base/rng.js';
 
 /** A custom env module, shipped so any executor can import it: by path on this machine, by source elsewhere. */
 export interface ModuleRef {
@@ -38,6 +40,27 @@ export interface EpsilonSchedule {
   learningStarts: number;
 }
 
+/**
+ * An env stream as data: the vector env's state, its current observations, the running episode
+ * returns and lengths, and the actor's generator. A task that carries it continues that stream
+ * exactly, on whichever executor runs it (workers/rollout.ts), and its result carries it on.
+ */
+export interface EnvStreamState {
+  env: StateTree;
+  obs: Float32Array;
+  returns: Float64Array;
+  lengths: Int32Array;
+  rng: RngState;
+}
+
+/** The greedy policy of published DQN parameters. */
+export interface DqnPolicyRef {
+  algo: 'dqn';
+  activation: 'relu' | 'tanh';
+  params: TensorMap;
+  version: number;
+}
+
 /** Collect `steps` vector steps of `numEnvs` envs with the given policy version. */
 export interface RolloutTask {
   kind: 'rollout';
@@ -47,9 +70,11 @@ export interface RolloutTask {
   steps: number;
   /** Global env step of this task's first transition (for the ε schedule). */
   envStep: number;
-  policy: { algo: 'dqn'; activation: 'relu' | 'tanh'; params: TensorMap; version: number; epsilon: EpsilonSchedule };
-  /** Seeds this executor's envs and actor generator the first time it works for this run. */
+  policy: DqnPolicyRef & { epsilon: EpsilonSchedule };
+  /** Seeds this executor's envs and actor generator the first time it works for this run (without `stream`). */
   seed: number;
+  /** Continue this stream (the result carries its new state); absent: the executor's own envs for this run. */
+  stream?: EnvStreamState;
   /** Fault injection for the reliability tests: the executing thread dies mid-task. */
   crash?: boolean;
 }
@@ -67,6 +92,30 @@ export interface RolloutResult {
   episodeReturns: Float64Array;
   episodeLengths: Int32Array;
   episodeEnds: Int32Array;
+  policyVersion: number;
+  /** The stream's state after the task (when the task carried one). */
+  stream?: EnvStreamState;
+}
+
+/**
+ * Greedy evaluation of a frozen policy: `episodes` episodes, episode k reset with seed
+ * `firstSeed + k` (agents/evaluate.ts `GoalRule` says which blocks a goal check plays). Only
+ * executors that run this repository's code take it (not in `REMOTE_TASK_KINDS`): its returns
+ * decide which model a run saves.
+ */
+export interface EvaluateTask {
+  kind: 'evaluate';
+  runId: string;
+  env: EnvRef;
+  policy: DqnPolicyRef;
+  firstSeed: number;
+  episodes: number;
+}
+
+export interface EvaluateResult {
+  kind: 'evaluate';
+  returns: Float64Array;
+  lengths: Int32Array;
   policyVersion: number;
 }
 
@@ -171,10 +220,12 @@ export interface GradientResult {
   stats?: TensorMap;
 }
 
-export type Task = RolloutTask | TrialTask | GradientTask;
-export type TaskResult = RolloutResult | TrialResult | GradientResult;
+export type Task = RolloutTask | TrialTask | GradientTask | EvaluateTask;
+export type TaskResult = RolloutResult | TrialResult | GradientResult | EvaluateResult;
 export type TaskKind = Task['kind'];
-export const TASK_KINDS: readonly TaskKind[] = ['rollout', 'trial', 'gradient'];
+export const TASK_KINDS: readonly TaskKind[] = ['rollout', 'trial', 'gradient', 'evaluate'];
+/** The kinds a remote worker may take: not 'evaluate', whose returns decide which model a run saves. */
+export const REMOTE_TASK_KINDS = ['rollout', 'trial', 'gradient'] as const satisfies readonly TaskKind[];
 
 /** The transferable buffers of a result (moved, not copied, across threads). */
 export function resultBuffers(r: TaskResult): ArrayBuffer[] {
@@ -183,6 +234,8 @@ export function resultBuffers(r: TaskResult): ArrayBuffer[] {
       ? [r.obs, r.actions, r.rewards, r.nextObs, r.terminated, r.episodeReturns, r.episodeLengths, r.episodeEnds]
       : r.kind === 'trial'
         ? [r.curve]
-        : Object.values(r.grads).map((t) => t.data);
+        : r.kind === 'evaluate'
+          ? [r.returns, r.lengths]
+          : Object.values(r.grads).map((t) => t.data);
   return [...new Set(views.map((v) => v.buffer as ArrayBuffer))];
 }

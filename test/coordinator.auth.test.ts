@@ -25,7 +25,7 @@ import { Scheduler } from '../coordinator/scheduler.js';
 import { CoordinatorServer } from '../coordinator/server.js';
 import { ensureModule, moduleCacheDir, moduleRef, sha256 } from '../workers/envModules.js';
 import { runTrial } from '../workers/trial.js';
-import type { ModuleRef, TrialResult, TrialTask } from '../protocol/tasks.js';
+import type { EvaluateTask, ModuleRef, TrialResult, TrialTask } from '../protocol/tasks.js';
 import { test, useCpu } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../coordinator/cli.js', import.meta.url));
@@ -139,6 +139,8 @@ test('shipped code is imported only from the cache, re-hashed: a named path and 
   const evilPath = path.join(tmp, 'evil.js');
   writeFileSync(evilPath, evilSource);
   const tamperMarker = path.join(tmp, 'tampered-cache-ran');
+  const evalMarker = path.join(tmp, 'evaluate-task-ran');
+  const evalSource = markerModule(evalMarker);
   const legit = `export const legit = ${JSON.stringify(randomBytes(8).toString('hex'))};\n`;
   const legitHash = sha256(legit);
   const cachedDir = path.join(moduleCacheDir(), legitHash);
@@ -146,6 +148,7 @@ test('shipped code is imported only from the cache, re-hashed: a named path and 
   writeFileSync(path.join(cachedDir, 'mod.js'), markerModule(tamperMarker)); // edited on disk after it was cached
   try {
     const refusals: PeerMessage[] = [];
+    const taskErrors: PeerMessage[] = [];
     const coordinator = await scriptedCoordinator((ws, frames) => {
       const nonceC = newNonce();
       send(ws, { type: 'challenge', protocol: PROTOCOL_VERSION, nonce: nonceC });
@@ -158,9 +161,13 @@ test('shipped code is imported only from the cache, re-hashed: a named path and 
           send(ws, { type: 'task', taskId: 1, task: trialTask(0, { hash: sha256(evilSource), filename: 'evil.js', path: evilPath }) });
           // a module whose cached copy was edited
           send(ws, { type: 'task', taskId: 2, task: trialTask(1, { hash: legitHash, filename: 'mod.js', path: '/nonexistent/mod.js', source: legit }) });
+          // an evaluation task (a kind only the coordinator's own threads take) carrying code
+          const evaluate: EvaluateTask = { kind: 'evaluate', runId: 'scripted', env: { id: 'CartPole-v1', kwargs: {}, module: { hash: sha256(evalSource), filename: 'ev.js', path: '/nonexistent/ev.js', source: evalSource } }, policy: { algo: 'dqn', activation: 'relu', params: {}, version: 0 }, firstSeed: 0, episodes: 1 };
+          send(ws, { type: 'task', taskId: 3, task: evaluate });
         }
         if (last.type === 'refused') refusals.push(last);
-        if (refusals.length === 2) ws.close(CLOSE.runEnded, 'done');
+        if (last.type === 'task_error') taskErrors.push(last);
+        if (refusals.length === 2 && taskErrors.length === 1) ws.close(CLOSE.runEnded, 'done');
       });
     });
     const w = worker(['--connect', coordinator.url, '--allow-code', '--token-file', tokenFile]);
@@ -170,6 +177,8 @@ test('shipped code is imported only from the cache, re-hashed: a named path and 
     assert.match(JSON.stringify(refusals[1]), 'does not match its hash');
     assert.not.ok(existsSync(evilMarker), 'a module at a path named by the coordinator was imported');
     assert.not.ok(existsSync(tamperMarker), 'a tampered cached module was imported');
+    assert.ok(taskErrors[0]?.type === 'task_error' && taskErrors[0].taskId === 3 && /a remote worker does not take 'evaluate' tasks/.test(taskErrors[0].message), JSON.stringify(taskErrors));
+    assert.not.ok(existsSync(evalMarker), "an evaluation task's module was imported");
     await coordinator.close();
   } finally {
     rmSync(cachedDir, { recursive: true, force: true });

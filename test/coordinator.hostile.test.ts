@@ -16,6 +16,7 @@ import { CLOSE, type RunStateMessage } from '../protocol/messages.js';
 import type { RunEvent } from '../drivers/context.js';
 import type { DqnRunState } from '../drivers/offPolicy.js';
 import { execute } from '../workers/thread.js';
+import type { StateTree } from '../envs/index.js';
 import type { RolloutResult, RolloutTask } from '../protocol/tasks.js';
 import { connectPeer, type TestPeer } from './peer.js';
 
@@ -53,7 +54,8 @@ async function hostileRun(name: string, behaviour: Behaviour, opts: { threads?: 
       env: { id: 'CartPole-v1' },
       agent: { algo: 'dqn', config: { hidden: [16], learningStarts: 256, trainFrequency: 128, gradientSteps: 4, batchSize: 32, bufferSize: 10_000 } },
       budget: { envSteps: BUDGET },
-      workers: { rollout: 1, numEnvs: 2, rolloutSteps: 32, remote: 1, learner: { process: false }, ...(opts.taskTimeout !== undefined ? { taskTimeout: opts.taskTimeout } : {}) },
+      // four env streams, so the hostile worker (up to 3 threads) gets tasks beside the local thread
+      workers: { rollout: 1, numEnvs: 2, rolloutSteps: 32, streams: 4, remote: 1, learner: { process: false }, ...(opts.taskTimeout !== undefined ? { taskTimeout: opts.taskTimeout } : {}) },
       eval: { interval: 0, finalEpisodes: 2 },
       checkpoint: { interval: 0 },
     },
@@ -156,6 +158,46 @@ test('arrays of the wrong length are refused', async () => {
   const o = await hostileRun('wrong-lengths', { spoil: (r) => ({ ...r, obs: r.obs.subarray(0, r.obs.length - 4), episodeLengths: new Int32Array(r.episodeReturns.length + 1) }) });
   assertSound(o);
   await assertQuarantined(o, 'bad_result', /result\.obs: length 252, expected 256 \(64 transitions × 4 numbers\)/);
+});
+
+/** The result with its env stream's state replaced by what `spoil` makes of a copy of it. */
+const spoilStream = (r: RolloutResult, spoil: (env: { [key: string]: StateTree }) => void): RolloutResult => {
+  const env = structuredClone(r.stream!.env);
+  if (env === null || typeof env !== 'object' || Array.isArray(env) || ArrayBuffer.isView(env)) throw new Error('a vector env snapshot is a record');
+  spoil(env);
+  return { ...r, stream: { ...r.stream!, env } };
+};
+
+/** The first Float64Array in a state tree (a sub-env's physics state), with its path. */
+function firstFloats(tree: unknown, where = 'result.stream.env'): { a: Float64Array; where: string } | undefined {
+  if (tree instanceof Float64Array) return tree.length > 0 ? { a: tree, where } : undefined;
+  if (tree === null || typeof tree !== 'object' || ArrayBuffer.isView(tree)) return undefined;
+  for (const [k, v] of Array.isArray(tree) ? tree.entries() : Object.entries(tree)) {
+    const found = firstFloats(v, Array.isArray(tree) ? `${where}[${k}]` : `${where}.${k}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+test('an env stream whose state turned NaN is refused (the next thread would continue it); the worker is quarantined', async () => {
+  let path = '';
+  const o = await hostileRun('nan-stream', {
+    spoil: (r) =>
+      spoilStream(r, (env) => {
+        const f = firstFloats(env)!;
+        f.a[0] = NaN;
+        path = f.where;
+      }),
+  });
+  assertSound(o);
+  assert.ok(path.length > 0, 'the stream holds a float state to spoil');
+  await assertQuarantined(o, 'bad_result', new RegExp(`${path.replace(/[.[\]]/g, (c) => `\\${c}`)}\\[0\\]: NaN is not a finite number`));
+});
+
+test('an env stream that would replace a method of the env is refused; the worker is quarantined', async () => {
+  const o = await hostileRun('method-stream', { spoil: (r) => spoilStream(r, (env) => (env.step = 0)) });
+  assertSound(o);
+  await assertQuarantined(o, 'bad_result', /result\.stream\.env: restoreState: the snapshot's env\.step would replace a method of the live env/);
 });
 
 test('a task_error for every task is retried elsewhere; the worker is quarantined', async () => {

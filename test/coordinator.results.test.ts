@@ -11,11 +11,14 @@ import * as assert from 'uvu/assert';
 import { Scheduler, type SchedulerOptions } from '../coordinator/scheduler.js';
 import { CoordinatorServer } from '../coordinator/server.js';
 import { InlineExecutor } from '../coordinator/executors.js';
-import { validateGradient, validateRollout, validateTrial, envSpaces } from '../drivers/validate.js';
+import { validateEvaluate, validateGradient, validateRollout, validateTrial, envSpaces } from '../drivers/validate.js';
+import { evaluatePolicy } from '../agents/evaluate.js';
+import { greedyPolicy } from '../agents/dqnActor.js';
 import type { TaskMessage } from '../protocol/messages.js';
 import { runTrial } from '../workers/trial.js';
 import { execute } from '../workers/thread.js';
-import type { GenerativeTrialTask, GradientTask, RolloutResult, RolloutTask, RlTrialTask, Task, TrialResult } from '../protocol/tasks.js';
+import { RolloutRunner } from '../workers/rollout.js';
+import type { EvaluateResult, EvaluateTask, GenerativeTrialTask, GradientTask, RolloutResult, RolloutTask, RlTrialTask, Task, TrialResult } from '../protocol/tasks.js';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -154,6 +157,50 @@ test('rollout results: each inconsistency is named with its field', async () => 
   assert.is(validateRollout(lake, lr, envSpaces(lake.env)), undefined);
   lr.obs[2] = 16;
   assert.is(validateRollout(lake, lr, envSpaces(lake.env)), 'result.obs[2]: 16 is outside the observation space Discrete(16)');
+});
+
+test('a rollout that continues an env stream: the stream comes back continued, and a bad one is named with its field', async () => {
+  const first = (await execute({ ...rolloutTask, runId: 'v-stream0' })) as RolloutResult;
+  assert.is(first.stream, undefined, 'a task without a stream gets none back');
+  // a stream starts from the envs of another executor's runner; this one continues it exactly
+  const origin = new RolloutRunner(2, 'CartPole-v1', {}, 7);
+  const stream = origin.getState();
+  const task: RolloutTask = { ...rolloutTask, runId: 'v-stream', stream };
+  const a = (await execute(task)) as RolloutResult;
+  const b = origin.run(task);
+  assert.equal(Array.from(a.obs), Array.from(b.obs), 'the stream continued where it stood');
+  assert.equal(Array.from(a.stream!.obs), Array.from(origin.getState().obs));
+  origin.close();
+  const spaces = envSpaces(task.env);
+  assert.is(validateRollout(task, a, spaces), undefined);
+  const cases: [string, (r: RolloutResult) => void][] = [
+    ['result.stream: missing (the task continues an env stream; its result carries the stream on)', (r) => delete r.stream],
+    ['result.stream.obs: length 4, expected 8 (2 envs × 4 numbers)', (r) => (r.stream = { ...r.stream!, obs: new Float32Array(4) })],
+    ['result.stream.returns[1]: NaN is not a finite number', (r) => (r.stream = { ...r.stream!, returns: new Float64Array([0, NaN]) })],
+    ['result.stream.rng: expected four 32-bit unsigned words', (r) => (r.stream = { ...r.stream!, rng: [1, 2, 3, -4] })],
+    ["result.stream.env: restoreState: the snapshot's env.close would replace a method of the live env", (r) => (r.stream = { ...r.stream!, env: { close: 1 } })],
+  ];
+  for (const [message, spoil] of cases) {
+    const r: RolloutResult = { ...a };
+    spoil(r);
+    assert.is(validateRollout(task, r, spaces), message);
+  }
+});
+
+test('evaluation results: one finite return and a positive length per episode, for the version asked', async () => {
+  const task: EvaluateTask = { kind: 'evaluate', runId: 'v-eval', env: { id: 'CartPole-v1', kwargs: {} }, policy: { algo: 'dqn', activation: 'relu', params: policyParams(4, 2), version: 3 }, firstSeed: 10, episodes: 3 };
+  const good = (await execute(task)) as EvaluateResult;
+  assert.is(validateEvaluate(task, good), undefined);
+  // the same episodes as evaluatePolicy plays in the coordinator: a goal check is the same wherever it runs
+  const here = evaluatePolicy('CartPole-v1', greedyPolicy(task.policy.params, 'relu'), 3, 10);
+  assert.equal(Array.from(good.returns), here.returns);
+  const cases: [string, EvaluateResult][] = [
+    ['result.returns: length 2, expected 3 (one return per episode)', { ...good, returns: good.returns.subarray(0, 2) }],
+    ['result.returns[0]: Infinity is not a finite number', { ...good, returns: new Float64Array([Infinity, 1, 1]) }],
+    ['result.lengths[2]: 0, expected a positive length', { ...good, lengths: new Int32Array([1, 1, 0]) }],
+    ["result.policyVersion: 2, expected the task's 3", { ...good, policyVersion: 2 }],
+  ];
+  for (const [message, r] of cases) assert.is(validateEvaluate(task, r), message);
 });
 
 test('trial results: the trial index, the score and the curve', () => {

@@ -2,7 +2,8 @@
  * One DQN schedule, one code path: a spec run with no threads and no learner process
  * (drivers/offPolicy.ts) is agents/dqn.ts `trainDqn`, number for number, for a schedule whose
  * training, target copies, rollout length and evaluation interval do not line up; and
- * `OffPolicySchedule.advance` over a block of steps makes the phases the per-step loop makes.
+ * `OffPolicySchedule.advance` over a block of steps makes the phases the per-step loop makes; and
+ * with one env stream, rollout threads and a learner process change nothing but where it runs.
  */
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,7 +22,7 @@ test.after(() => rmSync(runsDir, { recursive: true, force: true }));
 const config: Partial<DqnConfig> = { hidden: [32, 32], learningStarts: 300, trainFrequency: 7, gradientSteps: 3, batchSize: 16, targetUpdateInterval: 50, explorationFraction: 0.3, learningRate: 1e-3 };
 
 /** Runs a CartPole DQN spec with no checkpoints in this file's runs folder. */
-function runCartPole(name: string, agentConfig: Partial<DqnConfig>, seed: number, envSteps: number, workers: { rollout: number; rolloutSteps: number }, evaluation: { interval: number; episodes?: number; finalEpisodes?: number }) {
+function runCartPole(name: string, agentConfig: Partial<DqnConfig>, seed: number, envSteps: number, workers: { rollout: number; rolloutSteps: number; learnerProcess?: boolean }, evaluation: { interval: number; episodes?: number; finalEpisodes?: number }) {
   return runExperiment({
     runsDir,
     log: () => {},
@@ -33,7 +34,7 @@ function runCartPole(name: string, agentConfig: Partial<DqnConfig>, seed: number
       agent: { algo: 'dqn', config: agentConfig },
       seed,
       budget: { envSteps },
-      workers: { ...workers, numEnvs: 1, learner: { process: false } },
+      workers: { rollout: workers.rollout, rolloutSteps: workers.rolloutSteps, numEnvs: 1, learner: { process: workers.learnerProcess ?? false } },
       eval: evaluation,
       checkpoint: { interval: 0 },
     },
@@ -53,6 +54,22 @@ test('a spec with no threads trains exactly as trainDqn: same weights, same eval
   assert.equal(Object.keys(params).sort(), Object.keys(singleParams).sort());
   for (const [name, t] of Object.entries(singleParams)) assert.equal(Array.from(params[name]!.data), Array.from(t.data), `parameter ${name}`);
   single.learner.dispose();
+});
+
+test('one env stream on rollout threads with a learner process trains exactly as one process: same weights, same checks', async () => {
+  const steps = 2500;
+  const evaluation = { interval: 1000, episodes: 3, finalEpisodes: 3 };
+  const one = await runCartPole('one-process', config, 4, steps, { rollout: 0, rolloutSteps: 64 }, evaluation);
+  const spread = await runCartPole('spread', config, 4, steps, { rollout: 2, rolloutSteps: 64, learnerProcess: true }, evaluation);
+  assert.is(spread.state, 'finished');
+  assert.is(spread.envSteps, one.envSteps);
+  assert.is(spread.evaluation!.updates, one.evaluation!.updates, 'gradient steps');
+  for (const [name, t] of Object.entries(one.params!)) assert.equal(Array.from(spread.params![name]!.data), Array.from(t.data), `parameter ${name}`);
+  // the goal checks ran as evaluation tasks on the threads, on the same snapshots, with the same returns
+  const checks = (dir: string) => readMetrics(dir).flatMap((p) => (p.metrics['eval/mean_return'] !== undefined ? [[p.step, p.metrics['eval/mean_return'], p.metrics['eval/policy_version']]] : []));
+  assert.equal(checks(spread.runDir), checks(one.runDir));
+  assert.is(checks(one.runDir).length, 2);
+  assert.is(spread.finalScore, one.finalScore);
 });
 
 test('on rollout threads, tasks that start after the data of a training round act with its parameters', async () => {

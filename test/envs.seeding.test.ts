@@ -273,6 +273,19 @@ test('restoreState: a typed array that does not fit, or is not of numbers, is an
   assert.equal(Array.from(target.nested.counts), [5, 6], 'a refused snapshot leaves the values');
 });
 
+test('restoreState: a snapshot that would replace a method or name a prototype is refused, before anything is written', () => {
+  const env = make('CartPole-v1');
+  env.reset({ seed: 1 });
+  const before = snapshotState(env);
+  assert.throws(() => restoreState(env, { step: 1 }), /restoreState: the snapshot's env\.step would replace a method of the live env/);
+  assert.throws(() => restoreState(env, JSON.parse('{"__proto__": {"polluted": 1}}')), /restoreState: the snapshot's env\.__proto__ names an object's prototype/);
+  assert.throws(() => restoreState({ a: {} }, { a: { constructor: 1 } }), /restoreState: the snapshot's env\.a\.constructor names an object's prototype/);
+  assert.equal(snapshotState(env), before, 'a refused snapshot leaves the env as it was');
+  assert.is(({} as Record<string, unknown>).polluted, undefined);
+  env.step(0); // its methods still work
+  env.close();
+});
+
 test('restoreState: a sealed layout (the PCG64 generator) refuses other keys, before anything is written', () => {
   const loose = { a: 1 };
   restoreState(loose, { a: 2, addedInStep: 3 });

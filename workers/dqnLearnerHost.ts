@@ -1,7 +1,9 @@
 /**
  * The DQN learner side of a distributed run: takes a training round (minibatches the coordinator
  * sampled from its replay buffer, grouped in phases of gradient steps each followed by an optional
- * target update) and returns the new complete learner state plus the policy parameters to publish.
+ * target update) and returns the policy parameters to publish, and the complete learner state when
+ * asked (`wantState`: a checkpoint, a hand-over) — not every round: the state is four times the
+ * parameters, and the coordinator logs the rounds since the last state it holds instead.
  * Used inside the learner process (workers/learnerProcess.ts) and inline in single-process runs.
  */
 import { DqnLearner } from '../agents/dqn.js';
@@ -40,12 +42,15 @@ export class DqnLearnerHost {
       }
       if (phase.updateTarget) this.learner.updateTarget();
     }
+    const policy = this.learner.getPolicyParams();
     if (row * obsDim !== req.obs.length) throw new Error(`train request ${req.id}: ${req.obs.length / obsDim} rows for ${row} planned`);
     return {
       type: 'trained',
       id: req.id,
-      state: this.learner.getTrainingState(),
-      params: this.learner.getPolicyParams().params,
+      ...(req.wantState === true ? { state: this.learner.getTrainingState() } : {}),
+      updates: this.learner.updates,
+      version: policy.version,
+      params: policy.params,
       meanLoss: steps > 0 ? lossSum / steps : 0,
       seconds: (performance.now() - t0) / 1000,
     };

@@ -17,7 +17,7 @@ import { packr } from '../core/tensors.js';
 import { coordinatorProof, newNonce, proofsEqual, workerProof } from '../protocol/auth.js';
 import { PROTOCOL_VERSION, CLOSE, NONCE_BYTES, type CoordinatorMessage, type PeerMessage } from '../protocol/messages.js';
 import { installShipped, type CodePolicy } from './envModules.js';
-import { TASK_KINDS, type Task, type TaskResult } from '../protocol/tasks.js';
+import { REMOTE_TASK_KINDS, type Task, type TaskResult } from '../protocol/tasks.js';
 
 export interface RemoteWorkerOptions {
   url: string;
@@ -94,7 +94,7 @@ export async function runRemoteWorker(opts: RemoteWorkerOptions): Promise<number
           }
           clearTimeout(deadline);
           state = 'ready';
-          send({ type: 'hello', protocol: PROTOCOL_VERSION, role: 'worker', name: opts.name ?? os.hostname(), threads, kinds: [...TASK_KINDS] });
+          send({ type: 'hello', protocol: PROTOCOL_VERSION, role: 'worker', name: opts.name ?? os.hostname(), threads, kinds: [...REMOTE_TASK_KINDS] });
           return;
         }
         switch (msg.type) {
@@ -107,6 +107,11 @@ export async function runRemoteWorker(opts: RemoteWorkerOptions): Promise<number
           case 'task': {
             const { taskId } = msg;
             let task: Task = msg.task;
+            if (!isRemoteKind(task.kind)) {
+              // an evaluation decides what a run saves: the coordinator runs it on its own threads
+              send({ type: 'task_error', taskId, message: `a remote worker does not take '${task.kind}' tasks (it takes ${REMOTE_TASK_KINDS.join(', ')})` });
+              return;
+            }
             // a generative trial writes its files in a temporary folder here, whatever the coordinator named
             if (task.kind === 'trial' && task.family === 'generative' && task.outDir !== undefined) {
               const { outDir: _ignored, ...rest } = task;
@@ -140,6 +145,10 @@ export async function runRemoteWorker(opts: RemoteWorkerOptions): Promise<number
     ws.terminate();
     await pool.destroy();
   }
+}
+
+function isRemoteKind(kind: string): boolean {
+  return REMOTE_TASK_KINDS.some((k) => k === kind);
 }
 
 function runTask(pool: Piscina, task: Task): Promise<TaskResult> {

@@ -1,28 +1,24 @@
 /**
  * Rollout: steps a vector env with the actor of the published policy parameters and returns the
  * transitions as typed arrays. One `RolloutRunner` per executor and run keeps its envs between
- * tasks, so episodes continue across tasks (as in RLlib's and SB3's rollout workers). The actor is
+ * tasks, so episodes continue across tasks (as in RLlib's and SB3's rollout workers); a task that
+ * carries an env stream (`task.stream`) continues that stream instead, whichever thread or machine
+ * ran its previous part, and returns it advanced (a distributed DQN run's one stream). The actor is
  * the typed-array forward of core/fusedNet.ts (`dqnForward`): no tensors.
  *
  * Same-step autoreset: when a sub-env's episode ends, the transition stores the true final
  * observation as nextObs (truncations still bootstrap; only `terminated` is stored as terminal).
  */
-import { makeVec, snapshotState, restoreState, type StateTree, type VectorEnv } from '../envs/index.js';
-import type { Rng, RngState } from '../base/rng.js';
+import { makeVec, snapshotState, restoreState, type VectorEnv } from '../envs/index.js';
+import type { Rng } from '../base/rng.js';
 import { dqnActor, dqnForward, dqnStreams, epsilonAt } from '../agents/dqnActor.js';
 import type { FusedMlp } from '../core/fusedNet.js';
 import { fusedGemm } from '../core/fused.js';
 import { ensureModule } from './envModules.js';
-import type { RolloutResult, RolloutTask } from '../protocol/tasks.js';
+import type { EnvStreamState, RolloutResult, RolloutTask } from '../protocol/tasks.js';
 
-/** What a runner's state looks like in a checkpoint. */
-export interface RolloutRunnerState {
-  env: StateTree;
-  obs: Float32Array;
-  returns: Float64Array;
-  lengths: Int32Array;
-  rng: RngState;
-}
+/** A runner's state: the env stream as data (protocol/tasks.ts), in checkpoints and in tasks. */
+export type RolloutRunnerState = EnvStreamState;
 
 export class RolloutRunner {
   private readonly envs: VectorEnv;
@@ -125,7 +121,11 @@ export async function runRollout(task: RolloutTask): Promise<RolloutResult> {
     runner = new RolloutRunner(task.numEnvs, task.env.id, task.env.kwargs, task.seed);
     runners.set(task.runId, runner);
   }
-  return runner.run(task);
+  if (task.stream === undefined) return runner.run(task);
+  runner.setState(task.stream);
+  const result = runner.run(task);
+  result.stream = runner.getState();
+  return result;
 }
 
 /** Forgets a run's envs (when the run ends). */

@@ -5,6 +5,7 @@
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { runRollout } from './rollout.js';
 import { runTrial } from './trial.js';
+import { runEvaluate } from './evaluate.js';
 import { resultBuffers, type Task, type TaskResult } from '../protocol/tasks.js';
 
 export async function execute(task: Task): Promise<TaskResult> {
@@ -16,6 +17,8 @@ export async function execute(task: Task): Promise<TaskResult> {
       return runTrial(task);
     case 'gradient':
       return (await import('./gradient.js')).runGradient(task);
+    case 'evaluate':
+      return runEvaluate(task);
     default:
       throw new Error(`unknown task kind '${(task as { kind: unknown }).kind}'`);
   }
