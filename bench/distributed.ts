@@ -126,19 +126,34 @@ if (!skip.has('dqn')) {
     // episodes and 100 fresh ones
     const spec = loadSpecFile('experiments/cartpole-dqn.json');
     spec.seed = seed;
-    const t0 = performance.now();
-    const r = await runExperiment({ spec: { ...spec, workers: { ...spec.workers, rollout: 0, learner: { ...spec.workers.learner, process: false } } }, runsDir, log: () => {}, progressOut: null, handleSignals: false });
-    single.push((performance.now() - t0) / 1000);
-    singleSteps.push(r.goalReachedAt ?? Number.NaN);
-    const t1 = performance.now();
-    const d = await runExperiment({ spec, runsDir, log: () => {}, progressOut: null, handleSignals: false });
-    dist.push((performance.now() - t1) / 1000);
-    distSteps.push(d.goalReachedAt ?? Number.NaN);
+    const one = async (): Promise<void> => {
+      const t0 = performance.now();
+      const r = await runExperiment({ spec: { ...spec, workers: { ...spec.workers, rollout: 0, learner: { ...spec.workers.learner, process: false } } }, runsDir, log: () => {}, progressOut: null, handleSignals: false });
+      single.push((performance.now() - t0) / 1000);
+      singleSteps.push(r.goalReachedAt ?? Number.NaN);
+    };
+    const spread = async (): Promise<void> => {
+      const t1 = performance.now();
+      const d = await runExperiment({ spec, runsDir, log: () => {}, progressOut: null, handleSignals: false });
+      dist.push((performance.now() - t1) / 1000);
+      distSteps.push(d.goalReachedAt ?? Number.NaN);
+    };
+    // the order alternates from seed to seed, so a drift in the machine's speed falls on both sides
+    if (seeds.indexOf(seed) % 2 === 0) {
+      await one();
+      await spread();
+    } else {
+      await spread();
+      await one();
+    }
     console.log(`seed ${seed}: single ${single.at(-1)!.toFixed(1)} s (${singleSteps.at(-1)} steps), 2 threads + learner ${dist.at(-1)!.toFixed(1)} s (${distSteps.at(-1)} steps)`);
   }
   rmSync(runsDir, { recursive: true, force: true });
   rows.push({ section: 'dqn', what: 'DQN CartPole-v1 wall s to greedy 475', a: `${median(single).toFixed(1)} (1 process)`, b: `${median(dist).toFixed(1)} (2 threads + learner)`, ratio: `${(median(single) / median(dist)).toFixed(2)}x`, goal: '≥ 1.0x' });
-  json.dqn = { seeds, singleSeconds: single, distributedSeconds: dist, singleGoalSteps: singleSteps, distributedGoalSteps: distSteps };
+  // the runs of a seed are paired (same steps with one stream): their ratios, and the median of those
+  const paired = single.map((t, i) => t / dist[i]!);
+  json.dqn = { seeds, singleSeconds: single, distributedSeconds: dist, singleGoalSteps: singleSteps, distributedGoalSteps: distSteps, pairedRatios: paired, medianPairedRatio: median(paired) };
+  console.log(`per-seed ratios ${paired.map((r) => r.toFixed(2)).join(', ')} (median ${median(paired).toFixed(2)})`);
 }
 
 // ---- 2b. data-parallel gradient throughput (DCGAN, batch 64) -----------------------------------
