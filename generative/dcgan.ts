@@ -35,6 +35,8 @@
  *   L_D = −1/M Σₘ [ log D(x⁽ᵐ⁾ | y⁽ᵐ⁾) + log(1 − D(G(z⁽ᵐ⁾ | y⁽ᵐ⁾) | y⁽ᵐ⁾)) ]   (ascent on algorithm 13.1, line 6)
  *   L_G = −1/M Σₘ log D(G(z⁽ᵐ⁾ | y⁽ᵐ⁾) | y⁽ᵐ⁾)                              (non-saturating, Goodfellow 2014 §3)
  * with z ~ N(0, I) drawn afresh for every phase (lines 5 and 8) and y the labels of the phase's batch.
+ * With one-sided label smoothing α (`labelSmoothing`, off by default) D's real term is
+ * (1 − α) log D(x) + α log(1 − D(x)).
  * Batchnorm runs in training mode (batch statistics) in both phases, as in PyTorch's reference
  * DCGAN (pytorch/examples dcgan/main.py, whose update this follows; the step is timed against
  * PyTorch in bench/compare-torch.ts, not compared value by value); its running averages
@@ -138,6 +140,11 @@ export interface DcganConfig {
    * 2019); 0 = off, G itself samples (the paper's).
    */
   emaDecay: number;
+  /**
+   * One-sided label smoothing (Salimans et al. 2016, "Improved Techniques for Training GANs", §3.4):
+   * D's target for real images is 1 − this instead of 1 (fakes keep 0, G's target stays 1); 0 = off.
+   */
+  labelSmoothing: number;
   /** Iteration from which both learning rates decay linearly to 0 (generative/lrDecay.ts). */
   decayStart: number;
   /** Iterations of that decay; 0 = none (the paper's constant rates). */
@@ -173,6 +180,7 @@ export const DCGAN_DEFAULTS: Readonly<DcganConfig> = Object.freeze({
   batchSize: 64,
   criticSteps: 1,
   emaDecay: 0.999,
+  labelSmoothing: 0,
   decayStart: 0,
   decayIterations: 0,
   seed: 0,
@@ -197,6 +205,7 @@ export function resolveDcganConfig(config: Partial<DcganConfig> = {}): DcganConf
   checkNumber(M, 'initStd', c.initStd, { min: 0, minExclusive: true });
   checkNumber(M, 'leakySlope', c.leakySlope, { min: 0, max: 1 });
   checkNumber(M, 'emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
+  checkNumber(M, 'labelSmoothing', c.labelSmoothing, { min: 0, max: 0.5, maxExclusive: true });
   checkLrDecay(M, c);
   checkNumber(M, 'seed', c.seed, { min: 0, integer: true });
   checkBoolean(M, 'conditional', c.conditional);
@@ -654,8 +663,8 @@ export class Dcgan implements GenerativeLearner {
             const dReal = D(inputs.real!); // logits of D(x | y)
             const dFake = D(inputs.fake!); // logits of D(G(z | y) | y)
             kept.push(tf.keep(tf.mean(tf.sigmoid(dReal))), tf.keep(tf.mean(tf.sigmoid(dFake))));
-            // L_D = −mean log D(x) − mean log(1 − D(G(z)))
-            return tf.add(bceWithLogits(dReal, tf.onesLike(dReal)), bceWithLogits(dFake, tf.zerosLike(dFake))) as tf.Scalar;
+            // L_D = −mean log D(x) − mean log(1 − D(G(z))) (real target 1 − labelSmoothing)
+            return tf.add(bceWithLogits(dReal, tf.fill(dReal.shape, 1 - this.config.labelSmoothing)), bceWithLogits(dFake, tf.zerosLike(dFake))) as tf.Scalar;
           });
         const { loss, grads } = differentiate(lossFn, this.tfEngine!.vars.critic);
         const [dx, dgz] = kept.map((t) => t.dataSync()[0]!);
@@ -697,7 +706,8 @@ export class Dcgan implements GenerativeLearner {
       // L_D = −mean log D(x) − mean log(1 − D(G(z))): one term per forward / backward of D
       const realLogits = D.forward(discriminatorInputData(batch.images, labels), n, true);
       const dx = meanSigmoid(realLogits);
-      const realLoss = addon.bceLogits(realLogits, ones, dLogit, 1 / n) / n;
+      const realTargets = this.config.labelSmoothing > 0 ? new Float32Array(n).fill(1 - this.config.labelSmoothing) : ones;
+      const realLoss = addon.bceLogits(realLogits, realTargets, dLogit, 1 / n) / n;
       f.realGrads.set(D.backward(dLogit));
       const fakeLogits = D.forward(fakeIn, n, true);
       const dgz = meanSigmoid(fakeLogits);

@@ -93,13 +93,14 @@ if (!NATIVE_REQUIRED || !nativeAvailable()) {
     for (const m of [byDefault, off, fallback]) m.dispose();
   });
 
-  const cases: { conditional: boolean; emaDecay: number; denseUnits: number; criticSteps: number; generatorLearningRate?: number }[] = [
+  const cases: { conditional: boolean; emaDecay: number; denseUnits: number; criticSteps: number; generatorLearningRate?: number; labelSmoothing?: number }[] = [
     { conditional: false, emaDecay: 0, denseUnits: 0, criticSteps: 1 },
+    { conditional: false, emaDecay: 0, denseUnits: 0, criticSteps: 1, labelSmoothing: 0.1 },
     { conditional: true, emaDecay: 0, denseUnits: 0, criticSteps: 2 },
     { conditional: true, emaDecay: 0.75, denseUnits: 6, criticSteps: 1, generatorLearningRate: 1e-3 },
   ];
   for (const c of cases) {
-    test(`fused = tfjs engine after 3 trainSteps (${c.conditional ? 'cdcgan' : 'dcgan'}, K = ${c.criticSteps}, denseUnits ${c.denseUnits}, emaDecay ${c.emaDecay}, G's lr ${c.generatorLearningRate ?? 'D\'s'}): weights, running averages, θ̄, metrics`, () => {
+    test(`fused = tfjs engine after 3 trainSteps (${c.conditional ? 'cdcgan' : 'dcgan'}, K = ${c.criticSteps}, denseUnits ${c.denseUnits}, emaDecay ${c.emaDecay}, G's lr ${c.generatorLearningRate ?? 'D\'s'}, label smoothing ${c.labelSmoothing ?? 0}): weights, running averages, θ̄, metrics`, () => {
       const config = { ...SMALL, ...c };
       const [f, t] = pair(config, 3);
       const initial = t.getParams();
@@ -129,6 +130,21 @@ if (!NATIVE_REQUIRED || !nativeAvailable()) {
       t.dispose();
     });
   }
+
+  test('one-sided label smoothing α moves D\'s loss on both engines (the engines agree with it: the cases above); α must lie in [0, 0.5)', () => {
+    assert.throws(() => new Dcgan({ labelSmoothing: 0.5 }), (e: Error) => e instanceof RangeError && /'labelSmoothing'/.test(e.message));
+    for (const fused of [true, false]) {
+      const plain = new Dcgan({ ...SMALL, fused }, new Rng(5));
+      const smooth = new Dcgan({ ...SMALL, fused, labelSmoothing: 0.2 }, new Rng(5));
+      const b = batch(new Rng(6));
+      const l0 = plain.trainStep([b, b])['losses/d_loss']!;
+      const l1 = smooth.trainStep([b, b])['losses/d_loss']!;
+      // the same weights and z: only the real targets differ
+      assert.ok(Math.abs(l1 - l0) > 1e-6, `${fused ? 'fused' : 'tfjs'}: smoothing changed nothing (${l0} vs ${l1})`);
+      plain.dispose();
+      smooth.dispose();
+    }
+  });
 
   test('generatorLearningRate: G\'s Adam steps by it, D\'s by learningRate, on both engines (first Adam step: |Δθ| ≤ lr, ≈ lr where the gradient is not tiny)', () => {
     assert.throws(() => new Dcgan({ generatorLearningRate: -1 }), (e: Error) => e instanceof RangeError && /'generatorLearningRate'/.test(e.message));
