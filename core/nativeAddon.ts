@@ -26,6 +26,8 @@ export interface NativeAddon {
   setThreads(n: number): void;
   setParallelThreshold(multiplyAdds: number): void;
   setScalar(on: boolean): void;
+  /** false: no AVX-512 tiles, the AVX2 kernel alone (the same bits; tests compare them). */
+  setWide(on: boolean): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, mode: number): void;
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   sum(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number): void;

@@ -102,7 +102,7 @@ if (!NATIVE_REQUIRED) {
     }
     const info = loadNativeAddon().info();
     assert.ok(info.threads >= 1);
-    assert.ok(['avx2-fma', 'scalar'].includes(info.simd));
+    assert.ok(['avx512f', 'avx2-fma', 'scalar'].includes(info.simd));
     registerNativeBackend(); // idempotent
   });
 
@@ -168,6 +168,59 @@ if (!NATIVE_REQUIRED) {
       conv2dTransposeCases();
     } finally {
       addon.setScalar(false);
+    }
+  });
+
+  /** Every output of `run` with the AVX-512 tiles and without (the AVX2 kernel alone). */
+  function wideAndNarrow(run: () => Float32Array[]): [Float32Array[], Float32Array[]] {
+    const addon = loadNativeAddon();
+    tf.setBackend('native');
+    const wide = run();
+    addon.setWide(false);
+    try {
+      assert.is(addon.info().simd, 'avx2-fma');
+      return [wide, run()];
+    } finally {
+      addon.setWide(true);
+    }
+  }
+
+  const wideSkip = loadNativeAddon().info().simd !== 'avx512f';
+  (wideSkip ? test.skip : test)(`AVX-512 tiles give the AVX2 kernel's bits: matMul and conv shapes around the 6/12 x 32 tiles and the K = 256 slices, one thread and two${wideSkip ? ' (skipped: this CPU has no AVX-512)' : ''}`, () => {
+    const addon = loadNativeAddon();
+    const { parallelThreshold } = addon.info();
+    const shapes: [number, number, number][] = [[12, 32, 1], [6, 32, 7], [13, 33, 255], [24, 64, 256], [25, 95, 257], [120, 96, 300], [121, 48, 513], [130, 200, 40], [64, 256, 256], [7, 31, 9]];
+    const run = (): Float32Array[] =>
+      tf.tidy(() => {
+        const out: Float32Array[] = [];
+        shapes.forEach(([M, N, K], c) => {
+          const r = rng(100 + c);
+          const a = tf.tensor2d(Float32Array.from({ length: M * K }, r), [M, K]);
+          const b = tf.tensor2d(Float32Array.from({ length: K * N }, r), [K, N]);
+          out.push(tf.matMul(a, b).dataSync() as Float32Array, tf.matMul(b, a, true, true).dataSync() as Float32Array);
+        });
+        // a DCGAN-sized strided conv: forward, input and filter gradients (K = 4·4·64, the filter gradient accumulating over chunks)
+        const r = rng(7);
+        const x = tf.tensor4d(Float32Array.from({ length: 8 * 14 * 14 * 64 }, r), [8, 14, 14, 64]);
+        const w = tf.tensor4d(Float32Array.from({ length: 4 * 4 * 64 * 128 }, r), [4, 4, 64, 128]);
+        const conv = (xx: tf.Tensor4D, ww: tf.Tensor4D) => tf.conv2d(xx, ww, 2, 'same');
+        out.push(conv(x, w).dataSync() as Float32Array);
+        for (const g of tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.square(conv(xx as tf.Tensor4D, ww as tf.Tensor4D))))([x, w])) out.push(g.dataSync() as Float32Array);
+        return out;
+      });
+    for (const threshold of [parallelThreshold, 0]) {
+      addon.setParallelThreshold(threshold);
+      try {
+        const [wide, narrow] = wideAndNarrow(run);
+        assert.is(wide.length, narrow.length);
+        wide.forEach((w, i) => {
+          assert.ok(w.length > 0);
+          const diff = w.findIndex((v, j) => !Object.is(v, narrow[i]![j]));
+          assert.is(diff, -1, `output ${i} (threshold ${threshold}): element ${diff} differs`);
+        });
+      } finally {
+        addon.setParallelThreshold(parallelThreshold);
+      }
     }
   });
 

@@ -558,6 +558,16 @@ napi_value SetScalar(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// setWide(on): false leaves out the AVX-512 tiles (tests compare their bits with the AVX2 kernel's).
+napi_value SetWide(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  bool on = true;
+  if (!get_args(env, info, argv)) return nullptr;
+  if (napi_get_value_bool(env, argv[0], &on) != napi_ok) return throw_type(env, "on must be a boolean");
+  nnlab::set_no_wide(!on);
+  return nullptr;
+}
+
 }  // namespace
 
 NAPI_MODULE_INIT() {
@@ -581,6 +591,7 @@ NAPI_MODULE_INIT() {
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setParallelThreshold", nullptr, SetParallelThreshold, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setScalar", nullptr, SetScalar, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"setWide", nullptr, SetWide, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) {
     napi_throw_error(env, "NNLAB_NATIVE", "could not define nnlab_native exports");

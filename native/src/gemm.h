@@ -67,10 +67,13 @@ void set_parallel_threshold(long long flops);
 // `thread` is always < max_thread_ids() (for per-thread scratch indexed by it).
 void parallel_for(int ntasks, int nthreads, const std::function<void(int task, int thread)>& fn);
 
-// Which micro-kernel runs: "avx2-fma" or "scalar". NNLAB_NATIVE_SCALAR=1 in the environment, or
+// Which micro-kernels run: "avx512f" (AVX-512 tiles and the AVX2 kernel), "avx2-fma" or "scalar".
+// NNLAB_NATIVE_NO_AVX512=1 leaves out the AVX-512 tiles; NNLAB_NATIVE_SCALAR=1 in the environment, or
 // set_force_scalar(true) (tests), selects the portable kernel.
 const char* simd_name();
 void set_force_scalar(bool on);
+// set_no_wide(true) (tests) leaves out the AVX-512 tiles: the AVX2 kernel alone, for comparing bits.
+void set_no_wide(bool on);
 
 // 64-byte aligned scratch owned by the calling thread; slot picks one of several buffers.
 float* scratch(int slot, std::size_t floats);
