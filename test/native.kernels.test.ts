@@ -224,6 +224,29 @@ if (!NATIVE_REQUIRED) {
     }
   });
 
+  test('conv2d filter gradients are the same bits run after run, threaded (each slot sums its chunks in order)', () => {
+    const addon = loadNativeAddon();
+    const { parallelThreshold } = addon.info();
+    addon.setParallelThreshold(0);
+    try {
+      const geom = Int32Array.from([48, 14, 14, 16, 7, 7, 32, 5, 5, 2, 2, 1, 1]); // B,H,W,Ci,OH,OW,Co,fh,fw,sh,sw,pt,pl
+      const r = rng(9);
+      const x = Float32Array.from({ length: 48 * 14 * 14 * 16 }, r);
+      const dy = Float32Array.from({ length: 48 * 7 * 7 * 32 }, r);
+      const first = new Float32Array(5 * 5 * 16 * 32);
+      addon.conv2dBackpropFilter(x, dy, first, geom);
+      assert.ok(first.some((v) => v !== 0));
+      for (let run = 0; run < 8; run++) {
+        const again = new Float32Array(first.length);
+        addon.conv2dBackpropFilter(x, dy, again, geom);
+        const diff = again.findIndex((v, i) => !Object.is(v, first[i]));
+        assert.is(diff, -1, `run ${run + 2}: dW[${diff}] differs`);
+      }
+    } finally {
+      addon.setParallelThreshold(parallelThreshold);
+    }
+  });
+
   test('fused matMul: bias shapes and activations, outputs and gradients', () => {
     const acts = ['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'sigmoid', 'prelu'] as const;
     const M = 9, N = 21, K = 13;
@@ -263,6 +286,7 @@ if (!NATIVE_REQUIRED) {
       [[2, 9, 8, 3], [3, 2, 3, 4], [2, 3], [[0, 0], [1, 2], [0, 1], [0, 0]]],
       [[1, 5, 5, 2], [4, 4, 2, 3], [3, 3], 'same'],
       [[2, 10, 7, 2], [3, 3, 2, 3], [2, 2], 1],
+      [[24, 7, 7, 16], [5, 5, 16, 32], [2, 2], 'same'], // WGAN-GP critic 7 -> 4: short images, several to a backprop-input chunk when threaded
     ];
     for (let t = 0; t < 6; t++) {
       const fh = int(1, 5), fw = int(1, 5);

@@ -6,7 +6,7 @@
 //   (ky, kx, ci) to match the filter reshaped to W[K, Co].
 //   forward          y[P, Co]   = col[P, K] * W[K, Co]             (+ bias, activation)
 //   backprop input   dcol[P, K] = dy[P, Co] * W^T;  dx = col2im(dcol)  (scatter-add; adjoint of im2col)
-//   backprop filter  dW[K, Co]  = sum over chunks of col^T * dy     (per-thread partial sums)
+//   backprop filter  dW[K, Co]  = sum over chunks of col^T * dy     (partial sums per static slot)
 // Padding (top/left) comes from tfjs's computeConv2DInfo, so 'same', 'valid', explicit pads and
 // dimRoundingMode all arrive already resolved. Patches of 1x1 stride-1 unpadded convolutions are
 // the input itself, so those skip im2col.
@@ -31,10 +31,17 @@ bool pointwise(const ConvGeom& g) {
 
 // Rows of col per chunk: about kChunkFloats (64K floats, 256 KiB) of patches, a multiple of 6 (the
 // GEMM's MR). Measured on the DCGAN's K = 1600 convolutions: 4x taller chunks (fewer repacks of the
-// filter) made the backprop-input kernel slower (its col2im then misses L2) and the forward no faster.
+// filter) made the backprop-input kernel slower (its col2im then misses L2). The forward's chunks
+// hold 4x as much (1 MiB): each packs the whole filter, and at K = 3200 (WGAN-GP's 5x5x128 critic
+// layer) 24-row chunks spent about as long packing as multiplying (a 192-image forward took 21 ms,
+// 16 ms with 84-row chunks; how the rows are chunked changes no output's sum).
 constexpr int kChunkFloats = 65536;
-int chunk_rows(int K, int P) {
-  int r = std::clamp(kChunkFloats / std::max(K, 1), 24, 1024);
+constexpr int kForwardChunkFloats = 4 * kChunkFloats;
+// Rows of a backprop-input chunk of several short images (see conv2d_backprop_input).
+constexpr int kImageChunkRows = 192;
+
+int chunk_rows(int K, int P, int floats = kChunkFloats) {
+  int r = std::clamp(floats / std::max(K, 1), 24, 1024);
   r = (r + 5) / 6 * 6;
   return std::min(r, std::max(P, 1));
 }
@@ -107,7 +114,7 @@ void conv2d_forward(const ConvGeom& g, const float* x, const float* w, float* y,
     sgemm(P, g.Co, K, ConstView{x, K, 1}, W, y, g.Co, false, ep);
     return;
   }
-  const int R = chunk_rows(K, P);
+  const int R = chunk_rows(K, P, kForwardChunkFloats);
   const int tasks = (P + R - 1) / R;
   parallel_for(tasks, threads_for(static_cast<long long>(P) * K * g.Co), [&](int t, int) {
     const int r0 = t * R;
@@ -139,9 +146,17 @@ void conv2d_backprop_input(const ConvGeom& g, const float* dy, const float* w, f
   // A lone image instead parallelises inside the GEMM of each chunk.
   const bool by_image = g.B >= 2 && threads_for(work) > 1;
   // By image, an image of up to 2R rows goes in one chunk: otherwise its last chunk packs the
-  // whole filter for a few rows (7 of the DCGAN's 49).
+  // whole filter for a few rows (7 of the DCGAN's 49). Short images go several to a chunk (up to
+  // about kImageChunkRows rows, at least 4 tasks a thread): each chunk packs all of W^T, which for
+  // one 4x4 image (16 rows against K = 3200) cost more than its multiply-adds. Each image's rows
+  // still enter dx in the same order, so dx keeps its bits.
   const int R0 = chunk_rows(K, plane);
-  const int R = by_image && plane <= 2 * R0 ? plane : R0;
+  int group = 1;
+  if (by_image && plane <= 2 * R0) {
+    const int nt = num_threads();
+    group = std::max(1, std::min(kImageChunkRows / plane, g.B / (4 * nt)));
+  }
+  const int R = by_image && plane <= 2 * R0 ? plane * group : R0;
   auto do_images = [&](int b0, int b1, bool inner_parallel) {
     std::memset(dx + b0 * image, 0, sizeof(float) * image * (b1 - b0));
     const int p0 = b0 * plane;
@@ -158,7 +173,8 @@ void conv2d_backprop_input(const ConvGeom& g, const float* dy, const float* w, f
     }
   };
   if (by_image) {
-    parallel_for(g.B, num_threads(), [&](int b, int) { do_images(b, b + 1, false); });
+    const int tasks = (g.B + group - 1) / group;
+    parallel_for(tasks, num_threads(), [&](int t, int) { do_images(t * group, std::min(g.B, (t + 1) * group), false); });
   } else {
     do_images(0, g.B, true);
   }
@@ -179,23 +195,29 @@ void conv2d_backprop_filter(const ConvGeom& g, const float* x, const float* dy, 
   // so every chunk's GEMM reads and writes its dW accumulator only once.
   const int R = std::min(P, std::max(chunk_rows(K, P), 256));
   const int tasks = (P + R - 1) / R;
-  const int nt = threads_for(static_cast<long long>(P) * K * g.Co) > 1 && tasks > 1 ? max_thread_ids() : 1;
-  // Thread t > 0 sums into its own buffer, allocated and zeroed by that thread on first use.
-  std::vector<std::vector<float>> partial(nt);
-  parallel_for(tasks, nt, [&](int t, int thread) {
+  // Slot s sums the chunks [s*tasks/slots, (s+1)*tasks/slots) in order, slot 0 into dw and the
+  // others into buffers of their own (allocated and zeroed by the thread that runs them), added to dw
+  // in slot order: dW's sums do not depend on which thread ran which slot, so a run gives the same
+  // bits every time (for a given thread count). Two slots a thread balance a late thread's share.
+  const bool threaded = threads_for(static_cast<long long>(P) * K * g.Co) > 1 && tasks > 1;
+  const int slots = threaded ? std::min(2 * num_threads(), tasks) : 1;
+  std::vector<std::vector<float>> partial(slots);
+  parallel_for(slots, threaded ? num_threads() : 1, [&](int slot, int) {
     float* acc = dw;
-    if (thread > 0) {
-      auto& mine = partial[thread];
-      if (mine.empty()) mine.assign(wsize, 0.f);
-      acc = mine.data();
+    if (slot > 0) {
+      partial[slot].assign(wsize, 0.f);
+      acc = partial[slot].data();
     }
-    const int r0 = t * R;
-    const int r1 = std::min(P, r0 + R);
     float* col = scratch(kColSlot, static_cast<std::size_t>(R) * K);
-    im2col(g, x, r0, r1, col);
-    // col^T[K, rows]: element (k, r) = col[r * K + k]
-    sgemm_st(K, g.Co, r1 - r0, ConstView{col, 1, K},
-             ConstView{dy + static_cast<std::ptrdiff_t>(r0) * g.Co, g.Co, 1}, acc, g.Co, true, nullptr);
+    const int t1 = static_cast<int>(static_cast<long long>(tasks) * (slot + 1) / slots);
+    for (int t = static_cast<int>(static_cast<long long>(tasks) * slot / slots); t < t1; ++t) {
+      const int r0 = t * R;
+      const int r1 = std::min(P, r0 + R);
+      im2col(g, x, r0, r1, col);
+      // col^T[K, rows]: element (k, r) = col[r * K + k]
+      sgemm_st(K, g.Co, r1 - r0, ConstView{col, 1, K},
+               ConstView{dy + static_cast<std::ptrdiff_t>(r0) * g.Co, g.Co, 1}, acc, g.Co, true, nullptr);
+    }
   });
   for (const auto& p : partial) {
     for (std::size_t i = 0; i < p.size(); ++i) dw[i] += p[i];
