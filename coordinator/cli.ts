@@ -80,6 +80,11 @@ async function info(backend: string | undefined): Promise<void> {
   ];
   const extra = await acceleratedKernels(chosen.name);
   if (extra !== undefined) lines.push(['accelerated', extra]);
+  if (chosen.name === 'native') {
+    const { nativeInfo } = await import('../core/nativeAddon.js');
+    const n = nativeInfo();
+    lines.push(['native gemm', `${n.simd} micro-kernels, ${n.threads} thread(s)`]);
+  }
   for (const s of chosen.skipped) lines.push([`skipped ${s.backend}`, s.reason]);
   const width = Math.max(...lines.map(([k]) => k.length));
   for (const [k, v] of lines) console.log(`${k.padEnd(width)}  ${v}`);

@@ -543,6 +543,16 @@ test('NNLAB_NATIVE=off: nnlab info runs on wasm and names the native backend as 
   assert.match(r.stdout, /^skipped native\s+native addon disabled \(NNLAB_NATIVE=off\)$/m);
 });
 
+(NATIVE_REQUIRED && nativeAvailable() ? test : test.skip)('nnlab info on the native backend names its GEMM micro-kernels (NNLAB_NATIVE_NO_AVX512: the AVX2 kernel alone)', () => {
+  const cli = fileURLToPath(new URL('../coordinator/cli.js', import.meta.url));
+  const simd = loadNativeAddon().info().simd;
+  for (const [env, want] of [[{}, simd], [{ NNLAB_NATIVE_NO_AVX512: '1' }, simd === 'avx512f' ? 'avx2-fma' : simd]] as const) {
+    const r = spawnSync(process.execPath, [cli, 'info'], { env: { ...process.env, NNLAB_BACKEND: 'native', ...env }, encoding: 'utf8', timeout: 30_000 });
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^native gemm\\s+${want} micro-kernels, \\d+ thread\\(s\\)$`, 'm'));
+  }
+});
+
 test('scripts/build-native.cjs: a failed build is an error under CI with a compiler or NNLAB_NATIVE=required, else a warning', () => {
   // A copy in a scratch root (its log goes there), run where node-gyp cannot start: a real failed build.
   const root = mkdtempSync(path.join(os.tmpdir(), 'nnlab-build-native-'));
