@@ -22,8 +22,8 @@ import { buildMlp, type Activation } from '../core/nn.js';
 import { makeOptimizer, type Optimizer, type OptimizerSpec } from '../core/optim.js';
 import { huber } from '../core/losses.js';
 import { blendWeights, getParams, setParams, namedVariables, computeGradients, type TensorMap } from '../core/tensors.js';
-import { FusedAdam, type FusedAdamState } from '../core/fused.js';
-import { FusedMlp, type FusedNet } from '../core/fusedNet.js';
+import type { FusedAdamState } from '../core/fused.js';
+import { FusedDqnUpdate, type DqnTrainingState } from './dqnFused.js';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
 import type { TransitionBatch } from '../core/replay.js';
 import type { Rng } from '../base/rng.js';
@@ -123,13 +123,20 @@ export function resolveDqnConfig(config: Partial<DqnConfig>): DqnConfig {
   return c;
 }
 
-/** A DQN learner's complete training state as data (see DqnLearner.getTrainingState). */
-export interface DqnTrainingState {
-  online: Float32Array;
-  target: Float32Array;
-  adam: FusedAdamState;
-  updates: number;
-  version: number;
+export type { DqnTrainingState } from './dqnFused.js';
+
+/**
+ * The parameters a DQN learner of this config starts from (online and target maps): what a learner
+ * process is given, so it builds the same networks without tfjs.
+ */
+export function initialDqnParams(obsDim: number, numActions: number, config: DqnConfig): { online: TensorMap; target: TensorMap } {
+  const learner = new DqnLearner(obsDim, numActions, config, dqnStreams(config.seed).learner);
+  try {
+    const f = learner.fusedUpdate;
+    return { online: f.online.toMap(), target: f.target.toMap() };
+  } finally {
+    learner.dispose();
+  }
 }
 
 /** The DQN learner: online and target Q networks, Adam, the TD update. */
@@ -139,11 +146,20 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
   readonly qTarget: tf.Sequential;
   readonly optimizer: Optimizer;
   private readonly vars: Map<string, tf.Variable>;
-  /** The fused training state when config.fused (the tfjs models are then synced on save). */
-  private readonly fused?: { online: FusedMlp; target: FusedMlp; adam: FusedAdam; gOut: Float32Array; tdTarget: Float32Array };
-  private version = 0;
+  /** The fused update (dqnFused.ts) when config.fused; the tfjs models are then synced on save. */
+  private readonly fused?: FusedDqnUpdate;
+  /** The tfjs path's counters (the fused path's live in `fused`). */
+  private tfVersion = 0;
+  private tfUpdates = 0;
+
   /** Gradient steps taken. */
-  updates = 0;
+  get updates(): number {
+    return this.fused?.updates ?? this.tfUpdates;
+  }
+
+  private get version(): number {
+    return this.fused?.version ?? this.tfVersion;
+  }
 
   constructor(
     readonly obsDim: number,
@@ -159,17 +175,7 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
     const opt: OptimizerSpec = { name: 'adam', lr: this.config.learningRate, clipNorm: this.config.maxGradNorm };
     this.optimizer = makeOptimizer(opt);
     this.vars = namedVariables(this.q);
-    if (this.config.fused) {
-      const act = this.config.activation;
-      const online = new FusedMlp(getParams(this.q), act);
-      this.fused = {
-        online,
-        target: new FusedMlp(getParams(this.qTarget), act),
-        adam: new FusedAdam(online.params.length, this.config.learningRate, 0.9, 0.999, 1e-8, this.config.maxGradNorm),
-        gOut: new Float32Array(0),
-        tdTarget: new Float32Array(0),
-      };
-    }
+    if (this.config.fused) this.fused = new FusedDqnUpdate(getParams(this.q), getParams(this.qTarget), numActions, this.config);
   }
 
   /** Sets the parameters of the online or target network (tfjs model and fused copy). */
@@ -179,55 +185,6 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
       const net = which === 'q' ? this.fused.online : this.fused.target;
       net.flatten(params, net.params);
     }
-  }
-
-  /** Fused: tdTarget = r + γ (1 − terminated) · bootstrap(s′), into a reused array. */
-  private fusedTdTarget(b: TransitionBatch): Float32Array {
-    const f = this.fused!;
-    if (f.tdTarget.length !== b.size) f.tdTarget = new Float32Array(b.size);
-    const nA = this.numActions;
-    let greedy: Int32Array | undefined;
-    if (this.config.doubleQ) {
-      const qNext = f.online.forward(b.nextObs, b.size);
-      greedy = new Int32Array(b.size);
-      for (let r = 0; r < b.size; r++) {
-        let best = 0;
-        for (let a = 1; a < nA; a++) if (qNext[r * nA + a]! > qNext[r * nA + best]!) best = a;
-        greedy[r] = best;
-      }
-    }
-    const qNextTarget = f.target.forward(b.nextObs, b.size);
-    for (let r = 0; r < b.size; r++) {
-      let bootstrap: number;
-      if (greedy !== undefined) bootstrap = qNextTarget[r * nA + greedy[r]!]!;
-      else {
-        bootstrap = qNextTarget[r * nA]!;
-        for (let a = 1; a < nA; a++) bootstrap = Math.max(bootstrap, qNextTarget[r * nA + a]!);
-      }
-      f.tdTarget[r] = b.rewards[r]! + this.config.gamma * (1 - b.terminated[r]!) * bootstrap;
-    }
-    return f.tdTarget;
-  }
-
-  /** Fused: Huber loss of Q(s, a) against the TD target; leaves ∂loss/∂θ in online.grads. */
-  private fusedLossAndGrad(b: TransitionBatch): number {
-    const f = this.fused!;
-    const td = this.fusedTdTarget(b);
-    const nA = this.numActions;
-    const q = f.online.forward(b.obs, b.size);
-    if (f.gOut.length !== b.size * nA) f.gOut = new Float32Array(b.size * nA);
-    f.gOut.fill(0);
-    let loss = 0;
-    for (let r = 0; r < b.size; r++) {
-      const a = b.actions[r]!;
-      const x = q[r * nA + a]! - td[r]!;
-      const ax = Math.abs(x);
-      // Huber (δ = 1): ½x² inside, |x| − ½ outside; ∂/∂Q = clip(x, −1, 1), mean over the batch
-      loss += ax <= 1 ? 0.5 * x * x : ax - 0.5;
-      f.gOut[r * nA + a] = Math.max(-1, Math.min(1, x)) / b.size;
-    }
-    f.online.backward(f.gOut);
-    return loss / b.size;
   }
 
   /** tdTarget = r + γ (1 − terminated) · bootstrap(s′), no gradient. */
@@ -249,7 +206,7 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
 
   /** The TD targets of a batch as data (for inspection and tests). */
   tdTargets(b: TransitionBatch): Float32Array {
-    if (this.fused !== undefined) return this.fusedTdTarget(b).slice();
+    if (this.fused !== undefined) return this.fused.tdTargets(b).slice();
     const t = this.tdTarget(b);
     const out = t.dataSync() as Float32Array;
     t.dispose();
@@ -265,7 +222,7 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
       });
   }
 
-  /** Actions index Q's rows: one outside [0, numActions) would read and write past them (the coordinator validates results; this names what got through). */
+  /** Actions index Q's rows: one outside [0, numActions) is refused, naming it (FusedDqnUpdate checks its own). */
   private checkActions(b: TransitionBatch): void {
     for (let r = 0; r < b.size; r++) {
       const a = b.actions[r]!;
@@ -275,29 +232,23 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
 
   /** One gradient step on a minibatch. */
   update(b: TransitionBatch): Metrics {
+    if (this.fused !== undefined) return { 'losses/td_loss': this.fused.update(b) };
     this.checkActions(b);
-    if (this.fused !== undefined) {
-      const tdLoss = this.fusedLossAndGrad(b);
-      this.fused.adam.step(this.fused.online.params, this.fused.online.grads);
-      this.updates++;
-      this.version++;
-      return { 'losses/td_loss': tdLoss };
-    }
     const tdTarget = this.tdTarget(b);
     const loss = this.optimizer.minimize(this.lossFn(b, tdTarget), [...this.vars.values()]);
     const tdLoss = loss.dataSync()[0]!;
     tf.dispose([loss, tdTarget]);
-    this.updates++;
-    this.version++;
+    this.tfUpdates++;
+    this.tfVersion++;
     return { 'losses/td_loss': tdLoss };
   }
 
   computeGradients(b: TransitionBatch): { grads: TensorMap; metrics: Metrics } {
-    this.checkActions(b);
     if (this.fused !== undefined) {
-      const loss = this.fusedLossAndGrad(b);
+      const loss = this.fused.lossAndGrad(b);
       return { grads: this.fused.online.gradMap(), metrics: { 'losses/td_loss': loss } };
     }
+    this.checkActions(b);
     const tdTarget = this.tdTarget(b);
     try {
       const { loss, grads } = computeGradients(this.lossFn(b, tdTarget), this.vars);
@@ -308,17 +259,20 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
   }
 
   applyGradients(grads: TensorMap): Metrics {
-    if (this.fused !== undefined) this.fused.adam.step(this.fused.online.params, this.fused.online.flatten(grads));
-    else this.optimizer.applyGradientMap(this.vars, grads);
-    this.updates++;
-    this.version++;
+    if (this.fused !== undefined) {
+      this.fused.step(this.fused.online.flatten(grads));
+      return {};
+    }
+    this.optimizer.applyGradientMap(this.vars, grads);
+    this.tfUpdates++;
+    this.tfVersion++;
     return {};
   }
 
   /** θ_target ← τ θ + (1 − τ) θ_target. */
   updateTarget(tau = this.config.tau): void {
     if (this.fused !== undefined) {
-      this.fused.target.blendFrom(this.fused.online, tau);
+      this.fused.updateTarget(tau);
       return;
     }
     blendWeights(this.qTarget.trainableWeights, this.q.trainableWeights, tau);
@@ -333,23 +287,19 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
    * counters) as flat typed arrays, for a learner process the coordinator may restart. Fused path only.
    */
   getTrainingState(): DqnTrainingState {
-    const f = this.requireFused('getTrainingState');
-    return { online: f.online.params.slice(), target: f.target.params.slice(), adam: f.adam.getState(), updates: this.updates, version: this.version };
+    return this.requireFused('getTrainingState').getState();
   }
 
   setTrainingState(s: DqnTrainingState): void {
-    const f = this.requireFused('setTrainingState');
-    if (s.online.length !== f.online.params.length || s.target.length !== f.target.params.length) {
-      throw new Error(`DQN.setTrainingState: ${s.online.length} parameters for a network of ${f.online.params.length}`);
-    }
-    f.online.params.set(s.online);
-    f.target.params.set(s.target);
-    f.adam.setState(s.adam);
-    this.updates = s.updates;
-    this.version = s.version;
+    this.requireFused('setTrainingState').setState(s);
   }
 
-  private requireFused(what: string): NonNullable<DqnLearner['fused']> {
+  /** The fused update itself (a learner process continues it without tfjs: workers/dqnLearnerHost.ts). */
+  get fusedUpdate(): FusedDqnUpdate {
+    return this.requireFused('fusedUpdate');
+  }
+
+  private requireFused(what: string): FusedDqnUpdate {
     if (this.fused === undefined) throw new Error(`DQN.${what} needs the fused training path (config.fused = true, the default)`);
     return this.fused;
   }
@@ -375,13 +325,16 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
     const optimizers: Record<string, Optimizer> = this.fused === undefined ? { q: this.optimizer } : {};
     const targets = { models: { q: this.q, qTarget: this.qTarget }, optimizers };
     const { state } = await loadCheckpoint<{ version: number; updates: number; adam?: FusedAdamState }>(dir, targets);
-    this.version = state.version;
-    this.updates = state.updates;
     if (this.fused !== undefined) {
       if (state.adam === undefined) throw new Error(`DQN.load: ${dir} was saved without fused optimiser state (config.fused was false)`);
       this.fused.online.flatten(getParams(this.q), this.fused.online.params);
       this.fused.target.flatten(getParams(this.qTarget), this.fused.target.params);
       this.fused.adam.setState(state.adam);
+      this.fused.version = state.version;
+      this.fused.updates = state.updates;
+    } else {
+      this.tfVersion = state.version;
+      this.tfUpdates = state.updates;
     }
   }
 

@@ -345,7 +345,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   };
 
   const startLearner = async (): Promise<LearnerClient> => {
-    const { init } = dqnLearnerInit(ctx);
+    const init = dqnLearnerInit(ctx);
     if (!spec.workers.learner.process) return new InlineLearner(init, backend.name);
     const starting = ProcessLearner.start(init, spec.workers.learner.backend).then((l) => {
       log(`learner process ${l.pid} ready (backend ${l.backend})`);

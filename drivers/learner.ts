@@ -170,7 +170,7 @@ export class ProcessLearner implements LearnerClient {
 
 /**
  * A DQN learner process that takes over once it is ready. Forking it and loading its imports take
- * about half a second, several training rounds of a small net; until then the same learner
+ * about a tenth of a second (no tfjs: agents/dqnFused.ts), a round or two of a small net; until then the same learner
  * (workers/dqnLearnerHost.ts, on the coordinator's backend) trains in the coordinator's thread, and
  * the process's first round carries that learner's state, so every round's result is what the
  * process alone would have computed. Used when the process runs on the coordinator's backend.

@@ -30,7 +30,7 @@ import { Rng, type RngState } from '../base/rng.js';
 import type { TensorMap } from '../core/tensors.js';
 import { allFinite, setParams } from '../core/tensors.js';
 import { buildMlp } from '../core/nn.js';
-import { resolveDqnConfig, greedyPolicy, type DqnConfig } from '../agents/dqn.js';
+import { resolveDqnConfig, greedyPolicy, initialDqnParams, type DqnConfig } from '../agents/dqn.js';
 import { dqnStreams } from '../agents/dqnActor.js';
 import { OffPolicySchedule, type TrainPhase } from '../agents/offPolicy.js';
 import { EVAL_SEEDS, evaluatePolicy, GoalRule, summarizeEpisodes, type EpisodeBlock, type EvalResult } from '../agents/evaluate.js';
@@ -95,7 +95,8 @@ export class NonFiniteError extends Error {}
 /** Rounds a run keeps for a learner restart before it asks the learner for its whole state again. */
 const MAX_LOGGED_ROUNDS = 64;
 
-export function dqnLearnerInit(ctx: RunContext): { init: LearnerInit; config: DqnConfig; obsDim: number; numActions: number } {
+/** A DQN spec's resolved config and its env's sizes (a clear error for a config or env DQN cannot take). */
+export function dqnSetup(ctx: RunContext): { config: DqnConfig; obsDim: number; numActions: number } {
   const spec = ctx.spec;
   const config = resolveDqnConfig({ seed: spec.seed, ...(spec.agent!.config as Partial<DqnConfig>) });
   if (!config.fused) throw new RangeError(`spec.agent.config.fused: distributed DQN trains on the fused path; set it to true (the default)`);
@@ -104,7 +105,13 @@ export function dqnLearnerInit(ctx: RunContext): { init: LearnerInit; config: Dq
   const actionSpace = probe.actionSpace;
   probe.close();
   if (!(actionSpace instanceof Discrete)) throw new TypeError(`DQN needs a Discrete action space; ${ctx.envRef.id} has ${String(actionSpace)}`);
-  return { init: { type: 'init', obsDim, numActions: actionSpace.n, config: { ...config } }, config, obsDim, numActions: actionSpace.n };
+  return { config, obsDim, numActions: actionSpace.n };
+}
+
+/** What a DQN learner (a process, or inline) starts from: the config and the initial online and target parameters. */
+export function dqnLearnerInit(ctx: RunContext): LearnerInit {
+  const { config, obsDim, numActions } = dqnSetup(ctx);
+  return { type: 'init', obsDim, numActions, config: { ...config }, ...initialDqnParams(obsDim, numActions, config) };
 }
 
 /**
@@ -113,7 +120,7 @@ export function dqnLearnerInit(ctx: RunContext): { init: LearnerInit; config: Dq
  */
 export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: DqnRunState): Promise<RunOutcome> {
   const { spec } = ctx;
-  const { config, obsDim, numActions } = dqnLearnerInit(ctx);
+  const { config, obsDim, numActions } = dqnSetup(ctx);
   const budget = spec.budget.envSteps ?? 100_000;
   const numEnvs = spec.workers.numEnvs;
   const taskSteps = spec.workers.rolloutSteps;

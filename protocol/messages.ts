@@ -336,7 +336,11 @@ export interface LearnerInit {
   type: 'init';
   obsDim: number;
   numActions: number;
+  /** The resolved DQN config (agents/dqn.ts DqnConfig). */
   config: Record<string, unknown>;
+  /** The online and target parameters to start from (agents/dqn.ts `initialDqnParams`): the learner builds its nets from them, no tfjs. */
+  online: TensorMap;
+  target: TensorMap;
 }
 
 /**

@@ -4,10 +4,10 @@
  * uninterrupted learner does, and the round the dead one held is answered by the new one exactly.
  */
 import * as assert from 'uvu/assert';
-import { resolveDqnConfig } from '../agents/dqn.js';
+import { initialDqnParams, resolveDqnConfig } from '../agents/dqn.js';
 import { Rng } from '../base/rng.js';
 import { InlineLearner, LearnerLost, ProcessLearner, type LearnerClient } from '../drivers/learner.js';
-import { test, useCpu } from './helpers.js';
+import { reachableImports, test, useCpu } from './helpers.js';
 import type { DqnLearnerState, LearnerInit, TrainRequest } from '../protocol/messages.js';
 
 const obsDim = 4;
@@ -15,7 +15,8 @@ const batchSize = 16;
 const gradientSteps = 4;
 // the learner process runs on the cpu backend, as the in-process reference does
 process.env.NNLAB_BACKEND = 'cpu';
-const init: LearnerInit = { type: 'init', obsDim, numActions: 2, config: { ...resolveDqnConfig({ seed: 5, hidden: [16, 16], batchSize }) } };
+const config = resolveDqnConfig({ seed: 5, hidden: [16, 16], batchSize });
+const init: LearnerInit = { type: 'init', obsDim, numActions: 2, config: { ...config }, ...initialDqnParams(obsDim, 2, config) };
 
 /** Round `id`'s minibatches, drawn from a fixed generator so every learner sees the same data. */
 function round(id: number): TrainRequest {
@@ -106,6 +107,17 @@ test('a learner that died a moment ago, its exit not yet seen: the round is Lear
     (e: Error) => assert.ok(e instanceof LearnerLost, `expected LearnerLost, got ${e.message}`),
   );
   await learner.close();
+});
+
+test('the DQN learner process loads no tfjs: its host and the GEMM reach no tfjs package', () => {
+  for (const file of ['workers/dqnLearnerHost.js', 'core/fused.js']) {
+    const { files, packages } = reachableImports(file);
+    assert.ok(files.length >= 2, `${file}: followed its imports (${files.length} files)`);
+    assert.equal(packages.filter((p) => p.startsWith('@tensorflow/')), [], `tfjs packages reachable from ${file}`);
+  }
+  // the process imports those two for a DQN learner, and tfjs's backends only for a generative one
+  const entry = reachableImports('workers/learnerProcess.js');
+  assert.ok(entry.packages.some((p) => p.startsWith('@tensorflow/')), 'the generative branch does load tfjs (the check can see it)');
 });
 
 test.run();

@@ -6,16 +6,14 @@
  */
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FusedConvNet } from '../core/fusedConvNet.js';
 import { FusedAdam } from '../core/fused.js';
 import { buildSequential, type SequentialSpec } from '../core/nn.js';
 import { computeGradients, getParams, namedVariables, readWeights, type TensorMap } from '../core/tensors.js';
 import { discriminatorSpec, generatorSpec } from '../generative/dcgan.js';
 import { Rng } from '../base/rng.js';
-import { close, NATIVE_REQUIRED, useCpu, test } from './helpers.js';
+import { close, NATIVE_REQUIRED, reachableImports, useCpu, test } from './helpers.js';
 
 test.before(useCpu);
 
@@ -264,22 +262,9 @@ if (NATIVE_REQUIRED) {
 }
 
 test('core/fusedConvNet.js loads no tfjs, directly or through the files it imports', () => {
-  const root = path.dirname(fileURLToPath(import.meta.url)); // dist/test
-  const seen = new Set<string>();
-  const packages = new Set<string>();
-  const visit = (file: string) => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    for (const m of readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm)) {
-      const target = (m[1] ?? m[2])!;
-      if (target.startsWith('.')) visit(path.resolve(path.dirname(file), target));
-      else packages.add(target);
-    }
-  };
-  visit(path.join(root, '..', 'core', 'fusedConvNet.js'));
-  assert.ok(seen.size >= 5, `followed the imports (${[...seen].map((f) => path.basename(f)).join(', ')})`);
-  const tfjs = [...packages].filter((p) => p.startsWith('@tensorflow/'));
-  assert.equal(tfjs, [], 'tfjs packages reachable from core/fusedConvNet.js');
+  const { files, packages } = reachableImports('core/fusedConvNet.js');
+  assert.ok(files.length >= 5, `followed the imports (${files.map((f) => path.basename(f)).join(', ')})`);
+  assert.equal(packages.filter((p) => p.startsWith('@tensorflow/')), [], 'tfjs packages reachable from core/fusedConvNet.js');
 });
 
 test.run();

@@ -13,6 +13,8 @@
 import * as assert from 'uvu/assert';
 import { suite as uvuSuite, type Callback, type Test } from 'uvu';
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 /** The backend the suites run on: cpu, unless NNLAB_TEST_BACKEND names another. */
 export const TEST_BACKEND = process.env.NNLAB_TEST_BACKEND ?? 'cpu';
@@ -118,4 +120,26 @@ export function close(actual: ArrayLike<number>, expected: ArrayLike<number>, to
       assert.unreachable(`${what}[${i}] = ${a}, expected ${e} (tol ${tol})`);
     }
   }
+}
+
+/**
+ * The compiled files a module under dist/ reaches through its imports (static and literal
+ * `import(...)`, followed transitively; type-only imports are gone from the JavaScript) and the
+ * packages they load: how a test says a module stays free of tfjs. `file` is relative to dist/.
+ */
+export function reachableImports(file: string): { files: string[]; packages: string[] } {
+  const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (f: string): void => {
+    if (seen.has(f)) return;
+    seen.add(f);
+    for (const m of readFileSync(f, 'utf8').matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm)) {
+      const target = (m[1] ?? m[2])!;
+      if (target.startsWith('.')) visit(path.resolve(path.dirname(f), target));
+      else packages.add(target);
+    }
+  };
+  visit(path.join(dist, file));
+  return { files: [...seen], packages: [...packages] };
 }

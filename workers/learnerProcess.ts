@@ -1,16 +1,16 @@
 /**
  * Entry of the learner worker process (the "GPU worker process"): started by the coordinator with
  * `child_process.fork` and IPC in 'advanced' serialization (structured clone: typed arrays cross
- * intact). It chooses its own tensor backend (NNLAB_BACKEND of this process), then hosts one
- * learner — a DQN learner answering training rounds, or a generative run's model answering
- * training iterations, parameter pulls and saves — until told to shut down or its parent goes away.
+ * intact). It hosts one learner until told to shut down or its parent goes away: a DQN learner
+ * answering training rounds (the fused update: it loads the GEMM and never tfjs), or a generative
+ * run's model answering training iterations, parameter pulls and saves (on its own tensor backend,
+ * NNLAB_BACKEND of this process). Each host's modules are imported when its init arrives.
  */
-import { initBackend } from '../core/backend.js';
-import { DqnLearnerHost } from './dqnLearnerHost.js';
-import { GenerativeLearnerHost } from './generativeLearnerHost.js';
+import type { DqnLearnerHost } from './dqnLearnerHost.js';
+import type { GenerativeLearnerHost } from './generativeLearnerHost.js';
 import type { FromLearner, ToLearner } from '../protocol/messages.js';
 
-let host: DqnLearnerHost | GenerativeLearnerHost | undefined;
+let host: { kind: 'dqn'; dqn: DqnLearnerHost } | { kind: 'generative'; generative: GenerativeLearnerHost } | undefined;
 
 function send(msg: FromLearner): void {
   process.send?.(msg);
@@ -25,26 +25,40 @@ process.on('message', (raw) => {
   queue = queue.then(() => handle(msg));
 });
 
+function dispose(): void {
+  if (host?.kind === 'dqn') host.dqn.dispose();
+  else host?.generative.dispose();
+  host = undefined;
+}
+
 async function handle(msg: ToLearner): Promise<void> {
   switch (msg.type) {
     case 'init':
     case 'init-generative': {
-      const backend = await initBackend();
-      host?.dispose();
-      host = undefined;
+      dispose();
+      let backend: string;
       try {
-        host = msg.type === 'init' ? new DqnLearnerHost(msg) : await GenerativeLearnerHost.start(msg);
+        if (msg.type === 'init') {
+          // DQN trains on the fused path: the GEMM is all it needs, and tfjs is never loaded
+          const [{ fusedGemm }, { DqnLearnerHost }] = await Promise.all([import('../core/fused.js'), import('./dqnLearnerHost.js')]);
+          backend = `fused (${(await fusedGemm()).kind} GEMM)`;
+          host = { kind: 'dqn', dqn: new DqnLearnerHost(msg) };
+        } else {
+          const [{ initBackend }, { GenerativeLearnerHost }] = await Promise.all([import('../core/backend.js'), import('./generativeLearnerHost.js')]);
+          backend = (await initBackend()).name;
+          host = { kind: 'generative', generative: await GenerativeLearnerHost.start(msg) };
+        }
       } catch (e) {
         send({ type: 'failed', id: -1, message: (e as Error).message });
         return;
       }
-      send({ type: 'ready', backend: backend.name, pid: process.pid });
+      send({ type: 'ready', backend, pid: process.pid });
       return;
     }
     case 'train':
       try {
-        if (!(host instanceof DqnLearnerHost)) throw new Error('train before a DQN learner was initialised');
-        send(host.train(msg));
+        if (host?.kind !== 'dqn') throw new Error('train before a DQN learner was initialised');
+        send(host.dqn.train(msg));
       } catch (e) {
         send({ type: 'failed', id: msg.id, message: (e as Error).message });
       }
@@ -53,14 +67,14 @@ async function handle(msg: ToLearner): Promise<void> {
     case 'gen-pull':
     case 'gen-save':
       try {
-        if (!(host instanceof GenerativeLearnerHost)) throw new Error(`${msg.type} before a generative learner was initialised`);
-        send(await host.handle(msg));
+        if (host?.kind !== 'generative') throw new Error(`${msg.type} before a generative learner was initialised`);
+        send(await host.generative.handle(msg));
       } catch (e) {
         send({ type: 'failed', id: msg.id, message: (e as Error).message });
       }
       return;
     case 'shutdown':
-      host?.dispose();
+      dispose();
       process.exit(0);
   }
 }
