@@ -13,6 +13,7 @@
 // Sum reduces x viewed as [outer, reduce, inner] over the middle axis, accumulating in double as
 // the cpu kernel's JS numbers do.
 #include "elementwise.h"
+#include "blend.h"
 
 #include <cmath>
 #include <cstring>
@@ -22,19 +23,6 @@
 namespace nnlab {
 
 namespace {
-
-// c ? a : b without a branch (GCC keeps data-dependent ternaries as branches when the loop does
-// not vectorise, and random signs mispredict half of them: 10+ ns per element).
-inline float blend(bool c, float a, float b) {
-  std::uint32_t ab, bb;
-  std::memcpy(&ab, &a, 4);
-  std::memcpy(&bb, &b, 4);
-  const std::uint32_t m = 0u - static_cast<std::uint32_t>(c);
-  const std::uint32_t r = (ab & m) | (bb & ~m);
-  float out;
-  std::memcpy(&out, &r, 4);
-  return out;
-}
 
 template <int OP>
 inline float bin(float a, float b) {

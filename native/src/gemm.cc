@@ -12,7 +12,8 @@
 // (gemm_avx512.cc), full tiles over two adjacent B panels take 12 x 32 and 6 x 32 kernels at twice
 // the vector width, each element of C the same FMA chain as the AVX2 kernel's, so the result is
 // the same to the bit (1.3-1.4x the AVX2 GFLOP/s on the DCGAN's K = 1600 convolutions here; set
-// NNLAB_NATIVE_NO_AVX512 to compare). Partial edge tiles go through a small stack tile. Operands are (pointer, row stride, column stride) views, so transposed A or B and
+// NNLAB_NATIVE_NO_AVX512 to compare). Partial edge tiles go through a small stack tile. Operands
+// are (pointer, row stride, column stride) views, so transposed A or B and
 // im2col matrices need no copies beyond the packing every GEMM does anyway.
 //
 // Threads: a small persistent pool (hardware threads, at most 8; NNLAB_NATIVE_THREADS overrides).
@@ -21,13 +22,13 @@
 // Idle workers spin ~50 us before sleeping on a condition variable, so a run of back-to-back
 // kernels (a training step) does not pay the futex wake-up each time.
 #include "gemm.h"
+#include "blend.h"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
-#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -189,20 +190,9 @@ inline float activate(float v, float alpha) {
   if (ACT == kRelu) return v < 0.f ? 0.f : v;
   if (ACT == kRelu6) return std::min(std::max(v, 0.f), 6.f);
   if (ACT == kElu) return v >= 0.f ? v : std::expm1(v);
-  if (ACT == kLeakyRelu) {
-    // a bitwise select of both sides: with `v < 0 ? alpha * v : v` the compiler kept a branch (it
-    // may not hoist a multiply that could raise an FP flag), mispredicted on half the elements:
-    // the epilogue took 4x ReLU's time
-    const float neg = alpha * v;
-    std::uint32_t nb, vb;
-    std::memcpy(&nb, &neg, 4);
-    std::memcpy(&vb, &v, 4);
-    const std::uint32_t m = 0u - static_cast<std::uint32_t>(v < 0.f);
-    const std::uint32_t r = (nb & m) | (vb & ~m);
-    float out;
-    std::memcpy(&out, &r, 4);
-    return out;
-  }
+  // both sides then a bitwise select: `v < 0 ? alpha * v : v` compiled to a branch (the multiply
+  // may not be hoisted, it could raise an FP flag), mispredicted on half the elements: 4x ReLU's time
+  if (ACT == kLeakyRelu) return blend(v < 0.f, alpha * v, v);
   if (ACT == kSigmoid) return 1.f / (1.f + std::exp(-v));
   if (ACT == kTanh) return std::tanh(v);
   return v;
@@ -270,6 +260,29 @@ float* scratch(int slot, std::size_t floats) {
 
 // ---- GEMM -------------------------------------------------------------------------------------
 
+namespace {
+
+// One 6 x 16 tile of C (mr x nr of it inside C): straight into C when whole, else through `tile`
+// and its corner added to (acc) or stored in C.
+inline void tile_6x16(MicroKernel kern, int kc, const float* ap, const float* bp, float* c,
+                      std::ptrdiff_t ldc, int mr, int nr, bool acc, float* tile) {
+  if (mr == MR && nr == NR) {
+    kern(kc, ap, bp, c, ldc, acc);
+    return;
+  }
+  kern(kc, ap, bp, tile, NR, false);
+  for (int r = 0; r < mr; ++r) {
+    float* crow = c + r * ldc;
+    const float* trow = tile + r * NR;
+    if (acc)
+      for (int q = 0; q < nr; ++q) crow[q] += trow[q];
+    else
+      for (int q = 0; q < nr; ++q) crow[q] = trow[q];
+  }
+}
+
+}  // namespace
+
 void sgemm_st(int M, int N, int K, ConstView A, ConstView B, float* C, std::ptrdiff_t ldc,
               bool accumulate, const Epilogue* ep) {
   if (M <= 0 || N <= 0) return;
@@ -299,55 +312,24 @@ void sgemm_st(int M, int N, int K, ConstView A, ConstView B, float* C, std::ptrd
         for (int jr = 0; jr < nc; jr += NR) {
           const int nr = std::min(NR, nc - jr);
           const float* bp = Bp + static_cast<std::ptrdiff_t>(jr) * kc;
-          if (wide.fn != nullptr && jr + 2 * NR <= nc) {
-            // two full B panels at once: full row tiles in one wide call, a short last one per panel
-            const float* bp1 = bp + static_cast<std::ptrdiff_t>(NR) * kc;
-            for (int ir = 0; ir < mc; ir += MR) {
-              const int mr = std::min(MR, mc - ir);
-              const float* ap = Ap + static_cast<std::ptrdiff_t>(ir) * kc;
-              float* c = C + (ic + ir) * ldc + jc + jr;
-              if (ir + 2 * MR <= mc) {
-                wide.tall(kc, ap, ap + static_cast<std::ptrdiff_t>(MR) * kc, bp, bp1, c, ldc, acc);
-                ir += MR;  // the loop adds the other
-                continue;
-              }
-              if (mr == MR) {
-                wide.fn(kc, ap, bp, bp1, c, ldc, acc);
-                continue;
-              }
-              for (int half = 0; half < 2; ++half) {
-                kern(kc, ap, half == 0 ? bp : bp1, tile, NR, false);
-                for (int r = 0; r < mr; ++r) {
-                  float* crow = c + half * NR + r * ldc;
-                  const float* trow = tile + r * NR;
-                  if (acc)
-                    for (int q = 0; q < NR; ++q) crow[q] += trow[q];
-                  else
-                    for (int q = 0; q < NR; ++q) crow[q] = trow[q];
-                }
-              }
-            }
-            jr += NR;  // the loop adds the other
-            continue;
-          }
+          // with AVX-512, two full B panels at once: 12 x 32 and 6 x 32 tiles, short rows per panel
+          const bool pair = wide.fn != nullptr && jr + 2 * NR <= nc;
+          const float* bp1 = bp + static_cast<std::ptrdiff_t>(NR) * kc;  // the second panel, when pair
           for (int ir = 0; ir < mc; ir += MR) {
             const int mr = std::min(MR, mc - ir);
             const float* ap = Ap + static_cast<std::ptrdiff_t>(ir) * kc;
             float* c = C + (ic + ir) * ldc + jc + jr;
-            if (mr == MR && nr == NR) {
-              kern(kc, ap, bp, c, ldc, acc);
+            if (pair && ir + 2 * MR <= mc) {
+              wide.tall(kc, ap, ap + static_cast<std::ptrdiff_t>(MR) * kc, bp, bp1, c, ldc, acc);
+              ir += MR;  // the loop adds the other
+            } else if (pair && mr == MR) {
+              wide.fn(kc, ap, bp, bp1, c, ldc, acc);
             } else {
-              kern(kc, ap, bp, tile, NR, false);
-              for (int r = 0; r < mr; ++r) {
-                float* crow = c + r * ldc;
-                const float* trow = tile + r * NR;
-                if (acc)
-                  for (int q = 0; q < nr; ++q) crow[q] += trow[q];
-                else
-                  for (int q = 0; q < nr; ++q) crow[q] = trow[q];
-              }
+              for (int q = 0; q < (pair ? 2 : 1); ++q)
+                tile_6x16(kern, kc, ap, q == 0 ? bp : bp1, c + q * NR, ldc, mr, nr, acc, tile);
             }
           }
+          if (pair) jr += NR;  // the loop adds the other
         }
         if (last && epi) apply_epilogue(C + ic * ldc, ldc, mc, jc, jc + nc, *ep);
       }
