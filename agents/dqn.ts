@@ -23,7 +23,7 @@ import { makeOptimizer, type Optimizer, type OptimizerSpec } from '../core/optim
 import { huber } from '../core/losses.js';
 import { blendWeights, getParams, setParams, namedVariables, computeGradients, type TensorMap } from '../core/tensors.js';
 import type { FusedAdamState } from '../core/fused.js';
-import { FusedDqnUpdate, type DqnTrainingState } from './dqnFused.js';
+import { checkDqnActions, FusedDqnUpdate, type DqnTrainingState } from './dqnFused.js';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
 import type { TransitionBatch } from '../core/replay.js';
 import type { Rng } from '../base/rng.js';
@@ -222,18 +222,10 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
       });
   }
 
-  /** Actions index Q's rows: one outside [0, numActions) is refused, naming it (FusedDqnUpdate checks its own). */
-  private checkActions(b: TransitionBatch): void {
-    for (let r = 0; r < b.size; r++) {
-      const a = b.actions[r]!;
-      if (!Number.isInteger(a) || a < 0 || a >= this.numActions) throw new RangeError(`DQN minibatch row ${r}: action ${a} is outside the action space Discrete(${this.numActions})`);
-    }
-  }
-
   /** One gradient step on a minibatch. */
   update(b: TransitionBatch): Metrics {
     if (this.fused !== undefined) return { 'losses/td_loss': this.fused.update(b) };
-    this.checkActions(b);
+    checkDqnActions(b, this.numActions);
     const tdTarget = this.tdTarget(b);
     const loss = this.optimizer.minimize(this.lossFn(b, tdTarget), [...this.vars.values()]);
     const tdLoss = loss.dataSync()[0]!;
@@ -248,7 +240,7 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
       const loss = this.fused.lossAndGrad(b);
       return { grads: this.fused.online.gradMap(), metrics: { 'losses/td_loss': loss } };
     }
-    this.checkActions(b);
+    checkDqnActions(b, this.numActions);
     const tdTarget = this.tdTarget(b);
     try {
       const { loss, grads } = computeGradients(this.lossFn(b, tdTarget), this.vars);

@@ -30,13 +30,21 @@ export type FusedDqnConfig = Pick<DqnConfig, 'activation' | 'learningRate' | 'ga
 export function fusedDqnConfig(c: Readonly<Record<string, unknown>>): FusedDqnConfig {
   const num = (k: string): number => {
     const v = c[k];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`DQN learner config: '${k}' must be a finite number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`DQN learner config: '${k}' must be a finite number, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
     return v;
   };
   const { activation, doubleQ } = c;
   if (activation !== 'relu' && activation !== 'tanh') throw new TypeError(`DQN learner config: 'activation' must be 'relu' or 'tanh', got ${JSON.stringify(activation)}`);
   if (typeof doubleQ !== 'boolean') throw new TypeError(`DQN learner config: 'doubleQ' must be true or false, got ${JSON.stringify(doubleQ)}`);
   return { activation, doubleQ, learningRate: num('learningRate'), gamma: num('gamma'), maxGradNorm: num('maxGradNorm'), tau: num('tau') };
+}
+
+/** Actions index Q's rows: one outside [0, numActions) would read and write past them (the coordinator validates results; this names what got through). */
+export function checkDqnActions(b: TransitionBatch, numActions: number): void {
+  for (let r = 0; r < b.size; r++) {
+    const a = b.actions[r]!;
+    if (!Number.isInteger(a) || a < 0 || a >= numActions) throw new RangeError(`DQN minibatch row ${r}: action ${a} is outside the action space Discrete(${numActions})`);
+  }
 }
 
 export class FusedDqnUpdate {
@@ -90,7 +98,7 @@ export class FusedDqnUpdate {
 
   /** Huber loss of Q(s, a) against the TD target; leaves ∂loss/∂θ in online.grads. */
   lossAndGrad(b: TransitionBatch): number {
-    this.checkActions(b);
+    checkDqnActions(b, this.numActions);
     const td = this.tdTargets(b);
     const nA = this.numActions;
     const q = this.online.forward(b.obs, b.size);
@@ -143,11 +151,4 @@ export class FusedDqnUpdate {
     this.version = s.version;
   }
 
-  /** Actions index Q's rows: one outside [0, numActions) would read and write past them (the coordinator validates results; this names what got through). */
-  checkActions(b: TransitionBatch): void {
-    for (let r = 0; r < b.size; r++) {
-      const a = b.actions[r]!;
-      if (!Number.isInteger(a) || a < 0 || a >= this.numActions) throw new RangeError(`DQN minibatch row ${r}: action ${a} is outside the action space Discrete(${this.numActions})`);
-    }
-  }
 }

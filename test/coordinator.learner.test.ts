@@ -109,6 +109,16 @@ test('a learner that died a moment ago, its exit not yet seen: the round is Lear
   await learner.close();
 });
 
+test('a learner given a malformed config refuses it, naming the field (in process and as a process)', async () => {
+  assert.throws(() => new InlineLearner({ ...init, config: { ...config, gamma: 'high' } }, 'cpu'), (e: Error) => e.message === `DQN learner config: 'gamma' must be a finite number, got "high"`);
+  assert.throws(() => new InlineLearner({ ...init, config: { ...config, activation: 'gelu' } }, 'cpu'), (e: Error) => e.message === `DQN learner config: 'activation' must be 'relu' or 'tanh', got "gelu"`);
+  const { doubleQ: _d, ...noDoubleQ } = config;
+  assert.throws(() => new InlineLearner({ ...init, config: noDoubleQ }, 'cpu'), /'doubleQ' must be true or false, got undefined/);
+  let failed: Error | undefined;
+  await ProcessLearner.start({ ...init, config: { ...config, tau: Number.NaN } }).then((l) => l.close(), (e: Error) => (failed = e));
+  assert.is(failed?.message, `learner process: DQN learner config: 'tau' must be a finite number, got NaN`);
+});
+
 test('the DQN learner process loads no tfjs: its host and the GEMM reach no tfjs package', () => {
   for (const file of ['workers/dqnLearnerHost.js', 'core/fused.js']) {
     const { files, packages } = reachableImports(file);
