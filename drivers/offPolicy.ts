@@ -2,9 +2,10 @@
  * A distributed DQN run (the data flow of DESIGN.md): rollout tasks go to executors (piscina
  * threads, remote workers, or the coordinator's own thread) with the latest published parameters
  * and the run's one env stream (its state travels with the task, so whichever executor is free
- * continues it); their transitions enter the coordinator's replay buffer; every `trainFrequency` env steps the
- * coordinator samples `gradientSteps` minibatches and sends them to the learner (its own process),
- * which returns its complete new state and the parameters to publish. When to train and copy the
+ * continues it); the coordinator checks and counts their transitions, and every `trainFrequency` env
+ * steps sends the ones accepted since the last round to the learner (its own process), Ape-X's flow:
+ * the learner owns the replay buffer, adds them, draws `gradientSteps` minibatches, trains, and
+ * returns only the parameters to publish (its whole state at checkpoints). When to train and copy the
  * target is agents/offPolicy.ts `OffPolicySchedule`, asked env step by env step as transitions are
  * accepted: the one schedule of the one-process loop. Tasks that start after the data a round was
  * planned on act with the parameters that round returns (the metric `charts/policy_lag` says how
@@ -25,13 +26,12 @@
  * number (tested). Its checkpoints hold the envs' state too: an interrupted and resumed run ends
  * with the same weights as an uninterrupted one.
  */
-import { ReplayBuffer, type ReplayState } from '../core/replay.js';
+import type { ReplayState } from '../core/replay.js';
 import { Rng, type RngState } from '../base/rng.js';
 import type { TensorMap } from '../core/tensors.js';
 import { allFinite, setParams } from '../core/tensors.js';
 import { buildMlp } from '../core/nn.js';
 import { resolveDqnConfig, greedyPolicy, initialDqnParams, type DqnConfig } from '../agents/dqn.js';
-import { dqnStreams } from '../agents/dqnActor.js';
 import { OffPolicySchedule, type TrainPhase } from '../agents/offPolicy.js';
 import { EVAL_SEEDS, evaluatePolicy, GoalRule, summarizeEpisodes, type EpisodeBlock, type EvalResult } from '../agents/evaluate.js';
 import { batchDim, Discrete, make } from '../envs/index.js';
@@ -57,8 +57,7 @@ export interface DqnRunState {
   lastCheckpointStep: number;
   trainRounds: number;
   nextSeed: number;
-  replay: ReplayState;
-  replayRng: RngState;
+  /** The learner's whole state, its replay buffer included (every accepted transition is in it: a checkpoint first sends the learner those not yet sent). */
   learner: DqnLearnerState;
   params: TensorMap;
   paramsVersion: number;
@@ -92,6 +91,13 @@ export interface PolicySnapshot {
 
 export class NonFiniteError extends Error {}
 
+/** A checkpoint written before the learner owned the replay buffer (it sat beside the learner's state): the buffer moves in. */
+function learnerOwnsReplay(resume: DqnRunState & { replay?: ReplayState; replayRng?: RngState }): DqnRunState {
+  const { replay, replayRng, ...rest } = resume;
+  if (rest.learner.replay !== undefined || replay === undefined || replayRng === undefined) return rest;
+  return { ...rest, learner: { ...rest.learner, replay, replayRng } };
+}
+
 /** Rounds a run keeps for a learner restart before it asks the learner for its whole state again. */
 const MAX_LOGGED_ROUNDS = 64;
 
@@ -118,7 +124,8 @@ export function dqnLearnerInit(ctx: RunContext): LearnerInit {
  * Runs a DQN spec to its budget, its goal or a stop request. The learner is `learner0` (a process,
  * or in process); rollouts go to the scheduler's executors, or run inline in a one-thread run.
  */
-export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: DqnRunState): Promise<RunOutcome> {
+export async function runDqn(ctx: RunContext, learner0: LearnerClient, resumed?: DqnRunState): Promise<RunOutcome> {
+  const resume = resumed !== undefined ? learnerOwnsReplay(resumed) : undefined;
   const { spec } = ctx;
   const { config, obsDim, numActions } = dqnSetup(ctx);
   const budget = spec.budget.envSteps ?? 100_000;
@@ -128,12 +135,9 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
   let learner = learner0;
 
   // ---- state (all of it checkpointed) ----
-  const replay = resume !== undefined ? ReplayBuffer.fromState(resume.replay) : new ReplayBuffer({ capacity: config.bufferSize, obsDim });
-  const replayRng = dqnStreams(config.seed).replay;
-  let s: Omit<DqnRunState, 'replay' | 'replayRng' | 'metrics' | 'streams' | 'pendingChecks'>;
+  let s: Omit<DqnRunState, 'metrics' | 'streams' | 'pendingChecks'>;
   if (resume !== undefined) {
-    replayRng.setState(resume.replayRng);
-    const { replay: _r, replayRng: _g, metrics: _m, streams: _i, pendingPhases: _p, pendingChecks: _c, ...counters } = resume;
+    const { metrics: _m, streams: _i, pendingPhases: _p, pendingChecks: _c, ...counters } = resume;
     s = counters;
     s.dispatched = s.envSteps; // tasks in flight at the checkpoint were never accepted: redo them
   } else {
@@ -163,6 +167,8 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
    * at each checkpoint, and with every MAX_LOGGED_ROUNDS-th round so the log stays small.
    */
   let roundLog: TrainRequest[] = [];
+  /** Transitions accepted since the last round was planned: the next round (or checkpoint) carries them to the learner. */
+  let fresh: RolloutResult[] = [];
   /** Gradient updates so far (the latest reply's). */
   let updates = s.learner.updates;
   const schedule = new OffPolicySchedule(config, s.lastTrainStep, s.lastTargetStep);
@@ -218,7 +224,7 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
   /** Takes a validated result's transitions (the scheduler refuses bad ones and requeues their task; validate.ts). */
   const accept = (r: RolloutResult, k: number): void => {
     const n = r.count;
-    replay.addBatch(r.obs, r.actions, r.rewards, r.nextObs, r.terminated);
+    fresh.push(r);
     schedule.advance(s.envSteps, n / numEnvs, numEnvs, pending);
     s.lastTrainStep = schedule.lastTrain;
     s.lastTargetStep = schedule.lastTarget;
@@ -253,11 +259,27 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
     if (!pending.some((p) => p.gradientSteps > 0)) return undefined;
     const phases = pending;
     pending = [];
-    const rows = phases.reduce((a, p) => a + p.gradientSteps, 0) * config.batchSize;
-    const b = replay.sample(rows, replayRng);
     plannedThrough = s.envSteps;
     const wantState = roundLog.length + 1 >= MAX_LOGGED_ROUNDS;
-    return { type: 'train', id: ++s.trainRounds, obs: b.obs, actions: b.actions as Int32Array, rewards: b.rewards, nextObs: b.nextObs, terminated: b.terminated, batchSize: config.batchSize, phases, ...(wantState ? { wantState } : {}) };
+    return { ...takeFresh(), type: 'train', id: ++s.trainRounds, batchSize: config.batchSize, phases, ...(wantState ? { wantState } : {}) };
+  };
+  /** A round of no gradient steps with the transitions not yet sent, asking for the learner's state (a checkpoint's). */
+  const stateRound = (): TrainRequest => ({ ...EMPTY_ROUND, ...takeFresh(), wantState: true });
+  /** The accepted transitions not yet sent, joined in order (and forgotten here: the round carrying them is logged until the learner's state is fetched). */
+  const takeFresh = (): Pick<TrainRequest, 'obs' | 'actions' | 'rewards' | 'nextObs' | 'terminated'> => {
+    const n = fresh.reduce((a, r) => a + r.count, 0);
+    const t = { obs: new Float32Array(n * obsDim), actions: new Int32Array(n), rewards: new Float32Array(n), nextObs: new Float32Array(n * obsDim), terminated: new Uint8Array(n) };
+    let row = 0;
+    for (const r of fresh) {
+      t.obs.set(r.obs, row * obsDim);
+      t.nextObs.set(r.nextObs, row * obsDim);
+      t.actions.set(r.actions, row);
+      t.rewards.set(r.rewards, row);
+      t.terminated.set(r.terminated, row);
+      row += r.count;
+    }
+    fresh = [];
+    return t;
   };
 
   const sendTrain = async (req: TrainRequest): Promise<TrainReply> => {
@@ -273,7 +295,7 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
         if (r.state !== undefined) {
           s.learner = r.state;
           roundLog = [];
-        } else if (req.phases.length > 0) roundLog.push(req);
+        } else if (req.phases.length > 0 || req.rewards.length > 0) roundLog.push(req);
         return r;
       } catch (e) {
         if (!(e instanceof LearnerLost) || attempt >= 3) throw e;
@@ -373,12 +395,10 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resume?: 
 
   /** Saves everything; the model `q` holds `model` (default: the published parameters), named in meta.json. */
   const checkpoint = async (why: string, model: PolicySnapshot = snapshot()): Promise<string> => {
-    if (roundLog.length > 0) await sendTrain({ ...EMPTY_ROUND, wantState: true }); // the learner's state as it is now
+    if (roundLog.length > 0 || fresh.length > 0) await sendTrain(stateRound()); // the learner's state as it is now, every accepted transition in its buffer
     const checks = [...(checking !== undefined ? [checking] : []), ...dueChecks];
     const state: DqnRunState = {
       ...s,
-      replay: replay.getState(),
-      replayRng: replayRng.getState(),
       pendingPhases: pending.map((p) => ({ ...p })),
       metrics: ctx.metrics.mark(),
       streams: single ? runners.map((r) => r.getState()) : streams.slice(),

@@ -16,6 +16,8 @@ import { z } from 'zod';
 import { REMOTE_TASK_KINDS, type EnvStreamState, type Task, type TaskKind, type TaskResult } from './tasks.js';
 import type { StateTree } from '../envs/index.js';
 import type { TensorMap } from '../core/tensors.js';
+import type { ReplayState } from '../core/replay.js';
+import type { RngState } from '../base/rng.js';
 import type { ImageBatch } from '../generative/types.js';
 
 /** 2: mutual challenge–response instead of the token in the hello; `refused`. 3: trial tasks are RL or generative (`family`). */
@@ -291,22 +293,32 @@ export function parsePeerMessage(value: unknown): { ok: true; message: PeerMessa
 
 // ---- the learner process (Node IPC, structured clone) ----------------------------------------
 
-/** Everything a DQN learner needs to continue exactly where it was. */
+/**
+ * Everything a DQN learner needs to continue exactly where it was: its nets and Adam state, and
+ * the replay buffer it owns with the generator its minibatches are drawn from.
+ */
 export interface DqnLearnerState {
   online: Float32Array;
   target: Float32Array;
   adam: { t: number; m: Float32Array; v: Float32Array };
   updates: number;
   version: number;
+  replay: ReplayState;
+  replayRng: RngState;
 }
 
-/** One training round: `phases` of gradient steps, each followed by an optional target update. */
+/**
+ * One training round, Ape-X's flow: the transitions the coordinator accepted since the previous
+ * round go one way into the learner's replay buffer, then `phases` of gradient steps on
+ * minibatches the learner draws from it, each phase followed by an optional target update. A
+ * round may carry transitions and no phases (before learning starts, at a checkpoint).
+ */
 export interface TrainRequest {
   type: 'train';
   id: number;
   /** Sent when the learner process is new (or was restarted) so it continues from this state. */
   state?: DqnLearnerState;
-  /** Minibatches, concatenated: phase p has gradientSteps batches of batchSize rows. */
+  /** The new transitions, row after row, added to the replay buffer in this order before any minibatch is drawn. */
   obs: Float32Array;
   actions: Int32Array;
   rewards: Float32Array;

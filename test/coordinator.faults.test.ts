@@ -8,12 +8,13 @@
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runExperiment, type RunOptions, type RunResult } from '../coordinator/run.js';
 import { loadCheckpoint, latestCheckpoint } from '../core/checkpoint.js';
+import { encode } from '../core/tensors.js';
 import { evalRun } from '../drivers/eval.js';
 import type { RunEvent } from '../drivers/context.js';
 import type { DqnRunState } from '../drivers/offPolicy.js';
@@ -64,7 +65,7 @@ const NUM_ENVS = 2;
 async function assertLedger(r: RunResult): Promise<void> {
   assert.is(r.state, 'finished');
   const { state } = await loadCheckpoint<DqnRunState>(path.join(r.runDir, 'checkpoints'));
-  const rb = state.replay;
+  const rb = state.learner.replay;
   const d = 4 + TAG_DIMS;
   const stepsOf = new Map<string, Set<number>>();
   for (let i = 0; i < rb.size; i++) {
@@ -193,7 +194,6 @@ test('a remote worker that stops answering (SIGSTOP) is found by the heartbeat, 
 
 test('the coordinator killed mid-run: --resume continues from the last checkpoint', async () => {
   const specFile = path.join(runsDir, 'resume.json');
-  const { writeFileSync } = await import('node:fs');
   writeFileSync(specFile, JSON.stringify(dqnSpec({ name: 'killed', budget: { envSteps: 12_000 }, workers: { rollout: 1, numEnvs: 2, rolloutSteps: 32, learner: { process: true } } })));
   const child = spawn(process.execPath, [CLI, 'run', specFile, '--port', '0'], { cwd: runsDir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -246,10 +246,21 @@ test('a single-process run interrupted and resumed ends with the same weights as
   const first = await run({ spec, signal: stop.signal, onEvent: (e) => e.type === 'checkpoint' && e.step >= 2048 && stop.abort() });
   assert.is(first.state, 'stopped');
   assert.ok(first.envSteps! < 4096);
+  // a copy of the stopped run rewritten in the older layout (the replay buffer beside the learner's state, not in it)
+  const older = path.join(runsDir, 'exact-older-layout');
+  cpSync(first.runDir, older, { recursive: true });
+  const ckptDir = (await latestCheckpoint(path.join(older, 'checkpoints')))!;
+  const { state } = await loadCheckpoint<DqnRunState>(path.join(older, 'checkpoints'));
+  assert.ok(state.learner.replay.size >= 2048, 'the checkpoint holds the accepted transitions in the learner state');
+  const { replay, replayRng, ...learner } = state.learner;
+  writeFileSync(path.join(ckptDir, 'state.msgpack'), encode({ ...state, learner, replay, replayRng }));
   const resumed = await run({ resume: first.runDir });
+  const resumedOlder = await run({ resume: older });
   assert.is(resumed.envSteps, whole.envSteps);
+  assert.is(resumedOlder.envSteps, whole.envSteps);
   for (const [name, t] of Object.entries(whole.params!)) {
     assert.equal(Array.from(resumed.params![name]!.data), Array.from(t.data), `weights of ${name}`);
+    assert.equal(Array.from(resumedOlder.params![name]!.data), Array.from(t.data), `weights of ${name} (resumed from the older layout)`);
   }
 });
 

@@ -34,7 +34,7 @@ interface Outcome {
   events: RunEvent[];
   bad: TestPeer;
   dashboard: TestPeer;
-  replay: DqnRunState['replay'];
+  replay: DqnRunState['learner']['replay'];
 }
 
 /** A DQN CartPole run (one local thread) that waits for the hostile worker before it starts. */
@@ -74,7 +74,7 @@ async function hostileRun(name: string, behaviour: Behaviour, opts: { threads?: 
   const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`run '${name}' did not finish within 90 s`)), 90_000).unref());
   const result = await Promise.race([run, deadline]);
   const ckpt = await loadCheckpoint<DqnRunState>(path.join(result.runDir, 'checkpoints'));
-  return { result, events, bad: bad!, dashboard: dashboard!, replay: ckpt.state.replay };
+  return { result, events, bad: bad!, dashboard: dashboard!, replay: ckpt.state.learner.replay };
 }
 
 /** Exact counts, and a replay buffer of exactly the budget's transitions, all finite, all actions in Discrete(2). */

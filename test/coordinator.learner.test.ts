@@ -1,7 +1,8 @@
 /**
- * The learner process as the DQN driver uses it: a learner killed with SIGKILL loses nothing. A new
- * process given the last state the coordinator acknowledged continues bit for bit as an
- * uninterrupted learner does, and the round the dead one held is answered by the new one exactly.
+ * The learner process as the DQN driver uses it: it owns the replay buffer (rounds bring new
+ * transitions and it draws the minibatches). A learner killed with SIGKILL loses nothing: a new
+ * process given the last state the coordinator acknowledged and the rounds since continues bit for
+ * bit as an uninterrupted learner does, and the round the dead one held is answered by the new one exactly.
  */
 import * as assert from 'uvu/assert';
 import { initialDqnParams, resolveDqnConfig } from '../agents/dqn.js';
@@ -47,6 +48,9 @@ function sameState(a: DqnLearnerState, b: DqnLearnerState, what: string): void {
   assert.is(a.adam.t, b.adam.t, `${what}: Adam t`);
   for (const k of ['online', 'target'] as const) assert.ok(bytes(a[k]).equals(bytes(b[k])), `${what}: ${k} weights differ`);
   assert.ok(bytes(a.adam.m).equals(bytes(b.adam.m)) && bytes(a.adam.v).equals(bytes(b.adam.v)), `${what}: Adam moments differ`);
+  assert.is(a.replay.size, b.replay.size, `${what}: replay size`);
+  assert.ok(bytes(a.replay.obs).equals(bytes(b.replay.obs)) && bytes(a.replay.rewards).equals(bytes(b.replay.rewards)), `${what}: replay buffers differ`);
+  assert.equal([...a.replayRng], [...b.replayRng], `${what}: the sampling generator`);
 }
 
 test('a learner process killed with SIGKILL: a new one given the last state it sent and the rounds since continues bit for bit', async () => {
@@ -112,11 +116,25 @@ test('a learner that died a moment ago, its exit not yet seen: the round is Lear
 test('a learner given a malformed config refuses it, naming the field (in process and as a process)', async () => {
   assert.throws(() => new InlineLearner({ ...init, config: { ...config, gamma: 'high' } }, 'cpu'), (e: Error) => e.message === `DQN learner config: 'gamma' must be a finite number, got "high"`);
   assert.throws(() => new InlineLearner({ ...init, config: { ...config, activation: 'gelu' } }, 'cpu'), (e: Error) => e.message === `DQN learner config: 'activation' must be 'relu' or 'tanh', got "gelu"`);
+  assert.throws(() => new InlineLearner({ ...init, config: { ...config, bufferSize: 0 } }, 'cpu'), (e: Error) => e.message === `DQN learner config: 'bufferSize' must be a positive integer, got 0`);
   const { doubleQ: _d, ...noDoubleQ } = config;
   assert.throws(() => new InlineLearner({ ...init, config: noDoubleQ }, 'cpu'), /'doubleQ' must be true or false, got undefined/);
   let failed: Error | undefined;
   await ProcessLearner.start({ ...init, config: { ...config, tau: Number.NaN } }).then((l) => l.close(), (e: Error) => (failed = e));
   assert.is(failed?.message, `learner process: DQN learner config: 'tau' must be a finite number, got NaN`);
+});
+
+test("a round whose transitions' arrays disagree is refused, naming the sizes; the learner's buffer is untouched", async () => {
+  const learner = new InlineLearner(init, 'cpu');
+  const r = round(1);
+  await learner.train({ ...r, nextObs: r.nextObs.subarray(obsDim) }).then(
+    () => assert.unreachable('a malformed round was trained'),
+    (e: Error) => assert.match(e.message, /train request 1: the transitions' arrays do not agree \(64 rewards, 64 observations of 4, 63 next/),
+  );
+  const state = (await learner.train({ ...empty, wantState: true })).state!;
+  assert.is(state.replay.size, 0, 'nothing of the refused round entered the buffer');
+  assert.is(state.updates, 0);
+  await learner.close();
 });
 
 test('the DQN learner process loads no tfjs: its host and the GEMM reach no tfjs package', () => {

@@ -1,62 +1,106 @@
 /**
- * The DQN learner side of a distributed run: takes a training round (minibatches the coordinator
- * sampled from its replay buffer, grouped in phases of gradient steps each followed by an optional
- * target update) and returns the policy parameters to publish, and the complete learner state when
- * asked (`wantState`: a checkpoint, a hand-over) — not every round: the state is four times the
- * parameters, and the coordinator logs the rounds since the last state it holds instead.
+ * The DQN learner side of a distributed run, Ape-X's learner: it owns the replay buffer. A
+ * training round brings the transitions the coordinator accepted since the previous one (they go
+ * one way, into the buffer), then phases of gradient steps on minibatches the learner draws from
+ * the buffer, each phase followed by an optional target update; the round returns the policy
+ * parameters to publish, and the complete learner state (nets, Adam, buffer, sampling generator)
+ * only when asked (`wantState`: a checkpoint, a hand-over). The coordinator logs the rounds since
+ * the last state it holds instead: they are small (the new transitions), and replaying them in a
+ * new learner reproduces the lost one exactly.
+ *
+ * The minibatches of a round are drawn in one go after its transitions are added, from the
+ * replay stream of agents/dqnActor.ts `dqnStreams`: the one-process loop's draws, number for number.
  * The update is agents/dqnFused.ts's (distributed DQN trains on the fused path), built from the
  * parameters in the init message: no tfjs here, so a learner process starts in a fraction of the
  * time. Used inside the learner process (workers/learnerProcess.ts) and inline in single-process runs.
  */
 import { FusedDqnUpdate, fusedDqnConfig } from '../agents/dqnFused.js';
-import type { TransitionBatch } from '../core/replay.js';
-import type { LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
+import { dqnStreams } from '../agents/dqnActor.js';
+import { ReplayBuffer, type TransitionBatch } from '../core/replay.js';
+import type { Rng } from '../base/rng.js';
+import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
+
+/** A positive integer of the init's config, or a TypeError naming it. */
+function count(c: Readonly<Record<string, unknown>>, k: string): number {
+  const v = c[k];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new TypeError(`DQN learner config: '${k}' must be a positive integer, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
+  return v;
+}
 
 export class DqnLearnerHost {
   readonly update: FusedDqnUpdate;
   private readonly obsDim: number;
+  private replay: ReplayBuffer;
+  private readonly replayRng: Rng;
+  /** The last round's minibatches, reused while rounds are the same size. */
+  private rows: TransitionBatch | undefined;
 
   /** Call after core/fused.ts `fusedGemm()` has chosen the GEMM (the nets multiply with it). */
   constructor(init: LearnerInit) {
     this.obsDim = init.obsDim;
     this.update = new FusedDqnUpdate(init.online, init.target, init.numActions, fusedDqnConfig(init.config));
+    const seed = init.config.seed;
+    if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new TypeError(`DQN learner config: 'seed' must be an integer, got ${JSON.stringify(seed)}`);
+    this.replay = new ReplayBuffer({ capacity: count(init.config, 'bufferSize'), obsDim: init.obsDim });
+    this.replayRng = dqnStreams(seed).replay;
   }
 
   train(req: TrainRequest): TrainReply {
     const t0 = performance.now();
     const u = this.update;
-    if (req.state !== undefined) u.setState(req.state);
+    if (req.state !== undefined) this.setState(req.state);
     const { batchSize } = req;
     const obsDim = this.obsDim;
-    let row = 0;
+    const added = req.rewards.length;
+    if (req.obs.length !== added * obsDim || req.nextObs.length !== added * obsDim || req.actions.length !== added || req.terminated.length !== added) {
+      throw new Error(`train request ${req.id}: the transitions' arrays do not agree (${added} rewards, ${req.obs.length / obsDim} observations of ${obsDim}, ${req.nextObs.length / obsDim} next, ${req.actions.length} actions, ${req.terminated.length} flags)`);
+    }
+    if (added > 0) this.replay.addBatch(req.obs, req.actions, req.rewards, req.nextObs, req.terminated);
+    const total = req.phases.reduce((a, p) => a + p.gradientSteps, 0) * batchSize;
     let lossSum = 0;
     let steps = 0;
-    for (const phase of req.phases) {
-      for (let g = 0; g < phase.gradientSteps; g++, row += batchSize) {
-        const batch: TransitionBatch = {
-          size: batchSize,
-          obs: req.obs.subarray(row * obsDim, (row + batchSize) * obsDim),
-          actions: req.actions.subarray(row, row + batchSize),
-          rewards: req.rewards.subarray(row, row + batchSize),
-          nextObs: req.nextObs.subarray(row * obsDim, (row + batchSize) * obsDim),
-          terminated: req.terminated.subarray(row, row + batchSize),
-        };
-        lossSum += u.update(batch);
-        steps++;
+    if (total > 0) {
+      if (this.rows?.size !== total) this.rows = this.replay.allocBatch(total);
+      const b = this.replay.sample(total, this.replayRng, this.rows);
+      let row = 0;
+      for (const phase of req.phases) {
+        for (let g = 0; g < phase.gradientSteps; g++, row += batchSize) {
+          lossSum += u.update({
+            size: batchSize,
+            obs: b.obs.subarray(row * obsDim, (row + batchSize) * obsDim),
+            actions: b.actions.subarray(row, row + batchSize),
+            rewards: b.rewards.subarray(row, row + batchSize),
+            nextObs: b.nextObs.subarray(row * obsDim, (row + batchSize) * obsDim),
+            terminated: b.terminated.subarray(row, row + batchSize),
+          });
+          steps++;
+        }
+        if (phase.updateTarget) u.updateTarget();
       }
-      if (phase.updateTarget) u.updateTarget();
-    }
-    if (row * obsDim !== req.obs.length) throw new Error(`train request ${req.id}: ${req.obs.length / obsDim} rows for ${row} planned`);
+    } else for (const phase of req.phases) if (phase.updateTarget) u.updateTarget();
     return {
       type: 'trained',
       id: req.id,
-      ...(req.wantState === true ? { state: u.getState() } : {}),
+      ...(req.wantState === true ? { state: this.getState() } : {}),
       updates: u.updates,
       version: u.version,
       params: u.online.toMap(),
       meanLoss: steps > 0 ? lossSum / steps : 0,
       seconds: (performance.now() - t0) / 1000,
     };
+  }
+
+  /** The nets, Adam, the replay buffer and its sampling generator, as data (copies). */
+  getState(): DqnLearnerState {
+    return { ...this.update.getState(), replay: this.replay.getState(), replayRng: this.replayRng.getState() };
+  }
+
+  setState(s: DqnLearnerState): void {
+    const replay = ReplayBuffer.fromState(s.replay);
+    if (replay.config.obsDim !== this.obsDim) throw new RangeError(`DQN learner state: its replay buffer holds observations of ${replay.config.obsDim} numbers, the learner's env ${this.obsDim}`);
+    this.update.setState(s);
+    this.replay = replay;
+    this.replayRng.setState(s.replayRng);
   }
 
   dispose(): void {}
