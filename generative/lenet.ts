@@ -4,13 +4,17 @@
  *   Conv(32, 5×5, stride 2, ReLU) → Conv(64, 5×5, stride 2, ReLU) → Dense(128, ReLU) = features
  *   → Dropout(0.3) → Dense(10) logits,   softmax cross-entropy, Adam 1e-3 (1e-4 in the last epoch),
  *   batch 64, 4 epochs.
- * Trained once (seeded) on the 60k training images and cached in tfjs format under
- * models/lenet-mnist/ (model.json, weights.bin, meta.json with its test accuracy); later runs load it.
+ * The evaluation network is fixed, as FID's Inception weights are: the one the committed results
+ * were scored with is in the repository, models/lenet-mnist/ (model.json, weights.bin, meta.json
+ * with its test accuracy and the SHA-256 of its weights, checked at every load). Where it is
+ * missing ($NNLAB_MODELS_DIR elsewhere) it is trained once (seeded) on the 60k training images and
+ * cached there; a retrained one scores samples about 0.1 apart from the committed one.
  * The 128 penultimate features feed the Fréchet distance (eval.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile, writeFile, rename, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSequential } from '../core/nn.js';
@@ -111,7 +115,27 @@ export class Classifier {
   }
 }
 
-/** Trains the classifier from scratch; returns it with its test accuracy. */
+/**
+ * The training forward pass: the layers in order, with dropout's mask drawn from `rng`. (tfjs's
+ * Dropout draws from an unseeded generator, or with its `seed` the same mask at every step, so
+ * two trainings from the same seed gave two classifiers.)
+ */
+function trainingLogits(model: tf.Sequential, images: tf.Tensor, rng: Rng): tf.Tensor2D {
+  let h = images;
+  for (const layer of model.layers) {
+    if (layer.getClassName() !== 'Dropout') {
+      h = layer.apply(h) as tf.Tensor;
+      continue;
+    }
+    const keep = 1 - (layer.getConfig() as { rate: number }).rate;
+    const mask = new Float32Array(h.size);
+    for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < keep ? 1 / keep : 0;
+    h = tf.mul(h, tf.tensor(mask, h.shape));
+  }
+  return h as tf.Tensor2D;
+}
+
+/** Trains the classifier from scratch (bit for bit the same from the same seed, data and machine); returns it with its test accuracy. */
 export async function trainLenet(mnist: Mnist, config: Partial<LenetConfig> = {}, log: (line: string) => void = () => {}): Promise<Classifier> {
   const c = { ...LENET_DEFAULTS, ...config };
   const rng = new Rng(c.seed);
@@ -119,6 +143,7 @@ export async function trainLenet(mnist: Mnist, config: Partial<LenetConfig> = {}
   let optimizer = makeOptimizer({ name: 'adam', lr: c.learningRate });
   const vars = trainableVariables(model);
   const batchRng = rng.split();
+  const dropoutRng = rng.split();
   const t0 = performance.now();
   for (let epoch = 1; epoch <= c.epochs; epoch++) {
     if (epoch === c.epochs && c.epochs > 1) {
@@ -130,7 +155,7 @@ export async function trainLenet(mnist: Mnist, config: Partial<LenetConfig> = {}
       const loss = optimizer.minimize(
         () =>
           tf.tidy(() => {
-            const logits = model.apply(tf.tensor4d(batch.images, [batch.n, 28, 28, 1]), { training: true }) as tf.Tensor2D;
+            const logits = trainingLogits(model, tf.tensor4d(batch.images, [batch.n, 28, 28, 1]), dropoutRng);
             return softmaxCrossEntropy(logits, tf.tensor1d(batch.labels, 'int32')) as tf.Scalar;
           }),
         vars,
@@ -155,15 +180,25 @@ export function defaultClassifierDir(): string {
   return path.join(process.env.NNLAB_MODELS_DIR ?? path.join(ROOT, 'models'), 'lenet-mnist');
 }
 
+/** SHA-256 (hex) of a saved classifier's weights.bin. */
+export async function weightsSha256(dir: string): Promise<string> {
+  return createHash('sha256').update(await readFile(path.join(dir, 'weights.bin'))).digest('hex');
+}
+
 /**
- * The cached classifier, trained (and saved, atomically) on first use. Refuses a cached model
- * below `minAccuracy` on the test set.
+ * The classifier in `dir` (default: the committed one), its weights checked against the hash in its
+ * meta.json; where there is none, one trained (and saved, atomically), with a warning when its test
+ * accuracy is below `minAccuracy`.
  */
 export async function loadOrTrainClassifier(opts: { dir?: string; log?: (line: string) => void; minAccuracy?: number } = {}): Promise<Classifier> {
   const dir = opts.dir ?? defaultClassifierDir();
   const log = opts.log ?? (() => {});
   if (existsSync(path.join(dir, 'model.json')) && existsSync(path.join(dir, 'meta.json'))) {
-    const meta = JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8')) as { testAccuracy: number };
+    const meta = JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8')) as { testAccuracy: number; weightsSha256?: string };
+    if (meta.weightsSha256 !== undefined) {
+      const sha = await weightsSha256(dir);
+      if (sha !== meta.weightsSha256) throw new Error(`${path.join(dir, 'weights.bin')}: SHA-256 ${sha} is not the ${meta.weightsSha256} of its meta.json: the evaluation network was changed; restore it (git checkout ${dir}) or delete the folder to train a new one`);
+    }
     return new Classifier(await loadModelFiles(dir), meta.testAccuracy);
   }
   log(`training the MNIST classifier once (cached in ${dir})`);
@@ -174,7 +209,7 @@ export async function loadOrTrainClassifier(opts: { dir?: string; log?: (line: s
   const tmp = `${dir}.tmp-${process.pid}`;
   await mkdir(tmp, { recursive: true });
   await saveModelFiles(classifier.model, tmp);
-  const meta = { testAccuracy: classifier.testAccuracy, config: LENET_DEFAULTS, backend: backendInfo()?.name, trainedAt: new Date().toISOString() };
+  const meta = { testAccuracy: classifier.testAccuracy, config: LENET_DEFAULTS, backend: backendInfo()?.name, trainedAt: new Date().toISOString(), weightsSha256: await weightsSha256(tmp) };
   await writeFile(path.join(tmp, 'meta.json'), JSON.stringify(meta, null, 2));
   await rm(dir, { recursive: true, force: true });
   await mkdir(path.dirname(dir), { recursive: true });
