@@ -393,12 +393,20 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resumed?:
     return false;
   };
 
-  /** Saves everything; the model `q` holds `model` (default: the published parameters), named in meta.json. */
-  const checkpoint = async (why: string, model: PolicySnapshot = snapshot()): Promise<string> => {
+  /** The checkpoint being written while the run goes on: one at a time, and the run's end waits for it. */
+  let saving: Promise<void> | undefined;
+  /**
+   * Checkpoints the run as it is now; the model `q` holds `model` (default: the published
+   * parameters), named in meta.json. The state is taken at once (the learner's fetched first, with
+   * every accepted transition sent to it); the files are written while the run goes on (`written`,
+   * the checkpoint's directory once they are), after the previous checkpoint's.
+   */
+  const checkpoint = async (why: string, model: PolicySnapshot = snapshot()): Promise<{ written: Promise<string> }> => {
     if (roundLog.length > 0 || fresh.length > 0) await sendTrain(stateRound()); // the learner's state as it is now, every accepted transition in its buffer
     const checks = [...(checking !== undefined ? [checking] : []), ...dueChecks];
     const state: DqnRunState = {
       ...s,
+      recentReturns: s.recentReturns.slice(),
       pendingPhases: pending.map((p) => ({ ...p })),
       metrics: ctx.metrics.mark(),
       streams: single ? runners.map((r) => r.getState()) : streams.slice(),
@@ -407,12 +415,22 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resumed?:
     };
     s.lastCheckpointStep = s.envSteps;
     state.lastCheckpointStep = s.envSteps;
-    const q = buildMlp({ name: 'q', inputDim: obsDim, hidden: config.hidden, outputDim: numActions, activation: config.activation }, new Rng(0));
-    setParams(q, model.params);
-    const dir = await ctx.saveCheckpoint(s.envSteps, state, { q }, { policyVersion: model.version, updates: model.updates });
-    q.dispose();
-    ctx.log(`checkpoint (${why}) at env step ${s.envSteps}: ${dir}`);
-    return dir;
+    const previous = saving;
+    const write = (async () => {
+      await previous;
+      const q = buildMlp({ name: 'q', inputDim: obsDim, hidden: config.hidden, outputDim: numActions, activation: config.activation }, new Rng(0));
+      try {
+        setParams(q, model.params);
+        const dir = await ctx.saveCheckpoint(state.envSteps, state, { q }, { policyVersion: model.version, updates: model.updates });
+        ctx.log(`checkpoint (${why}) at env step ${state.envSteps}: ${dir}`);
+        return dir;
+      } finally {
+        q.dispose();
+      }
+    })();
+    saving = write.then(() => undefined);
+    saving.catch(() => undefined); // a failed write fails the run where it is awaited: the next checkpoint or the run's end
+    return { written: write };
   };
 
   // a task dispatched again after its worker died acts with the current parameters
@@ -525,6 +543,7 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resumed?:
       const requested = ctx.checkpointRequested();
       if (requested || (spec.checkpoint.interval > 0 && s.envSteps - s.lastCheckpointStep >= spec.checkpoint.interval)) {
         await finishTraining();
+        await saving; // a failed write stops the run here
         await checkpoint(requested ? 'requested' : 'periodic');
         ctx.checkpointDone();
       }
@@ -535,13 +554,14 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resumed?:
   } catch (e) {
     // the other in-flight work settles quietly
     for (const p of [...rollouts.values(), training, evaluation]) p?.catch(() => undefined);
+    await saving?.catch(() => undefined); // the run's files are complete when it returns
     throw e;
   }
   for (const p of rollouts.values()) p.catch(() => undefined);
   evaluation?.catch(() => undefined);
   progress();
   ctx.progressBreak();
-  const saved = await checkpoint(stopReason !== undefined ? stopReason : reached ? 'goal' : 'final', goalSnapshot);
+  const saved = await (await checkpoint(stopReason !== undefined ? stopReason : reached ? 'goal' : 'final', goalSnapshot)).written;
   const counts = { ...ctx.scheduler.counts, rolloutTasks: s.rolloutTasks };
   if (stopReason !== undefined) return { state: 'stopped', message: `stopped (${stopReason}) at env step ${s.envSteps}; continue with --resume ${ctx.runDir}`, envSteps: s.envSteps, counts };
 

@@ -264,6 +264,39 @@ test('a single-process run interrupted and resumed ends with the same weights as
   }
 });
 
+test('checkpoints are written while the run goes on, yet a write that fails fails the run, naming the path, and the run records it', async () => {
+  let root: string | undefined;
+  let writtenAt: number | undefined;
+  const events: RunEvent[] = [];
+  const spec = dqnSpec({ name: 'unwritable', workers: { rollout: 0, numEnvs: 2, rolloutSteps: 32, learner: { process: false } } });
+  const failed = await run(
+    {
+      spec,
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type !== 'checkpoint' || root !== undefined) return;
+        // the first checkpoint is on disk: its folder becomes a file, so the next write cannot make it
+        writtenAt = e.step;
+        root = path.dirname(e.dir);
+        rmSync(root, { recursive: true, force: true });
+        writeFileSync(root, 'not a folder');
+      },
+    },
+    events,
+  ).then(
+    (): Error => {
+      throw new Error('the run finished without its checkpoints');
+    },
+    (e: Error) => e,
+  );
+  assert.match(failed.message, /EEXIST|ENOTDIR/);
+  assert.ok(failed.message.includes(root!), `the error names ${root}: ${failed.message}`);
+  assert.ok(writtenAt! >= 1024 && writtenAt! < 2048, `the first checkpoint is after 1024 steps, not ${writtenAt}`);
+  const result = JSON.parse(readFileSync(path.join(path.dirname(root!), 'result.json'), 'utf8')) as { state: string; message: string };
+  assert.is(result.state, 'failed');
+  assert.is(events.filter((e) => e.type === 'checkpoint').length, 1, 'no checkpoint was reported after the failed one');
+});
+
 test('a non-finite loss stops the run naming the step; the last good checkpoint stays loadable', async () => {
   let runDir = '';
   try {
