@@ -183,8 +183,9 @@ export class FusedRmsprop {
     this.sq = new Float32Array(size);
   }
 
-  step(theta: Float32Array, g: Float32Array): void {
-    const { lr, rho, epsilon } = this;
+  /** One update at learning rate `lr` (the constructor's unless a schedule passes another). */
+  step(theta: Float32Array, g: Float32Array, lr = this.lr): void {
+    const { rho, epsilon } = this;
     const sq = this.sq;
     this.t++;
     for (let i = 0; i < theta.length; i++) {

@@ -34,7 +34,9 @@ export const PIXELS = 28 * 28;
 
 /** A flat-vector optimiser (FusedAdam, FusedRmsprop). */
 export interface FlatOptimizer {
-  step(theta: Float32Array, g: Float32Array): unknown;
+  /** One update at the optimiser's own rate, or at `lr` (a schedule's). */
+  step(theta: Float32Array, g: Float32Array, lr?: number): unknown;
+  readonly lr: number;
   getState(): unknown;
   setState(s: never): void;
 }
@@ -197,13 +199,18 @@ export abstract class MlpGanLearner<N extends GanNet = FusedNet> implements Gene
     throw new Error(`${this.kind}: unknown phase '${phase}' (expected 'critic' or 'generator')`);
   }
 
+  /** The learning rate of the phase's next update: the optimiser's own (WGAN's decays: wgan.ts). */
+  learningRate(phase: Phase): number {
+    return (phase === 'critic' ? this.dOpt : this.gOpt).lr;
+  }
+
   private step(phase: Phase): void {
     if (phase === 'critic') {
-      this.dOpt.step(this.D.params, this.D.grads);
+      this.dOpt.step(this.D.params, this.D.grads, this.learningRate('critic'));
       this.afterCriticUpdate();
       this.criticSteps++;
     } else {
-      this.gOpt.step(this.G.params, this.G.grads);
+      this.gOpt.step(this.G.params, this.G.grads, this.learningRate('generator'));
       this.generatorIterations++;
       const a = this.averaging;
       if (a !== undefined) {

@@ -17,6 +17,8 @@
  *     (generative/gradientPenalty.ts) for the ReLU / LeakyReLU critic, tested against nested tf.grad.
  * −criticLoss without the penalty is the running estimate of W (`losses/wasserstein`).
  * `emaDecay` > 0 samples from a moving average of G's weights (generative/averaging.ts; off by default).
+ * `decayStart`, `decayIterations` (off by default): both rates fall linearly to 0 over `decayIterations`
+ * generator iterations from iteration `decayStart` (generative/lrDecay.ts, pix2pix's and CycleGAN's schedule).
  *
  * Architectures (`architecture`; the default stays 'mlp' until long runs show the conv nets meet
  * the quality goals):
@@ -57,6 +59,7 @@ import { checkBoolean, checkChoice, checkKnownKeys, checkNumber } from './config
 import { DCGAN_DEFAULTS, discriminatorSpec, generatorSpec, type DcganArchitecture, type DcganConfig } from './dcgan.js';
 import { checkMlpGanArchitecture } from './gan.js';
 import { addConvGradientPenalty, addGradientPenalty } from './gradientPenalty.js';
+import { checkLrDecay, decayFactor, type LrDecay } from './lrDecay.js';
 import { buildMlpGanNets, MlpGanLearner, PIXELS, type FlatOptimizer, type GanNet, type GanNets, type MlpGanArchitecture } from './mlpGan.js';
 import type { Metrics, Phase } from './types.js';
 
@@ -64,7 +67,7 @@ import type { Metrics, Phase } from './types.js';
 export type WganConvArchitecture = Pick<DcganConfig, 'gFilters' | 'dFilters' | 'kernelSize' | 'denseUnits' | 'initStd'>;
 
 /** The MLP architecture fields (MlpGanArchitecture), the conv ones, then the WGAN's own. */
-export interface WganConfig extends MlpGanArchitecture, WganConvArchitecture {
+export interface WganConfig extends MlpGanArchitecture, WganConvArchitecture, LrDecay {
   /** 'clip' (weight clipping, WGAN) or 'gp' (gradient penalty, WGAN-GP). */
   variant: 'clip' | 'gp';
   /** 'mlp' (fused MLPs) or 'dcgan' (DCGAN's G and the variant's conv critic on the fused conv engine; module doc). */
@@ -124,6 +127,8 @@ export const WGAN_DEFAULTS: Readonly<WganConfig> = Object.freeze({
   beta2: 0.9,
   batchSize: 64,
   emaDecay: 0,
+  decayStart: 0,
+  decayIterations: 0,
 });
 
 /** WGAN-GP: λ = 10, Adam 1e-4 with β = (0.5, 0.9), n_critic = 5, batch 64. */
@@ -158,6 +163,7 @@ export function resolveWganConfig(config: Partial<WganConfig> = {}, variant: 'cl
   checkNumber(name, 'beta2', c.beta2, { min: 0, max: 1, maxExclusive: true });
   checkNumber(name, 'batchSize', c.batchSize, { min: 1, integer: true });
   checkNumber(name, 'emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
+  checkLrDecay(name, c);
   return c;
 }
 
@@ -218,6 +224,11 @@ export class Wgan extends MlpGanLearner<GanNet> {
     this.dOpt = opt(this.D.params.length);
     this.realGrads = new Float32Array(this.D.hasBatchNorm ? this.D.grads.length : 0);
     if (c.variant === 'clip') this.D.clip(c.clipValue);
+  }
+
+  /** α · decayFactor(t) for the iteration t being taken (generative/lrDecay.ts; 1 unless `decayIterations` > 0). */
+  override learningRate(_phase: Phase): number {
+    return this.config.learningRate * decayFactor(this.config, this.generatorIterations);
   }
 
   schedule(): Phase[] {
