@@ -26,13 +26,19 @@ export interface DqnTrainingState {
 /** The settings of dqn.ts's config that the update reads. */
 export type FusedDqnConfig = Pick<DqnConfig, 'activation' | 'learningRate' | 'gamma' | 'maxGradNorm' | 'doubleQ' | 'tau'>;
 
+const NUMBER_KINDS = { finite: 'a finite number', integer: 'an integer', count: 'a positive integer' } as const;
+
+/** Field `k` of a DQN config sent as data (a learner process's init), a number of the kind asked, or a TypeError naming it. */
+export function learnerConfigNumber(c: Readonly<Record<string, unknown>>, k: string, kind: keyof typeof NUMBER_KINDS = 'finite'): number {
+  const v = c[k];
+  const ok = typeof v === 'number' && Number.isFinite(v) && (kind === 'finite' || (Number.isInteger(v) && (kind === 'integer' || v > 0)));
+  if (!ok) throw new TypeError(`DQN learner config: '${k}' must be ${NUMBER_KINDS[kind]}, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
+  return v;
+}
+
 /** The update's settings out of a resolved DQN config sent as data (a learner process's init); a missing or mistyped one is a TypeError naming it. */
 export function fusedDqnConfig(c: Readonly<Record<string, unknown>>): FusedDqnConfig {
-  const num = (k: string): number => {
-    const v = c[k];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`DQN learner config: '${k}' must be a finite number, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
-    return v;
-  };
+  const num = (k: string): number => learnerConfigNumber(c, k);
   const { activation, doubleQ } = c;
   if (activation !== 'relu' && activation !== 'tanh') throw new TypeError(`DQN learner config: 'activation' must be 'relu' or 'tanh', got ${JSON.stringify(activation)}`);
   if (typeof doubleQ !== 'boolean') throw new TypeError(`DQN learner config: 'doubleQ' must be true or false, got ${JSON.stringify(doubleQ)}`);

@@ -117,6 +117,7 @@ test('a learner given a malformed config refuses it, naming the field (in proces
   assert.throws(() => new InlineLearner({ ...init, config: { ...config, gamma: 'high' } }, 'cpu'), (e: Error) => e.message === `DQN learner config: 'gamma' must be a finite number, got "high"`);
   assert.throws(() => new InlineLearner({ ...init, config: { ...config, activation: 'gelu' } }, 'cpu'), (e: Error) => e.message === `DQN learner config: 'activation' must be 'relu' or 'tanh', got "gelu"`);
   assert.throws(() => new InlineLearner({ ...init, config: { ...config, bufferSize: 0 } }, 'cpu'), (e: Error) => e.message === `DQN learner config: 'bufferSize' must be a positive integer, got 0`);
+  assert.throws(() => new InlineLearner({ ...init, config: { ...config, seed: 1.5 } }, 'cpu'), (e: Error) => e.message === `DQN learner config: 'seed' must be an integer, got 1.5`);
   const { doubleQ: _d, ...noDoubleQ } = config;
   assert.throws(() => new InlineLearner({ ...init, config: noDoubleQ }, 'cpu'), /'doubleQ' must be true or false, got undefined/);
   let failed: Error | undefined;

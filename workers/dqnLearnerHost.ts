@@ -14,18 +14,11 @@
  * parameters in the init message: no tfjs here, so a learner process starts in a fraction of the
  * time. Used inside the learner process (workers/learnerProcess.ts) and inline in single-process runs.
  */
-import { FusedDqnUpdate, fusedDqnConfig } from '../agents/dqnFused.js';
+import { FusedDqnUpdate, fusedDqnConfig, learnerConfigNumber } from '../agents/dqnFused.js';
 import { dqnStreams } from '../agents/dqnActor.js';
 import { ReplayBuffer, type TransitionBatch } from '../core/replay.js';
 import type { Rng } from '../base/rng.js';
 import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
-
-/** A positive integer of the init's config, or a TypeError naming it. */
-function count(c: Readonly<Record<string, unknown>>, k: string): number {
-  const v = c[k];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new TypeError(`DQN learner config: '${k}' must be a positive integer, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
-  return v;
-}
 
 export class DqnLearnerHost {
   readonly update: FusedDqnUpdate;
@@ -39,10 +32,8 @@ export class DqnLearnerHost {
   constructor(init: LearnerInit) {
     this.obsDim = init.obsDim;
     this.update = new FusedDqnUpdate(init.online, init.target, init.numActions, fusedDqnConfig(init.config));
-    const seed = init.config.seed;
-    if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new TypeError(`DQN learner config: 'seed' must be an integer, got ${JSON.stringify(seed)}`);
-    this.replay = new ReplayBuffer({ capacity: count(init.config, 'bufferSize'), obsDim: init.obsDim });
-    this.replayRng = dqnStreams(seed).replay;
+    this.replay = new ReplayBuffer({ capacity: learnerConfigNumber(init.config, 'bufferSize', 'count'), obsDim: init.obsDim });
+    this.replayRng = dqnStreams(learnerConfigNumber(init.config, 'seed', 'integer')).replay;
   }
 
   train(req: TrainRequest): TrainReply {
