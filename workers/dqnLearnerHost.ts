@@ -47,28 +47,26 @@ export class DqnLearnerHost {
       throw new Error(`train request ${req.id}: the transitions' arrays do not agree (${added} rewards, ${req.obs.length / obsDim} observations of ${obsDim}, ${req.nextObs.length / obsDim} next, ${req.actions.length} actions, ${req.terminated.length} flags)`);
     }
     if (added > 0) this.replay.addBatch(req.obs, req.actions, req.rewards, req.nextObs, req.terminated);
-    const total = req.phases.reduce((a, p) => a + p.gradientSteps, 0) * batchSize;
+    const steps = req.phases.reduce((a, p) => a + p.gradientSteps, 0);
+    // the round's minibatches, drawn in one go after its transitions are in (none for a round of no steps)
+    const total = steps * batchSize;
+    if (total > 0 && this.rows?.size !== total) this.rows = this.replay.allocBatch(total);
+    const b = total > 0 ? this.replay.sample(total, this.replayRng, this.rows) : undefined;
     let lossSum = 0;
-    let steps = 0;
-    if (total > 0) {
-      if (this.rows?.size !== total) this.rows = this.replay.allocBatch(total);
-      const b = this.replay.sample(total, this.replayRng, this.rows);
-      let row = 0;
-      for (const phase of req.phases) {
-        for (let g = 0; g < phase.gradientSteps; g++, row += batchSize) {
-          lossSum += u.update({
-            size: batchSize,
-            obs: b.obs.subarray(row * obsDim, (row + batchSize) * obsDim),
-            actions: b.actions.subarray(row, row + batchSize),
-            rewards: b.rewards.subarray(row, row + batchSize),
-            nextObs: b.nextObs.subarray(row * obsDim, (row + batchSize) * obsDim),
-            terminated: b.terminated.subarray(row, row + batchSize),
-          });
-          steps++;
-        }
-        if (phase.updateTarget) u.updateTarget();
+    let row = 0;
+    for (const phase of req.phases) {
+      for (let g = 0; g < phase.gradientSteps; g++, row += batchSize) {
+        lossSum += u.update({
+          size: batchSize,
+          obs: b!.obs.subarray(row * obsDim, (row + batchSize) * obsDim),
+          actions: b!.actions.subarray(row, row + batchSize),
+          rewards: b!.rewards.subarray(row, row + batchSize),
+          nextObs: b!.nextObs.subarray(row * obsDim, (row + batchSize) * obsDim),
+          terminated: b!.terminated.subarray(row, row + batchSize),
+        });
       }
-    } else for (const phase of req.phases) if (phase.updateTarget) u.updateTarget();
+      if (phase.updateTarget) u.updateTarget();
+    }
     return {
       type: 'trained',
       id: req.id,
