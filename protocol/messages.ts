@@ -17,6 +17,7 @@ import { REMOTE_TASK_KINDS, type EnvStreamState, type Task, type TaskKind, type 
 import type { StateTree } from '../envs/index.js';
 import type { TensorMap } from '../core/tensors.js';
 import type { ReplayState } from '../core/replay.js';
+import type { DqnTrainingState } from '../agents/dqnFused.js';
 import type { RngState } from '../base/rng.js';
 import type { ImageBatch } from '../generative/types.js';
 
@@ -294,15 +295,10 @@ export function parsePeerMessage(value: unknown): { ok: true; message: PeerMessa
 // ---- the learner process (Node IPC, structured clone) ----------------------------------------
 
 /**
- * Everything a DQN learner needs to continue exactly where it was: its nets and Adam state, and
+ * Everything a DQN learner needs to continue exactly where it was: its nets and Adam state (agents/dqnFused.ts), and
  * the replay buffer it owns with the generator its minibatches are drawn from.
  */
-export interface DqnLearnerState {
-  online: Float32Array;
-  target: Float32Array;
-  adam: { t: number; m: Float32Array; v: Float32Array };
-  updates: number;
-  version: number;
+export interface DqnLearnerState extends DqnTrainingState {
   replay: ReplayState;
   replayRng: RngState;
 }

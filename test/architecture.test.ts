@@ -49,10 +49,10 @@ const NO_TFJS: readonly Room[] = ['base', 'envs', 'protocol', 'experiments'];
 
 /**
  * Rooms whose types (type-only imports, erased at build time) a room may use beyond MAY_IMPORT:
- * the contract names the tensors-as-data, image batches and env states it carries, and the page the contract.
+ * the contract names the tensors-as-data, learner states, image batches and env states it carries, and the page the contract.
  */
 const MAY_IMPORT_TYPES: Readonly<Partial<Record<Room, readonly Room[]>>> = {
-  protocol: ['core', 'generative', 'envs'],
+  protocol: ['core', 'agents', 'generative', 'envs'],
   dashboard: ['protocol'],
 };
 
