@@ -5,7 +5,8 @@
  *   1b. the same with an env whose step costs real compute (bench/heavyEnv.ts: CartPole plus
  *      ~0.2 ms of arithmetic per step), shipped to the threads as an env module;
  *   2. DQN CartPole-v1 wall time to a greedy 475: one process (`nnlab train dqn`: the spec, no threads) vs
- *      experiments/cartpole-dqn.json (2 rollout threads + a learner process);
+ *      experiments/cartpole-dqn.json (2 rollout threads + a learner process), with the machine's
+ *      two-thread capacity measured before and after (it bounds what any spreading can gain);
  *   2b. DCGAN training throughput: the learner alone, 1 and 2 data-parallel gradient threads
  *      (workers.gradientMode 'threads'), and 2 threads with 'auto' (the run times both paths and
  *      keeps the faster: the row's ratio is auto vs the learner alone);
@@ -28,7 +29,7 @@ import { WebSocket } from 'ws';
 import { initBackend } from '../core/backend.js';
 import { Rng } from '../base/rng.js';
 import { packr } from '../core/tensors.js';
-import { DqnLearner } from '../agents/dqn.js';
+import { DqnLearner, initialDqnParams, resolveDqnConfig } from '../agents/dqn.js';
 import { Scheduler } from '../coordinator/scheduler.js';
 import { ThreadPoolExecutor } from '../coordinator/executors.js';
 import { CoordinatorServer } from '../coordinator/server.js';
@@ -37,7 +38,7 @@ import { runExperiment } from '../coordinator/run.js';
 import { expandSweep, loadSpecFile } from '../drivers/spec.js';
 import { trialTask } from '../drivers/trials.js';
 import { moduleRef } from '../workers/envModules.js';
-import type { EnvRef, RolloutTask, TaskResult } from '../protocol/tasks.js';
+import type { EnvRef, EvaluateTask, RolloutTask, TaskResult } from '../protocol/tasks.js';
 import { DEFAULT_WORK, HEAVY_ENV_ID } from './heavyEnv.js';
 import { median } from './stats.js';
 
@@ -113,7 +114,34 @@ if (!skip.has('heavy')) {
 }
 
 // ---- 2. DQN CartPole wall time to 475 ----------------------------------------------------------
+/**
+ * This machine's capacity for two CPU-bound threads at the moment: 8 evaluation tasks (a DQN
+ * policy's greedy CartPole episodes, the goal checks' work; JavaScript only) on two warm threads,
+ * one at a time and then all at once. On this VM it moves from hour to hour (a host sharing the
+ * cores): 2x means two full cores, 1.4x a weak second one, and every distributed row is bounded by it.
+ */
+async function twoThreadCapacity(): Promise<{ oneAtATime: number; twoAtOnce: number; ratio: number }> {
+  const config = resolveDqnConfig({ seed: 0 });
+  const { online } = initialDqnParams(4, 2, config);
+  const task = (k: number): EvaluateTask => ({ kind: 'evaluate', runId: 'bench-capacity', env: { id: 'CartPole-v1', kwargs: {} }, policy: { algo: 'dqn', activation: config.activation, params: online, version: 0 }, firstSeed: 1000 * k, episodes: 800 });
+  const pool = new Scheduler();
+  pool.addExecutor(new ThreadPoolExecutor('threads', 2));
+  const tasks = Array.from({ length: 8 }, (_, k) => task(k));
+  await Promise.all(tasks.slice(0, 2).map((t) => pool.submit(t))); // warm-up: thread start, imports, JIT
+  const timed = async (f: () => Promise<unknown>): Promise<number> => {
+    const t = performance.now();
+    await f();
+    return (performance.now() - t) / 1000;
+  };
+  const oneAtATime = await timed(() => tasks.reduce<Promise<unknown>>((p, t) => p.then(() => pool.submit(t)), Promise.resolve()));
+  const twoAtOnce = await timed(() => Promise.all(tasks.map((t) => pool.submit(t))));
+  await pool.close();
+  return { oneAtATime, twoAtOnce, ratio: oneAtATime / twoAtOnce };
+}
+
 if (!skip.has('dqn')) {
+  const capacity = [await twoThreadCapacity()];
+  console.log(`two-thread capacity before the DQN runs: ${capacity[0]!.ratio.toFixed(2)}x`);
   const single: number[] = [];
   const dist: number[] = [];
   const distSteps: number[] = [];
@@ -149,10 +177,12 @@ if (!skip.has('dqn')) {
     console.log(`seed ${seed}: single ${single.at(-1)!.toFixed(1)} s (${singleSteps.at(-1)} steps), 2 threads + learner ${dist.at(-1)!.toFixed(1)} s (${distSteps.at(-1)} steps)`);
   }
   rmSync(runsDir, { recursive: true, force: true });
-  rows.push({ section: 'dqn', what: 'DQN CartPole-v1 wall s to greedy 475', a: `${median(single).toFixed(1)} (1 process)`, b: `${median(dist).toFixed(1)} (2 threads + learner)`, ratio: `${(median(single) / median(dist)).toFixed(2)}x`, goal: '≥ 1.0x' });
+  capacity.push(await twoThreadCapacity());
+  const cap = capacity.map((c) => `${c.ratio.toFixed(2)}x`).join(' before, ');
+  rows.push({ section: 'dqn', what: `DQN CartPole-v1 wall s to greedy 475; this machine's two-thread capacity (evaluation tasks on warm threads, two at once vs one at a time): ${cap} after`, a: `${median(single).toFixed(1)} (1 process)`, b: `${median(dist).toFixed(1)} (2 threads + learner)`, ratio: `${(median(single) / median(dist)).toFixed(2)}x`, goal: '≥ 1.0x' });
   // the runs of a seed are paired (same steps with one stream): their ratios, and the median of those
   const paired = single.map((t, i) => t / dist[i]!);
-  json.dqn = { seeds, singleSeconds: single, distributedSeconds: dist, singleGoalSteps: singleSteps, distributedGoalSteps: distSteps, pairedRatios: paired, medianPairedRatio: median(paired) };
+  json.dqn = { seeds, twoThreadCapacity: capacity, singleSeconds: single, distributedSeconds: dist, singleGoalSteps: singleSteps, distributedGoalSteps: distSteps, pairedRatios: paired, medianPairedRatio: median(paired) };
   console.log(`per-seed ratios ${paired.map((r) => r.toFixed(2)).join(', ')} (median ${median(paired).toFixed(2)})`);
 }
 
