@@ -58,6 +58,40 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string): 
   await fs.rename(tmp, file);
 }
 
+/**
+ * Writes the checkpoint folder root/`name` atomically and rotates: `fill` writes it under a
+ * temporary name (removed if `fill` throws), which is renamed into place (replacing a folder of
+ * that name); then `pointer.file` (a LATEST) gets `pointer.text` by write-temp-then-rename, so a crash
+ * at any point leaves the pointer naming a complete folder. Of the folders matching `rotated`, all
+ * but the newest `keep` (name order) are removed, never the one just written. Returns its path.
+ */
+export async function commitCheckpointFolder(
+  root: string,
+  name: string,
+  fill: (tmp: string) => Promise<void>,
+  pointer: { file: string; text: string },
+  keep: number,
+  rotated: RegExp,
+): Promise<string> {
+  await fs.mkdir(root, { recursive: true });
+  const tmp = path.join(root, `.tmp-${name}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const final = path.join(root, name);
+  try {
+    await fill(tmp);
+    await fs.rm(final, { recursive: true, force: true });
+    await fs.rename(tmp, final);
+  } catch (e) {
+    await fs.rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  await writeFileAtomic(path.join(root, pointer.file), pointer.text);
+  const all = (await fs.readdir(root)).filter((n) => rotated.test(n)).sort();
+  for (const old of all.slice(0, Math.max(0, all.length - keep))) {
+    if (old !== name) await fs.rm(path.join(root, old), { recursive: true, force: true });
+  }
+  return final;
+}
+
 /** The tfjs artifacts of a model, as `model.save` would write them to files. */
 export async function modelArtifacts(model: tf.LayersModel): Promise<{ json: string; weights: Uint8Array }> {
   let json = '';
@@ -134,18 +168,16 @@ async function listCheckpoints(root: string): Promise<string[]> {
   return names.filter((n) => NAME_RE.test(n)).sort();
 }
 
-/** Saves a checkpoint under `root` atomically; returns its directory. */
+/** Saves a checkpoint under `root` atomically (commitCheckpointFolder), keeping the newest `keep` (3); returns its directory. */
 export async function saveCheckpoint(root: string, content: CheckpointContent, opts: SaveOptions = {}): Promise<string> {
-  await fs.mkdir(root, { recursive: true });
   const existing = await listCheckpoints(root);
   const lastStep = existing.length > 0 ? Number(NAME_RE.exec(existing[existing.length - 1]!)![1]) : -1;
   const step = opts.step ?? lastStep + 1;
   if (!Number.isSafeInteger(step) || step < 0) throw new Error(`checkpoint step must be a non-negative integer, got ${step}`);
   const name = `ckpt-${String(step).padStart(9, '0')}`;
-  const tmp = path.join(root, `.tmp-${name}-${process.pid}-${randomBytes(4).toString('hex')}`);
-  await fs.mkdir(path.join(tmp, 'models'), { recursive: true });
-  await fs.mkdir(path.join(tmp, 'optimizers'));
-  try {
+  const fill = async (tmp: string): Promise<void> => {
+    await fs.mkdir(path.join(tmp, 'models'), { recursive: true });
+    await fs.mkdir(path.join(tmp, 'optimizers'));
     for (const [mName, model] of Object.entries(content.models ?? {})) {
       checkName('model', mName);
       const dir = path.join(tmp, 'models', mName);
@@ -165,20 +197,8 @@ export async function saveCheckpoint(root: string, content: CheckpointContent, o
       ...(content.meta ?? {}),
     };
     await fs.writeFile(path.join(tmp, 'meta.json'), JSON.stringify(meta, null, 2));
-    const final = path.join(root, name);
-    await fs.rm(final, { recursive: true, force: true });
-    await fs.rename(tmp, final);
-    await writeFileAtomic(path.join(root, 'LATEST'), name + '\n');
-  } catch (e) {
-    await fs.rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
-  const keep = opts.keep ?? 3;
-  const all = await listCheckpoints(root);
-  for (const old of all.slice(0, Math.max(0, all.length - keep))) {
-    if (old !== name) await fs.rm(path.join(root, old), { recursive: true, force: true });
-  }
-  return path.join(root, name);
+  };
+  return commitCheckpointFolder(root, name, fill, { file: 'LATEST', text: name + '\n' }, opts.keep ?? 3, NAME_RE);
 }
 
 /** The directory of the newest complete checkpoint under `root`, or undefined. */
