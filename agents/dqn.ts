@@ -22,8 +22,8 @@ import { buildMlp, type Activation } from '../core/nn.js';
 import { makeOptimizer, type Optimizer, type OptimizerSpec } from '../core/optim.js';
 import { huber } from '../core/losses.js';
 import { blendWeights, getParams, setParams, namedVariables, computeGradients, type TensorMap } from '../core/tensors.js';
-import type { FusedAdamState } from '../core/fused.js';
-import { checkDqnActions, FusedDqnUpdate, type DqnTrainingState } from './dqnFused.js';
+import type { FusedAdamState } from '../core/flatParams.js';
+import { checkDqnActions, FusedDqnUpdate } from './dqnFused.js';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
 import type { TransitionBatch } from '../core/replay.js';
 import type { Rng } from '../base/rng.js';
@@ -31,7 +31,7 @@ import { dqnActor, dqnForward, dqnStreams, epsilonAt, greedyPolicy } from './dqn
 import { batchDim, Discrete, make } from '../envs/index.js';
 import { runOffPolicy, type OffPolicyOptions } from './offPolicy.js';
 import { goalEvaluator, type EvalResult } from './evaluate.js';
-import { checkKnownKeys, checkNumber, type DataParallelLearner, type Learner, type Metrics, type MetricsCallback, type VersionedParams } from './types.js';
+import { checkKnownKeys, checkNumber, type DataParallelLearner, type DqnTrainingState, type Learner, type Metrics, type MetricsCallback, type VersionedParams } from './types.js';
 
 /** The actor side (no tfjs): defined in dqnActor.ts, part of DQN's API here. */
 export { epsilonAt, dqnActor, greedyActions, dqnForward, greedyPolicy, dqnStreams } from './dqnActor.js';
@@ -123,7 +123,7 @@ export function resolveDqnConfig(config: Partial<DqnConfig>): DqnConfig {
   return c;
 }
 
-export type { DqnTrainingState } from './dqnFused.js';
+export type { DqnTrainingState } from './types.js';
 
 /**
  * The parameters a DQN learner of this config starts from (online and target maps): what a learner

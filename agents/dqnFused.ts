@@ -8,20 +8,12 @@
  * saving; the learner process (workers/dqnLearnerHost.ts) holds one alone, built from the
  * parameters the coordinator's learner started with.
  */
-import { FusedAdam, type FusedAdamState } from '../core/fused.js';
+import { FusedAdam } from '../core/fused.js';
 import { FusedMlp } from '../core/fusedNet.js';
 import type { TensorMap } from '../core/tensors.js';
 import type { TransitionBatch } from '../core/replay.js';
 import type { DqnConfig } from './dqn.js';
-
-/** A DQN learner's complete training state as data (online and target parameters, Adam, counters). */
-export interface DqnTrainingState {
-  online: Float32Array;
-  target: Float32Array;
-  adam: FusedAdamState;
-  updates: number;
-  version: number;
-}
+import type { DqnTrainingState } from './types.js';
 
 /** The settings of dqn.ts's config that the update reads. */
 export type FusedDqnConfig = Pick<DqnConfig, 'activation' | 'learningRate' | 'gamma' | 'maxGradNorm' | 'doubleQ' | 'tau'>;

@@ -9,6 +9,7 @@
  * `losses/td_loss`, …); agents never print.
  */
 import type { TensorMap } from '../core/tensors.js';
+import type { FusedAdamState } from '../core/flatParams.js';
 
 /** Metrics of one update or episode, namespaced as CleanRL does. */
 export type Metrics = Record<string, number>;
@@ -62,4 +63,13 @@ export function checkKnownKeys(agent: string, config: object, defaults: object):
       throw new RangeError(`${agent} config: unknown field '${key}' (known: ${Object.keys(defaults).join(', ')})`);
     }
   }
+}
+
+/** A DQN learner's complete training state as data (online and target parameters, Adam, counters): agents/dqnFused.ts's, and the learner process's with its replay buffer (protocol/messages.ts). */
+export interface DqnTrainingState {
+  online: Float32Array;
+  target: Float32Array;
+  adam: FusedAdamState;
+  updates: number;
+  version: number;
 }

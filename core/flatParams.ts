@@ -44,3 +44,10 @@ export function fillFromMap(
   });
   return into;
 }
+
+/** Adam's state over one flat parameter vector (core/fused.ts `FusedAdam`): the step count and the two moment vectors. */
+export interface FusedAdamState {
+  t: number;
+  m: Float32Array;
+  v: Float32Array;
+}

@@ -22,6 +22,7 @@
 import type { FusedActivation } from './activation.js';
 import { loadNativeAddon, NATIVE_ACT, NATIVE_BIAS, type NativeAddon } from './nativeAddon.js';
 import type { TensorMap } from './tensors.js';
+import type { FusedAdamState } from './flatParams.js';
 
 /** out[M×N] = op(A) op(B) (+ bias per column, then activation); op = transpose when the flag is set. */
 export type Gemm = (
@@ -96,12 +97,6 @@ export function currentGemmKind(): 'native' | 'js' {
 /** The GEMM already chosen by `fusedGemm()`, or jsGemm before that. */
 export function currentGemm(): Gemm {
   return chosen?.gemm ?? jsGemm;
-}
-
-export interface FusedAdamState {
-  t: number;
-  m: Float32Array;
-  v: Float32Array;
 }
 
 /** Adam with optional global-norm clipping over one flat parameter vector (module doc). */

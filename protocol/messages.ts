@@ -17,7 +17,7 @@ import { REMOTE_TASK_KINDS, type EnvStreamState, type Task, type TaskKind, type 
 import type { StateTree } from '../envs/index.js';
 import type { TensorMap } from '../core/tensors.js';
 import type { ReplayState } from '../core/replay.js';
-import type { DqnTrainingState } from '../agents/dqnFused.js';
+import type { DqnTrainingState } from '../agents/types.js';
 import type { RngState } from '../base/rng.js';
 import type { ImageBatch } from '../generative/types.js';
 
@@ -295,7 +295,7 @@ export function parsePeerMessage(value: unknown): { ok: true; message: PeerMessa
 // ---- the learner process (Node IPC, structured clone) ----------------------------------------
 
 /**
- * Everything a DQN learner needs to continue exactly where it was: its nets and Adam state (agents/dqnFused.ts), and
+ * Everything a DQN learner needs to continue exactly where it was: its nets and Adam state (agents/types.ts), and
  * the replay buffer it owns with the generator its minibatches are drawn from.
  */
 export interface DqnLearnerState extends DqnTrainingState {
