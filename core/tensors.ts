@@ -2,11 +2,12 @@
  * Parameters and gradients as data: named Float32Arrays that cross threads and sockets (never
  * tensors), their exact msgpack encoding, and averaging of gradient sets from data-parallel workers.
  *
- * msgpack: always the configured `new Packr({ moreTypes: true })` — msgpackr's default `pack`
+ * msgpack: always `packr`, built from base/msgpack.ts `MSGPACK_OPTIONS` — msgpackr's default `pack`
  * silently corrupts Float32Array. With moreTypes, typed arrays round-trip bit-exactly.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Packr } from 'msgpackr';
+import { MSGPACK_OPTIONS } from '../base/msgpack.js';
 
 /** One tensor's values, row-major, with its shape. */
 export interface TensorData {
@@ -18,7 +19,7 @@ export interface TensorData {
 export type TensorMap = Record<string, TensorData>;
 
 /** The one msgpack codec of nnlab (see module doc). */
-export const packr = new Packr({ moreTypes: true, useRecords: false });
+export const packr = new Packr({ ...MSGPACK_OPTIONS });
 
 export function encode(value: unknown): Uint8Array {
   return packr.pack(value);

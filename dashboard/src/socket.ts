@@ -1,14 +1,15 @@
 /**
  * The page's WebSocket to the coordinator: msgpack binary frames (the coordinator's own Packr
- * settings, so Float32Array parameters arrive intact). The page authenticates with the token in
+ * settings, base/msgpack.ts, so Float32Array parameters arrive intact). The page authenticates with the token in
  * the upgrade URL — the secret its own URL already holds, so no new exposure (docs/security.md) —
  * and then says hello; the coordinator checks the Origin is its own. A refused upgrade (HTTP 401) cannot be read from a browser WebSocket, so a socket
  * that closes before opening asks the page URL whether the token is still good.
  */
 import { Packr } from 'msgpackr';
+import { MSGPACK_OPTIONS } from '../../base/msgpack.js';
 import { CLOSE, PROTOCOL_VERSION, type CoordinatorMessage, type PeerMessage } from './types.js';
 
-const packr = new Packr({ moreTypes: true, useRecords: false });
+const packr = new Packr({ ...MSGPACK_OPTIONS });
 
 export type ConnectionStatus = 'connecting' | 'open' | 'ended' | 'unauthorised' | 'lost';
 
