@@ -14,7 +14,7 @@ import path from 'node:path';
 import { initBackend } from '../core/backend.js';
 import { loadWeightsInto } from '../core/checkpoint.js';
 import { Dcgan, type DcganConfig } from '../generative/dcgan.js';
-import { classifierScore, evaluateGenerator, featureStats, type GeneratorEval } from '../generative/eval.js';
+import { classifierScore, evaluateGenerator, featureStats, GENERATIVE_EVAL_SEEDS, type GeneratorEval } from '../generative/eval.js';
 import { loadOrTrainClassifier } from '../generative/lenet.js';
 import { loadMnist, scalePixels } from '../generative/mnist.js';
 import { arg } from './stats.js';
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     await loadWeightsInto(online.generator, path.join(dir, 'generator-online'));
     // the training loop evaluates with seed + 1 (generative/train.ts)
     for (const [name, learner] of [['online G', online], ['θ̄ (EMA)', averaged]] as const) {
-      out(`| ${seed} | ${name} | ${line(evaluateGenerator(learner, classifier, reference, { samples, seed: seed + 1 }))} |`);
+      out(`| ${seed} | ${name} | ${line(evaluateGenerator(learner, classifier, reference, { samples, seed: GENERATIVE_EVAL_SEEDS.score(seed) }))} |`);
     }
     averaged.dispose();
     online.dispose();

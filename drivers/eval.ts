@@ -13,6 +13,7 @@ import { ensureModule, moduleRef } from '../workers/envModules.js';
 import { parseSpec } from './spec.js';
 import { makeGenerativeLearner } from '../generative/models.js';
 import { encodePng, sampleGrid } from '../generative/png.js';
+import { GENERATIVE_EVAL_SEEDS } from '../generative/eval.js';
 import { Rng } from '../base/rng.js';
 import { writeFileSync } from 'node:fs';
 
@@ -21,7 +22,7 @@ async function sampleGenerator(runDir: string, kind: string, config: Record<stri
   const learner = makeGenerativeLearner(kind, config, seed);
   try {
     await learner.load(runDir);
-    const z = new Rng(seed + 4242).fillNormal(new Float32Array(100 * learner.latentDim));
+    const z = new Rng(GENERATIVE_EVAL_SEEDS.fresh(seed)).fillNormal(new Float32Array(100 * learner.latentDim));
     const labels = learner.conditional === true ? Uint8Array.from({ length: 100 }, (_, i) => Math.floor(i / 10)) : undefined;
     const file = path.join(runDir, 'eval-samples.png');
     writeFileSync(file, encodePng(sampleGrid(learner.sample(z, labels), 10, 10)));

@@ -179,6 +179,16 @@ export function frechetDistance(featsA: ArrayLike<number>, featsB: ArrayLike<num
   return frechetFromStats(featureStats(featsA, featsA.length / dim, dim), featureStats(featsB, featsB.length / dim, dim));
 }
 
+/**
+ * Where a generative run's evaluation latents come from, by the run's seed, in one place (as
+ * agents/evaluate.ts `EVAL_SEEDS` for episodes): `score`, the samples scored after each epoch
+ * (classifier score, Fréchet distance, class fractions); `fresh`, `nnlab eval`'s grid of new samples.
+ */
+export const GENERATIVE_EVAL_SEEDS = Object.freeze({
+  score: (seed: number): number => seed + 1,
+  fresh: (seed: number): number => seed + 4242,
+});
+
 export interface GeneratorEval {
   classifierScore: number;
   frechetDistance: number;
@@ -190,12 +200,12 @@ export interface GeneratorEval {
 }
 
 /**
- * Evaluates a generator: `samples` images from seeded latents (labels 0..9 cyclic when the model is
- * conditional) through the classifier; Fréchet distance against `reference` (e.g. the test set's stats).
+ * Evaluates a generator: `samples` images from latents drawn from `seed` (a run's
+ * `GENERATIVE_EVAL_SEEDS.score`; labels 0..9 cyclic when the model is conditional) through the classifier; Fréchet distance against `reference` (e.g. the test set's stats).
  */
-export function evaluateGenerator(learner: GenerativeLearner, classifier: Classifier, reference: FeatureStats, opts: { samples?: number; seed?: number } = {}): GeneratorEval {
+export function evaluateGenerator(learner: GenerativeLearner, classifier: Classifier, reference: FeatureStats, opts: { samples?: number; seed: number }): GeneratorEval {
   const n = opts.samples ?? 10_000;
-  const rng = new Rng(opts.seed ?? 777);
+  const rng = new Rng(opts.seed);
   const L = learner.latentDim;
   const probs = new Float32Array(n * 10);
   const features = new Float32Array(n * classifier.featureDim);

@@ -19,7 +19,7 @@ import { Rng, type RngState } from '../base/rng.js';
 import { epochBatches, loadMnist, scalePixels, type Mnist } from './mnist.js';
 import { makeGenerativeLearner } from './models.js';
 import { encodePng, interpolationStrip, sampleGrid } from './png.js';
-import { evaluateGenerator, featureStats, type FeatureStats } from './eval.js';
+import { evaluateGenerator, featureStats, GENERATIVE_EVAL_SEEDS, type FeatureStats } from './eval.js';
 import { loadOrTrainClassifier, type Classifier } from './lenet.js';
 import type { GenerativeLearner, ImageBatch, Metrics } from './types.js';
 
@@ -288,7 +288,7 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
       let histogram: number[] | undefined;
       if (learner.negElbo !== undefined) metrics['eval/test_neg_elbo'] = learner.negElbo(testUnit, mnist.test.n);
       if (classifier !== undefined && testStats !== undefined) {
-        const ev = evaluateGenerator(learner, classifier, testStats, { samples: opts.evalSamples ?? 10_000, seed: seed + 1 });
+        const ev = evaluateGenerator(learner, classifier, testStats, { samples: opts.evalSamples ?? 10_000, seed: GENERATIVE_EVAL_SEEDS.score(seed) });
         metrics['eval/classifier_score'] = ev.classifierScore;
         metrics['eval/frechet_distance'] = ev.frechetDistance;
         metrics['eval/min_class_fraction'] = ev.minClassFraction;
