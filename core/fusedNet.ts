@@ -26,8 +26,8 @@
  * and uses μ̄, σ̄² at inference (`forward(x, rows, false)`). Backward, with dY = G ⊙ act′:
  *   ∂γ = Σ dY ⊙ Ẑ,  ∂β = Σ dY,  dẐ = γ dY,  dZ = (N dẐ − Σ dẐ − Ẑ Σ(dẐ ⊙ Ẑ)) / (N √(σ² + ε))
  *
- * WGAN-GP's input-gradient penalty, built on `denseLayers` and `slopeRows`, lives with the model in
- * generative/gradientPenalty.ts.
+ * Second derivatives: `addInputGradientLoss` differentiates a loss of the input gradient (WGAN-GP's
+ * penalty, which lives with the model in generative/gradientPenalty.ts), as FusedConvNet's does.
  */
 import { LEAKY_RELU_ALPHA, type NetActivation } from './activation.js';
 import { BN_EPSILON, BN_MOMENTUM } from './batchNorm.js';
@@ -434,6 +434,67 @@ export class FusedNet {
     const all = new Float32Array(this.rows * l.outDim);
     this.slope(i, all);
     return all.slice(rowStart * l.outDim, (rowStart + count) * l.outDim);
+  }
+
+  /**
+   * Double backward for a scalar net (one linear output unit, no batchnorm, hidden activations
+   * relu, leakyRelu or linear), as core/fusedConvNet.ts's: at the rows [rowStart, rowStart + count)
+   * of the last forward, the input gradient g = ∂f/∂x, then, with v̄ = outer(g) = ∂P/∂g for a loss
+   * P(g) of it (WGAN-GP's penalty: generative/gradientPenalty.ts), adds ∂P/∂W to `grads`. With the
+   * slopes s_l = act′_l (constant between kinks), g is linear in each W_l:
+   *   δ_L = 1;   v_l = δ_l W_lᵀ;   δ_{l−1} = v_l ⊙ s_{l−1};   g = v_1
+   * and going back up with v̄_1 = v̄:
+   *   ∂W_l += v̄_lᵀ δ_l,   δ̄_l = v̄_l W_l,   v̄_{l+1} = δ̄_l ⊙ s_l
+   * The slopes' own derivative is 0 almost everywhere, and so is the biases' gradient. Returns g.
+   */
+  addInputGradientLoss(rowStart: number, count: number, outer: (g: Float32Array) => Float32Array): Float32Array {
+    const layers = this.layers;
+    const L = layers.length;
+    if (this.outDim !== 1 || layers[L - 1]!.act !== 'linear') throw new Error('FusedNet.addInputGradientLoss: needs one linear output unit');
+    if (this.hasBatchNorm) throw new Error('FusedNet.addInputGradientLoss: a batch-normalised net has no per-sample input gradient (WGAN-GP §4 drops critic batchnorm)');
+    if (!Number.isInteger(rowStart) || !Number.isInteger(count) || rowStart < 0 || count < 1 || rowStart + count > this.rows) {
+      throw new RangeError(`FusedNet.addInputGradientLoss: rows [${rowStart}, ${rowStart + count}) are not within the ${this.rows} of the last forward`);
+    }
+    for (let i = 0; i < L - 1; i++) {
+      const a = layers[i]!.act;
+      if (a !== 'relu' && a !== 'leakyRelu' && a !== 'linear') throw new Error(`FusedNet.addInputGradientLoss: activation '${a}' is not piecewise linear`);
+    }
+    const slopes: Float32Array[] = [];
+    for (let i = 0; i < L - 1; i++) slopes.push(this.slopeRows(i, rowStart, count));
+    // forward chain: δ_L = 1, v_l = δ_l W_lᵀ, δ_{l−1} = v_l ⊙ s_{l−1}
+    const delta: Float32Array[] = new Array<Float32Array>(L);
+    const v: Float32Array[] = new Array<Float32Array>(L);
+    delta[L - 1] = new Float32Array(count).fill(1);
+    for (let i = L - 1; i >= 0; i--) {
+      const l = layers[i]!;
+      v[i] = new Float32Array(count * l.inDim);
+      this.gemm(delta[i]!, l.W, v[i]!, count, l.inDim, l.outDim, false, true, null, 'linear');
+      if (i > 0) {
+        const s = slopes[i - 1]!;
+        const d = new Float32Array(count * l.inDim);
+        for (let k = 0; k < d.length; k++) d[k] = v[i]![k]! * s[k]!;
+        delta[i - 1] = d;
+      }
+    }
+    const g = v[0]!;
+    const vBar = outer(g);
+    if (vBar.length !== g.length) throw new RangeError(`FusedNet.addInputGradientLoss: outer returned ${vBar.length} values for ${g.length}`);
+    // backward of the chain: ∂W_l += v̄_lᵀ δ_l; δ̄_l = v̄_l W_l; v̄_{l+1} = δ̄_l ⊙ s_l
+    let vb = vBar;
+    for (let i = 0; i < L; i++) {
+      const l = layers[i]!;
+      const dW = new Float32Array(l.inDim * l.outDim);
+      this.gemm(vb, delta[i]!, dW, l.inDim, l.outDim, count, true, false, null, 'linear');
+      for (let k = 0; k < dW.length; k++) l.dW[k]! += dW[k]!;
+      if (i < L - 1) {
+        const dBar = new Float32Array(count * l.outDim);
+        this.gemm(vb, l.W, dBar, count, l.outDim, l.inDim, false, false, null, 'linear');
+        const s = slopes[i]!;
+        for (let k = 0; k < dBar.length; k++) dBar[k]! *= s[k]!;
+        vb = dBar;
+      }
+    }
+    return g;
   }
 
   /** θ ← clip(θ, −c, c) for every parameter (WGAN's weight clipping; biases included, as the paper's code). */

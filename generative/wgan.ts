@@ -45,7 +45,7 @@
  *       batchnorm (the penalty is per sample, §4 "No critic batch normalization"). Departure: its
  *       kernels start from N(0, initStd) as DCGAN's, not gan_mnist.py's He-uniform. Real, fake and
  *       x̂ rows go through it in one 3m-row forward, and the penalty's double backward is
- *       core/fusedConvNet.ts `addInputGradientLoss` (generative/gradientPenalty.ts `addConvGradientPenalty`).
+ *       core/fusedConvNet.ts `addInputGradientLoss` (generative/gradientPenalty.ts `addGradientPenalty`).
  *   The MLP fields (generatorHidden, criticHidden, the activations, generatorBatchNorm) are unused
  *   with 'dcgan'; the conv critic's LeakyReLU slope is leakyAlpha.
  */
@@ -58,7 +58,7 @@ import type { Rng } from '../base/rng.js';
 import { checkBoolean, checkChoice, checkKnownKeys, checkNumber } from './config.js';
 import { DCGAN_DEFAULTS, discriminatorSpec, generatorSpec, type DcganArchitecture, type DcganConfig } from './dcgan.js';
 import { checkMlpGanArchitecture } from './gan.js';
-import { addConvGradientPenalty, addGradientPenalty } from './gradientPenalty.js';
+import { addGradientPenalty } from './gradientPenalty.js';
 import { checkLrDecay, decayFactor, type LrDecay } from './lrDecay.js';
 import { buildMlpGanNets, MlpGanLearner, PIXELS, type FlatOptimizer, type GanNet, type GanNets, type MlpGanArchitecture } from './mlpGan.js';
 import type { Metrics, Phase } from './types.js';
@@ -289,7 +289,7 @@ export class Wgan extends MlpGanLearner<GanNet> {
     const metrics: Metrics = { 'losses/wasserstein': wasserstein };
     if (gp) {
       const lambda = this.config.lambda;
-      const { penalty, gradNorm } = D instanceof FusedConvNet ? addConvGradientPenalty(D, lambda, 2 * n, n) : addGradientPenalty(D, lambda, 2 * n, n);
+      const { penalty, gradNorm } = addGradientPenalty(D, lambda, 2 * n, n);
       metrics['losses/gradient_penalty'] = penalty;
       metrics['losses/critic_grad_norm'] = gradNorm;
       metrics['losses/critic_loss'] = -wasserstein + penalty;

@@ -7,7 +7,7 @@ import { negElboLoss } from '../generative/vae.js';
 import { FusedNet, type NetActivation } from '../core/fusedNet.js';
 import { Gan, softplus } from '../generative/gan.js';
 import { Wgan } from '../generative/wgan.js';
-import { addConvGradientPenalty, addGradientPenalty } from '../generative/gradientPenalty.js';
+import { addGradientPenalty } from '../generative/gradientPenalty.js';
 import { FusedConvNet } from '../core/fusedConvNet.js';
 import { buildSequential, type SequentialSpec } from '../core/nn.js';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -103,6 +103,23 @@ for (const act of ['relu', 'leakyRelu'] as const) {
   });
 }
 
+test('the MLP critic refuses a penalty it cannot differentiate: a smooth activation, rows outside the last forward, several outputs', () => {
+  const rng = new Rng(5);
+  const dense = (name: string, i: number, o: number): TensorMap => ({
+    [`${name}/kernel`]: { shape: [i, o], data: rng.fillNormal(new Float32Array(i * o)) },
+    [`${name}/bias`]: { shape: [o], data: new Float32Array(o) },
+  });
+  const tanhNet = new FusedNet({ ...dense('a', 3, 4), ...dense('b', 4, 1) }, ['tanh', 'linear']);
+  tanhNet.forward(rng.fillNormal(new Float32Array(6)), 2);
+  assert.throws(() => addGradientPenalty(tanhNet, 10, 0, 2), /activation 'tanh' is not piecewise linear/);
+  const net = new FusedNet({ ...dense('a', 3, 4), ...dense('b', 4, 1) }, ['relu', 'linear']);
+  net.forward(rng.fillNormal(new Float32Array(9)), 3);
+  assert.throws(() => addGradientPenalty(net, 10, 2, 2), /rows \[2, 4\) are not within the 3/);
+  const two = new FusedNet({ ...dense('a', 3, 4), ...dense('b', 4, 2) }, ['relu', 'linear']);
+  two.forward(rng.fillNormal(new Float32Array(6)), 2);
+  assert.throws(() => addGradientPenalty(two, 10, 0, 2), /one linear output unit/);
+});
+
 if (NATIVE_REQUIRED) {
   // WGAN-GP's conv critic (no batchnorm): stride-2 convolutions, a stride-1 'valid' one, a transposed
   // convolution (the chain's third kind of layer), flatten, one linear unit
@@ -131,7 +148,7 @@ if (NATIVE_REQUIRED) {
       const x = rng.fillNormal(new Float32Array((n + 2) * 98));
       net.forward(x, n + 2);
       net.grads.fill(0);
-      const { penalty, gradNorm } = addConvGradientPenalty(net, 10, 2, n);
+      const { penalty, gradNorm } = addGradientPenalty(net, 10, 2, n);
       const fused = net.gradMap();
       const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
       const { value, grads } = tf.variableGrads(() =>
@@ -162,12 +179,12 @@ if (NATIVE_REQUIRED) {
     const model = buildSequential(spec, new Rng(1));
     const net = new FusedConvNet(spec, getParams(model));
     net.forward(new Float32Array(3 * 16), 3);
-    assert.throws(() => addConvGradientPenalty(net, 10, 0, 3), /batch-normalised/);
+    assert.throws(() => addGradientPenalty(net, 10, 0, 3), /batch-normalised/);
     const plain = { ...spec, layers: [{ type: 'conv2d', filters: 2, kernelSize: 3, strides: 2, activation: 'leakyRelu' }, { type: 'flatten' }, { type: 'dense', units: 1 }] } satisfies SequentialSpec;
     const model2 = buildSequential(plain, new Rng(1));
     const net2 = new FusedConvNet(plain, getParams(model2));
     net2.forward(new Float32Array(3 * 16), 3);
-    assert.throws(() => addConvGradientPenalty(net2, 10, 2, 2), /not within the 3/);
+    assert.throws(() => addGradientPenalty(net2, 10, 2, 2), /not within the 3/);
     model.dispose();
     model2.dispose();
   });
