@@ -19,3 +19,8 @@ export function isTypedArray(value: unknown): value is TypedArray {
 export function isNumberArray(value: unknown): value is NumberArray {
   return isTypedArray(value) && !(value instanceof BigInt64Array) && !(value instanceof BigUint64Array);
 }
+
+/** True for a list of numbers: a typed array of numbers, or a plain array whose every element is a number. */
+export function isNumberList(value: unknown): value is ArrayLike<number> {
+  return isNumberArray(value) || (Array.isArray(value) && value.every((v) => typeof v === 'number'));
+}

@@ -73,6 +73,13 @@ test('step before reset, step after termination, action outside the space', () =
   env.reset({ seed: 0 });
   assert.throws(() => env.step(3), is(InvalidAction, /action 3 is not in the action space Discrete\(2\)/));
   assert.throws(() => Reflect.apply(env.step, env, ['left']), is(InvalidAction)); // an untyped caller's action
+  // a Box action must be numbers: a list of strings or a bigint array is refused, not stepped
+  const pendulum = make<Float32Array, ArrayLike<number>>('Pendulum-v1');
+  pendulum.reset({ seed: 0 });
+  assert.throws(() => Reflect.apply(pendulum.step, pendulum, [['0.5']]), is(InvalidAction, /is not in the action space Box/));
+  assert.throws(() => Reflect.apply(pendulum.step, pendulum, [BigInt64Array.of(1n)]), is(InvalidAction, /is not in the action space Box/));
+  assert.not.ok(pendulum.actionSpace.contains(['0.5']) || pendulum.actionSpace.contains(BigInt64Array.of(1n)));
+  assert.is(pendulum.step(Float32Array.of(0.5))[0].length, 3);
   (env.unwrapped as CartPoleEnv).state = [0, 0, 0.3, 0];
   assert.is(env.step(0)[2], true);
   assert.throws(() => env.step(0), is(ResetNeeded, /after the episode terminated/));

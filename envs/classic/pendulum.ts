@@ -4,7 +4,7 @@ import { cos, sin } from '../../base/libm/sincos.js';
 import { pow } from '../../base/libm/pow.js';
 import { powf } from '../../base/libm/powf.js';
 import { ClassicControlEnv } from './classicEnv.js';
-import { isNumericArrayLike } from '../spaces/space.js';
+import { isNumberList } from '../../base/typedArray.js';
 import { Box } from '../spaces/fundamental.js';
 import { describe, is, validateKwargs } from '../utils/kwargs.js';
 import { verifyNumber } from './utils.js';
@@ -93,7 +93,7 @@ export class PendulumEnv extends ClassicControlEnv<Float32Array> {
   }
 
   step(action: Float32Array | readonly number[]): StepReturn<Float32Array> {
-    const raw = isNumericArrayLike(action) && action.length === 1 ? action[0] : undefined;
+    const raw = isNumberList(action) && action.length === 1 ? action[0] : undefined;
     if (typeof raw !== 'number' || Number.isNaN(raw)) {
       throw new InvalidAction(`Pendulum: action ${describe(action)} is not in the action space ${this.actionSpace.toString()} (expected one torque value)`);
     }

@@ -1,5 +1,6 @@
 import { InvalidArgument } from '../errors.js';
-import { isNumericArrayLike, Space } from './space.js';
+import { Space } from './space.js';
+import { isNumberList } from '../../base/typedArray.js';
 
 /**
  * `{start, start+1, ..., start+n-1}` (Gymnasium `Discrete(n, start)`); elements are integers
@@ -96,7 +97,7 @@ export class Box<T extends BoxArray = BoxArray> extends Space<T> {
     readonly dtype: BoxDtype = 'float32',
   ) {
     const inferred =
-      shape ?? (isNumericArrayLike(low) ? [low.length] : isNumericArrayLike(high) ? [high.length] : undefined);
+      shape ?? (isNumberList(low) ? [low.length] : isNumberList(high) ? [high.length] : undefined);
     if (inferred === undefined) throw new InvalidArgument('Box: give a shape when low and high are both scalars');
     if (inferred.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new InvalidArgument(`Box: bad shape [${inferred.join(', ')}]`);
     super([...inferred]);
@@ -162,7 +163,7 @@ export class Box<T extends BoxArray = BoxArray> extends Space<T> {
 
   /** Same number of elements, each (cast to the dtype) within [low, high]; integers for int dtypes. */
   contains(x: unknown): boolean {
-    if (!isNumericArrayLike(x) || x.length !== this.size) return false;
+    if (!isNumberList(x) || x.length !== this.size) return false;
     const isInt = !this.isFloat;
     for (let i = 0; i < this.size; i++) {
       const raw = x[i];
@@ -234,7 +235,7 @@ export class MultiDiscrete extends Space<Int32Array> {
   }
 
   contains(x: unknown): boolean {
-    if (!isNumericArrayLike(x) || x.length !== this.nvec.length) return false;
+    if (!isNumberList(x) || x.length !== this.nvec.length) return false;
     for (let k = 0; k < x.length; k++) {
       const v = x[k]!;
       if (!Number.isInteger(v) || v < this.start[k]! || v >= this.start[k]! + this.nvec[k]!) return false;
@@ -281,7 +282,7 @@ export class MultiBinary extends Space<Int8Array> {
   }
 
   contains(x: unknown): boolean {
-    if (!isNumericArrayLike(x) || x.length !== this.n) return false;
+    if (!isNumberList(x) || x.length !== this.n) return false;
     for (let i = 0; i < this.n; i++) if (x[i] !== 0 && x[i] !== 1) return false;
     return true;
   }

@@ -44,8 +44,3 @@ export abstract class Space<T = unknown> {
   abstract toString(): string;
 }
 
-/** Whether a value is an array or typed array of numbers. */
-export function isNumericArrayLike(x: unknown): x is ArrayLike<number> {
-  if (ArrayBuffer.isView(x)) return !(x instanceof DataView);
-  return Array.isArray(x);
-}

@@ -1,7 +1,7 @@
 import { ObservationWrapper, Wrapper, type Env, type ResetArgs, type ResetReturn, type StepReturn } from '../core.js';
 import { InvalidArgument } from '../errors.js';
 import { Box } from '../spaces/fundamental.js';
-import { isNumericArrayLike } from '../spaces/space.js';
+import { isNumberList } from '../../base/typedArray.js';
 
 /**
  * Running mean and variance (Gymnasium `RunningMeanStd`, the parallel algorithm of Chan et al.):
@@ -68,7 +68,7 @@ export class NormalizeObservation<A = unknown> extends ObservationWrapper<ArrayL
   }
 
   observation(obs: ArrayLike<number>): Float32Array {
-    if (!isNumericArrayLike(obs)) throw new InvalidArgument('NormalizeObservation: observation is not numeric');
+    if (!isNumberList(obs)) throw new InvalidArgument('NormalizeObservation: observation is not numeric');
     if (this.updateRunningMean) this.obsRms.update(obs, 1);
     const out = new Float32Array(this.obsRms.size);
     for (let j = 0; j < out.length; j++) out[j] = (obs[j]! - this.obsRms.mean[j]!) / Math.sqrt(this.obsRms.var[j]! + this.epsilon);

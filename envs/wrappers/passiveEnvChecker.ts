@@ -1,7 +1,8 @@
 import { Wrapper, type Env, type ResetArgs, type ResetReturn, type StepReturn } from '../core.js';
 import { EnvCheckError, InvalidAction } from '../errors.js';
 import { Box } from '../spaces/fundamental.js';
-import { isNumericArrayLike, Space } from '../spaces/space.js';
+import { Space } from '../spaces/space.js';
+import { isNumberList } from '../../base/typedArray.js';
 import { describe } from '../utils/kwargs.js';
 import { logger } from '../utils/logger.js';
 
@@ -57,7 +58,7 @@ export class PassiveEnvChecker<O = unknown, A = unknown> extends Wrapper<O, A> {
   override step(action: A): StepReturn<O> {
     const space = this.env.actionSpace;
     if (space instanceof Box) {
-      if (!isNumericArrayLike(action) || action.length !== space.size || Array.prototype.some.call(action, (v: number) => Number.isNaN(v))) {
+      if (!isNumberList(action) || action.length !== space.size || Array.prototype.some.call(action, (v: number) => Number.isNaN(v))) {
         throw new InvalidAction(`${this.name}: action ${describe(action)} is not in the action space ${space.toString()}`);
       }
     } else if (!space.contains(action)) {
