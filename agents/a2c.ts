@@ -18,6 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { RolloutBuffer } from '../core/rollout.js';
+import { HIDDEN_ACTIVATIONS, type HiddenActivation } from '../core/activation.js';
 import type { OptimizerName } from '../core/optim.js';
 import type { TensorMap } from '../core/tensors.js';
 import { pgEvaluator, probeEnv, runOnPolicy, type StepRollout, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
@@ -29,7 +30,7 @@ export interface A2cConfig {
   /** Hidden layer sizes of the policy and of the value network (separate networks). */
   hidden: number[];
   /** Hidden activation. */
-  activation: 'tanh' | 'relu';
+  activation: HiddenActivation;
   /** Optimiser of the summed loss. */
   optimizer: OptimizerName;
   /** Learning rate. */
@@ -81,7 +82,7 @@ export function resolveA2cConfig(config: Partial<A2cConfig>): A2cConfig {
   checkKnownKeys('A2C', config, A2C_DEFAULTS);
   const c: A2cConfig = { ...A2C_DEFAULTS, ...config, hidden: [...(config.hidden ?? A2C_DEFAULTS.hidden)] };
   checkHidden('A2C', c.hidden, config.hidden);
-  checkChoice('A2C', 'activation', c.activation, ['tanh', 'relu']);
+  checkChoice('A2C', 'activation', c.activation, HIDDEN_ACTIVATIONS);
   checkChoice('A2C', 'optimizer', c.optimizer, ['adam', 'rmsprop', 'sgd']);
   checkNumber('A2C', 'learningRate', c.learningRate, { min: 0, minExclusive: true });
   checkNumber('A2C', 'numEnvs', c.numEnvs, { min: 1, integer: true });

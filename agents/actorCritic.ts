@@ -15,6 +15,7 @@
  * with two optimisers, step sizes α (actorLr) and β (criticLr).
  */
 import * as tf from '@tensorflow/tfjs';
+import { HIDDEN_ACTIVATIONS, type HiddenActivation } from '../core/activation.js';
 import type { OptimizerName } from '../core/optim.js';
 import type { TensorMap } from '../core/tensors.js';
 import { pgEvaluator, probeEnv, runOnPolicy, type StepRollout, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
@@ -26,7 +27,7 @@ export interface ActorCriticConfig {
   /** Hidden layer sizes of the actor and of the critic (separate networks). */
   hidden: number[];
   /** Hidden activation. */
-  activation: 'tanh' | 'relu';
+  activation: HiddenActivation;
   /** Optimiser of both networks. */
   optimizer: OptimizerName;
   /** Actor step size α. */
@@ -70,7 +71,7 @@ export function resolveActorCriticConfig(config: Partial<ActorCriticConfig>): Ac
   checkKnownKeys(A, config, ACTOR_CRITIC_DEFAULTS);
   const c: ActorCriticConfig = { ...ACTOR_CRITIC_DEFAULTS, ...config, hidden: [...(config.hidden ?? ACTOR_CRITIC_DEFAULTS.hidden)] };
   checkHidden(A, c.hidden, config.hidden);
-  checkChoice(A, 'activation', c.activation, ['tanh', 'relu']);
+  checkChoice(A, 'activation', c.activation, HIDDEN_ACTIVATIONS);
   checkChoice(A, 'optimizer', c.optimizer, ['adam', 'rmsprop', 'sgd']);
   checkNumber(A, 'actorLr', c.actorLr, { min: 0, minExclusive: true });
   checkNumber(A, 'criticLr', c.criticLr, { min: 0, minExclusive: true });

@@ -18,7 +18,8 @@
  * no tfjs in rollout workers, which import only that module.
  */
 import * as tf from '@tensorflow/tfjs';
-import { buildMlp, type Activation } from '../core/nn.js';
+import { HIDDEN_ACTIVATIONS, isHiddenActivation, type HiddenActivation } from '../core/activation.js';
+import { buildMlp } from '../core/nn.js';
 import { makeOptimizer, type Optimizer, type OptimizerSpec } from '../core/optim.js';
 import { huber } from '../core/losses.js';
 import { blendWeights, getParams, setParams, namedVariables, computeGradients, type TensorMap } from '../core/tensors.js';
@@ -40,7 +41,7 @@ export interface DqnConfig {
   /** Hidden layer sizes of the Q network. */
   hidden: number[];
   /** Hidden activation. */
-  activation: 'relu' | 'tanh';
+  activation: HiddenActivation;
   /** Adam learning rate. */
   learningRate: number;
   /** Discount γ. */
@@ -108,7 +109,7 @@ export function resolveDqnConfig(config: Partial<DqnConfig>): DqnConfig {
   if (!Array.isArray(c.hidden) || c.hidden.length === 0 || c.hidden.some((h) => !Number.isInteger(h) || h <= 0)) {
     throw new RangeError(`DQN config: 'hidden' must be a non-empty list of positive integers, got ${JSON.stringify(config.hidden)}`);
   }
-  if (c.activation !== 'relu' && c.activation !== 'tanh') throw new RangeError(`DQN config: 'activation' must be 'relu' or 'tanh', got ${JSON.stringify(c.activation)}`);
+  if (!isHiddenActivation(c.activation)) throw new RangeError(`DQN config: 'activation' must be ${HIDDEN_ACTIVATIONS.map((a) => `'${a}'`).join(' or ')}, got ${JSON.stringify(c.activation)}`);
   checkNumber('DQN', 'learningRate', c.learningRate, { min: 0, minExclusive: true });
   checkNumber('DQN', 'gamma', c.gamma, { min: 0, max: 1 });
   for (const f of ['batchSize', 'bufferSize', 'trainFrequency', 'gradientSteps', 'targetUpdateInterval'] as const) checkNumber('DQN', f, c[f], { min: 1, integer: true });
@@ -168,7 +169,7 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
     rng: Rng,
   ) {
     this.config = Object.freeze(resolveDqnConfig(config));
-    const spec = { name: 'q', inputDim: obsDim, hidden: this.config.hidden, outputDim: numActions, activation: this.config.activation as Activation, init: 'torchDefault' as const };
+    const spec = { name: 'q', inputDim: obsDim, hidden: this.config.hidden, outputDim: numActions, activation: this.config.activation, init: 'torchDefault' as const };
     this.q = buildMlp(spec, rng);
     this.qTarget = buildMlp({ ...spec, name: 'qTarget' }, rng);
     this.qTarget.setWeights(this.q.getWeights());

@@ -8,6 +8,7 @@
  * and gives the loss of a batch through `withLoss` (which may free per-batch tensors after it).
  */
 import { Rng } from '../base/rng.js';
+import type { HiddenActivation } from '../core/activation.js';
 import type { OptimizerName } from '../core/optim.js';
 import type { TensorMap } from '../core/tensors.js';
 import { PolicyActor, PolicyValueNets, type LossParts, type NetsSpec, type PolicyHead } from './policies.js';
@@ -16,7 +17,7 @@ import { checkNumber, type DataParallelLearner, type Learner, type Metrics, type
 /** The config fields every policy-gradient learner has: network shape, optimiser, clipping, seed. */
 export interface PgLearnerConfig {
   hidden: number[];
-  activation: 'tanh' | 'relu';
+  activation: HiddenActivation;
   optimizer: OptimizerName;
   /** Global L2 norm to clip gradients to (0: no clipping). */
   maxGradNorm: number;

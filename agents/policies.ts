@@ -21,6 +21,7 @@
  * (core/fusedNet.ts): no tensors in rollout workers.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { HiddenActivation } from '../core/activation.js';
 import { buildMlp, type Init } from '../core/nn.js';
 import { makeOptimizer, type Optimizer, type OptimizerName, type OptimizerSpec } from '../core/optim.js';
 import { namedVariables, readTensors, type TensorMap } from '../core/tensors.js';
@@ -164,7 +165,7 @@ export class PolicyActor {
   constructor(
     params: TensorMap,
     readonly head: PolicyHead,
-    activation: 'tanh' | 'relu',
+    activation: HiddenActivation,
   ) {
     this.pi = new FusedMlp(pickNet(params, POLICY_NET), activation);
     const v = pickNet(params, VALUE_NET);
@@ -276,7 +277,7 @@ export interface NetsSpec {
   obsDim: number;
   head: PolicyHead;
   hidden: number[];
-  activation: 'tanh' | 'relu';
+  activation: HiddenActivation;
   /** Build a value network V_φ. */
   withValue: boolean;
   /** Initial log σ of a Gaussian head. */

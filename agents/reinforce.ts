@@ -18,6 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { discountedReturns } from '../core/rollout.js';
+import { HIDDEN_ACTIVATIONS, type HiddenActivation } from '../core/activation.js';
 import type { OptimizerName } from '../core/optim.js';
 import type { TensorMap } from '../core/tensors.js';
 import { pgEvaluator, probeEnv, runEpisodes, type EpisodeBatch, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
@@ -29,7 +30,7 @@ export interface ReinforceConfig {
   /** Hidden layer sizes of the policy (and baseline) network; [] is a linear softmax policy. */
   hidden: number[];
   /** Hidden activation. */
-  activation: 'tanh' | 'relu';
+  activation: HiddenActivation;
   /** Optimiser of θ (and of φ). */
   optimizer: OptimizerName;
   /** Step size α of the policy. */
@@ -78,7 +79,7 @@ export function resolveReinforceConfig(config: Partial<ReinforceConfig>): Reinfo
   checkKnownKeys('REINFORCE', config, REINFORCE_DEFAULTS);
   const c: ReinforceConfig = { ...REINFORCE_DEFAULTS, ...config, hidden: [...(config.hidden ?? REINFORCE_DEFAULTS.hidden)] };
   checkHidden('REINFORCE', c.hidden, config.hidden);
-  checkChoice('REINFORCE', 'activation', c.activation, ['tanh', 'relu']);
+  checkChoice('REINFORCE', 'activation', c.activation, HIDDEN_ACTIVATIONS);
   checkChoice('REINFORCE', 'optimizer', c.optimizer, ['adam', 'rmsprop', 'sgd']);
   checkNumber('REINFORCE', 'learningRate', c.learningRate, { min: 0, minExclusive: true });
   checkChoice('REINFORCE', 'baseline', c.baseline, [true, false]);
