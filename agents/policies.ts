@@ -261,18 +261,6 @@ export function clipToBox(actions: Float32Array, head: PolicyHead & { kind: 'gau
 // ---------------------------------------------------------------------------------------------
 // Learner networks
 
-/** Config check: a list of positive layer sizes (empty: a linear policy / value function). */
-export function checkHidden(agent: string, hidden: unknown, given: unknown): void {
-  if (!Array.isArray(hidden) || hidden.some((h) => !Number.isInteger(h) || h <= 0)) {
-    throw new RangeError(`${agent} config: 'hidden' must be a list of positive integers, got ${JSON.stringify(given)}`);
-  }
-}
-
-/** Config check: one of a fixed set of values. */
-export function checkChoice(agent: string, field: string, value: unknown, choices: readonly unknown[]): void {
-  if (!choices.includes(value)) throw new RangeError(`${agent} config: '${field}' must be ${choices.map((c) => JSON.stringify(c)).join(' or ')}, got ${JSON.stringify(value)}`);
-}
-
 export interface NetsSpec {
   obsDim: number;
   head: PolicyHead;
