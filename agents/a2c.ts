@@ -18,20 +18,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { RolloutBuffer } from '../core/rollout.js';
-import type { OptimizerName } from '../core/optim.js';
+import { checkBoolean, checkNumber } from '../base/configCheck.js';
 import type { TensorMap } from '../core/tensors.js';
 import { pgEvaluator, probeEnv, runOnPolicy, type StepRollout, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
-import { PolicyGradientLearner } from './pgLearner.js';
-import { checkChoice, checkHidden, type LossParts, type PolicyActor, type PolicyHead } from './policies.js';
-import { checkKnownKeys, checkNumber, type DataParallelLearner, type Learner } from './types.js';
+import { PolicyGradientLearner, resolvePgConfig, type PgLearnerConfig } from './pgLearner.js';
+import type { LossParts, PolicyActor, PolicyHead } from './policies.js';
+import type { DataParallelLearner, Learner } from './types.js';
 
-export interface A2cConfig {
-  /** Hidden layer sizes of the policy and of the value network (separate networks). */
-  hidden: number[];
-  /** Hidden activation. */
-  activation: 'tanh' | 'relu';
-  /** Optimiser of the summed loss. */
-  optimizer: OptimizerName;
+/** A2C's settings: the shared policy-gradient ones (PgLearnerConfig; one `optimizer` over the summed loss) and these. */
+export interface A2cConfig extends PgLearnerConfig {
   /** Learning rate. */
   learningRate: number;
   /** Parallel envs of the vector env. */
@@ -46,14 +41,8 @@ export interface A2cConfig {
   entCoef: number;
   /** Weight of the value loss. */
   vfCoef: number;
-  /** Clip gradients to this global L2 norm. */
-  maxGradNorm: number;
   /** Standardise advantages over each whole rollout (in `a2cBatch`, so data-parallel shards see the same values). */
   normalizeAdvantages: boolean;
-  /** Initial log σ of a Gaussian policy. */
-  initLogStd: number;
-  /** Seed of weights, action sampling and env resets. */
-  seed: number;
 }
 
 /**
@@ -78,22 +67,16 @@ export const A2C_DEFAULTS: Readonly<A2cConfig> = Object.freeze({
 });
 
 export function resolveA2cConfig(config: Partial<A2cConfig>): A2cConfig {
-  checkKnownKeys('A2C', config, A2C_DEFAULTS);
-  const c: A2cConfig = { ...A2C_DEFAULTS, ...config, hidden: [...(config.hidden ?? A2C_DEFAULTS.hidden)] };
-  checkHidden('A2C', c.hidden, config.hidden);
-  checkChoice('A2C', 'activation', c.activation, ['tanh', 'relu']);
-  checkChoice('A2C', 'optimizer', c.optimizer, ['adam', 'rmsprop', 'sgd']);
-  checkNumber('A2C', 'learningRate', c.learningRate, { min: 0, minExclusive: true });
-  checkNumber('A2C', 'numEnvs', c.numEnvs, { min: 1, integer: true });
-  checkNumber('A2C', 'numSteps', c.numSteps, { min: 1, integer: true });
-  checkNumber('A2C', 'gamma', c.gamma, { min: 0, max: 1 });
-  checkNumber('A2C', 'gaeLambda', c.gaeLambda, { min: 0, max: 1 });
-  checkNumber('A2C', 'entCoef', c.entCoef, { min: 0 });
-  checkNumber('A2C', 'vfCoef', c.vfCoef, { min: 0 });
-  checkNumber('A2C', 'maxGradNorm', c.maxGradNorm, { min: 0, minExclusive: true });
-  checkChoice('A2C', 'normalizeAdvantages', c.normalizeAdvantages, [true, false]);
-  checkNumber('A2C', 'initLogStd', c.initLogStd);
-  checkNumber('A2C', 'seed', c.seed, { min: 0, integer: true });
+  const A = 'A2C';
+  const c = resolvePgConfig(A, config, A2C_DEFAULTS);
+  checkNumber(A, 'learningRate', c.learningRate, { min: 0, minExclusive: true });
+  checkNumber(A, 'numEnvs', c.numEnvs, { min: 1, integer: true });
+  checkNumber(A, 'numSteps', c.numSteps, { min: 1, integer: true });
+  checkNumber(A, 'gamma', c.gamma, { min: 0, max: 1 });
+  checkNumber(A, 'gaeLambda', c.gaeLambda, { min: 0, max: 1 });
+  checkNumber(A, 'entCoef', c.entCoef, { min: 0 });
+  checkNumber(A, 'vfCoef', c.vfCoef, { min: 0 });
+  checkBoolean(A, 'normalizeAdvantages', c.normalizeAdvantages);
   return c;
 }
 
@@ -148,7 +131,7 @@ export function a2cBatch(r: StepRollout, actor: PolicyActor, gamma: number, lamb
 
 /** The A2C learner: policy and value networks, one optimiser over the summed loss. */
 export class A2cLearner extends PolicyGradientLearner<A2cBatch, A2cConfig> implements Learner<A2cBatch, TensorMap>, DataParallelLearner<A2cBatch> {
-  /** One optimiser (lr = learningRate) over the summed loss, θ and φ clipped together to maxGradNorm (> 0 by resolveA2cConfig). */
+  /** One optimiser (lr = learningRate) over the summed loss, θ and φ clipped together to maxGradNorm (0: not clipped). */
   constructor(obsDim: number, head: PolicyHead, config: Partial<A2cConfig> = {}) {
     const c = resolveA2cConfig(config);
     super('A2C', obsDim, head, c, { withValue: true, optimizers: 'shared', policyLr: c.learningRate, valueLr: c.learningRate });

@@ -15,20 +15,15 @@
  * with two optimisers, step sizes α (actorLr) and β (criticLr).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { OptimizerName } from '../core/optim.js';
+import { checkBoolean, checkNumber } from '../base/configCheck.js';
 import type { TensorMap } from '../core/tensors.js';
 import { pgEvaluator, probeEnv, runOnPolicy, type StepRollout, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
-import { PolicyGradientLearner } from './pgLearner.js';
-import { checkChoice, checkHidden, type LossParts, type PolicyHead } from './policies.js';
-import { checkKnownKeys, checkNumber, type DataParallelLearner, type Learner } from './types.js';
+import { PolicyGradientLearner, resolvePgConfig, type PgLearnerConfig } from './pgLearner.js';
+import type { LossParts, PolicyHead } from './policies.js';
+import type { DataParallelLearner, Learner } from './types.js';
 
-export interface ActorCriticConfig {
-  /** Hidden layer sizes of the actor and of the critic (separate networks). */
-  hidden: number[];
-  /** Hidden activation. */
-  activation: 'tanh' | 'relu';
-  /** Optimiser of both networks. */
-  optimizer: OptimizerName;
+/** One-step Actor-Critic's settings: the shared policy-gradient ones (PgLearnerConfig; `optimizer` steps actor and critic apart) and these. */
+export interface ActorCriticConfig extends PgLearnerConfig {
   /** Actor step size α. */
   actorLr: number;
   /** Critic step size β. */
@@ -41,12 +36,6 @@ export interface ActorCriticConfig {
   numEnvs: number;
   /** Weight of an entropy bonus on the actor (0: the plain rule). */
   entCoef: number;
-  /** Clip each optimiser's gradients to this global L2 norm (0: no clipping). */
-  maxGradNorm: number;
-  /** Initial log σ of a Gaussian policy. */
-  initLogStd: number;
-  /** Seed of weights, action sampling and env resets. */
-  seed: number;
 }
 
 /** Tuned on CartPole-v1: greedy 100-episode mean ≥ 475 on seeds 0–4 within 30k–70k env steps (λ = γ^t kept, as the seed). */
@@ -67,20 +56,13 @@ export const ACTOR_CRITIC_DEFAULTS: Readonly<ActorCriticConfig> = Object.freeze(
 
 export function resolveActorCriticConfig(config: Partial<ActorCriticConfig>): ActorCriticConfig {
   const A = 'ActorCritic';
-  checkKnownKeys(A, config, ACTOR_CRITIC_DEFAULTS);
-  const c: ActorCriticConfig = { ...ACTOR_CRITIC_DEFAULTS, ...config, hidden: [...(config.hidden ?? ACTOR_CRITIC_DEFAULTS.hidden)] };
-  checkHidden(A, c.hidden, config.hidden);
-  checkChoice(A, 'activation', c.activation, ['tanh', 'relu']);
-  checkChoice(A, 'optimizer', c.optimizer, ['adam', 'rmsprop', 'sgd']);
+  const c = resolvePgConfig(A, config, ACTOR_CRITIC_DEFAULTS);
   checkNumber(A, 'actorLr', c.actorLr, { min: 0, minExclusive: true });
   checkNumber(A, 'criticLr', c.criticLr, { min: 0, minExclusive: true });
   checkNumber(A, 'gamma', c.gamma, { min: 0, max: 1 });
-  checkChoice(A, 'discountI', c.discountI, [true, false]);
+  checkBoolean(A, 'discountI', c.discountI);
   checkNumber(A, 'numEnvs', c.numEnvs, { min: 1, integer: true });
   checkNumber(A, 'entCoef', c.entCoef, { min: 0 });
-  checkNumber(A, 'maxGradNorm', c.maxGradNorm, { min: 0 });
-  checkNumber(A, 'initLogStd', c.initLogStd);
-  checkNumber(A, 'seed', c.seed, { min: 0, integer: true });
   return c;
 }
 

@@ -18,7 +18,9 @@
  * no tfjs in rollout workers, which import only that module.
  */
 import * as tf from '@tensorflow/tfjs';
-import { buildMlp, type Activation } from '../core/nn.js';
+import { checkBoolean, checkChoice, checkKnownKeys, checkLayerSizes, checkNumber } from '../base/configCheck.js';
+import { HIDDEN_ACTIVATIONS, type HiddenActivation } from '../core/activation.js';
+import { buildMlp } from '../core/nn.js';
 import { makeOptimizer, type Optimizer, type OptimizerSpec } from '../core/optim.js';
 import { huber } from '../core/losses.js';
 import { blendWeights, getParams, setParams, namedVariables, computeGradients, type TensorMap } from '../core/tensors.js';
@@ -31,7 +33,7 @@ import { dqnActor, dqnForward, dqnStreams, epsilonAt, greedyPolicy } from './dqn
 import { batchDim, Discrete, make } from '../envs/index.js';
 import { runOffPolicy, type OffPolicyOptions } from './offPolicy.js';
 import { goalEvaluator, type EvalResult } from './evaluate.js';
-import { checkKnownKeys, checkNumber, type DataParallelLearner, type DqnTrainingState, type Learner, type Metrics, type MetricsCallback, type VersionedParams } from './types.js';
+import type { DataParallelLearner, DqnTrainingState, Learner, Metrics, MetricsCallback, VersionedParams } from './types.js';
 
 /** The actor side (no tfjs): defined in dqnActor.ts, part of DQN's API here. */
 export { epsilonAt, dqnActor, greedyActions, dqnForward, greedyPolicy, dqnStreams } from './dqnActor.js';
@@ -40,7 +42,7 @@ export interface DqnConfig {
   /** Hidden layer sizes of the Q network. */
   hidden: number[];
   /** Hidden activation. */
-  activation: 'relu' | 'tanh';
+  activation: HiddenActivation;
   /** Adam learning rate. */
   learningRate: number;
   /** Discount γ. */
@@ -104,11 +106,10 @@ export const DQN_DEFAULTS: Readonly<DqnConfig> = Object.freeze({
 
 export function resolveDqnConfig(config: Partial<DqnConfig>): DqnConfig {
   checkKnownKeys('DQN', config, DQN_DEFAULTS);
-  const c: DqnConfig = { ...DQN_DEFAULTS, ...config, hidden: [...(config.hidden ?? DQN_DEFAULTS.hidden)] };
-  if (!Array.isArray(c.hidden) || c.hidden.length === 0 || c.hidden.some((h) => !Number.isInteger(h) || h <= 0)) {
-    throw new RangeError(`DQN config: 'hidden' must be a non-empty list of positive integers, got ${JSON.stringify(config.hidden)}`);
-  }
-  if (c.activation !== 'relu' && c.activation !== 'tanh') throw new RangeError(`DQN config: 'activation' must be 'relu' or 'tanh', got ${JSON.stringify(c.activation)}`);
+  const hidden = config.hidden ?? DQN_DEFAULTS.hidden;
+  checkLayerSizes('DQN', 'hidden', hidden);
+  const c: DqnConfig = { ...DQN_DEFAULTS, ...config, hidden: [...hidden] };
+  checkChoice('DQN', 'activation', c.activation, HIDDEN_ACTIVATIONS);
   checkNumber('DQN', 'learningRate', c.learningRate, { min: 0, minExclusive: true });
   checkNumber('DQN', 'gamma', c.gamma, { min: 0, max: 1 });
   for (const f of ['batchSize', 'bufferSize', 'trainFrequency', 'gradientSteps', 'targetUpdateInterval'] as const) checkNumber('DQN', f, c[f], { min: 1, integer: true });
@@ -116,9 +117,7 @@ export function resolveDqnConfig(config: Partial<DqnConfig>): DqnConfig {
   checkNumber('DQN', 'tau', c.tau, { min: 0, max: 1, minExclusive: true });
   for (const f of ['explorationInitialEps', 'explorationFinalEps', 'explorationFraction'] as const) checkNumber('DQN', f, c[f], { min: 0, max: 1 });
   checkNumber('DQN', 'maxGradNorm', c.maxGradNorm, { min: 0, minExclusive: true });
-  for (const f of ['doubleQ', 'fused'] as const) {
-    if (typeof c[f] !== 'boolean') throw new RangeError(`DQN config: '${f}' must be true or false, got ${JSON.stringify(c[f])}`);
-  }
+  for (const f of ['doubleQ', 'fused'] as const) checkBoolean('DQN', f, c[f]);
   checkNumber('DQN', 'seed', c.seed, { min: 0, integer: true });
   return c;
 }
@@ -168,7 +167,7 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
     rng: Rng,
   ) {
     this.config = Object.freeze(resolveDqnConfig(config));
-    const spec = { name: 'q', inputDim: obsDim, hidden: this.config.hidden, outputDim: numActions, activation: this.config.activation as Activation, init: 'torchDefault' as const };
+    const spec = { name: 'q', inputDim: obsDim, hidden: this.config.hidden, outputDim: numActions, activation: this.config.activation, init: 'torchDefault' as const };
     this.q = buildMlp(spec, rng);
     this.qTarget = buildMlp({ ...spec, name: 'qTarget' }, rng);
     this.qTarget.setWeights(this.q.getWeights());

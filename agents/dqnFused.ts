@@ -8,6 +8,7 @@
  * saving; the learner process (workers/dqnLearnerHost.ts) holds one alone, built from the
  * parameters the coordinator's learner started with.
  */
+import { HIDDEN_ACTIVATIONS, isHiddenActivation } from '../core/activation.js';
 import { FusedAdam } from '../core/fused.js';
 import { FusedMlp } from '../core/fusedNet.js';
 import type { TensorMap } from '../core/tensors.js';
@@ -32,7 +33,7 @@ export function learnerConfigNumber(c: Readonly<Record<string, unknown>>, k: str
 export function fusedDqnConfig(c: Readonly<Record<string, unknown>>): FusedDqnConfig {
   const num = (k: string): number => learnerConfigNumber(c, k);
   const { activation, doubleQ } = c;
-  if (activation !== 'relu' && activation !== 'tanh') throw new TypeError(`DQN learner config: 'activation' must be 'relu' or 'tanh', got ${JSON.stringify(activation)}`);
+  if (!isHiddenActivation(activation)) throw new TypeError(`DQN learner config: 'activation' must be ${HIDDEN_ACTIVATIONS.map((a) => `'${a}'`).join(' or ')}, got ${JSON.stringify(activation)}`);
   if (typeof doubleQ !== 'boolean') throw new TypeError(`DQN learner config: 'doubleQ' must be true or false, got ${JSON.stringify(doubleQ)}`);
   return { activation, doubleQ, learningRate: num('learningRate'), gamma: num('gamma'), maxGradNorm: num('maxGradNorm'), tau: num('tau') };
 }

@@ -7,21 +7,51 @@
  * mean (applyGradients). A subclass resolves its config, chooses the nets' layout and step sizes,
  * and gives the loss of a batch through `withLoss` (which may free per-batch tensors after it).
  */
+import { checkChoice, checkKnownKeys, checkLayerSizes, checkNumber } from '../base/configCheck.js';
 import { Rng } from '../base/rng.js';
+import { HIDDEN_ACTIVATIONS, type HiddenActivation } from '../core/activation.js';
 import type { OptimizerName } from '../core/optim.js';
 import type { TensorMap } from '../core/tensors.js';
 import { PolicyActor, PolicyValueNets, type LossParts, type NetsSpec, type PolicyHead } from './policies.js';
-import { checkNumber, type DataParallelLearner, type Learner, type Metrics, type VersionedParams } from './types.js';
+import type { DataParallelLearner, Learner, Metrics, VersionedParams } from './types.js';
 
-/** The config fields every policy-gradient learner has: network shape, optimiser, clipping, seed. */
+/**
+ * The config fields every policy-gradient learner has (each agent's config extends it): network
+ * shape, optimiser, clipping, seed. Checked by `resolvePgConfig`.
+ */
 export interface PgLearnerConfig {
+  /** Hidden layer sizes of the policy network and of the value network, if any (separate networks); [] is linear. */
   hidden: number[];
-  activation: 'tanh' | 'relu';
+  /** Hidden activation of both networks. */
+  activation: HiddenActivation;
+  /** Optimiser of θ and φ: one of PG_OPTIMIZERS. */
   optimizer: OptimizerName;
-  /** Global L2 norm to clip gradients to (0: no clipping). */
+  /** Clip each optimiser's gradients to this global L2 norm (0: no clipping; A2C's one optimiser clips θ and φ together). */
   maxGradNorm: number;
+  /** Initial log σ of a Gaussian policy. */
   initLogStd: number;
+  /** Seed of weights, action sampling and env resets. */
   seed: number;
+}
+
+/** The optimisers a policy-gradient config may name. */
+export const PG_OPTIMIZERS = ['adam', 'rmsprop', 'sgd'] as const satisfies readonly OptimizerName[];
+
+/**
+ * Resolves an agent's config: unknown keys rejected, `config` over `defaults` (hidden copied), and
+ * the PgLearnerConfig fields checked; the agent checks its own fields after. `agent` names it in errors.
+ */
+export function resolvePgConfig<C extends PgLearnerConfig>(agent: string, config: Partial<C>, defaults: Readonly<C>): C {
+  checkKnownKeys(agent, config, defaults);
+  const hidden = config.hidden ?? defaults.hidden;
+  checkLayerSizes(agent, 'hidden', hidden, true);
+  const c: C = { ...defaults, ...config, hidden: [...hidden] };
+  checkChoice(agent, 'activation', c.activation, HIDDEN_ACTIVATIONS);
+  checkChoice(agent, 'optimizer', c.optimizer, PG_OPTIMIZERS);
+  checkNumber(agent, 'maxGradNorm', c.maxGradNorm, { min: 0 });
+  checkNumber(agent, 'initLogStd', c.initLogStd);
+  checkNumber(agent, 'seed', c.seed, { min: 0, integer: true });
+  return c;
 }
 
 /** The NetsSpec fields a learner chooses itself: a value network, one or two optimisers, α and β. */

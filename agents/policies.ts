@@ -21,6 +21,7 @@
  * (core/fusedNet.ts): no tensors in rollout workers.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { HiddenActivation } from '../core/activation.js';
 import { buildMlp, type Init } from '../core/nn.js';
 import { makeOptimizer, type Optimizer, type OptimizerName, type OptimizerSpec } from '../core/optim.js';
 import { namedVariables, readTensors, type TensorMap } from '../core/tensors.js';
@@ -164,7 +165,7 @@ export class PolicyActor {
   constructor(
     params: TensorMap,
     readonly head: PolicyHead,
-    activation: 'tanh' | 'relu',
+    activation: HiddenActivation,
   ) {
     this.pi = new FusedMlp(pickNet(params, POLICY_NET), activation);
     const v = pickNet(params, VALUE_NET);
@@ -260,23 +261,11 @@ export function clipToBox(actions: Float32Array, head: PolicyHead & { kind: 'gau
 // ---------------------------------------------------------------------------------------------
 // Learner networks
 
-/** Config check: a list of positive layer sizes (empty: a linear policy / value function). */
-export function checkHidden(agent: string, hidden: unknown, given: unknown): void {
-  if (!Array.isArray(hidden) || hidden.some((h) => !Number.isInteger(h) || h <= 0)) {
-    throw new RangeError(`${agent} config: 'hidden' must be a list of positive integers, got ${JSON.stringify(given)}`);
-  }
-}
-
-/** Config check: one of a fixed set of values. */
-export function checkChoice(agent: string, field: string, value: unknown, choices: readonly unknown[]): void {
-  if (!choices.includes(value)) throw new RangeError(`${agent} config: '${field}' must be ${choices.map((c) => JSON.stringify(c)).join(' or ')}, got ${JSON.stringify(value)}`);
-}
-
 export interface NetsSpec {
   obsDim: number;
   head: PolicyHead;
   hidden: number[];
-  activation: 'tanh' | 'relu';
+  activation: HiddenActivation;
   /** Build a value network V_φ. */
   withValue: boolean;
   /** Initial log σ of a Gaussian head. */

@@ -18,20 +18,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { discountedReturns } from '../core/rollout.js';
-import type { OptimizerName } from '../core/optim.js';
+import { checkBoolean, checkNumber } from '../base/configCheck.js';
 import type { TensorMap } from '../core/tensors.js';
 import { pgEvaluator, probeEnv, runEpisodes, type EpisodeBatch, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
-import { PolicyGradientLearner } from './pgLearner.js';
-import { checkChoice, checkHidden, type LossParts, type PolicyHead } from './policies.js';
-import { checkKnownKeys, checkNumber, type DataParallelLearner, type Learner } from './types.js';
+import { PolicyGradientLearner, resolvePgConfig, type PgLearnerConfig } from './pgLearner.js';
+import type { LossParts, PolicyHead } from './policies.js';
+import type { DataParallelLearner, Learner } from './types.js';
 
-export interface ReinforceConfig {
-  /** Hidden layer sizes of the policy (and baseline) network; [] is a linear softmax policy. */
-  hidden: number[];
-  /** Hidden activation. */
-  activation: 'tanh' | 'relu';
-  /** Optimiser of θ (and of φ). */
-  optimizer: OptimizerName;
+/** REINFORCE's settings: the shared policy-gradient ones (PgLearnerConfig; `optimizer` steps θ and φ apart) and these. */
+export interface ReinforceConfig extends PgLearnerConfig {
   /** Step size α of the policy. */
   learningRate: number;
   /** Learn a value baseline b(s) = V_φ(s). */
@@ -48,12 +43,6 @@ export interface ReinforceConfig {
   normalizeAdvantages: boolean;
   /** Weight of an entropy bonus (0: the plain rule). */
   entCoef: number;
-  /** Clip each optimiser's gradients to this global L2 norm (0: no clipping). */
-  maxGradNorm: number;
-  /** Initial log σ of a Gaussian policy. */
-  initLogStd: number;
-  /** Seed of weights, action sampling and env resets. */
-  seed: number;
 }
 
 /** Tuned on CartPole-v1: greedy 100-episode mean ≥ 475 on seeds 0–4 within 11k–28k env steps (γ^t kept, as the seed). */
@@ -75,22 +64,16 @@ export const REINFORCE_DEFAULTS: Readonly<ReinforceConfig> = Object.freeze({
 });
 
 export function resolveReinforceConfig(config: Partial<ReinforceConfig>): ReinforceConfig {
-  checkKnownKeys('REINFORCE', config, REINFORCE_DEFAULTS);
-  const c: ReinforceConfig = { ...REINFORCE_DEFAULTS, ...config, hidden: [...(config.hidden ?? REINFORCE_DEFAULTS.hidden)] };
-  checkHidden('REINFORCE', c.hidden, config.hidden);
-  checkChoice('REINFORCE', 'activation', c.activation, ['tanh', 'relu']);
-  checkChoice('REINFORCE', 'optimizer', c.optimizer, ['adam', 'rmsprop', 'sgd']);
-  checkNumber('REINFORCE', 'learningRate', c.learningRate, { min: 0, minExclusive: true });
-  checkChoice('REINFORCE', 'baseline', c.baseline, [true, false]);
-  checkNumber('REINFORCE', 'valueLearningRate', c.valueLearningRate, { min: 0, minExclusive: true });
-  checkNumber('REINFORCE', 'gamma', c.gamma, { min: 0, max: 1 });
-  checkChoice('REINFORCE', 'gammaT', c.gammaT, [true, false]);
-  checkNumber('REINFORCE', 'episodesPerUpdate', c.episodesPerUpdate, { min: 1, integer: true });
-  checkChoice('REINFORCE', 'normalizeAdvantages', c.normalizeAdvantages, [true, false]);
-  checkNumber('REINFORCE', 'entCoef', c.entCoef, { min: 0 });
-  checkNumber('REINFORCE', 'maxGradNorm', c.maxGradNorm, { min: 0 });
-  checkNumber('REINFORCE', 'initLogStd', c.initLogStd);
-  checkNumber('REINFORCE', 'seed', c.seed, { min: 0, integer: true });
+  const A = 'REINFORCE';
+  const c = resolvePgConfig(A, config, REINFORCE_DEFAULTS);
+  checkNumber(A, 'learningRate', c.learningRate, { min: 0, minExclusive: true });
+  checkBoolean(A, 'baseline', c.baseline);
+  checkNumber(A, 'valueLearningRate', c.valueLearningRate, { min: 0, minExclusive: true });
+  checkNumber(A, 'gamma', c.gamma, { min: 0, max: 1 });
+  checkBoolean(A, 'gammaT', c.gammaT);
+  checkNumber(A, 'episodesPerUpdate', c.episodesPerUpdate, { min: 1, integer: true });
+  checkBoolean(A, 'normalizeAdvantages', c.normalizeAdvantages);
+  checkNumber(A, 'entCoef', c.entCoef, { min: 0 });
   return c;
 }
 

@@ -8,7 +8,8 @@
 import type { Env } from '../envs/index.js';
 import { Discrete } from '../envs/index.js';
 import { Rng } from '../base/rng.js';
-import { checkKnownKeys, checkNumber, type Learner, type Metrics, type MetricsCallback, type VersionedParams } from './types.js';
+import { checkKnownKeys, checkNumber } from '../base/configCheck.js';
+import type { Learner, Metrics, MetricsCallback, VersionedParams } from './types.js';
 
 export interface TabularConfig {
   /** Step size α. */

@@ -41,30 +41,6 @@ export interface DataParallelLearner<Batch> {
   applyGradients(grads: TensorMap): Metrics;
 }
 
-/** Checks that a config field is a finite number in a range; throws naming the field and agent. */
-export function checkNumber(agent: string, field: string, value: unknown, opts: { min?: number; max?: number; integer?: boolean; minExclusive?: boolean } = {}): void {
-  const { min, max, integer, minExclusive } = opts;
-  const ok =
-    typeof value === 'number' &&
-    Number.isFinite(value) &&
-    (!integer || Number.isInteger(value)) &&
-    (min === undefined || (minExclusive ? value > min : value >= min)) &&
-    (max === undefined || value <= max);
-  if (!ok) {
-    const range = `${min === undefined ? '' : `${minExclusive ? '>' : '≥'} ${min}`}${min !== undefined && max !== undefined ? ' and ' : ''}${max === undefined ? '' : `≤ ${max}`}`;
-    throw new RangeError(`${agent} config: '${field}' must be ${integer ? 'an integer' : 'a number'}${range ? ' ' + range : ''}, got ${JSON.stringify(value)}`);
-  }
-}
-
-/** Rejects config keys the agent does not know (a typo would otherwise be silently ignored). */
-export function checkKnownKeys(agent: string, config: object, defaults: object): void {
-  for (const key of Object.keys(config)) {
-    if (!(key in defaults)) {
-      throw new RangeError(`${agent} config: unknown field '${key}' (known: ${Object.keys(defaults).join(', ')})`);
-    }
-  }
-}
-
 /** A DQN learner's complete training state as data (online and target parameters, Adam, counters): agents/dqnFused.ts's, and the learner process's with its replay buffer (protocol/messages.ts). */
 export interface DqnTrainingState {
   online: Float32Array;

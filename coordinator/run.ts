@@ -16,6 +16,7 @@ import { isTabular } from '../agents/algos.js';
 import { initBackend } from '../core/backend.js';
 import { saveCheckpoint, loadCheckpoint, latestCheckpoint } from '../core/checkpoint.js';
 import type { TensorMap } from '../core/tensors.js';
+import type { HiddenActivation } from '../core/activation.js';
 import { spec as findEnvSpec } from '../envs/index.js';
 import { ensureModule, moduleRef } from '../workers/envModules.js';
 import type { EnvRef } from '../protocol/tasks.js';
@@ -201,7 +202,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     summary.envKwargs = spec.env.kwargs;
   }
   let learner: LearnerClient | undefined;
-  let latestParams: { params: TensorMap; version: number; activation?: 'relu' | 'tanh' } | undefined;
+  let latestParams: { params: TensorMap; version: number; activation?: HiddenActivation } | undefined;
   let latestSamples: { epoch: number; png: Uint8Array } | undefined;
   let checkpointWanted = false;
   const workerTable = (): WorkerSummary[] => {

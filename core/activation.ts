@@ -9,6 +9,8 @@
  *   FusedNet uses when a layer's activation is one of them.
  * - `ConvActivation`: FusedConvNet's (core/fusedConvNet.ts), the activations of the DCGAN family
  *   that the native kernels apply and differentiate without JavaScript loops.
+ * - `HiddenActivation`: the hidden layers of the RL agents' MLPs (DQN, REINFORCE, Actor-Critic,
+ *   A2C): what their configs accept, what a published policy carries, what the page runs.
  * No imports (no tfjs): rollout workers load it.
  */
 export const ACTIVATIONS = ['linear', 'sigmoid', 'tanh', 'relu', 'leakyRelu', 'elu', 'softplus', 'softmax'] as const;
@@ -23,6 +25,15 @@ export type NetActivation = Exclude<Activation, 'softmax'>;
 /** What FusedConvNet evaluates and differentiates per layer (all run natively; module doc). */
 export const CONV_ACTIVATIONS = ['linear', 'relu', 'leakyRelu', 'tanh', 'sigmoid'] as const satisfies readonly Activation[];
 export type ConvActivation = (typeof CONV_ACTIVATIONS)[number];
+
+/** The hidden activations an RL agent's config may name (module doc). */
+export const HIDDEN_ACTIVATIONS = ['relu', 'tanh'] as const satisfies readonly Activation[];
+export type HiddenActivation = (typeof HIDDEN_ACTIVATIONS)[number];
+
+/** Whether `value` (e.g. a field of a config sent as data) is one of HIDDEN_ACTIVATIONS. */
+export function isHiddenActivation(value: unknown): value is HiddenActivation {
+  return (HIDDEN_ACTIVATIONS as readonly unknown[]).includes(value);
+}
 
 /** LeakyReLU's slope for x < 0 when a spec names none: DCGAN's 0.2 (Radford et al. 2016), buildSequential's default. */
 export const LEAKY_RELU_ALPHA = 0.2;

@@ -48,4 +48,4 @@ export {
 export { ReplayBuffer, type ReplayConfig, type TransitionBatch, type ReplayState } from './replay.js';
 export { RolloutBuffer, computeGae, discountedReturns, type RolloutConfig, type GaeInput } from './rollout.js';
 export { version } from './version.js';
-export { type FusedActivation, type NetActivation } from './activation.js';
+export { HIDDEN_ACTIVATIONS, isHiddenActivation, type FusedActivation, type HiddenActivation, type NetActivation } from './activation.js';

@@ -7,6 +7,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { TensorMap } from '../core/tensors.js';
+import type { HiddenActivation } from '../core/activation.js';
 import type { EnvRef } from '../protocol/tasks.js';
 import type { ExperimentSpec } from './spec.js';
 import type { Task, TaskKind, TaskResult } from '../protocol/tasks.js';
@@ -85,7 +86,7 @@ export interface RunContext {
   progressBreak(): void;
   workersAlive(): string;
   /** Publishes policy parameters and the network's hidden activation (dashboards). */
-  publish(params: TensorMap, version: number, activation?: 'relu' | 'tanh'): void;
+  publish(params: TensorMap, version: number, activation?: HiddenActivation): void;
   /** Publishes a generative run's newest sample grid (PNG bytes) to dashboards. */
   publishSamples(epoch: number, png: Uint8Array): void;
   /** Publishes a queue-backed sweep's trial states to dashboards (in run_state). */

@@ -91,7 +91,7 @@ import { blendWeights, computeGradients, decode, encode, namedVariables, readWei
 import { loadWeightsInto, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
 import { Rng, type RngState } from '../base/rng.js';
 import { CALIBRATION_BATCHES } from './averaging.js';
-import { checkBoolean, checkKnownKeys, checkNumber } from './config.js';
+import { checkBoolean, checkKnownKeys, checkNumber } from '../base/configCheck.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
 
 /** Classes of MNIST (length of the one-hot label of the conditional model). */

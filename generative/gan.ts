@@ -22,7 +22,7 @@
  */
 import { FusedAdam } from '../core/fused.js';
 import type { Rng } from '../base/rng.js';
-import { checkBoolean, checkChoice, checkKnownKeys, checkLayerSizes, checkNumber } from './config.js';
+import { checkBoolean, checkChoice, checkKnownKeys, checkLayerSizes, checkNumber } from '../base/configCheck.js';
 import { buildMlpGanNets, MlpGanLearner, PIXELS, type MlpGanArchitecture } from './mlpGan.js';
 import type { Metrics, Phase } from './types.js';
 

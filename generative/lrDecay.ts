@@ -11,7 +11,7 @@
  * schedule is a function of t alone, so a run continued from a checkpoint (which keeps t) follows
  * it exactly, and a run that stops before `start` is the run without it.
  */
-import { checkNumber } from './config.js';
+import { checkNumber } from '../base/configCheck.js';
 
 export interface LrDecay {
   /** Iteration from which the learning rates fall. */

@@ -31,7 +31,7 @@ import { bceWithLogits } from '../core/losses.js';
 import { computeGradients, decode, encode, getParams, namedVariables, setParams, type TensorData, type TensorMap } from '../core/tensors.js';
 import { loadWeightsInto, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
 import { Rng } from '../base/rng.js';
-import { checkChoice, checkKnownKeys, checkLayerSizes, checkNumber } from './config.js';
+import { checkChoice, checkKnownKeys, checkLayerSizes, checkNumber } from '../base/configCheck.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
 import type { PixelScale } from './mnist.js';
 

@@ -55,7 +55,7 @@ import { nativeAvailable } from '../core/nativeAddon.js';
 import { buildSequential, type SequentialSpec } from '../core/nn.js';
 import { readWeights } from '../core/tensors.js';
 import type { Rng } from '../base/rng.js';
-import { checkBoolean, checkChoice, checkKnownKeys, checkNumber } from './config.js';
+import { checkBoolean, checkChoice, checkKnownKeys, checkNumber } from '../base/configCheck.js';
 import { DCGAN_DEFAULTS, discriminatorSpec, generatorSpec, type DcganArchitecture, type DcganConfig } from './dcgan.js';
 import { checkMlpGanArchitecture } from './gan.js';
 import { addGradientPenalty } from './gradientPenalty.js';

@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { REMOTE_TASK_KINDS, type EnvStreamState, type Task, type TaskKind, type TaskResult } from './tasks.js';
 import type { StateTree } from '../envs/index.js';
 import type { TensorMap } from '../core/tensors.js';
+import type { HiddenActivation } from '../core/activation.js';
 import type { ReplayState } from '../core/replay.js';
 import type { DqnTrainingState } from '../agents/types.js';
 import type { RngState } from '../base/rng.js';
@@ -150,7 +151,7 @@ export interface ParamsMessage {
   version: number;
   params: TensorMap;
   /** Hidden activation of the network (the agent's `activation`); absent for a Q-table. */
-  activation?: 'relu' | 'tanh';
+  activation?: HiddenActivation;
 }
 /** The newest sample grid of a generative run (fixed latents, one per epoch), as PNG bytes. */
 export interface SamplesMessage {

@@ -5,6 +5,7 @@
  * they cross threads (structured clone, buffers moved) and sockets (msgpack with moreTypes).
  */
 import type { TensorMap } from '../core/tensors.js';
+import type { HiddenActivation } from '../core/activation.js';
 import type { ImageBatch, Phase } from '../generative/types.js';
 import type { GenerativeKind } from '../generative/kinds.js';
 import type { StateTree } from '../envs/index.js';
@@ -56,7 +57,7 @@ export interface EnvStreamState {
 /** The greedy policy of published DQN parameters. */
 export interface DqnPolicyRef {
   algo: 'dqn';
-  activation: 'relu' | 'tanh';
+  activation: HiddenActivation;
   params: TensorMap;
   version: number;
 }

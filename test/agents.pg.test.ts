@@ -22,6 +22,7 @@ import { runOnPolicy, type EpisodeBatch, type StepRollout } from '../agents/onPo
 import { ReinforceLearner, trainReinforce } from '../agents/reinforce.js';
 import { ActorCriticLearner, acBatch, trainActorCritic, type AcBatch } from '../agents/actorCritic.js';
 import { A2cLearner, a2cBatch, trainA2c, type A2cBatch } from '../agents/a2c.js';
+import type { PgLearnerConfig } from '../agents/pgLearner.js';
 import type { Metrics } from '../agents/types.js';
 import { close, useCpu, test } from './helpers.js';
 
@@ -413,12 +414,53 @@ test('bad config values get errors naming the agent and the field', () => {
     [() => new ActorCriticLearner(4, CARTPOLE, { numEnvs: 0 }), /ActorCritic config: 'numEnvs'/],
     [() => new ActorCriticLearner(4, CARTPOLE, { activation: 'gelu' as never }), /ActorCritic config: 'activation'/],
     [() => new A2cLearner(4, CARTPOLE, { gaeLambda: 2 }), /A2C config: 'gaeLambda'/],
-    [() => new A2cLearner(4, CARTPOLE, { maxGradNorm: 0 }), /A2C config: 'maxGradNorm'/],
+    [() => new A2cLearner(4, CARTPOLE, { maxGradNorm: -1 }), /A2C config: 'maxGradNorm' must be a number ≥ 0, got -1/],
     [() => new A2cLearner(4, CARTPOLE, { optimizer: 'lbfgs' as never }), /A2C config: 'optimizer'/],
     [() => new A2cLearner(4, CARTPOLE, { entCoef: Number.NaN }), /A2C config: 'entCoef'/],
     [() => trainA2c({ envId: 'MountainCar-v0', config: { numSteps: 0 }, totalTimesteps: 10 }), /A2C config: 'numSteps'/],
   ];
   for (const [fn, re] of cases) assert.throws(fn, re);
+});
+
+/** One update of `learner` on `batch`; the policy parameters after it. */
+function stepOnce<B>(learner: { update(b: B): Metrics; getPolicyParams(): { params: TensorMap }; dispose(): void }, batch: B): TensorMap {
+  learner.update(batch);
+  const { params } = learner.getPolicyParams();
+  learner.dispose();
+  return params;
+}
+
+/** The three policy-gradient learners: built from a config given as data (as a spec would give it), and stepped once. */
+const PG_LEARNERS: { name: string; build: (config: object) => unknown; step: (config: Partial<PgLearnerConfig>) => TensorMap }[] = [
+  { name: 'REINFORCE', build: (config) => Reflect.construct(ReinforceLearner, [4, CARTPOLE, config]), step: (config) => stepOnce(new ReinforceLearner(4, CARTPOLE, config), episodeBatch(5, 4)) },
+  { name: 'ActorCritic', build: (config) => Reflect.construct(ActorCriticLearner, [4, CARTPOLE, config]), step: (config) => stepOnce(new ActorCriticLearner(4, CARTPOLE, config), transitionBatch(5, 4)) },
+  { name: 'A2C', build: (config) => Reflect.construct(A2cLearner, [4, CARTPOLE, config]), step: (config) => stepOnce(new A2cLearner(4, CARTPOLE, config), randomA2cBatch(12, 4, CARTPOLE, 5)) },
+];
+
+test('REINFORCE, Actor-Critic and A2C check their shared fields (PgLearnerConfig) alike', () => {
+  const bad: [object, string][] = [
+    [{ hidden: [0] }, 'hidden'],
+    [{ activation: 'gelu' }, 'activation'],
+    [{ optimizer: 'lbfgs' }, 'optimizer'],
+    [{ maxGradNorm: -1 }, 'maxGradNorm'],
+    [{ initLogStd: Number.NaN }, 'initLogStd'],
+    [{ seed: 0.5 }, 'seed'],
+  ];
+  for (const { name, build } of PG_LEARNERS) {
+    for (const [config, field] of bad) assert.throws(() => build(config), new RegExp(`^${name} config: '${field}' must be`), `${name} ${field}`);
+    assert.throws(() => build({ lr: 1 }), new RegExp(`^${name} config: unknown field 'lr'`));
+  }
+});
+
+test('maxGradNorm 0 means no clipping for REINFORCE, Actor-Critic and A2C alike: one SGD step equals the unclipped one', () => {
+  for (const { name, step } of PG_LEARNERS) {
+    const stepped = (maxGradNorm: number): TensorMap => step({ hidden: [8], optimizer: 'sgd', maxGradNorm, seed: 3 });
+    const none = stepped(0);
+    const huge = stepped(1e9); // a bound the gradient never reaches
+    const tight = stepped(1e-4); // a bound every gradient exceeds
+    for (const k of Object.keys(none)) close(none[k]!.data, huge[k]!.data, 0, `${name} ${k}`);
+    assert.ok(Object.keys(none).some((k) => none[k]!.data.some((v, i) => Math.abs(v - tight[k]!.data[i]!) > 1e-6)), `${name}: clipping to 1e-4 changes the step`);
+  }
 });
 
 test.run();

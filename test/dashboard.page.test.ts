@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dqnForward } from '../agents/dqn.js';
 import { Rng } from '../base/rng.js';
 import type { TensorMap } from '../core/tensors.js';
+import type { HiddenActivation } from '../core/activation.js';
 import { close, useCpu, test } from './helpers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -28,7 +29,7 @@ interface SimLike {
   close(): void;
 }
 type PageEnvs = { makeSim(id: string, kwargs?: Record<string, unknown>): SimLike };
-type PagePolicy = { Policy: new (p: TensorMap, activation?: 'relu' | 'tanh') => { forward(obs: ArrayLike<number>): Float32Array; act(obs: ArrayLike<number>, discrete: boolean): { discrete: number }; dispose(): void; net: string; hidden: string } };
+type PagePolicy = { Policy: new (p: TensorMap, activation?: HiddenActivation) => { forward(obs: ArrayLike<number>): Float32Array; act(obs: ArrayLike<number>, discrete: boolean): { discrete: number }; dispose(): void; net: string; hidden: string } };
 
 async function bundle<T>(name: string): Promise<T> {
   const { build } = await import('esbuild');

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import type { TensorMap } from './types.js';
+import type { HiddenActivation, TensorMap } from './types.js';
 
 /** Selects tfjs's cpu backend (tiny networks at batch 1: faster than webgl's round trips). */
 export async function initTf(): Promise<string> {
@@ -28,12 +28,12 @@ export type Action = { discrete: number } | { continuous: number[] };
 export class Policy {
   private readonly layers: Dense[] = [];
   private readonly table: { data: Float32Array; states: number; actions: number } | undefined;
-  readonly hidden: 'relu' | 'tanh';
+  readonly hidden: HiddenActivation;
   readonly net: string;
   readonly inDim: number;
   readonly outDim: number;
 
-  constructor(params: TensorMap, activation?: 'relu' | 'tanh') {
+  constructor(params: TensorMap, activation?: HiddenActivation) {
     const names = Object.keys(params);
     const nets = new Set(names.filter((n) => /^[A-Za-z]+_\d+_.*\/(kernel|bias)$/.test(n)).map((n) => n.slice(0, n.indexOf('_'))));
     this.net = nets.has('q') ? 'q' : nets.has('pi') ? 'pi' : ([...nets][0] ?? '');

@@ -1,0 +1,55 @@
+/**
+ * The config checks of every typed config (agents, generative models): each has frozen defaults,
+ * and a bad field is a RangeError naming its owner and the field, e.g.
+ * `DQN config: 'gamma' must be a number ≥ 0 and ≤ 1, got 1.5`. `owner` is the agent or model
+ * ('DQN', 'A2C', 'WGAN-GP', …). No imports.
+ */
+
+/** Rejects a config that is not an object, and keys the defaults lack (a typo would otherwise be silently ignored). */
+export function checkKnownKeys(owner: string, config: object, defaults: object): void {
+  if (config === null || typeof config !== 'object') throw new RangeError(`${owner} config must be an object, got ${JSON.stringify(config)}`);
+  for (const key of Object.keys(config)) {
+    if (!(key in defaults)) throw new RangeError(`${owner} config: unknown field '${key}' (known: ${Object.keys(defaults).join(', ')})`);
+  }
+}
+
+/** Checks a finite number, optionally an integer, within [min, max] (either end exclusive on request). */
+export function checkNumber(
+  owner: string,
+  field: string,
+  value: unknown,
+  opts: { min?: number; max?: number; integer?: boolean; minExclusive?: boolean; maxExclusive?: boolean } = {},
+): void {
+  const { min, max, integer, minExclusive, maxExclusive } = opts;
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (!integer || Number.isInteger(value)) &&
+    (min === undefined || (minExclusive ? value > min : value >= min)) &&
+    (max === undefined || (maxExclusive ? value < max : value <= max));
+  if (!ok) {
+    const lo = min === undefined ? '' : `${minExclusive ? '>' : '≥'} ${min}`;
+    const hi = max === undefined ? '' : `${maxExclusive ? '<' : '≤'} ${max}`;
+    const range = [lo, hi].filter((s) => s !== '').join(' and ');
+    throw new RangeError(`${owner} config: '${field}' must be ${integer ? 'an integer' : 'a number'}${range ? ' ' + range : ''}, got ${JSON.stringify(value)}`);
+  }
+}
+
+/** Checks a list of positive integers (layer sizes); `allowEmpty` where [] means no hidden layer (a linear policy or critic). */
+export function checkLayerSizes(owner: string, field: string, value: unknown, allowEmpty = false): asserts value is number[] {
+  if (!Array.isArray(value) || (!allowEmpty && value.length === 0) || value.some((h) => !Number.isInteger(h) || h <= 0)) {
+    throw new RangeError(`${owner} config: '${field}' must be a ${allowEmpty ? '' : 'non-empty '}list of positive integers, got ${JSON.stringify(value)}`);
+  }
+}
+
+/** Checks that `value` is one of `choices`. */
+export function checkChoice<T extends string>(owner: string, field: string, value: unknown, choices: readonly T[]): asserts value is T {
+  if (!(choices as readonly unknown[]).includes(value)) {
+    throw new RangeError(`${owner} config: '${field}' must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${JSON.stringify(value)}`);
+  }
+}
+
+/** Checks a boolean. */
+export function checkBoolean(owner: string, field: string, value: unknown): asserts value is boolean {
+  if (typeof value !== 'boolean') throw new RangeError(`${owner} config: '${field}' must be true or false, got ${JSON.stringify(value)}`);
+}
