@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { version } from '../core/version.js';
-import type { RunMetrics, RunOutcome } from '../drivers/context.js';
+import type { MetricsMark, RunMetrics, RunOutcome } from '../drivers/context.js';
 
 /** Why a file-system call failed, in words (read-only, not writable, full disk, …), from its error code. */
 export function fsErrorMessage(e: unknown): string {
@@ -91,7 +91,7 @@ export class MetricsLog implements RunMetrics {
   private timeOffset: number;
   private readonly t0 = performance.now();
 
-  constructor(readonly dir: string, resumeAt?: { jsonl: number; csv: number; time: number }) {
+  constructor(readonly dir: string, resumeAt?: MetricsMark) {
     const jsonlFile = path.join(dir, 'metrics.jsonl');
     const csvFile = path.join(dir, 'metrics.csv');
     const fresh = !existsSync(csvFile);
@@ -165,7 +165,7 @@ export class MetricsLog implements RunMetrics {
   }
 
   /** Byte lengths and time now (stored in checkpoints). */
-  mark(): { jsonl: number; csv: number; time: number } {
+  mark(): MetricsMark {
     return { jsonl: this.jsonlBytes, csv: this.csvBytes, time: this.time };
   }
 

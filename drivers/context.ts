@@ -48,6 +48,16 @@ export interface TaskScheduler {
   prepare: ((task: Task, attempt: number) => Task) | undefined;
 }
 
+/**
+ * Where a run's metrics log ends: the byte lengths of metrics.jsonl and metrics.csv and the run's
+ * clock in seconds. A checkpoint records it, so a resumed run truncates the logs back to it.
+ */
+export interface MetricsMark {
+  jsonl: number;
+  csv: number;
+  time: number;
+}
+
 /** The run's metrics log as a driver uses it (metrics.jsonl and metrics.csv). */
 export interface RunMetrics {
   /** Seconds since the run started (resumed runs continue their clock). */
@@ -57,7 +67,7 @@ export interface RunMetrics {
   /** One metric's whole series, value i at step firstStep + i (a trial's curve), written in bulk. */
   writeSeries(name: string, values: ArrayLike<number>, firstStep?: number): void;
   /** Where the logs end now (a checkpoint records it, so a resume can truncate them back). */
-  mark(): { jsonl: number; csv: number; time: number };
+  mark(): MetricsMark;
 }
 
 export interface Faults {

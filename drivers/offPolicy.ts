@@ -39,7 +39,7 @@ import { RolloutRunner, type RolloutRunnerState } from '../workers/rollout.js';
 import type { EnvRef, EvaluateResult, EvaluateTask, RolloutResult, RolloutTask } from '../protocol/tasks.js';
 import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
 import { EMPTY_ROUND, LearnerLost, type LearnerClient } from './learner.js';
-import type { RunContext, RunOutcome } from './context.js';
+import type { MetricsMark, RunContext, RunOutcome } from './context.js';
 import { checkedRollout } from './validate.js';
 
 /** What a DQN run's checkpoint holds (besides the model files). */
@@ -66,7 +66,7 @@ export interface DqnRunState {
   streams?: RolloutRunnerState[];
   /** Snapshots whose goal check had not finished (checked again on resume). */
   pendingChecks?: PolicySnapshot[];
-  metrics: { jsonl: number; csv: number; time: number };
+  metrics: MetricsMark;
   /** The newest greedy evaluation and the policy version it scored (not necessarily the one saved beside it). */
   lastEvaluation?: EvaluationRecord;
 }
