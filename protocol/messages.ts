@@ -18,6 +18,7 @@ import type { StateTree } from '../envs/index.js';
 import type { TensorMap } from '../core/tensors.js';
 import type { ReplayState } from '../core/replay.js';
 import type { DqnTrainingState } from '../agents/dqnFused.js';
+import type { TrainPhase } from '../agents/offPolicy.js';
 import type { RngState } from '../base/rng.js';
 import type { ImageBatch } from '../generative/types.js';
 
@@ -321,8 +322,8 @@ export interface TrainRequest {
   nextObs: Float32Array;
   terminated: Uint8Array;
   batchSize: number;
-  /** Per phase: number of gradient steps and whether the target is updated after it. */
-  phases: { gradientSteps: number; updateTarget: boolean }[];
+  /** Per phase: number of gradient steps and whether the target is updated after it (agents/offPolicy.ts's schedule). */
+  phases: TrainPhase[];
   /** Reply with the complete state too (for a checkpoint or a hand-over); otherwise only the parameters to publish. */
   wantState?: boolean;
 }
@@ -360,8 +361,8 @@ export interface GenerativeLearnerInit {
   type: 'init-generative';
   kind: string;
   config: Record<string, unknown>;
-  /** State of the Rng the model is built from (base/rng.ts RngState). */
-  rng: readonly [number, number, number, number];
+  /** State of the Rng the model is built from. */
+  rng: RngState;
   /** Load this checkpoint directory after building (a resumed run). */
   loadDir?: string;
 }
