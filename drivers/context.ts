@@ -116,7 +116,9 @@ export interface ReportedEvaluation {
   finalScore: number;
   finalStd: number;
   finalEpisodes: number;
+  /** Episode k of the evaluation reset with seed firstSeed + k. */
   firstSeed: number;
+  /** The policy version and learner update count of the evaluated (and saved) parameters. */
   policyVersion: number;
   updates: number;
   /** The checkpoint directory that holds the evaluated model. */
@@ -130,6 +132,7 @@ export interface RunOutcome {
   message: string;
   envSteps?: number;
   finalScore?: number;
+  /** The env step at which a goal-confirming evaluation first met `eval.goal`. */
   goalReachedAt?: number;
   /** What finalScore scored (runs whose score is a saved model's). */
   evaluation?: ReportedEvaluation;
