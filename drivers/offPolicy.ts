@@ -36,7 +36,7 @@ import { OffPolicySchedule, type TrainPhase } from '../agents/offPolicy.js';
 import { EVAL_SEEDS, evaluatePolicy, GoalRule, summarizeEpisodes, type EpisodeBlock, type EvalResult } from '../agents/evaluate.js';
 import { batchDim, Discrete, make } from '../envs/index.js';
 import { RolloutRunner, type RolloutRunnerState } from '../workers/rollout.js';
-import type { EnvRef, EvaluateResult, EvaluateTask, RolloutResult, RolloutTask } from '../protocol/tasks.js';
+import { DQN_ENV_STEPS, type EnvRef, type EvaluateResult, type EvaluateTask, type RolloutResult, type RolloutTask } from '../protocol/tasks.js';
 import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
 import { EMPTY_ROUND, LearnerLost, type LearnerClient } from './learner.js';
 import type { MetricsMark, RunContext, RunOutcome } from './context.js';
@@ -128,7 +128,7 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resumed?:
   const resume = resumed !== undefined ? learnerOwnsReplay(resumed) : undefined;
   const { spec } = ctx;
   const { config, obsDim, numActions } = dqnSetup(ctx);
-  const budget = spec.budget.envSteps ?? 100_000;
+  const budget = spec.budget.envSteps ?? DQN_ENV_STEPS;
   const numEnvs = spec.workers.numEnvs;
   const taskSteps = spec.workers.rolloutSteps;
   const single = ctx.singleProcess;

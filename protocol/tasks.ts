@@ -124,8 +124,18 @@ export const TRIAL_ALGOS = ['qlearning', 'sarsa', 'expected-sarsa', 'dqn', 'rein
 export type TrialAlgo = (typeof TRIAL_ALGOS)[number];
 /** The trial algorithms that train for a number of episodes (the others for env steps). */
 export const TABULAR_TRIAL_ALGOS: readonly TrialAlgo[] = ['qlearning', 'sarsa', 'expected-sarsa'];
-/** A deep trial's env-step budget when its spec names none (as a single `nnlab run` of that agent). */
-export const DEEP_TRIAL_ENV_STEPS = 200_000;
+/** A DQN run's env-step budget when its spec names none (`budget.envSteps`; `nnlab train dqn` without --steps). */
+export const DQN_ENV_STEPS = 100_000;
+/** A policy-gradient run's (REINFORCE, Actor-Critic, A2C) env-step budget when its spec names none. */
+export const PG_ENV_STEPS = 200_000;
+/**
+ * A deep trial's env-step budget when its spec names none, whatever its agent: a single
+ * policy-gradient run's (PG_ENV_STEPS), so a DQN trial trains twice as long as a single DQN run
+ * (DQN_ENV_STEPS).
+ */
+export const DEEP_TRIAL_ENV_STEPS = PG_ENV_STEPS;
+/** A tabular agent's episodes when its spec names none (`budget.episodes`; `nnlab train` without --steps). */
+export const TABULAR_EPISODES = 500;
 /** A generative run's epochs when its spec names none (spec.budget.epochs), a sweep trial's as a single run's. */
 export const GENERATIVE_EPOCHS = 5;
 
