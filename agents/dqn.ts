@@ -27,14 +27,14 @@ import { checkDqnActions, FusedDqnUpdate, type DqnTrainingState } from './dqnFus
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
 import type { TransitionBatch } from '../core/replay.js';
 import type { Rng } from '../base/rng.js';
-import { dqnActor, dqnForward, dqnStreams, epsilonAt, greedyPolicy } from './dqnActor.js';
+import { dqnActor, dqnForward, dqnStreams, epsilonAt, epsilonSchedule, greedyPolicy } from './dqnActor.js';
 import { batchDim, Discrete, make } from '../envs/index.js';
 import { runOffPolicy, type OffPolicyOptions } from './offPolicy.js';
 import { goalEvaluator, type EvalResult } from './evaluate.js';
 import { checkKnownKeys, checkNumber, type DataParallelLearner, type Learner, type Metrics, type MetricsCallback, type VersionedParams } from './types.js';
 
 /** The actor side (no tfjs): defined in dqnActor.ts, part of DQN's API here. */
-export { epsilonAt, dqnActor, greedyActions, dqnForward, greedyPolicy, dqnStreams } from './dqnActor.js';
+export { epsilonAt, epsilonSchedule, type EpsilonSchedule, dqnActor, greedyActions, dqnForward, greedyPolicy, dqnStreams } from './dqnActor.js';
 
 export interface DqnConfig {
   /** Hidden layer sizes of the Q network. */
@@ -376,6 +376,7 @@ export function trainDqn(opts: TrainDqnOptions): TrainDqnResult {
   const actorRng = streams.actor;
   const replayRng = streams.replay;
   let forward = dqnForward(learner.getPolicyParams().params, config.activation);
+  const epsilon = epsilonSchedule(config, opts.totalTimesteps);
   const goalCheck =
     opts.evalInterval === undefined
       ? undefined
@@ -396,7 +397,7 @@ export function trainDqn(opts: TrainDqnOptions): TrainDqnResult {
     seed: config.seed,
     learner,
     rng: replayRng,
-    act: (obs, numEnvs, envStep, out) => dqnActor(forward, obs, numEnvs, envStep < config.learningStarts ? 1 : epsilonAt(config, envStep, opts.totalTimesteps), actorRng, out),
+    act: (obs, numEnvs, envStep, out) => dqnActor(forward, obs, numEnvs, epsilonAt(epsilon, envStep), actorRng, out),
     onParamsUpdated: () => {
       forward = dqnForward(learner.getPolicyParams().params, config.activation);
     },

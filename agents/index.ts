@@ -6,7 +6,7 @@ export { QLearning, qLearningTarget } from './qlearning.js';
 export { ExpectedSarsa, expectedSarsaTarget } from './expectedSarsa.js';
 export { RL_ALGOS, TABULAR_ALGOS, isTabular, type RlAlgo, type TabularAlgo } from './algos.js';
 export { evaluatePolicy, goalEvaluator, EVAL_SEEDS, DEFAULT_EVAL_INTERVAL, type EvalResult, type GoalEvalOptions, type GoalEvalState } from './evaluate.js';
-export { DqnLearner, DQN_DEFAULTS, trainDqn, dqnActor, dqnForward, greedyPolicy, epsilonAt, resolveDqnConfig, type DqnConfig, type TrainDqnOptions, type TrainDqnResult } from './dqn.js';
+export { DqnLearner, DQN_DEFAULTS, trainDqn, dqnActor, dqnForward, greedyPolicy, epsilonAt, epsilonSchedule, resolveDqnConfig, type DqnConfig, type EpsilonSchedule, type TrainDqnOptions, type TrainDqnResult } from './dqn.js';
 export { runOffPolicy, type OffPolicyLearner, type OffPolicyOptions, type OffPolicyResult } from './offPolicy.js';
 export * from './policies.js';
 export { runOnPolicy, runEpisodes, type StepRollout, type EpisodeBatch, type LoopResult, type OnPolicyOptions, type EpisodeLoopOptions, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';

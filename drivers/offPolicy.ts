@@ -31,7 +31,7 @@ import { Rng, type RngState } from '../base/rng.js';
 import type { TensorMap } from '../core/tensors.js';
 import { allFinite, setParams } from '../core/tensors.js';
 import { buildMlp } from '../core/nn.js';
-import { resolveDqnConfig, greedyPolicy, initialDqnParams, type DqnConfig } from '../agents/dqn.js';
+import { resolveDqnConfig, greedyPolicy, initialDqnParams, epsilonSchedule, type DqnConfig } from '../agents/dqn.js';
 import { OffPolicySchedule, type TrainPhase } from '../agents/offPolicy.js';
 import { EVAL_SEEDS, evaluatePolicy, GoalRule, summarizeEpisodes, type EpisodeBlock, type EvalResult } from '../agents/evaluate.js';
 import { batchDim, Discrete, make } from '../envs/index.js';
@@ -185,7 +185,7 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resumed?:
   if (!single) for (const r of runners) r.close();
   let nextStream = 0;
 
-  const epsilon = { initial: config.explorationInitialEps, final: config.explorationFinalEps, fraction: config.explorationFraction, totalTimesteps: budget, learningStarts: config.learningStarts };
+  const epsilon = epsilonSchedule(config, budget);
   /**
    * Vector steps of the next task: `rolloutSteps`, but it ends where training is due, where the
    * goal check evaluates or where the budget ends, so the actor acts with the parameters of every

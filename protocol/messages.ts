@@ -22,8 +22,11 @@ import type { TrainPhase } from '../agents/offPolicy.js';
 import type { RngState } from '../base/rng.js';
 import type { ImageBatch } from '../generative/types.js';
 
-/** 2: mutual challenge–response instead of the token in the hello; `refused`. 3: trial tasks are RL or generative (`family`). */
-export const PROTOCOL_VERSION = 3;
+/**
+ * 2: mutual challenge–response instead of the token in the hello; `refused`. 3: trial tasks are RL
+ * or generative (`family`). 4: a rollout task's ε schedule has DqnConfig's field names.
+ */
+export const PROTOCOL_VERSION = 4;
 
 /** Close codes (4000–4999 are the application's). */
 export const CLOSE = {

@@ -9,6 +9,7 @@ import type { ImageBatch, Phase } from '../generative/types.js';
 import type { GenerativeKind } from '../generative/kinds.js';
 import type { StateTree } from '../envs/index.js';
 import type { RngState } from '../base/rng.js';
+import type { EpsilonSchedule } from '../agents/dqnActor.js';
 
 /** A custom env module, shipped so any executor can import it: by path on this machine, by source elsewhere. */
 export interface ModuleRef {
@@ -28,16 +29,6 @@ export interface EnvRef {
   kwargs: Record<string, unknown>;
   /** Import this module first (it registers `id`). */
   module?: ModuleRef;
-}
-
-/** DQN's ε-greedy schedule (agents/dqn.ts epsilonAt), evaluated at each global env step. */
-export interface EpsilonSchedule {
-  initial: number;
-  final: number;
-  fraction: number;
-  totalTimesteps: number;
-  /** Before this many env steps actions are uniformly random. */
-  learningStarts: number;
 }
 
 /**
@@ -70,6 +61,7 @@ export interface RolloutTask {
   steps: number;
   /** Global env step of this task's first transition (for the ε schedule). */
   envStep: number;
+  /** The acting policy and its ε schedule (agents/dqnActor.ts epsilonAt, evaluated at each global env step). */
   policy: DqnPolicyRef & { epsilon: EpsilonSchedule };
   /** Seeds this executor's envs and actor generator the first time it works for this run (without `stream`). */
   seed: number;

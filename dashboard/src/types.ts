@@ -12,5 +12,5 @@ export type { CoordinatorMessage, MetricsMessage, ParamsMessage, PeerMessage, Ru
 export type TensorMap = protocol.ParamsMessage['params'];
 export type MetricPoint = protocol.MetricsMessage['points'][number];
 
-export const PROTOCOL_VERSION: typeof protocol.PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION: typeof protocol.PROTOCOL_VERSION = 4;
 export const CLOSE: typeof protocol.CLOSE = { unauthorized: 4401, badHello: 4400, helloTimeout: 4408, runEnded: 4000, codeRefused: 4403, tryAgainLater: 1013, tooLarge: 1009, quarantined: 4409 };
