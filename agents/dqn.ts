@@ -29,16 +29,18 @@ import { checkDqnActions, FusedDqnUpdate } from './dqnFused.js';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
 import type { TransitionBatch } from '../core/replay.js';
 import type { Rng } from '../base/rng.js';
-import { dqnActor, dqnForward, dqnStreams, epsilonAt, greedyPolicy } from './dqnActor.js';
+import { dqnActor, dqnForward, dqnStreams, epsilonAt, epsilonSchedule, greedyPolicy } from './dqnActor.js';
 import { batchDim, Discrete, make } from '../envs/index.js';
 import { runOffPolicy, type OffPolicyOptions } from './offPolicy.js';
 import { goalEvaluator, type EvalResult } from './evaluate.js';
-import type { DataParallelLearner, DqnTrainingState, Learner, Metrics, MetricsCallback, VersionedParams } from './types.js';
+import type { DataParallelLearner, DqnExploration, DqnTrainingState, Learner, Metrics, MetricsCallback, VersionedParams } from './types.js';
 
 /** The actor side (no tfjs): defined in dqnActor.ts, part of DQN's API here. */
-export { epsilonAt, dqnActor, greedyActions, dqnForward, greedyPolicy, dqnStreams } from './dqnActor.js';
+export type { EpsilonSchedule } from './types.js';
+export { epsilonAt, epsilonSchedule, dqnActor, greedyActions, dqnForward, greedyPolicy, dqnStreams } from './dqnActor.js';
 
-export interface DqnConfig {
+/** DQN's settings (its exploration ones in agents/types.ts `DqnExploration`, which a rollout task carries). */
+export interface DqnConfig extends DqnExploration {
   /** Hidden layer sizes of the Q network. */
   hidden: number[];
   /** Hidden activation. */
@@ -51,8 +53,6 @@ export interface DqnConfig {
   batchSize: number;
   /** Replay buffer capacity (transitions). */
   bufferSize: number;
-  /** Env steps of pure exploration before learning starts. */
-  learningStarts: number;
   /** Collect this many env steps (summed over envs) between training phases. */
   trainFrequency: number;
   /** Gradient steps per training phase. */
@@ -61,12 +61,6 @@ export interface DqnConfig {
   targetUpdateInterval: number;
   /** Polyak coefficient τ of the target update (1 = hard copy). */
   tau: number;
-  /** ε at the start of training. */
-  explorationInitialEps: number;
-  /** ε after the decay. */
-  explorationFinalEps: number;
-  /** Fraction of totalTimesteps over which ε decays linearly. */
-  explorationFraction: number;
   /** Clip gradients to this global L2 norm. */
   maxGradNorm: number;
   /** Use the Double DQN target. */
@@ -375,6 +369,7 @@ export function trainDqn(opts: TrainDqnOptions): TrainDqnResult {
   const actorRng = streams.actor;
   const replayRng = streams.replay;
   let forward = dqnForward(learner.getPolicyParams().params, config.activation);
+  const epsilon = epsilonSchedule(config, opts.totalTimesteps);
   const goalCheck =
     opts.evalInterval === undefined
       ? undefined
@@ -395,7 +390,7 @@ export function trainDqn(opts: TrainDqnOptions): TrainDqnResult {
     seed: config.seed,
     learner,
     rng: replayRng,
-    act: (obs, numEnvs, envStep, out) => dqnActor(forward, obs, numEnvs, envStep < config.learningStarts ? 1 : epsilonAt(config, envStep, opts.totalTimesteps), actorRng, out),
+    act: (obs, numEnvs, envStep, out) => dqnActor(forward, obs, numEnvs, epsilonAt(epsilon, envStep), actorRng, out),
     onParamsUpdated: () => {
       forward = dqnForward(learner.getPolicyParams().params, config.activation);
     },

@@ -1,6 +1,6 @@
 /**
  * DQN's actor side, apart from the learner (dqn.ts) so that a rollout thread imports no tfjs:
- * the linear ε schedule, the ε-greedy actor and the greedy policy over Q(s, ·) computed by
+ * the ε schedule, the ε-greedy actor and the greedy policy over Q(s, ·) computed by
  * `dqnForward` (a FusedMlp: the one typed-array MLP forward, core/fusedNet.ts) from published
  * parameters.
  */
@@ -8,13 +8,25 @@ import { FusedMlp, type FusedNet } from '../core/fusedNet.js';
 import type { TensorMap } from '../core/tensors.js';
 import { Rng } from '../base/rng.js';
 import type { DqnConfig } from './dqn.js';
+import type { DqnExploration, EpsilonSchedule } from './types.js';
 
-/** Linear ε schedule: from initial to final over explorationFraction · totalTimesteps, then flat. */
-export function epsilonAt(c: Pick<DqnConfig, 'explorationInitialEps' | 'explorationFinalEps' | 'explorationFraction'>, step: number, totalTimesteps: number): number {
-  const span = c.explorationFraction * totalTimesteps;
-  if (span <= 0) return c.explorationFinalEps;
+/** A DQN config's ε schedule over a run of `totalTimesteps` env steps (its ε fields only). */
+export function epsilonSchedule(c: DqnExploration, totalTimesteps: number): EpsilonSchedule {
+  const { learningStarts, explorationInitialEps, explorationFinalEps, explorationFraction } = c;
+  return { learningStarts, explorationInitialEps, explorationFinalEps, explorationFraction, totalTimesteps };
+}
+
+/**
+ * DQN's ε at global env step `step`, SB3's schedule: 1 (uniformly random actions) before
+ * learningStarts; then linear from explorationInitialEps to explorationFinalEps over
+ * explorationFraction · totalTimesteps (counted from step 0), then flat.
+ */
+export function epsilonAt(s: EpsilonSchedule, step: number): number {
+  if (step < s.learningStarts) return 1;
+  const span = s.explorationFraction * s.totalTimesteps;
+  if (span <= 0) return s.explorationFinalEps;
   const progress = Math.min(1, step / span);
-  return c.explorationInitialEps + progress * (c.explorationFinalEps - c.explorationInitialEps);
+  return s.explorationInitialEps + progress * (s.explorationFinalEps - s.explorationInitialEps);
 }
 
 /**

@@ -19,6 +19,9 @@ export const EVAL_SEEDS = Object.freeze({
   recheck: (seed: number): number => 3_000_000 + seed,
 });
 
+/** Env steps between a training loop's evaluations when its options give `evaluate` and no `evalInterval` (runOffPolicy, runOnPolicy, runEpisodes). */
+export const DEFAULT_EVAL_INTERVAL = 10_000;
+
 export interface EvalResult {
   meanReturn: number;
   stdReturn: number;

@@ -19,8 +19,9 @@ import { makeVec } from '../envs/index.js';
 import type { VectorEnv } from '../envs/index.js';
 import { ReplayBuffer, type TransitionBatch } from '../core/replay.js';
 import type { Rng } from '../base/rng.js';
-import type { Metrics, MetricsCallback } from './types.js';
+import type { Metrics, MetricsCallback, TrainPhase } from './types.js';
 import { EpisodeStats } from './episodeStats.js';
+import { DEFAULT_EVAL_INTERVAL } from './evaluate.js';
 
 /** The schedule's part of an off-policy config (SB3's learning_starts, train_freq, gradient_steps, target_update_interval). */
 export interface ScheduleConfig {
@@ -28,12 +29,6 @@ export interface ScheduleConfig {
   trainFrequency: number;
   gradientSteps: number;
   targetUpdateInterval: number;
-}
-
-/** What the learner does at one point of the schedule: `gradientSteps` minibatch updates, then θ_target ← θ if `updateTarget`. */
-export interface TrainPhase {
-  gradientSteps: number;
-  updateTarget: boolean;
 }
 
 /**
@@ -107,7 +102,7 @@ export interface OffPolicyOptions {
   /** Rng of replay sampling. */
   rng: Rng;
   onMetrics?: MetricsCallback;
-  /** Called every `evalInterval` env steps; return true to stop early (e.g. goal reached). */
+  /** Called every `evalInterval` env steps (default DEFAULT_EVAL_INTERVAL); return true to stop early (e.g. goal reached). */
   evaluate?: (envStep: number) => boolean;
   evalInterval?: number;
 }
@@ -156,7 +151,7 @@ export function runOffPolicy(opts: OffPolicyOptions): OffPolicyResult {
       opts.onMetrics?.({ 'losses/td_loss': sum / c.gradientSteps, 'charts/sps': envStep / seconds }, envStep);
     }
     if (due.target) opts.learner.updateTarget();
-    if (opts.evaluate !== undefined && envStep - lastEval >= (opts.evalInterval ?? 10_000)) {
+    if (opts.evaluate !== undefined && envStep - lastEval >= (opts.evalInterval ?? DEFAULT_EVAL_INTERVAL)) {
       lastEval = envStep;
       if (opts.evaluate(envStep)) {
         stoppedEarly = true;

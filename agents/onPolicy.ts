@@ -14,7 +14,7 @@
  */
 import { batchDim, make, makeVec, type Env, type VectorEnv } from '../envs/index.js';
 import { actionDimOf, clipToBox, headFor, type ActorOutput, type PolicyActor, type PolicyHead } from './policies.js';
-import { goalEvaluator, type EvalResult } from './evaluate.js';
+import { DEFAULT_EVAL_INTERVAL, goalEvaluator, type EvalResult } from './evaluate.js';
 import type { Metrics, MetricsCallback } from './types.js';
 import { EpisodeStats } from './episodeStats.js';
 
@@ -71,7 +71,7 @@ interface LoopCommon {
   /** Called after each update so the actor can pull the new parameters. */
   onParamsUpdated: () => void;
   onMetrics?: MetricsCallback;
-  /** Called every `evalInterval` env steps (after an update); return true to stop (goal reached). */
+  /** Called every `evalInterval` env steps (default DEFAULT_EVAL_INTERVAL; after an update); return true to stop (goal reached). */
   evaluate?: (envStep: number) => boolean;
   evalInterval?: number;
 }
@@ -156,7 +156,7 @@ export function runOnPolicy(opts: OnPolicyOptions): LoopResult {
       updates++;
       opts.onParamsUpdated();
       opts.onMetrics?.({ ...metrics, 'charts/sps': envStep / ((performance.now() - t0) / 1000) }, envStep);
-      if (opts.evaluate !== undefined && envStep - lastEval >= (opts.evalInterval ?? 10_000)) {
+      if (opts.evaluate !== undefined && envStep - lastEval >= (opts.evalInterval ?? DEFAULT_EVAL_INTERVAL)) {
         lastEval = envStep;
         if (opts.evaluate(envStep)) {
           stoppedEarly = true;
@@ -245,7 +245,7 @@ export function runEpisodes(opts: EpisodeLoopOptions): LoopResult {
       updates++;
       opts.onParamsUpdated();
       opts.onMetrics?.({ ...metrics, 'charts/sps': envStep / ((performance.now() - t0) / 1000) }, envStep);
-      if (opts.evaluate !== undefined && envStep - lastEval >= (opts.evalInterval ?? 10_000)) {
+      if (opts.evaluate !== undefined && envStep - lastEval >= (opts.evalInterval ?? DEFAULT_EVAL_INTERVAL)) {
         lastEval = envStep;
         stoppedEarly = opts.evaluate(envStep);
       }

@@ -49,3 +49,27 @@ export interface DqnTrainingState {
   updates: number;
   version: number;
 }
+
+/** What an off-policy learner does at one point of its schedule (agents/offPolicy.ts `OffPolicySchedule`): `gradientSteps` minibatch updates, then θ_target ← θ if `updateTarget`. */
+export interface TrainPhase {
+  gradientSteps: number;
+  updateTarget: boolean;
+}
+
+/** DQN's ε-greedy exploration settings (part of agents/dqn.ts `DqnConfig`; agents/dqnActor.ts `epsilonAt`). */
+export interface DqnExploration {
+  /** Env steps of pure exploration before learning starts. */
+  learningStarts: number;
+  /** ε at the start of training. */
+  explorationInitialEps: number;
+  /** ε after the decay. */
+  explorationFinalEps: number;
+  /** Fraction of totalTimesteps over which ε decays linearly. */
+  explorationFraction: number;
+}
+
+/** What DQN's ε depends on: the config's exploration settings, under their names, and the run's length (a rollout task carries it). */
+export interface EpsilonSchedule extends DqnExploration {
+  /** The run's env-step budget: ε decays over explorationFraction of it. */
+  totalTimesteps: number;
+}

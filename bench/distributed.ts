@@ -79,7 +79,7 @@ async function rolloutRate(threads: number, load: RolloutLoad = CARTPOLE): Promi
     steps: load.steps,
     envStep: 50_000,
     seed: i,
-    policy: { algo: 'dqn', activation: 'relu', params, version, epsilon: { initial: 1, final: 0.05, fraction: 0.1, totalTimesteps: 100_000, learningStarts: 0 } },
+    policy: { algo: 'dqn', activation: 'relu', params, version, epsilon: { explorationInitialEps: 1, explorationFinalEps: 0.05, explorationFraction: 0.1, totalTimesteps: 100_000, learningStarts: 0 } },
   });
   const run = async (n: number) => {
     const t0 = performance.now();

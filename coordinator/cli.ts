@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { initBackend, backendInfo } from '../core/backend.js';
 import { version } from '../core/version.js';
 import { redisUrlProblem } from '../protocol/redisUrl.js';
+import { DQN_ENV_STEPS } from '../protocol/tasks.js';
 
 const HELP = `nnlab ${version} — a reinforcement-learning and generative-model lab on TensorFlow.js
 
@@ -181,9 +182,9 @@ async function main(argv: string[]): Promise<void> {
           env: { id: values.env ?? 'CartPole-v1' },
           agent: { algo: 'dqn', config: {} },
           seed: intOption('seed', values.seed, 0),
-          budget: { envSteps: values.steps === undefined ? 100_000 : intOption('steps', values.steps, 0) },
+          budget: { envSteps: values.steps === undefined ? DQN_ENV_STEPS : intOption('steps', values.steps, 0) },
           workers: { rollout: 0, learner: { process: false } },
-          eval: { interval: 5000, episodes: 10, finalEpisodes: 100, ...(goal !== undefined ? { goal } : {}) },
+          eval: goal !== undefined ? { goal } : {}, // the spec's defaults fill the rest
         };
         await runExperiment({ spec, port: intOption('port', values.port, 0) });
         return;

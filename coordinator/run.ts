@@ -35,7 +35,7 @@ import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { runInProcess } from '../drivers/onPolicy.js';
 import { latestGenerativeCheckpoint } from '../drivers/generative.js';
 import { dashboardHandler } from './dashboardHttp.js';
-import type { Faults, RunContext, RunEvent, RunOutcome } from '../drivers/context.js';
+import type { Faults, MetricsMark, RunContext, RunEvent, RunOutcome } from '../drivers/context.js';
 import type { RunSummary, WorkerSummary, CoordinatorMessage } from '../protocol/messages.js';
 
 export interface RunOptions {
@@ -182,7 +182,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   makeRunDir(runDir);
   if (queueUrl !== undefined) clearFollowerMetrics(runDir);
   if (opts.resume === undefined) writeRunFiles(runDir, spec, { runId, seed: spec.seed, backend: backend.name, learnerBackend: spec.workers.learner.backend ?? 'default', startedAt: new Date().toISOString() });
-  const resumeMark = (resumeState as { metrics?: { jsonl: number; csv: number; time: number } } | undefined)?.metrics;
+  const resumeMark = (resumeState as { metrics?: MetricsMark } | undefined)?.metrics;
   const metrics = new MetricsLog(runDir, resumeMark);
 
   // ---- scheduler, server, executors ----

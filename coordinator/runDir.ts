@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { version } from '../core/version.js';
-import type { RunMetrics, RunOutcome } from '../drivers/context.js';
+import type { MetricsMark, ReportedEvaluation, RunMetrics, RunOutcome } from '../drivers/context.js';
 
 /** Why a file-system call failed, in words (read-only, not writable, full disk, …), from its error code. */
 export function fsErrorMessage(e: unknown): string {
@@ -91,7 +91,7 @@ export class MetricsLog implements RunMetrics {
   private timeOffset: number;
   private readonly t0 = performance.now();
 
-  constructor(readonly dir: string, resumeAt?: { jsonl: number; csv: number; time: number }) {
+  constructor(readonly dir: string, resumeAt?: MetricsMark) {
     const jsonlFile = path.join(dir, 'metrics.jsonl');
     const csvFile = path.join(dir, 'metrics.csv');
     const fresh = !existsSync(csvFile);
@@ -165,7 +165,7 @@ export class MetricsLog implements RunMetrics {
   }
 
   /** Byte lengths and time now (stored in checkpoints). */
-  mark(): { jsonl: number; csv: number; time: number } {
+  mark(): MetricsMark {
     return { jsonl: this.jsonlBytes, csv: this.csvBytes, time: this.time };
   }
 
@@ -217,27 +217,12 @@ export function writeRunFiles(dir: string, spec: unknown, meta: Record<string, u
 
 /**
  * runs/<id>/result.json: how the run ended and, for a run that reports a saved model's score,
- * exactly what was scored (docs/experiments.md, "What a run reports is what it saved"). Paths are relative to the run directory.
+ * exactly what was scored (docs/experiments.md, "What a run reports is what it saved"): the
+ * run's ReportedEvaluation, with its paths relative to the run directory: `checkpoint` the
+ * checkpoint's directory, `model` the model's own (checkpoint/models/<model>, tfjs layers format).
+ * A run whose score is no saved model's has only `finalScore`.
  */
-export interface ResultFile {
-  state: string;
-  message: string | undefined;
-  finishedAt: string;
-  envSteps?: number;
-  finalScore?: number;
-  finalStd?: number;
-  finalEpisodes?: number;
-  /** Episode k of the final evaluation reset with seed firstSeed + k. */
-  firstSeed?: number;
-  /** The policy version and learner update count of the evaluated (and saved) parameters. */
-  policyVersion?: number;
-  updates?: number;
-  /** The checkpoint holding the evaluated model, and the model itself (tfjs layers format). */
-  checkpoint?: string;
-  model?: string;
-  /** The env step at which a goal-confirming evaluation first met `eval.goal`. */
-  goalReachedAt?: number;
-}
+export type ResultFile = { state: string; message: string | undefined; finishedAt: string } & Pick<RunOutcome, 'envSteps' | 'goalReachedAt'> & Partial<ReportedEvaluation>;
 
 export function resultFile(runDir: string, state: string, message: string | undefined, outcome: RunOutcome | undefined): ResultFile {
   const r: ResultFile = { state, message, finishedAt: new Date().toISOString() };

@@ -49,6 +49,16 @@ export interface TaskScheduler {
   prepare: ((task: Task, attempt: number) => Task) | undefined;
 }
 
+/**
+ * Where a run's metrics log ends: the byte lengths of metrics.jsonl and metrics.csv and the run's
+ * clock in seconds. A checkpoint records it, so a resumed run truncates the logs back to it.
+ */
+export interface MetricsMark {
+  jsonl: number;
+  csv: number;
+  time: number;
+}
+
 /** The run's metrics log as a driver uses it (metrics.jsonl and metrics.csv). */
 export interface RunMetrics {
   /** Seconds since the run started (resumed runs continue their clock). */
@@ -58,7 +68,7 @@ export interface RunMetrics {
   /** One metric's whole series, value i at step firstStep + i (a trial's curve), written in bulk. */
   writeSeries(name: string, values: ArrayLike<number>, firstStep?: number): void;
   /** Where the logs end now (a checkpoint records it, so a resume can truncate them back). */
-  mark(): { jsonl: number; csv: number; time: number };
+  mark(): MetricsMark;
 }
 
 export interface Faults {
@@ -107,7 +117,9 @@ export interface ReportedEvaluation {
   finalScore: number;
   finalStd: number;
   finalEpisodes: number;
+  /** Episode k of the evaluation reset with seed firstSeed + k. */
   firstSeed: number;
+  /** The policy version and learner update count of the evaluated (and saved) parameters. */
   policyVersion: number;
   updates: number;
   /** The checkpoint directory that holds the evaluated model. */
@@ -121,6 +133,7 @@ export interface RunOutcome {
   message: string;
   envSteps?: number;
   finalScore?: number;
+  /** The env step at which a goal-confirming evaluation first met `eval.goal`. */
   goalReachedAt?: number;
   /** What finalScore scored (runs whose score is a saved model's). */
   evaluation?: ReportedEvaluation;

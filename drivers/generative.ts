@@ -23,8 +23,7 @@ import { scoreMetric, scoreOf, type ScoreMetric } from '../generative/score.js';
 import { median } from '../base/stats.js';
 import { GENERATIVE_EPOCHS, type GradientResult, type GradientTask } from '../protocol/tasks.js';
 import type { ExperimentSpec, GradientMode } from './spec.js';
-import type { TaskScheduler } from './context.js';
-import type { RunContext, RunOutcome } from './context.js';
+import type { MetricsMark, RunContext, RunOutcome, TaskScheduler } from './context.js';
 import { GenerativeProcessLearner } from './learner.js';
 
 /** Cuts a batch into `k` contiguous shards of near-equal size. */
@@ -122,7 +121,7 @@ export function gradientStep(mode: GradientMode, threads: number, dataParallel: 
 }
 
 /** What the newest generative checkpoint of a run holds: the loop's position, the metrics' lengths, the model's folder. */
-export type GenerativeRunState = EpochCheckpoint<{ metrics: { jsonl: number; csv: number; time: number } }>;
+export type GenerativeRunState = EpochCheckpoint<{ metrics: MetricsMark }>;
 
 /** The newest complete epoch checkpoint of a generative run (runs/<id>/checkpoints/), or undefined. */
 export function latestGenerativeCheckpoint(runDir: string): GenerativeRunState | undefined {

@@ -31,15 +31,16 @@ import { Rng, type RngState } from '../base/rng.js';
 import type { TensorMap } from '../core/tensors.js';
 import { allFinite, setParams } from '../core/tensors.js';
 import { buildMlp } from '../core/nn.js';
-import { resolveDqnConfig, greedyPolicy, initialDqnParams, type DqnConfig } from '../agents/dqn.js';
-import { OffPolicySchedule, type TrainPhase } from '../agents/offPolicy.js';
+import { resolveDqnConfig, greedyPolicy, initialDqnParams, epsilonSchedule, type DqnConfig } from '../agents/dqn.js';
+import { OffPolicySchedule } from '../agents/offPolicy.js';
+import type { TrainPhase } from '../agents/types.js';
 import { EVAL_SEEDS, evaluatePolicy, GoalRule, summarizeEpisodes, type EpisodeBlock, type EvalResult } from '../agents/evaluate.js';
 import { batchDim, Discrete, make } from '../envs/index.js';
 import { RolloutRunner, type RolloutRunnerState } from '../workers/rollout.js';
-import type { EnvRef, EvaluateResult, EvaluateTask, RolloutResult, RolloutTask } from '../protocol/tasks.js';
+import { DQN_ENV_STEPS, type EnvRef, type EvaluateResult, type EvaluateTask, type RolloutResult, type RolloutTask } from '../protocol/tasks.js';
 import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
 import { EMPTY_ROUND, LearnerLost, type LearnerClient } from './learner.js';
-import type { RunContext, RunOutcome } from './context.js';
+import type { MetricsMark, RunContext, RunOutcome } from './context.js';
 import { checkedRollout } from './validate.js';
 
 /** What a DQN run's checkpoint holds (besides the model files). */
@@ -66,7 +67,7 @@ export interface DqnRunState {
   streams?: RolloutRunnerState[];
   /** Snapshots whose goal check had not finished (checked again on resume). */
   pendingChecks?: PolicySnapshot[];
-  metrics: { jsonl: number; csv: number; time: number };
+  metrics: MetricsMark;
   /** The newest greedy evaluation and the policy version it scored (not necessarily the one saved beside it). */
   lastEvaluation?: EvaluationRecord;
 }
@@ -128,7 +129,7 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resumed?:
   const resume = resumed !== undefined ? learnerOwnsReplay(resumed) : undefined;
   const { spec } = ctx;
   const { config, obsDim, numActions } = dqnSetup(ctx);
-  const budget = spec.budget.envSteps ?? 100_000;
+  const budget = spec.budget.envSteps ?? DQN_ENV_STEPS;
   const numEnvs = spec.workers.numEnvs;
   const taskSteps = spec.workers.rolloutSteps;
   const single = ctx.singleProcess;
@@ -185,7 +186,7 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resumed?:
   if (!single) for (const r of runners) r.close();
   let nextStream = 0;
 
-  const epsilon = { initial: config.explorationInitialEps, final: config.explorationFinalEps, fraction: config.explorationFraction, totalTimesteps: budget, learningStarts: config.learningStarts };
+  const epsilon = epsilonSchedule(config, budget);
   /**
    * Vector steps of the next task: `rolloutSteps`, but it ends where training is due, where the
    * goal check evaluates or where the budget ends, so the actor acts with the parameters of every

@@ -8,6 +8,7 @@ import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
 import type { trainA2c } from '../agents/a2c.js';
 import { PG_TRAINERS } from '../workers/deepTrial.js';
 import type { TrainPgOptions } from '../agents/onPolicy.js';
+import { PG_ENV_STEPS } from '../protocol/tasks.js';
 import type { RunContext, RunOutcome } from './context.js';
 import { runGenerative, type GenerativeRunState } from './generative.js';
 
@@ -18,7 +19,7 @@ export async function runInProcess(ctx: RunContext, resume?: unknown): Promise<R
   const algo = spec.agent!.algo as keyof typeof PG_TRAINERS;
   const train = PG_TRAINERS[algo];
   if (train === undefined) throw new RangeError(`spec.agent.algo: '${algo}' cannot run in process`);
-  const budget = spec.budget.envSteps ?? 200_000;
+  const budget = spec.budget.envSteps ?? PG_ENV_STEPS;
   let last = 0;
   const opts: TrainPgOptions<Record<string, unknown>> = {
     envId: ctx.envRef.id,

@@ -40,6 +40,8 @@ const sweepValue = z.union([
   z.strictObject({ min: z.number(), max: z.number(), log: z.boolean().default(false), integer: z.boolean().default(false) }),
 ]);
 
+// A section with defaulted fields is `.prefault({})`: when absent it is parsed as {}, so its
+// fields' own defaults are the only statement of them.
 const specObject = z
   .strictObject({
     /** A name for the run directory and the dashboard. */
@@ -58,9 +60,9 @@ const specObject = z
     seed: capped(0, SPEC_LIMITS.seed).default(0),
     budget: z
       .strictObject({
-        /** Env steps (deep agents). */
+        /** Env steps (deep agents; when absent protocol/tasks.ts's DQN_ENV_STEPS, PG_ENV_STEPS, or a sweep trial's DEEP_TRIAL_ENV_STEPS). */
         envSteps: capped(1, SPEC_LIMITS.envSteps).optional(),
-        /** Episodes (tabular agents). */
+        /** Episodes (tabular agents; when absent TABULAR_EPISODES). */
         episodes: capped(1, SPEC_LIMITS.episodes).optional(),
         /** Epochs (generative models). */
         epochs: capped(1, SPEC_LIMITS.epochs).optional(),
@@ -99,13 +101,13 @@ const specObject = z
             /** NNLAB_BACKEND of the learner process. */
             backend: z.enum(['tensorflow', 'native', 'webgpu', 'wasm', 'cpu']).optional(),
           })
-          .default({ process: true }),
+          .prefault({}),
         /** Wait for this many remote workers before starting. */
         remote: capped(0, SPEC_LIMITS.remoteWorkers).default(0),
         /** Seconds a task may take before it is taken back and sent to another executor (default: 10 × the median task time of its kind, at least 10 s). */
         taskTimeout: z.number().positive().max(86_400).optional(),
       })
-      .default({ rollout: 2, numEnvs: 1, rolloutSteps: 64, streams: 1, gradient: 0, gradientMode: 'auto', learner: { process: true }, remote: 0 }),
+      .prefault({}),
     eval: z
       .strictObject({
         /** Env steps between greedy evaluations (0: none). */
@@ -118,14 +120,14 @@ const specObject = z
         /** Generated images per classifier evaluation of a generative model (default 10 000). */
         samples: capped(1, SPEC_LIMITS.evalSamples, 'samples').optional(),
       })
-      .default({ interval: 5000, episodes: 10, finalEpisodes: 100 }),
+      .prefault({}),
     checkpoint: z
       .strictObject({
         /** Env steps (or epochs for generative models) between checkpoints (0: only at the end and on SIGINT/SIGTERM). */
         interval: capped(0, SPEC_LIMITS.interval).default(10_000),
         keep: capped(1, SPEC_LIMITS.keepCheckpoints).default(3),
       })
-      .default({ interval: 10_000, keep: 3 }),
+      .prefault({}),
     sweep: z
       .strictObject({
         method: z.enum(['grid', 'random']).default('grid'),
@@ -175,10 +177,10 @@ export const specSchema = specObject.superRefine((s, ctx) => {
   }
 });
 
-/** The schema under ZodDefault / ZodOptional wrappers. */
+/** The schema under ZodDefault / ZodPrefault / ZodOptional wrappers. */
 function unwrap(schema: z.ZodType): z.ZodType {
   let s = schema;
-  while (s instanceof z.ZodDefault || s instanceof z.ZodOptional) s = s.unwrap() as z.ZodType;
+  while (s instanceof z.ZodDefault || s instanceof z.ZodPrefault || s instanceof z.ZodOptional) s = s.unwrap() as z.ZodType;
   return s;
 }
 

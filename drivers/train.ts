@@ -13,6 +13,7 @@ import { ExpectedSarsa } from '../agents/expectedSarsa.js';
 import { evaluateGreedy, trainTabular } from '../agents/tabular.js';
 import { EVAL_SEEDS } from '../agents/evaluate.js';
 import type { Metrics } from '../agents/types.js';
+import { TABULAR_EPISODES } from '../protocol/tasks.js';
 
 /** The agents `nnlab train` runs here: the tabular ones (DQN runs as a spec with no threads: coordinator/cli.ts). */
 export const TRAINABLE = TABULAR_ALGOS;
@@ -22,7 +23,7 @@ export interface TrainOptions {
   agent: string;
   env: string;
   seed: number;
-  /** Episodes. */
+  /** Episodes (default TABULAR_EPISODES). */
   budget?: number;
   runDir?: string;
   backend: string;
@@ -52,7 +53,7 @@ export async function runTrain(opts: TrainOptions): Promise<{ meanReturn: number
   const env = make(opts.env) as Env<number, number>;
   const Agent = opts.agent === 'sarsa' ? Sarsa : opts.agent === 'qlearning' ? QLearning : ExpectedSarsa;
   const agent = Agent.forEnv(env, { seed: opts.seed });
-  trainTabular(env, agent, { episodes: opts.budget ?? 500, onMetrics });
+  trainTabular(env, agent, { episodes: opts.budget ?? TABULAR_EPISODES, onMetrics });
   const meanReturn = evaluateGreedy(env, agent.params, 100, EVAL_SEEDS.final(opts.seed), 10_000);
   await agent.save(path.join(runDir, 'checkpoints'));
   log(`greedy evaluation over 100 episodes: mean return ${meanReturn.toFixed(3)}; Q table in ${runDir}/checkpoints`);

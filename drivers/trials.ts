@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expandSweep, type ExperimentSpec, type Trial } from './spec.js';
-import { GENERATIVE_EPOCHS, type EnvRef, type GenerativeTrialTask, type RlTrialTask, type TrialResult, type TrialTask } from '../protocol/tasks.js';
+import { GENERATIVE_EPOCHS, TABULAR_EPISODES, type EnvRef, type GenerativeTrialTask, type RlTrialTask, type TrialResult, type TrialTask } from '../protocol/tasks.js';
 import type { TrialMetricNames } from '../protocol/messages.js';
 import { classifierEvaluation, generativeScoreMetric } from './generative.js';
 import type { RunContext, RunOutcome } from './context.js';
@@ -48,7 +48,7 @@ export function trialTask(runId: string, env: EnvRef, trial: Trial, outDir?: str
     env: { ...env, kwargs: spec.env?.kwargs ?? env.kwargs },
     algo: spec.agent!.algo,
     config: { seed: spec.seed, ...spec.agent!.config },
-    episodes: spec.budget.episodes ?? 500,
+    episodes: spec.budget.episodes ?? TABULAR_EPISODES,
     evalEpisodes: spec.eval.finalEpisodes,
   };
   if (spec.budget.envSteps !== undefined) task.envSteps = spec.budget.envSteps;

@@ -18,12 +18,15 @@ import type { StateTree } from '../envs/index.js';
 import type { TensorMap } from '../core/tensors.js';
 import type { HiddenActivation } from '../core/activation.js';
 import type { ReplayState } from '../core/replay.js';
-import type { DqnTrainingState } from '../agents/types.js';
+import type { DqnTrainingState, TrainPhase } from '../agents/types.js';
 import type { RngState } from '../base/rng.js';
 import type { ImageBatch } from '../generative/types.js';
 
-/** 2: mutual challenge–response instead of the token in the hello; `refused`. 3: trial tasks are RL or generative (`family`). */
-export const PROTOCOL_VERSION = 3;
+/**
+ * 2: mutual challenge–response instead of the token in the hello; `refused`. 3: trial tasks are RL
+ * or generative (`family`). 4: a rollout task's ε schedule has DqnConfig's field names.
+ */
+export const PROTOCOL_VERSION = 4;
 
 /** Close codes (4000–4999 are the application's). */
 export const CLOSE = {
@@ -322,8 +325,8 @@ export interface TrainRequest {
   nextObs: Float32Array;
   terminated: Uint8Array;
   batchSize: number;
-  /** Per phase: number of gradient steps and whether the target is updated after it. */
-  phases: { gradientSteps: number; updateTarget: boolean }[];
+  /** Per phase: number of gradient steps and whether the target is updated after it (agents/offPolicy.ts's schedule). */
+  phases: TrainPhase[];
   /** Reply with the complete state too (for a checkpoint or a hand-over); otherwise only the parameters to publish. */
   wantState?: boolean;
 }
@@ -361,8 +364,8 @@ export interface GenerativeLearnerInit {
   type: 'init-generative';
   kind: string;
   config: Record<string, unknown>;
-  /** State of the Rng the model is built from (base/rng.ts RngState). */
-  rng: readonly [number, number, number, number];
+  /** State of the Rng the model is built from. */
+  rng: RngState;
   /** Load this checkpoint directory after building (a resumed run). */
   loadDir?: string;
 }

@@ -10,6 +10,7 @@ import type { ImageBatch, Phase } from '../generative/types.js';
 import type { GenerativeKind } from '../generative/kinds.js';
 import type { StateTree } from '../envs/index.js';
 import type { RngState } from '../base/rng.js';
+import type { EpsilonSchedule } from '../agents/types.js';
 
 /** A custom env module, shipped so any executor can import it: by path on this machine, by source elsewhere. */
 export interface ModuleRef {
@@ -29,16 +30,6 @@ export interface EnvRef {
   kwargs: Record<string, unknown>;
   /** Import this module first (it registers `id`). */
   module?: ModuleRef;
-}
-
-/** DQN's ε-greedy schedule (agents/dqn.ts epsilonAt), evaluated at each global env step. */
-export interface EpsilonSchedule {
-  initial: number;
-  final: number;
-  fraction: number;
-  totalTimesteps: number;
-  /** Before this many env steps actions are uniformly random. */
-  learningStarts: number;
 }
 
 /**
@@ -71,6 +62,7 @@ export interface RolloutTask {
   steps: number;
   /** Global env step of this task's first transition (for the ε schedule). */
   envStep: number;
+  /** The acting policy and its ε schedule (agents/dqnActor.ts epsilonAt, evaluated at each global env step). */
   policy: DqnPolicyRef & { epsilon: EpsilonSchedule };
   /** Seeds this executor's envs and actor generator the first time it works for this run (without `stream`). */
   seed: number;
@@ -125,8 +117,18 @@ export const TRIAL_ALGOS = ['qlearning', 'sarsa', 'expected-sarsa', 'dqn', 'rein
 export type TrialAlgo = (typeof TRIAL_ALGOS)[number];
 /** The trial algorithms that train for a number of episodes (the others for env steps). */
 export const TABULAR_TRIAL_ALGOS: readonly TrialAlgo[] = ['qlearning', 'sarsa', 'expected-sarsa'];
-/** A deep trial's env-step budget when its spec names none (as a single `nnlab run` of that agent). */
-export const DEEP_TRIAL_ENV_STEPS = 200_000;
+/** A DQN run's env-step budget when its spec names none (`budget.envSteps`; `nnlab train dqn` without --steps). */
+export const DQN_ENV_STEPS = 100_000;
+/** A policy-gradient run's (REINFORCE, Actor-Critic, A2C) env-step budget when its spec names none. */
+export const PG_ENV_STEPS = 200_000;
+/**
+ * A deep trial's env-step budget when its spec names none, whatever its agent: a single
+ * policy-gradient run's (PG_ENV_STEPS), so a DQN trial trains twice as long as a single DQN run
+ * (DQN_ENV_STEPS).
+ */
+export const DEEP_TRIAL_ENV_STEPS = PG_ENV_STEPS;
+/** A tabular agent's episodes when its spec names none (`budget.episodes`; `nnlab train` without --steps). */
+export const TABULAR_EPISODES = 500;
 /** A generative run's epochs when its spec names none (spec.budget.epochs), a sweep trial's as a single run's. */
 export const GENERATIVE_EPOCHS = 5;
 

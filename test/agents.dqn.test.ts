@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DqnLearner, dqnActor, dqnForward, epsilonAt, trainDqn, resolveDqnConfig } from '../agents/dqn.js';
+import { DqnLearner, dqnActor, dqnForward, epsilonAt, epsilonSchedule, trainDqn, resolveDqnConfig } from '../agents/dqn.js';
 import { ReplayBuffer, type TransitionBatch } from '../core/replay.js';
 import { Rng } from '../base/rng.js';
 import { getParams, type TensorMap } from '../core/tensors.js';
@@ -73,8 +73,13 @@ test('hard and Polyak target updates', () => {
 });
 
 test('ε decays linearly over explorationFraction of the run, then stays at the final value', () => {
-  const c = { explorationInitialEps: 1, explorationFinalEps: 0.05, explorationFraction: 0.5 };
-  close([epsilonAt(c, 0, 1000), epsilonAt(c, 250, 1000), epsilonAt(c, 500, 1000), epsilonAt(c, 900, 1000)], [1, 0.525, 0.05, 0.05]);
+  const c = epsilonSchedule({ learningStarts: 0, explorationInitialEps: 1, explorationFinalEps: 0.05, explorationFraction: 0.5 }, 1000);
+  close([epsilonAt(c, 0), epsilonAt(c, 250), epsilonAt(c, 500), epsilonAt(c, 900)], [1, 0.525, 0.05, 0.05]);
+});
+
+test('ε is 1 before learningStarts, then follows the decay counted from step 0', () => {
+  const c = epsilonSchedule({ learningStarts: 300, explorationInitialEps: 0.5, explorationFinalEps: 0.05, explorationFraction: 0.5 }, 1000);
+  close([epsilonAt(c, 0), epsilonAt(c, 299), epsilonAt(c, 300), epsilonAt(c, 500)], [1, 1, 0.23, 0.05]);
 });
 
 test('the actor is greedy on the published parameters at ε = 0 and uniform at ε = 1', () => {

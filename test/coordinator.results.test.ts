@@ -130,7 +130,7 @@ const rolloutTask: RolloutTask = {
   steps: 8,
   envStep: 0,
   seed: 1,
-  policy: { algo: 'dqn', activation: 'relu', params: policyParams(4, 2), version: 0, epsilon: { initial: 1, final: 1, fraction: 1, totalTimesteps: 100, learningStarts: 100 } },
+  policy: { algo: 'dqn', activation: 'relu', params: policyParams(4, 2), version: 0, epsilon: { explorationInitialEps: 1, explorationFinalEps: 1, explorationFraction: 1, totalTimesteps: 100, learningStarts: 100 } },
 };
 
 test('rollout results: each inconsistency is named with its field', async () => {

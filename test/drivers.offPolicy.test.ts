@@ -12,7 +12,8 @@ import path from 'node:path';
 import { runExperiment } from '../coordinator/run.js';
 import { readMetrics } from '../coordinator/runDir.js';
 import { trainDqn, type DqnConfig } from '../agents/dqn.js';
-import { OffPolicySchedule, type TrainPhase } from '../agents/offPolicy.js';
+import { OffPolicySchedule } from '../agents/offPolicy.js';
+import type { TrainPhase } from '../agents/types.js';
 import { test, useCpu } from './helpers.js';
 
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-offpolicy-'));

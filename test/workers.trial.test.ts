@@ -75,7 +75,7 @@ test('a thread loads tfjs for its first deep trial, not for rollouts or tabular 
   const learner = new DqnLearner(4, 2, { hidden: [8] }, new Rng(0));
   const { params, version } = learner.getPolicyParams();
   learner.dispose();
-  const rollout: RolloutTask = { kind: 'rollout', runId: 'probe', env: { id: 'CartPole-v1', kwargs: {} }, numEnvs: 2, steps: 8, envStep: 0, seed: 1, policy: { algo: 'dqn', activation: 'relu', params, version, epsilon: { initial: 1, final: 0.05, fraction: 0.1, totalTimesteps: 1000, learningStarts: 0 } } };
+  const rollout: RolloutTask = { kind: 'rollout', runId: 'probe', env: { id: 'CartPole-v1', kwargs: {} }, numEnvs: 2, steps: 8, envStep: 0, seed: 1, policy: { algo: 'dqn', activation: 'relu', params, version, epsilon: { explorationInitialEps: 1, explorationFinalEps: 0.05, explorationFraction: 0.1, totalTimesteps: 1000, learningStarts: 0 } } };
   const scheduler = new Scheduler();
   scheduler.addExecutor(new ThreadPoolExecutor('threads', 1));
   try {

@@ -64,8 +64,7 @@ export class RolloutRunner {
     const eps = task.policy.epsilon;
     for (let t = 0; t < task.steps; t++) {
       const envStep = task.envStep + t * numEnvs;
-      const epsilon = envStep < eps.learningStarts ? 1 : epsilonAt({ explorationInitialEps: eps.initial, explorationFinalEps: eps.final, explorationFraction: eps.fraction }, envStep, eps.totalTimesteps);
-      dqnActor(net, this.obs, numEnvs, epsilon, this.rng, actions);
+      dqnActor(net, this.obs, numEnvs, epsilonAt(eps, envStep), this.rng, actions);
       const [nextObs, rewards, terminated, truncated, info] = this.envs.step(actions);
       const finalObs = info.finalObs as (Float32Array | null)[] | undefined;
       for (let e = 0; e < numEnvs; e++) {

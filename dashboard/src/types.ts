@@ -14,5 +14,5 @@ export type MetricPoint = protocol.MetricsMessage['points'][number];
 /** The hidden activation of a published policy (core/activation.ts HiddenActivation, reached through the params message). */
 export type HiddenActivation = NonNullable<protocol.ParamsMessage['activation']>;
 
-export const PROTOCOL_VERSION: typeof protocol.PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION: typeof protocol.PROTOCOL_VERSION = 4;
 export const CLOSE: typeof protocol.CLOSE = { unauthorized: 4401, badHello: 4400, helloTimeout: 4408, runEnded: 4000, codeRefused: 4403, tryAgainLater: 1013, tooLarge: 1009, quarantined: 4409 };
