@@ -1,7 +1,8 @@
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { Rng } from '../base/rng.js';
-import { CartPoleEnv, CartPoleVectorEnv, InvalidArgument, SyncVectorEnv, logger, make, makeVec, type VectorEnv } from '../envs/index.js';
+import { CartPoleEnv, CartPoleVectorEnv, InvalidArgument, SyncVectorEnv, logger, make, makeVec, writeNextObsRow, type VectorEnv } from '../envs/index.js';
+import { STRUCTURED_OBS_DIM, TUPLE_WALK_ID } from './fixtures/structuredObsEnv.js';
 
 logger.level = 'error';
 
@@ -110,6 +111,31 @@ test('vector envs over Discrete observations store the index; infos are batched 
   assert.equal(Array.from(info['_prob'] as Uint8Array), [1, 1]);
   assert.is((info['actionMask'] as Int8Array[]).length, 2);
   assert.throws(() => v.step([0]), (e: Error) => e instanceof InvalidArgument && /expected 2 actions/.test(e.message));
+});
+
+test('writeNextObsRow: an ended episode\'s final observation as its row (a Discrete state as its index, a Tuple flattened); elsewhere the next row', () => {
+  // FrozenLake 4x4, not slippery: right (2) then down (1) falls into the hole at state 5; the reset state is 0
+  const lake = makeVec('FrozenLake-v1', { numEnvs: 2, autoresetMode: 'same-step', kwargs: { isSlippery: false } });
+  lake.reset({ seed: 0 });
+  lake.step([2, 2]);
+  const [next, , terminated, , info] = lake.step([1, 2]);
+  assert.equal(Array.from(terminated), [1, 0]);
+  const rows = new Float32Array(2);
+  for (const e of [0, 1]) writeNextObsRow(lake, next, info, e, rows, e);
+  assert.equal(Array.from(next), [0, 2], 'the vector env\'s rows: env 0 already reset');
+  assert.equal(Array.from(rows), [5, 2], 'env 0 ended in the hole (state 5), env 1 is at state 2');
+  lake.close();
+  // the walker reaches cell 2 after two steps right: its final row is cell one-hot (0, 0, 1) and signal (1, 0.2)
+  const walk = makeVec(TUPLE_WALK_ID, { numEnvs: 1, autoresetMode: 'same-step' });
+  walk.reset({ seed: 0 });
+  walk.step([1]);
+  const [wNext, , wTerminated, , wInfo] = walk.step([1]);
+  assert.is(wTerminated[0], 1);
+  const row = new Float32Array(STRUCTURED_OBS_DIM);
+  writeNextObsRow(walk, wNext, wInfo, 0, row, 0);
+  assert.equal(Array.from(wNext), [1, 0, 0, 0, 0], 'the reset observation');
+  assert.equal(Array.from(row), [0, 0, 1, 1, Math.fround(0.2)]);
+  walk.close();
 });
 
 test.run();
