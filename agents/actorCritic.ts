@@ -17,7 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerName } from '../core/optim.js';
 import type { TensorMap } from '../core/tensors.js';
-import { pgEvaluator, probeEnv, runOnPolicy, type StepRollout, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
+import { pgEvaluator, policyEnvSizes, runOnPolicy, type StepRollout, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
 import { PolicyGradientLearner } from './pgLearner.js';
 import { checkChoice, checkHidden, type LossParts, type PolicyHead } from './policies.js';
 import { checkKnownKeys, checkNumber, type DataParallelLearner, type Learner } from './types.js';
@@ -151,7 +151,7 @@ export class ActorCriticLearner extends PolicyGradientLearner<AcBatch, ActorCrit
 /** Trains one-step Actor-Critic with the shared on-policy loop (numSteps = 1). */
 export function trainActorCritic(opts: TrainPgOptions<ActorCriticConfig>): TrainPgResult<ActorCriticLearner> {
   const config = resolveActorCriticConfig(opts.config ?? {});
-  const { obsDim, head } = probeEnv(opts.envId, opts.kwargs, 'ActorCritic');
+  const { obsDim, head } = policyEnvSizes(opts.envId, opts.kwargs, 'ActorCritic');
   const learner = new ActorCriticLearner(obsDim, head, config);
   let actor = learner.actor();
   const ev = pgEvaluator(opts, config.seed, () => actor);

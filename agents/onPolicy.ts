@@ -14,7 +14,7 @@
  * Gaussian actions are clipped to the Box before the env sees them; the unclipped action is stored
  * (it is the one whose log-probability the update differentiates).
  */
-import { batchDim, make, makeVec, writeBatchRow, writeNextObsRow, type VectorEnv } from '../envs/index.js';
+import { batchDim, make, makeVec, probeEnv, writeBatchRow, writeNextObsRow, type VectorEnv } from '../envs/index.js';
 import { actionDimOf, clipToBox, headFor, type ActorOutput, type PolicyActor, type PolicyHead } from './policies.js';
 import { goalEvaluator, type EvalResult } from './evaluate.js';
 import type { Metrics, MetricsCallback } from './types.js';
@@ -276,13 +276,10 @@ export interface TrainPgResult<L> {
   final?: EvalResult;
 }
 
-/** Probes an env's observation size and action head. */
-export function probeEnv(envId: string, kwargs: Record<string, unknown> | undefined, agent: string): { obsDim: number; head: PolicyHead } {
-  const probe = make(envId, kwargs ?? {});
-  const obsDim = batchDim(probe.observationSpace);
-  const head = headFor(probe.actionSpace as never, agent);
-  probe.close();
-  return { obsDim, head };
+/** An env's observation size and the policy head for its action space (a clear error for an action space `agent` cannot take). */
+export function policyEnvSizes(envId: string, kwargs: Record<string, unknown> | undefined, agent: string): { obsDim: number; head: PolicyHead } {
+  const { obsDim, actionSpace } = probeEnv(envId, kwargs);
+  return { obsDim, head: headFor(actionSpace, agent) };
 }
 
 /** The deterministic-evaluation hook shared by the policy-gradient trainers. */

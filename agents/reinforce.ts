@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import { discountedReturns } from '../core/rollout.js';
 import type { OptimizerName } from '../core/optim.js';
 import type { TensorMap } from '../core/tensors.js';
-import { pgEvaluator, probeEnv, runEpisodes, type EpisodeBatch, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
+import { pgEvaluator, policyEnvSizes, runEpisodes, type EpisodeBatch, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
 import { PolicyGradientLearner } from './pgLearner.js';
 import { checkChoice, checkHidden, type LossParts, type PolicyHead } from './policies.js';
 import { checkKnownKeys, checkNumber, type DataParallelLearner, type Learner } from './types.js';
@@ -158,7 +158,7 @@ export class ReinforceLearner extends PolicyGradientLearner<EpisodeBatch, Reinfo
 /** Trains REINFORCE on a registered env with the shared episode loop. */
 export function trainReinforce(opts: TrainPgOptions<ReinforceConfig>): TrainPgResult<ReinforceLearner> {
   const config = resolveReinforceConfig(opts.config ?? {});
-  const { obsDim, head } = probeEnv(opts.envId, opts.kwargs, 'REINFORCE');
+  const { obsDim, head } = policyEnvSizes(opts.envId, opts.kwargs, 'REINFORCE');
   const learner = new ReinforceLearner(obsDim, head, config);
   let actor = learner.actor();
   const ev = pgEvaluator(opts, config.seed, () => actor);

@@ -1,8 +1,8 @@
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { Rng } from '../base/rng.js';
-import { CartPoleEnv, CartPoleVectorEnv, InvalidArgument, SyncVectorEnv, logger, make, makeVec, writeNextObsRow, type VectorEnv } from '../envs/index.js';
-import { STRUCTURED_OBS_DIM, TUPLE_WALK_ID } from './fixtures/structuredObsEnv.js';
+import { CartPoleEnv, CartPoleVectorEnv, Discrete, EnvError, InvalidArgument, NameNotFound, SyncVectorEnv, logger, make, makeVec, probeEnv, writeNextObsRow, type VectorEnv } from '../envs/index.js';
+import { DICT_WALK_ID, STRUCTURED_OBS_DIM, TUPLE_WALK_ID } from './fixtures/structuredObsEnv.js';
 
 logger.level = 'error';
 
@@ -111,6 +111,27 @@ test('vector envs over Discrete observations store the index; infos are batched 
   assert.equal(Array.from(info['_prob'] as Uint8Array), [1, 1]);
   assert.is((info['actionMask'] as Int8Array[]).length, 2);
   assert.throws(() => v.step([0]), (e: Error) => e instanceof InvalidArgument && /expected 2 actions/.test(e.message));
+});
+
+test('probeEnv: the observation size of a vector env row (Box size, 1 for Discrete, Tuple and Dict flattened) and the spaces; an env it cannot make is named', () => {
+  const pole = probeEnv('CartPole-v1');
+  assert.is(pole.obsDim, 4);
+  assert.ok(pole.actionSpace instanceof Discrete && pole.actionSpace.n === 2);
+  assert.is(probeEnv('FrozenLake-v1', { mapName: '8x8' }).obsDim, 1);
+  for (const id of [TUPLE_WALK_ID, DICT_WALK_ID]) {
+    const p = probeEnv(id);
+    assert.equal(p.observationSpace.shape, [], `${id}: a composite space has shape []`);
+    assert.is(p.obsDim, STRUCTURED_OBS_DIM, id);
+    const v = makeVec(id, { numEnvs: 2 });
+    assert.is(p.obsDim, v.obsDim, `${id}: the probe agrees with the vector env`);
+    assert.is(v.reset({ seed: 0 })[0].length, 2 * STRUCTURED_OBS_DIM);
+    v.close();
+  }
+  assert.throws(
+    () => probeEnv('CartPol-v1'),
+    (e: Error) => e instanceof EnvError && e.cause instanceof NameNotFound && /^cannot make the env 'CartPol-v1' to read its observation size and action space: .*Did you mean: `CartPole-v1`/.test(e.message),
+  );
+  assert.throws(() => probeEnv('CartPole-v1', { bogus: 1 }), (e: Error) => e instanceof EnvError && /'CartPole-v1'.*unknown keyword argument `bogus`/.test(e.message));
 });
 
 test('writeNextObsRow: an ended episode\'s final observation as its row (a Discrete state as its index, a Tuple flattened); elsewhere the next row', () => {
