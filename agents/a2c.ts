@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import { RolloutBuffer } from '../core/rollout.js';
 import { checkBoolean, checkNumber } from '../base/configCheck.js';
 import type { TensorMap } from '../core/tensors.js';
-import { pgEvaluator, probeEnv, runOnPolicy, type StepRollout, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
+import { pgEvaluator, policyEnvSizes, runOnPolicy, type StepRollout, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
 import { PolicyGradientLearner, resolvePgConfig, type PgLearnerConfig } from './pgLearner.js';
 import type { LossParts, PolicyActor, PolicyHead } from './policies.js';
 import type { DataParallelLearner, Learner } from './types.js';
@@ -155,7 +155,7 @@ export class A2cLearner extends PolicyGradientLearner<A2cBatch, A2cConfig> imple
 /** Trains A2C on a registered env with the shared on-policy loop. */
 export function trainA2c(opts: TrainPgOptions<A2cConfig>): TrainPgResult<A2cLearner> {
   const config = resolveA2cConfig(opts.config ?? {});
-  const { obsDim, head } = probeEnv(opts.envId, opts.kwargs, 'A2C');
+  const { obsDim, head } = policyEnvSizes(opts.envId, opts.kwargs, 'A2C');
   const learner = new A2cLearner(obsDim, head, config);
   let actor = learner.actor();
   const buffer = new RolloutBuffer({ numSteps: config.numSteps, numEnvs: config.numEnvs, obsDim, actionDim: head.kind === 'categorical' ? 1 : head.actionDim, actionType: head.kind === 'categorical' ? 'discrete' : 'continuous' });

@@ -17,7 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkBoolean, checkNumber } from '../base/configCheck.js';
 import type { TensorMap } from '../core/tensors.js';
-import { pgEvaluator, probeEnv, runOnPolicy, type StepRollout, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
+import { pgEvaluator, policyEnvSizes, runOnPolicy, type StepRollout, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
 import { PolicyGradientLearner, resolvePgConfig, type PgLearnerConfig } from './pgLearner.js';
 import type { LossParts, PolicyHead } from './policies.js';
 import type { DataParallelLearner, Learner } from './types.js';
@@ -133,7 +133,7 @@ export class ActorCriticLearner extends PolicyGradientLearner<AcBatch, ActorCrit
 /** Trains one-step Actor-Critic with the shared on-policy loop (numSteps = 1). */
 export function trainActorCritic(opts: TrainPgOptions<ActorCriticConfig>): TrainPgResult<ActorCriticLearner> {
   const config = resolveActorCriticConfig(opts.config ?? {});
-  const { obsDim, head } = probeEnv(opts.envId, opts.kwargs, 'ActorCritic');
+  const { obsDim, head } = policyEnvSizes(opts.envId, opts.kwargs, 'ActorCritic');
   const learner = new ActorCriticLearner(obsDim, head, config);
   let actor = learner.actor();
   const ev = pgEvaluator(opts, config.seed, () => actor);

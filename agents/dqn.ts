@@ -30,7 +30,7 @@ import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
 import type { TransitionBatch } from '../core/replay.js';
 import type { Rng } from '../base/rng.js';
 import { dqnActor, dqnForward, dqnStreams, epsilonAt, epsilonSchedule, greedyPolicy } from './dqnActor.js';
-import { batchDim, Discrete, make } from '../envs/index.js';
+import { Discrete, probeEnv } from '../envs/index.js';
 import { runOffPolicy, type OffPolicyOptions } from './offPolicy.js';
 import { goalEvaluator, type EvalResult } from './evaluate.js';
 import type { DataParallelLearner, DqnExploration, DqnTrainingState, Learner, Metrics, MetricsCallback, VersionedParams } from './types.js';
@@ -356,16 +356,19 @@ export interface TrainDqnResult {
   final?: EvalResult;
 }
 
+/** The sizes of DQN's Q-network for an env: its observation size and number of actions (a clear error for an env DQN cannot take). */
+export function dqnEnvSizes(envId: string, kwargs: Record<string, unknown> = {}): { obsDim: number; numActions: number } {
+  const { obsDim, actionSpace } = probeEnv(envId, kwargs);
+  if (!(actionSpace instanceof Discrete)) throw new TypeError(`DQN needs a Discrete action space; ${envId} has ${String(actionSpace)}`);
+  return { obsDim, numActions: actionSpace.n };
+}
+
 /** Trains DQN on a registered env with the shared off-policy loop. */
 export function trainDqn(opts: TrainDqnOptions): TrainDqnResult {
   const config = resolveDqnConfig(opts.config ?? {});
   const streams = dqnStreams(config.seed);
-  const probe = make(opts.envId, opts.kwargs ?? {});
-  const obsDim = batchDim(probe.observationSpace);
-  const actionSpace = probe.actionSpace;
-  probe.close();
-  if (!(actionSpace instanceof Discrete)) throw new TypeError(`DQN needs a Discrete action space; ${opts.envId} has ${String(actionSpace)}`);
-  const learner = new DqnLearner(obsDim, actionSpace.n, config, streams.learner);
+  const { obsDim, numActions } = dqnEnvSizes(opts.envId, opts.kwargs);
+  const learner = new DqnLearner(obsDim, numActions, config, streams.learner);
   const actorRng = streams.actor;
   const replayRng = streams.replay;
   let forward = dqnForward(learner.getPolicyParams().params, config.activation);

@@ -15,8 +15,7 @@
  * it, env step by env step. The actor only ever sees parameters as data (getPolicyParams), as it
  * would in a rollout worker.
  */
-import { makeVec } from '../envs/index.js';
-import type { VectorEnv } from '../envs/index.js';
+import { makeVec, writeNextObsRow, type VectorEnv } from '../envs/index.js';
 import { ReplayBuffer, type TransitionBatch } from '../core/replay.js';
 import type { Rng } from '../base/rng.js';
 import type { Metrics, MetricsCallback, TrainPhase } from './types.js';
@@ -122,6 +121,8 @@ export function runOffPolicy(opts: OffPolicyOptions): OffPolicyResult {
   const replay = new ReplayBuffer({ capacity: c.bufferSize, obsDim });
   const batch = replay.allocBatch(c.batchSize);
   const actions = new Int32Array(numEnvs);
+  /** One sub-env's true next observation (its final one where its episode ended). */
+  const real = new Float32Array(obsDim);
   const episodes = new EpisodeStats(numEnvs);
   let [obs] = envs.reset({ seed: opts.seed });
   obs = obs.slice();
@@ -133,10 +134,9 @@ export function runOffPolicy(opts: OffPolicyOptions): OffPolicyResult {
   while (envStep < opts.totalTimesteps) {
     opts.act(obs, numEnvs, envStep, actions);
     const [nextObs, rewards, terminated, truncated, info] = envs.step(actions);
-    const finalObs = info.finalObs as (Float32Array | null)[] | undefined;
     for (let e = 0; e < numEnvs; e++) {
       const done = terminated[e] === 1 || truncated[e] === 1;
-      const real = done && finalObs?.[e] ? finalObs[e]! : nextObs.subarray(e * obsDim, (e + 1) * obsDim);
+      writeNextObsRow(envs, nextObs, info, e, real, 0);
       replay.add(obs.subarray(e * obsDim, (e + 1) * obsDim), actions[e]!, rewards[e]!, real, terminated[e] === 1);
       episodes.step(e, rewards[e]!, done, envStep + e + 1, opts.onMetrics);
     }

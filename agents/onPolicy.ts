@@ -7,12 +7,14 @@
  *   (A2C with numSteps = n; one-step Actor-Critic with numSteps = 1). Each stored transition has
  *   its true next observation (`info.finalObs` at an episode end), `terminated` and `truncated`
  *   apart (only terminated stops bootstrapping), and its step index t within the episode.
- * - `runEpisodes`: whole episodes of one env per update (REINFORCE, which needs G_t to the end).
+ * - `runEpisodes`: whole episodes of one env per update (REINFORCE, which needs G_t to the end),
+ *   each observation stored as a vector env's row holds it (envs' `writeBatchRow`: a Discrete state
+ *   as its index, Tuple and Dict flattened).
  *
  * Gaussian actions are clipped to the Box before the env sees them; the unclipped action is stored
  * (it is the one whose log-probability the update differentiates).
  */
-import { batchDim, make, makeVec, type Env, type VectorEnv } from '../envs/index.js';
+import { batchDim, make, makeVec, probeEnv, writeBatchRow, writeNextObsRow, type VectorEnv } from '../envs/index.js';
 import { actionDimOf, clipToBox, headFor, type ActorOutput, type PolicyActor, type PolicyHead } from './policies.js';
 import { DEFAULT_EVAL_INTERVAL, goalEvaluator, type EvalResult } from './evaluate.js';
 import type { Metrics, MetricsCallback } from './types.js';
@@ -87,10 +89,6 @@ export interface EpisodeLoopOptions extends LoopCommon {
   update: (batch: EpisodeBatch, envStep: number) => Metrics;
 }
 
-function obsDimOf(shape: readonly number[] | null | undefined): number {
-  return shape?.reduce((a, b) => a * b, 1) ?? 1;
-}
-
 /** Collects n-step rollouts over a vector env and updates after each (see module doc). */
 export function runOnPolicy(opts: OnPolicyOptions): LoopResult {
   const { numEnvs, numSteps, head } = opts;
@@ -134,19 +132,13 @@ export function runOnPolicy(opts: OnPolicyOptions): LoopResult {
         r.episodeStep.set(episodes.lengths, base);
         const stepActions = envActions === undefined ? out.actions : clipToBox(out.actions as Float32Array, head as PolicyHead & { kind: 'gaussian' }, numEnvs, envActions);
         const [next, rewards, terminated, truncated, info] = envs.step(stepActions);
-        r.nextObs.set(next, base * obsDim);
-        const finalObs = info.finalObs as (ArrayLike<number> | null)[] | undefined;
         for (let e = 0; e < numEnvs; e++) {
           const i = base + e;
           r.rewards[i] = rewards[e]!;
           r.terminated[i] = terminated[e]!;
           r.truncated[i] = truncated[e]!;
+          writeNextObsRow(envs, next, info, e, r.nextObs, i * obsDim);
           const done = terminated[e] === 1 || truncated[e] === 1;
-          if (done) {
-            const last = finalObs?.[e];
-            if (last == null) throw new Error(`runOnPolicy: env ${e} ended without info.finalObs (same-step autoreset expected)`);
-            r.nextObs.set(last, i * obsDim);
-          }
           episodes.step(e, rewards[e]!, done, envStep + (t + 1) * numEnvs, opts.onMetrics);
         }
         obs.set(next);
@@ -173,8 +165,8 @@ export function runOnPolicy(opts: OnPolicyOptions): LoopResult {
 /** Collects `episodesPerUpdate` whole episodes of one env per update (see module doc). */
 export function runEpisodes(opts: EpisodeLoopOptions): LoopResult {
   const { head } = opts;
-  const env = make(opts.envId, opts.kwargs ?? {}) as Env<Float32Array, number | Float32Array>;
-  const obsDim = obsDimOf(env.observationSpace.shape);
+  const env = make<unknown, number | Float32Array>(opts.envId, opts.kwargs ?? {});
+  const obsDim = batchDim(env.observationSpace);
   const actionDim = actionDimOf(head);
   let cap = 1024;
   let obsBuf = new Float32Array(cap * obsDim);
@@ -212,9 +204,8 @@ export function runEpisodes(opts: EpisodeLoopOptions): LoopResult {
         let length = 0;
         for (;;) {
           grow(size + 1);
-          const o = obs instanceof Float32Array ? obs : Float32Array.from(obs as ArrayLike<number>);
-          obsBuf.set(o, size * obsDim);
-          const out = opts.act(o, 1);
+          writeBatchRow(env.observationSpace, obs, obsBuf, size * obsDim, obsDim);
+          const out = opts.act(obsBuf.subarray(size * obsDim, (size + 1) * obsDim), 1);
           actBuf.set(out.actions.subarray(0, actionDim), size * actionDim);
           const action = envAction === undefined ? out.actions[0]! : clipToBox(out.actions as Float32Array, head as PolicyHead & { kind: 'gaussian' }, 1, envAction).slice();
           const [next, reward, terminated, truncated] = env.step(action);
@@ -285,13 +276,10 @@ export interface TrainPgResult<L> {
   final?: EvalResult;
 }
 
-/** Probes an env's observation size and action head. */
-export function probeEnv(envId: string, kwargs: Record<string, unknown> | undefined, agent: string): { obsDim: number; head: PolicyHead } {
-  const probe = make(envId, kwargs ?? {});
-  const obsDim = batchDim(probe.observationSpace);
-  const head = headFor(probe.actionSpace as never, agent);
-  probe.close();
-  return { obsDim, head };
+/** An env's observation size and the policy head for its action space (a clear error for an action space `agent` cannot take). */
+export function policyEnvSizes(envId: string, kwargs: Record<string, unknown> | undefined, agent: string): { obsDim: number; head: PolicyHead } {
+  const { obsDim, actionSpace } = probeEnv(envId, kwargs);
+  return { obsDim, head: headFor(actionSpace, agent) };
 }
 
 /** The deterministic-evaluation hook shared by the policy-gradient trainers. */

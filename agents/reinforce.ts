@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import { discountedReturns } from '../core/rollout.js';
 import { checkBoolean, checkNumber } from '../base/configCheck.js';
 import type { TensorMap } from '../core/tensors.js';
-import { pgEvaluator, probeEnv, runEpisodes, type EpisodeBatch, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
+import { pgEvaluator, policyEnvSizes, runEpisodes, type EpisodeBatch, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
 import { PolicyGradientLearner, resolvePgConfig, type PgLearnerConfig } from './pgLearner.js';
 import type { LossParts, PolicyHead } from './policies.js';
 import type { DataParallelLearner, Learner } from './types.js';
@@ -141,7 +141,7 @@ export class ReinforceLearner extends PolicyGradientLearner<EpisodeBatch, Reinfo
 /** Trains REINFORCE on a registered env with the shared episode loop. */
 export function trainReinforce(opts: TrainPgOptions<ReinforceConfig>): TrainPgResult<ReinforceLearner> {
   const config = resolveReinforceConfig(opts.config ?? {});
-  const { obsDim, head } = probeEnv(opts.envId, opts.kwargs, 'REINFORCE');
+  const { obsDim, head } = policyEnvSizes(opts.envId, opts.kwargs, 'REINFORCE');
   const learner = new ReinforceLearner(obsDim, head, config);
   let actor = learner.actor();
   const ev = pgEvaluator(opts, config.seed, () => actor);

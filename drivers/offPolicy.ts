@@ -31,11 +31,10 @@ import { Rng, type RngState } from '../base/rng.js';
 import type { TensorMap } from '../core/tensors.js';
 import { allFinite, setParams } from '../core/tensors.js';
 import { buildMlp } from '../core/nn.js';
-import { resolveDqnConfig, greedyPolicy, initialDqnParams, epsilonSchedule, type DqnConfig } from '../agents/dqn.js';
+import { dqnEnvSizes, resolveDqnConfig, greedyPolicy, initialDqnParams, epsilonSchedule, type DqnConfig } from '../agents/dqn.js';
 import { OffPolicySchedule } from '../agents/offPolicy.js';
 import type { TrainPhase } from '../agents/types.js';
 import { EVAL_SEEDS, evaluatePolicy, GoalRule, summarizeEpisodes, type EpisodeBlock, type EvalResult } from '../agents/evaluate.js';
-import { batchDim, Discrete, make } from '../envs/index.js';
 import { RolloutRunner, type RolloutRunnerState } from '../workers/rollout.js';
 import { DQN_ENV_STEPS, type EnvRef, type EvaluateResult, type EvaluateTask, type RolloutResult, type RolloutTask } from '../protocol/tasks.js';
 import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
@@ -107,12 +106,7 @@ export function dqnSetup(ctx: RunContext): { config: DqnConfig; obsDim: number; 
   const spec = ctx.spec;
   const config = resolveDqnConfig({ seed: spec.seed, ...(spec.agent!.config as Partial<DqnConfig>) });
   if (!config.fused) throw new RangeError(`spec.agent.config.fused: distributed DQN trains on the fused path; set it to true (the default)`);
-  const probe = make(ctx.envRef.id, ctx.envRef.kwargs);
-  const obsDim = batchDim(probe.observationSpace);
-  const actionSpace = probe.actionSpace;
-  probe.close();
-  if (!(actionSpace instanceof Discrete)) throw new TypeError(`DQN needs a Discrete action space; ${ctx.envRef.id} has ${String(actionSpace)}`);
-  return { config, obsDim, numActions: actionSpace.n };
+  return { config, ...dqnEnvSizes(ctx.envRef.id, ctx.envRef.kwargs) };
 }
 
 /** What a DQN learner (a process, or inline) starts from: the config and the initial online and target parameters. */

@@ -14,14 +14,14 @@
  * guarantees (CartPole's velocities are declared unbounded, its positions leave the declared box
  * just before termination), so bounds would reject honest data.
  */
-import { Box, Discrete, make, makeVec, restoreState, type StateTree, type VectorEnv } from '../envs/index.js';
+import { Box, Discrete, makeVec, probeEnv, restoreState, type StateTree, type VectorEnv } from '../envs/index.js';
 import type { TensorMap } from '../core/tensors.js';
 import { DEEP_TRIAL_ENV_STEPS, TABULAR_TRIAL_ALGOS, type EnvRef, type EnvStreamState, type EvaluateResult, type EvaluateTask, type GradientResult, type GradientTask, type RolloutResult, type RolloutTask, type Task, type TaskResult, type TrialResult, type TrialTask, type GenerativeTrialTask } from '../protocol/tasks.js';
 import { CLASSIFIER_SCORE_RANGE, scoreMetric } from '../generative/score.js';
 
 /** What a rollout result is checked against: the env's observation size and action space. */
 export interface EnvSpaces {
-  /** Numbers per observation (the product of the observation space's shape; 1 for Discrete). */
+  /** Numbers per observation, as a vector env's rows hold them (envs' `batchDim`: 1 for Discrete, the flat size for Tuple and Dict). */
   obsDim: number;
   /** A Discrete observation space's n: observations are integers in [0, n). */
   obsN?: number;
@@ -30,23 +30,17 @@ export interface EnvSpaces {
 
 const probed = new Map<string, EnvSpaces>();
 
-/** The spaces of an env, probed once per env ref (id, kwargs, module) by building and closing one instance. */
+/** The spaces of an env, probed once per env ref (id, kwargs, module) by envs' `probeEnv`. */
 export function envSpaces(ref: EnvRef): EnvSpaces {
   const key = JSON.stringify([ref.id, ref.kwargs, ref.module?.hash ?? null]);
   let s = probed.get(key);
   if (s === undefined) {
-    const env = make(ref.id, ref.kwargs);
-    try {
-      const o = env.observationSpace;
-      const a = env.actionSpace;
-      s = {
-        obsDim: o.shape.reduce((x: number, y: number) => x * y, 1),
-        ...(o instanceof Discrete ? { obsN: o.n } : {}),
-        action: a instanceof Discrete ? { kind: 'discrete', n: a.n } : a instanceof Box ? { kind: 'box', low: a.low, high: a.high } : { kind: 'other', name: String(a) },
-      };
-    } finally {
-      env.close();
-    }
+    const { obsDim, observationSpace: o, actionSpace: a } = probeEnv(ref.id, ref.kwargs);
+    s = {
+      obsDim,
+      ...(o instanceof Discrete ? { obsN: o.n } : {}),
+      action: a instanceof Discrete ? { kind: 'discrete', n: a.n } : a instanceof Box ? { kind: 'box', low: a.low, high: a.high } : { kind: 'other', name: String(a) },
+    };
     probed.set(key, s);
   }
   return s;

@@ -5,8 +5,8 @@
 
 /** Base class of every envs error. */
 export class EnvError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = new.target.name;
   }
 }

@@ -18,7 +18,8 @@ import {
   gaussianLogProbTf,
   type PolicyHead,
 } from '../agents/policies.js';
-import { runOnPolicy, type EpisodeBatch, type StepRollout } from '../agents/onPolicy.js';
+import { runEpisodes, runOnPolicy, type EpisodeBatch, type StepRollout } from '../agents/onPolicy.js';
+import { TUPLE_WALK_ID } from './fixtures/structuredObsEnv.js';
 import { ReinforceLearner, trainReinforce } from '../agents/reinforce.js';
 import { ActorCriticLearner, acBatch, trainActorCritic, type AcBatch } from '../agents/actorCritic.js';
 import { A2cLearner, a2cBatch, trainA2c, type A2cBatch } from '../agents/a2c.js';
@@ -204,6 +205,45 @@ test('λ ← γλ: the actor scale is 1 at every episode start and multiplies by
     if (s.ended) episodes++;
   }
   assert.ok(episodes >= 2, `random CartPole episodes end within 120 steps (${episodes})`);
+});
+
+test('REINFORCE\'s episode loop stores observations as vector env rows: a Discrete state as its index, a Tuple flattened', () => {
+  /** Observations the actor saw and the loop stored, for a fixed sequence of actions. */
+  const play = (envId: string, kwargs: Record<string, unknown>, moves: number[]) => {
+    const seen: number[][] = [];
+    let stored: number[] = [];
+    let obsDim = 0;
+    let t = 0;
+    runEpisodes({
+      envId,
+      kwargs,
+      head: { kind: 'categorical', numActions: 4 },
+      episodesPerUpdate: 1,
+      totalTimesteps: 1,
+      seed: 0,
+      act: (o) => {
+        seen.push(Array.from(o));
+        return { actions: Int32Array.of(moves[t++]!), logProbs: new Float32Array(1), values: new Float32Array(1) };
+      },
+      update: (b: EpisodeBatch): Metrics => {
+        stored = Array.from(b.obs);
+        obsDim = b.obsDim;
+        return {};
+      },
+      onParamsUpdated: () => {},
+    });
+    return { seen, stored, obsDim };
+  };
+  // FrozenLake 4x4, not slippery: right then down, from state 0 to 1, then into the hole at 5 (the episode ends)
+  const lake = play('FrozenLake-v1', { isSlippery: false }, [2, 1]);
+  assert.is(lake.obsDim, 1);
+  assert.equal(lake.seen, [[0], [1]]);
+  assert.equal(lake.stored, [0, 1]);
+  // the walker: cell one-hot, then signal (cell / 2, steps / 10); right twice ends at cell 2
+  const walk = play(TUPLE_WALK_ID, {}, [1, 1]);
+  assert.is(walk.obsDim, 5);
+  assert.equal(walk.stored, [1, 0, 0, 0, 0, 0, 1, 0, 0.5, Math.fround(0.1)]);
+  assert.equal(walk.seen, [walk.stored.slice(0, 5), walk.stored.slice(5)]);
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import path from 'node:path';
 import { DqnLearner } from '../agents/dqn.js';
 import { Rng } from '../base/rng.js';
 import { connectPeer, type TestPeer } from './peer.js';
+import { DICT_WALK_ID, STRUCTURED_OBS_DIM, TUPLE_WALK_ID } from './fixtures/structuredObsEnv.js';
 
 const TOKEN = 'results-test-token';
 
@@ -157,6 +158,21 @@ test('rollout results: each inconsistency is named with its field', async () => 
   assert.is(validateRollout(lake, lr, envSpaces(lake.env)), undefined);
   lr.obs[2] = 16;
   assert.is(validateRollout(lake, lr, envSpaces(lake.env)), 'result.obs[2]: 16 is outside the observation space Discrete(16)');
+});
+
+test('rollout results from envs with Tuple and Dict observations (shape []): rows of their flat size are accepted, others refused', async () => {
+  for (const id of [TUPLE_WALK_ID, DICT_WALK_ID]) {
+    const task: RolloutTask = { ...rolloutTask, runId: `v-${id}`, env: { id, kwargs: {} }, policy: { ...rolloutTask.policy, params: policyParams(STRUCTURED_OBS_DIM, 2) } };
+    const spaces = envSpaces(task.env);
+    assert.is(spaces.obsDim, STRUCTURED_OBS_DIM, `${id}: the flat size, as a vector env's row holds it`);
+    const good = (await execute(task)) as RolloutResult;
+    assert.is(validateRollout(task, good, spaces), undefined, `${id}: an honest rollout`);
+    // one number per observation: what multiplying out the shape [] would have asked for
+    const oneEach: RolloutResult = { ...good, obs: good.obs.filter((_, i) => i % STRUCTURED_OBS_DIM === 0) };
+    assert.is(validateRollout(task, oneEach, spaces), 'result.obs: length 16, expected 80 (16 transitions × 5 numbers)');
+    const longNext: RolloutResult = { ...good, nextObs: Float32Array.of(...good.nextObs, 0) };
+    assert.is(validateRollout(task, longNext, spaces), 'result.nextObs: length 81, expected 80 (16 transitions × 5 numbers)');
+  }
 });
 
 test('a rollout that continues an env stream: the stream comes back continued, and a bad one is named with its field', async () => {

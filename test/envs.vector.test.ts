@@ -1,7 +1,8 @@
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { Rng } from '../base/rng.js';
-import { CartPoleEnv, CartPoleVectorEnv, InvalidArgument, SyncVectorEnv, logger, make, makeVec, type VectorEnv } from '../envs/index.js';
+import { CartPoleEnv, CartPoleVectorEnv, Discrete, EnvError, InvalidArgument, NameNotFound, SyncVectorEnv, logger, make, makeVec, probeEnv, writeNextObsRow, type VectorEnv } from '../envs/index.js';
+import { DICT_WALK_ID, STRUCTURED_OBS_DIM, TUPLE_WALK_ID } from './fixtures/structuredObsEnv.js';
 
 logger.level = 'error';
 
@@ -110,6 +111,52 @@ test('vector envs over Discrete observations store the index; infos are batched 
   assert.equal(Array.from(info['_prob'] as Uint8Array), [1, 1]);
   assert.is((info['actionMask'] as Int8Array[]).length, 2);
   assert.throws(() => v.step([0]), (e: Error) => e instanceof InvalidArgument && /expected 2 actions/.test(e.message));
+});
+
+test('probeEnv: the observation size of a vector env row (Box size, 1 for Discrete, Tuple and Dict flattened) and the spaces; an env it cannot make is named', () => {
+  const pole = probeEnv('CartPole-v1');
+  assert.is(pole.obsDim, 4);
+  assert.ok(pole.actionSpace instanceof Discrete && pole.actionSpace.n === 2);
+  assert.is(probeEnv('FrozenLake-v1', { mapName: '8x8' }).obsDim, 1);
+  for (const id of [TUPLE_WALK_ID, DICT_WALK_ID]) {
+    const p = probeEnv(id);
+    assert.equal(p.observationSpace.shape, [], `${id}: a composite space has shape []`);
+    assert.is(p.obsDim, STRUCTURED_OBS_DIM, id);
+    const v = makeVec(id, { numEnvs: 2 });
+    assert.is(p.obsDim, v.obsDim, `${id}: the probe agrees with the vector env`);
+    assert.is(v.reset({ seed: 0 })[0].length, 2 * STRUCTURED_OBS_DIM);
+    v.close();
+  }
+  assert.throws(
+    () => probeEnv('CartPol-v1'),
+    (e: Error) => e instanceof EnvError && e.cause instanceof NameNotFound && /^cannot make the env 'CartPol-v1' to read its observation size and action space: .*Did you mean: `CartPole-v1`/.test(e.message),
+  );
+  assert.throws(() => probeEnv('CartPole-v1', { bogus: 1 }), (e: Error) => e instanceof EnvError && /'CartPole-v1'.*unknown keyword argument `bogus`/.test(e.message));
+});
+
+test('writeNextObsRow: an ended episode\'s final observation as its row (a Discrete state as its index, a Tuple flattened); elsewhere the next row', () => {
+  // FrozenLake 4x4, not slippery: right (2) then down (1) falls into the hole at state 5; the reset state is 0
+  const lake = makeVec('FrozenLake-v1', { numEnvs: 2, autoresetMode: 'same-step', kwargs: { isSlippery: false } });
+  lake.reset({ seed: 0 });
+  lake.step([2, 2]);
+  const [next, , terminated, , info] = lake.step([1, 2]);
+  assert.equal(Array.from(terminated), [1, 0]);
+  const rows = new Float32Array(2);
+  for (const e of [0, 1]) writeNextObsRow(lake, next, info, e, rows, e);
+  assert.equal(Array.from(next), [0, 2], 'the vector env\'s rows: env 0 already reset');
+  assert.equal(Array.from(rows), [5, 2], 'env 0 ended in the hole (state 5), env 1 is at state 2');
+  lake.close();
+  // the walker reaches cell 2 after two steps right: its final row is cell one-hot (0, 0, 1) and signal (1, 0.2)
+  const walk = makeVec(TUPLE_WALK_ID, { numEnvs: 1, autoresetMode: 'same-step' });
+  walk.reset({ seed: 0 });
+  walk.step([1]);
+  const [wNext, , wTerminated, , wInfo] = walk.step([1]);
+  assert.is(wTerminated[0], 1);
+  const row = new Float32Array(STRUCTURED_OBS_DIM);
+  writeNextObsRow(walk, wNext, wInfo, 0, row, 0);
+  assert.equal(Array.from(wNext), [1, 0, 0, 0, 0], 'the reset observation');
+  assert.equal(Array.from(row), [0, 0, 1, 1, Math.fround(0.2)]);
+  walk.close();
 });
 
 test.run();

@@ -9,7 +9,7 @@
  * Same-step autoreset: when a sub-env's episode ends, the transition stores the true final
  * observation as nextObs (truncations still bootstrap; only `terminated` is stored as terminal).
  */
-import { makeVec, snapshotState, restoreState, type VectorEnv } from '../envs/index.js';
+import { makeVec, snapshotState, restoreState, writeNextObsRow, type VectorEnv } from '../envs/index.js';
 import type { Rng } from '../base/rng.js';
 import { dqnActor, dqnForward, dqnStreams, epsilonAt } from '../agents/dqnActor.js';
 import type { FusedMlp } from '../core/fusedNet.js';
@@ -66,12 +66,11 @@ export class RolloutRunner {
       const envStep = task.envStep + t * numEnvs;
       dqnActor(net, this.obs, numEnvs, epsilonAt(eps, envStep), this.rng, actions);
       const [nextObs, rewards, terminated, truncated, info] = this.envs.step(actions);
-      const finalObs = info.finalObs as (Float32Array | null)[] | undefined;
       for (let e = 0; e < numEnvs; e++) {
         const row = t * numEnvs + e;
         const done = terminated[e] === 1 || truncated[e] === 1;
         out.obs.set(this.obs.subarray(e * obsDim, (e + 1) * obsDim), row * obsDim);
-        out.nextObs.set(done && finalObs?.[e] ? finalObs[e]! : (nextObs as Float32Array).subarray(e * obsDim, (e + 1) * obsDim), row * obsDim);
+        writeNextObsRow(this.envs, nextObs, info, e, out.nextObs, row * obsDim);
         out.actions[row] = actions[e]!;
         out.rewards[row] = rewards[e]!;
         out.terminated[row] = terminated[e] === 1 ? 1 : 0;

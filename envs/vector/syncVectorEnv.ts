@@ -23,12 +23,26 @@ export function batchDim(space: Space<unknown>): number {
   return flatdim(space);
 }
 
-function writeRow(space: Space<unknown>, obs: unknown, out: Float32Array, offset: number, dim: number): void {
+/** Writes one element of `space` as its batch row, the `dim = batchDim(space)` floats of `out` from `offset` (see `vectorEnv.ts`). */
+export function writeBatchRow(space: Space<unknown>, obs: unknown, out: Float32Array, offset: number, dim: number): void {
   if (typeof obs === 'number') out[offset] = obs;
   else if (space instanceof Box || space instanceof MultiDiscrete || space instanceof MultiBinary) {
     const a = obs as ArrayLike<number>;
     for (let j = 0; j < dim; j++) out[offset + j] = a[j]!;
   } else out.set(flatten(space, obs), offset);
+}
+
+/**
+ * Writes sub-env `e`'s true next observation after a step as its batch row, at `offset` of `out`:
+ * where its episode ended in that step under same-step autoreset, the final observation
+ * (`info.finalObs[e]`, a raw observation, written like any row: a Discrete state as its index,
+ * Tuple and Dict flattened); elsewhere row `e` of `nextObs`.
+ */
+export function writeNextObsRow(envs: VectorEnv, nextObs: Float32Array, info: VectorInfo, e: number, out: Float32Array, offset: number): void {
+  const dim = envs.obsDim;
+  const { finalObs, _finalObs: ended } = info;
+  if (finalObs !== undefined && ended?.[e] === 1) writeBatchRow(envs.singleObservationSpace, finalObs[e], out, offset, dim);
+  else out.set(nextObs.subarray(e * dim, (e + 1) * dim), offset);
 }
 
 export interface SyncVectorEnvOptions {
@@ -100,7 +114,7 @@ export class SyncVectorEnv implements VectorEnv {
     for (let i = 0; i < this.numEnvs; i++) {
       if (resetMask !== undefined && !resetMask[i]) continue;
       const [o, info] = this.envs[i]!.reset({ seed: seeds[i], options: subOptions });
-      writeRow(this.singleObservationSpace, o, this.obs, i * this.obsDim, this.obsDim);
+      writeBatchRow(this.singleObservationSpace, o, this.obs, i * this.obsDim, this.obsDim);
       infos = addInfo(infos, info, i, this.numEnvs);
       this.autoresetEnvs[i] = 0;
       this.terminations[i] = 0;
@@ -151,7 +165,7 @@ export class SyncVectorEnv implements VectorEnv {
           [obs, envInfo] = env.reset();
         }
       }
-      writeRow(this.singleObservationSpace, obs, this.obs, i * this.obsDim, this.obsDim);
+      writeBatchRow(this.singleObservationSpace, obs, this.obs, i * this.obsDim, this.obsDim);
       infos = addInfo(infos, envInfo, i, this.numEnvs);
     }
     if (finalInfos !== undefined) infos.finalInfo = aggregateFinalInfo(finalInfos, this.numEnvs);
