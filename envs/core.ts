@@ -63,6 +63,8 @@ export interface VectorEntryOptions {
   autoresetMode: 'next-step' | 'same-step';
   maxEpisodeSteps: number | null;
   kwargs: Record<string, unknown>;
+  /** The spec the vector env is made from, with these kwargs and maxEpisodeSteps: its `spec`. */
+  spec: EnvSpec;
 }
 
 /** A factory of a batched vector env (see `vector/`). Returns a `VectorEnv`. */

@@ -10,6 +10,8 @@ test('makeVec picks the batched CartPole kernel; sync on request; layout and spa
   const v = makeVec('CartPole-v1', { numEnvs: 3 });
   assert.ok(v instanceof CartPoleVectorEnv);
   assert.is(v.spec!.id, 'CartPole-v1');
+  assert.equal([v.spec!.maxEpisodeSteps, v.spec!.kwargs], [500, {}], 'the spec it was made with');
+  assert.is(new CartPoleVectorEnv({ numEnvs: 2 }).spec, null, 'constructed directly: no spec');
   const s = makeVec('CartPole-v1', { numEnvs: 3, vectorizationMode: 'sync' });
   assert.ok(s instanceof SyncVectorEnv);
   const [obs] = s.reset({ seed: 0 });

@@ -14,6 +14,8 @@ export interface CartPoleVectorOptions {
   maxEpisodeSteps?: number | null;
   autoresetMode?: 'next-step' | 'same-step';
   suttonBartoReward?: boolean;
+  /** The registry spec it was made from (makeVec sets it; null when constructed directly). */
+  spec?: EnvSpec | null;
 }
 
 /**
@@ -39,7 +41,7 @@ export class CartPoleVectorEnv implements VectorEnv {
   readonly actionSpace;
   readonly obsDim = 4;
   readonly actDim = 1;
-  spec: EnvSpec | null = null;
+  readonly spec: EnvSpec | null;
 
   /** Cart position per sub-env. */
   readonly x: Float64Array;
@@ -64,6 +66,7 @@ export class CartPoleVectorEnv implements VectorEnv {
     const n = options.numEnvs ?? 1;
     if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgument(`CartPoleVectorEnv: numEnvs must be a positive integer, got ${n}`);
     this.numEnvs = n;
+    this.spec = options.spec ?? null;
     this.maxEpisodeSteps = options.maxEpisodeSteps === undefined ? 500 : options.maxEpisodeSteps;
     this.autoresetMode = options.autoresetMode ?? 'next-step';
     if (this.autoresetMode !== 'next-step' && this.autoresetMode !== 'same-step') {
@@ -93,6 +96,7 @@ export class CartPoleVectorEnv implements VectorEnv {
       maxEpisodeSteps: options.maxEpisodeSteps,
       autoresetMode: options.autoresetMode,
       suttonBartoReward: (options.kwargs['suttonBartoReward'] as boolean | undefined) ?? false,
+      spec: options.spec,
     });
   }
 

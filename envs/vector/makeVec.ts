@@ -46,9 +46,7 @@ function build(envSpec: EnvSpec, options: MakeVecOptions): VectorEnv {
   }
   if (mode !== 'auto' && mode !== 'sync' && mode !== 'vector-entry-point') throw new InvalidArgument(`makeVec: unknown vectorizationMode '${String(mode)}'`);
   if (batched && mode !== 'sync') {
-    const venv = envSpec.vectorEntryPoint!({ numEnvs, autoresetMode: autoresetMode as 'next-step' | 'same-step', maxEpisodeSteps, kwargs });
-    (venv as { spec: EnvSpec | null }).spec = { ...envSpec, kwargs, maxEpisodeSteps };
-    return venv;
+    return envSpec.vectorEntryPoint!({ numEnvs, autoresetMode: autoresetMode as 'next-step' | 'same-step', maxEpisodeSteps, kwargs, spec: { ...envSpec, kwargs, maxEpisodeSteps } });
   }
   const fns = Array.from({ length: numEnvs }, () => () => make(envSpec, kwargs, { ...(options.makeOptions ?? {}), maxEpisodeSteps }));
   return new SyncVectorEnv(fns, { autoresetMode, copy: options.copy ?? false });
