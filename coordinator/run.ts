@@ -1,10 +1,11 @@
 /**
  * `nnlab run SPEC`: runs one experiment end to end. It validates the spec, creates runs/<id>/
  * (resolved spec, meta with seed, git commit and backend, metrics JSONL + CSV, checkpoints), starts
- * the coordinator's http + WebSocket server (token printed in the URL), the rollout threads
- * (piscina) and the learner process, then hands the run to its driver: dqnRun for DQN, sweep for
- * tabular runs and sweeps (of agents or generative models), queue for queue-backed sweeps,
- * in-process trainers for the policy-gradient agents and generative models.
+ * the coordinator's http + WebSocket server (token printed in the URL) and the rollout (or gradient)
+ * threads, then hands the run to its family's driver: runDqn for DQN (which starts its learner, a
+ * process or in this thread), runTrials for tabular runs and sweeps (of agents or generative
+ * models), runQueueSweep for queue-backed sweeps, runOnPolicy for the policy-gradient agents and
+ * runGenerative for a generative model.
  * SIGINT/SIGTERM checkpoint and stop; `--resume RUN_DIR` continues from the newest checkpoint.
  */
 import { randomBytes } from 'node:crypto';
@@ -26,14 +27,14 @@ import { fsErrorMessage, makeRunDir, MetricsLog, readMetrics, resultFile, writeR
 import { Scheduler } from './scheduler.js';
 import { InlineExecutor, ThreadPoolExecutor } from './executors.js';
 import { CoordinatorServer } from './server.js';
-import { InlineLearner, ProcessLearner, WarmStartLearner, type LearnerClient } from '../drivers/learner.js';
+import type { LearnerClient } from '../drivers/learner.js';
 import { Progress } from './progress.js';
-import { dqnLearnerInit, runDqn, type DqnRunState } from '../drivers/offPolicy.js';
+import { runDqn, type DqnRunState } from '../drivers/offPolicy.js';
 import { runTrials, trialMetrics } from '../drivers/trials.js';
 import { clearFollowerMetrics, runQueueSweep, sweepIdOf, type QueueTuning } from '../drivers/queue.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
-import { runInProcess } from '../drivers/onPolicy.js';
-import { latestGenerativeCheckpoint } from '../drivers/generative.js';
+import { runOnPolicy } from '../drivers/onPolicy.js';
+import { latestGenerativeCheckpoint, runGenerative, type GenerativeRunState } from '../drivers/generative.js';
 import { dashboardHandler } from './dashboardHttp.js';
 import type { Faults, MetricsMark, RunContext, RunEvent, RunOutcome } from '../drivers/context.js';
 import type { RunSummary, WorkerSummary, CoordinatorMessage } from '../protocol/messages.js';
@@ -301,6 +302,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     runId,
     runDir,
     envRef: envRef ?? { id: '', kwargs: {} },
+    backend: backend.name,
     singleProcess,
     scheduler,
     metrics,
@@ -308,7 +310,10 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
       progressBar?.break();
       log(l);
     },
-    event: (e) => opts.onEvent?.(e),
+    event: (e) => {
+      opts.onEvent?.(e);
+      if (e.type === 'learner-started') server.broadcast(runState()); // the worker table's learner row changed
+    },
     progress: (done, total, fields) => {
       if (progressBar === undefined) return;
       progressBar.total = total;
@@ -328,9 +333,8 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
       latestSamples = { epoch, png };
       server.broadcast({ type: 'samples', runId, epoch, png });
     },
-    restartLearner: async () => {
-      learner = await startLearner();
-      return learner;
+    showLearner: (l) => {
+      learner = l;
     },
     stopRequested: () => signals.stopReason,
     checkpointRequested: () => checkpointWanted,
@@ -345,20 +349,6 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     ...(opts.faults !== undefined ? { faults: { ...opts.faults } } : {}),
   };
 
-  const startLearner = async (): Promise<LearnerClient> => {
-    const init = dqnLearnerInit(ctx);
-    if (!spec.workers.learner.process) return new InlineLearner(init, backend.name);
-    const starting = ProcessLearner.start(init, spec.workers.learner.backend).then((l) => {
-      log(`learner process ${l.pid} ready (backend ${l.backend})`);
-      opts.onEvent?.({ type: 'learner-started', pid: l.pid });
-      server.broadcast(runState());
-      return l;
-    });
-    // on the coordinator's own backend, the coordinator trains the first rounds while the process starts
-    const sameBackend = spec.workers.learner.backend === undefined || spec.workers.learner.backend === backend.name;
-    return sameBackend ? new WarmStartLearner(init, backend.name, starting) : starting;
-  };
-
   let outcome: RunOutcome | undefined;
   let failed = false;
   summary.state = 'running';
@@ -367,19 +357,20 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     if (queueUrl !== undefined) {
       outcome = await runQueueSweep(ctx, { ...opts.queue, url: queueUrl, attach: attach !== undefined });
     } else if (spec.agent?.algo === 'dqn' && spec.sweep === undefined) {
-      learner = await startLearner();
-      outcome = await runDqn(ctx, learner, resumeState as DqnRunState | undefined);
+      outcome = await runDqn(ctx, resumeState as DqnRunState | undefined);
     } else if (asTrials) {
       outcome = await runTrials(ctx);
+    } else if (spec.model !== undefined) {
+      outcome = await runGenerative(ctx, resumeState as GenerativeRunState | undefined);
     } else {
       // REINFORCE, Actor-Critic and A2C train synchronously in this thread and are not checkpointed
       // mid-run: a signal could not be handled before they finish, so it gets its default action
       // (the process ends at once) instead of waiting.
-      if (spec.agent !== undefined && handleSignals) {
+      if (handleSignals) {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }
-      outcome = await runInProcess(ctx, resumeState);
+      outcome = await runOnPolicy(ctx, resumeState);
     }
     summary.state = outcome.state === 'stopped' ? 'stopped' : 'finished';
     summary.message = outcome.message;
@@ -409,7 +400,6 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
       log(resultError.message);
     }
     metrics.close();
-    await learner?.close();
     await scheduler.close();
     await server.close();
     if (resultError !== undefined && !failed) throw resultError;
