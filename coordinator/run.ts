@@ -9,7 +9,7 @@
  * SIGINT/SIGTERM checkpoint and stop; `--resume RUN_DIR` continues from the newest checkpoint.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
@@ -23,7 +23,7 @@ import { ensureModule, moduleRef } from '../workers/envModules.js';
 import type { EnvRef } from '../protocol/tasks.js';
 import { parseSpec, type ExperimentSpec } from '../drivers/spec.js';
 import { checkExperiment } from '../drivers/specCheck.js';
-import { fsErrorMessage, makeRunDir, MetricsLog, readMetrics, resultFile, writeRunFiles } from './runDir.js';
+import { makeRunDir, MetricsLog, newRunId, readMetrics, writeResultFile, writeRunFiles } from './runDir.js';
 import { Scheduler } from './scheduler.js';
 import { InlineExecutor, ThreadPoolExecutor } from './executors.js';
 import { CoordinatorServer } from './server.js';
@@ -130,16 +130,6 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   }
 }
 
-/** Writes runs/<id>/result.json; throws an Error that names the file and the cause when it cannot. */
-function writeResultFile(runDir: string, state: string, message: string | undefined, outcome?: RunOutcome): void {
-  const file = path.join(runDir, 'result.json');
-  try {
-    writeFileSync(file, JSON.stringify(resultFile(runDir, state, message, outcome), null, 2) + '\n');
-  } catch (e) {
-    throw new Error(`could not write ${file} (the run ${state}${message !== undefined ? `: ${message}` : ''}): ${fsErrorMessage(e)}`);
-  }
-}
-
 async function startAndRun(opts: RunOptions, log: (line: string) => void, signals: RunSignals): Promise<RunResult> {
   // ---- spec (every trial's agent/model config included), run directory, checkpoint to resume from ----
   let spec: ExperimentSpec;
@@ -152,6 +142,8 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     spec = parseSpec(JSON.parse(readFileSync(specFile, 'utf8')), specFile);
     // each trial of a sweep is a whole run: there is no checkpoint of the sweep to continue from
     if (spec.sweep !== undefined) throw new Error(`--resume ${runDir}: a sweep is not resumed (each trial is a whole run); run its spec again`);
+    // a tabular run's checkpoint (`nnlab train`'s Q table) is its end, not a point to continue from
+    if (spec.agent !== undefined && isTabular(spec.agent.algo)) throw new Error(`--resume ${runDir}: a ${spec.agent.algo} run is not resumed (it is not checkpointed mid-run); run it again`);
     const ckptRoot = path.join(runDir, 'checkpoints');
     if (spec.model !== undefined) {
       resumeState = latestGenerativeCheckpoint(runDir);
@@ -162,7 +154,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     }
   } else {
     spec = parseSpec(opts.spec);
-    runDir = path.join(opts.runsDir ?? 'runs', `${spec.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`);
+    runDir = path.join(opts.runsDir ?? 'runs', newRunId(spec.name));
   }
   if (opts.workers !== undefined) spec = { ...spec, workers: { ...spec.workers, rollout: opts.workers } };
   // a queue-backed sweep: its run directory is named by the sweep id, and whoever follows it rewrites it from Redis
@@ -182,7 +174,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   signals.runDir = runDir;
   makeRunDir(runDir);
   if (queueUrl !== undefined) clearFollowerMetrics(runDir);
-  if (opts.resume === undefined) writeRunFiles(runDir, spec, { runId, seed: spec.seed, backend: backend.name, learnerBackend: spec.workers.learner.backend ?? 'default', startedAt: new Date().toISOString() });
+  if (opts.resume === undefined) writeRunFiles(runDir, spec, backend.name);
   const resumeMark = (resumeState as { metrics?: MetricsMark } | undefined)?.metrics;
   const metrics = new MetricsLog(runDir, resumeMark);
 
