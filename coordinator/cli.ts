@@ -190,18 +190,20 @@ async function main(argv: string[]): Promise<void> {
         return;
       }
       if (values.config !== undefined) throw new UsageError(`--config is for the generative models (${GENERATIVE_KINDS.join(', ')}), not ${agent}`);
-      const { runTrain, TRAINABLE } = await import('../drivers/train.js');
+      const { TRAINABLE } = await import('../drivers/train.js');
       if (!(TRAINABLE as readonly string[]).includes(agent)) throw new UsageError(`unknown agent or model '${agent}' (expected one of ${['dqn', ...TRAINABLE, ...GENERATIVE_KINDS].join(', ')})`);
       await initBackend(values.backend === undefined ? {} : { backend: values.backend });
-      const opts: Parameters<typeof runTrain>[0] = {
+      // a tabular agent: a spec with no threads, trained in this thread with its Q table kept (coordinator/train.ts)
+      const { trainTabular } = await import('./train.js');
+      const opts: Parameters<typeof trainTabular>[0] = {
         agent,
         env: values.env ?? 'CliffWalking-v1',
         seed: intOption('seed', values.seed, 0),
         backend: backendInfo()!.name,
       };
-      if (values.steps !== undefined) opts.budget = intOption('steps', values.steps, 0);
+      if (values.steps !== undefined) opts.episodes = intOption('steps', values.steps, 0);
       if (values.goal !== undefined) throw new UsageError(`--goal is for dqn; ${agent} trains for --steps episodes`);
-      await runTrain(opts);
+      await trainTabular(opts);
       return;
     }
     case 'run':

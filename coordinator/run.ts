@@ -1,14 +1,15 @@
 /**
  * `nnlab run SPEC`: runs one experiment end to end. It validates the spec, creates runs/<id>/
  * (resolved spec, meta with seed, git commit and backend, metrics JSONL + CSV, checkpoints), starts
- * the coordinator's http + WebSocket server (token printed in the URL), the rollout threads
- * (piscina) and the learner process, then hands the run to its driver: dqnRun for DQN, sweep for
- * tabular runs and sweeps (of agents or generative models), queue for queue-backed sweeps,
- * in-process trainers for the policy-gradient agents and generative models.
+ * the coordinator's http + WebSocket server (token printed in the URL) and the rollout (or gradient)
+ * threads, then hands the run to its family's driver: runDqn for DQN (which starts its learner, a
+ * process or in this thread), runTrials for tabular runs and sweeps (of agents or generative
+ * models), runQueueSweep for queue-backed sweeps, runOnPolicy for the policy-gradient agents and
+ * runGenerative for a generative model.
  * SIGINT/SIGTERM checkpoint and stop; `--resume RUN_DIR` continues from the newest checkpoint.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
@@ -22,18 +23,18 @@ import { ensureModule, moduleRef } from '../workers/envModules.js';
 import type { EnvRef } from '../protocol/tasks.js';
 import { parseSpec, type ExperimentSpec } from '../drivers/spec.js';
 import { checkExperiment } from '../drivers/specCheck.js';
-import { fsErrorMessage, makeRunDir, MetricsLog, readMetrics, resultFile, writeRunFiles } from './runDir.js';
+import { makeRunDir, MetricsLog, newRunId, readMetrics, writeResultFile, writeRunFiles } from './runDir.js';
 import { Scheduler } from './scheduler.js';
 import { InlineExecutor, ThreadPoolExecutor } from './executors.js';
 import { CoordinatorServer } from './server.js';
-import { InlineLearner, ProcessLearner, WarmStartLearner, type LearnerClient } from '../drivers/learner.js';
+import type { LearnerClient } from '../drivers/learner.js';
 import { Progress } from './progress.js';
-import { dqnLearnerInit, runDqn, type DqnRunState } from '../drivers/offPolicy.js';
+import { runDqn, type DqnRunState } from '../drivers/offPolicy.js';
 import { runTrials, trialMetrics } from '../drivers/trials.js';
 import { clearFollowerMetrics, runQueueSweep, sweepIdOf, type QueueTuning } from '../drivers/queue.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
-import { runInProcess } from '../drivers/onPolicy.js';
-import { latestGenerativeCheckpoint } from '../drivers/generative.js';
+import { runOnPolicy } from '../drivers/onPolicy.js';
+import { latestGenerativeCheckpoint, runGenerative, type GenerativeRunState } from '../drivers/generative.js';
 import { dashboardHandler } from './dashboardHttp.js';
 import type { Faults, MetricsMark, RunContext, RunEvent, RunOutcome } from '../drivers/context.js';
 import type { RunSummary, WorkerSummary, CoordinatorMessage } from '../protocol/messages.js';
@@ -129,16 +130,6 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   }
 }
 
-/** Writes runs/<id>/result.json; throws an Error that names the file and the cause when it cannot. */
-function writeResultFile(runDir: string, state: string, message: string | undefined, outcome?: RunOutcome): void {
-  const file = path.join(runDir, 'result.json');
-  try {
-    writeFileSync(file, JSON.stringify(resultFile(runDir, state, message, outcome), null, 2) + '\n');
-  } catch (e) {
-    throw new Error(`could not write ${file} (the run ${state}${message !== undefined ? `: ${message}` : ''}): ${fsErrorMessage(e)}`);
-  }
-}
-
 async function startAndRun(opts: RunOptions, log: (line: string) => void, signals: RunSignals): Promise<RunResult> {
   // ---- spec (every trial's agent/model config included), run directory, checkpoint to resume from ----
   let spec: ExperimentSpec;
@@ -151,6 +142,8 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     spec = parseSpec(JSON.parse(readFileSync(specFile, 'utf8')), specFile);
     // each trial of a sweep is a whole run: there is no checkpoint of the sweep to continue from
     if (spec.sweep !== undefined) throw new Error(`--resume ${runDir}: a sweep is not resumed (each trial is a whole run); run its spec again`);
+    // a tabular run's checkpoint (`nnlab train`'s Q table) is its end, not a point to continue from
+    if (spec.agent !== undefined && isTabular(spec.agent.algo)) throw new Error(`--resume ${runDir}: a ${spec.agent.algo} run is not resumed (it is not checkpointed mid-run); run it again`);
     const ckptRoot = path.join(runDir, 'checkpoints');
     if (spec.model !== undefined) {
       resumeState = latestGenerativeCheckpoint(runDir);
@@ -161,7 +154,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     }
   } else {
     spec = parseSpec(opts.spec);
-    runDir = path.join(opts.runsDir ?? 'runs', `${spec.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`);
+    runDir = path.join(opts.runsDir ?? 'runs', newRunId(spec.name));
   }
   if (opts.workers !== undefined) spec = { ...spec, workers: { ...spec.workers, rollout: opts.workers } };
   // a queue-backed sweep: its run directory is named by the sweep id, and whoever follows it rewrites it from Redis
@@ -181,7 +174,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   signals.runDir = runDir;
   makeRunDir(runDir);
   if (queueUrl !== undefined) clearFollowerMetrics(runDir);
-  if (opts.resume === undefined) writeRunFiles(runDir, spec, { runId, seed: spec.seed, backend: backend.name, learnerBackend: spec.workers.learner.backend ?? 'default', startedAt: new Date().toISOString() });
+  if (opts.resume === undefined) writeRunFiles(runDir, spec, backend.name);
   const resumeMark = (resumeState as { metrics?: MetricsMark } | undefined)?.metrics;
   const metrics = new MetricsLog(runDir, resumeMark);
 
@@ -301,6 +294,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     runId,
     runDir,
     envRef: envRef ?? { id: '', kwargs: {} },
+    backend: backend.name,
     singleProcess,
     scheduler,
     metrics,
@@ -308,7 +302,10 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
       progressBar?.break();
       log(l);
     },
-    event: (e) => opts.onEvent?.(e),
+    event: (e) => {
+      opts.onEvent?.(e);
+      if (e.type === 'learner-started') server.broadcast(runState()); // the worker table's learner row changed
+    },
     progress: (done, total, fields) => {
       if (progressBar === undefined) return;
       progressBar.total = total;
@@ -328,9 +325,8 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
       latestSamples = { epoch, png };
       server.broadcast({ type: 'samples', runId, epoch, png });
     },
-    restartLearner: async () => {
-      learner = await startLearner();
-      return learner;
+    showLearner: (l) => {
+      learner = l;
     },
     stopRequested: () => signals.stopReason,
     checkpointRequested: () => checkpointWanted,
@@ -345,20 +341,6 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     ...(opts.faults !== undefined ? { faults: { ...opts.faults } } : {}),
   };
 
-  const startLearner = async (): Promise<LearnerClient> => {
-    const init = dqnLearnerInit(ctx);
-    if (!spec.workers.learner.process) return new InlineLearner(init, backend.name);
-    const starting = ProcessLearner.start(init, spec.workers.learner.backend).then((l) => {
-      log(`learner process ${l.pid} ready (backend ${l.backend})`);
-      opts.onEvent?.({ type: 'learner-started', pid: l.pid });
-      server.broadcast(runState());
-      return l;
-    });
-    // on the coordinator's own backend, the coordinator trains the first rounds while the process starts
-    const sameBackend = spec.workers.learner.backend === undefined || spec.workers.learner.backend === backend.name;
-    return sameBackend ? new WarmStartLearner(init, backend.name, starting) : starting;
-  };
-
   let outcome: RunOutcome | undefined;
   let failed = false;
   summary.state = 'running';
@@ -367,19 +349,20 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     if (queueUrl !== undefined) {
       outcome = await runQueueSweep(ctx, { ...opts.queue, url: queueUrl, attach: attach !== undefined });
     } else if (spec.agent?.algo === 'dqn' && spec.sweep === undefined) {
-      learner = await startLearner();
-      outcome = await runDqn(ctx, learner, resumeState as DqnRunState | undefined);
+      outcome = await runDqn(ctx, resumeState as DqnRunState | undefined);
     } else if (asTrials) {
       outcome = await runTrials(ctx);
+    } else if (spec.model !== undefined) {
+      outcome = await runGenerative(ctx, resumeState as GenerativeRunState | undefined);
     } else {
       // REINFORCE, Actor-Critic and A2C train synchronously in this thread and are not checkpointed
       // mid-run: a signal could not be handled before they finish, so it gets its default action
       // (the process ends at once) instead of waiting.
-      if (spec.agent !== undefined && handleSignals) {
+      if (handleSignals) {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }
-      outcome = await runInProcess(ctx, resumeState);
+      outcome = await runOnPolicy(ctx, resumeState);
     }
     summary.state = outcome.state === 'stopped' ? 'stopped' : 'finished';
     summary.message = outcome.message;
@@ -409,7 +392,6 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
       log(resultError.message);
     }
     metrics.close();
-    await learner?.close();
     await scheduler.close();
     await server.close();
     if (resultError !== undefined && !failed) throw resultError;

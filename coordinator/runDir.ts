@@ -1,14 +1,23 @@
 /**
- * A run's directory, runs/<id>/: the resolved spec, meta (seed, git commit, backend, versions),
- * metrics as JSONL and CSV (appended synchronously, so a checkpoint can record their exact byte
- * lengths and a resumed run truncates them back to that point), and checkpoints/.
+ * A run's directory, runs/<id>/, for every run (`nnlab run`, `sweep` and `train`): its name, the
+ * resolved spec, meta (seed, git commit, backend, versions), metrics as JSONL and CSV (appended
+ * synchronously, so a checkpoint can record their exact byte lengths and a resumed run truncates
+ * them back to that point), checkpoints/ and result.json. The coordinator owns it: drivers write
+ * into it through drivers/context.ts (`RunMetrics`, `saveCheckpoint`, the `runDir` path).
  */
-import { accessSync, closeSync, constants, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { accessSync, closeSync, constants, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { version } from '../core/version.js';
 import type { MetricsMark, ReportedEvaluation, RunMetrics, RunOutcome } from '../drivers/context.js';
+import type { ExperimentSpec } from '../drivers/spec.js';
+
+/** A new run's id (its directory's name under runs/): the spec's name, the UTC start time to the second, 4 random hex digits. */
+export function newRunId(name: string): string {
+  return `${name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`;
+}
 
 /** Why a file-system call failed, in words (read-only, not writable, full disk, …), from its error code. */
 export function fsErrorMessage(e: unknown): string {
@@ -197,7 +206,8 @@ export function readMetrics(dir: string): MetricPoint[] {
   return out;
 }
 
-export function writeRunFiles(dir: string, spec: unknown, meta: Record<string, unknown>): void {
+/** Writes a new run's spec.json (the resolved spec) and meta.json (versions, git commit, run id, seed, backends, start time), creating its directory. */
+export function writeRunFiles(dir: string, spec: ExperimentSpec, backend: string): void {
   makeRunDir(dir);
   const write = (name: string, value: unknown) => {
     try {
@@ -212,6 +222,7 @@ export function writeRunFiles(dir: string, spec: unknown, meta: Record<string, u
     }
   };
   write('spec.json', spec);
+  const meta = { runId: path.basename(dir), seed: spec.seed, backend, learnerBackend: spec.workers.learner.backend ?? 'default', startedAt: new Date().toISOString() };
   write('meta.json', { nnlab: version, node: process.version, gitCommit: gitCommit(), ...meta });
 }
 
@@ -235,4 +246,14 @@ export function resultFile(runDir: string, state: string, message: string | unde
   } else if (outcome.finalScore !== undefined) r.finalScore = outcome.finalScore;
   if (outcome.goalReachedAt !== undefined) r.goalReachedAt = outcome.goalReachedAt;
   return r;
+}
+
+/** Writes runs/<id>/result.json; throws an Error that names the file and the cause when it cannot. */
+export function writeResultFile(runDir: string, state: string, message: string | undefined, outcome?: RunOutcome): void {
+  const file = path.join(runDir, 'result.json');
+  try {
+    writeFileSync(file, JSON.stringify(resultFile(runDir, state, message, outcome), null, 2) + '\n');
+  } catch (e) {
+    throw new Error(`could not write ${file} (the run ${state}${message !== undefined ? `: ${message}` : ''}): ${fsErrorMessage(e)}`);
+  }
 }

@@ -1,9 +1,10 @@
 /**
  * What a run driver (offPolicy, onPolicy, generative, trials, queue) gets from the coordinator: the
- * validated spec, the run's directory and metrics log, the scheduler, the learner, and the hooks
- * for progress, publishing parameters, checkpoints and stop requests. Drivers never touch the
- * socket or the terminal; they see the coordinator's scheduler and metrics log through the two
- * interfaces below, which coordinator/scheduler.ts and coordinator/runDir.ts implement.
+ * validated spec, the run's directory and metrics log, the scheduler and its executors, the
+ * coordinator's backend, and the hooks for progress, publishing parameters, showing the learner,
+ * checkpoints and stop requests. A driver chooses and starts its own learner (drivers/learner.ts);
+ * it never touches the socket or the terminal, and sees the coordinator's scheduler and metrics log
+ * through the two interfaces below, which coordinator/scheduler.ts and coordinator/runDir.ts implement.
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { TensorMap } from '../core/tensors.js';
@@ -85,6 +86,8 @@ export interface RunContext {
   runId: string;
   runDir: string;
   envRef: EnvRef;
+  /** The coordinator's tensor backend (what a learner in this thread trains on). */
+  backend: string;
   /** Everything in this thread, in order (no threads, no learner process). */
   singleProcess: boolean;
   scheduler: TaskScheduler;
@@ -101,7 +104,8 @@ export interface RunContext {
   publishSamples(epoch: number, png: Uint8Array): void;
   /** Publishes a queue-backed sweep's trial states to dashboards (in run_state). */
   publishTrials(trials: TrialStatus[]): void;
-  restartLearner(): Promise<LearnerClient>;
+  /** Shows the run's learner (a process, or in this thread) in the dashboards' worker table; a new one (a restart) replaces it. The driver closes it. */
+  showLearner(learner: LearnerClient): void;
   stopRequested(): string | undefined;
   checkpointRequested(): boolean;
   checkpointDone(): void;

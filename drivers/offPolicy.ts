@@ -38,7 +38,7 @@ import { EVAL_SEEDS, evaluatePolicy, GoalRule, summarizeEpisodes, type EpisodeBl
 import { RolloutRunner, type RolloutRunnerState } from '../workers/rollout.js';
 import { DQN_ENV_STEPS, type EnvRef, type EvaluateResult, type EvaluateTask, type RolloutResult, type RolloutTask } from '../protocol/tasks.js';
 import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
-import { EMPTY_ROUND, LearnerLost, type LearnerClient } from './learner.js';
+import { EMPTY_ROUND, InlineLearner, LearnerLost, ProcessLearner, WarmStartLearner, type LearnerClient } from './learner.js';
 import type { MetricsMark, RunContext, RunOutcome } from './context.js';
 import { checkedRollout } from './validate.js';
 
@@ -116,10 +116,44 @@ export function dqnLearnerInit(ctx: RunContext): LearnerInit {
 }
 
 /**
- * Runs a DQN spec to its budget, its goal or a stop request. The learner is `learner0` (a process,
- * or in process); rollouts go to the scheduler's executors, or run inline in a one-thread run.
+ * Starts the run's DQN learner: in this thread (`workers.learner.process` false), or in its own
+ * process (drivers/learner.ts), shown in the dashboards' worker table. A process on the
+ * coordinator's backend takes over from a learner in this thread that trains the first rounds
+ * while it starts (WarmStartLearner).
  */
-export async function runDqn(ctx: RunContext, learner0: LearnerClient, resumed?: DqnRunState): Promise<RunOutcome> {
+async function startLearner(ctx: RunContext): Promise<LearnerClient> {
+  const { learner: settings } = ctx.spec.workers;
+  const init = dqnLearnerInit(ctx);
+  let learner: LearnerClient;
+  if (!settings.process) learner = new InlineLearner(init, ctx.backend);
+  else {
+    const starting = ProcessLearner.start(init, settings.backend).then((l) => {
+      ctx.log(`learner process ${l.pid} ready (backend ${l.backend})`);
+      ctx.event({ type: 'learner-started', pid: l.pid });
+      return l;
+    });
+    const sameBackend = settings.backend === undefined || settings.backend === ctx.backend;
+    learner = sameBackend ? new WarmStartLearner(init, ctx.backend, starting) : await starting;
+  }
+  ctx.showLearner(learner);
+  return learner;
+}
+
+/**
+ * Runs a DQN spec to its budget, its goal or a stop request, with the learner it chooses
+ * (startLearner), replaced by a new one from the last state when its process is lost; rollouts go
+ * to the scheduler's executors, or run inline in a one-thread run.
+ */
+export async function runDqn(ctx: RunContext, resumed?: DqnRunState): Promise<RunOutcome> {
+  let learner = await startLearner(ctx);
+  try {
+    return await trainRun(ctx, learner, async () => (learner = await startLearner(ctx)), resumed);
+  } finally {
+    await learner.close();
+  }
+}
+
+async function trainRun(ctx: RunContext, learner0: LearnerClient, restartLearner: () => Promise<LearnerClient>, resumed?: DqnRunState): Promise<RunOutcome> {
   const resume = resumed !== undefined ? learnerOwnsReplay(resumed) : undefined;
   const { spec } = ctx;
   const { config, obsDim, numActions } = dqnSetup(ctx);
@@ -296,7 +330,7 @@ export async function runDqn(ctx: RunContext, learner0: LearnerClient, resumed?:
         if (!(e instanceof LearnerLost) || attempt >= 3) throw e;
         ctx.log(`${e.message}; starting a new learner process with the state after update ${s.learner.updates} and the ${roundLog.length} round(s) since`);
         ctx.event({ type: 'learner-restart', reason: e.message });
-        learner = await ctx.restartLearner();
+        learner = await restartLearner();
         learnerHasState = false;
       }
     }

@@ -1,7 +1,7 @@
 /**
- * Runs that train in the coordinator's own process, with metrics streamed as they happen: the
- * policy-gradient agents (REINFORCE, Actor-Critic, A2C — their rollouts are on-policy and short,
- * so they step their vector envs inline) and the generative models.
+ * The policy-gradient runs: REINFORCE, Actor-Critic and A2C train in the coordinator's own process,
+ * with metrics streamed as they happen (their rollouts are on-policy and short, so they step their
+ * vector envs inline).
  */
 import path from 'node:path';
 import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
@@ -10,11 +10,9 @@ import { PG_TRAINERS } from '../workers/deepTrial.js';
 import type { TrainPgOptions } from '../agents/onPolicy.js';
 import { PG_ENV_STEPS } from '../protocol/tasks.js';
 import type { RunContext, RunOutcome } from './context.js';
-import { runGenerative, type GenerativeRunState } from './generative.js';
 
-export async function runInProcess(ctx: RunContext, resume?: unknown): Promise<RunOutcome> {
+export async function runOnPolicy(ctx: RunContext, resume?: unknown): Promise<RunOutcome> {
   const { spec } = ctx;
-  if (spec.model !== undefined) return runGenerative(ctx, resume as GenerativeRunState | undefined);
   if (resume !== undefined) throw new Error(`--resume: ${spec.agent!.algo} runs are not checkpointed mid-run (DQN and generative runs are)`);
   const algo = spec.agent!.algo as keyof typeof PG_TRAINERS;
   const train = PG_TRAINERS[algo];

@@ -1,9 +1,11 @@
 /**
- * `nnlab train <tabular agent>`: a single-process training run of one tabular agent on one env,
- * with progress lines, metrics as JSONL under runs/<id>/metrics.jsonl, a final greedy evaluation and
- * a saved Q table. (`nnlab train dqn` and the generative kinds run as specs with no threads.)
+ * `nnlab train <tabular agent>`: one tabular agent trained on one env in this thread, in the run
+ * directory of a spec with no threads (coordinator/train.ts makes it and writes its spec, meta and
+ * result): progress lines, each episode's metrics at its env step, a final greedy evaluation and the
+ * saved Q table. `nnlab run` of a tabular spec trains it as a trial instead (drivers/trials.ts), which
+ * may run on any worker and reports only its curve and score. (`nnlab train dqn` and the generative
+ * kinds run as specs with no threads through `nnlab run`'s own drivers.)
  */
-import { mkdirSync, createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { make, type Env } from '../envs/index.js';
 import { TABULAR_ALGOS } from '../agents/algos.js';
@@ -14,6 +16,7 @@ import { evaluateGreedy, trainTabular } from '../agents/tabular.js';
 import { EVAL_SEEDS } from '../agents/evaluate.js';
 import type { Metrics } from '../agents/types.js';
 import { TABULAR_EPISODES } from '../protocol/tasks.js';
+import type { RunMetrics, RunOutcome } from './context.js';
 
 /** The agents `nnlab train` runs here: the tabular ones (DQN runs as a spec with no threads: coordinator/cli.ts). */
 export const TRAINABLE = TABULAR_ALGOS;
@@ -25,23 +28,26 @@ export interface TrainOptions {
   seed: number;
   /** Episodes (default TABULAR_EPISODES). */
   budget?: number;
-  runDir?: string;
+  /** The run's directory (made by the coordinator): the Q table goes in its checkpoints/. */
+  runDir: string;
+  /** The run's metrics log (metrics.jsonl and metrics.csv). */
+  metrics: RunMetrics;
   backend: string;
   log?: (line: string) => void;
 }
 
-export async function runTrain(opts: TrainOptions): Promise<{ meanReturn: number; runDir: string }> {
+/** Trains, evaluates and saves the agent; the outcome's message is the final evaluation line. */
+export async function runTrain(opts: TrainOptions): Promise<RunOutcome> {
   const log = opts.log ?? ((l: string) => console.log(l));
   if (!(TRAINABLE as readonly string[]).includes(opts.agent)) {
     throw new Error(`unknown agent '${opts.agent}' (expected one of ${TRAINABLE.join(', ')})`);
   }
-  const runDir = opts.runDir ?? path.join('runs', `${opts.agent}-${opts.env}-${opts.seed}-${Date.now().toString(36)}`);
-  mkdirSync(runDir, { recursive: true });
-  const metricsFile = createWriteStream(path.join(runDir, 'metrics.jsonl'));
-  const t0 = performance.now();
+  const { runDir } = opts;
   let lastLog = 0;
+  let envSteps = 0;
   const onMetrics = (m: Metrics, step: number) => {
-    metricsFile.write(JSON.stringify({ step, time: +((performance.now() - t0) / 1000).toFixed(3), ...m }) + '\n');
+    opts.metrics.write(step, m);
+    envSteps = step;
     const now = performance.now();
     if (m['eval/mean_return'] !== undefined || now - lastLog > 2000) {
       lastLog = now;
@@ -56,7 +62,5 @@ export async function runTrain(opts: TrainOptions): Promise<{ meanReturn: number
   trainTabular(env, agent, { episodes: opts.budget ?? TABULAR_EPISODES, onMetrics });
   const meanReturn = evaluateGreedy(env, agent.params, 100, EVAL_SEEDS.final(opts.seed), 10_000);
   await agent.save(path.join(runDir, 'checkpoints'));
-  log(`greedy evaluation over 100 episodes: mean return ${meanReturn.toFixed(3)}; Q table in ${runDir}/checkpoints`);
-  await new Promise<void>((resolve) => metricsFile.end(resolve));
-  return { meanReturn, runDir };
+  return { state: 'finished', message: `greedy evaluation over 100 episodes: mean return ${meanReturn.toFixed(3)}; Q table in ${runDir}/checkpoints`, envSteps, finalScore: meanReturn };
 }

@@ -42,7 +42,7 @@ test('usage errors exit 2 with a one-line message naming the problem', () => {
   assert.is(run('frobnicate').status, 2);
 });
 
-test('nnlab train sarsa learns CliffWalking and writes metrics and a checkpoint', () => {
+test('nnlab train sarsa learns CliffWalking in the run directory of a spec with no threads: metrics, checkpoint, result', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'nnlab-cli-'));
   try {
     const r = spawnSync(process.execPath, [cli, 'train', 'sarsa', '--seed', '1'], { encoding: 'utf8', cwd: dir, env: { ...process.env, NNLAB_BACKEND: 'cpu' } });
@@ -52,6 +52,18 @@ test('nnlab train sarsa learns CliffWalking and writes metrics and a checkpoint'
     const lines = readFileSync(path.join(dir, runDir, 'metrics.jsonl'), 'utf8').trim().split('\n');
     assert.is(lines.length, 500);
     assert.ok('charts/episodic_return' in JSON.parse(lines[0]!));
+    // the run directory every run has (coordinator/runDir.ts): its spec, meta, CSV metrics and result
+    const spec = JSON.parse(readFileSync(path.join(dir, runDir, 'spec.json'), 'utf8'));
+    assert.equal([spec.agent.algo, spec.env.id, spec.seed, spec.workers.rollout, spec.workers.learner.process], ['sarsa', 'CliffWalking-v1', 1, 0, false]);
+    assert.is(JSON.parse(readFileSync(path.join(dir, runDir, 'meta.json'), 'utf8')).runId, path.basename(runDir));
+    assert.is(readFileSync(path.join(dir, runDir, 'metrics.csv'), 'utf8').trim().split('\n').length, 1 + 2 * 500);
+    const result = JSON.parse(readFileSync(path.join(dir, runDir, 'result.json'), 'utf8'));
+    assert.is(result.state, 'finished');
+    assert.match(r.stdout, `mean return ${result.finalScore.toFixed(3)}`);
+    // its Q table is the run's end, not a checkpoint to continue from
+    const resumed = spawnSync(process.execPath, [cli, 'run', '--resume', runDir], { encoding: 'utf8', cwd: dir, env: { ...process.env, NNLAB_BACKEND: 'cpu' } });
+    assert.is(resumed.status, 1);
+    assert.match(resumed.stderr, /a sarsa run is not resumed/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
