@@ -32,8 +32,8 @@ import type { Rng } from '../base/rng.js';
 import { dqnActor, dqnForward, dqnStreams, epsilonAt, epsilonSchedule, greedyPolicy } from './dqnActor.js';
 import { Discrete, probeEnv } from '../envs/index.js';
 import { runOffPolicy, type OffPolicyOptions } from './offPolicy.js';
-import { goalEvaluator, type EvalResult } from './evaluate.js';
-import type { DataParallelLearner, DqnExploration, DqnTrainingState, Learner, Metrics, MetricsCallback, VersionedParams } from './types.js';
+import { trainerGoalEvaluator, type EvalResult, type TrainEvalOptions } from './evaluate.js';
+import type { DataParallelLearner, DqnExploration, DqnTrainingState, Learner, Metrics, VersionedParams } from './types.js';
 
 /** The actor side (no tfjs): defined in dqnActor.ts, part of DQN's API here. */
 export type { EpsilonSchedule } from './types.js';
@@ -330,19 +330,10 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
   }
 }
 
-export interface TrainDqnOptions {
-  envId: string;
-  kwargs?: Record<string, unknown>;
+export interface TrainDqnOptions extends TrainEvalOptions {
   config?: Partial<DqnConfig>;
   totalTimesteps: number;
   numEnvs?: number;
-  onMetrics?: MetricsCallback;
-  /** Evaluate the greedy policy every evalInterval env steps over evalEpisodes episodes … */
-  evalInterval?: number;
-  evalEpisodes?: number;
-  /** … and stop at the goal (evaluate.ts `goalEvaluator`: confirmed over goalEpisodes episodes, default 100, twice). */
-  goalEpisodes?: number;
-  goal?: number;
 }
 
 export interface TrainDqnResult {
@@ -373,19 +364,7 @@ export function trainDqn(opts: TrainDqnOptions): TrainDqnResult {
   const replayRng = streams.replay;
   let forward = dqnForward(learner.getPolicyParams().params, config.activation);
   const epsilon = epsilonSchedule(config, opts.totalTimesteps);
-  const goalCheck =
-    opts.evalInterval === undefined
-      ? undefined
-      : goalEvaluator({
-          envId: opts.envId,
-          ...(opts.kwargs !== undefined ? { kwargs: opts.kwargs } : {}),
-          policy: () => greedyPolicy(learner.getPolicyParams().params, config.activation),
-          evalEpisodes: opts.evalEpisodes ?? 10,
-          goalEpisodes: opts.goalEpisodes ?? 100,
-          ...(opts.goal !== undefined ? { goal: opts.goal } : {}),
-          seed: config.seed,
-          ...(opts.onMetrics !== undefined ? { onMetrics: opts.onMetrics } : {}),
-        });
+  const goalCheck = trainerGoalEvaluator(opts, config.seed, () => greedyPolicy(learner.getPolicyParams().params, config.activation));
   const loopOpts: OffPolicyOptions = {
     envId: opts.envId,
     numEnvs: opts.numEnvs ?? 1,

@@ -127,6 +127,43 @@ export interface GoalEvalState {
   final?: EvalResult;
 }
 
+/** Episodes of a trainer's quick check when its options name none (`TrainEvalOptions.evalEpisodes`). */
+export const EVAL_EPISODES = 10;
+/** Episodes of each confirming evaluation when a trainer's options name none (`TrainEvalOptions.goalEpisodes`). */
+export const GOAL_EPISODES = 100;
+
+/** What a single-process trainer's options (trainDqn's, the policy-gradient trainers') say about its evaluations. */
+export interface TrainEvalOptions {
+  envId: string;
+  kwargs?: Record<string, unknown>;
+  onMetrics?: MetricsCallback;
+  /** Evaluate the deterministic policy every evalInterval env steps over evalEpisodes episodes (default EVAL_EPISODES) … */
+  evalInterval?: number;
+  evalEpisodes?: number;
+  /** … and stop at the goal (`goalEvaluator`: confirmed over goalEpisodes episodes, default GOAL_EPISODES, twice). */
+  goalEpisodes?: number;
+  goal?: number;
+}
+
+/**
+ * A single-process trainer's goal check: `goalEvaluator` of `policy` (the trainer's deterministic
+ * policy) with the options' episodes, goal and metrics callback, on the run's `seed`; undefined
+ * when the options ask for no evaluations (no `evalInterval`).
+ */
+export function trainerGoalEvaluator(opts: TrainEvalOptions, seed: number, policy: GoalEvalOptions['policy']): ReturnType<typeof goalEvaluator> | undefined {
+  if (opts.evalInterval === undefined) return undefined;
+  return goalEvaluator({
+    envId: opts.envId,
+    kwargs: opts.kwargs ?? {},
+    policy,
+    evalEpisodes: opts.evalEpisodes ?? EVAL_EPISODES,
+    goalEpisodes: opts.goalEpisodes ?? GOAL_EPISODES,
+    ...(opts.goal !== undefined ? { goal: opts.goal } : {}),
+    seed,
+    ...(opts.onMetrics !== undefined ? { onMetrics: opts.onMetrics } : {}),
+  });
+}
+
 /**
  * Plays `GoalRule`'s blocks in order on the policy as it is at each call (one frozen snapshot per
  * call): the quick check, its confirmation if it passes, the fresh episodes if that passes. The

@@ -4,8 +4,10 @@ export { TabularAgent, TABULAR_DEFAULTS, trainTabular, evaluateGreedy, epsilonGr
 export { Sarsa, sarsaTarget } from './sarsa.js';
 export { QLearning, qLearningTarget } from './qlearning.js';
 export { ExpectedSarsa, expectedSarsaTarget } from './expectedSarsa.js';
-export { RL_ALGOS, TABULAR_ALGOS, isTabular, type RlAlgo, type TabularAlgo } from './algos.js';
-export { evaluatePolicy, goalEvaluator, EVAL_SEEDS, DEFAULT_EVAL_INTERVAL, type EvalResult, type GoalEvalOptions, type GoalEvalState } from './evaluate.js';
+export { RL_ALGOS, RL_FAMILY, TABULAR_ALGOS, isRlAlgo, isTabular, type RlAlgo, type RlFamily, type AlgoOf, type TabularAlgo, type ConfigResolver } from './algos.js';
+export { TABULAR_AGENTS, type TabularAgentClass, type TabularEntry } from './tabularAgents.js';
+export { RL_AGENTS, type RlAgentEntry, type PgEntry, type DqnEntry, type PgLearner, type EntryOf, type WithSpecConfig } from './registry.js';
+export { evaluatePolicy, goalEvaluator, trainerGoalEvaluator, EVAL_SEEDS, EVAL_EPISODES, GOAL_EPISODES, DEFAULT_EVAL_INTERVAL, type EvalResult, type GoalEvalOptions, type GoalEvalState, type TrainEvalOptions } from './evaluate.js';
 export { DqnLearner, DQN_DEFAULTS, trainDqn, dqnActor, dqnForward, greedyPolicy, epsilonAt, epsilonSchedule, resolveDqnConfig, type DqnConfig, type EpsilonSchedule, type TrainDqnOptions, type TrainDqnResult } from './dqn.js';
 export { runOffPolicy, type OffPolicyLearner, type OffPolicyOptions, type OffPolicyResult } from './offPolicy.js';
 export * from './policies.js';

@@ -16,7 +16,7 @@
  */
 import { batchDim, make, makeVec, probeEnv, writeBatchRow, writeNextObsRow, type VectorEnv } from '../envs/index.js';
 import { actionDimOf, clipToBox, headFor, type ActorOutput, type PolicyActor, type PolicyHead } from './policies.js';
-import { DEFAULT_EVAL_INTERVAL, goalEvaluator, type EvalResult } from './evaluate.js';
+import { DEFAULT_EVAL_INTERVAL, trainerGoalEvaluator, type EvalResult, type TrainEvalOptions } from './evaluate.js';
 import type { Metrics, MetricsCallback } from './types.js';
 import { EpisodeStats } from './episodeStats.js';
 
@@ -250,18 +250,9 @@ export function runEpisodes(opts: EpisodeLoopOptions): LoopResult {
 // ---------------------------------------------------------------------------------------------
 // What the policy-gradient trainers (trainReinforce, trainActorCritic, trainA2c) share
 
-export interface TrainPgOptions<C> {
-  envId: string;
-  kwargs?: Record<string, unknown>;
+export interface TrainPgOptions<C> extends TrainEvalOptions {
   config?: Partial<C>;
   totalTimesteps: number;
-  onMetrics?: MetricsCallback;
-  /** Evaluate the deterministic policy every evalInterval env steps over evalEpisodes episodes … */
-  evalInterval?: number;
-  evalEpisodes?: number;
-  /** … and stop at the goal (evaluate.ts `goalEvaluator`: confirmed over goalEpisodes episodes, default 100, twice). */
-  goalEpisodes?: number;
-  goal?: number;
 }
 
 export interface TrainPgResult<L> {
@@ -282,21 +273,11 @@ export function policyEnvSizes(envId: string, kwargs: Record<string, unknown> | 
   return { obsDim, head: headFor(actionSpace, agent) };
 }
 
-/** The deterministic-evaluation hook shared by the policy-gradient trainers. */
+/** The policy-gradient trainers' goal check (evaluate.ts `trainerGoalEvaluator`): the greedy policy of the current actor. */
 export function pgEvaluator(opts: TrainPgOptions<unknown>, seed: number, actor: () => PolicyActor) {
-  if (opts.evalInterval === undefined) return undefined;
-  return goalEvaluator({
-    envId: opts.envId,
-    kwargs: opts.kwargs ?? {},
-    policy: () => {
-      const a = actor();
-      return (obs) => a.greedy(obs);
-    },
-    evalEpisodes: opts.evalEpisodes ?? 10,
-    goalEpisodes: opts.goalEpisodes ?? 100,
-    ...(opts.goal !== undefined ? { goal: opts.goal } : {}),
-    seed,
-    ...(opts.onMetrics !== undefined ? { onMetrics: opts.onMetrics } : {}),
+  return trainerGoalEvaluator(opts, seed, () => {
+    const a = actor();
+    return (obs) => a.greedy(obs);
   });
 }
 

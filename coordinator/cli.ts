@@ -10,6 +10,11 @@ import { initBackend, backendInfo } from '../core/backend.js';
 import { version } from '../core/version.js';
 import { redisUrlProblem } from '../protocol/redisUrl.js';
 import { DQN_ENV_STEPS } from '../protocol/tasks.js';
+import { isTabular, TABULAR_ALGOS, type RlAlgo } from '../agents/algos.js';
+import { GENERATIVE_KINDS, isGenerativeKind } from '../generative/kinds.js';
+
+/** The RL algorithms `nnlab train` runs: DQN (as a spec with no threads) and the tabular agents (drivers/train.ts). */
+const TRAIN_ALGOS: readonly RlAlgo[] = ['dqn', ...TABULAR_ALGOS];
 
 const HELP = `nnlab ${version} — a reinforcement-learning and generative-model lab on TensorFlow.js
 
@@ -40,15 +45,17 @@ Commands:
                                  run trial jobs of queue-backed sweeps on N threads until stopped
   eval RUN_DIR [--episodes N]    greedy evaluation of a run's newest checkpoint
   train MODEL [--epochs N] [--seed N] [--workers N] [--config JSON]
-                                 train a generative model on MNIST (vae, vae-conv, gan, wgan, wgan-gp,
-                                 dcgan, cdcgan): sample grid per epoch, classifier score, Fréchet
-                                 distance, checkpoints, the dashboard; --workers: gradient threads;
+                                 train a generative model on MNIST, one of
+                                 ${GENERATIVE_KINDS.join(', ')}:
+                                 sample grid per epoch, classifier score, Fréchet distance,
+                                 checkpoints, the dashboard; --workers: gradient threads;
                                  --config: the model's config (a spec's model.config), e.g.
                                  '{"architecture":"dcgan"}' for WGAN-GP on the conv nets
   train AGENT [--env ID] [--seed N] [--steps N] [--goal R]
-                                 train one agent on one env in this process: dqn (default env
-                                 CartPole-v1, --steps env steps, stops at --goal), qlearning, sarsa,
-                                 expected-sarsa (default env CliffWalking-v1, --steps episodes);
+                                 train one agent on one env in this process:
+                                 dqn (default env CartPole-v1, --steps env steps, stops at --goal);
+                                 ${TABULAR_ALGOS.join(', ')}
+                                 (default env CliffWalking-v1, --steps episodes);
                                  metrics JSONL, checkpoint and final greedy score under runs/
   demo [--seed N] [--epochs N]   train a small classifier with the core and print results
   info                           version, tensor backend in use, Node, CPU cores
@@ -152,10 +159,9 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'train': {
       const agent = positionals[0];
-      if (agent === undefined) throw new UsageError('train needs an agent: nnlab train dqn|qlearning|sarsa|expected-sarsa');
+      if (agent === undefined) throw new UsageError(`train needs an agent: nnlab train ${TRAIN_ALGOS.join('|')}`);
       if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
-      const { GENERATIVE_KINDS } = await import('../drivers/spec.js');
-      if ((GENERATIVE_KINDS as readonly string[]).includes(agent)) {
+      if (isGenerativeKind(agent)) {
         // a generative model: the same run as a spec with model.kind (samples, checkpoints, dashboard)
         if (values.backend !== undefined) process.env.NNLAB_BACKEND = values.backend;
         const { runExperiment } = await import('./run.js');
@@ -190,8 +196,7 @@ async function main(argv: string[]): Promise<void> {
         return;
       }
       if (values.config !== undefined) throw new UsageError(`--config is for the generative models (${GENERATIVE_KINDS.join(', ')}), not ${agent}`);
-      const { TRAINABLE } = await import('../drivers/train.js');
-      if (!(TRAINABLE as readonly string[]).includes(agent)) throw new UsageError(`unknown agent or model '${agent}' (expected one of ${['dqn', ...TRAINABLE, ...GENERATIVE_KINDS].join(', ')})`);
+      if (!isTabular(agent)) throw new UsageError(`unknown agent or model '${agent}' (expected one of ${[...TRAIN_ALGOS, ...GENERATIVE_KINDS].join(', ')})`);
       await initBackend(values.backend === undefined ? {} : { backend: values.backend });
       // a tabular agent: a spec with no threads, trained in this thread with its Q table kept (coordinator/train.ts)
       const { trainTabular } = await import('./train.js');
@@ -323,7 +328,6 @@ async function modelConfigOption(kind: string, value: string | undefined): Promi
   }
   if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new UsageError(`--config must be a JSON object, got ${value}`);
   const { GENERATIVE_MODELS } = await import('../generative/models.js');
-  const { isGenerativeKind } = await import('../generative/kinds.js');
   if (!isGenerativeKind(kind)) throw new UsageError(`unknown generative model '${kind}'`);
   const record: Record<string, unknown> = Object.fromEntries(Object.entries(config));
   try {

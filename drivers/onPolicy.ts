@@ -5,8 +5,7 @@
  */
 import path from 'node:path';
 import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
-import type { trainA2c } from '../agents/a2c.js';
-import { PG_TRAINERS } from '../workers/deepTrial.js';
+import { RL_AGENTS } from '../agents/registry.js';
 import type { TrainPgOptions } from '../agents/onPolicy.js';
 import { PG_ENV_STEPS } from '../protocol/tasks.js';
 import type { RunContext, RunOutcome } from './context.js';
@@ -14,9 +13,9 @@ import type { RunContext, RunOutcome } from './context.js';
 export async function runOnPolicy(ctx: RunContext, resume?: unknown): Promise<RunOutcome> {
   const { spec } = ctx;
   if (resume !== undefined) throw new Error(`--resume: ${spec.agent!.algo} runs are not checkpointed mid-run (DQN and generative runs are)`);
-  const algo = spec.agent!.algo as keyof typeof PG_TRAINERS;
-  const train = PG_TRAINERS[algo];
-  if (train === undefined) throw new RangeError(`spec.agent.algo: '${algo}' cannot run in process`);
+  const algo = spec.agent!.algo;
+  const entry = RL_AGENTS[algo];
+  if (entry.family !== 'policy-gradient') throw new RangeError(`spec.agent.algo: '${algo}' cannot run in process`);
   const budget = spec.budget.envSteps ?? PG_ENV_STEPS;
   let last = 0;
   const opts: TrainPgOptions<Record<string, unknown>> = {
@@ -34,7 +33,7 @@ export async function runOnPolicy(ctx: RunContext, resume?: unknown): Promise<Ru
   };
   if (spec.eval.interval > 0) opts.evalInterval = spec.eval.interval;
   if (spec.eval.goal !== undefined) opts.goal = spec.eval.goal;
-  const result = (train as (o: TrainPgOptions<Record<string, unknown>>) => ReturnType<typeof trainA2c>)(opts);
+  const result = entry.train(opts);
   ctx.progressBreak();
   // the reported score is the saved parameters', on episodes no evaluation during training played
   const learner = result.learner;

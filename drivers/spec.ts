@@ -10,13 +10,9 @@ import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { Rng } from '../base/rng.js';
 import { redisUrlProblem } from '../protocol/redisUrl.js';
-
-import { RL_ALGOS, TABULAR_ALGOS } from '../agents/algos.js';
-import { GENERATIVE_KINDS } from '../generative/kinds.js';
-
-export { RL_ALGOS, TABULAR_ALGOS, GENERATIVE_KINDS };
-
 import { SPEC_LIMITS } from '../protocol/limits.js';
+import { RL_ALGOS } from '../agents/algos.js';
+import { GENERATIVE_KINDS } from '../generative/kinds.js';
 
 export { SPEC_LIMITS };
 

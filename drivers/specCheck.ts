@@ -7,15 +7,8 @@
  * widths, batch sizes, filters). A spec that passes builds; one that does not fails with every
  * problem listed, each naming its field, before the run directory exists.
  */
-import { resolveDqnConfig, type DqnConfig } from '../agents/dqn.js';
-import { resolveA2cConfig, type A2cConfig } from '../agents/a2c.js';
-import { resolveActorCriticConfig, type ActorCriticConfig } from '../agents/actorCritic.js';
-import { resolveReinforceConfig, type ReinforceConfig } from '../agents/reinforce.js';
-import { QLearning } from '../agents/qlearning.js';
-import { Sarsa } from '../agents/sarsa.js';
-import { ExpectedSarsa } from '../agents/expectedSarsa.js';
-import type { TabularConfig } from '../agents/tabular.js';
-import type { RlAlgo } from '../agents/algos.js';
+import { RL_AGENTS } from '../agents/registry.js';
+import type { ConfigResolver } from '../agents/algos.js';
 import { GENERATIVE_MODELS } from '../generative/models.js';
 import { expandSweep, SpecError, SPEC_LIMITS, type ExperimentSpec, type Trial } from './spec.js';
 import { generativeScoreMetric } from './generative.js';
@@ -44,19 +37,6 @@ export const CONFIG_LIMITS = Object.freeze({
   denseUnits: 2048,
   kernelSize: 28,
 });
-
-type Resolver = (config: Record<string, unknown>) => object;
-
-/** Each algorithm's own config resolver; a model's is its registry entry's (generative/models.ts). */
-const AGENT_RESOLVERS: Readonly<Record<RlAlgo, Resolver>> = {
-  dqn: (c) => resolveDqnConfig(c as Partial<DqnConfig>),
-  reinforce: (c) => resolveReinforceConfig(c as Partial<ReinforceConfig>),
-  'actor-critic': (c) => resolveActorCriticConfig(c as Partial<ActorCriticConfig>),
-  a2c: (c) => resolveA2cConfig(c as Partial<A2cConfig>),
-  qlearning: (c) => new QLearning(1, 1, c as Partial<TabularConfig>).config,
-  sarsa: (c) => new Sarsa(1, 1, c as Partial<TabularConfig>).config,
-  'expected-sarsa': (c) => new ExpectedSarsa(1, 1, c as Partial<TabularConfig>).config,
-};
 
 const SCALAR_CAPS: [field: string, max: number, unit: string][] = [
   ['bufferSize', CONFIG_LIMITS.bufferSize, 'transitions'],
@@ -106,9 +86,10 @@ export function configSizeProblems(where: string, config: object): string[] {
 
 /** Problems with one (sweep-free) spec's agent or model config: its resolver's error, or its sizes. */
 export function configProblems(spec: ExperimentSpec): string[] {
-  const [where, resolve, config]: [string, Resolver, Record<string, unknown>] =
+  // each algorithm's or model's own resolver, from its registry entry (agents/registry.ts, generative/models.ts)
+  const [where, resolve, config]: [string, ConfigResolver, Record<string, unknown>] =
     spec.agent !== undefined
-      ? ['spec.agent.config', AGENT_RESOLVERS[spec.agent.algo], { seed: spec.seed, ...spec.agent.config }]
+      ? ['spec.agent.config', RL_AGENTS[spec.agent.algo].resolve, { seed: spec.seed, ...spec.agent.config }]
       : ['spec.model.config', GENERATIVE_MODELS[spec.model!.kind].resolve, spec.model!.config];
   let resolved: object;
   try {

@@ -8,19 +8,13 @@
  */
 import path from 'node:path';
 import { make, type Env } from '../envs/index.js';
-import { TABULAR_ALGOS } from '../agents/algos.js';
-import { QLearning } from '../agents/qlearning.js';
-import { Sarsa } from '../agents/sarsa.js';
-import { ExpectedSarsa } from '../agents/expectedSarsa.js';
+import { isTabular, TABULAR_ALGOS } from '../agents/algos.js';
+import { RL_AGENTS } from '../agents/registry.js';
 import { evaluateGreedy, trainTabular } from '../agents/tabular.js';
 import { EVAL_SEEDS } from '../agents/evaluate.js';
 import type { Metrics } from '../agents/types.js';
 import { TABULAR_EPISODES } from '../protocol/tasks.js';
 import type { RunMetrics, RunOutcome } from './context.js';
-
-/** The agents `nnlab train` runs here: the tabular ones (DQN runs as a spec with no threads: coordinator/cli.ts). */
-export const TRAINABLE = TABULAR_ALGOS;
-export type Trainable = (typeof TRAINABLE)[number];
 
 export interface TrainOptions {
   agent: string;
@@ -39,8 +33,9 @@ export interface TrainOptions {
 /** Trains, evaluates and saves the agent; the outcome's message is the final evaluation line. */
 export async function runTrain(opts: TrainOptions): Promise<RunOutcome> {
   const log = opts.log ?? ((l: string) => console.log(l));
-  if (!(TRAINABLE as readonly string[]).includes(opts.agent)) {
-    throw new Error(`unknown agent '${opts.agent}' (expected one of ${TRAINABLE.join(', ')})`);
+  const algo = opts.agent;
+  if (!isTabular(algo)) {
+    throw new Error(`unknown agent '${algo}' (expected one of ${TABULAR_ALGOS.join(', ')})`);
   }
   const { runDir } = opts;
   let lastLog = 0;
@@ -57,8 +52,7 @@ export async function runTrain(opts: TrainOptions): Promise<RunOutcome> {
   };
   log(`nnlab train ${opts.agent} on ${opts.env}, seed ${opts.seed}, backend ${opts.backend}; metrics in ${runDir}/metrics.jsonl`);
   const env = make(opts.env) as Env<number, number>;
-  const Agent = opts.agent === 'sarsa' ? Sarsa : opts.agent === 'qlearning' ? QLearning : ExpectedSarsa;
-  const agent = Agent.forEnv(env, { seed: opts.seed });
+  const agent = RL_AGENTS[algo].Agent.forEnv(env, { seed: opts.seed });
   trainTabular(env, agent, { episodes: opts.budget ?? TABULAR_EPISODES, onMetrics });
   const meanReturn = evaluateGreedy(env, agent.params, 100, EVAL_SEEDS.final(opts.seed), 10_000);
   await agent.save(path.join(runDir, 'checkpoints'));

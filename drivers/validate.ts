@@ -16,7 +16,8 @@
  */
 import { Box, Discrete, makeVec, probeEnv, restoreState, type StateTree, type VectorEnv } from '../envs/index.js';
 import type { TensorMap } from '../core/tensors.js';
-import { DEEP_TRIAL_ENV_STEPS, TABULAR_TRIAL_ALGOS, type EnvRef, type EnvStreamState, type EvaluateResult, type EvaluateTask, type GradientResult, type GradientTask, type RolloutResult, type RolloutTask, type Task, type TaskResult, type TrialResult, type TrialTask, type GenerativeTrialTask } from '../protocol/tasks.js';
+import { DEEP_TRIAL_ENV_STEPS, type EnvRef, type EnvStreamState, type EvaluateResult, type EvaluateTask, type GradientResult, type GradientTask, type RolloutResult, type RolloutTask, type Task, type TaskResult, type TrialResult, type TrialTask, type GenerativeTrialTask } from '../protocol/tasks.js';
+import { isTabular } from '../agents/algos.js';
 import { CLASSIFIER_SCORE_RANGE, scoreMetric } from '../generative/score.js';
 
 /** What a rollout result is checked against: the env's observation size and action space. */
@@ -211,7 +212,7 @@ export function validateTrial(task: TrialTask, r: TrialResult): string | undefin
   if (!Number.isFinite(r.finalScore)) return `result.finalScore: ${r.finalScore} is not a finite number`;
   if (!Number.isFinite(r.seconds) || r.seconds < 0) return `result.seconds: ${r.seconds}, expected a finite non-negative number`;
   if (task.family === 'generative') return validateGenerativeTrial(task, r);
-  if (TABULAR_TRIAL_ALGOS.includes(task.algo)) return length('result.curve', r.curve, task.episodes, `one return per training episode`) ?? finite('result.curve', r.curve);
+  if (isTabular(task.algo)) return length('result.curve', r.curve, task.episodes, `one return per training episode`) ?? finite('result.curve', r.curve);
   // a deep trial trains for env steps: at most one episode per step
   const steps = task.envSteps ?? DEEP_TRIAL_ENV_STEPS;
   if (r.curve.length > steps) return `result.curve: ${r.curve.length} episodes in ${steps} env steps`;

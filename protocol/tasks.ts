@@ -11,6 +11,7 @@ import type { GenerativeKind } from '../generative/kinds.js';
 import type { StateTree } from '../envs/index.js';
 import type { RngState } from '../base/rng.js';
 import type { EpsilonSchedule } from '../agents/types.js';
+import type { RlAlgo } from '../agents/algos.js';
 
 /** A custom env module, shipped so any executor can import it: by path on this machine, by source elsewhere. */
 export interface ModuleRef {
@@ -112,11 +113,6 @@ export interface EvaluateResult {
   policyVersion: number;
 }
 
-/** The RL algorithms a trial task trains (drivers/spec.ts RL_ALGOS). */
-export const TRIAL_ALGOS = ['qlearning', 'sarsa', 'expected-sarsa', 'dqn', 'reinforce', 'actor-critic', 'a2c'] as const;
-export type TrialAlgo = (typeof TRIAL_ALGOS)[number];
-/** The trial algorithms that train for a number of episodes (the others for env steps). */
-export const TABULAR_TRIAL_ALGOS: readonly TrialAlgo[] = ['qlearning', 'sarsa', 'expected-sarsa'];
 /** A DQN run's env-step budget when its spec names none (`budget.envSteps`; `nnlab train dqn` without --steps). */
 export const DQN_ENV_STEPS = 100_000;
 /** A policy-gradient run's (REINFORCE, Actor-Critic, A2C) env-step budget when its spec names none. */
@@ -147,7 +143,8 @@ interface TrialTaskBase {
 export interface RlTrialTask extends TrialTaskBase {
   family: 'rl';
   env: EnvRef;
-  algo: TrialAlgo;
+  /** Any RL algorithm (agents/algos.ts): the tabular ones train for `episodes`, the others for `envSteps`. */
+  algo: RlAlgo;
   config: Record<string, unknown>;
   /** Training episodes (tabular agents). */
   episodes: number;

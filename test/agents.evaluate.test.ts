@@ -6,7 +6,7 @@
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { BaseEnv, Box, Discrete, register, type ResetArgs, type ResetReturn, type StepReturn } from '../envs/index.js';
-import { EVAL_SEEDS, goalEvaluator } from '../agents/evaluate.js';
+import { EVAL_EPISODES, EVAL_SEEDS, GOAL_EPISODES, goalEvaluator, trainerGoalEvaluator } from '../agents/evaluate.js';
 
 /** One step per episode; reward 1 on the seeds of the checks (below the final seeds), `lucky` of them only, 0 elsewhere. */
 class SeedLuck extends BaseEnv<Float32Array, number> {
@@ -63,6 +63,19 @@ test('no goal: a plain periodic check, never a stop', () => {
   assert.is(g.evaluate(1000), false);
   assert.is(g.result.lastEval!.returns.length, 10);
   assert.is(g.result.final, undefined);
+});
+
+test("a trainer's goal check: none without evalInterval, else goalEvaluator with the options' episodes or the defaults", () => {
+  assert.is(trainerGoalEvaluator({ envId: 'test/SeedLuck-v0' }, 3, () => () => 0), undefined);
+  const metrics: Record<string, number>[] = [];
+  const g = trainerGoalEvaluator({ envId: 'test/SeedLuck-v0', kwargs: { finalToo: true }, evalInterval: 1000, goal: 1, onMetrics: (m) => metrics.push(m) }, 3, () => () => 0)!;
+  assert.is(g.evaluate(2000), true);
+  assert.equal([EVAL_EPISODES, GOAL_EPISODES], [10, 100]);
+  assert.is(g.result.final!.returns.length, GOAL_EPISODES);
+  assert.equal(metrics, [{ 'eval/mean_return': 1, 'eval/episodes': GOAL_EPISODES }]);
+  const quick = trainerGoalEvaluator({ envId: 'test/SeedLuck-v0', evalInterval: 1000, evalEpisodes: 4 }, 3, () => () => 0)!;
+  assert.is(quick.evaluate(1000), false);
+  assert.is(quick.result.lastEval!.returns.length, 4);
 });
 
 test.run();

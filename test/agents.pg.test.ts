@@ -24,6 +24,8 @@ import { ReinforceLearner, trainReinforce } from '../agents/reinforce.js';
 import { ActorCriticLearner, acBatch, trainActorCritic, type AcBatch } from '../agents/actorCritic.js';
 import { A2cLearner, a2cBatch, trainA2c, type A2cBatch } from '../agents/a2c.js';
 import type { PgLearnerConfig } from '../agents/pgLearner.js';
+import { RL_ALGOS, RL_FAMILY, TABULAR_ALGOS } from '../agents/algos.js';
+import { RL_AGENTS } from '../agents/registry.js';
 import type { Metrics } from '../agents/types.js';
 import { close, useCpu, test } from './helpers.js';
 
@@ -500,6 +502,17 @@ test('maxGradNorm 0 means no clipping for REINFORCE, Actor-Critic and A2C alike:
     const tight = stepped(1e-4); // a bound every gradient exceeds
     for (const k of Object.keys(none)) close(none[k]!.data, huge[k]!.data, 0, `${name} ${k}`);
     assert.ok(Object.keys(none).some((k) => none[k]!.data.some((v, i) => Math.abs(v - tight[k]!.data[i]!) > 1e-6)), `${name}: clipping to 1e-4 changes the step`);
+  }
+});
+
+test('each RL algorithm has one registry entry, of its family: its resolver fills the defaults and names an unknown field', () => {
+  assert.equal([...TABULAR_ALGOS], ['qlearning', 'sarsa', 'expected-sarsa']);
+  assert.equal(Object.keys(RL_AGENTS).sort(), [...RL_ALGOS].sort());
+  for (const algo of RL_ALGOS) {
+    const entry = RL_AGENTS[algo];
+    assert.is(entry.family, RL_FAMILY[algo], algo);
+    assert.is((entry.resolve({ seed: 3 }) as { seed: number }).seed, 3, algo);
+    assert.throws(() => entry.resolve({ gama: 0.9 }), /gama/, `${algo} names an unknown field`);
   }
 });
 

@@ -16,7 +16,8 @@ import { Scheduler } from '../coordinator/scheduler.js';
 import { ThreadPoolExecutor } from '../coordinator/executors.js';
 import { DqnLearner } from '../agents/dqn.js';
 import { Rng } from '../base/rng.js';
-import type { GenerativeTrialTask, RlTrialTask, RolloutTask, TrialAlgo, TrialResult } from '../protocol/tasks.js';
+import type { GenerativeTrialTask, RlTrialTask, RolloutTask, TrialResult } from '../protocol/tasks.js';
+import type { RlAlgo } from '../agents/algos.js';
 import { PROBE_ID, tfjsModulesLoaded } from './fixtures/tfjsProbe.js';
 import { trainGenerative } from '../generative/train.js';
 import { TrialProgress } from '../workers/trialProgress.js';
@@ -26,7 +27,7 @@ import { useCpu, test } from './helpers.js';
 
 test.before(useCpu);
 
-function task(algo: TrialAlgo, config: Record<string, unknown>, env = 'CartPole-v1'): RlTrialTask {
+function task(algo: RlAlgo, config: Record<string, unknown>, env = 'CartPole-v1'): RlTrialTask {
   return { kind: 'trial', family: 'rl', runId: 'trial-test', trial: 3, env: { id: env, kwargs: {} }, algo, config: { seed: 5, ...config }, episodes: 40, envSteps: 400, evalEpisodes: 2 };
 }
 

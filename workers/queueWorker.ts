@@ -24,7 +24,8 @@ import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { SPEC_LIMITS } from '../protocol/limits.js';
 import { installShipped, type CodePolicy } from './envModules.js';
 import { TrialProgress } from './trialProgress.js';
-import { TRIAL_ALGOS, type TrialResult, type TrialTask } from '../protocol/tasks.js';
+import type { TrialResult, TrialTask } from '../protocol/tasks.js';
+import { RL_ALGOS } from '../agents/algos.js';
 import { GENERATIVE_KINDS } from '../generative/kinds.js';
 
 const THREAD_FILE = new URL('./queueThread.js', import.meta.url).href;
@@ -65,7 +66,7 @@ const rlTaskSchema = z.strictObject({
     kwargs: z.record(z.string(), z.unknown()),
     module: z.strictObject({ hash: z.string(), filename: z.string(), path: z.string(), source: z.string().optional() }).optional(),
   }),
-  algo: z.enum(TRIAL_ALGOS),
+  algo: z.enum(RL_ALGOS),
   config: z.record(z.string(), z.unknown()),
   episodes: count(SPEC_LIMITS.episodes),
   envSteps: count(SPEC_LIMITS.envSteps).optional(),

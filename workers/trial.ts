@@ -12,16 +12,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { make, type Env } from '../envs/index.js';
-import { QLearning } from '../agents/qlearning.js';
-import { Sarsa } from '../agents/sarsa.js';
-import { ExpectedSarsa } from '../agents/expectedSarsa.js';
+import { isTabular, type TabularAlgo } from '../agents/algos.js';
+import { TABULAR_AGENTS } from '../agents/tabularAgents.js';
 import { evaluateGreedy, trainTabular, type TabularConfig } from '../agents/tabular.js';
 import { EVAL_SEEDS } from '../agents/evaluate.js';
 import { scoreMetric, scoreOf } from '../generative/score.js';
 import { ensureModule } from './envModules.js';
 import type { GenerativeTrialTask, RlTrialTask, TrialResult, TrialTask } from '../protocol/tasks.js';
-
-const TABULAR = { qlearning: QLearning, sarsa: Sarsa, 'expected-sarsa': ExpectedSarsa } as const;
 
 /**
  * Called with each new point of the training curve: the return of a training episode as it ends
@@ -38,7 +35,7 @@ export async function runTrial(task: TrialTask, onPoint?: OnPoint): Promise<Tria
 
 async function runRlTrial(task: RlTrialTask, onEpisode: OnPoint | undefined): Promise<{ curve: Float64Array; finalScore: number }> {
   if (task.env.module !== undefined) await ensureModule(task.env.module);
-  if (Object.hasOwn(TABULAR, task.algo)) return runTabular(task, onEpisode);
+  if (isTabular(task.algo)) return runTabular(task, task.algo, onEpisode);
   // the deep trainers (and tfjs) load on a thread's first deep trial: a tabular sweep's threads never pay for them
   return (await import('./deepTrial.js')).runDeepTrial(task, onEpisode);
 }
@@ -79,8 +76,8 @@ async function runGenerativeTrial(task: GenerativeTrialTask, onEpoch: OnPoint | 
   return { curve: Float64Array.from(curve), finalScore: curve[curve.length - 1]! };
 }
 
-function runTabular(task: RlTrialTask, onEpisode: OnPoint | undefined): { curve: Float64Array; finalScore: number } {
-  const Agent = TABULAR[task.algo as keyof typeof TABULAR];
+function runTabular(task: RlTrialTask, algo: TabularAlgo, onEpisode: OnPoint | undefined): { curve: Float64Array; finalScore: number } {
+  const { Agent } = TABULAR_AGENTS[algo];
   const env = make(task.env.id, task.env.kwargs) as Env<number, number>;
   try {
     const agent = Agent.forEnv(env, task.config as Partial<TabularConfig>);
