@@ -14,9 +14,9 @@
  * connection closed naming the reason. Local executors run this repository's code: they are never
  * quarantined, their failures only count against the task.
  */
-import type { Task, TaskKind, TaskResult } from '../protocol/tasks.js';
+import { answers, type ResultFor, type Task, type TaskKind, type TaskResult } from '../protocol/tasks.js';
 import type { ExecutorState, RefusalCode } from '../protocol/messages.js';
-import { validateResult } from '../drivers/validate.js';
+import { validateResult, wrongKind } from '../drivers/validate.js';
 import type { SchedulerCounts, TaskScheduler } from '../drivers/context.js';
 import { median } from '../base/stats.js';
 
@@ -77,7 +77,12 @@ interface Pending {
   id: number;
   task: Task;
   attempts: number;
-  resolve: (r: TaskResult) => void;
+  /**
+   * Resolves `submit`'s promise with a result if it is of the submitted task's kind (what
+   * `submit`'s type promises; `prepare` may have rewritten the task); otherwise returns the
+   * problem and resolves nothing.
+   */
+  answer: (r: TaskResult) => string | undefined;
   reject: (e: Error) => void;
   holder?: string;
   started?: number;
@@ -175,10 +180,15 @@ export class Scheduler implements TaskScheduler {
   }
 
   /** Queues a task; resolves with its result, from whichever executor finishes it first. */
-  submit(task: Task): Promise<TaskResult> {
+  submit<T extends Task>(task: T): Promise<ResultFor<T>> {
     return new Promise((resolve, reject) => {
       this.counts.submitted++;
-      this.queue.push({ id: this.nextId++, task, attempts: 0, resolve, reject, failures: [], avoid: new Set() });
+      const answer = (r: TaskResult): string | undefined => {
+        if (!answers(task, r)) return wrongKind(task, r);
+        resolve(r);
+        return undefined;
+      };
+      this.queue.push({ id: this.nextId++, task, attempts: 0, answer, reject, failures: [], avoid: new Set() });
       this.pump();
     });
   }
@@ -364,7 +374,8 @@ export class Scheduler implements TaskScheduler {
       } catch (e) {
         problem = `the result could not be checked (${(e as Error).message})`;
       }
-      if (problem === undefined) return this.complete(entry, p, out.result);
+      problem ??= this.complete(entry, p, out.result);
+      if (problem === undefined) return;
       this.counts.invalid++;
       this.fail(entry, p, d, 'bad_result', `bad result: ${problem}`);
     } else if (out.error instanceof BadResult) {
@@ -376,7 +387,10 @@ export class Scheduler implements TaskScheduler {
     }
   }
 
-  private complete(entry: Entry, p: Pending, result: TaskResult): void {
+  /** Answers a task with a sound result; returns the problem, answering nothing, if the result is not of the submitted task's kind. */
+  private complete(entry: Entry, p: Pending, result: TaskResult): string | undefined {
+    const wrong = p.answer(result);
+    if (wrong !== undefined) return wrong;
     entry.stats.tasksDone++;
     const seconds = (performance.now() - p.started!) / 1000;
     entry.items += result.kind === 'rollout' ? result.count : 1;
@@ -387,9 +401,9 @@ export class Scheduler implements TaskScheduler {
     t.push(seconds * 1000);
     if (t.length > TIMES_KEPT) t.shift();
     this.counts.completed++;
-    p.resolve(result);
     this.onChange?.();
     this.pump();
+    return undefined;
   }
 
   /**

@@ -15,7 +15,7 @@ import { CLOSE, PROTOCOL_VERSION, type ChallengeMessage, type CoordinatorMessage
 import { newNonce, workerProof } from '../protocol/auth.js';
 import { runRemoteWorker } from '../workers/remote.js';
 import { runTrial } from '../workers/trial.js';
-import type { TrialResult, TrialTask } from '../protocol/tasks.js';
+import type { TrialTask } from '../protocol/tasks.js';
 
 const TOKEN = 'fuzz-token-0123456789';
 let scheduler: Scheduler;
@@ -116,7 +116,7 @@ test('10k malformed frames are each rejected while a real worker computes correc
   const worker = runRemoteWorker({ url, token: TOKEN, threads: 1, name: 'honest', log: () => {} });
   await until(() => scheduler.capacity('trial') > 0);
   const tasks: TrialTask[] = [0, 1, 2, 3].map((i) => ({ kind: 'trial', family: 'rl', runId: 'fuzz', trial: i, env: { id: 'CliffWalking-v1', kwargs: {} }, algo: 'qlearning', config: { seed: i }, episodes: 60, evalEpisodes: 1 }));
-  const results = Promise.all(tasks.map((t) => scheduler.submit(t) as Promise<TrialResult>));
+  const results = Promise.all(tasks.map((t) => scheduler.submit(t)));
 
   const rng = new Rng(7);
   const garbage = (k: number): Uint8Array | string => {
