@@ -38,7 +38,7 @@ import { runExperiment } from '../coordinator/run.js';
 import { expandSweep, loadSpecFile } from '../drivers/spec.js';
 import { trialTask } from '../drivers/trials.js';
 import { moduleRef } from '../workers/envModules.js';
-import type { EnvRef, EvaluateTask, RolloutTask, TaskResult } from '../protocol/tasks.js';
+import type { EnvRef, EvaluateTask, RolloutTask } from '../protocol/tasks.js';
 import { DEFAULT_WORK, HEAVY_ENV_ID } from './heavyEnv.js';
 import { median } from './stats.js';
 
@@ -83,8 +83,8 @@ async function rolloutRate(threads: number, load: RolloutLoad = CARTPOLE): Promi
   });
   const run = async (n: number) => {
     const t0 = performance.now();
-    const rs = (await Promise.all(Array.from({ length: n }, (_, i) => scheduler.submit(task(i))))) as TaskResult[];
-    const steps = rs.reduce((a, r) => a + (r.kind === 'rollout' ? r.count : 0), 0);
+    const rs = await Promise.all(Array.from({ length: n }, (_, i) => scheduler.submit(task(i))));
+    const steps = rs.reduce((a, r) => a + r.count, 0);
     return steps / ((performance.now() - t0) / 1000);
   };
   await run(2 * threads); // warm-up: threads load their modules and build their envs

@@ -14,9 +14,9 @@
  * connection closed naming the reason. Local executors run this repository's code: they are never
  * quarantined, their failures only count against the task.
  */
-import type { Task, TaskKind, TaskResult } from '../protocol/tasks.js';
+import { answers, type ResultFor, type Task, type TaskKind, type TaskResult } from '../protocol/tasks.js';
 import type { ExecutorState, RefusalCode } from '../protocol/messages.js';
-import { validateResult } from '../drivers/validate.js';
+import { validateResult, wrongKind } from '../drivers/validate.js';
 import type { SchedulerCounts, TaskScheduler } from '../drivers/context.js';
 import { median } from '../base/stats.js';
 
@@ -77,14 +77,24 @@ interface Pending {
   id: number;
   task: Task;
   attempts: number;
-  resolve: (r: TaskResult) => void;
+  /**
+   * Resolves `submit`'s promise with a result if it is of the submitted task's kind (what
+   * `submit`'s type promises; `prepare` may have rewritten the task); otherwise returns the
+   * problem and resolves nothing.
+   */
+  answer: (r: TaskResult) => string | undefined;
   reject: (e: Error) => void;
-  holder?: string;
-  started?: number;
   /** Bad results, task errors and missed deadlines, in order. */
   failures: { executor: string; problem: string }[];
   /** Executors that failed it (it goes to another if one can take it). */
   avoid: Set<string>;
+}
+
+/** A live dispatch: its task, the executor that holds it, and when it was dispatched (performance.now()). */
+interface InFlight {
+  p: Pending;
+  holder: Entry;
+  started: number;
 }
 
 interface Entry {
@@ -120,7 +130,7 @@ export class Scheduler implements TaskScheduler {
   private readonly executors = new Map<string, Entry>();
   private readonly queue: Pending[] = [];
   /** Live dispatches by dispatch id. */
-  private readonly inFlight = new Map<number, Pending>();
+  private readonly inFlight = new Map<number, InFlight>();
   /** Dispatches whose deadline passed (an answer to one is late). */
   private readonly retired = new Set<number>();
   private readonly times = new Map<TaskKind, number[]>();
@@ -175,10 +185,15 @@ export class Scheduler implements TaskScheduler {
   }
 
   /** Queues a task; resolves with its result, from whichever executor finishes it first. */
-  submit(task: Task): Promise<TaskResult> {
+  submit<T extends Task>(task: T): Promise<ResultFor<T>> {
     return new Promise((resolve, reject) => {
       this.counts.submitted++;
-      this.queue.push({ id: this.nextId++, task, attempts: 0, resolve, reject, failures: [], avoid: new Set() });
+      const answer = (r: TaskResult): string | undefined => {
+        if (!answers(task, r)) return wrongKind(task, r);
+        resolve(r);
+        return undefined;
+      };
+      this.queue.push({ id: this.nextId++, task, attempts: 0, answer, reject, failures: [], avoid: new Set() });
       this.pump();
     });
   }
@@ -218,7 +233,8 @@ export class Scheduler implements TaskScheduler {
 
   /** Rejects everything still queued or running (the run is ending). */
   cancelAll(reason: string): void {
-    for (const p of [...this.queue, ...this.inFlight.values()]) p.reject(new Error(reason));
+    for (const p of this.queue) p.reject(new Error(reason));
+    for (const { p } of this.inFlight.values()) p.reject(new Error(reason));
     this.queue.length = 0;
     this.inFlight.clear();
     for (const e of this.executors.values()) e.busy.clear();
@@ -240,8 +256,8 @@ export class Scheduler implements TaskScheduler {
     delete e.silent;
     const held: number[] = [];
     for (const d of e.busy) {
-      const p = this.inFlight.get(d);
-      if (p !== undefined) held.push(p.id);
+      const run = this.inFlight.get(d);
+      if (run !== undefined) held.push(run.p.id);
       this.requeue(d);
     }
     e.busy.clear();
@@ -251,10 +267,10 @@ export class Scheduler implements TaskScheduler {
 
   /** Puts a live dispatch's task back at the head of the queue (its executor died). */
   private requeue(dispatch: number): void {
-    const p = this.inFlight.get(dispatch);
-    if (p === undefined) return;
+    const run = this.inFlight.get(dispatch);
+    if (run === undefined) return;
+    const { p } = run;
     this.inFlight.delete(dispatch);
-    delete p.holder;
     this.counts.requeued++;
     if (p.attempts - p.failures.length >= this.opts.maxAttempts) {
       this.counts.failed++;
@@ -308,22 +324,22 @@ export class Scheduler implements TaskScheduler {
     const d = this.nextDispatch++;
     p.attempts++;
     if (this.prepare !== undefined) p.task = this.prepare(p.task, p.attempts);
-    p.holder = ex.id;
-    p.started = performance.now();
-    this.inFlight.set(d, p);
+    const run: InFlight = { p, holder: target, started: performance.now() };
+    this.inFlight.set(d, run);
     target.busy.add(d);
     target.stats.busy = target.busy.size;
     this.sweeper ??= setInterval(() => this.sweep(), 250).unref();
     ex.run(d, p.task).then(
-      (result) => this.settle(target, d, p, { result }),
-      (error: Error) => this.settle(target, d, p, { error }),
+      (result) => this.settle(run, d, { result }),
+      (error: Error) => this.settle(run, d, { error }),
     );
   }
 
   /** An answer to dispatch `d` (a result, a failure or the worker's death). */
-  private settle(entry: Entry, d: number, p: Pending, out: { result: TaskResult } | { error: Error }): void {
+  private settle(run: InFlight, d: number, out: { result: TaskResult } | { error: Error }): void {
+    const { p, holder: entry } = run;
     if (this.executors.get(entry.ex.id) !== entry) return; // the scheduler was closed
-    const live = this.inFlight.get(d) === p && p.holder === entry.ex.id;
+    const live = this.inFlight.get(d) === run;
     if ('error' in out && out.error instanceof ExecutorLost) {
       if (entry.ex.kind === 'thread') {
         // a pool replaces a dead thread itself: only this task is requeued
@@ -364,7 +380,8 @@ export class Scheduler implements TaskScheduler {
       } catch (e) {
         problem = `the result could not be checked (${(e as Error).message})`;
       }
-      if (problem === undefined) return this.complete(entry, p, out.result);
+      problem ??= this.complete(run, out.result);
+      if (problem === undefined) return;
       this.counts.invalid++;
       this.fail(entry, p, d, 'bad_result', `bad result: ${problem}`);
     } else if (out.error instanceof BadResult) {
@@ -376,9 +393,12 @@ export class Scheduler implements TaskScheduler {
     }
   }
 
-  private complete(entry: Entry, p: Pending, result: TaskResult): void {
+  /** Answers a task with a sound result; returns the problem, answering nothing, if the result is not of the submitted task's kind. */
+  private complete({ p, holder: entry, started }: InFlight, result: TaskResult): string | undefined {
+    const wrong = p.answer(result);
+    if (wrong !== undefined) return wrong;
     entry.stats.tasksDone++;
-    const seconds = (performance.now() - p.started!) / 1000;
+    const seconds = (performance.now() - started) / 1000;
     entry.items += result.kind === 'rollout' ? result.count : 1;
     entry.seconds += seconds;
     entry.stats.throughput = entry.seconds > 0 ? entry.items / entry.seconds : 0;
@@ -387,9 +407,9 @@ export class Scheduler implements TaskScheduler {
     t.push(seconds * 1000);
     if (t.length > TIMES_KEPT) t.shift();
     this.counts.completed++;
-    p.resolve(result);
     this.onChange?.();
     this.pump();
+    return undefined;
   }
 
   /**
@@ -401,7 +421,6 @@ export class Scheduler implements TaskScheduler {
     const id = entry.ex.id;
     p.failures.push({ executor: id, problem });
     p.avoid.add(id);
-    delete p.holder;
     const last = p.failures.length >= this.opts.maxFailures;
     entry.ex.refuse?.(d, code, `task ${d} refused: ${problem}; ${last ? `it failed ${p.failures.length} times: the run gives it up` : 'it goes to another worker'}`);
     this.onFault?.(id, p.id, code, problem);
@@ -432,10 +451,9 @@ export class Scheduler implements TaskScheduler {
   /** Deadlines: a live dispatch past its kind's deadline is taken back; a suspect worker still silent a deadline later gets another strike. */
   private sweep(): void {
     const now = performance.now();
-    for (const [d, p] of this.inFlight) {
+    for (const [d, { p, holder: entry, started }] of this.inFlight) {
       const ms = this.deadline(p.task.kind);
-      if (ms === undefined || now - p.started! < ms) continue;
-      const entry = this.executors.get(p.holder!)!;
+      if (ms === undefined || now - started < ms) continue;
       this.inFlight.delete(d);
       this.retired.add(d); // its slot stays busy until the worker answers
       this.counts.timeouts++;

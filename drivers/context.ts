@@ -11,7 +11,7 @@ import type { TensorMap } from '../core/tensors.js';
 import type { HiddenActivation } from '../core/activation.js';
 import type { EnvRef } from '../protocol/tasks.js';
 import type { ExperimentSpec } from './spec.js';
-import type { Task, TaskKind, TaskResult } from '../protocol/tasks.js';
+import type { ResultFor, Task, TaskKind } from '../protocol/tasks.js';
 import type { LearnerClient } from './learner.js';
 import type { RefusalCode, TrialStatus } from '../protocol/messages.js';
 
@@ -39,8 +39,8 @@ export interface SchedulerCounts {
 
 /** The coordinator's scheduler as a driver uses it: tasks in, validated results out. */
 export interface TaskScheduler {
-  /** Runs a task on whichever executor is free; resolves with its validated result. */
-  submit(task: Task): Promise<TaskResult>;
+  /** Runs a task on whichever executor is free; resolves with its validated result, of the task's kind. */
+  submit<T extends Task>(task: T): Promise<ResultFor<T>>;
   /** How many tasks of a kind can run at once now. */
   capacity(kind: TaskKind): number;
   readonly counts: SchedulerCounts;

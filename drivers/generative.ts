@@ -21,7 +21,7 @@ import { trainGenerative, type TrainGenerativeOptions } from '../generative/trai
 import type { GenerativeLearner, ImageBatch, Metrics } from '../generative/types.js';
 import { scoreMetric, scoreOf, type ScoreMetric } from '../generative/score.js';
 import { median } from '../base/stats.js';
-import { GENERATIVE_EPOCHS, type GradientResult, type GradientTask } from '../protocol/tasks.js';
+import { GENERATIVE_EPOCHS, type GradientTask } from '../protocol/tasks.js';
 import type { ExperimentSpec, GradientMode } from './spec.js';
 import type { MetricsMark, RunContext, RunOutcome, TaskScheduler } from './context.js';
 import { GenerativeProcessLearner } from './learner.js';
@@ -52,7 +52,7 @@ export function dataParallelStep(scheduler: TaskScheduler, runId: string, model:
       const params = learner.getParams();
       version++;
       const parts = shardBatch(batches[p]!, shards);
-      const results = (await Promise.all(parts.map((batch) => scheduler.submit({ kind: 'gradient', runId, model, phase, params, paramsVersion: version, batch })))) as GradientResult[];
+      const results = await Promise.all(parts.map((batch) => scheduler.submit({ kind: 'gradient', runId, model, phase, params, paramsVersion: version, batch })));
       const ns = results.map((r) => r.n);
       const total = ns.reduce((a, b) => a + b, 0);
       Object.assign(metrics, learner.applyGradients(phase, averageGradients(results.map((r) => r.grads), ns)));

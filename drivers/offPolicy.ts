@@ -36,7 +36,7 @@ import { OffPolicySchedule } from '../agents/offPolicy.js';
 import type { TrainPhase } from '../agents/types.js';
 import { EVAL_SEEDS, evaluatePolicy, GoalRule, summarizeEpisodes, type EpisodeBlock, type EvalResult } from '../agents/evaluate.js';
 import { RolloutRunner, type RolloutRunnerState } from '../workers/rollout.js';
-import { DQN_ENV_STEPS, type EnvRef, type EvaluateResult, type EvaluateTask, type RolloutResult, type RolloutTask } from '../protocol/tasks.js';
+import { DQN_ENV_STEPS, type EnvRef, type EvaluateTask, type RolloutResult, type RolloutTask } from '../protocol/tasks.js';
 import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
 import { EMPTY_ROUND, InlineLearner, LearnerLost, ProcessLearner, WarmStartLearner, type LearnerClient } from './learner.js';
 import type { MetricsMark, RunContext, RunOutcome } from './context.js';
@@ -377,7 +377,7 @@ async function trainRun(ctx: RunContext, learner0: LearnerClient, restartLearner
       tasks.push({ kind: 'evaluate', runId: ctx.runId, env: ctx.envRef as EnvRef, policy: { algo: 'dqn', activation: config.activation, params: snap.params, version: snap.version }, firstSeed: block.firstSeed + first, episodes });
       first += episodes;
     }
-    const results = (await Promise.all(tasks.map((t) => ctx.scheduler.submit(t)))) as EvaluateResult[];
+    const results = await Promise.all(tasks.map((t) => ctx.scheduler.submit(t)));
     return summarizeEpisodes(
       results.flatMap((r) => Array.from(r.returns)),
       results.flatMap((r) => Array.from(r.lengths)),
@@ -534,7 +534,7 @@ async function trainRun(ctx: RunContext, learner0: LearnerClient, restartLearner
         const k = single ? nextStream : [...streams.keys()].find((j) => !rollouts.has(j))!;
         nextStream = (k + 1) % numStreams;
         const task = rolloutTask(k);
-        const run = single ? Promise.resolve(runners[k]!.run(task)).then((r) => checkedRollout(task, r)) : (ctx.scheduler.submit(task) as Promise<RolloutResult>);
+        const run = single ? Promise.resolve(runners[k]!.run(task)).then((r) => checkedRollout(task, r)) : ctx.scheduler.submit(task);
         rollouts.set(k, run.then((result): Done => ({ kind: 'rollout', stream: k, result })));
       }
       const racing = [...rollouts.values(), training, evaluation].filter((p): p is Promise<Done> => p !== undefined);

@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expandSweep, type ExperimentSpec, type Trial } from './spec.js';
-import { GENERATIVE_EPOCHS, TABULAR_EPISODES, type EnvRef, type GenerativeTrialTask, type RlTrialTask, type TrialResult, type TrialTask } from '../protocol/tasks.js';
+import { GENERATIVE_EPOCHS, TABULAR_EPISODES, type EnvRef, type GenerativeTrialTask, type RlTrialTask, type TrialTask } from '../protocol/tasks.js';
 import type { TrialMetricNames } from '../protocol/messages.js';
 import { classifierEvaluation, generativeScoreMetric } from './generative.js';
 import type { RunContext, RunOutcome } from './context.js';
@@ -102,7 +102,7 @@ export async function runTrials(ctx: RunContext): Promise<RunOutcome> {
   const t0 = performance.now();
   const runOne = async (trial: (typeof trials)[number]) => {
     const task = trialTask(ctx.runId, ctx.envRef, trial, trialDir(ctx.runDir, trial.index));
-    const r = (await ctx.scheduler.submit(task)) as TrialResult;
+    const r = await ctx.scheduler.submit(task);
     if (ctx.stopRequested() !== undefined) return;
     if (r.trial !== trial.index || !Number.isFinite(r.finalScore)) throw new Error(`trial ${trial.index}: a malformed result came back`);
     writeTrialMetrics(ctx, trials.length, trial.index, trialMetrics(trial.spec), r.curve, r.finalScore);

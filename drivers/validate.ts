@@ -49,17 +49,16 @@ export function envSpaces(ref: EnvRef): EnvSpaces {
 
 /** Checks a result against the task it answers; returns the first problem as one line, or undefined if it is sound. */
 export function validateResult(task: Task, result: TaskResult): string | undefined {
-  if (result.kind !== task.kind) return `result.kind: '${result.kind}' answers a '${task.kind}' task`;
-  switch (task.kind) {
-    case 'rollout':
-      return validateRollout(task, result as RolloutResult, envSpaces(task.env));
-    case 'trial':
-      return validateTrial(task, result as TrialResult);
-    case 'gradient':
-      return validateGradient(task, result as GradientResult);
-    case 'evaluate':
-      return validateEvaluate(task, result as EvaluateResult);
-  }
+  if (task.kind === 'rollout' && result.kind === 'rollout') return validateRollout(task, result, envSpaces(task.env));
+  if (task.kind === 'trial' && result.kind === 'trial') return validateTrial(task, result);
+  if (task.kind === 'gradient' && result.kind === 'gradient') return validateGradient(task, result);
+  if (task.kind === 'evaluate' && result.kind === 'evaluate') return validateEvaluate(task, result);
+  return wrongKind(task, result);
+}
+
+/** The problem of a result of another kind than its task's. */
+export function wrongKind(task: Task, result: TaskResult): string {
+  return `result.kind: '${result.kind}' answers a '${task.kind}' task`;
 }
 
 /** A single-process run's own rollout, checked like any executor's (nothing else could redo it: a problem stops the run). */

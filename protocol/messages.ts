@@ -13,7 +13,7 @@
  * URL) authenticates at the upgrade with `?token=` and says hello at once.
  */
 import { z } from 'zod';
-import { REMOTE_TASK_KINDS, type EnvStreamState, type Task, type TaskKind, type TaskResult } from './tasks.js';
+import { REMOTE_TASK_KINDS, type EnvStreamState, type GradientResult, type RolloutResult, type Task, type TaskKind, type TaskResult, type TrialResult } from './tasks.js';
 import type { StateTree } from '../envs/index.js';
 import type { TensorMap } from '../core/tensors.js';
 import type { HiddenActivation } from '../core/activation.js';
@@ -223,6 +223,10 @@ export interface WorkerSummary {
 }
 
 // ---- validation of what arrives over the socket ----------------------------------------------
+// Each schema is declared as (`: z.ZodType<T>`) or `satisfies` the type it parses, so tsc checks
+// that what passes it is that type; test/coordinator.protocol.test.ts checks the other way (a
+// message with every field, optional ones included, parses to itself: zod drops the fields a
+// schema does not name).
 
 const f32 = z.instanceof(Float32Array);
 const f64 = z.instanceof(Float64Array);
@@ -261,15 +265,15 @@ const rolloutResult = z.object({
   episodeEnds: i32,
   policyVersion: count,
   stream: envStream.optional(),
-});
+}) satisfies z.ZodType<RolloutResult>;
 const gradientResult = z.object({
   kind: z.literal('gradient'),
   grads: z.record(z.string(), z.object({ shape: z.array(count), data: f32 })),
   metrics: z.record(z.string(), z.number()),
   n: count,
   stats: z.record(z.string(), z.object({ shape: z.array(count), data: f32 })).optional(),
-});
-const trialResult = z.object({ kind: z.literal('trial'), trial: count, finalScore: z.number(), curve: f64, seconds: z.number().nonnegative() });
+}) satisfies z.ZodType<GradientResult>;
+const trialResult = z.object({ kind: z.literal('trial'), trial: count, finalScore: z.number(), curve: f64, seconds: z.number().nonnegative() }) satisfies z.ZodType<TrialResult>;
 
 export const peerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('auth'), protocol: z.number().int(), nonce: u8.refine((b) => b.length === NONCE_BYTES, `a ${NONCE_BYTES}-byte nonce`), proof: u8.refine((b) => b.length === 32, 'a 32-byte HMAC-SHA256') }),
@@ -285,12 +289,12 @@ export const peerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('task_error'), taskId: count, message: z.string().max(10_000) }),
   z.object({ type: z.literal('refused'), taskId: count, code: z.enum(['code_not_allowed', 'module_unusable']), message: z.string().max(10_000) }),
   z.object({ type: z.literal('control'), action: z.enum(['stop', 'checkpoint']) }),
-]);
+]) satisfies z.ZodType<PeerMessage>;
 
 /** Validates a decoded frame; returns the message or a one-line reason naming the bad field. */
 export function parsePeerMessage(value: unknown): { ok: true; message: PeerMessage } | { ok: false; reason: string } {
   const r = peerMessageSchema.safeParse(value);
-  if (r.success) return { ok: true, message: r.data as PeerMessage };
+  if (r.success) return { ok: true, message: r.data };
   const issue = r.error.issues[0]!;
   const where = issue.path.length > 0 ? issue.path.join('.') : 'message';
   return { ok: false, reason: `${where}: ${issue.message}` };

@@ -223,9 +223,20 @@ export interface GradientResult {
 export type Task = RolloutTask | TrialTask | GradientTask | EvaluateTask;
 export type TaskResult = RolloutResult | TrialResult | GradientResult | EvaluateResult;
 export type TaskKind = Task['kind'];
+/**
+ * The result that answers a task: the one of the task's kind (`ResultFor<RolloutTask>` is
+ * `RolloutResult`; `ResultFor<Task>` any `TaskResult`). A result is taken as one only after
+ * `answers` checked its kind at run time.
+ */
+export type ResultFor<T extends Task> = Extract<TaskResult, { kind: T['kind'] }>;
 export const TASK_KINDS: readonly TaskKind[] = ['rollout', 'trial', 'gradient', 'evaluate'];
 /** The kinds a remote worker may take: not 'evaluate', whose returns decide which model a run saves. */
 export const REMOTE_TASK_KINDS = ['rollout', 'trial', 'gradient'] as const satisfies readonly TaskKind[];
+
+/** Whether a result is of its task's kind (so it is the task's `ResultFor`). */
+export function answers<T extends Task>(task: T, result: TaskResult): result is ResultFor<T> {
+  return result.kind === task.kind;
+}
 
 /** The transferable buffers of a result (moved, not copied, across threads). */
 export function resultBuffers(r: TaskResult): ArrayBuffer[] {

@@ -25,7 +25,7 @@ import { Scheduler } from '../coordinator/scheduler.js';
 import { CoordinatorServer } from '../coordinator/server.js';
 import { ensureModule, moduleCacheDir, moduleRef, sha256 } from '../workers/envModules.js';
 import { runTrial } from '../workers/trial.js';
-import type { EvaluateTask, ModuleRef, TrialResult, TrialTask } from '../protocol/tasks.js';
+import type { EvaluateTask, ModuleRef, TrialTask } from '../protocol/tasks.js';
 import { test, useCpu } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../coordinator/cli.js', import.meta.url));
@@ -316,7 +316,7 @@ test('TLS: a worker that trusts the coordinator\'s certificate computes over wss
     const w = worker(['--connect', `wss://127.0.0.1:${port}`, '--tls-ca', good.cert, '--token-file', tokenFile]);
     await until('the TLS worker', () => scheduler.capacity('trial') > 0);
     const task = trialTask(3);
-    const got = (await scheduler.submit(task)) as TrialResult;
+    const got = await scheduler.submit(task);
     const expected = await runTrial(task);
     assert.is(got.finalScore, expected.finalScore);
     assert.equal(Array.from(got.curve), Array.from(expected.curve));

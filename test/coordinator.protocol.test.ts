@@ -11,11 +11,11 @@ import { packr } from '../core/tensors.js';
 import { Rng } from '../base/rng.js';
 import { Scheduler } from '../coordinator/scheduler.js';
 import { CoordinatorServer } from '../coordinator/server.js';
-import { CLOSE, PROTOCOL_VERSION, type ChallengeMessage, type CoordinatorMessage } from '../protocol/messages.js';
+import { CLOSE, NONCE_BYTES, PROTOCOL_VERSION, parsePeerMessage, type AuthMessage, type ChallengeMessage, type ControlMessage, type CoordinatorMessage, type HelloMessage, type PeerMessage, type RefusedMessage, type TaskErrorMessage } from '../protocol/messages.js';
 import { newNonce, workerProof } from '../protocol/auth.js';
 import { runRemoteWorker } from '../workers/remote.js';
 import { runTrial } from '../workers/trial.js';
-import type { TrialResult, TrialTask } from '../protocol/tasks.js';
+import type { EnvStreamState, GradientResult, RolloutResult, TrialResult, TrialTask } from '../protocol/tasks.js';
 
 const TOKEN = 'fuzz-token-0123456789';
 let scheduler: Scheduler;
@@ -59,6 +59,22 @@ const until = async (cond: () => boolean, ms = 5000) => {
     await new Promise((r) => setTimeout(r, 5));
   }
 };
+
+test('every peer message with all its fields, optional ones included, parses to itself: the schemas drop nothing the types carry', () => {
+  // Required<…>: a field added to a message type must be added here, and the schema that drops it fails this test
+  const stream: Required<EnvStreamState> = { env: { x: Float64Array.of(0.5, -1), steps: 3, nested: [null, true, 'a', Int32Array.of(2)] }, obs: Float32Array.of(1, 2), returns: Float64Array.of(0.5), lengths: Int32Array.of(3), rng: [1, 2, 3, 4] };
+  const rollout: Required<RolloutResult> = { kind: 'rollout', count: 1, obs: Float32Array.of(1, 2), actions: Int32Array.of(1), rewards: Float32Array.of(1), nextObs: Float32Array.of(2, 3), terminated: Uint8Array.of(1), episodeReturns: Float64Array.of(4), episodeLengths: Int32Array.of(4), episodeEnds: Int32Array.of(0), policyVersion: 2, stream };
+  const trial: Required<TrialResult> = { kind: 'trial', trial: 1, finalScore: -13, curve: Float64Array.of(-20, -13), seconds: 0.5 };
+  const tensors = { 'd/kernel': { shape: [2, 1], data: Float32Array.of(0.1, 0.2) } };
+  const gradient: Required<GradientResult> = { kind: 'gradient', grads: tensors, metrics: { loss: 0.5 }, n: 4, stats: tensors };
+  const auth: Required<AuthMessage> = { type: 'auth', protocol: PROTOCOL_VERSION, nonce: new Uint8Array(NONCE_BYTES), proof: new Uint8Array(32) };
+  const hello: Required<HelloMessage> = { type: 'hello', protocol: PROTOCOL_VERSION, role: 'worker', name: 'w', threads: 2, kinds: ['rollout', 'trial', 'gradient'] };
+  const taskError: Required<TaskErrorMessage> = { type: 'task_error', taskId: 3, message: 'boom' };
+  const refused: Required<RefusedMessage> = { type: 'refused', taskId: 4, code: 'module_unusable', message: 'tampered' };
+  const control: Required<ControlMessage> = { type: 'control', action: 'checkpoint' };
+  const messages: PeerMessage[] = [auth, hello, ...[rollout, trial, gradient].map((result, taskId) => ({ type: 'result' as const, taskId, result })), taskError, refused, control];
+  for (const m of messages) assert.equal(parsePeerMessage(m), { ok: true, message: m }, m.type);
+});
 
 test('a frame before the handshake, or a proof made with a wrong token, closes with 4401', async () => {
   const a = connect();
@@ -116,7 +132,7 @@ test('10k malformed frames are each rejected while a real worker computes correc
   const worker = runRemoteWorker({ url, token: TOKEN, threads: 1, name: 'honest', log: () => {} });
   await until(() => scheduler.capacity('trial') > 0);
   const tasks: TrialTask[] = [0, 1, 2, 3].map((i) => ({ kind: 'trial', family: 'rl', runId: 'fuzz', trial: i, env: { id: 'CliffWalking-v1', kwargs: {} }, algo: 'qlearning', config: { seed: i }, episodes: 60, evalEpisodes: 1 }));
-  const results = Promise.all(tasks.map((t) => scheduler.submit(t) as Promise<TrialResult>));
+  const results = Promise.all(tasks.map((t) => scheduler.submit(t)));
 
   const rng = new Rng(7);
   const garbage = (k: number): Uint8Array | string => {

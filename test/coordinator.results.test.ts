@@ -1,17 +1,18 @@
 /**
  * The scheduler's handling of bad answers, on a real coordinator socket with a hand-written
- * worker beside an honest in-process executor: a trial with a NaN score and a result frame that
- * fails the schema are refused and redone elsewhere, a late answer after the deadline is dropped,
- * a task failing everywhere stops with every executor's error; and the validator's messages for
- * rollouts, trials (RL and generative) and gradient shards; a generative trial's local folder is
- * never sent to a remote worker.
+ * worker beside an honest in-process executor: a trial with a NaN score, a result of another
+ * kind than its task and a result frame that fails the schema are refused and redone elsewhere,
+ * a late answer after the deadline is dropped, a task failing everywhere stops with every
+ * executor's error; and the validator's messages for rollouts, trials (RL and generative) and
+ * gradient shards, and for a result of another kind; a generative trial's local folder is never
+ * sent to a remote worker.
  */
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
-import { Scheduler, type SchedulerOptions } from '../coordinator/scheduler.js';
+import { Scheduler, type Executor, type SchedulerOptions } from '../coordinator/scheduler.js';
 import { CoordinatorServer } from '../coordinator/server.js';
 import { InlineExecutor } from '../coordinator/executors.js';
-import { validateEvaluate, validateGradient, validateRollout, validateTrial, envSpaces } from '../drivers/validate.js';
+import { validateEvaluate, validateGradient, validateResult, validateRollout, validateTrial, envSpaces } from '../drivers/validate.js';
 import { evaluatePolicy } from '../agents/evaluate.js';
 import { greedyPolicy } from '../agents/dqnActor.js';
 import type { TaskMessage } from '../protocol/messages.js';
@@ -63,13 +64,41 @@ const trial = (over: Partial<RlTrialTask> = {}): RlTrialTask => ({ kind: 'trial'
 
 test('a trial result with a short curve is refused, named to the worker, and redone by another executor', async () => {
   const c = await setup((p, m) => p.send({ type: 'result', taskId: m.taskId, result: { kind: 'trial', trial: 0, finalScore: -13, curve: new Float64Array(29), seconds: 0.1 } }));
-  const r = (await c.scheduler.submit(trial())) as TrialResult;
+  const r = await c.scheduler.submit(trial());
   assert.is(r.finalScore, (await runTrial(trial())).finalScore);
   await until(() => c.bad.errors().length > 0);
   assert.equal(c.bad.errors().map((e) => [e.code, e.message]), [['bad_result', 'task 1 refused: bad result: result.curve: length 29, expected 30 (one return per training episode); it goes to another worker']]);
   assert.is(c.scheduler.counts.invalid, 1);
   assert.is(c.scheduler.counts.completed, 1);
   assert.is(c.scheduler.stats().find((e) => e.kind === 'remote')!.strikes, 1);
+});
+
+test('a well-formed result of another kind than its task (a gradient for a trial) is refused and the task redone elsewhere', async () => {
+  const c = await setup((p, m) => p.send({ type: 'result', taskId: m.taskId, result: { kind: 'gradient', grads: { w: { shape: [1], data: new Float32Array(1) } }, metrics: {}, n: 1 } }));
+  const r = await c.scheduler.submit(trial());
+  assert.is(r.kind, 'trial');
+  assert.is(r.finalScore, (await runTrial(trial())).finalScore);
+  await until(() => c.bad.errors().length > 0);
+  assert.equal(c.bad.errors().map((e) => [e.code, e.message]), [['bad_result', "task 1 refused: bad result: result.kind: 'gradient' answers a 'trial' task; it goes to another worker"]]);
+  assert.is(c.scheduler.counts.invalid, 1);
+});
+
+test("a result of another kind than the submitted task is refused even when the validator lets it through (submit's result type rests on this check)", async () => {
+  const scheduler = new Scheduler({ maxFailures: 1 });
+  scheduler.validate = () => undefined;
+  const wrong: Executor = { id: 'wrong', kind: 'inline', capacity: 1, kinds: new Set(['trial']), run: async () => ({ kind: 'evaluate', returns: new Float64Array(1), lengths: new Int32Array([1]), policyVersion: 0 }), close: async () => undefined };
+  scheduler.addExecutor(wrong);
+  try {
+    const err = await scheduler.submit(trial()).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    assert.is(err?.message, "task 1 (trial) failed 1 times: wrong: bad result: result.kind: 'evaluate' answers a 'trial' task");
+    assert.is(scheduler.counts.invalid, 1);
+    assert.is(scheduler.counts.completed, 0);
+  } finally {
+    await scheduler.close();
+  }
 });
 
 test('a result frame that fails the schema (a NaN score) fails the task it answers at once, not at a deadline', async () => {
@@ -88,7 +117,7 @@ test('a result frame that fails the schema (a NaN score) fails the task it answe
 test('an answer after the deadline is dropped, not counted; the worker is suspect until it answers', async () => {
   let answer: (() => void) | undefined;
   const c = await setup((p, m) => (answer = () => p.send({ type: 'result', taskId: m.taskId, result: { kind: 'trial', trial: 0, finalScore: 12345, curve: new Float64Array(30), seconds: 1 } })), { taskTimeout: 0.3 });
-  const r = (await c.scheduler.submit(trial())) as TrialResult;
+  const r = await c.scheduler.submit(trial());
   assert.is.not(r.finalScore, 12345);
   const remote = () => c.scheduler.stats().find((e) => e.kind === 'remote')!;
   assert.is(remote().state, 'suspect');
@@ -229,6 +258,16 @@ test('trial results: the trial index, the score and the curve', () => {
   assert.is(validateTrial(t, { ...ok, curve: Float64Array.from({ length: 30 }, (_, i) => (i === 7 ? NaN : 0)) }), 'result.curve[7]: NaN is not a finite number');
 });
 
+test('any result: one of another kind than its task is refused by name, one of its kind gets its kind\'s checks', () => {
+  const t = trial();
+  const ok: TrialResult = { kind: 'trial', trial: 0, finalScore: -13, curve: new Float64Array(30), seconds: 0.5 };
+  const evaluation: EvaluateResult = { kind: 'evaluate', returns: new Float64Array(1), lengths: Int32Array.of(1), policyVersion: 0 };
+  assert.is(validateResult(t, ok), undefined);
+  assert.is(validateResult(t, { ...ok, trial: 1 }), 'result.trial: 1 answers trial 0');
+  assert.is(validateResult(t, evaluation), "result.kind: 'evaluate' answers a 'trial' task");
+  assert.is(validateResult(rolloutTask, ok), "result.kind: 'trial' answers a 'rollout' task");
+});
+
 test('generative trial results: one finite score per epoch, the last as the final score, a classifier score within [1, 10]', () => {
   const vae: GenerativeTrialTask = { kind: 'trial', family: 'generative', runId: 'v', trial: 2, model: { kind: 'vae', config: {} }, seed: 0, epochs: 3, evaluate: false };
   const ok: TrialResult = { kind: 'trial', trial: 2, finalScore: -120, curve: Float64Array.from([-200, -150, -120]), seconds: 1 };
@@ -256,7 +295,7 @@ test('a malformed generative trial result from a remote worker is refused and th
   const outDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-gen-trial-'));
   try {
     const task: GenerativeTrialTask = { kind: 'trial', family: 'generative', runId: 'results', trial: 0, model: { kind: 'vae', config: { hidden: [16], latentDim: 2 } }, seed: 1, epochs: 2, stepsPerEpoch: 2, batchSize: 16, evaluate: false, outDir };
-    const r = (await c.scheduler.submit(task)) as TrialResult;
+    const r = await c.scheduler.submit(task);
     assert.is(r.curve.length, 2);
     assert.is(r.finalScore, r.curve[1]);
     assert.ok(r.curve.every((x) => Number.isFinite(x) && x < 0), `test ELBOs ${Array.from(r.curve).join(', ')}`);

@@ -16,7 +16,7 @@ import { Scheduler } from '../coordinator/scheduler.js';
 import { ThreadPoolExecutor } from '../coordinator/executors.js';
 import { DqnLearner } from '../agents/dqn.js';
 import { Rng } from '../base/rng.js';
-import type { GenerativeTrialTask, RlTrialTask, RolloutTask, TrialResult } from '../protocol/tasks.js';
+import type { GenerativeTrialTask, RlTrialTask, RolloutTask } from '../protocol/tasks.js';
 import type { RlAlgo } from '../agents/algos.js';
 import { PROBE_ID, tfjsModulesLoaded } from './fixtures/tfjsProbe.js';
 import { trainGenerative } from '../generative/train.js';
@@ -82,10 +82,10 @@ test('a thread loads tfjs for its first deep trial, not for rollouts or tabular 
   try {
     await scheduler.submit(rollout);
     await scheduler.submit(task('sarsa', {}, 'CliffWalking-v1'));
-    const before = (await scheduler.submit(probe)) as TrialResult;
+    const before = await scheduler.submit(probe);
     assert.equal(Array.from(before.curve), [0, 0, 0], 'tfjs modules loaded by a thread that ran a rollout and tabular trials');
     await scheduler.submit(task('dqn', { learningStarts: 100, bufferSize: 1000, batchSize: 16, hidden: [8] }));
-    const after = (await scheduler.submit(probe)) as TrialResult;
+    const after = await scheduler.submit(probe);
     assert.ok(after.curve.every((r) => r < 0), `after a DQN trial the thread has tfjs loaded: probe returns ${Array.from(after.curve).join(', ')}`);
   } finally {
     await scheduler.close();
