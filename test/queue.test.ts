@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import type { Queue } from 'bullmq';
 import { jobIdOf, loadSweep, openQueue, submitSweep, sweepIdOf, type QueueTrialRow } from '../drivers/queue.js';
 import type { TrialJobProgress } from '../protocol/queue.js';
-import { runExperiment } from '../coordinator/run.js';
+import { runExperiment, type RunOptions, type RunResult } from '../coordinator/run.js';
 import { parseSpec, type SpecInput } from '../drivers/spec.js';
 import type { TrialStatus } from '../protocol/messages.js';
 import { connectPeer } from './peer.js';
@@ -97,7 +97,7 @@ class WorkerProcess {
   }
 }
 
-/** A tabular sweep whose trials take a few seconds each (long enough to kill a worker mid-trial). */
+/** A tabular sweep (a trial of a few thousand episodes takes a fraction of a second). */
 function sweepSpec(name: string, alphas: number[], episodes: number, url?: string): SpecInput {
   return {
     name,
@@ -153,6 +153,21 @@ async function withRedis<T>(body: (redis: RedisServer, queue: Queue) => Promise<
 
 const quiet = { progressOut: null, handleSignals: false, port: 0 } as const;
 
+/**
+ * Starts a run that the test awaits later. Should the test fail before that, cleanup stops the run
+ * following its sweep (its Redis clients would otherwise keep this process alive).
+ */
+function startRun(opts: RunOptions): Promise<RunResult> {
+  const stop = new AbortController();
+  const run = runExperiment({ ...opts, signal: stop.signal });
+  run.catch(() => {}); // the test awaits it; until then, a rejection is not an unhandled one
+  runs.push(async () => {
+    stop.abort();
+    await run;
+  });
+  return run;
+}
+
 if (REDIS === undefined) {
   if (process.env.CI !== undefined && process.env.CI !== '') {
     test('queue-backed sweeps need redis-server (CI installs it: .ci/run)', () => {
@@ -191,31 +206,46 @@ if (REDIS === undefined) {
 
   test('a worker killed with SIGKILL mid-trial: another worker takes the trial over, and it is recorded exactly once', async () => {
     await withRedis(async (redis, queue) => {
+      // wA alone takes trials until it is killed; wB starts after. (A trial here lasts a fraction of a
+      // second: with wB there from the start, it could run every trial before wA had one.)
       const a = new WorkerProcess('wA', redis.url);
-      const b = new WorkerProcess('wB', redis.url);
-      runs.push(() => a.stop(), () => b.stop());
-      await until('both workers', () => (/nnlab worker wA/.test(a.out) && /nnlab worker wB/.test(b.out)) || undefined);
+      runs.push(() => a.stop());
+      await until('worker wA', () => /nnlab worker wA/.test(a.out) || undefined);
       const spec = parseSpec(sweepSpec('killed-worker', [0.1, 0.3, 0.5], 6000));
       const sweepId = sweepIdOf(spec);
       const runsDir = mkdtempSync(path.join(tmp, 'runs-'));
-      const run = runExperiment({ ...quiet, spec, runsDir, log: () => {}, queue: { url: redis.url, pollMs: 100 } });
-      // the trial wA is running, seen through the job's progress
-      const victim = await until('a trial active on wA', async () => {
-        for (let i = 0; i < 3; i++) {
-          const job = await queue.getJob(jobIdOf(sweepId, i));
-          if (job !== undefined && (await job.getState()) === 'active' && (job.progress as TrialJobProgress).worker === 'wA') return i;
-        }
-        return undefined;
-      });
+      const run = startRun({ ...quiet, spec, runsDir, log: () => {}, queue: { url: redis.url, pollMs: 100 } });
+      const activeOnA = async (i: number): Promise<boolean> => {
+        const job = await queue.getJob(jobIdOf(sweepId, i));
+        return job !== undefined && (await job.getState()) === 'active' && (job.progress as TrialJobProgress).worker === 'wA';
+      };
+      // A trial wA is running, seen through the job's progress. wA is frozen (SIGSTOP) and the job
+      // looked at again before the kill: otherwise wA could finish the trial between the look and the
+      // kill, and nothing would be handed on.
+      let victim: number | undefined;
+      while (victim === undefined) {
+        const candidate = await until('a trial active on wA', async () => {
+          for (let i = 0; i < 3; i++) if (await activeOnA(i)) return i;
+          return undefined;
+        });
+        a.child.kill('SIGSTOP');
+        if (await activeOnA(candidate)) victim = candidate;
+        else a.child.kill('SIGCONT');
+      }
       a.child.kill('SIGKILL');
       await a.exited;
+      const b = new WorkerProcess('wB', redis.url);
+      runs.push(() => b.stop());
       const r = await run;
       assert.is(r.state, 'finished', r.message);
       const rows = readRows(r.runDir);
       assertEachOnceCompleted(rows, 3);
       assert.is(rows.find((x) => x.index === victim)!.worker, 'wB', `trial ${victim} was taken over by wB`);
       assert.match(b.out, new RegExp(`trial ${victim} of sweep ${sweepId}: final score`));
-      assert.not.match(a.out, new RegExp(`trial ${victim} of sweep ${sweepId}: final score`));
+      // the stalled-job check handed it on (wA's output is no evidence either way: wA may have been
+      // frozen after printing a final score and before recording it)
+      const stalled = (await queue.getJob(jobIdOf(sweepId, victim)))!.stalledCounter;
+      assert.ok(stalled >= 1, `trial ${victim} stalled ${stalled} time(s)`);
       assert.equal([...finalScoresPerTrial(r.runDir).entries()].sort(), [[0, 1], [1, 1], [2, 1]]);
       assert.ok(existsSync(path.join(rows.find((x) => x.index === victim)!.runDir!, 'result.json')));
     });
@@ -251,7 +281,7 @@ if (REDIS === undefined) {
   });
 
   test('a trial that throws is retried with backoff, then failed with its error in trials.json and on the dashboard', async () => {
-    await withRedis(async (redis) => {
+    await withRedis(async (redis, queue) => {
       const w = new WorkerProcess('wD', redis.url, ['--allow-code']);
       runs.push(() => w.stop());
       const spec = parseSpec({
@@ -262,22 +292,35 @@ if (REDIS === undefined) {
         eval: { finalEpisodes: 2 },
         sweep: { parameters: { 'env.kwargs.explode': [false, true] } },
       });
+      const sweepId = sweepIdOf(spec);
       const runsDir = mkdtempSync(path.join(tmp, 'runs-'));
       const lines: string[] = [];
       // a dashboard's view: the trials of every run_state it receives
       const seen: TrialStatus[][] = [];
-      const r = await runExperiment({
+      // A backoff longer than the test: trial 1 stays 'retried' until the dashboard has shown it so,
+      // and the test then promotes the retry. (With a short backoff the state lasts one backoff, which
+      // can fall between two polls of a loaded follower.)
+      const backoffMs = 600_000;
+      const run = startRun({
         ...quiet,
         spec,
         runsDir,
         log: (l) => lines.push(l),
-        queue: { url: redis.url, attempts: 2, backoffMs: 200, pollMs: 100 },
+        queue: { url: redis.url, attempts: 2, backoffMs, pollMs: 100 },
         onListening: ({ port, token }) => {
           const dashboard = connectPeer(`ws://127.0.0.1:${port}/ws`, token, { role: 'dashboard', name: 'queue test' });
           dashboard.onMessage = (m) => m.type === 'run_state' && m.run.trials !== undefined && seen.push(m.run.trials);
           runs.push(async () => dashboard.ws.close());
         },
       });
+      // the dashboard sees trial 1 retried with its error, while the retry waits out its backoff
+      await until('the dashboard to show trial 1 retried with its error', () => seen.some((t) => t[1]?.state === 'retried' && /boom/.test(t[1].error ?? '')) || undefined).catch((e: Error) =>
+        assert.unreachable(`${e.message}: ${JSON.stringify(seen.map((t) => t[1]?.state))}`),
+      );
+      const retry = (await queue.getJob(jobIdOf(sweepId, 1)))!;
+      assert.equal([await retry.getState(), retry.attemptsMade, retry.opts.backoff], ['delayed', 1, { type: 'exponential', delay: backoffMs }]);
+      await retry.promote();
+      const r = await run;
       assert.is(r.state, 'finished', r.message);
       const rows = readRows(r.runDir);
       assert.equal(rows.map((x) => [x.index, x.state]), [
@@ -289,9 +332,12 @@ if (REDIS === undefined) {
       assert.match(failed.error!, 'boom: this trial explodes by design');
       assert.match(r.message, /1 failed \(trials 1; errors in trials\.json\)/);
       assert.ok(lines.some((l) => /trial 1 failed after 2 attempt\(s\): .*boom/.test(l)), lines.join('\n'));
-      assert.equal(w.out.match(/trial job \S+\.t1 failed/g)?.length, 2, w.out);
-      // the dashboard saw trial 1 retried with its error, then failed with it, and trial 0 completed by wD
-      assert.ok(seen.some((t) => t[1]?.state === 'retried' && /boom/.test(t[1].error ?? '')), JSON.stringify(seen.map((t) => t[1]?.state)));
+      // the worker logs a failure once Redis holds it (BullMQ emits 'failed' after moveToFailed), so
+      // its second line may still be on its way when the follower has seen trial 1 fail
+      const failures = () => w.out.match(/trial job \S+\.t1 failed/g)?.length ?? 0;
+      await until('the worker to log both failures of trial 1', () => failures() >= 2 || undefined, 10_000).catch((e: Error) => assert.unreachable(`${e.message}:\n${w.out}`));
+      assert.is(failures(), 2, w.out);
+      // the dashboard saw trial 1 failed with its error in the end, and trial 0 completed by wD
       const lastSeen = seen[seen.length - 1]!;
       assert.equal([lastSeen[0]!.state, lastSeen[0]!.worker, lastSeen[1]!.state, lastSeen[1]!.attempts], ['completed', 'wD', 'failed', 2]);
       assert.match(lastSeen[1]!.error!, 'boom: this trial explodes by design');
