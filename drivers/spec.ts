@@ -273,6 +273,11 @@ export interface GenerativeSpec extends SpecCommon {
 export type ExperimentSpec = RlSpec | GenerativeSpec;
 export type SpecInput = z.input<typeof specSchema>;
 
+/** What a spec trains: its agent's algorithm or its model's kind (`dqn`, `vae`, …). */
+export function specKind(spec: ExperimentSpec): string {
+  return spec.agent !== undefined ? spec.agent.algo : spec.model.kind;
+}
+
 /**
  * The spec as its family's type, or undefined when it is of neither (both or none of agent and
  * model, or an agent without an env: the schema's refinement refuses those). The object keeps its
