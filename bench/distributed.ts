@@ -35,8 +35,8 @@ import { ThreadPoolExecutor } from '../coordinator/executors.js';
 import { CoordinatorServer } from '../coordinator/server.js';
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { runExperiment } from '../coordinator/run.js';
-import { expandSweep, loadSpecFile } from '../drivers/spec.js';
-import { trialTask } from '../drivers/trials.js';
+import { expandRlSweep, loadSpecFile } from '../drivers/spec.js';
+import { rlTrialTask } from '../drivers/trials.js';
 import { moduleRef } from '../workers/envModules.js';
 import type { EnvRef, EvaluateTask, RolloutTask } from '../protocol/tasks.js';
 import { DEFAULT_WORK, HEAVY_ENV_ID } from './heavyEnv.js';
@@ -287,21 +287,22 @@ if (!skip.has('message')) {
 if (!skip.has('sweep')) {
   const EPISODES = 100_000; // one trial ≈ 0.5–1 s here: long enough that the per-trial costs (a task's trip, its curve's metrics) are small
   const spec = loadSpecFile('experiments/cliffwalking-sarsa-vs-q.json');
+  if (spec.agent === undefined) throw new Error('experiments/cliffwalking-sarsa-vs-q.json: the sweep bench needs an RL spec');
   spec.budget.episodes = EPISODES;
-  const trials = expandSweep(spec);
+  const trials = expandRlSweep(spec);
 
   // This machine's capacity for two trials at once: the sweep's 8 trial tasks sent to two warm
   // threads one at a time, then all at once (two run, the rest queue) — the sweep's compute with
   // no run around it and no thread start. Its ratio bounds what a 2-thread sweep can reach here.
-  const envRef = { id: spec.env!.id, kwargs: spec.env!.kwargs ?? {} };
+  const envRef = { id: spec.env.id, kwargs: spec.env.kwargs };
   const pool = new Scheduler();
   const t0 = performance.now();
   pool.addExecutor(new ThreadPoolExecutor('threads', 2));
   const first = trials[0]!;
-  const tiny = trialTask('bench-start', envRef, { ...first, spec: { ...first.spec, budget: { ...first.spec.budget, episodes: 1 } } });
+  const tiny = rlTrialTask('bench-start', envRef, { ...first, spec: { ...first.spec, budget: { ...first.spec.budget, episodes: 1 } } });
   await Promise.all([pool.submit(tiny), pool.submit(tiny)]);
   const poolStart = (performance.now() - t0) / 1000; // 2 threads up, their modules imported, one 1-episode trial each
-  const tasks = trials.map((t) => trialTask('bench-capacity', envRef, t));
+  const tasks = trials.map((t) => rlTrialTask('bench-capacity', envRef, t));
   await Promise.all(tasks.slice(0, 2).map((t) => pool.submit(t))); // warm-up: both threads JIT the trials' code
   const timed = async (f: () => Promise<unknown>) => {
     const t = performance.now();

@@ -19,9 +19,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '../core/backend.js';
-import { expandSweep, parseSpec } from '../drivers/spec.js';
+import { expandRlSweep, parseRlSpec } from '../drivers/spec.js';
 import { jobIdOf, openQueue, submitSweep } from '../drivers/queue.js';
-import { trialTask } from '../drivers/trials.js';
+import { rlTrialTask } from '../drivers/trials.js';
 import { runTrial } from '../workers/trial.js';
 import { median } from './stats.js';
 import { QueueEvents } from 'bullmq';
@@ -68,7 +68,7 @@ const seq: number[] = [];
 const par: number[] = [];
 try {
   for (let rep = -1; rep < repeats; rep++) {
-    const spec = parseSpec({
+    const spec = parseRlSpec({
       name: `bench-queue-${rep}-${Date.now()}`,
       env: { id: 'CliffWalking-v1' },
       agent: { algo: 'qlearning' },
@@ -78,15 +78,15 @@ try {
     });
     const env = { id: 'CliffWalking-v1', kwargs: {} };
     let t0 = performance.now();
-    for (const t of expandSweep(spec)) await runTrial(trialTask('bench', env, t));
+    for (const t of expandRlSweep(spec)) await runTrial(rlTrialTask('bench', env, t));
     const sequential = (performance.now() - t0) / 1000;
     t0 = performance.now();
-    const { sweepId } = await submitSweep(queue, spec, env);
+    const { sweepId } = await submitSweep(queue, { spec, envRef: env });
     // wait on BullMQ's completion events (polling 8 jobs every few ms would take CPU from the workers)
-    const jobs = await Promise.all(expandSweep(spec).map((t) => queue.getJob(jobIdOf(sweepId, t.index))));
+    const jobs = await Promise.all(expandRlSweep(spec).map((t) => queue.getJob(jobIdOf(sweepId, t.index))));
     await Promise.all(jobs.map((job) => job!.waitUntilFinished(events)));
     const queued = (performance.now() - t0) / 1000;
-    const results = await Promise.all(expandSweep(spec).map(async (t) => (await queue.getJob(jobIdOf(sweepId, t.index)))!.returnvalue as { seconds: number; worker: string }));
+    const results = await Promise.all(expandRlSweep(spec).map(async (t) => (await queue.getJob(jobIdOf(sweepId, t.index)))!.returnvalue as { seconds: number; worker: string }));
     const perWorker = new Map<string, number>();
     for (const r of results) perWorker.set(r.worker, (perWorker.get(r.worker) ?? 0) + r.seconds);
     if (rep >= 0) {

@@ -21,7 +21,7 @@ import type { HiddenActivation } from '../core/activation.js';
 import { spec as findEnvSpec } from '../envs/index.js';
 import { ensureModule, moduleRef } from '../workers/envModules.js';
 import type { EnvRef } from '../protocol/tasks.js';
-import { parseSpec, type ExperimentSpec } from '../drivers/spec.js';
+import { parseSpec, specKind, type EnvSection, type ExperimentSpec } from '../drivers/spec.js';
 import { checkExperiment } from '../drivers/specCheck.js';
 import { makeRunDir, MetricsLog, newRunId, readMetrics, writeResultFile, writeRunFiles } from './runDir.js';
 import { Scheduler } from './scheduler.js';
@@ -31,12 +31,12 @@ import type { LearnerClient } from '../drivers/learner.js';
 import { Progress } from './progress.js';
 import { runDqn, type DqnRunState } from '../drivers/offPolicy.js';
 import { runTrials, trialMetrics } from '../drivers/trials.js';
-import { clearFollowerMetrics, runQueueSweep, sweepIdOf, type QueueTuning } from '../drivers/queue.js';
+import { attachQueueSweep, clearFollowerMetrics, runQueueSweep, sweepIdOf, type QueueTuning } from '../drivers/queue.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { runOnPolicy } from '../drivers/onPolicy.js';
 import { latestGenerativeCheckpoint, runGenerative, type GenerativeRunState } from '../drivers/generative.js';
 import { dashboardHandler } from './dashboardHttp.js';
-import type { Faults, MetricsMark, RunContext, RunEvent, RunOutcome } from '../drivers/context.js';
+import type { Faults, GenerativeRunContext, MetricsMark, RlRunContext, RunEvent, RunOutcome, RunServices, RunTarget } from '../drivers/context.js';
 import type { RunSummary, WorkerSummary, CoordinatorMessage } from '../protocol/messages.js';
 
 export interface RunOptions {
@@ -82,10 +82,10 @@ export interface RunResult extends RunOutcome {
   port: number;
 }
 
-function resolveEnvRef(spec: ExperimentSpec): EnvRef | undefined {
-  if (spec.env === undefined) return undefined;
-  const ref: EnvRef = { id: spec.env.id, kwargs: spec.env.kwargs };
-  if (spec.env.module !== undefined) ref.module = moduleRef(spec.env.module);
+/** A spec's env as tasks carry it: its module (if any) named by the hash of its source now. */
+function resolveEnvRef(env: EnvSection): EnvRef {
+  const ref: EnvRef = { id: env.id, kwargs: env.kwargs };
+  if (env.module !== undefined) ref.module = moduleRef(env.module);
   return ref;
 }
 
@@ -167,8 +167,11 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   }
   const runId = path.basename(runDir);
   const backend = await initBackend();
-  // attaching, the env module is on the submitter's machine: the jobs carry it, and nothing here makes the env
-  const envRef = attach === undefined ? resolveEnvRef(spec) : undefined;
+  // what the run trains: an RL spec with its env as tasks carry it, or a generative spec (which has
+  // no env). Attaching, there is none: the env module is on the submitter's machine, the jobs carry
+  // it, and nothing here makes the env.
+  const target: RunTarget | undefined = attach !== undefined ? undefined : spec.agent !== undefined ? { spec, envRef: resolveEnvRef(spec.env) } : { spec };
+  const envRef = target?.envRef;
   if (envRef?.module !== undefined) await ensureModule(envRef.module);
   if (envRef !== undefined) findEnvSpec(envRef.id); // unknown id: "did you mean" error before anything starts
   signals.runDir = runDir;
@@ -181,7 +184,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   // ---- scheduler, server, executors ----
   const token = opts.token ?? process.env.NNLAB_TOKEN ?? randomBytes(16).toString('hex');
   const scheduler = new Scheduler(spec.workers.taskTimeout !== undefined ? { taskTimeout: spec.workers.taskTimeout } : {});
-  const summary: RunSummary = { runId, name: spec.name, state: 'starting', kind: spec.agent?.algo ?? spec.model!.kind, backend: backend.name, startedAt: new Date().toISOString() };
+  const summary: RunSummary = { runId, name: spec.name, state: 'starting', kind: specKind(spec), backend: backend.name, startedAt: new Date().toISOString() };
   const asTrials = queueUrl !== undefined || spec.sweep !== undefined || (spec.agent !== undefined && isTabular(spec.agent.algo));
   // a single generative run's threads compute its gradient shards; every other run's threads are its rollout (or trial) threads
   const threads = queueUrl !== undefined ? 0 : spec.model !== undefined && !asTrials ? spec.workers.gradient : spec.workers.rollout;
@@ -228,7 +231,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   const port = await server.listen();
   const secure = opts.tls !== undefined;
   const url = `${secure ? 'https' : 'http'}://${opts.host ?? '127.0.0.1'}:${port}/?token=${token}`;
-  log(`nnlab run ${runId}: ${spec.agent?.algo ?? spec.model!.kind}${spec.env ? ` on ${spec.env.id}` : ''}, seed ${spec.seed}, backend ${backend.name}`);
+  log(`nnlab run ${runId}: ${specKind(spec)}${spec.env ? ` on ${spec.env.id}` : ''}, seed ${spec.seed}, backend ${backend.name}`);
   log(`dashboard: ${url}`);
   if (queueUrl !== undefined) log(`queue workers: nnlab worker --queue ${redactRedisUrl(queueUrl)}${envRef?.module !== undefined ? ' --allow-code' : ''}   (docs/scale-out.md)`);
   else log(`remote workers: NNLAB_TOKEN=${token} nnlab worker --connect ${secure ? 'wss' : 'ws'}://HOST:${port}${secure ? ' --tls-ca CA.pem' : ''}${envRef?.module !== undefined ? ' --allow-code' : ''}   (docs/security.md)`);
@@ -289,11 +292,9 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     const remote = s.filter((e) => e.kind === 'remote' && e.alive).length;
     return `${threads}t${remote > 0 ? `+${remote}r` : ''}${learner?.kind === 'process' ? '+L' : ''}`;
   };
-  const ctx: RunContext = {
-    spec,
+  const services: RunServices = {
     runId,
     runDir,
-    envRef: envRef ?? { id: '', kwargs: {} },
     backend: backend.name,
     singleProcess,
     scheduler,
@@ -347,22 +348,30 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   server.broadcast(runState());
   try {
     if (queueUrl !== undefined) {
-      outcome = await runQueueSweep(ctx, { ...opts.queue, url: queueUrl, attach: attach !== undefined });
-    } else if (spec.agent?.algo === 'dqn' && spec.sweep === undefined) {
-      outcome = await runDqn(ctx, resumeState as DqnRunState | undefined);
-    } else if (asTrials) {
-      outcome = await runTrials(ctx);
-    } else if (spec.model !== undefined) {
-      outcome = await runGenerative(ctx, resumeState as GenerativeRunState | undefined);
-    } else {
-      // REINFORCE, Actor-Critic and A2C train synchronously in this thread and are not checkpointed
-      // mid-run: a signal could not be handled before they finish, so it gets its default action
-      // (the process ends at once) instead of waiting.
-      if (handleSignals) {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+      const q = { ...opts.queue, url: queueUrl };
+      // attaching, the spec is the one Redis holds and there is no env: the jobs carry it
+      outcome = target === undefined ? await attachQueueSweep({ ...services, spec }, q) : await runQueueSweep({ ...services, ...target }, q);
+    } else if (target === undefined) {
+      throw new Error(`--attach ${attach}: follows a queue-backed sweep, and needs its queue's URL`);
+    } else if (target.envRef !== undefined) {
+      const ctx: RlRunContext = { ...services, ...target };
+      if (ctx.spec.agent.algo === 'dqn' && ctx.spec.sweep === undefined) {
+        outcome = await runDqn(ctx, resumeState as DqnRunState | undefined);
+      } else if (asTrials) {
+        outcome = await runTrials(ctx);
+      } else {
+        // REINFORCE, Actor-Critic and A2C train synchronously in this thread and are not checkpointed
+        // mid-run: a signal could not be handled before they finish, so it gets its default action
+        // (the process ends at once) instead of waiting.
+        if (handleSignals) {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+        outcome = await runOnPolicy(ctx, resumeState);
       }
-      outcome = await runOnPolicy(ctx, resumeState);
+    } else {
+      const ctx: GenerativeRunContext = { ...services, ...target };
+      outcome = asTrials ? await runTrials(ctx) : await runGenerative(ctx, resumeState as GenerativeRunState | undefined);
     }
     summary.state = outcome.state === 'stopped' ? 'stopped' : 'finished';
     summary.message = outcome.message;

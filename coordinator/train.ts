@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { spec as findEnvSpec } from '../envs/index.js';
-import { parseSpec } from '../drivers/spec.js';
+import { parseRlSpec } from '../drivers/spec.js';
 import { checkExperiment } from '../drivers/specCheck.js';
 import { runTrain } from '../drivers/train.js';
 import type { RunOutcome } from '../drivers/context.js';
@@ -28,7 +28,7 @@ export interface TrainTabularOptions {
 export async function trainTabular(opts: TrainTabularOptions): Promise<RunOutcome & { runDir: string }> {
   const log = opts.log ?? ((l: string) => console.log(l));
   // the spec this run is, checked as `nnlab run` checks one before anything is written
-  const spec = parseSpec({
+  const spec = parseRlSpec({
     name: opts.agent,
     env: { id: opts.env },
     agent: { algo: opts.agent, config: {} },
@@ -43,7 +43,7 @@ export async function trainTabular(opts: TrainTabularOptions): Promise<RunOutcom
   const metrics = new MetricsLog(runDir);
   let outcome: RunOutcome;
   try {
-    const train: Parameters<typeof runTrain>[0] = { agent: spec.agent!.algo, env: spec.env!.id, seed: spec.seed, runDir, metrics, backend: opts.backend, log };
+    const train: Parameters<typeof runTrain>[0] = { agent: spec.agent.algo, env: spec.env.id, seed: spec.seed, runDir, metrics, backend: opts.backend, log };
     if (spec.budget.episodes !== undefined) train.budget = spec.budget.episodes;
     outcome = await runTrain(train);
   } catch (e) {

@@ -1,16 +1,17 @@
 /**
  * What a run driver (offPolicy, onPolicy, generative, trials, queue) gets from the coordinator: the
- * validated spec, the run's directory and metrics log, the scheduler and its executors, the
- * coordinator's backend, and the hooks for progress, publishing parameters, showing the learner,
- * checkpoints and stop requests. A driver chooses and starts its own learner (drivers/learner.ts);
- * it never touches the socket or the terminal, and sees the coordinator's scheduler and metrics log
- * through the two interfaces below, which coordinator/scheduler.ts and coordinator/runDir.ts implement.
+ * validated spec, typed by its family (with the env an RL run's tasks carry), the run's directory
+ * and metrics log, the scheduler and its executors, the coordinator's backend, and the hooks for
+ * progress, publishing parameters, showing the learner, checkpoints and stop requests. A driver
+ * chooses and starts its own learner (drivers/learner.ts); it never touches the socket or the
+ * terminal, and sees the coordinator's scheduler and metrics log through the two interfaces below,
+ * which coordinator/scheduler.ts and coordinator/runDir.ts implement.
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { TensorMap } from '../core/tensors.js';
 import type { HiddenActivation } from '../core/activation.js';
 import type { EnvRef } from '../protocol/tasks.js';
-import type { ExperimentSpec } from './spec.js';
+import type { ExperimentSpec, GenerativeSpec, RlSpec } from './spec.js';
 import type { ResultFor, Task, TaskKind } from '../protocol/tasks.js';
 import type { LearnerClient } from './learner.js';
 import type { RefusalCode, TrialStatus } from '../protocol/messages.js';
@@ -81,11 +82,10 @@ export type RunEvent = { type: 'learner-started'; pid: number | undefined } | { 
   | { type: 'task-fault'; executor: string; task: number; code: RefusalCode; problem: string }
   | { type: 'worker-quarantined'; executor: string; reason: string };
 
-export interface RunContext {
-  spec: ExperimentSpec;
+/** What the coordinator gives every driver, whatever its run trains: everything of a RunContext but the spec and its env. */
+export interface RunServices {
   runId: string;
   runDir: string;
-  envRef: EnvRef;
   /** The coordinator's tensor backend (what a learner in this thread trains on). */
   backend: string;
   /** Everything in this thread, in order (no threads, no learner process). */
@@ -111,6 +111,36 @@ export interface RunContext {
   checkpointDone(): void;
   /** Saves a checkpoint; `meta` (e.g. the policy version its models hold) goes into its meta.json. */
   saveCheckpoint(step: number, state: unknown, models: Record<string, tf.LayersModel>, meta?: Record<string, number | string>): Promise<string>;
+}
+
+/** An RL run trains its spec's agent on its env: `envRef` is that env as tasks carry it (id, kwargs, and its module's hash taken when the run started). */
+export interface RlTarget {
+  spec: RlSpec;
+  envRef: EnvRef;
+}
+
+/** A generative run trains its spec's model: it has no env (one the spec names is not used). */
+export interface GenerativeTarget {
+  spec: GenerativeSpec;
+  envRef?: undefined;
+}
+
+/** What a run trains, of one family or the other: `envRef !== undefined` tells them apart (and narrows the spec with it). */
+export type RunTarget = RlTarget | GenerativeTarget;
+
+export interface RlRunContext extends RunServices, RlTarget {}
+export interface GenerativeRunContext extends RunServices, GenerativeTarget {}
+
+/**
+ * A driver's context: the services and its run's target. A family's driver takes its own
+ * (runDqn and runOnPolicy an RlRunContext, runGenerative a GenerativeRunContext); runTrials and
+ * runQueueSweep take either and tell them apart by `envRef`.
+ */
+export type RunContext = RlRunContext | GenerativeRunContext;
+
+/** A run that follows a queue-backed sweep another process submitted (`--attach`): its spec as Redis holds it, and no env (the jobs carry it). */
+export interface FollowContext extends RunServices {
+  spec: ExperimentSpec;
 }
 
 /**

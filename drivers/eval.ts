@@ -38,15 +38,15 @@ export async function evalRun(runDir: string, episodes: number, log: (l: string)
   if (!existsSync(specFile)) throw new Error(`${runDir} is not a run directory (no spec.json)`);
   const spec = parseSpec(JSON.parse(readFileSync(specFile, 'utf8')), specFile);
   if (spec.model !== undefined) return sampleGenerator(runDir, spec.model.kind, spec.model.config, spec.seed, log);
-  if (spec.agent?.algo !== 'dqn') throw new Error(`nnlab eval: runs of '${spec.agent?.algo}' are evaluated at the end of the run (see ${path.join(runDir, 'result.json')})`);
+  if (spec.agent.algo !== 'dqn') throw new Error(`nnlab eval: runs of '${spec.agent.algo}' are evaluated at the end of the run (see ${path.join(runDir, 'result.json')})`);
   const ckpt = await latestCheckpoint(path.join(runDir, 'checkpoints'));
   if (ckpt === undefined) throw new Error(`${runDir} has no complete checkpoint`);
-  if (spec.env!.module !== undefined) await ensureModule(moduleRef(spec.env!.module));
+  if (spec.env.module !== undefined) await ensureModule(moduleRef(spec.env.module));
   const config = resolveDqnConfig(spec.agent.config as Partial<DqnConfig>);
   const model = await loadModelFiles(path.join(ckpt, 'models', 'q'));
   const params = getParams(model);
   model.dispose();
-  const r = evaluatePolicy(spec.env!.id, greedyPolicy(params, config.activation), episodes, EVAL_SEEDS.recheck(spec.seed), spec.env!.kwargs);
-  log(`${path.basename(ckpt)} of ${runDir}: greedy evaluation over ${episodes} episodes on ${spec.env!.id}: mean return ${r.meanReturn.toFixed(1)} ± ${r.stdReturn.toFixed(1)}`);
+  const r = evaluatePolicy(spec.env.id, greedyPolicy(params, config.activation), episodes, EVAL_SEEDS.recheck(spec.seed), spec.env.kwargs);
+  log(`${path.basename(ckpt)} of ${runDir}: greedy evaluation over ${episodes} episodes on ${spec.env.id}: mean return ${r.meanReturn.toFixed(1)} ± ${r.stdReturn.toFixed(1)}`);
   return r.meanReturn;
 }

@@ -22,8 +22,8 @@ import type { GenerativeLearner, ImageBatch, Metrics } from '../generative/types
 import { scoreMetric, scoreOf, type ScoreMetric } from '../generative/score.js';
 import { median } from '../base/stats.js';
 import { GENERATIVE_EPOCHS, type GradientTask } from '../protocol/tasks.js';
-import type { ExperimentSpec, GradientMode } from './spec.js';
-import type { MetricsMark, RunContext, RunOutcome, TaskScheduler } from './context.js';
+import type { GenerativeSpec, GradientMode } from './spec.js';
+import type { GenerativeRunContext, MetricsMark, RunOutcome, TaskScheduler } from './context.js';
 import { GenerativeProcessLearner } from './learner.js';
 
 /** Cuts a batch into `k` contiguous shards of near-equal size. */
@@ -129,25 +129,25 @@ export function latestGenerativeCheckpoint(runDir: string): GenerativeRunState |
 }
 
 /** Saves the learner (weights and optimiser state) as the run's epoch checkpoint, with the metrics' lengths; keeps the newest `checkpoint.keep`. */
-async function saveRunCheckpoint(ctx: RunContext, c: GenerativeCheckpoint & { save: (dir: string) => Promise<void> }): Promise<void> {
+async function saveRunCheckpoint(ctx: GenerativeRunContext, c: GenerativeCheckpoint & { save: (dir: string) => Promise<void> }): Promise<void> {
   const dir = await saveEpochCheckpoint(path.join(ctx.runDir, 'checkpoints'), c, ctx.spec.checkpoint.keep, { metrics: ctx.metrics.mark() });
   ctx.log(`checkpoint after epoch ${c.epoch}: ${dir}`);
   ctx.event({ type: 'checkpoint', dir, step: c.step });
 }
 
 /** Whether a generative spec evaluates with the classifier after each epoch: eval.interval 0 turns it off. */
-export function classifierEvaluation(spec: ExperimentSpec): boolean {
+export function classifierEvaluation(spec: GenerativeSpec): boolean {
   return spec.eval.interval !== 0;
 }
 
 /** The metric a generative spec's run (or sweep trial) is scored by (generative/score.ts); undefined: none. */
-export function generativeScoreMetric(spec: ExperimentSpec): ScoreMetric | undefined {
-  return spec.model === undefined ? undefined : scoreMetric(spec.model.kind, classifierEvaluation(spec));
+export function generativeScoreMetric(spec: GenerativeSpec): ScoreMetric | undefined {
+  return scoreMetric(spec.model.kind, classifierEvaluation(spec));
 }
 
-export async function runGenerative(ctx: RunContext, resume?: GenerativeRunState): Promise<RunOutcome> {
+export async function runGenerative(ctx: GenerativeRunContext, resume?: GenerativeRunState): Promise<RunOutcome> {
   const { spec } = ctx;
-  const model = spec.model!;
+  const model = spec.model;
   const epochs = spec.budget.epochs ?? GENERATIVE_EPOCHS;
   // the model trains in the learner process unless the spec says otherwise, or spreads its
   // gradients over workers.gradient threads (then the coordinator applies them: one copy, here)

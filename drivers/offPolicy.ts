@@ -36,10 +36,10 @@ import { OffPolicySchedule } from '../agents/offPolicy.js';
 import type { TrainPhase } from '../agents/types.js';
 import { EVAL_SEEDS, evaluatePolicy, GoalRule, summarizeEpisodes, type EpisodeBlock, type EvalResult } from '../agents/evaluate.js';
 import { RolloutRunner, type RolloutRunnerState } from '../workers/rollout.js';
-import { DQN_ENV_STEPS, type EnvRef, type EvaluateTask, type RolloutResult, type RolloutTask } from '../protocol/tasks.js';
+import { DQN_ENV_STEPS, type EvaluateTask, type RolloutResult, type RolloutTask } from '../protocol/tasks.js';
 import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
 import { EMPTY_ROUND, InlineLearner, LearnerLost, ProcessLearner, WarmStartLearner, type LearnerClient } from './learner.js';
-import type { MetricsMark, RunContext, RunOutcome } from './context.js';
+import type { MetricsMark, RlRunContext, RunOutcome } from './context.js';
 import { checkedRollout } from './validate.js';
 
 /** What a DQN run's checkpoint holds (besides the model files). */
@@ -102,15 +102,15 @@ function learnerOwnsReplay(resume: DqnRunState & { replay?: ReplayState; replayR
 const MAX_LOGGED_ROUNDS = 64;
 
 /** A DQN spec's resolved config and its env's sizes (a clear error for a config or env DQN cannot take). */
-export function dqnSetup(ctx: RunContext): { config: DqnConfig; obsDim: number; numActions: number } {
+export function dqnSetup(ctx: RlRunContext): { config: DqnConfig; obsDim: number; numActions: number } {
   const spec = ctx.spec;
-  const config = resolveDqnConfig({ seed: spec.seed, ...(spec.agent!.config as Partial<DqnConfig>) });
+  const config = resolveDqnConfig({ seed: spec.seed, ...(spec.agent.config as Partial<DqnConfig>) });
   if (!config.fused) throw new RangeError(`spec.agent.config.fused: distributed DQN trains on the fused path; set it to true (the default)`);
   return { config, ...dqnEnvSizes(ctx.envRef.id, ctx.envRef.kwargs) };
 }
 
 /** What a DQN learner (a process, or inline) starts from: the config and the initial online and target parameters. */
-export function dqnLearnerInit(ctx: RunContext): LearnerInit {
+export function dqnLearnerInit(ctx: RlRunContext): LearnerInit {
   const { config, obsDim, numActions } = dqnSetup(ctx);
   return { type: 'init', obsDim, numActions, config: { ...config }, ...initialDqnParams(obsDim, numActions, config) };
 }
@@ -121,7 +121,7 @@ export function dqnLearnerInit(ctx: RunContext): LearnerInit {
  * coordinator's backend takes over from a learner in this thread that trains the first rounds
  * while it starts (WarmStartLearner).
  */
-async function startLearner(ctx: RunContext): Promise<LearnerClient> {
+async function startLearner(ctx: RlRunContext): Promise<LearnerClient> {
   const { learner: settings } = ctx.spec.workers;
   const init = dqnLearnerInit(ctx);
   let learner: LearnerClient;
@@ -144,7 +144,7 @@ async function startLearner(ctx: RunContext): Promise<LearnerClient> {
  * (startLearner), replaced by a new one from the last state when its process is lost; rollouts go
  * to the scheduler's executors, or run inline in a one-thread run.
  */
-export async function runDqn(ctx: RunContext, resumed?: DqnRunState): Promise<RunOutcome> {
+export async function runDqn(ctx: RlRunContext, resumed?: DqnRunState): Promise<RunOutcome> {
   let learner = await startLearner(ctx);
   try {
     return await trainRun(ctx, learner, async () => (learner = await startLearner(ctx)), resumed);
@@ -153,7 +153,7 @@ export async function runDqn(ctx: RunContext, resumed?: DqnRunState): Promise<Ru
   }
 }
 
-async function trainRun(ctx: RunContext, learner0: LearnerClient, restartLearner: () => Promise<LearnerClient>, resumed?: DqnRunState): Promise<RunOutcome> {
+async function trainRun(ctx: RlRunContext, learner0: LearnerClient, restartLearner: () => Promise<LearnerClient>, resumed?: DqnRunState): Promise<RunOutcome> {
   const resume = resumed !== undefined ? learnerOwnsReplay(resumed) : undefined;
   const { spec } = ctx;
   const { config, obsDim, numActions } = dqnSetup(ctx);
@@ -235,7 +235,7 @@ async function trainRun(ctx: RunContext, learner0: LearnerClient, restartLearner
     const task: RolloutTask = {
       kind: 'rollout',
       runId: ctx.runId,
-      env: ctx.envRef as EnvRef,
+      env: ctx.envRef,
       numEnvs,
       steps,
       envStep,
@@ -374,7 +374,7 @@ async function trainRun(ctx: RunContext, learner0: LearnerClient, restartLearner
     const tasks: EvaluateTask[] = [];
     for (let p = 0, first = 0; p < n; p++) {
       const episodes = Math.floor((block.episodes * (p + 1)) / n) - first;
-      tasks.push({ kind: 'evaluate', runId: ctx.runId, env: ctx.envRef as EnvRef, policy: { algo: 'dqn', activation: config.activation, params: snap.params, version: snap.version }, firstSeed: block.firstSeed + first, episodes });
+      tasks.push({ kind: 'evaluate', runId: ctx.runId, env: ctx.envRef, policy: { algo: 'dqn', activation: config.activation, params: snap.params, version: snap.version }, firstSeed: block.firstSeed + first, episodes });
       first += episodes;
     }
     const results = await Promise.all(tasks.map((t) => ctx.scheduler.submit(t)));

@@ -8,12 +8,12 @@ import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
 import { RL_AGENTS } from '../agents/registry.js';
 import type { TrainPgOptions } from '../agents/onPolicy.js';
 import { PG_ENV_STEPS } from '../protocol/tasks.js';
-import type { RunContext, RunOutcome } from './context.js';
+import type { RlRunContext, RunOutcome } from './context.js';
 
-export async function runOnPolicy(ctx: RunContext, resume?: unknown): Promise<RunOutcome> {
+export async function runOnPolicy(ctx: RlRunContext, resume?: unknown): Promise<RunOutcome> {
   const { spec } = ctx;
-  if (resume !== undefined) throw new Error(`--resume: ${spec.agent!.algo} runs are not checkpointed mid-run (DQN and generative runs are)`);
-  const algo = spec.agent!.algo;
+  const algo = spec.agent.algo;
+  if (resume !== undefined) throw new Error(`--resume: ${algo} runs are not checkpointed mid-run (DQN and generative runs are)`);
   const entry = RL_AGENTS[algo];
   if (entry.family !== 'policy-gradient') throw new RangeError(`spec.agent.algo: '${algo}' cannot run in process`);
   const budget = spec.budget.envSteps ?? PG_ENV_STEPS;
@@ -21,7 +21,7 @@ export async function runOnPolicy(ctx: RunContext, resume?: unknown): Promise<Ru
   const opts: TrainPgOptions<Record<string, unknown>> = {
     envId: ctx.envRef.id,
     kwargs: ctx.envRef.kwargs,
-    config: { seed: spec.seed, ...spec.agent!.config },
+    config: { seed: spec.seed, ...spec.agent.config },
     totalTimesteps: budget,
     onMetrics: (m, step) => {
       ctx.metrics.write(step, m);

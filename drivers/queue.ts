@@ -14,13 +14,12 @@ import path from 'node:path';
 import { Queue, type ConnectionOptions, type Job } from 'bullmq';
 import { z } from 'zod';
 import { withSource } from '../workers/envModules.js';
-import type { EnvRef } from '../protocol/tasks.js';
 import type { TrialStatus } from '../protocol/messages.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { connectionOptions, jobProgressSchema, jobResultSchema, progressPoints, QUEUE_NAME, redisErrorLogger, type TrialJobData } from '../protocol/queue.js';
 import { expandSweep, parseSpec, type ExperimentSpec, type Trial } from './spec.js';
-import { trialMetrics, trialTask, writeTrialMetrics } from './trials.js';
-import type { RunContext, RunOutcome } from './context.js';
+import { sweepWork, trialMetrics, writeTrialMetrics } from './trials.js';
+import type { FollowContext, RunContext, RunOutcome, RunTarget } from './context.js';
 
 /** The one queue every sweep's trials go to: any worker serves any sweep. */
 /** How the submitter retries a trial that throws (BullMQ attempts and exponential backoff). */
@@ -78,23 +77,30 @@ export function openQueue(url: string, log: (line: string) => void): { queue: Qu
   return { queue, errors };
 }
 
+/** The target with its env module's source attached: a queue worker on another machine gets it with each job. */
+function withModuleSource(target: RunTarget): RunTarget {
+  if (target.envRef === undefined || target.envRef.module === undefined) return target;
+  return { spec: target.spec, envRef: { ...target.envRef, module: withSource(target.envRef.module) } };
+}
+
 /**
- * Enqueues every trial of `spec` as a job (idempotent: trials already in the queue, in any state,
- * are left alone) and stores the spec under the sweep id for `--attach`.
+ * Enqueues every trial of what `target` trains (an RL spec with its env, or a generative spec) as a
+ * job (idempotent: trials already in the queue, in any state, are left alone) and stores the spec
+ * under the sweep id for `--attach`.
  */
-export async function submitSweep(queue: Queue, spec: ExperimentSpec, envRef: EnvRef, tuning: QueueTuning = {}): Promise<{ sweepId: string; added: number; existing: number }> {
+export async function submitSweep(queue: Queue, target: RunTarget, tuning: QueueTuning = {}): Promise<{ sweepId: string; added: number; existing: number }> {
+  const { spec } = target;
   const sweepId = sweepIdOf(spec);
-  const trials = expandSweep(spec);
+  const work = sweepWork(sweepId, withModuleSource(target));
   const client = await queue.client;
   // the key is the spec's hash: two submitters racing here write the same spec
-  if ((await client.get(sweepKey(sweepId))) === null) await client.set(sweepKey(sweepId), JSON.stringify({ spec: storedSpec(spec), trials: trials.length, createdAt: new Date().toISOString() }));
-  const env = envRef.module !== undefined ? { ...envRef, module: withSource(envRef.module) } : envRef;
-  const existing = await Promise.all(trials.map((t) => queue.getJob(jobIdOf(sweepId, t.index))));
-  const missing = trials.filter((_t, i) => existing[i] === undefined);
+  if ((await client.get(sweepKey(sweepId))) === null) await client.set(sweepKey(sweepId), JSON.stringify({ spec: storedSpec(spec), trials: work.length, createdAt: new Date().toISOString() }));
+  const existing = await Promise.all(work.map((w) => queue.getJob(jobIdOf(sweepId, w.trial.index))));
+  const missing = work.filter((_w, i) => existing[i] === undefined);
   await queue.addBulk(
-    missing.map((t) => ({
+    missing.map(({ trial: t, task }) => ({
       name: 'trial',
-      data: { sweepId, overrides: t.overrides, task: trialTask(sweepId, env, t) } satisfies TrialJobData,
+      data: { sweepId, overrides: t.overrides, task } satisfies TrialJobData,
       opts: {
         jobId: jobIdOf(sweepId, t.index),
         attempts: tuning.attempts ?? 3,
@@ -104,7 +110,7 @@ export async function submitSweep(queue: Queue, spec: ExperimentSpec, envRef: En
       },
     })),
   );
-  return { sweepId, added: missing.length, existing: trials.length - missing.length };
+  return { sweepId, added: missing.length, existing: work.length - missing.length };
 }
 
 /** The spec stored under a sweep id (what `--attach` follows); a clear error when Redis has none. */
@@ -134,21 +140,30 @@ export function clearFollowerMetrics(runDir: string): void {
 }
 
 /**
- * A queue-backed sweep's run driver: submits the trials (unless attaching), then follows them
- * until each is completed or failed, writing each finished trial's curve and final score as
- * metrics, publishing every trial's state to dashboards, and trials.json at the end. A stop ends
- * the following, not the trials: they go on in the queue, and `--attach` picks them up.
+ * A queue-backed sweep's run driver: submits the trials, then follows them until each is
+ * completed or failed, writing each finished trial's curve and final score as metrics, publishing
+ * every trial's state to dashboards, and trials.json at the end. A stop ends the following, not
+ * the trials: they go on in the queue, and `--attach` picks them up.
  */
-export async function runQueueSweep(ctx: RunContext, q: { url: string; attach: boolean } & QueueTuning): Promise<RunOutcome> {
+export async function runQueueSweep(ctx: RunContext, q: { url: string } & QueueTuning): Promise<RunOutcome> {
+  return followSweep(ctx, q, async (queue, sweepId, attachHint) => {
+    const s = await submitSweep(queue, ctx, q);
+    ctx.log(`sweep ${sweepId}: ${s.added} trial job(s) enqueued on ${redactRedisUrl(q.url)}${s.existing > 0 ? `, ${s.existing} already there` : ''}; follow it from anywhere with: ${attachHint}`);
+  });
+}
+
+/** `--attach`: follows, as runQueueSweep does, a sweep another process submitted (its spec as Redis holds it; the jobs carry its env). */
+export async function attachQueueSweep(ctx: FollowContext, q: { url: string; pollMs?: number }): Promise<RunOutcome> {
+  return followSweep(ctx, q, async (_queue, sweepId, _attachHint, trials) => ctx.log(`sweep ${sweepId}: following ${trials.length} trial job(s) on ${redactRedisUrl(q.url)}`));
+}
+
+async function followSweep(ctx: FollowContext, q: { url: string; pollMs?: number }, start: (queue: Queue, sweepId: string, attachHint: string, trials: Trial[]) => Promise<void>): Promise<RunOutcome> {
   const trials = expandSweep(ctx.spec);
   const { queue, errors } = openQueue(q.url, ctx.log);
   try {
     const sweepId = sweepIdOf(ctx.spec);
     const attachHint = `nnlab sweep --attach ${sweepId} --queue ${redactRedisUrl(q.url)}`;
-    if (!q.attach) {
-      const s = await submitSweep(queue, ctx.spec, ctx.envRef, q);
-      ctx.log(`sweep ${sweepId}: ${s.added} trial job(s) enqueued on ${redactRedisUrl(q.url)}${s.existing > 0 ? `, ${s.existing} already there` : ''}; follow it from anywhere with: ${attachHint}`);
-    } else ctx.log(`sweep ${sweepId}: following ${trials.length} trial job(s) on ${redactRedisUrl(q.url)}`);
+    await start(queue, sweepId, attachHint, trials);
     errors.ok();
     return await follow(ctx, queue, sweepId, trials, q.pollMs ?? 1000, attachHint);
   } finally {
@@ -156,7 +171,7 @@ export async function runQueueSweep(ctx: RunContext, q: { url: string; attach: b
   }
 }
 
-async function follow(ctx: RunContext, queue: Queue, sweepId: string, trials: Trial[], pollMs: number, attachHint: string): Promise<RunOutcome> {
+async function follow(ctx: FollowContext, queue: Queue, sweepId: string, trials: Trial[], pollMs: number, attachHint: string): Promise<RunOutcome> {
   const t0 = performance.now();
   const rows = new Map<number, QueueTrialRow>();
   let published = '';

@@ -21,6 +21,9 @@ const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor',
 /** A free-form object's key (agent.config, model.config, env.kwargs). */
 const recordKey = z.string().refine((k) => !FORBIDDEN_KEYS.has(k), { message: 'a reserved key (__proto__, constructor, prototype)' });
 
+/** A spec trains an agent or a model: never both, never neither. */
+const FAMILY_PROBLEM = 'give exactly one of agent (RL) or model (generative)';
+
 /** How a generative run with gradient threads picks its step (`workers.gradientMode`). */
 export const GRADIENT_MODES = ['auto', 'threads'] as const;
 export type GradientMode = (typeof GRADIENT_MODES)[number];
@@ -148,8 +151,9 @@ const specObject = z
       .optional(),
   });
 
-export const specSchema = specObject.superRefine((s, ctx) => {
-  if ((s.agent === undefined) === (s.model === undefined)) ctx.addIssue({ code: 'custom', path: ['agent'], message: 'give exactly one of agent (RL) or model (generative)' });
+/** The schema's fields and the checks across them. */
+const refinedSpec = specObject.superRefine((s, ctx) => {
+  if ((s.agent === undefined) === (s.model === undefined)) ctx.addIssue({ code: 'custom', path: ['agent'], message: FAMILY_PROBLEM });
   if (s.agent !== undefined && s.env === undefined) ctx.addIssue({ code: 'custom', path: ['env'], message: 'an agent needs an env' });
   if (s.workers.gradientMode === 'threads' && s.workers.gradient === 0) ctx.addIssue({ code: 'custom', path: ['workers', 'gradientMode'], message: "'threads' shards each minibatch over the gradient threads, but workers.gradient is 0: give workers.gradient ≥ 1, or leave gradientMode out" });
   const transitions = s.workers.numEnvs * s.workers.rolloutSteps;
@@ -171,6 +175,19 @@ export const specSchema = specObject.superRefine((s, ctx) => {
     }
     if (s.sweep.method === 'random' && s.sweep.samples === undefined) ctx.addIssue({ code: 'custom', path: ['sweep', 'samples'], message: 'random search needs samples' });
   }
+});
+
+/**
+ * The whole spec schema: a spec that passes the checks is of one family or the other, and its
+ * type says which (RlSpec | GenerativeSpec). zod runs the transform only on a spec without issues.
+ */
+export const specSchema = refinedSpec.transform((s, ctx): ExperimentSpec => {
+  const spec = specFamily(s);
+  if (spec === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['agent'], message: FAMILY_PROBLEM });
+    return z.NEVER;
+  }
+  return spec;
 });
 
 /** The schema under ZodDefault / ZodPrefault / ZodOptional wrappers. */
@@ -226,8 +243,57 @@ function describeCount(sweep: SweepSection): string {
   return `${points} × ${sweep.seeds} seed${sweep.seeds === 1 ? '' : 's'}`;
 }
 
-export type ExperimentSpec = z.infer<typeof specSchema>;
+/** A spec as the schema's fields give it, before it is told apart by family: agent, env and model all optional. */
+type ParsedSpec = z.infer<typeof specObject>;
+/** What every spec has, whatever it trains. */
+type SpecCommon = Omit<ParsedSpec, 'agent' | 'env' | 'model'>;
+export type EnvSection = NonNullable<ParsedSpec['env']>;
+export type AgentSection = NonNullable<ParsedSpec['agent']>;
+export type ModelSection = NonNullable<ParsedSpec['model']>;
+
+/** An RL spec: an agent (`agent.algo`, `agent.config`) trained on an env. */
+export interface RlSpec extends SpecCommon {
+  agent: AgentSection;
+  env: EnvSection;
+  model?: undefined;
+}
+
+/** A generative spec: a model (`model.kind`, `model.config`) trained on MNIST; an env, if given, is not used. */
+export interface GenerativeSpec extends SpecCommon {
+  model: ModelSection;
+  agent?: undefined;
+  env?: EnvSection;
+}
+
+/**
+ * A validated spec, of one family or the other: told apart by the field the spec file already has,
+ * `agent` (RL) or `model` (generative), so `spec.agent !== undefined` narrows it to an RlSpec and
+ * the else branch to a GenerativeSpec.
+ */
+export type ExperimentSpec = RlSpec | GenerativeSpec;
 export type SpecInput = z.input<typeof specSchema>;
+
+/** What a spec trains: its agent's algorithm or its model's kind (`dqn`, `vae`, …). */
+export function specKind(spec: ExperimentSpec): string {
+  return spec.agent !== undefined ? spec.agent.algo : spec.model.kind;
+}
+
+/**
+ * The spec as its family's type, or undefined when it is of neither (both or none of agent and
+ * model, or an agent without an env: the schema's refinement refuses those). The object keeps its
+ * fields in their order, so spec.json reads as before.
+ */
+function specFamily(s: ParsedSpec): ExperimentSpec | undefined {
+  if (s.agent !== undefined && s.env !== undefined && s.model === undefined) {
+    const { model: _none, ...rest } = s;
+    return { ...rest, agent: s.agent, env: s.env };
+  }
+  if (s.model !== undefined && s.agent === undefined) {
+    const { agent: _none, ...rest } = s;
+    return { ...rest, model: s.model };
+  }
+  return undefined;
+}
 
 /** A spec error: one line per bad field, each naming its path. */
 export class SpecError extends Error {
@@ -260,6 +326,20 @@ export function parseSpec(input: unknown, source = ''): ExperimentSpec {
     return `${where}: ${i.message}${got}`;
   });
   throw new SpecError(problems, source);
+}
+
+/** parseSpec, for a spec that must train an agent on an env; a generative one is refused. */
+export function parseRlSpec(input: unknown, source = ''): RlSpec {
+  const spec = parseSpec(input, source);
+  if (spec.agent === undefined) throw new SpecError([`spec.model: an RL spec (agent and env) is needed here, not a generative one (${spec.model.kind})`], source);
+  return spec;
+}
+
+/** parseSpec, for a spec that must train a generative model; an RL one is refused. */
+export function parseGenerativeSpec(input: unknown, source = ''): GenerativeSpec {
+  const spec = parseSpec(input, source);
+  if (spec.model === undefined) throw new SpecError([`spec.agent: a generative spec (model) is needed here, not an RL one (${spec.agent.algo})`], source);
+  return spec;
 }
 
 /** Reads a .json / .yaml / .yml spec file; a relative env module path is resolved against the file. */
@@ -304,24 +384,41 @@ function setPath(obj: Record<string, unknown>, dotted: string, value: unknown): 
 }
 
 /** Sweeps already expanded, by spec object (validation and the run expand the same spec once). */
-const expanded = new WeakMap<ExperimentSpec, Trial[]>();
+const expandedRl = new WeakMap<RlSpec, Trial<RlSpec>[]>();
+const expandedGenerative = new WeakMap<GenerativeSpec, Trial<GenerativeSpec>[]>();
 
-export interface Trial {
+/** One trial of a sweep: a whole run of its own spec, of its sweep's family. */
+export interface Trial<S extends ExperimentSpec = ExperimentSpec> {
   index: number;
   /** The values this trial sets, by dotted path (seed included). */
   overrides: Record<string, unknown>;
-  spec: ExperimentSpec;
+  spec: S;
 }
 
 /**
  * Expands a sweep into trials: the grid's cartesian product (or `samples` random draws from lists
  * and ranges, seeded by the spec's seed), each repeated for `seeds` seeds. Each trial's spec is
  * validated again, so a swept value out of range is reported with its path. The trial count is
- * checked against SPEC_LIMITS.trials before anything is expanded.
+ * checked against SPEC_LIMITS.trials before anything is expanded. A trial is of its sweep's family
+ * (a swept path cannot remove the agent or the model, and one that adds the other is refused).
  */
 export function expandSweep(spec: ExperimentSpec): Trial[] {
+  return spec.agent !== undefined ? expandRlSweep(spec) : expandGenerativeSweep(spec);
+}
+
+/** expandSweep of an RL spec: its trials are RL specs. */
+export function expandRlSweep(spec: RlSpec): Trial<RlSpec>[] {
+  return expandWith(spec, expandedRl, parseRlSpec);
+}
+
+/** expandSweep of a generative spec: its trials are generative specs. */
+export function expandGenerativeSweep(spec: GenerativeSpec): Trial<GenerativeSpec>[] {
+  return expandWith(spec, expandedGenerative, parseGenerativeSpec);
+}
+
+function expandWith<S extends ExperimentSpec>(spec: S, cache: WeakMap<S, Trial<S>[]>, reparse: (raw: unknown, source: string) => S): Trial<S>[] {
   if (spec.sweep === undefined) return [{ index: 0, overrides: {}, spec }];
-  const cached = expanded.get(spec);
+  const cached = cache.get(spec);
   if (cached !== undefined) return cached;
   const count = sweepTrialCount(spec.sweep);
   if (count > SPEC_LIMITS.trials) throw new SpecError([`spec.sweep: expands to ${count.toLocaleString('en-US')} trials (${describeCount(spec.sweep)}); at most ${SPEC_LIMITS.trials.toLocaleString('en-US')}`], '');
@@ -350,17 +447,17 @@ export function expandSweep(spec: ExperimentSpec): Trial[] {
       return p;
     });
   }
-  const trials: Trial[] = [];
+  const trials: Trial<S>[] = [];
   for (const point of points) {
     for (let k = 0; k < seeds; k++) {
-      const raw = structuredClone({ ...spec, sweep: undefined }) as Record<string, unknown>;
-      delete raw.sweep;
+      // the spec's fields but its sweep, deep-copied: the trial's overrides are set in this copy
+      const raw: Record<string, unknown> = structuredClone(Object.fromEntries(Object.entries(spec).filter(([k]) => k !== 'sweep')));
       raw.seed = spec.seed + k;
       for (const [name, v] of Object.entries(point)) setPath(raw, name, v);
       const overrides = { ...point, seed: raw.seed };
-      trials.push({ index: trials.length, overrides, spec: parseSpec(raw, `(sweep trial ${trials.length}: ${JSON.stringify(overrides)})`) });
+      trials.push({ index: trials.length, overrides, spec: reparse(raw, `(sweep trial ${trials.length}: ${JSON.stringify(overrides)})`) });
     }
   }
-  expanded.set(spec, trials);
+  cache.set(spec, trials);
   return trials;
 }

@@ -10,7 +10,7 @@
 import { RL_AGENTS } from '../agents/registry.js';
 import type { ConfigResolver } from '../agents/algos.js';
 import { GENERATIVE_MODELS } from '../generative/models.js';
-import { expandSweep, SpecError, SPEC_LIMITS, type ExperimentSpec, type Trial } from './spec.js';
+import { expandGenerativeSweep, expandSweep, SpecError, SPEC_LIMITS, type ExperimentSpec, type GenerativeSpec, type Trial } from './spec.js';
 import { generativeScoreMetric } from './generative.js';
 
 /**
@@ -90,7 +90,7 @@ export function configProblems(spec: ExperimentSpec): string[] {
   const [where, resolve, config]: [string, ConfigResolver, Record<string, unknown>] =
     spec.agent !== undefined
       ? ['spec.agent.config', RL_AGENTS[spec.agent.algo].resolve, { seed: spec.seed, ...spec.agent.config }]
-      : ['spec.model.config', GENERATIVE_MODELS[spec.model!.kind].resolve, spec.model!.config];
+      : ['spec.model.config', GENERATIVE_MODELS[spec.model.kind].resolve, spec.model.config];
   let resolved: object;
   try {
     resolved = resolve(config);
@@ -106,14 +106,14 @@ export function configProblems(spec: ExperimentSpec): string[] {
  * the same one (their curves share one chart), and no data-parallel gradient workers (a trial
  * trains whole on one thread).
  */
-function generativeTrialProblems(spec: ExperimentSpec, trials: Trial[]): string[] {
+function generativeTrialProblems(spec: GenerativeSpec, trials: Trial<GenerativeSpec>[]): string[] {
   const out: string[] = [];
   if (spec.workers.gradient > 0 || trials.some((t) => t.spec.workers.gradient > 0)) out.push(`spec.workers.gradient: each trial of a generative sweep trains whole on one thread (workers.rollout threads, or a worker); data-parallel gradient workers are for single runs: set it to 0`);
   const metrics = new Map<string, number>();
   for (const t of trials) {
     const metric = generativeScoreMetric(t.spec);
     if (metric === undefined) {
-      out.push(`spec.eval.interval: a ${t.spec.model!.kind} trial is ranked by eval/classifier_score, so the classifier evaluation must be on (eval.interval > 0; only a VAE can be ranked without it, by eval/test_elbo)${trials.length > 1 ? ` (sweep trial ${t.index}: ${JSON.stringify(t.overrides)})` : ''}`);
+      out.push(`spec.eval.interval: a ${t.spec.model.kind} trial is ranked by eval/classifier_score, so the classifier evaluation must be on (eval.interval > 0; only a VAE can be ranked without it, by eval/test_elbo)${trials.length > 1 ? ` (sweep trial ${t.index}: ${JSON.stringify(t.overrides)})` : ''}`);
       break;
     }
     if (!metrics.has(metric)) metrics.set(metric, t.index);
@@ -134,7 +134,7 @@ export function checkExperiment(spec: ExperimentSpec, source = '', opts: { asTri
     const found = configProblems(t.spec);
     for (const p of found) if (!problems.has(p)) problems.set(p, trials.length > 1 ? ` (sweep trial ${t.index}: ${JSON.stringify(t.overrides)})` : '');
   }
-  if (spec.model !== undefined && (spec.sweep !== undefined || spec.queue !== undefined || opts.asTrials === true)) for (const p of generativeTrialProblems(spec, trials)) problems.set(p, '');
+  if (spec.model !== undefined && (spec.sweep !== undefined || spec.queue !== undefined || opts.asTrials === true)) for (const p of generativeTrialProblems(spec, expandGenerativeSweep(spec))) problems.set(p, '');
   if (problems.size > 0) throw new SpecError([...problems].map(([p, trial]) => p + trial), source);
   return trials;
 }

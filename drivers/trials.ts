@@ -9,50 +9,71 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { expandSweep, type ExperimentSpec, type Trial } from './spec.js';
+import { expandGenerativeSweep, expandRlSweep, type ExperimentSpec, type GenerativeSpec, type RlSpec, type Trial } from './spec.js';
 import { GENERATIVE_EPOCHS, TABULAR_EPISODES, type EnvRef, type GenerativeTrialTask, type RlTrialTask, type TrialTask } from '../protocol/tasks.js';
 import type { TrialMetricNames } from '../protocol/messages.js';
 import { classifierEvaluation, generativeScoreMetric } from './generative.js';
-import type { RunContext, RunOutcome } from './context.js';
+import type { RunContext, RunOutcome, RunServices, RunTarget } from './context.js';
 
 /**
- * The task that trains one trial of a sweep. An RL trial: its agent, config with its seed, budget,
- * and env (`env` — the run's, with its module — with the trial's own kwargs, which a sweep may
- * set). A generative trial: its model, seed, epochs and evaluation as a single generative run of
- * its spec would have them (drivers/generative.ts), its files in `outDir` when given.
+ * The task that trains one trial of an RL sweep: its agent, config with its seed, budget, and env
+ * (`env` — the run's, with its module — with the trial's own kwargs, which a sweep may set).
  */
-export function trialTask(runId: string, env: EnvRef, trial: Trial, outDir?: string): TrialTask {
+export function rlTrialTask(runId: string, env: EnvRef, trial: Trial<RlSpec>): RlTrialTask {
   const { spec } = trial;
-  if (spec.model !== undefined) {
-    const task: GenerativeTrialTask = {
-      kind: 'trial',
-      family: 'generative',
-      runId,
-      trial: trial.index,
-      model: { kind: spec.model.kind, config: spec.model.config },
-      seed: spec.seed,
-      epochs: spec.budget.epochs ?? GENERATIVE_EPOCHS,
-      evaluate: classifierEvaluation(spec),
-    };
-    if (spec.budget.stepsPerEpoch !== undefined) task.stepsPerEpoch = spec.budget.stepsPerEpoch;
-    if (spec.model.batchSize !== undefined) task.batchSize = spec.model.batchSize;
-    if (spec.eval.samples !== undefined) task.evalSamples = spec.eval.samples;
-    if (outDir !== undefined) task.outDir = outDir;
-    return task;
-  }
   const task: RlTrialTask = {
     kind: 'trial',
     family: 'rl',
     runId,
     trial: trial.index,
-    env: { ...env, kwargs: spec.env?.kwargs ?? env.kwargs },
-    algo: spec.agent!.algo,
-    config: { seed: spec.seed, ...spec.agent!.config },
+    env: { ...env, kwargs: spec.env.kwargs },
+    algo: spec.agent.algo,
+    config: { seed: spec.seed, ...spec.agent.config },
     episodes: spec.budget.episodes ?? TABULAR_EPISODES,
     evalEpisodes: spec.eval.finalEpisodes,
   };
   if (spec.budget.envSteps !== undefined) task.envSteps = spec.budget.envSteps;
   return task;
+}
+
+/**
+ * The task that trains one trial of a generative sweep: its model, seed, epochs and evaluation as
+ * a single generative run of its spec would have them (drivers/generative.ts), its files in
+ * `outDir` when given.
+ */
+export function generativeTrialTask(runId: string, trial: Trial<GenerativeSpec>, outDir?: string): GenerativeTrialTask {
+  const { spec } = trial;
+  const task: GenerativeTrialTask = {
+    kind: 'trial',
+    family: 'generative',
+    runId,
+    trial: trial.index,
+    model: { kind: spec.model.kind, config: spec.model.config },
+    seed: spec.seed,
+    epochs: spec.budget.epochs ?? GENERATIVE_EPOCHS,
+    evaluate: classifierEvaluation(spec),
+  };
+  if (spec.budget.stepsPerEpoch !== undefined) task.stepsPerEpoch = spec.budget.stepsPerEpoch;
+  if (spec.model.batchSize !== undefined) task.batchSize = spec.model.batchSize;
+  if (spec.eval.samples !== undefined) task.evalSamples = spec.eval.samples;
+  if (outDir !== undefined) task.outDir = outDir;
+  return task;
+}
+
+/** One trial of a run's sweep and the task that trains it. */
+export interface TrialWork {
+  trial: Trial;
+  task: TrialTask;
+}
+
+/**
+ * Every trial of what a run trains, each with its task: an RL spec's trials play its env, a
+ * generative spec's write their files in `outDir(index)` when given.
+ */
+export function sweepWork(runId: string, target: RunTarget, outDir?: (index: number) => string): TrialWork[] {
+  const { envRef } = target;
+  if (envRef !== undefined) return expandRlSweep(target.spec).map((trial) => ({ trial, task: rlTrialTask(runId, envRef, trial) }));
+  return expandGenerativeSweep(target.spec).map((trial) => ({ trial, task: generativeTrialTask(runId, trial, outDir?.(trial.index)) }));
 }
 
 /** A trial's own directory in its run (or sweep) directory: where a generative trial writes its samples and generator. */
@@ -73,7 +94,7 @@ export function trialMetrics(spec: ExperimentSpec): TrialMetricNames {
 }
 
 /** Writes a finished trial's training curve and final score as metrics (namespaced by trial index in a sweep of several). */
-export function writeTrialMetrics(ctx: Pick<RunContext, 'metrics'>, total: number, index: number, names: TrialMetricNames, curve: ArrayLike<number>, finalScore: number): void {
+export function writeTrialMetrics(ctx: Pick<RunServices, 'metrics'>, total: number, index: number, names: TrialMetricNames, curve: ArrayLike<number>, finalScore: number): void {
   const prefix = total > 1 ? `trial/${index}/` : '';
   ctx.metrics.writeSeries(`${prefix}${names.curve}`, curve);
   ctx.metrics.write(curve.length, { [`${prefix}${names.final}`]: finalScore });
@@ -96,12 +117,12 @@ function settledOrTimeout(promises: Iterable<Promise<unknown>>, ms: number): Pro
  * finished so far are written.
  */
 export async function runTrials(ctx: RunContext): Promise<RunOutcome> {
-  const trials = expandSweep(ctx.spec);
+  const work = sweepWork(ctx.runId, ctx, (index) => trialDir(ctx.runDir, index));
+  const trials = work.map((w) => w.trial);
   const rows: NonNullable<RunOutcome['trials']> = [];
   let done = 0;
   const t0 = performance.now();
-  const runOne = async (trial: (typeof trials)[number]) => {
-    const task = trialTask(ctx.runId, ctx.envRef, trial, trialDir(ctx.runDir, trial.index));
+  const runOne = async ({ trial, task }: TrialWork) => {
     const r = await ctx.scheduler.submit(task);
     if (ctx.stopRequested() !== undefined) return;
     if (r.trial !== trial.index || !Number.isFinite(r.finalScore)) throw new Error(`trial ${trial.index}: a malformed result came back`);
@@ -113,10 +134,10 @@ export async function runTrials(ctx: RunContext): Promise<RunOutcome> {
   const running = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
   const stopped = () => ctx.stopRequested() !== undefined || failure !== undefined;
-  for (const trial of trials) {
+  for (const w of work) {
     while (running.size >= Math.max(2, 2 * ctx.scheduler.capacity('trial')) && !stopped()) await settledOrTimeout(running, 100);
     if (stopped()) break;
-    const p: Promise<void> = runOne(trial)
+    const p: Promise<void> = runOne(w)
       .catch((error: unknown) => {
         if (ctx.stopRequested() === undefined) failure ??= { error };
       })

@@ -11,7 +11,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseSpec, expandSweep, SpecError, SPEC_LIMITS, sweepTrialCount } from '../drivers/spec.js';
+import { parseRlSpec, parseSpec, expandSweep, SpecError, SPEC_LIMITS, sweepTrialCount } from '../drivers/spec.js';
 import { checkExperiment, CONFIG_LIMITS } from '../drivers/specCheck.js';
 import { runExperiment } from '../coordinator/run.js';
 import { fsErrorMessage } from '../coordinator/runDir.js';
@@ -80,11 +80,11 @@ test('sweep paths cannot reach Object.prototype or name fields the spec does not
   }
   // a config key that would be one is refused too, or dropped (zod skips an own __proto__ key)
   assert.match(problemsOf(() => parseSpec({ ...tabular, agent: { algo: 'qlearning', config: { constructor: 1 } } })).join('\n'), /spec\.agent\.config\.constructor: a reserved key/);
-  const cfg = parseSpec(JSON.parse('{"env":{"id":"CliffWalking-v1"},"agent":{"algo":"qlearning","config":{"__proto__":{"alpha":1}}}}')).agent!.config;
+  const cfg = parseRlSpec(JSON.parse('{"env":{"id":"CliffWalking-v1"},"agent":{"algo":"qlearning","config":{"__proto__":{"alpha":1}}}}')).agent.config;
   assert.is(Object.getPrototypeOf(cfg), Object.prototype);
   assert.is(cfg.alpha, undefined);
   // the allowed paths still work
-  assert.is(expandSweep(parseSpec({ ...tabular, sweep: { parameters: { 'agent.config.alpha': [0.25], 'env.kwargs.is_slippery': [false] } } }))[0]!.spec.agent!.config.alpha, 0.25);
+  assert.is(expandSweep(parseSpec({ ...tabular, sweep: { parameters: { 'agent.config.alpha': [0.25], 'env.kwargs.is_slippery': [false] } } }))[0]!.spec.agent?.config.alpha, 0.25);
 });
 
 test('every size that allocates up front has a cap that the error names, agent and model configs included', () => {
@@ -131,7 +131,7 @@ test("every sweep trial's config is resolved during validation, and the trial th
 
 test("a generative sweep: each trial's model config goes through that model's resolver, and its trials must be scorable alike", () => {
   const vae = { model: { kind: 'vae' }, budget: { epochs: 1 } };
-  assert.equal(checkExperiment(parseSpec({ ...vae, sweep: { parameters: { 'model.config.learningRate': [1e-3, 3e-3], 'model.kind': ['vae', 'vae-conv'] } } })).map((t) => t.spec.model!.kind), ['vae', 'vae-conv', 'vae', 'vae-conv']);
+  assert.equal(checkExperiment(parseSpec({ ...vae, sweep: { parameters: { 'model.config.learningRate': [1e-3, 3e-3], 'model.kind': ['vae', 'vae-conv'] } } })).map((t) => t.spec.model?.kind), ['vae', 'vae-conv', 'vae', 'vae-conv']);
   const cases: [input: unknown, message: RegExp][] = [
     // a swept key the model does not have, and a swept value its resolver refuses, each naming the trial
     [{ ...vae, sweep: { parameters: { 'model.config.lr': [0.1, 0.2] } } }, /^spec\.model\.config: VAE config: unknown field 'lr' \(known: .*\) \(sweep trial 0: \{"model\.config\.lr":0\.1,"seed":0\}\)$/],

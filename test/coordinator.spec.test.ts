@@ -73,7 +73,7 @@ test('YAML specs load, and a relative env module path resolves against the spec 
     const file = path.join(dir, 'x.yaml');
     writeFileSync(file, 'env:\n  id: GridMaze-v0\n  module: ./maze.js\nagent:\n  algo: sarsa\nbudget: { episodes: 10 }\n');
     const s = loadSpecFile(file);
-    assert.is(s.env!.module, path.join(dir, 'maze.js'));
+    assert.is(s.env?.module, path.join(dir, 'maze.js'));
     assert.is(s.budget.episodes, 10);
     writeFileSync(file, 'env: [unclosed');
     assert.throws(() => loadSpecFile(file), /is not valid YAML/);
@@ -88,7 +88,7 @@ test('a grid sweep is the cartesian product times seeds, each trial validated', 
   assert.is(trials.length, 8);
   assert.equal(trials[0]!.overrides, { 'agent.config.alpha': 0.1, 'agent.algo': 'sarsa', seed: 3 });
   assert.equal(trials[7]!.overrides, { 'agent.config.alpha': 0.5, 'agent.algo': 'qlearning', seed: 4 });
-  assert.is(trials[7]!.spec.agent!.config.alpha, 0.5);
+  assert.is(trials[7]!.spec.agent?.config.alpha, 0.5);
   assert.is(trials[7]!.spec.sweep, undefined);
   const bad = parseSpec({ ...base, sweep: { parameters: { 'workers.rollout': [1, -1] } } });
   assert.throws(() => expandSweep(bad), /sweep trial 1.*spec\.workers\.rollout/s);

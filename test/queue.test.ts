@@ -19,7 +19,7 @@ import type { Queue } from 'bullmq';
 import { jobIdOf, loadSweep, openQueue, submitSweep, sweepIdOf, type QueueTrialRow } from '../drivers/queue.js';
 import type { TrialJobProgress } from '../protocol/queue.js';
 import { runExperiment, type RunOptions, type RunResult } from '../coordinator/run.js';
-import { parseSpec, type SpecInput } from '../drivers/spec.js';
+import { parseRlSpec, parseSpec, type SpecInput } from '../drivers/spec.js';
 import type { TrialStatus } from '../protocol/messages.js';
 import { connectPeer } from './peer.js';
 import { useCpu, test } from './helpers.js';
@@ -183,13 +183,14 @@ if (REDIS === undefined) {
 
   test('submitting the same sweep twice enqueues each trial once; the spec is stored under the sweep id', async () => {
     await withRedis(async (redis, queue) => {
-      const spec = parseSpec(sweepSpec('idem', [0.1, 0.2, 0.3], 50));
-      const first = await submitSweep(queue, spec, { id: 'CliffWalking-v1', kwargs: {} });
+      const env = { id: 'CliffWalking-v1', kwargs: {} };
+      const spec = parseRlSpec(sweepSpec('idem', [0.1, 0.2, 0.3], 50));
+      const first = await submitSweep(queue, { spec, envRef: env });
       assert.equal([first.added, first.existing], [3, 0]);
       // the same spec written with its keys in another order is the same sweep
-      const reordered = parseSpec(JSON.parse(JSON.stringify({ sweep: spec.sweep, agent: spec.agent, budget: spec.budget, eval: spec.eval, env: spec.env, name: spec.name })));
+      const reordered = parseRlSpec(JSON.parse(JSON.stringify({ sweep: spec.sweep, agent: spec.agent, budget: spec.budget, eval: spec.eval, env: spec.env, name: spec.name })));
       assert.is(sweepIdOf(reordered), first.sweepId);
-      const second = await submitSweep(queue, reordered, { id: 'CliffWalking-v1', kwargs: {} });
+      const second = await submitSweep(queue, { spec: reordered, envRef: env });
       assert.equal([second.sweepId, second.added, second.existing], [first.sweepId, 0, 3]);
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
       assert.equal([counts.waiting, counts.active, counts.delayed, counts.completed, counts.failed], [3, 0, 0, 0, 0]);
@@ -198,7 +199,7 @@ if (REDIS === undefined) {
       const stored = await loadSweep(redis.url, first.sweepId, () => {});
       assert.is(sweepIdOf(stored), first.sweepId);
       // another spec is another sweep
-      const other = await submitSweep(queue, parseSpec(sweepSpec('idem', [0.1, 0.2, 0.4], 50)), { id: 'CliffWalking-v1', kwargs: {} });
+      const other = await submitSweep(queue, { spec: parseRlSpec(sweepSpec('idem', [0.1, 0.2, 0.4], 50)), envRef: env });
       assert.is.not(other.sweepId, first.sweepId);
       assert.is(other.added, 3);
     });
