@@ -154,7 +154,7 @@ test('a checkpoint whose state, optimiser or model.json is not what was saved is
   writeFileSync(optFile, goodOpt);
 
   const modelFile = path.join(dir, 'models', 'q', 'model.json');
-  const manifest = JSON.parse(readFileSync(modelFile, 'utf8')) as { weightsManifest: { paths: string[] }[] };
+  const manifest = z.looseObject({ weightsManifest: z.array(z.looseObject({ paths: z.array(z.string()) })) }).parse(JSON.parse(readFileSync(modelFile, 'utf8')));
   manifest.weightsManifest[0]!.paths = ['../../../elsewhere.bin'];
   writeFileSync(modelFile, JSON.stringify(manifest));
   await refused(['models/q/model.json'], /weightsManifest\.0\.paths\.0: a file name in the model folder/);
