@@ -18,13 +18,14 @@
  * no tfjs in rollout workers, which import only that module.
  */
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { checkBoolean, checkChoice, checkKnownKeys, checkLayerSizes, checkNumber } from '../base/configCheck.js';
 import { HIDDEN_ACTIVATIONS, type HiddenActivation } from '../core/activation.js';
 import { buildMlp } from '../core/nn.js';
 import { makeOptimizer, type Optimizer, type OptimizerSpec } from '../core/optim.js';
 import { huber } from '../core/losses.js';
 import { blendWeights, getParams, setParams, namedVariables, computeGradients, type TensorMap } from '../core/tensors.js';
-import type { FusedAdamState } from '../core/flatParams.js';
+import { count, fusedAdamStateSchema } from '../core/stateFile.js';
 import { checkDqnActions, FusedDqnUpdate } from './dqnFused.js';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
 import type { TransitionBatch } from '../core/replay.js';
@@ -131,6 +132,9 @@ export function initialDqnParams(obsDim: number, numActions: number, config: Dqn
     learner.dispose();
   }
 }
+
+/** What DqnLearner.load reads of the state it saved (the fused Adam's state only when config.fused was true). */
+const dqnSavedState = z.object({ version: count, updates: count, adam: fusedAdamStateSchema.optional() });
 
 /** The DQN learner: online and target Q networks, Adam, the TD update. */
 export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataParallelLearner<TransitionBatch> {
@@ -309,7 +313,7 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
   async load(dir: string): Promise<void> {
     const optimizers: Record<string, Optimizer> = this.fused === undefined ? { q: this.optimizer } : {};
     const targets = { models: { q: this.q, qTarget: this.qTarget }, optimizers };
-    const { state } = await loadCheckpoint<{ version: number; updates: number; adam?: FusedAdamState }>(dir, targets);
+    const { state } = await loadCheckpoint(dir, { ...targets, state: dqnSavedState });
     if (this.fused !== undefined) {
       if (state.adam === undefined) throw new Error(`DQN.load: ${dir} was saved without fused optimiser state (config.fused was false)`);
       this.fused.online.flatten(getParams(this.q), this.fused.online.params);

@@ -9,6 +9,8 @@
  */
 import { checkChoice, checkKnownKeys, checkLayerSizes, checkNumber } from '../base/configCheck.js';
 import { Rng } from '../base/rng.js';
+import { z } from 'zod';
+import { count, rngStateSchema } from '../core/stateFile.js';
 import { HIDDEN_ACTIVATIONS, type HiddenActivation } from '../core/activation.js';
 import type { OptimizerName } from '../core/optim.js';
 import type { TensorMap } from '../core/tensors.js';
@@ -56,6 +58,9 @@ export function resolvePgConfig<C extends PgLearnerConfig>(agent: string, config
 
 /** The NetsSpec fields a learner chooses itself: a value network, one or two optimisers, α and β. */
 export type PgNetsChoice = Pick<NetsSpec, 'withValue' | 'optimizers' | 'policyLr' | 'valueLr'>;
+
+/** What a policy-gradient learner's load reads of the state its save wrote. */
+const pgSavedState = z.object({ version: count, updates: count, rng: rngStateSchema });
 
 /** Policy-gradient learner over batches `Batch`: the nets, the actor's Rng, update, checkpoints. */
 export abstract class PolicyGradientLearner<Batch, Config extends PgLearnerConfig> implements Learner<Batch, TensorMap>, DataParallelLearner<Batch> {
@@ -141,7 +146,7 @@ export abstract class PolicyGradientLearner<Batch, Config extends PgLearnerConfi
   }
 
   async load(dir: string): Promise<void> {
-    const s = await this.nets.load<{ version: number; updates: number; rng: [number, number, number, number] }>(dir);
+    const s = await this.nets.load(dir, pgSavedState);
     this.version = s.version;
     this.updates = s.updates;
     this.rng.setState(s.rng);

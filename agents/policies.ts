@@ -21,11 +21,13 @@
  * (core/fusedNet.ts): no tensors in rollout workers.
  */
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import type { HiddenActivation } from '../core/activation.js';
 import { buildMlp, type Init } from '../core/nn.js';
 import { makeOptimizer, type Optimizer, type OptimizerName, type OptimizerSpec } from '../core/optim.js';
 import { namedVariables, readTensors, type TensorMap } from '../core/tensors.js';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
+import { f32 } from '../core/stateFile.js';
 import { FusedMlp } from '../core/fusedNet.js';
 import type { Rng } from '../base/rng.js';
 import { Box, Discrete, type Space } from '../envs/index.js';
@@ -430,11 +432,16 @@ export class PolicyValueNets {
     return saveCheckpoint(dir, { models: this.models(), optimizers: this.optimizers, state: { ...state, logStd }, meta }, { step });
   }
 
-  /** Restores what `save` wrote; returns the agent's state. */
-  async load<S extends Record<string, unknown>>(dir: string): Promise<S> {
-    const { state } = await loadCheckpoint<S & { logStd: Float32Array | null }>(dir, { models: this.models(), optimizers: this.optimizers });
-    if (this.logStd !== undefined) {
-      if (!(state.logStd instanceof Float32Array) || state.logStd.length !== this.logStd.size) throw new Error(`load: checkpoint ${dir} has no log σ of ${this.logStd.size} values`);
+  /**
+   * Restores what `save` wrote; returns the agent's state, checked against `agentState` (the schema
+   * of what the agent saved) before any weight is touched, as the log σ of a Gaussian head is.
+   */
+  async load<S>(dir: string, agentState: z.ZodType<S>): Promise<S> {
+    const size = this.logStd?.size;
+    // a categorical head has no log σ (saved as null): whatever is there is not read
+    const logStd = size === undefined ? z.unknown() : f32.refine((a) => a.length === size, `a log σ of ${size} values`);
+    const { state } = await loadCheckpoint(dir, { models: this.models(), optimizers: this.optimizers, state: z.intersection(agentState, z.object({ logStd })) });
+    if (this.logStd !== undefined && state.logStd instanceof Float32Array) {
       const saved = state.logStd;
       tf.tidy(() => this.logStd!.assign(tf.tensor1d(saved)));
     }

@@ -10,6 +10,11 @@ import { Discrete } from '../envs/index.js';
 import { Rng } from '../base/rng.js';
 import { checkKnownKeys, checkNumber } from '../base/configCheck.js';
 import type { Learner, Metrics, MetricsCallback, VersionedParams } from './types.js';
+import { z } from 'zod';
+import { count, f64, rngStateSchema } from '../core/stateFile.js';
+
+/** What a tabular agent's load reads of the state its save wrote (core/stateFile.ts has no tfjs). */
+const tabularSavedState = z.object({ q: f64, version: count, rng: rngStateSchema });
 
 export interface TabularConfig {
   /** Step size α. */
@@ -140,7 +145,7 @@ export class TabularAgent implements Learner<TabularTransition, QParams> {
 
   async load(dir: string): Promise<void> {
     const { loadCheckpoint } = await import('../core/checkpoint.js');
-    const { state } = await loadCheckpoint<{ q: Float64Array; version: number; rng: [number, number, number, number] }>(dir);
+    const { state } = await loadCheckpoint(dir, { state: tabularSavedState });
     if (state.q.length !== this.params.q.length) throw new Error(`${this.name}.load: table of ${state.q.length} values, expected ${this.params.q.length}`);
     this.params.q.set(state.q);
     this.version = state.version;

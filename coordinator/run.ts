@@ -30,6 +30,7 @@ import { CoordinatorServer } from './server.js';
 import type { LearnerClient } from '../drivers/learner.js';
 import { Progress } from './progress.js';
 import { runDqn, type DqnRunState } from '../drivers/offPolicy.js';
+import { loadDqnRunState } from '../drivers/runState.js';
 import { runTrials, trialMetrics } from '../drivers/trials.js';
 import { attachQueueSweep, clearFollowerMetrics, runQueueSweep, sweepIdOf, type QueueTuning } from '../drivers/queue.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
@@ -134,7 +135,8 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   // ---- spec (every trial's agent/model config included), run directory, checkpoint to resume from ----
   let spec: ExperimentSpec;
   let runDir: string;
-  let resumeState: unknown;
+  /** The checkpoint a resumed run continues from, read and checked by its family's reader (a corrupt or foreign file is refused here, naming it and the field, before anything is written). */
+  let resumed: { dqn?: DqnRunState; generative?: GenerativeRunState; other?: unknown } | undefined;
   if (opts.resume !== undefined) {
     runDir = opts.resume;
     const specFile = path.join(runDir, 'spec.json');
@@ -146,11 +148,13 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     if (spec.agent !== undefined && isTabular(spec.agent.algo)) throw new Error(`--resume ${runDir}: a ${spec.agent.algo} run is not resumed (it is not checkpointed mid-run); run it again`);
     const ckptRoot = path.join(runDir, 'checkpoints');
     if (spec.model !== undefined) {
-      resumeState = latestGenerativeCheckpoint(runDir);
-      if (resumeState === undefined) throw new Error(`--resume ${runDir}: no complete epoch checkpoint under ${ckptRoot}`);
+      const generative = latestGenerativeCheckpoint(runDir);
+      if (generative === undefined) throw new Error(`--resume ${runDir}: no complete epoch checkpoint under ${ckptRoot}`);
+      resumed = { generative };
     } else {
       if ((await latestCheckpoint(ckptRoot)) === undefined) throw new Error(`--resume ${runDir}: no complete checkpoint under ${ckptRoot}`);
-      resumeState = (await loadCheckpoint(ckptRoot)).state;
+      // a policy-gradient run's checkpoint is its end: runOnPolicy refuses to continue from it
+      resumed = spec.agent?.algo === 'dqn' ? { dqn: (await loadDqnRunState(ckptRoot)).state } : { other: (await loadCheckpoint(ckptRoot)).state };
     }
   } else {
     spec = parseSpec(opts.spec);
@@ -178,7 +182,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   makeRunDir(runDir);
   if (queueUrl !== undefined) clearFollowerMetrics(runDir);
   if (opts.resume === undefined) writeRunFiles(runDir, spec, backend.name);
-  const resumeMark = (resumeState as { metrics?: MetricsMark } | undefined)?.metrics;
+  const resumeMark = resumed?.dqn?.metrics ?? resumed?.generative?.metrics;
   const metrics = new MetricsLog(runDir, resumeMark);
 
   // ---- scheduler, server, executors ----
@@ -356,7 +360,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     } else if (target.envRef !== undefined) {
       const ctx: RlRunContext = { ...services, ...target };
       if (ctx.spec.agent.algo === 'dqn' && ctx.spec.sweep === undefined) {
-        outcome = await runDqn(ctx, resumeState as DqnRunState | undefined);
+        outcome = await runDqn(ctx, resumed?.dqn);
       } else if (asTrials) {
         outcome = await runTrials(ctx);
       } else {
@@ -367,11 +371,11 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
         }
-        outcome = await runOnPolicy(ctx, resumeState);
+        outcome = await runOnPolicy(ctx, resumed?.other);
       }
     } else {
       const ctx: GenerativeRunContext = { ...services, ...target };
-      outcome = asTrials ? await runTrials(ctx) : await runGenerative(ctx, resumeState as GenerativeRunState | undefined);
+      outcome = asTrials ? await runTrials(ctx) : await runGenerative(ctx, resumed?.generative);
     }
     summary.state = outcome.state === 'stopped' ? 'stopped' : 'finished';
     summary.message = outcome.message;

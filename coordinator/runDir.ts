@@ -189,19 +189,41 @@ export class MetricsLog implements RunMetrics {
   }
 }
 
-/** Reads a run's metrics history (for a dashboard attaching mid-run). */
+/**
+ * One line of metrics.jsonl as a point: `step`, `time` and the metrics are numbers, a non-finite
+ * value written as null (what JSON can write of it) is read back as NaN; anything else is not a
+ * line this log wrote (undefined).
+ */
+function metricPoint(value: unknown): MetricPoint | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const metrics: Record<string, number> = {};
+  let step: number | undefined;
+  let time: number | undefined;
+  for (const [key, v] of Object.entries(value)) {
+    if (key === 'step' || key === 'time') {
+      if (typeof v !== 'number') return undefined;
+      if (key === 'step') step = v;
+      else time = v;
+    } else if (typeof v === 'number' || v === null) metrics[key] = v ?? Number.NaN;
+    else return undefined;
+  }
+  return step === undefined || time === undefined ? undefined : { step, time, metrics };
+}
+
+/** Reads a run's metrics history (for a dashboard attaching mid-run); a line that is not one it wrote (a torn last line after a crash) is skipped. */
 export function readMetrics(dir: string): MetricPoint[] {
   const file = path.join(dir, 'metrics.jsonl');
   if (!existsSync(file)) return [];
   const out: MetricPoint[] = [];
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (line === '') continue;
+    let point: MetricPoint | undefined;
     try {
-      const { step, time, ...metrics } = JSON.parse(line) as Record<string, number>;
-      out.push({ step: step!, time: time!, metrics });
+      point = metricPoint(JSON.parse(line));
     } catch {
       // a torn last line after a crash: skipped
     }
+    if (point !== undefined) out.push(point);
   }
   return out;
 }

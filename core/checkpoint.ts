@@ -19,8 +19,10 @@ import * as tf from '@tensorflow/tfjs';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { decode, encode, type TensorData } from './tensors.js';
-import type { Optimizer } from './optim.js';
+import { z } from 'zod';
+import { decode, encode } from './tensors.js';
+import type { Optimizer, OptimizerSlot } from './optim.js';
+import { checkData, optimizerSlotsSchema, readJsonFile, StateFileError } from './stateFile.js';
 
 export interface CheckpointContent {
   models?: Record<string, tf.LayersModel>;
@@ -43,6 +45,16 @@ const SAFE_NAME = /^[A-Za-z0-9_.-]+$/;
 
 function checkName(kind: string, name: string): void {
   if (!SAFE_NAME.test(name)) throw new Error(`checkpoint ${kind} name '${name}' must match ${SAFE_NAME}`);
+}
+
+/** Decodes a msgpack file (core/tensors.ts `decode`): its value, unchecked (`unknown`: the reader checks it, core/stateFile.ts `checkData`), or an error naming the file. */
+export async function readMsgpackFile(file: string): Promise<unknown> {
+  const bytes = await fs.readFile(file);
+  try {
+    return decode(bytes);
+  } catch (e) {
+    throw new StateFileError(file, `not a readable msgpack file (${(e as Error).message})`);
+  }
 }
 
 /** Writes a file atomically: temp file in the same directory, fsync, rename. */
@@ -120,11 +132,23 @@ export async function saveModelFiles(model: tf.LayersModel, dir: string): Promis
   await fs.writeFile(path.join(dir, 'model.json'), json);
 }
 
+/** A weights file of a model.json: a name in the model's own folder. */
+const weightsPath = z.string().regex(/^(?!\.\.?$)[^/\\]+$/, 'a file name in the model folder');
+/** What readModelFiles reads of a model.json (tfjs's layers format; tfjs checks the topology itself when it builds the model). */
+const modelJsonSchema = z.object({
+  modelTopology: z.record(z.string(), z.unknown()),
+  weightsManifest: z.array(
+    z.object({
+      paths: z.array(weightsPath),
+      // other fields of an entry (a quantization, a group) are kept for tfjs's decodeWeights
+      weights: z.array(z.looseObject({ name: z.string(), shape: z.array(z.number().int().nonnegative()), dtype: z.enum(['float32', 'int32', 'bool', 'string', 'complex64']) })),
+    }),
+  ),
+});
+
 async function readModelFiles(dir: string): Promise<{ topology: tf.io.ModelArtifacts['modelTopology']; specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer }> {
-  const manifest = JSON.parse(await fs.readFile(path.join(dir, 'model.json'), 'utf8')) as {
-    modelTopology: tf.io.ModelArtifacts['modelTopology'];
-    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
-  };
+  const file = path.join(dir, 'model.json');
+  const manifest = checkData(modelJsonSchema, readJsonFile(file), file);
   const specs = manifest.weightsManifest.flatMap((g) => g.weights);
   const buffers = await Promise.all(manifest.weightsManifest.flatMap((g) => g.paths).map((p) => fs.readFile(path.join(dir, p))));
   const joined = Buffer.concat(buffers);
@@ -219,30 +243,48 @@ export interface LoadTargets {
   optimizers?: Record<string, Optimizer>;
 }
 
+/** What loadCheckpoint returns: the checkpoint's directory, its state and its meta.json. */
+export interface LoadedCheckpoint<S> {
+  dir: string;
+  state: S;
+  meta: Record<string, unknown>;
+}
+
+/** A saved optimiser (what saveCheckpoint writes to optimizers/<name>.msgpack). */
+const savedOptimizerSchema = z.object({ slots: optimizerSlotsSchema });
+const metaSchema = z.record(z.string(), z.unknown());
+
 /**
  * Loads a checkpoint (a checkpoint directory, or a root whose LATEST is followed) into the given
- * models and optimisers; returns the saved state and meta.
+ * models and optimisers; returns the saved state and meta. The state is `unknown` unless `state`
+ * (a schema of what the caller saved) is given: then it is checked against it, and a state that
+ * fails is refused with an error naming state.msgpack and the field. Every file is read and
+ * checked before any model or optimiser is written to.
  */
-export async function loadCheckpoint<S = unknown>(
-  dirOrRoot: string,
-  targets: LoadTargets = {},
-): Promise<{ dir: string; state: S; meta: Record<string, unknown> }> {
+export async function loadCheckpoint(dirOrRoot: string, targets?: LoadTargets): Promise<LoadedCheckpoint<unknown>>;
+export async function loadCheckpoint<S>(dirOrRoot: string, targets: LoadTargets & { state: z.ZodType<S> }): Promise<LoadedCheckpoint<S>>;
+export async function loadCheckpoint(dirOrRoot: string, targets: LoadTargets & { state?: z.ZodType } = {}): Promise<LoadedCheckpoint<unknown>> {
   let dir = dirOrRoot;
   if (!NAME_RE.test(path.basename(dir))) {
     const latest = await latestCheckpoint(dir);
     if (latest === undefined) throw new Error(`no checkpoint found under ${dirOrRoot} (no LATEST file)`);
     dir = latest;
   }
-  const meta = JSON.parse(await fs.readFile(path.join(dir, 'meta.json'), 'utf8')) as Record<string, unknown>;
+  const metaFile = path.join(dir, 'meta.json');
+  const meta = checkData(metaSchema, readJsonFile(metaFile), metaFile);
+  const stateFile = path.join(dir, 'state.msgpack');
+  const raw = await readMsgpackFile(stateFile);
+  const state = targets.state === undefined ? raw : checkData(targets.state, raw, stateFile);
+  const slots = new Map<Optimizer, OptimizerSlot[]>();
+  for (const [name, opt] of Object.entries(targets.optimizers ?? {})) {
+    const file = path.join(dir, 'optimizers', `${name}.msgpack`);
+    slots.set(opt, checkData(savedOptimizerSchema, await readMsgpackFile(file), file).slots);
+  }
   for (const [name, model] of Object.entries(targets.models ?? {})) {
     await loadWeightsInto(model, path.join(dir, 'models', name)).catch((e: Error) => {
       throw new Error(`loading model '${name}': ${e.message}`);
     });
   }
-  for (const [name, opt] of Object.entries(targets.optimizers ?? {})) {
-    const saved = decode<{ slots: { name: string; value: TensorData }[] }>(await fs.readFile(path.join(dir, 'optimizers', `${name}.msgpack`)));
-    await opt.setState(saved.slots);
-  }
-  const state = decode<S>(await fs.readFile(path.join(dir, 'state.msgpack')));
+  for (const [opt, saved] of slots) await opt.setState(saved);
   return { dir, state, meta };
 }

@@ -15,7 +15,7 @@ export {
   type MlpSpec,
 } from './nn.js';
 export { mse, huber, softmaxCrossEntropy, bceWithLogits, bce, type Reduction } from './losses.js';
-export { makeOptimizer, Optimizer, clipGradients, globalNorm, validateOptimizerSpec, OPTIMIZER_NAMES, type OptimizerSpec, type OptimizerName } from './optim.js';
+export { makeOptimizer, Optimizer, clipGradients, globalNorm, validateOptimizerSpec, OPTIMIZER_NAMES, type OptimizerSpec, type OptimizerName, type OptimizerSlot } from './optim.js';
 export {
   packr,
   encode,
@@ -41,10 +41,13 @@ export {
   loadWeightsInto,
   modelArtifacts,
   writeFileAtomic,
+  readMsgpackFile,
   type CheckpointContent,
   type LoadTargets,
+  type LoadedCheckpoint,
   type SaveOptions,
 } from './checkpoint.js';
+export { checkData, readJsonFile, StateFileError } from './stateFile.js';
 export { ReplayBuffer, type ReplayConfig, type TransitionBatch, type ReplayState } from './replay.js';
 export { RolloutBuffer, computeGae, discountedReturns, type RolloutConfig, type GaeInput } from './rollout.js';
 export { version } from './version.js';

@@ -20,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { AdadeltaOptimizer } from './adadelta.js';
-import { gradientTensors, type TensorData, type TensorMap } from './tensors.js';
+import { gradientTensors, type TensorMap } from './tensors.js';
 import { ADAM_UPDATE } from './native.js';
 
 /** A slot variable of tfjs's Adam (first or second moment of one variable). */
@@ -117,6 +117,12 @@ export class FusedKernelAdam extends tf.AdamOptimizer {
 
 export const OPTIMIZER_NAMES = ['sgd', 'momentum', 'nesterov', 'adagrad', 'adadelta', 'rmsprop', 'adam'] as const;
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
+
+/** One saved slot of a tfjs optimiser (`Optimizer.getState`): tfjs's iteration count `iter` is int32, the slot variables float32. */
+export interface OptimizerSlot {
+  name: string;
+  value: { shape: number[]; data: Float32Array | Int32Array };
+}
 
 export interface OptimizerSpec {
   name: OptimizerName;
@@ -262,18 +268,20 @@ export class Optimizer {
   }
 
   /** Slot variables and iteration count as plain arrays (positional; names kept for reading). */
-  async getState(): Promise<{ name: string; value: TensorData }[]> {
+  async getState(): Promise<OptimizerSlot[]> {
     const weights = await this.tfOptimizer.getWeights();
-    const out: { name: string; value: TensorData }[] = [];
+    const out: OptimizerSlot[] = [];
     for (const w of weights) {
-      out.push({ name: w.name, value: { shape: w.tensor.shape.slice(), data: (await w.tensor.data()) as Float32Array } });
+      const data = await w.tensor.data();
+      if (!(data instanceof Float32Array || data instanceof Int32Array)) throw new Error(`optimizer ${this.spec.name}: slot '${w.name}' is ${w.tensor.dtype}, not float32 or int32`);
+      out.push({ name: w.name, value: { shape: w.tensor.shape.slice(), data } });
     }
     // saveIterations() creates a fresh scalar tensor for the iteration count: free it.
     weights[0]?.tensor.dispose();
     return out;
   }
 
-  async setState(state: { name: string; value: TensorData }[]): Promise<void> {
+  async setState(state: OptimizerSlot[]): Promise<void> {
     // The old slot variables are replaced, not reused: free them first.
     const old = await this.tfOptimizer.getWeights();
     old[0]?.tensor.dispose();

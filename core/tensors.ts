@@ -25,8 +25,13 @@ export function encode(value: unknown): Uint8Array {
   return packr.pack(value);
 }
 
-export function decode<T = unknown>(bytes: Uint8Array): T {
-  return packr.unpack(bytes) as T;
+/**
+ * The value `bytes` encode, unchecked: whoever reads it checks it against the shape it expects
+ * (core/stateFile.ts `checkData`, a message schema), never casts it.
+ */
+export function decode(bytes: Uint8Array): unknown {
+  const value: unknown = packr.unpack(bytes);
+  return value;
 }
 
 /** A model's trainable variables keyed by their stable layer-scoped name (`layer/kernel`). */

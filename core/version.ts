@@ -1,4 +1,9 @@
 import { readFileSync } from 'node:fs';
 
-/** The package version, read from package.json (two levels above dist/core/). */
-export const version: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** package.json, two levels above dist/core/. */
+const file = new URL('../../package.json', import.meta.url);
+const pkg: unknown = JSON.parse(readFileSync(file, 'utf8'));
+if (pkg === null || typeof pkg !== 'object' || !('version' in pkg) || typeof pkg.version !== 'string') throw new Error(`${file.pathname}: no "version" string`);
+
+/** The package version, read from package.json. */
+export const version: string = pkg.version;

@@ -14,6 +14,7 @@
  * both ways, interleaved, and keeps the faster (`gradientStep`); `'threads'` always shards.
  */
 import path from 'node:path';
+import { z } from 'zod';
 import { latestEpochCheckpoint, saveEpochCheckpoint, type EpochCheckpoint } from '../generative/epochCheckpoint.js';
 import type { GenerativeCheckpoint } from '../generative/train.js';
 import { averageGradients } from '../core/tensors.js';
@@ -25,6 +26,7 @@ import { GENERATIVE_EPOCHS, type GradientTask } from '../protocol/tasks.js';
 import type { GenerativeSpec, GradientMode } from './spec.js';
 import type { GenerativeRunContext, MetricsMark, RunOutcome, TaskScheduler } from './context.js';
 import { GenerativeProcessLearner } from './learner.js';
+import { metricsMarkSchema } from './runState.js';
 
 /** Cuts a batch into `k` contiguous shards of near-equal size. */
 export function shardBatch(b: ImageBatch, k: number): ImageBatch[] {
@@ -123,9 +125,9 @@ export function gradientStep(mode: GradientMode, threads: number, dataParallel: 
 /** What the newest generative checkpoint of a run holds: the loop's position, the metrics' lengths, the model's folder. */
 export type GenerativeRunState = EpochCheckpoint<{ metrics: MetricsMark }>;
 
-/** The newest complete epoch checkpoint of a generative run (runs/<id>/checkpoints/), or undefined. */
+/** The newest complete epoch checkpoint of a generative run (runs/<id>/checkpoints/), or undefined; its LATEST-epoch.json is checked (a bad field is refused, naming the file and the field). */
 export function latestGenerativeCheckpoint(runDir: string): GenerativeRunState | undefined {
-  return latestEpochCheckpoint(path.join(runDir, 'checkpoints'));
+  return latestEpochCheckpoint(path.join(runDir, 'checkpoints'), z.object({ metrics: metricsMarkSchema }));
 }
 
 /** Saves the learner (weights and optimiser state) as the run's epoch checkpoint, with the metrics' lengths; keeps the newest `checkpoint.keep`. */

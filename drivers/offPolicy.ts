@@ -26,8 +26,7 @@
  * number (tested). Its checkpoints hold the envs' state too: an interrupted and resumed run ends
  * with the same weights as an uninterrupted one.
  */
-import type { ReplayState } from '../core/replay.js';
-import { Rng, type RngState } from '../base/rng.js';
+import { Rng } from '../base/rng.js';
 import type { TensorMap } from '../core/tensors.js';
 import { allFinite, setParams } from '../core/tensors.js';
 import { buildMlp } from '../core/nn.js';
@@ -42,7 +41,7 @@ import { EMPTY_ROUND, InlineLearner, LearnerLost, ProcessLearner, WarmStartLearn
 import type { MetricsMark, RlRunContext, RunOutcome } from './context.js';
 import { checkedRollout } from './validate.js';
 
-/** What a DQN run's checkpoint holds (besides the model files). */
+/** What a DQN run's checkpoint holds (besides the model files); read back through drivers/runState.ts `loadDqnRunState`, which checks it. */
 export interface DqnRunState {
   envSteps: number;
   dispatched: number;
@@ -90,13 +89,6 @@ export interface PolicySnapshot {
 }
 
 export class NonFiniteError extends Error {}
-
-/** A checkpoint written before the learner owned the replay buffer (it sat beside the learner's state): the buffer moves in. */
-function learnerOwnsReplay(resume: DqnRunState & { replay?: ReplayState; replayRng?: RngState }): DqnRunState {
-  const { replay, replayRng, ...rest } = resume;
-  if (rest.learner.replay !== undefined || replay === undefined || replayRng === undefined) return rest;
-  return { ...rest, learner: { ...rest.learner, replay, replayRng } };
-}
 
 /** Rounds a run keeps for a learner restart before it asks the learner for its whole state again. */
 const MAX_LOGGED_ROUNDS = 64;
@@ -153,8 +145,7 @@ export async function runDqn(ctx: RlRunContext, resumed?: DqnRunState): Promise<
   }
 }
 
-async function trainRun(ctx: RlRunContext, learner0: LearnerClient, restartLearner: () => Promise<LearnerClient>, resumed?: DqnRunState): Promise<RunOutcome> {
-  const resume = resumed !== undefined ? learnerOwnsReplay(resumed) : undefined;
+async function trainRun(ctx: RlRunContext, learner0: LearnerClient, restartLearner: () => Promise<LearnerClient>, resume?: DqnRunState): Promise<RunOutcome> {
   const { spec } = ctx;
   const { config, obsDim, numActions } = dqnSetup(ctx);
   const budget = spec.budget.envSteps ?? DQN_ENV_STEPS;

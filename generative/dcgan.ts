@@ -76,7 +76,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { z } from 'zod';
 import path from 'node:path';
 import { buildSequential, type SequentialSpec } from '../core/nn.js';
 import { FusedConvNet } from '../core/fusedConvNet.js';
@@ -85,10 +86,11 @@ import { fillFromMap, sizeOf, sliceMap } from '../core/flatParams.js';
 import { FusedAdam } from '../core/fused.js';
 import type { FusedAdamState } from '../core/flatParams.js';
 import { loadNativeAddon, nativeAvailable, NATIVE_BINARY, NATIVE_BROADCAST, type NativeAddon } from '../core/nativeAddon.js';
-import { makeOptimizer, type Optimizer } from '../core/optim.js';
+import { makeOptimizer, type Optimizer, type OptimizerSlot } from '../core/optim.js';
 import { bceWithLogits } from '../core/losses.js';
-import { blendWeights, computeGradients, decode, encode, namedVariables, readWeights, type TensorData, type TensorMap } from '../core/tensors.js';
-import { loadWeightsInto, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
+import { blendWeights, computeGradients, encode, namedVariables, readWeights, type TensorData, type TensorMap } from '../core/tensors.js';
+import { loadWeightsInto, readMsgpackFile, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
+import { checkData, count, fusedAdamStateSchema, optimizerSlotsSchema, rngStateSchema } from '../core/stateFile.js';
 import { Rng, type RngState } from '../base/rng.js';
 import { CALIBRATION_BATCHES } from './averaging.js';
 import { checkBoolean, checkKnownKeys, checkNumber } from '../base/configCheck.js';
@@ -310,10 +312,22 @@ interface DcganState {
   /** The engine that saved it (absent: 'tfjs', saved before the fused engine existed). */
   engine?: DcganEngine;
   /** tfjs engine: both tfjs Adam states (slot variables, positional). */
-  optimizers?: Record<GanPhase, { name: string; value: TensorData }[]>;
+  optimizers?: Record<GanPhase, OptimizerSlot[]>;
   /** fused engine: both FusedAdam states (moments over the flat parameter vectors). */
   adam?: Record<GanPhase, FusedAdamState>;
 }
+
+/** What load reads back of a DcganState (checked; of the config only emaDecay, for an error message, absent before averaging existed). */
+const dcganSavedState = z.object({
+  kind: z.string(),
+  config: z.object({ emaDecay: z.number().optional() }),
+  iterations: count,
+  rng: rngStateSchema,
+  sampleRng: rngStateSchema,
+  engine: z.enum(['fused', 'tfjs']).optional(),
+  optimizers: z.object({ critic: optimizerSlotsSchema, generator: optimizerSlotsSchema }).optional(),
+  adam: z.object({ critic: fusedAdamStateSchema, generator: fusedAdamStateSchema }).optional(),
+}) satisfies z.ZodType<Omit<DcganState, 'config'> & { config: Partial<Pick<DcganConfig, 'emaDecay'>> }>;
 
 /** Which engine trains G and D (module doc). */
 export type DcganEngine = 'fused' | 'tfjs';
@@ -851,7 +865,8 @@ export class Dcgan implements GenerativeLearner {
    * then every second in the variables' order, are FusedAdam's t, m and v over the flat parameters).
    */
   async load(dir: string): Promise<void> {
-    const state = decode<DcganState>(await readFile(path.join(dir, 'state.msgpack')));
+    const file = path.join(dir, 'state.msgpack');
+    const state = checkData(dcganSavedState, await readMsgpackFile(file), file);
     if (state.kind !== this.kind) throw new Error(`Dcgan.load: ${dir} holds a '${state.kind}' model, this learner is a '${this.kind}'`);
     const g = this.gEmaModel;
     if (g !== undefined) {
@@ -905,14 +920,14 @@ export class Dcgan implements GenerativeLearner {
  * tfjs Adam slots ([iterations, m₁ … m_k, v₁ … v_k] for the variables `names`, or [iterations]
  * before the first step) as FusedAdam's state over the flat vector of those variables.
  */
-function fusedAdamState(slots: { name: string; value: TensorData }[], names: readonly string[], shapes: readonly (readonly number[])[], what: string): FusedAdamState {
+function fusedAdamState(slots: OptimizerSlot[], names: readonly string[], shapes: readonly (readonly number[])[], what: string): FusedAdamState {
   const size = shapes.reduce((a, s) => a + sizeOf(s), 0);
   const k = names.length;
   if (slots.length !== 1 && slots.length !== 1 + 2 * k) throw new Error(`${what}: ${slots.length} tfjs Adam slots for ${k} variables (expected 1 or ${1 + 2 * k})`);
   const t = slots[0]?.value.data[0] ?? 0;
   if (slots.length === 1) return { t, m: new Float32Array(size), v: new Float32Array(size) };
   // slot 1 + j·k + i is moment j of variable i
-  const moment = (j: number): TensorMap => Object.fromEntries(names.map((name, i) => [name, slots[1 + j * k + i]!.value]));
+  const moment = (j: number): TensorMap => Object.fromEntries(names.map((name, i) => [name, floatSlot(slots[1 + j * k + i]!, what)]));
   return {
     t,
     m: fillFromMap(names, shapes, moment(0), new Float32Array(size), `${what}: tfjs Adam first moment`),
@@ -920,8 +935,15 @@ function fusedAdamState(slots: { name: string; value: TensorData }[], names: rea
   };
 }
 
+/** A moment slot of tfjs Adam as a tensor (its values are float32; only the iteration count is int32). */
+function floatSlot(slot: OptimizerSlot, what: string): TensorData {
+  const { shape, data } = slot.value;
+  if (!(data instanceof Float32Array)) throw new Error(`${what}: tfjs Adam slot '${slot.name}' holds an ${data.constructor.name}, not float32 moments`);
+  return { shape, data };
+}
+
 /** FusedAdam's state as tfjs Adam slots (fusedAdamState's inverse). */
-function tfjsAdamState(s: FusedAdamState, names: readonly string[], shapes: readonly (readonly number[])[]): { name: string; value: TensorData }[] {
+function tfjsAdamState(s: FusedAdamState, names: readonly string[], shapes: readonly (readonly number[])[]): OptimizerSlot[] {
   const iter = { name: 'iter', value: { shape: [], data: Float32Array.of(s.t) } };
   if (s.t === 0) return [iter];
   const m = sliceMap(names, shapes, s.m);

@@ -17,11 +17,13 @@ import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 import { buildSequential } from '../core/nn.js';
 import { makeOptimizer } from '../core/optim.js';
 import { softmaxCrossEntropy } from '../core/losses.js';
 import { trainableVariables } from '../core/tensors.js';
 import { loadModelFiles, saveModelFiles } from '../core/checkpoint.js';
+import { checkData, readJsonFile } from '../core/stateFile.js';
 import { backendInfo } from '../core/backend.js';
 import { Rng } from '../base/rng.js';
 import { epochBatches, loadMnist, scalePixels, type Mnist } from './mnist.js';
@@ -180,6 +182,9 @@ export function defaultClassifierDir(): string {
   return path.join(process.env.NNLAB_MODELS_DIR ?? path.join(ROOT, 'models'), 'lenet-mnist');
 }
 
+/** What loadOrTrainClassifier reads of a saved classifier's meta.json (checked). */
+const classifierMeta = z.object({ testAccuracy: z.number().min(0).max(1), weightsSha256: z.string().optional() });
+
 /** SHA-256 (hex) of a saved classifier's weights.bin. */
 export async function weightsSha256(dir: string): Promise<string> {
   return createHash('sha256').update(await readFile(path.join(dir, 'weights.bin'))).digest('hex');
@@ -194,7 +199,8 @@ export async function loadOrTrainClassifier(opts: { dir?: string; log?: (line: s
   const dir = opts.dir ?? defaultClassifierDir();
   const log = opts.log ?? (() => {});
   if (existsSync(path.join(dir, 'model.json')) && existsSync(path.join(dir, 'meta.json'))) {
-    const meta = JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8')) as { testAccuracy: number; weightsSha256?: string };
+    const metaFile = path.join(dir, 'meta.json');
+    const meta = checkData(classifierMeta, readJsonFile(metaFile), metaFile);
     if (meta.weightsSha256 !== undefined) {
       const sha = await weightsSha256(dir);
       if (sha !== meta.weightsSha256) throw new Error(`${path.join(dir, 'weights.bin')}: SHA-256 ${sha} is not the ${meta.weightsSha256} of its meta.json: the evaluation network was changed; restore it (git checkout ${dir}) or delete the folder to train a new one`);

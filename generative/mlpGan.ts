@@ -17,12 +17,15 @@
  * G that trains. Training never reads θ̄.
  */
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { buildSequential } from '../core/nn.js';
-import { decode, encode, getParams, readWeights, type TensorMap } from '../core/tensors.js';
-import { loadWeightsInto, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
+import { encode, getParams, readWeights, type TensorMap } from '../core/tensors.js';
+import { loadWeightsInto, readMsgpackFile, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
+import { checkData, count, fusedAdamStateSchema, fusedRmspropStateSchema, rngStateSchema } from '../core/stateFile.js';
+import { FusedAdam, type FusedRmsprop } from '../core/fused.js';
 import { Rng, type RngState } from '../base/rng.js';
 import { FusedNet, denseSpecs, type NetActivation } from '../core/fusedNet.js';
 import type { FusedConvNet } from '../core/fusedConvNet.js';
@@ -32,13 +35,22 @@ import type { PixelScale } from './mnist.js';
 
 export const PIXELS = 28 * 28;
 
-/** A flat-vector optimiser (FusedAdam, FusedRmsprop). */
-export interface FlatOptimizer {
-  /** One update at the optimiser's own rate, or at `lr` (a schedule's). */
-  step(theta: Float32Array, g: Float32Array, lr?: number): unknown;
-  readonly lr: number;
-  getState(): unknown;
-  setState(s: never): void;
+/** A flat-vector optimiser: `step(θ, g, lr?)` at its own rate or a schedule's, and its state as data. */
+export type FlatOptimizer = FusedAdam | FusedRmsprop;
+
+/** The saved state of either flat optimiser: FusedAdam's moments, or FusedRmsprop's squared-gradient average. */
+type FlatOptimizerState = ReturnType<FlatOptimizer['getState']>;
+const flatOptimizerStateSchema = z.union([fusedAdamStateSchema, fusedRmspropStateSchema]) satisfies z.ZodType<FlatOptimizerState>;
+
+/** Puts a saved state back into `opt`, refusing the other optimiser's (`where`: the file and field, for the error). */
+function restoreFlatOptimizer(opt: FlatOptimizer, s: FlatOptimizerState, where: string): void {
+  if (opt instanceof FusedAdam) {
+    if (!('m' in s)) throw new Error(`${where}: RMSprop's state, but this learner's optimiser is Adam`);
+    opt.setState(s);
+  } else {
+    if (!('sq' in s)) throw new Error(`${where}: Adam's state, but this learner's optimiser is RMSprop`);
+    opt.setState(s);
+  }
 }
 
 /** The config fields every MLP GAN has (GAN, WGAN, WGAN-GP). */
@@ -114,14 +126,23 @@ function setTwinWeights(model: tf.LayersModel, map: TensorMap): void {
   }
 }
 
+/** What save writes to state.msgpack (load reads it back through ganStateSchema). */
 interface GanState {
   kind: string;
-  rng: [number, number, number, number];
+  rng: RngState;
   generatorIterations: number;
   criticSteps: number;
-  gOpt: unknown;
-  dOpt: unknown;
+  gOpt: FlatOptimizerState;
+  dOpt: FlatOptimizerState;
 }
+const ganStateSchema = z.object({
+  kind: z.string(),
+  rng: rngStateSchema,
+  generatorIterations: count,
+  criticSteps: count,
+  gOpt: flatOptimizerStateSchema,
+  dOpt: flatOptimizerStateSchema,
+}) satisfies z.ZodType<GanState>;
 
 export abstract class MlpGanLearner<N extends GanNet = FusedNet> implements GenerativeLearner {
   abstract readonly kind: string;
@@ -322,13 +343,16 @@ export abstract class MlpGanLearner<N extends GanNet = FusedNet> implements Gene
   }
 
   async load(dir: string): Promise<void> {
-    const state = decode<GanState>(await readFile(path.join(dir, 'state.msgpack')));
+    const file = path.join(dir, 'state.msgpack');
+    const state = checkData(ganStateSchema, await readMsgpackFile(file), file);
     if (state.kind !== this.kind) throw new Error(`${dir} holds a '${state.kind}' model, not '${this.kind}'`);
     const averaged = existsSync(path.join(dir, 'generator-online', 'model.json'));
     // generator/ of an averaging model is θ̄: training on from it would silently drop the online G
     const a = this.averaging;
     if (averaged && a === undefined) throw new Error(`${this.kind}.load: ${dir} holds an averaging model (generator-online/), this learner has emaDecay 0`);
     if (!averaged && a !== undefined) throw new Error(`${this.kind}.load: ${dir} has no generator-online/ (saved without emaDecay), this learner averages G (emaDecay ${a.decay})`);
+    restoreFlatOptimizer(this.gOpt, state.gOpt, `${file}: gOpt`);
+    restoreFlatOptimizer(this.dOpt, state.dOpt, `${file}: dOpt`);
     const read = async (sub: string, model: tf.Sequential, net: N) => {
       await loadWeightsInto(model, path.join(dir, sub));
       net.flatten(readWeights([model]));
@@ -337,8 +361,6 @@ export abstract class MlpGanLearner<N extends GanNet = FusedNet> implements Gene
     await read('generator', this.generator, a?.net ?? this.G);
     await read('critic', this.critic, this.D);
     this.gbarStale = false;
-    this.gOpt.setState(state.gOpt as never);
-    this.dOpt.setState(state.dOpt as never);
     this.rng.setState(state.rng);
     this.generatorIterations = state.generatorIterations;
     this.criticSteps = state.criticSteps;

@@ -20,17 +20,19 @@
  * The generator saved for the browser is the decoder with a sigmoid output: z → pixel probabilities.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { z } from 'zod';
 import path from 'node:path';
 import { buildMlp, buildSequential, type LayerSpec } from '../core/nn.js';
 import { FusedVae } from './fusedVae.js';
 import { FusedAdam } from '../core/fused.js';
 import type { FusedAdamState } from '../core/flatParams.js';
-import { makeOptimizer, type Optimizer } from '../core/optim.js';
+import { makeOptimizer, type Optimizer, type OptimizerSlot } from '../core/optim.js';
 import { bceWithLogits } from '../core/losses.js';
-import { computeGradients, decode, encode, getParams, namedVariables, setParams, type TensorData, type TensorMap } from '../core/tensors.js';
-import { loadWeightsInto, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
-import { Rng } from '../base/rng.js';
+import { computeGradients, encode, getParams, namedVariables, setParams, type TensorMap } from '../core/tensors.js';
+import { loadWeightsInto, readMsgpackFile, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
+import { checkData, count, fusedAdamStateSchema, optimizerSlotsSchema, rngStateSchema } from '../core/stateFile.js';
+import { Rng, type RngState } from '../base/rng.js';
 import { checkChoice, checkKnownKeys, checkLayerSizes, checkNumber } from '../base/configCheck.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
 import type { PixelScale } from './mnist.js';
@@ -120,11 +122,20 @@ export function buildConvVae(latentDim: number, rng: Rng, sigmoidOutput = false,
 interface VaeState {
   kind: string;
   config: VaeConfig;
-  rng: [number, number, number, number];
+  rng: RngState;
   steps: number;
   adam?: { enc: FusedAdamState; dec: FusedAdamState };
-  slots?: { name: string; value: TensorData }[];
+  slots?: OptimizerSlot[];
 }
+
+/** What load reads back of a VaeState (checked; the config is not read: the learner has its own). */
+const vaeSavedState = z.object({
+  kind: z.string(),
+  rng: rngStateSchema,
+  steps: count,
+  adam: z.object({ enc: fusedAdamStateSchema, dec: fusedAdamStateSchema }).optional(),
+  slots: optimizerSlotsSchema.optional(),
+}) satisfies z.ZodType<Omit<VaeState, 'config'>>;
 
 /** The VAE learner (one phase, 'elbo'). */
 export class Vae implements GenerativeLearner {
@@ -327,7 +338,8 @@ export class Vae implements GenerativeLearner {
   }
 
   async load(dir: string): Promise<void> {
-    const state = decode<VaeState>(await readFile(path.join(dir, 'state.msgpack')));
+    const file = path.join(dir, 'state.msgpack');
+    const state = checkData(vaeSavedState, await readMsgpackFile(file), file);
     if (state.kind !== this.kind) throw new Error(`${dir} holds a '${state.kind}' model, not '${this.kind}'`);
     await loadWeightsInto(this.encoder, path.join(dir, 'encoder'));
     if (this.fused !== undefined) {

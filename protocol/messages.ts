@@ -244,7 +244,8 @@ function depth(t: StateTree): number {
   for (const v of Array.isArray(t) ? t : Object.values(t)) d = Math.max(d, depth(v));
   return d + 1;
 }
-const envStream: z.ZodType<EnvStreamState> = z.object({
+/** An env stream's state: a rollout result's, and a DQN run checkpoint's (drivers/runState.ts). */
+export const envStream: z.ZodType<EnvStreamState> = z.object({
   env: stateTree,
   obs: f32,
   returns: f64,

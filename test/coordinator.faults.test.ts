@@ -13,11 +13,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runExperiment, type RunOptions, type RunResult } from '../coordinator/run.js';
-import { loadCheckpoint, latestCheckpoint } from '../core/checkpoint.js';
+import { latestCheckpoint } from '../core/checkpoint.js';
 import { encode } from '../core/tensors.js';
 import { evalRun } from '../drivers/eval.js';
 import type { RunEvent } from '../drivers/context.js';
-import type { DqnRunState } from '../drivers/offPolicy.js';
+import { loadDqnRunState } from '../drivers/runState.js';
 import { STEP_SCALE, TAG_DIMS } from './fixtures/taggedCartPole.js';
 import type { ParamsMessage } from '../protocol/messages.js';
 import { connectPeer, type TestPeer } from './peer.js';
@@ -64,7 +64,7 @@ const NUM_ENVS = 2;
  */
 async function assertLedger(r: RunResult): Promise<void> {
   assert.is(r.state, 'finished');
-  const { state } = await loadCheckpoint<DqnRunState>(path.join(r.runDir, 'checkpoints'));
+  const { state } = await loadDqnRunState(path.join(r.runDir, 'checkpoints'));
   const rb = state.learner.replay;
   const d = 4 + TAG_DIMS;
   const stepsOf = new Map<string, Set<number>>();
@@ -214,7 +214,7 @@ test('the coordinator killed mid-run: --resume continues from the last checkpoin
       .map((l) => (JSON.parse(l) as { step: number }).step);
   for (;;) {
     child.kill('SIGSTOP');
-    const newest = await loadCheckpoint<{ envSteps: number }>(path.join(runDir, 'checkpoints'));
+    const newest = await loadDqnRunState(path.join(runDir, 'checkpoints'));
     if (stepsIn().some((step) => step > newest.state.envSteps)) break;
     child.kill('SIGCONT');
     if (Date.now() - t0 > 60_000 || child.exitCode !== null) throw new Error(`no metrics beyond a checkpoint: ${out}`);
@@ -222,7 +222,7 @@ test('the coordinator killed mid-run: --resume continues from the last checkpoin
   }
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
-  const ckpt = await loadCheckpoint<{ envSteps: number }>(path.join(runDir, 'checkpoints'));
+  const ckpt = await loadDqnRunState(path.join(runDir, 'checkpoints'));
   const before = stepsIn().filter((step) => step <= ckpt.state.envSteps).length;
   const events: RunEvent[] = [];
   const r = await run({ resume: runDir }, events);
@@ -250,7 +250,7 @@ test('a single-process run interrupted and resumed ends with the same weights as
   const older = path.join(runsDir, 'exact-older-layout');
   cpSync(first.runDir, older, { recursive: true });
   const ckptDir = (await latestCheckpoint(path.join(older, 'checkpoints')))!;
-  const { state } = await loadCheckpoint<DqnRunState>(path.join(older, 'checkpoints'));
+  const { state } = await loadDqnRunState(path.join(older, 'checkpoints'));
   assert.ok(state.learner.replay.size >= 2048, 'the checkpoint holds the accepted transitions in the learner state');
   const { replay, replayRng, ...learner } = state.learner;
   writeFileSync(path.join(ckptDir, 'state.msgpack'), encode({ ...state, learner, replay, replayRng }));

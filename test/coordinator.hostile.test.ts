@@ -11,9 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runExperiment, type RunResult } from '../coordinator/run.js';
-import { loadCheckpoint } from '../core/checkpoint.js';
 import { CLOSE, type RunStateMessage } from '../protocol/messages.js';
 import type { RunEvent } from '../drivers/context.js';
+import { loadDqnRunState } from '../drivers/runState.js';
 import type { DqnRunState } from '../drivers/offPolicy.js';
 import { execute } from '../workers/thread.js';
 import type { StateTree } from '../envs/index.js';
@@ -73,7 +73,7 @@ async function hostileRun(name: string, behaviour: Behaviour, opts: { threads?: 
   });
   const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`run '${name}' did not finish within 90 s`)), 90_000).unref());
   const result = await Promise.race([run, deadline]);
-  const ckpt = await loadCheckpoint<DqnRunState>(path.join(result.runDir, 'checkpoints'));
+  const ckpt = await loadDqnRunState(path.join(result.runDir, 'checkpoints'));
   return { result, events, bad: bad!, dashboard: dashboard!, replay: ckpt.state.learner.replay };
 }
 

@@ -3,6 +3,7 @@ import { ReplayBuffer } from '../core/replay.js';
 import { RolloutBuffer, computeGae, discountedReturns } from '../core/rollout.js';
 import { Rng } from '../base/rng.js';
 import { decode, encode } from '../core/tensors.js';
+import { checkData, replayStateSchema } from '../core/stateFile.js';
 import { close, test } from './helpers.js';
 
 test('replay buffer wraps around: capacity 3 after 5 adds holds transitions 2, 3, 4', () => {
@@ -38,7 +39,7 @@ test('sampling is reproducible from the Rng seed and reuses the out batch', () =
 test('replay state survives a msgpack round trip and continues identically', () => {
   const buf = new ReplayBuffer({ capacity: 4, obsDim: 1, actionDim: 2, actionType: 'continuous' });
   for (let i = 0; i < 6; i++) buf.add([i], [i / 2, -i / 2], i, [i + 1], false);
-  const copy = ReplayBuffer.fromState(decode(encode(buf.getState())));
+  const copy = ReplayBuffer.fromState(checkData(replayStateSchema, decode(encode(buf.getState())), 'the round trip'));
   buf.add([9], [1, 1], 9, [10], true);
   copy.add([9], [1, 1], 9, [10], true);
   assert.equal([...copy.sample(8, new Rng(3)).actions], [...buf.sample(8, new Rng(3)).actions]);

@@ -1,14 +1,16 @@
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { latestCheckpoint, loadCheckpoint, loadModelFiles, saveCheckpoint } from '../core/checkpoint.js';
 import { buildMlp } from '../core/nn.js';
 import { makeOptimizer } from '../core/optim.js';
-import { Rng, type RngState } from '../base/rng.js';
+import { Rng } from '../base/rng.js';
+import { z } from 'zod';
+import { rngStateSchema } from '../core/stateFile.js';
 import { huber } from '../core/losses.js';
-import { getParams, trainableVariables } from '../core/tensors.js';
+import { encode, getParams, trainableVariables } from '../core/tensors.js';
 import { close, TEST_BACKEND, useCpu, test } from './helpers.js';
 
 test.before(useCpu);
@@ -47,7 +49,7 @@ test('train 3 steps, save, load into a fresh model: same outputs and the same ne
 
   const fresh = buildMlp(spec, new Rng(2));
   const freshOpt = makeOptimizer({ name: 'adam', lr: 1e-2 });
-  const { state, meta } = await loadCheckpoint<{ envSteps: number; rng: RngState }>(root, { models: { q: fresh }, optimizers: { q: freshOpt } });
+  const { state, meta } = await loadCheckpoint(root, { models: { q: fresh }, optimizers: { q: freshOpt }, state: z.object({ envSteps: z.number(), rng: rngStateSchema }) });
   assert.is(state.envSteps, 3);
   assert.is(meta.step, 3);
   assert.is(Rng.fromState(state.rng).uint32(), rng.uint32());
@@ -98,7 +100,7 @@ test('a failed save leaves LATEST on the previous complete checkpoint and no tem
   );
   assert.is(await latestCheckpoint(root), good);
   assert.equal(readdirSync(root).sort(), ['LATEST', path.basename(good)]);
-  const { state } = await loadCheckpoint<{ n: number }>(root);
+  const { state } = await loadCheckpoint(root, { state: z.object({ n: z.number() }) });
   assert.is(state.n, 1);
   model.dispose();
 });
@@ -115,6 +117,51 @@ test('old checkpoints are pruned to `keep`; bad names and missing checkpoints ar
     () => assert.unreachable('should reject'),
     (e: Error) => assert.match(e.message, /no checkpoint found/),
   );
+});
+
+test('a checkpoint whose state, optimiser or model.json is not what was saved is refused, naming the file and the field, before any model is written', async () => {
+  const root = tmp();
+  const model = buildMlp(spec, new Rng(1));
+  const opt = makeOptimizer({ name: 'adam', lr: 1e-2 });
+  step(model, opt);
+  const dir = await saveCheckpoint(root, { models: { q: model }, optimizers: { q: opt }, state: { envSteps: 3, rng: new Rng(5).getState() } });
+  const stateSchema = z.object({ envSteps: z.number(), rng: rngStateSchema });
+  const fresh = buildMlp(spec, new Rng(2));
+  const before = getParams(fresh);
+  const refused = (files: string[], pattern: RegExp) =>
+    loadCheckpoint(root, { models: { q: fresh }, optimizers: { q: makeOptimizer({ name: 'adam', lr: 1e-2 }) }, state: stateSchema }).then(
+      () => assert.unreachable('should be refused'),
+      (e: Error) => {
+        for (const f of files) assert.ok(e.message.includes(path.join(dir, f)), `${e.message} names ${f}`);
+        assert.match(e.message, pattern);
+        for (const [name, t] of Object.entries(getParams(fresh))) assert.equal(Array.from(t.data), Array.from(before[name]!.data), `weights of ${name} untouched`);
+      },
+    );
+  const stateFile = path.join(dir, 'state.msgpack');
+  const good = readFileSync(stateFile);
+  writeFileSync(stateFile, encode({ envSteps: 'three', rng: [1, 2, 3, 4] }));
+  await refused(['state.msgpack'], /envSteps: expected number, got "three"/);
+  writeFileSync(stateFile, encode({ envSteps: 3 }));
+  await refused(['state.msgpack'], /rng: expected tuple, got nothing/);
+  writeFileSync(stateFile, good);
+  // the state unchecked (no schema) is the value as saved
+  assert.equal((await loadCheckpoint(root)).state, { envSteps: 3, rng: [...new Rng(5).getState()] });
+
+  const optFile = path.join(dir, 'optimizers', 'q.msgpack');
+  const goodOpt = readFileSync(optFile);
+  writeFileSync(optFile, encode({ slots: [{ name: 'iter', value: { shape: [], data: [1] } }] }));
+  await refused(['optimizers/q.msgpack'], /slots\.0\.value\.data: .*got an Array of 1/);
+  writeFileSync(optFile, goodOpt);
+
+  const modelFile = path.join(dir, 'models', 'q', 'model.json');
+  const manifest = z.looseObject({ weightsManifest: z.array(z.looseObject({ paths: z.array(z.string()) })) }).parse(JSON.parse(readFileSync(modelFile, 'utf8')));
+  manifest.weightsManifest[0]!.paths = ['../../../elsewhere.bin'];
+  writeFileSync(modelFile, JSON.stringify(manifest));
+  await refused(['models/q/model.json'], /weightsManifest\.0\.paths\.0: a file name in the model folder/);
+  writeFileSync(modelFile, '{"modelTopology": ');
+  await refused(['models/q/model.json'], /not a readable JSON file/);
+  model.dispose();
+  fresh.dispose();
 });
 
 test.after(() => tf.dispose([X, Y]));

@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ReplayBuffer, type ReplayState } from '../core/replay.js';
+import { z } from 'zod';
+import { replayStateSchema } from '../core/stateFile.js';
 import { Rng } from '../base/rng.js';
 import { saveCheckpoint, loadCheckpoint } from '../core/checkpoint.js';
 
@@ -35,7 +37,7 @@ test('a checkpoint of a 100k replay buffer after 5k steps holds 5k rows, and res
     const dir = await saveCheckpoint(root, { state: { replay: state } }, { step: 5000 });
     const bytes = statSync(path.join(dir, 'state.msgpack')).size;
     assert.ok(bytes >= 5000 * ROW_BYTES && bytes < 5000 * ROW_BYTES + 4096, `state.msgpack is ${bytes} bytes; 5000 rows are ${5000 * ROW_BYTES}`);
-    const loaded = await loadCheckpoint<{ replay: ReplayState }>(root);
+    const loaded = await loadCheckpoint(root, { state: z.object({ replay: replayStateSchema }) });
     const copy = ReplayBuffer.fromState(loaded.state.replay);
     assert.is(copy.size, 5000);
     assert.equal([...copy.sample(64, new Rng(1)).obs], [...buf.sample(64, new Rng(1)).obs]);

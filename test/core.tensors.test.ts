@@ -1,6 +1,7 @@
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { averageGradients, computeGradients, decode, encode, getParams, namedVariables, setParams, type TensorMap } from '../core/tensors.js';
+import { checkData, tensorMapSchema } from '../core/stateFile.js';
 import { buildMlp } from '../core/nn.js';
 import { makeOptimizer } from '../core/optim.js';
 import { Rng } from '../base/rng.js';
@@ -22,7 +23,7 @@ test('msgpack round trip of parameters is bit-exact, NaN, ±Infinity, −0 and s
     'q_0_dense/kernel': { shape: [4, 3], data: rng.fillNormal(new Float32Array(12)) },
     'q_0_dense/bias': { shape: [7], data: special },
   };
-  const back = decode<TensorMap>(encode(params));
+  const back = checkData(tensorMapSchema, decode(encode(params)), 'the round trip');
   assert.equal(Object.keys(back), Object.keys(params));
   for (const name of Object.keys(params)) {
     assert.instance(back[name]!.data, Float32Array);
@@ -36,7 +37,7 @@ test('getParams/setParams copy a model exactly and name weights by layer', () =>
   const b = buildMlp({ name: 'pi', inputDim: 3, hidden: [5], outputDim: 2 }, new Rng(2));
   const pa = getParams(a);
   assert.equal(Object.keys(pa), ['pi_0_dense/kernel', 'pi_0_dense/bias', 'pi_1_dense/kernel', 'pi_1_dense/bias']);
-  setParams(b, decode<TensorMap>(encode(pa)));
+  setParams(b, checkData(tensorMapSchema, decode(encode(pa)), 'the round trip'));
   const pb = getParams(b);
   for (const k of Object.keys(pa)) assert.ok(sameBits(pa[k]!.data, pb[k]!.data));
   assert.throws(() => setParams(b, { 'pi_0_dense/kernel': pa['pi_0_dense/kernel']! }), /no value for 'pi_0_dense\/bias'/);

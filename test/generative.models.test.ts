@@ -1,11 +1,13 @@
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Rng } from '../base/rng.js';
 import { loadModelFiles } from '../core/checkpoint.js';
-import { averageGradients } from '../core/tensors.js';
+import { averageGradients, decode, encode } from '../core/tensors.js';
+import { checkData } from '../core/stateFile.js';
+import { z } from 'zod';
 import { GENERATIVE_MODELS, makeGenerativeLearner, generativeKinds } from '../generative/models.js';
 import { ELBO_KINDS, GENERATIVE_KINDS } from '../generative/kinds.js';
 import { scoreMetric, scoreOf } from '../generative/score.js';
@@ -162,6 +164,23 @@ for (const kind of KINDS) {
       assert.equal(out.shape.slice(1).reduce((x, y) => (x as number) * (y as number), 1), 784);
       tf.dispose([out]);
       g.dispose();
+      // a state.msgpack with a field of the wrong type, or without one, is refused naming the file and the field
+      const file = path.join(dir, 'state.msgpack');
+      const saved = checkData(z.record(z.string(), z.unknown()), decode(await readFile(file)), file);
+      const refused = async (state: Record<string, unknown>, pattern: RegExp) => {
+        await writeFile(file, encode(state));
+        await b.load(dir).then(
+          () => assert.unreachable(`${kind}: a tampered state.msgpack was loaded`),
+          (e: Error) => {
+            assert.ok(e.message.startsWith(`${file}: `), e.message);
+            assert.match(e.message, pattern);
+          },
+        );
+      };
+      await refused({ ...saved, rng: 'seed 5' }, /: rng: expected tuple, got "seed 5"/);
+      const { kind: _kind, ...noKind } = saved;
+      await refused(noKind, /: kind: expected string, got nothing/);
+      if (kind === 'gan') await refused({ ...saved, gOpt: { t: 1, sq: new Float32Array(3) } }, /: gOpt: RMSprop's state, but this learner's optimiser is Adam/);
       a.dispose();
       b.dispose();
     } finally {
