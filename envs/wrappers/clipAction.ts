@@ -13,7 +13,7 @@ export class ClipAction<O = unknown> extends Wrapper<O, ArrayLike<number>> {
     super(env);
     if (!(env.actionSpace instanceof Box)) throw new InvalidArgument(`ClipAction needs a Box action space, got ${String(env.actionSpace)}`);
     this.box = env.actionSpace;
-    this.actionSpace = new Box(-Infinity, Infinity, this.box.shape, this.box.dtype) as never;
+    this.actionSpace = new Box(-Infinity, Infinity, this.box.shape, this.box.dtype);
   }
 
   override step(action: ArrayLike<number>): StepReturn<O> {
