@@ -27,7 +27,7 @@ import { withSource } from '../workers/envModules.js';
 import type { Task, TaskKind, TaskResult } from '../protocol/tasks.js';
 import { BadResult, ExecutorLost, type Executor, type RefusalCode, type Scheduler } from './scheduler.js';
 import { coordinatorProof, newNonce, proofsEqual, tokensEqual, workerProof } from '../protocol/auth.js';
-import { CLOSE, PROTOCOL_VERSION, parsePeerMessage, type CoordinatorMessage, type ErrorMessage, type HelloMessage, type PeerMessage, type RefusedMessage } from '../protocol/messages.js';
+import { CLOSE, PRE_AUTH_BYTES, PROTOCOL_VERSION, parsePeerMessage, type CoordinatorMessage, type ErrorMessage, type HelloMessage, type PeerMessage, type RefusedMessage } from '../protocol/messages.js';
 
 export { tokensEqual } from '../protocol/auth.js';
 
@@ -193,7 +193,7 @@ export class CoordinatorServer {
     // on the raw socket, as the bytes arrive: the first chunk past it stops reading (ws.pause(),
     // which ws does not undo) and closes with 1009, and nothing more of the frame is buffered.
     let received = 0;
-    const limit = this.opts.preAuthBytes ?? 64 * 1024;
+    const limit = this.opts.preAuthBytes ?? PRE_AUTH_BYTES;
     socket.on('data', (chunk: Buffer) => {
       peer.alive = true;
       if (peer.executor !== undefined) this.opts.scheduler.touch(peer.executor.id);

@@ -2,8 +2,11 @@
  * The one message protocol between the coordinator and everything that talks to it: remote
  * workers and dashboards over WebSocket (msgpack frames, `new Packr({ moreTypes: true })`), and
  * the learner process over Node IPC (structured clone). Every message is a member of a
- * discriminated union on `type`, validated where it arrives (zod schemas below); the protocol
- * version travels in the challenge and the auth frame.
+ * discriminated union on `type`, validated where it arrives: what peers send, by the zod schemas
+ * below; what a remote worker gets from the coordinator, by workers/remoteMessages.ts (its task
+ * schemas name algorithms, models and activations by value, which this room may know only as
+ * types); what a page gets, by a shallow check of its own (dashboard/src/frames.ts: the page bundles
+ * no zod). The protocol version travels in the challenge and the auth frame.
  *
  * A remote worker and the coordinator prove to each other that they know the run's token without
  * sending it (docs/security.md): coordinator → `challenge` (nonce_c); worker → `auth` (nonce_w and
@@ -51,11 +54,21 @@ export const CLOSE = {
 /** Bytes of a challenge nonce (each side sends one). */
 export const NONCE_BYTES = 32;
 
+/**
+ * Bytes either side takes from the other before the handshake proved the token (the handshake needs
+ * about 200): the coordinator from a peer until its hello is accepted, a remote worker from a
+ * coordinator until its proof checked out. Counted on the raw socket as the bytes arrive.
+ */
+export const PRE_AUTH_BYTES = 64 * 1024;
+
 
 export type Role = 'worker' | 'dashboard';
 
 /** Why a task was taken back from a worker (the error frame's code; scheduler.ts). */
-export type RefusalCode = 'bad_result' | 'task_error' | 'task_timeout';
+export const REFUSAL_CODES = ['bad_result', 'task_error', 'task_timeout'] as const;
+export type RefusalCode = (typeof REFUSAL_CODES)[number];
+/** Every code of an error frame (ErrorMessage), listed once: the type and the worker's schema read it. */
+export const ERROR_CODES = ['bad_msgpack', 'bad_message', 'unauthorized', 'protocol_version', 'not_allowed', 'unknown_task', 'internal', ...REFUSAL_CODES] as const;
 
 /** alive: takes tasks; suspect: missed a deadline, no new tasks until it answers; quarantined: dropped for bad answers; dead: gone. */
 export type ExecutorState = 'alive' | 'suspect' | 'quarantined' | 'dead';
@@ -130,7 +143,7 @@ export interface TaskMessage {
 export interface ErrorMessage {
   type: 'error';
   /** bad_result, task_error, task_timeout: the task was taken back from this worker and goes to another (scheduler.ts). */
-  code: 'bad_msgpack' | 'bad_message' | 'unauthorized' | 'protocol_version' | 'not_allowed' | 'unknown_task' | 'internal' | RefusalCode;
+  code: (typeof ERROR_CODES)[number];
   message: string;
   /** The task a refusal (bad_result, task_error, task_timeout) is about. */
   taskId?: number;
@@ -222,7 +235,7 @@ export interface WorkerSummary {
   current?: string;
 }
 
-// ---- validation of what arrives over the socket ----------------------------------------------
+// ---- validation of what arrives over the socket (at the coordinator) --------------------------
 // Each schema is declared as (`: z.ZodType<T>`) or `satisfies` the type it parses, so tsc checks
 // that what passes it is that type; test/coordinator.protocol.test.ts checks the other way (a
 // message with every field, optional ones included, parses to itself: zod drops the fields a
@@ -244,7 +257,7 @@ function depth(t: StateTree): number {
   for (const v of Array.isArray(t) ? t : Object.values(t)) d = Math.max(d, depth(v));
   return d + 1;
 }
-/** An env stream's state: a rollout result's, and a DQN run checkpoint's (drivers/runState.ts). */
+/** An env stream as data (protocol/tasks.ts EnvStreamState): in a rollout result, a rollout task (workers/remoteMessages.ts) and a DQN run checkpoint (drivers/runState.ts). */
 export const envStream: z.ZodType<EnvStreamState> = z.object({
   env: stateTree,
   obs: f32,

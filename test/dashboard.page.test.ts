@@ -2,7 +2,7 @@
  * The page's own code, outside the browser: its live envs are the run's (envs/ bundled, made with
  * the run's kwargs, which run_state carries: FrozenLake slippery by default, a custom map, the
  * env's own time limit), and its tfjs policy gives the Q-values of the typed-array forward pass
- * the rollout workers run.
+ * the rollout workers run; it drops frames that are not messages it shows, naming the problem.
  * dashboard/src is bundled with esbuild for Node (tfjs kept external: the installed one).
  */
 import * as assert from 'uvu/assert';
@@ -13,6 +13,8 @@ import { dqnForward } from '../agents/dqn.js';
 import { Rng } from '../base/rng.js';
 import type { TensorMap } from '../core/tensors.js';
 import type { HiddenActivation } from '../core/activation.js';
+import { packr } from '../core/tensors.js';
+import type { CoordinatorMessage } from '../protocol/messages.js';
 import { close, useCpu, test } from './helpers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -29,6 +31,7 @@ interface SimLike {
   close(): void;
 }
 type PageEnvs = { makeSim(id: string, kwargs?: Record<string, unknown>): SimLike };
+type PageFrames = { frameProblem(value: unknown): string | undefined; isPageMessage(value: unknown): boolean };
 type PagePolicy = { Policy: new (p: TensorMap, activation?: HiddenActivation) => { forward(obs: ArrayLike<number>): Float32Array; act(obs: ArrayLike<number>, discrete: boolean): { discrete: number }; dispose(): void; net: string; hidden: string } };
 
 async function bundle<T>(name: string): Promise<T> {
@@ -148,6 +151,41 @@ test("the page's tfjs policy gives dqnForward's Q-values and argmax", async () =
   close(tanhPolicy.forward(obs), qTanh, 1e-5, 'tanh Q-values');
   assert.ok(Math.abs(qTanh[0]! - oracle.forward(obs, 1)[0]!) > 1e-3, 'the activation changes the Q-values');
   tanhPolicy.dispose();
+});
+
+test('the page takes the messages it shows and drops any other frame, naming the problem', async () => {
+  const { frameProblem, isPageMessage } = await bundle<PageFrames>('frames');
+  const shown: CoordinatorMessage[] = [
+    { type: 'welcome', protocol: 4, peerId: 1, runId: 'r' },
+    { type: 'error', code: 'not_allowed', message: 'no' },
+    { type: 'run_state', run: { runId: 'r', name: 'n', state: 'running', kind: 'dqn', backend: 'cpu', startedAt: '2026-12-07T00:00:00Z' }, workers: [] },
+    { type: 'metrics', runId: 'r', points: [{ step: 1, time: 0, metrics: { 'charts/episodic_return': 9 } }] },
+    { type: 'params', runId: 'r', version: 2, params: {} },
+    { type: 'samples', runId: 'r', epoch: 1, png: Uint8Array.of(137, 80) },
+  ];
+  for (const m of shown) {
+    // through msgpack, as on the socket
+    const value = packr.unpack(packr.pack(m));
+    assert.is(frameProblem(value), undefined, m.type);
+    assert.ok(isPageMessage(value), m.type);
+  }
+  const dropped: [unknown, RegExp][] = [
+    [42, /^not a message \(number\)$/],
+    [[1, 2], /^not a message \(list\)$/],
+    [{ runId: 'r' }, /^no type: not a message the page shows \(welcome, error, run_state, metrics, params, samples\)$/],
+    [{ type: 'task', taskId: 1, task: {} }, /^type "task": not a message the page shows/],
+    [{ type: 'toString' }, /^type "toString": not a message the page shows/],
+    [{ type: 'run_state', run: null, workers: [] }, /^run_state\.run: expected an object, got other$/],
+    [{ type: 'run_state', run: {}, workers: {} }, /^run_state\.workers: expected a list, got object$/],
+    [{ type: 'metrics', runId: 'r' }, /^metrics\.points: expected a list, got other$/],
+    [{ type: 'params', runId: 'r', version: '2', params: {} }, /^params\.version: expected number, got string$/],
+    [{ type: 'samples', runId: 'r', epoch: 1, png: 'data:image/png' }, /^samples\.png: expected bytes, got string$/],
+    [{ type: 'error', code: 'internal' }, /^error\.message: expected string, got other$/],
+  ];
+  for (const [value, problem] of dropped) {
+    assert.match(frameProblem(value) ?? 'accepted', problem, JSON.stringify(value));
+    assert.not.ok(isPageMessage(value));
+  }
 });
 
 test.run();

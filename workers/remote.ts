@@ -2,20 +2,26 @@
  * A remote worker: `nnlab worker --connect ws://HOST:PORT` (or `wss://` with `--tls-ca FILE`), the
  * run token from `NNLAB_TOKEN`, `--token-file` or `--token`. It connects to a coordinator and,
  * before it says anything about itself or takes a task, makes the coordinator prove that it knows
- * the token (challenge–response, protocol/auth.ts): the token itself is never sent. Then it
- * says hello (threads, task kinds) and runs the tasks it is sent on its own piscina threads — the
- * same task kinds as local threads. A task that needs a custom env module (shipped code) runs only
- * if this worker allows it (`--allow-code`, `--allow-module SHA256`); otherwise the worker answers
- * with a `refused` frame naming the reason. Results go back as msgpack frames with their typed
- * arrays intact. A generative trial's files (samples, generator) stay in a temporary folder that
- * is removed when it ends: the coordinator gets its curve and score, and this machine keeps nothing.
+ * the token (challenge–response, protocol/auth.ts): the token itself is never sent; until then it
+ * takes at most PRE_AUTH_BYTES from it. Then it says hello (threads, task kinds) and runs the tasks
+ * it is sent on its own piscina threads — the same task kinds as local threads. Every frame from
+ * the coordinator is checked first (remoteMessages.ts): a malformed one is logged and dropped, a
+ * malformed task (or one of a kind a remote worker does not take) is answered with a `task_error`
+ * naming the bad field and never run, and the worker goes on with the next. A task that needs a
+ * custom env module (shipped code) runs only if this worker allows it (`--allow-code`,
+ * `--allow-module SHA256`); otherwise the worker answers with a `refused` frame naming the reason.
+ * Results go back as msgpack frames with their typed arrays intact. A generative trial's files
+ * (samples, generator) stay in a temporary folder that is removed when it ends: the coordinator
+ * gets its curve and score, and this machine keeps nothing.
  */
 import os from 'node:os';
+import type { Duplex } from 'node:stream';
 import { Piscina } from 'piscina';
 import { WebSocket } from 'ws';
 import { packr } from '../core/tensors.js';
 import { coordinatorProof, newNonce, proofsEqual, workerProof } from '../protocol/auth.js';
-import { PROTOCOL_VERSION, CLOSE, NONCE_BYTES, type CoordinatorMessage, type PeerMessage } from '../protocol/messages.js';
+import { PROTOCOL_VERSION, CLOSE, PRE_AUTH_BYTES, type PeerMessage } from '../protocol/messages.js';
+import { parseToRemoteWorker } from './remoteMessages.js';
 import { installShipped, type CodePolicy } from './envModules.js';
 import { REMOTE_TASK_KINDS, type Task, type TaskResult } from '../protocol/tasks.js';
 
@@ -69,34 +75,61 @@ export async function runRemoteWorker(opts: RemoteWorkerOptions): Promise<number
         else if (code === CLOSE.codeRefused) reject(new Error(`this worker refused the run's shipped code (${reason.toString()}); the coordinator let it go. Start it with --allow-code (or --allow-module SHA256) only if you trust that coordinator's operator to run code here`));
         else reject(new Error(`coordinator closed the connection (${code}${reason.length > 0 ? `: ${reason.toString()}` : ''})`));
       });
+      // Until the coordinator proved that it knows the token it may send PRE_AUTH_BYTES (it needs ~100),
+      // counted on the raw socket as they arrive (as the coordinator counts a peer's): the first chunk
+      // past the limit ends the connection, so a large frame from a fake coordinator is never buffered.
+      // The socket is read only once ws reads it ('open'): a 'data' listener added at 'upgrade' would
+      // start the socket flowing before ws listens, and ws would miss the first frames.
+      let socket: Duplex | undefined;
+      let received = 0;
+      ws.on('upgrade', (res) => (socket = res.socket));
+      ws.on('open', () =>
+        socket?.on('data', (chunk: Buffer) => {
+          if (state === 'ready') return;
+          received += chunk.length;
+          if (received > PRE_AUTH_BYTES) fail(`the coordinator at ${url.host} sent more than ${PRE_AUTH_BYTES} bytes before proving that it knows the run token`);
+        }),
+      );
       ws.on('message', (data) => {
-        let msg: CoordinatorMessage;
+        let value: unknown;
         try {
-          msg = packr.unpack(data as Buffer) as CoordinatorMessage;
+          value = packr.unpack(data as Buffer);
         } catch (e) {
           if (state !== 'ready') return fail(`the coordinator sent an undecodable frame during the handshake: ${(e as Error).message}`);
-          log(`ignoring an undecodable frame: ${(e as Error).message}`);
+          log(`ignoring an undecodable frame from the coordinator: ${(e as Error).message}`);
           return;
         }
-        if (state !== 'ready' && msg.type === 'error') return fail(`the coordinator refused this worker: ${msg.code}: ${msg.message}`);
+        // every frame is checked before it is acted on: the coordinator may be buggy, or a man in the middle of ws://
+        const parsed = parseToRemoteWorker(value);
         if (state === 'challenge') {
-          if (msg.type !== 'challenge') return fail(`the coordinator sent '${String(msg.type)}' instead of a challenge`);
+          if (!parsed.ok) return fail(`the coordinator sent a malformed frame instead of a challenge (${parsed.reason})`);
+          const msg = parsed.message;
+          if (msg.type === 'error') return fail(`the coordinator refused this worker: ${msg.code}: ${msg.message}`);
+          if (msg.type !== 'challenge') return fail(`the coordinator sent '${msg.type}' instead of a challenge`);
           if (msg.protocol !== PROTOCOL_VERSION) return fail(`the coordinator speaks protocol ${msg.protocol}, this worker ${PROTOCOL_VERSION}: use the same nnlab version on both`);
-          if (!(msg.nonce instanceof Uint8Array) || msg.nonce.length !== NONCE_BYTES) return fail(`the coordinator's challenge has no ${NONCE_BYTES}-byte nonce`);
           nonceC = msg.nonce;
           state = 'proof';
           send({ type: 'auth', protocol: PROTOCOL_VERSION, nonce: nonceW, proof: workerProof(opts.token, nonceC, nonceW) });
           return;
         }
         if (state === 'proof') {
-          if (msg.type !== 'proof' || !(msg.proof instanceof Uint8Array) || !proofsEqual(msg.proof, coordinatorProof(opts.token, nonceW, nonceC!))) {
-            return fail(`the coordinator at ${url.host} did not prove that it knows the run token: disconnected without sending anything else`);
+          if (parsed.ok && parsed.message.type === 'error') return fail(`the coordinator refused this worker: ${parsed.message.code}: ${parsed.message.message}`);
+          if (!parsed.ok || parsed.message.type !== 'proof' || !proofsEqual(parsed.message.proof, coordinatorProof(opts.token, nonceW, nonceC!))) {
+            return fail(`the coordinator at ${url.host} did not prove that it knows the run token${parsed.ok ? '' : ` (malformed frame: ${parsed.reason})`}: disconnected without sending anything else`);
           }
           clearTimeout(deadline);
           state = 'ready';
           send({ type: 'hello', protocol: PROTOCOL_VERSION, role: 'worker', name: opts.name ?? os.hostname(), threads, kinds: [...REMOTE_TASK_KINDS] });
           return;
         }
+        if (!parsed.ok) {
+          // a bad task is answered (the coordinator gives it to another executor) and never run
+          if (parsed.taskId === undefined) return log(`ignoring a malformed frame from the coordinator: ${parsed.reason}`);
+          log(`refusing task ${parsed.taskId} from the coordinator: ${parsed.reason}`);
+          send({ type: 'task_error', taskId: parsed.taskId, message: `refused without running it: ${parsed.reason}` });
+          return;
+        }
+        const msg = parsed.message;
         switch (msg.type) {
           case 'welcome':
             log(`connected to run ${msg.runId} as worker ${msg.peerId} with ${threads} threads${url.protocol === 'ws:' ? ' (plain ws://: traffic is not encrypted; see docs/security.md)' : ''}`);
@@ -106,17 +139,8 @@ export async function runRemoteWorker(opts: RemoteWorkerOptions): Promise<number
             return;
           case 'task': {
             const { taskId } = msg;
+            // checked, and without an outDir (a generative trial writes in a temporary folder here) or a crash
             let task: Task = msg.task;
-            if (!isRemoteKind(task.kind)) {
-              // an evaluation decides what a run saves: the coordinator runs it on its own threads
-              send({ type: 'task_error', taskId, message: `a remote worker does not take '${task.kind}' tasks (it takes ${REMOTE_TASK_KINDS.join(', ')})` });
-              return;
-            }
-            // a generative trial writes its files in a temporary folder here, whatever the coordinator named
-            if (task.kind === 'trial' && task.family === 'generative' && task.outDir !== undefined) {
-              const { outDir: _ignored, ...rest } = task;
-              task = rest;
-            }
             if ((task.kind === 'rollout' || (task.kind === 'trial' && task.family === 'rl')) && task.env.module !== undefined) {
               const installed = installShipped(task.env.module, policy);
               if (!installed.ok) {
@@ -135,7 +159,9 @@ export async function runRemoteWorker(opts: RemoteWorkerOptions): Promise<number
             );
             return;
           }
-          default:
+          case 'challenge':
+          case 'proof':
+            log(`ignoring a '${msg.type}' frame after the handshake`);
             return;
         }
       });
@@ -145,10 +171,6 @@ export async function runRemoteWorker(opts: RemoteWorkerOptions): Promise<number
     ws.terminate();
     await pool.destroy();
   }
-}
-
-function isRemoteKind(kind: string): boolean {
-  return REMOTE_TASK_KINDS.some((k) => k === kind);
 }
 
 function runTask(pool: Piscina, task: Task): Promise<TaskResult> {

@@ -8,7 +8,8 @@ import { LineChart, PALETTE, align, type SeriesDef } from './charts.js';
 import { PolicyView } from './policyView.js';
 import { Connection, type ConnectionStatus } from './socket.js';
 import { MetricStore, movingAverage } from './store.js';
-import type { CoordinatorMessage, RunSummary, TrialMetricNames, TrialStatus } from './types.js';
+import type { RunSummary, TrialMetricNames, TrialStatus } from './types.js';
+import type { PageMessage } from './frames.js';
 import { $, TrialTable, describeTrials, fmt, refreshAges, renderRun, renderWorkers, type TrialRow } from './views.js';
 
 /** Episodes in the smoothed return (trailing mean). */
@@ -180,7 +181,7 @@ function setControls(): void {
   $<HTMLButtonElement>('btn-checkpoint').disabled = !live;
 }
 
-function onMessage(m: CoordinatorMessage): void {
+function onMessage(m: PageMessage): void {
   switch (m.type) {
     case 'welcome':
       store.clear(); // the coordinator resends the whole history on every attach
@@ -216,8 +217,6 @@ function onMessage(m: CoordinatorMessage): void {
       show('sec-samples', true);
       return;
     }
-    case 'task':
-      return;
   }
 }
 

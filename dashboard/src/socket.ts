@@ -3,18 +3,21 @@
  * settings, base/msgpack.ts, so Float32Array parameters arrive intact). The page authenticates with the token in
  * the upgrade URL — the secret its own URL already holds, so no new exposure (docs/security.md) —
  * and then says hello; the coordinator checks the Origin is its own. A refused upgrade (HTTP 401) cannot be read from a browser WebSocket, so a socket
- * that closes before opening asks the page URL whether the token is still good.
+ * that closes before opening asks the page URL whether the token is still good. A frame that is not
+ * a message the page shows (frames.ts) is dropped with a console warning.
  */
 import { Packr } from 'msgpackr';
 import { MSGPACK_OPTIONS } from '../../base/msgpack.js';
-import { CLOSE, PROTOCOL_VERSION, type CoordinatorMessage, type PeerMessage } from './types.js';
+import { CLOSE, PROTOCOL_VERSION, type PeerMessage } from './types.js';
+import { frameProblem, isPageMessage, type PageMessage } from './frames.js';
 
 const packr = new Packr({ ...MSGPACK_OPTIONS });
 
 export type ConnectionStatus = 'connecting' | 'open' | 'ended' | 'unauthorised' | 'lost';
 
 export interface ConnectionEvents {
-  message(m: CoordinatorMessage): void;
+  /** A frame of a type the page shows, its first fields checked (frames.ts). */
+  message(m: PageMessage): void;
   status(s: ConnectionStatus, detail: string): void;
 }
 
@@ -45,13 +48,18 @@ export class Connection {
     };
     ws.onmessage = (ev: MessageEvent<ArrayBuffer | string>) => {
       if (typeof ev.data === 'string') return;
-      let msg: CoordinatorMessage;
+      let value: unknown;
       try {
-        msg = packr.unpack(new Uint8Array(ev.data)) as CoordinatorMessage;
+        value = packr.unpack(new Uint8Array(ev.data));
       } catch (e) {
-        console.warn('undecodable frame', e);
+        console.warn('nnlab: dropped an undecodable frame from the coordinator', e);
         return;
       }
+      if (!isPageMessage(value)) {
+        console.warn(`nnlab: dropped a frame from the coordinator: ${frameProblem(value)}`);
+        return;
+      }
+      const msg = value;
       if (msg.type === 'welcome') this.on.status('open', `connected to run ${msg.runId}`);
       if (msg.type === 'error' && msg.code === 'unauthorized') this.refuse(msg.message);
       this.on.message(msg);

@@ -1,0 +1,195 @@
+/**
+ * What a remote worker accepts from the coordinator it connected to: the frames it acts on
+ * (`challenge`, `proof`, `welcome`, `task`, `error`; protocol/messages.ts), as zod schemas checked
+ * against their types. The coordinator validates every peer frame (protocol/messages.ts
+ * `parsePeerMessage`); this is the other direction. The coordinator is not trusted blindly
+ * (docs/security.md): it may be a buggy one, or a man in the middle of a plain ws:// link, and a
+ * task that passed here is one this worker can run without crashing on its shape: the kinds a
+ * remote worker takes (REMOTE_TASK_KINDS; an evaluation is refused by kind), the names of real
+ * algorithms, models and activations, tensors whose data fills their shape, and the sizes the
+ * coordinator's own spec check allows (protocol/limits.ts).
+ *
+ * The schemas live here rather than in protocol/ because they name the algorithms, models and
+ * activations by value (agents/algos.ts, generative/kinds.ts, core/activation.ts), which protocol/
+ * may only know as types. Two task fields never come from a coordinator and are dropped (zod drops
+ * the fields a schema does not name): a generative trial's `outDir` (a remote worker writes its
+ * files in a temporary folder it removes) and a rollout's `crash` (fault injection is for the
+ * coordinator's own threads).
+ */
+import { z } from 'zod';
+import { RL_ALGOS } from '../agents/algos.js';
+import { HIDDEN_ACTIVATIONS } from '../core/activation.js';
+import { GENERATIVE_KINDS } from '../generative/kinds.js';
+import { SPEC_LIMITS } from '../protocol/limits.js';
+import { ERROR_CODES, NONCE_BYTES, envStream, type ChallengeMessage, type ErrorMessage, type ProofMessage, type TaskMessage, type WelcomeMessage } from '../protocol/messages.js';
+import { REMOTE_TASK_KINDS, type EnvRef, type GenerativeTrialTask, type GradientTask, type ModuleRef, type RlTrialTask, type RolloutTask, type Task } from '../protocol/tasks.js';
+import type { TensorData, TensorMap } from '../core/tensors.js';
+import type { ImageBatch } from '../generative/types.js';
+
+/** A task of a kind a remote worker takes. */
+export type RemoteTask = Extract<Task, { kind: (typeof REMOTE_TASK_KINDS)[number] }>;
+export interface RemoteTaskMessage extends TaskMessage {
+  task: RemoteTask;
+}
+/** Every frame a remote worker acts on. */
+export type ToRemoteWorker = ChallengeMessage | ProofMessage | WelcomeMessage | RemoteTaskMessage | ErrorMessage;
+
+/** Bytes of an HMAC-SHA256 proof (protocol/auth.ts). */
+const PROOF_BYTES = 32;
+/** Pixels of one MNIST image: an ImageBatch is row-major [n, 28, 28, 1] (generative/types.ts). */
+const MNIST_PIXELS = 28 * 28;
+/** Classes of MNIST: a batch's labels are 0–9. */
+const MNIST_CLASSES = 10;
+/** Dimensions of a tensor, at most (the conv nets' kernels have 4). */
+const MAX_RANK = 8;
+
+const f32 = z.instanceof(Float32Array);
+const u8 = z.instanceof(Uint8Array);
+const count = z.number().int().nonnegative();
+const capped = (max: number) => count.max(max);
+const positive = (max: number) => z.number().int().min(1).max(max);
+/** ε and its decay fraction. */
+const unit = z.number().min(0).max(1);
+/** A seed: what base/rng.ts Rng takes (a non-negative safe integer; zod's int is a safe one). */
+const seed = count;
+/** A run id, an env id, a tensor name. */
+const shortName = z.string().min(1).max(200);
+const record = z.record(z.string(), z.unknown());
+const bytes = (n: number, what: string) => u8.refine((b) => b.length === n, `a ${n}-byte ${what}`);
+
+const tensor = z
+  .object({ shape: z.array(count).max(MAX_RANK), data: f32 })
+  .superRefine((t, ctx) => {
+    const size = t.shape.reduce((a, b) => a * b, 1);
+    if (size !== t.data.length) ctx.addIssue({ code: 'custom', path: ['data'], message: `${t.data.length} values for shape [${t.shape.join(', ')}] (${size})` });
+  }) satisfies z.ZodType<TensorData>;
+const tensorMap = z.record(shortName, tensor) satisfies z.ZodType<TensorMap>;
+
+/** The sha256 and file name are checked by envModules.ts installShipped (a bad one is `refused`, module_unusable). */
+const moduleRef = z.object({ hash: z.string().max(200), filename: z.string().max(255), path: z.string().max(4096), source: z.string().optional() }) satisfies z.ZodType<ModuleRef>;
+const envRef = z.object({ id: shortName, kwargs: record, module: moduleRef.optional() }) satisfies z.ZodType<EnvRef>;
+
+const rolloutTask = z
+  .object({
+    kind: z.literal('rollout'),
+    runId: shortName,
+    env: envRef,
+    numEnvs: positive(SPEC_LIMITS.rolloutTransitions),
+    steps: positive(SPEC_LIMITS.rolloutSteps),
+    envStep: capped(SPEC_LIMITS.envSteps),
+    policy: z.object({
+      algo: z.literal('dqn'),
+      activation: z.enum(HIDDEN_ACTIVATIONS),
+      params: tensorMap,
+      version: count,
+      epsilon: z.object({ learningStarts: count, explorationInitialEps: unit, explorationFinalEps: unit, explorationFraction: unit, totalTimesteps: capped(SPEC_LIMITS.envSteps) }),
+    }),
+    seed,
+    stream: envStream.optional(),
+  })
+  .superRefine((t, ctx) => {
+    const transitions = t.numEnvs * t.steps;
+    if (transitions > SPEC_LIMITS.rolloutTransitions) ctx.addIssue({ code: 'custom', path: ['steps'], message: `numEnvs × steps = ${transitions} transitions; at most ${SPEC_LIMITS.rolloutTransitions.toLocaleString('en-US')}` });
+    if (t.stream === undefined) return;
+    for (const field of ['returns', 'lengths'] as const) {
+      if (t.stream[field].length !== t.numEnvs) ctx.addIssue({ code: 'custom', path: ['stream', field], message: `length ${t.stream[field].length}, expected numEnvs ${t.numEnvs}` });
+    }
+    if (t.stream.obs.length % t.numEnvs !== 0) ctx.addIssue({ code: 'custom', path: ['stream', 'obs'], message: `length ${t.stream.obs.length} is not a multiple of numEnvs ${t.numEnvs}` });
+  }) satisfies z.ZodType<RolloutTask>;
+
+const rlTrialTask = z.object({
+  kind: z.literal('trial'),
+  family: z.literal('rl'),
+  runId: shortName,
+  trial: capped(SPEC_LIMITS.trials),
+  env: envRef,
+  algo: z.enum(RL_ALGOS),
+  config: record,
+  episodes: capped(SPEC_LIMITS.episodes),
+  envSteps: capped(SPEC_LIMITS.envSteps).optional(),
+  evalEpisodes: capped(SPEC_LIMITS.evalEpisodes),
+}) satisfies z.ZodType<RlTrialTask>;
+
+const generativeTrialTask = z.object({
+  kind: z.literal('trial'),
+  family: z.literal('generative'),
+  runId: shortName,
+  trial: capped(SPEC_LIMITS.trials),
+  model: z.object({ kind: z.enum(GENERATIVE_KINDS), config: record }),
+  seed,
+  epochs: positive(SPEC_LIMITS.epochs),
+  stepsPerEpoch: positive(SPEC_LIMITS.stepsPerEpoch).optional(),
+  batchSize: positive(SPEC_LIMITS.batchSize).optional(),
+  evaluate: z.boolean(),
+  evalSamples: positive(SPEC_LIMITS.evalSamples).optional(),
+}) satisfies z.ZodType<GenerativeTrialTask>;
+
+const imageBatch = z
+  .object({ n: positive(SPEC_LIMITS.batchSize), images: f32, labels: u8 })
+  .superRefine((b, ctx) => {
+    if (b.images.length !== b.n * MNIST_PIXELS) ctx.addIssue({ code: 'custom', path: ['images'], message: `length ${b.images.length}, expected ${b.n} images × ${MNIST_PIXELS} pixels` });
+    if (b.labels.length !== b.n) ctx.addIssue({ code: 'custom', path: ['labels'], message: `length ${b.labels.length}, expected ${b.n}` });
+    const bad = b.labels.findIndex((l) => l >= MNIST_CLASSES);
+    if (bad >= 0) ctx.addIssue({ code: 'custom', path: ['labels', bad], message: `${b.labels[bad]} is not a digit 0–9` });
+  }) satisfies z.ZodType<ImageBatch>;
+
+const gradientTask = z.object({
+  kind: z.literal('gradient'),
+  runId: shortName,
+  model: z.object({ kind: z.enum(GENERATIVE_KINDS), config: record, seed }),
+  phase: z.enum(['critic', 'generator', 'elbo']),
+  params: tensorMap,
+  paramsVersion: count,
+  batch: imageBatch,
+}) satisfies z.ZodType<GradientTask>;
+
+/** A name from the coordinator, quoted short and escaped for a log line (it may be megabytes long, or hold a newline). */
+const quote = (name: string) => `'${JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name).slice(1, -1)}'`;
+/** An own field of whatever arrived (undefined for a non-object). */
+const field = (v: unknown, key: string): unknown => (typeof v === 'object' && v !== null ? Object.getOwnPropertyDescriptor(v, key)?.value : undefined);
+
+/** Why a discriminator (a task's kind, a frame's type) names nothing this worker takes. */
+function unknownName(name: unknown, named: (quoted: string) => string, unnamed: string, takes: string): string {
+  return `${typeof name === 'string' ? named(quote(name)) : unnamed} (${takes})`;
+}
+
+export const remoteTaskSchema = z.discriminatedUnion('kind', [rolloutTask, z.discriminatedUnion('family', [rlTrialTask, generativeTrialTask]), gradientTask], {
+  // an evaluation decides what a run saves: the coordinator runs it on its own threads
+  error: (iss) => (iss.code === 'invalid_union' ? unknownName(field(iss.input, 'kind'), (k) => `a remote worker does not take ${k} tasks`, 'a task needs a kind', `it takes ${REMOTE_TASK_KINDS.join(', ')}`) : undefined),
+}) satisfies z.ZodType<RemoteTask>;
+
+const FRAME_TYPES = ['challenge', 'proof', 'welcome', 'task', 'error'] as const satisfies readonly ToRemoteWorker['type'][];
+
+export const toRemoteWorkerSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.object({ type: z.literal('challenge'), protocol: z.number().int(), nonce: bytes(NONCE_BYTES, 'nonce') }),
+    z.object({ type: z.literal('proof'), proof: bytes(PROOF_BYTES, 'HMAC-SHA256') }),
+    z.object({ type: z.literal('welcome'), protocol: z.number().int(), peerId: count, runId: shortName }),
+    z.object({ type: z.literal('task'), taskId: count, task: remoteTaskSchema }),
+    z.object({ type: z.literal('error'), code: z.enum(ERROR_CODES), message: z.string().max(10_000), taskId: count.optional() }),
+  ],
+  { error: (iss) => (iss.code === 'invalid_union' ? unknownName(field(iss.input, 'type'), (t) => `a remote worker does not take ${t} frames`, 'a frame needs a type', `it takes ${FRAME_TYPES.join(', ')}`) : undefined) },
+) satisfies z.ZodType<ToRemoteWorker>;
+
+/** The id of a frame that says it is a task, however malformed the rest: the worker answers that task with an error. */
+const taskFrameId = z.object({ type: z.literal('task'), taskId: count });
+
+/** Longest reason returned: a path through the coordinator's record keys may be as long as it likes. */
+const MAX_REASON = 500;
+
+/**
+ * Validates a decoded frame from the coordinator; returns the message, or a one-line reason naming
+ * the bad field and, when the frame is a task with a valid id, that id (to answer it with a task_error).
+ */
+export function parseToRemoteWorker(value: unknown): { ok: true; message: ToRemoteWorker } | { ok: false; reason: string; taskId?: number } {
+  const r = toRemoteWorkerSchema.safeParse(value);
+  if (r.success) return { ok: true, message: r.data };
+  const issue = r.error.issues[0]!;
+  const where = issue.path.length > 0 ? issue.path.map(String).join('.') : 'message';
+  // one line, whatever the coordinator put in the names along the path
+  const full = `${where}: ${issue.message}`.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const reason = full.length > MAX_REASON ? `${full.slice(0, MAX_REASON)}…` : full;
+  const task = taskFrameId.safeParse(value);
+  return task.success ? { ok: false, reason, taskId: task.data.taskId } : { ok: false, reason };
+}
