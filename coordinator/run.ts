@@ -37,7 +37,7 @@ import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { runOnPolicy } from '../drivers/onPolicy.js';
 import { latestGenerativeCheckpoint, runGenerative, type GenerativeRunState } from '../drivers/generative.js';
 import { dashboardHandler } from './dashboardHttp.js';
-import type { Faults, GenerativeRunContext, MetricsMark, RlRunContext, RunEvent, RunOutcome, RunServices, RunTarget } from '../drivers/context.js';
+import type { Faults, GenerativeRunContext, RlRunContext, RunEvent, RunOutcome, RunServices, RunTarget } from '../drivers/context.js';
 import type { RunSummary, WorkerSummary, CoordinatorMessage } from '../protocol/messages.js';
 
 export interface RunOptions {

@@ -21,7 +21,6 @@
  */
 import type { FusedActivation } from './activation.js';
 import { loadNativeAddon, NATIVE_ACT, NATIVE_BIAS, type NativeAddon } from './nativeAddon.js';
-import type { TensorMap } from './tensors.js';
 import type { FusedAdamState } from './flatParams.js';
 
 /** out[M×N] = op(A) op(B) (+ bias per column, then activation); op = transpose when the flag is set. */

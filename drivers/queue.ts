@@ -11,8 +11,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Queue, type ConnectionOptions, type Job } from 'bullmq';
-import { z } from 'zod';
+import { Queue, type Job } from 'bullmq';
 import { withSource } from '../workers/envModules.js';
 import type { TrialStatus } from '../protocol/messages.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';

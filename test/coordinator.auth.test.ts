@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
 import { packr } from '../core/tensors.js';
-import { coordinatorProof, newNonce, workerProof } from '../protocol/auth.js';
+import { coordinatorProof, newNonce } from '../protocol/auth.js';
 import { CLOSE, PROTOCOL_VERSION, type CoordinatorMessage, type PeerMessage, type RunStateMessage } from '../protocol/messages.js';
 import { runExperiment } from '../coordinator/run.js';
 import { Scheduler } from '../coordinator/scheduler.js';
@@ -26,7 +26,7 @@ import { CoordinatorServer } from '../coordinator/server.js';
 import { ensureModule, moduleCacheDir, moduleRef, sha256 } from '../workers/envModules.js';
 import { runTrial } from '../workers/trial.js';
 import type { EvaluateTask, ModuleRef, TrialTask } from '../protocol/tasks.js';
-import { test, useCpu } from './helpers.js';
+import { test, useCpu, until } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../coordinator/cli.js', import.meta.url));
 const GRIDMAZE = pathToFileURL(fileURLToPath(new URL('../experiments/gridmaze.js', import.meta.url))).href;
@@ -40,13 +40,6 @@ test.before(async () => {
 });
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
-const until = async (what: string, cond: () => boolean, ms = 20_000) => {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 /** A real `nnlab worker` process; resolves with its exit code and everything it printed. */
 function worker(args: string[], env: Record<string, string> = {}): { exited: Promise<{ code: number | null; out: string }>; kill: () => void } {

@@ -17,7 +17,7 @@ import { loadDqnRunState } from '../drivers/runState.js';
 import type { DqnRunState } from '../drivers/offPolicy.js';
 import { execute } from '../workers/thread.js';
 import type { StateTree } from '../envs/index.js';
-import type { RolloutResult, RolloutTask } from '../protocol/tasks.js';
+import type { RolloutResult } from '../protocol/tasks.js';
 import { connectPeer, type TestPeer } from './peer.js';
 
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-hostile-'));

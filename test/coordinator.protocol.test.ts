@@ -4,7 +4,7 @@
  * is rejected with an error frame or a close code, the coordinator stays up, and a legitimate
  * remote worker doing real tasks at the same time gets every result right.
  */
-import { test } from './helpers.js';
+import { test, until } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { WebSocket } from 'ws';
 import { packr } from '../core/tensors.js';
@@ -52,13 +52,6 @@ function connect(query = ''): Conn {
   return { ws, errors, closed, opened };
 }
 
-const until = async (cond: () => boolean, ms = 5000) => {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 test('every peer message with all its fields, optional ones included, parses to itself: the schemas drop nothing the types carry', () => {
   // Required<…>: a field added to a message type must be added here, and the schema that drops it fails this test
@@ -79,14 +72,14 @@ test('every peer message with all its fields, optional ones included, parses to 
 test('a frame before the handshake, or a proof made with a wrong token, closes with 4401', async () => {
   const a = connect();
   await a.opened;
-  await until(() => a.errors.length > 0);
+  await until('a.errors.length > 0', () => a.errors.length > 0);
   assert.is(a.errors[0]!.type, 'challenge', 'an unauthenticated peer is challenged first');
   a.ws.send(packr.pack({ type: 'control', action: 'stop' }));
   assert.is((await a.closed).code, CLOSE.unauthorized);
   assert.is((a.errors.find((m) => m.type === 'error') as { code: string }).code, 'unauthorized');
   const b = connect();
   await b.opened;
-  await until(() => b.errors.length > 0);
+  await until('b.errors.length > 0', () => b.errors.length > 0);
   const { nonce } = b.errors[0] as ChallengeMessage;
   const mine = newNonce();
   b.ws.send(packr.pack({ type: 'auth', protocol: PROTOCOL_VERSION, nonce: mine, proof: workerProof('wrong', nonce, mine) }));
@@ -107,7 +100,7 @@ test('a wrong token in the URL is refused at the upgrade with HTTP 401', async (
 test('a wrong protocol version closes with 4400 and says which version the coordinator speaks', async () => {
   const c = connect();
   await c.opened;
-  await until(() => c.errors.length > 0);
+  await until('c.errors.length > 0', () => c.errors.length > 0);
   const { nonce } = c.errors[0] as ChallengeMessage;
   const mine = newNonce();
   c.ws.send(packr.pack({ type: 'auth', protocol: PROTOCOL_VERSION + 1, nonce: mine, proof: workerProof(TOKEN, nonce, mine) }));
@@ -119,7 +112,7 @@ test('an oversized frame from an authenticated peer closes with 1009; a silent p
   const c = connect(`?token=${TOKEN}`);
   await c.opened;
   c.ws.send(packr.pack({ type: 'hello', protocol: PROTOCOL_VERSION, role: 'dashboard', name: 'big' }));
-  await until(() => c.errors.some((m) => m.type === 'welcome'));
+  await until('c.errors.some((m) => m.type === \'welcome\')', () => c.errors.some((m) => m.type === 'welcome'));
   c.ws.send(new Uint8Array(200 * 1024));
   assert.is((await c.closed).code, 1009);
   const silent = connect();
@@ -130,7 +123,7 @@ test('an oversized frame from an authenticated peer closes with 1009; a silent p
 test('10k malformed frames are each rejected while a real worker computes correct results', async () => {
   // a legitimate remote worker doing real trial tasks during the fuzzing
   const worker = runRemoteWorker({ url, token: TOKEN, threads: 1, name: 'honest', log: () => {} });
-  await until(() => scheduler.capacity('trial') > 0);
+  await until('scheduler.capacity(\'trial\') > 0', () => scheduler.capacity('trial') > 0);
   const tasks: TrialTask[] = [0, 1, 2, 3].map((i) => ({ kind: 'trial', family: 'rl', runId: 'fuzz', trial: i, env: { id: 'CliffWalking-v1', kwargs: {} }, algo: 'qlearning', config: { seed: i }, episodes: 60, evalEpisodes: 1 }));
   const results = Promise.all(tasks.map((t) => scheduler.submit(t)));
 
@@ -161,7 +154,7 @@ test('10k malformed frames are each rejected while a real worker computes correc
     for (let k = 0; k < batch; k++) c.ws.send(garbage(sent + k));
     sent += batch;
     // welcome (+ nothing else for a bare scheduler) then one error frame per bad frame
-    await until(() => c.errors.filter((m) => m.type === 'error').length >= batch, 10_000);
+    await until('c.errors.filter((m) => m.type === \'error\').length >= batch', () => c.errors.filter((m) => m.type === 'error').length >= batch, 10_000);
     const errs = c.errors.filter((m) => m.type === 'error') as { code: string }[];
     assert.ok(errs.every((e) => ['bad_msgpack', 'bad_message', 'not_allowed', 'unknown_task'].includes(e.code)), JSON.stringify(errs.find((e) => !['bad_msgpack', 'bad_message', 'not_allowed', 'unknown_task'].includes(e.code))));
     rejectedFrames += errs.length;

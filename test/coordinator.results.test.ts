@@ -7,7 +7,7 @@
  * gradient shards, and for a result of another kind; a generative trial's local folder is never
  * sent to a remote worker.
  */
-import { test } from './helpers.js';
+import { test, until } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { Scheduler, type Executor, type SchedulerOptions } from '../coordinator/scheduler.js';
 import { CoordinatorServer } from '../coordinator/server.js';
@@ -30,13 +30,6 @@ import { DICT_WALK_ID, STRUCTURED_OBS_DIM, TUPLE_WALK_ID } from './fixtures/stru
 
 const TOKEN = 'results-test-token';
 
-const until = async (cond: () => boolean, ms = 10_000) => {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 /** Coordinators still open (closed after each test, whether it passed or not). */
 const open: (() => Promise<void>)[] = [];
@@ -51,7 +44,7 @@ async function setup(onTask: (peer: TestPeer, m: TaskMessage) => void, opts: Sch
   const port = await server.listen();
   const bad = connectPeer(`ws://127.0.0.1:${port}/ws`, TOKEN, { name: 'bad', kinds: ['trial'] });
   bad.onMessage = (m) => m.type === 'task' && onTask(bad, m);
-  await until(() => scheduler.capacity('trial') === 1);
+  await until('scheduler.capacity(\'trial\') === 1', () => scheduler.capacity('trial') === 1);
   scheduler.addExecutor(new InlineExecutor());
   open.push(async () => {
     await scheduler.close();
@@ -66,7 +59,7 @@ test('a trial result with a short curve is refused, named to the worker, and red
   const c = await setup((p, m) => p.send({ type: 'result', taskId: m.taskId, result: { kind: 'trial', trial: 0, finalScore: -13, curve: new Float64Array(29), seconds: 0.1 } }));
   const r = await c.scheduler.submit(trial());
   assert.is(r.finalScore, (await runTrial(trial())).finalScore);
-  await until(() => c.bad.errors().length > 0);
+  await until('c.bad.errors().length > 0', () => c.bad.errors().length > 0);
   assert.equal(c.bad.errors().map((e) => [e.code, e.message]), [['bad_result', 'task 1 refused: bad result: result.curve: length 29, expected 30 (one return per training episode); it goes to another worker']]);
   assert.is(c.scheduler.counts.invalid, 1);
   assert.is(c.scheduler.counts.completed, 1);
@@ -78,7 +71,7 @@ test('a well-formed result of another kind than its task (a gradient for a trial
   const r = await c.scheduler.submit(trial());
   assert.is(r.kind, 'trial');
   assert.is(r.finalScore, (await runTrial(trial())).finalScore);
-  await until(() => c.bad.errors().length > 0);
+  await until('c.bad.errors().length > 0', () => c.bad.errors().length > 0);
   assert.equal(c.bad.errors().map((e) => [e.code, e.message]), [['bad_result', "task 1 refused: bad result: result.kind: 'gradient' answers a 'trial' task; it goes to another worker"]]);
   assert.is(c.scheduler.counts.invalid, 1);
 });
@@ -106,7 +99,7 @@ test('a result frame that fails the schema (a NaN score) fails the task it answe
   const t0 = Date.now();
   await c.scheduler.submit(trial());
   assert.ok(Date.now() - t0 < 5000);
-  await until(() => c.bad.errors().length > 0);
+  await until('c.bad.errors().length > 0', () => c.bad.errors().length > 0);
   const e = c.bad.errors();
   assert.is(e.length, 1);
   assert.is(e[0]!.code, 'bad_result');
@@ -122,10 +115,10 @@ test('an answer after the deadline is dropped, not counted; the worker is suspec
   const remote = () => c.scheduler.stats().find((e) => e.kind === 'remote')!;
   assert.is(remote().state, 'suspect');
   assert.is(c.scheduler.capacity('trial'), 1, 'a suspect worker takes no new tasks');
-  await until(() => c.bad.errors().length > 0);
+  await until('c.bad.errors().length > 0', () => c.bad.errors().length > 0);
   assert.is(c.bad.errors()[0]!.code, 'task_timeout');
   answer!();
-  await until(() => c.scheduler.counts.late === 1);
+  await until('c.scheduler.counts.late === 1', () => c.scheduler.counts.late === 1);
   assert.is(c.scheduler.counts.completed, 1);
   assert.is(remote().state, 'alive');
   assert.is(c.scheduler.capacity('trial'), 2);
@@ -299,7 +292,7 @@ test('a malformed generative trial result from a remote worker is refused and th
     assert.is(r.curve.length, 2);
     assert.is(r.finalScore, r.curve[1]);
     assert.ok(r.curve.every((x) => Number.isFinite(x) && x < 0), `test ELBOs ${Array.from(r.curve).join(', ')}`);
-    await until(() => c.bad.errors().length > 0);
+    await until('c.bad.errors().length > 0', () => c.bad.errors().length > 0);
     assert.equal(c.bad.errors().map((e) => e.message), ['task 1 refused: bad result: result.curve: length 1, expected 2 (one score per training epoch); it goes to another worker']);
     assert.ok(seen !== undefined && seen.kind === 'trial' && seen.family === 'generative' && !('outDir' in seen), `the remote got ${JSON.stringify(seen)}`);
     assert.ok(existsSync(path.join(outDir, 'generator', 'model.json')), 'the local executor wrote the generator into outDir');

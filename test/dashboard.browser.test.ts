@@ -11,7 +11,7 @@
  * under CI, where it fails instead.
  */
 // test-timeout: 600s (a real DQN run driven through chromium; scripts/test.mjs reads this line)
-import { test } from './helpers.js';
+import { test, until as pollUntil } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -66,13 +66,7 @@ if (!available && process.env.CI === undefined) {
   const waitData = (p: Page, selector: string, name: string, ok: (v: number) => boolean, ms = 30_000) =>
     poll(`${selector} data-${name}`, async () => ok(Number((await attr(p, selector, name)) || 0)), ms);
   const episodesLogged = () => readFileSync(path.join(info.runDir, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('episodic_return')).length;
-  const until = async (what: string, ok: () => boolean, ms = 30_000) => {
-    const end = Date.now() + ms;
-    while (!ok()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+  const until = (what: string, ok: () => boolean, ms = 30_000) => pollUntil(what, ok, ms, 100);
 
   // set-up is a test, not a before hook: uvu 0.5 passes a suite whose before hook throws
   test('a DQN run starts on loopback and chromium opens', async () => {

@@ -143,3 +143,17 @@ export function reachableImports(file: string): { files: string[]; packages: str
   visit(path.join(dist, file));
   return { files: [...seen], packages: [...packages] };
 }
+
+/**
+ * Polls `probe` every `everyMs` until it returns a value other than undefined or false, and resolves
+ * with it; throws `timed out after ms ms waiting for <what>` after `ms`.
+ */
+export async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, ms = 20_000, everyMs = 10): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -22,7 +22,7 @@ import { runExperiment, type RunOptions, type RunResult } from '../coordinator/r
 import { parseRlSpec, parseSpec, type SpecInput } from '../drivers/spec.js';
 import type { TrialStatus } from '../protocol/messages.js';
 import { connectPeer } from './peer.js';
-import { useCpu, test } from './helpers.js';
+import { useCpu, test, until as pollUntil } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../coordinator/cli.js', import.meta.url));
 const EXPLODING = fileURLToPath(new URL('./fixtures/explodingEnv.js', import.meta.url));
@@ -32,16 +32,8 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'nnlab-queue-'));
 /** Short lock and stalled-check intervals: a killed worker's trial is handed on within ~2 s. */
 const FAST = ['--lock-duration', '1500', '--stalled-interval', '500'];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
+/** The queue tests' waits (Redis and worker processes): polled every 50 ms, for up to 30 s unless told. */
+const until = <T>(what: string, probe: Parameters<typeof pollUntil<T>>[1], ms = 30_000): Promise<T> => pollUntil(what, probe, ms, 50);
 
 async function freePort(): Promise<number> {
   const s = net.createServer();

@@ -23,19 +23,12 @@ import { runRemoteWorker } from '../workers/remote.js';
 import { moduleCacheDir, sha256 } from '../workers/envModules.js';
 import { runTrial } from '../workers/trial.js';
 import { serveAsCoordinator } from './peer.js';
-import { test } from './helpers.js';
+import { test, until } from './helpers.js';
 
 const TOKEN = `remote-test-token-${randomBytes(8).toString('hex')}`;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'nnlab-remote-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
-const until = async (what: string, cond: () => boolean, ms = 20_000) => {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 const tensors = { 'q/kernel': { shape: [4, 2], data: new Float32Array(8).fill(0.25) }, 'q/bias': { shape: [2], data: Float32Array.of(0, 1) } };
 const stream: Required<EnvStreamState> = { env: { x: Float64Array.of(0.5, -1), steps: 3, nested: [null, true, 'a', Int32Array.of(2)] }, obs: Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8), returns: Float64Array.of(0.5, 1), lengths: Int32Array.of(3, 4), rng: [1, 2, 3, 4] };

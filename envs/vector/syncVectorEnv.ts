@@ -109,8 +109,6 @@ export class SyncVectorEnv implements VectorEnv {
     const resetMask = options?.['resetMask'] as ArrayLike<number | boolean> | undefined;
     const subOptions = resetMask === undefined ? options : Object.fromEntries(Object.entries(options!).filter(([k]) => k !== 'resetMask'));
     let infos: VectorInfo = {};
-    /** Same-step mode: the info of each episode that ended this step (null elsewhere). */
-    let finalInfos: (Info | null)[] | undefined;
     for (let i = 0; i < this.numEnvs; i++) {
       if (resetMask !== undefined && !resetMask[i]) continue;
       const [o, info] = this.envs[i]!.reset({ seed: seeds[i], options: subOptions });

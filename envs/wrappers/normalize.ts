@@ -1,4 +1,4 @@
-import { ObservationWrapper, Wrapper, type Env, type ResetArgs, type ResetReturn, type StepReturn } from '../core.js';
+import { ObservationWrapper, Wrapper, type Env, type StepReturn } from '../core.js';
 import { InvalidArgument } from '../errors.js';
 import { Box } from '../spaces/fundamental.js';
 import { isNumberList } from '../../base/typedArray.js';
