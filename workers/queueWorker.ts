@@ -21,12 +21,10 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { z } from 'zod';
 import { connectionOptions, QUEUE_NAME, redisErrorLogger, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../protocol/queue.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
-import { SPEC_LIMITS } from '../protocol/limits.js';
 import { installShipped, type CodePolicy } from './envModules.js';
 import { TrialProgress } from './trialProgress.js';
 import type { TrialResult, TrialTask } from '../protocol/tasks.js';
-import { RL_ALGOS } from '../agents/algos.js';
-import { GENERATIVE_KINDS } from '../generative/kinds.js';
+import { generativeTrialTask, rlTrialTask } from './remoteMessages.js';
 
 const THREAD_FILE = new URL('./queueThread.js', import.meta.url).href;
 
@@ -53,49 +51,12 @@ export interface QueueWorkerOptions {
 }
 
 const name = z.string().regex(/^[\w-][\w.-]*$/, 'letters, digits, _ . - only, not starting with a dot').max(200);
-const count = (max: number) => z.number().int().min(0).max(max);
-const positive = (max: number) => z.number().int().min(1).max(max);
-/** An RL trial job's task (protocol/tasks.ts RlTrialTask). */
-const rlTaskSchema = z.strictObject({
-  kind: z.literal('trial'),
-  family: z.literal('rl'),
-  runId: z.string().max(200),
-  trial: count(SPEC_LIMITS.trials),
-  env: z.strictObject({
-    id: z.string().min(1).max(200),
-    kwargs: z.record(z.string(), z.unknown()),
-    module: z.strictObject({ hash: z.string(), filename: z.string(), path: z.string(), source: z.string().optional() }).optional(),
-  }),
-  algo: z.enum(RL_ALGOS),
-  config: z.record(z.string(), z.unknown()),
-  episodes: count(SPEC_LIMITS.episodes),
-  envSteps: count(SPEC_LIMITS.envSteps).optional(),
-  evalEpisodes: count(SPEC_LIMITS.evalEpisodes),
-});
-
-/**
- * A generative trial job's task (protocol/tasks.ts GenerativeTrialTask), without `outDir`: this
- * worker decides where a trial writes (runs/<sweep id>/trial-<index>/), a job cannot.
- */
-const generativeTaskSchema = z.strictObject({
-  kind: z.literal('trial'),
-  family: z.literal('generative'),
-  runId: z.string().max(200),
-  trial: count(SPEC_LIMITS.trials),
-  model: z.strictObject({ kind: z.enum(GENERATIVE_KINDS), config: z.record(z.string(), z.unknown()) }),
-  seed: count(SPEC_LIMITS.seed),
-  epochs: positive(SPEC_LIMITS.epochs),
-  stepsPerEpoch: positive(SPEC_LIMITS.stepsPerEpoch).optional(),
-  batchSize: positive(SPEC_LIMITS.batchSize).optional(),
-  evaluate: z.boolean(),
-  evalSamples: positive(SPEC_LIMITS.evalSamples).optional(),
-});
-
 /** What a job must hold before a worker runs it: anyone who can write to the Redis can add jobs. */
 const jobDataSchema = z.strictObject({
   sweepId: name,
   overrides: z.record(z.string(), z.unknown()),
-  task: z.discriminatedUnion('family', [rlTaskSchema, generativeTaskSchema]),
+  // strict: a job naming a field the task does not have (an outDir, say) is refused, not stripped
+  task: z.discriminatedUnion('family', [rlTrialTask.strict(), generativeTrialTask.strict()]),
 });
 
 /** Runs trial jobs until `signal` aborts (or SIGINT/SIGTERM); returns how many trials it completed. */

@@ -97,7 +97,8 @@ const rolloutTask = z
     if (t.stream.obs.length % t.numEnvs !== 0) ctx.addIssue({ code: 'custom', path: ['stream', 'obs'], message: `length ${t.stream.obs.length} is not a multiple of numEnvs ${t.numEnvs}` });
   }) satisfies z.ZodType<RolloutTask>;
 
-const rlTrialTask = z.object({
+/** A trial of an RL sweep (a remote worker's task, and a queue job's: workers/queueWorker.ts). */
+export const rlTrialTask = z.object({
   kind: z.literal('trial'),
   family: z.literal('rl'),
   runId: shortName,
@@ -110,13 +111,14 @@ const rlTrialTask = z.object({
   evalEpisodes: capped(SPEC_LIMITS.evalEpisodes),
 }) satisfies z.ZodType<RlTrialTask>;
 
-const generativeTrialTask = z.object({
+/** A trial of a generative sweep; `outDir` is not part of it: the worker decides where a trial writes. */
+export const generativeTrialTask = z.object({
   kind: z.literal('trial'),
   family: z.literal('generative'),
   runId: shortName,
   trial: capped(SPEC_LIMITS.trials),
   model: z.object({ kind: z.enum(GENERATIVE_KINDS), config: record }),
-  seed,
+  seed: capped(SPEC_LIMITS.seed),
   epochs: positive(SPEC_LIMITS.epochs),
   stepsPerEpoch: positive(SPEC_LIMITS.stepsPerEpoch).optional(),
   batchSize: positive(SPEC_LIMITS.batchSize).optional(),
