@@ -76,7 +76,7 @@ const specObject = z
         /** Rollout threads (piscina) on this machine; 0 runs everything in one thread. */
         rollout: nonNegInt.max(64).default(2),
         /** Envs stepped together by each rollout task. */
-        numEnvs: posInt.max(4096).default(1),
+        numEnvs: capped(1, SPEC_LIMITS.numEnvs).default(1),
         /** Vector steps per rollout task (at most: a DQN task ends where training or a goal check is due). */
         rolloutSteps: capped(1, SPEC_LIMITS.rolloutSteps).default(64),
         /**

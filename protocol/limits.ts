@@ -21,7 +21,8 @@ export const SPEC_LIMITS = Object.freeze({
   epochs: 10_000,
   stepsPerEpoch: 1_000_000,
   wallSeconds: 30 * 24 * 3600,
-  /** Vector steps per rollout task, and numEnvs × rolloutSteps (the task's arrays). */
+  /** Envs of one vector env (workers.numEnvs), vector steps per rollout task, and numEnvs × rolloutSteps (the task's arrays). */
+  numEnvs: 4096,
   rolloutSteps: 100_000,
   rolloutTransitions: 1_000_000,
   remoteWorkers: 256,

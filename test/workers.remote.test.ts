@@ -89,6 +89,7 @@ test('a malformed frame is refused with the path of the bad field; a task frame 
   assert.match(reason(taskFrame(1, { ...generativeTrial, model: { kind: 'diffusion', config: {} } })), /^task\.model\.kind: /);
   // sizes past the spec limits (protocol/limits.ts)
   assert.match(reason(taskFrame(1, { ...noStream, numEnvs: 4096, steps: 1000 })), /^task\.steps: numEnvs × steps = 4096000 transitions; at most 1,000,000$/);
+  assert.match(reason(taskFrame(1, { ...noStream, numEnvs: SPEC_LIMITS.numEnvs + 1 })), /^task\.numEnvs: Too big: expected number to be <=4096$/);
   assert.match(reason(taskFrame(1, { ...rollout, steps: SPEC_LIMITS.rolloutSteps + 1 })), /^task\.steps: Too big/);
   assert.match(reason(taskFrame(1, { ...rlTrial, episodes: 1e12 })), /^task\.episodes: Too big: expected number to be <=1000000$/);
   assert.match(reason(taskFrame(1, { ...generativeTrial, seed: -1 })), /^task\.seed: Too small/);
@@ -150,7 +151,7 @@ test('a hostile coordinator: malformed tasks and garbage frames are refused and 
     c.send(taskFrame(-5, withCode));
     // malformed tasks with ids: wrong type, sizes past the limits, a missing field, a kind not for remote workers
     c.send(taskFrame(1, { ...withCode, episodes: 'many' }));
-    c.send(taskFrame(2, { ...noStream, env: { ...rollout.env, module: payload }, numEnvs: 1_000_000, steps: SPEC_LIMITS.rolloutSteps + 1 }));
+    c.send(taskFrame(2, { ...noStream, env: { ...rollout.env, module: payload }, numEnvs: 1, steps: SPEC_LIMITS.rolloutSteps + 1 }));
     const { env: _env, ...noEnv } = withCode;
     c.send(taskFrame(3, noEnv));
     c.send(taskFrame(4, { kind: 'evaluate', runId: 'hostile', env: withCode.env, policy: { algo: 'dqn', activation: 'relu', params: {}, version: 0 }, firstSeed: 0, episodes: 1 }));

@@ -74,7 +74,7 @@ const rolloutTask = z
     kind: z.literal('rollout'),
     runId: shortName,
     env: envRef,
-    numEnvs: positive(SPEC_LIMITS.rolloutTransitions),
+    numEnvs: positive(SPEC_LIMITS.numEnvs),
     steps: positive(SPEC_LIMITS.rolloutSteps),
     envStep: capped(SPEC_LIMITS.envSteps),
     policy: z.object({
