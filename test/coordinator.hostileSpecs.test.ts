@@ -99,6 +99,7 @@ test('every size that allocates up front has a cap that the error names, agent a
     [{ ...cartpoleDqn, agent: { algo: 'reinforce', config: { episodesPerUpdate: 1e9 } } }, /spec\.agent\.config\.episodesPerUpdate: at most 10,000/],
     [{ ...cartpoleDqn, workers: { rolloutSteps: 2 ** 31 } }, /spec\.workers\.rolloutSteps: at most 100,000, got 2147483648/],
     [{ ...cartpoleDqn, workers: { numEnvs: 4096, rolloutSteps: 1000 } }, /spec\.workers\.rolloutSteps: numEnvs × rolloutSteps = 4096000/],
+    [{ ...cartpoleDqn, workers: { numEnvs: 4097 } }, /spec\.workers\.numEnvs: at most 4,096, got 4097/],
     [{ ...cartpoleDqn, budget: { envSteps: 1e15 } }, /spec\.budget\.envSteps: at most 1,000,000,000/],
     [{ ...tabular, budget: { episodes: 1e12 } }, /spec\.budget\.episodes: at most 1,000,000/],
     [{ ...tabular, eval: { finalEpisodes: 1e9 } }, /spec\.eval\.finalEpisodes: at most 100,000/],
