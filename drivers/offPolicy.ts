@@ -35,7 +35,7 @@ import { OffPolicySchedule } from '../agents/offPolicy.js';
 import type { TrainPhase } from '../agents/types.js';
 import { EVAL_SEEDS, evaluatePolicy, GoalRule, summarizeEpisodes, type EpisodeBlock, type EvalResult } from '../agents/evaluate.js';
 import { RolloutRunner, type RolloutRunnerState } from '../workers/rollout.js';
-import { DQN_ENV_STEPS, type EvaluateTask, type RolloutResult, type RolloutTask } from '../protocol/tasks.js';
+import { defaultEnvSteps, type EvaluateTask, type RolloutResult, type RolloutTask } from '../protocol/tasks.js';
 import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
 import { EMPTY_ROUND, InlineLearner, LearnerLost, ProcessLearner, WarmStartLearner, type LearnerClient } from './learner.js';
 import type { MetricsMark, RlRunContext, RunOutcome } from './context.js';
@@ -148,7 +148,7 @@ export async function runDqn(ctx: RlRunContext, resumed?: DqnRunState): Promise<
 async function trainRun(ctx: RlRunContext, learner0: LearnerClient, restartLearner: () => Promise<LearnerClient>, resume?: DqnRunState): Promise<RunOutcome> {
   const { spec } = ctx;
   const { config, obsDim, numActions } = dqnSetup(ctx);
-  const budget = spec.budget.envSteps ?? DQN_ENV_STEPS;
+  const budget = spec.budget.envSteps ?? defaultEnvSteps('dqn');
   const numEnvs = spec.workers.numEnvs;
   const taskSteps = spec.workers.rolloutSteps;
   const single = ctx.singleProcess;

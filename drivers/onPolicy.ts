@@ -7,7 +7,7 @@ import path from 'node:path';
 import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
 import { RL_AGENTS } from '../agents/registry.js';
 import type { TrainPgOptions } from '../agents/onPolicy.js';
-import { PG_ENV_STEPS } from '../protocol/tasks.js';
+import { defaultEnvSteps } from '../protocol/tasks.js';
 import type { RlRunContext, RunOutcome } from './context.js';
 
 export async function runOnPolicy(ctx: RlRunContext, resume?: unknown): Promise<RunOutcome> {
@@ -16,7 +16,7 @@ export async function runOnPolicy(ctx: RlRunContext, resume?: unknown): Promise<
   if (resume !== undefined) throw new Error(`--resume: ${algo} runs are not checkpointed mid-run (DQN and generative runs are)`);
   const entry = RL_AGENTS[algo];
   if (entry.family !== 'policy-gradient') throw new RangeError(`spec.agent.algo: '${algo}' cannot run in process`);
-  const budget = spec.budget.envSteps ?? PG_ENV_STEPS;
+  const budget = spec.budget.envSteps ?? defaultEnvSteps(spec.agent.algo);
   let last = 0;
   const opts: TrainPgOptions<Record<string, unknown>> = {
     envId: ctx.envRef.id,

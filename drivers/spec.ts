@@ -59,7 +59,7 @@ const specObject = z
     seed: capped(0, SPEC_LIMITS.seed).default(0),
     budget: z
       .strictObject({
-        /** Env steps (deep agents; when absent protocol/tasks.ts's DQN_ENV_STEPS, PG_ENV_STEPS, or a sweep trial's DEEP_TRIAL_ENV_STEPS). */
+        /** Env steps (deep agents; when absent protocol/tasks.ts's defaultEnvSteps: DQN 100k, the policy-gradient agents 200k, a run or a sweep trial alike). */
         envSteps: capped(1, SPEC_LIMITS.envSteps).optional(),
         /** Episodes (tabular agents; when absent TABULAR_EPISODES). */
         episodes: capped(1, SPEC_LIMITS.episodes).optional(),

@@ -16,7 +16,7 @@
  */
 import { Box, Discrete, makeVec, probeEnv, restoreState, type StateTree, type VectorEnv } from '../envs/index.js';
 import type { TensorMap } from '../core/tensors.js';
-import { DEEP_TRIAL_ENV_STEPS, type EnvRef, type EnvStreamState, type EvaluateResult, type EvaluateTask, type GradientResult, type GradientTask, type RolloutResult, type RolloutTask, type Task, type TaskResult, type TrialResult, type TrialTask, type GenerativeTrialTask } from '../protocol/tasks.js';
+import { defaultEnvSteps, type EnvRef, type EnvStreamState, type EvaluateResult, type EvaluateTask, type GradientResult, type GradientTask, type RolloutResult, type RolloutTask, type Task, type TaskResult, type TrialResult, type TrialTask, type GenerativeTrialTask } from '../protocol/tasks.js';
 import { isTabular } from '../agents/algos.js';
 import { CLASSIFIER_SCORE_RANGE, scoreMetric } from '../generative/score.js';
 
@@ -213,7 +213,7 @@ export function validateTrial(task: TrialTask, r: TrialResult): string | undefin
   if (task.family === 'generative') return validateGenerativeTrial(task, r);
   if (isTabular(task.algo)) return length('result.curve', r.curve, task.episodes, `one return per training episode`) ?? finite('result.curve', r.curve);
   // a deep trial trains for env steps: at most one episode per step
-  const steps = task.envSteps ?? DEEP_TRIAL_ENV_STEPS;
+  const steps = task.envSteps ?? defaultEnvSteps(task.algo);
   if (r.curve.length > steps) return `result.curve: ${r.curve.length} episodes in ${steps} env steps`;
   return finite('result.curve', r.curve);
 }

@@ -117,12 +117,10 @@ export interface EvaluateResult {
 export const DQN_ENV_STEPS = 100_000;
 /** A policy-gradient run's (REINFORCE, Actor-Critic, A2C) env-step budget when its spec names none. */
 export const PG_ENV_STEPS = 200_000;
-/**
- * A deep trial's env-step budget when its spec names none, whatever its agent: a single
- * policy-gradient run's (PG_ENV_STEPS), so a DQN trial trains twice as long as a single DQN run
- * (DQN_ENV_STEPS).
- */
-export const DEEP_TRIAL_ENV_STEPS = PG_ENV_STEPS;
+/** A deep agent's env-step budget when its spec names none: a single run's and a sweep trial's alike. */
+export function defaultEnvSteps(algo: RlAlgo): number {
+  return algo === 'dqn' ? DQN_ENV_STEPS : PG_ENV_STEPS;
+}
 /** A tabular agent's episodes when its spec names none (`budget.episodes`; `nnlab train` without --steps). */
 export const TABULAR_EPISODES = 500;
 /** A generative run's epochs when its spec names none (spec.budget.epochs), a sweep trial's as a single run's. */
@@ -148,7 +146,7 @@ export interface RlTrialTask extends TrialTaskBase {
   config: Record<string, unknown>;
   /** Training episodes (tabular agents). */
   episodes: number;
-  /** Training env steps (deep agents; default DEEP_TRIAL_ENV_STEPS). */
+  /** Training env steps (deep agents; default defaultEnvSteps(algo)). */
   envSteps?: number;
   evalEpisodes: number;
 }

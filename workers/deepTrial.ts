@@ -9,7 +9,7 @@ import { greedyPolicy } from '../agents/dqnActor.js';
 import { isRlAlgo } from '../agents/algos.js';
 import { RL_AGENTS } from '../agents/registry.js';
 import type { Metrics } from '../agents/types.js';
-import { DEEP_TRIAL_ENV_STEPS, type RlTrialTask } from '../protocol/tasks.js';
+import { defaultEnvSteps, type RlTrialTask } from '../protocol/tasks.js';
 import type { OnPoint } from './trial.js';
 
 /** Trains a deep RL trial's agent; its curve is the training episodes' returns, its score the greedy mean return. */
@@ -22,7 +22,7 @@ export async function runDeepTrial(task: RlTrialTask, onEpisode: OnPoint | undef
     returns.push(r);
     onEpisode?.(r);
   };
-  const opts = { envId: task.env.id, kwargs: task.env.kwargs, config: task.config, totalTimesteps: task.envSteps ?? DEEP_TRIAL_ENV_STEPS, onMetrics };
+  const opts = { envId: task.env.id, kwargs: task.env.kwargs, config: task.config, totalTimesteps: task.envSteps ?? defaultEnvSteps(task.algo), onMetrics };
   // a task that crossed a socket may name anything
   if (!isRlAlgo(task.algo)) throw new Error(`trial: unknown algorithm '${String(task.algo)}'`);
   const entry = RL_AGENTS[task.algo];
