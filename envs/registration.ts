@@ -234,7 +234,7 @@ export function instantiate(creator: EnvCreator, kwargs: Record<string, unknown>
  * camelCase, e.g. `{ mapName: '8x8', isSlippery: false }`) are merged over the spec's kwargs and
  * validated by the env.
  */
-export function make<O = any, A = any>(id: string | EnvSpec, kwargs: Record<string, unknown> = {}, options: MakeOptions = {}): Env<O, A> {
+export function make<O = unknown, A = unknown>(id: string | EnvSpec, kwargs: Record<string, unknown> = {}, options: MakeOptions = {}): Env<O, A> {
   let envSpec: EnvSpec;
   if (typeof id === 'string') {
     const ref = splitModuleRef(id);
@@ -298,7 +298,7 @@ export async function resolveSpecAsync(id: string | EnvSpec): Promise<EnvSpec> {
 }
 
 /** `make` for ids with a module prefix or a string entry point (see `resolveSpecAsync`). */
-export async function makeAsync<O = any, A = any>(id: string | EnvSpec, kwargs: Record<string, unknown> = {}, options: MakeOptions = {}): Promise<Env<O, A>> {
+export async function makeAsync<O = unknown, A = unknown>(id: string | EnvSpec, kwargs: Record<string, unknown> = {}, options: MakeOptions = {}): Promise<Env<O, A>> {
   return make<O, A>(await resolveSpecAsync(id), kwargs, options);
 }
 

@@ -304,7 +304,7 @@ test('restoreState: a sealed layout (the PCG64 generator) refuses other keys, be
   assert.ok(gen !== undefined, 'the snapshot holds a PCG64 state');
   gen.limbs16 = new Uint16Array(8);
   delete gen.s0;
-  const [fresh, twin] = [make('CartPole-v1'), make('CartPole-v1')];
+  const [fresh, twin] = [make<Float32Array, number>('CartPole-v1'), make<Float32Array, number>('CartPole-v1')];
   fresh.reset({ seed: 2 });
   twin.reset({ seed: 2 });
   assert.throws(() => restoreState(fresh, snap), /bitGenerator\.limbs16 has no counterpart in the live env/);
