@@ -9,6 +9,7 @@
  * SIGINT/SIGTERM checkpoint and stop; `--resume RUN_DIR` continues from the newest checkpoint.
  */
 import { randomBytes } from 'node:crypto';
+import { resolveToken } from '../protocol/auth.js';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -186,7 +187,8 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   const metrics = new MetricsLog(runDir, resumeMark);
 
   // ---- scheduler, server, executors ----
-  const token = opts.token ?? process.env.NNLAB_TOKEN ?? randomBytes(16).toString('hex');
+  // the one rule of protocol/auth.ts: an empty NNLAB_TOKEN is no token (a random one is drawn), an empty opts.token an error
+  const token = resolveToken({ token: opts.token }) ?? randomBytes(16).toString('hex');
   const scheduler = new Scheduler(spec.workers.taskTimeout !== undefined ? { taskTimeout: spec.workers.taskTimeout } : {});
   const summary: RunSummary = { runId, name: spec.name, state: 'starting', kind: specKind(spec), backend: backend.name, startedAt: new Date().toISOString() };
   const asTrials = queueUrl !== undefined || spec.sweep !== undefined || (spec.agent !== undefined && isTabular(spec.agent.algo));

@@ -114,6 +114,8 @@ export class CoordinatorServer {
   readonly rejected: Record<string, number> = {};
 
   constructor(private readonly opts: ServerOptions) {
+    // an empty key would let anyone compute the proofs and pass `?token=`
+    if (opts.token.length === 0) throw new Error('CoordinatorServer: the run token is empty');
     const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
       if (healthzRequest(req, res, opts.token, opts.runId)) return;
       if (opts.httpHandler !== undefined) return opts.httpHandler(req, res);

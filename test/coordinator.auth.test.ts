@@ -476,6 +476,26 @@ test('at most 16 connections may be unauthenticated at once (more close with 101
   }
 });
 
+test('an empty NNLAB_TOKEN is no token: the run draws its own; an empty token is refused by the run and by the server', async () => {
+  const saved = process.env.NNLAB_TOKEN;
+  process.env.NNLAB_TOKEN = '';
+  try {
+    let token: string | undefined;
+    const spec = { name: 'empty-token', env: { id: 'CliffWalking-v1' }, agent: { algo: 'qlearning' }, budget: { episodes: 3 }, eval: { finalEpisodes: 1 } };
+    const result = await runExperiment({ spec, runsDir: path.join(tmp, 'runs'), log: () => {}, progressOut: null, handleSignals: false, onListening: (info) => (token = info.token) });
+    assert.is(result.state, 'finished', result.message);
+    assert.match(token ?? '', /^[0-9a-f]{32}$/, 'a random token, not the empty one');
+    await runExperiment({ spec, runsDir: path.join(tmp, 'runs'), token: '', log: () => {}, progressOut: null, handleSignals: false }).then(
+      () => assert.unreachable('a run with an empty token started'),
+      (e: Error) => assert.match(e.message, 'the run token is empty'),
+    );
+  } finally {
+    if (saved === undefined) delete process.env.NNLAB_TOKEN;
+    else process.env.NNLAB_TOKEN = saved;
+  }
+  assert.throws(() => new CoordinatorServer({ token: '', runId: 'empty', scheduler: new Scheduler() }), /the run token is empty/);
+});
+
 test('the token from --token-file or NNLAB_TOKEN; --token with --token-file is a usage error', async () => {
   const both = worker(['--connect', 'ws://127.0.0.1:9', '--token', 'a', '--token-file', tokenFile]);
   const r = await both.exited;
