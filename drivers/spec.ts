@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { Rng } from '../base/rng.js';
 import { redisUrlProblem } from '../protocol/redisUrl.js';
-import { SPEC_LIMITS } from '../protocol/limits.js';
+import { SPEC_LIMITS, SAFE_NAME } from '../protocol/limits.js';
 import { RL_ALGOS } from '../agents/algos.js';
 import { GENERATIVE_KINDS } from '../generative/kinds.js';
 
@@ -44,7 +44,7 @@ const sweepValue = z.union([
 const specObject = z
   .strictObject({
     /** A name for the run directory and the dashboard. */
-    name: z.string().regex(/^[\w.-]+$/, 'letters, digits, _ . - only').max(SPEC_LIMITS.name, `at most ${SPEC_LIMITS.name} characters`).default('experiment'),
+    name: z.string().regex(SAFE_NAME.pattern, SAFE_NAME.rule).max(SPEC_LIMITS.name, `at most ${SPEC_LIMITS.name} characters`).default('experiment'),
     env: z
       .strictObject({
         /** A registered id (CartPole-v1) or one registered by `module`. */

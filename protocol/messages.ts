@@ -1,6 +1,6 @@
 /**
  * The one message protocol between the coordinator and everything that talks to it: remote
- * workers and dashboards over WebSocket (msgpack frames, `new Packr({ moreTypes: true })`), and
+ * workers and dashboards over WebSocket (msgpack frames, base/msgpack.ts's options), and
  * the learner process over Node IPC (structured clone). Every message is a member of a
  * discriminated union on `type`, validated where it arrives: what peers send, by the zod schemas
  * below; what a remote worker gets from the coordinator, by workers/remoteMessages.ts (its task

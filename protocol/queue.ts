@@ -53,9 +53,9 @@ export const jobResultSchema = z.object({
   worker: z.string(),
   host: z.string(),
   runDir: z.string(),
-});
+}) satisfies z.ZodType<TrialJobResult>;
 const progressBase = { worker: z.string(), host: z.string(), recent: z.array(z.number()).max(PROGRESS_TAIL) };
-export const jobProgressSchema = z.union([z.object({ ...progressBase, episodes: z.number().int().nonnegative() }), z.object({ ...progressBase, epochs: z.number().int().nonnegative() })]);
+export const jobProgressSchema = z.union([z.object({ ...progressBase, episodes: z.number().int().nonnegative() }), z.object({ ...progressBase, epochs: z.number().int().nonnegative() })]) satisfies z.ZodType<TrialJobProgress>;
 
 
 /** The connection options of a Redis URL: commands wait while Redis is away, and reconnects back off up to 5 s. */

@@ -61,6 +61,14 @@ test('seeds, samples and list lengths have maxima that the error names', () => {
   assert.match(problemsOf(() => expandSweep(s)).join('\n'), /expands to 200,000,000 trials/);
 });
 
+test("a run's name is a folder name a queue worker accepts too: no leading dot, no path", () => {
+  for (const name of ['.hidden', '..', '../up', 'a/b']) {
+    const p = problemsOf(() => parseSpec({ ...tabular, name }));
+    assert.ok(p.some((l) => l.startsWith('spec.name: letters, digits, _ . - only, not starting with a dot')), `${name}: ${p.join('\n')}`);
+  }
+  assert.is(parseSpec({ ...tabular, name: 'v1.2_sweep-a' }).name, 'v1.2_sweep-a');
+});
+
 test('sweep paths cannot reach Object.prototype or name fields the spec does not have', () => {
   const bad = ['__proto__.polluted', 'agent.__proto__.polluted', 'constructor.prototype.polluted', 'agent.config.constructor', 'env.kwargs.prototype', 'agent.colour', 'seed.value', 'sweep.seeds'];
   for (const name of bad) {

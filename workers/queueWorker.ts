@@ -21,6 +21,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { z } from 'zod';
 import { connectionOptions, QUEUE_NAME, redisErrorLogger, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../protocol/queue.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
+import { SAFE_NAME } from '../protocol/limits.js';
 import { installShipped, type CodePolicy } from './envModules.js';
 import { TrialProgress } from './trialProgress.js';
 import type { TrialResult, TrialTask } from '../protocol/tasks.js';
@@ -50,7 +51,7 @@ export interface QueueWorkerOptions {
   handleSignals?: boolean;
 }
 
-const name = z.string().regex(/^[\w-][\w.-]*$/, 'letters, digits, _ . - only, not starting with a dot').max(200);
+const name = z.string().regex(SAFE_NAME.pattern, SAFE_NAME.rule).max(200);
 /** What a job must hold before a worker runs it: anyone who can write to the Redis can add jobs. */
 const jobDataSchema = z.strictObject({
   sweepId: name,
