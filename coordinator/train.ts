@@ -43,7 +43,7 @@ export async function trainTabular(opts: TrainTabularOptions): Promise<RunOutcom
   const metrics = new MetricsLog(runDir);
   let outcome: RunOutcome;
   try {
-    const train: Parameters<typeof runTrain>[0] = { agent: spec.agent.algo, env: spec.env.id, seed: spec.seed, runDir, metrics, backend: opts.backend, log };
+    const train: Parameters<typeof runTrain>[0] = { agent: spec.agent.algo, env: spec.env.id, seed: spec.seed, finalEpisodes: spec.eval.finalEpisodes, runDir, metrics, backend: opts.backend, log };
     if (spec.budget.episodes !== undefined) train.budget = spec.budget.episodes;
     outcome = await runTrain(train);
   } catch (e) {

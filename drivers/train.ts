@@ -22,6 +22,8 @@ export interface TrainOptions {
   seed: number;
   /** Episodes (default TABULAR_EPISODES). */
   budget?: number;
+  /** Greedy episodes of the final evaluation (the spec's eval.finalEpisodes). */
+  finalEpisodes: number;
   /** The run's directory (made by the coordinator): the Q table goes in its checkpoints/. */
   runDir: string;
   /** The run's metrics log (metrics.jsonl and metrics.csv). */
@@ -54,7 +56,7 @@ export async function runTrain(opts: TrainOptions): Promise<RunOutcome> {
   const env = make(opts.env) as Env<number, number>;
   const agent = RL_AGENTS[algo].Agent.forEnv(env, { seed: opts.seed });
   trainTabular(env, agent, { episodes: opts.budget ?? TABULAR_EPISODES, onMetrics });
-  const meanReturn = evaluateGreedy(env, agent.params, 100, EVAL_SEEDS.final(opts.seed), 10_000);
+  const meanReturn = evaluateGreedy(env, agent.params, opts.finalEpisodes, EVAL_SEEDS.final(opts.seed));
   await agent.save(path.join(runDir, 'checkpoints'));
-  return { state: 'finished', message: `greedy evaluation over 100 episodes: mean return ${meanReturn.toFixed(3)}; Q table in ${runDir}/checkpoints`, envSteps, finalScore: meanReturn };
+  return { state: 'finished', message: `greedy evaluation over ${opts.finalEpisodes} episodes: mean return ${meanReturn.toFixed(3)}; Q table in ${runDir}/checkpoints`, envSteps, finalScore: meanReturn };
 }
