@@ -97,12 +97,13 @@ const rolloutTask = z
     if (t.stream.obs.length % t.numEnvs !== 0) ctx.addIssue({ code: 'custom', path: ['stream', 'obs'], message: `length ${t.stream.obs.length} is not a multiple of numEnvs ${t.numEnvs}` });
   }) satisfies z.ZodType<RolloutTask>;
 
+/** What every trial task has: its run and its index in the sweep. */
+const trialOf = { kind: z.literal('trial'), runId: shortName, trial: capped(SPEC_LIMITS.trials) };
+
 /** A trial of an RL sweep (a remote worker's task, and a queue job's: workers/queueWorker.ts). */
 export const rlTrialTask = z.object({
-  kind: z.literal('trial'),
+  ...trialOf,
   family: z.literal('rl'),
-  runId: shortName,
-  trial: capped(SPEC_LIMITS.trials),
   env: envRef,
   algo: z.enum(RL_ALGOS),
   config: record,
@@ -113,10 +114,8 @@ export const rlTrialTask = z.object({
 
 /** A trial of a generative sweep; `outDir` is not part of it: the worker decides where a trial writes. */
 export const generativeTrialTask = z.object({
-  kind: z.literal('trial'),
+  ...trialOf,
   family: z.literal('generative'),
-  runId: shortName,
-  trial: capped(SPEC_LIMITS.trials),
   model: z.object({ kind: z.enum(GENERATIVE_KINDS), config: record }),
   seed: capped(SPEC_LIMITS.seed),
   epochs: positive(SPEC_LIMITS.epochs),
