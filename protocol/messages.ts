@@ -241,11 +241,12 @@ export interface WorkerSummary {
 // message with every field, optional ones included, parses to itself: zod drops the fields a
 // schema does not name).
 
-const f32 = z.instanceof(Float32Array);
+/** The contract's atoms, used by these schemas and by the worker side's (workers/remoteMessages.ts). */
+export const f32 = z.instanceof(Float32Array);
 const f64 = z.instanceof(Float64Array);
 const i32 = z.instanceof(Int32Array);
-const u8 = z.instanceof(Uint8Array);
-const count = z.number().int().nonnegative();
+export const u8 = z.instanceof(Uint8Array);
+export const count = z.number().int().nonnegative();
 
 /** Env state as data (envs/snapshot.ts StateTree): plain values, typed arrays, lists and records, at most 32 levels deep. */
 const stateTree: z.ZodType<StateTree> = z.lazy(() =>

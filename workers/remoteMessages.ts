@@ -21,7 +21,7 @@ import { RL_ALGOS } from '../agents/algos.js';
 import { HIDDEN_ACTIVATIONS } from '../core/activation.js';
 import { GENERATIVE_KINDS } from '../generative/kinds.js';
 import { SPEC_LIMITS } from '../protocol/limits.js';
-import { ERROR_CODES, NONCE_BYTES, envStream, type ChallengeMessage, type ErrorMessage, type ProofMessage, type TaskMessage, type WelcomeMessage } from '../protocol/messages.js';
+import { ERROR_CODES, NONCE_BYTES, count, envStream, f32, u8, type ChallengeMessage, type ErrorMessage, type ProofMessage, type TaskMessage, type WelcomeMessage } from '../protocol/messages.js';
 import { REMOTE_TASK_KINDS, type EnvRef, type GenerativeTrialTask, type GradientTask, type ModuleRef, type RlTrialTask, type RolloutTask, type Task } from '../protocol/tasks.js';
 import type { TensorData, TensorMap } from '../core/tensors.js';
 import type { ImageBatch } from '../generative/types.js';
@@ -43,9 +43,6 @@ const MNIST_CLASSES = 10;
 /** Dimensions of a tensor, at most (the conv nets' kernels have 4). */
 const MAX_RANK = 8;
 
-const f32 = z.instanceof(Float32Array);
-const u8 = z.instanceof(Uint8Array);
-const count = z.number().int().nonnegative();
 const capped = (max: number) => count.max(max);
 const positive = (max: number) => z.number().int().min(1).max(max);
 /** ε and its decay fraction. */
