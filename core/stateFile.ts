@@ -28,11 +28,14 @@ export const count = z.number().int().nonnegative();
 export const rngStateSchema = z.tuple([z.number().int(), z.number().int(), z.number().int(), z.number().int()]).readonly() satisfies z.ZodType<RngState>;
 
 const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+/** Whether a tensor's data has as many values as its shape holds. */
+const fillsShape = (t: { shape: readonly number[]; data: { length: number } }): boolean => t.data.length === sizeOf(t.shape);
+const FILLS_SHAPE = { message: 'data has as many values as its shape holds' };
 
 /** One tensor's values with its shape; the length must be the shape's size. */
 export const tensorDataSchema = z
   .object({ shape: z.array(count), data: f32 })
-  .refine((t) => t.data.length === sizeOf(t.shape), { message: 'data has as many values as its shape holds' }) satisfies z.ZodType<TensorData>;
+  .refine(fillsShape, FILLS_SHAPE) satisfies z.ZodType<TensorData>;
 export const tensorMapSchema = z.record(z.string(), tensorDataSchema) satisfies z.ZodType<TensorMap>;
 
 /** FusedAdam's state (core/fused.ts). */
@@ -46,7 +49,7 @@ export const optimizerSlotsSchema = z.array(
     name: z.string(),
     value: z
       .object({ shape: z.array(count), data: z.union([f32, i32]) })
-      .refine((t) => t.data.length === sizeOf(t.shape), { message: 'data has as many values as its shape holds' }),
+      .refine(fillsShape, FILLS_SHAPE),
   }),
 ) satisfies z.ZodType<OptimizerSlot[]>;
 
