@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tokensEqual } from './server.js';
-import { expandSweep, parseSpec } from '../drivers/spec.js';
+import { expandSweep, loadSpecFile } from '../drivers/spec.js';
 
 /** dashboard/static of this package (dist/coordinator/ → ../../dashboard/static). */
 export const DASHBOARD_STATIC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dashboard', 'static');
@@ -112,7 +112,7 @@ export function dashboardHandler(opts: DashboardHttpOptions): (req: IncomingMess
         if (!authorised) return send(401, 'application/json', JSON.stringify({ error: 'not authorised' }) + '\n');
         if (trials === undefined && opts.runDir !== undefined) {
           try {
-            const spec = parseSpec(JSON.parse(readFileSync(path.join(opts.runDir, 'spec.json'), 'utf8')), 'spec.json');
+            const spec = loadSpecFile(path.join(opts.runDir, 'spec.json'));
             trials = JSON.stringify(expandSweep(spec).map((t) => ({ index: t.index, overrides: t.overrides })));
           } catch {
             return send(404, 'application/json', JSON.stringify({ error: 'no sweep spec in this run' }) + '\n');

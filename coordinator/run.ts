@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { resolveToken } from '../protocol/auth.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
@@ -22,7 +22,7 @@ import type { HiddenActivation } from '../core/activation.js';
 import { spec as findEnvSpec } from '../envs/index.js';
 import { ensureModule, moduleRef } from '../workers/envModules.js';
 import type { EnvRef } from '../protocol/tasks.js';
-import { parseSpec, specKind, type EnvSection, type ExperimentSpec } from '../drivers/spec.js';
+import { loadSpecFile, parseSpec, specKind, type EnvSection, type ExperimentSpec } from '../drivers/spec.js';
 import { checkExperiment } from '../drivers/specCheck.js';
 import { makeRunDir, MetricsLog, newRunId, readMetrics, writeResultFile, writeRunFiles } from './runDir.js';
 import { Scheduler } from './scheduler.js';
@@ -142,7 +142,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     runDir = opts.resume;
     const specFile = path.join(runDir, 'spec.json');
     if (!existsSync(specFile)) throw new Error(`--resume ${runDir}: not a run directory (no spec.json)`);
-    spec = parseSpec(JSON.parse(readFileSync(specFile, 'utf8')), specFile);
+    spec = loadSpecFile(specFile);
     // each trial of a sweep is a whole run: there is no checkpoint of the sweep to continue from
     if (spec.sweep !== undefined) throw new Error(`--resume ${runDir}: a sweep is not resumed (each trial is a whole run); run its spec again`);
     // a tabular run's checkpoint (`nnlab train`'s Q table) is its end, not a point to continue from

@@ -3,14 +3,14 @@
  * agent greedily (its Q network from the tfjs-format model files, the same files a browser loads),
  * or, for a generative run, loads the saved model and writes a grid of fresh samples.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { latestCheckpoint, loadModelFiles } from '../core/checkpoint.js';
 import { getParams } from '../core/tensors.js';
 import { greedyPolicy, resolveDqnConfig, type DqnConfig } from '../agents/dqn.js';
 import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
 import { ensureModule, moduleRef } from '../workers/envModules.js';
-import { parseSpec } from './spec.js';
+import { loadSpecFile } from './spec.js';
 import { makeGenerativeLearner } from '../generative/models.js';
 import { encodePng, sampleGrid } from '../generative/png.js';
 import { GENERATIVE_EVAL_SEEDS } from '../generative/eval.js';
@@ -36,7 +36,7 @@ async function sampleGenerator(runDir: string, kind: string, config: Record<stri
 export async function evalRun(runDir: string, episodes: number, log: (l: string) => void = console.log): Promise<number> {
   const specFile = path.join(runDir, 'spec.json');
   if (!existsSync(specFile)) throw new Error(`${runDir} is not a run directory (no spec.json)`);
-  const spec = parseSpec(JSON.parse(readFileSync(specFile, 'utf8')), specFile);
+  const spec = loadSpecFile(specFile);
   if (spec.model !== undefined) return sampleGenerator(runDir, spec.model.kind, spec.model.config, spec.seed, log);
   if (spec.agent.algo !== 'dqn') throw new Error(`nnlab eval: runs of '${spec.agent.algo}' are evaluated at the end of the run (see ${path.join(runDir, 'result.json')})`);
   const ckpt = await latestCheckpoint(path.join(runDir, 'checkpoints'));

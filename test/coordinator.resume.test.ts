@@ -132,4 +132,17 @@ test("a generative run's tampered LATEST-epoch.json is refused before the run st
   }
 });
 
+test("a run directory whose spec.json is not JSON is refused naming the file, and nothing in it changes", async () => {
+  const runDir = path.join(runsDir, 'bad-spec');
+  mkdirSync(path.join(runDir, 'checkpoints'), { recursive: true });
+  const specFile = path.join(runDir, 'spec.json');
+  writeFileSync(specFile, '{"name": "bad-spec", ');
+  const before = snapshot(runDir);
+  await run({ resume: runDir }).then(
+    () => assert.unreachable('resumed'),
+    (e: Error) => assert.match(e.message, `${specFile} is not valid JSON`),
+  );
+  assert.equal(snapshot(runDir), before, 'the refused resume changed the run directory');
+});
+
 test.run();
