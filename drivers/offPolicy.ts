@@ -93,8 +93,15 @@ export class NonFiniteError extends Error {}
 /** Rounds a run keeps for a learner restart before it asks the learner for its whole state again. */
 const MAX_LOGGED_ROUNDS = 64;
 
+/** A DQN run's resolved config and its env's sizes. */
+interface DqnSetup {
+  config: DqnConfig;
+  obsDim: number;
+  numActions: number;
+}
+
 /** A DQN spec's resolved config and its env's sizes (a clear error for a config or env DQN cannot take). */
-export function dqnSetup(ctx: RlRunContext): { config: DqnConfig; obsDim: number; numActions: number } {
+function dqnSetup(ctx: RlRunContext): DqnSetup {
   const spec = ctx.spec;
   const config = resolveDqnConfig({ seed: spec.seed, ...(spec.agent.config as Partial<DqnConfig>) });
   if (!config.fused) throw new RangeError(`spec.agent.config.fused: distributed DQN trains on the fused path; set it to true (the default)`);
@@ -102,8 +109,7 @@ export function dqnSetup(ctx: RlRunContext): { config: DqnConfig; obsDim: number
 }
 
 /** What a DQN learner (a process, or inline) starts from: the config and the initial online and target parameters. */
-export function dqnLearnerInit(ctx: RlRunContext): LearnerInit {
-  const { config, obsDim, numActions } = dqnSetup(ctx);
+function dqnLearnerInit({ config, obsDim, numActions }: DqnSetup): LearnerInit {
   return { type: 'init', obsDim, numActions, config: { ...config }, ...initialDqnParams(obsDim, numActions, config) };
 }
 
@@ -113,9 +119,9 @@ export function dqnLearnerInit(ctx: RlRunContext): LearnerInit {
  * coordinator's backend takes over from a learner in this thread that trains the first rounds
  * while it starts (WarmStartLearner).
  */
-async function startLearner(ctx: RlRunContext): Promise<LearnerClient> {
+async function startLearner(ctx: RlRunContext, setup: DqnSetup): Promise<LearnerClient> {
   const { learner: settings } = ctx.spec.workers;
-  const init = dqnLearnerInit(ctx);
+  const init = dqnLearnerInit(setup);
   let learner: LearnerClient;
   if (!settings.process) learner = new InlineLearner(init, ctx.backend);
   else {
@@ -137,17 +143,18 @@ async function startLearner(ctx: RlRunContext): Promise<LearnerClient> {
  * to the scheduler's executors, or run inline in a one-thread run.
  */
 export async function runDqn(ctx: RlRunContext, resumed?: DqnRunState): Promise<RunOutcome> {
-  let learner = await startLearner(ctx);
+  const setup = dqnSetup(ctx);
+  let learner = await startLearner(ctx, setup);
   try {
-    return await trainRun(ctx, learner, async () => (learner = await startLearner(ctx)), resumed);
+    return await trainRun(ctx, setup, learner, async () => (learner = await startLearner(ctx, setup)), resumed);
   } finally {
     await learner.close();
   }
 }
 
-async function trainRun(ctx: RlRunContext, learner0: LearnerClient, restartLearner: () => Promise<LearnerClient>, resume?: DqnRunState): Promise<RunOutcome> {
+async function trainRun(ctx: RlRunContext, setup: DqnSetup, learner0: LearnerClient, restartLearner: () => Promise<LearnerClient>, resume?: DqnRunState): Promise<RunOutcome> {
   const { spec } = ctx;
-  const { config, obsDim, numActions } = dqnSetup(ctx);
+  const { config, obsDim, numActions } = setup;
   const budget = spec.budget.envSteps ?? defaultEnvSteps('dqn');
   const numEnvs = spec.workers.numEnvs;
   const taskSteps = spec.workers.rolloutSteps;
