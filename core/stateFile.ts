@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { RngState } from '../base/rng.js';
+import { valueAt } from '../base/plainData.js';
 import type { FusedAdamState } from './flatParams.js';
 import type { OptimizerSlot } from './optim.js';
 import type { ReplayState } from './replay.js';
@@ -85,12 +86,6 @@ function describe(v: unknown): string {
   if (typeof v === 'object') return `an object with ${Object.keys(v).length} field(s)`;
   const s = JSON.stringify(v);
   return s === undefined ? String(v) : s.length > 40 ? `${s.slice(0, 37)}...` : s;
-}
-
-function valueAt(value: unknown, at: readonly PropertyKey[]): unknown {
-  let v = value;
-  for (const k of at) v = v !== null && typeof v === 'object' && Object.hasOwn(v, k) ? (v as Record<PropertyKey, unknown>)[k] : undefined;
-  return v;
 }
 
 /**

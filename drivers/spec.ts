@@ -9,6 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { Rng } from '../base/rng.js';
+import { valueAt } from '../base/plainData.js';
 import { redisUrlProblem } from '../protocol/redisUrl.js';
 import { SPEC_LIMITS, SAFE_NAME } from '../protocol/limits.js';
 import { RL_ALGOS } from '../agents/algos.js';
@@ -308,11 +309,6 @@ function describe(value: unknown): string {
   return s === undefined ? String(value) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
-function valueAt(obj: unknown, p: PropertyKey[]): unknown {
-  let v = obj;
-  for (const k of p) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
-  return v;
-}
 
 /** Validates a spec object; fills defaults; throws SpecError naming every bad field. */
 export function parseSpec(input: unknown, source = ''): ExperimentSpec {

@@ -17,6 +17,7 @@
  * coordinator's own threads).
  */
 import { z } from 'zod';
+import { ownField } from '../base/plainData.js';
 import { RL_ALGOS } from '../agents/algos.js';
 import { HIDDEN_ACTIVATIONS } from '../core/activation.js';
 import { GENERATIVE_KINDS } from '../generative/kinds.js';
@@ -144,7 +145,6 @@ const gradientTask = z.object({
 /** A name from the coordinator, quoted short and escaped for a log line (it may be megabytes long, or hold a newline). */
 const quote = (name: string) => `'${JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name).slice(1, -1)}'`;
 /** An own field of whatever arrived (undefined for a non-object). */
-const field = (v: unknown, key: string): unknown => (typeof v === 'object' && v !== null ? Object.getOwnPropertyDescriptor(v, key)?.value : undefined);
 
 /** Why a discriminator (a task's kind, a frame's type) names nothing this worker takes. */
 function unknownName(name: unknown, named: (quoted: string) => string, unnamed: string, takes: string): string {
@@ -153,7 +153,7 @@ function unknownName(name: unknown, named: (quoted: string) => string, unnamed: 
 
 export const remoteTaskSchema = z.discriminatedUnion('kind', [rolloutTask, z.discriminatedUnion('family', [rlTrialTask, generativeTrialTask]), gradientTask], {
   // an evaluation decides what a run saves: the coordinator runs it on its own threads
-  error: (iss) => (iss.code === 'invalid_union' ? unknownName(field(iss.input, 'kind'), (k) => `a remote worker does not take ${k} tasks`, 'a task needs a kind', `it takes ${REMOTE_TASK_KINDS.join(', ')}`) : undefined),
+  error: (iss) => (iss.code === 'invalid_union' ? unknownName(ownField(iss.input, 'kind'), (k) => `a remote worker does not take ${k} tasks`, 'a task needs a kind', `it takes ${REMOTE_TASK_KINDS.join(', ')}`) : undefined),
 }) satisfies z.ZodType<RemoteTask>;
 
 const FRAME_TYPES = ['challenge', 'proof', 'welcome', 'task', 'error'] as const satisfies readonly ToRemoteWorker['type'][];
@@ -167,7 +167,7 @@ export const toRemoteWorkerSchema = z.discriminatedUnion(
     z.object({ type: z.literal('task'), taskId: count, task: remoteTaskSchema }),
     z.object({ type: z.literal('error'), code: z.enum(ERROR_CODES), message: z.string().max(10_000), taskId: count.optional() }),
   ],
-  { error: (iss) => (iss.code === 'invalid_union' ? unknownName(field(iss.input, 'type'), (t) => `a remote worker does not take ${t} frames`, 'a frame needs a type', `it takes ${FRAME_TYPES.join(', ')}`) : undefined) },
+  { error: (iss) => (iss.code === 'invalid_union' ? unknownName(ownField(iss.input, 'type'), (t) => `a remote worker does not take ${t} frames`, 'a frame needs a type', `it takes ${FRAME_TYPES.join(', ')}`) : undefined) },
 ) satisfies z.ZodType<ToRemoteWorker>;
 
 /** The id of a frame that says it is a task, however malformed the rest: the worker answers that task with an error. */

@@ -13,6 +13,7 @@
  * workers what comes from it (workers/remoteMessages.ts).
  */
 import type { CoordinatorMessage } from './types.js';
+import { ownField } from '../../base/plainData.js';
 
 /** The messages the page shows (main.ts onMessage). */
 export type PageMessage = Extract<CoordinatorMessage, { type: 'welcome' | 'error' | 'run_state' | 'metrics' | 'params' | 'samples' }>;
@@ -39,9 +40,6 @@ function kindOf(v: unknown): FieldKind | 'other' {
 }
 
 /** An own field of a decoded value (undefined for a non-object). */
-function field(v: unknown, key: string): unknown {
-  return typeof v === 'object' && v !== null ? Object.getOwnPropertyDescriptor(v, key)?.value : undefined;
-}
 
 function isPageType(t: unknown): t is PageMessage['type'] {
   return typeof t === 'string' && Object.hasOwn(FIELDS, t);
@@ -50,13 +48,13 @@ function isPageType(t: unknown): t is PageMessage['type'] {
 /** Why the page drops this decoded frame; undefined when it is a message the page shows. */
 export function frameProblem(value: unknown): string | undefined {
   if (kindOf(value) !== 'object') return `not a message (${kindOf(value)})`;
-  const type = field(value, 'type');
+  const type = ownField(value, 'type');
   if (!isPageType(type)) {
     const shown = typeof type === 'string' ? `type ${JSON.stringify(type.slice(0, 40))}` : type === undefined ? 'no type' : `a type of kind ${kindOf(type)}`;
     return `${shown}: not a message the page shows (${Object.keys(FIELDS).join(', ')})`;
   }
   for (const [name, kind] of Object.entries<FieldKind | undefined>(FIELDS[type])) {
-    const got = kindOf(field(value, name));
+    const got = kindOf(ownField(value, name));
     if (got !== kind) return `${type}.${name}: expected ${kind === 'list' ? 'a list' : kind === 'object' ? 'an object' : kind}, got ${got}`;
   }
   return undefined;
