@@ -115,7 +115,7 @@ export interface OffPolicyResult {
 
 export function runOffPolicy(opts: OffPolicyOptions): OffPolicyResult {
   const numEnvs = opts.numEnvs ?? 1;
-  const envs: VectorEnv = makeVec(opts.envId, { numEnvs, autoresetMode: 'same-step', kwargs: opts.kwargs ?? {} } as Parameters<typeof makeVec>[1]);
+  const envs: VectorEnv = makeVec(opts.envId, { numEnvs, autoresetMode: 'same-step', kwargs: opts.kwargs ?? {} });
   const obsDim = envs.obsDim;
   const c = opts.learner.config;
   const replay = new ReplayBuffer({ capacity: c.bufferSize, obsDim });

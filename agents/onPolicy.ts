@@ -15,7 +15,7 @@
  * (it is the one whose log-probability the update differentiates).
  */
 import { batchDim, make, makeVec, probeEnv, writeBatchRow, writeNextObsRow, type VectorEnv } from '../envs/index.js';
-import { actionDimOf, clipToBox, headFor, type ActorOutput, type PolicyActor, type PolicyHead } from './policies.js';
+import { actionDimOf, clipToBox, envActionsFor, headFor, type ActorOutput, type PolicyActor, type PolicyHead } from './policies.js';
 import { DEFAULT_EVAL_INTERVAL, trainerGoalEvaluator, type EvalResult, type TrainEvalOptions } from './evaluate.js';
 import type { Metrics, MetricsCallback } from './types.js';
 import { EpisodeStats } from './episodeStats.js';
@@ -111,7 +111,7 @@ export function runOnPolicy(opts: OnPolicyOptions): LoopResult {
     logProbs: new Float32Array(n),
     episodeStep: new Int32Array(n),
   };
-  const envActions = head.kind === 'gaussian' ? new Float32Array(numEnvs * actionDim) : undefined;
+  const toEnvActions = envActionsFor(head, numEnvs);
   const episodes = new EpisodeStats(numEnvs);
   let [obs] = envs.reset({ seed: opts.seed });
   obs = obs.slice();
@@ -130,7 +130,7 @@ export function runOnPolicy(opts: OnPolicyOptions): LoopResult {
         r.values.set(out.values, base);
         r.logProbs.set(out.logProbs, base);
         r.episodeStep.set(episodes.lengths, base);
-        const stepActions = envActions === undefined ? out.actions : clipToBox(out.actions as Float32Array, head as PolicyHead & { kind: 'gaussian' }, numEnvs, envActions);
+        const stepActions = toEnvActions(out.actions);
         const [next, rewards, terminated, truncated, info] = envs.step(stepActions);
         for (let e = 0; e < numEnvs; e++) {
           const i = base + e;
@@ -185,7 +185,7 @@ export function runEpisodes(opts: EpisodeLoopOptions): LoopResult {
     rw.set(rewBuf);
     rewBuf = rw;
   };
-  const envAction = head.kind === 'gaussian' ? new Float32Array(actionDim) : undefined;
+  const clip = head.kind === 'gaussian' ? { head, out: new Float32Array(actionDim) } : undefined;
   const t0 = performance.now();
   let envStep = 0;
   let episode = 0;
@@ -207,7 +207,7 @@ export function runEpisodes(opts: EpisodeLoopOptions): LoopResult {
           writeBatchRow(env.observationSpace, obs, obsBuf, size * obsDim, obsDim);
           const out = opts.act(obsBuf.subarray(size * obsDim, (size + 1) * obsDim), 1);
           actBuf.set(out.actions.subarray(0, actionDim), size * actionDim);
-          const action = envAction === undefined ? out.actions[0]! : clipToBox(out.actions as Float32Array, head as PolicyHead & { kind: 'gaussian' }, 1, envAction).slice();
+          const action = clip === undefined ? out.actions[0]! : clipToBox(out.actions, clip.head, 1, clip.out).slice();
           const [next, reward, terminated, truncated] = env.step(action);
           rewBuf[size] = reward;
           size++;

@@ -252,12 +252,22 @@ export class PolicyActor {
 }
 
 /** Clips Gaussian actions to the Box into `out` (the env gets the clipped copy). */
-export function clipToBox(actions: Float32Array, head: PolicyHead & { kind: 'gaussian' }, numEnvs: number, out: Float32Array): Float32Array {
+export function clipToBox(actions: ArrayLike<number>, head: PolicyHead & { kind: 'gaussian' }, numEnvs: number, out: Float32Array): Float32Array {
   const d = head.actionDim;
   for (let e = 0; e < numEnvs; e++) {
     for (let i = 0; i < d; i++) out[e * d + i] = Math.min(head.high[i]!, Math.max(head.low[i]!, actions[e * d + i]!));
   }
   return out;
+}
+
+/**
+ * What the env is given for a policy's actions of `numEnvs` rows: a Gaussian head's clipped into
+ * its Box (into one buffer, reused), a categorical head's as they are.
+ */
+export function envActionsFor(head: PolicyHead, numEnvs: number): (actions: Int32Array | Float32Array) => Int32Array | Float32Array {
+  if (head.kind !== 'gaussian') return (a) => a;
+  const out = new Float32Array(numEnvs * head.actionDim);
+  return (a) => clipToBox(a, head, numEnvs, out);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -506,7 +506,7 @@ export class Dcgan implements GenerativeLearner {
     if (batches.length !== phases.length) throw new RangeError(`trainStep: ${batches.length} batches for the ${phases.length} phases of schedule()`);
     const sums: Metrics = {};
     phases.forEach((phase, i) => {
-      const p = phase as GanPhase;
+      const p = checkPhase(phase);
       let m: Metrics;
       const f = this.fusedEngine;
       if (f !== undefined) {

@@ -92,7 +92,7 @@ export const FROZEN_LAKE_KWARGS = {
   rewardSchedule: ((v) =>
     Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x))
       ? undefined
-      : 'expected three finite numbers [goal, hole, frozen]') as KwargCheck,
+      : 'expected three finite numbers [goal, hole, frozen]') satisfies KwargCheck,
   renderMode: is.renderMode('ansi'),
 } as const;
 

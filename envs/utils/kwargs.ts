@@ -52,10 +52,10 @@ export function describe(value: unknown): string {
 
 /** Common validators. */
 export const is = {
-  boolean: ((v) => (typeof v === 'boolean' ? undefined : 'expected a boolean')) as KwargCheck,
-  finiteNumber: ((v) => (typeof v === 'number' && Number.isFinite(v) ? undefined : 'expected a finite number')) as KwargCheck,
+  boolean: ((v) => (typeof v === 'boolean' ? undefined : 'expected a boolean')) satisfies KwargCheck,
+  finiteNumber: ((v) => (typeof v === 'number' && Number.isFinite(v) ? undefined : 'expected a finite number')) satisfies KwargCheck,
   probability: ((v) =>
-    typeof v === 'number' && v >= 0 && v <= 1 ? undefined : 'expected a probability in [0, 1]') as KwargCheck,
+    typeof v === 'number' && v >= 0 && v <= 1 ? undefined : 'expected a probability in [0, 1]') satisfies KwargCheck,
   oneOf:
     (...options: unknown[]): KwargCheck =>
     (v) =>
@@ -63,7 +63,7 @@ export const is = {
   renderMode:
     (...modes: string[]): KwargCheck =>
     (v) =>
-      v === null || modes.includes(v as string)
+      v === null || (typeof v === 'string' && modes.includes(v))
         ? undefined
         : `render mode not supported; this env renders ${modes.length ? modes.map((m) => `'${m}'`).join(', ') : 'nothing'} (or null)`,
 };
