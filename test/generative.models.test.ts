@@ -52,9 +52,9 @@ test('each kind has one registry entry: its resolver and its learner agree on th
     vae: ['architecture', 'mlp'], 'vae-conv': ['architecture', 'conv'], wgan: ['variant', 'clip'], 'wgan-gp': ['variant', 'gp'], dcgan: ['conditional', false], cdcgan: ['conditional', true],
   };
   for (const kind of GENERATIVE_KINDS) {
-    const resolved = GENERATIVE_MODELS[kind].resolve({}) as Record<string, unknown>;
+    const resolved = new Map<string, unknown>(Object.entries(GENERATIVE_MODELS[kind].resolve({})));
     const expected = variant[kind];
-    if (expected !== undefined) assert.is(resolved[expected[0]], expected[1], `${kind}.${expected[0]}`);
+    if (expected !== undefined) assert.is(resolved.get(expected[0]), expected[1], `${kind}.${expected[0]}`);
     assert.throws(() => GENERATIVE_MODELS[kind].resolve({ latentDimm: 8 }), /latentDimm/, `${kind} names an unknown field`);
   }
   // dcgan's defaults are InfoGAN's nets and rates with G averaging; cdcgan keeps the paper's (each meets
@@ -63,11 +63,29 @@ test('each kind has one registry entry: its resolver and its learner agree on th
   assert.equal(pick(GENERATIVE_MODELS.dcgan.resolve({})), { kernelSize: 4, denseUnits: 1024, generatorLearningRate: 1e-3, emaDecay: 0.999 });
   assert.equal(pick(GENERATIVE_MODELS.cdcgan.resolve({})), { kernelSize: 5, denseUnits: 0, generatorLearningRate: 0, emaDecay: 0 });
   assert.equal(pick(GENERATIVE_MODELS.cdcgan.resolve({ kernelSize: 4, emaDecay: 0.9 })), { kernelSize: 4, denseUnits: 0, generatorLearningRate: 0, emaDecay: 0.9 });
-  assert.is((GENERATIVE_MODELS.cdcgan.resolve({ conditional: false }) as { conditional: boolean }).conditional, true, 'cdcgan stays conditional');
+  assert.is(new Map<string, unknown>(Object.entries(GENERATIVE_MODELS.cdcgan.resolve({ conditional: false }))).get('conditional'), true, 'cdcgan stays conditional');
   for (const kind of ['vae-conv', 'wgan-gp'] as const) {
     const learner = GENERATIVE_MODELS[kind].create({}, new Rng(1));
     assert.is(learner.kind, kind);
     learner.dispose();
+  }
+});
+
+test('the registry checks an unchecked config through the model\'s resolver: resolve and create refuse the same bad field, naming it', () => {
+  const bad: [string, Record<string, unknown>, RegExp][] = [
+    ['vae', { hidden: 'wide' }, /VAE config: 'hidden' must be an integer/],
+    ['vae-conv', { convFilters: [8] }, /VAE config: 'convFilters' must list 2/],
+    ['gan', { generatorLoss: 'hinge' }, /GAN config: 'generatorLoss' must be one of/],
+    ['wgan', { variant: 'gp' }, /WGAN config: 'variant' is 'clip' for this model, got "gp"/],
+    ['wgan-gp', { nCritic: 0 }, /WGAN-GP config: 'nCritic' must be an integer ≥ 1/],
+    ['dcgan', { fused: 'yes' }, /DCGAN config: 'fused' must be true or false/],
+    ['cdcgan', { latentDimm: 8 }, /DCGAN config: unknown field 'latentDimm'/],
+  ];
+  for (const [kind, config, message] of bad) {
+    assert.ok((GENERATIVE_KINDS as readonly string[]).includes(kind), kind);
+    assert.throws(() => makeGenerativeLearner(kind, config, 1), message, `${kind} create`);
+    const entry = Object.entries(GENERATIVE_MODELS).find(([k]) => k === kind)?.[1];
+    assert.throws(() => entry?.resolve(config), message, `${kind} resolve`);
   }
 });
 
