@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { latestEpochCheckpoint, saveEpochCheckpoint, type EpochCheckpoint } from '../generative/epochCheckpoint.js';
 import type { GenerativeCheckpoint } from '../generative/train.js';
 import { averageGradients } from '../core/tensors.js';
-import { trainGenerative, type TrainGenerativeOptions } from '../generative/train.js';
+import { epochSize, trainGenerative, type TrainGenerativeOptions } from '../generative/train.js';
 import type { GenerativeLearner, ImageBatch, Metrics } from '../generative/types.js';
 import { scoreMetric, scoreOf, type ScoreMetric } from '../generative/score.js';
 import { median } from '../base/stats.js';
@@ -160,7 +160,8 @@ export async function runGenerative(ctx: GenerativeRunContext, resume?: Generati
     if (ctx.stopRequested() !== undefined) stop.abort();
   }, 200);
   let last: Metrics = {};
-  const perEpoch = Math.min(Math.floor(60_000 / (model.batchSize ?? ((model.config.batchSize as number | undefined) ?? 64))), spec.budget.stepsPerEpoch ?? Infinity);
+  // the progress bar's iterations per epoch: its minibatches (a WGAN iteration takes n_critic of them), at most stepsPerEpoch
+  const perEpoch = Math.min(epochSize({ kind: model.kind, config: model.config, batchSize: model.batchSize }).batches, spec.budget.stepsPerEpoch ?? Infinity);
   const opts: TrainGenerativeOptions = {
     kind: model.kind,
     config: model.config,

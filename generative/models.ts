@@ -68,3 +68,12 @@ export function makeGenerativeLearner(kind: string, config: Record<string, unkno
   return entryOf(kind).create(config, typeof seed === 'number' ? new Rng(seed) : seed);
 }
 
+/**
+ * The minibatch size a model of `kind` trains with: `batchSize` when given (a spec's
+ * `model.batchSize`, checked here), else its config's (checked by the model's resolver).
+ */
+export function generativeBatchSize(kind: string, config: Record<string, unknown>, batchSize?: number): number {
+  if (batchSize === undefined) return entryOf(kind).resolve(config).batchSize;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  return batchSize;
+}

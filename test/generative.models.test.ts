@@ -11,9 +11,9 @@ import { z } from 'zod';
 import { GENERATIVE_MODELS, makeGenerativeLearner, generativeKinds } from '../generative/models.js';
 import { ELBO_KINDS, GENERATIVE_KINDS } from '../generative/kinds.js';
 import { scoreMetric, scoreOf } from '../generative/score.js';
-import { trainGenerative } from '../generative/train.js';
+import { epochSize, finishedRunCheckpoint, trainGenerative } from '../generative/train.js';
 import type { GenerativeLearner, ImageBatch } from '../generative/types.js';
-import type { Mnist } from '../generative/mnist.js';
+import { batchesPerEpoch, epochBatches, MNIST_SIZES, type Mnist } from '../generative/mnist.js';
 import { close, useCpu, test } from './helpers.js';
 
 test.before(useCpu);
@@ -69,6 +69,27 @@ test('each kind has one registry entry: its resolver and its learner agree on th
     assert.is(learner.kind, kind);
     learner.dispose();
   }
+});
+
+test("an epoch's size: the spec's batch size, else the model config's (checked by its resolver), over MNIST's 60 000 images, drop-last", () => {
+  assert.equal(MNIST_SIZES, { train: 60_000, test: 10_000 });
+  assert.equal(epochSize({ kind: 'vae' }), { batchSize: 128, batches: 468 }, "the VAE's own batch of 128, not 64");
+  assert.equal(epochSize({ kind: 'wgan-gp' }), { batchSize: 64, batches: 937 });
+  assert.equal(epochSize({ kind: 'vae', config: { batchSize: 100 } }), { batchSize: 100, batches: 600 });
+  assert.equal(epochSize({ kind: 'vae', config: { batchSize: 100 }, batchSize: 50 }), { batchSize: 50, batches: 1200 }, 'the spec overrides the config');
+  assert.equal(epochSize({ kind: 'gan' }, 130), { batchSize: 64, batches: 2 });
+  assert.throws(() => epochSize({ kind: 'vae', config: { batchSize: '128' } }), /VAE config: 'batchSize' must be an integer/);
+  assert.throws(() => epochSize({ kind: 'gan', config: { batchsize: 32 } }), /unknown field 'batchsize'/);
+  assert.throws(() => epochSize({ kind: 'gan', batchSize: 0 }), /batchSize must be a positive integer, got 0/);
+  assert.throws(() => epochSize({ kind: 'gam' }), /unknown generative model 'gam'/);
+  // epochBatches yields exactly batchesPerEpoch full batches
+  const split = { n: 130, images: new Uint8Array(130 * 784), labels: new Uint8Array(130) };
+  const got = [...epochBatches(split, 64, new Rng(1), 'unit')].map((b) => b.n);
+  assert.equal(got, [64, 64]);
+  assert.is(batchesPerEpoch(130, 64), got.length);
+  // a finished run's batch order is replayed over MNIST's training set by default
+  assert.equal(finishedRunCheckpoint(3, 2, 10), finishedRunCheckpoint(3, 2, 10, MNIST_SIZES.train));
+  assert.not.equal(finishedRunCheckpoint(3, 2, 10).dataRng, finishedRunCheckpoint(3, 2, 10, 1000).dataRng);
 });
 
 test('the registry checks an unchecked config through the model\'s resolver: resolve and create refuse the same bad field, naming it', () => {
