@@ -130,6 +130,13 @@ export function latestGenerativeCheckpoint(runDir: string): GenerativeRunState |
   return latestEpochCheckpoint(path.join(runDir, 'checkpoints'), z.object({ metrics: metricsMarkSchema }));
 }
 
+/** How a generative run resumes (`nnlab run --resume RUN_DIR`): from its newest complete epoch checkpoint (latestGenerativeCheckpoint, checked). */
+export function loadGenerativeResume(runDir: string): GenerativeRunState {
+  const resume = latestGenerativeCheckpoint(runDir);
+  if (resume === undefined) throw new Error(`--resume ${runDir}: no complete epoch checkpoint under ${path.join(runDir, 'checkpoints')}`);
+  return resume;
+}
+
 /** Saves the learner (weights and optimiser state) as the run's epoch checkpoint, with the metrics' lengths; keeps the newest `checkpoint.keep`. */
 async function saveRunCheckpoint(ctx: GenerativeRunContext, c: GenerativeCheckpoint & { save: (dir: string) => Promise<void> }): Promise<void> {
   const dir = await saveEpochCheckpoint(path.join(ctx.runDir, 'checkpoints'), c, ctx.spec.checkpoint.keep, { metrics: ctx.metrics.mark() });
