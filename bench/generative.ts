@@ -30,6 +30,7 @@ import path from 'node:path';
 import { initBackend } from '../core/backend.js';
 import { GENERATIVE_MODELS } from '../generative/models.js';
 import { latestEpochCheckpoint, saveEpochCheckpoint } from '../generative/epochCheckpoint.js';
+import { MNIST_SIZES } from '../generative/mnist.js';
 import { finishedRunCheckpoint, trainGenerative, type EpochSummary } from '../generative/train.js';
 import { arg } from './stats.js';
 
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
   const seedsArg = arg('seeds') ?? '2';
   // a list ("1,7"; "2," for seed 2 alone) or a count N (seeds 1..N)
   const seeds = seedsArg.includes(',') ? seedsArg.split(',').filter((x) => x !== '').map(Number) : Array.from({ length: Number(seedsArg) }, (_, i) => i + 1);
-  const evalSamples = Number(arg('eval-samples') ?? 10_000);
+  const evalSamples = Number(arg('eval-samples') ?? MNIST_SIZES.test);
   // --config '{"vae":{"hidden":400}}' overrides model configs; --tag names such a variant (outDir, tables)
   const configs = JSON.parse(arg('config') ?? '{}') as Record<string, Record<string, unknown>>;
   const tag = arg('tag') !== undefined ? `-${arg('tag')}` : '';

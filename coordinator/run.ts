@@ -14,9 +14,9 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { isTabular } from '../agents/algos.js';
+import { isTabular, RL_FAMILY } from '../agents/algos.js';
 import { initBackend } from '../core/backend.js';
-import { saveCheckpoint, loadCheckpoint, latestCheckpoint } from '../core/checkpoint.js';
+import { saveCheckpoint } from '../core/checkpoint.js';
 import type { TensorMap } from '../core/tensors.js';
 import type { HiddenActivation } from '../core/activation.js';
 import { spec as findEnvSpec } from '../envs/index.js';
@@ -30,13 +30,12 @@ import { InlineExecutor, ThreadPoolExecutor } from './executors.js';
 import { CoordinatorServer } from './server.js';
 import type { LearnerClient } from '../drivers/learner.js';
 import { Progress } from './progress.js';
-import { runDqn, type DqnRunState } from '../drivers/offPolicy.js';
-import { loadDqnRunState } from '../drivers/runState.js';
-import { runTrials, trialMetrics } from '../drivers/trials.js';
+import { loadDqnResume, runDqn, type DqnRunState } from '../drivers/offPolicy.js';
+import { loadTrialsResume, runTrials, trialMetrics } from '../drivers/trials.js';
 import { attachQueueSweep, clearFollowerMetrics, runQueueSweep, sweepIdOf, type QueueTuning } from '../drivers/queue.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
-import { runOnPolicy } from '../drivers/onPolicy.js';
-import { latestGenerativeCheckpoint, runGenerative, type GenerativeRunState } from '../drivers/generative.js';
+import { loadOnPolicyResume, runOnPolicy } from '../drivers/onPolicy.js';
+import { loadGenerativeResume, runGenerative, type GenerativeRunState } from '../drivers/generative.js';
 import { dashboardHandler } from './dashboardHttp.js';
 import type { Faults, GenerativeRunContext, RlRunContext, RunEvent, RunOutcome, RunServices, RunTarget } from '../drivers/context.js';
 import type { RunSummary, WorkerSummary, CoordinatorMessage } from '../protocol/messages.js';
@@ -132,31 +131,42 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   }
 }
 
+/** Where a resumed run continues from: the state its family's driver read back, for that driver. */
+interface ResumePoint {
+  dqn?: DqnRunState;
+  generative?: GenerativeRunState;
+}
+
+/**
+ * The resume point of the run in `runDir`, read and checked by the driver its spec routes to (as
+ * startAndRun does: a sweep or a tabular run is trials); a corrupt or foreign file is refused
+ * there, naming it and the field, and a family that does not resume refuses, before anything is
+ * written.
+ */
+async function loadResume(runDir: string, spec: ExperimentSpec): Promise<ResumePoint> {
+  if (spec.sweep !== undefined) return loadTrialsResume(runDir, spec);
+  if (spec.model !== undefined) return { generative: loadGenerativeResume(runDir) };
+  switch (RL_FAMILY[spec.agent.algo]) {
+    case 'dqn':
+      return { dqn: await loadDqnResume(runDir) };
+    case 'policy-gradient':
+      return loadOnPolicyResume(runDir, spec);
+    case 'tabular':
+      return loadTrialsResume(runDir, spec);
+  }
+}
+
 async function startAndRun(opts: RunOptions, log: (line: string) => void, signals: RunSignals): Promise<RunResult> {
   // ---- spec (every trial's agent/model config included), run directory, checkpoint to resume from ----
   let spec: ExperimentSpec;
   let runDir: string;
-  /** The checkpoint a resumed run continues from, read and checked by its family's reader (a corrupt or foreign file is refused here, naming it and the field, before anything is written). */
-  let resumed: { dqn?: DqnRunState; generative?: GenerativeRunState; other?: unknown } | undefined;
+  let resumed: ResumePoint | undefined;
   if (opts.resume !== undefined) {
     runDir = opts.resume;
     const specFile = path.join(runDir, 'spec.json');
     if (!existsSync(specFile)) throw new Error(`--resume ${runDir}: not a run directory (no spec.json)`);
     spec = loadSpecFile(specFile);
-    // each trial of a sweep is a whole run: there is no checkpoint of the sweep to continue from
-    if (spec.sweep !== undefined) throw new Error(`--resume ${runDir}: a sweep is not resumed (each trial is a whole run); run its spec again`);
-    // a tabular run's checkpoint (`nnlab train`'s Q table) is its end, not a point to continue from
-    if (spec.agent !== undefined && isTabular(spec.agent.algo)) throw new Error(`--resume ${runDir}: a ${spec.agent.algo} run is not resumed (it is not checkpointed mid-run); run it again`);
-    const ckptRoot = path.join(runDir, 'checkpoints');
-    if (spec.model !== undefined) {
-      const generative = latestGenerativeCheckpoint(runDir);
-      if (generative === undefined) throw new Error(`--resume ${runDir}: no complete epoch checkpoint under ${ckptRoot}`);
-      resumed = { generative };
-    } else {
-      if ((await latestCheckpoint(ckptRoot)) === undefined) throw new Error(`--resume ${runDir}: no complete checkpoint under ${ckptRoot}`);
-      // a policy-gradient run's checkpoint is its end: runOnPolicy refuses to continue from it
-      resumed = spec.agent?.algo === 'dqn' ? { dqn: (await loadDqnRunState(ckptRoot)).state } : { other: (await loadCheckpoint(ckptRoot)).state };
-    }
+    resumed = await loadResume(runDir, spec);
   } else {
     spec = parseSpec(opts.spec);
     runDir = path.join(opts.runsDir ?? 'runs', newRunId(spec.name));
@@ -373,7 +383,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
         }
-        outcome = await runOnPolicy(ctx, resumed?.other);
+        outcome = await runOnPolicy(ctx);
       }
     } else {
       const ctx: GenerativeRunContext = { ...services, ...target };

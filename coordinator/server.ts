@@ -61,16 +61,17 @@ export interface ServerOptions {
 /** How often peers are pinged by default; a peer that sent nothing for a whole period is dropped. */
 const HEARTBEAT_MS = 5000;
 
+/**
+ * Where a peer is in the handshake. challenged: sent a challenge with `nonce`, waits for the
+ * worker's proof of it; proven: the peer showed the token (its proof, or `?token=` at the upgrade)
+ * and may say hello; ready: hello accepted.
+ */
+type Handshake = { state: 'challenged'; nonce: Uint8Array } | { state: 'proven' } | { state: 'ready' };
+
 interface Peer {
   id: number;
   ws: WebSocket;
-  /**
-   * challenged: sent a challenge, waits for the worker's proof; proven: the peer showed the token
-   * (its proof, or `?token=` at the upgrade) and may say hello; ready: hello accepted.
-   */
-  state: 'challenged' | 'proven' | 'ready';
-  /** The nonce of the challenge sent to it. */
-  nonce?: Uint8Array;
+  handshake: Handshake;
   role?: HelloMessage['role'];
   name?: string;
   alive: boolean;
@@ -162,12 +163,12 @@ export class CoordinatorServer {
   broadcast(msg: CoordinatorMessage): void {
     let bytes: Uint8Array | undefined;
     for (const p of this.peers) {
-      if (p.state === 'ready' && p.role === 'dashboard' && p.ws.readyState === WebSocket.OPEN) p.ws.send((bytes ??= packr.pack(msg)));
+      if (p.handshake.state === 'ready' && p.role === 'dashboard' && p.ws.readyState === WebSocket.OPEN) p.ws.send((bytes ??= packr.pack(msg)));
     }
   }
 
   get dashboards(): number {
-    return [...this.peers].filter((p) => p.state === 'ready' && p.role === 'dashboard').length;
+    return [...this.peers].filter((p) => p.handshake.state === 'ready' && p.role === 'dashboard').length;
   }
 
   async close(reason = 'run ended'): Promise<void> {
@@ -187,8 +188,8 @@ export class CoordinatorServer {
 
   private accept(ws: WebSocket, socket: Duplex, tokenInUrl: boolean): void {
     ws.on('error', () => ws.terminate());
-    const pending = [...this.peers].filter((p) => p.state !== 'ready').length;
-    const peer: Peer = { id: this.nextPeer++, ws, state: tokenInUrl ? 'proven' : 'challenged', alive: true, badFrames: 0 };
+    const pending = [...this.peers].filter((p) => p.handshake.state !== 'ready').length;
+    const peer: Peer = { id: this.nextPeer++, ws, handshake: tokenInUrl ? { state: 'proven' } : { state: 'challenged', nonce: newNonce() }, alive: true, badFrames: 0 };
     // Every byte from the peer is life (a slow upload of a big frame has no room for a pong), and
     // until its hello is accepted it may send `preAuthBytes` in all. ws has one maxPayload per
     // server and no public way to change it per connection, so the small limit is counted here,
@@ -199,7 +200,7 @@ export class CoordinatorServer {
     socket.on('data', (chunk: Buffer) => {
       peer.alive = true;
       if (peer.executor !== undefined) this.opts.scheduler.touch(peer.executor.id);
-      if (peer.state === 'ready' || ws.isPaused) return;
+      if (peer.handshake.state === 'ready' || ws.isPaused) return;
       received += chunk.length;
       if (received > limit) {
         this.count('too_large_before_auth');
@@ -216,7 +217,7 @@ export class CoordinatorServer {
     }
     this.peers.add(peer);
     const deadline = setTimeout(() => {
-      if (peer.state !== 'ready') {
+      if (peer.handshake.state !== 'ready') {
         this.count('hello_timeout');
         ws.close(CLOSE.helloTimeout, 'no hello');
       }
@@ -234,16 +235,13 @@ export class CoordinatorServer {
         this.opts.scheduler.removeExecutor(peer.executor.id, why);
       }
     });
-    if (peer.state === 'challenged') {
-      peer.nonce = newNonce();
-      this.send(peer, { type: 'challenge', protocol: PROTOCOL_VERSION, nonce: peer.nonce });
-    }
+    if (peer.handshake.state === 'challenged') this.send(peer, { type: 'challenge', protocol: PROTOCOL_VERSION, nonce: peer.handshake.nonce });
   }
 
   private reject(peer: Peer, code: ErrorMessage['code'], message: string): void {
     this.count(code);
     this.send(peer, { type: 'error', code, message });
-    if (peer.state !== 'ready') {
+    if (peer.handshake.state !== 'ready') {
       peer.ws.close(code === 'protocol_version' ? CLOSE.badHello : CLOSE.unauthorized, message.slice(0, 100));
       return;
     }
@@ -264,19 +262,20 @@ export class CoordinatorServer {
     if (!parsed.ok) {
       // a malformed answer to a task this worker holds fails the task (requeued elsewhere, a strike), it does not hold it forever
       const taskId = answerTaskId(decoded);
-      if (peer.state === 'ready' && taskId !== undefined && peer.executor?.fail(taskId, new BadResult(parsed.reason)) === true) return this.count('bad_message');
+      if (peer.handshake.state === 'ready' && taskId !== undefined && peer.executor?.fail(taskId, new BadResult(parsed.reason)) === true) return this.count('bad_message');
       return this.reject(peer, 'bad_message', parsed.reason);
     }
     const msg = parsed.message;
-    if (peer.state === 'ready') return this.handle(peer, msg);
+    if (peer.handshake.state === 'ready') return this.handle(peer, msg);
     if ((msg.type === 'auth' || msg.type === 'hello') && msg.protocol !== PROTOCOL_VERSION) {
       return this.reject(peer, 'protocol_version', `protocol version ${msg.protocol} is not supported (coordinator speaks ${PROTOCOL_VERSION})`);
     }
-    if (peer.state === 'challenged') {
+    const hs = peer.handshake;
+    if (hs.state === 'challenged') {
       if (msg.type !== 'auth') return this.reject(peer, 'unauthorized', `answer the challenge first (got '${msg.type}')`);
-      if (!proofsEqual(msg.proof, workerProof(this.opts.token, peer.nonce!, msg.nonce))) return this.reject(peer, 'unauthorized', "not authorised: the proof does not match this run's token");
-      peer.state = 'proven';
-      this.send(peer, { type: 'proof', proof: coordinatorProof(this.opts.token, msg.nonce, peer.nonce!) });
+      if (!proofsEqual(msg.proof, workerProof(this.opts.token, hs.nonce, msg.nonce))) return this.reject(peer, 'unauthorized', "not authorised: the proof does not match this run's token");
+      peer.handshake = { state: 'proven' };
+      this.send(peer, { type: 'proof', proof: coordinatorProof(this.opts.token, msg.nonce, hs.nonce) });
       return;
     }
     if (msg.type !== 'hello') return this.reject(peer, 'unauthorized', `send a hello first (got '${msg.type}')`);
@@ -284,7 +283,7 @@ export class CoordinatorServer {
   }
 
   private welcome(peer: Peer, hello: HelloMessage): void {
-    peer.state = 'ready';
+    peer.handshake = { state: 'ready' };
     peer.role = hello.role;
     peer.name = hello.name;
     this.send(peer, { type: 'welcome', protocol: PROTOCOL_VERSION, peerId: peer.id, runId: this.opts.runId });

@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { latestEpochCheckpoint, saveEpochCheckpoint, type EpochCheckpoint } from '../generative/epochCheckpoint.js';
 import type { GenerativeCheckpoint } from '../generative/train.js';
 import { averageGradients } from '../core/tensors.js';
-import { trainGenerative, type TrainGenerativeOptions } from '../generative/train.js';
+import { epochSize, trainGenerative, type TrainGenerativeOptions } from '../generative/train.js';
 import type { GenerativeLearner, ImageBatch, Metrics } from '../generative/types.js';
 import { scoreMetric, scoreOf, type ScoreMetric } from '../generative/score.js';
 import { median } from '../base/stats.js';
@@ -130,6 +130,13 @@ export function latestGenerativeCheckpoint(runDir: string): GenerativeRunState |
   return latestEpochCheckpoint(path.join(runDir, 'checkpoints'), z.object({ metrics: metricsMarkSchema }));
 }
 
+/** How a generative run resumes (`nnlab run --resume RUN_DIR`): from its newest complete epoch checkpoint (latestGenerativeCheckpoint, checked). */
+export function loadGenerativeResume(runDir: string): GenerativeRunState {
+  const resume = latestGenerativeCheckpoint(runDir);
+  if (resume === undefined) throw new Error(`--resume ${runDir}: no complete epoch checkpoint under ${path.join(runDir, 'checkpoints')}`);
+  return resume;
+}
+
 /** Saves the learner (weights and optimiser state) as the run's epoch checkpoint, with the metrics' lengths; keeps the newest `checkpoint.keep`. */
 async function saveRunCheckpoint(ctx: GenerativeRunContext, c: GenerativeCheckpoint & { save: (dir: string) => Promise<void> }): Promise<void> {
   const dir = await saveEpochCheckpoint(path.join(ctx.runDir, 'checkpoints'), c, ctx.spec.checkpoint.keep, { metrics: ctx.metrics.mark() });
@@ -160,7 +167,8 @@ export async function runGenerative(ctx: GenerativeRunContext, resume?: Generati
     if (ctx.stopRequested() !== undefined) stop.abort();
   }, 200);
   let last: Metrics = {};
-  const perEpoch = Math.min(Math.floor(60_000 / (model.batchSize ?? ((model.config.batchSize as number | undefined) ?? 64))), spec.budget.stepsPerEpoch ?? Infinity);
+  // the progress bar's iterations per epoch: its minibatches (a WGAN iteration takes n_critic of them), at most stepsPerEpoch
+  const perEpoch = Math.min(epochSize({ kind: model.kind, config: model.config, batchSize: model.batchSize }).batches, spec.budget.stepsPerEpoch ?? Infinity);
   const opts: TrainGenerativeOptions = {
     kind: model.kind,
     config: model.config,

@@ -26,7 +26,9 @@
  * number (tested). Its checkpoints hold the envs' state too: an interrupted and resumed run ends
  * with the same weights as an uninterrupted one.
  */
+import path from 'node:path';
 import { Rng } from '../base/rng.js';
+import { latestCheckpoint } from '../core/checkpoint.js';
 import type { TensorMap } from '../core/tensors.js';
 import { allFinite, setParams } from '../core/tensors.js';
 import { buildMlp } from '../core/nn.js';
@@ -40,6 +42,7 @@ import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../
 import { EMPTY_ROUND, InlineLearner, LearnerLost, ProcessLearner, WarmStartLearner, type LearnerClient } from './learner.js';
 import type { MetricsMark, RlRunContext, RunOutcome } from './context.js';
 import { checkedRollout } from './validate.js';
+import { loadDqnRunState } from './runState.js';
 
 /** What a DQN run's checkpoint holds (besides the model files); read back through drivers/runState.ts `loadDqnRunState`, which checks it. */
 export interface DqnRunState {
@@ -135,6 +138,17 @@ async function startLearner(ctx: RlRunContext, setup: DqnSetup): Promise<Learner
   }
   ctx.showLearner(learner);
   return learner;
+}
+
+/**
+ * How a DQN run resumes (`nnlab run --resume RUN_DIR`): from the run state of its newest complete
+ * checkpoint under RUN_DIR/checkpoints, checked (drivers/runState.ts: a corrupt or foreign
+ * state.msgpack is refused naming it and the field).
+ */
+export async function loadDqnResume(runDir: string): Promise<DqnRunState> {
+  const root = path.join(runDir, 'checkpoints');
+  if ((await latestCheckpoint(root)) === undefined) throw new Error(`--resume ${runDir}: no complete checkpoint under ${root}`);
+  return (await loadDqnRunState(root)).state;
 }
 
 /**

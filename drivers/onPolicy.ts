@@ -9,11 +9,16 @@ import { RL_AGENTS } from '../agents/registry.js';
 import type { TrainPgOptions } from '../agents/onPolicy.js';
 import { defaultEnvSteps } from '../protocol/tasks.js';
 import type { RlRunContext, RunOutcome } from './context.js';
+import type { RlSpec } from './spec.js';
 
-export async function runOnPolicy(ctx: RlRunContext, resume?: unknown): Promise<RunOutcome> {
+/** How a policy-gradient run resumes: it does not (its checkpoint is its end, not a point to continue from), so `--resume RUN_DIR` is refused. */
+export function loadOnPolicyResume(runDir: string, spec: RlSpec): never {
+  throw new Error(`--resume ${runDir}: a ${spec.agent.algo} run is not resumed (it is not checkpointed mid-run; DQN and generative runs are); run it again`);
+}
+
+export async function runOnPolicy(ctx: RlRunContext): Promise<RunOutcome> {
   const { spec } = ctx;
   const algo = spec.agent.algo;
-  if (resume !== undefined) throw new Error(`--resume: ${algo} runs are not checkpointed mid-run (DQN and generative runs are)`);
   const entry = RL_AGENTS[algo];
   if (entry.family !== 'policy-gradient') throw new RangeError(`spec.agent.algo: '${algo}' cannot run in process`);
   const budget = spec.budget.envSteps ?? defaultEnvSteps(spec.agent.algo);

@@ -31,18 +31,30 @@ export interface QueueTuning {
   pollMs?: number;
 }
 
-/** One row of a queue-backed sweep's trials.json. */
-export interface QueueTrialRow {
+/** One row of a queue-backed sweep's trials.json: a completed trial with its result, or a failed one with its error. */
+export type QueueTrialRow = CompletedTrialRow | FailedTrialRow;
+
+interface TrialRowBase {
   index: number;
   overrides: Record<string, unknown>;
-  state: 'completed' | 'failed';
   attempts: number;
-  finalScore?: number;
-  seconds?: number;
+}
+
+/** A trial that completed: its score, its time and where it ran (the job's checked result). */
+export interface CompletedTrialRow extends TrialRowBase {
+  state: 'completed';
+  finalScore: number;
+  seconds: number;
+  worker: string;
+  host: string;
+  runDir: string;
+}
+
+/** A trial that failed after its attempts: the job's error, and the worker that last had it when known. */
+export interface FailedTrialRow extends TrialRowBase {
+  state: 'failed';
+  error: string;
   worker?: string;
-  host?: string;
-  runDir?: string;
-  error?: string;
 }
 
 /** The JSON of a value with object keys sorted (a spec's identity, whatever order its file had). */
@@ -199,13 +211,13 @@ async function follow(ctx: FollowContext, queue: Queue, sweepId: string, trials:
         status.points = r.data.curve.length;
         if (!rows.has(trial.index)) {
           writeTrialMetrics(ctx, trials.length, trial.index, trialMetrics(trial.spec), r.data.curve, r.data.finalScore);
-          rows.set(trial.index, { index: trial.index, overrides: trial.overrides, state, attempts: job.attemptsMade, finalScore: r.data.finalScore, seconds: r.data.seconds, worker: r.data.worker, host: r.data.host, runDir: r.data.runDir });
+          rows.set(trial.index, { index: trial.index, overrides: trial.overrides, state: 'completed', attempts: job.attemptsMade, finalScore: r.data.finalScore, seconds: r.data.seconds, worker: r.data.worker, host: r.data.host, runDir: r.data.runDir });
           last = r.data.finalScore;
         }
       } else if (state === 'failed') {
         status.error = job.failedReason;
         if (!rows.has(trial.index)) {
-          rows.set(trial.index, { index: trial.index, overrides: trial.overrides, state, attempts: job.attemptsMade, error: job.failedReason, ...(status.worker !== undefined ? { worker: status.worker } : {}) });
+          rows.set(trial.index, { index: trial.index, overrides: trial.overrides, state: 'failed', attempts: job.attemptsMade, error: job.failedReason, ...(status.worker !== undefined ? { worker: status.worker } : {}) });
           ctx.log(`trial ${trial.index} failed after ${job.attemptsMade} attempt(s): ${job.failedReason}`);
         }
       } else if (job.failedReason) status.error = job.failedReason;
@@ -223,19 +235,19 @@ async function follow(ctx: FollowContext, queue: Queue, sweepId: string, trials:
   }
   ctx.progressBreak();
   const all = [...rows.values()];
-  const completed = all.filter((r) => r.state === 'completed').sort((a, b) => b.finalScore! - a.finalScore! || a.index - b.index);
+  const completed = all.filter((r) => r.state === 'completed').sort((a, b) => b.finalScore - a.finalScore || a.index - b.index);
   const failed = all.filter((r) => r.state === 'failed').sort((a, b) => a.index - b.index);
   writeFileSync(path.join(ctx.runDir, 'trials.json'), JSON.stringify([...completed, ...failed], null, 2) + '\n');
   const best = completed[0];
-  const outcomeRows = completed.map((r) => ({ index: r.index, overrides: r.overrides, finalScore: r.finalScore!, seconds: r.seconds! }));
-  const bestText = best !== undefined ? `; best ${best.finalScore!.toFixed(2)} with ${JSON.stringify(best.overrides)}` : '';
+  const outcomeRows = completed.map((r) => ({ index: r.index, overrides: r.overrides, finalScore: r.finalScore, seconds: r.seconds }));
+  const bestText = best !== undefined ? `; best ${best.finalScore.toFixed(2)} with ${JSON.stringify(best.overrides)}` : '';
   const failedText = failed.length > 0 ? `; ${failed.length} failed (trials ${failed.map((r) => r.index).join(', ')}; errors in trials.json)` : '';
   const stopReason = ctx.stopRequested();
   if (stopReason !== undefined) {
-    return { state: 'stopped', message: `stopped following (${stopReason}) after ${all.length} of ${trials.length} trials${bestText}; the rest go on in the queue: ${attachHint}`, trials: outcomeRows, ...(best !== undefined ? { finalScore: best.finalScore! } : {}) };
+    return { state: 'stopped', message: `stopped following (${stopReason}) after ${all.length} of ${trials.length} trials${bestText}; the rest go on in the queue: ${attachHint}`, trials: outcomeRows, ...(best !== undefined ? { finalScore: best.finalScore } : {}) };
   }
   const wall = (performance.now() - t0) / 1000;
   const message = `${trials.length} trials in ${wall.toFixed(1)} s${bestText}${failedText}; all in ${path.join(ctx.runDir, 'trials.json')}`;
-  return { state: 'finished', message, trials: outcomeRows, ...(best !== undefined ? { finalScore: best.finalScore! } : {}) };
+  return { state: 'finished', message, trials: outcomeRows, ...(best !== undefined ? { finalScore: best.finalScore } : {}) };
 }
 

@@ -16,6 +16,17 @@ import { classifierEvaluation, generativeScoreMetric } from './generative.js';
 import type { RunContext, RunOutcome, RunServices, RunTarget } from './context.js';
 
 /**
+ * How a run of trials resumes: it does not, so `--resume RUN_DIR` is refused. Each trial of a
+ * sweep is a whole run (there is no checkpoint of the sweep to continue from), and a tabular run's
+ * checkpoint (`nnlab train`'s Q table) is its end, not a point to continue from.
+ */
+export function loadTrialsResume(runDir: string, spec: ExperimentSpec): never {
+  if (spec.sweep !== undefined) throw new Error(`--resume ${runDir}: a sweep is not resumed (each trial is a whole run); run its spec again`);
+  const what = spec.agent !== undefined ? `a ${spec.agent.algo} run` : 'a run of trials';
+  throw new Error(`--resume ${runDir}: ${what} is not resumed (it is not checkpointed mid-run); run it again`);
+}
+
+/**
  * The task that trains one trial of an RL sweep: its agent, config with its seed, budget, and env
  * (`env` — the run's, with its module — with the trial's own kwargs, which a sweep may set).
  */

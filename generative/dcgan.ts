@@ -195,8 +195,8 @@ export const PAPER_DCGAN: Readonly<Partial<DcganConfig>> = Object.freeze({ kerne
 
 const M = 'DCGAN';
 
-/** Defaults overridden by `config`; throws a RangeError naming the first unknown or bad field. */
-export function resolveDcganConfig(config: Partial<DcganConfig> = {}): DcganConfig {
+/** Defaults overridden by `config`, which may be unchecked data (a spec's object): throws a RangeError naming the first unknown or bad field. */
+export function resolveDcganConfig(config: object = {}): DcganConfig {
   checkKnownKeys(M, config, DCGAN_DEFAULTS);
   const c: DcganConfig = { ...DCGAN_DEFAULTS, ...config };
   for (const f of ['latentDim', 'gFilters', 'dFilters', 'kernelSize', 'batchSize', 'criticSteps'] as const) checkNumber(M, f, c[f], { min: 1, integer: true });

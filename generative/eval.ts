@@ -14,6 +14,7 @@
  */
 import { Rng } from '../base/rng.js';
 import type { Classifier } from './lenet.js';
+import { MNIST_SIZES } from './mnist.js';
 import type { GenerativeLearner } from './types.js';
 
 /** exp(mean KL(p(y|x) ‖ p(y))) over n rows of k class probabilities. */
@@ -200,11 +201,11 @@ export interface GeneratorEval {
 }
 
 /**
- * Evaluates a generator: `samples` images from latents drawn from `seed` (a run's
+ * Evaluates a generator: `samples` images (default: as many as MNIST's test set) from latents drawn from `seed` (a run's
  * `GENERATIVE_EVAL_SEEDS.score`; labels 0..9 cyclic when the model is conditional) through the classifier; Fréchet distance against `reference` (e.g. the test set's stats).
  */
 export function evaluateGenerator(learner: GenerativeLearner, classifier: Classifier, reference: FeatureStats, opts: { samples?: number; seed: number }): GeneratorEval {
-  const n = opts.samples ?? 10_000;
+  const n = opts.samples ?? MNIST_SIZES.test;
   const rng = new Rng(opts.seed);
   const L = learner.latentDim;
   const probs = new Float32Array(n * 10);

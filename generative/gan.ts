@@ -58,7 +58,8 @@ export const GAN_DEFAULTS: Readonly<GanConfig> = Object.freeze({
   batchSize: 64,
 });
 
-export function resolveGanConfig(config: Partial<GanConfig> = {}): GanConfig {
+/** Defaults overridden by `config`, which may be unchecked data (a spec's object): throws a RangeError naming the first unknown or bad field. */
+export function resolveGanConfig(config: object = {}): GanConfig {
   checkKnownKeys('GAN', config, GAN_DEFAULTS);
   const c: GanConfig = { ...GAN_DEFAULTS, ...config };
   c.generatorHidden = [...c.generatorHidden];

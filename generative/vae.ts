@@ -69,7 +69,8 @@ export function hiddenLayers(c: Pick<VaeConfig, 'hidden'>): readonly number[] {
   return typeof c.hidden === 'number' ? [c.hidden] : c.hidden;
 }
 
-export function resolveVaeConfig(config: Partial<VaeConfig> = {}): VaeConfig {
+/** Defaults overridden by `config`, which may be unchecked data (a spec's object): throws a RangeError naming the first unknown or bad field. */
+export function resolveVaeConfig(config: object = {}): VaeConfig {
   checkKnownKeys('VAE', config, VAE_DEFAULTS);
   const c: VaeConfig = { ...VAE_DEFAULTS, ...config };
   c.convFilters = Array.isArray(c.convFilters) ? [...c.convFilters] : c.convFilters;

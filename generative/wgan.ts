@@ -139,11 +139,24 @@ export const WGAN_GP_DEFAULTS: Readonly<WganConfig> = Object.freeze({
   learningRate: 1e-4,
 });
 
-export function resolveWganConfig(config: Partial<WganConfig> = {}, variant: 'clip' | 'gp' = config.variant ?? 'clip'): WganConfig {
+/** The variant `config` names ('clip' when it names none); another value is a RangeError. */
+function variantOf(config: object): 'clip' | 'gp' {
+  const v = 'variant' in config ? config.variant : undefined;
+  if (v === undefined) return 'clip';
+  checkChoice('WGAN', 'variant', v, ['clip', 'gp'] as const);
+  return v;
+}
+
+/**
+ * Defaults (WGAN's or WGAN-GP's, by `variant`) overridden by `config`, which may be unchecked data
+ * (a spec's object): throws a RangeError naming the first unknown or bad field.
+ */
+export function resolveWganConfig(config: object = {}, variant: 'clip' | 'gp' = variantOf(config)): WganConfig {
   const name = variant === 'gp' ? 'WGAN-GP' : 'WGAN';
   const defaults = variant === 'gp' ? WGAN_GP_DEFAULTS : WGAN_DEFAULTS;
   checkKnownKeys(name, config, defaults);
-  if (config.variant !== undefined && config.variant !== variant) throw new RangeError(`${name} config: 'variant' is '${variant}' for this model, got ${JSON.stringify(config.variant)}`);
+  const given = 'variant' in config ? config.variant : undefined;
+  if (given !== undefined && given !== variant) throw new RangeError(`${name} config: 'variant' is '${variant}' for this model, got ${JSON.stringify(given)}`);
   const c: WganConfig = { ...defaults, ...config, variant };
   c.generatorHidden = [...c.generatorHidden];
   c.criticHidden = [...c.criticHidden];

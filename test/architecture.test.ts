@@ -327,4 +327,73 @@ test('every link of README.md and docs/ points at a file (and heading) inside th
   assert.is(slug('Environments (`nnlab/envs`)'), 'environments-nnlabenvs');
 });
 
+// ---- Entry URLs: the modules a thread or a process starts from ----
+
+/**
+ * A piscina `filename` or a `fork` path is written `new URL('…', import.meta.url)`: a string tsc
+ * does not follow, so neither does the import check above. Each such literal that names a module
+ * (.js or .ts) is an edge here as an import would be: the module's source must exist (the `.ts`
+ * beside where its `.js` is compiled) and the room that starts it must be allowed to import it.
+ */
+function entryUrlsOf(file: string, text = readFileSync(path.join(ROOT, file), 'utf8')): Edge[] {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
+  const edges: Edge[] = [];
+  const isImportMetaUrl = (n: ts.Node | undefined): boolean =>
+    n !== undefined && ts.isPropertyAccessExpression(n) && ts.isMetaProperty(n.expression) && n.expression.keywordToken === ts.SyntaxKind.ImportKeyword && n.name.text === 'url';
+  const visit = (node: ts.Node): void => {
+    if (ts.isNewExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'URL') {
+      const [spec, base] = node.arguments ?? [];
+      if (spec !== undefined && ts.isStringLiteralLike(spec) && /\.(js|ts)$/.test(spec.text) && isImportMetaUrl(base)) {
+        const to = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec.text)).replace(/\.js$/, '.ts');
+        edges.push({ from: file, to, isPackage: false, typeOnly: false, line: sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1 });
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return edges;
+}
+
+/** The entry edges whose module has no source file, one line each. */
+function missingEntries(edges: readonly Edge[]): string[] {
+  return edges
+    .filter((e) => {
+      try {
+        return !statSync(path.join(ROOT, e.to)).isFile();
+      } catch {
+        return true;
+      }
+    })
+    .map((e) => `${e.from}:${e.line} starts '${e.to}', which does not exist`);
+}
+
+test('every thread or process entry URL (new URL(…, import.meta.url) of a module) names a source file its room may import', () => {
+  const entries = repoImports().files.flatMap((f) => entryUrlsOf(f));
+  const found = new Set(entries.map((e) => `${e.from} -> ${e.to}`));
+  for (const known of ['coordinator/executors.ts -> workers/thread.ts', 'workers/remote.ts -> workers/thread.ts', 'workers/queueWorker.ts -> workers/queueThread.ts', 'drivers/learner.ts -> workers/learnerProcess.ts']) {
+    assert.ok(found.has(known), `${known} not found among ${[...found].join(', ')}`);
+  }
+  assert.equal([...missingEntries(entries), ...checkImports(entries)], []);
+});
+
+test('self-check: an entry URL breaking a rule or naming no file is found; other URLs are not entries', () => {
+  const probe = entryUrlsOf(
+    'workers/probe.ts',
+    [
+      "const a = new URL('../coordinator/server.js', import.meta.url);",
+      "const b = new URL('./thread.js', import.meta.url).href;",
+      "const c = new URL('../../package.json', import.meta.url);",
+      "const d = new URL('./thread.js', 'file:///elsewhere/');",
+      "const e = new URL('../drivers/nope.ts', import.meta.url);",
+    ].join('\n'),
+  );
+  assert.equal(probe.map((e) => `${e.line} ${e.to}`), ['1 coordinator/server.ts', '2 workers/thread.ts', '5 drivers/nope.ts']);
+  const [server, thread, nope] = probe;
+  assert.equal(checkImports(server === undefined ? [] : [server]).length, 1);
+  assert.match(checkImports(probe).join('\n'), /workers\/probe\.ts:1 imports 'coordinator\/server\.ts': nothing imports coordinator\//);
+  assert.match(checkImports(probe).join('\n'), /workers\/probe\.ts:5 imports 'drivers\/nope\.ts': workers\/ may import only/);
+  assert.equal(missingEntries(thread === undefined ? [] : [thread]), []);
+  assert.equal(missingEntries(nope === undefined ? [] : [nope]), ["workers/probe.ts:5 starts 'drivers/nope.ts', which does not exist"]);
+});
+
 test.run();

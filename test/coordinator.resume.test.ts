@@ -132,6 +132,29 @@ test("a generative run's tampered LATEST-epoch.json is refused before the run st
   }
 });
 
+test("each family's driver answers --resume: a policy-gradient run is refused naming its algorithm, a DQN or generative run without a checkpoint names the folder; nothing changes", async () => {
+  const cases: [string, object, RegExp][] = [
+    ['pg-run', { name: 'pg-run', env: { id: 'CartPole-v1' }, agent: { algo: 'reinforce' }, budget: { envSteps: 1000 } }, /: a reinforce run is not resumed \(it is not checkpointed mid-run; DQN and generative runs are\)/],
+    ['tabular-run', { name: 'tabular-run', env: { id: 'FrozenLake-v1' }, agent: { algo: 'qlearning' }, budget: { episodes: 10 } }, /: a qlearning run is not resumed/],
+    ['dqn-bare', { name: 'dqn-bare', env: { id: 'CartPole-v1' }, agent: { algo: 'dqn' }, budget: { envSteps: 1000 } }, /: no complete checkpoint under .*dqn-bare.checkpoints$/],
+    ['gen-bare', { name: 'gen-bare', model: { kind: 'vae' }, budget: { epochs: 1 } }, /: no complete epoch checkpoint under .*gen-bare.checkpoints$/],
+  ];
+  for (const [name, spec, pattern] of cases) {
+    const runDir = path.join(runsDir, name);
+    mkdirSync(path.join(runDir, 'checkpoints'), { recursive: true });
+    writeFileSync(path.join(runDir, 'spec.json'), JSON.stringify(spec));
+    const before = snapshot(runDir);
+    await run({ resume: runDir }).then(
+      () => assert.unreachable(`${name}: resumed`),
+      (e: Error) => {
+        assert.ok(e.message.startsWith(`--resume ${runDir}: `), e.message);
+        assert.match(e.message, pattern);
+      },
+    );
+    assert.equal(snapshot(runDir), before, `${name}: the refused resume changed the run directory`);
+  }
+});
+
 test("a run directory whose spec.json is not JSON is refused naming the file, and nothing in it changes", async () => {
   const runDir = path.join(runsDir, 'bad-spec');
   mkdirSync(path.join(runDir, 'checkpoints'), { recursive: true });

@@ -11,9 +11,9 @@ import { z } from 'zod';
 import { GENERATIVE_MODELS, makeGenerativeLearner, generativeKinds } from '../generative/models.js';
 import { ELBO_KINDS, GENERATIVE_KINDS } from '../generative/kinds.js';
 import { scoreMetric, scoreOf } from '../generative/score.js';
-import { trainGenerative } from '../generative/train.js';
+import { epochSize, finishedRunCheckpoint, trainGenerative } from '../generative/train.js';
 import type { GenerativeLearner, ImageBatch } from '../generative/types.js';
-import type { Mnist } from '../generative/mnist.js';
+import { batchesPerEpoch, epochBatches, MNIST_SIZES, type Mnist } from '../generative/mnist.js';
 import { close, useCpu, test } from './helpers.js';
 
 test.before(useCpu);
@@ -52,9 +52,9 @@ test('each kind has one registry entry: its resolver and its learner agree on th
     vae: ['architecture', 'mlp'], 'vae-conv': ['architecture', 'conv'], wgan: ['variant', 'clip'], 'wgan-gp': ['variant', 'gp'], dcgan: ['conditional', false], cdcgan: ['conditional', true],
   };
   for (const kind of GENERATIVE_KINDS) {
-    const resolved = GENERATIVE_MODELS[kind].resolve({}) as Record<string, unknown>;
+    const resolved = new Map<string, unknown>(Object.entries(GENERATIVE_MODELS[kind].resolve({})));
     const expected = variant[kind];
-    if (expected !== undefined) assert.is(resolved[expected[0]], expected[1], `${kind}.${expected[0]}`);
+    if (expected !== undefined) assert.is(resolved.get(expected[0]), expected[1], `${kind}.${expected[0]}`);
     assert.throws(() => GENERATIVE_MODELS[kind].resolve({ latentDimm: 8 }), /latentDimm/, `${kind} names an unknown field`);
   }
   // dcgan's defaults are InfoGAN's nets and rates with G averaging; cdcgan keeps the paper's (each meets
@@ -63,11 +63,50 @@ test('each kind has one registry entry: its resolver and its learner agree on th
   assert.equal(pick(GENERATIVE_MODELS.dcgan.resolve({})), { kernelSize: 4, denseUnits: 1024, generatorLearningRate: 1e-3, emaDecay: 0.999 });
   assert.equal(pick(GENERATIVE_MODELS.cdcgan.resolve({})), { kernelSize: 5, denseUnits: 0, generatorLearningRate: 0, emaDecay: 0 });
   assert.equal(pick(GENERATIVE_MODELS.cdcgan.resolve({ kernelSize: 4, emaDecay: 0.9 })), { kernelSize: 4, denseUnits: 0, generatorLearningRate: 0, emaDecay: 0.9 });
-  assert.is((GENERATIVE_MODELS.cdcgan.resolve({ conditional: false }) as { conditional: boolean }).conditional, true, 'cdcgan stays conditional');
+  assert.is(new Map<string, unknown>(Object.entries(GENERATIVE_MODELS.cdcgan.resolve({ conditional: false }))).get('conditional'), true, 'cdcgan stays conditional');
   for (const kind of ['vae-conv', 'wgan-gp'] as const) {
     const learner = GENERATIVE_MODELS[kind].create({}, new Rng(1));
     assert.is(learner.kind, kind);
     learner.dispose();
+  }
+});
+
+test("an epoch's size: the spec's batch size, else the model config's (checked by its resolver), over MNIST's 60 000 images, drop-last", () => {
+  assert.equal(MNIST_SIZES, { train: 60_000, test: 10_000 });
+  assert.equal(epochSize({ kind: 'vae' }), { batchSize: 128, batches: 468 }, "the VAE's own batch of 128, not 64");
+  assert.equal(epochSize({ kind: 'wgan-gp' }), { batchSize: 64, batches: 937 });
+  assert.equal(epochSize({ kind: 'vae', config: { batchSize: 100 } }), { batchSize: 100, batches: 600 });
+  assert.equal(epochSize({ kind: 'vae', config: { batchSize: 100 }, batchSize: 50 }), { batchSize: 50, batches: 1200 }, 'the spec overrides the config');
+  assert.equal(epochSize({ kind: 'gan' }, 130), { batchSize: 64, batches: 2 });
+  assert.throws(() => epochSize({ kind: 'vae', config: { batchSize: '128' } }), /VAE config: 'batchSize' must be an integer/);
+  assert.throws(() => epochSize({ kind: 'gan', config: { batchsize: 32 } }), /unknown field 'batchsize'/);
+  assert.throws(() => epochSize({ kind: 'gan', batchSize: 0 }), /batchSize must be a positive integer, got 0/);
+  assert.throws(() => epochSize({ kind: 'gam' }), /unknown generative model 'gam'/);
+  // epochBatches yields exactly batchesPerEpoch full batches
+  const split = { n: 130, images: new Uint8Array(130 * 784), labels: new Uint8Array(130) };
+  const got = [...epochBatches(split, 64, new Rng(1), 'unit')].map((b) => b.n);
+  assert.equal(got, [64, 64]);
+  assert.is(batchesPerEpoch(130, 64), got.length);
+  // a finished run's batch order is replayed over MNIST's training set by default
+  assert.equal(finishedRunCheckpoint(3, 2, 10), finishedRunCheckpoint(3, 2, 10, MNIST_SIZES.train));
+  assert.not.equal(finishedRunCheckpoint(3, 2, 10).dataRng, finishedRunCheckpoint(3, 2, 10, 1000).dataRng);
+});
+
+test('the registry checks an unchecked config through the model\'s resolver: resolve and create refuse the same bad field, naming it', () => {
+  const bad: [string, Record<string, unknown>, RegExp][] = [
+    ['vae', { hidden: 'wide' }, /VAE config: 'hidden' must be an integer/],
+    ['vae-conv', { convFilters: [8] }, /VAE config: 'convFilters' must list 2/],
+    ['gan', { generatorLoss: 'hinge' }, /GAN config: 'generatorLoss' must be one of/],
+    ['wgan', { variant: 'gp' }, /WGAN config: 'variant' is 'clip' for this model, got "gp"/],
+    ['wgan-gp', { nCritic: 0 }, /WGAN-GP config: 'nCritic' must be an integer ≥ 1/],
+    ['dcgan', { fused: 'yes' }, /DCGAN config: 'fused' must be true or false/],
+    ['cdcgan', { latentDimm: 8 }, /DCGAN config: unknown field 'latentDimm'/],
+  ];
+  for (const [kind, config, message] of bad) {
+    assert.ok((GENERATIVE_KINDS as readonly string[]).includes(kind), kind);
+    assert.throws(() => makeGenerativeLearner(kind, config, 1), message, `${kind} create`);
+    const entry = Object.entries(GENERATIVE_MODELS).find(([k]) => k === kind)?.[1];
+    assert.throws(() => entry?.resolve(config), message, `${kind} resolve`);
   }
 });
 

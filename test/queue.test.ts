@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Queue } from 'bullmq';
-import { jobIdOf, loadSweep, openQueue, submitSweep, sweepIdOf, type QueueTrialRow } from '../drivers/queue.js';
+import { jobIdOf, loadSweep, openQueue, submitSweep, sweepIdOf, type CompletedTrialRow, type QueueTrialRow } from '../drivers/queue.js';
 import type { TrialJobProgress } from '../protocol/queue.js';
 import { runExperiment, type RunOptions, type RunResult } from '../coordinator/run.js';
 import { parseRlSpec, parseSpec, type SpecInput } from '../drivers/spec.js';
@@ -106,13 +106,14 @@ function readRows(runDir: string): QueueTrialRow[] {
   return JSON.parse(readFileSync(path.join(runDir, 'trials.json'), 'utf8')) as QueueTrialRow[];
 }
 
-/** Every trial index appears exactly once, completed, with a finite score. */
-function assertEachOnceCompleted(rows: QueueTrialRow[], n: number): void {
+/** Every trial index appears exactly once, completed, with a finite score; returns the rows as completed ones. */
+function assertEachOnceCompleted(rows: QueueTrialRow[], n: number): CompletedTrialRow[] {
   assert.equal(rows.map((r) => r.index).sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i), 'each trial exactly once');
-  for (const r of rows) {
-    assert.is(r.state, 'completed', `trial ${r.index}: ${r.error ?? ''}`);
+  return rows.map((r) => {
+    if (r.state !== 'completed') throw new Error(`trial ${r.index} ${r.state}: ${r.error}`);
     assert.ok(Number.isFinite(r.finalScore), `trial ${r.index} score ${r.finalScore}`);
-  }
+    return r;
+  });
 }
 
 /** How many final scores metrics.jsonl holds per trial (each finished trial writes one). */
@@ -231,8 +232,7 @@ if (REDIS === undefined) {
       runs.push(() => b.stop());
       const r = await run;
       assert.is(r.state, 'finished', r.message);
-      const rows = readRows(r.runDir);
-      assertEachOnceCompleted(rows, 3);
+      const rows = assertEachOnceCompleted(readRows(r.runDir), 3);
       assert.is(rows.find((x) => x.index === victim)!.worker, 'wB', `trial ${victim} was taken over by wB`);
       assert.match(b.out, new RegExp(`trial ${victim} of sweep ${sweepId}: final score`));
       // the stalled-job check handed it on (wA's output is no evidence either way: wA may have been
@@ -240,7 +240,7 @@ if (REDIS === undefined) {
       const stalled = (await queue.getJob(jobIdOf(sweepId, victim)))!.stalledCounter;
       assert.ok(stalled >= 1, `trial ${victim} stalled ${stalled} time(s)`);
       assert.equal([...finalScoresPerTrial(r.runDir).entries()].sort(), [[0, 1], [1, 1], [2, 1]]);
-      assert.ok(existsSync(path.join(rows.find((x) => x.index === victim)!.runDir!, 'result.json')));
+      assert.ok(existsSync(path.join(rows.find((x) => x.index === victim)!.runDir, 'result.json')));
     });
   });
 
@@ -320,9 +320,10 @@ if (REDIS === undefined) {
         [0, 'completed'],
         [1, 'failed'],
       ]);
-      const failed = rows[1]!;
+      const failed = rows[1];
+      if (failed?.state !== 'failed') throw new Error(`trial 1: ${JSON.stringify(failed)}`);
       assert.is(failed.attempts, 2);
-      assert.match(failed.error!, 'boom: this trial explodes by design');
+      assert.match(failed.error, 'boom: this trial explodes by design');
       assert.match(r.message, /1 failed \(trials 1; errors in trials\.json\)/);
       assert.ok(lines.some((l) => /trial 1 failed after 2 attempt\(s\): .*boom/.test(l)), lines.join('\n'));
       // the worker logs a failure once Redis holds it (BullMQ emits 'failed' after moveToFailed), so
@@ -354,16 +355,15 @@ if (REDIS === undefined) {
       const runsDir = mkdtempSync(path.join(tmp, 'runs-'));
       const r = await runExperiment({ ...quiet, spec, runsDir, log: () => {}, queue: { url: redis.url, pollMs: 100 } });
       assert.is(r.state, 'finished', r.message);
-      const rows = readRows(r.runDir);
-      assertEachOnceCompleted(rows, 2);
+      const rows = assertEachOnceCompleted(readRows(r.runDir), 2);
       const metrics = readFileSync(path.join(r.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
       for (const row of rows) {
         assert.is(row.worker, 'wG');
-        const result = JSON.parse(readFileSync(path.join(row.runDir!, 'result.json'), 'utf8')) as { curve: number[]; finalScore: number };
+        const result = JSON.parse(readFileSync(path.join(row.runDir, 'result.json'), 'utf8')) as { curve: number[]; finalScore: number };
         assert.is(result.curve.length, 2, 'one score per epoch');
         assert.is(result.finalScore, result.curve[1]);
         assert.is(row.finalScore, result.finalScore);
-        for (const f of ['generator/model.json', 'samples/epoch-002.png', 'summary.json']) assert.ok(existsSync(path.join(row.runDir!, f)), `${row.runDir}/${f}`);
+        for (const f of ['generator/model.json', 'samples/epoch-002.png', 'summary.json']) assert.ok(existsSync(path.join(row.runDir, f)), `${row.runDir}/${f}`);
         assert.equal(metrics.filter((m) => m[`trial/${row.index}/eval/test_elbo`] !== undefined).map((m) => m[`trial/${row.index}/eval/test_elbo`]), result.curve);
         assert.equal(metrics.filter((m) => m[`trial/${row.index}/eval/final_test_elbo`] !== undefined).map((m) => m[`trial/${row.index}/eval/final_test_elbo`]), [result.finalScore]);
         // progress counts epochs, not episodes
