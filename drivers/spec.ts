@@ -12,8 +12,8 @@ import { Rng } from '../base/rng.js';
 import { issueText } from '../base/schemas.js';
 import { redisUrlProblem } from '../protocol/redisUrl.js';
 import { SPEC_LIMITS, SAFE_NAME } from '../protocol/limits.js';
-import { RL_ALGOS } from '../agents/algos.js';
-import { GENERATIVE_KINDS } from '../generative/kinds.js';
+import { RL_ALGOS, type RlAlgo } from '../agents/algos.js';
+import { GENERATIVE_KINDS, type GenerativeKind } from '../generative/kinds.js';
 
 export { SPEC_LIMITS };
 
@@ -275,7 +275,7 @@ export type ExperimentSpec = RlSpec | GenerativeSpec;
 export type SpecInput = z.input<typeof specSchema>;
 
 /** What a spec trains: its agent's algorithm or its model's kind (`dqn`, `vae`, …). */
-export function specKind(spec: ExperimentSpec): string {
+export function specKind(spec: ExperimentSpec): RlAlgo | GenerativeKind {
   return spec.agent !== undefined ? spec.agent.algo : spec.model.kind;
 }
 

@@ -32,6 +32,7 @@ import { FusedNet, denseSpecs, type NetActivation } from '../core/fusedNet.js';
 import type { FusedConvNet } from '../core/fusedConvNet.js';
 import { averageInto, CALIBRATION_BATCHES } from './averaging.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
+import type { GenerativeKind } from './kinds.js';
 import type { PixelScale } from './mnist.js';
 
 export const PIXELS = 28 * 28;
@@ -146,7 +147,7 @@ const ganStateSchema = z.object({
 }) satisfies z.ZodType<GanState>;
 
 export abstract class MlpGanLearner<N extends GanNet = FusedNet> implements GenerativeLearner {
-  abstract readonly kind: string;
+  abstract readonly kind: GenerativeKind;
   readonly pixelScale: PixelScale = 'tanh';
   readonly conditional = false;
   readonly latentDim: number;

@@ -140,7 +140,7 @@ const vaeSavedState = z.object({
 
 /** The VAE learner (one phase, 'elbo'). */
 export class Vae implements GenerativeLearner {
-  readonly kind: string;
+  readonly kind: 'vae' | 'vae-conv';
   readonly config: Readonly<VaeConfig>;
   readonly pixelScale: PixelScale = 'unit';
   readonly conditional = false;

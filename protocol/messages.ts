@@ -26,6 +26,8 @@ import type { ReplayState } from '../core/replay.js';
 import type { DqnTrainingState, TrainPhase } from '../agents/types.js';
 import type { RngState } from '../base/rng.js';
 import type { ImageBatch } from '../generative/types.js';
+import type { GenerativeKind } from '../generative/kinds.js';
+import type { RlAlgo } from '../agents/algos.js';
 
 export { CLOSE, PROTOCOL_VERSION } from './constants.js';
 
@@ -160,7 +162,8 @@ export interface RunSummary {
   runId: string;
   name: string;
   state: 'starting' | 'running' | 'stopping' | 'stopped' | 'finished' | 'failed';
-  kind: string;
+  /** What the run trains: its agent's algorithm or its model's kind. */
+  kind: RlAlgo | GenerativeKind;
   env?: string;
   /** The spec's env kwargs: the dashboard makes the same env (FrozenLake's isSlippery, a map). */
   envKwargs?: Record<string, unknown>;
