@@ -1,6 +1,7 @@
 /**
  * The names of nnlab's RL algorithms and the family of each, listed once (tfjs-free and
- * import-free, so specs, the CLI's help and protocol's types read them without loading a backend).
+ * import-free, so specs, the CLI's help and protocol's schemas read them without loading a backend;
+ * test/architecture.test.ts IMPORT_FREE keeps it so).
  * agents/registry.ts gives each algorithm its one entry (config resolver, trainer or tabular
  * class); its type makes every name here have one, of the family named here.
  */

@@ -10,7 +10,7 @@
 import { checkChoice, checkKnownKeys, checkLayerSizes, checkNumber } from '../base/configCheck.js';
 import { Rng } from '../base/rng.js';
 import { z } from 'zod';
-import { count, rngStateSchema } from '../core/stateFile.js';
+import { count, rngStateSchema } from '../base/schemas.js';
 import { HIDDEN_ACTIVATIONS, type HiddenActivation } from '../core/activation.js';
 import type { OptimizerName } from '../core/optim.js';
 import type { TensorMap } from '../core/tensors.js';

@@ -27,7 +27,7 @@ import { buildMlp, type Init } from '../core/nn.js';
 import { makeOptimizer, type Optimizer, type OptimizerName, type OptimizerSpec } from '../core/optim.js';
 import { namedVariables, readTensors, type TensorMap } from '../core/tensors.js';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
-import { f32 } from '../core/stateFile.js';
+import { f32 } from '../base/schemas.js';
 import { FusedMlp } from '../core/fusedNet.js';
 import type { Rng } from '../base/rng.js';
 import { Box, Discrete, type Space } from '../envs/index.js';

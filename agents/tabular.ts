@@ -11,7 +11,7 @@ import { Rng } from '../base/rng.js';
 import { checkKnownKeys, checkNumber } from '../base/configCheck.js';
 import type { Learner, Metrics, MetricsCallback, VersionedParams } from './types.js';
 import { z } from 'zod';
-import { count, f64, rngStateSchema } from '../core/stateFile.js';
+import { count, f64, rngStateSchema } from '../base/schemas.js';
 
 /** What a tabular agent's load reads of the state its save wrote (core/stateFile.ts has no tfjs). */
 const tabularSavedState = z.object({ q: f64, version: count, rng: rngStateSchema });

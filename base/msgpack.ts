@@ -3,7 +3,7 @@
  * `packr` for the coordinator, workers and checkpoints; the page's socket): `moreTypes` so typed
  * arrays round-trip bit-exactly (msgpackr's default `pack` silently corrupts Float32Array), no
  * records (plain maps: any peer decodes any frame without shared structure state). Options only:
- * base/ loads no package, each side builds `new Packr({ ...MSGPACK_OPTIONS })` from its own msgpackr
+ * base/ loads no msgpack package: each side builds `new Packr({ ...MSGPACK_OPTIONS })` from its own msgpackr
  * (a copy: msgpackr writes into the options object it is given).
  */
 export const MSGPACK_OPTIONS = Object.freeze({ moreTypes: true, useRecords: false } as const);

@@ -11,7 +11,8 @@
  *   that the native kernels apply and differentiate without JavaScript loops.
  * - `HiddenActivation`: the hidden layers of the RL agents' MLPs (DQN, REINFORCE, Actor-Critic,
  *   A2C): what their configs accept, what a published policy carries, what the page runs.
- * No imports (no tfjs): rollout workers load it.
+ * No imports (no tfjs): rollout workers load it, and protocol's schemas name the hidden activations
+ * by value (test/architecture.test.ts IMPORT_FREE keeps it import-free).
  */
 export const ACTIVATIONS = ['linear', 'sigmoid', 'tanh', 'relu', 'leakyRelu', 'elu', 'softplus', 'softmax'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];

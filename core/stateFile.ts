@@ -12,32 +12,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { RngState } from '../base/rng.js';
-import { valueAt } from '../base/plainData.js';
+import { count, f32, firstIssueText, i32, shapedData, u8 } from '../base/schemas.js';
 import type { FusedAdamState } from './flatParams.js';
 import type { OptimizerSlot } from './optim.js';
 import type { ReplayState } from './replay.js';
-import type { TensorData, TensorMap } from './tensors.js';
-
-export const f32 = z.instanceof(Float32Array);
-export const f64 = z.instanceof(Float64Array);
-export const i32 = z.instanceof(Int32Array);
-export const u8 = z.instanceof(Uint8Array);
-export const count = z.number().int().nonnegative();
-
-/** An Rng's state (base/rng.ts): four 32-bit words (Rng.setState refuses all zero). */
-export const rngStateSchema = z.tuple([z.number().int(), z.number().int(), z.number().int(), z.number().int()]).readonly() satisfies z.ZodType<RngState>;
-
-const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
-/** Whether a tensor's data has as many values as its shape holds. */
-const fillsShape = (t: { shape: readonly number[]; data: { length: number } }): boolean => t.data.length === sizeOf(t.shape);
-const FILLS_SHAPE = { message: 'data has as many values as its shape holds' };
-
-/** One tensor's values with its shape; the length must be the shape's size. */
-export const tensorDataSchema = z
-  .object({ shape: z.array(count), data: f32 })
-  .refine(fillsShape, FILLS_SHAPE) satisfies z.ZodType<TensorData>;
-export const tensorMapSchema = z.record(z.string(), tensorDataSchema) satisfies z.ZodType<TensorMap>;
 
 /** FusedAdam's state (core/fused.ts). */
 export const fusedAdamStateSchema = z.object({ t: count, m: f32, v: f32 }) satisfies z.ZodType<FusedAdamState>;
@@ -48,9 +26,7 @@ export const fusedRmspropStateSchema = z.object({ t: count, sq: f32 });
 export const optimizerSlotsSchema = z.array(
   z.object({
     name: z.string(),
-    value: z
-      .object({ shape: z.array(count), data: z.union([f32, i32]) })
-      .refine(fillsShape, FILLS_SHAPE),
+    value: shapedData(z.union([f32, i32])),
   }),
 ) satisfies z.ZodType<OptimizerSlot[]>;
 
@@ -77,31 +53,15 @@ export class StateFileError extends Error {
   }
 }
 
-/** A short description of a value found where another was expected. */
-function describe(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (v === null) return 'null';
-  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}${'length' in v ? ` of ${String(v.length)}` : ''}`;
-  if (Array.isArray(v)) return `an Array of ${v.length}`;
-  if (typeof v === 'object') return `an object with ${Object.keys(v).length} field(s)`;
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 40 ? `${s.slice(0, 37)}...` : s;
-}
-
 /**
  * `value` (read from `file`) as the schema's type, or a StateFileError naming the file and the
- * first bad field, what was expected and what was found there.
+ * first bad field, what was expected and what was found there (base/schemas.ts `issueText`).
  */
 export function checkData<T>(schema: z.ZodType<T>, value: unknown, file: string): T {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
-  const field = issue.path.length > 0 ? issue.path.map(String).join('.') : '(the whole file)';
   const more = r.error.issues.length > 1 ? ` (and ${r.error.issues.length - 1} more problem(s))` : '';
-  const found = issue.code === 'custom' ? '' : `, got ${describe(valueAt(value, issue.path))}`;
-  // zod's own "received …" is replaced by the description of what was found
-  const expected = issue.code === 'invalid_union' ? 'not of any accepted type' : issue.message.replace(/^Invalid input: /, '').replace(/, received \w+$/, '');
-  throw new StateFileError(file, `${field}: ${expected}${found}${more}`);
+  throw new StateFileError(file, `${firstIssueText(r.error, { whole: '(the whole file)', input: value })}${more}`);
 }
 
 /** Parses a JSON file: its value, unchecked (`unknown`), or an error naming the file. */

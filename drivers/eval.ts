@@ -12,13 +12,14 @@ import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
 import { ensureModule, moduleRef } from '../workers/envModules.js';
 import { loadSpecFile } from './spec.js';
 import { makeGenerativeLearner } from '../generative/models.js';
+import type { GenerativeKind } from '../generative/kinds.js';
 import { encodePng, sampleGrid } from '../generative/png.js';
 import { GENERATIVE_EVAL_SEEDS } from '../generative/eval.js';
 import { Rng } from '../base/rng.js';
 import { writeFileSync } from 'node:fs';
 
 /** Loads a generative run's saved model and writes a 10×10 grid of fresh samples (row k: digit k when conditional). */
-async function sampleGenerator(runDir: string, kind: string, config: Record<string, unknown>, seed: number, log: (l: string) => void): Promise<number> {
+async function sampleGenerator(runDir: string, kind: GenerativeKind, config: Record<string, unknown>, seed: number, log: (l: string) => void): Promise<number> {
   const learner = makeGenerativeLearner(kind, config, seed);
   try {
     await learner.load(runDir);

@@ -15,6 +15,7 @@ import { Queue, type Job } from 'bullmq';
 import { withSource } from '../workers/envModules.js';
 import type { TrialStatus } from '../protocol/messages.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
+import { firstIssueText } from '../base/schemas.js';
 import { connectionOptions, jobProgressSchema, jobResultSchema, progressPoints, QUEUE_NAME, redisErrorLogger, type TrialJobData } from '../protocol/queue.js';
 import { expandSweep, parseSpec, type ExperimentSpec, type Trial } from './spec.js';
 import { sweepWork, trialMetrics, writeTrialMetrics } from './trials.js';
@@ -205,7 +206,7 @@ async function follow(ctx: FollowContext, queue: Queue, sweepId: string, trials:
       if (progress.success) status.worker = progress.data.worker;
       if (state === 'completed') {
         const r = jobResultSchema.safeParse(job.returnvalue);
-        if (!r.success) throw new Error(`sweep ${sweepId}: trial ${trial.index}'s stored result is malformed: ${r.error.issues[0]?.message ?? ''}`);
+        if (!r.success) throw new Error(`sweep ${sweepId}: trial ${trial.index}'s stored result is malformed: ${firstIssueText(r.error, { root: 'returnvalue' })}`);
         status.worker = r.data.worker;
         status.finalScore = r.data.finalScore;
         status.points = r.data.curve.length;

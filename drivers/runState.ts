@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import { loadCheckpoint } from '../core/checkpoint.js';
-import { count, f32, fusedAdamStateSchema, replayStateSchema, rngStateSchema, tensorMapSchema } from '../core/stateFile.js';
+import { fusedAdamStateSchema, replayStateSchema } from '../core/stateFile.js';
+import { count, f32, rngStateSchema, tensorMapSchema } from '../base/schemas.js';
 import { envStream } from '../protocol/messages.js';
 import type { DqnLearnerState } from '../protocol/messages.js';
 import type { DqnTrainingState, TrainPhase } from '../agents/types.js';

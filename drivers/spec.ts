@@ -9,18 +9,18 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { Rng } from '../base/rng.js';
-import { valueAt } from '../base/plainData.js';
+import { issueText } from '../base/schemas.js';
 import { redisUrlProblem } from '../protocol/redisUrl.js';
 import { SPEC_LIMITS, SAFE_NAME } from '../protocol/limits.js';
-import { RL_ALGOS } from '../agents/algos.js';
-import { GENERATIVE_KINDS } from '../generative/kinds.js';
+import { RL_ALGOS, type RlAlgo } from '../agents/algos.js';
+import { GENERATIVE_KINDS, type GenerativeKind } from '../generative/kinds.js';
 
 export { SPEC_LIMITS };
 
 /** Keys that reach Object.prototype when assigned: never spec fields, never swept, never config keys. */
 const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 /** A free-form object's key (agent.config, model.config, env.kwargs). */
-const recordKey = z.string().refine((k) => !FORBIDDEN_KEYS.has(k), { message: 'a reserved key (__proto__, constructor, prototype)' });
+const recordKey = z.string().refine((k) => !FORBIDDEN_KEYS.has(k), { message: 'a reserved key (__proto__, constructor, prototype) is not allowed' });
 
 /** A spec trains an agent or a model: never both, never neither. */
 const FAMILY_PROBLEM = 'give exactly one of agent (RL) or model (generative)';
@@ -275,7 +275,7 @@ export type ExperimentSpec = RlSpec | GenerativeSpec;
 export type SpecInput = z.input<typeof specSchema>;
 
 /** What a spec trains: its agent's algorithm or its model's kind (`dqn`, `vae`, …). */
-export function specKind(spec: ExperimentSpec): string {
+export function specKind(spec: ExperimentSpec): RlAlgo | GenerativeKind {
   return spec.agent !== undefined ? spec.agent.algo : spec.model.kind;
 }
 
@@ -304,24 +304,15 @@ export class SpecError extends Error {
   }
 }
 
-function describe(value: unknown): string {
-  const s = JSON.stringify(value);
-  return s === undefined ? String(value) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
 
 /** Validates a spec object; fills defaults; throws SpecError naming every bad field. */
 export function parseSpec(input: unknown, source = ''): ExperimentSpec {
   const r = specSchema.safeParse(input);
   if (r.success) return r.data;
-  const problems = r.error.issues.map((i) => {
-    const where = ['spec', ...i.path.map(String)].join('.');
-    if (i.code === 'invalid_key') return `${where}: a reserved key (__proto__, constructor, prototype) is not allowed`;
-    if (i.code === 'unrecognized_keys') return `${where}: unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}`;
-    const got = i.code === 'custom' ? '' : `, got ${describe(valueAt(input, i.path))}`;
-    return `${where}: ${i.message}${got}`;
-  });
-  throw new SpecError(problems, source);
+  throw new SpecError(
+    r.error.issues.map((i) => issueText(i, { root: 'spec', input })),
+    source,
+  );
 }
 
 /** parseSpec, for a spec that must train an agent on an env; a generative one is refused. */

@@ -16,6 +16,7 @@
  */
 import { Box, Discrete, makeVec, probeEnv, restoreState, type StateTree, type VectorEnv } from '../envs/index.js';
 import type { TensorMap } from '../core/tensors.js';
+import { rngStateSchema } from '../base/schemas.js';
 import { defaultEnvSteps, type EnvRef, type EnvStreamState, type EvaluateResult, type EvaluateTask, type GradientResult, type GradientTask, type RolloutResult, type RolloutTask, type Task, type TaskResult, type TrialResult, type TrialTask, type GenerativeTrialTask } from '../protocol/tasks.js';
 import { isTabular } from '../agents/algos.js';
 import { CLASSIFIER_SCORE_RANGE, scoreMetric } from '../generative/score.js';
@@ -152,7 +153,8 @@ function validateStream(task: RolloutTask, sent: EnvStreamState, got: EnvStreamS
     finite('result.stream.returns', got.returns);
   if (problem !== undefined) return problem;
   for (let e = 0; e < n; e++) if (got.lengths[e]! < 0) return `result.stream.lengths[${e}]: ${got.lengths[e]}, expected a non-negative count`;
-  if (got.rng.length !== 4 || got.rng.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)) return 'result.stream.rng: expected four 32-bit unsigned words';
+  // the wire's rule (base/schemas.ts): a thread's result does not pass the peer schema
+  if (!rngStateSchema.safeParse(got.rng).success) return 'result.stream.rng: expected four 32-bit unsigned words, not all zero';
   const turned = newlyNonFinite(sent.env, got.env, 'result.stream.env');
   if (turned !== undefined) return turned;
   const key = JSON.stringify([task.env.id, task.env.kwargs, task.env.module?.hash ?? null, n]);

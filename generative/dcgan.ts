@@ -90,7 +90,8 @@ import { makeOptimizer, type Optimizer, type OptimizerSlot } from '../core/optim
 import { bceWithLogits } from '../core/losses.js';
 import { blendWeights, computeGradients, encode, namedVariables, readWeights, type TensorData, type TensorMap } from '../core/tensors.js';
 import { loadWeightsInto, readMsgpackFile, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
-import { checkData, count, fusedAdamStateSchema, optimizerSlotsSchema, rngStateSchema } from '../core/stateFile.js';
+import { checkData, fusedAdamStateSchema, optimizerSlotsSchema } from '../core/stateFile.js';
+import { count, rngStateSchema } from '../base/schemas.js';
 import { Rng, type RngState } from '../base/rng.js';
 import { CALIBRATION_BATCHES } from './averaging.js';
 import { checkBoolean, checkKnownKeys, checkNumber } from '../base/configCheck.js';

@@ -12,7 +12,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { commitCheckpointFolder } from '../core/checkpoint.js';
-import { checkData, count, readJsonFile, rngStateSchema } from '../core/stateFile.js';
+import { checkData, readJsonFile } from '../core/stateFile.js';
+import { count, rngStateSchema } from '../base/schemas.js';
 import type { GenerativeCheckpoint } from './train.js';
 
 /** The newest checkpoint: the loop's position, its folder (absolute), and what the caller stored beside it. */

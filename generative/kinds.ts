@@ -1,6 +1,7 @@
 /**
- * The kinds of generative model a spec's `model.kind` may name, listed once (tfjs-free, so specs
- * can be parsed without loading a backend). generative/models.ts gives each kind its one registry
+ * The kinds of generative model a spec's `model.kind` may name, listed once (import-free, so specs
+ * and protocol's schemas read them without loading a backend; test/architecture.test.ts
+ * IMPORT_FREE keeps it so). generative/models.ts gives each kind its one registry
  * entry (config resolver and factory); its type makes every kind here have one.
  */
 export const GENERATIVE_KINDS = ['vae', 'vae-conv', 'gan', 'wgan', 'wgan-gp', 'dcgan', 'cdcgan'] as const;

@@ -24,13 +24,15 @@ import path from 'node:path';
 import { buildSequential } from '../core/nn.js';
 import { encode, getParams, readWeights, type TensorMap } from '../core/tensors.js';
 import { loadWeightsInto, readMsgpackFile, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
-import { checkData, count, fusedAdamStateSchema, fusedRmspropStateSchema, rngStateSchema } from '../core/stateFile.js';
+import { checkData, fusedAdamStateSchema, fusedRmspropStateSchema } from '../core/stateFile.js';
+import { count, rngStateSchema } from '../base/schemas.js';
 import { FusedAdam, type FusedRmsprop } from '../core/fused.js';
 import { Rng, type RngState } from '../base/rng.js';
 import { FusedNet, denseSpecs, type NetActivation } from '../core/fusedNet.js';
 import type { FusedConvNet } from '../core/fusedConvNet.js';
 import { averageInto, CALIBRATION_BATCHES } from './averaging.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
+import type { GenerativeKind } from './kinds.js';
 import type { PixelScale } from './mnist.js';
 
 export const PIXELS = 28 * 28;
@@ -145,7 +147,7 @@ const ganStateSchema = z.object({
 }) satisfies z.ZodType<GanState>;
 
 export abstract class MlpGanLearner<N extends GanNet = FusedNet> implements GenerativeLearner {
-  abstract readonly kind: string;
+  abstract readonly kind: GenerativeKind;
   readonly pixelScale: PixelScale = 'tanh';
   readonly conditional = false;
   readonly latentDim: number;

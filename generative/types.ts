@@ -8,6 +8,7 @@
  * and leave through the return values; models never print.
  */
 import type { TensorMap } from '../core/tensors.js';
+import type { GenerativeKind } from './kinds.js';
 
 export type Metrics = Record<string, number>;
 
@@ -26,7 +27,7 @@ export type Phase = 'critic' | 'generator' | 'elbo';
 
 export interface GenerativeLearner {
   /** Model kind, e.g. 'dcgan'. */
-  readonly kind: string;
+  readonly kind: GenerativeKind;
   /** The phases of one training iteration, in order (e.g. 5× 'critic' then 'generator'). */
   schedule(): Phase[];
   /** One full iteration (all phases of `schedule()`), each phase consuming one batch. */

@@ -31,7 +31,8 @@ import { makeOptimizer, type Optimizer, type OptimizerSlot } from '../core/optim
 import { bceWithLogits } from '../core/losses.js';
 import { computeGradients, encode, getParams, namedVariables, setParams, type TensorMap } from '../core/tensors.js';
 import { loadWeightsInto, readMsgpackFile, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
-import { checkData, count, fusedAdamStateSchema, optimizerSlotsSchema, rngStateSchema } from '../core/stateFile.js';
+import { checkData, fusedAdamStateSchema, optimizerSlotsSchema } from '../core/stateFile.js';
+import { count, rngStateSchema } from '../base/schemas.js';
 import { Rng, type RngState } from '../base/rng.js';
 import { checkChoice, checkKnownKeys, checkLayerSizes, checkNumber } from '../base/configCheck.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
@@ -140,7 +141,7 @@ const vaeSavedState = z.object({
 
 /** The VAE learner (one phase, 'elbo'). */
 export class Vae implements GenerativeLearner {
-  readonly kind: string;
+  readonly kind: 'vae' | 'vae-conv';
   readonly config: Readonly<VaeConfig>;
   readonly pixelScale: PixelScale = 'unit';
   readonly conditional = false;

@@ -3,10 +3,11 @@
  * workers and dashboards over WebSocket (msgpack frames, base/msgpack.ts's options), and
  * the learner process over Node IPC (structured clone). Every message is a member of a
  * discriminated union on `type`, validated where it arrives: what peers send, by the zod schemas
- * below; what a remote worker gets from the coordinator, by workers/remoteMessages.ts (its task
- * schemas name algorithms, models and activations by value, which this room may know only as
- * types); what a page gets, by a shallow check of its own (dashboard/src/frames.ts: the page bundles
- * no zod). The protocol version travels in the challenge and the auth frame.
+ * below; what a remote worker gets from the coordinator, by protocol/workerFrames.ts; what a
+ * queue worker takes from Redis, by protocol/queue.ts (all of them built from base/schemas.ts's
+ * atoms); what a page gets, by a shallow check of its own (dashboard/src/frames.ts: the page
+ * bundles no zod). The protocol version travels in the challenge and the auth frame
+ * (protocol/constants.ts, import-free for the page).
  *
  * A remote worker and the coordinator prove to each other that they know the run's token without
  * sending it (docs/security.md): coordinator → `challenge` (nonce_c); worker → `auth` (nonce_w and
@@ -16,6 +17,7 @@
  * URL) authenticates at the upgrade with `?token=` and says hello at once.
  */
 import { z } from 'zod';
+import { count, f32, f64, i32, firstIssueText, rngStateSchema, tensorMapSchema, u8 } from '../base/schemas.js';
 import { REMOTE_TASK_KINDS, type EnvStreamState, type GradientResult, type RolloutResult, type Task, type TaskKind, type TaskResult, type TrialResult } from './tasks.js';
 import type { StateTree } from '../envs/index.js';
 import type { TensorMap } from '../core/tensors.js';
@@ -24,32 +26,10 @@ import type { ReplayState } from '../core/replay.js';
 import type { DqnTrainingState, TrainPhase } from '../agents/types.js';
 import type { RngState } from '../base/rng.js';
 import type { ImageBatch } from '../generative/types.js';
+import type { GenerativeKind } from '../generative/kinds.js';
+import type { RlAlgo } from '../agents/algos.js';
 
-/**
- * 2: mutual challenge–response instead of the token in the hello; `refused`. 3: trial tasks are RL
- * or generative (`family`). 4: a rollout task's ε schedule has DqnConfig's field names.
- */
-export const PROTOCOL_VERSION = 4;
-
-/** Close codes (4000–4999 are the application's). */
-export const CLOSE = {
-  /** Bad or missing token. */
-  unauthorized: 4401,
-  /** Protocol version mismatch or a malformed hello. */
-  badHello: 4400,
-  /** No hello within the deadline. */
-  helloTimeout: 4408,
-  /** The run is over. */
-  runEnded: 4000,
-  /** A worker refused this run's shipped code (it runs without --allow-code). */
-  codeRefused: 4403,
-  /** Too many connections are still unauthenticated: try again later (the standard code). */
-  tryAgainLater: 1013,
-  /** A frame larger than allowed (before authentication: 64 KiB; the standard code). */
-  tooLarge: 1009,
-  /** The worker sent repeated bad results, task errors or missed deadlines (scheduler.ts). */
-  quarantined: 4409,
-} as const;
+export { CLOSE, PROTOCOL_VERSION } from './constants.js';
 
 /** Bytes of a challenge nonce (each side sends one). */
 export const NONCE_BYTES = 32;
@@ -182,7 +162,8 @@ export interface RunSummary {
   runId: string;
   name: string;
   state: 'starting' | 'running' | 'stopping' | 'stopped' | 'finished' | 'failed';
-  kind: string;
+  /** What the run trains: its agent's algorithm or its model's kind. */
+  kind: RlAlgo | GenerativeKind;
   env?: string;
   /** The spec's env kwargs: the dashboard makes the same env (FrozenLake's isSlippery, a map). */
   envKwargs?: Record<string, unknown>;
@@ -241,13 +222,6 @@ export interface WorkerSummary {
 // message with every field, optional ones included, parses to itself: zod drops the fields a
 // schema does not name).
 
-/** The contract's atoms, used by these schemas and by the worker side's (workers/remoteMessages.ts). */
-export const f32 = z.instanceof(Float32Array);
-const f64 = z.instanceof(Float64Array);
-const i32 = z.instanceof(Int32Array);
-export const u8 = z.instanceof(Uint8Array);
-export const count = z.number().int().nonnegative();
-
 /** Env state as data (envs/snapshot.ts StateTree): plain values, typed arrays, lists and records, at most 32 levels deep. */
 const stateTree: z.ZodType<StateTree> = z.lazy(() =>
   z.union([z.null(), z.boolean(), z.number(), z.string().max(10_000), z.instanceof(Float64Array), f32, i32, u8, z.instanceof(Uint32Array), z.instanceof(Int8Array), z.instanceof(Int16Array), z.instanceof(Uint16Array), z.array(stateTree).max(100_000), z.record(z.string(), stateTree)]),
@@ -258,13 +232,13 @@ function depth(t: StateTree): number {
   for (const v of Array.isArray(t) ? t : Object.values(t)) d = Math.max(d, depth(v));
   return d + 1;
 }
-/** An env stream as data (protocol/tasks.ts EnvStreamState): in a rollout result, a rollout task (workers/remoteMessages.ts) and a DQN run checkpoint (drivers/runState.ts). */
+/** An env stream as data (protocol/tasks.ts EnvStreamState): in a rollout result, a rollout task (protocol/workerFrames.ts) and a DQN run checkpoint (drivers/runState.ts). */
 export const envStream: z.ZodType<EnvStreamState> = z.object({
   env: stateTree,
   obs: f32,
   returns: f64,
   lengths: i32,
-  rng: z.tuple([z.number(), z.number(), z.number(), z.number()]).readonly(),
+  rng: rngStateSchema,
 });
 
 const rolloutResult = z.object({
@@ -283,10 +257,10 @@ const rolloutResult = z.object({
 }) satisfies z.ZodType<RolloutResult>;
 const gradientResult = z.object({
   kind: z.literal('gradient'),
-  grads: z.record(z.string(), z.object({ shape: z.array(count), data: f32 })),
+  grads: tensorMapSchema,
   metrics: z.record(z.string(), z.number()),
   n: count,
-  stats: z.record(z.string(), z.object({ shape: z.array(count), data: f32 })).optional(),
+  stats: tensorMapSchema.optional(),
 }) satisfies z.ZodType<GradientResult>;
 const trialResult = z.object({ kind: z.literal('trial'), trial: count, finalScore: z.number(), curve: f64, seconds: z.number().nonnegative() }) satisfies z.ZodType<TrialResult>;
 
@@ -310,9 +284,19 @@ export const peerMessageSchema = z.discriminatedUnion('type', [
 export function parsePeerMessage(value: unknown): { ok: true; message: PeerMessage } | { ok: false; reason: string } {
   const r = peerMessageSchema.safeParse(value);
   if (r.success) return { ok: true, message: r.data };
-  const issue = r.error.issues[0]!;
-  const where = issue.path.length > 0 ? issue.path.join('.') : 'message';
-  return { ok: false, reason: `${where}: ${issue.message}` };
+  return { ok: false, reason: frameProblem(r.error) };
+}
+
+/** Longest reason a frame check returns: a path through the sender's record keys may be as long as it likes. */
+const MAX_REASON = 500;
+
+/**
+ * Why a frame failed its schema, as one line of at most MAX_REASON characters: the first bad field
+ * and zod's message (`message` when the frame itself is wrong), whatever the sender put in the
+ * names along the path (the coordinator's check here, a remote worker's in protocol/workerFrames.ts).
+ */
+export function frameProblem(error: z.ZodError): string {
+  return firstIssueText(error, { whole: 'message', maxLength: MAX_REASON });
 }
 
 // ---- the learner process (Node IPC, structured clone) ----------------------------------------

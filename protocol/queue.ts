@@ -5,8 +5,11 @@
  */
 import type { ConnectionOptions } from 'bullmq';
 import { z } from 'zod';
+import { count } from '../base/schemas.js';
+import { SAFE_NAME } from './limits.js';
 import { parseRedisUrl, redactRedisUrl } from './redisUrl.js';
 import type { TrialTask } from './tasks.js';
+import { generativeTrialTask, rlTrialTask } from './workerFrames.js';
 
 export const QUEUE_NAME = 'nnlab-trials';
 
@@ -17,6 +20,18 @@ export interface TrialJobData {
   overrides: Record<string, unknown>;
   task: TrialTask;
 }
+
+/**
+ * What a job must hold before a worker runs it (workers/queueWorker.ts): anyone who can write to
+ * the Redis can add jobs. Its task is checked with a remote worker's trial schemas
+ * (protocol/workerFrames.ts), strict: a job naming a field the task does not have (an outDir, say)
+ * is refused, not stripped.
+ */
+export const jobDataSchema = z.strictObject({
+  sweepId: z.string().regex(SAFE_NAME.pattern, SAFE_NAME.rule).max(200),
+  overrides: z.record(z.string(), z.unknown()),
+  task: z.discriminatedUnion('family', [rlTrialTask.strict(), generativeTrialTask.strict()]),
+}) satisfies z.ZodType<TrialJobData>;
 
 /**
  * A trial job's progress: who runs it, how many points of its training curve it has reported
@@ -46,7 +61,7 @@ export interface TrialJobResult {
 }
 
 export const jobResultSchema = z.object({
-  trial: z.number().int().nonnegative(),
+  trial: count,
   finalScore: z.number(),
   curve: z.array(z.number()),
   seconds: z.number().nonnegative(),
@@ -55,7 +70,7 @@ export const jobResultSchema = z.object({
   runDir: z.string(),
 }) satisfies z.ZodType<TrialJobResult>;
 const progressBase = { worker: z.string(), host: z.string(), recent: z.array(z.number()).max(PROGRESS_TAIL) };
-export const jobProgressSchema = z.union([z.object({ ...progressBase, episodes: z.number().int().nonnegative() }), z.object({ ...progressBase, epochs: z.number().int().nonnegative() })]) satisfies z.ZodType<TrialJobProgress>;
+export const jobProgressSchema = z.union([z.object({ ...progressBase, episodes: count }), z.object({ ...progressBase, epochs: count })]) satisfies z.ZodType<TrialJobProgress>;
 
 
 /** The connection options of a Redis URL: commands wait while Redis is away, and reconnects back off up to 5 s. */

@@ -200,7 +200,7 @@ export interface GradientTask {
   kind: 'gradient';
   runId: string;
   /** The model to hold a copy of (generative/models.ts registry). */
-  model: { kind: string; config: Record<string, unknown>; seed: number };
+  model: { kind: GenerativeKind; config: Record<string, unknown>; seed: number };
   phase: Phase;
   /** Current parameters and their version (a thread re-reads them only when the version changed). */
   params: TensorMap;

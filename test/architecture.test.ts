@@ -42,8 +42,11 @@ const MAY_IMPORT: Readonly<Record<Room, readonly Room[] | 'any'>> = {
   index: 'any',
 };
 
-/** Rooms that may not load any npm package at all (node: built-ins included), or not tfjs. */
-const NO_PACKAGES: readonly Room[] = ['base'];
+/**
+ * Rooms that may load only the packages listed (node: built-ins included), or not tfjs. base/ loads
+ * zod alone (plain JavaScript validation: base/schemas.ts, the atoms of every schema).
+ */
+const ONLY_PACKAGES: Readonly<Partial<Record<Room, readonly string[]>>> = { base: ['zod'] };
 const NO_TFJS: readonly Room[] = ['base', 'envs', 'protocol', 'experiments'];
 // dashboard/ may: the page runs the streamed policy with tfjs-core and its cpu backend, bundled.
 
@@ -55,6 +58,20 @@ const MAY_IMPORT_TYPES: Readonly<Partial<Record<Room, readonly Room[]>>> = {
   protocol: ['core', 'agents', 'generative', 'envs'],
   dashboard: ['protocol'],
 };
+
+/**
+ * The import-free name lists and constants: files that import nothing at all, so a room may
+ * import their values beyond MAY_IMPORT without loading anything else of their room (no tfjs, no
+ * backend, no zod). Each names the rooms that may: the contract names algorithms, models and
+ * activations in its schemas, and the page takes the protocol version and close codes. A file here
+ * that gains an import, or that none of its rooms imports any more, fails the test.
+ */
+const IMPORT_FREE: ReadonlyMap<string, readonly Room[]> = new Map([
+  ['agents/algos.ts', ['protocol']],
+  ['generative/kinds.ts', ['protocol']],
+  ['core/activation.ts', ['protocol']],
+  ['protocol/constants.ts', ['dashboard']],
+]);
 
 /** `import(x)` with a non-literal x: allowed only here, where x is outside the repo. */
 const DYNAMIC_ALLOWED: ReadonlyMap<string, string> = new Map([
@@ -99,13 +116,15 @@ function checkImports(edges: readonly Edge[], nonLiteral: readonly { file: strin
     if (from === undefined) continue;
     const where = `${e.from}:${e.line} imports '${e.to}'`;
     if (e.isPackage) {
-      if (NO_PACKAGES.includes(from)) problems.push(`${where}: ${from}/ imports nothing outside itself`);
+      const only = ONLY_PACKAGES[from];
+      if (only !== undefined && !only.includes(e.to)) problems.push(`${where}: ${from}/ imports no package but ${only.join(', ')}`);
       else if (NO_TFJS.includes(from) && e.to.startsWith('@tensorflow/')) problems.push(`${where}: ${from}/ never loads tfjs`);
       continue;
     }
     const to = roomOf(e.to);
     if (to === undefined || to === from) continue;
     if (e.typeOnly && (MAY_IMPORT_TYPES[from] ?? []).includes(to)) continue;
+    if ((IMPORT_FREE.get(e.to) ?? []).includes(from)) continue;
     const may = MAY_IMPORT[from];
     if (to === 'coordinator' && !['coordinator', 'bench', 'test', 'index'].includes(from)) {
       problems.push(`${where}: nothing imports coordinator/ except coordinator/, bench/, test/ and index.ts`);
@@ -117,6 +136,42 @@ function checkImports(edges: readonly Edge[], nonLiteral: readonly { file: strin
     if (!DYNAMIC_ALLOWED.has(n.file)) problems.push(`${n.file}:${n.line}: import() of a computed path hides the edge from tsc and from this check`);
   }
   return problems;
+}
+
+/**
+ * What breaks IMPORT_FREE: a listed file with an import of any kind (types included), a listed
+ * file that is missing, and one that none of the rooms it is listed for imports any more.
+ */
+function importFreeProblems(files: readonly string[], edges: readonly Edge[], list: ReadonlyMap<string, readonly Room[]> = IMPORT_FREE): string[] {
+  const problems: string[] = [];
+  for (const [file, rooms] of list) {
+    if (!files.includes(file)) {
+      problems.push(`IMPORT_FREE has ${file}, which does not exist: remove it`);
+      continue;
+    }
+    for (const e of edges.filter((x) => x.from === file)) problems.push(`${file}:${e.line} imports '${e.to}': an import-free file (IMPORT_FREE) imports nothing`);
+    const used = edges.some((e) => e.to === file && !e.typeOnly && rooms.includes(roomOf(e.from) ?? 'index'));
+    if (!used) problems.push(`IMPORT_FREE has ${file} for ${rooms.map((r) => `${r}/`).join(', ')}, which no longer import it: remove it`);
+  }
+  return problems;
+}
+
+/** The files the page's bundle takes in that load `pkg`: value imports followed from dashboard/src/, type imports erased. */
+function pageLoads(edges: readonly Edge[], pkg: string): string[] {
+  const seen = new Set<string>();
+  const queue = [...new Set(edges.filter((e) => roomOf(e.from) === 'dashboard').map((e) => e.from))];
+  const found: string[] = [];
+  for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const e of edges) {
+      if (e.from !== file || e.typeOnly) continue;
+      if (e.isPackage) {
+        if (e.to === pkg) found.push(`${file}:${e.line}`);
+      } else queue.push(e.to);
+    }
+  }
+  return found;
 }
 
 function sourceFiles(dir: string): string[] {
@@ -212,6 +267,21 @@ function doubleCasts(file: string, text = readFileSync(path.join(ROOT, file), 'u
   return found;
 }
 
+test('the import-free files (IMPORT_FREE) import nothing, and each is still imported where it is allowed', () => {
+  const { files, edges } = repoImports();
+  assert.equal(importFreeProblems(files, edges), []);
+});
+
+test('the page bundles no zod: nothing it imports as a value loads it (base/schemas.ts, protocol/ schemas)', () => {
+  const { edges } = repoImports();
+  assert.equal(pageLoads(edges, 'zod'), []);
+  assert.ok(pageLoads(edges, 'msgpackr').some((l) => l.startsWith('dashboard/src/socket.ts:')), 'the walk sees the packages the page does load');
+  // the walk finds what it looks for: through a base/ file, and not through a type import
+  const e = (from: string, to: string, typeOnly = false): Edge => ({ from, to, isPackage: !to.endsWith('.ts'), typeOnly, line: 1 });
+  assert.equal(pageLoads([e('dashboard/src/a.ts', 'base/schemas.ts'), e('base/schemas.ts', 'zod')], 'zod'), ['base/schemas.ts:1']);
+  assert.equal(pageLoads([e('dashboard/src/a.ts', 'protocol/messages.ts', true), e('protocol/messages.ts', 'zod')], 'zod'), []);
+});
+
 test('no source file casts through unknown or any (`as unknown as T`): untyped input is checked, or passed the way a JavaScript caller would', () => {
   const { files } = repoImports();
   assert.equal(files.flatMap((f) => doubleCasts(f)), []);
@@ -242,7 +312,10 @@ test('self-check: each rule fails on a synthetic edge that breaks it', () => {
   const edge = (from: string, to: string, typeOnly = false): Edge => ({ from, to, isPackage: !to.endsWith('.ts'), typeOnly, line: 1 });
   const broken: [Edge, RegExp][] = [
     [edge('base/rng.ts', 'core/nn.ts'), /base\/ may import only itself/],
-    [edge('base/rng.ts', 'node:fs'), /base\/ imports nothing outside itself/],
+    [edge('base/rng.ts', 'node:fs'), /base\/ imports no package but zod/],
+    [edge('base/schemas.ts', 'yaml'), /base\/ imports no package but zod/],
+    [edge('protocol/workerFrames.ts', 'agents/registry.ts'), /protocol\/ may import only base\//], // not an import-free name list
+    [edge('dashboard/src/socket.ts', 'generative/kinds.ts'), /dashboard\/ may import only/], // import-free, but not listed for the page
     [edge('envs/core.ts', '@tensorflow/tfjs'), /envs\/ never loads tfjs/],
     [edge('envs/core.ts', 'core/nn.ts', true), /envs\/ may import only base\//],
     [edge('core/nn.ts', 'agents/dqn.ts'), /core\/ may import only base\//],
@@ -277,10 +350,21 @@ test('self-check: each rule fails on a synthetic edge that breaks it', () => {
     edge('envs/core.ts', 'base/rng.ts'),
     edge('agents/dqn.ts', 'envs/core.ts'),
     edge('core/nn.ts', '@tensorflow/tfjs'),
+    edge('base/schemas.ts', 'zod'),
+    edge('protocol/workerFrames.ts', 'agents/algos.ts'),
+    edge('protocol/workerFrames.ts', 'generative/kinds.ts'),
+    edge('dashboard/src/types.ts', 'protocol/constants.ts'),
   ];
   assert.equal(checkImports(fine), []);
   assert.equal(checkImports([], [{ file: 'core/fused.ts', line: 3 }]).length, 1, 'a computed import() outside the allow-list');
   assert.equal(checkImports([], [{ file: 'core/backend.ts', line: 3 }]), []);
+  // An import-free file that gains an import, one listed that nothing imports, one that is gone.
+  const list = new Map<string, readonly Room[]>([['agents/algos.ts', ['protocol']]]);
+  const used = edge('protocol/workerFrames.ts', 'agents/algos.ts');
+  assert.equal(importFreeProblems(['agents/algos.ts'], [used], list), []);
+  assert.match(importFreeProblems(['agents/algos.ts'], [used, edge('agents/algos.ts', 'base/rng.ts', true)], list).join(), /agents\/algos\.ts:1 imports 'base\/rng\.ts': an import-free file/);
+  assert.match(importFreeProblems(['agents/algos.ts'], [edge('protocol/workerFrames.ts', 'agents/algos.ts', true)], list).join(), /no longer import it/);
+  assert.match(importFreeProblems([], [used], list).join(), /does not exist/);
   // The parser sees every import form.
   const probe = importsOf('test/architecture.test.ts');
   assert.ok(probe.edges.some((e) => e.to === 'typescript'), 'a default import');

@@ -38,7 +38,7 @@ test("data-parallel training brings the shards' batchnorm running averages back 
   // approach the population variance of Z = zW over z ~ N(0, I), Σₖ W²ₖⱼ, times (1 − 1/n) for the
   // biased variance of shards of n = 8 rows (it would stay at its initial 1 if the learner never
   // heard of the shards' averages)
-  const model = { kind: 'gan', config: { latentDim: 4, generatorHidden: [16], criticHidden: [8], generatorBatchNorm: true, learningRate: 1e-9 }, seed: 3 };
+  const model = { kind: 'gan' as const, config: { latentDim: 4, generatorHidden: [16], criticHidden: [8], generatorBatchNorm: true, learningRate: 1e-9 }, seed: 3 };
   const learner = makeGenerativeLearner(model.kind, model.config, model.seed);
   const scheduler = new Scheduler();
   scheduler.addExecutor(new InlineExecutor());

@@ -69,6 +69,27 @@ test('every peer message with all its fields, optional ones included, parses to 
   for (const m of messages) assert.equal(parsePeerMessage(m), { ok: true, message: m }, m.type);
 });
 
+test("a peer's result is checked with the same atoms as a state file: tensors fill their shape, an Rng state is four 32-bit words; the reason is one short line", () => {
+  const reason = (m: unknown): string => {
+    const r = parsePeerMessage(m);
+    return r.ok ? '' : r.reason;
+  };
+  const grads = (data: Float32Array, name = 'd/kernel') => ({ type: 'result', taskId: 1, result: { kind: 'gradient', grads: { [name]: { shape: [2, 1], data } }, metrics: {}, n: 4 } });
+  assert.is(reason(grads(Float32Array.of(0.1))), 'result.grads.d/kernel.data: 1 values for shape [2, 1] (2)');
+  const stream = { env: null, obs: Float32Array.of(1), returns: Float64Array.of(0), lengths: Int32Array.of(0) };
+  const rollout = (rng: unknown) => ({
+    type: 'result',
+    taskId: 2,
+    result: { kind: 'rollout', count: 0, obs: new Float32Array(0), actions: new Int32Array(0), rewards: new Float32Array(0), nextObs: new Float32Array(0), terminated: new Uint8Array(0), episodeReturns: new Float64Array(0), episodeLengths: new Int32Array(0), episodeEnds: new Int32Array(0), policyVersion: 0, stream: { ...stream, rng } },
+  });
+  assert.is(reason(rollout([1, 2, 3, 4])), '');
+  assert.match(reason(rollout([0.5, 2, 3, 4])), /^result\.stream\.rng\.0: .*expected int\b/);
+  assert.match(reason(rollout([-1, 2, 3, 4])), /^result\.stream\.rng\.0: Too small/);
+  assert.match(reason(rollout([0, 0, 0, 0])), /^result\.stream\.rng: an Rng state that is not all zero$/);
+  const forged = reason(grads(Float32Array.of(0.1), `x\nrefused ${'k'.repeat(10_000)}`));
+  assert.ok(forged.startsWith('result.grads.x\\u000arefused kkk') && forged.length <= 501, `one short line: ${forged.slice(0, 60)}… (${forged.length})`);
+});
+
 test('a frame before the handshake, or a proof made with a wrong token, closes with 4401', async () => {
   const a = connect();
   await a.opened;

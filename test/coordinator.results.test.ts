@@ -215,7 +215,8 @@ test('a rollout that continues an env stream: the stream comes back continued, a
     ['result.stream: missing (the task continues an env stream; its result carries the stream on)', (r) => delete r.stream],
     ['result.stream.obs: length 4, expected 8 (2 envs × 4 numbers)', (r) => (r.stream = { ...r.stream!, obs: new Float32Array(4) })],
     ['result.stream.returns[1]: NaN is not a finite number', (r) => (r.stream = { ...r.stream!, returns: new Float64Array([0, NaN]) })],
-    ['result.stream.rng: expected four 32-bit unsigned words', (r) => (r.stream = { ...r.stream!, rng: [1, 2, 3, -4] })],
+    ['result.stream.rng: expected four 32-bit unsigned words, not all zero', (r) => (r.stream = { ...r.stream!, rng: [1, 2, 3, -4] })],
+    ['result.stream.rng: expected four 32-bit unsigned words, not all zero', (r) => (r.stream = { ...r.stream!, rng: [0, 0, 0, 0] })],
     ["result.stream.env: restoreState: the snapshot's env.close would replace a method of the live env", (r) => (r.stream = { ...r.stream!, env: { close: 1 } })],
   ];
   for (const [message, spoil] of cases) {

@@ -8,7 +8,7 @@ import { buildMlp } from '../core/nn.js';
 import { makeOptimizer } from '../core/optim.js';
 import { Rng } from '../base/rng.js';
 import { z } from 'zod';
-import { rngStateSchema } from '../core/stateFile.js';
+import { rngStateSchema } from '../base/schemas.js';
 import { huber } from '../core/losses.js';
 import { encode, getParams, trainableVariables } from '../core/tensors.js';
 import { close, TEST_BACKEND, useCpu, test } from './helpers.js';

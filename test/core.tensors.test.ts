@@ -1,7 +1,8 @@
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { averageGradients, computeGradients, decode, encode, getParams, namedVariables, setParams, type TensorMap } from '../core/tensors.js';
-import { checkData, tensorMapSchema } from '../core/stateFile.js';
+import { checkData } from '../core/stateFile.js';
+import { tensorMapSchema } from '../base/schemas.js';
 import { buildMlp } from '../core/nn.js';
 import { makeOptimizer } from '../core/optim.js';
 import { Rng } from '../base/rng.js';

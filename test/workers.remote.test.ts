@@ -18,7 +18,7 @@ import { packr } from '../core/tensors.js';
 import { CLOSE, NONCE_BYTES, PRE_AUTH_BYTES, PROTOCOL_VERSION, type ChallengeMessage, type ErrorMessage, type ProofMessage, type TaskErrorMessage, type WelcomeMessage } from '../protocol/messages.js';
 import { SPEC_LIMITS } from '../protocol/limits.js';
 import type { EnvStreamState, GenerativeTrialTask, GradientTask, ModuleRef, RlTrialTask, RolloutTask, TrialTask } from '../protocol/tasks.js';
-import { parseToRemoteWorker, type RemoteTaskMessage } from '../workers/remoteMessages.js';
+import { parseToRemoteWorker, type RemoteTaskMessage } from '../protocol/workerFrames.js';
 import { runRemoteWorker } from '../workers/remote.js';
 import { moduleCacheDir, sha256 } from '../workers/envModules.js';
 import { runTrial } from '../workers/trial.js';

@@ -18,14 +18,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { z } from 'zod';
-import { connectionOptions, QUEUE_NAME, redisErrorLogger, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../protocol/queue.js';
+import { firstIssueText } from '../base/schemas.js';
+import { connectionOptions, jobDataSchema, QUEUE_NAME, redisErrorLogger, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../protocol/queue.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
-import { SAFE_NAME } from '../protocol/limits.js';
 import { installShipped, type CodePolicy } from './envModules.js';
 import { TrialProgress } from './trialProgress.js';
 import type { TrialResult, TrialTask } from '../protocol/tasks.js';
-import { generativeTrialTask, rlTrialTask } from './remoteMessages.js';
 
 const THREAD_FILE = new URL('./queueThread.js', import.meta.url).href;
 
@@ -51,15 +49,6 @@ export interface QueueWorkerOptions {
   handleSignals?: boolean;
 }
 
-const name = z.string().regex(SAFE_NAME.pattern, SAFE_NAME.rule).max(200);
-/** What a job must hold before a worker runs it: anyone who can write to the Redis can add jobs. */
-const jobDataSchema = z.strictObject({
-  sweepId: name,
-  overrides: z.record(z.string(), z.unknown()),
-  // strict: a job naming a field the task does not have (an outDir, say) is refused, not stripped
-  task: z.discriminatedUnion('family', [rlTrialTask.strict(), generativeTrialTask.strict()]),
-});
-
 /** Runs trial jobs until `signal` aborts (or SIGINT/SIGTERM); returns how many trials it completed. */
 export async function runQueueWorker(opts: QueueWorkerOptions): Promise<number> {
   const log = opts.log ?? ((l: string) => console.log(l));
@@ -74,10 +63,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<number> 
 
   const processor = async (job: Job): Promise<TrialJobResult> => {
     const parsed = jobDataSchema.safeParse(job.data);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new UnrecoverableError(`job ${job.id ?? '?'} is not an nnlab trial: data.${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}`);
-    }
+    if (!parsed.success) throw new UnrecoverableError(`job ${job.id ?? '?'} is not an nnlab trial: ${firstIssueText(parsed.error, { root: 'data' })}`);
     const data = parsed.data satisfies TrialJobData;
     let task: TrialTask = data.task;
     const runDir = path.join(runsDir, data.sweepId, `trial-${task.trial}`);

@@ -5,7 +5,7 @@
  * the token (challenge–response, protocol/auth.ts): the token itself is never sent; until then it
  * takes at most PRE_AUTH_BYTES from it. Then it says hello (threads, task kinds) and runs the tasks
  * it is sent on its own piscina threads — the same task kinds as local threads. Every frame from
- * the coordinator is checked first (remoteMessages.ts): a malformed one is logged and dropped, a
+ * the coordinator is checked first (protocol/workerFrames.ts): a malformed one is logged and dropped, a
  * malformed task (or one of a kind a remote worker does not take) is answered with a `task_error`
  * naming the bad field and never run, and the worker goes on with the next. A task that needs a
  * custom env module (shipped code) runs only if this worker allows it (`--allow-code`,
@@ -21,7 +21,7 @@ import { WebSocket } from 'ws';
 import { packr } from '../core/tensors.js';
 import { coordinatorProof, newNonce, proofsEqual, workerProof } from '../protocol/auth.js';
 import { PROTOCOL_VERSION, CLOSE, PRE_AUTH_BYTES, type PeerMessage } from '../protocol/messages.js';
-import { parseToRemoteWorker } from './remoteMessages.js';
+import { parseToRemoteWorker } from '../protocol/workerFrames.js';
 import { installShipped, type CodePolicy } from './envModules.js';
 import { REMOTE_TASK_KINDS, type Task, type TaskResult } from '../protocol/tasks.js';
 

@@ -10,7 +10,7 @@
  * of another version or with a bug sending a frame the page would misread; a bad field deeper down
  * makes its handler throw inside the socket's onmessage, which the browser reports without closing
  * the socket. The coordinator validates what comes from pages (protocol/messages.ts), and remote
- * workers what comes from it (workers/remoteMessages.ts).
+ * workers what comes from it (protocol/workerFrames.ts).
  */
 import type { CoordinatorMessage } from './types.js';
 import { ownField } from '../../base/plainData.js';

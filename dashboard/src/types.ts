@@ -1,10 +1,12 @@
 /**
  * The page's view of the protocol: types only, from protocol/messages.ts (erased by esbuild,
  * so nothing of the coordinator — zod included — reaches the bundle). The two values the page
- * needs are repeated here with the coordinator's literal types, so a protocol bump that the page
- * does not follow fails `tsc -p dashboard/tsconfig.json`.
+ * needs, the protocol version and the close codes, come from protocol/constants.ts, which imports
+ * nothing (test/architecture.test.ts checks both).
  */
 import type * as protocol from '../../protocol/messages.js';
+
+export { CLOSE, PROTOCOL_VERSION } from '../../protocol/constants.js';
 
 export type { CoordinatorMessage, MetricsMessage, ParamsMessage, PeerMessage, RunStateMessage, RunSummary, TrialMetricNames, TrialStatus, WorkerSummary } from '../../protocol/messages.js';
 
@@ -13,6 +15,3 @@ export type TensorMap = protocol.ParamsMessage['params'];
 export type MetricPoint = protocol.MetricsMessage['points'][number];
 /** The hidden activation of a published policy (core/activation.ts HiddenActivation, reached through the params message). */
 export type HiddenActivation = NonNullable<protocol.ParamsMessage['activation']>;
-
-export const PROTOCOL_VERSION: typeof protocol.PROTOCOL_VERSION = 4;
-export const CLOSE: typeof protocol.CLOSE = { unauthorized: 4401, badHello: 4400, helloTimeout: 4408, runEnded: 4000, codeRefused: 4403, tryAgainLater: 1013, tooLarge: 1009, quarantined: 4409 };

@@ -9,22 +9,21 @@
  * algorithms, models and activations, tensors whose data fills their shape, and the sizes the
  * coordinator's own spec check allows (protocol/limits.ts).
  *
- * The schemas live here rather than in protocol/ because they name the algorithms, models and
- * activations by value (agents/algos.ts, generative/kinds.ts, core/activation.ts), which protocol/
- * may only know as types. Two task fields never come from a coordinator and are dropped (zod drops
- * the fields a schema does not name): a generative trial's `outDir` (a remote worker writes its
- * files in a temporary folder it removes) and a rollout's `crash` (fault injection is for the
- * coordinator's own threads).
+ * They name the algorithms, models and activations by value, from the import-free name lists
+ * (agents/algos.ts, generative/kinds.ts, core/activation.ts: docs/architecture.md). Two task
+ * fields never come from a coordinator and are dropped (zod drops the fields a schema does not
+ * name): a generative trial's `outDir` (a remote worker writes its files in a temporary folder
+ * it removes) and a rollout's `crash` (fault injection is for the coordinator's own threads).
  */
 import { z } from 'zod';
 import { ownField } from '../base/plainData.js';
+import { count, f32, shortName, tensorMapSchema, u8 } from '../base/schemas.js';
 import { RL_ALGOS } from '../agents/algos.js';
 import { HIDDEN_ACTIVATIONS } from '../core/activation.js';
 import { GENERATIVE_KINDS } from '../generative/kinds.js';
-import { SPEC_LIMITS } from '../protocol/limits.js';
-import { ERROR_CODES, NONCE_BYTES, count, envStream, f32, u8, type ChallengeMessage, type ErrorMessage, type ProofMessage, type TaskMessage, type WelcomeMessage } from '../protocol/messages.js';
-import { REMOTE_TASK_KINDS, type EnvRef, type GenerativeTrialTask, type GradientTask, type ModuleRef, type RlTrialTask, type RolloutTask, type Task } from '../protocol/tasks.js';
-import type { TensorData, TensorMap } from '../core/tensors.js';
+import { SPEC_LIMITS } from './limits.js';
+import { ERROR_CODES, NONCE_BYTES, envStream, frameProblem, type ChallengeMessage, type ErrorMessage, type ProofMessage, type TaskMessage, type WelcomeMessage } from './messages.js';
+import { REMOTE_TASK_KINDS, type EnvRef, type GenerativeTrialTask, type GradientTask, type ModuleRef, type RlTrialTask, type RolloutTask, type Task } from './tasks.js';
 import type { ImageBatch } from '../generative/types.js';
 
 /** A task of a kind a remote worker takes. */
@@ -41,8 +40,6 @@ const PROOF_BYTES = 32;
 const MNIST_PIXELS = 28 * 28;
 /** Classes of MNIST: a batch's labels are 0–9. */
 const MNIST_CLASSES = 10;
-/** Dimensions of a tensor, at most (the conv nets' kernels have 4). */
-const MAX_RANK = 8;
 
 const capped = (max: number) => count.max(max);
 const positive = (max: number) => z.number().int().min(1).max(max);
@@ -50,18 +47,8 @@ const positive = (max: number) => z.number().int().min(1).max(max);
 const unit = z.number().min(0).max(1);
 /** A seed: what base/rng.ts Rng takes (a non-negative safe integer; zod's int is a safe one). */
 const seed = count;
-/** A run id, an env id, a tensor name. */
-const shortName = z.string().min(1).max(200);
 const record = z.record(z.string(), z.unknown());
 const bytes = (n: number, what: string) => u8.refine((b) => b.length === n, `a ${n}-byte ${what}`);
-
-const tensor = z
-  .object({ shape: z.array(count).max(MAX_RANK), data: f32 })
-  .superRefine((t, ctx) => {
-    const size = t.shape.reduce((a, b) => a * b, 1);
-    if (size !== t.data.length) ctx.addIssue({ code: 'custom', path: ['data'], message: `${t.data.length} values for shape [${t.shape.join(', ')}] (${size})` });
-  }) satisfies z.ZodType<TensorData>;
-const tensorMap = z.record(shortName, tensor) satisfies z.ZodType<TensorMap>;
 
 /** The sha256 and file name are checked by envModules.ts installShipped (a bad one is `refused`, module_unusable). */
 const moduleRef = z.object({ hash: z.string().max(200), filename: z.string().max(255), path: z.string().max(4096), source: z.string().optional() }) satisfies z.ZodType<ModuleRef>;
@@ -78,7 +65,7 @@ const rolloutTask = z
     policy: z.object({
       algo: z.literal('dqn'),
       activation: z.enum(HIDDEN_ACTIVATIONS),
-      params: tensorMap,
+      params: tensorMapSchema,
       version: count,
       epsilon: z.object({ learningStarts: count, explorationInitialEps: unit, explorationFinalEps: unit, explorationFraction: unit, totalTimesteps: capped(SPEC_LIMITS.envSteps) }),
     }),
@@ -98,7 +85,7 @@ const rolloutTask = z
 /** What every trial task has: its run and its index in the sweep. */
 const trialOf = { kind: z.literal('trial'), runId: shortName, trial: capped(SPEC_LIMITS.trials) };
 
-/** A trial of an RL sweep (a remote worker's task, and a queue job's: workers/queueWorker.ts). */
+/** A trial of an RL sweep (a remote worker's task, and a queue job's: protocol/queue.ts). */
 export const rlTrialTask = z.object({
   ...trialOf,
   family: z.literal('rl'),
@@ -137,14 +124,13 @@ const gradientTask = z.object({
   runId: shortName,
   model: z.object({ kind: z.enum(GENERATIVE_KINDS), config: record, seed }),
   phase: z.enum(['critic', 'generator', 'elbo']),
-  params: tensorMap,
+  params: tensorMapSchema,
   paramsVersion: count,
   batch: imageBatch,
 }) satisfies z.ZodType<GradientTask>;
 
 /** A name from the coordinator, quoted short and escaped for a log line (it may be megabytes long, or hold a newline). */
 const quote = (name: string) => `'${JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name).slice(1, -1)}'`;
-/** An own field of whatever arrived (undefined for a non-object). */
 
 /** Why a discriminator (a task's kind, a frame's type) names nothing this worker takes. */
 function unknownName(name: unknown, named: (quoted: string) => string, unnamed: string, takes: string): string {
@@ -173,9 +159,6 @@ export const toRemoteWorkerSchema = z.discriminatedUnion(
 /** The id of a frame that says it is a task, however malformed the rest: the worker answers that task with an error. */
 const taskFrameId = z.object({ type: z.literal('task'), taskId: count });
 
-/** Longest reason returned: a path through the coordinator's record keys may be as long as it likes. */
-const MAX_REASON = 500;
-
 /**
  * Validates a decoded frame from the coordinator; returns the message, or a one-line reason naming
  * the bad field and, when the frame is a task with a valid id, that id (to answer it with a task_error).
@@ -183,11 +166,7 @@ const MAX_REASON = 500;
 export function parseToRemoteWorker(value: unknown): { ok: true; message: ToRemoteWorker } | { ok: false; reason: string; taskId?: number } {
   const r = toRemoteWorkerSchema.safeParse(value);
   if (r.success) return { ok: true, message: r.data };
-  const issue = r.error.issues[0]!;
-  const where = issue.path.length > 0 ? issue.path.map(String).join('.') : 'message';
-  // one line, whatever the coordinator put in the names along the path
-  const full = `${where}: ${issue.message}`.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  const reason = full.length > MAX_REASON ? `${full.slice(0, MAX_REASON)}…` : full;
+  const reason = frameProblem(r.error);
   const task = taskFrameId.safeParse(value);
   return task.success ? { ok: false, reason, taskId: task.data.taskId } : { ok: false, reason };
 }

@@ -1,0 +1,31 @@
+/**
+ * The contract's numbers that the page needs as values: the protocol version and the close codes.
+ * Import-free (test/architecture.test.ts checks it), so the page (dashboard/src/socket.ts) imports
+ * them from here without bundling anything of the coordinator's, zod included.
+ */
+
+/**
+ * 2: mutual challenge–response instead of the token in the hello; `refused`. 3: trial tasks are RL
+ * or generative (`family`). 4: a rollout task's ε schedule has DqnConfig's field names.
+ */
+export const PROTOCOL_VERSION = 4;
+
+/** Close codes (4000–4999 are the application's). */
+export const CLOSE = {
+  /** Bad or missing token. */
+  unauthorized: 4401,
+  /** Protocol version mismatch or a malformed hello. */
+  badHello: 4400,
+  /** No hello within the deadline. */
+  helloTimeout: 4408,
+  /** The run is over. */
+  runEnded: 4000,
+  /** A worker refused this run's shipped code (it runs without --allow-code). */
+  codeRefused: 4403,
+  /** Too many connections are still unauthenticated: try again later (the standard code). */
+  tryAgainLater: 1013,
+  /** A frame larger than allowed (before authentication: 64 KiB; the standard code). */
+  tooLarge: 1009,
+  /** The worker sent repeated bad results, task errors or missed deadlines (scheduler.ts). */
+  quarantined: 4409,
+} as const;
