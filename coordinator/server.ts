@@ -24,7 +24,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { packr } from '../core/tensors.js';
 import { withSource } from '../workers/envModules.js';
-import type { Task, TaskKind, TaskResult } from '../protocol/tasks.js';
+import type { ModuleRef, Task, TaskKind, TaskResult } from '../protocol/tasks.js';
 import { BadResult, ExecutorLost, type Executor, type RefusalCode, type Scheduler } from './scheduler.js';
 import { coordinatorProof, newNonce, proofsEqual, tokensEqual, workerProof } from '../protocol/auth.js';
 import { CLOSE, PRE_AUTH_BYTES, PROTOCOL_VERSION, parsePeerMessage, type CoordinatorMessage, type ErrorMessage, type HelloMessage, type PeerMessage, type RefusedMessage } from '../protocol/messages.js';
@@ -376,7 +376,7 @@ export class RemoteExecutor implements Executor {
       let out = task;
       const mod = 'env' in task ? task.env.module : undefined;
       if (mod !== undefined && 'env' in task && !this.modulesSent.has(mod.hash)) {
-        out = { ...task, env: { ...task.env, module: withSource(mod) } } as Task;
+        out = shipSource(task, withSource(mod));
         this.modulesSent.add(mod.hash);
       }
       // a generative trial's folder is a path on this machine: the remote worker writes in a temporary one of its own
@@ -423,4 +423,9 @@ export class RemoteExecutor implements Executor {
   async close(): Promise<void> {
     this.lost('closed');
   }
+}
+
+/** `task` with its env module's source (sent once per peer), the same kind of task. */
+function shipSource<T extends Extract<Task, { env: unknown }>>(task: T, module: ModuleRef): T {
+  return { ...task, env: { ...task.env, module } };
 }

@@ -148,6 +148,7 @@ const ganStateSchema = z.object({
 
 export abstract class MlpGanLearner<N extends GanNet = FusedNet> implements GenerativeLearner {
   abstract readonly kind: GenerativeKind;
+  abstract readonly config: Readonly<object>;
   readonly pixelScale: PixelScale = 'tanh';
   readonly conditional = false;
   readonly latentDim: number;

@@ -321,7 +321,7 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
   await writeFile(path.join(opts.outDir, 'interpolation.png'), encodePng(interpolationStrip((z, l) => learner.sample(z, l), a, b, L, 10, stripLabels)));
   await save(opts.outDir);
   const result: TrainGenerativeResult = { kind, seed, batchSize, epochs, aborted, outDir: opts.outDir };
-  await writeFile(path.join(opts.outDir, 'summary.json'), JSON.stringify({ ...result, config: (learner as { config?: unknown }).config ?? opts.config ?? {} }, null, 2));
+  await writeFile(path.join(opts.outDir, 'summary.json'), JSON.stringify({ ...result, config: learner.config }, null, 2));
   log(`${kind}: saved the generator to ${path.join(opts.outDir, 'generator', 'model.json')}`);
   return result;
 }

@@ -39,6 +39,8 @@ export interface GenerativeLearner {
   /** n samples as images in [0, 1], row-major [n, 28, 28], from latents `z` (n × latentDim) and labels. */
   sample(z: Float32Array, labels?: Uint8Array): Float32Array;
   readonly latentDim: number;
+  /** The model's resolved config (its defaults filled in), as summary.json records it. */
+  readonly config: Readonly<object>;
   /**
    * Pixel scaling of the training images: 'tanh' → [−1, 1] (GANs with a tanh generator, the
    * default when absent), 'unit' → [0, 1] (VAE).

@@ -31,7 +31,7 @@ interface SimLike {
   close(): void;
 }
 type PageEnvs = { makeSim(id: string, kwargs?: Record<string, unknown>): SimLike };
-type PageFrames = { frameProblem(value: unknown): string | undefined; isPageMessage(value: unknown): boolean };
+type PageFrames = { frameProblem(value: unknown): string | undefined; isPageMessage(value: unknown): boolean; trialRows(value: unknown): { index: number; overrides: object }[] | undefined };
 type PagePolicy = { Policy: new (p: TensorMap, activation?: HiddenActivation) => { forward(obs: ArrayLike<number>): Float32Array; act(obs: ArrayLike<number>, discrete: boolean): { discrete: number }; dispose(): void; net: string; hidden: string } };
 
 async function bundle<T>(name: string): Promise<T> {
@@ -185,6 +185,15 @@ test('the page takes the messages it shows and drops any other frame, naming the
   for (const [value, problem] of dropped) {
     assert.match(frameProblem(value) ?? 'accepted', problem, JSON.stringify(value));
     assert.not.ok(isPageMessage(value));
+  }
+});
+
+test("the page reads a sweep's trial list only when it is one", async () => {
+  const { trialRows } = await bundle<PageFrames>('frames');
+  const good = [{ index: 1, overrides: { 'agent.config.alpha': 0.1 } }, { index: 0, overrides: {} }];
+  assert.equal(trialRows(JSON.parse(JSON.stringify(good))), good);
+  for (const bad of [{ rows: good }, [{ index: '1', overrides: {} }], [{ index: 1 }], [{ index: 1, overrides: null }], [null], 'x']) {
+    assert.is(trialRows(bad), undefined, JSON.stringify(bad));
   }
 });
 

@@ -64,3 +64,16 @@ export function frameProblem(value: unknown): string | undefined {
 export function isPageMessage(value: unknown): value is PageMessage {
   return frameProblem(value) === undefined;
 }
+
+/** A sweep's trial list (`/api/trials`): each row's index and the values it sets; undefined when the reply is not one. */
+export function trialRows(v: unknown): { index: number; overrides: object }[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const rows: { index: number; overrides: object }[] = [];
+  for (const r of v) {
+    const index = ownField(r, 'index');
+    const overrides = ownField(r, 'overrides');
+    if (typeof index !== 'number' || typeof overrides !== 'object' || overrides === null) return undefined;
+    rows.push({ index, overrides });
+  }
+  return rows;
+}

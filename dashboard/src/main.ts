@@ -9,7 +9,7 @@ import { PolicyView } from './policyView.js';
 import { Connection, type ConnectionStatus } from './socket.js';
 import { MetricStore, movingAverage } from './store.js';
 import type { RunSummary, TrialMetricNames, TrialStatus } from './types.js';
-import type { PageMessage } from './frames.js';
+import { trialRows, type PageMessage } from './frames.js';
 import { $, TrialTable, describeTrials, fmt, refreshAges, renderRun, renderWorkers, type TrialRow } from './views.js';
 
 /** Episodes in the smoothed return (trailing mean). */
@@ -107,8 +107,9 @@ function askTrialLabels(): void {
   if (trialLabelsAsked) return;
   trialLabelsAsked = true;
   void fetch(`/api/trials?token=${encodeURIComponent(token)}`, { cache: 'no-store' })
-    .then((r) => (r.ok ? (r.json() as Promise<{ index: number; overrides: Record<string, unknown> }[]>) : undefined))
-    .then((rows) => {
+    .then((r): Promise<unknown> | undefined => (r.ok ? r.json() : undefined))
+    .then((body) => {
+      const rows = trialRows(body);
       if (rows === undefined) return;
       trialLabels = describeTrials(rows.sort((a, b) => a.index - b.index).map((r) => r.overrides));
       store.revision++;
@@ -211,7 +212,7 @@ function onMessage(m: PageMessage): void {
     case 'samples': {
       const img = $<HTMLImageElement>('samples-img');
       const old = img.src;
-      img.src = URL.createObjectURL(new Blob([m.png as Uint8Array<ArrayBuffer>], { type: 'image/png' }));
+      img.src = URL.createObjectURL(new Blob([new Uint8Array(m.png)], { type: 'image/png' }));
       if (old.startsWith('blob:')) URL.revokeObjectURL(old);
       $('samples-epoch').textContent = `epoch ${m.epoch} · fixed latents${run?.kind === 'cdcgan' ? ' · row k: digit k' : ''}`;
       show('sec-samples', true);

@@ -1,4 +1,5 @@
 /** The page's views other than charts and the policy: run header, worker table, sweep table. */
+import { ownField } from '../../base/plainData.js';
 import type { RunSummary, WorkerSummary } from './types.js';
 
 export const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -89,7 +90,9 @@ export interface TrialRow {
   error?: string;
 }
 
-type SortKey = 'index' | 'config' | 'finalScore' | 'points' | 'state' | 'worker';
+const SORT_KEYS = ['index', 'config', 'finalScore', 'points', 'state', 'worker'] as const;
+type SortKey = (typeof SORT_KEYS)[number];
+const isSortKey = (k: string | undefined): k is SortKey => SORT_KEYS.some((s) => s === k);
 
 /** A table of trials sorted by the clicked column (final score, best first, by default). */
 export class TrialTable {
@@ -100,7 +103,8 @@ export class TrialTable {
   constructor(private readonly table: HTMLTableElement) {
     for (const th of table.querySelectorAll<HTMLElement>('th[data-key]')) {
       th.addEventListener('click', () => {
-        const key = th.dataset.key as SortKey;
+        const key = th.dataset.key;
+        if (!isSortKey(key)) return;
         this.descending = key === this.key ? !this.descending : key === 'finalScore';
         this.key = key;
         this.render(this.rows);
@@ -132,9 +136,10 @@ export class TrialTable {
 }
 
 /** "alpha=0.1 algo=sarsa seed=1" from a trial's overrides, keeping only the keys that differ between trials. */
-export function describeTrials(overrides: Record<string, unknown>[]): string[] {
+export function describeTrials(overrides: readonly object[]): string[] {
   const keys = [...new Set(overrides.flatMap((o) => Object.keys(o)))];
-  const differing = keys.filter((k) => new Set(overrides.map((o) => JSON.stringify(o[k]))).size > 1);
+  const differing = keys.filter((k) => new Set(overrides.map((o) => JSON.stringify(ownField(o, k)))).size > 1);
   const shown = differing.length > 0 ? differing : keys;
-  return overrides.map((o) => shown.map((k) => `${k.split('.').pop()}=${typeof o[k] === 'number' ? +(o[k] as number).toPrecision(4) : String(o[k])}`).join(' '));
+  const show = (v: unknown): string => (typeof v === 'number' ? String(+v.toPrecision(4)) : String(v));
+  return overrides.map((o) => shown.map((k) => `${k.split('.').pop()}=${show(ownField(o, k))}`).join(' '));
 }
