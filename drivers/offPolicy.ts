@@ -103,14 +103,14 @@ interface DqnSetup {
 /** A DQN spec's resolved config and its env's sizes (a clear error for a config or env DQN cannot take). */
 function dqnSetup(ctx: RlRunContext): DqnSetup {
   const spec = ctx.spec;
-  const config = resolveDqnConfig({ seed: spec.seed, ...(spec.agent.config as Partial<DqnConfig>) });
+  const config = resolveDqnConfig({ seed: spec.seed, ...spec.agent.config });
   if (!config.fused) throw new RangeError(`spec.agent.config.fused: distributed DQN trains on the fused path; set it to true (the default)`);
   return { config, ...dqnEnvSizes(ctx.envRef.id, ctx.envRef.kwargs) };
 }
 
 /** What a DQN learner (a process, or inline) starts from: the config and the initial online and target parameters. */
 function dqnLearnerInit({ config, obsDim, numActions }: DqnSetup): LearnerInit {
-  return { type: 'init', obsDim, numActions, config: { ...config }, ...initialDqnParams(obsDim, numActions, config) };
+  return { type: 'init', obsDim, numActions, config, ...initialDqnParams(obsDim, numActions, config) };
 }
 
 /**
@@ -180,7 +180,7 @@ async function trainRun(ctx: RlRunContext, setup: DqnSetup, learner0: LearnerCli
       lastCheckpointStep: 0,
       trainRounds: 0,
       nextSeed: config.seed,
-      learner: first.state!,
+      learner: first.state,
       params: first.params,
       paramsVersion: first.version,
       recentReturns: [],
