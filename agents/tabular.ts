@@ -8,7 +8,7 @@
 import type { Env } from '../envs/index.js';
 import { Discrete } from '../envs/index.js';
 import { Rng } from '../base/rng.js';
-import { checkKnownKeys, checkNumber } from '../base/configCheck.js';
+import { checkNumber, configFields } from '../base/configCheck.js';
 import type { Learner, Metrics, MetricsCallback, VersionedParams } from './types.js';
 import { z } from 'zod';
 import { count, f64, rngStateSchema } from '../core/stateFile.js';
@@ -30,6 +30,20 @@ export interface TabularConfig {
 }
 
 export const TABULAR_DEFAULTS: Readonly<TabularConfig> = Object.freeze({ alpha: 0.5, gamma: 1, epsilon: 0.1, initialQ: 0, seed: 0 });
+
+/**
+ * A tabular agent's config from an unchecked record (a spec's, a trial task's) or a typed partial
+ * one: the defaults under it, unknown fields refused, each field checked; `agent` names it in errors.
+ */
+export function resolveTabularConfig(agent: string, config: unknown): TabularConfig {
+  const { alpha, gamma, epsilon, initialQ, seed } = configFields(agent, config, TABULAR_DEFAULTS);
+  checkNumber(agent, 'alpha', alpha, { min: 0, max: 1, minExclusive: true });
+  checkNumber(agent, 'gamma', gamma, { min: 0, max: 1 });
+  checkNumber(agent, 'epsilon', epsilon, { min: 0, max: 1 });
+  checkNumber(agent, 'initialQ', initialQ);
+  checkNumber(agent, 'seed', seed, { min: 0, integer: true });
+  return { alpha, gamma, epsilon, initialQ, seed };
+}
 
 export type QParams = { q: Float64Array; numStates: number; numActions: number };
 
@@ -81,6 +95,17 @@ export function epsilonGreedy(p: QParams, s: number, epsilon: number, rng: Rng):
   return greedyAction(p, s, rng);
 }
 
+/** A tabular agent's constructor and name (in errors and checkpoints). */
+interface TabularAgentCtor<A extends TabularAgent> {
+  readonly agentName: string;
+  new (numStates: number, numActions: number, config?: Partial<TabularConfig>): A;
+}
+
+/** A tabular agent's class (Sarsa, QLearning, …): a new agent for given table sizes, or for an env's Discrete spaces. */
+export interface TabularAgentClass extends TabularAgentCtor<TabularAgent> {
+  forEnv(env: Env<number, number>, config?: Partial<TabularConfig>): TabularAgent;
+}
+
 export class TabularAgent implements Learner<TabularTransition, QParams> {
   readonly config: Readonly<TabularConfig>;
   readonly params: QParams;
@@ -94,13 +119,7 @@ export class TabularAgent implements Learner<TabularTransition, QParams> {
     numActions: number,
     config: Partial<TabularConfig> = {},
   ) {
-    checkKnownKeys(name, config, TABULAR_DEFAULTS);
-    const c = { ...TABULAR_DEFAULTS, ...config };
-    checkNumber(name, 'alpha', c.alpha, { min: 0, max: 1, minExclusive: true });
-    checkNumber(name, 'gamma', c.gamma, { min: 0, max: 1 });
-    checkNumber(name, 'epsilon', c.epsilon, { min: 0, max: 1 });
-    checkNumber(name, 'initialQ', c.initialQ);
-    checkNumber(name, 'seed', c.seed, { min: 0, integer: true });
+    const c = resolveTabularConfig(name, config);
     checkNumber(name, 'numStates', numStates, { min: 1, integer: true });
     checkNumber(name, 'numActions', numActions, { min: 1, integer: true });
     this.config = Object.freeze(c);
@@ -108,14 +127,14 @@ export class TabularAgent implements Learner<TabularTransition, QParams> {
     this.rng = new Rng(c.seed);
   }
 
-  /** Builds the agent for an env with Discrete observation and action spaces. */
-  static sizesOf(env: Env<number, number>, agent: string): { numStates: number; numActions: number } {
+  /** A new agent of this class (Sarsa, QLearning, …) for an env with Discrete observation and action spaces starting at 0. */
+  static forEnv<A extends TabularAgent>(this: TabularAgentCtor<A>, env: Env<number, number>, config: Partial<TabularConfig> = {}): A {
     const { observationSpace: obs, actionSpace: act } = env;
     if (!(obs instanceof Discrete) || !(act instanceof Discrete)) {
-      throw new TypeError(`${agent} needs Discrete observation and action spaces, got ${String(obs)} and ${String(act)}`);
+      throw new TypeError(`${this.agentName} needs Discrete observation and action spaces, got ${String(obs)} and ${String(act)}`);
     }
-    if (obs.start !== 0 || act.start !== 0) throw new TypeError(`${agent} needs Discrete spaces starting at 0 (got start ${obs.start} and ${act.start})`);
-    return { numStates: obs.n, numActions: act.n };
+    if (obs.start !== 0 || act.start !== 0) throw new TypeError(`${this.agentName} needs Discrete spaces starting at 0 (got start ${obs.start} and ${act.start})`);
+    return new this(obs.n, act.n, config);
   }
 
   /** The behaviour policy (ε-greedy). */

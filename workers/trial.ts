@@ -14,7 +14,7 @@ import path from 'node:path';
 import { make, type Env } from '../envs/index.js';
 import { isTabular, type TabularAlgo } from '../agents/algos.js';
 import { TABULAR_AGENTS } from '../agents/tabularAgents.js';
-import { evaluateGreedy, trainTabular, type TabularConfig } from '../agents/tabular.js';
+import { evaluateGreedy, trainTabular } from '../agents/tabular.js';
 import { EVAL_SEEDS } from '../agents/evaluate.js';
 import { scoreMetric, scoreOf } from '../generative/score.js';
 import { ensureModule } from './envModules.js';
@@ -77,10 +77,10 @@ async function runGenerativeTrial(task: GenerativeTrialTask, onEpoch: OnPoint | 
 }
 
 function runTabular(task: RlTrialTask, algo: TabularAlgo, onEpisode: OnPoint | undefined): { curve: Float64Array; finalScore: number } {
-  const { Agent } = TABULAR_AGENTS[algo];
+  const { Agent, resolve } = TABULAR_AGENTS[algo];
   const env = make(task.env.id, task.env.kwargs) as Env<number, number>;
   try {
-    const agent = Agent.forEnv(env, task.config as Partial<TabularConfig>);
+    const agent = Agent.forEnv(env, resolve(task.config));
     const opts: Parameters<typeof trainTabular>[2] = { episodes: task.episodes };
     if (onEpisode !== undefined) opts.onMetrics = (m) => onEpisode(m['charts/episodic_return']!);
     const curve = trainTabular(env, agent, opts);
