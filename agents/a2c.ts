@@ -174,7 +174,7 @@ export function trainA2c(opts: TrainPgOptions<A2cConfig>): TrainPgResult<A2cLear
       actor = learner.actor();
     },
     ...(opts.onMetrics !== undefined ? { onMetrics: opts.onMetrics } : {}),
-    ...(ev !== undefined ? { evaluate: ev.evaluate, evalInterval: opts.evalInterval! } : {}),
+    ...(ev !== undefined ? { evaluate: ev.evaluate, evalInterval: ev.evalInterval } : {}),
   });
   return { learner, ...result, ...(ev?.result ?? {}) };
 }

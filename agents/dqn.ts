@@ -310,7 +310,7 @@ export function trainDqn(opts: TrainDqnOptions): TrainDqnResult {
   if (opts.onMetrics !== undefined) loopOpts.onMetrics = opts.onMetrics;
   if (goalCheck !== undefined) {
     loopOpts.evaluate = goalCheck.evaluate;
-    loopOpts.evalInterval = opts.evalInterval!;
+    loopOpts.evalInterval = goalCheck.evalInterval;
   }
   const result = runOffPolicy(loopOpts);
   const out: TrainDqnResult = { learner, envSteps: result.envSteps, wallSeconds: result.wallSeconds };

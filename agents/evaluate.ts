@@ -147,12 +147,12 @@ export interface TrainEvalOptions {
 
 /**
  * A single-process trainer's goal check: `goalEvaluator` of `policy` (the trainer's deterministic
- * policy) with the options' episodes, goal and metrics callback, on the run's `seed`; undefined
- * when the options ask for no evaluations (no `evalInterval`).
+ * policy) with the options' episodes, goal and metrics callback, on the run's `seed`, and the
+ * `evalInterval` its loop runs it at; undefined when the options ask for no evaluations (no `evalInterval`).
  */
-export function trainerGoalEvaluator(opts: TrainEvalOptions, seed: number, policy: GoalEvalOptions['policy']): ReturnType<typeof goalEvaluator> | undefined {
+export function trainerGoalEvaluator(opts: TrainEvalOptions, seed: number, policy: GoalEvalOptions['policy']): (ReturnType<typeof goalEvaluator> & { evalInterval: number }) | undefined {
   if (opts.evalInterval === undefined) return undefined;
-  return goalEvaluator({
+  const check = goalEvaluator({
     envId: opts.envId,
     kwargs: opts.kwargs ?? {},
     policy,
@@ -162,6 +162,7 @@ export function trainerGoalEvaluator(opts: TrainEvalOptions, seed: number, polic
     seed,
     ...(opts.onMetrics !== undefined ? { onMetrics: opts.onMetrics } : {}),
   });
+  return { ...check, evalInterval: opts.evalInterval };
 }
 
 /**

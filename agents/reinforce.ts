@@ -158,7 +158,7 @@ export function trainReinforce(opts: TrainPgOptions<ReinforceConfig>): TrainPgRe
       actor = learner.actor();
     },
     ...(opts.onMetrics !== undefined ? { onMetrics: opts.onMetrics } : {}),
-    ...(ev !== undefined ? { evaluate: ev.evaluate, evalInterval: opts.evalInterval! } : {}),
+    ...(ev !== undefined ? { evaluate: ev.evaluate, evalInterval: ev.evalInterval } : {}),
   });
   return { learner, ...result, ...(ev?.result ?? {}) };
 }
