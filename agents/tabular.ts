@@ -10,6 +10,7 @@ import { Discrete } from '../envs/index.js';
 import { Rng } from '../base/rng.js';
 import { checkNumber, configFields } from '../base/configCheck.js';
 import type { Learner, Metrics, MetricsCallback, VersionedParams } from './types.js';
+import { evaluatePolicy } from './evaluate.js';
 import { z } from 'zod';
 import { count, f64, rngStateSchema } from '../core/stateFile.js';
 
@@ -211,17 +212,15 @@ export function trainTabular(env: Env<number, number>, agent: TabularAgent, opts
   return returns;
 }
 
+/** Steps a greedy episode lasts at most (a greedy table may walk in circles in an env without a time limit). */
+export const GREEDY_MAX_STEPS = 10_000;
+
+/** The greedy policy of a Q table (ties: the first action). */
+export function greedyTabularPolicy(p: QParams): (s: number) => number {
+  return (s) => greedyAction(p, s);
+}
+
 /** Mean undiscounted return of the greedy policy over `episodes` (resets seeded seed, seed+1, …). */
-export function evaluateGreedy(env: Env<number, number>, p: QParams, episodes: number, seed: number, maxSteps = 10_000): number {
-  let total = 0;
-  for (let ep = 0; ep < episodes; ep++) {
-    let [s] = env.reset({ seed: seed + ep });
-    for (let t = 0; t < maxSteps; t++) {
-      const [s2, r, terminated, truncated] = env.step(greedyAction(p, s));
-      total += r;
-      if (terminated || truncated) break;
-      s = s2;
-    }
-  }
-  return total / episodes;
+export function evaluateGreedy(env: Env<number, number>, p: QParams, episodes: number, seed: number, maxSteps = GREEDY_MAX_STEPS): number {
+  return evaluatePolicy(env, greedyTabularPolicy(p), episodes, seed, {}, maxSteps).meanReturn;
 }
