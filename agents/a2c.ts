@@ -66,9 +66,9 @@ export const A2C_DEFAULTS: Readonly<A2cConfig> = Object.freeze({
   seed: 0,
 });
 
-export function resolveA2cConfig(config: Partial<A2cConfig>): A2cConfig {
+export function resolveA2cConfig(config: unknown): A2cConfig {
   const A = 'A2C';
-  const c = resolvePgConfig(A, config, A2C_DEFAULTS);
+  const { pg, fields: c } = resolvePgConfig(A, config, A2C_DEFAULTS);
   checkNumber(A, 'learningRate', c.learningRate, { min: 0, minExclusive: true });
   checkNumber(A, 'numEnvs', c.numEnvs, { min: 1, integer: true });
   checkNumber(A, 'numSteps', c.numSteps, { min: 1, integer: true });
@@ -77,7 +77,7 @@ export function resolveA2cConfig(config: Partial<A2cConfig>): A2cConfig {
   checkNumber(A, 'entCoef', c.entCoef, { min: 0 });
   checkNumber(A, 'vfCoef', c.vfCoef, { min: 0 });
   checkBoolean(A, 'normalizeAdvantages', c.normalizeAdvantages);
-  return c;
+  return { ...pg, learningRate: c.learningRate, numEnvs: c.numEnvs, numSteps: c.numSteps, gamma: c.gamma, gaeLambda: c.gaeLambda, entCoef: c.entCoef, vfCoef: c.vfCoef, normalizeAdvantages: c.normalizeAdvantages };
 }
 
 /** What one A2C update consumes: observations, actions, and the advantages / returns of GAE. */
@@ -174,7 +174,7 @@ export function trainA2c(opts: TrainPgOptions<A2cConfig>): TrainPgResult<A2cLear
       actor = learner.actor();
     },
     ...(opts.onMetrics !== undefined ? { onMetrics: opts.onMetrics } : {}),
-    ...(ev !== undefined ? { evaluate: ev.evaluate, evalInterval: opts.evalInterval! } : {}),
+    ...(ev !== undefined ? { evaluate: ev.evaluate, evalInterval: ev.evalInterval } : {}),
   });
   return { learner, ...result, ...(ev?.result ?? {}) };
 }

@@ -54,16 +54,16 @@ export const ACTOR_CRITIC_DEFAULTS: Readonly<ActorCriticConfig> = Object.freeze(
   seed: 0,
 });
 
-export function resolveActorCriticConfig(config: Partial<ActorCriticConfig>): ActorCriticConfig {
+export function resolveActorCriticConfig(config: unknown): ActorCriticConfig {
   const A = 'ActorCritic';
-  const c = resolvePgConfig(A, config, ACTOR_CRITIC_DEFAULTS);
+  const { pg, fields: c } = resolvePgConfig(A, config, ACTOR_CRITIC_DEFAULTS);
   checkNumber(A, 'actorLr', c.actorLr, { min: 0, minExclusive: true });
   checkNumber(A, 'criticLr', c.criticLr, { min: 0, minExclusive: true });
   checkNumber(A, 'gamma', c.gamma, { min: 0, max: 1 });
   checkBoolean(A, 'discountI', c.discountI);
   checkNumber(A, 'numEnvs', c.numEnvs, { min: 1, integer: true });
   checkNumber(A, 'entCoef', c.entCoef, { min: 0 });
-  return c;
+  return { ...pg, actorLr: c.actorLr, criticLr: c.criticLr, gamma: c.gamma, discountI: c.discountI, numEnvs: c.numEnvs, entCoef: c.entCoef };
 }
 
 /** Transitions (s, a, r, s′, terminated) with the actor's step scale λ. */
@@ -151,7 +151,7 @@ export function trainActorCritic(opts: TrainPgOptions<ActorCriticConfig>): Train
       actor = learner.actor();
     },
     ...(opts.onMetrics !== undefined ? { onMetrics: opts.onMetrics } : {}),
-    ...(ev !== undefined ? { evaluate: ev.evaluate, evalInterval: opts.evalInterval! } : {}),
+    ...(ev !== undefined ? { evaluate: ev.evaluate, evalInterval: ev.evalInterval } : {}),
   });
   return { learner, ...result, ...(ev?.result ?? {}) };
 }

@@ -19,8 +19,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { checkBoolean, checkChoice, checkKnownKeys, checkLayerSizes, checkNumber } from '../base/configCheck.js';
-import { HIDDEN_ACTIVATIONS, type HiddenActivation } from '../core/activation.js';
 import { buildMlp } from '../core/nn.js';
 import { makeOptimizer, type Optimizer, type OptimizerSpec } from '../core/optim.js';
 import { huber } from '../core/losses.js';
@@ -31,92 +29,19 @@ import { checkDqnActions, FusedDqnUpdate } from './dqnFused.js';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
 import type { TransitionBatch } from '../core/replay.js';
 import type { Rng } from '../base/rng.js';
+import { resolveDqnConfig, type DqnConfig } from './dqnConfig.js';
 import { dqnActor, dqnForward, dqnStreams, epsilonAt, epsilonSchedule, greedyPolicy } from './dqnActor.js';
 import { Discrete, probeEnv } from '../envs/index.js';
 import { runOffPolicy, type OffPolicyOptions } from './offPolicy.js';
 import { trainerGoalEvaluator, type EvalResult, type TrainEvalOptions } from './evaluate.js';
-import type { DataParallelLearner, DqnExploration, DqnTrainingState, Learner, Metrics, VersionedParams } from './types.js';
+import type { DataParallelLearner, DqnTrainingState, Learner, Metrics, VersionedParams } from './types.js';
 
 /** The actor side (no tfjs): defined in dqnActor.ts, part of DQN's API here. */
 export type { EpsilonSchedule } from './types.js';
 export { epsilonAt, epsilonSchedule, dqnActor, greedyActions, dqnForward, greedyPolicy, dqnStreams } from './dqnActor.js';
 
-/** DQN's settings (its exploration ones in agents/types.ts `DqnExploration`, which a rollout task carries). */
-export interface DqnConfig extends DqnExploration {
-  /** Hidden layer sizes of the Q network. */
-  hidden: number[];
-  /** Hidden activation. */
-  activation: HiddenActivation;
-  /** Adam learning rate. */
-  learningRate: number;
-  /** Discount γ. */
-  gamma: number;
-  /** Minibatch size of each gradient step. */
-  batchSize: number;
-  /** Replay buffer capacity (transitions). */
-  bufferSize: number;
-  /** Collect this many env steps (summed over envs) between training phases. */
-  trainFrequency: number;
-  /** Gradient steps per training phase. */
-  gradientSteps: number;
-  /** Env steps between target network updates. */
-  targetUpdateInterval: number;
-  /** Polyak coefficient τ of the target update (1 = hard copy). */
-  tau: number;
-  /** Clip gradients to this global L2 norm. */
-  maxGradNorm: number;
-  /** Use the Double DQN target. */
-  doubleQ: boolean;
-  /** Train with the fused MLP path (core/fused.ts: one flat forward/backward/Adam, native SGEMM)
-   *  instead of tfjs autograd op by op; same equations, ~10x fewer milliseconds per update. */
-  fused: boolean;
-  /** Seed of weights, replay sampling and exploration. */
-  seed: number;
-}
-
-/**
- * Stable-Baselines3 rl-zoo's tuned CartPole-v1 hyperparameters (reaches 500 in ~50k steps there),
- * with the Double DQN target: with it nnlab's DQN reached 475 within 50k steps on all of seeds 0–4;
- * with the plain max target, seed 2 had not by 100k (bench:learning).
- */
-export const DQN_DEFAULTS: Readonly<DqnConfig> = Object.freeze({
-  hidden: [256, 256],
-  activation: 'relu',
-  learningRate: 2.3e-3,
-  gamma: 0.99,
-  batchSize: 64,
-  bufferSize: 100_000,
-  learningStarts: 1000,
-  trainFrequency: 256,
-  gradientSteps: 128,
-  targetUpdateInterval: 10,
-  tau: 1,
-  explorationInitialEps: 1,
-  explorationFinalEps: 0.04,
-  explorationFraction: 0.16,
-  maxGradNorm: 10,
-  doubleQ: true,
-  fused: true,
-  seed: 0,
-});
-
-export function resolveDqnConfig(config: Partial<DqnConfig>): DqnConfig {
-  checkKnownKeys('DQN', config, DQN_DEFAULTS);
-  const hidden = config.hidden ?? DQN_DEFAULTS.hidden;
-  checkLayerSizes('DQN', 'hidden', hidden);
-  const c: DqnConfig = { ...DQN_DEFAULTS, ...config, hidden: [...hidden] };
-  checkChoice('DQN', 'activation', c.activation, HIDDEN_ACTIVATIONS);
-  checkNumber('DQN', 'learningRate', c.learningRate, { min: 0, minExclusive: true });
-  checkNumber('DQN', 'gamma', c.gamma, { min: 0, max: 1 });
-  for (const f of ['batchSize', 'bufferSize', 'trainFrequency', 'gradientSteps', 'targetUpdateInterval'] as const) checkNumber('DQN', f, c[f], { min: 1, integer: true });
-  checkNumber('DQN', 'learningStarts', c.learningStarts, { min: 0, integer: true });
-  checkNumber('DQN', 'tau', c.tau, { min: 0, max: 1, minExclusive: true });
-  for (const f of ['explorationInitialEps', 'explorationFinalEps', 'explorationFraction'] as const) checkNumber('DQN', f, c[f], { min: 0, max: 1 });
-  checkNumber('DQN', 'maxGradNorm', c.maxGradNorm, { min: 0, minExclusive: true });
-  for (const f of ['doubleQ', 'fused'] as const) checkBoolean('DQN', f, c[f]);
-  checkNumber('DQN', 'seed', c.seed, { min: 0, integer: true });
-  return c;
-}
+/** DQN's settings, defaults and their check: defined in dqnConfig.ts (no tfjs, the learner process checks its init with it), part of DQN's API here. */
+export { DQN_DEFAULTS, resolveDqnConfig, type DqnConfig } from './dqnConfig.js';
 
 export type { DqnTrainingState } from './types.js';
 
@@ -386,7 +311,7 @@ export function trainDqn(opts: TrainDqnOptions): TrainDqnResult {
   if (opts.onMetrics !== undefined) loopOpts.onMetrics = opts.onMetrics;
   if (goalCheck !== undefined) {
     loopOpts.evaluate = goalCheck.evaluate;
-    loopOpts.evalInterval = opts.evalInterval!;
+    loopOpts.evalInterval = goalCheck.evalInterval;
   }
   const result = runOffPolicy(loopOpts);
   const out: TrainDqnResult = { learner, envSteps: result.envSteps, wallSeconds: result.wallSeconds };

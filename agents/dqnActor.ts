@@ -7,7 +7,7 @@
 import { FusedMlp, type FusedNet } from '../core/fusedNet.js';
 import type { TensorMap } from '../core/tensors.js';
 import { Rng } from '../base/rng.js';
-import type { DqnConfig } from './dqn.js';
+import type { DqnConfig } from './dqnConfig.js';
 import type { DqnExploration, EpsilonSchedule } from './types.js';
 
 /** A DQN config's ε schedule over a run of `totalTimesteps` env steps (its ε fields only). */

@@ -8,35 +8,15 @@
  * saving; the learner process (workers/dqnLearnerHost.ts) holds one alone, built from the
  * parameters the coordinator's learner started with.
  */
-import { HIDDEN_ACTIVATIONS, isHiddenActivation } from '../core/activation.js';
 import { FusedAdam } from '../core/fused.js';
 import { FusedMlp } from '../core/fusedNet.js';
 import type { TensorMap } from '../core/tensors.js';
 import type { TransitionBatch } from '../core/replay.js';
-import type { DqnConfig } from './dqn.js';
+import type { DqnConfig } from './dqnConfig.js';
 import type { DqnTrainingState } from './types.js';
 
 /** The settings of dqn.ts's config that the update reads. */
 export type FusedDqnConfig = Pick<DqnConfig, 'activation' | 'learningRate' | 'gamma' | 'maxGradNorm' | 'doubleQ' | 'tau'>;
-
-const NUMBER_KINDS = { finite: 'a finite number', integer: 'an integer', count: 'a positive integer' } as const;
-
-/** Field `k` of a DQN config sent as data (a learner process's init), a number of the kind asked, or a TypeError naming it. */
-export function learnerConfigNumber(c: Readonly<Record<string, unknown>>, k: string, kind: keyof typeof NUMBER_KINDS = 'finite'): number {
-  const v = c[k];
-  const ok = typeof v === 'number' && Number.isFinite(v) && (kind === 'finite' || (Number.isInteger(v) && (kind === 'integer' || v > 0)));
-  if (!ok) throw new TypeError(`DQN learner config: '${k}' must be ${NUMBER_KINDS[kind]}, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
-  return v;
-}
-
-/** The update's settings out of a resolved DQN config sent as data (a learner process's init); a missing or mistyped one is a TypeError naming it. */
-export function fusedDqnConfig(c: Readonly<Record<string, unknown>>): FusedDqnConfig {
-  const num = (k: string): number => learnerConfigNumber(c, k);
-  const { activation, doubleQ } = c;
-  if (!isHiddenActivation(activation)) throw new TypeError(`DQN learner config: 'activation' must be ${HIDDEN_ACTIVATIONS.map((a) => `'${a}'`).join(' or ')}, got ${JSON.stringify(activation)}`);
-  if (typeof doubleQ !== 'boolean') throw new TypeError(`DQN learner config: 'doubleQ' must be true or false, got ${JSON.stringify(doubleQ)}`);
-  return { activation, doubleQ, learningRate: num('learningRate'), gamma: num('gamma'), maxGradNorm: num('maxGradNorm'), tau: num('tau') };
-}
 
 /** Actions index Q's rows: one outside [0, numActions) would read and write past them (the coordinator validates results; this names what got through). */
 export function checkDqnActions(b: TransitionBatch, numActions: number): void {

@@ -40,8 +40,11 @@ export function summarizeEpisodes(returns: ArrayLike<number>, lengths: ArrayLike
   return { meanReturn: mean, stdReturn: std, returns: r, lengths: l, meanLength: l.reduce((a, b) => a + b, 0) / l.length };
 }
 
-/** Runs `episodes` episodes of `policy` (a function of one observation) and summarises the returns. */
-export function evaluatePolicy<O, A>(envOrId: string | Env<O, A>, policy: (obs: O) => A, episodes: number, seed: number, kwargs: Record<string, unknown> = {}): EvalResult {
+/**
+ * Runs `episodes` episodes of `policy` (a function of one observation) and summarises the returns;
+ * an episode ends at `maxSteps` steps if its env has not ended it (for envs without a time limit).
+ */
+export function evaluatePolicy<O, A>(envOrId: string | Env<O, A>, policy: (obs: O) => A, episodes: number, seed: number, kwargs: Record<string, unknown> = {}, maxSteps = Infinity): EvalResult {
   const env = (typeof envOrId === 'string' ? make(envOrId, kwargs) : envOrId) as Env<O, A>;
   const returns: number[] = [];
   const lengths: number[] = [];
@@ -49,7 +52,7 @@ export function evaluatePolicy<O, A>(envOrId: string | Env<O, A>, policy: (obs: 
     let [obs] = env.reset({ seed: seed + ep });
     let ret = 0;
     let len = 0;
-    for (;;) {
+    while (len < maxSteps) {
       const [next, r, terminated, truncated] = env.step(policy(obs));
       ret += r;
       len++;
@@ -61,6 +64,21 @@ export function evaluatePolicy<O, A>(envOrId: string | Env<O, A>, policy: (obs: 
   }
   if (typeof envOrId === 'string') env.close();
   return summarizeEpisodes(returns, lengths);
+}
+
+/** A run's final report: its episodes' summary and the seed of the first (episode k resets with firstSeed + k). */
+export interface FinalEvaluation extends EvalResult {
+  firstSeed: number;
+}
+
+/**
+ * The final evaluation after training, defined once for every driver, trial and `nnlab train`:
+ * `episodes` episodes of the trained deterministic (greedy) `policy` on the final seeds of the run's
+ * `seed` (EVAL_SEEDS.final), which no check during training played.
+ */
+export function finalEvaluation<O, A>(env: string | Env<O, A>, policy: (obs: O) => A, o: { episodes: number; seed: number; kwargs?: Record<string, unknown>; maxSteps?: number }): FinalEvaluation {
+  const firstSeed = EVAL_SEEDS.final(o.seed);
+  return { ...evaluatePolicy(env, policy, o.episodes, firstSeed, o.kwargs ?? {}, o.maxSteps), firstSeed };
 }
 
 /** Episodes to play: episode k resets with seed `firstSeed + k`. */
@@ -147,12 +165,12 @@ export interface TrainEvalOptions {
 
 /**
  * A single-process trainer's goal check: `goalEvaluator` of `policy` (the trainer's deterministic
- * policy) with the options' episodes, goal and metrics callback, on the run's `seed`; undefined
- * when the options ask for no evaluations (no `evalInterval`).
+ * policy) with the options' episodes, goal and metrics callback, on the run's `seed`, and the
+ * `evalInterval` its loop runs it at; undefined when the options ask for no evaluations (no `evalInterval`).
  */
-export function trainerGoalEvaluator(opts: TrainEvalOptions, seed: number, policy: GoalEvalOptions['policy']): ReturnType<typeof goalEvaluator> | undefined {
+export function trainerGoalEvaluator(opts: TrainEvalOptions, seed: number, policy: GoalEvalOptions['policy']): (ReturnType<typeof goalEvaluator> & { evalInterval: number }) | undefined {
   if (opts.evalInterval === undefined) return undefined;
-  return goalEvaluator({
+  const check = goalEvaluator({
     envId: opts.envId,
     kwargs: opts.kwargs ?? {},
     policy,
@@ -162,6 +180,7 @@ export function trainerGoalEvaluator(opts: TrainEvalOptions, seed: number, polic
     seed,
     ...(opts.onMetrics !== undefined ? { onMetrics: opts.onMetrics } : {}),
   });
+  return { ...check, evalInterval: opts.evalInterval };
 }
 
 /**

@@ -4,7 +4,6 @@
  * with π the ε-greedy policy: π(a′|s′) = ε/|A| + (1 − ε)·[a′ = argmax Q(s′, ·)] (ties share the
  * greedy mass). It removes SARSA's variance from sampling a′.
  */
-import type { Env } from '../envs/index.js';
 import { TabularAgent, maxQ, type QParams, type TabularConfig, type TabularTransition } from './tabular.js';
 
 /** tdTarget = r + γ E_{a′∼π}[Q(s′, a′)]  (no bootstrap when terminated). */
@@ -23,12 +22,8 @@ export function expectedSarsaTarget(p: QParams, t: TabularTransition, gamma: num
 }
 
 export class ExpectedSarsa extends TabularAgent {
+  static readonly agentName = 'ExpectedSarsa';
   constructor(numStates: number, numActions: number, config: Partial<TabularConfig> = {}) {
-    super('ExpectedSarsa', expectedSarsaTarget, numStates, numActions, config);
-  }
-
-  static forEnv(env: Env<number, number>, config: Partial<TabularConfig> = {}): ExpectedSarsa {
-    const { numStates, numActions } = TabularAgent.sizesOf(env, 'ExpectedSarsa');
-    return new ExpectedSarsa(numStates, numActions, config);
+    super(ExpectedSarsa.agentName, expectedSarsaTarget, numStates, numActions, config);
   }
 }

@@ -1,13 +1,13 @@
 /** nnlab/agents: tabular SARSA, Q-learning, Expected SARSA; REINFORCE, Actor-Critic, A2C; DQN. */
 export * from './types.js';
-export { TabularAgent, TABULAR_DEFAULTS, trainTabular, evaluateGreedy, epsilonGreedy, greedyAction, maxQ, type TabularConfig, type TabularTransition, type TdTarget, type QParams, type TabularRunOptions } from './tabular.js';
+export { TabularAgent, TABULAR_DEFAULTS, trainTabular, evaluateGreedy, greedyTabularPolicy, GREEDY_MAX_STEPS, epsilonGreedy, greedyAction, maxQ, resolveTabularConfig, type TabularAgentClass, type TabularConfig, type TabularTransition, type TdTarget, type QParams, type TabularRunOptions } from './tabular.js';
 export { Sarsa, sarsaTarget } from './sarsa.js';
 export { QLearning, qLearningTarget } from './qlearning.js';
 export { ExpectedSarsa, expectedSarsaTarget } from './expectedSarsa.js';
 export { RL_ALGOS, RL_FAMILY, TABULAR_ALGOS, isRlAlgo, isTabular, type RlAlgo, type RlFamily, type AlgoOf, type TabularAlgo, type ConfigResolver } from './algos.js';
-export { TABULAR_AGENTS, type TabularAgentClass, type TabularEntry } from './tabularAgents.js';
+export { TABULAR_AGENTS, type TabularEntry } from './tabularAgents.js';
 export { RL_AGENTS, type RlAgentEntry, type PgEntry, type DqnEntry, type PgLearner, type EntryOf, type WithSpecConfig } from './registry.js';
-export { evaluatePolicy, goalEvaluator, trainerGoalEvaluator, EVAL_SEEDS, EVAL_EPISODES, GOAL_EPISODES, DEFAULT_EVAL_INTERVAL, type EvalResult, type GoalEvalOptions, type GoalEvalState, type TrainEvalOptions } from './evaluate.js';
+export { evaluatePolicy, finalEvaluation, goalEvaluator, trainerGoalEvaluator, EVAL_SEEDS, EVAL_EPISODES, GOAL_EPISODES, DEFAULT_EVAL_INTERVAL, type EvalResult, type FinalEvaluation, type GoalEvalOptions, type GoalEvalState, type TrainEvalOptions } from './evaluate.js';
 export { DqnLearner, DQN_DEFAULTS, trainDqn, dqnActor, dqnForward, greedyPolicy, epsilonAt, epsilonSchedule, resolveDqnConfig, type DqnConfig, type EpsilonSchedule, type TrainDqnOptions, type TrainDqnResult } from './dqn.js';
 export { runOffPolicy, type OffPolicyLearner, type OffPolicyOptions, type OffPolicyResult } from './offPolicy.js';
 export * from './policies.js';

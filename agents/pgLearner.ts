@@ -7,7 +7,7 @@
  * mean (applyGradients). A subclass resolves its config, chooses the nets' layout and step sizes,
  * and gives the loss of a batch through `withLoss` (which may free per-batch tensors after it).
  */
-import { checkChoice, checkKnownKeys, checkLayerSizes, checkNumber } from '../base/configCheck.js';
+import { checkChoice, checkLayerSizes, checkNumber, configFields } from '../base/configCheck.js';
 import { Rng } from '../base/rng.js';
 import { z } from 'zod';
 import { count, rngStateSchema } from '../base/schemas.js';
@@ -40,20 +40,21 @@ export interface PgLearnerConfig {
 export const PG_OPTIMIZERS = ['adam', 'rmsprop', 'sgd'] as const satisfies readonly OptimizerName[];
 
 /**
- * Resolves an agent's config: unknown keys rejected, `config` over `defaults` (hidden copied), and
- * the PgLearnerConfig fields checked; the agent checks its own fields after. `agent` names it in errors.
+ * The first half of a policy-gradient agent's config check, from an unchecked record (a spec's, a
+ * task's) or a typed partial one: unknown keys refused, `config` over `defaults`, and the
+ * PgLearnerConfig fields checked (`pg`, hidden copied); the agent checks its own `fields` after and
+ * builds its config from `pg` and them. `agent` names it in errors.
  */
-export function resolvePgConfig<C extends PgLearnerConfig>(agent: string, config: Partial<C>, defaults: Readonly<C>): C {
-  checkKnownKeys(agent, config, defaults);
-  const hidden = config.hidden ?? defaults.hidden;
+export function resolvePgConfig<C extends PgLearnerConfig>(agent: string, config: unknown, defaults: Readonly<C>): { pg: PgLearnerConfig; fields: { readonly [K in keyof C]: unknown } } {
+  const c = configFields(agent, config, defaults);
+  const { hidden, activation, optimizer, maxGradNorm, initLogStd, seed } = c;
   checkLayerSizes(agent, 'hidden', hidden, true);
-  const c: C = { ...defaults, ...config, hidden: [...hidden] };
-  checkChoice(agent, 'activation', c.activation, HIDDEN_ACTIVATIONS);
-  checkChoice(agent, 'optimizer', c.optimizer, PG_OPTIMIZERS);
-  checkNumber(agent, 'maxGradNorm', c.maxGradNorm, { min: 0 });
-  checkNumber(agent, 'initLogStd', c.initLogStd);
-  checkNumber(agent, 'seed', c.seed, { min: 0, integer: true });
-  return c;
+  checkChoice(agent, 'activation', activation, HIDDEN_ACTIVATIONS);
+  checkChoice(agent, 'optimizer', optimizer, PG_OPTIMIZERS);
+  checkNumber(agent, 'maxGradNorm', maxGradNorm, { min: 0 });
+  checkNumber(agent, 'initLogStd', initLogStd);
+  checkNumber(agent, 'seed', seed, { min: 0, integer: true });
+  return { pg: { hidden: [...hidden], activation, optimizer, maxGradNorm, initLogStd, seed }, fields: c };
 }
 
 /** The NetsSpec fields a learner chooses itself: a value network, one or two optimisers, α and β. */

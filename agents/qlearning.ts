@@ -4,7 +4,6 @@
  * Off-policy: it learns the greedy policy's values while acting ε-greedily, so on CliffWalking it
  * finds the optimal path along the cliff edge (return −13) and falls more often online.
  */
-import type { Env } from '../envs/index.js';
 import { TabularAgent, maxQ, type QParams, type TabularConfig, type TabularTransition } from './tabular.js';
 
 /** tdTarget = r + γ max_a′ Q(s′, a′)  (no bootstrap when terminated). */
@@ -13,12 +12,8 @@ export function qLearningTarget(p: QParams, t: TabularTransition, gamma: number)
 }
 
 export class QLearning extends TabularAgent {
+  static readonly agentName = 'QLearning';
   constructor(numStates: number, numActions: number, config: Partial<TabularConfig> = {}) {
-    super('QLearning', qLearningTarget, numStates, numActions, config);
-  }
-
-  static forEnv(env: Env<number, number>, config: Partial<TabularConfig> = {}): QLearning {
-    const { numStates, numActions } = TabularAgent.sizesOf(env, 'QLearning');
-    return new QLearning(numStates, numActions, config);
+    super(QLearning.agentName, qLearningTarget, numStates, numActions, config);
   }
 }

@@ -8,7 +8,7 @@
  */
 import { RL_FAMILY, type ConfigResolver, type RlAlgo, type RlFamily } from './algos.js';
 import { TABULAR_AGENTS, type TabularEntry } from './tabularAgents.js';
-import { resolveDqnConfig, trainDqn, type DqnConfig, type TrainDqnOptions, type TrainDqnResult } from './dqn.js';
+import { resolveDqnConfig, trainDqn, type TrainDqnOptions, type TrainDqnResult } from './dqn.js';
 import { resolveA2cConfig, trainA2c } from './a2c.js';
 import { resolveActorCriticConfig, trainActorCritic } from './actorCritic.js';
 import { resolveReinforceConfig, trainReinforce } from './reinforce.js';
@@ -40,18 +40,19 @@ export type RlAgentEntry = TabularEntry | PgEntry | DqnEntry;
 /** The entry type of family `F`. */
 export type EntryOf<F extends RlFamily> = Extract<RlAgentEntry, { family: F }>;
 
-const pg = <C extends PgLearnerConfig>(resolve: (c: Partial<C>) => C, train: (o: TrainPgOptions<C>) => TrainPgResult<PgLearner>): PgEntry => ({
+// a spec's or task's config is checked by the algorithm's resolver before its trainer sees it as typed
+const pg = <C extends PgLearnerConfig>(resolve: (c: unknown) => C, train: (o: TrainPgOptions<C>) => TrainPgResult<PgLearner>): PgEntry => ({
   family: 'policy-gradient',
-  resolve: (c) => resolve(c as Partial<C>),
-  train: (o) => train({ ...o, config: (o.config ?? {}) as Partial<C> }),
+  resolve,
+  train: (o) => train({ ...o, config: resolve(o.config ?? {}) }),
 });
 
 export const RL_AGENTS: { readonly [A in RlAlgo]: EntryOf<(typeof RL_FAMILY)[A]> } = {
   ...TABULAR_AGENTS,
   dqn: {
     family: 'dqn',
-    resolve: (c) => resolveDqnConfig(c as Partial<DqnConfig>),
-    train: (o) => trainDqn({ ...o, config: (o.config ?? {}) as Partial<DqnConfig> }),
+    resolve: resolveDqnConfig,
+    train: (o) => trainDqn({ ...o, config: resolveDqnConfig(o.config ?? {}) }),
   },
   reinforce: pg(resolveReinforceConfig, trainReinforce),
   'actor-critic': pg(resolveActorCriticConfig, trainActorCritic),

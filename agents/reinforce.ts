@@ -63,9 +63,9 @@ export const REINFORCE_DEFAULTS: Readonly<ReinforceConfig> = Object.freeze({
   seed: 0,
 });
 
-export function resolveReinforceConfig(config: Partial<ReinforceConfig>): ReinforceConfig {
+export function resolveReinforceConfig(config: unknown): ReinforceConfig {
   const A = 'REINFORCE';
-  const c = resolvePgConfig(A, config, REINFORCE_DEFAULTS);
+  const { pg, fields: c } = resolvePgConfig(A, config, REINFORCE_DEFAULTS);
   checkNumber(A, 'learningRate', c.learningRate, { min: 0, minExclusive: true });
   checkBoolean(A, 'baseline', c.baseline);
   checkNumber(A, 'valueLearningRate', c.valueLearningRate, { min: 0, minExclusive: true });
@@ -74,7 +74,7 @@ export function resolveReinforceConfig(config: Partial<ReinforceConfig>): Reinfo
   checkNumber(A, 'episodesPerUpdate', c.episodesPerUpdate, { min: 1, integer: true });
   checkBoolean(A, 'normalizeAdvantages', c.normalizeAdvantages);
   checkNumber(A, 'entCoef', c.entCoef, { min: 0 });
-  return c;
+  return { ...pg, learningRate: c.learningRate, baseline: c.baseline, valueLearningRate: c.valueLearningRate, gamma: c.gamma, gammaT: c.gammaT, episodesPerUpdate: c.episodesPerUpdate, normalizeAdvantages: c.normalizeAdvantages, entCoef: c.entCoef };
 }
 
 /** The REINFORCE learner: a policy network, an optional baseline network, α and β optimisers. */
@@ -158,7 +158,7 @@ export function trainReinforce(opts: TrainPgOptions<ReinforceConfig>): TrainPgRe
       actor = learner.actor();
     },
     ...(opts.onMetrics !== undefined ? { onMetrics: opts.onMetrics } : {}),
-    ...(ev !== undefined ? { evaluate: ev.evaluate, evalInterval: opts.evalInterval! } : {}),
+    ...(ev !== undefined ? { evaluate: ev.evaluate, evalInterval: ev.evalInterval } : {}),
   });
   return { learner, ...result, ...(ev?.result ?? {}) };
 }

@@ -5,7 +5,6 @@
  * the safe path away from the cliff (Sutton & Barto, example 6.6).
  * Checked against Sutton & Barto's example 6.6 numbers (bench/learning.ts, test/agents.tabular.test.ts).
  */
-import type { Env } from '../envs/index.js';
 import { TabularAgent, type QParams, type TabularConfig, type TabularTransition } from './tabular.js';
 
 /** tdTarget = r + γ Q(s′, a′)  (no bootstrap when terminated). */
@@ -14,12 +13,8 @@ export function sarsaTarget(p: QParams, t: TabularTransition, gamma: number): nu
 }
 
 export class Sarsa extends TabularAgent {
+  static readonly agentName = 'Sarsa';
   constructor(numStates: number, numActions: number, config: Partial<TabularConfig> = {}) {
-    super('Sarsa', sarsaTarget, numStates, numActions, config);
-  }
-
-  static forEnv(env: Env<number, number>, config: Partial<TabularConfig> = {}): Sarsa {
-    const { numStates, numActions } = TabularAgent.sizesOf(env, 'Sarsa');
-    return new Sarsa(numStates, numActions, config);
+    super(Sarsa.agentName, sarsaTarget, numStates, numActions, config);
   }
 }

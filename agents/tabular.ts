@@ -8,8 +8,9 @@
 import type { Env } from '../envs/index.js';
 import { Discrete } from '../envs/index.js';
 import { Rng } from '../base/rng.js';
-import { checkKnownKeys, checkNumber } from '../base/configCheck.js';
+import { checkNumber, configFields } from '../base/configCheck.js';
 import type { Learner, Metrics, MetricsCallback, VersionedParams } from './types.js';
+import { evaluatePolicy } from './evaluate.js';
 import { z } from 'zod';
 import { count, f64, rngStateSchema } from '../base/schemas.js';
 
@@ -30,6 +31,20 @@ export interface TabularConfig {
 }
 
 export const TABULAR_DEFAULTS: Readonly<TabularConfig> = Object.freeze({ alpha: 0.5, gamma: 1, epsilon: 0.1, initialQ: 0, seed: 0 });
+
+/**
+ * A tabular agent's config from an unchecked record (a spec's, a trial task's) or a typed partial
+ * one: the defaults under it, unknown fields refused, each field checked; `agent` names it in errors.
+ */
+export function resolveTabularConfig(agent: string, config: unknown): TabularConfig {
+  const { alpha, gamma, epsilon, initialQ, seed } = configFields(agent, config, TABULAR_DEFAULTS);
+  checkNumber(agent, 'alpha', alpha, { min: 0, max: 1, minExclusive: true });
+  checkNumber(agent, 'gamma', gamma, { min: 0, max: 1 });
+  checkNumber(agent, 'epsilon', epsilon, { min: 0, max: 1 });
+  checkNumber(agent, 'initialQ', initialQ);
+  checkNumber(agent, 'seed', seed, { min: 0, integer: true });
+  return { alpha, gamma, epsilon, initialQ, seed };
+}
 
 export type QParams = { q: Float64Array; numStates: number; numActions: number };
 
@@ -81,6 +96,17 @@ export function epsilonGreedy(p: QParams, s: number, epsilon: number, rng: Rng):
   return greedyAction(p, s, rng);
 }
 
+/** A tabular agent's constructor and name (in errors and checkpoints). */
+interface TabularAgentCtor<A extends TabularAgent> {
+  readonly agentName: string;
+  new (numStates: number, numActions: number, config?: Partial<TabularConfig>): A;
+}
+
+/** A tabular agent's class (Sarsa, QLearning, …): a new agent for given table sizes, or for an env's Discrete spaces. */
+export interface TabularAgentClass extends TabularAgentCtor<TabularAgent> {
+  forEnv(env: Env<number, number>, config?: Partial<TabularConfig>): TabularAgent;
+}
+
 export class TabularAgent implements Learner<TabularTransition, QParams> {
   readonly config: Readonly<TabularConfig>;
   readonly params: QParams;
@@ -94,13 +120,7 @@ export class TabularAgent implements Learner<TabularTransition, QParams> {
     numActions: number,
     config: Partial<TabularConfig> = {},
   ) {
-    checkKnownKeys(name, config, TABULAR_DEFAULTS);
-    const c = { ...TABULAR_DEFAULTS, ...config };
-    checkNumber(name, 'alpha', c.alpha, { min: 0, max: 1, minExclusive: true });
-    checkNumber(name, 'gamma', c.gamma, { min: 0, max: 1 });
-    checkNumber(name, 'epsilon', c.epsilon, { min: 0, max: 1 });
-    checkNumber(name, 'initialQ', c.initialQ);
-    checkNumber(name, 'seed', c.seed, { min: 0, integer: true });
+    const c = resolveTabularConfig(name, config);
     checkNumber(name, 'numStates', numStates, { min: 1, integer: true });
     checkNumber(name, 'numActions', numActions, { min: 1, integer: true });
     this.config = Object.freeze(c);
@@ -108,14 +128,14 @@ export class TabularAgent implements Learner<TabularTransition, QParams> {
     this.rng = new Rng(c.seed);
   }
 
-  /** Builds the agent for an env with Discrete observation and action spaces. */
-  static sizesOf(env: Env<number, number>, agent: string): { numStates: number; numActions: number } {
+  /** A new agent of this class (Sarsa, QLearning, …) for an env with Discrete observation and action spaces starting at 0. */
+  static forEnv<A extends TabularAgent>(this: TabularAgentCtor<A>, env: Env<number, number>, config: Partial<TabularConfig> = {}): A {
     const { observationSpace: obs, actionSpace: act } = env;
     if (!(obs instanceof Discrete) || !(act instanceof Discrete)) {
-      throw new TypeError(`${agent} needs Discrete observation and action spaces, got ${String(obs)} and ${String(act)}`);
+      throw new TypeError(`${this.agentName} needs Discrete observation and action spaces, got ${String(obs)} and ${String(act)}`);
     }
-    if (obs.start !== 0 || act.start !== 0) throw new TypeError(`${agent} needs Discrete spaces starting at 0 (got start ${obs.start} and ${act.start})`);
-    return { numStates: obs.n, numActions: act.n };
+    if (obs.start !== 0 || act.start !== 0) throw new TypeError(`${this.agentName} needs Discrete spaces starting at 0 (got start ${obs.start} and ${act.start})`);
+    return new this(obs.n, act.n, config);
   }
 
   /** The behaviour policy (ε-greedy). */
@@ -192,17 +212,15 @@ export function trainTabular(env: Env<number, number>, agent: TabularAgent, opts
   return returns;
 }
 
+/** Steps a greedy episode lasts at most (a greedy table may walk in circles in an env without a time limit). */
+export const GREEDY_MAX_STEPS = 10_000;
+
+/** The greedy policy of a Q table (ties: the first action). */
+export function greedyTabularPolicy(p: QParams): (s: number) => number {
+  return (s) => greedyAction(p, s);
+}
+
 /** Mean undiscounted return of the greedy policy over `episodes` (resets seeded seed, seed+1, …). */
-export function evaluateGreedy(env: Env<number, number>, p: QParams, episodes: number, seed: number, maxSteps = 10_000): number {
-  let total = 0;
-  for (let ep = 0; ep < episodes; ep++) {
-    let [s] = env.reset({ seed: seed + ep });
-    for (let t = 0; t < maxSteps; t++) {
-      const [s2, r, terminated, truncated] = env.step(greedyAction(p, s));
-      total += r;
-      if (terminated || truncated) break;
-      s = s2;
-    }
-  }
-  return total / episodes;
+export function evaluateGreedy(env: Env<number, number>, p: QParams, episodes: number, seed: number, maxSteps = GREEDY_MAX_STEPS): number {
+  return evaluatePolicy(env, greedyTabularPolicy(p), episodes, seed, {}, maxSteps).meanReturn;
 }

@@ -5,12 +5,25 @@
  * ('DQN', 'A2C', 'WGAN-GP', …). No imports.
  */
 
-/** Rejects a config that is not an object, and keys the defaults lack (a typo would otherwise be silently ignored). */
-export function checkKnownKeys(owner: string, config: object, defaults: object): void {
-  if (config === null || typeof config !== 'object') throw new RangeError(`${owner} config must be an object, got ${JSON.stringify(config)}`);
+/**
+ * Rejects a config that is not an object, and own keys the defaults lack (a typo would otherwise be
+ * silently ignored; an inherited name such as `toString` or `__proto__` is no field either).
+ */
+export function checkKnownKeys(owner: string, config: unknown, defaults: object): asserts config is object {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new RangeError(`${owner} config must be an object, got ${JSON.stringify(config)}`);
   for (const key of Object.keys(config)) {
-    if (!(key in defaults)) throw new RangeError(`${owner} config: unknown field '${key}' (known: ${Object.keys(defaults).join(', ')})`);
+    if (!Object.hasOwn(defaults, key)) throw new RangeError(`${owner} config: unknown field '${key}' (known: ${Object.keys(defaults).join(', ')})`);
   }
+}
+
+/**
+ * The fields of an unchecked config (a spec's, a message's) over the defaults, each `unknown` until
+ * its own check: what a resolver reads before it builds its typed config from the checked values.
+ * Refuses what `checkKnownKeys` refuses.
+ */
+export function configFields<C extends object>(owner: string, config: unknown, defaults: Readonly<C>): { readonly [K in keyof C]: unknown } {
+  checkKnownKeys(owner, config, defaults);
+  return { ...defaults, ...config };
 }
 
 /** Checks a finite number, optionally an integer, within [min, max] (either end exclusive on request). */
@@ -19,7 +32,7 @@ export function checkNumber(
   field: string,
   value: unknown,
   opts: { min?: number; max?: number; integer?: boolean; minExclusive?: boolean; maxExclusive?: boolean } = {},
-): void {
+): asserts value is number {
   const { min, max, integer, minExclusive, maxExclusive } = opts;
   const ok =
     typeof value === 'number' &&

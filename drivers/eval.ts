@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { latestCheckpoint, loadModelFiles } from '../core/checkpoint.js';
 import { getParams } from '../core/tensors.js';
-import { greedyPolicy, resolveDqnConfig, type DqnConfig } from '../agents/dqn.js';
+import { greedyPolicy, resolveDqnConfig } from '../agents/dqn.js';
 import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
 import { ensureModule, moduleRef } from '../workers/envModules.js';
 import { loadSpecFile } from './spec.js';
@@ -43,7 +43,7 @@ export async function evalRun(runDir: string, episodes: number, log: (l: string)
   const ckpt = await latestCheckpoint(path.join(runDir, 'checkpoints'));
   if (ckpt === undefined) throw new Error(`${runDir} has no complete checkpoint`);
   if (spec.env.module !== undefined) await ensureModule(moduleRef(spec.env.module));
-  const config = resolveDqnConfig(spec.agent.config as Partial<DqnConfig>);
+  const config = resolveDqnConfig(spec.agent.config);
   const model = await loadModelFiles(path.join(ckpt, 'models', 'q'));
   const params = getParams(model);
   model.dispose();

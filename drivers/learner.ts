@@ -8,7 +8,8 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { DqnLearnerHost } from '../workers/dqnLearnerHost.js';
-import type { FromLearner, GenerativeLearnerInit, GenerativeLearnerRequest, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
+import type { FromLearner, GenerativeLearnerInit, GenerativeLearnerRequest, LearnerInit, TrainReply, TrainReplyWithState, TrainRequest } from '../protocol/messages.js';
+import { parseFromLearner } from '../workers/learnerMessages.js';
 import type { RngState } from '../base/rng.js';
 import type { GenerativeLearner, ImageBatch, Metrics } from '../generative/types.js';
 import type { RemoteLearner } from '../generative/train.js';
@@ -22,8 +23,19 @@ export interface LearnerClient {
   readonly kind: 'process' | 'inline';
   readonly pid: number | undefined;
   readonly backend: string;
+  /** One round; with `wantState: true` the reply carries the learner's complete state. */
+  train(req: WantState): Promise<TrainReplyWithState>;
   train(req: TrainRequest): Promise<TrainReply>;
   close(): Promise<void>;
+}
+
+/** A round that asks for the learner's complete state. */
+export type WantState = TrainRequest & { wantState: true };
+
+/** The reply to `req`, refused if the round asked for the state and the reply lacks it. */
+function withState(req: TrainRequest, r: TrainReply): TrainReply {
+  if (req.wantState === true && r.state === undefined) throw new Error(`learner: the reply to training round ${req.id} lacks the state it asked for`);
+  return r;
 }
 
 export class InlineLearner implements LearnerClient {
@@ -33,8 +45,10 @@ export class InlineLearner implements LearnerClient {
   constructor(init: LearnerInit, readonly backend: string) {
     this.host = new DqnLearnerHost(init);
   }
+  train(req: WantState): Promise<TrainReplyWithState>;
+  train(req: TrainRequest): Promise<TrainReply>;
   async train(req: TrainRequest): Promise<TrainReply> {
-    return this.host.train(req);
+    return withState(req, this.host.train(req));
   }
   async close(): Promise<void> {
     this.host.dispose();
@@ -71,7 +85,20 @@ export class LearnerProcess {
       const early = (code: number | null, signal: NodeJS.Signals | null) => reject(new Error(`learner process exited during start (${signal ?? code})`));
       l.child.once('exit', early);
       l.child.on('message', (raw) => {
-        const msg = raw as FromLearner;
+        let msg: FromLearner;
+        try {
+          msg = parseFromLearner(raw);
+        } catch (e) {
+          // a learner that says what it should not is not trusted further: the start or the requests in flight fail with why, and it is stopped
+          const refused = new Error(`learner process ${l.child.pid}: ${(e as Error).message}`);
+          l.closing = true;
+          l.child.off('exit', early);
+          l.child.kill('SIGKILL');
+          reject(refused);
+          for (const w of l.waiting.values()) w.reject(refused);
+          l.waiting.clear();
+          return;
+        }
         if (msg.type === 'ready') {
           l.backend = msg.backend;
           l.child.off('exit', early);
@@ -157,10 +184,12 @@ export class ProcessLearner implements LearnerClient {
     return this.proc.backend;
   }
 
+  train(req: WantState): Promise<TrainReplyWithState>;
+  train(req: TrainRequest): Promise<TrainReply>;
   async train(req: TrainRequest): Promise<TrainReply> {
     const r = await this.proc.request(req);
     if (r.type !== 'trained') throw new Error(`learner: a '${r.type}' reply to training round ${req.id}`);
-    return r;
+    return withState(req, r);
   }
 
   close(): Promise<void> {
@@ -201,12 +230,17 @@ export class WarmStartLearner implements LearnerClient {
     return this.proc?.backend ?? this.inline?.backend ?? 'unknown';
   }
 
+  train(req: WantState): Promise<TrainReplyWithState>;
+  train(req: TrainRequest): Promise<TrainReply>;
   async train(req: TrainRequest): Promise<TrainReply> {
     if (this.failure !== undefined) throw this.failure;
-    if (this.proc === undefined) return this.inline!.train(req);
+    if (this.proc === undefined) {
+      if (this.inline === undefined) throw new Error('learner: neither the process nor the learner in this thread is there (closed?)');
+      return this.inline.train(req);
+    }
     if (this.inline !== undefined) {
       // the hand-over: the process continues from the coordinator's learner as it is now
-      const state = req.state ?? (await this.inline.train({ ...EMPTY_ROUND, id: req.id, wantState: true })).state!;
+      const state = req.state ?? (await this.inline.train({ ...EMPTY_ROUND, id: req.id, wantState: true })).state;
       await this.inline.close();
       this.inline = undefined;
       return this.proc.train({ ...req, state });

@@ -35,7 +35,7 @@ import { buildMlp } from '../core/nn.js';
 import { dqnEnvSizes, resolveDqnConfig, greedyPolicy, initialDqnParams, epsilonSchedule, type DqnConfig } from '../agents/dqn.js';
 import { OffPolicySchedule } from '../agents/offPolicy.js';
 import type { TrainPhase } from '../agents/types.js';
-import { EVAL_SEEDS, evaluatePolicy, GoalRule, summarizeEpisodes, type EpisodeBlock, type EvalResult } from '../agents/evaluate.js';
+import { finalEvaluation, GoalRule, summarizeEpisodes, type EpisodeBlock, type EvalResult } from '../agents/evaluate.js';
 import { RolloutRunner, type RolloutRunnerState } from '../workers/rollout.js';
 import { defaultEnvSteps, type EvaluateTask, type RolloutResult, type RolloutTask } from '../protocol/tasks.js';
 import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
@@ -106,14 +106,14 @@ interface DqnSetup {
 /** A DQN spec's resolved config and its env's sizes (a clear error for a config or env DQN cannot take). */
 function dqnSetup(ctx: RlRunContext): DqnSetup {
   const spec = ctx.spec;
-  const config = resolveDqnConfig({ seed: spec.seed, ...(spec.agent.config as Partial<DqnConfig>) });
+  const config = resolveDqnConfig({ seed: spec.seed, ...spec.agent.config });
   if (!config.fused) throw new RangeError(`spec.agent.config.fused: distributed DQN trains on the fused path; set it to true (the default)`);
   return { config, ...dqnEnvSizes(ctx.envRef.id, ctx.envRef.kwargs) };
 }
 
 /** What a DQN learner (a process, or inline) starts from: the config and the initial online and target parameters. */
 function dqnLearnerInit({ config, obsDim, numActions }: DqnSetup): LearnerInit {
-  return { type: 'init', obsDim, numActions, config: { ...config }, ...initialDqnParams(obsDim, numActions, config) };
+  return { type: 'init', obsDim, numActions, config, ...initialDqnParams(obsDim, numActions, config) };
 }
 
 /**
@@ -194,7 +194,7 @@ async function trainRun(ctx: RlRunContext, setup: DqnSetup, learner0: LearnerCli
       lastCheckpointStep: 0,
       trainRounds: 0,
       nextSeed: config.seed,
-      learner: first.state!,
+      learner: first.state,
       params: first.params,
       paramsVersion: first.version,
       recentReturns: [],
@@ -363,8 +363,7 @@ async function trainRun(ctx: RlRunContext, setup: DqnSetup, learner0: LearnerCli
 
   const startTime = resume?.metrics.time ?? 0;
   /** The final report: the published policy on finalEpisodes episodes no check plays. */
-  const finalSeed = EVAL_SEEDS.final(config.seed);
-  const finalEvaluation = (): EvalResult => evaluatePolicy(ctx.envRef.id, greedyPolicy(s.params, config.activation), spec.eval.finalEpisodes, finalSeed, ctx.envRef.kwargs);
+  const finalReport = (): EvalResult => finalEvaluation(ctx.envRef.id, greedyPolicy(s.params, config.activation), { episodes: spec.eval.finalEpisodes, seed: config.seed, kwargs: ctx.envRef.kwargs });
   let final: EvalResult | undefined;
   /** The snapshot whose evaluation confirmed the goal: what the run saves and reports. */
   let goalSnapshot: PolicySnapshot | undefined;
@@ -607,7 +606,7 @@ async function trainRun(ctx: RlRunContext, setup: DqnSetup, learner0: LearnerCli
   if (stopReason !== undefined) return { state: 'stopped', message: `stopped (${stopReason}) at env step ${s.envSteps}; continue with --resume ${ctx.runDir}`, envSteps: s.envSteps, counts };
 
   // the reported score is the saved model's, on episodes the goal check never played
-  final ??= finalEvaluation();
+  final ??= finalReport();
   ctx.metrics.write(s.envSteps, { 'eval/final_mean_return': final.meanReturn });
   const model = goalSnapshot ?? snapshot();
   const outcome: RunOutcome = {
@@ -615,7 +614,7 @@ async function trainRun(ctx: RlRunContext, setup: DqnSetup, learner0: LearnerCli
     message: `greedy evaluation over ${spec.eval.finalEpisodes} episodes: mean return ${final.meanReturn.toFixed(1)} ± ${final.stdReturn.toFixed(1)}`,
     envSteps: s.envSteps,
     finalScore: final.meanReturn,
-    evaluation: { finalScore: final.meanReturn, finalStd: final.stdReturn, finalEpisodes: final.returns.length, firstSeed: finalSeed, policyVersion: model.version, updates: model.updates, checkpoint: saved, model: 'q' },
+    evaluation: { finalScore: final.meanReturn, finalStd: final.stdReturn, finalEpisodes: final.returns.length, firstSeed: rule.fresh.firstSeed, policyVersion: model.version, updates: model.updates, checkpoint: saved, model: 'q' },
     counts,
     params: model.params,
   };

@@ -4,7 +4,7 @@
  * vector envs inline).
  */
 import path from 'node:path';
-import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
+import { finalEvaluation } from '../agents/evaluate.js';
 import { RL_AGENTS } from '../agents/registry.js';
 import type { TrainPgOptions } from '../agents/onPolicy.js';
 import { defaultEnvSteps } from '../protocol/tasks.js';
@@ -46,8 +46,7 @@ export async function runOnPolicy(ctx: RlRunContext): Promise<RunOutcome> {
   const { params, version } = learner.getPolicyParams();
   ctx.publish(params, version, learner.config.activation);
   const actor = learner.actor();
-  const firstSeed = EVAL_SEEDS.final(learner.config.seed);
-  const final = evaluatePolicy<Float32Array, number | Float32Array>(ctx.envRef.id, (obs) => actor.greedy(obs), spec.eval.finalEpisodes, firstSeed, ctx.envRef.kwargs);
+  const final = finalEvaluation<Float32Array, number | Float32Array>(ctx.envRef.id, (obs) => actor.greedy(obs), { episodes: spec.eval.finalEpisodes, seed: learner.config.seed, kwargs: ctx.envRef.kwargs });
   ctx.metrics.write(result.envSteps, { 'eval/final_mean_return': final.meanReturn });
   learner.dispose();
   const outcome: RunOutcome = {
@@ -55,7 +54,7 @@ export async function runOnPolicy(ctx: RlRunContext): Promise<RunOutcome> {
     message: `${result.envSteps} env steps in ${result.wallSeconds.toFixed(1)} s; greedy evaluation over ${final.returns.length} episodes: mean return ${final.meanReturn.toFixed(1)} ± ${final.stdReturn.toFixed(1)}`,
     envSteps: result.envSteps,
     finalScore: final.meanReturn,
-    evaluation: { finalScore: final.meanReturn, finalStd: final.stdReturn, finalEpisodes: final.returns.length, firstSeed, policyVersion: version, updates: learner.updates, checkpoint: saved, model: 'policy' },
+    evaluation: { finalScore: final.meanReturn, finalStd: final.stdReturn, finalEpisodes: final.returns.length, firstSeed: final.firstSeed, policyVersion: version, updates: learner.updates, checkpoint: saved, model: 'policy' },
   };
   if (result.goalReachedAt !== undefined) outcome.goalReachedAt = result.goalReachedAt;
   return outcome;

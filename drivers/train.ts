@@ -10,8 +10,8 @@ import path from 'node:path';
 import { make, type Env } from '../envs/index.js';
 import { isTabular, TABULAR_ALGOS } from '../agents/algos.js';
 import { RL_AGENTS } from '../agents/registry.js';
-import { evaluateGreedy, trainTabular } from '../agents/tabular.js';
-import { EVAL_SEEDS } from '../agents/evaluate.js';
+import { GREEDY_MAX_STEPS, greedyTabularPolicy, trainTabular } from '../agents/tabular.js';
+import { finalEvaluation } from '../agents/evaluate.js';
 import type { Metrics } from '../agents/types.js';
 import { TABULAR_EPISODES } from '../protocol/tasks.js';
 import type { RunMetrics, RunOutcome } from './context.js';
@@ -56,7 +56,7 @@ export async function runTrain(opts: TrainOptions): Promise<RunOutcome> {
   const env = make(opts.env) as Env<number, number>;
   const agent = RL_AGENTS[algo].Agent.forEnv(env, { seed: opts.seed });
   trainTabular(env, agent, { episodes: opts.budget ?? TABULAR_EPISODES, onMetrics });
-  const meanReturn = evaluateGreedy(env, agent.params, opts.finalEpisodes, EVAL_SEEDS.final(opts.seed));
+  const { meanReturn } = finalEvaluation(env, greedyTabularPolicy(agent.params), { episodes: opts.finalEpisodes, seed: opts.seed, maxSteps: GREEDY_MAX_STEPS });
   await agent.save(path.join(runDir, 'checkpoints'));
   return { state: 'finished', message: `greedy evaluation over ${opts.finalEpisodes} episodes: mean return ${meanReturn.toFixed(3)}; Q table in ${runDir}/checkpoints`, envSteps, finalScore: meanReturn };
 }

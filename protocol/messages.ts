@@ -24,6 +24,7 @@ import type { TensorMap } from '../core/tensors.js';
 import type { HiddenActivation } from '../core/activation.js';
 import type { ReplayState } from '../core/replay.js';
 import type { DqnTrainingState, TrainPhase } from '../agents/types.js';
+import type { DqnConfig } from '../agents/dqnConfig.js';
 import type { RngState } from '../base/rng.js';
 import type { ImageBatch } from '../generative/types.js';
 import type { GenerativeKind } from '../generative/kinds.js';
@@ -347,12 +348,17 @@ export interface TrainReply {
   seconds: number;
 }
 
+/** The reply to a round that asked for the learner's state (`wantState: true`): the state is there. */
+export interface TrainReplyWithState extends TrainReply {
+  state: DqnLearnerState;
+}
+
 export interface LearnerInit {
   type: 'init';
   obsDim: number;
   numActions: number;
-  /** The resolved DQN config (agents/dqn.ts DqnConfig). */
-  config: Record<string, unknown>;
+  /** The resolved DQN config; the learner process checks it on arrival with the same rule as a spec's (agents/dqnConfig.ts `resolveDqnConfig`). */
+  config: DqnConfig;
   /** The online and target parameters to start from (agents/dqn.ts `initialDqnParams`): the learner builds its nets from them, no tfjs. */
   online: TensorMap;
   target: TensorMap;
@@ -384,5 +390,7 @@ export type GenerativeLearnerReply =
   | { type: 'gen-params'; id: number; params: TensorMap; stats?: TensorMap }
   | { type: 'gen-saved'; id: number };
 
+/** Everything the coordinator sends the learner process (validated there: workers/learnerMessages.ts). */
 export type ToLearner = LearnerInit | TrainRequest | GenerativeLearnerInit | GenerativeLearnerRequest | { type: 'shutdown' };
+/** Everything the learner process answers (validated by the coordinator: workers/learnerMessages.ts); a `failed` of id -1 is a failed init. */
 export type FromLearner = { type: 'ready'; backend: string; pid: number } | TrainReply | GenerativeLearnerReply | { type: 'failed'; id: number; message: string };

@@ -110,7 +110,7 @@ export const generativeTrialTask = z.object({
   evalSamples: positive(SPEC_LIMITS.evalSamples).optional(),
 }) satisfies z.ZodType<GenerativeTrialTask>;
 
-const imageBatch = z
+export const imageBatch = z
   .object({ n: positive(SPEC_LIMITS.batchSize), images: f32, labels: u8 })
   .superRefine((b, ctx) => {
     if (b.images.length !== b.n * MNIST_PIXELS) ctx.addIssue({ code: 'custom', path: ['images'], message: `length ${b.images.length}, expected ${b.n} images × ${MNIST_PIXELS} pixels` });

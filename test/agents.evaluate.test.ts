@@ -6,7 +6,7 @@
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { BaseEnv, Box, Discrete, register, type ResetArgs, type ResetReturn, type StepReturn } from '../envs/index.js';
-import { EVAL_EPISODES, EVAL_SEEDS, GOAL_EPISODES, goalEvaluator, trainerGoalEvaluator } from '../agents/evaluate.js';
+import { EVAL_EPISODES, EVAL_SEEDS, GOAL_EPISODES, evaluatePolicy, finalEvaluation, goalEvaluator, trainerGoalEvaluator } from '../agents/evaluate.js';
 
 /** One step per episode; reward 1 on the seeds of the checks (below the final seeds), `lucky` of them only, 0 elsewhere. */
 class SeedLuck extends BaseEnv<Float32Array, number> {
@@ -76,6 +76,29 @@ test("a trainer's goal check: none without evalInterval, else goalEvaluator with
   const quick = trainerGoalEvaluator({ envId: 'test/SeedLuck-v0', evalInterval: 1000, evalEpisodes: 4 }, 3, () => () => 0)!;
   assert.is(quick.evaluate(1000), false);
   assert.is(quick.result.lastEval!.returns.length, 4);
+});
+
+test("the final evaluation plays the final seeds, which no check plays, and stops an endless episode at maxSteps", () => {
+  // SeedLuck pays 1 on the check seeds only: the final report scores 0 there
+  const f = finalEvaluation('test/SeedLuck-v0', () => 0, { episodes: 5, seed: 3 });
+  assert.is(f.firstSeed, EVAL_SEEDS.final(3));
+  assert.equal(f.returns, [0, 0, 0, 0, 0]);
+  assert.equal(f, { ...evaluatePolicy('test/SeedLuck-v0', () => 0, 5, EVAL_SEEDS.final(3)), firstSeed: EVAL_SEEDS.final(3) });
+  // an env that never ends an episode: each lasts maxSteps
+  const endless = new (class extends BaseEnv<Float32Array, number> {
+    readonly observationSpace = new Box<Float32Array>(0, 1, [1], 'float32');
+    readonly actionSpace = new Discrete(2);
+    reset(args: ResetArgs = {}): ResetReturn<Float32Array> {
+      this.resetRng(args.seed);
+      return [new Float32Array(1), {}];
+    }
+    step(): StepReturn<Float32Array> {
+      return [new Float32Array(1), 1, false, false, {}];
+    }
+  })();
+  const capped = finalEvaluation(endless, () => 0, { episodes: 2, seed: 0, maxSteps: 7 });
+  assert.equal(capped.lengths, [7, 7]);
+  assert.is(capped.meanReturn, 7);
 });
 
 test.run();

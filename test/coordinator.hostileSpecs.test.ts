@@ -120,6 +120,10 @@ test('every size that allocates up front has a cap that the error names, agent a
     [{ model: { kind: 'vae', config: { batchSize: 1e9 } } }, /spec\.model\.config\.batchSize: at most 65,536/],
     [{ model: { kind: 'vae', batchSize: 1e9 } }, /spec\.model\.batchSize: at most 65,536/],
     [{ model: { kind: 'vae', config: { hiden: 10 } } }, /spec\.model\.config: VAE config: unknown field 'hiden'/],
+    // a name every object inherits is no config field either (it passed as one before)
+    [{ ...cartpoleDqn, agent: { algo: 'dqn', config: JSON.parse('{"toString": 1}') } }, /spec\.agent\.config: DQN config: unknown field 'toString'/],
+    [{ ...cartpoleDqn, agent: { algo: 'a2c', config: JSON.parse('{"valueOf": 1}') } }, /spec\.agent\.config: A2C config: unknown field 'valueOf'/],
+    [{ ...tabular, agent: { algo: 'qlearning', config: JSON.parse('{"hasOwnProperty": 1}') } }, /spec\.agent\.config: QLearning config: unknown field 'hasOwnProperty'/],
   ];
   for (const [input, message] of cases) {
     const p = problemsOf(() => checkExperiment(parseSpec(input)));

@@ -7,7 +7,8 @@
 import * as assert from 'uvu/assert';
 import { initialDqnParams, resolveDqnConfig } from '../agents/dqn.js';
 import { Rng } from '../base/rng.js';
-import { InlineLearner, LearnerLost, ProcessLearner, type LearnerClient } from '../drivers/learner.js';
+import { InlineLearner, LearnerLost, ProcessLearner, type LearnerClient, type WantState } from '../drivers/learner.js';
+import { parseFromLearner, parseToLearner } from '../workers/learnerMessages.js';
 import { reachableImports, test, useCpu } from './helpers.js';
 import type { DqnLearnerState, LearnerInit, TrainRequest } from '../protocol/messages.js';
 
@@ -17,7 +18,7 @@ const gradientSteps = 4;
 // the learner process runs on the cpu backend, as the in-process reference does
 process.env.NNLAB_BACKEND = 'cpu';
 const config = resolveDqnConfig({ seed: 5, hidden: [16, 16], batchSize });
-const init: LearnerInit = { type: 'init', obsDim, numActions: 2, config: { ...config }, ...initialDqnParams(obsDim, 2, config) };
+const init: LearnerInit = { type: 'init', obsDim, numActions: 2, config, ...initialDqnParams(obsDim, 2, config) };
 
 /** Round `id`'s minibatches, drawn from a fixed generator so every learner sees the same data. */
 function round(id: number): TrainRequest {
@@ -56,10 +57,10 @@ function sameState(a: DqnLearnerState, b: DqnLearnerState, what: string): void {
 test('a learner process killed with SIGKILL: a new one given the last state it sent and the rounds since continues bit for bit', async () => {
   const rounds = 6;
   const killAfter = 3;
-  const withState = (r: TrainRequest): TrainRequest => ({ ...r, wantState: true });
+  const withState = (r: TrainRequest): WantState => ({ ...r, wantState: true });
   // the reference: one uninterrupted learner process; replies carry the state only when asked
   const whole = await ProcessLearner.start(init);
-  const start = (await whole.train(withState(empty))).state!;
+  const start = (await whole.train(withState(empty))).state;
   for (let id = 1; id < rounds; id++) {
     const r = await whole.train(round(id));
     assert.is(r.state, undefined, 'a round that did not ask for the state does not carry it');
@@ -88,7 +89,7 @@ test('a learner process killed with SIGKILL: a new one given the last state it s
   for (let id = killAfter + 1; id < rounds; id++) await learner.train(round(id));
   const last = await learner.train(withState(round(rounds)));
   await learner.close();
-  sameState(last.state!, reference.state!, 'after the restart');
+  sameState(last.state, reference.state, 'after the restart');
   assert.is(last.meanLoss, reference.meanLoss);
 
   // and an in-process learner from the same start agrees too (the process adds nothing)
@@ -97,7 +98,7 @@ test('a learner process killed with SIGKILL: a new one given the last state it s
   for (let id = 1; id < rounds; id++) await inline.train(round(id));
   const inl = await inline.train(withState(round(rounds)));
   await inline.close();
-  sameState(inl.state!, reference.state!, 'in process');
+  sameState(inl.state, reference.state, 'in process');
 });
 
 test('a learner that died a moment ago, its exit not yet seen: the round is LearnerLost (EPIPE), the coordinator lives', async () => {
@@ -113,16 +114,31 @@ test('a learner that died a moment ago, its exit not yet seen: the round is Lear
   await learner.close();
 });
 
-test('a learner given a malformed config refuses it, naming the field (in process and as a process)', async () => {
-  assert.throws(() => new InlineLearner({ ...init, config: { ...config, gamma: 'high' } }, 'cpu'), (e: Error) => e.message === `DQN learner config: 'gamma' must be a finite number, got "high"`);
-  assert.throws(() => new InlineLearner({ ...init, config: { ...config, activation: 'gelu' } }, 'cpu'), (e: Error) => e.message === `DQN learner config: 'activation' must be 'relu' or 'tanh', got "gelu"`);
-  assert.throws(() => new InlineLearner({ ...init, config: { ...config, bufferSize: 0 } }, 'cpu'), (e: Error) => e.message === `DQN learner config: 'bufferSize' must be a positive integer, got 0`);
-  assert.throws(() => new InlineLearner({ ...init, config: { ...config, seed: 1.5 } }, 'cpu'), (e: Error) => e.message === `DQN learner config: 'seed' must be an integer, got 1.5`);
-  const { doubleQ: _d, ...noDoubleQ } = config;
-  assert.throws(() => new InlineLearner({ ...init, config: noDoubleQ }, 'cpu'), /'doubleQ' must be true or false, got undefined/);
-  let failed: Error | undefined;
-  await ProcessLearner.start({ ...init, config: { ...config, tau: Number.NaN } }).then((l) => l.close(), (e: Error) => (failed = e));
-  assert.is(failed?.message, `learner process: DQN learner config: 'tau' must be a finite number, got NaN`);
+test("a learner process checks its init's config by DQN's one rule, naming the field (a gamma of 2 was taken before)", async () => {
+  for (const [bad, message] of [
+    [{ gamma: 2 }, `'gamma' must be a number ≥ 0 and ≤ 1, got 2`],
+    [{ tau: Number.NaN }, `'tau' must be a number > 0 and ≤ 1, got null`],
+    [{ bufferSize: 0 }, `'bufferSize' must be an integer ≥ 1, got 0`],
+  ] as const) {
+    let failed: Error | undefined;
+    await ProcessLearner.start({ ...init, config: { ...config, ...bad } }).then((l) => l.close(), (e: Error) => (failed = e));
+    assert.is(failed?.message, `learner process: a message from the coordinator: config: DQN config: ${message}`);
+  }
+});
+
+test('the learner channel refuses malformed messages on both sides, naming the field', () => {
+  const refused = (f: () => unknown, pattern: RegExp) => assert.throws(f, (e: Error) => pattern.test(e.message), String(pattern));
+  // to the learner: a config field of the wrong kind or unknown, a request's typed arrays, an unknown type
+  refused(() => parseToLearner({ ...init, config: { ...config, activation: 'gelu' } }), /config: DQN config: 'activation' must be one of 'relu', 'tanh', got "gelu"/);
+  refused(() => parseToLearner({ ...init, config: { ...config, gama: 0.9 } }), /config: DQN config: unknown field 'gama'/);
+  refused(() => parseToLearner({ ...round(1), obs: [1, 2, 3, 4] }), /^a message from the coordinator: obs: .*Float32Array.*, got an Array of 4/);
+  refused(() => parseToLearner({ type: 'train!', id: 1 }), /^a message from the coordinator: type:/);
+  assert.is(parseToLearner(round(1)).type, 'train');
+  // from the learner: a reply whose parameters are not tensors, a failure without a message
+  const reply = { type: 'trained', id: 1, updates: 4, version: 4, params: { w: { shape: [2], data: new Float32Array(2) } }, meanLoss: 0.5, seconds: 0.01 };
+  assert.is(parseFromLearner(reply).type, 'trained');
+  refused(() => parseFromLearner({ ...reply, params: { w: { shape: [3], data: new Float32Array(2) } } }), /^a message from the learner process: params\.w: data has as many values as its shape holds/);
+  refused(() => parseFromLearner({ type: 'failed', id: 3 }), /^a message from the learner process: message:/);
 });
 
 test("a round whose transitions' arrays disagree is refused, naming the sizes; the learner's buffer is untouched", async () => {
@@ -132,14 +148,14 @@ test("a round whose transitions' arrays disagree is refused, naming the sizes; t
     () => assert.unreachable('a malformed round was trained'),
     (e: Error) => assert.match(e.message, /train request 1: the transitions' arrays do not agree \(64 rewards, 64 observations of 4, 63 next/),
   );
-  const state = (await learner.train({ ...empty, wantState: true })).state!;
+  const state = (await learner.train({ ...empty, wantState: true })).state;
   assert.is(state.replay.size, 0, 'nothing of the refused round entered the buffer');
   assert.is(state.updates, 0);
   await learner.close();
 });
 
 test('the DQN learner process loads no tfjs: its host and the GEMM reach no tfjs package', () => {
-  for (const file of ['workers/dqnLearnerHost.js', 'core/fused.js']) {
+  for (const file of ['workers/dqnLearnerHost.js', 'workers/learnerMessages.js', 'core/fused.js']) {
     const { files, packages } = reachableImports(file);
     assert.ok(files.length >= 2, `${file}: followed its imports (${files.length} files)`);
     assert.equal(packages.filter((p) => p.startsWith('@tensorflow/')), [], `tfjs packages reachable from ${file}`);

@@ -4,7 +4,7 @@
  * workers/trial.ts because it imports tfjs: trial.ts loads it on a thread's first deep trial.
  */
 import { initBackend, backendInfo } from '../core/backend.js';
-import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
+import { finalEvaluation } from '../agents/evaluate.js';
 import { greedyPolicy } from '../agents/dqnActor.js';
 import { isRlAlgo } from '../agents/algos.js';
 import { RL_AGENTS } from '../agents/registry.js';
@@ -31,7 +31,7 @@ export async function runDeepTrial(task: RlTrialTask, onEpisode: OnPoint | undef
     const { learner } = entry.train(opts);
     try {
       const policy = greedyPolicy(learner.getPolicyParams().params, learner.config.activation);
-      finalScore = evaluatePolicy(task.env.id, policy, task.evalEpisodes, EVAL_SEEDS.final(learner.config.seed), task.env.kwargs).meanReturn;
+      finalScore = finalEvaluation(task.env.id, policy, { episodes: task.evalEpisodes, seed: learner.config.seed, kwargs: task.env.kwargs }).meanReturn;
     } finally {
       learner.dispose();
     }
@@ -39,7 +39,7 @@ export async function runDeepTrial(task: RlTrialTask, onEpisode: OnPoint | undef
     const { learner } = entry.train(opts);
     try {
       const actor = learner.actor();
-      finalScore = evaluatePolicy<Float32Array, number | Float32Array>(task.env.id, (obs) => actor.greedy(obs), task.evalEpisodes, EVAL_SEEDS.final(learner.config.seed), task.env.kwargs).meanReturn;
+      finalScore = finalEvaluation<Float32Array, number | Float32Array>(task.env.id, (obs) => actor.greedy(obs), { episodes: task.evalEpisodes, seed: learner.config.seed, kwargs: task.env.kwargs }).meanReturn;
     } finally {
       learner.dispose();
     }

@@ -14,7 +14,7 @@
  * parameters in the init message: no tfjs here, so a learner process starts in a fraction of the
  * time. Used inside the learner process (workers/learnerProcess.ts) and inline in single-process runs.
  */
-import { FusedDqnUpdate, fusedDqnConfig, learnerConfigNumber } from '../agents/dqnFused.js';
+import { FusedDqnUpdate } from '../agents/dqnFused.js';
 import { dqnStreams } from '../agents/dqnActor.js';
 import { ReplayBuffer, type TransitionBatch } from '../core/replay.js';
 import type { Rng } from '../base/rng.js';
@@ -31,9 +31,9 @@ export class DqnLearnerHost {
   /** Call after core/fused.ts `fusedGemm()` has chosen the GEMM (the nets multiply with it). */
   constructor(init: LearnerInit) {
     this.obsDim = init.obsDim;
-    this.update = new FusedDqnUpdate(init.online, init.target, init.numActions, fusedDqnConfig(init.config));
-    this.replay = new ReplayBuffer({ capacity: learnerConfigNumber(init.config, 'bufferSize', 'count'), obsDim: init.obsDim });
-    this.replayRng = dqnStreams(learnerConfigNumber(init.config, 'seed', 'integer')).replay;
+    this.update = new FusedDqnUpdate(init.online, init.target, init.numActions, init.config);
+    this.replay = new ReplayBuffer({ capacity: init.config.bufferSize, obsDim: init.obsDim });
+    this.replayRng = dqnStreams(init.config.seed).replay;
   }
 
   train(req: TrainRequest): TrainReply {

@@ -4,11 +4,15 @@
  * intact). It hosts one learner until told to shut down or its parent goes away: a DQN learner
  * answering training rounds (the fused update: it loads the GEMM and never tfjs), or a generative
  * run's model answering training iterations, parameter pulls and saves (on its own tensor backend,
- * NNLAB_BACKEND of this process). Each host's modules are imported when its init arrives.
+ * NNLAB_BACKEND of this process). Each host's modules are imported when its init arrives. Every
+ * message is checked on arrival (workers/learnerMessages.ts): a malformed one fails its request,
+ * naming the bad field.
  */
 import type { DqnLearnerHost } from './dqnLearnerHost.js';
 import type { GenerativeLearnerHost } from './generativeLearnerHost.js';
 import type { FromLearner, ToLearner } from '../protocol/messages.js';
+import { parseToLearner } from './learnerMessages.js';
+import { ownField } from '../base/plainData.js';
 
 let host: { kind: 'dqn'; dqn: DqnLearnerHost } | { kind: 'generative'; generative: GenerativeLearnerHost } | undefined;
 
@@ -21,7 +25,15 @@ let queue: Promise<void> = Promise.resolve();
 
 process.on('disconnect', () => process.exit(0));
 process.on('message', (raw) => {
-  const msg = raw as ToLearner;
+  let msg: ToLearner;
+  try {
+    msg = parseToLearner(raw);
+  } catch (e) {
+    // refused, naming the bad field: the request fails (or, without a usable id, the learner: id -1)
+    const id = ownField(raw, 'id');
+    send({ type: 'failed', id: typeof id === 'number' && Number.isInteger(id) && id >= 0 ? id : -1, message: (e as Error).message });
+    return;
+  }
   queue = queue.then(() => handle(msg));
 });
 

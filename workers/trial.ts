@@ -14,8 +14,8 @@ import path from 'node:path';
 import { make, type Env } from '../envs/index.js';
 import { isTabular, type TabularAlgo } from '../agents/algos.js';
 import { TABULAR_AGENTS } from '../agents/tabularAgents.js';
-import { evaluateGreedy, trainTabular, type TabularConfig } from '../agents/tabular.js';
-import { EVAL_SEEDS } from '../agents/evaluate.js';
+import { GREEDY_MAX_STEPS, greedyTabularPolicy, trainTabular } from '../agents/tabular.js';
+import { finalEvaluation } from '../agents/evaluate.js';
 import { scoreMetric, scoreOf } from '../generative/score.js';
 import { ensureModule } from './envModules.js';
 import type { GenerativeTrialTask, RlTrialTask, TrialResult, TrialTask } from '../protocol/tasks.js';
@@ -77,14 +77,14 @@ async function runGenerativeTrial(task: GenerativeTrialTask, onEpoch: OnPoint | 
 }
 
 function runTabular(task: RlTrialTask, algo: TabularAlgo, onEpisode: OnPoint | undefined): { curve: Float64Array; finalScore: number } {
-  const { Agent } = TABULAR_AGENTS[algo];
+  const { Agent, resolve } = TABULAR_AGENTS[algo];
   const env = make(task.env.id, task.env.kwargs) as Env<number, number>;
   try {
-    const agent = Agent.forEnv(env, task.config as Partial<TabularConfig>);
+    const agent = Agent.forEnv(env, resolve(task.config));
     const opts: Parameters<typeof trainTabular>[2] = { episodes: task.episodes };
     if (onEpisode !== undefined) opts.onMetrics = (m) => onEpisode(m['charts/episodic_return']!);
     const curve = trainTabular(env, agent, opts);
-    return { curve, finalScore: evaluateGreedy(env, agent.params, task.evalEpisodes, EVAL_SEEDS.final(agent.config.seed)) };
+    return { curve, finalScore: finalEvaluation(env, greedyTabularPolicy(agent.params), { episodes: task.evalEpisodes, seed: agent.config.seed, maxSteps: GREEDY_MAX_STEPS }).meanReturn };
   } finally {
     env.close();
   }
