@@ -7,14 +7,15 @@
  * not read as whatever it claims to be. A DQN init's config is checked by DQN's one config rule
  * (agents/dqnConfig.ts `resolveDqnConfig`, as a spec's is), so `gamma: 2` is refused naming `gamma`.
  *
- * Here rather than in protocol/ because they use core's schemas of its data (tensors, replay and
- * optimiser states: core/stateFile.ts) and DQN's config check, which protocol/ may only know as types.
+ * Here rather than in protocol/ because they use core's schemas of its states (replay buffer and
+ * optimiser: core/stateFile.ts) and DQN's config check, which protocol/ may only know as types.
  */
 import { z } from 'zod';
 import { resolveDqnConfig } from '../agents/dqnConfig.js';
 import type { DqnConfig } from '../agents/dqnConfig.js';
-import { checkData, count, f32, fusedAdamStateSchema, i32, replayStateSchema, rngStateSchema, tensorMapSchema, u8 } from '../core/stateFile.js';
-import { imageBatch } from './remoteMessages.js';
+import { count, f32, i32, rngStateSchema, tensorMapSchema, u8 } from '../base/schemas.js';
+import { checkData, fusedAdamStateSchema, replayStateSchema } from '../core/stateFile.js';
+import { imageBatch } from '../protocol/workerFrames.js';
 import type { DqnLearnerState, FromLearner, GenerativeLearnerReply, ToLearner, TrainReply, TrainRequest } from '../protocol/messages.js';
 
 /** The resolved DQN config of an init, checked by DQN's own rule; its RangeError becomes the issue (named `config: DQN config: 'gamma' …`). */
