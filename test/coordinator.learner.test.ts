@@ -137,7 +137,7 @@ test('the learner channel refuses malformed messages on both sides, naming the f
   // from the learner: a reply whose parameters are not tensors, a failure without a message
   const reply = { type: 'trained', id: 1, updates: 4, version: 4, params: { w: { shape: [2], data: new Float32Array(2) } }, meanLoss: 0.5, seconds: 0.01 };
   assert.is(parseFromLearner(reply).type, 'trained');
-  refused(() => parseFromLearner({ ...reply, params: { w: { shape: [3], data: new Float32Array(2) } } }), /^a message from the learner process: params\.w: data has as many values as its shape holds/);
+  refused(() => parseFromLearner({ ...reply, params: { w: { shape: [3], data: new Float32Array(2) } } }), /^a message from the learner process: params\.w\.data: 2 values for shape \[3\] \(3\)$/);
   refused(() => parseFromLearner({ type: 'failed', id: 3 }), /^a message from the learner process: message:/);
 });
 
