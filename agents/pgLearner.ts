@@ -7,7 +7,7 @@
  * mean (applyGradients). A subclass resolves its config, chooses the nets' layout and step sizes,
  * and gives the loss of a batch through `withLoss` (which may free per-batch tensors after it).
  */
-import { checkChoice, checkLayerSizes, checkNumber, configFields } from '../base/configCheck.js';
+import { checkChoice, checkLayerSizes, checkNumber, configFields, type ConfigFields } from '../base/configCheck.js';
 import { Rng } from '../base/rng.js';
 import { z } from 'zod';
 import { count, rngStateSchema } from '../base/schemas.js';
@@ -45,7 +45,7 @@ export const PG_OPTIMIZERS = ['adam', 'rmsprop', 'sgd'] as const satisfies reado
  * PgLearnerConfig fields checked (`pg`, hidden copied); the agent checks its own `fields` after and
  * builds its config from `pg` and them. `agent` names it in errors.
  */
-export function resolvePgConfig<C extends PgLearnerConfig>(agent: string, config: unknown, defaults: Readonly<C>): { pg: PgLearnerConfig; fields: { readonly [K in keyof C]: unknown } } {
+export function resolvePgConfig<C extends PgLearnerConfig>(agent: string, config: unknown, defaults: Readonly<C>): { pg: PgLearnerConfig; fields: ConfigFields<C> } {
   const c = configFields(agent, config, defaults);
   const { hidden, activation, optimizer, maxGradNorm, initLogStd, seed } = c;
   checkLayerSizes(agent, 'hidden', hidden, true);

@@ -16,12 +16,15 @@ export function checkKnownKeys(owner: string, config: unknown, defaults: object)
   }
 }
 
+/** The fields of config `C`, each `unknown` until its own check (what `configFields` returns). */
+export type ConfigFields<C> = { readonly [K in keyof C]: unknown };
+
 /**
  * The fields of an unchecked config (a spec's, a message's) over the defaults, each `unknown` until
  * its own check: what a resolver reads before it builds its typed config from the checked values.
  * Refuses what `checkKnownKeys` refuses.
  */
-export function configFields<C extends object>(owner: string, config: unknown, defaults: Readonly<C>): { readonly [K in keyof C]: unknown } {
+export function configFields<C extends object>(owner: string, config: unknown, defaults: Readonly<C>): ConfigFields<C> {
   checkKnownKeys(owner, config, defaults);
   return { ...defaults, ...config };
 }

@@ -81,7 +81,7 @@ import { z } from 'zod';
 import path from 'node:path';
 import { buildSequential, type SequentialSpec } from '../core/nn.js';
 import { FusedConvNet } from '../core/fusedConvNet.js';
-import { checkLrDecay, decayFactor } from './lrDecay.js';
+import { checkedLrDecay, decayFactor } from './lrDecay.js';
 import { fillFromMap, sizeOf, sliceMap } from '../core/flatParams.js';
 import { FusedAdam } from '../core/fused.js';
 import type { FusedAdamState } from '../core/flatParams.js';
@@ -94,7 +94,7 @@ import { checkData, fusedAdamStateSchema, optimizerSlotsSchema } from '../core/s
 import { count, rngStateSchema } from '../base/schemas.js';
 import { Rng, type RngState } from '../base/rng.js';
 import { CALIBRATION_BATCHES } from './averaging.js';
-import { checkBoolean, checkKnownKeys, checkNumber } from '../base/configCheck.js';
+import { checkBoolean, checkNumber, configFields } from '../base/configCheck.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
 
 /** Classes of MNIST (length of the one-hot label of the conditional model). */
@@ -197,10 +197,15 @@ export const PAPER_DCGAN: Readonly<Partial<DcganConfig>> = Object.freeze({ kerne
 const M = 'DCGAN';
 
 /** Defaults overridden by `config`, which may be unchecked data (a spec's object): throws a RangeError naming the first unknown or bad field. */
-export function resolveDcganConfig(config: object = {}): DcganConfig {
-  checkKnownKeys(M, config, DCGAN_DEFAULTS);
-  const c: DcganConfig = { ...DCGAN_DEFAULTS, ...config };
-  for (const f of ['latentDim', 'gFilters', 'dFilters', 'kernelSize', 'batchSize', 'criticSteps'] as const) checkNumber(M, f, c[f], { min: 1, integer: true });
+export function resolveDcganConfig(config: unknown = {}): DcganConfig {
+  const c = configFields(M, config, DCGAN_DEFAULTS);
+  const positive = { min: 1, integer: true };
+  checkNumber(M, 'latentDim', c.latentDim, positive);
+  checkNumber(M, 'gFilters', c.gFilters, positive);
+  checkNumber(M, 'dFilters', c.dFilters, positive);
+  checkNumber(M, 'kernelSize', c.kernelSize, positive);
+  checkNumber(M, 'batchSize', c.batchSize, positive);
+  checkNumber(M, 'criticSteps', c.criticSteps, positive);
   checkNumber(M, 'denseUnits', c.denseUnits, { min: 0, integer: true });
   checkNumber(M, 'learningRate', c.learningRate, { min: 0, minExclusive: true });
   checkNumber(M, 'generatorLearningRate', c.generatorLearningRate, { min: 0 });
@@ -210,11 +215,32 @@ export function resolveDcganConfig(config: object = {}): DcganConfig {
   checkNumber(M, 'leakySlope', c.leakySlope, { min: 0, max: 1 });
   checkNumber(M, 'emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
   checkNumber(M, 'labelSmoothing', c.labelSmoothing, { min: 0, max: 0.5, maxExclusive: true });
-  checkLrDecay(M, c);
+  const { decayStart, decayIterations } = checkedLrDecay(M, c);
   checkNumber(M, 'seed', c.seed, { min: 0, integer: true });
   checkBoolean(M, 'conditional', c.conditional);
   checkBoolean(M, 'fused', c.fused);
-  return c;
+  return {
+    latentDim: c.latentDim,
+    conditional: c.conditional,
+    gFilters: c.gFilters,
+    dFilters: c.dFilters,
+    kernelSize: c.kernelSize,
+    denseUnits: c.denseUnits,
+    learningRate: c.learningRate,
+    generatorLearningRate: c.generatorLearningRate,
+    beta1: c.beta1,
+    beta2: c.beta2,
+    initStd: c.initStd,
+    leakySlope: c.leakySlope,
+    batchSize: c.batchSize,
+    criticSteps: c.criticSteps,
+    emaDecay: c.emaDecay,
+    labelSmoothing: c.labelSmoothing,
+    decayStart,
+    decayIterations,
+    seed: c.seed,
+    fused: c.fused,
+  };
 }
 
 /** G's Adam learning rate: `generatorLearningRate`, or `learningRate` when that is 0. */

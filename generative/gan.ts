@@ -22,7 +22,7 @@
  */
 import { FusedAdam } from '../core/fused.js';
 import type { Rng } from '../base/rng.js';
-import { checkBoolean, checkChoice, checkKnownKeys, checkLayerSizes, checkNumber } from '../base/configCheck.js';
+import { checkBoolean, checkChoice, checkLayerSizes, checkNumber, configFields, type ConfigFields } from '../base/configCheck.js';
 import { buildMlpGanNets, MlpGanLearner, PIXELS, type MlpGanArchitecture } from './mlpGan.js';
 import type { Metrics, Phase } from './types.js';
 
@@ -59,23 +59,21 @@ export const GAN_DEFAULTS: Readonly<GanConfig> = Object.freeze({
 });
 
 /** Defaults overridden by `config`, which may be unchecked data (a spec's object): throws a RangeError naming the first unknown or bad field. */
-export function resolveGanConfig(config: object = {}): GanConfig {
-  checkKnownKeys('GAN', config, GAN_DEFAULTS);
-  const c: GanConfig = { ...GAN_DEFAULTS, ...config };
-  c.generatorHidden = [...c.generatorHidden];
-  c.criticHidden = [...c.criticHidden];
-  checkMlpGanArchitecture('GAN', c);
-  checkChoice('GAN', 'generatorLoss', c.generatorLoss, ['nonSaturating', 'minimax'] as const);
-  checkNumber('GAN', 'k', c.k, { min: 1, integer: true });
-  checkNumber('GAN', 'learningRate', c.learningRate, { min: 0, minExclusive: true });
-  checkNumber('GAN', 'beta1', c.beta1, { min: 0, max: 1, maxExclusive: true });
-  checkNumber('GAN', 'beta2', c.beta2, { min: 0, max: 1, maxExclusive: true });
-  checkNumber('GAN', 'batchSize', c.batchSize, { min: 1, integer: true });
-  return c;
+export function resolveGanConfig(config: unknown = {}): GanConfig {
+  const O = 'GAN';
+  const c = configFields(O, config, GAN_DEFAULTS);
+  const arch = checkedMlpGanArchitecture(O, c);
+  checkChoice(O, 'generatorLoss', c.generatorLoss, ['nonSaturating', 'minimax'] as const);
+  checkNumber(O, 'k', c.k, { min: 1, integer: true });
+  checkNumber(O, 'learningRate', c.learningRate, { min: 0, minExclusive: true });
+  checkNumber(O, 'beta1', c.beta1, { min: 0, max: 1, maxExclusive: true });
+  checkNumber(O, 'beta2', c.beta2, { min: 0, max: 1, maxExclusive: true });
+  checkNumber(O, 'batchSize', c.batchSize, { min: 1, integer: true });
+  return { ...arch, generatorLoss: c.generatorLoss, k: c.k, learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2, batchSize: c.batchSize };
 }
 
-/** Validation of the fields every MLP GAN has. */
-export function checkMlpGanArchitecture(model: string, c: MlpGanArchitecture): void {
+/** The fields every MLP GAN has, checked (`model` names it in errors), the layer lists copied. */
+export function checkedMlpGanArchitecture(model: string, c: ConfigFields<MlpGanArchitecture>): MlpGanArchitecture {
   checkNumber(model, 'latentDim', c.latentDim, { min: 1, integer: true });
   checkLayerSizes(model, 'generatorHidden', c.generatorHidden);
   checkLayerSizes(model, 'criticHidden', c.criticHidden, true);
@@ -83,6 +81,15 @@ export function checkMlpGanArchitecture(model: string, c: MlpGanArchitecture): v
   checkChoice(model, 'criticActivation', c.criticActivation, ['relu', 'leakyRelu'] as const);
   checkNumber(model, 'leakyAlpha', c.leakyAlpha, { min: 0, max: 1 });
   checkBoolean(model, 'generatorBatchNorm', c.generatorBatchNorm);
+  return {
+    latentDim: c.latentDim,
+    generatorHidden: [...c.generatorHidden],
+    criticHidden: [...c.criticHidden],
+    generatorActivation: c.generatorActivation,
+    criticActivation: c.criticActivation,
+    leakyAlpha: c.leakyAlpha,
+    generatorBatchNorm: c.generatorBatchNorm,
+  };
 }
 
 /** softplus(x) = log(1 + eˣ), stable. */

@@ -11,7 +11,7 @@
  * schedule is a function of t alone, so a run continued from a checkpoint (which keeps t) follows
  * it exactly, and a run that stops before `start` is the run without it.
  */
-import { checkNumber } from '../base/configCheck.js';
+import { checkNumber, type ConfigFields } from '../base/configCheck.js';
 
 export interface LrDecay {
   /** Iteration from which the learning rates fall. */
@@ -26,8 +26,10 @@ export function decayFactor(d: LrDecay, t: number): number {
   return Math.max(0, (d.decayStart + d.decayIterations - t) / d.decayIterations);
 }
 
-/** Checks both fields (non-negative integers), naming the model. */
-export function checkLrDecay(model: string, d: LrDecay): void {
-  checkNumber(model, 'decayStart', d.decayStart, { min: 0, integer: true });
-  checkNumber(model, 'decayIterations', d.decayIterations, { min: 0, integer: true });
+/** The schedule of an unchecked config's two fields (non-negative integers; a bad one is a RangeError naming the model). */
+export function checkedLrDecay(model: string, d: ConfigFields<LrDecay>): LrDecay {
+  const { decayStart, decayIterations } = d;
+  checkNumber(model, 'decayStart', decayStart, { min: 0, integer: true });
+  checkNumber(model, 'decayIterations', decayIterations, { min: 0, integer: true });
+  return { decayStart, decayIterations };
 }

@@ -34,7 +34,7 @@ import { loadWeightsInto, readMsgpackFile, saveModelFiles, writeFileAtomic } fro
 import { checkData, fusedAdamStateSchema, optimizerSlotsSchema } from '../core/stateFile.js';
 import { count, rngStateSchema } from '../base/schemas.js';
 import { Rng, type RngState } from '../base/rng.js';
-import { checkChoice, checkKnownKeys, checkLayerSizes, checkNumber } from '../base/configCheck.js';
+import { checkChoice, checkLayerSizes, checkNumber, configFields } from '../base/configCheck.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
 import type { PixelScale } from './mnist.js';
 
@@ -71,21 +71,24 @@ export function hiddenLayers(c: Pick<VaeConfig, 'hidden'>): readonly number[] {
 }
 
 /** Defaults overridden by `config`, which may be unchecked data (a spec's object): throws a RangeError naming the first unknown or bad field. */
-export function resolveVaeConfig(config: object = {}): VaeConfig {
-  checkKnownKeys('VAE', config, VAE_DEFAULTS);
-  const c: VaeConfig = { ...VAE_DEFAULTS, ...config };
-  c.convFilters = Array.isArray(c.convFilters) ? [...c.convFilters] : c.convFilters;
-  checkChoice('VAE', 'architecture', c.architecture, ['mlp', 'conv'] as const);
-  checkNumber('VAE', 'latentDim', c.latentDim, { min: 1, integer: true });
+export function resolveVaeConfig(config: unknown = {}): VaeConfig {
+  const O = 'VAE';
+  const c = configFields(O, config, VAE_DEFAULTS);
+  checkChoice(O, 'architecture', c.architecture, ['mlp', 'conv'] as const);
+  checkNumber(O, 'latentDim', c.latentDim, { min: 1, integer: true });
+  let hidden: VaeConfig['hidden'];
   if (Array.isArray(c.hidden)) {
-    checkLayerSizes('VAE', 'hidden', c.hidden);
-    c.hidden = [...c.hidden];
-  } else checkNumber('VAE', 'hidden', c.hidden, { min: 1, integer: true });
-  checkLayerSizes('VAE', 'convFilters', c.convFilters);
+    checkLayerSizes(O, 'hidden', c.hidden);
+    hidden = [...c.hidden];
+  } else {
+    checkNumber(O, 'hidden', c.hidden, { min: 1, integer: true });
+    hidden = c.hidden;
+  }
+  checkLayerSizes(O, 'convFilters', c.convFilters);
   if (c.convFilters.length !== 2) throw new RangeError(`VAE config: 'convFilters' must list 2 filter counts, got ${JSON.stringify(c.convFilters)}`);
-  checkNumber('VAE', 'learningRate', c.learningRate, { min: 0, minExclusive: true });
-  checkNumber('VAE', 'batchSize', c.batchSize, { min: 1, integer: true });
-  return c;
+  checkNumber(O, 'learningRate', c.learningRate, { min: 0, minExclusive: true });
+  checkNumber(O, 'batchSize', c.batchSize, { min: 1, integer: true });
+  return { architecture: c.architecture, latentDim: c.latentDim, hidden, convFilters: [...c.convFilters], learningRate: c.learningRate, batchSize: c.batchSize };
 }
 
 /**

@@ -55,11 +55,11 @@ import { nativeAvailable } from '../core/nativeAddon.js';
 import { buildSequential, type SequentialSpec } from '../core/nn.js';
 import { readWeights } from '../core/tensors.js';
 import type { Rng } from '../base/rng.js';
-import { checkBoolean, checkChoice, checkKnownKeys, checkNumber } from '../base/configCheck.js';
+import { checkBoolean, checkChoice, checkNumber, configFields } from '../base/configCheck.js';
 import { DCGAN_DEFAULTS, discriminatorSpec, generatorSpec, type DcganArchitecture, type DcganConfig } from './dcgan.js';
-import { checkMlpGanArchitecture } from './gan.js';
+import { checkedMlpGanArchitecture } from './gan.js';
 import { addGradientPenalty } from './gradientPenalty.js';
-import { checkLrDecay, decayFactor, type LrDecay } from './lrDecay.js';
+import { checkedLrDecay, decayFactor, type LrDecay } from './lrDecay.js';
 import { buildMlpGanNets, MlpGanLearner, PIXELS, type FlatOptimizer, type GanNet, type GanNets, type MlpGanArchitecture } from './mlpGan.js';
 import type { Metrics, Phase } from './types.js';
 
@@ -139,9 +139,9 @@ export const WGAN_GP_DEFAULTS: Readonly<WganConfig> = Object.freeze({
   learningRate: 1e-4,
 });
 
-/** The variant `config` names ('clip' when it names none); another value is a RangeError. */
-function variantOf(config: object): 'clip' | 'gp' {
-  const v = 'variant' in config ? config.variant : undefined;
+/** The variant `config` names ('clip' when it names none, or is no object); another value is a RangeError. */
+function variantOf(config: unknown): 'clip' | 'gp' {
+  const v = config !== null && typeof config === 'object' && 'variant' in config ? config.variant : undefined;
   if (v === undefined) return 'clip';
   checkChoice('WGAN', 'variant', v, ['clip', 'gp'] as const);
   return v;
@@ -151,22 +151,21 @@ function variantOf(config: object): 'clip' | 'gp' {
  * Defaults (WGAN's or WGAN-GP's, by `variant`) overridden by `config`, which may be unchecked data
  * (a spec's object): throws a RangeError naming the first unknown or bad field.
  */
-export function resolveWganConfig(config: object = {}, variant: 'clip' | 'gp' = variantOf(config)): WganConfig {
+export function resolveWganConfig(config: unknown = {}, variant: 'clip' | 'gp' = variantOf(config)): WganConfig {
   const name = variant === 'gp' ? 'WGAN-GP' : 'WGAN';
-  const defaults = variant === 'gp' ? WGAN_GP_DEFAULTS : WGAN_DEFAULTS;
-  checkKnownKeys(name, config, defaults);
-  const given = 'variant' in config ? config.variant : undefined;
-  if (given !== undefined && given !== variant) throw new RangeError(`${name} config: 'variant' is '${variant}' for this model, got ${JSON.stringify(given)}`);
-  const c: WganConfig = { ...defaults, ...config, variant };
-  c.generatorHidden = [...c.generatorHidden];
-  c.criticHidden = [...c.criticHidden];
-  checkChoice(name, 'variant', c.variant, ['clip', 'gp'] as const);
+  const c = configFields(name, config, variant === 'gp' ? WGAN_GP_DEFAULTS : WGAN_DEFAULTS);
+  // `variant` given as undefined means the model's; the defaults supply it when not given
+  if (c.variant !== undefined && c.variant !== variant) throw new RangeError(`${name} config: 'variant' is '${variant}' for this model, got ${JSON.stringify(c.variant)}`);
+  checkChoice(name, 'variant', variant, ['clip', 'gp'] as const);
   checkChoice(name, 'architecture', c.architecture, ['mlp', 'dcgan'] as const);
-  checkMlpGanArchitecture(name, c);
-  for (const f of ['gFilters', 'dFilters', 'kernelSize'] as const) checkNumber(name, f, c[f], { min: 1, integer: true });
+  const arch = checkedMlpGanArchitecture(name, c);
+  const positive = { min: 1, integer: true };
+  checkNumber(name, 'gFilters', c.gFilters, positive);
+  checkNumber(name, 'dFilters', c.dFilters, positive);
+  checkNumber(name, 'kernelSize', c.kernelSize, positive);
   checkNumber(name, 'denseUnits', c.denseUnits, { min: 0, integer: true });
   checkNumber(name, 'initStd', c.initStd, { min: 0, minExclusive: true });
-  checkNumber(name, 'nCritic', c.nCritic, { min: 1, integer: true });
+  checkNumber(name, 'nCritic', c.nCritic, positive);
   checkBoolean(name, 'criticWarmup', c.criticWarmup);
   checkNumber(name, 'clipValue', c.clipValue, { min: 0, minExclusive: true });
   checkNumber(name, 'lambda', c.lambda, { min: 0 });
@@ -174,10 +173,30 @@ export function resolveWganConfig(config: object = {}, variant: 'clip' | 'gp' = 
   checkNumber(name, 'learningRate', c.learningRate, { min: 0, minExclusive: true });
   checkNumber(name, 'beta1', c.beta1, { min: 0, max: 1, maxExclusive: true });
   checkNumber(name, 'beta2', c.beta2, { min: 0, max: 1, maxExclusive: true });
-  checkNumber(name, 'batchSize', c.batchSize, { min: 1, integer: true });
+  checkNumber(name, 'batchSize', c.batchSize, positive);
   checkNumber(name, 'emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
-  checkLrDecay(name, c);
-  return c;
+  const decay = checkedLrDecay(name, c);
+  return {
+    variant,
+    architecture: c.architecture,
+    ...arch,
+    gFilters: c.gFilters,
+    dFilters: c.dFilters,
+    kernelSize: c.kernelSize,
+    denseUnits: c.denseUnits,
+    initStd: c.initStd,
+    nCritic: c.nCritic,
+    criticWarmup: c.criticWarmup,
+    clipValue: c.clipValue,
+    lambda: c.lambda,
+    optimizer: c.optimizer,
+    learningRate: c.learningRate,
+    beta1: c.beta1,
+    beta2: c.beta2,
+    batchSize: c.batchSize,
+    emaDecay: c.emaDecay,
+    ...decay,
+  };
 }
 
 /** The DCGAN builders' view of a conv WGAN config (unconditional, no dense hidden layer). */

@@ -10,6 +10,7 @@ import { checkData } from '../core/stateFile.js';
 import { z } from 'zod';
 import { GENERATIVE_MODELS, makeGenerativeLearner, generativeKinds } from '../generative/models.js';
 import { ELBO_KINDS, GENERATIVE_KINDS } from '../generative/kinds.js';
+import { WGAN_GP_DEFAULTS } from '../generative/wgan.js';
 import { scoreMetric, scoreOf } from '../generative/score.js';
 import { epochSize, finishedRunCheckpoint, trainGenerative } from '../generative/train.js';
 import type { GenerativeLearner, ImageBatch } from '../generative/types.js';
@@ -139,6 +140,25 @@ test('a bad config is a RangeError naming the field', () => {
   assert.throws(() => makeGenerativeLearner('wgan', { variant: 'gp' }), /'variant'/);
   assert.throws(() => makeGenerativeLearner('vae', { latent: 20 }), /unknown field 'latent'/);
   assert.throws(() => makeGenerativeLearner('vae', { hidden: [64, 0] }), /VAE config: 'hidden' must be a non-empty list of positive integers/);
+  // a layer list is checked before it is copied: a number is no TypeError, a string no list of its letters
+  assert.throws(() => makeGenerativeLearner('gan', { generatorHidden: 256 }), /GAN config: 'generatorHidden' must be a non-empty list of positive integers, got 256/);
+  assert.throws(() => makeGenerativeLearner('wgan', { criticHidden: '512' }), /WGAN config: 'criticHidden' must be a list of positive integers, got "512"/);
+});
+
+test('a valid config resolves to exactly the defaults\' fields, the given ones over them, lists copied', () => {
+  for (const kind of GENERATIVE_KINDS) {
+    const entry = GENERATIVE_MODELS[kind];
+    assert.equal(Object.keys(entry.resolve({ batchSize: 7 })), Object.keys(entry.resolve({})), kind);
+    assert.is(entry.resolve({ batchSize: 7 }).batchSize, 7, kind);
+  }
+  const generatorHidden = [32, 64];
+  const gan = GENERATIVE_MODELS.gan.resolve({ generatorHidden });
+  assert.ok('generatorHidden' in gan && gan.generatorHidden !== generatorHidden);
+  assert.equal('generatorHidden' in gan && gan.generatorHidden, [32, 64]);
+  const wgan = GENERATIVE_MODELS['wgan-gp'].resolve({ variant: undefined, decayStart: 3, decayIterations: 4, emaDecay: 0.5 });
+  assert.equal(wgan, { ...WGAN_GP_DEFAULTS, generatorHidden: [...WGAN_GP_DEFAULTS.generatorHidden], criticHidden: [...WGAN_GP_DEFAULTS.criticHidden], decayStart: 3, decayIterations: 4, emaDecay: 0.5 });
+  const vae = GENERATIVE_MODELS.vae.resolve({ hidden: 400 });
+  assert.ok('hidden' in vae && vae.hidden === 400);
 });
 
 for (const kind of KINDS) {
