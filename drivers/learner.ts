@@ -66,21 +66,19 @@ type Reply = Exclude<FromLearner, { type: 'ready' }>;
  * request in flight when the process dies or its channel breaks fails with `LearnerLost`.
  */
 export class LearnerProcess {
-  private child!: ChildProcess;
   private readonly waiting = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
   backend = 'unknown';
   private closing = false;
   /** Called when the process exits unexpectedly. */
   onExit: ((code: number | null, signal: NodeJS.Signals | null) => void) | undefined;
 
-  private constructor() {}
+  private constructor(private readonly child: ChildProcess) {}
 
   /** Forks the process, initialises its learner, and resolves once it is ready. */
   static async start(init: LearnerInit | GenerativeLearnerInit, backend?: string): Promise<LearnerProcess> {
-    const l = new LearnerProcess();
     const env = { ...process.env };
     if (backend !== undefined) env.NNLAB_BACKEND = backend;
-    l.child = fork(ENTRY, [], { serialization: 'advanced', env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const l = new LearnerProcess(fork(ENTRY, [], { serialization: 'advanced', env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     const ready = new Promise<void>((resolve, reject) => {
       const early = (code: number | null, signal: NodeJS.Signals | null) => reject(new Error(`learner process exited during start (${signal ?? code})`));
       l.child.once('exit', early);

@@ -154,6 +154,19 @@ test("a round whose transitions' arrays disagree is refused, naming the sizes; t
   await learner.close();
 });
 
+test('an inline round with no whole positive batchSize is refused, naming it (a batchSize of 0 was a TypeError on a missing minibatch)', async () => {
+  const learner = new InlineLearner(init, 'cpu');
+  for (const bad of [0, 1.5]) {
+    await learner.train({ ...round(1), batchSize: bad }).then(
+      () => assert.unreachable(`a round of batchSize ${bad} was trained`),
+      (e: Error) => assert.match(e.message, new RegExp(`^train request 1: batchSize must be a positive integer, got ${bad}$`)),
+    );
+  }
+  // a round of no steps (a state request) still draws nothing and answers
+  assert.is((await learner.train({ ...empty, wantState: true })).state.updates, 0);
+  await learner.close();
+});
+
 test('the DQN learner process loads no tfjs: its host and the GEMM reach no tfjs package', () => {
   for (const file of ['workers/dqnLearnerHost.js', 'workers/learnerMessages.js', 'core/fused.js']) {
     const { files, packages } = reachableImports(file);

@@ -41,6 +41,7 @@ export class DqnLearnerHost {
     const u = this.update;
     if (req.state !== undefined) this.setState(req.state);
     const { batchSize } = req;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`train request ${req.id}: batchSize must be a positive integer, got ${batchSize}`);
     const obsDim = this.obsDim;
     const added = req.rewards.length;
     if (req.obs.length !== added * obsDim || req.nextObs.length !== added * obsDim || req.actions.length !== added || req.terminated.length !== added) {
@@ -48,21 +49,24 @@ export class DqnLearnerHost {
     }
     if (added > 0) this.replay.addBatch(req.obs, req.actions, req.rewards, req.nextObs, req.terminated);
     const steps = req.phases.reduce((a, p) => a + p.gradientSteps, 0);
-    // the round's minibatches, drawn in one go after its transitions are in (none for a round of no steps)
+    // the round's minibatches, drawn in one go after its transitions are in (an empty batch and no draw for a round of no steps)
     const total = steps * batchSize;
-    if (total > 0 && this.rows?.size !== total) this.rows = this.replay.allocBatch(total);
-    const b = total > 0 ? this.replay.sample(total, this.replayRng, this.rows) : undefined;
+    let b: TransitionBatch;
+    if (total > 0) {
+      if (this.rows?.size !== total) this.rows = this.replay.allocBatch(total);
+      b = this.replay.sample(total, this.replayRng, this.rows);
+    } else b = this.replay.allocBatch(0);
     let lossSum = 0;
     let row = 0;
     for (const phase of req.phases) {
       for (let g = 0; g < phase.gradientSteps; g++, row += batchSize) {
         lossSum += u.update({
           size: batchSize,
-          obs: b!.obs.subarray(row * obsDim, (row + batchSize) * obsDim),
-          actions: b!.actions.subarray(row, row + batchSize),
-          rewards: b!.rewards.subarray(row, row + batchSize),
-          nextObs: b!.nextObs.subarray(row * obsDim, (row + batchSize) * obsDim),
-          terminated: b!.terminated.subarray(row, row + batchSize),
+          obs: b.obs.subarray(row * obsDim, (row + batchSize) * obsDim),
+          actions: b.actions.subarray(row, row + batchSize),
+          rewards: b.rewards.subarray(row, row + batchSize),
+          nextObs: b.nextObs.subarray(row * obsDim, (row + batchSize) * obsDim),
+          terminated: b.terminated.subarray(row, row + batchSize),
         });
       }
       if (phase.updateTarget) u.updateTarget();
