@@ -28,7 +28,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initBackend } from '../core/backend.js';
-import { GENERATIVE_MODELS } from '../generative/models.js';
+import { GENERATIVE_KINDS, isGenerativeKind, type GenerativeKind } from '../generative/kinds.js';
 import { latestEpochCheckpoint, saveEpochCheckpoint } from '../generative/epochCheckpoint.js';
 import { MNIST_SIZES } from '../generative/mnist.js';
 import { finishedRunCheckpoint, trainGenerative, type EpochSummary } from '../generative/train.js';
@@ -102,9 +102,10 @@ interface Run {
 
 async function main(): Promise<void> {
   const backend = await initBackend(arg('backend') !== undefined ? { backend: arg('backend')! } : {});
-  const available = Object.keys(GENERATIVE_MODELS);
-  const models = (arg('models') ?? ['vae', 'gan', 'wgan', 'wgan-gp', 'dcgan', 'cdcgan'].filter((m) => available.includes(m)).join(',')).split(',');
-  for (const m of models) if (!available.includes(m)) throw new Error(`--models: unknown model '${m}' (known: ${available.join(', ')})`);
+  const models = (arg('models') ?? 'vae,gan,wgan,wgan-gp,dcgan,cdcgan').split(',').map((m): GenerativeKind => {
+    if (!isGenerativeKind(m)) throw new Error(`--models: unknown model '${m}' (known: ${GENERATIVE_KINDS.join(', ')})`);
+    return m;
+  });
   const seedsArg = arg('seeds') ?? '2';
   // a list ("1,7"; "2," for seed 2 alone) or a count N (seeds 1..N)
   const seeds = seedsArg.includes(',') ? seedsArg.split(',').filter((x) => x !== '').map(Number) : Array.from({ length: Number(seedsArg) }, (_, i) => i + 1);

@@ -11,6 +11,7 @@ import { DqnLearnerHost } from '../workers/dqnLearnerHost.js';
 import type { FromLearner, GenerativeLearnerInit, GenerativeLearnerRequest, LearnerInit, TrainReply, TrainReplyWithState, TrainRequest } from '../protocol/messages.js';
 import { parseFromLearner } from '../workers/learnerMessages.js';
 import type { RngState } from '../base/rng.js';
+import type { GenerativeKind } from '../generative/kinds.js';
 import type { GenerativeLearner, ImageBatch, Metrics } from '../generative/types.js';
 import type { RemoteLearner } from '../generative/train.js';
 
@@ -263,7 +264,7 @@ export class GenerativeProcessLearner implements RemoteLearner {
 
   constructor(private readonly backendName?: string) {}
 
-  async start(kind: string, config: Record<string, unknown>, rng: RngState, loadDir?: string): Promise<void> {
+  async start(kind: GenerativeKind, config: Record<string, unknown>, rng: RngState, loadDir?: string): Promise<void> {
     this.proc = await LearnerProcess.start({ type: 'init-generative', kind, config, rng, ...(loadDir !== undefined ? { loadDir } : {}) }, this.backendName);
   }
 

@@ -18,14 +18,15 @@ import path from 'node:path';
 import { Rng, type RngState } from '../base/rng.js';
 import { batchesPerEpoch, epochBatches, loadMnist, MNIST_SIZES, scalePixels, type Mnist } from './mnist.js';
 import { generativeBatchSize, makeGenerativeLearner } from './models.js';
+import type { GenerativeKind } from './kinds.js';
 import { encodePng, interpolationStrip, sampleGrid } from './png.js';
 import { evaluateGenerator, featureStats, GENERATIVE_EVAL_SEEDS, type FeatureStats } from './eval.js';
 import { loadOrTrainClassifier, type Classifier } from './lenet.js';
 import type { GenerativeLearner, ImageBatch, Metrics } from './types.js';
 
 export interface TrainGenerativeOptions {
-  /** Registry kind: 'vae', 'vae-conv', 'gan', 'wgan', 'wgan-gp', … (models.ts). */
-  kind: string;
+  /** Registry kind: 'vae', 'vae-conv', 'gan', 'wgan', 'wgan-gp', … (kinds.ts). */
+  kind: GenerativeKind;
   /** The model's config (partial; defaults per model). */
   config?: Record<string, unknown>;
   /** Passes over the training images (MNIST's 60 000). */
@@ -78,7 +79,7 @@ export interface TrainGenerativeOptions {
 /** A learner trained outside this thread (drivers/learner.ts GenerativeProcessLearner). */
 export interface RemoteLearner {
   /** Builds the same model from the same generator state (`rng` before the model drew from it), then loads `loadDir` if given. */
-  start(kind: string, config: Record<string, unknown>, rng: RngState, loadDir?: string): Promise<void>;
+  start(kind: GenerativeKind, config: Record<string, unknown>, rng: RngState, loadDir?: string): Promise<void>;
   /** One training iteration, as `learner.trainStep`. */
   trainStep(batches: ImageBatch[]): Promise<Metrics>;
   /** Copies the remote parameters (and batchnorm averages) into `local`. */
@@ -113,7 +114,7 @@ export interface EpochSummary {
 }
 
 export interface TrainGenerativeResult {
-  kind: string;
+  kind: GenerativeKind;
   seed: number;
   batchSize: number;
   epochs: EpochSummary[];

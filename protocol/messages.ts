@@ -371,7 +371,7 @@ export interface LearnerInit {
  */
 export interface GenerativeLearnerInit {
   type: 'init-generative';
-  kind: string;
+  kind: GenerativeKind;
   config: Record<string, unknown>;
   /** State of the Rng the model is built from. */
   rng: RngState;

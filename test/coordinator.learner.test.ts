@@ -134,6 +134,10 @@ test('the learner channel refuses malformed messages on both sides, naming the f
   refused(() => parseToLearner({ ...round(1), obs: [1, 2, 3, 4] }), /^a message from the coordinator: obs: .*Float32Array.*, got an Array of 4/);
   refused(() => parseToLearner({ type: 'train!', id: 1 }), /^a message from the coordinator: type:/);
   assert.is(parseToLearner(round(1)).type, 'train');
+  // a generative init names a model kind of the registry's list (was any string, refused only by the process's factory)
+  const genInit = { type: 'init-generative', kind: 'wgan-gp', config: {}, rng: new Rng(1).getState() };
+  assert.is(parseToLearner(genInit).type, 'init-generative');
+  refused(() => parseToLearner({ ...genInit, kind: 'wgan_gp' }), /^a message from the coordinator: kind: .*"vae".*"cdcgan", got "wgan_gp"$/);
   // from the learner: a reply whose parameters are not tensors, a failure without a message
   const reply = { type: 'trained', id: 1, updates: 4, version: 4, params: { w: { shape: [2], data: new Float32Array(2) } }, meanLoss: 0.5, seconds: 0.01 };
   assert.is(parseFromLearner(reply).type, 'trained');

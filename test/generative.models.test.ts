@@ -8,7 +8,7 @@ import { loadModelFiles } from '../core/checkpoint.js';
 import { averageGradients, decode, encode } from '../core/tensors.js';
 import { checkData } from '../core/stateFile.js';
 import { z } from 'zod';
-import { GENERATIVE_MODELS, makeGenerativeLearner, generativeKinds } from '../generative/models.js';
+import { GENERATIVE_MODELS, generativeBatchSize, makeGenerativeLearner, generativeKinds } from '../generative/models.js';
 import { ELBO_KINDS, GENERATIVE_KINDS } from '../generative/kinds.js';
 import { WGAN_GP_DEFAULTS } from '../generative/wgan.js';
 import { scoreMetric, scoreOf } from '../generative/score.js';
@@ -82,7 +82,7 @@ test("an epoch's size: the spec's batch size, else the model config's (checked b
   assert.throws(() => epochSize({ kind: 'vae', config: { batchSize: '128' } }), /VAE config: 'batchSize' must be an integer/);
   assert.throws(() => epochSize({ kind: 'gan', config: { batchsize: 32 } }), /unknown field 'batchsize'/);
   assert.throws(() => epochSize({ kind: 'gan', batchSize: 0 }), /batchSize must be a positive integer, got 0/);
-  assert.throws(() => epochSize({ kind: 'gam' }), /unknown generative model 'gam'/);
+  assert.throws(() => generativeBatchSize('gam', {}), /unknown generative model 'gam'/, 'epochSize takes a GenerativeKind; the registry still checks a string');
   // epochBatches yields exactly batchesPerEpoch full batches
   const split = { n: 130, images: new Uint8Array(130 * 784), labels: new Uint8Array(130) };
   const got = [...epochBatches(split, 64, new Rng(1), 'unit')].map((b) => b.n);

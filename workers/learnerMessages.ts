@@ -15,6 +15,7 @@ import { resolveDqnConfig } from '../agents/dqnConfig.js';
 import type { DqnConfig } from '../agents/dqnConfig.js';
 import { count, f32, i32, rngStateSchema, tensorMapSchema, u8 } from '../base/schemas.js';
 import { checkData, fusedAdamStateSchema, replayStateSchema } from '../core/stateFile.js';
+import { GENERATIVE_KINDS } from '../generative/kinds.js';
 import { imageBatch } from '../protocol/workerFrames.js';
 import type { DqnLearnerState, FromLearner, GenerativeLearnerReply, ToLearner, TrainReply, TrainRequest } from '../protocol/messages.js';
 
@@ -55,7 +56,7 @@ const trainRequest = z.object({
 export const toLearnerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('init'), obsDim: z.number().int().min(1), numActions: z.number().int().min(1), config: dqnConfig, online: tensorMapSchema, target: tensorMapSchema }),
   trainRequest,
-  z.object({ type: z.literal('init-generative'), kind: z.string(), config: z.record(z.string(), z.unknown()), rng: rngStateSchema, loadDir: z.string().optional() }),
+  z.object({ type: z.literal('init-generative'), kind: z.enum(GENERATIVE_KINDS), config: z.record(z.string(), z.unknown()), rng: rngStateSchema, loadDir: z.string().optional() }),
   z.object({ type: z.literal('gen-step'), id: count, batches: z.array(imageBatch) }),
   z.object({ type: z.literal('gen-pull'), id: count }),
   z.object({ type: z.literal('gen-save'), id: count, dir: z.string() }),
