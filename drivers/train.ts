@@ -7,10 +7,10 @@
  * kinds run as specs with no threads through `nnlab run`'s own drivers.)
  */
 import path from 'node:path';
-import { make, type Env } from '../envs/index.js';
+import { make } from '../envs/index.js';
 import { isTabular, TABULAR_ALGOS } from '../agents/algos.js';
 import { RL_AGENTS } from '../agents/registry.js';
-import { GREEDY_MAX_STEPS, greedyTabularPolicy, trainTabular } from '../agents/tabular.js';
+import { discreteEnv, GREEDY_MAX_STEPS, greedyTabularPolicy, trainTabular } from '../agents/tabular.js';
 import { finalEvaluation } from '../agents/evaluate.js';
 import type { Metrics } from '../agents/types.js';
 import { TABULAR_EPISODES } from '../protocol/tasks.js';
@@ -53,8 +53,9 @@ export async function runTrain(opts: TrainOptions): Promise<RunOutcome> {
     }
   };
   log(`nnlab train ${opts.agent} on ${opts.env}, seed ${opts.seed}, backend ${opts.backend}; metrics in ${runDir}/metrics.jsonl`);
-  const env = make(opts.env) as Env<number, number>;
-  const agent = RL_AGENTS[algo].Agent.forEnv(env, { seed: opts.seed });
+  const { Agent } = RL_AGENTS[algo];
+  const env = discreteEnv(make(opts.env), Agent.agentName);
+  const agent = Agent.forEnv(env, { seed: opts.seed });
   trainTabular(env, agent, { episodes: opts.budget ?? TABULAR_EPISODES, onMetrics });
   const { meanReturn } = finalEvaluation(env, greedyTabularPolicy(agent.params), { episodes: opts.finalEpisodes, seed: opts.seed, maxSteps: GREEDY_MAX_STEPS });
   await agent.save(path.join(runDir, 'checkpoints'));
