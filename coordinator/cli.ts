@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
-import { initBackend, backendInfo } from '../core/backend.js';
+import { initBackend } from '../core/backend.js';
 import { version } from '../core/version.js';
 import { redisUrlProblem } from '../protocol/redisUrl.js';
 import { DQN_ENV_STEPS } from '../protocol/tasks.js';
@@ -153,8 +153,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'demo': {
       const { runDemo } = await import('../drivers/demo.js');
-      await initBackend(values.backend === undefined ? {} : { backend: values.backend });
-      await runDemo({ seed: intOption('seed', values.seed, 1), epochs: intOption('epochs', values.epochs, 60), backend: backendInfo()!.name });
+      const { name: backend } = await initBackend(values.backend === undefined ? {} : { backend: values.backend });
+      await runDemo({ seed: intOption('seed', values.seed, 1), epochs: intOption('epochs', values.epochs, 60), backend });
       return;
     }
     case 'train': {
@@ -197,14 +197,14 @@ async function main(argv: string[]): Promise<void> {
       }
       if (values.config !== undefined) throw new UsageError(`--config is for the generative models (${GENERATIVE_KINDS.join(', ')}), not ${agent}`);
       if (!isTabular(agent)) throw new UsageError(`unknown agent or model '${agent}' (expected one of ${[...TRAIN_ALGOS, ...GENERATIVE_KINDS].join(', ')})`);
-      await initBackend(values.backend === undefined ? {} : { backend: values.backend });
+      const { name: backend } = await initBackend(values.backend === undefined ? {} : { backend: values.backend });
       // a tabular agent: a spec with no threads, trained in this thread with its Q table kept (coordinator/train.ts)
       const { trainTabular } = await import('./train.js');
       const opts: Parameters<typeof trainTabular>[0] = {
         agent,
         env: values.env ?? 'CliffWalking-v1',
         seed: intOption('seed', values.seed, 0),
-        backend: backendInfo()!.name,
+        backend,
       };
       if (values.steps !== undefined) opts.episodes = intOption('steps', values.steps, 0);
       if (values.goal !== undefined) throw new UsageError(`--goal is for dqn; ${agent} trains for --steps episodes`);
