@@ -12,6 +12,7 @@ import { isTabular, TABULAR_ALGOS } from '../agents/algos.js';
 import { RL_AGENTS } from '../agents/registry.js';
 import { discreteEnv, GREEDY_MAX_STEPS, greedyTabularPolicy, trainTabular } from '../agents/tabular.js';
 import { finalEvaluation } from '../agents/evaluate.js';
+import { formatMetric } from '../base/format.js';
 import type { Metrics } from '../agents/types.js';
 import { TABULAR_EPISODES } from '../protocol/tasks.js';
 import type { RunMetrics, RunOutcome } from './context.js';
@@ -48,7 +49,7 @@ export async function runTrain(opts: TrainOptions): Promise<RunOutcome> {
     const now = performance.now();
     if (m['eval/mean_return'] !== undefined || now - lastLog > 2000) {
       lastLog = now;
-      const fields = Object.entries(m).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`);
+      const fields = Object.entries(m).map(([k, v]) => `${k} ${formatMetric(v)}`);
       log(`step ${String(step).padStart(7)}  ${fields.join('  ')}`);
     }
   };
