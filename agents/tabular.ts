@@ -104,7 +104,27 @@ interface TabularAgentCtor<A extends TabularAgent> {
 
 /** A tabular agent's class (Sarsa, QLearning, …): a new agent for given table sizes, or for an env's Discrete spaces. */
 export interface TabularAgentClass extends TabularAgentCtor<TabularAgent> {
-  forEnv(env: Env<number, number>, config?: Partial<TabularConfig>): TabularAgent;
+  forEnv(env: Env, config?: Partial<TabularConfig>): TabularAgent;
+}
+
+/** An env a tabular agent learns: Discrete observation and action spaces (its observations and actions are numbers). */
+export type DiscreteEnv = Env<number, number> & { readonly observationSpace: Discrete; readonly actionSpace: Discrete };
+
+function hasDiscreteSpaces(env: Env): env is DiscreteEnv {
+  return env.observationSpace instanceof Discrete && env.actionSpace instanceof Discrete;
+}
+
+/**
+ * `env` checked to be one a tabular agent can learn: Discrete observation and action spaces
+ * starting at 0 (they index its Q table). Otherwise a TypeError naming `who` and the spaces.
+ */
+export function discreteEnv(env: Env, who = 'a tabular agent'): DiscreteEnv {
+  if (!hasDiscreteSpaces(env)) {
+    throw new TypeError(`${who} needs Discrete observation and action spaces, got ${String(env.observationSpace)} and ${String(env.actionSpace)}`);
+  }
+  const { observationSpace: obs, actionSpace: act } = env;
+  if (obs.start !== 0 || act.start !== 0) throw new TypeError(`${who} needs Discrete spaces starting at 0 (got start ${obs.start} and ${act.start})`);
+  return env;
 }
 
 export class TabularAgent implements Learner<TabularTransition, QParams> {
@@ -128,13 +148,9 @@ export class TabularAgent implements Learner<TabularTransition, QParams> {
     this.rng = new Rng(c.seed);
   }
 
-  /** A new agent of this class (Sarsa, QLearning, …) for an env with Discrete observation and action spaces starting at 0. */
-  static forEnv<A extends TabularAgent>(this: TabularAgentCtor<A>, env: Env<number, number>, config: Partial<TabularConfig> = {}): A {
-    const { observationSpace: obs, actionSpace: act } = env;
-    if (!(obs instanceof Discrete) || !(act instanceof Discrete)) {
-      throw new TypeError(`${this.agentName} needs Discrete observation and action spaces, got ${String(obs)} and ${String(act)}`);
-    }
-    if (obs.start !== 0 || act.start !== 0) throw new TypeError(`${this.agentName} needs Discrete spaces starting at 0 (got start ${obs.start} and ${act.start})`);
+  /** A new agent of this class (Sarsa, QLearning, …) for an env with Discrete observation and action spaces starting at 0 (checked by discreteEnv). */
+  static forEnv<A extends TabularAgent>(this: TabularAgentCtor<A>, env: Env, config: Partial<TabularConfig> = {}): A {
+    const { observationSpace: obs, actionSpace: act } = discreteEnv(env, this.agentName);
     return new this(obs.n, act.n, config);
   }
 

@@ -17,7 +17,7 @@ import { make, TaxiEnv } from '../envs/index.js';
 import type { Env } from '../envs/index.js';
 import { QLearning } from '../agents/qlearning.js';
 import { Sarsa } from '../agents/sarsa.js';
-import { evaluateGreedy, greedyAction, trainTabular, type QParams, type TabularAgent } from '../agents/tabular.js';
+import { discreteEnv, evaluateGreedy, greedyAction, trainTabular, type QParams, type TabularAgent } from '../agents/tabular.js';
 import { trainDqn, DQN_DEFAULTS } from '../agents/dqn.js';
 import { trainReinforce } from '../agents/reinforce.js';
 import { trainActorCritic } from '../agents/actorCritic.js';
@@ -118,7 +118,7 @@ function tabular(seeds: number): void {
   ];
   for (const c of cases) {
     for (let seed = 0; seed < seeds; seed++) {
-      const env = make(c.env) as Env<number, number>;
+      const env = discreteEnv(make(c.env));
       const agent = c.make(env, seed);
       const t0 = performance.now();
       let envSteps = 0;

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
-import { initBackend, backendInfo } from '../core/backend.js';
+import { initBackend } from '../core/backend.js';
 import { version } from '../core/version.js';
 import { redisUrlProblem } from '../protocol/redisUrl.js';
 import { DQN_ENV_STEPS } from '../protocol/tasks.js';
@@ -153,8 +153,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'demo': {
       const { runDemo } = await import('../drivers/demo.js');
-      await initBackend(values.backend === undefined ? {} : { backend: values.backend });
-      await runDemo({ seed: intOption('seed', values.seed, 1), epochs: intOption('epochs', values.epochs, 60), backend: backendInfo()!.name });
+      const { name: backend } = await initBackend(values.backend === undefined ? {} : { backend: values.backend });
+      await runDemo({ seed: intOption('seed', values.seed, 1), epochs: intOption('epochs', values.epochs, 60), backend });
       return;
     }
     case 'train': {
@@ -171,7 +171,7 @@ async function main(argv: string[]): Promise<void> {
           model: { kind: agent, config },
           seed: intOption('seed', values.seed, 0),
           budget: { epochs: Math.max(1, intOption('epochs', values.epochs, 5)) },
-          workers: { rollout: 0, gradient: values.workers === undefined ? 0 : intOption('workers', values.workers, 0), learner: { process: false } },
+          workers: { rollout: 0, gradient: values.workers === undefined ? 0 : intValue('workers', values.workers), learner: { process: false } },
         };
         await runExperiment({ spec, port: intOption('port', values.port, 0) });
         return;
@@ -188,7 +188,7 @@ async function main(argv: string[]): Promise<void> {
           env: { id: values.env ?? 'CartPole-v1' },
           agent: { algo: 'dqn', config: {} },
           seed: intOption('seed', values.seed, 0),
-          budget: { envSteps: values.steps === undefined ? DQN_ENV_STEPS : intOption('steps', values.steps, 0) },
+          budget: { envSteps: values.steps === undefined ? DQN_ENV_STEPS : intValue('steps', values.steps) },
           workers: { rollout: 0, learner: { process: false } },
           eval: goal !== undefined ? { goal } : {}, // the spec's defaults fill the rest
         };
@@ -197,16 +197,16 @@ async function main(argv: string[]): Promise<void> {
       }
       if (values.config !== undefined) throw new UsageError(`--config is for the generative models (${GENERATIVE_KINDS.join(', ')}), not ${agent}`);
       if (!isTabular(agent)) throw new UsageError(`unknown agent or model '${agent}' (expected one of ${[...TRAIN_ALGOS, ...GENERATIVE_KINDS].join(', ')})`);
-      await initBackend(values.backend === undefined ? {} : { backend: values.backend });
+      const { name: backend } = await initBackend(values.backend === undefined ? {} : { backend: values.backend });
       // a tabular agent: a spec with no threads, trained in this thread with its Q table kept (coordinator/train.ts)
       const { trainTabular } = await import('./train.js');
       const opts: Parameters<typeof trainTabular>[0] = {
         agent,
         env: values.env ?? 'CliffWalking-v1',
         seed: intOption('seed', values.seed, 0),
-        backend: backendInfo()!.name,
+        backend,
       };
-      if (values.steps !== undefined) opts.episodes = intOption('steps', values.steps, 0);
+      if (values.steps !== undefined) opts.episodes = intValue('steps', values.steps);
       if (values.goal !== undefined) throw new UsageError(`--goal is for dqn; ${agent} trains for --steps episodes`);
       await trainTabular(opts);
       return;
@@ -228,7 +228,7 @@ async function main(argv: string[]): Promise<void> {
       const opts: Parameters<typeof runExperiment>[0] = { port: intOption('port', values.port, 7070) };
       if (spec !== undefined) opts.spec = spec;
       if (values.resume !== undefined) opts.resume = values.resume;
-      if (values.workers !== undefined) opts.workers = intOption('workers', values.workers, 2);
+      if (values.workers !== undefined) opts.workers = intValue('workers', values.workers);
       if (values.queue !== undefined) opts.queue = { url: queueUrl(values.queue) };
       if (values.host !== undefined) opts.host = values.host;
       const token = await runToken(values);
@@ -246,10 +246,10 @@ async function main(argv: string[]): Promise<void> {
         if (values.connect !== undefined) throw new UsageError('a worker serves either a run (--connect) or a queue (--queue), not both');
         const { runQueueWorker } = await import('../workers/queueWorker.js');
         const opts: Parameters<typeof runQueueWorker>[0] = { url: queueUrl(values.queue), allowCode: values['allow-code'] === true, allowModules: allowed };
-        if (values.concurrency !== undefined) opts.concurrency = Math.max(1, intOption('concurrency', values.concurrency, 1));
+        if (values.concurrency !== undefined) opts.concurrency = Math.max(1, intValue('concurrency', values.concurrency));
         if (values.name !== undefined) opts.name = values.name;
-        if (values['lock-duration'] !== undefined) opts.lockDurationMs = Math.max(1, intOption('lock-duration', values['lock-duration'], 30_000));
-        if (values['stalled-interval'] !== undefined) opts.stalledIntervalMs = Math.max(1, intOption('stalled-interval', values['stalled-interval'], 30_000));
+        if (values['lock-duration'] !== undefined) opts.lockDurationMs = Math.max(1, intValue('lock-duration', values['lock-duration']));
+        if (values['stalled-interval'] !== undefined) opts.stalledIntervalMs = Math.max(1, intValue('stalled-interval', values['stalled-interval']));
         const done = await runQueueWorker(opts);
         console.log(`worker stopped after ${done} trial(s)`);
         return;
@@ -260,7 +260,7 @@ async function main(argv: string[]): Promise<void> {
       const { runRemoteWorker } = await import('../workers/remote.js');
       const opts: Parameters<typeof runRemoteWorker>[0] = { url: values.connect, token, allowCode: values['allow-code'] === true, allowModules: allowed };
       if (values['tls-ca'] !== undefined) opts.ca = readFlagFile('tls-ca', values['tls-ca']);
-      if (values.threads !== undefined) opts.threads = Math.max(1, intOption('threads', values.threads, 1));
+      if (values.threads !== undefined) opts.threads = Math.max(1, intValue('threads', values.threads));
       if (values.name !== undefined) opts.name = values.name;
       const done = await runRemoteWorker(opts);
       console.log(`the run ended; this worker did ${done} tasks`);
@@ -338,11 +338,16 @@ async function modelConfigOption(kind: string, value: string | undefined): Promi
   return record;
 }
 
-function intOption(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
+/** `--name`'s value as a non-negative integer (for a flag passed on only when given: its default is the callee's). */
+function intValue(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, got '${value}'`);
   return n;
+}
+
+/** intValue, or the CLI's own default `fallback` when the flag is absent. */
+function intOption(name: string, value: string | undefined, fallback: number): number {
+  return value === undefined ? fallback : intValue(name, value);
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {

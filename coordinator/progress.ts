@@ -2,6 +2,8 @@
  * A terminal progress bar: one line redrawn in place on a TTY (steps/budget, return, losses,
  * steps/s, workers alive), or a plain line every few seconds when the output is a file or pipe.
  */
+import { formatMetric } from '../base/format.js';
+
 export class Progress {
   private last = 0;
   private readonly tty: boolean;
@@ -42,7 +44,7 @@ export class Progress {
     const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
     const parts = Object.entries(fields)
       .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `${k} ${typeof v === 'number' ? fmt(v) : v}`);
+      .map(([k, v]) => `${k} ${typeof v === 'number' ? formatMetric(v) : v}`);
     const line = `${bar} ${done}/${this.totalValue} ${this.unit}  ${parts.join('  ')}`;
     if (this.tty) {
       this.out.write(`\r\x1b[2K${line}`);
@@ -55,10 +57,4 @@ export class Progress {
     if (this.tty && this.drawn) this.out.write('\n');
     this.drawn = false;
   }
-}
-
-function fmt(v: number): string {
-  if (Number.isInteger(v)) return String(v);
-  const a = Math.abs(v);
-  return a >= 100 ? v.toFixed(0) : a >= 1 ? v.toFixed(2) : v.toPrecision(3);
 }

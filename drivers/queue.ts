@@ -16,6 +16,7 @@ import { withSource } from '../workers/envModules.js';
 import type { TrialStatus } from '../protocol/messages.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { firstIssueText } from '../base/schemas.js';
+import { ownField } from '../base/plainData.js';
 import { connectionOptions, jobProgressSchema, jobResultSchema, progressPoints, QUEUE_NAME, redisErrorLogger, type TrialJobData } from '../protocol/queue.js';
 import { expandSweep, parseSpec, type ExperimentSpec, type Trial } from './spec.js';
 import { sweepWork, trialMetrics, writeTrialMetrics } from './trials.js';
@@ -132,10 +133,28 @@ export async function loadSweep(url: string, sweepId: string, log: (line: string
     const client = await queue.client;
     const text = await client.get(sweepKey(sweepId));
     if (text === null) throw new Error(`--attach ${sweepId}: redis ${redactRedisUrl(url)} holds no sweep with that id (ids are printed by nnlab sweep --queue)`);
-    return parseSpec((JSON.parse(text) as { spec: unknown }).spec, `(sweep ${sweepId} in redis)`);
+    return storedSweepSpec(text, sweepId);
   } finally {
     await queue.close();
   }
+}
+
+/**
+ * The spec in a sweep's Redis record (`{ spec, trials, createdAt }`, as submitSweep stores it):
+ * read as unchecked data, so a record that is not JSON, not an object or has no spec fails with
+ * an error naming the sweep and its key, and the spec itself is checked by parseSpec.
+ */
+export function storedSweepSpec(text: string, sweepId: string): ExperimentSpec {
+  const where = `sweep ${sweepId} in redis (key ${sweepKey(sweepId)})`;
+  let record: unknown;
+  try {
+    record = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${where}: not JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const spec = ownField(record, 'spec');
+  if (spec === undefined) throw new Error(`${where}: the record has no spec field (submitSweep stores { spec, trials, createdAt })`);
+  return parseSpec(spec, `(${where})`);
 }
 
 /** Where a job is: BullMQ's state, with a trial waiting for another try after a failure called `retried`. */

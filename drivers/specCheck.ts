@@ -21,9 +21,9 @@ export const CONFIG_LIMITS = Object.freeze({
   /** Replay capacity in transitions (SB3's default is 1e6). */
   bufferSize: 1_000_000,
   batchSize: SPEC_LIMITS.batchSize,
-  /** Vector envs of A2C / Actor-Critic, A2C's steps per update, and their product. */
-  numEnvs: 4096,
-  numSteps: 100_000,
+  /** Vector envs of A2C / Actor-Critic, A2C's steps per update, and their product: the caps of a rollout task's. */
+  numEnvs: SPEC_LIMITS.numEnvs,
+  numSteps: SPEC_LIMITS.rolloutSteps,
   rolloutTransitions: SPEC_LIMITS.rolloutTransitions,
   episodesPerUpdate: 10_000,
   /** Hidden layers of an MLP, units in each, and weights between consecutive hidden layers (Σ hᵢ·hᵢ₊₁). */

@@ -7,11 +7,12 @@
  * kinds run as specs with no threads through `nnlab run`'s own drivers.)
  */
 import path from 'node:path';
-import { make, type Env } from '../envs/index.js';
+import { make } from '../envs/index.js';
 import { isTabular, TABULAR_ALGOS } from '../agents/algos.js';
 import { RL_AGENTS } from '../agents/registry.js';
-import { GREEDY_MAX_STEPS, greedyTabularPolicy, trainTabular } from '../agents/tabular.js';
+import { discreteEnv, GREEDY_MAX_STEPS, greedyTabularPolicy, trainTabular } from '../agents/tabular.js';
 import { finalEvaluation } from '../agents/evaluate.js';
+import { formatMetric } from '../base/format.js';
 import type { Metrics } from '../agents/types.js';
 import { TABULAR_EPISODES } from '../protocol/tasks.js';
 import type { RunMetrics, RunOutcome } from './context.js';
@@ -48,13 +49,14 @@ export async function runTrain(opts: TrainOptions): Promise<RunOutcome> {
     const now = performance.now();
     if (m['eval/mean_return'] !== undefined || now - lastLog > 2000) {
       lastLog = now;
-      const fields = Object.entries(m).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`);
+      const fields = Object.entries(m).map(([k, v]) => `${k} ${formatMetric(v)}`);
       log(`step ${String(step).padStart(7)}  ${fields.join('  ')}`);
     }
   };
   log(`nnlab train ${opts.agent} on ${opts.env}, seed ${opts.seed}, backend ${opts.backend}; metrics in ${runDir}/metrics.jsonl`);
-  const env = make(opts.env) as Env<number, number>;
-  const agent = RL_AGENTS[algo].Agent.forEnv(env, { seed: opts.seed });
+  const { Agent } = RL_AGENTS[algo];
+  const env = discreteEnv(make(opts.env), Agent.agentName);
+  const agent = Agent.forEnv(env, { seed: opts.seed });
   trainTabular(env, agent, { episodes: opts.budget ?? TABULAR_EPISODES, onMetrics });
   const { meanReturn } = finalEvaluation(env, greedyTabularPolicy(agent.params), { episodes: opts.finalEpisodes, seed: opts.seed, maxSteps: GREEDY_MAX_STEPS });
   await agent.save(path.join(runDir, 'checkpoints'));

@@ -16,6 +16,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Rng, type RngState } from '../base/rng.js';
+import { formatMetric } from '../base/format.js';
 import { batchesPerEpoch, epochBatches, loadMnist, MNIST_SIZES, scalePixels, type Mnist } from './mnist.js';
 import { generativeBatchSize, makeGenerativeLearner } from './models.js';
 import type { GenerativeKind } from './kinds.js';
@@ -124,13 +125,9 @@ export interface TrainGenerativeResult {
 
 const testStatsCache = new Map<string, FeatureStats>();
 
-function fmt(x: number): string {
-  return Math.abs(x) >= 100 ? x.toFixed(1) : Math.abs(x) >= 1 ? x.toFixed(3) : x.toPrecision(3);
-}
-
 function short(metrics: Metrics): string {
   return Object.entries(metrics)
-    .map(([k, v]) => `${k.replace(/^[a-z]+\//, '')} ${fmt(v)}`)
+    .map(([k, v]) => `${k.replace(/^[a-z]+\//, '')} ${formatMetric(v)}`)
     .join(' ');
 }
 

@@ -3,11 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { make } from '../envs/index.js';
-import type { Env } from '../envs/core.js';
 import { Sarsa, sarsaTarget } from '../agents/sarsa.js';
 import { QLearning, qLearningTarget } from '../agents/qlearning.js';
 import { ExpectedSarsa, expectedSarsaTarget } from '../agents/expectedSarsa.js';
-import { evaluateGreedy, trainTabular, type QParams } from '../agents/tabular.js';
+import { discreteEnv, evaluateGreedy, trainTabular, type QParams } from '../agents/tabular.js';
 import { close, test } from './helpers.js';
 
 // A two-state MDP worked by hand: Q(1, ·) = [2, 4], transition s=0, a=0, r=1 → s′=1, α = 0.5, γ = 0.9.
@@ -42,7 +41,7 @@ test('a terminated step does not bootstrap: target = r for every agent', () => {
 });
 
 test('CliffWalking (α 0.5, ε 0.1, γ 1, 500 episodes): Q-learning greedy −13 (optimal path), SARSA −15…−17 (safe path)', () => {
-  const env = make('CliffWalking-v1') as Env<number, number>;
+  const env = discreteEnv(make('CliffWalking-v1'));
   const q = QLearning.forEnv(env, { alpha: 0.5, epsilon: 0.1, gamma: 1, seed: 1 });
   const qReturns = trainTabular(env, q, { episodes: 500 });
   assert.is(evaluateGreedy(env, q.params, 1, 0, 200), -13);
@@ -56,7 +55,7 @@ test('CliffWalking (α 0.5, ε 0.1, γ 1, 500 episodes): Q-learning greedy −13
 });
 
 test('FrozenLake 4x4 slippery: Q-learning and SARSA greedy success ≥ 0.70 over 1000 episodes', () => {
-  const env = make('FrozenLake-v1') as Env<number, number>;
+  const env = discreteEnv(make('FrozenLake-v1'));
   for (const Agent of [QLearning, Sarsa]) {
     const agent = Agent.forEnv(env, { alpha: 0.05, gamma: 0.99, epsilon: 0.1, seed: 3 });
     trainTabular(env, agent, { episodes: 20000 });
@@ -68,7 +67,7 @@ test('FrozenLake 4x4 slippery: Q-learning and SARSA greedy success ≥ 0.70 over
 test('save → load gives identical actions and an identical next update', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'nnlab-tab-'));
   try {
-    const env = make('CliffWalking-v1') as Env<number, number>;
+    const env = discreteEnv(make('CliffWalking-v1'));
     const a = QLearning.forEnv(env, { seed: 5 });
     trainTabular(env, a, { episodes: 20 });
     await a.save(dir);
@@ -89,11 +88,14 @@ test('bad configs get errors naming the field', () => {
   assert.throws(() => new Sarsa(4, 2, { alpha: 0 }), /Sarsa config: 'alpha' must be a number > 0 and ≤ 1, got 0/);
   assert.throws(() => new QLearning(4, 2, { epsilon: 1.5 }), /'epsilon' must be a number ≥ 0 and ≤ 1, got 1.5/);
   assert.throws(() => new QLearning(4, 2, { gama: 0.9 } as never), /unknown field 'gama'/);
-  assert.throws(() => QLearning.forEnv(make('CartPole-v1') as never), /needs Discrete observation and action spaces/);
+  assert.throws(() => QLearning.forEnv(make('CartPole-v1')), /QLearning needs Discrete observation and action spaces, got Box/);
+  assert.throws(() => discreteEnv(make('CartPole-v1'), 'Sarsa'), /Sarsa needs Discrete observation and action spaces/);
+  const cliff = make('CliffWalking-v1');
+  assert.is(discreteEnv(cliff), cliff, 'a Discrete env is passed through as is');
 });
 
 test('Expected SARSA learns the safe-ish CliffWalking path too (greedy ≥ −17)', () => {
-  const env = make('CliffWalking-v1') as Env<number, number>;
+  const env = discreteEnv(make('CliffWalking-v1'));
   const agent = ExpectedSarsa.forEnv(env, { seed: 2 });
   trainTabular(env, agent, { episodes: 500 });
   assert.ok(evaluateGreedy(env, agent.params, 1, 0, 200) >= -17);

@@ -1,6 +1,7 @@
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { Progress } from '../coordinator/progress.js';
+import { formatMetric } from '../base/format.js';
 
 /** A sink that records what the bar writes (not a TTY: one plain line per update). */
 function sink(): { lines: string[]; write(s: string): void } {
@@ -26,6 +27,11 @@ test('Progress: a total that is not a finite number >= 0 is refused with its val
   }
   assert.throws(() => new Progress(-5, 'trials', sink()), /Progress total must be a finite number >= 0, got -5/);
   assert.is(bar.total, 100, 'a refused total leaves the old one');
+});
+
+test('formatMetric: integers as they are, other values to about three significant digits', () => {
+  const cases: [number, string][] = [[5, '5'], [-13, '-13'], [123.456, '123'], [12.345, '12.35'], [-1.5, '-1.50'], [0.693147, '0.693'], [-0.00123456, '-0.00123'], [1e-9, '1.00e-9'], [Number.NaN, 'NaN']];
+  for (const [v, text] of cases) assert.is(formatMetric(v), text, String(v));
 });
 
 test.run();

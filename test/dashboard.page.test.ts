@@ -197,4 +197,24 @@ test("the page reads a sweep's trial list only when it is one", async () => {
   }
 });
 
+test("the page's $ checks an element's class, naming the id, instead of trusting a type argument", async () => {
+  // the few DOM classes and the document $ reads, outside the browser (the bundle reads them as globals)
+  class HTMLElement {
+    constructor(readonly tagName = 'DIV') {}
+  }
+  class HTMLCanvasElement extends HTMLElement {}
+  const page: Record<string, HTMLElement> = { chart: new HTMLElement(), canvas: new HTMLCanvasElement('CANVAS') };
+  const g = globalThis as Record<string, unknown>;
+  Object.assign(g, { HTMLElement, HTMLCanvasElement, document: { getElementById: (id: string) => page[id] ?? null } });
+  try {
+    const { $ } = await bundle<{ $(id: string, type?: new () => HTMLElement): HTMLElement }>('views');
+    assert.is($('chart'), page.chart);
+    assert.is($('canvas', HTMLCanvasElement), page.canvas);
+    assert.throws(() => $('chart', HTMLCanvasElement), /#chart in index.html is a <div>, not the HTMLCanvasElement the page needs/);
+    assert.throws(() => $('nothing'), /#nothing missing from index.html/);
+  } finally {
+    for (const k of ['HTMLElement', 'HTMLCanvasElement', 'document']) delete g[k];
+  }
+});
+
 test.run();

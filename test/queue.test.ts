@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Queue } from 'bullmq';
-import { jobIdOf, loadSweep, openQueue, submitSweep, sweepIdOf, type CompletedTrialRow, type QueueTrialRow } from '../drivers/queue.js';
+import { jobIdOf, loadSweep, openQueue, storedSweepSpec, submitSweep, sweepIdOf, type CompletedTrialRow, type QueueTrialRow } from '../drivers/queue.js';
 import type { TrialJobProgress } from '../protocol/queue.js';
 import { runExperiment, type RunOptions, type RunResult } from '../coordinator/run.js';
 import { parseRlSpec, parseSpec, type SpecInput } from '../drivers/spec.js';
@@ -160,6 +160,19 @@ function startRun(opts: RunOptions): Promise<RunResult> {
   });
   return run;
 }
+
+test('a sweep record in Redis that is not JSON, not an object or has no spec gets an error naming the sweep, not a TypeError', () => {
+  const spec = parseRlSpec(sweepSpec('stored', [0.1, 0.2], 50));
+  assert.is(sweepIdOf(storedSweepSpec(JSON.stringify({ spec, trials: 2, createdAt: 'now' }), 'abc')), sweepIdOf(spec));
+  for (const [text, why] of [['null', /no spec field/], ['42', /no spec field/], ['{}', /no spec field/], ['{"spec":', /not JSON/]] as const) {
+    assert.throws(
+      () => storedSweepSpec(text, 'abc'),
+      (e: unknown) => !(e instanceof TypeError) && e instanceof Error && why.test(e.message) && e.message.includes('sweep abc in redis (key nnlab:sweep:abc)'),
+      text,
+    );
+  }
+  assert.throws(() => storedSweepSpec('{"spec":{"name":"x"}}', 'abc'), /invalid experiment spec \(sweep abc in redis/);
+});
 
 if (REDIS === undefined) {
   if (process.env.CI !== undefined && process.env.CI !== '') {

@@ -11,10 +11,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { make, type Env } from '../envs/index.js';
+import { make } from '../envs/index.js';
 import { isTabular, type TabularAlgo } from '../agents/algos.js';
 import { TABULAR_AGENTS } from '../agents/tabularAgents.js';
-import { GREEDY_MAX_STEPS, greedyTabularPolicy, trainTabular } from '../agents/tabular.js';
+import { discreteEnv, GREEDY_MAX_STEPS, greedyTabularPolicy, trainTabular } from '../agents/tabular.js';
 import { finalEvaluation } from '../agents/evaluate.js';
 import { scoreMetric, scoreOf } from '../generative/score.js';
 import { ensureModule } from './envModules.js';
@@ -78,14 +78,15 @@ async function runGenerativeTrial(task: GenerativeTrialTask, onEpoch: OnPoint | 
 
 function runTabular(task: RlTrialTask, algo: TabularAlgo, onEpisode: OnPoint | undefined): { curve: Float64Array; finalScore: number } {
   const { Agent, resolve } = TABULAR_AGENTS[algo];
-  const env = make(task.env.id, task.env.kwargs) as Env<number, number>;
+  const made = make(task.env.id, task.env.kwargs);
   try {
+    const env = discreteEnv(made, Agent.agentName);
     const agent = Agent.forEnv(env, resolve(task.config));
     const opts: Parameters<typeof trainTabular>[2] = { episodes: task.episodes };
     if (onEpisode !== undefined) opts.onMetrics = (m) => onEpisode(m['charts/episodic_return']!);
     const curve = trainTabular(env, agent, opts);
     return { curve, finalScore: finalEvaluation(env, greedyTabularPolicy(agent.params), { episodes: task.evalEpisodes, seed: agent.config.seed, maxSteps: GREEDY_MAX_STEPS }).meanReturn };
   } finally {
-    env.close();
+    made.close();
   }
 }

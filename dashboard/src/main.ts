@@ -28,8 +28,8 @@ const lossChart = new LineChart($('chart-loss'), []);
 const spsChart = new LineChart($('chart-sps'), []);
 const moreCharts = new Map<string, LineChart>();
 const sweepChart = new LineChart($('chart-sweep'), [], 'episode', 300);
-const trialTable = new TrialTable($<HTMLTableElement>('trials'));
-const policyView = new PolicyView($<HTMLCanvasElement>('policy-canvas'), $('policy-caption'));
+const trialTable = new TrialTable($('trials', HTMLTableElement));
+const policyView = new PolicyView($('policy-canvas', HTMLCanvasElement), $('policy-caption'));
 let trialLabels: string[] | undefined;
 let trialLabelsAsked = false;
 /** Queue-backed sweeps: each trial's state in the queue, from run_state. */
@@ -178,8 +178,8 @@ setInterval(refreshAges, 1000);
 
 function setControls(): void {
   const live = status === 'open' && run !== undefined && (run.state === 'running' || run.state === 'starting');
-  $<HTMLButtonElement>('btn-stop').disabled = !live;
-  $<HTMLButtonElement>('btn-checkpoint').disabled = !live;
+  $('btn-stop', HTMLButtonElement).disabled = !live;
+  $('btn-checkpoint', HTMLButtonElement).disabled = !live;
 }
 
 function onMessage(m: PageMessage): void {
@@ -210,7 +210,7 @@ function onMessage(m: PageMessage): void {
       $('control-status').textContent = `coordinator: ${m.message}`;
       return;
     case 'samples': {
-      const img = $<HTMLImageElement>('samples-img');
+      const img = $('samples-img', HTMLImageElement);
       const old = img.src;
       img.src = URL.createObjectURL(new Blob([new Uint8Array(m.png)], { type: 'image/png' }));
       if (old.startsWith('blob:')) URL.revokeObjectURL(old);

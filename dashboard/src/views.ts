@@ -2,11 +2,16 @@
 import { ownField } from '../../base/plainData.js';
 import type { RunSummary, WorkerSummary } from './types.js';
 
-export const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
+/** The element `#id` of index.html; with a class (`$('trials', HTMLTableElement)`), checked to be one. */
+export function $(id: string): HTMLElement;
+export function $<T extends HTMLElement>(id: string, type: new () => T): T;
+export function $(id: string, type: new () => HTMLElement = HTMLElement): HTMLElement {
   const el = document.getElementById(id);
   if (el === null) throw new Error(`#${id} missing from index.html`);
-  return el as T;
-};
+  const tag = el.tagName.toLowerCase();
+  if (!(el instanceof type)) throw new Error(`#${id} in index.html is a <${tag}>, not the ${type.name} the page needs`);
+  return el;
+}
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -47,7 +52,7 @@ export function renderRun(run: RunSummary): void {
 }
 
 export function renderWorkers(workers: readonly WorkerSummary[]): void {
-  const body = $<HTMLTableSectionElement>('workers-body');
+  const body = $('workers-body', HTMLTableSectionElement);
   body.replaceChildren(
     ...workers.map((w) => {
       const tr = el('tr');
