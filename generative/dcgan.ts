@@ -96,11 +96,7 @@ import { Rng, type RngState } from '../base/rng.js';
 import { CALIBRATION_BATCHES } from './averaging.js';
 import { checkBoolean, checkNumber, configFields } from '../base/configCheck.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
-
-/** Classes of MNIST (length of the one-hot label of the conditional model). */
-export const NUM_CLASSES = 10;
-const SIDE = 28;
-const PIXELS = SIDE * SIDE;
+import { MNIST_CLASSES, MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
 
 export interface DcganConfig {
   /** Dimension of the latent z ~ N(0, I). */
@@ -260,7 +256,7 @@ export function generatorSpec(arch: Partial<DcganArchitecture>): SequentialSpec 
   const k = a.kernelSize;
   return {
     name: 'g',
-    inputShape: [a.latentDim + (a.conditional ? NUM_CLASSES : 0)],
+    inputShape: [a.latentDim + (a.conditional ? MNIST_CLASSES : 0)],
     init: { normal: a.initStd },
     layers: [
       ...(a.denseUnits > 0 ? [{ type: 'dense', units: a.denseUnits, batchNorm: true, activation: 'relu' } as const] : []),
@@ -283,7 +279,7 @@ export function discriminatorSpec(arch: Partial<DcganArchitecture>): SequentialS
   const k = a.kernelSize;
   return {
     name: 'd',
-    inputShape: [SIDE, SIDE, 1 + (a.conditional ? NUM_CLASSES : 0)],
+    inputShape: [MNIST_SIDE, MNIST_SIDE, 1 + (a.conditional ? MNIST_CLASSES : 0)],
     init: { normal: a.initStd },
     leakyAlpha: a.leakySlope,
     layers: [
@@ -310,21 +306,21 @@ function checkPhase(phase: Phase): GanPhase {
 
 function checkLabels(labels: Uint8Array, n: number, what: string): void {
   if (labels.length !== n) throw new RangeError(`${what}: ${labels.length} labels for ${n} images`);
-  for (let i = 0; i < n; i++) if (labels[i]! >= NUM_CLASSES) throw new RangeError(`${what}: label ${labels[i]} at index ${i} is not a digit 0–9`);
+  for (let i = 0; i < n; i++) if (labels[i]! >= MNIST_CLASSES) throw new RangeError(`${what}: label ${labels[i]} at index ${i} is not a digit 0–9`);
 }
 
 function checkBatch(batch: ImageBatch): void {
   if (!Number.isInteger(batch.n) || batch.n < 1) throw new RangeError(`batch.n must be a positive integer, got ${batch.n}`);
-  if (batch.images.length !== batch.n * PIXELS) throw new RangeError(`batch.images has ${batch.images.length} values, expected n·784 = ${batch.n * PIXELS}`);
+  if (batch.images.length !== batch.n * MNIST_PIXELS) throw new RangeError(`batch.images has ${batch.images.length} values, expected n·784 = ${batch.n * MNIST_PIXELS}`);
   checkLabels(batch.labels, batch.n, 'batch');
 }
 
 /** The label channels of D's input as data [n·784, 11]: channel 0 (the image's) zero, channel 1 + y one. */
 export function labelMaps(labels: Uint8Array): Float32Array {
-  const channels = 1 + NUM_CLASSES;
-  const maps = new Float32Array(labels.length * PIXELS * channels);
+  const channels = 1 + MNIST_CLASSES;
+  const maps = new Float32Array(labels.length * MNIST_PIXELS * channels);
   labels.forEach((y, k) => {
-    for (let p = 0; p < PIXELS; p++) maps[(k * PIXELS + p) * channels + 1 + y] = 1;
+    for (let p = 0; p < MNIST_PIXELS; p++) maps[(k * MNIST_PIXELS + p) * channels + 1 + y] = 1;
   });
   return maps;
 }
@@ -629,7 +625,7 @@ export class Dcgan implements GenerativeLearner {
       const m = this.config.batchSize;
       for (let b = 0; b < CALIBRATION_BATCHES; b++) {
         const z = rng.fillNormal(new Float32Array(m * this.latentDim));
-        const y = this.conditional ? Uint8Array.from({ length: m }, () => rng.int(NUM_CLASSES)) : undefined;
+        const y = this.conditional ? Uint8Array.from({ length: m }, () => rng.int(MNIST_CLASSES)) : undefined;
         if (f?.gEma !== undefined) {
           f.gEma.forward(this.generatorInputData(z, m, y), m, true);
         } else {
@@ -648,7 +644,7 @@ export class Dcgan implements GenerativeLearner {
   /** G's input [z ; onehot(y)] (y only when conditional) as data: n rows of latentDim (+ 10). */
   private generatorInputData(z: Float32Array, n: number, labels: Uint8Array | undefined): Float32Array {
     if (labels === undefined) return z.length === n * this.latentDim ? z : z.subarray(0, n * this.latentDim);
-    const width = this.latentDim + NUM_CLASSES;
+    const width = this.latentDim + MNIST_CLASSES;
     const input = new Float32Array(n * width);
     for (let k = 0; k < n; k++) {
       input.set(z.subarray(k * this.latentDim, (k + 1) * this.latentDim), k * width);
@@ -659,7 +655,7 @@ export class Dcgan implements GenerativeLearner {
 
   /** G's input [z ; onehot(y)] as a tensor (inside a tidy). */
   private generatorInput(z: Float32Array, n: number, labels: Uint8Array | undefined): tf.Tensor2D {
-    return tf.tensor2d(this.generatorInputData(z, n, labels), [n, this.latentDim + (labels === undefined ? 0 : NUM_CLASSES)]);
+    return tf.tensor2d(this.generatorInputData(z, n, labels), [n, this.latentDim + (labels === undefined ? 0 : MNIST_CLASSES)]);
   }
 
   /**
@@ -670,8 +666,8 @@ export class Dcgan implements GenerativeLearner {
   private discriminatorInput(images: tf.Tensor4D, maps: tf.Tensor2D | undefined): tf.Tensor4D {
     if (maps === undefined) return images;
     const n = images.shape[0];
-    const e0 = tf.oneHot(tf.tensor1d([0], 'int32'), 1 + NUM_CLASSES); // [1, 11] = (1, 0, …, 0)
-    return tf.reshape(tf.add(tf.matMul(tf.reshape(images, [n * PIXELS, 1]), e0), maps), [n, SIDE, SIDE, 1 + NUM_CLASSES]);
+    const e0 = tf.oneHot(tf.tensor1d([0], 'int32'), 1 + MNIST_CLASSES); // [1, 11] = (1, 0, …, 0)
+    return tf.reshape(tf.add(tf.matMul(tf.reshape(images, [n * MNIST_PIXELS, 1]), e0), maps), [n, MNIST_SIDE, MNIST_SIDE, 1 + MNIST_CLASSES]);
   }
 
   /**
@@ -690,10 +686,10 @@ export class Dcgan implements GenerativeLearner {
     const kept: tf.Tensor[] = [];
     const inputs = tf.tidy(() => {
       const labels = this.config.conditional ? batch.labels : undefined;
-      const maps = labels === undefined ? undefined : tf.tensor2d(labelMaps(labels), [n * PIXELS, 1 + NUM_CLASSES]);
+      const maps = labels === undefined ? undefined : tf.tensor2d(labelMaps(labels), [n * MNIST_PIXELS, 1 + MNIST_CLASSES]);
       const zIn = this.generatorInput(z, n, labels);
       if (phase === 'generator') return { zIn, maps };
-      const real = this.discriminatorInput(tf.tensor4d(batch.images, [n, SIDE, SIDE, 1]), maps);
+      const real = this.discriminatorInput(tf.tensor4d(batch.images, [n, MNIST_SIDE, MNIST_SIDE, 1]), maps);
       const fake = this.discriminatorInput(this.g.apply(zIn, { training: true }) as tf.Tensor4D, maps);
       return { real, fake };
     }) as { zIn?: tf.Tensor2D; maps?: tf.Tensor2D; real?: tf.Tensor4D; fake?: tf.Tensor4D };
@@ -780,10 +776,10 @@ export class Dcgan implements GenerativeLearner {
     let y: Uint8Array | undefined;
     if (this.config.conditional) {
       if (labels !== undefined) checkLabels(labels, n, 'sample');
-      y = labels ?? Uint8Array.from({ length: n }, () => this.sampleRng.int(NUM_CLASSES));
+      y = labels ?? Uint8Array.from({ length: n }, () => this.sampleRng.int(MNIST_CLASSES));
     }
     const generator = this.sampler();
-    const out = new Float32Array(n * PIXELS);
+    const out = new Float32Array(n * MNIST_PIXELS);
     const chunk = 500;
     for (let start = 0; start < n; start += chunk) {
       const m = Math.min(chunk, n - start);
@@ -791,7 +787,7 @@ export class Dcgan implements GenerativeLearner {
         const x = generator.apply(this.generatorInput(z.subarray(start * d, (start + m) * d), m, y?.subarray(start, start + m)), { training: false }) as tf.Tensor;
         return tf.clipByValue(tf.mul(tf.add(x, 1), 0.5), 0, 1); // [−1, 1] → [0, 1]
       });
-      out.set(images.dataSync() as Float32Array, start * PIXELS);
+      out.set(images.dataSync() as Float32Array, start * MNIST_PIXELS);
       images.dispose();
     }
     return out;
@@ -992,15 +988,15 @@ function meanSigmoid(logits: Float32Array): number {
 function discriminatorInputData(images: Float32Array, labels: Uint8Array | undefined): Float32Array {
   if (labels === undefined) return images;
   const maps = labelMaps(labels);
-  const channels = 1 + NUM_CLASSES;
-  for (let k = 0; k < labels.length * PIXELS; k++) maps[k * channels] = images[k]!;
+  const channels = 1 + MNIST_CLASSES;
+  for (let k = 0; k < labels.length * MNIST_PIXELS; k++) maps[k * channels] = images[k]!;
   return maps;
 }
 
 /** Channel 0 (the image's) of n [28, 28, 11] maps: the image part of D's input gradient. */
 function imageChannel(maps: Float32Array, n: number): Float32Array {
-  const channels = 1 + NUM_CLASSES;
-  const out = new Float32Array(n * PIXELS);
+  const channels = 1 + MNIST_CLASSES;
+  const out = new Float32Array(n * MNIST_PIXELS);
   for (let k = 0; k < out.length; k++) out[k] = maps[k * channels]!;
   return out;
 }

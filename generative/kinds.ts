@@ -1,7 +1,7 @@
 /**
  * The names and shapes the generative room shares with specs and protocol's schemas, listed once
  * (import-free, so they read them without loading a backend; test/architecture.test.ts IMPORT_FREE
- * keeps it so): the model kinds and the optimisation phases.
+ * keeps it so): the model kinds, the optimisation phases and MNIST's image shape.
  */
 
 /**
@@ -26,3 +26,9 @@ export const ELBO_KINDS: readonly GenerativeKind[] = ['vae', 'vae-conv'];
 export const PHASES = ['critic', 'generator', 'elbo'] as const;
 export type Phase = (typeof PHASES)[number];
 
+/** Side of an MNIST image in pixels: an ImageBatch's images are row-major [n, 28, 28, 1]. */
+export const MNIST_SIDE = 28;
+/** Pixels of one MNIST image (28 × 28 = 784). */
+export const MNIST_PIXELS = MNIST_SIDE * MNIST_SIDE;
+/** Classes of MNIST: labels are the digits 0–9. */
+export const MNIST_CLASSES = 10;

@@ -37,8 +37,7 @@ import { Rng, type RngState } from '../base/rng.js';
 import { checkChoice, checkLayerSizes, checkNumber, configFields } from '../base/configCheck.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
 import type { PixelScale } from './mnist.js';
-
-const PIXELS = 28 * 28;
+import { MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
 
 export interface VaeConfig {
   /** 'mlp' (784-hidden-latent, fused path) or 'conv' (strided convolutions, tfjs autograd). */
@@ -119,7 +118,7 @@ export function buildConvVae(latentDim: number, rng: Rng, sigmoidOutput = false,
     { type: 'conv2dTranspose', filters: 1, kernelSize: 4, strides: 2, activation: sigmoidOutput ? 'sigmoid' : 'linear' },
   ];
   return {
-    encoder: buildSequential({ name: 'encoder', inputShape: [28, 28, 1], layers: enc, init: 'torchDefault' }, rng),
+    encoder: buildSequential({ name: 'encoder', inputShape: [MNIST_SIDE, MNIST_SIDE, 1], layers: enc, init: 'torchDefault' }, rng),
     decoder: buildSequential({ name: 'decoder', inputShape: [latentDim], layers: dec, init: 'torchDefault' }, rng),
   };
 }
@@ -166,8 +165,8 @@ export class Vae implements GenerativeLearner {
     this.kind = this.config.architecture === 'mlp' ? 'vae' : 'vae-conv';
     if (this.config.architecture === 'mlp') {
       const layers = hiddenLayers(this.config);
-      this.encoder = buildMlp({ name: 'encoder', inputDim: PIXELS, hidden: [...layers], outputDim: 2 * L, init: 'torchDefault' }, rng);
-      this.decoder = buildMlp({ name: 'decoder', inputDim: L, hidden: [...layers].reverse(), outputDim: PIXELS, outputActivation: 'sigmoid', init: 'torchDefault' }, rng);
+      this.encoder = buildMlp({ name: 'encoder', inputDim: MNIST_PIXELS, hidden: [...layers], outputDim: 2 * L, init: 'torchDefault' }, rng);
+      this.decoder = buildMlp({ name: 'decoder', inputDim: L, hidden: [...layers].reverse(), outputDim: MNIST_PIXELS, outputActivation: 'sigmoid', init: 'torchDefault' }, rng);
       const vae = new FusedVae(getParams(this.encoder), getParams(this.decoder), L, learningRate);
       this.fused = { vae, encAdam: new FusedAdam(vae.encoder.params.length, learningRate), decAdam: new FusedAdam(vae.decoder.params.length, learningRate) };
     } else {
@@ -186,18 +185,18 @@ export class Vae implements GenerativeLearner {
   /** −ELBO of the conv model as a tfjs scalar (call inside tidy / variableGrads). */
   private convLoss(x: tf.Tensor, eps: tf.Tensor, n: number): { loss: tf.Scalar; recon: tf.Scalar; kl: tf.Scalar } {
     const L = this.latentDim;
-    const h = this.encoder.apply(tf.reshape(x, [n, 28, 28, 1])) as tf.Tensor2D;
+    const h = this.encoder.apply(tf.reshape(x, [n, MNIST_SIDE, MNIST_SIDE, 1])) as tf.Tensor2D;
     const mu = tf.slice(h, [0, 0], [n, L]);
     const logVar = tf.slice(h, [0, L], [n, L]);
     // reparameterisation: z = μ + σ ⊙ ε
     const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logVar)), eps));
-    const logits = tf.reshape(this.decoder.apply(z) as tf.Tensor, [n, PIXELS]) as tf.Tensor2D;
-    return negElboLoss(tf.reshape(x, [n, PIXELS]) as tf.Tensor2D, logits, mu, logVar);
+    const logits = tf.reshape(this.decoder.apply(z) as tf.Tensor, [n, MNIST_PIXELS]) as tf.Tensor2D;
+    return negElboLoss(tf.reshape(x, [n, MNIST_PIXELS]) as tf.Tensor2D, logits, mu, logVar);
   }
 
   private checkBatch(phase: Phase, batch: ImageBatch): void {
     if (phase !== 'elbo') throw new Error(`${this.kind}: unknown phase '${phase}' (a VAE has only 'elbo')`);
-    if (batch.images.length !== batch.n * PIXELS) throw new Error(`${this.kind}: batch of ${batch.n} needs ${batch.n * PIXELS} pixels, got ${batch.images.length}`);
+    if (batch.images.length !== batch.n * MNIST_PIXELS) throw new Error(`${this.kind}: batch of ${batch.n} needs ${batch.n * MNIST_PIXELS} pixels, got ${batch.images.length}`);
   }
 
   computeGradients(phase: Phase, batch: ImageBatch): { grads: TensorMap; metrics: Metrics } {
@@ -210,7 +209,7 @@ export class Vae implements GenerativeLearner {
       return { grads: { ...vae.encoder.gradMap(), ...vae.decoder.gradMap() }, metrics: { 'losses/neg_elbo': loss } };
     }
     const { loss, grads } = computeGradients(
-      () => tf.tidy(() => this.convLoss(tf.tensor2d(batch.images, [n, PIXELS]), tf.tensor2d(eps, [n, this.latentDim]), n).loss),
+      () => tf.tidy(() => this.convLoss(tf.tensor2d(batch.images, [n, MNIST_PIXELS]), tf.tensor2d(eps, [n, this.latentDim]), n).loss),
       this.tfPath!.vars,
     );
     return { grads, metrics: { 'losses/neg_elbo': loss } };
@@ -246,7 +245,7 @@ export class Vae implements GenerativeLearner {
     } else {
       const { vars, optimizer } = this.tfPath!;
       const value = optimizer.minimize(
-        () => tf.tidy(() => this.convLoss(tf.tensor2d(batch.images, [n, PIXELS]), tf.tensor2d(eps, [n, this.latentDim]), n).loss),
+        () => tf.tidy(() => this.convLoss(tf.tensor2d(batch.images, [n, MNIST_PIXELS]), tf.tensor2d(eps, [n, this.latentDim]), n).loss),
         [...vars.values()],
       );
       loss = value.dataSync()[0]!;
@@ -261,17 +260,17 @@ export class Vae implements GenerativeLearner {
     const L = this.latentDim;
     if (z.length % L !== 0) throw new Error(`${this.kind}.sample: ${z.length} values is not a multiple of latentDim ${L}`);
     const n = z.length / L;
-    const out = new Float32Array(n * PIXELS);
+    const out = new Float32Array(n * MNIST_PIXELS);
     const chunk = 256;
     for (let s = 0; s < n; s += chunk) {
       const m = Math.min(chunk, n - s);
       const zc = z.subarray(s * L, (s + m) * L);
       if (this.fused !== undefined) {
         const logits = this.fused.vae.decoder.forward(zc, m);
-        for (let i = 0; i < m * PIXELS; i++) out[s * PIXELS + i] = 1 / (1 + Math.exp(-logits[i]!));
+        for (let i = 0; i < m * MNIST_PIXELS; i++) out[s * MNIST_PIXELS + i] = 1 / (1 + Math.exp(-logits[i]!));
       } else {
         const probs = tf.tidy(() => tf.sigmoid(this.decoder.apply(tf.tensor2d(zc, [m, L])) as tf.Tensor));
-        out.set(probs.dataSync() as Float32Array, s * PIXELS);
+        out.set(probs.dataSync() as Float32Array, s * MNIST_PIXELS);
         probs.dispose();
       }
     }
@@ -289,12 +288,12 @@ export class Vae implements GenerativeLearner {
     let total = 0;
     for (let s = 0; s < n; s += chunk) {
       const m = Math.min(chunk, n - s);
-      const x = images.subarray(s * PIXELS, (s + m) * PIXELS);
+      const x = images.subarray(s * MNIST_PIXELS, (s + m) * MNIST_PIXELS);
       const eps = rng.fillNormal(new Float32Array(m * L));
       if (this.fused !== undefined) {
         total += this.fused.vae.lossAndGrad(x, eps, m) * m;
       } else {
-        const loss = tf.tidy(() => this.convLoss(tf.tensor2d(x, [m, PIXELS]), tf.tensor2d(eps, [m, L]), m).loss);
+        const loss = tf.tidy(() => this.convLoss(tf.tensor2d(x, [m, MNIST_PIXELS]), tf.tensor2d(eps, [m, L]), m).loss);
         total += loss.dataSync()[0]! * m;
         loss.dispose();
       }
