@@ -97,6 +97,7 @@ import { CALIBRATION_BATCHES } from './averaging.js';
 import { checkBoolean, checkNumber, configFields } from '../base/configCheck.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
 import { MNIST_CLASSES, MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
+import { LEAKY_RELU_ALPHA } from '../core/activation.js';
 
 export interface DcganConfig {
   /** Dimension of the latent z ~ N(0, I). */
@@ -176,7 +177,7 @@ export const DCGAN_DEFAULTS: Readonly<DcganConfig> = Object.freeze({
   beta1: 0.5,
   beta2: 0.999,
   initStd: 0.02,
-  leakySlope: 0.2,
+  leakySlope: LEAKY_RELU_ALPHA,
   batchSize: 64,
   criticSteps: 1,
   emaDecay: 0.999,

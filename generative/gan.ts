@@ -26,6 +26,7 @@ import { checkBoolean, checkChoice, checkLayerSizes, checkNumber, configFields, 
 import { buildMlpGanNets, MlpGanLearner, type MlpGanArchitecture } from './mlpGan.js';
 import type { Metrics, Phase } from './types.js';
 import { MNIST_PIXELS } from './kinds.js';
+import { LEAKY_RELU_ALPHA } from '../core/activation.js';
 
 /** The MLP architecture fields (MlpGanArchitecture), then the GAN's own. */
 export interface GanConfig extends MlpGanArchitecture {
@@ -49,7 +50,7 @@ export const GAN_DEFAULTS: Readonly<GanConfig> = Object.freeze({
   criticHidden: Object.freeze([512, 256]),
   generatorActivation: 'leakyRelu',
   criticActivation: 'leakyRelu',
-  leakyAlpha: 0.2,
+  leakyAlpha: LEAKY_RELU_ALPHA,
   generatorBatchNorm: true,
   generatorLoss: 'nonSaturating',
   k: 1,

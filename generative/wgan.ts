@@ -63,6 +63,7 @@ import { checkedLrDecay, decayFactor, type LrDecay } from './lrDecay.js';
 import { buildMlpGanNets, MlpGanLearner, type FlatOptimizer, type GanNet, type GanNets, type MlpGanArchitecture } from './mlpGan.js';
 import type { Metrics, Phase } from './types.js';
 import { MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
+import { LEAKY_RELU_ALPHA } from '../core/activation.js';
 
 /** The conv architecture's fields, as DCGAN's (generative/dcgan.ts DcganConfig). */
 export type WganConvArchitecture = Pick<DcganConfig, 'gFilters' | 'dFilters' | 'kernelSize' | 'denseUnits' | 'initStd'>;
@@ -104,7 +105,7 @@ const ARCH = {
   criticHidden: Object.freeze([512, 256]),
   generatorActivation: 'leakyRelu' as const,
   criticActivation: 'leakyRelu' as const,
-  leakyAlpha: 0.2,
+  leakyAlpha: LEAKY_RELU_ALPHA,
   generatorBatchNorm: false,
 };
 
