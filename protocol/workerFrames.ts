@@ -13,7 +13,8 @@
  * import-free name lists (agents/algos.ts, generative/kinds.ts, core/activation.ts:
  * docs/architecture.md). Two task fields never come from a coordinator and are dropped (zod drops
  * the fields a schema does not name): a generative trial's `outDir` (a remote worker writes its
- * files in a temporary folder it removes) and a rollout's `crash` (fault injection is for the coordinator's own threads).
+ * files in a temporary folder it removes) and a rollout's `crash` (fault injection is for the
+ * coordinator's own threads).
  */
 import { z } from 'zod';
 import { ownField } from '../base/plainData.js';
