@@ -96,11 +96,8 @@ import { Rng, type RngState } from '../base/rng.js';
 import { CALIBRATION_BATCHES } from './averaging.js';
 import { checkBoolean, checkNumber, configFields } from '../base/configCheck.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
-
-/** Classes of MNIST (length of the one-hot label of the conditional model). */
-export const NUM_CLASSES = 10;
-const SIDE = 28;
-const PIXELS = SIDE * SIDE;
+import { MNIST_CLASSES, MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
+import { LEAKY_RELU_ALPHA } from '../core/activation.js';
 
 export interface DcganConfig {
   /** Dimension of the latent z ~ N(0, I). */
@@ -180,7 +177,7 @@ export const DCGAN_DEFAULTS: Readonly<DcganConfig> = Object.freeze({
   beta1: 0.5,
   beta2: 0.999,
   initStd: 0.02,
-  leakySlope: 0.2,
+  leakySlope: LEAKY_RELU_ALPHA,
   batchSize: 64,
   criticSteps: 1,
   emaDecay: 0.999,
@@ -260,7 +257,7 @@ export function generatorSpec(arch: Partial<DcganArchitecture>): SequentialSpec 
   const k = a.kernelSize;
   return {
     name: 'g',
-    inputShape: [a.latentDim + (a.conditional ? NUM_CLASSES : 0)],
+    inputShape: [a.latentDim + (a.conditional ? MNIST_CLASSES : 0)],
     init: { normal: a.initStd },
     layers: [
       ...(a.denseUnits > 0 ? [{ type: 'dense', units: a.denseUnits, batchNorm: true, activation: 'relu' } as const] : []),
@@ -283,7 +280,7 @@ export function discriminatorSpec(arch: Partial<DcganArchitecture>): SequentialS
   const k = a.kernelSize;
   return {
     name: 'd',
-    inputShape: [SIDE, SIDE, 1 + (a.conditional ? NUM_CLASSES : 0)],
+    inputShape: [MNIST_SIDE, MNIST_SIDE, 1 + (a.conditional ? MNIST_CLASSES : 0)],
     init: { normal: a.initStd },
     leakyAlpha: a.leakySlope,
     layers: [
@@ -310,21 +307,21 @@ function checkPhase(phase: Phase): GanPhase {
 
 function checkLabels(labels: Uint8Array, n: number, what: string): void {
   if (labels.length !== n) throw new RangeError(`${what}: ${labels.length} labels for ${n} images`);
-  for (let i = 0; i < n; i++) if (labels[i]! >= NUM_CLASSES) throw new RangeError(`${what}: label ${labels[i]} at index ${i} is not a digit 0–9`);
+  for (let i = 0; i < n; i++) if (labels[i]! >= MNIST_CLASSES) throw new RangeError(`${what}: label ${labels[i]} at index ${i} is not a digit 0–9`);
 }
 
 function checkBatch(batch: ImageBatch): void {
   if (!Number.isInteger(batch.n) || batch.n < 1) throw new RangeError(`batch.n must be a positive integer, got ${batch.n}`);
-  if (batch.images.length !== batch.n * PIXELS) throw new RangeError(`batch.images has ${batch.images.length} values, expected n·784 = ${batch.n * PIXELS}`);
+  if (batch.images.length !== batch.n * MNIST_PIXELS) throw new RangeError(`batch.images has ${batch.images.length} values, expected n·784 = ${batch.n * MNIST_PIXELS}`);
   checkLabels(batch.labels, batch.n, 'batch');
 }
 
 /** The label channels of D's input as data [n·784, 11]: channel 0 (the image's) zero, channel 1 + y one. */
 export function labelMaps(labels: Uint8Array): Float32Array {
-  const channels = 1 + NUM_CLASSES;
-  const maps = new Float32Array(labels.length * PIXELS * channels);
+  const channels = 1 + MNIST_CLASSES;
+  const maps = new Float32Array(labels.length * MNIST_PIXELS * channels);
   labels.forEach((y, k) => {
-    for (let p = 0; p < PIXELS; p++) maps[(k * PIXELS + p) * channels + 1 + y] = 1;
+    for (let p = 0; p < MNIST_PIXELS; p++) maps[(k * MNIST_PIXELS + p) * channels + 1 + y] = 1;
   });
   return maps;
 }
@@ -361,6 +358,7 @@ export type DcganEngine = 'fused' | 'tfjs';
 
 /** The fused engine's state: G, D (and θ̄) as FusedConvNets, their Adams, scratch. */
 interface FusedEngine {
+  readonly kind: 'fused';
   readonly addon: NativeAddon;
   readonly G: FusedConvNet;
   readonly D: FusedConvNet;
@@ -377,6 +375,7 @@ interface FusedEngine {
 
 /** The tfjs engine's state: Adam per phase and the variables it steps. */
 interface TfjsEngine {
+  readonly kind: 'tfjs';
   readonly optimizers: Record<GanPhase, Optimizer>;
   readonly vars: Record<GanPhase, Map<string, tf.Variable>>;
 }
@@ -411,15 +410,13 @@ export class Dcgan implements GenerativeLearner {
   readonly conditional: boolean;
   /** Pixel scaling of the training images: G ends in tanh. */
   readonly pixelScale = 'tanh' as const;
-  /** What trains G and D: 'fused' (FusedConvNet, `fused: true` and the addon loads) or 'tfjs' (module doc). */
-  readonly engine: DcganEngine;
   /** Full training iterations (K critic steps + 1 generator step) done by trainStep. */
   iterations = 0;
   private readonly g: tf.Sequential;
   private readonly d: tf.Sequential;
   private readonly gEmaModel: tf.Sequential | undefined;
-  private readonly fusedEngine: FusedEngine | undefined;
-  private readonly tfEngine: TfjsEngine | undefined;
+  /** The engine that trains G and D, with its state (`kind` says which one: `engine`). */
+  private readonly trainer: FusedEngine | TfjsEngine;
   /** tfjs weight names of G and D in model order, all and running averages only (the order getParams reports). */
   private readonly weightNames: readonly string[];
   private readonly statNames: readonly string[];
@@ -453,15 +450,15 @@ export class Dcgan implements GenerativeLearner {
     }
     this.weightNames = [...this.g.weights, ...this.d.weights].map((w) => w.originalName);
     this.statNames = [...this.g.weights, ...this.d.weights].filter((w) => !w.trainable).map((w) => w.originalName);
-    this.engine = c.fused && nativeAvailable() ? 'fused' : 'tfjs';
     const gLearningRate = generatorLearningRateOf(c);
-    if (this.engine === 'fused') {
+    if (c.fused && nativeAvailable()) {
       const G = new FusedConvNet(generatorSpec(c), readWeights([this.g]));
       const D = new FusedConvNet(discriminatorSpec(c), readWeights([this.d]));
       const gEma = this.gEmaModel === undefined ? undefined : new FusedConvNet(generatorSpec(c), readWeights([this.gEmaModel]));
       // FusedAdam's ε 1e-8 is makeOptimizer's default, the tfjs engine's
       const adam = (n: number, lr: number) => new FusedAdam(n, lr, c.beta1, c.beta2, 1e-8);
-      this.fusedEngine = {
+      this.trainer = {
+        kind: 'fused',
         addon: loadNativeAddon(),
         G,
         D,
@@ -472,15 +469,19 @@ export class Dcgan implements GenerativeLearner {
         beta: Float32Array.of(c.emaDecay),
         oneMinusBeta: Float32Array.of(1 - c.emaDecay),
       };
-      this.tfEngine = undefined;
     } else {
       const adam = (lr: number) => makeOptimizer({ name: 'adam', lr, beta1: c.beta1, beta2: c.beta2 });
-      this.tfEngine = {
+      this.trainer = {
+        kind: 'tfjs',
         optimizers: { critic: adam(c.learningRate), generator: adam(gLearningRate) },
         vars: { critic: namedVariables(this.d), generator: namedVariables(this.g) },
       };
-      this.fusedEngine = undefined;
     }
+  }
+
+  /** What trains G and D: 'fused' (FusedConvNet, `fused: true` and the addon loads) or 'tfjs' (module doc). */
+  get engine(): DcganEngine {
+    return this.trainer.kind;
   }
 
   /** G as a tfjs model (on the fused engine, written from the engine's weights first). */
@@ -506,8 +507,8 @@ export class Dcgan implements GenerativeLearner {
 
   /** Fused engine: writes its parameters and running averages into the tfjs models, when they changed. */
   private syncModels(): void {
-    const f = this.fusedEngine;
-    if (f === undefined || !this.modelsStale) return;
+    const f = this.trainer;
+    if (f.kind !== 'fused' || !this.modelsStale) return;
     writeModel(this.g, { ...f.G.toMap(), ...f.G.statsMap() });
     writeModel(this.d, { ...f.D.toMap(), ...f.D.statsMap() });
     if (this.gEmaModel !== undefined && f.gEma !== undefined) writeModel(this.gEmaModel, { ...f.gEma.toMap(), ...f.gEma.statsMap() });
@@ -516,8 +517,8 @@ export class Dcgan implements GenerativeLearner {
 
   /** Fused engine: takes the tfjs models' weights (after load). */
   private syncEngine(): void {
-    const f = this.fusedEngine;
-    if (f === undefined) return;
+    const f = this.trainer;
+    if (f.kind !== 'fused') return;
     f.G.flatten(readWeights([this.g]));
     f.D.flatten(readWeights([this.d]));
     if (this.gEmaModel !== undefined) f.gEma?.flatten(readWeights([this.gEmaModel]));
@@ -535,16 +536,15 @@ export class Dcgan implements GenerativeLearner {
     phases.forEach((phase, i) => {
       const p = checkPhase(phase);
       let m: Metrics;
-      const f = this.fusedEngine;
-      if (f !== undefined) {
-        m = this.runFusedPhase(f, p, batches[i]!);
-        const net = p === 'critic' ? f.D : f.G;
-        f.adam[p].step(net.params, net.grads, this.learningRate(p));
+      const e = this.trainer;
+      if (e.kind === 'fused') {
+        m = this.runFusedPhase(e, p, batches[i]!);
+        const net = p === 'critic' ? e.D : e.G;
+        e.adam[p].step(net.params, net.grads, this.learningRate(p));
       } else {
-        const t = this.tfEngine!;
-        t.optimizers[p].setLearningRate(this.learningRate(p));
-        m = this.runPhase(p, batches[i]!, (lossFn, vars) => {
-          const loss = t.optimizers[p].minimize(lossFn, [...vars.values()]);
+        e.optimizers[p].setLearningRate(this.learningRate(p));
+        m = this.runPhase(e, p, batches[i]!, (lossFn, vars) => {
+          const loss = e.optimizers[p].minimize(lossFn, [...vars.values()]);
           const value = loss.dataSync()[0]!;
           loss.dispose();
           return { loss: value };
@@ -562,26 +562,25 @@ export class Dcgan implements GenerativeLearner {
 
   computeGradients(phase: Phase, batch: ImageBatch): { grads: TensorMap; metrics: Metrics } {
     const p = checkPhase(phase);
-    const f = this.fusedEngine;
-    if (f !== undefined) {
-      const metrics = this.runFusedPhase(f, p, batch);
-      return { grads: (p === 'critic' ? f.D : f.G).gradMap(), metrics };
+    const e = this.trainer;
+    if (e.kind === 'fused') {
+      const metrics = this.runFusedPhase(e, p, batch);
+      return { grads: (p === 'critic' ? e.D : e.G).gradMap(), metrics };
     }
-    const { grads, metrics } = this.runPhase(p, batch, (lossFn, vars) => computeGradients(lossFn, vars));
-    return { grads: grads!, metrics };
+    const { result, metrics } = this.runPhase(e, p, batch, computeGradients);
+    return { grads: result.grads, metrics };
   }
 
   applyGradients(phase: Phase, grads: TensorMap): Metrics {
     const p = checkPhase(phase);
-    const f = this.fusedEngine;
-    if (f !== undefined) {
-      const net = p === 'critic' ? f.D : f.G;
-      f.adam[p].step(net.params, net.flatten(grads, net.grads), this.learningRate(p));
+    const e = this.trainer;
+    if (e.kind === 'fused') {
+      const net = p === 'critic' ? e.D : e.G;
+      e.adam[p].step(net.params, net.flatten(grads, net.grads), this.learningRate(p));
       this.modelsStale = true;
     } else {
-      const t = this.tfEngine!;
-      t.optimizers[p].setLearningRate(this.learningRate(p));
-      t.optimizers[p].applyGradientMap(t.vars[p], grads);
+      e.optimizers[p].setLearningRate(this.learningRate(p));
+      e.optimizers[p].applyGradientMap(e.vars[p], grads);
     }
     if (p === 'generator') {
       this.updateEma();
@@ -599,8 +598,8 @@ export class Dcgan implements GenerativeLearner {
   /** θ̄ ← β θ̄ + (1 − β) θ, after a generator step. */
   private updateEma(): void {
     if (this.gEmaModel === undefined) return;
-    const f = this.fusedEngine;
-    if (f !== undefined && f.gEma !== undefined) {
+    const f = this.trainer;
+    if (f.kind === 'fused' && f.gEma !== undefined) {
       const { addon, emaScratch, beta, oneMinusBeta } = f;
       const { mul, add } = NATIVE_BINARY;
       const { same, bScalar } = NATIVE_BROADCAST;
@@ -624,13 +623,13 @@ export class Dcgan implements GenerativeLearner {
   private sampler(): tf.Sequential {
     const ema = this.gEmaModel;
     if (ema !== undefined && this.emaStale) {
-      const f = this.fusedEngine;
+      const f = this.trainer;
       const rng = new Rng(this.config.seed * 1_000_003 + this.iterations);
       const m = this.config.batchSize;
       for (let b = 0; b < CALIBRATION_BATCHES; b++) {
         const z = rng.fillNormal(new Float32Array(m * this.latentDim));
-        const y = this.conditional ? Uint8Array.from({ length: m }, () => rng.int(NUM_CLASSES)) : undefined;
-        if (f?.gEma !== undefined) {
+        const y = this.conditional ? Uint8Array.from({ length: m }, () => rng.int(MNIST_CLASSES)) : undefined;
+        if (f.kind === 'fused' && f.gEma !== undefined) {
           f.gEma.forward(this.generatorInputData(z, m, y), m, true);
         } else {
           tf.tidy(() => {
@@ -639,7 +638,7 @@ export class Dcgan implements GenerativeLearner {
         }
       }
       this.emaStale = false;
-      if (f !== undefined) this.modelsStale = true;
+      if (f.kind === 'fused') this.modelsStale = true;
     }
     this.syncModels();
     return ema ?? this.g;
@@ -648,7 +647,7 @@ export class Dcgan implements GenerativeLearner {
   /** G's input [z ; onehot(y)] (y only when conditional) as data: n rows of latentDim (+ 10). */
   private generatorInputData(z: Float32Array, n: number, labels: Uint8Array | undefined): Float32Array {
     if (labels === undefined) return z.length === n * this.latentDim ? z : z.subarray(0, n * this.latentDim);
-    const width = this.latentDim + NUM_CLASSES;
+    const width = this.latentDim + MNIST_CLASSES;
     const input = new Float32Array(n * width);
     for (let k = 0; k < n; k++) {
       input.set(z.subarray(k * this.latentDim, (k + 1) * this.latentDim), k * width);
@@ -659,7 +658,7 @@ export class Dcgan implements GenerativeLearner {
 
   /** G's input [z ; onehot(y)] as a tensor (inside a tidy). */
   private generatorInput(z: Float32Array, n: number, labels: Uint8Array | undefined): tf.Tensor2D {
-    return tf.tensor2d(this.generatorInputData(z, n, labels), [n, this.latentDim + (labels === undefined ? 0 : NUM_CLASSES)]);
+    return tf.tensor2d(this.generatorInputData(z, n, labels), [n, this.latentDim + (labels === undefined ? 0 : MNIST_CLASSES)]);
   }
 
   /**
@@ -670,62 +669,68 @@ export class Dcgan implements GenerativeLearner {
   private discriminatorInput(images: tf.Tensor4D, maps: tf.Tensor2D | undefined): tf.Tensor4D {
     if (maps === undefined) return images;
     const n = images.shape[0];
-    const e0 = tf.oneHot(tf.tensor1d([0], 'int32'), 1 + NUM_CLASSES); // [1, 11] = (1, 0, …, 0)
-    return tf.reshape(tf.add(tf.matMul(tf.reshape(images, [n * PIXELS, 1]), e0), maps), [n, SIDE, SIDE, 1 + NUM_CLASSES]);
+    const e0 = tf.oneHot(tf.tensor1d([0], 'int32'), 1 + MNIST_CLASSES); // [1, 11] = (1, 0, …, 0)
+    return tf.reshape(tf.add(tf.matMul(tf.reshape(images, [n * MNIST_PIXELS, 1]), e0), maps), [n, MNIST_SIDE, MNIST_SIDE, 1 + MNIST_CLASSES]);
   }
 
   /**
    * Builds the loss of one phase on `batch` (fresh z from the learner's Rng) and hands it to
-   * `differentiate` (minimise, or gradients as data). G's samples for the critic phase are drawn
-   * outside the gradient tape. Every tensor made here is freed before returning.
+   * `differentiate` (minimise, or gradients as data) with the phase's variables of the tfjs engine
+   * `t`; returns what it returned and the phase's metrics. G's samples for the critic phase are
+   * drawn outside the gradient tape. Every tensor made here is freed before returning.
    */
-  private runPhase(
+  private runPhase<R extends { loss: number }>(
+    t: TfjsEngine,
     phase: GanPhase,
     batch: ImageBatch,
-    differentiate: (lossFn: () => tf.Scalar, vars: Map<string, tf.Variable>) => { loss: number; grads?: TensorMap },
-  ): { grads?: TensorMap; metrics: Metrics } {
+    differentiate: (lossFn: () => tf.Scalar, vars: Map<string, tf.Variable>) => R,
+  ): { result: R; metrics: Metrics } {
     checkBatch(batch);
     const n = batch.n;
     const z = this.rng.fillNormal(new Float32Array(n * this.latentDim));
-    const kept: tf.Tensor[] = [];
-    const inputs = tf.tidy(() => {
-      const labels = this.config.conditional ? batch.labels : undefined;
-      const maps = labels === undefined ? undefined : tf.tensor2d(labelMaps(labels), [n * PIXELS, 1 + NUM_CLASSES]);
-      const zIn = this.generatorInput(z, n, labels);
-      if (phase === 'generator') return { zIn, maps };
-      const real = this.discriminatorInput(tf.tensor4d(batch.images, [n, SIDE, SIDE, 1]), maps);
-      const fake = this.discriminatorInput(this.g.apply(zIn, { training: true }) as tf.Tensor4D, maps);
-      return { real, fake };
-    }) as { zIn?: tf.Tensor2D; maps?: tf.Tensor2D; real?: tf.Tensor4D; fake?: tf.Tensor4D };
+    const labels = this.config.conditional ? batch.labels : undefined;
+    const labelMapsOf = () => (labels === undefined ? undefined : tf.tensor2d(labelMaps(labels), [n * MNIST_PIXELS, 1 + MNIST_CLASSES]));
     const D = (x: tf.Tensor4D) => this.d.apply(x, { training: true }) as tf.Tensor2D;
-    try {
-      if (phase === 'critic') {
+    if (phase === 'critic') {
+      const { real, fake } = tf.tidy(() => {
+        const maps = labelMapsOf();
+        const zIn = this.generatorInput(z, n, labels);
+        const real = this.discriminatorInput(tf.tensor4d(batch.images, [n, MNIST_SIDE, MNIST_SIDE, 1]), maps);
+        const fake = this.discriminatorInput(this.g.apply(zIn, { training: true }) as tf.Tensor4D, maps);
+        return { real, fake };
+      });
+      const kept: tf.Tensor[] = [];
+      try {
         const lossFn = () =>
           tf.tidy(() => {
-            const dReal = D(inputs.real!); // logits of D(x | y)
-            const dFake = D(inputs.fake!); // logits of D(G(z | y) | y)
+            const dReal = D(real); // logits of D(x | y)
+            const dFake = D(fake); // logits of D(G(z | y) | y)
             kept.push(tf.keep(tf.mean(tf.sigmoid(dReal))), tf.keep(tf.mean(tf.sigmoid(dFake))));
             // L_D = −mean log D(x) − mean log(1 − D(G(z))) (real target 1 − labelSmoothing)
             return tf.add(bceWithLogits(dReal, tf.fill(dReal.shape, 1 - this.config.labelSmoothing)), bceWithLogits(dFake, tf.zerosLike(dFake))) as tf.Scalar;
           });
-        const { loss, grads } = differentiate(lossFn, this.tfEngine!.vars.critic);
-        const [dx, dgz] = kept.map((t) => t.dataSync()[0]!);
-        return { grads, metrics: { 'losses/d_loss': loss, 'charts/d_x': dx!, 'charts/d_g_z': dgz! } };
+        const result = differentiate(lossFn, t.vars.critic);
+        const [dx, dgz] = kept.map((k) => k.dataSync()[0]!);
+        return { result, metrics: { 'losses/d_loss': result.loss, 'charts/d_x': dx!, 'charts/d_g_z': dgz! } };
+      } finally {
+        tf.dispose([real, fake, ...kept]);
       }
+    }
+    const { zIn, maps } = tf.tidy(() => ({ maps: labelMapsOf(), zIn: this.generatorInput(z, n, labels) }));
+    try {
       const lossFn = () =>
         tf.tidy(() => {
-          const fake = this.g.apply(inputs.zIn!, { training: true }) as tf.Tensor4D;
-          const dFake = D(this.discriminatorInput(fake, inputs.maps));
+          const fake = this.g.apply(zIn, { training: true }) as tf.Tensor4D;
+          const dFake = D(this.discriminatorInput(fake, maps));
           // L_G = −mean log D(G(z)) (non-saturating)
           return bceWithLogits(dFake, tf.onesLike(dFake)) as tf.Scalar;
         });
-      const { loss, grads } = differentiate(lossFn, this.tfEngine!.vars.generator);
-      return { grads, metrics: { 'losses/g_loss': loss } };
+      const result = differentiate(lossFn, t.vars.generator);
+      return { result, metrics: { 'losses/g_loss': result.loss } };
     } finally {
-      tf.dispose([...Object.values(inputs), ...kept]);
+      tf.dispose(maps === undefined ? [zIn] : [zIn, maps]);
     }
   }
-
 
   /**
    * One phase on the fused engine, runPhase's loss on `batch` with fresh z from the learner's Rng:
@@ -780,10 +785,10 @@ export class Dcgan implements GenerativeLearner {
     let y: Uint8Array | undefined;
     if (this.config.conditional) {
       if (labels !== undefined) checkLabels(labels, n, 'sample');
-      y = labels ?? Uint8Array.from({ length: n }, () => this.sampleRng.int(NUM_CLASSES));
+      y = labels ?? Uint8Array.from({ length: n }, () => this.sampleRng.int(MNIST_CLASSES));
     }
     const generator = this.sampler();
-    const out = new Float32Array(n * PIXELS);
+    const out = new Float32Array(n * MNIST_PIXELS);
     const chunk = 500;
     for (let start = 0; start < n; start += chunk) {
       const m = Math.min(chunk, n - start);
@@ -791,7 +796,7 @@ export class Dcgan implements GenerativeLearner {
         const x = generator.apply(this.generatorInput(z.subarray(start * d, (start + m) * d), m, y?.subarray(start, start + m)), { training: false }) as tf.Tensor;
         return tf.clipByValue(tf.mul(tf.add(x, 1), 0.5), 0, 1); // [−1, 1] → [0, 1]
       });
-      out.set(images.dataSync() as Float32Array, start * PIXELS);
+      out.set(images.dataSync() as Float32Array, start * MNIST_PIXELS);
       images.dispose();
     }
     return out;
@@ -799,15 +804,15 @@ export class Dcgan implements GenerativeLearner {
 
   /** Every weight of G and D by name: the trainable ones and batchnorm's running averages. */
   getParams(): TensorMap {
-    const f = this.fusedEngine;
-    if (f !== undefined) return ordered(this.weightNames, { ...f.G.toMap(), ...f.G.statsMap(), ...f.D.toMap(), ...f.D.statsMap() });
+    const f = this.trainer;
+    if (f.kind === 'fused') return ordered(this.weightNames, { ...f.G.toMap(), ...f.G.statsMap(), ...f.D.toMap(), ...f.D.statsMap() });
     return readWeights([this.g, this.d]);
   }
 
   /** Batchnorm running averages of G and D by name. */
   runningStats(): TensorMap {
-    const f = this.fusedEngine;
-    if (f !== undefined) return ordered(this.statNames, { ...f.G.statsMap(), ...f.D.statsMap() });
+    const f = this.trainer;
+    if (f.kind === 'fused') return ordered(this.statNames, { ...f.G.statsMap(), ...f.D.statsMap() });
     return readWeights([this.g, this.d], true);
   }
 
@@ -837,8 +842,8 @@ export class Dcgan implements GenerativeLearner {
         throw new Error(`${caller}: '${w.originalName}' expects shape [${w.shape}], got [${p.shape}] with ${p.data.length} values`);
       }
     }
-    const f = this.fusedEngine;
-    if (f !== undefined) {
+    const f = this.trainer;
+    if (f.kind === 'fused') {
       if (caller === 'setParams') {
         f.G.flatten(values);
         f.D.flatten(values);
@@ -880,9 +885,9 @@ export class Dcgan implements GenerativeLearner {
       sampleRng: this.sampleRng.getState(),
       engine: this.engine,
     };
-    const f = this.fusedEngine;
-    if (f !== undefined) state.adam = { critic: f.adam.critic.getState(), generator: f.adam.generator.getState() };
-    else state.optimizers = { critic: await this.tfEngine!.optimizers.critic.getState(), generator: await this.tfEngine!.optimizers.generator.getState() };
+    const e = this.trainer;
+    if (e.kind === 'fused') state.adam = { critic: e.adam.critic.getState(), generator: e.adam.generator.getState() };
+    else state.optimizers = { critic: await e.optimizers.critic.getState(), generator: await e.optimizers.generator.getState() };
     await writeFileAtomic(path.join(dir, 'state.msgpack'), encode(state));
   }
 
@@ -915,18 +920,17 @@ export class Dcgan implements GenerativeLearner {
     const slots = state.optimizers;
     const adam = state.adam;
     if (slots === undefined && adam === undefined) throw new Error(`Dcgan.load: ${dir}/state.msgpack has no Adam state`);
-    const f = this.fusedEngine;
-    if (f !== undefined) {
+    const e = this.trainer;
+    if (e.kind === 'fused') {
       this.syncEngine();
       for (const p of ['critic', 'generator'] as const) {
-        const net = p === 'critic' ? f.D : f.G;
-        f.adam[p].setState(adam?.[p] ?? fusedAdamState(slots![p], net.names, net.shapes, `Dcgan.load: ${dir} ${p}`));
+        const net = p === 'critic' ? e.D : e.G;
+        e.adam[p].setState(adam?.[p] ?? fusedAdamState(slots![p], net.names, net.shapes, `Dcgan.load: ${dir} ${p}`));
       }
     } else {
-      const t = this.tfEngine!;
       for (const p of ['critic', 'generator'] as const) {
-        const vars = [...t.vars[p]];
-        await t.optimizers[p].setState(slots?.[p] ?? tfjsAdamState(adam![p], vars.map(([n]) => n), vars.map(([, v]) => v.shape)));
+        const vars = [...e.vars[p]];
+        await e.optimizers[p].setState(slots?.[p] ?? tfjsAdamState(adam![p], vars.map(([n]) => n), vars.map(([, v]) => v.shape)));
       }
     }
     this.iterations = state.iterations;
@@ -938,8 +942,10 @@ export class Dcgan implements GenerativeLearner {
     this.g.dispose();
     this.gEmaModel?.dispose();
     this.d.dispose();
-    this.tfEngine?.optimizers.critic.dispose();
-    this.tfEngine?.optimizers.generator.dispose();
+    if (this.trainer.kind === 'tfjs') {
+      this.trainer.optimizers.critic.dispose();
+      this.trainer.optimizers.generator.dispose();
+    }
   }
 }
 
@@ -992,15 +998,15 @@ function meanSigmoid(logits: Float32Array): number {
 function discriminatorInputData(images: Float32Array, labels: Uint8Array | undefined): Float32Array {
   if (labels === undefined) return images;
   const maps = labelMaps(labels);
-  const channels = 1 + NUM_CLASSES;
-  for (let k = 0; k < labels.length * PIXELS; k++) maps[k * channels] = images[k]!;
+  const channels = 1 + MNIST_CLASSES;
+  for (let k = 0; k < labels.length * MNIST_PIXELS; k++) maps[k * channels] = images[k]!;
   return maps;
 }
 
 /** Channel 0 (the image's) of n [28, 28, 11] maps: the image part of D's input gradient. */
 function imageChannel(maps: Float32Array, n: number): Float32Array {
-  const channels = 1 + NUM_CLASSES;
-  const out = new Float32Array(n * PIXELS);
+  const channels = 1 + MNIST_CLASSES;
+  const out = new Float32Array(n * MNIST_PIXELS);
   for (let k = 0; k < out.length; k++) out[k] = maps[k * channels]!;
   return out;
 }

@@ -16,9 +16,10 @@ import { Rng } from '../base/rng.js';
 import type { Classifier } from './lenet.js';
 import { MNIST_SIZES } from './mnist.js';
 import type { GenerativeLearner } from './types.js';
+import { MNIST_CLASSES } from './kinds.js';
 
 /** exp(mean KL(p(y|x) ‖ p(y))) over n rows of k class probabilities. */
-export function classifierScore(probs: ArrayLike<number>, n: number, k = 10): number {
+export function classifierScore(probs: ArrayLike<number>, n: number, k = MNIST_CLASSES): number {
   if (probs.length !== n * k || n < 1) throw new RangeError(`classifierScore: expected ${n} × ${k} probabilities, got ${probs.length}`);
   const py = new Float64Array(k);
   for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) py[c]! += probs[i * k + c]! / n;
@@ -33,7 +34,7 @@ export function classifierScore(probs: ArrayLike<number>, n: number, k = 10): nu
 }
 
 /** Fraction of the n rows whose most probable class is each of the k classes. */
-export function classHistogram(probs: ArrayLike<number>, n: number, k = 10): number[] {
+export function classHistogram(probs: ArrayLike<number>, n: number, k = MNIST_CLASSES): number[] {
   if (probs.length !== n * k || n < 1) throw new RangeError(`classHistogram: expected ${n} × ${k} probabilities, got ${probs.length}`);
   const counts = new Array<number>(k).fill(0);
   for (let i = 0; i < n; i++) {
@@ -208,16 +209,16 @@ export function evaluateGenerator(learner: GenerativeLearner, classifier: Classi
   const n = opts.samples ?? MNIST_SIZES.test;
   const rng = new Rng(opts.seed);
   const L = learner.latentDim;
-  const probs = new Float32Array(n * 10);
+  const probs = new Float32Array(n * MNIST_CLASSES);
   const features = new Float32Array(n * classifier.featureDim);
   const chunk = 1000;
   for (let s = 0; s < n; s += chunk) {
     const m = Math.min(chunk, n - s);
     const z = rng.fillNormal(new Float32Array(m * L));
-    const labels = learner.conditional ? Uint8Array.from({ length: m }, (_, i) => (s + i) % 10) : undefined;
+    const labels = learner.conditional ? Uint8Array.from({ length: m }, (_, i) => (s + i) % MNIST_CLASSES) : undefined;
     const images = learner.sample(z, labels);
     const out = classifier.predict(images, m);
-    probs.set(out.probs, s * 10);
+    probs.set(out.probs, s * MNIST_CLASSES);
     features.set(out.features, s * classifier.featureDim);
   }
   const histogram = classHistogram(probs, n);

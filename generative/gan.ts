@@ -23,8 +23,10 @@
 import { FusedAdam } from '../core/fused.js';
 import type { Rng } from '../base/rng.js';
 import { checkBoolean, checkChoice, checkLayerSizes, checkNumber, configFields, type ConfigFields } from '../base/configCheck.js';
-import { buildMlpGanNets, MlpGanLearner, PIXELS, type MlpGanArchitecture } from './mlpGan.js';
+import { buildMlpGanNets, MlpGanLearner, type MlpGanArchitecture } from './mlpGan.js';
 import type { Metrics, Phase } from './types.js';
+import { MNIST_PIXELS } from './kinds.js';
+import { LEAKY_RELU_ALPHA } from '../core/activation.js';
 
 /** The MLP architecture fields (MlpGanArchitecture), then the GAN's own. */
 export interface GanConfig extends MlpGanArchitecture {
@@ -48,7 +50,7 @@ export const GAN_DEFAULTS: Readonly<GanConfig> = Object.freeze({
   criticHidden: Object.freeze([512, 256]),
   generatorActivation: 'leakyRelu',
   criticActivation: 'leakyRelu',
-  leakyAlpha: 0.2,
+  leakyAlpha: LEAKY_RELU_ALPHA,
   generatorBatchNorm: true,
   generatorLoss: 'nonSaturating',
   k: 1,
@@ -121,9 +123,9 @@ export class Gan extends MlpGanLearner {
 
   criticLossAndGrad(x: Float32Array, z: Float32Array, n: number): Metrics {
     const fake = this.generate(z, n);
-    const xCat = new Float32Array(2 * n * PIXELS);
-    xCat.set(x.subarray(0, n * PIXELS));
-    xCat.set(fake, n * PIXELS);
+    const xCat = new Float32Array(2 * n * MNIST_PIXELS);
+    xCat.set(x.subarray(0, n * MNIST_PIXELS));
+    xCat.set(fake, n * MNIST_PIXELS);
     const a = this.D.forward(xCat, 2 * n);
     const gOut = new Float32Array(2 * n);
     let dLoss = 0;
@@ -159,7 +161,7 @@ export class Gan extends MlpGanLearner {
         gOut[i] = -s / n;
       }
     }
-    const gFake = new Float32Array(n * PIXELS);
+    const gFake = new Float32Array(n * MNIST_PIXELS);
     this.D.backward(gOut, gFake);
     this.G.backward(gFake);
     return { 'losses/g_loss': gLoss / n };

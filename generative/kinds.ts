@@ -1,8 +1,12 @@
 /**
- * The kinds of generative model a spec's `model.kind` may name, listed once (import-free, so specs
- * and protocol's schemas read them without loading a backend; test/architecture.test.ts
- * IMPORT_FREE keeps it so). generative/models.ts gives each kind its one registry
- * entry (config resolver and factory); its type makes every kind here have one.
+ * The names and shapes the generative room shares with specs and protocol's schemas, listed once
+ * (import-free, so they read them without loading a backend; test/architecture.test.ts IMPORT_FREE
+ * keeps it so): the model kinds, the optimisation phases and MNIST's image shape.
+ */
+
+/**
+ * The kinds of generative model a spec's `model.kind` may name. generative/models.ts gives each
+ * kind its one registry entry (config resolver and factory); its type makes every kind here have one.
  */
 export const GENERATIVE_KINDS = ['vae', 'vae-conv', 'gan', 'wgan', 'wgan-gp', 'dcgan', 'cdcgan'] as const;
 export type GenerativeKind = (typeof GENERATIVE_KINDS)[number];
@@ -14,3 +18,17 @@ export function isGenerativeKind(kind: string): kind is GenerativeKind {
 
 /** The kinds whose learner measures a test negative ELBO each epoch (`eval/test_neg_elbo`): the VAEs. */
 export const ELBO_KINDS: readonly GenerativeKind[] = ['vae', 'vae-conv'];
+
+/**
+ * The optimisation phases of a model. GANs have two ('critic' updates D, 'generator' updates G,
+ * K critic steps per generator step as algorithm 13.1); a VAE has one ('elbo').
+ */
+export const PHASES = ['critic', 'generator', 'elbo'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** Side of an MNIST image in pixels: an ImageBatch's images are row-major [n, 28, 28, 1]. */
+export const MNIST_SIDE = 28;
+/** Pixels of one MNIST image (28 × 28 = 784). */
+export const MNIST_PIXELS = MNIST_SIDE * MNIST_SIDE;
+/** Classes of MNIST: labels are the digits 0–9. */
+export const MNIST_CLASSES = 10;

@@ -27,8 +27,7 @@ import { checkData, readJsonFile } from '../core/stateFile.js';
 import { backendInfo } from '../core/backend.js';
 import { Rng } from '../base/rng.js';
 import { epochBatches, loadMnist, scalePixels, type Mnist } from './mnist.js';
-
-const PIXELS = 28 * 28;
+import { MNIST_CLASSES, MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
 
 export interface LenetConfig {
   /** Passes over the 60k training images. */
@@ -50,7 +49,7 @@ export function buildLenet(rng: Rng): tf.Sequential {
   return buildSequential(
     {
       name: 'lenet',
-      inputShape: [28, 28, 1],
+      inputShape: [MNIST_SIDE, MNIST_SIDE, 1],
       init: 'heUniform',
       layers: [
         { type: 'conv2d', filters: 32, kernelSize: 5, strides: 2, activation: 'relu' },
@@ -58,7 +57,7 @@ export function buildLenet(rng: Rng): tf.Sequential {
         { type: 'flatten' },
         { type: 'dense', units: 128, activation: 'relu' },
         { type: 'dropout', rate: 0.3 },
-        { type: 'dense', units: 10, init: 'glorotUniform' },
+        { type: 'dense', units: MNIST_CLASSES, init: 'glorotUniform' },
       ],
     },
     rng,
@@ -79,21 +78,21 @@ export class Classifier {
 
   /** probs (n × 10) and features (n × featureDim) of n images (row-major n × 784, values in [0, 1]). */
   predict(images: Float32Array, n: number): { probs: Float32Array; features: Float32Array } {
-    if (images.length !== n * PIXELS) throw new Error(`Classifier.predict: ${n} images need ${n * PIXELS} values, got ${images.length}`);
-    const probs = new Float32Array(n * 10);
+    if (images.length !== n * MNIST_PIXELS) throw new Error(`Classifier.predict: ${n} images need ${n * MNIST_PIXELS} values, got ${images.length}`);
+    const probs = new Float32Array(n * MNIST_CLASSES);
     const features = new Float32Array(n * this.featureDim);
     const chunk = 500;
     const layers = this.model.layers;
     for (let s = 0; s < n; s += chunk) {
       const m = Math.min(chunk, n - s);
       const [p, f] = tf.tidy(() => {
-        let h = tf.tensor4d(images.subarray(s * PIXELS, (s + m) * PIXELS), [m, 28, 28, 1]) as tf.Tensor;
+        let h = tf.tensor4d(images.subarray(s * MNIST_PIXELS, (s + m) * MNIST_PIXELS), [m, MNIST_SIDE, MNIST_SIDE, 1]) as tf.Tensor;
         // every layer but the last (dropout is the identity at inference) gives the features
         for (const layer of layers.slice(0, -1)) h = layer.apply(h) as tf.Tensor;
         const logits = layers[layers.length - 1]!.apply(h) as tf.Tensor;
         return [tf.softmax(logits), h];
       });
-      probs.set(p!.dataSync() as Float32Array, s * 10);
+      probs.set(p!.dataSync() as Float32Array, s * MNIST_CLASSES);
       features.set(f!.dataSync() as Float32Array, s * this.featureDim);
       tf.dispose([p!, f!]);
     }
@@ -106,7 +105,7 @@ export class Classifier {
     let correct = 0;
     for (let i = 0; i < labels.length; i++) {
       let best = 0;
-      for (let k = 1; k < 10; k++) if (probs[i * 10 + k]! > probs[i * 10 + best]!) best = k;
+      for (let k = 1; k < MNIST_CLASSES; k++) if (probs[i * MNIST_CLASSES + k]! > probs[i * MNIST_CLASSES + best]!) best = k;
       if (best === labels[i]) correct++;
     }
     return correct / labels.length;
@@ -157,7 +156,7 @@ export async function trainLenet(mnist: Mnist, config: Partial<LenetConfig> = {}
       const loss = optimizer.minimize(
         () =>
           tf.tidy(() => {
-            const logits = trainingLogits(model, tf.tensor4d(batch.images, [batch.n, 28, 28, 1]), dropoutRng);
+            const logits = trainingLogits(model, tf.tensor4d(batch.images, [batch.n, MNIST_SIDE, MNIST_SIDE, 1]), dropoutRng);
             return softmaxCrossEntropy(logits, tf.tensor1d(batch.labels, 'int32')) as tf.Scalar;
           }),
         vars,

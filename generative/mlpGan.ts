@@ -32,10 +32,8 @@ import { FusedNet, denseSpecs, type NetActivation } from '../core/fusedNet.js';
 import type { FusedConvNet } from '../core/fusedConvNet.js';
 import { averageInto, CALIBRATION_BATCHES } from './averaging.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
-import type { GenerativeKind } from './kinds.js';
+import { MNIST_PIXELS, type GenerativeKind } from './kinds.js';
 import type { PixelScale } from './mnist.js';
-
-export const PIXELS = 28 * 28;
 
 /** A flat-vector optimiser: `step(θ, g, lr?)` at its own rate or a schedule's, and its state as data. */
 export type FlatOptimizer = FusedAdam | FusedRmsprop;
@@ -105,8 +103,8 @@ export interface GeneratorAveraging {
  * `rng`; with `averaging`, also θ̄, a copy of G's initial weights (no further draws).
  */
 export function buildMlpGanNets(arch: MlpGanArchitecture, rng: Rng, averaging?: GeneratorAveraging): GanNets<FusedNet> {
-  const g = buildMlpNet('generator', arch.latentDim, arch.generatorHidden, PIXELS, arch.generatorActivation, 'tanh', arch.leakyAlpha, rng, arch.generatorBatchNorm);
-  const d = buildMlpNet('critic', PIXELS, arch.criticHidden, 1, arch.criticActivation, 'linear', arch.leakyAlpha, rng);
+  const g = buildMlpNet('generator', arch.latentDim, arch.generatorHidden, MNIST_PIXELS, arch.generatorActivation, 'tanh', arch.leakyAlpha, rng, arch.generatorBatchNorm);
+  const d = buildMlpNet('critic', MNIST_PIXELS, arch.criticHidden, 1, arch.criticActivation, 'linear', arch.leakyAlpha, rng);
   const generatorNet = () => new FusedNet(getParams(g.model), g.activations, arch.leakyAlpha);
   return {
     generator: g.model,
@@ -210,13 +208,13 @@ export abstract class MlpGanLearner<N extends GanNet = FusedNet> implements Gene
 
   /** G(z) as a fresh array in [−1, 1]. */
   protected generate(z: Float32Array, n: number): Float32Array {
-    return this.G.forward(z, n).slice(0, n * PIXELS);
+    return this.G.forward(z, n).slice(0, n * MNIST_PIXELS);
   }
 
   private phaseGradients(phase: Phase, batch: ImageBatch): Metrics {
     const n = batch.n;
     if (phase === 'critic') {
-      if (batch.images.length !== n * PIXELS) throw new Error(`${this.kind}: batch of ${n} needs ${n * PIXELS} pixels, got ${batch.images.length}`);
+      if (batch.images.length !== n * MNIST_PIXELS) throw new Error(`${this.kind}: batch of ${n} needs ${n * MNIST_PIXELS} pixels, got ${batch.images.length}`);
       return this.criticLossAndGrad(batch.images, this.noise(n), n);
     }
     if (phase === 'generator') return this.generatorLossAndGrad(this.noise(n), n);
@@ -290,13 +288,13 @@ export abstract class MlpGanLearner<N extends GanNet = FusedNet> implements Gene
     const L = this.latentDim;
     if (z.length % L !== 0) throw new Error(`${this.kind}.sample: ${z.length} values is not a multiple of latentDim ${L}`);
     const n = z.length / L;
-    const out = new Float32Array(n * PIXELS);
+    const out = new Float32Array(n * MNIST_PIXELS);
     const chunk = 500;
     const G = this.sampler();
     for (let s = 0; s < n; s += chunk) {
       const m = Math.min(chunk, n - s);
       const x = G.forward(z.subarray(s * L, (s + m) * L), m, false);
-      for (let i = 0; i < m * PIXELS; i++) out[s * PIXELS + i] = (x[i]! + 1) / 2;
+      for (let i = 0; i < m * MNIST_PIXELS; i++) out[s * MNIST_PIXELS + i] = (x[i]! + 1) / 2;
     }
     return out;
   }

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Rng } from '../base/rng.js';
 import type { ImageBatch } from './types.js';
+import { MNIST_CLASSES, MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
 
 export interface IdxArray {
   dims: number[];
@@ -66,14 +67,14 @@ async function loadSplit(dir: string, split: 'train' | 'test'): Promise<MnistSpl
   const [imgFile, lblFile] = FILES[split];
   const images = parseIdx(await readFile(path.join(dir, imgFile)), imgFile);
   const labels = parseIdx(await readFile(path.join(dir, lblFile)), lblFile);
-  if (images.dims.length !== 3 || images.dims[1] !== 28 || images.dims[2] !== 28) {
-    throw new Error(`${imgFile}: expected images of shape [n, 28, 28], got [${images.dims.join(', ')}]`);
+  if (images.dims.length !== 3 || images.dims[1] !== MNIST_SIDE || images.dims[2] !== MNIST_SIDE) {
+    throw new Error(`${imgFile}: expected images of shape [n, ${MNIST_SIDE}, ${MNIST_SIDE}], got [${images.dims.join(', ')}]`);
   }
   if (labels.dims.length !== 1 || labels.dims[0] !== images.dims[0]) {
     throw new Error(`${lblFile}: expected ${images.dims[0]} labels, got [${labels.dims.join(', ')}]`);
   }
   for (let i = 0; i < labels.data.length; i++) {
-    if (labels.data[i]! > 9) throw new Error(`${lblFile}: label ${labels.data[i]} at index ${i} is not a digit`);
+    if (labels.data[i]! >= MNIST_CLASSES) throw new Error(`${lblFile}: label ${labels.data[i]} at index ${i} is not a digit`);
   }
   return { n: images.dims[0]!, images: images.data, labels: labels.data };
 }
@@ -105,7 +106,7 @@ export function scalePixels(bytes: Uint8Array, scale: PixelScale, out = new Floa
 /** The batch of the given example indices. */
 export function gather(split: MnistSplit, indices: ArrayLike<number>, scale: PixelScale): ImageBatch {
   const n = indices.length;
-  const px = 28 * 28;
+  const px = MNIST_PIXELS;
   const images = new Float32Array(n * px);
   const labels = new Uint8Array(n);
   for (let k = 0; k < n; k++) {

@@ -5,6 +5,7 @@
  * Plus the image layouts the generative models write: a sample grid and a latent interpolation strip.
  */
 import { deflateSync } from 'node:zlib';
+import { MNIST_SIDE } from './kinds.js';
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -66,7 +67,7 @@ export function encodePng(img: GrayImage): Buffer {
  * `pad`-pixel black border; cells beyond n stay black.
  */
 export function sampleGrid(images: Float32Array, rows: number, cols: number, opts: { size?: number; pad?: number } = {}): GrayImage {
-  const size = opts.size ?? 28;
+  const size = opts.size ?? MNIST_SIDE;
   const pad = opts.pad ?? 2;
   const px = size * size;
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1) throw new RangeError(`grid must be positive integers, got ${rows}×${cols}`);

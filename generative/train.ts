@@ -24,6 +24,7 @@ import { encodePng, interpolationStrip, sampleGrid } from './png.js';
 import { evaluateGenerator, featureStats, GENERATIVE_EVAL_SEEDS, type FeatureStats } from './eval.js';
 import { loadOrTrainClassifier, type Classifier } from './lenet.js';
 import type { GenerativeLearner, ImageBatch, Metrics } from './types.js';
+import { MNIST_CLASSES } from './kinds.js';
 
 export interface TrainGenerativeOptions {
   /** Registry kind: 'vae', 'vae-conv', 'gan', 'wgan', 'wgan-gp', … (kinds.ts). */
@@ -182,7 +183,7 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
   const fixedRng = root.split();
   const L = learner.latentDim;
   const fixedZ = fixedRng.fillNormal(new Float32Array(100 * L));
-  const fixedLabels = conditional ? Uint8Array.from({ length: 100 }, (_, i) => i % 10) : undefined;
+  const fixedLabels = conditional ? Uint8Array.from({ length: 100 }, (_, i) => i % MNIST_CLASSES) : undefined;
   const mnist = opts.mnist ?? (await loadMnist());
   const { batchSize, batches: epochBatchCount } = epochSize(opts, mnist.train.n);
   await mkdir(path.join(opts.outDir, 'samples'), { recursive: true });
@@ -312,11 +313,12 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
     classifier?.dispose();
   }
 
-  // interpolation strip: 10 rows, each between two fixed latents (same digit per row if conditional)
-  const a = fixedRng.fillNormal(new Float32Array(10 * L));
-  const b = fixedRng.fillNormal(new Float32Array(10 * L));
-  const stripLabels = conditional ? Uint8Array.from({ length: 10 }, (_, i) => i) : undefined;
-  await writeFile(path.join(opts.outDir, 'interpolation.png'), encodePng(interpolationStrip((z, l) => learner.sample(z, l), a, b, L, 10, stripLabels)));
+  // interpolation strip: one row per digit, each between two fixed latents (that digit if conditional)
+  const rows = MNIST_CLASSES;
+  const a = fixedRng.fillNormal(new Float32Array(rows * L));
+  const b = fixedRng.fillNormal(new Float32Array(rows * L));
+  const stripLabels = conditional ? Uint8Array.from({ length: rows }, (_, i) => i) : undefined;
+  await writeFile(path.join(opts.outDir, 'interpolation.png'), encodePng(interpolationStrip((z, l) => learner.sample(z, l), a, b, L, rows, stripLabels)));
   await save(opts.outDir);
   const result: TrainGenerativeResult = { kind, seed, batchSize, epochs, aborted, outDir: opts.outDir };
   await writeFile(path.join(opts.outDir, 'summary.json'), JSON.stringify({ ...result, config: learner.config }, null, 2));

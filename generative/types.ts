@@ -8,7 +8,7 @@
  * and leave through the return values; models never print.
  */
 import type { TensorMap } from '../core/tensors.js';
-import type { GenerativeKind } from './kinds.js';
+import type { GenerativeKind, Phase } from './kinds.js';
 
 export type Metrics = Record<string, number>;
 
@@ -19,11 +19,8 @@ export interface ImageBatch {
   labels: Uint8Array;
 }
 
-/**
- * One optimisation phase of a model. GANs have two ('critic' updates D, 'generator' updates G,
- * K critic steps per generator step as algorithm 13.1); a VAE has one ('elbo').
- */
-export type Phase = 'critic' | 'generator' | 'elbo';
+/** One optimisation phase of a model (generative/kinds.ts PHASES). */
+export type { Phase } from './kinds.js';
 
 export interface GenerativeLearner {
   /** Model kind, e.g. 'dcgan'. */

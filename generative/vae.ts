@@ -37,8 +37,7 @@ import { Rng, type RngState } from '../base/rng.js';
 import { checkChoice, checkLayerSizes, checkNumber, configFields } from '../base/configCheck.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
 import type { PixelScale } from './mnist.js';
-
-const PIXELS = 28 * 28;
+import { MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
 
 export interface VaeConfig {
   /** 'mlp' (784-hidden-latent, fused path) or 'conv' (strided convolutions, tfjs autograd). */
@@ -119,7 +118,7 @@ export function buildConvVae(latentDim: number, rng: Rng, sigmoidOutput = false,
     { type: 'conv2dTranspose', filters: 1, kernelSize: 4, strides: 2, activation: sigmoidOutput ? 'sigmoid' : 'linear' },
   ];
   return {
-    encoder: buildSequential({ name: 'encoder', inputShape: [28, 28, 1], layers: enc, init: 'torchDefault' }, rng),
+    encoder: buildSequential({ name: 'encoder', inputShape: [MNIST_SIDE, MNIST_SIDE, 1], layers: enc, init: 'torchDefault' }, rng),
     decoder: buildSequential({ name: 'decoder', inputShape: [latentDim], layers: dec, init: 'torchDefault' }, rng),
   };
 }
@@ -154,8 +153,8 @@ export class Vae implements GenerativeLearner {
   /** tfjs decoder; output logits (conv) or probabilities (mlp twin). */
   readonly decoder: tf.Sequential;
   private readonly rng: Rng;
-  private readonly fused?: { vae: FusedVae; encAdam: FusedAdam; decAdam: FusedAdam };
-  private readonly tfPath?: { vars: Map<string, tf.Variable>; optimizer: Optimizer };
+  /** What trains it: the fused MLP VAE and its Adams ('mlp'), or tfjs autograd's variables and Adam ('conv'). */
+  private readonly engine: { kind: 'fused'; vae: FusedVae; encAdam: FusedAdam; decAdam: FusedAdam } | { kind: 'tfjs'; vars: Map<string, tf.Variable>; optimizer: Optimizer };
   /** Optimisation steps taken. */
   steps = 0;
 
@@ -166,15 +165,15 @@ export class Vae implements GenerativeLearner {
     this.kind = this.config.architecture === 'mlp' ? 'vae' : 'vae-conv';
     if (this.config.architecture === 'mlp') {
       const layers = hiddenLayers(this.config);
-      this.encoder = buildMlp({ name: 'encoder', inputDim: PIXELS, hidden: [...layers], outputDim: 2 * L, init: 'torchDefault' }, rng);
-      this.decoder = buildMlp({ name: 'decoder', inputDim: L, hidden: [...layers].reverse(), outputDim: PIXELS, outputActivation: 'sigmoid', init: 'torchDefault' }, rng);
+      this.encoder = buildMlp({ name: 'encoder', inputDim: MNIST_PIXELS, hidden: [...layers], outputDim: 2 * L, init: 'torchDefault' }, rng);
+      this.decoder = buildMlp({ name: 'decoder', inputDim: L, hidden: [...layers].reverse(), outputDim: MNIST_PIXELS, outputActivation: 'sigmoid', init: 'torchDefault' }, rng);
       const vae = new FusedVae(getParams(this.encoder), getParams(this.decoder), L, learningRate);
-      this.fused = { vae, encAdam: new FusedAdam(vae.encoder.params.length, learningRate), decAdam: new FusedAdam(vae.decoder.params.length, learningRate) };
+      this.engine = { kind: 'fused', vae, encAdam: new FusedAdam(vae.encoder.params.length, learningRate), decAdam: new FusedAdam(vae.decoder.params.length, learningRate) };
     } else {
       const { encoder, decoder } = buildConvVae(L, rng, false, this.config.convFilters);
       this.encoder = encoder;
       this.decoder = decoder;
-      this.tfPath = { vars: new Map([...namedVariables(encoder), ...namedVariables(decoder)]), optimizer: makeOptimizer({ name: 'adam', lr: learningRate }) };
+      this.engine = { kind: 'tfjs', vars: new Map([...namedVariables(encoder), ...namedVariables(decoder)]), optimizer: makeOptimizer({ name: 'adam', lr: learningRate }) };
     }
     this.rng = rng.split();
   }
@@ -186,46 +185,48 @@ export class Vae implements GenerativeLearner {
   /** −ELBO of the conv model as a tfjs scalar (call inside tidy / variableGrads). */
   private convLoss(x: tf.Tensor, eps: tf.Tensor, n: number): { loss: tf.Scalar; recon: tf.Scalar; kl: tf.Scalar } {
     const L = this.latentDim;
-    const h = this.encoder.apply(tf.reshape(x, [n, 28, 28, 1])) as tf.Tensor2D;
+    const h = this.encoder.apply(tf.reshape(x, [n, MNIST_SIDE, MNIST_SIDE, 1])) as tf.Tensor2D;
     const mu = tf.slice(h, [0, 0], [n, L]);
     const logVar = tf.slice(h, [0, L], [n, L]);
     // reparameterisation: z = μ + σ ⊙ ε
     const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logVar)), eps));
-    const logits = tf.reshape(this.decoder.apply(z) as tf.Tensor, [n, PIXELS]) as tf.Tensor2D;
-    return negElboLoss(tf.reshape(x, [n, PIXELS]) as tf.Tensor2D, logits, mu, logVar);
+    const logits = tf.reshape(this.decoder.apply(z) as tf.Tensor, [n, MNIST_PIXELS]) as tf.Tensor2D;
+    return negElboLoss(tf.reshape(x, [n, MNIST_PIXELS]) as tf.Tensor2D, logits, mu, logVar);
   }
 
   private checkBatch(phase: Phase, batch: ImageBatch): void {
     if (phase !== 'elbo') throw new Error(`${this.kind}: unknown phase '${phase}' (a VAE has only 'elbo')`);
-    if (batch.images.length !== batch.n * PIXELS) throw new Error(`${this.kind}: batch of ${batch.n} needs ${batch.n * PIXELS} pixels, got ${batch.images.length}`);
+    if (batch.images.length !== batch.n * MNIST_PIXELS) throw new Error(`${this.kind}: batch of ${batch.n} needs ${batch.n * MNIST_PIXELS} pixels, got ${batch.images.length}`);
   }
 
   computeGradients(phase: Phase, batch: ImageBatch): { grads: TensorMap; metrics: Metrics } {
     this.checkBatch(phase, batch);
     const n = batch.n;
     const eps = this.rng.fillNormal(new Float32Array(n * this.latentDim));
-    if (this.fused !== undefined) {
-      const { vae } = this.fused;
+    const e = this.engine;
+    if (e.kind === 'fused') {
+      const { vae } = e;
       const loss = vae.lossAndGrad(batch.images, eps, n);
       return { grads: { ...vae.encoder.gradMap(), ...vae.decoder.gradMap() }, metrics: { 'losses/neg_elbo': loss } };
     }
     const { loss, grads } = computeGradients(
-      () => tf.tidy(() => this.convLoss(tf.tensor2d(batch.images, [n, PIXELS]), tf.tensor2d(eps, [n, this.latentDim]), n).loss),
-      this.tfPath!.vars,
+      () => tf.tidy(() => this.convLoss(tf.tensor2d(batch.images, [n, MNIST_PIXELS]), tf.tensor2d(eps, [n, this.latentDim]), n).loss),
+      e.vars,
     );
     return { grads, metrics: { 'losses/neg_elbo': loss } };
   }
 
   applyGradients(phase: Phase, grads: TensorMap): Metrics {
     if (phase !== 'elbo') throw new Error(`${this.kind}: unknown phase '${phase}' (a VAE has only 'elbo')`);
-    if (this.fused !== undefined) {
-      const { vae, encAdam, decAdam } = this.fused;
+    const e = this.engine;
+    if (e.kind === 'fused') {
+      const { vae, encAdam, decAdam } = e;
       vae.encoder.flatten(grads, vae.encoder.grads);
       vae.decoder.flatten(grads, vae.decoder.grads);
       encAdam.step(vae.encoder.params, vae.encoder.grads);
       decAdam.step(vae.decoder.params, vae.decoder.grads);
     } else {
-      this.tfPath!.optimizer.applyGradientMap(this.tfPath!.vars, grads);
+      e.optimizer.applyGradientMap(e.vars, grads);
     }
     this.steps++;
     return {};
@@ -238,15 +239,16 @@ export class Vae implements GenerativeLearner {
     const n = batch.n;
     const eps = this.rng.fillNormal(new Float32Array(n * this.latentDim));
     let loss: number;
-    if (this.fused !== undefined) {
-      const { vae, encAdam, decAdam } = this.fused;
+    const e = this.engine;
+    if (e.kind === 'fused') {
+      const { vae, encAdam, decAdam } = e;
       loss = vae.lossAndGrad(batch.images, eps, n);
       encAdam.step(vae.encoder.params, vae.encoder.grads);
       decAdam.step(vae.decoder.params, vae.decoder.grads);
     } else {
-      const { vars, optimizer } = this.tfPath!;
+      const { vars, optimizer } = e;
       const value = optimizer.minimize(
-        () => tf.tidy(() => this.convLoss(tf.tensor2d(batch.images, [n, PIXELS]), tf.tensor2d(eps, [n, this.latentDim]), n).loss),
+        () => tf.tidy(() => this.convLoss(tf.tensor2d(batch.images, [n, MNIST_PIXELS]), tf.tensor2d(eps, [n, this.latentDim]), n).loss),
         [...vars.values()],
       );
       loss = value.dataSync()[0]!;
@@ -261,17 +263,18 @@ export class Vae implements GenerativeLearner {
     const L = this.latentDim;
     if (z.length % L !== 0) throw new Error(`${this.kind}.sample: ${z.length} values is not a multiple of latentDim ${L}`);
     const n = z.length / L;
-    const out = new Float32Array(n * PIXELS);
+    const out = new Float32Array(n * MNIST_PIXELS);
     const chunk = 256;
+    const e = this.engine;
     for (let s = 0; s < n; s += chunk) {
       const m = Math.min(chunk, n - s);
       const zc = z.subarray(s * L, (s + m) * L);
-      if (this.fused !== undefined) {
-        const logits = this.fused.vae.decoder.forward(zc, m);
-        for (let i = 0; i < m * PIXELS; i++) out[s * PIXELS + i] = 1 / (1 + Math.exp(-logits[i]!));
+      if (e.kind === 'fused') {
+        const logits = e.vae.decoder.forward(zc, m);
+        for (let i = 0; i < m * MNIST_PIXELS; i++) out[s * MNIST_PIXELS + i] = 1 / (1 + Math.exp(-logits[i]!));
       } else {
         const probs = tf.tidy(() => tf.sigmoid(this.decoder.apply(tf.tensor2d(zc, [m, L])) as tf.Tensor));
-        out.set(probs.dataSync() as Float32Array, s * PIXELS);
+        out.set(probs.dataSync() as Float32Array, s * MNIST_PIXELS);
         probs.dispose();
       }
     }
@@ -287,14 +290,15 @@ export class Vae implements GenerativeLearner {
     const L = this.latentDim;
     const chunk = 500;
     let total = 0;
+    const e = this.engine;
     for (let s = 0; s < n; s += chunk) {
       const m = Math.min(chunk, n - s);
-      const x = images.subarray(s * PIXELS, (s + m) * PIXELS);
+      const x = images.subarray(s * MNIST_PIXELS, (s + m) * MNIST_PIXELS);
       const eps = rng.fillNormal(new Float32Array(m * L));
-      if (this.fused !== undefined) {
-        total += this.fused.vae.lossAndGrad(x, eps, m) * m;
+      if (e.kind === 'fused') {
+        total += e.vae.lossAndGrad(x, eps, m) * m;
       } else {
-        const loss = tf.tidy(() => this.convLoss(tf.tensor2d(x, [m, PIXELS]), tf.tensor2d(eps, [m, L]), m).loss);
+        const loss = tf.tidy(() => this.convLoss(tf.tensor2d(x, [m, MNIST_PIXELS]), tf.tensor2d(eps, [m, L]), m).loss);
         total += loss.dataSync()[0]! * m;
         loss.dispose();
       }
@@ -303,14 +307,16 @@ export class Vae implements GenerativeLearner {
   }
 
   getParams(): TensorMap {
-    if (this.fused !== undefined) return { ...this.fused.vae.encoder.toMap(), ...this.fused.vae.decoder.toMap() };
+    const e = this.engine;
+    if (e.kind === 'fused') return { ...e.vae.encoder.toMap(), ...e.vae.decoder.toMap() };
     return { ...getParams(this.encoder), ...getParams(this.decoder) };
   }
 
   setParams(params: TensorMap): void {
-    if (this.fused !== undefined) {
-      this.fused.vae.encoder.flatten(params, this.fused.vae.encoder.params);
-      this.fused.vae.decoder.flatten(params, this.fused.vae.decoder.params);
+    const e = this.engine;
+    if (e.kind === 'fused') {
+      e.vae.encoder.flatten(params, e.vae.encoder.params);
+      e.vae.decoder.flatten(params, e.vae.decoder.params);
     } else {
       setParams(this.encoder, params);
       setParams(this.decoder, params);
@@ -322,7 +328,8 @@ export class Vae implements GenerativeLearner {
     const params = this.getParams();
     await mkdir(path.join(dir, 'generator'), { recursive: true });
     await mkdir(path.join(dir, 'encoder'), { recursive: true });
-    if (this.fused !== undefined) {
+    const e = this.engine;
+    if (e.kind === 'fused') {
       setParams(this.encoder, params);
       setParams(this.decoder, params);
       await saveModelFiles(this.decoder, path.join(dir, 'generator'));
@@ -337,8 +344,8 @@ export class Vae implements GenerativeLearner {
     }
     await saveModelFiles(this.encoder, path.join(dir, 'encoder'));
     const state: VaeState = { kind: this.kind, config: { ...this.config }, rng: [...this.rng.getState()], steps: this.steps };
-    if (this.fused !== undefined) state.adam = { enc: this.fused.encAdam.getState(), dec: this.fused.decAdam.getState() };
-    else state.slots = await this.tfPath!.optimizer.getState();
+    if (e.kind === 'fused') state.adam = { enc: e.encAdam.getState(), dec: e.decAdam.getState() };
+    else state.slots = await e.optimizer.getState();
     await writeFileAtomic(path.join(dir, 'state.msgpack'), encode(state));
   }
 
@@ -347,12 +354,13 @@ export class Vae implements GenerativeLearner {
     const state = checkData(vaeSavedState, await readMsgpackFile(file), file);
     if (state.kind !== this.kind) throw new Error(`${dir} holds a '${state.kind}' model, not '${this.kind}'`);
     await loadWeightsInto(this.encoder, path.join(dir, 'encoder'));
-    if (this.fused !== undefined) {
+    const e = this.engine;
+    if (e.kind === 'fused') {
       await loadWeightsInto(this.decoder, path.join(dir, 'generator'));
       this.setParams({ ...getParams(this.encoder), ...getParams(this.decoder) });
       if (state.adam !== undefined) {
-        this.fused.encAdam.setState(state.adam.enc);
-        this.fused.decAdam.setState(state.adam.dec);
+        e.encAdam.setState(state.adam.enc);
+        e.decAdam.setState(state.adam.dec);
       }
     } else {
       const sampler = buildConvVae(this.latentDim, new Rng(0), true, this.config.convFilters).decoder;
@@ -363,7 +371,7 @@ export class Vae implements GenerativeLearner {
         sampler.dispose();
       }
       // tfjs's Adam.setWeights creates its slot variables from the saved values.
-      if (state.slots !== undefined && state.slots.length > 0) await this.tfPath!.optimizer.setState(state.slots);
+      if (state.slots !== undefined && state.slots.length > 0) await e.optimizer.setState(state.slots);
     }
     this.rng.setState(state.rng);
     this.steps = state.steps;
@@ -372,6 +380,6 @@ export class Vae implements GenerativeLearner {
   dispose(): void {
     this.encoder.dispose();
     this.decoder.dispose();
-    this.tfPath?.optimizer.dispose();
+    if (this.engine.kind === 'tfjs') this.engine.optimizer.dispose();
   }
 }

@@ -60,8 +60,10 @@ import { DCGAN_DEFAULTS, discriminatorSpec, generatorSpec, type DcganArchitectur
 import { checkedMlpGanArchitecture } from './gan.js';
 import { addGradientPenalty } from './gradientPenalty.js';
 import { checkedLrDecay, decayFactor, type LrDecay } from './lrDecay.js';
-import { buildMlpGanNets, MlpGanLearner, PIXELS, type FlatOptimizer, type GanNet, type GanNets, type MlpGanArchitecture } from './mlpGan.js';
+import { buildMlpGanNets, MlpGanLearner, type FlatOptimizer, type GanNet, type GanNets, type MlpGanArchitecture } from './mlpGan.js';
 import type { Metrics, Phase } from './types.js';
+import { MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
+import { LEAKY_RELU_ALPHA } from '../core/activation.js';
 
 /** The conv architecture's fields, as DCGAN's (generative/dcgan.ts DcganConfig). */
 export type WganConvArchitecture = Pick<DcganConfig, 'gFilters' | 'dFilters' | 'kernelSize' | 'denseUnits' | 'initStd'>;
@@ -103,7 +105,7 @@ const ARCH = {
   criticHidden: Object.freeze([512, 256]),
   generatorActivation: 'leakyRelu' as const,
   criticActivation: 'leakyRelu' as const,
-  leakyAlpha: 0.2,
+  leakyAlpha: LEAKY_RELU_ALPHA,
   generatorBatchNorm: false,
 };
 
@@ -213,7 +215,7 @@ export function wganGpCriticSpec(c: Pick<WganConfig, 'dFilters' | 'kernelSize' |
   const conv = (filters: number) => ({ type: 'conv2d', filters, kernelSize: c.kernelSize, strides: 2, activation: 'leakyRelu' }) as const;
   return {
     name: 'critic',
-    inputShape: [28, 28, 1],
+    inputShape: [MNIST_SIDE, MNIST_SIDE, 1],
     init: { normal: c.initStd },
     leakyAlpha: c.leakyAlpha,
     layers: [conv(c.dFilters), conv(2 * c.dFilters), conv(4 * c.dFilters), { type: 'flatten' }, { type: 'dense', units: 1 }],
@@ -284,7 +286,7 @@ export class Wgan extends MlpGanLearner<GanNet> {
     let fFake = 0;
     if (D.hasBatchNorm) {
       // batchnorm (the conv WGAN's critic): real and fake batches in separate forwards, gradients summed
-      const real = D.forward(x.subarray(0, n * PIXELS), n);
+      const real = D.forward(x.subarray(0, n * MNIST_PIXELS), n);
       for (let i = 0; i < n; i++) fReal += real[i]!;
       this.realGrads.set(D.backward(gReal));
       const f = D.forward(fake, n);
@@ -294,15 +296,15 @@ export class Wgan extends MlpGanLearner<GanNet> {
     } else {
       // no batchnorm: real, fake (and x̂) rows in one forward
       const rows = gp ? 3 * n : 2 * n;
-      const xCat = new Float32Array(rows * PIXELS);
-      xCat.set(x.subarray(0, n * PIXELS));
-      xCat.set(fake, n * PIXELS);
+      const xCat = new Float32Array(rows * MNIST_PIXELS);
+      xCat.set(x.subarray(0, n * MNIST_PIXELS));
+      xCat.set(fake, n * MNIST_PIXELS);
       if (gp) {
         // x̂ = ε x + (1 − ε) G(z), ε ~ U[0, 1] per sample
         for (let i = 0; i < n; i++) {
           const eps = this.rng.random();
-          const o = (2 * n + i) * PIXELS;
-          for (let j = 0; j < PIXELS; j++) xCat[o + j] = eps * x[i * PIXELS + j]! + (1 - eps) * fake[i * PIXELS + j]!;
+          const o = (2 * n + i) * MNIST_PIXELS;
+          for (let j = 0; j < MNIST_PIXELS; j++) xCat[o + j] = eps * x[i * MNIST_PIXELS + j]! + (1 - eps) * fake[i * MNIST_PIXELS + j]!;
         }
       }
       const f = D.forward(xCat, rows);
@@ -337,7 +339,7 @@ export class Wgan extends MlpGanLearner<GanNet> {
     let gLoss = 0;
     for (let i = 0; i < n; i++) gLoss -= f[i]!;
     const gOut = new Float32Array(n).fill(-1 / n);
-    const gFake = new Float32Array(n * PIXELS);
+    const gFake = new Float32Array(n * MNIST_PIXELS);
     this.D.backward(gOut, gFake);
     this.G.backward(gFake);
     return { 'losses/g_loss': gLoss / n };

@@ -9,18 +9,19 @@
  * algorithms, models and activations, tensors whose data fills their shape, and the sizes the
  * coordinator's own spec check allows (protocol/limits.ts).
  *
- * They name the algorithms, models and activations by value, from the import-free name lists
- * (agents/algos.ts, generative/kinds.ts, core/activation.ts: docs/architecture.md). Two task
- * fields never come from a coordinator and are dropped (zod drops the fields a schema does not
- * name): a generative trial's `outDir` (a remote worker writes its files in a temporary folder
- * it removes) and a rollout's `crash` (fault injection is for the coordinator's own threads).
+ * They name the algorithms, models, phases and activations, and MNIST's shape, by value, from the
+ * import-free name lists (agents/algos.ts, generative/kinds.ts, core/activation.ts:
+ * docs/architecture.md). Two task fields never come from a coordinator and are dropped (zod drops
+ * the fields a schema does not name): a generative trial's `outDir` (a remote worker writes its
+ * files in a temporary folder it removes) and a rollout's `crash` (fault injection is for the
+ * coordinator's own threads).
  */
 import { z } from 'zod';
 import { ownField } from '../base/plainData.js';
 import { count, f32, shortName, tensorMapSchema, u8 } from '../base/schemas.js';
 import { RL_ALGOS } from '../agents/algos.js';
 import { HIDDEN_ACTIVATIONS } from '../core/activation.js';
-import { GENERATIVE_KINDS } from '../generative/kinds.js';
+import { GENERATIVE_KINDS, MNIST_CLASSES, MNIST_PIXELS, PHASES } from '../generative/kinds.js';
 import { SPEC_LIMITS } from './limits.js';
 import { ERROR_CODES, NONCE_BYTES, envStream, frameProblem, type ChallengeMessage, type ErrorMessage, type ProofMessage, type TaskMessage, type WelcomeMessage } from './messages.js';
 import { REMOTE_TASK_KINDS, type EnvRef, type GenerativeTrialTask, type GradientTask, type ModuleRef, type RlTrialTask, type RolloutTask, type Task } from './tasks.js';
@@ -36,10 +37,6 @@ export type ToRemoteWorker = ChallengeMessage | ProofMessage | WelcomeMessage | 
 
 /** Bytes of an HMAC-SHA256 proof (protocol/auth.ts). */
 const PROOF_BYTES = 32;
-/** Pixels of one MNIST image: an ImageBatch is row-major [n, 28, 28, 1] (generative/types.ts). */
-const MNIST_PIXELS = 28 * 28;
-/** Classes of MNIST: a batch's labels are 0–9. */
-const MNIST_CLASSES = 10;
 
 const capped = (max: number) => count.max(max);
 const positive = (max: number) => z.number().int().min(1).max(max);
@@ -123,7 +120,7 @@ const gradientTask = z.object({
   kind: z.literal('gradient'),
   runId: shortName,
   model: z.object({ kind: z.enum(GENERATIVE_KINDS), config: record, seed }),
-  phase: z.enum(['critic', 'generator', 'elbo']),
+  phase: z.enum(PHASES),
   params: tensorMapSchema,
   paramsVersion: count,
   batch: imageBatch,
