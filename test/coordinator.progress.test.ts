@@ -29,8 +29,8 @@ test('Progress: a total that is not a finite number >= 0 is refused with its val
   assert.is(bar.total, 100, 'a refused total leaves the old one');
 });
 
-test('formatMetric: integers as they are, other values to about three significant digits', () => {
-  const cases: [number, string][] = [[5, '5'], [-13, '-13'], [123.456, '123'], [12.345, '12.35'], [-1.5, '-1.50'], [0.693147, '0.693'], [-0.00123456, '-0.00123'], [1e-9, '1.00e-9'], [Number.NaN, 'NaN']];
+test('formatMetric: integers as they are, other values to about four significant digits', () => {
+  const cases: [number, string][] = [[5, '5'], [-13, '-13'], [1234.56, '1235'], [123.456, '123.5'], [99.94, '99.94'], [12.345, '12.35'], [-1.5, '-1.50'], [0.693147, '0.693'], [-0.00123456, '-0.00123'], [1e-9, '1.00e-9'], [Number.NaN, 'NaN']];
   for (const [v, text] of cases) assert.is(formatMetric(v), text, String(v));
 });
 
