@@ -433,7 +433,7 @@ export class Dcgan implements GenerativeLearner {
       const G = new FusedConvNet(generatorSpec(c), readWeights([this.g]));
       const D = new FusedConvNet(discriminatorSpec(c), readWeights([this.d]));
       const gEma = this.gEmaModel === undefined ? undefined : new FusedConvNet(generatorSpec(c), readWeights([this.gEmaModel]));
-      // FusedAdam's ε 1e-8 is makeOptimizer's default, the tfjs engine's
+      // ε 1e-8 is ADAM_DEFAULTS.epsilon (core/optimDefaults.ts), the default of both engines
       const adam = (n: number, lr: number) => new FusedAdam(n, lr, c.beta1, c.beta2, 1e-8);
       this.fusedEngine = {
         addon: loadNativeAddon(),
