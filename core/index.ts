@@ -1,5 +1,6 @@
 /** nnlab/core: the one tensor and optimiser core shared by agents and generative models. */
-export { initBackend, backendInfo, BACKENDS, DEFAULT_ORDER, isBackendName, type BackendName, type BackendInfo } from './backend.js';
+export { initBackend, backendInfo, DEFAULT_ORDER, type BackendInfo } from './backend.js';
+export { BACKENDS, isBackendName, type BackendName } from './backendNames.js';
 export { Rng, type RngState } from '../base/rng.js';
 export {
   buildSequential,
