@@ -1,6 +1,7 @@
 import { npRandom, type NpGenerator } from '../utils/npGenerator.js';
 
-export { checkSeed, entropySeed } from '../utils/npGenerator.js';
+export { entropySeed } from '../utils/npGenerator.js';
+export { checkSeed } from '../../base/rng.js';
 
 /**
  * Base of every space (Gymnasium `gymnasium.spaces.Space`): a set of values with `contains`,
