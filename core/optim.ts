@@ -212,6 +212,15 @@ export function clipGradients(grads: tf.Tensor[], clipNorm?: number, clipValue?:
   return out;
 }
 
+/**
+ * Whether α of `o` can change: nnlab's Adam, or tfjs's SGD and its subclass momentum (nesterov).
+ * Read from the prototype chain, not with `instanceof`: tfjs's Optimizer answers `instanceof` by
+ * duck typing (Symbol.hasInstance), which every optimiser passes for every optimiser class.
+ */
+function hasSettableRate(o: tf.Optimizer): o is FusedKernelAdam | tf.SGDOptimizer {
+  return FusedKernelAdam.prototype.isPrototypeOf(o) || tf.SGDOptimizer.prototype.isPrototypeOf(o);
+}
+
 /** A tfjs optimiser with clipping, positional slots and serialisable state. */
 export class Optimizer {
   readonly spec: Readonly<OptimizerSpec>;
@@ -263,7 +272,7 @@ export class Optimizer {
   setLearningRate(lr: number): void {
     if (!(typeof lr === 'number' && Number.isFinite(lr) && lr >= 0)) throw new RangeError(`optimizer ${this.spec.name}: learning rate must be a number ≥ 0, got ${String(lr)}`);
     const o = this.tfOptimizer;
-    if (o instanceof FusedKernelAdam || o instanceof tf.SGDOptimizer) o.setLearningRate(lr);
+    if (hasSettableRate(o)) o.setLearningRate(lr);
     else throw new Error(`optimizer ${this.spec.name}: its learning rate cannot change during training (only sgd, momentum, nesterov and adam's can)`);
   }
 

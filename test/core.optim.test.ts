@@ -174,8 +174,6 @@ test('bad optimizer specs get errors naming the field', () => {
   assert.throws(() => makeOptimizer({ name: 'sgd' } as OptimizerSpec), /'lr' is required/);
 });
 
-test.run();
-
 test('setLearningRate: the next steps of sgd, momentum and adam use the new α (adam\'s first step moves θ by α·sign(g)); optimisers that keep α fixed, and bad rates, throw naming the problem', () => {
   for (const name of ['sgd', 'momentum', 'adam'] as const) {
     const opt = makeOptimizer({ name, lr: 0.1 });
@@ -194,3 +192,5 @@ test('setLearningRate: the next steps of sgd, momentum and adam use the new α (
     opt.dispose();
   }
 });
+
+test.run();
