@@ -88,8 +88,6 @@ test('batchSpace: Discrete → MultiDiscrete, Box → leading batch dimension', 
   assert.equal(bb.shape, [2, 4]);
 });
 
-test.run();
-
 test('isSpace: a Space, or any object with sample and contains methods (a user module\'s own space); nothing else', () => {
   assert.ok(isSpace(new Discrete(2)) && isSpace(new Box(0, 1, [2])));
   assert.ok(isSpace({ sample: () => 0, contains: () => true }));
@@ -97,3 +95,5 @@ test('isSpace: a Space, or any object with sample and contains methods (a user m
     assert.not.ok(isSpace(bad), String(bad));
   }
 });
+
+test.run();
