@@ -17,7 +17,7 @@
  * state-independent log σ (policies.ts); sampled actions are clipped to the Box by the loop.
  */
 import * as tf from '@tensorflow/tfjs';
-import { RolloutBuffer } from '../core/rollout.js';
+import { RolloutBuffer, standardizeAdvantages } from '../core/rollout.js';
 import { checkBoolean, checkNumber } from '../base/configCheck.js';
 import type { TensorMap } from '../core/tensors.js';
 import { pgEvaluator, policyEnvSizes, runOnPolicy, type StepRollout, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
@@ -92,7 +92,7 @@ export interface A2cBatch {
 /**
  * Turns a collected rollout into an A2C batch with the shared RolloutBuffer: truncated steps get
  * r += γ V(final obs) (`bootstrapTruncated`), then GAE(λ) with V(s_T) of the step after the last;
- * optionally the advantages are standardised, (A − mean) / (std + 1e-8), over the whole rollout.
+ * optionally the advantages are standardised over the whole rollout (core/rollout.ts `standardizeAdvantages`).
  */
 export function a2cBatch(r: StepRollout, actor: PolicyActor, gamma: number, lambda: number, buffer: RolloutBuffer, normalizeAdvantages = false): A2cBatch {
   const { numSteps, numEnvs, obsDim, actionDim } = r;
@@ -116,16 +116,7 @@ export function a2cBatch(r: StepRollout, actor: PolicyActor, gamma: number, lamb
   const lastB = (numSteps - 1) * numEnvs;
   const lastValues = actor.valuesInto(r.nextObs.subarray(lastB * obsDim), numEnvs, new Float32Array(numEnvs));
   buffer.computeReturnsAndAdvantages(lastValues, gamma, lambda);
-  const adv = buffer.advantages;
-  if (normalizeAdvantages && adv.length > 1) {
-    let mean = 0;
-    for (let i = 0; i < adv.length; i++) mean += adv[i]!;
-    mean /= adv.length;
-    let variance = 0;
-    for (let i = 0; i < adv.length; i++) variance += (adv[i]! - mean) ** 2;
-    const std = Math.sqrt(variance / adv.length) + 1e-8;
-    for (let i = 0; i < adv.length; i++) adv[i] = (adv[i]! - mean) / std;
-  }
+  if (normalizeAdvantages) standardizeAdvantages(buffer.advantages);
   return { size: numSteps * numEnvs, obs: buffer.obs, actions: buffer.actions, advantages: buffer.advantages, returns: buffer.returns };
 }
 

@@ -9,6 +9,7 @@
  * parameters the coordinator's learner started with.
  */
 import { FusedAdam } from '../core/fused.js';
+import { ADAM_DEFAULTS } from '../core/optimDefaults.js';
 import { FusedMlp } from '../core/fusedNet.js';
 import type { TensorMap } from '../core/tensors.js';
 import type { TransitionBatch } from '../core/replay.js';
@@ -45,7 +46,8 @@ export class FusedDqnUpdate {
   ) {
     this.online = new FusedMlp(online, config.activation);
     this.target = new FusedMlp(target, config.activation);
-    this.adam = new FusedAdam(this.online.params.length, config.learningRate, 0.9, 0.999, 1e-8, config.maxGradNorm);
+    const { beta1, beta2, epsilon } = ADAM_DEFAULTS; // the tfjs DQN's makeOptimizer defaults
+    this.adam = new FusedAdam(this.online.params.length, config.learningRate, beta1, beta2, epsilon, config.maxGradNorm);
   }
 
   /** tdTarget = r + γ (1 − terminated) · bootstrap(s′), into a reused array. */

@@ -17,7 +17,7 @@
  * valueLoss = mean_t ½ (G_t − V_φ(s_t))².
  */
 import * as tf from '@tensorflow/tfjs';
-import { discountedReturns } from '../core/rollout.js';
+import { discountedReturns, standardizeAdvantages } from '../core/rollout.js';
 import { checkBoolean, checkNumber } from '../base/configCheck.js';
 import type { TensorMap } from '../core/tensors.js';
 import { pgEvaluator, policyEnvSizes, runEpisodes, type EpisodeBatch, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
@@ -107,15 +107,7 @@ export class ReinforceLearner extends PolicyGradientLearner<EpisodeBatch, Reinfo
       v.dispose();
       for (let i = 0; i < b.size; i++) adv[i]! -= values[i]!; // A_t = G_t − V(s_t)
     }
-    if (normalizeAdvantages && b.size > 1) {
-      let mean = 0;
-      for (let i = 0; i < b.size; i++) mean += adv[i]!;
-      mean /= b.size;
-      let variance = 0;
-      for (let i = 0; i < b.size; i++) variance += (adv[i]! - mean) ** 2;
-      const std = Math.sqrt(variance / b.size) + 1e-8;
-      for (let i = 0; i < b.size; i++) adv[i] = (adv[i]! - mean) / std;
-    }
+    if (normalizeAdvantages) standardizeAdvantages(adv);
     const coef = new Float32Array(b.size);
     const n = b.episodeLengths.length;
     for (let i = 0; i < b.size; i++) coef[i] = (discount[i]! * adv[i]!) / n;

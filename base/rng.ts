@@ -30,10 +30,16 @@ function splitmix32(seed: number): () => number {
   };
 }
 
-function checkSeed(seed: number): void {
-  if (!Number.isSafeInteger(seed) || seed < 0) {
-    throw new RangeError(`Rng seed must be a non-negative safe integer, got ${seed}`);
+/**
+ * The one seed rule of nnlab's generators, this Rng and the envs' numpy one (envs/utils/npGenerator.ts):
+ * a non-negative safe integer (Gymnasium: a non-negative int). Returns it; else a RangeError
+ * naming `who`.
+ */
+export function checkSeed(seed: unknown, who: string): number {
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
+    throw new RangeError(`${who}: seed must be a non-negative safe integer, got ${String(seed)}`);
   }
+  return seed;
 }
 
 export class Rng {
@@ -50,7 +56,7 @@ export class Rng {
 
   /** Re-seed in place (a safe integer ≥ 0; high and low 32-bit halves both count). */
   seed(seed: number): this {
-    checkSeed(seed);
+    checkSeed(seed, 'Rng');
     const hi = Math.floor(seed / TWO_POW_32);
     const sm = splitmix32((seed >>> 0) ^ Math.imul(hi, 0x632be5ab));
     this.s0 = sm();

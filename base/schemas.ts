@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 import { valueAt } from './plainData.js';
+import { sizeOf } from './shape.js';
 import type { RngState } from './rng.js';
 
 export const f32 = z.instanceof(Float32Array);
@@ -34,7 +35,7 @@ export const MAX_RANK = 8;
  */
 export function shapedData<D extends { readonly length: number }>(data: z.ZodType<D>) {
   return z.object({ shape: z.array(count).max(MAX_RANK), data }).superRefine((t, ctx) => {
-    const size = t.shape.reduce((a, b) => a * b, 1);
+    const size = sizeOf(t.shape);
     if (size !== t.data.length) ctx.addIssue({ code: 'custom', path: ['data'], message: `${t.data.length} values for shape [${t.shape.join(', ')}] (${size})` });
   });
 }

@@ -27,6 +27,7 @@ import { withSource } from '../workers/envModules.js';
 import type { ModuleRef, Task, TaskKind, TaskResult } from '../protocol/tasks.js';
 import { BadResult, ExecutorLost, type Executor, type RefusalCode, type Scheduler } from './scheduler.js';
 import { coordinatorProof, newNonce, proofsEqual, tokensEqual, workerProof } from '../protocol/auth.js';
+import { rawBytes } from '../protocol/rawBytes.js';
 import { CLOSE, PRE_AUTH_BYTES, PROTOCOL_VERSION, parsePeerMessage, type CoordinatorMessage, type ErrorMessage, type HelloMessage, type PeerMessage, type RefusedMessage } from '../protocol/messages.js';
 
 export { tokensEqual } from '../protocol/auth.js';
@@ -253,8 +254,7 @@ export class CoordinatorServer {
     if (!isBinary) return this.reject(peer, 'bad_message', 'text frames are not accepted: send msgpack binary frames');
     let decoded: unknown;
     try {
-      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-      decoded = packr.unpack(buf);
+      decoded = packr.unpack(rawBytes(data));
     } catch (e) {
       return this.reject(peer, 'bad_msgpack', `frame is not valid msgpack: ${(e as Error).message.split('\n')[0]}`);
     }

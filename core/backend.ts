@@ -13,9 +13,9 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fusedGemm } from './fused.js';
+import { BACKENDS, isBackendName, type BackendName } from './backendNames.js';
 
-export const BACKENDS = ['tensorflow', 'native', 'webgpu', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKENDS)[number];
+export { BACKENDS, isBackendName, type BackendName };
 
 /** Tried in this order when no backend is named; each is skipped if it cannot initialise. */
 export const DEFAULT_ORDER: readonly BackendName[] = ['tensorflow', 'native', 'wasm', 'cpu'];
@@ -74,10 +74,6 @@ async function load(name: BackendName): Promise<string> {
 }
 
 let current: BackendInfo | undefined;
-
-export function isBackendName(s: string): s is BackendName {
-  return (BACKENDS as readonly string[]).includes(s);
-}
 
 /**
  * Choose and initialise the backend. With `backend` (or NNLAB_BACKEND) set, that one must work or

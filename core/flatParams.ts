@@ -6,12 +6,11 @@
  * the whole net, and these two functions convert between it and a TensorMap by name.
  * No imports of tfjs (rollout workers load it).
  */
+import { sizeOf } from '../base/shape.js';
 import type { TensorMap } from './tensors.js';
 
-/** Values in a tensor of `shape` (1 for a scalar). */
-export function sizeOf(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
+/** base/shape.ts's, re-exported beside the slices it sizes (generative/dcgan.ts and the fused conv net take it from here). */
+export { sizeOf };
 
 /** The slices of `flat` as a TensorMap with their names (copies). */
 export function sliceMap(names: readonly string[], shapes: readonly (readonly number[])[], flat: Float32Array): TensorMap {

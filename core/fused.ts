@@ -22,6 +22,7 @@
 import type { FusedActivation } from './activation.js';
 import { loadNativeAddon, NATIVE_ACT, NATIVE_BIAS, type NativeAddon } from './nativeAddon.js';
 import type { FusedAdamState } from './flatParams.js';
+import { ADAM_DEFAULTS, RMSPROP_DEFAULTS } from './optimDefaults.js';
 
 /** out[M×N] = op(A) op(B) (+ bias per column, then activation); op = transpose when the flag is set. */
 export type Gemm = (
@@ -108,9 +109,9 @@ export class FusedAdam {
   constructor(
     size: number,
     readonly lr: number,
-    readonly beta1 = 0.9,
-    readonly beta2 = 0.999,
-    readonly epsilon = 1e-8,
+    readonly beta1: number = ADAM_DEFAULTS.beta1,
+    readonly beta2: number = ADAM_DEFAULTS.beta2,
+    readonly epsilon: number = ADAM_DEFAULTS.epsilon,
     readonly clipNorm?: number,
   ) {
     this.m = new Float32Array(size);
@@ -171,8 +172,8 @@ export class FusedRmsprop {
   constructor(
     size: number,
     readonly lr: number,
-    readonly rho = 0.99,
-    readonly epsilon = 1e-8,
+    readonly rho: number = RMSPROP_DEFAULTS.rho,
+    readonly epsilon: number = RMSPROP_DEFAULTS.epsilon,
   ) {
     this.sq = new Float32Array(size);
   }

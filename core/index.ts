@@ -1,5 +1,6 @@
 /** nnlab/core: the one tensor and optimiser core shared by agents and generative models. */
-export { initBackend, backendInfo, BACKENDS, DEFAULT_ORDER, isBackendName, type BackendName, type BackendInfo } from './backend.js';
+export { initBackend, backendInfo, DEFAULT_ORDER, type BackendInfo } from './backend.js';
+export { BACKENDS, isBackendName, type BackendName } from './backendNames.js';
 export { Rng, type RngState } from '../base/rng.js';
 export {
   buildSequential,
@@ -15,6 +16,7 @@ export {
   type MlpSpec,
 } from './nn.js';
 export { mse, huber, softmaxCrossEntropy, bceWithLogits, bce, type Reduction } from './losses.js';
+export { ADAM_DEFAULTS, RMSPROP_DEFAULTS } from './optimDefaults.js';
 export { makeOptimizer, Optimizer, clipGradients, globalNorm, validateOptimizerSpec, OPTIMIZER_NAMES, type OptimizerSpec, type OptimizerName, type OptimizerSlot } from './optim.js';
 export {
   packr,
@@ -49,6 +51,6 @@ export {
 } from './checkpoint.js';
 export { checkData, readJsonFile, StateFileError } from './stateFile.js';
 export { ReplayBuffer, type ReplayConfig, type TransitionBatch, type ReplayState } from './replay.js';
-export { RolloutBuffer, computeGae, discountedReturns, type RolloutConfig, type GaeInput } from './rollout.js';
+export { RolloutBuffer, computeGae, discountedReturns, standardizeAdvantages, type RolloutConfig, type GaeInput } from './rollout.js';
 export { version } from './version.js';
 export { HIDDEN_ACTIVATIONS, isHiddenActivation, type FusedActivation, type HiddenActivation, type NetActivation } from './activation.js';

@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../base/rng.js';
+import { sizeOf } from '../base/shape.js';
 
 import { ACTIVATIONS, LEAKY_RELU_ALPHA, type Activation } from './activation.js';
 import { BN_EPSILON, BN_MOMENTUM } from './batchNorm.js';
@@ -169,7 +170,7 @@ function truncatedNormal(rng: Rng, std: number): number {
 
 /** Fills an array of the given kernel shape according to `init`. */
 export function initValues(shape: number[], init: Init, rng: Rng): Float32Array {
-  const size = shape.reduce((a, b) => a * b, 1);
+  const size = sizeOf(shape);
   const out = new Float32Array(size);
   const { fanIn, fanOut } = fans(shape);
   const uniform = (limit: number) => {

@@ -22,6 +22,7 @@ import * as tf from '@tensorflow/tfjs';
 import { AdadeltaOptimizer } from './adadelta.js';
 import { gradientTensors, type TensorMap } from './tensors.js';
 import { ADAM_UPDATE } from './native.js';
+import { ADAM_DEFAULTS, RMSPROP_DEFAULTS } from './optimDefaults.js';
 
 /** A slot variable of tfjs's Adam (first or second moment of one variable). */
 interface AdamSlot {
@@ -130,13 +131,13 @@ export interface OptimizerSpec {
   lr: number;
   /** μ of momentum / nesterov / rmsprop (default 0.9 for momentum and nesterov, 0 for rmsprop). */
   momentum?: number;
-  /** Adam β₁ (default 0.9). */
+  /** Adam β₁ (default 0.9: ADAM_DEFAULTS, core/optimDefaults.ts). */
   beta1?: number;
   /** Adam β₂ (default 0.999). */
   beta2?: number;
   /** ρ, the decay of the squared-gradient average of adadelta / rmsprop (default 0.95 / 0.99 as PyTorch). */
   rho?: number;
-  /** ε added for numerical stability (default 1e-8, PyTorch's; adadelta 1e-6). */
+  /** ε added for numerical stability (default 1e-8, PyTorch's: ADAM_DEFAULTS / RMSPROP_DEFAULTS; adadelta 1e-6). */
   epsilon?: number;
   /** RMSprop: normalise by the centred second moment (default false). */
   centered?: boolean;
@@ -177,7 +178,6 @@ export function validateOptimizerSpec(spec: OptimizerSpec): void {
 }
 
 function makeTfOptimizer(spec: OptimizerSpec): tf.Optimizer {
-  const eps = spec.epsilon ?? 1e-8;
   switch (spec.name) {
     case 'sgd':
       return tf.train.sgd(spec.lr);
@@ -190,9 +190,9 @@ function makeTfOptimizer(spec: OptimizerSpec): tf.Optimizer {
     case 'adadelta':
       return new AdadeltaOptimizer(spec.lr, spec.rho ?? 0.95, spec.epsilon ?? 1e-6);
     case 'rmsprop':
-      return tf.train.rmsprop(spec.lr, spec.rho ?? 0.99, spec.momentum ?? 0, eps, spec.centered ?? false);
+      return tf.train.rmsprop(spec.lr, spec.rho ?? RMSPROP_DEFAULTS.rho, spec.momentum ?? 0, spec.epsilon ?? RMSPROP_DEFAULTS.epsilon, spec.centered ?? false);
     case 'adam':
-      return new FusedKernelAdam(spec.lr, spec.beta1 ?? 0.9, spec.beta2 ?? 0.999, eps);
+      return new FusedKernelAdam(spec.lr, spec.beta1 ?? ADAM_DEFAULTS.beta1, spec.beta2 ?? ADAM_DEFAULTS.beta2, spec.epsilon ?? ADAM_DEFAULTS.epsilon);
   }
 }
 
@@ -210,6 +210,15 @@ export function clipGradients(grads: tf.Tensor[], clipNorm?: number, clipValue?:
     out = out.map((g) => tf.mul(g, scale));
   }
   return out;
+}
+
+/**
+ * Whether α of `o` can change: nnlab's Adam, or tfjs's SGD and its subclass momentum (nesterov).
+ * Read from the prototype chain, not with `instanceof`: tfjs's Optimizer answers `instanceof` by
+ * duck typing (Symbol.hasInstance), which every optimiser passes for every optimiser class.
+ */
+function hasSettableRate(o: tf.Optimizer): o is FusedKernelAdam | tf.SGDOptimizer {
+  return FusedKernelAdam.prototype.isPrototypeOf(o) || tf.SGDOptimizer.prototype.isPrototypeOf(o);
 }
 
 /** A tfjs optimiser with clipping, positional slots and serialisable state. */
@@ -263,7 +272,7 @@ export class Optimizer {
   setLearningRate(lr: number): void {
     if (!(typeof lr === 'number' && Number.isFinite(lr) && lr >= 0)) throw new RangeError(`optimizer ${this.spec.name}: learning rate must be a number ≥ 0, got ${String(lr)}`);
     const o = this.tfOptimizer;
-    if (o instanceof FusedKernelAdam || o instanceof tf.SGDOptimizer) o.setLearningRate(lr);
+    if (hasSettableRate(o)) o.setLearningRate(lr);
     else throw new Error(`optimizer ${this.spec.name}: its learning rate cannot change during training (only sgd, momentum, nesterov and adam's can)`);
   }
 

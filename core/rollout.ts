@@ -62,6 +62,23 @@ export function computeGae(input: GaeInput): { advantages: Float32Array; returns
   return { advantages, returns };
 }
 
+/**
+ * Standardises advantages in place over the whole batch, A ← (A − mean) / (std + 1e-8) (std the
+ * population one, as Stable-Baselines3's `normalize_advantage`); a batch of one is left as is.
+ * REINFORCE and A2C both apply it when their `normalizeAdvantages` is set.
+ */
+export function standardizeAdvantages(adv: Float32Array): void {
+  const n = adv.length;
+  if (n <= 1) return;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += adv[i]!;
+  mean /= n;
+  let variance = 0;
+  for (let i = 0; i < n; i++) variance += (adv[i]! - mean) ** 2;
+  const std = Math.sqrt(variance / n) + 1e-8;
+  for (let i = 0; i < n; i++) adv[i] = (adv[i]! - mean) / std;
+}
+
 export interface RolloutConfig {
   numSteps: number;
   numEnvs: number;

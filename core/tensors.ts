@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Packr } from 'msgpackr';
 import { MSGPACK_OPTIONS } from '../base/msgpack.js';
+import { sizeOf } from '../base/shape.js';
 
 /** One tensor's values, row-major, with its shape. */
 export interface TensorData {
@@ -99,7 +100,7 @@ export function setParams(model: tf.LayersModel, params: TensorMap): void {
 }
 
 function checkShape(name: string, shape: number[], d: TensorData): void {
-  const size = shape.reduce((a, b) => a * b, 1);
+  const size = sizeOf(shape);
   if (d.shape.length !== shape.length || d.shape.some((s, i) => s !== shape[i]) || d.data.length !== size) {
     throw new Error(`'${name}': expected shape [${shape}], got [${d.shape}] with ${d.data.length} values`);
   }

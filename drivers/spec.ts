@@ -14,6 +14,7 @@ import { redisUrlProblem } from '../protocol/redisUrl.js';
 import { SPEC_LIMITS, SAFE_NAME } from '../protocol/limits.js';
 import { RL_ALGOS, type RlAlgo } from '../agents/algos.js';
 import { GENERATIVE_KINDS, type GenerativeKind } from '../generative/kinds.js';
+import { BACKENDS } from '../core/backendNames.js';
 
 export { SPEC_LIMITS };
 
@@ -99,7 +100,7 @@ const specObject = z
             /** Run the learner in its own process (the "GPU worker process"). */
             process: z.boolean().default(true),
             /** NNLAB_BACKEND of the learner process. */
-            backend: z.enum(['tensorflow', 'native', 'webgpu', 'wasm', 'cpu']).optional(),
+            backend: z.enum(BACKENDS).optional(),
           })
           .prefault({}),
         /** Wait for this many remote workers before starting. */

@@ -17,6 +17,7 @@
 import { Box, Discrete, makeVec, probeEnv, restoreState, type StateTree, type VectorEnv } from '../envs/index.js';
 import type { TensorMap } from '../core/tensors.js';
 import { rngStateSchema } from '../base/schemas.js';
+import { sizeOf } from '../base/shape.js';
 import { defaultEnvSteps, type EnvRef, type EnvStreamState, type EvaluateResult, type EvaluateTask, type GradientResult, type GradientTask, type RolloutResult, type RolloutTask, type Task, type TaskResult, type TrialResult, type TrialTask, type GenerativeTrialTask } from '../protocol/tasks.js';
 import { isTabular } from '../agents/algos.js';
 import { CLASSIFIER_SCORE_RANGE, scoreMetric } from '../generative/score.js';
@@ -236,7 +237,7 @@ function validateGenerativeTrial(task: GenerativeTrialTask, r: TrialResult): str
 
 function tensors(field: string, map: TensorMap, like: TensorMap | undefined): string | undefined {
   for (const [name, t] of Object.entries(map)) {
-    const size = t.shape.reduce((a, b) => a * b, 1);
+    const size = sizeOf(t.shape);
     if (t.data.length !== size) return `${field}.${name}: ${t.data.length} numbers for shape [${t.shape.join(', ')}]`;
     if (like !== undefined) {
       const p = like[name];

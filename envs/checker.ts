@@ -17,7 +17,7 @@ import { isTypedArray } from '../base/typedArray.js';
 import type { Env } from './core.js';
 import { EnvCheckError } from './errors.js';
 import { Box } from './spaces/fundamental.js';
-import { Space } from './spaces/space.js';
+import { isSpace } from './spaces/space.js';
 import { describe } from './utils/kwargs.js';
 import { checkResetReturn, checkStepReturn } from './wrappers/passiveEnvChecker.js';
 
@@ -51,10 +51,6 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 
 function fail(check: string, message: string): never {
   throw new EnvCheckError(`checkEnv [${check}]: ${message}`);
-}
-
-function isSpace(s: unknown): s is Space<unknown> {
-  return s instanceof Space || (typeof s === 'object' && s !== null && typeof (s as Space).sample === 'function' && typeof (s as Space).contains === 'function');
 }
 
 function hasNonFinite(obs: unknown): boolean {

@@ -60,7 +60,7 @@ export interface EnvSpec {
 /** Options a batched (vector) entry point receives from `makeVec`. */
 export interface VectorEntryOptions {
   numEnvs: number;
-  autoresetMode: 'next-step' | 'same-step';
+  autoresetMode: import('./vector/vectorEnv.js').BatchedAutoresetMode;
   maxEpisodeSteps: number | null;
   kwargs: Record<string, unknown>;
   /** The spec the vector env is made from, with these kwargs and maxEpisodeSteps: its `spec`. */

@@ -74,6 +74,7 @@
  * process that runs it; `getParams` includes them (`…_bn/moving_mean`, `…_bn/moving_variance`)
  * so a learner can adopt a worker's averages with `setParams`.
  */
+import { ADAM_DEFAULTS } from '../core/optimDefaults.js';
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -455,8 +456,7 @@ export class Dcgan implements GenerativeLearner {
       const G = new FusedConvNet(generatorSpec(c), readWeights([this.g]));
       const D = new FusedConvNet(discriminatorSpec(c), readWeights([this.d]));
       const gEma = this.gEmaModel === undefined ? undefined : new FusedConvNet(generatorSpec(c), readWeights([this.gEmaModel]));
-      // FusedAdam's ε 1e-8 is makeOptimizer's default, the tfjs engine's
-      const adam = (n: number, lr: number) => new FusedAdam(n, lr, c.beta1, c.beta2, 1e-8);
+      const adam = (n: number, lr: number) => new FusedAdam(n, lr, c.beta1, c.beta2, ADAM_DEFAULTS.epsilon);
       this.trainer = {
         kind: 'fused',
         addon: loadNativeAddon(),

@@ -1,6 +1,7 @@
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
-import { Rng } from '../base/rng.js';
+import { Rng, checkSeed } from '../base/rng.js';
+import { npRandom } from '../envs/utils/npGenerator.js';
 
 test('xoshiro128** matches the reference outputs from state [1, 2, 3, 4]', () => {
   // First outputs of the reference C implementation for s = {1, 2, 3, 4}, worked by hand:
@@ -70,6 +71,17 @@ test('getState/setState resumes the stream exactly', () => {
   assert.equal([Rng.fromState(saved).uint32(), Rng.fromState(saved).uint32()], [next[0], next[0]]);
   const b = Rng.fromState(saved);
   assert.equal([b.uint32(), b.uint32()], next);
+});
+
+test('one seed rule for the Rng and the envs\' numpy generator: a non-negative safe integer, else a RangeError naming who was seeded', () => {
+  assert.is(checkSeed(7, 'x'), 7);
+  assert.is(checkSeed(Number.MAX_SAFE_INTEGER, 'x'), Number.MAX_SAFE_INTEGER);
+  for (const bad of [-1, 1.5, 2 ** 53, Number.NaN, '3', null]) {
+    assert.throws(() => checkSeed(bad, 'who'), (e: Error) => e instanceof RangeError && e.message === `who: seed must be a non-negative safe integer, got ${String(bad)}`);
+    // null is no seed to npRandom (drawn from entropy, as Gymnasium's None)
+    if (bad !== null) assert.throws(() => npRandom(bad as never, 'np'), (e: Error) => e instanceof RangeError && e.message === `np: seed must be a non-negative safe integer, got ${String(bad)}`);
+  }
+  assert.throws(() => new Rng(-1), (e: Error) => e instanceof RangeError && e.message === 'Rng: seed must be a non-negative safe integer, got -1');
 });
 
 test('bad seeds and arguments are rejected with the value named', () => {

@@ -13,6 +13,7 @@ import { Scheduler } from '../coordinator/scheduler.js';
 import { CoordinatorServer } from '../coordinator/server.js';
 import { CLOSE, NONCE_BYTES, PROTOCOL_VERSION, parsePeerMessage, type AuthMessage, type ChallengeMessage, type ControlMessage, type CoordinatorMessage, type HelloMessage, type PeerMessage, type RefusedMessage, type TaskErrorMessage } from '../protocol/messages.js';
 import { newNonce, workerProof } from '../protocol/auth.js';
+import { rawBytes } from '../protocol/rawBytes.js';
 import { runRemoteWorker } from '../workers/remote.js';
 import { runTrial } from '../workers/trial.js';
 import type { EnvStreamState, GradientResult, RolloutResult, TrialResult, TrialTask } from '../protocol/tasks.js';
@@ -88,6 +89,19 @@ test("a peer's result is checked with the same atoms as a state file: tensors fi
   assert.match(reason(rollout([0, 0, 0, 0])), /^result\.stream\.rng: an Rng state that is not all zero$/);
   const forged = reason(grads(Float32Array.of(0.1), `x\nrefused ${'k'.repeat(10_000)}`));
   assert.ok(forged.startsWith('result.grads.x\\u000arefused kkk') && forged.length <= 501, `one short line: ${forged.slice(0, 60)}… (${forged.length})`);
+});
+
+test('rawBytes: a frame as ws gives it (a Buffer, an ArrayBuffer or a list of fragments) is one Buffer of the same bytes, which decodes to the message sent', () => {
+  const message = { type: 'hello', values: new Float32Array([1.5, -2, 3]) };
+  const bytes = packr.pack(message);
+  const arrayBuffer = Uint8Array.from(bytes).buffer;
+  const fragments = [bytes.subarray(0, 3), bytes.subarray(3, 7), bytes.subarray(7)];
+  assert.is(rawBytes(bytes), bytes, 'a Buffer is passed through');
+  for (const data of [bytes, arrayBuffer, fragments]) {
+    const b = rawBytes(data);
+    assert.ok(Buffer.isBuffer(b) && b.equals(bytes));
+    assert.equal(packr.unpack(b), message);
+  }
 });
 
 test('a frame before the handshake, or a proof made with a wrong token, closes with 4401', async () => {

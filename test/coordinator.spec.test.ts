@@ -8,6 +8,7 @@ import { parseSpec, loadSpecFile, expandSweep, SpecError } from '../drivers/spec
 import { runExperiment } from '../coordinator/run.js';
 import { makeGenerativeLearner } from '../generative/models.js';
 import { checkExperiment } from '../drivers/specCheck.js';
+import { BACKENDS } from '../core/backendNames.js';
 
 const base = { env: { id: 'CliffWalking-v1' }, agent: { algo: 'qlearning' } };
 
@@ -46,6 +47,14 @@ test('workers.gradientMode: only auto or threads, and threads needs gradient thr
   assert.match(problems({ ...vae, workers: { gradient: 0, gradientMode: 'threads' } }).join(), /^spec\.workers\.gradientMode: 'threads' .* workers\.gradient is 0/);
   assert.is(parseSpec({ ...vae, workers: { gradient: 2, gradientMode: 'threads' } }).workers.gradientMode, 'threads');
   assert.is(parseSpec({ ...vae, workers: { gradient: 0, gradientMode: 'auto' } }).workers.gradientMode, 'auto');
+});
+
+test('workers.learner.backend: every backend core/ knows (BACKENDS), and nothing else', () => {
+  for (const backend of BACKENDS) assert.is(parseSpec({ ...base, workers: { learner: { backend } } }).workers.learner.backend, backend);
+  for (const bad of ['gpu', 'WASM', '', 1]) {
+    const p = problems({ ...base, workers: { learner: { backend: bad } } });
+    assert.ok(p.some((line) => line.startsWith('spec.workers.learner.backend:')), p.join('\n'));
+  }
 });
 
 test('every bad field is reported with its path and the value given', () => {

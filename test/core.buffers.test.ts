@@ -1,6 +1,6 @@
 import * as assert from 'uvu/assert';
 import { ReplayBuffer } from '../core/replay.js';
-import { RolloutBuffer, computeGae, discountedReturns } from '../core/rollout.js';
+import { RolloutBuffer, computeGae, discountedReturns, standardizeAdvantages } from '../core/rollout.js';
 import { Rng } from '../base/rng.js';
 import { decode, encode } from '../core/tensors.js';
 import { checkData, replayStateSchema } from '../core/stateFile.js';
@@ -75,6 +75,16 @@ test('GAE bootstraps from lastValues when not done; λ = 1 gives Monte-Carlo, λ
   close(computeGae({ ...base, lambda: 1 }).advantages, [4.5, 7]);
   // λ = 0: A₀ = δ₀ = 1 + 0.5·0 − 0 = 1
   close(computeGae({ ...base, lambda: 0 }).advantages, [1, 7]);
+});
+
+test('advantages standardised in place: [1, 2, 3, 6] (mean 3, population std √3.5) becomes (A − 3) / (√3.5 + 1e-8); one advantage is left as is', () => {
+  const adv = Float32Array.from([1, 2, 3, 6]);
+  standardizeAdvantages(adv);
+  const std = Math.sqrt(3.5) + 1e-8;
+  close(adv, [-2 / std, -1 / std, 0, 3 / std], 1e-6);
+  const one = Float32Array.from([5]);
+  standardizeAdvantages(one);
+  close(one, [5]);
 });
 
 test('rollout buffer over 2 envs keeps step-major order and bootstraps truncation', () => {

@@ -1,6 +1,8 @@
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { makeOptimizer, type OptimizerSpec } from '../core/optim.js';
+import { FusedAdam, FusedRmsprop } from '../core/fused.js';
+import { ADAM_DEFAULTS, RMSPROP_DEFAULTS } from '../core/optimDefaults.js';
 import { close, useCpu, test } from './helpers.js';
 
 test.before(useCpu);
@@ -131,6 +133,23 @@ test('adam: getState → setState into a fresh optimiser continues bit for bit a
   }
 });
 
+test('adam and rmsprop: the tfjs engine and the flat one take the same defaults, PyTorch\'s (β₁ 0.9, β₂ 0.999, ε 1e-8; ρ 0.99, ε 1e-8)', () => {
+  assert.equal({ ...ADAM_DEFAULTS }, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+  assert.equal({ ...RMSPROP_DEFAULTS }, { rho: 0.99, epsilon: 1e-8 });
+  const adam = makeOptimizer({ name: 'adam', lr: 0.1 });
+  const { beta1, beta2, epsilon } = adam.tfOptimizer.getConfig();
+  assert.equal({ beta1, beta2, epsilon }, { ...ADAM_DEFAULTS });
+  const fusedAdam = new FusedAdam(2, 0.1);
+  assert.equal({ beta1: fusedAdam.beta1, beta2: fusedAdam.beta2, epsilon: fusedAdam.epsilon }, { ...ADAM_DEFAULTS });
+  const rmsprop = makeOptimizer({ name: 'rmsprop', lr: 0.1 });
+  const { decay, epsilon: rmsEpsilon } = rmsprop.tfOptimizer.getConfig();
+  assert.equal({ rho: decay, epsilon: rmsEpsilon }, { ...RMSPROP_DEFAULTS });
+  const fusedRmsprop = new FusedRmsprop(2, 0.1);
+  assert.equal({ rho: fusedRmsprop.rho, epsilon: fusedRmsprop.epsilon }, { ...RMSPROP_DEFAULTS });
+  adam.dispose();
+  rmsprop.dispose();
+});
+
 test('clipping by global norm scales [3, 4] to norm 1; by value clips each element', () => {
   const run = (spec: OptimizerSpec) => {
     const opt = makeOptimizer(spec);
@@ -155,8 +174,6 @@ test('bad optimizer specs get errors naming the field', () => {
   assert.throws(() => makeOptimizer({ name: 'sgd' } as OptimizerSpec), /'lr' is required/);
 });
 
-test.run();
-
 test('setLearningRate: the next steps of sgd, momentum and adam use the new α (adam\'s first step moves θ by α·sign(g)); optimisers that keep α fixed, and bad rates, throw naming the problem', () => {
   for (const name of ['sgd', 'momentum', 'adam'] as const) {
     const opt = makeOptimizer({ name, lr: 0.1 });
@@ -175,3 +192,5 @@ test('setLearningRate: the next steps of sgd, momentum and adam use the new α (
     opt.dispose();
   }
 });
+
+test.run();

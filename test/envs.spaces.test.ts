@@ -1,6 +1,6 @@
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
-import { Box, Dict, Discrete, MultiBinary, MultiDiscrete, Tuple, batchSpace, flatdim, flatten, flattenSpace, unflatten, InvalidArgument } from '../envs/index.js';
+import { Box, Dict, Discrete, MultiBinary, MultiDiscrete, Tuple, batchSpace, flatdim, flatten, flattenSpace, unflatten, InvalidArgument, isSpace } from '../envs/index.js';
 
 test('Discrete: contains, seeded sample, mask, start', () => {
   const d = new Discrete(3, -1);
@@ -86,6 +86,14 @@ test('batchSpace: Discrete → MultiDiscrete, Box → leading batch dimension', 
   assert.equal(Array.from(b.nvec), [2, 2, 2]);
   const bb = batchSpace(new Box(0, 1, [4]), 2) as Box;
   assert.equal(bb.shape, [2, 4]);
+});
+
+test('isSpace: a Space, or any object with sample and contains methods (a user module\'s own space); nothing else', () => {
+  assert.ok(isSpace(new Discrete(2)) && isSpace(new Box(0, 1, [2])));
+  assert.ok(isSpace({ sample: () => 0, contains: () => true }));
+  for (const bad of [null, undefined, 3, 'Discrete(2)', {}, { sample: () => 0 }, { sample: 0, contains: () => true }, { sample: () => 0, contains: true }, [() => 0]]) {
+    assert.not.ok(isSpace(bad), String(bad));
+  }
 });
 
 test.run();

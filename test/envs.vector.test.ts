@@ -1,7 +1,7 @@
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { Rng } from '../base/rng.js';
-import { CartPoleEnv, CartPoleVectorEnv, Discrete, EnvError, InvalidArgument, NameNotFound, SyncVectorEnv, logger, make, makeVec, probeEnv, writeNextObsRow, type VectorEnv } from '../envs/index.js';
+import { AUTORESET_MODES, CartPoleEnv, CartPoleVectorEnv, Discrete, EnvError, InvalidArgument, NameNotFound, SyncVectorEnv, logger, make, makeVec, probeEnv, writeNextObsRow, type VectorEnv } from '../envs/index.js';
 import { DICT_WALK_ID, STRUCTURED_OBS_DIM, TUPLE_WALK_ID } from './fixtures/structuredObsEnv.js';
 
 logger.level = 'error';
@@ -21,6 +21,23 @@ test('makeVec picks the batched CartPole kernel; sync on request; layout and spa
   assert.ok(makeVec('FrozenLake-v1', { numEnvs: 2 }) instanceof SyncVectorEnv);
   assert.throws(() => makeVec('FrozenLake-v1', { vectorizationMode: 'vector-entry-point' }), (e: Error) => e instanceof InvalidArgument && /no vector entry point/.test(e.message));
   assert.throws(() => makeVec('CartPole-v1', { autoresetMode: 'later' as never }), (e: Error) => e instanceof InvalidArgument);
+});
+
+test('autoreset modes: every one of AUTORESET_MODES is accepted by the sync env, all but \'disabled\' by the batched kernel; a bad one is refused naming the modes', () => {
+  for (const autoresetMode of AUTORESET_MODES) assert.is(makeVec('CartPole-v1', { numEnvs: 2, autoresetMode, vectorizationMode: 'sync' }).autoresetMode, autoresetMode);
+  assert.is(makeVec('CartPole-v1', { numEnvs: 2, autoresetMode: 'disabled' }).constructor, SyncVectorEnv, "'disabled' falls back to sync");
+  assert.throws(
+    () => makeVec('CartPole-v1', { autoresetMode: 'later' as never }),
+    (e: Error) => e instanceof InvalidArgument && e.message === "makeVec: autoresetMode must be 'next-step', 'same-step' or 'disabled', got 'later'",
+  );
+  assert.throws(
+    () => makeVec('CartPole-v1', { autoresetMode: 'disabled', vectorizationMode: 'vector-entry-point' }),
+    (e: Error) => e instanceof InvalidArgument && /the batched kernel supports autoresetMode 'next-step' or 'same-step' only/.test(e.message),
+  );
+  assert.throws(
+    () => new CartPoleVectorEnv({ numEnvs: 2, autoresetMode: 'disabled' as never }),
+    (e: Error) => e instanceof InvalidArgument && e.message === "CartPoleVectorEnv: autoresetMode must be 'next-step' or 'same-step', got 'disabled'",
+  );
 });
 
 test('vector seeding: sub-env i is seeded with seed + i, as Gymnasium', () => {

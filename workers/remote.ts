@@ -22,6 +22,7 @@ import { packr } from '../core/tensors.js';
 import { coordinatorProof, newNonce, proofsEqual, workerProof } from '../protocol/auth.js';
 import { PROTOCOL_VERSION, CLOSE, PRE_AUTH_BYTES, type PeerMessage } from '../protocol/messages.js';
 import { parseToRemoteWorker } from '../protocol/workerFrames.js';
+import { rawBytes } from '../protocol/rawBytes.js';
 import { installShipped, type CodePolicy } from './envModules.js';
 import { REMOTE_TASK_KINDS, type Task, type TaskResult } from '../protocol/tasks.js';
 
@@ -93,7 +94,7 @@ export async function runRemoteWorker(opts: RemoteWorkerOptions): Promise<number
       ws.on('message', (data) => {
         let value: unknown;
         try {
-          value = packr.unpack(data as Buffer);
+          value = packr.unpack(rawBytes(data));
         } catch (e) {
           if (state !== 'ready') return fail(`the coordinator sent an undecodable frame during the handshake: ${(e as Error).message}`);
           log(`ignoring an undecodable frame from the coordinator: ${(e as Error).message}`);

@@ -5,14 +5,14 @@ import { batchSpace } from '../spaces/utils.js';
 import { describe, validateKwargs } from '../utils/kwargs.js';
 import { CARTPOLE_KWARGS, CartPoleEnv } from './cartpole.js';
 import { maybeParseResetBounds } from './utils.js';
-import { subEnvSeeds, type VectorEnv, type VectorInfo, type VectorResetArgs, type VectorResetReturn, type VectorStepReturn } from '../vector/vectorEnv.js';
+import { BATCHED_AUTORESET_MODES, isBatchedAutoresetMode, quotedModes, subEnvSeeds, type BatchedAutoresetMode, type VectorEnv, type VectorInfo, type VectorResetArgs, type VectorResetReturn, type VectorStepReturn } from '../vector/vectorEnv.js';
 
 /** Options of the batched CartPole. */
 export interface CartPoleVectorOptions {
   numEnvs?: number;
   /** TimeLimit per sub-env (500 for CartPole-v1; null for none). */
   maxEpisodeSteps?: number | null;
-  autoresetMode?: 'next-step' | 'same-step';
+  autoresetMode?: BatchedAutoresetMode;
   suttonBartoReward?: boolean;
   /** The registry spec it was made from (makeVec sets it; null when constructed directly). */
   spec?: EnvSpec | null;
@@ -33,7 +33,7 @@ export interface CartPoleVectorOptions {
 export class CartPoleVectorEnv implements VectorEnv {
   readonly numEnvs: number;
   readonly maxEpisodeSteps: number | null;
-  readonly autoresetMode: 'next-step' | 'same-step';
+  readonly autoresetMode: BatchedAutoresetMode;
   readonly suttonBartoReward: boolean;
   readonly single = new CartPoleEnv();
   readonly singleObservationSpace = this.single.observationSpace;
@@ -69,8 +69,8 @@ export class CartPoleVectorEnv implements VectorEnv {
     this.spec = options.spec ?? null;
     this.maxEpisodeSteps = options.maxEpisodeSteps === undefined ? 500 : options.maxEpisodeSteps;
     this.autoresetMode = options.autoresetMode ?? 'next-step';
-    if (this.autoresetMode !== 'next-step' && this.autoresetMode !== 'same-step') {
-      throw new InvalidArgument(`CartPoleVectorEnv: autoresetMode must be 'next-step' or 'same-step', got '${String(this.autoresetMode)}'`);
+    if (!isBatchedAutoresetMode(this.autoresetMode)) {
+      throw new InvalidArgument(`CartPoleVectorEnv: autoresetMode must be ${quotedModes(BATCHED_AUTORESET_MODES)}, got '${String(this.autoresetMode)}'`);
     }
     this.suttonBartoReward = options.suttonBartoReward ?? false;
     this.actionSpace = batchSpace(this.singleActionSpace, n);

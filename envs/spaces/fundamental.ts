@@ -1,6 +1,7 @@
 import { InvalidArgument } from '../errors.js';
 import { Space } from './space.js';
 import { isNumberList } from '../../base/typedArray.js';
+import { sizeOf } from '../../base/shape.js';
 
 /**
  * `{start, start+1, ..., start+n-1}` (Gymnasium `Discrete(n, start)`); elements are integers
@@ -102,7 +103,7 @@ export class Box<T extends BoxArray = BoxArray> extends Space<T> {
     if (inferred.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new InvalidArgument(`Box: bad shape [${inferred.join(', ')}]`);
     super([...inferred]);
     if (!(dtype in ARRAY_OF)) throw new InvalidArgument(`Box: unknown dtype '${String(dtype)}'`);
-    const size = inferred.reduce((a, b) => a * b, 1);
+    const size = sizeOf(inferred);
     this.size = size;
     const fill = (v: number | ArrayLike<number>, what: string): Float64Array => {
       const out = new Float64Array(size);

@@ -1,6 +1,7 @@
 import { npRandom, type NpGenerator } from '../utils/npGenerator.js';
 
-export { checkSeed, entropySeed } from '../utils/npGenerator.js';
+export { entropySeed } from '../utils/npGenerator.js';
+export { checkSeed } from '../../base/rng.js';
 
 /**
  * Base of every space (Gymnasium `gymnasium.spaces.Space`): a set of values with `contains`,
@@ -44,3 +45,12 @@ export abstract class Space<T = unknown> {
   abstract toString(): string;
 }
 
+/**
+ * Whether `s` is a space: a `Space`, or an object with the `sample` and `contains` methods of one
+ * (a user's env module may bring spaces of its own classes). The env checker and the passive
+ * checker wrapper both ask this of an env's `actionSpace` and `observationSpace`.
+ */
+export function isSpace(s: unknown): s is Space<unknown> {
+  if (s instanceof Space) return true;
+  return typeof s === 'object' && s !== null && 'sample' in s && typeof s.sample === 'function' && 'contains' in s && typeof s.contains === 'function';
+}

@@ -21,6 +21,7 @@
  * `npRandom(seed)` is Gymnasium's `seeding.np_random(seed)`: `Generator(PCG64(SeedSequence(seed)))`.
  * The generator's whole state is numbers in `bitGenerator` (checkpointed by `snapshotState`).
  */
+import { checkSeed } from '../../base/rng.js';
 import { PCG64, SeedSequence, type PCG64State } from './pcg64.js';
 import { FE_DOUBLE, FI_DOUBLE, KE_DOUBLE, KI_DOUBLE, WE_DOUBLE, WI_DOUBLE, ZIGGURAT_EXP_R, ZIGGURAT_NOR_INV_R, ZIGGURAT_NOR_R } from './ziggurat.js';
 
@@ -48,14 +49,6 @@ let bcnt = 0;
 /** A seed drawn from Math.random for a generator used before being seeded (Gymnasium draws 128 bits from the OS). */
 export function entropySeed(): number {
   return Math.floor(Math.random() * 4294967296) * 2048 + Math.floor(Math.random() * 2048);
-}
-
-/** Check a user seed (Gymnasium: a non-negative int; here a safe integer) and return it. */
-export function checkSeed(seed: unknown, who: string): number {
-  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
-    throw new RangeError(`${who}: seed must be a non-negative safe integer, got ${String(seed)}`);
-  }
-  return seed;
 }
 
 export class NpGenerator {

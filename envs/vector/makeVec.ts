@@ -2,7 +2,7 @@ import type { EnvSpec } from '../core.js';
 import { InvalidArgument } from '../errors.js';
 import { make, resolveSpecAsync, spec as findSpec, splitModuleRef, registry, type MakeOptions } from '../registration.js';
 import { SyncVectorEnv } from './syncVectorEnv.js';
-import type { AutoresetMode, VectorEnv } from './vectorEnv.js';
+import { AUTORESET_MODES, BATCHED_AUTORESET_MODES, isAutoresetMode, isBatchedAutoresetMode, quotedModes, type AutoresetMode, type VectorEnv } from './vectorEnv.js';
 
 /** Options of `makeVec` (Gymnasium `make_vec`). */
 export interface MakeVecOptions {
@@ -30,23 +30,24 @@ function build(envSpec: EnvSpec, options: MakeVecOptions): VectorEnv {
   const numEnvs = options.numEnvs ?? 1;
   if (!Number.isSafeInteger(numEnvs) || numEnvs <= 0) throw new InvalidArgument(`makeVec: numEnvs must be a positive integer, got ${numEnvs}`);
   const autoresetMode = options.autoresetMode ?? 'next-step';
-  if (!['next-step', 'same-step', 'disabled'].includes(autoresetMode)) {
-    throw new InvalidArgument(`makeVec: autoresetMode must be 'next-step', 'same-step' or 'disabled', got '${String(autoresetMode)}'`);
+  if (!isAutoresetMode(autoresetMode)) {
+    throw new InvalidArgument(`makeVec: autoresetMode must be ${quotedModes(AUTORESET_MODES)}, got '${String(autoresetMode)}'`);
   }
   const mode = options.vectorizationMode ?? 'auto';
   const kwargs = { ...envSpec.kwargs, ...(options.kwargs ?? {}) };
   const maxEpisodeSteps = options.maxEpisodeSteps !== undefined ? options.maxEpisodeSteps : envSpec.maxEpisodeSteps;
-  const batched = envSpec.vectorEntryPoint !== null && autoresetMode !== 'disabled';
+  const batchedMode = isBatchedAutoresetMode(autoresetMode) ? autoresetMode : undefined;
+  const batched = envSpec.vectorEntryPoint !== null && batchedMode !== undefined;
   if (mode === 'vector-entry-point' && !batched) {
     throw new InvalidArgument(
       envSpec.vectorEntryPoint === null
         ? `makeVec('${envSpec.id}'): this env has no vector entry point (batched kernel); use vectorizationMode 'sync'`
-        : `makeVec('${envSpec.id}'): the batched kernel supports autoresetMode 'next-step' and 'same-step' only`,
+        : `makeVec('${envSpec.id}'): the batched kernel supports autoresetMode ${quotedModes(BATCHED_AUTORESET_MODES)} only`,
     );
   }
   if (mode !== 'auto' && mode !== 'sync' && mode !== 'vector-entry-point') throw new InvalidArgument(`makeVec: unknown vectorizationMode '${String(mode)}'`);
-  if (batched && mode !== 'sync') {
-    return envSpec.vectorEntryPoint!({ numEnvs, autoresetMode: autoresetMode as 'next-step' | 'same-step', maxEpisodeSteps, kwargs, spec: { ...envSpec, kwargs, maxEpisodeSteps } });
+  if (envSpec.vectorEntryPoint !== null && batchedMode !== undefined && mode !== 'sync') {
+    return envSpec.vectorEntryPoint({ numEnvs, autoresetMode: batchedMode, maxEpisodeSteps, kwargs, spec: { ...envSpec, kwargs, maxEpisodeSteps } });
   }
   const fns = Array.from({ length: numEnvs }, () => () => make(envSpec, kwargs, { ...(options.makeOptions ?? {}), maxEpisodeSteps }));
   return new SyncVectorEnv(fns, { autoresetMode, copy: options.copy ?? false });

@@ -5,6 +5,9 @@ import type { Space } from '../spaces/space.js';
 import { batchSpace, flatdim, flatten } from '../spaces/utils.js';
 import {
   addInfo,
+  AUTORESET_MODES,
+  isAutoresetMode,
+  quotedModes,
   subEnvSeeds,
   type AutoresetMode,
   type VectorEnv,
@@ -88,8 +91,8 @@ export class SyncVectorEnv implements VectorEnv {
     this.actDim = batchDim(this.singleActionSpace);
     this.actionIsScalar = this.singleActionSpace instanceof Discrete;
     this.autoresetMode = options.autoresetMode ?? 'next-step';
-    if (!['next-step', 'same-step', 'disabled'].includes(this.autoresetMode)) {
-      throw new InvalidArgument(`SyncVectorEnv: autoresetMode must be 'next-step', 'same-step' or 'disabled', got '${String(this.autoresetMode)}'`);
+    if (!isAutoresetMode(this.autoresetMode)) {
+      throw new InvalidArgument(`SyncVectorEnv: autoresetMode must be ${quotedModes(AUTORESET_MODES)}, got '${String(this.autoresetMode)}'`);
     }
     this.copy = options.copy ?? false;
     this.obs = new Float32Array(this.numEnvs * this.obsDim);

@@ -27,7 +27,28 @@
 import type { Info } from '../core.js';
 import type { Space } from '../spaces/space.js';
 
-export type AutoresetMode = 'next-step' | 'same-step' | 'disabled';
+/** Every autoreset mode (see the module doc). */
+export const AUTORESET_MODES = ['next-step', 'same-step', 'disabled'] as const;
+export type AutoresetMode = (typeof AUTORESET_MODES)[number];
+/** The modes a batched vector entry point (e.g. CartPole-v1's kernel) implements: all but 'disabled'. */
+export type BatchedAutoresetMode = Exclude<AutoresetMode, 'disabled'>;
+export const BATCHED_AUTORESET_MODES: readonly BatchedAutoresetMode[] = AUTORESET_MODES.filter((m): m is BatchedAutoresetMode => m !== 'disabled');
+
+/** Whether `mode` is an autoreset mode (options of untyped callers are checked with it). */
+export function isAutoresetMode(mode: unknown): mode is AutoresetMode {
+  return AUTORESET_MODES.some((m) => m === mode);
+}
+
+/** Whether `mode` is an autoreset mode a batched vector entry point implements. */
+export function isBatchedAutoresetMode(mode: unknown): mode is BatchedAutoresetMode {
+  return isAutoresetMode(mode) && mode !== 'disabled';
+}
+
+/** The modes quoted for an error message: `'next-step', 'same-step' or 'disabled'`. */
+export function quotedModes(modes: readonly AutoresetMode[]): string {
+  const q = modes.map((m) => `'${m}'`);
+  return q.length <= 1 ? q.join('') : `${q.slice(0, -1).join(', ')} or ${q[q.length - 1]}`;
+}
 
 /**
  * Info of a vector step / reset. Each sub-env info key `k` becomes `info[k]` (an array with

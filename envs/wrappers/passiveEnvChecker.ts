@@ -1,14 +1,10 @@
 import { Wrapper, type Env, type ResetArgs, type ResetReturn, type StepReturn } from '../core.js';
 import { EnvCheckError, InvalidAction } from '../errors.js';
 import { Box } from '../spaces/fundamental.js';
-import { Space } from '../spaces/space.js';
+import { isSpace } from '../spaces/space.js';
 import { isNumberList } from '../../base/typedArray.js';
 import { describe } from '../utils/kwargs.js';
 import { logger } from '../utils/logger.js';
-
-function isSpace(s: unknown): s is Space<unknown> {
-  return s instanceof Space || (typeof s === 'object' && s !== null && typeof (s as Space).sample === 'function' && typeof (s as Space).contains === 'function');
-}
 
 /** Throws EnvCheckError unless `result` has the `[obs, info]` shape. */
 export function checkResetReturn(result: unknown, who: string): void {
