@@ -6,9 +6,9 @@
  * Test files import `test` / `suite` from here, not from 'uvu'. They are uvu's, with the failures
  * uvu 0.5 lets through made fatal: its runner returns from a `finally` block, so a `before` hook
  * that throws skips the suite's tests and the process still exits 0. Here a throwing hook is
- * reported (suite, hook, stack) and the process exits 1; so does a file that registers no test
- * or a suite whose `.run()` is never called. scripts/test.mjs runs each file in its own process
- * on top of this (docs/testing.md).
+ * reported (suite, hook, stack) and the process exits 1; so does a file that registers no test,
+ * a suite whose `.run()` is never called, or a test registered after its suite's `.run()`.
+ * scripts/test.mjs runs each file in its own process on top of this (docs/testing.md).
  */
 import * as assert from 'uvu/assert';
 import { suite as uvuSuite, type Callback, type Test } from 'uvu';
@@ -79,17 +79,22 @@ export function suite<T extends Record<string, unknown> = Record<string, unknown
       if (rethrow) throw e;
     }
   };
-  const add = (name: string, fn: Callback<T>) => {
+  /** Counts a test; one registered after `.run()` is a failure of the file (uvu took its list at `.run()`: the test would silently never run). */
+  const count = (name: string | undefined) => {
     entry.tests++;
+    if (entry.ran) fail(`test ${JSON.stringify(name ?? '')} of suite ${JSON.stringify(entry.name)} was registered after the suite's .run(): it never runs`);
+  };
+  const add = (name: string, fn: Callback<T>) => {
+    count(name);
     inner(name, fn);
   };
   return Object.assign(add, {
     only: (name: string, fn: Callback<T>) => {
-      entry.tests++;
+      count(name);
       inner.only(name, fn);
     },
     skip: (name?: string, fn?: Callback<T>) => {
-      entry.tests++;
+      count(name);
       inner.skip(name, fn);
     },
     before: Object.assign((hook: Callback<T>) => inner.before(guard('before', hook, true)), {

@@ -45,6 +45,7 @@ const cases: { name: string; why: RegExp; passed: number; failed: number; env?: 
   { name: 'exits', why: /exited with code 1/, passed: 0, failed: 1 },
   { name: 'uncaught', why: /printed no uvu summary/, passed: 0, failed: 1 },
   { name: 'no-tests', why: /registered no tests/, passed: 0, failed: 1 },
+  { name: 'late', why: /test "registered too late" of suite "\(default\)" was registered after the suite's \.run\(\): it never runs/, passed: 1, failed: 1 },
   { name: 'not-run', why: /suite "forgotten" registered 1 test\(s\) but \.run\(\) was never called/, passed: 0, failed: 1 },
   { name: 'hangs', why: /timed out after 2 s/, passed: 0, failed: 1, env: { NNLAB_TEST_TIMEOUT: '2' } },
 ];
