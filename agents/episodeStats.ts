@@ -4,6 +4,7 @@
  * are emitted (at the env step that ended it) and the env's counters restart.
  */
 import type { MetricsCallback } from './types.js';
+import { EPISODIC_LENGTH, EPISODIC_RETURN } from './metricNames.js';
 
 export class EpisodeStats {
   readonly returns: Float64Array;
@@ -19,7 +20,7 @@ export class EpisodeStats {
     this.returns[env]! += reward;
     this.lengths[env]!++;
     if (!done) return;
-    onMetrics?.({ 'charts/episodic_return': this.returns[env]!, 'charts/episodic_length': this.lengths[env]! }, envStep);
+    onMetrics?.({ [EPISODIC_RETURN]: this.returns[env]!, [EPISODIC_LENGTH]: this.lengths[env]! }, envStep);
     this.returns[env] = 0;
     this.lengths[env] = 0;
   }

@@ -19,6 +19,7 @@ import { actionDimOf, clipToBox, envActionsFor, headFor, type ActorOutput, type 
 import { DEFAULT_EVAL_INTERVAL, trainerGoalEvaluator, type EvalResult, type TrainEvalOptions } from './evaluate.js';
 import type { Metrics, MetricsCallback } from './types.js';
 import { EpisodeStats } from './episodeStats.js';
+import { EPISODIC_LENGTH, EPISODIC_RETURN } from './metricNames.js';
 
 /** numSteps × numEnvs transitions, step-major (index t·numEnvs + e). Arrays are reused between updates. */
 export interface StepRollout {
@@ -221,7 +222,7 @@ export function runEpisodes(opts: EpisodeLoopOptions): LoopResult {
         }
         envStep += length;
         lengths.push(length);
-        opts.onMetrics?.({ 'charts/episodic_return': ret, 'charts/episodic_length': length }, envStep);
+        opts.onMetrics?.({ [EPISODIC_RETURN]: ret, [EPISODIC_LENGTH]: length }, envStep);
       }
       const batch: EpisodeBatch = {
         size,

@@ -11,6 +11,7 @@ import { Rng } from '../base/rng.js';
 import { checkNumber, configFields } from '../base/configCheck.js';
 import type { Learner, Metrics, MetricsCallback, VersionedParams } from './types.js';
 import { evaluatePolicy } from './evaluate.js';
+import { EPISODIC_LENGTH, EPISODIC_RETURN } from './metricNames.js';
 import { z } from 'zod';
 import { count, f64, rngStateSchema } from '../base/schemas.js';
 
@@ -223,7 +224,7 @@ export function trainTabular(env: Env<number, number>, agent: TabularAgent, opts
       a = a2;
     }
     returns[ep] = ret;
-    opts.onMetrics?.({ 'charts/episodic_return': ret, 'charts/episodic_length': length }, envStep);
+    opts.onMetrics?.({ [EPISODIC_RETURN]: ret, [EPISODIC_LENGTH]: length }, envStep);
   }
   return returns;
 }

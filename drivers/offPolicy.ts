@@ -36,6 +36,7 @@ import { dqnEnvSizes, resolveDqnConfig, greedyPolicy, initialDqnParams, epsilonS
 import { OffPolicySchedule } from '../agents/offPolicy.js';
 import type { TrainPhase } from '../agents/types.js';
 import { finalEvaluation, GoalRule, summarizeEpisodes, type EpisodeBlock, type EvalResult } from '../agents/evaluate.js';
+import { EPISODIC_LENGTH, EPISODIC_RETURN, FINAL_MEAN_RETURN } from '../agents/metricNames.js';
 import { RolloutRunner, type RolloutRunnerState } from '../workers/rollout.js';
 import { defaultEnvSteps, type EvaluateTask, type RolloutResult, type RolloutTask } from '../protocol/tasks.js';
 import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
@@ -273,7 +274,7 @@ async function trainRun(ctx: RlRunContext, setup: DqnSetup, learner0: LearnerCli
       s.episodes++;
       s.recentReturns.push(r.episodeReturns[k]!);
       if (s.recentReturns.length > 20) s.recentReturns.shift();
-      ctx.metrics.write(s.envSteps + r.episodeEnds[k]! + 1, { 'charts/episodic_return': r.episodeReturns[k]!, 'charts/episodic_length': r.episodeLengths[k]! });
+      ctx.metrics.write(s.envSteps + r.episodeEnds[k]! + 1, { [EPISODIC_RETURN]: r.episodeReturns[k]!, [EPISODIC_LENGTH]: r.episodeLengths[k]! });
     }
     s.envSteps += n;
     s.rolloutTasks++;
@@ -429,7 +430,7 @@ async function trainRun(ctx: RlRunContext, setup: DqnSetup, learner0: LearnerCli
     }
     // the check passed on its seeds, fresh episodes did not: a lucky snapshot, training goes on
     ctx.log(`env step ${v.snap.envStep}: the goal check scored ${v.check.meanReturn.toFixed(1)}, fresh episodes ${v.fresh.meanReturn.toFixed(1)} < ${spec.eval.goal}: training goes on`);
-    ctx.metrics.write(v.snap.envStep, { 'eval/final_mean_return': v.fresh.meanReturn });
+    ctx.metrics.write(v.snap.envStep, { [FINAL_MEAN_RETURN]: v.fresh.meanReturn });
     return false;
   };
 
@@ -607,7 +608,7 @@ async function trainRun(ctx: RlRunContext, setup: DqnSetup, learner0: LearnerCli
 
   // the reported score is the saved model's, on episodes the goal check never played
   final ??= finalReport();
-  ctx.metrics.write(s.envSteps, { 'eval/final_mean_return': final.meanReturn });
+  ctx.metrics.write(s.envSteps, { [FINAL_MEAN_RETURN]: final.meanReturn });
   const model = goalSnapshot ?? snapshot();
   const outcome: RunOutcome = {
     state: 'finished',

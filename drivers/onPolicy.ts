@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { finalEvaluation } from '../agents/evaluate.js';
+import { EPISODIC_RETURN, FINAL_MEAN_RETURN } from '../agents/metricNames.js';
 import { RL_AGENTS } from '../agents/registry.js';
 import type { TrainPgOptions } from '../agents/onPolicy.js';
 import { defaultEnvSteps } from '../protocol/tasks.js';
@@ -30,7 +31,8 @@ export async function runOnPolicy(ctx: RlRunContext): Promise<RunOutcome> {
     totalTimesteps: budget,
     onMetrics: (m, step) => {
       ctx.metrics.write(step, m);
-      if (m['charts/episodic_return'] !== undefined) last = m['charts/episodic_return'];
+      const ret = m[EPISODIC_RETURN];
+      if (ret !== undefined) last = ret;
       ctx.progress(step, budget, { return: last });
     },
     evalEpisodes: spec.eval.episodes,
@@ -47,7 +49,7 @@ export async function runOnPolicy(ctx: RlRunContext): Promise<RunOutcome> {
   ctx.publish(params, version, learner.config.activation);
   const actor = learner.actor();
   const final = finalEvaluation<Float32Array, number | Float32Array>(ctx.envRef.id, (obs) => actor.greedy(obs), { episodes: spec.eval.finalEpisodes, seed: learner.config.seed, kwargs: ctx.envRef.kwargs });
-  ctx.metrics.write(result.envSteps, { 'eval/final_mean_return': final.meanReturn });
+  ctx.metrics.write(result.envSteps, { [FINAL_MEAN_RETURN]: final.meanReturn });
   learner.dispose();
   const outcome: RunOutcome = {
     state: 'finished',

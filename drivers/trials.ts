@@ -14,6 +14,7 @@ import { GENERATIVE_EPOCHS, TABULAR_EPISODES, type EnvRef, type GenerativeTrialT
 import type { TrialMetricNames } from '../protocol/messages.js';
 import { classifierEvaluation, generativeScoreMetric } from './generative.js';
 import type { RunContext, RunOutcome, RunServices, RunTarget } from './context.js';
+import { RL_TRIAL_METRICS } from '../agents/metricNames.js';
 
 /**
  * How a run of trials resumes: it does not, so `--resume RUN_DIR` is refused. Each trial of a
@@ -98,7 +99,7 @@ export function trialDir(runDir: string, index: number): string {
  * score (generative/score.ts) after each epoch and the last one as its final score.
  */
 export function trialMetrics(spec: ExperimentSpec): TrialMetricNames {
-  if (spec.model === undefined) return { curve: 'charts/episodic_return', final: 'eval/final_mean_return', unit: 'episode' };
+  if (spec.model === undefined) return RL_TRIAL_METRICS;
   const metric = generativeScoreMetric(spec);
   if (metric === undefined) throw new Error(`a ${spec.model.kind} trial without the classifier evaluation (eval.interval 0) has no score`);
   return { curve: metric, final: `eval/final_${metric.slice('eval/'.length)}`, unit: 'epoch' };

@@ -9,6 +9,7 @@ import { greedyPolicy } from '../agents/dqnActor.js';
 import { isRlAlgo } from '../agents/algos.js';
 import { RL_AGENTS } from '../agents/registry.js';
 import type { Metrics } from '../agents/types.js';
+import { EPISODIC_RETURN } from '../agents/metricNames.js';
 import { defaultEnvSteps, type RlTrialTask } from '../protocol/tasks.js';
 import type { OnPoint } from './trial.js';
 
@@ -17,7 +18,7 @@ export async function runDeepTrial(task: RlTrialTask, onEpisode: OnPoint | undef
   if (backendInfo() === undefined) await initBackend();
   const returns: number[] = [];
   const onMetrics = (m: Metrics) => {
-    const r = m['charts/episodic_return'];
+    const r = m[EPISODIC_RETURN];
     if (r === undefined) return;
     returns.push(r);
     onEpisode?.(r);

@@ -16,6 +16,7 @@ import { isTabular, type TabularAlgo } from '../agents/algos.js';
 import { TABULAR_AGENTS } from '../agents/tabularAgents.js';
 import { discreteEnv, GREEDY_MAX_STEPS, greedyTabularPolicy, trainTabular } from '../agents/tabular.js';
 import { finalEvaluation } from '../agents/evaluate.js';
+import { EPISODIC_RETURN } from '../agents/metricNames.js';
 import { scoreMetric, scoreOf } from '../generative/score.js';
 import { ensureModule } from './envModules.js';
 import type { GenerativeTrialTask, RlTrialTask, TrialResult, TrialTask } from '../protocol/tasks.js';
@@ -83,7 +84,7 @@ function runTabular(task: RlTrialTask, algo: TabularAlgo, onEpisode: OnPoint | u
     const env = discreteEnv(made, Agent.agentName);
     const agent = Agent.forEnv(env, resolve(task.config));
     const opts: Parameters<typeof trainTabular>[2] = { episodes: task.episodes };
-    if (onEpisode !== undefined) opts.onMetrics = (m) => onEpisode(m['charts/episodic_return']!);
+    if (onEpisode !== undefined) opts.onMetrics = (m) => onEpisode(m[EPISODIC_RETURN]!);
     const curve = trainTabular(env, agent, opts);
     return { curve, finalScore: finalEvaluation(env, greedyTabularPolicy(agent.params), { episodes: task.evalEpisodes, seed: agent.config.seed, maxSteps: GREEDY_MAX_STEPS }).meanReturn };
   } finally {

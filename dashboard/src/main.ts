@@ -8,9 +8,10 @@ import { LineChart, PALETTE, align, type SeriesDef } from './charts.js';
 import { PolicyView } from './policyView.js';
 import { Connection, type ConnectionStatus } from './socket.js';
 import { MetricStore, movingAverage } from './store.js';
-import type { RunSummary, TrialMetricNames, TrialStatus } from './types.js';
+import type { RunSummary, TrialStatus } from './types.js';
 import { trialRows, type PageMessage } from './frames.js';
 import { $, TrialTable, describeTrials, fmt, refreshAges, renderRun, renderWorkers, type TrialRow } from './views.js';
+import { EPISODIC_RETURN, RL_TRIAL_METRICS } from '../../agents/metricNames.js';
 
 /** Episodes in the smoothed return (trailing mean). */
 const SMOOTHING = 20;
@@ -36,7 +37,7 @@ let trialLabelsAsked = false;
 let queueTrials = new Map<number, TrialStatus>();
 
 /** Metrics drawn by a named panel; the rest get a small chart each under "more metrics". */
-const isReturn = (n: string) => n === 'charts/episodic_return';
+const isReturn = (n: string) => n === EPISODIC_RETURN;
 const isEval = (n: string) => n.startsWith('eval/') && n !== 'eval/episodes';
 const isLoss = (n: string) => n.startsWith('losses/');
 const isSps = (n: string) => n === 'charts/sps' || n === 'charts/SPS';
@@ -48,7 +49,7 @@ function show(id: string, visible: boolean): void {
 
 function drawCharts(): void {
   const names = store.names();
-  const ret = store.get('charts/episodic_return');
+  const ret = store.get(EPISODIC_RETURN);
   if (ret !== undefined) {
     const [x, y] = ret.sorted();
     returnChart.set(
@@ -95,9 +96,6 @@ function drawCharts(): void {
   $('env-step').textContent = fmt(store.lastStep);
 }
 
-/** An RL sweep's trial metrics: what a coordinator that names none (an older one) writes. */
-const RL_TRIAL_METRICS: TrialMetricNames = { curve: 'charts/episodic_return', final: 'eval/final_mean_return', unit: 'episode' };
-
 /**
  * Fetches a sweep's trial labels (the values each trial sets) once: as soon as the run says it is a
  * sweep, while its server is surely up (a sweep of quick trials can end before its first curve is
@@ -120,7 +118,7 @@ function askTrialLabels(): void {
 }
 
 function drawSweep(names: string[]): void {
-  // the run says which metrics its trials write (episodic returns, or a generative score per epoch)
+  // the run says which metrics its trials write (episodic returns, or a generative score per epoch); one that names none (an older coordinator) ran RL trials
   const tm = run?.trialMetrics ?? RL_TRIAL_METRICS;
   const trials = new Map<number, { curve?: string; final?: string }>();
   for (const n of names) {
