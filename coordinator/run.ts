@@ -191,10 +191,10 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   if (envRef !== undefined) findEnvSpec(envRef.id); // unknown id: "did you mean" error before anything starts
   signals.runDir = runDir;
   makeRunDir(runDir);
-  if (queueUrl !== undefined) clearFollowerMetrics(runDir);
   if (opts.resume === undefined) writeRunFiles(runDir, spec, backend.name);
   const resumeMark = resumed?.dqn?.metrics ?? resumed?.generative?.metrics;
   const metrics = new MetricsLog(runDir, resumeMark);
+  if (queueUrl !== undefined) clearFollowerMetrics({ metrics, runDir });
 
   // ---- scheduler, server, executors ----
   // the one rule of protocol/auth.ts: an empty NNLAB_TOKEN is no token (a random one is drawn), an empty opts.token an error

@@ -91,6 +91,9 @@ export function gitCommit(): string {
   }
 }
 
+/** metrics.csv's first line. */
+const CSV_HEADER = 'step,time,metric,value\n';
+
 export class MetricsLog implements RunMetrics {
   private readonly jsonl: number;
   private readonly csv: number;
@@ -113,7 +116,7 @@ export class MetricsLog implements RunMetrics {
     this.jsonlBytes = statSync(jsonlFile).size;
     this.csvBytes = statSync(csvFile).size;
     this.timeOffset = resumeAt?.time ?? 0;
-    if (fresh || this.csvBytes === 0) this.csvBytes += writeSync(this.csv, 'step,time,metric,value\n');
+    if (fresh || this.csvBytes === 0) this.csvBytes += writeSync(this.csv, CSV_HEADER);
   }
 
   /** Seconds since the run started (continuing across resumes). */
@@ -171,6 +174,14 @@ export class MetricsLog implements RunMetrics {
       const point = { step: firstStep + i, time: +time, metrics: { [name]: values[i]! } };
       for (const l of this.listeners) l(point);
     }
+  }
+
+  /** Truncates both files to nothing (the CSV keeps its header). */
+  reset(): void {
+    ftruncateSync(this.jsonl, 0);
+    ftruncateSync(this.csv, 0);
+    this.jsonlBytes = 0;
+    this.csvBytes = writeSync(this.csv, CSV_HEADER);
   }
 
   /** Byte lengths and time now (stored in checkpoints). */

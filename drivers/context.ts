@@ -71,6 +71,8 @@ export interface RunMetrics {
   writeSeries(name: string, values: ArrayLike<number>, firstStep?: number): void;
   /** Where the logs end now (a checkpoint records it, so a resume can truncate them back). */
   mark(): MetricsMark;
+  /** Empties the logs (a queue-backed sweep's follower writes every trial's metrics again from Redis). */
+  reset(): void;
 }
 
 export interface Faults {

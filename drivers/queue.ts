@@ -9,7 +9,7 @@
  * agents and of generative models alike (protocol/tasks.ts TrialTask).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Queue, type Job } from 'bullmq';
 import { withSource } from '../workers/envModules.js';
@@ -20,7 +20,7 @@ import { ownField } from '../base/plainData.js';
 import { connectionOptions, jobProgressSchema, jobResultSchema, progressPoints, QUEUE_NAME, redisErrorLogger, type TrialJobData } from '../protocol/queue.js';
 import { expandSweep, parseSpec, type ExperimentSpec, type Trial } from './spec.js';
 import { sweepWork, trialMetrics, writeTrialMetrics } from './trials.js';
-import type { FollowContext, RunContext, RunOutcome, RunTarget } from './context.js';
+import type { FollowContext, RunContext, RunOutcome, RunServices, RunTarget } from './context.js';
 
 /** The one queue every sweep's trials go to: any worker serves any sweep. */
 /** How the submitter retries a trial that throws (BullMQ attempts and exponential backoff). */
@@ -165,9 +165,13 @@ function trialState(state: string, job: Job): TrialStatus['state'] {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Deletes the metrics a previous follower of this sweep wrote: they are written again from Redis. */
-export function clearFollowerMetrics(runDir: string): void {
-  for (const f of ['metrics.jsonl', 'metrics.csv', 'trials.json']) if (existsSync(path.join(runDir, f))) rmSync(path.join(runDir, f));
+/**
+ * Clears what a previous follower of this sweep wrote, its metrics and trials.json: they are
+ * written again from Redis. Called before a dashboard can read the run's history.
+ */
+export function clearFollowerMetrics(ctx: Pick<RunServices, 'metrics' | 'runDir'>): void {
+  ctx.metrics.reset();
+  rmSync(path.join(ctx.runDir, 'trials.json'), { force: true });
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * MetricsLog.writeSeries (a trial's whole curve in one call) writes exactly the lines writeMany
  * writes for the same points, one point per step: the same JSONL (non-finite values as null, an
- * escaped name) and CSV rows, across its write chunks, and the same points to listeners.
+ * escaped name) and CSV rows, across its write chunks, and the same points to listeners. reset()
+ * empties a log a previous run left, and the log goes on from its (new) ends.
  */
 import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -45,6 +46,22 @@ test('writeSeries writes the lines of writeMany with one point per step, across 
   const read = readMetrics(dirs[1]!);
   assert.is(read.length, values.length);
   assert.is(read[12_345]!.metrics[name], values[12_345]);
+});
+
+test('reset empties the logs a previous follower wrote, keeps the CSV header, and the log writes on from there', () => {
+  const dir = path.join(root, 'reset');
+  mkdirSync(dir);
+  const before = new MetricsLog(dir);
+  before.write(1, { a: 1 });
+  before.close();
+  const log = new MetricsLog(dir);
+  log.reset();
+  log.write(2, { b: 2 });
+  assert.equal(log.mark().jsonl, readFileSync(path.join(dir, 'metrics.jsonl')).length);
+  assert.equal(log.mark().csv, readFileSync(path.join(dir, 'metrics.csv')).length);
+  log.close();
+  assert.equal(readMetrics(dir).map((p) => [p.step, p.metrics]), [[2, { b: 2 }]]);
+  assert.equal(linesOf(dir).csv, ['step,T,metric,value', '2,T,b,2', '']); // the header, then the new point's row
 });
 
 test.run();
