@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { runPath } from '../drivers/runFiles.js';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tokensEqual } from './server.js';
@@ -112,7 +113,7 @@ export function dashboardHandler(opts: DashboardHttpOptions): (req: IncomingMess
         if (!authorised) return send(401, 'application/json', JSON.stringify({ error: 'not authorised' }) + '\n');
         if (trials === undefined && opts.runDir !== undefined) {
           try {
-            const spec = loadSpecFile(path.join(opts.runDir, 'spec.json'));
+            const spec = loadSpecFile(runPath(opts.runDir, 'spec'));
             trials = JSON.stringify(expandSweep(spec).map((t) => ({ index: t.index, overrides: t.overrides })));
           } catch {
             return send(404, 'application/json', JSON.stringify({ error: 'no sweep spec in this run' }) + '\n');

@@ -33,6 +33,7 @@ import { Progress } from './progress.js';
 import { loadDqnResume, runDqn, type DqnRunState } from '../drivers/offPolicy.js';
 import { loadTrialsResume, runTrials, trialMetrics } from '../drivers/trials.js';
 import { attachQueueSweep, clearFollowerMetrics, runQueueSweep, sweepIdOf, type QueueTuning } from '../drivers/queue.js';
+import { runPath } from '../drivers/runFiles.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { loadOnPolicyResume, runOnPolicy } from '../drivers/onPolicy.js';
 import { loadGenerativeResume, runGenerative, type GenerativeRunState } from '../drivers/generative.js';
@@ -108,7 +109,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   const onStartupSignal = (sig: NodeJS.Signals) => {
     log(`${sig} during start-up: exiting before the run began`);
     try {
-      if (signals.runDir !== undefined && existsSync(path.join(signals.runDir, 'spec.json'))) writeResultFile(signals.runDir, 'stopped', `${sig} during start-up`);
+      if (signals.runDir !== undefined && existsSync(runPath(signals.runDir, 'spec'))) writeResultFile(signals.runDir, 'stopped', `${sig} during start-up`);
     } catch (e) {
       log((e as Error).message);
     }
@@ -163,7 +164,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   let resumed: ResumePoint | undefined;
   if (opts.resume !== undefined) {
     runDir = opts.resume;
-    const specFile = path.join(runDir, 'spec.json');
+    const specFile = runPath(runDir, 'spec');
     if (!existsSync(specFile)) throw new Error(`--resume ${runDir}: not a run directory (no spec.json)`);
     spec = loadSpecFile(specFile);
     resumed = await loadResume(runDir, spec);
@@ -175,7 +176,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   // a queue-backed sweep: its run directory is named by the sweep id, and whoever follows it rewrites it from Redis
   const queueUrl = opts.queue?.url ?? spec.queue;
   const attach = opts.queue?.attach;
-  const trials = checkExperiment(spec, opts.resume !== undefined ? path.join(runDir, 'spec.json') : '', { asTrials: queueUrl !== undefined });
+  const trials = checkExperiment(spec, opts.resume !== undefined ? runPath(runDir, 'spec') : '', { asTrials: queueUrl !== undefined });
   if (queueUrl !== undefined) {
     if (opts.resume !== undefined) throw new Error('--resume: a queue-backed sweep is re-attached with --attach SWEEP_ID, not resumed');
     runDir = path.join(opts.runsDir ?? 'runs', sweepIdOf(spec));
@@ -351,7 +352,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
       checkpointWanted = false;
     },
     saveCheckpoint: async (step: number, state: unknown, models: Record<string, tf.LayersModel>, meta?: Record<string, number | string>) => {
-      const dir = await saveCheckpoint(path.join(runDir, 'checkpoints'), { models, state, meta: { runId, envStep: step, spec: spec.name, ...meta } }, { step, keep: spec.checkpoint.keep });
+      const dir = await saveCheckpoint(runPath(runDir, 'checkpoints'), { models, state, meta: { runId, envStep: step, spec: spec.name, ...meta } }, { step, keep: spec.checkpoint.keep });
       opts.onEvent?.({ type: 'checkpoint', dir, step });
       return dir;
     },

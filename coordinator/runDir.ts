@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, closeSync, constants, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { RUN_FILES, runPath } from '../drivers/runFiles.js';
 import { fileURLToPath } from 'node:url';
 import { version } from '../core/version.js';
 import type { MetricsMark, ReportedEvaluation, RunMetrics, RunOutcome } from '../drivers/context.js';
@@ -104,8 +105,8 @@ export class MetricsLog implements RunMetrics {
   private readonly t0 = performance.now();
 
   constructor(readonly dir: string, resumeAt?: MetricsMark) {
-    const jsonlFile = path.join(dir, 'metrics.jsonl');
-    const csvFile = path.join(dir, 'metrics.csv');
+    const jsonlFile = runPath(dir, 'metricsJsonl');
+    const csvFile = runPath(dir, 'metricsCsv');
     const fresh = !existsSync(csvFile);
     this.jsonl = openSync(jsonlFile, 'a+');
     this.csv = openSync(csvFile, 'a+');
@@ -223,7 +224,7 @@ function metricPoint(value: unknown): MetricPoint | undefined {
 
 /** Reads a run's metrics history (for a dashboard attaching mid-run); a line that is not one it wrote (a torn last line after a crash) is skipped. */
 export function readMetrics(dir: string): MetricPoint[] {
-  const file = path.join(dir, 'metrics.jsonl');
+  const file = runPath(dir, 'metricsJsonl');
   if (!existsSync(file)) return [];
   const out: MetricPoint[] = [];
   for (const line of readFileSync(file, 'utf8').split('\n')) {
@@ -254,9 +255,9 @@ export function writeRunFiles(dir: string, spec: ExperimentSpec, backend: string
       throw new Error(`cannot write ${path.join(dir, name)}: ${fsErrorMessage(e)}`);
     }
   };
-  write('spec.json', spec);
+  write(RUN_FILES.spec, spec);
   const meta = { runId: path.basename(dir), seed: spec.seed, backend, learnerBackend: spec.workers.learner.backend ?? 'default', startedAt: new Date().toISOString() };
-  write('meta.json', { nnlab: version, node: process.version, gitCommit: gitCommit(), ...meta });
+  write(RUN_FILES.meta, { nnlab: version, node: process.version, gitCommit: gitCommit(), ...meta });
 }
 
 /**
@@ -283,7 +284,7 @@ export function resultFile(runDir: string, state: string, message: string | unde
 
 /** Writes runs/<id>/result.json; throws an Error that names the file and the cause when it cannot. */
 export function writeResultFile(runDir: string, state: string, message: string | undefined, outcome?: RunOutcome): void {
-  const file = path.join(runDir, 'result.json');
+  const file = runPath(runDir, 'result');
   try {
     writeFileSync(file, JSON.stringify(resultFile(runDir, state, message, outcome), null, 2) + '\n');
   } catch (e) {

@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { runPath } from './runFiles.js';
 import { latestCheckpoint, loadModelFiles } from '../core/checkpoint.js';
 import { getParams } from '../core/tensors.js';
 import { greedyPolicy, resolveDqnConfig } from '../agents/dqn.js';
@@ -35,12 +36,12 @@ async function sampleGenerator(runDir: string, kind: GenerativeKind, config: Rec
 }
 
 export async function evalRun(runDir: string, episodes: number, log: (l: string) => void = console.log): Promise<number> {
-  const specFile = path.join(runDir, 'spec.json');
+  const specFile = runPath(runDir, 'spec');
   if (!existsSync(specFile)) throw new Error(`${runDir} is not a run directory (no spec.json)`);
   const spec = loadSpecFile(specFile);
   if (spec.model !== undefined) return sampleGenerator(runDir, spec.model.kind, spec.model.config, spec.seed, log);
-  if (spec.agent.algo !== 'dqn') throw new Error(`nnlab eval: runs of '${spec.agent.algo}' are evaluated at the end of the run (see ${path.join(runDir, 'result.json')})`);
-  const ckpt = await latestCheckpoint(path.join(runDir, 'checkpoints'));
+  if (spec.agent.algo !== 'dqn') throw new Error(`nnlab eval: runs of '${spec.agent.algo}' are evaluated at the end of the run (see ${runPath(runDir, 'result')})`);
+  const ckpt = await latestCheckpoint(runPath(runDir, 'checkpoints'));
   if (ckpt === undefined) throw new Error(`${runDir} has no complete checkpoint`);
   if (spec.env.module !== undefined) await ensureModule(moduleRef(spec.env.module));
   const config = resolveDqnConfig(spec.agent.config);

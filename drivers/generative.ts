@@ -13,7 +13,7 @@
  * alone. So with `workers.gradientMode: 'auto'` (the default) the run times its first iterations
  * both ways, interleaved, and keeps the faster (`gradientStep`); `'threads'` always shards.
  */
-import path from 'node:path';
+import { runPath } from './runFiles.js';
 import { z } from 'zod';
 import { latestEpochCheckpoint, saveEpochCheckpoint, type EpochCheckpoint } from '../generative/epochCheckpoint.js';
 import type { GenerativeCheckpoint } from '../generative/train.js';
@@ -127,19 +127,19 @@ export type GenerativeRunState = EpochCheckpoint<{ metrics: MetricsMark }>;
 
 /** The newest complete epoch checkpoint of a generative run (runs/<id>/checkpoints/), or undefined; its LATEST-epoch.json is checked (a bad field is refused, naming the file and the field). */
 export function latestGenerativeCheckpoint(runDir: string): GenerativeRunState | undefined {
-  return latestEpochCheckpoint(path.join(runDir, 'checkpoints'), z.object({ metrics: metricsMarkSchema }));
+  return latestEpochCheckpoint(runPath(runDir, 'checkpoints'), z.object({ metrics: metricsMarkSchema }));
 }
 
 /** How a generative run resumes (`nnlab run --resume RUN_DIR`): from its newest complete epoch checkpoint (latestGenerativeCheckpoint, checked). */
 export function loadGenerativeResume(runDir: string): GenerativeRunState {
   const resume = latestGenerativeCheckpoint(runDir);
-  if (resume === undefined) throw new Error(`--resume ${runDir}: no complete epoch checkpoint under ${path.join(runDir, 'checkpoints')}`);
+  if (resume === undefined) throw new Error(`--resume ${runDir}: no complete epoch checkpoint under ${runPath(runDir, 'checkpoints')}`);
   return resume;
 }
 
 /** Saves the learner (weights and optimiser state) as the run's epoch checkpoint, with the metrics' lengths; keeps the newest `checkpoint.keep`. */
 async function saveRunCheckpoint(ctx: GenerativeRunContext, c: GenerativeCheckpoint & { save: (dir: string) => Promise<void> }): Promise<void> {
-  const dir = await saveEpochCheckpoint(path.join(ctx.runDir, 'checkpoints'), c, ctx.spec.checkpoint.keep, { metrics: ctx.metrics.mark() });
+  const dir = await saveEpochCheckpoint(runPath(ctx.runDir, 'checkpoints'), c, ctx.spec.checkpoint.keep, { metrics: ctx.metrics.mark() });
   ctx.log(`checkpoint after epoch ${c.epoch}: ${dir}`);
   ctx.event({ type: 'checkpoint', dir, step: c.step });
 }

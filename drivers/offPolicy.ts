@@ -26,7 +26,6 @@
  * number (tested). Its checkpoints hold the envs' state too: an interrupted and resumed run ends
  * with the same weights as an uninterrupted one.
  */
-import path from 'node:path';
 import { Rng } from '../base/rng.js';
 import { latestCheckpoint } from '../core/checkpoint.js';
 import type { TensorMap } from '../core/tensors.js';
@@ -44,6 +43,7 @@ import { EMPTY_ROUND, InlineLearner, LearnerLost, ProcessLearner, WarmStartLearn
 import type { MetricsMark, RlRunContext, RunOutcome } from './context.js';
 import { checkedRollout } from './validate.js';
 import { loadDqnRunState } from './runState.js';
+import { runPath } from './runFiles.js';
 
 /** What a DQN run's checkpoint holds (besides the model files); read back through drivers/runState.ts `loadDqnRunState`, which checks it. */
 export interface DqnRunState {
@@ -147,7 +147,7 @@ async function startLearner(ctx: RlRunContext, setup: DqnSetup): Promise<Learner
  * state.msgpack is refused naming it and the field).
  */
 export async function loadDqnResume(runDir: string): Promise<DqnRunState> {
-  const root = path.join(runDir, 'checkpoints');
+  const root = runPath(runDir, 'checkpoints');
   if ((await latestCheckpoint(root)) === undefined) throw new Error(`--resume ${runDir}: no complete checkpoint under ${root}`);
   return (await loadDqnRunState(root)).state;
 }

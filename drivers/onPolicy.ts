@@ -3,7 +3,7 @@
  * with metrics streamed as they happen (their rollouts are on-policy and short, so they step their
  * vector envs inline).
  */
-import path from 'node:path';
+import { runPath } from './runFiles.js';
 import { finalEvaluation } from '../agents/evaluate.js';
 import { EPISODIC_RETURN, FINAL_MEAN_RETURN } from '../agents/metricNames.js';
 import { RL_AGENTS } from '../agents/registry.js';
@@ -44,7 +44,7 @@ export async function runOnPolicy(ctx: RlRunContext): Promise<RunOutcome> {
   ctx.progressBreak();
   // the reported score is the saved parameters', on episodes no evaluation during training played
   const learner = result.learner;
-  const saved = await learner.saveCheckpoint(path.join(ctx.runDir, 'checkpoints'));
+  const saved = await learner.saveCheckpoint(runPath(ctx.runDir, 'checkpoints'));
   const { params, version } = learner.getPolicyParams();
   ctx.publish(params, version, learner.config.activation);
   const actor = learner.actor();

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { runPath } from './runFiles.js';
 import { Queue, type Job } from 'bullmq';
 import { withSource } from '../workers/envModules.js';
 import type { TrialStatus } from '../protocol/messages.js';
@@ -171,7 +171,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export function clearFollowerMetrics(ctx: Pick<RunServices, 'metrics' | 'runDir'>): void {
   ctx.metrics.reset();
-  rmSync(path.join(ctx.runDir, 'trials.json'), { force: true });
+  rmSync(runPath(ctx.runDir, 'trials'), { force: true });
 }
 
 /**
@@ -261,7 +261,7 @@ async function follow(ctx: FollowContext, queue: Queue, sweepId: string, trials:
   const all = [...rows.values()];
   const completed = all.filter((r) => r.state === 'completed').sort((a, b) => b.finalScore - a.finalScore || a.index - b.index);
   const failed = all.filter((r) => r.state === 'failed').sort((a, b) => a.index - b.index);
-  writeFileSync(path.join(ctx.runDir, 'trials.json'), JSON.stringify([...completed, ...failed], null, 2) + '\n');
+  writeFileSync(runPath(ctx.runDir, 'trials'), JSON.stringify([...completed, ...failed], null, 2) + '\n');
   const best = completed[0];
   const outcomeRows = completed.map((r) => ({ index: r.index, overrides: r.overrides, finalScore: r.finalScore, seconds: r.seconds }));
   const bestText = best !== undefined ? `; best ${best.finalScore.toFixed(2)} with ${JSON.stringify(best.overrides)}` : '';
@@ -271,7 +271,7 @@ async function follow(ctx: FollowContext, queue: Queue, sweepId: string, trials:
     return { state: 'stopped', message: `stopped following (${stopReason}) after ${all.length} of ${trials.length} trials${bestText}; the rest go on in the queue: ${attachHint}`, trials: outcomeRows, ...(best !== undefined ? { finalScore: best.finalScore } : {}) };
   }
   const wall = (performance.now() - t0) / 1000;
-  const message = `${trials.length} trials in ${wall.toFixed(1)} s${bestText}${failedText}; all in ${path.join(ctx.runDir, 'trials.json')}`;
+  const message = `${trials.length} trials in ${wall.toFixed(1)} s${bestText}${failedText}; all in ${runPath(ctx.runDir, 'trials')}`;
   return { state: 'finished', message, trials: outcomeRows, ...(best !== undefined ? { finalScore: best.finalScore } : {}) };
 }
 

@@ -6,7 +6,7 @@
  * may run on any worker and reports only its curve and score. (`nnlab train dqn` and the generative
  * kinds run as specs with no threads through `nnlab run`'s own drivers.)
  */
-import path from 'node:path';
+import { runPath } from './runFiles.js';
 import { make } from '../envs/index.js';
 import { isTabular, TABULAR_ALGOS } from '../agents/algos.js';
 import { RL_AGENTS } from '../agents/registry.js';
@@ -59,6 +59,6 @@ export async function runTrain(opts: TrainOptions): Promise<RunOutcome> {
   const agent = Agent.forEnv(env, { seed: opts.seed });
   trainTabular(env, agent, { episodes: opts.budget ?? TABULAR_EPISODES, onMetrics });
   const { meanReturn } = finalEvaluation(env, greedyTabularPolicy(agent.params), { episodes: opts.finalEpisodes, seed: opts.seed, maxSteps: GREEDY_MAX_STEPS });
-  await agent.save(path.join(runDir, 'checkpoints'));
+  await agent.save(runPath(runDir, 'checkpoints'));
   return { state: 'finished', message: `greedy evaluation over ${opts.finalEpisodes} episodes: mean return ${meanReturn.toFixed(3)}; Q table in ${runDir}/checkpoints`, envSteps, finalScore: meanReturn };
 }

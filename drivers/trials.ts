@@ -9,6 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { runPath } from './runFiles.js';
 import { expandGenerativeSweep, expandRlSweep, type ExperimentSpec, type GenerativeSpec, type RlSpec, type Trial } from './spec.js';
 import { GENERATIVE_EPOCHS, TABULAR_EPISODES, type EnvRef, type GenerativeTrialTask, type RlTrialTask, type TrialTask } from '../protocol/tasks.js';
 import type { TrialMetricNames } from '../protocol/messages.js';
@@ -160,7 +161,7 @@ export async function runTrials(ctx: RunContext): Promise<RunOutcome> {
   if (failure !== undefined) throw failure.error;
   ctx.progressBreak();
   rows.sort((a, b) => b.finalScore - a.finalScore || a.index - b.index);
-  writeFileSync(path.join(ctx.runDir, 'trials.json'), JSON.stringify(rows, null, 2) + '\n');
+  writeFileSync(runPath(ctx.runDir, 'trials'), JSON.stringify(rows, null, 2) + '\n');
   const stopReason = ctx.stopRequested();
   if (stopReason !== undefined) {
     const best = rows[0];
@@ -172,6 +173,6 @@ export async function runTrials(ctx: RunContext): Promise<RunOutcome> {
   const message =
     trials.length === 1
       ? single
-      : `${trials.length} trials in ${wall.toFixed(1)} s; best ${best.finalScore.toFixed(2)} with ${JSON.stringify(best.overrides)}; all in ${path.join(ctx.runDir, 'trials.json')}`;
+      : `${trials.length} trials in ${wall.toFixed(1)} s; best ${best.finalScore.toFixed(2)} with ${JSON.stringify(best.overrides)}; all in ${runPath(ctx.runDir, 'trials')}`;
   return { state: 'finished', message, finalScore: best.finalScore, trials: rows, counts: { ...ctx.scheduler.counts } };
 }

@@ -1,0 +1,28 @@
+/**
+ * The run directory's layout, named once: what the coordinator writes there (coordinator/runDir.ts:
+ * spec, meta, result, the metrics log) and what drivers write through the paths they are given
+ * (checkpoints, a sweep's trials). Here, not in coordinator/, because drivers may not import it.
+ */
+import path from 'node:path';
+
+export const RUN_FILES = {
+  /** The validated spec as run (what `--resume` and `nnlab eval` read back). */
+  spec: 'spec.json',
+  /** Versions, seed and backend of the run. */
+  meta: 'meta.json',
+  /** How the run ended and what it reported. */
+  result: 'result.json',
+  /** The metrics log, one JSON point per line. */
+  metricsJsonl: 'metrics.jsonl',
+  /** The metrics log, one `step,time,metric,value` row per value. */
+  metricsCsv: 'metrics.csv',
+  /** A sweep's trials, best first. */
+  trials: 'trials.json',
+  /** The folder of the run's checkpoints. */
+  checkpoints: 'checkpoints',
+} as const;
+
+/** The path of one of RUN_FILES in `runDir`. */
+export function runPath(runDir: string, file: keyof typeof RUN_FILES): string {
+  return path.join(runDir, RUN_FILES[file]);
+}
