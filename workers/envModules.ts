@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ModuleRef } from '../protocol/tasks.js';
+import type { RefusedCode } from '../protocol/messages.js';
 
 const imported = new Map<string, Promise<void>>();
 
@@ -74,7 +75,7 @@ export interface CodePolicy {
   allowModules: ReadonlySet<string>;
 }
 
-export type Installed = { ok: true; ref: ModuleRef } | { ok: false; code: 'code_not_allowed' | 'module_unusable'; message: string };
+export type Installed = { ok: true; ref: ModuleRef } | { ok: false; code: RefusedCode; message: string };
 
 /**
  * On a remote worker: puts a shipped module into this worker's cache if the policy allows it, and
