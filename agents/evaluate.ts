@@ -6,6 +6,7 @@
 import { make } from '../envs/index.js';
 import type { Env } from '../envs/index.js';
 import type { MetricsCallback } from './types.js';
+import { EVAL_EPISODES, GOAL_EPISODES } from './evalEpisodes.js';
 
 /**
  * The evaluation seeds, defined once. Episode k of a periodic or goal-confirming check resets with
@@ -145,10 +146,7 @@ export interface GoalEvalState {
   final?: EvalResult;
 }
 
-/** Episodes of a trainer's quick check when its options name none (`TrainEvalOptions.evalEpisodes`). */
-export const EVAL_EPISODES = 10;
-/** Episodes of each confirming evaluation when a trainer's options name none (`TrainEvalOptions.goalEpisodes`). */
-export const GOAL_EPISODES = 100;
+export { EVAL_EPISODES, GOAL_EPISODES };
 
 /** What a single-process trainer's options (trainDqn's, the policy-gradient trainers') say about its evaluations. */
 export interface TrainEvalOptions {

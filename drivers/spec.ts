@@ -13,6 +13,7 @@ import { issueText } from '../base/schemas.js';
 import { redisUrlProblem } from '../protocol/redisUrl.js';
 import { SPEC_LIMITS, SAFE_NAME } from '../protocol/limits.js';
 import { RL_ALGOS, type RlAlgo } from '../agents/algos.js';
+import { EVAL_EPISODES, GOAL_EPISODES } from '../agents/evalEpisodes.js';
 import { GENERATIVE_KINDS, type GenerativeKind } from '../generative/kinds.js';
 import { BACKENDS } from '../core/backendNames.js';
 
@@ -113,11 +114,11 @@ const specObject = z
       .strictObject({
         /** Env steps between greedy evaluations (0: none). */
         interval: capped(0, SPEC_LIMITS.interval).default(5000),
-        episodes: capped(1, SPEC_LIMITS.evalEpisodes).default(10),
+        episodes: capped(1, SPEC_LIMITS.evalEpisodes).default(EVAL_EPISODES),
         /** Stop when the greedy mean return reaches this. */
         goal: z.number().optional(),
         /** Episodes of the final evaluation. */
-        finalEpisodes: capped(1, SPEC_LIMITS.evalEpisodes).default(100),
+        finalEpisodes: capped(1, SPEC_LIMITS.evalEpisodes).default(GOAL_EPISODES),
         /** Generated images per classifier evaluation of a generative model (default 10 000). */
         samples: capped(1, SPEC_LIMITS.evalSamples, 'samples').optional(),
       })
