@@ -53,12 +53,12 @@ export function greedyActions(q: FusedNet, obs: Float32Array, numEnvs: number, o
 }
 
 /** The actor's network for published DQN parameters. */
-export function dqnForward(params: TensorMap, activation: DqnConfig['activation'] = 'relu'): FusedMlp {
+export function dqnForward(params: TensorMap, activation: DqnConfig['activation']): FusedMlp {
   return new FusedMlp(params, activation);
 }
 
 /** The greedy policy of published DQN parameters, for evaluation. */
-export function greedyPolicy(params: TensorMap, activation: DqnConfig['activation'] = 'relu'): (obs: Float32Array) => number {
+export function greedyPolicy(params: TensorMap, activation: DqnConfig['activation']): (obs: Float32Array) => number {
   const forward = dqnForward(params, activation);
   const out = new Int32Array(1);
   return (obs) => greedyActions(forward, obs, 1, out)[0]!;

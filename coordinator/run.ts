@@ -215,7 +215,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     summary.envKwargs = spec.env.kwargs;
   }
   let learner: LearnerClient | undefined;
-  let latestParams: { params: TensorMap; version: number; activation?: HiddenActivation } | undefined;
+  let latestParams: { params: TensorMap; version: number; activation: HiddenActivation } | undefined;
   let latestSamples: { epoch: number; png: Uint8Array } | undefined;
   let checkpointWanted = false;
   const workerTable = (): WorkerSummary[] => {
@@ -332,7 +332,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     progressBreak: () => progressBar?.break(),
     workersAlive,
     publish: (params, version, activation) => {
-      latestParams = { params, version, ...(activation !== undefined ? { activation } : {}) };
+      latestParams = { params, version, activation };
       if (server.dashboards > 0) server.broadcast({ type: 'params', runId, ...latestParams });
     },
     publishTrials: (trials) => {

@@ -101,7 +101,7 @@ export interface RunServices {
   progressBreak(): void;
   workersAlive(): string;
   /** Publishes policy parameters and the network's hidden activation (dashboards). */
-  publish(params: TensorMap, version: number, activation?: HiddenActivation): void;
+  publish(params: TensorMap, version: number, activation: HiddenActivation): void;
   /** Publishes a generative run's newest sample grid (PNG bytes) to dashboards. */
   publishSamples(epoch: number, png: Uint8Array): void;
   /** Publishes a queue-backed sweep's trial states to dashboards (in run_state). */

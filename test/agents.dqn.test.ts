@@ -85,7 +85,7 @@ test('ε is 1 before learningStarts, then follows the decay counted from step 0'
 test('the actor is greedy on the published parameters at ε = 0 and uniform at ε = 1', () => {
   const learner = new DqnLearner(1, 3, { hidden: [4] }, new Rng(3));
   constantQ(learner, 'q', [0, 2, 1]);
-  const fwd = dqnForward(learner.getPolicyParams().params);
+  const fwd = dqnForward(learner.getPolicyParams().params, 'relu');
   const out = new Int32Array(4);
   assert.equal([...dqnActor(fwd, new Float32Array(4), 4, 0, new Rng(1), out)], [1, 1, 1, 1]);
   const counts = [0, 0, 0];
@@ -120,7 +120,7 @@ test('save → load gives identical actions and an identical next update', async
     const b = new DqnLearner(4, 2, { hidden: [16] }, new Rng(8));
     await b.load(dir);
     const obs = new Rng(9).fillNormal(new Float32Array(40));
-    const act = (l: DqnLearner) => [...dqnActor(dqnForward(l.getPolicyParams().params), obs, 10, 0, new Rng(1), new Int32Array(10))];
+    const act = (l: DqnLearner) => [...dqnActor(dqnForward(l.getPolicyParams().params, 'relu'), obs, 10, 0, new Rng(1), new Int32Array(10))];
     assert.equal(act(b), act(a));
     const mb = replay.sample(8, new Rng(10));
     assert.equal(b.update(mb), a.update(mb));

@@ -131,10 +131,12 @@ test("the page's tfjs policy gives dqnForward's Q-values and argmax", async () =
     params[`q_${i}_dense/kernel`] = { shape: [dims[i]!, dims[i + 1]!], data: w };
     params[`q_${i}_dense/bias`] = { shape: [dims[i + 1]!], data: new Float32Array(dims[i + 1]!).map(() => rng.normal() * 0.1) };
   }
-  const policy = new Policy(params);
+  // a network's params message names its activation: the page guesses none
+  assert.throws(() => new Policy(params), /the 'q' network's parameters came without their activation/);
+  const policy = new Policy(params, 'relu');
   assert.is(policy.net, 'q');
   assert.is(policy.hidden, 'relu');
-  const oracle = dqnForward(params);
+  const oracle = dqnForward(params, 'relu');
   for (let k = 0; k < 20; k++) {
     const obs = new Float32Array(4).map(() => rng.normal());
     const q = Array.from(oracle.forward(obs, 1).slice(0, 2));

@@ -4,8 +4,8 @@
  * y = act(x W + b) layer by layer — DQN's Q network (greedy action: argmax Q), a policy-gradient
  * actor (`pi_*`: argmax of the logits, or the Gaussian mean for a Box action), or a Q-table.
  *
- * The hidden activation is the params message's `activation` (the agent's config); without it,
- * the agents' defaults (DQN relu, REINFORCE / Actor-Critic / A2C tanh).
+ * The hidden activation is the params message's `activation` (the agent's config), which every
+ * network's message carries (protocol/messages.ts: absent only for a Q-table).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -28,7 +28,8 @@ export type Action = { discrete: number } | { continuous: number[] };
 export class Policy {
   private readonly layers: Dense[] = [];
   private readonly table: { data: Float32Array; states: number; actions: number } | undefined;
-  readonly hidden: HiddenActivation;
+  /** The network's hidden activation; undefined for a Q-table. */
+  readonly hidden: HiddenActivation | undefined;
   readonly net: string;
   readonly inDim: number;
   readonly outDim: number;
@@ -37,9 +38,10 @@ export class Policy {
     const names = Object.keys(params);
     const nets = new Set(names.filter((n) => /^[A-Za-z]+_\d+_.*\/(kernel|bias)$/.test(n)).map((n) => n.slice(0, n.indexOf('_'))));
     this.net = nets.has('q') ? 'q' : nets.has('pi') ? 'pi' : ([...nets][0] ?? '');
-    this.hidden = activation ?? (this.net === 'q' ? 'relu' : 'tanh');
     const layerIndex = (n: string) => Number(/^[A-Za-z]+_(\d+)_/.exec(n)![1]);
     const kernels = names.filter((n) => n.startsWith(`${this.net}_`) && n.endsWith('/kernel')).sort((a, b) => layerIndex(a) - layerIndex(b));
+    if (kernels.length > 0 && activation === undefined) throw new Error(`the '${this.net}' network's parameters came without their activation`);
+    this.hidden = activation;
     for (const k of kernels) {
       const kernel = params[k]!;
       const bias = params[k.replace(/\/kernel$/, '/bias')];
