@@ -67,9 +67,15 @@ export interface VectorInfo {
 export interface VectorResetArgs {
   /** Sub-env i gets `seed + i`; an array gives each sub-env its own seed. */
   seed?: number | readonly (number | null | undefined)[] | null;
-  /** Passed to every sub-env (`resetMask` in disabled mode selects which sub-envs reset). */
-  options?: Record<string, unknown> | null;
+  /** Passed to every sub-env but `resetMask`, which (in disabled mode) selects which sub-envs reset. */
+  options?: VectorResetOptions | null;
 }
+
+/** A vector env's reset options: a sub-env's own, and `resetMask`. */
+export type VectorResetOptions = Record<string, unknown> & {
+  /** One flag per sub-env (an array or typed array of numEnvs numbers or booleans): a truthy one resets it. */
+  resetMask?: ArrayLike<number | boolean>;
+};
 
 export type VectorResetReturn = [obs: Float32Array, info: VectorInfo];
 export type VectorStepReturn = [obs: Float32Array, rewards: Float64Array, terminated: Uint8Array, truncated: Uint8Array, info: VectorInfo];
