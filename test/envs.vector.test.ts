@@ -112,6 +112,12 @@ test('the batched CartPole kernel equals SyncVectorEnv(make("CartPole-v1")) step
   }
 });
 
+test('makeVec of a module id not yet imported says to use makeVecAsync, as make says makeAsync', () => {
+  assert.throws(() => makeVec('./not-imported.js:Walk-v0'), /'\.\/not-imported\.js:Walk-v0' names the module '\.\/not-imported\.js', which has not been imported yet: use `await makeVecAsync\('\.\/not-imported\.js:Walk-v0'\)`/);
+  assert.throws(() => make('./not-imported.js:Walk-v0'), /use `await makeAsync\(/);
+  assert.throws(() => makeVec('CartPole-v1', JSON.parse('{ "vectorizationMode": "threads" }')), /vectorizationMode must be 'auto', 'sync' or 'vector-entry-point', got 'threads'/);
+});
+
 test('disabled autoreset (sync): resetMask resets chosen sub-envs', () => {
   const v = makeVec('CartPole-v1', { numEnvs: 2, autoresetMode: 'disabled' }) as SyncVectorEnv;
   v.reset({ seed: 0 });

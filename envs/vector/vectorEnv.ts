@@ -45,7 +45,7 @@ export function isBatchedAutoresetMode(mode: unknown): mode is BatchedAutoresetM
 }
 
 /** The modes quoted for an error message: `'next-step', 'same-step' or 'disabled'`. */
-export function quotedModes(modes: readonly AutoresetMode[]): string {
+export function quotedModes(modes: readonly string[]): string {
   const q = modes.map((m) => `'${m}'`);
   return q.length <= 1 ? q.join('') : `${q.slice(0, -1).join(', ')} or ${q[q.length - 1]}`;
 }
