@@ -173,9 +173,15 @@ export class PolicyActor {
     const v = pickNet(params, VALUE_NET);
     this.vf = Object.keys(v).length > 0 ? new FusedMlp(v, activation) : undefined;
     this.logStd = params[LOG_STD]?.data;
-    if (head.kind === 'gaussian' && this.logStd === undefined) throw new Error(`PolicyActor: Gaussian parameters lack '${LOG_STD}'`);
+    if (head.kind === 'gaussian') this.gaussianLogStd(); // fails at construction, not at the first act
     if (this.pi.outDim !== policyOutputDim(head)) throw new Error(`PolicyActor: policy net has ${this.pi.outDim} outputs, the head needs ${policyOutputDim(head)}`);
     this.scratch = new Float64Array(this.pi.outDim);
+  }
+
+  /** log σ of a Gaussian head; throws when the parameters lack it. */
+  private gaussianLogStd(): Float32Array {
+    if (this.logStd === undefined) throw new Error(`PolicyActor: Gaussian parameters lack '${LOG_STD}'`);
+    return this.logStd;
   }
 
   private buffers(numEnvs: number): ActorOutput {
@@ -210,7 +216,7 @@ export class PolicyActor {
       }
     } else {
       const d = head.actionDim;
-      const logStd = this.logStd!;
+      const logStd = this.gaussianLogStd();
       for (let e = 0; e < numEnvs; e++) {
         let lp = 0;
         for (let i = 0; i < d; i++) {
@@ -451,9 +457,10 @@ export class PolicyValueNets {
     // a categorical head has no log σ (saved as null): whatever is there is not read
     const logStd = size === undefined ? z.unknown() : f32.refine((a) => a.length === size, `a log σ of ${size} values`);
     const { state } = await loadCheckpoint(dir, { models: this.models(), optimizers: this.optimizers, state: z.intersection(agentState, z.object({ logStd })) });
-    if (this.logStd !== undefined && state.logStd instanceof Float32Array) {
+    const variable = this.logStd;
+    if (variable !== undefined && state.logStd instanceof Float32Array) {
       const saved = state.logStd;
-      tf.tidy(() => this.logStd!.assign(tf.tensor1d(saved)));
+      tf.tidy(() => variable.assign(tf.tensor1d(saved)));
     }
     return state;
   }

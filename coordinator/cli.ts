@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { initBackend } from '../core/backend.js';
 import { version } from '../core/version.js';
 import { redisUrlProblem } from '../protocol/redisUrl.js';
-import { DQN_ENV_STEPS } from '../protocol/tasks.js';
+import { DQN_ENV_STEPS, SHA256_HEX } from '../protocol/tasks.js';
 import { isTabular, TABULAR_ALGOS, type RlAlgo } from '../agents/algos.js';
 import { GENERATIVE_KINDS, isGenerativeKind } from '../generative/kinds.js';
 
@@ -240,7 +240,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'worker': {
       const allowed = values['allow-module'] ?? [];
-      const notHex = allowed.find((h) => !/^[0-9a-f]{64}$/.test(h));
+      const notHex = allowed.find((h) => !SHA256_HEX.test(h));
       if (notHex !== undefined) throw new UsageError(`--allow-module needs a sha256 in hex (64 characters 0-9a-f), got '${notHex}'`);
       if (values.queue !== undefined) {
         if (values.connect !== undefined) throw new UsageError('a worker serves either a run (--connect) or a queue (--queue), not both');

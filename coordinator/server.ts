@@ -153,11 +153,14 @@ export class CoordinatorServer {
     const every = this.opts.heartbeatMs ?? HEARTBEAT_MS;
     this.heartbeat = setInterval(() => this.beat(), every);
     this.heartbeat.unref();
-    return (this.http.address() as { port: number }).port;
+    return this.port;
   }
 
+  /** The bound TCP port; throws before listen(). */
   get port(): number {
-    return (this.http.address() as { port: number }).port;
+    const addr = this.http.address(); // null before listen; a string only for a pipe or socket file
+    if (addr === null || typeof addr !== 'object') throw new Error(`CoordinatorServer: not listening on a TCP port (address ${String(addr)}); call listen() first`);
+    return addr.port;
   }
 
   /** Sends to every authenticated dashboard. */

@@ -54,8 +54,25 @@ function isSupported(l: LayerSpec): l is SupportedSpec {
   return SUPPORTED.some((t) => t === l.type);
 }
 
-/** A dense, conv2d or conv2dTranspose layer with its optional batchnorm and activation. */
-interface WeightedLayer {
+/**
+ * A dense, conv2d or conv2dTranspose layer with its optional batchnorm and activation: batch-normalised
+ * layers have no bias (as buildSequential builds them), the others a bias and its gradient.
+ */
+type WeightedLayer = WeightedCore & (BiasTerm | BatchNormTerm);
+
+interface BiasTerm {
+  readonly bn: null;
+  readonly bias: Float32Array;
+  readonly dBias: Float32Array;
+}
+
+interface BatchNormTerm {
+  readonly bn: NativeBatchNorm;
+  readonly bias: null;
+  readonly dBias: null;
+}
+
+interface WeightedCore {
   readonly kind: 'dense' | 'conv2d' | 'conv2dTranspose';
   readonly name: string;
   readonly inShape: readonly number[];
@@ -65,10 +82,6 @@ interface WeightedLayer {
   readonly act: ConvActivation;
   readonly kernel: Float32Array;
   readonly dKernel: Float32Array;
-  /** Bias and its gradient (null under batchnorm, as buildSequential builds it). */
-  readonly bias: Float32Array | null;
-  readonly dBias: Float32Array | null;
-  readonly bn: NativeBatchNorm | null;
   /**
    * Convolutions: [B, H, W, Ci, OH, OW, Co, fh, fw, sh, sw, pt, pl] of the conv2d (for a transpose,
    * of the conv2d whose input gradient it is); B is set at each call. Empty for dense.
@@ -269,18 +282,16 @@ export class FusedConvNet {
         this.grads.subarray(p.offsets[k]!, p.offsets[k]! + n),
       ];
       const [kernel, dKernel] = view(0, p.offsets[1]! - p.offsets[0]!);
-      let bn: NativeBatchNorm | null = null;
-      let bias: Float32Array | null = null;
-      let dBias: Float32Array | null = null;
+      const core = { kind: l.type, name: p.name, inShape: p.inShape, outShape: p.outShape, channels, act: p.act, kernel, dKernel, geom: p.geom };
       if (l.batchNorm) {
         const [gamma, dGamma] = view(1, channels);
         const [beta, dBeta] = view(2, channels);
-        bn = new NativeBatchNorm(this.addon, channels, `${p.name}_bn`, gamma, dGamma, beta, dBeta);
+        const bn = new NativeBatchNorm(this.addon, channels, `${p.name}_bn`, gamma, dGamma, beta, dBeta);
         statsNames.add(bn.meanName).add(bn.varianceName);
-      } else {
-        [bias, dBias] = view(1, channels);
+        return { ...core, bn, bias: null, dBias: null };
       }
-      return { kind: l.type, name: p.name, inShape: p.inShape, outShape: p.outShape, channels, act: p.act, kernel, dKernel, bias, dBias, bn, geom: p.geom };
+      const [bias, dBias] = view(1, channels);
+      return { ...core, bn: null, bias, dBias };
     });
     const known = new Set(names);
     for (const name of Object.keys(params)) {
@@ -350,7 +361,7 @@ export class FusedConvNet {
       // Z (into `pre` under batchnorm), with bias and activation in the epilogue where the kernel has one
       const bn = l.bn;
       const z = bn ? buf.pres[i]! : out;
-      const bias = bn ? null : l.bias;
+      const bias = l.bias;
       const biasMode = bn ? NATIVE_BIAS.none : NATIVE_BIAS.perColumn;
       const epilogueAct = bn ? NATIVE_ACT.linear : NATIVE_ACT[l.act];
       l.geom[0] = rows;
@@ -472,11 +483,11 @@ export class FusedConvNet {
         } else if (l.act === 'relu' || l.act === 'linear') {
           // dZ = G ⊙ act′ and ∂b = Σ dZ in one pass
           dZ = head(buf.work1[i]!);
-          addon.denseDelta(l.act === 'relu' ? 1 : 0, A, g, dZ, l.dBias!, n, l.channels);
+          addon.denseDelta(l.act === 'relu' ? 1 : 0, A, g, dZ, l.dBias, n, l.channels);
         } else {
           dZ = head(buf.work1[i]!);
           this.activationDelta(l.act, A, g, dZ);
-          addon.sum(dZ, l.dBias!, 1, n, l.channels);
+          addon.sum(dZ, l.dBias, 1, n, l.channels);
         }
         const prev = head(this.inputs[i]!);
         switch (l.kind) {

@@ -28,6 +28,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { LEAKY_RELU_ALPHA } from './activation.js';
 import { loadNativeAddon, NATIVE_ACT, NATIVE_BIAS, NATIVE_BINARY as B, NATIVE_BROADCAST, NATIVE_UNARY as U } from './nativeAddon.js';
 
 /** Loading the addon (no tfjs): defined in nativeAddon.ts, part of this backend's API here. */
@@ -252,7 +253,7 @@ function withEpilogue(
   const fuseAct = fuseBias && ACT[act] !== undefined;
   const out = new Float32Array(tf.util.sizeFromShape(outShape));
   run(out, fuseBias && mode !== BIAS_NONE ? (biasVals as Float32Array) : null, fuseBias ? (mode as number) : BIAS_NONE,
-    fuseAct ? (ACT[act] as number) : 0, alpha ?? 0.2);
+    fuseAct ? (ACT[act] as number) : 0, alpha ?? LEAKY_RELU_ALPHA); // tfjs's fused ops default to the same 0.2
   let current = backend.makeTensorInfo(outShape, 'float32', out);
   if (bias && !fuseBias) {
     const added = single(tf.Add, cpuKernel(tf.Add)({ inputs: { a: current, b: bias }, backend }));

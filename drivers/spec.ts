@@ -37,9 +37,48 @@ const nonNegInt = z.number().int().nonnegative();
 const capped = (lo: 0 | 1, max: number, what = '') =>
   (lo === 0 ? nonNegInt : posInt).max(max, `at most ${max.toLocaleString('en-US')}${what ? ` ${what}` : ''}`);
 
-const sweepValue = z.union([
-  z.array(z.union([z.number(), z.string().max(1000), z.boolean()])).min(1),
-  z.strictObject({ min: z.number(), max: z.number(), log: z.boolean().default(false), integer: z.boolean().default(false) }),
+/** A sweep's list of values: a grid's only kind, and one of a random search's. */
+const sweepList = z
+  .array(z.union([z.number(), z.string().max(1000), z.boolean()]), { error: (iss) => (iss.code === 'invalid_type' ? 'grid search needs a list of values' : undefined) })
+  .min(1)
+  .superRefine((v, ctx) => {
+    if (v.length > SPEC_LIMITS.sweepValues) ctx.addIssue({ code: 'custom', message: `at most ${SPEC_LIMITS.sweepValues.toLocaleString('en-US')} values, got ${v.length}` });
+  });
+/** A random search's range to draw from. */
+const sweepRange = z
+  .strictObject({ min: z.number(), max: z.number(), log: z.boolean().default(false), integer: z.boolean().default(false) })
+  .superRefine((v, ctx) => {
+    if (v.min >= v.max) ctx.addIssue({ code: 'custom', message: `min (${v.min}) must be < max (${v.max})` });
+    if (v.log && v.min <= 0) ctx.addIssue({ code: 'custom', message: 'a log range needs min > 0' });
+  });
+/** Dotted spec paths (e.g. `agent.config.alpha`, `model.config.learningRate`) → what each is swept over. */
+const sweepParameters = <V extends z.ZodType>(value: V) =>
+  z
+    .record(z.string().regex(/^[\w]+(\.[\w]+)*$/, 'a dotted path like agent.config.alpha'), value)
+    .refine((p) => Object.keys(p).length <= SPEC_LIMITS.sweepParameters, `at most ${SPEC_LIMITS.sweepParameters} swept parameters`);
+/** Seeds per configuration (seed, seed + 1, …). */
+const sweepSeeds = () => capped(1, SPEC_LIMITS.seeds).default(1);
+
+/** A sweep: a grid's lists (the default method), or a random search's lists and ranges with its number of samples. */
+const sweepSchema = z.discriminatedUnion('method', [
+  z.strictObject({
+    method: z.literal('grid').default('grid'),
+    /** Each path → its list of values; the trials are their cartesian product. */
+    parameters: sweepParameters(sweepList),
+    seeds: sweepSeeds(),
+  }),
+  z.strictObject({
+    method: z.literal('random'),
+    /** Each path → a list (a uniform choice) or {min, max, log, integer} (a uniform draw, log-uniform when log). */
+    parameters: sweepParameters(z.union([sweepList, sweepRange])),
+    /** The number of configurations drawn. */
+    samples: z
+      .number({ error: (iss) => (iss.input === undefined ? 'random search needs samples' : undefined) })
+      .int()
+      .positive()
+      .max(SPEC_LIMITS.samples, `at most ${SPEC_LIMITS.samples.toLocaleString('en-US')}`),
+    seeds: sweepSeeds(),
+  }),
 ]);
 
 // A section with defaulted fields is `.prefault({})`: when absent it is parsed as {}, so its
@@ -130,19 +169,7 @@ const specObject = z
         keep: capped(1, SPEC_LIMITS.keepCheckpoints).default(3),
       })
       .prefault({}),
-    sweep: z
-      .strictObject({
-        method: z.enum(['grid', 'random']).default('grid'),
-        /** Dotted spec paths (e.g. `agent.config.alpha`, `model.config.learningRate`) → values (grid/random choice) or {min, max, log} (random). */
-        parameters: z
-          .record(z.string().regex(/^[\w]+(\.[\w]+)*$/, 'a dotted path like agent.config.alpha'), sweepValue)
-          .refine((p) => Object.keys(p).length <= SPEC_LIMITS.sweepParameters, `at most ${SPEC_LIMITS.sweepParameters} swept parameters`),
-        /** Random search: number of configurations. */
-        samples: capped(1, SPEC_LIMITS.samples).optional(),
-        /** Seeds per configuration (seed, seed + 1, …). */
-        seeds: capped(1, SPEC_LIMITS.seeds).default(1),
-      })
-      .optional(),
+    sweep: sweepSchema.optional(),
     /** Run the trials as jobs of a Redis-backed queue (docs/scale-out.md): redis://[user:pass@]HOST:PORT[/DB], rediss:// for TLS. */
     queue: z
       .string()
@@ -170,13 +197,6 @@ const refinedSpec = specObject.superRefine((s, ctx) => {
     }
     const n = sweepTrialCount(s.sweep);
     if (n > SPEC_LIMITS.trials) ctx.addIssue({ code: 'custom', path: ['sweep'], message: `expands to ${n.toLocaleString('en-US')} trials (${describeCount(s.sweep)}); at most ${SPEC_LIMITS.trials.toLocaleString('en-US')}` });
-    for (const [p, v] of Object.entries(s.sweep.parameters)) {
-      if (Array.isArray(v) && v.length > SPEC_LIMITS.sweepValues) ctx.addIssue({ code: 'custom', path: ['sweep', 'parameters', p], message: `at most ${SPEC_LIMITS.sweepValues.toLocaleString('en-US')} values, got ${v.length}` });
-      if (!Array.isArray(v) && s.sweep.method === 'grid') ctx.addIssue({ code: 'custom', path: ['sweep', 'parameters', p], message: 'grid search needs a list of values' });
-      if (!Array.isArray(v) && v.min >= v.max) ctx.addIssue({ code: 'custom', path: ['sweep', 'parameters', p], message: `min (${v.min}) must be < max (${v.max})` });
-      if (!Array.isArray(v) && v.log && v.min <= 0) ctx.addIssue({ code: 'custom', path: ['sweep', 'parameters', p], message: 'a log range needs min > 0' });
-    }
-    if (s.sweep.method === 'random' && s.sweep.samples === undefined) ctx.addIssue({ code: 'custom', path: ['sweep', 'samples'], message: 'random search needs samples' });
   }
 });
 
@@ -232,8 +252,8 @@ type SweepSection = NonNullable<z.infer<typeof specObject>['sweep']>;
 
 /** Configurations of a sweep (grid: the product of the list lengths; random: samples), without expanding it. */
 function sweepPoints(sweep: SweepSection): number {
-  if (sweep.method === 'random') return sweep.samples ?? 0;
-  return Object.values(sweep.parameters).reduce((n, v) => n * (Array.isArray(v) ? v.length : 1), 1);
+  if (sweep.method === 'random') return sweep.samples;
+  return Object.values(sweep.parameters).reduce((n, v) => n * v.length, 1);
 }
 
 /** How many trials a sweep expands to (configurations × seeds), computed arithmetically. */
@@ -242,7 +262,7 @@ export function sweepTrialCount(sweep: SweepSection): number {
 }
 
 function describeCount(sweep: SweepSection): string {
-  const points = sweep.method === 'random' ? `${sweep.samples ?? 0} samples` : Object.values(sweep.parameters).map((v) => (Array.isArray(v) ? v.length : 1)).join(' × ') + ' grid points';
+  const points = sweep.method === 'random' ? `${sweep.samples} samples` : Object.values(sweep.parameters).map((v) => v.length).join(' × ') + ' grid points';
   return `${points} × ${sweep.seeds} seed${sweep.seeds === 1 ? '' : 's'}`;
 }
 
@@ -411,20 +431,18 @@ function expandWith<S extends ExperimentSpec>(spec: S, cache: WeakMap<S, Trial<S
   if (cached !== undefined) return cached;
   const count = sweepTrialCount(spec.sweep);
   if (count > SPEC_LIMITS.trials) throw new SpecError([`spec.sweep: expands to ${count.toLocaleString('en-US')} trials (${describeCount(spec.sweep)}); at most ${SPEC_LIMITS.trials.toLocaleString('en-US')}`], '');
-  const { method, parameters, samples, seeds } = spec.sweep;
-  const names = Object.keys(parameters);
+  const sweep = spec.sweep;
   let points: Record<string, unknown>[] = [{}];
-  if (method === 'grid') {
-    for (const name of names) {
-      const values = parameters[name] as unknown[];
+  if (sweep.method === 'grid') {
+    for (const [name, values] of Object.entries(sweep.parameters)) {
       points = points.flatMap((p) => values.map((v) => ({ ...p, [name]: v })));
     }
   } else {
     const rng = new Rng(spec.seed + 7919);
-    points = Array.from({ length: samples! }, () => {
+    const parameters = Object.entries(sweep.parameters);
+    points = Array.from({ length: sweep.samples }, () => {
       const p: Record<string, unknown> = {};
-      for (const name of names) {
-        const v = parameters[name]!;
+      for (const [name, v] of parameters) {
         if (Array.isArray(v)) p[name] = v[rng.int(v.length)];
         else {
           const u = rng.uniform();
@@ -438,7 +456,7 @@ function expandWith<S extends ExperimentSpec>(spec: S, cache: WeakMap<S, Trial<S
   }
   const trials: Trial<S>[] = [];
   for (const point of points) {
-    for (let k = 0; k < seeds; k++) {
+    for (let k = 0; k < sweep.seeds; k++) {
       // the spec's fields but its sweep, deep-copied: the trial's overrides are set in this copy
       const raw: Record<string, unknown> = structuredClone(Object.fromEntries(Object.entries(spec).filter(([k]) => k !== 'sweep')));
       raw.seed = spec.seed + k;

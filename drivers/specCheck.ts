@@ -10,6 +10,7 @@
 import { RL_AGENTS } from '../agents/registry.js';
 import type { ConfigResolver } from '../agents/algos.js';
 import { GENERATIVE_MODELS } from '../generative/models.js';
+import { MNIST_SIDE } from '../generative/kinds.js';
 import { expandGenerativeSweep, expandSweep, SpecError, SPEC_LIMITS, type ExperimentSpec, type GenerativeSpec, type Trial } from './spec.js';
 import { generativeScoreMetric } from './generative.js';
 
@@ -35,7 +36,8 @@ export const CONFIG_LIMITS = Object.freeze({
   filters: 256,
   /** DCGAN's fully connected hidden layer. */
   denseUnits: 2048,
-  kernelSize: 28,
+  /** A convolution kernel's side: at most an MNIST image's. */
+  kernelSize: MNIST_SIDE,
 });
 
 const SCALAR_CAPS: [field: string, max: number, unit: string][] = [

@@ -30,6 +30,7 @@ export {
   resolveModuleSpecifier,
   importEnvModule,
   resolveSpecAsync,
+  resolveSpecSync,
   type RegisterArgs,
   type MakeOptions,
 } from './registration.js';

@@ -230,21 +230,26 @@ export function instantiate(creator: EnvCreator, kwargs: Record<string, unknown>
 }
 
 /**
+ * The spec of `id` without importing anything: a registered id, or a `"module:Env-v0"` id whose
+ * module is already imported (else an EnvModuleError naming `asyncName`, the call that imports it).
+ */
+export function resolveSpecSync(id: string | EnvSpec, asyncName = 'makeAsync'): EnvSpec {
+  if (typeof id !== 'string') return id;
+  const ref = splitModuleRef(id);
+  if (ref === null || registry.has(id)) return findSpec(id);
+  if (!registry.has(ref.name)) {
+    throw new EnvModuleError(`'${id}' names the module '${ref.module}', which has not been imported yet: use \`await ${asyncName}('${id}')\`.`);
+  }
+  return findSpec(ref.name);
+}
+
+/**
  * Make a registered env, wrapped like Gymnasium's `make`. `kwargs` (Gymnasium's names in
  * camelCase, e.g. `{ mapName: '8x8', isSlippery: false }`) are merged over the spec's kwargs and
  * validated by the env.
  */
 export function make<O = unknown, A = unknown>(id: string | EnvSpec, kwargs: Record<string, unknown> = {}, options: MakeOptions = {}): Env<O, A> {
-  let envSpec: EnvSpec;
-  if (typeof id === 'string') {
-    const ref = splitModuleRef(id);
-    if (ref !== null && !registry.has(id)) {
-      if (!registry.has(ref.name)) {
-        throw new EnvModuleError(`'${id}' names the module '${ref.module}', which has not been imported yet: use \`await makeAsync('${id}')\`.`);
-      }
-      envSpec = findSpec(ref.name);
-    } else envSpec = findSpec(id);
-  } else envSpec = id;
+  const envSpec = resolveSpecSync(id);
   if (typeof envSpec.entryPoint === 'string') {
     throw new EnvModuleError(`'${envSpec.id}' has the string entry point '${envSpec.entryPoint}'; use \`await makeAsync('${envSpec.id}')\` to import it.`);
   }

@@ -97,7 +97,7 @@ import { Rng, type RngState } from '../base/rng.js';
 import { CALIBRATION_BATCHES } from './averaging.js';
 import { checkBoolean, checkNumber, configFields } from '../base/configCheck.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
-import { MNIST_CLASSES, MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
+import { GAN_PHASES, ganPhase, MNIST_CLASSES, MNIST_PIXELS, MNIST_SIDE, type GanPhase } from './kinds.js';
 import { LEAKY_RELU_ALPHA } from '../core/activation.js';
 
 export interface DcganConfig {
@@ -297,13 +297,6 @@ export function discriminatorSpec(arch: Partial<DcganArchitecture>): SequentialS
 /** D as a tfjs model. Pure, as buildGenerator. */
 export function buildDiscriminator(arch: Partial<DcganArchitecture>, rng: Rng): tf.Sequential {
   return buildSequential(discriminatorSpec(arch), rng);
-}
-
-type GanPhase = 'critic' | 'generator';
-
-function checkPhase(phase: Phase): GanPhase {
-  if (phase !== 'critic' && phase !== 'generator') throw new RangeError(`DCGAN has phases 'critic' and 'generator', got '${phase}'`);
-  return phase;
 }
 
 function checkLabels(labels: Uint8Array, n: number, what: string): void {
@@ -534,7 +527,7 @@ export class Dcgan implements GenerativeLearner {
     if (batches.length !== phases.length) throw new RangeError(`trainStep: ${batches.length} batches for the ${phases.length} phases of schedule()`);
     const sums: Metrics = {};
     phases.forEach((phase, i) => {
-      const p = checkPhase(phase);
+      const p = ganPhase(phase, this.kind);
       let m: Metrics;
       const e = this.trainer;
       if (e.kind === 'fused') {
@@ -561,7 +554,7 @@ export class Dcgan implements GenerativeLearner {
   }
 
   computeGradients(phase: Phase, batch: ImageBatch): { grads: TensorMap; metrics: Metrics } {
-    const p = checkPhase(phase);
+    const p = ganPhase(phase, this.kind);
     const e = this.trainer;
     if (e.kind === 'fused') {
       const metrics = this.runFusedPhase(e, p, batch);
@@ -572,7 +565,7 @@ export class Dcgan implements GenerativeLearner {
   }
 
   applyGradients(phase: Phase, grads: TensorMap): Metrics {
-    const p = checkPhase(phase);
+    const p = ganPhase(phase, this.kind);
     const e = this.trainer;
     if (e.kind === 'fused') {
       const net = p === 'critic' ? e.D : e.G;
@@ -700,18 +693,24 @@ export class Dcgan implements GenerativeLearner {
         return { real, fake };
       });
       const kept: tf.Tensor[] = [];
+      // mean D(x) and mean D(G(z)), kept from the loss's evaluation
+      let dxMean: tf.Scalar | undefined;
+      let dgzMean: tf.Scalar | undefined;
       try {
         const lossFn = () =>
           tf.tidy(() => {
             const dReal = D(real); // logits of D(x | y)
             const dFake = D(fake); // logits of D(G(z | y) | y)
-            kept.push(tf.keep(tf.mean(tf.sigmoid(dReal))), tf.keep(tf.mean(tf.sigmoid(dFake))));
+            const dx = tf.keep(tf.mean<tf.Scalar>(tf.sigmoid(dReal)));
+            const dgz = tf.keep(tf.mean<tf.Scalar>(tf.sigmoid(dFake)));
+            kept.push(dx, dgz);
+            [dxMean, dgzMean] = [dx, dgz];
             // L_D = −mean log D(x) − mean log(1 − D(G(z))) (real target 1 − labelSmoothing)
             return tf.add(bceWithLogits(dReal, tf.fill(dReal.shape, 1 - this.config.labelSmoothing)), bceWithLogits(dFake, tf.zerosLike(dFake))) as tf.Scalar;
           });
         const result = differentiate(lossFn, t.vars.critic);
-        const [dx, dgz] = kept.map((k) => k.dataSync()[0]!);
-        return { result, metrics: { 'losses/d_loss': result.loss, 'charts/d_x': dx!, 'charts/d_g_z': dgz! } };
+        if (dxMean === undefined || dgzMean === undefined) throw new Error(`${this.kind}: the critic's loss was never evaluated`);
+        return { result, metrics: { 'losses/d_loss': result.loss, 'charts/d_x': dxMean.arraySync(), 'charts/d_g_z': dgzMean.arraySync() } };
       } finally {
         tf.dispose([real, fake, ...kept]);
       }
@@ -923,12 +922,12 @@ export class Dcgan implements GenerativeLearner {
     const e = this.trainer;
     if (e.kind === 'fused') {
       this.syncEngine();
-      for (const p of ['critic', 'generator'] as const) {
+      for (const p of GAN_PHASES) {
         const net = p === 'critic' ? e.D : e.G;
         e.adam[p].setState(adam?.[p] ?? fusedAdamState(slots![p], net.names, net.shapes, `Dcgan.load: ${dir} ${p}`));
       }
     } else {
-      for (const p of ['critic', 'generator'] as const) {
+      for (const p of GAN_PHASES) {
         const vars = [...e.vars[p]];
         await e.optimizers[p].setState(slots?.[p] ?? tfjsAdamState(adam![p], vars.map(([n]) => n), vars.map(([, v]) => v.shape)));
       }

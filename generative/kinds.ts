@@ -26,6 +26,16 @@ export const ELBO_KINDS: readonly GenerativeKind[] = ['vae', 'vae-conv'];
 export const PHASES = ['critic', 'generator', 'elbo'] as const;
 export type Phase = (typeof PHASES)[number];
 
+/** A GAN's phases (PHASES but 'elbo'). */
+export const GAN_PHASES = ['critic', 'generator'] as const;
+export type GanPhase = (typeof GAN_PHASES)[number];
+
+/** `phase` as a GAN's phase; a RangeError naming `model` otherwise (a VAE's 'elbo' is not one). */
+export function ganPhase(phase: string, model: string): GanPhase {
+  for (const p of GAN_PHASES) if (p === phase) return p;
+  throw new RangeError(`${model} has phases ${GAN_PHASES.map((g) => `'${g}'`).join(' and ')}, got '${phase}'`);
+}
+
 /** Side of an MNIST image in pixels: an ImageBatch's images are row-major [n, 28, 28, 1]. */
 export const MNIST_SIDE = 28;
 /** Pixels of one MNIST image (28 × 28 = 784). */

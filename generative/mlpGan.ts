@@ -32,7 +32,7 @@ import { FusedNet, denseSpecs, type NetActivation } from '../core/fusedNet.js';
 import type { FusedConvNet } from '../core/fusedConvNet.js';
 import { averageInto, CALIBRATION_BATCHES } from './averaging.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
-import { MNIST_PIXELS, type GenerativeKind } from './kinds.js';
+import { ganPhase, MNIST_PIXELS, type GenerativeKind } from './kinds.js';
 import type { PixelScale } from './mnist.js';
 
 /** A flat-vector optimiser: `step(θ, g, lr?)` at its own rate or a schedule's, and its state as data. */
@@ -213,12 +213,11 @@ export abstract class MlpGanLearner<N extends GanNet = FusedNet> implements Gene
 
   private phaseGradients(phase: Phase, batch: ImageBatch): Metrics {
     const n = batch.n;
-    if (phase === 'critic') {
+    if (ganPhase(phase, this.kind) === 'critic') {
       if (batch.images.length !== n * MNIST_PIXELS) throw new Error(`${this.kind}: batch of ${n} needs ${n * MNIST_PIXELS} pixels, got ${batch.images.length}`);
       return this.criticLossAndGrad(batch.images, this.noise(n), n);
     }
-    if (phase === 'generator') return this.generatorLossAndGrad(this.noise(n), n);
-    throw new Error(`${this.kind}: unknown phase '${phase}' (expected 'critic' or 'generator')`);
+    return this.generatorLossAndGrad(this.noise(n), n);
   }
 
   /** The learning rate of the phase's next update: the optimiser's own (WGAN's decays: wgan.ts). */
@@ -264,8 +263,7 @@ export abstract class MlpGanLearner<N extends GanNet = FusedNet> implements Gene
   }
 
   applyGradients(phase: Phase, grads: TensorMap): Metrics {
-    if (phase !== 'critic' && phase !== 'generator') throw new Error(`${this.kind}: unknown phase '${phase}'`);
-    const net = phase === 'critic' ? this.D : this.G;
+    const net = ganPhase(phase, this.kind) === 'critic' ? this.D : this.G;
     net.flatten(grads, net.grads);
     this.step(phase);
     return {};

@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Rng } from '../base/rng.js';
+import { sizeOf } from '../base/shape.js';
 import type { ImageBatch } from './types.js';
 import { MNIST_CLASSES, MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
 
@@ -30,7 +31,7 @@ export function parseIdx(bytes: Uint8Array, name = 'idx'): IdxArray {
   if (bytes.length < headerLen) throw new Error(`${name}: truncated header (${bytes.length} bytes, need ${headerLen})`);
   const dims: number[] = [];
   for (let i = 0; i < ndim; i++) dims.push(view.getUint32(4 + 4 * i, false));
-  const size = dims.reduce((a, b) => a * b, 1);
+  const size = sizeOf(dims);
   if (bytes.length - headerLen !== size) {
     throw new Error(`${name}: header says [${dims.join(', ')}] = ${size} bytes of data, file has ${bytes.length - headerLen}`);
   }

@@ -13,9 +13,12 @@ import type { RngState } from '../base/rng.js';
 import type { EpsilonSchedule } from '../agents/types.js';
 import type { RlAlgo } from '../agents/algos.js';
 
+/** A sha256 in hex (64 characters 0-9a-f): a ModuleRef's hash, a worker's `--allow-module`. */
+export const SHA256_HEX = /^[0-9a-f]{64}$/;
+
 /** A custom env module, shipped so any executor can import it: by path on this machine, by source elsewhere. */
 export interface ModuleRef {
-  /** sha256 of the source, hex. */
+  /** sha256 of the source, hex (SHA256_HEX). */
   hash: string;
   /** Base file name (e.g. `gridmaze.js`). */
   filename: string;

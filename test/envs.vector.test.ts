@@ -112,6 +112,12 @@ test('the batched CartPole kernel equals SyncVectorEnv(make("CartPole-v1")) step
   }
 });
 
+test('makeVec of a module id not yet imported says to use makeVecAsync, as make says makeAsync', () => {
+  assert.throws(() => makeVec('./not-imported.js:Walk-v0'), /'\.\/not-imported\.js:Walk-v0' names the module '\.\/not-imported\.js', which has not been imported yet: use `await makeVecAsync\('\.\/not-imported\.js:Walk-v0'\)`/);
+  assert.throws(() => make('./not-imported.js:Walk-v0'), /use `await makeAsync\(/);
+  assert.throws(() => makeVec('CartPole-v1', JSON.parse('{ "vectorizationMode": "threads" }')), /vectorizationMode must be 'auto', 'sync' or 'vector-entry-point', got 'threads'/);
+});
+
 test('disabled autoreset (sync): resetMask resets chosen sub-envs', () => {
   const v = makeVec('CartPole-v1', { numEnvs: 2, autoresetMode: 'disabled' }) as SyncVectorEnv;
   v.reset({ seed: 0 });
@@ -120,6 +126,18 @@ test('disabled autoreset (sync): resetMask resets chosen sub-envs', () => {
   v.step([1, 1]);
   const [after] = v.reset({ options: { resetMask: [1, 0] } });
   assert.not.equal(Array.from(after.subarray(0, 4)), before.slice(0, 4));
+});
+
+test('a bad resetMask is refused naming it, not read as "reset nothing"', () => {
+  const v = makeVec('CartPole-v1', { numEnvs: 2, autoresetMode: 'disabled' }) as SyncVectorEnv;
+  v.reset({ seed: 0 });
+  // as data (a reset's options may come from JSON), past the option's type
+  const resetWith = (resetMask: unknown) => () => v.reset({ options: JSON.parse(JSON.stringify({ resetMask })) });
+  assert.throws(resetWith(true), /options\.resetMask must be an array of 2 flags \(one per sub-env\), got boolean true/);
+  assert.throws(resetWith([1]), /options\.resetMask has 1 flags for 2 sub-envs/);
+  assert.throws(resetWith([1, 'yes']), /options\.resetMask\[1\] must be a number or a boolean, got string yes/);
+  v.reset({ options: { resetMask: new Uint8Array([1, 0]) } });
+  v.reset({ options: { resetMask: [true, false] } });
 });
 
 test('vector envs over Discrete observations store the index; infos are batched with masks', () => {

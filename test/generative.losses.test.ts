@@ -344,4 +344,12 @@ test('WGAN-GP critic gradient (Wasserstein term + penalty) equals autograd with 
   wgan.dispose();
 });
 
+test("an MLP GAN refuses a phase that is not a GAN's, as DCGAN does", () => {
+  const gan = new Gan(TINY, new Rng(3));
+  const batch = { n: 2, images: realImages(2, new Rng(4)), labels: new Uint8Array(2) };
+  assert.throws(() => gan.computeGradients('elbo', batch), /^gan has phases 'critic' and 'generator', got 'elbo'$/);
+  assert.throws(() => gan.applyGradients('elbo', {}), /^gan has phases 'critic' and 'generator', got 'elbo'$/);
+  gan.dispose();
+});
+
 test.run();

@@ -7,7 +7,13 @@ import { runTrial } from './trial.js';
 import { TrialProgress } from './trialProgress.js';
 import type { TrialResult, TrialTask } from '../protocol/tasks.js';
 
-export default async function ({ task, progress }: { task: TrialTask; progress: SharedArrayBuffer }): Promise<TrialResult> {
+/** What the worker's main thread passes for one job: its task and the progress slot's shared memory. */
+export interface QueueThreadPayload {
+  task: TrialTask;
+  progress: SharedArrayBuffer;
+}
+
+export default async function ({ task, progress }: QueueThreadPayload): Promise<TrialResult> {
   const slot = new TrialProgress(progress);
   return runTrial(task, (point) => slot.push(point));
 }

@@ -18,12 +18,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { ownField } from '../base/plainData.js';
 import { firstIssueText } from '../base/schemas.js';
-import { connectionOptions, jobDataSchema, QUEUE_NAME, redisErrorLogger, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../protocol/queue.js';
+import { connectionOptions, jobDataSchema, jobResultSchema, QUEUE_NAME, redisErrorLogger, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../protocol/queue.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { installShipped, type CodePolicy } from './envModules.js';
 import { TrialProgress } from './trialProgress.js';
-import type { TrialResult, TrialTask } from '../protocol/tasks.js';
+import type { TrialTask } from '../protocol/tasks.js';
+import type { QueueThreadPayload } from './queueThread.js';
 
 const THREAD_FILE = new URL('./queueThread.js', import.meta.url).href;
 
@@ -86,16 +88,28 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<number> 
       reported = slot.points();
       job.updateProgress(progress()).catch((e: Error) => errors.error(e));
     }, 1000);
-    let r: TrialResult;
+    const payload: QueueThreadPayload = { task, progress: slot.buffer };
+    let out: unknown; // a TrialResult, if the thread kept its word: checked below as what the coordinator checks
     try {
-      r = (await pool.run({ task, progress: slot.buffer })) as TrialResult;
+      out = await pool.run(payload);
     } finally {
       clearInterval(report);
     }
-    const result: TrialJobResult = { trial: r.trial, finalScore: r.finalScore, curve: Array.from(r.curve), seconds: r.seconds, worker: me, host, runDir };
+    const curve = ownField(out, 'curve');
+    const checked = jobResultSchema.safeParse({
+      trial: ownField(out, 'trial'),
+      finalScore: ownField(out, 'finalScore'),
+      curve: curve instanceof Float64Array ? Array.from(curve) : curve,
+      seconds: ownField(out, 'seconds'),
+      worker: me,
+      host,
+      runDir,
+    });
+    if (!checked.success) throw new Error(`worker ${me}: trial ${task.trial}'s thread returned a bad result: ${firstIssueText(checked.error)}`);
+    const result: TrialJobResult = checked.data;
     mkdirSync(runDir, { recursive: true });
     writeFileSync(path.join(runDir, 'result.json'), JSON.stringify({ sweepId: data.sweepId, overrides: data.overrides, attempt: job.attemptsMade + 1, ...result }, null, 2) + '\n');
-    log(`trial ${task.trial} of sweep ${data.sweepId}: final score ${r.finalScore.toFixed(2)} in ${r.seconds.toFixed(1)} s`);
+    log(`trial ${task.trial} of sweep ${data.sweepId}: final score ${result.finalScore.toFixed(2)} in ${result.seconds.toFixed(1)} s`);
     done++;
     return result;
   };

@@ -1,8 +1,20 @@
 import type { EnvSpec } from '../core.js';
 import { InvalidArgument } from '../errors.js';
-import { make, resolveSpecAsync, spec as findSpec, splitModuleRef, registry, type MakeOptions } from '../registration.js';
+import { make, resolveSpecAsync, resolveSpecSync, type MakeOptions } from '../registration.js';
 import { SyncVectorEnv } from './syncVectorEnv.js';
 import { AUTORESET_MODES, BATCHED_AUTORESET_MODES, isAutoresetMode, isBatchedAutoresetMode, quotedModes, type AutoresetMode, type VectorEnv } from './vectorEnv.js';
+
+/**
+ * How makeVec builds its vector env: `'vector-entry-point'`, the registered batched kernel (e.g.
+ * CartPole-v1's); `'sync'`, a SyncVectorEnv of `make(id)` sub-envs; `'auto'`, the batched kernel
+ * when the spec has one and the autoreset mode is supported, else sync.
+ */
+export const VECTORIZATION_MODES = ['auto', 'sync', 'vector-entry-point'] as const;
+export type VectorizationMode = (typeof VECTORIZATION_MODES)[number];
+
+function isVectorizationMode(mode: unknown): mode is VectorizationMode {
+  return VECTORIZATION_MODES.some((m) => m === mode);
+}
 
 /** Options of `makeVec` (Gymnasium `make_vec`). */
 export interface MakeVecOptions {
@@ -10,12 +22,8 @@ export interface MakeVecOptions {
   numEnvs?: number;
   /** Default `'next-step'` (Gymnasium 1.x default). */
   autoresetMode?: AutoresetMode;
-  /**
-   * `'vector-entry-point'`: the registered batched kernel (e.g. CartPole-v1's); `'sync'`: a
-   * SyncVectorEnv of `make(id)` sub-envs; `'auto'` (default): the batched kernel when the spec has
-   * one and the autoreset mode is supported, else sync.
-   */
-  vectorizationMode?: 'auto' | 'sync' | 'vector-entry-point';
+  /** One of VECTORIZATION_MODES. Default `'auto'`. */
+  vectorizationMode?: VectorizationMode;
   /** Env kwargs for every sub-env. */
   kwargs?: Record<string, unknown>;
   /** Override the spec's time limit. */
@@ -45,7 +53,7 @@ function build(envSpec: EnvSpec, options: MakeVecOptions): VectorEnv {
         : `makeVec('${envSpec.id}'): the batched kernel supports autoresetMode ${quotedModes(BATCHED_AUTORESET_MODES)} only`,
     );
   }
-  if (mode !== 'auto' && mode !== 'sync' && mode !== 'vector-entry-point') throw new InvalidArgument(`makeVec: unknown vectorizationMode '${String(mode)}'`);
+  if (!isVectorizationMode(mode)) throw new InvalidArgument(`makeVec: vectorizationMode must be ${quotedModes(VECTORIZATION_MODES)}, got '${String(mode)}'`);
   if (envSpec.vectorEntryPoint !== null && batchedMode !== undefined && mode !== 'sync') {
     return envSpec.vectorEntryPoint({ numEnvs, autoresetMode: batchedMode, maxEpisodeSteps, kwargs, spec: { ...envSpec, kwargs, maxEpisodeSteps } });
   }
@@ -58,11 +66,7 @@ function build(envSpec: EnvSpec, options: MakeVecOptions): VectorEnv {
  * env registers one (CartPole-v1 does), otherwise a SyncVectorEnv.
  */
 export function makeVec(id: string | EnvSpec, options: MakeVecOptions = {}): VectorEnv {
-  if (typeof id === 'string') {
-    const ref = splitModuleRef(id);
-    return build(findSpec(ref !== null && !registry.has(id) ? ref.name : id), options);
-  }
-  return build(id, options);
+  return build(resolveSpecSync(id, 'makeVecAsync'), options);
 }
 
 /** `makeVec` for `"module:Env-v0"` ids (imports the module first). */

@@ -1,3 +1,4 @@
+import { isNumberArray } from '../../base/typedArray.js';
 import type { Env, EnvSpec, Info } from '../core.js';
 import { InvalidArgument } from '../errors.js';
 import { Box, Discrete, MultiBinary, MultiDiscrete } from '../spaces/fundamental.js';
@@ -16,6 +17,19 @@ import {
   type VectorResetReturn,
   type VectorStepReturn,
 } from './vectorEnv.js';
+
+/** Throws unless `mask` (unchecked: reset options may come as data) is an array or typed array of `numEnvs` numbers or booleans. */
+function checkResetMask(mask: unknown, numEnvs: number): void {
+  const list: readonly unknown[] | undefined = Array.isArray(mask) ? mask : isNumberArray(mask) ? Array.from(mask) : undefined;
+  if (list === undefined) throw new InvalidArgument(`SyncVectorEnv.reset: options.resetMask must be an array of ${numEnvs} flags (one per sub-env), got ${describe(mask)}`);
+  if (list.length !== numEnvs) throw new InvalidArgument(`SyncVectorEnv.reset: options.resetMask has ${list.length} flags for ${numEnvs} sub-envs`);
+  const bad = list.findIndex((f) => typeof f !== 'number' && typeof f !== 'boolean');
+  if (bad >= 0) throw new InvalidArgument(`SyncVectorEnv.reset: options.resetMask[${bad}] must be a number or a boolean, got ${describe(list[bad])}`);
+}
+
+function describe(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+}
 
 /** Floats per element of `space` in a batch row (see `vectorEnv.ts`). */
 export function batchDim(space: Space<unknown>): number {
@@ -109,8 +123,9 @@ export class SyncVectorEnv implements VectorEnv {
   reset(args: VectorResetArgs = {}): VectorResetReturn {
     const seeds = subEnvSeeds(args.seed, this.numEnvs);
     const options = args.options ?? undefined;
-    const resetMask = options?.['resetMask'] as ArrayLike<number | boolean> | undefined;
-    const subOptions = resetMask === undefined ? options : Object.fromEntries(Object.entries(options!).filter(([k]) => k !== 'resetMask'));
+    const { resetMask, ...others } = options ?? {};
+    if (resetMask !== undefined) checkResetMask(resetMask, this.numEnvs);
+    const subOptions = resetMask === undefined ? options : others;
     let infos: VectorInfo = {};
     for (let i = 0; i < this.numEnvs; i++) {
       if (resetMask !== undefined && !resetMask[i]) continue;

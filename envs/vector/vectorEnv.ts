@@ -45,7 +45,7 @@ export function isBatchedAutoresetMode(mode: unknown): mode is BatchedAutoresetM
 }
 
 /** The modes quoted for an error message: `'next-step', 'same-step' or 'disabled'`. */
-export function quotedModes(modes: readonly AutoresetMode[]): string {
+export function quotedModes(modes: readonly string[]): string {
   const q = modes.map((m) => `'${m}'`);
   return q.length <= 1 ? q.join('') : `${q.slice(0, -1).join(', ')} or ${q[q.length - 1]}`;
 }
@@ -67,9 +67,15 @@ export interface VectorInfo {
 export interface VectorResetArgs {
   /** Sub-env i gets `seed + i`; an array gives each sub-env its own seed. */
   seed?: number | readonly (number | null | undefined)[] | null;
-  /** Passed to every sub-env (`resetMask` in disabled mode selects which sub-envs reset). */
-  options?: Record<string, unknown> | null;
+  /** Passed to every sub-env but `resetMask`, which (in disabled mode) selects which sub-envs reset. */
+  options?: VectorResetOptions | null;
 }
+
+/** A vector env's reset options: a sub-env's own, and `resetMask`. */
+export type VectorResetOptions = Record<string, unknown> & {
+  /** One flag per sub-env (an array or typed array of numEnvs numbers or booleans): a truthy one resets it. */
+  resetMask?: ArrayLike<number | boolean>;
+};
 
 export type VectorResetReturn = [obs: Float32Array, info: VectorInfo];
 export type VectorStepReturn = [obs: Float32Array, rewards: Float64Array, terminated: Uint8Array, truncated: Uint8Array, info: VectorInfo];
