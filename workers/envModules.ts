@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ModuleRef } from '../protocol/tasks.js';
+import { SHA256_HEX, type ModuleRef } from '../protocol/tasks.js';
 import type { RefusedCode } from '../protocol/messages.js';
 
 const imported = new Map<string, Promise<void>>();
@@ -58,7 +58,7 @@ export function ensureModule(ref: ModuleRef): Promise<void> {
 
 /** Throws unless the ref's hash and file name have the shape of a sha256 and a plain .js/.mjs name. */
 function checkRef(ref: ModuleRef): void {
-  if (!/^[0-9a-f]{64}$/.test(ref.hash)) throw new Error(`env module: bad content hash '${ref.hash}'`);
+  if (!SHA256_HEX.test(ref.hash)) throw new Error(`env module: bad content hash '${ref.hash}'`);
   if (!/^[\w.-]+\.(m?js)$/.test(ref.filename) || ref.filename.startsWith('.')) throw new Error(`env module: bad file name '${ref.filename}' (a .js or .mjs file)`);
 }
 
