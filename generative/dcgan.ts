@@ -95,7 +95,7 @@ import { checkData, fusedAdamStateSchema, optimizerSlotsSchema } from '../core/s
 import { count, rngStateSchema } from '../base/schemas.js';
 import { Rng, type RngState } from '../base/rng.js';
 import { CALIBRATION_BATCHES } from './averaging.js';
-import { checkBoolean, checkNumber, configFields } from '../base/configCheck.js';
+import { checkBoolean, checkNumber, configFields, type ConfigFields } from '../base/configCheck.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
 import { GAN_PHASES, ganPhase, MNIST_CLASSES, MNIST_PIXELS, MNIST_SIDE, type GanPhase } from './kinds.js';
 import { LEAKY_RELU_ALPHA } from '../core/activation.js';
@@ -195,21 +195,31 @@ export const PAPER_DCGAN: Readonly<Partial<DcganConfig>> = Object.freeze({ kerne
 const M = 'DCGAN';
 
 /** Defaults overridden by `config`, which may be unchecked data (a spec's object): throws a RangeError naming the first unknown or bad field. */
+/** The conv nets' sizes and init, which DCGAN and the conv WGANs (generative/wgan.ts) share. */
+export type ConvNetSizes = Pick<DcganConfig, 'gFilters' | 'dFilters' | 'kernelSize' | 'denseUnits' | 'initStd'>;
+
+/** Checks the conv nets' sizes and init of a model's config fields (a RangeError naming the first bad one). */
+export function checkedConvNetSizes(model: string, c: ConfigFields<ConvNetSizes>): ConvNetSizes {
+  const positive = { min: 1, integer: true };
+  checkNumber(model, 'gFilters', c.gFilters, positive);
+  checkNumber(model, 'dFilters', c.dFilters, positive);
+  checkNumber(model, 'kernelSize', c.kernelSize, positive);
+  checkNumber(model, 'denseUnits', c.denseUnits, { min: 0, integer: true });
+  checkNumber(model, 'initStd', c.initStd, { min: 0, minExclusive: true });
+  return { gFilters: c.gFilters, dFilters: c.dFilters, kernelSize: c.kernelSize, denseUnits: c.denseUnits, initStd: c.initStd };
+}
+
 export function resolveDcganConfig(config: unknown = {}): DcganConfig {
   const c = configFields(M, config, DCGAN_DEFAULTS);
   const positive = { min: 1, integer: true };
   checkNumber(M, 'latentDim', c.latentDim, positive);
-  checkNumber(M, 'gFilters', c.gFilters, positive);
-  checkNumber(M, 'dFilters', c.dFilters, positive);
-  checkNumber(M, 'kernelSize', c.kernelSize, positive);
+  const sizes = checkedConvNetSizes(M, c);
   checkNumber(M, 'batchSize', c.batchSize, positive);
   checkNumber(M, 'criticSteps', c.criticSteps, positive);
-  checkNumber(M, 'denseUnits', c.denseUnits, { min: 0, integer: true });
   checkNumber(M, 'learningRate', c.learningRate, { min: 0, minExclusive: true });
   checkNumber(M, 'generatorLearningRate', c.generatorLearningRate, { min: 0 });
   checkNumber(M, 'beta1', c.beta1, { min: 0, max: 1, maxExclusive: true });
   checkNumber(M, 'beta2', c.beta2, { min: 0, max: 1, maxExclusive: true });
-  checkNumber(M, 'initStd', c.initStd, { min: 0, minExclusive: true });
   checkNumber(M, 'leakySlope', c.leakySlope, { min: 0, max: 1 });
   checkNumber(M, 'emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
   checkNumber(M, 'labelSmoothing', c.labelSmoothing, { min: 0, max: 0.5, maxExclusive: true });
@@ -220,15 +230,15 @@ export function resolveDcganConfig(config: unknown = {}): DcganConfig {
   return {
     latentDim: c.latentDim,
     conditional: c.conditional,
-    gFilters: c.gFilters,
-    dFilters: c.dFilters,
-    kernelSize: c.kernelSize,
-    denseUnits: c.denseUnits,
+    gFilters: sizes.gFilters,
+    dFilters: sizes.dFilters,
+    kernelSize: sizes.kernelSize,
+    denseUnits: sizes.denseUnits,
     learningRate: c.learningRate,
     generatorLearningRate: c.generatorLearningRate,
     beta1: c.beta1,
     beta2: c.beta2,
-    initStd: c.initStd,
+    initStd: sizes.initStd,
     leakySlope: c.leakySlope,
     batchSize: c.batchSize,
     criticSteps: c.criticSteps,

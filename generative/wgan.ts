@@ -56,7 +56,7 @@ import { buildSequential, type SequentialSpec } from '../core/nn.js';
 import { readWeights } from '../core/tensors.js';
 import type { Rng } from '../base/rng.js';
 import { checkBoolean, checkChoice, checkNumber, configFields } from '../base/configCheck.js';
-import { DCGAN_DEFAULTS, discriminatorSpec, generatorSpec, type DcganArchitecture, type DcganConfig } from './dcgan.js';
+import { DCGAN_DEFAULTS, checkedConvNetSizes, discriminatorSpec, generatorSpec, type ConvNetSizes, type DcganArchitecture } from './dcgan.js';
 import { checkedMlpGanArchitecture } from './gan.js';
 import { addGradientPenalty } from './gradientPenalty.js';
 import { checkedLrDecay, decayFactor, type LrDecay } from './lrDecay.js';
@@ -66,7 +66,7 @@ import { MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
 import { LEAKY_RELU_ALPHA } from '../core/activation.js';
 
 /** The conv architecture's fields, as DCGAN's (generative/dcgan.ts DcganConfig). */
-export type WganConvArchitecture = Pick<DcganConfig, 'gFilters' | 'dFilters' | 'kernelSize' | 'denseUnits' | 'initStd'>;
+export type WganConvArchitecture = ConvNetSizes;
 
 /** The MLP architecture fields (MlpGanArchitecture), the conv ones, then the WGAN's own. */
 export interface WganConfig extends MlpGanArchitecture, WganConvArchitecture, LrDecay {
@@ -161,13 +161,8 @@ export function resolveWganConfig(config: unknown = {}, variant: 'clip' | 'gp' =
   checkChoice(name, 'variant', variant, ['clip', 'gp'] as const);
   checkChoice(name, 'architecture', c.architecture, ['mlp', 'dcgan'] as const);
   const arch = checkedMlpGanArchitecture(name, c);
-  const positive = { min: 1, integer: true };
-  checkNumber(name, 'gFilters', c.gFilters, positive);
-  checkNumber(name, 'dFilters', c.dFilters, positive);
-  checkNumber(name, 'kernelSize', c.kernelSize, positive);
-  checkNumber(name, 'denseUnits', c.denseUnits, { min: 0, integer: true });
-  checkNumber(name, 'initStd', c.initStd, { min: 0, minExclusive: true });
-  checkNumber(name, 'nCritic', c.nCritic, positive);
+  const sizes = checkedConvNetSizes(name, c);
+  checkNumber(name, 'nCritic', c.nCritic, { min: 1, integer: true });
   checkBoolean(name, 'criticWarmup', c.criticWarmup);
   checkNumber(name, 'clipValue', c.clipValue, { min: 0, minExclusive: true });
   checkNumber(name, 'lambda', c.lambda, { min: 0 });
@@ -175,18 +170,14 @@ export function resolveWganConfig(config: unknown = {}, variant: 'clip' | 'gp' =
   checkNumber(name, 'learningRate', c.learningRate, { min: 0, minExclusive: true });
   checkNumber(name, 'beta1', c.beta1, { min: 0, max: 1, maxExclusive: true });
   checkNumber(name, 'beta2', c.beta2, { min: 0, max: 1, maxExclusive: true });
-  checkNumber(name, 'batchSize', c.batchSize, positive);
+  checkNumber(name, 'batchSize', c.batchSize, { min: 1, integer: true });
   checkNumber(name, 'emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
   const decay = checkedLrDecay(name, c);
   return {
     variant,
     architecture: c.architecture,
     ...arch,
-    gFilters: c.gFilters,
-    dFilters: c.dFilters,
-    kernelSize: c.kernelSize,
-    denseUnits: c.denseUnits,
-    initStd: c.initStd,
+    ...sizes,
     nCritic: c.nCritic,
     criticWarmup: c.criticWarmup,
     clipValue: c.clipValue,
