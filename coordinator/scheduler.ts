@@ -15,14 +15,14 @@
  * quarantined, their failures only count against the task.
  */
 import { answers, type ResultFor, type Task, type TaskKind, type TaskResult } from '../protocol/tasks.js';
-import type { ExecutorState, RefusalCode } from '../protocol/messages.js';
+import type { ExecutorState, TaskFaultCode } from '../protocol/messages.js';
 import { validateResult, wrongKind } from '../drivers/validate.js';
 import type { SchedulerCounts, TaskScheduler } from '../drivers/context.js';
 import { median } from '../base/stats.js';
 
 export type { SchedulerCounts };
 
-export type { ExecutorState, RefusalCode };
+export type { ExecutorState, TaskFaultCode };
 
 /** Thrown by an executor whose worker died while holding a task: the task is requeued. */
 export class ExecutorLost extends Error {
@@ -49,7 +49,7 @@ export interface Executor {
   /** Runs a task; rejects with ExecutorLost if the worker died, with another error if the task failed. */
   run(taskId: number, task: Task): Promise<TaskResult>;
   /** Tells the worker that its answer to a task was refused, or the task taken back (remote: an error frame). */
-  refuse?(taskId: number, code: RefusalCode, message: string): void;
+  refuse?(taskId: number, code: TaskFaultCode, message: string): void;
   /** Drops the worker for good (remote: closes its connection naming the reason). */
   quarantine?(reason: string): void;
   close(): Promise<void>;
@@ -144,7 +144,7 @@ export class Scheduler implements TaskScheduler {
   /** Called when an executor dies, with the ids of the tasks it held. */
   onLost: ((executor: string, taskIds: number[], reason: string) => void) | undefined;
   /** Called when an executor fails a task (bad result, task error, missed deadline); the task is retried or fails. */
-  onFault: ((executor: string, taskId: number, code: RefusalCode, problem: string) => void) | undefined;
+  onFault: ((executor: string, taskId: number, code: TaskFaultCode, problem: string) => void) | undefined;
   /** Called when a remote worker is quarantined. */
   onQuarantine: ((executor: string, reason: string) => void) | undefined;
 
@@ -417,7 +417,7 @@ export class Scheduler implements TaskScheduler {
    * told, a remote one gets a strike, and the task goes to another executor — or, after
    * `maxFailures` failures, fails naming every executor and its problem.
    */
-  private fail(entry: Entry, p: Pending, d: number, code: RefusalCode, problem: string): void {
+  private fail(entry: Entry, p: Pending, d: number, code: TaskFaultCode, problem: string): void {
     const id = entry.ex.id;
     p.failures.push({ executor: id, problem });
     p.avoid.add(id);

@@ -25,7 +25,7 @@ import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { packr } from '../core/tensors.js';
 import { withSource } from '../workers/envModules.js';
 import type { ModuleRef, Task, TaskKind, TaskResult } from '../protocol/tasks.js';
-import { BadResult, ExecutorLost, type Executor, type RefusalCode, type Scheduler } from './scheduler.js';
+import { BadResult, ExecutorLost, type Executor, type TaskFaultCode, type Scheduler } from './scheduler.js';
 import { coordinatorProof, newNonce, proofsEqual, tokensEqual, workerProof } from '../protocol/auth.js';
 import { rawBytes } from '../protocol/rawBytes.js';
 import { CLOSE, PRE_AUTH_BYTES, PROTOCOL_VERSION, parsePeerMessage, type CoordinatorMessage, type ErrorMessage, type HelloMessage, type PeerMessage, type RefusedMessage } from '../protocol/messages.js';
@@ -410,7 +410,7 @@ export class RemoteExecutor implements Executor {
     return true;
   }
 
-  refuse(taskId: number, code: RefusalCode, message: string): void {
+  refuse(taskId: number, code: TaskFaultCode, message: string): void {
     this.sendFrame({ type: 'error', code, message, taskId });
   }
 

@@ -14,7 +14,7 @@ import type { EnvRef } from '../protocol/tasks.js';
 import type { ExperimentSpec, GenerativeSpec, RlSpec } from './spec.js';
 import type { ResultFor, Task, TaskKind } from '../protocol/tasks.js';
 import type { LearnerClient } from './learner.js';
-import type { RefusalCode, TrialStatus } from '../protocol/messages.js';
+import type { TaskFaultCode, TrialStatus } from '../protocol/messages.js';
 
 /** What a scheduler has counted over a run (reported in result.json). */
 export interface SchedulerCounts {
@@ -81,7 +81,7 @@ export interface Faults {
 }
 
 export type RunEvent = { type: 'learner-started'; pid: number | undefined } | { type: 'learner-restart'; reason: string } | { type: 'checkpoint'; dir: string; step: number } | { type: 'worker-lost'; executor: string; tasks: number[]; reason: string }
-  | { type: 'task-fault'; executor: string; task: number; code: RefusalCode; problem: string }
+  | { type: 'task-fault'; executor: string; task: number; code: TaskFaultCode; problem: string }
   | { type: 'worker-quarantined'; executor: string; reason: string };
 
 /** What the coordinator gives every driver, whatever its run trains: everything of a RunContext but the spec and its env. */

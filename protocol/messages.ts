@@ -46,13 +46,13 @@ export const PRE_AUTH_BYTES = 64 * 1024;
 export type Role = 'worker' | 'dashboard';
 
 /** Why a task was taken back from a worker (the error frame's code; scheduler.ts). */
-export const REFUSAL_CODES = ['bad_result', 'task_error', 'task_timeout'] as const;
-export type RefusalCode = (typeof REFUSAL_CODES)[number];
+export const TASK_FAULT_CODES = ['bad_result', 'task_error', 'task_timeout'] as const;
+export type TaskFaultCode = (typeof TASK_FAULT_CODES)[number];
 /** Why a worker will not run a task (the refused frame's code, RefusedMessage): shipped code it does not allow, or a module it cannot use. */
-export const REFUSED_CODES = ['code_not_allowed', 'module_unusable'] as const;
-export type RefusedCode = (typeof REFUSED_CODES)[number];
+export const WORKER_REFUSAL_CODES = ['code_not_allowed', 'module_unusable'] as const;
+export type WorkerRefusalCode = (typeof WORKER_REFUSAL_CODES)[number];
 /** Every code of an error frame (ErrorMessage), listed once: the type and the worker's schema read it. */
-export const ERROR_CODES = ['bad_msgpack', 'bad_message', 'unauthorized', 'protocol_version', 'not_allowed', 'unknown_task', 'internal', ...REFUSAL_CODES] as const;
+export const ERROR_CODES = ['bad_msgpack', 'bad_message', 'unauthorized', 'protocol_version', 'not_allowed', 'unknown_task', 'internal', ...TASK_FAULT_CODES] as const;
 
 /** alive: takes tasks; suspect: missed a deadline, no new tasks until it answers; quarantined: dropped for bad answers; dead: gone. */
 export type ExecutorState = 'alive' | 'suspect' | 'quarantined' | 'dead';
@@ -91,7 +91,7 @@ export interface TaskErrorMessage {
 export interface RefusedMessage {
   type: 'refused';
   taskId: number;
-  code: RefusedCode;
+  code: WorkerRefusalCode;
   message: string;
 }
 export interface ControlMessage {
@@ -280,7 +280,7 @@ export const peerMessageSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('result'), taskId: count, result: z.discriminatedUnion('kind', [rolloutResult, trialResult, gradientResult]) }),
   z.object({ type: z.literal('task_error'), taskId: count, message: z.string().max(10_000) }),
-  z.object({ type: z.literal('refused'), taskId: count, code: z.enum(REFUSED_CODES), message: z.string().max(10_000) }),
+  z.object({ type: z.literal('refused'), taskId: count, code: z.enum(WORKER_REFUSAL_CODES), message: z.string().max(10_000) }),
   z.object({ type: z.literal('control'), action: z.enum(['stop', 'checkpoint']) }),
 ]) satisfies z.ZodType<PeerMessage>;
 

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SHA256_HEX, type ModuleRef } from '../protocol/tasks.js';
-import type { RefusedCode } from '../protocol/messages.js';
+import type { WorkerRefusalCode } from '../protocol/messages.js';
 
 const imported = new Map<string, Promise<void>>();
 
@@ -75,7 +75,7 @@ export interface CodePolicy {
   allowModules: ReadonlySet<string>;
 }
 
-export type Installed = { ok: true; ref: ModuleRef } | { ok: false; code: RefusedCode; message: string };
+export type Installed = { ok: true; ref: ModuleRef } | { ok: false; code: WorkerRefusalCode; message: string };
 
 /**
  * On a remote worker: puts a shipped module into this worker's cache if the policy allows it, and
