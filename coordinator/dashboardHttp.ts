@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { runPath } from '../drivers/runFiles.js';
+import { runPath } from '../protocol/runFiles.js';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tokensEqual } from './server.js';

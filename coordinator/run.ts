@@ -33,7 +33,7 @@ import { Progress } from './progress.js';
 import { loadDqnResume, runDqn, type DqnRunState } from '../drivers/offPolicy.js';
 import { loadTrialsResume, runTrials, trialMetrics } from '../drivers/trials.js';
 import { attachQueueSweep, clearFollowerMetrics, runQueueSweep, sweepIdOf, type QueueTuning } from '../drivers/queue.js';
-import { runPath } from '../drivers/runFiles.js';
+import { runPath } from '../protocol/runFiles.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { loadOnPolicyResume, runOnPolicy } from '../drivers/onPolicy.js';
 import { loadGenerativeResume, runGenerative, type GenerativeRunState } from '../drivers/generative.js';

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, closeSync, constants, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { RUN_FILES, runPath } from '../drivers/runFiles.js';
+import { RUN_FILES, runPath } from '../protocol/runFiles.js';
 import { fileURLToPath } from 'node:url';
 import { version } from '../core/version.js';
 import type { MetricsMark, ReportedEvaluation, RunMetrics, RunOutcome } from '../drivers/context.js';

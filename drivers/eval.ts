@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { runPath } from './runFiles.js';
+import { runPath } from '../protocol/runFiles.js';
 import { latestCheckpoint, loadModelFiles } from '../core/checkpoint.js';
 import { getParams } from '../core/tensors.js';
 import { greedyPolicy, resolveDqnConfig } from '../agents/dqn.js';

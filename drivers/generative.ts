@@ -13,7 +13,7 @@
  * alone. So with `workers.gradientMode: 'auto'` (the default) the run times its first iterations
  * both ways, interleaved, and keeps the faster (`gradientStep`); `'threads'` always shards.
  */
-import { runPath } from './runFiles.js';
+import { runPath } from '../protocol/runFiles.js';
 import { z } from 'zod';
 import { latestEpochCheckpoint, saveEpochCheckpoint, type EpochCheckpoint } from '../generative/epochCheckpoint.js';
 import type { GenerativeCheckpoint } from '../generative/train.js';

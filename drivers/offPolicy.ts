@@ -43,7 +43,7 @@ import { EMPTY_ROUND, InlineLearner, LearnerLost, ProcessLearner, WarmStartLearn
 import type { MetricsMark, RlRunContext, RunOutcome } from './context.js';
 import { checkedRollout } from './validate.js';
 import { loadDqnRunState } from './runState.js';
-import { runPath } from './runFiles.js';
+import { runPath } from '../protocol/runFiles.js';
 
 /** What a DQN run's checkpoint holds (besides the model files); read back through drivers/runState.ts `loadDqnRunState`, which checks it. */
 export interface DqnRunState {

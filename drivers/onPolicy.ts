@@ -3,7 +3,7 @@
  * with metrics streamed as they happen (their rollouts are on-policy and short, so they step their
  * vector envs inline).
  */
-import { runPath } from './runFiles.js';
+import { runPath } from '../protocol/runFiles.js';
 import { finalEvaluation } from '../agents/evaluate.js';
 import { EPISODIC_RETURN, FINAL_MEAN_RETURN } from '../agents/metricNames.js';
 import { RL_AGENTS } from '../agents/registry.js';

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
-import { runPath } from './runFiles.js';
+import { runPath } from '../protocol/runFiles.js';
 import { Queue, type Job } from 'bullmq';
 import { withSource } from '../workers/envModules.js';
 import type { TrialStatus } from '../protocol/messages.js';

@@ -6,7 +6,7 @@
  * may run on any worker and reports only its curve and score. (`nnlab train dqn` and the generative
  * kinds run as specs with no threads through `nnlab run`'s own drivers.)
  */
-import { runPath } from './runFiles.js';
+import { runPath } from '../protocol/runFiles.js';
 import { make } from '../envs/index.js';
 import { isTabular, TABULAR_ALGOS } from '../agents/algos.js';
 import { RL_AGENTS } from '../agents/registry.js';

@@ -1,7 +1,8 @@
 /**
  * The run directory's layout, named once: what the coordinator writes there (coordinator/runDir.ts:
- * spec, meta, result, the metrics log) and what drivers write through the paths they are given
- * (checkpoints, a sweep's trials). Here, not in coordinator/, because drivers may not import it.
+ * spec, meta, result, the metrics log), what drivers write through the paths they are given
+ * (checkpoints, a sweep's trials), and a queue worker's trial directory (its result.json). Part of
+ * the contract, so the coordinator, drivers and workers all name these files from here.
  */
 import path from 'node:path';
 
