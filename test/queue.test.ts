@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import type { Queue } from 'bullmq';
 import { jobIdOf, loadSweep, openQueue, storedSweepSpec, submitSweep, sweepIdOf, type CompletedTrialRow, type QueueTrialRow } from '../drivers/queue.js';
 import type { TrialJobProgress } from '../protocol/queue.js';
+import { threadResult } from '../workers/queueWorker.js';
 import { runExperiment, type RunOptions, type RunResult } from '../coordinator/run.js';
 import { parseRlSpec, parseSpec, type SpecInput } from '../drivers/spec.js';
 import type { TrialStatus } from '../protocol/messages.js';
@@ -172,6 +173,24 @@ test('a sweep record in Redis that is not JSON, not an object or has no spec get
     );
   }
   assert.throws(() => storedSweepSpec('{"spec":{"name":"x"}}', 'abc'), /invalid experiment spec \(sweep abc in redis/);
+});
+
+test("a queue worker checks its trial thread's answer before it writes result.json or answers Redis: a bad or another trial's result is its error, named", () => {
+  const where = { worker: 'w1', host: 'h', runDir: '/tmp/trial-3' };
+  const good = { trial: 3, finalScore: 12.5, curve: Float64Array.of(1, 2), seconds: 0.5 };
+  assert.equal(threadResult(good, 3, where), { trial: 3, finalScore: 12.5, curve: [1, 2], seconds: 0.5, ...where });
+  for (const [out, why] of [
+    [undefined, /trial 3's thread returned a bad result: trial:/],
+    [{ ...good, finalScore: '12.5' }, /bad result: finalScore:/],
+    [{ ...good, finalScore: Number.NaN }, /bad result: finalScore:/],
+    [{ ...good, curve: 'abc' }, /bad result: curve:/],
+    [{ ...good, seconds: -1 }, /bad result: seconds:/],
+    [{ ...good, trial: 4 }, /worker w1: trial 3's thread returned the result of trial 4/],
+  ] as const) {
+    assert.throws(() => threadResult(out, 3, where), why, JSON.stringify(out));
+  }
+  // an inherited field is not an answer
+  assert.throws(() => threadResult(Object.create(good), 3, where), /bad result/);
 });
 
 if (REDIS === undefined) {

@@ -22,6 +22,7 @@ import { ownField } from '../base/plainData.js';
 import { firstIssueText } from '../base/schemas.js';
 import { connectionOptions, jobDataSchema, jobResultSchema, QUEUE_NAME, redisErrorLogger, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../protocol/queue.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
+import { runPath } from '../protocol/runFiles.js';
 import { installShipped, type CodePolicy } from './envModules.js';
 import { TrialProgress } from './trialProgress.js';
 import type { TrialTask } from '../protocol/tasks.js';
@@ -49,6 +50,25 @@ export interface QueueWorkerOptions {
   signal?: AbortSignal;
   /** SIGINT/SIGTERM stop the worker the same way, a second one exits at once (default true). */
   handleSignals?: boolean;
+}
+
+/**
+ * A trial thread's answer as the job's result, checked as the submitter checks it (protocol/queue.ts
+ * jobResultSchema) and for the trial it was given: a thread that broke its word is the worker's
+ * error, named, and nothing is written or answered.
+ */
+export function threadResult(out: unknown, trial: number, where: Pick<TrialJobResult, 'worker' | 'host' | 'runDir'>): TrialJobResult {
+  const curve = ownField(out, 'curve');
+  const checked = jobResultSchema.safeParse({
+    trial: ownField(out, 'trial'),
+    finalScore: ownField(out, 'finalScore'),
+    curve: curve instanceof Float64Array ? Array.from(curve) : curve,
+    seconds: ownField(out, 'seconds'),
+    ...where,
+  });
+  if (!checked.success) throw new Error(`worker ${where.worker}: trial ${trial}'s thread returned a bad result: ${firstIssueText(checked.error)}`);
+  if (checked.data.trial !== trial) throw new Error(`worker ${where.worker}: trial ${trial}'s thread returned the result of trial ${checked.data.trial}`);
+  return checked.data;
 }
 
 /** Runs trial jobs until `signal` aborts (or SIGINT/SIGTERM); returns how many trials it completed. */
@@ -89,26 +109,15 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<number> 
       job.updateProgress(progress()).catch((e: Error) => errors.error(e));
     }, 1000);
     const payload: QueueThreadPayload = { task, progress: slot.buffer };
-    let out: unknown; // a TrialResult, if the thread kept its word: checked below as what the coordinator checks
+    let out: unknown; // a TrialResult, if the thread kept its word: threadResult checks it
     try {
       out = await pool.run(payload);
     } finally {
       clearInterval(report);
     }
-    const curve = ownField(out, 'curve');
-    const checked = jobResultSchema.safeParse({
-      trial: ownField(out, 'trial'),
-      finalScore: ownField(out, 'finalScore'),
-      curve: curve instanceof Float64Array ? Array.from(curve) : curve,
-      seconds: ownField(out, 'seconds'),
-      worker: me,
-      host,
-      runDir,
-    });
-    if (!checked.success) throw new Error(`worker ${me}: trial ${task.trial}'s thread returned a bad result: ${firstIssueText(checked.error)}`);
-    const result: TrialJobResult = checked.data;
+    const result = threadResult(out, task.trial, { worker: me, host, runDir });
     mkdirSync(runDir, { recursive: true });
-    writeFileSync(path.join(runDir, 'result.json'), JSON.stringify({ sweepId: data.sweepId, overrides: data.overrides, attempt: job.attemptsMade + 1, ...result }, null, 2) + '\n');
+    writeFileSync(runPath(runDir, 'result'), JSON.stringify({ sweepId: data.sweepId, overrides: data.overrides, attempt: job.attemptsMade + 1, ...result }, null, 2) + '\n');
     log(`trial ${task.trial} of sweep ${data.sweepId}: final score ${result.finalScore.toFixed(2)} in ${result.seconds.toFixed(1)} s`);
     done++;
     return result;
