@@ -8,6 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
+import { ownField } from '../base/plainData.js';
 import { Rng } from '../base/rng.js';
 import { issueText } from '../base/schemas.js';
 import { redisUrlProblem } from '../protocol/redisUrl.js';
@@ -79,7 +80,7 @@ const sweepSchema = z.discriminatedUnion('method', [
       .max(SPEC_LIMITS.samples, `at most ${SPEC_LIMITS.samples.toLocaleString('en-US')}`),
     seeds: sweepSeeds(),
   }),
-]);
+], { error: (iss) => (iss.code === 'invalid_union' ? `a sweep's method is 'grid' (the default) or 'random', not ${JSON.stringify(ownField(iss.input, 'method'))}` : undefined) });
 
 // A section with defaulted fields is `.prefault({})`: when absent it is parsed as {}, so its
 // fields' own defaults are the only statement of them.

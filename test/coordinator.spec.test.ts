@@ -116,6 +116,8 @@ test('a random sweep draws reproducibly inside its ranges', () => {
     assert.ok([0.05, 0.1].includes(o['agent.config.epsilon'] as number));
   }
   assert.match(problems({ ...base, sweep: { method: 'random', parameters: { x: { min: 1, max: 0 } } } }).join(), /min \(1\) must be < max \(0\)/);
+  // an unknown method is named, with the two there are
+  assert.match(problems({ ...base, sweep: { method: 'bayes', parameters: { 'agent.config.alpha': [0.1] } } }).join(), /spec\.sweep\.method: a sweep's method is 'grid' \(the default\) or 'random', not "bayes"/);
 });
 
 test('an unknown env id fails before anything starts, with a did-you-mean', async () => {
