@@ -206,9 +206,12 @@ function f32(backend: Backend, t: TensorInfo | undefined): Float32Array | undefi
   return v instanceof Float32Array ? v : undefined;
 }
 
-/** The cpu backend's applyActivation, through the registered cpu kernels. */
+/**
+ * The cpu backend's applyActivation, through the registered cpu kernels. `alpha` is LeakyReLU's
+ * slope, already defaulted (`withEpilogue`); 'prelu' needs its weights input and throws without it.
+ */
 function applyActivationCpu(
-  backend: Backend, x: TensorInfo, activation: string, prelu: TensorInfo | undefined, alpha: number | undefined,
+  backend: Backend, x: TensorInfo, activation: string, prelu: TensorInfo | undefined, alpha: number,
 ): TensorInfo {
   const run = (name: string, inputs: tf.NamedTensorInfoMap, attrs?: tf.NamedAttrMap) =>
     single(name, cpuKernel(name)(attrs === undefined ? { inputs, backend } : { inputs, backend, attrs }));
@@ -217,8 +220,10 @@ function applyActivationCpu(
     case 'relu': return run(tf.Relu, { x });
     case 'elu': return run(tf.Elu, { x });
     case 'relu6': return run(tf.Relu6, { x });
-    case 'prelu': return run(tf.Prelu, { x, alpha: prelu as TensorInfo });
-    case 'leakyrelu': return run(tf.LeakyRelu, { x }, { alpha: alpha as number });
+    case 'prelu':
+      if (prelu === undefined) throw new Error('fused prelu activation: the preluActivationWeights input is missing');
+      return run(tf.Prelu, { x, alpha: prelu });
+    case 'leakyrelu': return run(tf.LeakyRelu, { x }, { alpha });
     case 'sigmoid': return run(tf.Sigmoid, { x });
   }
   throw new Error(`Activation ${activation} has not been implemented for the CPU backend.`);
@@ -247,13 +252,14 @@ function withEpilogue(
   run: (out: Float32Array, bias: Float32Array | null, mode: number, act: number, alpha: number) => void,
 ): TensorInfo {
   const act = activation ?? 'linear';
+  const leakyAlpha = alpha ?? LEAKY_RELU_ALPHA; // tfjs's fused ops default to the same 0.2, fused or not
   const biasVals = bias ? f32(backend, bias) : undefined;
   const mode = bias ? (biasVals ? biasMode(bias, outShape.length, cols) : undefined) : BIAS_NONE;
   const fuseBias = mode !== undefined;
   const fuseAct = fuseBias && ACT[act] !== undefined;
   const out = new Float32Array(tf.util.sizeFromShape(outShape));
   run(out, fuseBias && mode !== BIAS_NONE ? (biasVals as Float32Array) : null, fuseBias ? (mode as number) : BIAS_NONE,
-    fuseAct ? (ACT[act] as number) : 0, alpha ?? LEAKY_RELU_ALPHA); // tfjs's fused ops default to the same 0.2
+    fuseAct ? (ACT[act] as number) : 0, leakyAlpha);
   let current = backend.makeTensorInfo(outShape, 'float32', out);
   if (bias && !fuseBias) {
     const added = single(tf.Add, cpuKernel(tf.Add)({ inputs: { a: current, b: bias }, backend }));
@@ -261,7 +267,7 @@ function withEpilogue(
     current = added;
   }
   if (activation && !fuseAct) {
-    const activated = applyActivationCpu(backend, current, activation, prelu, alpha);
+    const activated = applyActivationCpu(backend, current, activation, prelu, leakyAlpha);
     backend.disposeIntermediateTensorInfo(current);
     current = activated;
   }

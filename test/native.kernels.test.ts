@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { makeOptimizer } from '../core/optim.js';
 import { fileURLToPath } from 'node:url';
+import { LEAKY_RELU_ALPHA } from '../core/activation.js';
 import { ADAM_UPDATE, BATCH_NORM_GRAD, nativeAvailable, nativeCallCounts, nativeKernelNames, registerNativeBackend, loadNativeAddon } from '../core/native.js';
 
 tf.env().set('PROD', true);
@@ -274,6 +275,22 @@ if (!NATIVE_REQUIRED) {
     // Batched fused matmul with a per-column bias.
     same('fused batched matMul', inp([3, 4, 5], [3, 5, 6], [6]), (a, b, bias) =>
       tf.fused.matMul({ a: a as tf.Tensor3D, b: b as tf.Tensor3D, bias, activation: 'relu' }));
+  });
+
+  test('fused matMul without a leakyreluAlpha attr: LeakyReLU takes LEAKY_RELU_ALPHA (0.2) with the bias fused or not (no NaN on the negative side); prelu without its weights throws naming them', () => {
+    const M = 5, N = 6, K = 4;
+    const [a, b, perColumn, full] = inp([M, K], [K, N], [N], [M, N]).map((i) => ({ ...i, values: i.values.map((v) => 3 * v) }));
+    for (const bias of [perColumn!, full!]) { // [N] fuses into the native product; [M, N] is added and activated by the cpu kernels
+      const want = on('cpu', [a!, b!, bias], (x, y, c) => tf.leakyRelu(tf.add(tf.matMul(x!, y!), c!), LEAKY_RELU_ALPHA));
+      const got = on('native', [a!, b!, bias], (x, y, c) => tf.engine().runKernel('_FusedMatMul', { a: x!, b: y!, bias: c! }, { transposeA: false, transposeB: false, activation: 'leakyrelu' }) as tf.Tensor);
+      assert.ok(want[0]!.values.some((v) => v < 0), 'some outputs are negative');
+      const diff = got[0]!.values.findIndex((v, i) => !(Math.abs(v - want[0]!.values[i]!) <= 1e-5 * Math.max(1, Math.abs(want[0]!.values[i]!))));
+      assert.is(diff, -1, `bias ${bias.shape}: output [${diff}] ${got[0]!.values[diff]} vs ${want[0]!.values[diff]}`);
+    }
+    assert.throws(
+      () => on('native', [a!, b!], (x, y) => tf.engine().runKernel('_FusedMatMul', { a: x!, b: y! }, { transposeA: false, transposeB: false, activation: 'prelu' }) as tf.Tensor),
+      /fused prelu activation: the preluActivationWeights input is missing/,
+    );
   });
 
   function conv2dCases(): void {
