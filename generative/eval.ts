@@ -82,7 +82,7 @@ export function featureStats(features: ArrayLike<number>, n: number, d: number):
  * (Golub & Van Loan §8.5): values and vectors (columns of V, row-major), A = V diag(λ) Vᵀ.
  */
 export function symmetricEigen(matrix: ArrayLike<number>, d: number): { values: Float64Array; vectors: Float64Array } {
-  const A = Float64Array.from(matrix as ArrayLike<number>);
+  const A = Float64Array.from(matrix);
   const V = new Float64Array(d * d);
   for (let i = 0; i < d; i++) V[i * d + i] = 1;
   for (let sweep = 0; sweep < 100; sweep++) {
@@ -182,13 +182,16 @@ export function frechetDistance(featsA: ArrayLike<number>, featsB: ArrayLike<num
 }
 
 /**
- * Where a generative run's evaluation latents come from, by the run's seed, in one place (as
- * agents/evaluate.ts `EVAL_SEEDS` for episodes): `score`, the samples scored after each epoch
- * (classifier score, Fréchet distance, class fractions); `fresh`, `nnlab eval`'s grid of new samples.
+ * Where a generative run's evaluation noise comes from, in one place (as agents/evaluate.ts
+ * `EVAL_SEEDS` for episodes): by the run's seed, `score`, the samples scored after each epoch
+ * (classifier score, Fréchet distance, class fractions), and `fresh`, `nnlab eval`'s grid of new
+ * samples; `testElbo`, the VAE's one z sample per test image of its test negative ELBO, is one
+ * fixed seed for every run, so the ELBOs of runs and epochs differ only by their models.
  */
 export const GENERATIVE_EVAL_SEEDS = Object.freeze({
   score: (seed: number): number => seed + 1,
   fresh: (seed: number): number => seed + 4242,
+  testElbo: 12345,
 });
 
 export interface GeneratorEval {

@@ -38,6 +38,7 @@ import { checkChoice, checkLayerSizes, checkNumber, configFields } from '../base
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
 import type { PixelScale } from './mnist.js';
 import { MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
+import { GENERATIVE_EVAL_SEEDS } from './eval.js';
 
 export interface VaeConfig {
   /** 'mlp' (784-hidden-latent, fused path) or 'conv' (strided convolutions, tfjs autograd). */
@@ -283,9 +284,9 @@ export class Vae implements GenerativeLearner {
 
   /**
    * Test negative ELBO in nats per image (one z sample per image, as pytorch/examples' test loss),
-   * with a fixed noise seed so evaluations are comparable. `images` in [0, 1], n × 784.
+   * with a fixed noise seed (GENERATIVE_EVAL_SEEDS.testElbo) so evaluations are comparable. `images` in [0, 1], n × 784.
    */
-  negElbo(images: Float32Array, n: number, seed = 12345): number {
+  negElbo(images: Float32Array, n: number, seed: number = GENERATIVE_EVAL_SEEDS.testElbo): number {
     const rng = new Rng(seed);
     const L = this.latentDim;
     const chunk = 500;

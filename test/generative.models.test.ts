@@ -11,6 +11,8 @@ import { z } from 'zod';
 import { GENERATIVE_MODELS, generativeBatchSize, makeGenerativeLearner, generativeKinds } from '../generative/models.js';
 import { ELBO_KINDS, GENERATIVE_KINDS } from '../generative/kinds.js';
 import { WGAN_GP_DEFAULTS } from '../generative/wgan.js';
+import { Vae } from '../generative/vae.js';
+import { GENERATIVE_EVAL_SEEDS } from '../generative/eval.js';
 import { scoreMetric, scoreOf } from '../generative/score.js';
 import { epochSize, finishedRunCheckpoint, trainGenerative } from '../generative/train.js';
 import type { GenerativeLearner, ImageBatch } from '../generative/types.js';
@@ -143,6 +145,19 @@ test('a bad config is a RangeError naming the field', () => {
   // a layer list is checked before it is copied: a number is no TypeError, a string no list of its letters
   assert.throws(() => makeGenerativeLearner('gan', { generatorHidden: 256 }), /GAN config: 'generatorHidden' must be a non-empty list of positive integers, got 256/);
   assert.throws(() => makeGenerativeLearner('wgan', { criticHidden: '512' }), /WGAN config: 'criticHidden' must be a list of positive integers, got "512"/);
+});
+
+test("the VAE's test ELBO draws its noise from GENERATIVE_EVAL_SEEDS.testElbo (12345, the seed it always used)", () => {
+  assert.is(GENERATIVE_EVAL_SEEDS.testElbo, 12345);
+  const learner = makeGenerativeLearner('vae', { hidden: 16, latentDim: 4 }, 1);
+  try {
+    const images = new Rng(2).fillUniform(new Float32Array(3 * 784), 0, 1);
+    if (!(learner instanceof Vae)) throw new Error('vae: not a Vae');
+    assert.is(learner.negElbo(images, 3), learner.negElbo(images, 3, 12345));
+    assert.is.not(learner.negElbo(images, 3), learner.negElbo(images, 3, 12346), 'the seed matters');
+  } finally {
+    learner.dispose();
+  }
 });
 
 test('a valid config resolves to exactly the defaults\' fields, the given ones over them, lists copied', () => {
