@@ -29,6 +29,7 @@ import { checkDqnActions, FusedDqnUpdate } from './dqnFused.js';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
 import type { TransitionBatch } from '../core/replay.js';
 import type { Rng } from '../base/rng.js';
+import { clipNormOf } from '../base/configCheck.js';
 import { resolveDqnConfig, type DqnConfig } from './dqnConfig.js';
 import { dqnActor, dqnForward, dqnStreams, epsilonAt, epsilonSchedule, greedyPolicy } from './dqnActor.js';
 import { Discrete, probeEnv } from '../envs/index.js';
@@ -95,7 +96,7 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
     this.q = buildMlp(spec, rng);
     this.qTarget = buildMlp({ ...spec, name: 'qTarget' }, rng);
     this.qTarget.setWeights(this.q.getWeights());
-    const opt: OptimizerSpec = { name: 'adam', lr: this.config.learningRate, clipNorm: this.config.maxGradNorm };
+    const opt: OptimizerSpec = { name: 'adam', lr: this.config.learningRate, clipNorm: clipNormOf(this.config.maxGradNorm) };
     this.optimizer = makeOptimizer(opt);
     this.vars = namedVariables(this.q);
     if (this.config.fused) this.fused = new FusedDqnUpdate(getParams(this.q), getParams(this.qTarget), numActions, this.config);

@@ -3,7 +3,7 @@
  * from dqn.ts because they are tfjs-free: the learner process (workers/dqnLearnerHost.ts) checks the
  * config of its init with the same rule as a spec's.
  */
-import { checkBoolean, checkChoice, checkLayerSizes, checkNumber, configFields } from '../base/configCheck.js';
+import { checkBoolean, checkChoice, checkLayerSizes, checkMaxGradNorm, checkNumber, checkSeedField, configFields } from '../base/configCheck.js';
 import { HIDDEN_ACTIVATIONS, type HiddenActivation } from '../core/activation.js';
 import type { DqnExploration } from './types.js';
 
@@ -29,7 +29,7 @@ export interface DqnConfig extends DqnExploration {
   targetUpdateInterval: number;
   /** Polyak coefficient τ of the target update (1 = hard copy). */
   tau: number;
-  /** Clip gradients to this global L2 norm. */
+  /** Clip gradients to this global L2 norm (0: no clipping; base/configCheck.ts `checkMaxGradNorm`). */
   maxGradNorm: number;
   /** Use the Double DQN target. */
   doubleQ: boolean;
@@ -90,10 +90,10 @@ export function resolveDqnConfig(config: unknown): DqnConfig {
   checkNumber(O, 'explorationInitialEps', c.explorationInitialEps, unit);
   checkNumber(O, 'explorationFinalEps', c.explorationFinalEps, unit);
   checkNumber(O, 'explorationFraction', c.explorationFraction, unit);
-  checkNumber(O, 'maxGradNorm', c.maxGradNorm, { min: 0, minExclusive: true });
+  checkMaxGradNorm(O, c.maxGradNorm);
   checkBoolean(O, 'doubleQ', c.doubleQ);
   checkBoolean(O, 'fused', c.fused);
-  checkNumber(O, 'seed', c.seed, { min: 0, integer: true });
+  checkSeedField(O, 'seed', c.seed);
   return {
     hidden: [...c.hidden],
     activation: c.activation,

@@ -8,6 +8,7 @@
  * saving; the learner process (workers/dqnLearnerHost.ts) holds one alone, built from the
  * parameters the coordinator's learner started with.
  */
+import { clipNormOf } from '../base/configCheck.js';
 import { FusedAdam } from '../core/fused.js';
 import { ADAM_DEFAULTS } from '../core/optimDefaults.js';
 import { FusedMlp } from '../core/fusedNet.js';
@@ -47,7 +48,7 @@ export class FusedDqnUpdate {
     this.online = new FusedMlp(online, config.activation);
     this.target = new FusedMlp(target, config.activation);
     const { beta1, beta2, epsilon } = ADAM_DEFAULTS; // the tfjs DQN's makeOptimizer defaults
-    this.adam = new FusedAdam(this.online.params.length, config.learningRate, beta1, beta2, epsilon, config.maxGradNorm);
+    this.adam = new FusedAdam(this.online.params.length, config.learningRate, beta1, beta2, epsilon, clipNormOf(config.maxGradNorm));
   }
 
   /** tdTarget = r + γ (1 − terminated) · bootstrap(s′), into a reused array. */

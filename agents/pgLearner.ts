@@ -7,7 +7,7 @@
  * mean (applyGradients). A subclass resolves its config, chooses the nets' layout and step sizes,
  * and gives the loss of a batch through `withLoss` (which may free per-batch tensors after it).
  */
-import { checkChoice, checkLayerSizes, checkNumber, configFields, type ConfigFields } from '../base/configCheck.js';
+import { checkChoice, checkLayerSizes, checkMaxGradNorm, checkNumber, checkSeedField, clipNormOf, configFields, type ConfigFields } from '../base/configCheck.js';
 import { Rng } from '../base/rng.js';
 import { z } from 'zod';
 import { count, rngStateSchema } from '../base/schemas.js';
@@ -51,9 +51,9 @@ export function resolvePgConfig<C extends PgLearnerConfig>(agent: string, config
   checkLayerSizes(agent, 'hidden', hidden, true);
   checkChoice(agent, 'activation', activation, HIDDEN_ACTIVATIONS);
   checkChoice(agent, 'optimizer', optimizer, PG_OPTIMIZERS);
-  checkNumber(agent, 'maxGradNorm', maxGradNorm, { min: 0 });
+  checkMaxGradNorm(agent, maxGradNorm);
   checkNumber(agent, 'initLogStd', initLogStd);
-  checkNumber(agent, 'seed', seed, { min: 0, integer: true });
+  checkSeedField(agent, 'seed', seed);
   return { pg: { hidden: [...hidden], activation, optimizer, maxGradNorm, initLogStd, seed }, fields: c };
 }
 
@@ -100,7 +100,7 @@ export abstract class PolicyGradientLearner<Batch, Config extends PgLearnerConfi
         optimizer: c.optimizer,
         policyLr: nets.policyLr,
         valueLr: nets.valueLr,
-        ...(c.maxGradNorm > 0 ? { maxGradNorm: c.maxGradNorm } : {}),
+        maxGradNorm: clipNormOf(c.maxGradNorm),
       },
       rng.split(),
     );

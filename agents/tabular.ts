@@ -8,7 +8,7 @@
 import type { Env } from '../envs/index.js';
 import { Discrete } from '../envs/index.js';
 import { Rng } from '../base/rng.js';
-import { checkNumber, configFields } from '../base/configCheck.js';
+import { checkNumber, checkSeedField, configFields } from '../base/configCheck.js';
 import type { Learner, Metrics, MetricsCallback, VersionedParams } from './types.js';
 import { evaluatePolicy } from './evaluate.js';
 import { EPISODIC_LENGTH, EPISODIC_RETURN } from './metricNames.js';
@@ -43,7 +43,7 @@ export function resolveTabularConfig(agent: string, config: unknown): TabularCon
   checkNumber(agent, 'gamma', gamma, { min: 0, max: 1 });
   checkNumber(agent, 'epsilon', epsilon, { min: 0, max: 1 });
   checkNumber(agent, 'initialQ', initialQ);
-  checkNumber(agent, 'seed', seed, { min: 0, integer: true });
+  checkSeedField(agent, 'seed', seed);
   return { alpha, gamma, epsilon, initialQ, seed };
 }
 

@@ -2,8 +2,10 @@
  * The config checks of every typed config (agents, generative models): each has frozen defaults,
  * and a bad field is a RangeError naming its owner and the field, e.g.
  * `DQN config: 'gamma' must be a number ≥ 0 and ≤ 1, got 1.5`. `owner` is the agent or model
- * ('DQN', 'A2C', 'WGAN-GP', …). No imports.
+ * ('DQN', 'A2C', 'WGAN-GP', …). Imports only the seed rule (base/rng.ts), so a config's seed is
+ * refused by the rule its Rng would refuse it by, naming the field.
  */
+import { isSeed, SEED_RULE } from './rng.js';
 
 /**
  * Rejects a config that is not an object, and own keys the defaults lack (a typo would otherwise be
@@ -68,4 +70,49 @@ export function checkChoice<T extends string>(owner: string, field: string, valu
 /** Checks a boolean. */
 export function checkBoolean(owner: string, field: string, value: unknown): asserts value is boolean {
   if (typeof value !== 'boolean') throw new RangeError(`${owner} config: '${field}' must be true or false, got ${JSON.stringify(value)}`);
+}
+
+/**
+ * Checks a seed field by the one seed rule (base/rng.ts `isSeed`: a non-negative safe integer), so
+ * a seed an Rng would refuse later (1e17 is an integer, but no safe one) is refused here, naming
+ * the field.
+ */
+export function checkSeedField(owner: string, field: string, value: unknown): asserts value is number {
+  if (!isSeed(value)) throw new RangeError(`${owner} config: '${field}' must be ${SEED_RULE}, got ${JSON.stringify(value)}`);
+}
+
+/**
+ * Checks an agent's `maxGradNorm`, the global L2 norm its gradients are clipped to: a number ≥ 0,
+ * 0 = no clipping (`clipNormOf`). One rule for every agent: DQN's tuned configs clip (10), and the
+ * policy-gradient ones may turn it off (REINFORCE's and Actor-Critic's default 0).
+ */
+export function checkMaxGradNorm(owner: string, value: unknown): asserts value is number {
+  checkNumber(owner, 'maxGradNorm', value, { min: 0 });
+}
+
+/** The clip norm a checked `maxGradNorm` asks an optimiser for: undefined (no clipping) for 0. */
+export function clipNormOf(maxGradNorm: number): number | undefined {
+  return maxGradNorm > 0 ? maxGradNorm : undefined;
+}
+
+/**
+ * The range of a moving average's decay rate (Adam's β₁ and β₂, RMSprop's and Adadelta's ρ): [0, 1),
+ * as 1 would never move from its start.
+ */
+export const DECAY_RATE = Object.freeze({ min: 0, max: 1, maxExclusive: true });
+
+/** The Adam settings a model's config names: learning rate α (also its RMSprop's, where it may choose one), β₁ and β₂. */
+export interface AdamSettings {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+}
+
+/** Checks a config's Adam settings: α > 0, β₁ and β₂ in [0, 1) (`DECAY_RATE`); a bad one is a RangeError naming it. */
+export function checkedAdam(owner: string, c: ConfigFields<AdamSettings>): AdamSettings {
+  const { learningRate, beta1, beta2 } = c;
+  checkNumber(owner, 'learningRate', learningRate, { min: 0, minExclusive: true });
+  checkNumber(owner, 'beta1', beta1, DECAY_RATE);
+  checkNumber(owner, 'beta2', beta2, DECAY_RATE);
+  return { learningRate, beta1, beta2 };
 }

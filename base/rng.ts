@@ -31,14 +31,20 @@ function splitmix32(seed: number): () => number {
 }
 
 /**
- * The one seed rule of nnlab's generators, this Rng and the envs' numpy one (envs/utils/npGenerator.ts):
- * a non-negative safe integer (Gymnasium: a non-negative int). Returns it; else a RangeError
- * naming `who`.
+ * The one seed rule of nnlab's generators, this Rng and the envs' numpy one (envs/utils/npGenerator.ts),
+ * and of every config's seed field (base/configCheck.ts `checkSeedField`): a non-negative safe
+ * integer (Gymnasium: a non-negative int).
  */
+export function isSeed(seed: unknown): seed is number {
+  return typeof seed === 'number' && Number.isSafeInteger(seed) && seed >= 0;
+}
+
+/** The words of a broken seed rule (`isSeed`), for every error that names one. */
+export const SEED_RULE = 'a non-negative safe integer';
+
+/** Returns `seed` if it keeps the seed rule (`isSeed`); else a RangeError naming `who`. */
 export function checkSeed(seed: unknown, who: string): number {
-  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
-    throw new RangeError(`${who}: seed must be a non-negative safe integer, got ${String(seed)}`);
-  }
+  if (!isSeed(seed)) throw new RangeError(`${who}: seed must be ${SEED_RULE}, got ${String(seed)}`);
   return seed;
 }
 

@@ -16,7 +16,7 @@ export {
   type MlpSpec,
 } from './nn.js';
 export { mse, huber, softmaxCrossEntropy, bceWithLogits, bce, type Reduction } from './losses.js';
-export { ADAM_DEFAULTS, RMSPROP_DEFAULTS } from './optimDefaults.js';
+export { ADADELTA_DEFAULTS, ADAGRAD_DEFAULTS, ADAM_DEFAULTS, MOMENTUM_DEFAULTS, RMSPROP_DEFAULTS } from './optimDefaults.js';
 export { makeOptimizer, Optimizer, clipGradients, globalNorm, validateOptimizerSpec, OPTIMIZER_NAMES, type OptimizerSpec, type OptimizerName, type OptimizerSlot } from './optim.js';
 export {
   packr,

@@ -22,7 +22,8 @@ import * as tf from '@tensorflow/tfjs';
 import { AdadeltaOptimizer } from './adadelta.js';
 import { gradientTensors, type TensorMap } from './tensors.js';
 import { ADAM_UPDATE } from './native.js';
-import { ADAM_DEFAULTS, RMSPROP_DEFAULTS } from './optimDefaults.js';
+import { checkNumber, DECAY_RATE } from '../base/configCheck.js';
+import { ADADELTA_DEFAULTS, ADAGRAD_DEFAULTS, ADAM_DEFAULTS, MOMENTUM_DEFAULTS, RMSPROP_DEFAULTS } from './optimDefaults.js';
 
 /** A slot variable of tfjs's Adam (first or second moment of one variable). */
 interface AdamSlot {
@@ -129,19 +130,19 @@ export interface OptimizerSpec {
   name: OptimizerName;
   /** Learning rate α. */
   lr: number;
-  /** μ of momentum / nesterov / rmsprop (default 0.9 for momentum and nesterov, 0 for rmsprop). */
+  /** μ of momentum / nesterov / rmsprop (default 0.9 for momentum and nesterov: MOMENTUM_DEFAULTS; 0 for rmsprop). */
   momentum?: number;
   /** Adam β₁ (default 0.9: ADAM_DEFAULTS, core/optimDefaults.ts). */
   beta1?: number;
   /** Adam β₂ (default 0.999). */
   beta2?: number;
-  /** ρ, the decay of the squared-gradient average of adadelta / rmsprop (default 0.95 / 0.99 as PyTorch). */
+  /** ρ, the decay of the squared-gradient average of adadelta / rmsprop (default 0.95 / 0.99: ADADELTA_DEFAULTS / RMSPROP_DEFAULTS). */
   rho?: number;
-  /** ε added for numerical stability (default 1e-8, PyTorch's: ADAM_DEFAULTS / RMSPROP_DEFAULTS; adadelta 1e-6). */
+  /** ε added for numerical stability (default 1e-8, PyTorch's: ADAM_DEFAULTS / RMSPROP_DEFAULTS; adadelta 1e-6: ADADELTA_DEFAULTS). */
   epsilon?: number;
   /** RMSprop: normalise by the centred second moment (default false). */
   centered?: boolean;
-  /** AdaGrad: initial accumulator value (default 0.1 as tfjs / TensorFlow). */
+  /** AdaGrad: initial accumulator value (default 0.1 as tfjs / TensorFlow: ADAGRAD_DEFAULTS). */
   initialAccumulator?: number;
   /** Clip gradients to this global L2 norm before the update. */
   clipNorm?: number;
@@ -149,32 +150,32 @@ export interface OptimizerSpec {
   clipValue?: number;
 }
 
-function positive(spec: OptimizerSpec, field: keyof OptimizerSpec, v: unknown, allowZero = false): void {
-  if (v === undefined) return;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) {
-    throw new RangeError(`optimizer ${spec.name}: '${field}' must be a ${allowZero ? 'non-negative' : 'positive'} finite number, got ${String(v)}`);
-  }
-}
-
-/** Throws a RangeError naming the first bad field. */
+/**
+ * Throws a RangeError naming the first bad field, by the config checks' rules (base/configCheck.ts):
+ * a rate, ε and a clip > 0; μ and AdaGrad's G₀ ≥ 0; β₁, β₂ and ρ decay rates in [0, 1) (`DECAY_RATE`,
+ * the rule of a model's Adam settings too). A field left out takes its default (core/optimDefaults.ts).
+ */
 export function validateOptimizerSpec(spec: OptimizerSpec): void {
   if (spec === null || typeof spec !== 'object') throw new TypeError('optimizer spec must be an object');
   if (!(OPTIMIZER_NAMES as readonly string[]).includes(spec.name)) {
     throw new RangeError(`optimizer 'name' must be one of ${OPTIMIZER_NAMES.join(', ')}, got '${String(spec.name)}'`);
   }
-  positive(spec, 'lr', spec.lr);
-  if (spec.lr === undefined) throw new RangeError(`optimizer ${spec.name}: 'lr' is required`);
-  positive(spec, 'momentum', spec.momentum, true);
-  positive(spec, 'epsilon', spec.epsilon);
-  positive(spec, 'clipNorm', spec.clipNorm);
-  positive(spec, 'clipValue', spec.clipValue);
-  positive(spec, 'initialAccumulator', spec.initialAccumulator, true);
-  for (const f of ['beta1', 'beta2', 'rho'] as const) {
-    const v = spec[f];
-    if (v !== undefined && !(typeof v === 'number' && v >= 0 && v < 1)) {
-      throw new RangeError(`optimizer ${spec.name}: '${f}' must be in [0, 1), got ${String(v)}`);
-    }
-  }
+  const owner = `optimizer ${spec.name}`;
+  if (spec.lr === undefined) throw new RangeError(`${owner}: 'lr' is required`);
+  const positive = { min: 0, minExclusive: true };
+  const nonNegative = { min: 0 };
+  const optional = (field: keyof OptimizerSpec, v: unknown, opts: Parameters<typeof checkNumber>[3]): void => {
+    if (v !== undefined) checkNumber(owner, field, v, opts);
+  };
+  checkNumber(owner, 'lr', spec.lr, positive);
+  optional('momentum', spec.momentum, nonNegative);
+  optional('epsilon', spec.epsilon, positive);
+  optional('clipNorm', spec.clipNorm, positive);
+  optional('clipValue', spec.clipValue, positive);
+  optional('initialAccumulator', spec.initialAccumulator, nonNegative);
+  optional('beta1', spec.beta1, DECAY_RATE);
+  optional('beta2', spec.beta2, DECAY_RATE);
+  optional('rho', spec.rho, DECAY_RATE);
 }
 
 function makeTfOptimizer(spec: OptimizerSpec): tf.Optimizer {
@@ -182,13 +183,13 @@ function makeTfOptimizer(spec: OptimizerSpec): tf.Optimizer {
     case 'sgd':
       return tf.train.sgd(spec.lr);
     case 'momentum':
-      return tf.train.momentum(spec.lr, spec.momentum ?? 0.9, false);
+      return tf.train.momentum(spec.lr, spec.momentum ?? MOMENTUM_DEFAULTS.momentum, false);
     case 'nesterov':
-      return tf.train.momentum(spec.lr, spec.momentum ?? 0.9, true);
+      return tf.train.momentum(spec.lr, spec.momentum ?? MOMENTUM_DEFAULTS.momentum, true);
     case 'adagrad':
-      return tf.train.adagrad(spec.lr, spec.initialAccumulator ?? 0.1);
+      return tf.train.adagrad(spec.lr, spec.initialAccumulator ?? ADAGRAD_DEFAULTS.initialAccumulator);
     case 'adadelta':
-      return new AdadeltaOptimizer(spec.lr, spec.rho ?? 0.95, spec.epsilon ?? 1e-6);
+      return new AdadeltaOptimizer(spec.lr, spec.rho ?? ADADELTA_DEFAULTS.rho, spec.epsilon ?? ADADELTA_DEFAULTS.epsilon);
     case 'rmsprop':
       return tf.train.rmsprop(spec.lr, spec.rho ?? RMSPROP_DEFAULTS.rho, spec.momentum ?? 0, spec.epsilon ?? RMSPROP_DEFAULTS.epsilon, spec.centered ?? false);
     case 'adam':

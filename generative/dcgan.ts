@@ -95,7 +95,7 @@ import { checkData, fusedAdamStateSchema, optimizerSlotsSchema } from '../core/s
 import { count, rngStateSchema } from '../base/schemas.js';
 import { Rng, type RngState } from '../base/rng.js';
 import { CALIBRATION_BATCHES } from './averaging.js';
-import { checkBoolean, checkNumber, configFields, type ConfigFields } from '../base/configCheck.js';
+import { checkBoolean, checkedAdam, checkNumber, checkSeedField, configFields, type ConfigFields } from '../base/configCheck.js';
 import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
 import { GAN_PHASES, ganPhase, MNIST_CLASSES, MNIST_PIXELS, MNIST_SIDE, type GanPhase } from './kinds.js';
 import { LEAKY_RELU_ALPHA } from '../core/activation.js';
@@ -216,15 +216,13 @@ export function resolveDcganConfig(config: unknown = {}): DcganConfig {
   const sizes = checkedConvNetSizes(M, c);
   checkNumber(M, 'batchSize', c.batchSize, positive);
   checkNumber(M, 'criticSteps', c.criticSteps, positive);
-  checkNumber(M, 'learningRate', c.learningRate, { min: 0, minExclusive: true });
+  const { learningRate, beta1, beta2 } = checkedAdam(M, c);
   checkNumber(M, 'generatorLearningRate', c.generatorLearningRate, { min: 0 });
-  checkNumber(M, 'beta1', c.beta1, { min: 0, max: 1, maxExclusive: true });
-  checkNumber(M, 'beta2', c.beta2, { min: 0, max: 1, maxExclusive: true });
   checkNumber(M, 'leakySlope', c.leakySlope, { min: 0, max: 1 });
   checkNumber(M, 'emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
   checkNumber(M, 'labelSmoothing', c.labelSmoothing, { min: 0, max: 0.5, maxExclusive: true });
   const { decayStart, decayIterations } = checkedLrDecay(M, c);
-  checkNumber(M, 'seed', c.seed, { min: 0, integer: true });
+  checkSeedField(M, 'seed', c.seed);
   checkBoolean(M, 'conditional', c.conditional);
   checkBoolean(M, 'fused', c.fused);
   return {
@@ -234,10 +232,10 @@ export function resolveDcganConfig(config: unknown = {}): DcganConfig {
     dFilters: sizes.dFilters,
     kernelSize: sizes.kernelSize,
     denseUnits: sizes.denseUnits,
-    learningRate: c.learningRate,
+    learningRate,
     generatorLearningRate: c.generatorLearningRate,
-    beta1: c.beta1,
-    beta2: c.beta2,
+    beta1,
+    beta2,
     initStd: sizes.initStd,
     leakySlope: c.leakySlope,
     batchSize: c.batchSize,
@@ -249,6 +247,16 @@ export function resolveDcganConfig(config: unknown = {}): DcganConfig {
     seed: c.seed,
     fused: c.fused,
   };
+}
+
+/**
+ * The seed of the Rng whose latents recompute θ̄'s batchnorm averages after `iterations` iterations
+ * (`Dcgan.sampler`): seed · 1 000 003 + iterations, modulo 2⁵³, so that it is a safe integer (an
+ * Rng's seed) for every seed a config may name. Below 2⁵³ (every seed under ~9·10⁹) it is that sum
+ * itself, so the committed runs' samples do not change.
+ */
+export function calibrationSeed(seed: number, iterations: number): number {
+  return Number(BigInt.asUintN(53, BigInt(seed) * 1_000_003n + BigInt(iterations)));
 }
 
 /** G's Adam learning rate: `generatorLearningRate`, or `learningRate` when that is 0. */
@@ -627,7 +635,7 @@ export class Dcgan implements GenerativeLearner {
     const ema = this.gEmaModel;
     if (ema !== undefined && this.emaStale) {
       const f = this.trainer;
-      const rng = new Rng(this.config.seed * 1_000_003 + this.iterations);
+      const rng = new Rng(calibrationSeed(this.config.seed, this.iterations));
       const m = this.config.batchSize;
       for (let b = 0; b < CALIBRATION_BATCHES; b++) {
         const z = rng.fillNormal(new Float32Array(m * this.latentDim));

@@ -22,7 +22,7 @@
  */
 import { FusedAdam } from '../core/fused.js';
 import type { Rng } from '../base/rng.js';
-import { checkBoolean, checkChoice, checkLayerSizes, checkNumber, configFields, type ConfigFields } from '../base/configCheck.js';
+import { checkBoolean, checkChoice, checkedAdam, checkLayerSizes, checkNumber, configFields, type ConfigFields } from '../base/configCheck.js';
 import { buildMlpGanNets, MlpGanLearner, type MlpGanArchitecture } from './mlpGan.js';
 import type { Metrics, Phase } from './types.js';
 import { MNIST_PIXELS } from './kinds.js';
@@ -67,11 +67,9 @@ export function resolveGanConfig(config: unknown = {}): GanConfig {
   const arch = checkedMlpGanArchitecture(O, c);
   checkChoice(O, 'generatorLoss', c.generatorLoss, ['nonSaturating', 'minimax'] as const);
   checkNumber(O, 'k', c.k, { min: 1, integer: true });
-  checkNumber(O, 'learningRate', c.learningRate, { min: 0, minExclusive: true });
-  checkNumber(O, 'beta1', c.beta1, { min: 0, max: 1, maxExclusive: true });
-  checkNumber(O, 'beta2', c.beta2, { min: 0, max: 1, maxExclusive: true });
+  const adam = checkedAdam(O, c);
   checkNumber(O, 'batchSize', c.batchSize, { min: 1, integer: true });
-  return { ...arch, generatorLoss: c.generatorLoss, k: c.k, learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2, batchSize: c.batchSize };
+  return { ...arch, generatorLoss: c.generatorLoss, k: c.k, ...adam, batchSize: c.batchSize };
 }
 
 /** The fields every MLP GAN has, checked (`model` names it in errors), the layer lists copied. */

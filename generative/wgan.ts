@@ -55,7 +55,7 @@ import { nativeAvailable } from '../core/nativeAddon.js';
 import { buildSequential, type SequentialSpec } from '../core/nn.js';
 import { readWeights } from '../core/tensors.js';
 import type { Rng } from '../base/rng.js';
-import { checkBoolean, checkChoice, checkNumber, configFields } from '../base/configCheck.js';
+import { checkBoolean, checkChoice, checkedAdam, checkNumber, configFields } from '../base/configCheck.js';
 import { DCGAN_DEFAULTS, checkedConvNetSizes, discriminatorSpec, generatorSpec, type ConvNetSizes, type DcganArchitecture } from './dcgan.js';
 import { checkedMlpGanArchitecture } from './gan.js';
 import { addGradientPenalty } from './gradientPenalty.js';
@@ -167,9 +167,7 @@ export function resolveWganConfig(config: unknown = {}, variant: 'clip' | 'gp' =
   checkNumber(name, 'clipValue', c.clipValue, { min: 0, minExclusive: true });
   checkNumber(name, 'lambda', c.lambda, { min: 0 });
   checkChoice(name, 'optimizer', c.optimizer, ['rmsprop', 'adam'] as const);
-  checkNumber(name, 'learningRate', c.learningRate, { min: 0, minExclusive: true });
-  checkNumber(name, 'beta1', c.beta1, { min: 0, max: 1, maxExclusive: true });
-  checkNumber(name, 'beta2', c.beta2, { min: 0, max: 1, maxExclusive: true });
+  const adam = checkedAdam(name, c);
   checkNumber(name, 'batchSize', c.batchSize, { min: 1, integer: true });
   checkNumber(name, 'emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
   const decay = checkedLrDecay(name, c);
@@ -183,9 +181,7 @@ export function resolveWganConfig(config: unknown = {}, variant: 'clip' | 'gp' =
     clipValue: c.clipValue,
     lambda: c.lambda,
     optimizer: c.optimizer,
-    learningRate: c.learningRate,
-    beta1: c.beta1,
-    beta2: c.beta2,
+    ...adam,
     batchSize: c.batchSize,
     emaDecay: c.emaDecay,
     ...decay,

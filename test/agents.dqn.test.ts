@@ -149,6 +149,33 @@ test('DQN improves on CartPole in a short seeded run', () => {
   result.learner.dispose();
 });
 
+test('maxGradNorm 0 means no clipping, as for the policy-gradient agents (one rule: base/configCheck.ts checkMaxGradNorm): one update equals the unclipped one, on the fused and the tfjs paths', () => {
+  const rng = new Rng(11);
+  const replay = new ReplayBuffer({ capacity: 32, obsDim: 4 });
+  for (let i = 0; i < 32; i++) replay.add(rng.fillNormal(new Float32Array(4)), rng.int(2), 10, rng.fillNormal(new Float32Array(4)), false);
+  const mb = replay.sample(16, rng);
+  for (const fused of [true, false]) {
+    const stepped = (maxGradNorm: number): TensorMap => {
+      const learner = new DqnLearner(4, 2, { hidden: [16], fused, maxGradNorm }, new Rng(12));
+      assert.is(learner.config.maxGradNorm, maxGradNorm);
+      learner.update(mb);
+      const params = learner.getPolicyParams().params;
+      learner.dispose();
+      return params;
+    };
+    const [off, huge, tight] = [stepped(0), stepped(1e30), stepped(1e-3)];
+    for (const k of Object.keys(off)) close(off[k]!.data, huge[k]!.data, 0, `fused=${fused} ${k}`);
+    assert.ok(Object.keys(off).some((k) => off[k]!.data.some((v, i) => v !== tight[k]!.data[i])), `fused=${fused}: a tight clip changes the step`);
+  }
+  assert.throws(() => resolveDqnConfig({ maxGradNorm: -1 }), /DQN config: 'maxGradNorm' must be a number ≥ 0, got -1/);
+});
+
+test('a DQN seed beyond the safe integers is refused by the seed rule, naming the field (not later by the Rng)', () => {
+  assert.throws(() => resolveDqnConfig({ seed: 1e17 }), (e: Error) => e instanceof RangeError && e.message === "DQN config: 'seed' must be a non-negative safe integer, got 100000000000000000");
+  assert.throws(() => resolveDqnConfig({ seed: -1 }), /DQN config: 'seed' must be a non-negative safe integer, got -1/);
+  assert.is(resolveDqnConfig({ seed: Number.MAX_SAFE_INTEGER }).seed, Number.MAX_SAFE_INTEGER);
+});
+
 test('bad DQN configs get errors naming the field', () => {
   assert.throws(() => resolveDqnConfig({ gamma: 1.5 }), /DQN config: 'gamma' must be a number ≥ 0 and ≤ 1, got 1.5/);
   assert.throws(() => resolveDqnConfig({ batchSize: 0 }), /'batchSize' must be an integer ≥ 1, got 0/);

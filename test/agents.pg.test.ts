@@ -487,6 +487,7 @@ test('REINFORCE, Actor-Critic and A2C check their shared fields (PgLearnerConfig
     [{ maxGradNorm: -1 }, 'maxGradNorm'],
     [{ initLogStd: Number.NaN }, 'initLogStd'],
     [{ seed: 0.5 }, 'seed'],
+    [{ seed: 1e17 }, 'seed'], // an integer, but no safe one: the Rng would refuse it later
   ];
   for (const { name, build } of PG_LEARNERS) {
     for (const [config, field] of bad) assert.throws(() => build(config), new RegExp(`^${name} config: '${field}' must be`), `${name} ${field}`);
@@ -513,6 +514,9 @@ test('each RL algorithm has one registry entry, of its family: its resolver fill
     assert.is(entry.family, RL_FAMILY[algo], algo);
     assert.is((entry.resolve({ seed: 3 }) as { seed: number }).seed, 3, algo);
     assert.throws(() => entry.resolve({ gama: 0.9 }), /gama/, `${algo} names an unknown field`);
+    // the seed rule of base/rng.ts, checked by the config (a RangeError naming the field), not later by the Rng
+    assert.throws(() => entry.resolve({ seed: 1e17 }), (e: Error) => e instanceof RangeError && e.message.endsWith("config: 'seed' must be a non-negative safe integer, got 100000000000000000"), algo);
+    assert.is((entry.resolve({ seed: Number.MAX_SAFE_INTEGER }) as { seed: number }).seed, Number.MAX_SAFE_INTEGER, algo);
   }
 });
 

@@ -2,7 +2,7 @@ import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { makeOptimizer, type OptimizerSpec } from '../core/optim.js';
 import { FusedAdam, FusedRmsprop } from '../core/fused.js';
-import { ADAM_DEFAULTS, RMSPROP_DEFAULTS } from '../core/optimDefaults.js';
+import { ADADELTA_DEFAULTS, ADAGRAD_DEFAULTS, ADAM_DEFAULTS, MOMENTUM_DEFAULTS, RMSPROP_DEFAULTS } from '../core/optimDefaults.js';
 import { close, useCpu, test } from './helpers.js';
 
 test.before(useCpu);
@@ -166,10 +166,26 @@ test('clipping by global norm scales [3, 4] to norm 1; by value clips each eleme
   close(run({ name: 'sgd', lr: 1, clipValue: 2 }), [-2, -2], 1e-6);
 });
 
+test('momentum, nesterov, adagrad and adadelta take their defaults from core/optimDefaults.ts (μ 0.9; G₀ 0.1; ρ 0.95, ε 1e-6)', () => {
+  assert.equal({ ...MOMENTUM_DEFAULTS }, { momentum: 0.9 });
+  assert.equal({ ...ADAGRAD_DEFAULTS }, { initialAccumulator: 0.1 });
+  assert.equal({ ...ADADELTA_DEFAULTS }, { rho: 0.95, epsilon: 1e-6 });
+  const opts = (['momentum', 'nesterov', 'adagrad', 'adadelta'] as const).map((name) => makeOptimizer({ name, lr: 0.1 }));
+  const [momentum, nesterov, adagrad, adadelta] = opts.map((o) => o.tfOptimizer.getConfig());
+  assert.equal([momentum!.momentum, momentum!.useNesterov], [MOMENTUM_DEFAULTS.momentum, false]);
+  assert.equal([nesterov!.momentum, nesterov!.useNesterov], [MOMENTUM_DEFAULTS.momentum, true]);
+  assert.is(adagrad!.initialAccumulatorValue, ADAGRAD_DEFAULTS.initialAccumulator);
+  assert.equal({ rho: adadelta!.rho, epsilon: adadelta!.epsilon }, { ...ADADELTA_DEFAULTS });
+  for (const o of opts) o.dispose();
+});
+
 test('bad optimizer specs get errors naming the field', () => {
   assert.throws(() => makeOptimizer({ name: 'adamw' as never, lr: 1 }), /'name' must be one of sgd, momentum/);
-  assert.throws(() => makeOptimizer({ name: 'adam', lr: -1 }), /'lr' must be a positive/);
-  assert.throws(() => makeOptimizer({ name: 'adam', lr: 1e-3, beta1: 1 }), /'beta1' must be in \[0, 1\)/);
+  assert.throws(() => makeOptimizer({ name: 'adam', lr: -1 }), /^optimizer adam config: 'lr' must be a number > 0, got -1$/);
+  // the decay-rate rule of a model's Adam settings (base/configCheck.ts DECAY_RATE)
+  assert.throws(() => makeOptimizer({ name: 'adam', lr: 1e-3, beta1: 1 }), /^optimizer adam config: 'beta1' must be a number ≥ 0 and < 1, got 1$/);
+  assert.throws(() => makeOptimizer({ name: 'rmsprop', lr: 1e-3, rho: -0.5 }), /'rho' must be a number ≥ 0 and < 1, got -0.5/);
+  assert.throws(() => makeOptimizer({ name: 'momentum', lr: 1e-3, momentum: Number.NaN }), /'momentum' must be a number ≥ 0, got null/);
   assert.throws(() => makeOptimizer({ name: 'sgd', lr: 0.1, clipNorm: 0 }), /'clipNorm'/);
   assert.throws(() => makeOptimizer({ name: 'sgd' } as OptimizerSpec), /'lr' is required/);
 });

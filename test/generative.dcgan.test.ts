@@ -6,7 +6,7 @@ import path from 'node:path';
 import { initBackend } from '../core/backend.js';
 import { Rng } from '../base/rng.js';
 import { loadModelFiles } from '../core/checkpoint.js';
-import { buildDiscriminator, buildGenerator, Dcgan, DCGAN_DEFAULTS, PAPER_DCGAN, type DcganConfig } from '../generative/dcgan.js';
+import { buildDiscriminator, buildGenerator, calibrationSeed, Dcgan, DCGAN_DEFAULTS, PAPER_DCGAN, type DcganConfig } from '../generative/dcgan.js';
 import { makeGenerativeLearner } from '../generative/models.js';
 import type { ImageBatch } from '../generative/types.js';
 import { close, useCpu, test } from './helpers.js';
@@ -332,6 +332,23 @@ test('generator averaging: sample() recomputes θ̄\'s batchnorm averages; save 
     for (const m of [a, b, plain, averaging]) m.dispose();
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('calibrationSeed: seed · 1 000 003 + iterations for the committed seeds (their samples unchanged), a safe integer (modulo 2⁵³) for any seed a config may name; a DCGAN with the largest seed samples with averaging on', () => {
+  for (const seed of [0, 1, 2, 1000]) for (const it of [0, 1, 937, 1e6]) assert.is(calibrationSeed(seed, it), seed * 1_000_003 + it, `${seed} ${it}`);
+  const big = calibrationSeed(Number.MAX_SAFE_INTEGER, 5);
+  assert.ok(Number.isSafeInteger(big) && big >= 0, String(big));
+  assert.is(BigInt(big), (BigInt(Number.MAX_SAFE_INTEGER) * 1_000_003n + 5n) % 2n ** 53n);
+  assert.is.not(calibrationSeed(Number.MAX_SAFE_INTEGER, 6), big);
+  const learner = new Dcgan({ ...SMALL, emaDecay: 0.5, seed: Number.MAX_SAFE_INTEGER }); // before: Rng threw on seed · 1 000 003
+  try {
+    learner.trainStep([batch(new Rng(1)), batch(new Rng(2))]);
+    const images = learner.sample(new Rng(3).fillNormal(new Float32Array(2 * 8)));
+    assert.is(images.length, 2 * 784);
+    assert.ok(images.every(Number.isFinite));
+  } finally {
+    learner.dispose();
   }
 });
 

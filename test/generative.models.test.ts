@@ -104,6 +104,8 @@ test('the registry checks an unchecked config through the model\'s resolver: res
     ['wgan-gp', { nCritic: 0 }, /WGAN-GP config: 'nCritic' must be an integer ≥ 1/],
     ['dcgan', { fused: 'yes' }, /DCGAN config: 'fused' must be true or false/],
     ['cdcgan', { latentDimm: 8 }, /DCGAN config: unknown field 'latentDimm'/],
+    // an integer, but no safe one: refused by the seed rule (base/rng.ts), naming the field, not later by the Rng
+    ['dcgan', { seed: 1e17 }, /^DCGAN config: 'seed' must be a non-negative safe integer, got 100000000000000000$/],
   ];
   for (const [kind, config, message] of bad) {
     assert.ok((GENERATIVE_KINDS as readonly string[]).includes(kind), kind);
@@ -145,6 +147,17 @@ test('a bad config is a RangeError naming the field', () => {
   // a layer list is checked before it is copied: a number is no TypeError, a string no list of its letters
   assert.throws(() => makeGenerativeLearner('gan', { generatorHidden: 256 }), /GAN config: 'generatorHidden' must be a non-empty list of positive integers, got 256/);
   assert.throws(() => makeGenerativeLearner('wgan', { criticHidden: '512' }), /WGAN config: 'criticHidden' must be a list of positive integers, got "512"/);
+});
+
+test("Adam's settings (learningRate > 0, beta1 and beta2 in [0, 1)) are one rule for GAN, WGAN, WGAN-GP and DCGAN (base/configCheck.ts checkedAdam)", () => {
+  for (const [kind, owner] of [['gan', 'GAN'], ['wgan', 'WGAN'], ['wgan-gp', 'WGAN-GP'], ['dcgan', 'DCGAN']] as const) {
+    const resolve = GENERATIVE_MODELS[kind].resolve;
+    assert.throws(() => resolve({ learningRate: 0 }), new RegExp(`^${owner} config: 'learningRate' must be a number > 0, got 0$`), kind);
+    assert.throws(() => resolve({ beta1: -0.1 }), new RegExp(`^${owner} config: 'beta1' must be a number ≥ 0 and < 1, got -0.1$`), kind);
+    assert.throws(() => resolve({ beta2: 1 }), new RegExp(`^${owner} config: 'beta2' must be a number ≥ 0 and < 1, got 1$`), kind);
+    const c = resolve({ learningRate: 3e-4, beta1: 0, beta2: 0.5 }) as { learningRate: number; beta1: number; beta2: number };
+    assert.equal([c.learningRate, c.beta1, c.beta2], [3e-4, 0, 0.5], kind);
+  }
 });
 
 test("the VAE's test ELBO draws its noise from GENERATIVE_EVAL_SEEDS.testElbo (12345, the seed it always used)", () => {
