@@ -40,7 +40,7 @@ import { RolloutRunner, type RolloutRunnerState } from '../workers/rollout.js';
 import { defaultEnvSteps, type EvaluateTask, type RolloutResult, type RolloutTask } from '../protocol/tasks.js';
 import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
 import { EMPTY_ROUND, InlineLearner, LearnerLost, ProcessLearner, WarmStartLearner, type LearnerClient } from './learner.js';
-import type { MetricsMark, RlRunContext, RunOutcome } from './context.js';
+import { greedyEvaluationText, type MetricsMark, type RlRunContext, type RunOutcome } from './context.js';
 import { checkedRollout } from './validate.js';
 import { loadDqnRunState } from './runState.js';
 import { runPath } from '../protocol/runFiles.js';
@@ -612,7 +612,7 @@ async function trainRun(ctx: RlRunContext, setup: DqnSetup, learner0: LearnerCli
   const model = goalSnapshot ?? snapshot();
   const outcome: RunOutcome = {
     state: 'finished',
-    message: `greedy evaluation over ${spec.eval.finalEpisodes} episodes: mean return ${final.meanReturn.toFixed(1)} ± ${final.stdReturn.toFixed(1)}`,
+    message: greedyEvaluationText(spec.eval.finalEpisodes, final.meanReturn, final.stdReturn),
     envSteps: s.envSteps,
     finalScore: final.meanReturn,
     evaluation: { finalScore: final.meanReturn, finalStd: final.stdReturn, finalEpisodes: final.returns.length, firstSeed: rule.fresh.firstSeed, policyVersion: model.version, updates: model.updates, checkpoint: saved, model: 'q' },

@@ -15,7 +15,7 @@ import { finalEvaluation } from '../agents/evaluate.js';
 import { formatMetric } from '../base/format.js';
 import type { Metrics } from '../agents/types.js';
 import { TABULAR_EPISODES } from '../protocol/tasks.js';
-import type { RunMetrics, RunOutcome } from './context.js';
+import { greedyEvaluationText, type RunMetrics, type RunOutcome } from './context.js';
 
 export interface TrainOptions {
   agent: string;
@@ -58,7 +58,7 @@ export async function runTrain(opts: TrainOptions): Promise<RunOutcome> {
   const env = discreteEnv(make(opts.env), Agent.agentName);
   const agent = Agent.forEnv(env, { seed: opts.seed });
   trainTabular(env, agent, { episodes: opts.budget ?? TABULAR_EPISODES, onMetrics });
-  const { meanReturn } = finalEvaluation(env, greedyTabularPolicy(agent.params), { episodes: opts.finalEpisodes, seed: opts.seed, maxSteps: GREEDY_MAX_STEPS });
+  const { meanReturn, stdReturn } = finalEvaluation(env, greedyTabularPolicy(agent.params), { episodes: opts.finalEpisodes, seed: opts.seed, maxSteps: GREEDY_MAX_STEPS });
   await agent.save(runPath(runDir, 'checkpoints'));
-  return { state: 'finished', message: `greedy evaluation over ${opts.finalEpisodes} episodes: mean return ${meanReturn.toFixed(3)}; Q table in ${runDir}/checkpoints`, envSteps, finalScore: meanReturn };
+  return { state: 'finished', message: `${greedyEvaluationText(opts.finalEpisodes, meanReturn, stdReturn)}; Q table in ${runDir}/checkpoints`, envSteps, finalScore: meanReturn };
 }

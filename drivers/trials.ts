@@ -14,7 +14,7 @@ import { expandGenerativeSweep, expandRlSweep, type ExperimentSpec, type Generat
 import { GENERATIVE_EPOCHS, TABULAR_EPISODES, type EnvRef, type GenerativeTrialTask, type RlTrialTask, type TrialTask } from '../protocol/tasks.js';
 import type { TrialMetricNames } from '../protocol/messages.js';
 import { classifierEvaluation, generativeScoreMetric } from './generative.js';
-import type { RunContext, RunOutcome, RunServices, RunTarget } from './context.js';
+import { greedyEvaluationText, type RunContext, type RunOutcome, type RunServices, type RunTarget } from './context.js';
 import { RL_TRIAL_METRICS } from '../agents/metricNames.js';
 
 /**
@@ -169,7 +169,7 @@ export async function runTrials(ctx: RunContext): Promise<RunOutcome> {
   }
   const wall = (performance.now() - t0) / 1000;
   const best = rows[0]!;
-  const single = ctx.spec.model !== undefined ? `${ctx.spec.model.kind}: ${trialMetrics(trials[0]!.spec).curve} ${best.finalScore.toFixed(3)} after the last epoch` : `greedy evaluation over ${ctx.spec.eval.finalEpisodes} episodes: mean return ${best.finalScore.toFixed(2)}`;
+  const single = ctx.spec.model !== undefined ? `${ctx.spec.model.kind}: ${trialMetrics(trials[0]!.spec).curve} ${best.finalScore.toFixed(3)} after the last epoch` : greedyEvaluationText(ctx.spec.eval.finalEpisodes, best.finalScore);
   const message =
     trials.length === 1
       ? single
