@@ -8,8 +8,7 @@
  * one run by a remote WebSocket worker keeps no files (its curve and score come back).
  */
 import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { runPath } from '../protocol/runFiles.js';
+import { runPath, trialDir } from '../protocol/runFiles.js';
 import { expandGenerativeSweep, expandRlSweep, type ExperimentSpec, type GenerativeSpec, type RlSpec, type Trial } from './spec.js';
 import { GENERATIVE_EPOCHS, TABULAR_EPISODES, type EnvRef, type GenerativeTrialTask, type RlTrialTask, type TrialTask } from '../protocol/tasks.js';
 import type { TrialMetricNames } from '../protocol/messages.js';
@@ -87,11 +86,6 @@ export function sweepWork(runId: string, target: RunTarget, outDir?: (index: num
   const { envRef } = target;
   if (envRef !== undefined) return expandRlSweep(target.spec).map((trial) => ({ trial, task: rlTrialTask(runId, envRef, trial) }));
   return expandGenerativeSweep(target.spec).map((trial) => ({ trial, task: generativeTrialTask(runId, trial, outDir?.(trial.index)) }));
-}
-
-/** A trial's own directory in its run (or sweep) directory: where a generative trial writes its samples and generator. */
-export function trialDir(runDir: string, index: number): string {
-  return path.join(runDir, `trial-${index}`);
 }
 
 /**
