@@ -7,6 +7,7 @@ import { make } from '../envs/index.js';
 import type { Env } from '../envs/index.js';
 import type { MetricsCallback } from './types.js';
 import { DEFAULT_EVAL_INTERVAL, EVAL_EPISODES, GOAL_EPISODES } from './evalEpisodes.js';
+import { EVAL_EPISODE_COUNT, EVAL_MEAN_RETURN } from './metricNames.js';
 
 /**
  * The evaluation seeds, defined once. Episode k of a periodic or goal-confirming check resets with
@@ -192,7 +193,7 @@ export function goalEvaluator(o: GoalEvalOptions): { evaluate: (envStep: number)
     const quick = play(rule.quick);
     const check = rule.reaches(quick) ? rule.confirmed(quick, rule.rest !== undefined ? play(rule.rest) : undefined) : quick;
     result.lastEval = check;
-    o.onMetrics?.({ 'eval/mean_return': check.meanReturn, 'eval/episodes': check.returns.length }, envStep);
+    o.onMetrics?.({ [EVAL_MEAN_RETURN]: check.meanReturn, [EVAL_EPISODE_COUNT]: check.returns.length }, envStep);
     if (!rule.reaches(check)) return false;
     result.final = play(rule.fresh);
     if (!rule.reaches(result.final)) return false;

@@ -14,6 +14,7 @@ import { discreteEnv, GREEDY_MAX_STEPS, greedyTabularPolicy, trainTabular } from
 import { finalEvaluation } from '../agents/evaluate.js';
 import { formatMetric } from '../base/format.js';
 import type { Metrics } from '../agents/types.js';
+import { EVAL_MEAN_RETURN } from '../agents/metricNames.js';
 import { TABULAR_EPISODES } from '../protocol/tasks.js';
 import { greedyEvaluationText, type RunMetrics, type RunOutcome } from './context.js';
 
@@ -47,7 +48,7 @@ export async function runTrain(opts: TrainOptions): Promise<RunOutcome> {
     opts.metrics.write(step, m);
     envSteps = step;
     const now = performance.now();
-    if (m['eval/mean_return'] !== undefined || now - lastLog > 2000) {
+    if (m[EVAL_MEAN_RETURN] !== undefined || now - lastLog > 2000) {
       lastLog = now;
       const fields = Object.entries(m).map(([k, v]) => `${k} ${formatMetric(v)}`);
       log(`step ${String(step).padStart(7)}  ${fields.join('  ')}`);

@@ -14,7 +14,7 @@ import { GENERATIVE_EPOCHS, TABULAR_EPISODES, type EnvRef, type GenerativeTrialT
 import type { TrialMetricNames } from '../protocol/messages.js';
 import { classifierEvaluation, generativeScoreMetric } from './generative.js';
 import { greedyEvaluationText, type RunContext, type RunOutcome, type RunServices, type RunTarget } from './context.js';
-import { RL_TRIAL_METRICS } from '../agents/metricNames.js';
+import { finalMetricOf, RL_TRIAL_METRICS, trialMetric } from '../agents/metricNames.js';
 
 /**
  * How a run of trials resumes: it does not, so `--resume RUN_DIR` is refused. Each trial of a
@@ -97,14 +97,14 @@ export function trialMetrics(spec: ExperimentSpec): TrialMetricNames {
   if (spec.model === undefined) return RL_TRIAL_METRICS;
   const metric = generativeScoreMetric(spec);
   if (metric === undefined) throw new Error(`a ${spec.model.kind} trial without the classifier evaluation (eval.interval 0) has no score`);
-  return { curve: metric, final: `eval/final_${metric.slice('eval/'.length)}`, unit: 'epoch' };
+  return { curve: metric, final: finalMetricOf(metric), unit: 'epoch' };
 }
 
 /** Writes a finished trial's training curve and final score as metrics (namespaced by trial index in a sweep of several). */
 export function writeTrialMetrics(ctx: Pick<RunServices, 'metrics'>, total: number, index: number, names: TrialMetricNames, curve: ArrayLike<number>, finalScore: number): void {
-  const prefix = total > 1 ? `trial/${index}/` : '';
-  ctx.metrics.writeSeries(`${prefix}${names.curve}`, curve);
-  ctx.metrics.write(curve.length, { [`${prefix}${names.final}`]: finalScore });
+  const named = (metric: string) => (total > 1 ? trialMetric(index, metric) : metric);
+  ctx.metrics.writeSeries(named(names.curve), curve);
+  ctx.metrics.write(curve.length, { [named(names.final)]: finalScore });
 }
 
 /** Resolves when any of `promises` settles or after `ms` milliseconds, whichever comes first. */
