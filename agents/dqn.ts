@@ -35,6 +35,7 @@ import { dqnActor, dqnForward, dqnStreams, epsilonAt, epsilonSchedule, greedyPol
 import { Discrete, probeEnv } from '../envs/index.js';
 import { runOffPolicy, type OffPolicyOptions } from './offPolicy.js';
 import { trainerGoalEvaluator, type EvalResult, type TrainEvalOptions } from './evaluate.js';
+import { TD_LOSS } from './metricNames.js';
 import type { DataParallelLearner, DqnTrainingState, Learner, Metrics, VersionedParams } from './types.js';
 
 /** The actor side (no tfjs): defined in dqnActor.ts, part of DQN's API here. */
@@ -148,7 +149,7 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
 
   /** One gradient step on a minibatch. */
   update(b: TransitionBatch): Metrics {
-    if (this.fused !== undefined) return { 'losses/td_loss': this.fused.update(b) };
+    if (this.fused !== undefined) return { [TD_LOSS]: this.fused.update(b) };
     checkDqnActions(b, this.numActions);
     const tdTarget = this.tdTarget(b);
     const loss = this.optimizer.minimize(this.lossFn(b, tdTarget), [...this.vars.values()]);
@@ -156,19 +157,19 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
     tf.dispose([loss, tdTarget]);
     this.tfUpdates++;
     this.tfVersion++;
-    return { 'losses/td_loss': tdLoss };
+    return { [TD_LOSS]: tdLoss };
   }
 
   computeGradients(b: TransitionBatch): { grads: TensorMap; metrics: Metrics } {
     if (this.fused !== undefined) {
       const loss = this.fused.lossAndGrad(b);
-      return { grads: this.fused.online.gradMap(), metrics: { 'losses/td_loss': loss } };
+      return { grads: this.fused.online.gradMap(), metrics: { [TD_LOSS]: loss } };
     }
     checkDqnActions(b, this.numActions);
     const tdTarget = this.tdTarget(b);
     try {
       const { loss, grads } = computeGradients(this.lossFn(b, tdTarget), this.vars);
-      return { grads, metrics: { 'losses/td_loss': loss } };
+      return { grads, metrics: { [TD_LOSS]: loss } };
     } finally {
       tdTarget.dispose();
     }

@@ -6,7 +6,8 @@
 import { make } from '../envs/index.js';
 import type { Env } from '../envs/index.js';
 import type { MetricsCallback } from './types.js';
-import { EVAL_EPISODES, GOAL_EPISODES } from './evalEpisodes.js';
+import { DEFAULT_EVAL_INTERVAL, EVAL_EPISODES, GOAL_EPISODES } from './evalEpisodes.js';
+import { EVAL_EPISODE_COUNT, EVAL_MEAN_RETURN } from './metricNames.js';
 
 /**
  * The evaluation seeds, defined once. Episode k of a periodic or goal-confirming check resets with
@@ -19,9 +20,6 @@ export const EVAL_SEEDS = Object.freeze({
   /** `nnlab eval`'s re-evaluation of a saved model: episodes neither the run's checks nor its report played. */
   recheck: (seed: number): number => 3_000_000 + seed,
 });
-
-/** Env steps between a training loop's evaluations when its options give `evaluate` and no `evalInterval` (runOffPolicy, runOnPolicy, runEpisodes). */
-export const DEFAULT_EVAL_INTERVAL = 10_000;
 
 export interface EvalResult {
   meanReturn: number;
@@ -146,7 +144,7 @@ export interface GoalEvalState {
   final?: EvalResult;
 }
 
-export { EVAL_EPISODES, GOAL_EPISODES };
+export { DEFAULT_EVAL_INTERVAL, EVAL_EPISODES, GOAL_EPISODES };
 
 /** What a single-process trainer's options (trainDqn's, the policy-gradient trainers') say about its evaluations. */
 export interface TrainEvalOptions {
@@ -195,7 +193,7 @@ export function goalEvaluator(o: GoalEvalOptions): { evaluate: (envStep: number)
     const quick = play(rule.quick);
     const check = rule.reaches(quick) ? rule.confirmed(quick, rule.rest !== undefined ? play(rule.rest) : undefined) : quick;
     result.lastEval = check;
-    o.onMetrics?.({ 'eval/mean_return': check.meanReturn, 'eval/episodes': check.returns.length }, envStep);
+    o.onMetrics?.({ [EVAL_MEAN_RETURN]: check.meanReturn, [EVAL_EPISODE_COUNT]: check.returns.length }, envStep);
     if (!rule.reaches(check)) return false;
     result.final = play(rule.fresh);
     if (!rule.reaches(result.final)) return false;

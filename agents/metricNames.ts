@@ -1,16 +1,63 @@
 /**
- * The metric names an RL run's rooms share: what the loops emit per episode, what a run's final
- * greedy evaluation is written under, and an RL trial's metrics (its curve and final score).
- * Import-free (test/architecture.test.ts checks it), so the page (dashboard/src/main.ts) imports
- * them from here without bundling anything of the agents'.
+ * The metric names the rooms share, each named once: what the RL loops emit per episode and per
+ * update, what a greedy evaluation and a run's final one are written under, a sweep's per-trial
+ * names, the two throughputs (RL and generative) and the trailing window of episode returns that
+ * the progress line and the page both average. Import-free (test/architecture.test.ts checks it),
+ * so the page (dashboard/src/) and generative/ import them from here without loading anything of
+ * the agents'.
  */
 
 /** One training episode's undiscounted return, at the env step that ended it. */
 export const EPISODIC_RETURN = 'charts/episodic_return';
 /** One training episode's length in steps. */
 export const EPISODIC_LENGTH = 'charts/episodic_length';
+/** Training episodes in the trailing mean of EPISODIC_RETURN that a DQN run's progress line shows and the page's return chart draws. */
+export const EPISODE_RETURN_WINDOW = 20;
+
+/** The mean TD loss of DQN's gradient steps since the last point. */
+export const TD_LOSS = 'losses/td_loss';
+
+/** An RL loop's throughput: env steps per second of wall time. */
+export const SPS = 'charts/sps';
+/**
+ * A generative model's throughput: optimisation iterations (minibatches) per second (generative/train.ts).
+ * Another quantity than SPS, so another name; the bench scripts and their committed results read it.
+ */
+export const STEPS_PER_S = 'charts/steps_per_s';
+/** The throughputs the page's speed panel charts. */
+export const SPEED_METRICS: readonly string[] = [SPS, STEPS_PER_S];
+
+/** What every evaluation metric's name starts with. */
+export const EVAL_PREFIX = 'eval/';
+/** A greedy check's mean return. */
+export const EVAL_MEAN_RETURN = 'eval/mean_return';
+/** The episodes a greedy check played: a count, not a score. */
+export const EVAL_EPISODE_COUNT = 'eval/episodes';
+/** What a run's final evaluation's metrics start with (one point, at the end). */
+export const FINAL_PREFIX = 'eval/final_';
 /** The saved policy's greedy mean return on the final evaluation's episodes. */
 export const FINAL_MEAN_RETURN = 'eval/final_mean_return';
+
+/** The final evaluation's name of an evaluation metric: 'eval/test_elbo' → 'eval/final_test_elbo'. */
+export function finalMetricOf(evalMetric: string): string {
+  if (!evalMetric.startsWith(EVAL_PREFIX)) throw new RangeError(`'${evalMetric}' is not an evaluation metric (it does not start with '${EVAL_PREFIX}')`);
+  return FINAL_PREFIX + evalMetric.slice(EVAL_PREFIX.length);
+}
+
+/** What a sweep's per-trial metric names start with (`trial/<index>/<metric>`). */
+export const TRIAL_PREFIX = 'trial/';
+
+/** Trial `index`'s own name of `metric` in a sweep of several. */
+export function trialMetric(index: number, metric: string): string {
+  return `${TRIAL_PREFIX}${index}/${metric}`;
+}
+
+/** The trial index and metric of a name trialMetric wrote, or undefined for any other name. */
+export function parseTrialMetric(name: string): { index: number; metric: string } | undefined {
+  if (!name.startsWith(TRIAL_PREFIX)) return undefined;
+  const m = /^(\d+)\/(.+)$/.exec(name.slice(TRIAL_PREFIX.length));
+  return m === null ? undefined : { index: Number(m[1]), metric: m[2]! };
+}
 
 /** An RL trial's metrics (protocol/messages.ts's TrialMetricNames): one curve point per training episode. */
 export const RL_TRIAL_METRICS = { curve: EPISODIC_RETURN, final: FINAL_MEAN_RETURN, unit: 'episode' } as const;

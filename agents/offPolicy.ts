@@ -21,6 +21,7 @@ import type { Rng } from '../base/rng.js';
 import type { Metrics, MetricsCallback, TrainPhase } from './types.js';
 import { EpisodeStats } from './episodeStats.js';
 import { DEFAULT_EVAL_INTERVAL } from './evaluate.js';
+import { SPS, TD_LOSS } from './metricNames.js';
 
 /** The schedule's part of an off-policy config (SB3's learning_starts, train_freq, gradient_steps, target_update_interval). */
 export interface ScheduleConfig {
@@ -145,10 +146,10 @@ export function runOffPolicy(opts: OffPolicyOptions): OffPolicyResult {
     const due = schedule.step(envStep);
     if (due.train) {
       let sum = 0;
-      for (let g = 0; g < c.gradientSteps; g++) sum += opts.learner.update(replay.sample(c.batchSize, opts.rng, batch))['losses/td_loss'] ?? 0;
+      for (let g = 0; g < c.gradientSteps; g++) sum += opts.learner.update(replay.sample(c.batchSize, opts.rng, batch))[TD_LOSS] ?? 0;
       opts.onParamsUpdated();
       const seconds = (performance.now() - t0) / 1000;
-      opts.onMetrics?.({ 'losses/td_loss': sum / c.gradientSteps, 'charts/sps': envStep / seconds }, envStep);
+      opts.onMetrics?.({ [TD_LOSS]: sum / c.gradientSteps, [SPS]: envStep / seconds }, envStep);
     }
     if (due.target) opts.learner.updateTarget();
     if (opts.evaluate !== undefined && envStep - lastEval >= (opts.evalInterval ?? DEFAULT_EVAL_INTERVAL)) {

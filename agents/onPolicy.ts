@@ -19,7 +19,7 @@ import { actionDimOf, clipToBox, envActionsFor, headFor, type ActorOutput, type 
 import { DEFAULT_EVAL_INTERVAL, trainerGoalEvaluator, type EvalResult, type TrainEvalOptions } from './evaluate.js';
 import type { Metrics, MetricsCallback } from './types.js';
 import { EpisodeStats } from './episodeStats.js';
-import { EPISODIC_LENGTH, EPISODIC_RETURN } from './metricNames.js';
+import { EPISODIC_LENGTH, EPISODIC_RETURN, SPS } from './metricNames.js';
 
 /** numSteps × numEnvs transitions, step-major (index t·numEnvs + e). Arrays are reused between updates. */
 export interface StepRollout {
@@ -148,7 +148,7 @@ export function runOnPolicy(opts: OnPolicyOptions): LoopResult {
       const metrics = opts.update(r, envStep);
       updates++;
       opts.onParamsUpdated();
-      opts.onMetrics?.({ ...metrics, 'charts/sps': envStep / ((performance.now() - t0) / 1000) }, envStep);
+      opts.onMetrics?.({ ...metrics, [SPS]: envStep / ((performance.now() - t0) / 1000) }, envStep);
       if (opts.evaluate !== undefined && envStep - lastEval >= (opts.evalInterval ?? DEFAULT_EVAL_INTERVAL)) {
         lastEval = envStep;
         if (opts.evaluate(envStep)) {
@@ -236,7 +236,7 @@ export function runEpisodes(opts: EpisodeLoopOptions): LoopResult {
       const metrics = opts.update(batch, envStep);
       updates++;
       opts.onParamsUpdated();
-      opts.onMetrics?.({ ...metrics, 'charts/sps': envStep / ((performance.now() - t0) / 1000) }, envStep);
+      opts.onMetrics?.({ ...metrics, [SPS]: envStep / ((performance.now() - t0) / 1000) }, envStep);
       if (opts.evaluate !== undefined && envStep - lastEval >= (opts.evalInterval ?? DEFAULT_EVAL_INTERVAL)) {
         lastEval = envStep;
         stoppedEarly = opts.evaluate(envStep);

@@ -33,7 +33,7 @@ import { Progress } from './progress.js';
 import { loadDqnResume, runDqn, type DqnRunState } from '../drivers/offPolicy.js';
 import { loadTrialsResume, runTrials, trialMetrics } from '../drivers/trials.js';
 import { attachQueueSweep, clearFollowerMetrics, runQueueSweep, sweepIdOf, type QueueTuning } from '../drivers/queue.js';
-import { runPath } from '../protocol/runFiles.js';
+import { RUNS_DIR, runPath } from '../protocol/runFiles.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { loadOnPolicyResume, runOnPolicy } from '../drivers/onPolicy.js';
 import { loadGenerativeResume, runGenerative, type GenerativeRunState } from '../drivers/generative.js';
@@ -170,7 +170,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     resumed = await loadResume(runDir, spec);
   } else {
     spec = parseSpec(opts.spec);
-    runDir = path.join(opts.runsDir ?? 'runs', newRunId(spec.name));
+    runDir = path.join(opts.runsDir ?? RUNS_DIR, newRunId(spec.name));
   }
   if (opts.workers !== undefined) spec = { ...spec, workers: { ...spec.workers, rollout: opts.workers } };
   // a queue-backed sweep: its run directory is named by the sweep id, and whoever follows it rewrites it from Redis
@@ -179,7 +179,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   const trials = checkExperiment(spec, opts.resume !== undefined ? runPath(runDir, 'spec') : '', { asTrials: queueUrl !== undefined });
   if (queueUrl !== undefined) {
     if (opts.resume !== undefined) throw new Error('--resume: a queue-backed sweep is re-attached with --attach SWEEP_ID, not resumed');
-    runDir = path.join(opts.runsDir ?? 'runs', sweepIdOf(spec));
+    runDir = path.join(opts.runsDir ?? RUNS_DIR, sweepIdOf(spec));
   }
   const runId = path.basename(runDir);
   const backend = await initBackend();

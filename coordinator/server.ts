@@ -249,7 +249,7 @@ export class CoordinatorServer {
       peer.ws.close(code === 'protocol_version' ? CLOSE.badHello : CLOSE.unauthorized, message.slice(0, 100));
       return;
     }
-    if (++peer.badFrames > (this.opts.maxBadFrames ?? 100)) peer.ws.close(1008, 'too many invalid frames');
+    if (++peer.badFrames > (this.opts.maxBadFrames ?? 100)) peer.ws.close(CLOSE.tooManyBadFrames, 'too many invalid frames');
   }
 
   private onFrame(peer: Peer, data: RawData, isBinary: boolean): void {

@@ -6,6 +6,7 @@
  * (coordinator/cli.ts); a tabular spec given to `nnlab run` trains as a trial (drivers/trials.ts).
  */
 import path from 'node:path';
+import { RUNS_DIR } from '../protocol/runFiles.js';
 import { spec as findEnvSpec } from '../envs/index.js';
 import { parseRlSpec } from '../drivers/spec.js';
 import { checkExperiment } from '../drivers/specCheck.js';
@@ -38,7 +39,7 @@ export async function trainTabular(opts: TrainTabularOptions): Promise<RunOutcom
   });
   checkExperiment(spec);
   findEnvSpec(opts.env); // unknown id: "did you mean" error before anything is written
-  const runDir = path.join(opts.runsDir ?? 'runs', newRunId(spec.name));
+  const runDir = path.join(opts.runsDir ?? RUNS_DIR, newRunId(spec.name));
   writeRunFiles(runDir, spec, opts.backend);
   const metrics = new MetricsLog(runDir);
   let outcome: RunOutcome;

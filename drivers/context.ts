@@ -8,6 +8,7 @@
  * which coordinator/scheduler.ts and coordinator/runDir.ts implement.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { formatMetric } from '../base/format.js';
 import type { TensorMap } from '../core/tensors.js';
 import type { HiddenActivation } from '../core/activation.js';
 import type { EnvRef } from '../protocol/tasks.js';
@@ -162,6 +163,16 @@ export interface ReportedEvaluation {
   checkpoint: string;
   /** The model's name under the checkpoint's models/. */
   model: string;
+}
+
+/**
+ * The one line that reports a greedy evaluation of an RL run's final policy (a run's outcome
+ * message, a one-trial sweep's, `nnlab eval`'s re-evaluation): its episodes, mean return and, where
+ * known, the returns' standard deviation, written with the terminal's one metric formatter
+ * (base/format.ts), so a tabular agent's 0.730 and a DQN's 487.3 are both read to four digits.
+ */
+export function greedyEvaluationText(episodes: number, meanReturn: number, stdReturn?: number): string {
+  return `greedy evaluation over ${episodes} episodes: mean return ${formatMetric(meanReturn)}${stdReturn !== undefined ? ` ± ${formatMetric(stdReturn)}` : ''}`;
 }
 
 export interface RunOutcome {

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
+import { RUNS_DIR } from '../protocol/runFiles.js';
 import { Rng } from '../base/rng.js';
 import { buildMlp } from '../core/nn.js';
 import { makeOptimizer } from '../core/optim.js';
@@ -83,7 +84,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ accuracy: number; lo
   }
   const acc = accuracy();
   const seconds = (performance.now() - t0) / 1000;
-  const dir = await saveCheckpoint(opts.outDir ?? path.join('runs', `demo-${opts.seed}`), { models: { classifier: model }, optimizers: { adam: opt }, meta: { accuracy: acc, epochs: opts.epochs, backend: opts.backend } });
+  const dir = await saveCheckpoint(opts.outDir ?? path.join(RUNS_DIR, `demo-${opts.seed}`), { models: { classifier: model }, optimizers: { adam: opt }, meta: { accuracy: acc, epochs: opts.epochs, backend: opts.backend } });
   log(`done in ${seconds.toFixed(1)} s: training accuracy ${(acc * 100).toFixed(1)}% (chance 50%); checkpoint ${dir}`);
   model.dispose();
   opt.dispose();

@@ -12,6 +12,7 @@ import { greedyPolicy, resolveDqnConfig } from '../agents/dqn.js';
 import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
 import { ensureModule, moduleRef } from '../workers/envModules.js';
 import { loadSpecFile } from './spec.js';
+import { greedyEvaluationText } from './context.js';
 import { makeGenerativeLearner } from '../generative/models.js';
 import type { GenerativeKind } from '../generative/kinds.js';
 import { encodePng, sampleGrid } from '../generative/png.js';
@@ -49,6 +50,6 @@ export async function evalRun(runDir: string, episodes: number, log: (l: string)
   const params = getParams(model);
   model.dispose();
   const r = evaluatePolicy(spec.env.id, greedyPolicy(params, config.activation), episodes, EVAL_SEEDS.recheck(spec.seed), spec.env.kwargs);
-  log(`${path.basename(ckpt)} of ${runDir}: greedy evaluation over ${episodes} episodes on ${spec.env.id}: mean return ${r.meanReturn.toFixed(1)} ± ${r.stdReturn.toFixed(1)}`);
+  log(`${path.basename(ckpt)} of ${runDir} on ${spec.env.id}: ${greedyEvaluationText(episodes, r.meanReturn, r.stdReturn)}`);
   return r.meanReturn;
 }

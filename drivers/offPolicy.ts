@@ -35,12 +35,12 @@ import { dqnEnvSizes, resolveDqnConfig, greedyPolicy, initialDqnParams, epsilonS
 import { OffPolicySchedule } from '../agents/offPolicy.js';
 import type { TrainPhase } from '../agents/types.js';
 import { finalEvaluation, GoalRule, summarizeEpisodes, type EpisodeBlock, type EvalResult } from '../agents/evaluate.js';
-import { EPISODIC_LENGTH, EPISODIC_RETURN, FINAL_MEAN_RETURN } from '../agents/metricNames.js';
+import { EPISODE_RETURN_WINDOW, EPISODIC_LENGTH, EPISODIC_RETURN, EVAL_EPISODE_COUNT, EVAL_MEAN_RETURN, FINAL_MEAN_RETURN, SPS, TD_LOSS } from '../agents/metricNames.js';
 import { RolloutRunner, type RolloutRunnerState } from '../workers/rollout.js';
 import { defaultEnvSteps, type EvaluateTask, type RolloutResult, type RolloutTask } from '../protocol/tasks.js';
 import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
 import { EMPTY_ROUND, InlineLearner, LearnerLost, ProcessLearner, WarmStartLearner, type LearnerClient } from './learner.js';
-import type { MetricsMark, RlRunContext, RunOutcome } from './context.js';
+import { greedyEvaluationText, type MetricsMark, type RlRunContext, type RunOutcome } from './context.js';
 import { checkedRollout } from './validate.js';
 import { loadDqnRunState } from './runState.js';
 import { runPath } from '../protocol/runFiles.js';
@@ -64,6 +64,7 @@ export interface DqnRunState {
   learner: DqnLearnerState;
   params: TensorMap;
   paramsVersion: number;
+  /** The last EPISODE_RETURN_WINDOW training episodes' returns (the progress line's trailing mean). */
   recentReturns: number[];
   /** The env streams (exact resume): the single-process runners', or the last accepted rollouts'. */
   streams?: RolloutRunnerState[];
@@ -273,7 +274,7 @@ async function trainRun(ctx: RlRunContext, setup: DqnSetup, learner0: LearnerCli
     for (let k = 0; k < r.episodeReturns.length; k++) {
       s.episodes++;
       s.recentReturns.push(r.episodeReturns[k]!);
-      if (s.recentReturns.length > 20) s.recentReturns.shift();
+      if (s.recentReturns.length > EPISODE_RETURN_WINDOW) s.recentReturns.shift();
       ctx.metrics.write(s.envSteps + r.episodeEnds[k]! + 1, { [EPISODIC_RETURN]: r.episodeReturns[k]!, [EPISODIC_LENGTH]: r.episodeLengths[k]! });
     }
     s.envSteps += n;
@@ -357,7 +358,7 @@ async function trainRun(ctx: RlRunContext, setup: DqnSetup, learner0: LearnerCli
     appliedThrough = plannedThrough;
     s.params = r.params;
     s.paramsVersion = r.version;
-    ctx.metrics.write(s.envSteps, { 'losses/td_loss': r.meanLoss, 'charts/sps': s.envSteps / Math.max(1e-9, ctx.metrics.time - startTime), 'charts/updates': r.updates, 'charts/policy_lag': policyLag });
+    ctx.metrics.write(s.envSteps, { [TD_LOSS]: r.meanLoss, [SPS]: s.envSteps / Math.max(1e-9, ctx.metrics.time - startTime), 'charts/updates': r.updates, 'charts/policy_lag': policyLag });
     policyLag = 0;
     ctx.publish(s.params, s.paramsVersion, config.activation);
   };
@@ -420,7 +421,7 @@ async function trainRun(ctx: RlRunContext, setup: DqnSetup, learner0: LearnerCli
   };
   /** Records a check; true when its snapshot met the goal (and becomes what the run saves). */
   const judge = (v: Verdict): boolean => {
-    ctx.metrics.write(v.snap.envStep, { 'eval/mean_return': v.check.meanReturn, 'eval/episodes': v.check.returns.length, 'eval/policy_version': v.snap.version });
+    ctx.metrics.write(v.snap.envStep, { [EVAL_MEAN_RETURN]: v.check.meanReturn, [EVAL_EPISODE_COUNT]: v.check.returns.length, 'eval/policy_version': v.snap.version });
     lastEvaluation = { envStep: v.snap.envStep, policyVersion: v.snap.version, updates: v.snap.updates, meanReturn: v.check.meanReturn, episodes: v.check.returns.length, firstSeed: rule.quick.firstSeed };
     if (v.fresh === undefined || !rule.reaches(v.check)) return false;
     if (rule.reaches(v.fresh)) {
@@ -612,7 +613,7 @@ async function trainRun(ctx: RlRunContext, setup: DqnSetup, learner0: LearnerCli
   const model = goalSnapshot ?? snapshot();
   const outcome: RunOutcome = {
     state: 'finished',
-    message: `greedy evaluation over ${spec.eval.finalEpisodes} episodes: mean return ${final.meanReturn.toFixed(1)} ± ${final.stdReturn.toFixed(1)}`,
+    message: greedyEvaluationText(spec.eval.finalEpisodes, final.meanReturn, final.stdReturn),
     envSteps: s.envSteps,
     finalScore: final.meanReturn,
     evaluation: { finalScore: final.meanReturn, finalStd: final.stdReturn, finalEpisodes: final.returns.length, firstSeed: rule.fresh.firstSeed, policyVersion: model.version, updates: model.updates, checkpoint: saved, model: 'q' },

@@ -9,7 +9,7 @@ import { EPISODIC_RETURN, FINAL_MEAN_RETURN } from '../agents/metricNames.js';
 import { RL_AGENTS } from '../agents/registry.js';
 import type { TrainPgOptions } from '../agents/onPolicy.js';
 import { defaultEnvSteps } from '../protocol/tasks.js';
-import type { RlRunContext, RunOutcome } from './context.js';
+import { greedyEvaluationText, type RlRunContext, type RunOutcome } from './context.js';
 import type { RlSpec } from './spec.js';
 
 /** How a policy-gradient run resumes: it does not (its checkpoint is its end, not a point to continue from), so `--resume RUN_DIR` is refused. */
@@ -53,7 +53,7 @@ export async function runOnPolicy(ctx: RlRunContext): Promise<RunOutcome> {
   learner.dispose();
   const outcome: RunOutcome = {
     state: 'finished',
-    message: `${result.envSteps} env steps in ${result.wallSeconds.toFixed(1)} s; greedy evaluation over ${final.returns.length} episodes: mean return ${final.meanReturn.toFixed(1)} ± ${final.stdReturn.toFixed(1)}`,
+    message: `${result.envSteps} env steps in ${result.wallSeconds.toFixed(1)} s; ${greedyEvaluationText(final.returns.length, final.meanReturn, final.stdReturn)}`,
     envSteps: result.envSteps,
     finalScore: final.meanReturn,
     evaluation: { finalScore: final.meanReturn, finalStd: final.stdReturn, finalEpisodes: final.returns.length, firstSeed: final.firstSeed, policyVersion: version, updates: learner.updates, checkpoint: saved, model: 'policy' },

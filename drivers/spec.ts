@@ -14,7 +14,7 @@ import { issueText } from '../base/schemas.js';
 import { redisUrlProblem } from '../protocol/redisUrl.js';
 import { SPEC_LIMITS, SAFE_NAME } from '../protocol/limits.js';
 import { RL_ALGOS, type RlAlgo } from '../agents/algos.js';
-import { EVAL_EPISODES, GOAL_EPISODES } from '../agents/evalEpisodes.js';
+import { DEFAULT_EVAL_INTERVAL, EVAL_EPISODES, GOAL_EPISODES } from '../agents/evalEpisodes.js';
 import { GENERATIVE_KINDS, type GenerativeKind } from '../generative/kinds.js';
 import { BACKENDS } from '../core/backendNames.js';
 
@@ -152,8 +152,8 @@ const specObject = z
       .prefault({}),
     eval: z
       .strictObject({
-        /** Env steps between greedy evaluations (0: none). */
-        interval: capped(0, SPEC_LIMITS.interval).default(5000),
+        /** Env steps between greedy evaluations (0: none; default DEFAULT_EVAL_INTERVAL, as the training loops'). */
+        interval: capped(0, SPEC_LIMITS.interval).default(DEFAULT_EVAL_INTERVAL),
         episodes: capped(1, SPEC_LIMITS.evalEpisodes).default(EVAL_EPISODES),
         /** Stop when the greedy mean return reaches this. */
         goal: z.number().optional(),

@@ -14,8 +14,9 @@ import { discreteEnv, GREEDY_MAX_STEPS, greedyTabularPolicy, trainTabular } from
 import { finalEvaluation } from '../agents/evaluate.js';
 import { formatMetric } from '../base/format.js';
 import type { Metrics } from '../agents/types.js';
+import { EVAL_MEAN_RETURN } from '../agents/metricNames.js';
 import { TABULAR_EPISODES } from '../protocol/tasks.js';
-import type { RunMetrics, RunOutcome } from './context.js';
+import { greedyEvaluationText, type RunMetrics, type RunOutcome } from './context.js';
 
 export interface TrainOptions {
   agent: string;
@@ -47,7 +48,7 @@ export async function runTrain(opts: TrainOptions): Promise<RunOutcome> {
     opts.metrics.write(step, m);
     envSteps = step;
     const now = performance.now();
-    if (m['eval/mean_return'] !== undefined || now - lastLog > 2000) {
+    if (m[EVAL_MEAN_RETURN] !== undefined || now - lastLog > 2000) {
       lastLog = now;
       const fields = Object.entries(m).map(([k, v]) => `${k} ${formatMetric(v)}`);
       log(`step ${String(step).padStart(7)}  ${fields.join('  ')}`);
@@ -58,7 +59,7 @@ export async function runTrain(opts: TrainOptions): Promise<RunOutcome> {
   const env = discreteEnv(make(opts.env), Agent.agentName);
   const agent = Agent.forEnv(env, { seed: opts.seed });
   trainTabular(env, agent, { episodes: opts.budget ?? TABULAR_EPISODES, onMetrics });
-  const { meanReturn } = finalEvaluation(env, greedyTabularPolicy(agent.params), { episodes: opts.finalEpisodes, seed: opts.seed, maxSteps: GREEDY_MAX_STEPS });
+  const { meanReturn, stdReturn } = finalEvaluation(env, greedyTabularPolicy(agent.params), { episodes: opts.finalEpisodes, seed: opts.seed, maxSteps: GREEDY_MAX_STEPS });
   await agent.save(runPath(runDir, 'checkpoints'));
-  return { state: 'finished', message: `greedy evaluation over ${opts.finalEpisodes} episodes: mean return ${meanReturn.toFixed(3)}; Q table in ${runDir}/checkpoints`, envSteps, finalScore: meanReturn };
+  return { state: 'finished', message: `${greedyEvaluationText(opts.finalEpisodes, meanReturn, stdReturn)}; Q table in ${runDir}/checkpoints`, envSteps, finalScore: meanReturn };
 }

@@ -8,14 +8,13 @@
  * one run by a remote WebSocket worker keeps no files (its curve and score come back).
  */
 import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { runPath } from '../protocol/runFiles.js';
+import { runPath, trialDir } from '../protocol/runFiles.js';
 import { expandGenerativeSweep, expandRlSweep, type ExperimentSpec, type GenerativeSpec, type RlSpec, type Trial } from './spec.js';
 import { GENERATIVE_EPOCHS, TABULAR_EPISODES, type EnvRef, type GenerativeTrialTask, type RlTrialTask, type TrialTask } from '../protocol/tasks.js';
 import type { TrialMetricNames } from '../protocol/messages.js';
 import { classifierEvaluation, generativeScoreMetric } from './generative.js';
-import type { RunContext, RunOutcome, RunServices, RunTarget } from './context.js';
-import { RL_TRIAL_METRICS } from '../agents/metricNames.js';
+import { greedyEvaluationText, type RunContext, type RunOutcome, type RunServices, type RunTarget } from './context.js';
+import { finalMetricOf, RL_TRIAL_METRICS, trialMetric } from '../agents/metricNames.js';
 
 /**
  * How a run of trials resumes: it does not, so `--resume RUN_DIR` is refused. Each trial of a
@@ -89,11 +88,6 @@ export function sweepWork(runId: string, target: RunTarget, outDir?: (index: num
   return expandGenerativeSweep(target.spec).map((trial) => ({ trial, task: generativeTrialTask(runId, trial, outDir?.(trial.index)) }));
 }
 
-/** A trial's own directory in its run (or sweep) directory: where a generative trial writes its samples and generator. */
-export function trialDir(runDir: string, index: number): string {
-  return path.join(runDir, `trial-${index}`);
-}
-
 /**
  * The names a trial's metrics are written under, and what one point of its curve is: an RL
  * trial's training returns (one per episode) and greedy final mean return; a generative trial's
@@ -103,14 +97,14 @@ export function trialMetrics(spec: ExperimentSpec): TrialMetricNames {
   if (spec.model === undefined) return RL_TRIAL_METRICS;
   const metric = generativeScoreMetric(spec);
   if (metric === undefined) throw new Error(`a ${spec.model.kind} trial without the classifier evaluation (eval.interval 0) has no score`);
-  return { curve: metric, final: `eval/final_${metric.slice('eval/'.length)}`, unit: 'epoch' };
+  return { curve: metric, final: finalMetricOf(metric), unit: 'epoch' };
 }
 
 /** Writes a finished trial's training curve and final score as metrics (namespaced by trial index in a sweep of several). */
 export function writeTrialMetrics(ctx: Pick<RunServices, 'metrics'>, total: number, index: number, names: TrialMetricNames, curve: ArrayLike<number>, finalScore: number): void {
-  const prefix = total > 1 ? `trial/${index}/` : '';
-  ctx.metrics.writeSeries(`${prefix}${names.curve}`, curve);
-  ctx.metrics.write(curve.length, { [`${prefix}${names.final}`]: finalScore });
+  const named = (metric: string) => (total > 1 ? trialMetric(index, metric) : metric);
+  ctx.metrics.writeSeries(named(names.curve), curve);
+  ctx.metrics.write(curve.length, { [named(names.final)]: finalScore });
 }
 
 /** Resolves when any of `promises` settles or after `ms` milliseconds, whichever comes first. */
@@ -169,7 +163,7 @@ export async function runTrials(ctx: RunContext): Promise<RunOutcome> {
   }
   const wall = (performance.now() - t0) / 1000;
   const best = rows[0]!;
-  const single = ctx.spec.model !== undefined ? `${ctx.spec.model.kind}: ${trialMetrics(trials[0]!.spec).curve} ${best.finalScore.toFixed(3)} after the last epoch` : `greedy evaluation over ${ctx.spec.eval.finalEpisodes} episodes: mean return ${best.finalScore.toFixed(2)}`;
+  const single = ctx.spec.model !== undefined ? `${ctx.spec.model.kind}: ${trialMetrics(trials[0]!.spec).curve} ${best.finalScore.toFixed(3)} after the last epoch` : greedyEvaluationText(ctx.spec.eval.finalEpisodes, best.finalScore);
   const message =
     trials.length === 1
       ? single

@@ -25,6 +25,7 @@ import { evaluateGenerator, featureStats, GENERATIVE_EVAL_SEEDS, type FeatureSta
 import { loadOrTrainClassifier, type Classifier } from './lenet.js';
 import type { GenerativeLearner, ImageBatch, Metrics } from './types.js';
 import { MNIST_CLASSES } from './kinds.js';
+import { STEPS_PER_S } from '../agents/metricNames.js';
 
 export interface TrainGenerativeOptions {
   /** Registry kind: 'vae', 'vae-conv', 'gan', 'wgan', 'wgan-gp', … (kinds.ts). */
@@ -268,7 +269,7 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
         if (step % metricsEvery === 0) {
           const out: Metrics = {};
           for (const [k, s] of window) out[k] = s.sum / s.n;
-          out['charts/steps_per_s'] = windowSteps / ((now - windowStart) / 1000);
+          out[STEPS_PER_S] = windowSteps / ((now - windowStart) / 1000);
           opts.onMetrics?.(out, step);
           window.clear();
           windowStart = now;
@@ -287,7 +288,7 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
       const t1 = performance.now();
       const metrics: Metrics = {};
       for (const [k, s] of sums) metrics[k] = s.sum / s.n;
-      metrics['charts/steps_per_s'] = epochSteps / trainSeconds;
+      metrics[STEPS_PER_S] = epochSteps / trainSeconds;
       await opts.remote?.pull(learner);
       const samplePath = path.join(opts.outDir, 'samples', `epoch-${String(epoch).padStart(3, '0')}.png`);
       const samplesPng = encodePng(sampleGrid(learner.sample(fixedZ, fixedLabels), 10, 10));

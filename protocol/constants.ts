@@ -28,4 +28,8 @@ export const CLOSE = {
   tooLarge: 1009,
   /** The worker sent repeated bad results, task errors or missed deadlines (scheduler.ts). */
   quarantined: 4409,
+  /** An authenticated peer sent more invalid frames than the server allows (maxBadFrames; the standard policy-violation code). */
+  tooManyBadFrames: 1008,
+  /** A normal close (the standard code): for a remote worker that finished its handshake, the run is over, as runEnded. */
+  normal: 1000,
 } as const;

@@ -23,7 +23,18 @@ export const RUN_FILES = {
   checkpoints: 'checkpoints',
 } as const;
 
+/** Where runs' directories go unless told otherwise (`runs/<id>/`, a queue worker's `runs/<sweep id>/trial-<index>/`), relative to the working directory. */
+export const RUNS_DIR = 'runs';
+
 /** The path of one of RUN_FILES in `runDir`. */
 export function runPath(runDir: string, file: keyof typeof RUN_FILES): string {
   return path.join(runDir, RUN_FILES[file]);
+}
+
+/**
+ * A trial's own directory in its run (or sweep) directory: where a generative trial writes its
+ * samples and generator, and a queue worker its trial's result.json.
+ */
+export function trialDir(runDir: string, index: number): string {
+  return path.join(runDir, `trial-${index}`);
 }

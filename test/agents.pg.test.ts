@@ -27,6 +27,8 @@ import type { PgLearnerConfig } from '../agents/pgLearner.js';
 import { RL_ALGOS, RL_FAMILY, TABULAR_ALGOS } from '../agents/algos.js';
 import { RL_AGENTS } from '../agents/registry.js';
 import type { Metrics } from '../agents/types.js';
+import { DEFAULT_EVAL_INTERVAL } from '../agents/evalEpisodes.js';
+import { parseSpec } from '../drivers/spec.js';
 import { close, useCpu, test } from './helpers.js';
 
 test.before(useCpu);
@@ -207,6 +209,35 @@ test('λ ← γλ: the actor scale is 1 at every episode start and multiplies by
     if (s.ended) episodes++;
   }
   assert.ok(episodes >= 2, `random CartPole episodes end within 120 steps (${episodes})`);
+});
+
+test("a loop's evaluations without an evalInterval come every DEFAULT_EVAL_INTERVAL env steps, a spec's default eval.interval", () => {
+  // one interval, so a standalone trainer's loop evaluates as often as `nnlab run` of a spec that names none
+  assert.is(parseSpec({ env: { id: 'CartPole-v1' }, agent: { algo: 'reinforce' } }).eval.interval, DEFAULT_EVAL_INTERVAL);
+  const rng = new Rng(3);
+  const actions = new Int32Array(8);
+  const evaluatedAt: number[] = [];
+  runOnPolicy({
+    envId: 'CartPole-v1',
+    head: CARTPOLE,
+    numEnvs: 8,
+    numSteps: 125,
+    totalTimesteps: 3 * DEFAULT_EVAL_INTERVAL,
+    seed: 5,
+    act: () => {
+      for (let e = 0; e < 8; e++) actions[e] = rng.int(2);
+      return { actions, logProbs: new Float32Array(8), values: new Float32Array(8) };
+    },
+    update: (): Metrics => ({}),
+    onParamsUpdated: () => {},
+    evaluate: (envStep) => {
+      evaluatedAt.push(envStep);
+      return false;
+    },
+  });
+  // an update each 1000 env steps (8 envs × 125 steps), so the interval is met exactly
+  assert.is(DEFAULT_EVAL_INTERVAL % 1000, 0);
+  assert.equal(evaluatedAt, [1, 2, 3].map((k) => k * DEFAULT_EVAL_INTERVAL));
 });
 
 test('REINFORCE\'s episode loop stores observations as vector env rows: a Discrete state as its index, a Tuple flattened', () => {

@@ -16,6 +16,7 @@ import { greedyPolicy } from '../agents/dqn.js';
 import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
 import { PolicyActor } from '../agents/policies.js';
 import { readMetrics, type ResultFile } from '../coordinator/runDir.js';
+import { greedyEvaluationText } from '../drivers/context.js';
 import { test, useCpu } from './helpers.js';
 
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-result-'));
@@ -37,6 +38,13 @@ async function scoreSavedQ(modelDir: string, episodes: number, firstSeed: number
   model.dispose();
   return evaluatePolicy('CartPole-v1', greedyPolicy(params, 'relu'), episodes, firstSeed).meanReturn;
 }
+
+test("a final evaluation's line: every driver writes its mean (and spread) with the terminal's one formatter", () => {
+  assert.is(greedyEvaluationText(100, 487.25, 12.5), 'greedy evaluation over 100 episodes: mean return 487.3 ± 12.50');
+  // a tabular agent's success rate keeps its digits; a whole return is written whole
+  assert.is(greedyEvaluationText(100, 0.73), 'greedy evaluation over 100 episodes: mean return 0.730');
+  assert.is(greedyEvaluationText(20, 500, 0), 'greedy evaluation over 20 episodes: mean return 500 ± 0');
+});
 
 test('DQN with rollout threads and a learner process: the saved model is the version whose score was reported', async () => {
   const seed = 3;
@@ -79,7 +87,7 @@ test('DQN with rollout threads and a learner process: the saved model is the ver
   assert.is(await scoreSavedQ(modelDir, finalEpisodes, EVAL_SEEDS.check(seed)), goalCheck['eval/mean_return']);
   assert.is(await scoreSavedQ(modelDir, finalEpisodes, EVAL_SEEDS.final(seed)), result.finalScore);
   assert.is(result.finalScore, r.finalScore);
-  assert.match(result.message ?? '', `mean return ${result.finalScore!.toFixed(1)}`);
+  assert.is(result.message, greedyEvaluationText(finalEpisodes, result.finalScore!, result.finalStd));
 });
 
 test('A2C in the coordinator process: result.json scores the saved policy on the final seeds', async () => {

@@ -28,6 +28,7 @@ test('a minimal spec gets the documented defaults', () => {
   assert.is(s.seed, 0);
   assert.is(s.workers.rollout, 2);
   assert.is(s.workers.learner.process, true);
+  assert.is(s.eval.interval, 5000);
   assert.is(s.eval.finalEpisodes, 100);
   assert.is(s.checkpoint.interval, 10_000);
   assert.is(s.workers.gradient, 0);

@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dqnForward } from '../agents/dqn.js';
+import { finalMetricOf, parseTrialMetric, trialMetric } from '../agents/metricNames.js';
 import { Rng } from '../base/rng.js';
 import type { TensorMap } from '../core/tensors.js';
 import type { HiddenActivation } from '../core/activation.js';
@@ -197,6 +198,32 @@ test("the page reads a sweep's trial list only when it is one", async () => {
   for (const bad of [{ rows: good }, [{ index: '1', overrides: {} }], [{ index: 1 }], [{ index: 1, overrides: null }], [null], 'x']) {
     assert.is(trialRows(bad), undefined, JSON.stringify(bad));
   }
+});
+
+test("the page's panels: both throughputs (an RL run's env steps/s, a generative run's iterations/s) in the speed panel", async () => {
+  const { panelOf } = await bundle<{ panelOf(name: string): string }>('panels');
+  const expected: [string, string][] = [
+    ['charts/episodic_return', 'return'],
+    ['charts/sps', 'speed'],
+    ['charts/steps_per_s', 'speed'],
+    ['eval/mean_return', 'eval'],
+    ['eval/final_mean_return', 'eval'],
+    ['eval/test_elbo', 'eval'],
+    ['eval/episodes', 'none'],
+    ['losses/td_loss', 'loss'],
+    ['trial/3/charts/episodic_return', 'trial'],
+    ['charts/epsilon', 'more'],
+    ['charts/data_parallel_steps_per_s', 'more'],
+  ];
+  for (const [name, panel] of expected) assert.is(panelOf(name), panel, name);
+});
+
+test("a sweep's per-trial names: the page reads back what the drivers write; a final score's name from its curve's", () => {
+  assert.is(trialMetric(12, 'charts/episodic_return'), 'trial/12/charts/episodic_return');
+  assert.equal(parseTrialMetric(trialMetric(12, 'eval/final_test_elbo')), { index: 12, metric: 'eval/final_test_elbo' });
+  for (const other of ['charts/episodic_return', 'trial/x/eval/a', 'trial/3/', 'trials/3/eval/a']) assert.is(parseTrialMetric(other), undefined, other);
+  assert.is(finalMetricOf('eval/test_elbo'), 'eval/final_test_elbo');
+  assert.throws(() => finalMetricOf('charts/sps'), /'charts\/sps' is not an evaluation metric/);
 });
 
 test("the page's $ checks an element's class, naming the id, instead of trusting a type argument", async () => {

@@ -22,7 +22,7 @@ import { ownField } from '../base/plainData.js';
 import { firstIssueText } from '../base/schemas.js';
 import { connectionOptions, jobDataSchema, jobResultSchema, QUEUE_NAME, redisErrorLogger, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../protocol/queue.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
-import { runPath } from '../protocol/runFiles.js';
+import { RUNS_DIR, runPath, trialDir } from '../protocol/runFiles.js';
 import { installShipped, type CodePolicy } from './envModules.js';
 import { TrialProgress } from './trialProgress.js';
 import type { TrialTask } from '../protocol/tasks.js';
@@ -43,7 +43,7 @@ export interface QueueWorkerOptions {
   lockDurationMs?: number;
   /** How often this worker looks for stalled jobs (BullMQ stalledInterval; default 30 000 ms). */
   stalledIntervalMs?: number;
-  /** Where trial directories go (default runs/). */
+  /** Where trial directories go (default RUNS_DIR, runs/). */
   runsDir?: string;
   log?: (line: string) => void;
   /** Stop when this aborts: finish the trials running, take no new ones. */
@@ -77,7 +77,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<number> 
   const concurrency = Math.max(1, opts.concurrency ?? 1);
   const me = opts.name ?? `${os.hostname()}-${process.pid}`;
   const host = os.hostname();
-  const runsDir = path.resolve(opts.runsDir ?? 'runs');
+  const runsDir = path.resolve(opts.runsDir ?? RUNS_DIR);
   const policy: CodePolicy = { allowCode: opts.allowCode, allowModules: new Set(opts.allowModules) };
   const pool = new Piscina({ filename: THREAD_FILE, minThreads: concurrency, maxThreads: concurrency, idleTimeout: 60_000 });
   const errors = redisErrorLogger(opts.url, log);
@@ -88,7 +88,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<number> 
     if (!parsed.success) throw new UnrecoverableError(`job ${job.id ?? '?'} is not an nnlab trial: ${firstIssueText(parsed.error, { root: 'data' })}`);
     const data = parsed.data satisfies TrialJobData;
     let task: TrialTask = data.task;
-    const runDir = path.join(runsDir, data.sweepId, `trial-${task.trial}`);
+    const runDir = trialDir(path.join(runsDir, data.sweepId), task.trial);
     if (task.family === 'rl' && task.env.module !== undefined) {
       const installed = installShipped(task.env.module, policy);
       if (!installed.ok) throw new Error(`worker ${me}: ${installed.message}`);

@@ -72,7 +72,7 @@ export async function runRemoteWorker(opts: RemoteWorkerOptions): Promise<number
       deadline = setTimeout(() => fail(`the coordinator at ${url.host} did not prove within ${(opts.handshakeTimeoutMs ?? 15_000) / 1000} s that it knows the run token`), opts.handshakeTimeoutMs ?? 15_000);
       ws.on('error', (e) => fail(`cannot reach coordinator at ${url.href}: ${e.message}`));
       ws.on('close', (code, reason) => {
-        if (state === 'ready' && (code === CLOSE.runEnded || code === 1000)) resolve(done);
+        if (state === 'ready' && (code === CLOSE.runEnded || code === CLOSE.normal)) resolve(done);
         else if (code === CLOSE.codeRefused) reject(new Error(`this worker refused the run's shipped code (${reason.toString()}); the coordinator let it go. Start it with --allow-code (or --allow-module SHA256) only if you trust that coordinator's operator to run code here`));
         else reject(new Error(`coordinator closed the connection (${code}${reason.length > 0 ? `: ${reason.toString()}` : ''})`));
       });

@@ -11,10 +11,11 @@ import { MetricStore, movingAverage } from './store.js';
 import type { RunSummary, TrialStatus } from './types.js';
 import { trialRows, type PageMessage } from './frames.js';
 import { $, TrialTable, describeTrials, fmt, refreshAges, renderRun, renderWorkers, type TrialRow } from './views.js';
-import { EPISODIC_RETURN, RL_TRIAL_METRICS } from '../../agents/metricNames.js';
+import { EPISODE_RETURN_WINDOW, EPISODIC_RETURN, FINAL_PREFIX, RL_TRIAL_METRICS, parseTrialMetric } from '../../agents/metricNames.js';
+import { panelOf } from './panels.js';
 
-/** Episodes in the smoothed return (trailing mean). */
-const SMOOTHING = 20;
+/** Episodes in the smoothed return (trailing mean): the DQN progress line's window. */
+const SMOOTHING = EPISODE_RETURN_WINDOW;
 /** Charts redraw at most this often (ms). */
 const REDRAW_MS = 300;
 
@@ -36,12 +37,10 @@ let trialLabelsAsked = false;
 /** Queue-backed sweeps: each trial's state in the queue, from run_state. */
 let queueTrials = new Map<number, TrialStatus>();
 
-/** Metrics drawn by a named panel; the rest get a small chart each under "more metrics". */
-const isReturn = (n: string) => n === EPISODIC_RETURN;
-const isEval = (n: string) => n.startsWith('eval/') && n !== 'eval/episodes';
-const isLoss = (n: string) => n.startsWith('losses/');
-const isSps = (n: string) => n === 'charts/sps' || n === 'charts/SPS';
-const isTrial = (n: string) => n.startsWith('trial/');
+/** Metrics drawn by a named panel (panels.ts); the rest get a small chart each under "more metrics". */
+const isEval = (n: string) => panelOf(n) === 'eval';
+const isLoss = (n: string) => panelOf(n) === 'loss';
+const isSpeed = (n: string) => panelOf(n) === 'speed';
 
 function show(id: string, visible: boolean): void {
   $(id).hidden = !visible;
@@ -66,15 +65,14 @@ function drawCharts(): void {
     const picked = names.filter(pick).sort();
     show(panel, picked.length > 0);
     if (picked.length === 0) return;
-    const defs: SeriesDef[] = picked.map((n, i) => ({ label: n, stroke: PALETTE[i % PALETTE.length]!, pointsOnly: pointsOnly && n.startsWith('eval/final_') }));
+    const defs: SeriesDef[] = picked.map((n, i) => ({ label: n, stroke: PALETTE[i % PALETTE.length]!, pointsOnly: pointsOnly && n.startsWith(FINAL_PREFIX) }));
     chart.set(defs, align(picked.map((n) => store.get(n)!.sorted())));
   };
   group(isEval, evalChart, 'panel-eval', true);
   group(isLoss, lossChart, 'panel-loss');
-  group(isSps, spsChart, 'panel-sps');
+  group(isSpeed, spsChart, 'panel-sps');
   for (const n of names) {
-    if (n === 'eval/episodes') continue; // a count, not a curve
-    if (isReturn(n) || isEval(n) || isLoss(n) || isSps(n) || isTrial(n)) continue;
+    if (panelOf(n) !== 'more') continue;
     let chart = moreCharts.get(n);
     if (chart === undefined) {
       const panel = document.createElement('div');
@@ -122,12 +120,12 @@ function drawSweep(names: string[]): void {
   const tm = run?.trialMetrics ?? RL_TRIAL_METRICS;
   const trials = new Map<number, { curve?: string; final?: string }>();
   for (const n of names) {
-    const m = /^trial\/(\d+)\/(.+)$/.exec(n);
-    if (m === null || (m[2] !== tm.curve && m[2] !== tm.final)) continue;
-    const t = trials.get(Number(m[1])) ?? {};
-    if (m[2] === tm.curve) t.curve = n;
+    const m = parseTrialMetric(n);
+    if (m === undefined || (m.metric !== tm.curve && m.metric !== tm.final)) continue;
+    const t = trials.get(m.index) ?? {};
+    if (m.metric === tm.curve) t.curve = n;
     else t.final = n;
-    trials.set(Number(m[1]), t);
+    trials.set(m.index, t);
   }
   // episode returns are noisy (a trailing mean of 10); an epoch's score is drawn as it is
   const smoothing = tm.unit === 'episode' ? 10 : 1;
