@@ -191,15 +191,19 @@ if (!skip.has('gradient')) {
   const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-bench-grad-'));
   const { readFileSync } = await import('node:fs');
   const BATCH = 64;
-  // Two epochs of STEPS iterations: the first holds the threads' start and the 'auto' run's 8
-  // calibration iterations (half of them on the slower path), the second is the steady rate a real
-  // run (~940 iterations an epoch) trains at. The row compares second epochs; the first is reported.
-  const STEPS = 32;
+  // Two epochs: the first holds the threads' start and the 'auto' run's 8 calibration iterations
+  // (half of them on the slower path), the second is the steady rate a real run (~940 iterations
+  // an epoch) trains at. The row compares second epochs of STEPS iterations (about 20 s alone),
+  // learner alone and auto in interleaved pairs, PAIRS of them; the forced shardings, which only
+  // show why auto chose as it did, run shorter epochs (FORCED_STEPS) in fewer repeats.
+  const STEPS = 64;
+  const FORCED_STEPS = 16;
+  const PAIRS = Math.min(repeats, 5);
   /** Images/s of each epoch of one 2-epoch DCGAN run, and an 'auto' run's choice. */
-  const rate = async (gradient: number, gradientMode: 'auto' | 'threads') => {
+  const rate = async (gradient: number, gradientMode: 'auto' | 'threads', steps: number) => {
     const r = await runExperiment({
       // rollout 0 and no learner process: gradient > 0 still gets real gradient threads (coordinator/run.ts)
-      spec: { name: 'grad', model: { kind: 'dcgan', config: {}, batchSize: BATCH }, budget: { epochs: 2, stepsPerEpoch: STEPS }, workers: { rollout: 0, gradient, ...(gradient > 0 ? { gradientMode } : {}), learner: { process: false } }, eval: { interval: 0 } },
+      spec: { name: 'grad', model: { kind: 'dcgan', config: {}, batchSize: BATCH }, budget: { epochs: 2, stepsPerEpoch: steps }, workers: { rollout: 0, gradient, ...(gradient > 0 ? { gradientMode } : {}), learner: { process: false } }, eval: { interval: 0 } },
       runsDir,
       log: () => {},
       progressOut: null,
@@ -225,30 +229,40 @@ if (!skip.has('gradient')) {
   const aloneFirst: number[] = [];
   const autoThreadsUsed: number[] = [];
   const autoRates: { dataParallelStepsPerSecond: number; learnerAloneStepsPerSecond: number }[] = [];
-  for (let k = 0; k < Math.min(repeats, 3); k++) {
-    // interleaved, so a change in the machine's load falls on every setting alike
-    const l = await rate(0, 'auto');
-    alone.push(l.imagesPerSecond);
-    aloneFirst.push(l.firstEpochImagesPerSecond);
-    one.push((await rate(1, 'threads')).imagesPerSecond);
-    two.push((await rate(2, 'threads')).imagesPerSecond);
-    const a = await rate(2, 'auto');
-    auto.push(a.imagesPerSecond);
-    autoFirst.push(a.firstEpochImagesPerSecond);
-    autoThreadsUsed.push(a.threadsUsed ?? Number.NaN);
-    if (a.dataParallelStepsPerSecond !== undefined && a.learnerAloneStepsPerSecond !== undefined) autoRates.push({ dataParallelStepsPerSecond: a.dataParallelStepsPerSecond, learnerAloneStepsPerSecond: a.learnerAloneStepsPerSecond });
-    console.log(`DCGAN images/s, 2nd epoch: learner alone ${alone.at(-1)!.toFixed(0)}, 1 thread ${one.at(-1)!.toFixed(0)}, 2 threads ${two.at(-1)!.toFixed(0)}, 2 auto ${a.imagesPerSecond.toFixed(0)} (kept ${a.threadsUsed === 0 ? 'the learner alone' : `${a.threadsUsed} threads`}); 1st epoch: alone ${l.firstEpochImagesPerSecond.toFixed(0)}, auto ${a.firstEpochImagesPerSecond.toFixed(0)}`);
+  for (let k = 0; k < PAIRS; k++) {
+    // interleaved, and the order flips each pair, so a drift of the machine's speed falls on both alike
+    const pair = k % 2 === 0 ? (['alone', 'auto'] as const) : (['auto', 'alone'] as const);
+    for (const which of pair) {
+      if (which === 'alone') {
+        const l = await rate(0, 'auto', STEPS);
+        alone.push(l.imagesPerSecond);
+        aloneFirst.push(l.firstEpochImagesPerSecond);
+      } else {
+        const a = await rate(2, 'auto', STEPS);
+        auto.push(a.imagesPerSecond);
+        autoFirst.push(a.firstEpochImagesPerSecond);
+        autoThreadsUsed.push(a.threadsUsed ?? Number.NaN);
+        if (a.dataParallelStepsPerSecond !== undefined && a.learnerAloneStepsPerSecond !== undefined) autoRates.push({ dataParallelStepsPerSecond: a.dataParallelStepsPerSecond, learnerAloneStepsPerSecond: a.learnerAloneStepsPerSecond });
+      }
+    }
+    if (k < 2) {
+      one.push((await rate(1, 'threads', FORCED_STEPS)).imagesPerSecond);
+      two.push((await rate(2, 'threads', FORCED_STEPS)).imagesPerSecond);
+    }
+    const used = autoThreadsUsed.at(-1);
+    console.log(`DCGAN images/s, 2nd epoch: learner alone ${alone.at(-1)!.toFixed(0)}, 2 auto ${auto.at(-1)!.toFixed(0)} (kept ${used === 0 ? 'the learner alone' : `${used} threads`})${k < 2 ? `; forced: 1 thread ${one.at(-1)!.toFixed(0)}, 2 threads ${two.at(-1)!.toFixed(0)}` : ''}; 1st epoch: alone ${aloneFirst.at(-1)!.toFixed(0)}, auto ${autoFirst.at(-1)!.toFixed(0)}`);
   }
   rmSync(runsDir, { recursive: true, force: true });
   const kept = autoThreadsUsed.map((t) => (t === 0 ? 'alone' : `${t} threads`)).join(', ');
+  const pairRatios = auto.map((a, k) => a / alone[k]!);
   rows.push({ section: 'gradient',
-    what: `DCGAN training, images/s in the 2nd of 2 epochs of ${STEPS} iterations (batch ${BATCH}; 1st epoch, with thread start and calibration: ${Math.round(median(aloneFirst))} alone, ${Math.round(median(autoFirst))} auto); forced shards: ${Math.round(median(one))} on 1 gradient thread, ${Math.round(median(two))} on 2 (${(median(two) / median(alone)).toFixed(2)}x); workers.gradientMode 'auto' over 2 threads kept: ${kept}`,
+    what: `DCGAN training, images/s in the 2nd of 2 epochs of ${STEPS} iterations (batch ${BATCH}), ${PAIRS} interleaved pairs (1st epoch, with thread start and calibration: ${Math.round(median(aloneFirst))} alone, ${Math.round(median(autoFirst))} auto); forced shards (${FORCED_STEPS}-iteration epochs): ${Math.round(median(one))} on 1 gradient thread, ${Math.round(median(two))} on 2 (${(median(two) / median(alone)).toFixed(2)}x); workers.gradientMode 'auto' over 2 threads kept: ${kept}; per-pair ratios ${pairRatios.map((r) => r.toFixed(2)).join(', ')}`,
     a: `${Math.round(median(alone))} (learner alone)`,
     b: `${Math.round(median(auto))} (2 threads, auto)`,
     ratio: `${(median(auto) / median(alone)).toFixed(2)}x`,
     goal: '≥ 1.0x',
   });
-  json.gradient = { batchSize: BATCH, iterations: STEPS, epochs: 2, learnerAloneFirstEpochImagesPerSecond: aloneFirst, autoFirstEpochImagesPerSecond: autoFirst, learnerAloneImagesPerSecond: alone, oneThreadImagesPerSecond: one, twoThreadImagesPerSecond: two, autoTwoThreadImagesPerSecond: auto, autoThreadsUsed, autoRates, speedup: median(auto) / median(alone) };
+  json.gradient = { batchSize: BATCH, iterations: STEPS, forcedIterations: FORCED_STEPS, epochs: 2, pairs: PAIRS, learnerAloneFirstEpochImagesPerSecond: aloneFirst, autoFirstEpochImagesPerSecond: autoFirst, learnerAloneImagesPerSecond: alone, oneThreadImagesPerSecond: one, twoThreadImagesPerSecond: two, autoTwoThreadImagesPerSecond: auto, autoThreadsUsed, autoRates, pairRatios, speedup: median(auto) / median(alone) };
   console.log(rows.at(-1));
 }
 
