@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { HiddenActivation, TensorMap } from './types.js';
+import { argmax } from '../../base/stats.js';
 
 /** Selects tfjs's cpu backend (tiny networks at batch 1: faster than webgl's round trips). */
 export async function initTf(): Promise<string> {
@@ -90,9 +91,7 @@ export class Policy {
   act(obs: ArrayLike<number>, discrete: boolean): Action {
     const y = this.forward(obs);
     if (!discrete) return { continuous: Array.from(y) };
-    let best = 0;
-    for (let i = 1; i < y.length; i++) if (y[i]! > y[best]!) best = i;
-    return { discrete: best };
+    return { discrete: argmax(y) };
   }
 
   dispose(): void {
