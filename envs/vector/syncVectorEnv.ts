@@ -1,3 +1,4 @@
+import { describeValue } from '../../base/plainData.js';
 import { isNumberArray } from '../../base/typedArray.js';
 import type { Env, EnvSpec, Info } from '../core.js';
 import { InvalidArgument } from '../errors.js';
@@ -21,14 +22,10 @@ import {
 /** Throws unless `mask` (unchecked: reset options may come as data) is an array or typed array of `numEnvs` numbers or booleans. */
 function checkResetMask(mask: unknown, numEnvs: number): void {
   const list: readonly unknown[] | undefined = Array.isArray(mask) ? mask : isNumberArray(mask) ? Array.from(mask) : undefined;
-  if (list === undefined) throw new InvalidArgument(`SyncVectorEnv.reset: options.resetMask must be an array of ${numEnvs} flags (one per sub-env), got ${describe(mask)}`);
+  if (list === undefined) throw new InvalidArgument(`SyncVectorEnv.reset: options.resetMask must be an array of ${numEnvs} flags (one per sub-env), got ${describeValue(mask)}`);
   if (list.length !== numEnvs) throw new InvalidArgument(`SyncVectorEnv.reset: options.resetMask has ${list.length} flags for ${numEnvs} sub-envs`);
   const bad = list.findIndex((f) => typeof f !== 'number' && typeof f !== 'boolean');
-  if (bad >= 0) throw new InvalidArgument(`SyncVectorEnv.reset: options.resetMask[${bad}] must be a number or a boolean, got ${describe(list[bad])}`);
-}
-
-function describe(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+  if (bad >= 0) throw new InvalidArgument(`SyncVectorEnv.reset: options.resetMask[${bad}] must be a number or a boolean, got ${describeValue(list[bad])}`);
 }
 
 /** Floats per element of `space` in a batch row (see `vectorEnv.ts`). */
