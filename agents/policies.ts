@@ -32,6 +32,7 @@ import { FusedMlp } from '../core/fusedNet.js';
 import type { Rng } from '../base/rng.js';
 import { argmax } from '../base/stats.js';
 import { Box, Discrete, type Space } from '../envs/index.js';
+import { LOG_STD, POLICY_NET, VALUE_NET } from './netNames.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -133,10 +134,8 @@ export function gaussianEntropyTf(logStd: tf.Tensor1D): tf.Scalar {
 // ---------------------------------------------------------------------------------------------
 // Actor
 
-/** Names of the networks inside published parameters (`pi_0_dense/kernel`, `vf_1_dense/bias`, `logStd`). */
-export const POLICY_NET = 'pi';
-export const VALUE_NET = 'vf';
-export const LOG_STD = 'logStd';
+/** Names of the networks inside published parameters (`pi_0_dense/kernel`, `vf_1_dense/bias`, `logStd`): netNames.ts. */
+export { LOG_STD, POLICY_NET, VALUE_NET } from './netNames.js';
 
 /** The dense layers of one network inside a published parameter map. */
 export function pickNet(params: TensorMap, net: string): TensorMap {

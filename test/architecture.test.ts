@@ -73,6 +73,8 @@ const IMPORT_FREE: ReadonlyMap<string, readonly Room[]> = new Map([
   ['protocol/constants.ts', ['dashboard']],
   // the RL metric names the loops emit and the page charts (its fallback trial metrics for a coordinator that names none)
   ['agents/metricNames.ts', ['dashboard']],
+  // the networks' names in published parameters (q, pi, …) and their layers', by which the page finds the network it runs
+  ['agents/netNames.ts', ['dashboard']],
 ]);
 
 /** `import(x)` with a non-literal x: allowed only here, where x is outside the repo. */
