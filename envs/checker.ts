@@ -60,7 +60,7 @@ function hasNonFinite(obs: unknown): boolean {
 }
 
 /** Check an env against the API and Gymnasium's determinism requirements. */
-export function checkEnv(env: Env<any, any>, options: CheckEnvOptions = {}): CheckEnvReport {
+export function checkEnv(env: Env<unknown, unknown>, options: CheckEnvOptions = {}): CheckEnvReport {
   const warnings: string[] = [];
   const seed = options.seed ?? 123;
   const steps = options.steps ?? 200;

@@ -70,7 +70,7 @@ export interface SyncVectorEnvOptions {
  * Gymnasium's autoreset semantics (see `vectorEnv.ts`).
  */
 export class SyncVectorEnv implements VectorEnv {
-  readonly envs: Env<any, any>[];
+  readonly envs: Env<unknown, unknown>[];
   readonly numEnvs: number;
   readonly singleObservationSpace: Space<unknown>;
   readonly singleActionSpace: Space<unknown>;
@@ -86,7 +86,7 @@ export class SyncVectorEnv implements VectorEnv {
   private readonly autoresetEnvs: Uint8Array;
   private readonly actionIsScalar: boolean;
 
-  constructor(envFns: readonly (() => Env<any, any>)[] | readonly Env<any, any>[], options: SyncVectorEnvOptions = {}) {
+  constructor(envFns: readonly (() => Env<unknown, unknown>)[] | readonly Env<unknown, unknown>[], options: SyncVectorEnvOptions = {}) {
     if (envFns.length === 0) throw new InvalidArgument('SyncVectorEnv needs at least one env');
     this.envs = envFns.map((e) => (typeof e === 'function' ? e() : e));
     this.numEnvs = this.envs.length;
