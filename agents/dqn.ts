@@ -31,6 +31,7 @@ import type { TransitionBatch } from '../core/replay.js';
 import type { Rng } from '../base/rng.js';
 import { clipNormOf } from '../base/configCheck.js';
 import { resolveDqnConfig, type DqnConfig } from './dqnConfig.js';
+import { Q_NET, Q_TARGET_NET } from './netNames.js';
 import { dqnActor, dqnForward, dqnStreams, epsilonAt, epsilonSchedule, greedyPolicy } from './dqnActor.js';
 import { Discrete, probeEnv } from '../envs/index.js';
 import { runOffPolicy, type OffPolicyOptions } from './offPolicy.js';
@@ -93,9 +94,9 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
     rng: Rng,
   ) {
     this.config = Object.freeze(resolveDqnConfig(config));
-    const spec = { name: 'q', inputDim: obsDim, hidden: this.config.hidden, outputDim: numActions, activation: this.config.activation, init: 'torchDefault' as const };
+    const spec = { name: Q_NET, inputDim: obsDim, hidden: this.config.hidden, outputDim: numActions, activation: this.config.activation, init: 'torchDefault' as const };
     this.q = buildMlp(spec, rng);
-    this.qTarget = buildMlp({ ...spec, name: 'qTarget' }, rng);
+    this.qTarget = buildMlp({ ...spec, name: Q_TARGET_NET }, rng);
     this.qTarget.setWeights(this.q.getWeights());
     const opt: OptimizerSpec = { name: 'adam', lr: this.config.learningRate, clipNorm: clipNormOf(this.config.maxGradNorm) };
     this.optimizer = makeOptimizer(opt);

@@ -7,6 +7,7 @@
 import { FusedMlp, type FusedNet } from '../core/fusedNet.js';
 import type { TensorMap } from '../core/tensors.js';
 import { Rng } from '../base/rng.js';
+import { argmax } from '../base/stats.js';
 import type { DqnConfig } from './dqnConfig.js';
 import type { DqnExploration, EpsilonSchedule } from './types.js';
 
@@ -44,11 +45,7 @@ export function dqnActor(q: FusedNet, obs: Float32Array, numEnvs: number, epsilo
 export function greedyActions(q: FusedNet, obs: Float32Array, numEnvs: number, out: Int32Array): Int32Array {
   const numActions = q.outDim;
   const values = q.forward(obs, numEnvs);
-  for (let e = 0; e < numEnvs; e++) {
-    let best = 0;
-    for (let a = 1; a < numActions; a++) if (values[e * numActions + a]! > values[e * numActions + best]!) best = a;
-    out[e] = best;
-  }
+  for (let e = 0; e < numEnvs; e++) out[e] = argmax(values, e * numActions, numActions);
   return out;
 }
 

@@ -16,6 +16,7 @@ import type { TensorMap } from '../core/tensors.js';
 import type { TransitionBatch } from '../core/replay.js';
 import type { DqnConfig } from './dqnConfig.js';
 import type { DqnTrainingState } from './types.js';
+import { argmax } from '../base/stats.js';
 
 /** The settings of dqn.ts's config that the update reads. */
 export type FusedDqnConfig = Pick<DqnConfig, 'activation' | 'learningRate' | 'gamma' | 'maxGradNorm' | 'doubleQ' | 'tau'>;
@@ -59,11 +60,7 @@ export class FusedDqnUpdate {
     if (this.config.doubleQ) {
       const qNext = this.online.forward(b.nextObs, b.size);
       greedy = new Int32Array(b.size);
-      for (let r = 0; r < b.size; r++) {
-        let best = 0;
-        for (let a = 1; a < nA; a++) if (qNext[r * nA + a]! > qNext[r * nA + best]!) best = a;
-        greedy[r] = best;
-      }
+      for (let r = 0; r < b.size; r++) greedy[r] = argmax(qNext, r * nA, nA);
     }
     const qNextTarget = this.target.forward(b.nextObs, b.size);
     for (let r = 0; r < b.size; r++) {

@@ -30,7 +30,9 @@ import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
 import { f32 } from '../base/schemas.js';
 import { FusedMlp } from '../core/fusedNet.js';
 import type { Rng } from '../base/rng.js';
+import { argmax } from '../base/stats.js';
 import { Box, Discrete, type Space } from '../envs/index.js';
+import { LOG_STD, POLICY_NET, VALUE_NET } from './netNames.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -132,10 +134,8 @@ export function gaussianEntropyTf(logStd: tf.Tensor1D): tf.Scalar {
 // ---------------------------------------------------------------------------------------------
 // Actor
 
-/** Names of the networks inside published parameters (`pi_0_dense/kernel`, `vf_1_dense/bias`, `logStd`). */
-export const POLICY_NET = 'pi';
-export const VALUE_NET = 'vf';
-export const LOG_STD = 'logStd';
+/** Names of the networks inside published parameters (`pi_0_dense/kernel`, `vf_1_dense/bias`, `logStd`): netNames.ts. */
+export { LOG_STD, POLICY_NET, VALUE_NET } from './netNames.js';
 
 /** The dense layers of one network inside a published parameter map. */
 export function pickNet(params: TensorMap, net: string): TensorMap {
@@ -246,11 +246,7 @@ export class PolicyActor {
   /** The deterministic policy for evaluation: argmax π (categorical) or μ clipped to the Box (Gaussian). */
   greedy(obs: Float32Array): number | Float32Array {
     const y = this.pi.forward(obs, 1);
-    if (this.head.kind === 'categorical') {
-      let best = 0;
-      for (let a = 1; a < y.length; a++) if (y[a]! > y[best]!) best = a;
-      return best;
-    }
+    if (this.head.kind === 'categorical') return argmax(y);
     const a = new Float32Array(this.head.actionDim);
     for (let i = 0; i < a.length; i++) a[i] = Math.min(this.head.high[i]!, Math.max(this.head.low[i]!, y[i]!));
     return a;

@@ -2,9 +2,11 @@
  * The config checks of every typed config (agents, generative models): each has frozen defaults,
  * and a bad field is a RangeError naming its owner and the field, e.g.
  * `DQN config: 'gamma' must be a number ≥ 0 and ≤ 1, got 1.5`. `owner` is the agent or model
- * ('DQN', 'A2C', 'WGAN-GP', …). Imports only the seed rule (base/rng.ts), so a config's seed is
- * refused by the rule its Rng would refuse it by, naming the field.
+ * ('DQN', 'A2C', 'WGAN-GP', …), and the bad value is shown by the one describer of
+ * `base/plainData.ts` (a NaN as NaN, where JSON showed null). Imports the seed rule (base/rng.ts), so
+ * a config's seed is refused by the rule its Rng would refuse it by, naming the field.
  */
+import { describeValue } from './plainData.js';
 import { isSeed, SEED_RULE } from './rng.js';
 
 /**
@@ -12,7 +14,7 @@ import { isSeed, SEED_RULE } from './rng.js';
  * silently ignored; an inherited name such as `toString` or `__proto__` is no field either).
  */
 export function checkKnownKeys(owner: string, config: unknown, defaults: object): asserts config is object {
-  if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new RangeError(`${owner} config must be an object, got ${JSON.stringify(config)}`);
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new RangeError(`${owner} config must be an object, got ${describeValue(config)}`);
   for (const key of Object.keys(config)) {
     if (!Object.hasOwn(defaults, key)) throw new RangeError(`${owner} config: unknown field '${key}' (known: ${Object.keys(defaults).join(', ')})`);
   }
@@ -49,27 +51,27 @@ export function checkNumber(
     const lo = min === undefined ? '' : `${minExclusive ? '>' : '≥'} ${min}`;
     const hi = max === undefined ? '' : `${maxExclusive ? '<' : '≤'} ${max}`;
     const range = [lo, hi].filter((s) => s !== '').join(' and ');
-    throw new RangeError(`${owner} config: '${field}' must be ${integer ? 'an integer' : 'a number'}${range ? ' ' + range : ''}, got ${JSON.stringify(value)}`);
+    throw new RangeError(`${owner} config: '${field}' must be ${integer ? 'an integer' : 'a number'}${range ? ' ' + range : ''}, got ${describeValue(value)}`);
   }
 }
 
 /** Checks a list of positive integers (layer sizes); `allowEmpty` where [] means no hidden layer (a linear policy or critic). */
 export function checkLayerSizes(owner: string, field: string, value: unknown, allowEmpty = false): asserts value is number[] {
   if (!Array.isArray(value) || (!allowEmpty && value.length === 0) || value.some((h) => !Number.isInteger(h) || h <= 0)) {
-    throw new RangeError(`${owner} config: '${field}' must be a ${allowEmpty ? '' : 'non-empty '}list of positive integers, got ${JSON.stringify(value)}`);
+    throw new RangeError(`${owner} config: '${field}' must be a ${allowEmpty ? '' : 'non-empty '}list of positive integers, got ${describeValue(value)}`);
   }
 }
 
 /** Checks that `value` is one of `choices`. */
 export function checkChoice<T extends string>(owner: string, field: string, value: unknown, choices: readonly T[]): asserts value is T {
   if (!(choices as readonly unknown[]).includes(value)) {
-    throw new RangeError(`${owner} config: '${field}' must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${JSON.stringify(value)}`);
+    throw new RangeError(`${owner} config: '${field}' must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${describeValue(value)}`);
   }
 }
 
 /** Checks a boolean. */
 export function checkBoolean(owner: string, field: string, value: unknown): asserts value is boolean {
-  if (typeof value !== 'boolean') throw new RangeError(`${owner} config: '${field}' must be true or false, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'boolean') throw new RangeError(`${owner} config: '${field}' must be true or false, got ${describeValue(value)}`);
 }
 
 /**
@@ -78,7 +80,7 @@ export function checkBoolean(owner: string, field: string, value: unknown): asse
  * the field.
  */
 export function checkSeedField(owner: string, field: string, value: unknown): asserts value is number {
-  if (!isSeed(value)) throw new RangeError(`${owner} config: '${field}' must be ${SEED_RULE}, got ${JSON.stringify(value)}`);
+  if (!isSeed(value)) throw new RangeError(`${owner} config: '${field}' must be ${SEED_RULE}, got ${describeValue(value)}`);
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Reading decoded data (a parsed file, a message) that has not been checked yet: own fields only,
- * so a key such as `__proto__` or `constructor` never reaches the prototype. No imports: every
- * room, the page included, may use it.
+ * so a key such as `__proto__` or `constructor` never reaches the prototype; and the one
+ * description of such a value in an error message. No imports: every room, the page included,
+ * may use it.
  */
 
 /** `v[key]` when `v` is an object with that own field; otherwise undefined. */
@@ -14,4 +15,61 @@ export function valueAt(v: unknown, path: readonly PropertyKey[]): unknown {
   let x = v;
   for (const k of path) x = ownField(x, k);
   return x;
+}
+
+/** How long a description may grow before it is cut with `...`. */
+const DESCRIBE_MAX = 60;
+
+/**
+ * A short description of a value found where another was expected, for an error message: the
+ * value itself when short (`3`, `NaN`, `"three"`, `undefined`, `[1, 2]`, `Float32Array[0.5, 1]`,
+ * `{ id: "x" }`), cut with `...` and the length when long. Bounded however large the value: it
+ * reads a few elements and fields, each cut in turn, and no nested value deeper than two levels (a huge
+ * state file or observation is never stringified whole). The one describer of every room: the
+ * schemas' issues, the envs' argument, action and checker errors, and the page's frame checks.
+ */
+export function describeValue(v: unknown): string {
+  return describeAt(v, 0);
+}
+
+function describeAt(v: unknown, depth: number): string {
+  if (v === undefined || v === null || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'string') return cut(JSON.stringify(v));
+  if (typeof v === 'function') return 'a function';
+  if (typeof v === 'symbol') return v.toString();
+  if (ArrayBuffer.isView(v)) {
+    const name = v.constructor.name;
+    // a typed array's elements are its own fields; a DataView has no length
+    return 'length' in v && typeof v.length === 'number' ? items((i) => ownField(v, i), v.length, depth, name) : `a ${name}`;
+  }
+  if (Array.isArray(v)) return depth >= 2 ? `an Array of ${v.length}` : items((i) => v[i], v.length, depth, '');
+  // a class instance is named by its class (a `Map {}`, an `Env {...}`); a plain object is not
+  const proto: unknown = Object.getPrototypeOf(v);
+  const ctor = proto === null || proto === Object.prototype ? undefined : ownField(proto, 'constructor');
+  const name = typeof ctor === 'function' && ctor.name !== '' ? `${ctor.name} ` : '';
+  const keys = Object.keys(v);
+  if (depth >= 2) return `${name === '' ? 'an object' : `a ${name.trimEnd()}`} with ${keys.length} field(s)`;
+  let s = `${name}{`;
+  for (let i = 0; i < keys.length; i++) {
+    const part = `${i === 0 ? ' ' : ', '}${cut(keys[i]!)}: ${describeAt(ownField(v, keys[i]!), depth + 1)}`;
+    if (i > 0 && s.length + part.length > DESCRIBE_MAX) return `${s}, ... ${keys.length} fields }`;
+    s += part;
+  }
+  return keys.length === 0 ? `${s}}` : `${s} }`;
+}
+
+/** `name[a, b, c]`, or `name[a, b, ... 1000 in all]` once the list passes DESCRIBE_MAX (the first element always shows). */
+function items(at: (i: number) => unknown, length: number, depth: number, name: string): string {
+  let s = `${name}[`;
+  for (let i = 0; i < length; i++) {
+    const part = `${i === 0 ? '' : ', '}${describeAt(at(i), depth + 1)}`;
+    if (i > 0 && s.length + part.length > DESCRIBE_MAX) return `${s}, ... ${length} in all]`;
+    s += part;
+  }
+  return `${s}]`;
+}
+
+function cut(s: string): string {
+  return s.length > DESCRIBE_MAX ? `${s.slice(0, DESCRIBE_MAX - 3)}...` : s;
 }

@@ -12,7 +12,7 @@
  * as they are.
  */
 import { z } from 'zod';
-import { valueAt } from './plainData.js';
+import { describeValue, valueAt } from './plainData.js';
 import { sizeOf } from './shape.js';
 import type { RngState } from './rng.js';
 
@@ -69,17 +69,6 @@ export interface IssueTextOptions {
   input?: unknown;
   /** Longest line returned (the rest is cut with …): a path through record keys may be as long as its sender likes. */
   maxLength?: number;
-}
-
-/** A short description of a value found where another was expected. */
-export function describeValue(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (v === null) return 'null';
-  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}${'length' in v ? ` of ${String(v.length)}` : ''}`;
-  if (Array.isArray(v)) return `an Array of ${v.length}`;
-  if (typeof v === 'object') return `an object with ${Object.keys(v).length} field(s)`;
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
 /** The message of an issue, rewritten for a person (IssueTextOptions.input). */

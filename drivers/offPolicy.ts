@@ -36,6 +36,7 @@ import { OffPolicySchedule } from '../agents/offPolicy.js';
 import type { TrainPhase } from '../agents/types.js';
 import { finalEvaluation, GoalRule, summarizeEpisodes, type EpisodeBlock, type EvalResult } from '../agents/evaluate.js';
 import { EPISODE_RETURN_WINDOW, EPISODIC_LENGTH, EPISODIC_RETURN, EVAL_EPISODE_COUNT, EVAL_MEAN_RETURN, FINAL_MEAN_RETURN, SPS, TD_LOSS } from '../agents/metricNames.js';
+import { Q_NET } from '../agents/netNames.js';
 import { RolloutRunner, type RolloutRunnerState } from '../workers/rollout.js';
 import { defaultEnvSteps, type EvaluateTask, type RolloutResult, type RolloutTask } from '../protocol/tasks.js';
 import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
@@ -460,7 +461,7 @@ async function trainRun(ctx: RlRunContext, setup: DqnSetup, learner0: LearnerCli
     const previous = saving;
     const write = (async () => {
       await previous;
-      const q = buildMlp({ name: 'q', inputDim: obsDim, hidden: config.hidden, outputDim: numActions, activation: config.activation }, new Rng(0));
+      const q = buildMlp({ name: Q_NET, inputDim: obsDim, hidden: config.hidden, outputDim: numActions, activation: config.activation }, new Rng(0));
       try {
         setParams(q, model.params);
         const dir = await ctx.saveCheckpoint(state.envSteps, state, { q }, { policyVersion: model.version, updates: model.updates });

@@ -13,12 +13,12 @@
  * Warnings (returned, not thrown): non-finite observations, a Box action space that is not
  * symmetric and normalized (as Gymnasium warns).
  */
+import { describeValue } from '../base/plainData.js';
 import { isTypedArray } from '../base/typedArray.js';
 import type { Env } from './core.js';
 import { EnvCheckError } from './errors.js';
 import { Box } from './spaces/fundamental.js';
 import { isSpace } from './spaces/space.js';
-import { describe } from './utils/kwargs.js';
 import { checkResetReturn, checkStepReturn } from './wrappers/passiveEnvChecker.js';
 
 export interface CheckEnvOptions {
@@ -60,7 +60,7 @@ function hasNonFinite(obs: unknown): boolean {
 }
 
 /** Check an env against the API and Gymnasium's determinism requirements. */
-export function checkEnv(env: Env<any, any>, options: CheckEnvOptions = {}): CheckEnvReport {
+export function checkEnv(env: Env<unknown, unknown>, options: CheckEnvOptions = {}): CheckEnvReport {
   const warnings: string[] = [];
   const seed = options.seed ?? 123;
   const steps = options.steps ?? 200;
@@ -68,7 +68,7 @@ export function checkEnv(env: Env<any, any>, options: CheckEnvOptions = {}): Che
 
   // 1. spaces and generator
   if (env === null || typeof env !== 'object' || typeof env.reset !== 'function' || typeof env.step !== 'function') {
-    fail('api', `${describe(env)} is not an Env (needs reset and step)`);
+    fail('api', `${describeValue(env)} is not an Env (needs reset and step)`);
   }
   if (!isSpace(env.actionSpace)) fail('spaces', `${name}: actionSpace is not a Space`);
   if (!isSpace(env.observationSpace)) fail('spaces', `${name}: observationSpace is not a Space`);
@@ -85,11 +85,11 @@ export function checkEnv(env: Env<any, any>, options: CheckEnvOptions = {}): Che
   // 2 + 3. reset and reset-seed determinism
   const r1 = env.reset({ seed });
   checkResetReturn(r1, name);
-  if (!env.observationSpace.contains(r1[0])) fail('reset-obs', `${name}: the observation returned by reset({ seed: ${seed} }) ${describe(r1[0])} is not in ${env.observationSpace.toString()}`);
+  if (!env.observationSpace.contains(r1[0])) fail('reset-obs', `${name}: the observation returned by reset({ seed: ${seed} }) ${describeValue(r1[0])} is not in ${env.observationSpace.toString()}`);
   if (typeof env.npRandom?.getState !== 'function') fail('np-random', `${name}: npRandom is not a seeded generator`);
   const state1 = env.unwrapped.npRandom.getState();
   const r2 = env.reset({ seed });
-  if (!deepEqual(r1[0], r2[0])) fail('reset-seed-determinism', `${name}: reset({ seed: ${seed} }) twice gave different observations ${describe(r1[0])} vs ${describe(r2[0])}`);
+  if (!deepEqual(r1[0], r2[0])) fail('reset-seed-determinism', `${name}: reset({ seed: ${seed} }) twice gave different observations ${describeValue(r1[0])} vs ${describeValue(r2[0])}`);
   if (!deepEqual(state1, env.unwrapped.npRandom.getState())) fail('reset-seed-determinism', `${name}: the generator state after reset({ seed: ${seed} }) differs between two resets`);
   const r3 = env.reset();
   checkResetReturn(r3, name);
@@ -121,11 +121,11 @@ export function checkEnv(env: Env<any, any>, options: CheckEnvOptions = {}): Che
   let warnedNonFinite = false;
   for (let t = 0; t < steps; t++) {
     const a = env.actionSpace.sample();
-    if (!env.actionSpace.contains(a)) fail('action-space', `${name}: actionSpace.sample() returned ${describe(a)}, which actionSpace.contains rejects`);
+    if (!env.actionSpace.contains(a)) fail('action-space', `${name}: actionSpace.sample() returned ${describeValue(a)}, which actionSpace.contains rejects`);
     const res = env.step(a);
     checkStepReturn(res, name);
     const [obs, reward, terminated, truncated] = res;
-    if (!env.observationSpace.contains(obs)) fail('step-obs', `${name}: step() returned the observation ${describe(obs)} outside ${env.observationSpace.toString()}`);
+    if (!env.observationSpace.contains(obs)) fail('step-obs', `${name}: step() returned the observation ${describeValue(obs)} outside ${env.observationSpace.toString()}`);
     if (!Number.isFinite(reward)) fail('step-reward', `${name}: step() returned a non-finite reward ${reward}`);
     if (!warnedNonFinite && hasNonFinite(obs)) {
       warnedNonFinite = true;

@@ -71,7 +71,7 @@ export interface VectorEntryOptions {
 export type VectorEnvCreator = (options: VectorEntryOptions) => import('./vector/vectorEnv.js').VectorEnv;
 
 /** An env class (constructed with the kwargs object) or a factory function taking the kwargs. */
-export type EnvCreator = (new (kwargs?: any) => Env<any, any>) | ((kwargs?: any) => Env<any, any>);
+export type EnvCreator = (new (kwargs?: any) => Env<unknown, unknown>) | ((kwargs?: any) => Env<unknown, unknown>);
 
 /** The environment interface. Implement it (or extend `BaseEnv`) to write a custom env. */
 export interface Env<O = unknown, A = unknown> {
@@ -82,7 +82,7 @@ export interface Env<O = unknown, A = unknown> {
   /** Set by `make` to the spec it was made from (null for envs constructed directly). */
   spec: EnvSpec | null;
   /** The innermost env (itself for a non-wrapper). */
-  readonly unwrapped: Env<any, any>;
+  readonly unwrapped: Env<unknown, unknown>;
   /** The env's seeded generator (Gymnasium `np_random`). */
   readonly npRandom: NpGenerator;
   reset(args?: ResetArgs): ResetReturn<O>;
@@ -175,7 +175,7 @@ export abstract class WrapperBase<O, A, WO, WA> implements Env<WO, WA> {
   set spec(spec: EnvSpec | null) {
     this.env.spec = spec;
   }
-  get unwrapped(): Env<any, any> {
+  get unwrapped(): Env<unknown, unknown> {
     return this.env.unwrapped;
   }
   get npRandom(): NpGenerator {

@@ -221,7 +221,7 @@ function isConstructor(fn: Function): boolean {
 }
 
 /** Call an entry point with kwargs (`new` for classes). */
-export function instantiate(creator: EnvCreator, kwargs: Record<string, unknown>, id: string): Env<any, any> {
+export function instantiate(creator: EnvCreator, kwargs: Record<string, unknown>, id: string): Env<unknown, unknown> {
   const env = isConstructor(creator) ? new (creator as new (k: unknown) => Env)(kwargs) : (creator as (k: unknown) => Env)(kwargs);
   if (env === null || typeof env !== 'object' || typeof env.step !== 'function' || typeof env.reset !== 'function') {
     throw new EnvError(`Entry point of '${id}' did not return an Env (an object with reset and step)`);

@@ -13,6 +13,7 @@
  *   collapse shows as missing classes).
  */
 import { Rng } from '../base/rng.js';
+import { argmax } from '../base/stats.js';
 import type { Classifier } from './lenet.js';
 import { MNIST_SIZES } from './mnist.js';
 import type { GenerativeLearner } from './types.js';
@@ -37,11 +38,7 @@ export function classifierScore(probs: ArrayLike<number>, n: number, k = MNIST_C
 export function classHistogram(probs: ArrayLike<number>, n: number, k = MNIST_CLASSES): number[] {
   if (probs.length !== n * k || n < 1) throw new RangeError(`classHistogram: expected ${n} × ${k} probabilities, got ${probs.length}`);
   const counts = new Array<number>(k).fill(0);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (probs[i * k + c]! > probs[i * k + best]!) best = c;
-    counts[best]!++;
-  }
+  for (let i = 0; i < n; i++) counts[argmax(probs, i * k, k)]!++;
   return counts.map((c) => c / n);
 }
 

@@ -26,6 +26,7 @@ import { loadModelFiles, saveModelFiles } from '../core/checkpoint.js';
 import { checkData, readJsonFile } from '../core/stateFile.js';
 import { backendInfo } from '../core/backend.js';
 import { Rng } from '../base/rng.js';
+import { argmax } from '../base/stats.js';
 import { epochBatches, loadMnist, scalePixels, type Mnist } from './mnist.js';
 import { MNIST_CLASSES, MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
 
@@ -103,11 +104,7 @@ export class Classifier {
   accuracy(images: Float32Array, labels: Uint8Array): number {
     const { probs } = this.predict(images, labels.length);
     let correct = 0;
-    for (let i = 0; i < labels.length; i++) {
-      let best = 0;
-      for (let k = 1; k < MNIST_CLASSES; k++) if (probs[i * MNIST_CLASSES + k]! > probs[i * MNIST_CLASSES + best]!) best = k;
-      if (best === labels[i]) correct++;
-    }
+    for (let i = 0; i < labels.length; i++) if (argmax(probs, i * MNIST_CLASSES, MNIST_CLASSES) === labels[i]) correct++;
     return correct / labels.length;
   }
 

@@ -75,6 +75,8 @@ const IMPORT_FREE: ReadonlyMap<string, readonly Room[]> = new Map([
   // the metric names the rooms write and the page charts (its fallback trial metrics for a coordinator that names none);
   // generative/ names its throughput (charts/steps_per_s) from here, beside the RL loops' charts/sps, for the page's speed panel
   ['agents/metricNames.ts', ['dashboard', 'generative']],
+  // the networks' names in published parameters (q, pi, …) and their layers', by which the page finds the network it runs
+  ['agents/netNames.ts', ['dashboard']],
 ]);
 
 /** `import(x)` with a non-literal x: allowed only here, where x is outside the repo. */

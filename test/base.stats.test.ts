@@ -1,7 +1,7 @@
-/** base/stats: the one median of the drivers, the scheduler and the benchmarks. */
+/** base/stats: the one median of the drivers, the scheduler and the benchmarks, and the one argmax. */
 import * as assert from 'uvu/assert';
 import { test } from './helpers.js';
-import { median } from '../base/stats.js';
+import { argmax, median } from '../base/stats.js';
 
 test('median: the middle value, the mean of the two middle ones for an even count, NaN for none; the input stays as it was', () => {
   const xs = [5, 1, 4];
@@ -10,6 +10,16 @@ test('median: the middle value, the mean of the two middle ones for an even coun
   assert.is(median([3, 1, 4, 2]), 2.5);
   assert.is(median([7]), 7);
   assert.ok(Number.isNaN(median([])));
+});
+
+test('argmax: the first of equal maxima wins (numpy), within offset … offset + n; a NaN never wins after the first value', () => {
+  assert.is(argmax([1, 3, 3, 2]), 1);
+  assert.is(argmax([9, 0, 5, 5, 1, 9], 1, 4), 1);
+  assert.is(argmax(new Float32Array([0, -1, -2])), 0);
+  assert.is(argmax([1, Number.NaN, 2]), 2);
+  assert.is(argmax([Number.NaN, 5, 7]), 0);
+  assert.is(argmax([4]), 0);
+  assert.is(argmax([], 0, 0), 0);
 });
 
 test.run();

@@ -77,10 +77,10 @@ test('a DQN checkpoint whose run state is tampered with is refused naming the fi
   const { replay: _replay, ...learnerWithoutReplay } = learner;
   const tampered: [string, Record<string, unknown>, RegExp][] = [
     ['a counter of the wrong type', { ...raw, envSteps: '1024' }, /: envSteps: expected number, got "1024"/],
-    ['a missing field', (({ metrics: _m, ...rest }) => rest)(raw), /: metrics: expected object, got nothing/],
-    ['a typed array of the wrong kind', { ...raw, learner: { ...learner, online: Float64Array.from(checkData(z.instanceof(Float32Array), learner['online'], file)) } }, /: learner\.online: expected Float32Array, got a Float64Array of \d+/],
+    ['a missing field', (({ metrics: _m, ...rest }) => rest)(raw), /: metrics: expected object, got undefined/],
+    ['a typed array of the wrong kind', { ...raw, learner: { ...learner, online: Float64Array.from(checkData(z.instanceof(Float32Array), learner['online'], file)) } }, /: learner\.online: expected Float32Array, got Float64Array\[.*, \.\.\. \d+ in all\]/],
     ['no replay buffer in either layout', { ...raw, learner: learnerWithoutReplay }, /: learner\.replay: missing: the learner's replay buffer/],
-    ["another run's state (a policy-gradient learner's)", { version: 3, updates: 12, rng: [1, 2, 3, 4], logStd: null }, /: envSteps: expected number, got nothing \(and \d+ more problem\(s\)\)/],
+    ["another run's state (a policy-gradient learner's)", { version: 3, updates: 12, rng: [1, 2, 3, 4], logStd: null }, /: envSteps: expected number, got undefined \(and \d+ more problem\(s\)\)/],
   ];
   for (const [what, value, pattern] of tampered) {
     const copy = path.join(runsDir, `tampered-${what.replace(/\W+/g, '-')}`);
@@ -115,7 +115,7 @@ test("a generative run's tampered LATEST-epoch.json is refused before the run st
   assert.equal(latestGenerativeCheckpoint(runDir), { ...good, dir: path.join(ckpt, 'epoch-0001') });
   const { metrics: _m, ...noMetrics } = good;
   for (const [value, pattern] of [
-    [noMetrics, /: metrics: expected object, got nothing/],
+    [noMetrics, /: metrics: expected object, got undefined/],
     [{ ...good, metrics: { ...good.metrics, jsonl: -1 } }, /: metrics\.jsonl: Too small: expected number to be >=0, got -1/],
     [{ ...good, step: 'four' }, /: step: expected number, got "four"/],
   ] as const) {

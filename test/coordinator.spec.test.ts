@@ -66,7 +66,7 @@ test('every bad field is reported with its path and the value given', () => {
   assert.ok(p.some((l) => l.startsWith('spec.eval.goal:')), p.join('\n'));
   // what was found replaces zod's "received <type>" (the same text as a state file's error: base/schemas.ts issueText)
   assert.ok(p.includes('spec.workers.rollout: expected number, got "two"'), p.join('\n'));
-  assert.equal(problems({ ...base, env: { id: 'CartPole-v1', kwargs: [1, 2] } }), ['spec.env.kwargs: expected record, got an Array of 2']);
+  assert.equal(problems({ ...base, env: { id: 'CartPole-v1', kwargs: [1, 2] } }), ['spec.env.kwargs: expected record, got [1, 2]']);
 });
 
 test('unknown fields (typos) are errors, not silently ignored', () => {

@@ -142,7 +142,7 @@ test('a checkpoint whose state, optimiser or model.json is not what was saved is
   writeFileSync(stateFile, encode({ envSteps: 'three', rng: [1, 2, 3, 4] }));
   await refused(['state.msgpack'], /envSteps: expected number, got "three"/);
   writeFileSync(stateFile, encode({ envSteps: 3 }));
-  await refused(['state.msgpack'], /rng: expected tuple, got nothing/);
+  await refused(['state.msgpack'], /rng: expected tuple, got undefined/);
   writeFileSync(stateFile, good);
   // the state unchecked (no schema) is the value as saved
   assert.equal((await loadCheckpoint(root)).state, { envSteps: 3, rng: [...new Rng(5).getState()] });
@@ -150,7 +150,7 @@ test('a checkpoint whose state, optimiser or model.json is not what was saved is
   const optFile = path.join(dir, 'optimizers', 'q.msgpack');
   const goodOpt = readFileSync(optFile);
   writeFileSync(optFile, encode({ slots: [{ name: 'iter', value: { shape: [], data: [1] } }] }));
-  await refused(['optimizers/q.msgpack'], /slots\.0\.value\.data: .*got an Array of 1/);
+  await refused(['optimizers/q.msgpack'], /slots\.0\.value\.data: .*got \[.*\]/);
   writeFileSync(optFile, goodOpt);
 
   const modelFile = path.join(dir, 'models', 'q', 'model.json');

@@ -173,17 +173,17 @@ test('the page takes the messages it shows and drops any other frame, naming the
     assert.ok(isPageMessage(value), m.type);
   }
   const dropped: [unknown, RegExp][] = [
-    [42, /^not a message \(number\)$/],
-    [[1, 2], /^not a message \(list\)$/],
+    [42, /^not a message: 42$/],
+    [[1, 2], /^not a message: \[1, 2\]$/],
     [{ runId: 'r' }, /^no type: not a message the page shows \(welcome, error, run_state, metrics, params, samples\)$/],
     [{ type: 'task', taskId: 1, task: {} }, /^type "task": not a message the page shows/],
     [{ type: 'toString' }, /^type "toString": not a message the page shows/],
-    [{ type: 'run_state', run: null, workers: [] }, /^run_state\.run: expected an object, got other$/],
-    [{ type: 'run_state', run: {}, workers: {} }, /^run_state\.workers: expected a list, got object$/],
-    [{ type: 'metrics', runId: 'r' }, /^metrics\.points: expected a list, got other$/],
-    [{ type: 'params', runId: 'r', version: '2', params: {} }, /^params\.version: expected number, got string$/],
-    [{ type: 'samples', runId: 'r', epoch: 1, png: 'data:image/png' }, /^samples\.png: expected bytes, got string$/],
-    [{ type: 'error', code: 'internal' }, /^error\.message: expected string, got other$/],
+    [{ type: 'run_state', run: null, workers: [] }, /^run_state\.run: expected an object, got null$/],
+    [{ type: 'run_state', run: {}, workers: {} }, /^run_state\.workers: expected a list, got \{\}$/],
+    [{ type: 'metrics', runId: 'r' }, /^metrics\.points: expected a list, got undefined$/],
+    [{ type: 'params', runId: 'r', version: '2', params: {} }, /^params\.version: expected number, got "2"$/],
+    [{ type: 'samples', runId: 'r', epoch: 1, png: 'data:image/png' }, /^samples\.png: expected bytes, got "data:image\/png"$/],
+    [{ type: 'error', code: 'internal' }, /^error\.message: expected string, got undefined$/],
   ];
   for (const [value, problem] of dropped) {
     assert.match(frameProblem(value) ?? 'accepted', problem, JSON.stringify(value));

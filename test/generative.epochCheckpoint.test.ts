@@ -68,7 +68,7 @@ test('a LATEST-epoch.json with a field of the wrong type, a missing field or a f
     };
     await refused({ ...good, epoch: '2' }, /: epoch: expected number, got "2"/);
     const { dataRng: _rng, ...noRng } = good;
-    await refused(noRng, /: dataRng: expected tuple, got nothing/);
+    await refused(noRng, /: dataRng: expected tuple, got undefined/);
     await refused({ ...good, dir: '../elsewhere' }, /: dir: a checkpoint folder name \(epoch-NNNN\), got "..\/elsewhere"/);
     await refused({ ...good, note: 7 }, /: note: expected string, got 7/, z.object({ note: z.string() }));
     await refused('{"epoch": 2, ', /: not a readable JSON file/);

@@ -266,7 +266,7 @@ for (const kind of KINDS) {
       };
       await refused({ ...saved, rng: 'seed 5' }, /: rng: expected tuple, got "seed 5"/);
       const { kind: _kind, ...noKind } = saved;
-      await refused(noKind, /: kind: expected string, got nothing/);
+      await refused(noKind, /: kind: expected string, got undefined/);
       if (kind === 'gan') await refused({ ...saved, gOpt: { t: 1, sq: new Float32Array(3) } }, /: gOpt: RMSprop's state, but this learner's optimiser is Adam/);
       a.dispose();
       b.dispose();

@@ -6,7 +6,7 @@
  * Resets draw their seed from entropy: this is a viewer, not a benchmark. This module adds only the
  * drawing: each env is drawn from its observation (and its map, for the grid worlds).
  */
-import { AcrobotEnv, batchDim, Box, CartPoleEnv, CliffWalkingEnv, Discrete, FrozenLakeEnv, make, MountainCarEnv, PendulumEnv, TaxiEnv, type Env } from '../../envs/index.js';
+import { AcrobotEnv, angleNormalize, batchDim, Box, CartPoleEnv, CliffWalkingEnv, Discrete, FrozenLakeEnv, make, MountainCarEnv, PendulumEnv, TaxiEnv, type Env } from '../../envs/index.js';
 
 export interface StepResult {
   obs: number[];
@@ -34,8 +34,6 @@ export interface Sim {
 
 /** Draws an env's current frame from its last observation and action. */
 type Painter = (ctx: CanvasRenderingContext2D, w: number, h: number, obs: readonly number[], action: number | number[] | undefined) => void;
-
-const wrapAngle = (v: number) => ((((v + Math.PI) % (2 * Math.PI)) + 2 * Math.PI) % (2 * Math.PI)) - Math.PI;
 
 function clear(ctx: CanvasRenderingContext2D, w: number, h: number): void {
   ctx.fillStyle = '#fff';
@@ -232,7 +230,7 @@ function pendulum(env: PendulumEnv): Painter {
   return (ctx, w, h, obs, action) => {
     clear(ctx, w, h);
     const [c = 1, s = 0] = obs;
-    const th = wrapAngle(Math.atan2(s, c));
+    const th = angleNormalize(Math.atan2(s, c));
     const raw = action === undefined ? 0 : typeof action === 'number' ? action : (action[0] ?? 0);
     const u = Math.min(env.maxTorque, Math.max(-env.maxTorque, raw));
     const cx = w / 2;
@@ -310,8 +308,7 @@ function drawTiles(ctx: CanvasRenderingContext2D, w: number, h: number, map: rea
   return { size, ox, oy };
 }
 
-
-/** Taxi: obs = ((taxiRow * 5 + taxiCol) * 5 + passenger) * 4 + destination; walls from the env's map. */
+/** Taxi: the state as the env decodes it (taxi's row and column, passenger, destination); walls from the env's map. */
 function taxi(env: TaxiEnv): Painter {
   const names = ['R', 'G', 'Y', 'B'];
   const rows = env.maxRow + 1;
@@ -319,13 +316,7 @@ function taxi(env: TaxiEnv): Painter {
   const blank = Array.from({ length: rows }, () => '.'.repeat(cols));
   return (ctx, w, h, obs) => {
     clear(ctx, w, h);
-    let s = obs[0] ?? 0;
-    const destination = s % 4;
-    s = Math.floor(s / 4);
-    const passenger = s % 5;
-    s = Math.floor(s / 5);
-    const col = s % cols;
-    const row = Math.floor(s / cols);
+    const [row, col, passenger, destination] = env.decode(obs[0] ?? 0);
     const { size, ox, oy } = drawTiles(ctx, w, h, blank, (r, c) => r === row && c === col, (r, c) => {
       const i = env.locs.findIndex(([lr, lc]) => lr === r && lc === c);
       if (i < 0) return undefined;

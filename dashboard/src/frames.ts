@@ -13,7 +13,7 @@
  * workers what comes from it (protocol/workerFrames.ts).
  */
 import type { CoordinatorMessage } from './types.js';
-import { ownField } from '../../base/plainData.js';
+import { describeValue, ownField } from '../../base/plainData.js';
 
 /** The messages the page shows (main.ts onMessage). */
 export type PageMessage = Extract<CoordinatorMessage, { type: 'welcome' | 'error' | 'run_state' | 'metrics' | 'params' | 'samples' }>;
@@ -39,23 +39,21 @@ function kindOf(v: unknown): FieldKind | 'other' {
   return 'other';
 }
 
-/** An own field of a decoded value (undefined for a non-object). */
-
 function isPageType(t: unknown): t is PageMessage['type'] {
   return typeof t === 'string' && Object.hasOwn(FIELDS, t);
 }
 
 /** Why the page drops this decoded frame; undefined when it is a message the page shows. */
 export function frameProblem(value: unknown): string | undefined {
-  if (kindOf(value) !== 'object') return `not a message (${kindOf(value)})`;
+  if (kindOf(value) !== 'object') return `not a message: ${describeValue(value)}`;
   const type = ownField(value, 'type');
   if (!isPageType(type)) {
-    const shown = typeof type === 'string' ? `type ${JSON.stringify(type.slice(0, 40))}` : type === undefined ? 'no type' : `a type of kind ${kindOf(type)}`;
+    const shown = type === undefined ? 'no type' : `type ${describeValue(type)}`;
     return `${shown}: not a message the page shows (${Object.keys(FIELDS).join(', ')})`;
   }
   for (const [name, kind] of Object.entries<FieldKind | undefined>(FIELDS[type])) {
-    const got = kindOf(ownField(value, name));
-    if (got !== kind) return `${type}.${name}: expected ${kind === 'list' ? 'a list' : kind === 'object' ? 'an object' : kind}, got ${got}`;
+    const field = ownField(value, name);
+    if (kindOf(field) !== kind) return `${type}.${name}: expected ${kind === 'list' ? 'a list' : kind === 'object' ? 'an object' : kind}, got ${describeValue(field)}`;
   }
   return undefined;
 }

@@ -10,6 +10,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { HiddenActivation, TensorMap } from './types.js';
+import { argmax } from '../../base/stats.js';
+import { layerParam, POLICY_NET, Q_NET } from '../../agents/netNames.js';
 
 /** Selects tfjs's cpu backend (tiny networks at batch 1: faster than webgl's round trips). */
 export async function initTf(): Promise<string> {
@@ -36,10 +38,13 @@ export class Policy {
 
   constructor(params: TensorMap, activation?: HiddenActivation) {
     const names = Object.keys(params);
-    const nets = new Set(names.filter((n) => /^[A-Za-z]+_\d+_.*\/(kernel|bias)$/.test(n)).map((n) => n.slice(0, n.indexOf('_'))));
-    this.net = nets.has('q') ? 'q' : nets.has('pi') ? 'pi' : ([...nets][0] ?? '');
-    const layerIndex = (n: string) => Number(/^[A-Za-z]+_(\d+)_/.exec(n)![1]);
-    const kernels = names.filter((n) => n.startsWith(`${this.net}_`) && n.endsWith('/kernel')).sort((a, b) => layerIndex(a) - layerIndex(b));
+    const layers = names.flatMap((n) => {
+      const l = layerParam(n);
+      return l === undefined ? [] : [{ name: n, ...l }];
+    });
+    const nets = new Set(layers.map((l) => l.net));
+    this.net = nets.has(Q_NET) ? Q_NET : nets.has(POLICY_NET) ? POLICY_NET : ([...nets][0] ?? '');
+    const kernels = layers.filter((l) => l.net === this.net && l.param === 'kernel').sort((a, b) => a.index - b.index).map((l) => l.name);
     if (kernels.length > 0 && activation === undefined) throw new Error(`the '${this.net}' network's parameters came without their activation`);
     this.hidden = activation;
     for (const k of kernels) {
@@ -90,9 +95,7 @@ export class Policy {
   act(obs: ArrayLike<number>, discrete: boolean): Action {
     const y = this.forward(obs);
     if (!discrete) return { continuous: Array.from(y) };
-    let best = 0;
-    for (let i = 1; i < y.length; i++) if (y[i]! > y[best]!) best = i;
-    return { discrete: best };
+    return { discrete: argmax(y) };
   }
 
   dispose(): void {

@@ -4,7 +4,8 @@ import { cos, sin } from '../../base/libm/sincos.js';
 import { pow } from '../../base/libm/pow.js';
 import { ClassicControlEnv } from './classicEnv.js';
 import { Box, Discrete } from '../spaces/fundamental.js';
-import { describe, is, validateKwargs } from '../utils/kwargs.js';
+import { describeValue } from '../../base/plainData.js';
+import { is, validateKwargs } from '../utils/kwargs.js';
 import { isDiscreteAction, maybeParseResetBounds } from './utils.js';
 
 export interface AcrobotKwargs {
@@ -114,7 +115,7 @@ export class AcrobotEnv extends ClassicControlEnv<number> {
   }
 
   step(a: number): StepReturn<Float32Array> {
-    if (!isDiscreteAction(a, 3)) throw new InvalidAction(`Acrobot: action ${describe(a)} is not in the action space Discrete(3)`);
+    if (!isDiscreteAction(a, 3)) throw new InvalidAction(`Acrobot: action ${describeValue(a)} is not in the action space Discrete(3)`);
     this.requireState();
     let torque: number = this.AVAIL_TORQUE[a];
     // Add noise to the force action

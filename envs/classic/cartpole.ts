@@ -3,7 +3,8 @@ import { InvalidAction } from '../errors.js';
 import { ClassicControlEnv } from './classicEnv.js';
 import { Box, Discrete } from '../spaces/fundamental.js';
 import { logger } from '../utils/logger.js';
-import { describe, is, validateKwargs } from '../utils/kwargs.js';
+import { describeValue } from '../../base/plainData.js';
+import { is, validateKwargs } from '../utils/kwargs.js';
 import { maybeParseResetBounds } from './utils.js';
 
 /** Keyword arguments of CartPole (Gymnasium's names in camelCase). */
@@ -109,7 +110,7 @@ export class CartPoleEnv extends ClassicControlEnv<number> {
 
   step(action: number): StepReturn<Float32Array> {
     if (action !== 0 && action !== 1) {
-      throw new InvalidAction(`CartPole: action ${describe(action)} is not in the action space Discrete(2) (0 = push left, 1 = push right)`);
+      throw new InvalidAction(`CartPole: action ${describeValue(action)} is not in the action space Discrete(2) (0 = push left, 1 = push right)`);
     }
     this.requireState();
     const s = this._state;

@@ -2,7 +2,8 @@ import type { EnvSpec, VectorEntryOptions } from '../core.js';
 import { InvalidAction, InvalidArgument, ResetNeeded } from '../errors.js';
 import { npRandom, type NpGenerator } from '../utils/npGenerator.js';
 import { batchSpace } from '../spaces/utils.js';
-import { describe, validateKwargs } from '../utils/kwargs.js';
+import { describeValue } from '../../base/plainData.js';
+import { validateKwargs } from '../utils/kwargs.js';
 import { CARTPOLE_KWARGS, CartPoleEnv } from './cartpole.js';
 import { maybeParseResetBounds } from './utils.js';
 import { BATCHED_AUTORESET_MODES, isBatchedAutoresetMode, quotedModes, subEnvSeeds, type BatchedAutoresetMode, type VectorEnv, type VectorInfo, type VectorResetArgs, type VectorResetReturn, type VectorStepReturn } from '../vector/vectorEnv.js';
@@ -140,7 +141,7 @@ export class CartPoleVectorEnv implements VectorEnv {
     if (!this.hasReset) throw new ResetNeeded('Cannot call step() before calling reset()');
     const n = this.numEnvs;
     if (actions === null || typeof actions !== 'object' || actions.length !== n) {
-      throw new InvalidAction(`CartPoleVectorEnv.step: expected ${n} actions, got ${describe(actions)}`);
+      throw new InvalidAction(`CartPoleVectorEnv.step: expected ${n} actions, got ${describeValue(actions)}`);
     }
     const { x, xDot, theta, thetaDot, steps, obs, rewards, terminations, truncations, autoresetEnvs } = this;
     const single = this.single;
@@ -172,7 +173,7 @@ export class CartPoleVectorEnv implements VectorEnv {
         continue;
       }
       const a = actions[i];
-      if (a !== 0 && a !== 1) throw new InvalidAction(`CartPoleVectorEnv.step: action ${describe(a)} of sub-env ${i} is not in Discrete(2)`);
+      if (a !== 0 && a !== 1) throw new InvalidAction(`CartPoleVectorEnv.step: action ${describeValue(a)} of sub-env ${i} is not in Discrete(2)`);
       const force = a === 1 ? forceMag : -forceMag;
       const th = theta[i]!;
       const thDot = thetaDot[i]!;

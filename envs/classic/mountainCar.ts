@@ -3,7 +3,8 @@ import { InvalidAction } from '../errors.js';
 import { cos } from '../../base/libm/sincos.js';
 import { ClassicControlEnv } from './classicEnv.js';
 import { Box, Discrete } from '../spaces/fundamental.js';
-import { describe, is, validateKwargs } from '../utils/kwargs.js';
+import { describeValue } from '../../base/plainData.js';
+import { is, validateKwargs } from '../utils/kwargs.js';
 import { isDiscreteAction, maybeParseResetBounds } from './utils.js';
 
 export interface MountainCarKwargs {
@@ -76,7 +77,7 @@ export class MountainCarEnv extends ClassicControlEnv<number> {
 
   step(action: number): StepReturn<Float32Array> {
     if (!isDiscreteAction(action, 3)) {
-      throw new InvalidAction(`MountainCar: action ${describe(action)} is not in the action space Discrete(3)`);
+      throw new InvalidAction(`MountainCar: action ${describeValue(action)} is not in the action space Discrete(3)`);
     }
     this.requireState();
     let position = this._state[0]!;

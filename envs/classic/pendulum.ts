@@ -6,7 +6,8 @@ import { powf } from '../../base/libm/powf.js';
 import { ClassicControlEnv } from './classicEnv.js';
 import { isNumberList } from '../../base/typedArray.js';
 import { Box } from '../spaces/fundamental.js';
-import { describe, is, validateKwargs } from '../utils/kwargs.js';
+import { describeValue } from '../../base/plainData.js';
+import { is, validateKwargs } from '../utils/kwargs.js';
 import { verifyNumber } from './utils.js';
 
 export interface PendulumKwargs {
@@ -95,7 +96,7 @@ export class PendulumEnv extends ClassicControlEnv<Float32Array> {
   step(action: Float32Array | readonly number[]): StepReturn<Float32Array> {
     const raw = isNumberList(action) && action.length === 1 ? action[0] : undefined;
     if (typeof raw !== 'number' || Number.isNaN(raw)) {
-      throw new InvalidAction(`Pendulum: action ${describe(action)} is not in the action space ${this.actionSpace.toString()} (expected one torque value)`);
+      throw new InvalidAction(`Pendulum: action ${describeValue(action)} is not in the action space ${this.actionSpace.toString()} (expected one torque value)`);
     }
     this.requireState();
     const th = this._state[0]!;

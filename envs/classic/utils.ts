@@ -1,11 +1,11 @@
 import { InvalidArgument } from '../errors.js';
-import { describe } from '../utils/kwargs.js';
+import { describeValue } from '../../base/plainData.js';
 
 /** Gymnasium `verify_number_and_cast`: the option as a number, or a clear error. */
 export function verifyNumber(name: string, x: unknown): number {
   const v = typeof x === 'string' && x.trim() !== '' ? Number(x) : x;
   if (typeof v !== 'number' || Number.isNaN(v)) {
-    throw new InvalidArgument(`reset option \`${name}\` (${describe(x)}) could not be converted to a number`);
+    throw new InvalidArgument(`reset option \`${name}\` (${describeValue(x)}) could not be converted to a number`);
   }
   return v;
 }

@@ -6,6 +6,7 @@
  * nnlab always feeds float32 networks).
  */
 import { InvalidArgument } from '../errors.js';
+import { argmax } from '../../base/stats.js';
 import { Dict, Tuple, type DictValue } from './composite.js';
 import { Box, Discrete, MultiBinary, MultiDiscrete } from './fundamental.js';
 import type { Space } from './space.js';
@@ -104,12 +105,6 @@ function unflattenFrom(space: Space<unknown>, flat: ArrayLike<number>, offset: n
     return [d, offset];
   }
   throw new InvalidArgument(`unflatten: cannot unflatten ${String(space)}`);
-}
-
-function argmax(a: ArrayLike<number>, offset: number, n: number): number {
-  let best = 0;
-  for (let i = 1; i < n; i++) if (a[offset + i]! > a[offset + best]!) best = i;
-  return best;
 }
 
 /** Inverse of `flatten`. */

@@ -1,7 +1,8 @@
 import { BaseEnv, type ResetArgs, type ResetReturn, type StepReturn } from '../core.js';
 import { InvalidAction, ResetNeeded } from '../errors.js';
 import { Discrete } from '../spaces/fundamental.js';
-import { describe, is, validateKwargs } from '../utils/kwargs.js';
+import { describeValue } from '../../base/plainData.js';
+import { is, validateKwargs } from '../utils/kwargs.js';
 import { categoricalSample, colorize, sampleTransition, type Transition, type TransitionTable } from './utils.js';
 
 /** The Taxi map (Gymnasium `MAP`). */
@@ -242,7 +243,7 @@ export class TaxiEnv extends BaseEnv<number, number> {
 
   step(a: number): StepReturn<number> {
     if (!this.actionSpace.contains(a)) {
-      throw new InvalidAction(`Taxi: action ${describe(a)} is not in the action space Discrete(6) (0 south, 1 north, 2 east, 3 west, 4 pickup, 5 dropoff)`);
+      throw new InvalidAction(`Taxi: action ${describeValue(a)} is not in the action space Discrete(6) (0 south, 1 north, 2 east, 3 west, 4 pickup, 5 dropoff)`);
     }
     if (this.s === null) throw new ResetNeeded('Taxi: call reset before using step method.');
     const [p, s0, r, t] = sampleTransition(this.P[this.s]![a]!, this.npRandom);

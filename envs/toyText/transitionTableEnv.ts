@@ -1,6 +1,6 @@
 import { BaseEnv, type ResetArgs, type ResetReturn, type StepReturn } from '../core.js';
 import { InvalidAction, ResetNeeded } from '../errors.js';
-import { describe } from '../utils/kwargs.js';
+import { describeValue } from '../../base/plainData.js';
 import { categoricalSample, sampleTransition, type TransitionTable } from './utils.js';
 
 /**
@@ -26,7 +26,7 @@ export abstract class TransitionTableEnv extends BaseEnv<number, number> {
 
   step(a: number): StepReturn<number> {
     if (!this.actionSpace.contains(a)) {
-      throw new InvalidAction(`${this.envName}: action ${describe(a)} is not in the action space ${this.actionSpace.toString()} (${this.actionsHelp})`);
+      throw new InvalidAction(`${this.envName}: action ${describeValue(a)} is not in the action space ${this.actionSpace.toString()} (${this.actionsHelp})`);
     }
     if (this.s === null) throw new ResetNeeded(`${this.envName}: call reset before using step method.`);
     const [p, s, r, t] = sampleTransition(this.P[this.s]![a]!, this.npRandom);

@@ -1,4 +1,4 @@
-import { isTypedArray } from '../../base/typedArray.js';
+import { describeValue } from '../../base/plainData.js';
 import { InvalidArgument } from '../errors.js';
 import { didYouMean } from './didYouMean.js';
 
@@ -16,7 +16,7 @@ export type KwargsSchema = Readonly<Record<string, KwargCheck>>;
 export function validateKwargs(envName: string, kwargs: object | undefined, schema: KwargsSchema): void {
   if (kwargs === undefined || kwargs === null) return;
   if (typeof kwargs !== 'object' || Array.isArray(kwargs)) {
-    throw new InvalidArgument(`${envName}: keyword arguments must be an object, got ${describe(kwargs)}`);
+    throw new InvalidArgument(`${envName}: keyword arguments must be an object, got ${describeValue(kwargs)}`);
   }
   for (const [key, value] of Object.entries(kwargs)) {
     const check = schema[key];
@@ -30,23 +30,8 @@ export function validateKwargs(envName: string, kwargs: object | undefined, sche
     if (value === undefined) continue;
     const problem = check(value);
     if (problem !== undefined) {
-      throw new InvalidArgument(`${envName}: bad value for \`${key}\`: ${problem} (got ${describe(value)})`);
+      throw new InvalidArgument(`${envName}: bad value for \`${key}\`: ${problem} (got ${describeValue(value)})`);
     }
-  }
-}
-
-/** Short printable description of a value, for error messages. */
-export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
-    return String(value);
-  }
-  if (isTypedArray(value)) return `${value.constructor.name}[${value.join(', ')}]`;
-  try {
-    const s = JSON.stringify(value);
-    return s.length > 80 ? s.slice(0, 77) + '...' : s;
-  } catch {
-    return Object.prototype.toString.call(value);
   }
 }
 
@@ -59,7 +44,7 @@ export const is = {
   oneOf:
     (...options: unknown[]): KwargCheck =>
     (v) =>
-      options.includes(v) ? undefined : `expected one of ${options.map((o) => describe(o)).join(', ')}`,
+      options.includes(v) ? undefined : `expected one of ${options.map((o) => describeValue(o)).join(', ')}`,
   renderMode:
     (...modes: string[]): KwargCheck =>
     (v) =>

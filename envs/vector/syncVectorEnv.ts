@@ -1,3 +1,4 @@
+import { describeValue } from '../../base/plainData.js';
 import { isNumberArray } from '../../base/typedArray.js';
 import type { Env, EnvSpec, Info } from '../core.js';
 import { InvalidArgument } from '../errors.js';
@@ -21,14 +22,10 @@ import {
 /** Throws unless `mask` (unchecked: reset options may come as data) is an array or typed array of `numEnvs` numbers or booleans. */
 function checkResetMask(mask: unknown, numEnvs: number): void {
   const list: readonly unknown[] | undefined = Array.isArray(mask) ? mask : isNumberArray(mask) ? Array.from(mask) : undefined;
-  if (list === undefined) throw new InvalidArgument(`SyncVectorEnv.reset: options.resetMask must be an array of ${numEnvs} flags (one per sub-env), got ${describe(mask)}`);
+  if (list === undefined) throw new InvalidArgument(`SyncVectorEnv.reset: options.resetMask must be an array of ${numEnvs} flags (one per sub-env), got ${describeValue(mask)}`);
   if (list.length !== numEnvs) throw new InvalidArgument(`SyncVectorEnv.reset: options.resetMask has ${list.length} flags for ${numEnvs} sub-envs`);
   const bad = list.findIndex((f) => typeof f !== 'number' && typeof f !== 'boolean');
-  if (bad >= 0) throw new InvalidArgument(`SyncVectorEnv.reset: options.resetMask[${bad}] must be a number or a boolean, got ${describe(list[bad])}`);
-}
-
-function describe(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+  if (bad >= 0) throw new InvalidArgument(`SyncVectorEnv.reset: options.resetMask[${bad}] must be a number or a boolean, got ${describeValue(list[bad])}`);
 }
 
 /** Floats per element of `space` in a batch row (see `vectorEnv.ts`). */
@@ -73,7 +70,7 @@ export interface SyncVectorEnvOptions {
  * Gymnasium's autoreset semantics (see `vectorEnv.ts`).
  */
 export class SyncVectorEnv implements VectorEnv {
-  readonly envs: Env<any, any>[];
+  readonly envs: Env<unknown, unknown>[];
   readonly numEnvs: number;
   readonly singleObservationSpace: Space<unknown>;
   readonly singleActionSpace: Space<unknown>;
@@ -89,7 +86,7 @@ export class SyncVectorEnv implements VectorEnv {
   private readonly autoresetEnvs: Uint8Array;
   private readonly actionIsScalar: boolean;
 
-  constructor(envFns: readonly (() => Env<any, any>)[] | readonly Env<any, any>[], options: SyncVectorEnvOptions = {}) {
+  constructor(envFns: readonly (() => Env<unknown, unknown>)[] | readonly Env<unknown, unknown>[], options: SyncVectorEnvOptions = {}) {
     if (envFns.length === 0) throw new InvalidArgument('SyncVectorEnv needs at least one env');
     this.envs = envFns.map((e) => (typeof e === 'function' ? e() : e));
     this.numEnvs = this.envs.length;

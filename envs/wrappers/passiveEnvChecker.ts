@@ -3,31 +3,31 @@ import { EnvCheckError, InvalidAction } from '../errors.js';
 import { Box } from '../spaces/fundamental.js';
 import { isSpace } from '../spaces/space.js';
 import { isNumberList } from '../../base/typedArray.js';
-import { describe } from '../utils/kwargs.js';
+import { describeValue } from '../../base/plainData.js';
 import { logger } from '../utils/logger.js';
 
 /** Throws EnvCheckError unless `result` has the `[obs, info]` shape. */
 export function checkResetReturn(result: unknown, who: string): void {
   if (!Array.isArray(result) || result.length !== 2) {
-    throw new EnvCheckError(`${who}: reset() must return [obs, info], got ${describe(result)}`);
+    throw new EnvCheckError(`${who}: reset() must return [obs, info], got ${describeValue(result)}`);
   }
   const info = result[1];
   if (typeof info !== 'object' || info === null || Array.isArray(info)) {
-    throw new EnvCheckError(`${who}: reset() info must be a plain object, got ${describe(info)}`);
+    throw new EnvCheckError(`${who}: reset() info must be a plain object, got ${describeValue(info)}`);
   }
 }
 
 /** Throws EnvCheckError unless `result` has the `[obs, reward, terminated, truncated, info]` shape and types. */
 export function checkStepReturn(result: unknown, who: string): void {
   if (!Array.isArray(result) || result.length !== 5) {
-    throw new EnvCheckError(`${who}: step() must return [obs, reward, terminated, truncated, info], got ${describe(result)}`);
+    throw new EnvCheckError(`${who}: step() must return [obs, reward, terminated, truncated, info], got ${describeValue(result)}`);
   }
   const [, reward, terminated, truncated, info] = result;
-  if (typeof reward !== 'number') throw new EnvCheckError(`${who}: step() reward must be a number, got ${describe(reward)}`);
-  if (typeof terminated !== 'boolean') throw new EnvCheckError(`${who}: step() terminated must be a boolean, got ${describe(terminated)}`);
-  if (typeof truncated !== 'boolean') throw new EnvCheckError(`${who}: step() truncated must be a boolean, got ${describe(truncated)}`);
+  if (typeof reward !== 'number') throw new EnvCheckError(`${who}: step() reward must be a number, got ${describeValue(reward)}`);
+  if (typeof terminated !== 'boolean') throw new EnvCheckError(`${who}: step() terminated must be a boolean, got ${describeValue(terminated)}`);
+  if (typeof truncated !== 'boolean') throw new EnvCheckError(`${who}: step() truncated must be a boolean, got ${describeValue(truncated)}`);
   if (typeof info !== 'object' || info === null || Array.isArray(info)) {
-    throw new EnvCheckError(`${who}: step() info must be a plain object, got ${describe(info)}`);
+    throw new EnvCheckError(`${who}: step() info must be a plain object, got ${describeValue(info)}`);
   }
 }
 
@@ -45,9 +45,9 @@ export class PassiveEnvChecker<O = unknown, A = unknown> extends Wrapper<O, A> {
   constructor(env: Env<O, A>) {
     super(env);
     this.name = env.spec?.id ?? String(env.unwrapped?.constructor?.name ?? 'env');
-    if (!isSpace(env.actionSpace)) throw new EnvCheckError(`${this.name}: actionSpace must be a Space, got ${describe(env.actionSpace)}`);
+    if (!isSpace(env.actionSpace)) throw new EnvCheckError(`${this.name}: actionSpace must be a Space, got ${describeValue(env.actionSpace)}`);
     if (!isSpace(env.observationSpace)) {
-      throw new EnvCheckError(`${this.name}: observationSpace must be a Space, got ${describe(env.observationSpace)}`);
+      throw new EnvCheckError(`${this.name}: observationSpace must be a Space, got ${describeValue(env.observationSpace)}`);
     }
   }
 
@@ -55,10 +55,10 @@ export class PassiveEnvChecker<O = unknown, A = unknown> extends Wrapper<O, A> {
     const space = this.env.actionSpace;
     if (space instanceof Box) {
       if (!isNumberList(action) || action.length !== space.size || Array.prototype.some.call(action, (v: number) => Number.isNaN(v))) {
-        throw new InvalidAction(`${this.name}: action ${describe(action)} is not in the action space ${space.toString()}`);
+        throw new InvalidAction(`${this.name}: action ${describeValue(action)} is not in the action space ${space.toString()}`);
       }
     } else if (!space.contains(action)) {
-      throw new InvalidAction(`${this.name}: action ${describe(action)} is not in the action space ${space.toString()}`);
+      throw new InvalidAction(`${this.name}: action ${describeValue(action)} is not in the action space ${space.toString()}`);
     }
     const result = this.env.step(action);
     if (!this.checkedStep) {
