@@ -276,7 +276,14 @@ export function resultFile(runDir: string, state: string, message: string | unde
   const e = outcome.evaluation;
   if (e !== undefined) {
     const checkpoint = path.relative(runDir, e.checkpoint);
-    Object.assign(r, { finalScore: e.finalScore, finalStd: e.finalStd, finalEpisodes: e.finalEpisodes, firstSeed: e.firstSeed, policyVersion: e.policyVersion, updates: e.updates, checkpoint, model: path.join(checkpoint, 'models', e.model) });
+    r.finalScore = e.finalScore;
+    r.finalStd = e.finalStd;
+    r.finalEpisodes = e.finalEpisodes;
+    r.firstSeed = e.firstSeed;
+    r.policyVersion = e.policyVersion;
+    r.updates = e.updates;
+    r.checkpoint = checkpoint;
+    r.model = path.join(checkpoint, 'models', e.model);
   } else if (outcome.finalScore !== undefined) r.finalScore = outcome.finalScore;
   if (outcome.goalReachedAt !== undefined) r.goalReachedAt = outcome.goalReachedAt;
   return r;
