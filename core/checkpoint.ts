@@ -20,6 +20,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { isSafeName, SAFE_NAME } from '../base/safeName.js';
 import { decode, encode } from './tensors.js';
 import type { Optimizer, OptimizerSlot } from './optim.js';
 import { checkData, optimizerSlotsSchema, readJsonFile, StateFileError } from './stateFile.js';
@@ -41,10 +42,10 @@ export interface SaveOptions {
 }
 
 const NAME_RE = /^ckpt-(\d{9,})$/;
-const SAFE_NAME = /^[A-Za-z0-9_.-]+$/;
 
+/** A model's or optimizer's name becomes a folder or file name in the checkpoint: base/safeName.ts's rule (so never `..`). */
 function checkName(kind: string, name: string): void {
-  if (!SAFE_NAME.test(name)) throw new Error(`checkpoint ${kind} name '${name}' must match ${SAFE_NAME}`);
+  if (!isSafeName(name)) throw new Error(`checkpoint ${kind} name '${name}': ${SAFE_NAME.rule}`);
 }
 
 /** Decodes a msgpack file (core/tensors.ts `decode`): its value, unchecked (`unknown`: the reader checks it, core/stateFile.ts `checkData`), or an error naming the file. */

@@ -6,7 +6,7 @@
 import type { ConnectionOptions } from 'bullmq';
 import { z } from 'zod';
 import { count } from '../base/schemas.js';
-import { SAFE_NAME } from './limits.js';
+import { SAFE_NAME } from '../base/safeName.js';
 import { parseRedisUrl, redactRedisUrl } from './redisUrl.js';
 import type { TrialTask } from './tasks.js';
 import { generativeTrialTask, rlTrialTask } from './workerFrames.js';

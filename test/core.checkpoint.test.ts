@@ -113,6 +113,17 @@ test('old checkpoints are pruned to `keep`; bad names and missing checkpoints ar
     () => assert.unreachable('should reject'),
     (e: Error) => assert.match(e.message, /model name 'a\/b'/),
   );
+  // the rule of every name that becomes a folder (base/safeName.ts): `..` and a leading dot are refused too
+  for (const name of ['..', '.hidden']) {
+    await saveCheckpoint(root, { state: 0, models: { [name]: buildMlp(spec, new Rng(1)) } }).then(
+      () => assert.unreachable(`'${name}' should be refused`),
+      (e: Error) => assert.match(e.message, `checkpoint model name '${name}': letters, digits, _ . - only, not starting with a dot`),
+    );
+  }
+  await saveCheckpoint(root, { state: 0, optimizers: { '..': makeOptimizer({ name: 'adam', lr: 1e-2 }) } }).then(
+    () => assert.unreachable("optimizer '..' should be refused"),
+    (e: Error) => assert.match(e.message, "checkpoint optimizer name '..'"),
+  );
   await loadCheckpoint(tmp()).then(
     () => assert.unreachable('should reject'),
     (e: Error) => assert.match(e.message, /no checkpoint found/),
