@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { SHA256_HEX, type ModuleRef } from '../protocol/tasks.js';
+import { MODULE_FILENAME, SHA256_HEX, type ModuleRef } from '../protocol/tasks.js';
 import type { WorkerRefusalCode } from '../protocol/messages.js';
 
 const imported = new Map<string, Promise<void>>();
@@ -56,10 +56,10 @@ export function ensureModule(ref: ModuleRef): Promise<void> {
   return p;
 }
 
-/** Throws unless the ref's hash and file name have the shape of a sha256 and a plain .js/.mjs name. */
+/** Throws unless the ref's hash and file name follow protocol/tasks.ts's SHA256_HEX and MODULE_FILENAME. */
 function checkRef(ref: ModuleRef): void {
   if (!SHA256_HEX.test(ref.hash)) throw new Error(`env module: bad content hash '${ref.hash}'`);
-  if (!/^[\w.-]+\.(m?js)$/.test(ref.filename) || ref.filename.startsWith('.')) throw new Error(`env module: bad file name '${ref.filename}' (a .js or .mjs file)`);
+  if (!MODULE_FILENAME.pattern.test(ref.filename)) throw new Error(`env module: bad file name '${ref.filename}' (${MODULE_FILENAME.rule})`);
 }
 
 async function load(ref: ModuleRef): Promise<void> {
