@@ -8,10 +8,11 @@
  * A shipped module should import nnlab by package name (`nnlab/envs`), which resolves from inside
  * the package.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writeFileAtomicSync } from '../core/atomicWrite.js';
 import { MODULE_FILENAME, SHA256_HEX, type ModuleRef } from '../protocol/tasks.js';
 import type { WorkerRefusalCode } from '../protocol/messages.js';
 
@@ -99,9 +100,7 @@ export function installShipped(ref: ModuleRef, policy: CodePolicy): Installed {
     if (ref.source === undefined) return { ok: false, code: 'module_unusable', message: `${name} is not in this worker's cache and no source was sent` };
     if (sha256(ref.source) !== ref.hash) return { ok: false, code: 'module_unusable', message: `${name}: the source sent does not match its hash` };
     mkdirSync(path.dirname(cached), { recursive: true });
-    const tmp = `${cached}.${randomBytes(6).toString('hex')}.tmp`;
-    writeFileSync(tmp, ref.source);
-    renameSync(tmp, cached); // atomic: a crash never leaves a half-written module under its hash
+    writeFileAtomicSync(cached, ref.source); // a crash never leaves a half-written module under its hash
   }
   return { ok: true, ref: { hash: ref.hash, filename: ref.filename, path: cached } };
 }
