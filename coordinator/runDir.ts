@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { version } from '../core/version.js';
 import type { MetricsMark, ReportedEvaluation, RunMetrics, RunOutcome } from '../drivers/context.js';
 import type { ExperimentSpec } from '../drivers/spec.js';
+import type { MetricPoint } from '../protocol/messages.js';
 
 /** A new run's id (its directory's name under runs/): the spec's name, the UTC start time to the second, 4 random hex digits. */
 export function newRunId(name: string): string {
@@ -75,12 +76,6 @@ export function makeRunDir(dir: string): void {
     }
     throw new Error(`cannot create the run directory ${dir}: ${fsErrorMessage(cause)}`);
   }
-}
-
-export interface MetricPoint {
-  step: number;
-  time: number;
-  metrics: Record<string, number>;
 }
 
 export function gitCommit(): string {
