@@ -303,8 +303,8 @@ export interface LossParts {
   report: Record<string, tf.Scalar>;
 }
 
-/** Gradients as data plus the reported loss values. */
-export interface GradientResult {
+/** A loss's gradients as data plus its reported values (not protocol/tasks.ts's GradientResult, a gradient task's answer). */
+export interface LossGradients {
   grads: TensorMap;
   metrics: Record<string, number>;
 }
@@ -405,7 +405,7 @@ export class PolicyValueNets {
   }
 
   /** Gradients of the loss as data (named as in `vars`), for data-parallel learners. */
-  computeGradients(f: () => LossParts): GradientResult {
+  computeGradients(f: () => LossParts): LossGradients {
     const { value, grads, report } = this.gradsOf(f);
     const data = readTensors([...this.vars].map(([n, v]) => [n, (grads[v.name] ??= tf.zerosLike(v))] as [string, tf.Tensor]));
     tf.dispose([value, ...Object.values(grads)]);

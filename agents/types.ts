@@ -10,9 +10,10 @@
  */
 import type { TensorMap } from '../core/tensors.js';
 import type { FusedAdamState } from '../core/flatParams.js';
+import type { Metrics } from '../base/metrics.js';
 
-/** Metrics of one update or episode, namespaced as CleanRL does. */
-export type Metrics = Record<string, number>;
+/** Metrics of one update or episode (base/metrics.ts). */
+export type { Metrics } from '../base/metrics.js';
 
 /** Receives metrics with the global env step they belong to. */
 export type MetricsCallback = (metrics: Metrics, envStep: number) => void;

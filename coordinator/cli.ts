@@ -298,9 +298,9 @@ async function attachSweep(command: string, sweepId: string, url: string | undef
   await runExperiment({ spec, port: intOption('port', port, 7070), queue: { url: checked, attach: sweepId } });
 }
 
-/** The run token from --token, --token-file or NNLAB_TOKEN (protocol/auth.ts); bad combinations are usage errors. */
+/** The run token from --token, --token-file or NNLAB_TOKEN (workers/runToken.ts); bad combinations are usage errors. */
 async function runToken(values: { token?: string | undefined; 'token-file'?: string | undefined }): Promise<string | undefined> {
-  const { resolveToken } = await import('../protocol/auth.js');
+  const { resolveToken } = await import('../workers/runToken.js');
   try {
     return resolveToken({ token: values.token, tokenFile: values['token-file'] });
   } catch (e) {

@@ -9,6 +9,13 @@ import { TASK_KINDS, type Task, type TaskKind, type TaskResult } from '../protoc
 
 const THREAD_FILE = new URL('../workers/thread.js', import.meta.url).href;
 
+/** The variables of `env` that are set (process.env's type allows undefined values; a thread's env holds strings only). */
+export function definedEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
 /** piscina threads on this machine; a thread that dies is replaced by the pool, its task requeued. */
 export class ThreadPoolExecutor implements Executor {
   readonly kind = 'thread';
@@ -20,7 +27,7 @@ export class ThreadPoolExecutor implements Executor {
     readonly capacity: number,
     env: Record<string, string | undefined> = process.env,
   ) {
-    this.pool = new Piscina({ filename: THREAD_FILE, minThreads: capacity, maxThreads: capacity, idleTimeout: 60_000, env: env as Record<string, string> });
+    this.pool = new Piscina({ filename: THREAD_FILE, minThreads: capacity, maxThreads: capacity, idleTimeout: 60_000, env: definedEnv(env) });
   }
 
   async run(_taskId: number, task: Task): Promise<TaskResult> {

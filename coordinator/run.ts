@@ -9,7 +9,7 @@
  * SIGINT/SIGTERM checkpoint and stop; `--resume RUN_DIR` continues from the newest checkpoint.
  */
 import { randomBytes } from 'node:crypto';
-import { resolveToken } from '../protocol/auth.js';
+import { resolveToken } from '../workers/runToken.js';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

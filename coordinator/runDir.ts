@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { version } from '../core/version.js';
 import type { MetricsMark, ReportedEvaluation, RunMetrics, RunOutcome } from '../drivers/context.js';
 import type { ExperimentSpec } from '../drivers/spec.js';
+import type { MetricPoint } from '../protocol/messages.js';
 
 /** A new run's id (its directory's name under runs/): the spec's name, the UTC start time to the second, 4 random hex digits. */
 export function newRunId(name: string): string {
@@ -75,12 +76,6 @@ export function makeRunDir(dir: string): void {
     }
     throw new Error(`cannot create the run directory ${dir}: ${fsErrorMessage(cause)}`);
   }
-}
-
-export interface MetricPoint {
-  step: number;
-  time: number;
-  metrics: Record<string, number>;
 }
 
 export function gitCommit(): string {
@@ -276,7 +271,14 @@ export function resultFile(runDir: string, state: string, message: string | unde
   const e = outcome.evaluation;
   if (e !== undefined) {
     const checkpoint = path.relative(runDir, e.checkpoint);
-    Object.assign(r, { finalScore: e.finalScore, finalStd: e.finalStd, finalEpisodes: e.finalEpisodes, firstSeed: e.firstSeed, policyVersion: e.policyVersion, updates: e.updates, checkpoint, model: path.join(checkpoint, 'models', e.model) });
+    r.finalScore = e.finalScore;
+    r.finalStd = e.finalStd;
+    r.finalEpisodes = e.finalEpisodes;
+    r.firstSeed = e.firstSeed;
+    r.policyVersion = e.policyVersion;
+    r.updates = e.updates;
+    r.checkpoint = checkpoint;
+    r.model = path.join(checkpoint, 'models', e.model);
   } else if (outcome.finalScore !== undefined) r.finalScore = outcome.finalScore;
   if (outcome.goalReachedAt !== undefined) r.goalReachedAt = outcome.goalReachedAt;
   return r;

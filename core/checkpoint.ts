@@ -18,9 +18,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { isSafeName, SAFE_NAME } from '../base/safeName.js';
 import { decode, encode } from './tensors.js';
+import { writeFileAtomic, writeFolderAtomic } from './atomicWrite.js';
 import type { Optimizer, OptimizerSlot } from './optim.js';
 import { checkData, optimizerSlotsSchema, readJsonFile, StateFileError } from './stateFile.js';
 
@@ -41,10 +42,10 @@ export interface SaveOptions {
 }
 
 const NAME_RE = /^ckpt-(\d{9,})$/;
-const SAFE_NAME = /^[A-Za-z0-9_.-]+$/;
 
+/** A model's or optimizer's name becomes a folder or file name in the checkpoint: base/safeName.ts's rule (so never `..`). */
 function checkName(kind: string, name: string): void {
-  if (!SAFE_NAME.test(name)) throw new Error(`checkpoint ${kind} name '${name}' must match ${SAFE_NAME}`);
+  if (!isSafeName(name)) throw new Error(`checkpoint ${kind} name '${name}': ${SAFE_NAME.rule}`);
 }
 
 /** Decodes a msgpack file (core/tensors.ts `decode`): its value, unchecked (`unknown`: the reader checks it, core/stateFile.ts `checkData`), or an error naming the file. */
@@ -57,23 +58,10 @@ export async function readMsgpackFile(file: string): Promise<unknown> {
   }
 }
 
-/** Writes a file atomically: temp file in the same directory, fsync, rename. */
-export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const handle = await fs.open(tmp, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.rename(tmp, file);
-}
-
 /**
  * Writes the checkpoint folder root/`name` atomically and rotates: `fill` writes it under a
  * temporary name (removed if `fill` throws), which is renamed into place (replacing a folder of
- * that name); then `pointer.file` (a LATEST) gets `pointer.text` by write-temp-then-rename, so a crash
+ * that name: core/atomicWrite.ts writeFolderAtomic); then `pointer.file` (a LATEST) gets `pointer.text` by write-temp-then-rename, so a crash
  * at any point leaves the pointer naming a complete folder. Of the folders matching `rotated`, all
  * but the newest `keep` (name order) are removed, never the one just written. Returns its path.
  */
@@ -85,17 +73,7 @@ export async function commitCheckpointFolder(
   keep: number,
   rotated: RegExp,
 ): Promise<string> {
-  await fs.mkdir(root, { recursive: true });
-  const tmp = path.join(root, `.tmp-${name}-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const final = path.join(root, name);
-  try {
-    await fill(tmp);
-    await fs.rm(final, { recursive: true, force: true });
-    await fs.rename(tmp, final);
-  } catch (e) {
-    await fs.rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
+  const final = await writeFolderAtomic(path.join(root, name), fill);
   await writeFileAtomic(path.join(root, pointer.file), pointer.text);
   const all = (await fs.readdir(root)).filter((n) => rotated.test(n)).sort();
   for (const old of all.slice(0, Math.max(0, all.length - keep))) {

@@ -42,13 +42,13 @@ export {
   loadModelFiles,
   loadWeightsInto,
   modelArtifacts,
-  writeFileAtomic,
   readMsgpackFile,
   type CheckpointContent,
   type LoadTargets,
   type LoadedCheckpoint,
   type SaveOptions,
 } from './checkpoint.js';
+export { writeFileAtomic } from './atomicWrite.js';
 export { checkData, readJsonFile, StateFileError } from './stateFile.js';
 export { ReplayBuffer, type ReplayConfig, type TransitionBatch, type ReplayState } from './replay.js';
 export { RolloutBuffer, computeGae, discountedReturns, standardizeAdvantages, type RolloutConfig, type GaeInput } from './rollout.js';

@@ -5,7 +5,8 @@
  * Huber and BCE-with-logits carry their closed-form gradients (tf.customGrad) when prediction and
  * target have one shape: clip(ŷ − y, ±δ) and σ(z) − y, times ∂L/∂ℓ, a few kernels instead of the
  * backward of every op of the formula (abs, minimum, square, …). On the tfjs path of a small net (a
- * DQN update runs ~190 kernels) the cost is kernel dispatch more than arithmetic: value and both
+ * DQN update runs ~190 kernels with these gradients, measured 2026-12; ~270 before them, 2026-11,
+ * docs/architecture.md) the cost is kernel dispatch more than arithmetic: value and both
  * gradients of a 128-row Huber loss take 0.11 ms instead of 0.19, of BCE 0.07 instead of 0.14
  * (native backend, this machine). Tested against the formulas' autograd and finite differences.
  */

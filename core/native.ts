@@ -12,8 +12,9 @@
  *   broadcast), Relu Sqrt Square Exp Log Neg Abs Step Sigmoid Tanh Rsqrt Reciprocal LeakyRelu,
  *   Greater GreaterEqual Less LessEqual Equal NotEqual (bool results), Select (tf.where), and Sum /
  *   Mean over one contiguous block of axes: plain C++ loops. Tile of a vector over leading dims:
- *   block copies. tfjs's cpu versions cost 10-20 ns per element, which made a DQN step (~200 small
- *   ops) slower on this backend than on wasm.
+ *   block copies. tfjs's cpu versions cost 10-20 ns per element, which made a DQN step (~270 kernels,
+ *   nearly all small ops, when measured in 2026-11; ~190 since core/losses.ts's closed-form
+ *   gradients) slower on this backend than on wasm.
  *   FusedBatchNorm (tf.batchNorm), and its gradient as one kernel (BATCH_NORM_GRAD, one pass
  *   instead of ~20 ops); Mean's gradient as one broadcast copy. These two gradients are registered
  *   over tfjs's and apply only while the native backend is active (see registerBatchNormGradient).

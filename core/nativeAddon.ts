@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ownField } from '../base/plainData.js';
 
 /** The addon's exports (native/src/addon.cc). */
 export interface NativeAddon {
@@ -56,6 +57,28 @@ export interface NativeAddon {
 }
 
 /**
+ * Every function NativeAddon declares, named once (`satisfies` makes tsc refuse a missing or an
+ * extra name): what checkNativeAddon looks for in a loaded binary.
+ */
+const NATIVE_ADDON_FUNCTIONS = Object.keys({
+  matmul: true, conv2d: true, conv2dBackpropInput: true, conv2dBackpropFilter: true, info: true, setThreads: true,
+  setParallelThreshold: true, setScalar: true, setWide: true, binary: true, unary: true, sum: true, compare: true,
+  select: true, batchNorm: true, adamTfjs: true, batchNormGrad: true, adamStep: true, denseDelta: true, bceLogits: true,
+} satisfies Record<keyof NativeAddon, true>);
+
+/**
+ * Throws unless `exports` (what `file` loaded as) has every function NativeAddon declares: a
+ * binary built from older sources (a stale build/) fails here, naming what it lacks, instead of
+ * later with "addon.x is not a function" in the middle of a kernel.
+ */
+export function checkNativeAddon(exports: unknown, file: string): asserts exports is NativeAddon {
+  const missing = NATIVE_ADDON_FUNCTIONS.filter((name) => typeof ownField(exports, name) !== 'function');
+  if (missing.length > 0) {
+    throw new Error(`native addon ${file} lacks ${missing.join(', ')} (built from older sources?): rebuild it with 'npm run install' (or 'npm rebuild')`);
+  }
+}
+
+/**
  * The addon's numeric codes, one table per enum of native/src (the ABI; core/native.ts, core/fused.ts
  * and core/fusedConvNet.ts pass them): activations of the GEMM / convolution epilogue (gemm.h `Act`),
  * bias broadcasts of that epilogue (gemm.h `BiasMode`), element-wise binary and unary ops and the
@@ -91,11 +114,14 @@ export function loadNativeAddon(): NativeAddon {
       `native addon not built (${path.relative(process.cwd(), file) || file} missing: node-gyp failed or was skipped at install; run 'npm rebuild' with a C++17 compiler)`,
     );
   }
+  let exports: unknown;
   try {
-    addon = createRequire(import.meta.url)(file) as NativeAddon;
+    exports = createRequire(import.meta.url)(file);
   } catch (e) {
     throw new Error(`native addon failed to load (${file}): ${(e as Error).message.split('\n')[0]}`);
   }
+  checkNativeAddon(exports, file);
+  addon = exports;
   return addon;
 }
 

@@ -12,7 +12,9 @@ import { ownField } from '../base/plainData.js';
 import { Rng } from '../base/rng.js';
 import { issueText } from '../base/schemas.js';
 import { redisUrlProblem } from '../protocol/redisUrl.js';
-import { SPEC_LIMITS, SAFE_NAME } from '../protocol/limits.js';
+import { SPEC_LIMITS } from '../protocol/limits.js';
+import { MODULE_FILENAME } from '../protocol/tasks.js';
+import { SAFE_NAME } from '../base/safeName.js';
 import { RL_ALGOS, type RlAlgo } from '../agents/algos.js';
 import { DEFAULT_EVAL_INTERVAL, EVAL_EPISODES, GOAL_EPISODES } from '../agents/evalEpisodes.js';
 import { GENERATIVE_KINDS, type GenerativeKind } from '../generative/kinds.js';
@@ -92,8 +94,12 @@ const specObject = z
       .strictObject({
         /** A registered id (CartPole-v1) or one registered by `module`. */
         id: z.string().min(1),
-        /** A custom env module (a .js file, path relative to the spec file) that registers `id`. */
-        module: z.string().min(1).optional(),
+        /** A custom env module (a .js file, path relative to the spec file) that registers `id`; its file name is the ModuleRef's (MODULE_FILENAME), checked here rather than by the first thread or worker that would refuse it. */
+        module: z
+          .string()
+          .min(1)
+          .refine((m) => MODULE_FILENAME.pattern.test(path.basename(m)), `its file name must be ${MODULE_FILENAME.rule}`)
+          .optional(),
         kwargs: z.record(recordKey, z.unknown()).default({}),
       })
       .optional(),

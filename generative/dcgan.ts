@@ -90,7 +90,8 @@ import { loadNativeAddon, nativeAvailable, NATIVE_BINARY, NATIVE_BROADCAST, type
 import { makeOptimizer, type Optimizer, type OptimizerSlot } from '../core/optim.js';
 import { bceWithLogits } from '../core/losses.js';
 import { blendWeights, computeGradients, encode, namedVariables, readWeights, type TensorData, type TensorMap } from '../core/tensors.js';
-import { loadWeightsInto, readMsgpackFile, saveModelFiles, writeFileAtomic } from '../core/checkpoint.js';
+import { loadWeightsInto, readMsgpackFile, saveModelFiles } from '../core/checkpoint.js';
+import { writeFileAtomic } from '../core/atomicWrite.js';
 import { checkData, fusedAdamStateSchema, optimizerSlotsSchema } from '../core/stateFile.js';
 import { count, rngStateSchema } from '../base/schemas.js';
 import { Rng, type RngState } from '../base/rng.js';

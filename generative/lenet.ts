@@ -12,7 +12,7 @@
  * The 128 penultimate features feed the Fréchet distance (eval.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdir, readFile, writeFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
@@ -23,6 +23,7 @@ import { makeOptimizer } from '../core/optim.js';
 import { softmaxCrossEntropy } from '../core/losses.js';
 import { trainableVariables } from '../core/tensors.js';
 import { loadModelFiles, saveModelFiles } from '../core/checkpoint.js';
+import { writeFolderAtomic } from '../core/atomicWrite.js';
 import { checkData, readJsonFile } from '../core/stateFile.js';
 import { backendInfo } from '../core/backend.js';
 import { Rng } from '../base/rng.js';
@@ -208,13 +209,11 @@ export async function loadOrTrainClassifier(opts: { dir?: string; log?: (line: s
   if (classifier.testAccuracy < (opts.minAccuracy ?? 0.99)) {
     log(`warning: classifier test accuracy ${(100 * classifier.testAccuracy).toFixed(2)}% is below ${(100 * (opts.minAccuracy ?? 0.99)).toFixed(0)}%`);
   }
-  const tmp = `${dir}.tmp-${process.pid}`;
-  await mkdir(tmp, { recursive: true });
-  await saveModelFiles(classifier.model, tmp);
-  const meta = { testAccuracy: classifier.testAccuracy, config: LENET_DEFAULTS, backend: backendInfo()?.name, trainedAt: new Date().toISOString(), weightsSha256: await weightsSha256(tmp) };
-  await writeFile(path.join(tmp, 'meta.json'), JSON.stringify(meta, null, 2));
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(path.dirname(dir), { recursive: true });
-  await rename(tmp, dir);
+  await writeFolderAtomic(dir, async (tmp) => {
+    await mkdir(tmp);
+    await saveModelFiles(classifier.model, tmp);
+    const meta = { testAccuracy: classifier.testAccuracy, config: LENET_DEFAULTS, backend: backendInfo()?.name, trainedAt: new Date().toISOString(), weightsSha256: await weightsSha256(tmp) };
+    await writeFile(path.join(tmp, 'meta.json'), JSON.stringify(meta, null, 2));
+  });
   return classifier;
 }

@@ -8,7 +8,6 @@
  * direction can never be reflected back as the other.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { NONCE_BYTES } from './messages.js';
 
 /** Constant-time string comparison (lengths may differ: then false). */
@@ -44,27 +43,4 @@ export function workerProof(token: string, nonceC: Uint8Array, nonceW: Uint8Arra
 /** What the coordinator answers: HMAC(token, "nnlab coordinator" ‖ 0 ‖ nonce_w ‖ nonce_c). */
 export function coordinatorProof(token: string, nonceW: Uint8Array, nonceC: Uint8Array): Uint8Array {
   return hmac(token, 'nnlab coordinator', nonceW, nonceC);
-}
-
-/**
- * The run token from, in order: `--token` (visible to every local user in `ps`), `--token-file`
- * (first line, trimmed), `NNLAB_TOKEN`. Undefined when none is given; an error for both flags at
- * once, an unreadable file or an empty token.
- */
-export function resolveToken(flags: { token?: string | undefined; tokenFile?: string | undefined }, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (flags.token !== undefined && flags.tokenFile !== undefined) throw new Error('give the token once: --token or --token-file, not both');
-  let token = flags.token;
-  if (flags.tokenFile !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(flags.tokenFile, 'utf8');
-    } catch (e) {
-      throw new Error(`--token-file ${flags.tokenFile}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
-    token = text.split(/\r?\n/)[0]!.trim();
-    if (token === '') throw new Error(`--token-file ${flags.tokenFile}: the first line is empty (expected the run token)`);
-  }
-  token ??= env.NNLAB_TOKEN === '' ? undefined : env.NNLAB_TOKEN;
-  if (token !== undefined && token.length === 0) throw new Error('the run token is empty');
-  return token;
 }

@@ -39,6 +39,3 @@ export const SPEC_LIMITS = Object.freeze({
   /** Bytes of a spec file. */
   fileBytes: 1024 * 1024,
 });
-
-/** A name that becomes a folder (a run's, a sweep's): letters, digits, _ . - only, not starting with a dot. */
-export const SAFE_NAME = Object.freeze({ pattern: /^[\w-][\w.-]*$/, rule: 'letters, digits, _ . - only, not starting with a dot' });

@@ -29,6 +29,7 @@ import type { RngState } from '../base/rng.js';
 import type { ImageBatch } from '../generative/types.js';
 import type { GenerativeKind } from '../generative/kinds.js';
 import type { RlAlgo } from '../agents/algos.js';
+import type { Metrics } from '../base/metrics.js';
 
 export { CLOSE, PROTOCOL_VERSION } from './constants.js';
 
@@ -132,11 +133,17 @@ export interface ErrorMessage {
   /** The task a refusal (bad_result, task_error, task_timeout) is about. */
   taskId?: number;
 }
+/** One line of a run's metrics log (runs/<id>/metrics.jsonl): its step, seconds since the run started (across resumes) and its values. */
+export interface MetricPoint {
+  step: number;
+  time: number;
+  metrics: Metrics;
+}
 /** Metric points of a run, as they happen (the dashboard also gets the history first). */
 export interface MetricsMessage {
   type: 'metrics';
   runId: string;
-  points: { step: number; time: number; metrics: Record<string, number> }[];
+  points: MetricPoint[];
 }
 /** The state of the run and its workers, sent to dashboards when it changes. */
 export interface RunStateMessage {

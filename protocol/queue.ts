@@ -6,8 +6,8 @@
 import type { ConnectionOptions } from 'bullmq';
 import { z } from 'zod';
 import { count } from '../base/schemas.js';
-import { SAFE_NAME } from './limits.js';
-import { parseRedisUrl, redactRedisUrl } from './redisUrl.js';
+import { SAFE_NAME } from '../base/safeName.js';
+import { parseRedisUrl } from './redisUrl.js';
 import type { TrialTask } from './tasks.js';
 import { generativeTrialTask, rlTrialTask } from './workerFrames.js';
 
@@ -85,29 +85,5 @@ export function connectionOptions(url: string): ConnectionOptions {
     ...(t.tls ? { tls: { servername: t.host } } : {}),
     maxRetriesPerRequest: null,
     retryStrategy: (times: number) => Math.min(5000, 100 * 2 ** Math.min(times, 6)),
-  };
-}
-
-/**
- * Logs Redis connection errors as one line naming the (redacted) URL: the first at once, then at
- * most one every `everyMs` while they go on, and a line when commands succeed again.
- */
-export function redisErrorLogger(url: string, log: (line: string) => void, everyMs = 5000): { error(e: Error): void; ok(): void } {
-  let last = -Infinity;
-  let failing = false;
-  return {
-    error(e) {
-      failing = true;
-      const now = performance.now();
-      if (now - last < everyMs) return;
-      last = now;
-      log(`redis ${redactRedisUrl(url)} unreachable (${e.message}); reconnecting with backoff`);
-    },
-    ok() {
-      if (!failing) return;
-      failing = false;
-      last = -Infinity;
-      log(`redis ${redactRedisUrl(url)}: connected again`);
-    },
   };
 }

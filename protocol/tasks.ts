@@ -15,12 +15,17 @@ import type { RlAlgo } from '../agents/algos.js';
 
 /** A sha256 in hex (64 characters 0-9a-f): a ModuleRef's hash, a worker's `--allow-module`. */
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
+/**
+ * A ModuleRef's file name: a plain .js or .mjs name, no folder and no leading dot, so the cached
+ * copy (its hash's folder / this name) stays in a worker's module cache and Node imports it as ESM.
+ */
+export const MODULE_FILENAME = Object.freeze({ pattern: /^[\w-][\w.-]*\.m?js$/, rule: 'a plain .js or .mjs file name (letters, digits, _ . -, not starting with a dot)' });
 
 /** A custom env module, shipped so any executor can import it: by path on this machine, by source elsewhere. */
 export interface ModuleRef {
   /** sha256 of the source, hex (SHA256_HEX). */
   hash: string;
-  /** Base file name (e.g. `gridmaze.js`). */
+  /** Base file name (e.g. `gridmaze.js`; MODULE_FILENAME). */
   filename: string;
   /** Absolute path on the coordinator's machine. */
   path: string;

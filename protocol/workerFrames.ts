@@ -24,7 +24,7 @@ import { HIDDEN_ACTIVATIONS } from '../core/activation.js';
 import { GENERATIVE_KINDS, MNIST_CLASSES, MNIST_PIXELS, PHASES } from '../generative/kinds.js';
 import { SPEC_LIMITS } from './limits.js';
 import { ERROR_CODES, NONCE_BYTES, envStream, frameProblem, type ChallengeMessage, type ErrorMessage, type ProofMessage, type TaskMessage, type WelcomeMessage } from './messages.js';
-import { REMOTE_TASK_KINDS, type EnvRef, type GenerativeTrialTask, type GradientTask, type ModuleRef, type RlTrialTask, type RolloutTask, type Task } from './tasks.js';
+import { MODULE_FILENAME, REMOTE_TASK_KINDS, SHA256_HEX, type EnvRef, type GenerativeTrialTask, type GradientTask, type ModuleRef, type RlTrialTask, type RolloutTask, type Task } from './tasks.js';
 import type { ImageBatch } from '../generative/types.js';
 
 /** A task of a kind a remote worker takes. */
@@ -47,8 +47,17 @@ const seed = count;
 const record = z.record(z.string(), z.unknown());
 const bytes = (n: number, what: string) => u8.refine((b) => b.length === n, `a ${n}-byte ${what}`);
 
-/** The sha256 and file name are checked by envModules.ts installShipped (a bad one is `refused`, module_unusable). */
-const moduleRef = z.object({ hash: z.string().max(200), filename: z.string().max(255), path: z.string().max(4096), source: z.string().optional() }) satisfies z.ZodType<ModuleRef>;
+/**
+ * A ref with a hash that is no sha256 or a file name that is no plain .js/.mjs name is refused at
+ * the frame (task_error, naming the field); workers/envModules.ts checks the same two rules again
+ * before it installs or imports a module, and whether this worker may run it.
+ */
+const moduleRef = z.object({
+  hash: z.string().regex(SHA256_HEX, 'a sha256 in hex (64 characters 0-9a-f)'),
+  filename: z.string().max(255).regex(MODULE_FILENAME.pattern, MODULE_FILENAME.rule),
+  path: z.string().max(4096),
+  source: z.string().optional(),
+}) satisfies z.ZodType<ModuleRef>;
 const envRef = z.object({ id: shortName, kwargs: record, module: moduleRef.optional() }) satisfies z.ZodType<EnvRef>;
 
 const rolloutTask = z

@@ -196,32 +196,39 @@ test('the coordinator killed mid-run: --resume continues from the last checkpoin
   const specFile = path.join(runsDir, 'resume.json');
   writeFileSync(specFile, JSON.stringify(dqnSpec({ name: 'killed', budget: { envSteps: 12_000 }, workers: { rollout: 1, numEnvs: 2, rolloutSteps: 32, learner: { process: true } } })));
   const child = spawn(process.execPath, [CLI, 'run', specFile, '--port', '0'], { cwd: runsDir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  const t0 = Date.now();
-  let runDir: string | undefined;
-  while (runDir === undefined || (await latestCheckpoint(path.join(runDir, 'checkpoints'))) === undefined) {
-    if (Date.now() - t0 > 60_000 || child.exitCode !== null) throw new Error(`no checkpoint appeared: ${out}`);
-    const m = /checkpoint \(periodic\) at env step \d+: (\S+)\/checkpoints/.exec(out);
-    if (m) runDir = path.join(runsDir, m[1]!);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  // kill it once metrics beyond its newest checkpoint exist (stopped first, so nothing moves while we look)
+  // killed on every path (a failed wait too): a CLI left running, maybe SIGSTOPped, outlives the test
+  const exited = new Promise((r) => child.once('exit', r));
   const stepsIn = (): number[] =>
     readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
       .split('\n')
       .filter((l) => l.endsWith('}'))
       .map((l) => (JSON.parse(l) as { step: number }).step);
-  for (;;) {
-    child.kill('SIGSTOP');
-    const newest = await loadDqnRunState(path.join(runDir, 'checkpoints'));
-    if (stepsIn().some((step) => step > newest.state.envSteps)) break;
-    child.kill('SIGCONT');
-    if (Date.now() - t0 > 60_000 || child.exitCode !== null) throw new Error(`no metrics beyond a checkpoint: ${out}`);
-    await new Promise((r) => setTimeout(r, 20));
+  let runDir: string;
+  try {
+    let dir: string | undefined;
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const t0 = Date.now();
+    while (dir === undefined || (await latestCheckpoint(path.join(dir, 'checkpoints'))) === undefined) {
+      if (Date.now() - t0 > 60_000 || child.exitCode !== null) throw new Error(`no checkpoint appeared: ${out}`);
+      const m = /checkpoint \(periodic\) at env step \d+: (\S+)\/checkpoints/.exec(out);
+      if (m) dir = path.join(runsDir, m[1]!);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    runDir = dir;
+    // kill it once metrics beyond its newest checkpoint exist (stopped first, so nothing moves while we look)
+    for (;;) {
+      child.kill('SIGSTOP');
+      const newest = await loadDqnRunState(path.join(runDir, 'checkpoints'));
+      if (stepsIn().some((step) => step > newest.state.envSteps)) break;
+      child.kill('SIGCONT');
+      if (Date.now() - t0 > 60_000 || child.exitCode !== null) throw new Error(`no metrics beyond a checkpoint: ${out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
   }
-  child.kill('SIGKILL');
-  await new Promise((r) => child.once('exit', r));
   const ckpt = await loadDqnRunState(path.join(runDir, 'checkpoints'));
   const before = stepsIn().filter((step) => step <= ckpt.state.envSteps).length;
   const events: RunEvent[] = [];

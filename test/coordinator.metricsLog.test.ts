@@ -8,7 +8,8 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MetricsLog, readMetrics, type MetricPoint } from '../coordinator/runDir.js';
+import { MetricsLog, readMetrics } from '../coordinator/runDir.js';
+import type { MetricPoint } from '../protocol/messages.js';
 import { test } from './helpers.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'nnlab-metricslog-'));

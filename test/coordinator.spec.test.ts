@@ -80,6 +80,14 @@ test('an unknown algorithm lists the known ones; agent and model are exclusive',
   assert.match(problems({ agent: { algo: 'dqn' } }).join(), /spec\.env: an agent needs an env/);
 });
 
+test("env.module's file name is a module ref's (protocol/tasks.ts MODULE_FILENAME): a plain .js or .mjs name", () => {
+  const rule = 'its file name must be a plain .js or .mjs file name (letters, digits, _ . -, not starting with a dot)';
+  for (const module of ['./maze.ts', 'maze', 'envs/.maze.js', './maze.cjs']) {
+    assert.equal(problems({ ...base, env: { id: 'CartPole-v1', module } }), [`spec.env.module: ${rule}`], module);
+  }
+  for (const module of ['./maze.js', '../envs/grid-maze.v2.mjs']) assert.is(parseSpec({ ...base, env: { id: 'CartPole-v1', module } }).env?.module, module);
+});
+
 test('YAML specs load, and a relative env module path resolves against the spec file', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-spec-'));
   try {

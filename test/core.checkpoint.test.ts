@@ -1,9 +1,11 @@
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { latestCheckpoint, loadCheckpoint, loadModelFiles, saveCheckpoint } from '../core/checkpoint.js';
+import { tempPathFor, writeFileAtomic, writeFileAtomicSync, writeFolderAtomic } from '../core/atomicWrite.js';
 import { buildMlp } from '../core/nn.js';
 import { makeOptimizer } from '../core/optim.js';
 import { Rng } from '../base/rng.js';
@@ -105,6 +107,38 @@ test('a failed save leaves LATEST on the previous complete checkpoint and no tem
   model.dispose();
 });
 
+test('atomic writes (core/atomicWrite.ts): a file or folder appears whole or not at all, under a temp name unique to each write', async () => {
+  const root = tmp();
+  assert.is.not(tempPathFor(path.join(root, 'a')), tempPathFor(path.join(root, 'a')));
+  await writeFileAtomic(path.join(root, 'f.txt'), 'one');
+  writeFileAtomicSync(path.join(root, 'g.txt'), 'two');
+  writeFileAtomicSync(path.join(root, 'g.txt'), Uint8Array.of(104, 105));
+  const dir = path.join(root, 'sub', 'folder');
+  assert.is(await writeFolderAtomic(dir, async (t) => {
+    await mkdir(t);
+    writeFileSync(path.join(t, 'x'), 'first');
+  }), dir);
+  // a fill that throws leaves the folder as it was, and no temp folder
+  await writeFolderAtomic(dir, async (t) => {
+    await mkdir(t);
+    writeFileSync(path.join(t, 'x'), 'half');
+    throw new Error('fill failed');
+  }).then(
+    () => assert.unreachable('should reject'),
+    (e: Error) => assert.is(e.message, 'fill failed'),
+  );
+  assert.is(readFileSync(path.join(dir, 'x'), 'utf8'), 'first');
+  await writeFolderAtomic(dir, async (t) => {
+    await mkdir(t);
+    writeFileSync(path.join(t, 'y'), 'second');
+  });
+  assert.equal(readdirSync(dir), ['y'], 'the new folder replaced the old one');
+  assert.equal(readdirSync(root).sort(), ['f.txt', 'g.txt', 'sub']);
+  assert.equal(readdirSync(path.join(root, 'sub')), ['folder']);
+  assert.is(readFileSync(path.join(root, 'f.txt'), 'utf8'), 'one');
+  assert.is(readFileSync(path.join(root, 'g.txt'), 'utf8'), 'hi');
+});
+
 test('old checkpoints are pruned to `keep`; bad names and missing checkpoints are clear errors', async () => {
   const root = tmp();
   for (let i = 0; i < 4; i++) await saveCheckpoint(root, { state: i }, { keep: 2 });
@@ -112,6 +146,17 @@ test('old checkpoints are pruned to `keep`; bad names and missing checkpoints ar
   await saveCheckpoint(root, { state: 0, models: { 'a/b': buildMlp(spec, new Rng(1)) } }).then(
     () => assert.unreachable('should reject'),
     (e: Error) => assert.match(e.message, /model name 'a\/b'/),
+  );
+  // the rule of every name that becomes a folder (base/safeName.ts): `..` and a leading dot are refused too
+  for (const name of ['..', '.hidden']) {
+    await saveCheckpoint(root, { state: 0, models: { [name]: buildMlp(spec, new Rng(1)) } }).then(
+      () => assert.unreachable(`'${name}' should be refused`),
+      (e: Error) => assert.match(e.message, `checkpoint model name '${name}': letters, digits, _ . - only, not starting with a dot`),
+    );
+  }
+  await saveCheckpoint(root, { state: 0, optimizers: { '..': makeOptimizer({ name: 'adam', lr: 1e-2 }) } }).then(
+    () => assert.unreachable("optimizer '..' should be refused"),
+    (e: Error) => assert.match(e.message, "checkpoint optimizer name '..'"),
   );
   await loadCheckpoint(tmp()).then(
     () => assert.unreachable('should reject'),

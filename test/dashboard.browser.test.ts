@@ -68,35 +68,38 @@ if (!available && process.env.CI === undefined) {
   const episodesLogged = () => readFileSync(path.join(info.runDir, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('episodic_return')).length;
   const until = (what: string, ok: () => boolean, ms = 30_000) => pollUntil(what, ok, ms, 100);
 
-  // set-up is a test, not a before hook: uvu 0.5 passes a suite whose before hook throws
-  test('a DQN run starts on loopback and chromium opens', async () => {
+  // set-up is a test, not a before hook: uvu 0.5 passes a suite whose before hook throws. It fails
+  // loudly: a run that rejects (or ends) before it listens fails it with the run's own error
+  // instead of hanging, and a later rejection reaches the test that awaits the run
+  test('set-up: a DQN run starts on loopback and chromium opens', async () => {
     const { buildDashboard } = (await import(pathToFileURL(path.join(ROOT, 'scripts', 'build-dashboard.mjs')).href)) as { buildDashboard: () => Promise<number> };
     await buildDashboard();
     mkdirSync(ARTIFACTS, { recursive: true });
-    const listening = new Promise<typeof info>((resolve) => {
-      run = runExperiment({
-        spec: {
-          name: 'dashboard-test',
-          env: { id: 'CartPole-v1' },
-          agent: { algo: 'dqn', config: { hidden: [64, 64], learningStarts: 500 } }, // rl-zoo settings otherwise: it learns within the test
-          budget: { envSteps: 500_000 },
-          workers: { rollout: 1, numEnvs: 1, rolloutSteps: 64, learner: { process: false } },
-          eval: { interval: 2000, episodes: 2, finalEpisodes: 2 },
-          checkpoint: { interval: 0, keep: 2 },
-        },
-        runsDir: tmp,
-        token: TOKEN,
-        port: 0,
-        log: () => {},
-        progressOut: null,
-        handleSignals: false,
-        signal: abort.signal,
-        onEvent: (e) => events.push(e),
-        onListening: resolve,
-      });
-      run.catch(() => undefined);
+    let onListening: (i: typeof info) => void = () => {};
+    const listening = new Promise<typeof info>((resolve) => (onListening = resolve));
+    run = runExperiment({
+      spec: {
+        name: 'dashboard-test',
+        env: { id: 'CartPole-v1' },
+        agent: { algo: 'dqn', config: { hidden: [64, 64], learningStarts: 500 } }, // rl-zoo settings otherwise: it learns within the test
+        budget: { envSteps: 500_000 },
+        workers: { rollout: 1, numEnvs: 1, rolloutSteps: 64, learner: { process: false } },
+        eval: { interval: 2000, episodes: 2, finalEpisodes: 2 },
+        checkpoint: { interval: 0, keep: 2 },
+      },
+      runsDir: tmp,
+      token: TOKEN,
+      port: 0,
+      log: () => {},
+      progressOut: null,
+      handleSignals: false,
+      signal: abort.signal,
+      onEvent: (e) => events.push(e),
+      onListening,
     });
-    info = await listening;
+    const ended = run.then((r) => Promise.reject(new Error(`the run ended (${r.state}: ${r.message}) before it listened`)));
+    info = await Promise.race([listening, ended]);
+    assert.ok(existsSync(info.runDir), `the run directory ${info.runDir} exists`);
     const { chromium } = await import('playwright-core');
     context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 1000 } });
     page = await context.newPage();

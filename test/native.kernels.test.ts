@@ -13,6 +13,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeOptimizer } from '../core/optim.js';
+import { checkNativeAddon } from '../core/nativeAddon.js';
 import { fileURLToPath } from 'node:url';
 import { LEAKY_RELU_ALPHA } from '../core/activation.js';
 import { ADAM_UPDATE, BATCH_NORM_GRAD, nativeAvailable, nativeCallCounts, nativeKernelNames, registerNativeBackend, loadNativeAddon } from '../core/native.js';
@@ -525,6 +526,24 @@ if (!NATIVE_REQUIRED) {
     want.forEach((w, i) => w.forEach((v, j) => assert.ok(Math.abs(got[i]![j]! - v) < 1e-4, `param ${i}[${j}]`)));
   });
 }
+
+test('a stale addon (a function NativeAddon declares missing) is refused at load, naming what it lacks and the file', () => {
+  const file = '/x/build/Release/nnlab_native.node';
+  const stale: Record<string, unknown> = { matmul() {}, info() {}, sum: 3 };
+  let msg = 'no error';
+  try {
+    checkNativeAddon(stale, file);
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  assert.match(msg, file);
+  assert.match(msg, /lacks conv2d, conv2dBackpropInput, .*\bsum\b.*bceLogits/);
+  assert.not.match(msg, /lacks.*\bmatmul\b/);
+  assert.match(msg, "'npm run install'");
+  assert.throws(() => checkNativeAddon(null, file), /lacks matmul/);
+  assert.throws(() => checkNativeAddon(Object.create(stale), file), /lacks matmul/); // own functions only
+  if (nativeAvailable()) checkNativeAddon(loadNativeAddon(), file); // the built addon has them all
+});
 
 test('missing addon: one-line error, and initBackend falls back to wasm', () => {
   const dist = fileURLToPath(new URL('../core/', import.meta.url));

@@ -114,6 +114,14 @@ test('a malformed frame is refused with the path of the bad field; a task frame 
   assert.match(reason({ type: 'error', code: 'gremlins', message: 'x' }), /^code: /);
   assert.match(reason([1, 'hello', null]), /^message: Invalid input: expected object, received array$/);
   assert.match(reason(null), /^message: /);
+  // a module ref's hash and file name follow protocol/tasks.ts's SHA256_HEX and MODULE_FILENAME, at the frame
+  const withRef = (ref: Partial<ModuleRef>) => taskFrame(1, { ...rlTrial, env: { ...rlTrial.env, module: { ...moduleRef, ...ref } } });
+  assert.is(reason(withRef({ hash: 'A'.repeat(64) })), 'task.env.module.hash: a sha256 in hex (64 characters 0-9a-f)');
+  assert.is(reason(withRef({ hash: 'a'.repeat(65) })), 'task.env.module.hash: a sha256 in hex (64 characters 0-9a-f)');
+  for (const filename of ['../evil.js', '.hidden.js', 'maze.ts', 'a/b.js']) {
+    assert.is(reason(withRef({ filename })), 'task.env.module.filename: a plain .js or .mjs file name (letters, digits, _ . -, not starting with a dot)', filename);
+  }
+  assert.ok(parseToRemoteWorker(withRef({ filename: 'grid-maze.v2.mjs' })).ok);
   // the id of a task frame comes back when it is a valid one
   const bad = parseToRemoteWorker(taskFrame(41, { ...rlTrial, trial: -1 }));
   assert.equal(bad, { ok: false, reason: 'task.trial: Too small: expected number to be >=0', taskId: 41 });

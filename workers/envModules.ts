@@ -8,11 +8,12 @@
  * A shipped module should import nnlab by package name (`nnlab/envs`), which resolves from inside
  * the package.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { SHA256_HEX, type ModuleRef } from '../protocol/tasks.js';
+import { writeFileAtomicSync } from '../core/atomicWrite.js';
+import { MODULE_FILENAME, SHA256_HEX, type ModuleRef } from '../protocol/tasks.js';
 import type { WorkerRefusalCode } from '../protocol/messages.js';
 
 const imported = new Map<string, Promise<void>>();
@@ -56,10 +57,10 @@ export function ensureModule(ref: ModuleRef): Promise<void> {
   return p;
 }
 
-/** Throws unless the ref's hash and file name have the shape of a sha256 and a plain .js/.mjs name. */
+/** Throws unless the ref's hash and file name follow protocol/tasks.ts's SHA256_HEX and MODULE_FILENAME. */
 function checkRef(ref: ModuleRef): void {
   if (!SHA256_HEX.test(ref.hash)) throw new Error(`env module: bad content hash '${ref.hash}'`);
-  if (!/^[\w.-]+\.(m?js)$/.test(ref.filename) || ref.filename.startsWith('.')) throw new Error(`env module: bad file name '${ref.filename}' (a .js or .mjs file)`);
+  if (!MODULE_FILENAME.pattern.test(ref.filename)) throw new Error(`env module: bad file name '${ref.filename}' (${MODULE_FILENAME.rule})`);
 }
 
 async function load(ref: ModuleRef): Promise<void> {
@@ -99,9 +100,7 @@ export function installShipped(ref: ModuleRef, policy: CodePolicy): Installed {
     if (ref.source === undefined) return { ok: false, code: 'module_unusable', message: `${name} is not in this worker's cache and no source was sent` };
     if (sha256(ref.source) !== ref.hash) return { ok: false, code: 'module_unusable', message: `${name}: the source sent does not match its hash` };
     mkdirSync(path.dirname(cached), { recursive: true });
-    const tmp = `${cached}.${randomBytes(6).toString('hex')}.tmp`;
-    writeFileSync(tmp, ref.source);
-    renameSync(tmp, cached); // atomic: a crash never leaves a half-written module under its hash
+    writeFileAtomicSync(cached, ref.source); // a crash never leaves a half-written module under its hash
   }
   return { ok: true, ref: { hash: ref.hash, filename: ref.filename, path: cached } };
 }

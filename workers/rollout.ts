@@ -33,7 +33,7 @@ export class RolloutRunner {
     this.envs = makeVec(envId, { numEnvs, autoresetMode: 'same-step', kwargs });
     this.obsDim = this.envs.obsDim;
     const [obs] = this.envs.reset({ seed });
-    this.obs = Float32Array.from(obs as Float32Array);
+    this.obs = Float32Array.from(obs);
     this.rng = dqnStreams(seed).actor; // the one-process loop's actor stream (agents/dqnActor.ts)
     this.returns = new Float64Array(numEnvs);
     this.lengths = new Int32Array(numEnvs);
@@ -82,7 +82,7 @@ export class RolloutRunner {
           this.lengths[e] = 0;
         }
       }
-      this.obs.set(nextObs as Float32Array);
+      this.obs.set(nextObs);
     }
     out.episodeReturns = Float64Array.from(ends, (x) => x[0]);
     out.episodeLengths = Int32Array.from(ends, (x) => x[1]);

@@ -8,10 +8,9 @@ import type * as protocol from '../../protocol/messages.js';
 
 export { CLOSE, PROTOCOL_VERSION } from '../../protocol/constants.js';
 
-export type { CoordinatorMessage, MetricsMessage, ParamsMessage, PeerMessage, RunStateMessage, RunSummary, TrialMetricNames, TrialStatus, WorkerSummary } from '../../protocol/messages.js';
+export type { CoordinatorMessage, MetricPoint, MetricsMessage, ParamsMessage, PeerMessage, RunStateMessage, RunSummary, TrialMetricNames, TrialStatus, WorkerSummary } from '../../protocol/messages.js';
 
 /** One named tensor as it arrives over the socket (core/tensors.ts TensorMap). */
 export type TensorMap = protocol.ParamsMessage['params'];
-export type MetricPoint = protocol.MetricsMessage['points'][number];
 /** The hidden activation of a published policy (core/activation.ts HiddenActivation, reached through the params message). */
 export type HiddenActivation = NonNullable<protocol.ParamsMessage['activation']>;
