@@ -185,7 +185,7 @@ test('bad optimizer specs get errors naming the field', () => {
   // the decay-rate rule of a model's Adam settings (base/configCheck.ts DECAY_RATE)
   assert.throws(() => makeOptimizer({ name: 'adam', lr: 1e-3, beta1: 1 }), /^optimizer adam config: 'beta1' must be a number ≥ 0 and < 1, got 1$/);
   assert.throws(() => makeOptimizer({ name: 'rmsprop', lr: 1e-3, rho: -0.5 }), /'rho' must be a number ≥ 0 and < 1, got -0.5/);
-  assert.throws(() => makeOptimizer({ name: 'momentum', lr: 1e-3, momentum: Number.NaN }), /'momentum' must be a number ≥ 0, got null/);
+  assert.throws(() => makeOptimizer({ name: 'momentum', lr: 1e-3, momentum: Number.NaN }), /'momentum' must be a number ≥ 0, got NaN/);
   assert.throws(() => makeOptimizer({ name: 'sgd', lr: 0.1, clipNorm: 0 }), /'clipNorm'/);
   assert.throws(() => makeOptimizer({ name: 'sgd' } as OptimizerSpec), /'lr' is required/);
 });
