@@ -3,7 +3,7 @@
  * the registered TimeLimit applies. Each episode resets with seed, seed + 1, … And what "the goal
  * is reached" means, for every trainer and driver (`GoalRule`, played in order by `goalEvaluator`).
  */
-import { make } from '../envs/index.js';
+import { batchDim, make, writeBatchRow } from '../envs/index.js';
 import type { Env } from '../envs/index.js';
 import type { MetricsCallback } from './types.js';
 import { DEFAULT_EVAL_INTERVAL, EVAL_EPISODES, GOAL_EPISODES } from './evalEpisodes.js';
@@ -40,11 +40,19 @@ export function summarizeEpisodes(returns: ArrayLike<number>, lengths: ArrayLike
 }
 
 /**
- * Runs `episodes` episodes of `policy` (a function of one observation) and summarises the returns;
- * an episode ends at `maxSteps` steps if its env has not ended it (for envs without a time limit).
+ * A policy evaluated on an env made from its id: it gets each observation as the row a trainer's
+ * networks get it from a vector env (envs' `writeBatchRow`: a Box's values as float32, a Discrete
+ * state as its index, Tuple and Dict flattened), whatever the env's observation space; its actions
+ * go to the env as they are (the env checks them).
  */
-export function evaluatePolicy<O, A>(envOrId: string | Env<O, A>, policy: (obs: O) => A, episodes: number, seed: number, kwargs: Record<string, unknown> = {}, maxSteps = Infinity): EvalResult {
-  const env = (typeof envOrId === 'string' ? make(envOrId, kwargs) : envOrId) as Env<O, A>;
+export type RowPolicy = (row: Float32Array) => unknown;
+
+/**
+ * Runs `episodes` episodes of `policy` (a function of one observation) on `env` and summarises the
+ * returns; an episode ends at `maxSteps` steps if its env has not ended it (for envs without a
+ * time limit). The env stays open.
+ */
+export function evaluatePolicyOn<O, A>(env: Env<O, A>, policy: (obs: O) => A, episodes: number, seed: number, maxSteps = Infinity): EvalResult {
   const returns: number[] = [];
   const lengths: number[] = [];
   for (let ep = 0; ep < episodes; ep++) {
@@ -61,8 +69,28 @@ export function evaluatePolicy<O, A>(envOrId: string | Env<O, A>, policy: (obs: 
     returns.push(ret);
     lengths.push(len);
   }
-  if (typeof envOrId === 'string') env.close();
   return summarizeEpisodes(returns, lengths);
+}
+
+/**
+ * `evaluatePolicyOn` the env `make(id, kwargs)` (closed after), the policy getting each
+ * observation as its batch row (`RowPolicy`): what a trained network was fed, where the raw
+ * observation of a Discrete env would be a number it cannot read.
+ */
+export function evaluatePolicy(id: string, policy: RowPolicy, episodes: number, seed: number, kwargs: Record<string, unknown> = {}, maxSteps = Infinity): EvalResult {
+  const env = make(id, kwargs);
+  try {
+    const space = env.observationSpace;
+    const dim = batchDim(space);
+    const ofRow = (obs: unknown): unknown => {
+      const row = new Float32Array(dim);
+      writeBatchRow(space, obs, row, 0, dim);
+      return policy(row);
+    };
+    return evaluatePolicyOn(env, ofRow, episodes, seed, maxSteps);
+  } finally {
+    env.close();
+  }
 }
 
 /** A run's final report: its episodes' summary and the seed of the first (episode k resets with firstSeed + k). */
@@ -72,12 +100,19 @@ export interface FinalEvaluation extends EvalResult {
 
 /**
  * The final evaluation after training, defined once for every driver, trial and `nnlab train`:
- * `episodes` episodes of the trained deterministic (greedy) `policy` on the final seeds of the run's
- * `seed` (EVAL_SEEDS.final), which no check during training played.
+ * `episodes` episodes of the trained deterministic (greedy) `policy` on the env `id` made with
+ * `kwargs` (`evaluatePolicy`), on the final seeds of the run's `seed` (EVAL_SEEDS.final), which no
+ * check during training played.
  */
-export function finalEvaluation<O, A>(env: string | Env<O, A>, policy: (obs: O) => A, o: { episodes: number; seed: number; kwargs?: Record<string, unknown>; maxSteps?: number }): FinalEvaluation {
+export function finalEvaluation(id: string, policy: RowPolicy, o: { episodes: number; seed: number; kwargs?: Record<string, unknown>; maxSteps?: number }): FinalEvaluation {
   const firstSeed = EVAL_SEEDS.final(o.seed);
-  return { ...evaluatePolicy(env, policy, o.episodes, firstSeed, o.kwargs ?? {}, o.maxSteps), firstSeed };
+  return { ...evaluatePolicy(id, policy, o.episodes, firstSeed, o.kwargs ?? {}, o.maxSteps), firstSeed };
+}
+
+/** `finalEvaluation` on an env the caller made and typed (a tabular agent's `discreteEnv`): its policy gets the raw observations. */
+export function finalEvaluationOn<O, A>(env: Env<O, A>, policy: (obs: O) => A, o: { episodes: number; seed: number; maxSteps?: number }): FinalEvaluation {
+  const firstSeed = EVAL_SEEDS.final(o.seed);
+  return { ...evaluatePolicyOn(env, policy, o.episodes, firstSeed, o.maxSteps), firstSeed };
 }
 
 /** Episodes to play: episode k resets with seed `firstSeed + k`. */
@@ -122,8 +157,8 @@ export class GoalRule {
 export interface GoalEvalOptions {
   envId: string;
   kwargs?: Record<string, unknown>;
-  /** The deterministic policy of the current parameters (built once per evaluation: a frozen snapshot). */
-  policy: () => (obs: Float32Array) => number | Float32Array;
+  /** The deterministic policy of the current parameters, of batch rows (built once per evaluation: a frozen snapshot). */
+  policy: () => RowPolicy;
   /** Episodes of the quick check at each evaluation. */
   evalEpisodes: number;
   /** Episodes of each confirming evaluation once the quick check passes. */
@@ -189,7 +224,7 @@ export function goalEvaluator(o: GoalEvalOptions): { evaluate: (envStep: number)
   const rule = new GoalRule(o);
   const evaluate = (envStep: number): boolean => {
     const policy = o.policy();
-    const play = (b: EpisodeBlock) => evaluatePolicy<Float32Array, number | Float32Array>(o.envId, policy, b.episodes, b.firstSeed, o.kwargs);
+    const play = (b: EpisodeBlock) => evaluatePolicy(o.envId, policy, b.episodes, b.firstSeed, o.kwargs);
     const quick = play(rule.quick);
     const check = rule.reaches(quick) ? rule.confirmed(quick, rule.rest !== undefined ? play(rule.rest) : undefined) : quick;
     result.lastEval = check;

@@ -7,7 +7,7 @@ export { ExpectedSarsa, expectedSarsaTarget } from './expectedSarsa.js';
 export { RL_ALGOS, RL_FAMILY, TABULAR_ALGOS, isRlAlgo, isTabular, type RlAlgo, type RlFamily, type AlgoOf, type TabularAlgo, type ConfigResolver } from './algos.js';
 export { TABULAR_AGENTS, type TabularEntry } from './tabularAgents.js';
 export { RL_AGENTS, type RlAgentEntry, type PgEntry, type DqnEntry, type PgLearner, type EntryOf, type WithSpecConfig } from './registry.js';
-export { evaluatePolicy, finalEvaluation, goalEvaluator, trainerGoalEvaluator, EVAL_SEEDS, EVAL_EPISODES, GOAL_EPISODES, DEFAULT_EVAL_INTERVAL, type EvalResult, type FinalEvaluation, type GoalEvalOptions, type GoalEvalState, type TrainEvalOptions } from './evaluate.js';
+export { evaluatePolicy, evaluatePolicyOn, finalEvaluation, finalEvaluationOn, goalEvaluator, trainerGoalEvaluator, EVAL_SEEDS, EVAL_EPISODES, GOAL_EPISODES, DEFAULT_EVAL_INTERVAL, type EvalResult, type RowPolicy, type FinalEvaluation, type GoalEvalOptions, type GoalEvalState, type TrainEvalOptions } from './evaluate.js';
 export { DqnLearner, DQN_DEFAULTS, trainDqn, dqnActor, dqnForward, greedyPolicy, epsilonAt, epsilonSchedule, resolveDqnConfig, type DqnConfig, type EpsilonSchedule, type TrainDqnOptions, type TrainDqnResult } from './dqn.js';
 export { runOffPolicy, type OffPolicyLearner, type OffPolicyOptions, type OffPolicyResult } from './offPolicy.js';
 export * from './policies.js';

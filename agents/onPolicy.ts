@@ -166,7 +166,7 @@ export function runOnPolicy(opts: OnPolicyOptions): LoopResult {
 /** Collects `episodesPerUpdate` whole episodes of one env per update (see module doc). */
 export function runEpisodes(opts: EpisodeLoopOptions): LoopResult {
   const { head } = opts;
-  const env = make<unknown, number | Float32Array>(opts.envId, opts.kwargs ?? {});
+  const env = make(opts.envId, opts.kwargs ?? {});
   const obsDim = batchDim(env.observationSpace);
   const actionDim = actionDimOf(head);
   let cap = 1024;

@@ -10,7 +10,7 @@ import { Discrete } from '../envs/index.js';
 import { Rng } from '../base/rng.js';
 import { checkNumber, checkSeedField, configFields } from '../base/configCheck.js';
 import type { Learner, Metrics, MetricsCallback, VersionedParams } from './types.js';
-import { evaluatePolicy } from './evaluate.js';
+import { evaluatePolicyOn } from './evaluate.js';
 import { EPISODIC_LENGTH, EPISODIC_RETURN } from './metricNames.js';
 import { z } from 'zod';
 import { count, f64, rngStateSchema } from '../base/schemas.js';
@@ -239,5 +239,5 @@ export function greedyTabularPolicy(p: QParams): (s: number) => number {
 
 /** Mean undiscounted return of the greedy policy over `episodes` (resets seeded seed, seed+1, …). */
 export function evaluateGreedy(env: Env<number, number>, p: QParams, episodes: number, seed: number, maxSteps = GREEDY_MAX_STEPS): number {
-  return evaluatePolicy(env, greedyTabularPolicy(p), episodes, seed, {}, maxSteps).meanReturn;
+  return evaluatePolicyOn(env, greedyTabularPolicy(p), episodes, seed, maxSteps).meanReturn;
 }

@@ -24,7 +24,8 @@ const VEC_STEPS = Number(process.env['BENCH_VEC_STEPS'] ?? 20_000_000);
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '..', '..');
 
-function benchSingle(env: Env<Float32Array, number>, steps: number, seed: number): number {
+/** Steps `env` (make's, of unknown spaces: it only passes CartPole's actions in and reads the flags) with random actions. */
+function benchSingle(env: Env<unknown, unknown>, steps: number, seed: number): number {
   const rng = new Rng(seed);
   env.reset({ seed });
   let bits = 0;

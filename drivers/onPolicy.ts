@@ -48,7 +48,7 @@ export async function runOnPolicy(ctx: RlRunContext): Promise<RunOutcome> {
   const { params, version } = learner.getPolicyParams();
   ctx.publish(params, version, learner.config.activation);
   const actor = learner.actor();
-  const final = finalEvaluation<Float32Array, number | Float32Array>(ctx.envRef.id, (obs) => actor.greedy(obs), { episodes: spec.eval.finalEpisodes, seed: learner.config.seed, kwargs: ctx.envRef.kwargs });
+  const final = finalEvaluation(ctx.envRef.id, (obs) => actor.greedy(obs), { episodes: spec.eval.finalEpisodes, seed: learner.config.seed, kwargs: ctx.envRef.kwargs });
   ctx.metrics.write(result.envSteps, { [FINAL_MEAN_RETURN]: final.meanReturn });
   learner.dispose();
   const outcome: RunOutcome = {

@@ -11,7 +11,7 @@ import { make } from '../envs/index.js';
 import { isTabular, TABULAR_ALGOS } from '../agents/algos.js';
 import { RL_AGENTS } from '../agents/registry.js';
 import { discreteEnv, GREEDY_MAX_STEPS, greedyTabularPolicy, trainTabular } from '../agents/tabular.js';
-import { finalEvaluation } from '../agents/evaluate.js';
+import { finalEvaluationOn } from '../agents/evaluate.js';
 import { formatMetric } from '../base/format.js';
 import type { Metrics } from '../agents/types.js';
 import { EVAL_MEAN_RETURN } from '../agents/metricNames.js';
@@ -59,7 +59,7 @@ export async function runTrain(opts: TrainOptions): Promise<RunOutcome> {
   const env = discreteEnv(make(opts.env), Agent.agentName);
   const agent = Agent.forEnv(env, { seed: opts.seed });
   trainTabular(env, agent, { episodes: opts.budget ?? TABULAR_EPISODES, onMetrics });
-  const { meanReturn, stdReturn } = finalEvaluation(env, greedyTabularPolicy(agent.params), { episodes: opts.finalEpisodes, seed: opts.seed, maxSteps: GREEDY_MAX_STEPS });
+  const { meanReturn, stdReturn } = finalEvaluationOn(env, greedyTabularPolicy(agent.params), { episodes: opts.finalEpisodes, seed: opts.seed, maxSteps: GREEDY_MAX_STEPS });
   await agent.save(runPath(runDir, 'checkpoints'));
   return { state: 'finished', message: `${greedyEvaluationText(opts.finalEpisodes, meanReturn, stdReturn)}; Q table in ${runDir}/checkpoints`, envSteps, finalScore: meanReturn };
 }

@@ -11,6 +11,8 @@
  *
  * Box observations are Float32Arrays; Discrete observations are numbers. Envs never import tfjs.
  */
+import { EnvError } from './errors.js';
+import type { SpaceKind } from './spaces/kinds.js';
 import type { Space } from './spaces/space.js';
 import { npRandom, type NpGenerator } from './utils/npGenerator.js';
 
@@ -90,6 +92,29 @@ export interface Env<O = unknown, A = unknown> {
   /** Render according to `renderMode` (toy-text envs: `'ansi'` returns a string). */
   render?(): unknown;
   close(): void;
+}
+
+/**
+ * Whether `env`'s spaces are of the kinds `observation` and `action` (envs/spaces/kinds.ts), and
+ * so its observations are `O` and its actions `A`: an env's observations lie in its observation
+ * space (the Env contract; the PassiveEnvChecker `make` adds checks the first reset and step).
+ */
+export function hasSpaces<O, A>(env: Env<unknown, unknown>, observation: SpaceKind<O>, action: SpaceKind<A>): env is Env<O, A> {
+  return observation.test(env.observationSpace) && action.test(env.actionSpace);
+}
+
+/**
+ * `env` as an env of `O` observations and `A` actions, checked at run time: `make` returns
+ * `Env<unknown, unknown>` (the caller names an id, and nothing at compile time knows its spaces),
+ * and code that needs typed observations or actions narrows it here. An env whose spaces are not
+ * of the kinds asked is an EnvError naming the env and each expected and actual space.
+ */
+export function withSpaces<O, A>(env: Env<unknown, unknown>, observation: SpaceKind<O>, action: SpaceKind<A>): Env<O, A> {
+  if (hasSpaces(env, observation, action)) return env;
+  const wrong: string[] = [];
+  if (!observation.test(env.observationSpace)) wrong.push(`observation space: expected ${observation.expected}, got ${String(env.observationSpace)}`);
+  if (!action.test(env.actionSpace)) wrong.push(`action space: expected ${action.expected}, got ${String(env.actionSpace)}`);
+  throw new EnvError(`${env.spec?.id ?? String(env.unwrapped)} has the wrong spaces: ${wrong.join('; ')}`);
 }
 
 /**

@@ -14,7 +14,7 @@
  * ```
  */
 export * from './errors.js';
-export { BaseEnv, Wrapper, WrapperBase, ObservationWrapper, type Env, type EnvSpec, type EnvCreator, type EnvMetadata, type Info, type ResetArgs, type ResetReturn, type StepReturn, type VectorEntryOptions, type VectorEnvCreator } from './core.js';
+export { BaseEnv, Wrapper, WrapperBase, ObservationWrapper, hasSpaces, withSpaces, type Env, type EnvSpec, type EnvCreator, type EnvMetadata, type Info, type ResetArgs, type ResetReturn, type StepReturn, type VectorEntryOptions, type VectorEnvCreator } from './core.js';
 export * from './spaces/index.js';
 export {
   register,

@@ -247,8 +247,14 @@ export function resolveSpecSync(id: string | EnvSpec, asyncName = 'makeAsync'): 
  * Make a registered env, wrapped like Gymnasium's `make`. `kwargs` (Gymnasium's names in
  * camelCase, e.g. `{ mapName: '8x8', isSlippery: false }`) are merged over the spec's kwargs and
  * validated by the env.
+ *
+ * The env is `Env<unknown, unknown>`, as Gymnasium's `make` returns `Env[Any, Any]`: an id says
+ * nothing at compile time about its spaces. Its actions may be passed in as they are (`step`
+ * takes `unknown`, the PassiveEnvChecker checks them); code that needs typed observations or
+ * actions narrows it with `withSpaces(env, DISCRETE, DISCRETE)` (envs/core.ts), a run-time check
+ * of its spaces.
  */
-export function make<O = unknown, A = unknown>(id: string | EnvSpec, kwargs: Record<string, unknown> = {}, options: MakeOptions = {}): Env<O, A> {
+export function make(id: string | EnvSpec, kwargs: Record<string, unknown> = {}, options: MakeOptions = {}): Env<unknown, unknown> {
   const envSpec = resolveSpecSync(id);
   if (typeof envSpec.entryPoint === 'string') {
     throw new EnvModuleError(`'${envSpec.id}' has the string entry point '${envSpec.entryPoint}'; use \`await makeAsync('${envSpec.id}')\` to import it.`);
@@ -263,7 +269,7 @@ export function make<O = unknown, A = unknown>(id: string | EnvSpec, kwargs: Rec
   if (!(options.disableEnvChecker ?? envSpec.disableEnvChecker)) env = new PassiveEnvChecker(env);
   if (options.orderEnforce ?? envSpec.orderEnforce) env = new OrderEnforcing(env);
   if (maxEpisodeSteps !== null) env = new TimeLimit(env, maxEpisodeSteps);
-  return env as Env<O, A>;
+  return env;
 }
 
 /**
@@ -303,8 +309,8 @@ export async function resolveSpecAsync(id: string | EnvSpec): Promise<EnvSpec> {
 }
 
 /** `make` for ids with a module prefix or a string entry point (see `resolveSpecAsync`). */
-export async function makeAsync<O = unknown, A = unknown>(id: string | EnvSpec, kwargs: Record<string, unknown> = {}, options: MakeOptions = {}): Promise<Env<O, A>> {
-  return make<O, A>(await resolveSpecAsync(id), kwargs, options);
+export async function makeAsync(id: string | EnvSpec, kwargs: Record<string, unknown> = {}, options: MakeOptions = {}): Promise<Env<unknown, unknown>> {
+  return make(await resolveSpecAsync(id), kwargs, options);
 }
 
 /** Registered ids, sorted (Gymnasium `pprint_registry` data). */

@@ -5,8 +5,8 @@
  */
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
-import { BaseEnv, Box, Discrete, register, type ResetArgs, type ResetReturn, type StepReturn } from '../envs/index.js';
-import { EVAL_EPISODES, EVAL_SEEDS, GOAL_EPISODES, evaluatePolicy, finalEvaluation, goalEvaluator, trainerGoalEvaluator } from '../agents/evaluate.js';
+import { BOX_FLOAT32, BaseEnv, Box, DISCRETE, Discrete, make, register, withSpaces, type ResetArgs, type ResetReturn, type StepReturn } from '../envs/index.js';
+import { EVAL_EPISODES, EVAL_SEEDS, GOAL_EPISODES, evaluatePolicy, finalEvaluation, finalEvaluationOn, goalEvaluator, trainerGoalEvaluator } from '../agents/evaluate.js';
 
 /** One step per episode; reward 1 on the seeds of the checks (below the final seeds), `lucky` of them only, 0 elsewhere. */
 class SeedLuck extends BaseEnv<Float32Array, number> {
@@ -96,9 +96,28 @@ test("the final evaluation plays the final seeds, which no check plays, and stop
       return [new Float32Array(1), 1, false, false, {}];
     }
   })();
-  const capped = finalEvaluation(endless, () => 0, { episodes: 2, seed: 0, maxSteps: 7 });
+  const capped = finalEvaluationOn(endless, () => 0, { episodes: 2, seed: 0, maxSteps: 7 });
   assert.equal(capped.lengths, [7, 7]);
   assert.is(capped.meanReturn, 7);
+});
+
+test("evaluatePolicy of an id gives the policy each observation as its batch row, as training does: a Discrete state as a Float32Array of its index, not a number a network cannot read", () => {
+  const rows: Float32Array[] = [];
+  const right = (row: Float32Array) => {
+    rows.push(row);
+    return 2;
+  };
+  // FrozenLake 4x4 without slips: S F F F along the top row, so "right" walks 0 → 1 → 2 → 3
+  const r = evaluatePolicy('FrozenLake-v1', right, 1, 0, { isSlippery: false }, 3);
+  assert.equal(r.lengths, [3]);
+  assert.ok(rows.every((row) => row instanceof Float32Array && row.length === 1));
+  assert.equal(rows.map((row) => row[0]), [0, 1, 2]);
+  // a Box env's row is its observation's values
+  const poles: Float32Array[] = [];
+  evaluatePolicy('CartPole-v1', (row) => (poles.push(row), 0), 1, 7, {}, 1);
+  const [first] = withSpaces(make('CartPole-v1'), BOX_FLOAT32, DISCRETE).reset({ seed: 7 });
+  assert.ok(poles[0] instanceof Float32Array);
+  assert.equal(Array.from(poles[0]), Array.from(first));
 });
 
 test.run();

@@ -113,7 +113,7 @@ test('A2C in the coordinator process: result.json scores the saved policy on the
   const model = await loadModelFiles(path.join(r.runDir, result.model!));
   const actor = new PolicyActor(getParams(model), { kind: 'categorical', numActions: 2 }, 'tanh');
   model.dispose();
-  const again = evaluatePolicy<Float32Array, number | Float32Array>('CartPole-v1', (obs) => actor.greedy(obs), 5, EVAL_SEEDS.final(seed));
+  const again = evaluatePolicy('CartPole-v1', (obs) => actor.greedy(obs), 5, EVAL_SEEDS.final(seed));
   assert.is(again.meanReturn, result.finalScore);
 });
 

@@ -248,7 +248,7 @@ test('classic-control registrations: maxEpisodeSteps and rewardThreshold as Gymn
 });
 
 test('CartPole through make truncates at 500 steps', () => {
-  const env = make<Float32Array, number>('CartPole-v1');
+  const env = make('CartPole-v1');
   env.reset({ seed: 0 });
   const cart = env.unwrapped as CartPoleEnv;
   let t = 0;

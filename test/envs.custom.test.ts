@@ -2,7 +2,7 @@ import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import * as nodePath from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { EnvModuleError, InvalidAction, InvalidArgument, ResetNeeded, checkEnv, logger, make, makeAsync, makeVecAsync, register, unregister, type Env } from '../envs/index.js';
+import { DISCRETE, EnvModuleError, InvalidAction, InvalidArgument, ResetNeeded, checkEnv, logger, make, makeAsync, makeVecAsync, register, unregister, withSpaces, type Env } from '../envs/index.js';
 import { GridMazeEnv } from '../experiments/gridmaze.js';
 
 logger.level = 'error';
@@ -12,7 +12,7 @@ const relative = './' + nodePath.relative(process.cwd(), modulePath).split(nodeP
 
 test('GridMaze-v0 loads through make("module:Id") by relative path, absolute path and file URL', async () => {
   for (const ref of [relative, modulePath, pathToFileURL(modulePath).href]) {
-    const env = await makeAsync<number, number>(`${ref}:GridMaze-v0`);
+    const env = await makeAsync(`${ref}:GridMaze-v0`);
     assert.ok(env.unwrapped instanceof GridMazeEnv, ref);
     assert.is(env.spec!.maxEpisodeSteps, 100);
   }
@@ -22,7 +22,7 @@ test('GridMaze-v0 loads through make("module:Id") by relative path, absolute pat
 });
 
 test('GridMaze dynamics: walls block, the shortest path reaches the goal with the documented rewards', () => {
-  const env = make<number, number>('GridMaze-v0');
+  const env = withSpaces(make('GridMaze-v0'), DISCRETE, DISCRETE);
   assert.equal(env.reset({ seed: 0 }), [0, {}]);
   assert.equal(env.step(1), [1, -0.01, false, false, { prob: 1 }]); // right
   assert.equal(env.step(1), [1, -0.01, false, false, { prob: 1 }]); // wall '#' at (0,2): stays
@@ -53,7 +53,7 @@ test('GridMaze dynamics: walls block, the shortest path reaches the goal with th
 test('checkEnv passes on the custom env; register works under another id with kwargs', () => {
   checkEnv(make('GridMaze-v0'));
   register({ id: 'TinyMaze-v0', entryPoint: GridMazeEnv, kwargs: { maze: ['S.G'] }, maxEpisodeSteps: 5 });
-  const env = make<number, number>('TinyMaze-v0');
+  const env = make('TinyMaze-v0');
   env.reset({ seed: 0 });
   assert.equal(env.step(1).slice(0, 3), [1, -0.01, false]);
   assert.equal(env.step(1).slice(0, 3), [2, 1, true]);

@@ -2,9 +2,15 @@ import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import {
+  ANY_SPACE,
+  BOX_FLOAT32,
+  Box,
   CartPoleEnv,
+  DISCRETE,
   DeprecatedEnv,
+  EnvError,
   EnvModuleError,
+  FrozenLakeEnv,
   InvalidAction,
   InvalidArgument,
   NameNotFound,
@@ -22,6 +28,8 @@ import {
   spec,
   splitModuleRef,
   unregister,
+  withSpaces,
+  Wrapper,
   BUILTIN_ENV_IDS,
 } from '../envs/index.js';
 
@@ -68,16 +76,16 @@ test('wrong kwargs: unknown name (with suggestion) and bad values', () => {
 });
 
 test('step before reset, step after termination, action outside the space', () => {
-  const env = make<Float32Array, number>('CartPole-v1');
+  const env = make('CartPole-v1');
   assert.throws(() => env.step(0), is(ResetNeeded, /Cannot call env.step\(\) before calling env.reset\(\)/));
   env.reset({ seed: 0 });
   assert.throws(() => env.step(3), is(InvalidAction, /action 3 is not in the action space Discrete\(2\)/));
-  assert.throws(() => Reflect.apply(env.step, env, ['left']), is(InvalidAction)); // an untyped caller's action
+  assert.throws(() => env.step('left'), is(InvalidAction)); // make's env takes unknown actions: the checker refuses them
   // a Box action must be numbers: a list of strings or a bigint array is refused, not stepped
-  const pendulum = make<Float32Array, ArrayLike<number>>('Pendulum-v1');
+  const pendulum = withSpaces(make('Pendulum-v1'), BOX_FLOAT32, ANY_SPACE);
   pendulum.reset({ seed: 0 });
-  assert.throws(() => Reflect.apply(pendulum.step, pendulum, [['0.5']]), is(InvalidAction, /is not in the action space Box/));
-  assert.throws(() => Reflect.apply(pendulum.step, pendulum, [BigInt64Array.of(1n)]), is(InvalidAction, /is not in the action space Box/));
+  assert.throws(() => pendulum.step(['0.5']), is(InvalidAction, /is not in the action space Box/));
+  assert.throws(() => pendulum.step(BigInt64Array.of(1n)), is(InvalidAction, /is not in the action space Box/));
   assert.not.ok(pendulum.actionSpace.contains(['0.5']) || pendulum.actionSpace.contains(BigInt64Array.of(1n)));
   assert.is(pendulum.step(Float32Array.of(0.5))[0].length, 3);
   (env.unwrapped as CartPoleEnv).state = [0, 0, 0.3, 0];
@@ -92,7 +100,7 @@ test('step before reset, step after termination, action outside the space', () =
 
 test('register with a factory, kwargs defaults and re-registration', () => {
   register({ id: 'test/ShortPole-v0', entryPoint: (kw: Record<string, unknown>) => new CartPoleEnv(kw), maxEpisodeSteps: 3, kwargs: { suttonBartoReward: true } });
-  const env = make<Float32Array, number>('test/ShortPole-v0');
+  const env = make('test/ShortPole-v0');
   env.reset({ seed: 1 });
   const r = [env.step(0), env.step(1), env.step(0)];
   assert.equal(r.map((x) => x[3]), [false, false, true]);
@@ -101,6 +109,23 @@ test('register with a factory, kwargs defaults and re-registration', () => {
   assert.throws(() => make('nope/X-v0'), is(Error, /Namespace nope not found/));
   assert.throws(() => register({ id: 'bad id!', entryPoint: CartPoleEnv }), /Malformed environment ID/);
   assert.ok(unregister('test/ShortPole-v0'));
+});
+
+test('withSpaces: an env of make narrowed to typed observations and actions by its spaces; the wrong spaces are an EnvError naming the env and each space', () => {
+  const pole = make('CartPole-v1');
+  const typed = withSpaces(pole, BOX_FLOAT32, DISCRETE);
+  assert.is(typed, pole, 'the same env, checked');
+  assert.ok(typed.reset({ seed: 0 })[0] instanceof Float32Array);
+  assert.throws(
+    () => withSpaces(pole, DISCRETE, DISCRETE),
+    (e: Error) => e instanceof EnvError && e.message === `CartPole-v1 has the wrong spaces: observation space: expected Discrete, got ${String(pole.observationSpace)}`,
+  );
+  assert.throws(() => withSpaces(make('Pendulum-v1'), BOX_FLOAT32, DISCRETE), is(EnvError, /^Pendulum-v1 has the wrong spaces: action space: expected Discrete, got Box\(-2, 2, \(1,\), float32\)$/));
+  // a float64 Box is not Float32Arrays; a directly constructed env (no spec) is named by its class
+  const wide = new Wrapper(make('CartPole-v1'));
+  wide.observationSpace = new Box(-1, 1, [4], 'float64');
+  assert.throws(() => withSpaces(wide, BOX_FLOAT32, ANY_SPACE), is(EnvError, /^CartPole-v1 has the wrong spaces: observation space: expected Box of float32, got Box\(-1, 1, \(4,\), float64\)$/));
+  assert.throws(() => withSpaces(new FrozenLakeEnv(), BOX_FLOAT32, BOX_FLOAT32), is(EnvError, /^FrozenLakeEnv has the wrong spaces: observation space: expected Box of float32, got Discrete\(16\); action space: expected Box of float32, got Discrete\(4\)$/));
 });
 
 test('module ids: parsing, sync make before import, nonexistent module, string entry points', async () => {
@@ -117,7 +142,7 @@ test('module ids: parsing, sync make before import, nonexistent module, string e
   }
   register({ id: 'StringEntry-v0', entryPoint: new URL('../envs/classic/cartpole.js', import.meta.url).href + ':CartPoleEnv' });
   assert.throws(() => make('StringEntry-v0'), is(EnvModuleError, /makeAsync/));
-  const env = await makeAsync<Float32Array, number>('StringEntry-v0');
+  const env = await makeAsync('StringEntry-v0');
   assert.ok(env.unwrapped instanceof CartPoleEnv);
   register({ id: 'StringEntry-v1', entryPoint: new URL('../envs/classic/cartpole.js', import.meta.url).href + ':NoSuchExport' });
   try {

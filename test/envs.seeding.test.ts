@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import {
+  BOX_FLOAT32,
   Box,
   Dict,
   Discrete,
@@ -17,12 +18,14 @@ import {
   PCG64,
   SeedSequence,
   Tuple,
+  DISCRETE,
   generateRandomMap,
   make,
   makeVec,
   npRandom,
   restoreState,
   snapshotState,
+  withSpaces,
   type BoxDtype,
   type StateTree,
   type Space,
@@ -304,7 +307,7 @@ test('restoreState: a sealed layout (the PCG64 generator) refuses other keys, be
   assert.ok(gen !== undefined, 'the snapshot holds a PCG64 state');
   gen.limbs16 = new Uint16Array(8);
   delete gen.s0;
-  const [fresh, twin] = [make<Float32Array, number>('CartPole-v1'), make<Float32Array, number>('CartPole-v1')];
+  const [fresh, twin] = [withSpaces(make('CartPole-v1'), BOX_FLOAT32, DISCRETE), withSpaces(make('CartPole-v1'), BOX_FLOAT32, DISCRETE)];
   fresh.reset({ seed: 2 });
   twin.reset({ seed: 2 });
   assert.throws(() => restoreState(fresh, snap), /bitGenerator\.limbs16 has no counterpart in the live env/);

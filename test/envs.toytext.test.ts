@@ -7,7 +7,7 @@
  */
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
-import { CliffWalkingEnv, Discrete, FrozenLakeEnv, InvalidAction, InvalidArgument, ResetNeeded, TaxiEnv, logger, make, type TransitionTable } from '../envs/index.js';
+import { CliffWalkingEnv, DISCRETE, Discrete, FrozenLakeEnv, InvalidAction, InvalidArgument, ResetNeeded, TaxiEnv, logger, make, withSpaces, type TransitionTable } from '../envs/index.js';
 
 logger.level = 'error';
 
@@ -75,7 +75,7 @@ test('FrozenLake maps, registration and kwargs', () => {
 });
 
 test('FrozenLake dynamics: deterministic walk to the goal, info.prob, seeded slips', () => {
-  const env = make<number, number>('FrozenLake-v1', { isSlippery: false });
+  const env = withSpaces(make('FrozenLake-v1', { isSlippery: false }), DISCRETE, DISCRETE);
   const [s0, info0] = env.reset({ seed: 1 });
   assert.is(s0, 0);
   assert.equal(info0, { prob: 1 });
@@ -122,7 +122,7 @@ test('CliffWalking: cliff gives −100 and returns to start 36 without terminati
     [1 / 3, 36, -100, false], // RIGHT into the cliff
     [1 / 3, 36, -1, false], // DOWN: stays at the border
   ]);
-  const made = make<number, number>('CliffWalking-v1');
+  const made = make('CliffWalking-v1');
   assert.is(made.spec!.maxEpisodeSteps, null);
   assert.equal(made.reset({ seed: 0 }), [36, { prob: 1 }]);
   assert.equal(made.step(1), [36, -100, false, false, { prob: 1.0 }]);
@@ -169,7 +169,7 @@ test('Taxi starting distribution: uniform over the 300 states, passenger not at 
     }
   });
   assert.is(count, 300);
-  const made = make<number, number>('Taxi-v4');
+  const made = withSpaces(make('Taxi-v4'), DISCRETE, DISCRETE);
   assert.is(made.spec!.maxEpisodeSteps, 200);
   assert.is(made.spec!.rewardThreshold, 8);
   const [s, info] = made.reset({ seed: 11 });

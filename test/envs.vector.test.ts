@@ -143,7 +143,7 @@ test('a bad resetMask is refused naming it, not read as "reset nothing"', () => 
 test('vector envs over Discrete observations store the index; infos are batched with masks', () => {
   const v = makeVec('Taxi-v4', { numEnvs: 2 });
   const [obs, info] = v.reset({ seed: 1 });
-  const single = make<number, number>('Taxi-v4');
+  const single = make('Taxi-v4');
   assert.is(obs[0], single.reset({ seed: 1 })[0]);
   assert.equal(Array.from(info['_prob'] as Uint8Array), [1, 1]);
   assert.is((info['actionMask'] as Int8Array[]).length, 2);

@@ -30,7 +30,7 @@ test('TimeLimit sets truncated on the limit step and leaves terminated alone', (
 });
 
 test('RecordEpisodeStatistics adds info.episode = { r, l, t } at episode end', () => {
-  const env = new RecordEpisodeStatistics(make<Float32Array, number>('CartPole-v1', {}, { maxEpisodeSteps: 7 }));
+  const env = new RecordEpisodeStatistics(make('CartPole-v1', {}, { maxEpisodeSteps: 7 }));
   env.reset({ seed: 0 });
   let info: Record<string, unknown> = {};
   for (let i = 0; i < 7; i++) {
@@ -92,7 +92,7 @@ test('TransformObservation and FlattenObservation', () => {
   const [a] = t.reset({ seed: 4 });
   const [b] = base.reset({ seed: 4 });
   assert.equal(Array.from(a), Array.from(b).map((v) => Math.fround(v * 2)));
-  const flat = new FlattenObservation(make<number, number>('FrozenLake-v1'));
+  const flat = new FlattenObservation(make('FrozenLake-v1'));
   const [o] = flat.reset({ seed: 0 });
   assert.is(o.length, 16);
   assert.is(o[0], 1);

@@ -40,7 +40,7 @@ export async function runDeepTrial(task: RlTrialTask, onEpisode: OnPoint | undef
     const { learner } = entry.train(opts);
     try {
       const actor = learner.actor();
-      finalScore = finalEvaluation<Float32Array, number | Float32Array>(task.env.id, (obs) => actor.greedy(obs), { episodes: task.evalEpisodes, seed: learner.config.seed, kwargs: task.env.kwargs }).meanReturn;
+      finalScore = finalEvaluation(task.env.id, (obs) => actor.greedy(obs), { episodes: task.evalEpisodes, seed: learner.config.seed, kwargs: task.env.kwargs }).meanReturn;
     } finally {
       learner.dispose();
     }

@@ -15,7 +15,7 @@ import { make } from '../envs/index.js';
 import { isTabular, type TabularAlgo } from '../agents/algos.js';
 import { TABULAR_AGENTS } from '../agents/tabularAgents.js';
 import { discreteEnv, GREEDY_MAX_STEPS, greedyTabularPolicy, trainTabular } from '../agents/tabular.js';
-import { finalEvaluation } from '../agents/evaluate.js';
+import { finalEvaluationOn } from '../agents/evaluate.js';
 import { EPISODIC_RETURN } from '../agents/metricNames.js';
 import { scoreMetric, scoreOf } from '../generative/score.js';
 import { ensureModule } from './envModules.js';
@@ -86,7 +86,7 @@ function runTabular(task: RlTrialTask, algo: TabularAlgo, onEpisode: OnPoint | u
     const opts: Parameters<typeof trainTabular>[2] = { episodes: task.episodes };
     if (onEpisode !== undefined) opts.onMetrics = (m) => onEpisode(m[EPISODIC_RETURN]!);
     const curve = trainTabular(env, agent, opts);
-    return { curve, finalScore: finalEvaluation(env, greedyTabularPolicy(agent.params), { episodes: task.evalEpisodes, seed: agent.config.seed, maxSteps: GREEDY_MAX_STEPS }).meanReturn };
+    return { curve, finalScore: finalEvaluationOn(env, greedyTabularPolicy(agent.params), { episodes: task.evalEpisodes, seed: agent.config.seed, maxSteps: GREEDY_MAX_STEPS }).meanReturn };
   } finally {
     made.close();
   }

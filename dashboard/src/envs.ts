@@ -98,7 +98,7 @@ class LiveEnv implements Sim {
  * the id is not registered in the page (a custom env module) or the page cannot draw it.
  */
 export function makeSim(id: string, kwargs: Record<string, unknown> = {}): Sim {
-  const env = make<unknown, unknown>(id, kwargs);
+  const env = make(id, kwargs);
   const paint = painterFor(env.unwrapped);
   if (paint === undefined) {
     env.close();
