@@ -41,6 +41,8 @@ if (!available && process.env.CI === undefined) {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'nnlab-dashboard-'));
   const events: RunEvent[] = [];
   const abort = new AbortController();
+  /** What every run of this file shares: its runs directory and token, any port, no output, stopped by `abort`. */
+  const quietRun = { runsDir: tmp, token: TOKEN, port: 0, log: () => {}, progressOut: null, handleSignals: false, signal: abort.signal };
   let context: BrowserContext;
   let page: Page;
   let run: Promise<RunResult>;
@@ -87,13 +89,7 @@ if (!available && process.env.CI === undefined) {
         eval: { interval: 2000, episodes: 2, finalEpisodes: 2 },
         checkpoint: { interval: 0, keep: 2 },
       },
-      runsDir: tmp,
-      token: TOKEN,
-      port: 0,
-      log: () => {},
-      progressOut: null,
-      handleSignals: false,
-      signal: abort.signal,
+      ...quietRun,
       onEvent: (e) => events.push(e),
       onListening,
     });
@@ -206,13 +202,7 @@ if (!available && process.env.CI === undefined) {
     let sweepInfo: typeof info | undefined;
     const sweep = runExperiment({
       spec: { ...spec, workers: { rollout: 1, remote: 1 } },
-      runsDir: tmp,
-      token: TOKEN,
-      port: 0,
-      log: () => {},
-      progressOut: null,
-      handleSignals: false,
-      signal: abort.signal,
+      ...quietRun,
       onListening: (i) => (sweepInfo = i),
     });
     sweep.catch(() => undefined);
