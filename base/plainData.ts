@@ -1,8 +1,8 @@
 /**
  * Reading decoded data (a parsed file, a message) that has not been checked yet: own fields only,
- * so a key such as `__proto__` or `constructor` never reaches the prototype; and the one
- * description of such a value in an error message. No imports: every room, the page included,
- * may use it.
+ * so a key such as `__proto__` or `constructor` never reaches the prototype; the one
+ * description of such a value in an error message; and the message and code of whatever a
+ * `catch` caught. No imports: every room, the page included, may use it.
  */
 
 /** `v[key]` when `v` is an object with that own field; otherwise undefined. */
@@ -72,4 +72,24 @@ function items(at: (i: number) => unknown, length: number, depth: number, name: 
 
 function cut(s: string): string {
   return s.length > DESCRIBE_MAX ? `${s.slice(0, DESCRIBE_MAX - 3)}...` : s;
+}
+
+/**
+ * The message of what a `catch` caught, for an error message or a result file. JavaScript may
+ * throw anything, and user code (an env module, a custom env's step) may throw a string or an
+ * object: `(e as Error).message` would then be undefined and write `undefined` into the message.
+ * An Error gives its message, a string itself, an object with an own string `message` (an Error
+ * of another realm, e.g. `vm`) that message, and anything else is described (describeValue).
+ */
+export function errorMessage(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  if (typeof e === 'string') return e;
+  const message = ownField(e, 'message');
+  return typeof message === 'string' ? message : `a non-Error was thrown: ${describeValue(e)}`;
+}
+
+/** The string `code` of what a `catch` caught (Node's `ENOENT`, `ERR_MODULE_NOT_FOUND`), or undefined when it has none. */
+export function errorCode(e: unknown): string | undefined {
+  const code = ownField(e, 'code');
+  return typeof code === 'string' ? code : undefined;
 }

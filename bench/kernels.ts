@@ -28,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadNativeAddon, nativeAvailable, registerNativeBackend } from '../core/native.js';
 import { median } from './stats.js';
+import { errorMessage } from '../base/plainData.js';
 
 tf.env().set('PROD', true);
 
@@ -85,7 +86,7 @@ for (const b of wanted) {
     if (!(await tf.setBackend(b)) || tf.getBackend() !== b) throw new Error(`tfjs is on '${tf.getBackend()}'`);
     backends.push(b);
   } catch (e) {
-    console.log(`(skipping backend ${b}: ${(e as Error).message})`);
+    console.log(`(skipping backend ${b}: ${errorMessage(e)})`);
   }
 }
 if (nativeAvailable()) {

@@ -12,6 +12,7 @@ import { redisUrlProblem } from '../protocol/redisUrl.js';
 import { DQN_ENV_STEPS, SHA256_HEX } from '../protocol/tasks.js';
 import { isTabular, TABULAR_ALGOS, type RlAlgo } from '../agents/algos.js';
 import { GENERATIVE_KINDS, isGenerativeKind } from '../generative/kinds.js';
+import { errorCode, errorMessage } from '../base/plainData.js';
 
 /** The RL algorithms `nnlab train` runs: DQN (as a spec with no threads) and the tabular agents (drivers/train.ts). */
 const TRAIN_ALGOS: readonly RlAlgo[] = ['dqn', ...TABULAR_ALGOS];
@@ -304,7 +305,7 @@ async function runToken(values: { token?: string | undefined; 'token-file'?: str
   try {
     return resolveToken({ token: values.token, tokenFile: values['token-file'] });
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw new UsageError(errorMessage(e));
   }
 }
 
@@ -313,7 +314,7 @@ function readFlagFile(flag: string, file: string): Buffer {
   try {
     return readFileSync(file);
   } catch (e) {
-    throw new UsageError(`--${flag} ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new UsageError(`--${flag} ${file}: cannot read it (${errorCode(e) ?? errorMessage(e)})`);
   }
 }
 
@@ -324,7 +325,7 @@ async function modelConfigOption(kind: string, value: string | undefined): Promi
   try {
     config = JSON.parse(value);
   } catch (e) {
-    throw new UsageError(`--config must be a JSON object: ${(e as Error).message}`);
+    throw new UsageError(`--config must be a JSON object: ${errorMessage(e)}`);
   }
   if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new UsageError(`--config must be a JSON object, got ${value}`);
   const { GENERATIVE_MODELS } = await import('../generative/models.js');
@@ -333,7 +334,7 @@ async function modelConfigOption(kind: string, value: string | undefined): Promi
   try {
     GENERATIVE_MODELS[kind].resolve(record);
   } catch (e) {
-    throw new UsageError(`--config: ${(e as Error).message}`);
+    throw new UsageError(`--config: ${errorMessage(e)}`);
   }
   return record;
 }
@@ -351,8 +352,7 @@ function intOption(name: string, value: string | undefined, fallback: number): n
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {
-  const err = e as Error & { code?: string };
-  const usage = e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS') === true;
-  console.error(`nnlab: ${err.message}`);
+  const usage = e instanceof UsageError || errorCode(e)?.startsWith('ERR_PARSE_ARGS') === true;
+  console.error(`nnlab: ${errorMessage(e)}`);
   process.exit(usage ? 2 : 1);
 });

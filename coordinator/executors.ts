@@ -6,6 +6,7 @@ import { Piscina } from 'piscina';
 import { execute } from '../workers/thread.js';
 import { ExecutorLost, type Executor } from './scheduler.js';
 import { TASK_KINDS, type Task, type TaskKind, type TaskResult } from '../protocol/tasks.js';
+import { errorMessage } from '../base/plainData.js';
 
 const THREAD_FILE = new URL('../workers/thread.js', import.meta.url).href;
 
@@ -34,7 +35,7 @@ export class ThreadPoolExecutor implements Executor {
     try {
       return (await this.pool.run(task)) as TaskResult;
     } catch (e) {
-      const msg = (e as Error).message;
+      const msg = errorMessage(e);
       if (/worker exited|terminated/i.test(msg)) throw new ExecutorLost(`a rollout thread of ${this.id} died (${msg})`);
       throw e;
     }

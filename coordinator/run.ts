@@ -40,6 +40,7 @@ import { loadGenerativeResume, runGenerative, type GenerativeRunState } from '..
 import { dashboardHandler } from './dashboardHttp.js';
 import type { Faults, GenerativeRunContext, RlRunContext, RunEvent, RunOutcome, RunServices, RunTarget } from '../drivers/context.js';
 import type { RunSummary, WorkerSummary, CoordinatorMessage } from '../protocol/messages.js';
+import { errorMessage } from '../base/plainData.js';
 
 export interface RunOptions {
   /** A validated spec (or raw object, validated here); ignored with `resume`. */
@@ -111,7 +112,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     try {
       if (signals.runDir !== undefined && existsSync(runPath(signals.runDir, 'spec'))) writeResultFile(signals.runDir, 'stopped', `${sig} during start-up`);
     } catch (e) {
-      log((e as Error).message);
+      log(errorMessage(e));
     }
     process.exit(exitCodeOf(sig));
   };
@@ -395,7 +396,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   } catch (e) {
     failed = true;
     summary.state = 'failed';
-    summary.message = (e as Error).message;
+    summary.message = errorMessage(e);
     server.broadcast(runState());
     throw e;
   } finally {
@@ -410,17 +411,17 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     server.broadcast(runState());
     // result.json is the run's record of how it ended: if it cannot be written, the run fails with
     // that message (after the rest is closed), or the error is logged beside the one already failing it.
-    let resultError: Error | undefined;
+    let resultError: { thrown: unknown } | undefined; // boxed: whatever was thrown, undefined included
     try {
       writeResultFile(runDir, summary.state, summary.message, outcome);
     } catch (e) {
-      resultError = e as Error;
-      log(resultError.message);
+      resultError = { thrown: e };
+      log(errorMessage(e));
     }
     metrics.close();
     await scheduler.close();
     await server.close();
-    if (resultError !== undefined && !failed) throw resultError;
+    if (resultError !== undefined && !failed) throw resultError.thrown;
   }
   log(outcome.message);
   const { params: _p, ...rest } = outcome;

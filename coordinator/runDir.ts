@@ -12,6 +12,7 @@ import path from 'node:path';
 import { RUN_FILES, runPath } from '../protocol/runFiles.js';
 import { fileURLToPath } from 'node:url';
 import { version } from '../core/version.js';
+import { errorCode, errorMessage, ownField } from '../base/plainData.js';
 import type { MetricsMark, ReportedEvaluation, RunMetrics, RunOutcome } from '../drivers/context.js';
 import type { ExperimentSpec } from '../drivers/spec.js';
 import type { MetricPoint } from '../protocol/messages.js';
@@ -23,14 +24,15 @@ export function newRunId(name: string): string {
 
 /** Why a file-system call failed, in words (read-only, not writable, full disk, …), from its error code. */
 export function fsErrorMessage(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  const where = err.path ?? 'the path';
-  switch (err.code) {
+  const failedPath = ownField(e, 'path');
+  const where = typeof failedPath === 'string' ? failedPath : 'the path';
+  const code = errorCode(e);
+  switch (code) {
     case 'EROFS':
       return `${where} is not writable: the file system is read-only (EROFS)`;
     case 'EACCES':
     case 'EPERM':
-      return `${where} is not writable: permission denied (${err.code})`;
+      return `${where} is not writable: permission denied (${code})`;
     case 'ENOSPC':
       return `no space left on the device holding ${where} (ENOSPC)`;
     case 'EDQUOT':
@@ -42,7 +44,7 @@ export function fsErrorMessage(e: unknown): string {
     case 'EEXIST':
       return `${where} exists and is not a directory (EEXIST)`;
     default:
-      return err.message ?? String(e);
+      return errorMessage(e);
   }
 }
 
@@ -64,14 +66,14 @@ export function makeRunDir(dir: string): void {
     accessSync(dir, constants.W_OK);
     return;
   } catch (e) {
-    let cause = e as NodeJS.ErrnoException;
+    let cause: unknown = e;
     const ancestor = nearestAncestor(dir);
     if (!statSync(ancestor).isDirectory()) cause = Object.assign(new Error(`${ancestor} is a file`), { code: 'ENOTDIR', path: ancestor });
     else {
       try {
         accessSync(ancestor, constants.W_OK);
       } catch (a) {
-        cause = a as NodeJS.ErrnoException; // names the directory that refuses, with the real code
+        cause = a; // names the directory that refuses, with the real code
       }
     }
     throw new Error(`cannot create the run directory ${dir}: ${fsErrorMessage(cause)}`);

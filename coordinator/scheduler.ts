@@ -19,6 +19,7 @@ import type { ExecutorState, TaskFaultCode } from '../protocol/messages.js';
 import { validateResult, wrongKind } from '../drivers/validate.js';
 import type { SchedulerCounts, TaskScheduler } from '../drivers/context.js';
 import { median } from '../base/stats.js';
+import { errorMessage } from '../base/plainData.js';
 
 export type { SchedulerCounts };
 
@@ -378,7 +379,7 @@ export class Scheduler implements TaskScheduler {
       try {
         problem = this.validate(p.task, out.result);
       } catch (e) {
-        problem = `the result could not be checked (${(e as Error).message})`;
+        problem = `the result could not be checked (${errorMessage(e)})`;
       }
       problem ??= this.complete(run, out.result);
       if (problem === undefined) return;

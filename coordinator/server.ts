@@ -29,6 +29,7 @@ import { BadResult, ExecutorLost, type Executor, type TaskFaultCode, type Schedu
 import { coordinatorProof, newNonce, proofsEqual, tokensEqual, workerProof } from '../protocol/auth.js';
 import { rawBytes } from '../protocol/rawBytes.js';
 import { CLOSE, PRE_AUTH_BYTES, PROTOCOL_VERSION, parsePeerMessage, type CoordinatorMessage, type ErrorMessage, type HelloMessage, type PeerMessage, type RefusedMessage } from '../protocol/messages.js';
+import { errorMessage } from '../base/plainData.js';
 
 export { tokensEqual } from '../protocol/auth.js';
 
@@ -259,7 +260,7 @@ export class CoordinatorServer {
     try {
       decoded = packr.unpack(rawBytes(data));
     } catch (e) {
-      return this.reject(peer, 'bad_msgpack', `frame is not valid msgpack: ${(e as Error).message.split('\n')[0]}`);
+      return this.reject(peer, 'bad_msgpack', `frame is not valid msgpack: ${errorMessage(e).split('\n')[0]}`);
     }
     const parsed = parsePeerMessage(decoded);
     if (!parsed.ok) {

@@ -13,6 +13,7 @@ import { checkExperiment } from '../drivers/specCheck.js';
 import { runTrain } from '../drivers/train.js';
 import type { RunOutcome } from '../drivers/context.js';
 import { MetricsLog, newRunId, writeResultFile, writeRunFiles } from './runDir.js';
+import { errorMessage } from '../base/plainData.js';
 
 export interface TrainTabularOptions {
   agent: string;
@@ -50,9 +51,9 @@ export async function trainTabular(opts: TrainTabularOptions): Promise<RunOutcom
   } catch (e) {
     // result.json records the failure; if it cannot be written, that is logged beside the error failing the run
     try {
-      writeResultFile(runDir, 'failed', (e as Error).message);
+      writeResultFile(runDir, 'failed', errorMessage(e));
     } catch (r) {
-      log((r as Error).message);
+      log(errorMessage(r));
     }
     throw e;
   } finally {

@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fusedGemm } from './fused.js';
 import { BACKENDS, isBackendName, type BackendName } from './backendNames.js';
+import { errorCode, errorMessage } from '../base/plainData.js';
 
 export { BACKENDS, isBackendName, type BackendName };
 
@@ -51,8 +52,7 @@ async function load(name: BackendName): Promise<string> {
           await import(pkg);
           return 'tensorflow';
         } catch (e) {
-          const err = e as Error & { code?: string };
-          if (err.code !== 'ERR_MODULE_NOT_FOUND') failures.push(`${pkg}: ${err.message.split('\n')[0]}`);
+          if (errorCode(e) !== 'ERR_MODULE_NOT_FOUND') failures.push(`${pkg}: ${errorMessage(e).split('\n')[0]}`);
         }
       }
       throw new Error(
@@ -90,7 +90,7 @@ export async function initBackend(opts: { backend?: string } = {}): Promise<Back
     try {
       await activate(asked);
     } catch (e) {
-      throw new Error(`backend '${asked}' was asked for but could not be initialised: ${(e as Error).message}`);
+      throw new Error(`backend '${asked}' was asked for but could not be initialised: ${errorMessage(e)}`);
     }
     current = { name: tf.getBackend(), skipped: [], ...(await deviceOf(asked)) };
     await fusedGemm();
@@ -104,7 +104,7 @@ export async function initBackend(opts: { backend?: string } = {}): Promise<Back
       await fusedGemm();
       return current;
     } catch (e) {
-      skipped.push({ backend: candidate, reason: (e as Error).message });
+      skipped.push({ backend: candidate, reason: errorMessage(e) });
     }
   }
   throw new Error(`no tfjs backend could be initialised: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);

@@ -24,6 +24,7 @@ import { decode, encode } from './tensors.js';
 import { writeFileAtomic, writeFolderAtomic } from './atomicWrite.js';
 import type { Optimizer, OptimizerSlot } from './optim.js';
 import { checkData, optimizerSlotsSchema, readJsonFile, StateFileError } from './stateFile.js';
+import { errorMessage } from '../base/plainData.js';
 
 export interface CheckpointContent {
   models?: Record<string, tf.LayersModel>;
@@ -54,7 +55,7 @@ export async function readMsgpackFile(file: string): Promise<unknown> {
   try {
     return decode(bytes);
   } catch (e) {
-    throw new StateFileError(file, `not a readable msgpack file (${(e as Error).message})`);
+    throw new StateFileError(file, `not a readable msgpack file (${errorMessage(e)})`);
   }
 }
 

@@ -43,6 +43,7 @@ import { fillFromMap, sizeOf, sliceMap } from './flatParams.js';
 import { loadNativeAddon, NATIVE_ACT, NATIVE_BIAS, NATIVE_BINARY, NATIVE_BROADCAST, NATIVE_UNARY, type NativeAddon } from './nativeAddon.js';
 import type { LayerSpec, SequentialSpec } from './nn.js';
 import type { TensorMap } from './tensors.js';
+import { errorMessage } from '../base/plainData.js';
 
 export type { ConvActivation };
 
@@ -175,7 +176,7 @@ export class FusedConvNet {
     try {
       this.addon = loadNativeAddon();
     } catch (e) {
-      throw new Error(`FusedConvNet needs the native addon: ${(e as Error).message}`);
+      throw new Error(`FusedConvNet needs the native addon: ${errorMessage(e)}`);
     }
     this.leakyAlpha = spec.leakyAlpha ?? LEAKY_RELU_ALPHA;
     this.inShape = spec.inputShape.slice();

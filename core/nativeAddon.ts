@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ownField } from '../base/plainData.js';
+import { errorMessage, ownField } from '../base/plainData.js';
 
 /** The addon's exports (native/src/addon.cc). */
 export interface NativeAddon {
@@ -118,7 +118,7 @@ export function loadNativeAddon(): NativeAddon {
   try {
     exports = createRequire(import.meta.url)(file);
   } catch (e) {
-    throw new Error(`native addon failed to load (${file}): ${(e as Error).message.split('\n')[0]}`);
+    throw new Error(`native addon failed to load (${file}): ${errorMessage(e).split('\n')[0]}`);
   }
   checkNativeAddon(exports, file);
   addon = exports;

@@ -16,6 +16,7 @@ import { count, f32, firstIssueText, i32, shapedData, u8 } from '../base/schemas
 import type { FusedAdamState } from './flatParams.js';
 import type { OptimizerSlot } from './optim.js';
 import type { ReplayState } from './replay.js';
+import { errorMessage } from '../base/plainData.js';
 
 /** FusedAdam's state (core/fused.ts). */
 export const fusedAdamStateSchema = z.object({ t: count, m: f32, v: f32 }) satisfies z.ZodType<FusedAdamState>;
@@ -71,6 +72,6 @@ export function readJsonFile(file: string): unknown {
     const value: unknown = JSON.parse(text);
     return value;
   } catch (e) {
-    throw new StateFileError(file, `not a readable JSON file (${(e as Error).message})`);
+    throw new StateFileError(file, `not a readable JSON file (${errorMessage(e)})`);
   }
 }

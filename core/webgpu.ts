@@ -20,6 +20,7 @@
  */
 
 import * as tf from '@tensorflow/tfjs';
+import { errorMessage } from '../base/plainData.js';
 
 /** What the adapter reported, for `nnlab info`; undefined until initWebGpu succeeded. */
 let adapterSummary: string | undefined;
@@ -66,7 +67,7 @@ export async function initWebGpu(): Promise<void> {
     captureDawnTick();
     dawn = (await import(dawnPkg)) as DawnModule;
   } catch (e) {
-    throw new Error(`the optional npm package 'webgpu' is not installed or its dawn.node did not load (npm install webgpu ${tfWebGpuPkg}): ${(e as Error).message.split('\n')[0]}`);
+    throw new Error(`the optional npm package 'webgpu' is not installed or its dawn.node did not load (npm install webgpu ${tfWebGpuPkg}): ${errorMessage(e).split('\n')[0]}`);
   }
   const gpu = dawn.create(flags);
   // Probe here, so that a missing driver is reported with its reason instead of tfjs's
@@ -109,7 +110,7 @@ export async function initWebGpu(): Promise<void> {
   try {
     tfWebGpu = (await import(tfWebGpuPkg)) as typeof tfWebGpu;
   } catch (e) {
-    throw new Error(`the optional npm package '${tfWebGpuPkg}' is not installed: ${(e as Error).message.split('\n')[0]}`);
+    throw new Error(`the optional npm package '${tfWebGpuPkg}' is not installed: ${errorMessage(e).split('\n')[0]}`);
   }
   patchReadSync(tfWebGpu.WebGPUBackend.prototype);
   initialised = true;

@@ -14,6 +14,7 @@ import type { RngState } from '../base/rng.js';
 import type { GenerativeKind } from '../generative/kinds.js';
 import type { GenerativeLearner, ImageBatch, Metrics } from '../generative/types.js';
 import type { RemoteLearner } from '../generative/train.js';
+import { errorMessage } from '../base/plainData.js';
 
 export class LearnerLost extends Error {}
 
@@ -89,7 +90,7 @@ export class LearnerProcess {
           msg = parseFromLearner(raw);
         } catch (e) {
           // a learner that says what it should not is not trusted further: the start or the requests in flight fail with why, and it is stopped
-          const refused = new Error(`learner process ${l.child.pid}: ${(e as Error).message}`);
+          const refused = new Error(`learner process ${l.child.pid}: ${errorMessage(e)}`);
           l.closing = true;
           l.child.off('exit', early);
           l.child.kill('SIGKILL');

@@ -16,7 +16,7 @@ import { withSource } from '../workers/envModules.js';
 import type { TrialStatus } from '../protocol/messages.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { firstIssueText } from '../base/schemas.js';
-import { ownField } from '../base/plainData.js';
+import { errorMessage, ownField } from '../base/plainData.js';
 import { connectionOptions, jobProgressSchema, jobResultSchema, progressPoints, QUEUE_NAME, type TrialJobData } from '../protocol/queue.js';
 import { redisErrorLogger } from '../workers/redisLog.js';
 import { expandSweep, parseSpec, type ExperimentSpec, type Trial } from './spec.js';
@@ -151,7 +151,7 @@ export function storedSweepSpec(text: string, sweepId: string): ExperimentSpec {
   try {
     record = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${where}: not JSON (${e instanceof Error ? e.message : String(e)})`);
+    throw new Error(`${where}: not JSON (${errorMessage(e)})`);
   }
   const spec = ownField(record, 'spec');
   if (spec === undefined) throw new Error(`${where}: the record has no spec field (submitSweep stores { spec, trials, createdAt })`);

@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
-import { ownField } from '../base/plainData.js';
+import { errorMessage, ownField } from '../base/plainData.js';
 import { Rng } from '../base/rng.js';
 import { issueText } from '../base/schemas.js';
 import { redisUrlProblem } from '../protocol/redisUrl.js';
@@ -367,13 +367,13 @@ export function loadSpecFile(file: string): ExperimentSpec {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     if (e instanceof SpecError) throw e;
-    throw new SpecError([`cannot read ${file}: ${(e as Error).message}`], '');
+    throw new SpecError([`cannot read ${file}: ${errorMessage(e)}`], '');
   }
   let raw: unknown;
   try {
     raw = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
   } catch (e) {
-    throw new SpecError([`${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(e as Error).message.split('\n')[0]}`], '');
+    throw new SpecError([`${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${errorMessage(e).split('\n')[0]}`], '');
   }
   const spec = parseSpec(raw, file);
   if (spec.env?.module !== undefined && !path.isAbsolute(spec.env.module)) spec.env.module = path.resolve(path.dirname(file), spec.env.module);

@@ -13,6 +13,7 @@ import { GENERATIVE_MODELS } from '../generative/models.js';
 import { MNIST_SIDE } from '../generative/kinds.js';
 import { expandGenerativeSweep, expandSweep, SpecError, SPEC_LIMITS, type ExperimentSpec, type GenerativeSpec, type Trial } from './spec.js';
 import { generativeScoreMetric } from './generative.js';
+import { errorMessage } from '../base/plainData.js';
 
 /**
  * Caps on agent and model config sizes (docs/experiments.md, "Limits"). Each is far above what the
@@ -97,7 +98,7 @@ export function configProblems(spec: ExperimentSpec): string[] {
   try {
     resolved = resolve(config);
   } catch (e) {
-    return [`${where}: ${(e as Error).message}`];
+    return [`${where}: ${errorMessage(e)}`];
   }
   return configSizeProblems(where, resolved);
 }

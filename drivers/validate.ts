@@ -21,6 +21,7 @@ import { sizeOf } from '../base/shape.js';
 import { defaultEnvSteps, type EnvRef, type EnvStreamState, type EvaluateResult, type EvaluateTask, type GradientResult, type GradientTask, type RolloutResult, type RolloutTask, type Task, type TaskResult, type TrialResult, type TrialTask, type GenerativeTrialTask } from '../protocol/tasks.js';
 import { isTabular } from '../agents/algos.js';
 import { CLASSIFIER_SCORE_RANGE, scoreMetric } from '../generative/score.js';
+import { errorMessage } from '../base/plainData.js';
 
 /** What a rollout result is checked against: the env's observation size and action space. */
 export interface EnvSpaces {
@@ -167,7 +168,7 @@ function validateStream(task: RolloutTask, sent: EnvStreamState, got: EnvStreamS
   try {
     restoreState(env, got.env);
   } catch (e) {
-    return `result.stream.env: ${(e as Error).message}`;
+    return `result.stream.env: ${errorMessage(e)}`;
   }
   return undefined;
 }

@@ -32,6 +32,7 @@ import { logger } from './utils/logger.js';
 import { OrderEnforcing } from './wrappers/orderEnforcing.js';
 import { PassiveEnvChecker } from './wrappers/passiveEnvChecker.js';
 import { TimeLimit } from './wrappers/timeLimit.js';
+import { errorMessage } from '../base/plainData.js';
 
 const REGISTRY_KEY = Symbol.for('nnlab.envs.registry');
 
@@ -199,7 +200,7 @@ export async function importEnvModule(specifier: string): Promise<Record<string,
   try {
     return (await import(url)) as Record<string, unknown>;
   } catch (err) {
-    throw new EnvModuleError(`Cannot import env module '${specifier}' (resolved to ${url}): ${(err as Error).message}`);
+    throw new EnvModuleError(`Cannot import env module '${specifier}' (resolved to ${url}): ${errorMessage(err)}`);
   }
 }
 

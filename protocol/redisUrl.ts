@@ -1,3 +1,4 @@
+import { errorMessage } from '../base/plainData.js';
 /**
  * The Redis URL of a queue-backed sweep: `redis://[user:pass@]HOST:PORT[/DB]`, or `rediss://…` for
  * TLS. Parsed here once (the spec's `queue` field, `--queue` of `nnlab sweep` and `nnlab worker`)
@@ -20,7 +21,7 @@ export function redisUrlProblem(url: string): string | undefined {
     parseRedisUrl(url);
     return undefined;
   } catch (e) {
-    return (e as Error).message;
+    return errorMessage(e);
   }
 }
 

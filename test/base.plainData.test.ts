@@ -1,7 +1,7 @@
 /** base/plainData: own-field reads of unchecked data, and the one description of a value in an error message. */
 import * as assert from 'uvu/assert';
 import { test } from './helpers.js';
-import { describeValue, ownField, valueAt } from '../base/plainData.js';
+import { describeValue, errorCode, errorMessage, ownField, valueAt } from '../base/plainData.js';
 
 test('ownField and valueAt read own fields only', () => {
   const v = JSON.parse('{"a": {"b": 2}, "__proto__": {"c": 3}}') as unknown;
@@ -42,6 +42,25 @@ test('describeValue: bounded however large or deep the value, with the length of
   assert.is(describeValue({ a: { b: { c: 1 } } }), '{ a: { b: an object with 1 field(s) } }');
   assert.is(describeValue(['y'.repeat(100)]), `["${'y'.repeat(56)}...]`);
   assert.is(describeValue([{ ['z'.repeat(100)]: 1 }, 2]), `[{ ${'z'.repeat(57)}...: 1 }, ... 2 in all]`);
+});
+
+
+test('errorMessage: the message of whatever was thrown, never undefined', () => {
+  assert.is(errorMessage(new RangeError('lr must be positive')), 'lr must be positive');
+  assert.is(errorMessage('the env broke'), 'the env broke');
+  assert.is(errorMessage({ message: 'an Error of another realm' }), 'an Error of another realm');
+  assert.is(errorMessage({ code: 3 }), 'a non-Error was thrown: { code: 3 }');
+  assert.is(errorMessage(undefined), 'a non-Error was thrown: undefined');
+  assert.is(errorMessage(null), 'a non-Error was thrown: null');
+  // an object without a prototype, which String() cannot convert
+  assert.is(errorMessage(Object.create(null)), 'a non-Error was thrown: {}');
+});
+
+test('errorCode: a string code, or undefined', () => {
+  assert.is(errorCode(Object.assign(new Error('no'), { code: 'ENOENT' })), 'ENOENT');
+  assert.is(errorCode(new Error('no')), undefined);
+  assert.is(errorCode({ code: 3 }), undefined);
+  assert.is(errorCode(undefined), undefined);
 });
 
 test.run();

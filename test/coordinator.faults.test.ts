@@ -21,6 +21,7 @@ import { loadDqnRunState } from '../drivers/runState.js';
 import { STEP_SCALE, TAG_DIMS } from './fixtures/taggedCartPole.js';
 import type { ParamsMessage } from '../protocol/messages.js';
 import { connectPeer, type TestPeer } from './peer.js';
+import { errorMessage } from '../base/plainData.js';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'coordinator', 'cli.js');
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-faults-'));
@@ -310,7 +311,7 @@ test('a non-finite loss stops the run naming the step; the last good checkpoint 
     await run({ spec: dqnSpec({ checkpoint: { interval: 256 }, workers: { rollout: 0, numEnvs: 2, rolloutSteps: 32, learner: { process: false } } }, { learningRate: 1e38, maxGradNorm: 1e38 }), onListening: (i) => (runDir = i.runDir) });
     assert.unreachable('the run did not stop');
   } catch (e) {
-    assert.match((e as Error).message, /non-finite TD loss .* at env step \d+/);
+    assert.match(errorMessage(e), /non-finite TD loss .* at env step \d+/);
   }
   const ckpt = await latestCheckpoint(path.join(runDir, 'checkpoints'));
   assert.ok(ckpt !== undefined && existsSync(ckpt));

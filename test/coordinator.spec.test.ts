@@ -9,6 +9,7 @@ import { runExperiment } from '../coordinator/run.js';
 import { makeGenerativeLearner } from '../generative/models.js';
 import { checkExperiment } from '../drivers/specCheck.js';
 import { BACKENDS } from '../core/backendNames.js';
+import { errorMessage } from '../base/plainData.js';
 
 const base = { env: { id: 'CliffWalking-v1' }, agent: { algo: 'qlearning' } };
 
@@ -134,7 +135,7 @@ test('an unknown env id fails before anything starts, with a did-you-mean', asyn
     await runExperiment({ spec: { env: { id: 'CartPol-v1' }, agent: { algo: 'dqn' } }, runsDir: os.tmpdir(), log: () => {}, progressOut: null, handleSignals: false });
     assert.unreachable('accepted');
   } catch (e) {
-    assert.match((e as Error).message, /CartPole-v1/);
+    assert.match(errorMessage(e), /CartPole-v1/);
   }
 });
 

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../core/backend.js';
 import { Rng } from '../base/rng.js';
 import { close, test } from './helpers.js';
+import { errorMessage } from '../base/plainData.js';
 
 /** Relative tolerance, scaled by the largest |cpu value| of each output: float32 sums in another order. */
 const TOL = 1e-4;
@@ -17,7 +18,7 @@ let unavailable: string | undefined;
 try {
   await initBackend({ backend: 'webgpu' });
 } catch (e) {
-  unavailable = (e as Error).message.split('\n')[0];
+  unavailable = errorMessage(e).split('\n')[0];
 }
 
 type Inputs = { shape: number[]; values: Float32Array }[];

@@ -4,6 +4,7 @@ import * as nodePath from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DISCRETE, EnvModuleError, InvalidAction, InvalidArgument, ResetNeeded, checkEnv, logger, make, makeAsync, makeVecAsync, register, unregister, withSpaces, type Env } from '../envs/index.js';
 import { GridMazeEnv } from '../experiments/gridmaze.js';
+import { errorMessage } from '../base/plainData.js';
 
 logger.level = 'error';
 
@@ -69,7 +70,7 @@ test('a module that does not register the named env is a clear error', async () 
     assert.unreachable();
   } catch (e) {
     assert.ok(e instanceof EnvModuleError, String(e));
-    assert.match((e as Error).message, /did not register an environment with id 'GridMaz-v0'. Did you mean `GridMaze-v0`/);
+    assert.match(errorMessage(e), /did not register an environment with id 'GridMaz-v0'. Did you mean `GridMaze-v0`/);
   }
 });
 

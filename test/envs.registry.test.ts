@@ -138,7 +138,7 @@ test('module ids: parsing, sync make before import, nonexistent module, string e
     await makeAsync('./no/such/module.js:Foo-v0');
     assert.unreachable();
   } catch (e) {
-    assert.ok(e instanceof EnvModuleError && /Cannot import env module '.\/no\/such\/module.js'/.test((e as Error).message));
+    assert.ok(e instanceof EnvModuleError && /Cannot import env module '.\/no\/such\/module.js'/.test(e.message));
   }
   register({ id: 'StringEntry-v0', entryPoint: new URL('../envs/classic/cartpole.js', import.meta.url).href + ':CartPoleEnv' });
   assert.throws(() => make('StringEntry-v0'), is(EnvModuleError, /makeAsync/));
@@ -149,7 +149,7 @@ test('module ids: parsing, sync make before import, nonexistent module, string e
     await makeAsync('StringEntry-v1');
     assert.unreachable();
   } catch (e) {
-    assert.ok(e instanceof EnvModuleError && /has no export 'NoSuchExport'/.test((e as Error).message));
+    assert.ok(e instanceof EnvModuleError && /has no export 'NoSuchExport'/.test(e.message));
   }
   unregister('StringEntry-v0');
   unregister('StringEntry-v1');

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { Rng } from '../base/rng.js';
 import { latestEpochCheckpoint, saveEpochCheckpoint } from '../generative/epochCheckpoint.js';
 import { test } from './helpers.js';
+import { errorMessage } from '../base/plainData.js';
 
 /** A stand-in for `learner.save`: one file naming the epoch. */
 const saver = (epoch: number) => async (dir: string) => {
@@ -62,8 +63,8 @@ test('a LATEST-epoch.json with a field of the wrong type, a missing field or a f
         else latestEpochCheckpoint(root, extra);
         assert.unreachable(`${JSON.stringify(latest)} was read`);
       } catch (e) {
-        assert.ok((e as Error).message.startsWith(`${file}: `), (e as Error).message);
-        assert.match((e as Error).message, pattern);
+        assert.ok(errorMessage(e).startsWith(`${file}: `), errorMessage(e));
+        assert.match(errorMessage(e), pattern);
       }
     };
     await refused({ ...good, epoch: '2' }, /: epoch: expected number, got "2"/);

@@ -17,6 +17,7 @@ import { checkNativeAddon } from '../core/nativeAddon.js';
 import { fileURLToPath } from 'node:url';
 import { LEAKY_RELU_ALPHA } from '../core/activation.js';
 import { ADAM_UPDATE, BATCH_NORM_GRAD, nativeAvailable, nativeCallCounts, nativeKernelNames, registerNativeBackend, loadNativeAddon } from '../core/native.js';
+import { errorMessage } from '../base/plainData.js';
 
 tf.env().set('PROD', true);
 
@@ -534,7 +535,7 @@ test('a stale addon (a function NativeAddon declares missing) is refused at load
   try {
     checkNativeAddon(stale, file);
   } catch (e) {
-    msg = (e as Error).message;
+    msg = errorMessage(e);
   }
   assert.match(msg, file);
   assert.match(msg, /lacks conv2d, conv2dBackpropInput, .*\bsum\b.*bceLogits/);

@@ -24,6 +24,7 @@ import { moduleCacheDir, sha256 } from '../workers/envModules.js';
 import { runTrial } from '../workers/trial.js';
 import { serveAsCoordinator } from './peer.js';
 import { test, until } from './helpers.js';
+import { errorMessage } from '../base/plainData.js';
 
 const TOKEN = `remote-test-token-${randomBytes(8).toString('hex')}`;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'nnlab-remote-'));
@@ -225,7 +226,7 @@ test('before the coordinator proved the token the worker takes no large frame an
     await runRemoteWorker({ url: big.url, token: TOKEN, threads: 1, log: () => {} });
     assert.unreachable('the worker took a 4 MiB frame before the handshake');
   } catch (e) {
-    assert.match((e as Error).message, `sent more than ${PRE_AUTH_BYTES} bytes before proving that it knows the run token`);
+    assert.match(errorMessage(e), `sent more than ${PRE_AUTH_BYTES} bytes before proving that it knows the run token`);
   } finally {
     await big.close();
   }
@@ -234,7 +235,7 @@ test('before the coordinator proved the token the worker takes no large frame an
     await runRemoteWorker({ url: short.url, token: TOKEN, threads: 1, log: () => {} });
     assert.unreachable('the worker took a 5-byte nonce');
   } catch (e) {
-    assert.match((e as Error).message, 'the coordinator sent a malformed frame instead of a challenge (nonce: a 32-byte nonce)');
+    assert.match(errorMessage(e), 'the coordinator sent a malformed frame instead of a challenge (nonce: a 32-byte nonce)');
   } finally {
     await short.close();
   }

@@ -24,6 +24,7 @@ import { TrialProgress } from '../workers/trialProgress.js';
 import { PROGRESS_TAIL } from '../protocol/queue.js';
 import { Worker } from 'node:worker_threads';
 import { useCpu, test } from './helpers.js';
+import { errorMessage } from '../base/plainData.js';
 
 test.before(useCpu);
 
@@ -145,7 +146,7 @@ test('a GAN trial without the classifier evaluation has no score: it fails befor
     await runTrial(generativeTask({ model: { kind: 'gan', config: {} } }));
     assert.unreachable('the trial ran');
   } catch (e) {
-    assert.match((e as Error).message, 'trial 4: a gan trial without the classifier evaluation has no score to rank it by');
+    assert.match(errorMessage(e), 'trial 4: a gan trial without the classifier evaluation has no score to rank it by');
   }
 });
 

@@ -15,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { writeFileAtomicSync } from '../core/atomicWrite.js';
 import { MODULE_FILENAME, SHA256_HEX, type ModuleRef } from '../protocol/tasks.js';
 import type { WorkerRefusalCode } from '../protocol/messages.js';
+import { errorMessage } from '../base/plainData.js';
 
 const imported = new Map<string, Promise<void>>();
 
@@ -87,7 +88,7 @@ export function installShipped(ref: ModuleRef, policy: CodePolicy): Installed {
   try {
     checkRef(ref);
   } catch (e) {
-    return { ok: false, code: 'module_unusable', message: (e as Error).message };
+    return { ok: false, code: 'module_unusable', message: errorMessage(e) };
   }
   const name = `env module ${ref.filename} (sha256 ${ref.hash})`;
   if (!policy.allowCode && !policy.allowModules.has(ref.hash)) {

@@ -18,13 +18,14 @@ import { checkData, fusedAdamStateSchema, replayStateSchema } from '../core/stat
 import { GENERATIVE_KINDS } from '../generative/kinds.js';
 import { imageBatch } from '../protocol/workerFrames.js';
 import type { DqnLearnerState, FromLearner, GenerativeLearnerReply, ToLearner, TrainReply, TrainRequest } from '../protocol/messages.js';
+import { errorMessage } from '../base/plainData.js';
 
 /** The resolved DQN config of an init, checked by DQN's own rule; its RangeError becomes the issue (named `config: DQN config: 'gamma' …`). */
 const dqnConfig = z.unknown().transform((v, ctx): DqnConfig => {
   try {
     return resolveDqnConfig(v);
   } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    ctx.addIssue({ code: 'custom', message: errorMessage(e) });
     return z.NEVER;
   }
 });

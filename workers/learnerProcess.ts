@@ -12,7 +12,7 @@ import type { DqnLearnerHost } from './dqnLearnerHost.js';
 import type { GenerativeLearnerHost } from './generativeLearnerHost.js';
 import type { FromLearner, ToLearner } from '../protocol/messages.js';
 import { parseToLearner } from './learnerMessages.js';
-import { ownField } from '../base/plainData.js';
+import { errorMessage, ownField } from '../base/plainData.js';
 
 let host: { kind: 'dqn'; dqn: DqnLearnerHost } | { kind: 'generative'; generative: GenerativeLearnerHost } | undefined;
 
@@ -31,7 +31,7 @@ process.on('message', (raw) => {
   } catch (e) {
     // refused, naming the bad field: the request fails (or, without a usable id, the learner: id -1)
     const id = ownField(raw, 'id');
-    send({ type: 'failed', id: typeof id === 'number' && Number.isInteger(id) && id >= 0 ? id : -1, message: (e as Error).message });
+    send({ type: 'failed', id: typeof id === 'number' && Number.isInteger(id) && id >= 0 ? id : -1, message: errorMessage(e) });
     return;
   }
   queue = queue.then(() => handle(msg));
@@ -61,7 +61,7 @@ async function handle(msg: ToLearner): Promise<void> {
           host = { kind: 'generative', generative: await GenerativeLearnerHost.start(msg) };
         }
       } catch (e) {
-        send({ type: 'failed', id: -1, message: (e as Error).message });
+        send({ type: 'failed', id: -1, message: errorMessage(e) });
         return;
       }
       send({ type: 'ready', backend, pid: process.pid });
@@ -72,7 +72,7 @@ async function handle(msg: ToLearner): Promise<void> {
         if (host?.kind !== 'dqn') throw new Error('train before a DQN learner was initialised');
         send(host.dqn.train(msg));
       } catch (e) {
-        send({ type: 'failed', id: msg.id, message: (e as Error).message });
+        send({ type: 'failed', id: msg.id, message: errorMessage(e) });
       }
       return;
     case 'gen-step':
@@ -82,7 +82,7 @@ async function handle(msg: ToLearner): Promise<void> {
         if (host?.kind !== 'generative') throw new Error(`${msg.type} before a generative learner was initialised`);
         send(await host.generative.handle(msg));
       } catch (e) {
-        send({ type: 'failed', id: msg.id, message: (e as Error).message });
+        send({ type: 'failed', id: msg.id, message: errorMessage(e) });
       }
       return;
     case 'shutdown':

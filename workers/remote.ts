@@ -25,6 +25,7 @@ import { parseToRemoteWorker } from '../protocol/workerFrames.js';
 import { rawBytes } from '../protocol/rawBytes.js';
 import { installShipped, type CodePolicy } from './envModules.js';
 import { REMOTE_TASK_KINDS, type Task, type TaskResult } from '../protocol/tasks.js';
+import { errorMessage } from '../base/plainData.js';
 
 export interface RemoteWorkerOptions {
   url: string;
@@ -96,8 +97,8 @@ export async function runRemoteWorker(opts: RemoteWorkerOptions): Promise<number
         try {
           value = packr.unpack(rawBytes(data));
         } catch (e) {
-          if (state !== 'ready') return fail(`the coordinator sent an undecodable frame during the handshake: ${(e as Error).message}`);
-          log(`ignoring an undecodable frame from the coordinator: ${(e as Error).message}`);
+          if (state !== 'ready') return fail(`the coordinator sent an undecodable frame during the handshake: ${errorMessage(e)}`);
+          log(`ignoring an undecodable frame from the coordinator: ${errorMessage(e)}`);
           return;
         }
         // every frame is checked before it is acted on: the coordinator may be buggy, or a man in the middle of ws://

@@ -5,6 +5,7 @@
  * room both coordinator/ and a worker's own code may import.
  */
 import { readFileSync } from 'node:fs';
+import { errorCode, errorMessage } from '../base/plainData.js';
 
 /**
  * The run token from, in order: `--token` (visible to every local user in `ps`), `--token-file`
@@ -19,7 +20,7 @@ export function resolveToken(flags: { token?: string | undefined; tokenFile?: st
     try {
       text = readFileSync(flags.tokenFile, 'utf8');
     } catch (e) {
-      throw new Error(`--token-file ${flags.tokenFile}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new Error(`--token-file ${flags.tokenFile}: cannot read it (${errorCode(e) ?? errorMessage(e)})`);
     }
     token = text.split(/\r?\n/)[0]!.trim();
     if (token === '') throw new Error(`--token-file ${flags.tokenFile}: the first line is empty (expected the run token)`);

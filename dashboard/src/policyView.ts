@@ -7,6 +7,7 @@ import { makeSim, type Sim } from './envs.js';
 import { Policy, initTf, numTensors } from './policy.js';
 import type { ParamsMessage } from './types.js';
 import { fmt } from './views.js';
+import { errorMessage } from '../../base/plainData.js';
 
 export class PolicyView {
   private sim: Sim | undefined;
@@ -60,7 +61,7 @@ export class PolicyView {
       try {
         this.sim = makeSim(id, kwargs);
       } catch (e) {
-        this.simError = (e as Error).message;
+        this.simError = errorMessage(e);
       }
     }
     this.restart();
@@ -71,7 +72,7 @@ export class PolicyView {
     try {
       next = new Policy(m.params, m.activation);
     } catch (e) {
-      this.error = `cannot run these parameters: ${(e as Error).message}`;
+      this.error = `cannot run these parameters: ${errorMessage(e)}`;
       this.describe();
       return;
     }

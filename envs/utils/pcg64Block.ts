@@ -16,9 +16,10 @@
  *   [4, 8)           the increment (read)
  *   [8, 8 + 2n)      output k (k = 0 … n − 1) as two words, low then high: XSL-RR of s stepped k + 1 times
  *   [8 + 2n, 12 + 2n) s stepped n times (written)
- * This module imports nothing outside envs/utils (envs never load tfjs).
+ * This module imports nothing outside envs/utils but base/plainData.ts, which imports nothing (envs never load tfjs).
  */
 import { assembleModule } from './wasmAssembler.js';
+import { errorMessage } from '../../base/plainData.js';
 
 /** One kernel: scratch words and the block step over them. */
 export interface PCG64Kernel {
@@ -194,7 +195,7 @@ export function wasmKernel(): PCG64Kernel | { reason: string } {
   try {
     exports = new api.Instance(new api.Module(bytes)).exports;
   } catch (e) {
-    return { reason: e instanceof Error ? e.message : String(e) };
+    return { reason: errorMessage(e) };
   }
   const { fill, memory } = exports;
   const buffer: unknown = memory !== null && typeof memory === 'object' ? Reflect.get(memory, 'buffer') : undefined;

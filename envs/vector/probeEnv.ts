@@ -2,6 +2,7 @@ import { EnvError } from '../errors.js';
 import { make } from '../registration.js';
 import type { Space } from '../spaces/space.js';
 import { batchDim } from './syncVectorEnv.js';
+import { errorMessage } from '../../base/plainData.js';
 
 /** What a learner sizes itself by, read from one instance of an env (`probeEnv`). */
 export interface EnvProbe {
@@ -22,7 +23,7 @@ export function probeEnv(id: string, kwargs: Record<string, unknown> = {}): EnvP
   try {
     env = make(id, kwargs);
   } catch (e) {
-    throw new EnvError(`cannot make the env '${id}' to read its observation size and action space: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new EnvError(`cannot make the env '${id}' to read its observation size and action space: ${errorMessage(e)}`, { cause: e });
   }
   try {
     const { observationSpace, actionSpace } = env;
