@@ -143,7 +143,7 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
     return () =>
       tf.tidy(() => {
         const qAll = this.q.apply(tf.tensor2d(b.obs, [b.size, this.obsDim])) as tf.Tensor2D;
-        const qTaken = tf.sum(tf.mul(qAll, tf.oneHot(tf.tensor1d(b.actions as Int32Array, 'int32'), this.numActions)), 1);
+        const qTaken = tf.sum(tf.mul(qAll, tf.oneHot(tf.tensor1d(b.actions, 'int32'), this.numActions)), 1);
         return huber(qTaken, tdTarget) as tf.Scalar;
       });
   }

@@ -133,7 +133,7 @@ export class FusedAdam {
     const c2 = 1 - b2 ** this.t;
     const native = nativeTails();
     if (native !== undefined) {
-      native.adamStep(theta as Float32Array, g as Float32Array, this.m, this.v, scale, lr, b1, b2, eps, c1, c2);
+      native.adamStep(theta, g, this.m, this.v, scale, lr, b1, b2, eps, c1, c2);
       return norm;
     }
     const m = this.m;

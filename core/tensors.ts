@@ -40,7 +40,11 @@ export function namedVariables(model: tf.LayersModel): Map<string, tf.Variable> 
   const out = new Map<string, tf.Variable>();
   for (const w of model.trainableWeights) {
     if (out.has(w.originalName)) throw new Error(`duplicate weight name '${w.originalName}' in model ${model.name}`);
-    out.set(w.originalName, w.read() as tf.Variable);
+    // tfjs-layers declares read() as a Tensor; a trainable weight's value is its tf.Variable, which
+    // the optimisers and gradients need by identity: checked, never assumed
+    const value = w.read();
+    if (!(value instanceof tf.Variable)) throw new Error(`weight '${w.originalName}' of model ${model.name} reads as a ${value.constructor.name}, not a tf.Variable`);
+    out.set(w.originalName, value);
   }
   return out;
 }
@@ -54,7 +58,7 @@ export function trainableVariables(...models: tf.LayersModel[]): tf.Variable[] {
 export function readTensors(named: Map<string, tf.Tensor> | [string, tf.Tensor][]): TensorMap {
   const out: TensorMap = {};
   for (const [name, t] of named) {
-    out[name] = { shape: t.shape.slice(), data: Float32Array.from(t.dataSync() as Float32Array) };
+    out[name] = { shape: t.shape.slice(), data: Float32Array.from(t.dataSync()) };
   }
   return out;
 }

@@ -56,7 +56,7 @@ export class FusedVae {
     const logits = this.decoder.forward(z, batch);
     const native = nativeTails();
     let recon = 0;
-    if (native !== undefined) recon = native.bceLogits(logits as Float32Array, x, dLogits, 1 / batch);
+    if (native !== undefined) recon = native.bceLogits(logits, x, dLogits, 1 / batch);
     else for (let i = 0; i < batch * D; i++) {
       const l = logits[i]!;
       const t = x[i]!;
