@@ -49,7 +49,7 @@ export interface VaeConfig {
   /** Hidden units of the MLP encoder ('mlp' only): a number (one layer) or a list; the decoder mirrors it. */
   hidden: number | readonly number[];
   /** Filters of the conv variant's two stride-2 layers (encoder; the decoder mirrors them). */
-  convFilters: readonly number[];
+  convFilters: readonly [number, number];
   /** Adam learning rate. */
   learningRate: number;
   /** Minibatch size trainGenerative uses unless told otherwise. */
@@ -61,7 +61,7 @@ export const VAE_DEFAULTS: Readonly<VaeConfig> = Object.freeze({
   architecture: 'mlp',
   latentDim: 20,
   hidden: Object.freeze([512, 512]),
-  convFilters: Object.freeze([32, 64]),
+  convFilters: Object.freeze([32, 64] as const),
   learningRate: 1e-3,
   batchSize: 128,
 });
@@ -86,10 +86,11 @@ export function resolveVaeConfig(config: unknown = {}): VaeConfig {
     hidden = c.hidden;
   }
   checkLayerSizes(O, 'convFilters', c.convFilters);
-  if (c.convFilters.length !== 2) throw new RangeError(`VAE config: 'convFilters' must list 2 filter counts, got ${JSON.stringify(c.convFilters)}`);
+  const [f1, f2, ...more] = c.convFilters;
+  if (f1 === undefined || f2 === undefined || more.length > 0) throw new RangeError(`VAE config: 'convFilters' must list 2 filter counts, got ${JSON.stringify(c.convFilters)}`);
   checkNumber(O, 'learningRate', c.learningRate, { min: 0, minExclusive: true });
   checkNumber(O, 'batchSize', c.batchSize, { min: 1, integer: true });
-  return { architecture: c.architecture, latentDim: c.latentDim, hidden, convFilters: [...c.convFilters], learningRate: c.learningRate, batchSize: c.batchSize };
+  return { architecture: c.architecture, latentDim: c.latentDim, hidden, convFilters: [f1, f2], learningRate: c.learningRate, batchSize: c.batchSize };
 }
 
 /**
@@ -105,8 +106,8 @@ export function negElboLoss(x: tf.Tensor2D, logits: tf.Tensor2D, mu: tf.Tensor2D
 }
 
 /** The conv variant's encoder and decoder (decoder output: logits, or probabilities with `sigmoidOutput`). */
-export function buildConvVae(latentDim: number, rng: Rng, sigmoidOutput = false, filters: readonly number[] = [32, 64]): { encoder: tf.Sequential; decoder: tf.Sequential } {
-  const [f1, f2] = filters as [number, number];
+export function buildConvVae(latentDim: number, rng: Rng, sigmoidOutput = false, filters: readonly [number, number] = [32, 64]): { encoder: tf.Sequential; decoder: tf.Sequential } {
+  const [f1, f2] = filters;
   const enc: LayerSpec[] = [
     { type: 'conv2d', filters: f1, kernelSize: 4, strides: 2, activation: 'relu' },
     { type: 'conv2d', filters: f2, kernelSize: 4, strides: 2, activation: 'relu' },
