@@ -28,6 +28,7 @@ import { checkData, readJsonFile } from '../core/stateFile.js';
 import { backendInfo } from '../core/backend.js';
 import { Rng } from '../base/rng.js';
 import { argmax } from '../base/stats.js';
+import { describeValue } from '../base/plainData.js';
 import { epochBatches, loadMnist, scalePixels, type Mnist } from './mnist.js';
 import { MNIST_CLASSES, MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
 
@@ -70,12 +71,19 @@ export function buildLenet(rng: Rng): tf.Sequential {
 export class Classifier {
   readonly featureDim: number;
 
+  /** `source` names where the model came from (its model.json) in the error when it is not a LeNet. */
   constructor(
     readonly model: tf.LayersModel,
     readonly testAccuracy: number,
+    source = `model ${model.name}`,
   ) {
+    // the features are the penultimate Dense's outputs (module doc); a loaded model is checked, not trusted
     const dense = model.layers.filter((l) => l.getClassName() === 'Dense');
-    this.featureDim = (dense[dense.length - 2]!.getConfig() as { units: number }).units;
+    const features = dense[dense.length - 2];
+    if (features === undefined) throw new Error(`${source}: not the LeNet classifier: it has ${dense.length} Dense layer(s), expected the features' and the logits'`);
+    const units = configNumber(features, 'units', source);
+    if (!Number.isInteger(units) || units < 1) throw new Error(`${source}: layer '${features.name}' (Dense) has units ${units}, not a positive integer`);
+    this.featureDim = units;
   }
 
   /** probs (n × 10) and features (n × featureDim) of n images (row-major n × 784, values in [0, 1]). */
@@ -114,6 +122,13 @@ export class Classifier {
   }
 }
 
+/** A layer's number-valued config field (a Dense's `units`, a Dropout's `rate`), checked: the model may come from a file. */
+function configNumber(layer: tf.layers.Layer, field: string, source: string): number {
+  const value = layer.getConfig()[field];
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`${source}: layer '${layer.name}' (${layer.getClassName()}) has ${field} ${describeValue(value)}, not a finite number`);
+  return value;
+}
+
 /**
  * The training forward pass: the layers in order, with dropout's mask drawn from `rng`. (tfjs's
  * Dropout draws from an unseeded generator, or with its `seed` the same mask at every step, so
@@ -126,7 +141,7 @@ function trainingLogits(model: tf.Sequential, images: tf.Tensor, rng: Rng): tf.T
       h = layer.apply(h) as tf.Tensor;
       continue;
     }
-    const keep = 1 - (layer.getConfig() as { rate: number }).rate;
+    const keep = 1 - configNumber(layer, 'rate', `model ${model.name}`);
     const mask = new Float32Array(h.size);
     for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < keep ? 1 / keep : 0;
     h = tf.mul(h, tf.tensor(mask, h.shape));
@@ -202,7 +217,7 @@ export async function loadOrTrainClassifier(opts: { dir?: string; log?: (line: s
       const sha = await weightsSha256(dir);
       if (sha !== meta.weightsSha256) throw new Error(`${path.join(dir, 'weights.bin')}: SHA-256 ${sha} is not the ${meta.weightsSha256} of its meta.json: the evaluation network was changed; restore it (git checkout ${dir}) or delete the folder to train a new one`);
     }
-    return new Classifier(await loadModelFiles(dir), meta.testAccuracy);
+    return new Classifier(await loadModelFiles(dir), meta.testAccuracy, path.join(dir, 'model.json'));
   }
   log(`training the MNIST classifier once (cached in ${dir})`);
   const classifier = await trainLenet(await loadMnist(), {}, log);

@@ -4,7 +4,13 @@ import { parseIdx } from '../generative/mnist.js';
 import { crc32, encodePng, interpolateLatents, sampleGrid } from '../generative/png.js';
 import { classHistogram, classifierScore, featureStats, frechetDistance, symmetricEigen } from '../generative/eval.js';
 import { Rng } from '../base/rng.js';
-import { Classifier, buildLenet } from '../generative/lenet.js';
+import { Classifier, buildLenet, loadOrTrainClassifier } from '../generative/lenet.js';
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { saveModelFiles } from '../core/checkpoint.js';
+import { errorMessage } from '../base/plainData.js';
 import { close, useCpu, test } from './helpers.js';
 
 test.before(useCpu);
@@ -147,6 +153,21 @@ test('the classifier gives 10 probabilities summing to 1 and 128 penultimate fea
   for (let i = 0; i < 3; i++) close([probs.subarray(i * 10, i * 10 + 10).reduce((a, b) => a + b, 0)], [1], 1e-5);
   assert.ok(features.every((f) => f >= 0), 'features are ReLU outputs');
   classifier.dispose();
+});
+
+test('a saved classifier that is not a LeNet (one Dense layer) fails naming its model.json, not with an undefined featureDim', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-lenet-'));
+  try {
+    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 10 })] });
+    await saveModelFiles(model, dir);
+    model.dispose();
+    writeFileSync(path.join(dir, 'meta.json'), JSON.stringify({ testAccuracy: 0.5 }));
+    let message = '';
+    await loadOrTrainClassifier({ dir }).catch((e: unknown) => (message = errorMessage(e)));
+    assert.is(message, `${path.join(dir, 'model.json')}: not the LeNet classifier: it has 1 Dense layer(s), expected the features' and the logits'`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
