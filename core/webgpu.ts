@@ -29,18 +29,44 @@ export function webGpuAdapterInfo(): string | undefined {
   return adapterSummary;
 }
 
+/**
+ * What nnlab calls of the optional packages, which TypeScript cannot see (their names are held in
+ * variables): each is checked where it is loaded (the type guards below test that the functions
+ * exist), so an API change fails with an error naming the package and the missing member, not
+ * with "x is not a function" deep inside tfjs. The arguments and results of those functions stay
+ * unchecked: the results are read as `unknown` and checked in turn.
+ */
 interface DawnModule {
-  create: (flags: string[]) => GpuLike;
-  globals: Record<string, unknown>;
+  create: (flags: string[]) => unknown;
+  globals: object;
 }
 interface AdapterLike {
-  info?: Record<string, string>;
-  limits: Record<string, number>;
-  features: Set<string>;
+  /** GPUAdapterInfo and GPUSupportedLimits: read field by field with `member` (getters on their prototypes). */
+  info?: unknown;
+  limits: object;
   requestDevice: (desc?: { requiredLimits?: Record<string, number>; requiredFeatures?: string[] }) => Promise<unknown>;
 }
 interface GpuLike {
-  requestAdapter: (opts?: Record<string, unknown>) => Promise<AdapterLike | null>;
+  requestAdapter: (opts?: Record<string, unknown>) => Promise<unknown>;
+}
+
+/** `value[key]`, own or inherited (a module's export, a class's method, a getter), of an object or function; else undefined. */
+function member(value: unknown, key: string): unknown {
+  return (typeof value === 'object' && value !== null) || typeof value === 'function' ? Reflect.get(value, key) : undefined;
+}
+
+function isDawnModule(m: unknown): m is DawnModule {
+  const globals = member(m, 'globals');
+  return typeof member(m, 'create') === 'function' && typeof globals === 'object' && globals !== null;
+}
+
+function isGpu(g: unknown): g is GpuLike {
+  return typeof member(g, 'requestAdapter') === 'function';
+}
+
+function isAdapter(a: unknown): a is AdapterLike {
+  const limits = member(a, 'limits');
+  return typeof member(a, 'requestDevice') === 'function' && typeof limits === 'object' && limits !== null;
 }
 
 /** Limits tfjs-backend-webgpu's shaders need beyond the compatibility-mode defaults (raised to the adapter's). */
@@ -62,18 +88,20 @@ export async function initWebGpu(): Promise<void> {
   if (featureLevel !== 'core' && featureLevel !== 'compatibility') {
     throw new Error(`NNLAB_WEBGPU_FEATURE_LEVEL='${featureLevel}': expected core or compatibility`);
   }
-  let dawn: DawnModule;
+  let dawn: unknown;
   try {
     captureDawnTick();
-    dawn = (await import(dawnPkg)) as DawnModule;
+    dawn = await import(dawnPkg);
   } catch (e) {
     throw new Error(`the optional npm package 'webgpu' is not installed or its dawn.node did not load (npm install webgpu ${tfWebGpuPkg}): ${errorMessage(e).split('\n')[0]}`);
   }
+  if (!isDawnModule(dawn)) throw new Error(`the npm package 'webgpu' exports no create() function and globals object: not the Dawn bindings nnlab was written for`);
   const gpu = dawn.create(flags);
+  if (!isGpu(gpu)) throw new Error(`the npm package 'webgpu': create() returned an object without requestAdapter()`);
   // Probe here, so that a missing driver is reported with its reason instead of tfjs's
   // "Cannot read properties of null" and a silent fall back to cpu.
   const adapter = await gpu.requestAdapter({ featureLevel, powerPreference: 'high-performance' });
-  if (adapter === null) {
+  if (adapter === null || adapter === undefined) {
     throw new Error(
       `Dawn found no WebGPU adapter (flags [${flags.join(',')}], featureLevel ${featureLevel}). ` +
         (glBackend
@@ -81,17 +109,20 @@ export async function initWebGpu(): Promise<void> {
           : 'Dawn needs a Vulkan driver (NVIDIA, or Mesa >= 25 lavapipe); on CPU-only machines with Mesa 22 set NNLAB_WEBGPU_FLAGS=backend=opengles'),
     );
   }
-  const info = adapter.info ?? {};
+  if (!isAdapter(adapter)) throw new Error(`the npm package 'webgpu': requestAdapter() returned an adapter without requestDevice() and limits`);
   adapterSummary = ['vendor', 'architecture', 'device', 'description']
-    .map((k) => info[k])
-    .filter((v): v is string => v !== undefined && v !== '')
+    .map((k) => member(adapter.info, k))
+    .filter((v): v is string => typeof v === 'string' && v !== '')
     .join(' / ') + ` (${flags.find((f) => f.startsWith('backend=')) ?? 'backend=default'}, ${featureLevel})`;
   // tfjs-backend-webgpu calls requestAdapter(descriptor) itself with only a powerPreference; hand it
   // the adapter found above, and raise the limits its fused kernels need on compatibility adapters.
   const requestDevice = adapter.requestDevice.bind(adapter);
   adapter.requestDevice = (desc = {}) => {
     const requiredLimits = { ...(desc.requiredLimits ?? {}) };
-    for (const k of RAISED_LIMITS) if (adapter.limits[k] !== undefined) requiredLimits[k] = adapter.limits[k]!;
+    for (const k of RAISED_LIMITS) {
+      const limit = member(adapter.limits, k);
+      if (typeof limit === 'number') requiredLimits[k] = limit;
+    }
     return requestDevice({ ...desc, requiredLimits });
   };
   let handedOut = false;
@@ -106,13 +137,16 @@ export async function initWebGpu(): Promise<void> {
   };
   Object.assign(globalThis, dawn.globals);
   Object.defineProperty(globalThis, 'navigator', { value: { gpu: wrapped }, configurable: true, writable: true });
-  let tfWebGpu: { WebGPUBackend: { prototype: WebGpuBackendLike } };
+  let tfWebGpu: unknown;
   try {
-    tfWebGpu = (await import(tfWebGpuPkg)) as typeof tfWebGpu;
+    tfWebGpu = await import(tfWebGpuPkg);
   } catch (e) {
     throw new Error(`the optional npm package '${tfWebGpuPkg}' is not installed: ${errorMessage(e).split('\n')[0]}`);
   }
-  patchReadSync(tfWebGpu.WebGPUBackend.prototype);
+  const proto = member(member(tfWebGpu, 'WebGPUBackend'), 'prototype');
+  const missing = BACKEND_METHODS.filter((m) => typeof member(proto, m) !== 'function');
+  if (!isWebGpuBackend(proto)) throw new Error(`${tfWebGpuPkg}: WebGPUBackend.prototype has no ${missing.join(', ')} method(s): not the version whose readSync nnlab patches`);
+  patchReadSync(proto);
   initialised = true;
 }
 
@@ -128,11 +162,12 @@ let dawnTick: (() => void) | undefined;
 function captureDawnTick(): void {
   if (dawnTick !== undefined || Reflect.get(globalThis.setImmediate, 'nnlabPatched') === true) return;
   const original = globalThis.setImmediate;
-  const wrapper = function (this: unknown, fn: (...a: unknown[]) => void, ...args: unknown[]): NodeJS.Immediate {
+  // Node's setImmediate does not read `this`: the wrapper forwards the callback and its arguments only
+  const wrapper = function (fn: (...a: unknown[]) => void, ...args: unknown[]): NodeJS.Immediate {
     if (typeof fn === 'function' && args.length === 0 && Function.prototype.toString.call(fn).includes('[native code]')) {
-      dawnTick = fn as () => void;
+      dawnTick = fn;
     }
-    return original.call(this, fn as never, ...(args as []));
+    return original(fn, ...args);
   };
   // setImmediate's own properties (its promisified form) are copied onto the wrapper
   globalThis.setImmediate = Object.assign(wrapper, original, { nnlabPatched: true });
@@ -145,15 +180,28 @@ interface GpuBufferLike {
   getMappedRange: () => ArrayBuffer;
   unmap: () => void;
 }
+/**
+ * The members of tfjs-backend-webgpu's WebGPUBackend that patchReadSync uses: the methods are
+ * checked on its prototype at load (BACKEND_METHODS); the fields (tensorMap, bufferManager,
+ * commandEncoder) exist only on an instance and are taken as declared by the version package.json
+ * names (4.22), unchecked.
+ */
 interface WebGpuBackendLike {
   readSync: (dataId: object) => unknown;
-  tensorMap: { get: (id: object) => { values: unknown; dtype: string; resource: GpuBufferLike } };
+  tensorMap: { get: (id: object) => { values: unknown; dtype: tf.DataType; resource: GpuBufferLike } };
   bufferManager: { acquireBuffer: (size: number, usage: number) => GpuBufferLike; releaseBuffer: (b: GpuBufferLike) => void };
   commandEncoder: { copyBufferToBuffer: (s: GpuBufferLike, so: number, d: GpuBufferLike, doff: number, n: number) => void };
   ensureCommandEncoderReady: () => void;
   endComputePassEncoder: () => void;
   submitQueue: () => void;
   convertAndCacheOnCPU: (dataId: object, data: unknown) => unknown;
+}
+
+/** WebGPUBackend's methods that patchReadSync calls, checked on its prototype before patching. */
+const BACKEND_METHODS = ['readSync', 'ensureCommandEncoderReady', 'endComputePassEncoder', 'submitQueue', 'convertAndCacheOnCPU'] as const;
+
+function isWebGpuBackend(proto: unknown): proto is WebGpuBackendLike {
+  return BACKEND_METHODS.every((m) => typeof member(proto, m) === 'function');
 }
 
 /** Longest a synchronous read waits for the GPU before giving up. */
@@ -198,6 +246,6 @@ function patchReadSync(proto: WebGpuBackendLike): void {
     const bytes = staging.getMappedRange().slice(0);
     staging.unmap();
     this.bufferManager.releaseBuffer(staging);
-    return this.convertAndCacheOnCPU(dataId, tf.util.convertBackendValuesAndArrayBuffer(bytes, data.dtype as tf.DataType));
+    return this.convertAndCacheOnCPU(dataId, tf.util.convertBackendValuesAndArrayBuffer(bytes, data.dtype));
   };
 }
