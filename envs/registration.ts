@@ -214,16 +214,17 @@ export interface MakeOptions {
   orderEnforce?: boolean;
 }
 
-function isConstructor(fn: Function): boolean {
+/** Whether an entry point is a class (called with `new`): class syntax, or a function whose prototype has step or reset. */
+function isConstructor(fn: EnvCreator): fn is Extract<EnvCreator, new (...args: never[]) => unknown> {
   const src = Function.prototype.toString.call(fn);
   if (/^class[\s{]/.test(src)) return true;
-  const proto = (fn as { prototype?: Record<string, unknown> }).prototype;
-  return proto !== undefined && (typeof proto['step'] === 'function' || typeof proto['reset'] === 'function');
+  const proto: unknown = fn.prototype;
+  return typeof proto === 'object' && proto !== null && (typeof Reflect.get(proto, 'step') === 'function' || typeof Reflect.get(proto, 'reset') === 'function');
 }
 
 /** Call an entry point with kwargs (`new` for classes). */
 export function instantiate(creator: EnvCreator, kwargs: Record<string, unknown>, id: string): Env<unknown, unknown> {
-  const env = isConstructor(creator) ? new (creator as new (k: unknown) => Env)(kwargs) : (creator as (k: unknown) => Env)(kwargs);
+  const env = isConstructor(creator) ? new creator(kwargs) : creator(kwargs);
   if (env === null || typeof env !== 'object' || typeof env.step !== 'function' || typeof env.reset !== 'function') {
     throw new EnvError(`Entry point of '${id}' did not return an Env (an object with reset and step)`);
   }

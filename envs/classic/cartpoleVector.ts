@@ -92,11 +92,12 @@ export class CartPoleVectorEnv implements VectorEnv {
   /** Vector entry point for the registry (`vectorEntryPoint` of CartPole-v1). */
   static fromEntry(options: VectorEntryOptions): CartPoleVectorEnv {
     validateKwargs('CartPole', options.kwargs, CARTPOLE_KWARGS);
+    const suttonBartoReward = options.kwargs['suttonBartoReward']; // a boolean or absent: validateKwargs checked it
     return new CartPoleVectorEnv({
       numEnvs: options.numEnvs,
       maxEpisodeSteps: options.maxEpisodeSteps,
       autoresetMode: options.autoresetMode,
-      suttonBartoReward: (options.kwargs['suttonBartoReward'] as boolean | undefined) ?? false,
+      suttonBartoReward: typeof suttonBartoReward === 'boolean' ? suttonBartoReward : false,
       spec: options.spec,
     });
   }
