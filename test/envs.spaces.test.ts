@@ -96,4 +96,18 @@ test('isSpace: a Space, or any object with sample and contains methods (a user m
   }
 });
 
+test('flatten refuses a value outside its space, naming both, instead of writing into the next slot', () => {
+  const pair = new Tuple([new Discrete(2), new Discrete(2)]);
+  // 2 is out of Discrete(2): unchecked, it set slot 2, the second part's, and gave [0, 0, 1, 0]
+  assert.throws(() => flatten(pair, [2, 0]), (e: unknown) => e instanceof InvalidArgument && e.message === 'flatten: 2 is not an element of Discrete(2) (expected an integer in [0, 2))');
+  assert.throws(() => flatten(new Discrete(3, 1), 0), /0 is not an element of Discrete\(3, start=1\) \(expected an integer in \[1, 4\)\)/);
+  assert.throws(() => flatten(new Discrete(3), 1.5), /1\.5 is not an element of Discrete\(3\)/);
+  assert.throws(() => flatten(new MultiDiscrete([2, 3]), [1, 3]), /\[1, 3\] is not an element of MultiDiscrete.*expected an integer in \[0, 3\)/);
+  assert.throws(() => flatten(new Box(-1, 1, [3]), new Float32Array(2)), /Float32Array\[0, 0\] is not an element of Box\(-1, 1, \(3,\), float32\) \(expected 3 values\)/);
+  assert.throws(() => flatten(new Box(-1, 1, [2]), [0, 'x']), /\[0, "x"\] is not an element of Box.*\("x" is not a number\)/);
+  assert.throws(() => flatten(new Dict({ a: new Discrete(2) }), 5), /5 is not an element of Dict/);
+  // a Box value outside its bounds still flattens (Gymnasium's flatten does not check them)
+  assert.equal(Array.from(flatten(new Box(-1, 1, [2]), [0.5, 3])), [0.5, 3]);
+});
+
 test.run();

@@ -1,7 +1,7 @@
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { Rng } from '../base/rng.js';
-import { AUTORESET_MODES, CartPoleEnv, CartPoleVectorEnv, Discrete, EnvError, InvalidArgument, NameNotFound, SyncVectorEnv, logger, make, makeVec, probeEnv, writeNextObsRow, type VectorEnv } from '../envs/index.js';
+import { AUTORESET_MODES, Box, CartPoleEnv, CartPoleVectorEnv, Discrete, EnvError, InvalidArgument, NameNotFound, SyncVectorEnv, logger, make, makeVec, probeEnv, writeBatchRow, writeNextObsRow, type VectorEnv } from '../envs/index.js';
 import { DICT_WALK_ID, STRUCTURED_OBS_DIM, TUPLE_WALK_ID } from './fixtures/structuredObsEnv.js';
 
 logger.level = 'error';
@@ -194,6 +194,15 @@ test('writeNextObsRow: an ended episode\'s final observation as its row (a Discr
   assert.equal(Array.from(wNext), [1, 0, 0, 0, 0], 'the reset observation');
   assert.equal(Array.from(row), [0, 0, 1, 1, Math.fround(0.2)]);
   walk.close();
+});
+
+test('writeBatchRow refuses an observation outside its space, naming both, instead of writing a wrong or NaN row', () => {
+  const out = new Float32Array(4);
+  assert.throws(() => writeBatchRow(new Discrete(3), 3, out, 0, 1), (e: unknown) => e instanceof InvalidArgument && e.message === 'writeBatchRow: 3 is not an element of Discrete(3) (expected an integer in [0, 3))');
+  assert.throws(() => writeBatchRow(new Box(-1, 1, [4]), [0, 0], out, 0, 4), /writeBatchRow: \[0, 0\] is not an element of Box\(-1, 1, \(4,\), float32\) \(expected 4 values\)/);
+  writeBatchRow(new Discrete(3, 1), 3, out, 1, 1);
+  writeBatchRow(new Box(-1, 1, [2]), [0.5, -0.5], out, 2, 2);
+  assert.equal(Array.from(out), [0, 3, 0.5, -0.5]);
 });
 
 test.run();

@@ -7,6 +7,7 @@
  */
 import { InvalidArgument } from '../errors.js';
 import { argmax } from '../../base/stats.js';
+import { describeValue, ownField } from '../../base/plainData.js';
 import { Dict, Tuple, type DictValue } from './composite.js';
 import { Box, Discrete, MultiBinary, MultiDiscrete } from './fundamental.js';
 import type { Space } from './space.js';
@@ -22,37 +23,68 @@ export function flatdim(space: Space<unknown>): number {
   throw new InvalidArgument(`flatdim: cannot flatten ${String(space)}`);
 }
 
+/**
+ * `x`, which should be an element of `space`, as its `length` values, or an InvalidArgument naming
+ * the space and the value: `flatten` and a vector env's batch rows read elements by index, and
+ * an element of the wrong length or kind would write NaN, or into the next field's slot.
+ */
+export function elementValues(fn: string, space: Space<unknown>, x: unknown, length: number): ArrayLike<unknown> {
+  if (!isArrayLike(x) || x.length !== length) throw notAnElement(fn, space, x, `expected ${length} values`);
+  return x;
+}
+
+function isArrayLike(x: unknown): x is ArrayLike<unknown> {
+  return typeof x === 'object' && x !== null && 'length' in x && typeof x.length === 'number';
+}
+
+/** The error of a value that is not an element of `space` (`why` says what was expected). */
+export function notAnElement(fn: string, space: Space<unknown>, x: unknown, why: string): InvalidArgument {
+  return new InvalidArgument(`${fn}: ${describeValue(x)} is not an element of ${String(space)} (${why})`);
+}
+
+/** `v`, a value of an element, checked to be a number (a Box's or MultiBinary's; their bounds are not checked, as Gymnasium's flatten does not). */
+export function elementNumber(fn: string, space: Space<unknown>, x: unknown, v: unknown): number {
+  if (typeof v !== 'number') throw notAnElement(fn, space, x, `${describeValue(v)} is not a number`);
+  return v;
+}
+
+/** `v` as the index of a Discrete element in [start, start + n), else the error naming the space (a value out of range would set another slot's one-hot bit). */
+export function discreteIndex(fn: string, space: Space<unknown>, x: unknown, v: unknown, start: number, n: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < start || v >= start + n) throw notAnElement(fn, space, x, `expected an integer in [${start}, ${start + n})`);
+  return v - start;
+}
+
 function flattenInto(space: Space<unknown>, x: unknown, out: Float32Array, offset: number): number {
   if (space instanceof Box) {
-    const a = x as ArrayLike<number>;
-    for (let i = 0; i < space.size; i++) out[offset + i] = a[i]!;
+    const a = elementValues('flatten', space, x, space.size);
+    for (let i = 0; i < space.size; i++) out[offset + i] = elementNumber('flatten', space, x, a[i]);
     return offset + space.size;
   }
   if (space instanceof Discrete) {
-    out[offset + ((x as number) - space.start)] = 1;
+    out[offset + discreteIndex('flatten', space, x, x, space.start, space.n)] = 1;
     return offset + space.n;
   }
   if (space instanceof MultiDiscrete) {
-    const a = x as ArrayLike<number>;
+    const a = elementValues('flatten', space, x, space.nvec.length);
     for (let k = 0; k < space.nvec.length; k++) {
-      out[offset + a[k]! - space.start[k]!] = 1;
+      out[offset + discreteIndex('flatten', space, x, a[k], space.start[k]!, space.nvec[k]!)] = 1;
       offset += space.nvec[k]!;
     }
     return offset;
   }
   if (space instanceof MultiBinary) {
-    const a = x as ArrayLike<number>;
-    for (let i = 0; i < space.n; i++) out[offset + i] = a[i]!;
+    const a = elementValues('flatten', space, x, space.n);
+    for (let i = 0; i < space.n; i++) out[offset + i] = elementNumber('flatten', space, x, a[i]);
     return offset + space.n;
   }
   if (space instanceof Tuple) {
-    const a = x as unknown[];
+    const a = elementValues('flatten', space, x, space.spaces.length);
     space.spaces.forEach((s, k) => (offset = flattenInto(s, a[k], out, offset)));
     return offset;
   }
   if (space instanceof Dict) {
-    const d = x as DictValue;
-    for (const k of space.keys) offset = flattenInto(space.spaces[k]!, d[k], out, offset);
+    if (typeof x !== 'object' || x === null) throw notAnElement('flatten', space, x, 'expected an object with its keys');
+    for (const k of space.keys) offset = flattenInto(space.spaces[k]!, ownField(x, k), out, offset);
     return offset;
   }
   throw new InvalidArgument(`flatten: cannot flatten ${String(space)}`);

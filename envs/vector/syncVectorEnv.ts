@@ -4,7 +4,7 @@ import type { Env, EnvSpec, Info } from '../core.js';
 import { InvalidArgument } from '../errors.js';
 import { Box, Discrete, MultiBinary, MultiDiscrete } from '../spaces/fundamental.js';
 import type { Space } from '../spaces/space.js';
-import { batchSpace, flatdim, flatten } from '../spaces/utils.js';
+import { batchSpace, discreteIndex, elementNumber, elementValues, flatdim, flatten } from '../spaces/utils.js';
 import {
   addInfo,
   AUTORESET_MODES,
@@ -39,10 +39,17 @@ export function batchDim(space: Space<unknown>): number {
 
 /** Writes one element of `space` as its batch row, the `dim = batchDim(space)` floats of `out` from `offset` (see `vectorEnv.ts`). */
 export function writeBatchRow(space: Space<unknown>, obs: unknown, out: Float32Array, offset: number, dim: number): void {
-  if (typeof obs === 'number') out[offset] = obs;
-  else if (space instanceof Box || space instanceof MultiDiscrete || space instanceof MultiBinary) {
-    const a = obs as ArrayLike<number>;
-    for (let j = 0; j < dim; j++) out[offset + j] = a[j]!;
+  // each element is checked as it is read (a range check per Discrete value, a typeof per Box
+  // value, not the Box's bounds): a bad observation is an error naming the space, not NaN or a
+  // value in the next row
+  const fn = 'writeBatchRow';
+  if (space instanceof Discrete) out[offset] = space.start + discreteIndex(fn, space, obs, obs, space.start, space.n);
+  else if (space instanceof MultiDiscrete) {
+    const a = elementValues(fn, space, obs, dim);
+    for (let j = 0; j < dim; j++) out[offset + j] = space.start[j]! + discreteIndex(fn, space, obs, a[j], space.start[j]!, space.nvec[j]!);
+  } else if (space instanceof Box || space instanceof MultiBinary) {
+    const a = elementValues(fn, space, obs, dim);
+    for (let j = 0; j < dim; j++) out[offset + j] = elementNumber(fn, space, obs, a[j]);
   } else out.set(flatten(space, obs), offset);
 }
 
