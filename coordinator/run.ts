@@ -147,6 +147,7 @@ interface ResumePoint {
 async function loadResume(runDir: string, spec: ExperimentSpec): Promise<ResumePoint> {
   if (spec.sweep !== undefined) return loadTrialsResume(runDir, spec);
   if (spec.model !== undefined) return { generative: loadGenerativeResume(runDir) };
+  // by family, as the run itself is routed (startAndRun's asTrials, then RL_FAMILY)
   switch (RL_FAMILY[spec.agent.algo]) {
     case 'dqn':
       return { dqn: await loadDqnResume(runDir) };
@@ -372,10 +373,11 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
       throw new Error(`--attach ${attach}: follows a queue-backed sweep, and needs its queue's URL`);
     } else if (target.envRef !== undefined) {
       const ctx: RlRunContext = { ...services, ...target };
-      if (ctx.spec.agent.algo === 'dqn' && ctx.spec.sweep === undefined) {
-        outcome = await runDqn(ctx, resumed?.dqn);
-      } else if (asTrials) {
+      // loadResume's routing: a sweep or a tabular agent's run is trials, any other goes to its family's driver
+      if (asTrials) {
         outcome = await runTrials(ctx);
+      } else if (RL_FAMILY[ctx.spec.agent.algo] === 'dqn') {
+        outcome = await runDqn(ctx, resumed?.dqn);
       } else {
         // REINFORCE, Actor-Critic and A2C train synchronously in this thread and are not checkpointed
         // mid-run: a signal could not be handled before they finish, so it gets its default action
