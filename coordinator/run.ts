@@ -24,7 +24,7 @@ import { ensureModule, moduleRef } from '../workers/envModules.js';
 import type { EnvRef } from '../protocol/tasks.js';
 import { loadSpecFile, parseSpec, specKind, type EnvSection, type ExperimentSpec } from '../drivers/spec.js';
 import { checkExperiment } from '../drivers/specCheck.js';
-import { makeRunDir, MetricsLog, newRunId, readMetrics, writeResultFile, writeRunFiles } from './runDir.js';
+import { closeRunDir, newRunDir, openRunDir, readMetrics, writeResultFile } from './runDir.js';
 import { Scheduler } from './scheduler.js';
 import { InlineExecutor, ThreadPoolExecutor } from './executors.js';
 import { CoordinatorServer } from './server.js';
@@ -171,7 +171,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     resumed = await loadResume(runDir, spec);
   } else {
     spec = parseSpec(opts.spec);
-    runDir = path.join(opts.runsDir ?? RUNS_DIR, newRunId(spec.name));
+    runDir = newRunDir(spec.name, opts.runsDir);
   }
   if (opts.workers !== undefined) spec = { ...spec, workers: { ...spec.workers, rollout: opts.workers } };
   // a queue-backed sweep: its run directory is named by the sweep id, and whoever follows it rewrites it from Redis
@@ -192,10 +192,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   if (envRef?.module !== undefined) await ensureModule(envRef.module);
   if (envRef !== undefined) findEnvSpec(envRef.id); // unknown id: "did you mean" error before anything starts
   signals.runDir = runDir;
-  makeRunDir(runDir);
-  if (opts.resume === undefined) writeRunFiles(runDir, spec, backend.name);
-  const resumeMark = resumed?.dqn?.metrics ?? resumed?.generative?.metrics;
-  const metrics = new MetricsLog(runDir, resumeMark);
+  const metrics = openRunDir(runDir, spec, backend.name, opts.resume !== undefined ? { metrics: resumed?.dqn?.metrics ?? resumed?.generative?.metrics } : undefined);
   if (queueUrl !== undefined) clearFollowerMetrics({ metrics, runDir });
 
   // ---- scheduler, server, executors ----
@@ -412,14 +409,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     server.broadcast(runState());
     // result.json is the run's record of how it ended: if it cannot be written, the run fails with
     // that message (after the rest is closed), or the error is logged beside the one already failing it.
-    let resultError: Error | undefined;
-    try {
-      writeResultFile(runDir, summary.state, summary.message, outcome);
-    } catch (e) {
-      resultError = e as Error;
-      log(resultError.message);
-    }
-    metrics.close();
+    const resultError = closeRunDir(metrics, summary.state, summary.message, outcome, log);
     await scheduler.close();
     await server.close();
     if (resultError !== undefined && !failed) throw resultError;
