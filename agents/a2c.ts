@@ -17,7 +17,7 @@
  * state-independent log σ (policies.ts); sampled actions are clipped to the Box by the loop.
  */
 import * as tf from '@tensorflow/tfjs';
-import { RolloutBuffer, standardizeAdvantages } from '../core/rollout.js';
+import { RolloutBuffer, standardizeAdvantages } from './rollout.js';
 import { checkBoolean, checkNumber } from '../base/configCheck.js';
 import type { TensorMap } from '../core/tensors.js';
 import { pgEvaluator, policyEnvSizes, runOnPolicy, type StepRollout, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';

@@ -15,4 +15,5 @@ export { runOnPolicy, runEpisodes, type StepRollout, type EpisodeBatch, type Loo
 export { PolicyGradientLearner, type PgLearnerConfig, type PgNetsChoice } from './pgLearner.js';
 export { ReinforceLearner, REINFORCE_DEFAULTS, resolveReinforceConfig, trainReinforce, type ReinforceConfig } from './reinforce.js';
 export { ActorCriticLearner, ACTOR_CRITIC_DEFAULTS, resolveActorCriticConfig, trainActorCritic, acBatch, type ActorCriticConfig, type AcBatch } from './actorCritic.js';
+export { RolloutBuffer, computeGae, discountedReturns, standardizeAdvantages, type RolloutConfig, type GaeInput } from './rollout.js';
 export { A2cLearner, A2C_DEFAULTS, resolveA2cConfig, trainA2c, a2cBatch, type A2cConfig, type A2cBatch } from './a2c.js';

@@ -17,7 +17,7 @@
  * valueLoss = mean_t ½ (G_t − V_φ(s_t))².
  */
 import * as tf from '@tensorflow/tfjs';
-import { discountedReturns, standardizeAdvantages } from '../core/rollout.js';
+import { discountedReturns, standardizeAdvantages } from './rollout.js';
 import { checkBoolean, checkNumber } from '../base/configCheck.js';
 import type { TensorMap } from '../core/tensors.js';
 import { pgEvaluator, policyEnvSizes, runEpisodes, type EpisodeBatch, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';

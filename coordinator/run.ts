@@ -24,7 +24,7 @@ import { ensureModule, moduleRef } from '../workers/envModules.js';
 import type { EnvRef } from '../protocol/tasks.js';
 import { loadSpecFile, parseSpec, specKind, type EnvSection, type ExperimentSpec } from '../drivers/spec.js';
 import { checkExperiment } from '../drivers/specCheck.js';
-import { makeRunDir, MetricsLog, newRunId, readMetrics, writeResultFile, writeRunFiles } from './runDir.js';
+import { closeRunDir, newRunDir, openRunDir, readMetrics, writeResultFile } from './runDir.js';
 import { Scheduler } from './scheduler.js';
 import { InlineExecutor, ThreadPoolExecutor } from './executors.js';
 import { CoordinatorServer } from './server.js';
@@ -148,6 +148,7 @@ interface ResumePoint {
 async function loadResume(runDir: string, spec: ExperimentSpec): Promise<ResumePoint> {
   if (spec.sweep !== undefined) return loadTrialsResume(runDir, spec);
   if (spec.model !== undefined) return { generative: loadGenerativeResume(runDir) };
+  // by family, as the run itself is routed (startAndRun's asTrials, then RL_FAMILY)
   switch (RL_FAMILY[spec.agent.algo]) {
     case 'dqn':
       return { dqn: await loadDqnResume(runDir) };
@@ -171,7 +172,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     resumed = await loadResume(runDir, spec);
   } else {
     spec = parseSpec(opts.spec);
-    runDir = path.join(opts.runsDir ?? RUNS_DIR, newRunId(spec.name));
+    runDir = newRunDir(spec.name, opts.runsDir);
   }
   if (opts.workers !== undefined) spec = { ...spec, workers: { ...spec.workers, rollout: opts.workers } };
   // a queue-backed sweep: its run directory is named by the sweep id, and whoever follows it rewrites it from Redis
@@ -192,10 +193,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   if (envRef?.module !== undefined) await ensureModule(envRef.module);
   if (envRef !== undefined) findEnvSpec(envRef.id); // unknown id: "did you mean" error before anything starts
   signals.runDir = runDir;
-  makeRunDir(runDir);
-  if (opts.resume === undefined) writeRunFiles(runDir, spec, backend.name);
-  const resumeMark = resumed?.dqn?.metrics ?? resumed?.generative?.metrics;
-  const metrics = new MetricsLog(runDir, resumeMark);
+  const metrics = openRunDir(runDir, spec, backend.name, opts.resume !== undefined ? { metrics: resumed?.dqn?.metrics ?? resumed?.generative?.metrics } : undefined);
   if (queueUrl !== undefined) clearFollowerMetrics({ metrics, runDir });
 
   // ---- scheduler, server, executors ----
@@ -373,10 +371,11 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
       throw new Error(`--attach ${attach}: follows a queue-backed sweep, and needs its queue's URL`);
     } else if (target.envRef !== undefined) {
       const ctx: RlRunContext = { ...services, ...target };
-      if (ctx.spec.agent.algo === 'dqn' && ctx.spec.sweep === undefined) {
-        outcome = await runDqn(ctx, resumed?.dqn);
-      } else if (asTrials) {
+      // loadResume's routing: a sweep or a tabular agent's run is trials, any other goes to its family's driver
+      if (asTrials) {
         outcome = await runTrials(ctx);
+      } else if (RL_FAMILY[ctx.spec.agent.algo] === 'dqn') {
+        outcome = await runDqn(ctx, resumed?.dqn);
       } else {
         // REINFORCE, Actor-Critic and A2C train synchronously in this thread and are not checkpointed
         // mid-run: a signal could not be handled before they finish, so it gets its default action
@@ -411,14 +410,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     server.broadcast(runState());
     // result.json is the run's record of how it ended: if it cannot be written, the run fails with
     // that message (after the rest is closed), or the error is logged beside the one already failing it.
-    let resultError: { thrown: unknown } | undefined; // boxed: whatever was thrown, undefined included
-    try {
-      writeResultFile(runDir, summary.state, summary.message, outcome);
-    } catch (e) {
-      resultError = { thrown: e };
-      log(errorMessage(e));
-    }
-    metrics.close();
+    const resultError = closeRunDir(metrics, summary.state, summary.message, outcome, log);
     await scheduler.close();
     await server.close();
     if (resultError !== undefined && !failed) throw resultError.thrown;

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, closeSync, constants, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { RUN_FILES, runPath } from '../protocol/runFiles.js';
+import { RUN_FILES, RUNS_DIR, runPath } from '../protocol/runFiles.js';
 import { fileURLToPath } from 'node:url';
 import { version } from '../core/version.js';
 import { errorCode, errorMessage, ownField } from '../base/plainData.js';
@@ -294,4 +294,37 @@ export function writeResultFile(runDir: string, state: string, message: string |
   } catch (e) {
     throw new Error(`could not write ${file} (the run ${state}${message !== undefined ? `: ${message}` : ''}): ${fsErrorMessage(e)}`);
   }
+}
+
+/** Where a new run's directory goes: `<runsDir>/<newRunId(name)>` (runsDir: RUNS_DIR unless given). */
+export function newRunDir(name: string, runsDir: string = RUNS_DIR): string {
+  return path.join(runsDir, newRunId(name));
+}
+
+/**
+ * Opens a run's directory as every run does (`nnlab run`, `sweep`, `nnlab train`): creates it,
+ * writes a new run's spec.json and meta.json (a resumed run keeps its own), and opens its metrics
+ * log, cut back to `resume.metrics` (the resume point's lengths) when given.
+ */
+export function openRunDir(runDir: string, spec: ExperimentSpec, backend: string, resume?: { metrics: MetricsMark | undefined }): MetricsLog {
+  makeRunDir(runDir);
+  if (resume === undefined) writeRunFiles(runDir, spec, backend);
+  return new MetricsLog(runDir, resume?.metrics);
+}
+
+/**
+ * Ends a run's directory as every run does: writes result.json (how it ended) and closes the
+ * metrics log. result.json is the run's record, so a failure to write it is logged and returned:
+ * the caller fails the run with it, unless an error already fails it (then it is logged beside it).
+ */
+export function closeRunDir(metrics: MetricsLog, state: string, message: string | undefined, outcome: RunOutcome | undefined, log: (line: string) => void): { thrown: unknown } | undefined {
+  let resultError: { thrown: unknown } | undefined; // boxed: whatever was thrown, undefined included
+  try {
+    writeResultFile(metrics.dir, state, message, outcome);
+  } catch (e) {
+    resultError = { thrown: e };
+    log(errorMessage(e));
+  }
+  metrics.close();
+  return resultError;
 }

@@ -5,14 +5,12 @@
  * also keeps the Q table. `nnlab train dqn` and the generative kinds are `nnlab run` itself
  * (coordinator/cli.ts); a tabular spec given to `nnlab run` trains as a trial (drivers/trials.ts).
  */
-import path from 'node:path';
-import { RUNS_DIR } from '../protocol/runFiles.js';
 import { spec as findEnvSpec } from '../envs/index.js';
 import { parseRlSpec } from '../drivers/spec.js';
 import { checkExperiment } from '../drivers/specCheck.js';
 import { runTrain } from '../drivers/train.js';
 import type { RunOutcome } from '../drivers/context.js';
-import { MetricsLog, newRunId, writeResultFile, writeRunFiles } from './runDir.js';
+import { closeRunDir, newRunDir, openRunDir } from './runDir.js';
 import { errorMessage } from '../base/plainData.js';
 
 export interface TrainTabularOptions {
@@ -40,9 +38,9 @@ export async function trainTabular(opts: TrainTabularOptions): Promise<RunOutcom
   });
   checkExperiment(spec);
   findEnvSpec(opts.env); // unknown id: "did you mean" error before anything is written
-  const runDir = path.join(opts.runsDir ?? RUNS_DIR, newRunId(spec.name));
-  writeRunFiles(runDir, spec, opts.backend);
-  const metrics = new MetricsLog(runDir);
+  // the run directory every run has (coordinator/runDir.ts), opened and ended as `nnlab run` does
+  const runDir = newRunDir(spec.name, opts.runsDir);
+  const metrics = openRunDir(runDir, spec, opts.backend);
   let outcome: RunOutcome;
   try {
     const train: Parameters<typeof runTrain>[0] = { agent: spec.agent.algo, env: spec.env.id, seed: spec.seed, finalEpisodes: spec.eval.finalEpisodes, runDir, metrics, backend: opts.backend, log };
@@ -50,16 +48,11 @@ export async function trainTabular(opts: TrainTabularOptions): Promise<RunOutcom
     outcome = await runTrain(train);
   } catch (e) {
     // result.json records the failure; if it cannot be written, that is logged beside the error failing the run
-    try {
-      writeResultFile(runDir, 'failed', errorMessage(e));
-    } catch (r) {
-      log(errorMessage(r));
-    }
+    closeRunDir(metrics, 'failed', errorMessage(e), undefined, log);
     throw e;
-  } finally {
-    metrics.close();
   }
-  writeResultFile(runDir, outcome.state, outcome.message, outcome);
+  const resultError = closeRunDir(metrics, outcome.state, outcome.message, outcome, log);
+  if (resultError !== undefined) throw resultError.thrown;
   log(outcome.message);
   return { ...outcome, runDir };
 }

@@ -51,6 +51,5 @@ export {
 export { writeFileAtomic } from './atomicWrite.js';
 export { checkData, readJsonFile, StateFileError } from './stateFile.js';
 export { ReplayBuffer, type ReplayConfig, type TransitionBatch, type ReplayState } from './replay.js';
-export { RolloutBuffer, computeGae, discountedReturns, standardizeAdvantages, type RolloutConfig, type GaeInput } from './rollout.js';
 export { version } from './version.js';
 export { HIDDEN_ACTIVATIONS, isHiddenActivation, type FusedActivation, type HiddenActivation, type NetActivation } from './activation.js';

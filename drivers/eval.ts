@@ -18,7 +18,7 @@ import type { GenerativeKind } from '../generative/kinds.js';
 import { encodePng, sampleGrid } from '../generative/png.js';
 import { GENERATIVE_EVAL_SEEDS } from '../generative/eval.js';
 import { Rng } from '../base/rng.js';
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../core/atomicWrite.js';
 
 /** Loads a generative run's saved model and writes a 10×10 grid of fresh samples (row k: digit k when conditional). */
 async function sampleGenerator(runDir: string, kind: GenerativeKind, config: Record<string, unknown>, seed: number, log: (l: string) => void): Promise<number> {
@@ -27,8 +27,8 @@ async function sampleGenerator(runDir: string, kind: GenerativeKind, config: Rec
     await learner.load(runDir);
     const z = new Rng(GENERATIVE_EVAL_SEEDS.fresh(seed)).fillNormal(new Float32Array(100 * learner.latentDim));
     const labels = learner.conditional === true ? Uint8Array.from({ length: 100 }, (_, i) => Math.floor(i / 10)) : undefined;
-    const file = path.join(runDir, 'eval-samples.png');
-    writeFileSync(file, encodePng(sampleGrid(learner.sample(z, labels), 10, 10)));
+    const file = runPath(runDir, 'evalSamples');
+    await writeFileAtomic(file, encodePng(sampleGrid(learner.sample(z, labels), 10, 10)));
     log(`${kind} of ${runDir}: 100 fresh samples in ${file}`);
     return 100;
   } finally {

@@ -229,7 +229,7 @@ export async function runGenerative(ctx: GenerativeRunContext, resume?: Generati
     const outcome: RunOutcome = {
       state: r.aborted ? 'stopped' : 'finished',
       counts: { ...ctx.scheduler.counts },
-      message: `${r.aborted ? `stopped; continue with --resume ${ctx.runDir}. ` : ''}${model.kind}: ${r.epochs.length} epoch(s)${parts.length > 0 ? `; ${parts.join(', ')}` : ''}; samples in ${ctx.runDir}/samples, generator in ${ctx.runDir}/generator (tfjs format)`,
+      message: `${r.aborted ? `stopped; continue with --resume ${ctx.runDir}. ` : ''}${model.kind}: ${r.epochs.length} epoch(s)${parts.length > 0 ? `; ${parts.join(', ')}` : ''}; samples in ${runPath(ctx.runDir, 'samples')}, generator in ${runPath(ctx.runDir, 'generator')} (tfjs format)`,
     };
     const metric = generativeScoreMetric(spec);
     const score = metric !== undefined ? scoreOf(metric, ev) : undefined;

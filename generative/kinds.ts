@@ -1,7 +1,8 @@
 /**
  * The names and shapes the generative room shares with specs and protocol's schemas, listed once
  * (import-free, so they read them without loading a backend; test/architecture.test.ts IMPORT_FREE
- * keeps it so): the model kinds, the optimisation phases and MNIST's image shape.
+ * keeps it so): the model kinds, the optimisation phases, MNIST's image shape and the files a
+ * training run leaves in its folder.
  */
 
 /**
@@ -42,3 +43,22 @@ export const MNIST_SIDE = 28;
 export const MNIST_PIXELS = MNIST_SIDE * MNIST_SIDE;
 /** Classes of MNIST: labels are the digits 0–9. */
 export const MNIST_CLASSES = 10;
+
+/**
+ * What train.ts trainGenerative leaves in its outDir, beside the model's own save (state.msgpack,
+ * critic/, …): part of a run directory's layout, which protocol/runFiles.ts RUN_FILES takes from
+ * here, and read back by `nnlab eval`, bench/generative.ts and the tests.
+ */
+export const GENERATIVE_FILES = {
+  /** The folder of the per-epoch 10 × 10 sample grids, `epoch-NNN.png`. */
+  samples: 'samples',
+  /** The final latent interpolation strips, one row per digit. */
+  interpolation: 'interpolation.png',
+  /** The run's summary: its epochs' metrics and the model's resolved config. */
+  summary: 'summary.json',
+  /**
+   * The folder of the tfjs generator (model.json) a browser loads. The models' `save(dir)` writes
+   * it (vae.ts, mlpGan.ts, dcgan.ts); it is named here for those who read it.
+   */
+  generator: 'generator',
+} as const;

@@ -11,10 +11,13 @@
  *     `eval/test_neg_elbo` in nats per image.
  * At the end: a latent interpolation strip (outDir/interpolation.png), the model saved with
  * `learner.save(outDir)` (outDir/generator/model.json is the tfjs generator a browser loads) and
- * outDir/summary.json.
+ * outDir/summary.json. These names are kinds.ts GENERATIVE_FILES (a run directory's layout,
+ * protocol/runFiles.ts RUN_FILES, takes them from there), and each file is written atomically
+ * (core/atomicWrite.ts), so a crash never leaves a half-written grid or summary under its name.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../core/atomicWrite.js';
 import { Rng, type RngState } from '../base/rng.js';
 import { formatMetric } from '../base/format.js';
 import { batchesPerEpoch, epochBatches, loadMnist, MNIST_SIZES, scalePixels, type Mnist } from './mnist.js';
@@ -24,7 +27,7 @@ import { encodePng, interpolationStrip, sampleGrid } from './png.js';
 import { evaluateGenerator, featureStats, GENERATIVE_EVAL_SEEDS, type FeatureStats } from './eval.js';
 import { loadOrTrainClassifier, type Classifier } from './lenet.js';
 import type { GenerativeLearner, ImageBatch, Metrics } from './types.js';
-import { MNIST_CLASSES } from './kinds.js';
+import { GENERATIVE_FILES, MNIST_CLASSES } from './kinds.js';
 import { STEPS_PER_S } from '../agents/metricNames.js';
 
 export interface TrainGenerativeOptions {
@@ -38,7 +41,7 @@ export interface TrainGenerativeOptions {
   seed?: number;
   /** Minibatch size (default: the model config's batchSize). */
   batchSize?: number;
-  /** Where samples/, interpolation.png, generator/ and summary.json go. */
+  /** Where the sample grids, the interpolation strip, the model and the summary go (named by GENERATIVE_FILES). */
   outDir: string;
   /** Namespaced metrics: averages every `metricsEvery` iterations, and each epoch's evaluation. */
   onMetrics?: (metrics: Metrics, step: number) => void;
@@ -187,7 +190,8 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
   const fixedLabels = conditional ? Uint8Array.from({ length: 100 }, (_, i) => i % MNIST_CLASSES) : undefined;
   const mnist = opts.mnist ?? (await loadMnist());
   const { batchSize, batches: epochBatchCount } = epochSize(opts, mnist.train.n);
-  await mkdir(path.join(opts.outDir, 'samples'), { recursive: true });
+  const out = (file: keyof typeof GENERATIVE_FILES): string => path.join(opts.outDir, GENERATIVE_FILES[file]);
+  await mkdir(out('samples'), { recursive: true });
 
   const evaluate = opts.evaluate ?? true;
   let classifier: Classifier | undefined;
@@ -290,9 +294,9 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
       for (const [k, s] of sums) metrics[k] = s.sum / s.n;
       metrics[STEPS_PER_S] = epochSteps / trainSeconds;
       await opts.remote?.pull(learner);
-      const samplePath = path.join(opts.outDir, 'samples', `epoch-${String(epoch).padStart(3, '0')}.png`);
+      const samplePath = path.join(out('samples'), `epoch-${String(epoch).padStart(3, '0')}.png`);
       const samplesPng = encodePng(sampleGrid(learner.sample(fixedZ, fixedLabels), 10, 10));
-      await writeFile(samplePath, samplesPng);
+      await writeFileAtomic(samplePath, samplesPng);
       let histogram: number[] | undefined;
       if (learner.negElbo !== undefined) metrics['eval/test_neg_elbo'] = learner.negElbo(testUnit, mnist.test.n);
       if (classifier !== undefined && testStats !== undefined) {
@@ -319,10 +323,10 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
   const a = fixedRng.fillNormal(new Float32Array(rows * L));
   const b = fixedRng.fillNormal(new Float32Array(rows * L));
   const stripLabels = conditional ? Uint8Array.from({ length: rows }, (_, i) => i) : undefined;
-  await writeFile(path.join(opts.outDir, 'interpolation.png'), encodePng(interpolationStrip((z, l) => learner.sample(z, l), a, b, L, rows, stripLabels)));
+  await writeFileAtomic(out('interpolation'), encodePng(interpolationStrip((z, l) => learner.sample(z, l), a, b, L, rows, stripLabels)));
   await save(opts.outDir);
   const result: TrainGenerativeResult = { kind, seed, batchSize, epochs, aborted, outDir: opts.outDir };
-  await writeFile(path.join(opts.outDir, 'summary.json'), JSON.stringify({ ...result, config: learner.config }, null, 2));
-  log(`${kind}: saved the generator to ${path.join(opts.outDir, 'generator', 'model.json')}`);
+  await writeFileAtomic(out('summary'), JSON.stringify({ ...result, config: learner.config }, null, 2));
+  log(`${kind}: saved the generator to ${path.join(out('generator'), 'model.json')}`);
   return result;
 }

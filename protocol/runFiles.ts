@@ -1,10 +1,13 @@
 /**
  * The run directory's layout, named once: what the coordinator writes there (coordinator/runDir.ts:
  * spec, meta, result, the metrics log), what drivers write through the paths they are given
- * (checkpoints, a sweep's trials), and a queue worker's trial directory (its result.json). Part of
+ * (checkpoints, a sweep's trials, a generative run's samples, summary and model, which
+ * generative/train.ts writes into the runDir it is given under generative/kinds.ts's names, and
+ * `nnlab eval`'s fresh samples), and a queue worker's trial directory (its result.json). Part of
  * the contract, so the coordinator, drivers and workers all name these files from here.
  */
 import path from 'node:path';
+import { GENERATIVE_FILES } from '../generative/kinds.js';
 
 export const RUN_FILES = {
   /** The validated spec as run (what `--resume` and `nnlab eval` read back). */
@@ -21,6 +24,16 @@ export const RUN_FILES = {
   trials: 'trials.json',
   /** The folder of the run's checkpoints. */
   checkpoints: 'checkpoints',
+  /** A generative run's per-epoch sample grids (a folder; generative/kinds.ts GENERATIVE_FILES, as the three below). */
+  samples: GENERATIVE_FILES.samples,
+  /** A generative run's final latent interpolation strips. */
+  interpolation: GENERATIVE_FILES.interpolation,
+  /** A generative run's summary (its epochs and the model's config). */
+  summary: GENERATIVE_FILES.summary,
+  /** A generative run's tfjs generator (a folder, model.json), written by the model's own save. */
+  generator: GENERATIVE_FILES.generator,
+  /** The grid of fresh samples `nnlab eval` writes of a generative run's saved model (drivers/eval.ts). */
+  evalSamples: 'eval-samples.png',
 } as const;
 
 /** Where runs' directories go unless told otherwise (`runs/<id>/`, a queue worker's `runs/<sweep id>/trial-<index>/`), relative to the working directory. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Rng } from '../base/rng.js';
 import { averageGradients, getParams, setParams, type TensorMap } from '../core/tensors.js';
-import { RolloutBuffer } from '../core/rollout.js';
+import { RolloutBuffer } from '../agents/rollout.js';
 import {
   PolicyActor,
   categoricalEntropy,

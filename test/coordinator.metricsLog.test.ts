@@ -5,10 +5,13 @@
  * empties a log a previous run left, and the log goes on from its (new) ends.
  */
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MetricsLog, readMetrics } from '../coordinator/runDir.js';
+import { closeRunDir, MetricsLog, openRunDir, readMetrics } from '../coordinator/runDir.js';
+import { errorMessage } from '../base/plainData.js';
+import { parseRlSpec } from '../drivers/spec.js';
+import { RUN_FILES } from '../protocol/runFiles.js';
 import type { MetricPoint } from '../protocol/messages.js';
 import { test } from './helpers.js';
 
@@ -63,6 +66,27 @@ test('reset empties the logs a previous follower wrote, keeps the CSV header, an
   log.close();
   assert.equal(readMetrics(dir).map((p) => [p.step, p.metrics]), [[2, { b: 2 }]]);
   assert.equal(linesOf(dir).csv, ['step,T,metric,value', '2,T,b,2', '']); // the header, then the new point's row
+});
+
+test("openRunDir and closeRunDir (every run's, nnlab train's as nnlab run's) write spec, meta, metrics and result, and return a result.json they cannot write", () => {
+  const spec = parseRlSpec({ name: 't', env: { id: 'CliffWalking-v1' }, agent: { algo: 'sarsa' } });
+  const dir = path.join(root, 'open-close');
+  const log = openRunDir(dir, spec, 'cpu');
+  log.write(1, { 'charts/x': 1 });
+  const lines: string[] = [];
+  assert.is(closeRunDir(log, 'finished', 'done', { state: 'finished', message: 'done', finalScore: 2 }, (l) => lines.push(l)), undefined);
+  assert.equal(readdirSync(dir).sort(), [RUN_FILES.meta, RUN_FILES.metricsCsv, RUN_FILES.metricsJsonl, RUN_FILES.result, RUN_FILES.spec].sort());
+  assert.is((JSON.parse(readFileSync(path.join(dir, RUN_FILES.result), 'utf8')) as { finalScore: number }).finalScore, 2);
+  // a resumed run keeps its spec.json and meta.json; a result.json that cannot be written is logged and returned
+  rmSync(path.join(dir, RUN_FILES.meta));
+  const again = openRunDir(dir, spec, 'cpu', { metrics: undefined });
+  assert.not.ok(existsSync(path.join(dir, RUN_FILES.meta)));
+  rmSync(path.join(dir, RUN_FILES.result));
+  mkdirSync(path.join(dir, RUN_FILES.result));
+  const error = closeRunDir(again, 'failed', 'boom', undefined, (l) => lines.push(l));
+  const message = error !== undefined ? errorMessage(error.thrown) : '';
+  assert.match(message, /^could not write .*result\.json \(the run failed: boom\)/);
+  assert.equal(lines, [message]);
 });
 
 test.run();

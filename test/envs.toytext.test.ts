@@ -116,6 +116,9 @@ test('CliffWalking: cliff gives −100 and returns to start 36 without terminati
   assert.equal(env.P[36]![0], [[1.0, 24, -1, false]]); // up
   assert.equal(env.P[35]![2], [[1.0, 47, -1, true]]); // down into the goal
   assert.equal(env.P[25]![2], [[1.0, 36, -100, false]]); // down from (2,1) into the cliff
+  // the goal the env names (the page marks it) is the one state whose entry terminates
+  assert.is(env.goalStateIndex, 47);
+  assert.equal([...new Set(env.P.flatMap((row) => row.flatMap((ts) => ts.filter((t) => t[3]).map((t) => t[1]))))], [env.goalStateIndex]);
   const slip = new CliffWalkingEnv({ isSlippery: true });
   assert.equal(slip.P[36]![1], [
     [1 / 3, 24, -1, false], // UP (left turn of RIGHT)

@@ -1,6 +1,6 @@
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Rng } from '../base/rng.js';
@@ -17,6 +17,7 @@ import { scoreMetric, scoreOf } from '../generative/score.js';
 import { epochSize, finishedRunCheckpoint, trainGenerative } from '../generative/train.js';
 import type { GenerativeLearner, ImageBatch } from '../generative/types.js';
 import { batchesPerEpoch, epochBatches, MNIST_SIZES, type Mnist } from '../generative/mnist.js';
+import { runPath } from '../protocol/runFiles.js';
 import { close, useCpu, test } from './helpers.js';
 
 test.before(useCpu);
@@ -329,6 +330,11 @@ test('trainGenerative writes per-epoch sample grids, an interpolation strip, the
     assert.ok('losses/d_loss' in result.epochs[0]!.metrics && 'charts/steps_per_s' in result.epochs[0]!.metrics);
     assert.ok(lines.some((l) => /gan epoch 1\/2 .*step \d+ .*d_loss .*steps\/s/.test(l)), lines.join('\n'));
     for (const f of ['samples/epoch-001.png', 'samples/epoch-002.png', 'interpolation.png', 'generator/model.json', 'summary.json']) await stat(path.join(dir, f));
+    // the run directory's layout names them (protocol/runFiles.ts RUN_FILES, from generative/kinds.ts), and the atomic writes leave no temporary file behind
+    for (const f of ['samples', 'interpolation', 'generator', 'summary'] as const) await stat(runPath(dir, f));
+    assert.equal((await readdir(runPath(dir, 'samples'))).sort(), ['epoch-001.png', 'epoch-002.png']);
+    assert.equal((await readdir(dir)).filter((f) => f.startsWith('.')), []);
+    assert.equal((JSON.parse(await readFile(runPath(dir, 'summary'), 'utf8')) as { epochs: { samplePath: string }[] }).epochs.map((e) => e.samplePath), [1, 2].map((e) => path.join(runPath(dir, 'samples'), `epoch-00${e}.png`)));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -269,11 +269,10 @@ function grid(map: readonly string[]): Painter {
   };
 }
 
-/** CliffWalking's grid as tiles: the cliff, the start, the goal (the bottom-right corner). */
+/** CliffWalking's grid as tiles: the cliff, the start and the goal, where the env says they are. */
 function cliffMap(env: CliffWalkingEnv): string[] {
-  const [rows, cols] = env.shape;
-  const goal = rows * cols - 1;
-  return env.cliff.map((row, r) => row.map((isCliff, c) => (isCliff ? 'C' : r * cols + c === env.startStateIndex ? 'S' : r * cols + c === goal ? 'G' : '.')).join(''));
+  const cols = env.shape[1];
+  return env.cliff.map((row, r) => row.map((isCliff, c) => (isCliff ? 'C' : r * cols + c === env.startStateIndex ? 'S' : r * cols + c === env.goalStateIndex ? 'G' : '.')).join(''));
 }
 
 function drawTiles(ctx: CanvasRenderingContext2D, w: number, h: number, map: readonly string[], agentAt: (r: number, c: number) => boolean, label?: (r: number, c: number) => string | undefined): { size: number; ox: number; oy: number } {

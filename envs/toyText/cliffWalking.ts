@@ -62,6 +62,8 @@ export class CliffWalkingEnv extends TransitionTableEnv {
   override metadata = { renderModes: ['ansi'] as string[], renderFps: 4 };
   readonly shape = [4, 12] as const;
   readonly startStateIndex = 3 * 12 + 0;
+  /** The goal's state, [3, 11]: entering it ends the episode (what a renderer marks as the goal). */
+  readonly goalStateIndex = 3 * 12 + 11;
   readonly nS = 48;
   readonly nA = 4;
   readonly isSlippery: boolean;
@@ -101,7 +103,7 @@ export class CliffWalkingEnv extends TransitionTableEnv {
       const [r, c] = this.limitCoordinates([current[0] + delta[0], current[1] + delta[1]]);
       const newState = r * 12 + c;
       if (this.cliff[r]![c]) outcomes.push([1 / deltas.length, this.startStateIndex, -100, false]);
-      else outcomes.push([1 / deltas.length, newState, -1, r === 3 && c === 11]);
+      else outcomes.push([1 / deltas.length, newState, -1, newState === this.goalStateIndex]);
     }
     return outcomes;
   }
@@ -116,7 +118,7 @@ export class CliffWalkingEnv extends TransitionTableEnv {
       const col = s % 12;
       let output: string;
       if (this.s === s) output = ' x ';
-      else if (row === 3 && col === 11) output = ' T ';
+      else if (s === this.goalStateIndex) output = ' T ';
       else if (this.cliff[row]![col]) output = ' C ';
       else output = ' o ';
       if (col === 0) output = output.trimStart();

@@ -1,5 +1,6 @@
 /**
- * On-policy rollout storage and its return estimators.
+ * On-policy rollout storage and its return estimators: the policy-gradient agents' (reinforce.ts,
+ * a2c.ts), so they live with them rather than in core/'s model-free tensors and buffers.
  *
  * Arrays are step-major: index t·numEnvs + e is env e at step t. `dones[t·numEnvs + e] = 1` means
  * the episode of env e ended with step t (terminated or truncated), so nothing after it is
