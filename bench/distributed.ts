@@ -33,7 +33,7 @@ import { DqnLearner, initialDqnParams, resolveDqnConfig } from '../agents/dqn.js
 import { Scheduler } from '../coordinator/scheduler.js';
 import { ThreadPoolExecutor } from '../coordinator/executors.js';
 import { CoordinatorServer } from '../coordinator/server.js';
-import { PROTOCOL_VERSION } from '../protocol/messages.js';
+import { PROTOCOL_VERSION } from '../protocol/constants.js';
 import { runExperiment } from '../coordinator/run.js';
 import { expandRlSweep, loadSpecFile } from '../drivers/spec.js';
 import { rlTrialTask } from '../drivers/trials.js';

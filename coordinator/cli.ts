@@ -15,6 +15,9 @@ import { GENERATIVE_KINDS, isGenerativeKind } from '../generative/kinds.js';
 import { errorCode, errorMessage } from '../base/plainData.js';
 
 /** The RL algorithms `nnlab train` runs: DQN (as a spec with no threads) and the tabular agents (drivers/train.ts). */
+/** The port `nnlab run` and `nnlab sweep` listen on without --port (the dashboard's and remote workers'). */
+const DEFAULT_PORT = 7070;
+
 const TRAIN_ALGOS: readonly RlAlgo[] = ['dqn', ...TABULAR_ALGOS];
 
 const HELP = `nnlab ${version} — a reinforcement-learning and generative-model lab on TensorFlow.js
@@ -226,7 +229,7 @@ async function main(argv: string[]): Promise<void> {
       const { loadSpecFile } = await import('../drivers/spec.js');
       const spec = file !== undefined ? loadSpecFile(file) : undefined;
       if (command === 'sweep' && spec !== undefined && spec.sweep === undefined) throw new UsageError(`${file} has no sweep section (use nnlab run)`);
-      const opts: Parameters<typeof runExperiment>[0] = { port: intOption('port', values.port, 7070) };
+      const opts: Parameters<typeof runExperiment>[0] = { port: intOption('port', values.port, DEFAULT_PORT) };
       if (spec !== undefined) opts.spec = spec;
       if (values.resume !== undefined) opts.resume = values.resume;
       if (values.workers !== undefined) opts.workers = intValue('workers', values.workers);
@@ -296,7 +299,7 @@ async function attachSweep(command: string, sweepId: string, url: string | undef
   const { loadSweep } = await import('../drivers/queue.js');
   const spec = await loadSweep(checked, sweepId, (l) => console.error(l));
   const { runExperiment } = await import('./run.js');
-  await runExperiment({ spec, port: intOption('port', port, 7070), queue: { url: checked, attach: sweepId } });
+  await runExperiment({ spec, port: intOption('port', port, DEFAULT_PORT), queue: { url: checked, attach: sweepId } });
 }
 
 /** The run token from --token, --token-file or NNLAB_TOKEN (workers/runToken.ts); bad combinations are usage errors. */

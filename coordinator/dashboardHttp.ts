@@ -14,7 +14,8 @@ import path from 'node:path';
 import { runPath } from '../protocol/runFiles.js';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { tokensEqual } from './server.js';
+import { tokensEqual } from '../protocol/auth.js';
+import { PATHS } from '../protocol/constants.js';
 import { expandSweep, loadSpecFile } from '../drivers/spec.js';
 
 /** dashboard/static of this package (dist/coordinator/ → ../../dashboard/static). */
@@ -109,7 +110,7 @@ export function dashboardHandler(opts: DashboardHttpOptions): (req: IncomingMess
         }
         return send(200, 'text/html; charset=utf-8', page, { 'content-security-policy': PAGE_CSP });
       }
-      case '/api/trials': {
+      case PATHS.trials: {
         if (!authorised) return send(401, 'application/json', JSON.stringify({ error: 'not authorised' }) + '\n');
         if (trials === undefined && opts.runDir !== undefined) {
           try {

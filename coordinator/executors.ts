@@ -4,9 +4,10 @@
  */
 import { Piscina } from 'piscina';
 import { execute } from '../workers/thread.js';
-import { ExecutorLost, type Executor } from './scheduler.js';
+import { BadResult, ExecutorLost, type Executor } from './scheduler.js';
 import { TASK_KINDS, type Task, type TaskKind, type TaskResult } from '../protocol/tasks.js';
 import { errorMessage } from '../base/plainData.js';
+import { parseTaskResult } from '../protocol/messages.js';
 
 const THREAD_FILE = new URL('../workers/thread.js', import.meta.url).href;
 
@@ -15,6 +16,17 @@ export function definedEnv(env: Record<string, string | undefined>): Record<stri
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
   return out;
+}
+
+/**
+ * A thread's answer to `task`, checked by the result schemas (protocol/messages.ts parseTaskResult)
+ * where it is received: a malformed one is the executor's BadResult, naming it and the bad field
+ * (the scheduler gives the task to another executor), never a result taken on trust.
+ */
+export function checkedThreadResult(out: unknown, executor: string, task: Task): TaskResult {
+  const r = parseTaskResult(out);
+  if (!r.ok) throw new BadResult(`a thread of ${executor} answered a ${task.kind} task with a malformed result: ${r.reason}`);
+  return r.result;
 }
 
 /** piscina threads on this machine; a thread that dies is replaced by the pool, its task requeued. */
@@ -32,13 +44,15 @@ export class ThreadPoolExecutor implements Executor {
   }
 
   async run(_taskId: number, task: Task): Promise<TaskResult> {
+    let out: unknown; // piscina's run returns any: checkedThreadResult says whether it is a result
     try {
-      return (await this.pool.run(task)) as TaskResult;
+      out = await this.pool.run(task);
     } catch (e) {
       const msg = errorMessage(e);
       if (/worker exited|terminated/i.test(msg)) throw new ExecutorLost(`a rollout thread of ${this.id} died (${msg})`);
       throw e;
     }
+    return checkedThreadResult(out, this.id, task);
   }
 
   get threads(): number {

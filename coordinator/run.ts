@@ -27,13 +27,13 @@ import { checkExperiment } from '../drivers/specCheck.js';
 import { closeRunDir, newRunDir, openRunDir, readMetrics, writeResultFile } from './runDir.js';
 import { Scheduler } from './scheduler.js';
 import { InlineExecutor, ThreadPoolExecutor } from './executors.js';
-import { CoordinatorServer } from './server.js';
+import { CoordinatorServer, DEFAULT_HOST } from './server.js';
 import type { LearnerClient } from '../drivers/learner.js';
 import { Progress } from './progress.js';
 import { loadDqnResume, runDqn, type DqnRunState } from '../drivers/offPolicy.js';
 import { loadTrialsResume, runTrials, trialMetrics } from '../drivers/trials.js';
 import { attachQueueSweep, clearFollowerMetrics, runQueueSweep, sweepIdOf, type QueueTuning } from '../drivers/queue.js';
-import { RUNS_DIR, runPath } from '../protocol/runFiles.js';
+import { RUNS_DIR, runPath, sweepDir } from '../protocol/runFiles.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { loadOnPolicyResume, runOnPolicy } from '../drivers/onPolicy.js';
 import { loadGenerativeResume, runGenerative, type GenerativeRunState } from '../drivers/generative.js';
@@ -181,7 +181,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   const trials = checkExperiment(spec, opts.resume !== undefined ? runPath(runDir, 'spec') : '', { asTrials: queueUrl !== undefined });
   if (queueUrl !== undefined) {
     if (opts.resume !== undefined) throw new Error('--resume: a queue-backed sweep is re-attached with --attach SWEEP_ID, not resumed');
-    runDir = path.join(opts.runsDir ?? RUNS_DIR, sweepIdOf(spec));
+    runDir = sweepDir(opts.runsDir ?? RUNS_DIR, sweepIdOf(spec));
   }
   const runId = path.basename(runDir);
   const backend = await initBackend();
@@ -197,7 +197,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   if (queueUrl !== undefined) clearFollowerMetrics({ metrics, runDir });
 
   // ---- scheduler, server, executors ----
-  // the one rule of protocol/auth.ts: an empty NNLAB_TOKEN is no token (a random one is drawn), an empty opts.token an error
+  // the one rule of workers/runToken.ts: an empty NNLAB_TOKEN is no token (a random one is drawn), an empty opts.token an error
   const token = resolveToken({ token: opts.token }) ?? randomBytes(16).toString('hex');
   const scheduler = new Scheduler(spec.workers.taskTimeout !== undefined ? { taskTimeout: spec.workers.taskTimeout } : {});
   const summary: RunSummary = { runId, name: spec.name, state: 'starting', kind: specKind(spec), backend: backend.name, startedAt: new Date().toISOString() };
@@ -227,7 +227,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
     token,
     runId,
     port: opts.port ?? 0,
-    host: opts.host ?? '127.0.0.1',
+    host: opts.host ?? DEFAULT_HOST,
     ...(opts.tls !== undefined ? { tls: opts.tls } : {}),
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
     scheduler,
@@ -246,7 +246,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   });
   const port = await server.listen();
   const secure = opts.tls !== undefined;
-  const url = `${secure ? 'https' : 'http'}://${opts.host ?? '127.0.0.1'}:${port}/?token=${token}`;
+  const url = `${secure ? 'https' : 'http'}://${opts.host ?? DEFAULT_HOST}:${port}/?token=${token}`;
   log(`nnlab run ${runId}: ${specKind(spec)}${spec.env ? ` on ${spec.env.id}` : ''}, seed ${spec.seed}, backend ${backend.name}`);
   log(`dashboard: ${url}`);
   if (queueUrl !== undefined) log(`queue workers: nnlab worker --queue ${redactRedisUrl(queueUrl)}${envRef?.module !== undefined ? ' --allow-code' : ''}   (docs/scale-out.md)`);

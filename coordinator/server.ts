@@ -24,14 +24,16 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { packr } from '../core/tensors.js';
 import { withSource } from '../workers/envModules.js';
-import type { ModuleRef, Task, TaskKind, TaskResult } from '../protocol/tasks.js';
+import { shipSource, withoutOutDir, type Task, type TaskKind, type TaskResult } from '../protocol/tasks.js';
 import { BadResult, ExecutorLost, type Executor, type TaskFaultCode, type Scheduler } from './scheduler.js';
 import { coordinatorProof, newNonce, proofsEqual, tokensEqual, workerProof } from '../protocol/auth.js';
 import { rawBytes } from '../protocol/rawBytes.js';
-import { CLOSE, PRE_AUTH_BYTES, PROTOCOL_VERSION, parsePeerMessage, type CoordinatorMessage, type ErrorMessage, type HelloMessage, type PeerMessage, type RefusedMessage } from '../protocol/messages.js';
+import { CLOSE, PATHS, PROTOCOL_VERSION } from '../protocol/constants.js';
+import { FRAME_BYTES, PRE_AUTH_BYTES, parsePeerMessage, type CoordinatorMessage, type ErrorMessage, type HelloMessage, type PeerMessage, type RefusedMessage } from '../protocol/messages.js';
 import { errorMessage } from '../base/plainData.js';
 
-export { tokensEqual } from '../protocol/auth.js';
+/** The address the coordinator listens on unless told otherwise: this machine only (docs/security.md). */
+export const DEFAULT_HOST = '127.0.0.1';
 
 export interface ServerOptions {
   token: string;
@@ -40,7 +42,7 @@ export interface ServerOptions {
   host?: string;
   /** Serve https / wss with this certificate chain and key (PEM). */
   tls?: { cert: string | Buffer; key: string | Buffer };
-  /** Largest accepted frame in bytes once a peer is authenticated (default 64 MiB: a rollout of a big vector env fits). */
+  /** Largest accepted frame in bytes once a peer is authenticated (default FRAME_BYTES.toCoordinator, 64 MiB: a rollout of a big vector env fits). */
   maxPayload?: number;
   /** Bytes a peer may send before its hello is accepted (default 64 KiB; the handshake needs ~200). */
   preAuthBytes?: number;
@@ -126,11 +128,11 @@ export class CoordinatorServer {
       res.end('not found\n');
     };
     this.http = opts.tls !== undefined ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, handler) : http.createServer(handler);
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload ?? 64 * 1024 * 1024 });
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload ?? FRAME_BYTES.toCoordinator });
     this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy());
       const url = new URL(req.url ?? '/', 'http://x');
-      if (url.pathname !== '/ws') return refuseUpgrade(socket, 404, 'Not Found', 'no such socket: connect to /ws\n');
+      if (url.pathname !== PATHS.socket) return refuseUpgrade(socket, 404, 'Not Found', `no such socket: connect to ${PATHS.socket}\n`);
       const origin = req.headers.origin;
       if (origin !== undefined && origin.toLowerCase() !== `${opts.tls !== undefined ? 'https' : 'http'}://${req.headers.host ?? ''}`.toLowerCase()) {
         this.count('bad_origin');
@@ -149,7 +151,7 @@ export class CoordinatorServer {
   async listen(): Promise<number> {
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
-      this.http.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', () => resolve());
+      this.http.listen(this.opts.port ?? 0, this.opts.host ?? DEFAULT_HOST, () => resolve());
     });
     const every = this.opts.heartbeatMs ?? HEARTBEAT_MS;
     this.heartbeat = setInterval(() => this.beat(), every);
@@ -383,12 +385,7 @@ export class RemoteExecutor implements Executor {
         out = shipSource(task, withSource(mod));
         this.modulesSent.add(mod.hash);
       }
-      // a generative trial's folder is a path on this machine: the remote worker writes in a temporary one of its own
-      if (out.kind === 'trial' && out.family === 'generative' && out.outDir !== undefined) {
-        const { outDir: _local, ...rest } = out;
-        out = rest;
-      }
-      this.sendFrame({ type: 'task', taskId, task: out });
+      this.sendFrame({ type: 'task', taskId, task: withoutOutDir(out) });
     });
   }
 
@@ -427,9 +424,4 @@ export class RemoteExecutor implements Executor {
   async close(): Promise<void> {
     this.lost('closed');
   }
-}
-
-/** `task` with its env module's source (sent once per peer), the same kind of task. */
-function shipSource<T extends Extract<Task, { env: unknown }>>(task: T, module: ModuleRef): T {
-  return { ...task, env: { ...task.env, module } };
 }

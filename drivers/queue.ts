@@ -17,13 +17,13 @@ import type { TrialStatus } from '../protocol/messages.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { firstIssueText } from '../base/schemas.js';
 import { errorMessage, ownField } from '../base/plainData.js';
-import { connectionOptions, jobProgressSchema, jobResultSchema, progressPoints, QUEUE_NAME, type TrialJobData } from '../protocol/queue.js';
+import { connectionOptions, jobDataSchema, jobProgressSchema, jobResultSchema, progressPoints, QUEUE_NAME, type TrialJobData, type TrialJobResult } from '../protocol/queue.js';
 import { redisErrorLogger } from '../workers/redisLog.js';
 import { expandSweep, parseSpec, type ExperimentSpec, type Trial } from './spec.js';
 import { sweepWork, trialMetrics, writeTrialMetrics } from './trials.js';
+import { validateTrial } from './validate.js';
 import type { FollowContext, RunContext, RunOutcome, RunServices, RunTarget } from './context.js';
 
-/** The one queue every sweep's trials go to: any worker serves any sweep. */
 /** How the submitter retries a trial that throws (BullMQ attempts and exponential backoff). */
 export interface QueueTuning {
   /** Tries per trial before it is marked failed (default 3). */
@@ -53,7 +53,7 @@ export interface CompletedTrialRow extends TrialRowBase {
   runDir: string;
 }
 
-/** A trial that failed after its attempts: the job's error, and the worker that last had it when known. */
+/** A trial that failed after its attempts (the job's error), or completed with a result the follower refused (checkedJobResult's problem); the worker that last had it when known. */
 export interface FailedTrialRow extends TrialRowBase {
   state: 'failed';
   error: string;
@@ -158,6 +158,26 @@ export function storedSweepSpec(text: string, sweepId: string): ExperimentSpec {
   return parseSpec(spec, `(${where})`);
 }
 
+/**
+ * A completed job's stored result, checked before the follower takes it: by the queue's schema
+ * (protocol/queue.ts jobResultSchema), then against the trial task the job holds (what its worker
+ * ran) by the rule every result from a remote worker or thread passes (drivers/validate.ts
+ * validateTrial: one curve point per episode or epoch, a generative trial's final score its last
+ * epoch's, a classifier score in range). A broken or hostile queue worker's result is refused with
+ * the problem named (its trial is failed, the sweep goes on), never written as the trial's metrics.
+ */
+export function checkedJobResult(index: number, data: unknown, returnvalue: unknown): { ok: true; result: TrialJobResult } | { ok: false; problem: string; worker?: string } {
+  const stored = jobResultSchema.safeParse(returnvalue);
+  if (!stored.success) return { ok: false, problem: `its stored result is malformed: ${firstIssueText(stored.error, { root: 'returnvalue' })}` };
+  const r = stored.data;
+  const job = jobDataSchema.safeParse(data);
+  if (!job.success) return { ok: false, problem: `its job is not an nnlab trial: ${firstIssueText(job.error, { root: 'data' })}`, worker: r.worker };
+  const { task } = job.data;
+  if (task.trial !== index) return { ok: false, problem: `its job holds the task of trial ${task.trial}`, worker: r.worker };
+  const problem = validateTrial(task, { kind: 'trial', trial: r.trial, finalScore: r.finalScore, curve: Float64Array.from(r.curve), seconds: r.seconds });
+  return problem === undefined ? { ok: true, result: r } : { ok: false, problem: `worker ${r.worker} stored a bad result: ${problem}`, worker: r.worker };
+}
+
 /** Where a job is: BullMQ's state, with a trial waiting for another try after a failure called `retried`. */
 function trialState(state: string, job: Job): TrialStatus['state'] {
   if (state === 'completed' || state === 'failed' || state === 'active') return state;
@@ -210,6 +230,8 @@ async function followSweep(ctx: FollowContext, q: { url: string; pollMs?: number
 async function follow(ctx: FollowContext, queue: Queue, sweepId: string, trials: Trial[], pollMs: number, attachHint: string): Promise<RunOutcome> {
   const t0 = performance.now();
   const rows = new Map<number, QueueTrialRow>();
+  /** The curve length of each completed trial, for its status (its result is read and checked once). */
+  const points = new Map<number, number>();
   let published = '';
   let last: number | undefined;
   while (ctx.stopRequested() === undefined) {
@@ -229,15 +251,30 @@ async function follow(ctx: FollowContext, queue: Queue, sweepId: string, trials:
       const status: TrialStatus = { index: trial.index, state, attempts: job.attemptsMade, points: progress.success ? progressPoints(progress.data) : 0 };
       if (progress.success) status.worker = progress.data.worker;
       if (state === 'completed') {
-        const r = jobResultSchema.safeParse(job.returnvalue);
-        if (!r.success) throw new Error(`sweep ${sweepId}: trial ${trial.index}'s stored result is malformed: ${firstIssueText(r.error, { root: 'returnvalue' })}`);
-        status.worker = r.data.worker;
-        status.finalScore = r.data.finalScore;
-        status.points = r.data.curve.length;
-        if (!rows.has(trial.index)) {
-          writeTrialMetrics(ctx, trials.length, trial.index, trialMetrics(trial.spec), r.data.curve, r.data.finalScore);
-          rows.set(trial.index, { index: trial.index, overrides: trial.overrides, state: 'completed', attempts: job.attemptsMade, finalScore: r.data.finalScore, seconds: r.data.seconds, worker: r.data.worker, host: r.data.host, runDir: r.data.runDir });
-          last = r.data.finalScore;
+        let row = rows.get(trial.index);
+        if (row === undefined) {
+          const checked = checkedJobResult(trial.index, job.data, job.returnvalue);
+          if (checked.ok) {
+            const r = checked.result;
+            writeTrialMetrics(ctx, trials.length, trial.index, trialMetrics(trial.spec), r.curve, r.finalScore);
+            row = { index: trial.index, overrides: trial.overrides, state: 'completed', attempts: job.attemptsMade, finalScore: r.finalScore, seconds: r.seconds, worker: r.worker, host: r.host, runDir: r.runDir };
+            points.set(trial.index, r.curve.length);
+            last = r.finalScore;
+          } else {
+            const error = `completed, but ${checked.problem}`;
+            row = { index: trial.index, overrides: trial.overrides, state: 'failed', attempts: job.attemptsMade, error, ...(checked.worker !== undefined ? { worker: checked.worker } : {}) };
+            ctx.log(`trial ${trial.index} refused: ${error}`);
+          }
+          rows.set(trial.index, row);
+        }
+        if (row.state === 'completed') {
+          status.worker = row.worker;
+          status.finalScore = row.finalScore;
+          status.points = points.get(trial.index) ?? 0;
+        } else {
+          status.state = 'failed';
+          status.error = row.error;
+          if (row.worker !== undefined) status.worker = row.worker;
         }
       } else if (state === 'failed') {
         status.error = job.failedReason;

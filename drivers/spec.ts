@@ -98,7 +98,7 @@ const specObject = z
         module: z
           .string()
           .min(1)
-          .refine((m) => MODULE_FILENAME.pattern.test(path.basename(m)), `its file name must be ${MODULE_FILENAME.rule}`)
+          .refine((m) => MODULE_FILENAME.test(path.basename(m)), `its file name must be ${MODULE_FILENAME.rule}`)
           .optional(),
         kwargs: z.record(recordKey, z.unknown()).default({}),
       })

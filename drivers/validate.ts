@@ -155,7 +155,7 @@ function validateStream(task: RolloutTask, sent: EnvStreamState, got: EnvStreamS
     finite('result.stream.returns', got.returns);
   if (problem !== undefined) return problem;
   for (let e = 0; e < n; e++) if (got.lengths[e]! < 0) return `result.stream.lengths[${e}]: ${got.lengths[e]}, expected a non-negative count`;
-  // the wire's rule (base/schemas.ts): a thread's result does not pass the peer schema
+  // the wire's rule (base/schemas.ts): an inline executor's result passes no result schema
   if (!rngStateSchema.safeParse(got.rng).success) return 'result.stream.rng: expected four 32-bit unsigned words, not all zero';
   const turned = newlyNonFinite(sent.env, got.env, 'result.stream.env');
   if (turned !== undefined) return turned;

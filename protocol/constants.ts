@@ -1,6 +1,6 @@
 /**
- * The contract's numbers that the page needs as values: the protocol version and the close codes.
- * Import-free (test/architecture.test.ts checks it), so the page (dashboard/src/socket.ts) imports
+ * The contract's values that the page needs: the protocol version, the close codes and the HTTP
+ * paths the coordinator serves. Import-free (test/architecture.test.ts checks it), so the page (dashboard/src/socket.ts) imports
  * them from here without bundling anything of the coordinator's, zod included.
  */
 
@@ -32,4 +32,12 @@ export const CLOSE = {
   tooManyBadFrames: 1008,
   /** A normal close (the standard code): for a remote worker that finished its handshake, the run is over, as runEnded. */
   normal: 1000,
+} as const;
+
+/** The paths the coordinator serves that others name: a remote worker (workers/remote.ts) and the page ask for them. */
+export const PATHS = {
+  /** The WebSocket of remote workers and dashboards (coordinator/server.ts). */
+  socket: '/ws',
+  /** A sweep's trials and the values each one sets, the page's sweep table labels (coordinator/dashboardHttp.ts). */
+  trials: '/api/trials',
 } as const;

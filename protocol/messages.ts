@@ -18,7 +18,7 @@
  */
 import { z } from 'zod';
 import { count, f32, f64, i32, firstIssueText, rngStateSchema, tensorMapSchema, u8 } from '../base/schemas.js';
-import { REMOTE_TASK_KINDS, type EnvStreamState, type GradientResult, type RolloutResult, type Task, type TaskKind, type TaskResult, type TrialResult } from './tasks.js';
+import { REMOTE_TASK_KINDS, type EnvStreamState, type EvaluateResult, type GradientResult, type RolloutResult, type Task, type TaskKind, type TaskResult, type TrialResult } from './tasks.js';
 import type { StateTree } from '../envs/index.js';
 import type { TensorMap } from '../core/tensors.js';
 import type { HiddenActivation } from '../core/activation.js';
@@ -31,10 +31,10 @@ import type { GenerativeKind } from '../generative/kinds.js';
 import type { RlAlgo } from '../agents/algos.js';
 import type { Metrics } from '../base/metrics.js';
 
-export { CLOSE, PROTOCOL_VERSION } from './constants.js';
-
 /** Bytes of a challenge nonce (each side sends one). */
 export const NONCE_BYTES = 32;
+/** Bytes of a handshake proof: an HMAC-SHA256 (protocol/auth.ts). */
+export const PROOF_BYTES = 32;
 
 /**
  * Bytes either side takes from the other before the handshake proved the token (the handshake needs
@@ -42,6 +42,24 @@ export const NONCE_BYTES = 32;
  * coordinator until its proof checked out. Counted on the raw socket as the bytes arrive.
  */
 export const PRE_AUTH_BYTES = 64 * 1024;
+
+/**
+ * The largest frame each side takes once the handshake proved the token (ws's `maxPayload`; a
+ * larger one closes the socket with 1009). The directions differ because their frames do: a peer
+ * sends results (a rollout's transitions, a shard's gradients), and the coordinator holds a frame
+ * of each of its many peers at once; the coordinator sends tasks, which carry a model's whole
+ * parameters, a gradient shard's images (up to SPEC_LIMITS.batchSize of them) or an env module's
+ * source, to a worker that has one coordinator.
+ */
+export const FRAME_BYTES = Object.freeze({
+  /** What the coordinator takes from an authenticated peer (coordinator/server.ts; ServerOptions.maxPayload overrides it). */
+  toCoordinator: 64 * 1024 * 1024,
+  /** What a remote worker takes from the coordinator it authenticated (workers/remote.ts). */
+  toWorker: 256 * 1024 * 1024,
+});
+
+/** Characters of a free-text field either side takes: an error's or task error's message, a string in an env's state. */
+export const TEXT_CHARS = 10_000;
 
 
 export type Role = 'worker' | 'dashboard';
@@ -133,7 +151,11 @@ export interface ErrorMessage {
   /** The task a refusal (bad_result, task_error, task_timeout) is about. */
   taskId?: number;
 }
-/** One line of a run's metrics log (runs/<id>/metrics.jsonl): its step, seconds since the run started (across resumes) and its values. */
+/**
+ * One point of a run's metrics: its step, seconds since the run started (across resumes) and its
+ * values. The metrics log (runs/<id>/metrics.jsonl) writes each as one flat line
+ * `{"step", "time", ...metrics}` (coordinator/runDir.ts), which readMetrics reads back as this.
+ */
 export interface MetricPoint {
   step: number;
   time: number;
@@ -235,7 +257,7 @@ export interface WorkerSummary {
 
 /** Env state as data (envs/snapshot.ts StateTree): plain values, typed arrays, lists and records, at most 32 levels deep. */
 const stateTree: z.ZodType<StateTree> = z.lazy(() =>
-  z.union([z.null(), z.boolean(), z.number(), z.string().max(10_000), z.instanceof(Float64Array), f32, i32, u8, z.instanceof(Uint32Array), z.instanceof(Int8Array), z.instanceof(Int16Array), z.instanceof(Uint16Array), z.array(stateTree).max(100_000), z.record(z.string(), stateTree)]),
+  z.union([z.null(), z.boolean(), z.number(), z.string().max(TEXT_CHARS), z.instanceof(Float64Array), f32, i32, u8, z.instanceof(Uint32Array), z.instanceof(Int8Array), z.instanceof(Int16Array), z.instanceof(Uint16Array), z.array(stateTree).max(100_000), z.record(z.string(), stateTree)]),
 ).refine((t) => depth(t) <= 32, 'a state tree at most 32 levels deep');
 function depth(t: StateTree): number {
   if (t === null || typeof t !== 'object' || ArrayBuffer.isView(t)) return 0;
@@ -273,10 +295,26 @@ const gradientResult = z.object({
   n: count,
   stats: tensorMapSchema.optional(),
 }) satisfies z.ZodType<GradientResult>;
-const trialResult = z.object({ kind: z.literal('trial'), trial: count, finalScore: z.number(), curve: f64, seconds: z.number().nonnegative() }) satisfies z.ZodType<TrialResult>;
+/** A trial's result (a remote worker's, a thread's); a queue job's result is built from it (protocol/queue.ts jobResultSchema). */
+export const trialResultSchema = z.object({ kind: z.literal('trial'), trial: count, finalScore: z.number(), curve: f64, seconds: z.number().nonnegative() }) satisfies z.ZodType<TrialResult>;
+/** An evaluation's returns: only this machine's threads run evaluations (REMOTE_TASK_KINDS), so no peer sends one. */
+const evaluateResult = z.object({ kind: z.literal('evaluate'), returns: f64, lengths: i32, policyVersion: count }) satisfies z.ZodType<EvaluateResult>;
+
+/**
+ * A result of any kind, as an executor's thread answers it (coordinator/executors.ts, a remote
+ * worker's own threads: workers/remote.ts). A thread's answer crosses a structured clone untyped
+ * (piscina's `run` returns any), so it is checked like a peer's before anyone takes it as a result.
+ */
+export const taskResultSchema = z.discriminatedUnion('kind', [rolloutResult, trialResultSchema, gradientResult, evaluateResult]) satisfies z.ZodType<TaskResult>;
+
+/** Checks a thread's answer; returns the result or a one-line reason naming the bad field. */
+export function parseTaskResult(value: unknown): { ok: true; result: TaskResult } | { ok: false; reason: string } {
+  const r = taskResultSchema.safeParse(value);
+  return r.success ? { ok: true, result: r.data } : { ok: false, reason: firstIssueText(r.error, { root: 'result', maxLength: MAX_REASON }) };
+}
 
 export const peerMessageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('auth'), protocol: z.number().int(), nonce: u8.refine((b) => b.length === NONCE_BYTES, `a ${NONCE_BYTES}-byte nonce`), proof: u8.refine((b) => b.length === 32, 'a 32-byte HMAC-SHA256') }),
+  z.object({ type: z.literal('auth'), protocol: z.number().int(), nonce: u8.refine((b) => b.length === NONCE_BYTES, `a ${NONCE_BYTES}-byte nonce`), proof: u8.refine((b) => b.length === PROOF_BYTES, `a ${PROOF_BYTES}-byte HMAC-SHA256`) }),
   z.object({
     type: z.literal('hello'),
     protocol: z.number().int(),
@@ -285,9 +323,9 @@ export const peerMessageSchema = z.discriminatedUnion('type', [
     threads: z.number().int().min(1).max(1024).optional(),
     kinds: z.array(z.enum(REMOTE_TASK_KINDS)).optional(),
   }),
-  z.object({ type: z.literal('result'), taskId: count, result: z.discriminatedUnion('kind', [rolloutResult, trialResult, gradientResult]) }),
-  z.object({ type: z.literal('task_error'), taskId: count, message: z.string().max(10_000) }),
-  z.object({ type: z.literal('refused'), taskId: count, code: z.enum(WORKER_REFUSAL_CODES), message: z.string().max(10_000) }),
+  z.object({ type: z.literal('result'), taskId: count, result: z.discriminatedUnion('kind', [rolloutResult, trialResultSchema, gradientResult]) }),
+  z.object({ type: z.literal('task_error'), taskId: count, message: z.string().max(TEXT_CHARS) }),
+  z.object({ type: z.literal('refused'), taskId: count, code: z.enum(WORKER_REFUSAL_CODES), message: z.string().max(TEXT_CHARS) }),
   z.object({ type: z.literal('control'), action: z.enum(['stop', 'checkpoint']) }),
 ]) satisfies z.ZodType<PeerMessage>;
 

@@ -8,11 +8,12 @@ import { z } from 'zod';
 import { count } from '../base/schemas.js';
 import { SAFE_NAME } from '../base/safeName.js';
 import { parseRedisUrl } from './redisUrl.js';
-import type { TrialTask } from './tasks.js';
+import type { TrialResult, TrialTask } from './tasks.js';
+import { trialResultSchema } from './messages.js';
 import { generativeTrialTask, rlTrialTask } from './workerFrames.js';
 
+/** The one queue every sweep's trials go to: any worker serves any sweep. */
 export const QUEUE_NAME = 'nnlab-trials';
-
 
 /** What a trial job carries: the trial task (an env module with its source) and its sweep point. */
 export interface TrialJobData {
@@ -48,23 +49,21 @@ export function progressPoints(p: TrialJobProgress): number {
 /** How many of the latest returns a progress report carries (the whole curve comes with the result). */
 export const PROGRESS_TAIL = 100;
 
-/** What a worker stores as a trial job's result (`curve`: one return per episode, or one score per epoch: TrialResult). */
-export interface TrialJobResult {
-  trial: number;
-  finalScore: number;
+/**
+ * What a worker stores as a trial job's result: its trial thread's TrialResult as JSON holds it
+ * (`curve` a plain array: one return per episode, or one score per epoch) and where it ran.
+ */
+export interface TrialJobResult extends Omit<TrialResult, 'kind' | 'curve'> {
   curve: number[];
-  seconds: number;
   worker: string;
   host: string;
   /** The trial's directory on the worker's machine (its result.json). */
   runDir: string;
 }
 
-export const jobResultSchema = z.object({
-  trial: count,
-  finalScore: z.number(),
+/** protocol/messages.ts trialResultSchema, the same fields checked the same way, as TrialJobResult has them. */
+export const jobResultSchema = trialResultSchema.omit({ kind: true, curve: true }).extend({
   curve: z.array(z.number()),
-  seconds: z.number().nonnegative(),
   worker: z.string(),
   host: z.string(),
   runDir: z.string(),

@@ -45,6 +45,15 @@ export function runPath(runDir: string, file: keyof typeof RUN_FILES): string {
 }
 
 /**
+ * A queue-backed sweep's directory in `runsDir`, named by its sweep id (drivers/queue.ts sweepIdOf):
+ * the follower's run directory (its metrics and trials.json) and, on a queue worker's machine, the
+ * folder of the trial directories it ran.
+ */
+export function sweepDir(runsDir: string, sweepId: string): string {
+  return path.join(runsDir, sweepId);
+}
+
+/**
  * A trial's own directory in its run (or sweep) directory: where a generative trial writes its
  * samples and generator, and a queue worker its trial's result.json.
  */

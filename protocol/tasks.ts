@@ -12,14 +12,19 @@ import type { StateTree } from '../envs/index.js';
 import type { RngState } from '../base/rng.js';
 import type { EpsilonSchedule } from '../agents/types.js';
 import type { RlAlgo } from '../agents/algos.js';
+import { isSafeName, SAFE_NAME } from '../base/safeName.js';
 
 /** A sha256 in hex (64 characters 0-9a-f): a ModuleRef's hash, a worker's `--allow-module`. */
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
 /**
- * A ModuleRef's file name: a plain .js or .mjs name, no folder and no leading dot, so the cached
- * copy (its hash's folder / this name) stays in a worker's module cache and Node imports it as ESM.
+ * A ModuleRef's file name: a safe name (base/safeName.ts: no folder, no leading dot) ending in .js
+ * or .mjs, so the cached copy (its hash's folder / this name) stays in a worker's module cache and
+ * Node imports it as ESM.
  */
-export const MODULE_FILENAME = Object.freeze({ pattern: /^[\w-][\w.-]*\.m?js$/, rule: 'a plain .js or .mjs file name (letters, digits, _ . -, not starting with a dot)' });
+export const MODULE_FILENAME = Object.freeze({
+  test: (name: string): boolean => isSafeName(name) && /\.m?js$/.test(name),
+  rule: `a plain .js or .mjs file name (${SAFE_NAME.rule})`,
+});
 
 /** A custom env module, shipped so any executor can import it: by path on this machine, by source elsewhere. */
 export interface ModuleRef {
@@ -238,6 +243,22 @@ export type ResultFor<T extends Task> = Extract<TaskResult, { kind: T['kind'] }>
 export const TASK_KINDS: readonly TaskKind[] = ['rollout', 'trial', 'gradient', 'evaluate'];
 /** The kinds a remote worker may take: not 'evaluate', whose returns decide which model a run saves. */
 export const REMOTE_TASK_KINDS = ['rollout', 'trial', 'gradient'] as const satisfies readonly TaskKind[];
+
+/** `task` with its env module's source (the coordinator sends it once per remote worker), the same kind of task. */
+export function shipSource<T extends Extract<Task, { env: unknown }>>(task: T, module: ModuleRef): T {
+  return { ...task, env: { ...task.env, module } };
+}
+
+/**
+ * `task` as it is sent to a remote worker: a generative trial without its `outDir`, a path on the
+ * coordinator's machine (the remote worker writes in a temporary folder of its own, and drops the
+ * field if it came: protocol/workerFrames.ts); any other task as it is.
+ */
+export function withoutOutDir(task: Task): Task {
+  if (task.kind !== 'trial' || task.family !== 'generative' || task.outDir === undefined) return task;
+  const { outDir: _local, ...rest } = task;
+  return rest;
+}
 
 /** Whether a result is of its task's kind (so it is the task's `ResultFor`). */
 export function answers<T extends Task>(task: T, result: TaskResult): result is ResultFor<T> {

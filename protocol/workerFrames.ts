@@ -23,7 +23,7 @@ import { RL_ALGOS } from '../agents/algos.js';
 import { HIDDEN_ACTIVATIONS } from '../core/activation.js';
 import { GENERATIVE_KINDS, MNIST_CLASSES, MNIST_PIXELS, PHASES } from '../generative/kinds.js';
 import { SPEC_LIMITS } from './limits.js';
-import { ERROR_CODES, NONCE_BYTES, envStream, frameProblem, type ChallengeMessage, type ErrorMessage, type ProofMessage, type TaskMessage, type WelcomeMessage } from './messages.js';
+import { ERROR_CODES, NONCE_BYTES, PROOF_BYTES, TEXT_CHARS, envStream, frameProblem, type ChallengeMessage, type ErrorMessage, type ProofMessage, type TaskMessage, type WelcomeMessage } from './messages.js';
 import { MODULE_FILENAME, REMOTE_TASK_KINDS, SHA256_HEX, type EnvRef, type GenerativeTrialTask, type GradientTask, type ModuleRef, type RlTrialTask, type RolloutTask, type Task } from './tasks.js';
 import type { ImageBatch } from '../generative/types.js';
 
@@ -34,9 +34,6 @@ export interface RemoteTaskMessage extends TaskMessage {
 }
 /** Every frame a remote worker acts on. */
 export type ToRemoteWorker = ChallengeMessage | ProofMessage | WelcomeMessage | RemoteTaskMessage | ErrorMessage;
-
-/** Bytes of an HMAC-SHA256 proof (protocol/auth.ts). */
-const PROOF_BYTES = 32;
 
 const capped = (max: number) => count.max(max);
 const positive = (max: number) => z.number().int().min(1).max(max);
@@ -54,7 +51,7 @@ const bytes = (n: number, what: string) => u8.refine((b) => b.length === n, `a $
  */
 const moduleRef = z.object({
   hash: z.string().regex(SHA256_HEX, 'a sha256 in hex (64 characters 0-9a-f)'),
-  filename: z.string().max(255).regex(MODULE_FILENAME.pattern, MODULE_FILENAME.rule),
+  filename: z.string().max(255).refine(MODULE_FILENAME.test, MODULE_FILENAME.rule),
   path: z.string().max(4096),
   source: z.string().optional(),
 }) satisfies z.ZodType<ModuleRef>;
@@ -157,7 +154,7 @@ export const toRemoteWorkerSchema = z.discriminatedUnion(
     z.object({ type: z.literal('proof'), proof: bytes(PROOF_BYTES, 'HMAC-SHA256') }),
     z.object({ type: z.literal('welcome'), protocol: z.number().int(), peerId: count, runId: shortName }),
     z.object({ type: z.literal('task'), taskId: count, task: remoteTaskSchema }),
-    z.object({ type: z.literal('error'), code: z.enum(ERROR_CODES), message: z.string().max(10_000), taskId: count.optional() }),
+    z.object({ type: z.literal('error'), code: z.enum(ERROR_CODES), message: z.string().max(TEXT_CHARS), taskId: count.optional() }),
   ],
   { error: (iss) => (iss.code === 'invalid_union' ? unknownName(ownField(iss.input, 'type'), (t) => `a remote worker does not take ${t} frames`, 'a frame needs a type', `it takes ${FRAME_TYPES.join(', ')}`) : undefined) },
 ) satisfies z.ZodType<ToRemoteWorker>;

@@ -6,7 +6,7 @@ import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { Scheduler } from '../coordinator/scheduler.js';
 import { CoordinatorServer } from '../coordinator/server.js';
-import { PROTOCOL_VERSION } from '../protocol/messages.js';
+import { PROTOCOL_VERSION } from '../protocol/constants.js';
 
 const TOKEN = 'healthz-token-0123456789';
 

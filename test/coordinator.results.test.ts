@@ -9,9 +9,9 @@
  */
 import { test, until } from './helpers.js';
 import * as assert from 'uvu/assert';
-import { Scheduler, type Executor, type SchedulerOptions } from '../coordinator/scheduler.js';
+import { BadResult, Scheduler, type Executor, type SchedulerOptions } from '../coordinator/scheduler.js';
 import { CoordinatorServer } from '../coordinator/server.js';
-import { InlineExecutor } from '../coordinator/executors.js';
+import { InlineExecutor, checkedThreadResult } from '../coordinator/executors.js';
 import { validateEvaluate, validateGradient, validateResult, validateRollout, validateTrial, envSpaces } from '../drivers/validate.js';
 import { evaluatePolicy } from '../agents/evaluate.js';
 import { greedyPolicy } from '../agents/dqnActor.js';
@@ -240,6 +240,26 @@ test('evaluation results: one finite return and a positive length per episode, f
     ["result.policyVersion: 2, expected the task's 3", { ...good, policyVersion: 2 }],
   ];
   for (const [message, r] of cases) assert.is(validateEvaluate(task, r), message);
+});
+
+test("a thread's answer is checked where the executor receives it (piscina returns any): a malformed one is the executor's BadResult naming the field", () => {
+  const sound: TrialResult = { kind: 'trial', trial: 0, finalScore: -13, curve: Float64Array.of(-20, -13), seconds: 0.1 };
+  assert.equal(checkedThreadResult(sound, 'threads', trial()), sound);
+  const evaluated: EvaluateResult = { kind: 'evaluate', returns: Float64Array.of(9.5), lengths: Int32Array.of(10), policyVersion: 2 };
+  assert.equal(checkedThreadResult(evaluated, 'threads', trial()), evaluated);
+  for (const [out, field] of [
+    [undefined, /result: /],
+    [{ ...sound, curve: [-20, -13] }, /result\.curve: /],
+    [{ ...sound, finalScore: Number.NaN }, /result\.finalScore: /],
+    [{ ...sound, kind: 'gradient' }, /result\.grads: /],
+    [{ ...evaluated, lengths: Float64Array.of(10) }, /result\.lengths: /],
+  ] as const) {
+    assert.throws(
+      () => checkedThreadResult(out, 'threads', trial()),
+      (e: unknown) => e instanceof BadResult && e.message.startsWith('a thread of threads answered a trial task with a malformed result: ') && field.test(e.message),
+      JSON.stringify(out),
+    );
+  }
 });
 
 test('trial results: the trial index, the score and the curve', () => {

@@ -82,7 +82,7 @@ test('an unknown algorithm lists the known ones; agent and model are exclusive',
 });
 
 test("env.module's file name is a module ref's (protocol/tasks.ts MODULE_FILENAME): a plain .js or .mjs name", () => {
-  const rule = 'its file name must be a plain .js or .mjs file name (letters, digits, _ . -, not starting with a dot)';
+  const rule = 'its file name must be a plain .js or .mjs file name (letters, digits, _ . - only, not starting with a dot)';
   for (const module of ['./maze.ts', 'maze', 'envs/.maze.js', './maze.cjs']) {
     assert.equal(problems({ ...base, env: { id: 'CartPole-v1', module } }), [`spec.env.module: ${rule}`], module);
   }

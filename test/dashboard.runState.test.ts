@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { runExperiment } from '../coordinator/run.js';
-import { PROTOCOL_VERSION, type CoordinatorMessage, type RunStateMessage } from '../protocol/messages.js';
+import { PROTOCOL_VERSION } from '../protocol/constants.js';
+import type { CoordinatorMessage, RunStateMessage } from '../protocol/messages.js';
 import { packr } from '../core/tensors.js';
 import { test } from './helpers.js';
 

@@ -10,7 +10,8 @@ import { once } from 'node:events';
 import { WebSocket, WebSocketServer } from 'ws';
 import { coordinatorProof, newNonce, proofsEqual, workerProof } from '../protocol/auth.js';
 import { packr } from '../core/tensors.js';
-import { PROTOCOL_VERSION, parsePeerMessage, type CoordinatorMessage, type ErrorMessage, type PeerMessage, type Role } from '../protocol/messages.js';
+import { PROTOCOL_VERSION } from '../protocol/constants.js';
+import { parsePeerMessage, type CoordinatorMessage, type ErrorMessage, type PeerMessage, type Role } from '../protocol/messages.js';
 import type { TaskKind } from '../protocol/tasks.js';
 
 export interface TestPeer {

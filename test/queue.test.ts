@@ -15,9 +15,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Queue } from 'bullmq';
-import { jobIdOf, loadSweep, openQueue, storedSweepSpec, submitSweep, sweepIdOf, type CompletedTrialRow, type QueueTrialRow } from '../drivers/queue.js';
-import type { TrialJobProgress } from '../protocol/queue.js';
+import { Worker, type Job, type Queue } from 'bullmq';
+import { checkedJobResult, jobIdOf, loadSweep, openQueue, storedSweepSpec, submitSweep, sweepIdOf, type CompletedTrialRow, type QueueTrialRow } from '../drivers/queue.js';
+import { connectionOptions, QUEUE_NAME, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../protocol/queue.js';
+import type { GenerativeTrialTask, RlTrialTask } from '../protocol/tasks.js';
 import { threadResult } from '../workers/queueWorker.js';
 import { runExperiment, type RunOptions, type RunResult } from '../coordinator/run.js';
 import { parseRlSpec, parseSpec, type SpecInput } from '../drivers/spec.js';
@@ -191,6 +192,29 @@ test("a queue worker checks its trial thread's answer before it writes result.js
   }
   // an inherited field is not an answer
   assert.throws(() => threadResult(Object.create(good), 3, where), /bad result/);
+});
+
+test("the follower checks a completed job's stored result against the job's task as a socket result is checked (validateTrial): a bad one is a named problem, not a crash", () => {
+  const rl: RlTrialTask = { kind: 'trial', family: 'rl', runId: 's', trial: 1, env: { id: 'CliffWalking-v1', kwargs: {} }, algo: 'qlearning', config: { seed: 1 }, episodes: 3, evalEpisodes: 2 };
+  const data = (task: RlTrialTask | GenerativeTrialTask): TrialJobData => ({ sweepId: 's', overrides: {}, task });
+  const result: TrialJobResult = { trial: 1, finalScore: -13, curve: [-20, -15, -13], seconds: 0.1, worker: 'w1', host: 'h', runDir: '/r/trial-1' };
+  assert.equal(checkedJobResult(1, data(rl), result), { ok: true, result });
+  const problem = (index: number, d: unknown, r: unknown): string => {
+    const c = checkedJobResult(index, d, r);
+    if (c.ok) throw new Error(`accepted: ${JSON.stringify(r)}`);
+    return c.problem;
+  };
+  // what the schema alone let through
+  assert.is(problem(1, data(rl), { ...result, curve: [-20, -15] }), 'worker w1 stored a bad result: result.curve: length 2, expected 3 (one return per training episode)');
+  assert.is(problem(1, data(rl), { ...result, trial: 2 }), 'worker w1 stored a bad result: result.trial: 2 answers trial 1');
+  const gen: GenerativeTrialTask = { kind: 'trial', family: 'generative', runId: 's', trial: 1, model: { kind: 'vae', config: {} }, seed: 0, epochs: 2, evaluate: false };
+  assert.is(checkedJobResult(1, data(gen), { ...result, curve: [3, 2], finalScore: 2 }).ok, true);
+  assert.is(problem(1, data(gen), { ...result, curve: [3, 2], finalScore: 3 }), "worker w1 stored a bad result: result.finalScore: 3, expected the last epoch's score 2");
+  // what the schema refuses, and a job that is not this trial's
+  assert.match(problem(1, data(rl), null), /^its stored result is malformed: returnvalue: /);
+  assert.match(problem(1, data(rl), { ...result, curve: [1, null, 3] }), /^its stored result is malformed: returnvalue\.curve\.1: /);
+  assert.is(problem(0, data(rl), result), 'its job holds the task of trial 1');
+  assert.match(problem(1, { ...data(rl), sweepId: '../x' }, result), /^its job is not an nnlab trial: data\.sweepId: /);
 });
 
 if (REDIS === undefined) {
@@ -406,6 +430,40 @@ if (REDIS === undefined) {
       assert.is(refused!.attemptsMade, 1, 'refused at once, not retried');
       assert.match(refused!.failedReason, /is not an nnlab trial: data\.task: .*outDir/);
       assert.not.ok(existsSync('/tmp/elsewhere'));
+    });
+  });
+
+  test('a queue worker that stores a bad result: its trial is failed with the problem named, the other is written, and the follower goes on to the end', async () => {
+    await withRedis(async (redis) => {
+      // a hand-written queue worker: a sound result for trial 0, a curve one episode short for trial 1
+      const hostile = new Worker(
+        QUEUE_NAME,
+        async (job: Job<TrialJobData>): Promise<TrialJobResult> => {
+          const { task } = job.data;
+          const episodes = task.family === 'rl' ? task.episodes : task.epochs;
+          return { trial: task.trial, finalScore: -13, curve: new Array<number>(task.trial === 0 ? episodes : episodes - 1).fill(-13), seconds: 0.01, worker: 'hostile', host: 'h', runDir: '/nowhere' };
+        },
+        { connection: connectionOptions(redis.url) },
+      );
+      runs.push(() => hostile.close());
+      const spec = parseSpec(sweepSpec('hostile-worker', [0.1, 0.2], 3));
+      const runsDir = mkdtempSync(path.join(tmp, 'runs-'));
+      const lines: string[] = [];
+      const r = await runExperiment({ ...quiet, spec, runsDir, log: (l) => lines.push(l), queue: { url: redis.url, pollMs: 100 } });
+      assert.is(r.state, 'finished', r.message);
+      const rows = readRows(r.runDir);
+      assert.equal(rows.map((x) => [x.index, x.state]), [
+        [0, 'completed'],
+        [1, 'failed'],
+      ]);
+      const failed = rows[1];
+      if (failed?.state !== 'failed') throw new Error(`trial 1: ${JSON.stringify(failed)}`);
+      assert.is(failed.error, 'completed, but worker hostile stored a bad result: result.curve: length 2, expected 3 (one return per training episode)');
+      assert.is(failed.worker, 'hostile');
+      assert.match(r.message, /1 failed \(trials 1; errors in trials\.json\)/);
+      assert.ok(lines.some((l) => l.startsWith('trial 1 refused: completed, but worker hostile stored a bad result')), lines.join('\n'));
+      // only the sound trial's curve and score are metrics
+      assert.equal([...finalScoresPerTrial(r.runDir).entries()], [[0, 1]]);
     });
   });
 

@@ -15,7 +15,8 @@ import { randomBytes } from 'node:crypto';
 import { WebSocketServer } from 'ws';
 import { once } from 'node:events';
 import { packr } from '../core/tensors.js';
-import { CLOSE, NONCE_BYTES, PRE_AUTH_BYTES, PROTOCOL_VERSION, type ChallengeMessage, type ErrorMessage, type ProofMessage, type TaskErrorMessage, type WelcomeMessage } from '../protocol/messages.js';
+import { CLOSE, PROTOCOL_VERSION } from '../protocol/constants.js';
+import { NONCE_BYTES, PRE_AUTH_BYTES, type ChallengeMessage, type ErrorMessage, type ProofMessage, type TaskErrorMessage, type WelcomeMessage } from '../protocol/messages.js';
 import { SPEC_LIMITS } from '../protocol/limits.js';
 import type { EnvStreamState, GenerativeTrialTask, GradientTask, ModuleRef, RlTrialTask, RolloutTask, TrialTask } from '../protocol/tasks.js';
 import { parseToRemoteWorker, type RemoteTaskMessage } from '../protocol/workerFrames.js';
@@ -120,7 +121,7 @@ test('a malformed frame is refused with the path of the bad field; a task frame 
   assert.is(reason(withRef({ hash: 'A'.repeat(64) })), 'task.env.module.hash: a sha256 in hex (64 characters 0-9a-f)');
   assert.is(reason(withRef({ hash: 'a'.repeat(65) })), 'task.env.module.hash: a sha256 in hex (64 characters 0-9a-f)');
   for (const filename of ['../evil.js', '.hidden.js', 'maze.ts', 'a/b.js']) {
-    assert.is(reason(withRef({ filename })), 'task.env.module.filename: a plain .js or .mjs file name (letters, digits, _ . -, not starting with a dot)', filename);
+    assert.is(reason(withRef({ filename })), 'task.env.module.filename: a plain .js or .mjs file name (letters, digits, _ . - only, not starting with a dot)', filename);
   }
   assert.ok(parseToRemoteWorker(withRef({ filename: 'grid-maze.v2.mjs' })).ok);
   // the id of a task frame comes back when it is a valid one

@@ -61,7 +61,7 @@ export function ensureModule(ref: ModuleRef): Promise<void> {
 /** Throws unless the ref's hash and file name follow protocol/tasks.ts's SHA256_HEX and MODULE_FILENAME. */
 function checkRef(ref: ModuleRef): void {
   if (!SHA256_HEX.test(ref.hash)) throw new Error(`env module: bad content hash '${ref.hash}'`);
-  if (!MODULE_FILENAME.pattern.test(ref.filename)) throw new Error(`env module: bad file name '${ref.filename}' (${MODULE_FILENAME.rule})`);
+  if (!MODULE_FILENAME.test(ref.filename)) throw new Error(`env module: bad file name '${ref.filename}' (${MODULE_FILENAME.rule})`);
 }
 
 async function load(ref: ModuleRef): Promise<void> {

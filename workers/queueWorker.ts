@@ -23,7 +23,7 @@ import { firstIssueText } from '../base/schemas.js';
 import { connectionOptions, jobDataSchema, jobResultSchema, QUEUE_NAME, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../protocol/queue.js';
 import { redisErrorLogger } from './redisLog.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
-import { RUNS_DIR, runPath, trialDir } from '../protocol/runFiles.js';
+import { RUNS_DIR, runPath, sweepDir, trialDir } from '../protocol/runFiles.js';
 import { installShipped, type CodePolicy } from './envModules.js';
 import { TrialProgress } from './trialProgress.js';
 import type { TrialTask } from '../protocol/tasks.js';
@@ -89,7 +89,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<number> 
     if (!parsed.success) throw new UnrecoverableError(`job ${job.id ?? '?'} is not an nnlab trial: ${firstIssueText(parsed.error, { root: 'data' })}`);
     const data = parsed.data satisfies TrialJobData;
     let task: TrialTask = data.task;
-    const runDir = trialDir(path.join(runsDir, data.sweepId), task.trial);
+    const runDir = trialDir(sweepDir(runsDir, data.sweepId), task.trial);
     if (task.family === 'rl' && task.env.module !== undefined) {
       const installed = installShipped(task.env.module, policy);
       if (!installed.ok) throw new Error(`worker ${me}: ${installed.message}`);

@@ -20,7 +20,8 @@ import { Piscina } from 'piscina';
 import { WebSocket } from 'ws';
 import { packr } from '../core/tensors.js';
 import { coordinatorProof, newNonce, proofsEqual, workerProof } from '../protocol/auth.js';
-import { PROTOCOL_VERSION, CLOSE, PRE_AUTH_BYTES, type PeerMessage } from '../protocol/messages.js';
+import { CLOSE, PATHS, PROTOCOL_VERSION } from '../protocol/constants.js';
+import { FRAME_BYTES, PRE_AUTH_BYTES, parseTaskResult, type PeerMessage } from '../protocol/messages.js';
 import { parseToRemoteWorker } from '../protocol/workerFrames.js';
 import { rawBytes } from '../protocol/rawBytes.js';
 import { installShipped, type CodePolicy } from './envModules.js';
@@ -52,9 +53,9 @@ export async function runRemoteWorker(opts: RemoteWorkerOptions): Promise<number
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new Error(`--connect ${opts.url}: expected a ws:// or wss:// URL`);
   if (opts.ca !== undefined && url.protocol !== 'wss:') throw new Error(`--tls-ca needs a wss:// URL (got ${url.protocol}//)`);
   if (url.search !== '') throw new Error(`--connect ${opts.url}: the URL must not carry a query (the token is never sent; give it with NNLAB_TOKEN or --token-file)`);
-  if (url.pathname === '/' || url.pathname === '') url.pathname = '/ws';
+  if (url.pathname === '/' || url.pathname === '') url.pathname = PATHS.socket;
   const pool = new Piscina({ filename: new URL('./thread.js', import.meta.url).href, minThreads: threads, maxThreads: threads });
-  const ws = new WebSocket(url.href, { maxPayload: 256 * 1024 * 1024, ...(opts.ca !== undefined ? { ca: opts.ca } : {}) });
+  const ws = new WebSocket(url.href, { maxPayload: FRAME_BYTES.toWorker, ...(opts.ca !== undefined ? { ca: opts.ca } : {}) });
   let done = 0;
   const send = (m: PeerMessage) => {
     if (ws.readyState === WebSocket.OPEN) ws.send(packr.pack(m));
@@ -175,6 +176,14 @@ export async function runRemoteWorker(opts: RemoteWorkerOptions): Promise<number
   }
 }
 
-function runTask(pool: Piscina, task: Task): Promise<TaskResult> {
-  return pool.run(task) as Promise<TaskResult>;
+/**
+ * Runs a task on one of this worker's threads. piscina's run returns any: the thread's answer is
+ * checked (protocol/messages.ts parseTaskResult) before it is sent, and a malformed one is this
+ * worker's task error, named, instead of a frame the coordinator would refuse as a bad result.
+ */
+async function runTask(pool: Piscina, task: Task): Promise<TaskResult> {
+  const out: unknown = await pool.run(task);
+  const r = parseTaskResult(out);
+  if (!r.ok) throw new Error(`a thread of this worker answered the ${task.kind} task with a malformed result: ${r.reason}`);
+  return r.result;
 }

@@ -8,7 +8,7 @@ import { LineChart, PALETTE, align, type SeriesDef } from './charts.js';
 import { PolicyView } from './policyView.js';
 import { Connection, type ConnectionStatus } from './socket.js';
 import { MetricStore, movingAverage } from './store.js';
-import type { RunSummary, TrialStatus } from './types.js';
+import { PATHS, type RunSummary, type TrialStatus } from './types.js';
 import { trialRows, type PageMessage } from './frames.js';
 import { $, TrialTable, describeTrials, fmt, refreshAges, renderRun, renderWorkers, type TrialRow } from './views.js';
 import { EPISODE_RETURN_WINDOW, EPISODIC_RETURN, FINAL_PREFIX, RL_TRIAL_METRICS, parseTrialMetric } from '../../agents/metricNames.js';
@@ -102,7 +102,7 @@ function drawCharts(): void {
 function askTrialLabels(): void {
   if (trialLabelsAsked) return;
   trialLabelsAsked = true;
-  void fetch(`/api/trials?token=${encodeURIComponent(token)}`, { cache: 'no-store' })
+  void fetch(`${PATHS.trials}?token=${encodeURIComponent(token)}`, { cache: 'no-store' })
     .then((r): Promise<unknown> | undefined => (r.ok ? r.json() : undefined))
     .then((body) => {
       const rows = trialRows(body);

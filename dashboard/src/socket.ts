@@ -8,7 +8,7 @@
  */
 import { Packr } from 'msgpackr';
 import { MSGPACK_OPTIONS } from '../../base/msgpack.js';
-import { CLOSE, PROTOCOL_VERSION, type PeerMessage } from './types.js';
+import { CLOSE, PATHS, PROTOCOL_VERSION, type PeerMessage } from './types.js';
 import { frameProblem, isPageMessage, type PageMessage } from './frames.js';
 
 const packr = new Packr({ ...MSGPACK_OPTIONS });
@@ -36,7 +36,7 @@ export class Connection {
 
   open(): void {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WebSocket(`${proto}//${location.host}/ws?token=${encodeURIComponent(this.token)}`);
+    const ws = new WebSocket(`${proto}//${location.host}${PATHS.socket}?token=${encodeURIComponent(this.token)}`);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     let opened = false;
