@@ -32,7 +32,7 @@ import { GENERATIVE_KINDS, isGenerativeKind, type GenerativeKind } from '../gene
 import { latestEpochCheckpoint, saveEpochCheckpoint } from '../generative/epochCheckpoint.js';
 import { MNIST_SIZES } from '../generative/mnist.js';
 import { finishedRunCheckpoint, trainGenerative, type EpochSummary } from '../generative/train.js';
-import { arg } from './stats.js';
+import { arg, mean } from './stats.js';
 import { CLASSIFIER_SCORE, FRECHET_DISTANCE, LOSS_PREFIX, MIN_CLASS_FRACTION, STEPS_PER_S, TEST_NEG_ELBO } from '../agents/metricNames.js';
 
 /**
@@ -226,7 +226,7 @@ async function main(): Promise<void> {
 
   // goals
   const ganRuns = runs.filter((r) => r.model === 'gan' && r.epochs.length > 0);
-  const ganFd = ganRuns.length > 0 ? ganRuns.reduce((s, r) => s + fd(r.epochs[r.epochs.length - 1]!), 0) / ganRuns.length : undefined;
+  const ganFd = ganRuns.length > 0 ? mean(ganRuns.map((r) => fd(r.epochs[r.epochs.length - 1]!))) : undefined;
   out('\ngoals (last epoch of each seed)');
   out('| model | epochs | s/epoch (train) | goal | result per seed | met |');
   out('|---|---|---|---|---|---|');
@@ -243,7 +243,7 @@ async function main(): Promise<void> {
     const results = rs.map((r, i) => `seed ${r.seed}: ${goal ? goal.result(lasts[i]!) : '—'}`);
     const met = goal !== undefined && lasts.every((e) => goal.check(e, ganFd));
     const secPerEpoch = rs.flatMap((r) => r.epochs.map((e) => e.trainSeconds));
-    const meanSec = secPerEpoch.reduce((a, b) => a + b, 0) / secPerEpoch.length;
+    const meanSec = mean(secPerEpoch);
     table.push({ model, goal: goal?.text ?? '—', results, met });
     out(`| ${model} | ${rs[0]!.epochs.length} | ${meanSec.toFixed(1)} | ${goal?.text ?? '—'} | ${results.join('; ')} | ${goal === undefined ? '—' : met ? 'yes' : 'no'} |`);
   }

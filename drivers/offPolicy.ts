@@ -27,6 +27,7 @@
  * with the same weights as an uninterrupted one.
  */
 import { Rng } from '../base/rng.js';
+import { mean } from '../base/stats.js';
 import { latestCheckpoint } from '../core/checkpoint.js';
 import type { TensorMap } from '../core/tensors.js';
 import { allFinite, setParams } from '../core/tensors.js';
@@ -493,7 +494,7 @@ async function trainRun(ctx: RlRunContext, setup: DqnSetup, learner0: LearnerCli
   let stopReason: string | undefined;
   const progress = () =>
     ctx.progress(s.envSteps, budget, {
-      return: s.recentReturns.length > 0 ? s.recentReturns.reduce((a, b) => a + b, 0) / s.recentReturns.length : undefined,
+      return: s.recentReturns.length > 0 ? mean(s.recentReturns) : undefined,
       eval: lastEvaluation?.meanReturn,
       updates,
       'steps/s': Math.round(s.envSteps / Math.max(1e-9, ctx.metrics.time - startTime)),
