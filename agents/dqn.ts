@@ -37,7 +37,8 @@ import { Discrete, probeEnv } from '../envs/index.js';
 import { runOffPolicy, type OffPolicyOptions } from './offPolicy.js';
 import { trainerGoalEvaluator, type EvalResult, type TrainEvalOptions } from './evaluate.js';
 import { TD_LOSS } from './metricNames.js';
-import type { DataParallelLearner, DqnTrainingState, Learner, Metrics, VersionedParams } from './types.js';
+import type { DataParallelLearner, DqnTrainingState, Learner, VersionedParams } from './types.js';
+import type { Metrics } from '../base/metrics.js';
 
 /** The actor side (no tfjs): defined in dqnActor.ts, part of DQN's API here. */
 export type { EpsilonSchedule } from './types.js';

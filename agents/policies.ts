@@ -30,6 +30,7 @@ import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
 import { f32 } from '../base/schemas.js';
 import { FusedMlp } from '../core/fusedNet.js';
 import type { Rng } from '../base/rng.js';
+import type { Metrics } from '../base/metrics.js';
 import { argmax } from '../base/stats.js';
 import { Box, Discrete, type Space } from '../envs/index.js';
 import { LOG_STD, POLICY_NET, VALUE_NET } from './netNames.js';
@@ -306,7 +307,7 @@ export interface LossParts {
 /** A loss's gradients as data plus its reported values (not protocol/tasks.ts's GradientResult, a gradient task's answer). */
 export interface LossGradients {
   grads: TensorMap;
-  metrics: Record<string, number>;
+  metrics: Metrics;
 }
 
 export class PolicyValueNets {
@@ -381,7 +382,7 @@ export class PolicyValueNets {
     return { value, grads, report };
   }
 
-  private static readReport(report: Record<string, tf.Scalar>): Record<string, number> {
+  private static readReport(report: Record<string, tf.Scalar>): Metrics {
     const names = Object.keys(report);
     if (names.length === 0) return {};
     const stacked = tf.stack(names.map((n) => report[n]!));
@@ -391,7 +392,7 @@ export class PolicyValueNets {
   }
 
   /** One optimisation step on the loss; returns the reported values. No tensor survives. */
-  step(f: () => LossParts): Record<string, number> {
+  step(f: () => LossParts): Metrics {
     const { value, grads, report } = this.gradsOf(f);
     for (const [name, vars] of this.optimizerVars()) {
       const list = [...vars.values()];

@@ -19,7 +19,8 @@ import { latestEpochCheckpoint, saveEpochCheckpoint, type EpochCheckpoint } from
 import type { GenerativeCheckpoint } from '../generative/train.js';
 import { averageGradients } from '../core/tensors.js';
 import { epochSize, trainGenerative, type TrainGenerativeOptions } from '../generative/train.js';
-import type { GenerativeLearner, ImageBatch, Metrics } from '../generative/types.js';
+import type { GenerativeLearner, ImageBatch } from '../generative/types.js';
+import type { Metrics } from '../base/metrics.js';
 import { scoreMetric, scoreOf, type ScoreMetric } from '../generative/score.js';
 import { median } from '../base/stats.js';
 import { DATA_PARALLEL_STEPS_PER_S, EVAL_PREFIX, GRADIENT_THREADS_USED, LEARNER_ALONE_STEPS_PER_S } from '../agents/metricNames.js';

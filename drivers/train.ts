@@ -13,7 +13,7 @@ import { RL_AGENTS } from '../agents/registry.js';
 import { discreteEnv, GREEDY_MAX_STEPS, greedyTabularPolicy, trainTabular } from '../agents/tabular.js';
 import { finalEvaluationOn } from '../agents/evaluate.js';
 import { formatMetric } from '../base/format.js';
-import type { Metrics } from '../agents/types.js';
+import type { Metrics } from '../base/metrics.js';
 import { EVAL_MEAN_RETURN } from '../agents/metricNames.js';
 import { TABULAR_EPISODES } from '../protocol/tasks.js';
 import { greedyEvaluationText, type RunMetrics, type RunOutcome } from './context.js';

@@ -7,7 +7,7 @@
  * the coordinator can name the metric without loading a model.
  */
 import { ELBO_KINDS, type GenerativeKind } from './kinds.js';
-import type { Metrics } from './types.js';
+import type { Metrics } from '../base/metrics.js';
 import { CLASSIFIER_SCORE, TEST_ELBO, TEST_NEG_ELBO } from '../agents/metricNames.js';
 
 /** The metrics a generative run can be scored by (both: higher is better). */

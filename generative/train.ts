@@ -23,7 +23,8 @@ import type { GenerativeKind } from './kinds.js';
 import { encodePng, interpolationStrip, sampleGrid } from './png.js';
 import { evaluateGenerator, featureStats, GENERATIVE_EVAL_SEEDS, type FeatureStats } from './eval.js';
 import { loadOrTrainClassifier, type Classifier } from './lenet.js';
-import type { GenerativeLearner, ImageBatch, Metrics } from './types.js';
+import type { GenerativeLearner, ImageBatch } from './types.js';
+import type { Metrics } from '../base/metrics.js';
 import { MNIST_CLASSES } from './kinds.js';
 import { CLASSIFIER_SCORE, FRECHET_DISTANCE, MIN_CLASS_FRACTION, STEPS_PER_S, TEST_NEG_ELBO } from '../agents/metricNames.js';
 
