@@ -23,6 +23,7 @@ import type { GenerativeLearner, ImageBatch } from '../generative/types.js';
 import type { Metrics } from '../base/metrics.js';
 import { scoreMetric, scoreOf, type ScoreMetric } from '../generative/score.js';
 import { median } from '../base/stats.js';
+import { formatMetric } from '../base/format.js';
 import { DATA_PARALLEL_STEPS_PER_S, EVAL_PREFIX, GRADIENT_THREADS_USED, LEARNER_ALONE_STEPS_PER_S } from '../agents/metricNames.js';
 import { GENERATIVE_EPOCHS, type GradientTask } from '../protocol/tasks.js';
 import type { GenerativeSpec, GradientMode } from './spec.js';
@@ -227,7 +228,7 @@ export async function runGenerative(ctx: GenerativeRunContext, resume?: Generati
     const ev = lastEpoch?.metrics ?? {};
     const parts = Object.entries(ev)
       .filter(([k]) => k.startsWith(EVAL_PREFIX))
-      .map(([k, v]) => `${k.slice(EVAL_PREFIX.length)} ${v.toFixed(3)}`);
+      .map(([k, v]) => `${k.slice(EVAL_PREFIX.length)} ${formatMetric(v)}`);
     const outcome: RunOutcome = {
       state: r.aborted ? 'stopped' : 'finished',
       counts: { ...ctx.scheduler.counts },
