@@ -33,7 +33,7 @@ import type { Rng } from '../base/rng.js';
 import type { Metrics } from '../base/metrics.js';
 import { argmax } from '../base/stats.js';
 import { Box, Discrete, type Space } from '../envs/index.js';
-import { LOG_STD, POLICY_NET, VALUE_NET } from './netNames.js';
+import { LOG_STD, POLICY_MODEL, POLICY_NET, VALUE_MODEL, VALUE_NET } from './netNames.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -436,7 +436,7 @@ export class PolicyValueNets {
   }
 
   private models(): Record<string, tf.LayersModel> {
-    return this.value === undefined ? { policy: this.policy } : { policy: this.policy, value: this.value };
+    return this.value === undefined ? { [POLICY_MODEL]: this.policy } : { [POLICY_MODEL]: this.policy, [VALUE_MODEL]: this.value };
   }
 
   /** Saves weights, optimiser slots, log σ and the agent's own state; returns the checkpoint's directory. */

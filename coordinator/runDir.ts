@@ -12,6 +12,7 @@ import path from 'node:path';
 import { RUN_FILES, runPath } from '../protocol/runFiles.js';
 import { fileURLToPath } from 'node:url';
 import { version } from '../core/version.js';
+import { modelDir } from '../core/checkpoint.js';
 import type { MetricsMark, ReportedEvaluation, RunMetrics, RunOutcome } from '../drivers/context.js';
 import type { ExperimentSpec } from '../drivers/spec.js';
 import type { MetricPoint } from '../protocol/messages.js';
@@ -279,7 +280,7 @@ export function resultFile(runDir: string, state: string, message: string | unde
     r.policyVersion = e.policyVersion;
     r.updates = e.updates;
     r.checkpoint = checkpoint;
-    r.model = path.join(checkpoint, 'models', e.model);
+    r.model = modelDir(checkpoint, e.model);
   } else if (outcome.finalScore !== undefined) r.finalScore = outcome.finalScore;
   if (outcome.goalReachedAt !== undefined) r.goalReachedAt = outcome.goalReachedAt;
   return r;

@@ -162,7 +162,7 @@ export interface ReportedEvaluation {
   updates: number;
   /** The checkpoint directory that holds the evaluated model. */
   checkpoint: string;
-  /** The model's name under the checkpoint's models/. */
+  /** The model's name under the checkpoint's models/ (agents/netNames.ts: Q_MODEL, POLICY_MODEL). */
   model: string;
 }
 
