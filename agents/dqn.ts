@@ -31,13 +31,14 @@ import type { TransitionBatch } from '../core/replay.js';
 import type { Rng } from '../base/rng.js';
 import { clipNormOf } from '../base/configCheck.js';
 import { resolveDqnConfig, type DqnConfig } from './dqnConfig.js';
-import { Q_NET, Q_TARGET_NET } from './netNames.js';
+import { Q_MODEL, Q_NET, Q_TARGET_MODEL, Q_TARGET_NET } from './netNames.js';
 import { dqnActor, dqnForward, dqnStreams, epsilonAt, epsilonSchedule, greedyPolicy } from './dqnActor.js';
 import { Discrete, probeEnv } from '../envs/index.js';
 import { runOffPolicy, type OffPolicyOptions } from './offPolicy.js';
 import { trainerGoalEvaluator, type EvalResult, type TrainEvalOptions } from './evaluate.js';
 import { TD_LOSS } from './metricNames.js';
-import type { DataParallelLearner, DqnTrainingState, Learner, Metrics, VersionedParams } from './types.js';
+import type { DataParallelLearner, DqnTrainingState, Learner, VersionedParams } from './types.js';
+import type { Metrics } from '../base/metrics.js';
 
 /** The actor side (no tfjs): defined in dqnActor.ts, part of DQN's API here. */
 export type { EpsilonSchedule } from './types.js';
@@ -234,14 +235,14 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
     const state = { version: this.version, updates: this.updates, config: this.config, adam: this.fused?.adam.getState() };
     await saveCheckpoint(
       dir,
-      { models: { q: this.q, qTarget: this.qTarget }, optimizers: this.fused === undefined ? { q: this.optimizer } : {}, state },
+      { models: { [Q_MODEL]: this.q, [Q_TARGET_MODEL]: this.qTarget }, optimizers: this.fused === undefined ? { q: this.optimizer } : {}, state },
       { step: this.updates },
     );
   }
 
   async load(dir: string): Promise<void> {
     const optimizers: Record<string, Optimizer> = this.fused === undefined ? { q: this.optimizer } : {};
-    const targets = { models: { q: this.q, qTarget: this.qTarget }, optimizers };
+    const targets = { models: { [Q_MODEL]: this.q, [Q_TARGET_MODEL]: this.qTarget }, optimizers };
     const { state } = await loadCheckpoint(dir, { ...targets, state: dqnSavedState });
     if (this.fused !== undefined) {
       if (state.adam === undefined) throw new Error(`DQN.load: ${dir} was saved without fused optimiser state (config.fused was false)`);

@@ -8,6 +8,7 @@ import type { Env } from '../envs/index.js';
 import type { MetricsCallback } from './types.js';
 import { DEFAULT_EVAL_INTERVAL, EVAL_EPISODES, GOAL_EPISODES } from './evalEpisodes.js';
 import { EVAL_EPISODE_COUNT, EVAL_MEAN_RETURN } from './metricNames.js';
+import { mean } from '../base/stats.js';
 
 /**
  * The evaluation seeds, defined once. Episode k of a periodic or goal-confirming check resets with
@@ -34,9 +35,9 @@ export interface EvalResult {
 export function summarizeEpisodes(returns: ArrayLike<number>, lengths: ArrayLike<number>): EvalResult {
   const r = Array.from(returns);
   const l = Array.from(lengths);
-  const mean = r.reduce((a, b) => a + b, 0) / r.length;
-  const std = Math.sqrt(r.reduce((a, b) => a + (b - mean) ** 2, 0) / r.length);
-  return { meanReturn: mean, stdReturn: std, returns: r, lengths: l, meanLength: l.reduce((a, b) => a + b, 0) / l.length };
+  const meanReturn = mean(r);
+  const std = Math.sqrt(r.reduce((a, b) => a + (b - meanReturn) ** 2, 0) / r.length);
+  return { meanReturn, stdReturn: std, returns: r, lengths: l, meanLength: mean(l) };
 }
 
 /**

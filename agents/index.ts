@@ -1,5 +1,6 @@
 /** nnlab/agents: tabular SARSA, Q-learning, Expected SARSA; REINFORCE, Actor-Critic, A2C; DQN. */
 export * from './types.js';
+export type { Metrics } from '../base/metrics.js';
 export { TabularAgent, TABULAR_DEFAULTS, discreteEnv, trainTabular, evaluateGreedy, greedyTabularPolicy, GREEDY_MAX_STEPS, epsilonGreedy, greedyAction, maxQ, resolveTabularConfig, type DiscreteEnv, type TabularAgentClass, type TabularConfig, type TabularTransition, type TdTarget, type QParams, type TabularRunOptions } from './tabular.js';
 export { Sarsa, sarsaTarget } from './sarsa.js';
 export { QLearning, qLearningTarget } from './qlearning.js';

@@ -13,6 +13,15 @@ export const EPISODIC_RETURN = 'charts/episodic_return';
 export const EPISODIC_LENGTH = 'charts/episodic_length';
 /** Training episodes in the trailing mean of EPISODIC_RETURN that a DQN run's progress line shows and the page's return chart draws. */
 export const EPISODE_RETURN_WINDOW = 20;
+/**
+ * Training episodes in the trailing mean of each RL trial's EPISODIC_RETURN curve on the page's
+ * sweep chart. A window of its own, not EPISODE_RETURN_WINDOW: the sweep chart has always drawn
+ * 10, and the page names it in the chart's title.
+ */
+export const SWEEP_RETURN_WINDOW = 10;
+
+/** What every loss's name starts with (`losses/td_loss`, `losses/d_loss`, …): the page's loss panel. */
+export const LOSS_PREFIX = 'losses/';
 
 /** The mean TD loss of DQN's gradient steps since the last point. */
 export const TD_LOSS = 'losses/td_loss';
@@ -27,12 +36,35 @@ export const STEPS_PER_S = 'charts/steps_per_s';
 /** The throughputs the page's speed panel charts. */
 export const SPEED_METRICS: readonly string[] = [SPS, STEPS_PER_S];
 
+/**
+ * A generative run's choice between data-parallel gradient threads and the learner alone
+ * (drivers/generative.ts, `gradientMode: 'auto'`), written once when its calibration ends: the
+ * threads it chose (0: the learner alone) and the two rates it compared, in iterations per second.
+ * The gradient benchmark (bench/distributed.ts) reads them back from metrics.jsonl.
+ */
+export const GRADIENT_THREADS_USED = 'charts/gradient_threads_used';
+export const DATA_PARALLEL_STEPS_PER_S = 'charts/data_parallel_steps_per_s';
+export const LEARNER_ALONE_STEPS_PER_S = 'charts/learner_alone_steps_per_s';
+
 /** What every evaluation metric's name starts with. */
 export const EVAL_PREFIX = 'eval/';
 /** A greedy check's mean return. */
 export const EVAL_MEAN_RETURN = 'eval/mean_return';
 /** The episodes a greedy check played: a count, not a score. */
 export const EVAL_EPISODE_COUNT = 'eval/episodes';
+/**
+ * A generative model's evaluation after each epoch (generative/train.ts): the test set's negative
+ * ELBO in nats per image (the VAEs), and with the classifier (generative/eval.ts) the classifier
+ * score, the Fréchet distance to the test set and the rarest class's share of the samples. The
+ * bench scripts and their committed results read these names.
+ */
+export const TEST_NEG_ELBO = 'eval/test_neg_elbo';
+export const CLASSIFIER_SCORE = 'eval/classifier_score';
+export const FRECHET_DISTANCE = 'eval/frechet_distance';
+export const MIN_CLASS_FRACTION = 'eval/min_class_fraction';
+/** The test ELBO a VAE run is scored by when unevaluated: −TEST_NEG_ELBO, so higher is better (generative/score.ts). */
+export const TEST_ELBO = 'eval/test_elbo';
+
 /** What a run's final evaluation's metrics start with (one point, at the end). */
 export const FINAL_PREFIX = 'eval/final_';
 /** The saved policy's greedy mean return on the final evaluation's episodes. */

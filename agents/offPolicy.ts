@@ -18,7 +18,8 @@
 import { makeVec, writeNextObsRow, type VectorEnv } from '../envs/index.js';
 import { ReplayBuffer, type TransitionBatch } from '../core/replay.js';
 import type { Rng } from '../base/rng.js';
-import type { Metrics, MetricsCallback, TrainPhase } from './types.js';
+import type { MetricsCallback, TrainPhase } from './types.js';
+import type { Metrics } from '../base/metrics.js';
 import { EpisodeStats } from './episodeStats.js';
 import { DEFAULT_EVAL_INTERVAL } from './evaluate.js';
 import { SPS, TD_LOSS } from './metricNames.js';

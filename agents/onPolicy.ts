@@ -17,7 +17,8 @@
 import { batchDim, make, makeVec, probeEnv, writeBatchRow, writeNextObsRow, type VectorEnv } from '../envs/index.js';
 import { actionDimOf, clipToBox, envActionsFor, headFor, type ActorOutput, type PolicyActor, type PolicyHead } from './policies.js';
 import { DEFAULT_EVAL_INTERVAL, trainerGoalEvaluator, type EvalResult, type TrainEvalOptions } from './evaluate.js';
-import type { Metrics, MetricsCallback } from './types.js';
+import type { MetricsCallback } from './types.js';
+import type { Metrics } from '../base/metrics.js';
 import { EpisodeStats } from './episodeStats.js';
 import { EPISODIC_LENGTH, EPISODIC_RETURN, SPS } from './metricNames.js';
 

@@ -15,7 +15,8 @@ import { HIDDEN_ACTIVATIONS, type HiddenActivation } from '../core/activation.js
 import type { OptimizerName } from '../core/optim.js';
 import type { TensorMap } from '../core/tensors.js';
 import { PolicyActor, PolicyValueNets, type LossParts, type NetsSpec, type PolicyHead } from './policies.js';
-import type { DataParallelLearner, Learner, Metrics, VersionedParams } from './types.js';
+import type { DataParallelLearner, Learner, VersionedParams } from './types.js';
+import type { Metrics } from '../base/metrics.js';
 
 /**
  * The config fields every policy-gradient learner has (each agent's config extends it): network

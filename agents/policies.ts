@@ -30,9 +30,10 @@ import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
 import { f32 } from '../base/schemas.js';
 import { FusedMlp } from '../core/fusedNet.js';
 import type { Rng } from '../base/rng.js';
+import type { Metrics } from '../base/metrics.js';
 import { argmax } from '../base/stats.js';
 import { Box, Discrete, type Space } from '../envs/index.js';
-import { LOG_STD, POLICY_NET, VALUE_NET } from './netNames.js';
+import { LOG_STD, POLICY_MODEL, POLICY_NET, VALUE_MODEL, VALUE_NET } from './netNames.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -306,7 +307,7 @@ export interface LossParts {
 /** A loss's gradients as data plus its reported values (not protocol/tasks.ts's GradientResult, a gradient task's answer). */
 export interface LossGradients {
   grads: TensorMap;
-  metrics: Record<string, number>;
+  metrics: Metrics;
 }
 
 export class PolicyValueNets {
@@ -381,7 +382,7 @@ export class PolicyValueNets {
     return { value, grads, report };
   }
 
-  private static readReport(report: Record<string, tf.Scalar>): Record<string, number> {
+  private static readReport(report: Record<string, tf.Scalar>): Metrics {
     const names = Object.keys(report);
     if (names.length === 0) return {};
     const stacked = tf.stack(names.map((n) => report[n]!));
@@ -391,7 +392,7 @@ export class PolicyValueNets {
   }
 
   /** One optimisation step on the loss; returns the reported values. No tensor survives. */
-  step(f: () => LossParts): Record<string, number> {
+  step(f: () => LossParts): Metrics {
     const { value, grads, report } = this.gradsOf(f);
     for (const [name, vars] of this.optimizerVars()) {
       const list = [...vars.values()];
@@ -435,7 +436,7 @@ export class PolicyValueNets {
   }
 
   private models(): Record<string, tf.LayersModel> {
-    return this.value === undefined ? { policy: this.policy } : { policy: this.policy, value: this.value };
+    return this.value === undefined ? { [POLICY_MODEL]: this.policy } : { [POLICY_MODEL]: this.policy, [VALUE_MODEL]: this.value };
   }
 
   /** Saves weights, optimiser slots, log σ and the agent's own state; returns the checkpoint's directory. */

@@ -12,9 +12,6 @@ import type { TensorMap } from '../core/tensors.js';
 import type { FusedAdamState } from '../core/flatParams.js';
 import type { Metrics } from '../base/metrics.js';
 
-/** Metrics of one update or episode (base/metrics.ts). */
-export type { Metrics } from '../base/metrics.js';
-
 /** Receives metrics with the global env step they belong to. */
 export type MetricsCallback = (metrics: Metrics, envStep: number) => void;
 

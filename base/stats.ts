@@ -1,7 +1,15 @@
 /**
- * Order statistics shared by the drivers, the scheduler and the benchmarks, and the one argmax of
- * every greedy choice (envs' unflatten, the agents' greedy actions, the classifier, the page).
+ * The mean and order statistics shared by the agents, the drivers, the scheduler and the
+ * benchmarks, and the one argmax of every greedy choice (envs' unflatten, the agents' greedy
+ * actions, the classifier, the page).
  */
+
+/** The arithmetic mean, summed left to right from 0 (as `reduce((a, b) => a + b, 0)`, so every caller's numbers stay as they were); NaN for none. */
+export function mean(xs: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i]!;
+  return s / xs.length;
+}
 
 /** The middle value (mean of the two middle ones for an even count); NaN for none. */
 export function median(xs: readonly number[]): number {

@@ -35,6 +35,8 @@ import { ThreadPoolExecutor } from '../coordinator/executors.js';
 import { CoordinatorServer } from '../coordinator/server.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
 import { runExperiment } from '../coordinator/run.js';
+import { readMetrics } from '../coordinator/runDir.js';
+import { DATA_PARALLEL_STEPS_PER_S, GRADIENT_THREADS_USED, LEARNER_ALONE_STEPS_PER_S, STEPS_PER_S } from '../agents/metricNames.js';
 import { expandRlSweep, loadSpecFile } from '../drivers/spec.js';
 import { rlTrialTask } from '../drivers/trials.js';
 import { moduleRef } from '../workers/envModules.js';
@@ -210,15 +212,11 @@ if (!skip.has('gradient')) {
       handleSignals: false,
     });
     const m = JSON.parse(readFileSync(path.join(r.runDir, 'summary.json'), 'utf8')) as { epochs: { metrics: Record<string, number> }[] };
-    const choice = readFileSync(path.join(r.runDir, 'metrics.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, number>)
-      .find((p) => p['charts/gradient_threads_used'] !== undefined);
+    const choice = readMetrics(r.runDir).find((p) => p.metrics[GRADIENT_THREADS_USED] !== undefined)?.metrics;
     return {
-      firstEpochImagesPerSecond: m.epochs[0]!.metrics['charts/steps_per_s']! * BATCH,
-      imagesPerSecond: m.epochs[1]!.metrics['charts/steps_per_s']! * BATCH,
-      ...(choice !== undefined ? { threadsUsed: choice['charts/gradient_threads_used']!, dataParallelStepsPerSecond: choice['charts/data_parallel_steps_per_s']!, learnerAloneStepsPerSecond: choice['charts/learner_alone_steps_per_s']! } : {}),
+      firstEpochImagesPerSecond: m.epochs[0]!.metrics[STEPS_PER_S]! * BATCH,
+      imagesPerSecond: m.epochs[1]!.metrics[STEPS_PER_S]! * BATCH,
+      ...(choice !== undefined ? { threadsUsed: choice[GRADIENT_THREADS_USED]!, dataParallelStepsPerSecond: choice[DATA_PARALLEL_STEPS_PER_S]!, learnerAloneStepsPerSecond: choice[LEARNER_ALONE_STEPS_PER_S]! } : {}),
     };
   };
   const alone: number[] = [];

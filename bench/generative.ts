@@ -32,7 +32,8 @@ import { GENERATIVE_KINDS, isGenerativeKind, type GenerativeKind } from '../gene
 import { latestEpochCheckpoint, saveEpochCheckpoint } from '../generative/epochCheckpoint.js';
 import { MNIST_SIZES } from '../generative/mnist.js';
 import { finishedRunCheckpoint, trainGenerative, type EpochSummary } from '../generative/train.js';
-import { arg } from './stats.js';
+import { arg, mean } from './stats.js';
+import { CLASSIFIER_SCORE, FRECHET_DISTANCE, LOSS_PREFIX, MIN_CLASS_FRACTION, STEPS_PER_S, TEST_NEG_ELBO } from '../agents/metricNames.js';
 
 /**
  * Epochs per model when --epochs does not say: those of the reported runs (docs/generative.md), where the
@@ -46,9 +47,9 @@ interface Goal {
   result: (last: EpochSummary) => string;
 }
 
-const cs = (e: EpochSummary) => e.metrics['eval/classifier_score'] ?? Number.NaN;
-const minClass = (e: EpochSummary) => e.metrics['eval/min_class_fraction'] ?? Number.NaN;
-const fd = (e: EpochSummary) => e.metrics['eval/frechet_distance'] ?? Number.NaN;
+const cs = (e: EpochSummary) => e.metrics[CLASSIFIER_SCORE] ?? Number.NaN;
+const minClass = (e: EpochSummary) => e.metrics[MIN_CLASS_FRACTION] ?? Number.NaN;
+const fd = (e: EpochSummary) => e.metrics[FRECHET_DISTANCE] ?? Number.NaN;
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 const csGoal = (min: number, classes = false): Goal => ({
@@ -66,13 +67,13 @@ const dcganGoal: Goal = {
 const GOALS: Record<string, Goal> = {
   vae: {
     text: 'test −ELBO ≤ 100 nats',
-    check: (e) => (e.metrics['eval/test_neg_elbo'] ?? Infinity) <= 100,
-    result: (e) => `${(e.metrics['eval/test_neg_elbo'] ?? Number.NaN).toFixed(1)} nats`,
+    check: (e) => (e.metrics[TEST_NEG_ELBO] ?? Infinity) <= 100,
+    result: (e) => `${(e.metrics[TEST_NEG_ELBO] ?? Number.NaN).toFixed(1)} nats`,
   },
   'vae-conv': {
     text: 'test −ELBO ≤ 100 nats',
-    check: (e) => (e.metrics['eval/test_neg_elbo'] ?? Infinity) <= 100,
-    result: (e) => `${(e.metrics['eval/test_neg_elbo'] ?? Number.NaN).toFixed(1)} nats`,
+    check: (e) => (e.metrics[TEST_NEG_ELBO] ?? Infinity) <= 100,
+    result: (e) => `${(e.metrics[TEST_NEG_ELBO] ?? Number.NaN).toFixed(1)} nats`,
   },
   gan: csGoal(8.0),
   wgan: csGoal(8.5),
@@ -215,17 +216,17 @@ async function main(): Promise<void> {
   for (const r of runs) {
     for (const e of r.epochs) {
       const losses = Object.entries(e.metrics)
-        .filter(([k]) => k.startsWith('losses/'))
-        .map(([k, v]) => `${k.slice(7)} ${v.toFixed(3)}`)
+        .filter(([k]) => k.startsWith(LOSS_PREFIX))
+        .map(([k, v]) => `${k.slice(LOSS_PREFIX.length)} ${v.toFixed(3)}`)
         .join(', ');
       const f = (k: string, d = 2) => (e.metrics[k] === undefined ? '—' : e.metrics[k]!.toFixed(d));
-      out(`| ${r.model} | ${r.seed} | ${e.epoch} | ${e.trainSeconds.toFixed(1)} | ${f('charts/steps_per_s', 1)} | ${losses} | ${f('eval/test_neg_elbo', 1)} | ${f('eval/classifier_score')} | ${f('eval/frechet_distance')} | ${e.metrics['eval/min_class_fraction'] === undefined ? '—' : pct(e.metrics['eval/min_class_fraction'])} |`);
+      out(`| ${r.model} | ${r.seed} | ${e.epoch} | ${e.trainSeconds.toFixed(1)} | ${f(STEPS_PER_S, 1)} | ${losses} | ${f(TEST_NEG_ELBO, 1)} | ${f(CLASSIFIER_SCORE)} | ${f(FRECHET_DISTANCE)} | ${e.metrics[MIN_CLASS_FRACTION] === undefined ? '—' : pct(e.metrics[MIN_CLASS_FRACTION])} |`);
     }
   }
 
   // goals
   const ganRuns = runs.filter((r) => r.model === 'gan' && r.epochs.length > 0);
-  const ganFd = ganRuns.length > 0 ? ganRuns.reduce((s, r) => s + fd(r.epochs[r.epochs.length - 1]!), 0) / ganRuns.length : undefined;
+  const ganFd = ganRuns.length > 0 ? mean(ganRuns.map((r) => fd(r.epochs[r.epochs.length - 1]!))) : undefined;
   out('\ngoals (last epoch of each seed)');
   out('| model | epochs | s/epoch (train) | goal | result per seed | met |');
   out('|---|---|---|---|---|---|');
@@ -242,7 +243,7 @@ async function main(): Promise<void> {
     const results = rs.map((r, i) => `seed ${r.seed}: ${goal ? goal.result(lasts[i]!) : '—'}`);
     const met = goal !== undefined && lasts.every((e) => goal.check(e, ganFd));
     const secPerEpoch = rs.flatMap((r) => r.epochs.map((e) => e.trainSeconds));
-    const meanSec = secPerEpoch.reduce((a, b) => a + b, 0) / secPerEpoch.length;
+    const meanSec = mean(secPerEpoch);
     table.push({ model, goal: goal?.text ?? '—', results, met });
     out(`| ${model} | ${rs[0]!.epochs.length} | ${meanSec.toFixed(1)} | ${goal?.text ?? '—'} | ${results.join('; ')} | ${goal === undefined ? '—' : met ? 'yes' : 'no'} |`);
   }

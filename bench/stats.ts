@@ -7,7 +7,7 @@ export function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-export { median } from '../base/stats.js';
+export { mean, median } from '../base/stats.js';
 
 /** The q-quantile by rank (q = 0.1 → the 10th percentile). */
 export function quantile(xs: number[], q: number): number {

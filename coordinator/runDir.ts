@@ -13,9 +13,11 @@ import { RUN_FILES, RUNS_DIR, runPath } from '../protocol/runFiles.js';
 import { fileURLToPath } from 'node:url';
 import { version } from '../core/version.js';
 import { errorCode, errorMessage, ownField } from '../base/plainData.js';
+import { modelDir } from '../core/checkpoint.js';
 import type { MetricsMark, ReportedEvaluation, RunMetrics, RunOutcome } from '../drivers/context.js';
 import type { ExperimentSpec } from '../drivers/spec.js';
 import type { MetricPoint } from '../protocol/messages.js';
+import type { Metrics } from '../base/metrics.js';
 
 /** A new run's id (its directory's name under runs/): the spec's name, the UTC start time to the second, 4 random hex digits. */
 export function newRunId(name: string): string {
@@ -122,12 +124,12 @@ export class MetricsLog implements RunMetrics {
     return this.timeOffset + (performance.now() - this.t0) / 1000;
   }
 
-  write(step: number, metrics: Record<string, number>): void {
+  write(step: number, metrics: Metrics): void {
     this.writeMany([{ step, metrics }]);
   }
 
   /** Appends many points with one write per file (a trial's whole curve). */
-  writeMany(points: { step: number; metrics: Record<string, number> }[]): void {
+  writeMany(points: { step: number; metrics: Metrics }[]): void {
     const time = +this.time.toFixed(3);
     let lines = '';
     let rows = '';
@@ -205,7 +207,7 @@ export class MetricsLog implements RunMetrics {
  */
 function metricPoint(value: unknown): MetricPoint | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const metrics: Record<string, number> = {};
+  const metrics: Metrics = {};
   let step: number | undefined;
   let time: number | undefined;
   for (const [key, v] of Object.entries(value)) {
@@ -280,7 +282,7 @@ export function resultFile(runDir: string, state: string, message: string | unde
     r.policyVersion = e.policyVersion;
     r.updates = e.updates;
     r.checkpoint = checkpoint;
-    r.model = path.join(checkpoint, 'models', e.model);
+    r.model = modelDir(checkpoint, e.model);
   } else if (outcome.finalScore !== undefined) r.finalScore = outcome.finalScore;
   if (outcome.goalReachedAt !== undefined) r.goalReachedAt = outcome.goalReachedAt;
   return r;

@@ -171,6 +171,18 @@ async function listCheckpoints(root: string): Promise<string[]> {
   return names.filter((n) => NAME_RE.test(n)).sort();
 }
 
+/** The folder of a checkpoint's models (`models/<name>/`, the module doc's layout). */
+const MODELS_DIR = 'models';
+
+/**
+ * Where model `name` of checkpoint `ckpt` lies (`<ckpt>/models/<name>/`, tfjs layers format): for
+ * saving and loading here, `nnlab eval` and a run's result.json, which names it relative to the run
+ * directory (so `ckpt` may be relative).
+ */
+export function modelDir(ckpt: string, name: string): string {
+  return path.join(ckpt, MODELS_DIR, name);
+}
+
 /** Saves a checkpoint under `root` atomically (commitCheckpointFolder), keeping the newest `keep` (3); returns its directory. */
 export async function saveCheckpoint(root: string, content: CheckpointContent, opts: SaveOptions = {}): Promise<string> {
   const existing = await listCheckpoints(root);
@@ -179,11 +191,11 @@ export async function saveCheckpoint(root: string, content: CheckpointContent, o
   if (!Number.isSafeInteger(step) || step < 0) throw new Error(`checkpoint step must be a non-negative integer, got ${step}`);
   const name = `ckpt-${String(step).padStart(9, '0')}`;
   const fill = async (tmp: string): Promise<void> => {
-    await fs.mkdir(path.join(tmp, 'models'), { recursive: true });
+    await fs.mkdir(path.join(tmp, MODELS_DIR), { recursive: true });
     await fs.mkdir(path.join(tmp, 'optimizers'));
     for (const [mName, model] of Object.entries(content.models ?? {})) {
       checkName('model', mName);
-      const dir = path.join(tmp, 'models', mName);
+      const dir = modelDir(tmp, mName);
       await fs.mkdir(dir);
       await saveModelFiles(model, dir);
     }
@@ -260,7 +272,7 @@ export async function loadCheckpoint(dirOrRoot: string, targets: LoadTargets & {
     slots.set(opt, checkData(savedOptimizerSchema, await readMsgpackFile(file), file).slots);
   }
   for (const [name, model] of Object.entries(targets.models ?? {})) {
-    await loadWeightsInto(model, path.join(dir, 'models', name)).catch((e: Error) => {
+    await loadWeightsInto(model, modelDir(dir, name)).catch((e: Error) => {
       throw new Error(`loading model '${name}': ${e.message}`);
     });
   }

@@ -9,6 +9,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { formatMetric } from '../base/format.js';
+import type { Metrics } from '../base/metrics.js';
 import type { TensorMap } from '../core/tensors.js';
 import type { HiddenActivation } from '../core/activation.js';
 import type { EnvRef } from '../protocol/tasks.js';
@@ -66,8 +67,8 @@ export interface MetricsMark {
 export interface RunMetrics {
   /** Seconds since the run started (resumed runs continue their clock). */
   readonly time: number;
-  write(step: number, metrics: Record<string, number>): void;
-  writeMany(points: { step: number; metrics: Record<string, number> }[]): void;
+  write(step: number, metrics: Metrics): void;
+  writeMany(points: { step: number; metrics: Metrics }[]): void;
   /** One metric's whole series, value i at step firstStep + i (a trial's curve), written in bulk. */
   writeSeries(name: string, values: ArrayLike<number>, firstStep?: number): void;
   /** Where the logs end now (a checkpoint records it, so a resume can truncate them back). */
@@ -161,7 +162,7 @@ export interface ReportedEvaluation {
   updates: number;
   /** The checkpoint directory that holds the evaluated model. */
   checkpoint: string;
-  /** The model's name under the checkpoint's models/. */
+  /** The model's name under the checkpoint's models/ (agents/netNames.ts: Q_MODEL, POLICY_MODEL). */
   model: string;
 }
 

@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { runPath } from '../protocol/runFiles.js';
-import { latestCheckpoint, loadModelFiles } from '../core/checkpoint.js';
+import { latestCheckpoint, loadModelFiles, modelDir } from '../core/checkpoint.js';
+import { Q_MODEL } from '../agents/netNames.js';
 import { getParams } from '../core/tensors.js';
 import { greedyPolicy, resolveDqnConfig } from '../agents/dqn.js';
 import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
@@ -46,7 +47,7 @@ export async function evalRun(runDir: string, episodes: number, log: (l: string)
   if (ckpt === undefined) throw new Error(`${runDir} has no complete checkpoint`);
   if (spec.env.module !== undefined) await ensureModule(moduleRef(spec.env.module));
   const config = resolveDqnConfig(spec.agent.config);
-  const model = await loadModelFiles(path.join(ckpt, 'models', 'q'));
+  const model = await loadModelFiles(modelDir(ckpt, Q_MODEL));
   const params = getParams(model);
   model.dispose();
   const r = evaluatePolicy(spec.env.id, greedyPolicy(params, config.activation), episodes, EVAL_SEEDS.recheck(spec.seed), spec.env.kwargs);

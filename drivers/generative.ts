@@ -19,9 +19,12 @@ import { latestEpochCheckpoint, saveEpochCheckpoint, type EpochCheckpoint } from
 import type { GenerativeCheckpoint } from '../generative/train.js';
 import { averageGradients } from '../core/tensors.js';
 import { epochSize, trainGenerative, type TrainGenerativeOptions } from '../generative/train.js';
-import type { GenerativeLearner, ImageBatch, Metrics } from '../generative/types.js';
+import type { GenerativeLearner, ImageBatch } from '../generative/types.js';
+import type { Metrics } from '../base/metrics.js';
 import { scoreMetric, scoreOf, type ScoreMetric } from '../generative/score.js';
 import { median } from '../base/stats.js';
+import { formatMetric } from '../base/format.js';
+import { DATA_PARALLEL_STEPS_PER_S, EVAL_PREFIX, GRADIENT_THREADS_USED, LEARNER_ALONE_STEPS_PER_S } from '../agents/metricNames.js';
 import { GENERATIVE_EPOCHS, type GradientTask } from '../protocol/tasks.js';
 import type { GenerativeSpec, GradientMode } from './spec.js';
 import type { GenerativeRunContext, MetricsMark, RunOutcome, TaskScheduler } from './context.js';
@@ -207,7 +210,7 @@ export async function runGenerative(ctx: GenerativeRunContext, resume?: Generati
       choice = c;
       const rate = (x: number) => `${x.toFixed(2)} steps/s`;
       ctx.log(`gradient threads: ${threads} thread(s) ${rate(c.dataParallelStepsPerSecond)}, learner alone ${rate(c.learnerAloneStepsPerSecond)} → ${c.threadsUsed > 0 ? `sharding over ${c.threadsUsed} thread(s)` : 'the learner alone'} for the rest of the run`);
-      ctx.metrics.write(startStep + c.iterations, { 'charts/gradient_threads_used': c.threadsUsed, 'charts/data_parallel_steps_per_s': c.dataParallelStepsPerSecond, 'charts/learner_alone_steps_per_s': c.learnerAloneStepsPerSecond });
+      ctx.metrics.write(startStep + c.iterations, { [GRADIENT_THREADS_USED]: c.threadsUsed, [DATA_PARALLEL_STEPS_PER_S]: c.dataParallelStepsPerSecond, [LEARNER_ALONE_STEPS_PER_S]: c.learnerAloneStepsPerSecond });
     });
   }
   if (remote !== undefined) opts.remote = remote;
@@ -224,8 +227,8 @@ export async function runGenerative(ctx: GenerativeRunContext, resume?: Generati
     const lastEpoch = r.epochs.at(-1);
     const ev = lastEpoch?.metrics ?? {};
     const parts = Object.entries(ev)
-      .filter(([k]) => k.startsWith('eval/'))
-      .map(([k, v]) => `${k.slice(5)} ${v.toFixed(3)}`);
+      .filter(([k]) => k.startsWith(EVAL_PREFIX))
+      .map(([k, v]) => `${k.slice(EVAL_PREFIX.length)} ${formatMetric(v)}`);
     const outcome: RunOutcome = {
       state: r.aborted ? 'stopped' : 'finished',
       counts: { ...ctx.scheduler.counts },

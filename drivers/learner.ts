@@ -12,7 +12,8 @@ import type { FromLearner, GenerativeLearnerInit, GenerativeLearnerRequest, Lear
 import { parseFromLearner } from '../workers/learnerMessages.js';
 import type { RngState } from '../base/rng.js';
 import type { GenerativeKind } from '../generative/kinds.js';
-import type { GenerativeLearner, ImageBatch, Metrics } from '../generative/types.js';
+import type { GenerativeLearner, ImageBatch } from '../generative/types.js';
+import type { Metrics } from '../base/metrics.js';
 import type { RemoteLearner } from '../generative/train.js';
 import { errorMessage } from '../base/plainData.js';
 

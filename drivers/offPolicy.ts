@@ -27,6 +27,7 @@
  * with the same weights as an uninterrupted one.
  */
 import { Rng } from '../base/rng.js';
+import { mean } from '../base/stats.js';
 import { latestCheckpoint } from '../core/checkpoint.js';
 import type { TensorMap } from '../core/tensors.js';
 import { allFinite, setParams } from '../core/tensors.js';
@@ -36,7 +37,7 @@ import { OffPolicySchedule } from '../agents/offPolicy.js';
 import type { TrainPhase } from '../agents/types.js';
 import { finalEvaluation, GoalRule, summarizeEpisodes, type EpisodeBlock, type EvalResult } from '../agents/evaluate.js';
 import { EPISODE_RETURN_WINDOW, EPISODIC_LENGTH, EPISODIC_RETURN, EVAL_EPISODE_COUNT, EVAL_MEAN_RETURN, FINAL_MEAN_RETURN, SPS, TD_LOSS } from '../agents/metricNames.js';
-import { Q_NET } from '../agents/netNames.js';
+import { Q_MODEL, Q_NET } from '../agents/netNames.js';
 import { RolloutRunner, type RolloutRunnerState } from '../workers/rollout.js';
 import { defaultEnvSteps, type EvaluateTask, type RolloutResult, type RolloutTask } from '../protocol/tasks.js';
 import type { DqnLearnerState, LearnerInit, TrainReply, TrainRequest } from '../protocol/messages.js';
@@ -464,7 +465,7 @@ async function trainRun(ctx: RlRunContext, setup: DqnSetup, learner0: LearnerCli
       const q = buildMlp({ name: Q_NET, inputDim: obsDim, hidden: config.hidden, outputDim: numActions, activation: config.activation }, new Rng(0));
       try {
         setParams(q, model.params);
-        const dir = await ctx.saveCheckpoint(state.envSteps, state, { q }, { policyVersion: model.version, updates: model.updates });
+        const dir = await ctx.saveCheckpoint(state.envSteps, state, { [Q_MODEL]: q }, { policyVersion: model.version, updates: model.updates });
         ctx.log(`checkpoint (${why}) at env step ${state.envSteps}: ${dir}`);
         return dir;
       } finally {
@@ -493,7 +494,7 @@ async function trainRun(ctx: RlRunContext, setup: DqnSetup, learner0: LearnerCli
   let stopReason: string | undefined;
   const progress = () =>
     ctx.progress(s.envSteps, budget, {
-      return: s.recentReturns.length > 0 ? s.recentReturns.reduce((a, b) => a + b, 0) / s.recentReturns.length : undefined,
+      return: s.recentReturns.length > 0 ? mean(s.recentReturns) : undefined,
       eval: lastEvaluation?.meanReturn,
       updates,
       'steps/s': Math.round(s.envSteps / Math.max(1e-9, ctx.metrics.time - startTime)),
@@ -617,7 +618,7 @@ async function trainRun(ctx: RlRunContext, setup: DqnSetup, learner0: LearnerCli
     message: greedyEvaluationText(spec.eval.finalEpisodes, final.meanReturn, final.stdReturn),
     envSteps: s.envSteps,
     finalScore: final.meanReturn,
-    evaluation: { finalScore: final.meanReturn, finalStd: final.stdReturn, finalEpisodes: final.returns.length, firstSeed: rule.fresh.firstSeed, policyVersion: model.version, updates: model.updates, checkpoint: saved, model: 'q' },
+    evaluation: { finalScore: final.meanReturn, finalStd: final.stdReturn, finalEpisodes: final.returns.length, firstSeed: rule.fresh.firstSeed, policyVersion: model.version, updates: model.updates, checkpoint: saved, model: Q_MODEL },
     counts,
     params: model.params,
   };

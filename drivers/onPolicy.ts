@@ -6,6 +6,7 @@
 import { runPath } from '../protocol/runFiles.js';
 import { finalEvaluation } from '../agents/evaluate.js';
 import { EPISODIC_RETURN, FINAL_MEAN_RETURN } from '../agents/metricNames.js';
+import { POLICY_MODEL } from '../agents/netNames.js';
 import { RL_AGENTS } from '../agents/registry.js';
 import type { TrainPgOptions } from '../agents/onPolicy.js';
 import { defaultEnvSteps } from '../protocol/tasks.js';
@@ -56,7 +57,7 @@ export async function runOnPolicy(ctx: RlRunContext): Promise<RunOutcome> {
     message: `${result.envSteps} env steps in ${result.wallSeconds.toFixed(1)} s; ${greedyEvaluationText(final.returns.length, final.meanReturn, final.stdReturn)}`,
     envSteps: result.envSteps,
     finalScore: final.meanReturn,
-    evaluation: { finalScore: final.meanReturn, finalStd: final.stdReturn, finalEpisodes: final.returns.length, firstSeed: final.firstSeed, policyVersion: version, updates: learner.updates, checkpoint: saved, model: 'policy' },
+    evaluation: { finalScore: final.meanReturn, finalStd: final.stdReturn, finalEpisodes: final.returns.length, firstSeed: final.firstSeed, policyVersion: version, updates: learner.updates, checkpoint: saved, model: POLICY_MODEL },
   };
   if (result.goalReachedAt !== undefined) outcome.goalReachedAt = result.goalReachedAt;
   return outcome;

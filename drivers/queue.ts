@@ -20,7 +20,7 @@ import { errorMessage, ownField } from '../base/plainData.js';
 import { connectionOptions, jobDataSchema, jobProgressSchema, jobResultSchema, progressPoints, QUEUE_NAME, type TrialJobData, type TrialJobResult } from '../protocol/queue.js';
 import { redisErrorLogger } from '../workers/redisLog.js';
 import { expandSweep, parseSpec, type ExperimentSpec, type Trial } from './spec.js';
-import { sweepWork, trialMetrics, writeTrialMetrics } from './trials.js';
+import { bestTrialText, sweepWork, trialMetrics, writeTrialMetrics } from './trials.js';
 import { validateTrial } from './validate.js';
 import type { FollowContext, RunContext, RunOutcome, RunServices, RunTarget } from './context.js';
 
@@ -302,7 +302,7 @@ async function follow(ctx: FollowContext, queue: Queue, sweepId: string, trials:
   writeFileSync(runPath(ctx.runDir, 'trials'), JSON.stringify([...completed, ...failed], null, 2) + '\n');
   const best = completed[0];
   const outcomeRows = completed.map((r) => ({ index: r.index, overrides: r.overrides, finalScore: r.finalScore, seconds: r.seconds }));
-  const bestText = best !== undefined ? `; best ${best.finalScore.toFixed(2)} with ${JSON.stringify(best.overrides)}` : '';
+  const bestText = best !== undefined ? `; ${bestTrialText(best)}` : '';
   const failedText = failed.length > 0 ? `; ${failed.length} failed (trials ${failed.map((r) => r.index).join(', ')}; errors in trials.json)` : '';
   const stopReason = ctx.stopRequested();
   if (stopReason !== undefined) {

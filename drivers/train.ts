@@ -13,7 +13,7 @@ import { RL_AGENTS } from '../agents/registry.js';
 import { discreteEnv, GREEDY_MAX_STEPS, greedyTabularPolicy, trainTabular } from '../agents/tabular.js';
 import { finalEvaluationOn } from '../agents/evaluate.js';
 import { formatMetric } from '../base/format.js';
-import type { Metrics } from '../agents/types.js';
+import type { Metrics } from '../base/metrics.js';
 import { EVAL_MEAN_RETURN } from '../agents/metricNames.js';
 import { TABULAR_EPISODES } from '../protocol/tasks.js';
 import { greedyEvaluationText, type RunMetrics, type RunOutcome } from './context.js';
@@ -54,12 +54,13 @@ export async function runTrain(opts: TrainOptions): Promise<RunOutcome> {
       log(`step ${String(step).padStart(7)}  ${fields.join('  ')}`);
     }
   };
-  log(`nnlab train ${opts.agent} on ${opts.env}, seed ${opts.seed}, backend ${opts.backend}; metrics in ${runDir}/metrics.jsonl`);
+  log(`nnlab train ${opts.agent} on ${opts.env}, seed ${opts.seed}, backend ${opts.backend}; metrics in ${runPath(runDir, 'metricsJsonl')}`);
   const { Agent } = RL_AGENTS[algo];
   const env = discreteEnv(make(opts.env), Agent.agentName);
   const agent = Agent.forEnv(env, { seed: opts.seed });
   trainTabular(env, agent, { episodes: opts.budget ?? TABULAR_EPISODES, onMetrics });
   const { meanReturn, stdReturn } = finalEvaluationOn(env, greedyTabularPolicy(agent.params), { episodes: opts.finalEpisodes, seed: opts.seed, maxSteps: GREEDY_MAX_STEPS });
-  await agent.save(runPath(runDir, 'checkpoints'));
-  return { state: 'finished', message: `${greedyEvaluationText(opts.finalEpisodes, meanReturn, stdReturn)}; Q table in ${runDir}/checkpoints`, envSteps, finalScore: meanReturn };
+  const checkpoints = runPath(runDir, 'checkpoints');
+  await agent.save(checkpoints);
+  return { state: 'finished', message: `${greedyEvaluationText(opts.finalEpisodes, meanReturn, stdReturn)}; Q table in ${checkpoints}`, envSteps, finalScore: meanReturn };
 }

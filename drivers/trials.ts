@@ -15,6 +15,7 @@ import type { TrialMetricNames } from '../protocol/messages.js';
 import { classifierEvaluation, generativeScoreMetric } from './generative.js';
 import { greedyEvaluationText, type RunContext, type RunOutcome, type RunServices, type RunTarget } from './context.js';
 import { finalMetricOf, RL_TRIAL_METRICS, trialMetric } from '../agents/metricNames.js';
+import { formatMetric } from '../base/format.js';
 
 /**
  * How a run of trials resumes: it does not, so `--resume RUN_DIR` is refused. Each trial of a
@@ -107,6 +108,15 @@ export function writeTrialMetrics(ctx: Pick<RunServices, 'metrics'>, total: numb
   ctx.metrics.write(curve.length, { [named(names.final)]: finalScore });
 }
 
+/**
+ * A sweep's best trial as its run's message names it (a sweep of trials, a queue-backed sweep,
+ * either stopped early with `so far`): its score as every terminal line writes a metric
+ * (base/format.ts formatMetric) and the overrides that made it.
+ */
+export function bestTrialText(best: { finalScore: number; overrides: Record<string, unknown> }, qualifier?: 'so far'): string {
+  return `best${qualifier !== undefined ? ` ${qualifier}` : ''} ${formatMetric(best.finalScore)} with ${JSON.stringify(best.overrides)}`;
+}
+
 /** Resolves when any of `promises` settles or after `ms` milliseconds, whichever comes first. */
 function settledOrTimeout(promises: Iterable<Promise<unknown>>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -159,14 +169,14 @@ export async function runTrials(ctx: RunContext): Promise<RunOutcome> {
   const stopReason = ctx.stopRequested();
   if (stopReason !== undefined) {
     const best = rows[0];
-    return { state: 'stopped', message: `stopped (${stopReason}) after ${rows.length} of ${trials.length} trials${best !== undefined ? `; best so far ${best.finalScore.toFixed(2)} with ${JSON.stringify(best.overrides)}` : ''}`, trials: rows, counts: { ...ctx.scheduler.counts }, ...(best !== undefined ? { finalScore: best.finalScore } : {}) };
+    return { state: 'stopped', message: `stopped (${stopReason}) after ${rows.length} of ${trials.length} trials${best !== undefined ? `; ${bestTrialText(best, 'so far')}` : ''}`, trials: rows, counts: { ...ctx.scheduler.counts }, ...(best !== undefined ? { finalScore: best.finalScore } : {}) };
   }
   const wall = (performance.now() - t0) / 1000;
   const best = rows[0]!;
-  const single = ctx.spec.model !== undefined ? `${ctx.spec.model.kind}: ${trialMetrics(trials[0]!.spec).curve} ${best.finalScore.toFixed(3)} after the last epoch` : greedyEvaluationText(ctx.spec.eval.finalEpisodes, best.finalScore);
+  const single = ctx.spec.model !== undefined ? `${ctx.spec.model.kind}: ${trialMetrics(trials[0]!.spec).curve} ${formatMetric(best.finalScore)} after the last epoch` : greedyEvaluationText(ctx.spec.eval.finalEpisodes, best.finalScore);
   const message =
     trials.length === 1
       ? single
-      : `${trials.length} trials in ${wall.toFixed(1)} s; best ${best.finalScore.toFixed(2)} with ${JSON.stringify(best.overrides)}; all in ${runPath(ctx.runDir, 'trials')}`;
+      : `${trials.length} trials in ${wall.toFixed(1)} s; ${bestTrialText(best)}; all in ${runPath(ctx.runDir, 'trials')}`;
   return { state: 'finished', message, finalScore: best.finalScore, trials: rows, counts: { ...ctx.scheduler.counts } };
 }

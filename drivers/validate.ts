@@ -22,6 +22,7 @@ import { defaultEnvSteps, type EnvRef, type EnvStreamState, type EvaluateResult,
 import { isTabular } from '../agents/algos.js';
 import { CLASSIFIER_SCORE_RANGE, scoreMetric } from '../generative/score.js';
 import { errorMessage } from '../base/plainData.js';
+import { CLASSIFIER_SCORE } from '../agents/metricNames.js';
 
 /** What a rollout result is checked against: the env's observation size and action space. */
 export interface EnvSpaces {
@@ -226,7 +227,7 @@ export function validateTrial(task: TrialTask, r: TrialResult): string | undefin
 function validateGenerativeTrial(task: GenerativeTrialTask, r: TrialResult): string | undefined {
   const problem = length('result.curve', r.curve, task.epochs, 'one score per training epoch') ?? finite('result.curve', r.curve);
   if (problem !== undefined) return problem;
-  if (scoreMetric(task.model.kind, task.evaluate) === 'eval/classifier_score') {
+  if (scoreMetric(task.model.kind, task.evaluate) === CLASSIFIER_SCORE) {
     const [lo, hi] = CLASSIFIER_SCORE_RANGE;
     const i = r.curve.findIndex((v) => v < lo || v > hi);
     if (i >= 0) return `result.curve[${i}]: ${r.curve[i]} is outside the classifier score's range [${lo}, ${hi}]`;

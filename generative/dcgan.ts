@@ -97,7 +97,8 @@ import { count, rngStateSchema } from '../base/schemas.js';
 import { Rng, type RngState } from '../base/rng.js';
 import { CALIBRATION_BATCHES } from './averaging.js';
 import { checkBoolean, checkedAdam, checkNumber, checkSeedField, configFields, type ConfigFields } from '../base/configCheck.js';
-import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
+import type { GenerativeLearner, ImageBatch, Phase } from './types.js';
+import type { Metrics } from '../base/metrics.js';
 import { GAN_PHASES, ganPhase, MNIST_CLASSES, MNIST_PIXELS, MNIST_SIDE, type GanPhase } from './kinds.js';
 import { LEAKY_RELU_ALPHA } from '../core/activation.js';
 

@@ -24,7 +24,8 @@ import { FusedAdam } from '../core/fused.js';
 import type { Rng } from '../base/rng.js';
 import { checkBoolean, checkChoice, checkedAdam, checkLayerSizes, checkNumber, configFields, type ConfigFields } from '../base/configCheck.js';
 import { buildMlpGanNets, MlpGanLearner, type MlpGanArchitecture } from './mlpGan.js';
-import type { Metrics, Phase } from './types.js';
+import type { Phase } from './types.js';
+import type { Metrics } from '../base/metrics.js';
 import { MNIST_PIXELS } from './kinds.js';
 import { LEAKY_RELU_ALPHA } from '../core/activation.js';
 

@@ -1,5 +1,6 @@
 /** nnlab/generative: GAN, WGAN, WGAN-GP and VAE on MNIST, their evaluation and outputs. */
-export type { GenerativeLearner, ImageBatch, Phase, Metrics } from './types.js';
+export type { GenerativeLearner, ImageBatch, Phase } from './types.js';
+export type { Metrics } from '../base/metrics.js';
 export { parseIdx, loadMnist, mnistDataDir, scalePixels, gather, epochBatches, type IdxArray, type Mnist, type MnistSplit, type PixelScale } from './mnist.js';
 export { Vae, VAE_DEFAULTS, resolveVaeConfig, buildConvVae, negElboLoss, type VaeConfig } from './vae.js';
 export { Gan, GAN_DEFAULTS, resolveGanConfig, softplus, type GanConfig } from './gan.js';

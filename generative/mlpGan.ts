@@ -32,7 +32,8 @@ import { Rng, type RngState } from '../base/rng.js';
 import { FusedNet, denseSpecs, type NetActivation } from '../core/fusedNet.js';
 import type { FusedConvNet } from '../core/fusedConvNet.js';
 import { averageInto, CALIBRATION_BATCHES } from './averaging.js';
-import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
+import type { GenerativeLearner, ImageBatch, Phase } from './types.js';
+import type { Metrics } from '../base/metrics.js';
 import { ganPhase, MNIST_PIXELS, type GenerativeKind } from './kinds.js';
 import type { PixelScale } from './mnist.js';
 

@@ -26,9 +26,10 @@ import type { GenerativeKind } from './kinds.js';
 import { encodePng, interpolationStrip, sampleGrid } from './png.js';
 import { evaluateGenerator, featureStats, GENERATIVE_EVAL_SEEDS, type FeatureStats } from './eval.js';
 import { loadOrTrainClassifier, type Classifier } from './lenet.js';
-import type { GenerativeLearner, ImageBatch, Metrics } from './types.js';
+import type { GenerativeLearner, ImageBatch } from './types.js';
+import type { Metrics } from '../base/metrics.js';
 import { GENERATIVE_FILES, MNIST_CLASSES } from './kinds.js';
-import { STEPS_PER_S } from '../agents/metricNames.js';
+import { CLASSIFIER_SCORE, FRECHET_DISTANCE, MIN_CLASS_FRACTION, STEPS_PER_S, TEST_NEG_ELBO } from '../agents/metricNames.js';
 
 export interface TrainGenerativeOptions {
   /** Registry kind: 'vae', 'vae-conv', 'gan', 'wgan', 'wgan-gp', … (kinds.ts). */
@@ -298,12 +299,12 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
       const samplesPng = encodePng(sampleGrid(learner.sample(fixedZ, fixedLabels), 10, 10));
       await writeFileAtomic(samplePath, samplesPng);
       let histogram: number[] | undefined;
-      if (learner.negElbo !== undefined) metrics['eval/test_neg_elbo'] = learner.negElbo(testUnit, mnist.test.n);
+      if (learner.negElbo !== undefined) metrics[TEST_NEG_ELBO] = learner.negElbo(testUnit, mnist.test.n);
       if (classifier !== undefined && testStats !== undefined) {
         const ev = evaluateGenerator(learner, classifier, testStats, { samples: opts.evalSamples, seed: GENERATIVE_EVAL_SEEDS.score(seed) });
-        metrics['eval/classifier_score'] = ev.classifierScore;
-        metrics['eval/frechet_distance'] = ev.frechetDistance;
-        metrics['eval/min_class_fraction'] = ev.minClassFraction;
+        metrics[CLASSIFIER_SCORE] = ev.classifierScore;
+        metrics[FRECHET_DISTANCE] = ev.frechetDistance;
+        metrics[MIN_CLASS_FRACTION] = ev.minClassFraction;
         histogram = ev.histogram;
       }
       const evalSeconds = (performance.now() - t1) / 1000;

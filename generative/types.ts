@@ -11,9 +11,6 @@ import type { TensorMap } from '../core/tensors.js';
 import type { GenerativeKind, Phase } from './kinds.js';
 import type { Metrics } from '../base/metrics.js';
 
-/** Metrics of one phase or epoch (base/metrics.ts). */
-export type { Metrics };
-
 /** A minibatch of MNIST: images row-major [n, 28, 28, 1] scaled for the model, labels 0–9. */
 export interface ImageBatch {
   n: number;

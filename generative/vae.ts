@@ -36,7 +36,8 @@ import { checkData, fusedAdamStateSchema, optimizerSlotsSchema } from '../core/s
 import { count, rngStateSchema } from '../base/schemas.js';
 import { Rng, type RngState } from '../base/rng.js';
 import { checkChoice, checkLayerSizes, checkNumber, configFields } from '../base/configCheck.js';
-import type { GenerativeLearner, ImageBatch, Metrics, Phase } from './types.js';
+import type { GenerativeLearner, ImageBatch, Phase } from './types.js';
+import type { Metrics } from '../base/metrics.js';
 import type { PixelScale } from './mnist.js';
 import { MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
 import { GENERATIVE_EVAL_SEEDS } from './eval.js';

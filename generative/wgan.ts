@@ -61,7 +61,8 @@ import { checkedMlpGanArchitecture } from './gan.js';
 import { addGradientPenalty } from './gradientPenalty.js';
 import { checkedLrDecay, decayFactor, type LrDecay } from './lrDecay.js';
 import { buildMlpGanNets, MlpGanLearner, type FlatOptimizer, type GanNet, type GanNets, type MlpGanArchitecture } from './mlpGan.js';
-import type { Metrics, Phase } from './types.js';
+import type { Phase } from './types.js';
+import type { Metrics } from '../base/metrics.js';
 import { MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
 import { LEAKY_RELU_ALPHA } from '../core/activation.js';
 

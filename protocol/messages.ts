@@ -434,7 +434,7 @@ export type GenerativeLearnerRequest =
   | { type: 'gen-save'; id: number; dir: string };
 
 export type GenerativeLearnerReply =
-  | { type: 'gen-stepped'; id: number; metrics: Record<string, number> }
+  | { type: 'gen-stepped'; id: number; metrics: Metrics }
   | { type: 'gen-params'; id: number; params: TensorMap; stats?: TensorMap }
   | { type: 'gen-saved'; id: number };
 

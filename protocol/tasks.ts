@@ -10,6 +10,7 @@ import type { ImageBatch, Phase } from '../generative/types.js';
 import type { GenerativeKind } from '../generative/kinds.js';
 import type { StateTree } from '../envs/index.js';
 import type { RngState } from '../base/rng.js';
+import type { Metrics } from '../base/metrics.js';
 import type { EpsilonSchedule } from '../agents/types.js';
 import type { RlAlgo } from '../agents/algos.js';
 import { isSafeName, SAFE_NAME } from '../base/safeName.js';
@@ -224,7 +225,7 @@ export interface GradientTask {
 export interface GradientResult {
   kind: 'gradient';
   grads: TensorMap;
-  metrics: Record<string, number>;
+  metrics: Metrics;
   /** Shard size (the weight of this gradient in the average). */
   n: number;
   /** The worker's batchnorm running averages after this phase (models with batchnorm). */

@@ -26,7 +26,7 @@ import { A2cLearner, a2cBatch, trainA2c, type A2cBatch } from '../agents/a2c.js'
 import type { PgLearnerConfig } from '../agents/pgLearner.js';
 import { RL_ALGOS, RL_FAMILY, TABULAR_ALGOS } from '../agents/algos.js';
 import { RL_AGENTS } from '../agents/registry.js';
-import type { Metrics } from '../agents/types.js';
+import type { Metrics } from '../base/metrics.js';
 import { DEFAULT_EVAL_INTERVAL } from '../agents/evalEpisodes.js';
 import { parseSpec } from '../drivers/spec.js';
 import { close, useCpu, test } from './helpers.js';

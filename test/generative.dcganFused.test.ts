@@ -12,7 +12,8 @@ import { nativeAvailable } from '../core/nativeAddon.js';
 import { Rng } from '../base/rng.js';
 import { Dcgan, PAPER_DCGAN, type DcganConfig } from '../generative/dcgan.js';
 import { decayFactor } from '../generative/lrDecay.js';
-import type { ImageBatch, Metrics } from '../generative/types.js';
+import type { ImageBatch } from '../generative/types.js';
+import type { Metrics } from '../base/metrics.js';
 import type { TensorMap } from '../core/tensors.js';
 import { close, useCpu, NATIVE_REQUIRED, test } from './helpers.js';
 

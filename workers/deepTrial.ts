@@ -8,7 +8,7 @@ import { finalEvaluation } from '../agents/evaluate.js';
 import { greedyPolicy } from '../agents/dqnActor.js';
 import { isRlAlgo } from '../agents/algos.js';
 import { RL_AGENTS } from '../agents/registry.js';
-import type { Metrics } from '../agents/types.js';
+import type { Metrics } from '../base/metrics.js';
 import { EPISODIC_RETURN } from '../agents/metricNames.js';
 import { defaultEnvSteps, type RlTrialTask } from '../protocol/tasks.js';
 import type { OnPoint } from './trial.js';

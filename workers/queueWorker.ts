@@ -19,6 +19,7 @@ import path from 'node:path';
 import { Piscina } from 'piscina';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { ownField } from '../base/plainData.js';
+import { formatMetric } from '../base/format.js';
 import { firstIssueText } from '../base/schemas.js';
 import { connectionOptions, jobDataSchema, jobResultSchema, QUEUE_NAME, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../protocol/queue.js';
 import { redisErrorLogger } from './redisLog.js';
@@ -119,7 +120,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<number> 
     const result = threadResult(out, task.trial, { worker: me, host, runDir });
     mkdirSync(runDir, { recursive: true });
     writeFileSync(runPath(runDir, 'result'), JSON.stringify({ sweepId: data.sweepId, overrides: data.overrides, attempt: job.attemptsMade + 1, ...result }, null, 2) + '\n');
-    log(`trial ${task.trial} of sweep ${data.sweepId}: final score ${result.finalScore.toFixed(2)} in ${result.seconds.toFixed(1)} s`);
+    log(`trial ${task.trial} of sweep ${data.sweepId}: final score ${formatMetric(result.finalScore)} in ${result.seconds.toFixed(1)} s`);
     done++;
     return result;
   };

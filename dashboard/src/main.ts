@@ -11,7 +11,7 @@ import { MetricStore, movingAverage } from './store.js';
 import { PATHS, type RunSummary, type TrialStatus } from './types.js';
 import { trialRows, type PageMessage } from './frames.js';
 import { $, TrialTable, describeTrials, fmt, refreshAges, renderRun, renderWorkers, type TrialRow } from './views.js';
-import { EPISODE_RETURN_WINDOW, EPISODIC_RETURN, FINAL_PREFIX, RL_TRIAL_METRICS, parseTrialMetric } from '../../agents/metricNames.js';
+import { EPISODE_RETURN_WINDOW, EPISODIC_RETURN, FINAL_PREFIX, RL_TRIAL_METRICS, SWEEP_RETURN_WINDOW, parseTrialMetric } from '../../agents/metricNames.js';
 import { panelOf } from './panels.js';
 
 /** Episodes in the smoothed return (trailing mean): the DQN progress line's window. */
@@ -127,9 +127,9 @@ function drawSweep(names: string[]): void {
     else t.final = n;
     trials.set(m.index, t);
   }
-  // episode returns are noisy (a trailing mean of 10); an epoch's score is drawn as it is
-  const smoothing = tm.unit === 'episode' ? 10 : 1;
-  $('sweep-title').textContent = tm.unit === 'episode' ? 'Episodic return per trial (mean of last 10)' : `${tm.curve} per trial, after each epoch`;
+  // episode returns are noisy (a trailing mean of SWEEP_RETURN_WINDOW); an epoch's score is drawn as it is
+  const smoothing = tm.unit === 'episode' ? SWEEP_RETURN_WINDOW : 1;
+  $('sweep-title').textContent = tm.unit === 'episode' ? `Episodic return per trial (mean of last ${SWEEP_RETURN_WINDOW})` : `${tm.curve} per trial, after each epoch`;
   $('trials-unit').textContent = `${tm.unit}s`;
   for (const i of queueTrials.keys()) if (!trials.has(i)) trials.set(i, {});
   show('sec-sweep', trials.size > 0);

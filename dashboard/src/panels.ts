@@ -5,7 +5,7 @@
  * or a small chart of its own under "more metrics". A module of its own, free of the DOM, so the
  * page test checks it outside the browser.
  */
-import { EPISODIC_RETURN, EVAL_EPISODE_COUNT, EVAL_PREFIX, SPEED_METRICS, TRIAL_PREFIX } from '../../agents/metricNames.js';
+import { EPISODIC_RETURN, EVAL_EPISODE_COUNT, EVAL_PREFIX, LOSS_PREFIX, SPEED_METRICS, TRIAL_PREFIX } from '../../agents/metricNames.js';
 
 export type Panel = 'return' | 'eval' | 'loss' | 'speed' | 'trial' | 'none' | 'more';
 
@@ -13,7 +13,7 @@ export function panelOf(name: string): Panel {
   if (name === EPISODIC_RETURN) return 'return';
   if (name === EVAL_EPISODE_COUNT) return 'none';
   if (name.startsWith(EVAL_PREFIX)) return 'eval';
-  if (name.startsWith('losses/')) return 'loss';
+  if (name.startsWith(LOSS_PREFIX)) return 'loss';
   if (SPEED_METRICS.includes(name)) return 'speed';
   if (name.startsWith(TRIAL_PREFIX)) return 'trial';
   return 'more';
