@@ -108,6 +108,18 @@ function readRows(runDir: string): QueueTrialRow[] {
   return JSON.parse(readFileSync(path.join(runDir, 'trials.json'), 'utf8')) as QueueTrialRow[];
 }
 
+/** A two-trial sweep's rows: trial 0 completed and trial 1 failed; returns trial 1's row. */
+function secondTrialFailed(runDir: string): Extract<QueueTrialRow, { state: 'failed' }> {
+  const rows = readRows(runDir);
+  assert.equal(rows.map((x) => [x.index, x.state]), [
+    [0, 'completed'],
+    [1, 'failed'],
+  ]);
+  const failed = rows[1];
+  if (failed?.state !== 'failed') throw new Error(`trial 1: ${JSON.stringify(failed)}`);
+  return failed;
+}
+
 /** Every trial index appears exactly once, completed, with a finite score; returns the rows as completed ones. */
 function assertEachOnceCompleted(rows: QueueTrialRow[], n: number): CompletedTrialRow[] {
   assert.equal(rows.map((r) => r.index).sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i), 'each trial exactly once');
@@ -371,13 +383,7 @@ if (REDIS === undefined) {
       await retry.promote();
       const r = await run;
       assert.is(r.state, 'finished', r.message);
-      const rows = readRows(r.runDir);
-      assert.equal(rows.map((x) => [x.index, x.state]), [
-        [0, 'completed'],
-        [1, 'failed'],
-      ]);
-      const failed = rows[1];
-      if (failed?.state !== 'failed') throw new Error(`trial 1: ${JSON.stringify(failed)}`);
+      const failed = secondTrialFailed(r.runDir);
       assert.is(failed.attempts, 2);
       assert.match(failed.error, 'boom: this trial explodes by design');
       assert.match(r.message, /1 failed \(trials 1; errors in trials\.json\)/);
@@ -451,13 +457,7 @@ if (REDIS === undefined) {
       const lines: string[] = [];
       const r = await runExperiment({ ...quiet, spec, runsDir, log: (l) => lines.push(l), queue: { url: redis.url, pollMs: 100 } });
       assert.is(r.state, 'finished', r.message);
-      const rows = readRows(r.runDir);
-      assert.equal(rows.map((x) => [x.index, x.state]), [
-        [0, 'completed'],
-        [1, 'failed'],
-      ]);
-      const failed = rows[1];
-      if (failed?.state !== 'failed') throw new Error(`trial 1: ${JSON.stringify(failed)}`);
+      const failed = secondTrialFailed(r.runDir);
       assert.is(failed.error, 'completed, but worker hostile stored a bad result: result.curve: length 2, expected 3 (one return per training episode)');
       assert.is(failed.worker, 'hostile');
       assert.match(r.message, /1 failed \(trials 1; errors in trials\.json\)/);
