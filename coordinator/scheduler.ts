@@ -185,6 +185,20 @@ export class Scheduler implements TaskScheduler {
     this.pump();
   }
 
+  /**
+   * Closes this machine's thread executors for the rest of the run (the run found its own thread
+   * faster): they take no more tasks, their threads end and free their memory, and the worker
+   * table shows them closed with `reason`. Tasks they hold go back to the queue; remote workers
+   * are not touched (they may leave on their own).
+   */
+  async closeThreads(reason: string): Promise<void> {
+    const closing = [...this.executors.values()].filter((e) => e.ex.kind === 'thread' && e.stats.alive);
+    for (const e of closing) this.drop(e, 'closed', reason);
+    this.onChange?.();
+    this.pump();
+    await Promise.all(closing.map((e) => e.ex.close()));
+  }
+
   /** Queues a task; resolves with its result, from whichever executor finishes it first. */
   submit<T extends Task>(task: T): Promise<ResultFor<T>> {
     return new Promise((resolve, reject) => {
@@ -249,8 +263,8 @@ export class Scheduler implements TaskScheduler {
     this.executors.clear();
   }
 
-  /** Marks an executor gone (dead or quarantined) and requeues the dispatches it held; returns their task ids. */
-  private drop(e: Entry, state: 'dead' | 'quarantined', reason: string): number[] {
+  /** Marks an executor gone (dead, quarantined or closed) and requeues the dispatches it held; returns their task ids. */
+  private drop(e: Entry, state: 'dead' | 'quarantined' | 'closed', reason: string): number[] {
     e.stats.alive = false;
     e.stats.state = state;
     e.stats.reason = reason;

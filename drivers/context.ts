@@ -49,6 +49,8 @@ export interface TaskScheduler {
   readonly counts: SchedulerCounts;
   /** Each executor (its kind: 'thread', 'inline', 'remote'; tasks it can run at once) and the tasks it finished: where the work ran. */
   stats(): readonly { id: string; kind: string; capacity: number; tasksDone: number }[];
+  /** Closes this machine's thread executors for the rest of the run, naming why (remote workers stay). */
+  closeThreads(reason: string): Promise<void>;
   /** Rewrites a task before each dispatch (attempt 1, 2, …), e.g. to act with newer parameters. */
   prepare: ((task: Task, attempt: number) => Task) | undefined;
 }

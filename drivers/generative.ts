@@ -93,13 +93,13 @@ export const learnerAlone: TrainStep = async (learner, batches) => learner.train
  * `dataParallel`. 'auto': the first 2 × (warmup + timed) iterations alternate between
  * `dataParallel` and `alone` (the learner's own `trainStep`: `learnerAlone`), in rounds whose order flips each time (DP then
  * alone, alone then DP, …) so that a drift of the machine's speed falls on both alike; each path's
- * rate is 1 / its median timed iteration. `onChoice` hears the result, and the faster path trains
- * the rest of the run. Both paths compute the same update (the full batch's mean gradient through
+ * rate is 1 / its median timed iteration. `onChoice` hears the result (and is awaited), and the
+ * faster path trains the rest of the run. Both paths compute the same update (the full batch's mean gradient through
  * the same optimiser), so calibrating wastes no work; they are not the same to the bit (each
  * thread's model copy draws its own latents and noise, and sums the batch in shards), so an auto
  * run's weights depend on the path it kept.
  */
-export function gradientStep(mode: GradientMode, threads: number, dataParallel: TrainStep, alone: TrainStep, onChoice: (c: GradientChoice) => void): TrainStep {
+export function gradientStep(mode: GradientMode, threads: number, dataParallel: TrainStep, alone: TrainStep, onChoice: (c: GradientChoice) => void | Promise<void>): TrainStep {
   if (mode === 'threads') return dataParallel;
   const times: { dp: number[]; alone: number[] } = { dp: [], alone: [] };
   const calibrating = 2 * (CALIBRATION.warmup + CALIBRATION.timed);
@@ -119,7 +119,7 @@ export function gradientStep(mode: GradientMode, threads: number, dataParallel: 
       const learnerAloneStepsPerSecond = 1 / median(times.alone);
       const sharded = dataParallelStepsPerSecond > learnerAloneStepsPerSecond;
       chosen = sharded ? dataParallel : alone;
-      onChoice({ threadsUsed: sharded ? threads : 0, dataParallelStepsPerSecond, learnerAloneStepsPerSecond, iterations: iteration });
+      await onChoice({ threadsUsed: sharded ? threads : 0, dataParallelStepsPerSecond, learnerAloneStepsPerSecond, iterations: iteration });
     }
     return m;
   };
@@ -206,11 +206,14 @@ export async function runGenerative(ctx: GenerativeRunContext, resume?: Generati
     const startStep = resume?.step ?? 0;
     if (spec.workers.gradientMode === 'threads') ctx.log(`each minibatch is sharded over ${threads} gradient thread(s) (workers.gradientMode 'threads')`);
     else ctx.log(`workers.gradientMode 'auto': timing the first ${2 * (CALIBRATION.warmup + CALIBRATION.timed)} iterations sharded over ${threads} gradient thread(s) and by the learner alone, alternately; the faster trains the rest`);
-    opts.trainStep = gradientStep(spec.workers.gradientMode, threads, dp, learnerAlone, (c) => {
+    opts.trainStep = gradientStep(spec.workers.gradientMode, threads, dp, learnerAlone, async (c) => {
       choice = c;
       const rate = (x: number) => `${x.toFixed(2)} steps/s`;
-      ctx.log(`gradient threads: ${threads} thread(s) ${rate(c.dataParallelStepsPerSecond)}, learner alone ${rate(c.learnerAloneStepsPerSecond)} → ${c.threadsUsed > 0 ? `sharding over ${c.threadsUsed} thread(s)` : 'the learner alone'} for the rest of the run`);
+      ctx.log(`gradient threads: ${threads} thread(s) ${rate(c.dataParallelStepsPerSecond)}, learner alone ${rate(c.learnerAloneStepsPerSecond)} → ${c.threadsUsed > 0 ? `sharding over ${c.threadsUsed} thread(s)` : 'the learner alone (its threads closed)'} for the rest of the run`);
       ctx.metrics.write(startStep + c.iterations, { [GRADIENT_THREADS_USED]: c.threadsUsed, [DATA_PARALLEL_STEPS_PER_S]: c.dataParallelStepsPerSecond, [LEARNER_ALONE_STEPS_PER_S]: c.learnerAloneStepsPerSecond });
+      // idle threads are not free: each holds a model copy and its own isolate, and a run that kept
+      // them beside the learner alone trained ~10% slower than one without them (bench:distributed)
+      if (c.threadsUsed === 0) await ctx.scheduler.closeThreads(`closed: the learner alone was faster (${rate(c.learnerAloneStepsPerSecond)} vs ${rate(c.dataParallelStepsPerSecond)} on ${threads} thread(s))`);
     });
   }
   if (remote !== undefined) opts.remote = remote;

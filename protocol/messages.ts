@@ -73,8 +73,12 @@ export type WorkerRefusalCode = (typeof WORKER_REFUSAL_CODES)[number];
 /** Every code of an error frame (ErrorMessage), listed once: the type and the worker's schema read it. */
 export const ERROR_CODES = ['bad_msgpack', 'bad_message', 'unauthorized', 'protocol_version', 'not_allowed', 'unknown_task', 'internal', ...TASK_FAULT_CODES] as const;
 
-/** alive: takes tasks; suspect: missed a deadline, no new tasks until it answers; quarantined: dropped for bad answers; dead: gone. */
-export type ExecutorState = 'alive' | 'suspect' | 'quarantined' | 'dead';
+/**
+ * alive: takes tasks; suspect: missed a deadline, no new tasks until it answers; quarantined:
+ * dropped for bad answers; dead: gone; closed: the run closed it, needing it no more (e.g. a
+ * generative run whose learner alone was faster than its gradient threads).
+ */
+export type ExecutorState = 'alive' | 'suspect' | 'quarantined' | 'dead' | 'closed';
 
 // ---- peer → coordinator ----------------------------------------------------------------------
 
@@ -238,9 +242,9 @@ export interface WorkerSummary {
   id: string;
   kind: 'thread' | 'learner' | 'remote' | 'inline';
   alive: boolean;
-  /** Finer than alive: suspect (missed a deadline), quarantined (dropped for bad answers). */
+  /** Finer than alive: suspect (missed a deadline), quarantined (dropped for bad answers), closed (no longer needed). */
   state?: ExecutorState;
-  /** Why it is suspect, quarantined or dead. */
+  /** Why it is suspect, quarantined, dead or closed. */
   reason?: string;
   tasksDone: number;
   /** Env steps (or items) per second over the last tasks. */

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CALIBRATION, dataParallelStep, gradientStep, shardBatch, latestGenerativeCheckpoint, type GradientChoice, type TrainStep } from '../drivers/generative.js';
 import { Scheduler } from '../coordinator/scheduler.js';
-import { InlineExecutor } from '../coordinator/executors.js';
+import { InlineExecutor, ThreadPoolExecutor } from '../coordinator/executors.js';
 import { makeGenerativeLearner } from '../generative/models.js';
 import { Rng } from '../base/rng.js';
 import { runExperiment } from '../coordinator/run.js';
@@ -146,7 +146,7 @@ test("'auto' alternates its first iterations between the two paths, order flippi
       return { 'losses/x': calls.length };
     };
     const choices: GradientChoice[] = [];
-    const step = gradientStep('auto', 2, fake('dp', dpMs), fake('alone', aloneMs), (c) => choices.push(c));
+    const step = gradientStep('auto', 2, fake('dp', dpMs), fake('alone', aloneMs), (c) => void choices.push(c));
     const metrics = [];
     for (let i = 0; i < calibrating + 4; i++) metrics.push(await step(learner, []));
     assert.equal(metrics.map((m) => m['losses/x']), Array.from({ length: calibrating + 4 }, (_, i) => i + 1), 'every iteration trains and returns its metrics');
@@ -209,6 +209,35 @@ test("an 'auto' run on 2 real gradient threads records both rates and a choice t
     assert.ok(lines.includes(`gradient tasks ran on: threads (thread ×2) ${2 * phases * sharded}`), lines.join('\n'));
   } finally {
     rmSync(runsDir, { recursive: true, force: true });
+  }
+});
+
+test("closeThreads ends a run's local threads (state closed, reason kept, capacity gone) and leaves its other executors working", async () => {
+  const model = { kind: 'gan' as const, config: TINY_GAN, seed: 1 };
+  const learner = makeGenerativeLearner(model.kind, model.config, model.seed);
+  const scheduler = new Scheduler();
+  const pool = new ThreadPoolExecutor('threads', 2);
+  scheduler.addExecutor(pool);
+  scheduler.addExecutor(new InlineExecutor());
+  try {
+    const rng = new Rng(2);
+    const batch = () => ({ n: 8, images: Float32Array.from({ length: 8 * 784 }, () => rng.uniform(-1, 1)), labels: new Uint8Array(8) });
+    const step = dataParallelStep(scheduler, 'close-test', model, 3);
+    await step(learner, learner.schedule().map(batch));
+    assert.is(scheduler.capacity('gradient'), 3);
+    assert.is(pool.threads, 2);
+    await scheduler.closeThreads('closed: the learner alone was faster');
+    const threads = scheduler.stats().find((e) => e.id === 'threads')!;
+    assert.equal([threads.alive, threads.state, threads.reason], [false, 'closed', 'closed: the learner alone was faster']);
+    assert.is(pool.threads, 0, 'the pool\'s threads ended');
+    assert.is(scheduler.capacity('gradient'), 1, 'only the inline executor takes tasks');
+    const doneBefore = scheduler.stats().find((e) => e.id === 'inline')!.tasksDone;
+    await step(learner, learner.schedule().map(batch));
+    const phases = learner.schedule().length;
+    assert.is(scheduler.stats().find((e) => e.id === 'inline')!.tasksDone - doneBefore, 3 * phases, 'every shard of the next step ran inline');
+  } finally {
+    learner.dispose();
+    await scheduler.close();
   }
 });
 

@@ -58,7 +58,7 @@ export function renderWorkers(workers: readonly WorkerSummary[]): void {
       const tr = el('tr');
       tr.dataset.worker = w.id;
       tr.dataset.alive = String(w.alive);
-      // suspect: missed a task deadline; quarantined: dropped for bad results (the reason says which)
+      // suspect: missed a task deadline; quarantined: dropped for bad results (the reason says which); closed: the run needed it no more
       const state = w.state ?? (w.alive ? 'alive' : 'dead');
       tr.dataset.state = state;
       if (!w.alive) tr.className = 'dead';
@@ -74,7 +74,8 @@ export function renderWorkers(workers: readonly WorkerSummary[]): void {
     }),
   );
   const quarantined = workers.filter((w) => w.state === 'quarantined').length;
-  $('workers-summary').textContent = `${workers.filter((w) => w.alive).length} alive, ${workers.filter((w) => !w.alive).length - quarantined} dead${quarantined > 0 ? `, ${quarantined} quarantined` : ''}`;
+  const closed = workers.filter((w) => w.state === 'closed').length;
+  $('workers-summary').textContent = `${workers.filter((w) => w.alive).length} alive, ${workers.filter((w) => !w.alive).length - quarantined - closed} dead${quarantined > 0 ? `, ${quarantined} quarantined` : ''}${closed > 0 ? `, ${closed} closed` : ''}`;
 }
 
 /** Refreshes the "last heartbeat" cells (called every second). */
