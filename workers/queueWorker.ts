@@ -13,7 +13,7 @@
  * then marked failed with its error. Shipped env modules run only with --allow-code or
  * --allow-module SHA256 (workers/envModules.ts), as for WebSocket workers.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Piscina } from 'piscina';
@@ -25,6 +25,7 @@ import { connectionOptions, jobDataSchema, jobResultSchema, QUEUE_NAME, type Tri
 import { redisErrorLogger } from './redisLog.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { RUNS_DIR, runPath, sweepDir, trialDir } from '../protocol/runFiles.js';
+import { writeFileAtomic } from '../core/atomicWrite.js';
 import { installShipped, type CodePolicy } from './envModules.js';
 import { TrialProgress } from './trialProgress.js';
 import type { TrialTask } from '../protocol/tasks.js';
@@ -119,7 +120,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<number> 
     }
     const result = threadResult(out, task.trial, { worker: me, host, runDir });
     mkdirSync(runDir, { recursive: true });
-    writeFileSync(runPath(runDir, 'result'), JSON.stringify({ sweepId: data.sweepId, overrides: data.overrides, attempt: job.attemptsMade + 1, ...result }, null, 2) + '\n');
+    await writeFileAtomic(runPath(runDir, 'result'), JSON.stringify({ sweepId: data.sweepId, overrides: data.overrides, attempt: job.attemptsMade + 1, ...result }, null, 2) + '\n');
     log(`trial ${task.trial} of sweep ${data.sweepId}: final score ${formatMetric(result.finalScore)} in ${result.seconds.toFixed(1)} s`);
     done++;
     return result;
