@@ -18,10 +18,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { ownField } from '../base/plainData.js';
 import { formatMetric } from '../base/format.js';
 import { firstIssueText } from '../base/schemas.js';
-import { connectionOptions, jobDataSchema, jobResultSchema, QUEUE_NAME, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../protocol/queue.js';
+import { connectionOptions, jobDataSchema, QUEUE_NAME, threadTrialResultSchema, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../protocol/queue.js';
 import { redisErrorLogger } from './redisLog.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { RUNS_DIR, runPath, sweepDir, trialDir } from '../protocol/runFiles.js';
@@ -56,22 +55,19 @@ export interface QueueWorkerOptions {
 }
 
 /**
- * A trial thread's answer as the job's result, checked as the submitter checks it (protocol/queue.ts
- * jobResultSchema) and for the trial it was given: a thread that broke its word is the worker's
- * error, named, and nothing is written or answered.
+ * A trial thread's answer as the job's result: parsed as the TrialResult it must be
+ * (protocol/queue.ts threadTrialResultSchema: trialResultSchema, which the job's result schema is
+ * built from, strict) and checked for the trial it was given. Only its own fields count (a
+ * structured clone keeps no inherited one). A thread that broke its word is the worker's error,
+ * naming the field, and nothing is written or answered.
  */
 export function threadResult(out: unknown, trial: number, where: Pick<TrialJobResult, 'worker' | 'host' | 'runDir'>): TrialJobResult {
-  const curve = ownField(out, 'curve');
-  const checked = jobResultSchema.safeParse({
-    trial: ownField(out, 'trial'),
-    finalScore: ownField(out, 'finalScore'),
-    curve: curve instanceof Float64Array ? Array.from(curve) : curve,
-    seconds: ownField(out, 'seconds'),
-    ...where,
-  });
-  if (!checked.success) throw new Error(`worker ${where.worker}: trial ${trial}'s thread returned a bad result: ${firstIssueText(checked.error)}`);
-  if (checked.data.trial !== trial) throw new Error(`worker ${where.worker}: trial ${trial}'s thread returned the result of trial ${checked.data.trial}`);
-  return checked.data;
+  const own: unknown = typeof out === 'object' && out !== null ? Object.fromEntries(Object.entries(out)) : out;
+  const checked = threadTrialResultSchema.safeParse(own);
+  if (!checked.success) throw new Error(`worker ${where.worker}: trial ${trial}'s thread returned a bad result: ${firstIssueText(checked.error, { input: own, whole: '(the answer)' })}`);
+  const { kind: _kind, curve, ...result } = checked.data;
+  if (result.trial !== trial) throw new Error(`worker ${where.worker}: trial ${trial}'s thread returned the result of trial ${result.trial}`);
+  return { ...result, curve: Array.from(curve), ...where };
 }
 
 /** Runs trial jobs until `signal` aborts (or SIGINT/SIGTERM); returns how many trials it completed. */
