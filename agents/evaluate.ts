@@ -9,17 +9,21 @@ import type { MetricsCallback } from './types.js';
 import { DEFAULT_EVAL_INTERVAL, EVAL_EPISODES, GOAL_EPISODES } from './evalEpisodes.js';
 import { EVAL_EPISODE_COUNT, EVAL_MEAN_RETURN } from './metricNames.js';
 import { mean } from '../base/stats.js';
+import { foldSeed32 } from '../base/rng.js';
 
 /**
  * The evaluation seeds, defined once. Episode k of a periodic or goal-confirming check resets with
  * `EVAL_SEEDS.check(seed) + k`; episode k of a run's final report with `EVAL_SEEDS.final(seed) + k`.
- * The final report therefore plays episodes the goal check never saw.
+ * The final report therefore plays episodes the goal check never saw. Each is derived from the run's
+ * seed folded to 32 bits (base/rng.ts foldSeed32: the seed itself below 2³², every spec's seed):
+ * the largest, `check`'s, is under 4.3·10¹², so with an episode index added it is still a safe
+ * integer, an env's seed, for every seed a config accepts, up to Number.MAX_SAFE_INTEGER.
  */
 export const EVAL_SEEDS = Object.freeze({
-  check: (seed: number): number => 1_000_000 + seed * 1000,
-  final: (seed: number): number => 2_000_000 + seed,
+  check: (seed: number): number => 1_000_000 + foldSeed32(seed) * 1000,
+  final: (seed: number): number => 2_000_000 + foldSeed32(seed),
   /** `nnlab eval`'s re-evaluation of a saved model: episodes neither the run's checks nor its report played. */
-  recheck: (seed: number): number => 3_000_000 + seed,
+  recheck: (seed: number): number => 3_000_000 + foldSeed32(seed),
 });
 
 export interface EvalResult {

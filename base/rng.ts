@@ -42,6 +42,19 @@ export function isSeed(seed: unknown): seed is number {
 /** The words of a broken seed rule (`isSeed`), for every error that names one. */
 export const SEED_RULE = 'a non-negative safe integer';
 
+/**
+ * A seed folded to 32 bits, as the Rng folds it before SplitMix32: its low 32 bits XOR its high
+ * ones times an odd constant, so seeds that differ only above bit 32 still fold apart (mostly).
+ * Every seed below 2³² (a spec's seed included: protocol/limits.ts caps it at 2³¹ − 1) is its own
+ * fold. The one rule for a seed scaled or offset into another (agents/evaluate.ts EVAL_SEEDS,
+ * generative/eval.ts GENERATIVE_EVAL_SEEDS): folded first, the result stays a seed (a safe
+ * integer, with room for an episode index added to it) for every seed the seed rule accepts, and
+ * is unchanged for every seed below 2³².
+ */
+export function foldSeed32(seed: number): number {
+  return ((seed >>> 0) ^ Math.imul(Math.floor(seed / TWO_POW_32), 0x632be5ab)) >>> 0;
+}
+
 /** Returns `seed` if it keeps the seed rule (`isSeed`); else a RangeError naming `who`. */
 export function checkSeed(seed: unknown, who: string): number {
   if (!isSeed(seed)) throw new RangeError(`${who}: seed must be ${SEED_RULE}, got ${String(seed)}`);
@@ -64,7 +77,7 @@ export class Rng {
   seed(seed: number): this {
     checkSeed(seed, 'Rng');
     const hi = Math.floor(seed / TWO_POW_32);
-    const sm = splitmix32((seed >>> 0) ^ Math.imul(hi, 0x632be5ab));
+    const sm = splitmix32(foldSeed32(seed));
     this.s0 = sm();
     this.s1 = sm();
     this.s2 = sm() ^ hi;

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { initBackend } from '../core/backend.js';
 import { loadWeightsInto } from '../core/checkpoint.js';
 import { Dcgan, type DcganConfig } from '../generative/dcgan.js';
+import { GENERATIVE_FILES } from '../generative/kinds.js';
 import { classifierScore, evaluateGenerator, featureStats, GENERATIVE_EVAL_SEEDS, type GeneratorEval } from '../generative/eval.js';
 import { loadOrTrainClassifier } from '../generative/lenet.js';
 import { loadMnist, scalePixels } from '../generative/mnist.js';
@@ -53,11 +54,11 @@ async function main(): Promise<void> {
   out('| seed | generator | classifier score | FD | smallest class |\n|---|---|---|---|---|');
   for (const seed of seeds) {
     const dir = path.join(root, `${model}-seed${seed}`);
-    if (!existsSync(path.join(dir, 'state.msgpack'))) throw new Error(`${dir} holds no finished run (state.msgpack)`);
+    if (!existsSync(path.join(dir, GENERATIVE_FILES.modelState))) throw new Error(`${dir} holds no finished run (${GENERATIVE_FILES.modelState})`);
     const averaged = new Dcgan(config);
     await averaged.load(dir);
     const online = new Dcgan({ ...config, emaDecay: 0 });
-    await loadWeightsInto(online.generator, path.join(dir, 'generator-online'));
+    await loadWeightsInto(online.generator, path.join(dir, GENERATIVE_FILES.generatorOnline));
     // the training loop evaluates with seed + 1 (generative/train.ts)
     for (const [name, learner] of [['online G', online], ['θ̄ (EMA)', averaged]] as const) {
       out(`| ${seed} | ${name} | ${line(evaluateGenerator(learner, classifier, reference, { samples, seed: GENERATIVE_EVAL_SEEDS.score(seed) }))} |`);

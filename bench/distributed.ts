@@ -36,6 +36,7 @@ import { CoordinatorServer } from '../coordinator/server.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
 import { runExperiment } from '../coordinator/run.js';
 import { readMetrics } from '../coordinator/runDir.js';
+import { runPath } from '../protocol/runFiles.js';
 import { DATA_PARALLEL_STEPS_PER_S, GRADIENT_THREADS_USED, LEARNER_ALONE_STEPS_PER_S, STEPS_PER_S } from '../agents/metricNames.js';
 import { expandRlSweep, loadSpecFile } from '../drivers/spec.js';
 import { rlTrialTask } from '../drivers/trials.js';
@@ -211,7 +212,7 @@ if (!skip.has('gradient')) {
       progressOut: null,
       handleSignals: false,
     });
-    const m = JSON.parse(readFileSync(path.join(r.runDir, 'summary.json'), 'utf8')) as { epochs: { metrics: Record<string, number> }[] };
+    const m = JSON.parse(readFileSync(runPath(r.runDir, 'summary'), 'utf8')) as { epochs: { metrics: Record<string, number> }[] };
     const choice = readMetrics(r.runDir).find((p) => p.metrics[GRADIENT_THREADS_USED] !== undefined)?.metrics;
     return {
       firstEpochImagesPerSecond: m.epochs[0]!.metrics[STEPS_PER_S]! * BATCH,

@@ -28,7 +28,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initBackend } from '../core/backend.js';
-import { GENERATIVE_KINDS, isGenerativeKind, type GenerativeKind } from '../generative/kinds.js';
+import { epochSamplesName, GENERATIVE_FILES, GENERATIVE_KINDS, isGenerativeKind, type GenerativeKind } from '../generative/kinds.js';
 import { latestEpochCheckpoint, saveEpochCheckpoint } from '../generative/epochCheckpoint.js';
 import { MNIST_SIZES } from '../generative/mnist.js';
 import { finishedRunCheckpoint, trainGenerative, type EpochSummary } from '../generative/train.js';
@@ -164,8 +164,8 @@ async function main(): Promise<void> {
         }
         const done = run.epochs.length;
         if (resume === undefined && done > 0) {
-          const summaryFile = path.join(outDir, 'summary.json');
-          if (!existsSync(summaryFile) || !existsSync(path.join(outDir, 'state.msgpack'))) throw new Error(`--continue: ${outDir} holds no finished run to continue (summary.json, state.msgpack)`);
+          const summaryFile = path.join(outDir, GENERATIVE_FILES.summary);
+          if (!existsSync(summaryFile) || !existsSync(path.join(outDir, GENERATIVE_FILES.modelState))) throw new Error(`--continue: ${outDir} holds no finished run to continue (${GENERATIVE_FILES.summary}, ${GENERATIVE_FILES.modelState})`);
           const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as { epochs: EpochSummary[] };
           const last = summary.epochs.at(-1);
           if (last?.epoch !== done) throw new Error(`--continue: ${summaryFile} ends at epoch ${last?.epoch ?? 0}, but ${resultsFile} records ${done} epochs of ${model + tag} seed ${seed}`);
@@ -198,7 +198,7 @@ async function main(): Promise<void> {
         rmSync(checkpoints, { recursive: true, force: true });
         run.wallSeconds = wallBefore + (performance.now() - t0) / 1000;
         write();
-        const lastGrid = path.join(outDir, 'samples', `epoch-${String(epochs).padStart(3, '0')}.png`);
+        const lastGrid = path.join(outDir, GENERATIVE_FILES.samples, epochSamplesName(epochs));
         if (existsSync(lastGrid)) copyFileSync(lastGrid, path.join(root, `${model}${tag}-seed${seed}.png`));
       }
     }

@@ -6,7 +6,7 @@
  * into it through drivers/context.ts (`RunMetrics`, `saveCheckpoint`, the `runDir` path).
  */
 import { randomBytes } from 'node:crypto';
-import { accessSync, closeSync, constants, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { RUN_FILES, RUNS_DIR, runPath } from '../protocol/runFiles.js';
@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { version } from '../core/version.js';
 import { errorCode, errorMessage, ownField } from '../base/plainData.js';
 import { modelDir } from '../core/checkpoint.js';
+import { writeFileAtomicSync } from '../core/atomicWrite.js';
 import type { MetricsMark, ReportedEvaluation, RunMetrics, RunOutcome } from '../drivers/context.js';
 import type { ExperimentSpec } from '../drivers/spec.js';
 import type { MetricPoint } from '../protocol/messages.js';
@@ -24,9 +25,14 @@ export function newRunId(name: string): string {
   return `${name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(2).toString('hex')}`;
 }
 
-/** Why a file-system call failed, in words (read-only, not writable, full disk, …), from its error code. */
+/**
+ * Why a file-system call failed, in words (read-only, not writable, full disk, …), from its error
+ * code. A failed rename names its target (`dest`): an atomic write's temporary name means nothing
+ * to whoever reads the message.
+ */
 export function fsErrorMessage(e: unknown): string {
-  const failedPath = ownField(e, 'path');
+  const dest = ownField(e, 'dest');
+  const failedPath = typeof dest === 'string' ? dest : ownField(e, 'path');
   const where = typeof failedPath === 'string' ? failedPath : 'the path';
   const code = errorCode(e);
   switch (code) {
@@ -239,17 +245,16 @@ export function readMetrics(dir: string): MetricPoint[] {
   return out;
 }
 
-/** Writes a new run's spec.json (the resolved spec) and meta.json (versions, git commit, run id, seed, backends, start time), creating its directory. */
+/**
+ * Writes a new run's spec.json (the resolved spec) and meta.json (versions, git commit, run id,
+ * seed, backends, start time), creating its directory. Each atomically (core/atomicWrite.ts): a
+ * crash mid-write leaves no torn spec.json for `--resume` or `nnlab eval` to read back.
+ */
 export function writeRunFiles(dir: string, spec: ExperimentSpec, backend: string): void {
   makeRunDir(dir);
   const write = (name: string, value: unknown) => {
     try {
-      const fd = openSync(path.join(dir, name), 'w');
-      try {
-        writeSync(fd, JSON.stringify(value, null, 2) + '\n');
-      } finally {
-        closeSync(fd);
-      }
+      writeFileAtomicSync(path.join(dir, name), JSON.stringify(value, null, 2) + '\n');
     } catch (e) {
       throw new Error(`cannot write ${path.join(dir, name)}: ${fsErrorMessage(e)}`);
     }
@@ -288,11 +293,14 @@ export function resultFile(runDir: string, state: string, message: string | unde
   return r;
 }
 
-/** Writes runs/<id>/result.json; throws an Error that names the file and the cause when it cannot. */
+/**
+ * Writes runs/<id>/result.json atomically (core/atomicWrite.ts: a crash leaves the old file or the
+ * new one, never a torn one); throws an Error that names the file and the cause when it cannot.
+ */
 export function writeResultFile(runDir: string, state: string, message: string | undefined, outcome?: RunOutcome): void {
   const file = runPath(runDir, 'result');
   try {
-    writeFileSync(file, JSON.stringify(resultFile(runDir, state, message, outcome), null, 2) + '\n');
+    writeFileAtomicSync(file, JSON.stringify(resultFile(runDir, state, message, outcome), null, 2) + '\n');
   } catch (e) {
     throw new Error(`could not write ${file} (the run ${state}${message !== undefined ? `: ${message}` : ''}): ${fsErrorMessage(e)}`);
   }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { runPath } from '../protocol/runFiles.js';
 import { latestCheckpoint, loadModelFiles, modelDir } from '../core/checkpoint.js';
 import { Q_MODEL } from '../agents/netNames.js';
+import { RL_FAMILY } from '../agents/algos.js';
 import { getParams } from '../core/tensors.js';
 import { greedyPolicy, resolveDqnConfig } from '../agents/dqn.js';
 import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
@@ -42,7 +43,10 @@ export async function evalRun(runDir: string, episodes: number, log: (l: string)
   if (!existsSync(specFile)) throw new Error(`${runDir} is not a run directory (no spec.json)`);
   const spec = loadSpecFile(specFile);
   if (spec.model !== undefined) return sampleGenerator(runDir, spec.model.kind, spec.model.config, spec.seed, log);
-  if (spec.agent.algo !== 'dqn') throw new Error(`nnlab eval: runs of '${spec.agent.algo}' are evaluated at the end of the run (see ${runPath(runDir, 'result')})`);
+  // by family, as coordinator/run.ts routes the run itself: only the DQN family's runs leave a
+  // checkpoint with a Q network to load (drivers/offPolicy.ts); the others are scored once, at the
+  // end of their run
+  if (RL_FAMILY[spec.agent.algo] !== 'dqn') throw new Error(`nnlab eval: runs of '${spec.agent.algo}' are evaluated at the end of the run (see ${runPath(runDir, 'result')})`);
   const ckpt = await latestCheckpoint(runPath(runDir, 'checkpoints'));
   if (ckpt === undefined) throw new Error(`${runDir} has no complete checkpoint`);
   if (spec.env.module !== undefined) await ensureModule(moduleRef(spec.env.module));

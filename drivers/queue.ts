@@ -9,8 +9,9 @@
  * agents and of generative models alike (protocol/tasks.ts TrialTask).
  */
 import { createHash } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { runPath } from '../protocol/runFiles.js';
+import { writeFileAtomic } from '../core/atomicWrite.js';
 import { Queue, type Job } from 'bullmq';
 import { withSource } from '../workers/envModules.js';
 import type { TrialStatus } from '../protocol/messages.js';
@@ -299,7 +300,7 @@ async function follow(ctx: FollowContext, queue: Queue, sweepId: string, trials:
   const all = [...rows.values()];
   const completed = all.filter((r) => r.state === 'completed').sort((a, b) => b.finalScore - a.finalScore || a.index - b.index);
   const failed = all.filter((r) => r.state === 'failed').sort((a, b) => a.index - b.index);
-  writeFileSync(runPath(ctx.runDir, 'trials'), JSON.stringify([...completed, ...failed], null, 2) + '\n');
+  await writeFileAtomic(runPath(ctx.runDir, 'trials'), JSON.stringify([...completed, ...failed], null, 2) + '\n');
   const best = completed[0];
   const outcomeRows = completed.map((r) => ({ index: r.index, overrides: r.overrides, finalScore: r.finalScore, seconds: r.seconds }));
   const bestText = best !== undefined ? `; ${bestTrialText(best)}` : '';

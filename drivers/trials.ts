@@ -7,8 +7,8 @@
  * trial run by this machine's threads writes its samples and generator in <run dir>/trial-<index>/;
  * one run by a remote WebSocket worker keeps no files (its curve and score come back).
  */
-import { writeFileSync } from 'node:fs';
 import { runPath, trialDir } from '../protocol/runFiles.js';
+import { writeFileAtomic } from '../core/atomicWrite.js';
 import { expandGenerativeSweep, expandRlSweep, type ExperimentSpec, type GenerativeSpec, type RlSpec, type Trial } from './spec.js';
 import { GENERATIVE_EPOCHS, TABULAR_EPISODES, type EnvRef, type GenerativeTrialTask, type RlTrialTask, type TrialTask } from '../protocol/tasks.js';
 import type { TrialMetricNames } from '../protocol/messages.js';
@@ -165,7 +165,7 @@ export async function runTrials(ctx: RunContext): Promise<RunOutcome> {
   if (failure !== undefined) throw failure.error;
   ctx.progressBreak();
   rows.sort((a, b) => b.finalScore - a.finalScore || a.index - b.index);
-  writeFileSync(runPath(ctx.runDir, 'trials'), JSON.stringify(rows, null, 2) + '\n');
+  await writeFileAtomic(runPath(ctx.runDir, 'trials'), JSON.stringify(rows, null, 2) + '\n');
   const stopReason = ctx.stopRequested();
   if (stopReason !== undefined) {
     const best = rows[0];

@@ -99,7 +99,7 @@ import { CALIBRATION_BATCHES } from './averaging.js';
 import { checkBoolean, checkedAdam, checkNumber, checkSeedField, configFields, type ConfigFields } from '../base/configCheck.js';
 import type { GenerativeLearner, ImageBatch, Phase } from './types.js';
 import type { Metrics } from '../base/metrics.js';
-import { GAN_PHASES, ganPhase, MNIST_CLASSES, MNIST_PIXELS, MNIST_SIDE, type GanPhase } from './kinds.js';
+import { GAN_PHASES, GENERATIVE_FILES, ganPhase, MNIST_CLASSES, MNIST_PIXELS, MNIST_SIDE, type GanPhase } from './kinds.js';
 import { LEAKY_RELU_ALPHA } from '../core/activation.js';
 
 export interface DcganConfig {
@@ -890,8 +890,8 @@ export class Dcgan implements GenerativeLearner {
    * models. When averaging, `generator/` is θ̄ (what samples) and `generator-online/` the G that trains.
    */
   async save(dir: string): Promise<void> {
-    const models: [string, tf.Sequential][] = [['generator', this.sampler()], ['critic', this.d]];
-    if (this.gEmaModel !== undefined) models.push(['generator-online', this.g]);
+    const models: [string, tf.Sequential][] = [[GENERATIVE_FILES.generator, this.sampler()], [GENERATIVE_FILES.critic, this.d]];
+    if (this.gEmaModel !== undefined) models.push([GENERATIVE_FILES.generatorOnline, this.g]);
     for (const [sub, model] of models) {
       await mkdir(path.join(dir, sub), { recursive: true });
       await saveModelFiles(model, path.join(dir, sub));
@@ -907,7 +907,7 @@ export class Dcgan implements GenerativeLearner {
     const e = this.trainer;
     if (e.kind === 'fused') state.adam = { critic: e.adam.critic.getState(), generator: e.adam.generator.getState() };
     else state.optimizers = { critic: await e.optimizers.critic.getState(), generator: await e.optimizers.generator.getState() };
-    await writeFileAtomic(path.join(dir, 'state.msgpack'), encode(state));
+    await writeFileAtomic(path.join(dir, GENERATIVE_FILES.modelState), encode(state));
   }
 
   /**
@@ -916,25 +916,25 @@ export class Dcgan implements GenerativeLearner {
    * then every second in the variables' order, are FusedAdam's t, m and v over the flat parameters).
    */
   async load(dir: string): Promise<void> {
-    const file = path.join(dir, 'state.msgpack');
+    const file = path.join(dir, GENERATIVE_FILES.modelState);
     const state = checkData(dcganSavedState, await readMsgpackFile(file), file);
     if (state.kind !== this.kind) throw new Error(`Dcgan.load: ${dir} holds a '${state.kind}' model, this learner is a '${this.kind}'`);
     const g = this.gEmaModel;
     if (g !== undefined) {
-      if (!existsSync(path.join(dir, 'generator-online', 'model.json'))) {
+      if (!existsSync(path.join(dir, GENERATIVE_FILES.generatorOnline, 'model.json'))) {
         throw new Error(`Dcgan.load: ${dir} has no generator-online/ (saved without emaDecay), this learner averages G (emaDecay ${this.config.emaDecay})`);
       }
-      await loadWeightsInto(this.g, path.join(dir, 'generator-online'));
-      await loadWeightsInto(g, path.join(dir, 'generator'));
+      await loadWeightsInto(this.g, path.join(dir, GENERATIVE_FILES.generatorOnline));
+      await loadWeightsInto(g, path.join(dir, GENERATIVE_FILES.generator));
       this.emaStale = false;
     } else {
       // generator/ of an averaging model is θ̄: training on from it would silently drop the online G
-      if (existsSync(path.join(dir, 'generator-online', 'model.json'))) {
+      if (existsSync(path.join(dir, GENERATIVE_FILES.generatorOnline, 'model.json'))) {
         throw new Error(`Dcgan.load: ${dir} holds an averaging model (generator-online/, saved with emaDecay ${state.config.emaDecay}), this learner has emaDecay 0`);
       }
-      await loadWeightsInto(this.g, path.join(dir, 'generator'));
+      await loadWeightsInto(this.g, path.join(dir, GENERATIVE_FILES.generator));
     }
-    await loadWeightsInto(this.d, path.join(dir, 'critic'));
+    await loadWeightsInto(this.d, path.join(dir, GENERATIVE_FILES.critic));
     // Adam's state of either engine, converted when the other engine saved it
     const slots = state.optimizers;
     const adam = state.adam;

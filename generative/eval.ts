@@ -12,7 +12,7 @@
  * - Class histogram: the fraction of samples the classifier assigns to each digit (mode
  *   collapse shows as missing classes).
  */
-import { Rng } from '../base/rng.js';
+import { foldSeed32, Rng } from '../base/rng.js';
 import { argmax } from '../base/stats.js';
 import type { Classifier } from './lenet.js';
 import { MNIST_SIZES } from './mnist.js';
@@ -183,11 +183,13 @@ export function frechetDistance(featsA: ArrayLike<number>, featsB: ArrayLike<num
  * `EVAL_SEEDS` for episodes): by the run's seed, `score`, the samples scored after each epoch
  * (classifier score, Fréchet distance, class fractions), and `fresh`, `nnlab eval`'s grid of new
  * samples; `testElbo`, the VAE's one z sample per test image of its test negative ELBO, is one
- * fixed seed for every run, so the ELBOs of runs and epochs differ only by their models.
+ * fixed seed for every run, so the ELBOs of runs and epochs differ only by their models. `score`
+ * and `fresh` offset the seed folded to 32 bits (base/rng.ts foldSeed32: the seed itself below 2³²),
+ * so they stay an Rng's seed for every seed a config accepts, up to Number.MAX_SAFE_INTEGER.
  */
 export const GENERATIVE_EVAL_SEEDS = Object.freeze({
-  score: (seed: number): number => seed + 1,
-  fresh: (seed: number): number => seed + 4242,
+  score: (seed: number): number => foldSeed32(seed) + 1,
+  fresh: (seed: number): number => foldSeed32(seed) + 4242,
   testElbo: 12345,
 });
 

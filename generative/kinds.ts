@@ -45,9 +45,11 @@ export const MNIST_PIXELS = MNIST_SIDE * MNIST_SIDE;
 export const MNIST_CLASSES = 10;
 
 /**
- * What train.ts trainGenerative leaves in its outDir, beside the model's own save (state.msgpack,
- * critic/, …): part of a run directory's layout, which protocol/runFiles.ts RUN_FILES takes from
- * here, and read back by `nnlab eval`, bench/generative.ts and the tests.
+ * What train.ts trainGenerative leaves in its outDir: its sample grids, interpolation strip and
+ * summary, and the model's own save (`save(dir)` / `load(dir)` of vae.ts, mlpGan.ts, dcgan.ts:
+ * generator/, the other networks' folders and the training state). Part of a run directory's
+ * layout, which protocol/runFiles.ts RUN_FILES takes from here, and read back by `nnlab eval`,
+ * bench/generative.ts, bench/dcgan-ema.ts and the tests.
  */
 export const GENERATIVE_FILES = {
   /** The folder of the per-epoch 10 × 10 sample grids, `epoch-NNN.png`. */
@@ -57,8 +59,21 @@ export const GENERATIVE_FILES = {
   /** The run's summary: its epochs' metrics and the model's resolved config. */
   summary: 'summary.json',
   /**
-   * The folder of the tfjs generator (model.json) a browser loads. The models' `save(dir)` writes
-   * it (vae.ts, mlpGan.ts, dcgan.ts); it is named here for those who read it.
+   * The folder of the tfjs generator (model.json) a browser loads: a VAE's decoder, a GAN's G (θ̄
+   * when it averages G). Every model's `save(dir)` writes it.
    */
   generator: 'generator',
+  /** The folder of an averaging GAN's online G, the one that trains (generator/ holds θ̄ then). */
+  generatorOnline: 'generator-online',
+  /** The folder of a GAN's critic (discriminator) D. */
+  critic: 'critic',
+  /** The folder of a VAE's encoder. */
+  encoder: 'encoder',
+  /** The model's training state (config, optimisers, Rngs, counters), msgpack. */
+  modelState: 'state.msgpack',
 } as const;
+
+/** The name of epoch `epoch`'s sample grid in GENERATIVE_FILES.samples: `epoch-NNN.png`. */
+export function epochSamplesName(epoch: number): string {
+  return `epoch-${String(epoch).padStart(3, '0')}.png`;
+}

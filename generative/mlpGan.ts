@@ -34,7 +34,7 @@ import type { FusedConvNet } from '../core/fusedConvNet.js';
 import { averageInto, CALIBRATION_BATCHES } from './averaging.js';
 import type { GenerativeLearner, ImageBatch, Phase } from './types.js';
 import type { Metrics } from '../base/metrics.js';
-import { ganPhase, MNIST_PIXELS, type GenerativeKind } from './kinds.js';
+import { GENERATIVE_FILES, ganPhase, MNIST_PIXELS, type GenerativeKind } from './kinds.js';
 import type { PixelScale } from './mnist.js';
 
 /** A flat-vector optimiser: `step(θ, g, lr?)` at its own rate or a schedule's, and its state as data. */
@@ -329,9 +329,9 @@ export abstract class MlpGanLearner<N extends GanNet = FusedNet> implements Gene
       await mkdir(path.join(dir, sub), { recursive: true });
       await saveModelFiles(model, path.join(dir, sub));
     };
-    if (this.Gbar !== undefined) await write('generator-online', this.generator, this.G);
-    await write('generator', this.generator, this.sampler());
-    await write('critic', this.critic, this.D);
+    if (this.Gbar !== undefined) await write(GENERATIVE_FILES.generatorOnline, this.generator, this.G);
+    await write(GENERATIVE_FILES.generator, this.generator, this.sampler());
+    await write(GENERATIVE_FILES.critic, this.critic, this.D);
     const state: GanState = {
       kind: this.kind,
       rng: [...this.rng.getState()],
@@ -340,14 +340,14 @@ export abstract class MlpGanLearner<N extends GanNet = FusedNet> implements Gene
       gOpt: this.gOpt.getState(),
       dOpt: this.dOpt.getState(),
     };
-    await writeFileAtomic(path.join(dir, 'state.msgpack'), encode(state));
+    await writeFileAtomic(path.join(dir, GENERATIVE_FILES.modelState), encode(state));
   }
 
   async load(dir: string): Promise<void> {
-    const file = path.join(dir, 'state.msgpack');
+    const file = path.join(dir, GENERATIVE_FILES.modelState);
     const state = checkData(ganStateSchema, await readMsgpackFile(file), file);
     if (state.kind !== this.kind) throw new Error(`${dir} holds a '${state.kind}' model, not '${this.kind}'`);
-    const averaged = existsSync(path.join(dir, 'generator-online', 'model.json'));
+    const averaged = existsSync(path.join(dir, GENERATIVE_FILES.generatorOnline, 'model.json'));
     // generator/ of an averaging model is θ̄: training on from it would silently drop the online G
     const a = this.averaging;
     if (averaged && a === undefined) throw new Error(`${this.kind}.load: ${dir} holds an averaging model (generator-online/), this learner has emaDecay 0`);
@@ -358,9 +358,9 @@ export abstract class MlpGanLearner<N extends GanNet = FusedNet> implements Gene
       await loadWeightsInto(model, path.join(dir, sub));
       net.flatten(readWeights([model]));
     };
-    if (a !== undefined) await read('generator-online', this.generator, this.G);
-    await read('generator', this.generator, a?.net ?? this.G);
-    await read('critic', this.critic, this.D);
+    if (a !== undefined) await read(GENERATIVE_FILES.generatorOnline, this.generator, this.G);
+    await read(GENERATIVE_FILES.generator, this.generator, a?.net ?? this.G);
+    await read(GENERATIVE_FILES.critic, this.critic, this.D);
     this.gbarStale = false;
     this.rng.setState(state.rng);
     this.generatorIterations = state.generatorIterations;

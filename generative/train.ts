@@ -28,7 +28,7 @@ import { evaluateGenerator, featureStats, GENERATIVE_EVAL_SEEDS, type FeatureSta
 import { loadOrTrainClassifier, type Classifier } from './lenet.js';
 import type { GenerativeLearner, ImageBatch } from './types.js';
 import type { Metrics } from '../base/metrics.js';
-import { GENERATIVE_FILES, MNIST_CLASSES } from './kinds.js';
+import { epochSamplesName, GENERATIVE_FILES, MNIST_CLASSES } from './kinds.js';
 import { CLASSIFIER_SCORE, FRECHET_DISTANCE, MIN_CLASS_FRACTION, STEPS_PER_S, TEST_NEG_ELBO } from '../agents/metricNames.js';
 
 export interface TrainGenerativeOptions {
@@ -295,7 +295,7 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
       for (const [k, s] of sums) metrics[k] = s.sum / s.n;
       metrics[STEPS_PER_S] = epochSteps / trainSeconds;
       await opts.remote?.pull(learner);
-      const samplePath = path.join(out('samples'), `epoch-${String(epoch).padStart(3, '0')}.png`);
+      const samplePath = path.join(out('samples'), epochSamplesName(epoch));
       const samplesPng = encodePng(sampleGrid(learner.sample(fixedZ, fixedLabels), 10, 10));
       await writeFileAtomic(samplePath, samplesPng);
       let histogram: number[] | undefined;

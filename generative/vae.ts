@@ -39,7 +39,7 @@ import { checkChoice, checkLayerSizes, checkNumber, configFields } from '../base
 import type { GenerativeLearner, ImageBatch, Phase } from './types.js';
 import type { Metrics } from '../base/metrics.js';
 import type { PixelScale } from './mnist.js';
-import { MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
+import { GENERATIVE_FILES, MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
 import { GENERATIVE_EVAL_SEEDS } from './eval.js';
 
 export interface VaeConfig {
@@ -330,37 +330,37 @@ export class Vae implements GenerativeLearner {
   /** Writes generator/ (the decoder with sigmoid output, tfjs format), encoder/ and state.msgpack. */
   async save(dir: string): Promise<void> {
     const params = this.getParams();
-    await mkdir(path.join(dir, 'generator'), { recursive: true });
-    await mkdir(path.join(dir, 'encoder'), { recursive: true });
+    await mkdir(path.join(dir, GENERATIVE_FILES.generator), { recursive: true });
+    await mkdir(path.join(dir, GENERATIVE_FILES.encoder), { recursive: true });
     const e = this.engine;
     if (e.kind === 'fused') {
       setParams(this.encoder, params);
       setParams(this.decoder, params);
-      await saveModelFiles(this.decoder, path.join(dir, 'generator'));
+      await saveModelFiles(this.decoder, path.join(dir, GENERATIVE_FILES.generator));
     } else {
       const sampler = buildConvVae(this.latentDim, new Rng(0), true, this.config.convFilters).decoder;
       try {
         setParams(sampler, params);
-        await saveModelFiles(sampler, path.join(dir, 'generator'));
+        await saveModelFiles(sampler, path.join(dir, GENERATIVE_FILES.generator));
       } finally {
         sampler.dispose();
       }
     }
-    await saveModelFiles(this.encoder, path.join(dir, 'encoder'));
+    await saveModelFiles(this.encoder, path.join(dir, GENERATIVE_FILES.encoder));
     const state: VaeState = { kind: this.kind, config: { ...this.config }, rng: [...this.rng.getState()], steps: this.steps };
     if (e.kind === 'fused') state.adam = { enc: e.encAdam.getState(), dec: e.decAdam.getState() };
     else state.slots = await e.optimizer.getState();
-    await writeFileAtomic(path.join(dir, 'state.msgpack'), encode(state));
+    await writeFileAtomic(path.join(dir, GENERATIVE_FILES.modelState), encode(state));
   }
 
   async load(dir: string): Promise<void> {
-    const file = path.join(dir, 'state.msgpack');
+    const file = path.join(dir, GENERATIVE_FILES.modelState);
     const state = checkData(vaeSavedState, await readMsgpackFile(file), file);
     if (state.kind !== this.kind) throw new Error(`${dir} holds a '${state.kind}' model, not '${this.kind}'`);
-    await loadWeightsInto(this.encoder, path.join(dir, 'encoder'));
+    await loadWeightsInto(this.encoder, path.join(dir, GENERATIVE_FILES.encoder));
     const e = this.engine;
     if (e.kind === 'fused') {
-      await loadWeightsInto(this.decoder, path.join(dir, 'generator'));
+      await loadWeightsInto(this.decoder, path.join(dir, GENERATIVE_FILES.generator));
       this.setParams({ ...getParams(this.encoder), ...getParams(this.decoder) });
       if (state.adam !== undefined) {
         e.encAdam.setState(state.adam.enc);
@@ -369,7 +369,7 @@ export class Vae implements GenerativeLearner {
     } else {
       const sampler = buildConvVae(this.latentDim, new Rng(0), true, this.config.convFilters).decoder;
       try {
-        await loadWeightsInto(sampler, path.join(dir, 'generator'));
+        await loadWeightsInto(sampler, path.join(dir, GENERATIVE_FILES.generator));
         setParams(this.decoder, getParams(sampler));
       } finally {
         sampler.dispose();

@@ -61,6 +61,13 @@ export interface TrialJobResult extends Omit<TrialResult, 'kind' | 'curve'> {
   runDir: string;
 }
 
+/**
+ * A queue worker's trial thread's answer (workers/queueThread.ts), which the worker makes its job's
+ * result: exactly a TrialResult (trialResultSchema, strict: a wrong `kind`, a missing, malformed or
+ * extra field is refused, named).
+ */
+export const threadTrialResultSchema = trialResultSchema.strict();
+
 /** protocol/messages.ts trialResultSchema, the same fields checked the same way, as TrialJobResult has them. */
 export const jobResultSchema = trialResultSchema.omit({ kind: true, curve: true }).extend({
   curve: z.array(z.number()),

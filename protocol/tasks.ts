@@ -12,7 +12,7 @@ import type { StateTree } from '../envs/index.js';
 import type { RngState } from '../base/rng.js';
 import type { Metrics } from '../base/metrics.js';
 import type { EpsilonSchedule } from '../agents/types.js';
-import type { RlAlgo } from '../agents/algos.js';
+import { RL_FAMILY, type RlAlgo } from '../agents/algos.js';
 import { isSafeName, SAFE_NAME } from '../base/safeName.js';
 
 /** A sha256 in hex (64 characters 0-9a-f): a ModuleRef's hash, a worker's `--allow-module`. */
@@ -131,9 +131,9 @@ export interface EvaluateResult {
 export const DQN_ENV_STEPS = 100_000;
 /** A policy-gradient run's (REINFORCE, Actor-Critic, A2C) env-step budget when its spec names none. */
 export const PG_ENV_STEPS = 200_000;
-/** A deep agent's env-step budget when its spec names none: a single run's and a sweep trial's alike. */
+/** A deep agent's env-step budget when its spec names none, by its family: a single run's and a sweep trial's alike. */
 export function defaultEnvSteps(algo: RlAlgo): number {
-  return algo === 'dqn' ? DQN_ENV_STEPS : PG_ENV_STEPS;
+  return RL_FAMILY[algo] === 'dqn' ? DQN_ENV_STEPS : PG_ENV_STEPS;
 }
 /** A tabular agent's episodes when its spec names none (`budget.episodes`; `nnlab train` without --steps). */
 export const TABULAR_EPISODES = 500;

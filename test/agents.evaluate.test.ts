@@ -6,7 +6,10 @@
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { BOX_FLOAT32, BaseEnv, Box, DISCRETE, Discrete, make, register, withSpaces, type ResetArgs, type ResetReturn, type StepReturn } from '../envs/index.js';
-import { EVAL_EPISODES, EVAL_SEEDS, GOAL_EPISODES, evaluatePolicy, finalEvaluation, finalEvaluationOn, goalEvaluator, trainerGoalEvaluator } from '../agents/evaluate.js';
+import { EVAL_EPISODES, EVAL_SEEDS, GOAL_EPISODES, GoalRule, evaluatePolicy, finalEvaluation, finalEvaluationOn, goalEvaluator, trainerGoalEvaluator } from '../agents/evaluate.js';
+import { GENERATIVE_EVAL_SEEDS } from '../generative/eval.js';
+import { SPEC_LIMITS } from '../protocol/limits.js';
+import { Rng } from '../base/rng.js';
 
 /** One step per episode; reward 1 on the seeds of the checks (below the final seeds), `lucky` of them only, 0 elsewhere. */
 class SeedLuck extends BaseEnv<Float32Array, number> {
@@ -118,6 +121,31 @@ test("evaluatePolicy of an id gives the policy each observation as its batch row
   const [first] = withSpaces(make('CartPole-v1'), BOX_FLOAT32, DISCRETE).reset({ seed: 7 });
   assert.ok(poles[0] instanceof Float32Array);
   assert.equal(Array.from(poles[0]), Array.from(first));
+});
+
+test('every evaluation seed stays a seed, an episode index added, for every seed a config accepts (up to MAX_SAFE_INTEGER), and is unchanged for every seed below 2³²', () => {
+  // the formulas the committed runs were evaluated with, for every spec's seed (≤ SPEC_LIMITS.seed) and up to 2³²
+  for (const s of [0, 1, 3, 1001, SPEC_LIMITS.seed, 2 ** 32 - 1]) {
+    assert.equal([EVAL_SEEDS.check(s), EVAL_SEEDS.final(s), EVAL_SEEDS.recheck(s)], [1_000_000 + s * 1000, 2_000_000 + s, 3_000_000 + s], String(s));
+    assert.equal([GENERATIVE_EVAL_SEEDS.score(s), GENERATIVE_EVAL_SEEDS.fresh(s)], [s + 1, s + 4242], String(s));
+  }
+  for (const s of [2 ** 32, 2 ** 45 + 3, Number.MAX_SAFE_INTEGER]) {
+    for (const first of [EVAL_SEEDS.check(s), EVAL_SEEDS.final(s), EVAL_SEEDS.recheck(s)]) {
+      assert.ok(Number.isSafeInteger(first + SPEC_LIMITS.evalEpisodes + SPEC_LIMITS.episodes), `seed ${s}: ${first}`);
+    }
+    assert.not.throws(() => new Rng(GENERATIVE_EVAL_SEEDS.score(s)), `seed ${s}: score`);
+    assert.not.throws(() => new Rng(GENERATIVE_EVAL_SEEDS.fresh(s)), `seed ${s}: fresh`);
+  }
+  // the largest seed a config accepts: its checks, their confirmation and its final report play (they threw: 1e6 + seed · 1000 is no seed)
+  const seed = Number.MAX_SAFE_INTEGER;
+  const rule = new GoalRule({ goal: 1, evalEpisodes: 10, goalEpisodes: 100, seed });
+  for (const block of [rule.quick, rule.rest!, rule.fresh]) assert.ok(Number.isSafeInteger(block.firstSeed + block.episodes), JSON.stringify(block));
+  const g = goalEvaluator({ ...options(true, []), seed });
+  g.evaluate(1000);
+  assert.is(g.result.final?.returns.length, 100, 'the check passed (SeedLuck pays 1 everywhere with finalToo) and was confirmed on fresh episodes');
+  const f = finalEvaluation('test/SeedLuck-v0', () => 0, { episodes: 3, seed });
+  assert.is(f.firstSeed, EVAL_SEEDS.final(seed));
+  assert.is(f.returns.length, 3);
 });
 
 test.run();

@@ -1,6 +1,6 @@
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
-import { Rng, checkSeed } from '../base/rng.js';
+import { Rng, checkSeed, foldSeed32 } from '../base/rng.js';
 import { npRandom } from '../envs/utils/npGenerator.js';
 
 test('xoshiro128** matches the reference outputs from state [1, 2, 3, 4]', () => {
@@ -95,6 +95,16 @@ test('shuffle/permutation are permutations and reproducible', () => {
   const p = new Rng(5).permutation(10);
   assert.equal([...p].sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   assert.equal([...new Rng(5).permutation(10)], [...p]);
+});
+
+test('foldSeed32: every seed below 2³² is its own fold; a larger one folds to 32 bits, its high bits counting', () => {
+  for (const s of [0, 1, 1001, 2 ** 31 - 1, 2 ** 32 - 1]) assert.is(foldSeed32(s), s);
+  for (const s of [2 ** 32, 2 ** 40 + 5, Number.MAX_SAFE_INTEGER]) {
+    const f = foldSeed32(s);
+    assert.ok(Number.isInteger(f) && f >= 0 && f < 2 ** 32, `${s} → ${f}`);
+  }
+  assert.is.not(foldSeed32(2 ** 32), foldSeed32(0), 'seeds that differ above bit 32 fold apart');
+  assert.is.not(foldSeed32(2 ** 33 + 7), foldSeed32(7));
 });
 
 test.run();

@@ -5,10 +5,10 @@
  * empties a log a previous run left, and the log goes on from its (new) ends.
  */
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { closeRunDir, MetricsLog, openRunDir, readMetrics } from '../coordinator/runDir.js';
+import { closeRunDir, MetricsLog, openRunDir, readMetrics, writeResultFile, writeRunFiles } from '../coordinator/runDir.js';
 import { errorMessage } from '../base/plainData.js';
 import { parseRlSpec } from '../drivers/spec.js';
 import { RUN_FILES } from '../protocol/runFiles.js';
@@ -86,7 +86,28 @@ test("openRunDir and closeRunDir (every run's, nnlab train's as nnlab run's) wri
   const error = closeRunDir(again, 'failed', 'boom', undefined, (l) => lines.push(l));
   const message = error !== undefined ? errorMessage(error.thrown) : '';
   assert.match(message, /^could not write .*result\.json \(the run failed: boom\)/);
+  assert.match(message, /result\.json is a directory, not a file \(EISDIR\)$/, 'the cause names result.json, not the temporary file beside it');
   assert.equal(lines, [message]);
+});
+
+test('spec.json, meta.json and result.json are written beside and renamed into place: a crash mid-write leaves the old file or the new one, never a torn one', () => {
+  const spec = parseRlSpec({ name: 't', env: { id: 'CliffWalking-v1' }, agent: { algo: 'sarsa' } });
+  const dir = path.join(root, 'atomic');
+  closeRunDir(openRunDir(dir, spec, 'cpu'), 'finished', 'first', undefined, () => {});
+  // a second name for each file: a write in place would change the file both names hold, a rename gives the run's name a new one
+  const files = [RUN_FILES.spec, RUN_FILES.meta, RUN_FILES.result].map((name) => {
+    const link = path.join(root, `atomic-${name}`);
+    linkSync(path.join(dir, name), link);
+    return { name, link, before: readFileSync(link, 'utf8') };
+  });
+  writeRunFiles(dir, spec, 'wasm');
+  writeResultFile(dir, 'failed', 'second');
+  for (const { name, link, before } of files) {
+    assert.is.not(statSync(path.join(dir, name)).ino, statSync(link).ino, `${name} was rewritten in place`);
+    assert.is(readFileSync(link, 'utf8'), before, name);
+  }
+  assert.match(readFileSync(path.join(dir, RUN_FILES.result), 'utf8'), /"message": "second"/);
+  assert.equal(readdirSync(dir).filter((n) => n.startsWith('.')), [], 'no temporary file is left');
 });
 
 test.run();

@@ -190,10 +190,14 @@ test('a sweep record in Redis that is not JSON, not an object or has no spec get
 
 test("a queue worker checks its trial thread's answer before it writes result.json or answers Redis: a bad or another trial's result is its error, named", () => {
   const where = { worker: 'w1', host: 'h', runDir: '/tmp/trial-3' };
-  const good = { trial: 3, finalScore: 12.5, curve: Float64Array.of(1, 2), seconds: 0.5 };
+  const good = { kind: 'trial', trial: 3, finalScore: 12.5, curve: Float64Array.of(1, 2), seconds: 0.5 };
   assert.equal(threadResult(good, 3, where), { trial: 3, finalScore: 12.5, curve: [1, 2], seconds: 0.5, ...where });
   for (const [out, why] of [
-    [undefined, /trial 3's thread returned a bad result: trial:/],
+    [undefined, /trial 3's thread returned a bad result: \(the answer\): expected object, got undefined$/],
+    // the answer is a TrialResult (protocol/messages.ts trialResultSchema), exactly: its kind, no field more
+    [{ ...good, kind: 'rollout' }, /bad result: kind: expected "trial", got "rollout"$/],
+    [(({ kind: _kind, ...rest }) => rest)(good), /bad result: kind: expected "trial", got undefined$/],
+    [{ ...good, extra: 1 }, /bad result: \(the answer\): unknown field 'extra'$/],
     [{ ...good, finalScore: '12.5' }, /bad result: finalScore:/],
     [{ ...good, finalScore: Number.NaN }, /bad result: finalScore:/],
     [{ ...good, curve: 'abc' }, /bad result: curve:/],
@@ -203,7 +207,7 @@ test("a queue worker checks its trial thread's answer before it writes result.js
     assert.throws(() => threadResult(out, 3, where), why, JSON.stringify(out));
   }
   // an inherited field is not an answer
-  assert.throws(() => threadResult(Object.create(good), 3, where), /bad result/);
+  assert.throws(() => threadResult(Object.create(good), 3, where), /bad result: kind: expected "trial", got undefined$/);
 });
 
 test("the follower checks a completed job's stored result against the job's task as a socket result is checked (validateTrial): a bad one is a named problem, not a crash", () => {

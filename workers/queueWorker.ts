@@ -13,18 +13,18 @@
  * then marked failed with its error. Shipped env modules run only with --allow-code or
  * --allow-module SHA256 (workers/envModules.ts), as for WebSocket workers.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { ownField } from '../base/plainData.js';
 import { formatMetric } from '../base/format.js';
 import { firstIssueText } from '../base/schemas.js';
-import { connectionOptions, jobDataSchema, jobResultSchema, QUEUE_NAME, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../protocol/queue.js';
+import { connectionOptions, jobDataSchema, QUEUE_NAME, threadTrialResultSchema, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../protocol/queue.js';
 import { redisErrorLogger } from './redisLog.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { RUNS_DIR, runPath, sweepDir, trialDir } from '../protocol/runFiles.js';
+import { writeFileAtomic } from '../core/atomicWrite.js';
 import { installShipped, type CodePolicy } from './envModules.js';
 import { TrialProgress } from './trialProgress.js';
 import type { TrialTask } from '../protocol/tasks.js';
@@ -55,22 +55,19 @@ export interface QueueWorkerOptions {
 }
 
 /**
- * A trial thread's answer as the job's result, checked as the submitter checks it (protocol/queue.ts
- * jobResultSchema) and for the trial it was given: a thread that broke its word is the worker's
- * error, named, and nothing is written or answered.
+ * A trial thread's answer as the job's result: parsed as the TrialResult it must be
+ * (protocol/queue.ts threadTrialResultSchema: trialResultSchema, which the job's result schema is
+ * built from, strict) and checked for the trial it was given. Only its own fields count (a
+ * structured clone keeps no inherited one). A thread that broke its word is the worker's error,
+ * naming the field, and nothing is written or answered.
  */
 export function threadResult(out: unknown, trial: number, where: Pick<TrialJobResult, 'worker' | 'host' | 'runDir'>): TrialJobResult {
-  const curve = ownField(out, 'curve');
-  const checked = jobResultSchema.safeParse({
-    trial: ownField(out, 'trial'),
-    finalScore: ownField(out, 'finalScore'),
-    curve: curve instanceof Float64Array ? Array.from(curve) : curve,
-    seconds: ownField(out, 'seconds'),
-    ...where,
-  });
-  if (!checked.success) throw new Error(`worker ${where.worker}: trial ${trial}'s thread returned a bad result: ${firstIssueText(checked.error)}`);
-  if (checked.data.trial !== trial) throw new Error(`worker ${where.worker}: trial ${trial}'s thread returned the result of trial ${checked.data.trial}`);
-  return checked.data;
+  const own: unknown = typeof out === 'object' && out !== null ? Object.fromEntries(Object.entries(out)) : out;
+  const checked = threadTrialResultSchema.safeParse(own);
+  if (!checked.success) throw new Error(`worker ${where.worker}: trial ${trial}'s thread returned a bad result: ${firstIssueText(checked.error, { input: own, whole: '(the answer)' })}`);
+  const { kind: _kind, curve, ...result } = checked.data;
+  if (result.trial !== trial) throw new Error(`worker ${where.worker}: trial ${trial}'s thread returned the result of trial ${result.trial}`);
+  return { ...result, curve: Array.from(curve), ...where };
 }
 
 /** Runs trial jobs until `signal` aborts (or SIGINT/SIGTERM); returns how many trials it completed. */
@@ -119,7 +116,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<number> 
     }
     const result = threadResult(out, task.trial, { worker: me, host, runDir });
     mkdirSync(runDir, { recursive: true });
-    writeFileSync(runPath(runDir, 'result'), JSON.stringify({ sweepId: data.sweepId, overrides: data.overrides, attempt: job.attemptsMade + 1, ...result }, null, 2) + '\n');
+    await writeFileAtomic(runPath(runDir, 'result'), JSON.stringify({ sweepId: data.sweepId, overrides: data.overrides, attempt: job.attemptsMade + 1, ...result }, null, 2) + '\n');
     log(`trial ${task.trial} of sweep ${data.sweepId}: final score ${formatMetric(result.finalScore)} in ${result.seconds.toFixed(1)} s`);
     done++;
     return result;
