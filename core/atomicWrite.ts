@@ -3,8 +3,9 @@
  * content goes to a temporary name beside it (unique: pid and random bytes, so two processes or
  * two writes in one never share it), is flushed to disk (fsync), and is renamed into place. One
  * rule for checkpoints (core/checkpoint.ts), shipped env modules (workers/envModules.ts), the
- * cached MNIST classifier (generative/lenet.ts) and a generative run's grids and summary
- * (generative/train.ts, drivers/eval.ts). No tfjs: a rollout thread may use it.
+ * cached MNIST classifier (generative/lenet.ts), a generative run's grids and summary
+ * (generative/train.ts, drivers/eval.ts) and a sweep's trials.json (drivers/trials.ts). No tfjs: a
+ * rollout thread may use it.
  */
 import { promises as fs, closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
