@@ -18,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { discountedReturns, standardizeAdvantages } from './rollout.js';
-import { checkBoolean, checkNumber } from '../base/configCheck.js';
+import { checkBoolean, checkNumber, DISCOUNT, POSITIVE, POSITIVE_INTEGER } from '../base/configCheck.js';
 import type { TensorMap } from '../core/tensors.js';
 import { pgEvaluator, policyEnvSizes, runEpisodes, type EpisodeBatch, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
 import { PolicyGradientLearner, resolvePgConfig, type PgLearnerConfig } from './pgLearner.js';
@@ -66,12 +66,12 @@ export const REINFORCE_DEFAULTS: Readonly<ReinforceConfig> = Object.freeze({
 export function resolveReinforceConfig(config: unknown): ReinforceConfig {
   const A = 'REINFORCE';
   const { pg, fields: c } = resolvePgConfig(A, config, REINFORCE_DEFAULTS);
-  checkNumber(A, 'learningRate', c.learningRate, { min: 0, minExclusive: true });
+  checkNumber(A, 'learningRate', c.learningRate, POSITIVE);
   checkBoolean(A, 'baseline', c.baseline);
-  checkNumber(A, 'valueLearningRate', c.valueLearningRate, { min: 0, minExclusive: true });
-  checkNumber(A, 'gamma', c.gamma, { min: 0, max: 1 });
+  checkNumber(A, 'valueLearningRate', c.valueLearningRate, POSITIVE);
+  checkNumber(A, 'gamma', c.gamma, DISCOUNT);
   checkBoolean(A, 'gammaT', c.gammaT);
-  checkNumber(A, 'episodesPerUpdate', c.episodesPerUpdate, { min: 1, integer: true });
+  checkNumber(A, 'episodesPerUpdate', c.episodesPerUpdate, POSITIVE_INTEGER);
   checkBoolean(A, 'normalizeAdvantages', c.normalizeAdvantages);
   checkNumber(A, 'entCoef', c.entCoef, { min: 0 });
   return { ...pg, learningRate: c.learningRate, baseline: c.baseline, valueLearningRate: c.valueLearningRate, gamma: c.gamma, gammaT: c.gammaT, episodesPerUpdate: c.episodesPerUpdate, normalizeAdvantages: c.normalizeAdvantages, entCoef: c.entCoef };

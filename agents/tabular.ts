@@ -8,7 +8,7 @@
 import type { Env } from '../envs/index.js';
 import { Discrete } from '../envs/index.js';
 import { Rng } from '../base/rng.js';
-import { checkNumber, checkSeedField, configFields } from '../base/configCheck.js';
+import { checkNumber, checkSeedField, configFields, DISCOUNT, POSITIVE_INTEGER } from '../base/configCheck.js';
 import type { Learner, MetricsCallback, VersionedParams } from './types.js';
 import type { Metrics } from '../base/metrics.js';
 import { evaluatePolicyOn } from './evaluate.js';
@@ -41,7 +41,7 @@ export const TABULAR_DEFAULTS: Readonly<TabularConfig> = Object.freeze({ alpha: 
 export function resolveTabularConfig(agent: string, config: unknown): TabularConfig {
   const { alpha, gamma, epsilon, initialQ, seed } = configFields(agent, config, TABULAR_DEFAULTS);
   checkNumber(agent, 'alpha', alpha, { min: 0, max: 1, minExclusive: true });
-  checkNumber(agent, 'gamma', gamma, { min: 0, max: 1 });
+  checkNumber(agent, 'gamma', gamma, DISCOUNT);
   checkNumber(agent, 'epsilon', epsilon, { min: 0, max: 1 });
   checkNumber(agent, 'initialQ', initialQ);
   checkSeedField(agent, 'seed', seed);
@@ -143,8 +143,8 @@ export class TabularAgent implements Learner<TabularTransition, QParams> {
     config: Partial<TabularConfig> = {},
   ) {
     const c = resolveTabularConfig(name, config);
-    checkNumber(name, 'numStates', numStates, { min: 1, integer: true });
-    checkNumber(name, 'numActions', numActions, { min: 1, integer: true });
+    checkNumber(name, 'numStates', numStates, POSITIVE_INTEGER);
+    checkNumber(name, 'numActions', numActions, POSITIVE_INTEGER);
     this.config = Object.freeze(c);
     this.params = { q: new Float64Array(numStates * numActions).fill(c.initialQ), numStates, numActions };
     this.rng = new Rng(c.seed);

@@ -35,7 +35,7 @@ import { writeFileAtomic } from '../core/atomicWrite.js';
 import { checkData, fusedAdamStateSchema, optimizerSlotsSchema } from '../core/stateFile.js';
 import { count, rngStateSchema } from '../base/schemas.js';
 import { Rng, type RngState } from '../base/rng.js';
-import { checkChoice, checkLayerSizes, checkNumber, configFields } from '../base/configCheck.js';
+import { checkChoice, checkLayerSizes, checkNumber, configFields, POSITIVE, POSITIVE_INTEGER } from '../base/configCheck.js';
 import type { GenerativeLearner, ImageBatch, Phase } from './types.js';
 import type { Metrics } from '../base/metrics.js';
 import type { PixelScale } from './mnist.js';
@@ -77,20 +77,20 @@ export function resolveVaeConfig(config: unknown = {}): VaeConfig {
   const O = 'VAE';
   const c = configFields(O, config, VAE_DEFAULTS);
   checkChoice(O, 'architecture', c.architecture, ['mlp', 'conv'] as const);
-  checkNumber(O, 'latentDim', c.latentDim, { min: 1, integer: true });
+  checkNumber(O, 'latentDim', c.latentDim, POSITIVE_INTEGER);
   let hidden: VaeConfig['hidden'];
   if (Array.isArray(c.hidden)) {
     checkLayerSizes(O, 'hidden', c.hidden);
     hidden = [...c.hidden];
   } else {
-    checkNumber(O, 'hidden', c.hidden, { min: 1, integer: true });
+    checkNumber(O, 'hidden', c.hidden, POSITIVE_INTEGER);
     hidden = c.hidden;
   }
   checkLayerSizes(O, 'convFilters', c.convFilters);
   const [f1, f2, ...more] = c.convFilters;
   if (f1 === undefined || f2 === undefined || more.length > 0) throw new RangeError(`VAE config: 'convFilters' must list 2 filter counts, got ${JSON.stringify(c.convFilters)}`);
-  checkNumber(O, 'learningRate', c.learningRate, { min: 0, minExclusive: true });
-  checkNumber(O, 'batchSize', c.batchSize, { min: 1, integer: true });
+  checkNumber(O, 'learningRate', c.learningRate, POSITIVE);
+  checkNumber(O, 'batchSize', c.batchSize, POSITIVE_INTEGER);
   return { architecture: c.architecture, latentDim: c.latentDim, hidden, convFilters: [f1, f2], learningRate: c.learningRate, batchSize: c.batchSize };
 }
 
