@@ -19,6 +19,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { RolloutBuffer, standardizeAdvantages } from './rollout.js';
 import { checkBoolean, checkNumber, DISCOUNT, POSITIVE, POSITIVE_INTEGER } from '../base/configCheck.js';
+import { ENTROPY, POLICY_LOSS, VALUE_LOSS } from './metricNames.js';
 import type { TensorMap } from '../core/tensors.js';
 import { pgEvaluator, policyEnvSizes, runOnPolicy, type StepRollout, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
 import { PolicyGradientLearner, resolvePgConfig, type PgLearnerConfig } from './pgLearner.js';
@@ -138,7 +139,7 @@ export class A2cLearner extends PolicyGradientLearner<A2cBatch, A2cConfig> imple
       const valueLoss = tf.mean(tf.squaredDifference(tf.tensor1d(b.returns.subarray(0, b.size)), this.nets.values(obs))) as tf.Scalar; // mean (R − V)²
       const entropy = tf.mean(h) as tf.Scalar;
       const loss = tf.sub(tf.add(policyLoss, tf.mul(vfCoef, valueLoss)), tf.mul(entCoef, entropy)) as tf.Scalar;
-      return { loss, report: { 'losses/policy_loss': policyLoss, 'losses/value_loss': valueLoss, 'losses/entropy': entropy } };
+      return { loss, report: { [POLICY_LOSS]: policyLoss, [VALUE_LOSS]: valueLoss, [ENTROPY]: entropy } };
     });
   }
 }

@@ -16,6 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkBoolean, checkNumber, DISCOUNT, POSITIVE, POSITIVE_INTEGER } from '../base/configCheck.js';
+import { ENTROPY, POLICY_LOSS, VALUE_LOSS } from './metricNames.js';
 import type { TensorMap } from '../core/tensors.js';
 import { pgEvaluator, policyEnvSizes, runOnPolicy, type StepRollout, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
 import { PolicyGradientLearner, resolvePgConfig, type PgLearnerConfig } from './pgLearner.js';
@@ -122,7 +123,7 @@ export class ActorCriticLearner extends PolicyGradientLearner<AcBatch, ActorCrit
         const actorLoss = tf.neg(tf.mean(tf.mul(tf.mul(tf.tensor1d(b.discounts.subarray(0, b.size)), tdError), logProb))) as tf.Scalar; // −λ δ log π
         const entropy = tf.mean(h) as tf.Scalar;
         const loss = tf.sub(tf.add(actorLoss, criticLoss), tf.mul(entCoef, entropy)) as tf.Scalar;
-        return { loss, report: { 'losses/policy_loss': actorLoss, 'losses/value_loss': criticLoss, 'losses/entropy': entropy } };
+        return { loss, report: { [POLICY_LOSS]: actorLoss, [VALUE_LOSS]: criticLoss, [ENTROPY]: entropy } };
       });
     } finally {
       tf.dispose([tdTarget, tdError]);

@@ -19,6 +19,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { discountedReturns, standardizeAdvantages } from './rollout.js';
 import { checkBoolean, checkNumber, DISCOUNT, POSITIVE, POSITIVE_INTEGER } from '../base/configCheck.js';
+import { ENTROPY, POLICY_LOSS, VALUE_LOSS } from './metricNames.js';
 import type { TensorMap } from '../core/tensors.js';
 import { pgEvaluator, policyEnvSizes, runEpisodes, type EpisodeBatch, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
 import { PolicyGradientLearner, resolvePgConfig, type PgLearnerConfig } from './pgLearner.js';
@@ -125,7 +126,7 @@ export class ReinforceLearner extends PolicyGradientLearner<EpisodeBatch, Reinfo
       const entropy = tf.mean(h) as tf.Scalar;
       const valueLoss = withValue ? (tf.mul(0.5, tf.mean(tf.squaredDifference(tf.tensor1d(returns), this.nets.values(obs)))) as tf.Scalar) : tf.scalar(0); // ½ mean (G − V)²
       const loss = tf.sub(tf.add(policyLoss, valueLoss), tf.mul(entCoef, entropy)) as tf.Scalar;
-      return { loss, report: { 'losses/policy_loss': policyLoss, 'losses/value_loss': valueLoss, 'losses/entropy': entropy } };
+      return { loss, report: { [POLICY_LOSS]: policyLoss, [VALUE_LOSS]: valueLoss, [ENTROPY]: entropy } };
     });
   }
 }
