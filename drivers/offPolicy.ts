@@ -45,6 +45,7 @@ import { EMPTY_ROUND, InlineLearner, LearnerLost, ProcessLearner, WarmStartLearn
 import { greedyEvaluationText, type MetricsMark, type RlRunContext, type RunOutcome } from './context.js';
 import { checkedRollout } from './validate.js';
 import { loadDqnRunState } from './runState.js';
+import { agentConfigOf } from './spec.js';
 import { runPath } from '../protocol/runFiles.js';
 
 /** What a DQN run's checkpoint holds (besides the model files); read back through drivers/runState.ts `loadDqnRunState`, which checks it. */
@@ -110,7 +111,7 @@ interface DqnSetup {
 /** A DQN spec's resolved config and its env's sizes (a clear error for a config or env DQN cannot take). */
 function dqnSetup(ctx: RlRunContext): DqnSetup {
   const spec = ctx.spec;
-  const config = resolveDqnConfig({ seed: spec.seed, ...spec.agent.config });
+  const config = resolveDqnConfig(agentConfigOf(spec));
   if (!config.fused) throw new RangeError(`spec.agent.config.fused: distributed DQN trains on the fused path; set it to true (the default)`);
   return { config, ...dqnEnvSizes(ctx.envRef.id, ctx.envRef.kwargs) };
 }

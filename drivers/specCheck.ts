@@ -11,7 +11,7 @@ import { RL_AGENTS } from '../agents/registry.js';
 import type { ConfigResolver } from '../agents/algos.js';
 import { GENERATIVE_MODELS } from '../generative/models.js';
 import { MNIST_SIDE } from '../generative/kinds.js';
-import { expandGenerativeSweep, expandSweep, SpecError, SPEC_LIMITS, type ExperimentSpec, type GenerativeSpec, type Trial } from './spec.js';
+import { agentConfigOf, expandGenerativeSweep, expandSweep, SpecError, SPEC_LIMITS, type ExperimentSpec, type GenerativeSpec, type Trial } from './spec.js';
 import { generativeScoreMetric } from './generative.js';
 import { errorMessage } from '../base/plainData.js';
 import { CLASSIFIER_SCORE, TEST_ELBO } from '../agents/metricNames.js';
@@ -93,7 +93,7 @@ export function configProblems(spec: ExperimentSpec): string[] {
   // each algorithm's or model's own resolver, from its registry entry (agents/registry.ts, generative/models.ts)
   const [where, resolve, config]: [string, ConfigResolver, Record<string, unknown>] =
     spec.agent !== undefined
-      ? ['spec.agent.config', RL_AGENTS[spec.agent.algo].resolve, { seed: spec.seed, ...spec.agent.config }]
+      ? ['spec.agent.config', RL_AGENTS[spec.agent.algo].resolve, agentConfigOf(spec)]
       : ['spec.model.config', GENERATIVE_MODELS[spec.model.kind].resolve, spec.model.config];
   let resolved: object;
   try {

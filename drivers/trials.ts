@@ -9,7 +9,7 @@
  */
 import { writeFileAtomic } from '../core/atomicWrite.js';
 import { runPath, trialDir } from '../protocol/runFiles.js';
-import { expandGenerativeSweep, expandRlSweep, type ExperimentSpec, type GenerativeSpec, type RlSpec, type Trial } from './spec.js';
+import { agentConfigOf, expandGenerativeSweep, expandRlSweep, type ExperimentSpec, type GenerativeSpec, type RlSpec, type Trial } from './spec.js';
 import { GENERATIVE_EPOCHS, TABULAR_EPISODES, type EnvRef, type GenerativeTrialTask, type RlTrialTask, type TrialTask } from '../protocol/tasks.js';
 import type { TrialMetricNames } from '../protocol/messages.js';
 import { classifierEvaluation, generativeScoreMetric } from './generative.js';
@@ -41,7 +41,7 @@ export function rlTrialTask(runId: string, env: EnvRef, trial: Trial<RlSpec>): R
     trial: trial.index,
     env: { ...env, kwargs: spec.env.kwargs },
     algo: spec.agent.algo,
-    config: { seed: spec.seed, ...spec.agent.config },
+    config: agentConfigOf(spec),
     episodes: spec.budget.episodes ?? TABULAR_EPISODES,
     evalEpisodes: spec.eval.finalEpisodes,
   };
