@@ -8,9 +8,9 @@
  * follower rebuilds the run directory (metrics, trials.json) from what Redis holds. Trials of
  * agents and of generative models alike (protocol/tasks.ts TrialTask).
  */
-import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { runPath } from '../protocol/runFiles.js';
+import { sha256Hex } from '../core/sha256.js';
 import { Queue, type Job } from 'bullmq';
 import { withSource } from '../workers/envModules.js';
 import type { TrialStatus } from '../protocol/messages.js';
@@ -73,7 +73,7 @@ function storedSpec(spec: ExperimentSpec): ExperimentSpec {
 
 /** A sweep's id: its name and a hash of its spec, so submitting the same spec again finds the same jobs. */
 export function sweepIdOf(spec: ExperimentSpec): string {
-  return `${spec.name}-${createHash('sha256').update(canonicalJson(storedSpec(spec))).digest('hex').slice(0, 12)}`;
+  return `${spec.name}-${sha256Hex(canonicalJson(storedSpec(spec))).slice(0, 12)}`;
 }
 
 /** The job id of a sweep's trial (BullMQ ids may not contain ':'). */
