@@ -95,6 +95,15 @@ export function finalMetricOf(evalMetric: string): string {
   return FINAL_PREFIX + evalMetric.slice(EVAL_PREFIX.length);
 }
 
+/**
+ * A metric's name without its namespace, as a terminal line shows it (`losses/g_loss` → `g_loss`,
+ * `charts/steps_per_s` → `steps_per_s`): the generative training loop's log lines and a
+ * generative run's progress line.
+ */
+export function shortMetricName(name: string): string {
+  return name.replace(/^[a-z]+\//, '');
+}
+
 /** What a sweep's per-trial metric names start with (`trial/<index>/<metric>`). */
 export const TRIAL_PREFIX = 'trial/';
 

@@ -24,7 +24,7 @@ import type { Metrics } from '../base/metrics.js';
 import { scoreMetric, scoreOf, type ScoreMetric } from '../generative/score.js';
 import { median } from '../base/stats.js';
 import { formatMetric } from '../base/format.js';
-import { DATA_PARALLEL_STEPS_PER_S, EVAL_PREFIX, GRADIENT_THREADS_USED, LEARNER_ALONE_STEPS_PER_S } from '../agents/metricNames.js';
+import { DATA_PARALLEL_STEPS_PER_S, EVAL_PREFIX, GRADIENT_THREADS_USED, LEARNER_ALONE_STEPS_PER_S, shortMetricName } from '../agents/metricNames.js';
 import { GENERATIVE_EPOCHS, type GradientTask } from '../protocol/tasks.js';
 import type { GenerativeSpec, GradientMode } from './spec.js';
 import type { GenerativeRunContext, MetricsMark, RunOutcome, TaskScheduler } from './context.js';
@@ -185,7 +185,7 @@ export async function runGenerative(ctx: GenerativeRunContext, resume?: Generati
     onMetrics: (m, step) => {
       ctx.metrics.write(step, m);
       last = { ...last, ...m };
-      ctx.progress(step, epochs * perEpoch, Object.fromEntries(Object.entries(last).map(([k, v]) => [k.replace(/^[a-z]+\//, ''), v])));
+      ctx.progress(step, epochs * perEpoch, Object.fromEntries(Object.entries(last).map(([k, v]) => [shortMetricName(k), v])));
     },
   };
   if (model.batchSize !== undefined) opts.batchSize = model.batchSize;

@@ -29,7 +29,7 @@ import { loadOrTrainClassifier, type Classifier } from './lenet.js';
 import type { GenerativeLearner, ImageBatch } from './types.js';
 import type { Metrics } from '../base/metrics.js';
 import { GENERATIVE_FILES, MNIST_CLASSES } from './kinds.js';
-import { CLASSIFIER_SCORE, FRECHET_DISTANCE, MIN_CLASS_FRACTION, STEPS_PER_S, TEST_NEG_ELBO } from '../agents/metricNames.js';
+import { CLASSIFIER_SCORE, FRECHET_DISTANCE, MIN_CLASS_FRACTION, shortMetricName, STEPS_PER_S, TEST_NEG_ELBO } from '../agents/metricNames.js';
 
 export interface TrainGenerativeOptions {
   /** Registry kind: 'vae', 'vae-conv', 'gan', 'wgan', 'wgan-gp', … (kinds.ts). */
@@ -133,7 +133,7 @@ const testStatsCache = new Map<string, FeatureStats>();
 
 function short(metrics: Metrics): string {
   return Object.entries(metrics)
-    .map(([k, v]) => `${k.replace(/^[a-z]+\//, '')} ${formatMetric(v)}`)
+    .map(([k, v]) => `${shortMetricName(k)} ${formatMetric(v)}`)
     .join(' ');
 }
 
