@@ -14,7 +14,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CALIBRATION, dataParallelStep, gradientStep, shardBatch, latestGenerativeCheckpoint, type GradientChoice, type TrainStep } from '../drivers/generative.js';
+import { CALIBRATION_ITERATIONS, dataParallelStep, gradientStep, shardBatch, latestGenerativeCheckpoint, type GradientChoice, type TrainStep } from '../drivers/generative.js';
 import { Scheduler } from '../coordinator/scheduler.js';
 import { InlineExecutor, ThreadPoolExecutor } from '../coordinator/executors.js';
 import { makeGenerativeLearner } from '../generative/models.js';
@@ -137,7 +137,7 @@ test("'auto' alternates its first iterations between the two paths, order flippi
     const t = performance.now();
     while (performance.now() - t < ms);
   };
-  const calibrating = 2 * (CALIBRATION.warmup + CALIBRATION.timed);
+  const calibrating = CALIBRATION_ITERATIONS;
   for (const [dpMs, aloneMs, threadsUsed] of [[1, 8, 2], [8, 1, 0]] as const) {
     const calls: string[] = [];
     const fake = (name: string, ms: number): TrainStep => async () => {
@@ -174,7 +174,7 @@ test("an 'auto' run on 2 real gradient threads records both rates and a choice t
   const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-dpauto-'));
   try {
     const stepsPerEpoch = 10;
-    const calibrating = 2 * (CALIBRATION.warmup + CALIBRATION.timed);
+    const calibrating = CALIBRATION_ITERATIONS;
     const phases = makeGenerativeLearner('gan', TINY_GAN, 0).schedule().length;
     const spec = { name: 'dpauto', model: { kind: 'gan', config: TINY_GAN, batchSize: 32 }, budget: { epochs: 3, stepsPerEpoch }, workers: { rollout: 0, gradient: 2, learner: { process: false } }, eval: { interval: 0 } };
     const quiet = { runsDir, progressOut: null, handleSignals: false } as const;
