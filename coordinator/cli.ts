@@ -245,7 +245,7 @@ async function main(argv: string[]): Promise<void> {
     case 'worker': {
       const allowed = values['allow-module'] ?? [];
       const notHex = allowed.find((h) => !SHA256_HEX.test(h));
-      if (notHex !== undefined) throw new UsageError(`--allow-module needs a sha256 in hex (64 characters 0-9a-f), got '${notHex}'`);
+      if (notHex !== undefined) throw new UsageError(`--allow-module needs ${SHA256_HEX.rule}, got '${notHex}'`);
       if (values.queue !== undefined) {
         if (values.connect !== undefined) throw new UsageError('a worker serves either a run (--connect) or a queue (--queue), not both');
         const { runQueueWorker } = await import('../workers/queueWorker.js');

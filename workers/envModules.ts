@@ -56,7 +56,7 @@ export function ensureModule(ref: ModuleRef): Promise<void> {
 
 /** Throws unless the ref's hash and file name follow protocol/tasks.ts's SHA256_HEX and MODULE_FILENAME. */
 function checkRef(ref: ModuleRef): void {
-  if (!SHA256_HEX.test(ref.hash)) throw new Error(`env module: bad content hash '${ref.hash}'`);
+  if (!SHA256_HEX.test(ref.hash)) throw new Error(`env module: bad content hash '${ref.hash}' (${SHA256_HEX.rule})`);
   if (!MODULE_FILENAME.test(ref.filename)) throw new Error(`env module: bad file name '${ref.filename}' (${MODULE_FILENAME.rule})`);
 }
 
