@@ -106,6 +106,18 @@ export function negElboLoss(x: tf.Tensor2D, logits: tf.Tensor2D, mu: tf.Tensor2D
   return { loss: tf.add(recon, kl) as tf.Scalar, recon, kl };
 }
 
+/**
+ * The reparameterisation trick on an encoder's output `h` = [μ | log σ²] (n × 2·latentDim):
+ * z = μ + σ ⊙ ε with σ = exp(½ log σ²), differentiable in μ and log σ² (call inside tf.tidy / a
+ * gradient closure). What the conv VAE's loss samples z by, and bench/core.ts's reference VAE step.
+ */
+export function reparameterise(h: tf.Tensor2D, eps: tf.Tensor2D, latentDim: number): { mu: tf.Tensor2D; logVar: tf.Tensor2D; z: tf.Tensor2D } {
+  const n = h.shape[0];
+  const mu = tf.slice(h, [0, 0], [n, latentDim]);
+  const logVar = tf.slice(h, [0, latentDim], [n, latentDim]);
+  return { mu, logVar, z: tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logVar)), eps)) };
+}
+
 /** The conv variant's encoder and decoder (decoder output: logits, or probabilities with `sigmoidOutput`). */
 export function buildConvVae(latentDim: number, rng: Rng, sigmoidOutput = false, filters: readonly [number, number] = [32, 64]): { encoder: tf.Sequential; decoder: tf.Sequential } {
   const [f1, f2] = filters;
@@ -187,13 +199,9 @@ export class Vae implements GenerativeLearner {
   }
 
   /** −ELBO of the conv model as a tfjs scalar (call inside tidy / variableGrads). */
-  private convLoss(x: tf.Tensor, eps: tf.Tensor, n: number): { loss: tf.Scalar; recon: tf.Scalar; kl: tf.Scalar } {
-    const L = this.latentDim;
+  private convLoss(x: tf.Tensor, eps: tf.Tensor2D, n: number): { loss: tf.Scalar; recon: tf.Scalar; kl: tf.Scalar } {
     const h = this.encoder.apply(tf.reshape(x, [n, MNIST_SIDE, MNIST_SIDE, 1])) as tf.Tensor2D;
-    const mu = tf.slice(h, [0, 0], [n, L]);
-    const logVar = tf.slice(h, [0, L], [n, L]);
-    // reparameterisation: z = μ + σ ⊙ ε
-    const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logVar)), eps));
+    const { mu, logVar, z } = reparameterise(h, eps, this.latentDim);
     const logits = tf.reshape(this.decoder.apply(z) as tf.Tensor, [n, MNIST_PIXELS]) as tf.Tensor2D;
     return negElboLoss(tf.reshape(x, [n, MNIST_PIXELS]) as tf.Tensor2D, logits, mu, logVar);
   }
