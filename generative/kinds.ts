@@ -62,3 +62,8 @@ export const GENERATIVE_FILES = {
    */
   generator: 'generator',
 } as const;
+
+/** The name of epoch `epoch`'s sample grid in GENERATIVE_FILES.samples: `epoch-NNN.png`. */
+export function epochSamplesName(epoch: number): string {
+  return `epoch-${String(epoch).padStart(3, '0')}.png`;
+}
