@@ -14,10 +14,10 @@ import { isTabular, TABULAR_ALGOS, type RlAlgo } from '../agents/algos.js';
 import { GENERATIVE_KINDS, isGenerativeKind } from '../generative/kinds.js';
 import { errorCode, errorMessage } from '../base/plainData.js';
 
-/** The RL algorithms `nnlab train` runs: DQN (as a spec with no threads) and the tabular agents (drivers/train.ts). */
 /** The port `nnlab run` and `nnlab sweep` listen on without --port (the dashboard's and remote workers'). */
 const DEFAULT_PORT = 7070;
 
+/** The RL algorithms `nnlab train` runs: DQN (as a spec with no threads) and the tabular agents (drivers/train.ts). */
 const TRAIN_ALGOS: readonly RlAlgo[] = ['dqn', ...TABULAR_ALGOS];
 
 const HELP = `nnlab ${version} — a reinforcement-learning and generative-model lab on TensorFlow.js
