@@ -18,7 +18,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { RolloutBuffer, standardizeAdvantages } from './rollout.js';
-import { checkBoolean, checkNumber } from '../base/configCheck.js';
+import { checkBoolean, checkNumber, DISCOUNT, POSITIVE, POSITIVE_INTEGER } from '../base/configCheck.js';
+import { ENTROPY, POLICY_LOSS, VALUE_LOSS } from './metricNames.js';
 import type { TensorMap } from '../core/tensors.js';
 import { pgEvaluator, policyEnvSizes, runOnPolicy, type StepRollout, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
 import { PolicyGradientLearner, resolvePgConfig, type PgLearnerConfig } from './pgLearner.js';
@@ -69,10 +70,10 @@ export const A2C_DEFAULTS: Readonly<A2cConfig> = Object.freeze({
 export function resolveA2cConfig(config: unknown): A2cConfig {
   const A = 'A2C';
   const { pg, fields: c } = resolvePgConfig(A, config, A2C_DEFAULTS);
-  checkNumber(A, 'learningRate', c.learningRate, { min: 0, minExclusive: true });
-  checkNumber(A, 'numEnvs', c.numEnvs, { min: 1, integer: true });
-  checkNumber(A, 'numSteps', c.numSteps, { min: 1, integer: true });
-  checkNumber(A, 'gamma', c.gamma, { min: 0, max: 1 });
+  checkNumber(A, 'learningRate', c.learningRate, POSITIVE);
+  checkNumber(A, 'numEnvs', c.numEnvs, POSITIVE_INTEGER);
+  checkNumber(A, 'numSteps', c.numSteps, POSITIVE_INTEGER);
+  checkNumber(A, 'gamma', c.gamma, DISCOUNT);
   checkNumber(A, 'gaeLambda', c.gaeLambda, { min: 0, max: 1 });
   checkNumber(A, 'entCoef', c.entCoef, { min: 0 });
   checkNumber(A, 'vfCoef', c.vfCoef, { min: 0 });
@@ -138,7 +139,7 @@ export class A2cLearner extends PolicyGradientLearner<A2cBatch, A2cConfig> imple
       const valueLoss = tf.mean(tf.squaredDifference(tf.tensor1d(b.returns.subarray(0, b.size)), this.nets.values(obs))) as tf.Scalar; // mean (R − V)²
       const entropy = tf.mean(h) as tf.Scalar;
       const loss = tf.sub(tf.add(policyLoss, tf.mul(vfCoef, valueLoss)), tf.mul(entCoef, entropy)) as tf.Scalar;
-      return { loss, report: { 'losses/policy_loss': policyLoss, 'losses/value_loss': valueLoss, 'losses/entropy': entropy } };
+      return { loss, report: { [POLICY_LOSS]: policyLoss, [VALUE_LOSS]: valueLoss, [ENTROPY]: entropy } };
     });
   }
 }

@@ -15,7 +15,8 @@
  * with two optimisers, step sizes α (actorLr) and β (criticLr).
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkBoolean, checkNumber } from '../base/configCheck.js';
+import { checkBoolean, checkNumber, DISCOUNT, POSITIVE, POSITIVE_INTEGER } from '../base/configCheck.js';
+import { ENTROPY, POLICY_LOSS, VALUE_LOSS } from './metricNames.js';
 import type { TensorMap } from '../core/tensors.js';
 import { pgEvaluator, policyEnvSizes, runOnPolicy, type StepRollout, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
 import { PolicyGradientLearner, resolvePgConfig, type PgLearnerConfig } from './pgLearner.js';
@@ -57,11 +58,11 @@ export const ACTOR_CRITIC_DEFAULTS: Readonly<ActorCriticConfig> = Object.freeze(
 export function resolveActorCriticConfig(config: unknown): ActorCriticConfig {
   const A = 'ActorCritic';
   const { pg, fields: c } = resolvePgConfig(A, config, ACTOR_CRITIC_DEFAULTS);
-  checkNumber(A, 'actorLr', c.actorLr, { min: 0, minExclusive: true });
-  checkNumber(A, 'criticLr', c.criticLr, { min: 0, minExclusive: true });
-  checkNumber(A, 'gamma', c.gamma, { min: 0, max: 1 });
+  checkNumber(A, 'actorLr', c.actorLr, POSITIVE);
+  checkNumber(A, 'criticLr', c.criticLr, POSITIVE);
+  checkNumber(A, 'gamma', c.gamma, DISCOUNT);
   checkBoolean(A, 'discountI', c.discountI);
-  checkNumber(A, 'numEnvs', c.numEnvs, { min: 1, integer: true });
+  checkNumber(A, 'numEnvs', c.numEnvs, POSITIVE_INTEGER);
   checkNumber(A, 'entCoef', c.entCoef, { min: 0 });
   return { ...pg, actorLr: c.actorLr, criticLr: c.criticLr, gamma: c.gamma, discountI: c.discountI, numEnvs: c.numEnvs, entCoef: c.entCoef };
 }
@@ -122,7 +123,7 @@ export class ActorCriticLearner extends PolicyGradientLearner<AcBatch, ActorCrit
         const actorLoss = tf.neg(tf.mean(tf.mul(tf.mul(tf.tensor1d(b.discounts.subarray(0, b.size)), tdError), logProb))) as tf.Scalar; // −λ δ log π
         const entropy = tf.mean(h) as tf.Scalar;
         const loss = tf.sub(tf.add(actorLoss, criticLoss), tf.mul(entCoef, entropy)) as tf.Scalar;
-        return { loss, report: { 'losses/policy_loss': actorLoss, 'losses/value_loss': criticLoss, 'losses/entropy': entropy } };
+        return { loss, report: { [POLICY_LOSS]: actorLoss, [VALUE_LOSS]: criticLoss, [ENTROPY]: entropy } };
       });
     } finally {
       tf.dispose([tdTarget, tdError]);

@@ -3,7 +3,7 @@
  * from dqn.ts because they are tfjs-free: the learner process (workers/dqnLearnerHost.ts) checks the
  * config of its init with the same rule as a spec's.
  */
-import { checkBoolean, checkChoice, checkLayerSizes, checkMaxGradNorm, checkNumber, checkSeedField, configFields } from '../base/configCheck.js';
+import { checkBoolean, checkChoice, checkLayerSizes, checkMaxGradNorm, checkNumber, checkSeedField, configFields, DISCOUNT, POSITIVE, POSITIVE_INTEGER } from '../base/configCheck.js';
 import { HIDDEN_ACTIVATIONS, type HiddenActivation } from '../core/activation.js';
 import type { DqnExploration } from './types.js';
 
@@ -76,14 +76,13 @@ export function resolveDqnConfig(config: unknown): DqnConfig {
   const c = configFields(O, config, DQN_DEFAULTS);
   checkLayerSizes(O, 'hidden', c.hidden);
   checkChoice(O, 'activation', c.activation, HIDDEN_ACTIVATIONS);
-  checkNumber(O, 'learningRate', c.learningRate, { min: 0, minExclusive: true });
-  checkNumber(O, 'gamma', c.gamma, { min: 0, max: 1 });
-  const positive = { min: 1, integer: true };
-  checkNumber(O, 'batchSize', c.batchSize, positive);
-  checkNumber(O, 'bufferSize', c.bufferSize, positive);
-  checkNumber(O, 'trainFrequency', c.trainFrequency, positive);
-  checkNumber(O, 'gradientSteps', c.gradientSteps, positive);
-  checkNumber(O, 'targetUpdateInterval', c.targetUpdateInterval, positive);
+  checkNumber(O, 'learningRate', c.learningRate, POSITIVE);
+  checkNumber(O, 'gamma', c.gamma, DISCOUNT);
+  checkNumber(O, 'batchSize', c.batchSize, POSITIVE_INTEGER);
+  checkNumber(O, 'bufferSize', c.bufferSize, POSITIVE_INTEGER);
+  checkNumber(O, 'trainFrequency', c.trainFrequency, POSITIVE_INTEGER);
+  checkNumber(O, 'gradientSteps', c.gradientSteps, POSITIVE_INTEGER);
+  checkNumber(O, 'targetUpdateInterval', c.targetUpdateInterval, POSITIVE_INTEGER);
   checkNumber(O, 'learningStarts', c.learningStarts, { min: 0, integer: true });
   checkNumber(O, 'tau', c.tau, { min: 0, max: 1, minExclusive: true });
   const unit = { min: 0, max: 1 };

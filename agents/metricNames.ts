@@ -26,6 +26,23 @@ export const LOSS_PREFIX = 'losses/';
 /** The mean TD loss of DQN's gradient steps since the last point. */
 export const TD_LOSS = 'losses/td_loss';
 
+/**
+ * The policy-gradient agents' losses (REINFORCE, A2C, Actor-Critic), each update's: the policy's
+ * (actor's) loss, the value function's (baseline's or critic's; 0 without one) and the policy's
+ * mean entropy.
+ */
+export const POLICY_LOSS = 'losses/policy_loss';
+export const VALUE_LOSS = 'losses/value_loss';
+export const ENTROPY = 'losses/entropy';
+
+/** A distributed DQN run's learner updates so far, at each training round (drivers/offPolicy.ts). */
+export const UPDATES = 'charts/updates';
+/**
+ * The most env steps a distributed DQN round's rollout tasks started past the data their weights
+ * were trained on (drivers/offPolicy.ts; below trainFrequency; docs/distributed.md).
+ */
+export const POLICY_LAG = 'charts/policy_lag';
+
 /** An RL loop's throughput: env steps per second of wall time. */
 export const SPS = 'charts/sps';
 /**
@@ -52,6 +69,8 @@ export const EVAL_PREFIX = 'eval/';
 export const EVAL_MEAN_RETURN = 'eval/mean_return';
 /** The episodes a greedy check played: a count, not a score. */
 export const EVAL_EPISODE_COUNT = 'eval/episodes';
+/** The version of the published policy a DQN run's greedy check scored (a frozen snapshot; drivers/offPolicy.ts). */
+export const EVAL_POLICY_VERSION = 'eval/policy_version';
 /**
  * A generative model's evaluation after each epoch (generative/train.ts): the test set's negative
  * ELBO in nats per image (the VAEs), and with the classifier (generative/eval.ts) the classifier
@@ -74,6 +93,15 @@ export const FINAL_MEAN_RETURN = 'eval/final_mean_return';
 export function finalMetricOf(evalMetric: string): string {
   if (!evalMetric.startsWith(EVAL_PREFIX)) throw new RangeError(`'${evalMetric}' is not an evaluation metric (it does not start with '${EVAL_PREFIX}')`);
   return FINAL_PREFIX + evalMetric.slice(EVAL_PREFIX.length);
+}
+
+/**
+ * A metric's name without its namespace, as a terminal line shows it (`losses/g_loss` → `g_loss`,
+ * `charts/steps_per_s` → `steps_per_s`): the generative training loop's log lines and a
+ * generative run's progress line.
+ */
+export function shortMetricName(name: string): string {
+  return name.replace(/^[a-z]+\//, '');
 }
 
 /** What a sweep's per-trial metric names start with (`trial/<index>/<metric>`). */

@@ -7,7 +7,7 @@
  * mean (applyGradients). A subclass resolves its config, chooses the nets' layout and step sizes,
  * and gives the loss of a batch through `withLoss` (which may free per-batch tensors after it).
  */
-import { checkChoice, checkLayerSizes, checkMaxGradNorm, checkNumber, checkSeedField, clipNormOf, configFields, type ConfigFields } from '../base/configCheck.js';
+import { checkChoice, checkLayerSizes, checkMaxGradNorm, checkNumber, checkSeedField, clipNormOf, configFields, type ConfigFields, POSITIVE_INTEGER } from '../base/configCheck.js';
 import { Rng } from '../base/rng.js';
 import { z } from 'zod';
 import { count, rngStateSchema } from '../base/schemas.js';
@@ -86,7 +86,7 @@ export abstract class PolicyGradientLearner<Batch, Config extends PgLearnerConfi
     nets: PgNetsChoice,
   ) {
     this.config = Object.freeze(config);
-    checkNumber(agent, 'obsDim', obsDim, { min: 1, integer: true });
+    checkNumber(agent, 'obsDim', obsDim, POSITIVE_INTEGER);
     const c = this.config;
     const rng = new Rng(c.seed);
     this.nets = new PolicyValueNets(

@@ -18,7 +18,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { discountedReturns, standardizeAdvantages } from './rollout.js';
-import { checkBoolean, checkNumber } from '../base/configCheck.js';
+import { checkBoolean, checkNumber, DISCOUNT, POSITIVE, POSITIVE_INTEGER } from '../base/configCheck.js';
+import { ENTROPY, POLICY_LOSS, VALUE_LOSS } from './metricNames.js';
 import type { TensorMap } from '../core/tensors.js';
 import { pgEvaluator, policyEnvSizes, runEpisodes, type EpisodeBatch, type TrainPgOptions, type TrainPgResult } from './onPolicy.js';
 import { PolicyGradientLearner, resolvePgConfig, type PgLearnerConfig } from './pgLearner.js';
@@ -66,12 +67,12 @@ export const REINFORCE_DEFAULTS: Readonly<ReinforceConfig> = Object.freeze({
 export function resolveReinforceConfig(config: unknown): ReinforceConfig {
   const A = 'REINFORCE';
   const { pg, fields: c } = resolvePgConfig(A, config, REINFORCE_DEFAULTS);
-  checkNumber(A, 'learningRate', c.learningRate, { min: 0, minExclusive: true });
+  checkNumber(A, 'learningRate', c.learningRate, POSITIVE);
   checkBoolean(A, 'baseline', c.baseline);
-  checkNumber(A, 'valueLearningRate', c.valueLearningRate, { min: 0, minExclusive: true });
-  checkNumber(A, 'gamma', c.gamma, { min: 0, max: 1 });
+  checkNumber(A, 'valueLearningRate', c.valueLearningRate, POSITIVE);
+  checkNumber(A, 'gamma', c.gamma, DISCOUNT);
   checkBoolean(A, 'gammaT', c.gammaT);
-  checkNumber(A, 'episodesPerUpdate', c.episodesPerUpdate, { min: 1, integer: true });
+  checkNumber(A, 'episodesPerUpdate', c.episodesPerUpdate, POSITIVE_INTEGER);
   checkBoolean(A, 'normalizeAdvantages', c.normalizeAdvantages);
   checkNumber(A, 'entCoef', c.entCoef, { min: 0 });
   return { ...pg, learningRate: c.learningRate, baseline: c.baseline, valueLearningRate: c.valueLearningRate, gamma: c.gamma, gammaT: c.gammaT, episodesPerUpdate: c.episodesPerUpdate, normalizeAdvantages: c.normalizeAdvantages, entCoef: c.entCoef };
@@ -125,7 +126,7 @@ export class ReinforceLearner extends PolicyGradientLearner<EpisodeBatch, Reinfo
       const entropy = tf.mean(h) as tf.Scalar;
       const valueLoss = withValue ? (tf.mul(0.5, tf.mean(tf.squaredDifference(tf.tensor1d(returns), this.nets.values(obs)))) as tf.Scalar) : tf.scalar(0); // ½ mean (G − V)²
       const loss = tf.sub(tf.add(policyLoss, valueLoss), tf.mul(entCoef, entropy)) as tf.Scalar;
-      return { loss, report: { 'losses/policy_loss': policyLoss, 'losses/value_loss': valueLoss, 'losses/entropy': entropy } };
+      return { loss, report: { [POLICY_LOSS]: policyLoss, [VALUE_LOSS]: valueLoss, [ENTROPY]: entropy } };
     });
   }
 }

@@ -6,12 +6,12 @@
  * A terminated step has no bootstrap term; a truncated one (time limit) keeps it.
  */
 import type { Env } from '../envs/index.js';
-import { Discrete } from '../envs/index.js';
+import { Discrete, make } from '../envs/index.js';
 import { Rng } from '../base/rng.js';
-import { checkNumber, checkSeedField, configFields } from '../base/configCheck.js';
+import { checkNumber, checkSeedField, configFields, DISCOUNT, POSITIVE_INTEGER } from '../base/configCheck.js';
 import type { Learner, MetricsCallback, VersionedParams } from './types.js';
 import type { Metrics } from '../base/metrics.js';
-import { evaluatePolicyOn } from './evaluate.js';
+import { evaluatePolicyOn, finalEvaluationOn, type FinalEvaluation } from './evaluate.js';
 import { EPISODIC_LENGTH, EPISODIC_RETURN } from './metricNames.js';
 import { z } from 'zod';
 import { count, f64, rngStateSchema } from '../base/schemas.js';
@@ -41,7 +41,7 @@ export const TABULAR_DEFAULTS: Readonly<TabularConfig> = Object.freeze({ alpha: 
 export function resolveTabularConfig(agent: string, config: unknown): TabularConfig {
   const { alpha, gamma, epsilon, initialQ, seed } = configFields(agent, config, TABULAR_DEFAULTS);
   checkNumber(agent, 'alpha', alpha, { min: 0, max: 1, minExclusive: true });
-  checkNumber(agent, 'gamma', gamma, { min: 0, max: 1 });
+  checkNumber(agent, 'gamma', gamma, DISCOUNT);
   checkNumber(agent, 'epsilon', epsilon, { min: 0, max: 1 });
   checkNumber(agent, 'initialQ', initialQ);
   checkSeedField(agent, 'seed', seed);
@@ -143,8 +143,8 @@ export class TabularAgent implements Learner<TabularTransition, QParams> {
     config: Partial<TabularConfig> = {},
   ) {
     const c = resolveTabularConfig(name, config);
-    checkNumber(name, 'numStates', numStates, { min: 1, integer: true });
-    checkNumber(name, 'numActions', numActions, { min: 1, integer: true });
+    checkNumber(name, 'numStates', numStates, POSITIVE_INTEGER);
+    checkNumber(name, 'numActions', numActions, POSITIVE_INTEGER);
     this.config = Object.freeze(c);
     this.params = { q: new Float64Array(numStates * numActions).fill(c.initialQ), numStates, numActions };
     this.rng = new Rng(c.seed);
@@ -241,4 +241,40 @@ export function greedyTabularPolicy(p: QParams): (s: number) => number {
 /** Mean undiscounted return of the greedy policy over `episodes` (resets seeded seed, seed+1, …). */
 export function evaluateGreedy(env: Env<number, number>, p: QParams, episodes: number, seed: number, maxSteps = GREEDY_MAX_STEPS): number {
   return evaluatePolicyOn(env, greedyTabularPolicy(p), episodes, seed, maxSteps).meanReturn;
+}
+
+/** A tabular agent trained and evaluated (trainAndEvaluateTabular). */
+export interface TabularRun {
+  agent: TabularAgent;
+  /** Each training episode's undiscounted return. */
+  curve: Float64Array;
+  /** The final evaluation of its greedy policy. */
+  final: FinalEvaluation;
+}
+
+/**
+ * A tabular agent trained and then evaluated, defined once for `nnlab train` (drivers/train.ts) and
+ * a tabular trial (workers/trial.ts): the env `env.id` made with `env.kwargs` and checked
+ * (discreteEnv), a new `Agent` for it with `config`, `opts.episodes` training episodes
+ * (trainTabular, `opts.onMetrics` hearing each), then the final evaluation of its greedy policy
+ * over `opts.finalEpisodes` episodes on the final seeds of its seed, each at most GREEDY_MAX_STEPS
+ * (agents/evaluate.ts finalEvaluationOn). The env is closed however this ends: a user env may hold
+ * files, a renderer or a process.
+ */
+export function trainAndEvaluateTabular(
+  Agent: TabularAgentClass,
+  env: { id: string; kwargs?: Record<string, unknown> },
+  config: Partial<TabularConfig>,
+  opts: { episodes: number; finalEpisodes: number; onMetrics?: MetricsCallback },
+): TabularRun {
+  const made = make(env.id, env.kwargs);
+  try {
+    const discrete = discreteEnv(made, Agent.agentName);
+    const agent = Agent.forEnv(discrete, config);
+    const curve = trainTabular(discrete, agent, opts);
+    const final = finalEvaluationOn(discrete, greedyTabularPolicy(agent.params), { episodes: opts.finalEpisodes, seed: agent.config.seed, maxSteps: GREEDY_MAX_STEPS });
+    return { agent, curve, final };
+  } finally {
+    made.close();
+  }
 }

@@ -98,8 +98,20 @@ export function clipNormOf(maxGradNorm: number): number | undefined {
 }
 
 /**
- * The range of a moving average's decay rate (Adam's β₁ and β₂, RMSprop's and Adadelta's ρ): [0, 1),
- * as 1 would never move from its start.
+ * A number > 0: a learning rate or step size (a zero one never moves), a scale (an init's standard
+ * deviation, a weight clip).
+ */
+export const POSITIVE = Object.freeze({ min: 0, minExclusive: true });
+
+/** An integer ≥ 1: a count of things there must be at least one of (a batch, envs, filters, critic steps). */
+export const POSITIVE_INTEGER = Object.freeze({ min: 1, integer: true });
+
+/** The range of a discount factor γ: [0, 1] (0: only the next reward counts; 1: undiscounted, for episodic tasks). */
+export const DISCOUNT = Object.freeze({ min: 0, max: 1 });
+
+/**
+ * The range of a moving average's decay rate (Adam's β₁ and β₂, RMSprop's and Adadelta's ρ, a GAN's
+ * average of its generator's weights, `emaDecay`): [0, 1), as 1 would never move from its start.
  */
 export const DECAY_RATE = Object.freeze({ min: 0, max: 1, maxExclusive: true });
 
@@ -110,10 +122,10 @@ export interface AdamSettings {
   beta2: number;
 }
 
-/** Checks a config's Adam settings: α > 0, β₁ and β₂ in [0, 1) (`DECAY_RATE`); a bad one is a RangeError naming it. */
+/** Checks a config's Adam settings: α > 0 (`POSITIVE`), β₁ and β₂ in [0, 1) (`DECAY_RATE`); a bad one is a RangeError naming it. */
 export function checkedAdam(owner: string, c: ConfigFields<AdamSettings>): AdamSettings {
   const { learningRate, beta1, beta2 } = c;
-  checkNumber(owner, 'learningRate', learningRate, { min: 0, minExclusive: true });
+  checkNumber(owner, 'learningRate', learningRate, POSITIVE);
   checkNumber(owner, 'beta1', beta1, DECAY_RATE);
   checkNumber(owner, 'beta2', beta2, DECAY_RATE);
   return { learningRate, beta1, beta2 };

@@ -15,7 +15,8 @@ import { parseArgs } from 'node:util';
 import { initBackend } from '../core/backend.js';
 import { buildMlp } from '../core/nn.js';
 import { makeOptimizer } from '../core/optim.js';
-import { bceWithLogits, huber } from '../core/losses.js';
+import { huber } from '../core/losses.js';
+import { negElboLoss, reparameterise } from '../generative/vae.js';
 import { Rng } from '../base/rng.js';
 import { trainableVariables } from '../core/tensors.js';
 import { fusedGemm } from '../core/fused.js';
@@ -73,7 +74,8 @@ export function dqnStep(batch = 128): { step: () => void; dispose: () => void } 
 
 /**
  * One VAE step (Kingma & Welling 2014): loss = Σ BCE(x̂, x) + KL(q(z|x) ‖ N(0, I)), averaged per image;
- * encoder 784-hidden-2·20, decoder 20-hidden reversed-784.
+ * encoder 784-hidden-2·20, decoder 20-hidden reversed-784. The loss and the sampling of z are the
+ * conv VAE's own (generative/vae.ts negElboLoss, reparameterise) on these unfused MLPs.
  */
 export function vaeStep(batch = 128, hidden: readonly number[] = [400]): { step: () => void; dispose: () => void } {
   const rng = new Rng(2);
@@ -91,15 +93,8 @@ export function vaeStep(batch = 128, hidden: readonly number[] = [400]): { step:
       () =>
         tf.tidy(() => {
           const xb = tf.tensor2d(x, [batch, 784]);
-          const h = encoder.apply(xb) as tf.Tensor2D;
-          const mu = tf.slice(h, [0, 0], [batch, latent]);
-          const logVar = tf.slice(h, [0, latent], [batch, latent]);
-          // reparameterisation: z = μ + σ ⊙ ε, σ = exp(½ log σ²)
-          const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logVar)), tf.tensor2d(eps, [batch, latent])));
-          const recon = bceWithLogits(decoder.apply(z) as tf.Tensor, xb, 'sum');
-          // KL = −½ Σ (1 + log σ² − μ² − σ²)
-          const kl = tf.mul(-0.5, tf.sum(tf.sub(tf.sub(tf.add(1, logVar), tf.square(mu)), tf.exp(logVar))));
-          return tf.div(tf.add(recon, kl), batch) as tf.Scalar;
+          const { mu, logVar, z } = reparameterise(encoder.apply(xb) as tf.Tensor2D, tf.tensor2d(eps, [batch, latent]), latent);
+          return negElboLoss(xb, decoder.apply(z) as tf.Tensor2D, mu, logVar).loss;
         }),
       vars,
     );

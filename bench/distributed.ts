@@ -36,7 +36,7 @@ import { CoordinatorServer } from '../coordinator/server.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
 import { runExperiment } from '../coordinator/run.js';
 import { readMetrics } from '../coordinator/runDir.js';
-import { runPath } from '../protocol/runFiles.js';
+import { readRunSummary } from '../generative/train.js';
 import { DATA_PARALLEL_STEPS_PER_S, GRADIENT_THREADS_USED, LEARNER_ALONE_STEPS_PER_S, STEPS_PER_S } from '../agents/metricNames.js';
 import { expandRlSweep, loadSpecFile } from '../drivers/spec.js';
 import { rlTrialTask } from '../drivers/trials.js';
@@ -192,7 +192,6 @@ if (!skip.has('dqn')) {
 // ---- 2b. data-parallel gradient throughput (DCGAN, batch 64) -----------------------------------
 if (!skip.has('gradient')) {
   const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-bench-grad-'));
-  const { readFileSync } = await import('node:fs');
   const BATCH = 64;
   // Two epochs: the first holds the threads' start and the 'auto' run's 8 calibration iterations
   // (half of them on the slower path), the second is the steady rate a real run (~940 iterations
@@ -212,7 +211,7 @@ if (!skip.has('gradient')) {
       progressOut: null,
       handleSignals: false,
     });
-    const m = JSON.parse(readFileSync(runPath(r.runDir, 'summary'), 'utf8')) as { epochs: { metrics: Record<string, number> }[] };
+    const m = readRunSummary(r.runDir);
     const choice = readMetrics(r.runDir).find((p) => p.metrics[GRADIENT_THREADS_USED] !== undefined)?.metrics;
     return {
       firstEpochImagesPerSecond: m.epochs[0]!.metrics[STEPS_PER_S]! * BATCH,

@@ -31,7 +31,12 @@ import { initBackend } from '../core/backend.js';
 import { epochSamplesName, GENERATIVE_FILES, GENERATIVE_KINDS, isGenerativeKind, type GenerativeKind } from '../generative/kinds.js';
 import { latestEpochCheckpoint, saveEpochCheckpoint } from '../generative/epochCheckpoint.js';
 import { MNIST_SIZES } from '../generative/mnist.js';
-import { finishedRunCheckpoint, trainGenerative, type EpochSummary } from '../generative/train.js';
+import { GENERATIVE_MODELS } from '../generative/models.js';
+import { errorMessage } from '../base/plainData.js';
+import { firstIssueText } from '../base/schemas.js';
+import { z } from 'zod';
+import { finishedRunCheckpoint, readRunSummary, trainGenerative, type EpochSummary } from '../generative/train.js';
+import { runPath, RUN_FILES } from '../protocol/runFiles.js';
 import { arg, mean } from './stats.js';
 import { CLASSIFIER_SCORE, FRECHET_DISTANCE, LOSS_PREFIX, MIN_CLASS_FRACTION, STEPS_PER_S, TEST_NEG_ELBO } from '../agents/metricNames.js';
 
@@ -101,6 +106,34 @@ interface Run {
   wallSeconds: number;
 }
 
+/**
+ * --config's JSON: an object of model kind → that model's config, each checked now by its model's
+ * resolver (generative/models.ts), so a typo or a bad value fails before the first model trains,
+ * not when its turn comes hours later; an error names the flag, the kind and the field.
+ */
+function parseConfigs(text: string | undefined): Partial<Record<GenerativeKind, Record<string, unknown>>> {
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`--config: not JSON (${errorMessage(e)})`);
+  }
+  const parsed = z.record(z.string(), z.record(z.string(), z.unknown())).safeParse(value);
+  if (!parsed.success) throw new Error(`${firstIssueText(parsed.error, { root: '--config', input: value })} (--config is an object of model kind → config object)`);
+  const configs: Partial<Record<GenerativeKind, Record<string, unknown>>> = {};
+  for (const [kind, config] of Object.entries(parsed.data)) {
+    if (!isGenerativeKind(kind)) throw new Error(`--config: unknown model '${kind}' (known: ${GENERATIVE_KINDS.join(', ')})`);
+    try {
+      GENERATIVE_MODELS[kind].resolve(config);
+    } catch (e) {
+      throw new Error(`--config.${kind}: ${errorMessage(e)}`);
+    }
+    configs[kind] = config;
+  }
+  return configs;
+}
+
 async function main(): Promise<void> {
   const backend = await initBackend(arg('backend') !== undefined ? { backend: arg('backend')! } : {});
   const models = (arg('models') ?? 'vae,gan,wgan,wgan-gp,dcgan,cdcgan').split(',').map((m): GenerativeKind => {
@@ -112,7 +145,7 @@ async function main(): Promise<void> {
   const seeds = seedsArg.includes(',') ? seedsArg.split(',').filter((x) => x !== '').map(Number) : Array.from({ length: Number(seedsArg) }, (_, i) => i + 1);
   const evalSamples = Number(arg('eval-samples') ?? MNIST_SIZES.test);
   // --config '{"vae":{"hidden":400}}' overrides model configs; --tag names such a variant (outDir, tables)
-  const configs = JSON.parse(arg('config') ?? '{}') as Record<string, Record<string, unknown>>;
+  const configs = parseConfigs(arg('config'));
   const tag = arg('tag') !== undefined ? `-${arg('tag')}` : '';
   const root = path.join('bench', 'results', 'generative');
   mkdirSync(root, { recursive: true });
@@ -147,7 +180,7 @@ async function main(): Promise<void> {
         if (prior !== undefined && JSON.stringify(prior.config ?? {}) !== JSON.stringify(configs[model] ?? {})) {
           throw new Error(`--continue: ${model + tag} seed ${seed} was trained with config ${JSON.stringify(prior.config ?? {})}, not ${JSON.stringify(configs[model] ?? {})}`);
         }
-        const checkpoints = path.join(outDir, 'checkpoints');
+        const checkpoints = runPath(outDir, 'checkpoints');
         // a fresh run starts from no checkpoint; a continued one from its newest, if it was interrupted
         const latest = prior !== undefined ? latestEpochCheckpoint(checkpoints) : undefined;
         if (prior === undefined) rmSync(checkpoints, { recursive: true, force: true });
@@ -164,9 +197,9 @@ async function main(): Promise<void> {
         }
         const done = run.epochs.length;
         if (resume === undefined && done > 0) {
-          const summaryFile = path.join(outDir, GENERATIVE_FILES.summary);
-          if (!existsSync(summaryFile) || !existsSync(path.join(outDir, GENERATIVE_FILES.modelState))) throw new Error(`--continue: ${outDir} holds no finished run to continue (${GENERATIVE_FILES.summary}, ${GENERATIVE_FILES.modelState})`);
-          const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as { epochs: EpochSummary[] };
+          const summaryFile = runPath(outDir, 'summary');
+          if (!existsSync(summaryFile) || !existsSync(path.join(outDir, GENERATIVE_FILES.modelState))) throw new Error(`--continue: ${outDir} holds no finished run to continue (${RUN_FILES.summary}, ${GENERATIVE_FILES.modelState})`);
+          const summary = readRunSummary(outDir);
           const last = summary.epochs.at(-1);
           if (last?.epoch !== done) throw new Error(`--continue: ${summaryFile} ends at epoch ${last?.epoch ?? 0}, but ${resultsFile} records ${done} epochs of ${model + tag} seed ${seed}`);
           resume = { dir: outDir, ...finishedRunCheckpoint(seed, done, last.steps) };
@@ -198,7 +231,7 @@ async function main(): Promise<void> {
         rmSync(checkpoints, { recursive: true, force: true });
         run.wallSeconds = wallBefore + (performance.now() - t0) / 1000;
         write();
-        const lastGrid = path.join(outDir, GENERATIVE_FILES.samples, epochSamplesName(epochs));
+        const lastGrid = path.join(runPath(outDir, 'samples'), epochSamplesName(epochs));
         if (existsSync(lastGrid)) copyFileSync(lastGrid, path.join(root, `${model}${tag}-seed${seed}.png`));
       }
     }

@@ -25,7 +25,8 @@ import { rlTrialTask } from '../drivers/trials.js';
 import { runTrial } from '../workers/trial.js';
 import { median } from './stats.js';
 import { QueueEvents } from 'bullmq';
-import { connectionOptions, QUEUE_NAME } from '../protocol/queue.js';
+import { connectionOptions, jobResultSchema, QUEUE_NAME } from '../protocol/queue.js';
+import { firstIssueText } from '../base/schemas.js';
 
 const { values } = parseArgs({ options: { repeats: { type: 'string', default: '5' }, episodes: { type: 'string', default: '400000' } } });
 const repeats = Number(values.repeats);
@@ -62,6 +63,18 @@ await Promise.all(workers.map((w, i) => waitFor(w, /nnlab worker/, `worker ${i +
 await new Promise((r) => setTimeout(r, 1000)); // their connections to Redis
 
 const { queue } = openQueue(url, (l) => console.error(l));
+/** The job `id` of the queue, or an error naming it when Redis holds none. */
+const queuedJob = async (id: string) => {
+  const job = await queue.getJob(id);
+  if (job === undefined) throw new Error(`job ${id} is not in the queue`);
+  return job;
+};
+/** A finished job's stored result, checked by the queue's schema (protocol/queue.ts jobResultSchema) as the sweep's follower checks it. */
+const jobResult = (id: string, returnvalue: unknown) => {
+  const r = jobResultSchema.safeParse(returnvalue);
+  if (!r.success) throw new Error(`job ${id}: its stored result is malformed: ${firstIssueText(r.error, { root: 'returnvalue' })}`);
+  return r.data;
+};
 const events = new QueueEvents(QUEUE_NAME, { connection: connectionOptions(url) });
 await events.waitUntilReady();
 const seq: number[] = [];
@@ -83,10 +96,11 @@ try {
     t0 = performance.now();
     const { sweepId } = await submitSweep(queue, { spec, envRef: env });
     // wait on BullMQ's completion events (polling 8 jobs every few ms would take CPU from the workers)
-    const jobs = await Promise.all(expandRlSweep(spec).map((t) => queue.getJob(jobIdOf(sweepId, t.index))));
-    await Promise.all(jobs.map((job) => job!.waitUntilFinished(events)));
+    const ids = expandRlSweep(spec).map((t) => jobIdOf(sweepId, t.index));
+    const jobs = await Promise.all(ids.map((id) => queuedJob(id)));
+    await Promise.all(jobs.map((job) => job.waitUntilFinished(events)));
     const queued = (performance.now() - t0) / 1000;
-    const results = await Promise.all(expandRlSweep(spec).map(async (t) => (await queue.getJob(jobIdOf(sweepId, t.index)))!.returnvalue as { seconds: number; worker: string }));
+    const results = await Promise.all(ids.map(async (id) => jobResult(id, (await queuedJob(id)).returnvalue)));
     const perWorker = new Map<string, number>();
     for (const r of results) perWorker.set(r.worker, (perWorker.get(r.worker) ?? 0) + r.seconds);
     if (rep >= 0) {

@@ -14,10 +14,10 @@ import { isTabular, TABULAR_ALGOS, type RlAlgo } from '../agents/algos.js';
 import { GENERATIVE_KINDS, isGenerativeKind } from '../generative/kinds.js';
 import { errorCode, errorMessage } from '../base/plainData.js';
 
-/** The RL algorithms `nnlab train` runs: DQN (as a spec with no threads) and the tabular agents (drivers/train.ts). */
 /** The port `nnlab run` and `nnlab sweep` listen on without --port (the dashboard's and remote workers'). */
 const DEFAULT_PORT = 7070;
 
+/** The RL algorithms `nnlab train` runs: DQN (as a spec with no threads) and the tabular agents (drivers/train.ts). */
 const TRAIN_ALGOS: readonly RlAlgo[] = ['dqn', ...TABULAR_ALGOS];
 
 const HELP = `nnlab ${version} — a reinforcement-learning and generative-model lab on TensorFlow.js
@@ -245,7 +245,7 @@ async function main(argv: string[]): Promise<void> {
     case 'worker': {
       const allowed = values['allow-module'] ?? [];
       const notHex = allowed.find((h) => !SHA256_HEX.test(h));
-      if (notHex !== undefined) throw new UsageError(`--allow-module needs a sha256 in hex (64 characters 0-9a-f), got '${notHex}'`);
+      if (notHex !== undefined) throw new UsageError(`--allow-module needs ${SHA256_HEX.rule}, got '${notHex}'`);
       if (values.queue !== undefined) {
         if (values.connect !== undefined) throw new UsageError('a worker serves either a run (--connect) or a queue (--queue), not both');
         const { runQueueWorker } = await import('../workers/queueWorker.js');

@@ -22,7 +22,7 @@ import * as tf from '@tensorflow/tfjs';
 import { AdadeltaOptimizer } from './adadelta.js';
 import { gradientTensors, type TensorMap } from './tensors.js';
 import { ADAM_UPDATE } from './native.js';
-import { checkNumber, DECAY_RATE } from '../base/configCheck.js';
+import { checkNumber, DECAY_RATE, POSITIVE } from '../base/configCheck.js';
 import { ADADELTA_DEFAULTS, ADAGRAD_DEFAULTS, ADAM_DEFAULTS, MOMENTUM_DEFAULTS, RMSPROP_DEFAULTS } from './optimDefaults.js';
 
 /** A slot variable of tfjs's Adam (first or second moment of one variable). */
@@ -162,16 +162,15 @@ export function validateOptimizerSpec(spec: OptimizerSpec): void {
   }
   const owner = `optimizer ${spec.name}`;
   if (spec.lr === undefined) throw new RangeError(`${owner}: 'lr' is required`);
-  const positive = { min: 0, minExclusive: true };
   const nonNegative = { min: 0 };
   const optional = (field: keyof OptimizerSpec, v: unknown, opts: Parameters<typeof checkNumber>[3]): void => {
     if (v !== undefined) checkNumber(owner, field, v, opts);
   };
-  checkNumber(owner, 'lr', spec.lr, positive);
+  checkNumber(owner, 'lr', spec.lr, POSITIVE);
   optional('momentum', spec.momentum, nonNegative);
-  optional('epsilon', spec.epsilon, positive);
-  optional('clipNorm', spec.clipNorm, positive);
-  optional('clipValue', spec.clipValue, positive);
+  optional('epsilon', spec.epsilon, POSITIVE);
+  optional('clipNorm', spec.clipNorm, POSITIVE);
+  optional('clipValue', spec.clipValue, POSITIVE);
   optional('initialAccumulator', spec.initialAccumulator, nonNegative);
   optional('beta1', spec.beta1, DECAY_RATE);
   optional('beta2', spec.beta2, DECAY_RATE);

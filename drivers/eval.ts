@@ -13,7 +13,7 @@ import { getParams } from '../core/tensors.js';
 import { greedyPolicy, resolveDqnConfig } from '../agents/dqn.js';
 import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
 import { ensureModule, moduleRef } from '../workers/envModules.js';
-import { loadSpecFile } from './spec.js';
+import { agentConfigOf, loadSpecFile } from './spec.js';
 import { greedyEvaluationText } from './context.js';
 import { makeGenerativeLearner } from '../generative/models.js';
 import type { GenerativeKind } from '../generative/kinds.js';
@@ -50,11 +50,11 @@ export async function evalRun(runDir: string, episodes: number, log: (l: string)
   const ckpt = await latestCheckpoint(runPath(runDir, 'checkpoints'));
   if (ckpt === undefined) throw new Error(`${runDir} has no complete checkpoint`);
   if (spec.env.module !== undefined) await ensureModule(moduleRef(spec.env.module));
-  const config = resolveDqnConfig(spec.agent.config);
+  const config = resolveDqnConfig(agentConfigOf(spec));
   const model = await loadModelFiles(modelDir(ckpt, Q_MODEL));
   const params = getParams(model);
   model.dispose();
-  const r = evaluatePolicy(spec.env.id, greedyPolicy(params, config.activation), episodes, EVAL_SEEDS.recheck(spec.seed), spec.env.kwargs);
+  const r = evaluatePolicy(spec.env.id, greedyPolicy(params, config.activation), episodes, EVAL_SEEDS.recheck(config.seed), spec.env.kwargs);
   log(`${path.basename(ckpt)} of ${runDir} on ${spec.env.id}: ${greedyEvaluationText(episodes, r.meanReturn, r.stdReturn)}`);
   return r.meanReturn;
 }

@@ -24,7 +24,7 @@ import type { Metrics } from '../base/metrics.js';
 import { scoreMetric, scoreOf, type ScoreMetric } from '../generative/score.js';
 import { median } from '../base/stats.js';
 import { formatMetric } from '../base/format.js';
-import { DATA_PARALLEL_STEPS_PER_S, EVAL_PREFIX, GRADIENT_THREADS_USED, LEARNER_ALONE_STEPS_PER_S } from '../agents/metricNames.js';
+import { DATA_PARALLEL_STEPS_PER_S, EVAL_PREFIX, GRADIENT_THREADS_USED, LEARNER_ALONE_STEPS_PER_S, shortMetricName } from '../agents/metricNames.js';
 import { GENERATIVE_EPOCHS, type GradientTask } from '../protocol/tasks.js';
 import type { GenerativeSpec, GradientMode } from './spec.js';
 import type { GenerativeRunContext, MetricsMark, RunOutcome, TaskScheduler } from './context.js';
@@ -74,6 +74,8 @@ export function dataParallelStep(scheduler: TaskScheduler, runId: string, model:
  * imports, JIT) and then `timed` timed ones, all of them real training iterations.
  */
 export const CALIBRATION = Object.freeze({ warmup: 1, timed: 3 });
+/** The iterations an 'auto' run's calibration takes: warmup and timed ones on each of the two paths. */
+export const CALIBRATION_ITERATIONS = 2 * (CALIBRATION.warmup + CALIBRATION.timed);
 
 /** What an 'auto' run measured, and the path it kept. */
 export interface GradientChoice {
@@ -90,7 +92,7 @@ export const learnerAlone: TrainStep = async (learner, batches) => learner.train
 
 /**
  * The training step of a run with `threads` > 0 gradient threads. 'threads': always
- * `dataParallel`. 'auto': the first 2 × (warmup + timed) iterations alternate between
+ * `dataParallel`. 'auto': the first CALIBRATION_ITERATIONS (2 × (warmup + timed)) iterations alternate between
  * `dataParallel` and `alone` (the learner's own `trainStep`: `learnerAlone`), in rounds whose order flips each time (DP then
  * alone, alone then DP, …) so that a drift of the machine's speed falls on both alike; each path's
  * rate is 1 / its median timed iteration. `onChoice` hears the result (and is awaited), and the
@@ -102,7 +104,6 @@ export const learnerAlone: TrainStep = async (learner, batches) => learner.train
 export function gradientStep(mode: GradientMode, threads: number, dataParallel: TrainStep, alone: TrainStep, onChoice: (c: GradientChoice) => void | Promise<void>): TrainStep {
   if (mode === 'threads') return dataParallel;
   const times: { dp: number[]; alone: number[] } = { dp: [], alone: [] };
-  const calibrating = 2 * (CALIBRATION.warmup + CALIBRATION.timed);
   let iteration = 0;
   let chosen: TrainStep | undefined;
   return async (learner, batches) => {
@@ -114,7 +115,7 @@ export function gradientStep(mode: GradientMode, threads: number, dataParallel: 
     const t0 = performance.now();
     const m = await (useDp ? dataParallel : alone)(learner, batches);
     if (round >= CALIBRATION.warmup) (useDp ? times.dp : times.alone).push((performance.now() - t0) / 1000);
-    if (iteration === calibrating) {
+    if (iteration === CALIBRATION_ITERATIONS) {
       const dataParallelStepsPerSecond = 1 / median(times.dp);
       const learnerAloneStepsPerSecond = 1 / median(times.alone);
       const sharded = dataParallelStepsPerSecond > learnerAloneStepsPerSecond;
@@ -185,7 +186,7 @@ export async function runGenerative(ctx: GenerativeRunContext, resume?: Generati
     onMetrics: (m, step) => {
       ctx.metrics.write(step, m);
       last = { ...last, ...m };
-      ctx.progress(step, epochs * perEpoch, Object.fromEntries(Object.entries(last).map(([k, v]) => [k.replace(/^[a-z]+\//, ''), v])));
+      ctx.progress(step, epochs * perEpoch, Object.fromEntries(Object.entries(last).map(([k, v]) => [shortMetricName(k), v])));
     },
   };
   if (model.batchSize !== undefined) opts.batchSize = model.batchSize;
@@ -205,7 +206,7 @@ export async function runGenerative(ctx: GenerativeRunContext, resume?: Generati
     const dp = dataParallelStep(ctx.scheduler, ctx.runId, { kind: model.kind, config: model.config, seed: spec.seed }, threads);
     const startStep = resume?.step ?? 0;
     if (spec.workers.gradientMode === 'threads') ctx.log(`each minibatch is sharded over ${threads} gradient thread(s) (workers.gradientMode 'threads')`);
-    else ctx.log(`workers.gradientMode 'auto': timing the first ${2 * (CALIBRATION.warmup + CALIBRATION.timed)} iterations sharded over ${threads} gradient thread(s) and by the learner alone, alternately; the faster trains the rest`);
+    else ctx.log(`workers.gradientMode 'auto': timing the first ${CALIBRATION_ITERATIONS} iterations sharded over ${threads} gradient thread(s) and by the learner alone, alternately; the faster trains the rest`);
     opts.trainStep = gradientStep(spec.workers.gradientMode, threads, dp, learnerAlone, async (c) => {
       choice = c;
       const rate = (x: number) => `${x.toFixed(2)} steps/s`;
@@ -221,7 +222,7 @@ export async function runGenerative(ctx: GenerativeRunContext, resume?: Generati
     const r = await trainGenerative(opts);
     if (remote !== undefined) ctx.log(`${model.kind} trained in learner process ${remote.pid ?? '?'} (backend ${remote.backend})`);
     if (threads > 0) {
-      if (spec.workers.gradientMode === 'auto' && choice === undefined) ctx.log(`the run ended before the gradient-mode calibration did (${2 * (CALIBRATION.warmup + CALIBRATION.timed)} iterations): it trained on both paths`);
+      if (spec.workers.gradientMode === 'auto' && choice === undefined) ctx.log(`the run ended before the gradient-mode calibration did (${CALIBRATION_ITERATIONS} iterations): it trained on both paths`);
       // where the shards' gradient tasks ran, as the scheduler counted them (threads, inline, remote workers)
       const ran = ctx.scheduler.stats().filter((e) => e.tasksDone > 0);
       ctx.log(`gradient tasks ran on: ${ran.length > 0 ? ran.map((e) => `${e.id} (${e.kind} ×${e.capacity}) ${e.tasksDone}`).join(', ') : 'none'}`);

@@ -36,7 +36,7 @@ import { dqnEnvSizes, resolveDqnConfig, greedyPolicy, initialDqnParams, epsilonS
 import { OffPolicySchedule } from '../agents/offPolicy.js';
 import type { TrainPhase } from '../agents/types.js';
 import { finalEvaluation, GoalRule, summarizeEpisodes, type EpisodeBlock, type EvalResult } from '../agents/evaluate.js';
-import { EPISODE_RETURN_WINDOW, EPISODIC_LENGTH, EPISODIC_RETURN, EVAL_EPISODE_COUNT, EVAL_MEAN_RETURN, FINAL_MEAN_RETURN, SPS, TD_LOSS } from '../agents/metricNames.js';
+import { EPISODE_RETURN_WINDOW, EPISODIC_LENGTH, EPISODIC_RETURN, EVAL_EPISODE_COUNT, EVAL_MEAN_RETURN, EVAL_POLICY_VERSION, FINAL_MEAN_RETURN, POLICY_LAG, SPS, TD_LOSS, UPDATES } from '../agents/metricNames.js';
 import { Q_MODEL, Q_NET } from '../agents/netNames.js';
 import { RolloutRunner, type RolloutRunnerState } from '../workers/rollout.js';
 import { defaultEnvSteps, type EvaluateTask, type RolloutResult, type RolloutTask } from '../protocol/tasks.js';
@@ -45,6 +45,7 @@ import { EMPTY_ROUND, InlineLearner, LearnerLost, ProcessLearner, WarmStartLearn
 import { greedyEvaluationText, type MetricsMark, type RlRunContext, type RunOutcome } from './context.js';
 import { checkedRollout } from './validate.js';
 import { loadDqnRunState } from './runState.js';
+import { agentConfigOf } from './spec.js';
 import { runPath } from '../protocol/runFiles.js';
 
 /** What a DQN run's checkpoint holds (besides the model files); read back through drivers/runState.ts `loadDqnRunState`, which checks it. */
@@ -110,7 +111,7 @@ interface DqnSetup {
 /** A DQN spec's resolved config and its env's sizes (a clear error for a config or env DQN cannot take). */
 function dqnSetup(ctx: RlRunContext): DqnSetup {
   const spec = ctx.spec;
-  const config = resolveDqnConfig({ seed: spec.seed, ...spec.agent.config });
+  const config = resolveDqnConfig(agentConfigOf(spec));
   if (!config.fused) throw new RangeError(`spec.agent.config.fused: distributed DQN trains on the fused path; set it to true (the default)`);
   return { config, ...dqnEnvSizes(ctx.envRef.id, ctx.envRef.kwargs) };
 }
@@ -360,7 +361,7 @@ async function trainRun(ctx: RlRunContext, setup: DqnSetup, learner0: LearnerCli
     appliedThrough = plannedThrough;
     s.params = r.params;
     s.paramsVersion = r.version;
-    ctx.metrics.write(s.envSteps, { [TD_LOSS]: r.meanLoss, [SPS]: s.envSteps / Math.max(1e-9, ctx.metrics.time - startTime), 'charts/updates': r.updates, 'charts/policy_lag': policyLag });
+    ctx.metrics.write(s.envSteps, { [TD_LOSS]: r.meanLoss, [SPS]: s.envSteps / Math.max(1e-9, ctx.metrics.time - startTime), [UPDATES]: r.updates, [POLICY_LAG]: policyLag });
     policyLag = 0;
     ctx.publish(s.params, s.paramsVersion, config.activation);
   };
@@ -423,7 +424,7 @@ async function trainRun(ctx: RlRunContext, setup: DqnSetup, learner0: LearnerCli
   };
   /** Records a check; true when its snapshot met the goal (and becomes what the run saves). */
   const judge = (v: Verdict): boolean => {
-    ctx.metrics.write(v.snap.envStep, { [EVAL_MEAN_RETURN]: v.check.meanReturn, [EVAL_EPISODE_COUNT]: v.check.returns.length, 'eval/policy_version': v.snap.version });
+    ctx.metrics.write(v.snap.envStep, { [EVAL_MEAN_RETURN]: v.check.meanReturn, [EVAL_EPISODE_COUNT]: v.check.returns.length, [EVAL_POLICY_VERSION]: v.snap.version });
     lastEvaluation = { envStep: v.snap.envStep, policyVersion: v.snap.version, updates: v.snap.updates, meanReturn: v.check.meanReturn, episodes: v.check.returns.length, firstSeed: rule.quick.firstSeed };
     if (v.fresh === undefined || !rule.reaches(v.check)) return false;
     if (rule.reaches(v.fresh)) {

@@ -11,7 +11,7 @@ import { RL_AGENTS } from '../agents/registry.js';
 import type { TrainPgOptions } from '../agents/onPolicy.js';
 import { defaultEnvSteps } from '../protocol/tasks.js';
 import { greedyEvaluationText, type RlRunContext, type RunOutcome } from './context.js';
-import type { RlSpec } from './spec.js';
+import { agentConfigOf, type RlSpec } from './spec.js';
 
 /** How a policy-gradient run resumes: it does not (its checkpoint is its end, not a point to continue from), so `--resume RUN_DIR` is refused. */
 export function loadOnPolicyResume(runDir: string, spec: RlSpec): never {
@@ -28,7 +28,7 @@ export async function runOnPolicy(ctx: RlRunContext): Promise<RunOutcome> {
   const opts: TrainPgOptions<Record<string, unknown>> = {
     envId: ctx.envRef.id,
     kwargs: ctx.envRef.kwargs,
-    config: { seed: spec.seed, ...spec.agent.config },
+    config: agentConfigOf(spec),
     totalTimesteps: budget,
     onMetrics: (m, step) => {
       ctx.metrics.write(step, m);

@@ -8,10 +8,9 @@
  * follower rebuilds the run directory (metrics, trials.json) from what Redis holds. Trials of
  * agents and of generative models alike (protocol/tasks.ts TrialTask).
  */
-import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { runPath } from '../protocol/runFiles.js';
-import { writeFileAtomic } from '../core/atomicWrite.js';
+import { sha256Hex } from '../core/sha256.js';
 import { Queue, type Job } from 'bullmq';
 import { withSource } from '../workers/envModules.js';
 import type { TrialStatus } from '../protocol/messages.js';
@@ -21,7 +20,7 @@ import { errorMessage, ownField } from '../base/plainData.js';
 import { connectionOptions, jobDataSchema, jobProgressSchema, jobResultSchema, progressPoints, QUEUE_NAME, type TrialJobData, type TrialJobResult } from '../protocol/queue.js';
 import { redisErrorLogger } from '../workers/redisLog.js';
 import { expandSweep, parseSpec, type ExperimentSpec, type Trial } from './spec.js';
-import { bestTrialText, sweepWork, trialMetrics, writeTrialMetrics } from './trials.js';
+import { bestTrialText, sweepWork, trialMetrics, writeTrialMetrics, writeTrialsFile } from './trials.js';
 import { validateTrial } from './validate.js';
 import type { FollowContext, RunContext, RunOutcome, RunServices, RunTarget } from './context.js';
 
@@ -74,7 +73,7 @@ function storedSpec(spec: ExperimentSpec): ExperimentSpec {
 
 /** A sweep's id: its name and a hash of its spec, so submitting the same spec again finds the same jobs. */
 export function sweepIdOf(spec: ExperimentSpec): string {
-  return `${spec.name}-${createHash('sha256').update(canonicalJson(storedSpec(spec))).digest('hex').slice(0, 12)}`;
+  return `${spec.name}-${sha256Hex(canonicalJson(storedSpec(spec))).slice(0, 12)}`;
 }
 
 /** The job id of a sweep's trial (BullMQ ids may not contain ':'). */
@@ -300,7 +299,7 @@ async function follow(ctx: FollowContext, queue: Queue, sweepId: string, trials:
   const all = [...rows.values()];
   const completed = all.filter((r) => r.state === 'completed').sort((a, b) => b.finalScore - a.finalScore || a.index - b.index);
   const failed = all.filter((r) => r.state === 'failed').sort((a, b) => a.index - b.index);
-  await writeFileAtomic(runPath(ctx.runDir, 'trials'), JSON.stringify([...completed, ...failed], null, 2) + '\n');
+  await writeTrialsFile(ctx.runDir, [...completed, ...failed]);
   const best = completed[0];
   const outcomeRows = completed.map((r) => ({ index: r.index, overrides: r.overrides, finalScore: r.finalScore, seconds: r.seconds }));
   const bestText = best !== undefined ? `; ${bestTrialText(best)}` : '';

@@ -6,19 +6,17 @@
  */
 import { z } from 'zod';
 import { loadCheckpoint } from '../core/checkpoint.js';
-import { fusedAdamStateSchema, replayStateSchema } from '../core/stateFile.js';
-import { count, f32, rngStateSchema, tensorMapSchema } from '../base/schemas.js';
+import { replayStateSchema } from '../core/stateFile.js';
+import { count, rngStateSchema, tensorMapSchema } from '../base/schemas.js';
 import { envStream } from '../protocol/messages.js';
 import type { DqnLearnerState } from '../protocol/messages.js';
-import type { DqnTrainingState, TrainPhase } from '../agents/types.js';
+import { dqnTrainingStateSchema, trainPhaseSchema } from '../workers/learnerMessages.js';
 import type { MetricsMark } from './context.js';
 import type { DqnRunState, EvaluationRecord, PolicySnapshot } from './offPolicy.js';
 
 /** Where a run's metrics logs ended at a checkpoint (a resume cuts them back to it). */
 export const metricsMarkSchema = z.object({ jsonl: count, csv: count, time: z.number().nonnegative() }) satisfies z.ZodType<MetricsMark>;
 
-const dqnTrainingState = z.object({ online: f32, target: f32, adam: fusedAdamStateSchema, updates: count, version: count }) satisfies z.ZodType<DqnTrainingState>;
-const trainPhase = z.object({ gradientSteps: count, updateTarget: z.boolean() }) satisfies z.ZodType<TrainPhase>;
 const policySnapshot = z.object({ envStep: count, params: tensorMapSchema, version: count, updates: count }) satisfies z.ZodType<PolicySnapshot>;
 const evaluationRecord = z.object({
   envStep: count,
@@ -42,12 +40,12 @@ const dqnRunStateSchema = z
     episodes: count,
     lastTrainStep: count,
     lastTargetStep: count,
-    pendingPhases: z.array(trainPhase).optional(),
+    pendingPhases: z.array(trainPhaseSchema).optional(),
     lastEvalStep: count,
     lastCheckpointStep: count,
     trainRounds: count,
     nextSeed: z.number().int(),
-    learner: dqnTrainingState.extend({ replay: replayStateSchema.optional(), replayRng: rngStateSchema.optional() }),
+    learner: dqnTrainingStateSchema.extend({ replay: replayStateSchema.optional(), replayRng: rngStateSchema.optional() }),
     params: tensorMapSchema,
     paramsVersion: count,
     recentReturns: z.array(z.number()),

@@ -303,6 +303,15 @@ export interface GenerativeSpec extends SpecCommon {
 export type ExperimentSpec = RlSpec | GenerativeSpec;
 export type SpecInput = z.input<typeof specSchema>;
 
+/**
+ * The agent's config as a run of `spec` trains it: `agent.config` over the spec's seed, so a config
+ * that names its own `seed` keeps it. One rule for every RL driver, a trial's task, the spec check
+ * and `nnlab eval`, which must evaluate on the seeds of the seed the run trained with.
+ */
+export function agentConfigOf(spec: RlSpec): Record<string, unknown> {
+  return { seed: spec.seed, ...spec.agent.config };
+}
+
 /** What a spec trains: its agent's algorithm or its model's kind (`dqn`, `vae`, …). */
 export function specKind(spec: ExperimentSpec): RlAlgo | GenerativeKind {
   return spec.agent !== undefined ? spec.agent.algo : spec.model.kind;

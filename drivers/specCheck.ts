@@ -11,9 +11,10 @@ import { RL_AGENTS } from '../agents/registry.js';
 import type { ConfigResolver } from '../agents/algos.js';
 import { GENERATIVE_MODELS } from '../generative/models.js';
 import { MNIST_SIDE } from '../generative/kinds.js';
-import { expandGenerativeSweep, expandSweep, SpecError, SPEC_LIMITS, type ExperimentSpec, type GenerativeSpec, type Trial } from './spec.js';
+import { agentConfigOf, expandGenerativeSweep, expandSweep, SpecError, SPEC_LIMITS, type ExperimentSpec, type GenerativeSpec, type Trial } from './spec.js';
 import { generativeScoreMetric } from './generative.js';
 import { errorMessage } from '../base/plainData.js';
+import { CLASSIFIER_SCORE, TEST_ELBO } from '../agents/metricNames.js';
 
 /**
  * Caps on agent and model config sizes (docs/experiments.md, "Limits"). Each is far above what the
@@ -92,7 +93,7 @@ export function configProblems(spec: ExperimentSpec): string[] {
   // each algorithm's or model's own resolver, from its registry entry (agents/registry.ts, generative/models.ts)
   const [where, resolve, config]: [string, ConfigResolver, Record<string, unknown>] =
     spec.agent !== undefined
-      ? ['spec.agent.config', RL_AGENTS[spec.agent.algo].resolve, { seed: spec.seed, ...spec.agent.config }]
+      ? ['spec.agent.config', RL_AGENTS[spec.agent.algo].resolve, agentConfigOf(spec)]
       : ['spec.model.config', GENERATIVE_MODELS[spec.model.kind].resolve, spec.model.config];
   let resolved: object;
   try {
@@ -116,7 +117,7 @@ function generativeTrialProblems(spec: GenerativeSpec, trials: Trial<GenerativeS
   for (const t of trials) {
     const metric = generativeScoreMetric(t.spec);
     if (metric === undefined) {
-      out.push(`spec.eval.interval: a ${t.spec.model.kind} trial is ranked by eval/classifier_score, so the classifier evaluation must be on (eval.interval > 0; only a VAE can be ranked without it, by eval/test_elbo)${trials.length > 1 ? ` (sweep trial ${t.index}: ${JSON.stringify(t.overrides)})` : ''}`);
+      out.push(`spec.eval.interval: a ${t.spec.model.kind} trial is ranked by ${CLASSIFIER_SCORE}, so the classifier evaluation must be on (eval.interval > 0; only a VAE can be ranked without it, by ${TEST_ELBO})${trials.length > 1 ? ` (sweep trial ${t.index}: ${JSON.stringify(t.overrides)})` : ''}`);
       break;
     }
     if (!metrics.has(metric)) metrics.set(metric, t.index);

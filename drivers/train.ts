@@ -7,11 +7,9 @@
  * kinds run as specs with no threads through `nnlab run`'s own drivers.)
  */
 import { runPath } from '../protocol/runFiles.js';
-import { make } from '../envs/index.js';
 import { isTabular, TABULAR_ALGOS } from '../agents/algos.js';
 import { RL_AGENTS } from '../agents/registry.js';
-import { discreteEnv, GREEDY_MAX_STEPS, greedyTabularPolicy, trainTabular } from '../agents/tabular.js';
-import { finalEvaluationOn } from '../agents/evaluate.js';
+import { trainAndEvaluateTabular } from '../agents/tabular.js';
 import { formatMetric } from '../base/format.js';
 import type { Metrics } from '../base/metrics.js';
 import { EVAL_MEAN_RETURN } from '../agents/metricNames.js';
@@ -55,11 +53,8 @@ export async function runTrain(opts: TrainOptions): Promise<RunOutcome> {
     }
   };
   log(`nnlab train ${opts.agent} on ${opts.env}, seed ${opts.seed}, backend ${opts.backend}; metrics in ${runPath(runDir, 'metricsJsonl')}`);
-  const { Agent } = RL_AGENTS[algo];
-  const env = discreteEnv(make(opts.env), Agent.agentName);
-  const agent = Agent.forEnv(env, { seed: opts.seed });
-  trainTabular(env, agent, { episodes: opts.budget ?? TABULAR_EPISODES, onMetrics });
-  const { meanReturn, stdReturn } = finalEvaluationOn(env, greedyTabularPolicy(agent.params), { episodes: opts.finalEpisodes, seed: opts.seed, maxSteps: GREEDY_MAX_STEPS });
+  const { agent, final } = trainAndEvaluateTabular(RL_AGENTS[algo].Agent, { id: opts.env }, { seed: opts.seed }, { episodes: opts.budget ?? TABULAR_EPISODES, finalEpisodes: opts.finalEpisodes, onMetrics });
+  const { meanReturn, stdReturn } = final;
   const checkpoints = runPath(runDir, 'checkpoints');
   await agent.save(checkpoints);
   return { state: 'finished', message: `${greedyEvaluationText(opts.finalEpisodes, meanReturn, stdReturn)}; Q table in ${checkpoints}`, envSteps, finalScore: meanReturn };

@@ -7,9 +7,9 @@
  * trial run by this machine's threads writes its samples and generator in <run dir>/trial-<index>/;
  * one run by a remote WebSocket worker keeps no files (its curve and score come back).
  */
-import { runPath, trialDir } from '../protocol/runFiles.js';
 import { writeFileAtomic } from '../core/atomicWrite.js';
-import { expandGenerativeSweep, expandRlSweep, type ExperimentSpec, type GenerativeSpec, type RlSpec, type Trial } from './spec.js';
+import { runPath, trialDir } from '../protocol/runFiles.js';
+import { agentConfigOf, expandGenerativeSweep, expandRlSweep, type ExperimentSpec, type GenerativeSpec, type RlSpec, type Trial } from './spec.js';
 import { GENERATIVE_EPOCHS, TABULAR_EPISODES, type EnvRef, type GenerativeTrialTask, type RlTrialTask, type TrialTask } from '../protocol/tasks.js';
 import type { TrialMetricNames } from '../protocol/messages.js';
 import { classifierEvaluation, generativeScoreMetric } from './generative.js';
@@ -41,7 +41,7 @@ export function rlTrialTask(runId: string, env: EnvRef, trial: Trial<RlSpec>): R
     trial: trial.index,
     env: { ...env, kwargs: spec.env.kwargs },
     algo: spec.agent.algo,
-    config: { seed: spec.seed, ...spec.agent.config },
+    config: agentConfigOf(spec),
     episodes: spec.budget.episodes ?? TABULAR_EPISODES,
     evalEpisodes: spec.eval.finalEpisodes,
   };
@@ -117,6 +117,15 @@ export function bestTrialText(best: { finalScore: number; overrides: Record<stri
   return `best${qualifier !== undefined ? ` ${qualifier}` : ''} ${formatMetric(best.finalScore)} with ${JSON.stringify(best.overrides)}`;
 }
 
+/**
+ * Writes a run's trials.json (a sweep of trials, a queue-backed sweep's follower): its rows as the
+ * caller ordered them, atomically (core/atomicWrite.ts), so a crash or a stop never leaves a
+ * half-written one that the dashboard's trials view would read.
+ */
+export async function writeTrialsFile(runDir: string, rows: readonly object[]): Promise<void> {
+  await writeFileAtomic(runPath(runDir, 'trials'), JSON.stringify(rows, null, 2) + '\n');
+}
+
 /** Resolves when any of `promises` settles or after `ms` milliseconds, whichever comes first. */
 function settledOrTimeout(promises: Iterable<Promise<unknown>>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -165,7 +174,7 @@ export async function runTrials(ctx: RunContext): Promise<RunOutcome> {
   if (failure !== undefined) throw failure.error;
   ctx.progressBreak();
   rows.sort((a, b) => b.finalScore - a.finalScore || a.index - b.index);
-  await writeFileAtomic(runPath(ctx.runDir, 'trials'), JSON.stringify(rows, null, 2) + '\n');
+  await writeTrialsFile(ctx.runDir, rows);
   const stopReason = ctx.stopRequested();
   if (stopReason !== undefined) {
     const best = rows[0];

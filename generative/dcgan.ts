@@ -96,7 +96,7 @@ import { checkData, fusedAdamStateSchema, optimizerSlotsSchema } from '../core/s
 import { count, rngStateSchema } from '../base/schemas.js';
 import { Rng, type RngState } from '../base/rng.js';
 import { CALIBRATION_BATCHES } from './averaging.js';
-import { checkBoolean, checkedAdam, checkNumber, checkSeedField, configFields, type ConfigFields } from '../base/configCheck.js';
+import { checkBoolean, checkedAdam, checkNumber, checkSeedField, configFields, type ConfigFields, DECAY_RATE, POSITIVE, POSITIVE_INTEGER } from '../base/configCheck.js';
 import type { GenerativeLearner, ImageBatch, Phase } from './types.js';
 import type { Metrics } from '../base/metrics.js';
 import { GAN_PHASES, GENERATIVE_FILES, ganPhase, MNIST_CLASSES, MNIST_PIXELS, MNIST_SIDE, type GanPhase } from './kinds.js';
@@ -196,32 +196,30 @@ export const PAPER_DCGAN: Readonly<Partial<DcganConfig>> = Object.freeze({ kerne
 
 const M = 'DCGAN';
 
-/** Defaults overridden by `config`, which may be unchecked data (a spec's object): throws a RangeError naming the first unknown or bad field. */
 /** The conv nets' sizes and init, which DCGAN and the conv WGANs (generative/wgan.ts) share. */
 export type ConvNetSizes = Pick<DcganConfig, 'gFilters' | 'dFilters' | 'kernelSize' | 'denseUnits' | 'initStd'>;
 
 /** Checks the conv nets' sizes and init of a model's config fields (a RangeError naming the first bad one). */
 export function checkedConvNetSizes(model: string, c: ConfigFields<ConvNetSizes>): ConvNetSizes {
-  const positive = { min: 1, integer: true };
-  checkNumber(model, 'gFilters', c.gFilters, positive);
-  checkNumber(model, 'dFilters', c.dFilters, positive);
-  checkNumber(model, 'kernelSize', c.kernelSize, positive);
+  checkNumber(model, 'gFilters', c.gFilters, POSITIVE_INTEGER);
+  checkNumber(model, 'dFilters', c.dFilters, POSITIVE_INTEGER);
+  checkNumber(model, 'kernelSize', c.kernelSize, POSITIVE_INTEGER);
   checkNumber(model, 'denseUnits', c.denseUnits, { min: 0, integer: true });
-  checkNumber(model, 'initStd', c.initStd, { min: 0, minExclusive: true });
+  checkNumber(model, 'initStd', c.initStd, POSITIVE);
   return { gFilters: c.gFilters, dFilters: c.dFilters, kernelSize: c.kernelSize, denseUnits: c.denseUnits, initStd: c.initStd };
 }
 
+/** Defaults overridden by `config`, which may be unchecked data (a spec's object): throws a RangeError naming the first unknown or bad field. */
 export function resolveDcganConfig(config: unknown = {}): DcganConfig {
   const c = configFields(M, config, DCGAN_DEFAULTS);
-  const positive = { min: 1, integer: true };
-  checkNumber(M, 'latentDim', c.latentDim, positive);
+  checkNumber(M, 'latentDim', c.latentDim, POSITIVE_INTEGER);
   const sizes = checkedConvNetSizes(M, c);
-  checkNumber(M, 'batchSize', c.batchSize, positive);
-  checkNumber(M, 'criticSteps', c.criticSteps, positive);
+  checkNumber(M, 'batchSize', c.batchSize, POSITIVE_INTEGER);
+  checkNumber(M, 'criticSteps', c.criticSteps, POSITIVE_INTEGER);
   const { learningRate, beta1, beta2 } = checkedAdam(M, c);
   checkNumber(M, 'generatorLearningRate', c.generatorLearningRate, { min: 0 });
   checkNumber(M, 'leakySlope', c.leakySlope, { min: 0, max: 1 });
-  checkNumber(M, 'emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
+  checkNumber(M, 'emaDecay', c.emaDecay, DECAY_RATE);
   checkNumber(M, 'labelSmoothing', c.labelSmoothing, { min: 0, max: 0.5, maxExclusive: true });
   const { decayStart, decayIterations } = checkedLrDecay(M, c);
   checkSeedField(M, 'seed', c.seed);

@@ -22,7 +22,7 @@
  */
 import { FusedAdam } from '../core/fused.js';
 import type { Rng } from '../base/rng.js';
-import { checkBoolean, checkChoice, checkedAdam, checkLayerSizes, checkNumber, configFields, type ConfigFields } from '../base/configCheck.js';
+import { checkBoolean, checkChoice, checkedAdam, checkLayerSizes, checkNumber, configFields, type ConfigFields, POSITIVE_INTEGER } from '../base/configCheck.js';
 import { buildMlpGanNets, MlpGanLearner, type MlpGanArchitecture } from './mlpGan.js';
 import type { Phase } from './types.js';
 import type { Metrics } from '../base/metrics.js';
@@ -67,15 +67,15 @@ export function resolveGanConfig(config: unknown = {}): GanConfig {
   const c = configFields(O, config, GAN_DEFAULTS);
   const arch = checkedMlpGanArchitecture(O, c);
   checkChoice(O, 'generatorLoss', c.generatorLoss, ['nonSaturating', 'minimax'] as const);
-  checkNumber(O, 'k', c.k, { min: 1, integer: true });
+  checkNumber(O, 'k', c.k, POSITIVE_INTEGER);
   const adam = checkedAdam(O, c);
-  checkNumber(O, 'batchSize', c.batchSize, { min: 1, integer: true });
+  checkNumber(O, 'batchSize', c.batchSize, POSITIVE_INTEGER);
   return { ...arch, generatorLoss: c.generatorLoss, k: c.k, ...adam, batchSize: c.batchSize };
 }
 
 /** The fields every MLP GAN has, checked (`model` names it in errors), the layer lists copied. */
 export function checkedMlpGanArchitecture(model: string, c: ConfigFields<MlpGanArchitecture>): MlpGanArchitecture {
-  checkNumber(model, 'latentDim', c.latentDim, { min: 1, integer: true });
+  checkNumber(model, 'latentDim', c.latentDim, POSITIVE_INTEGER);
   checkLayerSizes(model, 'generatorHidden', c.generatorHidden);
   checkLayerSizes(model, 'criticHidden', c.criticHidden, true);
   checkChoice(model, 'generatorActivation', c.generatorActivation, ['relu', 'leakyRelu'] as const);

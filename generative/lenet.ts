@@ -14,7 +14,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -24,6 +23,7 @@ import { softmaxCrossEntropy } from '../core/losses.js';
 import { trainableVariables } from '../core/tensors.js';
 import { loadModelFiles, saveModelFiles } from '../core/checkpoint.js';
 import { writeFolderAtomic } from '../core/atomicWrite.js';
+import { sha256Hex } from '../core/sha256.js';
 import { checkData, readJsonFile } from '../core/stateFile.js';
 import { backendInfo } from '../core/backend.js';
 import { Rng } from '../base/rng.js';
@@ -199,7 +199,7 @@ const classifierMeta = z.object({ testAccuracy: z.number().min(0).max(1), weight
 
 /** SHA-256 (hex) of a saved classifier's weights.bin. */
 export async function weightsSha256(dir: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path.join(dir, 'weights.bin'))).digest('hex');
+  return sha256Hex(await readFile(path.join(dir, 'weights.bin')));
 }
 
 /**

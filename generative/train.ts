@@ -17,7 +17,10 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
 import { writeFileAtomic } from '../core/atomicWrite.js';
+import { checkData, readJsonFile } from '../core/stateFile.js';
+import { count } from '../base/schemas.js';
 import { Rng, type RngState } from '../base/rng.js';
 import { formatMetric } from '../base/format.js';
 import { batchesPerEpoch, epochBatches, loadMnist, MNIST_SIZES, scalePixels, type Mnist } from './mnist.js';
@@ -28,8 +31,8 @@ import { evaluateGenerator, featureStats, GENERATIVE_EVAL_SEEDS, type FeatureSta
 import { loadOrTrainClassifier, type Classifier } from './lenet.js';
 import type { GenerativeLearner, ImageBatch } from './types.js';
 import type { Metrics } from '../base/metrics.js';
-import { epochSamplesName, GENERATIVE_FILES, MNIST_CLASSES } from './kinds.js';
-import { CLASSIFIER_SCORE, FRECHET_DISTANCE, MIN_CLASS_FRACTION, STEPS_PER_S, TEST_NEG_ELBO } from '../agents/metricNames.js';
+import { epochSamplesName, GENERATIVE_FILES, GENERATIVE_KINDS, MNIST_CLASSES } from './kinds.js';
+import { CLASSIFIER_SCORE, FRECHET_DISTANCE, MIN_CLASS_FRACTION, shortMetricName, STEPS_PER_S, TEST_NEG_ELBO } from '../agents/metricNames.js';
 
 export interface TrainGenerativeOptions {
   /** Registry kind: 'vae', 'vae-conv', 'gan', 'wgan', 'wgan-gp', … (kinds.ts). */
@@ -129,11 +132,50 @@ export interface TrainGenerativeResult {
   outDir: string;
 }
 
+/** What a run's summary.json holds (trainGenerative writes it last): its result and the model's resolved config. */
+export interface GenerativeRunSummary extends TrainGenerativeResult {
+  config: Readonly<object>;
+}
+
+/** A metric's value in summary.json: JSON writes a NaN or an infinity (a diverged loss) as null, read back as NaN. */
+const summaryMetric = z.union([z.number(), z.null().transform(() => Number.NaN)]);
+
+const epochSummarySchema = z.object({
+  epoch: count,
+  steps: count,
+  trainSeconds: z.number(),
+  evalSeconds: z.number(),
+  metrics: z.record(z.string(), summaryMetric),
+  histogram: z.array(z.number()).optional(),
+  samplePath: z.string(),
+}) satisfies z.ZodType<EpochSummary, unknown>;
+
+/** summary.json's schema: what readRunSummary checks a run's summary against. */
+export const runSummarySchema = z.object({
+  kind: z.enum(GENERATIVE_KINDS),
+  seed: count,
+  batchSize: count,
+  epochs: z.array(epochSummarySchema),
+  aborted: z.boolean(),
+  outDir: z.string(),
+  config: z.record(z.string(), z.unknown()),
+}) satisfies z.ZodType<GenerativeRunSummary, unknown>;
+
+/**
+ * The summary.json that trainGenerative left in `outDir` (a run directory, a trial's, a bench's
+ * run folder), checked against runSummarySchema: a missing, torn or foreign file is an error naming
+ * it and its first bad field, never read as whatever it holds.
+ */
+export function readRunSummary(outDir: string): GenerativeRunSummary {
+  const file = path.join(outDir, GENERATIVE_FILES.summary);
+  return checkData(runSummarySchema, readJsonFile(file), file);
+}
+
 const testStatsCache = new Map<string, FeatureStats>();
 
 function short(metrics: Metrics): string {
   return Object.entries(metrics)
-    .map(([k, v]) => `${k.replace(/^[a-z]+\//, '')} ${formatMetric(v)}`)
+    .map(([k, v]) => `${shortMetricName(k)} ${formatMetric(v)}`)
     .join(' ');
 }
 
@@ -327,7 +369,8 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
   await writeFileAtomic(out('interpolation'), encodePng(interpolationStrip((z, l) => learner.sample(z, l), a, b, L, rows, stripLabels)));
   await save(opts.outDir);
   const result: TrainGenerativeResult = { kind, seed, batchSize, epochs, aborted, outDir: opts.outDir };
-  await writeFileAtomic(out('summary'), JSON.stringify({ ...result, config: learner.config }, null, 2));
+  const summary: GenerativeRunSummary = { ...result, config: learner.config };
+  await writeFileAtomic(out('summary'), JSON.stringify(summary, null, 2));
   log(`${kind}: saved the generator to ${path.join(out('generator'), 'model.json')}`);
   return result;
 }

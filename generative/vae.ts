@@ -35,7 +35,7 @@ import { writeFileAtomic } from '../core/atomicWrite.js';
 import { checkData, fusedAdamStateSchema, optimizerSlotsSchema } from '../core/stateFile.js';
 import { count, rngStateSchema } from '../base/schemas.js';
 import { Rng, type RngState } from '../base/rng.js';
-import { checkChoice, checkLayerSizes, checkNumber, configFields } from '../base/configCheck.js';
+import { checkChoice, checkLayerSizes, checkNumber, configFields, POSITIVE, POSITIVE_INTEGER } from '../base/configCheck.js';
 import type { GenerativeLearner, ImageBatch, Phase } from './types.js';
 import type { Metrics } from '../base/metrics.js';
 import type { PixelScale } from './mnist.js';
@@ -77,20 +77,20 @@ export function resolveVaeConfig(config: unknown = {}): VaeConfig {
   const O = 'VAE';
   const c = configFields(O, config, VAE_DEFAULTS);
   checkChoice(O, 'architecture', c.architecture, ['mlp', 'conv'] as const);
-  checkNumber(O, 'latentDim', c.latentDim, { min: 1, integer: true });
+  checkNumber(O, 'latentDim', c.latentDim, POSITIVE_INTEGER);
   let hidden: VaeConfig['hidden'];
   if (Array.isArray(c.hidden)) {
     checkLayerSizes(O, 'hidden', c.hidden);
     hidden = [...c.hidden];
   } else {
-    checkNumber(O, 'hidden', c.hidden, { min: 1, integer: true });
+    checkNumber(O, 'hidden', c.hidden, POSITIVE_INTEGER);
     hidden = c.hidden;
   }
   checkLayerSizes(O, 'convFilters', c.convFilters);
   const [f1, f2, ...more] = c.convFilters;
   if (f1 === undefined || f2 === undefined || more.length > 0) throw new RangeError(`VAE config: 'convFilters' must list 2 filter counts, got ${JSON.stringify(c.convFilters)}`);
-  checkNumber(O, 'learningRate', c.learningRate, { min: 0, minExclusive: true });
-  checkNumber(O, 'batchSize', c.batchSize, { min: 1, integer: true });
+  checkNumber(O, 'learningRate', c.learningRate, POSITIVE);
+  checkNumber(O, 'batchSize', c.batchSize, POSITIVE_INTEGER);
   return { architecture: c.architecture, latentDim: c.latentDim, hidden, convFilters: [f1, f2], learningRate: c.learningRate, batchSize: c.batchSize };
 }
 
@@ -104,6 +104,18 @@ export function negElboLoss(x: tf.Tensor2D, logits: tf.Tensor2D, mu: tf.Tensor2D
   // KL(N(μ, σ²) ‖ N(0, I)) = −½ Σ (1 + log σ² − μ² − σ²)
   const kl = tf.div(tf.mul(-0.5, tf.sum(tf.sub(tf.sub(tf.add(1, logVar), tf.square(mu)), tf.exp(logVar)))), n) as tf.Scalar;
   return { loss: tf.add(recon, kl) as tf.Scalar, recon, kl };
+}
+
+/**
+ * The reparameterisation trick on an encoder's output `h` = [μ | log σ²] (n × 2·latentDim):
+ * z = μ + σ ⊙ ε with σ = exp(½ log σ²), differentiable in μ and log σ² (call inside tf.tidy / a
+ * gradient closure). What the conv VAE's loss samples z by, and bench/core.ts's reference VAE step.
+ */
+export function reparameterise(h: tf.Tensor2D, eps: tf.Tensor2D, latentDim: number): { mu: tf.Tensor2D; logVar: tf.Tensor2D; z: tf.Tensor2D } {
+  const n = h.shape[0];
+  const mu = tf.slice(h, [0, 0], [n, latentDim]);
+  const logVar = tf.slice(h, [0, latentDim], [n, latentDim]);
+  return { mu, logVar, z: tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logVar)), eps)) };
 }
 
 /** The conv variant's encoder and decoder (decoder output: logits, or probabilities with `sigmoidOutput`). */
@@ -187,13 +199,9 @@ export class Vae implements GenerativeLearner {
   }
 
   /** −ELBO of the conv model as a tfjs scalar (call inside tidy / variableGrads). */
-  private convLoss(x: tf.Tensor, eps: tf.Tensor, n: number): { loss: tf.Scalar; recon: tf.Scalar; kl: tf.Scalar } {
-    const L = this.latentDim;
+  private convLoss(x: tf.Tensor, eps: tf.Tensor2D, n: number): { loss: tf.Scalar; recon: tf.Scalar; kl: tf.Scalar } {
     const h = this.encoder.apply(tf.reshape(x, [n, MNIST_SIDE, MNIST_SIDE, 1])) as tf.Tensor2D;
-    const mu = tf.slice(h, [0, 0], [n, L]);
-    const logVar = tf.slice(h, [0, L], [n, L]);
-    // reparameterisation: z = μ + σ ⊙ ε
-    const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logVar)), eps));
+    const { mu, logVar, z } = reparameterise(h, eps, this.latentDim);
     const logits = tf.reshape(this.decoder.apply(z) as tf.Tensor, [n, MNIST_PIXELS]) as tf.Tensor2D;
     return negElboLoss(tf.reshape(x, [n, MNIST_PIXELS]) as tf.Tensor2D, logits, mu, logVar);
   }

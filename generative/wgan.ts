@@ -55,7 +55,7 @@ import { nativeAvailable } from '../core/nativeAddon.js';
 import { buildSequential, type SequentialSpec } from '../core/nn.js';
 import { readWeights } from '../core/tensors.js';
 import type { Rng } from '../base/rng.js';
-import { checkBoolean, checkChoice, checkedAdam, checkNumber, configFields } from '../base/configCheck.js';
+import { checkBoolean, checkChoice, checkedAdam, checkNumber, configFields, DECAY_RATE, POSITIVE, POSITIVE_INTEGER } from '../base/configCheck.js';
 import { DCGAN_DEFAULTS, checkedConvNetSizes, discriminatorSpec, generatorSpec, type ConvNetSizes, type DcganArchitecture } from './dcgan.js';
 import { checkedMlpGanArchitecture } from './gan.js';
 import { addGradientPenalty } from './gradientPenalty.js';
@@ -163,14 +163,14 @@ export function resolveWganConfig(config: unknown = {}, variant: 'clip' | 'gp' =
   checkChoice(name, 'architecture', c.architecture, ['mlp', 'dcgan'] as const);
   const arch = checkedMlpGanArchitecture(name, c);
   const sizes = checkedConvNetSizes(name, c);
-  checkNumber(name, 'nCritic', c.nCritic, { min: 1, integer: true });
+  checkNumber(name, 'nCritic', c.nCritic, POSITIVE_INTEGER);
   checkBoolean(name, 'criticWarmup', c.criticWarmup);
-  checkNumber(name, 'clipValue', c.clipValue, { min: 0, minExclusive: true });
+  checkNumber(name, 'clipValue', c.clipValue, POSITIVE);
   checkNumber(name, 'lambda', c.lambda, { min: 0 });
   checkChoice(name, 'optimizer', c.optimizer, ['rmsprop', 'adam'] as const);
   const adam = checkedAdam(name, c);
-  checkNumber(name, 'batchSize', c.batchSize, { min: 1, integer: true });
-  checkNumber(name, 'emaDecay', c.emaDecay, { min: 0, max: 1, maxExclusive: true });
+  checkNumber(name, 'batchSize', c.batchSize, POSITIVE_INTEGER);
+  checkNumber(name, 'emaDecay', c.emaDecay, DECAY_RATE);
   const decay = checkedLrDecay(name, c);
   return {
     variant,

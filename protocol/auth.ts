@@ -1,7 +1,8 @@
 /**
- * The run token, handled so it never travels: where it comes from (argv, `NNLAB_TOKEN`, a token
- * file), constant-time comparison, and the two HMAC-SHA256 proofs of the mutual challenge–response
- * between a remote worker and the coordinator (protocol/messages.ts, docs/security.md).
+ * The run token, handled so it never travels: constant-time comparison, fresh nonces, and the two
+ * HMAC-SHA256 proofs of the mutual challenge–response between a remote worker and the coordinator
+ * (protocol/messages.ts, docs/security.md). Where the token comes from (flags, a token file,
+ * `NNLAB_TOKEN`) is workers/runToken.ts's, not the contract's.
  *
  * Each proof is keyed with the token and covers both fresh nonces, with a label per direction
  * ("nnlab worker" / "nnlab coordinator") and the nonces in opposite order, so a proof seen in one

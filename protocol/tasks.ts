@@ -15,8 +15,17 @@ import type { EpsilonSchedule } from '../agents/types.js';
 import { RL_FAMILY, type RlAlgo } from '../agents/algos.js';
 import { isSafeName, SAFE_NAME } from '../base/safeName.js';
 
-/** A sha256 in hex (64 characters 0-9a-f): a ModuleRef's hash, a worker's `--allow-module`. */
-export const SHA256_HEX = /^[0-9a-f]{64}$/;
+/**
+ * A sha256 in hex (64 characters 0-9a-f, what core/sha256.ts sha256Hex gives): a ModuleRef's hash,
+ * a worker's `--allow-module`. Its pattern (for a schema), its test and its rule (for messages),
+ * as MODULE_FILENAME's.
+ */
+const SHA256_PATTERN = /^[0-9a-f]{64}$/;
+export const SHA256_HEX = Object.freeze({
+  pattern: SHA256_PATTERN,
+  test: (text: string): boolean => SHA256_PATTERN.test(text),
+  rule: 'a sha256 in hex (64 characters 0-9a-f)',
+});
 /**
  * A ModuleRef's file name: a safe name (base/safeName.ts: no folder, no leading dot) ending in .js
  * or .mjs, so the cached copy (its hash's folder / this name) stays in a worker's module cache and

@@ -50,7 +50,7 @@ const bytes = (n: number, what: string) => u8.refine((b) => b.length === n, `a $
  * before it installs or imports a module, and whether this worker may run it.
  */
 const moduleRef = z.object({
-  hash: z.string().regex(SHA256_HEX, 'a sha256 in hex (64 characters 0-9a-f)'),
+  hash: z.string().regex(SHA256_HEX.pattern, SHA256_HEX.rule),
   filename: z.string().max(255).refine(MODULE_FILENAME.test, MODULE_FILENAME.rule),
   path: z.string().max(4096),
   source: z.string().optional(),

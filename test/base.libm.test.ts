@@ -4,7 +4,7 @@
  * bench/python/glibc_libm.py on x86-64 glibc 2.36 with FMA: the test rebuilds the script's argument
  * sequences with the same float64 arithmetic and compares digests of the results.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../core/sha256.js';
 import { readFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import { test } from './helpers.js';
@@ -30,7 +30,7 @@ interface Fixture {
 const fixture = JSON.parse(readFileSync(new URL('../../test/fixtures/glibc_libm.json', import.meta.url), 'utf8')) as Fixture;
 
 function digest(values: readonly number[]): string {
-  return createHash('sha256').update(new Uint8Array(Float64Array.from(values).buffer)).digest('hex');
+  return sha256Hex(new Uint8Array(Float64Array.from(values).buffer));
 }
 
 // ---- the script's argument sequences (bench/python/glibc_libm.py), in the same float64 arithmetic ----

@@ -24,7 +24,8 @@ import type { CoordinatorMessage, PeerMessage, RunStateMessage } from '../protoc
 import { runExperiment } from '../coordinator/run.js';
 import { Scheduler } from '../coordinator/scheduler.js';
 import { CoordinatorServer } from '../coordinator/server.js';
-import { ensureModule, moduleCacheDir, moduleRef, sha256 } from '../workers/envModules.js';
+import { ensureModule, moduleCacheDir, moduleRef } from '../workers/envModules.js';
+import { sha256Hex } from '../core/sha256.js';
 import { runTrial } from '../workers/trial.js';
 import type { EvaluateTask, ModuleRef, TrialTask } from '../protocol/tasks.js';
 import { test, useCpu, until } from './helpers.js';
@@ -96,7 +97,7 @@ const send = (ws: WebSocket, m: CoordinatorMessage | Record<string, unknown>) =>
 test('a coordinator that does not know the token gets neither the token nor a hello, and cannot make the worker run code', async () => {
   const marker = path.join(tmp, 'fake-coordinator-ran-code');
   const source = markerModule(marker);
-  const module: ModuleRef = { hash: sha256(source), filename: 'payload.js', path: '/nonexistent/payload.js', source };
+  const module: ModuleRef = { hash: sha256Hex(source), filename: 'payload.js', path: '/nonexistent/payload.js', source };
   // 1) it plays the handshake but cannot make the proof, then sends a task with shipped code anyway
   const fake = await scriptedCoordinator((ws, frames) => {
     send(ws, { type: 'challenge', protocol: PROTOCOL_VERSION, nonce: newNonce() });
@@ -137,7 +138,7 @@ test('shipped code is imported only from the cache, re-hashed: a named path and 
   const evalMarker = path.join(tmp, 'evaluate-task-ran');
   const evalSource = markerModule(evalMarker);
   const legit = `export const legit = ${JSON.stringify(randomBytes(8).toString('hex'))};\n`;
-  const legitHash = sha256(legit);
+  const legitHash = sha256Hex(legit);
   const cachedDir = path.join(moduleCacheDir(), legitHash);
   mkdirSync(cachedDir, { recursive: true });
   writeFileSync(path.join(cachedDir, 'mod.js'), markerModule(tamperMarker)); // edited on disk after it was cached
@@ -153,11 +154,11 @@ test('shipped code is imported only from the cache, re-hashed: a named path and 
         if (last.type === 'hello') {
           send(ws, { type: 'welcome', protocol: PROTOCOL_VERSION, peerId: 1, runId: 'scripted' });
           // a module the worker lacks, "available" at a path of the coordinator's choosing (its hash matches)
-          send(ws, { type: 'task', taskId: 1, task: trialTask(0, { hash: sha256(evilSource), filename: 'evil.js', path: evilPath }) });
+          send(ws, { type: 'task', taskId: 1, task: trialTask(0, { hash: sha256Hex(evilSource), filename: 'evil.js', path: evilPath }) });
           // a module whose cached copy was edited
           send(ws, { type: 'task', taskId: 2, task: trialTask(1, { hash: legitHash, filename: 'mod.js', path: '/nonexistent/mod.js', source: legit }) });
           // an evaluation task (a kind only the coordinator's own threads take) carrying code
-          const evaluate: EvaluateTask = { kind: 'evaluate', runId: 'scripted', env: { id: 'CartPole-v1', kwargs: {}, module: { hash: sha256(evalSource), filename: 'ev.js', path: '/nonexistent/ev.js', source: evalSource } }, policy: { algo: 'dqn', activation: 'relu', params: {}, version: 0 }, firstSeed: 0, episodes: 1 };
+          const evaluate: EvaluateTask = { kind: 'evaluate', runId: 'scripted', env: { id: 'CartPole-v1', kwargs: {}, module: { hash: sha256Hex(evalSource), filename: 'ev.js', path: '/nonexistent/ev.js', source: evalSource } }, policy: { algo: 'dqn', activation: 'relu', params: {}, version: 0 }, firstSeed: 0, episodes: 1 };
           send(ws, { type: 'task', taskId: 3, task: evaluate });
         }
         if (last.type === 'refused') refusals.push(last);

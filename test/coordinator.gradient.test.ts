@@ -14,10 +14,11 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CALIBRATION, dataParallelStep, gradientStep, shardBatch, latestGenerativeCheckpoint, type GradientChoice, type TrainStep } from '../drivers/generative.js';
+import { CALIBRATION_ITERATIONS, dataParallelStep, gradientStep, shardBatch, latestGenerativeCheckpoint, type GradientChoice, type TrainStep } from '../drivers/generative.js';
 import { Scheduler } from '../coordinator/scheduler.js';
 import { InlineExecutor, ThreadPoolExecutor } from '../coordinator/executors.js';
 import { makeGenerativeLearner } from '../generative/models.js';
+import { readRunSummary } from '../generative/train.js';
 import { Rng } from '../base/rng.js';
 import { runExperiment } from '../coordinator/run.js';
 import type { SamplesMessage } from '../protocol/messages.js';
@@ -108,7 +109,7 @@ test('a generative run stopped after an epoch and resumed ends with the weights 
     const resumed = await runExperiment({ resume: first.runDir, ...quiet, log: (l) => lines.push(l) });
     assert.is(resumed.state, 'finished');
     assert.ok(lines.some((l) => l.includes(`resumed after epoch ${k} (step ${8 * k})`)), lines.join('\n'));
-    const summary = JSON.parse(readFileSync(path.join(first.runDir, 'summary.json'), 'utf8')) as { epochs: { epoch: number; steps: number }[] };
+    const summary = readRunSummary(first.runDir);
     assert.equal(summary.epochs.map((e) => [e.epoch, e.steps]), [[2, 16], [3, 24]].slice(k - 1));
     // the saved models of the resumed and the uninterrupted run are the same, bit for bit
     const load = async (dir: string) => {
@@ -137,7 +138,7 @@ test("'auto' alternates its first iterations between the two paths, order flippi
     const t = performance.now();
     while (performance.now() - t < ms);
   };
-  const calibrating = 2 * (CALIBRATION.warmup + CALIBRATION.timed);
+  const calibrating = CALIBRATION_ITERATIONS;
   for (const [dpMs, aloneMs, threadsUsed] of [[1, 8, 2], [8, 1, 0]] as const) {
     const calls: string[] = [];
     const fake = (name: string, ms: number): TrainStep => async () => {
@@ -174,7 +175,7 @@ test("an 'auto' run on 2 real gradient threads records both rates and a choice t
   const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-dpauto-'));
   try {
     const stepsPerEpoch = 10;
-    const calibrating = 2 * (CALIBRATION.warmup + CALIBRATION.timed);
+    const calibrating = CALIBRATION_ITERATIONS;
     const phases = makeGenerativeLearner('gan', TINY_GAN, 0).schedule().length;
     const spec = { name: 'dpauto', model: { kind: 'gan', config: TINY_GAN, batchSize: 32 }, budget: { epochs: 3, stepsPerEpoch }, workers: { rollout: 0, gradient: 2, learner: { process: false } }, eval: { interval: 0 } };
     const quiet = { runsDir, progressOut: null, handleSignals: false } as const;
@@ -277,7 +278,7 @@ test('a model trained in the learner process is the model trained in process: we
       for (const f of ['samples/epoch-001.png', 'samples/epoch-002.png', 'interpolation.png']) {
         assert.ok(readFileSync(path.join(remote.runDir, f)).equals(readFileSync(path.join(inProcess.runDir, f))), `${model.kind} ${f}`);
       }
-      const losses = (dir: string) => (JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as { epochs: { metrics: Record<string, number> }[] }).epochs.map((e) => Object.entries(e.metrics).filter(([k]) => k.startsWith('losses/')));
+      const losses = (dir: string) => readRunSummary(dir).epochs.map((e) => Object.entries(e.metrics).filter(([k]) => k.startsWith('losses/')));
       assert.equal(losses(remote.runDir), losses(inProcess.runDir), `${model.kind} losses`);
     }
   } finally {

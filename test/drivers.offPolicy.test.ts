@@ -3,7 +3,8 @@
  * (drivers/offPolicy.ts) is agents/dqn.ts `trainDqn`, number for number, for a schedule whose
  * training, target copies, rollout length and evaluation interval do not line up; and
  * `OffPolicySchedule.advance` over a block of steps makes the phases the per-step loop makes; and
- * with one env stream, rollout threads and a learner process change nothing but where it runs.
+ * with one env stream, rollout threads and a learner process change nothing but where it runs;
+ * and `nnlab eval` rechecks a run's saved network on the seed the run trained with.
  */
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +12,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { runExperiment } from '../coordinator/run.js';
 import { readMetrics } from '../coordinator/runDir.js';
-import { trainDqn, type DqnConfig } from '../agents/dqn.js';
+import { greedyPolicy, resolveDqnConfig, trainDqn, type DqnConfig } from '../agents/dqn.js';
+import { EVAL_SEEDS, evaluatePolicy } from '../agents/evaluate.js';
+import { Q_MODEL } from '../agents/netNames.js';
+import { loadModelFiles, modelDir } from '../core/checkpoint.js';
+import { getParams } from '../core/tensors.js';
+import { evalRun } from '../drivers/eval.js';
 import { OffPolicySchedule } from '../agents/offPolicy.js';
 import type { TrainPhase } from '../agents/types.js';
 import { test, useCpu } from './helpers.js';
@@ -83,6 +89,20 @@ test('on rollout threads, tasks that start after the data of a training round ac
   assert.ok(lags.length >= (1536 - 300) / 48 - 1, `one lag per training round (${lags.length})`);
   assert.ok(Math.max(...lags) < c.trainFrequency, `policy lag at most ${c.trainFrequency - 1} env steps, got ${Math.max(...lags)}`);
   assert.ok(Math.max(...lags) > 0, 'tasks started after a training point');
+});
+
+test("nnlab eval rechecks on the seeds of the seed the run trained with: agent.config's own seed over the spec's", async () => {
+  const agentConfig = { ...config, seed: 11 };
+  const run = await runCartPole('eval-seed', agentConfig, 2, 600, { rollout: 0, rolloutSteps: 64 }, { interval: 0, finalEpisodes: 2 });
+  assert.is(run.state, 'finished');
+  const episodes = 8;
+  const score = await evalRun(run.runDir, episodes, () => {});
+  const model = await loadModelFiles(modelDir(run.evaluation!.checkpoint, Q_MODEL));
+  const policy = greedyPolicy(getParams(model), resolveDqnConfig(agentConfig).activation);
+  model.dispose();
+  const recheck = (seed: number) => evaluatePolicy('CartPole-v1', policy, episodes, EVAL_SEEDS.recheck(seed)).meanReturn;
+  assert.is.not(recheck(2), recheck(11), "the spec's seed and the config's give different scores (else this test shows nothing)");
+  assert.is(score, recheck(11), "evaluated on the recheck seeds of the config's seed, which trained the run");
 });
 
 test('OffPolicySchedule: phases from a block of steps = the per-step loop, target copies in order', () => {

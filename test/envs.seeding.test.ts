@@ -3,7 +3,7 @@
  * test/fixtures/gymnasium_seeding.json, written by bench/python/gymnasium_seeding.py with
  * Gymnasium 1.4.0 and numpy (see that script for how to rerun it).
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../core/sha256.js';
 import { readFileSync } from 'node:fs';
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
@@ -97,7 +97,7 @@ function flat(x: unknown): number[] {
 
 /** SHA-256 of the values as float64 little-endian bytes (the script's `digest`). */
 function digest(values: readonly number[]): string {
-  return createHash('sha256').update(new Uint8Array(Float64Array.from(values).buffer)).digest('hex');
+  return sha256Hex(new Uint8Array(Float64Array.from(values).buffer));
 }
 
 const num = (v: number | string): number => (v === 'inf' ? Infinity : v === '-inf' ? -Infinity : Number(v));

@@ -14,10 +14,11 @@ import { WGAN_GP_DEFAULTS } from '../generative/wgan.js';
 import { Vae } from '../generative/vae.js';
 import { GENERATIVE_EVAL_SEEDS } from '../generative/eval.js';
 import { scoreMetric, scoreOf } from '../generative/score.js';
-import { epochSize, finishedRunCheckpoint, trainGenerative } from '../generative/train.js';
+import { epochSize, finishedRunCheckpoint, readRunSummary, trainGenerative } from '../generative/train.js';
 import type { GenerativeLearner, ImageBatch } from '../generative/types.js';
 import { batchesPerEpoch, epochBatches, MNIST_SIZES, type Mnist } from '../generative/mnist.js';
 import { runPath } from '../protocol/runFiles.js';
+import { errorMessage } from '../base/plainData.js';
 import { close, useCpu, test } from './helpers.js';
 
 test.before(useCpu);
@@ -334,7 +335,23 @@ test('trainGenerative writes per-epoch sample grids, an interpolation strip, the
     for (const f of ['samples', 'interpolation', 'generator', 'summary'] as const) await stat(runPath(dir, f));
     assert.equal((await readdir(runPath(dir, 'samples'))).sort(), ['epoch-001.png', 'epoch-002.png']);
     assert.equal((await readdir(dir)).filter((f) => f.startsWith('.')), []);
-    assert.equal((JSON.parse(await readFile(runPath(dir, 'summary'), 'utf8')) as { epochs: { samplePath: string }[] }).epochs.map((e) => e.samplePath), [1, 2].map((e) => path.join(runPath(dir, 'samples'), `epoch-00${e}.png`)));
+    assert.equal(readRunSummary(dir).epochs.map((e) => e.samplePath), [1, 2].map((e) => path.join(runPath(dir, 'samples'), `epoch-00${e}.png`)));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("readRunSummary checks summary.json: a diverged metric JSON wrote as null reads back as NaN, and a foreign file is refused naming the field", async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'nnlab-summary-'));
+  try {
+    const epoch = { epoch: 1, steps: 6, trainSeconds: 0.5, evalSeconds: 0.1, metrics: { 'losses/d_loss': Number.NaN, 'charts/steps_per_s': 12 }, samplePath: path.join(dir, 'samples', 'epoch-001.png') };
+    const summary = { kind: 'gan', seed: 3, batchSize: 16, epochs: [epoch], aborted: false, outDir: dir, config: { learningRate: 2e-4 } };
+    await writeFile(runPath(dir, 'summary'), JSON.stringify(summary));
+    const read = readRunSummary(dir);
+    assert.ok(Number.isNaN(read.epochs[0]!.metrics['losses/d_loss']));
+    assert.equal({ ...read, epochs: [{ ...read.epochs[0]!, metrics: { 'charts/steps_per_s': read.epochs[0]!.metrics['charts/steps_per_s'] } }] }, { ...summary, epochs: [{ ...epoch, metrics: { 'charts/steps_per_s': 12 } }] });
+    await writeFile(runPath(dir, 'summary'), JSON.stringify({ ...summary, epochs: [{ ...epoch, steps: 'six' }] }));
+    assert.throws(() => readRunSummary(dir), (e: unknown) => errorMessage(e).includes(runPath(dir, 'summary')) && errorMessage(e).includes('epochs.0.steps'));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

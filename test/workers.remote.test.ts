@@ -21,7 +21,8 @@ import { SPEC_LIMITS } from '../protocol/limits.js';
 import type { EnvStreamState, GenerativeTrialTask, GradientTask, ModuleRef, RlTrialTask, RolloutTask, TrialTask } from '../protocol/tasks.js';
 import { parseToRemoteWorker, type RemoteTaskMessage } from '../protocol/workerFrames.js';
 import { runRemoteWorker } from '../workers/remote.js';
-import { moduleCacheDir, sha256 } from '../workers/envModules.js';
+import { moduleCacheDir } from '../workers/envModules.js';
+import { sha256Hex } from '../core/sha256.js';
 import { runTrial } from '../workers/trial.js';
 import { serveAsCoordinator } from './peer.js';
 import { test, until } from './helpers.js';
@@ -134,7 +135,7 @@ test('a malformed frame is refused with the path of the bad field; a task frame 
 /** A module whose import leaves a marker file (unique source, so a unique hash): proof that a task ran. */
 function markerModule(marker: string): ModuleRef {
   const source = `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'imported'); // ${randomBytes(8).toString('hex')}\n`;
-  return { hash: sha256(source), filename: 'payload.js', path: '/nonexistent/payload.js', source };
+  return { hash: sha256Hex(source), filename: 'payload.js', path: '/nonexistent/payload.js', source };
 }
 
 test('a hostile coordinator: malformed tasks and garbage frames are refused and named, none is run, the worker stays up and runs the next good task', async () => {

@@ -19,12 +19,12 @@ import { Rng } from '../base/rng.js';
 import type { GenerativeTrialTask, RlTrialTask, RolloutTask } from '../protocol/tasks.js';
 import type { RlAlgo } from '../agents/algos.js';
 import { PROBE_ID, tfjsModulesLoaded } from './fixtures/tfjsProbe.js';
-import { trainGenerative } from '../generative/train.js';
+import { readRunSummary, trainGenerative } from '../generative/train.js';
 import { TrialProgress } from '../workers/trialProgress.js';
 import { PROGRESS_TAIL } from '../protocol/queue.js';
 import { Worker } from 'node:worker_threads';
 import { useCpu, test } from './helpers.js';
-import { errorMessage } from '../base/plainData.js';
+import { errorMessage, ownField } from '../base/plainData.js';
 
 test.before(useCpu);
 
@@ -178,8 +178,7 @@ test('a generative sweep of 2 trials on 2 threads: trials.json, each epoch\'s sc
       assert.is(curve[1]![1], row.finalScore, "the final score is the last epoch's");
       const dir = path.join(r.runDir, `trial-${row.index}`);
       for (const f of ['generator/model.json', 'samples/epoch-001.png', 'samples/epoch-002.png', 'summary.json']) assert.ok(existsSync(path.join(dir, f)), `${dir}/${f}`);
-      const summary = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as { config: { learningRate: number } };
-      assert.is(summary.config.learningRate, row.overrides['model.config.learningRate'], 'each folder holds its own trial');
+      assert.is(ownField(readRunSummary(dir).config, 'learningRate'), row.overrides['model.config.learningRate'], 'each folder holds its own trial');
     }
     assert.not.ok(points.some((p) => Object.keys(p).some((k) => k.includes('episodic_return'))), 'no episodic returns in a generative sweep');
   } finally {

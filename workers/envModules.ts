@@ -8,20 +8,16 @@
  * A shipped module should import nnlab by package name (`nnlab/envs`), which resolves from inside
  * the package.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { writeFileAtomicSync } from '../core/atomicWrite.js';
+import { sha256Hex } from '../core/sha256.js';
 import { MODULE_FILENAME, SHA256_HEX, type ModuleRef } from '../protocol/tasks.js';
 import type { WorkerRefusalCode } from '../protocol/messages.js';
 import { errorMessage } from '../base/plainData.js';
 
 const imported = new Map<string, Promise<void>>();
-
-export function sha256(text: string | Uint8Array): string {
-  return createHash('sha256').update(text).digest('hex');
-}
 
 const sources = new Map<string, string>();
 
@@ -30,7 +26,7 @@ export function moduleRef(file: string): ModuleRef {
   const abs = path.resolve(file);
   if (!existsSync(abs)) throw new Error(`env module '${file}' does not exist`);
   const source = readFileSync(abs, 'utf8');
-  const hash = sha256(source);
+  const hash = sha256Hex(source);
   sources.set(hash, source);
   return { hash, filename: path.basename(abs), path: abs };
 }
@@ -60,14 +56,14 @@ export function ensureModule(ref: ModuleRef): Promise<void> {
 
 /** Throws unless the ref's hash and file name follow protocol/tasks.ts's SHA256_HEX and MODULE_FILENAME. */
 function checkRef(ref: ModuleRef): void {
-  if (!SHA256_HEX.test(ref.hash)) throw new Error(`env module: bad content hash '${ref.hash}'`);
+  if (!SHA256_HEX.test(ref.hash)) throw new Error(`env module: bad content hash '${ref.hash}' (${SHA256_HEX.rule})`);
   if (!MODULE_FILENAME.test(ref.filename)) throw new Error(`env module: bad file name '${ref.filename}' (${MODULE_FILENAME.rule})`);
 }
 
 async function load(ref: ModuleRef): Promise<void> {
   checkRef(ref);
   if (!existsSync(ref.path)) throw new Error(`env module ${ref.filename}: ${ref.path} does not exist`);
-  if (sha256(readFileSync(ref.path)) !== ref.hash) throw new Error(`env module ${ref.path} does not match its sha256 ${ref.hash.slice(0, 12)}… (modified on disk?): not imported`);
+  if (sha256Hex(readFileSync(ref.path)) !== ref.hash) throw new Error(`env module ${ref.path} does not match its sha256 ${ref.hash.slice(0, 12)}… (modified on disk?): not imported`);
   await import(pathToFileURL(ref.path).href);
 }
 
@@ -96,10 +92,10 @@ export function installShipped(ref: ModuleRef, policy: CodePolicy): Installed {
   }
   const cached = path.join(moduleCacheDir(), ref.hash, ref.filename);
   if (existsSync(cached)) {
-    if (sha256(readFileSync(cached)) !== ref.hash) return { ok: false, code: 'module_unusable', message: `${name}: the cached copy ${cached} does not match its hash (modified on disk?); remove it` };
+    if (sha256Hex(readFileSync(cached)) !== ref.hash) return { ok: false, code: 'module_unusable', message: `${name}: the cached copy ${cached} does not match its hash (modified on disk?); remove it` };
   } else {
     if (ref.source === undefined) return { ok: false, code: 'module_unusable', message: `${name} is not in this worker's cache and no source was sent` };
-    if (sha256(ref.source) !== ref.hash) return { ok: false, code: 'module_unusable', message: `${name}: the source sent does not match its hash` };
+    if (sha256Hex(ref.source) !== ref.hash) return { ok: false, code: 'module_unusable', message: `${name}: the source sent does not match its hash` };
     mkdirSync(path.dirname(cached), { recursive: true });
     writeFileAtomicSync(cached, ref.source); // a crash never leaves a half-written module under its hash
   }

@@ -18,6 +18,7 @@ import { checkData, fusedAdamStateSchema, replayStateSchema } from '../core/stat
 import { GENERATIVE_KINDS } from '../generative/kinds.js';
 import { imageBatch } from '../protocol/workerFrames.js';
 import type { DqnLearnerState, FromLearner, GenerativeLearnerReply, ToLearner, TrainReply, TrainRequest } from '../protocol/messages.js';
+import type { DqnTrainingState, TrainPhase } from '../agents/types.js';
 import { errorMessage } from '../base/plainData.js';
 
 /** The resolved DQN config of an init, checked by DQN's own rule; its RangeError becomes the issue (named `config: DQN config: 'gamma' …`). */
@@ -30,15 +31,18 @@ const dqnConfig = z.unknown().transform((v, ctx): DqnConfig => {
   }
 });
 
-const learnerState = z.object({
-  online: f32,
-  target: f32,
-  adam: fusedAdamStateSchema,
-  updates: count,
-  version: count,
-  replay: replayStateSchema,
-  replayRng: rngStateSchema,
-}) satisfies z.ZodType<DqnLearnerState>;
+/**
+ * A DQN learner's training state without its replay buffer (agents/types.ts DqnTrainingState): its
+ * networks, optimiser, update count and version. Also the core of a DQN run's state.msgpack
+ * (drivers/runState.ts), which may hold the buffer beside it (the older layout).
+ */
+export const dqnTrainingStateSchema = z.object({ online: f32, target: f32, adam: fusedAdamStateSchema, updates: count, version: count }) satisfies z.ZodType<DqnTrainingState>;
+
+/** One round's training phase (agents/types.ts TrainPhase): in a train request, and in a run's state.msgpack the phases still to train. */
+export const trainPhaseSchema = z.object({ gradientSteps: count, updateTarget: z.boolean() }) satisfies z.ZodType<TrainPhase>;
+
+/** The learner process's whole state: its training state, replay buffer and the buffer's generator. */
+const learnerState = dqnTrainingStateSchema.extend({ replay: replayStateSchema, replayRng: rngStateSchema }) satisfies z.ZodType<DqnLearnerState>;
 
 const trainRequest = z.object({
   type: z.literal('train'),
@@ -50,7 +54,7 @@ const trainRequest = z.object({
   nextObs: f32,
   terminated: u8,
   batchSize: z.number().int().min(1),
-  phases: z.array(z.object({ gradientSteps: count, updateTarget: z.boolean() })),
+  phases: z.array(trainPhaseSchema),
   wantState: z.boolean().optional(),
 }) satisfies z.ZodType<TrainRequest>;
 

@@ -11,11 +11,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { make } from '../envs/index.js';
 import { isTabular, type TabularAlgo } from '../agents/algos.js';
 import { TABULAR_AGENTS } from '../agents/tabularAgents.js';
-import { discreteEnv, GREEDY_MAX_STEPS, greedyTabularPolicy, trainTabular } from '../agents/tabular.js';
-import { finalEvaluationOn } from '../agents/evaluate.js';
+import { trainAndEvaluateTabular } from '../agents/tabular.js';
 import { EPISODIC_RETURN } from '../agents/metricNames.js';
 import { scoreMetric, scoreOf } from '../generative/score.js';
 import { ensureModule } from './envModules.js';
@@ -79,15 +77,8 @@ async function runGenerativeTrial(task: GenerativeTrialTask, onEpoch: OnPoint | 
 
 function runTabular(task: RlTrialTask, algo: TabularAlgo, onEpisode: OnPoint | undefined): { curve: Float64Array; finalScore: number } {
   const { Agent, resolve } = TABULAR_AGENTS[algo];
-  const made = make(task.env.id, task.env.kwargs);
-  try {
-    const env = discreteEnv(made, Agent.agentName);
-    const agent = Agent.forEnv(env, resolve(task.config));
-    const opts: Parameters<typeof trainTabular>[2] = { episodes: task.episodes };
-    if (onEpisode !== undefined) opts.onMetrics = (m) => onEpisode(m[EPISODIC_RETURN]!);
-    const curve = trainTabular(env, agent, opts);
-    return { curve, finalScore: finalEvaluationOn(env, greedyTabularPolicy(agent.params), { episodes: task.evalEpisodes, seed: agent.config.seed, maxSteps: GREEDY_MAX_STEPS }).meanReturn };
-  } finally {
-    made.close();
-  }
+  const opts: Parameters<typeof trainAndEvaluateTabular>[3] = { episodes: task.episodes, finalEpisodes: task.evalEpisodes };
+  if (onEpisode !== undefined) opts.onMetrics = (m) => onEpisode(m[EPISODIC_RETURN]!);
+  const { curve, final } = trainAndEvaluateTabular(Agent, task.env, resolve(task.config), opts);
+  return { curve, finalScore: final.meanReturn };
 }
