@@ -61,6 +61,15 @@ export const FRAME_BYTES = Object.freeze({
 /** Characters of a free-text field either side takes: an error's or task error's message, a string in an env's state. */
 export const TEXT_CHARS = 10_000;
 
+/**
+ * `text` cut to TEXT_CHARS characters, ending in `…` where it was cut, for a free-text field of a
+ * frame this side sends: however long what it reports (a user env's error), the frame still passes
+ * its schema at the other end instead of being refused as malformed.
+ */
+export function fitText(text: string): string {
+  return text.length <= TEXT_CHARS ? text : `${text.slice(0, TEXT_CHARS - 1)}…`;
+}
+
 
 export type Role = 'worker' | 'dashboard';
 

@@ -21,7 +21,7 @@ import { WebSocket } from 'ws';
 import { packr } from '../core/tensors.js';
 import { coordinatorProof, newNonce, proofsEqual, workerProof } from '../protocol/auth.js';
 import { CLOSE, PATHS, PROTOCOL_VERSION } from '../protocol/constants.js';
-import { FRAME_BYTES, PRE_AUTH_BYTES, parseTaskResult, type PeerMessage } from '../protocol/messages.js';
+import { FRAME_BYTES, PRE_AUTH_BYTES, fitText, parseTaskResult, type PeerMessage } from '../protocol/messages.js';
 import { parseToRemoteWorker } from '../protocol/workerFrames.js';
 import { rawBytes } from '../protocol/rawBytes.js';
 import { installShipped, type CodePolicy } from './envModules.js';
@@ -129,7 +129,7 @@ export async function runRemoteWorker(opts: RemoteWorkerOptions): Promise<number
           // a bad task is answered (the coordinator gives it to another executor) and never run
           if (parsed.taskId === undefined) return log(`ignoring a malformed frame from the coordinator: ${parsed.reason}`);
           log(`refusing task ${parsed.taskId} from the coordinator: ${parsed.reason}`);
-          send({ type: 'task_error', taskId: parsed.taskId, message: `refused without running it: ${parsed.reason}` });
+          send({ type: 'task_error', taskId: parsed.taskId, message: fitText(`refused without running it: ${parsed.reason}`) });
           return;
         }
         const msg = parsed.message;
@@ -158,7 +158,8 @@ export async function runRemoteWorker(opts: RemoteWorkerOptions): Promise<number
                 done++;
                 send({ type: 'result', taskId, result });
               },
-              (e: Error) => send({ type: 'task_error', taskId, message: e.message }),
+              // a user env may throw a non-Error or a message past TEXT_CHARS: either is still this task's error, never a frame the coordinator refuses as a bad result
+              (e: unknown) => send({ type: 'task_error', taskId, message: fitText(errorMessage(e)) }),
             );
             return;
           }
