@@ -259,12 +259,16 @@ async function main(argv: string[]): Promise<void> {
         return;
       }
       if (values.connect === undefined) throw new UsageError('worker needs --connect ws://HOST:PORT (a run) or --queue redis://HOST:PORT (queue-backed sweeps)');
+      // the coordinator refuses a hello past HELLO_LIMITS: said here, before the token is read or anything connects
+      const { helloProblem } = await import('../protocol/messages.js');
+      const helloFlags = helloProblem({ name: values.name, threads: values.threads === undefined ? undefined : intValue('threads', values.threads) });
+      if (helloFlags !== undefined) throw new UsageError(helloFlags);
       const token = await runToken(values);
       if (token === undefined) throw new UsageError('worker needs the run token (printed by nnlab run): NNLAB_TOKEN, --token-file FILE or --token T');
       const { runRemoteWorker } = await import('../workers/remote.js');
       const opts: Parameters<typeof runRemoteWorker>[0] = { url: values.connect, token, allowCode: values['allow-code'] === true, allowModules: allowed };
       if (values['tls-ca'] !== undefined) opts.ca = readFlagFile('tls-ca', values['tls-ca']);
-      if (values.threads !== undefined) opts.threads = Math.max(1, intValue('threads', values.threads));
+      if (values.threads !== undefined) opts.threads = intValue('threads', values.threads);
       if (values.name !== undefined) opts.name = values.name;
       const done = await runRemoteWorker(opts);
       console.log(`the run ended; this worker did ${done} tasks`);

@@ -34,6 +34,10 @@ test('usage errors exit 2 with a one-line message naming the problem', () => {
     [['train', 'wgan', '--config', '{'], /--config must be a JSON object: /],
     [['train', 'sarsa', '--config', '{}'], /--config is for the generative models \(vae, .*\), not sarsa/],
     [['info', '--backend', 'tpu'], /unknown backend 'tpu'/],
+    // a hello the coordinator would refuse (protocol/messages.ts HELLO_LIMITS), said before anything connects
+    [['worker', '--connect', 'ws://127.0.0.1:9', '--threads', '2000'], /--threads must be a whole number from 1 to 1024, got 2000/],
+    [['worker', '--connect', 'ws://127.0.0.1:9', '--threads', '0'], /--threads must be a whole number from 1 to 1024, got 0/],
+    [['worker', '--connect', 'ws://127.0.0.1:9', '--name', 'w'.repeat(129)], /--name is 129 characters; at most 128/],
   ];
   for (const [args, message] of cases) {
     const r = run(...args);

@@ -21,7 +21,7 @@ import { WebSocket } from 'ws';
 import { packr } from '../core/tensors.js';
 import { coordinatorProof, newNonce, proofsEqual, workerProof } from '../protocol/auth.js';
 import { CLOSE, PATHS, PROTOCOL_VERSION } from '../protocol/constants.js';
-import { FRAME_BYTES, PRE_AUTH_BYTES, fitText, parseTaskResult, type PeerMessage } from '../protocol/messages.js';
+import { FRAME_BYTES, HELLO_LIMITS, PRE_AUTH_BYTES, fitText, helloProblem, parseTaskResult, type PeerMessage } from '../protocol/messages.js';
 import { parseToRemoteWorker } from '../protocol/workerFrames.js';
 import { rawBytes } from '../protocol/rawBytes.js';
 import { installShipped, type CodePolicy } from './envModules.js';
@@ -47,7 +47,11 @@ export interface RemoteWorkerOptions {
 /** Runs until the coordinator closes the connection; resolves with the number of tasks done. */
 export async function runRemoteWorker(opts: RemoteWorkerOptions): Promise<number> {
   const log = opts.log ?? ((l: string) => console.log(l));
-  const threads = opts.threads ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  // a hello past HELLO_LIMITS is refused by the coordinator (CLOSE.badHello): said here, before connecting; the defaults stay within them
+  const problem = helloProblem(opts);
+  if (problem !== undefined) throw new Error(`remote worker: ${problem}`);
+  const threads = opts.threads ?? Math.min(HELLO_LIMITS.threads, Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
+  const name = opts.name ?? os.hostname().slice(0, HELLO_LIMITS.name);
   const policy: CodePolicy = { allowCode: opts.allowCode ?? false, allowModules: new Set(opts.allowModules ?? []) };
   const url = new URL(opts.url);
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new Error(`--connect ${opts.url}: expected a ws:// or wss:// URL`);
@@ -122,7 +126,7 @@ export async function runRemoteWorker(opts: RemoteWorkerOptions): Promise<number
           }
           clearTimeout(deadline);
           state = 'ready';
-          send({ type: 'hello', protocol: PROTOCOL_VERSION, role: 'worker', name: opts.name ?? os.hostname(), threads, kinds: [...REMOTE_TASK_KINDS] });
+          send({ type: 'hello', protocol: PROTOCOL_VERSION, role: 'worker', name, threads, kinds: [...REMOTE_TASK_KINDS] });
           return;
         }
         if (!parsed.ok) {
