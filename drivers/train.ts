@@ -56,11 +56,17 @@ export async function runTrain(opts: TrainOptions): Promise<RunOutcome> {
   };
   log(`nnlab train ${opts.agent} on ${opts.env}, seed ${opts.seed}, backend ${opts.backend}; metrics in ${runPath(runDir, 'metricsJsonl')}`);
   const { Agent } = RL_AGENTS[algo];
-  const env = discreteEnv(make(opts.env), Agent.agentName);
-  const agent = Agent.forEnv(env, { seed: opts.seed });
-  trainTabular(env, agent, { episodes: opts.budget ?? TABULAR_EPISODES, onMetrics });
-  const { meanReturn, stdReturn } = finalEvaluationOn(env, greedyTabularPolicy(agent.params), { episodes: opts.finalEpisodes, seed: opts.seed, maxSteps: GREEDY_MAX_STEPS });
-  const checkpoints = runPath(runDir, 'checkpoints');
-  await agent.save(checkpoints);
-  return { state: 'finished', message: `${greedyEvaluationText(opts.finalEpisodes, meanReturn, stdReturn)}; Q table in ${checkpoints}`, envSteps, finalScore: meanReturn };
+  const made = make(opts.env);
+  try {
+    const env = discreteEnv(made, Agent.agentName);
+    const agent = Agent.forEnv(env, { seed: opts.seed });
+    trainTabular(env, agent, { episodes: opts.budget ?? TABULAR_EPISODES, onMetrics });
+    const { meanReturn, stdReturn } = finalEvaluationOn(env, greedyTabularPolicy(agent.params), { episodes: opts.finalEpisodes, seed: opts.seed, maxSteps: GREEDY_MAX_STEPS });
+    const checkpoints = runPath(runDir, 'checkpoints');
+    await agent.save(checkpoints);
+    return { state: 'finished', message: `${greedyEvaluationText(opts.finalEpisodes, meanReturn, stdReturn)}; Q table in ${checkpoints}`, envSteps, finalScore: meanReturn };
+  } finally {
+    // closed however the run ends, as a trial's env is (workers/trial.ts): a user env may hold files, a renderer, a process
+    made.close();
+  }
 }
