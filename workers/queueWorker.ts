@@ -23,6 +23,7 @@ import { formatMetric } from '../base/format.js';
 import { firstIssueText } from '../base/schemas.js';
 import { connectionOptions, jobDataSchema, jobResultSchema, QUEUE_NAME, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../protocol/queue.js';
 import { redisErrorLogger } from './redisLog.js';
+import { signalExitCode } from './signalExit.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { RUNS_DIR, runPath, sweepDir, trialDir } from '../protocol/runFiles.js';
 import { installShipped, type CodePolicy } from './envModules.js';
@@ -145,8 +146,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<number> 
       log(`${sig}: finishing the trials running, taking no new ones (again to exit at once)`);
       process.off('SIGINT', onSig);
       process.off('SIGTERM', onSig);
-      process.once('SIGINT', () => process.exit(130));
-      process.once('SIGTERM', () => process.exit(143));
+      process.once('SIGINT', () => process.exit(signalExitCode('SIGINT')));
+      process.once('SIGTERM', () => process.exit(signalExitCode('SIGTERM')));
       resolve();
     };
     if (opts.handleSignals !== false) {
