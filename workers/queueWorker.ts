@@ -109,7 +109,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<number> 
     const report = setInterval(() => {
       if (slot.points() === reported) return;
       reported = slot.points();
-      job.updateProgress(progress()).catch((e: Error) => errors.error(e));
+      job.updateProgress(progress()).catch((e: unknown) => errors.error(e));
     }, 1000);
     const payload: QueueThreadPayload = { task, progress: slot.buffer };
     let out: unknown; // a TrialResult, if the thread kept its word: threadResult checks it
