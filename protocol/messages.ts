@@ -99,7 +99,6 @@ export interface AuthMessage {
   /** HMAC-SHA256(token, "nnlab worker" | nonce_c | nonce_w). */
   proof: Uint8Array;
 }
-/** Sent once the peer is authenticated (a worker: after it checked the coordinator's proof). */
 /**
  * What a hello may say (the schema below): a peer's name at most `name` characters (it shows in the
  * worker table and the logs), a worker at most `threads` tasks at once. The worker CLI checks its
@@ -116,6 +115,7 @@ export function helloProblem(hello: { name?: string; threads?: number }): string
   return undefined;
 }
 
+/** Sent once the peer is authenticated (a worker: after it checked the coordinator's proof). */
 export interface HelloMessage {
   type: 'hello';
   protocol: number;
