@@ -9,9 +9,12 @@
  * Splitting: `split()` draws a fresh 128-bit state from this stream (through SplitMix32), so a
  * parent can hand independent, reproducible child streams to workers, envs and initialisers.
  *
- * This module imports nothing (no tfjs): environments, buffers and workers all use it, and its
- * state is four uint32 numbers that can be checkpointed and sent across threads.
+ * This module imports only base/plainData.ts (import-free; for describeValue), no tfjs:
+ * environments, buffers, workers and the page all use it, and its state is four uint32 numbers
+ * that can be checkpointed and sent across threads.
  */
+
+import { describeValue } from './plainData.js';
 
 /** The four 32-bit words of a generator's state. */
 export type RngState = readonly [number, number, number, number];
@@ -57,7 +60,7 @@ export function foldSeed32(seed: number): number {
 
 /** Returns `seed` if it keeps the seed rule (`isSeed`); else a RangeError naming `who`. */
 export function checkSeed(seed: unknown, who: string): number {
-  if (!isSeed(seed)) throw new RangeError(`${who}: seed must be ${SEED_RULE}, got ${String(seed)}`);
+  if (!isSeed(seed)) throw new RangeError(`${who}: seed must be ${SEED_RULE}, got ${describeValue(seed)}`);
   return seed;
 }
 

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { initBackend } from '../core/backend.js';
 import { version } from '../core/version.js';
 import { redisUrlProblem } from '../protocol/redisUrl.js';
-import { DQN_ENV_STEPS, SHA256_HEX } from '../protocol/tasks.js';
+import { DQN_ENV_STEPS, GENERATIVE_EPOCHS, SHA256_HEX } from '../protocol/tasks.js';
+import { GOAL_EPISODES } from '../agents/evalEpisodes.js';
 import { isTabular, TABULAR_ALGOS, type RlAlgo } from '../agents/algos.js';
 import { GENERATIVE_KINDS, isGenerativeKind } from '../generative/kinds.js';
 import { errorCode, errorMessage } from '../base/plainData.js';
@@ -168,13 +169,14 @@ async function main(argv: string[]): Promise<void> {
       if (isGenerativeKind(agent)) {
         // a generative model: the same run as a spec with model.kind (samples, checkpoints, dashboard)
         if (values.backend !== undefined) process.env.NNLAB_BACKEND = values.backend;
+        const epochs = countOption('epochs', values.epochs, GENERATIVE_EPOCHS);
         const { runExperiment } = await import('./run.js');
         const config = await modelConfigOption(agent, values.config);
         const spec = {
           name: agent,
           model: { kind: agent, config },
           seed: intOption('seed', values.seed, 0),
-          budget: { epochs: Math.max(1, intOption('epochs', values.epochs, 5)) },
+          budget: { epochs },
           workers: { rollout: 0, gradient: values.workers === undefined ? 0 : intValue('workers', values.workers), learner: { process: false } },
         };
         await runExperiment({ spec, port: intOption('port', values.port, 0) });
@@ -259,12 +261,16 @@ async function main(argv: string[]): Promise<void> {
         return;
       }
       if (values.connect === undefined) throw new UsageError('worker needs --connect ws://HOST:PORT (a run) or --queue redis://HOST:PORT (queue-backed sweeps)');
+      // the coordinator refuses a hello past HELLO_LIMITS: said here, before the token is read or anything connects
+      const { helloProblem } = await import('../protocol/messages.js');
+      const helloFlags = helloProblem({ name: values.name, threads: values.threads === undefined ? undefined : intValue('threads', values.threads) });
+      if (helloFlags !== undefined) throw new UsageError(helloFlags);
       const token = await runToken(values);
       if (token === undefined) throw new UsageError('worker needs the run token (printed by nnlab run): NNLAB_TOKEN, --token-file FILE or --token T');
       const { runRemoteWorker } = await import('../workers/remote.js');
       const opts: Parameters<typeof runRemoteWorker>[0] = { url: values.connect, token, allowCode: values['allow-code'] === true, allowModules: allowed };
       if (values['tls-ca'] !== undefined) opts.ca = readFlagFile('tls-ca', values['tls-ca']);
-      if (values.threads !== undefined) opts.threads = Math.max(1, intValue('threads', values.threads));
+      if (values.threads !== undefined) opts.threads = intValue('threads', values.threads);
       if (values.name !== undefined) opts.name = values.name;
       const done = await runRemoteWorker(opts);
       console.log(`the run ended; this worker did ${done} tasks`);
@@ -273,9 +279,11 @@ async function main(argv: string[]): Promise<void> {
     case 'eval': {
       const dir = positionals[0];
       if (dir === undefined) throw new UsageError('eval needs a run directory (runs/<id>)');
+      // a final evaluation's episodes, as a spec's eval.finalEpisodes; 0 would print a mean return of NaN
+      const episodes = countOption('episodes', values.episodes, GOAL_EPISODES);
       await initBackend(values.backend === undefined ? {} : { backend: values.backend });
       const { evalRun } = await import('../drivers/eval.js');
-      await evalRun(dir, intOption('episodes', values.episodes, 100));
+      await evalRun(dir, episodes);
       return;
     }
     default:
@@ -346,6 +354,13 @@ async function modelConfigOption(kind: string, value: string | undefined): Promi
 function intValue(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, got '${value}'`);
+  return n;
+}
+
+/** A flag that counts what must happen at least once (episodes, epochs): a positive integer, or `fallback` when the flag is absent. */
+function countOption(name: string, value: string | undefined, fallback: number): number {
+  const n = intOption(name, value, fallback);
+  if (n < 1) throw new UsageError(`--${name} must be at least 1, got '${value}'`);
   return n;
 }
 

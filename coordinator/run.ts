@@ -10,8 +10,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { resolveToken } from '../workers/runToken.js';
+import { signalExitCode } from '../workers/signalExit.js';
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { isTabular, RL_FAMILY } from '../agents/algos.js';
@@ -102,8 +102,6 @@ interface RunSignals {
   endStartup(): void;
 }
 
-const exitCodeOf = (sig: NodeJS.Signals) => 128 + (os.constants.signals[sig] ?? 1);
-
 export async function runExperiment(opts: RunOptions): Promise<RunResult> {
   const log = opts.log ?? ((l: string) => console.log(l));
   // During start-up nothing is trained yet, so the first signal ends the process at once.
@@ -114,7 +112,7 @@ export async function runExperiment(opts: RunOptions): Promise<RunResult> {
     } catch (e) {
       log(errorMessage(e));
     }
-    process.exit(exitCodeOf(sig));
+    process.exit(signalExitCode(sig));
   };
   const handleSignals = opts.handleSignals !== false;
   const endStartup = () => {
@@ -288,7 +286,7 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   const onSignal = (sig: NodeJS.Signals) => {
     if (signals.stopReason !== undefined) {
       log(`second ${sig}: exiting now`);
-      process.exit(exitCodeOf(sig));
+      process.exit(signalExitCode(sig));
     }
     signals.stopReason = sig;
     log(`${sig}: checkpointing and stopping (again to exit at once)`);

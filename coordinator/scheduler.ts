@@ -346,12 +346,13 @@ export class Scheduler implements TaskScheduler {
     this.sweeper ??= setInterval(() => this.sweep(), 250).unref();
     ex.run(d, p.task).then(
       (result) => this.settle(run, d, { result }),
-      (error: Error) => this.settle(run, d, { error }),
+      // an executor rejects with anything its task threw: a user env may throw a string
+      (error: unknown) => this.settle(run, d, { error }),
     );
   }
 
   /** An answer to dispatch `d` (a result, a failure or the worker's death). */
-  private settle(run: InFlight, d: number, out: { result: TaskResult } | { error: Error }): void {
+  private settle(run: InFlight, d: number, out: { result: TaskResult } | { error: unknown }): void {
     const { p, holder: entry } = run;
     if (this.executors.get(entry.ex.id) !== entry) return; // the scheduler was closed
     const live = this.inFlight.get(d) === run;
@@ -404,7 +405,7 @@ export class Scheduler implements TaskScheduler {
       this.fail(entry, p, d, 'bad_result', `bad result: ${out.error.message}`);
     } else {
       this.counts.taskErrors++;
-      this.fail(entry, p, d, 'task_error', `task error: ${out.error.message}`);
+      this.fail(entry, p, d, 'task_error', `task error: ${errorMessage(out.error)}`);
     }
   }
 

@@ -30,7 +30,7 @@ import { coordinatorProof, newNonce, proofsEqual, tokensEqual, workerProof } fro
 import { rawBytes } from '../protocol/rawBytes.js';
 import { CLOSE, PATHS, PROTOCOL_VERSION } from '../protocol/constants.js';
 import { FRAME_BYTES, PRE_AUTH_BYTES, parsePeerMessage, type CoordinatorMessage, type ErrorMessage, type HelloMessage, type PeerMessage, type RefusedMessage } from '../protocol/messages.js';
-import { errorMessage } from '../base/plainData.js';
+import { errorMessage, ownField } from '../base/plainData.js';
 
 /** The address the coordinator listens on unless told otherwise: this machine only (docs/security.md). */
 export const DEFAULT_HOST = '127.0.0.1';
@@ -245,11 +245,12 @@ export class CoordinatorServer {
     if (peer.handshake.state === 'challenged') this.send(peer, { type: 'challenge', protocol: PROTOCOL_VERSION, nonce: peer.handshake.nonce });
   }
 
-  private reject(peer: Peer, code: ErrorMessage['code'], message: string): void {
+  /** Answers a bad frame with an error frame; before the hello is accepted it also closes: with CLOSE.badHello for a `badHello` (a wrong protocol version, a malformed hello), else CLOSE.unauthorized. */
+  private reject(peer: Peer, code: ErrorMessage['code'], message: string, badHello = code === 'protocol_version'): void {
     this.count(code);
     this.send(peer, { type: 'error', code, message });
     if (peer.handshake.state !== 'ready') {
-      peer.ws.close(code === 'protocol_version' ? CLOSE.badHello : CLOSE.unauthorized, message.slice(0, 100));
+      peer.ws.close(badHello ? CLOSE.badHello : CLOSE.unauthorized, message.slice(0, 100));
       return;
     }
     if (++peer.badFrames > (this.opts.maxBadFrames ?? 100)) peer.ws.close(CLOSE.tooManyBadFrames, 'too many invalid frames');
@@ -269,7 +270,9 @@ export class CoordinatorServer {
       // a malformed answer to a task this worker holds fails the task (requeued elsewhere, a strike), it does not hold it forever
       const taskId = answerTaskId(decoded);
       if (peer.handshake.state === 'ready' && taskId !== undefined && peer.executor?.fail(taskId, new BadResult(parsed.reason)) === true) return this.count('bad_message');
-      return this.reject(peer, 'bad_message', parsed.reason);
+      // a malformed hello (threads past HELLO_LIMITS, a long name) from a peer that showed the token is a bad hello, not a bad token
+      const hello = peer.handshake.state === 'proven' && ownField(decoded, 'type') === 'hello';
+      return this.reject(peer, 'bad_message', hello ? `malformed hello: ${parsed.reason}` : parsed.reason, hello);
     }
     const msg = parsed.message;
     if (peer.handshake.state === 'ready') return this.handle(peer, msg);

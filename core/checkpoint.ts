@@ -272,8 +272,8 @@ export async function loadCheckpoint(dirOrRoot: string, targets: LoadTargets & {
     slots.set(opt, checkData(savedOptimizerSchema, await readMsgpackFile(file), file).slots);
   }
   for (const [name, model] of Object.entries(targets.models ?? {})) {
-    await loadWeightsInto(model, modelDir(dir, name)).catch((e: Error) => {
-      throw new Error(`loading model '${name}': ${e.message}`);
+    await loadWeightsInto(model, modelDir(dir, name)).catch((e: unknown) => {
+      throw new Error(`loading model '${name}': ${errorMessage(e)}`);
     });
   }
   for (const [opt, saved] of slots) await opt.setState(saved);

@@ -23,6 +23,7 @@ import { AdadeltaOptimizer } from './adadelta.js';
 import { gradientTensors, type TensorMap } from './tensors.js';
 import { ADAM_UPDATE } from './native.js';
 import { checkNumber, DECAY_RATE, POSITIVE } from '../base/configCheck.js';
+import { describeValue } from '../base/plainData.js';
 import { ADADELTA_DEFAULTS, ADAGRAD_DEFAULTS, ADAM_DEFAULTS, MOMENTUM_DEFAULTS, RMSPROP_DEFAULTS } from './optimDefaults.js';
 
 /** A slot variable of tfjs's Adam (first or second moment of one variable). */
@@ -64,17 +65,24 @@ export class FusedKernelAdam extends tf.AdamOptimizer {
   }
 
   override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
+    const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
+    // every name checked before any variable moves, on either path: a gradient of a name that is no
+    // variable is an error naming it, not a TypeError from tfjs or a half-applied update
+    const variables = names.map((name) => {
+      const variable: tf.Variable | undefined = tf.engine().registeredVariables[name];
+      if (variable === undefined) throw new Error(`adam: a gradient names '${name}', which is no variable (a gradient map's keys are its variables' names)`);
+      return variable;
+    });
     if (!tf.getKernel(ADAM_UPDATE, tf.getBackend())) {
       super.applyGradients(variableGradients);
       return;
     }
     const slots = adamSlots(this);
-    const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
     tf.tidy(() => {
       const oneMinusAccBeta1 = tf.sub(1, slots.accBeta1);
       const oneMinusAccBeta2 = tf.sub(1, slots.accBeta2);
       names.forEach((name, i) => {
-        const value = tf.engine().registeredVariables[name]!;
+        const value = variables[i]!;
         slots.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
         slots.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
         const gradient = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : (variableGradients as tf.NamedTensorMap)[name];
@@ -158,7 +166,7 @@ export interface OptimizerSpec {
 export function validateOptimizerSpec(spec: OptimizerSpec): void {
   if (spec === null || typeof spec !== 'object') throw new TypeError('optimizer spec must be an object');
   if (!(OPTIMIZER_NAMES as readonly string[]).includes(spec.name)) {
-    throw new RangeError(`optimizer 'name' must be one of ${OPTIMIZER_NAMES.join(', ')}, got '${String(spec.name)}'`);
+    throw new RangeError(`optimizer 'name' must be one of ${OPTIMIZER_NAMES.join(', ')}, got ${describeValue(spec.name)}`);
   }
   const owner = `optimizer ${spec.name}`;
   if (spec.lr === undefined) throw new RangeError(`${owner}: 'lr' is required`);
@@ -270,7 +278,7 @@ export class Optimizer {
    * momentum optimisers and nnlab's Adam; the others throw, naming the optimiser.
    */
   setLearningRate(lr: number): void {
-    if (!(typeof lr === 'number' && Number.isFinite(lr) && lr >= 0)) throw new RangeError(`optimizer ${this.spec.name}: learning rate must be a number ≥ 0, got ${String(lr)}`);
+    if (!(typeof lr === 'number' && Number.isFinite(lr) && lr >= 0)) throw new RangeError(`optimizer ${this.spec.name}: learning rate must be a number ≥ 0, got ${describeValue(lr)}`);
     const o = this.tfOptimizer;
     if (hasSettableRate(o)) o.setLearningRate(lr);
     else throw new Error(`optimizer ${this.spec.name}: its learning rate cannot change during training (only sgd, momentum, nesterov and adam's can)`);

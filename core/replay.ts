@@ -105,9 +105,13 @@ export class ReplayBuffer {
   ): void {
     const { obsDim, actionDim } = this.config;
     const n = rewards.length;
+    // checked here, where a short array would otherwise be read past its end (undefined) without a word
+    if (actions.length !== n * actionDim || terminated.length !== n) {
+      throw new RangeError(`ReplayBuffer.addBatch: ${n} rewards need ${n * actionDim} actions (${actionDim} each) and ${n} terminated flags, got ${actions.length} and ${terminated.length}`);
+    }
     for (let e = 0; e < n; e++) {
-      const act = actionDim === 1 ? actions[e]! : Array.prototype.slice.call(actions, e * actionDim, (e + 1) * actionDim);
-      this.add(obs.subarray(e * obsDim, (e + 1) * obsDim), act as number | number[], rewards[e]!, nextObs.subarray(e * obsDim, (e + 1) * obsDim), Boolean(terminated[e]));
+      const act = actionDim === 1 ? actions[e]! : Array.from({ length: actionDim }, (_, j) => actions[e * actionDim + j]!);
+      this.add(obs.subarray(e * obsDim, (e + 1) * obsDim), act, rewards[e]!, nextObs.subarray(e * obsDim, (e + 1) * obsDim), Boolean(terminated[e]));
     }
   }
 

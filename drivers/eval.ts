@@ -17,22 +17,22 @@ import { agentConfigOf, loadSpecFile } from './spec.js';
 import { greedyEvaluationText } from './context.js';
 import { makeGenerativeLearner } from '../generative/models.js';
 import type { GenerativeKind } from '../generative/kinds.js';
-import { encodePng, sampleGrid } from '../generative/png.js';
+import { encodePng, labelledSampleGrid, SAMPLE_GRID_SIDE } from '../generative/png.js';
 import { GENERATIVE_EVAL_SEEDS } from '../generative/eval.js';
 import { Rng } from '../base/rng.js';
 import { writeFileAtomic } from '../core/atomicWrite.js';
 
-/** Loads a generative run's saved model and writes a 10×10 grid of fresh samples (row k: digit k when conditional). */
+/** Loads a generative run's saved model and writes a grid of fresh samples, laid out as the run's own grids (column k: digit k when conditional). */
 async function sampleGenerator(runDir: string, kind: GenerativeKind, config: Record<string, unknown>, seed: number, log: (l: string) => void): Promise<number> {
   const learner = makeGenerativeLearner(kind, config, seed);
   try {
     await learner.load(runDir);
-    const z = new Rng(GENERATIVE_EVAL_SEEDS.fresh(seed)).fillNormal(new Float32Array(100 * learner.latentDim));
-    const labels = learner.conditional === true ? Uint8Array.from({ length: 100 }, (_, i) => Math.floor(i / 10)) : undefined;
+    const n = SAMPLE_GRID_SIDE * SAMPLE_GRID_SIDE;
+    const z = new Rng(GENERATIVE_EVAL_SEEDS.fresh(seed)).fillNormal(new Float32Array(n * learner.latentDim));
     const file = runPath(runDir, 'evalSamples');
-    await writeFileAtomic(file, encodePng(sampleGrid(learner.sample(z, labels), 10, 10)));
-    log(`${kind} of ${runDir}: 100 fresh samples in ${file}`);
-    return 100;
+    await writeFileAtomic(file, encodePng(labelledSampleGrid((zs, l) => learner.sample(zs, l), z, learner.conditional === true)));
+    log(`${kind} of ${runDir}: ${n} fresh samples in ${file}`);
+    return n;
   } finally {
     learner.dispose();
   }

@@ -219,7 +219,8 @@ export class WarmStartLearner implements LearnerClient {
     this.inline = new InlineLearner(init, coordinatorBackend);
     starting.then(
       (p) => (this.proc = p),
-      (e: Error) => (this.failure = e),
+      // kept as an Error to rethrow: a non-Error rejection is named (errorMessage)
+      (e: unknown) => (this.failure = e instanceof Error ? e : new Error(`the learner process did not start: ${errorMessage(e)}`)),
     );
   }
 

@@ -89,9 +89,7 @@ export function register(args: RegisterArgs): EnvSpec {
   if (typeof entryPoint !== 'function' && typeof entryPoint !== 'string') {
     throw new RegistrationError(`register('${id}'): entryPoint must be an Env class, a factory function or "module.js:ExportName"`);
   }
-  if (typeof entryPoint === 'string' && splitModuleRef(entryPoint) === null) {
-    throw new RegistrationError(`register('${id}'): string entryPoint must look like "path/to/module.js:ExportName", got '${entryPoint}'`);
-  }
+  if (typeof entryPoint === 'string') stringEntryPoint(`register('${id}')`, entryPoint);
   const mes = args.maxEpisodeSteps ?? null;
   if (mes !== null && (!Number.isSafeInteger(mes) || mes <= 0)) {
     throw new RegistrationError(`register('${id}'): maxEpisodeSteps must be a positive integer or null, got ${mes}`);
@@ -183,6 +181,17 @@ export function splitModuleRef(ref: string): { module: string; name: string } | 
   if (name === '' || name.startsWith('/') || name.startsWith('\\') || !ENV_ID_RE.test(name)) return null;
   if (/^[A-Za-z]$/.test(module)) return null; // a bare drive letter
   return { module, name };
+}
+
+/**
+ * The module and export a string entry point names; a RegistrationError naming `who` (the call or
+ * spec it came in) and the entry point when it does not look like "path/to/module.js:ExportName".
+ * register checks it, and resolveSpecAsync again for an EnvSpec built by hand.
+ */
+function stringEntryPoint(who: string, entryPoint: string): { module: string; name: string } {
+  const ref = splitModuleRef(entryPoint);
+  if (ref === null) throw new RegistrationError(`${who}: string entryPoint must look like "path/to/module.js:ExportName", got '${entryPoint}'`);
+  return ref;
 }
 
 /** Resolve a module specifier as Gymnasium resolves `module:` prefixes: paths relative to the cwd, file URLs, or package names. */
@@ -297,7 +306,8 @@ export async function resolveSpecAsync(id: string | EnvSpec): Promise<EnvSpec> {
     } else envSpec = findSpec(id);
   } else envSpec = id;
   if (typeof envSpec.entryPoint === 'string') {
-    const ref = splitModuleRef(envSpec.entryPoint)!;
+    // a spec passed in was never checked by register
+    const ref = stringEntryPoint(`the EnvSpec of '${envSpec.id}'`, envSpec.entryPoint);
     const mod = await importEnvModule(ref.module);
     const creator = mod[ref.name];
     if (typeof creator !== 'function') {

@@ -26,7 +26,7 @@ import { formatMetric } from '../base/format.js';
 import { batchesPerEpoch, epochBatches, loadMnist, MNIST_SIZES, scalePixels, type Mnist } from './mnist.js';
 import { generativeBatchSize, makeGenerativeLearner } from './models.js';
 import type { GenerativeKind } from './kinds.js';
-import { encodePng, interpolationStrip, sampleGrid } from './png.js';
+import { encodePng, interpolationStrip, labelledSampleGrid, SAMPLE_GRID_SIDE } from './png.js';
 import { evaluateGenerator, featureStats, GENERATIVE_EVAL_SEEDS, type FeatureStats } from './eval.js';
 import { loadOrTrainClassifier, type Classifier } from './lenet.js';
 import type { GenerativeLearner, ImageBatch } from './types.js';
@@ -229,8 +229,7 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
   const dataRng = root.split();
   const fixedRng = root.split();
   const L = learner.latentDim;
-  const fixedZ = fixedRng.fillNormal(new Float32Array(100 * L));
-  const fixedLabels = conditional ? Uint8Array.from({ length: 100 }, (_, i) => i % MNIST_CLASSES) : undefined;
+  const fixedZ = fixedRng.fillNormal(new Float32Array(SAMPLE_GRID_SIDE * SAMPLE_GRID_SIDE * L));
   const mnist = opts.mnist ?? (await loadMnist());
   const { batchSize, batches: epochBatchCount } = epochSize(opts, mnist.train.n);
   const out = (file: keyof typeof GENERATIVE_FILES): string => path.join(opts.outDir, GENERATIVE_FILES[file]);
@@ -338,7 +337,7 @@ async function run(learner: GenerativeLearner, opts: TrainGenerativeOptions, see
       metrics[STEPS_PER_S] = epochSteps / trainSeconds;
       await opts.remote?.pull(learner);
       const samplePath = path.join(out('samples'), epochSamplesName(epoch));
-      const samplesPng = encodePng(sampleGrid(learner.sample(fixedZ, fixedLabels), 10, 10));
+      const samplesPng = encodePng(labelledSampleGrid((z, l) => learner.sample(z, l), fixedZ, conditional));
       await writeFileAtomic(samplePath, samplesPng);
       let histogram: number[] | undefined;
       if (learner.negElbo !== undefined) metrics[TEST_NEG_ELBO] = learner.negElbo(testUnit, mnist.test.n);

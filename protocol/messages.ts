@@ -61,6 +61,15 @@ export const FRAME_BYTES = Object.freeze({
 /** Characters of a free-text field either side takes: an error's or task error's message, a string in an env's state. */
 export const TEXT_CHARS = 10_000;
 
+/**
+ * `text` cut to TEXT_CHARS characters, ending in `…` where it was cut, for a free-text field of a
+ * frame this side sends: however long what it reports (a user env's error), the frame still passes
+ * its schema at the other end instead of being refused as malformed.
+ */
+export function fitText(text: string): string {
+  return text.length <= TEXT_CHARS ? text : `${text.slice(0, TEXT_CHARS - 1)}…`;
+}
+
 
 export type Role = 'worker' | 'dashboard';
 
@@ -90,6 +99,22 @@ export interface AuthMessage {
   /** HMAC-SHA256(token, "nnlab worker" | nonce_c | nonce_w). */
   proof: Uint8Array;
 }
+/**
+ * What a hello may say (the schema below): a peer's name at most `name` characters (it shows in the
+ * worker table and the logs), a worker at most `threads` tasks at once. The worker CLI checks its
+ * --name and --threads against them before it connects (helloProblem), and the coordinator closes
+ * a hello past them with CLOSE.badHello, naming the field.
+ */
+export const HELLO_LIMITS = Object.freeze({ name: 128, threads: 1024 });
+
+/** Why a hello with this name and thread count would be refused (the flag named as the worker CLI takes it), or undefined when it would not. */
+export function helloProblem(hello: { name?: string; threads?: number }): string | undefined {
+  const { name, threads } = hello;
+  if (name !== undefined && name.length > HELLO_LIMITS.name) return `--name is ${name.length} characters; at most ${HELLO_LIMITS.name}`;
+  if (threads !== undefined && !(Number.isSafeInteger(threads) && threads >= 1 && threads <= HELLO_LIMITS.threads)) return `--threads must be a whole number from 1 to ${HELLO_LIMITS.threads}, got ${threads}`;
+  return undefined;
+}
+
 /** Sent once the peer is authenticated (a worker: after it checked the coordinator's proof). */
 export interface HelloMessage {
   type: 'hello';
@@ -323,8 +348,8 @@ export const peerMessageSchema = z.discriminatedUnion('type', [
     type: z.literal('hello'),
     protocol: z.number().int(),
     role: z.enum(['worker', 'dashboard']),
-    name: z.string().max(128),
-    threads: z.number().int().min(1).max(1024).optional(),
+    name: z.string().max(HELLO_LIMITS.name),
+    threads: z.number().int().min(1).max(HELLO_LIMITS.threads).optional(),
     kinds: z.array(z.enum(REMOTE_TASK_KINDS)).optional(),
   }),
   z.object({ type: z.literal('result'), taskId: count, result: z.discriminatedUnion('kind', [rolloutResult, trialResultSchema, gradientResult]) }),

@@ -1,6 +1,7 @@
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { Rng, checkSeed, foldSeed32 } from '../base/rng.js';
+import { describeValue } from '../base/plainData.js';
 import { npRandom } from '../envs/utils/npGenerator.js';
 
 test('xoshiro128** matches the reference outputs from state [1, 2, 3, 4]', () => {
@@ -77,11 +78,13 @@ test('one seed rule for the Rng and the envs\' numpy generator: a non-negative s
   assert.is(checkSeed(7, 'x'), 7);
   assert.is(checkSeed(Number.MAX_SAFE_INTEGER, 'x'), Number.MAX_SAFE_INTEGER);
   for (const bad of [-1, 1.5, 2 ** 53, Number.NaN, '3', null]) {
-    assert.throws(() => checkSeed(bad, 'who'), (e: Error) => e instanceof RangeError && e.message === `who: seed must be a non-negative safe integer, got ${String(bad)}`);
+    assert.throws(() => checkSeed(bad, 'who'), (e: Error) => e instanceof RangeError && e.message === `who: seed must be a non-negative safe integer, got ${describeValue(bad)}`);
     // null is no seed to npRandom (drawn from entropy, as Gymnasium's None)
-    if (bad !== null) assert.throws(() => npRandom(bad as never, 'np'), (e: Error) => e instanceof RangeError && e.message === `np: seed must be a non-negative safe integer, got ${String(bad)}`);
+    if (bad !== null) assert.throws(() => npRandom(bad as never, 'np'), (e: Error) => e instanceof RangeError && e.message === `np: seed must be a non-negative safe integer, got ${describeValue(bad)}`);
   }
   assert.throws(() => new Rng(-1), (e: Error) => e instanceof RangeError && e.message === 'Rng: seed must be a non-negative safe integer, got -1');
+  // a string seed is shown as one (describeValue), where String() made '3' look like the number 3
+  assert.throws(() => checkSeed('3', 'who'), (e: Error) => e.message === 'who: seed must be a non-negative safe integer, got "3"');
 });
 
 test('bad seeds and arguments are rejected with the value named', () => {

@@ -34,6 +34,13 @@ test('usage errors exit 2 with a one-line message naming the problem', () => {
     [['train', 'wgan', '--config', '{'], /--config must be a JSON object: /],
     [['train', 'sarsa', '--config', '{}'], /--config is for the generative models \(vae, .*\), not sarsa/],
     [['info', '--backend', 'tpu'], /unknown backend 'tpu'/],
+    // counts of what must happen at least once (0 episodes printed a mean return of NaN; 0 epochs silently became 1)
+    [['eval', 'runs/none', '--episodes', '0'], /--episodes must be at least 1, got '0'/],
+    [['train', 'vae', '--epochs', '0'], /--epochs must be at least 1, got '0'/],
+    // a hello the coordinator would refuse (protocol/messages.ts HELLO_LIMITS), said before anything connects
+    [['worker', '--connect', 'ws://127.0.0.1:9', '--threads', '2000'], /--threads must be a whole number from 1 to 1024, got 2000/],
+    [['worker', '--connect', 'ws://127.0.0.1:9', '--threads', '0'], /--threads must be a whole number from 1 to 1024, got 0/],
+    [['worker', '--connect', 'ws://127.0.0.1:9', '--name', 'w'.repeat(129)], /--name is 129 characters; at most 128/],
   ];
   for (const [args, message] of cases) {
     const r = run(...args);

@@ -19,6 +19,9 @@ import { Scheduler } from '../coordinator/scheduler.js';
 import { InlineExecutor, ThreadPoolExecutor } from '../coordinator/executors.js';
 import { makeGenerativeLearner } from '../generative/models.js';
 import { readRunSummary } from '../generative/train.js';
+import { closeGradients, runGradient } from '../workers/gradient.js';
+import type { GradientTask } from '../protocol/tasks.js';
+import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../base/rng.js';
 import { runExperiment } from '../coordinator/run.js';
 import type { SamplesMessage } from '../protocol/messages.js';
@@ -58,6 +61,22 @@ test("data-parallel training brings the shards' batchnorm running averages back 
   }
   assert.ok(err < 0.2, `running variance off the population's by ${(100 * err).toFixed(0)}% on average`);
   learner.dispose();
+});
+
+test("a thread holds only the current run's model copy: a gradient task of another run disposes the earlier run's (closeGradients)", async () => {
+  const model = { kind: 'gan' as const, config: { latentDim: 4, generatorHidden: [16], criticHidden: [8] }, seed: 3 };
+  const source = makeGenerativeLearner(model.kind, model.config, model.seed);
+  const params = source.getParams();
+  source.dispose();
+  const task = (runId: string): GradientTask => ({ kind: 'gradient', runId, model, phase: 'critic', params, paramsVersion: 0, batch: { n: 4, images: new Float32Array(4 * 784), labels: new Uint8Array(4) } });
+  await runGradient(task('copies-a'));
+  const one = tf.memory().numTensors;
+  await runGradient(task('copies-a'));
+  assert.is(tf.memory().numTensors, one, 'a run reuses its copy');
+  await runGradient(task('copies-b'));
+  assert.is(tf.memory().numTensors, one, "run copies-a's copy was disposed when copies-b's was made");
+  closeGradients('copies-b');
+  assert.ok(tf.memory().numTensors < one, "closeGradients frees the run's copy");
 });
 
 test('a VAE trained with 2 gradient threads lowers its loss, one task per shard per step', async () => {

@@ -9,10 +9,11 @@ import * as assert from 'uvu/assert';
 import { WebSocket } from 'ws';
 import { packr } from '../core/tensors.js';
 import { Rng } from '../base/rng.js';
+import { errorMessage } from '../base/plainData.js';
 import { Scheduler } from '../coordinator/scheduler.js';
 import { CoordinatorServer } from '../coordinator/server.js';
 import { CLOSE, PROTOCOL_VERSION } from '../protocol/constants.js';
-import { NONCE_BYTES, parsePeerMessage, type AuthMessage, type ChallengeMessage, type ControlMessage, type CoordinatorMessage, type HelloMessage, type PeerMessage, type RefusedMessage, type TaskErrorMessage } from '../protocol/messages.js';
+import { HELLO_LIMITS, NONCE_BYTES, helloProblem, parsePeerMessage, type AuthMessage, type ChallengeMessage, type ControlMessage, type CoordinatorMessage, type ErrorMessage, type HelloMessage, type PeerMessage, type RefusedMessage, type TaskErrorMessage } from '../protocol/messages.js';
 import { newNonce, workerProof } from '../protocol/auth.js';
 import { rawBytes } from '../protocol/rawBytes.js';
 import { runRemoteWorker } from '../workers/remote.js';
@@ -121,6 +122,38 @@ test('a frame before the handshake, or a proof made with a wrong token, closes w
   b.ws.send(packr.pack({ type: 'auth', protocol: PROTOCOL_VERSION, nonce: mine, proof: workerProof('wrong', nonce, mine) }));
   assert.is((await b.closed).code, CLOSE.unauthorized);
   assert.not.ok(b.errors.some((m) => m.type === 'proof'), 'no proof for a peer that failed its own');
+});
+
+test('a malformed hello from a peer that showed the token (threads or a name past HELLO_LIMITS) closes with 4400 naming the field; before the proof it is 4401', async () => {
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ threads: HELLO_LIMITS.threads + 1 }, /^malformed hello: threads: Too big: expected number to be <=1024$/],
+    [{ name: 'n'.repeat(HELLO_LIMITS.name + 1) }, /^malformed hello: name: Too big: expected string to have <=128 characters$/],
+  ];
+  for (const [over, message] of cases) {
+    const c = connect(`?token=${TOKEN}`);
+    await c.opened;
+    c.ws.send(packr.pack({ type: 'hello', protocol: PROTOCOL_VERSION, role: 'worker', name: 'w', threads: 2, ...over }));
+    assert.is((await c.closed).code, CLOSE.badHello, JSON.stringify(over).slice(0, 40));
+    const error = c.errors.find((m): m is ErrorMessage => m.type === 'error');
+    assert.is(error?.code, 'bad_message');
+    assert.match(error?.message ?? '', message);
+  }
+  // a peer that has not proved the token learns nothing about hellos: unauthorized
+  const a = connect();
+  await a.opened;
+  await until('a.errors.length > 0', () => a.errors.length > 0);
+  a.ws.send(packr.pack({ type: 'hello', protocol: PROTOCOL_VERSION, role: 'worker', name: 'w', threads: HELLO_LIMITS.threads + 1 }));
+  assert.is((await a.closed).code, CLOSE.unauthorized);
+  // the worker says so before it connects
+  assert.is(helloProblem({ threads: HELLO_LIMITS.threads + 1 }), '--threads must be a whole number from 1 to 1024, got 1025');
+  assert.is(helloProblem({ threads: 0 }), '--threads must be a whole number from 1 to 1024, got 0');
+  assert.is(helloProblem({ name: 'n'.repeat(129) }), '--name is 129 characters; at most 128');
+  assert.is(helloProblem({ name: 'w', threads: HELLO_LIMITS.threads }), undefined);
+  const refused = await runRemoteWorker({ url, token: TOKEN, threads: HELLO_LIMITS.threads + 1, log: () => {} }).then(
+    () => 'connected',
+    (e: unknown) => errorMessage(e),
+  );
+  assert.is(refused, 'remote worker: --threads must be a whole number from 1 to 1024, got 1025');
 });
 
 test('a wrong token in the URL is refused at the upgrade with HTTP 401', async () => {

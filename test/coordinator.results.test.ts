@@ -135,6 +135,23 @@ test('a task that fails on every executor stops after 3 tries, naming each execu
   assert.is(c.scheduler.counts.failed, 1);
 });
 
+test("a task whose executor rejects with a string (a user env's `throw 'boom'`) is a task error naming it, not 'undefined'", async () => {
+  const scheduler = new Scheduler({ maxFailures: 1 });
+  // what an inline or thread executor passes on when the task's env throws a string
+  const throwsString: Executor = { id: 'strings', kind: 'inline', capacity: 1, kinds: new Set(['trial']), run: () => Promise.reject('boom'), close: async () => undefined };
+  scheduler.addExecutor(throwsString);
+  try {
+    const err = await scheduler.submit(trial()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.is(err instanceof Error ? err.message : err, 'task 1 (trial) failed 1 times: strings: task error: boom');
+    assert.is(scheduler.counts.taskErrors, 1);
+  } finally {
+    await scheduler.close();
+  }
+});
+
 // ---- the validator's messages ----
 
 /** A DQN policy's parameters for an obsDim-input, 2- or 4-action network. */

@@ -49,6 +49,16 @@ test('replay rejects bad configs and wrong-sized transitions', () => {
   const buf = new ReplayBuffer({ capacity: 2, obsDim: 3 });
   assert.throws(() => buf.add([1, 2], 0, 0, [1, 2, 3], false), /must have 3 numbers, got 2/);
   assert.throws(() => buf.sample(1, new Rng(1)), /empty/);
+  // a batch of transitions: each env's actionDim actions, and arrays that must agree with the rewards
+  const cont = new ReplayBuffer({ capacity: 4, obsDim: 1, actionDim: 2, actionType: 'continuous' });
+  cont.addBatch(Float32Array.of(1, 2), [0.5, -0.5, 0.25, 0.75], [1, 2], Float32Array.of(3, 4), [0, 1]);
+  const b = cont.sample(2, new Rng(1));
+  for (let k = 0; k < 2; k++) {
+    const env = b.obs[k]! - 1; // obs 1 was env 0's, obs 2 env 1's
+    assert.equal(Array.from(b.actions.subarray(2 * k, 2 * k + 2)), env === 0 ? [0.5, -0.5] : [0.25, 0.75]);
+  }
+  assert.throws(() => cont.addBatch(Float32Array.of(1, 2), [0.5, -0.5, 0.25], [1, 2], Float32Array.of(3, 4), [0, 1]), /addBatch: 2 rewards need 4 actions \(2 each\) and 2 terminated flags, got 3 and 2/);
+  assert.throws(() => buf.addBatch(Float32Array.of(1, 2, 3), [], [1], Float32Array.of(1, 2, 3), [0]), /addBatch: 1 rewards need 1 actions \(1 each\) and 1 terminated flags, got 0 and 1/);
 });
 
 test.run();

@@ -181,6 +181,9 @@ test('momentum, nesterov, adagrad and adadelta take their defaults from core/opt
 
 test('bad optimizer specs get errors naming the field', () => {
   assert.throws(() => makeOptimizer({ name: 'adamw' as never, lr: 1 }), /'name' must be one of sgd, momentum/);
+  // the bad value described as it is (describeValue), not String(...)'s [object Object] or an unquoted string
+  assert.throws(() => makeOptimizer({ name: { algo: 'adam' } as never, lr: 1 }), /'name' must be one of .*, got \{ algo: "adam" \}$/);
+  assert.throws(() => makeOptimizer({ name: 'adam', lr: 1 }).setLearningRate('0.1' as never), /^optimizer adam: learning rate must be a number ≥ 0, got "0\.1"$/);
   assert.throws(() => makeOptimizer({ name: 'adam', lr: -1 }), /^optimizer adam config: 'lr' must be a number > 0, got -1$/);
   // the decay-rate rule of a model's Adam settings (base/configCheck.ts DECAY_RATE)
   assert.throws(() => makeOptimizer({ name: 'adam', lr: 1e-3, beta1: 1 }), /^optimizer adam config: 'beta1' must be a number ≥ 0 and < 1, got 1$/);
@@ -188,6 +191,22 @@ test('bad optimizer specs get errors naming the field', () => {
   assert.throws(() => makeOptimizer({ name: 'momentum', lr: 1e-3, momentum: Number.NaN }), /'momentum' must be a number ≥ 0, got NaN/);
   assert.throws(() => makeOptimizer({ name: 'sgd', lr: 0.1, clipNorm: 0 }), /'clipNorm'/);
   assert.throws(() => makeOptimizer({ name: 'sgd' } as OptimizerSpec), /'lr' is required/);
+});
+
+test("adam: a gradient of a name that is no variable is an error naming it, before any variable moves (not a TypeError)", () => {
+  const opt = makeOptimizer({ name: 'adam', lr: 0.1 });
+  const theta = tf.variable(tf.tensor1d([1, -2]));
+  const g = tf.tensor1d([1, 1]);
+  try {
+    assert.throws(
+      () => opt.tfOptimizer.applyGradients({ [theta.name]: g, 'no-such-variable': g }),
+      (e: unknown) => !(e instanceof TypeError) && e instanceof Error && e.message === "adam: a gradient names 'no-such-variable', which is no variable (a gradient map's keys are its variables' names)",
+    );
+    assert.equal(Array.from(theta.dataSync()), [1, -2], 'no variable moved');
+  } finally {
+    tf.dispose([theta, g]);
+    opt.dispose();
+  }
 });
 
 test('setLearningRate: the next steps of sgd, momentum and adam use the new α (adam\'s first step moves θ by α·sign(g)); optimisers that keep α fixed, and bad rates, throw naming the problem', () => {

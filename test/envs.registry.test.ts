@@ -16,6 +16,7 @@ import {
   NameNotFound,
   OrderEnforcing,
   PassiveEnvChecker,
+  RegistrationError,
   ResetNeeded,
   TimeLimit,
   VersionNotFound,
@@ -153,6 +154,16 @@ test('module ids: parsing, sync make before import, nonexistent module, string e
   }
   unregister('StringEntry-v0');
   unregister('StringEntry-v1');
+  // a malformed string entry point: register refuses it, and so does resolving an EnvSpec built by hand (never registered), naming it, not a TypeError
+  assert.throws(() => register({ id: 'BadEntry-v0', entryPoint: 'no-colon-here' }), is(RegistrationError, /^register\('BadEntry-v0'\): string entryPoint must look like "path\/to\/module\.js:ExportName", got 'no-colon-here'$/));
+  const handMade = { ...spec('CartPole-v1'), id: 'HandMade-v0', entryPoint: 'no-colon-here' };
+  try {
+    await makeAsync(handMade);
+    assert.unreachable();
+  } catch (e) {
+    assert.ok(e instanceof RegistrationError, String(e));
+    assert.is(e.message, `the EnvSpec of 'HandMade-v0': string entryPoint must look like "path/to/module.js:ExportName", got 'no-colon-here'`);
+  }
 });
 
 test('the registry shared on globalThis: a foreign value under its key is an error, not silently used', () => {

@@ -1,7 +1,7 @@
 import * as assert from 'uvu/assert';
 import { inflateSync } from 'node:zlib';
 import { parseIdx } from '../generative/mnist.js';
-import { crc32, encodePng, interpolateLatents, sampleGrid } from '../generative/png.js';
+import { crc32, encodePng, interpolateLatents, labelledSampleGrid, SAMPLE_GRID_SIDE, sampleGrid, sampleGridLabels } from '../generative/png.js';
 import { classHistogram, classifierScore, featureStats, frechetDistance, symmetricEigen } from '../generative/eval.js';
 import { Rng } from '../base/rng.js';
 import { Classifier, buildLenet, loadOrTrainClassifier } from '../generative/lenet.js';
@@ -93,6 +93,28 @@ test('a 2 × 3 sample grid PNG decodes to the right size and pixels', () => {
   for (const x of [0, 13, 27]) assert.is(png.rows[32 + 7]![32 + x], Math.round((255 * 5 * x) / 135));
   assert.is(png.rows[0]![0], 0, 'border is black');
   assert.is(png.rows[32 + 5]![62 + 20], 0, 'the sixth cell (no image) is black');
+});
+
+test("a conditional model's sample grid shows digit k in column k, each row 0–9: the one layout of the training loop's grids and nnlab eval's (labelledSampleGrid)", () => {
+  assert.is(SAMPLE_GRID_SIDE, 10);
+  const labels = sampleGridLabels();
+  assert.is(labels.length, 100);
+  for (let r = 0; r < 10; r++) for (let c = 0; c < 10; c++) assert.is(labels[r * 10 + c], c, `row ${r}, column ${c}`);
+  // a fake model drawing each image as its label's grey: the grid's pixels show where each digit went
+  const asked: (Uint8Array | undefined)[] = [];
+  const sample = (z: Float32Array, l?: Uint8Array) => {
+    asked.push(l);
+    const n = z.length / 2;
+    const images = new Float32Array(n * 784);
+    for (let k = 0; k < n; k++) images.fill(l === undefined ? 1 : l[k]! / 9, k * 784, (k + 1) * 784);
+    return images;
+  };
+  const png = readPng(encodePng(labelledSampleGrid(sample, new Float32Array(100 * 2), true)));
+  assert.equal(asked, [labels]);
+  // the centre of the cell in row 3, column 7 (cells are 28 px with a 2 px border): digit 7
+  assert.is(png.rows[2 + 3 * 30 + 14]![2 + 7 * 30 + 14], Math.round((255 * 7) / 9));
+  labelledSampleGrid(sample, new Float32Array(100 * 2), false);
+  assert.is(asked[1], undefined, 'an unconditional model is asked for no labels');
 });
 
 test('interpolated latents run from a to b in equal steps', () => {

@@ -20,6 +20,8 @@ import { checkedJobResult, jobIdOf, loadSweep, openQueue, storedSweepSpec, submi
 import { connectionOptions, QUEUE_NAME, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../protocol/queue.js';
 import type { GenerativeTrialTask, RlTrialTask } from '../protocol/tasks.js';
 import { threadResult } from '../workers/queueWorker.js';
+import { redisErrorLogger } from '../workers/redisLog.js';
+import { signalExitCode } from '../workers/signalExit.js';
 import { runExperiment, type RunOptions, type RunResult } from '../coordinator/run.js';
 import { parseRlSpec, parseSpec, type SpecInput } from '../drivers/spec.js';
 import type { TrialStatus } from '../protocol/messages.js';
@@ -174,6 +176,15 @@ function startRun(opts: RunOptions): Promise<RunResult> {
   });
   return run;
 }
+
+test("an unreachable Redis's log line names what a rejected command gave, an Error or not; a queue worker stopped by a signal exits as a shell reports it", () => {
+  const lines: string[] = [];
+  const errors = redisErrorLogger('redis://:secret@127.0.0.1:6390', (l) => lines.push(l), 0);
+  errors.error('Connection is closed.');
+  errors.error(new Error('connect ECONNREFUSED 127.0.0.1:6390'));
+  assert.equal(lines, ['redis redis://:***@127.0.0.1:6390 unreachable (Connection is closed.); reconnecting with backoff', 'redis redis://:***@127.0.0.1:6390 unreachable (connect ECONNREFUSED 127.0.0.1:6390); reconnecting with backoff']);
+  assert.equal([signalExitCode('SIGINT'), signalExitCode('SIGTERM')], [130, 143]);
+});
 
 test('a sweep record in Redis that is not JSON, not an object or has no spec gets an error naming the sweep, not a TypeError', () => {
   const spec = parseRlSpec(sweepSpec('stored', [0.1, 0.2], 50));

@@ -16,7 +16,7 @@ import { WebSocketServer } from 'ws';
 import { once } from 'node:events';
 import { packr } from '../core/tensors.js';
 import { CLOSE, PROTOCOL_VERSION } from '../protocol/constants.js';
-import { NONCE_BYTES, PRE_AUTH_BYTES, type ChallengeMessage, type ErrorMessage, type ProofMessage, type TaskErrorMessage, type WelcomeMessage } from '../protocol/messages.js';
+import { NONCE_BYTES, PRE_AUTH_BYTES, TEXT_CHARS, type ChallengeMessage, type ErrorMessage, type ProofMessage, type TaskErrorMessage, type WelcomeMessage } from '../protocol/messages.js';
 import { SPEC_LIMITS } from '../protocol/limits.js';
 import type { EnvStreamState, GenerativeTrialTask, GradientTask, ModuleRef, RlTrialTask, RolloutTask, TrialTask } from '../protocol/tasks.js';
 import { parseToRemoteWorker, type RemoteTaskMessage } from '../protocol/workerFrames.js';
@@ -200,6 +200,38 @@ test('a hostile coordinator: malformed tasks and garbage frames are refused and 
     await coordinator.close();
     await worker.catch(() => 0);
     rmSync(path.join(moduleCacheDir(), payload.hash), { recursive: true, force: true });
+  }
+});
+
+/** A shipped module that throws `thrown` (source text) when imported: a user env failing its task. */
+function throwingModule(thrown: string): ModuleRef {
+  const source = `throw ${thrown}; // ${randomBytes(8).toString('hex')}\n`;
+  return { hash: sha256Hex(source), filename: 'throws.js', path: '/nonexistent/throws.js', source };
+}
+
+test("a task whose env throws a string, or an Error whose message passes TEXT_CHARS, is answered with a task_error naming it (not a frame the coordinator refuses)", async () => {
+  const throwsString = throwingModule("'boom: a string, not an Error'");
+  const throwsLong = throwingModule(`new Error('x'.repeat(${TEXT_CHARS * 2}))`);
+  const coordinator = await serveAsCoordinator(TOKEN);
+  const worker = runRemoteWorker({ url: coordinator.url, token: TOKEN, threads: 1, name: 'target', allowCode: true, log: () => undefined });
+  try {
+    const c = await coordinator.worker;
+    const task = (module: ModuleRef): TrialTask => ({ kind: 'trial', family: 'rl', runId: 'throws', trial: 0, env: { id: 'CliffWalking-v1', kwargs: {}, module }, algo: 'qlearning', config: { seed: 3 }, episodes: 5, evalEpisodes: 1 });
+    c.send(taskFrame(1, task(throwsString)));
+    c.send(taskFrame(2, task(throwsLong)));
+    await until('an answer to both tasks', () => c.received.filter((m) => m.type === 'task_error').length + c.invalid.length >= 2, 60_000);
+    assert.equal(c.invalid, [], 'the worker sent only valid frames');
+    const errors = c.received.filter((m): m is TaskErrorMessage => m.type === 'task_error').sort((a, b) => a.taskId - b.taskId);
+    assert.equal(errors.map((e) => e.taskId), [1, 2]);
+    assert.is(errors[0]!.message, 'boom: a string, not an Error');
+    assert.is(errors[1]!.message.length, TEXT_CHARS);
+    assert.ok(errors[1]!.message.startsWith('xxx') && errors[1]!.message.endsWith('…'), 'the long message, cut where marked');
+    c.ws.close(CLOSE.runEnded, 'done');
+    assert.is(await worker, 0);
+  } finally {
+    await coordinator.close();
+    await worker.catch(() => 0);
+    for (const m of [throwsString, throwsLong]) rmSync(path.join(moduleCacheDir(), m.hash), { recursive: true, force: true });
   }
 });
 

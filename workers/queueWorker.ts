@@ -22,6 +22,7 @@ import { formatMetric } from '../base/format.js';
 import { firstIssueText } from '../base/schemas.js';
 import { connectionOptions, jobDataSchema, QUEUE_NAME, threadTrialResultSchema, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../protocol/queue.js';
 import { redisErrorLogger } from './redisLog.js';
+import { signalExitCode } from './signalExit.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { RUNS_DIR, runPath, sweepDir, trialDir } from '../protocol/runFiles.js';
 import { writeFileAtomic } from '../core/atomicWrite.js';
@@ -105,7 +106,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<number> 
     const report = setInterval(() => {
       if (slot.points() === reported) return;
       reported = slot.points();
-      job.updateProgress(progress()).catch((e: Error) => errors.error(e));
+      job.updateProgress(progress()).catch((e: unknown) => errors.error(e));
     }, 1000);
     const payload: QueueThreadPayload = { task, progress: slot.buffer };
     let out: unknown; // a TrialResult, if the thread kept its word: threadResult checks it
@@ -142,8 +143,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<number> 
       log(`${sig}: finishing the trials running, taking no new ones (again to exit at once)`);
       process.off('SIGINT', onSig);
       process.off('SIGTERM', onSig);
-      process.once('SIGINT', () => process.exit(130));
-      process.once('SIGTERM', () => process.exit(143));
+      process.once('SIGINT', () => process.exit(signalExitCode('SIGINT')));
+      process.once('SIGTERM', () => process.exit(signalExitCode('SIGTERM')));
       resolve();
     };
     if (opts.handleSignals !== false) {

@@ -21,7 +21,7 @@ import { WebSocket } from 'ws';
 import { packr } from '../core/tensors.js';
 import { coordinatorProof, newNonce, proofsEqual, workerProof } from '../protocol/auth.js';
 import { CLOSE, PATHS, PROTOCOL_VERSION } from '../protocol/constants.js';
-import { FRAME_BYTES, PRE_AUTH_BYTES, parseTaskResult, type PeerMessage } from '../protocol/messages.js';
+import { FRAME_BYTES, HELLO_LIMITS, PRE_AUTH_BYTES, fitText, helloProblem, parseTaskResult, type PeerMessage } from '../protocol/messages.js';
 import { parseToRemoteWorker } from '../protocol/workerFrames.js';
 import { rawBytes } from '../protocol/rawBytes.js';
 import { installShipped, type CodePolicy } from './envModules.js';
@@ -47,7 +47,11 @@ export interface RemoteWorkerOptions {
 /** Runs until the coordinator closes the connection; resolves with the number of tasks done. */
 export async function runRemoteWorker(opts: RemoteWorkerOptions): Promise<number> {
   const log = opts.log ?? ((l: string) => console.log(l));
-  const threads = opts.threads ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  // a hello past HELLO_LIMITS is refused by the coordinator (CLOSE.badHello): said here, before connecting; the defaults stay within them
+  const problem = helloProblem(opts);
+  if (problem !== undefined) throw new Error(`remote worker: ${problem}`);
+  const threads = opts.threads ?? Math.min(HELLO_LIMITS.threads, Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
+  const name = opts.name ?? os.hostname().slice(0, HELLO_LIMITS.name);
   const policy: CodePolicy = { allowCode: opts.allowCode ?? false, allowModules: new Set(opts.allowModules ?? []) };
   const url = new URL(opts.url);
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new Error(`--connect ${opts.url}: expected a ws:// or wss:// URL`);
@@ -122,14 +126,14 @@ export async function runRemoteWorker(opts: RemoteWorkerOptions): Promise<number
           }
           clearTimeout(deadline);
           state = 'ready';
-          send({ type: 'hello', protocol: PROTOCOL_VERSION, role: 'worker', name: opts.name ?? os.hostname(), threads, kinds: [...REMOTE_TASK_KINDS] });
+          send({ type: 'hello', protocol: PROTOCOL_VERSION, role: 'worker', name, threads, kinds: [...REMOTE_TASK_KINDS] });
           return;
         }
         if (!parsed.ok) {
           // a bad task is answered (the coordinator gives it to another executor) and never run
           if (parsed.taskId === undefined) return log(`ignoring a malformed frame from the coordinator: ${parsed.reason}`);
           log(`refusing task ${parsed.taskId} from the coordinator: ${parsed.reason}`);
-          send({ type: 'task_error', taskId: parsed.taskId, message: `refused without running it: ${parsed.reason}` });
+          send({ type: 'task_error', taskId: parsed.taskId, message: fitText(`refused without running it: ${parsed.reason}`) });
           return;
         }
         const msg = parsed.message;
@@ -158,7 +162,8 @@ export async function runRemoteWorker(opts: RemoteWorkerOptions): Promise<number
                 done++;
                 send({ type: 'result', taskId, result });
               },
-              (e: Error) => send({ type: 'task_error', taskId, message: e.message }),
+              // a user env may throw a non-Error or a message past TEXT_CHARS: either is still this task's error, never a frame the coordinator refuses as a bad result
+              (e: unknown) => send({ type: 'task_error', taskId, message: fitText(errorMessage(e)) }),
             );
             return;
           }

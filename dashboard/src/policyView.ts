@@ -39,8 +39,8 @@ export class PolicyView {
         canvas.dataset.backend = b;
         this.describe();
       },
-      (e: Error) => {
-        this.error = `tfjs failed to start: ${e.message}`;
+      (e: unknown) => {
+        this.error = `tfjs failed to start: ${errorMessage(e)}`;
         this.describe();
       },
     );
