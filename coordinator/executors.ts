@@ -9,7 +9,8 @@ import { TASK_KINDS, type Task, type TaskKind, type TaskResult } from '../protoc
 import { errorMessage } from '../base/plainData.js';
 import { parseTaskResult } from '../protocol/messages.js';
 
-const THREAD_FILE = new URL('../workers/thread.js', import.meta.url).href;
+/** The threads' entry: CommonJS around workers/thread.ts, never the ES module itself (workers/esmHandler.cts says why). */
+const THREAD_FILE = new URL('../workers/threadEntry.cjs', import.meta.url).href;
 
 /** The variables of `env` that are set (process.env's type allows undefined values; a thread's env holds strings only). */
 export function definedEnv(env: Record<string, string | undefined>): Record<string, string> {

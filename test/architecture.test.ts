@@ -1,5 +1,5 @@
 /**
- * The layering of docs/architecture.md, checked on the source: every `.ts` file's imports (static
+ * The layering of docs/architecture.md, checked on the source: every `.ts` (and `.cts`) file's imports (static
  * `import` / `export … from`, `import('…')` calls and `import('…')` types, all with literal paths)
  * are read with the TypeScript parser, each is mapped to the room it points into, and the rules
  * below must hold. A dynamic `import()` whose path is not a literal hides the edge from tsc and
@@ -180,13 +180,19 @@ function pageLoads(edges: readonly Edge[], pkg: string): string[] {
   return found;
 }
 
+/** The source file of a relative module path as tsc compiles it: `x.js` from `x.ts`, `x.cjs` from `x.cts`, `x.mjs` from `x.mts`. */
+function sourceOf(file: string): string {
+  return file.replace(/\.([cm]?)js$/, '.$1ts');
+}
+
+/** The `.ts`, `.cts` and `.mts` files under `dir` (declaration files aside). */
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];
   for (const name of readdirSync(path.join(ROOT, dir))) {
     const rel = `${dir}/${name}`;
     if (name === 'node_modules' || name === 'dist' || name === 'static') continue;
     if (statSync(path.join(ROOT, rel)).isDirectory()) out.push(...sourceFiles(rel));
-    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(rel);
+    else if (/\.[cm]?ts$/.test(name) && !/\.d\.[cm]?ts$/.test(name)) out.push(rel);
   }
   return out;
 }
@@ -201,7 +207,7 @@ function importsOf(file: string): { edges: Edge[]; nonLiteral: { file: string; l
   const add = (spec: string, typeOnly: boolean, node: ts.Node): void => {
     const self = selfReference(spec);
     if (spec.startsWith('.')) {
-      const to = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)).replace(/\.js$/, '.ts');
+      const to = sourceOf(path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)));
       edges.push({ from: file, to, isPackage: false, typeOnly, line: lineOf(node) });
     } else {
       edges.push({ from: file, to: self ?? spec, isPackage: self === undefined, typeOnly, line: lineOf(node) });
@@ -419,23 +425,28 @@ test('every link of README.md and docs/ points at a file (and heading) inside th
 
 // ---- Entry URLs: the modules a thread or a process starts from ----
 
+/** Whether `n` is `import.meta.url`. */
+function isImportMetaUrl(n: ts.Node | undefined): boolean {
+  return n !== undefined && ts.isPropertyAccessExpression(n) && ts.isMetaProperty(n.expression) && n.expression.keywordToken === ts.SyntaxKind.ImportKeyword && n.name.text === 'url';
+}
+
 /**
  * A piscina `filename` or a `fork` path is written `new URL('…', import.meta.url)`: a string tsc
  * does not follow, so neither does the import check above. Each such literal that names a module
- * (.js or .ts) is an edge here as an import would be: the module's source must exist (the `.ts`
- * beside where its `.js` is compiled) and the room that starts it must be allowed to import it.
+ * (.js, .cjs, .ts…) is an edge here as an import would be: the module's source must exist (the
+ * `.ts` or `.cts` beside where its `.js` or `.cjs` is compiled) and the room that starts it must be
+ * allowed to import it.
  */
 function entryUrlsOf(file: string, text = readFileSync(path.join(ROOT, file), 'utf8')): Edge[] {
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
   const edges: Edge[] = [];
-  const isImportMetaUrl = (n: ts.Node | undefined): boolean =>
-    n !== undefined && ts.isPropertyAccessExpression(n) && ts.isMetaProperty(n.expression) && n.expression.keywordToken === ts.SyntaxKind.ImportKeyword && n.name.text === 'url';
   const visit = (node: ts.Node): void => {
     if (ts.isNewExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'URL') {
       const [spec, base] = node.arguments ?? [];
-      if (spec !== undefined && ts.isStringLiteralLike(spec) && /\.(js|ts)$/.test(spec.text) && isImportMetaUrl(base)) {
-        const to = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec.text)).replace(/\.js$/, '.ts');
-        edges.push({ from: file, to, isPackage: false, typeOnly: false, line: sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1 });
+      if (spec !== undefined && ts.isStringLiteralLike(spec) && /\.[cm]?[jt]s$/.test(spec.text) && isImportMetaUrl(base)) {
+        const to = sourceOf(path.posix.normalize(path.posix.join(path.posix.dirname(file), spec.text)));
+        // a path out of the compiled tree (scripts/build-native.cjs from dist/test/) names no source module
+        if (!to.startsWith('../')) edges.push({ from: file, to, isPackage: false, typeOnly: false, line: sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1 });
       }
     }
     ts.forEachChild(node, visit);
@@ -460,7 +471,7 @@ function missingEntries(edges: readonly Edge[]): string[] {
 test('every thread or process entry URL (new URL(…, import.meta.url) of a module) names a source file its room may import', () => {
   const entries = repoImports().files.flatMap((f) => entryUrlsOf(f));
   const found = new Set(entries.map((e) => `${e.from} -> ${e.to}`));
-  for (const known of ['coordinator/executors.ts -> workers/thread.ts', 'workers/remote.ts -> workers/thread.ts', 'workers/queueWorker.ts -> workers/queueThread.ts', 'drivers/learner.ts -> workers/learnerProcess.ts']) {
+  for (const known of ['coordinator/executors.ts -> workers/threadEntry.cts', 'workers/remote.ts -> workers/threadEntry.cts', 'workers/queueWorker.ts -> workers/queueThreadEntry.cts', 'drivers/learner.ts -> workers/learnerProcess.ts']) {
     assert.ok(found.has(known), `${known} not found among ${[...found].join(', ')}`);
   }
   assert.equal([...missingEntries(entries), ...checkImports(entries)], []);
@@ -475,6 +486,7 @@ test('self-check: an entry URL breaking a rule or naming no file is found; other
       "const c = new URL('../../package.json', import.meta.url);",
       "const d = new URL('./thread.js', 'file:///elsewhere/');",
       "const e = new URL('../drivers/nope.ts', import.meta.url);",
+      "const f = new URL('../../scripts/build-native.cjs', import.meta.url);",
     ].join('\n'),
   );
   assert.equal(probe.map((e) => `${e.line} ${e.to}`), ['1 coordinator/server.ts', '2 workers/thread.ts', '5 drivers/nope.ts']);
@@ -484,6 +496,130 @@ test('self-check: an entry URL breaking a rule or naming no file is found; other
   assert.match(checkImports(probe).join('\n'), /workers\/probe\.ts:5 imports 'drivers\/nope\.ts': workers\/ may import only/);
   assert.equal(missingEntries(thread === undefined ? [] : [thread]), []);
   assert.equal(missingEntries(nope === undefined ? [] : [nope]), ["workers/probe.ts:5 starts 'drivers/nope.ts', which does not exist"]);
+  assert.equal(entryUrlsOf('coordinator/probe.ts', "new URL('../workers/threadEntry.cjs', import.meta.url)").map((e) => e.to), ['workers/threadEntry.cts']);
+});
+
+// ---- piscina entries: CommonJS, never an ES module ----
+
+/**
+ * What each `new Piscina({ filename })` of `file` starts its threads from, with its file:line: the
+ * path of the `new URL('…', import.meta.url)` it is given, inline or as a `const` of the same file
+ * (`.href` or not), or undefined when it is given anything else or no filename.
+ */
+function piscinaFilenames(file: string, text = readFileSync(path.join(ROOT, file), 'utf8')): { where: string; spec: string | undefined }[] {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
+  const consts = new Map<string, ts.Expression>();
+  const collect = (node: ts.Node): void => {
+    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer !== undefined) consts.set(node.name.text, node.initializer);
+    ts.forEachChild(node, collect);
+  };
+  collect(sf);
+  const urlPath = (n: ts.Expression | undefined): string | undefined => {
+    if (n === undefined) return undefined;
+    if (ts.isIdentifier(n)) return urlPath(consts.get(n.text));
+    if (ts.isPropertyAccessExpression(n) && n.name.text === 'href') return urlPath(n.expression);
+    if (ts.isNewExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === 'URL') {
+      const [spec, base] = n.arguments ?? [];
+      if (spec !== undefined && ts.isStringLiteralLike(spec) && isImportMetaUrl(base)) return spec.text;
+    }
+    return undefined;
+  };
+  const found: { where: string; spec: string | undefined }[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isNewExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'Piscina') {
+      const options = node.arguments?.[0];
+      let filename: ts.Expression | undefined;
+      if (options !== undefined && ts.isObjectLiteralExpression(options)) {
+        for (const p of options.properties) {
+          if (p.name === undefined || !ts.isIdentifier(p.name) || p.name.text !== 'filename') continue;
+          if (ts.isPropertyAssignment(p)) filename = p.initializer;
+          else if (ts.isShorthandPropertyAssignment(p)) filename = p.name;
+        }
+      }
+      found.push({ where: `${file}:${sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1}`, spec: urlPath(filename) });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return found;
+}
+
+/**
+ * The pools whose entry is not a `.cjs` file, one line each. piscina 5 loads a thread's filename
+ * with `require()` first, and Node 20's require() of an ES module once killed a test's process
+ * with a V8 fatal error (workers/esmHandler.cts): a pool starts from a CommonJS entry.
+ */
+function piscinaEntryProblems(pools: readonly { where: string; spec: string | undefined }[]): string[] {
+  return pools
+    .filter((p) => p.spec === undefined || !p.spec.endsWith('.cjs'))
+    .map((p) =>
+      p.spec === undefined
+        ? `${p.where}: new Piscina's filename is not a new URL('….cjs', import.meta.url) (inline or a const of the file), so this check cannot read it`
+        : `${p.where}: new Piscina's filename '${p.spec}' is not a CommonJS entry (.cjs): piscina require()s it, and require() of an ES module crashed a thread`,
+    );
+}
+
+/**
+ * The static imports of repo modules in a CommonJS file that are not CommonJS, one line each: tsc
+ * compiles them to `require()`, which would load an ES module with require(esm) after all. A
+ * CommonJS entry reaches an ES module by `import()` (a type-only import is erased).
+ */
+function requiredEsm(file: string, text = readFileSync(path.join(ROOT, file), 'utf8')): string[] {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
+  const found: string[] = [];
+  const check = (spec: ts.Expression | undefined, typeOnly: boolean, node: ts.Node): void => {
+    if (spec === undefined || !ts.isStringLiteralLike(spec) || !spec.text.startsWith('.') || typeOnly || spec.text.endsWith('.cjs')) return;
+    found.push(`${file}:${sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1} requires '${spec.text}', not a CommonJS module: import() it`);
+  };
+  for (const node of sf.statements) {
+    if (ts.isImportDeclaration(node)) check(node.moduleSpecifier, node.importClause?.isTypeOnly === true, node);
+    else if (ts.isExportDeclaration(node)) check(node.moduleSpecifier, node.isTypeOnly, node);
+    else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) check(node.moduleReference.expression, node.isTypeOnly, node);
+  }
+  return found;
+}
+
+test('every piscina pool starts from a CommonJS entry (.cjs), which loads its ES module by import(), never require()', () => {
+  const { files } = repoImports();
+  const pools = files.flatMap((f) => piscinaFilenames(f));
+  assert.ok(pools.length >= 3, `found only ${pools.length} new Piscina: ${pools.map((p) => p.where).join(', ')}`);
+  assert.equal(piscinaEntryProblems(pools), []);
+  const cjs = files.filter((f) => f.endsWith('.cts'));
+  assert.ok(cjs.includes('workers/threadEntry.cts') && cjs.includes('workers/queueThreadEntry.cts'), `the CommonJS files found: ${cjs.join(', ')}`);
+  assert.equal(cjs.flatMap((f) => requiredEsm(f)), []);
+});
+
+test('self-check: a pool given an ES module or an unreadable filename is found, and so is a CommonJS file requiring an ES module', () => {
+  const pools = piscinaFilenames(
+    'workers/probe.ts',
+    [
+      "const ENTRY = new URL('./threadEntry.cjs', import.meta.url).href;",
+      'new Piscina({ filename: ENTRY, minThreads: 1 });',
+      "new Piscina({ filename: new URL('./thread.js', import.meta.url).href });",
+      'new Piscina({ filename: somewhere() });',
+      'new Piscina({ minThreads: 1 });',
+      "const filename = new URL('./queueThreadEntry.cjs', import.meta.url);",
+      'new Piscina({ filename });',
+    ].join('\n'),
+  );
+  assert.equal(pools.map((p) => `${p.where} ${p.spec ?? '?'}`), [
+    'workers/probe.ts:2 ./threadEntry.cjs',
+    'workers/probe.ts:3 ./thread.js',
+    'workers/probe.ts:4 ?',
+    'workers/probe.ts:5 ?',
+    'workers/probe.ts:7 ./queueThreadEntry.cjs',
+  ]);
+  assert.equal(piscinaEntryProblems(pools).map((l) => l.split(': ')[0]), ['workers/probe.ts:3', 'workers/probe.ts:4', 'workers/probe.ts:5']);
+  const probe = [
+    "import { esmHandler } from './esmHandler.cjs';",
+    "import type { Task } from '../protocol/tasks.js';",
+    "import { execute } from './thread.js';",
+    "export { x } from './rollout.js';",
+    "import y = require('./trial.js');",
+    "import { move } from 'piscina';",
+    "export default esmHandler(() => import('./thread.js'));",
+  ].join('\n');
+  assert.equal(requiredEsm('workers/probe.cts', probe).map((l) => l.split(' ')[0]), ['workers/probe.cts:3', 'workers/probe.cts:4', 'workers/probe.cts:5']);
 });
 
 test.run();

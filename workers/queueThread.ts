@@ -1,5 +1,6 @@
 /**
- * The piscina thread entry of `nnlab worker --queue`: runs one trial job's task (workers/trial.ts)
+ * The piscina thread's handler of `nnlab worker --queue` (its pool starts from the CommonJS
+ * workers/queueThreadEntry.cts, which imports this): runs one trial job's task (workers/trial.ts)
  * and records its training curve as it grows in the shared `progress` slot (workers/trialProgress.ts),
  * which the worker's main thread (it holds the job's lock in Redis) reads when it reports.
  */

@@ -31,7 +31,8 @@ import { TrialProgress } from './trialProgress.js';
 import type { TrialTask } from '../protocol/tasks.js';
 import type { QueueThreadPayload } from './queueThread.js';
 
-const THREAD_FILE = new URL('./queueThread.js', import.meta.url).href;
+/** The threads' entry: CommonJS around workers/queueThread.ts, never the ES module itself (workers/esmHandler.cts says why). */
+const THREAD_FILE = new URL('./queueThreadEntry.cjs', import.meta.url).href;
 
 export interface QueueWorkerOptions {
   /** redis://[user:pass@]HOST:PORT[/DB] or rediss://… */

@@ -58,7 +58,7 @@ export async function runRemoteWorker(opts: RemoteWorkerOptions): Promise<number
   if (opts.ca !== undefined && url.protocol !== 'wss:') throw new Error(`--tls-ca needs a wss:// URL (got ${url.protocol}//)`);
   if (url.search !== '') throw new Error(`--connect ${opts.url}: the URL must not carry a query (the token is never sent; give it with NNLAB_TOKEN or --token-file)`);
   if (url.pathname === '/' || url.pathname === '') url.pathname = PATHS.socket;
-  const pool = new Piscina({ filename: new URL('./thread.js', import.meta.url).href, minThreads: threads, maxThreads: threads });
+  const pool = new Piscina({ filename: new URL('./threadEntry.cjs', import.meta.url).href, minThreads: threads, maxThreads: threads });
   const ws = new WebSocket(url.href, { maxPayload: FRAME_BYTES.toWorker, ...(opts.ca !== undefined ? { ca: opts.ca } : {}) });
   let done = 0;
   const send = (m: PeerMessage) => {

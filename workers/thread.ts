@@ -1,6 +1,7 @@
 /**
- * The piscina worker-thread entry: one typed task in, one typed result out, its buffers moved
- * (transferred) back rather than copied. Threads keep per-run rollout envs between tasks.
+ * The piscina worker thread's handler (its pools start from the CommonJS workers/threadEntry.cts,
+ * which imports this): one typed task in, one typed result out, its buffers moved (transferred)
+ * back rather than copied. Threads keep per-run rollout envs between tasks.
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { runRollout } from './rollout.js';
