@@ -141,8 +141,12 @@ export async function loadModelFiles(dir: string): Promise<tf.LayersModel> {
   return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topology, weightSpecs: specs, weightData: data }));
 }
 
-/** Loads weights from a directory into an existing model of the same architecture (by position, shapes checked). */
-export async function loadWeightsInto(model: tf.LayersModel, dir: string): Promise<void> {
+/**
+ * Reads and checks the weights in `dir` for `model` (same architecture: as many weights, each of
+ * the model's shape, by position) without touching the model: the tensors to set, which the caller
+ * owns. A loader of several models reads them all first, so a bad one leaves every model as it was.
+ */
+async function readWeightsFor(model: tf.LayersModel, dir: string): Promise<tf.Tensor[]> {
   const { specs, data } = await readModelFiles(dir);
   const decoded = tf.io.decodeWeights(data, specs);
   const values = specs.map((s) => decoded[s.name]!);
@@ -157,6 +161,12 @@ export async function loadWeightsInto(model: tf.LayersModel, dir: string): Promi
       throw new Error(`checkpoint ${dir}: weight ${i} ('${specs[i]!.name}') has shape [${v.shape}], model expects [${w.shape}]`);
     }
   });
+  return values;
+}
+
+/** Loads weights from a directory into an existing model of the same architecture (by position, shapes checked; a refused file leaves the model as it was). */
+export async function loadWeightsInto(model: tf.LayersModel, dir: string): Promise<void> {
+  const values = await readWeightsFor(model, dir);
   model.setWeights(values);
   tf.dispose(values);
 }
@@ -271,10 +281,23 @@ export async function loadCheckpoint(dirOrRoot: string, targets: LoadTargets & {
     const file = path.join(dir, 'optimizers', `${name}.msgpack`);
     slots.set(opt, checkData(savedOptimizerSchema, await readMsgpackFile(file), file).slots);
   }
-  for (const [name, model] of Object.entries(targets.models ?? {})) {
-    await loadWeightsInto(model, modelDir(dir, name)).catch((e: unknown) => {
-      throw new Error(`loading model '${name}': ${errorMessage(e)}`);
-    });
+  // every model's weights are read and checked before the first is set: a bad second model (DQN's
+  // target network) must not leave the first overwritten
+  const weights: [tf.LayersModel, tf.Tensor[]][] = [];
+  try {
+    for (const [name, model] of Object.entries(targets.models ?? {})) {
+      const values = await readWeightsFor(model, modelDir(dir, name)).catch((e: unknown) => {
+        throw new Error(`loading model '${name}': ${errorMessage(e)}`);
+      });
+      weights.push([model, values]);
+    }
+  } catch (e) {
+    for (const [, values] of weights) tf.dispose(values);
+    throw e;
+  }
+  for (const [model, values] of weights) {
+    model.setWeights(values);
+    tf.dispose(values);
   }
   for (const [opt, saved] of slots) await opt.setState(saved);
   return { dir, state, meta };

@@ -209,6 +209,30 @@ test('a checkpoint whose state, optimiser or model.json is not what was saved is
   fresh.dispose();
 });
 
+test('a checkpoint whose second model is bad is refused before the first model is written to (every model read and checked first)', async () => {
+  const root = tmp();
+  const q = buildMlp(spec, new Rng(1));
+  // the second model was saved with another architecture: its shapes do not fit the target's
+  const other = buildMlp({ ...spec, hidden: [8, 8] }, new Rng(2));
+  await saveCheckpoint(root, { models: { q, qTarget: other } });
+  const freshQ = buildMlp(spec, new Rng(3));
+  const freshTarget = buildMlp(spec, new Rng(4));
+  const [beforeQ, beforeTarget] = [getParams(freshQ), getParams(freshTarget)];
+  const tensors = tf.memory().numTensors;
+  await loadCheckpoint(root, { models: { q: freshQ, qTarget: freshTarget } }).then(
+    () => assert.unreachable('should be refused'),
+    (e: Error) => assert.match(e.message, /loading model 'qTarget': .*has shape \[4,8\], model expects \[4,16\]/),
+  );
+  for (const [m, before] of [[freshQ, beforeQ], [freshTarget, beforeTarget]] as const) {
+    for (const [name, t] of Object.entries(getParams(m))) assert.equal(Array.from(t.data), Array.from(before[name]!.data), `weights of ${m.name} ${name} untouched`);
+  }
+  assert.is(tf.memory().numTensors, tensors, 'the weights read before the refusal are freed');
+  // the good model alone still loads
+  await loadCheckpoint(root, { models: { q: freshQ } });
+  assert.equal(Array.from(Object.values(getParams(freshQ))[0]!.data), Array.from(Object.values(getParams(q))[0]!.data));
+  [q, other, freshQ, freshTarget].forEach((m) => m.dispose());
+});
+
 test.after(() => tf.dispose([X, Y]));
 
 test.run();
