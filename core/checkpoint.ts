@@ -104,11 +104,16 @@ export async function modelArtifacts(model: tf.LayersModel): Promise<{ json: str
   return { json, weights };
 }
 
-/** Writes model.json + weights.bin into `dir` (which must exist). */
+/**
+ * Writes model.json + weights.bin into `dir` (which must exist), each atomically
+ * (core/atomicWrite.ts): a generative run saves its models straight into its output folder, where a
+ * crash must not leave a half-written file under either name; weights.bin first, so a model.json
+ * is never there before the weights it names.
+ */
 export async function saveModelFiles(model: tf.LayersModel, dir: string): Promise<void> {
   const { json, weights } = await modelArtifacts(model);
-  await fs.writeFile(path.join(dir, 'weights.bin'), weights);
-  await fs.writeFile(path.join(dir, 'model.json'), json);
+  await writeFileAtomic(path.join(dir, 'weights.bin'), weights);
+  await writeFileAtomic(path.join(dir, 'model.json'), json);
 }
 
 /** A weights file of a model.json: a name in the model's own folder. */

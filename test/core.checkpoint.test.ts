@@ -1,10 +1,10 @@
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { latestCheckpoint, loadCheckpoint, loadModelFiles, saveCheckpoint } from '../core/checkpoint.js';
+import { latestCheckpoint, loadCheckpoint, loadModelFiles, modelArtifacts, saveCheckpoint, saveModelFiles } from '../core/checkpoint.js';
 import { tempPathFor, writeFileAtomic, writeFileAtomicSync, writeFolderAtomic } from '../core/atomicWrite.js';
 import { buildMlp } from '../core/nn.js';
 import { makeOptimizer } from '../core/optim.js';
@@ -69,6 +69,21 @@ test('train 3 steps, save, load into a fresh model: same outputs and the same ne
   for (const k of Object.keys(pa)) close(pb[k]!.data, pa[k]!.data, tol, k);
   [model, fresh].forEach((m) => m.dispose());
   [opt, freshOpt].forEach((o) => o.dispose());
+});
+
+test('saveModelFiles writes model.json and weights.bin atomically (a new file renamed over the old one, never rewritten in place), with the bytes of modelArtifacts', async () => {
+  const dir = tmp();
+  const model = buildMlp(spec, new Rng(5));
+  const files = ['model.json', 'weights.bin'];
+  await saveModelFiles(model, dir);
+  const inodes = files.map((f) => statSync(path.join(dir, f)).ino);
+  await saveModelFiles(model, dir);
+  files.forEach((f, i) => assert.is.not(statSync(path.join(dir, f)).ino, inodes[i], `${f} was replaced by a rename, not truncated and rewritten`));
+  assert.equal(readdirSync(dir).sort(), files, 'no temporary file left');
+  const { json, weights } = await modelArtifacts(model);
+  assert.is(readFileSync(path.join(dir, 'model.json'), 'utf8'), json);
+  assert.equal(new Uint8Array(readFileSync(path.join(dir, 'weights.bin'))), weights);
+  model.dispose();
 });
 
 test('a saved model.json is a tfjs layers model a browser can load (weights manifest + bin)', async () => {
