@@ -43,6 +43,34 @@ test('Box: float32 bounds, contains with shape and bounds, sampling by boundedne
   assert.throws(() => new Box(1, 0, [1]), (e: Error) => e instanceof InvalidArgument && /low\[0\]/.test(e.message));
 });
 
+test('Box: an integer dtype stores fractional bounds truncated toward zero, as numpy casts them, so every sample is in the Box', () => {
+  const b = new Box(0.5, 3.5, [1], 'int32');
+  assert.equal([b.low[0], b.high[0]], [0, 3]);
+  assert.is(b.toString(), 'Box(0, 3, (1,), int32)');
+  const neg = new Box([-2.5, -0.5, 1.9], [-0.5, 0.7, 2.2], [3], 'int16');
+  assert.equal(Array.from(neg.low), [-2, 0, 1]);
+  assert.equal(Array.from(neg.high), [0, 0, 2]);
+  assert.ok(Object.is(neg.low[1], 0), 'no −0 bound');
+  for (const dtype of ['int32', 'int16', 'int8'] as const) {
+    // bounded on both sides, below only and above only: each sampling rule
+    const box = new Box([0.5, 1.5, -Infinity], [3.5, Infinity, 4.9], [3], dtype);
+    box.seed(4);
+    for (let i = 0; i < 300; i++) {
+      const s = box.sample();
+      assert.ok(box.contains(s), `${dtype}: sample [${Array.from(s)}] in ${box.toString()}`);
+    }
+  }
+  for (const dtype of ['uint8', 'uint16', 'uint32'] as const) {
+    const box = new Box(0.5, 7.9, [4], dtype);
+    assert.equal([box.low[0], box.high[0]], [0, 7]);
+    box.seed(5);
+    for (let i = 0; i < 300; i++) assert.ok(box.contains(box.sample()), dtype);
+  }
+  // float bounds are unchanged: float32 rounds, float64 keeps the value
+  assert.is(new Box(0.5, 3.3, [1]).high[0], Math.fround(3.3));
+  assert.is(new Box(0.5, 3.3, [1], 'float64').high[0], 3.3);
+});
+
 test('MultiDiscrete and MultiBinary', () => {
   const md = new MultiDiscrete([2, 3], [0, 1]);
   assert.ok(md.contains([1, 3]));

@@ -72,9 +72,17 @@ const INT_RANGE: Partial<Record<BoxDtype, readonly [number, number]>> = {
   uint32: [0, 4294967295],
 };
 
+/**
+ * A bound or value as the dtype holds it, as numpy casts it (Gymnasium's Box stores its bounds with
+ * `np.full(shape, v, dtype)` or `v.astype(dtype)`): float32 rounds to the nearest float32, an
+ * integer dtype truncates toward zero (`Box(0.5, 3.5, [1], 'int32')` holds [0, 3], so a sample, drawn
+ * on [low, high + 1) and floored, is one its `contains` accepts). ±Infinity is kept for every dtype
+ * (an unbounded side, the Box's doc); NaN stays NaN, for the constructor to refuse.
+ */
 function castTo(dtype: BoxDtype, v: number): number {
   if (dtype === 'float32') return Math.fround(v);
-  return v;
+  if (dtype === 'float64' || !Number.isFinite(v)) return v;
+  return Math.trunc(v) + 0; // + 0: an integer has no −0 (trunc(−0.5) is −0)
 }
 
 /**
