@@ -71,6 +71,23 @@ test('Box: an integer dtype stores fractional bounds truncated toward zero, as n
   assert.is(new Box(0.5, 3.3, [1], 'float64').high[0], 3.3);
 });
 
+test('Box: its array type is tied to its dtype, so a Box cannot be typed with arrays it does not make', () => {
+  const f = new Box<Float32Array>(-1, 1, [2]);
+  const u = new Box<Uint8Array>(0, 255, [2], 'uint8');
+  assert.ok(f.sample() instanceof Float32Array && u.sample() instanceof Uint8Array && u.zeros() instanceof Uint8Array);
+  const refusedByTsc = [
+    // @ts-expect-error a uint8 Box makes Uint8Arrays, not the Float32Arrays its type would promise
+    () => new Box<Float32Array>(0, 1, [1], 'uint8'),
+    // @ts-expect-error a Uint8Array Box must name its dtype (left out, it is float32)
+    () => new Box<Uint8Array>(0, 255, [2]),
+  ];
+  // at run time they make what their dtype says: the type argument was the lie
+  assert.equal(refusedByTsc.map((make) => make().zeros().constructor.name), ['Uint8Array', 'Float32Array']);
+  // without a type argument every dtype is accepted and the values are a BoxArray
+  const any = new Box(0, 3, [2], 'int16');
+  assert.ok(any.sample() instanceof Int16Array);
+});
+
 test('MultiDiscrete and MultiBinary', () => {
   const md = new MultiDiscrete([2, 3], [0, 1]);
   assert.ok(md.contains([1, 3]));
