@@ -65,6 +65,18 @@ export function initialDqnParams(obsDim: number, numActions: number, config: Dqn
 
 /** What DqnLearner.load reads of the state it saved (the fused Adam's state only when config.fused was true). */
 const dqnSavedState = z.object({ version: count, updates: count, adam: fusedAdamStateSchema.optional() });
+/**
+ * What a learner with the fused update (config.fused) loads: the same, with the fused Adam's state
+ * required. It is checked with the rest of state.msgpack, so a checkpoint without it is refused
+ * before either Q network is written to (core/checkpoint.ts loadCheckpoint).
+ */
+const dqnFusedSavedState = dqnSavedState.transform((s, ctx) => {
+  if (s.adam === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['adam'], message: 'missing: the checkpoint was saved without the fused optimiser state (config.fused was false)' });
+    return z.NEVER;
+  }
+  return { ...s, adam: s.adam };
+});
 
 /** The DQN learner: online and target Q networks, Adam, the TD update. */
 export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataParallelLearner<TransitionBatch> {
@@ -240,18 +252,19 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
     );
   }
 
+  /** Restores what `save` wrote; a checkpoint refused (a bad file, or no fused Adam state for the fused path) leaves the learner as it was. */
   async load(dir: string): Promise<void> {
-    const optimizers: Record<string, Optimizer> = this.fused === undefined ? { q: this.optimizer } : {};
-    const targets = { models: { [Q_MODEL]: this.q, [Q_TARGET_MODEL]: this.qTarget }, optimizers };
-    const { state } = await loadCheckpoint(dir, { ...targets, state: dqnSavedState });
-    if (this.fused !== undefined) {
-      if (state.adam === undefined) throw new Error(`DQN.load: ${dir} was saved without fused optimiser state (config.fused was false)`);
-      this.fused.online.flatten(getParams(this.q), this.fused.online.params);
-      this.fused.target.flatten(getParams(this.qTarget), this.fused.target.params);
-      this.fused.adam.setState(state.adam);
-      this.fused.version = state.version;
-      this.fused.updates = state.updates;
+    const models = { [Q_MODEL]: this.q, [Q_TARGET_MODEL]: this.qTarget };
+    const fused = this.fused;
+    if (fused !== undefined) {
+      const { state } = await loadCheckpoint(dir, { models, state: dqnFusedSavedState });
+      fused.online.flatten(getParams(this.q), fused.online.params);
+      fused.target.flatten(getParams(this.qTarget), fused.target.params);
+      fused.adam.setState(state.adam);
+      fused.version = state.version;
+      fused.updates = state.updates;
     } else {
+      const { state } = await loadCheckpoint(dir, { models, optimizers: { q: this.optimizer }, state: dqnSavedState });
       this.tfVersion = state.version;
       this.tfUpdates = state.updates;
     }

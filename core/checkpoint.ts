@@ -104,11 +104,16 @@ export async function modelArtifacts(model: tf.LayersModel): Promise<{ json: str
   return { json, weights };
 }
 
-/** Writes model.json + weights.bin into `dir` (which must exist). */
+/**
+ * Writes model.json + weights.bin into `dir` (which must exist), each atomically
+ * (core/atomicWrite.ts): a generative run saves its models straight into its output folder, where a
+ * crash must not leave a half-written file under either name; weights.bin first, so a model.json
+ * is never there before the weights it names.
+ */
 export async function saveModelFiles(model: tf.LayersModel, dir: string): Promise<void> {
   const { json, weights } = await modelArtifacts(model);
-  await fs.writeFile(path.join(dir, 'weights.bin'), weights);
-  await fs.writeFile(path.join(dir, 'model.json'), json);
+  await writeFileAtomic(path.join(dir, 'weights.bin'), weights);
+  await writeFileAtomic(path.join(dir, 'model.json'), json);
 }
 
 /** A weights file of a model.json: a name in the model's own folder. */
@@ -141,8 +146,12 @@ export async function loadModelFiles(dir: string): Promise<tf.LayersModel> {
   return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topology, weightSpecs: specs, weightData: data }));
 }
 
-/** Loads weights from a directory into an existing model of the same architecture (by position, shapes checked). */
-export async function loadWeightsInto(model: tf.LayersModel, dir: string): Promise<void> {
+/**
+ * Reads and checks the weights in `dir` for `model` (same architecture: as many weights, each of
+ * the model's shape, by position) without touching the model: the tensors to set, which the caller
+ * owns. A loader of several models reads them all first, so a bad one leaves every model as it was.
+ */
+async function readWeightsFor(model: tf.LayersModel, dir: string): Promise<tf.Tensor[]> {
   const { specs, data } = await readModelFiles(dir);
   const decoded = tf.io.decodeWeights(data, specs);
   const values = specs.map((s) => decoded[s.name]!);
@@ -157,6 +166,12 @@ export async function loadWeightsInto(model: tf.LayersModel, dir: string): Promi
       throw new Error(`checkpoint ${dir}: weight ${i} ('${specs[i]!.name}') has shape [${v.shape}], model expects [${w.shape}]`);
     }
   });
+  return values;
+}
+
+/** Loads weights from a directory into an existing model of the same architecture (by position, shapes checked; a refused file leaves the model as it was). */
+export async function loadWeightsInto(model: tf.LayersModel, dir: string): Promise<void> {
+  const values = await readWeightsFor(model, dir);
   model.setWeights(values);
   tf.dispose(values);
 }
@@ -271,10 +286,23 @@ export async function loadCheckpoint(dirOrRoot: string, targets: LoadTargets & {
     const file = path.join(dir, 'optimizers', `${name}.msgpack`);
     slots.set(opt, checkData(savedOptimizerSchema, await readMsgpackFile(file), file).slots);
   }
-  for (const [name, model] of Object.entries(targets.models ?? {})) {
-    await loadWeightsInto(model, modelDir(dir, name)).catch((e: unknown) => {
-      throw new Error(`loading model '${name}': ${errorMessage(e)}`);
-    });
+  // every model's weights are read and checked before the first is set: a bad second model (DQN's
+  // target network) must not leave the first overwritten
+  const weights: [tf.LayersModel, tf.Tensor[]][] = [];
+  try {
+    for (const [name, model] of Object.entries(targets.models ?? {})) {
+      const values = await readWeightsFor(model, modelDir(dir, name)).catch((e: unknown) => {
+        throw new Error(`loading model '${name}': ${errorMessage(e)}`);
+      });
+      weights.push([model, values]);
+    }
+  } catch (e) {
+    for (const [, values] of weights) tf.dispose(values);
+    throw e;
+  }
+  for (const [model, values] of weights) {
+    model.setWeights(values);
+    tf.dispose(values);
   }
   for (const [opt, saved] of slots) await opt.setState(saved);
   return { dir, state, meta };

@@ -20,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { AdadeltaOptimizer } from './adadelta.js';
-import { gradientTensors, type TensorMap } from './tensors.js';
+import { gradientTensors, variableGradsOf, type TensorMap } from './tensors.js';
 import { ADAM_UPDATE } from './native.js';
 import { checkNumber, DECAY_RATE, POSITIVE } from '../base/configCheck.js';
 import { describeValue } from '../base/plainData.js';
@@ -245,11 +245,8 @@ export class Optimizer {
    * scalar the caller disposes or reads); every intermediate is freed.
    */
   minimize(lossFn: () => tf.Scalar, vars: tf.Variable[]): tf.Scalar {
-    const { value, grads } = tf.variableGrads(lossFn, vars);
-    this.applyGradients(
-      vars,
-      vars.map((v) => grads[v.name]!),
-    );
+    const { value, grads } = variableGradsOf(lossFn, vars);
+    this.applyGradients(vars, grads);
     tf.dispose(grads);
     return value;
   }

@@ -111,6 +111,31 @@ function checkShape(name: string, shape: number[], d: TensorData): void {
 }
 
 /**
+ * `tf.variableGrads` of a scalar loss, its gradients in the order of `vars`. tfjs leaves out a
+ * variable the loss does not reach and gives null for a non-trainable one: either is refused here,
+ * naming the variable (`names[i]`, its tfjs name by default), with every tensor freed, so no
+ * optimiser or reader ever gets an undefined gradient. The caller disposes what is returned.
+ */
+export function variableGradsOf(
+  lossFn: () => tf.Scalar,
+  vars: readonly tf.Variable[],
+  names: readonly string[] = vars.map((v) => v.name),
+): { value: tf.Scalar; grads: tf.Tensor[] } {
+  const { value, grads } = tf.variableGrads(lossFn, [...vars]);
+  const out: tf.Tensor[] = [];
+  for (const [i, v] of vars.entries()) {
+    const g: tf.Tensor | null | undefined = grads[v.name];
+    if (g === undefined || g === null) {
+      tf.dispose([value, ...Object.values(grads).filter((t): t is tf.Tensor => t !== null)]);
+      const why = v.trainable ? 'the loss does not depend on it' : 'it is not trainable';
+      throw new Error(`no gradient for variable '${names[i] ?? v.name}': ${why}`);
+    }
+    out.push(g);
+  }
+  return { value, grads: out };
+}
+
+/**
  * Gradients of a scalar loss with respect to named variables, read back as data.
  * Returns the loss value too. No tensor survives the call.
  */
@@ -118,12 +143,11 @@ export function computeGradients(
   lossFn: () => tf.Scalar,
   vars: Map<string, tf.Variable>,
 ): { loss: number; grads: TensorMap } {
-  const list = [...vars.values()];
-  const { value, grads } = tf.variableGrads(lossFn, list);
   const names = [...vars.keys()];
-  const out = readTensors(names.map((n, i) => [n, grads[list[i]!.name]!]));
+  const { value, grads } = variableGradsOf(lossFn, [...vars.values()], names);
+  const out = readTensors(names.map((n, i) => [n, grads[i]!]));
   const loss = value.dataSync()[0]!;
-  tf.dispose([value, ...Object.values(grads)]);
+  tf.dispose([value, ...grads]);
   return { loss, grads: out };
 }
 

@@ -3,7 +3,7 @@
  * (same ids, `maxEpisodeSteps` and `rewardThreshold`). Imported by `envs/index.ts`.
  */
 import { AcrobotEnv } from './classic/acrobot.js';
-import { CartPoleEnv } from './classic/cartpole.js';
+import { CARTPOLE_V1_MAX_EPISODE_STEPS, CartPoleEnv } from './classic/cartpole.js';
 import { CartPoleVectorEnv } from './classic/cartpoleVector.js';
 import { MountainCarEnv } from './classic/mountainCar.js';
 import { PendulumEnv } from './classic/pendulum.js';
@@ -29,7 +29,7 @@ register({
   id: 'CartPole-v1',
   entryPoint: CartPoleEnv,
   vectorEntryPoint: CartPoleVectorEnv.fromEntry,
-  maxEpisodeSteps: 500,
+  maxEpisodeSteps: CARTPOLE_V1_MAX_EPISODE_STEPS,
   rewardThreshold: 475.0,
 });
 register({ id: 'MountainCar-v0', entryPoint: MountainCarEnv, maxEpisodeSteps: 200, rewardThreshold: -110.0 });

@@ -31,7 +31,7 @@ import { closestMatch, didYouMean } from './utils/didYouMean.js';
 import { logger } from './utils/logger.js';
 import { OrderEnforcing } from './wrappers/orderEnforcing.js';
 import { PassiveEnvChecker } from './wrappers/passiveEnvChecker.js';
-import { TimeLimit } from './wrappers/timeLimit.js';
+import { checkMaxEpisodeSteps, TimeLimit } from './wrappers/timeLimit.js';
 import { errorMessage } from '../base/plainData.js';
 
 const REGISTRY_KEY = Symbol.for('nnlab.envs.registry');
@@ -90,10 +90,7 @@ export function register(args: RegisterArgs): EnvSpec {
     throw new RegistrationError(`register('${id}'): entryPoint must be an Env class, a factory function or "module.js:ExportName"`);
   }
   if (typeof entryPoint === 'string') stringEntryPoint(`register('${id}')`, entryPoint);
-  const mes = args.maxEpisodeSteps ?? null;
-  if (mes !== null && (!Number.isSafeInteger(mes) || mes <= 0)) {
-    throw new RegistrationError(`register('${id}'): maxEpisodeSteps must be a positive integer or null, got ${mes}`);
-  }
+  const mes = checkMaxEpisodeSteps(`register('${id}')`, args.maxEpisodeSteps ?? null, { nullable: true, error: RegistrationError });
   if (registry.has(id)) logger.warn(`Overriding environment ${id} already in registry.`);
   const spec: EnvSpec = {
     id,

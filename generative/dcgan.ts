@@ -153,7 +153,14 @@ export interface DcganConfig {
   decayStart: number;
   /** Iterations of that decay; 0 = none (the paper's constant rates). */
   decayIterations: number;
-  /** Seed of weights and latents when no Rng is passed to the constructor. */
+  /**
+   * Seed of weights and latents when no Rng is passed to the constructor. θ̄'s calibration noise
+   * (`Dcgan.sampler`) is drawn from it whether or not an Rng is passed: from
+   * calibrationSeed(seed, iterations), so a learner built from a run's Rng (generative/models.ts
+   * makeGenerativeLearner) calibrates from this field (0 by default), not from the run's seed;
+   * committed results depend on it. The MLP GANs seed theirs from the generator iteration count
+   * alone (mlpGan.ts sampler: `new Rng(generatorIterations)`).
+   */
   seed: number;
   /**
    * true: train on the fused conv engine (core/fusedConvNet.ts) when the native addon loads, on
@@ -628,8 +635,11 @@ export class Dcgan implements GenerativeLearner {
   /**
    * The generator that samples, as a tfjs model: θ̄ when averaging (its batchnorm running averages
    * first recomputed for θ̄ by running it in training mode on CALIBRATION_BATCHES batches of fresh
-   * z, from an Rng seeded by the iteration count so training's Rngs are untouched; on the fused
-   * engine θ̄'s FusedConvNet runs them), else G.
+   * z, from an Rng of its own so training's Rngs are untouched; on the fused engine θ̄'s
+   * FusedConvNet runs them), else G. That Rng is seeded by calibrationSeed(config.seed, iterations):
+   * config.seed (0 by default) even when the learner was built from a run's Rng, whose seed it never
+   * sees (committed results depend on this). mlpGan.ts's sampler seeds its calibration by the
+   * generator iteration count alone (`new Rng(generatorIterations)`), with no config seed.
    */
   private sampler(): tf.Sequential {
     const ema = this.gEmaModel;

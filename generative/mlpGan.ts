@@ -246,7 +246,10 @@ export abstract class MlpGanLearner<N extends GanNet = FusedNet> implements Gene
   /**
    * The generator that samples: θ̄ when averaging (its batchnorm running averages first recomputed
    * for θ̄ in training mode on CALIBRATION_BATCHES batches of fresh z, from an Rng seeded by the
-   * generator iteration count so the training stream is untouched), else G.
+   * generator iteration count alone, `new Rng(generatorIterations)`, so the training stream is
+   * untouched), else G. The calibration noise is the same for every run's seed; dcgan.ts's sampler
+   * instead seeds it by calibrationSeed(config.seed, iterations), from its config's seed (0 by
+   * default, also regardless of the run's Rng).
    */
   protected sampler(): N {
     const a = this.averaging;

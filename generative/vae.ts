@@ -38,6 +38,7 @@ import { Rng, type RngState } from '../base/rng.js';
 import { checkChoice, checkLayerSizes, checkNumber, configFields, POSITIVE, POSITIVE_INTEGER } from '../base/configCheck.js';
 import type { GenerativeLearner, ImageBatch, Phase } from './types.js';
 import type { Metrics } from '../base/metrics.js';
+import { describeValue } from '../base/plainData.js';
 import type { PixelScale } from './mnist.js';
 import { GENERATIVE_FILES, MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
 import { GENERATIVE_EVAL_SEEDS } from './eval.js';
@@ -88,7 +89,7 @@ export function resolveVaeConfig(config: unknown = {}): VaeConfig {
   }
   checkLayerSizes(O, 'convFilters', c.convFilters);
   const [f1, f2, ...more] = c.convFilters;
-  if (f1 === undefined || f2 === undefined || more.length > 0) throw new RangeError(`VAE config: 'convFilters' must list 2 filter counts, got ${JSON.stringify(c.convFilters)}`);
+  if (f1 === undefined || f2 === undefined || more.length > 0) throw new RangeError(`VAE config: 'convFilters' must list 2 filter counts, got ${describeValue(c.convFilters)}`);
   checkNumber(O, 'learningRate', c.learningRate, POSITIVE);
   checkNumber(O, 'batchSize', c.batchSize, POSITIVE_INTEGER);
   return { architecture: c.architecture, latentDim: c.latentDim, hidden, convFilters: [f1, f2], learningRate: c.learningRate, batchSize: c.batchSize };

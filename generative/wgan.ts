@@ -63,6 +63,7 @@ import { checkedLrDecay, decayFactor, type LrDecay } from './lrDecay.js';
 import { buildMlpGanNets, MlpGanLearner, type FlatOptimizer, type GanNet, type GanNets, type MlpGanArchitecture } from './mlpGan.js';
 import type { Phase } from './types.js';
 import type { Metrics } from '../base/metrics.js';
+import { describeValue } from '../base/plainData.js';
 import { MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
 import { LEAKY_RELU_ALPHA } from '../core/activation.js';
 
@@ -158,7 +159,7 @@ export function resolveWganConfig(config: unknown = {}, variant: 'clip' | 'gp' =
   const name = variant === 'gp' ? 'WGAN-GP' : 'WGAN';
   const c = configFields(name, config, variant === 'gp' ? WGAN_GP_DEFAULTS : WGAN_DEFAULTS);
   // `variant` given as undefined means the model's; the defaults supply it when not given
-  if (c.variant !== undefined && c.variant !== variant) throw new RangeError(`${name} config: 'variant' is '${variant}' for this model, got ${JSON.stringify(c.variant)}`);
+  if (c.variant !== undefined && c.variant !== variant) throw new RangeError(`${name} config: 'variant' is '${variant}' for this model, got ${describeValue(c.variant)}`);
   checkChoice(name, 'variant', variant, ['clip', 'gp'] as const);
   checkChoice(name, 'architecture', c.architecture, ['mlp', 'dcgan'] as const);
   const arch = checkedMlpGanArchitecture(name, c);

@@ -133,6 +133,32 @@ test('save → load gives identical actions and an identical next update', async
   }
 });
 
+test('a fused learner refuses a checkpoint without the fused Adam state before either Q network is written to', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'nnlab-dqn-'));
+  try {
+    const rng = new Rng(6);
+    const replay = new ReplayBuffer({ capacity: 64, obsDim: 4 });
+    for (let i = 0; i < 64; i++) replay.add(rng.fillNormal(new Float32Array(4)), rng.int(2), 1, rng.fillNormal(new Float32Array(4)), false);
+    const a = new DqnLearner(4, 2, { hidden: [16], fused: false }, new Rng(7));
+    a.update(replay.sample(8, rng));
+    await a.save(dir);
+    const b = new DqnLearner(4, 2, { hidden: [16] }, new Rng(8));
+    const before = { q: getParams(b.q), qTarget: getParams(b.qTarget), policy: b.getPolicyParams().params };
+    await b.load(dir).then(
+      () => assert.unreachable('should be refused'),
+      (e: Error) => assert.match(e.message, /state\.msgpack: adam: missing: the checkpoint was saved without the fused optimiser state \(config\.fused was false\)/),
+    );
+    const after = { q: getParams(b.q), qTarget: getParams(b.qTarget), policy: b.getPolicyParams().params };
+    for (const which of ['q', 'qTarget', 'policy'] as const) {
+      for (const k of Object.keys(before[which])) assert.equal(Array.from(after[which][k]!.data), Array.from(before[which][k]!.data), `${which} ${k} untouched`);
+    }
+    a.dispose();
+    b.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('DQN improves on CartPole in a short seeded run', () => {
   const returns: number[] = [];
   const result = trainDqn({

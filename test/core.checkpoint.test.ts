@@ -1,10 +1,10 @@
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { latestCheckpoint, loadCheckpoint, loadModelFiles, saveCheckpoint } from '../core/checkpoint.js';
+import { latestCheckpoint, loadCheckpoint, loadModelFiles, modelArtifacts, saveCheckpoint, saveModelFiles } from '../core/checkpoint.js';
 import { tempPathFor, writeFileAtomic, writeFileAtomicSync, writeFolderAtomic } from '../core/atomicWrite.js';
 import { buildMlp } from '../core/nn.js';
 import { makeOptimizer } from '../core/optim.js';
@@ -69,6 +69,21 @@ test('train 3 steps, save, load into a fresh model: same outputs and the same ne
   for (const k of Object.keys(pa)) close(pb[k]!.data, pa[k]!.data, tol, k);
   [model, fresh].forEach((m) => m.dispose());
   [opt, freshOpt].forEach((o) => o.dispose());
+});
+
+test('saveModelFiles writes model.json and weights.bin atomically (a new file renamed over the old one, never rewritten in place), with the bytes of modelArtifacts', async () => {
+  const dir = tmp();
+  const model = buildMlp(spec, new Rng(5));
+  const files = ['model.json', 'weights.bin'];
+  await saveModelFiles(model, dir);
+  const inodes = files.map((f) => statSync(path.join(dir, f)).ino);
+  await saveModelFiles(model, dir);
+  files.forEach((f, i) => assert.is.not(statSync(path.join(dir, f)).ino, inodes[i], `${f} was replaced by a rename, not truncated and rewritten`));
+  assert.equal(readdirSync(dir).sort(), files, 'no temporary file left');
+  const { json, weights } = await modelArtifacts(model);
+  assert.is(readFileSync(path.join(dir, 'model.json'), 'utf8'), json);
+  assert.equal(new Uint8Array(readFileSync(path.join(dir, 'weights.bin'))), weights);
+  model.dispose();
 });
 
 test('a saved model.json is a tfjs layers model a browser can load (weights manifest + bin)', async () => {
@@ -207,6 +222,30 @@ test('a checkpoint whose state, optimiser or model.json is not what was saved is
   await refused(['models/q/model.json'], /not a readable JSON file/);
   model.dispose();
   fresh.dispose();
+});
+
+test('a checkpoint whose second model is bad is refused before the first model is written to (every model read and checked first)', async () => {
+  const root = tmp();
+  const q = buildMlp(spec, new Rng(1));
+  // the second model was saved with another architecture: its shapes do not fit the target's
+  const other = buildMlp({ ...spec, hidden: [8, 8] }, new Rng(2));
+  await saveCheckpoint(root, { models: { q, qTarget: other } });
+  const freshQ = buildMlp(spec, new Rng(3));
+  const freshTarget = buildMlp(spec, new Rng(4));
+  const [beforeQ, beforeTarget] = [getParams(freshQ), getParams(freshTarget)];
+  const tensors = tf.memory().numTensors;
+  await loadCheckpoint(root, { models: { q: freshQ, qTarget: freshTarget } }).then(
+    () => assert.unreachable('should be refused'),
+    (e: Error) => assert.match(e.message, /loading model 'qTarget': .*has shape \[4,8\], model expects \[4,16\]/),
+  );
+  for (const [m, before] of [[freshQ, beforeQ], [freshTarget, beforeTarget]] as const) {
+    for (const [name, t] of Object.entries(getParams(m))) assert.equal(Array.from(t.data), Array.from(before[name]!.data), `weights of ${m.name} ${name} untouched`);
+  }
+  assert.is(tf.memory().numTensors, tensors, 'the weights read before the refusal are freed');
+  // the good model alone still loads
+  await loadCheckpoint(root, { models: { q: freshQ } });
+  assert.equal(Array.from(Object.values(getParams(freshQ))[0]!.data), Array.from(Object.values(getParams(q))[0]!.data));
+  [q, other, freshQ, freshTarget].forEach((m) => m.dispose());
 });
 
 test.after(() => tf.dispose([X, Y]));

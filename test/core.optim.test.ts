@@ -1,6 +1,7 @@
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { makeOptimizer, type OptimizerSpec } from '../core/optim.js';
+import { computeGradients } from '../core/tensors.js';
 import { FusedAdam, FusedRmsprop } from '../core/fused.js';
 import { ADADELTA_DEFAULTS, ADAGRAD_DEFAULTS, ADAM_DEFAULTS, MOMENTUM_DEFAULTS, RMSPROP_DEFAULTS } from '../core/optimDefaults.js';
 import { close, useCpu, test } from './helpers.js';
@@ -226,6 +227,28 @@ test('setLearningRate: the next steps of sgd, momentum and adam use the new α (
     assert.throws(() => opt.setLearningRate(0.01), (e: Error) => e.message.includes(`optimizer ${name}: its learning rate cannot change`));
     opt.dispose();
   }
+});
+
+test('a variable the loss does not reach, or a non-trainable one, is an error naming it (minimize and computeGradients), with nothing moved and no tensor left', () => {
+  const used = tf.variable(tf.tensor1d([1, -2]), true, 'opt_test_used');
+  const unused = tf.variable(tf.tensor1d([3]), true, 'opt_test_unused');
+  const frozen = tf.variable(tf.tensor1d([4]), false, 'opt_test_frozen');
+  const loss = () => tf.sum(tf.square(used)) as tf.Scalar;
+  const opt = makeOptimizer({ name: 'sgd', lr: 0.1 });
+  const before = tf.memory().numTensors;
+  assert.throws(() => opt.minimize(loss, [used, unused]), (e: Error) => e.message === "no gradient for variable 'opt_test_unused': the loss does not depend on it");
+  assert.throws(() => opt.minimize(loss, [used, frozen]), (e: Error) => e.message === "no gradient for variable 'opt_test_frozen': it is not trainable");
+  assert.throws(
+    () => computeGradients(loss, new Map([['w', used], ['b', unused]])),
+    (e: Error) => e.message === "no gradient for variable 'b': the loss does not depend on it",
+  );
+  assert.equal([...used.dataSync()], [1, -2], 'nothing moved');
+  assert.is(tf.memory().numTensors, before, 'every gradient and the loss freed');
+  // every variable reached: the step as before
+  tf.dispose(opt.minimize(loss, [used]));
+  close(used.dataSync(), [0.8, -1.6], 1e-6, 'θ − 0.1·2θ');
+  tf.dispose([used, unused, frozen]);
+  opt.dispose();
 });
 
 test.run();

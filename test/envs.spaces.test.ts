@@ -43,6 +43,51 @@ test('Box: float32 bounds, contains with shape and bounds, sampling by boundedne
   assert.throws(() => new Box(1, 0, [1]), (e: Error) => e instanceof InvalidArgument && /low\[0\]/.test(e.message));
 });
 
+test('Box: an integer dtype stores fractional bounds truncated toward zero, as numpy casts them, so every sample is in the Box', () => {
+  const b = new Box(0.5, 3.5, [1], 'int32');
+  assert.equal([b.low[0], b.high[0]], [0, 3]);
+  assert.is(b.toString(), 'Box(0, 3, (1,), int32)');
+  const neg = new Box([-2.5, -0.5, 1.9], [-0.5, 0.7, 2.2], [3], 'int16');
+  assert.equal(Array.from(neg.low), [-2, 0, 1]);
+  assert.equal(Array.from(neg.high), [0, 0, 2]);
+  assert.ok(Object.is(neg.low[1], 0), 'no −0 bound');
+  for (const dtype of ['int32', 'int16', 'int8'] as const) {
+    // bounded on both sides, below only and above only: each sampling rule
+    const box = new Box([0.5, 1.5, -Infinity], [3.5, Infinity, 4.9], [3], dtype);
+    box.seed(4);
+    for (let i = 0; i < 300; i++) {
+      const s = box.sample();
+      assert.ok(box.contains(s), `${dtype}: sample [${Array.from(s)}] in ${box.toString()}`);
+    }
+  }
+  for (const dtype of ['uint8', 'uint16', 'uint32'] as const) {
+    const box = new Box(0.5, 7.9, [4], dtype);
+    assert.equal([box.low[0], box.high[0]], [0, 7]);
+    box.seed(5);
+    for (let i = 0; i < 300; i++) assert.ok(box.contains(box.sample()), dtype);
+  }
+  // float bounds are unchanged: float32 rounds, float64 keeps the value
+  assert.is(new Box(0.5, 3.3, [1]).high[0], Math.fround(3.3));
+  assert.is(new Box(0.5, 3.3, [1], 'float64').high[0], 3.3);
+});
+
+test('Box: its array type is tied to its dtype, so a Box cannot be typed with arrays it does not make', () => {
+  const f = new Box<Float32Array>(-1, 1, [2]);
+  const u = new Box<Uint8Array>(0, 255, [2], 'uint8');
+  assert.ok(f.sample() instanceof Float32Array && u.sample() instanceof Uint8Array && u.zeros() instanceof Uint8Array);
+  const refusedByTsc = [
+    // @ts-expect-error a uint8 Box makes Uint8Arrays, not the Float32Arrays its type would promise
+    () => new Box<Float32Array>(0, 1, [1], 'uint8'),
+    // @ts-expect-error a Uint8Array Box must name its dtype (left out, it is float32)
+    () => new Box<Uint8Array>(0, 255, [2]),
+  ];
+  // at run time they make what their dtype says: the type argument was the lie
+  assert.equal(refusedByTsc.map((make) => make().zeros().constructor.name), ['Uint8Array', 'Float32Array']);
+  // without a type argument every dtype is accepted and the values are a BoxArray
+  const any = new Box(0, 3, [2], 'int16');
+  assert.ok(any.sample() instanceof Int16Array);
+});
+
 test('MultiDiscrete and MultiBinary', () => {
   const md = new MultiDiscrete([2, 3], [0, 1]);
   assert.ok(md.contains([1, 3]));

@@ -1,7 +1,8 @@
 import { test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { Rng } from '../base/rng.js';
-import { AUTORESET_MODES, Box, CartPoleEnv, CartPoleVectorEnv, Discrete, EnvError, InvalidArgument, NameNotFound, SyncVectorEnv, logger, make, makeVec, probeEnv, writeBatchRow, writeNextObsRow, type VectorEnv } from '../envs/index.js';
+import { AUTORESET_MODES, Box, CartPoleEnv, CartPoleVectorEnv, Discrete, EnvError, InvalidArgument, NameNotFound, RegistrationError, SyncVectorEnv, TimeLimit, logger, make, makeVec, probeEnv, register, writeBatchRow, writeNextObsRow, type VectorEnv } from '../envs/index.js';
+import { CARTPOLE_V1_MAX_EPISODE_STEPS } from '../envs/classic/cartpole.js';
 import { DICT_WALK_ID, STRUCTURED_OBS_DIM, TUPLE_WALK_ID } from './fixtures/structuredObsEnv.js';
 
 logger.level = 'error';
@@ -38,6 +39,26 @@ test('autoreset modes: every one of AUTORESET_MODES is accepted by the sync env,
     () => new CartPoleVectorEnv({ numEnvs: 2, autoresetMode: 'disabled' as never }),
     (e: Error) => e instanceof InvalidArgument && e.message === "CartPoleVectorEnv: autoresetMode must be 'next-step' or 'same-step', got 'disabled'",
   );
+});
+
+test('a step limit has one rule on every path (checkMaxEpisodeSteps): the batched kernel, makeVec, TimeLimit and register refuse 0 and 2.5', () => {
+  const refused = (f: () => unknown, type: new (...a: never[]) => Error, message: string) => assert.throws(f, (e: Error) => e instanceof type && e.message === message);
+  for (const bad of [0, 2.5, -1, NaN]) {
+    // the batched kernel constructed directly: 0 truncated every step, 2.5 was accepted
+    refused(() => new CartPoleVectorEnv({ numEnvs: 2, maxEpisodeSteps: bad }), InvalidArgument, `CartPoleVectorEnv: maxEpisodeSteps must be a positive integer or null, got ${bad}`);
+    for (const vectorizationMode of ['vector-entry-point', 'sync'] as const) {
+      refused(() => makeVec('CartPole-v1', { numEnvs: 2, maxEpisodeSteps: bad, vectorizationMode }), InvalidArgument, `makeVec('CartPole-v1'): maxEpisodeSteps must be a positive integer or null, got ${bad}`);
+    }
+    refused(() => new TimeLimit(new CartPoleEnv(), bad), InvalidArgument, `TimeLimit: maxEpisodeSteps must be a positive integer, got ${bad}`);
+    refused(() => register({ id: 'BadLimit-v0', entryPoint: CartPoleEnv, maxEpisodeSteps: bad }), RegistrationError, `register('BadLimit-v0'): maxEpisodeSteps must be a positive integer or null, got ${bad}`);
+  }
+  // null is no limit for a spec and a batched env, never for TimeLimit itself
+  refused(() => new TimeLimit(new CartPoleEnv(), null as never), InvalidArgument, 'TimeLimit: maxEpisodeSteps must be a positive integer, got null');
+  assert.is(new CartPoleVectorEnv({ numEnvs: 2, maxEpisodeSteps: null }).maxEpisodeSteps, null);
+  assert.is(makeVec('CartPole-v1', { numEnvs: 2, maxEpisodeSteps: null }).spec!.maxEpisodeSteps, null);
+  // the batched kernel's default is CartPole-v1's registered limit, defined once
+  assert.is(new CartPoleVectorEnv({ numEnvs: 2 }).maxEpisodeSteps, CARTPOLE_V1_MAX_EPISODE_STEPS);
+  assert.is(make('CartPole-v1').spec!.maxEpisodeSteps, CARTPOLE_V1_MAX_EPISODE_STEPS);
 });
 
 test('vector seeding: sub-env i is seeded with seed + i, as Gymnasium', () => {

@@ -101,6 +101,9 @@ test('the registry checks an unchecked config through the model\'s resolver: res
   const bad: [string, Record<string, unknown>, RegExp][] = [
     ['vae', { hidden: 'wide' }, /VAE config: 'hidden' must be an integer/],
     ['vae-conv', { convFilters: [8] }, /VAE config: 'convFilters' must list 2/],
+    // the one description of a bad value (base/plainData.ts describeValue), not JSON (which writes NaN as null)
+    ['vae-conv', { convFilters: [8, 16, 32] }, /^VAE config: 'convFilters' must list 2 filter counts, got \[8, 16, 32\]$/],
+    ['wgan-gp', { variant: NaN }, /^WGAN-GP config: 'variant' is 'gp' for this model, got NaN$/],
     ['gan', { generatorLoss: 'hinge' }, /GAN config: 'generatorLoss' must be one of/],
     ['wgan', { variant: 'gp' }, /WGAN config: 'variant' is 'clip' for this model, got "gp"/],
     ['wgan-gp', { nCritic: 0 }, /WGAN-GP config: 'nCritic' must be an integer ≥ 1/],

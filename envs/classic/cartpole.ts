@@ -20,6 +20,9 @@ export const CARTPOLE_KWARGS = {
   renderMode: is.renderMode(),
 } as const;
 
+/** CartPole-v1's step limit (Gymnasium's): its registered spec's (envs/builtins.ts) and the batched kernel's default when constructed directly. */
+export const CARTPOLE_V1_MAX_EPISODE_STEPS = 500;
+
 /**
  * Classic cart-pole system implemented by Rich Sutton et al., ported line by line from
  * Gymnasium 1.x `gymnasium/envs/classic_control/cartpole.py` (CartPole-v1).

@@ -4,14 +4,15 @@ import { npRandom, type NpGenerator } from '../utils/npGenerator.js';
 import { batchSpace } from '../spaces/utils.js';
 import { describeValue } from '../../base/plainData.js';
 import { validateKwargs } from '../utils/kwargs.js';
-import { CARTPOLE_KWARGS, CartPoleEnv } from './cartpole.js';
+import { CARTPOLE_KWARGS, CARTPOLE_V1_MAX_EPISODE_STEPS, CartPoleEnv } from './cartpole.js';
+import { checkMaxEpisodeSteps } from '../wrappers/timeLimit.js';
 import { maybeParseResetBounds } from './utils.js';
 import { BATCHED_AUTORESET_MODES, isBatchedAutoresetMode, quotedModes, subEnvSeeds, type BatchedAutoresetMode, type VectorEnv, type VectorInfo, type VectorResetArgs, type VectorResetReturn, type VectorStepReturn } from '../vector/vectorEnv.js';
 
 /** Options of the batched CartPole. */
 export interface CartPoleVectorOptions {
   numEnvs?: number;
-  /** TimeLimit per sub-env (500 for CartPole-v1; null for none). */
+  /** TimeLimit per sub-env (CartPole-v1's 500 when absent; null for none): a positive integer (envs/wrappers/timeLimit.ts checkMaxEpisodeSteps, the sync path's rule). */
   maxEpisodeSteps?: number | null;
   autoresetMode?: BatchedAutoresetMode;
   suttonBartoReward?: boolean;
@@ -68,7 +69,7 @@ export class CartPoleVectorEnv implements VectorEnv {
     if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgument(`CartPoleVectorEnv: numEnvs must be a positive integer, got ${n}`);
     this.numEnvs = n;
     this.spec = options.spec ?? null;
-    this.maxEpisodeSteps = options.maxEpisodeSteps === undefined ? 500 : options.maxEpisodeSteps;
+    this.maxEpisodeSteps = checkMaxEpisodeSteps('CartPoleVectorEnv', options.maxEpisodeSteps === undefined ? CARTPOLE_V1_MAX_EPISODE_STEPS : options.maxEpisodeSteps, { nullable: true });
     this.autoresetMode = options.autoresetMode ?? 'next-step';
     if (!isBatchedAutoresetMode(this.autoresetMode)) {
       throw new InvalidArgument(`CartPoleVectorEnv: autoresetMode must be ${quotedModes(BATCHED_AUTORESET_MODES)}, got '${String(this.autoresetMode)}'`);

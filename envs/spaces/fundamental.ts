@@ -46,12 +46,33 @@ export class Discrete extends Space<number> {
   }
 }
 
+/** The typed array a Box of each dtype makes (`zeros`, `sample`: over a fresh ArrayBuffer). */
+export interface BoxArrayOf {
+  float32: Float32Array<ArrayBuffer>;
+  float64: Float64Array<ArrayBuffer>;
+  int32: Int32Array<ArrayBuffer>;
+  int16: Int16Array<ArrayBuffer>;
+  int8: Int8Array<ArrayBuffer>;
+  uint8: Uint8Array<ArrayBuffer>;
+  uint16: Uint16Array<ArrayBuffer>;
+  uint32: Uint32Array<ArrayBuffer>;
+}
 /** Element types a Box may hold. */
-export type BoxDtype = 'float32' | 'float64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'uint16' | 'uint32';
+export type BoxDtype = keyof BoxArrayOf;
 /** The typed array used for a Box's values. */
 export type BoxArray = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array | Uint32Array;
+/** The dtypes whose arrays are a `T` (`'float32'` for Float32Array; every dtype for BoxArray). */
+export type BoxDtypeOf<T extends BoxArray> = { [D in BoxDtype]: BoxArrayOf[D] extends T ? D : never }[BoxDtype];
+/**
+ * A Box's arguments after its bounds: the shape, and a dtype whose array is a `T`, which may be
+ * left out (float32) only when a Float32Array is a `T`. So `new Box<Float32Array>(…, 'uint8')` and
+ * `new Box<Uint8Array>(0, 255, [2])` do not compile: the arrays a Box makes are what its type says.
+ */
+export type BoxShapeAndDtype<T extends BoxArray> = BoxArrayOf['float32'] extends T
+  ? [shape?: readonly number[], dtype?: BoxDtypeOf<T>]
+  : [shape: readonly number[] | undefined, dtype: BoxDtypeOf<T>];
 
-const ARRAY_OF: Record<BoxDtype, new (n: number) => BoxArray> = {
+const ARRAY_OF: { readonly [D in BoxDtype]: new (n: number) => BoxArrayOf[D] } = {
   float32: Float32Array,
   float64: Float64Array,
   int32: Int32Array,
@@ -72,18 +93,29 @@ const INT_RANGE: Partial<Record<BoxDtype, readonly [number, number]>> = {
   uint32: [0, 4294967295],
 };
 
+/**
+ * A bound or value as the dtype holds it, as numpy casts it (Gymnasium's Box stores its bounds with
+ * `np.full(shape, v, dtype)` or `v.astype(dtype)`): float32 rounds to the nearest float32, an
+ * integer dtype truncates toward zero (`Box(0.5, 3.5, [1], 'int32')` holds [0, 3], so a sample, drawn
+ * on [low, high + 1) and floored, is one its `contains` accepts). ±Infinity is kept for every dtype
+ * (an unbounded side, the Box's doc); NaN stays NaN, for the constructor to refuse.
+ */
 function castTo(dtype: BoxDtype, v: number): number {
   if (dtype === 'float32') return Math.fround(v);
-  return v;
+  if (dtype === 'float64' || !Number.isFinite(v)) return v;
+  return Math.trunc(v) + 0; // + 0: an integer has no −0 (trunc(−0.5) is −0)
 }
 
 /**
  * A (possibly unbounded) box in R^shape (Gymnasium `Box(low, high, shape, dtype)`). Values are
  * typed arrays of the dtype (Float32Array by default) holding the elements in row-major order.
  * Bounds are stored cast to the dtype, as numpy does (`low`, `high` are Float64Arrays holding
- * those values so that ±Infinity works for every dtype).
+ * those values so that ±Infinity works for every dtype). `T`, the array type of its values, is
+ * tied to the dtype by the constructor's type (BoxShapeAndDtype): `new Box<Float32Array>(-1, 1,
+ * [2])`, `new Box<Uint8Array>(0, 255, [2], 'uint8')`; without `T` the values are a BoxArray.
  */
 export class Box<T extends BoxArray = BoxArray> extends Space<T> {
+  readonly dtype: BoxDtype;
   readonly low: Float64Array;
   readonly high: Float64Array;
   /** Number of elements (product of the shape). */
@@ -91,18 +123,15 @@ export class Box<T extends BoxArray = BoxArray> extends Space<T> {
   readonly boundedBelow: Uint8Array;
   readonly boundedAbove: Uint8Array;
 
-  constructor(
-    low: number | ArrayLike<number>,
-    high: number | ArrayLike<number>,
-    shape?: readonly number[],
-    readonly dtype: BoxDtype = 'float32',
-  ) {
+  constructor(low: number | ArrayLike<number>, high: number | ArrayLike<number>, ...shapeAndDtype: BoxShapeAndDtype<T>) {
+    const [shape, dtype = 'float32']: [shape?: readonly number[], dtype?: BoxDtype] = shapeAndDtype;
     const inferred =
       shape ?? (isNumberList(low) ? [low.length] : isNumberList(high) ? [high.length] : undefined);
     if (inferred === undefined) throw new InvalidArgument('Box: give a shape when low and high are both scalars');
     if (inferred.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new InvalidArgument(`Box: bad shape [${inferred.join(', ')}]`);
     super([...inferred]);
     if (!(dtype in ARRAY_OF)) throw new InvalidArgument(`Box: unknown dtype '${String(dtype)}'`);
+    this.dtype = dtype;
     const size = sizeOf(inferred);
     this.size = size;
     const fill = (v: number | ArrayLike<number>, what: string): Float64Array => {
@@ -131,7 +160,10 @@ export class Box<T extends BoxArray = BoxArray> extends Space<T> {
     return this.dtype === 'float32' || this.dtype === 'float64';
   }
 
-  /** A new zero-filled array of this Box's dtype and size. */
+  /**
+   * A new zero-filled array of this Box's dtype and size. The cast holds: the constructor's type
+   * (BoxShapeAndDtype) admits only a dtype whose array is a `T`.
+   */
   zeros(): T {
     return new ARRAY_OF[this.dtype](this.size) as T;
   }

@@ -2,6 +2,7 @@ import type { EnvSpec } from '../core.js';
 import { InvalidArgument } from '../errors.js';
 import { make, resolveSpecAsync, resolveSpecSync, type MakeOptions } from '../registration.js';
 import { SyncVectorEnv } from './syncVectorEnv.js';
+import { checkMaxEpisodeSteps } from '../wrappers/timeLimit.js';
 import { AUTORESET_MODES, BATCHED_AUTORESET_MODES, isAutoresetMode, isBatchedAutoresetMode, quotedModes, type AutoresetMode, type VectorEnv } from './vectorEnv.js';
 
 /**
@@ -43,7 +44,8 @@ function build(envSpec: EnvSpec, options: MakeVecOptions): VectorEnv {
   }
   const mode = options.vectorizationMode ?? 'auto';
   const kwargs = { ...envSpec.kwargs, ...(options.kwargs ?? {}) };
-  const maxEpisodeSteps = options.maxEpisodeSteps !== undefined ? options.maxEpisodeSteps : envSpec.maxEpisodeSteps;
+  // checked here for every vector entry point (the batched CartPole checks its own again when constructed directly)
+  const maxEpisodeSteps = checkMaxEpisodeSteps(`makeVec('${envSpec.id}')`, options.maxEpisodeSteps !== undefined ? options.maxEpisodeSteps : envSpec.maxEpisodeSteps, { nullable: true });
   const batchedMode = isBatchedAutoresetMode(autoresetMode) ? autoresetMode : undefined;
   const batched = envSpec.vectorEntryPoint !== null && batchedMode !== undefined;
   if (mode === 'vector-entry-point' && !batched) {

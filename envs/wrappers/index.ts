@@ -1,4 +1,4 @@
-export { TimeLimit } from './timeLimit.js';
+export { checkMaxEpisodeSteps, TimeLimit, type MaxEpisodeStepsCheck } from './timeLimit.js';
 export { OrderEnforcing } from './orderEnforcing.js';
 export { PassiveEnvChecker, checkResetReturn, checkStepReturn } from './passiveEnvChecker.js';
 export { RecordEpisodeStatistics, type EpisodeStatistics } from './recordEpisodeStatistics.js';
