@@ -6,7 +6,9 @@
  *   ∂/∂logits = (sigmoid(logits) − x) / B
  *   ∂/∂μ      = ∂/∂z + μ / B
  *   ∂/∂log σ² = ∂/∂z ⊙ ε ⊙ ½σ + ½(σ² − 1) / B
- * then Adam on encoder and decoder (element-wise, so two Adams equal one joint Adam).
+ * then Adam on encoder and decoder (element-wise, so two Adams equal one joint Adam): the VAE
+ * learner (generative/vae.ts) steps and saves these two Adams, so a VAE holds one pair of moment
+ * vectors and one learning rate, the one it is given.
  * Tested against tfjs autograd on the same loss (test/core.fused.test.ts).
  */
 import { FusedAdam, nativeTails } from '../core/fused.js';
@@ -16,15 +18,17 @@ import type { TensorMap } from '../core/tensors.js';
 export class FusedVae {
   readonly encoder: FusedMlp;
   readonly decoder: FusedMlp;
-  private readonly encAdam: FusedAdam;
-  private readonly decAdam: FusedAdam;
+  /** Adam of the encoder's parameters (its state is part of a saved VAE). */
+  readonly encAdam: FusedAdam;
+  /** Adam of the decoder's parameters. */
+  readonly decAdam: FusedAdam;
   private bufs?: { z: Float32Array; dz: Float32Array; dLogits: Float32Array; dEnc: Float32Array; batch: number };
 
   constructor(
     encoderParams: TensorMap,
     decoderParams: TensorMap,
     readonly latent: number,
-    lr = 1e-3,
+    lr: number,
   ) {
     this.encoder = new FusedMlp(encoderParams, 'relu');
     this.decoder = new FusedMlp(decoderParams, 'relu');
@@ -79,11 +83,16 @@ export class FusedVae {
     return (recon + kl) / batch;
   }
 
+  /** One Adam step on the gradients in encoder.grads and decoder.grads: the encoder's, then the decoder's. */
+  applyGrads(): void {
+    this.encAdam.step(this.encoder.params, this.encoder.grads);
+    this.decAdam.step(this.decoder.params, this.decoder.grads);
+  }
+
   /** One Adam step on a batch; returns the loss before the step. */
   step(x: Float32Array, eps: Float32Array, batch: number): number {
     const loss = this.lossAndGrad(x, eps, batch);
-    this.encAdam.step(this.encoder.params, this.encoder.grads);
-    this.decAdam.step(this.decoder.params, this.decoder.grads);
+    this.applyGrads();
     return loss;
   }
 }

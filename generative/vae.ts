@@ -25,7 +25,6 @@ import { z } from 'zod';
 import path from 'node:path';
 import { buildMlp, buildSequential, type LayerSpec } from '../core/nn.js';
 import { FusedVae } from './fusedVae.js';
-import { FusedAdam } from '../core/fused.js';
 import type { FusedAdamState } from '../core/flatParams.js';
 import { makeOptimizer, type Optimizer, type OptimizerSlot } from '../core/optim.js';
 import { bceWithLogits } from '../core/losses.js';
@@ -169,8 +168,8 @@ export class Vae implements GenerativeLearner {
   /** tfjs decoder; output logits (conv) or probabilities (mlp twin). */
   readonly decoder: tf.Sequential;
   private readonly rng: Rng;
-  /** What trains it: the fused MLP VAE and its Adams ('mlp'), or tfjs autograd's variables and Adam ('conv'). */
-  private readonly engine: { kind: 'fused'; vae: FusedVae; encAdam: FusedAdam; decAdam: FusedAdam } | { kind: 'tfjs'; vars: Map<string, tf.Variable>; optimizer: Optimizer };
+  /** What trains it: the fused MLP VAE with its Adams ('mlp'), or tfjs autograd's variables and Adam ('conv'). */
+  private readonly engine: { kind: 'fused'; vae: FusedVae } | { kind: 'tfjs'; vars: Map<string, tf.Variable>; optimizer: Optimizer };
   /** Optimisation steps taken. */
   steps = 0;
 
@@ -183,8 +182,7 @@ export class Vae implements GenerativeLearner {
       const layers = hiddenLayers(this.config);
       this.encoder = buildMlp({ name: 'encoder', inputDim: MNIST_PIXELS, hidden: [...layers], outputDim: 2 * L, init: 'torchDefault' }, rng);
       this.decoder = buildMlp({ name: 'decoder', inputDim: L, hidden: [...layers].reverse(), outputDim: MNIST_PIXELS, outputActivation: 'sigmoid', init: 'torchDefault' }, rng);
-      const vae = new FusedVae(getParams(this.encoder), getParams(this.decoder), L, learningRate);
-      this.engine = { kind: 'fused', vae, encAdam: new FusedAdam(vae.encoder.params.length, learningRate), decAdam: new FusedAdam(vae.decoder.params.length, learningRate) };
+      this.engine = { kind: 'fused', vae: new FusedVae(getParams(this.encoder), getParams(this.decoder), L, learningRate) };
     } else {
       const { encoder, decoder } = buildConvVae(L, rng, false, this.config.convFilters);
       this.encoder = encoder;
@@ -232,11 +230,10 @@ export class Vae implements GenerativeLearner {
     if (phase !== 'elbo') throw new Error(`${this.kind}: unknown phase '${phase}' (a VAE has only 'elbo')`);
     const e = this.engine;
     if (e.kind === 'fused') {
-      const { vae, encAdam, decAdam } = e;
+      const { vae } = e;
       vae.encoder.flatten(grads, vae.encoder.grads);
       vae.decoder.flatten(grads, vae.decoder.grads);
-      encAdam.step(vae.encoder.params, vae.encoder.grads);
-      decAdam.step(vae.decoder.params, vae.decoder.grads);
+      vae.applyGrads();
     } else {
       e.optimizer.applyGradientMap(e.vars, grads);
     }
@@ -253,10 +250,7 @@ export class Vae implements GenerativeLearner {
     let loss: number;
     const e = this.engine;
     if (e.kind === 'fused') {
-      const { vae, encAdam, decAdam } = e;
-      loss = vae.lossAndGrad(batch.images, eps, n);
-      encAdam.step(vae.encoder.params, vae.encoder.grads);
-      decAdam.step(vae.decoder.params, vae.decoder.grads);
+      loss = e.vae.step(batch.images, eps, n);
     } else {
       const { vars, optimizer } = e;
       const value = optimizer.minimize(
@@ -356,7 +350,7 @@ export class Vae implements GenerativeLearner {
     }
     await saveModelFiles(this.encoder, path.join(dir, GENERATIVE_FILES.encoder));
     const state: VaeState = { kind: this.kind, config: { ...this.config }, rng: [...this.rng.getState()], steps: this.steps };
-    if (e.kind === 'fused') state.adam = { enc: e.encAdam.getState(), dec: e.decAdam.getState() };
+    if (e.kind === 'fused') state.adam = { enc: e.vae.encAdam.getState(), dec: e.vae.decAdam.getState() };
     else state.slots = await e.optimizer.getState();
     await writeFileAtomic(path.join(dir, GENERATIVE_FILES.modelState), encode(state));
   }
@@ -371,8 +365,8 @@ export class Vae implements GenerativeLearner {
       await loadWeightsInto(this.decoder, path.join(dir, GENERATIVE_FILES.generator));
       this.setParams({ ...getParams(this.encoder), ...getParams(this.decoder) });
       if (state.adam !== undefined) {
-        e.encAdam.setState(state.adam.enc);
-        e.decAdam.setState(state.adam.dec);
+        e.vae.encAdam.setState(state.adam.enc);
+        e.vae.decAdam.setState(state.adam.dec);
       }
     } else {
       const sampler = buildConvVae(this.latentDim, new Rng(0), true, this.config.convFilters).decoder;
