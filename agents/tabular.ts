@@ -12,7 +12,7 @@ import { checkNumber, checkSeedField, configFields, DISCOUNT, POSITIVE_INTEGER }
 import type { Learner, MetricsCallback, VersionedParams } from './types.js';
 import type { Metrics } from '../base/metrics.js';
 import { evaluatePolicyOn, finalEvaluationOn, type FinalEvaluation } from './evaluate.js';
-import { EPISODIC_LENGTH, EPISODIC_RETURN } from './metricNames.js';
+import { EPISODIC_LENGTH, EPISODIC_RETURN, TD_ERROR } from './metricNames.js';
 import { z } from 'zod';
 import { count, f64, rngStateSchema } from '../base/schemas.js';
 
@@ -168,7 +168,7 @@ export class TabularAgent implements Learner<TabularTransition, QParams> {
     const tdError = this.tdTarget(this.params, t, this.config.gamma, this.config.epsilon) - q[i]!;
     q[i]! += this.config.alpha * tdError;
     this.version++;
-    return { 'losses/td_error': tdError };
+    return { [TD_ERROR]: tdError };
   }
 
   getPolicyParams(): VersionedParams<QParams> {

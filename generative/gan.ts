@@ -28,6 +28,7 @@ import type { Phase } from './types.js';
 import type { Metrics } from '../base/metrics.js';
 import { MNIST_PIXELS } from './kinds.js';
 import { LEAKY_RELU_ALPHA } from '../core/activation.js';
+import { D_FAKE, D_LOSS, D_REAL, G_LOSS } from '../agents/metricNames.js';
 
 /** The MLP architecture fields (MlpGanArchitecture), then the GAN's own. */
 export interface GanConfig extends MlpGanArchitecture {
@@ -141,7 +142,7 @@ export class Gan extends MlpGanLearner {
       gOut[n + i] = sigmoid(af) / n;
     }
     this.D.backward(gOut);
-    return { 'losses/d_loss': dLoss / n, 'losses/d_real': dReal / n, 'losses/d_fake': dFake / n };
+    return { [D_LOSS]: dLoss / n, [D_REAL]: dReal / n, [D_FAKE]: dFake / n };
   }
 
   generatorLossAndGrad(z: Float32Array, n: number): Metrics {
@@ -163,6 +164,6 @@ export class Gan extends MlpGanLearner {
     const gFake = new Float32Array(n * MNIST_PIXELS);
     this.D.backward(gOut, gFake);
     this.G.backward(gFake);
-    return { 'losses/g_loss': gLoss / n };
+    return { [G_LOSS]: gLoss / n };
   }
 }

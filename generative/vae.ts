@@ -40,6 +40,7 @@ import type { Metrics } from '../base/metrics.js';
 import type { PixelScale } from './mnist.js';
 import { GENERATIVE_FILES, MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
 import { GENERATIVE_EVAL_SEEDS } from './eval.js';
+import { NEG_ELBO } from '../agents/metricNames.js';
 
 export interface VaeConfig {
   /** 'mlp' (784-hidden-latent, fused path) or 'conv' (strided convolutions, tfjs autograd). */
@@ -217,13 +218,13 @@ export class Vae implements GenerativeLearner {
     if (e.kind === 'fused') {
       const { vae } = e;
       const loss = vae.lossAndGrad(batch.images, eps, n);
-      return { grads: { ...vae.encoder.gradMap(), ...vae.decoder.gradMap() }, metrics: { 'losses/neg_elbo': loss } };
+      return { grads: { ...vae.encoder.gradMap(), ...vae.decoder.gradMap() }, metrics: { [NEG_ELBO]: loss } };
     }
     const { loss, grads } = computeGradients(
       () => tf.tidy(() => this.convLoss(tf.tensor2d(batch.images, [n, MNIST_PIXELS]), tf.tensor2d(eps, [n, this.latentDim]), n).loss),
       e.vars,
     );
-    return { grads, metrics: { 'losses/neg_elbo': loss } };
+    return { grads, metrics: { [NEG_ELBO]: loss } };
   }
 
   applyGradients(phase: Phase, grads: TensorMap): Metrics {
@@ -261,7 +262,7 @@ export class Vae implements GenerativeLearner {
       value.dispose();
     }
     this.steps++;
-    return { 'losses/neg_elbo': loss };
+    return { [NEG_ELBO]: loss };
   }
 
   /** Pixel probabilities sigmoid(Dec(z)) for n = z.length / latentDim latents, row-major [n, 28, 28]. */

@@ -65,6 +65,7 @@ import type { Phase } from './types.js';
 import type { Metrics } from '../base/metrics.js';
 import { MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
 import { LEAKY_RELU_ALPHA } from '../core/activation.js';
+import { CRITIC_GRAD_NORM, CRITIC_LOSS, G_LOSS, GRADIENT_PENALTY, WASSERSTEIN } from '../agents/metricNames.js';
 
 /** The conv architecture's fields, as DCGAN's (generative/dcgan.ts DcganConfig). */
 export type WganConvArchitecture = ConvNetSizes;
@@ -308,15 +309,15 @@ export class Wgan extends MlpGanLearner<GanNet> {
       else D.backward(gOut);
     }
     const wasserstein = (fReal - fFake) / n;
-    const metrics: Metrics = { 'losses/wasserstein': wasserstein };
+    const metrics: Metrics = { [WASSERSTEIN]: wasserstein };
     if (gp) {
       const lambda = this.config.lambda;
       const { penalty, gradNorm } = addGradientPenalty(D, lambda, 2 * n, n);
-      metrics['losses/gradient_penalty'] = penalty;
-      metrics['losses/critic_grad_norm'] = gradNorm;
-      metrics['losses/critic_loss'] = -wasserstein + penalty;
+      metrics[GRADIENT_PENALTY] = penalty;
+      metrics[CRITIC_GRAD_NORM] = gradNorm;
+      metrics[CRITIC_LOSS] = -wasserstein + penalty;
     } else {
-      metrics['losses/critic_loss'] = -wasserstein;
+      metrics[CRITIC_LOSS] = -wasserstein;
     }
     return metrics;
   }
@@ -330,6 +331,6 @@ export class Wgan extends MlpGanLearner<GanNet> {
     const gFake = new Float32Array(n * MNIST_PIXELS);
     this.D.backward(gOut, gFake);
     this.G.backward(gFake);
-    return { 'losses/g_loss': gLoss / n };
+    return { [G_LOSS]: gLoss / n };
   }
 }
