@@ -118,8 +118,8 @@ export function reparameterise(h: tf.Tensor2D, eps: tf.Tensor2D, latentDim: numb
   return { mu, logVar, z: tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logVar)), eps)) };
 }
 
-/** The conv variant's encoder and decoder (decoder output: logits, or probabilities with `sigmoidOutput`). */
-export function buildConvVae(latentDim: number, rng: Rng, sigmoidOutput = false, filters: readonly [number, number] = [32, 64]): { encoder: tf.Sequential; decoder: tf.Sequential } {
+/** The conv variant's encoder and decoder (decoder output: logits, or probabilities with `sigmoidOutput`; filters VAE_DEFAULTS' unless given). */
+export function buildConvVae(latentDim: number, rng: Rng, sigmoidOutput = false, filters: readonly [number, number] = VAE_DEFAULTS.convFilters): { encoder: tf.Sequential; decoder: tf.Sequential } {
   const [f1, f2] = filters;
   const enc: LayerSpec[] = [
     { type: 'conv2d', filters: f1, kernelSize: 4, strides: 2, activation: 'relu' },
