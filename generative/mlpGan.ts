@@ -34,8 +34,7 @@ import type { FusedConvNet } from '../core/fusedConvNet.js';
 import { averageInto, CALIBRATION_BATCHES } from './averaging.js';
 import type { GenerativeLearner, ImageBatch, Phase } from './types.js';
 import type { Metrics } from '../base/metrics.js';
-import { GENERATIVE_FILES, ganPhase, MNIST_PIXELS, type GenerativeKind } from './kinds.js';
-import type { PixelScale } from './mnist.js';
+import { GENERATIVE_FILES, ganPhase, MNIST_PIXELS, type GenerativeKind, type PixelScale } from './kinds.js';
 
 /** A flat-vector optimiser: `step(θ, g, lr?)` at its own rate or a schedule's, and its state as data. */
 export type FlatOptimizer = FusedAdam | FusedRmsprop;

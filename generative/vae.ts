@@ -37,8 +37,7 @@ import { Rng, type RngState } from '../base/rng.js';
 import { checkChoice, checkLayerSizes, checkNumber, configFields, POSITIVE, POSITIVE_INTEGER } from '../base/configCheck.js';
 import type { GenerativeLearner, ImageBatch, Phase } from './types.js';
 import type { Metrics } from '../base/metrics.js';
-import type { PixelScale } from './mnist.js';
-import { GENERATIVE_FILES, MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
+import { GENERATIVE_FILES, MNIST_PIXELS, MNIST_SIDE, type PixelScale } from './kinds.js';
 import { GENERATIVE_EVAL_SEEDS } from './eval.js';
 import { NEG_ELBO } from '../agents/metricNames.js';
 
