@@ -22,8 +22,8 @@
  */
 import { FusedAdam } from '../core/fused.js';
 import type { Rng } from '../base/rng.js';
-import { checkBoolean, checkChoice, checkedAdam, checkLayerSizes, checkNumber, configFields, type ConfigFields, POSITIVE_INTEGER } from '../base/configCheck.js';
-import { buildMlpGanNets, MlpGanLearner, type MlpGanArchitecture } from './mlpGan.js';
+import { checkChoice, checkedAdam, checkNumber, configFields, POSITIVE_INTEGER } from '../base/configCheck.js';
+import { buildMlpGanNets, checkedMlpGanArchitecture, MlpGanLearner, type MlpGanArchitecture } from './mlpGan.js';
 import type { Phase } from './types.js';
 import type { Metrics } from '../base/metrics.js';
 import { MNIST_PIXELS } from './kinds.js';
@@ -72,26 +72,6 @@ export function resolveGanConfig(config: unknown = {}): GanConfig {
   const adam = checkedAdam(O, c);
   checkNumber(O, 'batchSize', c.batchSize, POSITIVE_INTEGER);
   return { ...arch, generatorLoss: c.generatorLoss, k: c.k, ...adam, batchSize: c.batchSize };
-}
-
-/** The fields every MLP GAN has, checked (`model` names it in errors), the layer lists copied. */
-export function checkedMlpGanArchitecture(model: string, c: ConfigFields<MlpGanArchitecture>): MlpGanArchitecture {
-  checkNumber(model, 'latentDim', c.latentDim, POSITIVE_INTEGER);
-  checkLayerSizes(model, 'generatorHidden', c.generatorHidden);
-  checkLayerSizes(model, 'criticHidden', c.criticHidden, true);
-  checkChoice(model, 'generatorActivation', c.generatorActivation, ['relu', 'leakyRelu'] as const);
-  checkChoice(model, 'criticActivation', c.criticActivation, ['relu', 'leakyRelu'] as const);
-  checkNumber(model, 'leakyAlpha', c.leakyAlpha, { min: 0, max: 1 });
-  checkBoolean(model, 'generatorBatchNorm', c.generatorBatchNorm);
-  return {
-    latentDim: c.latentDim,
-    generatorHidden: [...c.generatorHidden],
-    criticHidden: [...c.criticHidden],
-    generatorActivation: c.generatorActivation,
-    criticActivation: c.criticActivation,
-    leakyAlpha: c.leakyAlpha,
-    generatorBatchNorm: c.generatorBatchNorm,
-  };
 }
 
 /** softplus(x) = log(1 + eˣ), stable. */

@@ -57,10 +57,9 @@ import { readWeights } from '../core/tensors.js';
 import type { Rng } from '../base/rng.js';
 import { checkBoolean, checkChoice, checkedAdam, checkNumber, configFields, DECAY_RATE, POSITIVE, POSITIVE_INTEGER } from '../base/configCheck.js';
 import { DCGAN_DEFAULTS, checkedConvNetSizes, discriminatorSpec, generatorSpec, type ConvNetSizes, type DcganArchitecture } from './dcgan.js';
-import { checkedMlpGanArchitecture } from './gan.js';
 import { addGradientPenalty } from './gradientPenalty.js';
 import { checkedLrDecay, decayFactor, type LrDecay } from './lrDecay.js';
-import { buildMlpGanNets, MlpGanLearner, type FlatOptimizer, type GanNet, type GanNets, type MlpGanArchitecture } from './mlpGan.js';
+import { buildMlpGanNets, checkedMlpGanArchitecture, MlpGanLearner, type FlatOptimizer, type GanNet, type GanNets, type MlpGanArchitecture } from './mlpGan.js';
 import type { Phase } from './types.js';
 import type { Metrics } from '../base/metrics.js';
 import { MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
@@ -70,10 +69,14 @@ import { CRITIC_GRAD_NORM, CRITIC_LOSS, G_LOSS, GRADIENT_PENALTY, WASSERSTEIN } 
 /** The conv architecture's fields, as DCGAN's (generative/dcgan.ts DcganConfig). */
 export type WganConvArchitecture = ConvNetSizes;
 
+/** WGAN's two variants: 'clip' (weight clipping, WGAN) and 'gp' (gradient penalty, WGAN-GP); the registry's kinds 'wgan' and 'wgan-gp'. */
+export const WGAN_VARIANTS = ['clip', 'gp'] as const;
+export type WganVariant = (typeof WGAN_VARIANTS)[number];
+
 /** The MLP architecture fields (MlpGanArchitecture), the conv ones, then the WGAN's own. */
 export interface WganConfig extends MlpGanArchitecture, WganConvArchitecture, LrDecay {
   /** 'clip' (weight clipping, WGAN) or 'gp' (gradient penalty, WGAN-GP). */
-  variant: 'clip' | 'gp';
+  variant: WganVariant;
   /** 'mlp' (fused MLPs) or 'dcgan' (DCGAN's G and the variant's conv critic on the fused conv engine; module doc). */
   architecture: 'mlp' | 'dcgan';
   /** n_critic: critic steps per generator step. */
@@ -144,10 +147,10 @@ export const WGAN_GP_DEFAULTS: Readonly<WganConfig> = Object.freeze({
 });
 
 /** The variant `config` names ('clip' when it names none, or is no object); another value is a RangeError. */
-function variantOf(config: unknown): 'clip' | 'gp' {
+function variantOf(config: unknown): WganVariant {
   const v = config !== null && typeof config === 'object' && 'variant' in config ? config.variant : undefined;
   if (v === undefined) return 'clip';
-  checkChoice('WGAN', 'variant', v, ['clip', 'gp'] as const);
+  checkChoice('WGAN', 'variant', v, WGAN_VARIANTS);
   return v;
 }
 
@@ -155,12 +158,12 @@ function variantOf(config: unknown): 'clip' | 'gp' {
  * Defaults (WGAN's or WGAN-GP's, by `variant`) overridden by `config`, which may be unchecked data
  * (a spec's object): throws a RangeError naming the first unknown or bad field.
  */
-export function resolveWganConfig(config: unknown = {}, variant: 'clip' | 'gp' = variantOf(config)): WganConfig {
+export function resolveWganConfig(config: unknown = {}, variant: WganVariant = variantOf(config)): WganConfig {
   const name = variant === 'gp' ? 'WGAN-GP' : 'WGAN';
   const c = configFields(name, config, variant === 'gp' ? WGAN_GP_DEFAULTS : WGAN_DEFAULTS);
   // `variant` given as undefined means the model's; the defaults supply it when not given
   if (c.variant !== undefined && c.variant !== variant) throw new RangeError(`${name} config: 'variant' is '${variant}' for this model, got ${JSON.stringify(c.variant)}`);
-  checkChoice(name, 'variant', variant, ['clip', 'gp'] as const);
+  checkChoice(name, 'variant', variant, WGAN_VARIANTS);
   checkChoice(name, 'architecture', c.architecture, ['mlp', 'dcgan'] as const);
   const arch = checkedMlpGanArchitecture(name, c);
   const sizes = checkedConvNetSizes(name, c);
@@ -236,7 +239,7 @@ export class Wgan extends MlpGanLearner<GanNet> {
   /** A batch-normalised critic's gradient of the real term while it runs on the fake batch. */
   private readonly realGrads: Float32Array;
 
-  constructor(config: Partial<WganConfig>, rng: Rng, variant: 'clip' | 'gp' = config.variant ?? 'clip') {
+  constructor(config: Partial<WganConfig>, rng: Rng, variant: WganVariant = config.variant ?? 'clip') {
     const c = resolveWganConfig(config, variant);
     super(c.latentDim, buildWganNets(c, rng), rng);
     this.config = Object.freeze(c);
