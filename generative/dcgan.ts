@@ -95,6 +95,7 @@ import { writeFileAtomic } from '../core/atomicWrite.js';
 import { checkData, fusedAdamStateSchema, optimizerSlotsSchema } from '../core/stateFile.js';
 import { count, rngStateSchema } from '../base/schemas.js';
 import { Rng, type RngState } from '../base/rng.js';
+import { sigmoid } from '../base/logistic.js';
 import { CALIBRATION_BATCHES } from './averaging.js';
 import { checkBoolean, checkedAdam, checkNumber, checkSeedField, configFields, type ConfigFields, DECAY_RATE, POSITIVE, POSITIVE_INTEGER } from '../base/configCheck.js';
 import type { GenerativeLearner, ImageBatch, Phase } from './types.js';
@@ -1005,7 +1006,7 @@ function tfjsAdamState(s: FusedAdamState, names: readonly string[], shapes: read
 /** mean σ(l) over logits l (D's mean probability, a metric). */
 function meanSigmoid(logits: Float32Array): number {
   let s = 0;
-  for (const l of logits) s += 1 / (1 + Math.exp(-l));
+  for (const l of logits) s += sigmoid(l);
   return s / logits.length;
 }
 

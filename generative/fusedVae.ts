@@ -14,6 +14,7 @@
 import { FusedAdam, nativeTails } from '../core/fused.js';
 import { FusedMlp } from '../core/fusedNet.js';
 import type { TensorMap } from '../core/tensors.js';
+import { sigmoid } from '../base/logistic.js';
 
 export class FusedVae {
   readonly encoder: FusedMlp;
@@ -64,9 +65,10 @@ export class FusedVae {
     else for (let i = 0; i < batch * D; i++) {
       const l = logits[i]!;
       const t = x[i]!;
-      // stable BCE with logits: max(l, 0) − l·t + log(1 + e^−|l|)
+      // stable BCE with logits: max(l, 0) − l·t + log(1 + e^−|l|), summed in this order (not
+      // softplus(l) − l·t, which adds the same terms in another order and rounds differently)
       recon += Math.max(l, 0) - l * t + Math.log1p(Math.exp(-Math.abs(l)));
-      dLogits[i] = (1 / (1 + Math.exp(-l)) - t) / batch;
+      dLogits[i] = (sigmoid(l) - t) / batch;
     }
     this.decoder.backward(dLogits, dz);
     for (let r = 0; r < batch; r++) {

@@ -22,6 +22,7 @@
  */
 import { FusedAdam } from '../core/fused.js';
 import type { Rng } from '../base/rng.js';
+import { sigmoid, softplus } from '../base/logistic.js';
 import { checkChoice, checkedAdam, checkNumber, configFields, POSITIVE_INTEGER } from '../base/configCheck.js';
 import { buildMlpGanNets, checkedMlpGanArchitecture, MlpGanLearner, type MlpGanArchitecture } from './mlpGan.js';
 import type { Phase } from './types.js';
@@ -72,15 +73,6 @@ export function resolveGanConfig(config: unknown = {}): GanConfig {
   const adam = checkedAdam(O, c);
   checkNumber(O, 'batchSize', c.batchSize, POSITIVE_INTEGER);
   return { ...arch, generatorLoss: c.generatorLoss, k: c.k, ...adam, batchSize: c.batchSize };
-}
-
-/** softplus(x) = log(1 + eˣ), stable. */
-export function softplus(x: number): number {
-  return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
-}
-
-function sigmoid(x: number): number {
-  return 1 / (1 + Math.exp(-x));
 }
 
 export class Gan extends MlpGanLearner {

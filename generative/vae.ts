@@ -34,6 +34,7 @@ import { writeFileAtomic } from '../core/atomicWrite.js';
 import { checkData, fusedAdamStateSchema, optimizerSlotsSchema } from '../core/stateFile.js';
 import { count, rngStateSchema } from '../base/schemas.js';
 import { Rng, type RngState } from '../base/rng.js';
+import { sigmoid } from '../base/logistic.js';
 import { checkChoice, checkLayerSizes, checkNumber, configFields, POSITIVE, POSITIVE_INTEGER } from '../base/configCheck.js';
 import type { GenerativeLearner, ImageBatch, Phase } from './types.js';
 import type { Metrics } from '../base/metrics.js';
@@ -277,7 +278,7 @@ export class Vae implements GenerativeLearner {
       const zc = z.subarray(s * L, (s + m) * L);
       if (e.kind === 'fused') {
         const logits = e.vae.decoder.forward(zc, m);
-        for (let i = 0; i < m * MNIST_PIXELS; i++) out[s * MNIST_PIXELS + i] = 1 / (1 + Math.exp(-logits[i]!));
+        for (let i = 0; i < m * MNIST_PIXELS; i++) out[s * MNIST_PIXELS + i] = sigmoid(logits[i]!);
       } else {
         const probs = tf.tidy(() => tf.sigmoid(this.decoder.apply(tf.tensor2d(zc, [m, L])) as tf.Tensor));
         out.set(probs.dataSync() as Float32Array, s * MNIST_PIXELS);
