@@ -21,7 +21,7 @@
  */
 import type { FusedActivation } from './activation.js';
 import { loadNativeAddon, NATIVE_ACT, NATIVE_BIAS, type NativeAddon } from './nativeAddon.js';
-import type { FusedAdamState } from './flatParams.js';
+import type { FusedAdamState, FusedRmspropState } from './flatParams.js';
 import { ADAM_DEFAULTS, CLIP_NORM_EPSILON, RMSPROP_DEFAULTS } from './optimDefaults.js';
 
 /** out[M×N] = op(A) op(B) (+ bias per column, then activation); op = transpose when the flag is set. */
@@ -191,11 +191,11 @@ export class FusedRmsprop {
     }
   }
 
-  getState(): { t: number; sq: Float32Array } {
+  getState(): FusedRmspropState {
     return { t: this.t, sq: this.sq.slice() };
   }
 
-  setState(s: { t: number; sq: Float32Array }): void {
+  setState(s: FusedRmspropState): void {
     if (s.sq.length !== this.sq.length) throw new Error(`FusedRmsprop.setState: ${s.sq.length} values for ${this.sq.length} parameters`);
     this.t = s.t;
     this.sq.set(s.sq);
