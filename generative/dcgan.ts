@@ -1029,8 +1029,3 @@ function imageChannel(maps: Float32Array, n: number): Float32Array {
   for (let k = 0; k < out.length; k++) out[k] = maps[k * channels]!;
   return out;
 }
-
-/** The registry's constructor: `createDcgan(cfg, rng)` (a 'cdcgan' is `{ ...cfg, conditional: true }`). */
-export function createDcgan(config: Partial<DcganConfig> = {}, rng?: Rng): Dcgan {
-  return new Dcgan(config, rng);
-}

@@ -193,7 +193,7 @@ export function resolveWganConfig(config: unknown = {}, variant: WganVariant = v
   };
 }
 
-/** The DCGAN builders' view of a conv WGAN config (unconditional, no dense hidden layer). */
+/** The DCGAN builders' view of a conv WGAN config (unconditional; `denseUnits` > 0 gives G and the 'clip' critic DCGAN's dense hidden layer, module doc). */
 function dcganArchitecture(c: WganConfig): DcganArchitecture {
   const { latentDim, gFilters, dFilters, kernelSize, denseUnits, initStd } = c;
   return { latentDim, gFilters, dFilters, kernelSize, denseUnits, initStd, conditional: false, leakySlope: c.leakyAlpha };
