@@ -93,7 +93,7 @@ export interface A2cBatch {
 /**
  * Turns a collected rollout into an A2C batch with the shared RolloutBuffer: truncated steps get
  * r += γ V(final obs) (`bootstrapTruncated`), then GAE(λ) with V(s_T) of the step after the last;
- * optionally the advantages are standardised over the whole rollout (core/rollout.ts `standardizeAdvantages`).
+ * optionally the advantages are standardised over the whole rollout (agents/rollout.ts `standardizeAdvantages`).
  */
 export function a2cBatch(r: StepRollout, actor: PolicyActor, gamma: number, lambda: number, buffer: RolloutBuffer, normalizeAdvantages = false): A2cBatch {
   const { numSteps, numEnvs, obsDim, actionDim } = r;

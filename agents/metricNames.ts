@@ -1,8 +1,8 @@
 /**
  * The metric names the rooms share, each named once: what the RL loops emit per episode and per
- * update, what a greedy evaluation and a run's final one are written under, a sweep's per-trial
- * names, the two throughputs (RL and generative) and the trailing window of episode returns that
- * the progress line and the page both average. Import-free (test/architecture.test.ts checks it),
+ * update, the generative models' losses, what a greedy evaluation and a run's final one are
+ * written under, a sweep's per-trial names, the two throughputs (RL and generative) and the
+ * trailing window of episode returns that the progress line and the page both average. Import-free (test/architecture.test.ts checks it),
  * so the page (dashboard/src/) and generative/ import them from here without loading anything of
  * the agents'.
  */
@@ -25,6 +25,8 @@ export const LOSS_PREFIX = 'losses/';
 
 /** The mean TD loss of DQN's gradient steps since the last point. */
 export const TD_LOSS = 'losses/td_loss';
+/** A tabular agent's TD error of one update, target − Q(s, a) (agents/tabular.ts). */
+export const TD_ERROR = 'losses/td_error';
 
 /**
  * The policy-gradient agents' losses (REINFORCE, A2C, Actor-Critic), each update's: the policy's
@@ -34,6 +36,29 @@ export const TD_LOSS = 'losses/td_loss';
 export const POLICY_LOSS = 'losses/policy_loss';
 export const VALUE_LOSS = 'losses/value_loss';
 export const ENTROPY = 'losses/entropy';
+
+/** The VAEs' loss: the minibatch's negative ELBO in nats per image (generative/vae.ts). */
+export const NEG_ELBO = 'losses/neg_elbo';
+/**
+ * The GANs' losses (generative/gan.ts, dcgan.ts, wgan.ts), each phase's: the discriminator's
+ * (GAN, DCGAN) and the generator's (all of them).
+ */
+export const D_LOSS = 'losses/d_loss';
+export const G_LOSS = 'losses/g_loss';
+/** The MLP GAN's mean D(x) over the real and over the generated batch (generative/gan.ts). */
+export const D_REAL = 'losses/d_real';
+export const D_FAKE = 'losses/d_fake';
+/** DCGAN's mean D(x) over the real batch and mean D(G(z)) over the generated one (generative/dcgan.ts). */
+export const D_X = 'charts/d_x';
+export const D_G_Z = 'charts/d_g_z';
+/**
+ * WGAN's and WGAN-GP's critic step (generative/wgan.ts): the estimate of W (mean f(x) − mean f(G(z))),
+ * the critic's loss (−W, plus the penalty), and WGAN-GP's gradient penalty and mean ‖∇ₓ̂ f(x̂)‖₂.
+ */
+export const WASSERSTEIN = 'losses/wasserstein';
+export const CRITIC_LOSS = 'losses/critic_loss';
+export const GRADIENT_PENALTY = 'losses/gradient_penalty';
+export const CRITIC_GRAD_NORM = 'losses/critic_grad_norm';
 
 /** A distributed DQN run's learner updates so far, at each training round (drivers/offPolicy.ts). */
 export const UPDATES = 'charts/updates';

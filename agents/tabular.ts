@@ -8,11 +8,12 @@
 import type { Env } from '../envs/index.js';
 import { Discrete, make } from '../envs/index.js';
 import { Rng } from '../base/rng.js';
+import { argmax } from '../base/stats.js';
 import { checkNumber, checkSeedField, configFields, DISCOUNT, POSITIVE_INTEGER } from '../base/configCheck.js';
 import type { Learner, MetricsCallback, VersionedParams } from './types.js';
 import type { Metrics } from '../base/metrics.js';
 import { evaluatePolicyOn, finalEvaluationOn, type FinalEvaluation } from './evaluate.js';
-import { EPISODIC_LENGTH, EPISODIC_RETURN } from './metricNames.js';
+import { EPISODIC_LENGTH, EPISODIC_RETURN, TD_ERROR } from './metricNames.js';
 import { z } from 'zod';
 import { count, f64, rngStateSchema } from '../base/schemas.js';
 
@@ -63,10 +64,14 @@ export interface TabularTransition {
 /** A TD target: r + γ·(bootstrap from s′), zero bootstrap when terminated. */
 export type TdTarget = (p: QParams, t: TabularTransition, gamma: number, epsilon: number) => number;
 
-/** Greedy action in s; ties broken uniformly at random when an Rng is given (else the first). */
+/**
+ * Greedy action in s; ties broken uniformly at random when an Rng is given, else the first
+ * (base/stats.ts `argmax`: the same `>` scan from action 0).
+ */
 export function greedyAction(p: QParams, s: number, rng?: Rng): number {
   const { q, numActions } = p;
   const base = s * numActions;
+  if (rng === undefined) return argmax(q, base, numActions);
   let best = q[base]!;
   let bestA = 0;
   let ties = 1;
@@ -76,7 +81,7 @@ export function greedyAction(p: QParams, s: number, rng?: Rng): number {
       best = v;
       bestA = a;
       ties = 1;
-    } else if (v === best && rng !== undefined) {
+    } else if (v === best) {
       // reservoir choice among equal maxima
       ties++;
       if (rng.int(ties) === 0) bestA = a;
@@ -168,7 +173,7 @@ export class TabularAgent implements Learner<TabularTransition, QParams> {
     const tdError = this.tdTarget(this.params, t, this.config.gamma, this.config.epsilon) - q[i]!;
     q[i]! += this.config.alpha * tdError;
     this.version++;
-    return { 'losses/td_error': tdError };
+    return { [TD_ERROR]: tdError };
   }
 
   getPolicyParams(): VersionedParams<QParams> {

@@ -50,3 +50,9 @@ export interface FusedAdamState {
   m: Float32Array;
   v: Float32Array;
 }
+
+/** RMSprop's state over one flat parameter vector (core/fused.ts `FusedRmsprop`): the step count and the running average E[g²]. */
+export interface FusedRmspropState {
+  t: number;
+  sq: Float32Array;
+}

@@ -16,13 +16,13 @@
  * Backward from G_L = ∂loss/∂A_L:
  *   dZ_l = G_l ⊙ act′(Z_l)     (relu: [A_l > 0]; tanh: 1 − A_l²)
  *   ∂W_l = A_{l−1}ᵀ dZ_l,   ∂b_l = Σ_rows dZ_l,   G_{l−1} = dZ_l W_lᵀ
- * Adam (Kingma & Ba 2015), after clipping g to global norm c (scale min(1, c / (‖g‖ + 1e-6))):
+ * Adam (Kingma & Ba 2015), after clipping g to global norm c (scale min(1, c / (‖g‖ + ε)), ε = CLIP_NORM_EPSILON = 1e-6):
  *   m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − α (m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε)
  */
 import type { FusedActivation } from './activation.js';
 import { loadNativeAddon, NATIVE_ACT, NATIVE_BIAS, type NativeAddon } from './nativeAddon.js';
-import type { FusedAdamState } from './flatParams.js';
-import { ADAM_DEFAULTS, RMSPROP_DEFAULTS } from './optimDefaults.js';
+import type { FusedAdamState, FusedRmspropState } from './flatParams.js';
+import { ADAM_DEFAULTS, CLIP_NORM_EPSILON, RMSPROP_DEFAULTS } from './optimDefaults.js';
 
 /** out[M×N] = op(A) op(B) (+ bias per column, then activation); op = transpose when the flag is set. */
 export type Gemm = (
@@ -126,7 +126,7 @@ export class FusedAdam {
     let sq = 0;
     for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
     const norm = Math.sqrt(sq);
-    const scale = this.clipNorm === undefined ? 1 : Math.min(1, this.clipNorm / (norm + 1e-6));
+    const scale = this.clipNorm === undefined ? 1 : Math.min(1, this.clipNorm / (norm + CLIP_NORM_EPSILON));
     this.t++;
     const { beta1: b1, beta2: b2, epsilon: eps } = this;
     const c1 = 1 - b1 ** this.t;
@@ -191,11 +191,11 @@ export class FusedRmsprop {
     }
   }
 
-  getState(): { t: number; sq: Float32Array } {
+  getState(): FusedRmspropState {
     return { t: this.t, sq: this.sq.slice() };
   }
 
-  setState(s: { t: number; sq: Float32Array }): void {
+  setState(s: FusedRmspropState): void {
     if (s.sq.length !== this.sq.length) throw new Error(`FusedRmsprop.setState: ${s.sq.length} values for ${this.sq.length} parameters`);
     this.t = s.t;
     this.sq.set(s.sq);

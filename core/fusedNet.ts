@@ -35,6 +35,7 @@ import { fillFromMap, sliceMap } from './flatParams.js';
 import { currentGemm, nativeTails, type FusedActivation, type Gemm } from './fused.js';
 import type { TensorMap } from './tensors.js';
 import type { LayerSpec } from './nn.js';
+import { sigmoid } from '../base/logistic.js';
 
 export type { NetActivation };
 
@@ -58,7 +59,7 @@ function activate(z: Float32Array, n: number, act: NetActivation, leakyAlpha: nu
       for (let k = 0; k < n; k++) z[k] = Math.tanh(z[k]!);
       break;
     case 'sigmoid':
-      for (let k = 0; k < n; k++) z[k] = 1 / (1 + Math.exp(-z[k]!));
+      for (let k = 0; k < n; k++) z[k] = sigmoid(z[k]!);
       break;
     case 'elu':
       for (let k = 0; k < n; k++) if (z[k]! <= 0) z[k] = Math.expm1(z[k]!);

@@ -30,7 +30,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { LEAKY_RELU_ALPHA } from './activation.js';
-import { loadNativeAddon, NATIVE_ACT, NATIVE_BIAS, NATIVE_BINARY as B, NATIVE_BROADCAST, NATIVE_UNARY as U } from './nativeAddon.js';
+import { loadNativeAddon, NATIVE_ACT, NATIVE_BIAS, NATIVE_BINARY as B, NATIVE_BROADCAST, NATIVE_COMPARE as C, NATIVE_UNARY as U } from './nativeAddon.js';
 
 /** Loading the addon (no tfjs): defined in nativeAddon.ts, part of this backend's API here. */
 export { loadNativeAddon, nativeAddonPath, nativeAvailable, nativeInfo, type NativeAddon } from './nativeAddon.js';
@@ -48,7 +48,8 @@ const UNARY: Record<string, number> = {
 };
 /** Comparison kernels (bool results) and their op codes (native/src/elementwise.h CompareOp). */
 const COMPARE: Record<string, number> = {
-  [tf.Greater]: 0, [tf.GreaterEqual]: 1, [tf.Less]: 2, [tf.LessEqual]: 3, [tf.Equal]: 4, [tf.NotEqual]: 5,
+  [tf.Greater]: C.greater, [tf.GreaterEqual]: C.greaterEqual, [tf.Less]: C.less, [tf.LessEqual]: C.lessEqual, [tf.Equal]: C.equal,
+  [tf.NotEqual]: C.notEqual,
 };
 /** Prelu's op code among the binary ops. */
 const PRELU_OP = B.prelu;

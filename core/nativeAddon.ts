@@ -81,8 +81,9 @@ export function checkNativeAddon(exports: unknown, file: string): asserts export
 /**
  * The addon's numeric codes, one table per enum of native/src (the ABI; core/native.ts, core/fused.ts
  * and core/fusedConvNet.ts pass them): activations of the GEMM / convolution epilogue (gemm.h `Act`),
- * bias broadcasts of that epilogue (gemm.h `BiasMode`), element-wise binary and unary ops and the
- * binary broadcast modes (elementwise.h `BinaryOp`, `UnaryOp`, `BroadcastMode`).
+ * bias broadcasts of that epilogue (gemm.h `BiasMode`), element-wise binary, unary and comparison
+ * ops and the broadcast modes of the binary and comparison ops (elementwise.h `BinaryOp`, `UnaryOp`,
+ * `CompareOp`, `BroadcastMode`).
  */
 export const NATIVE_ACT = { linear: 0, relu: 1, relu6: 2, elu: 3, leakyRelu: 4, sigmoid: 5, tanh: 6 } as const;
 export const NATIVE_BIAS = { none: 0, scalar: 1, perColumn: 2 } as const;
@@ -90,6 +91,8 @@ export const NATIVE_BINARY = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, s
 export const NATIVE_UNARY = {
   relu: 0, sqrt: 1, square: 2, exp: 3, log: 4, neg: 5, abs: 6, step: 7, sigmoid: 8, tanh: 9, rsqrt: 10, reciprocal: 11, leakyRelu: 12,
 } as const;
+/** Comparisons (tfjs bool results, bytes 0 / 1). */
+export const NATIVE_COMPARE = { greater: 0, greaterEqual: 1, less: 2, lessEqual: 3, equal: 4, notEqual: 5 } as const;
 /** same: a, b and out one size; bScalar / aScalar: that operand has one value; bPeriodic / aPeriodic: that operand repeats (a bias row). */
 export const NATIVE_BROADCAST = { same: 0, bScalar: 1, aScalar: 2, bPeriodic: 3, aPeriodic: 4 } as const;
 

@@ -12,7 +12,7 @@
  * - adam:      m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − α m̂ / (√v̂ + ε),  m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)   (Kingma & Ba 2015)
  *
  * Clipping happens before the update: by global norm (PyTorch's clip_grad_norm_: every gradient
- * scaled by min(1, maxNorm / (‖g‖₂ + 1e-6)), ‖g‖₂ over all tensors together) and/or by value
+ * scaled by min(1, maxNorm / (‖g‖₂ + ε)), ε = CLIP_NORM_EPSILON = 1e-6, ‖g‖₂ over all tensors together) and/or by value
  * (each element clipped to [−clipValue, clipValue]).
  *
  * Gradients are always applied in the order of the variable list given, because tfjs keeps
@@ -24,7 +24,7 @@ import { gradientTensors, variableGradsOf, type TensorMap } from './tensors.js';
 import { ADAM_UPDATE } from './native.js';
 import { checkNumber, DECAY_RATE, POSITIVE } from '../base/configCheck.js';
 import { describeValue } from '../base/plainData.js';
-import { ADADELTA_DEFAULTS, ADAGRAD_DEFAULTS, ADAM_DEFAULTS, MOMENTUM_DEFAULTS, RMSPROP_DEFAULTS } from './optimDefaults.js';
+import { ADADELTA_DEFAULTS, ADAGRAD_DEFAULTS, ADAM_DEFAULTS, CLIP_NORM_EPSILON, MOMENTUM_DEFAULTS, RMSPROP_DEFAULTS } from './optimDefaults.js';
 
 /** A slot variable of tfjs's Adam (first or second moment of one variable). */
 interface AdamSlot {
@@ -214,7 +214,7 @@ export function clipGradients(grads: tf.Tensor[], clipNorm?: number, clipValue?:
   let out = grads;
   if (clipValue !== undefined) out = out.map((g) => tf.clipByValue(g, -clipValue, clipValue));
   if (clipNorm !== undefined) {
-    const scale = tf.minimum(1, tf.div(clipNorm, tf.add(globalNorm(out), 1e-6)));
+    const scale = tf.minimum(1, tf.div(clipNorm, tf.add(globalNorm(out), CLIP_NORM_EPSILON)));
     out = out.map((g) => tf.mul(g, scale));
   }
   return out;

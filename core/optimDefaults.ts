@@ -20,3 +20,10 @@ export const ADAGRAD_DEFAULTS = Object.freeze({ initialAccumulator: 0.1 } as con
 
 /** Adadelta's ρ (decay of E[g²] and E[Δ²]) and ε (Zeiler 2012's, and tfjs's ρ). */
 export const ADADELTA_DEFAULTS = Object.freeze({ rho: 0.95, epsilon: 1e-6 } as const);
+
+/**
+ * ε of global-norm clipping: gradients g are scaled by min(1, c / (‖g‖₂ + ε)), in both engines
+ * (core/optim.ts `clipGradients`, core/fused.ts `FusedAdam`), so a clipped step is the same in each
+ * (PyTorch's `clip_grad_norm_` adds 1e-6 too).
+ */
+export const CLIP_NORM_EPSILON = 1e-6;

@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { count, f32, firstIssueText, i32, shapedData, u8 } from '../base/schemas.js';
-import type { FusedAdamState } from './flatParams.js';
+import type { FusedAdamState, FusedRmspropState } from './flatParams.js';
 import type { OptimizerSlot } from './optim.js';
 import type { ReplayState } from './replay.js';
 import { errorMessage } from '../base/plainData.js';
@@ -21,7 +21,7 @@ import { errorMessage } from '../base/plainData.js';
 /** FusedAdam's state (core/fused.ts). */
 export const fusedAdamStateSchema = z.object({ t: count, m: f32, v: f32 }) satisfies z.ZodType<FusedAdamState>;
 /** FusedRmsprop's state (core/fused.ts). */
-export const fusedRmspropStateSchema = z.object({ t: count, sq: f32 });
+export const fusedRmspropStateSchema = z.object({ t: count, sq: f32 }) satisfies z.ZodType<FusedRmspropState>;
 
 /** A tfjs optimiser's slots (core/optim.ts `Optimizer.getState`): the int32 iteration count, then float32 slot variables. */
 export const optimizerSlotsSchema = z.array(

@@ -95,12 +95,14 @@ import { writeFileAtomic } from '../core/atomicWrite.js';
 import { checkData, fusedAdamStateSchema, optimizerSlotsSchema } from '../core/stateFile.js';
 import { count, rngStateSchema } from '../base/schemas.js';
 import { Rng, type RngState } from '../base/rng.js';
+import { sigmoid } from '../base/logistic.js';
 import { CALIBRATION_BATCHES } from './averaging.js';
 import { checkBoolean, checkedAdam, checkNumber, checkSeedField, configFields, type ConfigFields, DECAY_RATE, POSITIVE, POSITIVE_INTEGER } from '../base/configCheck.js';
 import type { GenerativeLearner, ImageBatch, Phase } from './types.js';
 import type { Metrics } from '../base/metrics.js';
 import { GAN_PHASES, GENERATIVE_FILES, ganPhase, MNIST_CLASSES, MNIST_PIXELS, MNIST_SIDE, type GanPhase } from './kinds.js';
 import { LEAKY_RELU_ALPHA } from '../core/activation.js';
+import { D_G_Z, D_LOSS, D_X, G_LOSS } from '../agents/metricNames.js';
 
 export interface DcganConfig {
   /** Dimension of the latent z ~ N(0, I). */
@@ -738,7 +740,7 @@ export class Dcgan implements GenerativeLearner {
           });
         const result = differentiate(lossFn, t.vars.critic);
         if (dxMean === undefined || dgzMean === undefined) throw new Error(`${this.kind}: the critic's loss was never evaluated`);
-        return { result, metrics: { 'losses/d_loss': result.loss, 'charts/d_x': dxMean.arraySync(), 'charts/d_g_z': dgzMean.arraySync() } };
+        return { result, metrics: { [D_LOSS]: result.loss, [D_X]: dxMean.arraySync(), [D_G_Z]: dgzMean.arraySync() } };
       } finally {
         tf.dispose([real, fake, ...kept]);
       }
@@ -753,7 +755,7 @@ export class Dcgan implements GenerativeLearner {
           return bceWithLogits(dFake, tf.onesLike(dFake)) as tf.Scalar;
         });
       const result = differentiate(lossFn, t.vars.generator);
-      return { result, metrics: { 'losses/g_loss': result.loss } };
+      return { result, metrics: { [G_LOSS]: result.loss } };
     } finally {
       tf.dispose(maps === undefined ? [zIn] : [zIn, maps]);
     }
@@ -788,7 +790,7 @@ export class Dcgan implements GenerativeLearner {
       const fakeLoss = addon.bceLogits(fakeLogits, new Float32Array(n), dLogit, 1 / n) / n;
       const grads = D.backward(dLogit);
       addon.binary(NATIVE_BINARY.add, grads, f.realGrads, grads, NATIVE_BROADCAST.same);
-      return { 'losses/d_loss': realLoss + fakeLoss, 'charts/d_x': dx, 'charts/d_g_z': dgz };
+      return { [D_LOSS]: realLoss + fakeLoss, [D_X]: dx, [D_G_Z]: dgz };
     }
     // L_G = −mean log D(G(z)) (non-saturating): ∂L_G/∂x̃ from D, then back through G
     const logits = D.forward(discriminatorInputData(fake, labels), n, true);
@@ -796,7 +798,7 @@ export class Dcgan implements GenerativeLearner {
     const gInput = new Float32Array(n * D.inSize);
     D.backward(dLogit, gInput);
     G.backward(labels === undefined ? gInput : imageChannel(gInput, n));
-    return { 'losses/g_loss': loss };
+    return { [G_LOSS]: loss };
   }
 
   /**
@@ -1014,7 +1016,7 @@ function tfjsAdamState(s: FusedAdamState, names: readonly string[], shapes: read
 /** mean σ(l) over logits l (D's mean probability, a metric). */
 function meanSigmoid(logits: Float32Array): number {
   let s = 0;
-  for (const l of logits) s += 1 / (1 + Math.exp(-l));
+  for (const l of logits) s += sigmoid(l);
   return s / logits.length;
 }
 
@@ -1036,9 +1038,4 @@ function imageChannel(maps: Float32Array, n: number): Float32Array {
   const out = new Float32Array(n * MNIST_PIXELS);
   for (let k = 0; k < out.length; k++) out[k] = maps[k * channels]!;
   return out;
-}
-
-/** The registry's constructor: `createDcgan(cfg, rng)` (a 'cdcgan' is `{ ...cfg, conditional: true }`). */
-export function createDcgan(config: Partial<DcganConfig> = {}, rng?: Rng): Dcgan {
-  return new Dcgan(config, rng);
 }

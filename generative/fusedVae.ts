@@ -6,25 +6,30 @@
  *   ∂/∂logits = (sigmoid(logits) − x) / B
  *   ∂/∂μ      = ∂/∂z + μ / B
  *   ∂/∂log σ² = ∂/∂z ⊙ ε ⊙ ½σ + ½(σ² − 1) / B
- * then Adam on encoder and decoder (element-wise, so two Adams equal one joint Adam).
+ * then Adam on encoder and decoder (element-wise, so two Adams equal one joint Adam): the VAE
+ * learner (generative/vae.ts) steps and saves these two Adams, so a VAE holds one pair of moment
+ * vectors and one learning rate, the one it is given.
  * Tested against tfjs autograd on the same loss (test/core.fused.test.ts).
  */
 import { FusedAdam, nativeTails } from '../core/fused.js';
 import { FusedMlp } from '../core/fusedNet.js';
 import type { TensorMap } from '../core/tensors.js';
+import { sigmoid } from '../base/logistic.js';
 
 export class FusedVae {
   readonly encoder: FusedMlp;
   readonly decoder: FusedMlp;
-  private readonly encAdam: FusedAdam;
-  private readonly decAdam: FusedAdam;
+  /** Adam of the encoder's parameters (its state is part of a saved VAE). */
+  readonly encAdam: FusedAdam;
+  /** Adam of the decoder's parameters. */
+  readonly decAdam: FusedAdam;
   private bufs?: { z: Float32Array; dz: Float32Array; dLogits: Float32Array; dEnc: Float32Array; batch: number };
 
   constructor(
     encoderParams: TensorMap,
     decoderParams: TensorMap,
     readonly latent: number,
-    lr = 1e-3,
+    lr: number,
   ) {
     this.encoder = new FusedMlp(encoderParams, 'relu');
     this.decoder = new FusedMlp(decoderParams, 'relu');
@@ -60,9 +65,10 @@ export class FusedVae {
     else for (let i = 0; i < batch * D; i++) {
       const l = logits[i]!;
       const t = x[i]!;
-      // stable BCE with logits: max(l, 0) − l·t + log(1 + e^−|l|)
+      // stable BCE with logits: max(l, 0) − l·t + log(1 + e^−|l|), summed in this order (not
+      // softplus(l) − l·t, which adds the same terms in another order and rounds differently)
       recon += Math.max(l, 0) - l * t + Math.log1p(Math.exp(-Math.abs(l)));
-      dLogits[i] = (1 / (1 + Math.exp(-l)) - t) / batch;
+      dLogits[i] = (sigmoid(l) - t) / batch;
     }
     this.decoder.backward(dLogits, dz);
     for (let r = 0; r < batch; r++) {
@@ -79,11 +85,16 @@ export class FusedVae {
     return (recon + kl) / batch;
   }
 
+  /** One Adam step on the gradients in encoder.grads and decoder.grads: the encoder's, then the decoder's. */
+  applyGrads(): void {
+    this.encAdam.step(this.encoder.params, this.encoder.grads);
+    this.decAdam.step(this.decoder.params, this.decoder.grads);
+  }
+
   /** One Adam step on a batch; returns the loss before the step. */
   step(x: Float32Array, eps: Float32Array, batch: number): number {
     const loss = this.lossAndGrad(x, eps, batch);
-    this.encAdam.step(this.encoder.params, this.encoder.grads);
-    this.decAdam.step(this.decoder.params, this.decoder.grads);
+    this.applyGrads();
     return loss;
   }
 }

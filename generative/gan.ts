@@ -22,12 +22,14 @@
  */
 import { FusedAdam } from '../core/fused.js';
 import type { Rng } from '../base/rng.js';
-import { checkBoolean, checkChoice, checkedAdam, checkLayerSizes, checkNumber, configFields, type ConfigFields, POSITIVE_INTEGER } from '../base/configCheck.js';
-import { buildMlpGanNets, MlpGanLearner, type MlpGanArchitecture } from './mlpGan.js';
+import { sigmoid, softplus } from '../base/logistic.js';
+import { checkChoice, checkedAdam, checkNumber, configFields, POSITIVE_INTEGER } from '../base/configCheck.js';
+import { buildMlpGanNets, checkedMlpGanArchitecture, MlpGanLearner, type MlpGanArchitecture } from './mlpGan.js';
 import type { Phase } from './types.js';
 import type { Metrics } from '../base/metrics.js';
 import { MNIST_PIXELS } from './kinds.js';
 import { LEAKY_RELU_ALPHA } from '../core/activation.js';
+import { D_FAKE, D_LOSS, D_REAL, G_LOSS } from '../agents/metricNames.js';
 
 /** The MLP architecture fields (MlpGanArchitecture), then the GAN's own. */
 export interface GanConfig extends MlpGanArchitecture {
@@ -73,35 +75,6 @@ export function resolveGanConfig(config: unknown = {}): GanConfig {
   return { ...arch, generatorLoss: c.generatorLoss, k: c.k, ...adam, batchSize: c.batchSize };
 }
 
-/** The fields every MLP GAN has, checked (`model` names it in errors), the layer lists copied. */
-export function checkedMlpGanArchitecture(model: string, c: ConfigFields<MlpGanArchitecture>): MlpGanArchitecture {
-  checkNumber(model, 'latentDim', c.latentDim, POSITIVE_INTEGER);
-  checkLayerSizes(model, 'generatorHidden', c.generatorHidden);
-  checkLayerSizes(model, 'criticHidden', c.criticHidden, true);
-  checkChoice(model, 'generatorActivation', c.generatorActivation, ['relu', 'leakyRelu'] as const);
-  checkChoice(model, 'criticActivation', c.criticActivation, ['relu', 'leakyRelu'] as const);
-  checkNumber(model, 'leakyAlpha', c.leakyAlpha, { min: 0, max: 1 });
-  checkBoolean(model, 'generatorBatchNorm', c.generatorBatchNorm);
-  return {
-    latentDim: c.latentDim,
-    generatorHidden: [...c.generatorHidden],
-    criticHidden: [...c.criticHidden],
-    generatorActivation: c.generatorActivation,
-    criticActivation: c.criticActivation,
-    leakyAlpha: c.leakyAlpha,
-    generatorBatchNorm: c.generatorBatchNorm,
-  };
-}
-
-/** softplus(x) = log(1 + eˣ), stable. */
-export function softplus(x: number): number {
-  return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
-}
-
-function sigmoid(x: number): number {
-  return 1 / (1 + Math.exp(-x));
-}
-
 export class Gan extends MlpGanLearner {
   readonly kind = 'gan';
   readonly config: Readonly<GanConfig>;
@@ -141,7 +114,7 @@ export class Gan extends MlpGanLearner {
       gOut[n + i] = sigmoid(af) / n;
     }
     this.D.backward(gOut);
-    return { 'losses/d_loss': dLoss / n, 'losses/d_real': dReal / n, 'losses/d_fake': dFake / n };
+    return { [D_LOSS]: dLoss / n, [D_REAL]: dReal / n, [D_FAKE]: dFake / n };
   }
 
   generatorLossAndGrad(z: Float32Array, n: number): Metrics {
@@ -163,6 +136,6 @@ export class Gan extends MlpGanLearner {
     const gFake = new Float32Array(n * MNIST_PIXELS);
     this.D.backward(gOut, gFake);
     this.G.backward(gFake);
-    return { 'losses/g_loss': gLoss / n };
+    return { [G_LOSS]: gLoss / n };
   }
 }

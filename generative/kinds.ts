@@ -1,8 +1,8 @@
 /**
  * The names and shapes the generative room shares with specs and protocol's schemas, listed once
  * (import-free, so they read them without loading a backend; test/architecture.test.ts IMPORT_FREE
- * keeps it so): the model kinds, the optimisation phases, MNIST's image shape and the files a
- * training run leaves in its folder.
+ * keeps it so): the model kinds, the optimisation phases, MNIST's image shape and pixel scalings
+ * and the files a training run leaves in its folder.
  */
 
 /**
@@ -43,6 +43,12 @@ export const MNIST_SIDE = 28;
 export const MNIST_PIXELS = MNIST_SIDE * MNIST_SIDE;
 /** Classes of MNIST: labels are the digits 0–9. */
 export const MNIST_CLASSES = 10;
+/**
+ * Pixel scaling: 'tanh' → [-1, 1] (GAN generators end in tanh), 'unit' → [0, 1] (VAE, classifier).
+ * Here, not in mnist.ts which applies it, so that GenerativeLearner (types.ts), whose types the
+ * contract and the page read, names it without reaching mnist.ts's node: imports.
+ */
+export type PixelScale = 'tanh' | 'unit';
 
 /**
  * What train.ts trainGenerative leaves in its outDir: its sample grids, interpolation strip and

@@ -34,8 +34,8 @@ import type { FusedConvNet } from '../core/fusedConvNet.js';
 import { averageInto, CALIBRATION_BATCHES } from './averaging.js';
 import type { GenerativeLearner, ImageBatch, Phase } from './types.js';
 import type { Metrics } from '../base/metrics.js';
-import { GENERATIVE_FILES, ganPhase, MNIST_PIXELS, type GenerativeKind } from './kinds.js';
-import type { PixelScale } from './mnist.js';
+import { GENERATIVE_FILES, ganPhase, MNIST_PIXELS, type GenerativeKind, type PixelScale } from './kinds.js';
+import { checkBoolean, checkChoice, checkLayerSizes, checkNumber, type ConfigFields, POSITIVE_INTEGER } from '../base/configCheck.js';
 
 /** A flat-vector optimiser: `step(θ, g, lr?)` at its own rate or a schedule's, and its state as data. */
 export type FlatOptimizer = FusedAdam | FusedRmsprop;
@@ -55,6 +55,10 @@ function restoreFlatOptimizer(opt: FlatOptimizer, s: FlatOptimizerState, where: 
   }
 }
 
+/** The hidden activations of an MLP GAN's G and D (piecewise linear: WGAN-GP's double backward is exact on them). */
+export const MLP_GAN_ACTIVATIONS = ['relu', 'leakyRelu'] as const satisfies readonly NetActivation[];
+export type MlpGanActivation = (typeof MLP_GAN_ACTIVATIONS)[number];
+
 /** The config fields every MLP GAN has (GAN, WGAN, WGAN-GP). */
 export interface MlpGanArchitecture {
   /** Dimension of the noise z. */
@@ -64,13 +68,33 @@ export interface MlpGanArchitecture {
   /** Hidden layer sizes of D / the critic (784 → … → 1, linear output: a logit or a critic value). */
   criticHidden: readonly number[];
   /** Hidden activation of G. */
-  generatorActivation: 'relu' | 'leakyRelu';
+  generatorActivation: MlpGanActivation;
   /** Hidden activation of D (piecewise linear, so WGAN-GP's double backward is exact). */
-  criticActivation: 'relu' | 'leakyRelu';
+  criticActivation: MlpGanActivation;
   /** Slope of LeakyReLU for x < 0. */
   leakyAlpha: number;
   /** Batchnorm after each hidden layer of G (not its output), as DCGAN's rules; D never has it (WGAN-GP's penalty is per sample). */
   generatorBatchNorm: boolean;
+}
+
+/** The fields every MLP GAN has, checked (`model` names it in errors), the layer lists copied. */
+export function checkedMlpGanArchitecture(model: string, c: ConfigFields<MlpGanArchitecture>): MlpGanArchitecture {
+  checkNumber(model, 'latentDim', c.latentDim, POSITIVE_INTEGER);
+  checkLayerSizes(model, 'generatorHidden', c.generatorHidden);
+  checkLayerSizes(model, 'criticHidden', c.criticHidden, true);
+  checkChoice(model, 'generatorActivation', c.generatorActivation, MLP_GAN_ACTIVATIONS);
+  checkChoice(model, 'criticActivation', c.criticActivation, MLP_GAN_ACTIVATIONS);
+  checkNumber(model, 'leakyAlpha', c.leakyAlpha, { min: 0, max: 1 });
+  checkBoolean(model, 'generatorBatchNorm', c.generatorBatchNorm);
+  return {
+    latentDim: c.latentDim,
+    generatorHidden: [...c.generatorHidden],
+    criticHidden: [...c.criticHidden],
+    generatorActivation: c.generatorActivation,
+    criticActivation: c.criticActivation,
+    leakyAlpha: c.leakyAlpha,
+    generatorBatchNorm: c.generatorBatchNorm,
+  };
 }
 
 /** Builds the tfjs twin of an MLP (PyTorch's default nn.Linear initialisation). */

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { Rng } from '../base/rng.js';
 import { sizeOf } from '../base/shape.js';
 import type { ImageBatch } from './types.js';
-import { MNIST_CLASSES, MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
+import { MNIST_CLASSES, MNIST_PIXELS, MNIST_SIDE, type PixelScale } from './kinds.js';
 
 export interface IdxArray {
   dims: number[];
@@ -93,9 +93,6 @@ export function loadMnist(dir = mnistDataDir()): Promise<Mnist> {
   });
   return cached;
 }
-
-/** Pixel scaling: 'tanh' → [-1, 1] (GAN generators end in tanh), 'unit' → [0, 1] (VAE, classifier). */
-export type PixelScale = 'tanh' | 'unit';
 
 /** Scales bytes to floats: x/255 or x/127.5 − 1. */
 export function scalePixels(bytes: Uint8Array, scale: PixelScale, out = new Float32Array(bytes.length)): Float32Array {

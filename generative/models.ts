@@ -9,7 +9,7 @@ import { Dcgan, PAPER_DCGAN, resolveDcganConfig, type DcganConfig } from './dcga
 import { Gan, resolveGanConfig, type GanConfig } from './gan.js';
 import { GENERATIVE_KINDS, isGenerativeKind, type GenerativeKind } from './kinds.js';
 import { resolveVaeConfig, Vae, type VaeConfig } from './vae.js';
-import { resolveWganConfig, Wgan, type WganConfig } from './wgan.js';
+import { resolveWganConfig, Wgan, type WganConfig, type WganVariant } from './wgan.js';
 import type { GenerativeLearner } from './types.js';
 
 /** The full config of any kind (each names its minibatch size). */
@@ -31,7 +31,7 @@ const vae = (over: Partial<VaeConfig>): GenerativeModelEntry => {
   const resolve = (c: Record<string, unknown>): VaeConfig => resolveVaeConfig({ ...c, ...over });
   return { resolve, create: (c, rng) => new Vae(resolve(c), rng) };
 };
-const wgan = (variant: 'clip' | 'gp'): GenerativeModelEntry => {
+const wgan = (variant: WganVariant): GenerativeModelEntry => {
   const resolve = (c: Record<string, unknown>): WganConfig => resolveWganConfig(c, variant);
   return { resolve, create: (c, rng) => new Wgan(resolve(c), rng, variant) };
 };

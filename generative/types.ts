@@ -8,7 +8,7 @@
  * and leave through the return values; models never print.
  */
 import type { TensorMap } from '../core/tensors.js';
-import type { GenerativeKind, Phase } from './kinds.js';
+import type { GenerativeKind, Phase, PixelScale } from './kinds.js';
 import type { Metrics } from '../base/metrics.js';
 
 /** A minibatch of MNIST: images row-major [n, 28, 28, 1] scaled for the model, labels 0–9. */
@@ -41,7 +41,7 @@ export interface GenerativeLearner {
    * Pixel scaling of the training images: 'tanh' → [−1, 1] (GANs with a tanh generator, the
    * default when absent), 'unit' → [0, 1] (VAE).
    */
-  readonly pixelScale?: 'tanh' | 'unit';
+  readonly pixelScale?: PixelScale;
   /** True when G (and D) take the digit label: `sample(z, labels)` then needs labels (default false). */
   readonly conditional?: boolean;
   /** Test negative ELBO in nats per image of n images in [0, 1] (VAEs only). */

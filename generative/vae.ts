@@ -25,7 +25,6 @@ import { z } from 'zod';
 import path from 'node:path';
 import { buildMlp, buildSequential, type LayerSpec } from '../core/nn.js';
 import { FusedVae } from './fusedVae.js';
-import { FusedAdam } from '../core/fused.js';
 import type { FusedAdamState } from '../core/flatParams.js';
 import { makeOptimizer, type Optimizer, type OptimizerSlot } from '../core/optim.js';
 import { bceWithLogits } from '../core/losses.js';
@@ -35,13 +34,14 @@ import { writeFileAtomic } from '../core/atomicWrite.js';
 import { checkData, fusedAdamStateSchema, optimizerSlotsSchema } from '../core/stateFile.js';
 import { count, rngStateSchema } from '../base/schemas.js';
 import { Rng, type RngState } from '../base/rng.js';
+import { sigmoid } from '../base/logistic.js';
 import { checkChoice, checkLayerSizes, checkNumber, configFields, POSITIVE, POSITIVE_INTEGER } from '../base/configCheck.js';
 import type { GenerativeLearner, ImageBatch, Phase } from './types.js';
 import type { Metrics } from '../base/metrics.js';
 import { describeValue } from '../base/plainData.js';
-import type { PixelScale } from './mnist.js';
-import { GENERATIVE_FILES, MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
+import { GENERATIVE_FILES, MNIST_PIXELS, MNIST_SIDE, type PixelScale } from './kinds.js';
 import { GENERATIVE_EVAL_SEEDS } from './eval.js';
+import { NEG_ELBO } from '../agents/metricNames.js';
 
 export interface VaeConfig {
   /** 'mlp' (784-hidden-latent, fused path) or 'conv' (strided convolutions, tfjs autograd). */
@@ -119,8 +119,8 @@ export function reparameterise(h: tf.Tensor2D, eps: tf.Tensor2D, latentDim: numb
   return { mu, logVar, z: tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logVar)), eps)) };
 }
 
-/** The conv variant's encoder and decoder (decoder output: logits, or probabilities with `sigmoidOutput`). */
-export function buildConvVae(latentDim: number, rng: Rng, sigmoidOutput = false, filters: readonly [number, number] = [32, 64]): { encoder: tf.Sequential; decoder: tf.Sequential } {
+/** The conv variant's encoder and decoder (decoder output: logits, or probabilities with `sigmoidOutput`; filters VAE_DEFAULTS' unless given). */
+export function buildConvVae(latentDim: number, rng: Rng, sigmoidOutput = false, filters: readonly [number, number] = VAE_DEFAULTS.convFilters): { encoder: tf.Sequential; decoder: tf.Sequential } {
   const [f1, f2] = filters;
   const enc: LayerSpec[] = [
     { type: 'conv2d', filters: f1, kernelSize: 4, strides: 2, activation: 'relu' },
@@ -170,8 +170,8 @@ export class Vae implements GenerativeLearner {
   /** tfjs decoder; output logits (conv) or probabilities (mlp twin). */
   readonly decoder: tf.Sequential;
   private readonly rng: Rng;
-  /** What trains it: the fused MLP VAE and its Adams ('mlp'), or tfjs autograd's variables and Adam ('conv'). */
-  private readonly engine: { kind: 'fused'; vae: FusedVae; encAdam: FusedAdam; decAdam: FusedAdam } | { kind: 'tfjs'; vars: Map<string, tf.Variable>; optimizer: Optimizer };
+  /** What trains it: the fused MLP VAE with its Adams ('mlp'), or tfjs autograd's variables and Adam ('conv'). */
+  private readonly engine: { kind: 'fused'; vae: FusedVae } | { kind: 'tfjs'; vars: Map<string, tf.Variable>; optimizer: Optimizer };
   /** Optimisation steps taken. */
   steps = 0;
 
@@ -184,8 +184,7 @@ export class Vae implements GenerativeLearner {
       const layers = hiddenLayers(this.config);
       this.encoder = buildMlp({ name: 'encoder', inputDim: MNIST_PIXELS, hidden: [...layers], outputDim: 2 * L, init: 'torchDefault' }, rng);
       this.decoder = buildMlp({ name: 'decoder', inputDim: L, hidden: [...layers].reverse(), outputDim: MNIST_PIXELS, outputActivation: 'sigmoid', init: 'torchDefault' }, rng);
-      const vae = new FusedVae(getParams(this.encoder), getParams(this.decoder), L, learningRate);
-      this.engine = { kind: 'fused', vae, encAdam: new FusedAdam(vae.encoder.params.length, learningRate), decAdam: new FusedAdam(vae.decoder.params.length, learningRate) };
+      this.engine = { kind: 'fused', vae: new FusedVae(getParams(this.encoder), getParams(this.decoder), L, learningRate) };
     } else {
       const { encoder, decoder } = buildConvVae(L, rng, false, this.config.convFilters);
       this.encoder = encoder;
@@ -220,24 +219,23 @@ export class Vae implements GenerativeLearner {
     if (e.kind === 'fused') {
       const { vae } = e;
       const loss = vae.lossAndGrad(batch.images, eps, n);
-      return { grads: { ...vae.encoder.gradMap(), ...vae.decoder.gradMap() }, metrics: { 'losses/neg_elbo': loss } };
+      return { grads: { ...vae.encoder.gradMap(), ...vae.decoder.gradMap() }, metrics: { [NEG_ELBO]: loss } };
     }
     const { loss, grads } = computeGradients(
       () => tf.tidy(() => this.convLoss(tf.tensor2d(batch.images, [n, MNIST_PIXELS]), tf.tensor2d(eps, [n, this.latentDim]), n).loss),
       e.vars,
     );
-    return { grads, metrics: { 'losses/neg_elbo': loss } };
+    return { grads, metrics: { [NEG_ELBO]: loss } };
   }
 
   applyGradients(phase: Phase, grads: TensorMap): Metrics {
     if (phase !== 'elbo') throw new Error(`${this.kind}: unknown phase '${phase}' (a VAE has only 'elbo')`);
     const e = this.engine;
     if (e.kind === 'fused') {
-      const { vae, encAdam, decAdam } = e;
+      const { vae } = e;
       vae.encoder.flatten(grads, vae.encoder.grads);
       vae.decoder.flatten(grads, vae.decoder.grads);
-      encAdam.step(vae.encoder.params, vae.encoder.grads);
-      decAdam.step(vae.decoder.params, vae.decoder.grads);
+      vae.applyGrads();
     } else {
       e.optimizer.applyGradientMap(e.vars, grads);
     }
@@ -254,10 +252,7 @@ export class Vae implements GenerativeLearner {
     let loss: number;
     const e = this.engine;
     if (e.kind === 'fused') {
-      const { vae, encAdam, decAdam } = e;
-      loss = vae.lossAndGrad(batch.images, eps, n);
-      encAdam.step(vae.encoder.params, vae.encoder.grads);
-      decAdam.step(vae.decoder.params, vae.decoder.grads);
+      loss = e.vae.step(batch.images, eps, n);
     } else {
       const { vars, optimizer } = e;
       const value = optimizer.minimize(
@@ -268,7 +263,7 @@ export class Vae implements GenerativeLearner {
       value.dispose();
     }
     this.steps++;
-    return { 'losses/neg_elbo': loss };
+    return { [NEG_ELBO]: loss };
   }
 
   /** Pixel probabilities sigmoid(Dec(z)) for n = z.length / latentDim latents, row-major [n, 28, 28]. */
@@ -284,7 +279,7 @@ export class Vae implements GenerativeLearner {
       const zc = z.subarray(s * L, (s + m) * L);
       if (e.kind === 'fused') {
         const logits = e.vae.decoder.forward(zc, m);
-        for (let i = 0; i < m * MNIST_PIXELS; i++) out[s * MNIST_PIXELS + i] = 1 / (1 + Math.exp(-logits[i]!));
+        for (let i = 0; i < m * MNIST_PIXELS; i++) out[s * MNIST_PIXELS + i] = sigmoid(logits[i]!);
       } else {
         const probs = tf.tidy(() => tf.sigmoid(this.decoder.apply(tf.tensor2d(zc, [m, L])) as tf.Tensor));
         out.set(probs.dataSync() as Float32Array, s * MNIST_PIXELS);
@@ -357,7 +352,7 @@ export class Vae implements GenerativeLearner {
     }
     await saveModelFiles(this.encoder, path.join(dir, GENERATIVE_FILES.encoder));
     const state: VaeState = { kind: this.kind, config: { ...this.config }, rng: [...this.rng.getState()], steps: this.steps };
-    if (e.kind === 'fused') state.adam = { enc: e.encAdam.getState(), dec: e.decAdam.getState() };
+    if (e.kind === 'fused') state.adam = { enc: e.vae.encAdam.getState(), dec: e.vae.decAdam.getState() };
     else state.slots = await e.optimizer.getState();
     await writeFileAtomic(path.join(dir, GENERATIVE_FILES.modelState), encode(state));
   }
@@ -372,8 +367,8 @@ export class Vae implements GenerativeLearner {
       await loadWeightsInto(this.decoder, path.join(dir, GENERATIVE_FILES.generator));
       this.setParams({ ...getParams(this.encoder), ...getParams(this.decoder) });
       if (state.adam !== undefined) {
-        e.encAdam.setState(state.adam.enc);
-        e.decAdam.setState(state.adam.dec);
+        e.vae.encAdam.setState(state.adam.enc);
+        e.vae.decAdam.setState(state.adam.dec);
       }
     } else {
       const sampler = buildConvVae(this.latentDim, new Rng(0), true, this.config.convFilters).decoder;

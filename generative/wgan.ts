@@ -57,23 +57,27 @@ import { readWeights } from '../core/tensors.js';
 import type { Rng } from '../base/rng.js';
 import { checkBoolean, checkChoice, checkedAdam, checkNumber, configFields, DECAY_RATE, POSITIVE, POSITIVE_INTEGER } from '../base/configCheck.js';
 import { DCGAN_DEFAULTS, checkedConvNetSizes, discriminatorSpec, generatorSpec, type ConvNetSizes, type DcganArchitecture } from './dcgan.js';
-import { checkedMlpGanArchitecture } from './gan.js';
 import { addGradientPenalty } from './gradientPenalty.js';
 import { checkedLrDecay, decayFactor, type LrDecay } from './lrDecay.js';
-import { buildMlpGanNets, MlpGanLearner, type FlatOptimizer, type GanNet, type GanNets, type MlpGanArchitecture } from './mlpGan.js';
+import { buildMlpGanNets, checkedMlpGanArchitecture, MlpGanLearner, type FlatOptimizer, type GanNet, type GanNets, type MlpGanArchitecture } from './mlpGan.js';
 import type { Phase } from './types.js';
 import type { Metrics } from '../base/metrics.js';
 import { describeValue } from '../base/plainData.js';
 import { MNIST_PIXELS, MNIST_SIDE } from './kinds.js';
 import { LEAKY_RELU_ALPHA } from '../core/activation.js';
+import { CRITIC_GRAD_NORM, CRITIC_LOSS, G_LOSS, GRADIENT_PENALTY, WASSERSTEIN } from '../agents/metricNames.js';
 
 /** The conv architecture's fields, as DCGAN's (generative/dcgan.ts DcganConfig). */
 export type WganConvArchitecture = ConvNetSizes;
 
+/** WGAN's two variants: 'clip' (weight clipping, WGAN) and 'gp' (gradient penalty, WGAN-GP); the registry's kinds 'wgan' and 'wgan-gp'. */
+export const WGAN_VARIANTS = ['clip', 'gp'] as const;
+export type WganVariant = (typeof WGAN_VARIANTS)[number];
+
 /** The MLP architecture fields (MlpGanArchitecture), the conv ones, then the WGAN's own. */
 export interface WganConfig extends MlpGanArchitecture, WganConvArchitecture, LrDecay {
   /** 'clip' (weight clipping, WGAN) or 'gp' (gradient penalty, WGAN-GP). */
-  variant: 'clip' | 'gp';
+  variant: WganVariant;
   /** 'mlp' (fused MLPs) or 'dcgan' (DCGAN's G and the variant's conv critic on the fused conv engine; module doc). */
   architecture: 'mlp' | 'dcgan';
   /** n_critic: critic steps per generator step. */
@@ -144,10 +148,10 @@ export const WGAN_GP_DEFAULTS: Readonly<WganConfig> = Object.freeze({
 });
 
 /** The variant `config` names ('clip' when it names none, or is no object); another value is a RangeError. */
-function variantOf(config: unknown): 'clip' | 'gp' {
+function variantOf(config: unknown): WganVariant {
   const v = config !== null && typeof config === 'object' && 'variant' in config ? config.variant : undefined;
   if (v === undefined) return 'clip';
-  checkChoice('WGAN', 'variant', v, ['clip', 'gp'] as const);
+  checkChoice('WGAN', 'variant', v, WGAN_VARIANTS);
   return v;
 }
 
@@ -155,12 +159,12 @@ function variantOf(config: unknown): 'clip' | 'gp' {
  * Defaults (WGAN's or WGAN-GP's, by `variant`) overridden by `config`, which may be unchecked data
  * (a spec's object): throws a RangeError naming the first unknown or bad field.
  */
-export function resolveWganConfig(config: unknown = {}, variant: 'clip' | 'gp' = variantOf(config)): WganConfig {
+export function resolveWganConfig(config: unknown = {}, variant: WganVariant = variantOf(config)): WganConfig {
   const name = variant === 'gp' ? 'WGAN-GP' : 'WGAN';
   const c = configFields(name, config, variant === 'gp' ? WGAN_GP_DEFAULTS : WGAN_DEFAULTS);
   // `variant` given as undefined means the model's; the defaults supply it when not given
   if (c.variant !== undefined && c.variant !== variant) throw new RangeError(`${name} config: 'variant' is '${variant}' for this model, got ${describeValue(c.variant)}`);
-  checkChoice(name, 'variant', variant, ['clip', 'gp'] as const);
+  checkChoice(name, 'variant', variant, WGAN_VARIANTS);
   checkChoice(name, 'architecture', c.architecture, ['mlp', 'dcgan'] as const);
   const arch = checkedMlpGanArchitecture(name, c);
   const sizes = checkedConvNetSizes(name, c);
@@ -190,7 +194,7 @@ export function resolveWganConfig(config: unknown = {}, variant: 'clip' | 'gp' =
   };
 }
 
-/** The DCGAN builders' view of a conv WGAN config (unconditional, no dense hidden layer). */
+/** The DCGAN builders' view of a conv WGAN config (unconditional; `denseUnits` > 0 gives G and the 'clip' critic DCGAN's dense hidden layer, module doc). */
 function dcganArchitecture(c: WganConfig): DcganArchitecture {
   const { latentDim, gFilters, dFilters, kernelSize, denseUnits, initStd } = c;
   return { latentDim, gFilters, dFilters, kernelSize, denseUnits, initStd, conditional: false, leakySlope: c.leakyAlpha };
@@ -236,7 +240,7 @@ export class Wgan extends MlpGanLearner<GanNet> {
   /** A batch-normalised critic's gradient of the real term while it runs on the fake batch. */
   private readonly realGrads: Float32Array;
 
-  constructor(config: Partial<WganConfig>, rng: Rng, variant: 'clip' | 'gp' = config.variant ?? 'clip') {
+  constructor(config: Partial<WganConfig>, rng: Rng, variant: WganVariant = config.variant ?? 'clip') {
     const c = resolveWganConfig(config, variant);
     super(c.latentDim, buildWganNets(c, rng), rng);
     this.config = Object.freeze(c);
@@ -309,15 +313,15 @@ export class Wgan extends MlpGanLearner<GanNet> {
       else D.backward(gOut);
     }
     const wasserstein = (fReal - fFake) / n;
-    const metrics: Metrics = { 'losses/wasserstein': wasserstein };
+    const metrics: Metrics = { [WASSERSTEIN]: wasserstein };
     if (gp) {
       const lambda = this.config.lambda;
       const { penalty, gradNorm } = addGradientPenalty(D, lambda, 2 * n, n);
-      metrics['losses/gradient_penalty'] = penalty;
-      metrics['losses/critic_grad_norm'] = gradNorm;
-      metrics['losses/critic_loss'] = -wasserstein + penalty;
+      metrics[GRADIENT_PENALTY] = penalty;
+      metrics[CRITIC_GRAD_NORM] = gradNorm;
+      metrics[CRITIC_LOSS] = -wasserstein + penalty;
     } else {
-      metrics['losses/critic_loss'] = -wasserstein;
+      metrics[CRITIC_LOSS] = -wasserstein;
     }
     return metrics;
   }
@@ -331,6 +335,6 @@ export class Wgan extends MlpGanLearner<GanNet> {
     const gFake = new Float32Array(n * MNIST_PIXELS);
     this.D.backward(gOut, gFake);
     this.G.backward(gFake);
-    return { 'losses/g_loss': gLoss / n };
+    return { [G_LOSS]: gLoss / n };
   }
 }

@@ -6,7 +6,7 @@ import { make, register } from '../envs/index.js';
 import { Sarsa, sarsaTarget } from '../agents/sarsa.js';
 import { QLearning, qLearningTarget } from '../agents/qlearning.js';
 import { ExpectedSarsa, expectedSarsaTarget } from '../agents/expectedSarsa.js';
-import { discreteEnv, evaluateGreedy, GREEDY_MAX_STEPS, greedyTabularPolicy, trainAndEvaluateTabular, trainTabular, type QParams } from '../agents/tabular.js';
+import { discreteEnv, evaluateGreedy, GREEDY_MAX_STEPS, greedyAction, greedyTabularPolicy, trainAndEvaluateTabular, trainTabular, type QParams } from '../agents/tabular.js';
 import { finalEvaluationOn } from '../agents/evaluate.js';
 import { errorMessage } from '../base/plainData.js';
 import { EPISODIC_RETURN } from '../agents/metricNames.js';
@@ -36,6 +36,12 @@ test('Q-learning target bootstraps from max: 1 + 0.9·4 = 4.6, so Q(0,0) ← 2.3
 
 test('Expected SARSA target is the ε-greedy expectation: ε = 0.2 gives 1 + 0.9·(0.1·2 + 0.9·4) = 4.42', () => {
   close([expectedSarsaTarget(twoState(), t, 0.9, 0.2)], [4.42]);
+});
+
+test('greedyAction without an Rng takes the first of equal maxima, and a NaN never wins after the first value', () => {
+  // rows of state 0…3, 3 actions each: the row of s starts at s·3
+  const p: QParams = { q: new Float64Array([1, 3, 3, Number.NaN, 5, 7, 2, Number.NaN, 4, 0, 0, 0]), numStates: 4, numActions: 3 };
+  assert.equal([0, 1, 2, 3].map((s) => greedyAction(p, s)), [1, 0, 2, 0]);
 });
 
 test('a terminated step does not bootstrap: target = r for every agent', () => {

@@ -4,6 +4,7 @@ import { FusedAdam, fusedGemm, jsGemm, nativeTails, type FusedActivation } from 
 import { FusedMlp } from '../core/fusedNet.js';
 import type { NetActivation } from '../core/activation.js';
 import { FusedVae } from '../generative/fusedVae.js';
+import { VAE_DEFAULTS } from '../generative/vae.js';
 import { bceWithLogits } from '../core/losses.js';
 import { buildMlp } from '../core/nn.js';
 import { makeOptimizer } from '../core/optim.js';
@@ -200,7 +201,7 @@ test('fused VAE: loss and encoder/decoder gradients match tfjs autograd of Σ BC
   const rng = new Rng(13);
   const x = new Float32Array(B * D).map(() => (rng.random() < 0.3 ? 1 : 0));
   const eps = rng.fillNormal(new Float32Array(B * L));
-  const vae = new FusedVae(getParams(enc), getParams(dec), L);
+  const vae = new FusedVae(getParams(enc), getParams(dec), L, VAE_DEFAULTS.learningRate);
   const loss = vae.lossAndGrad(x, eps, B);
   const vars = new Map([...namedVariables(enc), ...namedVariables(dec)]);
   const expected = computeGradients(

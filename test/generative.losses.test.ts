@@ -3,9 +3,10 @@ import * as tf from '@tensorflow/tfjs';
 import { FusedVae } from '../generative/fusedVae.js';
 import { Rng } from '../base/rng.js';
 import { getParams, namedVariables, type TensorMap } from '../core/tensors.js';
-import { negElboLoss } from '../generative/vae.js';
+import { negElboLoss, VAE_DEFAULTS } from '../generative/vae.js';
 import { FusedNet, type NetActivation } from '../core/fusedNet.js';
-import { Gan, softplus } from '../generative/gan.js';
+import { Gan } from '../generative/gan.js';
+import { softplus } from '../base/logistic.js';
 import { Wgan } from '../generative/wgan.js';
 import { addGradientPenalty } from '../generative/gradientPenalty.js';
 import { FusedConvNet } from '../core/fusedConvNet.js';
@@ -34,7 +35,7 @@ test('the fused VAE step computes the same 2-pixel −ELBO (zero weights, biases
   // encoder 2 → [μ, log σ²] and decoder 1 → 2 logits, weights zero so only the biases speak
   const enc: TensorMap = { 'e/kernel': { shape: [2, 2], data: new Float32Array(4) }, 'e/bias': { shape: [2], data: Float32Array.from([1, 0]) } };
   const dec: TensorMap = { 'd/kernel': { shape: [1, 2], data: new Float32Array(2) }, 'd/bias': { shape: [2], data: Float32Array.from([0, Math.log(3)]) } };
-  const vae = new FusedVae(enc, dec, 1);
+  const vae = new FusedVae(enc, dec, 1, VAE_DEFAULTS.learningRate);
   const loss = vae.lossAndGrad(Float32Array.from([1, 0]), Float32Array.from([0.3]), 1);
   close([loss], [HAND_NEG_ELBO], 1e-6);
   // averaged over the batch: two copies of the image give the same per-image value

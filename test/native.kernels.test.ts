@@ -9,11 +9,11 @@ import { NATIVE_REQUIRED, test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs'; // the union package also registers the gradients
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeOptimizer } from '../core/optim.js';
-import { checkNativeAddon } from '../core/nativeAddon.js';
+import { checkNativeAddon, NATIVE_ACT, NATIVE_BIAS, NATIVE_BINARY, NATIVE_BROADCAST, NATIVE_COMPARE, NATIVE_UNARY } from '../core/nativeAddon.js';
 import { fileURLToPath } from 'node:url';
 import { LEAKY_RELU_ALPHA } from '../core/activation.js';
 import { ADAM_UPDATE, BATCH_NORM_GRAD, nativeAvailable, nativeCallCounts, nativeKernelNames, registerNativeBackend, loadNativeAddon } from '../core/native.js';
@@ -624,6 +624,27 @@ test('scripts/build-native.cjs: a failed build is an error under CI with a compi
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test("core/nativeAddon.ts's op codes are native/src's enums, name for name and number for number", () => {
+  /** `enum name : int { kX = 0, … }` of a header as { x: 0, … }, the enum's prefix (`k`, `kU`, `kBias`) dropped. */
+  const enumOf = (header: string, name: string, prefix: string): Record<string, number> => {
+    const text = readFileSync(fileURLToPath(new URL(`../../native/src/${header}`, import.meta.url)), 'utf8');
+    const body = new RegExp(`enum ${name} : int \\{([^}]*)\\}`).exec(text)?.[1];
+    if (body === undefined) throw new Error(`native/src/${header} has no enum ${name}`);
+    const entries = [...body.matchAll(/\bk(\w+) = (\d+)/g)].map(([, id, value]) => {
+      if (!`k${id}`.startsWith(prefix)) throw new Error(`${name}: k${id} lacks the prefix ${prefix}`);
+      const rest = `k${id!}`.slice(prefix.length);
+      return [rest[0]!.toLowerCase() + rest.slice(1), Number(value)] as const;
+    });
+    return Object.fromEntries(entries);
+  };
+  assert.equal({ ...NATIVE_ACT }, enumOf('gemm.h', 'Act', 'k'));
+  assert.equal({ ...NATIVE_BIAS }, enumOf('gemm.h', 'BiasMode', 'kBias'));
+  assert.equal({ ...NATIVE_BINARY }, enumOf('elementwise.h', 'BinaryOp', 'k'));
+  assert.equal({ ...NATIVE_UNARY }, enumOf('elementwise.h', 'UnaryOp', 'kU'));
+  assert.equal({ ...NATIVE_COMPARE }, enumOf('elementwise.h', 'CompareOp', 'k'));
+  assert.equal({ ...NATIVE_BROADCAST }, enumOf('elementwise.h', 'BroadcastMode', 'k'));
 });
 
 test.run();

@@ -7,7 +7,7 @@
  * Algorithm: glibc's dbl-64 sin/cos (sysdeps/ieee754/dbl-64/s_sin.c, IBM Accurate Mathematical
  * Library), as glibc ≥ 2.28 builds it for x86-64 CPUs with FMA (the `__sin_fma` / `__cos_fma`
  * variants its ifunc picks on any CPU with AVX2 + FMA, which is what CPython's `math` and
- * numpy call there): the products that the compiler fused are `fma` calls here (base/fma.ts),
+ * numpy call there): the products that the compiler fused are `fma` calls here (base/libm/fma.ts),
  * read off the machine code of glibc 2.36.
  *
  * For |x| < 0.855469 the argument splits as x = xi + t with xi = i/128 from a table of

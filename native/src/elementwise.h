@@ -6,16 +6,16 @@
 
 namespace nnlab {
 
-// Binary op codes (core/native.ts BINARY) and broadcast modes.
+// Binary op codes (core/nativeAddon.ts NATIVE_BINARY) and broadcast modes (NATIVE_BROADCAST).
 // kPrelu: a < 0 ? b * a : a (tfjs Prelu with x = a, alpha = b).
 enum BinaryOp : int {
   kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kMax = 4, kMin = 5, kSquaredDifference = 6, kPrelu = 7,
 };
-// Comparison op codes (core/native.ts COMPARE); results are tfjs bools (bytes 0 / 1).
+// Comparison op codes (core/nativeAddon.ts NATIVE_COMPARE); results are tfjs bools (bytes 0 / 1).
 enum CompareOp : int { kGreater = 0, kGreaterEqual = 1, kLess = 2, kLessEqual = 3, kEqual = 4, kNotEqual = 5 };
 enum BroadcastMode : int { kSame = 0, kBScalar = 1, kAScalar = 2, kBPeriodic = 3, kAPeriodic = 4 };
 
-// Unary op codes (core/native.ts UNARY); alpha is Step's value for x <= 0 and LeakyRelu's slope
+// Unary op codes (core/nativeAddon.ts NATIVE_UNARY); alpha is Step's value for x <= 0 and LeakyRelu's slope
 // (multiplied in double, as the cpu kernel's JS numbers do).
 enum UnaryOp : int {
   kURelu = 0, kUSqrt = 1, kUSquare = 2, kUExp = 3, kULog = 4, kUNeg = 5, kUAbs = 6, kUStep = 7,

@@ -10,7 +10,7 @@
 
 namespace nnlab {
 
-// Fused activations, in the numbering addon.cc receives from JS (core/native.ts ACTIVATIONS).
+// Fused activations, in the numbering addon.cc receives from JS (core/nativeAddon.ts NATIVE_ACT).
 enum Act : int {
   kLinear = 0,
   kRelu = 1,

@@ -1,5 +1,5 @@
 // nnlab native kernels: the element-wise tails of a fused training step (core/fused.ts,
-// core/fusedVae.ts), which are too long to loop over in JavaScript for large networks.
+// generative/fusedVae.ts), which are too long to loop over in JavaScript for large networks.
 //
 // adam_step: Adam (Kingma & Ba 2015) over flat arrays, gradients pre-scaled by `scale` (global-norm
 // clipping): m <- b1 m + (1-b1) g; v <- b2 v + (1-b2) g^2; theta <- theta - lr (m/c1) / (sqrt(v/c2) + eps),
