@@ -13,6 +13,7 @@ import { DQN_ENV_STEPS, GENERATIVE_EPOCHS, SHA256_HEX } from '../protocol/tasks.
 import { GOAL_EPISODES } from '../agents/evalEpisodes.js';
 import { isTabular, TABULAR_ALGOS, type RlAlgo } from '../agents/algos.js';
 import { GENERATIVE_KINDS, isGenerativeKind } from '../generative/kinds.js';
+import { BACKENDS, isBackendName } from '../core/backendNames.js';
 import { errorCode, errorMessage } from '../base/plainData.js';
 
 /** The port `nnlab run` and `nnlab sweep` listen on without --port (the dashboard's and remote workers'). */
@@ -168,7 +169,7 @@ async function main(argv: string[]): Promise<void> {
       if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
       if (isGenerativeKind(agent)) {
         // a generative model: the same run as a spec with model.kind (samples, checkpoints, dashboard)
-        if (values.backend !== undefined) process.env.NNLAB_BACKEND = values.backend;
+        backendForChildren(values.backend);
         const epochs = countOption('epochs', values.epochs, GENERATIVE_EPOCHS);
         const { runExperiment } = await import('./run.js');
         const config = await modelConfigOption(agent, values.config);
@@ -185,7 +186,7 @@ async function main(argv: string[]): Promise<void> {
       if (agent === 'dqn') {
         // DQN: the same run as a spec with no threads and no learner process (drivers/offPolicy.ts:
         // agents/dqn.ts trainDqn's loop, number for number), with checkpoints and the dashboard
-        if (values.backend !== undefined) process.env.NNLAB_BACKEND = values.backend;
+        backendForChildren(values.backend);
         const { runExperiment } = await import('./run.js');
         const goal = values.goal === undefined ? undefined : Number(values.goal);
         if (goal !== undefined && !Number.isFinite(goal)) throw new UsageError(`--goal must be a number, got '${values.goal}'`);
@@ -219,7 +220,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'run':
     case 'sweep': {
-      if (values.backend !== undefined) process.env.NNLAB_BACKEND = values.backend;
+      backendForChildren(values.backend);
       const file = positionals[0];
       if (values.attach !== undefined) {
         await attachSweep(command, values.attach, values.queue, file, values.port);
@@ -245,6 +246,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'worker': {
+      // the tasks run on the worker's threads, which choose their backend from NNLAB_BACKEND
+      backendForChildren(values.backend);
       const allowed = values['allow-module'] ?? [];
       const notHex = allowed.find((h) => !SHA256_HEX.test(h));
       if (notHex !== undefined) throw new UsageError(`--allow-module needs ${SHA256_HEX.rule}, got '${notHex}'`);
@@ -289,6 +292,17 @@ async function main(argv: string[]): Promise<void> {
     default:
       throw new UsageError(`unknown command '${command}' (try: nnlab help)`);
   }
+}
+
+/**
+ * --backend of a command that starts threads or processes of its own (a run's learner process and
+ * rollout threads, a worker's task threads): each chooses its backend from NNLAB_BACKEND
+ * (core/backend.ts), so the flag becomes that variable, its name checked here before anything starts.
+ */
+function backendForChildren(backend: string | undefined): void {
+  if (backend === undefined) return;
+  if (!isBackendName(backend)) throw new UsageError(`unknown backend '${backend}' (--backend): expected one of ${BACKENDS.join(', ')}`);
+  process.env.NNLAB_BACKEND = backend;
 }
 
 /** A --queue URL, checked (protocol/redisUrl.ts). */

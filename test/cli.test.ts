@@ -6,9 +6,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatMetric } from '../base/format.js';
+import { BACKENDS } from '../core/backendNames.js';
 
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'coordinator', 'cli.js');
-const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, NNLAB_BACKEND: 'cpu' } });
+// a time limit: a flag the CLI failed to refuse would start a run or a worker that never ends
+const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NNLAB_BACKEND: 'cpu' } });
 
 test('nnlab info prints the backend actually in use', () => {
   const r = run('info');
@@ -48,6 +50,15 @@ test('usage errors exit 2 with a one-line message naming the problem', () => {
     assert.match(r.stderr, message);
   }
   assert.is(run('frobnicate').status, 2);
+});
+
+test('nnlab worker reads --backend, as run does: its task threads take it from NNLAB_BACKEND, its name checked before anything connects', () => {
+  // a worker that ignored the flag would try to connect (and fail with "cannot reach", or retry Redis)
+  for (const serve of [['--connect', 'ws://127.0.0.1:9', '--token', 't'], ['--queue', 'redis://127.0.0.1:9']]) {
+    const r = run('worker', ...serve, '--backend', 'tpu');
+    assert.is(r.status, 2, `${serve[0]}: ${r.stderr}`);
+    assert.ok(r.stderr.includes(`unknown backend 'tpu' (--backend): expected one of ${BACKENDS.join(', ')}`), r.stderr);
+  }
 });
 
 test('nnlab train sarsa learns CliffWalking in the run directory of a spec with no threads: metrics, checkpoint, result', () => {
