@@ -68,7 +68,7 @@ Commands:
   help                           this text
 
 Options (every command):
-  --backend NAME                 tensorflow | native | webgpu | wasm | cpu (default: NNLAB_BACKEND or the
+  --backend NAME                 ${BACKENDS.join(' | ')} (default: NNLAB_BACKEND or the
                                  fastest that initialises)
 
   --token T                      the run token (shown to every local user by ps: prefer

@@ -23,6 +23,8 @@ test('nnlab help lists the commands', () => {
   const r = run('help');
   assert.is(r.status, 0);
   for (const c of ['train AGENT', 'demo', 'info']) assert.ok(r.stdout.includes(c), c);
+  // the backends as core/backendNames.ts lists them, not a copy that a new backend leaves behind
+  assert.match(r.stdout, new RegExp(`--backend NAME\\s+${BACKENDS.join(' \\| ')} \\(default`));
 });
 
 test('usage errors exit 2 with a one-line message naming the problem', () => {
