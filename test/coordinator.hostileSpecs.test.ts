@@ -108,6 +108,11 @@ test('every size that allocates up front has a cap that the error names, agent a
     [{ ...cartpoleDqn, workers: { rolloutSteps: 2 ** 31 } }, /spec\.workers\.rolloutSteps: at most 100,000, got 2147483648/],
     [{ ...cartpoleDqn, workers: { numEnvs: 4096, rolloutSteps: 1000 } }, /spec\.workers\.rolloutSteps: numEnvs × rolloutSteps = 4096000/],
     [{ ...cartpoleDqn, workers: { numEnvs: 4097 } }, /spec\.workers\.numEnvs: at most 4,096, got 4097/],
+    // the thread and stream counts and the task timeout, capped from protocol/limits.ts like every other field
+    [{ ...cartpoleDqn, workers: { rollout: 65 } }, /spec\.workers\.rollout: at most 64 threads, got 65/],
+    [{ model: { kind: 'vae' }, workers: { gradient: 65 } }, /spec\.workers\.gradient: at most 64 threads, got 65/],
+    [{ ...cartpoleDqn, workers: { streams: 65 } }, /spec\.workers\.streams: at most 64, got 65/],
+    [{ ...cartpoleDqn, workers: { taskTimeout: 86_401 } }, /spec\.workers\.taskTimeout: at most 86,400 \(one day\), got 86401/],
     [{ ...cartpoleDqn, budget: { envSteps: 1e15 } }, /spec\.budget\.envSteps: at most 1,000,000,000/],
     [{ ...tabular, budget: { episodes: 1e12 } }, /spec\.budget\.episodes: at most 1,000,000/],
     [{ ...tabular, eval: { finalEpisodes: 1e9 } }, /spec\.eval\.finalEpisodes: at most 100,000/],
@@ -130,6 +135,7 @@ test('every size that allocates up front has a cap that the error names, agent a
     assert.match(p.join('\n'), message);
   }
   assert.is(CONFIG_LIMITS.bufferSize, 1_000_000);
+  assert.equal([SPEC_LIMITS.threads, SPEC_LIMITS.streams, SPEC_LIMITS.taskTimeoutSeconds], [64, 64, 86_400]);
 });
 
 test("every sweep trial's config is resolved during validation, and the trial that fails is named", () => {
