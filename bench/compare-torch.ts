@@ -17,7 +17,8 @@
  * libopenblas0-openmp`). Writes bench/results/compare-torch.json.
  */
 import { execFileSync } from 'node:child_process';
-import { findTorchPython, median, timeSteps } from './stats.js';
+import { findTorchPython, median, parseJsonFrom, timeSteps } from './stats.js';
+import { z } from 'zod';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -168,11 +169,14 @@ function measureOurs(steps: number): Record<string, number> {
   return ours;
 }
 
+/** What bench/python/compare_torch.py prints last: its torch version, threads and the median ms of each workload. */
+const TORCH_OUTPUT = z.object({ torch: z.string(), threads: z.number().int(), results: z.record(z.string(), z.number()) });
+
 /** PyTorch's side (bench/python/compare_torch.py) run by the interpreter `py`. */
 function measureTorch(py: string, steps: number): { results: Record<string, number>; info: string } {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const out = execFileSync(py, [path.resolve(here, '../../bench/python/compare_torch.py'), '--steps', String(steps), '--vae-hidden', VAE_HIDDEN.join(','), ...dcganArgs()], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '2' } });
-  const j = JSON.parse(out.trim().split('\n').at(-1)!) as { torch: string; threads: number; results: Record<string, number> };
+  const j = parseJsonFrom(TORCH_OUTPUT, out.trim().split('\n').at(-1) ?? '', 'bench/python/compare_torch.py (its last line)');
   return { results: j.results, info: `PyTorch ${j.torch}, ${j.threads} threads` };
 }
 

@@ -25,7 +25,7 @@
  *        so an interrupted run continues too, from its last epoch; runs of the file that this
  *        invocation does not train are kept as they are)
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initBackend } from '../core/backend.js';
 import { epochSamplesName, GENERATIVE_FILES, GENERATIVE_KINDS, isGenerativeKind, type GenerativeKind } from '../generative/kinds.js';
@@ -38,6 +38,7 @@ import { z } from 'zod';
 import { finishedRunCheckpoint, readRunSummary, trainGenerative, type EpochSummary } from '../generative/train.js';
 import { runPath, RUN_FILES } from '../protocol/runFiles.js';
 import { arg, mean } from './stats.js';
+import { readBenchRuns, type GenerativeBenchRun } from './generativeBench.js';
 import { CLASSIFIER_SCORE, FRECHET_DISTANCE, LOSS_PREFIX, MIN_CLASS_FRACTION, STEPS_PER_S, TEST_NEG_ELBO } from '../agents/metricNames.js';
 
 /**
@@ -97,14 +98,7 @@ function parseEpochs(spec: string | undefined, model: string): number {
   return DEFAULT_EPOCHS[model] ?? 5;
 }
 
-interface Run {
-  /** Registry kind, plus --tag when given. */
-  model: string;
-  config?: Record<string, unknown>;
-  seed: number;
-  epochs: EpochSummary[];
-  wallSeconds: number;
-}
+type Run = GenerativeBenchRun;
 
 /**
  * --config's JSON: an object of model kind → that model's config, each checked now by its model's
@@ -161,14 +155,13 @@ async function main(): Promise<void> {
   // seed-major: an interrupted bench still has every model for the first seed
   if (process.argv.includes('--report')) {
     for (const file of readdirSync(root).filter((f) => /^results.*\.json$/.test(f)).sort()) {
-      const saved = JSON.parse(readFileSync(path.join(root, file), 'utf8')) as { runs: Run[] };
-      runs.push(...saved.runs.filter((r) => models.some((m) => r.model === m || r.model.startsWith(`${m}-`))));
+      runs.push(...readBenchRuns(path.join(root, file)).filter((r) => models.some((m) => r.model === m || r.model.startsWith(`${m}-`))));
     }
     const base = (m: string) => models.findIndex((x) => m === x || m.startsWith(`${x}-`));
     runs.sort((a, b) => base(a.model) - base(b.model) || a.model.localeCompare(b.model) || a.seed - b.seed);
   } else {
     // --continue: the runs already in the results file, to extend from the models they saved
-    const previous = process.argv.includes('--continue') && existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as { runs: Run[] }).runs : [];
+    const previous = process.argv.includes('--continue') && existsSync(resultsFile) ? readBenchRuns(resultsFile) : [];
     // the file's other runs stay in it
     runs.push(...previous.filter((r) => !(seeds.includes(r.seed) && models.some((m) => r.model === m + tag))));
     for (const seed of seeds) {

@@ -1,5 +1,8 @@
-/** What the benchmarks share: medians and quantiles, step timing, finding the PyTorch peer, `--name value` arguments. */
+/** What the benchmarks share: medians and quantiles, step timing, finding the PyTorch peer, `--name value` arguments, reading JSON back. */
 import { execFileSync } from 'node:child_process';
+import type { z } from 'zod';
+import { checkData } from '../core/stateFile.js';
+import { errorMessage } from '../base/plainData.js';
 
 /** The value after `--name` on the command line, if given. */
 export function arg(name: string): string | undefined {
@@ -41,4 +44,19 @@ export function findTorchPython(): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * JSON that `source` printed (a child process, the PyTorch peer's last line) as the schema's type,
+ * checked: a mismatch is an error naming the source and its first bad field, never figures of
+ * whatever shape it holds (files: core/stateFile.ts `checkData(schema, readJsonFile(file), file)`).
+ */
+export function parseJsonFrom<T>(schema: z.ZodType<T>, text: string, source: string): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${source}: not JSON (${errorMessage(e)}): ${text.slice(0, 200)}`);
+  }
+  return checkData(schema, value, source);
 }

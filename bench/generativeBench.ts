@@ -1,0 +1,36 @@
+/**
+ * What bench:generative's scripts share. Its results files (bench/results/generative/results*.json):
+ * bench/generative.ts writes them, continues from them and reports them, and bench/dcgan-ema.ts
+ * reads a run's config from them. Each read is checked, so a torn, hand-edited or foreign file is an
+ * error naming the file and its first bad field, never runs of whatever shape it holds.
+ */
+import { z } from 'zod';
+import { count } from '../base/schemas.js';
+import { checkData, readJsonFile } from '../core/stateFile.js';
+import { epochSummarySchema, type EpochSummary } from '../generative/train.js';
+
+/** One model and seed of a results file. */
+export interface GenerativeBenchRun {
+  /** Registry kind, plus --tag when given. */
+  model: string;
+  config?: Record<string, unknown>;
+  seed: number;
+  epochs: EpochSummary[];
+  wallSeconds: number;
+}
+
+const runSchema = z.object({
+  model: z.string(),
+  config: z.record(z.string(), z.unknown()).optional(),
+  seed: count,
+  epochs: z.array(epochSummarySchema),
+  wallSeconds: z.number(),
+}) satisfies z.ZodType<GenerativeBenchRun, unknown>;
+
+/** The runs of a results file (its other fields, the date, backend, argv and goal table of the bench that wrote it, are not read back). */
+const resultsSchema = z.object({ runs: z.array(runSchema) });
+
+/** The runs recorded in `file`, checked. */
+export function readBenchRuns(file: string): GenerativeBenchRun[] {
+  return checkData(resultsSchema, readJsonFile(file), file).runs;
+}
