@@ -17,7 +17,7 @@
  * libopenblas0-openmp`). Writes bench/results/compare-torch.json.
  */
 import { execFileSync } from 'node:child_process';
-import { findTorchPython, median, parseJsonFrom, timeSteps } from './stats.js';
+import { findTorchPython, median, parseJsonFrom, positiveIntArg, timeSteps } from './stats.js';
 import { z } from 'zod';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -188,12 +188,11 @@ function medianOf(rounds: Record<string, number>[]): Record<string, number> {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { steps: { type: 'string' }, rounds: { type: 'string' } } });
-  const steps = Number(values.steps ?? 200);
+  const steps = positiveIntArg('steps', values.steps, 200);
   // the two sides alternate, round after round (ours first in even rounds, PyTorch first in odd
   // ones), and each figure is the median over rounds: a machine whose speed drifts within a run
   // moves both sides alike instead of whichever ran second
-  const roundCount = Number(values.rounds ?? 3);
-  if (!Number.isInteger(roundCount) || roundCount < 1) throw new RangeError(`--rounds must be a positive integer, got ${values.rounds}`);
+  const roundCount = positiveIntArg('rounds', values.rounds, 3);
   const { name: backend } = await initBackend();
   const gemm = (await fusedGemm()).kind;
   const py = findTorchPython();

@@ -22,7 +22,7 @@ import { trainableVariables } from '../core/tensors.js';
 import { fusedGemm } from '../core/fused.js';
 import { ReplayBuffer } from '../core/replay.js';
 import { DqnLearner } from '../agents/dqn.js';
-import { parseJsonFrom, quantile, timeSteps } from './stats.js';
+import { parseJsonFrom, positiveIntArg, quantile, timeSteps } from './stats.js';
 import { z } from 'zod';
 
 export interface StepTiming {
@@ -136,7 +136,7 @@ async function runHere(steps: number): Promise<StepTiming[]> {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { backends: { type: 'string' }, steps: { type: 'string' }, child: { type: 'boolean' } } });
-  const steps = Number(values.steps ?? 30);
+  const steps = positiveIntArg('steps', values.steps, 30);
   if (values.child) {
     process.stdout.write(JSON.stringify(await runHere(steps)));
     return;

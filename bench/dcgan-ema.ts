@@ -18,7 +18,7 @@ import { GENERATIVE_FILES } from '../generative/kinds.js';
 import { classifierScore, evaluateGenerator, featureStats, GENERATIVE_EVAL_SEEDS, type GeneratorEval } from '../generative/eval.js';
 import { loadOrTrainClassifier } from '../generative/lenet.js';
 import { loadMnist, scalePixels } from '../generative/mnist.js';
-import { arg } from './stats.js';
+import { arg, positiveIntArg, seedListArg } from './stats.js';
 import { readBenchRuns } from './generativeBench.js';
 import { errorMessage } from '../base/plainData.js';
 
@@ -47,8 +47,8 @@ const line = (e: GeneratorEval) => `CS ${e.classifierScore.toFixed(3)} | FD ${e.
 async function main(): Promise<void> {
   const backend = await initBackend(arg('backend') !== undefined ? { backend: arg('backend')! } : {});
   const model = `dcgan-${arg('tag') ?? 'info-ema'}`;
-  const seeds = (arg('seeds') ?? '1,2').split(',').filter((s) => s !== '').map(Number);
-  const samples = Number(arg('eval-samples') ?? 10_000);
+  const seeds = seedListArg('seeds', arg('seeds') ?? '1,2');
+  const samples = positiveIntArg('eval-samples', arg('eval-samples'), 10_000);
   const { recorded, config } = recordedConfig(model);
   if (!(config.emaDecay > 0)) throw new Error(`'${model}' was trained without emaDecay: no θ̄ to compare`);
   const classifier = await loadOrTrainClassifier({ log: console.log });

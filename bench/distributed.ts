@@ -43,13 +43,13 @@ import { rlTrialTask } from '../drivers/trials.js';
 import { moduleRef } from '../workers/envModules.js';
 import type { EnvRef, EvaluateTask, RolloutTask } from '../protocol/tasks.js';
 import { DEFAULT_WORK, HEAVY_ENV_ID } from './heavyEnv.js';
-import { median } from './stats.js';
+import { median, positiveIntArg, seedListArg } from './stats.js';
 import { z } from 'zod';
 import { checkData, readJsonFile } from '../core/stateFile.js';
 
-const { values } = parseArgs({ options: { repeats: { type: 'string', default: '5' }, seeds: { type: 'string', default: '0,1,2' }, skip: { type: 'string', default: '' } } });
-const repeats = Number(values.repeats);
-const seeds = values.seeds!.split(',').map(Number);
+const { values } = parseArgs({ options: { repeats: { type: 'string' }, seeds: { type: 'string' }, skip: { type: 'string', default: '' } } });
+const repeats = positiveIntArg('repeats', values.repeats, 5);
+const seeds = seedListArg('seeds', values.seeds ?? '0,1,2');
 const SECTIONS = ['rollout', 'heavy', 'dqn', 'gradient', 'message', 'sweep'] as const;
 const skip = new Set(values.skip!.split(',').filter(Boolean));
 for (const name of skip) if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`--skip: unknown section '${name}' (sections: ${SECTIONS.join(', ')})`);

@@ -37,15 +37,15 @@ import { firstIssueText } from '../base/schemas.js';
 import { z } from 'zod';
 import { finishedRunCheckpoint, readRunSummary, trainGenerative, type EpochSummary } from '../generative/train.js';
 import { runPath, RUN_FILES } from '../protocol/runFiles.js';
-import { arg, mean } from './stats.js';
-import { readBenchRuns, type GenerativeBenchRun } from './generativeBench.js';
+import { arg, mean, positiveIntArg, seedListArg } from './stats.js';
+import { epochsArg, readBenchRuns, type GenerativeBenchRun } from './generativeBench.js';
 import { CLASSIFIER_SCORE, FRECHET_DISTANCE, LOSS_PREFIX, MIN_CLASS_FRACTION, STEPS_PER_S, TEST_NEG_ELBO } from '../agents/metricNames.js';
 
 /**
  * Epochs per model when --epochs does not say: those of the reported runs (docs/generative.md), where the
  * goals are met or the scores had flattened; a default DCGAN epoch is about 3 minutes on 2 cores (fused engine).
  */
-const DEFAULT_EPOCHS: Record<string, number> = { vae: 30, 'vae-conv': 5, gan: 20, wgan: 12, 'wgan-gp': 12, dcgan: 10, cdcgan: 4 };
+const DEFAULT_EPOCHS: Record<GenerativeKind, number> = { vae: 30, 'vae-conv': 5, gan: 20, wgan: 12, 'wgan-gp': 12, dcgan: 10, cdcgan: 4 };
 
 interface Goal {
   text: string;
@@ -88,16 +88,6 @@ const GOALS: Record<string, Goal> = {
   cdcgan: dcganGoal,
 };
 
-function parseEpochs(spec: string | undefined, model: string): number {
-  if (spec === undefined) return DEFAULT_EPOCHS[model] ?? 5;
-  if (/^\d+$/.test(spec)) return Number(spec);
-  for (const part of spec.split(',')) {
-    const [k, v] = part.split('=');
-    if (k === model && v !== undefined && /^\d+$/.test(v)) return Number(v);
-  }
-  return DEFAULT_EPOCHS[model] ?? 5;
-}
-
 type Run = GenerativeBenchRun;
 
 /**
@@ -129,17 +119,19 @@ function parseConfigs(text: string | undefined): Partial<Record<GenerativeKind, 
 }
 
 async function main(): Promise<void> {
-  const backend = await initBackend(arg('backend') !== undefined ? { backend: arg('backend')! } : {});
+  // every flag is checked before anything loads or trains
   const models = (arg('models') ?? 'vae,gan,wgan,wgan-gp,dcgan,cdcgan').split(',').map((m): GenerativeKind => {
     if (!isGenerativeKind(m)) throw new Error(`--models: unknown model '${m}' (known: ${GENERATIVE_KINDS.join(', ')})`);
     return m;
   });
   const seedsArg = arg('seeds') ?? '2';
   // a list ("1,7"; "2," for seed 2 alone) or a count N (seeds 1..N)
-  const seeds = seedsArg.includes(',') ? seedsArg.split(',').filter((x) => x !== '').map(Number) : Array.from({ length: Number(seedsArg) }, (_, i) => i + 1);
-  const evalSamples = Number(arg('eval-samples') ?? MNIST_SIZES.test);
+  const seeds = seedsArg.includes(',') ? seedListArg('seeds', seedsArg) : Array.from({ length: positiveIntArg('seeds', seedsArg, 2) }, (_, i) => i + 1);
+  const evalSamples = positiveIntArg('eval-samples', arg('eval-samples'), MNIST_SIZES.test);
+  const epochsOf = epochsArg(arg('epochs'), DEFAULT_EPOCHS);
   // --config '{"vae":{"hidden":400}}' overrides model configs; --tag names such a variant (outDir, tables)
   const configs = parseConfigs(arg('config'));
+  const backend = await initBackend(arg('backend') !== undefined ? { backend: arg('backend')! } : {});
   const tag = arg('tag') !== undefined ? `-${arg('tag')}` : '';
   const root = path.join('bench', 'results', 'generative');
   mkdirSync(root, { recursive: true });
@@ -166,7 +158,7 @@ async function main(): Promise<void> {
     runs.push(...previous.filter((r) => !(seeds.includes(r.seed) && models.some((m) => r.model === m + tag))));
     for (const seed of seeds) {
       for (const model of models) {
-        const epochs = parseEpochs(arg('epochs'), model);
+        const epochs = epochsOf(model);
         const outDir = path.join(root, `${model}${tag}-seed${seed}`);
         const prior = previous.find((r) => r.model === model + tag && r.seed === seed);
         const run: Run = prior ?? { model: model + tag, seed, epochs: [], wallSeconds: 0, ...(configs[model] !== undefined ? { config: configs[model] } : {}) };
@@ -274,6 +266,8 @@ async function main(): Promise<void> {
     out(`| ${model} | ${rs[0]!.epochs.length} | ${meanSec.toFixed(1)} | ${goal?.text ?? '—'} | ${results.join('; ')} | ${goal === undefined ? '—' : met ? 'yes' : 'no'} |`);
   }
   if (!process.argv.includes('--report')) {
+    // a results file is never rewritten with no runs in it (the runs of another invocation would be lost)
+    if (runs.length === 0) throw new Error(`no runs to record: ${resultsFile} is left as it was`);
     writeFileSync(
       resultsFile,
       JSON.stringify({ date: new Date().toISOString(), node: process.version, backend: backend.name, argv: process.argv.slice(2), ganFrechet: ganFd, goals: table, runs }, null, 2),

@@ -24,7 +24,7 @@ import { trainReinforce } from '../agents/reinforce.js';
 import { trainActorCritic } from '../agents/actorCritic.js';
 import { trainA2c } from '../agents/a2c.js';
 import type { TrainPgOptions, TrainPgResult } from '../agents/onPolicy.js';
-import { findTorchPython, mean, median, parseJsonFrom } from './stats.js';
+import { findTorchPython, mean, median, parseJsonFrom, positiveIntArg } from './stats.js';
 import { z } from 'zod';
 
 interface Row {
@@ -178,12 +178,13 @@ function dqn(seeds: number, totalTimesteps: number, withTorch: boolean, backend:
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' }, seeds: { type: 'string' }, 'dqn-steps': { type: 'string' }, 'no-torch': { type: 'boolean' } } });
   const only = new Set((values.only ?? 'tabular,pg,dqn').split(','));
-  const seeds = Number(values.seeds ?? 5);
+  const seeds = positiveIntArg('seeds', values.seeds, 5);
+  const dqnSteps = positiveIntArg('dqn-steps', values['dqn-steps'], 100_000);
   const { name: backend } = await initBackend();
   console.log(`bench:learning — backend ${backend}, ${seeds} seeds; DQN hyperparameters: SB3 rl-zoo CartPole (${JSON.stringify(DQN_DEFAULTS)})`);
   if (only.has('tabular')) tabular(seeds);
   if (only.has('pg')) policyGradient(seeds);
-  if (only.has('dqn')) dqn(seeds, Number(values['dqn-steps'] ?? 100_000), !values['no-torch'], backend);
+  if (only.has('dqn')) dqn(seeds, dqnSteps, !values['no-torch'], backend);
 
   const header = ['agent', 'env', 'seed', 'goal', 'met', 'score', 'env steps', 'wall s', 'note'];
   const table = rows.map((r) => [r.agent, r.env, String(r.seed), r.goal, r.met ? 'yes' : 'NO', Number.isNaN(r.score) ? '' : String(+r.score.toFixed(3)), String(r.envSteps), r.wallSeconds.toFixed(r.wallSeconds < 10 ? 2 : 1), r.note ?? '']);
