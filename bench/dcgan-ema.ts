@@ -17,7 +17,7 @@ import { Dcgan, resolveDcganConfig, type DcganConfig } from '../generative/dcgan
 import { GENERATIVE_FILES } from '../generative/kinds.js';
 import { classifierScore, evaluateGenerator, featureStats, GENERATIVE_EVAL_SEEDS, type GeneratorEval } from '../generative/eval.js';
 import { loadOrTrainClassifier } from '../generative/lenet.js';
-import { loadMnist, scalePixels } from '../generative/mnist.js';
+import { loadMnist, MNIST_SIZES, scalePixels } from '../generative/mnist.js';
 import { arg, positiveIntArg, seedListArg } from './stats.js';
 import { readBenchRuns } from './generativeBench.js';
 import { errorMessage } from '../base/plainData.js';
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const backend = await initBackend(arg('backend') !== undefined ? { backend: arg('backend')! } : {});
   const model = `dcgan-${arg('tag') ?? 'info-ema'}`;
   const seeds = seedListArg('seeds', arg('seeds') ?? '1,2');
-  const samples = positiveIntArg('eval-samples', arg('eval-samples'), 10_000);
+  const samples = positiveIntArg('eval-samples', arg('eval-samples'), MNIST_SIZES.test);
   const { recorded, config } = recordedConfig(model);
   if (!(config.emaDecay > 0)) throw new Error(`'${model}' was trained without emaDecay: no θ̄ to compare`);
   const classifier = await loadOrTrainClassifier({ log: console.log });

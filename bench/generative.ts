@@ -70,7 +70,7 @@ const dcganGoal: Goal = {
   result: (e) => `CS ${cs(e).toFixed(2)}, min class ${pct(minClass(e))}, FD ${fd(e).toFixed(2)}`,
 };
 
-const GOALS: Record<string, Goal> = {
+const GOALS: Record<GenerativeKind, Goal> = {
   vae: {
     text: 'test −ELBO ≤ 100 nats',
     check: (e) => (e.metrics[TEST_NEG_ELBO] ?? Infinity) <= 100,
@@ -251,9 +251,7 @@ async function main(): Promise<void> {
   const table: { model: string; goal: string; results: string[]; met: boolean }[] = [];
   for (const model of [...new Set(runs.map((r) => r.model))]) {
     // a variant (--tag, which may hold dashes) has the goal of its model kind
-    const kind = Object.keys(GOALS)
-      .filter((k) => model === k || model.startsWith(`${k}-`))
-      .sort((a, b) => b.length - a.length)[0];
+    const kind = GENERATIVE_KINDS.filter((k) => model === k || model.startsWith(`${k}-`)).sort((a, b) => b.length - a.length)[0];
     const goal = kind === undefined ? undefined : GOALS[kind];
     const rs = runs.filter((r) => r.model === model && r.epochs.length > 0);
     if (rs.length === 0) continue;
