@@ -1,16 +1,14 @@
-import { test } from './helpers.js';
+import { CLI, test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { formatMetric } from '../base/format.js';
 import { BACKENDS } from '../core/backendNames.js';
 
-const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'coordinator', 'cli.js');
 // a time limit: a flag the CLI failed to refuse would start a run or a worker that never ends
-const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NNLAB_BACKEND: 'cpu' } });
+const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NNLAB_BACKEND: 'cpu' } });
 
 test('nnlab info prints the backend actually in use', () => {
   const r = run('info');
@@ -88,7 +86,7 @@ test("nnlab train dqn --config is the run's agent.config (it was dropped in sile
   try {
     // learningStarts past the steps: no update, only the run's set-up and its final evaluation
     const config = { hidden: [8], learningStarts: 1000 };
-    const r = spawnSync(process.execPath, [cli, 'train', 'dqn', '--steps', '200', '--config', JSON.stringify(config)], { encoding: 'utf8', cwd: dir, timeout: 120_000, env: { ...process.env, NNLAB_BACKEND: 'cpu' } });
+    const r = spawnSync(process.execPath, [CLI, 'train', 'dqn', '--steps', '200', '--config', JSON.stringify(config)], { encoding: 'utf8', cwd: dir, timeout: 120_000, env: { ...process.env, NNLAB_BACKEND: 'cpu' } });
     assert.is(r.status, 0, r.stderr);
     const [runDir] = readdirSync(path.join(dir, 'runs'));
     const spec = JSON.parse(readFileSync(path.join(dir, 'runs', runDir!, 'spec.json'), 'utf8'));
@@ -110,7 +108,7 @@ test('nnlab worker reads --backend, as run does: its task threads take it from N
 test('nnlab train sarsa learns CliffWalking in the run directory of a spec with no threads: metrics, checkpoint, result', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'nnlab-cli-'));
   try {
-    const r = spawnSync(process.execPath, [cli, 'train', 'sarsa', '--seed', '1'], { encoding: 'utf8', cwd: dir, env: { ...process.env, NNLAB_BACKEND: 'cpu' } });
+    const r = spawnSync(process.execPath, [CLI, 'train', 'sarsa', '--seed', '1'], { encoding: 'utf8', cwd: dir, env: { ...process.env, NNLAB_BACKEND: 'cpu' } });
     assert.is(r.status, 0, r.stderr);
     assert.match(r.stdout, /greedy evaluation over 100 episodes: mean return -1[57] ± 0; Q table in/);
     const runDir = /metrics in (\S+)\/metrics\.jsonl/.exec(r.stdout)![1]!;
@@ -126,7 +124,7 @@ test('nnlab train sarsa learns CliffWalking in the run directory of a spec with 
     assert.is(result.state, 'finished');
     assert.match(r.stdout, `mean return ${formatMetric(result.finalScore)} ± `);
     // its Q table is the run's end, not a checkpoint to continue from
-    const resumed = spawnSync(process.execPath, [cli, 'run', '--resume', runDir], { encoding: 'utf8', cwd: dir, env: { ...process.env, NNLAB_BACKEND: 'cpu' } });
+    const resumed = spawnSync(process.execPath, [CLI, 'run', '--resume', runDir], { encoding: 'utf8', cwd: dir, env: { ...process.env, NNLAB_BACKEND: 'cpu' } });
     assert.is(resumed.status, 1);
     assert.match(resumed.stderr, /a sarsa run is not resumed/);
   } finally {

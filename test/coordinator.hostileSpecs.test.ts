@@ -4,19 +4,17 @@
  * validation, before the coordinator listens or writes anything. The CLI cases spawn the real
  * `nnlab run` in a temporary directory.
  */
-import { test } from './helpers.js';
+import { CLI, test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseRlSpec, parseSpec, expandSweep, SpecError, SPEC_LIMITS, sweepTrialCount } from '../drivers/spec.js';
 import { checkExperiment, CONFIG_LIMITS } from '../drivers/specCheck.js';
 import { runExperiment } from '../coordinator/run.js';
 import { fsErrorMessage } from '../coordinator/runDir.js';
 
-const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'coordinator', 'cli.js');
 const tabular = { env: { id: 'CliffWalking-v1' }, agent: { algo: 'qlearning' } };
 const cartpoleDqn = { env: { id: 'CartPole-v1' }, agent: { algo: 'dqn', config: {} }, budget: { envSteps: 2000 }, workers: { rollout: 0, learner: { process: false } } };
 
@@ -181,7 +179,7 @@ function runCli(spec: unknown): { status: number | null; stdout: string; stderr:
   const dir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-hostile-'));
   try {
     writeFileSync(path.join(dir, 'bad.json'), JSON.stringify(spec));
-    const r = spawnSync(process.execPath, [cli, 'run', 'bad.json', '--port', '0'], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NNLAB_BACKEND: 'cpu' } });
+    const r = spawnSync(process.execPath, [CLI, 'run', 'bad.json', '--port', '0'], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NNLAB_BACKEND: 'cpu' } });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr, runsCreated: existsSync(path.join(dir, 'runs')) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -211,7 +209,7 @@ test('nnlab run refuses each bad spec before it listens or writes anything', () 
 /** Spawns `nnlab run SPEC` in `dir`; resolves with its exit once stdout matches `ready` (or at once). */
 function startRun(dir: string, spec: unknown) {
   writeFileSync(path.join(dir, 'spec.json'), JSON.stringify(spec));
-  const child = spawn(process.execPath, [cli, 'run', 'spec.json', '--port', '0'], { cwd: dir, env: { ...process.env, NNLAB_BACKEND: 'cpu' } });
+  const child = spawn(process.execPath, [CLI, 'run', 'spec.json', '--port', '0'], { cwd: dir, env: { ...process.env, NNLAB_BACKEND: 'cpu' } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -303,7 +301,7 @@ test('a runs directory in a read-only directory: the message says it is not writ
     chmodSync(path.join(dir, 'spec.json'), 0o644);
     chmodSync(dir, 0o555);
     const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-    const r = spawnSync(process.execPath, [cli, 'run', 'spec.json', '--port', '0'], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NNLAB_BACKEND: 'cpu', HOME: dir }, ...asNobody });
+    const r = spawnSync(process.execPath, [CLI, 'run', 'spec.json', '--port', '0'], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NNLAB_BACKEND: 'cpu', HOME: dir }, ...asNobody });
     assert.is(r.status, 1, r.stderr);
     assert.match(r.stderr, new RegExp(`cannot create the run directory runs/\\S+: ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not writable: permission denied \\(EACCES\\)`));
     assert.not.match(r.stderr, /ENOENT/);

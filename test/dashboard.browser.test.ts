@@ -11,7 +11,7 @@
  * under CI, where it fails instead.
  */
 // test-timeout: 600s (a real DQN run driven through chromium; scripts/test.mjs reads this line)
-import { test, until as pollUntil } from './helpers.js';
+import { CLI, test, until as pollUntil } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,7 +24,6 @@ import type { RunEvent } from '../drivers/context.js';
 import { formatMetric } from '../base/format.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = path.join(ROOT, 'dist', 'coordinator', 'cli.js');
 const CHROMIUM = process.env.NNLAB_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'dashboard');
 const TOKEN = 'dashboard-test-token';
