@@ -17,7 +17,8 @@
  * libopenblas0-openmp`). Writes bench/results/compare-torch.json.
  */
 import { execFileSync } from 'node:child_process';
-import { findTorchPython, median, timeSteps } from './stats.js';
+import { findTorchPython, median, parseJsonFrom, positiveIntArg, timeSteps } from './stats.js';
+import { z } from 'zod';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -168,11 +169,14 @@ function measureOurs(steps: number): Record<string, number> {
   return ours;
 }
 
+/** What bench/python/compare_torch.py prints last: its torch version, threads and the median ms of each workload. */
+const TORCH_OUTPUT = z.object({ torch: z.string(), threads: z.number().int(), results: z.record(z.string(), z.number()) });
+
 /** PyTorch's side (bench/python/compare_torch.py) run by the interpreter `py`. */
 function measureTorch(py: string, steps: number): { results: Record<string, number>; info: string } {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const out = execFileSync(py, [path.resolve(here, '../../bench/python/compare_torch.py'), '--steps', String(steps), '--vae-hidden', VAE_HIDDEN.join(','), ...dcganArgs()], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '2' } });
-  const j = JSON.parse(out.trim().split('\n').at(-1)!) as { torch: string; threads: number; results: Record<string, number> };
+  const j = parseJsonFrom(TORCH_OUTPUT, out.trim().split('\n').at(-1) ?? '', 'bench/python/compare_torch.py (its last line)');
   return { results: j.results, info: `PyTorch ${j.torch}, ${j.threads} threads` };
 }
 
@@ -184,12 +188,11 @@ function medianOf(rounds: Record<string, number>[]): Record<string, number> {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { steps: { type: 'string' }, rounds: { type: 'string' } } });
-  const steps = Number(values.steps ?? 200);
+  const steps = positiveIntArg('steps', values.steps, 200);
   // the two sides alternate, round after round (ours first in even rounds, PyTorch first in odd
   // ones), and each figure is the median over rounds: a machine whose speed drifts within a run
   // moves both sides alike instead of whichever ran second
-  const roundCount = Number(values.rounds ?? 3);
-  if (!Number.isInteger(roundCount) || roundCount < 1) throw new RangeError(`--rounds must be a positive integer, got ${values.rounds}`);
+  const roundCount = positiveIntArg('rounds', values.rounds, 3);
   const { name: backend } = await initBackend();
   const gemm = (await fusedGemm()).kind;
   const py = findTorchPython();

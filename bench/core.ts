@@ -22,7 +22,8 @@ import { trainableVariables } from '../core/tensors.js';
 import { fusedGemm } from '../core/fused.js';
 import { ReplayBuffer } from '../core/replay.js';
 import { DqnLearner } from '../agents/dqn.js';
-import { quantile, timeSteps } from './stats.js';
+import { parseJsonFrom, positiveIntArg, quantile, timeSteps } from './stats.js';
+import { z } from 'zod';
 
 export interface StepTiming {
   workload: string;
@@ -32,6 +33,9 @@ export interface StepTiming {
   p90Ms: number;
   steps: number;
 }
+
+/** A --child's timings as the parent reads them back. */
+const stepTimingSchema = z.object({ workload: z.string(), backend: z.string(), medianMs: z.number(), p10Ms: z.number(), p90Ms: z.number(), steps: z.number().int() }) satisfies z.ZodType<StepTiming, unknown>;
 
 function time(workload: string, backend: string, steps: number, warmup: number, step: () => void): StepTiming {
   const ms = timeSteps(step, steps, warmup);
@@ -132,7 +136,7 @@ async function runHere(steps: number): Promise<StepTiming[]> {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { backends: { type: 'string' }, steps: { type: 'string' }, child: { type: 'boolean' } } });
-  const steps = Number(values.steps ?? 30);
+  const steps = positiveIntArg('steps', values.steps, 30);
   if (values.child) {
     process.stdout.write(JSON.stringify(await runHere(steps)));
     return;
@@ -147,7 +151,7 @@ async function main(): Promise<void> {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'inherit'],
       });
-      return JSON.parse(out) as StepTiming[];
+      return parseJsonFrom(z.array(stepTimingSchema), out, `bench/core.js --child (NNLAB_BACKEND=${b})`);
     });
   }
   console.log('workload'.padEnd(46) + 'backend'.padEnd(9) + 'median ms'.padStart(10) + 'p10'.padStart(9) + 'p90'.padStart(9) + 'steps'.padStart(7));

@@ -9,25 +9,35 @@
  *       (reads bench/results/generative/dcgan<-tag>-seed<N>/ and its config from results*.json;
  *        writes the table to bench/results/generative/dcgan<-tag>-online-vs-ema.md)
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initBackend } from '../core/backend.js';
 import { loadWeightsInto } from '../core/checkpoint.js';
-import { Dcgan, type DcganConfig } from '../generative/dcgan.js';
+import { Dcgan, resolveDcganConfig, type DcganConfig } from '../generative/dcgan.js';
 import { GENERATIVE_FILES } from '../generative/kinds.js';
 import { classifierScore, evaluateGenerator, featureStats, GENERATIVE_EVAL_SEEDS, type GeneratorEval } from '../generative/eval.js';
 import { loadOrTrainClassifier } from '../generative/lenet.js';
-import { loadMnist, scalePixels } from '../generative/mnist.js';
-import { arg } from './stats.js';
+import { loadMnist, MNIST_SIZES, scalePixels } from '../generative/mnist.js';
+import { arg, positiveIntArg, seedListArg } from './stats.js';
+import { readBenchRuns } from './generativeBench.js';
+import { errorMessage } from '../base/plainData.js';
 
 const root = path.join('bench', 'results', 'generative');
 
-/** The config a results file recorded for run `model` (e.g. 'dcgan-info-ema'). */
-function recordedConfig(model: string): Partial<DcganConfig> {
+/**
+ * The config a results file recorded for run `model` (e.g. 'dcgan-info-ema'): as recorded (for the
+ * table's header) and resolved by DCGAN's one config check, whose error names the file and run.
+ */
+function recordedConfig(model: string): { recorded: Record<string, unknown>; config: DcganConfig } {
   for (const file of readdirSync(root).filter((f) => /^results.*\.json$/.test(f))) {
-    const { runs } = JSON.parse(readFileSync(path.join(root, file), 'utf8')) as { runs: { model: string; config?: Partial<DcganConfig> }[] };
-    const run = runs.find((r) => r.model === model);
-    if (run !== undefined) return run.config ?? {};
+    const run = readBenchRuns(path.join(root, file)).find((r) => r.model === model);
+    if (run === undefined) continue;
+    const recorded = run.config ?? {};
+    try {
+      return { recorded, config: resolveDcganConfig(recorded) };
+    } catch (e) {
+      throw new Error(`${path.join(root, file)}: the config of run '${model}': ${errorMessage(e)}`);
+    }
   }
   throw new Error(`no results*.json in ${root} holds a '${model}' run`);
 }
@@ -37,10 +47,10 @@ const line = (e: GeneratorEval) => `CS ${e.classifierScore.toFixed(3)} | FD ${e.
 async function main(): Promise<void> {
   const backend = await initBackend(arg('backend') !== undefined ? { backend: arg('backend')! } : {});
   const model = `dcgan-${arg('tag') ?? 'info-ema'}`;
-  const seeds = (arg('seeds') ?? '1,2').split(',').filter((s) => s !== '').map(Number);
-  const samples = Number(arg('eval-samples') ?? 10_000);
-  const config = recordedConfig(model);
-  if (!(config.emaDecay !== undefined && config.emaDecay > 0)) throw new Error(`'${model}' was trained without emaDecay: no θ̄ to compare`);
+  const seeds = seedListArg('seeds', arg('seeds') ?? '1,2');
+  const samples = positiveIntArg('eval-samples', arg('eval-samples'), MNIST_SIZES.test);
+  const { recorded, config } = recordedConfig(model);
+  if (!(config.emaDecay > 0)) throw new Error(`'${model}' was trained without emaDecay: no θ̄ to compare`);
   const classifier = await loadOrTrainClassifier({ log: console.log });
   const mnist = await loadMnist();
   const test = classifier.predict(scalePixels(mnist.test.images, 'unit'), mnist.test.n);
@@ -50,7 +60,7 @@ async function main(): Promise<void> {
     lines.push(l);
     console.log(l);
   };
-  out(`bench dcgan-ema on backend ${backend.name}: ${model}, config ${JSON.stringify(config)}; classifier test accuracy ${(100 * classifier.testAccuracy).toFixed(2)}%, test set CS ${classifierScore(test.probs, mnist.test.n).toFixed(3)}\n`);
+  out(`bench dcgan-ema on backend ${backend.name}: ${model}, config ${JSON.stringify(recorded)}; classifier test accuracy ${(100 * classifier.testAccuracy).toFixed(2)}%, test set CS ${classifierScore(test.probs, mnist.test.n).toFixed(3)}\n`);
   out('| seed | generator | classifier score | FD | smallest class |\n|---|---|---|---|---|');
   for (const seed of seeds) {
     const dir = path.join(root, `${model}-seed${seed}`);

@@ -20,7 +20,7 @@
  *
  *   npm run bench:distributed -- [--repeats 5] [--seeds 0,1,2] [--skip rollout,heavy,dqn,gradient,message,sweep]
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, rmSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,11 +43,13 @@ import { rlTrialTask } from '../drivers/trials.js';
 import { moduleRef } from '../workers/envModules.js';
 import type { EnvRef, EvaluateTask, RolloutTask } from '../protocol/tasks.js';
 import { DEFAULT_WORK, HEAVY_ENV_ID } from './heavyEnv.js';
-import { median } from './stats.js';
+import { median, positiveIntArg, seedListArg } from './stats.js';
+import { z } from 'zod';
+import { checkData, readJsonFile } from '../core/stateFile.js';
 
-const { values } = parseArgs({ options: { repeats: { type: 'string', default: '5' }, seeds: { type: 'string', default: '0,1,2' }, skip: { type: 'string', default: '' } } });
-const repeats = Number(values.repeats);
-const seeds = values.seeds!.split(',').map(Number);
+const { values } = parseArgs({ options: { repeats: { type: 'string' }, seeds: { type: 'string' }, skip: { type: 'string', default: '' } } });
+const repeats = positiveIntArg('repeats', values.repeats, 5);
+const seeds = seedListArg('seeds', values.seeds ?? '0,1,2');
 const SECTIONS = ['rollout', 'heavy', 'dqn', 'gradient', 'message', 'sweep'] as const;
 const skip = new Set(values.skip!.split(',').filter(Boolean));
 for (const name of skip) if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`--skip: unknown section '${name}' (sections: ${SECTIONS.join(', ')})`);
@@ -361,9 +363,19 @@ mkdirSync('bench/results', { recursive: true });
 const FILE = 'bench/results/distributed.json';
 const JSON_KEY: Record<Section, string> = { rollout: 'rollout', heavy: 'heavyRollout', dqn: 'dqn', gradient: 'gradient', message: 'messageRoundTripMicros', sweep: 'sweep' };
 /** Rows written before they named their section are told by their text. */
-const sectionOf = (r: Partial<Row>): Section | undefined =>
-  r.section ?? (r.what?.startsWith('rollout env-steps/s (CartPole') ? 'rollout' : r.what?.startsWith('rollout env-steps/s, env step') ? 'heavy' : r.what?.startsWith('DQN') ? 'dqn' : r.what?.startsWith('DCGAN') ? 'gradient' : r.what?.startsWith('coordinator round trip') ? 'message' : r.what?.startsWith('sweep of') ? 'sweep' : undefined);
-const previous = existsSync(FILE) ? (JSON.parse(readFileSync(FILE, 'utf8')) as Record<string, unknown> & { rows?: Partial<Row>[]; dates?: Partial<Record<Section, string>> }) : undefined;
+const sectionOf = (r: { section?: Section | undefined; what: string }): Section | undefined =>
+  r.section ?? (r.what.startsWith('rollout env-steps/s (CartPole') ? 'rollout' : r.what.startsWith('rollout env-steps/s, env step') ? 'heavy' : r.what.startsWith('DQN') ? 'dqn' : r.what.startsWith('DCGAN') ? 'gradient' : r.what.startsWith('coordinator round trip') ? 'message' : r.what.startsWith('sweep of') ? 'sweep' : undefined);
+/**
+ * The previous file, checked: its rows (those written before rows named their section lack it),
+ * the date of each section, and the sections' figures (kept as they are: loose).
+ */
+const previousSchema = z.looseObject({
+  rows: z.array(z.object({ section: z.enum(SECTIONS).optional(), what: z.string(), a: z.string(), b: z.string(), ratio: z.string(), goal: z.string() })).optional(),
+  dates: z.partialRecord(z.enum(SECTIONS), z.string()).optional(),
+  date: z.string().optional(),
+  gradientDate: z.string().optional(),
+});
+const previous = existsSync(FILE) ? checkData(previousSchema, readJsonFile(FILE), FILE) : undefined;
 const dates: Partial<Record<Section, string>> = {};
 const merged: Row[] = [];
 for (const section of SECTIONS) {
@@ -371,11 +383,11 @@ for (const section of SECTIONS) {
     merged.push(...rows.filter((r) => r.section === section));
     dates[section] = json.date as string;
   } else if (previous !== undefined) {
-    const kept = (previous.rows ?? []).filter((r) => sectionOf(r) === section).map((r) => ({ ...r, section }) as Row);
+    const kept = (previous.rows ?? []).filter((r) => sectionOf(r) === section).map((r): Row => ({ ...r, section }));
     merged.push(...kept);
     if (previous[JSON_KEY[section]] !== undefined) json[JSON_KEY[section]] = previous[JSON_KEY[section]];
     const when = previous.dates?.[section] ?? (section === 'gradient' ? previous.gradientDate : undefined) ?? previous.date;
-    if (kept.length > 0 && typeof when === 'string') dates[section] = when;
+    if (kept.length > 0 && when !== undefined) dates[section] = when;
   }
 }
 writeFileSync(FILE, JSON.stringify({ ...json, dates, rows: merged }, null, 2));

@@ -15,10 +15,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadSpecFile } from '../drivers/spec.js';
 import { runExperiment } from '../coordinator/run.js';
-import { median } from './stats.js';
+import { median, seedListArg } from './stats.js';
 
-const { values } = parseArgs({ options: { seeds: { type: 'string', default: '0,1,2,3,4,5,6,7' } } });
-const seeds = values.seeds!.split(',').map(Number);
+const { values } = parseArgs({ options: { seeds: { type: 'string' } } });
+const seeds = seedListArg('seeds', values.seeds ?? '0,1,2,3,4,5,6,7');
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-bench-streams-'));
 const results: Record<string, { goalSteps: (number | null)[]; seconds: number[] }> = {};
 for (const numEnvs of [1, 2]) {

@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { Rng } from '../base/rng.js';
 import { CartPoleEnv, make, makeVec, type Env } from '../envs/index.js';
 import { pcg64Kernel } from '../envs/utils/pcg64Block.js';
-import { median } from './stats.js';
+import { median, parseJsonFrom } from './stats.js';
+import { z } from 'zod';
 
 const REPEATS = Number(process.env['BENCH_REPEATS'] ?? 5);
 const SINGLE_STEPS = Number(process.env['BENCH_SINGLE_STEPS'] ?? 2_000_000);
@@ -102,19 +103,19 @@ function measure(name: string, numEnvs: number, fn: (seed: number) => number): R
   return { name, numEnvs, medianSps: median(runs), runsSps: runs };
 }
 
-interface PyResult {
-  name: string;
-  num_envs: number;
-  median_sps: number;
-  runs_sps: number[];
-}
+/** What bench/python/cartpole_bench.py prints: whether numpy ran, and each row's steps/s. */
+const PY_OUTPUT = z.object({
+  numpy: z.boolean(),
+  results: z.array(z.object({ name: z.string(), num_envs: z.number().int(), median_sps: z.number(), runs_sps: z.array(z.number()) })),
+});
+type PyResult = z.infer<typeof PY_OUTPUT>['results'][number];
 
 function runPython(): { numpy: boolean; results: PyResult[] } | { error: string } {
   const script = join(repoRoot, 'bench', 'python', 'cartpole_bench.py');
   const res = spawnSync('python3', [script, '--repeats', String(REPEATS)], { encoding: 'utf8', timeout: 300_000 });
   if (res.error) return { error: `python3 not runnable: ${res.error.message}` };
   if (res.status !== 0) return { error: `python3 exited ${res.status}: ${res.stderr.trim().split('\n').at(-1)}` };
-  return JSON.parse(res.stdout) as { numpy: boolean; results: PyResult[] };
+  return parseJsonFrom(PY_OUTPUT, res.stdout, 'bench/python/cartpole_bench.py');
 }
 
 const fmt = (sps: number) => (sps >= 1e6 ? `${(sps / 1e6).toFixed(2)} M` : `${(sps / 1e3).toFixed(1)} k`);

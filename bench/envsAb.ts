@@ -13,8 +13,21 @@ import { pathToFileURL } from 'node:url';
 import { Rng } from '../base/rng.js';
 import * as current from '../envs/index.js';
 import { median } from './stats.js';
+import { z } from 'zod';
+import { checkData } from '../core/stateFile.js';
 
 type Envs = Pick<typeof current, 'CartPoleEnv' | 'CartPoleVectorEnv'>;
+
+/**
+ * What the baseline's envs/index.js must export: its two CartPole classes. A module is checked to
+ * export both as classes (functions); that each builds a CartPole of this build's API is the
+ * premise of comparing the two builds (an older build whose API differs fails at its first call).
+ */
+const isClass = (v: unknown) => typeof v === 'function';
+const BASELINE_ENVS = z.looseObject({
+  CartPoleEnv: z.custom<Envs['CartPoleEnv']>(isClass, 'expected a class'),
+  CartPoleVectorEnv: z.custom<Envs['CartPoleVectorEnv']>(isClass, 'expected a class'),
+});
 
 const REPEATS = Number(process.env['BENCH_REPEATS'] ?? 9);
 const STEPS = Number(process.env['BENCH_STEPS'] ?? 4_000_000);
@@ -52,7 +65,8 @@ function singleRate(envs: Envs, steps: number, seed: number): number {
 async function main(): Promise<void> {
   const dir = process.argv[2];
   if (dir === undefined) throw new Error('usage: node dist/bench/envsAb.js BASELINE (an nnlab checkout with dist/ built)');
-  const baseline = (await import(pathToFileURL(path.resolve(dir, 'dist/envs/index.js')).href)) as Envs;
+  const file = path.resolve(dir, 'dist/envs/index.js');
+  const baseline: Envs = checkData(BASELINE_ENVS, await import(pathToFileURL(file).href), file);
   const rows: [string, (e: Envs, seed: number) => number][] = [
     ['batched 64 envs', (e, s) => vectorRate(e, 64, STEPS, s)],
     ['batched 1024 envs', (e, s) => vectorRate(e, 1024, STEPS, s)],

@@ -25,7 +25,7 @@
  *        so an interrupted run continues too, from its last epoch; runs of the file that this
  *        invocation does not train are kept as they are)
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { initBackend } from '../core/backend.js';
 import { epochSamplesName, GENERATIVE_FILES, GENERATIVE_KINDS, isGenerativeKind, type GenerativeKind } from '../generative/kinds.js';
@@ -37,14 +37,15 @@ import { firstIssueText } from '../base/schemas.js';
 import { z } from 'zod';
 import { finishedRunCheckpoint, readRunSummary, trainGenerative, type EpochSummary } from '../generative/train.js';
 import { runPath, RUN_FILES } from '../protocol/runFiles.js';
-import { arg, mean } from './stats.js';
+import { arg, mean, positiveIntArg, seedListArg } from './stats.js';
+import { epochsArg, readBenchRuns, type GenerativeBenchRun } from './generativeBench.js';
 import { CLASSIFIER_SCORE, FRECHET_DISTANCE, LOSS_PREFIX, MIN_CLASS_FRACTION, STEPS_PER_S, TEST_NEG_ELBO } from '../agents/metricNames.js';
 
 /**
  * Epochs per model when --epochs does not say: those of the reported runs (docs/generative.md), where the
  * goals are met or the scores had flattened; a default DCGAN epoch is about 3 minutes on 2 cores (fused engine).
  */
-const DEFAULT_EPOCHS: Record<string, number> = { vae: 30, 'vae-conv': 5, gan: 20, wgan: 12, 'wgan-gp': 12, dcgan: 10, cdcgan: 4 };
+const DEFAULT_EPOCHS: Record<GenerativeKind, number> = { vae: 30, 'vae-conv': 5, gan: 20, wgan: 12, 'wgan-gp': 12, dcgan: 10, cdcgan: 4 };
 
 interface Goal {
   text: string;
@@ -69,7 +70,7 @@ const dcganGoal: Goal = {
   result: (e) => `CS ${cs(e).toFixed(2)}, min class ${pct(minClass(e))}, FD ${fd(e).toFixed(2)}`,
 };
 
-const GOALS: Record<string, Goal> = {
+const GOALS: Record<GenerativeKind, Goal> = {
   vae: {
     text: 'test −ELBO ≤ 100 nats',
     check: (e) => (e.metrics[TEST_NEG_ELBO] ?? Infinity) <= 100,
@@ -87,24 +88,7 @@ const GOALS: Record<string, Goal> = {
   cdcgan: dcganGoal,
 };
 
-function parseEpochs(spec: string | undefined, model: string): number {
-  if (spec === undefined) return DEFAULT_EPOCHS[model] ?? 5;
-  if (/^\d+$/.test(spec)) return Number(spec);
-  for (const part of spec.split(',')) {
-    const [k, v] = part.split('=');
-    if (k === model && v !== undefined && /^\d+$/.test(v)) return Number(v);
-  }
-  return DEFAULT_EPOCHS[model] ?? 5;
-}
-
-interface Run {
-  /** Registry kind, plus --tag when given. */
-  model: string;
-  config?: Record<string, unknown>;
-  seed: number;
-  epochs: EpochSummary[];
-  wallSeconds: number;
-}
+type Run = GenerativeBenchRun;
 
 /**
  * --config's JSON: an object of model kind → that model's config, each checked now by its model's
@@ -135,17 +119,19 @@ function parseConfigs(text: string | undefined): Partial<Record<GenerativeKind, 
 }
 
 async function main(): Promise<void> {
-  const backend = await initBackend(arg('backend') !== undefined ? { backend: arg('backend')! } : {});
+  // every flag is checked before anything loads or trains
   const models = (arg('models') ?? 'vae,gan,wgan,wgan-gp,dcgan,cdcgan').split(',').map((m): GenerativeKind => {
     if (!isGenerativeKind(m)) throw new Error(`--models: unknown model '${m}' (known: ${GENERATIVE_KINDS.join(', ')})`);
     return m;
   });
   const seedsArg = arg('seeds') ?? '2';
   // a list ("1,7"; "2," for seed 2 alone) or a count N (seeds 1..N)
-  const seeds = seedsArg.includes(',') ? seedsArg.split(',').filter((x) => x !== '').map(Number) : Array.from({ length: Number(seedsArg) }, (_, i) => i + 1);
-  const evalSamples = Number(arg('eval-samples') ?? MNIST_SIZES.test);
+  const seeds = seedsArg.includes(',') ? seedListArg('seeds', seedsArg) : Array.from({ length: positiveIntArg('seeds', seedsArg, 2) }, (_, i) => i + 1);
+  const evalSamples = positiveIntArg('eval-samples', arg('eval-samples'), MNIST_SIZES.test);
+  const epochsOf = epochsArg(arg('epochs'), DEFAULT_EPOCHS);
   // --config '{"vae":{"hidden":400}}' overrides model configs; --tag names such a variant (outDir, tables)
   const configs = parseConfigs(arg('config'));
+  const backend = await initBackend(arg('backend') !== undefined ? { backend: arg('backend')! } : {});
   const tag = arg('tag') !== undefined ? `-${arg('tag')}` : '';
   const root = path.join('bench', 'results', 'generative');
   mkdirSync(root, { recursive: true });
@@ -161,19 +147,18 @@ async function main(): Promise<void> {
   // seed-major: an interrupted bench still has every model for the first seed
   if (process.argv.includes('--report')) {
     for (const file of readdirSync(root).filter((f) => /^results.*\.json$/.test(f)).sort()) {
-      const saved = JSON.parse(readFileSync(path.join(root, file), 'utf8')) as { runs: Run[] };
-      runs.push(...saved.runs.filter((r) => models.some((m) => r.model === m || r.model.startsWith(`${m}-`))));
+      runs.push(...readBenchRuns(path.join(root, file)).filter((r) => models.some((m) => r.model === m || r.model.startsWith(`${m}-`))));
     }
     const base = (m: string) => models.findIndex((x) => m === x || m.startsWith(`${x}-`));
     runs.sort((a, b) => base(a.model) - base(b.model) || a.model.localeCompare(b.model) || a.seed - b.seed);
   } else {
     // --continue: the runs already in the results file, to extend from the models they saved
-    const previous = process.argv.includes('--continue') && existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as { runs: Run[] }).runs : [];
+    const previous = process.argv.includes('--continue') && existsSync(resultsFile) ? readBenchRuns(resultsFile) : [];
     // the file's other runs stay in it
     runs.push(...previous.filter((r) => !(seeds.includes(r.seed) && models.some((m) => r.model === m + tag))));
     for (const seed of seeds) {
       for (const model of models) {
-        const epochs = parseEpochs(arg('epochs'), model);
+        const epochs = epochsOf(model);
         const outDir = path.join(root, `${model}${tag}-seed${seed}`);
         const prior = previous.find((r) => r.model === model + tag && r.seed === seed);
         const run: Run = prior ?? { model: model + tag, seed, epochs: [], wallSeconds: 0, ...(configs[model] !== undefined ? { config: configs[model] } : {}) };
@@ -266,9 +251,7 @@ async function main(): Promise<void> {
   const table: { model: string; goal: string; results: string[]; met: boolean }[] = [];
   for (const model of [...new Set(runs.map((r) => r.model))]) {
     // a variant (--tag, which may hold dashes) has the goal of its model kind
-    const kind = Object.keys(GOALS)
-      .filter((k) => model === k || model.startsWith(`${k}-`))
-      .sort((a, b) => b.length - a.length)[0];
+    const kind = GENERATIVE_KINDS.filter((k) => model === k || model.startsWith(`${k}-`)).sort((a, b) => b.length - a.length)[0];
     const goal = kind === undefined ? undefined : GOALS[kind];
     const rs = runs.filter((r) => r.model === model && r.epochs.length > 0);
     if (rs.length === 0) continue;
@@ -281,6 +264,8 @@ async function main(): Promise<void> {
     out(`| ${model} | ${rs[0]!.epochs.length} | ${meanSec.toFixed(1)} | ${goal?.text ?? '—'} | ${results.join('; ')} | ${goal === undefined ? '—' : met ? 'yes' : 'no'} |`);
   }
   if (!process.argv.includes('--report')) {
+    // a results file is never rewritten with no runs in it (the runs of another invocation would be lost)
+    if (runs.length === 0) throw new Error(`no runs to record: ${resultsFile} is left as it was`);
     writeFileSync(
       resultsFile,
       JSON.stringify({ date: new Date().toISOString(), node: process.version, backend: backend.name, argv: process.argv.slice(2), ganFrechet: ganFd, goals: table, runs }, null, 2),

@@ -24,7 +24,8 @@ import { trainReinforce } from '../agents/reinforce.js';
 import { trainActorCritic } from '../agents/actorCritic.js';
 import { trainA2c } from '../agents/a2c.js';
 import type { TrainPgOptions, TrainPgResult } from '../agents/onPolicy.js';
-import { findTorchPython, mean, median } from './stats.js';
+import { findTorchPython, mean, median, parseJsonFrom, positiveIntArg } from './stats.js';
+import { z } from 'zod';
 
 interface Row {
   agent: string;
@@ -140,6 +141,9 @@ function policyGradient(seeds: number): void {
   }
 }
 
+/** What bench/python/dqn_cartpole.py prints last: when it reached the goal (null: never), its steps, time and updates, torch and threads. */
+const DQN_PEER_OUTPUT = z.object({ goal_reached_at: z.number().nullable(), env_steps: z.number(), wall_seconds: z.number(), updates: z.number(), torch: z.string(), threads: z.number().int() });
+
 function dqn(seeds: number, totalTimesteps: number, withTorch: boolean, backend: string): { torch: Row[] } {
   const torchRows: Row[] = [];
   const py = withTorch ? findTorchPython() : undefined;
@@ -158,7 +162,7 @@ function dqn(seeds: number, totalTimesteps: number, withTorch: boolean, backend:
         encoding: 'utf8',
         env: { ...process.env, OMP_NUM_THREADS: '2' },
       });
-      const j = JSON.parse(out.trim().split('\n').at(-1)!) as { goal_reached_at: number | null; env_steps: number; wall_seconds: number; updates: number; torch: string; threads: number };
+      const j = parseJsonFrom(DQN_PEER_OUTPUT, out.trim().split('\n').at(-1) ?? '', `bench/python/dqn_cartpole.py --seed ${seed} (its last line)`);
       const row: Row = {
         agent: `DQN (PyTorch ${j.torch}, ${j.threads} threads)`, env: 'CartPole-v1', seed, goal: '≥ 475 within 100k steps', met: j.goal_reached_at !== null && j.goal_reached_at <= 100_000,
         score: Number.NaN, envSteps: j.env_steps, wallSeconds: j.wall_seconds, note: `${j.updates} updates`,
@@ -174,12 +178,13 @@ function dqn(seeds: number, totalTimesteps: number, withTorch: boolean, backend:
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' }, seeds: { type: 'string' }, 'dqn-steps': { type: 'string' }, 'no-torch': { type: 'boolean' } } });
   const only = new Set((values.only ?? 'tabular,pg,dqn').split(','));
-  const seeds = Number(values.seeds ?? 5);
+  const seeds = positiveIntArg('seeds', values.seeds, 5);
+  const dqnSteps = positiveIntArg('dqn-steps', values['dqn-steps'], 100_000);
   const { name: backend } = await initBackend();
   console.log(`bench:learning — backend ${backend}, ${seeds} seeds; DQN hyperparameters: SB3 rl-zoo CartPole (${JSON.stringify(DQN_DEFAULTS)})`);
   if (only.has('tabular')) tabular(seeds);
   if (only.has('pg')) policyGradient(seeds);
-  if (only.has('dqn')) dqn(seeds, Number(values['dqn-steps'] ?? 100_000), !values['no-torch'], backend);
+  if (only.has('dqn')) dqn(seeds, dqnSteps, !values['no-torch'], backend);
 
   const header = ['agent', 'env', 'seed', 'goal', 'met', 'score', 'env steps', 'wall s', 'note'];
   const table = rows.map((r) => [r.agent, r.env, String(r.seed), r.goal, r.met ? 'yes' : 'NO', Number.isNaN(r.score) ? '' : String(+r.score.toFixed(3)), String(r.envSteps), r.wallSeconds.toFixed(r.wallSeconds < 10 ? 2 : 1), r.note ?? '']);

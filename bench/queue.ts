@@ -13,7 +13,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,25 +22,19 @@ import { expandRlSweep, parseRlSpec } from '../drivers/spec.js';
 import { jobIdOf, openQueue, submitSweep } from '../drivers/queue.js';
 import { rlTrialTask } from '../drivers/trials.js';
 import { runTrial } from '../workers/trial.js';
-import { median } from './stats.js';
+import { median, positiveIntArg } from './stats.js';
+import { freePort } from '../test/net.js';
 import { QueueEvents } from 'bullmq';
 import { connectionOptions, jobResultSchema, QUEUE_NAME } from '../protocol/queue.js';
 import { firstIssueText } from '../base/schemas.js';
 
-const { values } = parseArgs({ options: { repeats: { type: 'string', default: '5' }, episodes: { type: 'string', default: '400000' } } });
-const repeats = Number(values.repeats);
-const episodes = Number(values.episodes);
+const { values } = parseArgs({ options: { repeats: { type: 'string' }, episodes: { type: 'string' } } });
+const repeats = positiveIntArg('repeats', values.repeats, 5);
+const episodes = positiveIntArg('episodes', values.episodes, 400_000);
 const CLI = fileURLToPath(new URL('../coordinator/cli.js', import.meta.url));
 const backend = await initBackend({ backend: 'cpu' });
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'nnlab-bench-queue-'));
 
-const freePort = async () => {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-};
 const waitFor = (child: ChildProcess, pattern: RegExp, what: string) =>
   new Promise<void>((resolve, reject) => {
     let out = '';

@@ -13,6 +13,7 @@ import { DQN_ENV_STEPS, GENERATIVE_EPOCHS, SHA256_HEX } from '../protocol/tasks.
 import { GOAL_EPISODES } from '../agents/evalEpisodes.js';
 import { isTabular, TABULAR_ALGOS, type RlAlgo } from '../agents/algos.js';
 import { GENERATIVE_KINDS, isGenerativeKind } from '../generative/kinds.js';
+import { BACKENDS, isBackendName } from '../core/backendNames.js';
 import { errorCode, errorMessage } from '../base/plainData.js';
 
 /** The port `nnlab run` and `nnlab sweep` listen on without --port (the dashboard's and remote workers'). */
@@ -48,30 +49,37 @@ Commands:
   worker --queue URL [--concurrency N] [--allow-code] [--allow-module SHA256] [--name NAME]
          [--lock-duration MS] [--stalled-interval MS]
                                  run trial jobs of queue-backed sweeps on N threads until stopped
-  eval RUN_DIR [--episodes N]    greedy evaluation of a run's newest checkpoint
-  train MODEL [--epochs N] [--seed N] [--workers N] [--config JSON]
+  eval RUN_DIR [--episodes N]    a run's newest checkpoint: a DQN run's greedy evaluation over N
+                                 episodes, or a generative run's grid of fresh samples
+  train MODEL [--epochs N] [--seed N] [--workers N] [--config JSON] [--port P]
                                  train a generative model on MNIST, one of
                                  ${GENERATIVE_KINDS.join(', ')}:
                                  sample grid per epoch, classifier score, Fréchet distance,
-                                 checkpoints, the dashboard; --workers: gradient threads;
+                                 checkpoints, the dashboard (on port P; default any free one);
+                                 --workers: gradient threads;
                                  --config: the model's config (a spec's model.config), e.g.
                                  '{"architecture":"dcgan"}' for WGAN-GP on the conv nets
-  train AGENT [--env ID] [--seed N] [--steps N] [--goal R]
-                                 train one agent on one env in this process:
-                                 dqn (default env CartPole-v1, --steps env steps, stops at --goal);
+  train dqn [--env ID] [--seed N] [--steps N] [--goal R] [--config JSON] [--port P]
+                                 train DQN on one env in this process (default CartPole-v1):
+                                 --steps env steps, stops at --goal; --config: the agent's config
+                                 (a spec's agent.config), e.g. '{"hidden":[64,64]}'; checkpoints,
+                                 the dashboard (on port P; default any free one)
+  train AGENT [--env ID] [--seed N] [--steps N]
+                                 train a tabular agent in this process, one of
                                  ${TABULAR_ALGOS.join(', ')}
                                  (default env CliffWalking-v1, --steps episodes);
-                                 metrics JSONL, checkpoint and final greedy score under runs/
+                                 metrics JSONL, Q table and final greedy score under runs/
   demo [--seed N] [--epochs N]   train a small classifier with the core and print results
   info                           version, tensor backend in use, Node, CPU cores
   help                           this text
 
-Options (every command):
-  --backend NAME                 tensorflow | native | webgpu | wasm | cpu (default: NNLAB_BACKEND or the
-                                 fastest that initialises)
+Options:
+  --backend NAME                 every command: ${BACKENDS.join(' | ')} (default:
+                                 NNLAB_BACKEND or the fastest that initialises)
+  --token T                      run, sweep, worker --connect: the run token (shown to every local
+                                 user by ps: prefer NNLAB_TOKEN or --token-file; see docs/security.md)
 
-  --token T                      the run token (shown to every local user by ps: prefer
-                                 NNLAB_TOKEN or --token-file; see docs/security.md)
+A flag a command does not take is refused, naming the commands it is for.
 
 Environment:
   NNLAB_BACKEND                  same as --backend
@@ -110,43 +118,76 @@ async function acceleratedKernels(backend: string): Promise<string | undefined> 
   return nativeKernelNames().join(', ');
 }
 
+/** Every flag of every command (parseArgs refuses any other); which command takes which: COMMAND_FLAGS. */
+const OPTIONS = {
+  backend: { type: 'string' },
+  seed: { type: 'string' },
+  epochs: { type: 'string' },
+  env: { type: 'string' },
+  steps: { type: 'string' },
+  goal: { type: 'string' },
+  workers: { type: 'string' },
+  config: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  token: { type: 'string' },
+  'token-file': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-ca': { type: 'string' },
+  'allow-code': { type: 'boolean' },
+  'allow-module': { type: 'string', multiple: true },
+  resume: { type: 'string' },
+  connect: { type: 'string' },
+  threads: { type: 'string' },
+  name: { type: 'string' },
+  episodes: { type: 'string' },
+  queue: { type: 'string' },
+  attach: { type: 'string' },
+  concurrency: { type: 'string' },
+  'lock-duration': { type: 'string' },
+  'stalled-interval': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** A flag that only some commands take (--backend and --help are every command's). */
+type CommandFlag = Exclude<keyof typeof OPTIONS, 'backend' | 'help'>;
+
+const SERVE_FLAGS: readonly CommandFlag[] = ['workers', 'port', 'host', 'token', 'token-file', 'tls-cert', 'tls-key', 'resume', 'queue'];
+
+/**
+ * The flags each command takes besides --backend and --help, by the help's usage of it (`worker`
+ * and `sweep --attach` by what they serve, `train` by the family it trains). A flag given to a
+ * command that would not read it is a usage error naming the commands it is for: a flag dropped
+ * in silence (`--goal` on `train vae`) trains something other than what was asked.
+ */
+const COMMAND_FLAGS = {
+  run: { usage: 'run', flags: SERVE_FLAGS },
+  sweep: { usage: 'sweep', flags: SERVE_FLAGS },
+  sweepAttach: { usage: 'sweep --attach', flags: ['attach', 'queue', 'port'] },
+  workerConnect: { usage: 'worker --connect', flags: ['connect', 'token', 'token-file', 'tls-ca', 'allow-code', 'allow-module', 'threads', 'name'] },
+  workerQueue: { usage: 'worker --queue', flags: ['queue', 'concurrency', 'allow-code', 'allow-module', 'name', 'lock-duration', 'stalled-interval'] },
+  eval: { usage: 'eval', flags: ['episodes'] },
+  trainModel: { usage: `train ${GENERATIVE_KINDS.join('|')}`, flags: ['epochs', 'seed', 'workers', 'config', 'port'] },
+  trainDqn: { usage: 'train dqn', flags: ['env', 'seed', 'steps', 'goal', 'config', 'port'] },
+  trainTabular: { usage: `train ${TABULAR_ALGOS.join('|')}`, flags: ['env', 'seed', 'steps'] },
+  demo: { usage: 'demo', flags: ['seed', 'epochs'] },
+  info: { usage: 'info', flags: [] },
+} as const satisfies Record<string, { usage: string; flags: readonly CommandFlag[] }>;
+
+/** Refuses any flag in `values` that `command` does not take; `what` is the command as given (`train vae`). */
+function refuseOtherFlags(values: object, command: keyof typeof COMMAND_FLAGS, what: string = COMMAND_FLAGS[command].usage): void {
+  const takes = (c: { flags: readonly string[] }, flag: string) => c.flags.includes(flag);
+  for (const flag of Object.keys(values)) {
+    if (flag === 'backend' || flag === 'help' || takes(COMMAND_FLAGS[command], flag)) continue;
+    const owners = Object.values(COMMAND_FLAGS).filter((c) => takes(c, flag)).map((c) => `nnlab ${c.usage}`);
+    throw new UsageError(`--${flag} does not apply to nnlab ${what}: it is for ${owners.join(', ')}`);
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command = 'help', ...rest] = argv;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    options: {
-      backend: { type: 'string' },
-      seed: { type: 'string' },
-      epochs: { type: 'string' },
-      env: { type: 'string' },
-      steps: { type: 'string' },
-      goal: { type: 'string' },
-      workers: { type: 'string' },
-      config: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      token: { type: 'string' },
-      'token-file': { type: 'string' },
-      'tls-cert': { type: 'string' },
-      'tls-key': { type: 'string' },
-      'tls-ca': { type: 'string' },
-      'allow-code': { type: 'boolean' },
-      'allow-module': { type: 'string', multiple: true },
-      resume: { type: 'string' },
-      connect: { type: 'string' },
-      threads: { type: 'string' },
-      name: { type: 'string' },
-      episodes: { type: 'string' },
-      queue: { type: 'string' },
-      attach: { type: 'string' },
-      concurrency: { type: 'string' },
-      'lock-duration': { type: 'string' },
-      'stalled-interval': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-    allowPositionals: true,
-  });
+  const { values, positionals } = parseArgs({ args: rest, options: OPTIONS, strict: true, allowPositionals: true });
   if (positionals.length > 0 && !['train', 'run', 'sweep', 'eval'].includes(command)) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if (values.help || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(HELP);
@@ -154,9 +195,11 @@ async function main(argv: string[]): Promise<void> {
   }
   switch (command) {
     case 'info':
+      refuseOtherFlags(values, 'info');
       await info(values.backend);
       return;
     case 'demo': {
+      refuseOtherFlags(values, 'demo');
       const { runDemo } = await import('../drivers/demo.js');
       const { name: backend } = await initBackend(values.backend === undefined ? {} : { backend: values.backend });
       await runDemo({ seed: intOption('seed', values.seed, 1), epochs: intOption('epochs', values.epochs, 60), backend });
@@ -168,10 +211,12 @@ async function main(argv: string[]): Promise<void> {
       if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
       if (isGenerativeKind(agent)) {
         // a generative model: the same run as a spec with model.kind (samples, checkpoints, dashboard)
-        if (values.backend !== undefined) process.env.NNLAB_BACKEND = values.backend;
+        refuseOtherFlags(values, 'trainModel', `train ${agent}`);
+        backendForChildren(values.backend);
         const epochs = countOption('epochs', values.epochs, GENERATIVE_EPOCHS);
         const { runExperiment } = await import('./run.js');
-        const config = await modelConfigOption(agent, values.config);
+        const { GENERATIVE_MODELS } = await import('../generative/models.js');
+        const config = configOption(values.config, (c) => GENERATIVE_MODELS[agent].resolve(c));
         const spec = {
           name: agent,
           model: { kind: agent, config },
@@ -185,14 +230,20 @@ async function main(argv: string[]): Promise<void> {
       if (agent === 'dqn') {
         // DQN: the same run as a spec with no threads and no learner process (drivers/offPolicy.ts:
         // agents/dqn.ts trainDqn's loop, number for number), with checkpoints and the dashboard
-        if (values.backend !== undefined) process.env.NNLAB_BACKEND = values.backend;
+        refuseOtherFlags(values, 'trainDqn');
+        backendForChildren(values.backend);
         const { runExperiment } = await import('./run.js');
         const goal = values.goal === undefined ? undefined : Number(values.goal);
         if (goal !== undefined && !Number.isFinite(goal)) throw new UsageError(`--goal must be a number, got '${values.goal}'`);
+        // --config: the spec's agent.config, checked by DQN's one config rule (agents/dqnConfig.ts)
+        const { resolveDqnConfig } = await import('../agents/dqnConfig.js');
+        const config = configOption(values.config, resolveDqnConfig);
+        // the config's own seed would override --seed (drivers/spec.ts agentConfigOf): one way to give it
+        if ('seed' in config) throw new UsageError("--config: give the seed with --seed, not as the config's 'seed'");
         const spec = {
           name: 'dqn',
           env: { id: values.env ?? 'CartPole-v1' },
-          agent: { algo: 'dqn', config: {} },
+          agent: { algo: 'dqn', config },
           seed: intOption('seed', values.seed, 0),
           budget: { envSteps: values.steps === undefined ? DQN_ENV_STEPS : intValue('steps', values.steps) },
           workers: { rollout: 0, learner: { process: false } },
@@ -201,8 +252,8 @@ async function main(argv: string[]): Promise<void> {
         await runExperiment({ spec, port: intOption('port', values.port, 0) });
         return;
       }
-      if (values.config !== undefined) throw new UsageError(`--config is for the generative models (${GENERATIVE_KINDS.join(', ')}), not ${agent}`);
       if (!isTabular(agent)) throw new UsageError(`unknown agent or model '${agent}' (expected one of ${[...TRAIN_ALGOS, ...GENERATIVE_KINDS].join(', ')})`);
+      refuseOtherFlags(values, 'trainTabular', `train ${agent}`);
       const { name: backend } = await initBackend(values.backend === undefined ? {} : { backend: values.backend });
       // a tabular agent: a spec with no threads, trained in this thread with its Q table kept (coordinator/train.ts)
       const { trainTabular } = await import('./train.js');
@@ -213,18 +264,20 @@ async function main(argv: string[]): Promise<void> {
         backend,
       };
       if (values.steps !== undefined) opts.episodes = intValue('steps', values.steps);
-      if (values.goal !== undefined) throw new UsageError(`--goal is for dqn; ${agent} trains for --steps episodes`);
       await trainTabular(opts);
       return;
     }
     case 'run':
     case 'sweep': {
-      if (values.backend !== undefined) process.env.NNLAB_BACKEND = values.backend;
       const file = positionals[0];
-      if (values.attach !== undefined) {
-        await attachSweep(command, values.attach, values.queue, file, values.port);
+      if (command === 'sweep' && values.attach !== undefined) {
+        refuseOtherFlags(values, 'sweepAttach');
+        backendForChildren(values.backend);
+        await attachSweep(values.attach, values.queue, file, values.port);
         return;
       }
+      refuseOtherFlags(values, command);
+      backendForChildren(values.backend);
       if (file === undefined && values.resume === undefined) throw new UsageError(`${command} needs a spec file (e.g. experiments/cartpole-dqn.json) or --resume RUN_DIR`);
       if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
       const { runExperiment } = await import('./run.js');
@@ -245,11 +298,14 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'worker': {
+      // the tasks run on the worker's threads, which choose their backend from NNLAB_BACKEND
+      backendForChildren(values.backend);
       const allowed = values['allow-module'] ?? [];
       const notHex = allowed.find((h) => !SHA256_HEX.test(h));
       if (notHex !== undefined) throw new UsageError(`--allow-module needs ${SHA256_HEX.rule}, got '${notHex}'`);
       if (values.queue !== undefined) {
         if (values.connect !== undefined) throw new UsageError('a worker serves either a run (--connect) or a queue (--queue), not both');
+        refuseOtherFlags(values, 'workerQueue');
         const { runQueueWorker } = await import('../workers/queueWorker.js');
         const opts: Parameters<typeof runQueueWorker>[0] = { url: queueUrl(values.queue), allowCode: values['allow-code'] === true, allowModules: allowed };
         if (values.concurrency !== undefined) opts.concurrency = Math.max(1, intValue('concurrency', values.concurrency));
@@ -261,6 +317,7 @@ async function main(argv: string[]): Promise<void> {
         return;
       }
       if (values.connect === undefined) throw new UsageError('worker needs --connect ws://HOST:PORT (a run) or --queue redis://HOST:PORT (queue-backed sweeps)');
+      refuseOtherFlags(values, 'workerConnect');
       // the coordinator refuses a hello past HELLO_LIMITS: said here, before the token is read or anything connects
       const { helloProblem } = await import('../protocol/messages.js');
       const helloFlags = helloProblem({ name: values.name, threads: values.threads === undefined ? undefined : intValue('threads', values.threads) });
@@ -279,6 +336,7 @@ async function main(argv: string[]): Promise<void> {
     case 'eval': {
       const dir = positionals[0];
       if (dir === undefined) throw new UsageError('eval needs a run directory (runs/<id>)');
+      refuseOtherFlags(values, 'eval');
       // a final evaluation's episodes, as a spec's eval.finalEpisodes; 0 would print a mean return of NaN
       const episodes = countOption('episodes', values.episodes, GOAL_EPISODES);
       await initBackend(values.backend === undefined ? {} : { backend: values.backend });
@@ -291,6 +349,17 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+/**
+ * --backend of a command that starts threads or processes of its own (a run's learner process and
+ * rollout threads, a worker's task threads): each chooses its backend from NNLAB_BACKEND
+ * (core/backend.ts), so the flag becomes that variable, its name checked here before anything starts.
+ */
+function backendForChildren(backend: string | undefined): void {
+  if (backend === undefined) return;
+  if (!isBackendName(backend)) throw new UsageError(`unknown backend '${backend}' (--backend): expected one of ${BACKENDS.join(', ')}`);
+  process.env.NNLAB_BACKEND = backend;
+}
+
 /** A --queue URL, checked (protocol/redisUrl.ts). */
 function queueUrl(url: string): string {
   const problem = redisUrlProblem(url);
@@ -299,8 +368,7 @@ function queueUrl(url: string): string {
 }
 
 /** `nnlab sweep --attach SWEEP_ID --queue URL`: follows a queue-backed sweep with its spec as Redis holds it. */
-async function attachSweep(command: string, sweepId: string, url: string | undefined, file: string | undefined, port: string | undefined): Promise<void> {
-  if (command !== 'sweep') throw new UsageError('--attach belongs to nnlab sweep');
+async function attachSweep(sweepId: string, url: string | undefined, file: string | undefined, port: string | undefined): Promise<void> {
   if (file !== undefined) throw new UsageError(`--attach follows the spec stored with the sweep; remove '${file}'`);
   if (url === undefined) throw new UsageError('--attach needs --queue redis://HOST:PORT (where the sweep was submitted)');
   const checked = queueUrl(url);
@@ -329,8 +397,11 @@ function readFlagFile(flag: string, file: string): Buffer {
   }
 }
 
-/** `--config JSON` of `train MODEL`: a JSON object the model's resolver accepts (its RangeError names the field). */
-async function modelConfigOption(kind: string, value: string | undefined): Promise<Record<string, unknown>> {
+/**
+ * `--config JSON` of `train MODEL` and `train dqn`: a JSON object that `resolve`, the model's or
+ * agent's one config check, accepts (its RangeError names the field); {} when the flag is absent.
+ */
+function configOption(value: string | undefined, resolve: (config: Record<string, unknown>) => unknown): Record<string, unknown> {
   if (value === undefined) return {};
   let config: unknown;
   try {
@@ -339,11 +410,9 @@ async function modelConfigOption(kind: string, value: string | undefined): Promi
     throw new UsageError(`--config must be a JSON object: ${errorMessage(e)}`);
   }
   if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new UsageError(`--config must be a JSON object, got ${value}`);
-  const { GENERATIVE_MODELS } = await import('../generative/models.js');
-  if (!isGenerativeKind(kind)) throw new UsageError(`unknown generative model '${kind}'`);
   const record: Record<string, unknown> = Object.fromEntries(Object.entries(config));
   try {
-    GENERATIVE_MODELS[kind].resolve(record);
+    resolve(record);
   } catch (e) {
     throw new UsageError(`--config: ${errorMessage(e)}`);
   }

@@ -123,7 +123,7 @@ const specObject = z
     workers: z
       .strictObject({
         /** Rollout threads (piscina) on this machine; 0 runs everything in one thread. */
-        rollout: nonNegInt.max(64).default(2),
+        rollout: capped(0, SPEC_LIMITS.threads, 'threads').default(2),
         /** Envs stepped together by each rollout task. */
         numEnvs: capped(1, SPEC_LIMITS.numEnvs).default(1),
         /** Vector steps per rollout task (at most: a DQN task ends where training or a goal check is due). */
@@ -133,9 +133,9 @@ const specObject = z
          * its tasks. 1 (the default) takes the one-process run's env steps; more collect in parallel
          * (an env whose step is expensive) at the cost of staler data per update.
          */
-        streams: posInt.max(64).default(1),
+        streams: capped(1, SPEC_LIMITS.streams).default(1),
         /** Data-parallel gradient threads for generative models (0: the learner alone). */
-        gradient: nonNegInt.max(64).default(0),
+        gradient: capped(0, SPEC_LIMITS.threads, 'threads').default(0),
         /**
          * With gradient > 0: 'auto' times the first iterations both ways (sharded over the threads,
          * and the learner alone) and keeps the faster, since kernels that already use every core can
@@ -153,7 +153,7 @@ const specObject = z
         /** Wait for this many remote workers before starting. */
         remote: capped(0, SPEC_LIMITS.remoteWorkers).default(0),
         /** Seconds a task may take before it is taken back and sent to another executor (default: 10 × the median task time of its kind, at least 10 s). */
-        taskTimeout: z.number().positive().max(86_400).optional(),
+        taskTimeout: z.number().positive().max(SPEC_LIMITS.taskTimeoutSeconds, `at most ${SPEC_LIMITS.taskTimeoutSeconds.toLocaleString('en-US')} (one day)`).optional(),
       })
       .prefault({}),
     eval: z

@@ -140,7 +140,8 @@ export interface GenerativeRunSummary extends TrainGenerativeResult {
 /** A metric's value in summary.json: JSON writes a NaN or an infinity (a diverged loss) as null, read back as NaN. */
 const summaryMetric = z.union([z.number(), z.null().transform(() => Number.NaN)]);
 
-const epochSummarySchema = z.object({
+/** An epoch's summary as summary.json (and bench:generative's results files) hold it. */
+export const epochSummarySchema = z.object({
   epoch: count,
   steps: count,
   trainSeconds: z.number(),

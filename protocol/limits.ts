@@ -26,6 +26,11 @@ export const SPEC_LIMITS = Object.freeze({
   rolloutSteps: 100_000,
   rolloutTransitions: 1_000_000,
   remoteWorkers: 256,
+  /** Threads of one kind on the coordinator's machine (workers.rollout, workers.gradient), and a DQN run's env streams (workers.streams). */
+  threads: 64,
+  streams: 64,
+  /** Seconds a task may take before it is taken back (workers.taskTimeout): one day. */
+  taskTimeoutSeconds: 86_400,
   evalEpisodes: 100_000,
   /** Generated images per classifier evaluation of a generative model (50 000, the Inception score's usual count). */
   evalSamples: 50_000,

@@ -4,10 +4,9 @@
  * bench/python/glibc_libm.py on x86-64 glibc 2.36 with FMA: the test rebuilds the script's argument
  * sequences with the same float64 arithmetic and compares digests of the results.
  */
-import { sha256Hex } from '../core/sha256.js';
 import { readFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
-import { test } from './helpers.js';
+import { float64Digest as digest, test } from './helpers.js';
 import { fma } from '../base/libm/fma.js';
 import { cos, sin } from '../base/libm/sincos.js';
 import { pow } from '../base/libm/pow.js';
@@ -28,10 +27,6 @@ interface Fixture {
   powf: Entry;
 }
 const fixture = JSON.parse(readFileSync(new URL('../../test/fixtures/glibc_libm.json', import.meta.url), 'utf8')) as Fixture;
-
-function digest(values: readonly number[]): string {
-  return sha256Hex(new Uint8Array(Float64Array.from(values).buffer));
-}
 
 // ---- the script's argument sequences (bench/python/glibc_libm.py), in the same float64 arithmetic ----
 const PHI = 0.6180339887498949;

@@ -28,10 +28,10 @@ import { ensureModule, moduleCacheDir, moduleRef } from '../workers/envModules.j
 import { sha256Hex } from '../core/sha256.js';
 import { runTrial } from '../workers/trial.js';
 import type { EvaluateTask, ModuleRef, TrialTask } from '../protocol/tasks.js';
-import { test, useCpu, until } from './helpers.js';
+import { CLI, markerModule, markerModuleSource, test, useCpu, until } from './helpers.js';
+import { boundPort } from './net.js';
 import { errorMessage } from '../base/plainData.js';
 
-const CLI = fileURLToPath(new URL('../coordinator/cli.js', import.meta.url));
 const GRIDMAZE = pathToFileURL(fileURLToPath(new URL('../experiments/gridmaze.js', import.meta.url))).href;
 const TOKEN = `auth-test-token-${randomBytes(8).toString('hex')}`;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'nnlab-auth-'));
@@ -54,11 +54,6 @@ function worker(args: string[], env: Record<string, string> = {}): { exited: Pro
   return { exited, kill: () => child.kill('SIGKILL') };
 }
 
-/** A module whose import leaves a marker file (unique source, so a unique hash). */
-function markerModule(marker: string): string {
-  return `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'imported'); // ${randomBytes(8).toString('hex')}\n`;
-}
-
 function trialTask(trial: number, module?: ModuleRef): TrialTask {
   return { kind: 'trial', family: 'rl', runId: 'auth', trial, env: { id: 'CliffWalking-v1', kwargs: {}, ...(module !== undefined ? { module } : {}) }, algo: 'qlearning', config: { seed: trial }, episodes: 30, evalEpisodes: 1 };
 }
@@ -78,9 +73,8 @@ async function scriptedCoordinator(script: (ws: WebSocket, frames: PeerMessage[]
     script(ws, frames);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as net.AddressInfo;
   return {
-    url: `ws://127.0.0.1:${port}`,
+    url: `ws://127.0.0.1:${boundPort(server)}`,
     raw: () => Buffer.concat(chunks),
     frames,
     close: async () => {
@@ -96,8 +90,7 @@ const send = (ws: WebSocket, m: CoordinatorMessage | Record<string, unknown>) =>
 
 test('a coordinator that does not know the token gets neither the token nor a hello, and cannot make the worker run code', async () => {
   const marker = path.join(tmp, 'fake-coordinator-ran-code');
-  const source = markerModule(marker);
-  const module: ModuleRef = { hash: sha256Hex(source), filename: 'payload.js', path: '/nonexistent/payload.js', source };
+  const module = markerModule(marker);
   // 1) it plays the handshake but cannot make the proof, then sends a task with shipped code anyway
   const fake = await scriptedCoordinator((ws, frames) => {
     send(ws, { type: 'challenge', protocol: PROTOCOL_VERSION, nonce: newNonce() });
@@ -131,17 +124,17 @@ test('a coordinator that does not know the token gets neither the token nor a he
 
 test('shipped code is imported only from the cache, re-hashed: a named path and a tampered cached copy are refused', async () => {
   const evilMarker = path.join(tmp, 'named-path-ran');
-  const evilSource = markerModule(evilMarker);
+  const evilSource = markerModuleSource(evilMarker);
   const evilPath = path.join(tmp, 'evil.js');
   writeFileSync(evilPath, evilSource);
   const tamperMarker = path.join(tmp, 'tampered-cache-ran');
   const evalMarker = path.join(tmp, 'evaluate-task-ran');
-  const evalSource = markerModule(evalMarker);
+  const evalSource = markerModuleSource(evalMarker);
   const legit = `export const legit = ${JSON.stringify(randomBytes(8).toString('hex'))};\n`;
   const legitHash = sha256Hex(legit);
   const cachedDir = path.join(moduleCacheDir(), legitHash);
   mkdirSync(cachedDir, { recursive: true });
-  writeFileSync(path.join(cachedDir, 'mod.js'), markerModule(tamperMarker)); // edited on disk after it was cached
+  writeFileSync(path.join(cachedDir, 'mod.js'), markerModuleSource(tamperMarker)); // edited on disk after it was cached
   try {
     const refusals: PeerMessage[] = [];
     const taskErrors: PeerMessage[] = [];
@@ -186,7 +179,7 @@ test('a module edited on disk after its hash was taken is not imported (threads 
   const file = path.join(tmp, 'edited.js');
   writeFileSync(file, `export const x = ${JSON.stringify(randomBytes(8).toString('hex'))};\n`);
   const ref = moduleRef(file);
-  writeFileSync(file, markerModule(marker));
+  writeFileSync(file, markerModuleSource(marker));
   try {
     await ensureModule(ref);
     assert.unreachable('imported');

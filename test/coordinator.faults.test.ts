@@ -5,7 +5,7 @@
  * interrupted and resumed ends with exactly the weights of an uninterrupted one; a NaN loss stops
  * the run naming the step while the last good checkpoint stays loadable.
  */
-import { test } from './helpers.js';
+import { CLI, test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +23,6 @@ import type { ParamsMessage } from '../protocol/messages.js';
 import { connectPeer, type TestPeer } from './peer.js';
 import { errorMessage } from '../base/plainData.js';
 
-const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'coordinator', 'cli.js');
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-faults-'));
 test.after(() => rmSync(runsDir, { recursive: true, force: true }));
 

@@ -4,19 +4,17 @@
  * validation, before the coordinator listens or writes anything. The CLI cases spawn the real
  * `nnlab run` in a temporary directory.
  */
-import { test } from './helpers.js';
+import { CLI, test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseRlSpec, parseSpec, expandSweep, SpecError, SPEC_LIMITS, sweepTrialCount } from '../drivers/spec.js';
 import { checkExperiment, CONFIG_LIMITS } from '../drivers/specCheck.js';
 import { runExperiment } from '../coordinator/run.js';
 import { fsErrorMessage } from '../coordinator/runDir.js';
 
-const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'coordinator', 'cli.js');
 const tabular = { env: { id: 'CliffWalking-v1' }, agent: { algo: 'qlearning' } };
 const cartpoleDqn = { env: { id: 'CartPole-v1' }, agent: { algo: 'dqn', config: {} }, budget: { envSteps: 2000 }, workers: { rollout: 0, learner: { process: false } } };
 
@@ -108,6 +106,11 @@ test('every size that allocates up front has a cap that the error names, agent a
     [{ ...cartpoleDqn, workers: { rolloutSteps: 2 ** 31 } }, /spec\.workers\.rolloutSteps: at most 100,000, got 2147483648/],
     [{ ...cartpoleDqn, workers: { numEnvs: 4096, rolloutSteps: 1000 } }, /spec\.workers\.rolloutSteps: numEnvs × rolloutSteps = 4096000/],
     [{ ...cartpoleDqn, workers: { numEnvs: 4097 } }, /spec\.workers\.numEnvs: at most 4,096, got 4097/],
+    // the thread and stream counts and the task timeout, capped from protocol/limits.ts like every other field
+    [{ ...cartpoleDqn, workers: { rollout: 65 } }, /spec\.workers\.rollout: at most 64 threads, got 65/],
+    [{ model: { kind: 'vae' }, workers: { gradient: 65 } }, /spec\.workers\.gradient: at most 64 threads, got 65/],
+    [{ ...cartpoleDqn, workers: { streams: 65 } }, /spec\.workers\.streams: at most 64, got 65/],
+    [{ ...cartpoleDqn, workers: { taskTimeout: 86_401 } }, /spec\.workers\.taskTimeout: at most 86,400 \(one day\), got 86401/],
     [{ ...cartpoleDqn, budget: { envSteps: 1e15 } }, /spec\.budget\.envSteps: at most 1,000,000,000/],
     [{ ...tabular, budget: { episodes: 1e12 } }, /spec\.budget\.episodes: at most 1,000,000/],
     [{ ...tabular, eval: { finalEpisodes: 1e9 } }, /spec\.eval\.finalEpisodes: at most 100,000/],
@@ -130,6 +133,7 @@ test('every size that allocates up front has a cap that the error names, agent a
     assert.match(p.join('\n'), message);
   }
   assert.is(CONFIG_LIMITS.bufferSize, 1_000_000);
+  assert.equal([SPEC_LIMITS.threads, SPEC_LIMITS.streams, SPEC_LIMITS.taskTimeoutSeconds], [64, 64, 86_400]);
 });
 
 test("every sweep trial's config is resolved during validation, and the trial that fails is named", () => {
@@ -175,7 +179,7 @@ function runCli(spec: unknown): { status: number | null; stdout: string; stderr:
   const dir = mkdtempSync(path.join(os.tmpdir(), 'nnlab-hostile-'));
   try {
     writeFileSync(path.join(dir, 'bad.json'), JSON.stringify(spec));
-    const r = spawnSync(process.execPath, [cli, 'run', 'bad.json', '--port', '0'], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NNLAB_BACKEND: 'cpu' } });
+    const r = spawnSync(process.execPath, [CLI, 'run', 'bad.json', '--port', '0'], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NNLAB_BACKEND: 'cpu' } });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr, runsCreated: existsSync(path.join(dir, 'runs')) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -205,7 +209,7 @@ test('nnlab run refuses each bad spec before it listens or writes anything', () 
 /** Spawns `nnlab run SPEC` in `dir`; resolves with its exit once stdout matches `ready` (or at once). */
 function startRun(dir: string, spec: unknown) {
   writeFileSync(path.join(dir, 'spec.json'), JSON.stringify(spec));
-  const child = spawn(process.execPath, [cli, 'run', 'spec.json', '--port', '0'], { cwd: dir, env: { ...process.env, NNLAB_BACKEND: 'cpu' } });
+  const child = spawn(process.execPath, [CLI, 'run', 'spec.json', '--port', '0'], { cwd: dir, env: { ...process.env, NNLAB_BACKEND: 'cpu' } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -297,7 +301,7 @@ test('a runs directory in a read-only directory: the message says it is not writ
     chmodSync(path.join(dir, 'spec.json'), 0o644);
     chmodSync(dir, 0o555);
     const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-    const r = spawnSync(process.execPath, [cli, 'run', 'spec.json', '--port', '0'], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NNLAB_BACKEND: 'cpu', HOME: dir }, ...asNobody });
+    const r = spawnSync(process.execPath, [CLI, 'run', 'spec.json', '--port', '0'], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NNLAB_BACKEND: 'cpu', HOME: dir }, ...asNobody });
     assert.is(r.status, 1, r.stderr);
     assert.match(r.stderr, new RegExp(`cannot create the run directory runs/\\S+: ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not writable: permission denied \\(EACCES\\)`));
     assert.not.match(r.stderr, /ENOENT/);

@@ -11,7 +11,7 @@
  * under CI, where it fails instead.
  */
 // test-timeout: 600s (a real DQN run driven through chromium; scripts/test.mjs reads this line)
-import { test, until as pollUntil } from './helpers.js';
+import { CLI, test, until as pollUntil } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -21,9 +21,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { runExperiment, type RunResult } from '../coordinator/run.js';
 import type { RunEvent } from '../drivers/context.js';
+import { formatMetric } from '../base/format.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = path.join(ROOT, 'dist', 'coordinator', 'cli.js');
 const CHROMIUM = process.env.NNLAB_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'dashboard');
 const TOKEN = 'dashboard-test-token';
@@ -236,8 +236,9 @@ if (!available && process.env.CI === undefined) {
     await poll('trial labels', async () => ((await p.textContent('#trials tbody')) ?? '').includes('alpha=0.5'));
     assert.is(Number(await attr(p, '#chart-sweep', 'points')), 300, 'episodes 1..300 on one x axis');
     assert.is((await p.$$('#chart-sweep .u-legend .u-series')).length, 5, 'x + one series per trial');
-    const scores = async () => (await p.$$eval('#trials tbody tr td:nth-child(3)', (tds) => tds.map((td) => td.textContent ?? ''))).map(Number);
-    const byScore = [...result.trials!].sort((a, b) => b.finalScore - a.finalScore).map((t) => +t.finalScore.toFixed(2));
+    // a trial's score as the terminal writes it (base/format.ts)
+    const scores = () => p.$$eval('#trials tbody tr td:nth-child(3)', (tds) => tds.map((td) => td.textContent ?? ''));
+    const byScore = [...result.trials!].sort((a, b) => b.finalScore - a.finalScore).map((t) => formatMetric(t.finalScore));
     assert.equal(await scores(), byScore, 'best first');
     await p.click('#trials th[data-key="finalScore"]');
     assert.equal(await scores(), [...byScore].reverse(), 'ascending after a click');
@@ -269,8 +270,8 @@ if (!available && process.env.CI === undefined) {
       assert.match((await p.textContent('#sweep-title')) ?? '', 'eval/test_elbo per trial');
       assert.is(await p.textContent('#trials-unit'), 'epochs');
       assert.equal(await p.$$eval('#trials tbody tr td:nth-child(4)', (tds) => tds.map((td) => td.textContent)), ['2', '2'], 'two epochs each');
-      const scores = (await p.$$eval('#trials tbody tr td:nth-child(3)', (tds) => tds.map((td) => td.textContent ?? ''))).map(Number);
-      assert.equal(scores, [...result.trials!].sort((a, b) => b.finalScore - a.finalScore).map((t) => +t.finalScore.toFixed(2)), 'final test ELBOs, best first');
+      const scores = await p.$$eval('#trials tbody tr td:nth-child(3)', (tds) => tds.map((td) => td.textContent ?? ''));
+      assert.equal(scores, [...result.trials!].sort((a, b) => b.finalScore - a.finalScore).map((t) => formatMetric(t.finalScore)), 'final test ELBOs, best first, as the terminal writes them');
       await shot(p, 'generative-sweep');
     } finally {
       remote.kill('SIGKILL');

@@ -5,6 +5,7 @@
  * page is not built, and the sweep's trial labels behind the token.
  */
 import { test } from './helpers.js';
+import { boundPort } from './net.js';
 import * as assert from 'uvu/assert';
 import http from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,8 +32,7 @@ writeFileSync(
 async function serve(handler: http.RequestListener): Promise<{ base: string; close: () => Promise<void> }> {
   const server = http.createServer(handler);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  return { base: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
+  return { base: `http://127.0.0.1:${boundPort(server)}`, close: () => new Promise((r) => server.close(() => r())) };
 }
 
 /** A raw GET (fetch would normalise `..` away). */

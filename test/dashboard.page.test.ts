@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dqnForward } from '../agents/dqn.js';
 import { finalMetricOf, parseTrialMetric, trialMetric } from '../agents/metricNames.js';
 import { Rng } from '../base/rng.js';
+import { formatMetric } from '../base/format.js';
 import type { TensorMap } from '../core/tensors.js';
 import type { HiddenActivation } from '../core/activation.js';
 import { packr } from '../core/tensors.js';
@@ -224,6 +225,15 @@ test("a sweep's per-trial names: the page reads back what the drivers write; a f
   for (const other of ['charts/episodic_return', 'trial/x/eval/a', 'trial/3/', 'trials/3/eval/a']) assert.is(parseTrialMetric(other), undefined, other);
   assert.is(finalMetricOf('eval/test_elbo'), 'eval/final_test_elbo');
   assert.throws(() => finalMetricOf('charts/sps'), /'charts\/sps' is not an evaluation metric/);
+});
+
+test("the page writes a metric's value as the terminal does (base/format.ts): a sweep's 0.00123 is not 0.001", async () => {
+  const { metricText, fmt } = await bundle<{ metricText(v: number | undefined): string; fmt(v: number | undefined, digits?: number): string }>('views');
+  for (const v of [0.00123, 99.94, -17, 1234.5, 12.345, 0.5]) assert.is(metricText(v), formatMetric(v), String(v));
+  assert.is(metricText(undefined), '–');
+  assert.is(metricText(Number.NaN), '–');
+  // counts and rates (env steps, tasks/s) stay compact
+  assert.is(fmt(123_456), '123.5k');
 });
 
 test("the page's $ checks an element's class, naming the id, instead of trusting a type argument", async () => {

@@ -3,9 +3,8 @@
  * test/fixtures/gymnasium_seeding.json, written by bench/python/gymnasium_seeding.py with
  * Gymnasium 1.4.0 and numpy (see that script for how to rerun it).
  */
-import { sha256Hex } from '../core/sha256.js';
 import { readFileSync } from 'node:fs';
-import { test } from './helpers.js';
+import { float64Digest as digest, test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import {
   BOX_FLOAT32,
@@ -93,11 +92,6 @@ function flat(x: unknown): number[] {
     return Object.keys(o).sort().flatMap((k) => flat(o[k]));
   }
   throw new TypeError(`flat: cannot flatten ${String(x)}`);
-}
-
-/** SHA-256 of the values as float64 little-endian bytes (the script's `digest`). */
-function digest(values: readonly number[]): string {
-  return sha256Hex(new Uint8Array(Float64Array.from(values).buffer));
 }
 
 const num = (v: number | string): number => (v === 'inf' ? Infinity : v === '-inf' ? -Infinity : Number(v));

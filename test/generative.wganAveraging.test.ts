@@ -12,8 +12,7 @@ import { loadModelFiles } from '../core/checkpoint.js';
 import { averageInto } from '../generative/averaging.js';
 import { GENERATIVE_MODELS } from '../generative/models.js';
 import { resolveWganConfig, Wgan, type WganConfig } from '../generative/wgan.js';
-import type { ImageBatch } from '../generative/types.js';
-import { close, NATIVE_REQUIRED, useCpu, test } from './helpers.js';
+import { batchOf, close, NATIVE_REQUIRED, useCpu, test } from './helpers.js';
 
 test.before(useCpu);
 
@@ -23,10 +22,6 @@ const NETS: { name: string; config: Partial<WganConfig> }[] = [
   { name: 'mlp', config: { latentDim: 4, generatorHidden: [16], criticHidden: [12, 8], generatorBatchNorm: true, nCritic: 2, batchSize: 6 } },
   ...(NATIVE_REQUIRED ? [{ name: 'dcgan', config: { architecture: 'dcgan' as const, latentDim: 4, gFilters: 2, dFilters: 2, nCritic: 2, batchSize: 6 } }] : []),
 ];
-
-function batchOf(n: number, rng: Rng): ImageBatch {
-  return { n, images: Float32Array.from({ length: n * 784 }, () => rng.uniform(-1, 1)), labels: new Uint8Array(n) };
-}
 
 test('config: emaDecay is off by default and checked by name', () => {
   assert.is(resolveWganConfig({}, 'clip').emaDecay, 0);

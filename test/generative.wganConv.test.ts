@@ -13,18 +13,13 @@ import { parseSpec } from '../drivers/spec.js';
 import { configProblems } from '../drivers/specCheck.js';
 import { GENERATIVE_MODELS, makeGenerativeLearner } from '../generative/models.js';
 import { resolveWganConfig, Wgan, wganGpCriticSpec, WGAN_DEFAULTS, WGAN_GP_DEFAULTS, type WganConfig } from '../generative/wgan.js';
-import type { ImageBatch } from '../generative/types.js';
-import { close, NATIVE_REQUIRED, useCpu, test } from './helpers.js';
+import { batchOf, close, NATIVE_REQUIRED, useCpu, test } from './helpers.js';
 import { convCriticTf } from './convCriticTf.js';
 
 test.before(useCpu);
 
 /** Small conv nets: G 4 → 7·7·4 → 2 → 1 channels, critic 2 → 4 (→ 8) channels. */
 const SMALL: Partial<WganConfig> = { architecture: 'dcgan', latentDim: 4, gFilters: 2, dFilters: 2, nCritic: 2 };
-
-function batchOf(n: number, rng: Rng): ImageBatch {
-  return { n, images: Float32Array.from({ length: n * 784 }, () => rng.uniform(-1, 1)), labels: new Uint8Array(n) };
-}
 
 /** Writes the fused nets' weights (and running averages) into the tfjs twins, as save() does. */
 function syncTwins(w: Wgan): void {

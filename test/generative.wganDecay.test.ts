@@ -4,18 +4,13 @@
 import * as assert from 'uvu/assert';
 import { Rng } from '../base/rng.js';
 import { resolveWganConfig, Wgan, type WganConfig } from '../generative/wgan.js';
-import type { ImageBatch } from '../generative/types.js';
 import type { TensorMap } from '../core/tensors.js';
-import { close, useCpu, test } from './helpers.js';
+import { batchOf, close, useCpu, test } from './helpers.js';
 
 test.before(useCpu);
 
 const SMALL: Partial<WganConfig> = { latentDim: 4, generatorHidden: [16], criticHidden: [12, 8], nCritic: 2, batchSize: 6 };
 const DECAY = { decayStart: 10, decayIterations: 4 };
-
-function batchOf(n: number, rng: Rng): ImageBatch {
-  return { n, images: Float32Array.from({ length: n * 784 }, () => rng.uniform(-1, 1)), labels: new Uint8Array(n) };
-}
 
 function iterate(learner: Wgan, rng: Rng): void {
   learner.trainStep(learner.schedule().map(() => batchOf(SMALL.batchSize!, rng)));

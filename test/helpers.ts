@@ -1,6 +1,7 @@
 /**
- * Shared test set-up: strict uvu suites, the cpu backend (deterministic, available everywhere) and
- * small asserts. `NNLAB_TEST_BACKEND=webgpu` (what `npm run test:webgpu` sets) runs the same suites
+ * Shared test set-up: strict uvu suites, the cpu backend (deterministic, available everywhere),
+ * small asserts, and the fixtures several files share (the CLI's path, an image batch, a module that
+ * proves it ran, the fixtures' float64 digest; ports: test/net.ts). `NNLAB_TEST_BACKEND=webgpu` (what `npm run test:webgpu` sets) runs the same suites
  * on another backend.
  *
  * Test files import `test` / `suite` from here, not from 'uvu'. They are uvu's, with the failures
@@ -15,6 +16,11 @@ import { suite as uvuSuite, type Callback, type Test } from 'uvu';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from '../core/sha256.js';
+import type { Rng } from '../base/rng.js';
+import type { ImageBatch } from '../generative/types.js';
+import type { ModuleRef } from '../protocol/tasks.js';
 
 /** The backend the suites run on: cpu, unless NNLAB_TEST_BACKEND names another. */
 export const TEST_BACKEND = process.env.NNLAB_TEST_BACKEND ?? 'cpu';
@@ -161,4 +167,33 @@ export async function until<T>(what: string, probe: () => T | undefined | false 
     if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+// ---- fixtures several files share ---------------------------------------------------------------
+
+/** The compiled CLI (`nnlab`), for tests that spawn it: dist/coordinator/cli.js. */
+export const CLI = fileURLToPath(new URL('../coordinator/cli.js', import.meta.url));
+
+/** A batch of `n` unlabelled MNIST-sized images, each pixel uniform in [-1, 1) from `rng`. */
+export function batchOf(n: number, rng: Rng): ImageBatch {
+  return { n, images: Float32Array.from({ length: n * 784 }, () => rng.uniform(-1, 1)), labels: new Uint8Array(n) };
+}
+
+/**
+ * The source of an env module whose import leaves a marker file (`marker`): proof that shipped
+ * code ran. Each call's source is unique, so its hash is too (no cache hit from an earlier test).
+ */
+export function markerModuleSource(marker: string): string {
+  return `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'imported'); // ${randomBytes(8).toString('hex')}\n`;
+}
+
+/** A shipped env module (payload.js) of markerModuleSource's source, as a task carries it. */
+export function markerModule(marker: string): ModuleRef {
+  const source = markerModuleSource(marker);
+  return { hash: sha256Hex(source), filename: 'payload.js', path: '/nonexistent/payload.js', source };
+}
+
+/** SHA-256 of the values as float64 little-endian bytes: the `digest` of the Python scripts that wrote test/fixtures/ (glibc_libm.py, gymnasium_seeding.py). */
+export function float64Digest(values: readonly number[]): string {
+  return sha256Hex(new Uint8Array(Float64Array.from(values).buffer));
 }

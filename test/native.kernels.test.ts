@@ -5,7 +5,7 @@
  * sizes, transposes, batch broadcasting, strides, padding modes and conv2dTranspose.
  * Fails when the addon is not built, unless NNLAB_NATIVE=off asks for the fallback (then skipped).
  */
-import { NATIVE_REQUIRED, test } from './helpers.js';
+import { CLI, NATIVE_REQUIRED, test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs'; // the union package also registers the gradients
 import { spawnSync } from 'node:child_process';
@@ -569,8 +569,7 @@ test('missing addon: one-line error, and initBackend falls back to wasm', () => 
 });
 
 test('NNLAB_NATIVE=off: nnlab info runs on wasm and names the native backend as skipped, and why', () => {
-  const cli = fileURLToPath(new URL('../coordinator/cli.js', import.meta.url));
-  const r = spawnSync(process.execPath, [cli, 'info'], {
+  const r = spawnSync(process.execPath, [CLI, 'info'], {
     env: { ...process.env, NNLAB_NATIVE: 'off', NNLAB_BACKEND: '' },
     encoding: 'utf8',
     timeout: 30_000,
@@ -581,10 +580,9 @@ test('NNLAB_NATIVE=off: nnlab info runs on wasm and names the native backend as 
 });
 
 (NATIVE_REQUIRED && nativeAvailable() ? test : test.skip)('nnlab info on the native backend names its GEMM micro-kernels (NNLAB_NATIVE_NO_AVX512: the AVX2 kernel alone)', () => {
-  const cli = fileURLToPath(new URL('../coordinator/cli.js', import.meta.url));
   const simd = loadNativeAddon().info().simd;
   for (const [env, want] of [[{}, simd], [{ NNLAB_NATIVE_NO_AVX512: '1' }, simd === 'avx512f' ? 'avx2-fma' : simd]] as const) {
-    const r = spawnSync(process.execPath, [cli, 'info'], { env: { ...process.env, NNLAB_BACKEND: 'native', ...env }, encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, [CLI, 'info'], { env: { ...process.env, NNLAB_BACKEND: 'native', ...env }, encoding: 'utf8', timeout: 30_000 });
     assert.is(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^native gemm\\s+${want} micro-kernels, \\d+ thread\\(s\\)$`, 'm'));
   }

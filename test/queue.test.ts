@@ -11,7 +11,6 @@
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,9 +25,9 @@ import { runExperiment, type RunOptions, type RunResult } from '../coordinator/r
 import { parseRlSpec, parseSpec, type SpecInput } from '../drivers/spec.js';
 import type { TrialStatus } from '../protocol/messages.js';
 import { connectPeer } from './peer.js';
-import { useCpu, test, until as pollUntil } from './helpers.js';
+import { freePort } from './net.js';
+import { CLI, useCpu, test, until as pollUntil } from './helpers.js';
 
-const CLI = fileURLToPath(new URL('../coordinator/cli.js', import.meta.url));
 const EXPLODING = fileURLToPath(new URL('./fixtures/explodingEnv.js', import.meta.url));
 const PASSWORD = 'queue-test-password';
 const REDIS = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((f) => existsSync(f)) ?? (spawnSync('which', ['redis-server'], { encoding: 'utf8' }).stdout.trim() || undefined);
@@ -38,14 +37,6 @@ const FAST = ['--lock-duration', '1500', '--stalled-interval', '500'];
 
 /** The queue tests' waits (Redis and worker processes): polled every 50 ms, for up to 30 s unless told. */
 const until = <T>(what: string, probe: Parameters<typeof pollUntil<T>>[1], ms = 30_000): Promise<T> => pollUntil(what, probe, ms, 50);
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** A redis-server of our own: append-only file in its own directory, so a restart keeps the queue. */
 class RedisServer {

@@ -25,7 +25,7 @@ import { moduleCacheDir } from '../workers/envModules.js';
 import { sha256Hex } from '../core/sha256.js';
 import { runTrial } from '../workers/trial.js';
 import { serveAsCoordinator } from './peer.js';
-import { test, until } from './helpers.js';
+import { markerModule, test, until } from './helpers.js';
 import { errorMessage } from '../base/plainData.js';
 
 const TOKEN = `remote-test-token-${randomBytes(8).toString('hex')}`;
@@ -131,12 +131,6 @@ test('a malformed frame is refused with the path of the bad field; a task frame 
   const noId = parseToRemoteWorker(taskFrame(-1, rlTrial));
   assert.ok(!noId.ok && noId.taskId === undefined && /^taskId: /.test(noId.reason), JSON.stringify(noId));
 });
-
-/** A module whose import leaves a marker file (unique source, so a unique hash): proof that a task ran. */
-function markerModule(marker: string): ModuleRef {
-  const source = `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'imported'); // ${randomBytes(8).toString('hex')}\n`;
-  return { hash: sha256Hex(source), filename: 'payload.js', path: '/nonexistent/payload.js', source };
-}
 
 test('a hostile coordinator: malformed tasks and garbage frames are refused and named, none is run, the worker stays up and runs the next good task', async () => {
   const marker = path.join(tmp, 'malformed-task-ran');

@@ -10,7 +10,7 @@ import { Connection, type ConnectionStatus } from './socket.js';
 import { MetricStore, movingAverage } from './store.js';
 import { PATHS, type RunSummary, type TrialStatus } from './types.js';
 import { trialRows, type PageMessage } from './frames.js';
-import { $, TrialTable, describeTrials, fmt, refreshAges, renderRun, renderWorkers, type TrialRow } from './views.js';
+import { $, TrialTable, describeTrials, fmt, metricText, refreshAges, renderRun, renderWorkers, type TrialRow } from './views.js';
 import { EPISODE_RETURN_WINDOW, EPISODIC_RETURN, FINAL_PREFIX, RL_TRIAL_METRICS, SWEEP_RETURN_WINDOW, parseTrialMetric } from '../../agents/metricNames.js';
 import { panelOf } from './panels.js';
 
@@ -58,7 +58,7 @@ function drawCharts(): void {
       ],
       [x, y, movingAverage(y, SMOOTHING)],
     );
-    $('latest-return').textContent = `latest ${fmt(ret.last)}, mean of last ${SMOOTHING} ${fmt(movingAverage(y, SMOOTHING).at(-1))}, ${ret.steps.length} episodes`;
+    $('latest-return').textContent = `latest ${metricText(ret.last)}, mean of last ${SMOOTHING} ${metricText(movingAverage(y, SMOOTHING).at(-1))}, ${ret.steps.length} episodes`;
   }
   show('panel-return', ret !== undefined);
   const group = (pick: (n: string) => boolean, chart: LineChart, panel: string, pointsOnly = false): void => {

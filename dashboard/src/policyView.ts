@@ -6,7 +6,7 @@
 import { makeSim, type Sim } from './envs.js';
 import { Policy, initTf, numTensors } from './policy.js';
 import type { ParamsMessage } from './types.js';
-import { fmt } from './views.js';
+import { metricText } from './views.js';
 import { errorMessage } from '../../base/plainData.js';
 
 export class PolicyView {
@@ -141,7 +141,7 @@ export class PolicyView {
     else if (this.policy === undefined) text = `${this.sim.id}: waiting for policy parameters…`;
     else {
       const what = this.policy.isTable ? 'greedy on the Q-table' : `greedy ${this.policy.net} network (${this.policy.inDim}→${this.policy.outDim}, ${this.policy.hidden})`;
-      text = `${this.sim.id} · parameters v${this.version} · ${what} on tfjs ${this.backend || '…'} in this page · episode ${this.episodes + 1}, step ${this.episodeSteps}, return ${fmt(this.episodeReturn)} · last episode ${fmt(this.lastReturn)} · ${numTensors()} tensors`;
+      text = `${this.sim.id} · parameters v${this.version} · ${what} on tfjs ${this.backend || '…'} in this page · episode ${this.episodes + 1}, step ${this.episodeSteps}, return ${metricText(this.episodeReturn)} · last episode ${metricText(this.lastReturn)} · ${numTensors()} tensors`;
     }
     this.caption.textContent = text;
   }

@@ -1,5 +1,6 @@
 /** The page's views other than charts and the policy: run header, worker table, sweep table. */
 import { ownField } from '../../base/plainData.js';
+import { formatMetric } from '../../base/format.js';
 import type { RunSummary, WorkerSummary } from './types.js';
 
 /** The element `#id` of index.html; with a class (`$('trials', HTMLTableElement)`), checked to be one. */
@@ -20,6 +21,15 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: 
   return e;
 }
 
+/**
+ * A metric's value on the page (a return, a trial's final score) as the terminal writes it
+ * (base/format.ts: 0.00123, 99.94), so the page and the log agree; '–' when there is none.
+ */
+export function metricText(v: number | undefined): string {
+  return v === undefined || !Number.isFinite(v) ? '–' : formatMetric(v);
+}
+
+/** A count or a rate (env steps, tasks/s), compact (12.3k, 1.50M); never a metric's value (metricText). */
 export function fmt(v: number | undefined, digits = 1): string {
   if (v === undefined || !Number.isFinite(v)) return '–';
   const a = Math.abs(v);
@@ -134,7 +144,7 @@ export class TrialTable {
         tr.dataset.trial = String(r.index);
         const state = el('td', r.state === undefined ? '' : `${r.state}${(r.attempts ?? 0) > 1 ? ` (${r.attempts} tries)` : ''}`, `trial-state ${r.state ?? ''}`);
         if (r.error !== undefined) state.title = r.error;
-        tr.append(el('td', String(r.index), 'num'), el('td', r.config, 'mono'), el('td', fmt(r.finalScore, 2), 'num'), el('td', String(r.points), 'num'), state, el('td', r.worker ?? '', 'mono'));
+        tr.append(el('td', String(r.index), 'num'), el('td', r.config, 'mono'), el('td', metricText(r.finalScore), 'num'), el('td', String(r.points), 'num'), state, el('td', r.worker ?? '', 'mono'));
         return tr;
       }),
     );
