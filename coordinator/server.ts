@@ -131,7 +131,15 @@ export class CoordinatorServer {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload ?? FRAME_BYTES.toCoordinator });
     this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy());
-      const url = new URL(req.url ?? '/', 'http://x');
+      // a request target such as `//[` or `//h:99999` is no URL: refuse it here, since a throw
+      // inside the 'upgrade' event is uncaught and would end the coordinator before anyone authenticated
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'http://x');
+      } catch {
+        this.count('bad_request');
+        return refuseUpgrade(socket, 400, 'Bad Request', 'bad request: the request target is not a URL\n');
+      }
       if (url.pathname !== PATHS.socket) return refuseUpgrade(socket, 404, 'Not Found', `no such socket: connect to ${PATHS.socket}\n`);
       const origin = req.headers.origin;
       if (origin !== undefined && origin.toLowerCase() !== `${opts.tls !== undefined ? 'https' : 'http'}://${req.headers.host ?? ''}`.toLowerCase()) {
