@@ -24,7 +24,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { packr } from '../core/tensors.js';
 import { withSource } from '../workers/envModules.js';
-import { shipSource, withoutOutDir, type Task, type TaskKind, type TaskResult } from '../protocol/tasks.js';
+import { REMOTE_TASK_KINDS, shipSource, withoutOutDir, type Task, type TaskKind, type TaskResult } from '../protocol/tasks.js';
 import { BadResult, ExecutorLost, type Executor, type TaskFaultCode, type Scheduler } from './scheduler.js';
 import { coordinatorProof, newNonce, proofsEqual, tokensEqual, workerProof } from '../protocol/auth.js';
 import { rawBytes } from '../protocol/rawBytes.js';
@@ -305,7 +305,8 @@ export class CoordinatorServer {
     peer.name = hello.name;
     this.send(peer, { type: 'welcome', protocol: PROTOCOL_VERSION, peerId: peer.id, runId: this.opts.runId });
     if (hello.role === 'worker') {
-      const kinds = new Set<TaskKind>(hello.kinds ?? ['rollout', 'trial']);
+      // a worker that names no kinds takes every kind a remote worker may (protocol/messages.ts HelloMessage)
+      const kinds = new Set<TaskKind>(hello.kinds ?? REMOTE_TASK_KINDS);
       peer.executor = new RemoteExecutor(`remote-${peer.id}-${hello.name}`, hello.threads ?? 1, kinds, (m) => this.send(peer, m), (reason) => {
         // a close reason is at most 123 bytes: ASCII, cut
         peer.ws.close(CLOSE.quarantined, `quarantined: ${reason}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 120));
