@@ -275,4 +275,14 @@ test('before the coordinator proved the token the worker takes no large frame an
   }
 });
 
+test('a --connect value that is no URL, or not a ws:// one, is refused naming the flag and the value', async () => {
+  const refusal = (url: string) =>
+    runRemoteWorker({ url, token: TOKEN, threads: 1, log: () => {} }).then(
+      () => 'connected',
+      (e: unknown) => errorMessage(e),
+    );
+  assert.is(await refusal('//h:99999'), '--connect "//h:99999": not a URL (expected ws://HOST:PORT or wss://HOST:PORT)');
+  assert.is(await refusal('localhost:7070'), '--connect localhost:7070: expected a ws:// or wss:// URL');
+});
+
 test.run();
