@@ -33,11 +33,13 @@ export function runControls(run: Pick<RunSummary, 'kind' | 'trialMetrics' | 'tri
   const notCheckpointed = (why: string): Control => ({ heard: false, says: `No checkpoint on request: ${why}.` });
   if (run.trials !== undefined) {
     return {
-      stop: { heard: true, says: 'Stops following this queue-backed sweep; its trials go on in the queue. Follow it again with nnlab run --attach SWEEP_ID.' },
+      stop: { heard: true, says: 'Stops following this queue-backed sweep; its trials go on in the queue. Follow it again with nnlab sweep --attach SWEEP_ID --queue URL.' },
       checkpoint: notCheckpointed('each trial of a sweep is a whole run'),
     };
   }
-  if (run.trialMetrics !== undefined) {
+  const family = isRlAlgo(run.kind) ? RL_FAMILY[run.kind] : undefined;
+  // a tabular agent's run is trials too (coordinator/run.ts), whether or not the run named their metrics
+  if (run.trialMetrics !== undefined || family === 'tabular') {
     return {
       stop: { heard: true, says: 'No new trial starts, the running ones are abandoned and the finished ones are written to trials.json. A run of trials is not resumed.' },
       checkpoint: notCheckpointed('each trial is a whole run'),
@@ -49,13 +51,16 @@ export function runControls(run: Pick<RunSummary, 'kind' | 'trialMetrics' | 'tri
       checkpoint: notCheckpointed('a generative run checkpoints after every epoch'),
     };
   }
-  if (isRlAlgo(run.kind) && RL_FAMILY[run.kind] === 'policy-gradient') {
+  if (family === 'policy-gradient') {
     const why = `${run.kind} trains in the coordinator's thread until its budget ends and is not checkpointed mid-run`;
     return { stop: { heard: false, says: `No stop before the end: ${why}.` }, checkpoint: notCheckpointed(why) };
   }
-  // DQN (and whatever a newer coordinator runs: the run says in its log if it cannot)
-  return {
-    stop: { heard: true, says: 'Checkpoints, then stops; continue with nnlab run --resume RUN_DIR.' },
-    checkpoint: { heard: true, says: 'Saves a checkpoint now.' },
-  };
+  if (family === 'dqn') {
+    return {
+      stop: { heard: true, says: 'Checkpoints, then stops; continue with nnlab run --resume RUN_DIR.' },
+      checkpoint: { heard: true, says: 'Saves a checkpoint now.' },
+    };
+  }
+  // a kind this page does not know (a newer coordinator's): the run decides, and its log says what it did
+  return { stop: { heard: true, says: 'Asks the run to stop.' }, checkpoint: { heard: true, says: 'Asks the run for a checkpoint.' } };
 }
