@@ -50,7 +50,7 @@ export class ThreadPoolExecutor implements Executor {
       out = await this.pool.run(task);
     } catch (e) {
       const msg = errorMessage(e);
-      if (/worker exited|terminated/i.test(msg)) throw new ExecutorLost(`a rollout thread of ${this.id} died (${msg})`);
+      if (/worker exited|terminated/i.test(msg)) throw new ExecutorLost(`a thread of ${this.id} died running a ${task.kind} task (${msg})`); // the pool runs every kind of task
       throw e;
     }
     return checkedThreadResult(out, this.id, task);

@@ -32,7 +32,7 @@ import type { LearnerClient } from '../drivers/learner.js';
 import { Progress } from './progress.js';
 import { loadDqnResume, runDqn, type DqnRunState } from '../drivers/offPolicy.js';
 import { loadTrialsResume, runTrials, trialMetrics } from '../drivers/trials.js';
-import { attachQueueSweep, clearFollowerMetrics, runQueueSweep, sweepIdOf, type QueueTuning } from '../drivers/queue.js';
+import { attachQueueSweep, checkedSweepId, clearFollowerMetrics, runQueueSweep, sweepIdOf, type QueueTuning } from '../drivers/queue.js';
 import { RUNS_DIR, runPath, sweepDir } from '../protocol/runFiles.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { loadOnPolicyResume, runOnPolicy } from '../drivers/onPolicy.js';
@@ -179,7 +179,8 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   const trials = checkExperiment(spec, opts.resume !== undefined ? runPath(runDir, 'spec') : '', { asTrials: queueUrl !== undefined });
   if (queueUrl !== undefined) {
     if (opts.resume !== undefined) throw new Error('--resume: a queue-backed sweep is re-attached with --attach SWEEP_ID, not resumed');
-    runDir = sweepDir(opts.runsDir ?? RUNS_DIR, sweepIdOf(spec));
+    // attaching, the sweep is the one named, whatever id its stored spec would hash to now (drivers/queue.ts attachQueueSweep)
+    runDir = sweepDir(opts.runsDir ?? RUNS_DIR, attach !== undefined ? checkedSweepId(attach) : sweepIdOf(spec));
   }
   const runId = path.basename(runDir);
   const backend = await initBackend();
@@ -363,8 +364,9 @@ async function startAndRun(opts: RunOptions, log: (line: string) => void, signal
   try {
     if (queueUrl !== undefined) {
       const q = { ...opts.queue, url: queueUrl };
-      // attaching, the spec is the one Redis holds and there is no env: the jobs carry it
-      outcome = target === undefined ? await attachQueueSweep({ ...services, spec }, q) : await runQueueSweep({ ...services, ...target }, q);
+      // attaching, the spec is the one Redis holds and there is no env: the jobs carry it; the run's
+      // id is the sweep id given (it names the run directory, above)
+      outcome = target === undefined ? await attachQueueSweep({ ...services, spec }, runId, q) : await runQueueSweep({ ...services, ...target }, q);
     } else if (target === undefined) {
       throw new Error(`--attach ${attach}: follows a queue-backed sweep, and needs its queue's URL`);
     } else if (target.envRef !== undefined) {

@@ -24,7 +24,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { packr } from '../core/tensors.js';
 import { withSource } from '../workers/envModules.js';
-import { shipSource, withoutOutDir, type Task, type TaskKind, type TaskResult } from '../protocol/tasks.js';
+import { REMOTE_TASK_KINDS, shipSource, withoutOutDir, type Task, type TaskKind, type TaskResult } from '../protocol/tasks.js';
 import { BadResult, ExecutorLost, type Executor, type TaskFaultCode, type Scheduler } from './scheduler.js';
 import { coordinatorProof, newNonce, proofsEqual, tokensEqual, workerProof } from '../protocol/auth.js';
 import { rawBytes } from '../protocol/rawBytes.js';
@@ -131,7 +131,15 @@ export class CoordinatorServer {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload ?? FRAME_BYTES.toCoordinator });
     this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy());
-      const url = new URL(req.url ?? '/', 'http://x');
+      // a request target such as `//[` or `//h:99999` is no URL: refuse it here, since a throw
+      // inside the 'upgrade' event is uncaught and would end the coordinator before anyone authenticated
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'http://x');
+      } catch {
+        this.count('bad_request');
+        return refuseUpgrade(socket, 400, 'Bad Request', 'bad request: the request target is not a URL\n');
+      }
       if (url.pathname !== PATHS.socket) return refuseUpgrade(socket, 404, 'Not Found', `no such socket: connect to ${PATHS.socket}\n`);
       const origin = req.headers.origin;
       if (origin !== undefined && origin.toLowerCase() !== `${opts.tls !== undefined ? 'https' : 'http'}://${req.headers.host ?? ''}`.toLowerCase()) {
@@ -297,7 +305,8 @@ export class CoordinatorServer {
     peer.name = hello.name;
     this.send(peer, { type: 'welcome', protocol: PROTOCOL_VERSION, peerId: peer.id, runId: this.opts.runId });
     if (hello.role === 'worker') {
-      const kinds = new Set<TaskKind>(hello.kinds ?? ['rollout', 'trial']);
+      // a worker that names no kinds takes every kind a remote worker may (protocol/messages.ts HelloMessage)
+      const kinds = new Set<TaskKind>(hello.kinds ?? REMOTE_TASK_KINDS);
       peer.executor = new RemoteExecutor(`remote-${peer.id}-${hello.name}`, hello.threads ?? 1, kinds, (m) => this.send(peer, m), (reason) => {
         // a close reason is at most 123 bytes: ASCII, cut
         peer.ws.close(CLOSE.quarantined, `quarantined: ${reason}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 120));

@@ -55,9 +55,10 @@ export function dataParallelStep(scheduler: TaskScheduler, runId: string, model:
     for (let p = 0; p < phases.length; p++) {
       const phase = phases[p]!;
       const params = learner.getParams();
+      const phaseParams = learner.phaseParamNames(phase);
       version++;
       const parts = shardBatch(batches[p]!, shards);
-      const results = await Promise.all(parts.map((batch) => scheduler.submit({ kind: 'gradient', runId, model, phase, params, paramsVersion: version, batch })));
+      const results = await Promise.all(parts.map((batch) => scheduler.submit({ kind: 'gradient', runId, model, phase, params, paramsVersion: version, phaseParams, batch })));
       const ns = results.map((r) => r.n);
       const total = ns.reduce((a, b) => a + b, 0);
       Object.assign(metrics, learner.applyGradients(phase, averageGradients(results.map((r) => r.grads), ns)));

@@ -17,6 +17,7 @@ import type { TrialStatus } from '../protocol/messages.js';
 import { redactRedisUrl } from '../protocol/redisUrl.js';
 import { firstIssueText } from '../base/schemas.js';
 import { errorMessage, ownField } from '../base/plainData.js';
+import { SAFE_NAME, isSafeName } from '../base/safeName.js';
 import { connectionOptions, jobDataSchema, jobProgressSchema, jobResultSchema, progressPoints, QUEUE_NAME, type TrialJobData, type TrialJobResult } from '../protocol/queue.js';
 import { redisErrorLogger } from '../workers/redisLog.js';
 import { expandSweep, parseSpec, type ExperimentSpec, type Trial } from './spec.js';
@@ -76,6 +77,12 @@ export function sweepIdOf(spec: ExperimentSpec): string {
   return `${spec.name}-${sha256Hex(canonicalJson(storedSpec(spec))).slice(0, 12)}`;
 }
 
+/** `sweepId` when it can be one (SAFE_NAME: it names the sweep's run directory); else an error naming `--attach` and the rule. */
+export function checkedSweepId(sweepId: string): string {
+  if (!isSafeName(sweepId)) throw new Error(`--attach ${JSON.stringify(sweepId)}: not a sweep id (${SAFE_NAME.rule}; ids are printed by nnlab sweep --queue)`);
+  return sweepId;
+}
+
 /** The job id of a sweep's trial (BullMQ ids may not contain ':'). */
 export function jobIdOf(sweepId: string, index: number): string {
   return `${sweepId}.t${index}`;
@@ -129,6 +136,7 @@ export async function submitSweep(queue: Queue, target: RunTarget, tuning: Queue
 
 /** The spec stored under a sweep id (what `--attach` follows); a clear error when Redis has none. */
 export async function loadSweep(url: string, sweepId: string, log: (line: string) => void): Promise<ExperimentSpec> {
+  checkedSweepId(sweepId);
   const { queue } = openQueue(url, log);
   try {
     const client = await queue.client;
@@ -202,24 +210,29 @@ export function clearFollowerMetrics(ctx: Pick<RunServices, 'metrics' | 'runDir'
  * the trials: they go on in the queue, and `--attach` picks them up.
  */
 export async function runQueueSweep(ctx: RunContext, q: { url: string } & QueueTuning): Promise<RunOutcome> {
-  return followSweep(ctx, q, async (queue, sweepId, attachHint) => {
+  const sweepId = sweepIdOf(ctx.spec);
+  return followSweep(ctx, sweepId, q, async (queue, attachHint) => {
     const s = await submitSweep(queue, ctx, q);
     ctx.log(`sweep ${sweepId}: ${s.added} trial job(s) enqueued on ${redactRedisUrl(q.url)}${s.existing > 0 ? `, ${s.existing} already there` : ''}; follow it from anywhere with: ${attachHint}`);
   });
 }
 
-/** `--attach`: follows, as runQueueSweep does, a sweep another process submitted (its spec as Redis holds it; the jobs carry its env). */
-export async function attachQueueSweep(ctx: FollowContext, q: { url: string; pollMs?: number }): Promise<RunOutcome> {
-  return followSweep(ctx, q, async (_queue, sweepId, _attachHint, trials) => ctx.log(`sweep ${sweepId}: following ${trials.length} trial job(s) on ${redactRedisUrl(q.url)}`));
+/**
+ * `--attach SWEEP_ID`: follows, as runQueueSweep does, the sweep of that id another process
+ * submitted (its spec as Redis holds it; the jobs carry its env). It follows the id given, never
+ * the stored spec's hash: a spec that re-hashes to another id (parsed by another nnlab version,
+ * with other defaults) would name jobs that do not exist, and the follower would wait for ever.
+ */
+export async function attachQueueSweep(ctx: FollowContext, sweepId: string, q: { url: string; pollMs?: number }): Promise<RunOutcome> {
+  return followSweep(ctx, checkedSweepId(sweepId), q, async (_queue, _attachHint, trials) => ctx.log(`sweep ${sweepId}: following ${trials.length} trial job(s) on ${redactRedisUrl(q.url)}`));
 }
 
-async function followSweep(ctx: FollowContext, q: { url: string; pollMs?: number }, start: (queue: Queue, sweepId: string, attachHint: string, trials: Trial[]) => Promise<void>): Promise<RunOutcome> {
+async function followSweep(ctx: FollowContext, sweepId: string, q: { url: string; pollMs?: number }, start: (queue: Queue, attachHint: string, trials: Trial[]) => Promise<void>): Promise<RunOutcome> {
   const trials = expandSweep(ctx.spec);
   const { queue, errors } = openQueue(q.url, ctx.log);
   try {
-    const sweepId = sweepIdOf(ctx.spec);
     const attachHint = `nnlab sweep --attach ${sweepId} --queue ${redactRedisUrl(q.url)}`;
-    await start(queue, sweepId, attachHint, trials);
+    await start(queue, attachHint, trials);
     errors.ok();
     return await follow(ctx, queue, sweepId, trials, q.pollMs ?? 1000, attachHint);
   } finally {

@@ -6,7 +6,7 @@
  * actions inside the env's action space, episode arrays that agree with each other and lie
  * within the task, trial scores and curves that are finite and as long as asked (a generative
  * trial's: one score per epoch, its final score the last, a classifier score within [1, 10]), gradient shards
- * shaped like the parameters they were computed for. A bad result is reported as one line naming
+ * of exactly the parameters their phase trains, shaped like them. A bad result is reported as one line naming
  * the field and what was expected; the scheduler requeues its task (it never reaches the replay
  * buffer or the learner).
  *
@@ -255,6 +255,14 @@ function tensors(field: string, map: TensorMap, like: TensorMap | undefined): st
 export function validateGradient(task: GradientTask, r: GradientResult): string | undefined {
   if (r.n !== task.batch.n) return `result.n: ${r.n}, expected the shard's ${task.batch.n} rows`;
   if (Object.keys(r.grads).length === 0) return 'result.grads: no gradients';
+  // the learner averages the shards name by name and applies the mean to the phase's parameters:
+  // a shard that left one out, or answered for the other phase, would end the run there
+  const trains = new Set(task.phaseParams);
+  for (const name of Object.keys(r.grads)) {
+    if (!trains.has(name)) return Object.hasOwn(task.params, name) ? `result.grads.${name}: not a parameter the '${task.phase}' phase trains` : `result.grads.${name}: the model has no parameter of that name`;
+  }
+  const missing = task.phaseParams.find((name) => !Object.hasOwn(r.grads, name));
+  if (missing !== undefined) return `result.grads.${missing}: missing, a parameter the '${task.phase}' phase trains`;
   const g = tensors('result.grads', r.grads, task.params);
   if (g !== undefined) return g;
   for (const [k, v] of Object.entries(r.metrics)) if (!Number.isFinite(v)) return `result.metrics.${k}: ${v} is not a finite number`;

@@ -591,6 +591,12 @@ export class Dcgan implements GenerativeLearner {
     return { grads: result.grads, metrics };
   }
 
+  phaseParamNames(phase: Phase): readonly string[] {
+    const p = ganPhase(phase, this.kind);
+    const e = this.trainer;
+    return e.kind === 'fused' ? (p === 'critic' ? e.D : e.G).names : [...e.vars[p].keys()];
+  }
+
   applyGradients(phase: Phase, grads: TensorMap): Metrics {
     const p = ganPhase(phase, this.kind);
     const e = this.trainer;

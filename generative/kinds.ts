@@ -1,8 +1,10 @@
 /**
  * The names and shapes the generative room shares with specs and protocol's schemas, listed once
  * (import-free, so they read them without loading a backend; test/architecture.test.ts IMPORT_FREE
- * keeps it so): the model kinds, the optimisation phases, MNIST's image shape and pixel scalings
- * and the files a training run leaves in its folder.
+ * keeps it so): the model kinds (which are conditional), the optimisation phases, MNIST's image
+ * shape and pixel scalings, the layout of a conditional model's sample grid and the files a
+ * training run leaves in its folder. The dashboard's page reads the conditional kinds and the
+ * grid's layout from here.
  */
 
 /**
@@ -19,6 +21,18 @@ export function isGenerativeKind(kind: string): kind is GenerativeKind {
 
 /** The kinds whose learner measures a test negative ELBO each epoch (`eval/test_neg_elbo`): the VAEs. */
 export const ELBO_KINDS: readonly GenerativeKind[] = ['vae', 'vae-conv'];
+
+/**
+ * The kinds whose G and D take the digit label, so `sample(z, labels)` draws the digits asked for
+ * and their sample grids show the digits by sampleGridDigit: the conditional DCGAN.
+ * generative/models.ts makes the models of these kinds conditional.
+ */
+export const CONDITIONAL_KINDS: readonly GenerativeKind[] = ['cdcgan'];
+
+/** Whether `kind` names a conditional model (CONDITIONAL_KINDS). */
+export function isConditionalKind(kind: string): boolean {
+  return (CONDITIONAL_KINDS as readonly string[]).includes(kind);
+}
 
 /**
  * The optimisation phases of a model. GANs have two ('critic' updates D, 'generator' updates G,
@@ -49,6 +63,18 @@ export const MNIST_CLASSES = 10;
  * contract and the page read, names it without reaching mnist.ts's node: imports.
  */
 export type PixelScale = 'tanh' | 'unit';
+
+/**
+ * The digit in cell `cell` (row-major, MNIST_CLASSES cells a row) of a conditional model's sample
+ * grid: cell mod 10, so column k is digit k and every row counts 0–9. The one layout of every
+ * grid the training loop and `nnlab eval` write (generative/png.ts sampleGridLabels).
+ */
+export function sampleGridDigit(cell: number): number {
+  return cell % MNIST_CLASSES;
+}
+
+/** sampleGridDigit's layout in words, for a grid's caption (the dashboard's samples panel). */
+export const SAMPLE_GRID_LAYOUT = 'column k: digit k';
 
 /**
  * What train.ts trainGenerative leaves in its outDir: its sample grids, interpolation strip and

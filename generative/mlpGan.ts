@@ -291,6 +291,10 @@ export abstract class MlpGanLearner<N extends GanNet = FusedNet> implements Gene
     return { grads: phase === 'critic' ? this.D.gradMap() : this.G.gradMap(), metrics };
   }
 
+  phaseParamNames(phase: Phase): readonly string[] {
+    return (ganPhase(phase, this.kind) === 'critic' ? this.D : this.G).names;
+  }
+
   applyGradients(phase: Phase, grads: TensorMap): Metrics {
     const net = ganPhase(phase, this.kind) === 'critic' ? this.D : this.G;
     net.flatten(grads, net.grads);

@@ -7,7 +7,7 @@
 import { Rng } from '../base/rng.js';
 import { Dcgan, PAPER_DCGAN, resolveDcganConfig, type DcganConfig } from './dcgan.js';
 import { Gan, resolveGanConfig, type GanConfig } from './gan.js';
-import { GENERATIVE_KINDS, isGenerativeKind, type GenerativeKind } from './kinds.js';
+import { GENERATIVE_KINDS, isConditionalKind, isGenerativeKind, type GenerativeKind } from './kinds.js';
 import { resolveVaeConfig, Vae, type VaeConfig } from './vae.js';
 import { resolveWganConfig, Wgan, type WganConfig, type WganVariant } from './wgan.js';
 import type { GenerativeLearner } from './types.js';
@@ -35,8 +35,9 @@ const wgan = (variant: WganVariant): GenerativeModelEntry => {
   const resolve = (c: Record<string, unknown>): WganConfig => resolveWganConfig(c, variant);
   return { resolve, create: (c, rng) => new Wgan(resolve(c), rng, variant) };
 };
-/** `over` fixes fields of the kind; `base` replaces defaults that a spec's config may still set. */
-const dcgan = (over: Partial<DcganConfig>, base: Partial<DcganConfig> = {}): GenerativeModelEntry => {
+/** A kind of CONDITIONAL_KINDS is conditional whatever its config says; `base` replaces defaults that a spec's config may still set. */
+const dcgan = (kind: 'dcgan' | 'cdcgan', base: Partial<DcganConfig> = {}): GenerativeModelEntry => {
+  const over: Partial<DcganConfig> = isConditionalKind(kind) ? { conditional: true } : {};
   const resolve = (c: Record<string, unknown>): DcganConfig => resolveDcganConfig({ ...base, ...c, ...over });
   return { resolve, create: (c, rng) => new Dcgan(resolve(c), rng) };
 };
@@ -47,9 +48,9 @@ export const GENERATIVE_MODELS: Readonly<Record<GenerativeKind, GenerativeModelE
   gan: { resolve: (c) => resolveGanConfig(c), create: (c, rng) => new Gan(resolveGanConfig(c), rng) },
   wgan: wgan('clip'),
   'wgan-gp': wgan('gp'),
-  dcgan: dcgan({}),
+  dcgan: dcgan('dcgan'),
   // the conditional model meets its goals on the paper's nets and recipe (docs/generative.md)
-  cdcgan: dcgan({ conditional: true }, PAPER_DCGAN),
+  cdcgan: dcgan('cdcgan', PAPER_DCGAN),
 };
 
 /** The kinds in the registry. */

@@ -5,7 +5,7 @@
  * Plus the image layouts the generative models write: a sample grid and a latent interpolation strip.
  */
 import { deflateSync } from 'node:zlib';
-import { MNIST_CLASSES, MNIST_SIDE } from './kinds.js';
+import { MNIST_CLASSES, MNIST_SIDE, sampleGridDigit } from './kinds.js';
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -114,13 +114,13 @@ export function interpolateLatents(a: Float32Array, b: Float32Array, latentDim: 
 export const SAMPLE_GRID_SIDE = MNIST_CLASSES;
 
 /**
- * The digit of each cell of a conditional model's sample grid, row-major: cell i shows digit
- * i mod 10, so column k is digit k and every row counts 0–9. The one layout of the grids the
- * training loop writes each epoch (generative/train.ts, the committed ones) and `nnlab eval`'s
- * fresh grid (drivers/eval.ts), both through labelledSampleGrid.
+ * The digit of each cell of a conditional model's sample grid, row-major, by kinds.ts's
+ * sampleGridDigit (column k is digit k; SAMPLE_GRID_LAYOUT says so on the dashboard): the one
+ * layout of the grids the training loop writes each epoch (generative/train.ts, the committed
+ * ones) and `nnlab eval`'s fresh grid (drivers/eval.ts), both through labelledSampleGrid.
  */
 export function sampleGridLabels(): Uint8Array {
-  return Uint8Array.from({ length: SAMPLE_GRID_SIDE * SAMPLE_GRID_SIDE }, (_, i) => i % MNIST_CLASSES);
+  return Uint8Array.from({ length: SAMPLE_GRID_SIDE * SAMPLE_GRID_SIDE }, (_, i) => sampleGridDigit(i));
 }
 
 /** A SAMPLE_GRID_SIDE × SAMPLE_GRID_SIDE grid of `sample`'s images of the latents `z`, a conditional model's with the digits of sampleGridLabels. */

@@ -32,6 +32,13 @@ export interface GenerativeLearner {
   computeGradients(phase: Phase, batch: ImageBatch): { grads: TensorMap; metrics: Metrics };
   /** Applies (averaged) gradients of a phase with that phase's optimiser (+ e.g. weight clipping). */
   applyGradients(phase: Phase, grads: TensorMap): Metrics;
+  /**
+   * The names of the trainable parameters `phase` updates: exactly the gradients
+   * `computeGradients(phase, …)` returns and `applyGradients(phase, …)` needs (a GAN's 'critic'
+   * D's, its 'generator' G's; a VAE's 'elbo' every one). A data-parallel run sends them with each
+   * shard, so a shard that answers with other names is refused before it reaches the average.
+   */
+  phaseParamNames(phase: Phase): readonly string[];
   /** n samples as images in [0, 1], row-major [n, 28, 28], from latents `z` (n × latentDim) and labels. */
   sample(z: Float32Array, labels?: Uint8Array): Float32Array;
   readonly latentDim: number;

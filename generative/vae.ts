@@ -228,6 +228,12 @@ export class Vae implements GenerativeLearner {
     return { grads, metrics: { [NEG_ELBO]: loss } };
   }
 
+  phaseParamNames(phase: Phase): readonly string[] {
+    if (phase !== 'elbo') throw new Error(`${this.kind}: unknown phase '${phase}' (a VAE has only 'elbo')`);
+    const e = this.engine;
+    return e.kind === 'fused' ? [...e.vae.encoder.names, ...e.vae.decoder.names] : [...e.vars.keys()];
+  }
+
   applyGradients(phase: Phase, grads: TensorMap): Metrics {
     if (phase !== 'elbo') throw new Error(`${this.kind}: unknown phase '${phase}' (a VAE has only 'elbo')`);
     const e = this.engine;

@@ -6,9 +6,10 @@
 
 /**
  * 2: mutual challenge–response instead of the token in the hello; `refused`. 3: trial tasks are RL
- * or generative (`family`). 4: a rollout task's ε schedule has DqnConfig's field names.
+ * or generative (`family`). 4: a rollout task's ε schedule has DqnConfig's field names. 5: a
+ * gradient task names the parameters its phase trains (`phaseParams`).
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /** Close codes (4000–4999 are the application's). */
 export const CLOSE = {

@@ -123,6 +123,10 @@ export interface HelloMessage {
   name: string;
   /** Tasks a worker runs at once. */
   threads?: number;
+  /**
+   * The kinds of task a worker takes, of REMOTE_TASK_KINDS (never 'evaluate'); without it, every
+   * one of them, as `nnlab worker` names them.
+   */
   kinds?: TaskKind[];
 }
 export interface ResultMessage {

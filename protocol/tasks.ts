@@ -228,6 +228,12 @@ export interface GradientTask {
   /** Current parameters and their version (a thread re-reads them only when the version changed). */
   params: TensorMap;
   paramsVersion: number;
+  /**
+   * The names of the parameters `phase` trains (the learner's `phaseParamNames`): a shard's
+   * gradients are exactly these, each shaped as in `params` (drivers/validate.ts refuses others,
+   * which the learner's average could not take).
+   */
+  phaseParams: readonly string[];
   batch: ImageBatch;
 }
 

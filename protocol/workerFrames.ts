@@ -129,6 +129,7 @@ const gradientTask = z.object({
   phase: z.enum(PHASES),
   params: tensorMapSchema,
   paramsVersion: count,
+  phaseParams: z.array(shortName),
   batch: imageBatch,
 }) satisfies z.ZodType<GradientTask>;
 

@@ -4,7 +4,8 @@
  * shipped code runs only with --allow-code, only from the worker's own cache, re-hashed; TLS
  * with the worker checking the coordinator's certificate; a slow upload by an authenticated peer
  * is life, not death; an unauthenticated peer cannot make the coordinator buffer a big frame nor
- * hold more than 16 unauthenticated connections; a page from another origin cannot open the socket.
+ * hold more than 16 unauthenticated connections; a page from another origin cannot open the socket;
+ * an upgrade request whose target is no URL is refused, not a crash.
  */
 import * as assert from 'uvu/assert';
 import { spawn, execFileSync } from 'node:child_process';
@@ -466,6 +467,34 @@ test('at most 16 connections may be unauthenticated at once (more close with 101
     assert.is(await own.status, 101);
     own.ws.terminate();
     assert.is(server.rejected.bad_origin, 1);
+  } finally {
+    await scheduler.close();
+    await server.close();
+  }
+});
+
+test('an upgrade whose request target is no URL (`//[`, `//h:99999`) is refused with 400 before authentication; the coordinator serves the next peer', async () => {
+  const scheduler = new Scheduler();
+  const server = new CoordinatorServer({ token: TOKEN, runId: 'badurl', scheduler });
+  const port = await server.listen();
+  /** The status line the coordinator answers a raw upgrade request for `target` with. */
+  const statusLine = (target: string) =>
+    new Promise<string>((resolve, reject) => {
+      const sock = net.connect(port, '127.0.0.1');
+      let got = '';
+      sock.on('data', (d: Buffer) => (got += d.toString()));
+      sock.on('error', reject);
+      sock.on('close', () => resolve(got.split('\r\n')[0] ?? ''));
+      sock.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    });
+  try {
+    assert.is(await statusLine('//['), 'HTTP/1.1 400 Bad Request');
+    assert.is(await statusLine('//h:99999'), 'HTTP/1.1 400 Bad Request');
+    assert.is(server.rejected.bad_request, 2);
+    const next = await rawConnect(port);
+    await until('a challenge for the next peer', () => next.frames.length > 0, 5000);
+    assert.is(decoded(next.frames[0]!).type, 'challenge');
+    next.sock.destroy();
   } finally {
     await scheduler.close();
     await server.close();

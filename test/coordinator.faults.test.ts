@@ -106,7 +106,10 @@ test('a rollout thread killed mid-run: its task is redone by a new thread, nothi
   const events: RunEvent[] = [];
   const r = await run({ spec: dqnSpec({ env: TAGGED }), faults: { crashRolloutAt: 1500 } }, events);
   assert.is(r.state, 'finished');
-  assert.ok(events.some((e) => e.type === 'worker-lost'), 'the thread death was seen');
+  const lost = events.flatMap((e) => (e.type === 'worker-lost' ? [e.reason] : []));
+  assert.ok(lost.length > 0, 'the thread death was seen');
+  // the pool runs every kind of task: the message names the thread and the task's kind
+  assert.match(lost[0]!, /^a thread of threads died running a rollout task \(/);
   assert.ok(r.counts!.requeued >= 1);
   await assertLedger(r);
 });

@@ -67,8 +67,9 @@ test("a thread holds only the current run's model copy: a gradient task of anoth
   const model = { kind: 'gan' as const, config: { latentDim: 4, generatorHidden: [16], criticHidden: [8] }, seed: 3 };
   const source = makeGenerativeLearner(model.kind, model.config, model.seed);
   const params = source.getParams();
+  const phaseParams = source.phaseParamNames('critic');
   source.dispose();
-  const task = (runId: string): GradientTask => ({ kind: 'gradient', runId, model, phase: 'critic', params, paramsVersion: 0, batch: { n: 4, images: new Float32Array(4 * 784), labels: new Uint8Array(4) } });
+  const task = (runId: string): GradientTask => ({ kind: 'gradient', runId, model, phase: 'critic', params, paramsVersion: 0, phaseParams, batch: { n: 4, images: new Float32Array(4 * 784), labels: new Uint8Array(4) } });
   await runGradient(task('copies-a'));
   const one = tf.memory().numTensors;
   await runGradient(task('copies-a'));

@@ -18,7 +18,7 @@ import { newNonce, workerProof } from '../protocol/auth.js';
 import { rawBytes } from '../protocol/rawBytes.js';
 import { runRemoteWorker } from '../workers/remote.js';
 import { runTrial } from '../workers/trial.js';
-import type { EnvStreamState, GradientResult, RolloutResult, TrialResult, TrialTask } from '../protocol/tasks.js';
+import { REMOTE_TASK_KINDS, TASK_KINDS, type EnvStreamState, type GradientResult, type RolloutResult, type TrialResult, type TrialTask } from '../protocol/tasks.js';
 
 const TOKEN = 'fuzz-token-0123456789';
 let scheduler: Scheduler;
@@ -154,6 +154,32 @@ test('a malformed hello from a peer that showed the token (threads or a name pas
     (e: unknown) => errorMessage(e),
   );
   assert.is(refused, 'remote worker: --threads must be a whole number from 1 to 1024, got 1025');
+});
+
+test("a worker's hello without kinds takes every kind REMOTE_TASK_KINDS names (gradient shards too), never 'evaluate'; one with kinds, only those", async () => {
+  const s = new Scheduler();
+  const srv = new CoordinatorServer({ token: TOKEN, runId: 'kinds', scheduler: s });
+  const u = `ws://127.0.0.1:${await srv.listen()}/ws?token=${TOKEN}`;
+  const worker = (over: Partial<HelloMessage>) => {
+    const ws = new WebSocket(u);
+    ws.on('open', () => ws.send(packr.pack({ type: 'hello', protocol: PROTOCOL_VERSION, role: 'worker', name: 'k', ...over })));
+    return ws;
+  };
+  const capacities = () => TASK_KINDS.map((k) => [k, s.capacity(k)]);
+  try {
+    const all = worker({});
+    await until('the worker without kinds', () => s.capacity('trial') === 1);
+    const remote = new Set<string>(REMOTE_TASK_KINDS);
+    assert.equal(capacities(), TASK_KINDS.map((k) => [k, remote.has(k) ? 1 : 0]));
+    all.terminate();
+    await until('the worker gone', () => s.capacity('trial') === 0);
+    worker({ kinds: ['trial'] });
+    await until('the trial worker', () => s.capacity('trial') === 1);
+    assert.equal(capacities(), TASK_KINDS.map((k) => [k, k === 'trial' ? 1 : 0]));
+  } finally {
+    await s.close();
+    await srv.close();
+  }
 });
 
 test('a wrong token in the URL is refused at the upgrade with HTTP 401', async () => {

@@ -3,9 +3,10 @@
  * worker beside an honest in-process executor: a trial with a NaN score, a result of another
  * kind than its task and a result frame that fails the schema are refused and redone elsewhere,
  * a late answer after the deadline is dropped, a task failing everywhere stops with every
- * executor's error; and the validator's messages for rollouts, trials (RL and generative) and
- * gradient shards, and for a result of another kind; a generative trial's local folder is never
- * sent to a remote worker.
+ * executor's error, a gradient shard of another phase's parameters or short of one is refused
+ * and redone elsewhere (the learner's step goes on); and the validator's messages for rollouts,
+ * trials (RL and generative) and gradient shards, and for a result of another kind; a generative
+ * trial's local folder is never sent to a remote worker.
  */
 import { test, until } from './helpers.js';
 import * as assert from 'uvu/assert';
@@ -24,6 +25,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DqnLearner } from '../agents/dqn.js';
+import { makeGenerativeLearner } from '../generative/models.js';
+import { dataParallelStep } from '../drivers/generative.js';
 import { Rng } from '../base/rng.js';
 import { connectPeer, type TestPeer } from './peer.js';
 import { DICT_WALK_ID, STRUCTURED_OBS_DIM, TUPLE_WALK_ID } from './fixtures/structuredObsEnv.js';
@@ -38,13 +41,13 @@ test.after.each(async () => {
 });
 
 /** A coordinator with the hand-written worker registered first (it gets the first task), then the honest inline executor. */
-async function setup(onTask: (peer: TestPeer, m: TaskMessage) => void, opts: SchedulerOptions = {}) {
+async function setup(onTask: (peer: TestPeer, m: TaskMessage) => void, opts: SchedulerOptions = {}, kind: 'trial' | 'gradient' = 'trial') {
   const scheduler = new Scheduler(opts);
   const server = new CoordinatorServer({ token: TOKEN, runId: 'results', scheduler });
   const port = await server.listen();
-  const bad = connectPeer(`ws://127.0.0.1:${port}/ws`, TOKEN, { name: 'bad', kinds: ['trial'] });
+  const bad = connectPeer(`ws://127.0.0.1:${port}/ws`, TOKEN, { name: 'bad', kinds: [kind] });
   bad.onMessage = (m) => m.type === 'task' && onTask(bad, m);
-  await until('scheduler.capacity(\'trial\') === 1', () => scheduler.capacity('trial') === 1);
+  await until(`scheduler.capacity('${kind}') === 1`, () => scheduler.capacity(kind) === 1);
   scheduler.addExecutor(new InlineExecutor());
   open.push(async () => {
     await scheduler.close();
@@ -339,24 +342,68 @@ test('a malformed generative trial result from a remote worker is refused and th
   }
 });
 
-test('gradient shards: named like the parameters, shaped like them, finite', () => {
+test("gradient shards: exactly the phase's parameters, shaped like them, finite", () => {
   const task: GradientTask = {
     kind: 'gradient',
     runId: 'v',
     model: { kind: 'gan', config: {}, seed: 0 },
     phase: 'critic',
-    params: { 'd/kernel': { shape: [2, 3], data: new Float32Array(6) }, 'd/bias': { shape: [3], data: new Float32Array(3) } },
+    params: { 'g/kernel': { shape: [3, 2], data: new Float32Array(6) }, 'd/kernel': { shape: [2, 3], data: new Float32Array(6) }, 'd/bias': { shape: [3], data: new Float32Array(3) } },
     paramsVersion: 1,
+    phaseParams: ['d/kernel', 'd/bias'],
     batch: { n: 4, images: new Float32Array(4 * 784), labels: new Uint8Array(4) },
   };
-  const grads = { 'd/kernel': { shape: [2, 3], data: new Float32Array(6) } };
+  const grads = { 'd/kernel': { shape: [2, 3], data: new Float32Array(6) }, 'd/bias': { shape: [3], data: new Float32Array(3) } };
   assert.is(validateGradient(task, { kind: 'gradient', grads, metrics: { loss: 1 }, n: 4 }), undefined);
   assert.is(validateGradient(task, { kind: 'gradient', grads, metrics: {}, n: 3 }), "result.n: 3, expected the shard's 4 rows");
-  assert.is(validateGradient(task, { kind: 'gradient', grads: { 'x/kernel': grads['d/kernel'] }, metrics: {}, n: 4 }), 'result.grads.x/kernel: the model has no parameter of that name');
-  assert.is(validateGradient(task, { kind: 'gradient', grads: { 'd/kernel': { shape: [3, 2], data: new Float32Array(6) } }, metrics: {}, n: 4 }), 'result.grads.d/kernel: shape [3, 2], expected [2, 3]');
-  assert.is(validateGradient(task, { kind: 'gradient', grads: { 'd/bias': { shape: [3], data: new Float32Array([0, NaN, 0]) } }, metrics: {}, n: 4 }), 'result.grads.d/bias.data[1]: NaN is not a finite number');
+  assert.is(validateGradient(task, { kind: 'gradient', grads: { ...grads, 'x/kernel': grads['d/kernel'] }, metrics: {}, n: 4 }), 'result.grads.x/kernel: the model has no parameter of that name');
+  // the learner could average neither: a parameter of the other phase, or one of this phase left out
+  assert.is(validateGradient(task, { kind: 'gradient', grads: { ...grads, 'g/kernel': task.params['g/kernel']! }, metrics: {}, n: 4 }), "result.grads.g/kernel: not a parameter the 'critic' phase trains");
+  assert.is(validateGradient(task, { kind: 'gradient', grads: { 'd/kernel': grads['d/kernel'] }, metrics: {}, n: 4 }), "result.grads.d/bias: missing, a parameter the 'critic' phase trains");
+  assert.is(validateGradient(task, { kind: 'gradient', grads: { ...grads, 'd/kernel': { shape: [3, 2], data: new Float32Array(6) } }, metrics: {}, n: 4 }), 'result.grads.d/kernel: shape [3, 2], expected [2, 3]');
+  assert.is(validateGradient(task, { kind: 'gradient', grads: { ...grads, 'd/bias': { shape: [3], data: new Float32Array([0, NaN, 0]) } }, metrics: {}, n: 4 }), 'result.grads.d/bias.data[1]: NaN is not a finite number');
   assert.is(validateGradient(task, { kind: 'gradient', grads, metrics: { loss: NaN }, n: 4 }), 'result.metrics.loss: NaN is not a finite number');
   assert.is(validateGradient(task, { kind: 'gradient', grads: {}, metrics: {}, n: 4 }), 'result.grads: no gradients');
+});
+
+test("a shard answering with the other phase's gradients, or leaving one out, is refused and redone elsewhere: the learner's step goes on", async () => {
+  const model = { kind: 'gan' as const, config: { latentDim: 4, generatorHidden: [16], criticHidden: [8] }, seed: 3 };
+  const learner = makeGenerativeLearner(model.kind, model.config, model.seed);
+  // the hostile worker holds a real copy and computes real gradients, of the wrong set
+  const copy = makeGenerativeLearner(model.kind, model.config, model.seed);
+  const c = await setup(
+    (p, m) => {
+      if (m.task.kind !== 'gradient') return;
+      copy.setParams(m.task.params);
+      const grads =
+        m.task.phase === 'critic'
+          ? copy.computeGradients('generator', m.task.batch).grads
+          : Object.fromEntries(Object.entries(copy.computeGradients('generator', m.task.batch).grads).slice(1));
+      p.send({ type: 'result', taskId: m.taskId, result: { kind: 'gradient', grads, metrics: {}, n: m.task.batch.n } });
+    },
+    {},
+    'gradient',
+  );
+  try {
+    assert.equal(learner.schedule(), ['critic', 'generator']);
+    const before = learner.getParams();
+    const rng = new Rng(4);
+    const batch = () => ({ n: 8, images: Float32Array.from({ length: 8 * 784 }, () => rng.uniform(-1, 1)), labels: new Uint8Array(8) });
+    await dataParallelStep(c.scheduler, 'results', model, 1)(learner, [batch(), batch()]);
+    const after = learner.getParams();
+    assert.ok(Object.keys(before).some((k) => before[k]!.data.some((v, i) => v !== after[k]!.data[i])), 'the step trained');
+    await until('c.bad.errors().length === 2', () => c.bad.errors().length === 2);
+    const [g0] = learner.phaseParamNames('generator');
+    assert.equal(c.bad.errors().map((e) => e.message), [
+      `task 1 refused: bad result: result.grads.${g0}: not a parameter the 'critic' phase trains; it goes to another worker`,
+      `task 3 refused: bad result: result.grads.${g0}: missing, a parameter the 'generator' phase trains; it goes to another worker`,
+    ]);
+    assert.is(c.scheduler.counts.invalid, 2);
+    assert.is(c.scheduler.counts.completed, 2);
+  } finally {
+    learner.dispose();
+    copy.dispose();
+  }
 });
 
 test.run();

@@ -2,7 +2,8 @@
  * The page's own code, outside the browser: its live envs are the run's (envs/ bundled, made with
  * the run's kwargs, which run_state carries: FrozenLake slippery by default, a custom map, the
  * env's own time limit), and its tfjs policy gives the Q-values of the typed-array forward pass
- * the rollout workers run; it drops frames that are not messages it shows, naming the problem.
+ * the rollout workers run; it drops frames that are not messages it shows, naming the problem;
+ * its samples caption and its Stop and Checkpoint buttons say what the run's kind does.
  * dashboard/src is bundled with esbuild for Node (tfjs kept external: the installed one).
  */
 import * as assert from 'uvu/assert';
@@ -16,7 +17,11 @@ import { formatMetric } from '../base/format.js';
 import type { TensorMap } from '../core/tensors.js';
 import type { HiddenActivation } from '../core/activation.js';
 import { packr } from '../core/tensors.js';
-import type { CoordinatorMessage } from '../protocol/messages.js';
+import type { CoordinatorMessage, RunSummary } from '../protocol/messages.js';
+import { RL_ALGOS, RL_FAMILY, isRlAlgo } from '../agents/algos.js';
+import { CONDITIONAL_KINDS, GENERATIVE_KINDS, SAMPLE_GRID_LAYOUT } from '../generative/kinds.js';
+import { GENERATIVE_MODELS } from '../generative/models.js';
+import { SAMPLE_GRID_SIDE, sampleGridLabels } from '../generative/png.js';
 import { close, useCpu, test } from './helpers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -253,6 +258,47 @@ test("the page's $ checks an element's class, naming the id, instead of trusting
     assert.throws(() => $('nothing'), /#nothing missing from index.html/);
   } finally {
     for (const k of ['HTMLElement', 'HTMLCanvasElement', 'document']) delete g[k];
+  }
+});
+
+type PageRunKind = {
+  samplesCaption(epoch: number, kind: string | undefined): string;
+  runControls(run: Pick<RunSummary, 'kind' | 'trialMetrics' | 'trials'>): Record<'stop' | 'checkpoint', { heard: boolean; says: string }>;
+};
+
+test("the samples caption says the grid's layout as generative/png.ts lays it out, for the kinds generative/kinds.ts calls conditional", async () => {
+  const { samplesCaption } = await bundle<PageRunKind>('runKind');
+  // png.ts: column k of every row is digit k
+  const labels = sampleGridLabels();
+  for (let cell = 0; cell < labels.length; cell++) assert.is(labels[cell], cell % SAMPLE_GRID_SIDE, `cell ${cell}`);
+  assert.is(SAMPLE_GRID_LAYOUT, 'column k: digit k');
+  for (const kind of GENERATIVE_KINDS) {
+    assert.is(samplesCaption(3, kind), `epoch 3 · fixed latents${CONDITIONAL_KINDS.includes(kind) ? ' · column k: digit k' : ''}`, kind);
+    // the registry builds these kinds' models conditional (what the grids are drawn with)
+    assert.is(new Map<string, unknown>(Object.entries(GENERATIVE_MODELS[kind].resolve({}))).get('conditional') === true, CONDITIONAL_KINDS.includes(kind), kind);
+  }
+  assert.equal(CONDITIONAL_KINDS, ['cdcgan']);
+});
+
+test('the Stop and Checkpoint buttons say what they do for each kind of run, and only the kinds that hear them enable them', async () => {
+  const { runControls } = await bundle<PageRunKind>('runKind');
+  const trialMetrics = { curve: 'charts/episodic_return', final: 'eval/final_mean_return', unit: 'episode' } as const;
+  for (const kind of [...RL_ALGOS, ...GENERATIVE_KINDS]) {
+    const c = runControls({ kind });
+    const family = isRlAlgo(kind) ? RL_FAMILY[kind] : undefined;
+    // drivers/offPolicy.ts alone takes a checkpoint on request
+    assert.is(c.checkpoint.heard, kind === 'dqn', `${kind}: checkpoint`);
+    // drivers/onPolicy.ts trains in the coordinator's thread to the end and is not resumed
+    assert.is(c.stop.heard, family !== 'policy-gradient', `${kind}: stop`);
+    // DQN and generative runs continue with --resume (drivers/offPolicy.ts, drivers/generative.ts)
+    if (kind === 'dqn' || (GENERATIVE_KINDS as readonly string[]).includes(kind)) assert.match(c.stop.says, /--resume RUN_DIR/, kind);
+    else assert.not.match(c.stop.says, /--resume/, kind);
+    const sweep = runControls({ kind, trialMetrics });
+    assert.equal([sweep.stop.heard, sweep.checkpoint.heard], [true, false], `${kind} sweep`);
+    assert.match(sweep.stop.says, /not resumed/);
+    const queued = runControls({ kind, trialMetrics, trials: [] });
+    assert.equal([queued.stop.heard, queued.checkpoint.heard], [true, false], `${kind} queue sweep`);
+    assert.match(queued.stop.says, /--attach SWEEP_ID/);
   }
 });
 

@@ -2,7 +2,8 @@
  * Queue-backed sweeps on a real `redis-server` (started here on a free port, with a password and a
  * temporary directory, one per test) and real `nnlab worker --queue` processes: idempotent submit,
  * a worker killed with SIGKILL mid-trial (its trial handed on by the stalled-job check and
- * recorded once), the submitter killed and the sweep re-attached, a trial that throws (retried,
+ * recorded once), the submitter killed and the sweep re-attached (by the id given, also when its
+ * stored spec hashes to another; an id that is no safe name refused), a trial that throws (retried,
  * then failed with its error), a generative sweep (and a job that names its own folder, refused),
  * and Redis stopped mid-sweep and restarted.
  *
@@ -15,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, type Job, type Queue } from 'bullmq';
-import { checkedJobResult, jobIdOf, loadSweep, openQueue, storedSweepSpec, submitSweep, sweepIdOf, type CompletedTrialRow, type QueueTrialRow } from '../drivers/queue.js';
+import { checkedJobResult, checkedSweepId, jobIdOf, loadSweep, openQueue, storedSweepSpec, submitSweep, sweepIdOf, type CompletedTrialRow, type QueueTrialRow } from '../drivers/queue.js';
 import { connectionOptions, QUEUE_NAME, type TrialJobData, type TrialJobProgress, type TrialJobResult } from '../protocol/queue.js';
 import type { GenerativeTrialTask, RlTrialTask } from '../protocol/tasks.js';
 import { threadResult } from '../workers/queueWorker.js';
@@ -190,6 +191,16 @@ test('a sweep record in Redis that is not JSON, not an object or has no spec get
   assert.throws(() => storedSweepSpec('{"spec":{"name":"x"}}', 'abc'), /invalid experiment spec \(sweep abc in redis/);
 });
 
+test('an --attach id that could not name a sweep (its run folder) is refused, naming the flag and the rule', async () => {
+  assert.throws(() => checkedSweepId('../x'), /^--attach "\.\.\/x": not a sweep id \(letters, digits, _ \. - only, not starting with a dot;/);
+  assert.is(checkedSweepId('sweep-0123abcd'), 'sweep-0123abcd');
+  const refused = await runExperiment({ ...quiet, spec: parseRlSpec(sweepSpec('bad-attach', [0.1], 10)), runsDir: tmp, log: () => {}, queue: { url: 'redis://127.0.0.1:1', attach: '../x' } }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(refused instanceof Error && refused.message.startsWith('--attach "../x": not a sweep id'), String(refused));
+});
+
 test("a queue worker checks its trial thread's answer before it writes result.json or answers Redis: a bad or another trial's result is its error, named", () => {
   const where = { worker: 'w1', host: 'h', runDir: '/tmp/trial-3' };
   const good = { kind: 'trial', trial: 3, finalScore: 12.5, curve: Float64Array.of(1, 2), seconds: 0.5 };
@@ -340,6 +351,30 @@ if (REDIS === undefined) {
       const runsDir = mkdtempSync(path.join(tmp, 'runs-'));
       const lines: string[] = [];
       const r = await runExperiment({ ...quiet, spec, runsDir, log: (l) => lines.push(l), queue: { url: redis.url, attach: sweepId, pollMs: 100 } });
+      assert.is(r.state, 'finished', r.message);
+      assert.is(path.basename(r.runDir), sweepId);
+      assertEachOnceCompleted(readRows(r.runDir), 2);
+      assert.ok(lines.some((l) => l.includes(`sweep ${sweepId}: following 2 trial job(s)`)), lines.join('\n'));
+    });
+  });
+
+  test('--attach follows the sweep of the id given, also when its stored spec hashes to another id now: it never waits for jobs nobody submitted', async () => {
+    await withRedis(async (redis, queue) => {
+      const spec = parseRlSpec(sweepSpec('rehashed', [0.2, 0.4], 300));
+      const { sweepId } = await submitSweep(queue, { spec, envRef: { id: 'CliffWalking-v1', kwargs: {} } });
+      // the record as another nnlab might hold it (other defaults): a field the follower never reads
+      // differs, so the stored spec hashes to another id than the one its jobs carry
+      const client = await queue.client;
+      await client.set(`nnlab:sweep:${sweepId}`, JSON.stringify({ spec: { ...spec, eval: { ...spec.eval, finalEpisodes: 3 } }, trials: 2, createdAt: new Date().toISOString() }));
+      const stored = await loadSweep(redis.url, sweepId, () => {});
+      assert.is.not(sweepIdOf(stored), sweepId);
+      const w = new WorkerProcess('wF', redis.url);
+      runs.push(() => w.stop());
+      const runsDir = mkdtempSync(path.join(tmp, 'runs-'));
+      const lines: string[] = [];
+      const run = startRun({ ...quiet, spec: stored, runsDir, log: (l) => lines.push(l), queue: { url: redis.url, attach: sweepId, pollMs: 100 } });
+      const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`--attach ${sweepId} still following after 60 s:\n${lines.join('\n')}`)), 60_000).unref());
+      const r = await Promise.race([run, deadline]);
       assert.is(r.state, 'finished', r.message);
       assert.is(path.basename(r.runDir), sweepId);
       assertEachOnceCompleted(readRows(r.runDir), 2);

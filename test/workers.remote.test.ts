@@ -50,7 +50,7 @@ const rollout: Omit<Required<RolloutTask>, 'crash'> = {
 };
 const rlTrial: Required<RlTrialTask> = { kind: 'trial', family: 'rl', runId: 'run-1', trial: 2, env: { id: 'CliffWalking-v1', kwargs: {}, module: moduleRef }, algo: 'qlearning', config: { alpha: 0.5 }, episodes: 30, envSteps: 5000, evalEpisodes: 3 };
 const generativeTrial: Omit<Required<GenerativeTrialTask>, 'outDir'> = { kind: 'trial', family: 'generative', runId: 'run-1', trial: 1, model: { kind: 'vae', config: { latentDim: 2 } }, seed: 4, epochs: 2, stepsPerEpoch: 10, batchSize: 16, evaluate: true, evalSamples: 100 };
-const gradient: Required<GradientTask> = { kind: 'gradient', runId: 'run-1', model: { kind: 'dcgan', config: {}, seed: 1 }, phase: 'critic', params: tensors, paramsVersion: 5, batch: { n: 2, images: new Float32Array(2 * 784), labels: Uint8Array.of(3, 9) } };
+const gradient: Required<GradientTask> = { kind: 'gradient', runId: 'run-1', model: { kind: 'dcgan', config: {}, seed: 1 }, phase: 'critic', params: tensors, paramsVersion: 5, phaseParams: ['q/kernel', 'q/bias'], batch: { n: 2, images: new Float32Array(2 * 784), labels: Uint8Array.of(3, 9) } };
 
 const { stream: _stream, ...noStream } = rollout;
 const taskFrame = (taskId: number, task: unknown) => ({ type: 'task', taskId, task });
@@ -267,6 +267,16 @@ test('before the coordinator proved the token the worker takes no large frame an
   } finally {
     await short.close();
   }
+});
+
+test('a --connect value that is no URL, or not a ws:// one, is refused naming the flag and the value', async () => {
+  const refusal = (url: string) =>
+    runRemoteWorker({ url, token: TOKEN, threads: 1, log: () => {} }).then(
+      () => 'connected',
+      (e: unknown) => errorMessage(e),
+    );
+  assert.is(await refusal('//h:99999'), '--connect "//h:99999": not a URL (expected ws://HOST:PORT or wss://HOST:PORT)');
+  assert.is(await refusal('localhost:7070'), '--connect localhost:7070: expected a ws:// or wss:// URL');
 });
 
 test.run();

@@ -53,7 +53,12 @@ export async function runRemoteWorker(opts: RemoteWorkerOptions): Promise<number
   const threads = opts.threads ?? Math.min(HELLO_LIMITS.threads, Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
   const name = opts.name ?? os.hostname().slice(0, HELLO_LIMITS.name);
   const policy: CodePolicy = { allowCode: opts.allowCode ?? false, allowModules: new Set(opts.allowModules ?? []) };
-  const url = new URL(opts.url);
+  let url: URL;
+  try {
+    url = new URL(opts.url);
+  } catch {
+    throw new Error(`--connect ${JSON.stringify(opts.url)}: not a URL (expected ws://HOST:PORT or wss://HOST:PORT)`);
+  }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new Error(`--connect ${opts.url}: expected a ws:// or wss:// URL`);
   if (opts.ca !== undefined && url.protocol !== 'wss:') throw new Error(`--tls-ca needs a wss:// URL (got ${url.protocol}//)`);
   if (url.search !== '') throw new Error(`--connect ${opts.url}: the URL must not carry a query (the token is never sent; give it with NNLAB_TOKEN or --token-file)`);

@@ -108,7 +108,14 @@ export class RolloutRunner {
   }
 }
 
-/** Runners of this thread, one per run: a thread keeps its envs between the tasks of a run. */
+/**
+ * The runner of the run this thread steps envs for: a thread keeps its envs between the tasks of
+ * a run. A thread serves one run at a time (a run's thread pool, a remote worker's connection),
+ * so a task of another run means the earlier run is over: its envs are closed (closeRollouts)
+ * before the new run's are made, and a thread that served several runs one after another (the
+ * coordinator's own, running tasks inline) holds only the current run's, as workers/gradient.ts
+ * does for its model copies.
+ */
 const runners = new Map<string, RolloutRunner>();
 
 export async function runRollout(task: RolloutTask): Promise<RolloutResult> {
@@ -116,6 +123,7 @@ export async function runRollout(task: RolloutTask): Promise<RolloutResult> {
   if (task.env.module !== undefined) await ensureModule(task.env.module);
   let runner = runners.get(task.runId);
   if (runner === undefined) {
+    for (const earlier of [...runners.keys()]) closeRollouts(earlier);
     runner = new RolloutRunner(task.numEnvs, task.env.id, task.env.kwargs, task.seed);
     runners.set(task.runId, runner);
   }
@@ -126,7 +134,7 @@ export async function runRollout(task: RolloutTask): Promise<RolloutResult> {
   return result;
 }
 
-/** Forgets a run's envs (when the run ends). */
+/** Closes a run's envs and forgets them (a task of the next run does, in runRollout). */
 export function closeRollouts(runId: string): void {
   runners.get(runId)?.close();
   runners.delete(runId);

@@ -13,6 +13,7 @@ import { trialRows, type PageMessage } from './frames.js';
 import { $, TrialTable, describeTrials, fmt, metricText, refreshAges, renderRun, renderWorkers, type TrialRow } from './views.js';
 import { EPISODE_RETURN_WINDOW, EPISODIC_RETURN, FINAL_PREFIX, RL_TRIAL_METRICS, SWEEP_RETURN_WINDOW, parseTrialMetric } from '../../agents/metricNames.js';
 import { panelOf } from './panels.js';
+import { runControls, samplesCaption } from './runKind.js';
 
 /** Episodes in the smoothed return (trailing mean): the DQN progress line's window. */
 const SMOOTHING = EPISODE_RETURN_WINDOW;
@@ -172,10 +173,15 @@ setInterval(() => {
 }, REDRAW_MS);
 setInterval(refreshAges, 1000);
 
+/** The buttons act only on a live run, and only where its kind hears them; each tooltip says what it does for this run (runKind.ts). */
 function setControls(): void {
   const live = status === 'open' && run !== undefined && (run.state === 'running' || run.state === 'starting');
-  $('btn-stop', HTMLButtonElement).disabled = !live;
-  $('btn-checkpoint', HTMLButtonElement).disabled = !live;
+  const controls = run !== undefined ? runControls(run) : undefined;
+  for (const [id, c] of [['btn-stop', controls?.stop], ['btn-checkpoint', controls?.checkpoint]] as const) {
+    const button = $(id, HTMLButtonElement);
+    button.disabled = !live || c?.heard !== true;
+    if (c !== undefined) button.title = c.says;
+  }
 }
 
 function onMessage(m: PageMessage): void {
@@ -210,7 +216,7 @@ function onMessage(m: PageMessage): void {
       const old = img.src;
       img.src = URL.createObjectURL(new Blob([new Uint8Array(m.png)], { type: 'image/png' }));
       if (old.startsWith('blob:')) URL.revokeObjectURL(old);
-      $('samples-epoch').textContent = `epoch ${m.epoch} · fixed latents${run?.kind === 'cdcgan' ? ' · row k: digit k' : ''}`;
+      $('samples-epoch').textContent = samplesCaption(m.epoch, run?.kind);
       show('sec-samples', true);
       return;
     }
@@ -243,7 +249,7 @@ function showRefusal(detail: string): void {
 }
 
 function control(action: 'stop' | 'checkpoint'): void {
-  if (action === 'stop' && !window.confirm('Stop this run? It checkpoints first and can be resumed with --resume.')) return;
+  if (action === 'stop' && !window.confirm(`Stop this run? ${run !== undefined ? runControls(run).stop.says : ''}`)) return;
   const sent = conn.send({ type: 'control', action });
   $('control-status').textContent = sent ? (action === 'stop' ? 'stop requested…' : 'checkpoint requested') : 'not connected';
 }
