@@ -27,7 +27,7 @@ const HELP = `nnlab ${version} — a reinforcement-learning and generative-model
 Usage: nnlab <command> [options]
 
 Commands:
-  run SPEC [--workers N] [--port P] [--host H] [--token-file F] [--tls-cert F --tls-key F] [--resume RUN_DIR]
+  run SPEC [--workers N] [--port P] [--host H] [--token-file F] [--tls-cert F --tls-key F] [--seed N] [--resume RUN_DIR]
                                  run an experiment spec (JSON or YAML; see experiments/): rollout
                                  threads, a learner process, remote workers, a sweep if the spec has
                                  one; prints the dashboard URL; metrics, checkpoints under runs/<id>/
@@ -162,7 +162,7 @@ const SERVE_FLAGS: readonly CommandFlag[] = ['workers', 'port', 'host', 'token',
  * in silence (`--goal` on `train vae`) trains something other than what was asked.
  */
 const COMMAND_FLAGS = {
-  run: { usage: 'run', flags: SERVE_FLAGS },
+  run: { usage: 'run', flags: [...SERVE_FLAGS, 'seed'] },
   sweep: { usage: 'sweep', flags: SERVE_FLAGS },
   sweepAttach: { usage: 'sweep --attach', flags: ['attach', 'queue', 'port'] },
   workerConnect: { usage: 'worker --connect', flags: ['connect', 'token', 'token-file', 'tls-ca', 'allow-code', 'allow-module', 'threads', 'name'] },
@@ -285,6 +285,11 @@ async function main(argv: string[]): Promise<void> {
       const spec = file !== undefined ? loadSpecFile(file) : undefined;
       if (command === 'sweep' && spec !== undefined && spec.sweep === undefined) throw new UsageError(`${file} has no sweep section (use nnlab run)`);
       const opts: Parameters<typeof runExperiment>[0] = { port: intOption('port', values.port, DEFAULT_PORT) };
+      if (values.seed !== undefined) {
+        // the run's seed instead of the spec's; a resumed run keeps the seed it started with
+        if (spec === undefined) throw new UsageError('--seed starts a new run from a spec: a run continued with --resume keeps its own seed');
+        spec.seed = intValue('seed', values.seed);
+      }
       if (spec !== undefined) opts.spec = spec;
       if (values.resume !== undefined) opts.resume = values.resume;
       if (values.workers !== undefined) opts.workers = intValue('workers', values.workers);

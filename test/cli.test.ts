@@ -1,7 +1,7 @@
 import { CLI, test } from './helpers.js';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { formatMetric } from '../base/format.js';
@@ -127,6 +127,23 @@ test('nnlab train sarsa learns CliffWalking in the run directory of a spec with 
     const resumed = spawnSync(process.execPath, [CLI, 'run', '--resume', runDir], { encoding: 'utf8', cwd: dir, env: { ...process.env, NNLAB_BACKEND: 'cpu' } });
     assert.is(resumed.status, 1);
     assert.match(resumed.stderr, /a sarsa run is not resumed/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("nnlab run --seed is the run's seed instead of the spec's; with --resume (a run keeps its seed) it is refused", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'nnlab-cli-'));
+  try {
+    const specFile = path.join(dir, 'spec.json');
+    writeFileSync(specFile, JSON.stringify({ name: 'seeded', env: { id: 'CliffWalking-v1' }, agent: { algo: 'qlearning' }, seed: 0, budget: { episodes: 20 }, eval: { finalEpisodes: 2 }, workers: { rollout: 0, learner: { process: false } } }));
+    const r = spawnSync(process.execPath, [CLI, 'run', specFile, '--seed', '7', '--port', '0'], { encoding: 'utf8', cwd: dir, timeout: 60_000, env: { ...process.env, NNLAB_BACKEND: 'cpu' } });
+    assert.is(r.status, 0, r.stderr);
+    const [runDir] = readdirSync(path.join(dir, 'runs'));
+    assert.is(JSON.parse(readFileSync(path.join(dir, 'runs', runDir!, 'spec.json'), 'utf8')).seed, 7);
+    const resumed = run('run', '--resume', path.join(dir, 'runs', runDir!), '--seed', '3');
+    assert.is(resumed.status, 2, resumed.stderr);
+    assert.match(resumed.stderr, /--seed starts a new run from a spec/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
