@@ -2,7 +2,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { make, register } from '../envs/index.js';
+import { make } from '../envs/index.js';
 import { Sarsa, sarsaTarget } from '../agents/sarsa.js';
 import { QLearning, qLearningTarget } from '../agents/qlearning.js';
 import { ExpectedSarsa, expectedSarsaTarget } from '../agents/expectedSarsa.js';
@@ -10,7 +10,7 @@ import { discreteEnv, evaluateGreedy, GREEDY_MAX_STEPS, greedyAction, greedyTabu
 import { finalEvaluationOn } from '../agents/evaluate.js';
 import { errorMessage } from '../base/plainData.js';
 import { EPISODIC_RETURN } from '../agents/metricNames.js';
-import { close, test } from './helpers.js';
+import { close, closeCountingEnvs, test } from './helpers.js';
 
 // A two-state MDP worked by hand: Q(1, ·) = [2, 4], transition s=0, a=0, r=1 → s′=1, α = 0.5, γ = 0.9.
 function twoState(): QParams {
@@ -116,28 +116,17 @@ test('trainAndEvaluateTabular trains then evaluates greedily on the final seeds 
   const agent = QLearning.forEnv(env, config);
   const curve = trainTabular(env, agent, { episodes: 40 });
   const final = finalEvaluationOn(env, greedyTabularPolicy(agent.params), { episodes: 3, seed: 4, maxSteps: GREEDY_MAX_STEPS });
-  let closes = 0;
-  const counted = (id: string) => () => {
-    const made = make(id);
-    const close = made.close.bind(made);
-    made.close = () => {
-      closes++;
-      close();
-    };
-    return made;
-  };
-  register({ id: 'TabularRunCliff-v0', entryPoint: counted('CliffWalking-v1') });
-  register({ id: 'TabularRunCartPole-v0', entryPoint: counted('CartPole-v1') });
+  const envs = closeCountingEnvs('TabularRun');
   const seen: number[] = [];
-  const run = trainAndEvaluateTabular(QLearning, { id: 'TabularRunCliff-v0' }, config, { episodes: 40, finalEpisodes: 3, onMetrics: (m) => void seen.push(m[EPISODIC_RETURN]!) });
+  const run = trainAndEvaluateTabular(QLearning, { id: envs.cliff }, config, { episodes: 40, finalEpisodes: 3, onMetrics: (m) => void seen.push(m[EPISODIC_RETURN]!) });
   assert.equal(Array.from(run.curve), Array.from(curve));
   assert.equal(seen, Array.from(curve), 'onMetrics hears every training episode');
   assert.equal(run.agent.params.q, agent.params.q);
   assert.equal(run.final, final);
-  assert.is(closes, 1, 'closed after training');
+  assert.is(envs.closes(), 1, 'closed after training');
   // CartPole's Box observations: discreteEnv refuses it, and the env is closed all the same
-  assert.throws(() => trainAndEvaluateTabular(QLearning, { id: 'TabularRunCartPole-v0' }, config, { episodes: 1, finalEpisodes: 1 }), (e: unknown) => /needs Discrete observation and action spaces/.test(errorMessage(e)));
-  assert.is(closes, 2, 'closed after a failure');
+  assert.throws(() => trainAndEvaluateTabular(QLearning, { id: envs.cartPole }, config, { episodes: 1, finalEpisodes: 1 }), (e: unknown) => /needs Discrete observation and action spaces/.test(errorMessage(e)));
+  assert.is(envs.closes(), 2, 'closed after a failure');
 });
 
 test.run();

@@ -12,7 +12,6 @@ import { fileURLToPath } from 'node:url';
 import { runTrial } from '../workers/trial.js';
 import { runTrain } from '../drivers/train.js';
 import type { RunMetrics } from '../drivers/context.js';
-import { make, register } from '../envs/index.js';
 import { moduleRef } from '../workers/envModules.js';
 import { runExperiment } from '../coordinator/run.js';
 import { Scheduler } from '../coordinator/scheduler.js';
@@ -26,7 +25,7 @@ import { readRunSummary, trainGenerative } from '../generative/train.js';
 import { TrialProgress } from '../workers/trialProgress.js';
 import { PROGRESS_TAIL } from '../protocol/queue.js';
 import { Worker } from 'node:worker_threads';
-import { useCpu, test } from './helpers.js';
+import { closeCountingEnvs, useCpu, test } from './helpers.js';
 import { errorMessage, ownField } from '../base/plainData.js';
 
 test.before(useCpu);
@@ -45,31 +44,20 @@ test('a tabular trial reports every training episode to its callback, in order',
 });
 
 test('`nnlab train` of a tabular agent (drivers/train.ts runTrain) closes its env, as a trial does, whether it trains or fails', async () => {
-  let closes = 0;
-  const counted = (id: string) => () => {
-    const env = make(id);
-    const close = env.close.bind(env);
-    env.close = () => {
-      closes++;
-      close();
-    };
-    return env;
-  };
-  register({ id: 'ClosingCliff-v0', entryPoint: counted('CliffWalking-v1') });
-  register({ id: 'ClosingCartPole-v0', entryPoint: counted('CartPole-v1') });
+  const envs = closeCountingEnvs('Closing');
   const runDir = mkdtempSync(path.join(tmpdir(), 'nnlab-train-close-'));
   const metrics: RunMetrics = { time: 0, write: () => undefined, writeMany: () => undefined, writeSeries: () => undefined, mark: () => ({ jsonl: 0, csv: 0, time: 0 }), reset: () => undefined };
   const opts = { agent: 'qlearning', seed: 1, budget: 3, finalEpisodes: 1, runDir, metrics, backend: 'cpu', log: () => undefined };
   try {
-    const r = await runTrain({ ...opts, env: 'ClosingCliff-v0' });
+    const r = await runTrain({ ...opts, env: envs.cliff });
     assert.is(r.state, 'finished');
-    assert.is(closes, 1, 'closed after training');
+    assert.is(envs.closes(), 1, 'closed after training');
     // CartPole's Box observations: discreteEnv refuses it, and the env is closed all the same
-    await runTrain({ ...opts, env: 'ClosingCartPole-v0' }).then(
+    await runTrain({ ...opts, env: envs.cartPole }).then(
       () => assert.unreachable('a tabular agent trained on CartPole'),
       (e: unknown) => assert.match(errorMessage(e), /needs Discrete observation and action spaces/),
     );
-    assert.is(closes, 2, 'closed after a failure');
+    assert.is(envs.closes(), 2, 'closed after a failure');
   } finally {
     rmSync(runDir, { recursive: true, force: true });
   }
