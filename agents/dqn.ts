@@ -66,17 +66,26 @@ export function initialDqnParams(obsDim: number, numActions: number, config: Dqn
 /** What DqnLearner.load reads of the state it saved (the fused Adam's state only when config.fused was true). */
 const dqnSavedState = z.object({ version: count, updates: count, adam: fusedAdamStateSchema.optional() });
 /**
- * What a learner with the fused update (config.fused) loads: the same, with the fused Adam's state
- * required. It is checked with the rest of state.msgpack, so a checkpoint without it is refused
- * before either Q network is written to (core/checkpoint.ts loadCheckpoint).
+ * What a learner with the fused update (config.fused) over `parameters` flat parameters loads: the
+ * same, with the fused Adam's state required and as long as the parameters. It is checked with the
+ * rest of state.msgpack, so a checkpoint that fails either is refused before either Q network is
+ * written to (core/checkpoint.ts loadCheckpoint).
  */
-const dqnFusedSavedState = dqnSavedState.transform((s, ctx) => {
-  if (s.adam === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['adam'], message: 'missing: the checkpoint was saved without the fused optimiser state (config.fused was false)' });
-    return z.NEVER;
-  }
-  return { ...s, adam: s.adam };
-});
+function dqnFusedSavedState(parameters: number) {
+  return dqnSavedState.transform((s, ctx) => {
+    if (s.adam === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['adam'], message: 'missing: the checkpoint was saved without the fused optimiser state (config.fused was false)' });
+      return z.NEVER;
+    }
+    for (const moment of ['m', 'v'] as const) {
+      if (s.adam[moment].length !== parameters) {
+        ctx.addIssue({ code: 'custom', path: ['adam', moment], message: `${s.adam[moment].length} values, the learner has ${parameters} parameters` });
+        return z.NEVER;
+      }
+    }
+    return { ...s, adam: s.adam };
+  });
+}
 
 /** The DQN learner: online and target Q networks, Adam, the TD update. */
 export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataParallelLearner<TransitionBatch> {
@@ -252,12 +261,12 @@ export class DqnLearner implements Learner<TransitionBatch, TensorMap>, DataPara
     );
   }
 
-  /** Restores what `save` wrote; a checkpoint refused (a bad file, or no fused Adam state for the fused path) leaves the learner as it was. */
+  /** Restores what `save` wrote; a checkpoint refused (a bad file, or no fused Adam state of the right length for the fused path) leaves the learner as it was. */
   async load(dir: string): Promise<void> {
     const models = { [Q_MODEL]: this.q, [Q_TARGET_MODEL]: this.qTarget };
     const fused = this.fused;
     if (fused !== undefined) {
-      const { state } = await loadCheckpoint(dir, { models, state: dqnFusedSavedState });
+      const { state } = await loadCheckpoint(dir, { models, state: dqnFusedSavedState(fused.online.params.length) });
       fused.online.flatten(getParams(this.q), fused.online.params);
       fused.target.flatten(getParams(this.qTarget), fused.target.params);
       fused.adam.setState(state.adam);

@@ -1,12 +1,13 @@
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { errorMessage } from '../base/plainData.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DqnLearner, dqnActor, dqnForward, epsilonAt, epsilonSchedule, trainDqn, resolveDqnConfig } from '../agents/dqn.js';
 import { ReplayBuffer, type TransitionBatch } from '../core/replay.js';
 import { Rng } from '../base/rng.js';
-import { getParams, type TensorMap } from '../core/tensors.js';
+import { decode, encode, getParams, type TensorMap } from '../core/tensors.js';
 import { close, useCpu, test } from './helpers.js';
 
 test.before(useCpu);
@@ -151,6 +152,35 @@ test('a fused learner refuses a checkpoint without the fused Adam state before e
     const after = { q: getParams(b.q), qTarget: getParams(b.qTarget), policy: b.getPolicyParams().params };
     for (const which of ['q', 'qTarget', 'policy'] as const) {
       for (const k of Object.keys(before[which])) assert.equal(Array.from(after[which][k]!.data), Array.from(before[which][k]!.data), `${which} ${k} untouched`);
+    }
+    a.dispose();
+    b.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a fused learner refuses a checkpoint whose Adam state is not as long as its parameters before either Q network is written to (setState threw after both were loaded)", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'nnlab-dqn-'));
+  try {
+    const a = new DqnLearner(4, 2, { hidden: [16] }, new Rng(7));
+    await a.save(dir);
+    const [ckpt] = readdirSync(dir).filter((f) => f.startsWith('ckpt-'));
+    const stateFile = path.join(dir, ckpt!, 'state.msgpack');
+    const state = decode(readFileSync(stateFile));
+    const adam: unknown = typeof state === 'object' && state !== null && 'adam' in state ? state.adam : undefined;
+    if (typeof adam !== 'object' || adam === null || !('m' in adam) || !(adam.m instanceof Float32Array)) throw new Error(`${stateFile}: no fused Adam state to shorten`);
+    adam.m = adam.m.subarray(1);
+    writeFileSync(stateFile, encode(state));
+    const b = new DqnLearner(4, 2, { hidden: [16] }, new Rng(8));
+    const before = { q: getParams(b.q), qTarget: getParams(b.qTarget) };
+    await b.load(dir).then(
+      () => assert.unreachable('should be refused'),
+      (e: unknown) => assert.match(errorMessage(e), /state\.msgpack: adam\.m: \d+ values, the learner has \d+ parameters/),
+    );
+    for (const which of ['q', 'qTarget'] as const) {
+      const after = getParams(b[which]);
+      for (const k of Object.keys(before[which])) assert.equal(Array.from(after[k]!.data), Array.from(before[which][k]!.data), `${which} ${k} untouched`);
     }
     a.dispose();
     b.dispose();
