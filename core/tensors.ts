@@ -113,13 +113,13 @@ function checkShape(name: string, shape: number[], d: TensorData): void {
 /**
  * `tf.variableGrads` of a scalar loss, its gradients in the order of `vars`. tfjs leaves out a
  * variable the loss does not reach and gives null for a non-trainable one: either is refused here,
- * naming the variable (`names[i]`, its tfjs name by default), with every tensor freed, so no
+ * naming the variable (`names[i]`, else its tfjs name), with every tensor freed, so no
  * optimiser or reader ever gets an undefined gradient. The caller disposes what is returned.
  */
 export function variableGradsOf(
   lossFn: () => tf.Scalar,
   vars: readonly tf.Variable[],
-  names: readonly string[] = vars.map((v) => v.name),
+  names?: readonly string[],
 ): { value: tf.Scalar; grads: tf.Tensor[] } {
   const { value, grads } = tf.variableGrads(lossFn, [...vars]);
   const out: tf.Tensor[] = [];
@@ -128,7 +128,7 @@ export function variableGradsOf(
     if (g === undefined || g === null) {
       tf.dispose([value, ...Object.values(grads).filter((t): t is tf.Tensor => t !== null)]);
       const why = v.trainable ? 'the loss does not depend on it' : 'it is not trainable';
-      throw new Error(`no gradient for variable '${names[i] ?? v.name}': ${why}`);
+      throw new Error(`no gradient for variable '${names?.[i] ?? v.name}': ${why}`);
     }
     out.push(g);
   }

@@ -935,9 +935,10 @@ export class Dcgan implements GenerativeLearner {
     const file = path.join(dir, GENERATIVE_FILES.modelState);
     const state = checkData(dcganSavedState, await readMsgpackFile(file), file);
     if (state.kind !== this.kind) throw new Error(`Dcgan.load: ${dir} holds a '${state.kind}' model, this learner is a '${this.kind}'`);
+    const averaged = existsSync(path.join(dir, GENERATIVE_FILES.generatorOnline, 'model.json'));
     const g = this.gEmaModel;
     if (g !== undefined) {
-      if (!existsSync(path.join(dir, GENERATIVE_FILES.generatorOnline, 'model.json'))) {
+      if (!averaged) {
         throw new Error(`Dcgan.load: ${dir} has no generator-online/ (saved without emaDecay), this learner averages G (emaDecay ${this.config.emaDecay})`);
       }
       await loadWeightsInto(this.g, path.join(dir, GENERATIVE_FILES.generatorOnline));
@@ -945,7 +946,7 @@ export class Dcgan implements GenerativeLearner {
       this.emaStale = false;
     } else {
       // generator/ of an averaging model is θ̄: training on from it would silently drop the online G
-      if (existsSync(path.join(dir, GENERATIVE_FILES.generatorOnline, 'model.json'))) {
+      if (averaged) {
         throw new Error(`Dcgan.load: ${dir} holds an averaging model (generator-online/, saved with emaDecay ${state.config.emaDecay}), this learner has emaDecay 0`);
       }
       await loadWeightsInto(this.g, path.join(dir, GENERATIVE_FILES.generator));

@@ -13,6 +13,7 @@ import { packr } from '../core/tensors.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
 import { parsePeerMessage, type CoordinatorMessage, type ErrorMessage, type PeerMessage, type Role } from '../protocol/messages.js';
 import type { TaskKind } from '../protocol/tasks.js';
+import { boundPort } from './net.js';
 
 export interface TestPeer {
   ws: WebSocket;
@@ -119,10 +120,8 @@ export async function serveAsCoordinator(token: string, runId = 'test-run'): Pro
     });
     conn.send({ type: 'challenge', protocol: PROTOCOL_VERSION, nonce: nonceC });
   });
-  const address = wss.address();
-  if (address === null || typeof address === 'string') throw new Error(`expected a TCP address, got ${address}`);
   return {
-    url: `ws://127.0.0.1:${address.port}`,
+    url: `ws://127.0.0.1:${boundPort(wss)}`,
     worker,
     close: async () => {
       for (const c of wss.clients) c.terminate();

@@ -26,6 +26,7 @@ import { sha256Hex } from '../core/sha256.js';
 import { runTrial } from '../workers/trial.js';
 import { serveAsCoordinator } from './peer.js';
 import { markerModule, test, until } from './helpers.js';
+import { boundPort } from './net.js';
 import { errorMessage } from '../base/plainData.js';
 
 const TOKEN = `remote-test-token-${randomBytes(8).toString('hex')}`;
@@ -237,10 +238,8 @@ async function fakeCoordinator(first: Uint8Array): Promise<{ url: string; close:
     ws.on('error', () => undefined);
     ws.send(first);
   });
-  const address = wss.address();
-  if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
   return {
-    url: `ws://127.0.0.1:${address.port}`,
+    url: `ws://127.0.0.1:${boundPort(wss)}`,
     close: async () => {
       for (const c of wss.clients) c.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
