@@ -10,7 +10,8 @@ import { discreteEnv, evaluateGreedy, GREEDY_MAX_STEPS, greedyAction, greedyTabu
 import { finalEvaluationOn } from '../agents/evaluate.js';
 import { errorMessage } from '../base/plainData.js';
 import { EPISODIC_RETURN } from '../agents/metricNames.js';
-import { close, closeCountingEnvs, test } from './helpers.js';
+import { close, test } from './helpers.js';
+import { closeCountingEnvs } from './envClosing.js';
 
 // A two-state MDP worked by hand: Q(1, ·) = [2, 4], transition s=0, a=0, r=1 → s′=1, α = 0.5, γ = 0.9.
 function twoState(): QParams {

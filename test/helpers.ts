@@ -21,7 +21,6 @@ import { sha256Hex } from '../core/sha256.js';
 import type { Rng } from '../base/rng.js';
 import type { ImageBatch } from '../generative/types.js';
 import type { ModuleRef } from '../protocol/tasks.js';
-import { make, register } from '../envs/index.js';
 
 /** The backend the suites run on: cpu, unless NNLAB_TEST_BACKEND names another. */
 export const TEST_BACKEND = process.env.NNLAB_TEST_BACKEND ?? 'cpu';
@@ -197,26 +196,4 @@ export function markerModule(marker: string): ModuleRef {
 /** SHA-256 of the values as float64 little-endian bytes: the `digest` of the Python scripts that wrote test/fixtures/ (glibc_libm.py, gymnasium_seeding.py). */
 export function float64Digest(values: readonly number[]): string {
   return sha256Hex(new Uint8Array(Float64Array.from(values).buffer));
-}
-
-/**
- * Registers `prefix`Cliff-v0 (CliffWalking) and `prefix`CartPole-v0 (CartPole: Box observations,
- * which a tabular agent refuses), each counting how often an env it made is closed: how a test
- * sees that its code closes the env it made, whether training ends or fails.
- */
-export function closeCountingEnvs(prefix: string): { cliff: string; cartPole: string; closes: () => number } {
-  let closes = 0;
-  const counted = (id: string) => () => {
-    const env = make(id);
-    const close = env.close.bind(env);
-    env.close = () => {
-      closes++;
-      close();
-    };
-    return env;
-  };
-  const ids = { cliff: `${prefix}Cliff-v0`, cartPole: `${prefix}CartPole-v0` };
-  register({ id: ids.cliff, entryPoint: counted('CliffWalking-v1') });
-  register({ id: ids.cartPole, entryPoint: counted('CartPole-v1') });
-  return { ...ids, closes: () => closes };
 }

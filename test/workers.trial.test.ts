@@ -25,7 +25,8 @@ import { readRunSummary, trainGenerative } from '../generative/train.js';
 import { TrialProgress } from '../workers/trialProgress.js';
 import { PROGRESS_TAIL } from '../protocol/queue.js';
 import { Worker } from 'node:worker_threads';
-import { closeCountingEnvs, useCpu, test } from './helpers.js';
+import { useCpu, test } from './helpers.js';
+import { closeCountingEnvs } from './envClosing.js';
 import { errorMessage, ownField } from '../base/plainData.js';
 
 test.before(useCpu);
